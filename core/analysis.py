@@ -1,0 +1,191 @@
+"""Everything the editor shows about a graph at once: structural problems, shapes, auto-filled parameters and
+parameter counts. Fast enough to run after every edit (see bench/shape_inference.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import networkx as nx
+
+from core.catalog import LAYERS
+from core.errors import ShapeError
+from core.graph import Graph, Node
+from core.shape_rules import DTYPE_NEUTRAL, PARAM_COUNTS, RULES, RuleContext, Shape, fmt
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the graph, in words a beginner can act on."""
+
+    message: str
+    node_id: str | None = None
+    severity: Severity = "error"
+
+
+@dataclass
+class NodeInfo:
+    in_shapes: list[Shape | None] = field(default_factory=list)
+    out_shape: Shape | None = None
+    dtype: str = "float32"
+    params: dict[str, Any] = field(default_factory=dict)  # every parameter's effective value
+    auto: dict[str, Any] = field(default_factory=dict)  # which of them were filled from the input shape
+    param_count: int = 0
+    error: str | None = None
+    used: bool = True  # False: its output reaches no Output, so it is left out of the code
+
+
+@dataclass
+class Analysis:
+    nodes: dict[str, NodeInfo]
+    problems: list[Problem]
+    order: list[str]  # topological order of the nodes that make it into the code
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def total_params(self) -> int:
+        return sum(info.param_count for info in self.nodes.values() if info.used)
+
+    def problems_of(self, node_id: str) -> list[Problem]:
+        return [p for p in self.problems if p.node_id == node_id]
+
+    def shape(self, node_id: str) -> Shape | None:
+        info = self.nodes.get(node_id)
+        return info.out_shape if info else None
+
+    def output_shapes(self, graph: Graph) -> list[Shape | None]:
+        return [self.shape(n.id) for n in graph.nodes_of_type("Output")]
+
+
+def effective_params(node: Node) -> dict[str, Any]:
+    spec = LAYERS[node.type]
+    params = {p.name: p.default for p in spec.params}
+    params.update(node.params)
+    return params
+
+
+def _structure(graph: Graph) -> tuple[list[Problem], set[str]]:
+    """Structural problems, and the ids of the nodes that feed some Output (the ones that become code)."""
+    problems: list[Problem] = []
+    inputs, outputs = graph.nodes_of_type("Input"), graph.nodes_of_type("Output")
+    if not inputs:
+        problems.append(
+            Problem("The network has no Input node: add one from the Input group and connect it to the first layer.")
+        )
+    if not outputs:
+        problems.append(
+            Problem("The network has no Output node: add one from the Output group and connect the last layer to it.")
+        )
+    nxg = graph._g
+    if not nx.is_directed_acyclic_graph(nxg):
+        cycle = nx.find_cycle(nxg)
+        names = " -> ".join(graph.node(e[0]).name for e in cycle)
+        problems.append(
+            Problem(
+                f"The wires form a cycle ({names} -> {graph.node(cycle[0][0]).name}): data cannot "
+                "flow in a circle; remove one of these wires.",
+                cycle[0][0],
+            )
+        )
+    reach_from_input: set[str] = set()
+    for node in inputs:
+        reach_from_input |= {node.id} | nx.descendants(nxg, node.id)
+    feeds_output: set[str] = set()
+    for node in outputs:
+        feeds_output |= {node.id} | nx.ancestors(nxg, node.id)
+    for node in graph.nodes:
+        spec = node.spec
+        if spec is None:
+            problems.append(
+                Problem(
+                    f"{node.name} is of an unknown layer type '{node.type}' (perhaps made by a newer "
+                    "TorchCanvas): delete it or replace it with a known layer.",
+                    node.id,
+                )
+            )
+            continue
+        ports = graph.inputs_of(node.id)
+        for port, edge in enumerate(ports):
+            if edge is None:
+                where = f"Input {port + 1} of {node.name}" if len(ports) > 1 else f"{node.name}'s input"
+                problems.append(
+                    Problem(f"{where} is not connected: drag a wire from the previous layer's output to it.", node.id)
+                )
+        if spec.id != "Input" and node.id not in reach_from_input and not any(e is None for e in ports):
+            problems.append(
+                Problem(f"{node.name} is not reachable from any Input: connect it to the network.", node.id)
+            )
+        if spec.outputs and node.id not in feeds_output:
+            problems.append(
+                Problem(
+                    f"{node.name}'s output is not used, so it is left out of the code: connect it "
+                    "to the next layer or to the Output, or delete it.",
+                    node.id,
+                    "warning",
+                )
+            )
+    return problems, feeds_output
+
+
+def analyze(graph: Graph) -> Analysis:
+    problems, feeds_output = _structure(graph)
+    infos: dict[str, NodeInfo] = {}
+    try:
+        order = graph.topological_order()
+    except ShapeError:  # pragma: no cover - CycleError is not a ShapeError
+        order = []
+    except Exception:
+        order = []
+    for node_id in order:
+        node = graph.node(node_id)
+        info = NodeInfo(used=node_id in feeds_output)
+        infos[node_id] = info
+        if node.spec is None:
+            continue
+        info.params = effective_params(node)
+        ports = graph.inputs_of(node_id)
+        sources = [infos.get(e.src) if e else None for e in ports]
+        info.in_shapes = [s.out_shape if s else None for s in sources]
+        if any(s is None for s in info.in_shapes):
+            continue  # an unconnected or broken input: reported there, not again here
+        in_dtypes = [s.dtype for s in sources if s is not None]
+        ctx = RuleContext(
+            node_id=node_id,
+            name=node.name,
+            layer=node.type,
+            params=info.params,
+            pinned={k for k in node.params if node.spec.param(k).auto},
+            ins=[s for s in info.in_shapes if s is not None],
+            in_dtypes=in_dtypes,
+            sources=[graph.node(e.src).name for e in ports if e is not None],
+        )
+        try:
+            if node.type not in DTYPE_NEUTRAL and node.type not in ("Embedding", "Input") and "int64" in in_dtypes:
+                raise ShapeError(
+                    f"{node.name} receives whole-number token ids {fmt(ctx.x)}: add an Embedding layer before it, "
+                    "or set the Input's dtype to float32",
+                    node_id,
+                )
+            if node.type in DTYPE_NEUTRAL and in_dtypes:
+                ctx.dtype = in_dtypes[0]
+            rule = RULES.get(node.type)
+            info.out_shape = rule(ctx) if rule else ctx.x
+            info.dtype = ctx.dtype
+            info.auto = ctx.auto_values
+            counter = PARAM_COUNTS.get(node.type)
+            info.param_count = counter(info.params) if counter else 0
+        except ShapeError as exc:
+            info.error = str(exc)
+            info.out_shape = None
+            problems.append(Problem(str(exc), node_id))
+    used_order = [nid for nid in order if nid in feeds_output]
+    return Analysis(infos, problems, used_order)

@@ -1,0 +1,132 @@
+"""The ``torchcanvas`` command: open the editor, or check / export / train a project without a screen."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from core.errors import TorchCanvasError
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "examples"
+DEFAULT_EXAMPLE = EXAMPLES_DIR / "digits_mlp.json"
+
+DESCRIPTION = """\
+TorchCanvas: draw a neural network, see its tensor shapes, get readable PyTorch code, train it.
+
+  torchcanvas                      open the editor with the example network
+  torchcanvas PROJECT.json         open a project in the editor
+  torchcanvas check PROJECT        print a summary table; exit 1 with the problems if the graph is invalid
+  torchcanvas export PROJECT -o script.py [--model-only]
+                                   write the training script (or only the model module)
+"""
+
+# Subcommands register themselves here: name -> (configure parser, run) so each lives in its own module.
+Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str, configure: Callable[[argparse.ArgumentParser], None]
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = (configure, run)
+        return run
+
+    return register
+
+
+def fail(message: str) -> int:
+    print(f"torchcanvas: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _check_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="project file (.json)")
+
+
+@command("check", _check_args)
+def run_check(args: argparse.Namespace) -> int:
+    from core.analysis import analyze
+    from core.project import load
+    from core.summary import summary_table
+
+    project = load(args.project)
+    analysis = analyze(project.graph)
+    print(summary_table(project.graph, analysis, project.name))
+    for problem in analysis.problems:
+        tag = "error" if problem.severity == "error" else "warning"
+        print(f"{tag}: {problem.message}", file=sys.stderr if tag == "error" else sys.stdout)
+    if not analysis.ok:
+        print(f"{len(analysis.errors)} problem(s) to fix before this network can run.", file=sys.stderr)
+        return 1
+    print("OK: the network is valid.")
+    return 0
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="project file (.json)")
+    p.add_argument("-o", "--output", required=True, help="where to write the Python file")
+    p.add_argument("--model-only", action="store_true", help="write only the nn.Module class, no training code")
+
+
+@command("export", _export_args)
+def run_export(args: argparse.Namespace) -> int:
+    from core.codegen import generate_model
+    from core.project import load
+    from core.script import generate_script
+
+    project = load(args.project)
+    code = generate_model(project.graph, title=project.name) if args.model_only else generate_script(project)
+    out = Path(args.output)
+    out.write_text(code.source, encoding="utf-8")
+    print(f"Wrote {out} ({len(code.source.splitlines())} lines).")
+    return 0
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="torchcanvas", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("project", nargs="?", help="project file to open (default: the Digits MLP example)")
+    parser.add_argument("--screenshot", metavar="FILE", help="render the main window to a PNG (1600x1000) and exit")
+    parser.add_argument("--version", action="version", version="torchcanvas 0.1.0")
+    parser.epilog = "commands: " + ", ".join(COMMANDS) + " (torchcanvas COMMAND --help for details)"
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _load_commands()
+    if argv and argv[0] in COMMANDS:
+        configure, run = COMMANDS[argv[0]]
+        sub = argparse.ArgumentParser(prog=f"torchcanvas {argv[0]}")
+        configure(sub)
+        args = sub.parse_args(argv[1:])
+        try:
+            return run(args)
+        except TorchCanvasError as exc:
+            return fail(str(exc))
+        except KeyboardInterrupt:
+            return 130
+    args = _gui_parser().parse_args(argv)
+    from gui.app import run_app
+
+    return run_app(args)
+
+
+def _load_commands() -> None:
+    """Import the modules that add further subcommands (kept apart so each stays small)."""
+    import importlib
+
+    for module in ("core.train_command",):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Turns a valid graph into the source of a readable ``nn.Module``.
+
+Lines are emitted one per layer by a small emitter per layer kind; every name goes through a fresh
+``NameAllocator``; values are emitted from validated Python types only, so no project file can inject code.
+The result carries a line -> node map so an error raised inside generated code can point at its node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.analysis import Analysis, analyze
+from core.catalog import LayerSpec, get_spec
+from core.errors import GraphError
+from core.graph import Graph, Node
+from core.names import MODULE_ATTRIBUTES, NameAllocator
+from core.shape_rules import fmt
+
+LINE_LENGTH = 88
+RECURRENT = {"LSTM", "GRU", "RNN"}
+
+
+class CodegenError(GraphError):
+    """The graph has problems, so no code can be generated; the message lists them."""
+
+
+@dataclass
+class GeneratedCode:
+    """Source text plus where each node's lines are (1-based line numbers)."""
+
+    source: str
+    class_name: str = "Net"
+    line_to_node: dict[int, str] = field(default_factory=dict)
+    attr_names: dict[str, str] = field(default_factory=dict)  # node id -> self.<attr>
+    input_names: list[str] = field(default_factory=list)  # forward arguments, in Input-node order
+
+    def node_at(self, line: int) -> str | None:
+        return self.line_to_node.get(line)
+
+
+def literal(value: Any) -> str:
+    """Python source for a validated parameter value (ints, floats, bools, None, short strings, int lists)."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(float(value))
+    if isinstance(value, str):
+        if not value.isascii() or not value.replace("_", "").isalnum():
+            raise CodegenError(f"Refusing to emit the string value {value!r}.")
+        return f'"{value}"'
+    if isinstance(value, (list, tuple)):
+        items = [literal(v) for v in value]
+        return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+    raise CodegenError(f"Refusing to emit a value of type {type(value).__name__}.")
+
+
+def call_lines(indent: str, head: str, args: list[str], tail: str = "") -> list[str]:
+    """``head(args)tail`` wrapped the way ruff format would wrap it."""
+    one = f"{indent}{head}({', '.join(args)}){tail}"
+    if len(one) <= LINE_LENGTH or not args:
+        return [one]
+    inner = indent + "    "
+    middle = inner + ", ".join(args)
+    if len(middle) <= LINE_LENGTH:
+        return [f"{indent}{head}(", middle, f"{indent}){tail}"]
+    return [f"{indent}{head}(", *[f"{inner}{a}," for a in args], f"{indent}){tail}"]
+
+
+def constructor_args(spec: LayerSpec, params: dict[str, Any]) -> list[str]:
+    """Positional parameters first, then keywords that differ from torch's default, then fixed extras."""
+    args = [literal(params[p.name]) for p in spec.params if p.positional and p.codegen]
+    for p in spec.params:
+        if p.positional or not p.codegen:
+            continue
+        value = params.get(p.name, p.default)
+        if value != p.default or p.always:
+            args.append(f"{p.name}={literal(value)}")
+    args.extend(f"{key}={literal(value)}" for key, value in spec.extra_args)
+    return args
+
+
+class _Emitter:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.line_to_node: dict[int, str] = {}
+
+    def add(self, lines: list[str] | str, node_id: str | None = None, comment: str = "") -> None:
+        items = [lines] if isinstance(lines, str) else list(lines)
+        if comment:
+            if len(items) == 1 and len(items[0]) + len(comment) + 4 <= LINE_LENGTH:
+                items[0] = f"{items[0]}  # {comment}"
+            else:
+                indent = items[0][: len(items[0]) - len(items[0].lstrip())]
+                items.insert(0, f"{indent}# {comment}")
+        for line in items:
+            self.lines.append(line)
+            if node_id is not None:
+                self.line_to_node[len(self.lines)] = node_id
+
+
+def _expression(node: Node, attr: str | None, args: list[str], params: dict[str, Any]) -> str:
+    kind = node.type
+    if attr is not None:
+        return f"self.{attr}({args[0]})"
+    if kind == "Add":
+        return " + ".join(args)
+    if kind == "Multiply":
+        return " * ".join(args)
+    if kind == "Concat":
+        return f"torch.cat([{', '.join(args)}], dim={literal(params['dim'])})"
+    if kind == "Reshape":
+        sizes = ", ".join(literal(s) for s in params["shape"])
+        return f"{args[0]}.reshape({args[0]}.size(0), {sizes})"
+    if kind == "Permute":
+        return f"{args[0]}.permute(0, {', '.join(literal(d) for d in params['dims'])})"
+    raise CodegenError(f"No code template for layer type {kind}.", node.id)  # pragma: no cover
+
+
+def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tuple[_Emitter, GeneratedCode]:
+    """The class definition (no imports), for embedding into a module or a training script."""
+    if not analysis.ok:
+        listing = "\n".join(f"- {p.message}" for p in analysis.errors)
+        raise CodegenError(f"The network has problems to fix before code can be generated:\n{listing}")
+    order = analysis.order
+    nodes = {nid: graph.node(nid) for nid in order}
+    attrs = NameAllocator(MODULE_ATTRIBUTES)
+    attr_of: dict[str, str] = {}
+    for nid in order:
+        spec = get_spec(nodes[nid].type)
+        if spec.torch_class is not None:
+            attr_of[nid] = attrs.allocate(nodes[nid].name, spec.name_prefix)
+
+    out = _Emitter()
+    out.add(f"class {class_name}(nn.Module):")
+    out.add("    def __init__(self) -> None:")
+    out.add("        super().__init__()")
+    for nid in order:
+        if nid not in attr_of:
+            continue
+        spec = get_spec(nodes[nid].type)
+        head = f"self.{attr_of[nid]} = {spec.torch_class}"
+        out.add(call_lines("        ", head, constructor_args(spec, analysis.nodes[nid].params)), nid)
+    out.add("")
+
+    # forward: variables through an allocator; a value's variable is reused once nothing else needs it.
+    local = NameAllocator({"self", "torch", "nn", "F"})
+    inputs = [nid for nid in order if nodes[nid].type == "Input"]
+    var_of: dict[str, str] = {nid: local.allocate(nodes[nid].name, "x") for nid in inputs}
+    remaining = {nid: sum(1 for e in graph.consumers(nid) if e.dst in nodes) for nid in order}
+    signature = ", ".join(f"{var_of[nid]}: torch.Tensor" for nid in inputs)
+    returns: list[str] = []
+    outputs = [nid for nid in order if nodes[nid].type == "Output"]
+    ret = "torch.Tensor" if len(outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(outputs))}]"
+    out.add(
+        call_lines("    ", "def forward", ["self", *[s.strip() for s in signature.split(", ") if s]], f" -> {ret}:")
+    )
+    for nid in inputs:
+        out.add(f"        # {var_of[nid]}: {fmt(analysis.shape(nid))}", nid)
+    temp = NameAllocator(set(var_of.values()) | {"self", "torch", "nn", "F"})
+    rank: dict[str, int] = {name: i for i, name in enumerate(var_of.values())}  # earlier names read as primary
+    spare: list[str] = []
+    for nid in order:
+        node = nodes[nid]
+        if node.type == "Input":
+            continue
+        sources = [e.src for e in graph.inputs_of(nid) if e is not None]
+        args = [var_of[s] for s in sources]
+        for s in sources:
+            remaining[s] -= 1
+        dying = [var_of[s] for s in sources if remaining[s] == 0]
+        if node.type == "Output":
+            returns.append(args[0])
+            continue
+        dying.sort(key=lambda name: rank.setdefault(name, len(rank)))
+        if dying:
+            target = dying[0]
+        elif spare:
+            target = spare.pop(0)
+        else:
+            target = _fresh_temp(temp, rank)
+        spare.extend(name for name in dying[1:] if name not in spare)
+        var_of[nid] = target
+        info = analysis.nodes[nid]
+        expr = _expression(node, attr_of.get(nid), args, info.params)
+        if node.type in RECURRENT:
+            full = (None, *(info.in_shapes[0] or ())[1:2], info.out_shape[-1]) if info.out_shape else None
+            out.add(f"        {target}, _ = {expr}", nid, fmt(full) if full else "")
+            if info.params["return_sequences"] == "last":
+                out.add(f"        {target} = {target}[:, -1, :]", nid, f"{fmt(info.out_shape)} last time step")
+            continue
+        out.add(f"        {target} = {expr}", nid, fmt(info.out_shape))
+    out.add(f"        return {', '.join(returns)}")
+    code = GeneratedCode("", class_name, {}, attr_of, [var_of[nid] for nid in inputs])
+    return out, code
+
+
+def _fresh_temp(temp: NameAllocator, rank: dict[str, int]) -> str:
+    """x, then x1, x2, ... : the first not yet used in this forward."""
+    for k in range(len(rank) + 2):
+        candidate = "x" if k == 0 else f"x{k}"
+        if candidate not in temp._used:
+            temp.reserve(candidate)
+            rank.setdefault(candidate, len(rank))
+            return candidate
+    return temp.allocate("x")  # pragma: no cover
+
+
+def generate_model(
+    graph: Graph, class_name: str = "Net", title: str = "", analysis: Analysis | None = None
+) -> GeneratedCode:
+    """A complete, importable module holding the model class."""
+    analysis = analysis or analyze(graph)
+    body, code = model_lines(graph, analysis, class_name)
+    about = f" for {title!r}" if title and title.isprintable() and '"' not in title and "\\" not in title else ""
+    header = [
+        f'"""PyTorch model generated by TorchCanvas{about}."""',
+        "",
+        "import torch",
+        "from torch import nn",
+        "",
+        "",
+    ]
+    code.source = "\n".join(header + body.lines) + "\n"
+    code.line_to_node = {line + len(header): nid for line, nid in body.line_to_node.items()}
+    return code

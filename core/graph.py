@@ -1,0 +1,363 @@
+"""The network as a graph: nodes (layers) and edges (wires), the single source of truth.
+
+The model owns structure and rules; it announces every change through ``Signal``s so a view (the Qt scene)
+can mirror it. It never knows a view exists. Positions are plain ``(x, y)`` tuples.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from core.catalog import LAYERS, LayerSpec, get_spec
+from core.errors import (
+    CycleError,
+    GraphError,
+    ParameterError,
+    PortAlreadyConnectedError,
+    PortError,
+    SelfConnectionError,
+)
+from core.names import check_name
+from core.signals import Signal
+
+
+@dataclass
+class Node:
+    """One layer. ``params`` holds only what the user set; pinning an auto parameter means setting it."""
+
+    id: str
+    type: str
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    pos: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def spec(self) -> LayerSpec | None:
+        return LAYERS.get(self.type)
+
+    def input_count(self) -> int:
+        spec = self.spec
+        return spec.input_count(self.params) if spec else 0
+
+    def output_count(self) -> int:
+        spec = self.spec
+        return spec.outputs if spec else 0
+
+    def copy(self) -> Node:
+        return Node(self.id, self.type, self.name, copy.deepcopy(self.params), tuple(self.pos))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    """A wire from ``src``'s output port to input port ``dst_port`` of ``dst``."""
+
+    src: str
+    dst: str
+    dst_port: int = 0
+    src_port: int = 0
+
+
+def validate_params(spec: LayerSpec, params: dict[str, Any], node_name: str = "") -> dict[str, Any]:
+    """Check every user-set value against the catalog; return them normalised."""
+    clean: dict[str, Any] = {}
+    who = f"{node_name}: " if node_name else ""
+    for key, value in params.items():
+        if not spec.has_param(key):
+            raise ParameterError(f"{who}{spec.id} has no parameter {key!r}")
+        try:
+            clean[key] = spec.param(key).validate(value)
+        except ParameterError as exc:
+            raise ParameterError(f"{who}{exc}") from None
+    return clean
+
+
+class Graph:
+    """Nodes and edges on a networkx MultiDiGraph, with change signals and the connection rules."""
+
+    def __init__(self) -> None:
+        self._g: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._nodes: dict[str, Node] = {}
+        self._edges: list[Edge] = []
+        self._ids = itertools.count(1)
+        self.node_added = Signal()  # (node)
+        self.node_removed = Signal()  # (node)
+        self.edge_added = Signal()  # (edge)
+        self.edge_removed = Signal()  # (edge)
+        self.node_changed = Signal()  # (node_id, what) with what in {"params", "name", "pos"}
+        self.changed = Signal()  # () after any change; views recompute shapes and code on it
+
+    # --- queries ---------------------------------------------------------------------------------------
+    @property
+    def nodes(self) -> list[Node]:
+        return list(self._nodes.values())
+
+    @property
+    def edges(self) -> list[Edge]:
+        return list(self._edges)
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise GraphError(f"There is no node with id {node_id!r}.", node_id) from None
+
+    def has_node(self, node_id: str) -> bool:
+        return node_id in self._nodes
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(list(self._nodes.values()))
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def by_name(self, name: str) -> Node | None:
+        return next((n for n in self._nodes.values() if n.name == name), None)
+
+    def nodes_of_type(self, layer_id: str) -> list[Node]:
+        return [n for n in self._nodes.values() if n.type == layer_id]
+
+    def edges_of(self, node_id: str) -> list[Edge]:
+        return [e for e in self._edges if node_id in (e.src, e.dst)]
+
+    def inputs_of(self, node_id: str) -> list[Edge | None]:
+        """The wire into each input port, in port order (None where unconnected)."""
+        node = self.node(node_id)
+        ports: list[Edge | None] = [None] * node.input_count()
+        for edge in self._edges:
+            if edge.dst == node_id and 0 <= edge.dst_port < len(ports):
+                ports[edge.dst_port] = edge
+        return ports
+
+    def consumers(self, node_id: str) -> list[Edge]:
+        return [e for e in self._edges if e.src == node_id]
+
+    def upstream(self, node_id: str) -> set[str]:
+        return set(nx.ancestors(self._g, node_id))
+
+    def downstream(self, node_id: str) -> set[str]:
+        return set(nx.descendants(self._g, node_id))
+
+    def has_cycle(self) -> bool:
+        return not nx.is_directed_acyclic_graph(self._g)
+
+    def topological_order(self) -> list[str]:
+        """Node ids so that every node comes after its inputs; ties follow insertion order (stable code)."""
+        order = {nid: i for i, nid in enumerate(self._nodes)}
+        try:
+            return list(nx.lexicographical_topological_sort(self._g, key=order.__getitem__))
+        except nx.NetworkXUnfeasible:
+            raise CycleError("The network contains a cycle: data cannot flow in a circle.") from None
+
+    def index_of(self, node_id: str) -> int:
+        return list(self._nodes).index(node_id)
+
+    # --- ids and names ---------------------------------------------------------------------------------
+    def new_id(self) -> str:
+        while True:
+            candidate = f"n{next(self._ids)}"
+            if candidate not in self._nodes:
+                return candidate
+
+    def unique_name(self, prefix: str) -> str:
+        """prefix1, prefix2, ... : the first free one (a fresh graph gives conv1, conv2, fc1 ...)."""
+        taken = {n.name for n in self._nodes.values()}
+        for i in itertools.count(1):
+            candidate = f"{prefix}{i}"
+            if candidate not in taken:
+                return candidate
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def create_node(
+        self,
+        layer_id: str,
+        pos: tuple[float, float] = (0.0, 0.0),
+        name: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Node:
+        """A new node (not yet added) with a fresh id, a free name and the layer's defaults."""
+        spec = get_spec(layer_id)
+        values = spec.defaults()
+        values.update(params or {})
+        node_name = name or (
+            spec.name_prefix
+            if spec.id == "Input" and not self.nodes_of_type("Input")
+            else self.unique_name(spec.name_prefix)
+        )
+        if spec.id == "Output" and name is None and not self.nodes_of_type("Output"):
+            node_name = "output"
+        node = Node(
+            self.new_id(), layer_id, node_name, validate_params(spec, values, node_name), (float(pos[0]), float(pos[1]))
+        )
+        return node
+
+    # --- edits -----------------------------------------------------------------------------------------
+    def add_node(self, node: Node, index: int | None = None) -> Node:
+        if node.id in self._nodes:
+            raise GraphError(f"A node with id {node.id!r} already exists.", node.id)
+        check_name(node.name, node.id)
+        if self.by_name(node.name) is not None:
+            raise GraphError(f"The name '{node.name}' is already used by another node.", node.id)
+        if node.spec is not None:
+            node.params = validate_params(node.spec, node.params, node.name)
+        items = list(self._nodes.items())
+        position = len(items) if index is None else max(0, min(index, len(items)))
+        items.insert(position, (node.id, node))
+        self._nodes = dict(items)
+        self._g.add_node(node.id)
+        self.node_added.emit(node)
+        self.changed.emit()
+        return node
+
+    def remove_node(self, node_id: str) -> Node:
+        """Remove a node that has no wires (remove its edges first; undo commands do that as children)."""
+        node = self.node(node_id)
+        if self.edges_of(node_id):
+            raise GraphError(f"{node.name} still has wires; disconnect them first.", node_id)
+        del self._nodes[node_id]
+        self._g.remove_node(node_id)
+        self.node_removed.emit(node)
+        self.changed.emit()
+        return node
+
+    def check_connect(self, edge: Edge) -> None:
+        """Raise the plain-language reason why ``edge`` cannot be added, or return."""
+        src, dst = self.node(edge.src), self.node(edge.dst)
+        if edge.src == edge.dst:
+            raise SelfConnectionError(f"{src.name} cannot be connected to itself.", edge.dst)
+        if not 0 <= edge.src_port < src.output_count():
+            raise PortError(f"{src.name} has no output to connect from.", edge.src)
+        if not 0 <= edge.dst_port < dst.input_count():
+            raise PortError(f"{dst.name} has no input {edge.dst_port + 1}.", edge.dst)
+        if edge in self._edges:
+            raise PortAlreadyConnectedError(f"{src.name} is already connected to {dst.name}.", edge.dst)
+        if self.inputs_of(edge.dst)[edge.dst_port] is not None:
+            which = f"input {edge.dst_port + 1} of {dst.name}" if dst.input_count() > 1 else f"{dst.name}'s input"
+            raise PortAlreadyConnectedError(f"{which} is already connected; remove that wire first.", edge.dst)
+        if edge.src in self.downstream(edge.dst):
+            raise CycleError(
+                f"Connecting {src.name} to {dst.name} would make a cycle: {dst.name} already feeds {src.name}.",
+                edge.dst,
+            )
+
+    def can_connect(self, edge: Edge) -> bool:
+        try:
+            self.check_connect(edge)
+        except GraphError:
+            return False
+        return True
+
+    def connect(self, edge: Edge, index: int | None = None) -> Edge:
+        self.check_connect(edge)
+        position = len(self._edges) if index is None else max(0, min(index, len(self._edges)))
+        self._edges.insert(position, edge)
+        self._g.add_edge(edge.src, edge.dst, key=edge)
+        self.edge_added.emit(edge)
+        self.changed.emit()
+        return edge
+
+    def disconnect(self, edge: Edge) -> int:
+        """Remove a wire; returns its index so undo can put it back in place."""
+        try:
+            index = self._edges.index(edge)
+        except ValueError:
+            raise GraphError("That wire does not exist.", edge.dst) from None
+        del self._edges[index]
+        self._g.remove_edge(edge.src, edge.dst, key=edge)
+        self.edge_removed.emit(edge)
+        self.changed.emit()
+        return index
+
+    def set_params(self, node_id: str, params: dict[str, Any]) -> None:
+        """Replace the user-set parameters of a node (validated). Wires to ports that vanish must go first."""
+        node = self.node(node_id)
+        spec = get_spec(node.type)
+        clean = validate_params(spec, params, node.name)
+        new_count = spec.input_count(clean)
+        if any(e.dst_port >= new_count for e in self._edges if e.dst == node_id):
+            raise GraphError(f"{node.name}: remove the wires to the inputs that would disappear first.", node_id)
+        node.params = clean
+        self.node_changed.emit(node_id, "params")
+        self.changed.emit()
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        """Set one parameter; ``None`` for an auto parameter unpins it so it follows the input shape again."""
+        node = self.node(node_id)
+        spec = get_spec(node.type)
+        params = dict(node.params)
+        if value is None and spec.param(name).auto:
+            params.pop(name, None)
+        else:
+            params[name] = value
+        self.set_params(node_id, params)
+
+    def set_name(self, node_id: str, name: str) -> None:
+        node = self.node(node_id)
+        check_name(name, node_id)
+        other = self.by_name(name)
+        if other is not None and other.id != node_id:
+            raise GraphError(f"The name '{name}' is already used by another node.", node_id)
+        node.name = name
+        self.node_changed.emit(node_id, "name")
+        self.changed.emit()
+
+    def set_pos(self, node_id: str, pos: tuple[float, float]) -> None:
+        node = self.node(node_id)
+        node.pos = (float(pos[0]), float(pos[1]))
+        self.node_changed.emit(node_id, "pos")
+
+    def clear(self) -> None:
+        for edge in reversed(self.edges):
+            self.disconnect(edge)
+        for node in reversed(self.nodes):
+            self.remove_node(node.id)
+
+    # --- building helpers (examples, tests) -------------------------------------------------------------
+    def add(self, layer_id: str, name: str | None = None, pos: tuple[float, float] = (0.0, 0.0), **params: Any) -> Node:
+        return self.add_node(self.create_node(layer_id, pos, name, params))
+
+    def chain(self, nodes: Iterable[Node]) -> None:
+        """Connect each node to the next (a Sequential-style stack)."""
+        items = list(nodes)
+        for a, b in itertools.pairwise(items):
+            self.connect(Edge(a.id, b.id))
+
+    # --- (de)serialisation ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nodes": [
+                {
+                    "id": n.id,
+                    "type": n.type,
+                    "name": n.name,
+                    "params": copy.deepcopy(n.params),
+                    "pos": [n.pos[0], n.pos[1]],
+                }
+                for n in self._nodes.values()
+            ],
+            "edges": [
+                {"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port} for e in self._edges
+            ],
+        }
+
+    def copy(self) -> Graph:
+        other = Graph()
+        for node in self._nodes.values():
+            other.add_node(node.copy())
+        for edge in self._edges:
+            other.connect(edge)
+        other.sync_ids()
+        return other
+
+    def sync_ids(self) -> None:
+        """Continue id numbering after the highest existing ``nK`` id (after loading a file)."""
+        numbers = [int(n.id[1:]) for n in self._nodes.values() if n.id[:1] == "n" and n.id[1:].isdigit()]
+        self._ids = itertools.count(max(numbers, default=0) + 1)

@@ -1,0 +1,31 @@
+"""A Keras-``model.summary()``-like table of a graph, for ``torchcanvas check``."""
+
+from __future__ import annotations
+
+from core.analysis import Analysis
+from core.graph import Graph
+from core.shape_rules import fmt
+
+
+def summary_table(graph: Graph, analysis: Analysis, title: str = "") -> str:
+    rows = [("Node", "Layer", "Output shape", "Params")]
+    order = analysis.order or [n.id for n in graph.nodes]
+    for nid in order:
+        node, info = graph.node(nid), analysis.nodes.get(nid)
+        shape = fmt(info.out_shape) if info and info.out_shape is not None else "?"
+        rows.append((node.name, node.type, shape, f"{info.param_count:,}" if info else "0"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    line = "  ".join("-" * w for w in widths)
+
+    def render(row: tuple[str, str, str, str]) -> str:
+        return "  ".join(
+            [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2]), row[3].rjust(widths[3])]
+        )
+
+    out = [f"Model: {title}"] if title else []
+    out += [line, render(rows[0]), line, *[render(r) for r in rows[1:]], line]
+    out.append(f"Total params: {analysis.total_params:,}")
+    outs = [fmt(s) for s in analysis.output_shapes(graph)]
+    if outs:
+        out.append(f"Output shape: {', '.join(outs)}")
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""TorchCanvas desktop GUI (PySide6): a view on the core model."""
