@@ -319,7 +319,7 @@ _layer(
     "Transposed 2-D convolution: learns to upsample images.",
     *_conv(2)[:5],
     _size("output_padding", 0, "Extra size added to one side of the output.", 2, min=0),
-    *_conv(2)[6:],
+    *_conv(2)[5:],
     prefix="deconv",
 )
 _layer(

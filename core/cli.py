@@ -75,10 +75,14 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 def run_export(args: argparse.Namespace) -> int:
     from core.codegen import generate_model
     from core.project import load
-    from core.script import generate_script
 
     project = load(args.project)
-    code = generate_model(project.graph, title=project.name) if args.model_only else generate_script(project)
+    if args.model_only:
+        code = generate_model(project.graph, title=project.name)
+    else:
+        from core.script import generate_script
+
+        code = generate_script(project)
     out = Path(args.output)
     out.write_text(code.source, encoding="utf-8")
     print(f"Wrote {out} ({len(code.source.splitlines())} lines).")
@@ -96,7 +100,9 @@ def _gui_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, open_gui: Callable[[argparse.Namespace], int] | None = None) -> int:
+    """Run a subcommand, or hand the parsed GUI arguments to ``open_gui`` (core never imports the GUI itself;
+    the ``torchcanvas`` console script in ``gui.launch`` passes it in)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     _load_commands()
     if argv and argv[0] in COMMANDS:
@@ -110,10 +116,12 @@ def main(argv: list[str] | None = None) -> int:
             return fail(str(exc))
         except KeyboardInterrupt:
             return 130
-    args = _gui_parser().parse_args(argv)
-    from gui.app import run_app
-
-    return run_app(args)
+    parser = _gui_parser()
+    args = parser.parse_args(argv)
+    if open_gui is None:
+        parser.print_help()
+        return 0
+    return open_gui(args)
 
 
 def _load_commands() -> None:

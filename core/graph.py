@@ -36,6 +36,9 @@ class Node:
     name: str
     params: dict[str, Any] = field(default_factory=dict)
     pos: tuple[float, float] = (0.0, 0.0)
+    # (inputs, outputs) of a node whose layer type the catalog does not know (from a newer TorchCanvas), so its
+    # wires survive loading and saving; ignored for known types, whose ports come from the catalog.
+    ports: tuple[int, int] | None = None
 
     @property
     def spec(self) -> LayerSpec | None:
@@ -43,14 +46,25 @@ class Node:
 
     def input_count(self) -> int:
         spec = self.spec
-        return spec.input_count(self.params) if spec else 0
+        if spec is None:
+            return self.ports[0] if self.ports else 0
+        return spec.input_count(self.params)
 
     def output_count(self) -> int:
         spec = self.spec
-        return spec.outputs if spec else 0
+        if spec is None:
+            return self.ports[1] if self.ports else 0
+        return spec.outputs
 
     def copy(self) -> Node:
-        return Node(self.id, self.type, self.name, copy.deepcopy(self.params), tuple(self.pos))  # type: ignore[arg-type]
+        return Node(
+            self.id,
+            self.type,
+            self.name,
+            copy.deepcopy(self.params),
+            tuple(self.pos),  # type: ignore[arg-type]
+            self.ports,
+        )
 
 
 @dataclass(frozen=True, order=True)
@@ -239,14 +253,14 @@ class Graph:
             raise PortError(f"{dst.name} has no input {edge.dst_port + 1}.", edge.dst)
         if edge in self._edges:
             raise PortAlreadyConnectedError(f"{src.name} is already connected to {dst.name}.", edge.dst)
-        if self.inputs_of(edge.dst)[edge.dst_port] is not None:
-            which = f"input {edge.dst_port + 1} of {dst.name}" if dst.input_count() > 1 else f"{dst.name}'s input"
-            raise PortAlreadyConnectedError(f"{which} is already connected; remove that wire first.", edge.dst)
         if edge.src in self.downstream(edge.dst):
             raise CycleError(
                 f"Connecting {src.name} to {dst.name} would make a cycle: {dst.name} already feeds {src.name}.",
                 edge.dst,
             )
+        if self.inputs_of(edge.dst)[edge.dst_port] is not None:
+            which = f"input {edge.dst_port + 1} of {dst.name}" if dst.input_count() > 1 else f"{dst.name}'s input"
+            raise PortAlreadyConnectedError(f"{which} is already connected; remove that wire first.", edge.dst)
 
     def can_connect(self, edge: Edge) -> bool:
         try:
@@ -333,16 +347,7 @@ class Graph:
     # --- (de)serialisation ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
-            "nodes": [
-                {
-                    "id": n.id,
-                    "type": n.type,
-                    "name": n.name,
-                    "params": copy.deepcopy(n.params),
-                    "pos": [n.pos[0], n.pos[1]],
-                }
-                for n in self._nodes.values()
-            ],
+            "nodes": [_node_dict(n) for n in self._nodes.values()],
             "edges": [
                 {"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port} for e in self._edges
             ],
@@ -361,3 +366,16 @@ class Graph:
         """Continue id numbering after the highest existing ``nK`` id (after loading a file)."""
         numbers = [int(n.id[1:]) for n in self._nodes.values() if n.id[:1] == "n" and n.id[1:].isdigit()]
         self._ids = itertools.count(max(numbers, default=0) + 1)
+
+
+def _node_dict(node: Node) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": node.id,
+        "type": node.type,
+        "name": node.name,
+        "params": copy.deepcopy(node.params),
+        "pos": [node.pos[0], node.pos[1]],
+    }
+    if node.spec is None and node.ports is not None:
+        data["ports"] = [node.ports[0], node.ports[1]]  # only unknown layer types store their port counts
+    return data

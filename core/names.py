@@ -109,7 +109,7 @@ def check_name(name: object, node_id: str | None = None) -> str:
 
 def clean_identifier(text: str, fallback: str = "layer") -> str:
     """Turn any title into a snake_case identifier candidate: 'Conv 2D #1' -> 'conv_2d_1'."""
-    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(text))
+    text = re.sub(r"([a-z])([A-Z])", r"\1_\2", str(text))
     text = re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()
     if not text:
         text = fallback

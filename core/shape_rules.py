@@ -130,7 +130,7 @@ def _linear(ctx: RuleContext) -> Shape:
         if len(x) > 2 and expected == flat:
             fix = "add a Flatten before it"
         elif len(x) > 2:
-            fix = f"add a Flatten before it (then set in_features to {flat}), or set in_features to {features}"
+            fix = f"add a Flatten before it and set in_features to {flat} (or unpin it so it follows the input)"
         else:
             fix = f"set in_features to {features}, or unpin it so it follows the input"
         raise ctx.fail(f"{ctx.name} expects {expected} features but receives {fmt(x)}: {fix}")
@@ -217,12 +217,15 @@ def _conv(ctx: RuleContext) -> Shape:
     return _conv_out(ctx, dims, transposed=ctx.layer == "ConvTranspose2d")
 
 
-@count("Conv1d", "Conv2d", "ConvTranspose2d")
-def _conv_count(p: dict[str, Any]) -> int:
-    dims = 1 if isinstance(p["kernel_size"], int) else len(p["kernel_size"])
+def conv_count(dims: int, p: dict[str, Any]) -> int:
     k = math.prod(_tuple(p["kernel_size"], dims))
     weights = p["in_channels"] // p["groups"] * p["out_channels"] * k
     return int(weights + (p["out_channels"] if p["bias"] else 0))
+
+
+PARAM_COUNTS["Conv1d"] = lambda p: conv_count(1, p)
+PARAM_COUNTS["Conv2d"] = lambda p: conv_count(2, p)
+PARAM_COUNTS["ConvTranspose2d"] = lambda p: conv_count(2, p)
 
 
 @rule("Upsample")
@@ -421,6 +424,10 @@ def _recurrent(ctx: RuleContext) -> Shape:
             f"set input_size to {x[-1]}, or unpin it"
         )
     p = ctx.params
+    if p["dropout"] and p["num_layers"] < 2:
+        raise ctx.fail(
+            f"{ctx.name}: dropout only acts between stacked layers: set num_layers to 2 or more, or set dropout to 0"
+        )
     hidden = p["hidden_size"] * (2 if p["bidirectional"] else 1)
     if p["return_sequences"] == "last":
         return (x[0], hidden)

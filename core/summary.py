@@ -8,19 +8,19 @@ from core.shape_rules import fmt
 
 
 def summary_table(graph: Graph, analysis: Analysis, title: str = "") -> str:
-    rows = [("Node", "Layer", "Output shape", "Params")]
+    rows = [("Node", "Layer", "Output shape", "Params", "Connected to")]
     order = analysis.order or [n.id for n in graph.nodes]
     for nid in order:
         node, info = graph.node(nid), analysis.nodes.get(nid)
         shape = fmt(info.out_shape) if info and info.out_shape is not None else "?"
-        rows.append((node.name, node.type, shape, f"{info.param_count:,}" if info else "0"))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        sources = ", ".join(graph.node(e.src).name for e in graph.inputs_of(nid) if e is not None)
+        rows.append((node.name, node.type, shape, f"{info.param_count:,}" if info else "0", sources))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
     line = "  ".join("-" * w for w in widths)
 
-    def render(row: tuple[str, str, str, str]) -> str:
-        return "  ".join(
-            [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2]), row[3].rjust(widths[3])]
-        )
+    def render(row: tuple[str, ...]) -> str:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2]), row[3].rjust(widths[3])]
+        return "  ".join([*cells, row[4]]).rstrip()
 
     out = [f"Model: {title}"] if title else []
     out += [line, render(rows[0]), line, *[render(r) for r in rows[1:]], line]

@@ -1,0 +1,70 @@
+"""Shape inference must run on every edit: time analyze() on a 200-node graph (target: under 50 ms)."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.analysis import analyze
+from core.graph import Edge, Graph
+
+TARGET_MS = 50.0
+
+
+def build_graph(nodes: int = 200) -> Graph:
+    """A deep CNN-like stack with residual Adds every few blocks: realistic, and worst case for merges."""
+    graph = Graph()
+    current = graph.add("Input", shape=[3, 32, 32])
+    block_start = None
+    pattern = ["Conv2d", "BatchNorm2d", "ReLU"]
+    i = 0
+    while len(graph) < nodes - 4:
+        layer = pattern[i % 3]
+        params = {"out_channels": 16, "kernel_size": 3, "padding": 1} if layer == "Conv2d" else {}
+        node = graph.add(layer, **params)
+        graph.connect(Edge(current.id, node.id))
+        if layer == "ReLU" and block_start is not None and i % 9 == 8:
+            add = graph.add("Add")
+            graph.connect(Edge(node.id, add.id, 0))
+            graph.connect(Edge(block_start.id, add.id, 1))
+            node = add
+        if layer == "ReLU":
+            block_start = node
+        current = node
+        i += 1
+    for layer, params in (("AdaptiveAvgPool2d", {}), ("Flatten", {}), ("Linear", {"out_features": 10})):
+        node = graph.add(layer, **params)
+        graph.connect(Edge(current.id, node.id))
+        current = node
+    out = graph.add("Output")
+    graph.connect(Edge(current.id, out.id))
+    return graph
+
+
+def main() -> int:
+    graph = build_graph(200)
+    analysis = analyze(graph)
+    assert analysis.ok, analysis.problems[:3]
+    for _ in range(5):  # warm-up
+        analyze(graph)
+    times = []
+    for _ in range(50):
+        start = time.perf_counter()
+        analyze(graph)
+        times.append((time.perf_counter() - start) * 1000)
+    median, worst = statistics.median(times), max(times)
+    print(f"nodes={len(graph)} edges={len(graph.edges)} params={analysis.total_params:,}")
+    print(
+        f"analyze (shape inference + validation): median {median:.2f} ms, max {worst:.2f} ms "
+        f"(target < {TARGET_MS:.0f} ms)"
+    )
+    print(f"shape_inference_ms={median:.2f} {'OK' if median < TARGET_MS else 'SLOW'}")
+    return 0 if median < TARGET_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+import inspect
+
+import pytest
+from torch import nn
+
+from core.catalog import CATEGORIES, LAYERS, by_category, get_spec
+from core.errors import ParameterError, UnknownLayerError
+
+REQUIRED = [
+    "Input",
+    "Linear",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "LayerNorm",
+    "GroupNorm",
+    "Dropout",
+    "Dropout2d",
+    "Flatten",
+    "Unflatten",
+    "Reshape",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "SiLU",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "LogSoftmax",
+    "Embedding",
+    "LSTM",
+    "GRU",
+    "RNN",
+    "Upsample",
+    "Identity",
+    "Add",
+    "Concat",
+    "Multiply",
+    "Output",
+]
+
+
+def test_catalog_has_every_required_layer_and_at_least_38():
+    assert set(REQUIRED) <= set(LAYERS)
+    assert len(LAYERS) >= 38
+
+
+@pytest.mark.parametrize("layer_id", sorted(LAYERS))
+def test_spec_is_complete(layer_id):
+    spec = LAYERS[layer_id]
+    assert spec.category in CATEGORIES
+    assert spec.help and spec.display and spec.doc_url.startswith("https://pytorch.org/docs/")
+    for param in spec.params:
+        assert param.help
+        if not param.auto:
+            assert param.validate(param.default) == param.default
+
+
+@pytest.mark.parametrize("layer_id", sorted(k for k, s in LAYERS.items() if s.torch_class))
+def test_defaults_match_torch(layer_id):
+    """A keyword left at our default is not emitted, so our default must be torch's default."""
+    spec = LAYERS[layer_id]
+    torch_cls = getattr(nn, spec.torch_class.removeprefix("nn."))
+    signature = inspect.signature(torch_cls.__init__)
+    if spec.id in ("LSTM", "GRU", "RNN"):
+        return  # *args/**kwargs constructors; covered by the generated-code tests
+    for param in spec.params:
+        if not param.codegen:
+            continue
+        assert param.name in signature.parameters, f"{layer_id}.{param.name} is not a torch argument"
+        if not param.positional and not param.always:
+            assert signature.parameters[param.name].default == param.default, f"{layer_id}.{param.name}"
+
+
+def test_every_category_is_populated():
+    groups = by_category()
+    assert all(groups[c] for c in CATEGORIES)
+
+
+def test_validation_messages():
+    linear = get_spec("Linear")
+    with pytest.raises(ParameterError, match="at least 1"):
+        linear.param("out_features").validate(0)
+    with pytest.raises(ParameterError, match="whole number"):
+        linear.param("out_features").validate("10")
+    with pytest.raises(ParameterError, match="whole number"):
+        linear.param("out_features").validate(True)
+    with pytest.raises(ParameterError, match="finite"):
+        get_spec("Dropout").param("p").validate(float("nan"))
+    with pytest.raises(ParameterError, match="one of"):
+        get_spec("GELU").param("approximate").validate("fast")
+    conv = get_spec("Conv2d")
+    assert conv.param("kernel_size").validate([3, 3]) == 3
+    assert conv.param("kernel_size").validate([3, 5]) == [3, 5]
+    with pytest.raises(ParameterError):
+        conv.param("kernel_size").validate([3, 5, 7])
+    with pytest.raises(UnknownLayerError):
+        get_spec("Conv9d")
+
+
+def test_merge_inputs_follow_num_inputs():
+    add = get_spec("Add")
+    assert add.input_count({}) == 2
+    assert add.input_count({"num_inputs": 4}) == 4

@@ -1,0 +1,188 @@
+import random
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from core.analysis import analyze
+from core.codegen import CodegenError, generate_model, literal
+from core.graph import Graph
+from core.project import load
+from tests.conftest import EXAMPLES
+from tests.core.graphs import hypothesis_draw, random_draw, random_graph
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
+
+
+def instantiate(code):
+    namespace: dict = {}
+    exec(compile(code.source, "<generated>", "exec"), namespace)
+    return namespace[code.class_name]()
+
+
+def sample_input(graph, batch=2):
+    node = graph.nodes_of_type("Input")[0]
+    shape = (batch, *node.params["shape"])
+    if node.params.get("dtype") == "int64":
+        return torch.zeros(shape, dtype=torch.long)
+    return torch.randn(shape)
+
+
+def check_forward_matches_inference(graph):
+    analysis = analyze(graph)
+    assert analysis.ok, analysis.problems
+    code = generate_model(graph, analysis=analysis)
+    model = instantiate(code).eval()
+    with torch.no_grad():
+        y = model(sample_input(graph))
+    expected = analysis.output_shapes(graph)[0]
+    assert tuple(y.shape) == (2, *expected[1:]), code.source
+    assert sum(p.numel() for p in model.parameters()) == analysis.total_params, code.source
+    return code
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
+def test_every_example_generates_code_whose_forward_matches_inference(path):
+    check_forward_matches_inference(load(path).graph)
+
+
+def test_there_are_enough_examples():
+    assert {p.stem for p in EXAMPLE_FILES} >= {
+        "digits_mlp",
+        "mnist_mlp",
+        "mnist_cnn",
+        "spirals",
+        "residual_cnn",
+        "digits_lstm",
+    }
+
+
+@settings(max_examples=200)
+@given(st.data())
+def test_random_valid_graphs_generate_matching_code(data):
+    check_forward_matches_inference(random_graph(hypothesis_draw(data)))
+
+
+def test_generated_code_passes_ruff_unchanged(tmp_path):
+    ruff = shutil.which("ruff") or str(__import__("pathlib").Path(sys.executable).with_name("ruff"))
+    sources = [generate_model(load(p).graph, title=load(p).name).source for p in EXAMPLE_FILES]
+    rng = random.Random(7)
+    sources += [generate_model(random_graph(random_draw(rng), max_layers=10)).source for _ in range(80)]
+    for i, source in enumerate(sources):
+        (tmp_path / f"model_{i}.py").write_text(source)
+    for args in (["check", "--isolated", "--select", "E,F,W,I"], ["format", "--isolated", "--check"]):
+        result = subprocess.run([ruff, *args, str(tmp_path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mlp_reads_like_handwritten_code():
+    source = generate_model(load(EXAMPLES / "mnist_mlp.json").graph).source
+    assert "self.fc1 = nn.Linear(784, 512)" in source
+    assert "x = self.fc1(x)  # [N, 512]" in source
+    assert "def forward(self, x: torch.Tensor) -> torch.Tensor:" in source
+    assert source.rstrip().endswith("return x")
+
+
+def test_residual_uses_plain_addition():
+    source = generate_model(load(EXAMPLES / "residual_cnn.json").graph).source
+    assert "x = x1 + x  # [N, 16, 8, 8]" in source
+
+
+def test_line_to_node_points_at_the_layer():
+    graph = load(EXAMPLES / "mnist_mlp.json").graph
+    code = generate_model(graph)
+    lines = code.source.splitlines()
+    fc1 = graph.by_name("fc1").id
+    assert {lines[n - 1].strip() for n, nid in code.line_to_node.items() if nid == fc1} == {
+        "self.fc1 = nn.Linear(784, 512)",
+        "x = self.fc1(x)  # [N, 512]",
+    }
+
+
+class HandMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.fc1 = nn.Linear(784, 512)
+        self.fc2 = nn.Linear(512, 10)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(self.flatten(x))))
+
+
+class HandCNN(nn.Module):
+    """The PyTorch MNIST example network, written by hand."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.conv1(x))
+        x = torch.relu(self.conv2(x))
+        x = nn.functional.max_pool2d(x, 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = torch.relu(self.fc1(x))
+        x = self.dropout2(x)
+        return nn.functional.log_softmax(self.fc2(x), dim=1)
+
+
+@pytest.mark.parametrize(("example", "hand"), [("mnist_mlp", HandMLP), ("mnist_cnn", HandCNN)])
+def test_generated_equals_handwritten_with_copied_weights(example, hand):
+    torch.manual_seed(0)
+    reference = hand().eval()
+    generated = instantiate(generate_model(load(EXAMPLES / f"{example}.json").graph)).eval()
+    ours, theirs = list(generated.parameters()), list(reference.parameters())
+    assert [p.shape for p in ours] == [p.shape for p in theirs]
+    with torch.no_grad():
+        for mine, ref in zip(ours, theirs):
+            mine.copy_(ref)
+        x = torch.randn(16, 1, 28, 28)
+        assert torch.equal(generated(x), reference(x))
+
+
+def test_invalid_graph_raises_with_the_problems():
+    g = Graph()
+    g.add("Linear")
+    with pytest.raises(CodegenError, match="no Input node"):
+        generate_model(g)
+
+
+@pytest.mark.parametrize("value", ["a'b", "x\n", "é", {"a": 1}, object()])
+def test_literal_refuses_anything_unexpected(value):
+    with pytest.raises(CodegenError):
+        literal(value)
+
+
+def test_literal_of_validated_values():
+    assert [literal(v) for v in (3, 0.25, True, None, "nearest", [3, 5], [7])] == [
+        "3",
+        "0.25",
+        "True",
+        "None",
+        '"nearest"',
+        "(3, 5)",
+        "(7,)",
+    ]
+
+
+def test_names_never_shadow_in_forward():
+    g = Graph()
+    x = g.add("Input", name="inputs", shape=[3])
+    fc = g.add("Linear", name="fc", out_features=2)
+    out = g.add("Output")
+    g.chain([x, fc, out])
+    source = generate_model(g).source
+    assert "def forward(self, inputs: torch.Tensor)" in source
+    compile(source, "<gen>", "exec")

@@ -1,0 +1,116 @@
+import pytest
+
+from core.errors import (
+    CycleError,
+    GraphError,
+    InvalidNameError,
+    ParameterError,
+    PortAlreadyConnectedError,
+    PortError,
+    SelfConnectionError,
+)
+from core.graph import Edge, Graph
+
+
+@pytest.fixture
+def chain():
+    g = Graph()
+    nodes = [g.add("Input", shape=[4]), g.add("Linear", out_features=3), g.add("ReLU"), g.add("Output")]
+    g.chain(nodes)
+    return g, nodes
+
+
+def test_names_ids_and_order(chain):
+    g, (x, fc, relu, out) = chain
+    assert [n.name for n in g.nodes] == ["x", "fc1", "relu1", "output"]
+    assert len({n.id for n in g.nodes}) == 4
+    assert g.topological_order() == [x.id, fc.id, relu.id, out.id]
+    assert g.upstream(relu.id) == {x.id, fc.id}
+    assert g.downstream(fc.id) == {relu.id, out.id}
+    assert g.inputs_of(relu.id) == [Edge(fc.id, relu.id)]
+    assert [e.dst for e in g.consumers(x.id)] == [fc.id]
+
+
+def test_connection_rules_name_the_nodes(chain):
+    g, (x, fc, relu, out) = chain
+    with pytest.raises(CycleError, match="relu1 to fc1 would make a cycle"):
+        g.connect(Edge(relu.id, fc.id))
+    with pytest.raises(SelfConnectionError, match="fc1 cannot be connected to itself"):
+        g.connect(Edge(fc.id, fc.id))
+    with pytest.raises(PortAlreadyConnectedError, match="already connected"):
+        g.connect(Edge(x.id, relu.id))
+    with pytest.raises(PortError, match="output has no output to connect from"):
+        g.connect(Edge(out.id, fc.id))
+    with pytest.raises(PortError, match="no input 2"):
+        g.connect(Edge(x.id, fc.id, dst_port=1))
+    assert not g.can_connect(Edge(relu.id, fc.id))
+    assert len(g.edges) == 3
+
+
+def test_remove_requires_disconnect_and_disconnect_returns_index(chain):
+    g, (x, fc, relu, out) = chain
+    with pytest.raises(GraphError, match="still has wires"):
+        g.remove_node(fc.id)
+    edge = Edge(fc.id, relu.id)
+    assert g.disconnect(edge) == 1
+    g.connect(edge, index=1)
+    assert g.edges[1] == edge
+
+
+def test_signals_fire_for_every_change(chain):
+    g, (x, fc, relu, out) = chain
+    seen = []
+    g.node_changed.connect(lambda nid, what: seen.append((nid, what)))
+    g.edge_removed.connect(lambda e: seen.append(("removed", e)))
+    g.node_removed.connect(lambda n: seen.append(("node", n.id)))
+    g.set_param(fc.id, "out_features", 8)
+    g.set_name(fc.id, "hidden")
+    g.set_pos(fc.id, (10, 20))
+    g.disconnect(Edge(relu.id, out.id))
+    g.remove_node(out.id)
+    assert seen == [
+        (fc.id, "params"),
+        (fc.id, "name"),
+        (fc.id, "pos"),
+        ("removed", Edge(relu.id, out.id)),
+        ("node", out.id),
+    ]
+    assert g.node(fc.id).pos == (10.0, 20.0)
+
+
+def test_param_and_name_validation(chain):
+    g, (x, fc, relu, out) = chain
+    with pytest.raises(ParameterError, match="fc1: out_features must be at least 1"):
+        g.set_param(fc.id, "out_features", 0)
+    with pytest.raises(ParameterError, match="has no parameter"):
+        g.set_param(fc.id, "units", 3)
+    with pytest.raises(InvalidNameError):
+        g.set_name(fc.id, "eval")
+    with pytest.raises(GraphError, match="already used"):
+        g.set_name(fc.id, "relu1")
+    g.set_param(fc.id, "in_features", 4)
+    assert g.node(fc.id).params["in_features"] == 4
+    g.set_param(fc.id, "in_features", None)  # unpin
+    assert "in_features" not in g.node(fc.id).params
+
+
+def test_merge_ports_follow_num_inputs():
+    g = Graph()
+    a, b, c = g.add("Input", shape=[4]), g.add("ReLU"), g.add("Tanh")
+    add = g.add("Add", num_inputs=3)
+    g.connect(Edge(a.id, b.id))
+    g.connect(Edge(a.id, c.id))
+    g.connect(Edge(b.id, add.id, 0))
+    g.connect(Edge(c.id, add.id, 2))
+    assert g.inputs_of(add.id)[1] is None
+    with pytest.raises(GraphError, match="remove the wires"):
+        g.set_param(add.id, "num_inputs", 2)
+
+
+def test_copy_is_independent(chain):
+    g, (x, fc, relu, out) = chain
+    other = g.copy()
+    other.set_param(fc.id, "out_features", 99)
+    assert g.node(fc.id).params["out_features"] == 3
+    assert other.to_dict()["edges"] == g.to_dict()["edges"]
+    assert other.create_node("ReLU").id not in {n.id for n in g.nodes}
