@@ -488,4 +488,5 @@ def _concat(ctx: RuleContext) -> Shape:
                 f"{_listing(ctx)}; all other dimensions must match"
             )
     ctx.dtype = ctx.in_dtypes[0]
-    return (*ctx.x[:d], sum(int(s[d]) for s in ctx.ins), *ctx.x[d + 1 :])  # type: ignore[arg-type]
+    joined = sum(int(s[d] or 0) for s in ctx.ins)
+    return (*ctx.x[:d], joined, *ctx.x[d + 1 :])
