@@ -56,7 +56,24 @@ class ProjectLoadError(TorchCanvasError):
         super().__init__(f"{where}{message}{at}")
         self.path = path
         self.field = field
+        self.unexpected = False  # True: a validator failed in a way nobody foresaw (a bug; the tests forbid it)
 
 
 class ProjectSaveError(TorchCanvasError):
     """A project file could not be written; the old file is untouched."""
+
+
+class ExportError(TorchCanvasError):
+    """The model cannot be exported in the chosen format; the message names the layer (if any) and why."""
+
+    def __init__(self, message: str, node_id: str | None = None) -> None:
+        super().__init__(message)
+        self.node_id = node_id
+
+
+class DataError(TorchCanvasError):
+    """A dataset could not be loaded or used; the message names the file (and row) and the fix."""
+
+
+class TrainingError(TorchCanvasError):
+    """Training cannot start or cannot go on (a bad setting, a shape the data does not fit, a lost device)."""

@@ -3,6 +3,10 @@
 It is the single source of truth for everything the app shows, runs and exports. Loading trusts nothing:
 every field is type-checked, names and parameters are validated against the catalog, and any problem becomes
 one ``ProjectLoadError`` naming the file and the field. Nothing in a file is ever executed or imported.
+
+Saving writes canonical JSON (sorted keys, two-space indent, ``repr`` floats, LF, UTF-8, final newline), so
+load + save reproduces a canonical file byte for byte, and is atomic: a crash or a full disk leaves the old file.
+Versioning (``schema_version`` = major, ``schema_minor`` = minor) is described in ``core.migrations``.
 """
 
 from __future__ import annotations
@@ -10,21 +14,57 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from core.catalog import LAYERS
 from core.errors import ProjectLoadError, ProjectSaveError, TorchCanvasError
 from core.graph import Edge, Graph, Node, validate_params
+from core.migrations import OLDEST_VERSION, SCHEMA_MINOR, SCHEMA_VERSION, MigrationError, migrate
 from core.names import name_problem
 from core.settings import TrainingSettings
 
+__all__ = [
+    "FORMAT",
+    "SCHEMA_MINOR",
+    "SCHEMA_VERSION",
+    "Project",
+    "UnknownFields",
+    "dumps",
+    "from_dict",
+    "load",
+    "loads",
+    "save",
+]
+
 FORMAT = "torchcanvas-project"
-SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_NODES = 5000
+MAX_EDGES = 20000
+MAX_DEPTH = 32  # JSON nesting; a real project needs about 6
+MAX_INT_DIGITS = 40
+MAX_PORTS = 64
+
+_TOP_KEYS = frozenset({"format", "schema_version", "schema_minor", "name", "description", "graph", "training"})
+_GRAPH_KEYS = frozenset({"nodes", "edges"})
+_NODE_KEYS = frozenset({"id", "type", "name", "params", "pos"})
+_EDGE_KEYS = frozenset({"src", "dst", "src_port", "dst_port"})
+
+
+@dataclass
+class UnknownFields:
+    """Fields a newer (minor) version wrote that this version does not understand; written back on save."""
+
+    graph: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # node id -> its unknown keys
+    edges: dict[Edge, dict[str, Any]] = field(default_factory=dict)  # wire -> its unknown keys
+
+    def __bool__(self) -> bool:
+        return bool(self.graph or self.training or self.nodes or self.edges)
 
 
 @dataclass
@@ -33,59 +73,124 @@ class Project:
     name: str = "Untitled"
     description: str = ""
     training: TrainingSettings = field(default_factory=TrainingSettings)
-    extra: dict[str, Any] = field(default_factory=dict)  # fields of a newer minor version, kept on re-save
+    extra: dict[str, Any] = field(default_factory=dict)  # top-level fields of a newer minor version
+    schema_minor: int = SCHEMA_MINOR  # the newest minor version whose fields this project holds
+    unknown: UnknownFields = field(default_factory=UnknownFields)  # nested fields of a newer minor version
+    # Training keys the loaded file had (None for a new project: write them all). Settings added by later versions
+    # are written only when set or already in the file, so opening and saving an older file leaves it unchanged.
+    training_keys: frozenset[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = dict(self.extra)
+        """Plain JSON data; unknown fields go back where they came from (known fields always win)."""
+        graph = self.graph.to_dict()
+        for node in graph["nodes"]:
+            kept = self.unknown.nodes.get(node["id"])
+            if kept:
+                node.update({k: v for k, v in kept.items() if k not in node})
+        for wire in graph["edges"]:
+            kept = self.unknown.edges.get(Edge(wire["src"], wire["dst"], wire["dst_port"], wire["src_port"]))
+            if kept:
+                wire.update({k: v for k, v in kept.items() if k not in wire})
+        graph.update({k: v for k, v in self.unknown.graph.items() if k not in graph})
+        training = self.training.to_dict()
+        if self.training_keys is not None:
+            defaults = TrainingSettings().to_dict()
+            training = {k: v for k, v in training.items() if k in self.training_keys or v != defaults.get(k)}
+        training.update({k: v for k, v in self.unknown.training.items() if k not in training})
+        data = {k: v for k, v in self.extra.items() if k not in _TOP_KEYS}
         data.update(
             {
                 "format": FORMAT,
                 "schema_version": SCHEMA_VERSION,
                 "name": self.name,
                 "description": self.description,
-                "graph": self.graph.to_dict(),
-                "training": self.training.to_dict(),
+                "graph": graph,
+                "training": training,
             }
         )
+        minor = max(SCHEMA_MINOR, self.schema_minor)
+        if minor:  # absent means 0, so files of minor version 0 stay as they always were
+            data["schema_minor"] = minor
         return data
 
 
+# --- writing -------------------------------------------------------------------------------------------------
 def dumps(project: Project) -> str:
-    """Canonical JSON: sorted keys, two-space indent, LF, a final newline."""
-    return json.dumps(project.to_dict(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    """Canonical JSON text: sorted keys, two-space indent, shortest round-trip floats, LF, final newline.
+
+    Floats use Python's ``repr`` (the shortest text that reads back as the same number, the same on every
+    platform), ints stay ints, text is written as UTF-8 rather than ``\\u`` escapes. Raises ProjectSaveError
+    when the project holds something JSON cannot represent (NaN, a lone surrogate).
+    """
+    try:
+        text = json.dumps(project.to_dict(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+    except (ValueError, TypeError, UnicodeEncodeError, RecursionError) as exc:
+        raise ProjectSaveError(f"The project cannot be written as a file: {exc}") from None
+    return text + "\n"
 
 
 def save(project: Project, path: str | os.PathLike[str]) -> None:
-    """Write atomically: a temporary file in the same folder, flushed and fsynced, then ``os.replace``."""
+    """Write atomically: a temporary file in the same folder, flushed and fsynced, then ``os.replace``.
+
+    Killing the process at any moment leaves the old file or the new one, never a torn file; when anything fails
+    (disk full, no permission) the old file is untouched, the temporary file is removed and ProjectSaveError
+    names the path.
+    """
     target = Path(path)
-    text = dumps(project).encode("utf-8")
+    if target.is_symlink():  # replace the file the link points to, not the link
+        target = target.resolve()
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+        data = dumps(project).encode("utf-8")
+    except ProjectSaveError as exc:
+        raise ProjectSaveError(f"Could not save {target}: {exc}") from None
+    folder = target.parent
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = 0o644
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise ProjectSaveError(f"Could not save {target}: {exc.strerror or exc}") from exc
+        raise ProjectSaveError(f"Could not save {target}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        try:
+            os.chmod(tmp, mode)
+        except OSError:
+            pass
         os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException as exc:  # also KeyboardInterrupt: never leave the temporary file behind
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise ProjectSaveError(f"Could not save {target}: {exc.strerror or exc}") from exc
-    try:  # make the rename itself durable
-        dir_fd = os.open(target.parent or ".", os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        if isinstance(exc, OSError):
+            raise ProjectSaveError(f"Could not save {target}: {exc.strerror or exc}") from None
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (a no-op where folders cannot be opened, e.g. Windows)."""
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
     except OSError:
         pass
+    finally:
+        os.close(dir_fd)
 
 
+# --- reading -------------------------------------------------------------------------------------------------
 def load(path: str | os.PathLike[str]) -> Project:
+    """Read a project file; any problem is a ProjectLoadError naming the file (and the field)."""
     where = str(path)
     try:
         size = os.path.getsize(path)
@@ -97,28 +202,101 @@ def load(path: str | os.PathLike[str]) -> Project:
     return loads(raw, where)
 
 
-def _reject_constant(token: str) -> Any:
-    raise ValueError(f"{token} is not allowed in a project file")
-
-
 def loads(raw: bytes | str, where: str = "<project>") -> Project:
+    """Parse and validate project text; never executes anything and raises only ProjectLoadError."""
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        data = json.loads(text, parse_constant=_reject_constant)
-    except UnicodeDecodeError:
-        raise ProjectLoadError("the file is not UTF-8 text; is it really a TorchCanvas project?", where) from None
-    except RecursionError:
-        raise ProjectLoadError("the file is nested too deeply to be a project", where) from None
-    except ValueError as exc:
-        raise ProjectLoadError(f"the file is not valid JSON ({exc})", where) from None
-    try:
-        return from_dict(data, where)
+        return _loads(raw, where)
     except ProjectLoadError:
         raise
     except TorchCanvasError as exc:
         raise ProjectLoadError(str(exc), where) from None
+    except (RecursionError, MemoryError):
+        raise ProjectLoadError("the file is nested too deeply or too large to be a project", where) from None
+    except Exception as exc:  # a bug in a validator must still not crash the app on a bad file
+        error = ProjectLoadError(f"the file could not be read (unexpected {type(exc).__name__}: {exc})", where)
+        error.unexpected = True
+        raise error from exc
+
+
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not allowed in a project file")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} is too large")
+    return value
+
+
+def _small_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"a number with {len(text)} digits is too large")
+    return int(text)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key[:40]!r} appears twice in one object")
+            seen.add(key)
+    return result
+
+
+def _check_plain(data: Any, where: str) -> None:
+    """Reject what JSON allows but a project never holds: deep nesting and text that is not valid Unicode."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ProjectLoadError(f"the file is nested more than {MAX_DEPTH} levels deep", where)
+        if isinstance(value, str):
+            _check_text(value, where)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key, where)
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+
+
+def _check_text(text: str, where: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProjectLoadError("the file holds text that is not valid Unicode (a lone surrogate)", where) from None
+
+
+def _loads(raw: bytes | str, where: str) -> Project:
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        raw = bytes(raw)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ProjectLoadError(f"the file is too large ({len(raw)} bytes) to be a project", where)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ProjectLoadError("the file is not UTF-8 text; is it really a TorchCanvas project?", where) from None
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        raise ProjectLoadError(f"expected the file's bytes, got {type(raw).__name__}", where)
+    try:
+        data = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_small_int,
+            object_pairs_hook=_no_duplicates,
+        )
     except RecursionError:
         raise ProjectLoadError("the file is nested too deeply to be a project", where) from None
+    except ValueError as exc:
+        raise ProjectLoadError(f"the file is not valid JSON ({str(exc)[:200]})", where) from None
+    _check_plain(data, where)
+    return from_dict(data, where)
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], where: str, field_name: str, what: str) -> Any:
@@ -127,49 +305,102 @@ def _expect(value: Any, kind: type | tuple[type, ...], where: str, field_name: s
     return value
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def from_dict(data: Any, where: str = "<project>") -> Project:
+    """Build a project from parsed JSON data (upgrading an older schema version first)."""
     _expect(data, dict, where, "top level", "a JSON object")
     if data.get("format") != FORMAT:
         raise ProjectLoadError(
             'this is not a TorchCanvas project file (no "format": "torchcanvas-project")', where, "format"
         )
     version = data.get("schema_version")
-    if isinstance(version, bool) or not isinstance(version, int):
+    if not _whole(version):
         raise ProjectLoadError("schema_version must be a whole number", where, "schema_version")
     if version > SCHEMA_VERSION:
         raise ProjectLoadError(
-            f"the file was made by a newer TorchCanvas (schema version {version}); this version reads up to "
-            f"{SCHEMA_VERSION}: update TorchCanvas to open it",
+            f"the file was made by a newer TorchCanvas (schema version {version}); this TorchCanvas reads schema "
+            f"versions {OLDEST_VERSION} to {SCHEMA_VERSION}: update TorchCanvas to open it",
             where,
             "schema_version",
         )
-    if version < 1:
-        raise ProjectLoadError(f"unknown schema version {version}", where, "schema_version")
+    if version < OLDEST_VERSION:
+        raise ProjectLoadError(
+            f"schema version {version} is older than any this TorchCanvas can read (from {OLDEST_VERSION})",
+            where,
+            "schema_version",
+        )
+    try:
+        data = migrate(data, SCHEMA_VERSION)
+    except MigrationError as exc:
+        raise ProjectLoadError(str(exc), where, "schema_version") from None
+    minor = data.get("schema_minor", 0)
+    if not _whole(minor) or not 0 <= minor < 1_000_000:
+        raise ProjectLoadError("schema_minor must be a whole number from 0", where, "schema_minor")
+    unknown = UnknownFields()
     name = _expect(data.get("name", "Untitled"), str, where, "name", "text")
     description = _expect(data.get("description", ""), str, where, "description", "text")
-    graph = graph_from_dict(_expect(data.get("graph"), dict, where, "graph", "an object"), where)
+    graph_data = _expect(data.get("graph"), dict, where, "graph", "an object")
+    graph = graph_from_dict(graph_data, where, unknown)
+    unknown.graph = {k: v for k, v in graph_data.items() if k not in _GRAPH_KEYS}
     training_data = _expect(data.get("training", {}), dict, where, "training", "an object")
+    known_training = {f.name for f in fields(TrainingSettings)}
     try:
-        training = TrainingSettings.from_dict(training_data)
+        training = TrainingSettings.from_dict({k: v for k, v in training_data.items() if k in known_training})
     except TorchCanvasError as exc:
         raise ProjectLoadError(str(exc), where, "training") from None
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ProjectLoadError(f"bad training settings ({exc})", where, "training") from None
-    known = {"format", "schema_version", "name", "description", "graph", "training"}
-    extra = {k: v for k, v in data.items() if k not in known}
-    return Project(graph, name[:200], description[:10_000], training, extra)
+    unknown.training = {k: v for k, v in training_data.items() if k not in known_training}
+    extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
+    keys = frozenset(k for k in training_data if k in known_training)
+    return Project(graph, name[:200], description[:10_000], training, extra, minor, unknown, keys)
 
 
 def _finite_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def graph_from_dict(data: dict[str, Any], where: str = "<project>") -> Graph:
+def _port(item: dict[str, Any], key: str) -> int | None:
+    port = item.get(key, 0)
+    return port if _whole(port) and 0 <= port < MAX_PORTS else None
+
+
+def _unknown_ports(node_id: str, item: dict[str, Any], edges: list[Any], where: str, at: str) -> tuple[int, int] | None:
+    """Port counts of an unknown layer type: the stored ``ports``, widened to every wire the file has."""
+    stored = item.get("ports")
+    ins = outs = 0
+    if stored is not None:
+        if not (
+            isinstance(stored, list) and len(stored) == 2 and all(_whole(v) and 0 <= v <= MAX_PORTS for v in stored)
+        ):
+            raise ProjectLoadError(f"ports must be two whole numbers from 0 to {MAX_PORTS}", where, f"{at}.ports")
+        ins, outs = stored
+    for wire in edges:
+        if not isinstance(wire, dict):
+            continue
+        dst_port, src_port = _port(wire, "dst_port"), _port(wire, "src_port")
+        if wire.get("dst") == node_id and dst_port is not None:
+            ins = max(ins, dst_port + 1)
+        if wire.get("src") == node_id and src_port is not None:
+            outs = max(outs, src_port + 1)
+    if stored is None and not ins and not outs:
+        return None
+    return ins, outs
+
+
+def graph_from_dict(data: dict[str, Any], where: str = "<project>", unknown: UnknownFields | None = None) -> Graph:
+    """The graph part of a project; unknown node and wire fields are collected into ``unknown``."""
+    kept = unknown if unknown is not None else UnknownFields()
     graph = Graph()
     nodes = _expect(data.get("nodes", []), list, where, "graph.nodes", "a list")
     edges = _expect(data.get("edges", []), list, where, "graph.edges", "a list")
     if len(nodes) > MAX_NODES:
         raise ProjectLoadError(f"too many nodes ({len(nodes)}; at most {MAX_NODES})", where, "graph.nodes")
+    if len(edges) > MAX_EDGES:
+        raise ProjectLoadError(f"too many wires ({len(edges)}; at most {MAX_EDGES})", where, "graph.edges")
     for i, item in enumerate(nodes):
         at = f"graph.nodes[{i}]"
         _expect(item, dict, where, at, "an object")
@@ -180,41 +411,51 @@ def graph_from_dict(data: dict[str, Any], where: str = "<project>") -> Graph:
         name = item.get("name")
         problem = name_problem(name)
         if problem:
-            raise ProjectLoadError(f"the node name {name!r} is not allowed: {problem}", where, f"{at}.name")
+            raise ProjectLoadError(f"the node name {str(name)[:60]!r} is not allowed: {problem}", where, f"{at}.name")
         params = _expect(item.get("params", {}), dict, where, f"{at}.params", "an object")
         pos = item.get("pos", [0, 0])
         if not (isinstance(pos, list) and len(pos) == 2 and all(_finite_number(v) and abs(v) < 1e9 for v in pos)):
             raise ProjectLoadError("pos must be two finite numbers", where, f"{at}.pos")
         spec = LAYERS.get(layer)
+        ports = None
+        known_keys = _NODE_KEYS
         if spec is not None:
             try:
                 params = validate_params(spec, params, name)
             except TorchCanvasError as exc:
                 raise ProjectLoadError(str(exc), where, f"{at}.params") from None
         else:
-            if len(layer) > 100 or not layer.isprintable():
+            if not layer or len(layer) > 100 or not layer.isprintable():
                 raise ProjectLoadError("a layer type must be short printable text", where, f"{at}.type")
             params = json.loads(json.dumps(params))  # plain data only; kept as is for an unknown layer
+            ports = _unknown_ports(node_id, item, edges, where, at)
+            known_keys = _NODE_KEYS | {"ports"}
         try:
-            graph.add_node(Node(node_id, layer, name, params, (float(pos[0]), float(pos[1]))))
+            graph.add_node(Node(node_id, layer, name, params, (float(pos[0]), float(pos[1])), ports))
         except TorchCanvasError as exc:
             raise ProjectLoadError(str(exc), where, at) from None
+        extra = {k: v for k, v in item.items() if k not in known_keys}
+        if extra:
+            kept.nodes[node_id] = extra
     for i, item in enumerate(edges):
         at = f"graph.edges[{i}]"
         _expect(item, dict, where, at, "an object")
         src = _expect(item.get("src"), str, where, f"{at}.src", "a node id")
         dst = _expect(item.get("dst"), str, where, f"{at}.dst", "a node id")
-        ports = []
-        for key in ("dst_port", "src_port"):
-            port = item.get(key, 0)
-            if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 64:
-                raise ProjectLoadError(f"{key} must be a small whole number", where, f"{at}.{key}")
-            ports.append(port)
+        dst_port, src_port = _port(item, "dst_port"), _port(item, "src_port")
+        if dst_port is None:
+            raise ProjectLoadError("dst_port must be a small whole number", where, f"{at}.dst_port")
+        if src_port is None:
+            raise ProjectLoadError("src_port must be a small whole number", where, f"{at}.src_port")
         if src not in graph or dst not in graph:
             raise ProjectLoadError("the wire names a node that does not exist", where, at)
+        edge = Edge(src, dst, dst_port, src_port)
         try:
-            graph.connect(Edge(src, dst, ports[0], ports[1]))
+            graph.connect(edge)
         except TorchCanvasError as exc:
             raise ProjectLoadError(str(exc), where, at) from None
+        extra = {k: v for k, v in item.items() if k not in _EDGE_KEYS}
+        if extra:
+            kept.edges[edge] = extra
     graph.sync_ids()
     return graph
