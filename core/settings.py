@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from core.errors import ParameterError
@@ -11,6 +11,8 @@ from core.errors import ParameterError
 LOSSES = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "SmoothL1Loss")
 OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+SCHEDULERS = ("none", "StepLR", "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau")
+MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 
 
 @dataclass
@@ -24,6 +26,24 @@ class TrainingSettings:
     device: str = "auto"
     seed: int = 0
     val_fraction: float = 0.1
+    # Added by the training engine; every field has a default so older project files still load.
+    test_fraction: float = 0.1  # held out for the final test when the source has no test split
+    normalize: bool = True  # standardise inputs with the training split's mean and std
+    resize: list[int] = field(default_factory=list)  # [height, width] for images; [] keeps the size
+    augment_flip: bool = False
+    augment_rotation: float = 0.0  # degrees, drawn per image from [-r, r]
+    augment_shift: int = 0  # pixels, drawn per image from [-s, s] in both directions
+    momentum: float = 0.0  # SGD and RMSprop
+    nesterov: bool = False  # SGD only; needs momentum > 0
+    weight_decay: float = 0.0
+    scheduler: str = "none"
+    step_size: int = 10  # StepLR: epochs between decays
+    gamma: float = 0.1  # StepLR / ReduceLROnPlateau: factor applied to the learning rate
+    grad_clip: float = 0.0  # largest gradient norm; 0 turns clipping off
+    early_stopping: int = 0  # stop after this many epochs without improvement; 0 turns it off
+    monitor: str = "val_loss"  # what early stopping, ReduceLROnPlateau and best.pt watch
+    amp: bool = True  # mixed precision, used on CUDA only
+    deterministic: bool = False  # deterministic algorithms (slower on GPU)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,6 +73,8 @@ class TrainingSettings:
             ("loss", self.loss, LOSSES),
             ("optimizer", self.optimizer, OPTIMIZERS),
             ("device", self.device, DEVICES),
+            ("scheduler", self.scheduler, SCHEDULERS),
+            ("monitor", self.monitor, MONITORS),
         ):
             if value not in choices:
                 raise ParameterError(f"training.{name} must be one of {', '.join(choices)}, not {value!r}")
@@ -61,5 +83,29 @@ class TrainingSettings:
         number("epochs", self.epochs, 1, 100_000, integer=True)
         number("seed", self.seed, 0, 2**32 - 1, integer=True)
         number("val_fraction", self.val_fraction, 0.0, 0.9)
-        self.lr = float(self.lr)
-        self.val_fraction = float(self.val_fraction)
+        number("test_fraction", self.test_fraction, 0.0, 0.5)
+        if self.val_fraction + self.test_fraction > 0.9:
+            raise ParameterError("training.val_fraction and test_fraction together must leave 10% to train on")
+        number("augment_rotation", self.augment_rotation, 0.0, 180.0)
+        number("augment_shift", self.augment_shift, 0, 1000, integer=True)
+        number("momentum", self.momentum, 0.0, 0.999)
+        number("weight_decay", self.weight_decay, 0.0, 1.0)
+        number("step_size", self.step_size, 1, 100_000, integer=True)
+        number("gamma", self.gamma, 1e-6, 1.0)
+        number("grad_clip", self.grad_clip, 0.0, 1e6)
+        number("early_stopping", self.early_stopping, 0, 100_000, integer=True)
+        for name in ("normalize", "augment_flip", "nesterov", "amp", "deterministic"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"training.{name} must be true or false, not {getattr(self, name)!r}")
+        if self.nesterov and self.momentum <= 0:
+            raise ParameterError("training.nesterov needs a momentum above 0 (for example 0.9)")
+        if not isinstance(self.resize, (list, tuple)) or len(self.resize) not in (0, 2):
+            raise ParameterError(f"training.resize must be [] or [height, width], not {self.resize!r}")
+        for size in self.resize:
+            if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 4096:
+                raise ParameterError(f"training.resize sizes must be whole numbers from 1 to 4096, not {size!r}")
+        self.resize = list(self.resize)
+        for name in ("lr", "val_fraction", "test_fraction", "augment_rotation", "momentum", "weight_decay"):
+            setattr(self, name, float(getattr(self, name)))
+        self.gamma = float(self.gamma)
+        self.grad_clip = float(self.grad_clip)

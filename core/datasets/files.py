@@ -1,0 +1,35 @@
+"""The user's own array files: a Keras-layout .npz, a pair of MNIST IDX files, a CSV table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.datasets.spec import DataSpec
+from core.errors import DataError
+from core.portable.sources import load_csv, load_idx, load_npz
+
+
+def _existing(path: str, what: str) -> str:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise DataError(f"{path}: no such file. Check the path of the {what} (spec: {what}:PATH).")
+    return str(p)
+
+
+def load_file(spec: DataSpec) -> tuple:
+    """Read one file source; problems inside the file come back as DataError naming file and row."""
+    try:
+        if spec.kind == "npz":
+            return load_npz(_existing(spec.paths[0], "npz"))
+        if spec.kind == "idx":
+            return load_idx(_existing(spec.paths[0], "idx"), _existing(spec.paths[1], "idx"))
+        if spec.kind == "csv":
+            return load_csv(_existing(spec.paths[0], "csv"), spec.label_column)
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError) as exc:
+        message = str(exc)
+        if spec.kind == "npz" and spec.paths[0] not in message:
+            message = f"{spec.paths[0]}: cannot read it as a NumPy .npz file ({exc}); save it with np.savez"
+        raise DataError(message) from None
+    raise DataError(f"not a file source: {spec.kind}")  # pragma: no cover

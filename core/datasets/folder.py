@@ -1,0 +1,128 @@
+"""An image folder with one sub-folder per class (the ImageFolder layout).
+
+Small folders are decoded once into tensors (the fast path, and exactly what the exported script does);
+folders too big for memory stay on disk and are read per sample through a DataLoader with workers.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.datasets.base import Dataset, fit_shape
+from core.datasets.spec import DataSpec
+from core.errors import DataError
+from core.portable.sources import IMAGE_SUFFIXES, load_image_folder
+
+MAX_IN_MEMORY_BYTES = 1_500_000_000  # decoded float32 pixels; above this the folder is read lazily
+
+
+def image_geometry(input_shape: tuple[int, ...] | None, resize: tuple[int, int] | None) -> tuple[tuple[int, int], int]:
+    """Size (height, width) and channel count images are brought to: the resize setting, else the Input's."""
+    channels = input_shape[0] if input_shape and len(input_shape) == 3 and input_shape[0] in (1, 3) else 3
+    if resize:
+        return (int(resize[0]), int(resize[1])), channels
+    if input_shape and len(input_shape) == 3:
+        return (int(input_shape[1]), int(input_shape[2])), channels
+    return (32, 32), channels
+
+
+def list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder. Give a folder with one sub-folder of images per class.")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir())
+    files = [
+        (file, label)
+        for label, name in enumerate(classes)
+        for file in sorted((root / name).iterdir())
+        if file.suffix.lower() in IMAGE_SUFFIXES
+    ]
+    return files, classes
+
+
+def load_folder_raw(spec: DataSpec, size: tuple[int, int], channels: int) -> tuple:
+    try:
+        return load_image_folder(spec.paths[0], size, channels)
+    except (ValueError, OSError) as exc:
+        raise DataError(str(exc)) from None
+
+
+class FolderSamples(torch.utils.data.Dataset):
+    """Lazily decoded images of a big folder, normalised and shaped like the in-memory path."""
+
+    def __init__(self, files: list[tuple[Path, int]], size: tuple[int, int], channels: int, shape: tuple) -> None:
+        self.files, self.size, self.channels, self.shape = files, size, channels, shape
+        self.mean: torch.Tensor | None = None
+        self.std: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def raw(self, index: int) -> tuple[torch.Tensor, int]:
+        from PIL import Image
+
+        file, label = self.files[index]
+        try:
+            with Image.open(file) as image:
+                image = image.convert("L" if self.channels == 1 else "RGB").resize((self.size[1], self.size[0]))
+                pixels = np.asarray(image, dtype=np.uint8)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{file}: this image cannot be read ({exc}); delete or replace the file") from None
+        x = torch.from_numpy(pixels.copy()).float() / 255.0
+        x = x.unsqueeze(0) if x.dim() == 2 else x.permute(2, 0, 1)
+        return x, label
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        x, label = self.raw(index)
+        if self.mean is not None and self.std is not None:
+            x = (x - self.mean[0]) / self.std[0]
+        return x.reshape(self.shape), label
+
+
+def load_folder(
+    spec: DataSpec,
+    *,
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+    normalize: bool,
+    input_shape: tuple[int, ...] | None,
+    resize: tuple[int, int] | None,
+    max_bytes: int = MAX_IN_MEMORY_BYTES,
+) -> tuple | Dataset:
+    """Raw tensors for a small folder (the caller finishes them); a lazy Dataset for a big one."""
+    size, channels = image_geometry(input_shape, resize)
+    files, classes = list_images(Path(spec.paths[0]).expanduser())
+    if len(files) * channels * size[0] * size[1] * 4 <= max_bytes:
+        return load_folder_raw(spec, size, channels)
+    sample_shape = (channels, *size)
+    shape = fit_shape(sample_shape, input_shape, spec.text)
+    order = torch.randperm(len(files), generator=torch.Generator().manual_seed(seed)).tolist()
+    n_test, n_val = round(len(files) * test_fraction), round(len(files) * val_fraction)
+    parts = [order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]]
+    test_set, val_set, train_set = (FolderSamples([files[i] for i in part], size, channels, shape) for part in parts)
+    mean = std = None
+    if normalize:
+        picks = [train_set.raw(i)[0] for i in range(0, len(train_set), max(1, math.ceil(len(train_set) / 500)))]
+        stack = torch.stack(picks)
+        mean = stack.mean(dim=(0, 2, 3), keepdim=True)
+        std = stack.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
+        for part in (train_set, val_set, test_set):
+            part.mean, part.std = mean, std
+    return Dataset(
+        name=f"Image folder {spec.paths[0]}",
+        spec=spec,
+        input_shape=shape,
+        num_classes=len(classes),
+        class_names=classes,
+        mean=mean,
+        std=std,
+        sample_shape=sample_shape,
+        train_set=train_set,
+        val_set=val_set,
+        test_set=test_set,
+        extra={"image_size": size, "channels": channels},
+    )

@@ -1,0 +1,266 @@
+"""Data loaders pasted verbatim into exported scripts (see core/portable/__init__.py).
+
+Every loader returns ``(x, y, x_test, y_test, class_names)``: float32 inputs,
+int64 class labels (float32 targets for regression), and ``None`` for the test
+pair when the source has no test split. A bad file raises ValueError with a
+message that names the file (and row) and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def images_to_tensor(images: np.ndarray) -> torch.Tensor:
+    """Pixels as float32 in [0, 1] with a channel axis: (N, C, H, W)."""
+    x = torch.tensor(np.asarray(images))
+    scale = 255.0 if x.dtype == torch.uint8 else 1.0
+    x = x.to(torch.float32) / scale
+    if x.dim() == 3:  # (N, H, W): one grey channel
+        x = x.unsqueeze(1)
+    elif x.dim() == 4 and x.shape[-1] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):
+        x = x.permute(0, 3, 1, 2).contiguous()  # (N, H, W, C) -> (N, C, H, W)
+    return x
+
+
+def labels_to_tensor(labels: np.ndarray, where: str) -> torch.Tensor:
+    """Whole-number class labels as int64; anything else is an error naming the file."""
+    y = np.asarray(labels).reshape(-1)
+    if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+        y = y.astype(np.int64)
+    if y.dtype.kind not in "iu":
+        raise ValueError(
+            f"{where}: the labels must be whole class numbers 0, 1, 2, ..., "
+            f"found values of type {y.dtype}; store the class index of each sample"
+        )
+    if len(y) and y.min() < 0:
+        row = int(np.argmin(y))
+        raise ValueError(
+            f"{where}: label {int(y[row])} at index {row} is negative; "
+            "class labels must be 0, 1, 2, ..."
+        )
+    return torch.as_tensor(y.astype(np.int64))
+
+
+def check_lengths(x: torch.Tensor, y: torch.Tensor, where: str) -> None:
+    if len(x) != len(y):
+        raise ValueError(
+            f"{where}: there are {len(x)} samples but {len(y)} labels; "
+            "every sample needs exactly one label"
+        )
+
+
+def class_count(*labels: torch.Tensor | None) -> int:
+    return max(int(y.max()) + 1 for y in labels if y is not None and len(y))
+
+
+def load_sklearn(name: str) -> tuple:
+    """scikit-learn's bundled tables: digits, iris, wine, breast_cancer."""
+    from sklearn import datasets
+
+    bunch = getattr(datasets, f"load_{name}")()
+    if name == "digits":
+        x = torch.tensor(bunch.images[:, None, :, :] / 16.0, dtype=torch.float32)
+    else:
+        x = torch.tensor(bunch.data, dtype=torch.float32)
+    y = torch.tensor(bunch.target, dtype=torch.int64)
+    return x, y, None, None, [str(name) for name in bunch.target_names]
+
+
+def make_points(
+    kind: str, samples: int, noise: float, classes: int, seed: int
+) -> tuple:
+    """Generated 2-D point sets: spirals, moons, circles, xor, blobs."""
+    rng = np.random.default_rng(seed)
+    if kind in ("moons", "circles", "xor"):
+        classes = 2
+    labels = np.arange(samples) % classes
+    t = rng.random(samples)
+    if kind == "spirals":
+        angle = t * 4.0 + labels * (2 * math.pi / classes)
+        angle = angle + rng.normal(0.0, noise, samples)
+        points = np.stack([t * np.sin(angle), t * np.cos(angle)], axis=1)
+    elif kind == "moons":
+        angle = t * math.pi
+        upper = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+        lower = np.stack([1 - np.cos(angle), 0.5 - np.sin(angle)], axis=1)
+        points = np.where(labels[:, None] == 0, upper, lower)
+        points = points + rng.normal(0.0, noise, (samples, 2))
+    elif kind == "circles":
+        angle = t * 2 * math.pi
+        radius = np.where(labels == 0, 1.0, 0.5)[:, None]
+        points = radius * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+        points = points + rng.normal(0.0, noise, (samples, 2))
+    elif kind == "xor":
+        points = rng.uniform(-1.0, 1.0, (samples, 2))
+        labels = (points[:, 0] * points[:, 1] < 0).astype(np.int64)
+        points = points + rng.normal(0.0, noise, (samples, 2))
+    elif kind == "blobs":
+        angle = labels * (2 * math.pi / classes)
+        centres = 2.0 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+        points = centres + rng.normal(0.0, 0.5 + noise, (samples, 2))
+    else:
+        raise ValueError(f"unknown point set {kind!r}")
+    x = torch.tensor(points, dtype=torch.float32)
+    y = torch.tensor(labels, dtype=torch.int64)
+    return x, y, None, None, [f"class {k}" for k in range(classes)]
+
+
+def load_npz(path: str) -> tuple:
+    """A NumPy .npz in the Keras layout: x_train, y_train (+ x_test, y_test)."""
+    with np.load(path, allow_pickle=False) as arrays:
+        found = sorted(arrays.files)
+        if "x_train" not in found or "y_train" not in found:
+            raise ValueError(
+                f"{path}: expected arrays named x_train and y_train (optionally "
+                f"x_test and y_test), found {', '.join(found) or 'none'}; save it "
+                "with np.savez(path, x_train=..., y_train=...)"
+            )
+        x, y = images_to_tensor(arrays["x_train"]), arrays["y_train"]
+        y = labels_to_tensor(y, f"{path} (y_train)")
+        check_lengths(x, y, f"{path} (x_train, y_train)")
+        x_test = y_test = None
+        if "x_test" in found and "y_test" in found:
+            x_test = images_to_tensor(arrays["x_test"])
+            y_test = labels_to_tensor(arrays["y_test"], f"{path} (y_test)")
+            check_lengths(x_test, y_test, f"{path} (x_test, y_test)")
+    names = [str(k) for k in range(class_count(y, y_test))]
+    return x, y, x_test, y_test, names
+
+
+def read_idx(path: str) -> np.ndarray:
+    """One MNIST-format IDX file (images or labels), gzip-compressed or raw."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"{path}: could not read the file ({exc})") from None
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise ValueError(
+            f"{path}: not an MNIST IDX file of bytes (wrong magic number); "
+            "use files like train-images-idx3-ubyte(.gz)"
+        )
+    dims = data[3]
+    header = 4 + 4 * dims
+    shape = tuple(
+        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)
+    )
+    if len(data) != header + math.prod(shape):
+        raise ValueError(
+            f"{path}: the header announces shape {shape} but the file holds "
+            f"{len(data) - header} bytes of data; the file is truncated or damaged"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def load_idx(images_path: str, labels_path: str) -> tuple:
+    """A pair of MNIST IDX files: images and their labels."""
+    x = images_to_tensor(read_idx(images_path))
+    y = labels_to_tensor(read_idx(labels_path), labels_path)
+    check_lengths(x, y, f"{images_path} and {labels_path}")
+    return x, y, None, None, [str(k) for k in range(class_count(y))]
+
+
+def load_csv(path: str, label_column: str) -> tuple:
+    """A CSV table with a header row: numeric feature columns and one label column."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        raise ValueError(f"{path}: the file is empty")
+    header = [name.strip() for name in rows[0]]
+    if label_column not in header:
+        raise ValueError(
+            f"{path}: there is no column named {label_column!r}; "
+            f"the columns are {', '.join(header)}"
+        )
+    label_at = header.index(label_column)
+    features, labels = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise ValueError(
+                f"{path}, row {number}: {len(row)} values but the header has "
+                f"{len(header)} columns; give every row the same columns"
+            )
+        values = []
+        for column, cell in enumerate(row):
+            if column == label_at:
+                continue
+            try:
+                values.append(float(cell))
+            except ValueError:
+                raise ValueError(
+                    f"{path}, row {number}, column {header[column]!r}: {cell!r} is "
+                    "not a number; feature columns must hold numbers only (remove "
+                    "or encode that column)"
+                ) from None
+        features.append(values)
+        labels.append(row[label_at].strip())
+    x = torch.tensor(features, dtype=torch.float32).reshape(len(labels), -1)
+    if all(label.lstrip("-").isdigit() for label in labels):
+        y = labels_to_tensor(np.array([int(label) for label in labels]), path)
+        return x, y, None, None, [str(k) for k in range(class_count(y))]
+    try:
+        values = torch.tensor([float(label) for label in labels], dtype=torch.float32)
+        return x, values, None, None, []  # a regression target
+    except ValueError:
+        names = sorted(set(labels))
+        y = torch.tensor([names.index(label) for label in labels], dtype=torch.int64)
+        return x, y, None, None, names
+
+
+def load_image_folder(path: str, size: tuple[int, int], channels: int) -> tuple:
+    """One sub-folder per class; every image resized to size (height, width)."""
+    from PIL import Image
+
+    root = Path(path)
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir())
+    if not classes:
+        raise ValueError(
+            f"{root}: no class sub-folders; put the images of each class in a "
+            "sub-folder named after the class (e.g. cats/, dogs/)"
+        )
+    mode = "L" if channels == 1 else "RGB"
+    pixels, labels = [], []
+    for label, name in enumerate(classes):
+        for file in sorted((root / name).iterdir()):
+            if file.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                with Image.open(file) as image:
+                    image = image.convert(mode).resize((size[1], size[0]))
+                    pixels.append(np.asarray(image, dtype=np.uint8))
+            except (OSError, ValueError) as exc:
+                raise ValueError(
+                    f"{file}: this image cannot be read ({exc}); delete or "
+                    "replace the file"
+                ) from None
+            labels.append(label)
+    if not pixels:
+        raise ValueError(f"{root}: the class sub-folders hold no images")
+    x = images_to_tensor(np.stack(pixels))
+    return x, torch.tensor(labels, dtype=torch.int64), None, None, classes
+
+
+def load_torchvision(name: str, root: str) -> tuple:
+    """MNIST, FashionMNIST, KMNIST or CIFAR10 through torchvision."""
+    from torchvision import datasets
+
+    kind = getattr(datasets, name)
+    train = kind(root, train=True, download=True)
+    test = kind(root, train=False, download=True)
+    x = images_to_tensor(np.asarray(train.data))
+    x_test = images_to_tensor(np.asarray(test.data))
+    y = torch.as_tensor(np.asarray(train.targets), dtype=torch.int64)
+    y_test = torch.as_tensor(np.asarray(test.targets), dtype=torch.int64)
+    return x, y, x_test, y_test, [str(c) for c in train.classes]

@@ -1,0 +1,152 @@
+"""Split, normalise, augment, evaluate and report: pasted verbatim into scripts.
+
+The trainer and the exported script both call these, in the same order and with
+the same seeds, so an exported run reproduces the app's losses exactly on CPU.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")
+
+
+def prepare(
+    raw: tuple,
+    val_fraction: float,
+    test_fraction: float,
+    seed: int,
+    normalize: bool,
+    input_shape: tuple,
+) -> dict:
+    """Seeded split (test first when the source has none, then validation),
+    normalisation with the training split's mean and std, and a reshape of
+    every sample to the network's input shape."""
+    x, y, x_test, y_test, _ = raw
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    n_test = 0 if x_test is not None else round(len(x) * test_fraction)
+    n_val = round(len(x) * val_fraction)
+    if x_test is None:
+        x_test, y_test = x[order[:n_test]], y[order[:n_test]]
+    val = order[n_test : n_test + n_val]
+    train = order[n_test + n_val :]
+    data = {
+        "x_train": x[train],
+        "y_train": y[train],
+        "x_val": x[val],
+        "y_val": y[val],
+        "x_test": x_test,
+        "y_test": y_test,
+        "mean": None,
+        "std": None,
+    }
+    if normalize:
+        # per channel for images (N, C, ...), per feature for tables (N, F)
+        x_train = data["x_train"]
+        dims = [0, *range(2, x_train.dim())]
+        mean = x_train.mean(dim=dims, keepdim=True)
+        std = x_train.std(dim=dims, keepdim=True).clamp_min(1e-6)
+        for split in ("x_train", "x_val", "x_test"):
+            data[split] = (data[split] - mean) / std
+        data["mean"], data["std"] = mean, std
+    for split in ("x_train", "x_val", "x_test"):
+        data[split] = data[split].reshape(len(data[split]), *input_shape)
+    return data
+
+
+def to_target(outputs: torch.Tensor, labels: torch.Tensor, loss_name: str):
+    """What the loss compares the outputs with: class indices for CrossEntropy
+    and NLL; for the others a float tensor shaped like the outputs (one-hot
+    rows when the labels are classes and there is one output per class)."""
+    if loss_name in ("CrossEntropyLoss", "NLLLoss"):
+        return labels
+    if labels.dtype == torch.int64 and outputs.dim() > 1 and outputs.shape[1] > 1:
+        return F.one_hot(labels, outputs.shape[1]).to(outputs.dtype)
+    return labels.to(outputs.dtype).reshape(outputs.shape)
+
+
+def predict(outputs: torch.Tensor, loss_name: str) -> torch.Tensor:
+    """Predicted class per sample: the largest output, or a threshold for one."""
+    if outputs.dim() > 1 and outputs.shape[1] > 1:
+        return outputs.argmax(1)
+    threshold = 0.0 if loss_name == "BCEWithLogitsLoss" else 0.5
+    return (outputs.reshape(len(outputs)) > threshold).long()
+
+
+def augment(
+    images: torch.Tensor, flip: bool, degrees: float, shift: int
+) -> torch.Tensor:
+    """Random horizontal flip, rotation (+-degrees) and shift (+-pixels), drawn
+    per image and applied to the whole batch at once on its device."""
+    n, device = len(images), images.device
+    if flip:
+        mirrored = torch.rand(n, device=device) < 0.5
+        images = torch.where(mirrored[:, None, None, None], images.flip(-1), images)
+    if degrees or shift:
+        angle = (torch.rand(n, device=device) * 2 - 1) * math.radians(degrees)
+        move = (torch.rand(n, 2, device=device) * 2 - 1) * shift
+        size = torch.tensor(images.shape[-1:-3:-1], device=device)  # (W, H)
+        move = move / size * 2  # pixels -> grid units in [-1, 1]
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        theta = torch.stack(
+            [
+                torch.stack([cos, -sin, move[:, 0]], 1),
+                torch.stack([sin, cos, move[:, 1]], 1),
+            ],
+            1,
+        )
+        grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+        images = F.grid_sample(images, grid, align_corners=False)
+    return images
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss_fn: nn.Module,
+    loss_name: str,
+    batch_size: int,
+) -> tuple:
+    """Mean loss, accuracy and predictions over a whole split, in eval mode."""
+    model.eval()
+    total, correct, predictions = 0.0, 0, []
+    for first in range(0, len(x), batch_size):
+        inputs, labels = x[first : first + batch_size], y[first : first + batch_size]
+        outputs = model(inputs).float()
+        total += loss_fn(outputs, to_target(outputs, labels, loss_name)).item() * len(
+            labels
+        )
+        predicted = predict(outputs, loss_name)
+        correct += int((predicted == labels).sum())
+        predictions.append(predicted)
+    if len(x) == 0:
+        return float("nan"), float("nan"), torch.zeros(0, dtype=torch.int64)
+    return total / len(x), correct / len(x), torch.cat(predictions)
+
+
+def progress_line(steps: int, seconds: float, samples: int, metrics: dict) -> str:
+    """A Keras-like line: 45/45 [=====] - 1s 3ms/step - 9000 samples/s - loss: ..."""
+    per_step = 1000 * seconds / max(steps, 1)
+    rate = samples / max(seconds, 1e-9)
+    parts = [
+        f"{steps}/{steps} [{'=' * 30}]",
+        f"{seconds:.0f}s {per_step:.0f}ms/step",
+        f"{rate:,.0f} samples/s",
+    ]
+    parts += [f"{name}: {value:.4f}" for name, value in metrics.items()]
+    return " - ".join(parts)
+
+
+def resize_images(images: torch.Tensor, size: tuple) -> torch.Tensor:
+    """Every image (N, C, H, W) resized to size (height, width), smoothly."""
+    if tuple(images.shape[-2:]) == tuple(size):
+        return images
+    return F.interpolate(
+        images, size=tuple(size), mode="bilinear", antialias=True, align_corners=False
+    )

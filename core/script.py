@@ -1,0 +1,340 @@
+"""The standalone training script: what ``torchcanvas export`` writes and what the trainer runs.
+
+The script is assembled from the model class (``core.codegen.model_lines``), the data and evaluation
+helpers of ``core.portable`` (their source, pasted word for word) and a training loop written in the same
+order as ``core.training.loop``, so the exported file reproduces an in-app run on CPU to the last digit.
+It passes ``ruff check`` and ``ruff format --check`` with ruff's default settings.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Any
+
+from core.analysis import analyze
+from core.codegen import GeneratedCode, call_lines, literal, model_lines
+from core.datasets.folder import image_geometry
+from core.datasets.spec import DataSpec, parse_spec
+from core.portable import sources, steps
+from core.project import Project
+from core.settings import TrainingSettings
+
+DATA_DIR = "data"  # where the script lets torchvision download to, next to where it runs
+PLATEAU_PATIENCE = 3
+
+
+def eval_batch_size(settings: TrainingSettings) -> int:
+    """Validation and test run in bigger batches: no gradients to keep."""
+    return max(settings.batch_size, 256)
+
+
+def input_shape_of(project: Project) -> tuple[int, ...]:
+    inputs = project.graph.nodes_of_type("Input")
+    return tuple(int(v) for v in inputs[0].params.get("shape", [1, 28, 28])) if inputs else ()
+
+
+def _source(function: Any) -> list[str]:
+    return inspect.getsource(function).rstrip("\n").splitlines()
+
+
+def _string(text: str) -> str:
+    """A double-quoted Python literal for any text (paths), as ruff format writes it."""
+    return json.dumps(text)
+
+
+def _loader(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...]) -> tuple[list[Any], list[str]]:
+    """The helpers the data needs and the lines of ``load_data`` that call them."""
+    if spec.kind == "table":
+        return [sources.load_sklearn], [f"raw = load_sklearn({_string(spec.name)})"]
+    if spec.kind == "points":
+        o = spec.options
+        args = f'"{spec.name}", {o["samples"]}, {float(o["noise"])!r}, {o["classes"]}, SEED'
+        return [sources.make_points], [f"raw = make_points({args})"]
+    if spec.kind == "folder":
+        size, channels = image_geometry(shape, tuple(settings.resize) or None)
+        call = f"load_image_folder({_string(spec.paths[0])}, {literal(size)}, {channels})"
+        return [sources.images_to_tensor, sources.load_image_folder], [f"raw = {call}"]
+    helpers: list[Any]
+    if spec.kind == "vision":
+        helpers, call = (
+            [sources.images_to_tensor, sources.load_torchvision],
+            f'load_torchvision("{spec.name}", DATA_DIR)',
+        )
+    elif spec.kind == "npz":
+        base = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
+        helpers, call = [*base, sources.load_npz], f"load_npz({_string(spec.paths[0])})"
+    elif spec.kind == "idx":
+        base = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
+        helpers = [*base, sources.read_idx, sources.load_idx]
+        call = f"load_idx({_string(spec.paths[0])}, {_string(spec.paths[1])})"
+    else:
+        helpers = [sources.labels_to_tensor, sources.class_count, sources.load_csv]
+        call = f"load_csv({_string(spec.paths[0])}, {_string(spec.label_column)})"
+    if settings.resize:
+        lines = [
+            f"x, y, x_test, y_test, class_names = {call}",
+            "x = resize_images(x, IMAGE_SIZE)",
+            "if x_test is not None:",
+            "    x_test = resize_images(x_test, IMAGE_SIZE)",
+            "raw = (x, y, x_test, y_test, class_names)",
+        ]
+        return [*helpers, steps.resize_images], lines
+    return helpers, [f"raw = {call}"]
+
+
+def _device_lines(device: str) -> list[str]:
+    if device == "cpu":
+        return ['    device = torch.device("cpu")']
+    if device == "cuda":
+        return ['    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")']
+    if device == "mps":
+        return ['    device = torch.device("mps" if torch.backends.mps.is_available() else "cpu")']
+    return [
+        "    if torch.cuda.is_available():",
+        '        device = torch.device("cuda")',
+        "    elif torch.backends.mps.is_available():",
+        '        device = torch.device("mps")',
+        "    else:",
+        '        device = torch.device("cpu")',
+    ]
+
+
+def _optimizer_args(s: TrainingSettings) -> list[str]:
+    args = ["model.parameters()", "lr=LEARNING_RATE"]
+    if s.optimizer in ("SGD", "RMSprop") and s.momentum:
+        args.append(f"momentum={s.momentum!r}")
+    if s.optimizer == "SGD" and s.nesterov:
+        args.append("nesterov=True")
+    if s.weight_decay:
+        args.append(f"weight_decay={s.weight_decay!r}")
+    return args
+
+
+def _scheduler_lines(s: TrainingSettings) -> list[str]:
+    head = f"    scheduler = torch.optim.lr_scheduler.{s.scheduler}"
+    if s.scheduler == "StepLR":
+        args = ["optimizer", f"step_size={s.step_size}", f"gamma={s.gamma!r}"]
+    elif s.scheduler == "CosineAnnealingLR":
+        args = ["optimizer", "T_max=EPOCHS"]
+    elif s.scheduler == "OneCycleLR":
+        args = ["optimizer", "max_lr=LEARNING_RATE", "total_steps=EPOCHS * steps_per_epoch"]
+    elif s.scheduler == "ReduceLROnPlateau":
+        mode = '"max"' if s.monitor.endswith("accuracy") else '"min"'
+        args = ["optimizer", f"mode={mode}", f"factor={s.gamma!r}", f"patience={PLATEAU_PATIENCE}"]
+    else:
+        return []
+    return _indent_call(head, args)
+
+
+def _indent_call(head: str, args: list[str]) -> list[str]:
+    indent = head[: len(head) - len(head.lstrip())]
+    return call_lines(indent, head.strip(), args)
+
+
+def _constants(project: Project, shape: tuple[int, ...], spec: DataSpec) -> list[str]:
+    s = project.training
+    lines = [
+        f"SEED = {s.seed}",
+        f"EPOCHS = {s.epochs}",
+        f"BATCH_SIZE = {s.batch_size}",
+        f"EVAL_BATCH_SIZE = {eval_batch_size(s)}",
+        f"LEARNING_RATE = {s.lr!r}",
+        f"VAL_FRACTION = {s.val_fraction!r}",
+        f"TEST_FRACTION = {s.test_fraction!r}",
+        f"NORMALIZE = {s.normalize!r}",
+        f"INPUT_SHAPE = {literal(list(shape))}  # one sample, without the batch dimension",
+        f'LOSS = "{s.loss}"',
+    ]
+    if s.resize and spec.kind != "folder":
+        lines.append(f"IMAGE_SIZE = {literal(s.resize)}")
+    if spec.kind == "vision":
+        lines.append(f'DATA_DIR = "{DATA_DIR}"  # torchvision downloads the files here')
+    if s.grad_clip:
+        lines.append(f"GRAD_CLIP = {s.grad_clip!r}  # largest allowed gradient norm")
+    if s.early_stopping:
+        lines.append(f"PATIENCE = {s.early_stopping}  # epochs without improvement before stopping")
+    lines.append('WEIGHTS_FILE = "model_weights.pt"')
+    return lines
+
+
+def _train_step(s: TrainingSettings, augmenting: bool) -> list[str]:
+    i = " " * 12
+    target = "labels" if s.loss in steps.CLASS_LOSSES else "to_target(outputs, labels, LOSS)"
+    lines = [
+        f"{i}batch = order[first : first + BATCH_SIZE]",
+        f"{i}inputs, labels = x_train[batch], y_train[batch]",
+    ]
+    if augmenting:
+        rot = float(s.augment_rotation)
+        lines.append(f"{i}inputs = augment(inputs, {s.augment_flip!r}, {rot!r}, {s.augment_shift})")
+    if s.amp:
+        lines += [
+            f"{i}with torch.autocast(device.type, enabled=use_amp):",
+            f"{i}    outputs = model(inputs)",
+            f"{i}    loss = loss_fn(outputs, {target})",
+            f"{i}optimizer.zero_grad()",
+            f"{i}scaler.scale(loss).backward()",
+        ]
+        if s.grad_clip:
+            lines += [f"{i}scaler.unscale_(optimizer)", f"{i}nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)"]
+        lines += [f"{i}scaler.step(optimizer)", f"{i}scaler.update()"]
+    else:
+        lines += [
+            f"{i}outputs = model(inputs)",
+            f"{i}loss = loss_fn(outputs, {target})",
+            f"{i}optimizer.zero_grad()",
+            f"{i}loss.backward()",
+        ]
+        if s.grad_clip:
+            lines.append(f"{i}nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)")
+        lines.append(f"{i}optimizer.step()")
+    if s.scheduler == "OneCycleLR":
+        lines.append(f"{i}scheduler.step()")
+    lines += [
+        f"{i}total_loss += loss.item() * len(labels)",
+        f"{i}correct += (predict(outputs, LOSS) == labels).sum().item()",
+    ]
+    return lines
+
+
+def _main(project: Project, augmenting: bool) -> list[str]:
+    s = project.training
+    monitor = s.monitor
+    lines = [
+        "def main() -> None:",
+        "    torch.manual_seed(SEED)",
+        *_device_lines(s.device),
+        "    data = load_data()",
+        '    x_train, y_train = data["x_train"].to(device), data["y_train"].to(device)',
+        '    x_val, y_val = data["x_val"].to(device), data["y_val"].to(device)',
+        '    x_test, y_test = data["x_test"].to(device), data["y_test"].to(device)',
+        "",
+        "    model = Net().to(device)",
+        f"    loss_fn = nn.{s.loss}()",
+        *_indent_call(f"    optimizer = torch.optim.{s.optimizer}", _optimizer_args(s)),
+        "    steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)",
+        *_scheduler_lines(s),
+    ]
+    if s.amp:
+        lines += [
+            '    use_amp = device.type == "cuda"  # mixed precision on the GPU only',
+            '    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)',
+        ]
+    lines += [
+        "    shuffle = torch.Generator().manual_seed(SEED)  # the order of the batches",
+        "    history = []",
+    ]
+    if s.early_stopping:
+        lines += ["    best, waited = None, 0"]
+    lines += [
+        "",
+        "    for epoch in range(1, EPOCHS + 1):",
+        "        model.train()",
+        "        started = time.perf_counter()",
+        "        order = torch.randperm(len(x_train), generator=shuffle).to(device)",
+        "        total_loss, correct = 0.0, 0",
+        "        for first in range(0, len(x_train), BATCH_SIZE):",
+        *_train_step(s, augmenting),
+        "        seconds = time.perf_counter() - started",
+        "        val_loss, val_accuracy, _ = evaluate(",
+        "            model, x_val, y_val, loss_fn, LOSS, EVAL_BATCH_SIZE",
+        "        )",
+        "        metrics = {",
+        '            "loss": total_loss / len(x_train),',
+        '            "accuracy": correct / len(x_train),',
+        '            "val_loss": val_loss,',
+        '            "val_accuracy": val_accuracy,',
+        "        }",
+        '        lr = optimizer.param_groups[0]["lr"]',
+        '        history.append({"epoch": epoch, **metrics, "lr": lr, "seconds": seconds})',
+        '        print(f"Epoch {epoch}/{EPOCHS}")',
+        "        print(progress_line(steps_per_epoch, seconds, len(x_train), metrics))",
+    ]
+    watched = f'metrics["{monitor}"] if len(x_val) else metrics["{monitor.removeprefix("val_")}"]'
+    if s.scheduler in ("StepLR", "CosineAnnealingLR"):
+        lines.append("        scheduler.step()")
+    elif s.scheduler == "ReduceLROnPlateau":
+        lines.append(f"        scheduler.step({watched})")
+    if s.early_stopping:
+        better = "value > best" if monitor.endswith("accuracy") else "value < best"
+        lines += [
+            f"        value = {watched}",
+            f"        if best is None or {better}:",
+            "            best, waited = value, 0",
+            "        else:",
+            "            waited += 1",
+            "            if waited >= PATIENCE:",
+            f'                print(f"Early stopping: no better {monitor} for {{PATIENCE}} epochs.")',
+            "                break",
+        ]
+    lines += [
+        "",
+        "    test_loss, test_accuracy, _ = evaluate(",
+        "        model, x_test, y_test, loss_fn, LOSS, EVAL_BATCH_SIZE",
+        "    )",
+        '    print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")',
+        "    torch.save(model.state_dict(), WEIGHTS_FILE)",
+        '    Path("history.json").write_text(json.dumps(history, indent=2))',
+        '    print(f"Saved the weights to {WEIGHTS_FILE}")',
+    ]
+    return lines
+
+
+def generate_script(project: Project) -> GeneratedCode:
+    """A complete training script for the project; raises CodegenError/DataError when it cannot be built."""
+    s = project.training
+    analysis = analyze(project.graph)
+    body, code = model_lines(project.graph, analysis, "Net")
+    shape = input_shape_of(project)
+    spec = parse_spec(s.dataset)
+    augmenting = bool(s.augment_flip or s.augment_rotation or s.augment_shift) and len(shape) == 3
+    helpers, load_lines = _loader(spec, s, shape)
+    helpers += [steps.prepare, steps.to_target, steps.predict, steps.evaluate, steps.progress_line]
+    if augmenting:
+        helpers.append(steps.augment)
+    title = project.name if project.name.isprintable() else "a project"
+    doc = [
+        f'"""Training script generated by TorchCanvas for {_string(title)[1:-1]!s}.',
+        "",
+        f"Dataset: {spec.text if spec.kind not in ('npz', 'idx', 'csv', 'folder') else spec.kind + ' file(s)'}.",
+        "Run it with `python this_file.py`: it trains, prints one line per epoch,",
+        "reports the test accuracy and saves the weights and the history.",
+        '"""',
+    ]
+    doc = [line.replace('"""', "'''") if 0 < i < len(doc) - 1 else line for i, line in enumerate(doc)]
+    helper_text = "\n".join("\n".join(_source(h)) for h in helpers)
+    modules = ["json", "math", "time"]
+    for name in ("csv", "gzip"):
+        if f"{name}." in helper_text:
+            modules.append(name)
+    imports = [f"import {m}" for m in sorted(modules)]
+    imports += ["from pathlib import Path", "", "import numpy as np", "import torch"]
+    imports += ["import torch.nn.functional as F", "from torch import nn"]
+    if "np." not in helper_text:
+        imports.remove("import numpy as np")
+    constants = _constants(project, shape, spec)
+    if "IMAGE_SUFFIXES" in helper_text:
+        constants.append(f"IMAGE_SUFFIXES = {sources.IMAGE_SUFFIXES!r}".replace("'", '"'))
+    top = [*doc, "", *imports, "", *constants, "", ""]
+    lines = top + body.lines
+    code.line_to_node = {line + len(top): nid for line, nid in body.line_to_node.items()}
+    for helper in helpers:
+        lines += ["", "", *_source(helper)]
+    lines += [
+        "",
+        "",
+        "def load_data() -> dict:",
+        '    """The dataset, split with the seed and normalised exactly as in TorchCanvas."""',
+        *[f"    {line}" for line in load_lines],
+        "    return prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
+        "",
+        "",
+        *_main(project, augmenting),
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    main()",
+    ]
+    code.source = "\n".join(lines) + "\n"
+    return code
