@@ -28,6 +28,7 @@ class TrainEvent:
     val_loss: float | None = None
     val_accuracy: float | None = None
     message: str = ""
+    seconds: float | None = None  # epoch events: time spent in the epoch's training steps
 
 
 @dataclass

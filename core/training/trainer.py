@@ -259,6 +259,7 @@ class Trainer:
                 eta_s=(s.epochs - epoch) * seconds,
                 val_loss=val_loss,
                 val_accuracy=row["val_accuracy"],
+                seconds=seconds,
             )
             watched = row.get(monitor)
             improved = watched is not None and (

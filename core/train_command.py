@@ -1,0 +1,98 @@
+"""``torchcanvas train PROJECT``: train from the command line with a Keras-like progress line per epoch."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from core.cli import command
+from core.errors import ParameterError
+from core.portable.steps import progress_line
+from core.settings import DEVICES, OPTIMIZERS, TrainingSettings
+from core.training.events import TrainEvent
+
+
+def _train_args(p: argparse.ArgumentParser) -> None:
+    from core.datasets.spec import HELP
+
+    p.add_argument("project", help="project file (.json)")
+    p.add_argument("--data", metavar="SPEC", help=f"dataset instead of the project's ({HELP})")
+    p.add_argument("--epochs", type=int, metavar="N")
+    p.add_argument("--batch-size", type=int, metavar="B")
+    p.add_argument("--lr", type=float, metavar="LR", help="learning rate")
+    p.add_argument("--optimizer", metavar="NAME", help=f"one of {', '.join(OPTIMIZERS)}")
+    p.add_argument("--device", metavar="DEVICE", help=f"one of {', '.join(DEVICES)}")
+    p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument("--out", metavar="DIR", default="runs", help="folder for the run folder (default: ./runs)")
+
+
+def _override(settings: TrainingSettings, args: argparse.Namespace) -> TrainingSettings:
+    values = settings.to_dict()
+    for key, attr in (
+        ("dataset", "data"),
+        ("epochs", "epochs"),
+        ("batch_size", "batch_size"),
+        ("lr", "lr"),
+        ("optimizer", "optimizer"),
+        ("device", "device"),
+        ("seed", "seed"),
+    ):
+        value = getattr(args, attr)
+        if value is not None:
+            values[key] = value
+    if isinstance(values["optimizer"], str):  # accept adam, sgd, rmsprop ...
+        values["optimizer"] = next(
+            (o for o in OPTIMIZERS if o.lower() == values["optimizer"].lower()), values["optimizer"]
+        )
+    try:
+        return TrainingSettings.from_dict(values)
+    except ParameterError as exc:
+        raise ParameterError(str(exc).replace("training.", "--").replace("--dataset", "--data")) from None
+
+
+class _Printer:
+    """Prints one Keras-like line per epoch (and notices) as events arrive."""
+
+    def __init__(self) -> None:
+        self.batches = 0
+
+    def __call__(self, event: TrainEvent) -> None:
+        if event.kind == "start":
+            self.batches = event.batches
+            print(event.message, flush=True)
+        elif event.kind == "notice":
+            print(event.message, flush=True)
+        elif event.kind == "epoch":
+            metrics = {"loss": event.loss, "accuracy": event.accuracy}
+            metrics.update(val_loss=event.val_loss, val_accuracy=event.val_accuracy)
+            shown = {k: v for k, v in metrics.items() if v is not None and v == v}
+            seconds = event.seconds or 0.0
+            samples = round((event.samples_per_s or 0.0) * seconds)
+            print(f"Epoch {event.epoch}/{event.epochs}")
+            print(progress_line(event.batches, seconds, samples, shown), flush=True)
+
+
+@command("train", _train_args)
+def run_train(args: argparse.Namespace) -> int:
+    from core.project import load
+    from core.training import Trainer
+
+    project = load(args.project)
+    project.training = _override(project.training, args)
+    trainer = Trainer(project, out_dir=args.out, on_event=_Printer())
+    try:
+        result = trainer.run()
+    except KeyboardInterrupt:
+        trainer.stop()
+        raise
+    if result.status == "failed":
+        print(f"torchcanvas: error: {result.message}", file=sys.stderr)
+        return 1
+    if result.message:
+        print(result.message)
+    if result.test_accuracy is not None:
+        print(f"Test loss: {result.test_loss:.4f} - test accuracy: {result.test_accuracy:.4f}")
+    elif result.test_loss is not None:
+        print(f"Test loss: {result.test_loss:.4f}")
+    print(f"Run folder: {result.run_dir} (summary.json, metrics.csv, weights, train.py)")
+    return 0 if result.status == "finished" else 3
