@@ -1,0 +1,100 @@
+"""Menus, toolbar and keyboard shortcuts of the main window, in one table-like place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QToolBar
+
+if TYPE_CHECKING:
+    from gui.mainwindow import MainWindow
+
+Key = QKeySequence.StandardKey
+
+
+def _action(window: MainWindow, text: str, slot: object, shortcut: object = None, tip: str = "") -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        if isinstance(shortcut, list):
+            action.setShortcuts(shortcut)
+        else:
+            action.setShortcut(shortcut)  # type: ignore[arg-type]
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+    action.triggered.connect(slot)  # type: ignore[arg-type]
+    window.addAction(action)  # shortcuts work wherever the focus is
+    return action
+
+
+def build_actions(window: MainWindow) -> dict[str, QAction]:
+    w, ed, view = window, window.editor, window.view
+    stack = window.document.undo_stack
+    a: dict[str, QAction] = {
+        "new": _action(w, "&New", w.new_project, Key.New, "Start an empty network"),
+        "open": _action(w, "&Open…", w.open_dialog, Key.Open, "Open a project file"),
+        "example": _action(w, "Open &Example…", w.open_example_dialog, "Ctrl+E", "Open one of the example networks"),
+        "save": _action(w, "&Save", w.save, Key.Save, "Save the project"),
+        "save_as": _action(w, "Save &As…", w.save_as_dialog, Key.SaveAs, "Save the project under a new name"),
+        "export": _action(w, "E&xport Code…", w.export_code_dialog, "Ctrl+Shift+E", "Save the model as a .py file"),
+        "quit": _action(w, "&Quit", w.close, Key.Quit),
+        "cut": _action(w, "Cu&t", ed.cut_selection, Key.Cut),
+        "copy": _action(w, "&Copy", ed.copy_selection, Key.Copy),
+        "paste": _action(w, "&Paste", ed.paste, Key.Paste),
+        "duplicate": _action(w, "D&uplicate", ed.duplicate_selection, "Ctrl+D"),
+        "delete": _action(w, "&Delete", ed.delete_selection, [QKeySequence(Key.Delete), QKeySequence("Backspace")]),
+        "select_all": _action(w, "Select &All", ed.select_all, Key.SelectAll),
+        "zoom_in": _action(w, "Zoom &In", view.zoom_in, [QKeySequence(Key.ZoomIn), QKeySequence("Ctrl+=")]),
+        "zoom_out": _action(w, "Zoom &Out", view.zoom_out, Key.ZoomOut),
+        "fit": _action(w, "&Fit to View", view.fit_all, "F", "Show the whole network"),
+        "layout": _action(w, "Auto-&layout", ed.auto_layout, "Ctrl+L", "Arrange the layers left to right"),
+        "layout_tb": _action(w, "Auto-layout Top to &Bottom", lambda: ed.auto_layout("tb"), "Ctrl+Shift+L"),
+    }
+    undo = stack.createUndoAction(w, "&Undo")
+    undo.setShortcut(Key.Undo)
+    redo = stack.createRedoAction(w, "&Redo")
+    redo.setShortcuts([QKeySequence(Key.Redo), QKeySequence("Ctrl+Y")])
+    w.addAction(undo)
+    w.addAction(redo)
+    a["undo"], a["redo"] = undo, redo
+    snap = QAction("Snap to &Grid", w)
+    snap.setCheckable(True)
+    snap.toggled.connect(window.scene.set_snap_to_grid)
+    a["snap"] = snap
+    return a
+
+
+def build_menus(window: MainWindow, a: dict[str, QAction]) -> None:
+    bar = window.menuBar()
+    file = bar.addMenu("&File")
+    file.addActions([a["new"], a["open"], a["example"]])
+    window.recent_menu = QMenu("Open &Recent", window)
+    file.addMenu(window.recent_menu)
+    file.addSeparator()
+    file.addActions([a["save"], a["save_as"], a["export"]])
+    file.addSeparator()
+    file.addAction(a["quit"])
+    edit = bar.addMenu("&Edit")
+    edit.addActions([a["undo"], a["redo"]])
+    edit.addSeparator()
+    edit.addActions([a["cut"], a["copy"], a["paste"], a["duplicate"], a["delete"]])
+    edit.addSeparator()
+    edit.addAction(a["select_all"])
+    view = bar.addMenu("&View")
+    view.addActions([a["zoom_in"], a["zoom_out"], a["fit"]])
+    view.addSeparator()
+    view.addActions([a["layout"], a["layout_tb"], a["snap"]])
+    view.addSeparator()
+    window.view_menu = view
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction("How to use the canvas", window.show_help)
+    toolbar = QToolBar("Main", window)
+    toolbar.setObjectName("main_toolbar")
+    toolbar.setMovable(False)
+    for key in ("new", "open", "save", None, "undo", "redo", None, "fit", "layout", None, "export"):
+        if key is None:
+            toolbar.addSeparator()
+        else:
+            toolbar.addAction(a[key])
+    window.addToolBar(toolbar)

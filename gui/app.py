@@ -1,0 +1,106 @@
+"""Start the editor: ``run_app(args)`` is what ``torchcanvas [PROJECT] [--screenshot FILE]`` calls."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+SCREENSHOT_SIZE = (1600, 1000)
+
+
+def log_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir("TorchCanvas", appauthor=False))
+
+
+def install_excepthook() -> None:
+    """Log unexpected errors to a file and show a plain message instead of a traceback."""
+
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, tb)
+            return
+        path = log_dir() / "torchcanvas.log"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(f"\n--- {datetime.datetime.now().isoformat(timespec='seconds')}\n")
+                handle.write("".join(traceback.format_exception(kind, error, tb)))
+        except OSError:
+            path = None  # type: ignore[assignment]
+        from core.errors import TorchCanvasError
+
+        if isinstance(error, TorchCanvasError):
+            text = str(error)
+        else:
+            text = (
+                "Something went wrong inside TorchCanvas. Your project is still open; saving it now is a good idea."
+                f"\n\nWhat happened: {error.__class__.__name__}: {error}"
+            )
+        if path is not None:
+            text += f"\n\nThe details were written to {path}."
+        try:
+            from PySide6.QtWidgets import QApplication, QMessageBox
+
+            if QApplication.instance() is not None and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+                QMessageBox.critical(None, "TorchCanvas", text)
+            else:
+                print(f"torchcanvas: {text}", file=sys.stderr)
+        except Exception:  # pragma: no cover - never let the hook itself raise
+            print(f"torchcanvas: {text}", file=sys.stderr)
+
+    sys.excepthook = hook
+
+
+def run_app(args: argparse.Namespace) -> int:
+    screenshot = getattr(args, "screenshot", None)
+    if screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from gui.mainwindow import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("TorchCanvas")
+    app.setOrganizationName("TorchCanvas")
+    install_excepthook()
+    window = MainWindow()
+    project = getattr(args, "project", None)
+    if project:
+        if not window.open_file(project):
+            window.open_example()
+    else:
+        window.open_example()
+    window.resize(*SCREENSHOT_SIZE)
+    if screenshot:
+        return take_screenshot(window, screenshot)
+    window.show()
+    return app.exec()
+
+
+def take_screenshot(window: object, path: str | Path) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from gui.mainwindow import MainWindow
+
+    assert isinstance(window, MainWindow)
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    for _ in range(5):
+        QApplication.processEvents()
+    window.view.fit_all()
+    QApplication.processEvents()
+    image = window.grab()
+    if not image.save(str(path), "PNG"):
+        print(f"torchcanvas: error: could not write the screenshot to {path}", file=sys.stderr)
+        return 1
+    print(f"Saved a {image.width()}x{image.height()} screenshot to {path}")
+    window.document.undo_stack.setClean()
+    window.close()
+    return 0

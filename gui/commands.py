@@ -1,0 +1,207 @@
+"""Every user edit as one ``QUndoCommand``; ``redo``/``undo`` call only the model (``core.graph.Graph``).
+
+Compound edits are child commands: removing a node first disconnects its wires as children, so undo puts the
+wires back after the node. Removals remember their index so undo restores the exact order (and so the exact
+project file). Callers check an edit is allowed (``graph.check_connect`` ...) before pushing it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from core.graph import Edge, Graph, Node
+
+Position = tuple[float, float]
+
+
+class _Command(QUndoCommand):
+    def __init__(self, text: str, parent: QUndoCommand | None = None) -> None:
+        super().__init__(text, parent)
+        self.children: list[QUndoCommand] = []  # keep the Python wrappers of child commands alive
+        if isinstance(parent, _Command):
+            parent.children.append(self)
+
+
+class MacroCommand(_Command):
+    """A named group of child commands (paste, delete selection, add-and-connect)."""
+
+
+class AddNodeCommand(_Command):
+    def __init__(self, graph: Graph, node: Node, parent: QUndoCommand | None = None, index: int | None = None) -> None:
+        super().__init__(f"Add {node.name}", parent)
+        self.graph, self.node, self.index = graph, node, index
+
+    def redo(self) -> None:
+        self.graph.add_node(self.node, self.index)
+        super().redo()
+
+    def undo(self) -> None:
+        super().undo()
+        self.graph.remove_node(self.node.id)
+
+
+class ConnectCommand(_Command):
+    def __init__(self, graph: Graph, edge: Edge, parent: QUndoCommand | None = None) -> None:
+        # inside a macro the nodes may be added by an earlier child, so they need not exist yet
+        known = edge.src in graph and edge.dst in graph
+        text = f"Connect {graph.node(edge.src).name} → {graph.node(edge.dst).name}" if known else "Connect"
+        super().__init__(text, parent)
+        self.graph, self.edge = graph, edge
+
+    def redo(self) -> None:
+        self.graph.connect(self.edge)
+
+    def undo(self) -> None:
+        self.graph.disconnect(self.edge)
+
+
+class DisconnectCommand(_Command):
+    def __init__(self, graph: Graph, edge: Edge, parent: QUndoCommand | None = None) -> None:
+        super().__init__(f"Disconnect {graph.node(edge.src).name} → {graph.node(edge.dst).name}", parent)
+        self.graph, self.edge = graph, edge
+        self.index: int | None = None
+
+    def redo(self) -> None:
+        self.index = self.graph.disconnect(self.edge)
+
+    def undo(self) -> None:
+        self.graph.connect(self.edge, self.index)
+
+
+class RemoveNodeCommand(_Command):
+    """Disconnect the node's wires (child commands, see ``remove_node``), then remove it; undo in reverse."""
+
+    def __init__(self, graph: Graph, node_id: str, parent: QUndoCommand | None = None) -> None:
+        super().__init__(f"Delete {graph.node(node_id).name}", parent)
+        self.graph, self.node_id = graph, node_id
+        self.node: Node | None = None
+        self.index = 0
+
+    def redo(self) -> None:
+        super().redo()  # children: disconnect the wires first
+        self.index = self.graph.index_of(self.node_id)
+        self.node = self.graph.remove_node(self.node_id)
+
+    def undo(self) -> None:
+        assert self.node is not None
+        self.graph.add_node(self.node, self.index)
+        super().undo()
+
+
+def remove_node(graph: Graph, node_id: str, parent: QUndoCommand | None = None) -> RemoveNodeCommand:
+    """A RemoveNodeCommand whose children disconnect the node's wires first."""
+    command = RemoveNodeCommand(graph, node_id, parent)
+    for edge in graph.edges_of(node_id):
+        DisconnectCommand(graph, edge, command)
+    return command
+
+
+def delete_items(graph: Graph, node_ids: list[str], edges: list[Edge]) -> MacroCommand:
+    """Delete nodes and wires as one step: every affected wire is disconnected first, then the nodes go."""
+    doomed = set(node_ids)
+    wires = list(dict.fromkeys([*edges, *(e for e in graph.edges if e.src in doomed or e.dst in doomed)]))
+    what = graph.node(node_ids[0]).name if len(node_ids) == 1 and not edges else f"{len(node_ids) + len(edges)} items"
+    if not node_ids and len(edges) == 1:
+        what = "wire"
+    macro = MacroCommand(f"Delete {what}")
+    for edge in wires:
+        DisconnectCommand(graph, edge, macro)
+    for node_id in node_ids:
+        RemoveNodeCommand(graph, node_id, macro)
+    return macro
+
+
+class SetParamsCommand(_Command):
+    """Replace a node's user-set parameters. Wires to inputs that disappear are disconnected as children.
+    Consecutive edits of the same parameter of the same node merge into one step."""
+
+    ID = 1001
+
+    def __init__(
+        self,
+        graph: Graph,
+        node_id: str,
+        params: dict[str, Any],
+        key: str = "",
+        parent: QUndoCommand | None = None,
+    ) -> None:
+        node = graph.node(node_id)
+        super().__init__(f"Change {node.name}.{key}" if key else f"Change {node.name}", parent)
+        self.graph, self.node_id, self.key = graph, node_id, key
+        self.old = copy.deepcopy(node.params)
+        self.new = copy.deepcopy(params)
+        count = node.spec.input_count(self.new) if node.spec else 0
+        for edge in graph.edges_of(node_id):
+            if edge.dst == node_id and edge.dst_port >= count:
+                DisconnectCommand(graph, edge, self)
+
+    def id(self) -> int:
+        return self.ID if self.key and not self.children else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetParamsCommand) or other.children:
+            return False
+        if (other.node_id, other.key) != (self.node_id, self.key):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        super().redo()
+        self.graph.set_params(self.node_id, copy.deepcopy(self.new))
+
+    def undo(self) -> None:
+        self.graph.set_params(self.node_id, copy.deepcopy(self.old))
+        super().undo()
+
+
+def set_param(graph: Graph, node_id: str, name: str, value: Any) -> SetParamsCommand:
+    """A command setting one parameter (``None`` unpins an auto parameter)."""
+    node = graph.node(node_id)
+    params = dict(node.params)
+    spec = node.spec
+    if value is None and spec is not None and spec.param(name).auto:
+        params.pop(name, None)
+    else:
+        params[name] = spec.param(name).validate(value) if spec is not None else value
+    return SetParamsCommand(graph, node_id, params, name)
+
+
+class RenameCommand(_Command):
+    def __init__(self, graph: Graph, node_id: str, name: str, parent: QUndoCommand | None = None) -> None:
+        old = graph.node(node_id).name
+        super().__init__(f"Rename {old} to {name}", parent)
+        self.graph, self.node_id, self.old, self.new = graph, node_id, old, name
+
+    def redo(self) -> None:
+        self.graph.set_name(self.node_id, self.new)
+
+    def undo(self) -> None:
+        self.graph.set_name(self.node_id, self.old)
+
+
+class MoveCommand(_Command):
+    """Move nodes from old to new positions: a whole mouse drag, or an auto-layout, is one command."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        moves: dict[str, tuple[Position, Position]],
+        text: str = "",
+        parent: QUndoCommand | None = None,
+    ) -> None:
+        names = [graph.node(nid).name for nid in moves]
+        label = text or (f"Move {names[0]}" if len(names) == 1 else f"Move {len(names)} layers")
+        super().__init__(label, parent)
+        self.graph, self.moves = graph, dict(moves)
+
+    def redo(self) -> None:
+        for node_id, (_, new) in self.moves.items():
+            self.graph.set_pos(node_id, new)
+
+    def undo(self) -> None:
+        for node_id, (old, _) in self.moves.items():
+            self.graph.set_pos(node_id, old)

@@ -1,0 +1,228 @@
+"""The editor's API: thin wrappers that check an edit, build its command and push it on the undo stack.
+
+Widgets (canvas modes, palette, inspector, menus) call these; they never touch the model themselves. Each
+wrapper returns a plain-language reason when an edit is refused (also sent through ``message``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QObject, Signal
+from PySide6.QtGui import QGuiApplication, QUndoCommand
+
+from core.catalog import get_spec
+from core.errors import TorchCanvasError
+from core.graph import Edge, Node, validate_params
+from core.layout import layered_layout
+from core.names import name_problem
+from gui import commands
+from gui.document import Document
+from gui.scene import GraphScene
+
+CLIPBOARD_MIME = "application/x-torchcanvas-nodes"
+COLUMN_GAP = 270.0
+ROW_GAP = 150.0
+
+
+class Editor(QObject):
+    message = Signal(str)  # a refused edit or a hint, for the status bar
+
+    def __init__(self, document: Document, scene: GraphScene, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.scene = scene
+
+    @property
+    def graph(self):
+        return self.document.project.graph
+
+    def push(self, command: QUndoCommand) -> None:
+        self.document.undo_stack.push(command)
+
+    def _refuse(self, reason: str) -> str:
+        self.message.emit(reason)
+        return reason
+
+    # --- nodes ---------------------------------------------------------------------------------------------
+    def add_layer(self, layer_id: str, pos: tuple[float, float], connect_from: str | None = None) -> Node:
+        """Add a layer at ``pos``; with ``connect_from``, wire that node's output into it in the same step."""
+        node = self.graph.create_node(layer_id, pos)
+        spec = get_spec(layer_id)
+        if connect_from is None or not spec.input_count(node.params):
+            command: QUndoCommand = commands.AddNodeCommand(self.graph, node)
+        else:
+            command = commands.MacroCommand(f"Add {node.name}")
+            commands.AddNodeCommand(self.graph, node, command)
+            commands.ConnectCommand(self.graph, Edge(connect_from, node.id), command)
+        self.push(command)
+        self.scene.select_nodes([node.id])
+        return node
+
+    def add_after_selection(self, layer_id: str) -> Node:
+        """Double-click in the palette: add next to the selected node and wire it in, or in free space."""
+        selected = self.scene.selected_node_ids()
+        if selected:
+            anchor = self.graph.node(selected[-1])
+            spec = anchor.spec
+            if spec is not None and spec.outputs:
+                x, y = anchor.pos[0] + COLUMN_GAP, anchor.pos[1]
+                while any(abs(n.pos[0] - x) < 100 and abs(n.pos[1] - y) < 60 for n in self.graph.nodes):
+                    y += ROW_GAP
+                return self.add_layer(layer_id, (x, y), connect_from=anchor.id)
+            return self.add_layer(layer_id, (anchor.pos[0], anchor.pos[1] + ROW_GAP))
+        return self.add_layer(layer_id, self.free_spot())
+
+    def free_spot(self) -> tuple[float, float]:
+        nodes = self.graph.nodes
+        if not nodes:
+            return (0.0, 0.0)
+        return (max(n.pos[0] for n in nodes) + COLUMN_GAP, min(n.pos[1] for n in nodes))
+
+    def delete(self, node_ids: list[str], edges: list[Edge] | None = None) -> None:
+        edges = [e for e in (edges or []) if e.src not in node_ids and e.dst not in node_ids]
+        if not node_ids and not edges:
+            return
+        self.push(commands.delete_items(self.graph, node_ids, edges))
+
+    def delete_selection(self) -> None:
+        self.delete(self.scene.selected_node_ids(), self.scene.selected_edges())
+
+    # --- wires ---------------------------------------------------------------------------------------------
+    def check_connect(self, edge: Edge) -> str | None:
+        """Why ``edge`` is refused, or None."""
+        try:
+            self.graph.check_connect(edge)
+        except TorchCanvasError as exc:
+            return str(exc)
+        return None
+
+    def connect(self, edge: Edge) -> str | None:
+        reason = self.check_connect(edge)
+        if reason:
+            return self._refuse(reason)
+        self.push(commands.ConnectCommand(self.graph, edge))
+        return None
+
+    def disconnect(self, edge: Edge) -> None:
+        self.push(commands.DisconnectCommand(self.graph, edge))
+
+    # --- parameters and names --------------------------------------------------------------------------------
+    def set_param(self, node_id: str, name: str, value: Any) -> str | None:
+        node = self.graph.node(node_id)
+        try:
+            command = commands.set_param(self.graph, node_id, name, value)
+        except TorchCanvasError as exc:
+            return self._refuse(f"{node.name}: {exc}")
+        if command.new != node.params:
+            self.push(command)
+        return None
+
+    def rename(self, node_id: str, name: str) -> str | None:
+        node = self.graph.node(node_id)
+        if name == node.name:
+            return None
+        problem = name_problem(name)
+        if problem:
+            return self._refuse(f"Cannot rename {node.name} to '{name}': {problem}.")
+        other = self.graph.by_name(name)
+        if other is not None:
+            return self._refuse(f"The name '{name}' is already used by another node.")
+        self.push(commands.RenameCommand(self.graph, node_id, name))
+        return None
+
+    # --- positions -------------------------------------------------------------------------------------------
+    def move(self, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]], text: str = "") -> None:
+        moves = {nid: (old, new) for nid, (old, new) in moves.items() if old != new and nid in self.graph}
+        if moves:
+            self.push(commands.MoveCommand(self.graph, moves, text))
+
+    def auto_layout(self, direction: str = "lr") -> None:
+        positions = layered_layout(self.graph, direction, COLUMN_GAP, ROW_GAP if direction == "lr" else 220.0)
+        self.move({nid: (self.graph.node(nid).pos, pos) for nid, pos in positions.items()}, "Auto-layout")
+
+    # --- clipboard -----------------------------------------------------------------------------------------------
+    def copy_selection(self) -> int:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return 0
+        chosen = set(ids)
+        data = {
+            "nodes": [self.graph.to_dict()["nodes"][self.graph.index_of(nid)] for nid in ids],
+            "edges": [
+                {"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
+                for e in self.graph.edges
+                if e.src in chosen and e.dst in chosen
+            ],
+        }
+        mime = QMimeData()
+        text = json.dumps(data)
+        mime.setData(CLIPBOARD_MIME, text.encode("utf-8"))
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
+        return len(ids)
+
+    def cut_selection(self) -> None:
+        if self.copy_selection():
+            ids = self.scene.selected_node_ids()
+            self.push(commands.delete_items(self.graph, ids, []))
+            self.document.undo_stack.command(self.document.undo_stack.index() - 1).setText(f"Cut {len(ids)} layers")
+
+    def paste(self, offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None or not mime.hasFormat(CLIPBOARD_MIME):
+            self._refuse("Nothing to paste: copy some layers first.")
+            return []
+        try:
+            data = json.loads(bytes(mime.data(CLIPBOARD_MIME).data()).decode("utf-8"))
+            return self.paste_data(data, offset)
+        except (ValueError, KeyError, TypeError, TorchCanvasError) as exc:
+            self._refuse(f"Could not paste: {exc}")
+            return []
+
+    def paste_data(self, data: dict[str, Any], offset: tuple[float, float]) -> list[str]:
+        macro = commands.MacroCommand("Paste")
+        new_ids: dict[str, str] = {}
+        created: list[Node] = []
+        shadow = self.graph.copy()  # to hand out ids and names that do not clash with each other
+        for item in data["nodes"]:
+            name = item["name"] if shadow.by_name(item["name"]) is None else None
+            pos = (float(item["pos"][0]) + offset[0], float(item["pos"][1]) + offset[1])
+            node = shadow.create_node(item["type"], pos, name, item.get("params", {}))
+            node.params = dict(item.get("params", {}))
+            node.params = validate_params(get_spec(node.type), node.params, node.name)
+            shadow.add_node(node.copy())
+            new_ids[item["id"]] = node.id
+            created.append(node)
+        if not created:
+            return []
+        for node in created:
+            commands.AddNodeCommand(self.graph, node, macro)
+        for e in data["edges"]:
+            commands.ConnectCommand(
+                self.graph, Edge(new_ids[e["src"]], new_ids[e["dst"]], e["dst_port"], e["src_port"]), macro
+            )
+        macro.setText(f"Paste {len(created)} layer{'s' if len(created) > 1 else ''}")
+        self.push(macro)
+        self.scene.select_nodes([n.id for n in created])
+        return [n.id for n in created]
+
+    def duplicate_selection(self) -> list[str]:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return []
+        chosen = set(ids)
+        full = self.graph.to_dict()
+        data = {
+            "nodes": [full["nodes"][self.graph.index_of(nid)] for nid in ids],
+            "edges": [
+                {"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
+                for e in self.graph.edges
+                if e.src in chosen and e.dst in chosen
+            ],
+        }
+        return self.paste_data(data, (40.0, 40.0))
+
+    def select_all(self) -> None:
+        self.scene.select_nodes(list(self.scene.nodes))

@@ -1,0 +1,329 @@
+"""The inspector: the selected node's name, parameters, shapes and parameter count.
+
+The form is built from the layer's ``ParamSpec`` list (kind -> editor widget), so a new layer needs no new
+widget code. Every change goes through ``Editor.set_param`` / ``Editor.rename`` (one undo command each);
+updates coming back from the model are written into the widgets under a ``QSignalBlocker`` to cut echo loops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.catalog import ParamSpec, get_spec
+from core.errors import TorchCanvasError
+from core.shape_rules import fmt
+from gui import style
+from gui.editor import Editor
+
+INT_LIMIT = 2**31 - 1
+BAD = "QLineEdit, QSpinBox { border: 1px solid #d93025; }"
+
+
+class ParamEditor:
+    """One parameter's widget: ``set_value`` writes without echo; user edits call ``commit(value)``."""
+
+    def __init__(self, param: ParamSpec, commit: Callable[[Any], None]) -> None:
+        self.param = param
+        self.commit = commit
+        self.widget: QWidget = self._make()
+        self.widget.setToolTip(param.help)
+
+    def _make(self) -> QWidget:
+        p = self.param
+        if p.kind == "bool":
+            box = QCheckBox()
+            box.toggled.connect(lambda on: self.commit(bool(on)))
+            return box
+        if p.kind == "choice":
+            combo = QComboBox()
+            combo.addItems(list(p.choices))
+            combo.currentTextChanged.connect(self.commit)
+            return combo
+        if p.kind == "int":
+            spin = QSpinBox()
+            low = int(p.min) if p.min is not None else -INT_LIMIT
+            spin.setRange(low - 1 if p.optional else low, int(p.max) if p.max is not None else INT_LIMIT)
+            if p.optional:
+                spin.setSpecialValueText("none")
+            spin.setKeyboardTracking(False)
+            spin.setAccelerated(True)
+            spin.valueChanged.connect(self._spin_changed)
+            return spin
+        if p.kind == "float" and not (p.default and abs(p.default) < 1e-3):
+            dspin = QDoubleSpinBox()
+            dspin.setDecimals(4)
+            dspin.setRange(p.min if p.min is not None else -1e9, p.max if p.max is not None else 1e9)
+            dspin.setSingleStep(0.05 if p.max is not None and p.max <= 1 else 0.1)
+            dspin.setKeyboardTracking(False)
+            dspin.valueChanged.connect(lambda v: self.commit(float(v)))
+            return dspin
+        line = QLineEdit()  # size, ints, and tiny floats such as eps
+        line.setPlaceholderText({"size": "e.g. 3  or  3, 3", "ints": "e.g. 1, 28, 28"}.get(p.kind, "a number"))
+        if p.optional:
+            line.setPlaceholderText(line.placeholderText() + "   (empty: default)")
+        line.editingFinished.connect(self._text_changed)
+        return line
+
+    def _spin_changed(self, value: int) -> None:
+        spin = self.widget
+        assert isinstance(spin, QSpinBox)
+        self.commit(None if self.param.optional and value == spin.minimum() else int(value))
+
+    def _text_changed(self) -> None:
+        line = self.widget
+        assert isinstance(line, QLineEdit)
+        try:
+            value = parse_text(self.param, line.text())
+        except ValueError as exc:
+            line.setStyleSheet(BAD)
+            line.setToolTip(str(exc))
+            return
+        self.commit(value)
+
+    def set_value(self, value: Any) -> None:
+        w = self.widget
+        blocker = QSignalBlocker(w)
+        if isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QComboBox):
+            w.setCurrentText(str(value))
+        elif isinstance(w, QSpinBox):
+            w.setValue(w.minimum() if value is None else int(value))
+        elif isinstance(w, QDoubleSpinBox):
+            w.setValue(float(value))
+        elif isinstance(w, QLineEdit):
+            w.setText(format_text(value))
+        del blocker
+
+    def set_error(self, reason: str | None) -> None:
+        self.widget.setStyleSheet(BAD if reason else "")
+        self.widget.setToolTip(reason or self.param.help)
+
+
+def format_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def parse_text(param: ParamSpec, text: str) -> Any:
+    text = text.strip().strip("[]()")
+    if not text:
+        if param.optional:
+            return None
+        raise ValueError(f"{param.name} needs a value")
+    parts = [t for t in text.replace(",", " ").split() if t]
+    try:
+        if param.kind == "float":
+            return float(text)
+        numbers = [int(t) for t in parts]
+    except ValueError:
+        raise ValueError(f"{param.name}: use whole numbers separated by commas") from None
+    if param.kind == "size":
+        return numbers[0] if len(numbers) == 1 else numbers
+    return numbers
+
+
+class Inspector(QWidget):
+    """Shows one node (or a hint when none or several are selected)."""
+
+    def __init__(self, editor: Editor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editor = editor
+        self.node_id: str | None = None
+        self.editors: dict[str, ParamEditor] = {}
+        self.pins: dict[str, QToolButton] = {}
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d93025;")
+        self.show_node(None)
+
+    # --- building ------------------------------------------------------------------------------------------
+    def show_node(self, node_id: str | None, count: int = 1) -> None:
+        self.node_id = node_id if node_id in self.editor.graph else None
+        self.editors.clear()
+        self.pins.clear()
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(10, 10, 10, 10)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d93025;")
+        if self.node_id is None:
+            text = (
+                f"<b>{count} layers selected.</b><br>Select a single layer to edit it."
+                if count > 1
+                else "<b>No layer selected.</b><br><br>Click a layer on the canvas to see and change its settings."
+                "<br><br>Add layers by dragging them from the palette on the left; connect them by dragging from "
+                "an output port (right side of a layer) to an input port (left side)."
+            )
+            hint = QLabel(text)
+            hint.setWordWrap(True)
+            hint.setStyleSheet("color: #5f6368;")
+            layout.addWidget(hint)
+            layout.addStretch(1)
+            self.scroll.setWidget(page)
+            return
+        node = self.editor.graph.node(self.node_id)
+        spec = get_spec(node.type)
+        color = style.category_color(spec.category).name()
+        title = QLabel(
+            f"<span style='font-size:14pt; font-weight:bold; color:{color}'>{spec.display}</span>"
+            f"&nbsp;&nbsp;<span style='color:#5f6368'>{spec.category}</span>"
+        )
+        layout.addWidget(title)
+        about = QLabel(spec.help)
+        about.setWordWrap(True)
+        layout.addWidget(about)
+        if spec.doc_url:
+            link = QLabel(f"<a href='{spec.doc_url}'>PyTorch documentation for {spec.torch_class or spec.id}</a>")
+            link.setOpenExternalLinks(True)
+            link.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+            link.setObjectName("doc_link")
+            layout.addWidget(link)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.name_edit = QLineEdit(node.name)
+        self.name_edit.setToolTip("The name used for this layer in the generated code (self.<name>).")
+        self.name_edit.editingFinished.connect(self._rename)
+        form.addRow("Name", self.name_edit)
+        for param in spec.params:
+            editor = ParamEditor(param, lambda value, name=param.name: self._commit(name, value))
+            self.editors[param.name] = editor
+            label = QLabel(param.name)
+            label.setToolTip(param.help)
+            if param.auto:
+                row = QWidget()
+                box = QHBoxLayout(row)
+                box.setContentsMargins(0, 0, 0, 0)
+                box.addWidget(editor.widget, 1)
+                pin = QToolButton()
+                pin.setCheckable(True)
+                pin.setToolTip(
+                    "Auto: filled from the incoming tensor's shape. Pin it to type your own value "
+                    "(a wrong value is then flagged)."
+                )
+                pin.toggled.connect(lambda on, name=param.name: self._pin(name, on))
+                box.addWidget(pin)
+                self.pins[param.name] = pin
+                form.addRow(label, row)
+            else:
+                form.addRow(label, editor.widget)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        self.shapes = QLabel()
+        self.shapes.setWordWrap(True)
+        self.shapes.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.shapes)
+        layout.addStretch(1)
+        self.scroll.setWidget(page)
+        self.sync()
+
+    # --- model -> widgets ----------------------------------------------------------------------------------
+    def sync(self) -> None:
+        if self.node_id is None:
+            return
+        if self.node_id not in self.editor.graph:
+            self.show_node(None)
+            return
+        node = self.editor.graph.node(self.node_id)
+        info = self.editor.document.analysis.nodes.get(self.node_id)
+        if self.name_edit.text() != node.name and not self.name_edit.hasFocus():
+            self.name_edit.setText(node.name)
+        spec = get_spec(node.type)
+        for param in spec.params:
+            editor = self.editors[param.name]
+            pinned = param.name in node.params
+            if param.auto:
+                auto_value = info.params.get(param.name) if info else None
+                value = node.params[param.name] if pinned else auto_value
+                widget = editor.widget
+                if isinstance(widget, QSpinBox):
+                    widget.setSuffix("" if pinned else "  (auto)")
+                    widget.setSpecialValueText("" if pinned else "auto (connect an input)")
+                    with QSignalBlocker(widget):
+                        widget.setMinimum(int(param.min or 1) - (0 if pinned else 1))
+                editor.set_value(value)
+                widget.setEnabled(pinned)
+                pin = self.pins[param.name]
+                with QSignalBlocker(pin):
+                    pin.setChecked(pinned)
+                pin.setText("Pinned" if pinned else "Auto")
+            else:
+                editor.set_value(node.params.get(param.name, param.default))
+            editor.set_error(None)
+        self._show_shapes(info)
+
+    def _show_shapes(self, info: Any) -> None:
+        analysis = self.editor.document.analysis
+        lines = []
+        if info is not None:
+            ins = [fmt(s) for s in info.in_shapes]
+            if ins:
+                lines.append(f"<b>Input shape{'s' if len(ins) > 1 else ''}:</b> {', '.join(ins)}")
+            if info.out_shape is not None:
+                lines.append(f"<b>Output shape:</b> {fmt(info.out_shape)}")
+            lines.append(f"<b>Parameters:</b> {info.param_count:,}")
+        for problem in analysis.problems_of(self.node_id or ""):
+            color = "#d93025" if problem.severity == "error" else "#b06000"
+            lines.append(f"<span style='color:{color}'>⚠ {problem.message}</span>")
+        self.shapes.setText("<br>".join(lines))
+
+    # --- widgets -> commands -------------------------------------------------------------------------------
+    def _commit(self, name: str, value: Any) -> None:
+        if self.node_id is None:
+            return
+        reason = self.editor.set_param(self.node_id, name, value)
+        self.message.setText(reason or "")
+        if reason:
+            self.editors[name].set_error(reason)
+        else:
+            self.sync()
+
+    def _pin(self, name: str, on: bool) -> None:
+        if self.node_id is None:
+            return
+        if on:
+            info = self.editor.document.analysis.nodes.get(self.node_id)
+            value = info.params.get(name) if info else None
+            self._commit(name, value if value is not None else 1)
+        else:
+            self._commit(name, None)
+
+    def _rename(self) -> None:
+        if self.node_id is None:
+            return
+        new = self.name_edit.text().strip()
+        try:
+            reason = self.editor.rename(self.node_id, new)
+        except TorchCanvasError as exc:
+            reason = str(exc)
+        self.message.setText(reason or "")
+        self.name_edit.setStyleSheet(BAD if reason else "")
+        if reason:
+            self.name_edit.setText(self.editor.graph.node(self.node_id).name)

@@ -1,0 +1,395 @@
+"""The canvas items: a node box with its ports, and a wire with its shape label.
+
+Items only draw what they are told (by ``GraphScene``); they never change the model. A node item moved by the
+mouse reports nothing itself: the move mode in ``gui.modes`` turns a finished drag into one undo command.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
+
+from core.catalog import LAYERS
+from core.graph import Edge, Node
+from gui import style
+
+if TYPE_CHECKING:
+    from core.analysis import NodeInfo, Problem
+
+MAX_PARAM_LINES = 3
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def key_param_lines(node: Node, info: NodeInfo | None) -> list[str]:
+    """The few parameters worth reading on the canvas: positional ones (auto ones with their filled value),
+    then any the user changed from the default."""
+    spec = LAYERS.get(node.type)
+    if spec is None:
+        return [f"unknown layer {node.type}"]
+    lines: list[str] = []
+    effective = info.params if info and info.params else {}
+    for p in spec.params:
+        if p.auto:
+            value = node.params.get(p.name, effective.get(p.name))
+            if value is None:
+                lines.append(f"{p.name}: auto")
+            else:
+                lines.append(f"{p.name}: {_value_text(value)}" + ("" if p.name in node.params else " (auto)"))
+        else:
+            value = node.params.get(p.name, p.default)
+            if p.positional or p.always or value != p.default:
+                lines.append(f"{p.name}: {_value_text(value)}")
+    if len(lines) > MAX_PARAM_LINES:
+        lines = [*lines[: MAX_PARAM_LINES - 1], f"… {len(lines) - MAX_PARAM_LINES + 1} more"]
+    return lines
+
+
+class PortItem(QGraphicsItem):
+    """A round connector on a node's left (inputs) or right (outputs) edge."""
+
+    def __init__(self, node_item: NodeItem, is_output: bool, index: int) -> None:
+        super().__init__(node_item)
+        self.node_item = node_item
+        self.is_output = is_output
+        self.index = index
+        self.state = ""  # "", "accept" or "refuse" while a wire is dragged over it
+        self.connected = False
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setZValue(2)
+        what = "output" if is_output else (f"input {index + 1}" if node_item.input_count > 1 else "input")
+        self.setToolTip(f"{what.capitalize()}: drag to {'an input' if is_output else 'an output'} to connect")
+        self._hover = False
+
+    @property
+    def node_id(self) -> str:
+        return self.node_item.node_id
+
+    def boundingRect(self) -> QRectF:
+        r = style.PORT_RADIUS + 4
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addEllipse(self.boundingRect())  # a generous hit area
+        return path
+
+    def set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.update()
+
+    def hoverEnterEvent(self, event: Any) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event: Any) -> None:
+        self._hover = False
+        self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        color = {"accept": style.OK, "refuse": style.ERROR}.get(
+            self.state, style.category_color(self.node_item.category)
+        )
+        r = style.PORT_RADIUS + (2 if self._hover or self.state else 0)
+        painter.setPen(QPen(color.darker(130), 1.5))
+        painter.setBrush(color if (self.connected or self.state) else QColor("white"))
+        painter.drawEllipse(QPointF(0, 0), r, r)
+
+
+class NodeItem(QGraphicsObject):
+    """A layer on the canvas: header with name and type, key parameters, output shape, ports, error badge."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.wires: set[WireItem] = set()
+        self.inputs: list[PortItem] = []
+        self.outputs: list[PortItem] = []
+        self.name = node.name
+        self.layer = node.type
+        spec = LAYERS.get(node.type)
+        self.category = spec.category if spec else ""
+        self.help = spec.help if spec else "This layer type is unknown to this version of TorchCanvas."
+        self.lines: list[str] = []
+        self.shape_text = ""
+        self.error: str | None = None
+        self.warning: str | None = None
+        self.snap = False
+        self._height = 80.0
+        self.input_count = 0
+        self.update_from_model(node, None)
+        self.setPos(QPointF(*node.pos))
+
+    # --- model -> item -------------------------------------------------------------------------------------
+    def update_from_model(self, node: Node, info: NodeInfo | None) -> None:
+        self.prepareGeometryChange()
+        self.name = node.name
+        self.lines = key_param_lines(node, info)
+        count = node.input_count()
+        if count != len(self.inputs) or (not self.outputs and node.output_count()):
+            self._rebuild_ports(count, node.output_count())
+        self._layout()
+        self.update()
+
+    def set_analysis(self, node: Node, info: NodeInfo | None, problems: list[Problem]) -> None:
+        errors = [p.message for p in problems if p.severity == "error"]
+        if info is not None and info.error and info.error not in errors:
+            errors.insert(0, info.error)
+        warnings = [p.message for p in problems if p.severity == "warning"]
+        shape = info.out_shape if info else None
+        from core.shape_rules import fmt
+
+        self.shape_text = fmt(shape) if shape is not None else ""
+        self.error = "\n".join(errors) or None
+        self.warning = "\n".join(warnings) or None
+        self.update_from_model(node, info)
+        tip = f"<b>{self.name}</b> ({self.layer}): {self.help}"
+        if self.error:
+            tip += f"<br><br><span style='color:#d93025'><b>Problem:</b> {self.error}</span>"
+        elif self.warning:
+            tip += f"<br><br><span style='color:#b06000'><b>Note:</b> {self.warning}</span>"
+        self.setToolTip(tip.replace("\n", "<br>"))
+
+    def _rebuild_ports(self, inputs: int, outputs: int) -> None:
+        for port in self.inputs + self.outputs:
+            port.setParentItem(None)
+            if port.scene() is not None:
+                port.scene().removeItem(port)
+        self.input_count = inputs
+        self.inputs = [PortItem(self, False, i) for i in range(inputs)]
+        self.outputs = [PortItem(self, True, i) for i in range(outputs)]
+
+    def _layout(self) -> None:
+        ports = max(len(self.inputs), len(self.outputs), 1)
+        body = style.HEADER_HEIGHT + 8 + style.LINE_HEIGHT * (len(self.lines) + 1) + 6
+        self._height = max(body, style.PORT_Y0 + (ports - 1) * style.PORT_SPACING + 18)
+        for i, port in enumerate(self.inputs):
+            port.setPos(0, style.PORT_Y0 + i * style.PORT_SPACING)
+        for i, port in enumerate(self.outputs):
+            port.setPos(style.NODE_WIDTH, style.PORT_Y0 + i * style.PORT_SPACING)
+
+    @property
+    def height(self) -> float:
+        return self._height
+
+    def port(self, is_output: bool, index: int) -> PortItem | None:
+        ports = self.outputs if is_output else self.inputs
+        return ports[index] if 0 <= index < len(ports) else None
+
+    # --- Qt ------------------------------------------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        return QRectF(-4, -12, style.NODE_WIDTH + 16, self._height + 16)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, style.NODE_WIDTH, self._height), 8, 8)
+        return path
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.snap:
+            g = style.GRID
+            return QPointF(round(value.x() / g) * g, round(value.y() / g) * g)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for wire in self.wires:
+                wire.update_path()
+        return super().itemChange(change, value)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        w, h = style.NODE_WIDTH, self._height
+        rect = QRectF(0, 0, w, h)
+        color = style.category_color(self.category)
+        # shadow
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 28))
+        painter.drawRoundedRect(rect.translated(2, 3), 8, 8)
+        # body
+        painter.setBrush(style.NODE_FILL)
+        painter.drawRoundedRect(rect, 8, 8)
+        # header
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(0, 0, w, style.HEADER_HEIGHT + 8), 8, 8)
+        clip = QPainterPath()
+        clip.addRect(QRectF(0, 0, w, style.HEADER_HEIGHT))
+        painter.setBrush(color)
+        painter.drawPath(header.intersected(clip))
+        # outline
+        if self.error:
+            pen = QPen(style.ERROR, 2.5)
+        elif self.isSelected():
+            pen = QPen(style.SELECTED, 2.5)
+        elif self.warning:
+            pen = QPen(style.WARNING, 1.5, Qt.PenStyle.DashLine)
+        else:
+            pen = QPen(style.NODE_BORDER, 1)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect, 8, 8)
+        if self.isSelected() and self.error:
+            painter.setPen(QPen(style.SELECTED, 1.5, Qt.PenStyle.DashLine))
+            painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 10, 10)
+        # header text: name (bold) left, layer type right
+        painter.setPen(QColor("white"))
+        type_font = style.font(9)
+        type_width = QFontMetricsF(type_font).horizontalAdvance(self.layer) + 4
+        painter.setFont(type_font)
+        painter.drawText(
+            QRectF(8, 0, w - 16, style.HEADER_HEIGHT),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            self.layer,
+        )
+        name_font = style.font(11.5, bold=True)
+        painter.setFont(name_font)
+        name = QFontMetricsF(name_font).elidedText(self.name, Qt.TextElideMode.ElideRight, w - 20 - type_width)
+        painter.drawText(
+            QRectF(10, 0, w - 20, style.HEADER_HEIGHT), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name
+        )
+        # parameters
+        y = style.HEADER_HEIGHT + 6
+        body_font = style.font(10)
+        metrics = QFontMetricsF(body_font)
+        painter.setFont(body_font)
+        painter.setPen(style.MUTED)
+        for line in self.lines:
+            text = metrics.elidedText(line, Qt.TextElideMode.ElideRight, w - 24)
+            painter.drawText(QRectF(12, y, w - 24, style.LINE_HEIGHT), Qt.AlignmentFlag.AlignVCenter, text)
+            y += style.LINE_HEIGHT
+        # output shape
+        if self.outputs or self.layer == "Output":
+            shape_font = style.font(10, bold=True)
+            painter.setFont(shape_font)
+            if self.error:
+                painter.setPen(style.ERROR)
+                text = "shape error"
+            else:
+                painter.setPen(style.TEXT)
+                text = f"out {self.shape_text}" if self.shape_text else "out ?"
+            painter.drawText(QRectF(12, y, w - 24, style.LINE_HEIGHT), Qt.AlignmentFlag.AlignVCenter, text)
+        # badge
+        if self.error or self.warning:
+            badge = style.ERROR if self.error else style.WARNING
+            painter.setPen(QPen(QColor("white"), 1.5))
+            painter.setBrush(badge)
+            center = QPointF(w - 2, -2)
+            painter.drawEllipse(center, 9, 9)
+            painter.setFont(style.font(9, bold=True))
+            painter.drawText(QRectF(center.x() - 9, center.y() - 9, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
+
+
+class WireItem(QGraphicsItem):
+    """A smooth curve from an output port to an input port, labelled with the tensor shape it carries."""
+
+    def __init__(self, edge: Edge, src: NodeItem, dst: NodeItem) -> None:
+        super().__init__()
+        self.edge = edge
+        self.src = src
+        self.dst = dst
+        self.label = ""
+        self.error = False
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(0)
+        self._path = QPainterPath()
+        self._label_rect = QRectF()
+        self._hover = False
+        src.wires.add(self)
+        dst.wires.add(self)
+        self.update_path()
+
+    def detach(self) -> None:
+        self.src.wires.discard(self)
+        self.dst.wires.discard(self)
+
+    def endpoints(self) -> tuple[QPointF, QPointF]:
+        a = self.src.port(True, self.edge.src_port)
+        b = self.dst.port(False, self.edge.dst_port)
+        p1 = a.scenePos() if a else self.src.scenePos()
+        p2 = b.scenePos() if b else self.dst.scenePos()
+        return p1, p2
+
+    def update_path(self) -> None:
+        self.prepareGeometryChange()
+        p1, p2 = self.endpoints()
+        self._path = bezier(p1, p2)
+        self._place_label()
+
+    def set_label(self, text: str, error: bool = False) -> None:
+        if text != self.label or error != self.error:
+            self.prepareGeometryChange()
+            self.label = text
+            self.error = error
+            self._place_label()
+            self.update()
+
+    def _place_label(self) -> None:
+        if not self.label:
+            self._label_rect = QRectF()
+            return
+        metrics = QFontMetricsF(style.font(9))
+        width = metrics.horizontalAdvance(self.label) + 12
+        height = metrics.height() + 2
+        mid = self._path.pointAtPercent(0.5)
+        self._label_rect = QRectF(mid.x() - width / 2, mid.y() - height / 2, width, height)
+
+    def boundingRect(self) -> QRectF:
+        return self._path.boundingRect().adjusted(-6, -6, 6, 6).united(self._label_rect.adjusted(-2, -2, 2, 2))
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(12)
+        path = stroker.createStroke(self._path)
+        if not self._label_rect.isNull():
+            path.addRect(self._label_rect)
+        return path
+
+    def hoverEnterEvent(self, event: Any) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event: Any) -> None:
+        self._hover = False
+        self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        color = style.SELECTED if self.isSelected() else style.ERROR if self.error else style.WIRE
+        width = 3.0 if self.isSelected() or self._hover else 2.0
+        painter.setPen(QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        if self.label:
+            painter.setPen(QPen(color, 1))
+            painter.setBrush(QBrush(QColor("white")))
+            painter.drawRoundedRect(self._label_rect, 6, 6)
+            painter.setFont(style.font(9))
+            painter.setPen(style.ERROR if self.error else style.TEXT)
+            painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+def bezier(p1: QPointF, p2: QPointF) -> QPainterPath:
+    """A horizontal S-curve from p1 (an output) to p2 (an input)."""
+    path = QPainterPath(p1)
+    dx = max(abs(p2.x() - p1.x()) * 0.5, 40.0)
+    path.cubicTo(QPointF(p1.x() + dx, p1.y()), QPointF(p2.x() - dx, p2.y()), p2)
+    return path

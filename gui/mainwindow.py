@@ -1,0 +1,317 @@
+"""The main window: canvas in the centre, palette left, inspector right, problems and code at the bottom.
+
+Each dock is made by a small ``_make_*`` method through ``add_dock``, which later parts (the training
+dashboard) use too. The window holds no model state: that is ``window.document``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
+
+from core import project as project_io
+from core.analysis import Analysis
+from core.cli import DEFAULT_EXAMPLE
+from core.codegen import CodegenError, generate_model
+from core.errors import TorchCanvasError
+from core.layout import layered_layout
+from core.shape_rules import fmt
+from gui.actions import build_actions, build_menus
+from gui.codeview import CodeView
+from gui.document import Document
+from gui.editor import COLUMN_GAP, ROW_GAP, Editor
+from gui.gallery import ExampleGallery
+from gui.inspector import Inspector
+from gui.palette import Palette
+from gui.problems import ProblemsList
+from gui.scene import GraphScene
+from gui.view import GraphView
+
+MAX_RECENT = 8
+FILTER = "TorchCanvas projects (*.json);;All files (*)"
+HELP = """<h3>Building a network</h3>
+<ul>
+<li><b>Add a layer:</b> drag it from the palette on the left onto the canvas, or double-click it to add it
+after the selected layer (wired in).</li>
+<li><b>Connect:</b> drag from a layer's output port (right) to another layer's input port (left). Green means
+the wire is allowed; red says why not.</li>
+<li><b>Remove a wire:</b> drag it away from its input port, or click it and press Delete.</li>
+<li><b>Select:</b> click, or drag a box on empty canvas. <b>Move:</b> drag selected layers.</li>
+<li><b>Pan:</b> middle mouse button, or hold Space and drag. <b>Zoom:</b> mouse wheel. <b>Fit:</b> F.</li>
+<li>Every wire shows the tensor shape it carries, e.g. [N, 64] (N is the batch size).</li>
+<li>The inspector on the right edits the selected layer; <i>auto</i> values are filled from the input shape.</li>
+</ul>"""
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, document: Document | None = None, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.document = document or Document(parent=self)
+        self.settings = settings or QSettings("TorchCanvas", "TorchCanvas")
+        self.scene = GraphScene(self.document.graph, self)
+        self.editor = Editor(self.document, self.scene, self)
+        self.view = GraphView(self.scene, self.editor)
+        self.setCentralWidget(self.view)
+        self.setDockNestingEnabled(True)
+        self.docks: dict[str, QDockWidget] = {}
+        self.recent_menu: QMenu
+        self.view_menu: QMenu
+        self.action_map = build_actions(self)
+        build_menus(self, self.action_map)
+        self.palette = self._make_palette_dock()
+        self.inspector = self._make_inspector_dock()
+        self.problems = self._make_problems_dock()
+        self.code_view = self._make_code_dock()
+        self._make_status_bar()
+        self._bind()
+        self._update_recent_menu()
+        self.resize(1600, 1000)
+        self._on_project_replaced()
+
+    # --- construction ----------------------------------------------------------------------------------------
+    def add_dock(
+        self, title: str, widget: QWidget, area: Qt.DockWidgetArea, name: str, width: int = 0, height: int = 0
+    ) -> QDockWidget:
+        """Add a dock (also listed in the View menu); extensions such as the training dashboard use this."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{name}_dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        if width:
+            self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+        if height:
+            self.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+        self.docks[name] = dock
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def _make_palette_dock(self) -> Palette:
+        palette = Palette()
+        palette.layer_activated.connect(self.editor.add_after_selection)
+        self.add_dock("Layers", palette, Qt.DockWidgetArea.LeftDockWidgetArea, "palette", width=180)
+        return palette
+
+    def _make_inspector_dock(self) -> Inspector:
+        inspector = Inspector(self.editor)
+        self.add_dock("Inspector", inspector, Qt.DockWidgetArea.RightDockWidgetArea, "inspector", width=270)
+        return inspector
+
+    def _make_problems_dock(self) -> ProblemsList:
+        problems = ProblemsList()
+        problems.node_activated.connect(self.select_node)
+        self.add_dock("Problems", problems, Qt.DockWidgetArea.BottomDockWidgetArea, "problems", height=250)
+        return problems
+
+    def _make_code_dock(self) -> CodeView:
+        code = CodeView()
+        code.export_requested.connect(self.export_code_dialog)
+        code.node_clicked.connect(lambda nid: self.scene.select_nodes([nid]))
+        dock = self.add_dock("Code (PyTorch)", code, Qt.DockWidgetArea.BottomDockWidgetArea, "code")
+        self.splitDockWidget(self.docks["problems"], dock, Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["problems"], dock], [430, 900], Qt.Orientation.Horizontal)
+        return code
+
+    def _make_status_bar(self) -> None:
+        self.params_label = QLabel()
+        self.output_label = QLabel()
+        self.valid_label = QLabel()
+        bar = self.statusBar()
+        for label in (self.valid_label, self.output_label, self.params_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(label)
+
+    def _bind(self) -> None:
+        doc = self.document
+        doc.project_replaced.connect(self._on_project_replaced)
+        doc.analyzed.connect(self._on_analyzed)
+        doc.modified_changed.connect(lambda _m: self.update_title())
+        doc.path_changed.connect(self.update_title)
+        self.scene.selectionChanged.connect(self._on_selection_changed)
+        self.editor.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+
+    # --- document events --------------------------------------------------------------------------------------
+    def _on_project_replaced(self) -> None:
+        self.scene.set_graph(self.document.graph)
+        self.inspector.show_node(None)
+        self._on_analyzed(self.document.analysis)
+        self.update_title()
+        QTimer.singleShot(0, self.view.fit_all)
+
+    def _on_analyzed(self, analysis: Analysis) -> None:
+        graph = self.document.graph
+        self.scene.set_analysis(analysis)
+        self.problems.set_analysis(analysis)
+        self.code_view.update_code(graph, analysis, self.document.project.name)
+        self.inspector.sync()
+        self.params_label.setText(f"Parameters: {analysis.total_params:,}")
+        outputs = [fmt(s) for s in analysis.output_shapes(graph)]
+        self.output_label.setText(f"Output: {', '.join(outputs) if outputs else 'none'}")
+        errors = len(analysis.errors)
+        if errors:
+            self.valid_label.setText(f"<span style='color:#d93025'>✗ {errors} problem{'s' * (errors > 1)}</span>")
+        else:
+            self.valid_label.setText("<span style='color:#188038'>✓ Valid network</span>")
+
+    def _on_selection_changed(self) -> None:
+        ids = self.scene.selected_node_ids()
+        if len(ids) == 1:
+            if ids[0] != self.inspector.node_id:
+                self.inspector.show_node(ids[0])
+        else:
+            self.inspector.show_node(None, len(ids))
+
+    def update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.display_name}[*] — TorchCanvas")
+        self.setWindowModified(self.document.modified)
+
+    def select_node(self, node_id: str) -> None:
+        if node_id in self.scene.nodes:
+            self.scene.select_nodes([node_id])
+            self.view.center_on_node(node_id)
+
+    # --- files ------------------------------------------------------------------------------------------------
+    def show_error(self, title: str, message: str) -> None:
+        QMessageBox.warning(self, title, message)
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current project (saved, discarded, or unmodified)."""
+        if not self.document.modified:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to {self.document.display_name} before closing it?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_project(self) -> None:
+        if self.maybe_save():
+            self.document.new()
+
+    def open_file(self, path: str | Path) -> bool:
+        try:
+            self.document.open(path)
+        except TorchCanvasError as exc:
+            self.show_error("Could not open the project", str(exc))
+            return False
+        self._add_recent(path)
+        return True
+
+    def open_example(self, path: str | Path = DEFAULT_EXAMPLE) -> bool:
+        """Open an example as an untitled copy, laid out for the canvas."""
+        try:
+            project = project_io.load(path)
+        except TorchCanvasError as exc:
+            self.show_error("Could not open the example", str(exc))
+            return False
+        for node_id, pos in layered_layout(project.graph, "lr", COLUMN_GAP, ROW_GAP, (0.0, 0.0)).items():
+            project.graph.set_pos(node_id, pos)
+        self.document.set_project(project)
+        return True
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self._last_dir(), FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_example_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        gallery = ExampleGallery(self)
+        if gallery.exec() and gallery.chosen() is not None:
+            self.open_example(gallery.chosen())  # type: ignore[arg-type]
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as_dialog()
+        try:
+            self.document.save()
+        except TorchCanvasError as exc:
+            self.show_error("Could not save the project", str(exc))
+            return False
+        self.statusBar().showMessage(f"Saved {self.document.path}", 4000)
+        return True
+
+    def save_as(self, path: str | Path) -> bool:
+        try:
+            self.document.save_as(path)
+        except TorchCanvasError as exc:
+            self.show_error("Could not save the project", str(exc))
+            return False
+        self._add_recent(path)
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def save_as_dialog(self) -> bool:
+        start = str(Path(self._last_dir()) / f"{self.document.project.name.replace(' ', '_').lower()}.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save project as", start, FILTER)
+        if not path:
+            return False
+        if not path.endswith(".json"):
+            path += ".json"
+        return self.save_as(path)
+
+    def export_code(self, path: str | Path) -> bool:
+        try:
+            code = generate_model(self.document.graph, title=self.document.project.name)
+            Path(path).write_text(code.source, encoding="utf-8")
+        except CodegenError as exc:
+            self.show_error("The network has problems", str(exc))
+            return False
+        except OSError as exc:
+            self.show_error("Could not export the code", f"Could not write {path}: {exc.strerror or exc}")
+            return False
+        self.statusBar().showMessage(f"Exported the model code to {path}", 4000)
+        return True
+
+    def export_code_dialog(self) -> None:
+        stem = self.document.path.stem if self.document.path else "model"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export model code", str(Path(self._last_dir()) / f"{stem}_model.py"), "Python files (*.py)"
+        )
+        if path:
+            self.export_code(path)
+
+    def show_help(self) -> None:
+        QMessageBox.information(self, "How to use the canvas", HELP)
+
+    # --- recent files -----------------------------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        items = [value] if isinstance(value, str) else list(value or [])
+        return [str(v) for v in items]
+
+    def _add_recent(self, path: str | Path) -> None:
+        path = str(Path(path).resolve())
+        items = [path] + [p for p in self.recent_files() if p != path]
+        self.settings.setValue("recent_files", items[:MAX_RECENT])
+        self.settings.setValue("last_dir", str(Path(path).parent))
+        self._update_recent_menu()
+
+    def _last_dir(self) -> str:
+        return str(self.settings.value("last_dir", str(Path.home())))
+
+    def _update_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        for path in self.recent_files():
+            action = QAction(Path(path).name, menu)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.maybe_save() and self.open_file(p))
+            menu.addAction(action)
+        menu.setEnabled(bool(self.recent_files()))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.maybe_save():
+            event.accept()
+        else:
+            event.ignore()

@@ -1,0 +1,109 @@
+"""The layer palette: the catalog grouped by category, filtered as you type; drag a layer onto the canvas or
+double-click it (or press Enter in the search box) to add it next to the selection."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QBrush, QFont
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from core.catalog import by_category
+from gui import style
+from gui.view import LAYER_MIME
+
+LAYER_ROLE = Qt.ItemDataRole.UserRole
+SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class LayerTree(QTreeWidget):
+    """A tree whose layer rows drag out as ``LAYER_MIME`` with the layer id."""
+
+    def mimeTypes(self) -> list[str]:
+        return [LAYER_MIME]
+
+    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:
+        mime = QMimeData()
+        layer_ids = [i.data(0, LAYER_ROLE) for i in items if i.data(0, LAYER_ROLE)]
+        if layer_ids:
+            mime.setData(LAYER_MIME, layer_ids[0].encode("utf-8"))
+            mime.setText(layer_ids[0])
+        return mime
+
+
+class Palette(QWidget):
+    layer_activated = Signal(str)  # double-click / Enter: add this layer id next to the selection
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search layers…  (e.g. conv, relu, pool)")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.filter)
+        self.search.returnPressed.connect(self._activate_first)
+        self.tree = LayerTree()
+        self.tree.setHeaderHidden(True)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setIndentation(10)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.itemDoubleClicked.connect(self._on_double_click)
+        self.tree.setToolTip("")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        self.items: dict[str, QTreeWidgetItem] = {}
+        self._build()
+
+    def _build(self) -> None:
+        bold = QFont()
+        bold.setBold(True)
+        for category, specs in by_category().items():
+            if not specs:
+                continue
+            group = QTreeWidgetItem([category])
+            group.setFont(0, bold)
+            group.setIcon(0, style.category_icon(category))
+            group.setForeground(0, QBrush(style.category_color(category)))
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.tree.addTopLevelItem(group)
+            for spec in specs:
+                item = QTreeWidgetItem([spec.display])
+                item.setData(0, LAYER_ROLE, spec.id)
+                item.setData(0, SEARCH_ROLE, f"{spec.id} {spec.display} {category} {spec.help}".lower())
+                item.setToolTip(
+                    0,
+                    f"<b>{spec.display}</b> ({spec.category})<br>{spec.help}<br><br>"
+                    "<i>Drag onto the canvas, or double-click to add after the selected layer.</i>",
+                )
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+                group.addChild(item)
+                self.items[spec.id] = item
+            group.setExpanded(True)
+
+    def filter(self, text: str) -> None:
+        words = text.lower().split()
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            shown = 0
+            for j in range(group.childCount()):
+                item = group.child(j)
+                visible = all(w in item.data(0, SEARCH_ROLE) for w in words)
+                item.setHidden(not visible)
+                shown += visible
+            group.setHidden(shown == 0)
+            group.setExpanded(True)
+
+    def visible_layers(self) -> list[str]:
+        return [lid for lid, item in self.items.items() if not item.isHidden() and not item.parent().isHidden()]
+
+    def _on_double_click(self, item: QTreeWidgetItem, column: int) -> None:
+        layer_id = item.data(0, LAYER_ROLE)
+        if layer_id:
+            self.layer_activated.emit(layer_id)
+
+    def _activate_first(self) -> None:
+        shown = self.visible_layers()
+        if shown:
+            self.layer_activated.emit(shown[0])
