@@ -18,8 +18,9 @@ TorchCanvas: draw a neural network, see its tensor shapes, get readable PyTorch 
   torchcanvas                      open the editor with the example network
   torchcanvas PROJECT.json         open a project in the editor
   torchcanvas check PROJECT        print a summary table; exit 1 with the problems if the graph is invalid
-  torchcanvas export PROJECT -o script.py [--model-only]
-                                   write the training script (or only the model module)
+  torchcanvas export PROJECT [-o OUT] [--format script|model|weights|onnx|pt2] [--weights RUN_DIR]
+                                   write the training script, the model module, trained weights,
+                                   ONNX or a torch.export .pt2 (-o script.py --model-only also works)
 """
 
 # Subcommands register themselves here: name -> (configure parser, run) so each lives in its own module.
@@ -66,26 +67,37 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _export_args(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Export a project: the training script (script), the nn.Module only (model), trained weights as a "
+        "state_dict (weights: .pt, or .safetensors when OUT ends so), ONNX (onnx: one self-contained file, checked "
+        'with onnx.checker and onnxruntime; needs pip install "torchcanvas[export]"), or a torch.export program (pt2).'
+    )
     p.add_argument("project", help="project file (.json)")
-    p.add_argument("-o", "--output", required=True, help="where to write the Python file")
-    p.add_argument("--model-only", action="store_true", help="write only the nn.Module class, no training code")
+    p.add_argument(
+        "-f", "--format", choices=("script", "model", "weights", "onnx", "pt2"), help="what to export (default: script)"
+    )
+    p.add_argument("-o", "--output", help="where to write it (default: PROJECT's name with .py/_model.py/.pt/...)")
+    p.add_argument("--model-only", action="store_true", help="same as --format model")
+    p.add_argument(
+        "--weights",
+        metavar="RUN_DIR_OR_PT",
+        help="trained weights: a run folder (uses best.pt, else last.pt) or a .pt / .safetensors file; "
+        "needed for --format weights, optional for onnx and pt2 (else freshly initialised weights)",
+    )
 
 
 @command("export", _export_args)
 def run_export(args: argparse.Namespace) -> int:
-    from core.codegen import generate_model
+    from core.export import default_output, export
     from core.project import load
 
+    fmt = args.format or ("model" if args.model_only else "script")
+    if args.model_only and fmt != "model":
+        return fail(f"--model-only contradicts --format {fmt}")
     project = load(args.project)
-    if args.model_only:
-        code = generate_model(project.graph, title=project.name)
-    else:
-        from core.script import generate_script
-
-        code = generate_script(project)
-    out = Path(args.output)
-    out.write_text(code.source, encoding="utf-8")
-    print(f"Wrote {out} ({len(code.source.splitlines())} lines).")
+    out = Path(args.output) if args.output else default_output(args.project, fmt)
+    result = export(project, fmt, out, args.weights)
+    print(f"Wrote {result.path} ({result.details}).")
     return 0
 
 

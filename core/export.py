@@ -1,0 +1,430 @@
+"""Exports: the training script, the model-only module, trained weights, ONNX and ``torch.export`` (.pt2).
+
+Every model-based export builds the network from the generated source (the same code the app shows and runs),
+executed in a fresh namespace and registered with ``linecache`` so tracebacks show real lines. Weights are read
+with ``torch.load(weights_only=True)`` (or safetensors), never unpickled freely. Every failure is an ExportError
+that says which layer (when one is to blame), why, and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import itertools
+import linecache
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from core.analysis import Analysis, analyze
+from core.codegen import CodegenError, GeneratedCode, generate_model
+from core.errors import ExportError, TorchCanvasError
+from core.project import Project
+
+FORMATS = ("script", "model", "weights", "onnx", "pt2")
+SUFFIX = {"script": ".py", "model": "_model.py", "weights": ".pt", "onnx": ".onnx", "pt2": ".pt2"}
+WEIGHT_FILES = ("best.pt", "last.pt", "model.pt", "weights.pt", "best.safetensors", "model.safetensors")
+EXTRA_HINT = 'install the export extra: pip install "torchcanvas[export]"'
+ONNX_EMBED_LIMIT = 1_800_000_000  # bytes of weights; above it protobuf's 2 GB limit forces a .onnx.data sidecar
+_counter = itertools.count(1)
+
+
+@dataclass
+class ExportResult:
+    """What was written, and how it was checked (shown by the CLI and the GUI)."""
+
+    path: Path
+    format: str
+    details: str = ""
+    max_abs_diff: float | None = None  # ONNX / pt2 output vs PyTorch on a sample batch
+
+
+@dataclass
+class BuiltModel:
+    module: nn.Module
+    code: GeneratedCode
+    analysis: Analysis
+    filename: str  # the linecache name of the generated source
+    names: dict[str, str]  # node id -> node name, for messages
+
+
+# --- building the model from the generated source ------------------------------------------------------------
+def _generate(project: Project) -> tuple[GeneratedCode, Analysis]:
+    analysis = analyze(project.graph)
+    try:
+        return generate_model(project.graph, title=project.name, analysis=analysis), analysis
+    except CodegenError as exc:
+        raise ExportError(f"Cannot export: {exc}", exc.node_id) from None
+
+
+def build_model(project: Project, weights: str | Path | None = None) -> BuiltModel:
+    """The network as a module in eval mode, from the generated source, with weights loaded when given."""
+    code, analysis = _generate(project)
+    filename = f"<torchcanvas model {next(_counter)}>"
+    linecache.cache[filename] = (len(code.source), None, code.source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__name__": "torchcanvas_generated"}
+    exec(compile(code.source, filename, "exec"), namespace)
+    torch.manual_seed(project.training.seed)
+    names = {n.id: n.name for n in project.graph.nodes}
+    try:
+        module = namespace[code.class_name]()
+    except Exception as exc:
+        raise ExportError(f"Cannot build the network: {exc}") from None
+    module.eval()
+    built = BuiltModel(module, code, analysis, filename, names)
+    if weights is not None:
+        _load_into(built, load_weights(weights))
+    return built
+
+
+def find_weights(path: str | Path) -> Path:
+    """A weights file, or the best weights inside a run folder (best.pt, then last.pt, ...)."""
+    where = Path(path)
+    if where.is_dir():
+        for name in WEIGHT_FILES:
+            if (where / name).is_file():
+                return where / name
+        found = sorted(where.glob("*.pt")) + sorted(where.glob("*.safetensors"))
+        if found:
+            return found[0]
+        raise ExportError(f"No weights (.pt or .safetensors) in the run folder {where}.")
+    if not where.is_file():
+        raise ExportError(f"No weights file at {where}.")
+    return where
+
+
+def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """A state_dict from a .pt (read with weights_only=True: no code runs) or .safetensors file or run folder."""
+    file = find_weights(path)
+    try:
+        if file.suffix == ".safetensors":
+            safetensors_torch = _optional("safetensors.torch", "read .safetensors weights")
+            state: Any = safetensors_torch.load_file(str(file))
+        else:
+            state = torch.load(file, map_location="cpu", weights_only=True)
+    except ExportError:
+        raise
+    except Exception as exc:
+        raise ExportError(f"Could not read the weights in {file}: {str(exc).splitlines()[0][:300]}") from None
+    if isinstance(state, dict):
+        for key in ("state_dict", "model_state_dict", "model"):
+            if isinstance(state.get(key), dict):
+                state = state[key]
+                break
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise ExportError(f"{file} does not hold a state_dict (a mapping of names to tensors).")
+    return state
+
+
+def _load_into(built: BuiltModel, state: dict[str, torch.Tensor]) -> None:
+    attr_to_node = {attr: nid for nid, attr in built.code.attr_names.items()}
+
+    def who(key: str) -> str:
+        node_id = attr_to_node.get(key.split(".")[0])
+        return built.names.get(node_id, key.split(".")[0]) if node_id else key
+
+    own = built.module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append("no weights for " + ", ".join(sorted({who(k) for k in missing})))
+        if unexpected:
+            parts.append("weights for layers this network lacks (" + ", ".join(sorted(unexpected)[:5]) + ")")
+        raise ExportError(
+            f"The weights do not fit this network: {'; '.join(parts)}. Was the network changed after training?"
+        )
+    for key, value in state.items():
+        if tuple(value.shape) != tuple(own[key].shape):
+            node_id = attr_to_node.get(key.split(".")[0])
+            raise ExportError(
+                f"{who(key)}: the weights {key} have shape {list(value.shape)} but the layer needs "
+                f"{list(own[key].shape)}. Was the layer changed after training?",
+                node_id,
+            )
+    built.module.load_state_dict(state)
+
+
+def sample_inputs(built: BuiltModel, project: Project, batch: int = 2) -> tuple[torch.Tensor, ...]:
+    """One small random batch per Input node, in forward-argument order (token ids stay below every vocab)."""
+    generator = torch.Generator().manual_seed(0)
+    vocab = min(
+        (int(n.params.get("num_embeddings", 1000)) for n in project.graph.nodes_of_type("Embedding")), default=10
+    )
+    tensors = []
+    for nid in built.analysis.order:
+        node = project.graph.node(nid)
+        if node.type != "Input":
+            continue
+        shape = (batch, *built.analysis.nodes[nid].params["shape"])
+        if built.analysis.nodes[nid].params.get("dtype") == "int64":
+            tensors.append(torch.randint(0, max(1, min(vocab, 10)), shape, generator=generator))
+        else:
+            tensors.append(torch.randn(shape, generator=generator))
+    return tuple(tensors)
+
+
+# --- the formats ---------------------------------------------------------------------------------------------
+def export_script(project: Project, out: str | Path) -> ExportResult:
+    """The standalone training script that reproduces the in-app run."""
+    try:
+        script = importlib.import_module("core.script")
+        code = script.generate_script(project)
+    except CodegenError as exc:
+        raise ExportError(f"Cannot export the script: {exc}", exc.node_id) from None
+    return _write_text(out, code.source, "script")
+
+
+def export_model_source(project: Project, out: str | Path) -> ExportResult:
+    """Only the nn.Module class, importable on its own."""
+    code, _ = _generate(project)
+    return _write_text(out, code.source, "model")
+
+
+def export_weights(project: Project, out: str | Path, weights: str | Path | None) -> ExportResult:
+    """Trained weights as a state_dict: ``.safetensors`` when the name says so, else ``.pt`` (torch.save)."""
+    if weights is None:
+        raise ExportError("Exporting weights needs trained weights: pass --weights RUN_FOLDER (or a .pt file).")
+    built = build_model(project, weights)  # also proves the weights fit the network
+    state = {k: v.detach().cpu().contiguous() for k, v in built.module.state_dict().items()}
+    target = Path(out)
+    try:
+        if target.suffix == ".safetensors":
+            safetensors_torch = _optional("safetensors.torch", "write .safetensors weights")
+            safetensors_torch.save_file(state, str(target), metadata={"format": "pt", "project": project.name[:200]})
+        else:
+            torch.save(state, target)
+    except OSError as exc:
+        raise ExportError(f"Could not write {target}: {exc.strerror or exc}") from None
+    return ExportResult(target, "weights", f"{len(state)} tensors from {find_weights(weights)}")
+
+
+def export_onnx(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
+    """One self-contained .onnx file (weights embedded), checked with onnx.checker and onnxruntime if present."""
+    onnx = _optional("onnx", "export ONNX")
+    _optional("onnxscript", "export ONNX")
+    built = build_model(project, weights)
+    inputs = sample_inputs(built, project)
+    target = Path(out)
+    size = sum(p.numel() * p.element_size() for p in built.module.state_dict().values())
+    embed = size <= ONNX_EMBED_LIMIT
+
+    def run(module: nn.Module, args: tuple[torch.Tensor, ...], path: Path) -> None:
+        torch.onnx.export(
+            module,
+            args,
+            str(path),
+            dynamo=True,
+            external_data=not embed,
+            dynamic_shapes=tuple({0: torch.export.Dim.DYNAMIC} for _ in args),
+            input_names=list(built.code.input_names) or None,
+            verbose=False,
+        )
+
+    try:
+        with _quiet():
+            _run_export(built, project, lambda m, a: run(m, a, target), "ONNX", inputs)
+    except ExportError:
+        target.unlink(missing_ok=True)
+        raise
+    try:
+        onnx.checker.check_model(str(target), full_check=True)
+    except Exception as exc:
+        raise ExportError(f"The ONNX file failed onnx.checker: {str(exc)[:300]}") from None
+    details = "weights embedded (one file)" if embed else "weights in a .onnx.data file beside it (over 1.8 GB)"
+    diff = None
+    try:
+        ort = importlib.import_module("onnxruntime")
+    except ImportError:
+        details += "; onnxruntime not installed, outputs not compared"
+    else:
+        session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+        feeds = {arg.name: t.numpy() for arg, t in zip(session.get_inputs(), inputs)}
+        got = session.run(None, feeds)
+        with torch.no_grad():
+            expected = _as_list(built.module(*inputs))
+        diff = _compare(got, expected, "ONNX Runtime")
+        details += f"; onnxruntime matches PyTorch (max difference {diff:.2e})"
+    return ExportResult(target, "onnx", details, diff)
+
+
+def export_pt2(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
+    """A ``torch.export`` program (.pt2), loadable with torch.export.load without the generating code."""
+    built = build_model(project, weights)
+    inputs = sample_inputs(built, project)
+    target = Path(out)
+    holder: dict[str, Any] = {}
+
+    def run(module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+        holder["program"] = torch.export.export(
+            module, args, dynamic_shapes=tuple({0: torch.export.Dim.DYNAMIC} for _ in args)
+        )
+
+    with _quiet():
+        _run_export(built, project, run, "torch.export", inputs)
+        try:
+            torch.export.save(holder["program"], str(target))
+        except OSError as exc:
+            raise ExportError(f"Could not write {target}: {exc.strerror or exc}") from None
+        loaded = torch.export.load(str(target))
+        with torch.no_grad():
+            got = _as_list(loaded.module()(*inputs))
+            expected = _as_list(built.module(*inputs))
+    diff = _compare(got, expected, "The reloaded .pt2 program")
+    return ExportResult(target, "pt2", f"reloaded and matches PyTorch (max difference {diff:.2e})", diff)
+
+
+EXPORTERS: dict[str, Callable[..., ExportResult]] = {
+    "script": lambda project, out, weights=None: export_script(project, out),
+    "model": lambda project, out, weights=None: export_model_source(project, out),
+    "weights": export_weights,
+    "onnx": export_onnx,
+    "pt2": export_pt2,
+}
+
+
+def export(project: Project, fmt: str, out: str | Path, weights: str | Path | None = None) -> ExportResult:
+    """Export ``project`` in ``fmt`` (one of FORMATS) to ``out``."""
+    if fmt not in EXPORTERS:
+        raise ExportError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    try:
+        return EXPORTERS[fmt](project, out, weights)
+    except TorchCanvasError as exc:
+        if isinstance(exc, ExportError):
+            raise
+        raise ExportError(str(exc)) from None
+
+
+def default_output(project_path: str | Path, fmt: str) -> Path:
+    """``net.json`` -> ``net.py`` / ``net_model.py`` / ``net.pt`` / ``net.onnx`` / ``net.pt2`` in the current folder."""
+    return Path(Path(project_path).stem + SUFFIX[fmt])
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+def _optional(module: str, purpose: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        top = module.split(".")[0]
+        raise ExportError(f"To {purpose}, the {top} package is needed: {EXTRA_HINT}") from None
+
+
+def _write_text(out: str | Path, text: str, fmt: str) -> ExportResult:
+    target = Path(out)
+    try:
+        target.write_text(text, encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise ExportError(f"Could not write {target}: {exc.strerror or exc}") from None
+    return ExportResult(target, fmt, f"{len(text.splitlines())} lines")
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The exporters print progress and warnings meant for PyTorch developers; a beginner sees our summary."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _as_list(value: Any) -> list[Any]:
+    items = list(value) if isinstance(value, (tuple, list)) else [value]
+    return [t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t for t in items]
+
+
+def _compare(got: list[Any], expected: list[Any], who: str) -> float:
+    import numpy as np
+
+    if len(got) != len(expected):
+        raise ExportError(f"{who} returns {len(got)} outputs; the PyTorch model returns {len(expected)}.")
+    worst = 0.0
+    for a, b in zip(got, expected):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            raise ExportError(f"{who} gives outputs of shape {list(a.shape)}; PyTorch gives {list(b.shape)}.")
+        if a.size:
+            worst = max(worst, float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))))
+            if not np.allclose(a, b, rtol=1e-3, atol=1e-4):
+                raise ExportError(f"{who} gives different results from PyTorch (max difference {worst:.3g}).")
+    return worst
+
+
+def _run_export(
+    built: BuiltModel,
+    project: Project,
+    run: Callable[[nn.Module, tuple[torch.Tensor, ...]], None],
+    what: str,
+    inputs: tuple[torch.Tensor, ...],
+) -> None:
+    """Run an exporter; on failure find the layer to blame: from the error's lines in the generated code, or by
+    exporting each layer on its own with the shape that reaches it."""
+    try:
+        run(built.module, inputs)
+        return
+    except Exception as exc:
+        reason = _first_line(exc)
+        node_id = _node_from_error(exc, built) or _probe_layers(built, project, run)
+    if node_id is not None:
+        node = project.graph.node(node_id)
+        raise ExportError(
+            f"{node.name} ({node.type}) cannot be exported to {what}: {reason}. Replace or remove this layer, "
+            f"or use another format.",
+            node_id,
+        )
+    raise ExportError(f"The network cannot be exported to {what}: {reason}")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text[:300]
+
+
+def _node_from_error(exc: BaseException, built: BuiltModel) -> str | None:
+    """A generated-code line named in the traceback or the message (tracing errors quote the user's frames)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    lines: list[int] = []
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == built.filename:
+                lines.append(tb.tb_lineno)
+            tb = tb.tb_next
+        pattern = re.escape(built.filename) + r'"?, line (\d+)'
+        lines.extend(int(m) for m in re.findall(pattern, str(current)))
+        current = current.__cause__ or current.__context__
+    for line in reversed(lines):
+        node_id = built.code.node_at(line)
+        if node_id is not None:
+            return node_id
+    return None
+
+
+def _probe_layers(
+    built: BuiltModel, project: Project, run: Callable[[nn.Module, tuple[torch.Tensor, ...]], None]
+) -> str | None:
+    """Export each layer alone, fed a tensor of the shape that reaches it; the first that fails is to blame."""
+    for node_id in built.analysis.order:
+        attr = built.code.attr_names.get(node_id)
+        info = built.analysis.nodes.get(node_id)
+        if attr is None or info is None or not info.in_shapes or info.in_shapes[0] is None:
+            continue
+        shape = (2, *(d if d is not None else 2 for d in info.in_shapes[0][1:]))
+        dtype = torch.int64 if project.graph.node(node_id).type == "Embedding" else torch.float32
+        sample = torch.zeros(shape, dtype=dtype)
+        try:
+            run(getattr(built.module, attr), (sample,))
+        except Exception:
+            return node_id
+    return None
