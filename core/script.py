@@ -22,6 +22,7 @@ from core.settings import TrainingSettings
 
 DATA_DIR = "data"  # where the script lets torchvision download to, next to where it runs
 PLATEAU_PATIENCE = 3
+NO_MOMENTUM = ("Adadelta", "Adagrad")  # OneCycleLR cannot cycle their momentum
 
 
 def eval_batch_size(settings: TrainingSettings) -> int:
@@ -119,6 +120,8 @@ def _scheduler_lines(s: TrainingSettings) -> list[str]:
         args = ["optimizer", "T_max=EPOCHS"]
     elif s.scheduler == "OneCycleLR":
         args = ["optimizer", "max_lr=LEARNING_RATE", "total_steps=EPOCHS * steps_per_epoch"]
+        if s.optimizer in NO_MOMENTUM:
+            args.append("cycle_momentum=False")
     elif s.scheduler == "ReduceLROnPlateau":
         mode = '"max"' if s.monitor.endswith("accuracy") else '"min"'
         args = ["optimizer", f"mode={mode}", f"factor={s.gamma!r}", f"patience={PLATEAU_PATIENCE}"]

@@ -91,12 +91,13 @@ def load_folder(
     normalize: bool,
     input_shape: tuple[int, ...] | None,
     resize: tuple[int, int] | None,
-    max_bytes: int = MAX_IN_MEMORY_BYTES,
+    max_bytes: int | None = None,
 ) -> tuple | Dataset:
     """Raw tensors for a small folder (the caller finishes them); a lazy Dataset for a big one."""
     size, channels = image_geometry(input_shape, resize)
     files, classes = list_images(Path(spec.paths[0]).expanduser())
-    if len(files) * channels * size[0] * size[1] * 4 <= max_bytes:
+    limit = MAX_IN_MEMORY_BYTES if max_bytes is None else max_bytes
+    if len(files) * channels * size[0] * size[1] * 4 <= limit:
         return load_folder_raw(spec, size, channels)
     sample_shape = (channels, *size)
     shape = fit_shape(sample_shape, input_shape, spec.text)

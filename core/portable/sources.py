@@ -132,7 +132,7 @@ def load_npz(path: str) -> tuple:
             x_test = images_to_tensor(arrays["x_test"])
             y_test = labels_to_tensor(arrays["y_test"], f"{path} (y_test)")
             check_lengths(x_test, y_test, f"{path} (x_test, y_test)")
-    names = [str(k) for k in range(class_count(y, y_test))]
+    names = [str(k) for k in range(class_count(y))]
     return x, y, x_test, y_test, names
 
 

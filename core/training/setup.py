@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from core.errors import TrainingError
-from core.script import PLATEAU_PATIENCE
+from core.script import NO_MOMENTUM, PLATEAU_PATIENCE
 from core.settings import TrainingSettings
 
 _counter = itertools.count(1)
@@ -64,7 +64,12 @@ def make_scheduler(settings: TrainingSettings, optimizer: torch.optim.Optimizer,
     if kind == "CosineAnnealingLR":
         return lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings.epochs)
     if kind == "OneCycleLR":
-        return lr_scheduler.OneCycleLR(optimizer, max_lr=settings.lr, total_steps=settings.epochs * steps_per_epoch)
+        return lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=settings.lr,
+            total_steps=settings.epochs * steps_per_epoch,
+            cycle_momentum=settings.optimizer not in NO_MOMENTUM,
+        )
     if kind == "ReduceLROnPlateau":
         mode = "max" if settings.monitor.endswith("accuracy") else "min"
         return lr_scheduler.ReduceLROnPlateau(optimizer, mode=mode, factor=settings.gamma, patience=PLATEAU_PATIENCE)

@@ -1,0 +1,75 @@
+"""Small projects and data files made on the fly for the dataset, training and script tests."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.graph import Graph
+from core.project import Project, load
+from core.settings import TrainingSettings
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "resources" / "examples"
+MNIST = REPO.parent / "shared" / "data" / "mnist"
+
+
+def mlp_project(
+    input_shape: list[int], hidden: int, outputs: int, *, extra: tuple[str, ...] = (), **training: Any
+) -> Project:
+    """Input -> [Flatten] -> Linear(hidden) -> ReLU -> [extra layers] -> Linear(outputs) -> Output."""
+    graph = Graph()
+    nodes = [graph.add("Input", "x", shape=input_shape)]
+    if len(input_shape) > 1:
+        nodes.append(graph.add("Flatten", "flatten"))
+    nodes += [graph.add("Linear", "fc1", out_features=hidden), graph.add("ReLU", "relu")]
+    nodes += [graph.add(kind) for kind in extra]
+    nodes += [graph.add("Linear", "fc2", out_features=outputs), graph.add("Output", "out")]
+    graph.chain(nodes)
+    settings = TrainingSettings(**{"device": "cpu", **training})
+    settings.validate()
+    return Project(graph, "Tiny", "", settings)
+
+
+def example(name: str, **training: Any) -> Project:
+    project = load(EXAMPLES / f"{name}.json")
+    values = {**project.training.to_dict(), "device": "cpu", **training}
+    project.training = TrainingSettings.from_dict(values)
+    return project
+
+
+def write_idx(path: Path, array: np.ndarray) -> Path:
+    """An MNIST-format IDX file of unsigned bytes (gzip-compressed when the name ends in .gz)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(struct.pack(">I", n) for n in array.shape)
+    data = header + array.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+    return path
+
+
+def write_images(root: Path, classes: dict[str, int], size: tuple[int, int] = (10, 12), seed: int = 0) -> Path:
+    """A folder of small PNGs, one sub-folder per class, each class a different brightness."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for k, (name, count) in enumerate(classes.items()):
+        folder = root / name
+        folder.mkdir(parents=True)
+        for i in range(count):
+            pixels = rng.integers(0, 60, (*size, 3)) + 90 * k
+            Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{i}.png")
+    return root
+
+
+def write_csv(path: Path, rows: int = 60, seed: int = 0, label: str = "species") -> Path:
+    rng = np.random.default_rng(seed)
+    lines = [f"a,b,{label},c"]
+    for i in range(rows):
+        k = i % 3
+        a, b, c = rng.normal(k, 0.3, 3)
+        lines.append(f"{a:.4f},{b:.4f},{['setosa', 'versicolor', 'virginica'][k]},{c:.4f}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
