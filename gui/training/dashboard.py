@@ -1,0 +1,386 @@
+"""The training dashboard: settings on the left; live curves, results and past runs on the right.
+
+It drives one ``TrainingRun`` at a time on a snapshot of the project, so the run never sees half-made edits;
+while it runs, the editor is locked (``running_changed``) and closing the window asks first, then stops the run
+cleanly. ``install(window)`` docks it into the editor's main window.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.project import Project
+from core.settings import TrainingSettings
+from core.training.run_folder import default_runs_dir
+from gui.training import actions
+from gui.training.edits import SetInputShape, input_node_id, push, suggest
+from gui.training.panel import TrainingPanel
+from gui.training.plots import LivePlots
+from gui.training.results import ResultsView
+from gui.training.runs import RunsView
+from gui.training.worker import TrainerFactory, TrainingRun
+
+log = logging.getLogger(__name__)
+
+
+class TrainingDashboard(QWidget):
+    running_changed = Signal(bool)
+    run_finished = Signal(object)  # the TrainResult, after the views were filled
+
+    def __init__(self, parent: QWidget | None = None, *, trainer_factory: TrainerFactory | None = None) -> None:
+        super().__init__(parent)
+        self.trainer_factory = trainer_factory
+        self.runs_root: Path = default_runs_dir()  # each run gets a folder in here (see core.training.run_folder)
+        self.document: Any = None
+        self.project: Project | None = None
+        self.stack: Any = None
+        self.run: TrainingRun | None = None
+        self.dataset: Any = None  # the dataset shown in the preview (and reused by results)
+        self._dataset_key: tuple | None = None
+        self.last_result: Any = None
+        self.event_count: dict[str, int] = {}
+
+        self.panel = TrainingPanel()
+        self.plots = LivePlots()
+        self.results = ResultsView()
+        self.runs = RunsView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.plots, "Live curves")
+        self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.runs, "Runs")
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.panel)
+        scroll.setMinimumWidth(340)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(1, 1)
+        split.setSizes([380, 1000])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+
+        self._data_timer = QTimer(self)  # the preview loads after the window is painted, not before
+        self._data_timer.setSingleShot(True)
+        self._data_timer.setInterval(0)
+        self._data_timer.timeout.connect(self.refresh_dataset)
+
+        self.panel.train_clicked.connect(self.start_training)
+        self.panel.pause_clicked.connect(self.pause)
+        self.panel.resume_clicked.connect(self.resume)
+        self.panel.stop_clicked.connect(self.stop)
+        self.panel.dataset_chosen.connect(self.choose_dataset)
+        self.results.export_weights.connect(lambda: actions.export_weights(self, self.last_model, self.run_project))
+        self.results.export_script.connect(lambda: actions.export_script(self, self.run_project or self.project))
+        self.results.export_onnx.connect(lambda: actions.export_onnx(self, self.last_model, self.run_project))
+        self.results.open_folder.connect(lambda: actions.open_folder(self, self.last_result))
+        self.run_project: Project | None = None  # the snapshot the last run trained
+        self.last_model: Any = None
+
+    # -- the project ----------------------------------------------------------------------------------
+    def set_document(self, document: Any) -> None:
+        """Follow an editor ``Document``: its project, undo stack, analysis and project swaps."""
+        self.document = document
+        document.project_replaced.connect(self._project_replaced)
+        document.analyzed.connect(self._analyzed)
+        self._project_replaced()
+
+    def set_project(self, project: Project, stack: Any = None) -> None:
+        """Use a bare project (no editor around it), optionally with an undo stack."""
+        self.project, self.stack = project, stack
+        self.panel.set_project(project, stack)
+        project.graph.changed.connect(self._graph_changed)
+        self._graph_changed()
+        self.schedule_dataset()
+        self.runs.set_project(project, self.runs_root)
+
+    def _project_replaced(self) -> None:
+        doc = self.document
+        self.project, self.stack = doc.project, doc.undo_stack
+        self.panel.set_project(self.project, self.stack)
+        if self.stack is not None:
+            self.stack.indexChanged.connect(self._settings_maybe_changed, Qt.ConnectionType.UniqueConnection)
+        self._analyzed(doc.analysis)
+        self.schedule_dataset()
+        self.runs.set_project(self.project, self.runs_root)
+
+    def _graph_changed(self) -> None:
+        from core.analysis import analyze
+
+        self._analyzed(analyze(self.project.graph))
+
+    def _analyzed(self, analysis: Any) -> None:
+        errors = analysis.errors
+        if not errors:
+            self.panel.set_graph_problem(None)
+            return
+        first = errors[0].message
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        self.panel.set_graph_problem(f"the network has a problem: {first}{more}")
+
+    def _settings_maybe_changed(self, *_: Any) -> None:
+        if self.project is not None and self._key(self.project) != self._dataset_key:
+            self.schedule_dataset()
+
+    # -- dataset and preview ----------------------------------------------------------------------------
+    @staticmethod
+    def _key(project: Project) -> tuple:
+        s = project.training
+        return (s.dataset, s.seed, s.val_fraction, s.test_fraction, s.normalize, tuple(s.resize))
+
+    def schedule_dataset(self) -> None:
+        if self.project is not None and self._key(self.project) != self._dataset_key:
+            self.panel.preview.info.setText(f"Loading {self.project.training.dataset}…")
+            self._data_timer.start()
+
+    def refresh_dataset(self) -> None:
+        """Load the chosen dataset for the preview (cached by spec, seed and split)."""
+        if self.project is None:
+            return
+        key = self._key(self.project)
+        if key == self._dataset_key:
+            return
+        self._dataset_key = key
+        self.dataset = None
+        try:
+            self.dataset = load_for_preview(self.project.training)
+        except Exception as exc:  # a DataError is already plain; anything else is summarised
+            message = str(exc) if _is_plain(exc) else f"The dataset could not be loaded ({type(exc).__name__}: {exc})"
+            self.preview_failed(message)
+            return
+        self.panel.preview.show_dataset(self.dataset)
+        self.panel.set_data_problem(None)
+
+    def preview_failed(self, message: str) -> None:
+        self.panel.preview.show_error(message)
+        self.panel.set_data_problem(f"the dataset cannot be used: {message}")
+
+    def choose_dataset(self, spec: str) -> None:
+        """The user picked another dataset: one undo step sets it, fits the Input shape and suggests settings."""
+        if self.project is None:
+            return
+        project = self.project
+        try:
+            trial = TrainingSettings.from_dict({**project.training.to_dict(), "dataset": spec})
+            dataset = load_for_preview(trial)
+        except Exception as exc:
+            self.panel.refresh()
+            self.preview_failed(str(exc) if _is_plain(exc) else f"{type(exc).__name__}: {exc}")
+            return
+        changes = {"dataset": spec, **suggest(dataset, project.graph, project.training)}
+        notes = []
+        if self.stack is not None:
+            self.stack.beginMacro(f"Use dataset {spec}")
+        try:
+            self.panel.apply(changes, f"Use dataset {spec}")
+            node_id = input_node_id(project.graph)
+            shape = tuple(getattr(dataset, "sample_shape", ()) or dataset.input_shape)
+            if node_id is not None and list(project.graph.node(node_id).params.get("shape", [])) != list(shape):
+                push(self.stack, SetInputShape(project.graph, node_id, shape))
+                notes.append(f"the Input node now takes {list(shape)}")
+        finally:
+            if self.stack is not None:
+                self.stack.endMacro()
+        others = {k: v for k, v in changes.items() if k != "dataset"}
+        if others:
+            notes.append("suggested " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in others.items()))
+        self.panel.settings_note.setText(("For this dataset: " + "; ".join(notes) + ".") if notes else "")
+        self.panel.refresh()
+        self.refresh_dataset()
+
+    # -- running ---------------------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.run is not None
+
+    def snapshot(self) -> Project:
+        if self.document is not None and hasattr(self.document, "snapshot"):
+            return self.document.snapshot()
+        from core.project import from_dict
+
+        return from_dict(copy.deepcopy(self.project.to_dict()))
+
+    def start_training(self) -> TrainingRun | None:
+        if self.run is not None or self.project is None or not self.panel.train_button.isEnabled():
+            return None
+        project = self.snapshot()
+        self.run_project = project
+        run = TrainingRun(project, out_dir=self.runs_root, trainer_factory=self.trainer_factory)
+        run.event.connect(self._on_event)
+        run.finished.connect(self._on_finished)
+        self.run = run
+        self.event_count = {}
+        self.plots.reset()
+        self.results.clear()
+        self.panel.begin_run(project.training)
+        self.panel.set_state("running")
+        self.tabs.setCurrentWidget(self.plots)
+        self.running_changed.emit(True)
+        run.start()
+        return run
+
+    def pause(self) -> None:
+        if self.run is not None:
+            self.run.pause()
+            self.panel.set_state("paused")
+
+    def resume(self) -> None:
+        if self.run is not None:
+            self.run.resume()
+            self.panel.set_state("running")
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Stop the run and wait up to ``timeout`` seconds for its thread; True when none is left."""
+        run = self.run
+        if run is None:
+            return True
+        self.panel.set_state("stopping")
+        self.panel.progress.setFormat("Stopping…")
+        ended = run.stop(timeout)
+        if ended:
+            QApplication.sendPostedEvents(run)  # nothing is lost: deliver the queued events now
+            self._on_finished(run.result)
+        return ended
+
+    def _on_event(self, event: Any) -> None:
+        if self.sender() is not self.run:  # a late event of a run that already ended
+            return
+        self.event_count[event.kind] = self.event_count.get(event.kind, 0) + 1
+        self.plots.add_event(event)
+        self.panel.on_event(event)
+
+    def _on_finished(self, result: Any) -> None:
+        run = self.run
+        if run is None or result is None:
+            return
+        run.wait()
+        self.run = None
+        self.last_result = result
+        self.plots.redraw()
+        self.panel.end_run(result)
+        trainer = run.trainer
+        self.last_model = getattr(trainer, "model", None)
+        data = run.data if run.data is not None else getattr(trainer, "data", None)
+        try:
+            self.results.show_result(result, data, actions.predictor(self.last_model, self.run_project.training.loss))
+        except Exception:  # a view that cannot draw must not hide the run's figures
+            log.exception("could not draw the results")
+            self.results.show_result(result)
+        self.runs.add_result(result, self.run_project)
+        if result.status == "finished":
+            self.tabs.setCurrentWidget(self.results)
+        elif result.status == "failed":
+            self.tabs.setCurrentWidget(self.results)
+            show_error(self, "Training failed", result.message)
+        self.running_changed.emit(False)
+        self.run_finished.emit(result)
+        run.deleteLater()
+
+    # -- closing -----------------------------------------------------------------------------------------
+    def closeEvent(self, event: Any) -> None:  # a bare dashboard closed mid-run stops it, without asking
+        self.stop(timeout=5.0)
+        super().closeEvent(event)
+
+    def confirm_close(self) -> bool:
+        """Ask whether to stop a running training before the window closes; stop it if so."""
+        if self.run is None:
+            return True
+        if not ask_stop(self):
+            return False
+        return self.stop(timeout=5.0)
+
+
+def load_for_preview(settings: TrainingSettings) -> Any:
+    """The dataset as the trainer will see it (same spec, seed and splits), in its natural sample shape."""
+    from core.datasets import load_for_settings
+
+    return load_for_settings(settings, None)
+
+
+def _is_plain(exc: BaseException) -> bool:
+    from core.errors import TorchCanvasError
+
+    return isinstance(exc, TorchCanvasError)
+
+
+def ask_stop(parent: QWidget) -> bool:
+    """'A training run is in progress. Stop it and close?' (tests replace this)."""
+    answer = QMessageBox.question(
+        parent,
+        "Training is running",
+        "A training run is still in progress. Stop it and close the window?\n\n"
+        "The curves so far are kept in the run folder.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def show_error(parent: QWidget, title: str, message: str) -> None:
+    """A plain-language message box (never a traceback). Skipped when there is no screen to answer it."""
+    if QApplication.platformName() in ("offscreen", "minimal"):
+        log.info("%s: %s", title, message)
+        return
+    QMessageBox.warning(parent, title, message)
+
+
+class _CloseGuard(QObject):
+    """Sees the window's close event first: asks and stops a running training, or keeps the window open."""
+
+    def __init__(self, dashboard: TrainingDashboard, window: QWidget) -> None:
+        super().__init__(window)
+        self.dashboard = dashboard
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Close and not self.dashboard.confirm_close():
+            event.ignore()
+            return True
+        return False
+
+
+def install(window: QMainWindow) -> TrainingDashboard:
+    """Dock the dashboard into the editor's main window and wire it to the window's document."""
+    dashboard = TrainingDashboard()
+    dock = QDockWidget("Training", window)
+    dock.setObjectName("training_dock")
+    dock.setWidget(dashboard)
+    features = QDockWidget.DockWidgetFeature
+    dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable)
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    document = getattr(window, "document", None)
+    if document is not None:
+        dashboard.set_document(document)
+    guard = _CloseGuard(dashboard, window)
+    window.installEventFilter(guard)
+    dashboard.running_changed.connect(lambda running: _lock_editing(window, running))
+    window.training_dashboard = dashboard  # type: ignore[attr-defined]
+    window.training_dock = dock  # type: ignore[attr-defined]
+    return dashboard
+
+
+def _lock_editing(window: QWidget, running: bool) -> None:
+    """While a run is active the canvas is read-only (the run trains a snapshot; edits would not reach it)."""
+    hook = getattr(window, "set_editing_locked", None)
+    if callable(hook):
+        hook(running)
+        return
+    central = window.centralWidget() if isinstance(window, QMainWindow) else None
+    if central is not None:
+        central.setEnabled(not running)

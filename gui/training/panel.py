@@ -1,0 +1,482 @@
+"""The training form: dataset (with a preview), how to train, the Train/Pause/Resume/Stop buttons, the progress
+bar and a Keras-like log. Every change edits the project's ``TrainingSettings`` through the undo stack; the
+form mirrors the settings back whenever the stack moves (undo/redo) or a project is opened."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtGui import QFontDatabase, QUndoStack
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS, TrainingSettings
+from gui.training.edits import SetTrainingSettings, push
+from gui.training.preview import DatasetPreview
+
+OPEN_FILE = "Open a data file…"
+SCHEDULER_LABELS = {
+    "none": "None (constant rate)",
+    "StepLR": "Step decay (StepLR)",
+    "CosineAnnealingLR": "Cosine (CosineAnnealingLR)",
+    "OneCycleLR": "One cycle (OneCycleLR)",
+    "ReduceLROnPlateau": "Lower on plateau (ReduceLROnPlateau)",
+}
+
+
+def builtin_datasets() -> list[tuple[str, str]]:
+    """(label, spec) of the sets that need no file: offline ones first, then those that download."""
+    from core.datasets.spec import POINTS, TABLES, VISION
+
+    offline = [(f"{name} (built in)", name) for name in (*TABLES, *POINTS)]
+    return offline + [(f"{name} (downloads)", name) for name in VISION]
+
+
+def device_choices() -> list[tuple[str, str]]:
+    """(label, settings value): Auto, CPU, then each CUDA device by name."""
+    choices = [("Auto (GPU if there is one)", "auto"), ("CPU", "cpu")]
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            for i in range(torch.cuda.device_count()):
+                value = "cuda" if i == 0 else f"cuda:{i}"
+                if _valid_value("device", value):
+                    choices.append((f"GPU {i}: {torch.cuda.get_device_name(i)}", value))
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            choices.append(("Apple GPU (MPS)", "mps"))
+    except Exception:  # a broken CUDA install must not take the form down
+        pass
+    return choices
+
+
+def _valid_value(field: str, value: Any) -> bool:
+    try:
+        TrainingSettings(**{field: value}).validate()
+        return True
+    except Exception:
+        return False
+
+
+def settings_fields() -> set[str]:
+    return {f.name for f in dataclasses.fields(TrainingSettings)}
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "–"
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def keras_line(event: Any, seconds: float | None) -> str:
+    """'Epoch 3/5 - 2.1s - loss: 0.2910 - accuracy: 0.9170 - val_loss: 0.1532 - val_accuracy: 0.9550'."""
+    parts = [f"Epoch {event.epoch}/{event.epochs}"]
+    if seconds is not None:
+        parts.append(f"{seconds:.1f}s")
+    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        value = getattr(event, name, None)
+        if value is not None:
+            parts.append(f"{name}: {value:.4f}")
+    if getattr(event, "lr", None) is not None:
+        parts.append(f"lr: {event.lr:.3g}")
+    return " - ".join(parts)
+
+
+class TrainingPanel(QWidget):
+    """Signals ask the dashboard to act; the panel itself never starts a thread."""
+
+    train_clicked = Signal()
+    pause_clicked = Signal()
+    resume_clicked = Signal()
+    stop_clicked = Signal()
+    dataset_chosen = Signal(str)  # the user picked another dataset (spec)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project: Any = None
+        self.stack: QUndoStack | None = None
+        self._fields = settings_fields()
+        self._blocking = False
+        self._graph_problem: str | None = None
+        self._data_problem: str | None = None
+        self._state = "idle"
+        self._epoch_started = 0.0
+        self._build()
+
+    # -- layout --------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        data_box = QGroupBox("1. Data")
+        data_form = QFormLayout(data_box)
+        self.dataset = QComboBox()
+        self.dataset.setEditable(False)
+        for label, spec in builtin_datasets():
+            self.dataset.addItem(label, spec)
+        self.dataset.addItem(OPEN_FILE, OPEN_FILE)
+        self.dataset.setToolTip("The data to train on. Built-in sets need no download; or open a .npz file.")
+        self.dataset.activated.connect(self._dataset_activated)
+        data_form.addRow("Dataset", self.dataset)
+        self.preview = DatasetPreview()
+        data_form.addRow(self.preview)
+        self.val_fraction = QDoubleSpinBox()
+        self.val_fraction.setRange(0, 90)
+        self.val_fraction.setDecimals(0)
+        self.val_fraction.setSuffix(" % of training data")
+        self.val_fraction.setToolTip("Held out from training to check the model on data it has not learned from.")
+        self.val_fraction.valueChanged.connect(lambda v: self._set("val_fraction", round(v / 100, 4)))
+        data_form.addRow("Validation", self.val_fraction)
+
+        how_box = QGroupBox("2. How to train")
+        form = QFormLayout(how_box)
+        self.loss = QComboBox()
+        self.loss.addItems(LOSSES)
+        self.loss.setToolTip("CrossEntropyLoss for classes; NLLLoss after a LogSoftmax layer; MSELoss for numbers.")
+        self.loss.currentTextChanged.connect(lambda t: self._set("loss", t))
+        form.addRow("Loss", self.loss)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(OPTIMIZERS)
+        self.optimizer.setToolTip("How the weights are updated. Adam is a good default.")
+        self.optimizer.currentTextChanged.connect(lambda t: self._set("optimizer", t))
+        form.addRow("Optimizer", self.optimizer)
+        self.lr = QLineEdit()
+        self.lr.setToolTip("Learning rate: the size of each update step. Try 0.001 for Adam, 0.01–0.1 for SGD.")
+        self.lr.editingFinished.connect(self._lr_edited)
+        form.addRow("Learning rate", self.lr)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 1_000_000)
+        self.batch_size.setToolTip("How many samples the network sees per update step.")
+        self.batch_size.valueChanged.connect(lambda v: self._set("batch_size", v))
+        form.addRow("Batch size", self.batch_size)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 100_000)
+        self.epochs.setToolTip("How many times to go through the whole training set.")
+        self.epochs.valueChanged.connect(lambda v: self._set("epochs", v))
+        form.addRow("Epochs", self.epochs)
+        self.scheduler = QComboBox()
+        for value in SCHEDULERS:
+            self.scheduler.addItem(SCHEDULER_LABELS.get(value, value), value)
+        self.scheduler.setToolTip("Whether and how the learning rate shrinks during training.")
+        self.scheduler.currentIndexChanged.connect(lambda _: self._set("scheduler", self.scheduler.currentData()))
+        if "scheduler" in self._fields:
+            form.addRow("LR schedule", self.scheduler)
+        else:
+            self.scheduler.hide()
+        self.early_stop = QCheckBox("Stop if no better for")
+        self.patience = QSpinBox()
+        self.patience.setRange(1, 1000)
+        self.patience.setSuffix(" epochs")
+        self.early_stop.toggled.connect(self._early_stop_edited)
+        self.patience.valueChanged.connect(lambda _: self._early_stop_edited())
+        early_row = QHBoxLayout()
+        early_row.addWidget(self.early_stop)
+        early_row.addWidget(self.patience)
+        if "early_stopping" in self._fields:
+            form.addRow("Early stopping", early_row)
+        else:
+            self.early_stop.hide()
+            self.patience.hide()
+        self.device = QComboBox()
+        for label, value in device_choices():
+            self.device.addItem(label, value)
+        self.device.setToolTip("Where the maths runs. Auto picks a GPU when one is available.")
+        self.device.currentIndexChanged.connect(lambda _: self._set("device", self.device.currentData()))
+        form.addRow("Device", self.device)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Fixes the random start so the same settings give the same result.")
+        self.seed.valueChanged.connect(lambda v: self._set("seed", v))
+        form.addRow("Seed", self.seed)
+        self.settings_note = QLabel("")
+        self.settings_note.setWordWrap(True)
+        self.settings_note.setStyleSheet("color: #555;")
+        form.addRow(self.settings_note)
+
+        run_box = QGroupBox("3. Train")
+        run_layout = QVBoxLayout(run_box)
+        buttons = QHBoxLayout()
+        self.train_button = QPushButton("▶ Train")
+        self.train_button.setStyleSheet("font-weight: bold;")
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.stop_button = QPushButton("■ Stop")
+        for button, signal in (
+            (self.train_button, self.train_clicked),
+            (self.pause_button, self.pause_clicked),
+            (self.resume_button, self.resume_clicked),
+            (self.stop_button, self.stop_clicked),
+        ):
+            button.clicked.connect(signal.emit)
+            buttons.addWidget(button)
+        run_layout.addLayout(buttons)
+        self.reason = QLabel("")
+        self.reason.setWordWrap(True)
+        self.reason.setStyleSheet("color: #b00020;")
+        run_layout.addWidget(self.reason)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("Not started")
+        self.progress.setTextVisible(True)
+        run_layout.addWidget(self.progress)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(10_000)
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.log.setPlaceholderText("One line per epoch appears here while training.")
+        self.log.setMinimumHeight(110)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        run_layout.addWidget(self.log, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(data_box)
+        layout.addWidget(how_box)
+        layout.addWidget(run_box, 1)
+        self.settings_boxes = (data_box, how_box)
+        self.set_state("idle")
+
+    # -- model -> form ------------------------------------------------------------------------------
+    def set_project(self, project: Any, stack: QUndoStack | None = None) -> None:
+        if self.stack is not None:
+            self.stack.indexChanged.disconnect(self.refresh)
+        self.project, self.stack = project, stack
+        if stack is not None:
+            stack.indexChanged.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *_: Any) -> None:
+        """Show the project's settings in the widgets without echoing them back as edits."""
+        if self.project is None:
+            return
+        s = self.project.training
+        self._blocking = True
+        try:
+            blockers = [
+                QSignalBlocker(w)
+                for w in (
+                    self.dataset,
+                    self.val_fraction,
+                    self.loss,
+                    self.optimizer,
+                    self.batch_size,
+                    self.epochs,
+                    self.scheduler,
+                    self.early_stop,
+                    self.patience,
+                    self.device,
+                    self.seed,
+                )
+            ]
+            index = self.dataset.findData(s.dataset)
+            if index < 0:
+                self.dataset.insertItem(self.dataset.count() - 1, _short_spec(s.dataset), s.dataset)
+                index = self.dataset.findData(s.dataset)
+            self.dataset.setCurrentIndex(index)
+            self.dataset.setToolTip(s.dataset)
+            self.val_fraction.setValue(round(s.val_fraction * 100))
+            self.loss.setCurrentText(s.loss)
+            self.optimizer.setCurrentText(s.optimizer)
+            self.lr.setText(f"{s.lr:g}")
+            self.lr.setStyleSheet("")
+            self.batch_size.setValue(s.batch_size)
+            self.epochs.setValue(s.epochs)
+            if "scheduler" in self._fields:
+                self.scheduler.setCurrentIndex(max(0, self.scheduler.findData(s.scheduler)))
+            if "early_stopping" in self._fields:
+                patience = s.early_stopping or 0
+                self.early_stop.setChecked(patience > 0)
+                self.patience.setValue(max(1, patience or 5))
+                self.patience.setEnabled(patience > 0)
+            device = self.device.findData(s.device)
+            if device < 0:
+                self.device.addItem(f"{s.device} (not found on this computer)", s.device)
+                device = self.device.count() - 1
+            self.device.setCurrentIndex(device)
+            self.seed.setValue(s.seed)
+            del blockers
+        finally:
+            self._blocking = False
+
+    # -- form -> model ------------------------------------------------------------------------------
+    def _set(self, field: str, value: Any) -> None:
+        if self._blocking or self.project is None or field not in self._fields:
+            return
+        if getattr(self.project.training, field) == value:
+            return
+        try:
+            TrainingSettings.from_dict({**self.project.training.to_dict(), field: value})
+        except Exception as exc:
+            self.settings_note.setText(f"<span style='color:#b00020'>{exc}</span>")
+            self.refresh()
+            return
+        self.settings_note.setText("")
+        push(self.stack, SetTrainingSettings(self.project, {field: value}))
+        if self.stack is None:
+            self.refresh()
+
+    def apply(self, changes: dict[str, Any], text: str) -> None:
+        """Several settings at once, as one undo step."""
+        if self.project is None or not changes:
+            return
+        push(self.stack, SetTrainingSettings(self.project, changes, text))
+        if self.stack is None:
+            self.refresh()
+
+    def _lr_edited(self) -> None:
+        text = self.lr.text().strip().replace(",", ".")
+        try:
+            value = float(text)
+            if not 0 < value <= 1e6:
+                raise ValueError
+        except ValueError:
+            self.lr.setStyleSheet("border: 1px solid #b00020;")
+            self.settings_note.setText(
+                "<span style='color:#b00020'>The learning rate must be a positive number such as 0.001.</span>"
+            )
+            return
+        self.lr.setStyleSheet("")
+        self._set("lr", value)
+
+    def _early_stop_edited(self) -> None:
+        self.patience.setEnabled(self.early_stop.isChecked())
+        self._set("early_stopping", self.patience.value() if self.early_stop.isChecked() else 0)
+
+    def _dataset_activated(self, index: int) -> None:
+        spec = self.dataset.itemData(index)
+        if spec == OPEN_FILE:
+            path, _ = QFileDialog.getOpenFileName(self, "Open a data file", "", "NumPy arrays (*.npz);;All files (*)")
+            if not path:
+                self.refresh()
+                return
+            spec = f"npz:{path}"
+        if self.project is not None and spec != self.project.training.dataset:
+            self.dataset_chosen.emit(spec)
+
+    # -- state ----------------------------------------------------------------------------------------
+    def set_graph_problem(self, problem: str | None) -> None:
+        self._graph_problem = problem
+        self._update_buttons()
+
+    def set_data_problem(self, problem: str | None) -> None:
+        self._data_problem = problem
+        self._update_buttons()
+
+    def set_state(self, state: str) -> None:
+        """idle | running | paused | stopping."""
+        self._state = state
+        for box in self.settings_boxes:
+            box.setEnabled(state == "idle")
+        self._update_buttons()
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def _update_buttons(self) -> None:
+        idle = self._state == "idle"
+        blocked = self._graph_problem or self._data_problem
+        self.train_button.setEnabled(idle and not blocked)
+        self.pause_button.setEnabled(self._state == "running")
+        self.resume_button.setEnabled(self._state == "paused")
+        self.stop_button.setEnabled(self._state in ("running", "paused"))
+        self.pause_button.setVisible(self._state != "paused")
+        self.resume_button.setVisible(self._state == "paused")
+        if idle and blocked:
+            self.reason.setText(f"Train is off until this is fixed: {blocked}")
+        elif not idle:
+            self.reason.setStyleSheet("color: #555;")
+            self.reason.setText("Training uses a copy of the network taken when you pressed Train.")
+            return
+        else:
+            self.reason.setText("")
+        self.reason.setStyleSheet("color: #b00020;")
+
+    # -- progress and log -----------------------------------------------------------------------------
+    def begin_run(self, settings: TrainingSettings) -> None:
+        self.progress.setRange(0, 0)  # busy until the first event says how many steps there are
+        self.progress.setFormat("Preparing data and model…")
+        self.log.appendPlainText(
+            f"Training on {_short_spec(settings.dataset)}: {settings.epochs} epochs, batch {settings.batch_size}, "
+            f"{settings.optimizer} lr={settings.lr:g}, {settings.loss}"
+        )
+        self._epoch_started = time.monotonic()
+
+    def on_event(self, event: Any) -> None:
+        kind = event.kind
+        if kind == "start":
+            self._epoch_started = time.monotonic()
+            if event.message:
+                self.log.appendPlainText(event.message)
+        elif kind == "batch":
+            total = max(1, (event.epochs or 1) * (event.batches or 1))
+            if self.progress.maximum() != total:
+                self.progress.setRange(0, total)
+            self.progress.setValue(min(total, event.step or 0))
+            self.progress.setFormat(
+                f"Epoch {event.epoch}/{event.epochs} · batch {event.batch}/{event.batches} · "
+                f"{(event.samples_per_s or 0):,.0f} samples/s · ETA {format_duration(event.eta_s)}"
+            )
+        elif kind == "epoch":
+            now = time.monotonic()
+            self.log.appendPlainText(keras_line(event, now - self._epoch_started))
+            self._epoch_started = now
+        elif kind == "notice" and event.message:
+            self.log.appendPlainText(event.message)
+
+    def end_run(self, result: Any) -> None:
+        status = result.status
+        if status == "finished":
+            self.progress.setValue(self.progress.maximum())
+            if self.progress.maximum() == 0:
+                self.progress.setRange(0, 1)
+                self.progress.setValue(1)
+            text = "Finished"
+            if result.test_accuracy is not None:
+                text += f" · test accuracy {100 * result.test_accuracy:.1f}%"
+            self.progress.setFormat(text)
+            self.log.appendPlainText(_result_line(result))
+        else:
+            if self.progress.maximum() == 0:
+                self.progress.setRange(0, 1)
+            self.progress.setFormat("Stopped" if status == "stopped" else "Failed: see the message below")
+            self.log.appendPlainText(("Stopped. " if status == "stopped" else "Failed: ") + (result.message or ""))
+        self.set_state("idle")
+
+
+def _result_line(result: Any) -> str:
+    parts = ["Done."]
+    if result.test_loss is not None:
+        parts.append(f"test_loss: {result.test_loss:.4f}")
+    if result.test_accuracy is not None:
+        parts.append(f"test_accuracy: {result.test_accuracy:.4f}")
+    return " - ".join(parts)
+
+
+def _short_spec(spec: str) -> str:
+    """'npz:/long/path/mnist_10k.npz' -> 'mnist_10k.npz (file)'."""
+    if ":" in spec:
+        kind, _, rest = spec.partition(":")
+        name = rest.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].split(",")[0]
+        return f"{name} ({kind} file)"
+    return spec

@@ -1,0 +1,117 @@
+"""What the chosen dataset looks like: a grid of sample images or a scatter plot of a 2-D set, with the class
+names, how many samples each split holds and the shape of one sample."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from core.shape_rules import fmt
+from gui.training.images import ImageGrid, is_image, to_numpy
+
+# Category colours that stay apart for up to ten classes (tab10).
+PALETTE = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+]
+
+
+def class_colour(index: int, alpha: int = 255) -> tuple[int, int, int, int]:
+    r, g, b = PALETTE[index % len(PALETTE)]
+    return r, g, b, alpha
+
+
+def scatter_points(x: Any, y: Any, limit: int = 3000) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``limit`` points of a 2-D set as (N, 2) floats and their integer labels."""
+    xs = to_numpy(x)[:limit].reshape(-1, 2).astype(np.float64)
+    ys = to_numpy(y)[:limit].reshape(-1).astype(np.int64)
+    return xs, ys
+
+
+def add_class_scatter(plot: pg.PlotItem, xs: np.ndarray, ys: np.ndarray, names: list[str], size: int = 6) -> None:
+    """One scatter item per class so the legend names them."""
+    for cls in np.unique(ys):
+        pts = xs[ys == cls]
+        name = names[cls] if 0 <= cls < len(names) else str(cls)
+        item = pg.ScatterPlotItem(
+            pts[:, 0], pts[:, 1], size=size, brush=pg.mkBrush(*class_colour(int(cls))), pen=None, name=name
+        )
+        plot.addItem(item)
+
+
+class DatasetPreview(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.info = QLabel("Choose a dataset to see a few samples.")
+        self.info.setWordWrap(True)
+        self.grid = ImageGrid(columns=8, tile=30)
+        self.scatter = pg.PlotWidget(background="w")
+        self.scatter.setMinimumHeight(160)
+        self.scatter.getPlotItem().setMenuEnabled(False)
+        self.scatter.getPlotItem().hideButtons()
+        self.empty = QLabel("")
+        self.stack = QStackedWidget()
+        for page in (self.empty, self.grid, self.scatter):
+            self.stack.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        layout.addWidget(self.info)
+        self.kind = "none"
+
+    def show_error(self, message: str) -> None:
+        self.stack.setCurrentWidget(self.empty)
+        self.kind = "none"
+        self.info.setText(f"<span style='color:#b00020'>{message}</span>")
+
+    def show_dataset(self, dataset: Any) -> None:
+        preview = dataset.preview(k=16)
+        names = list(preview.class_names or dataset.class_names or [])
+        if getattr(dataset, "is_2d", False):
+            plot = self.scatter.getPlotItem()
+            plot.clear()
+            if plot.legend is None:
+                plot.addLegend(offset=(-4, 4), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
+            xs, ys = scatter_points(dataset.x_train, dataset.y_train)
+            add_class_scatter(plot, xs, ys, names, size=4)
+            self.stack.setCurrentWidget(self.scatter)
+            self.kind = "scatter"
+        elif is_image(tuple(preview.input_shape)):
+            labels = list(preview.labels)
+            items = []
+            for sample, label in zip(preview.samples, labels):
+                caption = names[label] if 0 <= label < len(names) else str(label)
+                items.append((sample, caption, None))
+            self.grid.set_items(items)
+            self.stack.setCurrentWidget(self.grid)
+            self.kind = "images"
+        else:
+            self.stack.setCurrentWidget(self.empty)
+            self.kind = "none"
+        self.info.setText(describe(dataset, preview))
+
+
+def describe(dataset: Any, preview: Any) -> str:
+    """'10 classes: 0, 1, ... · 1437 training / 160 validation / 200 test samples · one sample is [1, 8, 8]'."""
+    names = list(preview.class_names or dataset.class_names or [])
+    parts = []
+    if getattr(dataset, "task", "classification") == "classification" and names:
+        shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+        parts.append(f"<b>{len(names)} classes:</b> {shown}")
+    counts = dict(preview.counts or {})
+    if counts:
+        split_words = {"train": "training", "val": "validation", "test": "test"}
+        parts.append(" / ".join(f"{n:,} {split_words.get(k, k)}" for k, n in counts.items()) + " samples")
+    parts.append(f"one sample is <b>{fmt(tuple(preview.input_shape))}</b>")
+    return " · ".join(parts)

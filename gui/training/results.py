@@ -1,0 +1,291 @@
+"""After a run: test figures, the confusion matrix, per-class accuracy, sample predictions (misclassified
+first) or, for 2-D point sets, the decision boundary under the points; and the export buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.training.images import ImageGrid, is_image, to_numpy
+from gui.training.preview import add_class_scatter, class_colour, scatter_points
+
+Predict = Callable[[np.ndarray], np.ndarray]  # a batch of samples (network input shape) -> class indices
+MAX_SAMPLES = 24
+RIGHT, WRONG = "#1b7f3b", "#c62828"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+def confusion_plot() -> pg.PlotWidget:
+    widget = pg.PlotWidget(background="w")
+    item = widget.getPlotItem()
+    item.setTitle("Confusion matrix (test set)", color="#222", size="9pt")
+    item.setLabel("left", "true class")
+    item.setLabel("bottom", "predicted class")
+    item.setMenuEnabled(False)
+    item.hideButtons()
+    item.invertY(True)
+    item.setMouseEnabled(False, False)
+    return widget
+
+
+def draw_confusion(widget: pg.PlotWidget, matrix: np.ndarray, names: list[str]) -> list[pg.TextItem]:
+    """A heatmap with the count in every cell; colour is the share of the true class (row-normalised)."""
+    item = widget.getPlotItem()
+    item.clear()
+    n = matrix.shape[0]
+    totals = matrix.sum(axis=1, keepdims=True).clip(min=1)
+    share = matrix / totals
+    image = pg.ImageItem(share.T)  # ImageItem is indexed [x, y]
+    image.setLookupTable(pg.colormap.get("viridis").getLookupTable(0.0, 1.0, 256))
+    image.setLevels((0, 1))
+    image.setRect(-0.5, -0.5, n, n)
+    item.addItem(image)
+    texts = []
+    if n <= 20:
+        font = QFont()
+        font.setPointSize(8 if n > 10 else 9)
+        for row in range(n):
+            for col in range(n):
+                colour = "#000" if share[row, col] > 0.6 else "#fff"
+                text = pg.TextItem(str(int(matrix[row, col])), color=colour, anchor=(0.5, 0.5))
+                text.setFont(font)
+                text.setPos(col, row)
+                item.addItem(text)
+                texts.append(text)
+    labels = [(i, _short(names[i]) if i < len(names) else str(i)) for i in range(n)]
+    step = max(1, n // 20)
+    item.getAxis("bottom").setTicks([labels[::step]])
+    item.getAxis("left").setTicks([labels[::step]])
+    item.setRange(xRange=(-0.5, n - 0.5), yRange=(-0.5, n - 0.5), padding=0)
+    return texts
+
+
+def _short(name: str, limit: int = 10) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+class ResultsView(QWidget):
+    """Fill with ``show_result(result, dataset, predict)``; the export buttons emit signals."""
+
+    export_weights = Signal()
+    export_script = Signal()
+    export_onnx = Signal()
+    open_folder = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel("Train the network to see how well it does on test data it never saw.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+
+        self.confusion = confusion_plot()
+        self.per_class = pg.PlotWidget(background="w")
+        pc = self.per_class.getPlotItem()
+        pc.setTitle("Accuracy per class (test set)", color="#222", size="9pt")
+        pc.setLabel("left", "accuracy %")
+        pc.setMenuEnabled(False)
+        pc.hideButtons()
+        pc.setMouseEnabled(False, False)
+
+        self.samples_title = QLabel("")
+        self.samples = ImageGrid(columns=8, tile=48)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        holder = QWidget()
+        box = QVBoxLayout(holder)
+        box.addWidget(self.samples_title)
+        box.addWidget(self.samples)
+        box.addStretch(1)
+        scroll.setWidget(holder)
+        self.boundary = pg.PlotWidget(background="w")
+        bp = self.boundary.getPlotItem()
+        bp.setTitle(
+            "Decision boundary: the colour behind the points is the class the network predicts there",
+            color="#222",
+            size="9pt",
+        )
+        bp.setMenuEnabled(False)
+        self.examples = QStackedWidget()
+        self.examples.addWidget(scroll)
+        self.examples.addWidget(self.boundary)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.confusion)
+        split.addWidget(self.per_class)
+        split.addWidget(self.examples)
+        split.setSizes([330, 260, 430])
+
+        buttons = QHBoxLayout()
+        self.weights_button = QPushButton("Export weights…")
+        self.weights_button.setToolTip("Save the trained state_dict (.pt) to load with model.load_state_dict().")
+        self.script_button = QPushButton("Export training script…")
+        self.script_button.setToolTip("A standalone Python file that rebuilds the model and reproduces this run.")
+        self.onnx_button = QPushButton("Export ONNX…")
+        self.onnx_button.setToolTip("The trained model in ONNX format, for other runtimes (needs the onnx package).")
+        self.folder_button = QPushButton("Open run folder")
+        for button, signal in (
+            (self.weights_button, self.export_weights),
+            (self.script_button, self.export_script),
+            (self.onnx_button, self.export_onnx),
+            (self.folder_button, self.open_folder),
+        ):
+            button.clicked.connect(signal.emit)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.set_exports_enabled(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+        layout.addLayout(buttons)
+        self.result: Any = None
+        self.cell_texts: list[pg.TextItem] = []
+        self.per_class_values = np.zeros(0)
+        self.boundary_classes = np.zeros((0, 0), dtype=np.int64)
+
+    def set_exports_enabled(self, enabled: bool) -> None:
+        for button in (self.weights_button, self.onnx_button, self.folder_button):
+            button.setEnabled(enabled)
+
+    def clear(self) -> None:
+        self.result = None
+        self.summary.setText("Training… the results appear here when the run ends.")
+        self.confusion.getPlotItem().clear()
+        self.per_class.getPlotItem().clear()
+        self.samples.clear()
+        self.samples_title.setText("")
+        self.boundary.getPlotItem().clear()
+        self.set_exports_enabled(False)
+
+    # -- filling ---------------------------------------------------------------------------------------
+    def show_result(self, result: Any, dataset: Any = None, predict: Predict | None = None) -> None:
+        self.result = result
+        self.summary.setText(summary_html(result))
+        has_run = getattr(result, "run_dir", None) is not None
+        self.set_exports_enabled(has_run and result.status != "failed")
+        names = list(result.class_names or (dataset.class_names if dataset is not None else []))
+        matrix = np.asarray(result.confusion or [], dtype=np.int64)
+        if matrix.ndim == 2 and matrix.size:
+            self.cell_texts = draw_confusion(self.confusion, matrix, names)
+        self._draw_per_class(list(result.per_class_accuracy or []), names)
+        if dataset is None or predict is None or getattr(dataset, "x_test", None) is None:
+            return
+        if getattr(dataset, "is_2d", False):
+            self._draw_boundary(dataset, predict, names)
+        else:
+            self._draw_samples(dataset, predict, names, list(result.misclassified or []))
+
+    def _draw_per_class(self, accuracy: list[float], names: list[str]) -> None:
+        plot = self.per_class.getPlotItem()
+        plot.clear()
+        if not accuracy:
+            return
+        values = np.array([100 * (a if a == a else 0) for a in accuracy])
+        self.per_class_values = values
+        brushes = [pg.mkBrush(*class_colour(i)) for i in range(len(values))]
+        plot.addItem(pg.BarGraphItem(x=np.arange(len(values)), height=values, width=0.7, brushes=brushes))
+        labels = [(i, _short(names[i]) if i < len(names) else str(i)) for i in range(len(values))]
+        step = max(1, len(values) // 15)
+        plot.getAxis("bottom").setTicks([labels[::step]])
+        plot.setYRange(0, 100, padding=0.02)
+        plot.setXRange(-0.6, len(values) - 0.4, padding=0)
+
+    def _draw_samples(self, dataset: Any, predict: Predict, names: list[str], wrong: list[int]) -> None:
+        x_test, y_test = dataset.x_test, to_numpy(dataset.y_test).reshape(-1)
+        right = [i for i in range(min(len(y_test), 4 * MAX_SAMPLES)) if i not in set(wrong)]
+        order = (wrong + right)[:MAX_SAMPLES]
+        if not order:
+            return
+        predicted = predict(to_numpy(x_test[order]))
+        sample_shape = tuple(getattr(dataset, "sample_shape", ()) or dataset.input_shape)
+        preview_ok = is_image(sample_shape)
+        items = []
+        for i, p in zip(order, predicted):
+            true, pred = int(y_test[i]), int(p)
+            ok = true == pred
+            caption = f"{_name(names, pred)}" if ok else f"{_name(names, pred)}\n(true: {_name(names, true)})"
+            sample = to_numpy(x_test[i]).reshape(sample_shape) if preview_ok else np.zeros((8, 8))
+            items.append((sample, caption, RIGHT if ok else WRONG))
+        self.samples.set_items(items)
+        shown_wrong = sum(1 for _, _, c in items if c == WRONG)
+        self.samples_title.setText(
+            f"<b>Test samples</b>: predicted label under each picture; "
+            f"<span style='color:{WRONG}'>{shown_wrong} wrong</span> first (true label in brackets), "
+            f"then <span style='color:{RIGHT}'>right</span> ones."
+        )
+        self.examples.setCurrentIndex(0)
+
+    def _draw_boundary(self, dataset: Any, predict: Predict, names: list[str], resolution: int = 160) -> None:
+        xs, ys = scatter_points(dataset.x_test, dataset.y_test)
+        train_xs, _ = scatter_points(dataset.x_train, dataset.y_train)
+        everything = np.concatenate([xs, train_xs])
+        lo, hi = everything.min(axis=0), everything.max(axis=0)
+        pad = 0.1 * (hi - lo + 1e-9)
+        lo, hi = lo - pad, hi + pad
+        gx = np.linspace(lo[0], hi[0], resolution)
+        gy = np.linspace(lo[1], hi[1], resolution)
+        mesh = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2).astype(np.float32)
+        classes = np.asarray(predict(mesh)).reshape(resolution, resolution)  # [row=y, col=x]
+        colours = np.array([class_colour(c, 80) for c in range(max(int(classes.max()) + 1, len(names), 1))])
+        rgba = colours[classes].astype(np.ubyte)  # [y, x, 4]
+        plot = self.boundary.getPlotItem()
+        plot.clear()
+        if plot.legend is None:
+            plot.addLegend(offset=(-4, 4), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
+        image = pg.ImageItem(np.transpose(rgba, (1, 0, 2)))
+        image.setRect(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+        plot.addItem(image)
+        add_class_scatter(plot, xs, ys, names, size=6)
+        plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
+        self.boundary_classes = classes
+        self.examples.setCurrentIndex(1)
+
+
+def _name(names: list[str], index: int) -> str:
+    return names[index] if 0 <= index < len(names) else str(index)
+
+
+def summary_html(result: Any) -> str:
+    status = result.status
+    if status == "failed":
+        head = f"<b style='color:{WRONG}'>The run failed.</b> {result.message}"
+        if result.history:
+            head += f" The curves of the {len(result.history)} finished epoch(s) are kept."
+        return head
+    word = "Finished" if status == "finished" else "Stopped early"
+    parts = [
+        f"<b>{word}.</b>",
+        f"Test accuracy <b style='font-size:13pt'>{_percent(result.test_accuracy)}</b>",
+        f"test loss <b>{_number(result.test_loss)}</b>",
+    ]
+    if result.history:
+        parts.append(f"{len(result.history)} epoch(s)")
+    if result.device:
+        parts.append(f"on {result.device}")
+    text = " · ".join(parts)
+    if status == "stopped" and result.message:
+        text += f"<br>{result.message}"
+    return text

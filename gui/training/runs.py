@@ -1,0 +1,213 @@
+"""The project's runs: one row per run with its settings and final figures; the curves of the selected runs
+drawn over each other to compare them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.training.plots import number
+from gui.training.preview import class_colour
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("Run", "Result", "Dataset", "Epochs", "Optimizer", "LR", "Batch", "Test acc.", "Test loss")
+METRICS = {
+    "val_loss": "validation loss",
+    "loss": "training loss",
+    "val_accuracy": "validation accuracy",
+    "accuracy": "training accuracy",
+}
+
+
+@dataclass
+class RunRecord:
+    name: str
+    status: str
+    settings: dict[str, Any]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    test_accuracy: float | None = None
+    test_loss: float | None = None
+    run_dir: Path | None = None
+
+    @classmethod
+    def from_result(cls, result: Any, project: Any, index: int) -> RunRecord:
+        run_dir = Path(result.run_dir) if getattr(result, "run_dir", None) else None
+        name = run_dir.name if run_dir else f"run {index}"
+        settings = project.training.to_dict() if project is not None else dict(result.summary.get("settings", {}))
+        return cls(name, result.status, settings, list(result.history), result.test_accuracy, result.test_loss, run_dir)
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> RunRecord | None:
+        """A run saved by the trainer: summary.json, hparams.json (settings) and metrics.csv (per epoch)."""
+        try:
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+            settings = json.loads((folder / "hparams.json").read_text(encoding="utf-8"))
+            with (folder / "metrics.csv").open(newline="", encoding="utf-8") as handle:
+                history = [{k: _float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+        except (OSError, ValueError):
+            return None
+        if not isinstance(summary, dict) or not isinstance(settings, dict):
+            return None
+        return cls(
+            folder.name,
+            str(summary.get("status", "?")),
+            settings,
+            history,
+            summary.get("test_accuracy"),
+            summary.get("test_loss"),
+            folder,
+        )
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def project_runs(runs_root: Path, project_name: str, limit: int = 200) -> list[RunRecord]:
+    """The saved runs of the project named ``project_name``, oldest first (folder names start with the time)."""
+    records = []
+    if not runs_root.is_dir():
+        return records
+    for folder in sorted(runs_root.iterdir())[-2000:]:
+        try:
+            name = json.loads((folder / "project.json").read_text(encoding="utf-8")).get("name")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if name == project_name:
+            record = RunRecord.from_folder(folder)
+            if record is not None:
+                records.append(record)
+    return records[-limit:]
+
+
+def _cell(text: str, tooltip: str = "") -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if tooltip:
+        item.setToolTip(tooltip)
+    return item
+
+
+class RunsView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.records: list[RunRecord] = []
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self.redraw)
+        self.metric = QComboBox()
+        for key, label in METRICS.items():
+            self.metric.addItem(label, key)
+        self.metric.currentIndexChanged.connect(self.redraw)
+        self.plot = pg.PlotWidget(background="w")
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "epoch")
+        item.showGrid(x=True, y=True, alpha=0.2)
+        item.addLegend(offset=(-8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
+        item.setMenuEnabled(False)
+        self.hint = QLabel("Select runs (Ctrl/Shift-click for several) to draw their curves over each other.")
+        self.hint.setStyleSheet("color: #555;")
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Compare"))
+        row.addWidget(self.metric)
+        row.addStretch(1)
+        right_layout.addLayout(row)
+        right_layout.addWidget(self.plot, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(right)
+        split.setSizes([560, 440])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.hint)
+        layout.addWidget(split, 1)
+
+    def set_project(self, project: Any, runs_root: Path | None = None) -> None:
+        """Show the runs saved for this project and forget the others."""
+        self.records = project_runs(runs_root, project.name) if runs_root is not None else []
+        self._fill()
+
+    def add_result(self, result: Any, project: Any) -> None:
+        self.records.append(RunRecord.from_result(result, project, len(self.records) + 1))
+        self._fill()
+        self.table.selectRow(len(self.records) - 1)
+
+    def _fill(self) -> None:
+        self.table.setRowCount(len(self.records))
+        for row, r in enumerate(self.records):
+            s = r.settings
+            acc = "–" if r.test_accuracy is None else f"{100 * r.test_accuracy:.1f}%"
+            loss = "–" if r.test_loss is None else f"{r.test_loss:.4f}"
+            values = (
+                r.name,
+                r.status,
+                str(s.get("dataset", "?")).rsplit("/", 1)[-1],
+                str(len(r.history) if r.history else s.get("epochs", "?")),
+                str(s.get("optimizer", "?")),
+                f"{s['lr']:g}" if isinstance(s.get("lr"), (int, float)) else "?",
+                str(s.get("batch_size", "?")),
+                acc,
+                loss,
+            )
+            tip = "\n".join(f"{k}: {v}" for k, v in sorted(s.items()))
+            for col, text in enumerate(values):
+                self.table.setItem(row, col, _cell(text, tip))
+        self.redraw()
+
+    def selected(self) -> list[RunRecord]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [self.records[r] for r in rows if r < len(self.records)]
+
+    def redraw(self) -> None:
+        key = self.metric.currentData()
+        plot = self.plot.getPlotItem()
+        plot.clear()
+        scale = 100.0 if "accuracy" in key else 1.0
+        plot.setLabel("left", METRICS[key] + (" %" if scale != 1 else ""))
+        for i, record in enumerate(self.selected()):
+            xs = np.array([number(row.get("epoch")) for row in record.history])
+            ys = np.array([scale * number(row.get(key)) for row in record.history])
+            colour = class_colour(i)
+            plot.plot(
+                xs,
+                ys,
+                pen=pg.mkPen(colour, width=2),
+                symbol="o",
+                symbolSize=6,
+                symbolBrush=colour,
+                symbolPen=None,
+                name=record.name,
+                connect="finite",
+            )

@@ -1,0 +1,259 @@
+"""Run the core trainer in a QThread and turn its callbacks into Qt signals for the GUI thread.
+
+The training loop lives in ``core.training.Trainer``; nothing here trains. The trainer calls ``on_event`` from
+its own thread; we re-emit each event as a signal of a QObject that lives in the GUI thread, so Qt queues it and
+the slots run on the GUI thread. Pause, resume and stop go straight to the trainer's thread-safe methods (a busy
+worker thread never runs queued slots), and a thread is never terminated: stop asks the loop to end and waits.
+
+Whatever goes wrong inside a run (a non-finite loss, running out of memory, a missing CUDA device, a bad data
+file, a bug) arrives as a finished run with ``status == "failed"`` and a plain-language ``message``; the
+traceback goes to a log file, never to the user.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+
+log = logging.getLogger(__name__)
+
+TrainerFactory = Callable[..., Any]  # (project, *, out_dir, on_event, data) -> object with run/pause/resume/stop
+
+
+@dataclass
+class FailedResult:
+    """What a run that raised instead of returning looks like to the dashboard (same fields as TrainResult)."""
+
+    status: str = "failed"
+    message: str = ""
+    history: list[dict[str, Any]] = field(default_factory=list)
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    confusion: list[list[int]] = field(default_factory=list)
+    class_names: list[str] = field(default_factory=list)
+    per_class_accuracy: list[float] = field(default_factory=list)
+    misclassified: list[int] = field(default_factory=list)
+    run_dir: Path | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    device: str = ""
+
+
+def log_dir() -> Path:
+    """Where tracebacks of failed runs are written (``TORCHCANVAS_LOG_DIR`` overrides, for tests)."""
+    override = os.environ.get("TORCHCANVAS_LOG_DIR")
+    if override:
+        return Path(override)
+    try:
+        import platformdirs
+
+        return Path(platformdirs.user_log_dir("TorchCanvas", appauthor=False))
+    except Exception:  # platformdirs missing or no home folder: fall back to the temp folder
+        import tempfile
+
+        return Path(tempfile.gettempdir()) / "torchcanvas-logs"
+
+
+def write_traceback(exc: BaseException) -> Path | None:
+    """Append the full traceback to ``training-errors.log``; return the file, or None if it cannot be written."""
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "training-errors.log"
+        stamp = datetime.datetime.now().isoformat(timespec="seconds")
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- {stamp}\n{text}\n")
+        return path
+    except OSError:
+        log.exception("could not write the training error log")
+        return None
+
+
+def plain_message(exc: BaseException) -> str:
+    """One or two sentences a beginner can act on, for an exception that escaped the trainer."""
+    from core.errors import TorchCanvasError
+
+    if isinstance(exc, TorchCanvasError):
+        return str(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    lowered = str(exc).lower()
+    if isinstance(exc, MemoryError) or "out of memory" in lowered:
+        return (
+            "The computer ran out of memory during training. Try a smaller batch size, a smaller network, "
+            "or train on the CPU."
+        )
+    if "cuda" in lowered and ("not available" in lowered or "no cuda" in lowered or "driver" in lowered):
+        return "No usable CUDA GPU was found. Choose Auto or CPU as the device and train again."
+    if isinstance(exc, (FileNotFoundError, PermissionError)):
+        return f"A data file could not be read: {text}"
+    if isinstance(exc, RuntimeError) and ("shape" in lowered or "size" in lowered):
+        return f"The network could not process the data: {text}. Check the Input shape and the layer sizes."
+    return f"Training stopped because of an unexpected error ({type(exc).__name__}: {text})."
+
+
+_LIVE: set[TrainingRun] = set()  # runs whose thread has not ended: kept alive, stopped when the app quits
+
+
+def stop_all(timeout: float = 5.0) -> bool:
+    """Stop every run still going (the application is quitting); True when no thread is left."""
+    return all([run.stop(timeout) for run in list(_LIVE)])
+
+
+def _default_factory() -> TrainerFactory:
+    from core.training import Trainer
+
+    return Trainer
+
+
+class _TrainThread(QThread):
+    """Builds the trainer and runs its blocking loop; every outcome ends in one ``done`` emission."""
+
+    def __init__(self, run: TrainingRun) -> None:
+        super().__init__()
+        self._run = run
+
+    def run(self) -> None:  # executes in the worker thread
+        run = self._run
+        result: Any
+        try:
+            trainer = run._make_trainer()
+            result = trainer.run() if trainer is not None else FailedResult("stopped", "Stopped before it began.")
+        except BaseException as exc:  # everything becomes a message; the traceback goes to a file
+            where = write_traceback(exc)
+            message = plain_message(exc)
+            if where is not None:
+                message += f" (Details for a bug report are in {where}.)"
+            result = FailedResult(message=message)
+        run._result = result
+        run.finished.emit(result)  # queued to the GUI thread
+
+
+class TrainingRun(QObject):
+    """One training run in the background. Signals arrive on the GUI thread.
+
+    ``event(TrainEvent)`` for every start/batch/epoch/notice/end event, then exactly one ``finished(result)``
+    with a TrainResult (or a ``FailedResult`` when the trainer raised).
+    """
+
+    event = Signal(object)
+    finished = Signal(object)
+
+    def __init__(
+        self,
+        project: Any,
+        *,
+        out_dir: Path | None = None,
+        data: Any = None,
+        trainer_factory: TrainerFactory | None = None,
+        load_data: bool = True,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.out_dir = out_dir
+        self.data = data
+        self._factory = trainer_factory
+        self._load = load_data
+        self._lock = threading.Lock()
+        self._trainer: Any = None
+        self._stop_requested = False
+        self._paused = False
+        self._result: Any = None
+        self._thread: _TrainThread | None = None
+
+    # -- called from the worker thread -------------------------------------------------------------
+    def _load_data(self) -> Any:
+        """The dataset shaped for the network, loaded here so the results views can reuse it afterwards."""
+        from core.datasets import load_for_settings
+        from core.script import input_shape_of
+        from core.training import TrainEvent
+
+        def progress(message: str, fraction: float | None) -> None:
+            text = message if fraction is None else f"{message} {fraction:.0%}"
+            self.event.emit(TrainEvent("notice", epochs=self.project.training.epochs, message=text))
+
+        return load_for_settings(self.project.training, input_shape_of(self.project), None, progress)
+
+    def _make_trainer(self) -> Any:
+        factory = self._factory or _default_factory()
+        if self.data is None and self._load:
+            self.data = self._load_data()
+        with self._lock:
+            if self._stop_requested:
+                return None
+        trainer = factory(self.project, out_dir=self.out_dir, on_event=self.event.emit, data=self.data)
+        with self._lock:
+            self._trainer = trainer
+            if self._stop_requested:
+                trainer.stop()
+                return None
+            if self._paused:
+                trainer.pause()
+        return trainer
+
+    # -- GUI thread API ----------------------------------------------------------------------------
+    @property
+    def trainer(self) -> Any:
+        return self._trainer
+
+    @property
+    def result(self) -> Any:
+        return self._result
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def is_paused(self) -> bool:
+        return self._paused
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("a TrainingRun can be started once")
+        self._thread = _TrainThread(self)
+        self._thread.setObjectName("torchcanvas-training")
+        _LIVE.add(self)
+        self._thread.finished.connect(lambda: _LIVE.discard(self))
+        app = QCoreApplication.instance()
+        if app is not None and not getattr(app, "_torchcanvas_stops_runs", False):
+            app._torchcanvas_stops_runs = True  # type: ignore[attr-defined]
+            app.aboutToQuit.connect(stop_all)
+        self._thread.start()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            if self._trainer is not None:
+                self._trainer.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            if self._trainer is not None:
+                self._trainer.resume()
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Ask the loop to end and wait for the thread; True when no thread is left running."""
+        with self._lock:
+            self._stop_requested = True
+            trainer = self._trainer
+            self._paused = False
+        if trainer is not None:
+            trainer.stop()
+            trainer.resume()  # a paused loop must wake up to see the stop
+        return self.wait(timeout)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._thread is None:
+            return True
+        if timeout is None:
+            return self._thread.wait()
+        return self._thread.wait(max(0, int(timeout * 1000)))

@@ -1,0 +1,161 @@
+"""The dashboard drives the real core Trainer on tiny built-in datasets: finish, stop, pause, close, NaN."""
+
+from __future__ import annotations
+
+import functools
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMainWindow, QWidget
+
+from core.project import load
+from core.training import Trainer
+from gui.training import dashboard as dashboard_module
+from gui.training.dashboard import TrainingDashboard, install
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+EVERY_BATCH = functools.partial(Trainer, event_interval=0)  # one event per batch: exact point counts
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
+
+
+def make_dashboard(qtbot, tmp_path, example: str = "spirals.json", factory=EVERY_BATCH, **training):
+    project = load(EXAMPLES / example)
+    for key, value in training.items():
+        setattr(project.training, key, value)
+    dash = TrainingDashboard(trainer_factory=factory)
+    dash.runs_root = tmp_path / "runs"
+    qtbot.addWidget(dash)
+    dash.set_project(project)
+    dash.resize(1400, 800)
+    return dash
+
+
+def finish(qtbot, dash, timeout: int = 60_000):
+    with qtbot.waitSignal(dash.run_finished, timeout=timeout) as blocker:
+        dash.start_training()
+    return blocker.args[0]
+
+
+def wait_for_steps(qtbot, dash, steps: int = 3) -> None:
+    qtbot.waitUntil(lambda: dash.event_count.get("batch", 0) >= steps, timeout=30_000)
+
+
+def test_run_finishes_and_plots_hold_every_point(qtbot, tmp_path):
+    dash = make_dashboard(qtbot, tmp_path, epochs=3)
+    result = finish(qtbot, dash)
+    assert result.status == "finished", result.message
+    batches = len(range(0, 420, 32))  # spirals: 600 samples, 20% validation, 10% test -> 420 to train
+    counts = dash.plots.point_counts()
+    assert counts["training loss / epoch"] == 3
+    assert counts["validation loss / epoch"] == 3
+    assert counts["validation accuracy"] == 3
+    assert counts["batch loss"] == 3 * batches == counts["batch loss (smoothed)"] == counts["learning rate"]
+    assert dash.plots.drawn_counts() == counts  # everything reached the screen
+    assert dash.event_count["epoch"] == 3
+    log_lines = [line for line in dash.panel.log.toPlainText().splitlines() if line.startswith("Epoch ")]
+    assert len(log_lines) == 3 and "val_loss:" in log_lines[0] and log_lines[-1].startswith("Epoch 3/3")
+    assert dash.panel.progress.value() == dash.panel.progress.maximum()
+    assert "test accuracy" in dash.panel.progress.text()
+    assert not dash.is_running() and dash.panel.train_button.isEnabled()
+    assert (result.run_dir / "summary.json").exists()
+
+
+def test_stop_returns_within_two_seconds_and_leaves_no_thread(qtbot, tmp_path):
+    dash = make_dashboard(qtbot, tmp_path, epochs=2000)
+    run = dash.start_training()
+    wait_for_steps(qtbot, dash)
+    started = time.monotonic()
+    assert dash.stop() is True
+    assert time.monotonic() - started < 2.0
+    assert not run.is_running() and run._thread.isFinished()
+    assert dash.run is None and dash.last_result.status == "stopped"
+    assert "Stopped" in dash.panel.progress.text()
+    assert dash.panel.train_button.isEnabled()
+
+
+def test_pause_holds_the_step_count_still(qtbot, tmp_path):
+    dash = make_dashboard(qtbot, tmp_path, epochs=2000)
+    dash.start_training()
+    wait_for_steps(qtbot, dash)
+    dash.pause()
+    assert not dash.panel.resume_button.isHidden() and dash.panel.pause_button.isHidden()
+    qtbot.wait(300)  # the batch in flight finishes and its event arrives
+    held = dash.event_count.get("batch", 0)
+    qtbot.wait(600)
+    assert dash.event_count.get("batch", 0) == held
+    assert dash.run.trainer.is_paused
+    dash.resume()
+    qtbot.waitUntil(lambda: dash.event_count.get("batch", 0) > held, timeout=10_000)
+    assert dash.stop()
+
+
+def test_stop_while_paused(qtbot, tmp_path):
+    dash = make_dashboard(qtbot, tmp_path, epochs=2000)
+    dash.start_training()
+    wait_for_steps(qtbot, dash)
+    dash.pause()
+    qtbot.wait(100)
+    started = time.monotonic()
+    assert dash.stop()
+    assert time.monotonic() - started < 2.0
+    assert dash.last_result.status == "stopped"
+
+
+def test_close_during_training_asks_then_stops_cleanly(qtbot, tmp_path, monkeypatch, qtlog):
+    window = QMainWindow()
+    window.setCentralWidget(QWidget())
+    qtbot.addWidget(window)
+    dash = install(window)
+    dash.runs_root = tmp_path / "runs"
+    project = load(EXAMPLES / "spirals.json")
+    project.training.epochs = 2000
+    dash.trainer_factory = EVERY_BATCH
+    dash.set_project(project)
+    window.show()
+    run = dash.start_training()
+    wait_for_steps(qtbot, dash)
+    assert not window.centralWidget().isEnabled()  # editing is locked while the run is active
+
+    shown = len(qtlog.records)  # the offscreen plugin warns once about size hints on show(): not ours
+    monkeypatch.setattr(dashboard_module, "ask_stop", lambda parent: False)
+    assert not window.close()  # "No": the window stays and training goes on
+    assert window.isVisible() and dash.is_running()
+
+    monkeypatch.setattr(dashboard_module, "ask_stop", lambda parent: True)
+    started = time.monotonic()
+    assert window.close()
+    assert time.monotonic() - started < 2.5
+    assert not run.is_running() and run._thread.isFinished()
+    assert dash.run is None and window.centralWidget().isEnabled()
+    qtbot.wait(50)
+    warnings = [r.message for r in qtlog.records[shown:] if r.type.name in ("QtWarningMsg", "QtCriticalMsg")]
+    assert warnings == []
+
+
+def test_nan_run_shows_a_plain_message(qtbot, tmp_path):
+    dash = make_dashboard(qtbot, tmp_path, epochs=3, lr=1e6, optimizer="SGD")
+    result = finish(qtbot, dash)
+    assert result.status == "failed"
+    assert "loss became" in result.message and "learning rate" in result.message
+    assert "Traceback" not in result.message
+    assert result.message in dash.panel.log.toPlainText()
+    assert result.message in dash.results.summary.text()
+    assert dash.tabs.currentWidget() is dash.results
+    assert dash.panel.train_button.isEnabled()
+
+
+def test_an_unexpected_error_is_a_message_and_the_traceback_goes_to_a_file(qtbot, tmp_path):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something deep inside broke")
+
+    dash = make_dashboard(qtbot, tmp_path, factory=broken)
+    result = finish(qtbot, dash)
+    assert result.status == "failed"
+    assert "unexpected error" in result.message and "Traceback" not in result.message
+    log_file = tmp_path / "logs" / "training-errors.log"
+    assert "Traceback" in log_file.read_text() and "something deep inside broke" in log_file.read_text()
