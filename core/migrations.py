@@ -1,6 +1,6 @@
 """Upgrading project files written by older TorchCanvas versions, one schema version at a time.
 
-Versioning (see docs/PROJECT_FORMAT.md):
+Versioning (also in docs/PROJECT_FORMAT.md):
 
 - ``schema_version`` (a whole number) is the *major* version. It changes only when old readers would misread a
   file (a field renamed, its meaning changed). A file with a newer major version is refused; an older one is

@@ -320,9 +320,14 @@ def from_dict(data: Any, where: str = "<project>") -> Project:
     if not _whole(version):
         raise ProjectLoadError("schema_version must be a whole number", where, "schema_version")
     if version > SCHEMA_VERSION:
+        readable = (
+            f"version {SCHEMA_VERSION}"
+            if OLDEST_VERSION == SCHEMA_VERSION
+            else f"versions {OLDEST_VERSION} to {SCHEMA_VERSION}"
+        )
         raise ProjectLoadError(
             f"the file was made by a newer TorchCanvas (schema version {version}); this TorchCanvas reads schema "
-            f"versions {OLDEST_VERSION} to {SCHEMA_VERSION}: update TorchCanvas to open it",
+            f"{readable}: update TorchCanvas to open it",
             where,
             "schema_version",
         )
