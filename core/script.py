@@ -44,34 +44,40 @@ def _string(text: str) -> str:
     return json.dumps(text)
 
 
-def _loader(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...]) -> tuple[list[Any], list[str]]:
-    """The helpers the data needs and the lines of ``load_data`` that call them."""
+def _loader(
+    spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...]
+) -> tuple[list[Any], list[str], list[str]]:
+    """The helpers the data needs, constants naming its files, and the lines of ``load_data``."""
+    files: list[str] = []
     if spec.kind == "table":
-        return [sources.load_sklearn], [f"raw = load_sklearn({_string(spec.name)})"]
+        return [sources.load_sklearn], files, [f"raw = load_sklearn({_string(spec.name)})"]
     if spec.kind == "points":
         o = spec.options
         args = f'"{spec.name}", {o["samples"]}, {float(o["noise"])!r}, {o["classes"]}, SEED'
-        return [sources.make_points], [f"raw = make_points({args})"]
+        return [sources.make_points], files, [f"raw = make_points({args})"]
     if spec.kind == "folder":
         size, channels = image_geometry(shape, tuple(settings.resize) or None)
-        call = f"load_image_folder({_string(spec.paths[0])}, {literal(size)}, {channels})"
-        return [sources.images_to_tensor, sources.load_image_folder], [f"raw = {call}"]
+        files.append(f"IMAGE_FOLDER = {_string(spec.paths[0])}  # one sub-folder per class")
+        call = f"load_image_folder(IMAGE_FOLDER, {literal(size)}, {channels})"
+        return [sources.images_to_tensor, sources.load_image_folder], files, [f"raw = {call}"]
     helpers: list[Any]
+    base = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
     if spec.kind == "vision":
-        helpers, call = (
-            [sources.images_to_tensor, sources.load_torchvision],
-            f'load_torchvision("{spec.name}", DATA_DIR)',
-        )
+        helpers = [sources.images_to_tensor, sources.load_torchvision]
+        call = f'load_torchvision("{spec.name}", DATA_DIR)'
     elif spec.kind == "npz":
-        base = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
-        helpers, call = [*base, sources.load_npz], f"load_npz({_string(spec.paths[0])})"
+        files.append(f"DATA_FILE = {_string(spec.paths[0])}")
+        helpers, call = [*base, sources.load_npz], "load_npz(DATA_FILE)"
     elif spec.kind == "idx":
-        base = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
+        files.append(f"IMAGES_FILE = {_string(spec.paths[0])}")
+        files.append(f"LABELS_FILE = {_string(spec.paths[1])}")
         helpers = [*base, sources.read_idx, sources.load_idx]
-        call = f"load_idx({_string(spec.paths[0])}, {_string(spec.paths[1])})"
+        call = "load_idx(IMAGES_FILE, LABELS_FILE)"
     else:
+        files.append(f"DATA_FILE = {_string(spec.paths[0])}")
+        files.append(f"LABEL_COLUMN = {_string(spec.label_column)}")
         helpers = [sources.labels_to_tensor, sources.class_count, sources.load_csv]
-        call = f"load_csv({_string(spec.paths[0])}, {_string(spec.label_column)})"
+        call = "load_csv(DATA_FILE, LABEL_COLUMN)"
     if settings.resize:
         lines = [
             f"x, y, x_test, y_test, class_names = {call}",
@@ -80,8 +86,8 @@ def _loader(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...]) 
             "    x_test = resize_images(x_test, IMAGE_SIZE)",
             "raw = (x, y, x_test, y_test, class_names)",
         ]
-        return [*helpers, steps.resize_images], lines
-    return helpers, [f"raw = {call}"]
+        return [*helpers, steps.resize_images], files, lines
+    return helpers, files, [f"raw = {call}"]
 
 
 def _device_lines(device: str) -> list[str]:
@@ -292,7 +298,7 @@ def generate_script(project: Project) -> GeneratedCode:
     shape = input_shape_of(project)
     spec = parse_spec(s.dataset)
     augmenting = bool(s.augment_flip or s.augment_rotation or s.augment_shift) and len(shape) == 3
-    helpers, load_lines = _loader(spec, s, shape)
+    helpers, files, load_lines = _loader(spec, s, shape)
     helpers += [steps.prepare, steps.to_target, steps.predict, steps.evaluate, steps.progress_line]
     if augmenting:
         helpers.append(steps.augment)
@@ -316,7 +322,7 @@ def generate_script(project: Project) -> GeneratedCode:
     imports += ["import torch.nn.functional as F", "from torch import nn"]
     if "np." not in helper_text:
         imports.remove("import numpy as np")
-    constants = _constants(project, shape, spec)
+    constants = files + _constants(project, shape, spec)
     if "IMAGE_SUFFIXES" in helper_text:
         constants.append(f"IMAGE_SUFFIXES = {sources.IMAGE_SUFFIXES!r}".replace("'", '"'))
     top = [*doc, "", *imports, "", *constants, "", ""]

@@ -141,6 +141,12 @@ class Trainer:
                 self._emit("notice", message=message if fraction is None else f"{message} {fraction:.0%}")
 
             data = load_for_settings(s, input_shape_of(self.project), self.data_dir, progress)
+        expected = input_shape_of(self.project)
+        if tuple(data.input_shape) != expected:
+            raise TrainingError(
+                f"The samples of {data.name} have shape {list(data.input_shape)} but the Input node expects "
+                f"{list(expected)}: set the Input shape to {list(data.input_shape)}."
+            )
         check_fit(analysis.output_shapes(self.project.graph), data, s.loss)
         return data, namespace["Net"], script
 

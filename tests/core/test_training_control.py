@@ -1,0 +1,143 @@
+"""Stop and pause from another thread, a non-finite loss, CUDA fallback, events and the run folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import threading
+import time
+
+import pytest
+import torch
+
+from core.datasets import load_dataset
+from core.script import generate_script
+from core.training import Trainer, TrainEvent
+from core.training.loaders import explain_runtime_error
+from core.training.setup import exec_source, resolve_device
+from tests.core.train_fixtures import mlp_project
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", input_shape=(64,))
+
+
+def test_stop_from_another_thread_acts_within_one_batch(digits) -> None:
+    project = mlp_project([64], 32, 10, epochs=1000, batch_size=8)
+    batches: list[int] = []
+    stopped_at: list[int] = []
+    trainer: Trainer
+
+    def on_event(event: TrainEvent) -> None:
+        if event.kind == "batch":
+            batches.append(event.step)
+            if event.step == 30:
+                worker = threading.Thread(target=lambda: (stopped_at.append(batches[-1]), trainer.stop()))
+                worker.start()
+                worker.join()
+
+    trainer = Trainer(project, data=digits, save=False, on_event=on_event, event_interval=0.0)
+    result = trainer.run()
+    assert result.status == "stopped" and "Stopped by the user during epoch 1" in result.message
+    assert stopped_at == [30] and batches[-1] == 30  # not a single batch more
+    assert result.test_accuracy is not None  # the weights so far are still evaluated
+
+
+def test_pause_and_resume_from_another_thread(digits) -> None:
+    project = mlp_project([64], 32, 10, epochs=3, batch_size=16)
+    events: list[TrainEvent] = []
+    trainer = Trainer(project, data=digits, save=False, on_event=events.append, event_interval=0.0)
+    result_box = []
+    worker = threading.Thread(target=lambda: result_box.append(trainer.run()))
+    trainer.pause()
+    worker.start()
+    deadline = time.monotonic() + 20
+    while not any(e.message == "Paused." for e in events) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert trainer.is_paused
+    count = len(events)
+    time.sleep(0.3)
+    assert len(events) == count  # nothing moves while paused
+    trainer.resume()
+    worker.join(30)
+    result = result_box[0]
+    assert result.status == "finished" and len(result.history) == 3
+    assert any(e.message == "Resumed." for e in events)
+    assert all(row["seconds"] < 5 for row in result.history)  # pause time is left out
+
+
+def test_non_finite_loss_stops_at_once_and_keeps_good_weights(digits, tmp_path) -> None:
+    project = mlp_project([64], 32, 10, optimizer="SGD", lr=1e6, epochs=5)
+    trainer = Trainer(project, data=digits, out_dir=tmp_path)
+    result = trainer.run()
+    assert result.status == "failed"
+    match = re.search(r"The loss became (nan|inf|-inf) at epoch (\d+), batch (\d+)", result.message)
+    assert match, result.message
+    assert "lower learning rate" in result.message and "normalised inputs" in result.message
+    assert len(result.history) == int(match.group(2)) - 1  # it stopped in that very epoch
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+    saved = torch.load(result.run_dir / "last.pt")
+    assert all(torch.isfinite(t).all() for t in saved.values())
+
+
+def test_cuda_requested_without_cuda_falls_back_to_cpu(digits, monkeypatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("cuda") == (torch.device("cpu"), resolve_device("cuda")[1])
+    events: list[TrainEvent] = []
+    project = mlp_project([64], 16, 10, epochs=1, device="cuda")
+    result = Trainer(project, data=digits, save=False, on_event=events.append).run()
+    assert result.status == "finished" and result.device == "cpu"
+    notices = [e.message for e in events if e.kind == "notice"]
+    assert any("No CUDA GPU is available" in m and "CPU instead" in m for m in notices)
+
+
+def test_events_carry_plain_numbers_and_are_throttled(digits) -> None:
+    events: list[TrainEvent] = []
+    project = mlp_project([64], 16, 10, epochs=2, batch_size=4)
+    result = Trainer(project, data=digits, save=False, on_event=events.append, event_interval=10.0).run()
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "end" and kinds.count("epoch") == 2
+    batches = [e for e in events if e.kind == "batch"]
+    assert 1 <= len(batches) <= 2 < result.summary["train_samples"] // 4  # one per epoch at most, not 300
+    epoch = next(e for e in events if e.kind == "epoch")
+    for value in (epoch.loss, epoch.accuracy, epoch.lr, epoch.samples_per_s, epoch.eta_s, epoch.val_loss):
+        assert type(value) is float and math.isfinite(value)
+
+
+def test_run_folder_contents(digits, tmp_path) -> None:
+    project = mlp_project([64], 16, 10, epochs=2)
+    result = Trainer(project, data=digits, out_dir=tmp_path).run()
+    run = result.run_dir
+    assert run.parent == tmp_path
+    names = {p.name for p in run.iterdir()}
+    assert {"metrics.csv", "hparams.json", "model.py", "train.py", "project.json", "last.pt", "best.pt"} <= names
+    assert {"summary.json"} <= names and not [n for n in names if n.endswith(".tmp")]
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert float(rows[1]["loss"]) == pytest.approx(result.history[1]["loss"])
+    assert json.loads((run / "hparams.json").read_text())["epochs"] == 2
+    assert json.loads((run / "summary.json").read_text())["epochs"] == 2
+    assert (run / "train.py").read_text() == generate_script(project).source
+    state = torch.load(run / "best.pt")
+    assert set(state) == {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}
+
+
+def test_data_that_does_not_fit_the_input_is_refused(digits) -> None:
+    result = Trainer(mlp_project([4], 8, 10), data=digits, save=False).run()
+    assert result.status == "failed"
+    assert "have shape [64] but the Input node expects [4]" in result.message
+
+
+def test_runtime_error_inside_the_model_points_at_the_node() -> None:
+    project = mlp_project([4], 8, 3)
+    code = generate_script(project)
+    namespace, filename = exec_source(code.source)
+    model = namespace["Net"]()
+    with pytest.raises(RuntimeError) as info:
+        model(torch.zeros(2, 5))
+    message = explain_runtime_error(info.value, filename, code.line_to_node, project.graph)
+    assert message.startswith("fc1 (Linear) failed while training")
+    assert "mat1" not in message.split(":")[0]
