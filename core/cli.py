@@ -107,6 +107,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("project", nargs="?", help="project file to open (default: the Digits MLP example)")
     parser.add_argument("--screenshot", metavar="FILE", help="render the main window to a PNG (1600x1000) and exit")
+    parser.add_argument("--train-epochs", type=int, metavar="N", help="with --screenshot: train N epochs first")
     parser.add_argument("--version", action="version", version="torchcanvas 0.1.0")
     parser.epilog = "commands: " + ", ".join(COMMANDS) + " (torchcanvas COMMAND --help for details)"
     return parser

@@ -65,12 +65,15 @@ def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from gui.mainwindow import MainWindow
+    from gui.training.dashboard import install as install_training
+    from gui.training.dashboard import train_for_screenshot
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TorchCanvas")
     app.setOrganizationName("TorchCanvas")
     install_excepthook()
     window = MainWindow()
+    training = install_training(window)
     project = getattr(args, "project", None)
     if project:
         if not window.open_file(project):
@@ -79,6 +82,8 @@ def run_app(args: argparse.Namespace) -> int:
         window.open_example()
     window.resize(*SCREENSHOT_SIZE)
     if screenshot:
+        if getattr(args, "train_epochs", None):
+            train_for_screenshot(training, args.train_epochs)
         return take_screenshot(window, screenshot)
     window.show()
     return app.exec()

@@ -3,7 +3,6 @@ prediction helper the results views use (inference only; training itself lives i
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -68,78 +67,79 @@ def _slug(text: str) -> str:
     return cleaned or "model"
 
 
-# -- the buttons ------------------------------------------------------------------------------------------
-def export_weights(parent: QWidget, model: Any, project: Any) -> Path | None:
-    if model is None:
-        inform(parent, "Export weights", "Train the network first: there are no trained weights yet.", error=True)
+# -- the buttons (each writes through core.export, the code path the CLI uses too) -------------------------------
+def trained_weights(result: Any) -> Path | None:
+    """The final weights of a run (what the results views show), or None when the run saved none."""
+    run_dir = getattr(result, "run_dir", None)
+    if not run_dir:
         return None
-    name = _slug(getattr(project, "name", "model"))
-    path = ask_save_path(parent, "Export trained weights", f"{name}_weights.pt", "PyTorch weights (*.pt *.pth)")
+    last = Path(run_dir) / "last.pt"
+    return last if last.is_file() else None
+
+
+def _export(parent: QWidget, title: str, suggested: str, filters: str, write: Callable[[str], Any]) -> Path | None:
+    path = ask_save_path(parent, title, suggested, filters)
     if not path:
         return None
-    import torch
+    from core.errors import TorchCanvasError
 
     try:
-        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        torch.save(state, path)
-    except (OSError, RuntimeError) as exc:
-        inform(parent, "Export weights", f"Could not write {path}: {exc}", error=True)
+        done = write(path)
+    except TorchCanvasError as exc:  # ExportError names the missing package or the failing layer
+        inform(parent, title, str(exc), error=True)
         return None
-    how = "Load them with model.load_state_dict(torch.load(path))."
-    inform(parent, "Export weights", f"Saved the weights to {path}.\n{how}")
+    except OSError as exc:
+        inform(parent, title, f"Could not write {path}: {exc.strerror or exc}", error=True)
+        return None
+    details = getattr(done, "details", "")
+    inform(parent, title, f"Saved {path}." + (f"\n{details}" if details else ""))
     return Path(path)
+
+
+def export_weights(parent: QWidget, result: Any, project: Any) -> Path | None:
+    weights = trained_weights(result)
+    if weights is None or project is None:
+        inform(parent, "Export weights", "Train the network first: there are no trained weights yet.", error=True)
+        return None
+    from core import export
+
+    return _export(
+        parent,
+        "Export trained weights",
+        f"{_slug(project.name)}_weights.pt",
+        "PyTorch weights (*.pt);;safetensors (*.safetensors)",
+        lambda path: export.export_weights(project, path, weights),
+    )
 
 
 def export_script(parent: QWidget, project: Any) -> Path | None:
     if project is None:
         return None
-    from core.script import generate_script
+    from core import export
 
-    try:
-        source = generate_script(project).source
-    except Exception as exc:  # CodegenError lists the graph's problems in plain words
-        inform(parent, "Export training script", str(exc), error=True)
-        return None
-    path = ask_save_path(parent, "Export training script", f"{_slug(project.name)}_train.py", "Python (*.py)")
-    if not path:
-        return None
-    try:
-        Path(path).write_text(source, encoding="utf-8")
-    except OSError as exc:
-        inform(parent, "Export training script", f"Could not write {path}: {exc.strerror or exc}", error=True)
-        return None
-    inform(parent, "Export training script", f"Saved {path}.\nRun it with: python {Path(path).name}")
-    return Path(path)
+    return _export(
+        parent,
+        "Export training script",
+        f"{_slug(project.name)}_train.py",
+        "Python (*.py)",
+        lambda path: export.export_script(project, path),
+    )
 
 
-def onnx_problem() -> str | None:
-    """Why ONNX export is not possible here, in words; None when it is."""
-    if importlib.util.find_spec("core.export") is None:
-        return "ONNX export is not part of this version of TorchCanvas yet."
-    if importlib.util.find_spec("onnx") is None:
-        return "ONNX export needs the onnx package: pip install 'torchcanvas[export]'"
-    return None
-
-
-def export_onnx(parent: QWidget, model: Any, project: Any) -> Path | None:
-    problem = onnx_problem()
-    if problem is None and model is None:
-        problem = "Train the network first: there is no trained model to export yet."
-    if problem:
-        inform(parent, "Export ONNX", problem, error=True)
+def export_onnx(parent: QWidget, result: Any, project: Any) -> Path | None:
+    weights = trained_weights(result)
+    if weights is None or project is None:
+        inform(parent, "Export ONNX", "Train the network first: there is no trained model to export yet.", error=True)
         return None
-    path = ask_save_path(parent, "Export ONNX model", f"{_slug(project.name)}.onnx", "ONNX model (*.onnx)")
-    if not path:
-        return None
-    import core.export as export
+    from core import export
 
-    try:
-        export.export_onnx(project, path, model=model)
-    except Exception as exc:
-        inform(parent, "Export ONNX", f"The model could not be exported to ONNX: {exc}", error=True)
-        return None
-    inform(parent, "Export ONNX", f"Saved {path}.")
-    return Path(path)
+    return _export(
+        parent,
+        "Export ONNX model",
+        f"{_slug(project.name)}.onnx",
+        "ONNX model (*.onnx)",
+        lambda path: export.export_onnx(project, path, weights),
+    )
 
 
 def open_folder(parent: QWidget, result: Any) -> bool:

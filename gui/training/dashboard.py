@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import copy
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QSplitter,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -60,17 +62,18 @@ class TrainingDashboard(QWidget):
         self.plots = LivePlots()
         self.results = ResultsView()
         self.runs = RunsView()
+        curves = QSplitter(Qt.Orientation.Vertical)  # the curves with the Keras-like log under them
+        curves.addWidget(self.plots)
+        curves.addWidget(self.panel.log)
+        curves.setStretchFactor(0, 1)
+        curves.setSizes([600, 90])
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.plots, "Live curves")
+        self.tabs.addTab(curves, "Live curves")
         self.tabs.addTab(self.results, "Results")
         self.tabs.addTab(self.runs, "Runs")
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.panel)
-        scroll.setMinimumWidth(340)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.curves_page = curves
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scroll)
+        split.addWidget(self.panel)
         split.addWidget(self.tabs)
         split.setStretchFactor(1, 1)
         split.setSizes([380, 1000])
@@ -88,9 +91,9 @@ class TrainingDashboard(QWidget):
         self.panel.resume_clicked.connect(self.resume)
         self.panel.stop_clicked.connect(self.stop)
         self.panel.dataset_chosen.connect(self.choose_dataset)
-        self.results.export_weights.connect(lambda: actions.export_weights(self, self.last_model, self.run_project))
+        self.results.export_weights.connect(lambda: actions.export_weights(self, self.last_result, self.run_project))
         self.results.export_script.connect(lambda: actions.export_script(self, self.run_project or self.project))
-        self.results.export_onnx.connect(lambda: actions.export_onnx(self, self.last_model, self.run_project))
+        self.results.export_onnx.connect(lambda: actions.export_onnx(self, self.last_result, self.run_project))
         self.results.open_folder.connect(lambda: actions.open_folder(self, self.last_result))
         self.run_project: Project | None = None  # the snapshot the last run trained
         self.last_model: Any = None
@@ -231,7 +234,7 @@ class TrainingDashboard(QWidget):
         self.results.clear()
         self.panel.begin_run(project.training)
         self.panel.set_state("running")
-        self.tabs.setCurrentWidget(self.plots)
+        self.tabs.setCurrentWidget(self.curves_page)
         self.running_changed.emit(True)
         run.start()
         return run
@@ -355,32 +358,119 @@ class _CloseGuard(QObject):
         return False
 
 
+LOCKED_ACTIONS = ("new", "open", "example", "cut", "paste", "duplicate", "delete", "layout", "layout_tb")
+LOCKED_ACTIONS += ("undo", "redo")
+LOCKED_WIDGETS = ("palette", "inspector")
+
+
 def install(window: QMainWindow) -> TrainingDashboard:
-    """Dock the dashboard into the editor's main window and wire it to the window's document."""
+    """Dock the dashboard into the editor's main window (beside the code view) and wire it to the document."""
     dashboard = TrainingDashboard()
-    dock = QDockWidget("Training", window)
-    dock.setObjectName("training_dock")
-    dock.setWidget(dashboard)
-    features = QDockWidget.DockWidgetFeature
-    dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable)
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    add_dock = getattr(window, "add_dock", None)
+    area = Qt.DockWidgetArea.BottomDockWidgetArea
+    if callable(add_dock):
+        dock = add_dock("Training", dashboard, area, "training")
+    else:
+        dock = QDockWidget("Training", window)
+        dock.setObjectName("training_dock")
+        dock.setWidget(dashboard)
+        window.addDockWidget(area, dock)
+    code_dock = getattr(window, "docks", {}).get("code")
+    if code_dock is not None:
+        window.tabifyDockWidget(code_dock, dock)
+    toolbar = window.findChild(QToolBar, "main_toolbar")
+    if toolbar is not None:
+        train = QAction("▶ Train", window)
+        train.setToolTip("Show the training dashboard and train the network on its dataset")
+        train.triggered.connect(lambda: (dock.show(), dock.raise_(), dashboard.start_training()))
+        toolbar.addSeparator()
+        toolbar.addAction(train)
+        dashboard.running_changed.connect(lambda running: train.setEnabled(not running))
     document = getattr(window, "document", None)
     if document is not None:
         dashboard.set_document(document)
-    guard = _CloseGuard(dashboard, window)
-    window.installEventFilter(guard)
-    dashboard.running_changed.connect(lambda running: _lock_editing(window, running))
+    window.installEventFilter(_CloseGuard(dashboard, window))
+    dashboard.running_changed.connect(lambda running: lock_editing(window, running))
+    dashboard.running_changed.connect(lambda running: running and show_large(dashboard))
     window.training_dashboard = dashboard  # type: ignore[attr-defined]
     window.training_dock = dock  # type: ignore[attr-defined]
     return dashboard
 
 
-def _lock_editing(window: QWidget, running: bool) -> None:
-    """While a run is active the canvas is read-only (the run trains a snapshot; edits would not reach it)."""
-    hook = getattr(window, "set_editing_locked", None)
-    if callable(hook):
-        hook(running)
+def lock_editing(window: QWidget, running: bool) -> None:
+    """While a run is active the network cannot change: the run trains a snapshot taken at Train, and the
+    results belong to that network. Viewing (pan, zoom, select, read the code) stays possible."""
+    view = window.centralWidget() if isinstance(window, QMainWindow) else None
+    if view is not None:
+        if hasattr(view, "setInteractive"):
+            view.setInteractive(not running)
+            view.setAcceptDrops(not running)
+        else:
+            view.setEnabled(not running)
+    for name in LOCKED_WIDGETS:
+        widget = getattr(window, name, None)
+        if isinstance(widget, QWidget):
+            widget.setEnabled(not running)
+    action_map = getattr(window, "action_map", {})
+    for name in LOCKED_ACTIONS:
+        action = action_map.get(name)
+        if action is not None:
+            action.setEnabled(not running)
+    stack = getattr(getattr(window, "document", None), "undo_stack", None)
+    if not running and stack is not None:  # undo/redo follow the stack again
+        for name, can in (("undo", stack.canUndo()), ("redo", stack.canRedo())):
+            if name in action_map:
+                action_map[name].setEnabled(can)
+    if isinstance(window, QMainWindow):
+        if running:
+            window.statusBar().showMessage("Training is running: the network is locked until the run ends.")
+        else:
+            window.statusBar().clearMessage()
+
+
+def show_large(dashboard: TrainingDashboard) -> None:
+    """Bring the Training dock to the front and give it most of the bottom area (curves need room)."""
+    dock = dashboard.parentWidget()
+    window = dock.parentWidget() if isinstance(dock, QDockWidget) else None
+    if not isinstance(window, QMainWindow):
         return
-    central = window.centralWidget() if isinstance(window, QMainWindow) else None
-    if central is not None:
-        central.setEnabled(not running)
+    dock.show()
+    dock.raise_()
+    area, tabbed = window.dockWidgetArea(dock), window.tabifiedDockWidgets(dock)
+    beside = [
+        d
+        for d in window.findChildren(QDockWidget)
+        if d is not dock and d not in tabbed and d.isVisible() and window.dockWidgetArea(d) == area
+    ]
+    if beside:
+        window.resizeDocks([*beside, dock], [260] * len(beside) + [window.width()], Qt.Orientation.Horizontal)
+    window.resizeDocks([dock], [int(window.height() * 0.58)], Qt.Orientation.Vertical)
+
+
+def train_for_screenshot(dashboard: TrainingDashboard, epochs: int, timeout: float = 600.0) -> bool:
+    """Train the open project for ``epochs`` epochs and wait, so ``--screenshot`` shows a finished run."""
+    import time
+
+    project = dashboard.project
+    if project is None:
+        return False
+    dashboard.window().show()  # docks only take their sizes in a shown window (offscreen here)
+    QApplication.processEvents()
+    show_large(dashboard)
+    dashboard.refresh_dataset()
+    project.training.epochs = int(epochs)  # a setting for this one rendering, not a user edit to undo
+    dashboard.panel.refresh()
+    done: list[Any] = []
+    dashboard.run_finished.connect(done.append)
+    if dashboard.start_training() is None:
+        print(f"torchcanvas: cannot train: {dashboard.panel.reason.text()}", file=sys.stderr)
+        return False
+    deadline = time.monotonic() + timeout
+    while not done and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    if not done:
+        dashboard.stop()
+    for _ in range(5):
+        QApplication.processEvents()
+    return bool(done) and done[0].status == "finished"

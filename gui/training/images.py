@@ -61,6 +61,14 @@ class ImageGrid(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self.tiles: list[QWidget] = []
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        columns = max(2, event.size().width() // (self.tile + 26))
+        if columns != self.columns and self.tiles:
+            self.columns = columns
+            for i, tile in enumerate(self.tiles):
+                self._grid.addWidget(tile, i // columns, i % columns)
+
     def clear(self) -> None:
         for tile in self.tiles:
             tile.setParent(None)

@@ -4,11 +4,10 @@ form mirrors the settings back whenever the stack moves (undo/redo) or a project
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -77,10 +78,6 @@ def _valid_value(field: str, value: Any) -> bool:
         return False
 
 
-def settings_fields() -> set[str]:
-    return {f.name for f in dataclasses.fields(TrainingSettings)}
-
-
 def format_duration(seconds: float | None) -> str:
     if seconds is None or seconds != seconds or seconds < 0:
         return "–"
@@ -117,7 +114,6 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.project: Any = None
         self.stack: QUndoStack | None = None
-        self._fields = settings_fields()
         self._blocking = False
         self._graph_problem: str | None = None
         self._data_problem: str | None = None
@@ -178,24 +174,20 @@ class TrainingPanel(QWidget):
             self.scheduler.addItem(SCHEDULER_LABELS.get(value, value), value)
         self.scheduler.setToolTip("Whether and how the learning rate shrinks during training.")
         self.scheduler.currentIndexChanged.connect(lambda _: self._set("scheduler", self.scheduler.currentData()))
-        if "scheduler" in self._fields:
-            form.addRow("LR schedule", self.scheduler)
-        else:
-            self.scheduler.hide()
-        self.early_stop = QCheckBox("Stop if no better for")
-        self.patience = QSpinBox()
+        form.addRow("LR schedule", self.scheduler)
+        early = QWidget()  # a parent from the start, so the pair is owned by the form, not by Python
+        self.early_stop = QCheckBox("Stop if no better for", early)
+        self.patience = QSpinBox(early)
         self.patience.setRange(1, 1000)
         self.patience.setSuffix(" epochs")
+        self.early_stop.setToolTip("Early stopping: end training when the validation loss stops improving.")
         self.early_stop.toggled.connect(self._early_stop_edited)
         self.patience.valueChanged.connect(lambda _: self._early_stop_edited())
-        early_row = QHBoxLayout()
+        early_row = QHBoxLayout(early)
+        early_row.setContentsMargins(0, 0, 0, 0)
         early_row.addWidget(self.early_stop)
-        early_row.addWidget(self.patience)
-        if "early_stopping" in self._fields:
-            form.addRow("Early stopping", early_row)
-        else:
-            self.early_stop.hide()
-            self.patience.hide()
+        early_row.addWidget(self.patience, 1)
+        form.addRow("Early stopping", early)
         self.device = QComboBox()
         for label, value in device_choices():
             self.device.addItem(label, value)
@@ -212,7 +204,7 @@ class TrainingPanel(QWidget):
         self.settings_note.setStyleSheet("color: #555;")
         form.addRow(self.settings_note)
 
-        run_box = QGroupBox("3. Train")
+        run_box = QGroupBox("3. Train")  # always in view, below the scrolling settings
         run_layout = QVBoxLayout(run_box)
         buttons = QHBoxLayout()
         self.train_button = QPushButton("▶ Train")
@@ -239,20 +231,30 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("Not started")
         self.progress.setTextVisible(True)
         run_layout.addWidget(self.progress)
+        # The Keras-like log belongs to the panel but is shown under the curves (the dashboard places it).
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(10_000)
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.log.setPlaceholderText("One line per epoch appears here while training.")
-        self.log.setMinimumHeight(110)
+        self.log.setPlaceholderText("One line per epoch appears here while training, as Keras prints it.")
         self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        run_layout.addWidget(self.log, 1)
 
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(data_box)
+        settings_layout.addWidget(how_box)
+        settings_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(settings)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(settings.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(data_box)
-        layout.addWidget(how_box)
-        layout.addWidget(run_box, 1)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(run_box)
         self.settings_boxes = (data_box, how_box)
         self.set_state("idle")
 
@@ -301,13 +303,10 @@ class TrainingPanel(QWidget):
             self.lr.setStyleSheet("")
             self.batch_size.setValue(s.batch_size)
             self.epochs.setValue(s.epochs)
-            if "scheduler" in self._fields:
-                self.scheduler.setCurrentIndex(max(0, self.scheduler.findData(s.scheduler)))
-            if "early_stopping" in self._fields:
-                patience = s.early_stopping or 0
-                self.early_stop.setChecked(patience > 0)
-                self.patience.setValue(max(1, patience or 5))
-                self.patience.setEnabled(patience > 0)
+            self.scheduler.setCurrentIndex(max(0, self.scheduler.findData(s.scheduler)))
+            self.early_stop.setChecked(s.early_stopping > 0)
+            self.patience.setValue(s.early_stopping or 5)
+            self.patience.setEnabled(s.early_stopping > 0)
             device = self.device.findData(s.device)
             if device < 0:
                 self.device.addItem(f"{s.device} (not found on this computer)", s.device)
@@ -320,7 +319,7 @@ class TrainingPanel(QWidget):
 
     # -- form -> model ------------------------------------------------------------------------------
     def _set(self, field: str, value: Any) -> None:
-        if self._blocking or self.project is None or field not in self._fields:
+        if self._blocking or self.project is None:
             return
         if getattr(self.project.training, field) == value:
             return

@@ -111,15 +111,18 @@ class _Curve:
         self.redraw()
 
 
-def make_plot(title: str, y_label: str, *, x_label: str = "epoch") -> pg.PlotWidget:
+def make_plot(
+    title: str, y_label: str, *, x_label: str = "epoch", legend_at: tuple[int, int] = (-8, 8)
+) -> pg.PlotWidget:
     widget = pg.PlotWidget(background="w")
     item = widget.getPlotItem()
     item.setTitle(title, color="#222", size="10pt")
     item.setLabel("left", y_label)
     item.setLabel("bottom", x_label)
     item.showGrid(x=True, y=True, alpha=0.2)
-    item.addLegend(offset=(-8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
+    item.addLegend(offset=legend_at, labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
     item.setMenuEnabled(False)
+    item.getAxis("left").enableAutoSIPrefix(False)  # "0.003", not "3" with a "(x0.001)" a beginner misses
     widget.setMinimumHeight(150)
     return widget
 
@@ -130,7 +133,7 @@ class LivePlots(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.loss_widget = make_plot("Loss (lower is better)", "loss")
-        self.acc_widget = make_plot("Accuracy (higher is better)", "accuracy %")
+        self.acc_widget = make_plot("Accuracy (higher is better)", "accuracy %", legend_at=(-8, -8))
         self.lr_widget = make_plot("Learning rate", "lr")
         loss, acc, lr = (w.getPlotItem() for w in (self.loss_widget, self.acc_widget, self.lr_widget))
         self.batch_loss = _Curve(loss, "batch loss", COLORS["batch"], width=1)

@@ -110,6 +110,7 @@ class ResultsView(QWidget):
         pc.setMouseEnabled(False, False)
 
         self.samples_title = QLabel("")
+        self.samples_title.setWordWrap(True)
         self.samples = ImageGrid(columns=8, tile=48)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -131,11 +132,14 @@ class ResultsView(QWidget):
         self.examples.addWidget(scroll)
         self.examples.addWidget(self.boundary)
 
+        figures = QSplitter(Qt.Orientation.Vertical)
+        figures.addWidget(self.confusion)
+        figures.addWidget(self.per_class)
+        figures.setSizes([320, 160])
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.confusion)
-        split.addWidget(self.per_class)
+        split.addWidget(figures)
         split.addWidget(self.examples)
-        split.setSizes([330, 260, 430])
+        split.setSizes([380, 520])
 
         buttons = QHBoxLayout()
         self.weights_button = QPushButton("Export weights…")

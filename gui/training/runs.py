@@ -4,6 +4,7 @@ drawn over each other to compare them."""
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 import logging
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ class RunRecord:
     @classmethod
     def from_result(cls, result: Any, project: Any, index: int) -> RunRecord:
         run_dir = Path(result.run_dir) if getattr(result, "run_dir", None) else None
-        name = run_dir.name if run_dir else f"run {index}"
+        name = run_label(run_dir.name) if run_dir else f"run {index}"
         settings = project.training.to_dict() if project is not None else dict(result.summary.get("settings", {}))
         return cls(name, result.status, settings, list(result.history), result.test_accuracy, result.test_loss, run_dir)
 
@@ -70,7 +71,7 @@ class RunRecord:
         if not isinstance(summary, dict) or not isinstance(settings, dict):
             return None
         return cls(
-            folder.name,
+            run_label(folder.name),
             str(summary.get("status", "?")),
             settings,
             history,
@@ -78,6 +79,17 @@ class RunRecord:
             summary.get("test_loss"),
             folder,
         )
+
+
+def run_label(folder_name: str) -> str:
+    """'20261123-195423_spiral-classifier' -> 'Nov 23, 19:54:23' (the folder name when it has no time stamp)."""
+    try:
+        stamp = datetime.datetime.strptime(folder_name[:15], "%Y%m%d-%H%M%S")
+    except ValueError:
+        return folder_name
+    suffix = folder_name.rsplit("_", 1)[-1] if folder_name.count("_") > 1 else ""
+    label = stamp.strftime("%b %d, %H:%M:%S")
+    return f"{label} ({suffix})" if suffix.isdigit() else label
 
 
 def _float(text: str | None) -> float | None:
@@ -134,6 +146,7 @@ class RunsView(QWidget):
         item.showGrid(x=True, y=True, alpha=0.2)
         item.addLegend(offset=(-8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
         item.setMenuEnabled(False)
+        item.getAxis("left").enableAutoSIPrefix(False)
         self.hint = QLabel("Select runs (Ctrl/Shift-click for several) to draw their curves over each other.")
         self.hint.setStyleSheet("color: #555;")
         right = QWidget()

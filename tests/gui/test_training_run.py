@@ -119,7 +119,7 @@ def test_close_during_training_asks_then_stops_cleanly(qtbot, tmp_path, monkeypa
     window.show()
     run = dash.start_training()
     wait_for_steps(qtbot, dash)
-    assert not window.centralWidget().isEnabled()  # editing is locked while the run is active
+    assert not window.centralWidget().isEnabled()  # editing is locked while the run is active (a bare window)
 
     shown = len(qtlog.records)  # the offscreen plugin warns once about size hints on show(): not ours
     monkeypatch.setattr(dashboard_module, "ask_stop", lambda parent: False)
