@@ -23,6 +23,14 @@ from core.settings import TrainingSettings
 DATA_DIR = "data"  # where the script lets torchvision download to, next to where it runs
 PLATEAU_PATIENCE = 3
 NO_MOMENTUM = ("Adadelta", "Adagrad")  # OneCycleLR cannot cycle their momentum
+# Below this many parameters a model trains fastest on one CPU thread: the threads of a bigger pool mostly
+# wait for each other, and slow down badly when other programs keep the cores busy.
+SMALL_MODEL_PARAMS = 200_000
+
+
+def single_thread(total_params: int) -> bool:
+    """Whether CPU training uses one thread (the app and the script decide alike, so their sums match)."""
+    return total_params < SMALL_MODEL_PARAMS
 
 
 def eval_batch_size(settings: TrainingSettings) -> int:
@@ -207,13 +215,21 @@ def _train_step(s: TrainingSettings, augmenting: bool) -> list[str]:
     return lines
 
 
-def _main(project: Project, augmenting: bool) -> list[str]:
+def _main(project: Project, augmenting: bool, total_params: int) -> list[str]:
     s = project.training
     monitor = s.monitor
     lines = [
         "def main() -> None:",
         "    torch.manual_seed(SEED)",
         *_device_lines(s.device),
+        *(
+            [
+                '    if device.type == "cpu":',
+                "        torch.set_num_threads(1)  # a model this small is fastest on one thread",
+            ]
+            if single_thread(total_params)
+            else []
+        ),
         "    data = load_data()",
         '    x_train, y_train = data["x_train"].to(device), data["y_train"].to(device)',
         '    x_val, y_val = data["x_val"].to(device), data["y_val"].to(device)',
@@ -339,7 +355,7 @@ def generate_script(project: Project) -> GeneratedCode:
         "    return prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
         "",
         "",
-        *_main(project, augmenting),
+        *_main(project, augmenting, analysis.total_params),
         "",
         "",
         'if __name__ == "__main__":',

@@ -23,7 +23,7 @@ from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
 from core.portable.steps import augment, predict, to_target
 from core.project import Project, dumps
-from core.script import generate_script, input_shape_of
+from core.script import generate_script, input_shape_of, single_thread
 from core.settings import TrainingSettings
 from core.training.events import Throttle, TrainEvent, TrainResult
 from core.training.loaders import Batches, check_fit, evaluate_split, explain_runtime_error, report
@@ -99,6 +99,7 @@ class Trainer:
     def run(self) -> TrainResult:
         """Train and evaluate; never raises for a user problem (the result says 'failed' and why)."""
         previous = torch.are_deterministic_algorithms_enabled()
+        threads = torch.get_num_threads()
         self._folder: RunFolder | None = None
         self._code: tuple[str, dict[int, str]] = ("", {})
         try:
@@ -113,6 +114,7 @@ class Trainer:
             return self._failed(explain_runtime_error(exc, *self._code, self.project.graph))
         finally:
             torch.use_deterministic_algorithms(previous)
+            torch.set_num_threads(threads)
             if self._folder is not None:
                 self._folder.close()
 
@@ -130,6 +132,8 @@ class Trainer:
         if not analysis.ok:
             listing = "\n".join(f"- {p.message}" for p in analysis.errors)
             raise TrainingError(f"The network has problems to fix before training:\n{listing}")
+        if self.device.type == "cpu" and single_thread(analysis.total_params):
+            torch.set_num_threads(1)  # as the exported script does, before it loads the data
         code = generate_script(self.project)
         script = code.source
         namespace, filename = exec_source(script)

@@ -1,0 +1,32 @@
+"""The shipped examples learn: Digits MLP >= 95% validation accuracy in < 20 s; MNIST MLP >= 94% test accuracy."""
+
+from __future__ import annotations
+
+import time
+
+from core.training import Trainer
+from tests.core.train_fixtures import MNIST, example
+
+
+def test_digits_mlp_example_reaches_95_percent_quickly(tmp_path) -> None:
+    started = time.perf_counter()
+    result = Trainer(example("digits_mlp"), out_dir=tmp_path).run()
+    seconds = time.perf_counter() - started
+    assert result.status == "finished", result.message
+    assert result.history[-1]["val_accuracy"] >= 0.95, result.history[-1]
+    assert seconds < 20, f"took {seconds:.1f} s"
+
+
+def test_mnist_mlp_example_on_mnist_10k_reaches_94_percent(tmp_path) -> None:
+    project = example("mnist_mlp", dataset=f"npz:{MNIST / 'mnist_10k.npz'}")
+    assert project.training.epochs == 5
+    result = Trainer(project, out_dir=tmp_path).run()
+    assert result.status == "finished", result.message
+    assert result.test_accuracy >= 0.94, result.test_accuracy
+    assert sum(map(sum, result.confusion)) == 2000  # the npz's own 2,000 test images
+
+
+def test_digits_lstm_example_reads_digits_as_sequences() -> None:
+    result = Trainer(example("digits_lstm", epochs=2), save=False).run()
+    assert result.status == "finished", result.message
+    assert result.history[-1]["val_accuracy"] > 0.5
