@@ -64,7 +64,8 @@ def _loader(
         args = f'"{spec.name}", {o["samples"]}, {float(o["noise"])!r}, {o["classes"]}, SEED'
         return [sources.make_points], files, [f"raw = make_points({args})"]
     if spec.kind == "folder":
-        size, channels = image_geometry(shape, tuple(settings.resize) or None)
+        resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
+        size, channels = image_geometry(shape, resize)
         files.append(f"IMAGE_FOLDER = {_string(spec.paths[0])}  # one sub-folder per class")
         call = f"load_image_folder(IMAGE_FOLDER, {literal(size)}, {channels})"
         return [sources.images_to_tensor, sources.load_image_folder], files, [f"raw = {call}"]

@@ -73,7 +73,7 @@ class Dataset:
     def preview(self, k: int = 16) -> Preview:
         """The first k training samples, un-normalised, in their natural shape (for pictures)."""
         counts = {split: self.count(split) for split in ("train", "val", "test")}
-        if self.in_memory:
+        if self.x_train is not None and self.y_train is not None:
             x, y = self.x_train[:k].cpu(), self.y_train[:k].cpu()
             x = x.reshape(len(x), *self.sample_shape)
             if self.mean is not None and self.std is not None:

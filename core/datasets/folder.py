@@ -66,8 +66,8 @@ class FolderSamples(torch.utils.data.Dataset):
 
         file, label = self.files[index]
         try:
-            with Image.open(file) as image:
-                image = image.convert("L" if self.channels == 1 else "RGB").resize((self.size[1], self.size[0]))
+            with Image.open(file) as opened:
+                image = opened.convert("L" if self.channels == 1 else "RGB").resize((self.size[1], self.size[0]))
                 pixels = np.asarray(image, dtype=np.uint8)
         except (OSError, ValueError) as exc:
             raise DataError(f"{file}: this image cannot be read ({exc}); delete or replace the file") from None

@@ -14,6 +14,7 @@ import shutil
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.request import urlopen
 
 import platformdirs
@@ -65,7 +66,7 @@ def _gunzip(source: Path, target: Path) -> None:
         raise
 
 
-def _fetch_mnist_like(kind: type, root: Path, progress: Progress | None) -> None:
+def _fetch_mnist_like(kind: Any, root: Path, progress: Progress | None) -> None:
     raw = root / kind.__name__ / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     for filename, md5 in kind.resources:
@@ -85,7 +86,7 @@ def _fetch_mnist_like(kind: type, root: Path, progress: Progress | None) -> None
         _gunzip(packed, unpacked)
 
 
-def _fetch_cifar(kind: type, root: Path, progress: Progress | None) -> None:
+def _fetch_cifar(kind: Any, root: Path, progress: Progress | None) -> None:
     if (root / kind.base_folder).is_dir():
         return
     root.mkdir(parents=True, exist_ok=True)

@@ -211,8 +211,8 @@ def load_csv(path: str, label_column: str) -> tuple:
         y = labels_to_tensor(np.array([int(label) for label in labels]), path)
         return x, y, None, None, [str(k) for k in range(class_count(y))]
     try:
-        values = torch.tensor([float(label) for label in labels], dtype=torch.float32)
-        return x, values, None, None, []  # a regression target
+        targets = torch.tensor([float(label) for label in labels], dtype=torch.float32)
+        return x, targets, None, None, []  # a regression target
     except ValueError:
         names = sorted(set(labels))
         y = torch.tensor([names.index(label) for label in labels], dtype=torch.int64)
@@ -237,8 +237,8 @@ def load_image_folder(path: str, size: tuple[int, int], channels: int) -> tuple:
             if file.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             try:
-                with Image.open(file) as image:
-                    image = image.convert(mode).resize((size[1], size[0]))
+                with Image.open(file) as opened:
+                    image = opened.convert(mode).resize((size[1], size[0]))
                     pixels.append(np.asarray(image, dtype=np.uint8))
             except (OSError, ValueError) as exc:
                 raise ValueError(

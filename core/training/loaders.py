@@ -82,10 +82,11 @@ def evaluate_split(
         empty = torch.zeros(0, dtype=torch.int64)
         return (math.nan, math.nan, empty, empty) if keep else (math.nan, math.nan)
     if data.in_memory:
-        x = tensors.get(f"x_{split}")
-        y = tensors.get(f"y_{split}")
-        if x is None:
+        x: torch.Tensor | None = tensors.get(f"x_{split}")
+        y: torch.Tensor | None = tensors.get(f"y_{split}")
+        if x is None or y is None:
             x, y = getattr(data, f"x_{split}").to(device), getattr(data, f"y_{split}").to(device)
+        assert x is not None and y is not None
         loss, accuracy, predictions = evaluate(model, x, y, loss_fn, settings.loss, size)
         labels = y
     else:

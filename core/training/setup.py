@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import linecache
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -71,6 +71,6 @@ def make_scheduler(settings: TrainingSettings, optimizer: torch.optim.Optimizer,
             cycle_momentum=settings.optimizer not in NO_MOMENTUM,
         )
     if kind == "ReduceLROnPlateau":
-        mode = "max" if settings.monitor.endswith("accuracy") else "min"
+        mode: Literal["min", "max"] = "max" if settings.monitor.endswith("accuracy") else "min"
         return lr_scheduler.ReduceLROnPlateau(optimizer, mode=mode, factor=settings.gamma, patience=PLATEAU_PATIENCE)
     raise TrainingError(f"Unknown scheduler {kind!r}.")  # pragma: no cover (settings validate it)

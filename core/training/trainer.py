@@ -178,7 +178,7 @@ class Trainer:
         source = Batches(data, tensors, s, shuffle, device)
         folder = self._folder = self._open_folder(script, data)
         history: list[dict[str, Any]] = []
-        status, message, best, waited, best_value = "finished", "", None, 0, None
+        status, message, waited, best_value = "finished", "", 0, None
         train_seconds, step, throttle = 0.0, 0, Throttle(self.event_interval)
         monitor = s.monitor if data.count("val") else s.monitor.removeprefix("val_")
         self._emit("start", batches=steps_per_epoch, message=f"Training on {device} with {data.name}.")
@@ -198,15 +198,12 @@ class Trainer:
                     loss = loss_fn(outputs, to_target(outputs, labels, s.loss))
                 value = loss.item()
                 if not math.isfinite(value):
-                    model.load_state_dict(good)
-                    raise_at = f"epoch {epoch}, batch {b}"
-                    status, message = (
-                        "failed",
-                        (
-                            f"The loss became {value} at {raise_at}, so training stopped; the weights from before "
-                            f"epoch {epoch} were kept. Try a lower learning rate (now {s.lr:g}), normalised inputs, "
-                            "or gradient clipping."
-                        ),
+                    model.load_state_dict(good)  # the weights from before this epoch
+                    status = "failed"
+                    message = (
+                        f"The loss became {value} at epoch {epoch}, batch {b}, so training stopped; the weights "
+                        f"from before epoch {epoch} were kept. Try a lower learning rate (now {s.lr:g}), "
+                        "normalised inputs, or gradient clipping."
                     )
                     break
                 optimizer.zero_grad()
@@ -220,7 +217,7 @@ class Trainer:
                     scheduler.step()
                 total_loss += value * len(labels)
                 if classify:
-                    correct += (predict(outputs, s.loss) == labels).sum().item()
+                    correct += int((predict(outputs, s.loss) == labels).sum().item())
                 seen += len(labels)
                 step += 1
                 if throttle.ready(force=b == 1):
@@ -287,14 +284,11 @@ class Trainer:
             elif s.scheduler == "ReduceLROnPlateau":
                 scheduler.step(watched)
             if s.early_stopping:
-                if best is None or (watched > best if monitor.endswith("accuracy") else watched < best):
-                    best, waited = watched, 0
-                else:
-                    waited += 1
-                    if waited >= s.early_stopping:
-                        message = f"Early stopping: no better {monitor} for {s.early_stopping} epochs."
-                        self._emit("notice", epoch=epoch, message=message)
-                        break
+                waited = 0 if improved else waited + 1
+                if waited >= s.early_stopping:
+                    message = f"Early stopping: no better {monitor} for {s.early_stopping} epochs."
+                    self._emit("notice", epoch=epoch, message=message)
+                    break
         return self._finish(model, data, tensors, loss_fn, folder, history, status, message, train_seconds)
 
     def _open_folder(self, script: str, data: Dataset) -> RunFolder | None:

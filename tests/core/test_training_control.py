@@ -141,3 +141,16 @@ def test_runtime_error_inside_the_model_points_at_the_node() -> None:
     message = explain_runtime_error(info.value, filename, code.line_to_node, project.graph)
     assert message.startswith("fc1 (Linear) failed while training")
     assert "mat1" not in message.split(":")[0]
+
+
+def test_big_image_folder_trains_through_a_dataloader(tmp_path, monkeypatch) -> None:
+    from core.datasets import folder as folder_module
+    from tests.core.train_fixtures import write_images
+
+    monkeypatch.setattr(folder_module, "MAX_IN_MEMORY_BYTES", 100)
+    root = write_images(tmp_path / "pets", {"cats": 12, "dogs": 12})
+    project = mlp_project([3, 6, 6], 16, 2, dataset=f"folder:{root}", epochs=2, batch_size=8, lr=0.01)
+    result = Trainer(project, save=False).run()
+    assert result.status == "finished", result.message
+    assert len(result.history) == 2 and result.summary["train_samples"] == 20
+    assert sum(map(sum, result.confusion)) == 2
