@@ -225,3 +225,24 @@ def _discard_quietly(recovery: Recovery) -> None:
         discard(recovery)
     except (TorchCanvasError, OSError):
         pass
+
+
+def install(window: Any) -> Autosaver:
+    """Wire autosave and the restore offer into a shown main window (``window.document`` is the document).
+
+    The offer is made once the event loop runs; the recovery file goes away on a clean quit.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    autosaver = Autosaver(window, parent=window)
+    app = QApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(autosaver.close)
+
+    def offer() -> None:
+        restored = offer_restore(window, autosaver=autosaver)
+        if restored is not None:
+            restore_into(window.document, restored, autosaver)
+
+    QTimer.singleShot(0, offer)
+    return autosaver

@@ -204,3 +204,13 @@ def test_cli_formats_and_defaults(tmp_path: Path, monkeypatch, capsys) -> None:
     assert main(["export", str(MLP), "--format", "weights"]) == 2
     assert "--weights" in capsys.readouterr().err
     assert main(["export", str(MLP), "--format", "onnx", "--model-only"]) == 2
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_exports_to_onnx_and_pt2(path: Path, tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    project = load(path)
+    onnx_result = export(project, "onnx", tmp_path / "net.onnx")
+    pt2_result = export(project, "pt2", tmp_path / "net.pt2")
+    assert onnx_result.path.stat().st_size > 0 and pt2_result.max_abs_diff is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.onnx", "net.pt2"]
