@@ -81,7 +81,7 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--weights",
         metavar="RUN_DIR_OR_PT",
-        help="trained weights: a run folder (uses best.pt, else last.pt) or a .pt / .safetensors file; "
+        help="trained weights: a run folder (its final weights last.pt, else best.pt) or a .pt / .safetensors file; "
         "needed for --format weights, optional for onnx and pt2 (else freshly initialised weights)",
     )
 

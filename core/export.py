@@ -30,7 +30,7 @@ from core.project import Project
 
 FORMATS = ("script", "model", "weights", "onnx", "pt2")
 SUFFIX = {"script": ".py", "model": "_model.py", "weights": ".pt", "onnx": ".onnx", "pt2": ".pt2"}
-WEIGHT_FILES = ("best.pt", "last.pt", "model.pt", "weights.pt", "best.safetensors", "model.safetensors")
+WEIGHT_FILES = ("last.pt", "best.pt", "model.pt", "weights.pt", "last.safetensors", "model.safetensors")
 EXTRA_HINT = 'install the export extra: pip install "torchcanvas[export]"'
 ONNX_EMBED_LIMIT = 1_800_000_000  # bytes of weights; above it protobuf's 2 GB limit forces a .onnx.data sidecar
 _counter = itertools.count(1)
@@ -85,7 +85,7 @@ def build_model(project: Project, weights: str | Path | None = None) -> BuiltMod
 
 
 def find_weights(path: str | Path) -> Path:
-    """A weights file, or the best weights inside a run folder (best.pt, then last.pt, ...)."""
+    """A weights file, or the final weights inside a run folder (last.pt: what the app evaluated; else best.pt)."""
     where = Path(path)
     if where.is_dir():
         for name in WEIGHT_FILES:

@@ -30,8 +30,8 @@ def _trained_run(project: Project, folder: Path, seed: int = 7) -> Path:
         for p in built.module.parameters():
             p.add_(0.1 * torch.randn_like(p))
     folder.mkdir()
-    torch.save(built.module.state_dict(), folder / "best.pt")
-    torch.save({k: torch.zeros_like(v) for k, v in built.module.state_dict().items()}, folder / "last.pt")
+    torch.save(built.module.state_dict(), folder / "last.pt")  # the final weights, which the app evaluates
+    torch.save({k: torch.zeros_like(v) for k, v in built.module.state_dict().items()}, folder / "best.pt")
     return folder
 
 
@@ -66,7 +66,7 @@ def test_script_export_writes_the_training_script(tmp_path: Path) -> None:
 def test_weights_from_a_run_folder_round_trip_as_pt_and_safetensors(tmp_path: Path) -> None:
     project = load(MLP)
     run = _trained_run(project, tmp_path / "run")
-    best = torch.load(run / "best.pt", weights_only=True)
+    best = torch.load(run / "last.pt", weights_only=True)
     pt = export(project, "weights", tmp_path / "w.pt", run)
     back = torch.load(pt.path, weights_only=True)
     assert back.keys() == best.keys() and all(torch.equal(back[k], best[k]) for k in best)
