@@ -16,6 +16,7 @@ import math
 import os
 import stat
 import tempfile
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,25 @@ def save(project: Project, path: str | os.PathLike[str]) -> None:
             raise ProjectSaveError(f"Could not save {target}: {exc.strerror or exc}") from None
         raise
     _fsync_dir(folder)
+    _remove_stale_temps(target)
+
+
+STALE_TEMP_SECONDS = 600
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Delete temporary files that killed saves of this file left behind (old enough that no save still runs)."""
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    try:
+        leftovers = list(target.parent.glob(f".{target.name}.*.tmp"))
+    except OSError:
+        return
+    for leftover in leftovers:
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except OSError:
+            pass
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -302,3 +302,18 @@ def test_malformed_files_give_one_clear_error(raw: bytes, needle: str) -> None:
 def test_missing_file_is_a_load_error(tmp_path: Path) -> None:
     with pytest.raises(ProjectLoadError, match="could not read"):
         load(tmp_path / "nope.json")
+
+
+def test_save_removes_old_temporaries_of_killed_saves_only(tmp_path: Path) -> None:
+    target = tmp_path / "net.json"
+    old = tmp_path / ".net.json.abc123.tmp"
+    fresh = tmp_path / ".net.json.def456.tmp"
+    other = tmp_path / ".other.json.abc123.tmp"
+    for path in (old, fresh, other):
+        path.write_text("{", encoding="utf-8")
+    long_ago = project_module.STALE_TEMP_SECONDS + 60
+    for path in (old, other):
+        stamp = path.stat().st_mtime - long_ago
+        os.utime(path, (stamp, stamp))
+    save(Project(), target)
+    assert not old.exists() and fresh.exists() and other.exists()
