@@ -8,6 +8,7 @@ non-finite loss, mixed precision on CUDA, a run folder and the evaluation the da
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -159,6 +160,7 @@ class Trainer:
         data, net_class, script = self._prepare()
         device = self.device
         use_amp = device.type == "cuda" and s.amp
+        no_autocast = contextlib.nullcontext()
         torch.manual_seed(s.seed)
         model = net_class().to(device)
         self.model = model
@@ -186,14 +188,15 @@ class Trainer:
             model.train()
             good = {k: v.detach().clone() for k, v in model.state_dict().items()}
             started, paused = time.perf_counter(), 0.0
-            total_loss, correct, seen, value = 0.0, 0, 0, 0.0
+            total_loss, seen, value = 0.0, 0, 0.0
+            hits = torch.zeros((), dtype=torch.int64, device=device)
             for b, (inputs, labels) in enumerate(source.epoch(), start=1):
                 paused += self._wait_if_paused(epoch)
                 if self._stop.is_set():
                     break
                 if augmenting:
                     inputs = augment(inputs, s.augment_flip, float(s.augment_rotation), s.augment_shift)
-                with torch.autocast(device.type, enabled=use_amp):
+                with torch.autocast(device.type) if use_amp else no_autocast:
                     outputs = model(inputs)
                     loss = loss_fn(outputs, to_target(outputs, labels, s.loss))
                 value = loss.item()
@@ -216,14 +219,15 @@ class Trainer:
                 if s.scheduler == "OneCycleLR":
                     scheduler.step()
                 total_loss += value * len(labels)
-                if classify:
-                    correct += int((predict(outputs, s.loss) == labels).sum().item())
+                if classify:  # counted on the device; read only when reported
+                    hits = hits + (predict(outputs, s.loss) == labels).sum()
                 seen += len(labels)
                 step += 1
                 if throttle.ready(force=b == 1):
                     elapsed = max(time.perf_counter() - started - paused, 1e-9)
                     rate = seen / elapsed
                     left = (s.epochs - epoch) * n_train + (n_train - seen)
+                    correct = int(hits)
                     self._emit(
                         "batch",
                         epoch=epoch,
@@ -238,6 +242,7 @@ class Trainer:
                     )
             seconds = time.perf_counter() - started - paused
             train_seconds += seconds
+            correct = int(hits)
             if status == "failed" or self._stop.is_set() or seen < n_train:
                 if status != "failed":
                     status, message = "stopped", f"Stopped by the user during epoch {epoch}."
