@@ -317,3 +317,38 @@ def test_save_removes_old_temporaries_of_killed_saves_only(tmp_path: Path) -> No
         os.utime(path, (stamp, stamp))
     save(Project(), target)
     assert not old.exists() and fresh.exists() and other.exists()
+
+
+def _chain(n: int, reverse: bool) -> bytes:
+    nodes = [{"id": "n1", "type": "Input", "name": "x", "params": {"shape": [4]}, "pos": [0.0, 0.0]}]
+    nodes += [{"id": f"n{i}", "type": "ReLU", "name": f"r{i}", "params": {}, "pos": [0.0, 0.0]} for i in range(2, n)]
+    nodes.append({"id": f"n{n}", "type": "Output", "name": "output", "params": {}, "pos": [0.0, 0.0]})
+    edges = [{"dst": f"n{i + 1}", "dst_port": 0, "src": f"n{i}", "src_port": 0} for i in range(1, n)]
+    data = {
+        "description": "",
+        "format": "torchcanvas-project",
+        "graph": {"edges": edges[::-1] if reverse else edges, "nodes": nodes},
+        "name": "chain",
+        "schema_version": 1,
+        "training": {},
+    }
+    return json.dumps(data).encode()
+
+
+def test_wire_order_of_the_file_is_kept_whatever_order_they_are_connected_in() -> None:
+    project = loads(_chain(30, reverse=True))
+    data = json.loads(dumps(project))
+    assert [e["src"] for e in data["graph"]["edges"]] == [f"n{i}" for i in range(29, 0, -1)]
+    assert dumps(loads(dumps(project).encode())) == dumps(project)
+    assert analyze(project.graph).ok
+
+
+def test_the_largest_allowed_project_loads_quickly_and_a_larger_one_is_refused() -> None:
+    import time
+
+    started = time.monotonic()
+    project = loads(_chain(project_module.MAX_NODES, reverse=True))
+    assert len(project.graph.nodes) == project_module.MAX_NODES
+    assert time.monotonic() - started < 5.0  # a hostile order must not make loading quadratic in the cycle check
+    with pytest.raises(ProjectLoadError, match="too many nodes"):
+        loads(_chain(project_module.MAX_NODES + 1, reverse=False))
