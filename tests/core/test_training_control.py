@@ -154,3 +154,38 @@ def test_big_image_folder_trains_through_a_dataloader(tmp_path, monkeypatch) -> 
     assert result.status == "finished", result.message
     assert len(result.history) == 2 and result.summary["train_samples"] == 20
     assert sum(map(sum, result.confusion)) == 2
+
+
+def test_same_seed_same_run_and_deterministic_switch_is_restored(digits) -> None:
+    project = mlp_project([64], 16, 10, epochs=2, deterministic=True, seed=5)
+    before = torch.are_deterministic_algorithms_enabled()
+    first = Trainer(project, data=digits, save=False).run()
+    assert torch.are_deterministic_algorithms_enabled() == before
+    second = Trainer(project, data=digits, save=False).run()
+    assert [r["loss"] for r in first.history] == [r["loss"] for r in second.history]
+    other = Trainer(mlp_project([64], 16, 10, epochs=2, seed=6), data=digits, save=False).run()
+    assert other.history[0]["loss"] != first.history[0]["loss"]
+
+
+def test_tensorboard_events_when_installed(digits, tmp_path, monkeypatch) -> None:
+    import sys
+    import types
+
+    scalars: list[tuple[str, float, int]] = []
+
+    class FakeWriter:
+        def __init__(self, logdir: str) -> None:
+            self.logdir = logdir
+
+        def add_scalar(self, tag: str, value: float, step: int) -> None:
+            scalars.append((tag, value, step))
+
+        def close(self) -> None:
+            scalars.append(("closed", 0.0, 0))
+
+    fake = types.ModuleType("torch.utils.tensorboard")
+    fake.SummaryWriter = FakeWriter  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", fake)
+    Trainer(mlp_project([64], 16, 10, epochs=2), data=digits, out_dir=tmp_path).run()
+    assert ("loss", pytest.approx(scalars[0][1]), 1) in [(t, v, s) for t, v, s in scalars]
+    assert {t for t, _, _ in scalars} >= {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "closed"}
