@@ -23,7 +23,7 @@ def _action(window: MainWindow, text: str, slot: object, shortcut: object = None
     if tip:
         action.setStatusTip(tip)
         action.setToolTip(tip)
-    action.triggered.connect(slot)  # type: ignore[arg-type]
+    action.triggered.connect(lambda _checked=False: slot())  # type: ignore[operator]  # drop the checked flag
     window.addAction(action)  # shortcuts work wherever the focus is
     return action
 

@@ -18,11 +18,25 @@ Position = tuple[float, float]
 
 
 class _Command(QUndoCommand):
+    """Base with children kept in Python: a QUndoCommand parent would own (and delete) a child that Python
+    owns too, which crashes when the stack is destroyed. ``redo`` runs the children in order, ``undo`` in
+    reverse, as QUndoCommand does."""
+
     def __init__(self, text: str, parent: QUndoCommand | None = None) -> None:
-        super().__init__(text, parent)
-        self.children: list[QUndoCommand] = []  # keep the Python wrappers of child commands alive
+        super().__init__(text)
+        self.children: list[QUndoCommand] = []
         if isinstance(parent, _Command):
             parent.children.append(self)
+        elif parent is not None:
+            raise TypeError("a parent command must be one of ours")
+
+    def redo(self) -> None:
+        for child in self.children:
+            child.redo()
+
+    def undo(self) -> None:
+        for child in reversed(self.children):
+            child.undo()
 
 
 class MacroCommand(_Command):
@@ -146,7 +160,11 @@ class SetParamsCommand(_Command):
             return False
         if (other.node_id, other.key) != (self.node_id, self.key):
             return False
+        if self.key not in self.new or other.key not in other.new:  # pinning or unpinning stays its own step
+            return False
         self.new = other.new
+        if self.new == self.old:
+            self.setObsolete(True)
         return True
 
     def redo(self) -> None:

@@ -29,7 +29,7 @@ class Document(QObject):
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.path: Path | None = None
         self.project = project or Project()
         self._analysis: Analysis | None = None
@@ -58,6 +58,9 @@ class Document(QObject):
             self.refresh()
         assert self._analysis is not None
         return self._analysis
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
 
     def _schedule(self) -> None:
         self._timer.start()

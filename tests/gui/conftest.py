@@ -1,17 +1,34 @@
-"""Fixtures for the editor tests: a main window with its settings in a temporary file."""
+"""Fixtures for the editor tests: a main window with its settings in a temporary file, and message boxes that
+answer at once instead of waiting for a click (a modal box would hang an offscreen test)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
 
 from gui.mainwindow import MainWindow
 
 
+@pytest.fixture(autouse=True)
+def _no_modal_boxes(monkeypatch) -> list[tuple[str, str]]:
+    shown: list[tuple[str, str]] = []
+
+    def record(kind: str, answer: QMessageBox.StandardButton):
+        def box(parent, title, text, *args, **kwargs):
+            shown.append((kind, text))
+            return answer
+
+        return box
+
+    monkeypatch.setattr(QMessageBox, "question", record("question", QMessageBox.StandardButton.Discard))
+    for kind in ("warning", "information", "critical"):
+        monkeypatch.setattr(QMessageBox, kind, record(kind, QMessageBox.StandardButton.Ok))
+    return shown
+
+
 @pytest.fixture
-def window(qtbot, tmp_path) -> Iterator[MainWindow]:
+def window(qtbot, tmp_path) -> MainWindow:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     win = MainWindow(settings=settings)
     qtbot.addWidget(win)
@@ -19,8 +36,7 @@ def window(qtbot, tmp_path) -> Iterator[MainWindow]:
     win.show()
     qtbot.waitExposed(win)
     win.view.fit_all()
-    yield win
-    win.document.undo_stack.setClean()  # closing must not ask in tests
+    return win
 
 
 @pytest.fixture

@@ -1,0 +1,390 @@
+"""The editor driven through its real widgets: palette, canvas mouse gestures, inspector, menus, files."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QMessageBox, QSpinBox
+
+from core import project as project_io
+from core.graph import Edge
+from gui.items import NodeItem
+from tests.gui.mouse import click, drag, drop_mime
+
+
+def scene_center(window) -> QPointF:
+    return window.view.mapToScene(window.view.viewport().rect().center())
+
+
+def test_starts_with_the_example_valid_and_unmodified(window):
+    graph = window.document.graph
+    assert [n.type for n in graph.nodes] == ["Input", "Flatten", "Linear", "ReLU", "Linear", "Output"]
+    assert set(window.scene.nodes) == {n.id for n in graph.nodes}
+    assert set(window.scene.wires) == set(graph.edges)
+    assert window.problems.messages() == ["No problems: the network is valid and its code is ready."]
+    assert "class Net(nn.Module)" in window.code_view.text()
+    assert "nn.Linear(64, 128)" in window.code_view.text()
+    assert window.windowTitle().startswith("Digits MLP (unsaved)")
+    assert not window.isWindowModified()
+    assert "Parameters: 9,610" in window.params_label.text()
+    assert "[N, 10]" in window.output_label.text()
+
+
+def test_drag_a_layer_from_the_palette_and_drop_it_on_the_canvas(window, qtbot):
+    before = len(window.document.graph)
+    item = window.palette.items["Dropout"]
+    mime = window.palette.tree.mimeData([item])
+    target = scene_center(window) + QPointF(0, 220)
+    assert drop_mime(window.view, mime, target)
+    graph = window.document.graph
+    assert len(graph) == before + 1
+    node = graph.nodes[-1]
+    assert node.type == "Dropout"
+    assert abs(node.pos[0] + 86 - target.x()) < 2  # dropped where the mouse was (centred on the header)
+    assert window.scene.nodes[node.id].isSelected()
+    assert window.isWindowModified()
+    assert window.document.undo_stack.count() == 1
+
+
+def test_refuses_a_drop_of_something_else(window):
+    from PySide6.QtCore import QMimeData
+
+    mime = QMimeData()
+    mime.setText("hello")
+    assert not drop_mime(window.view, mime, scene_center(window))
+    assert window.document.undo_stack.count() == 0
+
+
+def test_palette_search_filters_as_you_type(window, qtbot):
+    qtbot.keyClicks(window.palette.search, "pool")
+    shown = window.palette.visible_layers()
+    assert "MaxPool2d" in shown and "AvgPool1d" in shown
+    assert "Linear" not in shown and "ReLU" not in shown
+    window.palette.search.clear()
+    assert "Linear" in window.palette.visible_layers()
+
+
+def test_double_click_in_palette_adds_after_the_selection_and_wires_it(window, qtbot):
+    graph = window.document.graph
+    window.scene.select_nodes(["n3"])  # fc1
+    item = window.palette.items["BatchNorm1d"]
+    window.palette.tree.scrollToItem(item)
+    rect = window.palette.tree.visualItemRect(item)
+    qtbot.mouseClick(window.palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(window.palette.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    node = graph.nodes[-1]
+    assert node.type == "BatchNorm1d"
+    assert Edge("n3", node.id) in graph.edges
+    assert window.document.undo_stack.count() == 1  # add + connect is one step
+    window.document.undo_stack.undo()
+    assert node.id not in graph and len(graph.edges) == 5
+
+
+def add_layers(window, *layer_ids):
+    """Add layers through the palette (double-click path) in free space, return their ids."""
+    ids = []
+    for layer_id in layer_ids:
+        window.scene.clearSelection()
+        ids.append(window.editor.add_after_selection(layer_id).id)
+    return ids
+
+
+def test_connect_ports_with_the_mouse_and_see_the_shape_label(empty_window, qtbot):
+    window = empty_window
+    x, fc = add_layers(window, "Input", "Linear")
+    window.view.fit_all()
+    start = window.scene.nodes[x].outputs[0].scenePos()
+    end = window.scene.nodes[fc].inputs[0].scenePos()
+    drag(window.view, start, end)
+    graph = window.document.graph
+    assert graph.edges == [Edge(x, fc)]
+    wire = window.scene.wires[Edge(x, fc)]
+    item = window.scene.nodes[fc]
+    qtbot.waitUntil(lambda: item.shape_text == "[N, 1, 28, 64]", timeout=2000)  # after the 0 ms re-analysis
+    assert wire.label == "[N, 1, 28, 28]"
+    assert "in_features: 28 (auto)" in item.lines
+    assert window.document.undo_stack.count() == 3
+
+
+def test_invalid_targets_are_refused_visibly(window, qtbot):
+    from PySide6.QtCore import QEvent
+
+    from tests.gui.mouse import NONE, send_mouse
+
+    graph = window.document.graph
+    view = window.view
+    edges = graph.edges
+    # fc2's output back into flatten's (occupied) input: refused, port shown red, reason next to the cursor
+    start = window.scene.nodes["n5"].outputs[0].scenePos()
+    target = window.scene.nodes["n2"].inputs[0]
+    send_mouse(view, QEvent.Type.MouseButtonPress, start)
+    send_mouse(view, QEvent.Type.MouseMove, target.scenePos(), NONE)
+    assert target.state == "refuse"
+    assert "cycle" in view.mode.hint.text() or "already connected" in view.mode.hint.text()
+    send_mouse(view, QEvent.Type.MouseButtonRelease, target.scenePos(), buttons=NONE)
+    assert graph.edges == edges
+    assert target.state == ""
+    # a node's output into its own input
+    own = window.scene.nodes["n4"]
+    drag(view, own.outputs[0].scenePos(), own.inputs[0].scenePos())
+    assert graph.edges == edges
+    assert window.document.undo_stack.count() == 0
+    assert "connected" in window.statusBar().currentMessage() or "itself" in window.statusBar().currentMessage()
+
+
+def test_dragging_a_wire_off_its_input_removes_it(window):
+    graph = window.document.graph
+    port = window.scene.nodes["n4"].inputs[0]  # relu1 input, fed by fc1
+    drag(window.view, port.scenePos(), port.scenePos() + QPointF(0, 300))
+    assert Edge("n3", "n4") not in graph.edges
+    window.document.undo_stack.undo()
+    assert Edge("n3", "n4") in graph.edges
+
+
+def test_mismatch_shows_badge_and_problem_then_fixed_in_inspector(window, qtbot):
+    graph = window.document.graph
+    click(window.view, window.scene.nodes["n3"].sceneBoundingRect().center())
+    assert window.scene.selected_node_ids() == ["n3"]
+    inspector = window.inspector
+    assert inspector.node_id == "n3"
+    pin = inspector.pins["in_features"]
+    assert pin.text() == "Auto"
+    qtbot.mouseClick(pin, Qt.MouseButton.LeftButton)  # pin: keep 64 even if the input changes
+    assert graph.node("n3").params["in_features"] == 64
+    spin = inspector.editors["in_features"].widget
+    assert isinstance(spin, QSpinBox) and spin.isEnabled()
+    spin.setValue(100)  # a wrong value: the flattened input has 64 features
+    window.document.refresh()
+    item = window.scene.nodes["n3"]
+    assert item.error and "64" in item.error
+    assert "fc1" in item.toolTip()
+    assert any("fc1" in m for m in window.problems.messages())
+    assert "problem" in window.valid_label.text()
+    assert "Fix the problems" in window.code_view.status.text()
+    # click the problem: the node is selected and centred
+    window.scene.clearSelection()
+    row = next(i for i, m in enumerate(window.problems.messages()) if "fc1" in m)
+    it = window.problems.item(row)
+    qtbot.mouseClick(
+        window.problems.viewport(), Qt.MouseButton.LeftButton, pos=window.problems.visualItemRect(it).center()
+    )
+    assert window.scene.selected_node_ids() == ["n3"]
+    # fix: unpin (back to auto)
+    qtbot.mouseClick(inspector.pins["in_features"], Qt.MouseButton.LeftButton)
+    window.document.refresh()
+    assert "in_features" not in graph.node("n3").params
+    assert item.error is None
+    assert window.problems.messages()[0].startswith("No problems")
+    # undo and redo walk through the same states
+    stack = window.document.undo_stack
+    stack.undo()
+    window.document.refresh()
+    assert item.error
+    stack.redo()
+    window.document.refresh()
+    assert item.error is None
+
+
+def test_inspector_edits_parameters_and_rename(window, qtbot):
+    graph = window.document.graph
+    window.scene.select_nodes(["n5"])
+    inspector = window.inspector
+    spin = inspector.editors["out_features"].widget
+    spin.setValue(3)
+    assert graph.node("n5").params["out_features"] == 3
+    window.document.refresh()
+    assert "[N, 3]" in window.output_label.text()
+    assert "nn.Linear(128, 3)" in window.code_view.text()
+    inspector.name_edit.setText("classifier")
+    inspector.name_edit.editingFinished.emit()
+    assert graph.node("n5").name == "classifier"
+    inspector.name_edit.setText("class")  # a Python keyword is refused in plain words
+    inspector.name_edit.editingFinished.emit()
+    assert graph.node("n5").name == "classifier"
+    assert "keyword" in inspector.message.text()
+    assert window.document.undo_stack.count() == 2
+
+
+def test_moving_a_node_with_the_mouse_is_one_undo_step(window):
+    graph = window.document.graph
+    item = window.scene.nodes["n4"]
+    before = graph.node("n4").pos
+    start = item.sceneBoundingRect().center()
+    drag(window.view, start, start + QPointF(30, 120), steps=12)
+    after = graph.node("n4").pos
+    assert after != before
+    assert (item.pos().x(), item.pos().y()) == after
+    assert window.document.undo_stack.count() == 1
+    window.document.undo_stack.undo()
+    assert graph.node("n4").pos == before
+    assert (item.pos().x(), item.pos().y()) == before
+
+
+def test_snap_to_grid(window):
+    window.action_map["snap"].setChecked(True)
+    item = window.scene.nodes["n4"]
+    start = item.sceneBoundingRect().center()
+    drag(window.view, start, start + QPointF(33, 47))
+    x, y = window.document.graph.node("n4").pos
+    assert x % 20 == 0 and y % 20 == 0
+
+
+def test_rubber_band_selects_and_delete_key_removes(window, qtbot):
+    graph = window.document.graph
+    r = window.scene.nodes["n3"].sceneBoundingRect().united(window.scene.nodes["n4"].sceneBoundingRect())
+    drag(window.view, r.topLeft() - QPointF(20, 30), r.bottomRight() + QPointF(10, 20))
+    assert window.scene.selected_node_ids() == ["n3", "n4"]
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert "n3" not in graph and "n4" not in graph
+    assert len(graph.edges) == 2
+    assert window.document.undo_stack.count() == 1
+    window.document.undo_stack.undo()
+    assert project_io.dumps(window.document.project) == project_io.dumps(fresh_example(window))
+
+
+def fresh_example(window):
+    from core.cli import DEFAULT_EXAMPLE
+    from core.layout import layered_layout
+    from gui.editor import COLUMN_GAP, ROW_GAP
+
+    project = project_io.load(DEFAULT_EXAMPLE)
+    for nid, pos in layered_layout(project.graph, "lr", COLUMN_GAP, ROW_GAP, (0.0, 0.0)).items():
+        project.graph.set_pos(nid, pos)
+    return project
+
+
+def test_copy_paste_keeps_internal_wires(window):
+    graph = window.document.graph
+    window.scene.select_nodes(["n3", "n4", "n5"])
+    window.action_map["copy"].trigger()
+    window.action_map["paste"].trigger()
+    assert len(graph) == 9
+    pasted = window.scene.selected_node_ids()
+    assert len(pasted) == 3
+    names = [graph.node(n).name for n in pasted]
+    assert len(set(names) | {"fc1", "relu1", "fc2"}) == 6  # fresh names
+    internal = [e for e in graph.edges if e.src in pasted and e.dst in pasted]
+    assert len(internal) == 2
+    assert window.document.undo_stack.count() == 1
+    window.action_map["duplicate"].trigger()
+    assert len(graph) == 12
+    window.action_map["cut"].trigger()
+    assert len(graph) == 9
+    window.document.undo_stack.undo()
+    window.document.undo_stack.undo()
+    window.document.undo_stack.undo()
+    assert len(graph) == 6
+
+
+def test_auto_layout_is_one_command_and_orders_by_layer(window):
+    graph = window.document.graph
+    for node in graph.nodes:
+        graph.set_pos(node.id, (0.0, 0.0))
+    window.document.undo_stack.clear()
+    window.action_map["layout"].trigger()
+    xs = [graph.node(nid).pos[0] for nid in graph.topological_order()]
+    assert xs == sorted(xs) and len(set(xs)) == 6
+    assert window.document.undo_stack.count() == 1
+
+
+def test_zoom_and_fit(window):
+    view = window.view
+    view.fit_all()
+    zoom = view.zoom
+    window.action_map["zoom_in"].trigger()
+    assert view.zoom > zoom
+    window.action_map["zoom_out"].trigger()
+    window.action_map["zoom_out"].trigger()
+    assert view.zoom < zoom
+    window.action_map["fit"].trigger()
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert visible.contains(window.scene.items_rect())
+
+
+def test_undo_all_returns_exactly_to_the_start(window):
+    start = project_io.dumps(window.document.project)
+    editor = window.editor
+    node = editor.add_layer("Dropout", (300.0, 400.0))
+    editor.connect(Edge("n4", node.id))
+    editor.set_param(node.id, "p", 0.25)
+    editor.rename(node.id, "drop")
+    editor.move({node.id: (node.pos, (320.0, 420.0))})
+    window.scene.select_nodes(["n2"])
+    editor.delete_selection()
+    editor.auto_layout()
+    end = project_io.dumps(window.document.project)
+    stack = window.document.undo_stack
+    assert stack.count() == 7
+    while stack.canUndo():
+        stack.undo()
+    assert project_io.dumps(window.document.project) == start
+    assert not window.isWindowModified()
+    while stack.canRedo():
+        stack.redo()
+    assert project_io.dumps(window.document.project) == end
+
+
+def test_save_and_reopen_gives_the_same_graph(window, tmp_path):
+    editor = window.editor
+    node = editor.add_layer("Dropout", (300.0, 400.0))
+    editor.connect(Edge("n4", node.id))
+    path = tmp_path / "net.json"
+    assert window.save_as(path)
+    assert not window.isWindowModified()
+    assert window.windowTitle().startswith("net.json")
+    saved = window.document.graph.to_dict()
+    window.document.new()
+    assert len(window.document.graph) == 0
+    assert window.open_file(path)
+    assert window.document.graph.to_dict() == saved
+    assert set(window.scene.nodes) == {n["id"] for n in saved["nodes"]}
+    assert window.recent_files()[0] == str(path.resolve())
+    editor.move({"n1": ((0.0, 0.0), (5.0, 5.0))})
+    assert window.isWindowModified() and window.windowTitle().startswith("net.json")
+    assert window.save()
+    assert project_io.load(path).graph.node("n1").pos == (5.0, 5.0)
+
+
+def test_open_reports_a_bad_file_in_plain_words(window, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(window, "show_error", lambda title, text: shown.append(text))
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert not window.open_file(bad)
+    assert "not valid JSON" in shown[0]
+    assert len(window.document.graph) == 6
+
+
+def test_closing_with_unsaved_changes_asks(window, monkeypatch):
+    window.editor.add_layer("ReLU", (0.0, 300.0))
+    asked = []
+
+    def answer(*args, **kwargs):
+        asked.append(args)
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    assert not window.close()
+    assert asked and window.isVisible()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    assert window.close()
+
+
+def test_export_code(window, tmp_path):
+    path = tmp_path / "model.py"
+    assert window.export_code(path)
+    source = path.read_text()
+    namespace: dict = {}
+    exec(compile(source, str(path), "exec"), namespace)
+    import torch
+
+    model = namespace["Net"]()
+    assert tuple(model(torch.zeros(2, 1, 8, 8)).shape) == (2, 10)
+
+
+def test_scene_items_show_node_text(window):
+    item = window.scene.nodes["n3"]
+    assert isinstance(item, NodeItem)
+    assert item.name == "fc1" and item.layer == "Linear"
+    assert "in_features: 64 (auto)" in item.lines and "out_features: 128" in item.lines
+    assert item.shape_text == "[N, 128]"
