@@ -36,14 +36,14 @@ from gui.training.panel import TrainingPanel
 from gui.training.plots import LivePlots
 from gui.training.results import ResultsView
 from gui.training.runs import RunsView
-from gui.training.worker import TrainerFactory, TrainingRun
+from gui.training.worker import TrainerFactory, TrainingRun, warm_up
 
 log = logging.getLogger(__name__)
 
 
 class TrainingDashboard(QWidget):
     running_changed = Signal(bool)
-    run_finished = Signal(object)  # the TrainResult, after the views were filled
+    run_finished = Signal(object)  # the TrainResult, once every view shows it
 
     def __init__(self, parent: QWidget | None = None, *, trainer_factory: TrainerFactory | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +86,7 @@ class TrainingDashboard(QWidget):
         self._data_timer.setInterval(0)
         self._data_timer.timeout.connect(self.refresh_dataset)
 
+        self.results.filled.connect(self._results_filled)
         self.panel.train_clicked.connect(self.start_training)
         self.panel.pause_clicked.connect(self.pause)
         self.panel.resume_clicked.connect(self.resume)
@@ -257,8 +258,8 @@ class TrainingDashboard(QWidget):
         self.panel.set_state("stopping")
         self.panel.progress.setFormat("Stopping…")
         ended = run.stop(timeout)
-        if ended:
-            QApplication.sendPostedEvents(run)  # nothing is lost: deliver the queued events now
+        if ended:  # nothing is lost: deliver the run's queued events (the last batches, "end") now
+            QApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
             self._on_finished(run.result)
         return ended
 
@@ -271,30 +272,27 @@ class TrainingDashboard(QWidget):
 
     def _on_finished(self, result: Any) -> None:
         run = self.run
-        if run is None or result is None:
+        if run is None or result is None or self.sender() not in (None, run):
             return
         run.wait()
         self.run = None
         self.last_result = result
-        self.plots.redraw()
+        self.plots.finish()
         self.panel.end_run(result)
-        trainer = run.trainer
-        self.last_model = getattr(trainer, "model", None)
-        data = run.data if run.data is not None else getattr(trainer, "data", None)
-        try:
-            self.results.show_result(result, data, actions.predictor(self.last_model, self.run_project.training.loss))
-        except Exception:  # a view that cannot draw must not hide the run's figures
-            log.exception("could not draw the results")
-            self.results.show_result(result)
+        self.last_model = getattr(run.trainer, "model", None)
+        predict = actions.predictor(self.last_model, self.run_project.training.loss)
+        self.results.show_result(result, run.data, predict)  # draws over the next event-loop turns
         self.runs.add_result(result, self.run_project)
-        if result.status == "finished":
+        if result.status in ("finished", "failed"):
             self.tabs.setCurrentWidget(self.results)
-        elif result.status == "failed":
-            self.tabs.setCurrentWidget(self.results)
+        if result.status == "failed":
             show_error(self, "Training failed", result.message)
         self.running_changed.emit(False)
-        self.run_finished.emit(result)
         run.deleteLater()
+
+    def _results_filled(self) -> None:
+        if self.last_result is not None:
+            self.run_finished.emit(self.last_result)
 
     # -- closing -----------------------------------------------------------------------------------------
     def closeEvent(self, event: Any) -> None:  # a bare dashboard closed mid-run stops it, without asking
@@ -392,6 +390,7 @@ def install(window: QMainWindow) -> TrainingDashboard:
     window.installEventFilter(_CloseGuard(dashboard, window))
     dashboard.running_changed.connect(lambda running: lock_editing(window, running))
     dashboard.running_changed.connect(lambda running: running and show_large(dashboard))
+    QTimer.singleShot(0, warm_up)  # once the window is up
     window.training_dashboard = dashboard  # type: ignore[attr-defined]
     window.training_dock = dock  # type: ignore[attr-defined]
     return dashboard

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QListWidget, QListWidgetItem, QWidget
 
 
 def to_numpy(value: Any) -> np.ndarray:
@@ -49,51 +49,39 @@ def sample_pixmap(sample: Any, size: int = 56) -> QPixmap:
     )
 
 
-class ImageGrid(QWidget):
-    """A grid of image tiles, each with a caption underneath (colour marks right/wrong predictions)."""
+class ImageGrid(QListWidget):
+    """Image tiles with a caption under each (a colour marks right/wrong predictions), flowing to fit the
+    width. One list view draws them all: far cheaper than a widget per tile when a run ends."""
 
-    def __init__(self, columns: int = 8, tile: int = 56, parent: QWidget | None = None) -> None:
+    def __init__(self, tile: int = 56, caption_lines: int = 1, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.columns = columns
         self.tile = tile
-        self._grid = QGridLayout(self)
-        self._grid.setSpacing(4)
-        self._grid.setContentsMargins(0, 0, 0, 0)
-        self.tiles: list[QWidget] = []
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        columns = max(2, event.size().width() // (self.tile + 26))
-        if columns != self.columns and self.tiles:
-            self.columns = columns
-            for i, tile in enumerate(self.tiles):
-                self._grid.addWidget(tile, i // columns, i % columns)
-
-    def clear(self) -> None:
-        for tile in self.tiles:
-            tile.setParent(None)
-            tile.deleteLater()
-        self.tiles = []
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setIconSize(QSize(tile, tile))
+        self.setGridSize(QSize(tile + 34, tile + 8 + 16 * caption_lines))
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setWrapping(True)
+        self.setWordWrap(True)
+        self.setUniformItemSizes(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setStyleSheet("QListWidget { background: transparent; }")
 
     def set_items(self, items: list[tuple[Any, str, str | None]]) -> None:
         """``items``: (sample, caption, colour or None)."""
         self.clear()
-        for i, (sample, caption, colour) in enumerate(items):
-            tile = QWidget()
-            box = QVBoxLayout(tile)
-            box.setContentsMargins(2, 2, 2, 2)
-            box.setSpacing(1)
-            picture = QLabel()
-            picture.setPixmap(sample_pixmap(sample, self.tile))
-            picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            text = QLabel(caption)
-            text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            text.setWordWrap(True)
-            style = "font-size: 9pt;"
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for sample, caption, colour in items:
+            item = QListWidgetItem(QIcon(sample_pixmap(sample, self.tile)), caption)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             if colour:
-                style += f" color: {colour}; font-weight: bold;"
-            text.setStyleSheet(style)
-            box.addWidget(picture)
-            box.addWidget(text)
-            self._grid.addWidget(tile, i // self.columns, i % self.columns)
-            self.tiles.append(tile)
+                item.setForeground(QColor(colour))
+                item.setFont(bold)
+            self.addItem(item)
+
+    def captions(self) -> list[str]:
+        return [self.item(i).text() for i in range(self.count())]

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-REDRAW_MS = 100
+REDRAW_MS = 250  # four redraws a second: smooth to the eye, and the GUI thread stays free for input
 SMOOTHING = 0.8  # exponential moving average factor for the smoothed batch loss (bias-corrected)
 
 COLORS = {
@@ -119,10 +119,15 @@ def make_plot(
     item.setTitle(title, color="#222", size="10pt")
     item.setLabel("left", y_label)
     item.setLabel("bottom", x_label)
-    item.showGrid(x=True, y=True, alpha=0.2)
+    # no grid: pyqtgraph redraws grid lines with the axes at every range change, tripling the cost of a redraw
     item.addLegend(offset=legend_at, labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
     item.setMenuEnabled(False)
     item.getAxis("left").enableAutoSIPrefix(False)  # "0.003", not "3" with a "(x0.001)" a beginner misses
+    # Parts that rarely change are painted once into a pixmap and then only copied: a redraw while training
+    # runs then makes few Python-to-Qt calls, each of which may wait for the GIL the training thread holds.
+    cached = [item.legend, item.titleLabel, *(item.getAxis(side) for side in ("left", "bottom"))]
+    for part in cached:
+        part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     widget.setMinimumHeight(150)
     return widget
 
@@ -193,12 +198,17 @@ class LivePlots(QWidget):
     def reset(self) -> None:
         for curve in self.curves:
             curve.reset()
+        for widget in (self.loss_widget, self.acc_widget, self.lr_widget):
+            widget.getPlotItem().enableAutoRange()
         self._ema, self._ema_steps = 0.0, 0
         self._dirty = False
         self.readout.setText("Hover over a plot to read its values.")
 
     def add_event(self, event: Any) -> None:
         kind = event.kind
+        if kind == "start" and event.epochs:
+            self.set_epochs(event.epochs)
+            return
         if kind == "batch":
             batches = event.batches or 1
             x = (event.step or 0) / batches
@@ -212,14 +222,32 @@ class LivePlots(QWidget):
                 smooth = math.nan
             self.smooth_loss.series.append(x, smooth)
             if event.lr is not None:
-                self.lr.series.append(x, number(event.lr))
+                self._add_lr(x, number(event.lr))
         elif kind == "epoch":
+            if event.lr is not None:
+                self._add_lr(float(event.epoch), number(event.lr))
+            self.lr.drawn = -1  # its last point moved: draw it once an epoch
             self._add_epoch(event.epoch, event.loss, event.val_loss, event.accuracy, event.val_accuracy)
         else:
             return
         self._dirty = True
         if not self._timer.isActive():
             self._timer.start()
+
+    def _add_lr(self, x: float, lr: float) -> None:
+        """A point where the rate changes; while it stays the same the last point only moves right (the line
+        looks the same, and an unchanged plot is not repainted)."""
+        series = self.lr.series
+        if len(series) >= 2 and series.y[-1] == lr == series.y[-2]:
+            series.x[-1] = x
+            return
+        series.append(x, lr)
+
+    def set_epochs(self, epochs: int) -> None:
+        """Fix the x axis to the whole run: it shows how far training has come, and the axis (costly to
+        redraw) stays still while points arrive."""
+        for widget in (self.loss_widget, self.acc_widget, self.lr_widget):
+            widget.getPlotItem().setXRange(0, max(1, epochs), padding=0.02)
 
     def set_history(self, history: list[dict[str, Any]]) -> None:
         """Show finished epochs only (a run loaded from disk has no batch events)."""
@@ -255,6 +283,13 @@ class LivePlots(QWidget):
             lo, hi = float(np.nanmin(self.lr.series.y)), float(np.nanmax(self.lr.series.y))
             if math.isfinite(lo) and math.isfinite(hi):
                 self.lr_widget.setYRange(0, hi * 1.1 if hi > 0 else 1.0, padding=0)
+
+    def finish(self) -> None:
+        """The run ended: draw every curve as it stands."""
+        for curve in self.curves:
+            curve.drawn = -1
+        self._dirty = True
+        self.redraw()
 
     def point_counts(self) -> dict[str, int]:
         return {curve.name: len(curve.series) for curve in self.curves}

@@ -3,27 +3,28 @@ first) or, for 2-D point sets, the decision boundary under the points; and the e
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from gui.training.confusion import ConfusionMatrix
 from gui.training.images import ImageGrid, is_image, to_numpy
 from gui.training.preview import add_class_scatter, class_colour, scatter_points
 
+log = logging.getLogger(__name__)
 Predict = Callable[[np.ndarray], np.ndarray]  # a batch of samples (network input shape) -> class indices
 MAX_SAMPLES = 24
 RIGHT, WRONG = "#1b7f3b", "#c62828"
@@ -37,51 +38,6 @@ def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.4f}"
 
 
-def confusion_plot() -> pg.PlotWidget:
-    widget = pg.PlotWidget(background="w")
-    item = widget.getPlotItem()
-    item.setTitle("Confusion matrix (test set)", color="#222", size="9pt")
-    item.setLabel("left", "true class")
-    item.setLabel("bottom", "predicted class")
-    item.setMenuEnabled(False)
-    item.hideButtons()
-    item.invertY(True)
-    item.setMouseEnabled(False, False)
-    return widget
-
-
-def draw_confusion(widget: pg.PlotWidget, matrix: np.ndarray, names: list[str]) -> list[pg.TextItem]:
-    """A heatmap with the count in every cell; colour is the share of the true class (row-normalised)."""
-    item = widget.getPlotItem()
-    item.clear()
-    n = matrix.shape[0]
-    totals = matrix.sum(axis=1, keepdims=True).clip(min=1)
-    share = matrix / totals
-    image = pg.ImageItem(share.T)  # ImageItem is indexed [x, y]
-    image.setLookupTable(pg.colormap.get("viridis").getLookupTable(0.0, 1.0, 256))
-    image.setLevels((0, 1))
-    image.setRect(-0.5, -0.5, n, n)
-    item.addItem(image)
-    texts = []
-    if n <= 20:
-        font = QFont()
-        font.setPointSize(8 if n > 10 else 9)
-        for row in range(n):
-            for col in range(n):
-                colour = "#000" if share[row, col] > 0.6 else "#fff"
-                text = pg.TextItem(str(int(matrix[row, col])), color=colour, anchor=(0.5, 0.5))
-                text.setFont(font)
-                text.setPos(col, row)
-                item.addItem(text)
-                texts.append(text)
-    labels = [(i, _short(names[i]) if i < len(names) else str(i)) for i in range(n)]
-    step = max(1, n // 20)
-    item.getAxis("bottom").setTicks([labels[::step]])
-    item.getAxis("left").setTicks([labels[::step]])
-    item.setRange(xRange=(-0.5, n - 0.5), yRange=(-0.5, n - 0.5), padding=0)
-    return texts
-
-
 def _short(name: str, limit: int = 10) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
@@ -93,6 +49,7 @@ class ResultsView(QWidget):
     export_script = Signal()
     export_onnx = Signal()
     open_folder = Signal()
+    filled = Signal()  # every view of the last result is drawn
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,7 +57,7 @@ class ResultsView(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
 
-        self.confusion = confusion_plot()
+        self.confusion = ConfusionMatrix()
         self.per_class = pg.PlotWidget(background="w")
         pc = self.per_class.getPlotItem()
         pc.setTitle("Accuracy per class (test set)", color="#222", size="9pt")
@@ -111,15 +68,12 @@ class ResultsView(QWidget):
 
         self.samples_title = QLabel("")
         self.samples_title.setWordWrap(True)
-        self.samples = ImageGrid(columns=8, tile=48)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
+        self.samples = ImageGrid(tile=48, caption_lines=2)
         holder = QWidget()
         box = QVBoxLayout(holder)
+        box.setContentsMargins(4, 0, 0, 0)
         box.addWidget(self.samples_title)
-        box.addWidget(self.samples)
-        box.addStretch(1)
-        scroll.setWidget(holder)
+        box.addWidget(self.samples, 1)
         self.boundary = pg.PlotWidget(background="w")
         bp = self.boundary.getPlotItem()
         bp.setTitle(
@@ -129,7 +83,7 @@ class ResultsView(QWidget):
         )
         bp.setMenuEnabled(False)
         self.examples = QStackedWidget()
-        self.examples.addWidget(scroll)
+        self.examples.addWidget(holder)
         self.examples.addWidget(self.boundary)
 
         figures = QSplitter(Qt.Orientation.Vertical)
@@ -166,8 +120,12 @@ class ResultsView(QWidget):
         layout.addWidget(split, 1)
         layout.addLayout(buttons)
         self.result: Any = None
-        self.cell_texts: list[pg.TextItem] = []
         self.per_class_values = np.zeros(0)
+        self._steps: list[Callable[[], Any]] = []
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.setInterval(0)
+        self._step_timer.timeout.connect(self._next_step)
         self.boundary_classes = np.zeros((0, 0), dtype=np.int64)
 
     def set_exports_enabled(self, enabled: bool) -> None:
@@ -175,9 +133,11 @@ class ResultsView(QWidget):
             button.setEnabled(enabled)
 
     def clear(self) -> None:
+        self._steps.clear()
+        self._step_timer.stop()
         self.result = None
         self.summary.setText("Training… the results appear here when the run ends.")
-        self.confusion.getPlotItem().clear()
+        self.confusion.clear()
         self.per_class.getPlotItem().clear()
         self.samples.clear()
         self.samples_title.setText("")
@@ -186,6 +146,9 @@ class ResultsView(QWidget):
 
     # -- filling ---------------------------------------------------------------------------------------
     def show_result(self, result: Any, dataset: Any = None, predict: Predict | None = None) -> None:
+        """Show the figures now and draw the plots one per event-loop turn (each takes tens of ms, so the
+        window never stalls); ``filled`` is emitted when everything is drawn."""
+        self._steps.clear()
         self.result = result
         self.summary.setText(summary_html(result))
         has_run = getattr(result, "run_dir", None) is not None
@@ -193,14 +156,27 @@ class ResultsView(QWidget):
         names = list(result.class_names or (dataset.class_names if dataset is not None else []))
         matrix = np.asarray(result.confusion or [], dtype=np.int64)
         if matrix.ndim == 2 and matrix.size:
-            self.cell_texts = draw_confusion(self.confusion, matrix, names)
-        self._draw_per_class(list(result.per_class_accuracy or []), names)
-        if dataset is None or predict is None or getattr(dataset, "x_test", None) is None:
-            return
-        if getattr(dataset, "is_2d", False):
-            self._draw_boundary(dataset, predict, names)
+            self.confusion.set_matrix(matrix, names)  # cheap to paint: shown at once
+        self._steps.append(lambda: self._draw_per_class(list(result.per_class_accuracy or []), names))
+        if dataset is not None and predict is not None and getattr(dataset, "x_test", None) is not None:
+            if getattr(dataset, "is_2d", False):
+                self._steps.append(lambda: self._draw_boundary(dataset, predict, names))
+            else:
+                wrong = list(result.misclassified or [])
+                self._steps.append(lambda: self._draw_samples(dataset, predict, names, wrong))
+        self._step_timer.start()
+
+    def _next_step(self) -> None:
+        if self._steps:
+            step = self._steps.pop(0)
+            try:
+                step()
+            except Exception:  # a view that cannot draw must not hide the run's figures
+                log.exception("could not draw a result view")
+        if self._steps:
+            self._step_timer.start()
         else:
-            self._draw_samples(dataset, predict, names, list(result.misclassified or []))
+            self.filled.emit()
 
     def _draw_per_class(self, accuracy: list[float], names: list[str]) -> None:
         plot = self.per_class.getPlotItem()
@@ -230,7 +206,7 @@ class ResultsView(QWidget):
         for i, p in zip(order, predicted):
             true, pred = int(y_test[i]), int(p)
             ok = true == pred
-            caption = f"{_name(names, pred)}" if ok else f"{_name(names, pred)}\n(true: {_name(names, true)})"
+            caption = _name(names, pred) if ok else f"{_name(names, pred)}\n(true: {_name(names, true)})"
             sample = to_numpy(x_test[i]).reshape(sample_shape) if preview_ok else np.zeros((8, 8))
             items.append((sample, caption, RIGHT if ok else WRONG))
         self.samples.set_items(items)

@@ -54,7 +54,10 @@ def test_run_finishes_and_plots_hold_every_point(qtbot, tmp_path):
     assert counts["training loss / epoch"] == 3
     assert counts["validation loss / epoch"] == 3
     assert counts["validation accuracy"] == 3
-    assert counts["batch loss"] == 3 * batches == counts["batch loss (smoothed)"] == counts["learning rate"]
+    assert counts["batch loss"] == 3 * batches == counts["batch loss (smoothed)"]
+    lr = dash.plots.lr.series
+    assert counts["learning rate"] == 2 and list(lr.x) == [1 / batches, 3.0]  # a constant rate: one segment
+    assert list(lr.y) == [0.01, 0.01]
     assert dash.plots.drawn_counts() == counts  # everything reached the screen
     assert dash.event_count["epoch"] == 3
     log_lines = [line for line in dash.panel.log.toPlainText().splitlines() if line.startswith("Epoch ")]

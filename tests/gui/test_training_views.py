@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QLabel
 
 from core.graph import Edge
 from core.project import load
@@ -51,20 +50,22 @@ def train(qtbot, dash):
 
 def test_results_fill_in_for_images(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, "digits_mlp.json", epochs=1)
-    assert dash.panel.preview.kind == "images" and len(dash.panel.preview.grid.tiles) == 16
+    assert dash.panel.preview.kind == "images" and dash.panel.preview.grid.count() == 16
     assert "10 classes" in dash.panel.preview.info.text()
     result = train(qtbot, dash)
     assert result.status == "finished"
     view = dash.results
     assert dash.tabs.currentWidget() is view
     assert f"{100 * result.test_accuracy:.1f}%" in view.summary.text()
-    assert len(view.cell_texts) == 100  # a count in every cell of the 10x10 confusion matrix
-    assert sum(int(t.toPlainText()) for t in view.cell_texts) == sum(map(sum, result.confusion))
-    tiles = view.samples.tiles
-    assert len(tiles) == 24
+    matrix = view.confusion.matrix
+    assert matrix.shape == (10, 10) and view.confusion.names == [str(i) for i in range(10)]
+    assert view.confusion.cell_text(3, 3) == str(result.confusion[3][3])
+    assert matrix.sum() == sum(map(sum, result.confusion)) == len(dash.dataset.y_test)
+    view.confusion.grab()  # paints
+    captions = view.samples.captions()
+    assert len(captions) == 24
     wrong = min(len(result.misclassified), 24)
     assert wrong > 0  # one epoch leaves mistakes to show
-    captions = [tile.findChildren(QLabel)[1].text() for tile in tiles]
     assert all("true:" in c for c in captions[:wrong]) and not any("true:" in c for c in captions[wrong:])
     assert len(view.per_class_values) == 10 and max(view.per_class_values) > 50
     assert dash.runs.table.rowCount() == 1

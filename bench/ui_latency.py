@@ -1,0 +1,138 @@
+"""How responsive the window stays while it trains, and what training from the window costs.
+
+Trains the MNIST MLP example (resources/examples/mnist_mlp.json) on ../shared/data/mnist/mnist_10k.npz from the
+real main window (offscreen) with the training dashboard's live plots, while a 10 ms QTimer measures how late
+the event loop runs. Then trains the same project through ``torchcanvas train`` in a subprocess and reads its
+summary.json. Prints the p50/p99/max lag and both runs' samples/s, ending with
+``p99_lag_ms=<value> gui_vs_cli=<ratio>``. Targets: p99 lag under 50 ms, ratio at least 0.9.
+
+Usage: ``python bench/ui_latency.py [--epochs 5] [--rounds 1]`` (rounds alternate GUI and CLI; the best of each
+counts for samples/s, every GUI round's lags count for the percentiles). The clock starts once the window is
+up and the dashboard's background warm-up (torch's one-time imports) is done, as when a user opens the app
+and then presses Train.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+NPZ = Path(__file__).resolve().parents[1].parent / "shared/data/mnist/mnist_10k.npz"
+PROJECT = ROOT / "resources/examples/mnist_mlp.json"
+TICK_MS = 10
+
+
+def gui_run(epochs: int, workdir: Path) -> tuple[list[float], float, str]:
+    """Train from the real window; returns the event-loop lags (ms), the run's samples/s and its status."""
+    from PySide6.QtCore import QSettings, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.mainwindow import MainWindow
+    from gui.training.dashboard import install
+    from gui.training.worker import warm_up
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(settings=QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
+    dashboard = install(window)
+    dashboard.runs_root = workdir / "gui-runs"
+    window.open_example(PROJECT)
+    project = window.document.project
+    project.training.dataset = f"npz:{NPZ}"
+    project.training.epochs = epochs
+    dashboard.panel.refresh()
+    dashboard.refresh_dataset()
+    window.resize(1600, 1000)
+    window.show()
+    for _ in range(10):
+        app.processEvents()
+    warm_up().join()  # as when a user opens the app and then presses Train: the one-time imports are done
+
+    lags: list[float] = []
+    last = [0.0]
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(TICK_MS)
+
+    def tick() -> None:
+        now = time.perf_counter()
+        if last[0]:
+            lags.append(max(0.0, (now - last[0]) * 1000 - TICK_MS))
+        last[0] = now
+
+    timer.timeout.connect(tick)
+    results: list = []
+    dashboard.run_finished.connect(lambda result: (results.append(result), app.quit()))
+    timer.start()
+    if dashboard.start_training() is None:
+        raise SystemExit(f"cannot train: {dashboard.panel.reason.text()}")
+    app.exec()
+    timer.stop()
+    result = results[0]
+    points = dashboard.plots.point_counts()["batch loss"]
+    print(f"  GUI: {result.status}, {points} batch points plotted, test accuracy {result.test_accuracy:.4f}")
+    window.document.undo_stack.setClean()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return lags, float(result.summary.get("samples_per_second", 0.0)), result.status
+
+
+def cli_run(epochs: int, workdir: Path) -> float:
+    """``torchcanvas train`` in a fresh process; its summary.json gives the samples/s."""
+    out = workdir / f"cli-runs-{time.monotonic_ns()}"
+    command = [sys.executable, "-m", "core", "train", str(PROJECT), "--data", f"npz:{NPZ}"]
+    command += ["--epochs", str(epochs), "--out", str(out)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"torchcanvas train failed:\n{done.stdout}\n{done.stderr}")
+    summary = json.loads(next(out.glob("*/summary.json")).read_text())
+    print(f"  CLI: {summary['status']}, test accuracy {summary['test_accuracy']:.4f}")
+    return float(summary["samples_per_second"])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    if not NPZ.exists():
+        print(f"missing {NPZ}: the shared MNIST sample is needed", file=sys.stderr)
+        return 2
+    all_lags: list[float] = []
+    gui_rates, cli_rates = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for round_ in range(1, args.rounds + 1):
+            print(f"round {round_}/{args.rounds}: {args.epochs} epochs of the MNIST MLP on {NPZ.name}")
+            lags, rate, _status = gui_run(args.epochs, workdir)
+            all_lags += lags
+            gui_rates.append(rate)
+            cli_rates.append(cli_run(args.epochs, workdir))
+    gui, cli = max(gui_rates), max(cli_rates)
+    p50, p99, worst = percentile(all_lags, 50), percentile(all_lags, 99), max(all_lags, default=0.0)
+    print(f"event-loop lag over {len(all_lags)} ticks of {TICK_MS} ms: p50 {p50:.1f} ms, p99 {p99:.1f} ms,", end=" ")
+    print(f"max {worst:.1f} ms; the five worst: {', '.join(f'{v:.0f}' for v in sorted(all_lags)[-5:])} ms")
+    print(f"samples/s: window {gui:,.0f}, torchcanvas train {cli:,.0f}")
+    print(f"p99_lag_ms={p99:.1f} gui_vs_cli={gui / cli:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The confusion matrix as one painted widget: a cell per (true, predicted) pair with its count, shaded by the
+share of the true class, class names on both axes. Painting it is a few milliseconds, so it can appear the
+moment a run ends without the window stalling."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+LIGHT, DARK = np.array([247, 251, 255]), np.array([8, 48, 107])  # white to dark blue
+
+
+def shade(share: float) -> QColor:
+    r, g, b = (LIGHT + (DARK - LIGHT) * min(max(share, 0.0), 1.0)).astype(int)
+    return QColor(int(r), int(g), int(b))
+
+
+class ConfusionMatrix(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.matrix = np.zeros((0, 0), dtype=np.int64)
+        self.names: list[str] = []
+        self.setMouseTracking(True)
+        self.setMinimumSize(220, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_matrix(self, matrix: np.ndarray, names: list[str]) -> None:
+        self.matrix = np.asarray(matrix, dtype=np.int64)
+        n = self.matrix.shape[0] if self.matrix.ndim == 2 else 0
+        self.names = [names[i] if i < len(names) else str(i) for i in range(n)]
+        self.update()
+
+    def clear(self) -> None:
+        self.set_matrix(np.zeros((0, 0), dtype=np.int64), [])
+
+    def cell_text(self, row: int, col: int) -> str:
+        return str(int(self.matrix[row, col]))
+
+    # -- geometry -------------------------------------------------------------------------------------------
+    def _layout(self) -> tuple[QRect, float]:
+        """The rectangle of the cells and the size of one cell."""
+        n = len(self.names)
+        metrics = QFontMetrics(self.font())
+        label = min(90, max((metrics.horizontalAdvance(_short(name)) for name in self.names), default=0) + 8)
+        top, left = metrics.height() + 8, label + metrics.height() + 6
+        bottom = metrics.height() * 2 + 10
+        side = max(1.0, min((self.width() - left - 6) / max(n, 1), (self.height() - top - bottom) / max(n, 1)))
+        return QRect(left, top, int(side * n), int(side * n)), side
+
+    def _cell_at(self, pos: QPoint) -> tuple[int, int] | None:
+        grid, side = self._layout()
+        if not self.names or not grid.contains(pos):
+            return None
+        col, row = int((pos.x() - grid.left()) / side), int((pos.y() - grid.top()) / side)
+        n = len(self.names)
+        return (row, col) if row < n and col < n else None
+
+    # -- painting -------------------------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.setPen(QColor("#222"))
+        painter.drawText(QRect(0, 2, self.width(), 20), Qt.AlignmentFlag.AlignHCenter, "Confusion matrix (test set)")
+        n = len(self.names)
+        if not n:
+            painter.end()
+            return
+        grid, side = self._layout()
+        totals = self.matrix.sum(axis=1).clip(min=1)
+        font = QFont(self.font())
+        font.setPointSizeF(max(6.0, min(10.0, side / 3.2)))
+        painter.setFont(font)
+        for row in range(n):
+            for col in range(n):
+                share = self.matrix[row, col] / totals[row]
+                cell = QRectF(grid.left() + col * side, grid.top() + row * side, side, side)
+                painter.fillRect(cell, shade(share))
+                if side >= 14:
+                    painter.setPen(QColor("white") if share > 0.5 else QColor("#222"))
+                    painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, self.cell_text(row, col))
+        painter.setPen(QColor("#bbb"))
+        painter.drawRect(grid)
+        painter.setFont(self.font())
+        painter.setPen(QColor("#444"))
+        metrics = QFontMetrics(self.font())
+        step = max(1, int(np.ceil(metrics.height() / side)))
+        for i in range(0, n, step):
+            name = _short(self.names[i])
+            y = grid.top() + i * side
+            painter.drawText(
+                QRectF(metrics.height() + 4, y, grid.left() - metrics.height() - 8, side),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                name,
+            )
+            x = grid.left() + i * side
+            painter.drawText(
+                QRectF(x - 20, grid.bottom() + 2, side + 40, metrics.height()), Qt.AlignmentFlag.AlignHCenter, name
+            )
+        painter.drawText(
+            QRect(grid.left(), grid.bottom() + metrics.height() + 4, grid.width(), metrics.height()),
+            Qt.AlignmentFlag.AlignHCenter,
+            "predicted class",
+        )
+        painter.translate(2, grid.center().y())
+        painter.rotate(-90)
+        painter.drawText(
+            QRect(-grid.height() // 2, 0, grid.height(), metrics.height()), Qt.AlignmentFlag.AlignHCenter, "true class"
+        )
+        painter.end()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        cell = self._cell_at(event.position().toPoint())
+        if cell is None:
+            QToolTip.hideText()
+            return
+        row, col = cell
+        count = int(self.matrix[row, col])
+        verdict = "right" if row == col else "wrong"
+        QToolTip.showText(
+            event.globalPosition().toPoint(),
+            f"{count} test sample(s) of class {self.names[row]} predicted as {self.names[col]} ({verdict})",
+            self,
+        )
+
+
+def _short(name: str, limit: int = 12) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
