@@ -6,6 +6,7 @@ mouse reports nothing itself: the move mode in ``gui.modes`` turns a finished dr
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -346,7 +347,7 @@ class WireItem(QGraphicsItem):
         if not self.label:
             self._label_rect = QRectF()
             return
-        metrics = QFontMetricsF(style.font(9))
+        metrics = _label_metrics()
         width = metrics.horizontalAdvance(self.label) + 12
         height = metrics.height() + 2
         mid = self._path.pointAtPercent(0.5)
@@ -385,6 +386,11 @@ class WireItem(QGraphicsItem):
             painter.setFont(style.font(9))
             painter.setPen(style.ERROR if self.error else style.TEXT)
             painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+@cache
+def _label_metrics() -> QFontMetricsF:
+    return QFontMetricsF(style.font(9))
 
 
 def bezier(p1: QPointF, p2: QPointF) -> QPainterPath:

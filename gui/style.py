@@ -60,7 +60,9 @@ def category_color(category: str) -> QColor:
     return QColor(CATEGORY_COLORS.get(category, "#607d8b"))
 
 
+@cache
 def font(point_size: float = 9.0, bold: bool = False, mono: bool = False) -> QFont:
+    """A shared font (do not modify it; copy with QFont(f) first)."""
     f = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont) if mono else QFont()
     f.setPointSizeF(point_size)
     f.setBold(bold)
