@@ -191,7 +191,8 @@ class Trainer:
             total_loss, seen, value = 0.0, 0, 0.0
             hits = torch.zeros((), dtype=torch.int64, device=device)
             for b, (inputs, labels) in enumerate(source.epoch(), start=1):
-                paused += self._wait_if_paused(epoch)
+                if not self._go.is_set():
+                    paused += self._wait_if_paused(epoch)
                 if self._stop.is_set():
                     break
                 if augmenting:
@@ -220,7 +221,7 @@ class Trainer:
                     scheduler.step()
                 total_loss += value * len(labels)
                 if classify:  # counted on the device; read only when reported
-                    hits = hits + (predict(outputs, s.loss) == labels).sum()
+                    hits += (predict(outputs, s.loss) == labels).sum()
                 seen += len(labels)
                 step += 1
                 if throttle.ready(force=b == 1):
