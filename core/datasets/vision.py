@@ -40,12 +40,14 @@ def _download(url: str, target: Path, md5: str | None, progress: Progress | None
         digest = hashlib.md5()
         with os.fdopen(fd, "wb") as out, urlopen(url, timeout=30) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
-            done = 0
+            done, reported = 0, -1
             while chunk := response.read(CHUNK):
                 out.write(chunk)
                 digest.update(chunk)
                 done += len(chunk)
-                if progress:
+                percent = 100 * done // total if total else done >> 20  # whole percents, or whole MiB
+                if progress and percent != reported:
+                    reported = percent
                     progress(f"Downloading {target.name}", done / total if total else None)
         if md5 and digest.hexdigest() != md5:
             raise OSError(f"{target.name} arrived damaged (checksum mismatch)")

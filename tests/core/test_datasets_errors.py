@@ -168,3 +168,72 @@ def test_mnist_files_placed_by_hand_load_without_network(tmp_path, monkeypatch) 
     assert data.input_shape == (1, 28, 28) and data.num_classes == 10
     assert (data.count("train"), data.count("val"), data.count("test")) == (30, 10, 10)
     assert data.class_names[0].startswith("0")
+
+
+class _Serve:
+    """A response holding the whole body."""
+
+    def __init__(self, body: bytes) -> None:
+        self.stream = io.BytesIO(body)
+        self.headers = {"Content-Length": str(len(body))}
+
+    def read(self, n: int) -> bytes:
+        return self.stream.read(n)
+
+    def __enter__(self) -> _Serve:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _fake_mnist_files(tmp_path) -> dict[str, bytes]:
+    rng = np.random.default_rng(0)
+    made = tmp_path / "made"
+    made.mkdir()
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.integers(0, 255, (30, 28, 28)),
+        "train-labels-idx1-ubyte.gz": np.arange(30) % 10,
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 255, (10, 28, 28)),
+        "t10k-labels-idx1-ubyte.gz": np.arange(10) % 10,
+    }
+    return {name: write_idx(made / name, array).read_bytes() for name, array in arrays.items()}
+
+
+def test_download_checks_md5_unpacks_and_loads(tmp_path, monkeypatch) -> None:
+    import hashlib
+
+    from torchvision import datasets
+
+    files = _fake_mnist_files(tmp_path)
+    resources = [(name, hashlib.md5(body).hexdigest()) for name, body in files.items()]
+    monkeypatch.setattr(datasets.MNIST, "resources", resources)
+    monkeypatch.setattr(datasets.MNIST, "mirrors", ["https://example.invalid/mnist/"])
+    served: list[str] = []
+
+    def urlopen(url: str, timeout: float) -> _Serve:
+        served.append(url)
+        return _Serve(files[url.rsplit("/", 1)[1]])
+
+    monkeypatch.setattr(vision_module, "urlopen", urlopen)
+    progress: list[tuple[str, float | None]] = []
+    root = tmp_path / "data"
+    data = load_dataset("mnist", data_dir=root, val_fraction=0.2, progress=lambda m, f: progress.append((m, f)))
+    assert len(served) == 4 and (data.count("train") + data.count("val"), data.count("test")) == (30, 10)
+    assert ("Downloading train-images-idx3-ubyte.gz", 1.0) in progress
+    raw = root / "MNIST" / "raw"
+    assert (raw / "train-images-idx3-ubyte").exists() and not list(raw.glob("*.part"))
+    load_dataset("mnist", data_dir=root)  # the second time nothing is downloaded
+    assert len(served) == 4
+
+
+def test_damaged_download_is_rejected_and_removed(tmp_path, monkeypatch) -> None:
+    from torchvision import datasets
+
+    files = _fake_mnist_files(tmp_path)
+    monkeypatch.setattr(datasets.MNIST, "resources", [(name, "0" * 32) for name in files])
+    monkeypatch.setattr(datasets.MNIST, "mirrors", ["https://example.invalid/mnist/"])
+    monkeypatch.setattr(vision_module, "urlopen", lambda url, timeout: _Serve(files[url.rsplit("/", 1)[1]]))
+    with pytest.raises(DataError, match=r"arrived damaged \(checksum mismatch\).*by hand in"):
+        load_dataset("mnist", data_dir=tmp_path / "data")
+    assert [p for p in (tmp_path / "data").rglob("*") if p.is_file()] == []
