@@ -14,6 +14,10 @@ SCREENSHOT_SIZE = (1600, 1000)
 
 
 def log_dir() -> Path:
+    """The per-user log folder (``TORCHCANVAS_LOG_DIR`` overrides it, for tests)."""
+    override = os.environ.get("TORCHCANVAS_LOG_DIR")
+    if override:
+        return Path(override)
     import platformdirs
 
     return Path(platformdirs.user_log_dir("TorchCanvas", appauthor=False))
@@ -21,41 +25,48 @@ def log_dir() -> Path:
 
 def install_excepthook() -> None:
     """Log unexpected errors to a file and show a plain message instead of a traceback."""
+    sys.excepthook = excepthook
 
-    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
-        if issubclass(kind, KeyboardInterrupt):
-            sys.__excepthook__(kind, error, tb)
-            return
-        path = log_dir() / "torchcanvas.log"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as handle:
-                handle.write(f"\n--- {datetime.datetime.now().isoformat(timespec='seconds')}\n")
-                handle.write("".join(traceback.format_exception(kind, error, tb)))
-        except OSError:
-            path = None  # type: ignore[assignment]
-        from core.errors import TorchCanvasError
 
-        if isinstance(error, TorchCanvasError):
-            text = str(error)
+def excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    """Write the traceback to the log file; show the user a plain message box (or stderr without a screen)."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, tb)
+        return
+    path: Path | None = log_dir() / "torchcanvas.log"
+    try:
+        assert path is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"\n--- {datetime.datetime.now().isoformat(timespec='seconds')}\n")
+            handle.write("".join(traceback.format_exception(kind, error, tb)))
+    except OSError:
+        path = None
+    text = plain_message(error, path)
+    try:
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        if QApplication.instance() is not None and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+            QMessageBox.critical(None, "TorchCanvas", text)
         else:
-            text = (
-                "Something went wrong inside TorchCanvas. Your project is still open; saving it now is a good idea."
-                f"\n\nWhat happened: {error.__class__.__name__}: {error}"
-            )
-        if path is not None:
-            text += f"\n\nThe details were written to {path}."
-        try:
-            from PySide6.QtWidgets import QApplication, QMessageBox
-
-            if QApplication.instance() is not None and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
-                QMessageBox.critical(None, "TorchCanvas", text)
-            else:
-                print(f"torchcanvas: {text}", file=sys.stderr)
-        except Exception:  # pragma: no cover - never let the hook itself raise
             print(f"torchcanvas: {text}", file=sys.stderr)
+    except Exception:  # pragma: no cover - never let the hook itself raise
+        print(f"torchcanvas: {text}", file=sys.stderr)
 
-    sys.excepthook = hook
+
+def plain_message(error: BaseException, log: Path | None) -> str:
+    from core.errors import TorchCanvasError
+
+    if isinstance(error, TorchCanvasError):
+        text = str(error)
+    else:
+        text = (
+            "Something went wrong inside TorchCanvas. Your project is still open; saving it now is a good idea."
+            f"\n\nWhat happened: {error.__class__.__name__}: {error}"
+        )
+    if log is not None:
+        text += f"\n\nThe details were written to {log}."
+    return text
 
 
 def run_app(args: argparse.Namespace) -> int:

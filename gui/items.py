@@ -268,7 +268,7 @@ class NodeItem(QGraphicsObject):
         )
         # parameters
         y = style.HEADER_HEIGHT + 6
-        body_font = style.font(10)
+        body_font = style.font(9.5)
         metrics = QFontMetricsF(body_font)
         painter.setFont(body_font)
         painter.setPen(style.MUTED)

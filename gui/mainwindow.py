@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
 from core import project as project_io
@@ -57,6 +57,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view)
         self.setDockNestingEnabled(True)
         self.docks: dict[str, QDockWidget] = {}
+        self.editing_locked = False
+        self._shown_once = False
         self.recent_menu: QMenu
         self.view_menu: QMenu
         self.action_map = build_actions(self)
@@ -166,6 +168,33 @@ class MainWindow(QMainWindow):
     def update_title(self) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] — TorchCanvas")
         self.setWindowModified(self.document.modified)
+
+    def set_editing_locked(self, locked: bool) -> None:
+        """Make the network read-only (while a training run uses it) or editable again."""
+        self.editing_locked = locked
+        self.view.setInteractive(not locked)
+        self.view.setAcceptDrops(not locked)
+        self.palette.setEnabled(not locked)
+        self.inspector.setEnabled(not locked)
+        for key in (
+            "new",
+            "open",
+            "example",
+            "cut",
+            "paste",
+            "duplicate",
+            "delete",
+            "layout",
+            "layout_tb",
+            "undo",
+            "redo",
+        ):
+            self.action_map[key].setEnabled(not locked)
+        if not locked:  # the undo actions follow the stack again
+            stack = self.document.undo_stack
+            self.action_map["undo"].setEnabled(stack.canUndo())
+            self.action_map["redo"].setEnabled(stack.canRedo())
+        self.statusBar().showMessage("The network is read-only while training runs." if locked else "", 4000)
 
     def select_node(self, node_id: str) -> None:
         if node_id in self.scene.nodes:
@@ -309,6 +338,13 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, p=path: self.maybe_save() and self.open_file(p))
             menu.addAction(action)
         menu.setEnabled(bool(self.recent_files()))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:  # first show: give the canvas most of the height, whatever docks were added
+            self._shown_once = True
+            self.resizeDocks([self.docks["problems"]], [max(300, self.height() * 36 // 100)], Qt.Orientation.Vertical)
+            QTimer.singleShot(0, self.view.fit_all)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.maybe_save():

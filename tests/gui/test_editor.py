@@ -388,3 +388,25 @@ def test_scene_items_show_node_text(window):
     assert item.name == "fc1" and item.layer == "Linear"
     assert "in_features: 64 (auto)" in item.lines and "out_features: 128" in item.lines
     assert item.shape_text == "[N, 128]"
+
+
+def test_editing_can_be_locked_while_training(window):
+    window.set_editing_locked(True)
+    assert not window.view.isInteractive()
+    assert not window.palette.isEnabled() and not window.action_map["delete"].isEnabled()
+    window.set_editing_locked(False)
+    assert window.view.isInteractive() and window.action_map["delete"].isEnabled()
+
+
+def test_unexpected_errors_are_logged_and_shown_in_plain_words(tmp_path, monkeypatch, capsys):
+    from gui import app
+
+    monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path))
+    try:
+        raise ZeroDivisionError("division by zero")
+    except ZeroDivisionError as exc:
+        app.excepthook(type(exc), exc, exc.__traceback__)
+    log = (tmp_path / "torchcanvas.log").read_text()
+    assert "Traceback" in log and "ZeroDivisionError" in log
+    shown = capsys.readouterr().err
+    assert "Something went wrong" in shown and "Traceback" not in shown
