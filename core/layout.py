@@ -1,8 +1,11 @@
 """Auto-layout: arrange a graph left-to-right (or top-to-bottom) by topological layer. Pure Python, no Qt.
 
-Each node goes into the column given by the longest path from a source (so every wire points forward); within
-a column nodes are ordered by the average row of the nodes feeding them (a barycentre sweep that keeps wires
-from crossing in simple networks) and the column is centred on the first one's centre line.
+A simplified Sugiyama layout:
+1. each node goes into the column given by the longest path from a source, so every wire points forward;
+2. a wire that skips columns gets a placeholder in each column it crosses, so it keeps a lane of its own and
+   does not run through the nodes in between (a residual connection runs straight past its branch);
+3. column by column, each node asks for the row of the median of its feeders and gets the nearest free row
+   at or below it (placeholders first, so long wires stay straight and branches step aside).
 """
 
 from __future__ import annotations
@@ -19,14 +22,47 @@ def layers(graph: Graph) -> list[list[str]]:
         order = graph.topological_order()
     except Exception:
         order = list(index)
+    feeders: dict[str, list[str]] = {nid: [] for nid in index}
+    for edge in graph.edges:
+        feeders[edge.dst].append(edge.src)
     depth: dict[str, int] = {}
     for node_id in order:
-        sources = [e.src for e in graph.edges if e.dst == node_id and e.src in depth]
-        depth[node_id] = max((depth[s] + 1 for s in sources), default=0)
+        depth[node_id] = max((depth[s] + 1 for s in feeders[node_id] if s in depth), default=0)
     columns: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
     for node_id in sorted(depth, key=index.__getitem__):
         columns[depth[node_id]].append(node_id)
     return columns
+
+
+def _rows(graph: Graph, columns: list[list[str]]) -> dict[str, float]:
+    depth = {nid: d for d, column in enumerate(columns) for nid in column}
+    feeders: dict[str, list[str]] = {nid: [] for nid in depth}
+    lanes: list[list[str]] = [[] for _ in columns]  # placeholders of long wires, per column
+    for k, edge in enumerate(sorted(graph.edges, key=lambda e: (e.dst_port, e.src))):
+        if edge.src not in depth or edge.dst not in depth:
+            continue
+        previous = edge.src
+        for d in range(depth[edge.src] + 1, depth[edge.dst]):
+            dummy = f"\0{k}:{d}"
+            feeders[dummy] = [previous]
+            lanes[d].append(dummy)
+            previous = dummy
+        feeders[edge.dst].append(previous)
+    row: dict[str, float] = {}
+    for d, column in enumerate(columns):
+        wanted: list[tuple[float, int, int, str]] = []
+        for i, item in enumerate(lanes[d] + column):
+            known = sorted(row[s] for s in feeders[item] if s in row)
+            median = known[(len(known) - 1) // 2] if known else float(len(wanted))
+            wanted.append((median, 0 if item.startswith("\0") else 1, i, item))
+        taken: set[float] = set()
+        for median, _kind, _i, item in sorted(wanted):
+            r = median
+            while r in taken:
+                r += 1
+            taken.add(r)
+            row[item] = r
+    return {nid: r for nid, r in row.items() if not nid.startswith("\0")}
 
 
 def layered_layout(
@@ -36,35 +72,20 @@ def layered_layout(
     row_gap: float = 150.0,
     origin: tuple[float, float] | None = None,
 ) -> Positions:
-    """New positions for every node (``direction`` "lr" or "tb"); the first node's layer starts at ``origin``
-    (default: where the top-left node is now, so a layout does not jump the view)."""
+    """New positions for every node (``direction`` "lr" or "tb"). The top-left of the result is ``origin``
+    (default: the current top-left corner of the graph, so a layout does not jump away in the view)."""
     columns = layers(graph)
     if not columns:
         return {}
-    feeders: dict[str, list[str]] = {n.id: [] for n in graph.nodes}
-    for edge in graph.edges:
-        feeders[edge.dst].append(edge.src)
-    row: dict[str, float] = {}
-    placed: list[list[str]] = []
-    for column in columns:
-
-        def barycentre(node_id: str) -> float:
-            known = [row[s] for s in feeders[node_id] if s in row]
-            return sum(known) / len(known) if known else float("inf")
-
-        ordered = sorted(column, key=barycentre)  # stable: ties keep insertion order
-        for i, node_id in enumerate(ordered):
-            row[node_id] = i - (len(ordered) - 1) / 2
-        placed.append(ordered)
+    row = _rows(graph, columns)
     if origin is None:
-        xs = [n.pos[0] for n in graph.nodes]
-        ys = [n.pos[1] for n in graph.nodes]
-        origin = (min(xs), min(ys))
+        origin = (min(n.pos[0] for n in graph.nodes), min(n.pos[1] for n in graph.nodes))
     top = min(row.values())
     positions: Positions = {}
-    for depth, column in enumerate(placed):
+    for depth, column in enumerate(columns):
         for node_id in column:
-            along = origin[0 if direction == "lr" else 1] + depth * column_gap
-            across = origin[1 if direction == "lr" else 0] + (row[node_id] - top) * row_gap
-            positions[node_id] = (along, across) if direction == "lr" else (across, along)
+            along = depth * column_gap
+            across = (row[node_id] - top) * row_gap
+            x, y = (along, across) if direction == "lr" else (across, along)
+            positions[node_id] = (origin[0] + x, origin[1] + y)
     return positions

@@ -20,7 +20,7 @@ from gui import style
 if TYPE_CHECKING:
     from core.analysis import NodeInfo, Problem
 
-MAX_PARAM_LINES = 3
+MAX_PARAM_LINES = 4
 
 
 def _value_text(value: Any) -> str:
