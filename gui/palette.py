@@ -4,7 +4,7 @@ double-click it (or press Enter in the search box) to add it next to the selecti
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QBrush, QFont
+from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from core.catalog import by_category
@@ -28,6 +28,33 @@ class LayerTree(QTreeWidget):
             mime.setData(LAYER_MIME, layer_ids[0].encode("utf-8"))
             mime.setText(layer_ids[0])
         return mime
+
+    def startDrag(self, supported: Qt.DropAction) -> None:
+        item = self.currentItem()
+        if item is None or not item.data(0, LAYER_ROLE):
+            return
+        drag = QDrag(self)
+        drag.setMimeData(self.mimeData([item]))
+        drag.setPixmap(_drag_pixmap(item.text(0), item.parent().text(0) if item.parent() else ""))
+        drag.exec(Qt.DropAction.CopyAction)
+
+
+def _drag_pixmap(text: str, category: str) -> QPixmap:
+    """A small node-like chip under the cursor while a layer is dragged."""
+    f = style.font(10, bold=True)
+    width = int(QFontMetrics(f).horizontalAdvance(text)) + 24
+    pixmap = QPixmap(width, 28)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(style.category_color(category))
+    painter.drawRoundedRect(0, 0, width, 28, 6, 6)
+    painter.setPen(QColor("white"))
+    painter.setFont(f)
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
+    return pixmap
 
 
 class Palette(QWidget):

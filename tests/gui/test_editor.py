@@ -45,6 +45,52 @@ def test_drag_a_layer_from_the_palette_and_drop_it_on_the_canvas(window, qtbot):
     assert window.document.undo_stack.count() == 1
 
 
+def test_mouse_drag_out_of_the_palette_drops_on_the_canvas(window, monkeypatch):
+    """Press and move on the palette row starts the palette's own QDrag; the platform's drag loop (which an
+    offscreen session lacks) is stood in for by delivering that drag's data to the canvas as a drop."""
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    import gui.palette
+
+    target = scene_center(window) + QPointF(0, 250)
+    drags = []
+
+    class PlatformDrag(gui.palette.QDrag):
+        def exec(self, *args):
+            drags.append(self.pixmap().width())
+            assert drop_mime(window.view, self.mimeData(), target)
+            return Qt.DropAction.CopyAction
+
+    monkeypatch.setattr(gui.palette, "QDrag", PlatformDrag)
+    tree = window.palette.tree
+    item = window.palette.items["LayerNorm"]
+    tree.scrollToItem(item)
+    start = tree.visualItemRect(item).center()
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+
+    def send(kind, pos, button, buttons):
+        event = QMouseEvent(
+            kind,
+            QPointF(pos),
+            QPointF(tree.viewport().mapToGlobal(pos)),
+            button,
+            buttons,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        QApplication.sendEvent(tree.viewport(), event)
+
+    send(QEvent.Type.MouseButtonPress, start, left, left)
+    for k in range(1, 15):
+        send(QEvent.Type.MouseMove, start + QPoint(4 * k, 0), none, left)
+    send(QEvent.Type.MouseButtonRelease, start + QPoint(56, 0), left, none)
+    assert drags and drags[0] > 20  # a chip follows the cursor
+    node = window.document.graph.nodes[-1]
+    assert node.type == "LayerNorm"
+    assert window.document.undo_stack.count() == 1
+
+
 def test_refuses_a_drop_of_something_else(window):
     from PySide6.QtCore import QMimeData
 
