@@ -21,6 +21,9 @@ TorchCanvas: draw a neural network, see its tensor shapes, get readable PyTorch 
   torchcanvas export PROJECT [-o OUT] [--format script|model|weights|onnx|pt2] [--weights RUN_DIR]
                                    write the training script, the model module, trained weights,
                                    ONNX or a torch.export .pt2 (-o script.py --model-only also works)
+  torchcanvas train PROJECT [--data SPEC] [--epochs N] [--batch-size B] [--lr LR] [--optimizer NAME]
+                            [--device auto|cpu|cuda] [--seed S] [--out DIR]
+                                   train without the window; writes a run folder with summary.json
 """
 
 # Subcommands register themselves here: name -> (configure parser, run) so each lives in its own module.
