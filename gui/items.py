@@ -335,6 +335,9 @@ class WireItem(QGraphicsItem):
         self._path = bezier(p1, p2)
         self._place_label()
 
+    def path_midpoint(self) -> QPointF:
+        return self._path.pointAtPercent(0.5)
+
     def set_label(self, text: str, error: bool = False) -> None:
         if text != self.label or error != self.error:
             self.prepareGeometryChange()

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QMessageBox, QSpinBox
 from core import project as project_io
 from core.graph import Edge
 from gui.items import NodeItem
+from gui.style import NODE_WIDTH
 from tests.gui.mouse import click, drag, drop_mime
 
 
@@ -39,7 +40,7 @@ def test_drag_a_layer_from_the_palette_and_drop_it_on_the_canvas(window, qtbot):
     assert len(graph) == before + 1
     node = graph.nodes[-1]
     assert node.type == "Dropout"
-    assert abs(node.pos[0] + 86 - target.x()) < 2  # dropped where the mouse was (centred on the header)
+    assert abs(node.pos[0] + NODE_WIDTH / 2 - target.x()) < 2  # dropped where the mouse was (centred on the header)
     assert window.scene.nodes[node.id].isSelected()
     assert window.isWindowModified()
     assert window.document.undo_stack.count() == 1
@@ -456,3 +457,40 @@ def test_unexpected_errors_are_logged_and_shown_in_plain_words(tmp_path, monkeyp
     assert "Traceback" in log and "ZeroDivisionError" in log
     shown = capsys.readouterr().err
     assert "Something went wrong" in shown and "Traceback" not in shown
+
+
+def test_click_a_wire_and_delete_it(window, qtbot):
+    graph = window.document.graph
+    wire = window.scene.wires[Edge("n3", "n4")]
+    click(window.view, wire.path_midpoint())
+    assert window.scene.selected_edges() == [Edge("n3", "n4")]
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert Edge("n3", "n4") not in graph.edges and "n3" in graph and "n4" in graph
+    window.document.refresh()
+    assert any("relu1" in m for m in window.problems.messages())
+
+
+def test_clicking_code_selects_its_node(window):
+    code = window.code_view
+    line = next(n for n, nid in code.code.line_to_node.items() if nid == "n5")
+    cursor = code.editor.textCursor()
+    cursor.movePosition(cursor.MoveOperation.Start)
+    cursor.movePosition(cursor.MoveOperation.Down, n=line - 1)
+    code.editor.setTextCursor(cursor)
+    assert window.scene.selected_node_ids() == ["n5"]
+
+
+def test_example_gallery_lists_and_opens_examples(window):
+    from gui.gallery import ExampleGallery
+
+    gallery = ExampleGallery(window)
+    assert gallery.list.count() >= 6
+    names = [gallery.list.item(i).text() for i in range(gallery.list.count())]
+    row = next(i for i, text in enumerate(names) if text.startswith("Residual CNN"))
+    gallery.list.setCurrentRow(row)
+    assert window.open_example(gallery.chosen())
+    graph = window.document.graph
+    assert any(n.type == "Add" for n in graph.nodes)
+    assert window.document.path is None and not window.isWindowModified()
+    assert set(window.scene.nodes) == {n.id for n in graph.nodes}
