@@ -31,7 +31,7 @@ class GraphView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)  # the grid is drawn once, not per frame
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
@@ -45,15 +45,10 @@ class GraphView(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
-    def set_zoom(self, factor: float, anchor_under_mouse: bool = False) -> None:
+    def set_zoom(self, factor: float) -> None:
+        """Zoom about the centre of the view (the wheel then re-centres on the cursor)."""
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
-        self.setTransformationAnchor(
-            QGraphicsView.ViewportAnchor.AnchorUnderMouse
-            if anchor_under_mouse
-            else QGraphicsView.ViewportAnchor.AnchorViewCenter
-        )
         self.scale(factor / self.zoom, factor / self.zoom)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.zoom_changed.emit(self.zoom)
 
     def zoom_in(self) -> None:
@@ -87,7 +82,11 @@ class GraphView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:
         delta = event.angleDelta().y() or event.angleDelta().x()
         if delta:
-            self.set_zoom(self.zoom * 1.0015**delta, anchor_under_mouse=True)
+            spot = event.position().toPoint()
+            before = self.mapToScene(spot)
+            self.set_zoom(self.zoom * 1.0015**delta)
+            shift = self.mapToScene(spot) - before  # keep the point under the cursor where it was
+            self.centerOn(self.mapToScene(self.viewport().rect().center()) - shift)
         event.accept()
 
     # --- mouse: choose a mode -----------------------------------------------------------------------------

@@ -494,3 +494,45 @@ def test_example_gallery_lists_and_opens_examples(window):
     assert any(n.type == "Add" for n in graph.nodes)
     assert window.document.path is None and not window.isWindowModified()
     assert set(window.scene.nodes) == {n.id for n in graph.nodes}
+
+
+def test_pan_with_middle_mouse_and_space_drag_and_wheel_zoom_around_cursor(window, qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    view = window.view
+    view.set_zoom(1.0)
+
+    def centre():
+        return view.mapToScene(view.viewport().rect().center())
+
+    before = centre()
+    drag(view, before, before + QPointF(100, 0), button=Qt.MouseButton.MiddleButton)
+    assert centre().x() < before.x() - 50  # the canvas followed the mouse
+    graph_before = window.document.graph.to_dict()
+    view.setFocus()
+    qtbot.keyPress(view, Qt.Key.Key_Space)
+    assert view.space_held
+    start = centre()
+    drag(view, start, start + QPointF(0, 80))
+    qtbot.keyRelease(view, Qt.Key.Key_Space)
+    assert centre().y() < start.y() - 40
+    assert window.document.graph.to_dict() == graph_before  # panning moved no node
+    # wheel: the scene point under the cursor stays under the cursor
+    spot = QPoint(200, 150)
+    under = view.mapToScene(spot)
+    wheel = QWheelEvent(
+        QPointF(spot),
+        QPointF(view.viewport().mapToGlobal(spot)),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(view.viewport(), wheel)
+    assert view.zoom > 1.2
+    after = view.mapToScene(spot)
+    assert abs(after.x() - under.x()) < 3 and abs(after.y() - under.y()) < 3
