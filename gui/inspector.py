@@ -190,7 +190,19 @@ class Inspector(QWidget):
             self.scroll.setWidget(page)
             return
         node = self.editor.graph.node(self.node_id)
-        spec = get_spec(node.type)
+        if node.spec is None:
+            hint = QLabel(
+                f"<b>{node.name}</b> is of the layer type <b>{node.type}</b>, which this version of TorchCanvas "
+                "does not know (perhaps the file was made by a newer version). It is kept as it is; delete it or "
+                "replace it with a known layer to generate code."
+            )
+            hint.setWordWrap(True)
+            layout.addWidget(hint)
+            layout.addStretch(1)
+            self.scroll.setWidget(page)
+            self.node_id = None
+            return
+        spec = node.spec
         color = style.category_color(spec.category).name()
         title = QLabel(
             f"<span style='font-size:14pt; font-weight:bold; color:{color}'>{spec.display}</span>"

@@ -536,3 +536,27 @@ def test_pan_with_middle_mouse_and_space_drag_and_wheel_zoom_around_cursor(windo
     assert view.zoom > 1.2
     after = view.mapToScene(spot)
     assert abs(after.x() - under.x()) < 3 and abs(after.y() - under.y()) < 3
+
+
+def test_a_layer_type_from_a_newer_version_is_shown_not_crashing(window, tmp_path):
+    project = fresh_example(window)
+    raw = project.to_dict()
+    raw["graph"]["nodes"].append(
+        {
+            "id": "n99",
+            "type": "FancyAttention",
+            "name": "attn",
+            "params": {"heads": 4},
+            "pos": [0, 300],
+            "ports": [1, 1],
+        }
+    )
+    path = tmp_path / "newer.json"
+    path.write_text(__import__("json").dumps(raw))
+    assert window.open_file(path)
+    item = window.scene.nodes["n99"]
+    assert len(item.inputs) == 1 and len(item.outputs) == 1
+    window.document.refresh()
+    assert item.error and "unknown layer type" in item.error
+    window.scene.select_nodes(["n99"])
+    assert window.inspector.node_id is None  # a plain explanation instead of a form
