@@ -36,7 +36,7 @@ from gui.training.panel import TrainingPanel
 from gui.training.plots import LivePlots
 from gui.training.results import ResultsView
 from gui.training.runs import RunsView
-from gui.training.worker import TrainerFactory, TrainingRun, warm_up
+from gui.training.worker import TrainerFactory, TrainingRun, keep_gui_thread_on_one_core, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -390,6 +390,7 @@ def install(window: QMainWindow) -> TrainingDashboard:
     window.installEventFilter(_CloseGuard(dashboard, window))
     dashboard.running_changed.connect(lambda running: lock_editing(window, running))
     dashboard.running_changed.connect(lambda running: running and show_large(dashboard))
+    keep_gui_thread_on_one_core()
     QTimer.singleShot(0, warm_up)  # once the window is up
     window.training_dashboard = dashboard  # type: ignore[attr-defined]
     window.training_dock = dock  # type: ignore[attr-defined]
