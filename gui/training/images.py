@@ -53,17 +53,18 @@ class ImageGrid(QListWidget):
     """Image tiles with a caption under each (a colour marks right/wrong predictions), flowing to fit the
     width. One list view draws them all: far cheaper than a widget per tile when a run ends."""
 
-    def __init__(self, tile: int = 56, caption_lines: int = 1, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, tile: int = 56, caption_width: int = 0, caption_lines: int = 1, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.tile = tile
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(tile, tile))
-        self.setGridSize(QSize(tile + 34, tile + 8 + 16 * caption_lines))
+        self.setGridSize(QSize(max(tile + 10, caption_width), tile + 8 + 16 * caption_lines))
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setWrapping(True)
         self.setWordWrap(True)
-        self.setUniformItemSizes(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -78,6 +79,7 @@ class ImageGrid(QListWidget):
             item = QListWidgetItem(QIcon(sample_pixmap(sample, self.tile)), caption)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            item.setSizeHint(self.gridSize())
             if colour:
                 item.setForeground(QColor(colour))
                 item.setFont(bold)

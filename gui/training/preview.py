@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.shape_rules import fmt
 from gui.training.images import ImageGrid, is_image, to_numpy
@@ -55,25 +55,27 @@ class DatasetPreview(QWidget):
         super().__init__(parent)
         self.info = QLabel("Choose a dataset to see a few samples.")
         self.info.setWordWrap(True)
-        self.grid = ImageGrid(tile=30)
-        self.grid.setMinimumHeight(2 * (30 + 24) + 4)
+        self.grid = ImageGrid(tile=28)
+        self.grid.setFixedHeight(2 * (28 + 24) + 6)  # two rows of samples
         self.scatter = pg.PlotWidget(background="w")
         self.scatter.setMinimumHeight(160)
         self.scatter.getPlotItem().setMenuEnabled(False)
         self.scatter.getPlotItem().hideButtons()
-        self.empty = QLabel("")
-        self.stack = QStackedWidget()
-        for page in (self.empty, self.grid, self.scatter):
-            self.stack.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        layout.addWidget(self.grid)
+        layout.addWidget(self.scatter)
         layout.addWidget(self.info)
-        self.kind = "none"
+        self._show("none")
+
+    def _show(self, kind: str) -> None:
+        """Only the view in use takes room (images, scatter, or none)."""
+        self.kind = kind
+        self.grid.setVisible(kind == "images")
+        self.scatter.setVisible(kind == "scatter")
 
     def show_error(self, message: str) -> None:
-        self.stack.setCurrentWidget(self.empty)
-        self.kind = "none"
+        self._show("none")
         self.info.setText(f"<span style='color:#b00020'>{message}</span>")
 
     def show_dataset(self, dataset: Any) -> None:
@@ -86,8 +88,7 @@ class DatasetPreview(QWidget):
                 plot.addLegend(offset=(-4, 4), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
             xs, ys = scatter_points(dataset.x_train, dataset.y_train)
             add_class_scatter(plot, xs, ys, names, size=4)
-            self.stack.setCurrentWidget(self.scatter)
-            self.kind = "scatter"
+            self._show("scatter")
         elif is_image(tuple(preview.input_shape)):
             labels = list(preview.labels)
             items = []
@@ -95,11 +96,9 @@ class DatasetPreview(QWidget):
                 caption = names[label] if 0 <= label < len(names) else str(label)
                 items.append((sample, caption, None))
             self.grid.set_items(items)
-            self.stack.setCurrentWidget(self.grid)
-            self.kind = "images"
+            self._show("images")
         else:
-            self.stack.setCurrentWidget(self.empty)
-            self.kind = "none"
+            self._show("none")
         self.info.setText(describe(dataset, preview))
 
 

@@ -68,7 +68,7 @@ class ResultsView(QWidget):
 
         self.samples_title = QLabel("")
         self.samples_title.setWordWrap(True)
-        self.samples = ImageGrid(tile=48, caption_lines=2)
+        self.samples = ImageGrid(tile=48, caption_width=84, caption_lines=2)
         holder = QWidget()
         box = QVBoxLayout(holder)
         box.setContentsMargins(4, 0, 0, 0)
