@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 from core.project import Project
 from core.settings import TrainingSettings
 from core.training.run_folder import default_runs_dir
+from gui.commands import set_param
 from gui.training import actions
-from gui.training.edits import SetInputShape, input_node_id, push, suggest
+from gui.training.edits import input_node_id, push, suggest
 from gui.training.panel import TrainingPanel
 from gui.training.plots import LivePlots
 from gui.training.results import ResultsView
@@ -198,7 +199,7 @@ class TrainingDashboard(QWidget):
             node_id = input_node_id(project.graph)
             shape = tuple(getattr(dataset, "sample_shape", ()) or dataset.input_shape)
             if node_id is not None and list(project.graph.node(node_id).params.get("shape", [])) != list(shape):
-                push(self.stack, SetInputShape(project.graph, node_id, shape))
+                push(self.stack, set_param(project.graph, node_id, "shape", [int(d) for d in shape]))
                 notes.append(f"the Input node now takes {list(shape)}")
         finally:
             if self.stack is not None:

@@ -1,12 +1,12 @@
 """Undoable edits the training panel makes to the project, and the settings it suggests for a dataset.
 
 Like every edit in the editor, each is a small ``QUndoCommand`` whose ``redo``/``undo`` touch only the model
-(the project's ``TrainingSettings`` or the graph's Input node); the panel mirrors the model afterwards.
+(here the project's ``TrainingSettings``; the Input shape goes through the editor's ``gui.commands.set_param``);
+the panel mirrors the model afterwards.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -41,23 +41,6 @@ class SetTrainingSettings(QUndoCommand):
             return False
         self.new = other.new
         return True
-
-
-class SetInputShape(QUndoCommand):
-    """Give the graph's Input node the shape of one dataset sample."""
-
-    def __init__(self, graph: Any, node_id: str, shape: tuple[int, ...]) -> None:
-        super().__init__(f"Set input shape to {list(shape)}")
-        self.graph = graph
-        self.node_id = node_id
-        self.old = copy.deepcopy(graph.node(node_id).params)
-        self.new = {**self.old, "shape": [int(d) for d in shape]}
-
-    def redo(self) -> None:
-        self.graph.set_params(self.node_id, self.new)
-
-    def undo(self) -> None:
-        self.graph.set_params(self.node_id, self.old)
 
 
 def push(stack: QUndoStack | None, command: QUndoCommand) -> None:

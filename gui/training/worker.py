@@ -19,33 +19,16 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
+from core.training import TrainResult
+
 log = logging.getLogger(__name__)
 
 TrainerFactory = Callable[..., Any]  # (project, *, out_dir, on_event, data) -> object with run/pause/resume/stop
-
-
-@dataclass
-class FailedResult:
-    """What a run that raised instead of returning looks like to the dashboard (same fields as TrainResult)."""
-
-    status: str = "failed"
-    message: str = ""
-    history: list[dict[str, Any]] = field(default_factory=list)
-    test_loss: float | None = None
-    test_accuracy: float | None = None
-    confusion: list[list[int]] = field(default_factory=list)
-    class_names: list[str] = field(default_factory=list)
-    per_class_accuracy: list[float] = field(default_factory=list)
-    misclassified: list[int] = field(default_factory=list)
-    run_dir: Path | None = None
-    summary: dict[str, Any] = field(default_factory=dict)
-    device: str = ""
 
 
 def log_dir() -> Path:
@@ -198,13 +181,13 @@ class _TrainThread(QThread):
         try:
             use_all_cores()
             trainer = run._make_trainer()
-            result = trainer.run() if trainer is not None else FailedResult("stopped", "Stopped before it began.")
+            result = trainer.run() if trainer is not None else TrainResult("stopped", "Stopped before it began.")
         except BaseException as exc:  # everything becomes a message; the traceback goes to a file
             where = write_traceback(exc)
             message = plain_message(exc)
             if where is not None:
                 message += f" (Details for a bug report are in {where}.)"
-            result = FailedResult(message=message)
+            result = TrainResult("failed", message)
         run._result = result
         run.finished.emit(result)  # queued to the GUI thread
 
@@ -213,7 +196,7 @@ class TrainingRun(QObject):
     """One training run in the background. Signals arrive on the GUI thread.
 
     ``event(TrainEvent)`` for every start/batch/epoch/notice/end event, then exactly one ``finished(result)``
-    with a TrainResult (or a ``FailedResult`` when the trainer raised).
+    with a TrainResult (status "failed" and a plain message when the trainer raised).
     """
 
     event = Signal(object)
