@@ -435,6 +435,8 @@ def show_large(dashboard: TrainingDashboard) -> None:
     window = dock.parentWidget() if isinstance(dock, QDockWidget) else None
     if not isinstance(window, QMainWindow):
         return
+    if dock.isVisible() and not dock.visibleRegion().isEmpty():
+        return  # already in view (the user pressed its Train button): no relayout of the whole window
     dock.show()
     dock.raise_()
     area, tabbed = window.dockWidgetArea(dock), window.tabifiedDockWidgets(dock)
