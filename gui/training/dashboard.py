@@ -176,7 +176,7 @@ class TrainingDashboard(QWidget):
 
     def preview_failed(self, message: str) -> None:
         self.panel.preview.show_error(message)
-        self.panel.set_data_problem(f"the dataset cannot be used: {message}")
+        self.panel.set_data_problem("the dataset could not be loaded (the reason is under 1. Data).")
 
     def choose_dataset(self, spec: str) -> None:
         """The user picked another dataset: one undo step sets it, fits the Input shape and suggests settings."""
