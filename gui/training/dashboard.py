@@ -357,11 +357,6 @@ class _CloseGuard(QObject):
         return False
 
 
-LOCKED_ACTIONS = ("new", "open", "example", "cut", "paste", "duplicate", "delete", "layout", "layout_tb")
-LOCKED_ACTIONS += ("undo", "redo")
-LOCKED_WIDGETS = ("palette", "inspector")
-
-
 def install(window: QMainWindow) -> TrainingDashboard:
     """Dock the dashboard into the editor's main window (beside the code view) and wire it to the document."""
     dashboard = TrainingDashboard()
@@ -400,33 +395,13 @@ def install(window: QMainWindow) -> TrainingDashboard:
 
 def lock_editing(window: QWidget, running: bool) -> None:
     """While a run is active the network cannot change: the run trains a snapshot taken at Train, and the
-    results belong to that network. Viewing (pan, zoom, select, read the code) stays possible."""
-    view = window.centralWidget() if isinstance(window, QMainWindow) else None
-    if view is not None:
-        if hasattr(view, "setInteractive"):
-            view.setInteractive(not running)
-            view.setAcceptDrops(not running)
-        else:
-            view.setEnabled(not running)
-    for name in LOCKED_WIDGETS:
-        widget = getattr(window, name, None)
-        if isinstance(widget, QWidget):
-            widget.setEnabled(not running)
-    action_map = getattr(window, "action_map", {})
-    for name in LOCKED_ACTIONS:
-        action = action_map.get(name)
-        if action is not None:
-            action.setEnabled(not running)
-    stack = getattr(getattr(window, "document", None), "undo_stack", None)
-    if not running and stack is not None:  # undo/redo follow the stack again
-        for name, can in (("undo", stack.canUndo()), ("redo", stack.canRedo())):
-            if name in action_map:
-                action_map[name].setEnabled(can)
-    if isinstance(window, QMainWindow):
-        if running:
-            window.statusBar().showMessage("Training is running: the network is locked until the run ends.")
-        else:
-            window.statusBar().clearMessage()
+    results belong to that network. The editor's window knows what editing means (``set_editing_locked``);
+    any other window just disables its central widget."""
+    hook = getattr(window, "set_editing_locked", None)
+    if callable(hook):
+        hook(running)
+    elif isinstance(window, QMainWindow) and window.centralWidget() is not None:
+        window.centralWidget().setEnabled(not running)
 
 
 def show_large(dashboard: TrainingDashboard) -> None:

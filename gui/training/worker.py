@@ -12,6 +12,7 @@ traceback goes to a log file, never to the user.
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import logging
 import os
@@ -280,6 +281,7 @@ class TrainingRun(QObject):
         if app is not None and not getattr(app, "_torchcanvas_stops_runs", False):
             app._torchcanvas_stops_runs = True  # type: ignore[attr-defined]
             app.aboutToQuit.connect(stop_all)
+            atexit.register(stop_all)  # also when Python exits without the event loop (scripts, tests)
         self._thread.start()
 
     def pause(self) -> None:

@@ -40,7 +40,7 @@ def test_training_locks_editing_and_closing_stops_the_run(window, qtbot, tmp_pat
     assert not window.view.isInteractive() and not window.view.acceptDrops()
     assert not window.palette.isEnabled() and not window.inspector.isEnabled()
     assert not any(window.action_map[name].isEnabled() for name in ("delete", "paste", "open", "new", "undo"))
-    assert "locked" in window.statusBar().currentMessage()
+    assert window.editing_locked and "read-only" in window.statusBar().currentMessage()
 
     shown = len(qtlog.records)
     asked = []
@@ -49,7 +49,7 @@ def test_training_locks_editing_and_closing_stops_the_run(window, qtbot, tmp_pat
     assert window.close()
     assert time.monotonic() - started < 2.5 and asked == [True]
     assert not run.is_running() and run._thread.isFinished() and dash.run is None
-    assert window.view.isInteractive() and window.palette.isEnabled()
+    assert not window.editing_locked and window.view.isInteractive() and window.palette.isEnabled()
     assert window.action_map["delete"].isEnabled() and not window.action_map["undo"].isEnabled()  # empty stack
     qtbot.wait(50)
     assert [r.message for r in qtlog.records[shown:] if r.type.name in ("QtWarningMsg", "QtCriticalMsg")] == []
