@@ -161,6 +161,7 @@ class Editor(QObject):
         mime.setData(CLIPBOARD_MIME, text.encode("utf-8"))
         mime.setText(text)
         QGuiApplication.clipboard().setMimeData(mime)
+        _release_clipboard_on_quit()
         return len(ids)
 
     def cut_selection(self) -> None:
@@ -226,3 +227,20 @@ class Editor(QObject):
 
     def select_all(self) -> None:
         self.scene.select_nodes(list(self.scene.nodes))
+
+
+def release_clipboard() -> None:
+    """Drop clipboard data we own. Qt deletes the clipboard's QMimeData while tearing the application down, after
+    Python has started finalising, and that segfaults the process at exit (seen with PySide6 6.11 offscreen)."""
+    app = QGuiApplication.instance()
+    if app is not None:
+        clipboard = QGuiApplication.clipboard()
+        if clipboard.ownsClipboard() or clipboard.mimeData() is not None:
+            clipboard.clear()
+
+
+def _release_clipboard_on_quit() -> None:
+    app = QGuiApplication.instance()
+    if app is not None and not app.property("torchcanvas_releases_clipboard"):
+        app.setProperty("torchcanvas_releases_clipboard", True)
+        app.aboutToQuit.connect(release_clipboard)

@@ -43,3 +43,13 @@ def window(qtbot, tmp_path) -> MainWindow:
 def empty_window(window: MainWindow) -> MainWindow:
     window.document.new()
     return window
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _release_clipboard_at_exit():
+    """pytest-qt's application never quits, so drop our clipboard data before Qt tears down (see
+    gui.editor.release_clipboard: otherwise the process segfaults at exit after a copy)."""
+    yield
+    from gui.editor import release_clipboard
+
+    release_clipboard()
