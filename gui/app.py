@@ -97,6 +97,10 @@ def run_app(args: argparse.Namespace) -> int:
             train_for_screenshot(training, args.train_epochs)
         return take_screenshot(window, screenshot)
     window.show()
+    from gui import recovery, testhook
+
+    window.autosaver = recovery.install(window)  # autosave ~2 s after edits; offer work left by a crashed run
+    testhook.schedule(window)  # $TORCHCANVAS_TEST_SCRIPT, for end-to-end tests; nothing when unset
     return app.exec()
 
 

@@ -235,6 +235,9 @@ def install(window: Any) -> Autosaver:
     from PySide6.QtWidgets import QApplication
 
     autosaver = Autosaver(window, parent=window)
+    status_bar = getattr(window, "statusBar", None)
+    if callable(status_bar):  # a failed autosave is worth a line, never a dialog
+        autosaver.failed.connect(lambda message: status_bar().showMessage(message, 8000))
     app = QApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(autosaver.close)

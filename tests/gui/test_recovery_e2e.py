@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
-    "gui.testhook" not in (ROOT / "gui" / "app.py").read_text(encoding="utf-8"),
+    "testhook" not in (ROOT / "gui" / "app.py").read_text(encoding="utf-8"),
     reason="the app does not run the test hook",
 )
 
