@@ -13,6 +13,7 @@ from __future__ import annotations
 from core.graph import Graph
 
 Positions = dict[str, tuple[float, float]]
+WRAP_AFTER = 8  # networks up to this many layers deep stay on one row: a chain reads best left to right
 
 
 def layers(graph: Graph) -> list[list[str]]:
@@ -71,9 +72,14 @@ def layered_layout(
     column_gap: float = 270.0,
     row_gap: float = 150.0,
     origin: tuple[float, float] | None = None,
+    aspect: float | None = None,
 ) -> Positions:
     """New positions for every node (``direction`` "lr" or "tb"). The top-left of the result is ``origin``
-    (default: the current top-left corner of the graph, so a layout does not jump away in the view)."""
+    (default: the current top-left corner of the graph, so a layout does not jump away in the view).
+
+    With ``aspect`` (the view's width / height) a long left-to-right network is wrapped into several bands, one
+    under the other, when that lets the whole network be shown larger: a 14-layer CNN in one row would be shown
+    at a quarter of its size."""
     columns = layers(graph)
     if not columns:
         return {}
@@ -81,11 +87,41 @@ def layered_layout(
     if origin is None:
         origin = (min(n.pos[0] for n in graph.nodes), min(n.pos[1] for n in graph.nodes))
     top = min(row.values())
+    per_band = len(columns)
+    if direction == "lr" and aspect:
+        per_band = best_band_width(columns, row, column_gap, row_gap, aspect)
+    band_rows = [0.0] * ((len(columns) + per_band - 1) // per_band)
+    for depth, column in enumerate(columns):
+        band = depth // per_band
+        band_rows[band] = max([band_rows[band], *(row[n] - top + 1 for n in column)])
+    band_top = [sum(band_rows[:b]) + 0.5 * b for b in range(len(band_rows))]  # half a row between bands
     positions: Positions = {}
     for depth, column in enumerate(columns):
+        band, slot = divmod(depth, per_band)
         for node_id in column:
-            along = depth * column_gap
-            across = (row[node_id] - top) * row_gap
+            along = slot * column_gap
+            across = (band_top[band] + row[node_id] - top) * row_gap
             x, y = (along, across) if direction == "lr" else (across, along)
             positions[node_id] = (origin[0] + x, origin[1] + y)
     return positions
+
+
+def best_band_width(
+    columns: list[list[str]], row: dict[str, float], column_gap: float, row_gap: float, aspect: float
+) -> int:
+    """How many columns per band make the laid-out network largest in a view of this aspect ratio."""
+    top = min(row.values())
+    best, best_scale = len(columns), 0.0
+    if len(columns) <= WRAP_AFTER:
+        return best
+    for bands in range(1, min(4, len(columns)) + 1):
+        per_band = -(-len(columns) // bands)
+        height = 0.0
+        for b in range(bands):
+            band = columns[b * per_band : (b + 1) * per_band]
+            height += max((row[n] - top + 1 for col in band for n in col), default=1.0) + (0.5 if b else 0.0)
+        width = per_band * column_gap
+        scale = min(aspect / width, 1.0 / (height * row_gap))
+        if scale > best_scale * 1.15:  # wrap only for a clear gain: an unwrapped chain reads more easily
+            best, best_scale = per_band, scale
+    return best

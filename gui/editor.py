@@ -139,7 +139,8 @@ class Editor(QObject):
             self.push(commands.MoveCommand(self.graph, moves, text))
 
     def auto_layout(self, direction: str = "lr") -> None:
-        positions = layered_layout(self.graph, direction, COLUMN_GAP, ROW_GAP if direction == "lr" else 220.0)
+        gap = ROW_GAP if direction == "lr" else 220.0
+        positions = layered_layout(self.graph, direction, COLUMN_GAP, gap, aspect=view_aspect(self.scene))
         self.move({nid: (self.graph.node(nid).pos, pos) for nid, pos in positions.items()}, "Auto-layout")
 
     # --- clipboard -----------------------------------------------------------------------------------------------
@@ -244,3 +245,16 @@ def _release_clipboard_on_quit() -> None:
     if app is not None and not app.property("torchcanvas_releases_clipboard"):
         app.setProperty("torchcanvas_releases_clipboard", True)
         app.aboutToQuit.connect(release_clipboard)
+
+
+DEFAULT_ASPECT = 2.2  # the canvas of a 1600x1000 window, before it is first shown
+
+
+def view_aspect(scene: Any) -> float:
+    """Width / height of the canvas showing ``scene``, so auto-layout can wrap long networks to fit it."""
+    views = scene.views() if scene is not None else []
+    if views:
+        size = views[0].viewport().size()
+        if size.width() > 50 and size.height() > 50:
+            return size.width() / size.height()
+    return DEFAULT_ASPECT

@@ -22,7 +22,7 @@ from core.shape_rules import fmt
 from gui.actions import build_actions, build_menus
 from gui.codeview import CodeView
 from gui.document import Document
-from gui.editor import COLUMN_GAP, ROW_GAP, Editor
+from gui.editor import COLUMN_GAP, ROW_GAP, Editor, view_aspect
 from gui.gallery import ExampleGallery
 from gui.inspector import Inspector
 from gui.palette import Palette
@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         code.node_clicked.connect(lambda nid: self.scene.select_nodes([nid]))
         dock = self.add_dock("Code (PyTorch)", code, Qt.DockWidgetArea.BottomDockWidgetArea, "code")
         self.splitDockWidget(self.docks["problems"], dock, Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["problems"], dock], [430, 900], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["problems"], dock], [300, 1200], Qt.Orientation.Horizontal)
         return code
 
     def _make_status_bar(self) -> None:
@@ -240,7 +240,8 @@ class MainWindow(QMainWindow):
         except TorchCanvasError as exc:
             self.show_error("Could not open the example", str(exc))
             return False
-        for node_id, pos in layered_layout(project.graph, "lr", COLUMN_GAP, ROW_GAP, (0.0, 0.0)).items():
+        aspect = view_aspect(self.scene)
+        for node_id, pos in layered_layout(project.graph, "lr", COLUMN_GAP, ROW_GAP, (0.0, 0.0), aspect).items():
             project.graph.set_pos(node_id, pos)
         self.document.set_project(project)
         return True

@@ -128,12 +128,12 @@ def make_plot(
     cached = [item.legend, item.titleLabel, *(item.getAxis(side) for side in ("left", "bottom"))]
     for part in cached:
         part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    widget.setMinimumHeight(150)
+    widget.setMinimumSize(220, 150)
     return widget
 
 
 class LivePlots(QWidget):
-    """Three stacked plots fed by TrainEvents, with a crosshair readout and a log-scale toggle for loss."""
+    """Three plots side by side fed by TrainEvents, with a crosshair readout and a log-scale toggle for loss."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -172,9 +172,11 @@ class LivePlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        layout.addWidget(self.loss_widget, 3)
-        layout.addWidget(self.acc_widget, 2)
-        layout.addWidget(self.lr_widget, 1)
+        row = QHBoxLayout()  # side by side: the dock is wide and short, so the canvas keeps most of the height
+        row.addWidget(self.loss_widget, 3)
+        row.addWidget(self.acc_widget, 3)
+        row.addWidget(self.lr_widget, 2)
+        layout.addLayout(row, 1)
 
         self._ema = 0.0
         self._ema_steps = 0

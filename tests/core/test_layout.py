@@ -44,3 +44,23 @@ def test_layers_cover_every_node_once_and_empty_graph():
     g.add("Dropout")  # an unconnected node is laid out too
     assert len(layered_layout(g)) == 4
     assert layered_layout(Graph()) == {}
+
+
+def test_long_networks_wrap_into_bands_that_fit_the_view():
+    from core.layout import layered_layout
+    from core.project import load
+    from tests.conftest import EXAMPLES
+
+    cnn = load(EXAMPLES / "mnist_cnn.json").graph  # 14 layers deep
+    flat = layered_layout(cnn, "lr", 270.0, 150.0, (0.0, 0.0))
+    wrapped = layered_layout(cnn, "lr", 270.0, 150.0, (0.0, 0.0), aspect=2.2)
+    assert len({y for _, y in flat.values()}) == 1
+    assert len({y for _, y in wrapped.values()}) == 3
+    assert len(set(wrapped.values())) == len(wrapped)  # no two nodes on one spot
+    width = max(x for x, _ in wrapped.values()) + 270.0
+    assert width <= 5 * 270.0
+    order = cnn.topological_order()
+    # reading order is kept: band by band, left to right
+    assert sorted(order, key=lambda n: (wrapped[n][1], wrapped[n][0])) == order
+    mlp = load(EXAMPLES / "digits_mlp.json").graph  # short chains stay on one row
+    assert len({y for _, y in layered_layout(mlp, "lr", 270.0, 150.0, (0.0, 0.0), aspect=2.2).values()}) == 1
