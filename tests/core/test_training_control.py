@@ -101,7 +101,9 @@ def test_events_carry_plain_numbers_and_are_throttled(digits) -> None:
     kinds = [e.kind for e in events]
     assert kinds[0] == "start" and kinds[-1] == "end" and kinds.count("epoch") == 2
     batches = [e for e in events if e.kind == "batch"]
-    assert 1 <= len(batches) <= 2 < result.summary["train_samples"] // 4  # one per epoch at most, not 300
+    # one per epoch (plus one per 10 s on a very loaded machine), not one per batch (300)
+    allowed = 2 + int(result.summary["train_seconds"] // 10.0)
+    assert 1 <= len(batches) <= allowed < result.summary["train_samples"] // 4
     epoch = next(e for e in events if e.kind == "epoch")
     for value in (epoch.loss, epoch.accuracy, epoch.lr, epoch.samples_per_s, epoch.eta_s, epoch.val_loss):
         assert type(value) is float and math.isfinite(value)
