@@ -9,7 +9,7 @@ from typing import Any, Literal
 import networkx as nx
 
 from core.catalog import LAYERS
-from core.errors import ShapeError
+from core.errors import CycleError, ShapeError
 from core.graph import Graph, Node
 from core.shape_rules import DTYPE_NEUTRAL, PARAM_COUNTS, RULES, RuleContext, Shape, fmt
 
@@ -141,9 +141,7 @@ def analyze(graph: Graph) -> Analysis:
     infos: dict[str, NodeInfo] = {}
     try:
         order = graph.topological_order()
-    except ShapeError:  # pragma: no cover - CycleError is not a ShapeError
-        order = []
-    except Exception:
+    except CycleError:  # already reported by _structure; no shapes flow through a cycle
         order = []
     for node_id in order:
         node = graph.node(node_id)

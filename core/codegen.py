@@ -150,13 +150,11 @@ def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tu
     inputs = [nid for nid in order if nodes[nid].type == "Input"]
     var_of: dict[str, str] = {nid: local.allocate(nodes[nid].name, "x") for nid in inputs}
     remaining = {nid: sum(1 for e in graph.consumers(nid) if e.dst in nodes) for nid in order}
-    signature = ", ".join(f"{var_of[nid]}: torch.Tensor" for nid in inputs)
+    arguments = ["self", *(f"{var_of[nid]}: torch.Tensor" for nid in inputs)]
     returns: list[str] = []
     outputs = [nid for nid in order if nodes[nid].type == "Output"]
     ret = "torch.Tensor" if len(outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(outputs))}]"
-    out.add(
-        call_lines("    ", "def forward", ["self", *[s.strip() for s in signature.split(", ") if s]], f" -> {ret}:")
-    )
+    out.add(call_lines("    ", "def forward", arguments, f" -> {ret}:"))
     for nid in inputs:
         out.add(f"        # {var_of[nid]}: {fmt(analysis.shape(nid))}", nid)
     temp = NameAllocator(set(var_of.values()) | {"self", "torch", "nn", "F"})
@@ -201,7 +199,7 @@ def _fresh_temp(temp: NameAllocator, rank: dict[str, int]) -> str:
     """x, then x1, x2, ... : the first not yet used in this forward."""
     for k in range(len(rank) + 2):
         candidate = "x" if k == 0 else f"x{k}"
-        if candidate not in temp._used:
+        if candidate not in temp:
             temp.reserve(candidate)
             rank.setdefault(candidate, len(rank))
             return candidate

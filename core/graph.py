@@ -201,17 +201,10 @@ class Graph:
         spec = get_spec(layer_id)
         values = spec.defaults()
         values.update(params or {})
-        node_name = name or (
-            spec.name_prefix
-            if spec.id == "Input" and not self.nodes_of_type("Input")
-            else self.unique_name(spec.name_prefix)
-        )
-        if spec.id == "Output" and name is None and not self.nodes_of_type("Output"):
-            node_name = "output"
-        node = Node(
-            self.new_id(), layer_id, node_name, validate_params(spec, values, node_name), (float(pos[0]), float(pos[1]))
-        )
-        return node
+        if name is None:  # the first Input is "x" and the first Output "output"; later ones are numbered
+            single = spec.id in ("Input", "Output") and not self.nodes_of_type(spec.id)
+            name = spec.name_prefix if single else self.unique_name(spec.name_prefix)
+        return Node(self.new_id(), layer_id, name, validate_params(spec, values, name), (float(pos[0]), float(pos[1])))
 
     # --- edits -----------------------------------------------------------------------------------------
     def add_node(self, node: Node, index: int | None = None) -> Node:

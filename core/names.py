@@ -130,6 +130,9 @@ class NameAllocator:
     def reserve(self, name: str) -> None:
         self._used.add(name)
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._used
+
     def allocate(self, wanted: str, fallback: str = "layer") -> str:
         base = wanted if name_problem(wanted) is None else clean_identifier(wanted, fallback)
         if name_problem(base) is not None:
