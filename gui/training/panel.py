@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -108,7 +108,8 @@ class TrainingPanel(QWidget):
     pause_clicked = Signal()
     resume_clicked = Signal()
     stop_clicked = Signal()
-    dataset_chosen = Signal(str)  # the user picked another dataset (spec)
+    dataset_chosen = Signal(str)  # the user picked another dataset (spec), or the unloadable one again
+    availability_changed = Signal(bool, str)  # can Train start now; else the reason (for the toolbar's Train)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +119,9 @@ class TrainingPanel(QWidget):
         self._graph_problem: str | None = None
         self._data_problem: str | None = None
         self._state = "idle"
+        self._run_message = ""  # why the last run failed, shown under the buttons until the next run
+        self._last_progress = ""  # the progress text before a pause, to show it again without its ETA
+        self._log_follows = True  # the log keeps its newest line in view unless the user scrolled up
         self._epoch_started = 0.0
         self._build()
 
@@ -133,6 +137,12 @@ class TrainingPanel(QWidget):
         self.dataset.setToolTip("The data to train on. Built-in sets need no download; or open a .npz file.")
         self.dataset.activated.connect(self._dataset_activated)
         data_form.addRow("Dataset", self.dataset)
+        self.data_note = QLabel("")  # why the dataset just chosen could not be used, and what to do
+        self.data_note.setWordWrap(True)
+        self.data_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.data_note.setStyleSheet("color: #b00020;")
+        self.data_note.hide()
+        data_form.addRow(self.data_note)
         self.preview = DatasetPreview()
         data_form.addRow(self.preview)
         self.val_fraction = QDoubleSpinBox()
@@ -237,7 +247,9 @@ class TrainingPanel(QWidget):
         self.log.setMaximumBlockCount(10_000)
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.log.setPlaceholderText("One line per epoch appears here while training, as Keras prints it.")
-        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # a failure message is read in full
+        self.log.verticalScrollBar().valueChanged.connect(self._log_scrolled)
+        self.log.installEventFilter(self)
 
         settings = QWidget()
         settings_layout = QVBoxLayout(settings)
@@ -369,8 +381,15 @@ class TrainingPanel(QWidget):
                 self.refresh()
                 return
             spec = f"npz:{path}"
-        if self.project is not None and spec != self.project.training.dataset:
-            self.dataset_chosen.emit(spec)
+        if self.project is None:
+            return
+        if spec != self.project.training.dataset or self._data_problem or self.data_note.text():
+            self.dataset_chosen.emit(spec)  # the current one again: tried again (its files may be there now)
+
+    def show_data_note(self, text: str) -> None:
+        """Explain, under the dataset list, why the last choice could not be used ('' hides it)."""
+        self.data_note.setText(text)
+        self.data_note.setVisible(bool(text))
 
     # -- state ----------------------------------------------------------------------------------------
     def set_graph_problem(self, problem: str | None) -> None:
@@ -383,7 +402,12 @@ class TrainingPanel(QWidget):
 
     def set_state(self, state: str) -> None:
         """idle | running | paused | stopping."""
-        self._state = state
+        was, self._state = self._state, state
+        if state == "paused":  # no ETA while nothing moves
+            self._last_progress = self.progress.format()
+            self.progress.setFormat(_paused(self._last_progress))
+        elif was == "paused" and state == "running":
+            self.progress.setFormat(self._last_progress)
         for box in self.settings_boxes:
             box.setEnabled(state == "idle")
         self._update_buttons()
@@ -392,30 +416,40 @@ class TrainingPanel(QWidget):
     def state(self) -> str:
         return self._state
 
+    def blocked_reason(self) -> str:
+        """Why Train cannot start now ('' when it can)."""
+        blocked = self._graph_problem or self._data_problem
+        if self._state != "idle":
+            return "A training run is in progress."
+        return f"Train is off until this is fixed: {blocked}" if blocked else ""
+
     def _update_buttons(self) -> None:
         idle = self._state == "idle"
         blocked = self._graph_problem or self._data_problem
         self.train_button.setEnabled(idle and not blocked)
+        self.train_button.setToolTip(self.blocked_reason() or "Train the network on the chosen dataset")
+        self.availability_changed.emit(idle and not blocked, self.blocked_reason())
         self.pause_button.setEnabled(self._state == "running")
         self.resume_button.setEnabled(self._state == "paused")
         self.stop_button.setEnabled(self._state in ("running", "paused"))
         self.pause_button.setVisible(self._state != "paused")
         self.resume_button.setVisible(self._state == "paused")
         if idle and blocked:
-            self.reason.setText(f"Train is off until this is fixed: {blocked}")
+            self.reason.setText(self.blocked_reason())
         elif not idle:
             self.reason.setStyleSheet("color: #555;")
             self.reason.setText("Training uses a copy of the network taken when you pressed Train.")
             return
         else:
-            self.reason.setText("")
+            self.reason.setText(self._run_message)
         self.reason.setStyleSheet("color: #b00020;")
 
     # -- progress and log -----------------------------------------------------------------------------
     def begin_run(self, settings: TrainingSettings) -> None:
         self.progress.setRange(0, 0)  # busy until the first event says how many steps there are
         self.progress.setFormat("Preparing data and model…")
-        self.log.appendPlainText(
+        self._run_message = ""
+        self._log(
             f"Training on {_short_spec(settings.dataset)}: {settings.epochs} epochs, batch {settings.batch_size}, "
             f"{settings.optimizer} lr={settings.lr:g}, {settings.loss}"
         )
@@ -426,22 +460,44 @@ class TrainingPanel(QWidget):
         if kind == "start":
             self._epoch_started = time.monotonic()
             if event.message:
-                self.log.appendPlainText(event.message)
+                self._log(event.message)
         elif kind == "batch":
             total = max(1, (event.epochs or 1) * (event.batches or 1))
             if self.progress.maximum() != total:
                 self.progress.setRange(0, total)
             self.progress.setValue(min(total, event.step or 0))
-            self.progress.setFormat(
+            text = (
                 f"Epoch {event.epoch}/{event.epochs} · batch {event.batch}/{event.batches} · "
                 f"{(event.samples_per_s or 0):,.0f} samples/s · ETA {format_duration(event.eta_s)}"
             )
+            self._last_progress = text
+            self.progress.setFormat(_paused(text) if self._state == "paused" else text)
         elif kind == "epoch":
             now = time.monotonic()
-            self.log.appendPlainText(keras_line(event, now - self._epoch_started))
+            self._log(keras_line(event, now - self._epoch_started))
             self._epoch_started = now
         elif kind == "notice" and event.message:
-            self.log.appendPlainText(event.message)
+            self._log(event.message)
+
+    # -- the log keeps its newest line in view ----------------------------------------------------------------
+    def _log(self, text: str) -> None:
+        self.log.appendPlainText(text)
+        self._follow_log()
+
+    def _follow_log(self) -> None:
+        if self._log_follows:
+            bar = self.log.verticalScrollBar()
+            bar.setValue(bar.maximum())
+
+    def _log_scrolled(self, value: int) -> None:
+        """Only a user scrolling a log in view decides whether it follows; a hidden log's layout does not."""
+        if self.log.isVisible():
+            self._log_follows = value >= self.log.verticalScrollBar().maximum()
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        if watched is self.log and event.type() in (QEvent.Type.Show, QEvent.Type.Resize):
+            QTimer.singleShot(0, self._follow_log)  # after the text is laid out for the size it is shown at
+        return super().eventFilter(watched, event)
 
     def end_run(self, result: Any) -> None:
         status = result.status
@@ -454,13 +510,23 @@ class TrainingPanel(QWidget):
             if result.test_accuracy is not None:
                 text += f" · test accuracy {100 * result.test_accuracy:.1f}%"
             self.progress.setFormat(text)
-            self.log.appendPlainText(_result_line(result))
+            self._log(_result_line(result))
         else:
             if self.progress.maximum() == 0:
                 self.progress.setRange(0, 1)
-            self.progress.setFormat("Stopped" if status == "stopped" else "Failed: see the message below")
-            self.log.appendPlainText(("Stopped. " if status == "stopped" else "Failed: ") + (result.message or ""))
+            failed = status == "failed"
+            self.progress.setFormat("Failed" if failed else "Stopped")
+            message = result.message or ("The run failed without a message." if failed else "")
+            self._log(("Failed: " if failed else "Stopped. ") + message)
+            if failed:
+                self._run_message = f"Training failed: {message}"
         self.set_state("idle")
+
+
+def _paused(progress: str) -> str:
+    """'Epoch 2/5 · batch 3/14 · 900 samples/s · ETA 0:12' -> 'Paused · epoch 2/5 · batch 3/14'."""
+    kept = [p for p in progress.split(" · ") if p.startswith(("Epoch", "batch"))]
+    return " · ".join(["Paused", *(p[0].lower() + p[1:] for p in kept)])
 
 
 def _result_line(result: Any) -> str:
