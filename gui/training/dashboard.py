@@ -228,7 +228,7 @@ class TrainingDashboard(QWidget):
         project = self.snapshot()
         self.run_project = project
         run = TrainingRun(project, out_dir=self.runs_root, trainer_factory=self.trainer_factory)
-        run.event.connect(self._on_event)
+        run.training_event.connect(self._on_event)
         run.finished.connect(self._on_finished)
         self.run = run
         self.event_count = {}
@@ -283,6 +283,7 @@ class TrainingDashboard(QWidget):
         self.last_model = getattr(run.trainer, "model", None)
         predict = actions.predictor(self.last_model, self.run_project.training.loss)
         self.results.show_result(result, run.data, predict)  # draws over the next event-loop turns
+        run.release()  # the trainer, optimizer and tensors go now; the results keep only what they draw
         self.runs.add_result(result, self.run_project)
         if result.status in ("finished", "failed"):
             self.tabs.setCurrentWidget(self.results)

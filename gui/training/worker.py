@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import atexit
 import datetime
+import linecache
 import logging
 import os
 import sys
 import threading
 import traceback
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -100,9 +102,10 @@ def _track(run: TrainingRun) -> None:
         _switch_interval.append(sys.getswitchinterval())
         sys.setswitchinterval(min(SWITCH_INTERVAL, _switch_interval[-1]))
     _LIVE.add(run)
+    ref = weakref.ref(run)  # the connection lives as long as the thread object: it must not keep the run alive
 
     def ended() -> None:
-        _LIVE.discard(run)
+        _LIVE.discard(ref())  # type: ignore[arg-type]
         if not _LIVE and _switch_interval:
             sys.setswitchinterval(_switch_interval.pop())
 
@@ -169,6 +172,23 @@ def keep_gui_thread_on_one_core() -> None:
     torch.set_num_threads(1)
 
 
+GENERATED_PREFIX = "<torchcanvas-"  # core.training.setup.exec_source registers each run's script as <torchcanvas-…>
+
+
+def _script_name(trainer: Any) -> str | None:
+    code = getattr(trainer, "_code", None)
+    return code[0] if isinstance(code, tuple) and code and code[0] else None
+
+
+def forget_generated_sources(keep: str | None = None) -> int:
+    """Remove the generated scripts of earlier runs from ``linecache`` (each run registers its own for readable
+    tracebacks, and nothing else ever removes them); ``keep`` names the newest. Returns how many went."""
+    stale = [name for name in list(linecache.cache) if name.startswith(GENERATED_PREFIX) and name != keep]
+    for name in stale:
+        linecache.cache.pop(name, None)
+    return len(stale)
+
+
 class _TrainThread(QThread):
     """Builds the trainer and runs its blocking loop; every outcome ends in one ``done`` emission."""
 
@@ -189,6 +209,8 @@ class _TrainThread(QThread):
             if where is not None:
                 message += f" (Details for a bug report are in {where}.)"
             result = TrainResult("failed", message)
+        trainer = None  # this frame must not keep the model alive once the run is released
+        self._run = None  # the run holds this thread; no reference back, so both can be freed
         run._result = result
         run.finished.emit(result)  # queued to the GUI thread
 
@@ -196,11 +218,12 @@ class _TrainThread(QThread):
 class TrainingRun(QObject):
     """One training run in the background. Signals arrive on the GUI thread.
 
-    ``event(TrainEvent)`` for every start/batch/epoch/notice/end event, then exactly one ``finished(result)``
+    ``training_event(TrainEvent)`` for every start/batch/epoch/notice/end event, then exactly one ``finished(result)``
     with a TrainResult (status "failed" and a plain message when the trainer raised).
     """
 
-    event = Signal(object)
+    training_event = Signal(object)  # not "event": that name would shadow QObject.event(), through which Qt
+    # delivers every QEvent (deleteLater included), and the wrapper of a deleted run would then never be freed
     finished = Signal(object)
 
     def __init__(
@@ -235,7 +258,7 @@ class TrainingRun(QObject):
 
         def progress(message: str, fraction: float | None) -> None:
             text = message if fraction is None else f"{message} {fraction:.0%}"
-            self.event.emit(TrainEvent("notice", epochs=self.project.training.epochs, message=text))
+            self.training_event.emit(TrainEvent("notice", epochs=self.project.training.epochs, message=text))
 
         return load_for_settings(self.project.training, input_shape_of(self.project), None, progress)
 
@@ -246,7 +269,7 @@ class TrainingRun(QObject):
         with self._lock:
             if self._stop_requested:
                 return None
-        trainer = factory(self.project, out_dir=self.out_dir, on_event=self.event.emit, data=self.data)
+        trainer = factory(self.project, out_dir=self.out_dir, on_event=self.training_event.emit, data=self.data)
         with self._lock:
             self._trainer = trainer
             if self._stop_requested:
@@ -264,6 +287,16 @@ class TrainingRun(QObject):
     @property
     def result(self) -> Any:
         return self._result
+
+    def release(self) -> None:
+        """Drop what only the finished run needed (trainer, model, optimizer, dataset tensors, its generated
+        script in ``linecache`` but the newest one): the window keeps a run's curves and summary, not these.
+        Call it on the GUI thread once the run's results have been taken."""
+        with self._lock:
+            trainer, self._trainer = self._trainer, None
+        self.data = None
+        self._factory = None
+        forget_generated_sources(keep=_script_name(trainer))
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()

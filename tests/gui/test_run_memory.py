@@ -1,0 +1,53 @@
+"""Finished runs leave only what the Runs list shows: no trainer, model or generated script of an old run stays
+alive in the window (they held ~67 MB a run of MNIST before)."""
+
+from __future__ import annotations
+
+import gc
+import linecache
+import weakref
+
+import pytest
+from torch import nn
+
+from core.training import Trainer
+from gui.training.dashboard import install
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def live_trainers() -> list[Trainer]:
+    gc.collect()
+    return [obj for obj in gc.get_objects() if isinstance(obj, Trainer)]
+
+
+def generated_entries() -> list[str]:
+    return [name for name in linecache.cache if name.startswith("<torchcanvas-")]
+
+
+def test_finished_runs_release_trainer_model_and_script(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
+    dashboard = install(window)
+    dashboard.runs_root = tmp_path / "runs"
+    project = window.document.project
+    project.training.epochs = 1
+    models: list[weakref.ref] = []
+    runs: list[weakref.ref] = []
+    for _ in range(3):
+        with qtbot.waitSignal(dashboard.run_finished, timeout=60_000) as finished:
+            run = dashboard.start_training()
+            assert run is not None
+        assert finished.args[0].status == "finished", finished.args[0].message
+        runs.append(weakref.ref(run))
+        models.append(weakref.ref(dashboard.last_model) if dashboard.last_model is not None else (lambda: None))
+        del run
+    qtbot.wait(50)  # deleteLater and the thread's finished signal
+    gc.collect()
+    assert len(dashboard.runs.records) >= 3  # the Runs list keeps every run's curves and summary
+    assert all(record.history for record in dashboard.runs.records[-3:])
+    assert [ref() is None for ref in runs] == [True, True, True]
+    assert live_trainers() == []
+    assert all(ref() is None for ref in models[:-1])  # at most the last model (the Results view predicts with it)
+    trained = [obj for obj in gc.get_objects() if isinstance(obj, nn.Module) and "torchcanvas" in type(obj).__module__]
+    assert len(trained) <= 1
+    assert len(generated_entries()) <= 1
