@@ -33,7 +33,7 @@ from core.training.run_folder import default_runs_dir
 from gui.commands import set_param
 from gui.training import actions
 from gui.training.edits import input_node_id, push, suggest
-from gui.training.panel import TrainingPanel
+from gui.training.panel import OPEN_FILE, TrainingPanel
 from gui.training.plots import LivePlots
 from gui.training.results import ResultsView
 from gui.training.runs import RunsView
@@ -168,27 +168,35 @@ class TrainingDashboard(QWidget):
         try:
             self.dataset = load_for_preview(self.project.training)
         except Exception as exc:  # a DataError is already plain; anything else is summarised
-            message = str(exc) if _is_plain(exc) else f"The dataset could not be loaded ({type(exc).__name__}: {exc})"
-            self.preview_failed(message)
+            self.preview_failed(data_failure(self.project.training.dataset, exc))
             return
         self.panel.preview.show_dataset(self.dataset)
         self.panel.set_data_problem(None)
 
     def preview_failed(self, message: str) -> None:
         self.panel.preview.show_error(message)
-        self.panel.set_data_problem("the dataset could not be loaded (the reason is under 1. Data).")
+        self.panel.set_data_problem(f"{message} Or choose another dataset in the list under 1. Data.")
 
     def choose_dataset(self, spec: str) -> None:
         """The user picked another dataset: one undo step sets it, fits the Input shape and suggests settings."""
         if self.project is None:
             return
         project = self.project
+        self.panel.show_data_note("")
+        if spec == project.training.dataset:  # chosen again: load it again (its files may be in place now)
+            self._dataset_key = None
+            self.panel.refresh()
+            self.refresh_dataset()
+            return
         try:
             trial = TrainingSettings.from_dict({**project.training.to_dict(), "dataset": spec})
             dataset = load_for_preview(trial)
-        except Exception as exc:
+        except Exception as exc:  # the project keeps its dataset; the note says why and what to do
             self.panel.refresh()
-            self.preview_failed(str(exc) if _is_plain(exc) else f"{type(exc).__name__}: {exc}")
+            current = project.training.dataset
+            usable = self.dataset is not None and self._dataset_key == self._key(project)
+            after = f" Training still uses {current}." if usable else ""
+            self.panel.show_data_note(data_failure(spec, exc) + after)
             return
         changes = {"dataset": spec, **suggest(dataset, project.graph, project.training)}
         notes = []
@@ -281,8 +289,9 @@ class TrainingDashboard(QWidget):
         self.plots.finish()
         self.panel.end_run(result)
         self.last_model = getattr(run.trainer, "model", None)
-        predict = actions.predictor(self.last_model, self.run_project.training.loss)
-        self.results.show_result(result, run.data, predict)  # draws over the next event-loop turns
+        failed = result.status == "failed"  # its model did not learn: no predictions are drawn from it
+        predict = None if failed else actions.predictor(self.last_model, self.run_project.training.loss)
+        self.results.show_result(result, None if failed else run.data, predict)  # drawn over the next turns
         run.release()  # the trainer, optimizer and tensors go now; the results keep only what they draw
         self.runs.add_result(result, self.run_project)
         if result.status in ("finished", "failed"):
@@ -321,6 +330,17 @@ def _is_plain(exc: BaseException) -> bool:
     from core.errors import TorchCanvasError
 
     return isinstance(exc, TorchCanvasError)
+
+
+def data_failure(spec: str, exc: BaseException) -> str:
+    """Why ``spec`` could not be loaded and what to do, in plain words (the files' place, or an npz: file)."""
+    reason = str(exc) if _is_plain(exc) else f"{spec} could not be loaded ({type(exc).__name__}: {exc})."
+    if not reason.rstrip().endswith("."):
+        reason = reason.rstrip() + "."
+    return (
+        f"{reason} Any data can also be used from a NumPy file: choose '{OPEN_FILE}' "
+        "(the dataset npz:PATH, a file saved with np.savez(PATH, x_train=..., y_train=...))."
+    )
 
 
 def ask_stop(parent: QWidget) -> bool:
@@ -376,11 +396,12 @@ def install(window: QMainWindow) -> TrainingDashboard:
     toolbar = window.findChild(QToolBar, "main_toolbar")
     if toolbar is not None:
         train = QAction("▶ Train", window)
-        train.setToolTip("Show the training dashboard and train the network on its dataset")
+        train.setObjectName("train_action")
         train.triggered.connect(lambda: (dock.show(), dock.raise_(), dashboard.start_training()))
         toolbar.addSeparator()
         toolbar.addAction(train)
-        dashboard.running_changed.connect(lambda running: train.setEnabled(not running))
+        dashboard.panel.availability_changed.connect(lambda ok, why: follow_train_button(train, ok, why))
+        follow_train_button(train, dashboard.panel.train_button.isEnabled(), dashboard.panel.blocked_reason())
     document = getattr(window, "document", None)
     if document is not None:
         dashboard.set_document(document)
@@ -392,6 +413,14 @@ def install(window: QMainWindow) -> TrainingDashboard:
     window.training_dashboard = dashboard  # type: ignore[attr-defined]
     window.training_dock = dock  # type: ignore[attr-defined]
     return dashboard
+
+
+def follow_train_button(action: QAction, available: bool, reason: str) -> None:
+    """The toolbar's Train is on exactly when the panel's is, and says why not as its tooltip."""
+    action.setEnabled(available)
+    tip = "Show the training dashboard and train the network on its dataset" if available else reason
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
 
 
 def lock_editing(window: QWidget, running: bool) -> None:
