@@ -85,6 +85,30 @@ class DisconnectCommand(_Command):
         self.graph.connect(self.edge, self.index)
 
 
+def occupant(graph: Graph, edge: Edge) -> Edge | None:
+    """The wire already plugged into ``edge``'s input port, when it is another wire."""
+    inputs = graph.inputs_of(edge.dst) if edge.dst in graph else []
+    current = inputs[edge.dst_port] if 0 <= edge.dst_port < len(inputs) else None
+    return current if current is not None and current != edge else None
+
+
+def connect(graph: Graph, edge: Edge) -> _Command:
+    """Connect ``edge``; into an occupied input it replaces the wire there, as one undo step whose undo puts
+    the old wire back. Raises the plain reason (``GraphError``) when the wire is refused even so."""
+    old = occupant(graph, edge)
+    if old is None:
+        graph.check_connect(edge)
+        return ConnectCommand(graph, edge)
+    trial = graph.copy()
+    trial.disconnect(old)
+    trial.check_connect(edge)
+    name = {n.id: n.name for n in graph.nodes}
+    macro = MacroCommand(f"Replace wire {name[old.src]} → {name[edge.dst]} with {name[edge.src]} → {name[edge.dst]}")
+    DisconnectCommand(graph, old, macro)
+    ConnectCommand(graph, edge, macro)
+    return macro
+
+
 class RemoveNodeCommand(_Command):
     """Disconnect the node's wires (child commands, see ``remove_node``), then remove it; undo in reverse."""
 

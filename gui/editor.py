@@ -99,10 +99,12 @@ class Editor(QObject):
         return None
 
     def connect(self, edge: Edge) -> str | None:
-        reason = self.check_connect(edge)
-        if reason:
-            return self._refuse(reason)
-        self.push(commands.ConnectCommand(self.graph, edge))
+        """Wire ``edge`` in; into an occupied input it replaces the wire there (one undo step)."""
+        try:
+            command = commands.connect(self.graph, edge)
+        except TorchCanvasError as exc:
+            return self._refuse(str(exc))
+        self.push(command)
         return None
 
     def disconnect(self, edge: Edge) -> None:

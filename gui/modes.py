@@ -1,7 +1,8 @@
 """Mouse modes of the canvas: what a press-move-release does. Kept apart from the view so neither grows large.
 
 - ``ConnectMode``: drag from a port; a rubber wire follows the mouse, ports light up green (allowed) or red
-  (refused, with the reason next to the cursor); release on a port connects (one undo step).
+  (refused, with the reason next to the cursor); release on a port connects (one undo step). Into an occupied
+  input the new wire replaces the old one (said next to the cursor; still one undo step).
 - ``PanMode``: middle mouse, or left mouse while Space is held, scrolls the canvas.
 - ``MoveTracker``: remembers where the selected nodes were when the press began and, on release, turns the
   whole drag into one ``MoveCommand``.
@@ -79,6 +80,7 @@ class ConnectMode(Mode):
                 self.scene.wires[existing].setVisible(False)
         self.start = port
         self.target: PortItem | None = None
+        self.displaced: Edge | None = None  # the wire now in the target input, replaced on release
         self.allowed = False
         self.reason = ""
         self.rubber = QGraphicsPathItem()
@@ -125,15 +127,25 @@ class ConnectMode(Mode):
         self.target = target
         self.reason = ""
         self.allowed = False
+        self.displaced = None
+        note = ""
         if target is not None:
             edge = self.edge_to(target)
             try:
                 if edge is None:
                     raise TorchCanvasError("Connect an output to an input.")
-                self.check_graph.check_connect(edge)
+                self.displaced = commands.occupant(self.check_graph, edge)
+                if self.displaced is None:
+                    self.check_graph.check_connect(edge)
+                else:  # an occupied input: the new wire takes the place of the one there
+                    trial = self.check_graph.copy()
+                    trial.disconnect(self.displaced)
+                    trial.check_connect(edge)
+                    note = f"replaces the wire from {self.check_graph.node(self.displaced.src).name}"
                 self.allowed = True
             except TorchCanvasError as exc:
                 self.reason = str(exc)
+                self.displaced = None
             target.set_state("accept" if self.allowed else "refuse")
             self._draw(target.scenePos() if self.allowed else pos)
         else:
@@ -142,14 +154,15 @@ class ConnectMode(Mode):
             style.OK if self.allowed else style.ERROR if self.reason else style.SELECTED, 2, Qt.PenStyle.DashLine
         )
         self.rubber.setPen(pen)
-        self.hint.setText(self.reason)
+        self.hint.setText(self.reason or note)
+        self.hint.setBrush(style.ERROR if self.reason else style.OK)
         self.hint.setPos(pos + QPointF(14, 12))
-        self.hint.setVisible(bool(self.reason))
+        self.hint.setVisible(bool(self.reason or note))
 
     def release(self, event: QMouseEvent) -> None:
         self.move(event)
         editor = self.view.editor
-        target, allowed, reason = self.target, self.allowed, self.reason
+        target, allowed, reason, displaced = self.target, self.allowed, self.reason, self.displaced
         self.cancel()
         edge = self.edge_to(target) if target is not None else None
         if self.replaced is not None:
@@ -158,6 +171,8 @@ class ConnectMode(Mode):
             macro = commands.MacroCommand("Remove wire" if not allowed else "Re-route wire")
             commands.DisconnectCommand(editor.graph, self.replaced, macro)
             if allowed and edge is not None:
+                if displaced is not None:
+                    commands.DisconnectCommand(editor.graph, displaced, macro)
                 commands.ConnectCommand(editor.graph, edge, macro)
             elif reason:
                 editor.message.emit(reason)
