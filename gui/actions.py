@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
@@ -11,6 +12,18 @@ if TYPE_CHECKING:
     from gui.mainwindow import MainWindow
 
 Key = QKeySequence.StandardKey
+UNNAMED = ("", "untitled", "model", "net", "network")  # names that say nothing about the network
+
+
+def file_stem(project_name: str, path: str | Path | None = None) -> str:
+    """The start of every suggested export file name: 'Digits MLP' -> 'digits_mlp'. A project still called
+    'Untitled' uses its file's name, and one with neither is a 'network' (never 'untitled_train.py' or
+    'model_model.py')."""
+    for text in (project_name, Path(path).stem if path else ""):
+        slug = "_".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+        if slug not in UNNAMED:
+            return slug
+    return "network"
 
 
 def _action(window: MainWindow, text: str, slot: object, shortcut: object = None, tip: str = "") -> QAction:

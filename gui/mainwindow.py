@@ -19,7 +19,7 @@ from core.codegen import CodegenError, generate_model
 from core.errors import TorchCanvasError
 from core.layout import layered_layout
 from core.shape_rules import fmt
-from gui.actions import build_actions, build_menus
+from gui.actions import build_actions, build_menus, file_stem
 from gui.codeview import CodeView
 from gui.document import Document
 from gui.editor import COLUMN_GAP, ROW_GAP, Editor, view_aspect
@@ -304,7 +304,7 @@ class MainWindow(QMainWindow):
         return True
 
     def export_code_dialog(self) -> None:
-        stem = self.document.path.stem if self.document.path else "model"
+        stem = file_stem(self.document.project.name, self.document.path)
         path, _ = QFileDialog.getSaveFileName(
             self, "Export model code", str(Path(self._last_dir()) / f"{stem}_model.py"), "Python files (*.py)"
         )

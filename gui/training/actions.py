@@ -62,9 +62,24 @@ def inform(parent: QWidget, title: str, message: str, *, error: bool = False) ->
     (QMessageBox.warning if error else QMessageBox.information)(parent, title, message)
 
 
-def _slug(text: str) -> str:
-    cleaned = "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")
-    return cleaned or "model"
+def _stem(project: Any) -> str:
+    from gui.actions import file_stem
+
+    return file_stem(project.name)
+
+
+UNTRAINED = (
+    "Note: these weights are untrained ({why}), so the model's answers are random. Train it, then export again."
+)
+
+
+def untrained_because(result: Any) -> str:
+    """Why the weights an export would write have not learned anything yet ('' when they have)."""
+    if result is None or trained_weights(result) is None:
+        return "no training run yet: freshly initialised"
+    if not getattr(result, "history", None):
+        return "the run ended before its first epoch finished"
+    return ""
 
 
 # -- the buttons (each writes through core.export, the code path the CLI uses too) -------------------------------
@@ -77,7 +92,9 @@ def trained_weights(result: Any) -> Path | None:
     return last if last.is_file() else None
 
 
-def _export(parent: QWidget, title: str, suggested: str, filters: str, write: Callable[[str], Any]) -> Path | None:
+def _export(
+    parent: QWidget, title: str, suggested: str, filters: str, write: Callable[[str], Any], note: str = ""
+) -> Path | None:
     path = ask_save_path(parent, title, suggested, filters)
     if not path:
         return None
@@ -92,7 +109,7 @@ def _export(parent: QWidget, title: str, suggested: str, filters: str, write: Ca
         inform(parent, title, f"Could not write {path}: {exc.strerror or exc}", error=True)
         return None
     details = getattr(done, "details", "")
-    inform(parent, title, f"Saved {path}." + (f"\n{details}" if details else ""))
+    inform(parent, title, f"Saved {path}." + (f"\n{details}" if details else "") + (f"\n\n{note}" if note else ""))
     return Path(path)
 
 
@@ -103,12 +120,14 @@ def export_weights(parent: QWidget, result: Any, project: Any) -> Path | None:
         return None
     from core import export
 
+    why = untrained_because(result)
     return _export(
         parent,
         "Export trained weights",
-        f"{_slug(project.name)}_weights.pt",
+        f"{_stem(project)}_weights.pt",
         "PyTorch weights (*.pt);;safetensors (*.safetensors)",
         lambda path: export.export_weights(project, path, weights),
+        UNTRAINED.format(why=why) if why else "",
     )
 
 
@@ -120,25 +139,27 @@ def export_script(parent: QWidget, project: Any) -> Path | None:
     return _export(
         parent,
         "Export training script",
-        f"{_slug(project.name)}_train.py",
+        f"{_stem(project)}_train.py",
         "Python (*.py)",
         lambda path: export.export_script(project, path),
     )
 
 
 def export_onnx(parent: QWidget, result: Any, project: Any) -> Path | None:
-    weights = trained_weights(result)
-    if weights is None or project is None:
-        inform(parent, "Export ONNX", "Train the network first: there is no trained model to export yet.", error=True)
+    """The trained model as ONNX; without a trained run the file is still written, and says it is untrained."""
+    if project is None:
         return None
     from core import export
 
+    weights = trained_weights(result)
+    why = untrained_because(result)
     return _export(
         parent,
         "Export ONNX model",
-        f"{_slug(project.name)}.onnx",
+        f"{_stem(project)}.onnx",
         "ONNX model (*.onnx)",
         lambda path: export.export_onnx(project, path, weights),
+        UNTRAINED.format(why=why) if why else "",
     )
 
 
