@@ -7,9 +7,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from core import __version__
 from core.errors import TorchCanvasError
+from core.resources import resource_dir
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "examples"
+EXAMPLES_DIR = resource_dir("examples")  # core.resources: the same lookup for a clone, a wheel, a frozen build
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "digits_mlp.json"
 
 DESCRIPTION = """\
@@ -111,7 +113,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("project", nargs="?", help="project file to open (default: the Digits MLP example)")
     parser.add_argument("--screenshot", metavar="FILE", help="render the main window to a PNG (1600x1000) and exit")
     parser.add_argument("--train-epochs", type=int, metavar="N", help="with --screenshot: train N epochs first")
-    parser.add_argument("--version", action="version", version="torchcanvas 0.1.0")
+    parser.add_argument("--version", action="version", version=f"torchcanvas {__version__}")
     parser.epilog = "commands: " + ", ".join(COMMANDS) + " (torchcanvas COMMAND --help for details)"
     return parser
 
@@ -144,7 +146,7 @@ def _load_commands() -> None:
     """Import the modules that add further subcommands (kept apart so each stays small)."""
     import importlib
 
-    for module in ("core.train_command",):
+    for module in ("core.train_command", "core.desktop"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
