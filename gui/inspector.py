@@ -7,10 +7,12 @@ updates coming back from the model are written into the widgets under a ``QSigna
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -27,23 +30,44 @@ from PySide6.QtWidgets import (
 )
 
 from core.catalog import ParamSpec, get_spec
-from core.errors import TorchCanvasError
+from core.errors import ParameterError, TorchCanvasError
 from core.shape_rules import fmt
 from gui import style
 from gui.editor import Editor
 
 INT_LIMIT = 2**31 - 1
 BAD = "QLineEdit, QSpinBox { border: 1px solid #d93025; }"
+FIELD_MIN_WIDTH = 64  # fields shrink to this before the form puts a label above its field (narrow dock)
+
+
+class IntSpin(QSpinBox):
+    """A spin box that lets any whole number be typed, so "-5" stays on screen to be explained next to the
+    field (a plain QSpinBox drops the "-" and silently turns it into 5). Out of range, the value is not taken."""
+
+    def validate(self, text: str, pos: int) -> object:
+        core = text.removeprefix(self.prefix()).removesuffix(self.suffix()).strip()
+        if core == self.specialValueText() or re.fullmatch(r"-?\d*", core):
+            ok = bool(re.fullmatch(r"-?\d+", core)) and self.minimum() <= int(core) <= self.maximum()
+            ok = ok or (core == self.specialValueText() and bool(core))
+            return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate, text, pos)
+        return (QValidator.State.Invalid, text, pos)
 
 
 class ParamEditor:
-    """One parameter's widget: ``set_value`` writes without echo; user edits call ``commit(value)``."""
+    """One parameter's widget with its own message line under it: ``set_value`` writes without echo; what the
+    user types is checked as they type (the message appears at once); valid edits call ``commit(value)``."""
 
     def __init__(self, param: ParamSpec, commit: Callable[[Any], None]) -> None:
         self.param = param
         self.commit = commit
         self.widget: QWidget = self._make()
         self.widget.setToolTip(param.help)
+        self.widget.setMinimumWidth(FIELD_MIN_WIDTH)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d93025;")
+        self.error.setVisible(False)
+        self._typed: str | None = None  # what the user typed into a spin box that it could not take
 
     def _make(self) -> QWidget:
         p = self.param
@@ -57,7 +81,7 @@ class ParamEditor:
             combo.currentTextChanged.connect(self.commit)
             return combo
         if p.kind == "int":
-            spin = QSpinBox()
+            spin = IntSpin()
             low = int(p.min) if p.min is not None else -INT_LIMIT
             spin.setRange(low - 1 if p.optional else low, int(p.max) if p.max is not None else INT_LIMIT)
             if p.optional:
@@ -65,6 +89,8 @@ class ParamEditor:
             spin.setKeyboardTracking(False)
             spin.setAccelerated(True)
             spin.valueChanged.connect(self._spin_changed)
+            spin.lineEdit().textEdited.connect(self._spin_typed)
+            spin.editingFinished.connect(self._spin_finished)
             return spin
         if p.kind == "float" and not (p.default and abs(p.default) < 1e-3):
             dspin = QDoubleSpinBox()
@@ -77,25 +103,46 @@ class ParamEditor:
         line = QLineEdit()  # size, ints, and tiny floats such as eps
         line.setPlaceholderText({"size": "e.g. 3  or  3, 3", "ints": "e.g. 1, 28, 28"}.get(p.kind, "a number"))
         if p.optional:
-            line.setPlaceholderText(line.placeholderText() + "   (empty: default)")
+            line.setPlaceholderText(line.placeholderText() + "  (empty: default)")
+        line.textEdited.connect(lambda text: self.set_error(check_text(self.param, text)))
         line.editingFinished.connect(self._text_changed)
         return line
 
     def _spin_changed(self, value: int) -> None:
         spin = self.widget
         assert isinstance(spin, QSpinBox)
+        self._typed = None
         self.commit(None if self.param.optional and value == spin.minimum() else int(value))
+
+    def _spin_typed(self, text: str) -> None:
+        spin = self.widget
+        assert isinstance(spin, QSpinBox)
+        core = text.removesuffix(spin.suffix()).strip()
+        if core in ("", "-") or core == spin.specialValueText():
+            self._typed = None
+            self.set_error(None)
+            return
+        reason = check_text(self.param, core)
+        self._typed = core if reason else None
+        self.set_error(reason)
+
+    def _spin_finished(self) -> None:
+        """The spin box put its last good value back; say so, so the typed number is not lost silently."""
+        spin = self.widget
+        assert isinstance(spin, QSpinBox)
+        if self._typed is not None:
+            reason = check_text(self.param, self._typed)
+            if reason:
+                self.set_error(f"{reason} (kept {spin.text().strip()})")
 
     def _text_changed(self) -> None:
         line = self.widget
         assert isinstance(line, QLineEdit)
-        try:
-            value = parse_text(self.param, line.text())
-        except ValueError as exc:
-            line.setStyleSheet(BAD)
-            line.setToolTip(str(exc))
+        reason = check_text(self.param, line.text())
+        if reason:
+            self.set_error(reason)
             return
-        self.commit(value)
+        self.commit(parse_text(self.param, line.text()))
 
     def set_value(self, value: Any) -> None:
         w = self.widget
@@ -113,8 +160,21 @@ class ParamEditor:
         del blocker
 
     def set_error(self, reason: str | None) -> None:
+        """Show (or clear) this field's message right under it; the previous message never stays behind."""
         self.widget.setStyleSheet(BAD if reason else "")
         self.widget.setToolTip(reason or self.param.help)
+        self.error.setText(reason or "")
+        self.error.setVisible(bool(reason))
+
+
+def check_text(param: ParamSpec, text: str) -> str | None:
+    """Why ``text`` is not a valid value for ``param`` (in the words of the layer's own rules), or None."""
+    try:
+        value = parse_text(param, text)
+        param.validate(value)
+    except (ValueError, ParameterError) as exc:
+        return str(exc)
+    return None
 
 
 def format_text(value: Any) -> str:
@@ -137,10 +197,30 @@ def parse_text(param: ParamSpec, text: str) -> Any:
             return float(text)
         numbers = [int(t) for t in parts]
     except ValueError:
-        raise ValueError(f"{param.name}: use whole numbers separated by commas") from None
-    if param.kind == "size":
+        if param.kind == "float":
+            raise ValueError(f"{param.name} must be a number such as 0.001, not '{text}'") from None
+        example = {"size": "3  or  3, 3", "ints": "1, 28, 28"}.get(param.kind, "3")
+        raise ValueError(f"{param.name} must be a whole number (e.g. {example}), not '{text}'") from None
+    if param.kind in ("int", "size"):
         return numbers[0] if len(numbers) == 1 else numbers
     return numbers
+
+
+def field_with_message(widget: QWidget, message: QLabel, button: QWidget | None = None) -> QWidget:
+    """The field (and its Auto/Pinned button) with its message line right under it."""
+    holder = QWidget()
+    column = QVBoxLayout(holder)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(2)
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(widget, 1)
+    if button is not None:
+        row.addWidget(button)
+    column.addLayout(row)
+    message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    column.addWidget(message)
+    return holder
 
 
 class Inspector(QWidget):
@@ -155,13 +235,36 @@ class Inspector(QWidget):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # text wraps instead
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroll)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #d93025;")
+        self.name_error = self._message_label()
         self.show_node(None)
+
+    @property
+    def message(self) -> QLabel:
+        """The message line in view (each field has its own, under it), or the name's when none shows."""
+        for label in (self.name_error, *(editor.error for editor in self.editors.values())):
+            if label.text():
+                return label
+        return self.name_error
+
+    @staticmethod
+    def _message_label() -> QLabel:
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setStyleSheet("color: #d93025;")
+        label.setVisible(False)
+        return label
+
+    @staticmethod
+    def _wrapping(text: str) -> QLabel:
+        """A label that wraps inside the dock's width instead of widening the page past it."""
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        return label
 
     # --- building ------------------------------------------------------------------------------------------
     def show_node(self, node_id: str | None, count: int = 1) -> None:
@@ -171,9 +274,7 @@ class Inspector(QWidget):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(10, 10, 10, 10)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #d93025;")
+        self.name_error = self._message_label()
         if self.node_id is None:
             text = (
                 f"<b>{count} layers selected.</b><br>Select a single layer to edit it."
@@ -182,8 +283,7 @@ class Inspector(QWidget):
                 "<br><br>Add layers by dragging them from the palette on the left; connect them by dragging from "
                 "an output port (right side of a layer) to an input port (left side)."
             )
-            hint = QLabel(text)
-            hint.setWordWrap(True)
+            hint = self._wrapping(text)
             hint.setStyleSheet("color: #5f6368;")
             layout.addWidget(hint)
             layout.addStretch(1)
@@ -191,12 +291,11 @@ class Inspector(QWidget):
             return
         node = self.editor.graph.node(self.node_id)
         if node.spec is None:
-            hint = QLabel(
+            hint = self._wrapping(
                 f"<b>{node.name}</b> is of the layer type <b>{node.type}</b>, which this version of TorchCanvas "
                 "does not know (perhaps the file was made by a newer version). It is kept as it is; delete it or "
                 "replace it with a known layer to generate code."
             )
-            hint.setWordWrap(True)
             layout.addWidget(hint)
             layout.addStretch(1)
             self.scroll.setWidget(page)
@@ -204,36 +303,35 @@ class Inspector(QWidget):
             return
         spec = node.spec
         color = style.category_color(spec.category).name()
-        title = QLabel(
+        title = self._wrapping(
             f"<span style='font-size:14pt; font-weight:bold; color:{color}'>{spec.display}</span>"
             f"&nbsp;&nbsp;<span style='color:#5f6368'>{spec.category}</span>"
         )
         layout.addWidget(title)
-        about = QLabel(spec.help)
-        about.setWordWrap(True)
-        layout.addWidget(about)
+        layout.addWidget(self._wrapping(spec.help))
         if spec.doc_url:
-            link = QLabel(f"<a href='{spec.doc_url}'>PyTorch documentation for {spec.torch_class or spec.id}</a>")
+            link = self._wrapping(
+                f"<a href='{spec.doc_url}'>PyTorch documentation for {spec.torch_class or spec.id}</a>"
+            )
             link.setOpenExternalLinks(True)
             link.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
             link.setObjectName("doc_link")
             layout.addWidget(link)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock puts labels above fields
         self.name_edit = QLineEdit(node.name)
         self.name_edit.setToolTip("The name used for this layer in the generated code (self.<name>).")
+        self.name_edit.setMinimumWidth(FIELD_MIN_WIDTH)
         self.name_edit.editingFinished.connect(self._rename)
-        form.addRow("Name", self.name_edit)
+        form.addRow("Name", field_with_message(self.name_edit, self.name_error))
         for param in spec.params:
             editor = ParamEditor(param, lambda value, name=param.name: self._commit(name, value))
             self.editors[param.name] = editor
             label = QLabel(param.name)
             label.setToolTip(param.help)
+            pin = None
             if param.auto:
-                row = QWidget()
-                box = QHBoxLayout(row)
-                box.setContentsMargins(0, 0, 0, 0)
-                box.addWidget(editor.widget, 1)
                 pin = QToolButton()
                 pin.setCheckable(True)
                 pin.setToolTip(
@@ -241,15 +339,10 @@ class Inspector(QWidget):
                     "(a wrong value is then flagged)."
                 )
                 pin.toggled.connect(lambda on, name=param.name: self._pin(name, on))
-                box.addWidget(pin)
                 self.pins[param.name] = pin
-                form.addRow(label, row)
-            else:
-                form.addRow(label, editor.widget)
+            form.addRow(label, field_with_message(editor.widget, editor.error, pin))
         layout.addLayout(form)
-        layout.addWidget(self.message)
-        self.shapes = QLabel()
-        self.shapes.setWordWrap(True)
+        self.shapes = self._wrapping("")
         self.shapes.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.shapes)
         layout.addStretch(1)
@@ -276,7 +369,7 @@ class Inspector(QWidget):
                 value = node.params[param.name] if pinned else auto_value
                 widget = editor.widget
                 if isinstance(widget, QSpinBox):
-                    widget.setSuffix("" if pinned else "  (auto)")
+                    widget.setSuffix("" if pinned else " (auto)")
                     widget.setSpecialValueText("" if pinned else "auto (connect an input)")
                     with QSignalBlocker(widget):
                         widget.setMinimum(int(param.min or 1) - (0 if pinned else 1))
@@ -311,10 +404,9 @@ class Inspector(QWidget):
         if self.node_id is None:
             return
         reason = self.editor.set_param(self.node_id, name, value)
-        self.message.setText(reason or "")
-        if reason:
-            self.editors[name].set_error(reason)
-        else:
+        editor = self.editors[name]
+        editor.set_error(reason)
+        if not reason:
             self.sync()
 
     def _pin(self, name: str, on: bool) -> None:
@@ -335,7 +427,8 @@ class Inspector(QWidget):
             reason = self.editor.rename(self.node_id, new)
         except TorchCanvasError as exc:
             reason = str(exc)
-        self.message.setText(reason or "")
+        self.name_error.setText(reason or "")
+        self.name_error.setVisible(bool(reason))
         self.name_edit.setStyleSheet(BAD if reason else "")
         if reason:
             self.name_edit.setText(self.editor.graph.node(self.node_id).name)
