@@ -84,6 +84,9 @@ def run_app(args: argparse.Namespace) -> int:
     app.setOrganizationName("TorchCanvas")
     install_excepthook()
     window = MainWindow()
+    if screenshot:  # no screen to answer a dialog on: an error is printed and the command fails instead
+        errors: list[str] = []
+        window.show_error = lambda title, message: errors.append(f"{title}: {message}")  # type: ignore[method-assign]
     training = install_training(window)
     project = getattr(args, "project", None)
     if project:
@@ -93,8 +96,15 @@ def run_app(args: argparse.Namespace) -> int:
         window.open_example()
     window.resize(*SCREENSHOT_SIZE)
     if screenshot:
-        if getattr(args, "train_epochs", None):
-            train_for_screenshot(training, args.train_epochs)
+        if errors:  # the file named on the command line cannot be opened: exit 2, as the CLI does for it
+            print("torchcanvas: error: " + "\n".join(errors), file=sys.stderr)
+            return 2
+        if getattr(args, "train_epochs", None) and not train_for_screenshot(training, args.train_epochs):
+            result = training.last_result  # None when Train could not start (its reason is printed already)
+            if result is not None and result.status != "finished":
+                print(f"torchcanvas: training {result.status}: {result.message}", file=sys.stderr)
+            take_screenshot(window, screenshot)  # the window shows why; the exit code says it failed
+            return 1
         return take_screenshot(window, screenshot)
     window.show()
     from gui import recovery, testhook
