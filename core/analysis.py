@@ -11,9 +11,19 @@ import networkx as nx
 from core.catalog import LAYERS
 from core.errors import CycleError, ShapeError
 from core.graph import Graph, Node
+from core.settings import TrainingSettings
 from core.shape_rules import DTYPE_NEUTRAL, PARAM_COUNTS, RULES, RuleContext, Shape, fmt
 
 Severity = Literal["error", "warning"]
+# What kind of problem, so a view can say it in two words (``status``): a gap in the wiring, a shape that does not
+# fit a layer, the network against its dataset and loss, or the graph's structure (no Input, a cycle, ...).
+Kind = Literal["structure", "unconnected", "shape", "task"]
+STATUS: dict[str, str] = {
+    "unconnected": "not connected",
+    "shape": "shape error",
+    "task": "does not fit the data",
+    "structure": "problem",
+}
 
 
 @dataclass(frozen=True)
@@ -23,6 +33,7 @@ class Problem:
     message: str
     node_id: str | None = None
     severity: Severity = "error"
+    kind: Kind = "structure"
 
 
 @dataclass
@@ -74,7 +85,11 @@ def effective_params(node: Node) -> dict[str, Any]:
 
 
 def _structure(graph: Graph) -> tuple[list[Problem], set[str]]:
-    """Structural problems, and the ids of the nodes that feed some Output (the ones that become code)."""
+    """Structural problems, and the ids of the nodes that feed some Output (the ones that become code).
+
+    Each gap is reported once, where it is: a missing Output is one problem (not a warning on every layer), an
+    unused branch is named at its dead end, and nodes cut off behind an unconnected input are not listed again.
+    """
     problems: list[Problem] = []
     inputs, outputs = graph.nodes_of_type("Input"), graph.nodes_of_type("Output")
     if not inputs:
@@ -102,9 +117,11 @@ def _structure(graph: Graph) -> tuple[list[Problem], set[str]]:
     feeds_output: set[str] = set()
     for node in outputs:
         feeds_output |= {node.id} | nx.ancestors(nxg, node.id)
+    gaps: set[str] = set()  # nodes with an open input port or of an unknown type: the cause of what follows them
     for node in graph.nodes:
         spec = node.spec
         if spec is None:
+            gaps.add(node.id)
             problems.append(
                 Problem(
                     f"{node.name} is of an unknown layer type '{node.type}' (perhaps made by a newer "
@@ -114,29 +131,65 @@ def _structure(graph: Graph) -> tuple[list[Problem], set[str]]:
             )
             continue
         ports = graph.inputs_of(node.id)
+        if ports and not nxg.degree(node.id) and len(graph) > 1 and spec.outputs:
+            gaps.add(node.id)
+            problems.append(
+                Problem(
+                    f"{node.name} is not connected: drag a wire from the previous layer's output to its input and "
+                    "one from its output to the next layer, or delete it.",
+                    node.id,
+                    kind="unconnected",
+                )
+            )
+            continue
         for port, edge in enumerate(ports):
             if edge is None:
+                gaps.add(node.id)
                 where = f"Input {port + 1} of {node.name}" if len(ports) > 1 else f"{node.name}'s input"
                 problems.append(
-                    Problem(f"{where} is not connected: drag a wire from the previous layer's output to it.", node.id)
+                    Problem(
+                        f"{where} is not connected: drag a wire from the previous layer's output to it.",
+                        node.id,
+                        kind="unconnected",
+                    )
                 )
-        if spec.id != "Input" and node.id not in reach_from_input and not any(e is None for e in ports):
-            problems.append(
-                Problem(f"{node.name} is not reachable from any Input: connect it to the network.", node.id)
-            )
-        if spec.outputs and node.id not in feeds_output:
+        if outputs and spec.outputs and node.id not in feeds_output and not nxg.out_degree(node.id):
             problems.append(
                 Problem(
                     f"{node.name}'s output is not used, so it is left out of the code: connect it "
                     "to the next layer or to the Output, or delete it.",
                     node.id,
                     "warning",
+                    kind="unconnected",
                 )
             )
+    if inputs:
+        for node in graph.nodes:
+            if node.id in reach_from_input or node.id in gaps or node.spec is None:
+                continue
+            if not (nx.ancestors(nxg, node.id) & gaps):
+                problems.append(
+                    Problem(
+                        f"{node.name} is not reachable from any Input: connect it to the network.",
+                        node.id,
+                        kind="unconnected",
+                    )
+                )
     return problems, feeds_output
 
 
-def analyze(graph: Graph) -> Analysis:
+def status(problems: list[Problem]) -> str | None:
+    """Two words for a node's badge line: "not connected", "shape error", ... (None when it has no error)."""
+    kinds = {p.kind for p in problems if p.severity == "error"}
+    for kind in ("unconnected", "shape", "task", "structure"):
+        if kind in kinds:
+            return STATUS[kind]
+    return None
+
+
+def analyze(graph: Graph, training: TrainingSettings | None = None) -> Analysis:
+    """Shapes and problems of ``graph``; with the project's ``training`` settings also the network against its task
+    (output against the dataset's classes and the loss, Input against the samples: see ``core.task_check``)."""
     problems, feeds_output = _structure(graph)
     infos: dict[str, NodeInfo] = {}
     try:
@@ -181,9 +234,19 @@ def analyze(graph: Graph) -> Analysis:
             info.auto = ctx.auto_values
             counter = PARAM_COUNTS.get(node.type)
             info.param_count = counter(info.params) if counter else 0
+            problems.extend(Problem(w, node_id, "warning", kind="shape") for w in ctx.warnings)
         except ShapeError as exc:
             info.error = str(exc)
             info.out_shape = None
-            problems.append(Problem(str(exc), node_id))
+            problems.append(Problem(str(exc), node_id, kind="shape"))
     used_order = [nid for nid in order if nid in feeds_output]
-    return Analysis(infos, problems, used_order)
+    analysis = Analysis(infos, problems, used_order)
+    if training is not None:
+        from core.task_check import task_problems  # imports the dataset metadata; graph-only callers skip it
+
+        found = task_problems(graph, analysis, training)
+        flagged = {p.node_id for p in found if p.severity == "error"}
+        # a node with a task error needs no second, softer note about the same thing
+        problems[:] = [p for p in problems if not (p.severity == "warning" and p.node_id in flagged)]
+        problems.extend(found)
+    return analysis

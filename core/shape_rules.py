@@ -41,6 +41,7 @@ class RuleContext:
     sources: list[str]  # names of the nodes feeding each input
     dtype: str = "float32"  # dtype of the output
     auto_values: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # legal but probably not meant: shown, never blocking
 
     @property
     def x(self) -> Shape:
@@ -134,6 +135,11 @@ def _linear(ctx: RuleContext) -> Shape:
         else:
             fix = f"set in_features to {features}, or unpin it so it follows the input"
         raise ctx.fail(f"{ctx.name} expects {expected} features but receives {fmt(x)}: {fix}")
+    if len(x) > 2:  # legal (Transformers do it on [N, T, D]) but for images it is the missing-Flatten slip
+        ctx.warnings.append(
+            f"{ctx.name} receives {fmt(x)} and acts on its last axis only ({features} features, the other "
+            f"dimensions are kept): add a Flatten before it to use all {numel(x[1:])} values per sample"
+        )
     return (*x[:-1], ctx.params["out_features"])
 
 

@@ -1,0 +1,240 @@
+"""What a dataset gives the network, known without loading it: sample shape, dtype, classes and task.
+
+The editor checks the network against its task after every edit (``core.task_check``), so this must be cheap:
+built-in and torchvision sets are described by a table (``tests/core/test_dataset_info.py`` compares every
+entry with what the loader really yields), files are peeked at (an .npz member's header and labels, an IDX
+header, a CSV's header and label column, a folder's class sub-folders) and the answer is cached by the spec
+and the files' modification times. Anything that cannot be known cheaply is ``None``: the check then skips it,
+and a source that cannot be read at all gives ``None`` (the Data panel and the loader explain that, once).
+
+To describe a new kind of source, register a function for its ``DataSpec.kind`` with ``@source("kind")``,
+or add a fixed entry to ``BUILTIN`` for a named built-in set.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import math
+import os
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.datasets.spec import DataSpec, parse_spec
+from core.errors import TorchCanvasError
+
+PEEK_BYTES = 64 * 1024 * 1024  # largest label array / CSV read to count classes; beyond, classes stay unknown
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """One dataset as the network sees it. ``None`` means "not known without loading the data"."""
+
+    name: str  # as named in messages: digits, mnist, data.npz
+    sample_shape: tuple[int, ...] | None  # one sample as loaded, before any resize or reshape to the Input
+    num_classes: int | None  # classification only
+    task: str | None = "classification"  # "classification" | "regression" | None (unknown)
+    dtypes: tuple[str, ...] = ("float32",)  # the Input dtypes this source can feed (first: the natural one)
+    adapts_to_input: bool = False  # image folders: decoded at the Input's size and channel count
+    vocab_size: int | None = None  # token sets: largest token id + 1 (Embedding's num_embeddings must reach it)
+
+
+def loaded_shape(
+    info: DataInfo, input_shape: tuple[int, ...] | None, resize: tuple[int, ...] = ()
+) -> tuple[int, ...] | None:
+    """The shape one sample has when it reaches ``fit_shape``: after the resize setting (images only) and, for
+    folders, at the size and channel count ``image_geometry`` picks for this Input."""
+    if info.adapts_to_input:
+        from core.datasets.folder import image_geometry
+
+        size, channels = image_geometry(input_shape, (int(resize[0]), int(resize[1])) if resize else None)
+        return (channels, *size)
+    shape = info.sample_shape
+    if shape is not None and resize and len(shape) == 3:
+        return (shape[0], int(resize[0]), int(resize[1]))
+    return shape
+
+
+# --- the registry ------------------------------------------------------------------------------------------------
+BUILTIN: dict[str, DataInfo] = {
+    # scikit-learn tables (core.portable.sources.load_sklearn): digits come as 8x8 one-channel images
+    "digits": DataInfo("digits", (1, 8, 8), 10),
+    "iris": DataInfo("iris", (4,), 3),
+    "wine": DataInfo("wine", (13,), 3),
+    "breast_cancer": DataInfo("breast_cancer", (30,), 2),
+    # torchvision (core.portable.sources.load_torchvision), keyed by the torchvision class name
+    "MNIST": DataInfo("mnist", (1, 28, 28), 10),
+    "FashionMNIST": DataInfo("fashion_mnist", (1, 28, 28), 10),
+    "KMNIST": DataInfo("kmnist", (1, 28, 28), 10),
+    "CIFAR10": DataInfo("cifar10", (3, 32, 32), 10),
+}
+
+Describe = Callable[[DataSpec], DataInfo | None]
+SOURCES: dict[str, Describe] = {}
+
+
+def source(*kinds: str) -> Callable[[Describe], Describe]:
+    def register(fn: Describe) -> Describe:
+        for kind in kinds:
+            SOURCES[kind] = fn
+        return fn
+
+    return register
+
+
+@source("table", "vision")
+def _fixed(spec: DataSpec) -> DataInfo | None:
+    return BUILTIN.get(spec.name)
+
+
+@source("points")
+def _points(spec: DataSpec) -> DataInfo:
+    classes = 2 if spec.name in ("moons", "circles", "xor") else int(spec.options.get("classes", 3))
+    return DataInfo(spec.name, (2,), classes)
+
+
+# --- files -------------------------------------------------------------------------------------------------------
+def _image_sample(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``images_to_tensor`` on a batch shape: (N, H, W) gains a channel axis, (N, H, W, C) becomes channels-first."""
+    if len(shape) == 3:
+        return (1, *shape[1:])
+    if len(shape) == 4 and shape[-1] in (1, 3, 4) and shape[1] not in (1, 3, 4):
+        return (shape[3], shape[1], shape[2])
+    return tuple(shape[1:])
+
+
+def _npy_header(archive: zipfile.ZipFile, member: str) -> tuple[tuple[int, ...], np.dtype]:
+    with archive.open(member) as handle:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+    return tuple(int(d) for d in shape), np.dtype(dtype)
+
+
+def _class_labels(y: np.ndarray) -> int | None:
+    """Classes as ``labels_to_tensor`` sees them: whole numbers from 0; None when the loader would refuse them."""
+    y = y.reshape(-1)
+    if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+        y = y.astype(np.int64)
+    if y.dtype.kind not in "iu" or not len(y) or y.min() < 0:
+        return None
+    return int(y.max()) + 1
+
+
+@source("npz")
+def _npz(spec: DataSpec) -> DataInfo | None:
+    path = spec.paths[0]
+    with zipfile.ZipFile(Path(path).expanduser()) as archive:
+        members = {name.removesuffix(".npy"): name for name in archive.namelist()}
+        if "x_train" not in members or "y_train" not in members:
+            return None
+        x_shape, x_dtype = _npy_header(archive, members["x_train"])
+        y_shape, y_dtype = _npy_header(archive, members["y_train"])
+    classes = None
+    if math.prod(y_shape) * y_dtype.itemsize <= PEEK_BYTES:
+        with np.load(Path(path).expanduser(), allow_pickle=False) as arrays:
+            classes = _class_labels(arrays["y_train"])
+    tokens = x_dtype.kind in "iu"
+    return DataInfo(
+        Path(path).name,
+        _image_sample(x_shape) if len(x_shape) > 1 else (1,),
+        classes,
+        dtypes=("float32", "int64") if tokens else ("float32",),
+    )
+
+
+def _idx_shape(path: str) -> tuple[int, ...]:
+    opener: Any = gzip.open if path.endswith(".gz") else open
+    with opener(Path(path).expanduser(), "rb") as handle:
+        head = handle.read(4)
+        if len(head) < 4 or head[:3] != b"\x00\x00\x08":
+            raise ValueError(f"{path}: not an IDX file of bytes")
+        dims = handle.read(4 * head[3])
+    return tuple(int.from_bytes(dims[4 * i : 4 * i + 4], "big") for i in range(head[3]))
+
+
+@source("idx")
+def _idx(spec: DataSpec) -> DataInfo | None:
+    from core.portable.sources import read_idx
+
+    images, labels = spec.paths
+    shape = _idx_shape(images)
+    classes = None
+    if math.prod(_idx_shape(labels)) <= PEEK_BYTES:
+        classes = _class_labels(read_idx(str(Path(labels).expanduser())))
+    return DataInfo(Path(images).name, _image_sample(shape), classes)
+
+
+@source("csv")
+def _csv(spec: DataSpec) -> DataInfo | None:
+    """The header gives the feature count; the label column, read as ``load_csv`` reads it, gives the task."""
+    path = Path(spec.paths[0]).expanduser()
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = csv.reader(handle)
+        header = [name.strip() for name in next(rows, [])]
+        if spec.label_column not in header:
+            return None
+        shape = (len(header) - 1,)
+        if path.stat().st_size > PEEK_BYTES:
+            return DataInfo(path.name, shape, None, task=None)
+        at = header.index(spec.label_column)
+        labels = [row[at].strip() for row in rows if any(cell.strip() for cell in row) and len(row) == len(header)]
+    if not labels:
+        return DataInfo(path.name, shape, None, task=None)
+    if all(label.lstrip("-").isdigit() for label in labels):
+        return DataInfo(path.name, shape, max(int(label) for label in labels) + 1)
+    try:
+        [float(label) for label in labels]
+        return DataInfo(path.name, shape, None, task="regression")
+    except ValueError:
+        return DataInfo(path.name, shape, len(set(labels)))
+
+
+@source("folder")
+def _folder(spec: DataSpec) -> DataInfo | None:
+    root = Path(spec.paths[0]).expanduser()
+    classes = sum(1 for p in root.iterdir() if p.is_dir())
+    return DataInfo(root.name or str(root), None, classes or None, adapts_to_input=True)
+
+
+# --- the entry point ---------------------------------------------------------------------------------------------
+_CACHE: dict[tuple[Any, ...], DataInfo | None] = {}
+_CACHE_SIZE = 64
+
+
+def _stamps(spec: DataSpec) -> tuple[tuple[str, int, int], ...]:
+    """What a cached answer depends on: each file's (or folder's) modification time and size."""
+    stamps = []
+    for path in spec.paths:
+        st = os.stat(Path(path).expanduser())
+        stamps.append((path, st.st_mtime_ns, st.st_size))
+    return tuple(stamps)
+
+
+def dataset_info(spec: str | DataSpec) -> DataInfo | None:
+    """What ``spec`` gives the network, or None where that cannot be known cheaply (or the source is broken)."""
+    try:
+        parsed = spec if isinstance(spec, DataSpec) else parse_spec(spec)
+        key = (parsed.kind, parsed.text, _stamps(parsed))
+    except (TorchCanvasError, OSError, ValueError):
+        return None
+    if key in _CACHE:
+        return _CACHE[key]
+    describe = SOURCES.get(parsed.kind)
+    try:
+        info = describe(parsed) if describe else None
+    except (TorchCanvasError, OSError, ValueError, EOFError, zipfile.BadZipFile, UnicodeDecodeError, csv.Error):
+        info = None
+    if info is not None and parsed.kind in ("table", "vision", "points"):
+        info = replace(info, name=parsed.text)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.clear()
+    _CACHE[key] = info
+    return info
