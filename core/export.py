@@ -4,6 +4,11 @@ Every model-based export builds the network from the generated source (the same 
 executed in a fresh namespace and registered with ``linecache`` so tracebacks show real lines. Weights are read
 with ``torch.load(weights_only=True)`` (or safetensors), never unpickled freely. Every failure is an ExportError
 that says which layer (when one is to blame), why, and what to do.
+
+Every file is written through ``core.fileio``: to a temporary file (or folder) beside the output and moved over
+it only once written and checked, so a failed export (a layer that cannot be exported, a full disk) leaves the
+file already there byte for byte. A full disk is named as such, never blamed on a layer. An output that is a
+project file is refused unless the caller asks to overwrite it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import importlib
 import io
 import itertools
 import linecache
+import os
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -26,6 +32,8 @@ from torch import nn
 from core.analysis import Analysis, analyze
 from core.codegen import CodegenError, GeneratedCode, generate_model
 from core.errors import ExportError, TorchCanvasError
+from core.fileio import FileWriteError, atomic_write_bytes, atomic_write_text, atomic_write_with, write_failure
+from core.project import FORMAT as PROJECT_FORMAT
 from core.project import Project
 
 FORMATS = ("script", "model", "weights", "onnx", "pt2")
@@ -53,6 +61,15 @@ class BuiltModel:
     analysis: Analysis
     filename: str  # the linecache name of the generated source
     names: dict[str, str]  # node id -> node name, for messages
+    weights: Path | None = None  # the file the weights came from
+    weights_note: str = ""  # e.g. why best.pt was used instead of an empty last.pt
+
+
+@dataclass
+class LoadedWeights:
+    state: dict[str, torch.Tensor]
+    file: Path
+    note: str = ""  # set when another file than the first choice was used, and why
 
 
 # --- building the model from the generated source ------------------------------------------------------------
@@ -80,29 +97,67 @@ def build_model(project: Project, weights: str | Path | None = None) -> BuiltMod
     module.eval()
     built = BuiltModel(module, code, analysis, filename, names)
     if weights is not None:
-        _load_into(built, load_weights(weights))
+        loaded = read_weights(weights)
+        _load_into(built, loaded.state)
+        built.weights, built.weights_note = loaded.file, loaded.note
     return built
 
 
 def find_weights(path: str | Path) -> Path:
     """A weights file, or the final weights inside a run folder (last.pt: what the app evaluated; else best.pt)."""
-    where = Path(path)
+    return read_weights(path).file
+
+
+def _candidates(where: Path) -> list[Path]:
     if where.is_dir():
-        for name in WEIGHT_FILES:
-            if (where / name).is_file():
-                return where / name
-        found = sorted(where.glob("*.pt")) + sorted(where.glob("*.safetensors"))
-        if found:
-            return found[0]
-        raise ExportError(f"No weights (.pt or .safetensors) in the run folder {where}.")
-    if not where.is_file():
+        named = [where / name for name in WEIGHT_FILES if (where / name).is_file()]
+        others = sorted(where.glob("*.pt")) + sorted(where.glob("*.safetensors"))
+        return named + [p for p in others if p not in named and p.is_file()]
+    if where.name == "last.pt" and (where.parent / "best.pt").is_file():  # a run folder's file: best.pt may stand in
+        return [where, where.parent / "best.pt"]
+    return [where]
+
+
+def read_weights(path: str | Path) -> LoadedWeights:
+    """The state_dict of a weights file or run folder. In a run folder whose last.pt is empty or unreadable (a
+    run killed while saving, a full disk) best.pt is used instead, and the note says so."""
+    where = Path(path)
+    if not where.exists():
         raise ExportError(f"No weights file at {where}.")
-    return where
+    candidates = _candidates(where)
+    if not candidates:
+        raise ExportError(f"No weights (.pt or .safetensors) in the run folder {where}.")
+    problems: list[str] = []
+    for file in candidates:
+        try:
+            state = _read_state(file)
+        except ExportError as exc:
+            if len(candidates) == 1:
+                raise
+            problems.append(str(exc))
+            continue
+        note = ""
+        if problems:
+            what = " (the weights of the best epoch, not the last)" if file.name == "best.pt" else ""
+            note = f"{' '.join(problems)} Used {file.name}{what} instead."
+        return LoadedWeights(state, file, note)
+    raise ExportError(" ".join(problems) + " Train again to get usable weights.")
 
 
 def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
     """A state_dict from a .pt (read with weights_only=True: no code runs) or .safetensors file or run folder."""
-    file = find_weights(path)
+    return read_weights(path).state
+
+
+def _read_state(file: Path) -> dict[str, torch.Tensor]:
+    try:
+        size = file.stat().st_size
+    except OSError as exc:
+        raise ExportError(f"Could not read the weights in {file}: {exc.strerror or exc}.") from None
+    if size == 0:
+        raise ExportError(
+            f"{file} is empty (0 bytes): it holds no weights (a run stopped while saving, or the disk was full)."
+        )
     try:
         if file.suffix == ".safetensors":
             safetensors_torch = _optional("safetensors.torch", "read .safetensors weights")
@@ -112,7 +167,7 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
     except ExportError:
         raise
     except Exception as exc:
-        raise ExportError(f"Could not read the weights in {file}: {str(exc).splitlines()[0][:300]}") from None
+        raise ExportError(f"Could not read the weights in {file}: {_first_line(exc)}.") from None
     if isinstance(state, dict):
         for key in ("state_dict", "model_state_dict", "model"):
             if isinstance(state.get(key), dict):
@@ -198,15 +253,14 @@ def export_weights(project: Project, out: str | Path, weights: str | Path | None
     built = build_model(project, weights)  # also proves the weights fit the network
     state = {k: v.detach().cpu().contiguous() for k, v in built.module.state_dict().items()}
     target = Path(out)
-    try:
-        if target.suffix == ".safetensors":
-            safetensors_torch = _optional("safetensors.torch", "write .safetensors weights")
-            safetensors_torch.save_file(state, str(target), metadata={"format": "pt", "project": project.name[:200]})
-        else:
-            torch.save(state, target)
-    except OSError as exc:
-        raise ExportError(f"Could not write {target}: {exc.strerror or exc}") from None
-    return ExportResult(target, "weights", f"{len(state)} tensors from {find_weights(weights)}")
+    if target.suffix == ".safetensors":
+        safetensors_torch = _optional("safetensors.torch", "write .safetensors weights")
+        data = safetensors_torch.save(state, metadata={"format": "pt", "project": project.name[:200]})
+        target = atomic_write_bytes(target, data)
+    else:
+        target = atomic_write_bytes(target, lambda handle: torch.save(state, handle))
+    details = f"{len(state)} tensors from {built.weights}"
+    return ExportResult(target, "weights", f"{details}; {built.weights_note}" if built.weights_note else details)
 
 
 def export_onnx(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
@@ -231,30 +285,34 @@ def export_onnx(project: Project, out: str | Path, weights: str | Path | None = 
             verbose=False,
         )
 
-    try:
-        with _quiet():
-            _run_export(built, project, lambda m, a: run(m, a, target), "ONNX", inputs)
-    except ExportError:
-        target.unlink(missing_ok=True)
-        raise
-    try:
-        onnx.checker.check_model(str(target), full_check=True)
-    except Exception as exc:
-        raise ExportError(f"The ONNX file failed onnx.checker: {str(exc)[:300]}") from None
     details = "weights embedded (one file)" if embed else "weights in a .onnx.data file beside it (over 1.8 GB)"
-    diff = None
-    try:
-        ort = importlib.import_module("onnxruntime")
-    except ImportError:
-        details += "; onnxruntime not installed, outputs not compared"
-    else:
-        session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    diff: float | None = None
+
+    def write_and_check(path: Path) -> None:  # in a temporary folder: the file at ``out`` changes only on success
+        nonlocal details, diff
+        with _quiet():
+            _run_export(built, project, lambda m, a: run(m, a, path), "ONNX", inputs, target)
+        try:
+            onnx.checker.check_model(str(path), full_check=True)
+        except Exception as exc:
+            failure = write_failure(exc, target)
+            if failure is not None:
+                raise failure from None
+            raise ExportError(f"The ONNX file failed onnx.checker: {str(exc)[:300]}") from None
+        try:
+            ort = importlib.import_module("onnxruntime")
+        except ImportError:
+            details += "; onnxruntime not installed, outputs not compared"
+            return
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         feeds = {arg.name: t.numpy() for arg, t in zip(session.get_inputs(), inputs)}
         got = session.run(None, feeds)
         with torch.no_grad():
             expected = _as_list(built.module(*inputs))
         diff = _compare(got, expected, "ONNX Runtime")
         details += f"; onnxruntime matches PyTorch (max difference {diff:.2e})"
+
+    target = _written(target, write_and_check)
     return ExportResult(target, "onnx", details, diff)
 
 
@@ -271,16 +329,20 @@ def export_pt2(project: Project, out: str | Path, weights: str | Path | None = N
         )
 
     with _quiet():
-        _run_export(built, project, run, "torch.export", inputs)
-        try:
-            torch.export.save(holder["program"], str(target))
-        except OSError as exc:
-            raise ExportError(f"Could not write {target}: {exc.strerror or exc}") from None
-        loaded = torch.export.load(str(target))
-        with torch.no_grad():
-            got = _as_list(loaded.module()(*inputs))
-            expected = _as_list(built.module(*inputs))
-    diff = _compare(got, expected, "The reloaded .pt2 program")
+        _run_export(built, project, run, "torch.export", inputs, target)
+    diffs: list[float] = []
+
+    def write_and_check(path: Path) -> None:  # in a temporary folder: the file at ``out`` changes only on success
+        with _quiet():
+            torch.export.save(holder["program"], str(path))
+            loaded = torch.export.load(str(path))
+            with torch.no_grad():
+                got = _as_list(loaded.module()(*inputs))
+                expected = _as_list(built.module(*inputs))
+        diffs.append(_compare(got, expected, "The reloaded .pt2 program"))
+
+    target = _written(target, write_and_check)
+    diff = diffs[0]
     return ExportResult(target, "pt2", f"reloaded and matches PyTorch (max difference {diff:.2e})", diff)
 
 
@@ -293,10 +355,21 @@ EXPORTERS: dict[str, Callable[..., ExportResult]] = {
 }
 
 
-def export(project: Project, fmt: str, out: str | Path, weights: str | Path | None = None) -> ExportResult:
-    """Export ``project`` in ``fmt`` (one of FORMATS) to ``out``."""
+def export(
+    project: Project,
+    fmt: str,
+    out: str | Path,
+    weights: str | Path | None = None,
+    *,
+    project_path: str | Path | None = None,
+    overwrite: bool = False,
+) -> ExportResult:
+    """Export ``project`` in ``fmt`` (one of FORMATS) to ``out``. An ``out`` that is the project file
+    (``project_path``) or any other project file is refused unless ``overwrite`` is set."""
     if fmt not in EXPORTERS:
         raise ExportError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    if not overwrite:
+        check_output(out, project_path)
     try:
         return EXPORTERS[fmt](project, out, weights)
     except TorchCanvasError as exc:
@@ -320,12 +393,54 @@ def _optional(module: str, purpose: str) -> Any:
 
 
 def _write_text(out: str | Path, text: str, fmt: str) -> ExportResult:
-    target = Path(out)
-    try:
-        target.write_text(text, encoding="utf-8", newline="\n")
-    except OSError as exc:
-        raise ExportError(f"Could not write {target}: {exc.strerror or exc}") from None
+    target = atomic_write_text(out, text)
     return ExportResult(target, fmt, f"{len(text.splitlines())} lines")
+
+
+def _written(target: Path, write: Callable[[Path], object]) -> Path:
+    """``atomic_write_with``, with a write failure reported as the ExportError that names the path and cause."""
+    try:
+        return atomic_write_with(target, write)
+    except FileWriteError as exc:
+        raise ExportError(str(exc)) from None
+
+
+def is_project_file(path: str | Path) -> bool:
+    """An existing file that is (or claims by its name to be) a TorchCanvas project: a ``.json`` file, or a file
+    whose first bytes name the project format."""
+    file = Path(path)
+    try:
+        if not file.is_file():
+            return False
+        if file.suffix.lower() == ".json":
+            return True
+        with file.open("rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return False
+    return PROJECT_FORMAT.encode() in head
+
+
+def check_output(out: str | Path, project_path: str | Path | None = None) -> None:
+    """Refuse to write an export over the project itself or over any other project file (ExportError says how
+    to proceed); call with the open project's path."""
+    target = Path(out)
+    same = False
+    if project_path is not None:
+        try:
+            same = target.exists() and os.path.samefile(target, project_path)
+        except OSError:
+            same = False
+    if same:
+        raise ExportError(
+            f"Refusing to write the export over the project file itself ({target}): choose another output file "
+            "(-o OUT), e.g. one ending in .py, .pt or .onnx."
+        )
+    if is_project_file(target):
+        raise ExportError(
+            f"Refusing to replace {target}: it is a project file (.json). Choose another output file (-o OUT), "
+            "or pass --force to replace it."
+        )
 
 
 @contextlib.contextmanager
@@ -364,13 +479,18 @@ def _run_export(
     run: Callable[[nn.Module, tuple[torch.Tensor, ...]], None],
     what: str,
     inputs: tuple[torch.Tensor, ...],
+    target: Path,
 ) -> None:
     """Run an exporter; on failure find the layer to blame: from the error's lines in the generated code, or by
-    exporting each layer on its own with the shape that reaches it."""
+    exporting each layer on its own with the shape that reaches it. A failure to write the file (a full disk)
+    is reported as such, never blamed on a layer."""
     try:
         run(built.module, inputs)
         return
     except Exception as exc:
+        failure = write_failure(exc, target)
+        if failure is not None:
+            raise ExportError(str(failure)) from None
         reason = _first_line(exc)
         node_id = _node_from_error(exc, built) or _probe_layers(built, project, run)
     if node_id is not None:

@@ -16,15 +16,19 @@ import graphlib
 import json
 import math
 import os
-import stat
-import tempfile
-import time
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 from core.catalog import LAYERS
 from core.errors import ProjectLoadError, ProjectSaveError, TorchCanvasError
+from core.fileio import (
+    STALE_TEMP_SECONDS,
+    FileReadError,
+    FileWriteError,
+    atomic_write_bytes,
+    read_regular_file,
+    remove_stale_temps,
+)
 from core.graph import Edge, Graph, Node, validate_params
 from core.migrations import OLDEST_VERSION, SCHEMA_MINOR, SCHEMA_VERSION, MigrationError, migrate
 from core.names import name_problem
@@ -34,6 +38,7 @@ __all__ = [
     "FORMAT",
     "SCHEMA_MINOR",
     "SCHEMA_VERSION",
+    "STALE_TEMP_SECONDS",
     "Project",
     "UnknownFields",
     "dumps",
@@ -44,7 +49,7 @@ __all__ = [
 ]
 
 FORMAT = "torchcanvas-project"
-MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_FILE_BYTES = 32 * 1024 * 1024  # documented in docs/PROJECT_FORMAT.md ("Safety")
 MAX_NODES = 1000  # a big beginner network has about 100; the editor stays responsive well past this
 MAX_EDGES = 4000
 MAX_DEPTH = 32  # JSON nesting; a real project needs about 6
@@ -82,6 +87,14 @@ class Project:
     # Training keys the loaded file had (None for a new project: write them all). Settings added by later versions
     # are written only when set or already in the file, so opening and saving an older file leaves it unchanged.
     training_keys: frozenset[str] | None = None
+
+    def new_node(self, layer_id: str, pos: tuple[float, float] = (0.0, 0.0)) -> Node:
+        """A node for this project (not yet added): a new Input takes the shape and dtype of the project's dataset,
+        so a fresh project trains on its default digits instead of expecting MNIST's [1, 28, 28]."""
+        from core.task_check import new_input_params  # reads dataset metadata; only needed here
+
+        params = new_input_params(self.training) if layer_id == "Input" else None
+        return self.graph.create_node(layer_id, pos, params=params)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data; unknown fields go back where they came from (known fields always win)."""
@@ -134,93 +147,32 @@ def dumps(project: Project) -> str:
 
 
 def save(project: Project, path: str | os.PathLike[str]) -> None:
-    """Write atomically: a temporary file in the same folder, flushed and fsynced, then ``os.replace``.
+    """Write atomically through ``core.fileio``: a temporary file in the same folder, flushed and fsynced, then
+    ``os.replace``.
 
     Killing the process at any moment leaves the old file or the new one, never a torn file; when anything fails
-    (disk full, no permission) the old file is untouched, the temporary file is removed and ProjectSaveError
-    names the path.
+    (disk full, no permission, a name too long, a symbolic-link loop) the old file is untouched, the temporary
+    file is removed and ProjectSaveError names the path and the cause.
     """
-    target = Path(path)
-    if target.is_symlink():  # replace the file the link points to, not the link
-        target = target.resolve()
     try:
         data = dumps(project).encode("utf-8")
     except ProjectSaveError as exc:
-        raise ProjectSaveError(f"Could not save {target}: {exc}") from None
-    folder = target.parent
+        raise ProjectSaveError(f"Could not save {path}: {exc}") from None
     try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except OSError:
-        mode = 0o644
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise ProjectSaveError(f"Could not save {target}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.chmod(tmp, mode)
-        except OSError:
-            pass
-        os.replace(tmp, target)
-    except BaseException as exc:  # also KeyboardInterrupt: never leave the temporary file behind
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise ProjectSaveError(f"Could not save {target}: {exc.strerror or exc}") from None
-        raise
-    _fsync_dir(folder)
-    _remove_stale_temps(target)
-
-
-STALE_TEMP_SECONDS = 600
-
-
-def _remove_stale_temps(target: Path) -> None:
-    """Delete temporary files that killed saves of this file left behind (old enough that no save still runs)."""
-    cutoff = time.time() - STALE_TEMP_SECONDS
-    try:
-        leftovers = list(target.parent.glob(f".{target.name}.*.tmp"))
-    except OSError:
-        return
-    for leftover in leftovers:
-        try:
-            if leftover.stat().st_mtime < cutoff:
-                leftover.unlink()
-        except OSError:
-            pass
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (a no-op where folders cannot be opened, e.g. Windows)."""
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+        target = atomic_write_bytes(path, data)
+    except FileWriteError as exc:
+        raise ProjectSaveError(f"Could not save {exc.path}: {exc.cause}.") from None
+    remove_stale_temps(target)
 
 
 # --- reading -------------------------------------------------------------------------------------------------
 def load(path: str | os.PathLike[str]) -> Project:
     """Read a project file; any problem is a ProjectLoadError naming the file (and the field)."""
     where = str(path)
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise ProjectLoadError(f"the file is too large ({size} bytes) to be a project", where)
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ProjectLoadError(f"could not read the file: {exc.strerror or exc}", where) from None
+    try:  # refuses a device (/dev/zero), a FIFO and anything over MAX_FILE_BYTES before reading it
+        raw = read_regular_file(path, MAX_FILE_BYTES, "project file")
+    except FileReadError as exc:
+        raise ProjectLoadError(f"could not read the file: {exc.cause}", where) from None
     return loads(raw, where)
 
 

@@ -17,13 +17,13 @@ import datetime
 import json
 import os
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from core.errors import TorchCanvasError
+from core.fileio import FileWriteError, atomic_write_bytes
 from core.project import Project, dumps, loads
 
 ENV_DIR = "TORCHCANVAS_RECOVERY_DIR"
@@ -77,20 +77,6 @@ def _unlock(handle: IO[bytes]) -> None:
             msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 # --- this instance's slot ------------------------------------------------------------------------------------
 class RecoverySlot:
     """The recovery file of this running instance, and the lock that marks it as alive."""
@@ -137,9 +123,9 @@ class RecoverySlot:
         }
         data = (json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
         try:
-            _atomic_write(self.path, data)
-        except OSError as exc:
-            raise RecoveryError(f"Could not write the recovery file {self.path}: {exc.strerror or exc}") from None
+            atomic_write_bytes(self.path, data)
+        except FileWriteError as exc:
+            raise RecoveryError(f"Could not write the recovery file {self.path}: {exc.cause}.") from None
         return self.path
 
     def discard(self) -> None:

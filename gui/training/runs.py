@@ -3,9 +3,7 @@ drawn over each other to compare them."""
 
 from __future__ import annotations
 
-import csv
 import datetime
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.training.run_folder import RunReadError, SavedRun, read_run
+from core.training.run_folder import project_runs as saved_project_runs
 from gui.training.plots import number
 from gui.training.preview import class_colour
 
 log = logging.getLogger(__name__)
 
+HINT = "Select runs (Ctrl/Shift-click for several) to draw their curves over each other."
 COLUMNS = ("Run", "Result", "Dataset", "Epochs", "Optimizer", "LR", "Batch", "Test acc.", "Test loss")
 METRICS = {
     "val_loss": "validation loss",
@@ -60,25 +61,17 @@ class RunRecord:
 
     @classmethod
     def from_folder(cls, folder: Path) -> RunRecord | None:
-        """A run saved by the trainer: summary.json, hparams.json (settings) and metrics.csv (per epoch)."""
+        """A run saved by the trainer (read and type-checked by ``core.training.run_folder.read_run``)."""
         try:
-            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-            settings = json.loads((folder / "hparams.json").read_text(encoding="utf-8"))
-            with (folder / "metrics.csv").open(newline="", encoding="utf-8") as handle:
-                history = [{k: _float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
-        except (OSError, ValueError):
+            return cls.from_saved(read_run(folder))
+        except RunReadError as exc:
+            log.warning("skipped a run: %s", exc)
             return None
-        if not isinstance(summary, dict) or not isinstance(settings, dict):
-            return None
-        return cls(
-            run_label(folder.name),
-            str(summary.get("status", "?")),
-            settings,
-            history,
-            summary.get("test_accuracy"),
-            summary.get("test_loss"),
-            folder,
-        )
+
+    @classmethod
+    def from_saved(cls, run: SavedRun) -> RunRecord:
+        name = run_label(run.folder.name)
+        return cls(name, run.status, run.settings, list(run.history), run.test_accuracy, run.test_loss, run.folder)
 
 
 def run_label(folder_name: str) -> str:
@@ -92,28 +85,17 @@ def run_label(folder_name: str) -> str:
     return f"{label} ({suffix})" if suffix.isdigit() else label
 
 
-def _float(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def project_runs(runs_root: Path, project_name: str, limit: int = 200) -> list[RunRecord]:
     """The saved runs of the project named ``project_name``, oldest first (folder names start with the time)."""
-    records = []
-    if not runs_root.is_dir():
-        return records
-    for folder in sorted(runs_root.iterdir())[-2000:]:
-        try:
-            name = json.loads((folder / "project.json").read_text(encoding="utf-8")).get("name")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if name == project_name:
-            record = RunRecord.from_folder(folder)
-            if record is not None:
-                records.append(record)
-    return records[-limit:]
+    return project_runs_with_notes(runs_root, project_name, limit)[0]
+
+
+def project_runs_with_notes(runs_root: Path, project_name: str, limit: int = 200) -> tuple[list[RunRecord], list[str]]:
+    """The runs, and a note per run folder that was skipped because a file in it cannot be read."""
+    saved, notes = saved_project_runs(runs_root, project_name, limit)
+    for note in notes:
+        log.warning("%s", note)
+    return [RunRecord.from_saved(run) for run in saved], notes
 
 
 def _cell(text: str, tooltip: str = "") -> QTableWidgetItem:
@@ -147,7 +129,7 @@ class RunsView(QWidget):
         item.addLegend(offset=(-8, 8), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
         item.setMenuEnabled(False)
         item.getAxis("left").enableAutoSIPrefix(False)
-        self.hint = QLabel("Select runs (Ctrl/Shift-click for several) to draw their curves over each other.")
+        self.hint = QLabel(HINT)
         self.hint.setStyleSheet("color: #555;")
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -169,7 +151,12 @@ class RunsView(QWidget):
 
     def set_project(self, project: Any, runs_root: Path | None = None) -> None:
         """Show the runs saved for this project and forget the others."""
-        self.records = project_runs(runs_root, project.name) if runs_root is not None else []
+        notes: list[str] = []
+        self.records = []
+        if runs_root is not None:
+            self.records, notes = project_runs_with_notes(runs_root, project.name)
+        self.hint.setText(" ".join([*notes[:3], HINT]) if notes else HINT)
+        self.hint.setWordWrap(bool(notes))
         self._fill()
 
     def add_result(self, result: Any, project: Any) -> None:

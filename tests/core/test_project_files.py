@@ -66,13 +66,18 @@ def test_save_without_permission_keeps_old_file_and_names_path(tmp_path: Path, m
     save(load(V1 / "minimal.json"), target)
     before = target.read_bytes()
 
-    def denied(*args, **kwargs):
-        raise PermissionError(errno.EACCES, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(project_module.tempfile, "mkstemp", denied)
+    def denied(path, *args, **kwargs):  # creating the temporary file beside the target is refused
+        if Path(path).parent == tmp_path:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
     with pytest.raises(ProjectSaveError) as info:
         save(load(V1 / "residual_merge.json"), target)
-    assert str(target) in str(info.value) and "Permission denied" in str(info.value)
+    monkeypatch.undo()
+    assert str(target) in str(info.value) and "permission denied" in str(info.value)
     assert target.read_bytes() == before
 
 
@@ -95,7 +100,7 @@ def test_disk_full_keeps_old_file_and_removes_temp(tmp_path: Path, monkeypatch, 
     with pytest.raises(ProjectSaveError) as info:
         save(load(V1 / "every_layer.json"), target)
     monkeypatch.undo()
-    assert str(target) in str(info.value) and "No space left" in str(info.value)
+    assert str(target) in str(info.value) and "the disk is full" in str(info.value)
     assert target.read_bytes() == before
     assert _leftovers(tmp_path) == []
 

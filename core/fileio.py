@@ -1,0 +1,428 @@
+"""The one way TorchCanvas writes a file, and the one way it reads a file it did not make.
+
+Writing: everything the app writes (projects, recovery files, run folders, exports) goes through
+``atomic_write_bytes`` / ``atomic_write_text`` / ``atomic_write_with``: a temporary file in the same folder,
+flushed and fsynced, then ``os.replace`` over the target and an fsync of the folder. A crash, a full disk or a
+refused permission leaves the previous file byte for byte; the temporary file is removed. New files get the
+ordinary permissions the user's umask gives (``mkstemp`` would give 0600); a file that already exists keeps its
+mode. Text is UTF-8 with LF line endings on every platform. The temporary name is short enough that a legal
+255-byte file name still works.
+
+Failures become ``FileWriteError``: the path and the cause in plain words ("the disk is full"), never an errno
+or a PyTorch ``[enforce fail at inline_container.cc]`` line.
+
+Reading: ``read_regular_file`` refuses what is not a regular file (``/dev/zero``, a FIFO that would block
+forever, a folder) and anything over a size limit, before reading a byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import os
+import secrets
+import shutil
+import stat
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from core.errors import TorchCanvasError
+
+__all__ = [
+    "NAME_MAX",
+    "FileReadError",
+    "FileWriteError",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_write_with",
+    "check_target",
+    "explain_os_error",
+    "read_regular_file",
+    "remove_stale_temps",
+    "write_failure",
+]
+
+NAME_MAX = 255  # bytes in one file name on every common file system (ext4, APFS, NTFS counts UTF-16 units)
+TEMP_SUFFIX = ".tmp"
+STALE_TEMP_SECONDS = 600  # a temporary file this old belongs to a killed write, not to one still running
+_TOKEN_BYTES = 4  # 8 hex digits: unique enough within one folder, short enough for long names
+
+PathLike = str | os.PathLike[str]
+
+# errno -> the cause in words a beginner can act on (the path is named by the message around it)
+_REASONS: dict[int, str] = {
+    errno.ENOSPC: "the disk is full; free some space and try again",
+    errno.EDQUOT: "your disk quota is used up; free some space and try again",
+    errno.EFBIG: "the file is larger than this disk or folder allows",
+    errno.EACCES: "permission denied; choose a folder you may write to",
+    errno.EPERM: "the operation is not permitted here; choose a folder you may write to",
+    errno.EROFS: "the disk is read-only; choose another folder",
+    errno.ENAMETOOLONG: f"the file name is too long (at most {NAME_MAX} bytes); choose a shorter name",
+    errno.ELOOP: "the path goes through a symbolic link that points back to itself (a loop)",
+    errno.ENOENT: "the folder does not exist",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "that is a folder, not a file",
+    errno.EEXIST: "something with that name is already there",
+    errno.EIO: "the disk reported an input/output error",
+    errno.EBUSY: "the file is in use by another program",
+    errno.EXDEV: "the temporary file and the target are on different disks",
+    errno.EMFILE: "too many files are open",
+    errno.ENXIO: "that is a device or pipe without a reader, not a file",
+}
+
+
+class FileWriteError(TorchCanvasError):
+    """A file could not be written; the previous file (if any) is untouched. ``str()`` is the whole message."""
+
+    def __init__(self, path: PathLike, cause: str, code: int | None = None) -> None:
+        super().__init__(f"Could not write {os.fspath(path)}: {cause}.")
+        self.path = Path(path)
+        self.cause = cause
+        self.errno = code
+
+
+class FileReadError(TorchCanvasError):
+    """A file could not be read, or is not something TorchCanvas will read (a device, a pipe, too large)."""
+
+    def __init__(self, path: PathLike, cause: str, code: int | None = None) -> None:
+        super().__init__(f"Could not read {os.fspath(path)}: {cause}.")
+        self.path = Path(path)
+        self.cause = cause
+        self.errno = code
+
+
+def explain_os_error(exc: OSError) -> str:
+    """The cause of an OSError in plain words, without the errno number or a repeated path."""
+    if exc.errno in _REASONS:
+        return _REASONS[exc.errno]
+    if isinstance(exc, PermissionError):
+        return _REASONS[errno.EACCES]
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
+
+# --- where a write goes --------------------------------------------------------------------------------------
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return NAME_MAX
+
+
+def check_target(path: PathLike) -> Path:
+    """The file a write to ``path`` will replace (a symbolic link is followed), or FileWriteError in plain words.
+
+    Call it before asking anything of the user (a Save As dialog does): a name longer than the file system
+    allows, a symbolic-link loop, a folder in the way or a missing folder are reported here, not as an uncaught
+    OSError or RuntimeError later.
+    """
+    target = Path(path)
+    if not target.name or target.name in (".", ".."):
+        raise FileWriteError(target, "that is a folder, not a file name", errno.EISDIR)
+    if os.path.islink(target):  # write through the link to the file it names, as an editor does
+        try:
+            target = Path(os.path.realpath(target, strict=True))
+        except FileNotFoundError:
+            target = Path(os.path.realpath(target))  # a link to a file not made yet: create that file
+        except OSError as exc:
+            raise FileWriteError(path, explain_os_error(exc), exc.errno) from None
+    folder = target.parent
+    limit = _name_max(folder if folder.is_dir() else Path("."))
+    size = len(os.fsencode(target.name))
+    if size > limit:
+        cause = f"the file name is too long ({size} bytes; at most {limit}); choose a shorter name"
+        raise FileWriteError(target, cause, errno.ENAMETOOLONG)
+    try:
+        info = os.stat(folder)
+    except OSError as exc:
+        raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise FileWriteError(target, _REASONS[errno.ENOTDIR], errno.ENOTDIR)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
+    if stat.S_ISDIR(mode):
+        raise FileWriteError(target, _REASONS[errno.EISDIR], errno.EISDIR)
+    return target
+
+
+def _temp_name(target: Path, extra: str = "") -> str:
+    """``.<name>.<token>.tmp``, with the name cut so the whole stays within the file-system limit."""
+    token = secrets.token_hex(_TOKEN_BYTES)
+    tail = f".{token}{extra}{TEMP_SUFFIX}"
+    room = _name_max(target.parent) - 1 - len(tail)
+    stem = os.fsencode(target.name)[: max(room, 0)].decode(sys.getfilesystemencoding(), "ignore")
+    return f".{stem}{tail}"
+
+
+def _temp_prefix(target: Path) -> str:
+    room = _name_max(target.parent) - 1 - (1 + 2 * _TOKEN_BYTES + len(TEMP_SUFFIX))
+    return "." + os.fsencode(target.name)[: max(room, 0)].decode(sys.getfilesystemencoding(), "ignore")
+
+
+def remove_stale_temps(path: PathLike) -> None:
+    """Delete temporary files (and folders) that killed writes of this file left behind, once old enough that
+    no write still runs."""
+    target = Path(path)
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    prefix = _temp_prefix(target) + "."
+    try:
+        leftovers = [p for p in target.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(TEMP_SUFFIX)]
+    except OSError:
+        return
+    for leftover in leftovers:
+        with contextlib.suppress(OSError):
+            if leftover.lstat().st_mtime < cutoff:
+                if leftover.is_dir() and not leftover.is_symlink():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    leftover.unlink()
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (a no-op where folders cannot be opened, e.g. Windows)."""
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+# --- writing -------------------------------------------------------------------------------------------------
+class _FdWriter(io.RawIOBase):
+    """Raw writes through ``os.write`` that remember the first OSError: PyTorch's writer turns a failed write
+    into a RuntimeError ("[enforce fail at inline_container.cc]"), and the real cause is needed for the message."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+        self.error: OSError | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        try:
+            return os.write(self.fd, data)
+        except OSError as exc:
+            if self.error is None:
+                self.error = exc
+            raise
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+def _create_temp(target: Path) -> tuple[int, Path]:
+    """A new temporary file beside the target, opened for writing, with the permissions the target will have."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = target.parent / _temp_name(target)
+        try:
+            fd = os.open(tmp, flags, 0o666)  # the umask applies: 0644 under the usual 022
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
+        try:
+            existing = stat.S_IMODE(os.stat(target).st_mode)
+        except OSError:
+            existing = None
+        if existing is not None:
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, existing)  # replacing a file keeps the mode its owner gave it
+        return fd, tmp
+    raise FileWriteError(target, "no free temporary file name in its folder", errno.EEXIST)  # pragma: no cover
+
+
+def atomic_write_bytes(path: PathLike, data: bytes | Callable[[BinaryIO], object]) -> Path:
+    """Write ``data`` (bytes, or a function that writes into the binary handle it is given, e.g.
+    ``lambda f: torch.save(state, f)``) to ``path`` atomically; returns the file written.
+
+    On any failure the previous file is untouched, the temporary file is gone, and a ``FileWriteError`` names the
+    path and the cause (also when the writer hid an OSError inside its own exception). Other exceptions of the
+    writer propagate unchanged.
+    """
+    target = check_target(path)
+    fd, tmp = _create_temp(target)
+    raw = _FdWriter(fd)
+    open_fd: int | None = fd
+    try:
+        with io.BufferedWriter(raw, buffer_size=1 << 20) as handle:  # type: ignore[type-var]
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                handle.write(data)
+            else:
+                data(handle)  # type: ignore[arg-type]
+            handle.flush()
+            os.fsync(fd)
+        open_fd = None
+        os.close(fd)
+        os.replace(tmp, target)
+    except BaseException as exc:  # also KeyboardInterrupt: never leave the temporary file behind
+        if open_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(open_fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        cause = raw.error or (exc if isinstance(exc, OSError) else None)
+        if cause is not None:
+            raise FileWriteError(target, explain_os_error(cause), cause.errno) from None
+        if isinstance(exc, Exception):
+            failure = write_failure(exc, target)
+            if failure is not None:
+                raise failure from None
+        raise
+    _fsync_dir(target.parent)
+    return target
+
+
+def atomic_write_text(path: PathLike, text: str) -> Path:
+    """Write ``text`` as UTF-8 with LF line endings (CRLF and CR become LF), atomically; returns the file."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise FileWriteError(path, f"the text cannot be written as UTF-8 ({exc.reason})") from None
+    return atomic_write_bytes(path, data)
+
+
+def atomic_write_with(path: PathLike, write: Callable[[Path], object]) -> Path:
+    """For writers that want a path, not a handle (``torch.onnx.export``, ``torch.export.save``): ``write`` gets
+    a path in a fresh temporary folder beside the target, with the target's own name (so files it writes beside
+    it, like ONNX's ``.onnx.data``, keep the names the main file refers to). It may also check what it wrote;
+    only when it returns are the files moved over the old ones. Returns the file written.
+
+    On failure nothing at ``path`` changes; a write failure (an OSError, or PyTorch's writer failing) becomes a
+    FileWriteError, and every other exception of ``write`` propagates unchanged.
+    """
+    target = check_target(path)
+    workdir = target.parent / _temp_name(target)
+    try:
+        os.mkdir(workdir)
+    except OSError as exc:
+        raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
+    try:
+        inner = workdir / target.name
+        write(inner)
+        if not inner.is_file():
+            raise FileWriteError(target, "the exporter wrote no file")
+        made = [*sorted(p for p in workdir.iterdir() if p.is_file() and p != inner), inner]
+        for file in made:
+            with open(file, "rb") as handle:
+                os.fsync(handle.fileno())
+        for file in made:  # the side files first: the main file never refers to a missing one
+            final = target if file == inner else target.parent / file.name
+            with contextlib.suppress(OSError):
+                os.chmod(file, stat.S_IMODE(os.stat(final).st_mode))
+            os.replace(file, final)
+    except FileWriteError:
+        raise
+    except OSError as exc:
+        raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
+    except Exception as exc:
+        failure = write_failure(exc, target)
+        if failure is not None:
+            raise failure from None
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    _fsync_dir(target.parent)
+    return target
+
+
+_WRITER_FAILURES = ("inline_container", "file write failed", "no space left", "disk quota", "write failed")
+
+
+def write_failure(exc: BaseException, path: PathLike) -> FileWriteError | None:
+    """A FileWriteError when ``exc`` (or an exception it came from) is a failure to write the file rather than a
+    problem of the model: an OSError, or PyTorch's serialiser failing ("[enforce fail at inline_container.cc]").
+    None otherwise. A full disk is named as such, never blamed on a layer."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, FileWriteError):
+            return current
+        if isinstance(current, TorchCanvasError):  # already a plain message about something else
+            return None
+        if isinstance(current, OSError) and current.errno is not None:
+            return FileWriteError(path, explain_os_error(current), current.errno)
+        text = str(current).lower()
+        if isinstance(current, RuntimeError) and any(marker in text for marker in _WRITER_FAILURES):
+            if "no space left" in text or _disk_nearly_full(Path(path).parent):
+                return FileWriteError(path, _REASONS[errno.ENOSPC], errno.ENOSPC)
+            if "quota" in text:
+                return FileWriteError(path, _REASONS[errno.EDQUOT], errno.EDQUOT)
+            return FileWriteError(path, "PyTorch could not write the file (is the disk full or removed?)")
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return None
+
+
+def _disk_nearly_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < 16 * 1024 * 1024
+    except OSError:
+        return False
+
+
+# --- reading -------------------------------------------------------------------------------------------------
+def read_regular_file(path: PathLike, max_bytes: int, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; FileReadError for anything else, checked before
+    reading (a FIFO is opened without blocking, ``/dev/zero`` is refused by its type, not by running out of
+    memory)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise FileReadError(path, explain_read_error(exc), exc.errno) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileReadError(path, f"that is a folder, not a {what}")
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else "a device or special file"
+            raise FileReadError(path, f"that is {kind}, not a regular file; a {what} must be a regular file")
+        if info.st_size > max_bytes:
+            size = f"{_size(info.st_size)}; at most {_size(max_bytes)}"
+            raise FileReadError(path, f"it is too large to be a {what} ({size})")
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:  # it grew while being read
+                raise FileReadError(path, f"it is too large to be a {what} (more than {_size(max_bytes)})")
+    except OSError as exc:
+        raise FileReadError(path, explain_read_error(exc), exc.errno) from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def explain_read_error(exc: OSError) -> str:
+    """Like ``explain_os_error``, for reading ("no such file" instead of "the folder does not exist")."""
+    if exc.errno == errno.ENOENT:
+        return "there is no such file"
+    if exc.errno in (errno.EACCES, errno.EPERM) or isinstance(exc, PermissionError):
+        return "permission denied"
+    return explain_os_error(exc)
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
