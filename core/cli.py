@@ -57,10 +57,14 @@ def run_check(args: argparse.Namespace) -> int:
     from core.analysis import analyze
     from core.project import load
     from core.summary import summary_table
+    from core.task_check import describe_task
 
     project = load(args.project)
-    analysis = analyze(project.graph)
+    analysis = analyze(project.graph, project.training)  # the graph, and the graph against its dataset and loss
     print(summary_table(project.graph, analysis, project.name))
+    task = describe_task(project.training)
+    if task:
+        print(task)
     for problem in analysis.problems:
         tag = "error" if problem.severity == "error" else "warning"
         print(f"{tag}: {problem.message}", file=sys.stderr if tag == "error" else sys.stdout)
