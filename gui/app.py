@@ -82,6 +82,8 @@ def run_app(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TorchCanvas")
     app.setOrganizationName("TorchCanvas")
+    app.setDesktopFileName("torchcanvas")  # matches packaging/torchcanvas.desktop (taskbar grouping, Wayland icon)
+    app.setWindowIcon(app_icon())
     install_excepthook()
     window = MainWindow()
     if screenshot:  # no screen to answer a dialog on: an error is printed and the command fails instead
@@ -112,6 +114,18 @@ def run_app(args: argparse.Namespace) -> int:
     window.autosaver = recovery.install(window)  # autosave ~2 s after edits; offer work left by a crashed run
     testhook.schedule(window)  # $TORCHCANVAS_TEST_SCRIPT, for end-to-end tests; nothing when unset
     return app.exec()
+
+
+def app_icon() -> object:
+    """The application icon from every PNG size in resources/icons (the SVG needs Qt's optional svg plugin)."""
+    from PySide6.QtGui import QIcon
+
+    from core.resources import resource_dir
+
+    icon = QIcon()
+    for path in sorted(resource_dir("icons").glob("torchcanvas-*.png")):
+        icon.addFile(str(path))
+    return icon
 
 
 def take_screenshot(window: object, path: str | Path) -> int:
