@@ -92,6 +92,15 @@ def _fixed(spec: DataSpec) -> DataInfo | None:
     return BUILTIN.get(spec.name)
 
 
+@source("sequences")
+def _sequences(spec: DataSpec) -> DataInfo:
+    """The generated token sequences describe themselves (``core.datasets.sequences.sequence_info``)."""
+    from core.datasets.sequences import sequence_info
+
+    seq = sequence_info(spec.options)
+    return DataInfo(spec.text, seq.input_shape, seq.num_classes, dtypes=(seq.dtype,), vocab_size=seq.vocab_size)
+
+
 @source("points")
 def _points(spec: DataSpec) -> DataInfo:
     classes = 2 if spec.name in ("moons", "circles", "xor") else int(spec.options.get("classes", 3))
@@ -128,25 +137,41 @@ def _class_labels(y: np.ndarray) -> int | None:
     return int(y.max()) + 1
 
 
+def _token_range(*arrays: np.ndarray) -> tuple[bool, int | None]:
+    """Whether the arrays can be read as token ids (whole numbers from 0), and the vocabulary they need."""
+    whole = all(
+        a.dtype.kind in "iub" or (a.dtype.kind == "f" and bool(np.all(np.isfinite(a) & (a == np.round(a)))))
+        for a in arrays
+    )
+    if not whole or not all(a.size for a in arrays) or min(float(a.min()) for a in arrays) < 0:
+        return False, None
+    return True, int(max(float(a.max()) for a in arrays)) + 1
+
+
 @source("npz")
 def _npz(spec: DataSpec) -> DataInfo | None:
-    path = spec.paths[0]
-    with zipfile.ZipFile(Path(path).expanduser()) as archive:
+    """The x_train header gives the sample shape; y_train (and x when small) are read once for the rest."""
+    path = Path(spec.paths[0]).expanduser()
+    with zipfile.ZipFile(path) as archive:
         members = {name.removesuffix(".npy"): name for name in archive.namelist()}
         if "x_train" not in members or "y_train" not in members:
             return None
         x_shape, x_dtype = _npy_header(archive, members["x_train"])
         y_shape, y_dtype = _npy_header(archive, members["y_train"])
-    classes = None
-    if math.prod(y_shape) * y_dtype.itemsize <= PEEK_BYTES:
-        with np.load(Path(path).expanduser(), allow_pickle=False) as arrays:
+        x_keys = [k for k in ("x_train", "x_test") if k in members]
+        x_bytes = sum(math.prod(_npy_header(archive, members[k])[0]) for k in x_keys) * x_dtype.itemsize
+    classes, tokens, vocab = None, True, None  # x too big to read here: tokens allowed, the loader checks them
+    with np.load(path, allow_pickle=False) as arrays:
+        if math.prod(y_shape) * y_dtype.itemsize <= PEEK_BYTES:
             classes = _class_labels(arrays["y_train"])
-    tokens = x_dtype.kind in "iu"
+        if x_bytes <= PEEK_BYTES // 4:
+            tokens, vocab = _token_range(*(arrays[k] for k in x_keys))
     return DataInfo(
-        Path(path).name,
+        path.name,
         _image_sample(x_shape) if len(x_shape) > 1 else (1,),
         classes,
         dtypes=("float32", "int64") if tokens else ("float32",),
+        vocab_size=vocab,
     )
 
 
@@ -174,8 +199,10 @@ def _idx(spec: DataSpec) -> DataInfo | None:
 
 @source("csv")
 def _csv(spec: DataSpec) -> DataInfo | None:
-    """The header gives the feature count; the label column, read as ``load_csv`` reads it, gives the task."""
+    """The header gives the feature count; the label column, read as ``load_csv`` reads it, gives the task, and
+    the feature cells whether they can be token ids (whole numbers from 0) and how many an Embedding needs."""
     path = Path(spec.paths[0]).expanduser()
+    both = ("float32", "int64")
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = csv.reader(handle)
         header = [name.strip() for name in next(rows, [])]
@@ -183,18 +210,32 @@ def _csv(spec: DataSpec) -> DataInfo | None:
             return None
         shape = (len(header) - 1,)
         if path.stat().st_size > PEEK_BYTES:
-            return DataInfo(path.name, shape, None, task=None)
+            return DataInfo(path.name, shape, None, task=None, dtypes=both)
         at = header.index(spec.label_column)
-        labels = [row[at].strip() for row in rows if any(cell.strip() for cell in row) and len(row) == len(header)]
+        labels: list[str] = []
+        tokens, top = True, 0
+        for row in rows:
+            if len(row) != len(header) or not any(cell.strip() for cell in row):
+                continue  # blank rows are skipped by the loader; ragged ones are its error to explain
+            labels.append(row[at].strip())
+            if tokens:
+                try:
+                    values = [int(cell) for k, cell in enumerate(row) if k != at]
+                except ValueError:
+                    tokens = False
+                    continue
+                tokens = not values or min(values) >= 0
+                top = max([top, *values])
     if not labels:
-        return DataInfo(path.name, shape, None, task=None)
+        return DataInfo(path.name, shape, None, task=None, dtypes=both)
+    dtypes, vocab = (both, top + 1) if tokens else (("float32",), None)
     if all(label.lstrip("-").isdigit() for label in labels):
-        return DataInfo(path.name, shape, max(int(label) for label in labels) + 1)
+        return DataInfo(path.name, shape, max(int(label) for label in labels) + 1, dtypes=dtypes, vocab_size=vocab)
     try:
         [float(label) for label in labels]
-        return DataInfo(path.name, shape, None, task="regression")
+        return DataInfo(path.name, shape, None, task="regression", dtypes=dtypes, vocab_size=vocab)
     except ValueError:
-        return DataInfo(path.name, shape, len(set(labels)))
+        return DataInfo(path.name, shape, len(set(labels)), dtypes=dtypes, vocab_size=vocab)
 
 
 @source("folder")

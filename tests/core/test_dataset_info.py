@@ -61,8 +61,20 @@ def test_npz_header_peek_matches_the_loader(tmp_path, save, x_shape) -> None:
 
 def test_npz_of_whole_numbers_can_feed_tokens(tmp_path) -> None:
     path = tmp_path / "tokens.npz"
-    np.savez(path, x_train=np.arange(60).reshape(10, 6), y_train=np.arange(10) % 2)
-    assert dataset_info(f"npz:{path}").dtypes == ("float32", "int64")
+    np.savez(path, x_train=np.arange(60).reshape(10, 6), y_train=np.arange(10) % 2, x_test=np.full((2, 6), 70))
+    info = dataset_info(f"npz:{path}")
+    assert info.dtypes == ("float32", "int64") and info.vocab_size == 71  # test tokens count too
+    np.savez(path, x_train=np.arange(60.0).reshape(10, 6), y_train=np.arange(10) % 2)  # whole, stored as floats
+    os.utime(path, ns=(0, path.stat().st_mtime_ns + 10**9))
+    assert dataset_info(f"npz:{path}").vocab_size == 60
+
+
+def test_csv_of_whole_numbers_can_feed_tokens(tmp_path) -> None:
+    path = tmp_path / "tokens.csv"
+    path.write_text("t1,t2,t3,label\n" + "".join(f"{i % 7},{i % 5},{i % 11},{i % 2}\n" for i in range(30)))
+    info = dataset_info(f"csv:{path}:label")
+    assert info.dtypes == ("float32", "int64") and info.vocab_size == 11 and info.num_classes == 2
+    assert dataset_info(f"csv:{write_csv(tmp_path / 'iris.csv')}:species").dtypes == ("float32",)
 
 
 def test_csv_label_column_gives_the_task(tmp_path) -> None:

@@ -183,6 +183,18 @@ def test_float_input_into_embedding_is_a_problem_naming_the_dtype_fix(tokens_npz
     assert errors(g, dataset=tokens_npz) == []
 
 
+def test_embedding_needs_a_row_for_every_token_id(tokens_npz):
+    layers = (
+        ("Embedding", {"num_embeddings": 12, "embedding_dim": 4}),
+        ("Flatten", {}),
+        ("Linear", {"out_features": 3}),
+    )
+    g = stack(*layers, shape=(6,), dtype="int64")
+    (problem,) = errors(g, dataset=tokens_npz)
+    assert problem.node_id == g.by_name("embedding1").id
+    assert problem.message.endswith("has token ids up to 19: set num_embeddings to 20")
+
+
 def test_new_input_fits_the_project_dataset():
     assert new_input_params(TrainingSettings()) == {"shape": [1, 8, 8], "dtype": "float32"}
     assert new_input_params(TrainingSettings(dataset="spirals")) == {"shape": [2], "dtype": "float32"}
