@@ -4,11 +4,17 @@ The window exposes it as ``window.document``. Other parts (autosave, the trainin
 signals: ``project_replaced`` when New/Open swaps the project, ``modified_changed`` with the undo stack's clean
 state, ``analyzed`` after the graph changed (coalesced: many model signals in one event-loop turn give one
 analysis).
+
+It also remembers what its file looked like when it was opened or last saved (``DiskStamp``), so a save can see
+that another window or program changed the file meanwhile instead of silently dropping that edit.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -17,6 +23,42 @@ from PySide6.QtGui import QUndoStack
 from core import project as project_io
 from core.analysis import Analysis, analyze
 from core.project import Project
+
+
+@dataclass(frozen=True)
+class DiskStamp:
+    """What a file was like: modification time and size (cheap to compare), and a hash of its bytes (so a file
+    merely touched, or rewritten with the same content, does not count as changed)."""
+
+    mtime_ns: int
+    size: int
+    sha256: str
+
+
+def disk_stamp(path: str | os.PathLike[str]) -> DiskStamp | None:
+    """The file's stamp now, or None when it cannot be read (gone, a folder, no permission)."""
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+    return DiskStamp(info.st_mtime_ns, info.st_size, digest)
+
+
+def changed_since(path: str | os.PathLike[str], stamp: DiskStamp | None) -> bool:
+    """True when the file now holds other bytes than when ``stamp`` was taken. A file that is gone or unreadable
+    is not "changed" (saving writes it anew; the save reports any error)."""
+    if stamp is None:
+        return False
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    if info.st_mtime_ns == stamp.mtime_ns and info.st_size == stamp.size:
+        return False
+    now = disk_stamp(path)
+    return now is not None and now.sha256 != stamp.sha256
 
 
 class Document(QObject):
@@ -31,6 +73,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.path: Path | None = None
+        self.disk: DiskStamp | None = None  # the file as this document last read or wrote it
         self.project = project or Project()
         self._analysis: Analysis | None = None
         self._timer = QTimer(self)
@@ -59,6 +102,10 @@ class Document(QObject):
         assert self._analysis is not None
         return self._analysis
 
+    def changed_on_disk(self) -> bool:
+        """True when the document's file was changed by someone else since it was opened or last saved here."""
+        return self.path is not None and changed_since(self.path, self.disk)
+
     def _on_clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(not clean)
 
@@ -72,11 +119,12 @@ class Document(QObject):
         self.analyzed.emit(self._analysis)
 
     # --- replacing the project ---------------------------------------------------------------------------------
-    def set_project(self, project: Project, path: str | Path | None = None) -> None:
+    def set_project(self, project: Project, path: str | Path | None = None, stamp: DiskStamp | None = None) -> None:
         self.project.graph.changed.disconnect(self._schedule)
         self.undo_stack.clear()
         self.project = project
         self.path = Path(path) if path is not None else None
+        self.disk = stamp
         project.graph.changed.connect(self._schedule)
         self._analysis = None
         self.project_replaced.emit()
@@ -89,25 +137,41 @@ class Document(QObject):
 
     def open(self, path: str | Path) -> None:
         """Load a project file (raises ``ProjectLoadError`` with a plain message)."""
-        self.set_project(project_io.load(path), path)
+        stamp = disk_stamp(path)  # before reading: a change in between is then seen as a change, not missed
+        self.set_project(project_io.load(path), path, stamp)
 
     def open_copy(self, path: str | Path) -> None:
         """Load a file as a new untitled project (examples): saving asks for a new place."""
         self.set_project(project_io.load(path))
 
     def save(self) -> None:
+        """Write the file (atomically; a failure raises ``ProjectSaveError`` and changes nothing). Whether someone
+        else changed the file meanwhile is the caller's question to ask first (``changed_on_disk``)."""
         if self.path is None:
             raise ValueError("This project has no file yet: use save_as(path).")
-        project_io.save(self.project, self.path)
-        self.undo_stack.setClean()
-        self.saved.emit(str(self.path))
+        self._write(self.path)
 
     def save_as(self, path: str | Path) -> None:
-        self.path = Path(path)
-        if self.project.name in ("", "Untitled"):
-            self.project.name = self.path.stem
-        self.path_changed.emit()
-        self.save()
+        """Write to ``path`` and make it the document's file, only once the write succeeded: after a failure the
+        document keeps its old path and title, so Save still goes where it went before."""
+        target = Path(path)
+        old_name = self.project.name
+        if old_name in ("", "Untitled"):
+            self.project.name = target.stem
+        try:
+            self._write(target)
+        except BaseException:
+            self.project.name = old_name
+            raise
+        if target != self.path:
+            self.path = target
+            self.path_changed.emit()
+
+    def _write(self, path: Path) -> None:
+        project_io.save(self.project, path)
+        self.disk = disk_stamp(path)
+        self.undo_stack.setClean()
+        self.saved.emit(str(path))
 
     def snapshot(self) -> Project:
         """A deep copy of the project as it is now (for autosave or a training run)."""

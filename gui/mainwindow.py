@@ -6,6 +6,7 @@ dashboard) use too. The window holds no model state: that is ``window.document``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -44,6 +45,43 @@ the wire is allowed; red says why not.</li>
 <li>Every wire shows the tensor shape it carries, e.g. [N, 64] (N is the batch size).</li>
 <li>The inspector on the right edits the selected layer; <i>auto</i> values are filled from the input shape.</li>
 </ul>"""
+
+
+def ask_file_changed(parent: QWidget, path: Path) -> str:
+    """The file was changed elsewhere since it was opened or saved here: 'reload', 'overwrite', 'save_as' or
+    'cancel' (tests replace this; with no screen to answer on it is 'cancel', so nothing is lost)."""
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.platformName() in ("offscreen", "minimal"):
+        return "cancel"
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("File changed on disk")
+    box.setText(f"{path.name} was changed by another window or program since you opened or saved it here.")
+    box.setInformativeText(
+        "Reload it (your changes here are dropped), overwrite it with your version (the other changes are lost), "
+        "or save your version under another name?"
+    )
+    choices = {
+        box.addButton("Reload", QMessageBox.ButtonRole.DestructiveRole): "reload",
+        box.addButton("Overwrite", QMessageBox.ButtonRole.AcceptRole): "overwrite",
+        box.addButton("Save As…", QMessageBox.ButtonRole.ActionRole): "save_as",
+    }
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    return choices.get(box.clickedButton(), "cancel")
+
+
+def save_failure(exc: BaseException) -> str:
+    """Why a save failed, in plain words, for an error core did not already explain."""
+    if isinstance(exc, OSError):
+        from core.fileio import explain_os_error
+
+        return explain_os_error(exc)
+    if "symlink loop" in str(exc).lower():
+        return "the path goes through a symbolic link that points back to itself (a loop)"
+    return f"{type(exc).__name__}: {exc}"
 
 
 class MainWindow(QMainWindow):
@@ -261,24 +299,46 @@ class MainWindow(QMainWindow):
             self.open_example(gallery.chosen())  # type: ignore[arg-type]
 
     def save(self) -> bool:
-        if self.document.path is None:
+        """Save to the document's file; when another window or program changed that file since it was opened or
+        saved here, ask first (reload it, overwrite it, or save under another name) instead of dropping its edit."""
+        path = self.document.path
+        if path is None:
             return self.save_as_dialog()
-        try:
-            self.document.save()
-        except TorchCanvasError as exc:
-            self.show_error("Could not save the project", str(exc))
+        if self.document.changed_on_disk():
+            choice = ask_file_changed(self, path)
+            if choice == "reload":
+                self.open_file(path)
+                return False  # the edits here were dropped for the file's version: nothing of ours was saved
+            if choice == "save_as":
+                return self.save_as_dialog()
+            if choice != "overwrite":
+                self.statusBar().showMessage(f"Not saved: {path.name} was changed by another program.", 6000)
+                return False
+        if not self._write(self.document.save, path):
             return False
-        self.statusBar().showMessage(f"Saved {self.document.path}", 4000)
+        self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
     def save_as(self, path: str | Path) -> bool:
-        try:
-            self.document.save_as(path)
-        except TorchCanvasError as exc:
-            self.show_error("Could not save the project", str(exc))
+        """Save under ``path``; on failure the document keeps its old file and title (Save still works)."""
+        if self.document.path is not None and Path(path) == self.document.path:
+            return self.save()  # the same file: the same check for a change made elsewhere
+        if not self._write(lambda: self.document.save_as(path), path):
             return False
         self._add_recent(path)
         self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def _write(self, write: Callable[[], object], path: str | Path) -> bool:
+        """Run a save; any failure becomes one message naming the file (never an uncaught OSError)."""
+        try:
+            write()
+        except TorchCanvasError as exc:  # core's message already names the path and the cause
+            self.show_error("Could not save the project", str(exc))
+            return False
+        except (OSError, RuntimeError) as exc:  # what core did not put in words (e.g. a symbolic-link loop)
+            self.show_error("Could not save the project", f"Could not save {path}: {save_failure(exc)}.")
+            return False
         return True
 
     def save_as_dialog(self) -> bool:
