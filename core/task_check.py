@@ -251,10 +251,16 @@ def _fix(graph: Graph, analysis: Analysis, out: Node, shape: Shape, want: int | 
         last = _producer(graph, out)
         if last is not None and last.type in RECURRENT:
             return last.id, f"set {last.name}'s return_sequences to last and add a Linear with {width} after it"
-        where = f"after {last.name}" if last is not None else "before the Output"
-        return (last or out).id, f"add a Flatten and a Linear with {width} {where}"
+        return _add_before(graph, out, f"a Flatten and a Linear with {width}")
     last = _producer(graph, out)
     if last is not None and last.type == "Linear":
         return last.id, f"set {last.name}'s out_features to {want}" if want else f"give {last.name} {width}"
-    where = f"after {last.name}" if last is not None else "before the Output"
-    return (last or out).id, f"add a Linear with {width} {where}"
+    return _add_before(graph, out, f"a Linear with {width}")
+
+
+def _add_before(graph: Graph, out: Node, what: str) -> tuple[str, str]:
+    """Layers to insert just before the Output (after any activation, which would otherwise clip the scores)."""
+    last = _source(graph, out)
+    if last is None:
+        return out.id, f"add {what} before {out.name}"
+    return last.id, f"add {what} between {last.name} and {out.name}"

@@ -83,8 +83,8 @@ def test_wrong_number_of_classes_names_the_last_linear():
 def test_output_without_linear_asks_for_flatten_and_linear():
     g = stack(("Conv2d", {"out_channels": 4, "kernel_size": 3}), ("ReLU", {}))
     (problem,) = errors(g)
-    assert problem.node_id == g.by_name("conv1").id
-    assert problem.message.endswith("add a Flatten and a Linear with out_features 10 after conv1")
+    assert problem.node_id == g.by_name("relu1").id
+    assert problem.message.endswith("add a Flatten and a Linear with out_features 10 between relu1 and output")
 
 
 def test_sequences_into_linear_suggest_return_sequences_last():
