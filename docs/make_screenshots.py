@@ -1,0 +1,206 @@
+"""Regenerate the pictures of docs/TUTORIAL.md (docs/tutorial/*.png) from the real app, offscreen.
+
+    python docs/make_screenshots.py [--size 1280x800] [--mnist PATH.npz] [--out DIR]
+
+Each picture is the main window after the tutorial's step, driven through the editor's own commands (what a
+click in the palette, a drag between ports or a field in the inspector does) and rendered like
+``torchcanvas --screenshot``. Run it after every visible change and commit the PNGs; tests/test_tutorial.py
+checks that every picture the tutorial names exists. Takes a minute or two (it trains twice, on the CPU).
+
+MNIST cannot be downloaded everywhere, so the CNN part uses an ``mnist.npz`` in the Keras layout (default: the
+10,000-image ``mnist_10k.npz`` in ../shared/data/mnist beside the repository); without one it asks for the
+``mnist`` download like a user would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "docs" / "tutorial"
+DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist" / "mnist_10k.npz"
+FIRST_EPOCHS = 15  # the first-start example: a couple of seconds
+CNN_EPOCHS = 2
+
+sys.path.insert(0, str(REPO))  # runs from a clone, installed or not (like bench/)
+
+
+class Tour:
+    """The window, its training dashboard and the nodes the tutorial has made so far, by the tutorial's names."""
+
+    def __init__(self, window: object, dashboard: object, out: Path, mnist: str) -> None:
+        self.window = window
+        self.dashboard = dashboard
+        self.out = out
+        self.mnist = mnist
+        self.nodes: dict[str, str] = {}
+
+    @property
+    def editor(self):  # gui.editor.Editor
+        return self.window.editor  # type: ignore[attr-defined]
+
+    def settle(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        for _ in range(10):
+            QApplication.processEvents()
+
+    def add(self, name: str, layer: str, after: str | None = None, **params: object) -> str:
+        """Double-click ``layer`` in the palette with ``after`` selected (so it is wired in), then set ``params``
+        in the inspector."""
+        if after is not None:
+            self.select(after)
+        node = self.editor.add_after_selection(layer)
+        for key, value in params.items():
+            problem = self.editor.set_param(node.id, key, value)
+            if problem:
+                raise RuntimeError(problem)
+        self.nodes[name] = node.id
+        return node.id
+
+    def select(self, name: str) -> None:
+        self.window.select_node(self.nodes[name])  # type: ignore[attr-defined]
+        self.settle()
+
+    def show_dock(self, name: str) -> None:
+        dock = self.window.docks[name]  # type: ignore[attr-defined]
+        dock.show()
+        dock.raise_()
+        self.settle()
+
+    def train(self, epochs: int) -> None:
+        from gui.training.dashboard import train_for_screenshot
+
+        if not train_for_screenshot(self.dashboard, epochs):  # type: ignore[arg-type]
+            raise RuntimeError(f"training did not finish: {self.dashboard.panel.reason.text()}")  # type: ignore[attr-defined]
+
+    def save(self, name: str, fit: bool = True) -> Path:
+        self.settle()
+        if fit:
+            self.window.view.fit_all()  # type: ignore[attr-defined]
+        self.settle()
+        image = self.window.grab()  # type: ignore[attr-defined]
+        path = self.out / f"{name}.png"
+        temporary = path.with_name(f".{path.name}.tmp.png")
+        if not image.save(str(temporary), "PNG"):
+            raise RuntimeError(f"could not write {temporary}")
+        os.replace(temporary, path)
+        shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+        print(f"Wrote {shown} ({image.width()}x{image.height()})")
+        return path
+
+
+# --- the tutorial's steps, in order: each leaves the window as its picture shows it -------------------------------
+def first_start(t: Tour) -> None:
+    t.window.open_example()  # type: ignore[attr-defined]  # what `torchcanvas` shows on its first start
+
+
+def first_training(t: Tour) -> None:
+    t.train(FIRST_EPOCHS)
+
+
+def new_project(t: Tour) -> None:
+    t.window.document.new()  # type: ignore[attr-defined]  # File > New
+    t.dashboard.choose_dataset(t.mnist)  # type: ignore[attr-defined]  # Training > Data
+    t.add("x", "Input")
+
+
+def missing_flatten(t: Tour) -> None:
+    t.add("conv1", "Conv2d", after="x", out_channels=32, kernel_size=3)
+    t.add("relu1", "ReLU", after="conv1")
+    t.add("pool1", "MaxPool2d", after="relu1", kernel_size=2)
+    t.add("fc1", "Linear", after="pool1", out_features=128)
+    t.add("relu2", "ReLU", after="fc1")
+    t.add("fc2", "Linear", after="relu2", out_features=10)
+    t.add("output", "Output", after="fc2")
+    t.editor.auto_layout()
+    t.select("output")
+    t.show_dock("code")
+
+
+def flatten_added(t: Tour) -> None:
+    flatten = t.add("flatten", "Flatten", after="pool1")
+    from core.graph import Edge
+
+    problem = t.editor.connect(Edge(flatten, t.nodes["fc1"]))  # drag flatten's output onto fc1's input
+    if problem:
+        raise RuntimeError(problem)
+    t.editor.auto_layout()
+    t.select("fc1")
+    t.show_dock("code")
+
+
+def cnn_trained(t: Tour) -> None:
+    t.train(CNN_EPOCHS)
+    t.dashboard.tabs.setCurrentWidget(t.dashboard.curves_page)  # type: ignore[attr-defined]
+
+
+def cnn_results(t: Tour) -> None:
+    t.dashboard.tabs.setCurrentWidget(t.dashboard.results)  # type: ignore[attr-defined]
+
+
+STEPS: list[tuple[str, Callable[[Tour], None]]] = [
+    ("01_first_start", first_start),
+    ("02_first_training", first_training),
+    ("03_new_project", new_project),
+    ("04_missing_flatten", missing_flatten),
+    ("05_flatten_added", flatten_added),
+    ("06_cnn_trained", cnn_trained),
+    ("07_cnn_results", cnn_results),
+]
+
+
+def refuse_dialog(title: str, message: str) -> None:
+    raise RuntimeError(f"the app wanted to show a dialog: {title}: {message}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
+    parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST, help="an mnist.npz (Keras layout)")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the PNGs go (default docs/tutorial)")
+    args = parser.parse_args(argv)
+    width, _, height = args.size.partition("x")
+    size = (int(width), int(height))
+    mnist = f"npz:{args.mnist.resolve()}" if args.mnist.is_file() else "mnist"
+    if mnist == "mnist":
+        print(f"make_screenshots: {args.mnist} not found; the CNN steps ask for the mnist download", file=sys.stderr)
+
+    scratch = Path(tempfile.mkdtemp(prefix="torchcanvas-shots-"))
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["TORCHCANVAS_RECOVERY_DIR"] = str(scratch / "recovery")  # no autosaves in the user's folders
+    os.environ["TORCHCANVAS_LOG_DIR"] = str(scratch / "logs")
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from gui.app import app_icon
+    from gui.mainwindow import MainWindow
+    from gui.training.dashboard import install as install_training
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("TorchCanvas")
+    app.setWindowIcon(app_icon())
+    settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)  # no recent files of yours
+    window = MainWindow(settings=settings)
+    window.show_error = refuse_dialog  # type: ignore[method-assign]  # offscreen, a dialog would wait forever
+    dashboard = install_training(window)
+    dashboard.runs_root = scratch / "runs"
+    window.resize(*size)
+    window.show()
+    args.out.mkdir(parents=True, exist_ok=True)
+    tour = Tour(window, dashboard, args.out, mnist)
+    for name, step in STEPS:
+        step(tour)
+        tour.save(name)
+    window.document.undo_stack.setClean()
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
