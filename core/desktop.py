@@ -103,7 +103,8 @@ def install_desktop(target: Path, exec_path: str) -> Installed:
         for note in (
             _refresh("update-mime-database", str(target / "mime")),
             _refresh("update-desktop-database", "-q", str(target / "applications")),
-            _refresh("gtk-update-icon-cache", "-q", "-t", str(target / "icons" / "hicolor")),
+            # no gtk-update-icon-cache: a per-user icon cache goes stale when another program adds an icon
+            # without refreshing it, and then hides that icon; without a cache the folders are read as they are
         )
         if note
     ]
