@@ -14,8 +14,11 @@ from typing import Any
 
 from core.analysis import analyze
 from core.codegen import GeneratedCode, call_lines, literal, model_lines
+from core.datasets import wants_tokens
 from core.datasets.folder import image_geometry
+from core.datasets.sequences import sequence_options
 from core.datasets.spec import DataSpec, parse_spec
+from core.errors import DataError
 from core.portable import sources, steps
 from core.project import Project
 from core.settings import TrainingSettings
@@ -43,6 +46,12 @@ def input_shape_of(project: Project) -> tuple[int, ...]:
     return tuple(int(v) for v in inputs[0].params.get("shape", [1, 28, 28])) if inputs else ()
 
 
+def input_dtype_of(project: Project) -> str:
+    """The dtype the Input node takes: "int64" for token ids, else "float32"."""
+    inputs = project.graph.nodes_of_type("Input")
+    return str(inputs[0].params.get("dtype", "float32")) if inputs else "float32"
+
+
 def _source(function: Any) -> list[str]:
     return inspect.getsource(function).rstrip("\n").splitlines()
 
@@ -53,9 +62,10 @@ def _string(text: str) -> str:
 
 
 def _loader(
-    spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...]
+    spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool = False
 ) -> tuple[list[Any], list[str], list[str]]:
-    """The helpers the data needs, constants naming its files, and the lines of ``load_data``."""
+    """The helpers the data needs, constants naming its files, and the lines of ``load_data``
+    (tokens: the Input takes int64 token ids, read as ``core.datasets.wants_tokens`` decides)."""
     files: list[str] = []
     if spec.kind == "table":
         return [sources.load_sklearn], files, [f"raw = load_sklearn({_string(spec.name)})"]
@@ -63,6 +73,10 @@ def _loader(
         o = spec.options
         args = f'"{spec.name}", {o["samples"]}, {float(o["noise"])!r}, {o["classes"]}, SEED'
         return [sources.make_points], files, [f"raw = make_points({args})"]
+    if spec.kind == "sequences":
+        n = sequence_options(spec.options)
+        args = f"{n['samples']}, {n['length']}, {n['vocab']}, {n['classes']}, SEED"
+        return [sources.make_sequences], files, [f"raw = make_sequences({args})"]
     if spec.kind == "folder":
         resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
         size, channels = image_geometry(shape, resize)
@@ -71,12 +85,14 @@ def _loader(
         return [sources.images_to_tensor, sources.load_image_folder], files, [f"raw = {call}"]
     helpers: list[Any]
     base = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
+    flag = ", tokens=True" if tokens else ""
     if spec.kind == "vision":
         helpers = [sources.images_to_tensor, sources.load_torchvision]
         call = f'load_torchvision("{spec.name}", DATA_DIR)'
     elif spec.kind == "npz":
         files.append(f"DATA_FILE = {_string(spec.paths[0])}")
-        helpers, call = [*base, sources.load_npz], "load_npz(DATA_FILE)"
+        npz = [sources.tokens_to_tensor, sources.check_finite, sources.read_npz, sources.npz_inputs]
+        helpers, call = [*base, *npz, sources.load_npz], f"load_npz(DATA_FILE{flag})"
     elif spec.kind == "idx":
         files.append(f"IMAGES_FILE = {_string(spec.paths[0])}")
         files.append(f"LABELS_FILE = {_string(spec.paths[1])}")
@@ -85,9 +101,10 @@ def _loader(
     else:
         files.append(f"DATA_FILE = {_string(spec.paths[0])}")
         files.append(f"LABEL_COLUMN = {_string(spec.label_column)}")
-        helpers = [sources.labels_to_tensor, sources.class_count, sources.load_csv]
-        call = "load_csv(DATA_FILE, LABEL_COLUMN)"
-    if settings.resize:
+        helpers = [sources.labels_to_tensor, sources.class_count, sources.read_csv_rows]
+        helpers += [sources.check_label_kinds, sources.is_number, sources.load_csv]
+        call = f"load_csv(DATA_FILE, LABEL_COLUMN{flag})"
+    if settings.resize and not tokens:
         lines = [
             f"x, y, x_test, y_test, class_names = {call}",
             "x = resize_images(x, IMAGE_SIZE)",
@@ -231,7 +248,10 @@ def _main(project: Project, augmenting: bool, total_params: int) -> list[str]:
             if single_thread(total_params)
             else []
         ),
-        "    data = load_data()",
+        "    try:",
+        "        data = load_data()",
+        "    except (OSError, ValueError) as error:  # a bad data file: say which, and stop",
+        '        raise SystemExit(f"Cannot load the data: {error}") from None',
         '    x_train, y_train = data["x_train"].to(device), data["y_train"].to(device)',
         '    x_val, y_val = data["x_val"].to(device), data["y_val"].to(device)',
         '    x_test, y_test = data["x_test"].to(device), data["y_test"].to(device)',
@@ -315,7 +335,12 @@ def generate_script(project: Project) -> GeneratedCode:
     shape = input_shape_of(project)
     spec = parse_spec(s.dataset)
     augmenting = bool(s.augment_flip or s.augment_rotation or s.augment_shift) and len(shape) == 3
-    helpers, files, load_lines = _loader(spec, s, shape)
+    try:
+        tokens = wants_tokens(spec, input_dtype_of(project))
+    except DataError:  # the Input's dtype does not fit the data: training says so; export the data as it is
+        tokens = spec.kind == "sequences"
+    augmenting = augmenting and not tokens
+    helpers, files, load_lines = _loader(spec, s, shape, tokens)
     helpers += [steps.prepare, steps.to_target, steps.predict, steps.evaluate, steps.progress_line]
     if augmenting:
         helpers.append(steps.augment)
@@ -331,7 +356,7 @@ def generate_script(project: Project) -> GeneratedCode:
     doc = [line.replace('"""', "'''") if 0 < i < len(doc) - 1 else line for i, line in enumerate(doc)]
     helper_text = "\n".join("\n".join(_source(h)) for h in helpers)
     modules = ["json", "math", "time"]
-    for name in ("csv", "gzip"):
+    for name in ("csv", "gzip", "zipfile", "zlib"):
         if f"{name}." in helper_text:
             modules.append(name)
     imports = [f"import {m}" for m in sorted(modules)]
@@ -342,6 +367,8 @@ def generate_script(project: Project) -> GeneratedCode:
     constants = files + _constants(project, shape, spec)
     if "IMAGE_SUFFIXES" in helper_text:
         constants.append(f"IMAGE_SUFFIXES = {sources.IMAGE_SUFFIXES!r}".replace("'", '"'))
+    if "MAX_CLASSES" in helper_text:
+        constants.append(f"MAX_CLASSES = {sources.MAX_CLASSES:_}  # more labels than this is a mistake")
     top = [*doc, "", *imports, "", *constants, "", ""]
     lines = top + body.lines
     code.line_to_node = {line + len(top): nid for line, nid in body.line_to_node.items()}

@@ -12,8 +12,12 @@ from core.datasets.base import Dataset, Preview, Progress, finish
 from core.datasets.builtin import TITLES, load_points, load_table
 from core.datasets.files import load_file
 from core.datasets.folder import image_geometry, load_folder
+from core.datasets.sequences import load_sequences, sequence_info
 from core.datasets.spec import HELP, DataSpec, parse_spec
 from core.datasets.vision import default_data_dir, load_vision
+from core.errors import DataError
+
+TOKEN_KINDS = ("sequences", "csv", "npz")  # sources that can give int64 token ids
 
 __all__ = [
     "HELP",
@@ -25,7 +29,28 @@ __all__ = [
     "load_dataset",
     "load_for_settings",
     "parse_spec",
+    "sequence_info",
 ]
+
+
+def wants_tokens(spec: DataSpec, input_dtype: str | None) -> bool:
+    """Whether the source is read as int64 token ids: the Input's dtype decides (None: as the source gives
+    them); a source that cannot give what the Input takes is refused with the fix."""
+    if input_dtype is None:
+        return spec.kind == "sequences"
+    if input_dtype == "int64":
+        if spec.kind not in TOKEN_KINDS:
+            raise DataError(
+                f"The Input node takes int64 token ids, but {spec.text} gives decimal numbers: set the Input's "
+                "dtype to float32, or choose token data (sequences, or a CSV or .npz file of whole numbers)."
+            )
+        return True
+    if spec.kind == "sequences":
+        raise DataError(
+            f"{spec.text} gives int64 token ids, but the Input node takes {input_dtype}: set the Input's dtype "
+            "to int64 and start the network with an Embedding."
+        )
+    return False
 
 
 def load_dataset(
@@ -39,15 +64,21 @@ def load_dataset(
     normalize: bool = True,
     input_shape: tuple[int, ...] | None = None,
     resize: tuple[int, int] | None = None,
+    input_dtype: str | None = None,
 ) -> Dataset:
-    """Load, check, split (seeded), normalise and shape a dataset; DataError with the fix when it fails."""
+    """Load, check, split (seeded), normalise and shape a dataset; DataError with the fix when it fails.
+
+    ``input_dtype`` is the Input node's: "int64" reads token ids (never normalised), "float32" numbers."""
     parsed = spec if isinstance(spec, DataSpec) else parse_spec(spec)
     name = parsed.text
+    tokens = wants_tokens(parsed, input_dtype)
     if parsed.kind == "table":
         raw: Any = load_table(parsed)
         name = TITLES[parsed.name]
     elif parsed.kind == "points":
         raw = load_points(parsed, seed)
+    elif parsed.kind == "sequences":
+        raw = load_sequences(parsed.options, seed)
     elif parsed.kind == "vision":
         raw = load_vision(parsed, Path(data_dir) if data_dir else None, progress)
     elif parsed.kind == "folder":
@@ -63,10 +94,10 @@ def load_dataset(
         if isinstance(raw, Dataset):
             return raw
     else:
-        raw = load_file(parsed)
+        raw = load_file(parsed, tokens)
     if progress:
         progress(f"Preparing {name}", None)
-    return finish(
+    data = finish(
         raw,
         parsed,
         name,
@@ -77,6 +108,9 @@ def load_dataset(
         input_shape=input_shape,
         resize=resize if parsed.kind != "folder" else None,
     )
+    if parsed.kind == "sequences":
+        data.vocab_size = sequence_info(parsed.options).vocab_size
+    return data
 
 
 def load_for_settings(
@@ -84,8 +118,9 @@ def load_for_settings(
     input_shape: tuple[int, ...] | None,
     data_dir: str | Path | None = None,
     progress: Progress | None = None,
+    input_dtype: str | None = None,
 ) -> Dataset:
-    """The dataset a project's TrainingSettings describe, shaped for its Input node."""
+    """The dataset a project's TrainingSettings describe, shaped (and typed) for its Input node."""
     return load_dataset(
         settings.dataset,
         seed=settings.seed,
@@ -96,4 +131,5 @@ def load_for_settings(
         normalize=settings.normalize,
         input_shape=input_shape,
         resize=tuple(settings.resize) if settings.resize else None,
+        input_dtype=input_dtype,
     )

@@ -58,6 +58,8 @@ class Dataset:
     val_set: Any = None
     test_set: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    input_dtype: str = "float32"  # "int64": token ids for an Embedding (never normalised)
+    vocab_size: int | None = None  # token data: largest token id + 1 (an Embedding needs that many rows)
 
     @property
     def in_memory(self) -> bool:
@@ -127,7 +129,8 @@ def finish(
 ) -> Dataset:
     """Check, split, normalise and reshape raw loader output into a Dataset."""
     x, y, x_test, y_test, class_names = raw
-    if resize and x.dim() == 4:
+    tokens = not x.is_floating_point()
+    if resize and x.dim() == 4 and not tokens:
         x = resize_images(x, resize)
         x_test = resize_images(x_test, resize) if x_test is not None else None
         raw = (x, y, x_test, y_test, class_names)
@@ -169,4 +172,8 @@ def finish(
         mean=data["mean"],
         std=data["std"],
         sample_shape=sample_shape,
+        input_dtype="int64" if tokens else "float32",
+        vocab_size=max((int(t.max()) + 1 for t in (x, x_test) if t is not None and t.numel()), default=0)
+        if tokens
+        else None,
     )

@@ -16,20 +16,23 @@ def _existing(path: str, what: str) -> str:
     return str(p)
 
 
-def load_file(spec: DataSpec) -> tuple:
-    """Read one file source; problems inside the file come back as DataError naming file and row."""
+def load_file(spec: DataSpec, tokens: bool = False) -> tuple:
+    """Read one file source (csv and npz inputs as int64 token ids when tokens); problems inside the file
+    come back as DataError naming file and row."""
     try:
         if spec.kind == "npz":
-            return load_npz(_existing(spec.paths[0], "npz"))
+            return load_npz(_existing(spec.paths[0], "npz"), tokens)
         if spec.kind == "idx":
             return load_idx(_existing(spec.paths[0], "idx"), _existing(spec.paths[1], "idx"))
         if spec.kind == "csv":
-            return load_csv(_existing(spec.paths[0], "csv"), spec.label_column)
+            return load_csv(_existing(spec.paths[0], "csv"), spec.label_column, tokens)
     except DataError:
         raise
     except (ValueError, OSError, EOFError) as exc:
         message = str(exc)
         if spec.kind == "npz" and spec.paths[0] not in message:
             message = f"{spec.paths[0]}: cannot read it as a NumPy .npz file ({exc}); save it with np.savez"
+        elif not any(path in message for path in spec.paths):
+            message = f"{', '.join(spec.paths)}: cannot read it ({exc})"
         raise DataError(message) from None
     raise DataError(f"not a file source: {spec.kind}")  # pragma: no cover

@@ -43,6 +43,17 @@ def list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
     return files, classes
 
 
+class UnreadableImage(DataError):
+    """An image of a big folder that fails to decode, which happens in a DataLoader worker process. torch
+    re-raises it in the trainer as ``UnreadableImage(text of the worker's traceback)``; only the original
+    one-line message is kept, so the user reads which file to fix instead of a traceback."""
+
+    def __init__(self, message: str) -> None:
+        if message.startswith("Caught ") and f"{type(self).__name__}: " in message:
+            message = message.rsplit(f"{type(self).__name__}: ", 1)[1].strip()
+        super().__init__(message)
+
+
 def load_folder_raw(spec: DataSpec, size: tuple[int, int], channels: int) -> tuple:
     try:
         return load_image_folder(spec.paths[0], size, channels)
@@ -69,8 +80,8 @@ class FolderSamples(torch.utils.data.Dataset):
             with Image.open(file) as opened:
                 image = opened.convert("L" if self.channels == 1 else "RGB").resize((self.size[1], self.size[0]))
                 pixels = np.asarray(image, dtype=np.uint8)
-        except (OSError, ValueError) as exc:
-            raise DataError(f"{file}: this image cannot be read ({exc}); delete or replace the file") from None
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise UnreadableImage(f"{file}: this image cannot be read ({exc}); delete or replace the file") from None
         x = torch.from_numpy(pixels.copy()).float() / 255.0
         x = x.unsqueeze(0) if x.dim() == 2 else x.permute(2, 0, 1)
         return x, label

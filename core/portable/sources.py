@@ -1,9 +1,10 @@
 """Data loaders pasted verbatim into exported scripts (see core/portable/__init__.py).
 
-Every loader returns ``(x, y, x_test, y_test, class_names)``: float32 inputs,
-int64 class labels (float32 targets for regression), and ``None`` for the test
-pair when the source has no test split. A bad file raises ValueError with a
-message that names the file (and row) and says how to fix it.
+Every loader returns ``(x, y, x_test, y_test, class_names)``: float32 inputs (int64
+token ids for an Embedding), int64 class labels (float32 targets for regression),
+and ``None`` for the test pair when the source has no test split. A bad file
+raises ValueError with one line that names the file (and the row, column or
+array) and says how to fix it; the exported script prints that line and stops.
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ from __future__ import annotations
 import csv
 import gzip
 import math
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+# More distinct classes than this is a slip (ids, prices or counts in the label column),
+# and naming 10**9 classes would fill the memory: such labels are refused.
+MAX_CLASSES = 10_000
 
 
 def images_to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -34,20 +40,68 @@ def images_to_tensor(images: np.ndarray) -> torch.Tensor:
 def labels_to_tensor(labels: np.ndarray, where: str) -> torch.Tensor:
     """Whole-number class labels as int64; anything else is an error naming the file."""
     y = np.asarray(labels).reshape(-1)
-    if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-        y = y.astype(np.int64)
-    if y.dtype.kind not in "iu":
+    if y.dtype.kind not in "iuf":
         raise ValueError(
             f"{where}: the labels must be whole class numbers 0, 1, 2, ..., "
             f"found values of type {y.dtype}; store the class index of each sample"
         )
+    if y.dtype.kind == "f":
+        odd = np.nonzero(~np.isfinite(y) | (y != np.round(y)))[0]
+        if len(odd):
+            raise ValueError(
+                f"{where}: the labels must be whole class numbers 0, 1, 2, ..., "
+                f"found {y[odd[0]]} at index {odd[0]}; store the class index of "
+                "each sample"
+            )
     if len(y) and y.min() < 0:
         row = int(np.argmin(y))
         raise ValueError(
             f"{where}: label {int(y[row])} at index {row} is negative; "
             "class labels must be 0, 1, 2, ..."
         )
+    if len(y) and y.max() >= MAX_CLASSES:
+        row = int(np.argmax(y))
+        raise ValueError(
+            f"{where}: label {int(y[row])} at index {row} is too large: at most "
+            f"{MAX_CLASSES} classes, numbered 0 to {MAX_CLASSES - 1}, can be "
+            "trained; number the classes 0, 1, 2, ..."
+        )
     return torch.as_tensor(y.astype(np.int64))
+
+
+def tokens_to_tensor(values: np.ndarray, where: str) -> torch.Tensor:
+    """Token ids for an Embedding as int64, unscaled: whole numbers from 0."""
+    a = np.asarray(values)
+    if a.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{where}: token ids must be whole numbers 0, 1, 2, ..., found values "
+            f"of type {a.dtype}"
+        )
+    bad = (a < 0) | (a > 2**62)
+    if a.dtype.kind == "f":
+        bad |= ~np.isfinite(a) | (a != np.round(a))
+    if bad.any():
+        first = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{where}: {a[tuple(first)]} in sample {first[0]} is not a token id; "
+            "token ids are whole numbers 0, 1, 2, ... (the rows of the Embedding)"
+        )
+    return torch.as_tensor(a.astype(np.int64))
+
+
+def check_finite(x: torch.Tensor, where: str) -> None:
+    """NaN or infinity in the inputs makes every loss NaN: name the first sample."""
+    if not x.is_floating_point() or not len(x):
+        return
+    bad = (~torch.isfinite(x.reshape(len(x), -1))).any(1).nonzero()
+    if len(bad):
+        index = int(bad[0])
+        sample = x[index].reshape(-1)
+        value = float(sample[~torch.isfinite(sample)][0])
+        raise ValueError(
+            f"{where}: sample {index} holds {value}, not a number the network can "
+            "use; replace missing or infinite values (e.g. with np.nan_to_num)"
+        )
 
 
 def check_lengths(x: torch.Tensor, y: torch.Tensor, where: str) -> None:
@@ -114,24 +168,90 @@ def make_points(
     return x, y, None, None, [f"class {k}" for k in range(classes)]
 
 
-def load_npz(path: str) -> tuple:
-    """A NumPy .npz in the Keras layout: x_train, y_train (+ x_test, y_test)."""
-    with np.load(path, allow_pickle=False) as arrays:
-        found = sorted(arrays.files)
-        if "x_train" not in found or "y_train" not in found:
-            raise ValueError(
-                f"{path}: expected arrays named x_train and y_train (optionally "
-                f"x_test and y_test), found {', '.join(found) or 'none'}; save it "
-                "with np.savez(path, x_train=..., y_train=...)"
-            )
-        x, y = images_to_tensor(arrays["x_train"]), arrays["y_train"]
-        y = labels_to_tensor(y, f"{path} (y_train)")
-        check_lengths(x, y, f"{path} (x_train, y_train)")
-        x_test = y_test = None
-        if "x_test" in found and "y_test" in found:
-            x_test = images_to_tensor(arrays["x_test"])
-            y_test = labels_to_tensor(arrays["y_test"], f"{path} (y_test)")
-            check_lengths(x_test, y_test, f"{path} (x_test, y_test)")
+def read_npz(path: str, wanted: tuple) -> tuple:
+    """The names of the arrays in an .npz and the wanted ones, read in full; a
+    damaged or foreign file is an error naming it (and the array)."""
+    broken = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except broken as exc:  # a cut file, a pickle, text: not an archive of arrays
+        raise ValueError(
+            f"{path}: cannot read it as a NumPy .npz file ({type(exc).__name__}: "
+            f"{exc}); the file is damaged or of another kind: save it with np.savez"
+        ) from None
+    if not hasattr(archive, "files"):
+        raise ValueError(
+            f"{path}: this is a single NumPy array (.npy), not an .npz archive; "
+            "save the samples and labels together with "
+            "np.savez(path, x_train=..., y_train=...)"
+        )
+    arrays = {}
+    with archive:
+        for key in [name for name in archive.files if name in wanted]:
+            try:
+                arrays[key] = archive[key]
+            except broken as exc:  # a damaged array, or Python objects
+                raise ValueError(
+                    f"{path} ({key}): cannot read this array ({exc}); the file is "
+                    "damaged or holds Python objects: save plain arrays of numbers"
+                ) from None
+        return sorted(archive.files), arrays
+
+
+def npz_inputs(array: np.ndarray, where: str, tokens: bool) -> torch.Tensor:
+    """The x arrays of an .npz: numbers only, as pixels/features or token ids."""
+    if np.asarray(array).dtype.kind not in "biuf":
+        raise ValueError(
+            f"{where}: the samples must be numbers, found values of type "
+            f"{array.dtype}; store numbers (encode text as token ids first)"
+        )
+    if tokens:
+        return tokens_to_tensor(array, where)
+    x = images_to_tensor(array)
+    check_finite(x, where)
+    return x
+
+
+def make_sequences(
+    samples: int, length: int, vocab: int, classes: int, seed: int
+) -> tuple:
+    """Generated token sequences: random tokens (classes + 1 to vocab - 1) with two
+    or three different markers (tokens 1 to classes) at random places; the class is
+    the marker that comes first, so a model must read the tokens in order."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(classes + 1, vocab, (samples, length))
+    labels = np.arange(samples) % classes
+    keys = rng.random((samples, classes))
+    keys[np.arange(samples), labels] = -1.0  # the label's own marker comes first
+    markers = keys.argsort(1) + 1
+    count = np.minimum(rng.integers(2, 4, samples), classes)
+    places = np.sort(rng.random((samples, length)).argsort(1)[:, :3], axis=1)
+    for j in range(min(3, classes)):
+        rows = np.nonzero(count > j)[0]
+        x[rows, places[rows, j]] = markers[rows, j]
+    tokens = torch.as_tensor(x, dtype=torch.int64)
+    y = torch.as_tensor(labels, dtype=torch.int64)
+    return tokens, y, None, None, [f"token {k + 1} first" for k in range(classes)]
+
+
+def load_npz(path: str, tokens: bool = False) -> tuple:
+    """A NumPy .npz in the Keras layout: x_train, y_train (+ x_test, y_test).
+    With tokens the x arrays are int64 token ids, else float32 (pixels in [0, 1])."""
+    found, arrays = read_npz(path, ("x_train", "y_train", "x_test", "y_test"))
+    if "x_train" not in found or "y_train" not in found:
+        raise ValueError(
+            f"{path}: expected arrays named x_train and y_train (optionally "
+            f"x_test and y_test), found {', '.join(found) or 'none'}; save it "
+            "with np.savez(path, x_train=..., y_train=...)"
+        )
+    x = npz_inputs(arrays["x_train"], f"{path} (x_train)", tokens)
+    y = labels_to_tensor(arrays["y_train"], f"{path} (y_train)")
+    check_lengths(x, y, f"{path} (x_train, y_train)")
+    x_test = y_test = None
+    if "x_test" in found and "y_test" in found:
+        x_test = npz_inputs(arrays["x_test"], f"{path} (x_test)", tokens)
+        y_test = labels_to_tensor(arrays["y_test"], f"{path} (y_test)")
+        check_lengths(x_test, y_test, f"{path} (x_test, y_test)")
     names = [str(k) for k in range(class_count(y))]
     return x, y, x_test, y_test, names
 
@@ -170,10 +290,52 @@ def load_idx(images_path: str, labels_path: str) -> tuple:
     return x, y, None, None, [str(k) for k in range(class_count(y))]
 
 
-def load_csv(path: str, label_column: str) -> tuple:
-    """A CSV table with a header row: numeric feature columns and one label column."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.reader(handle))
+def read_csv_rows(path: str) -> list:
+    """The rows of a UTF-8 CSV file; another encoding or a binary file is an error
+    naming the file and the line."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            return list(csv.reader(handle))
+    except UnicodeDecodeError:
+        data = Path(path).read_bytes()
+        try:
+            data.decode("utf-8")
+            line, byte = 0, 0
+        except UnicodeDecodeError as exc:
+            line, byte = data[: exc.start].count(b"\n") + 1, data[exc.start]
+        raise ValueError(
+            f"{path}, row {line}: the file is not UTF-8 text (byte {byte:#04x}); save "
+            "it as UTF-8 (in Excel: 'CSV UTF-8')"
+        ) from None
+    except csv.Error as exc:
+        raise ValueError(f"{path}: not a CSV table of text ({exc})") from None
+
+
+def check_label_kinds(labels: list, numbers: list, path: str, column: str) -> None:
+    """Labels are all numbers or all class names: a mix is a slip in one row."""
+    kinds = [is_number(label) for label in labels]
+    if not all(kinds) and any(kinds):
+        at, number = kinds.index(False), kinds.index(True)
+        raise ValueError(
+            f"{path}, row {numbers[at]}, column {column!r}: {labels[at]!r} is not a "
+            f"number, but other labels are (row {numbers[number]}: "
+            f"{labels[number]!r}); write every label as a number, or every label "
+            "as a class name"
+        )
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def load_csv(path: str, label_column: str, tokens: bool = False) -> tuple:
+    """A CSV table with a header row: numeric feature columns and one label column.
+    With tokens the features are int64 token ids, else float32 numbers."""
+    rows = read_csv_rows(path)
     if not rows:
         raise ValueError(f"{path}: the file is empty")
     header = [name.strip() for name in rows[0]]
@@ -183,7 +345,7 @@ def load_csv(path: str, label_column: str) -> tuple:
             f"the columns are {', '.join(header)}"
         )
     label_at = header.index(label_column)
-    features, labels = [], []
+    features, labels, numbers = [], [], []
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -197,26 +359,67 @@ def load_csv(path: str, label_column: str) -> tuple:
             if column == label_at:
                 continue
             try:
-                values.append(float(cell))
+                value = int(cell) if tokens else float(cell)
             except ValueError:
+                kind = "a whole number (a token id)" if tokens else "a number"
                 raise ValueError(
                     f"{path}, row {number}, column {header[column]!r}: {cell!r} is "
-                    "not a number; feature columns must hold numbers only (remove "
+                    f"not {kind}; feature columns must hold numbers only (remove "
                     "or encode that column)"
                 ) from None
+            if not (0 <= value < 2**62 if tokens else math.isfinite(value)):
+                raise ValueError(
+                    f"{path}, row {number}, column {header[column]!r}: {cell!r} "
+                    + (
+                        "is not a token id 0, 1, 2, ..."
+                        if tokens
+                        else "is not a finite number; fill in or remove the "
+                        "missing or infinite values"
+                    )
+                )
+            values.append(value)
         features.append(values)
         labels.append(row[label_at].strip())
-    x = torch.tensor(features, dtype=torch.float32).reshape(len(labels), -1)
+        numbers.append(number)
+    if not labels:
+        raise ValueError(
+            f"{path}: no rows: the file has a header but no data below it; add one "
+            "row per sample"
+        )
+    dtype = torch.int64 if tokens else torch.float32
+    x = torch.tensor(features, dtype=dtype).reshape(len(labels), -1)
+    check_label_kinds(labels, numbers, path, label_column)
     if all(label.lstrip("-").isdigit() for label in labels):
-        y = labels_to_tensor(np.array([int(label) for label in labels]), path)
+        values = [int(label) for label in labels]
+        big = max(range(len(values)), key=values.__getitem__)
+        if values[big] >= MAX_CLASSES:
+            raise ValueError(
+                f"{path}, row {numbers[big]}, column {label_column!r}: label "
+                f"{values[big]} is too large: at most {MAX_CLASSES} classes, numbered "
+                f"0 to {MAX_CLASSES - 1}, can be trained; number the classes 0, 1, "
+                "2, ... (for numbers to predict, write them as decimals: "
+                f"{values[big]}.0)"
+            )
+        y = labels_to_tensor(np.array(values), path)
         return x, y, None, None, [str(k) for k in range(class_count(y))]
-    try:
-        targets = torch.tensor([float(label) for label in labels], dtype=torch.float32)
-        return x, targets, None, None, []  # a regression target
-    except ValueError:
-        names = sorted(set(labels))
-        y = torch.tensor([names.index(label) for label in labels], dtype=torch.int64)
-        return x, y, None, None, names
+    if is_number(labels[0]):
+        targets = [float(label) for label in labels]
+        odd = [i for i, value in enumerate(targets) if not math.isfinite(value)]
+        if odd:
+            raise ValueError(
+                f"{path}, row {numbers[odd[0]]}, column {label_column!r}: "
+                f"{labels[odd[0]]!r} is not a finite number; fill in or remove it"
+            )
+        return x, torch.tensor(targets, dtype=torch.float32), None, None, []
+    names = sorted(set(labels))
+    if len(names) > MAX_CLASSES:
+        raise ValueError(
+            f"{path}, column {label_column!r}: {len(names)} different labels; at "
+            f"most {MAX_CLASSES} classes can be trained"
+        )
+    index = {name: k for k, name in enumerate(names)}
+    y = torch.tensor([index[label] for label in labels], dtype=torch.int64)
+    return x, y, None, None, names
 
 
 def load_image_folder(path: str, size: tuple[int, int], channels: int) -> tuple:
@@ -240,7 +443,7 @@ def load_image_folder(path: str, size: tuple[int, int], channels: int) -> tuple:
                 with Image.open(file) as opened:
                     image = opened.convert(mode).resize((size[1], size[0]))
                     pixels.append(np.asarray(image, dtype=np.uint8))
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, Image.DecompressionBombError) as exc:
                 raise ValueError(
                     f"{file}: this image cannot be read ({exc}); delete or "
                     "replace the file"

@@ -24,8 +24,8 @@ def prepare(
     input_shape: tuple,
 ) -> dict:
     """Seeded split (test first when the source has none, then validation),
-    normalisation with the training split's mean and std, and a reshape of
-    every sample to the network's input shape."""
+    normalisation with the training split's mean and std (not of token ids),
+    and a reshape of every sample to the network's input shape."""
     x, y, x_test, y_test, _ = raw
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     n_test = 0 if x_test is not None else round(len(x) * test_fraction)
@@ -44,7 +44,7 @@ def prepare(
         "mean": None,
         "std": None,
     }
-    if normalize:
+    if normalize and data["x_train"].is_floating_point():  # never token ids
         # per channel for images (N, C, ...), per feature for tables (N, F)
         x_train = data["x_train"]
         dims = [0, *range(2, x_train.dim())]

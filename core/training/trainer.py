@@ -24,7 +24,7 @@ from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
 from core.portable.steps import augment, predict, to_target
 from core.project import Project, dumps
-from core.script import generate_script, input_shape_of, single_thread
+from core.script import generate_script, input_dtype_of, input_shape_of, single_thread
 from core.settings import TrainingSettings
 from core.training.events import Throttle, TrainEvent, TrainResult
 from core.training.loaders import Batches, check_fit, evaluate_split, explain_runtime_error, report
@@ -145,7 +145,8 @@ class Trainer:
             def progress(message: str, fraction: float | None) -> None:
                 self._emit("notice", message=message if fraction is None else f"{message} {fraction:.0%}")
 
-            data = load_for_settings(s, input_shape_of(self.project), self.data_dir, progress)
+            shape, dtype = input_shape_of(self.project), input_dtype_of(self.project)
+            data = load_for_settings(s, shape, self.data_dir, progress, input_dtype=dtype)
         expected = input_shape_of(self.project)
         if tuple(data.input_shape) != expected:
             raise TrainingError(

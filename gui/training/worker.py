@@ -253,14 +253,15 @@ class TrainingRun(QObject):
     def _load_data(self) -> Any:
         """The dataset shaped for the network, loaded here so the results views can reuse it afterwards."""
         from core.datasets import load_for_settings
-        from core.script import input_shape_of
+        from core.script import input_dtype_of, input_shape_of
         from core.training import TrainEvent
 
         def progress(message: str, fraction: float | None) -> None:
             text = message if fraction is None else f"{message} {fraction:.0%}"
             self.training_event.emit(TrainEvent("notice", epochs=self.project.training.epochs, message=text))
 
-        return load_for_settings(self.project.training, input_shape_of(self.project), None, progress)
+        shape, dtype = input_shape_of(self.project), input_dtype_of(self.project)
+        return load_for_settings(self.project.training, shape, None, progress, input_dtype=dtype)
 
     def _make_trainer(self) -> Any:
         factory = self._factory or _default_factory()
