@@ -116,6 +116,14 @@ def _gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("project", nargs="?", help="project file to open (default: the Digits MLP example)")
     parser.add_argument("--screenshot", metavar="FILE", help="render the main window to a PNG (1600x1000) and exit")
+def _window_size(text: str) -> tuple[int, int]:
+    """'1280x800' -> (1280, 800); argparse turns the ValueError into a plain usage message."""
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 200 or int(height) < 200:
+        raise argparse.ArgumentTypeError(f"expected a window size such as 1280x800, not {text!r}")
+    return int(width), int(height)
+
+
     parser.add_argument("--train-epochs", type=int, metavar="N", help="with --screenshot: train N epochs first")
     parser.add_argument("--version", action="version", version=f"torchcanvas {__version__}")
     parser.epilog = "commands: " + ", ".join(COMMANDS) + " (torchcanvas COMMAND --help for details)"
@@ -123,6 +131,9 @@ def _gui_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, open_gui: Callable[[argparse.Namespace], int] | None = None) -> int:
+    parser.add_argument(
+        "--size", type=_window_size, metavar="WxH", help="with --screenshot: the window size (default 1600x1000)"
+    )
     """Run a subcommand, or hand the parsed GUI arguments to ``open_gui`` (core never imports the GUI itself;
     the ``torchcanvas`` console script in ``gui.launch`` passes it in)."""
     argv = list(sys.argv[1:] if argv is None else argv)

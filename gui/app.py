@@ -96,7 +96,8 @@ def run_app(args: argparse.Namespace) -> int:
             window.open_example()
     else:
         window.open_example()
-    window.resize(*SCREENSHOT_SIZE)
+    size = getattr(args, "size", None) or SCREENSHOT_SIZE
+    window.resize(*size)
     if screenshot:
         if errors:  # the file named on the command line cannot be opened: exit 2, as the CLI does for it
             print("torchcanvas: error: " + "\n".join(errors), file=sys.stderr)
@@ -105,9 +106,9 @@ def run_app(args: argparse.Namespace) -> int:
             result = training.last_result  # None when Train could not start (its reason is printed already)
             if result is not None and result.status != "finished":
                 print(f"torchcanvas: training {result.status}: {result.message}", file=sys.stderr)
-            take_screenshot(window, screenshot)  # the window shows why; the exit code says it failed
+            take_screenshot(window, screenshot, size)  # the window shows why; the exit code says it failed
             return 1
-        return take_screenshot(window, screenshot)
+        return take_screenshot(window, screenshot, size)
     window.show()
     from gui import recovery, testhook
 
@@ -128,13 +129,13 @@ def app_icon() -> object:
     return icon
 
 
-def take_screenshot(window: object, path: str | Path) -> int:
+def take_screenshot(window: object, path: str | Path, size: tuple[int, int] = SCREENSHOT_SIZE) -> int:
     from PySide6.QtWidgets import QApplication
 
     from gui.mainwindow import MainWindow
 
     assert isinstance(window, MainWindow)
-    window.resize(*SCREENSHOT_SIZE)
+    window.resize(*size)
     window.show()
     for _ in range(5):
         QApplication.processEvents()

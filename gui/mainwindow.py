@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
 
     def _make_inspector_dock(self) -> Inspector:
         inspector = Inspector(self.editor)
-        self.add_dock("Inspector", inspector, Qt.DockWidgetArea.RightDockWidgetArea, "inspector", width=270)
+        self.add_dock("Inspector", inspector, Qt.DockWidgetArea.RightDockWidgetArea, "inspector", width=300)
         return inspector
 
     def _make_problems_dock(self) -> ProblemsList:

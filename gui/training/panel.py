@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -159,32 +160,26 @@ class TrainingPanel(QWidget):
         self.loss.addItems(LOSSES)
         self.loss.setToolTip("CrossEntropyLoss for classes; NLLLoss after a LogSoftmax layer; MSELoss for numbers.")
         self.loss.currentTextChanged.connect(lambda t: self._set("loss", t))
-        form.addRow("Loss", self.loss)
         self.optimizer = QComboBox()
         self.optimizer.addItems(OPTIMIZERS)
         self.optimizer.setToolTip("How the weights are updated. Adam is a good default.")
         self.optimizer.currentTextChanged.connect(lambda t: self._set("optimizer", t))
-        form.addRow("Optimizer", self.optimizer)
         self.lr = QLineEdit()
         self.lr.setToolTip("Learning rate: the size of each update step. Try 0.001 for Adam, 0.01–0.1 for SGD.")
         self.lr.editingFinished.connect(self._lr_edited)
-        form.addRow("Learning rate", self.lr)
         self.batch_size = QSpinBox()
         self.batch_size.setRange(1, 1_000_000)
         self.batch_size.setToolTip("How many samples the network sees per update step.")
         self.batch_size.valueChanged.connect(lambda v: self._set("batch_size", v))
-        form.addRow("Batch size", self.batch_size)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 100_000)
         self.epochs.setToolTip("How many times to go through the whole training set.")
         self.epochs.valueChanged.connect(lambda v: self._set("epochs", v))
-        form.addRow("Epochs", self.epochs)
         self.scheduler = QComboBox()
         for value in SCHEDULERS:
             self.scheduler.addItem(SCHEDULER_LABELS.get(value, value), value)
         self.scheduler.setToolTip("Whether and how the learning rate shrinks during training.")
         self.scheduler.currentIndexChanged.connect(lambda _: self._set("scheduler", self.scheduler.currentData()))
-        form.addRow("LR schedule", self.scheduler)
         early = QWidget()  # a parent from the start, so the pair is owned by the form, not by Python
         self.early_stop = QCheckBox("Stop if no better for", early)
         self.patience = QSpinBox(early)
@@ -197,18 +192,28 @@ class TrainingPanel(QWidget):
         early_row.setContentsMargins(0, 0, 0, 0)
         early_row.addWidget(self.early_stop)
         early_row.addWidget(self.patience, 1)
-        form.addRow("Early stopping", early)
         self.device = QComboBox()
         for label, value in device_choices():
             self.device.addItem(label, value)
         self.device.setToolTip("Where the maths runs. Auto picks a GPU when one is available.")
         self.device.currentIndexChanged.connect(lambda _: self._set("device", self.device.currentData()))
-        form.addRow("Device", self.device)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Fixes the random start so the same settings give the same result.")
         self.seed.valueChanged.connect(lambda v: self._set("seed", v))
-        form.addRow("Seed", self.seed)
+        # The settings a beginner changes most come first, so they are in view without scrolling.
+        for label, field in (
+            ("Epochs", self.epochs),
+            ("Learning rate", self.lr),
+            ("Optimizer", self.optimizer),
+            ("Batch size", self.batch_size),
+            ("Loss", self.loss),
+            ("LR schedule", self.scheduler),
+            ("Early stopping", early),
+            ("Device", self.device),
+            ("Seed", self.seed),
+        ):
+            form.addRow(label, field)
         self.settings_note = QLabel("")
         self.settings_note.setWordWrap(True)
         self.settings_note.setStyleSheet("color: #555;")
@@ -234,13 +239,20 @@ class TrainingPanel(QWidget):
         self.reason = QLabel("")
         self.reason.setWordWrap(True)
         self.reason.setStyleSheet("color: #b00020;")
-        run_layout.addWidget(self.reason)
+        self.reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        reason_scroll = _scrolling(self.reason, stretch=False)  # a long reason scrolls; the buttons stay in view
+        reason_scroll.setMinimumWidth(0)
+        reason_scroll.setMaximumHeight(5 * self.reason.fontMetrics().lineSpacing() + 4)
+        reason_scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.reason_scroll = reason_scroll
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("Not started")
         self.progress.setTextVisible(True)
         run_layout.addWidget(self.progress)
+        run_layout.addWidget(reason_scroll)  # under the progress bar, so an empty reason leaves no gap above it
+        run_layout.addStretch(1)
         # The Keras-like log belongs to the panel but is shown under the curves (the dashboard places it).
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -251,22 +263,27 @@ class TrainingPanel(QWidget):
         self.log.verticalScrollBar().valueChanged.connect(self._log_scrolled)
         self.log.installEventFilter(self)
 
-        settings = QWidget()
-        settings_layout = QVBoxLayout(settings)
-        settings_layout.setContentsMargins(0, 0, 0, 0)
-        settings_layout.addWidget(data_box)
-        settings_layout.addWidget(how_box)
-        settings_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(settings)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(settings.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
-        layout = QVBoxLayout(self)
+        # Two columns, because the dock is wide and short: "1. Data" on the left; "2. How to train" (the settings
+        # changed most come first) over "3. Train" on the right, so epochs, learning rate, optimizer and batch size
+        # are in view without scrolling however long a data message is.
+        for box_form in (data_form, form):
+            box_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+            box_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        data_scroll = _scrolling(data_box)
+        how_scroll = _scrolling(how_box)
+        key_rows = (self.epochs, self.lr, self.optimizer, self.batch_size)
+        top, bottom = how_box.contentsMargins().top(), how_box.contentsMargins().bottom()
+        how_scroll.setMinimumHeight(
+            top + bottom + sum(w.sizeHint().height() + max(form.verticalSpacing(), 6) for w in key_rows) + 16
+        )
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(how_scroll, 1)
+        right.addWidget(run_box)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(run_box)
+        layout.addWidget(data_scroll, 1)
+        layout.addLayout(right, 1)
         self.settings_boxes = (data_box, how_box)
         self.set_state("idle")
 
@@ -527,6 +544,50 @@ def _paused(progress: str) -> str:
     """'Epoch 2/5 · batch 3/14 · 900 samples/s · ETA 0:12' -> 'Paused · epoch 2/5 · batch 3/14'."""
     kept = [p for p in progress.split(" · ") if p.startswith(("Epoch", "batch"))]
     return " · ".join(["Paused", *(p[0].lower() + p[1:] for p in kept)])
+
+
+def _scrolling(box: QWidget, stretch: bool = True) -> QScrollArea:
+    """``box`` in a scroll area that scrolls down, never sideways: its text wraps to the column's width."""
+    holder = QWidget()
+    column = QVBoxLayout(holder)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.addWidget(box)
+    if stretch:
+        column.addStretch(1)
+    scroll = WrappingScroll()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(holder)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setMinimumWidth(holder.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+    return scroll
+
+
+class WrappingScroll(QScrollArea):
+    """A scroll area whose content is as tall as its wrapped text needs at the viewport's width. (QScrollArea
+    sizes its widget from the height at its preferred width, so a message that wraps to more lines in a
+    narrower column would be cut at the bottom.)"""
+
+    def setWidget(self, widget: QWidget) -> None:
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: Any, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self._fit)
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        widget = self.widget()
+        if widget is None:
+            return
+        height = widget.heightForWidth(self.viewport().width())
+        if height > 0 and height != widget.minimumHeight():
+            widget.setMinimumHeight(height)
 
 
 def _result_line(result: Any) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 REDRAW_MS = 500  # four redraws a second: smooth to the eye, and the GUI thread stays free for input
 SMOOTHING = 0.8  # exponential moving average factor for the smoothed batch loss (bias-corrected)
@@ -94,6 +94,8 @@ class _Curve:
         if symbol:
             kwargs.update(symbol=symbol, symbolSize=7, symbolBrush=color, symbolPen=None)
         self.name = name
+        self.color = color
+        self.symbol = symbol
         self.series = Series()
         self.item = plot.plot([], [], **kwargs)
         self.item.setDownsampling(auto=True, method="peak")
@@ -111,25 +113,48 @@ class _Curve:
         self.redraw()
 
 
-def make_plot(
-    title: str, y_label: str, *, x_label: str = "epoch", legend_at: tuple[int, int] = (-8, 8)
-) -> pg.PlotWidget:
+def make_plot(title: str, y_label: str, *, x_label: str = "epoch") -> pg.PlotWidget:
+    """A plot without a legend inside it (a legend over the data hides the curves); ``legend`` goes under it."""
     widget = pg.PlotWidget(background="w")
     item = widget.getPlotItem()
     item.setTitle(title, color="#222", size="10pt")
     item.setLabel("left", y_label)
     item.setLabel("bottom", x_label)
     # no grid: pyqtgraph redraws grid lines with the axes at every range change, tripling the cost of a redraw
-    item.addLegend(offset=legend_at, labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
     item.setMenuEnabled(False)
     item.getAxis("left").enableAutoSIPrefix(False)  # "0.003", not "3" with a "(x0.001)" a beginner misses
     # Parts that rarely change are painted once into a pixmap and then only copied: a redraw while training
     # runs then makes few Python-to-Qt calls, each of which may wait for the GIL the training thread holds.
-    cached = [item.legend, item.titleLabel, *(item.getAxis(side) for side in ("left", "bottom"))]
+    cached = [item.titleLabel, *(item.getAxis(side) for side in ("left", "bottom"))]
     for part in cached:
         part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    widget.setMinimumSize(220, 150)
+    widget.setMinimumSize(170, 100)  # three fit beside the training settings in a 1280-pixel window
     return widget
+
+
+LEGEND_NAMES = {  # short, so the legend under a narrow plot takes one or two lines
+    "batch loss": "per batch",
+    "batch loss (smoothed)": "smoothed",
+    "training loss / epoch": "training",
+    "validation loss / epoch": "validation",
+    "training accuracy": "training",
+    "validation accuracy": "validation",
+}
+
+
+def legend(curves: list[_Curve], note: str = "") -> QLabel:
+    """The curves' names in their colours, under the plot, wrapping to its width."""
+    parts = [f"<span style='color:#555'>{note}</span>"] if note else []
+    for curve in curves:
+        r, g, b = curve.color
+        mark = {"o": "●", "s": "■"}.get(curve.symbol or "", "━")
+        name = LEGEND_NAMES.get(curve.name, curve.name).replace(" ", "&nbsp;")
+        parts.append(f"<span style='color:rgb({r},{g},{b})'>━{mark}━</span>&nbsp;{name}")
+    label = QLabel("&nbsp;&nbsp; ".join(parts))
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
 
 
 class LivePlots(QWidget):
@@ -137,8 +162,8 @@ class LivePlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss_widget = make_plot("Loss (lower is better)", "loss")
-        self.acc_widget = make_plot("Accuracy (higher is better)", "accuracy %", legend_at=(-8, -8))
+        self.loss_widget = make_plot("Loss", "loss")
+        self.acc_widget = make_plot("Accuracy", "accuracy %")
         self.lr_widget = make_plot("Learning rate", "lr")
         loss, acc, lr = (w.getPlotItem() for w in (self.loss_widget, self.acc_widget, self.lr_widget))
         self.batch_loss = _Curve(loss, "batch loss", COLORS["batch"], width=1)
@@ -173,9 +198,18 @@ class LivePlots(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         row = QHBoxLayout()  # side by side: the dock is wide and short, so the canvas keeps most of the height
-        row.addWidget(self.loss_widget, 3)
-        row.addWidget(self.acc_widget, 3)
-        row.addWidget(self.lr_widget, 2)
+        self.legends: list[QLabel] = []
+        for widget, curves, note, stretch in (
+            (self.loss_widget, self.curves[:4], "lower is better:", 3),
+            (self.acc_widget, self.curves[4:6], "higher is better:", 3),
+            (self.lr_widget, self.curves[6:], "", 2),
+        ):
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(widget, 1)
+            self.legends.append(legend(curves, note))
+            column.addWidget(self.legends[-1])
+            row.addLayout(column, stretch)
         layout.addLayout(row, 1)
 
         self._ema = 0.0

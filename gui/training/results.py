@@ -60,8 +60,9 @@ class ResultsView(QWidget):
         self.confusion = ConfusionMatrix()
         self.per_class = pg.PlotWidget(background="w")
         pc = self.per_class.getPlotItem()
-        pc.setTitle("Accuracy per class (test set)", color="#222", size="9pt")
-        pc.setLabel("left", "accuracy %")
+        pc.setTitle("Accuracy per class", color="#222", size="9pt")
+        pc.setLabel("bottom", "accuracy % (test set)")
+        pc.invertY(True)  # the first class on top, as in the confusion matrix
         pc.setMenuEnabled(False)
         pc.hideButtons()
         pc.setMouseEnabled(False, False)
@@ -86,16 +87,16 @@ class ResultsView(QWidget):
         self.examples.addWidget(holder)
         self.examples.addWidget(self.boundary)
 
-        figures = QSplitter(Qt.Orientation.Vertical)
-        figures.addWidget(self.confusion)
-        figures.addWidget(self.per_class)
-        figures.setSizes([200, 120])
-        figures.setChildrenCollapsible(False)
-        self.per_class.setMinimumHeight(100)
+        # Side by side, both the height of the dock: the per-class bars lie across it with one row per class, so
+        # the class names read on the left axis, in the confusion matrix's order.
+        self.per_class.setMinimumSize(150, 150)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(figures)
+        split.addWidget(self.confusion)
+        split.addWidget(self.per_class)
         split.addWidget(self.examples)
-        split.setSizes([380, 520])
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(2, 1)  # the sample pictures take what the two figures leave
+        split.setSizes([260, 180, 500])
 
         buttons = QHBoxLayout()
         self.weights_button = QPushButton("Export weights…")
@@ -188,12 +189,15 @@ class ResultsView(QWidget):
         values = np.array([100 * (a if a == a else 0) for a in accuracy])
         self.per_class_values = values
         brushes = [pg.mkBrush(*class_colour(i)) for i in range(len(values))]
-        plot.addItem(pg.BarGraphItem(x=np.arange(len(values)), height=values, width=0.7, brushes=brushes))
+        rows = np.arange(len(values))
+        plot.addItem(pg.BarGraphItem(x0=0, y=rows, width=values, height=0.7, brushes=brushes))
         labels = [(i, _short(names[i]) if i < len(names) else str(i)) for i in range(len(values))]
-        step = max(1, len(values) // 15)
-        plot.getAxis("bottom").setTicks([labels[::step]])
-        plot.setYRange(0, 100, padding=0.02)
-        plot.setXRange(-0.6, len(values) - 0.4, padding=0)
+        row_px = max(1.0, self.per_class.height() - 60) / max(1, len(values))
+        step = max(1, int(np.ceil(14 / row_px)))  # a name every 14 px at least, so they never overlap
+        plot.getAxis("left").setTicks([labels[::step]])
+        plot.getAxis("bottom").setTicks([[(v, str(v)) for v in (0, 50, 100)]])
+        plot.setXRange(-3, 106, padding=0)  # room for the 0 and 100 tick labels at the ends
+        plot.setYRange(-0.6, len(values) - 0.4, padding=0)
 
     def _draw_samples(self, dataset: Any, predict: Predict, names: list[str], wrong: list[int]) -> None:
         x_test, y_test = dataset.x_test, to_numpy(dataset.y_test).reshape(-1)

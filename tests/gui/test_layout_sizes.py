@@ -1,0 +1,272 @@
+"""Nothing hidden at 1600x1000 and 1280x800: with every example open, each label of the inspector, the problems
+list and the training dashboard shows its whole text, no dock needs a horizontal scroll bar, and the key
+training settings (epochs, learning rate, optimizer, batch size) are in view without scrolling.
+
+"Cut" is measured, not eyeballed: a label's text is laid out at the label's width (wrapped when the label
+wraps) and must fit inside the label, and the label must lie inside every widget around it (a dock, a scroll
+area's viewport) horizontally. One window per size is reused for all examples, so the test stays fast.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from PySide6 import QtGui
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QFontMetrics, QTextDocument
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QListWidget,
+    QPlainTextEdit,
+    QScrollArea,
+    QSpinBox,
+    QWidget,
+)
+
+from core.cli import EXAMPLES_DIR
+from gui.mainwindow import MainWindow
+from gui.training.dashboard import install
+
+SIZES = [(1600, 1000), (1280, 800)]
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.json"))
+SLACK = 2  # pixels of rounding between QTextDocument and QLabel's own layout
+
+
+def settle() -> None:
+    """Let layouts finish: a wrapped label's new height reaches its scroll area over a few event-loop turns."""
+    for _ in range(8):
+        QApplication.processEvents()
+
+
+def global_rect(widget: QWidget) -> QRect:
+    return QRect(widget.mapToGlobal(QPoint(0, 0)), widget.size())
+
+
+def visible_width(widget: QWidget) -> int:
+    """How much of the widget's width its ancestors leave on screen (each parent clips its children)."""
+    rect = global_rect(widget)
+    parent = widget.parentWidget()
+    while parent is not None:
+        rect = rect.intersected(global_rect(parent))
+        parent = parent.parentWidget()
+    return max(0, rect.width())
+
+
+def vertically_in_view(widget: QWidget) -> bool:
+    """Some of the widget is inside its scroll area's viewport (rows scrolled out of view are not 'cut')."""
+    rect = global_rect(widget)
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent.parentWidget(), QAbstractScrollArea) and parent is parent.parentWidget().viewport():
+            clip = global_rect(parent)
+            if rect.bottom() < clip.top() or rect.top() > clip.bottom():
+                return False
+        parent = parent.parentWidget()
+    return True
+
+
+def text_size(label: QLabel, width: int) -> tuple[float, float]:
+    """(width, height) the label's text needs when laid out at ``width`` (or unwrapped)."""
+    doc = QTextDocument()
+    doc.setDefaultFont(label.font())
+    doc.setDocumentMargin(0)
+    rich = label.textFormat() == Qt.TextFormat.RichText or (
+        label.textFormat() == Qt.TextFormat.AutoText and QtGui.Qt.mightBeRichText(label.text())
+    )
+    if rich:
+        doc.setHtml(label.text())
+    else:
+        doc.setPlainText(label.text())
+    if label.wordWrap():
+        doc.setTextWidth(width)
+    return doc.idealWidth(), doc.size().height()
+
+
+def label_problem(label: QLabel) -> str | None:
+    if not label.text() or (label.pixmap() is not None and not label.pixmap().isNull()):
+        return None
+    inner = label.contentsRect().adjusted(label.margin(), label.margin(), -label.margin(), -label.margin())
+    need_w, need_h = text_size(label, inner.width())
+    if need_w > inner.width() + SLACK:
+        return f"needs {need_w:.0f} px but has {inner.width()} px"
+    if label.wordWrap() and need_h > inner.height() + SLACK:
+        return f"wrapped, needs {need_h:.0f} px of height but has {inner.height()} px"
+    return None
+
+
+def cut_things(root: QWidget) -> list[str]:
+    """Every visible label, button, choice or number field under ``root`` whose text does not show in full."""
+    found = []
+    for widget in root.findChildren(QWidget):
+        if not widget.isVisibleTo(root.window()) or not widget.isVisible() or widget.width() <= 0:
+            continue
+        name = f"{type(widget).__name__} {widget_text(widget)!r}"
+        if isinstance(widget, QLabel | QAbstractButton | QComboBox | QSpinBox) and vertically_in_view(widget):
+            seen = visible_width(widget)
+            if seen < widget.width() - SLACK:
+                found.append(f"{name}: only {seen} of its {widget.width()} px are inside the dock")
+                continue
+        if isinstance(widget, QLabel):
+            problem = label_problem(widget)
+            if problem:
+                found.append(f"{name}: {problem}")
+        elif isinstance(widget, QAbstractButton | QComboBox | QSpinBox):
+            need = widget.minimumSizeHint().width()
+            if isinstance(widget, QComboBox | QSpinBox):  # the text must fit beside the arrow(s)
+                need = QFontMetrics(widget.font()).horizontalAdvance(widget_text(widget)) + 28
+            if widget.width() + SLACK < need:
+                found.append(f"{name}: {widget.width()} px wide, its text needs {need} px")
+        elif isinstance(widget, QAbstractScrollArea) and not isinstance(widget, QPlainTextEdit):
+            if widget.horizontalScrollBar().isVisible():
+                found.append(f"{type(widget).__name__} {widget.objectName()!r} needs a horizontal scroll bar")
+            inner = widget.widget() if isinstance(widget, QScrollArea) else None
+            if inner is not None and inner.width() > widget.viewport().width() + SLACK:
+                found.append(
+                    f"a scroll area's content is {inner.width()} px wide in {widget.viewport().width()} px: cut"
+                )
+    return found
+
+
+def widget_text(widget: QWidget) -> str:
+    if isinstance(widget, QLabel | QAbstractButton):
+        return widget.text()
+    if isinstance(widget, QComboBox):
+        return widget.currentText()
+    if isinstance(widget, QSpinBox):
+        return widget.text() if widget.value() != widget.minimum() or not widget.specialValueText() else ""
+    return ""
+
+
+def cut_problems(problems: QListWidget) -> list[str]:
+    """Problem messages wrap inside the list; a word too long for the row, or a row too short, is cut."""
+    found = []
+    if problems.horizontalScrollBar().isVisible():
+        found.append("the problems list needs a horizontal scroll bar")
+    metrics = QFontMetrics(problems.font())
+    for i in range(problems.count()):
+        item = problems.item(i)
+        rect = problems.visualItemRect(item)
+        room = rect.width() - problems.iconSize().width() - 12
+        longest = max(metrics.horizontalAdvance(word) for word in item.text().split())
+        need = metrics.boundingRect(QRect(0, 0, room, 10_000), Qt.TextFlag.TextWordWrap, item.text()).height()
+        if longest > room or need > rect.height() + SLACK:
+            found.append(f"problem {item.text()!r} is cut ({rect.width()}x{rect.height()} px)")
+    return found
+
+
+def key_fields_out_of_view(window: MainWindow) -> list[str]:
+    panel = window.training_dashboard.panel
+    dock = window.training_dock
+    out = []
+    for name in ("epochs", "lr", "optimizer", "batch_size"):
+        field: QWidget = getattr(panel, name)
+        rect = global_rect(field)
+        clip = global_rect(dock)
+        parent = field.parentWidget()
+        while parent is not None and parent is not dock:
+            clip = clip.intersected(global_rect(parent))
+            parent = parent.parentWidget()
+        if not field.isVisible() or not clip.contains(rect):
+            out.append(f"{name} is not in view (field {rect.getRect()}, visible area {clip.getRect()})")
+    return out
+
+
+@pytest.fixture(scope="module", params=SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def sized_window(request, qapp, tmp_path_factory):
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path_factory.mktemp("settings") / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
+    install(window)
+    window.resize(*request.param)
+    window.show()
+    settle()
+    yield window
+    window.document.undo_stack.setClean()
+    window.close()
+    window.deleteLater()
+    settle()
+
+
+def open_example(window: MainWindow, path) -> None:
+    window.open_example(path)
+    window.training_dashboard.refresh_dataset()
+    window.training_dock.show()
+    window.training_dock.raise_()
+    settle()
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_nothing_is_cut_with_each_example(sized_window, example):
+    window = sized_window
+    open_example(window, example)
+    found = [f"problems: {p}" for p in cut_problems(window.problems)]
+    found += [f"training panel: {p}" for p in cut_things(window.training_dashboard.panel)]
+    found += key_fields_out_of_view(window)
+    for node in list(window.document.graph.nodes):
+        window.scene.select_nodes([node.id])
+        settle()
+        found += [f"inspector ({node.type} {node.name}): {p}" for p in cut_things(window.inspector)]
+    assert not found, "\n".join(found)
+
+
+def test_inspector_errors_show_in_full(sized_window):
+    window = sized_window
+    open_example(window, EXAMPLES_DIR / "mnist_cnn.json")
+    conv = next(n.id for n in window.document.graph.nodes if n.type == "Conv2d")
+    window.scene.select_nodes([conv])
+    settle()
+    field = window.inspector.editors["kernel_size"].widget
+    field.setText("-5")
+    field.editingFinished.emit()
+    settle()
+    assert "-5" in window.inspector.message.text() or "negative" in window.inspector.message.text().lower()
+    found = cut_things(window.inspector)
+    assert not found, "\n".join(found)
+
+
+def test_training_results_are_not_cut(sized_window):
+    window = sized_window
+    open_example(window, EXAMPLES_DIR / "digits_mlp.json")
+    dash = window.training_dashboard
+    names = [str(i) for i in range(10)]
+    result = SimpleNamespace(
+        status="finished",
+        message="",
+        history=[{"epoch": 1, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.7, "lr": 0.001}],
+        test_loss=0.4,
+        test_accuracy=0.86,
+        confusion=[[10 if i == j else 1 for j in range(10)] for i in range(10)],
+        class_names=names,
+        per_class_accuracy=[0.8 + 0.01 * i for i in range(10)],
+        misclassified=[],
+        run_dir=None,
+        summary={},
+        device="cpu",
+    )
+    dash.panel.end_run(result)
+    dash.results.show_result(result)
+    dash.tabs.setCurrentWidget(dash.results)
+    settle()
+    found = [f"results: {p}" for p in cut_things(dash.results)]
+    found += [f"training panel: {p}" for p in cut_things(dash.panel)]
+    found += key_fields_out_of_view(window)
+    per_class = dash.results.per_class
+    if per_class.height() < 120:
+        found.append(f"the per-class accuracy plot is only {per_class.height()} px high")
+    axis = per_class.getPlotItem().getAxis("left")
+    names = [name for level in (axis._tickLevels or []) for _, name in level]
+    if len(names) * QFontMetrics(axis.font()).height() > axis.height():
+        found.append(f"{len(names)} class names on a {axis.height()} px axis overlap")
+    dash.tabs.setCurrentWidget(dash.curves_page)
+    settle()
+    found += [f"live curves: {p}" for p in cut_things(dash.plots)]
+    for plot in (dash.plots.loss_widget, dash.plots.acc_widget, dash.plots.lr_widget):
+        if plot.getPlotItem().legend is not None:
+            found.append(f"the legend of {plot.getPlotItem().titleLabel.text!r} is drawn over its curves")
+    assert not found, "\n".join(found)
