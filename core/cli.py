@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -93,6 +94,11 @@ def _export_args(p: argparse.ArgumentParser) -> None:
         help="trained weights: a run folder (its final weights last.pt, else best.pt) or a .pt / .safetensors file; "
         "needed for --format weights, optional for onnx and pt2 (else freshly initialised weights)",
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT even when it is a project file (.json); without it such an output is refused",
+    )
 
 
 @command("export", _export_args)
@@ -105,17 +111,11 @@ def run_export(args: argparse.Namespace) -> int:
         return fail(f"--model-only contradicts --format {fmt}")
     project = load(args.project)
     out = Path(args.output) if args.output else default_output(args.project, fmt)
-    result = export(project, fmt, out, args.weights)
+    result = export(project, fmt, out, args.weights, project_path=args.project, overwrite=args.force)
     print(f"Wrote {result.path} ({result.details}).")
     return 0
 
 
-def _gui_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="torchcanvas", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("project", nargs="?", help="project file to open (default: the Digits MLP example)")
-    parser.add_argument("--screenshot", metavar="FILE", help="render the main window to a PNG (1600x1000) and exit")
 def _window_size(text: str) -> tuple[int, int]:
     """'1280x800' -> (1280, 800); argparse turns the ValueError into a plain usage message."""
     width, sep, height = text.lower().partition("x")
@@ -124,16 +124,22 @@ def _window_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="torchcanvas", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("project", nargs="?", help="project file to open (default: the Digits MLP example)")
+    parser.add_argument("--screenshot", metavar="FILE", help="render the main window to a PNG (1600x1000) and exit")
     parser.add_argument("--train-epochs", type=int, metavar="N", help="with --screenshot: train N epochs first")
+    parser.add_argument(
+        "--size", type=_window_size, metavar="WxH", help="with --screenshot: the window size (default 1600x1000)"
+    )
     parser.add_argument("--version", action="version", version=f"torchcanvas {__version__}")
     parser.epilog = "commands: " + ", ".join(COMMANDS) + " (torchcanvas COMMAND --help for details)"
     return parser
 
 
 def main(argv: list[str] | None = None, open_gui: Callable[[argparse.Namespace], int] | None = None) -> int:
-    parser.add_argument(
-        "--size", type=_window_size, metavar="WxH", help="with --screenshot: the window size (default 1600x1000)"
-    )
     """Run a subcommand, or hand the parsed GUI arguments to ``open_gui`` (core never imports the GUI itself;
     the ``torchcanvas`` console script in ``gui.launch`` passes it in)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -143,18 +149,78 @@ def main(argv: list[str] | None = None, open_gui: Callable[[argparse.Namespace],
         sub = argparse.ArgumentParser(prog=f"torchcanvas {argv[0]}")
         configure(sub)
         args = sub.parse_args(argv[1:])
-        try:
-            return run(args)
-        except TorchCanvasError as exc:
-            return fail(str(exc))
-        except KeyboardInterrupt:
-            return 130
+        return run_guarded(run, args)
     parser = _gui_parser()
     args = parser.parse_args(argv)
     if open_gui is None:
         parser.print_help()
         return 0
     return open_gui(args)
+
+
+def run_guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """The one boundary between a subcommand and the terminal: every error becomes one plain line and an exit
+    code (2: a problem with the input or a file, 1: anything else), never a traceback. An unexpected exception
+    (a bug) has its traceback appended to a log file, which the line names."""
+    from core.fileio import explain_os_error
+
+    try:
+        return run(args)
+    except TorchCanvasError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        print("torchcanvas: stopped (Ctrl+C).", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return fail(f"{where}{explain_os_error(exc)}")
+    except MemoryError:
+        print("torchcanvas: error: out of memory; try a smaller batch size, network or dataset.", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        log = log_exception(exc)
+        details = f"; the details are in {log}" if log else ""
+        print(
+            f"torchcanvas: error: unexpected {type(exc).__name__}: {str(exc)[:300]} (a bug in TorchCanvas{details})",
+            file=sys.stderr,
+        )
+        return 1
+
+
+LOG_ENV = "TORCHCANVAS_LOG_DIR"
+
+
+def log_dir() -> Path:
+    """Where tracebacks of unexpected errors go: $TORCHCANVAS_LOG_DIR, else the per-user log folder."""
+    override = os.environ.get(LOG_ENV)
+    if override:
+        return Path(override)
+    try:
+        import platformdirs
+
+        return Path(platformdirs.user_log_dir("TorchCanvas", appauthor=False))
+    except Exception:  # no home folder: the temporary folder
+        import tempfile
+
+        return Path(tempfile.gettempdir()) / "torchcanvas-logs"
+
+
+def log_exception(exc: BaseException, name: str = "cli-errors.log") -> Path | None:
+    """Append the traceback to a log file (a log grows, so it is appended, not replaced); the file, or None."""
+    import datetime
+    import traceback
+
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        stamp = datetime.datetime.now().isoformat(timespec="seconds")
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        with path.open("a", encoding="utf-8", newline="\n") as handle:
+            handle.write(f"--- {stamp} torchcanvas {' '.join(sys.argv[1:])[:500]}\n{text}\n")
+        return path
+    except Exception:
+        return None
 
 
 def _load_commands() -> None:

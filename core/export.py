@@ -32,7 +32,14 @@ from torch import nn
 from core.analysis import Analysis, analyze
 from core.codegen import CodegenError, GeneratedCode, generate_model
 from core.errors import ExportError, TorchCanvasError
-from core.fileio import FileWriteError, atomic_write_bytes, atomic_write_text, atomic_write_with, write_failure
+from core.fileio import (
+    FileWriteError,
+    atomic_write_bytes,
+    atomic_write_text,
+    atomic_write_with,
+    write_failure,
+    write_new_file,
+)
 from core.project import FORMAT as PROJECT_FORMAT
 from core.project import Project
 
@@ -334,7 +341,7 @@ def export_pt2(project: Project, out: str | Path, weights: str | Path | None = N
 
     def write_and_check(path: Path) -> None:  # in a temporary folder: the file at ``out`` changes only on success
         with _quiet():
-            torch.export.save(holder["program"], str(path))
+            write_new_file(path, lambda handle: torch.export.save(holder["program"], handle))
             loaded = torch.export.load(str(path))
             with torch.no_grad():
                 got = _as_list(loaded.module()(*inputs))

@@ -44,6 +44,7 @@ __all__ = [
     "read_regular_file",
     "remove_stale_temps",
     "write_failure",
+    "write_new_file",
 ]
 
 NAME_MAX = 255  # bytes in one file name on every common file system (ext4, APFS, NTFS counts UTF-16 units)
@@ -202,27 +203,84 @@ def _fsync_dir(folder: Path) -> None:
 
 # --- writing -------------------------------------------------------------------------------------------------
 class _FdWriter(io.RawIOBase):
-    """Raw writes through ``os.write`` that remember the first OSError: PyTorch's writer turns a failed write
-    into a RuntimeError ("[enforce fail at inline_container.cc]"), and the real cause is needed for the message."""
+    """Writes through ``os.write`` that never raise. The first OSError is recorded and later writes are dropped
+    but reported as done, and the caller raises the recorded error (the file is never used). Why: PyTorch's
+    writer turns a failed write into "[enforce fail at inline_container.cc]", and a PyTorch writer destroyed
+    unfinished aborts the whole process from its destructor; so it always finishes, into nothing."""
 
     def __init__(self, fd: int) -> None:
         super().__init__()
         self.fd = fd
         self.error: OSError | None = None
+        self.done = False  # after the write: drop anything a lingering writer still sends
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        try:
-            return os.write(self.fd, data)
-        except OSError as exc:
-            if self.error is None:
+        view = memoryview(data).cast("B")
+        size = view.nbytes
+        while view.nbytes and self.error is None and not self.done:
+            try:
+                view = view[os.write(self.fd, view) :]
+            except InterruptedError:
+                continue
+            except OSError as exc:
                 self.error = exc
-            raise
+        return size
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return os.lseek(self.fd, offset, whence)
+
+    def tell(self) -> int:
+        return os.lseek(self.fd, 0, os.SEEK_CUR)
 
     def fileno(self) -> int:
         return self.fd
+
+
+def _write_fd(fd: int, data: bytes | Callable[[BinaryIO], object]) -> OSError | None:
+    """Write ``data`` into ``fd`` and fsync it; the OSError that stopped the write, if any (other exceptions of a
+    writer propagate)."""
+    raw = _FdWriter(fd)
+    try:
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            raw.write(data)
+        else:
+            data(raw)  # type: ignore[arg-type]
+        if raw.error is None:
+            os.fsync(fd)
+    except OSError as exc:
+        return raw.error or exc
+    except BaseException:
+        if raw.error is not None:  # the writer failed because its writes did: that is the cause
+            return raw.error
+        raise
+    finally:
+        raw.done = True
+    return raw.error
+
+
+def write_new_file(path: PathLike, data: bytes | Callable[[BinaryIO], object]) -> Path:
+    """Write a file that is not yet the user's (inside ``atomic_write_with``'s temporary folder) through the same
+    guarded handle as ``atomic_write_bytes``: for path writers that also accept a handle (``torch.export.save``).
+    FileWriteError names the path and the cause."""
+    target = Path(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(target, flags, 0o666)
+    except OSError as exc:
+        raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
+    try:
+        error = _write_fd(fd, data)
+    finally:
+        os.close(fd)
+    if error is not None:
+        raise FileWriteError(target, explain_os_error(error), error.errno)
+    return target
 
 
 def _create_temp(target: Path) -> tuple[int, Path]:
@@ -257,28 +315,21 @@ def atomic_write_bytes(path: PathLike, data: bytes | Callable[[BinaryIO], object
     """
     target = check_target(path)
     fd, tmp = _create_temp(target)
-    raw = _FdWriter(fd)
-    open_fd: int | None = fd
     try:
-        with io.BufferedWriter(raw, buffer_size=1 << 20) as handle:  # type: ignore[type-var]
-            if isinstance(data, (bytes, bytearray, memoryview)):
-                handle.write(data)
-            else:
-                data(handle)  # type: ignore[arg-type]
-            handle.flush()
-            os.fsync(fd)
-        open_fd = None
-        os.close(fd)
+        try:
+            error = _write_fd(fd, data)
+        finally:
+            os.close(fd)
+        if error is not None:
+            raise FileWriteError(target, explain_os_error(error), error.errno)
         os.replace(tmp, target)
     except BaseException as exc:  # also KeyboardInterrupt: never leave the temporary file behind
-        if open_fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(open_fd)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        cause = raw.error or (exc if isinstance(exc, OSError) else None)
-        if cause is not None:
-            raise FileWriteError(target, explain_os_error(cause), cause.errno) from None
+        if isinstance(exc, FileWriteError):
+            raise exc from None
+        if isinstance(exc, OSError):
+            raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
         if isinstance(exc, Exception):
             failure = write_failure(exc, target)
             if failure is not None:
@@ -328,8 +379,8 @@ def atomic_write_with(path: PathLike, write: Callable[[Path], object]) -> Path:
             with contextlib.suppress(OSError):
                 os.chmod(file, stat.S_IMODE(os.stat(final).st_mode))
             os.replace(file, final)
-    except FileWriteError:
-        raise
+    except FileWriteError as exc:  # named after the target, not the temporary folder
+        raise FileWriteError(target, exc.cause, exc.errno) from None
     except OSError as exc:
         raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
     except Exception as exc:

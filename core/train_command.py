@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
+from typing import Any
 
 from core.cli import command
 from core.errors import ParameterError
@@ -72,19 +77,49 @@ class _Printer:
             print(progress_line(event.batches, seconds, samples, shown), flush=True)
 
 
+class _CtrlC:
+    """The first Ctrl+C stops the run after the current batch, so the run folder gets its summary.json with
+    status "stopped"; a second one quits at once."""
+
+    def __init__(self, trainer: Any) -> None:
+        self.trainer = trainer
+        self.pressed = False
+        self.previous: Any = None
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+        self.trainer.stop()
+        with contextlib.suppress(OSError):  # os.write: safe even while a print is under way
+            os.write(sys.stderr.fileno(), b"\nStopping after this batch (Ctrl+C again to quit at once)...\n")
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
 @command("train", _train_args)
 def run_train(args: argparse.Namespace) -> int:
     from core.project import load
     from core.training import Trainer
+    from core.training.run_folder import prepare_runs_dir
 
     project = load(args.project)
     project.training = _override(project.training, args)
-    trainer = Trainer(project, out_dir=args.out, on_event=_Printer())
-    try:
-        result = trainer.run()
-    except KeyboardInterrupt:
-        trainer.stop()
-        raise
+    out = prepare_runs_dir(args.out)  # a file or an uncreatable folder is a message now, not after training
+    trainer = Trainer(project, out_dir=out, on_event=_Printer())
+    with _CtrlC(trainer) as ctrl_c:
+        try:
+            result = trainer.run()
+        except KeyboardInterrupt:
+            trainer.stop()
+            raise
     if result.status == "failed":
         print(f"torchcanvas: error: {result.message}", file=sys.stderr)
         return 1
@@ -95,4 +130,7 @@ def run_train(args: argparse.Namespace) -> int:
     elif result.test_loss is not None:
         print(f"Test loss: {result.test_loss:.4f}")
     print(f"Run folder: {result.run_dir} (summary.json, metrics.csv, weights, train.py)")
+    if ctrl_c.pressed:
+        print(f'Stopped by Ctrl+C after {len(result.history)} epoch(s); summary.json says "{result.status}".')
+        return 130
     return 0 if result.status == "finished" else 3
