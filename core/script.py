@@ -19,7 +19,7 @@ from core.datasets.folder import image_geometry
 from core.datasets.sequences import sequence_options
 from core.datasets.spec import DataSpec, parse_spec
 from core.errors import DataError
-from core.portable import sources, steps
+from core.portable import sources, steps, tables
 from core.project import Project
 from core.settings import TrainingSettings
 
@@ -101,8 +101,8 @@ def _loader(
     else:
         files.append(f"DATA_FILE = {_string(spec.paths[0])}")
         files.append(f"LABEL_COLUMN = {_string(spec.label_column)}")
-        helpers = [sources.labels_to_tensor, sources.class_count, sources.read_csv_rows]
-        helpers += [sources.check_label_kinds, sources.is_number, sources.load_csv]
+        helpers = [sources.labels_to_tensor, sources.class_count, tables.read_csv_rows]
+        helpers += [tables.check_label_kinds, tables.is_number, tables.load_csv]
         call = f"load_csv(DATA_FILE, LABEL_COLUMN{flag})"
     if settings.resize and not tokens:
         lines = [

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from core.datasets.spec import DataSpec
 from core.errors import DataError
-from core.portable.sources import load_csv, load_idx, load_npz
+from core.portable.sources import load_idx, load_npz
+from core.portable.tables import load_csv
 
 
 def _existing(path: str, what: str) -> str:
