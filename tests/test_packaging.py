@@ -48,10 +48,20 @@ sys.exit(getattr(importlib.import_module(module_name), function)())
 
 
 def source_files() -> list[str]:
-    """What a fresh clone holds: tracked and untracked-but-not-ignored files that exist now."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True
-    ).stdout.decode()
+    """What a fresh clone holds: tracked and untracked-but-not-ignored files that exist now (without git: the
+    tree less what .gitignore names)."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, capture_output=True, check=True
+        ).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):
+        skip = {"build", "dist", "runs", "__pycache__"}  # and every hidden folder (.git, .venv, caches)
+        files = [p.relative_to(REPO) for p in REPO.rglob("*") if p.is_file()]
+        return [
+            f.as_posix()
+            for f in files
+            if not any(part.startswith(".") or part in skip or part.endswith(".egg-info") for part in f.parts[:-1])
+        ]
     return [name for name in listed.split("\0") if name and (REPO / name).is_file()]
 
 
