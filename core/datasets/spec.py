@@ -19,6 +19,7 @@ ALIASES = {"fashionmnist": "fashion_mnist", "cifar": "cifar10", "cifar_10": "cif
 POINT_DEFAULTS = {"samples": 600, "noise": 0.2, "classes": 3}
 GENERATED: dict[str, dict] = {"points": POINT_DEFAULTS, "sequences": SEQUENCE_DEFAULTS}  # kind -> option defaults
 FILE_KINDS = ("npz", "idx", "folder", "csv")
+OFFLINE = (*TABLES, *POINTS, "sequences")  # every set that needs neither a download nor a file
 
 HELP = (
     "built in: digits, iris, wine, breast_cancer, spirals, moons, circles, xor, blobs "

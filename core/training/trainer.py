@@ -173,6 +173,7 @@ class Trainer:
         scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
         shuffle = torch.Generator().manual_seed(s.seed)
         augmenting = bool(s.augment_flip or s.augment_rotation or s.augment_shift) and len(data.input_shape) == 3
+        augmenting = augmenting and data.input_dtype != "int64"  # images only, never token ids (as the script)
         classify = data.task == "classification"
         tensors = {}
         if data.in_memory:

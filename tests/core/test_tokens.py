@@ -155,3 +155,27 @@ def test_exported_script_reproduces_a_token_run(tmp_path, source: str) -> None:
     for mine, theirs in zip(app.history, script, strict=True):
         for key in ("loss", "val_loss"):
             assert abs(mine[key] - theirs[key]) <= 1e-6, (mine["epoch"], key, mine[key], theirs[key])
+
+
+def test_augmentation_settings_leave_token_ids_alone(tmp_path) -> None:
+    """Rotation and shifts are for images: a 3-D token Input is not augmented (nor in the script)."""
+    from core.graph import Graph
+    from core.project import Project
+    from core.settings import TrainingSettings
+
+    path = write_token_csv(tmp_path / "tokens.csv", samples=120)
+    graph = Graph()
+    graph.chain(
+        [
+            graph.add("Input", "tokens", shape=[1, 3, 4], dtype="int64"),
+            graph.add("Embedding", "embed", num_embeddings=20, embedding_dim=4),
+            graph.add("Flatten", "flatten"),
+            graph.add("Linear", "fc", out_features=3),
+            graph.add("Output", "output"),
+        ]
+    )
+    settings = TrainingSettings(dataset=f"csv:{path}:label", device="cpu", epochs=1, augment_rotation=10.0)
+    project = Project(graph, "Tokens", "", settings)
+    assert "augment(" not in generate_script(project).source
+    result = Trainer(project, save=False).run()
+    assert result.status == "finished", result.message
