@@ -242,16 +242,16 @@ class _FdWriter(io.RawIOBase):
         return self.fd
 
 
-def _write_fd(fd: int, data: bytes | Callable[[BinaryIO], object]) -> OSError | None:
-    """Write ``data`` into ``fd`` and fsync it; the OSError that stopped the write, if any (other exceptions of a
-    writer propagate)."""
+def _write_fd(fd: int, data: bytes | Callable[[BinaryIO], object], durable: bool = True) -> OSError | None:
+    """Write ``data`` into ``fd`` and fsync it (if ``durable``); the OSError that stopped the write, if any (other
+    exceptions of a writer propagate)."""
     raw = _FdWriter(fd)
     try:
         if isinstance(data, (bytes, bytearray, memoryview)):
             raw.write(data)
         else:
             data(raw)  # type: ignore[arg-type]
-        if raw.error is None:
+        if raw.error is None and durable:
             os.fsync(fd)
     except OSError as exc:
         return raw.error or exc
@@ -305,19 +305,20 @@ def _create_temp(target: Path) -> tuple[int, Path]:
     raise FileWriteError(target, "no free temporary file name in its folder", errno.EEXIST)  # pragma: no cover
 
 
-def atomic_write_bytes(path: PathLike, data: bytes | Callable[[BinaryIO], object]) -> Path:
+def atomic_write_bytes(path: PathLike, data: bytes | Callable[[BinaryIO], object], *, durable: bool = True) -> Path:
     """Write ``data`` (bytes, or a function that writes into the binary handle it is given, e.g.
     ``lambda f: torch.save(state, f)``) to ``path`` atomically; returns the file written.
 
     On any failure the previous file is untouched, the temporary file is gone, and a ``FileWriteError`` names the
     path and the cause (also when the writer hid an OSError inside its own exception). Other exceptions of the
-    writer propagate unchanged.
+    writer propagate unchanged. ``durable=False`` skips the fsyncs (still atomic against a crash of the app, not
+    against a power cut): for a small file rewritten often, such as a run's metrics.csv after every epoch.
     """
     target = check_target(path)
     fd, tmp = _create_temp(target)
     try:
         try:
-            error = _write_fd(fd, data)
+            error = _write_fd(fd, data, durable)
         finally:
             os.close(fd)
         if error is not None:
@@ -335,11 +336,12 @@ def atomic_write_bytes(path: PathLike, data: bytes | Callable[[BinaryIO], object
             if failure is not None:
                 raise failure from None
         raise
-    _fsync_dir(target.parent)
+    if durable:
+        _fsync_dir(target.parent)
     return target
 
 
-def atomic_write_text(path: PathLike, text: str) -> Path:
+def atomic_write_text(path: PathLike, text: str, *, durable: bool = True) -> Path:
     """Write ``text`` as UTF-8 with LF line endings (CRLF and CR become LF), atomically; returns the file."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -347,7 +349,7 @@ def atomic_write_text(path: PathLike, text: str) -> Path:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise FileWriteError(path, f"the text cannot be written as UTF-8 ({exc.reason})") from None
-    return atomic_write_bytes(path, data)
+    return atomic_write_bytes(path, data, durable=durable)
 
 
 def atomic_write_with(path: PathLike, write: Callable[[Path], object]) -> Path:
