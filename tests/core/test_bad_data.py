@@ -223,7 +223,7 @@ def test_exported_script_loader_says_the_same(tmp_path, case: str) -> None:
     _plain(str(info.value))
 
 
-@pytest.mark.parametrize("case", ["npz_truncated", "csv_label_1e9", "folder_decompression_bomb"])
+@pytest.mark.parametrize("case", CORPUS)
 def test_cli_train_exits_1_with_the_message(tmp_path, capsys, case: str) -> None:
     spec, expected = CORPUS[case](tmp_path)
     code = main(["train", str(EXAMPLES / "digits_mlp.json"), "--data", spec, "--out", str(tmp_path / "runs")])
