@@ -33,8 +33,9 @@ sys.path.insert(0, str(REPO))  # runs from a clone, installed or not (like bench
 class Tour:
     """The window, its training dashboard and the nodes the tutorial has made so far, by the tutorial's names."""
 
-    def __init__(self, window: object, dashboard: object, out: Path, mnist: str) -> None:
+    def __init__(self, window: object, dashboard: object, out: Path, mnist: str, scratch: Path) -> None:
         self.window = window
+        self.scratch = scratch  # the tutorial's own files (the saved project, the runs): not in the repository
         self.dashboard = dashboard
         self.out = out
         self.mnist = mnist
@@ -136,6 +137,8 @@ def flatten_added(t: Tour) -> None:
 
 
 def cnn_trained(t: Tour) -> None:
+    if not t.window.save_as(t.scratch / "mnist_cnn.json"):  # type: ignore[attr-defined]  # File > Save As
+        raise RuntimeError("could not save the tutorial's project")
     t.train(CNN_EPOCHS)
     t.dashboard.tabs.setCurrentWidget(t.dashboard.curves_page)  # type: ignore[attr-defined]
 
@@ -193,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     window.resize(*size)
     window.show()
     args.out.mkdir(parents=True, exist_ok=True)
-    tour = Tour(window, dashboard, args.out, mnist)
+    tour = Tour(window, dashboard, args.out, mnist, scratch)
     for name, step in STEPS:
         step(tour)
         tour.save(name)
