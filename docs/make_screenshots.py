@@ -120,7 +120,7 @@ def missing_flatten(t: Tour) -> None:
     t.add("fc2", "Linear", after="relu2", out_features=10)
     t.add("output", "Output", after="fc2")
     t.editor.auto_layout()
-    t.select("output")
+    t.select("fc1")  # the layer the problem points at
     t.show_dock("code")
 
 
