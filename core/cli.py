@@ -21,7 +21,7 @@ TorchCanvas: draw a neural network, see its tensor shapes, get readable PyTorch 
   torchcanvas                      open the editor with the example network
   torchcanvas PROJECT.json         open a project in the editor
   torchcanvas check PROJECT        print a summary table; exit 1 with the problems if the graph is invalid
-  torchcanvas export PROJECT [-o OUT] [--format script|model|weights|onnx|pt2] [--weights RUN_DIR]
+  torchcanvas export PROJECT [-o OUT] [--format script|model|weights|onnx|pt2] [--weights RUN_DIR] [--force]
                                    write the training script, the model module, trained weights,
                                    ONNX or a torch.export .pt2 (-o script.py --model-only also works)
   torchcanvas train PROJECT [--data SPEC] [--epochs N] [--batch-size B] [--lr LR] [--optimizer NAME]

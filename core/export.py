@@ -140,7 +140,7 @@ def read_weights(path: str | Path) -> LoadedWeights:
             state = _read_state(file)
         except ExportError as exc:
             if len(candidates) == 1:
-                raise
+                raise ExportError(f"{exc} Choose other weights, or train again.") from None
             problems.append(str(exc))
             continue
         note = ""
@@ -445,8 +445,8 @@ def check_output(out: str | Path, project_path: str | Path | None = None) -> Non
         )
     if is_project_file(target):
         raise ExportError(
-            f"Refusing to replace {target}: it is a project file (.json). Choose another output file (-o OUT), "
-            "or pass --force to replace it."
+            f"Refusing to replace {target}: it is a project file (.json). Choose another name for the export "
+            "(on the command line, --force replaces it)."
         )
 
 
