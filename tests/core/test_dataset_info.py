@@ -28,6 +28,15 @@ def test_builtin_sets_match_their_loader(spec: str) -> None:
     same_as_loader(spec)
 
 
+@pytest.mark.parametrize("spec", ["sequences", "sequences:length=12,vocab=50,classes=3,samples=200"])
+def test_token_sequences_match_their_loader(spec: str) -> None:
+    info = dataset_info(spec)
+    data = load_dataset(spec, input_dtype="int64")
+    assert info is not None and info.dtypes == ("int64",)
+    assert (info.sample_shape, info.num_classes) == (data.sample_shape, data.num_classes)
+    assert info.vocab_size >= data.vocab_size  # every token id the data holds has an Embedding row
+
+
 def test_torchvision_entries_match_torchvision() -> None:
     from torchvision import datasets
 

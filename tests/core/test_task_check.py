@@ -6,9 +6,10 @@ import pytest
 from core.analysis import analyze
 from core.cli import main
 from core.graph import Graph
-from core.project import Project, save
+from core.project import Project, load, save
 from core.settings import TrainingSettings
 from core.task_check import new_input_params
+from tests.conftest import EXAMPLES
 
 
 def stack(*layers, shape=(1, 8, 8), dtype="float32"):
@@ -195,9 +196,23 @@ def test_embedding_needs_a_row_for_every_token_id(tokens_npz):
     assert problem.message.endswith("has token ids up to 19: set num_embeddings to 20")
 
 
+def test_sequence_example_with_a_float_input_is_named_before_train():
+    project = load(EXAMPLES / "sequence_lstm.json")
+    assert analyze(project.graph, project.training).problems == []
+    x = project.graph.nodes_of_type("Input")[0]
+    project.graph.set_param(x.id, "dtype", "float32")
+    problems = analyze(project.graph, project.training).errors
+    assert {p.node_id for p in problems} == {x.id, project.graph.nodes_of_type("Embedding")[0].id}
+    assert any(
+        p.message.endswith(f"sequences gives whole-number token ids: set {x.name}'s dtype to int64 (tokens)")
+        for p in problems
+    )
+
+
 def test_new_input_fits_the_project_dataset():
     assert new_input_params(TrainingSettings()) == {"shape": [1, 8, 8], "dtype": "float32"}
     assert new_input_params(TrainingSettings(dataset="spirals")) == {"shape": [2], "dtype": "float32"}
+    assert new_input_params(TrainingSettings(dataset="sequences")) == {"shape": [20], "dtype": "int64"}
     assert new_input_params(TrainingSettings(dataset="csv:/no/such/file.csv:label")) == {}
     project = Project()
     x = project.new_node("Input", (10.0, 20.0))
