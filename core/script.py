@@ -368,7 +368,7 @@ def generate_script(project: Project) -> GeneratedCode:
     if "IMAGE_SUFFIXES" in helper_text:
         constants.append(f"IMAGE_SUFFIXES = {sources.IMAGE_SUFFIXES!r}".replace("'", '"'))
     if "MAX_CLASSES" in helper_text:
-        constants.append(f"MAX_CLASSES = {sources.MAX_CLASSES:_}  # more labels than this is a mistake")
+        constants.append(f"MAX_CLASSES = {sources.MAX_CLASSES:_}  # a larger class label is taken for a mistake")
     top = [*doc, "", *imports, "", *constants, "", ""]
     lines = top + body.lines
     code.line_to_node = {line + len(top): nid for line, nid in body.line_to_node.items()}
