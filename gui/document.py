@@ -2,8 +2,8 @@
 
 The window exposes it as ``window.document``. Other parts (autosave, the training dashboard) connect to its
 signals: ``project_replaced`` when New/Open swaps the project, ``modified_changed`` with the undo stack's clean
-state, ``analyzed`` after the graph changed (coalesced: many model signals in one event-loop turn give one
-analysis).
+state, ``analyzed`` after the graph or the training settings changed (coalesced: many model signals in one
+event-loop turn give one analysis). The analysis checks the network against its dataset and loss too.
 
 It also remembers what its file looked like when it was opened or last saved (``DiskStamp``), so a save can see
 that another window or program changed the file meanwhile instead of silently dropping that edit.
@@ -72,10 +72,12 @@ class Document(QObject):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.undo_stack.indexChanged.connect(self._settings_maybe_changed)
         self.path: Path | None = None
         self.disk: DiskStamp | None = None  # the file as this document last read or wrote it
         self.project = project or Project()
         self._analysis: Analysis | None = None
+        self._analyzed_training: dict | None = None  # the settings the analysis was made with
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -112,10 +114,16 @@ class Document(QObject):
     def _schedule(self) -> None:
         self._timer.start()
 
+    def _settings_maybe_changed(self, *_: object) -> None:
+        """A dataset or loss chosen (or undone) changes what the network must output: analyse again."""
+        if self.project.training.to_dict() != self._analyzed_training:
+            self._schedule()
+
     def refresh(self) -> None:
         """Analyse now (normally called once per event-loop turn after the graph changed)."""
         self._timer.stop()
-        self._analysis = analyze(self.project.graph)
+        self._analyzed_training = self.project.training.to_dict()
+        self._analysis = analyze(self.project.graph, self.project.training)
         self.analyzed.emit(self._analysis)
 
     # --- replacing the project ---------------------------------------------------------------------------------

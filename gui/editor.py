@@ -48,7 +48,7 @@ class Editor(QObject):
     # --- nodes ---------------------------------------------------------------------------------------------
     def add_layer(self, layer_id: str, pos: tuple[float, float], connect_from: str | None = None) -> Node:
         """Add a layer at ``pos``; with ``connect_from``, wire that node's output into it in the same step."""
-        node = self.graph.create_node(layer_id, pos)
+        node = self.document.project.new_node(layer_id, pos)  # a new Input fits the project's dataset
         spec = get_spec(layer_id)
         if connect_from is None or not spec.input_count(node.params):
             command: QUndoCommand = commands.AddNodeCommand(self.graph, node)

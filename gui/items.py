@@ -135,6 +135,7 @@ class NodeItem(QGraphicsObject):
         self.shape_text = ""
         self.error: str | None = None
         self.warning: str | None = None
+        self.status_text = ""  # the error line under the parameters (see set_analysis)
         self.snap = False
         self._height = 80.0
         self.input_count = 0
@@ -163,6 +164,10 @@ class NodeItem(QGraphicsObject):
         self.shape_text = fmt(shape) if shape is not None else ""
         self.error = "\n".join(errors) or None
         self.warning = "\n".join(warnings) or None
+        from core.analysis import status
+
+        # the badge line says what kind of problem: "not connected", "does not fit the data", "shape error"
+        self.status_text = (status(problems) or "shape error") if self.error else ""
         self.update_from_model(node, info)
         tip = f"<b>{self.name}</b> ({self.layer}): {self.help}"
         if self.error:
@@ -282,7 +287,7 @@ class NodeItem(QGraphicsObject):
             painter.setFont(shape_font)
             if self.error:
                 painter.setPen(style.ERROR)
-                text = "shape error"
+                text = self.status_text or "shape error"
             else:
                 painter.setPen(style.TEXT)
                 text = f"out {self.shape_text}" if self.shape_text else "out ?"

@@ -7,6 +7,7 @@ dashboard) use too. The window holds no model state: that is ``window.document``
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -14,10 +15,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
 from core import project as project_io
-from core.analysis import Analysis
+from core.analysis import Analysis, Problem, status
 from core.cli import DEFAULT_EXAMPLE
 from core.codegen import CodegenError, generate_model
 from core.errors import TorchCanvasError
+from core.graph import Graph
 from core.layout import layered_layout
 from core.shape_rules import fmt
 from gui.actions import build_actions, build_menus, file_stem
@@ -82,6 +84,21 @@ def save_failure(exc: BaseException) -> str:
     if "symlink loop" in str(exc).lower():
         return "the path goes through a symbolic link that points back to itself (a loop)"
     return f"{type(exc).__name__}: {exc}"
+
+
+def model_only(analysis: Analysis) -> Analysis:
+    """The analysis without the network-against-its-data problems: the model's code is valid PyTorch even when its
+    output does not fit the dataset, so the code view keeps showing it (Problems and Train say what to fix)."""
+    return replace(analysis, problems=[p for p in analysis.problems if p.kind != "task"])
+
+
+def problem_summary(graph: Graph, errors: list[Problem]) -> str:
+    """The status bar's words for the errors, naming the first: '2 problems · fc1: does not fit the data'."""
+    first = errors[0]
+    count = f"{len(errors)} problem{'s' * (len(errors) > 1)}"
+    if not first.node_id or first.node_id not in graph:
+        return count
+    return f"{count} · {graph.node(first.node_id).name}: {status([first]) or 'problem'}"
 
 
 class MainWindow(QMainWindow):
@@ -184,16 +201,18 @@ class MainWindow(QMainWindow):
         graph = self.document.graph
         self.scene.set_analysis(analysis)
         self.problems.set_analysis(analysis)
-        self.code_view.update_code(graph, analysis, self.document.project.name)
+        self.code_view.update_code(graph, model_only(analysis), self.document.project.name)
         self.inspector.sync()
         self.params_label.setText(f"Parameters: {analysis.total_params:,}")
         outputs = [fmt(s) for s in analysis.output_shapes(graph)]
         self.output_label.setText(f"Output: {', '.join(outputs) if outputs else 'none'}")
-        errors = len(analysis.errors)
+        errors = analysis.errors
         if errors:
-            self.valid_label.setText(f"<span style='color:#d93025'>✗ {errors} problem{'s' * (errors > 1)}</span>")
+            self.valid_label.setText(f"<span style='color:#d93025'>✗ {problem_summary(graph, errors)}</span>")
+            self.valid_label.setToolTip("\n".join(p.message for p in errors))
         else:
             self.valid_label.setText("<span style='color:#188038'>✓ Valid network</span>")
+            self.valid_label.setToolTip("The network is valid and fits its dataset and loss: ▶ Train can start.")
 
     def _on_selection_changed(self) -> None:
         ids = self.scene.selected_node_ids()

@@ -113,6 +113,8 @@ class TrainingDashboard(QWidget):
         self.project, self.stack = project, stack
         self.panel.set_project(project, stack)
         project.graph.changed.connect(self._graph_changed)
+        if stack is not None:
+            stack.indexChanged.connect(self._settings_maybe_changed, Qt.ConnectionType.UniqueConnection)
         self._graph_changed()
         self.schedule_dataset()
         self.runs.set_project(project, self.runs_root)
@@ -128,9 +130,10 @@ class TrainingDashboard(QWidget):
         self.runs.set_project(self.project, self.runs_root)
 
     def _graph_changed(self) -> None:
+        """A bare dashboard (no editor document) analyses the network against its dataset itself."""
         from core.analysis import analyze
 
-        self._analyzed(analyze(self.project.graph))
+        self._analyzed(analyze(self.project.graph, self.project.training))
 
     def _analyzed(self, analysis: Any) -> None:
         errors = analysis.errors
@@ -144,6 +147,8 @@ class TrainingDashboard(QWidget):
     def _settings_maybe_changed(self, *_: Any) -> None:
         if self.project is not None and self._key(self.project) != self._dataset_key:
             self.schedule_dataset()
+        if self.document is None and self.project is not None:  # with an editor, its document re-analyses
+            self._graph_changed()
 
     # -- dataset and preview ----------------------------------------------------------------------------
     @staticmethod
@@ -168,14 +173,18 @@ class TrainingDashboard(QWidget):
         try:
             self.dataset = load_for_preview(self.project.training)
         except Exception as exc:  # a DataError is already plain; anything else is summarised
-            self.preview_failed(data_failure(self.project.training.dataset, exc))
+            self.preview_failed(data_failure(self.project.training.dataset, exc), self.project.training.dataset)
             return
         self.panel.preview.show_dataset(self.dataset)
         self.panel.set_data_problem(None)
 
-    def preview_failed(self, message: str) -> None:
+    def preview_failed(self, message: str, spec: str = "the dataset") -> None:
+        """The reason and the fix go under 1. Data (said once); Train's reason points there."""
         self.panel.preview.show_error(message)
-        self.panel.set_data_problem(f"{message} Or choose another dataset in the list under 1. Data.")
+        self.panel.set_data_problem(
+            f"{_short_name(spec)} could not be loaded (why, and what to do, is under 1. Data). Choose another "
+            "dataset there, or choose it again once its files are in place."
+        )
 
     def choose_dataset(self, spec: str) -> None:
         """The user picked another dataset: one undo step sets it, fits the Input shape and suggests settings."""
@@ -218,6 +227,8 @@ class TrainingDashboard(QWidget):
         self.panel.settings_note.setText(("For this dataset: " + "; ".join(notes) + ".") if notes else "")
         self.panel.refresh()
         self.refresh_dataset()
+        if self.document is None and self.stack is None:
+            self._graph_changed()  # the network against the new dataset (a document does this itself)
 
     # -- running ---------------------------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -330,6 +341,16 @@ def _is_plain(exc: BaseException) -> bool:
     from core.errors import TorchCanvasError
 
     return isinstance(exc, TorchCanvasError)
+
+
+def _short_name(spec: str) -> str:
+    """'npz:/a/long/path/x.npz' -> 'x.npz'; 'mnist' and 'spirals:noise=0.3' stay."""
+    from core.datasets.spec import FILE_KINDS
+
+    kind, _, rest = spec.partition(":")
+    if kind not in FILE_KINDS:
+        return spec
+    return rest.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].split(",")[0]
 
 
 def data_failure(spec: str, exc: BaseException) -> str:

@@ -434,8 +434,8 @@ class TrainingPanel(QWidget):
         return self._state
 
     def blocked_reason(self) -> str:
-        """Why Train cannot start now ('' when it can)."""
-        blocked = self._graph_problem or self._data_problem
+        """Why Train cannot start now ('' when it can): the data's problem first, then the network's."""
+        blocked = " Also ".join(p for p in (self._data_problem, self._graph_problem) if p)
         if self._state != "idle":
             return "A training run is in progress."
         return f"Train is off until this is fixed: {blocked}" if blocked else ""

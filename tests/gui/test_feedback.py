@@ -75,12 +75,14 @@ def test_a_dataset_that_cannot_load_is_explained_and_train_keeps_working(qtbot, 
 
 
 def test_a_project_whose_dataset_cannot_load_gets_train_back_with_any_loadable_choice(qtbot, tmp_path):
-    dash = make_dashboard(qtbot, tmp_path, dataset="mnist")
+    dash = make_dashboard(qtbot, tmp_path, "mnist_mlp.json")
     panel = dash.panel
     assert not panel.train_button.isEnabled()
-    assert "MNIST" in panel.reason.text() and "npz:" in panel.reason.text()
+    assert "mnist could not be loaded" in panel.reason.text() and "1. Data" in panel.reason.text()
+    shown = panel.preview.info.text()  # the reason and what to do, said once, under 1. Data
+    assert "MNIST" in shown and str(tmp_path / "data") in shown and "npz:" in shown
     choose(panel, "mnist")  # chosen again (say, after placing the files): tried again, still explained
-    assert not panel.train_button.isEnabled() and "MNIST" in panel.reason.text()
+    assert not panel.train_button.isEnabled() and "MNIST" in panel.preview.info.text()
     choose(panel, "digits")
     assert dash.project.training.dataset == "digits"
     assert panel.train_button.isEnabled() and panel.reason.text() == ""
@@ -179,7 +181,11 @@ def test_wiring_into_an_occupied_input_replaces_the_wire_in_one_undo_step(window
 # -- export names and untrained weights -------------------------------------------------------------------
 def test_suggested_export_names_come_from_the_project_name(window, monkeypatch, tmp_path):
     asked: list[str] = []
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, start, *a: (asked.append(start), ("", ""))[1])
+    def dialog(parent, title, start, *args):
+        asked.append(start)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
     window.export_code_dialog()
     actions.export_script(window, window.document.project)
     assert [Path(p).name for p in asked] == ["digits_mlp_model.py", "digits_mlp_train.py"]
@@ -218,3 +224,60 @@ def test_onnx_without_any_run_says_the_weights_are_untrained(monkeypatch, tmp_pa
     path = actions.export_onnx(None, None, project)
     assert path is not None and path.name == "digits_mlp.onnx" and path.is_file()
     assert "untrained" in said[-1]
+
+
+# -- the network against its dataset and loss ----------------------------------------------------------------
+def cnn_without_flatten():
+    """Input [1, 8, 8] -> Conv2d -> ReLU -> MaxPool2d -> Linear(10) -> Output on digits: valid PyTorch, but its
+    [N, 32, 3, 10] output cannot be compared with digits' 10 class labels."""
+    from core.project import Project
+
+    project = Project(name="Digits CNN")
+    graph = project.graph
+    ids = [graph.add("Input", "x", (0, 0), shape=[1, 8, 8]).id]
+    for i, (layer, name, params) in enumerate(
+        [
+            ("Conv2d", "conv1", {"out_channels": 32, "kernel_size": 3}),
+            ("ReLU", "relu1", {}),
+            ("MaxPool2d", "pool1", {"kernel_size": 2}),
+            ("Linear", "fc1", {"out_features": 10}),
+            ("Output", "output", {}),
+        ]
+    ):
+        node = graph.add(layer, name, (270.0 * (i + 1), 0), **params)
+        graph.connect(Edge(ids[-1], node.id))
+        ids.append(node.id)
+    return project
+
+
+def test_a_network_that_does_not_fit_its_dataset_is_shown_everywhere_and_train_is_off(window, tmp_path):
+    dash = install(window)
+    dash.runs_root = tmp_path / "runs"
+    window.document.set_project(cnn_without_flatten())
+    fc1 = window.document.graph.by_name("fc1").id
+    problem = next(m for m in window.problems.messages() if "Flatten" in m)
+    assert "[N, 32, 3, 10]" in problem and "fc1" in problem
+    item = window.scene.nodes[fc1]
+    assert item.error and "Flatten" in item.error  # the node's badge
+    assert "fc1" in window.valid_label.text() and "Flatten" in window.valid_label.toolTip()
+    action = train_action(window)
+    assert not action.isEnabled() and "Flatten" in action.toolTip()
+    assert not dash.panel.train_button.isEnabled() and "Flatten" in dash.panel.reason.text()
+    # the fix: a Flatten between pool1 and fc1 (the wire into fc1 is replaced)
+    flatten = window.editor.add_layer("Flatten", (900.0, 200.0))
+    pool1 = window.document.graph.by_name("pool1").id
+    window.editor.connect(Edge(pool1, flatten.id))
+    window.editor.connect(Edge(flatten.id, fc1))
+    window.document.refresh()
+    assert window.problems.messages()[0].startswith("No problems") and item.error is None
+    assert action.isEnabled() and dash.panel.train_button.isEnabled()
+
+
+def test_changing_the_loss_checks_the_network_against_it_again(window, tmp_path, qtbot):
+    dash = install(window)
+    dash.runs_root = tmp_path / "runs"
+    dash.panel.loss.setCurrentText("NLLLoss")  # expects log-probabilities; fc2 gives raw scores
+    assert window.document.project.training.loss == "NLLLoss"
+    qtbot.waitUntil(lambda: any("LogSoftmax" in m for m in window.problems.messages()), timeout=2000)
+    window.document.undo_stack.undo()
+    qtbot.waitUntil(lambda: window.problems.messages()[0].startswith("No problems"), timeout=2000)

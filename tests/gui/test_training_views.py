@@ -142,7 +142,7 @@ def test_train_is_disabled_with_the_reason_while_the_graph_has_problems(qtbot, t
 def test_a_dataset_that_cannot_load_blocks_train_with_its_message(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, "spirals.json", dataset=f"npz:{tmp_path / 'missing.npz'}")
     assert not dash.panel.train_button.isEnabled()
-    assert "could not be loaded" in dash.panel.reason.text()
+    assert "missing.npz could not be loaded" in dash.panel.reason.text()
     assert "missing.npz" in dash.panel.preview.info.text()
 
 
