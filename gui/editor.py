@@ -22,7 +22,7 @@ from gui.document import Document
 from gui.scene import GraphScene
 
 CLIPBOARD_MIME = "application/x-torchcanvas-nodes"
-COLUMN_GAP = 270.0
+COLUMN_GAP = 310.0  # room between two layers for a wire label such as [N, 128, 112, 112]
 ROW_GAP = 150.0
 
 

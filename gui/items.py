@@ -21,6 +21,24 @@ if TYPE_CHECKING:
     from core.analysis import NodeInfo, Problem
 
 MAX_PARAM_LINES = 4
+NAME_POINTS, TYPE_POINTS, BODY_POINTS, SHAPE_POINTS, LABEL_POINTS = 11.5, 8.0, 9.5, 10.0, 8.5
+
+
+def text_width() -> float:
+    """Room for a parameter line or the output shape inside a node."""
+    return style.NODE_WIDTH - 24
+
+
+def name_room(name: str, layer: str) -> float:
+    """Room for the node's name in its header: the name comes first; the layer type gets what is left."""
+    return style.NODE_WIDTH - 20
+
+
+def type_room(name: str, layer: str) -> float:
+    """Room left for the layer type beside the name (0: too little to show it)."""
+    used = QFontMetricsF(style.font(NAME_POINTS, bold=True)).horizontalAdvance(name) + 8
+    room = style.NODE_WIDTH - 20 - used
+    return room if room >= 30 else 0.0
 
 
 def _value_text(value: Any) -> str:
@@ -257,33 +275,36 @@ class NodeItem(QGraphicsObject):
             painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 10, 10)
         # header text: name (bold) left, layer type right
         painter.setPen(QColor("white"))
-        type_font = style.font(9)
-        type_width = QFontMetricsF(type_font).horizontalAdvance(self.layer) + 4
-        painter.setFont(type_font)
-        painter.drawText(
-            QRectF(8, 0, w - 16, style.HEADER_HEIGHT),
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            self.layer,
-        )
-        name_font = style.font(11.5, bold=True)
+        room = type_room(self.name, self.layer)
+        if room:
+            type_font = style.font(TYPE_POINTS)
+            painter.setFont(type_font)
+            painter.drawText(
+                QRectF(w - 10 - room, 0, room, style.HEADER_HEIGHT),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                QFontMetricsF(type_font).elidedText(self.layer, Qt.TextElideMode.ElideRight, room),
+            )
+        name_font = style.font(NAME_POINTS, bold=True)
         painter.setFont(name_font)
-        name = QFontMetricsF(name_font).elidedText(self.name, Qt.TextElideMode.ElideRight, w - 20 - type_width)
+        name = QFontMetricsF(name_font).elidedText(
+            self.name, Qt.TextElideMode.ElideRight, name_room(self.name, self.layer)
+        )
         painter.drawText(
             QRectF(10, 0, w - 20, style.HEADER_HEIGHT), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name
         )
         # parameters
         y = style.HEADER_HEIGHT + 6
-        body_font = style.font(9.5)
+        body_font = style.font(BODY_POINTS)
         metrics = QFontMetricsF(body_font)
         painter.setFont(body_font)
         painter.setPen(style.MUTED)
         for line in self.lines:
-            text = metrics.elidedText(line, Qt.TextElideMode.ElideRight, w - 24)
+            text = metrics.elidedText(line, Qt.TextElideMode.ElideRight, text_width())
             painter.drawText(QRectF(12, y, w - 24, style.LINE_HEIGHT), Qt.AlignmentFlag.AlignVCenter, text)
             y += style.LINE_HEIGHT
         # output shape
         if self.outputs or self.layer == "Output":
-            shape_font = style.font(10, bold=True)
+            shape_font = style.font(SHAPE_POINTS, bold=True)
             painter.setFont(shape_font)
             if self.error:
                 painter.setPen(style.ERROR)
@@ -356,7 +377,7 @@ class WireItem(QGraphicsItem):
             self._label_rect = QRectF()
             return
         metrics = _label_metrics()
-        width = metrics.horizontalAdvance(self.label) + 12
+        width = metrics.horizontalAdvance(self.label) + 8
         height = metrics.height() + 2
         mid = self._path.pointAtPercent(0.5)
         self._label_rect = QRectF(mid.x() - width / 2, mid.y() - height / 2, width, height)
@@ -391,14 +412,14 @@ class WireItem(QGraphicsItem):
             painter.setPen(QPen(color, 1))
             painter.setBrush(QBrush(QColor("white")))
             painter.drawRoundedRect(self._label_rect, 6, 6)
-            painter.setFont(style.font(9))
+            painter.setFont(style.font(LABEL_POINTS))
             painter.setPen(style.ERROR if self.error else style.TEXT)
             painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
 
 
 @cache
 def _label_metrics() -> QFontMetricsF:
-    return QFontMetricsF(style.font(9))
+    return QFontMetricsF(style.font(LABEL_POINTS))
 
 
 def bezier(p1: QPointF, p2: QPointF) -> QPainterPath:

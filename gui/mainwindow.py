@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
 
     def _make_palette_dock(self) -> Palette:
         palette = Palette()
-        palette.layer_activated.connect(self.editor.add_after_selection)
+        palette.layer_activated.connect(self.view.add_from_palette)  # lands in view, wired after the selection
         self.add_dock("Layers", palette, Qt.DockWidgetArea.LeftDockWidgetArea, "palette", width=180)
         return palette
 

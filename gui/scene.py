@@ -179,6 +179,8 @@ class GraphScene(QGraphicsScene):
         rect = QRectF()
         for item in self.nodes.values():
             rect = rect.united(item.sceneBoundingRect())
+        for wire in self.wires.values():  # a wire from the end of one band to the next loops out at the sides
+            rect = rect.united(wire.sceneBoundingRect())
         return rect
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:

@@ -35,7 +35,7 @@ CATEGORY_GLYPHS: dict[str, str] = {
 }
 
 # Canvas geometry (scene units = pixels at 100 % zoom).
-NODE_WIDTH = 180.0
+NODE_WIDTH = 190.0  # "in_features: 12544 (auto)" fits
 HEADER_HEIGHT = 28.0
 LINE_HEIGHT = 19.0
 PORT_Y0 = 46.0  # y of the first port, below the header, the same on every node so straight chains stay straight

@@ -74,6 +74,50 @@ class GraphView(QGraphicsView):
         self.set_zoom(factor)
         self.centerOn(rect.center())
 
+    # --- new layers land in view ---------------------------------------------------------------------------
+    def visible_rect(self) -> QRectF:
+        """The part of the scene the canvas shows now."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def add_from_palette(self, layer_id: str) -> str:
+        """Double-click in the palette: after the selected layer (wired in), else in a free spot of the visible
+        canvas; either way the view then shows the new layer (a layer added out of sight looks like nothing)."""
+        if self.graph_scene.selected_node_ids():
+            node = self.editor.add_after_selection(layer_id)
+        else:
+            node = self.editor.add_layer(layer_id, self.free_spot_in_view())
+        self.reveal(node.id)
+        return node.id
+
+    def free_spot_in_view(self) -> tuple[float, float]:
+        """The first place, reading the visible canvas row by row, where a new layer overlaps no other; the
+        centre of the view when it is full."""
+        view = self.visible_rect().adjusted(20, 20, -20, -20)
+        size = QRectF(0, 0, style.NODE_WIDTH, 110)
+        taken = [item.sceneBoundingRect().adjusted(-30, -20, 30, 20) for item in self.graph_scene.nodes.values()]
+        y = view.top()
+        while y + size.height() <= view.bottom():
+            x = view.left()
+            while x + size.width() <= view.right():
+                spot = size.translated(x, y)
+                if not any(spot.intersects(other) for other in taken):
+                    return self._snapped(x, y)
+                x += style.GRID
+            y += style.GRID
+        centre = view.center()
+        return self._snapped(centre.x() - size.width() / 2, centre.y() - size.height() / 2)
+
+    def _snapped(self, x: float, y: float) -> tuple[float, float]:
+        if self.graph_scene.snap_to_grid:
+            return round(x / style.GRID) * style.GRID, round(y / style.GRID) * style.GRID
+        return x, y
+
+    def reveal(self, node_id: str) -> None:
+        """Scroll just enough that the whole layer is in view."""
+        item = self.graph_scene.nodes.get(node_id)
+        if item is not None:
+            self.ensureVisible(item.sceneBoundingRect(), 30, 30)
+
     def center_on_node(self, node_id: str) -> None:
         item = self.graph_scene.nodes.get(node_id)
         if item is not None:
@@ -168,9 +212,11 @@ class GraphView(QGraphicsView):
             return
         layer_id = bytes(event.mimeData().data(LAYER_MIME).data()).decode("utf-8")
         pos = self.mapToScene(event.position().toPoint())
-        x, y = pos.x() - style.NODE_WIDTH / 2, pos.y() - style.HEADER_HEIGHT / 2
-        if self.graph_scene.snap_to_grid:
-            x, y = round(x / style.GRID) * style.GRID, round(y / style.GRID) * style.GRID
-        self.editor.add_layer(layer_id, (x, y))
+        view = self.visible_rect()
+        # the whole box inside the canvas, even when dropped at its edge
+        x = min(max(pos.x() - style.NODE_WIDTH / 2, view.left() + 10), view.right() - style.NODE_WIDTH - 10)
+        y = min(max(pos.y() - style.HEADER_HEIGHT / 2, view.top() + 10), view.bottom() - 90)
+        node = self.editor.add_layer(layer_id, self._snapped(x, y))
+        self.reveal(node.id)
         event.acceptProposedAction()
         self.setFocus()

@@ -117,7 +117,7 @@ def make_plot(title: str, y_label: str, *, x_label: str = "epoch") -> pg.PlotWid
     """A plot without a legend inside it (a legend over the data hides the curves); ``legend`` goes under it."""
     widget = pg.PlotWidget(background="w")
     item = widget.getPlotItem()
-    item.setTitle(title, color="#222", size="10pt")
+    item.setTitle(title, color="#222", size="9pt")
     item.setLabel("left", y_label)
     item.setLabel("bottom", x_label)
     # no grid: pyqtgraph redraws grid lines with the axes at every range change, tripling the cost of a redraw
@@ -132,19 +132,17 @@ def make_plot(title: str, y_label: str, *, x_label: str = "epoch") -> pg.PlotWid
     return widget
 
 
-LEGEND_NAMES = {  # short, so the legend under a narrow plot takes one or two lines
-    "batch loss": "per batch",
+LEGEND_NAMES = {  # one legend serves all plots: training and validation have the same colours in each
+    "batch loss": "loss per batch",
     "batch loss (smoothed)": "smoothed",
-    "training loss / epoch": "training",
-    "validation loss / epoch": "validation",
-    "training accuracy": "training",
-    "validation accuracy": "validation",
+    "training loss / epoch": "training (per epoch)",
+    "validation loss / epoch": "validation (per epoch)",
 }
 
 
-def legend(curves: list[_Curve], note: str = "") -> QLabel:
-    """The curves' names in their colours, under the plot, wrapping to its width."""
-    parts = [f"<span style='color:#555'>{note}</span>"] if note else []
+def legend(curves: list[_Curve]) -> QLabel:
+    """The curves' names in their colours, wrapping to the width it is given."""
+    parts = []
     for curve in curves:
         r, g, b = curve.color
         mark = {"o": "●", "s": "■"}.get(curve.symbol or "", "━")
@@ -162,8 +160,8 @@ class LivePlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss_widget = make_plot("Loss", "loss")
-        self.acc_widget = make_plot("Accuracy", "accuracy %")
+        self.loss_widget = make_plot("Loss (lower is better)", "loss")
+        self.acc_widget = make_plot("Accuracy (higher is better)", "accuracy %")
         self.lr_widget = make_plot("Learning rate", "lr")
         loss, acc, lr = (w.getPlotItem() for w in (self.loss_widget, self.acc_widget, self.lr_widget))
         self.batch_loss = _Curve(loss, "batch loss", COLORS["batch"], width=1)
@@ -198,19 +196,15 @@ class LivePlots(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         row = QHBoxLayout()  # side by side: the dock is wide and short, so the canvas keeps most of the height
-        self.legends: list[QLabel] = []
-        for widget, curves, note, stretch in (
-            (self.loss_widget, self.curves[:4], "lower is better:", 3),
-            (self.acc_widget, self.curves[4:6], "higher is better:", 3),
-            (self.lr_widget, self.curves[6:], "", 2),
-        ):
-            column = QVBoxLayout()
-            column.setSpacing(2)
-            column.addWidget(widget, 1)
-            self.legends.append(legend(curves, note))
-            column.addWidget(self.legends[-1])
-            row.addLayout(column, stretch)
+        row.addWidget(self.loss_widget, 3)
+        row.addWidget(self.acc_widget, 3)
+        row.addWidget(self.lr_widget, 2)
         layout.addLayout(row, 1)
+        # One legend for all three plots (the colours mean the same in each), under them: never over a curve.
+        self.legend = legend([self.batch_loss, self.smooth_loss, self.epoch_loss, self.val_loss, self.lr])
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.legends = [self.legend]
+        layout.addWidget(self.legend)
 
         self._ema = 0.0
         self._ema_steps = 0

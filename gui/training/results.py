@@ -196,7 +196,7 @@ class ResultsView(QWidget):
         step = max(1, int(np.ceil(14 / row_px)))  # a name every 14 px at least, so they never overlap
         plot.getAxis("left").setTicks([labels[::step]])
         plot.getAxis("bottom").setTicks([[(v, str(v)) for v in (0, 50, 100)]])
-        plot.setXRange(-3, 106, padding=0)  # room for the 0 and 100 tick labels at the ends
+        plot.setXRange(-6, 118, padding=0)  # room for the 0 and 100 tick labels at the ends
         plot.setYRange(-0.6, len(values) - 0.4, padding=0)
 
     def _draw_samples(self, dataset: Any, predict: Predict, names: list[str], wrong: list[int]) -> None:
