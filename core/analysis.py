@@ -135,8 +135,8 @@ def _structure(graph: Graph) -> tuple[list[Problem], set[str]]:
             gaps.add(node.id)
             problems.append(
                 Problem(
-                    f"{node.name} is not connected: drag a wire from the previous layer's output to its input and "
-                    "one from its output to the next layer, or delete it.",
+                    f"{node.name} is not connected: drag a wire from the previous layer's output to its "
+                    f"input{'s' if len(ports) > 1 else ''} and one from its output to the next layer, or delete it.",
                     node.id,
                     kind="unconnected",
                 )
