@@ -151,13 +151,14 @@ def check_target(path: PathLike) -> Path:
         raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
     if stat.S_ISDIR(mode):
         raise FileWriteError(target, _REASONS[errno.EISDIR], errno.EISDIR)
+    if not stat.S_ISREG(mode):  # /dev/null, /dev/stdout, a FIFO: never replaced by a file (as root it would be)
+        raise FileWriteError(target, "that is a device, pipe or other special file, not a regular file")
     return target
 
 
-def _temp_name(target: Path, extra: str = "") -> str:
+def _temp_name(target: Path) -> str:
     """``.<name>.<token>.tmp``, with the name cut so the whole stays within the file-system limit."""
-    token = secrets.token_hex(_TOKEN_BYTES)
-    tail = f".{token}{extra}{TEMP_SUFFIX}"
+    tail = f".{secrets.token_hex(_TOKEN_BYTES)}{TEMP_SUFFIX}"
     room = _name_max(target.parent) - 1 - len(tail)
     stem = os.fsencode(target.name)[: max(room, 0)].decode(sys.getfilesystemencoding(), "ignore")
     return f".{stem}{tail}"

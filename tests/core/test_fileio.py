@@ -216,3 +216,13 @@ def test_reading_a_fifo_does_not_block(tmp_path: Path) -> None:
         pytest.fail("reading a FIFO blocked")
     assert time.monotonic() - started < 5
     assert outcome and isinstance(outcome[0], FileReadError) and "pipe (FIFO)" in str(outcome[0])
+
+
+def test_a_device_or_fifo_is_never_replaced_by_a_file(tmp_path: Path) -> None:
+    """As root, os.replace over /dev/null (or -o /dev/stdout) would swap the device for a plain file. Tested on a
+    FIFO, so that a regression damages nothing outside the test's folder."""
+    fifo = tmp_path / "out.py"
+    os.mkfifo(fifo)
+    with pytest.raises(FileWriteError, match="not a regular file"):
+        atomic_write_text(fifo, "x = 1\n")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and _temps(tmp_path) == []
