@@ -41,7 +41,8 @@ HELP = """<h3>Building a network</h3>
 after the selected layer (wired in).</li>
 <li><b>Connect:</b> drag from a layer's output port (right) to another layer's input port (left). Green means
 the wire is allowed; red says why not.</li>
-<li><b>Remove a wire:</b> drag it away from its input port, or click it and press Delete.</li>
+<li><b>Replace a wire:</b> drop a new wire on an input that already has one (Undo puts the old one back).
+<b>Remove a wire:</b> drag it away from its input port, or click it and press Delete.</li>
 <li><b>Select:</b> click, or drag a box on empty canvas. <b>Move:</b> drag selected layers.</li>
 <li><b>Pan:</b> middle mouse button, or hold Space and drag. <b>Zoom:</b> mouse wheel. <b>Fit:</b> F.</li>
 <li>Every wire shows the tensor shape it carries, e.g. [N, 64] (N is the batch size).</li>
