@@ -19,6 +19,7 @@ from core.analysis import Analysis, Problem, status
 from core.cli import DEFAULT_EXAMPLE
 from core.codegen import CodegenError, generate_model
 from core.errors import TorchCanvasError
+from core.fileio import atomic_write_text
 from core.graph import Graph
 from core.layout import layered_layout
 from core.shape_rules import fmt
@@ -373,12 +374,12 @@ class MainWindow(QMainWindow):
     def export_code(self, path: str | Path) -> bool:
         try:
             code = generate_model(self.document.graph, title=self.document.project.name)
-            Path(path).write_text(code.source, encoding="utf-8")
+            atomic_write_text(path, code.source)  # core.fileio: the old file survives a failed write
         except CodegenError as exc:
             self.show_error("The network has problems", str(exc))
             return False
-        except OSError as exc:
-            self.show_error("Could not export the code", f"Could not write {path}: {exc.strerror or exc}")
+        except TorchCanvasError as exc:  # FileWriteError names the path and the cause
+            self.show_error("Could not export the code", str(exc))
             return False
         self.statusBar().showMessage(f"Exported the model code to {path}", 4000)
         return True
