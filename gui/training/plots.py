@@ -160,8 +160,8 @@ class LivePlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss_widget = make_plot("Loss (lower is better)", "loss")
-        self.acc_widget = make_plot("Accuracy (higher is better)", "accuracy %")
+        self.loss_widget = make_plot("Loss ↓ better", "loss")  # short: a title must fit over a 120 px plot area
+        self.acc_widget = make_plot("Accuracy ↑ better", "accuracy %")
         self.lr_widget = make_plot("Learning rate", "lr")
         loss, acc, lr = (w.getPlotItem() for w in (self.loss_widget, self.acc_widget, self.lr_widget))
         self.batch_loss = _Curve(loss, "batch loss", COLORS["batch"], width=1)

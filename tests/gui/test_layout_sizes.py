@@ -263,10 +263,16 @@ def test_training_results_are_not_cut(sized_window):
     names = [name for level in (axis._tickLevels or []) for _, name in level]
     if len(names) * QFontMetrics(axis.font()).height() > axis.height():
         found.append(f"{len(names)} class names on a {axis.height()} px axis overlap")
+    dash.plots.set_history(result.history * 3)
     dash.tabs.setCurrentWidget(dash.curves_page)
     settle()
     found += [f"live curves: {p}" for p in cut_things(dash.plots)]
-    for plot in (dash.plots.loss_widget, dash.plots.acc_widget, dash.plots.lr_widget):
-        if plot.getPlotItem().legend is not None:
-            found.append(f"the legend of {plot.getPlotItem().titleLabel.text!r} is drawn over its curves")
+    for plot in (dash.plots.loss_widget, dash.plots.acc_widget, dash.plots.lr_widget, dash.results.per_class):
+        item = plot.getPlotItem()
+        title = item.titleLabel.text
+        need = max(item.titleLabel.item.boundingRect().width(), item.width())  # a long title widens the plot
+        if need > plot.width() + SLACK:
+            found.append(f"the plot {title!r} needs {need:.0f} px, has {plot.width()}: cut")
+        if item.legend is not None:
+            found.append(f"the legend of {title!r} is drawn over its curves")
     assert not found, "\n".join(found)
