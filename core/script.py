@@ -85,6 +85,7 @@ def _loader(
         return [sources.images_to_tensor, sources.load_image_folder], files, [f"raw = {call}"]
     helpers: list[Any]
     base = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
+    base.append(sources.check_file)
     flag = ", tokens=True" if tokens else ""
     if spec.kind == "vision":
         helpers = [sources.images_to_tensor, sources.load_torchvision]
@@ -101,7 +102,7 @@ def _loader(
     else:
         files.append(f"DATA_FILE = {_string(spec.paths[0])}")
         files.append(f"LABEL_COLUMN = {_string(spec.label_column)}")
-        helpers = [sources.labels_to_tensor, sources.class_count, tables.read_csv_rows]
+        helpers = [sources.labels_to_tensor, sources.class_count, sources.check_file, tables.read_csv_rows]
         helpers += [tables.check_label_kinds, tables.is_number, tables.load_csv]
         call = f"load_csv(DATA_FILE, LABEL_COLUMN{flag})"
     if settings.resize and not tokens:

@@ -12,6 +12,8 @@ from core.portable.tables import load_csv
 
 def _existing(path: str, what: str) -> str:
     p = Path(path).expanduser()
+    if p.exists() and not p.is_file():  # a folder, a FIFO (reading it would wait forever), a device
+        raise DataError(f"{path}: not a regular file. Give the path of the {what} file itself (spec: {what}:PATH).")
     if not p.is_file():
         raise DataError(f"{path}: no such file. Check the path of the {what} (spec: {what}:PATH).")
     return str(p)

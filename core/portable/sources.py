@@ -103,6 +103,13 @@ def check_finite(x: torch.Tensor, where: str) -> None:
         )
 
 
+def check_file(path: str) -> None:
+    """Data must be a regular file: reading a FIFO would wait forever."""
+    if not Path(path).is_file():
+        problem = "not a regular file" if Path(path).exists() else "no such file"
+        raise ValueError(f"{path}: {problem}; give the path of the data file itself")
+
+
 def check_lengths(x: torch.Tensor, y: torch.Tensor, where: str) -> None:
     if len(x) != len(y):
         raise ValueError(
@@ -171,6 +178,7 @@ def read_npz(path: str, wanted: tuple) -> tuple:
     """The names of the arrays in an .npz and the wanted ones, read in full; a
     damaged or foreign file is an error naming it (and the array)."""
     broken = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+    check_file(path)
     try:
         archive = np.load(path, allow_pickle=False)
     except broken as exc:  # a cut file, a pickle, text: not an archive of arrays
@@ -258,6 +266,7 @@ def load_npz(path: str, tokens: bool = False) -> tuple:
 def read_idx(path: str) -> np.ndarray:
     """One MNIST-format IDX file (images or labels), gzip-compressed or raw."""
     opener = gzip.open if str(path).endswith(".gz") else open
+    check_file(path)
     try:
         with opener(path, "rb") as handle:
             data = handle.read()

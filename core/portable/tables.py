@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.portable.sources import MAX_CLASSES, class_count, labels_to_tensor
+from core.portable.sources import MAX_CLASSES, check_file, class_count, labels_to_tensor
 
 
 def read_csv_rows(path: str) -> list:
     """The rows of a UTF-8 CSV file; another encoding or a binary file is an error
     naming the file and the line."""
+    check_file(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             return list(csv.reader(handle))

@@ -164,6 +164,12 @@ def csv_nan_target(tmp: Path) -> tuple[str, str]:
     return f"csv:{path}:label", r"target\.csv, row 4, column 'label': 'nan' is not a finite number"
 
 
+def csv_fifo(tmp: Path) -> tuple[str, str]:
+    path = tmp / "pipe.csv"
+    os.mkfifo(path)  # reading it would wait forever for a writer
+    return f"csv:{path}:label", r"pipe\.csv: not a regular file"
+
+
 def folder_decompression_bomb(tmp: Path) -> tuple[str, str]:
     root = write_images(tmp / "pets", {"cats": 3, "dogs": 3})
     png_header(root / "cats" / "huge.png", 20000, 20000)
@@ -191,6 +197,7 @@ CORPUS: dict[str, Callable[[Path], tuple[str, str]]] = {
         csv_inf_feature,
         csv_text_among_number_labels,
         csv_nan_target,
+        csv_fifo,
         folder_decompression_bomb,
     )
 }
