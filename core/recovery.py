@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.errors import TorchCanvasError
-from core.fileio import FileWriteError, atomic_write_bytes
+from core.fileio import FileReadError, FileWriteError, atomic_write_bytes, read_regular_file
 from core.project import Project, dumps, loads
 
 ENV_DIR = "TORCHCANVAS_RECOVERY_DIR"
@@ -219,11 +219,9 @@ def _pid_alive(json_path: Path) -> bool:
 
 
 def _read(json_path: Path) -> Recovery | None:
-    try:
-        if json_path.stat().st_size > MAX_RECOVERY_BYTES:
-            return None
-        record: Any = json.loads(json_path.read_bytes().decode("utf-8"))
-    except (OSError, ValueError):
+    try:  # a regular file within the limit only: a FIFO or a device here must not hang start-up
+        record: Any = json.loads(read_regular_file(json_path, MAX_RECOVERY_BYTES, "recovery file").decode("utf-8"))
+    except (FileReadError, ValueError):
         return None
     if not isinstance(record, dict) or record.get("format") != FORMAT or not isinstance(record.get("project"), str):
         return None

@@ -147,3 +147,23 @@ def test_newest_first(tmp_path: Path) -> None:
             keep = tmp_path / f"999999999-{int(stamp)}-ee.recovery.json"
             keep.write_text(json.dumps(data), encoding="utf-8")
     assert [o.title for o in list_orphans(tmp_path)] == ["300.0", "200.0", "100.0"]
+
+
+def test_a_fifo_in_the_recovery_folder_does_not_hang_start_up(tmp_path: Path) -> None:
+    """Start-up lists the recovery folder; a FIFO named like a recovery file blocked that read forever."""
+    import threading
+
+    from core.recovery import list_orphans
+
+    fifo = tmp_path / "999999-1-deadbeef.recovery.json"
+    os.mkfifo(fifo)
+    found: list[object] = []
+    thread = threading.Thread(target=lambda: found.append(list_orphans(tmp_path)), daemon=True)
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():  # a writer that closes at once ends the blocked read
+        with open(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK), "wb"):
+            pass
+        thread.join(5)
+        pytest.fail("listing the recovery folder blocked on a FIFO")
+    assert found == [[]]
