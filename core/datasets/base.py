@@ -162,7 +162,7 @@ def finish(
         num_classes=num_classes,
         class_names=names,
         task="regression" if regression else "classification",
-        is_2d=sample_shape == (2,),
+        is_2d=sample_shape == (2,) and not tokens,  # point sets to plot; token pairs are no points
         x_train=data["x_train"],
         y_train=data["y_train"],
         x_val=data["x_val"],

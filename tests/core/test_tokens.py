@@ -179,3 +179,12 @@ def test_augmentation_settings_leave_token_ids_alone(tmp_path) -> None:
     assert "augment(" not in generate_script(project).source
     result = Trainer(project, save=False).run()
     assert result.status == "finished", result.message
+
+
+def test_two_token_columns_are_not_plotted_as_points(tmp_path) -> None:
+    """Point sets get a scatter plot and a decision boundary drawn from a float grid, which an Embedding
+    cannot read: two token columns are not a point set."""
+    path = tmp_path / "pairs.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(30)))
+    assert load_dataset(f"csv:{path}:label").is_2d
+    assert not load_dataset(f"csv:{path}:label", input_dtype="int64").is_2d
