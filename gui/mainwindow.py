@@ -425,7 +425,8 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:  # first show: give the canvas most of the height, whatever docks were added
             self._shown_once = True
-            self.resizeDocks([self.docks["problems"]], [max(300, self.height() * 36 // 100)], Qt.Orientation.Vertical)
+            # the canvas shows a chain in a strip; the training settings and curves below need the height more
+            self.resizeDocks([self.docks["problems"]], [max(340, self.height() * 40 // 100)], Qt.Orientation.Vertical)
             QTimer.singleShot(0, self.view.fit_all)
 
     def closeEvent(self, event: QCloseEvent) -> None:

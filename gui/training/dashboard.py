@@ -67,7 +67,7 @@ class TrainingDashboard(QWidget):
         curves.addWidget(self.plots)
         curves.addWidget(self.panel.log)
         curves.setStretchFactor(0, 1)
-        curves.setSizes([600, 90])
+        curves.setSizes([600, 60])  # the log: three lines, the curves get the height
         self.tabs = QTabWidget()
         self.tabs.addTab(curves, "Live curves")
         self.tabs.addTab(self.results, "Results")

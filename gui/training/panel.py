@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -241,7 +241,7 @@ class TrainingPanel(QWidget):
         self.reason.setStyleSheet("color: #b00020;")
         self.reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         reason_scroll = _scrolling(self.reason, stretch=False)  # a long reason scrolls; the buttons stay in view
-        reason_scroll.setMinimumWidth(0)
+        reason_scroll.setMinimumSize(1, 1)  # not a scroll area's usual minimum: an empty reason takes no room
         reason_scroll.setMaximumHeight(5 * self.reason.fontMetrics().lineSpacing() + 4)
         reason_scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.reason_scroll = reason_scroll
@@ -252,7 +252,7 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         run_layout.addWidget(self.progress)
         run_layout.addWidget(reason_scroll)  # under the progress bar, so an empty reason leaves no gap above it
-        run_layout.addStretch(1)
+        run_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)  # the settings get the rest
         # The Keras-like log belongs to the panel but is shown under the curves (the dashboard places it).
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -260,6 +260,7 @@ class TrainingPanel(QWidget):
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.log.setPlaceholderText("One line per epoch appears here while training, as Keras prints it.")
         self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # a failure message is read in full
+        self.log.setMinimumHeight(3 * self.log.fontMetrics().lineSpacing() + 12)  # the curves above get the rest
         self.log.verticalScrollBar().valueChanged.connect(self._log_scrolled)
         self.log.installEventFilter(self)
 
@@ -588,6 +589,15 @@ class WrappingScroll(QScrollArea):
         height = widget.heightForWidth(self.viewport().width())
         if height > 0 and height != widget.minimumHeight():
             widget.setMinimumHeight(height)
+            self.updateGeometry()
+
+    def sizeHint(self) -> QSize:
+        """As tall as the content (up to the maximum height), so a short message leaves no empty band."""
+        hint = super().sizeHint()
+        widget = self.widget()
+        if widget is not None and widget.minimumHeight() > 0:
+            hint.setHeight(min(widget.minimumHeight() + 2 * self.frameWidth(), self.maximumHeight()))
+        return hint
 
 
 def _result_line(result: Any) -> str:

@@ -123,6 +123,7 @@ def make_plot(title: str, y_label: str, *, x_label: str = "epoch") -> pg.PlotWid
     # no grid: pyqtgraph redraws grid lines with the axes at every range change, tripling the cost of a redraw
     item.setMenuEnabled(False)
     item.getAxis("left").enableAutoSIPrefix(False)  # "0.003", not "3" with a "(x0.001)" a beginner misses
+    item.getAxis("left").setStyle(textFillLimits=[(0, 0.5), (2, 0.3)])  # a short plot: a few numbers, apart
     # Parts that rarely change are painted once into a pixmap and then only copied: a redraw while training
     # runs then makes few Python-to-Qt calls, each of which may wait for the GIL the training thread holds.
     cached = [item.titleLabel, *(item.getAxis(side) for side in ("left", "bottom"))]

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -63,6 +64,8 @@ class ResultsView(QWidget):
         pc.setTitle("Accuracy per class", color="#222", size="9pt")
         pc.setLabel("bottom", "accuracy % (test set)")
         pc.invertY(True)  # the first class on top, as in the confusion matrix
+        self.class_ticks: list[tuple[int, str]] = []
+        pc.vb.sigResized.connect(self._thin_class_names)
         pc.setMenuEnabled(False)
         pc.hideButtons()
         pc.setMouseEnabled(False, False)
@@ -191,13 +194,21 @@ class ResultsView(QWidget):
         brushes = [pg.mkBrush(*class_colour(i)) for i in range(len(values))]
         rows = np.arange(len(values))
         plot.addItem(pg.BarGraphItem(x0=0, y=rows, width=values, height=0.7, brushes=brushes))
-        labels = [(i, _short(names[i]) if i < len(names) else str(i)) for i in range(len(values))]
-        row_px = max(1.0, self.per_class.height() - 60) / max(1, len(values))
-        step = max(1, int(np.ceil(14 / row_px)))  # a name every 14 px at least, so they never overlap
-        plot.getAxis("left").setTicks([labels[::step]])
+        self.class_ticks = [(i, _short(names[i]) if i < len(names) else str(i)) for i in range(len(values))]
+        self._thin_class_names()
         plot.getAxis("bottom").setTicks([[(v, str(v)) for v in (0, 50, 100)]])
         plot.setXRange(-6, 118, padding=0)  # room for the 0 and 100 tick labels at the ends
         plot.setYRange(-0.6, len(values) - 0.4, padding=0)
+
+    def _thin_class_names(self, *_: object) -> None:
+        """As many class names on the axis as fit one per text line (every second, third… when the plot is short)."""
+        if not self.class_ticks:
+            return
+        axis = self.per_class.getPlotItem().getAxis("left")
+        line = QFontMetrics(axis.font()).height()
+        room = max(1.0, self.per_class.getPlotItem().vb.height())
+        step = max(1, int(np.ceil(len(self.class_ticks) * line / room)))
+        axis.setTicks([self.class_ticks[::step]])
 
     def _draw_samples(self, dataset: Any, predict: Predict, names: list[str], wrong: list[int]) -> None:
         x_test, y_test = dataset.x_test, to_numpy(dataset.y_test).reshape(-1)
