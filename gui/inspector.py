@@ -21,8 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QScrollArea,
-    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -34,6 +32,7 @@ from core.errors import ParameterError, TorchCanvasError
 from core.shape_rules import fmt
 from gui import style
 from gui.editor import Editor
+from gui.wrapping import WrappingScroll, let_wrap
 
 INT_LIMIT = 2**31 - 1
 BAD = "QLineEdit, QSpinBox { border: 1px solid #d93025; }"
@@ -206,21 +205,20 @@ def parse_text(param: ParamSpec, text: str) -> Any:
     return numbers
 
 
-def field_with_message(widget: QWidget, message: QLabel, button: QWidget | None = None) -> QWidget:
-    """The field (and its Auto/Pinned button) with its message line right under it."""
+def add_field(
+    form: QFormLayout, label: QLabel | str, widget: QWidget, message: QLabel, button: QWidget | None = None
+) -> None:
+    """A form row for the field (and its Auto/Pinned button), and right under it a row for its message. (The
+    message spans the form: a wrapped label inside the field column would get only one line's height.)"""
     holder = QWidget()
-    column = QVBoxLayout(holder)
-    column.setContentsMargins(0, 0, 0, 0)
-    column.setSpacing(2)
-    row = QHBoxLayout()
+    row = QHBoxLayout(holder)
     row.setContentsMargins(0, 0, 0, 0)
     row.addWidget(widget, 1)
     if button is not None:
         row.addWidget(button)
-    column.addLayout(row)
-    message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-    column.addWidget(message)
-    return holder
+    form.addRow(label, holder)
+    let_wrap(message)
+    form.addRow(message)
 
 
 class Inspector(QWidget):
@@ -232,10 +230,7 @@ class Inspector(QWidget):
         self.node_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
         self.pins: dict[str, QToolButton] = {}
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # text wraps instead
+        self.scroll = WrappingScroll()  # text wraps to the dock's width and gets its full height
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroll)
@@ -263,7 +258,7 @@ class Inspector(QWidget):
         """A label that wraps inside the dock's width instead of widening the page past it."""
         label = QLabel(text)
         label.setWordWrap(True)
-        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        let_wrap(label)
         return label
 
     # --- building ------------------------------------------------------------------------------------------
@@ -324,7 +319,7 @@ class Inspector(QWidget):
         self.name_edit.setToolTip("The name used for this layer in the generated code (self.<name>).")
         self.name_edit.setMinimumWidth(FIELD_MIN_WIDTH)
         self.name_edit.editingFinished.connect(self._rename)
-        form.addRow("Name", field_with_message(self.name_edit, self.name_error))
+        add_field(form, "Name", self.name_edit, self.name_error)
         for param in spec.params:
             editor = ParamEditor(param, lambda value, name=param.name: self._commit(name, value))
             self.editors[param.name] = editor
@@ -340,7 +335,7 @@ class Inspector(QWidget):
                 )
                 pin.toggled.connect(lambda on, name=param.name: self._pin(name, on))
                 self.pins[param.name] = pin
-            form.addRow(label, field_with_message(editor.widget, editor.error, pin))
+            add_field(form, label, editor.widget, editor.error, pin)
         layout.addLayout(form)
         self.shapes = self._wrapping("")
         self.shapes.setTextFormat(Qt.TextFormat.RichText)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS, TrainingSettings
 from gui.training.edits import SetTrainingSettings, push
 from gui.training.preview import DatasetPreview
+from gui.wrapping import WrappingScroll, let_wrap
 
 OPEN_FILE = "Open a data file…"
 SCHEDULER_LABELS = {
@@ -239,7 +240,7 @@ class TrainingPanel(QWidget):
         self.reason = QLabel("")
         self.reason.setWordWrap(True)
         self.reason.setStyleSheet("color: #b00020;")
-        self.reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        let_wrap(self.reason)
         reason_scroll = _scrolling(self.reason, stretch=False)  # a long reason scrolls; the buttons stay in view
         reason_scroll.setMinimumSize(1, 1)  # not a scroll area's usual minimum: an empty reason takes no room
         reason_scroll.setMaximumHeight(5 * self.reason.fontMetrics().lineSpacing() + 4)
@@ -562,42 +563,6 @@ def _scrolling(box: QWidget, stretch: bool = True) -> QScrollArea:
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setMinimumWidth(holder.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
     return scroll
-
-
-class WrappingScroll(QScrollArea):
-    """A scroll area whose content is as tall as its wrapped text needs at the viewport's width. (QScrollArea
-    sizes its widget from the height at its preferred width, so a message that wraps to more lines in a
-    narrower column would be cut at the bottom.)"""
-
-    def setWidget(self, widget: QWidget) -> None:
-        super().setWidget(widget)
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: Any, event: QEvent) -> bool:
-        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
-            QTimer.singleShot(0, self._fit)
-        return super().eventFilter(watched, event)
-
-    def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
-        self._fit()
-
-    def _fit(self) -> None:
-        widget = self.widget()
-        if widget is None:
-            return
-        height = widget.heightForWidth(self.viewport().width())
-        if height > 0 and height != widget.minimumHeight():
-            widget.setMinimumHeight(height)
-            self.updateGeometry()
-
-    def sizeHint(self) -> QSize:
-        """As tall as the content (up to the maximum height), so a short message leaves no empty band."""
-        hint = super().sizeHint()
-        widget = self.widget()
-        if widget is not None and widget.minimumHeight() > 0:
-            hint.setHeight(min(widget.minimumHeight() + 2 * self.frameWidth(), self.maximumHeight()))
-        return hint
 
 
 def _result_line(result: Any) -> str:

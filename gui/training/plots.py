@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from gui.wrapping import let_wrap
 
 REDRAW_MS = 500  # four redraws a second: smooth to the eye, and the GUI thread stays free for input
 SMOOTHING = 0.8  # exponential moving average factor for the smoothed batch loss (bias-corrected)
@@ -152,7 +154,7 @@ def legend(curves: list[_Curve]) -> QLabel:
     label = QLabel("&nbsp;&nbsp; ".join(parts))
     label.setTextFormat(Qt.TextFormat.RichText)
     label.setWordWrap(True)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    let_wrap(label)
     return label
 
 

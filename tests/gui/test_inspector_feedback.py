@@ -26,10 +26,12 @@ def type_into(widget, text: str) -> None:
 
 
 def shown_next_to(editor) -> str:
-    """The field's own message line: shown, and in the same little column as the field."""
-    error = editor.error
+    """The field's own message line: shown, right under the field (within a line of it)."""
+    error, field = editor.error, editor.widget
     assert error.isVisible(), "no message is shown next to the field"
-    assert error.parentWidget() is editor.widget.parentWidget()
+    field_bottom = field.mapTo(field.window(), field.rect().bottomLeft()).y()
+    error_top = error.mapTo(error.window(), error.rect().topLeft()).y()
+    assert 0 <= error_top - field_bottom <= field.height()
     return error.text()
 
 
