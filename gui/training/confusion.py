@@ -9,6 +9,7 @@ from PySide6.QtCore import QPoint, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+ACCURACY_COLUMN = 56  # px for the per-class accuracy column
 LIGHT, DARK = np.array([247, 251, 255]), np.array([8, 48, 107])  # white to dark blue
 
 
@@ -22,9 +23,21 @@ class ConfusionMatrix(QWidget):
         super().__init__(parent)
         self.matrix = np.zeros((0, 0), dtype=np.int64)
         self.names: list[str] = []
+        self.show_accuracy = False  # a column of per-class accuracy bars right of the matrix (narrow results view)
         self.setMouseTracking(True)
         self.setMinimumSize(220, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_show_accuracy(self, show: bool) -> None:
+        if show != self.show_accuracy:
+            self.show_accuracy = show
+            self.update()
+
+    def accuracy(self) -> np.ndarray:
+        """Per true class: the share of its test samples predicted right (0 for a class with none)."""
+        if self.matrix.ndim != 2 or not self.matrix.size:
+            return np.zeros(0)
+        return np.diag(self.matrix) / self.matrix.sum(axis=1).clip(min=1)
 
     def set_matrix(self, matrix: np.ndarray, names: list[str]) -> None:
         self.matrix = np.asarray(matrix, dtype=np.int64)
@@ -46,7 +59,8 @@ class ConfusionMatrix(QWidget):
         label = min(90, max((metrics.horizontalAdvance(_short(name)) for name in self.names), default=0) + 8)
         top, left = metrics.height() + 8, label + metrics.height() + 6
         bottom = metrics.height() * 2 + 10
-        side = max(1.0, min((self.width() - left - 6) / max(n, 1), (self.height() - top - bottom) / max(n, 1)))
+        right = 6 + (ACCURACY_COLUMN if self.show_accuracy else 0)
+        side = max(1.0, min((self.width() - left - right) / max(n, 1), (self.height() - top - bottom) / max(n, 1)))
         return QRect(left, top, int(side * n), int(side * n)), side
 
     def _cell_at(self, pos: QPoint) -> tuple[int, int] | None:
@@ -82,6 +96,8 @@ class ConfusionMatrix(QWidget):
                     painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, self.cell_text(row, col))
         painter.setPen(QColor("#bbb"))
         painter.drawRect(grid)
+        if self.show_accuracy:
+            self._paint_accuracy(painter, grid, side)
         painter.setFont(self.font())
         painter.setPen(QColor("#444"))
         metrics = QFontMetrics(self.font())
@@ -109,6 +125,30 @@ class ConfusionMatrix(QWidget):
             QRect(-grid.height() // 2, 0, grid.height(), metrics.height()), Qt.AlignmentFlag.AlignHCenter, "true class"
         )
         painter.end()
+
+    def _paint_accuracy(self, painter: QPainter, grid: QRect, side: float) -> None:
+        """Per-class accuracy beside each row: a bar and, where it fits, the percentage."""
+        metrics = QFontMetrics(self.font())
+        left = grid.right() + 8
+        width = ACCURACY_COLUMN - 12
+        painter.setPen(QColor("#444"))
+        painter.setFont(self.font())
+        painter.drawText(
+            QRectF(left - 4, grid.bottom() + 2, width + 8, metrics.height()),  # under the column, beside the names
+            Qt.AlignmentFlag.AlignHCenter,
+            "right",
+        )
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.0, min(9.0, side / 2.2)))
+        for row, share in enumerate(self.accuracy()):
+            y = grid.top() + row * side
+            bar = QRectF(left, y + side * 0.2, width * float(share), side * 0.6)
+            painter.fillRect(QRectF(left, y + side * 0.2, width, side * 0.6), QColor("#e8eaed"))
+            painter.fillRect(bar, shade(float(share)))
+            if side >= 12:
+                painter.setFont(small)
+                painter.setPen(QColor("white") if share > 0.6 else QColor("#222"))
+                painter.drawText(QRectF(left, y, width, side), Qt.AlignmentFlag.AlignCenter, f"{100 * share:.0f}%")
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         cell = self._cell_at(event.position().toPoint())

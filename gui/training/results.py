@@ -28,6 +28,7 @@ from gui.training.preview import add_class_scatter, class_colour, scatter_points
 log = logging.getLogger(__name__)
 Predict = Callable[[np.ndarray], np.ndarray]  # a batch of samples (network input shape) -> class indices
 MAX_SAMPLES = 24
+NARROW = 760  # below this width the per-class accuracy is a column of the confusion matrix, not a plot
 RIGHT, WRONG = "#1b7f3b", "#c62828"
 
 
@@ -80,26 +81,30 @@ class ResultsView(QWidget):
         box.addWidget(self.samples, 1)
         self.boundary = pg.PlotWidget(background="w")
         bp = self.boundary.getPlotItem()
-        bp.setTitle(
-            "Decision boundary: the colour behind the points is the class the network predicts there",
-            color="#222",
-            size="9pt",
-        )
+        bp.setTitle("Decision boundary", color="#222", size="9pt")  # short: the plot may be 250 px wide
+        self.boundary.setToolTip("The colour behind the points is the class the network predicts there.")
         bp.setMenuEnabled(False)
         self.examples = QStackedWidget()
         self.examples.addWidget(holder)
         self.examples.addWidget(self.boundary)
 
-        # Side by side, both the height of the dock: the per-class bars lie across it with one row per class, so
-        # the class names read on the left axis, in the confusion matrix's order.
-        self.per_class.setMinimumSize(150, 150)
+        # In a wide view the per-class bars stand beside the confusion matrix, the height of the dock, one row per
+        # class, so the class names read on the left axis in the matrix's order; in a narrow one (a 1280-pixel
+        # window) they become a column of the matrix, so the samples or the decision boundary keep a useful width.
+        self.per_class.setMinimumSize(170, 120)
+        self.confusion.setMinimumSize(150, 120)
+        self.figures = QSplitter(Qt.Orientation.Horizontal)
+        self.figures.addWidget(self.confusion)
+        self.figures.addWidget(self.per_class)
+        self.figures.setChildrenCollapsible(False)
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.confusion)
-        split.addWidget(self.per_class)
+        split.addWidget(self.figures)
         split.addWidget(self.examples)
         split.setChildrenCollapsible(False)
-        split.setStretchFactor(2, 1)  # the sample pictures take what the two figures leave
-        split.setSizes([260, 180, 500])
+        split.setStretchFactor(1, 1)  # the sample pictures take what the figures leave
+        self.examples.setMinimumWidth(200)
+        self.split = split
+        self._narrow: bool | None = None
 
         buttons = QHBoxLayout()
         self.weights_button = QPushButton("Export weights…")
@@ -133,6 +138,20 @@ class ResultsView(QWidget):
         self._step_timer.setInterval(0)
         self._step_timer.timeout.connect(self._next_step)
         self.boundary_classes = np.zeros((0, 0), dtype=np.int64)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            # narrow: the per-class accuracy becomes a column of the matrix (a plot would be too short to read)
+            self.per_class.setVisible(not narrow)
+            self.confusion.set_show_accuracy(narrow)
+            self.split.setStretchFactor(0, 1 if narrow else 0)
+            width = max(self.width(), 1)
+            self.split.setSizes([width * 48 // 100, width * 52 // 100] if narrow else [440, width - 440])
+            if not narrow:
+                self.figures.setSizes([260, 180])
 
     def set_exports_enabled(self, enabled: bool) -> None:
         for button in (self.weights_button, self.onnx_button, self.folder_button):
