@@ -10,7 +10,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from core.catalog import LAYERS
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 MAX_PARAM_LINES = 4
 NAME_POINTS, TYPE_POINTS, BODY_POINTS, SHAPE_POINTS, LABEL_POINTS = 11.5, 8.0, 9.5, 10.0, 8.5
+MIN_LABEL_POINTS = 6.0
 
 
 def text_width() -> float:
@@ -339,6 +340,7 @@ class WireItem(QGraphicsItem):
         self.setZValue(0)
         self._path = QPainterPath()
         self._label_rect = QRectF()
+        self._label_points = LABEL_POINTS
         self._hover = False
         src.wires.add(self)
         dst.wires.add(self)
@@ -376,7 +378,15 @@ class WireItem(QGraphicsItem):
         if not self.label:
             self._label_rect = QRectF()
             return
-        metrics = _label_metrics()
+        p1, p2 = self.endpoints()
+        room = float("inf")
+        if p2.x() > p1.x() and abs(p2.y() - p1.y()) < 2 * style.PORT_SPACING:  # a short wire between two boxes
+            room = p2.x() - p1.x() - 2 * (style.PORT_RADIUS + 3)
+        self._label_points = LABEL_POINTS
+        text_width = _label_metrics().horizontalAdvance(self.label)
+        if text_width + 8 > room:  # layers placed closer than auto-layout does: a smaller label, still whole
+            self._label_points = max(MIN_LABEL_POINTS, int(4 * LABEL_POINTS * (room - 8) / text_width) / 4)
+        metrics = QFontMetricsF(style.font(self._label_points))
         width = metrics.horizontalAdvance(self.label) + 8
         height = metrics.height() + 2
         mid = self._path.pointAtPercent(0.5)
@@ -412,9 +422,24 @@ class WireItem(QGraphicsItem):
             painter.setPen(QPen(color, 1))
             painter.setBrush(QBrush(QColor("white")))
             painter.drawRoundedRect(self._label_rect, 6, 6)
-            painter.setFont(style.font(LABEL_POINTS))
+            painter.setFont(fitting_font(self._label_points, self.label, self._label_rect.width() - 6, painter))
             painter.setPen(style.ERROR if self.error else style.TEXT)
             painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+def fitting_font(points: float, text: str, width: float, painter: QPainter) -> QFont:
+    """The label font, a little smaller where the view is zoomed out: small text is hinted wider than its size
+    at 100 %, and a label would then overflow its box (and hide under the ports) exactly where space is short."""
+    font = QFont(style.font(points))
+    scale = painter.worldTransform().m11()
+    if 0 < scale < 1:
+        device = QFont(font)
+        device.setPointSizeF(max(1.0, points * scale))
+        need = QFontMetricsF(device).horizontalAdvance(text)
+        room = width * scale
+        if need > room > 0:
+            font.setPointSizeF(points * room / need)
+    return font
 
 
 @cache

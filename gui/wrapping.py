@@ -52,6 +52,12 @@ class WrappingScroll(QScrollArea):
             hint.setHeight(min(widget.minimumHeight() + 2 * self.frameWidth(), self.maximumHeight()))
         return hint
 
+    def minimumSizeHint(self) -> QSize:
+        """No taller than the content: layouts take the larger of the size hint and this."""
+        hint = super().minimumSizeHint()
+        hint.setHeight(min(hint.height(), self.sizeHint().height()))
+        return hint
+
 
 def let_wrap(label: QLabel) -> QLabel:
     """Let a word-wrapped label be as narrow as its column (it then grows in height): its width no longer

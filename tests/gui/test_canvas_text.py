@@ -46,9 +46,12 @@ def hidden_text(scene) -> list[str]:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_text_is_whole_and_nothing_overlaps_after_auto_layout(window, example):
+    window.open_file(example)  # the positions saved in the file (closer together than auto-layout's)
+    window.document.refresh()
+    found = [f"as saved: {p}" for p in hidden_text(window.scene)]
     window.open_example(example)
     window.document.refresh()
-    found = [f"opened: {p}" for p in hidden_text(window.scene)]
+    found += [f"opened as an example: {p}" for p in hidden_text(window.scene)]
     for direction in ("lr", "tb"):
         window.editor.auto_layout(direction)
         found += [f"auto-layout {direction}: {p}" for p in hidden_text(window.scene)]
