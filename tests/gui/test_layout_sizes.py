@@ -94,8 +94,10 @@ def label_problem(label: QLabel) -> str | None:
     need_w, need_h = text_size(label, inner.width())
     if need_w > inner.width() + SLACK:
         return f"needs {need_w:.0f} px but has {inner.width()} px"
-    if label.wordWrap() and need_h > inner.height() + SLACK:
-        return f"wrapped, needs {need_h:.0f} px of height but has {inner.height()} px"
+    if label.wordWrap():  # the height is the label's own answer (mixed font sizes make a document's differ)
+        need_h = label.heightForWidth(label.width())
+        if need_h > label.height() + SLACK:
+            return f"wrapped, needs {need_h:.0f} px of height but has {label.height()} px"
     return None
 
 
@@ -293,3 +295,21 @@ def plot_problems(plots) -> list[str]:
         if item.legend is not None:
             found.append(f"the legend of {title!r} is drawn over its curves")
     return found
+
+
+def test_the_inspector_shows_every_layer_type_whole(sized_window):
+    """Every layer of the catalog, not only those in the examples (long names such as track_running_stats)."""
+    from core.catalog import LAYERS
+
+    window = sized_window
+    window.document.new()
+    graph = window.document.graph
+    found = []
+    for layer_id in LAYERS:
+        node = window.editor.add_layer(layer_id, (0.0, 0.0))
+        window.scene.select_nodes([node.id])
+        settle()
+        found += [f"inspector ({layer_id}): {p}" for p in cut_things(window.inspector)]
+        window.editor.delete([node.id])
+    assert graph.nodes == []
+    assert not found, "\n".join(found)
