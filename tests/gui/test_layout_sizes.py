@@ -313,3 +313,23 @@ def test_the_inspector_shows_every_layer_type_whole(sized_window):
         window.editor.delete([node.id])
     assert graph.nodes == []
     assert not found, "\n".join(found)
+
+
+def test_screenshot_size_option(qapp, tmp_path, monkeypatch):
+    """``torchcanvas --screenshot FILE --size 1280x800`` renders the smaller window (used to look at it)."""
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    from core.cli import _gui_parser
+    from gui.app import run_app
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run_app installs its own; keep pytest's
+    target = tmp_path / "small.png"
+    args = _gui_parser().parse_args(["--screenshot", str(target), "--size", "1280x800"])
+    assert args.size == (1280, 800)
+    assert run_app(args) == 0
+    image = QImage(str(target))
+    assert (image.width(), image.height()) == (1280, 800)
+    with pytest.raises(SystemExit):
+        _gui_parser().parse_args(["--size", "big"])
