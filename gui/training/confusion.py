@@ -110,9 +110,14 @@ class ConfusionMatrix(QWidget):
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                 name,
             )
+        widest = max(metrics.horizontalAdvance(_short(name)) for name in self.names) + 6
+        step = max(1, int(np.ceil(widest / side)))  # names under the columns never run into each other
+        for i in range(0, n, step):
             x = grid.left() + i * side
             painter.drawText(
-                QRectF(x - 20, grid.bottom() + 2, side + 40, metrics.height()), Qt.AlignmentFlag.AlignHCenter, name
+                QRectF(x + side / 2 - widest / 2, grid.bottom() + 2, widest, metrics.height()),
+                Qt.AlignmentFlag.AlignHCenter,
+                _short(self.names[i]),
             )
         painter.drawText(
             QRect(grid.left(), grid.bottom() + metrics.height() + 4, grid.width(), metrics.height()),

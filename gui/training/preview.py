@@ -39,6 +39,17 @@ def scatter_points(x: Any, y: Any, limit: int = 3000) -> tuple[np.ndarray, np.nd
     return xs, ys
 
 
+def legend_below(plot: pg.PlotItem, entries: int) -> None:
+    """An empty legend in its own row under the plot (one inside would cover points); named items added to the
+    plot then appear in it."""
+    columns = max(1, min(entries, 5))
+    if plot.legend is None:
+        plot.legend = pg.LegendItem(labelTextColor="#222", colCount=columns)
+        plot.layout.addItem(plot.legend, 5, 1)
+    plot.legend.clear()
+    plot.legend.setColumnCount(columns)
+
+
 def add_class_scatter(plot: pg.PlotItem, xs: np.ndarray, ys: np.ndarray, names: list[str], size: int = 6) -> None:
     """One scatter item per class so the legend names them."""
     for cls in np.unique(ys):
@@ -84,8 +95,7 @@ class DatasetPreview(QWidget):
         if getattr(dataset, "is_2d", False):
             plot = self.scatter.getPlotItem()
             plot.clear()
-            if plot.legend is None:
-                plot.addLegend(offset=(-4, 4), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
+            legend_below(plot, len(names))
             xs, ys = scatter_points(dataset.x_train, dataset.y_train)
             add_class_scatter(plot, xs, ys, names, size=4)
             self._show("scatter")

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from gui.training.confusion import ConfusionMatrix
 from gui.training.images import ImageGrid, is_image, to_numpy
-from gui.training.preview import add_class_scatter, class_colour, scatter_points
+from gui.training.preview import add_class_scatter, class_colour, legend_below, scatter_points
 
 log = logging.getLogger(__name__)
 Predict = Callable[[np.ndarray], np.ndarray]  # a batch of samples (network input shape) -> class indices
@@ -269,8 +269,7 @@ class ResultsView(QWidget):
         rgba = colours[classes].astype(np.ubyte)  # [y, x, 4]
         plot = self.boundary.getPlotItem()
         plot.clear()
-        if plot.legend is None:
-            plot.addLegend(offset=(-4, 4), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
+        legend_below(plot, len(names))
         image = pg.ImageItem(np.transpose(rgba, (1, 0, 2)))
         image.setRect(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
         plot.addItem(image)
