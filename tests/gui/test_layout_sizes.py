@@ -178,8 +178,23 @@ def key_fields_out_of_view(window: MainWindow) -> list[str]:
     return out
 
 
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory):
+    """MNIST is never downloaded: an empty data folder and a network that refuses (the long message that
+    explains it is part of what must fit)."""
+    from core.datasets import vision
+
+    def no_network(*args, **kwargs):
+        raise OSError("no network in tests")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TORCHCANVAS_DATA", str(tmp_path_factory.mktemp("data")))
+        patch.setattr(vision, "urlopen", no_network)
+        yield
+
+
 @pytest.fixture(scope="module", params=SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
-def sized_window(request, qapp, tmp_path_factory):
+def sized_window(request, qapp, tmp_path_factory, offline):
     from PySide6.QtCore import QSettings
 
     settings = QSettings(str(tmp_path_factory.mktemp("settings") / "s.ini"), QSettings.Format.IniFormat)
