@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.shape_rules import fmt
@@ -68,6 +69,7 @@ class DatasetPreview(QWidget):
         self.info.setWordWrap(True)
         self.grid = ImageGrid(tile=28)
         self.grid.setFixedHeight(2 * (28 + 24) + 6)  # two rows of samples
+        self.grid.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # no third row to scroll to
         self.scatter = pg.PlotWidget(background="w")
         self.scatter.setMinimumHeight(160)
         self.scatter.getPlotItem().setMenuEnabled(False)
@@ -78,6 +80,16 @@ class DatasetPreview(QWidget):
         layout.addWidget(self.scatter)
         layout.addWidget(self.info)
         self._show("none")
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._two_rows()
+
+    def _two_rows(self) -> None:
+        """Only the samples that fill two rows at this width (a narrow column would otherwise cut a third)."""
+        per_row = max(1, self.grid.viewport().width() // max(1, self.grid.gridSize().width()))
+        for i in range(self.grid.count()):
+            self.grid.item(i).setHidden(i >= 2 * per_row)
 
     def _show(self, kind: str) -> None:
         """Only the view in use takes room (images, scatter, or none)."""
@@ -106,6 +118,7 @@ class DatasetPreview(QWidget):
                 caption = names[label] if 0 <= label < len(names) else str(label)
                 items.append((sample, caption, None))
             self.grid.set_items(items)
+            self._two_rows()
             self._show("images")
         else:
             self._show("none")
