@@ -13,7 +13,10 @@ from torch import nn
 from core.training import Trainer
 from gui.training.dashboard import install
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::FutureWarning"),  # gc.get_objects() touches torch.distributed's aliases
+]
 
 
 def live_trainers() -> list[Trainer]:
