@@ -54,3 +54,19 @@ def test_finished_runs_release_trainer_model_and_script(qtbot, window, tmp_path,
     trained = [obj for obj in gc.get_objects() if isinstance(obj, nn.Module) and "torchcanvas" in type(obj).__module__]
     assert len(trained) <= 1
     assert len(generated_entries()) <= 1
+
+
+def test_a_long_run_keeps_the_newest_log_lines_only(qtbot):
+    """3,000 epochs of digits grew the app by ~0.4 MB/s, half of it the log (each line costs Qt ~7 KB)."""
+    from core.training import TrainEvent
+    from gui.training import dashboard as dashboard_module
+    from gui.training.dashboard import TrainingDashboard
+
+    dash = TrainingDashboard()
+    qtbot.addWidget(dash)
+    epochs = dashboard_module.LOG_LINES + 100
+    for epoch in range(1, epochs + 1):
+        dash.panel.on_event(TrainEvent("epoch", epoch=epoch, epochs=epochs, loss=0.5, accuracy=0.8))
+    lines = dash.panel.log.toPlainText().splitlines()
+    assert len(lines) <= dashboard_module.LOG_LINES
+    assert lines[-1].startswith(f"Epoch {epochs}/{epochs}")
