@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import traceback
 import weakref
 from collections.abc import Callable
@@ -90,6 +91,7 @@ def plain_message(exc: BaseException) -> str:
 _LIVE: set[TrainingRun] = set()  # runs whose thread has not ended: kept alive, stopped when the app quits
 
 
+DELIVERY_S = 0.25  # batch events reach the GUI thread in groups, at most this far apart
 SWITCH_INTERVAL = 0.001  # seconds; Python's default is 0.005
 _switch_interval: list[float] = []
 
@@ -212,6 +214,7 @@ class _TrainThread(QThread):
         trainer = None  # this frame must not keep the model alive once the run is released
         self._run = None  # the run holds this thread; no reference back, so both can be freed
         run._result = result
+        run._deliver_held()  # a run that ended without an "end" event (it raised) still shows its last batches
         run.finished.emit(result)  # queued to the GUI thread
 
 
@@ -248,6 +251,8 @@ class TrainingRun(QObject):
         self._paused = False
         self._result: Any = None
         self._thread: _TrainThread | None = None
+        self._held: list[Any] = []  # batch events waiting for the next delivery (training thread only)
+        self._next_delivery = 0.0
 
     # -- called from the worker thread -------------------------------------------------------------
     def _load_data(self) -> Any:
@@ -270,7 +275,7 @@ class TrainingRun(QObject):
         with self._lock:
             if self._stop_requested:
                 return None
-        trainer = factory(self.project, out_dir=self.out_dir, on_event=self.training_event.emit, data=self.data)
+        trainer = factory(self.project, out_dir=self.out_dir, on_event=self._deliver, data=self.data)
         with self._lock:
             self._trainer = trainer
             if self._stop_requested:
@@ -279,6 +284,25 @@ class TrainingRun(QObject):
             if self._paused:
                 trainer.pause()
         return trainer
+
+    def _deliver(self, event: Any) -> None:
+        """Pass the trainer's events on, batch events in groups at most DELIVERY_S apart: the GUI thread then
+        wakes (and takes the GIL from the training loop) a few times a second, not at every batch event, and
+        still gets every event, in order. Any other event goes out at once, after the batches it follows."""
+        if getattr(event, "kind", None) == "batch":
+            self._held.append(event)
+            now = time.monotonic()
+            if now < self._next_delivery:
+                return
+            self._next_delivery = now + DELIVERY_S
+        self._deliver_held()
+        if getattr(event, "kind", None) != "batch":
+            self.training_event.emit(event)
+
+    def _deliver_held(self) -> None:
+        held, self._held = self._held, []
+        for batch in held:
+            self.training_event.emit(batch)
 
     # -- GUI thread API ----------------------------------------------------------------------------
     @property

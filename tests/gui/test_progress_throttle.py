@@ -35,3 +35,20 @@ def test_progress_shows_the_newest_batch_a_few_times_a_second_and_plots_every_po
     dash._on_event(TrainEvent("epoch", epoch=1, epochs=2, loss=0.5))  # a pending batch is shown before it
     assert shown[-2:] == [12, 0]
     dash.run = None
+
+
+def test_batch_events_reach_the_gui_thread_in_groups_every_one_in_order(qtbot):
+    from gui.training.worker import TrainingRun
+
+    run = TrainingRun(None, load_data=False)
+    got: list[tuple[str, int]] = []
+    run.training_event.connect(lambda event: got.append((event.kind, event.step or 0)))  # same thread: direct
+    for step in range(1, 21):
+        run._deliver(batch(step))
+    assert got == [("batch", 1)]  # the first at once (the progress bar starts moving), then held together
+    run._deliver(TrainEvent("epoch", epoch=1, epochs=2, step=20, loss=0.5))
+    assert got == [("batch", step) for step in range(1, 21)] + [("epoch", 20)]
+    run._deliver(batch(21))
+    run._deliver_held()  # what a run that raised still delivers before its result
+    assert got[-1] == ("batch", 21) and len(got) == 22
+    run.deleteLater()
