@@ -99,7 +99,7 @@ def gui_run(epochs: int, workdir: Path, profile: str | None = None) -> tuple[lis
     run = dashboard.start_training()
     if run is None:
         raise SystemExit(f"cannot train: {dashboard.panel.reason.text()}")
-    run.training_event.connect(training_event)
+    (run.training_event if hasattr(run, "training_event") else run.event).connect(training_event)  # older: "event"
     app.exec()
     timer.stop()
     if profiler is not None and profile:
