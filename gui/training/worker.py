@@ -191,6 +191,20 @@ def forget_generated_sources(keep: str | None = None) -> int:
     return len(stale)
 
 
+def return_free_memory() -> None:
+    """Give memory that Python and torch have freed back to the system (glibc keeps it in per-thread arenas
+    otherwise: each run's worker thread left ~20-60 MB of free but resident pages behind, so the window grew by
+    ~180 MB over ten runs although nothing of the old runs was alive). A no-op where there is no glibc."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # musl or an unusual libc: the memory is still free, only not returned
+        pass
+
+
 class _TrainThread(QThread):
     """Builds the trainer and runs its blocking loop; every outcome ends in one ``done`` emission."""
 
@@ -322,6 +336,8 @@ class TrainingRun(QObject):
         self.data = None
         self._factory = None
         forget_generated_sources(keep=_script_name(trainer))
+        del trainer
+        return_free_memory()
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
