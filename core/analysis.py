@@ -6,13 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import networkx as nx
-
-from core.catalog import LAYERS
+from core.catalog import LAYERS, LayerSpec
 from core.errors import CycleError, ShapeError
 from core.graph import Graph, Node
 from core.settings import TrainingSettings
-from core.shape_rules import DTYPE_NEUTRAL, PARAM_COUNTS, RULES, RuleContext, Shape, fmt
+from core.shape_rules import PARAM_COUNTS, RULES, RuleContext, Shape, fmt
 
 Severity = Literal["error", "warning"]
 # What kind of problem, so a view can say it in two words (``status``): a gap in the wiring, a shape that does not
@@ -90,8 +88,21 @@ def _structure(graph: Graph) -> tuple[list[Problem], set[str]]:
     Each gap is reported once, where it is: a missing Output is one problem (not a warning on every layer), an
     unused branch is named at its dead end, and nodes cut off behind an unconnected input are not listed again.
     """
-    problems: list[Problem] = []
     inputs, outputs = graph.nodes_of_type("Input"), graph.nodes_of_type("Output")
+    problems = _missing_ends(inputs, outputs) + _cycle(graph)
+    feeds_output: set[str] = set()
+    for node in outputs:
+        feeds_output |= {node.id} | graph.upstream(node.id)
+    gaps: set[str] = set()  # nodes with an open input port or of an unknown type: the cause of what follows them
+    for node in graph.nodes:
+        problems.extend(_node_wiring(graph, node, gaps, bool(outputs) and node.id not in feeds_output))
+    if inputs:
+        problems.extend(_unreachable(graph, inputs, gaps))
+    return problems, feeds_output
+
+
+def _missing_ends(inputs: list[Node], outputs: list[Node]) -> list[Problem]:
+    problems: list[Problem] = []
     if not inputs:
         problems.append(
             Problem("The network has no Input node: add one from the Input group and connect it to the first layer.")
@@ -100,82 +111,86 @@ def _structure(graph: Graph) -> tuple[list[Problem], set[str]]:
         problems.append(
             Problem("The network has no Output node: add one from the Output group and connect the last layer to it.")
         )
-    nxg = graph._g
-    if not nx.is_directed_acyclic_graph(nxg):
-        cycle = nx.find_cycle(nxg)
-        names = " -> ".join(graph.node(e[0]).name for e in cycle)
+    return problems
+
+
+def _cycle(graph: Graph) -> list[Problem]:
+    cycle = graph.find_cycle()
+    if not cycle:
+        return []
+    names = " -> ".join(graph.node(nid).name for nid in cycle)
+    return [
+        Problem(
+            f"The wires form a cycle ({names} -> {graph.node(cycle[0]).name}): data cannot "
+            "flow in a circle; remove one of these wires.",
+            cycle[0],
+        )
+    ]
+
+
+def _node_wiring(graph: Graph, node: Node, gaps: set[str], unused: bool) -> list[Problem]:
+    """One node's gaps: an unknown type, no wires at all, an open input, or an output that reaches no Output.
+
+    Adds the node to ``gaps`` when what follows it cannot work because of it."""
+    spec = node.spec
+    if spec is None:
+        gaps.add(node.id)
+        return [
+            Problem(
+                f"{node.name} is of an unknown layer type '{node.type}' (perhaps made by a newer "
+                "TorchCanvas): delete it or replace it with a known layer.",
+                node.id,
+            )
+        ]
+    ports = graph.inputs_of(node.id)
+    if ports and not graph.degree(node.id) and len(graph) > 1 and spec.outputs:
+        gaps.add(node.id)
+        return [
+            Problem(
+                f"{node.name} is not connected: drag a wire from the previous layer's output to its "
+                f"input{'s' if len(ports) > 1 else ''} and one from its output to the next layer, or delete it.",
+                node.id,
+                kind="unconnected",
+            )
+        ]
+    problems: list[Problem] = []
+    for port, edge in enumerate(ports):
+        if edge is None:
+            gaps.add(node.id)
+            where = f"Input {port + 1} of {node.name}" if len(ports) > 1 else f"{node.name}'s input"
+            problems.append(
+                Problem(
+                    f"{where} is not connected: drag a wire from the previous layer's output to it.",
+                    node.id,
+                    kind="unconnected",
+                )
+            )
+    if unused and spec.outputs and not graph.out_degree(node.id):
         problems.append(
             Problem(
-                f"The wires form a cycle ({names} -> {graph.node(cycle[0][0]).name}): data cannot "
-                "flow in a circle; remove one of these wires.",
-                cycle[0][0],
+                f"{node.name}'s output is not used, so it is left out of the code: connect it "
+                "to the next layer or to the Output, or delete it.",
+                node.id,
+                "warning",
+                kind="unconnected",
             )
         )
+    return problems
+
+
+def _unreachable(graph: Graph, inputs: list[Node], gaps: set[str]) -> list[Problem]:
+    """Nodes no Input reaches, unless an earlier gap already explains why."""
     reach_from_input: set[str] = set()
     for node in inputs:
-        reach_from_input |= {node.id} | nx.descendants(nxg, node.id)
-    feeds_output: set[str] = set()
-    for node in outputs:
-        feeds_output |= {node.id} | nx.ancestors(nxg, node.id)
-    gaps: set[str] = set()  # nodes with an open input port or of an unknown type: the cause of what follows them
-    for node in graph.nodes:
-        spec = node.spec
-        if spec is None:
-            gaps.add(node.id)
-            problems.append(
-                Problem(
-                    f"{node.name} is of an unknown layer type '{node.type}' (perhaps made by a newer "
-                    "TorchCanvas): delete it or replace it with a known layer.",
-                    node.id,
-                )
-            )
-            continue
-        ports = graph.inputs_of(node.id)
-        if ports and not nxg.degree(node.id) and len(graph) > 1 and spec.outputs:
-            gaps.add(node.id)
-            problems.append(
-                Problem(
-                    f"{node.name} is not connected: drag a wire from the previous layer's output to its "
-                    f"input{'s' if len(ports) > 1 else ''} and one from its output to the next layer, or delete it.",
-                    node.id,
-                    kind="unconnected",
-                )
-            )
-            continue
-        for port, edge in enumerate(ports):
-            if edge is None:
-                gaps.add(node.id)
-                where = f"Input {port + 1} of {node.name}" if len(ports) > 1 else f"{node.name}'s input"
-                problems.append(
-                    Problem(
-                        f"{where} is not connected: drag a wire from the previous layer's output to it.",
-                        node.id,
-                        kind="unconnected",
-                    )
-                )
-        if outputs and spec.outputs and node.id not in feeds_output and not nxg.out_degree(node.id):
-            problems.append(
-                Problem(
-                    f"{node.name}'s output is not used, so it is left out of the code: connect it "
-                    "to the next layer or to the Output, or delete it.",
-                    node.id,
-                    "warning",
-                    kind="unconnected",
-                )
-            )
-    if inputs:
-        for node in graph.nodes:
-            if node.id in reach_from_input or node.id in gaps or node.spec is None:
-                continue
-            if not (nx.ancestors(nxg, node.id) & gaps):
-                problems.append(
-                    Problem(
-                        f"{node.name} is not reachable from any Input: connect it to the network.",
-                        node.id,
-                        kind="unconnected",
-                    )
-                )
-    return problems, feeds_output
+        reach_from_input |= {node.id} | graph.downstream(node.id)
+    return [
+        Problem(f"{node.name} is not reachable from any Input: connect it to the network.", node.id, kind="unconnected")
+        for node in graph.nodes
+        if node.id not in reach_from_input
+        and node.id not in gaps
+        and node.spec is not None
+        and not (graph.upstream(node.id) & gaps)
+    ]
 
 
 def status(problems: list[Problem]) -> str | None:
@@ -197,56 +212,68 @@ def analyze(graph: Graph, training: TrainingSettings | None = None) -> Analysis:
     except CycleError:  # already reported by _structure; no shapes flow through a cycle
         order = []
     for node_id in order:
-        node = graph.node(node_id)
-        info = NodeInfo(used=node_id in feeds_output)
-        infos[node_id] = info
-        if node.spec is None:
-            continue
-        info.params = effective_params(node)
-        ports = graph.inputs_of(node_id)
-        sources = [infos.get(e.src) if e else None for e in ports]
-        info.in_shapes = [s.out_shape if s else None for s in sources]
-        if any(s is None for s in info.in_shapes):
-            continue  # an unconnected or broken input: reported there, not again here
-        in_dtypes = [s.dtype for s in sources if s is not None]
-        ctx = RuleContext(
-            node_id=node_id,
-            name=node.name,
-            layer=node.type,
-            params=info.params,
-            pinned={k for k in node.params if node.spec.param(k).auto},
-            ins=[s for s in info.in_shapes if s is not None],
-            in_dtypes=in_dtypes,
-            sources=[graph.node(e.src).name for e in ports if e is not None],
-        )
-        try:
-            if node.type not in DTYPE_NEUTRAL and node.type not in ("Embedding", "Input") and "int64" in in_dtypes:
-                raise ShapeError(
-                    f"{node.name} receives whole-number token ids {fmt(ctx.x)}: add an Embedding layer before it, "
-                    "or set the Input's dtype to float32",
-                    node_id,
-                )
-            if node.type in DTYPE_NEUTRAL and in_dtypes:
-                ctx.dtype = in_dtypes[0]
-            rule = RULES.get(node.type)
-            info.out_shape = rule(ctx) if rule else ctx.x
-            info.dtype = ctx.dtype
-            info.auto = ctx.auto_values
-            counter = PARAM_COUNTS.get(node.type)
-            info.param_count = counter(info.params) if counter else 0
-            problems.extend(Problem(w, node_id, "warning", kind="shape") for w in ctx.warnings)
-        except ShapeError as exc:
-            info.error = str(exc)
-            info.out_shape = None
-            problems.append(Problem(str(exc), node_id, kind="shape"))
-    used_order = [nid for nid in order if nid in feeds_output]
-    analysis = Analysis(infos, problems, used_order)
+        info = infos[node_id] = NodeInfo(used=node_id in feeds_output)
+        problems.extend(_infer_node(graph, graph.node(node_id), info, infos))
+    analysis = Analysis(infos, problems, [nid for nid in order if nid in feeds_output])
     if training is not None:
-        from core.task_check import task_problems  # imports the dataset metadata; graph-only callers skip it
-
-        found = task_problems(graph, analysis, training)
-        flagged = {p.node_id for p in found if p.severity == "error"}
-        # a node with a task error needs no second, softer note about the same thing
-        problems[:] = [p for p in problems if not (p.severity == "warning" and p.node_id in flagged)]
-        problems.extend(found)
+        _add_task_problems(graph, analysis, training)
     return analysis
+
+
+def _infer_node(graph: Graph, node: Node, info: NodeInfo, infos: dict[str, NodeInfo]) -> list[Problem]:
+    """Fill ``info`` (shape, dtype, parameters, count) from the inputs' infos; the node's shape problems."""
+    spec = node.spec
+    if spec is None:
+        return []
+    info.params = effective_params(node)
+    ports = graph.inputs_of(node.id)
+    sources = [infos.get(e.src) if e else None for e in ports]
+    info.in_shapes = [s.out_shape if s else None for s in sources]
+    if any(s is None for s in info.in_shapes):
+        return []  # an unconnected or broken input: reported there, not again here
+    in_dtypes = [s.dtype for s in sources if s is not None]
+    ctx = RuleContext(
+        node_id=node.id,
+        name=node.name,
+        layer=node.type,
+        params=info.params,
+        pinned={k for k in node.params if spec.param(k).auto},
+        ins=[s for s in info.in_shapes if s is not None],
+        in_dtypes=in_dtypes,
+        sources=[graph.node(e.src).name for e in ports if e is not None],
+    )
+    try:
+        _check_dtype(spec, ctx)
+        rule = RULES.get(node.type)
+        info.out_shape = rule(ctx) if rule else ctx.x
+        info.dtype = ctx.dtype
+        info.auto = ctx.auto_values
+        counter = PARAM_COUNTS.get(node.type)
+        info.param_count = counter(info.params) if counter else 0
+        return [Problem(w, node.id, "warning", kind="shape") for w in ctx.warnings]
+    except ShapeError as exc:
+        info.error = str(exc)
+        info.out_shape = None
+        return [Problem(str(exc), node.id, kind="shape")]
+
+
+def _check_dtype(spec: LayerSpec, ctx: RuleContext) -> None:
+    """Token ids (int64) only go into layers that take them or pass them on; the latter keep their dtype."""
+    if not spec.dtype_neutral and not spec.accepts_tokens and "int64" in ctx.in_dtypes:
+        raise ShapeError(
+            f"{ctx.name} receives whole-number token ids {fmt(ctx.x)}: add an Embedding layer before it, "
+            "or set the Input's dtype to float32",
+            ctx.node_id,
+        )
+    if spec.dtype_neutral and ctx.in_dtypes:
+        ctx.dtype = ctx.in_dtypes[0]
+
+
+def _add_task_problems(graph: Graph, analysis: Analysis, training: TrainingSettings) -> None:
+    from core.task_check import task_problems  # imports the dataset metadata; graph-only callers skip it
+
+    found = task_problems(graph, analysis, training)
+    flagged = {p.node_id for p in found if p.severity == "error"}
+    # a node with a task error needs no second, softer note about the same thing
+    analysis.problems[:] = [p for p in analysis.problems if not (p.severity == "warning" and p.node_id in flagged)]
+    analysis.problems.extend(found)

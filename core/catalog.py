@@ -128,6 +128,13 @@ class LayerSpec:
     name_prefix: str = "layer"
     doc_url: str = ""
     extra_args: tuple[tuple[str, Any], ...] = ()  # fixed keyword arguments, e.g. batch_first=True
+    # The forward line of a layer without a torch class, as a ``str.format`` template. Names it can use: ``x`` (the
+    # first input), ``args`` (all inputs, comma-separated), ``sum`` / ``product`` (inputs joined by + / *), and each
+    # parameter by name (a list parameter reads as its comma-separated items).
+    forward_template: str = ""
+    returns_state: bool = False  # the module returns (output, state): the forward line unpacks it (LSTM, GRU, RNN)
+    accepts_tokens: bool = False  # may receive whole-number token ids (int64) (Embedding; Input makes them)
+    dtype_neutral: bool = False  # passes its input's dtype through (shape-only layers, merges, Output)
 
     def param(self, name: str) -> ParamSpec:
         for spec in self.params:
@@ -164,6 +171,10 @@ def _layer(
     prefix: str = "",
     doc: str = "",
     extra: tuple[tuple[str, Any], ...] = (),
+    forward: str = "",
+    returns_state: bool = False,
+    accepts_tokens: bool = False,
+    dtype_neutral: bool = False,
 ) -> None:
     if torch_class == "":
         torch_class = f"nn.{id}"
@@ -180,6 +191,10 @@ def _layer(
         name_prefix=prefix or id.lower(),
         doc_url=url,
         extra_args=extra,
+        forward_template=forward,
+        returns_state=returns_state,
+        accepts_tokens=accepts_tokens,
+        dtype_neutral=dtype_neutral,
     )
 
 
@@ -271,6 +286,7 @@ _layer(
     torch_class=None,
     inputs=0,
     prefix="x",
+    accepts_tokens=True,
     doc="https://pytorch.org/docs/stable/tensors.html",
 )
 _layer(
@@ -280,6 +296,7 @@ _layer(
     torch_class=None,
     outputs=0,
     prefix="output",
+    dtype_neutral=True,
     doc="https://pytorch.org/docs/stable/generated/torch.nn.Module.html",
 )
 
@@ -308,6 +325,7 @@ _layer(
     P("embedding_dim", "int", 64, "Length of each token's vector.", min=1, positional=True),
     P("padding_idx", "int", None, "Token id whose vector stays zero (empty: none).", min=0, optional=True),
     prefix="embedding",
+    accepts_tokens=True,
 )
 
 # --- Convolution -------------------------------------------------------------------------------------------
@@ -456,6 +474,7 @@ _layer(
     P("start_dim", "int", 1, "First dimension to flatten.", min=1, max=8),
     P("end_dim", "int", -1, "Last dimension to flatten (-1: the last).", min=-8, max=8),
     prefix="flatten",
+    dtype_neutral=True,
 )
 _layer(
     "Unflatten",
@@ -464,6 +483,7 @@ _layer(
     P("dim", "int", 1, "Dimension to split.", min=1, max=8, positional=True),
     P("unflattened_size", "ints", [1, 28, 28], "Sizes it is split into.", min=1, positional=True),
     prefix="unflatten",
+    dtype_neutral=True,
 )
 _layer(
     "Reshape",
@@ -472,6 +492,8 @@ _layer(
     P("shape", "ints", [-1], "New shape of one sample, without the batch dimension.", min=-1),
     torch_class=None,
     prefix="reshape",
+    forward="{x}.reshape({x}.size(0), {shape})",
+    dtype_neutral=True,
     doc=f"{DOCS}torch.reshape.html",
 )
 _layer(
@@ -481,9 +503,13 @@ _layer(
     P("dims", "ints", [2, 1], "New order of dimensions 1.. (the batch dimension stays first).", min=1),
     torch_class=None,
     prefix="permute",
+    forward="{x}.permute(0, {dims})",
+    dtype_neutral=True,
     doc=f"{DOCS}torch.permute.html",
 )
-_layer("Identity", "Shape", "Passes its input through unchanged (a placeholder).", prefix="identity")
+_layer(
+    "Identity", "Shape", "Passes its input through unchanged (a placeholder).", prefix="identity", dtype_neutral=True
+)
 
 # --- Recurrent ---------------------------------------------------------------------------------------------
 _layer(
@@ -493,6 +519,7 @@ _layer(
     *_recurrent(),
     prefix="lstm",
     extra=(("batch_first", True),),
+    returns_state=True,
 )
 _layer(
     "GRU",
@@ -501,6 +528,7 @@ _layer(
     *_recurrent(),
     prefix="gru",
     extra=(("batch_first", True),),
+    returns_state=True,
 )
 _layer(
     "RNN",
@@ -509,6 +537,7 @@ _layer(
     *_recurrent((P("nonlinearity", "choice", "tanh", "Activation inside the cell.", choices=("tanh", "relu")),)),
     prefix="rnn",
     extra=(("batch_first", True),),
+    returns_state=True,
 )
 
 # --- Merge -------------------------------------------------------------------------------------------------
@@ -520,6 +549,8 @@ _layer(
     torch_class=None,
     inputs=2,
     prefix="add",
+    forward="{sum}",
+    dtype_neutral=True,
     doc=f"{DOCS}torch.add.html",
 )
 _layer(
@@ -530,6 +561,8 @@ _layer(
     torch_class=None,
     inputs=2,
     prefix="mul",
+    forward="{product}",
+    dtype_neutral=True,
     doc=f"{DOCS}torch.mul.html",
 )
 _layer(
@@ -540,6 +573,8 @@ _layer(
     torch_class=None,
     inputs=2,
     prefix="cat",
+    forward="torch.cat([{args}], dim={dim})",
+    dtype_neutral=True,
     doc=f"{DOCS}torch.cat.html",
 )
 

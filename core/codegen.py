@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.analysis import Analysis, analyze
+from core.analysis import Analysis, NodeInfo, analyze
 from core.catalog import LayerSpec, get_spec
 from core.errors import GraphError
 from core.graph import Graph, Node
@@ -18,7 +18,6 @@ from core.names import MODULE_ATTRIBUTES, NameAllocator
 from core.shape_rules import fmt
 
 LINE_LENGTH = 88
-RECURRENT = {"LSTM", "GRU", "RNN"}
 
 
 class CodegenError(GraphError):
@@ -101,97 +100,129 @@ class _Emitter:
                 self.line_to_node[len(self.lines)] = node_id
 
 
+def _template_value(value: Any) -> str:
+    """A parameter as a forward template reads it: a list parameter as its comma-separated items."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(literal(v) for v in value)
+    return literal(value)
+
+
 def _expression(node: Node, attr: str | None, args: list[str], params: dict[str, Any]) -> str:
-    kind = node.type
+    """The right-hand side of a node's forward line: its module call, or its catalog ``forward_template``."""
     if attr is not None:
         return f"self.{attr}({args[0]})"
-    if kind == "Add":
-        return " + ".join(args)
-    if kind == "Multiply":
-        return " * ".join(args)
-    if kind == "Concat":
-        return f"torch.cat([{', '.join(args)}], dim={literal(params['dim'])})"
-    if kind == "Reshape":
-        sizes = ", ".join(literal(s) for s in params["shape"])
-        return f"{args[0]}.reshape({args[0]}.size(0), {sizes})"
-    if kind == "Permute":
-        return f"{args[0]}.permute(0, {', '.join(literal(d) for d in params['dims'])})"
-    raise CodegenError(f"No code template for layer type {kind}.", node.id)  # pragma: no cover
+    template = get_spec(node.type).forward_template
+    if not template:
+        raise CodegenError(f"No code template for layer type {node.type}.", node.id)  # pragma: no cover
+    values = {name: _template_value(value) for name, value in params.items()}
+    values.update(x=args[0], args=", ".join(args), sum=" + ".join(args), product=" * ".join(args))
+    return template.format(**values)
 
 
-def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tuple[_Emitter, GeneratedCode]:
-    """The class definition (no imports), for embedding into a module or a training script."""
+def _check_ok(analysis: Analysis) -> None:
     if not analysis.ok:
         listing = "\n".join(f"- {p.message}" for p in analysis.errors)
         raise CodegenError(f"The network has problems to fix before code can be generated:\n{listing}")
-    order = analysis.order
-    nodes = {nid: graph.node(nid) for nid in order}
+
+
+def _module_attributes(order: list[str], nodes: dict[str, Node]) -> dict[str, str]:
+    """node id -> ``self.<attr>`` name, for every node that is a torch module."""
     attrs = NameAllocator(MODULE_ATTRIBUTES)
     attr_of: dict[str, str] = {}
     for nid in order:
         spec = get_spec(nodes[nid].type)
         if spec.torch_class is not None:
             attr_of[nid] = attrs.allocate(nodes[nid].name, spec.name_prefix)
+    return attr_of
 
-    out = _Emitter()
+
+def _emit_init(
+    out: _Emitter, class_name: str, nodes: dict[str, Node], attr_of: dict[str, str], analysis: Analysis
+) -> None:
     out.add(f"class {class_name}(nn.Module):")
     out.add("    def __init__(self) -> None:")
     out.add("        super().__init__()")
-    for nid in order:
-        if nid not in attr_of:
-            continue
+    for nid, attr in attr_of.items():
         spec = get_spec(nodes[nid].type)
-        head = f"self.{attr_of[nid]} = {spec.torch_class}"
+        head = f"self.{attr} = {spec.torch_class}"
         out.add(call_lines("        ", head, constructor_args(spec, analysis.nodes[nid].params)), nid)
     out.add("")
 
-    # forward: variables through an allocator; a value's variable is reused once nothing else needs it.
-    local = NameAllocator({"self", "torch", "nn", "F"})
+
+class _Variables:
+    """Forward's local variable names: a value's variable is reused once nothing else needs it."""
+
+    def __init__(self, graph: Graph, order: list[str], nodes: dict[str, Node], inputs: list[str]) -> None:
+        local = NameAllocator({"self", "torch", "nn", "F"})
+        self.var_of: dict[str, str] = {nid: local.allocate(nodes[nid].name, "x") for nid in inputs}
+        self.remaining = {nid: sum(1 for e in graph.consumers(nid) if e.dst in nodes) for nid in order}
+        self.temp = NameAllocator(set(self.var_of.values()) | {"self", "torch", "nn", "F"})
+        self.rank: dict[str, int] = {name: i for i, name in enumerate(self.var_of.values())}  # earlier: primary
+        self.spare: list[str] = []
+
+    def consume(self, sources: list[str]) -> tuple[list[str], list[str]]:
+        """The argument names for a node reading ``sources``, and those no later node needs any more."""
+        args = [self.var_of[s] for s in sources]
+        for s in sources:
+            self.remaining[s] -= 1
+        return args, [self.var_of[s] for s in sources if self.remaining[s] == 0]
+
+    def target(self, nid: str, dying: list[str]) -> str:
+        """The variable a node's result goes into: a dying input's, a spare one, or a fresh one."""
+        dying.sort(key=lambda name: self.rank.setdefault(name, len(self.rank)))
+        if dying:
+            target = dying[0]
+        elif self.spare:
+            target = self.spare.pop(0)
+        else:
+            target = _fresh_temp(self.temp, self.rank)
+        self.spare.extend(name for name in dying[1:] if name not in self.spare)
+        self.var_of[nid] = target
+        return target
+
+
+def _emit_layer_line(out: _Emitter, node: Node, target: str, expr: str, info: NodeInfo) -> None:
+    """One node's forward line(s); a layer returning (output, state) keeps the output, or its last time step."""
+    nid = node.id
+    if not get_spec(node.type).returns_state:
+        out.add(f"        {target} = {expr}", nid, fmt(info.out_shape))
+        return
+    full = (None, *(info.in_shapes[0] or ())[1:2], info.out_shape[-1]) if info.out_shape else None
+    out.add(f"        {target}, _ = {expr}", nid, fmt(full) if full else "")
+    if info.params.get("return_sequences") == "last":
+        out.add(f"        {target} = {target}[:, -1, :]", nid, f"{fmt(info.out_shape)} last time step")
+
+
+def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tuple[_Emitter, GeneratedCode]:
+    """The class definition (no imports), for embedding into a module or a training script."""
+    _check_ok(analysis)
+    order = analysis.order
+    nodes = {nid: graph.node(nid) for nid in order}
+    attr_of = _module_attributes(order, nodes)
+    out = _Emitter()
+    _emit_init(out, class_name, nodes, attr_of, analysis)
     inputs = [nid for nid in order if nodes[nid].type == "Input"]
-    var_of: dict[str, str] = {nid: local.allocate(nodes[nid].name, "x") for nid in inputs}
-    remaining = {nid: sum(1 for e in graph.consumers(nid) if e.dst in nodes) for nid in order}
-    arguments = ["self", *(f"{var_of[nid]}: torch.Tensor" for nid in inputs)]
-    returns: list[str] = []
+    names = _Variables(graph, order, nodes, inputs)
     outputs = [nid for nid in order if nodes[nid].type == "Output"]
     ret = "torch.Tensor" if len(outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(outputs))}]"
+    arguments = ["self", *(f"{names.var_of[nid]}: torch.Tensor" for nid in inputs)]
     out.add(call_lines("    ", "def forward", arguments, f" -> {ret}:"))
     for nid in inputs:
-        out.add(f"        # {var_of[nid]}: {fmt(analysis.shape(nid))}", nid)
-    temp = NameAllocator(set(var_of.values()) | {"self", "torch", "nn", "F"})
-    rank: dict[str, int] = {name: i for i, name in enumerate(var_of.values())}  # earlier names read as primary
-    spare: list[str] = []
+        out.add(f"        # {names.var_of[nid]}: {fmt(analysis.shape(nid))}", nid)
+    returns: list[str] = []
     for nid in order:
         node = nodes[nid]
         if node.type == "Input":
             continue
-        sources = [e.src for e in graph.inputs_of(nid) if e is not None]
-        args = [var_of[s] for s in sources]
-        for s in sources:
-            remaining[s] -= 1
-        dying = [var_of[s] for s in sources if remaining[s] == 0]
+        args, dying = names.consume([e.src for e in graph.inputs_of(nid) if e is not None])
         if node.type == "Output":
             returns.append(args[0])
             continue
-        dying.sort(key=lambda name: rank.setdefault(name, len(rank)))
-        if dying:
-            target = dying[0]
-        elif spare:
-            target = spare.pop(0)
-        else:
-            target = _fresh_temp(temp, rank)
-        spare.extend(name for name in dying[1:] if name not in spare)
-        var_of[nid] = target
+        target = names.target(nid, dying)
         info = analysis.nodes[nid]
-        expr = _expression(node, attr_of.get(nid), args, info.params)
-        if node.type in RECURRENT:
-            full = (None, *(info.in_shapes[0] or ())[1:2], info.out_shape[-1]) if info.out_shape else None
-            out.add(f"        {target}, _ = {expr}", nid, fmt(full) if full else "")
-            if info.params["return_sequences"] == "last":
-                out.add(f"        {target} = {target}[:, -1, :]", nid, f"{fmt(info.out_shape)} last time step")
-            continue
-        out.add(f"        {target} = {expr}", nid, fmt(info.out_shape))
+        _emit_layer_line(out, node, target, _expression(node, attr_of.get(nid), args, info.params), info)
     out.add(f"        return {', '.join(returns)}")
-    code = GeneratedCode("", class_name, {}, attr_of, [var_of[nid] for nid in inputs])
+    code = GeneratedCode("", class_name, {}, attr_of, [names.var_of[nid] for nid in inputs])
     return out, code
 
 

@@ -121,9 +121,6 @@ class Graph:
         except KeyError:
             raise GraphError(f"There is no node with id {node_id!r}.", node_id) from None
 
-    def has_node(self, node_id: str) -> bool:
-        return node_id in self._nodes
-
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._nodes
 
@@ -160,8 +157,19 @@ class Graph:
     def downstream(self, node_id: str) -> set[str]:
         return set(nx.descendants(self._g, node_id))
 
-    def has_cycle(self) -> bool:
-        return not nx.is_directed_acyclic_graph(self._g)
+    def degree(self, node_id: str) -> int:
+        """How many wires touch the node (in and out)."""
+        return int(self._g.degree(node_id))
+
+    def out_degree(self, node_id: str) -> int:
+        """How many wires leave the node."""
+        return int(self._g.out_degree(node_id))
+
+    def find_cycle(self) -> list[str]:
+        """The node ids around one cycle, in wire order; empty when the wires form none."""
+        if nx.is_directed_acyclic_graph(self._g):
+            return []
+        return [edge[0] for edge in nx.find_cycle(self._g)]
 
     def topological_order(self) -> list[str]:
         """Node ids so that every node comes after its inputs; ties follow insertion order (stable code)."""
@@ -255,13 +263,6 @@ class Graph:
             which = f"input {edge.dst_port + 1} of {dst.name}" if dst.input_count() > 1 else f"{dst.name}'s input"
             raise PortAlreadyConnectedError(f"{which} is already connected; remove that wire first.", edge.dst)
 
-    def can_connect(self, edge: Edge) -> bool:
-        try:
-            self.check_connect(edge)
-        except GraphError:
-            return False
-        return True
-
     def connect(self, edge: Edge, index: int | None = None) -> Edge:
         self.check_connect(edge)
         position = len(self._edges) if index is None else max(0, min(index, len(self._edges)))
@@ -295,15 +296,32 @@ class Graph:
         self.node_changed.emit(node_id, "params")
         self.changed.emit()
 
-    def set_param(self, node_id: str, name: str, value: Any) -> None:
-        """Set one parameter; ``None`` for an auto parameter unpins it so it follows the input shape again."""
+    def params_with(self, node_id: str, name: str, value: Any) -> dict[str, Any]:
+        """The node's user-set parameters with one of them set to ``value`` (checked), without changing the node.
+
+        ``None`` for an auto parameter unpins it so it follows the input shape again. A bad value raises
+        ``ParameterError`` whose message does not name the node (the caller adds it). The one rule behind both
+        ``set_param`` here and the editor's undoable ``gui.commands.set_param``.
+        """
         node = self.node(node_id)
-        spec = get_spec(node.type)
         params = dict(node.params)
-        if value is None and spec.param(name).auto:
+        spec = node.spec
+        if spec is None:  # an unknown layer type keeps what it has; set_params refuses to change it
+            params[name] = value
+        elif not spec.has_param(name):
+            raise ParameterError(f"{spec.id} has no parameter {name!r}")
+        elif value is None and spec.param(name).auto:
             params.pop(name, None)
         else:
-            params[name] = value
+            params[name] = spec.param(name).validate(value)
+        return params
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        """Set one parameter; ``None`` for an auto parameter unpins it so it follows the input shape again."""
+        try:
+            params = self.params_with(node_id, name, value)
+        except ParameterError as exc:
+            raise ParameterError(f"{self.node(node_id).name}: {exc}") from None
         self.set_params(node_id, params)
 
     def set_name(self, node_id: str, name: str) -> None:

@@ -68,7 +68,6 @@ class RuleContext:
 RULES: dict[str, Callable[[RuleContext], Shape]] = {}
 PARAM_COUNTS: dict[str, Callable[[dict[str, Any]], int]] = {}
 # Layers whose inputs need not be float tensors (they move data around or combine it).
-DTYPE_NEUTRAL = {"Flatten", "Unflatten", "Reshape", "Permute", "Identity", "Output", "Concat", "Add", "Multiply"}
 
 
 def rule(*layer_ids: str) -> Callable[[Callable[[RuleContext], Shape]], Callable[[RuleContext], Shape]]:

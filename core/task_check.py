@@ -18,7 +18,6 @@ from core.settings import TrainingSettings
 from core.shape_rules import RULES, Shape, fmt, numel
 
 CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")  # class indices as targets; the others compare one float per output
-RECURRENT = ("LSTM", "GRU", "RNN")
 # Layers that hand their input's shape on unchanged: walked through when looking for the layer to fix.
 KEEPS_SHAPE = {"Softmax", "LogSoftmax", "BatchNorm1d", "LayerNorm", "GroupNorm", "Dropout2d"}
 
@@ -234,6 +233,11 @@ def _producer(graph: Graph, node: Node) -> Node | None:
     return current
 
 
+def _sequence_layer(node: Node) -> bool:
+    """A layer that can hand on only its last time step (its catalog entry has ``return_sequences``)."""
+    return node.spec is not None and node.spec.has_param("return_sequences")
+
+
 def _fix(graph: Graph, analysis: Analysis, out: Node, shape: Shape, want: int | None) -> tuple[str, str]:
     """(node to change, what to do) so the output becomes [N, want]."""
     width = f"out_features {want}" if want else "one output per class"
@@ -243,13 +247,13 @@ def _fix(graph: Graph, analysis: Analysis, out: Node, shape: Shape, want: int | 
             node, info = graph.node(node_id), analysis.nodes[node_id]
             if node_id in upstream and node.type == "Linear" and info.in_shapes and len(info.in_shapes[0] or ()) > 2:
                 before = _producer(graph, node)
-                if before is not None and before.type in RECURRENT:
+                if before is not None and _sequence_layer(before):
                     return before.id, (
                         f"set {before.name}'s return_sequences to last, so {node.name} gets one vector per sample"
                     )
                 return node_id, f"add a Flatten before {node.name}"
         last = _producer(graph, out)
-        if last is not None and last.type in RECURRENT:
+        if last is not None and _sequence_layer(last):
             return last.id, f"set {last.name}'s return_sequences to last and add a Linear with {width} after it"
         return _add_before(graph, out, f"a Flatten and a Linear with {width}")
     last = _producer(graph, out)

@@ -201,15 +201,8 @@ class SetParamsCommand(_Command):
 
 
 def set_param(graph: Graph, node_id: str, name: str, value: Any) -> SetParamsCommand:
-    """A command setting one parameter (``None`` unpins an auto parameter)."""
-    node = graph.node(node_id)
-    params = dict(node.params)
-    spec = node.spec
-    if value is None and spec is not None and spec.param(name).auto:
-        params.pop(name, None)
-    else:
-        params[name] = spec.param(name).validate(value) if spec is not None else value
-    return SetParamsCommand(graph, node_id, params, name)
+    """A command setting one parameter (``None`` unpins an auto parameter); the rule is ``Graph.params_with``."""
+    return SetParamsCommand(graph, node_id, graph.params_with(node_id, name, value), name)
 
 
 class RenameCommand(_Command):

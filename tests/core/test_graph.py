@@ -43,7 +43,8 @@ def test_connection_rules_name_the_nodes(chain):
         g.connect(Edge(out.id, fc.id))
     with pytest.raises(PortError, match="no input 2"):
         g.connect(Edge(x.id, fc.id, dst_port=1))
-    assert not g.can_connect(Edge(relu.id, fc.id))
+    with pytest.raises(CycleError, match="would make a cycle"):
+        g.check_connect(Edge(relu.id, fc.id))
     assert len(g.edges) == 3
 
 
