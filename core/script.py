@@ -1,8 +1,9 @@
 """The standalone training script: what ``torchcanvas export`` writes and what the trainer runs.
 
 The script is assembled from the model class (``core.codegen.model_lines``), the data and evaluation
-helpers of ``core.portable`` (their source, pasted word for word) and a training loop written in the same
-order as ``core.training.loop``, so the exported file reproduces an in-app run on CPU to the last digit.
+helpers of ``core.portable`` (their source, pasted word for word) and the training loop of
+``core.script_loop``, which the trainer runs from this very script, so the exported file reproduces an
+in-app run on CPU to the last digit.
 It passes ``ruff check`` and ``ruff format --check`` with ruff's default settings.
 """
 
@@ -13,7 +14,7 @@ import json
 from typing import Any
 
 from core.analysis import analyze
-from core.codegen import GeneratedCode, call_lines, literal, model_lines
+from core.codegen import GeneratedCode, literal, model_lines
 from core.datasets import wants_tokens
 from core.datasets.folder import image_geometry
 from core.datasets.sequences import sequence_options
@@ -21,19 +22,10 @@ from core.datasets.spec import DataSpec, parse_spec
 from core.errors import DataError
 from core.portable import sources, steps, tables
 from core.project import Project
+from core.script_loop import loop_functions, main_lines
 from core.settings import TrainingSettings
 
 DATA_DIR = "data"  # where the script lets torchvision download to, next to where it runs
-PLATEAU_PATIENCE = 3
-NO_MOMENTUM = ("Adadelta", "Adagrad")  # OneCycleLR cannot cycle their momentum
-# Below this many parameters a model trains fastest on one CPU thread: the threads of a bigger pool mostly
-# wait for each other, and slow down badly when other programs keep the cores busy.
-SMALL_MODEL_PARAMS = 200_000
-
-
-def single_thread(total_params: int) -> bool:
-    """Whether CPU training uses one thread (the app and the script decide alike, so their sums match)."""
-    return total_params < SMALL_MODEL_PARAMS
 
 
 def eval_batch_size(settings: TrainingSettings) -> int:
@@ -117,57 +109,6 @@ def _loader(
     return helpers, files, [f"raw = {call}"]
 
 
-def _device_lines(device: str) -> list[str]:
-    if device == "cpu":
-        return ['    device = torch.device("cpu")']
-    if device == "cuda":
-        return ['    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")']
-    if device == "mps":
-        return ['    device = torch.device("mps" if torch.backends.mps.is_available() else "cpu")']
-    return [
-        "    if torch.cuda.is_available():",
-        '        device = torch.device("cuda")',
-        "    elif torch.backends.mps.is_available():",
-        '        device = torch.device("mps")',
-        "    else:",
-        '        device = torch.device("cpu")',
-    ]
-
-
-def _optimizer_args(s: TrainingSettings) -> list[str]:
-    args = ["model.parameters()", "lr=LEARNING_RATE"]
-    if s.optimizer in ("SGD", "RMSprop") and s.momentum:
-        args.append(f"momentum={s.momentum!r}")
-    if s.optimizer == "SGD" and s.nesterov:
-        args.append("nesterov=True")
-    if s.weight_decay:
-        args.append(f"weight_decay={s.weight_decay!r}")
-    return args
-
-
-def _scheduler_lines(s: TrainingSettings) -> list[str]:
-    head = f"    scheduler = torch.optim.lr_scheduler.{s.scheduler}"
-    if s.scheduler == "StepLR":
-        args = ["optimizer", f"step_size={s.step_size}", f"gamma={s.gamma!r}"]
-    elif s.scheduler == "CosineAnnealingLR":
-        args = ["optimizer", "T_max=EPOCHS"]
-    elif s.scheduler == "OneCycleLR":
-        args = ["optimizer", "max_lr=LEARNING_RATE", "total_steps=EPOCHS * steps_per_epoch"]
-        if s.optimizer in NO_MOMENTUM:
-            args.append("cycle_momentum=False")
-    elif s.scheduler == "ReduceLROnPlateau":
-        mode = '"max"' if s.monitor.endswith("accuracy") else '"min"'
-        args = ["optimizer", f"mode={mode}", f"factor={s.gamma!r}", f"patience={PLATEAU_PATIENCE}"]
-    else:
-        return []
-    return _indent_call(head, args)
-
-
-def _indent_call(head: str, args: list[str]) -> list[str]:
-    indent = head[: len(head) - len(head.lstrip())]
-    return call_lines(indent, head.strip(), args)
-
-
 def _constants(project: Project, shape: tuple[int, ...], spec: DataSpec) -> list[str]:
     s = project.training
     lines = [
@@ -194,140 +135,6 @@ def _constants(project: Project, shape: tuple[int, ...], spec: DataSpec) -> list
     return lines
 
 
-def _train_step(s: TrainingSettings, augmenting: bool) -> list[str]:
-    i = " " * 12
-    target = "labels" if s.loss in steps.CLASS_LOSSES else "to_target(outputs, labels, LOSS)"
-    lines = [
-        f"{i}batch = order[first : first + BATCH_SIZE]",
-        f"{i}inputs, labels = x_train[batch], y_train[batch]",
-    ]
-    if augmenting:
-        rot = float(s.augment_rotation)
-        lines.append(f"{i}inputs = augment(inputs, {s.augment_flip!r}, {rot!r}, {s.augment_shift})")
-    if s.amp:
-        lines += [
-            f"{i}with torch.autocast(device.type, enabled=use_amp):",
-            f"{i}    outputs = model(inputs)",
-            f"{i}    loss = loss_fn(outputs, {target})",
-            f"{i}optimizer.zero_grad()",
-            f"{i}scaler.scale(loss).backward()",
-        ]
-        if s.grad_clip:
-            lines += [f"{i}scaler.unscale_(optimizer)", f"{i}nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)"]
-        lines += [f"{i}scaler.step(optimizer)", f"{i}scaler.update()"]
-    else:
-        lines += [
-            f"{i}outputs = model(inputs)",
-            f"{i}loss = loss_fn(outputs, {target})",
-            f"{i}optimizer.zero_grad()",
-            f"{i}loss.backward()",
-        ]
-        if s.grad_clip:
-            lines.append(f"{i}nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)")
-        lines.append(f"{i}optimizer.step()")
-    if s.scheduler == "OneCycleLR":
-        lines.append(f"{i}scheduler.step()")
-    lines += [
-        f"{i}total_loss += loss.item() * len(labels)",
-        f"{i}correct += (predict(outputs, LOSS) == labels).sum().item()",
-    ]
-    return lines
-
-
-def _main(project: Project, augmenting: bool, total_params: int) -> list[str]:
-    s = project.training
-    monitor = s.monitor
-    lines = [
-        "def main() -> None:",
-        "    torch.manual_seed(SEED)",
-        *_device_lines(s.device),
-        *(
-            [
-                '    if device.type == "cpu":',
-                "        torch.set_num_threads(1)  # a model this small is fastest on one thread",
-            ]
-            if single_thread(total_params)
-            else []
-        ),
-        "    try:",
-        "        data = load_data()",
-        "    except (OSError, ValueError) as error:  # a bad data file: say which, and stop",
-        '        raise SystemExit(f"Cannot load the data: {error}") from None',
-        '    x_train, y_train = data["x_train"].to(device), data["y_train"].to(device)',
-        '    x_val, y_val = data["x_val"].to(device), data["y_val"].to(device)',
-        '    x_test, y_test = data["x_test"].to(device), data["y_test"].to(device)',
-        "",
-        "    model = Net().to(device)",
-        f"    loss_fn = nn.{s.loss}()",
-        *_indent_call(f"    optimizer = torch.optim.{s.optimizer}", _optimizer_args(s)),
-        "    steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)",
-        *_scheduler_lines(s),
-    ]
-    if s.amp:
-        lines += [
-            '    use_amp = device.type == "cuda"  # mixed precision on the GPU only',
-            '    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)',
-        ]
-    lines += [
-        "    shuffle = torch.Generator().manual_seed(SEED)  # the order of the batches",
-        "    history = []",
-    ]
-    if s.early_stopping:
-        lines += ["    best, waited = None, 0"]
-    lines += [
-        "",
-        "    for epoch in range(1, EPOCHS + 1):",
-        "        model.train()",
-        "        started = time.perf_counter()",
-        "        order = torch.randperm(len(x_train), generator=shuffle).to(device)",
-        "        total_loss, correct = 0.0, 0",
-        "        for first in range(0, len(x_train), BATCH_SIZE):",
-        *_train_step(s, augmenting),
-        "        seconds = time.perf_counter() - started",
-        "        val_loss, val_accuracy, _ = evaluate(",
-        "            model, x_val, y_val, loss_fn, LOSS, EVAL_BATCH_SIZE",
-        "        )",
-        "        metrics = {",
-        '            "loss": total_loss / len(x_train),',
-        '            "accuracy": correct / len(x_train),',
-        '            "val_loss": val_loss,',
-        '            "val_accuracy": val_accuracy,',
-        "        }",
-        '        lr = optimizer.param_groups[0]["lr"]',
-        '        history.append({"epoch": epoch, **metrics, "lr": lr, "seconds": seconds})',
-        '        print(f"Epoch {epoch}/{EPOCHS}")',
-        "        print(progress_line(steps_per_epoch, seconds, len(x_train), metrics))",
-    ]
-    watched = f'metrics["{monitor}"] if len(x_val) else metrics["{monitor.removeprefix("val_")}"]'
-    if s.scheduler in ("StepLR", "CosineAnnealingLR"):
-        lines.append("        scheduler.step()")
-    elif s.scheduler == "ReduceLROnPlateau":
-        lines.append(f"        scheduler.step({watched})")
-    if s.early_stopping:
-        better = "value > best" if monitor.endswith("accuracy") else "value < best"
-        lines += [
-            f"        value = {watched}",
-            f"        if best is None or {better}:",
-            "            best, waited = value, 0",
-            "        else:",
-            "            waited += 1",
-            "            if waited >= PATIENCE:",
-            f'                print(f"Early stopping: no better {monitor} for {{PATIENCE}} epochs.")',
-            "                break",
-        ]
-    lines += [
-        "",
-        "    test_loss, test_accuracy, _ = evaluate(",
-        "        model, x_test, y_test, loss_fn, LOSS, EVAL_BATCH_SIZE",
-        "    )",
-        '    print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")',
-        "    torch.save(model.state_dict(), WEIGHTS_FILE)",
-        '    Path("history.json").write_text(json.dumps(history, indent=2))',
-        '    print(f"Saved the weights to {WEIGHTS_FILE}")',
-    ]
-    return lines
-
-
 def generate_script(project: Project) -> GeneratedCode:
     """A complete training script for the project; raises CodegenError/DataError when it cannot be built."""
     s = project.training
@@ -342,7 +149,8 @@ def generate_script(project: Project) -> GeneratedCode:
         tokens = spec.kind == "sequences"
     augmenting = augmenting and not tokens
     helpers, files, load_lines = _loader(spec, s, shape, tokens)
-    helpers += [steps.prepare, steps.to_target, steps.predict, steps.evaluate, steps.progress_line]
+    helpers += [steps.prepare, steps.shuffled_batches, steps.to_target, steps.predict, steps.evaluate]
+    helpers.append(steps.progress_line)
     if augmenting:
         helpers.append(steps.augment)
     title = project.name if project.name.isprintable() else "a project"
@@ -384,7 +192,10 @@ def generate_script(project: Project) -> GeneratedCode:
         "    return prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
         "",
         "",
-        *_main(project, augmenting, analysis.total_params),
+        *loop_functions(s, augmenting),
+        "",
+        "",
+        *main_lines(s, analysis.total_params),
         "",
         "",
         'if __name__ == "__main__":',

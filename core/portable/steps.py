@@ -104,6 +104,16 @@ def augment(
     return images
 
 
+def shuffled_batches(
+    x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
+):
+    """The training split in a new random order, one batch at a time."""
+    order = torch.randperm(len(x), generator=generator).to(x.device)
+    for first in range(0, len(x), batch_size):
+        batch = order[first : first + batch_size]
+        yield x[batch], y[batch]
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module,

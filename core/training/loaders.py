@@ -14,7 +14,7 @@ import torch
 from core.datasets import Dataset
 from core.errors import TrainingError
 from core.graph import Graph
-from core.portable.steps import evaluate, predict, to_target
+from core.portable.steps import evaluate, predict, shuffled_batches, to_target
 from core.script import eval_batch_size
 from core.settings import TrainingSettings
 from core.shape_rules import fmt
@@ -45,12 +45,9 @@ class Batches:
             for inputs, labels in self.loader:
                 yield inputs.to(self.device, non_blocking=True), labels.to(self.device, non_blocking=True)
             return
-        x, y = self.tensors["x_train"], self.tensors["y_train"]
-        size = self.settings.batch_size
-        order = torch.randperm(len(x), generator=self.shuffle).to(self.device)
-        for first in range(0, len(x), size):
-            batch = order[first : first + size]
-            yield x[batch], y[batch]
+        yield from shuffled_batches(
+            self.tensors["x_train"], self.tensors["y_train"], self.settings.batch_size, self.shuffle
+        )
 
 
 def make_loader(dataset: Any, batch_size: int, device: torch.device, sampler: Any = None) -> Any:

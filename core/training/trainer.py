@@ -1,18 +1,19 @@
-"""The training loop the app and ``torchcanvas train`` run, step for step the loop of the exported script.
+"""Runs the exported script's own training loop in the app and for ``torchcanvas train``.
 
-The model class comes from executing the generated script's own source; data, split, normalisation,
-batch order (a seeded generator), and step order match the script, so on CPU an exported run reproduces
-the app's per-epoch losses exactly. On top of the script's loop: events, pause/resume/stop, a stop on a
-non-finite loss, mixed precision on CUDA, a run folder and the evaluation the dashboard shows.
+The trainer executes the generated script and takes its ``Net``, ``make_optimizer``, ``make_scheduler`` and
+``train_epoch`` (``core.script_loop``): the code a user exports is the code the app runs, so on CPU an
+exported run reproduces the app's per-epoch losses exactly. Around the script's loop, between the batches
+``train_epoch`` yields: events, pause/resume/stop, a stop on a non-finite loss, a run folder and the
+evaluation the dashboard shows.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +23,55 @@ from core.analysis import analyze
 from core.codegen import generate_model
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
-from core.portable.steps import augment, predict, to_target
+from core.portable.steps import predict
 from core.project import Project, dumps
-from core.script import generate_script, input_dtype_of, input_shape_of, single_thread
+from core.script import generate_script, input_dtype_of, input_shape_of
+from core.script_loop import EPOCH_SCHEDULERS, single_thread, train_epoch_parameters
 from core.settings import TrainingSettings
 from core.training.events import Throttle, TrainEvent, TrainResult
 from core.training.loaders import Batches, check_fit, evaluate_split, explain_runtime_error, report
 from core.training.run_folder import RunFolder, default_runs_dir
-from core.training.setup import exec_source, make_loss, make_optimizer, make_scheduler, resolve_device
+from core.training.setup import exec_source, make_loss, resolve_device
 
 
 class NonFiniteLoss(TrainingError):
     """The loss became NaN or infinite."""
+
+
+@dataclass
+class _EpochSums:
+    """What one epoch's batches add up to."""
+
+    hits: torch.Tensor  # correct predictions, counted on the device
+    loss: float = 0.0
+    seen: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class _Run:
+    """What the epochs of one run share: the script's objects and the progress so far."""
+
+    data: Dataset
+    model: torch.nn.Module
+    loss_fn: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    train_epoch: Callable[..., Generator[tuple[torch.Tensor, torch.Tensor, float], None, None]]  # the script's own
+    epoch_args: dict[str, Any]
+    batches: Batches
+    tensors: dict[str, torch.Tensor]
+    folder: RunFolder | None
+    steps_per_epoch: int
+    throttle: Throttle
+    monitor: str
+    history: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "finished"
+    message: str = ""
+    step: int = 0
+    train_seconds: float = 0.0
+    best: float | None = None
+    waited: int = 0
 
 
 class Trainer:
@@ -124,7 +162,8 @@ class Trainer:
         run_dir = self._folder.path if self._folder is not None else None
         return TrainResult("failed", message, device=str(self.device), run_dir=run_dir)
 
-    def _prepare(self) -> tuple[Dataset, Any, str]:
+    def _prepare(self) -> tuple[Dataset, dict[str, Any], str]:
+        """Check the network, build and execute its script, and load the data it will train on."""
         s = self.settings
         self.device, notice = resolve_device(s.device)
         if notice:
@@ -136,17 +175,9 @@ class Trainer:
         if self.device.type == "cpu" and single_thread(analysis.total_params):
             torch.set_num_threads(1)  # as the exported script does, before it loads the data
         code = generate_script(self.project)
-        script = code.source
-        namespace, filename = exec_source(script)
+        namespace, filename = exec_source(code.source)
         self._code = (filename, code.line_to_node)
-        data = self.data
-        if data is None:
-
-            def progress(message: str, fraction: float | None) -> None:
-                self._emit("notice", message=message if fraction is None else f"{message} {fraction:.0%}")
-
-            shape, dtype = input_shape_of(self.project), input_dtype_of(self.project)
-            data = load_for_settings(s, shape, self.data_dir, progress, input_dtype=dtype)
+        data = self.data if self.data is not None else self._load_data()
         expected = input_shape_of(self.project)
         if tuple(data.input_shape) != expected:
             raise TrainingError(
@@ -154,150 +185,171 @@ class Trainer:
                 f"{list(expected)}: set the Input shape to {list(data.input_shape)}."
             )
         check_fit(analysis.output_shapes(self.project.graph), data, s.loss)
-        return data, namespace["Net"], script
+        return data, namespace, code.source
 
-    def _run(self) -> TrainResult:
-        s = self.settings
-        data, net_class, script = self._prepare()
-        device = self.device
-        use_amp = device.type == "cuda" and s.amp
-        no_autocast = contextlib.nullcontext()
+    def _load_data(self) -> Dataset:
+        def progress(message: str, fraction: float | None) -> None:
+            self._emit("notice", message=message if fraction is None else f"{message} {fraction:.0%}")
+
+        shape, dtype = input_shape_of(self.project), input_dtype_of(self.project)
+        return load_for_settings(self.settings, shape, self.data_dir, progress, input_dtype=dtype)
+
+    def _setup(self, data: Dataset, script: dict[str, Any], source: str) -> _Run:
+        """Model, optimizer, scheduler and batches, made by the script's own functions."""
+        s, device = self.settings, self.device
         torch.manual_seed(s.seed)
-        model = net_class().to(device)
-        self.model = model
-        loss_fn = make_loss(s.loss)
-        optimizer = make_optimizer(s, model.parameters())
-        n_train = data.count("train")
-        steps_per_epoch = math.ceil(n_train / s.batch_size)
-        scheduler = make_scheduler(s, optimizer, steps_per_epoch)
-        scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+        model = self.model = script["Net"]().to(device)
+        optimizer = script["make_optimizer"](model)
+        steps_per_epoch = math.ceil(data.count("train") / s.batch_size)
+        scheduler = script["make_scheduler"](optimizer, steps_per_epoch) if "make_scheduler" in script else None
+        scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and s.amp)
         shuffle = torch.Generator().manual_seed(s.seed)
-        augmenting = bool(s.augment_flip or s.augment_rotation or s.augment_shift) and len(data.input_shape) == 3
-        augmenting = augmenting and data.input_dtype != "int64"  # images only, never token ids (as the script)
-        classify = data.task == "classification"
         tensors = {}
         if data.in_memory:
             tensors = {k: getattr(data, k).to(device) for k in ("x_train", "y_train", "x_val", "y_val")}
+        loss_fn = make_loss(s.loss)
+        given = {"model": model, "loss_fn": loss_fn, "optimizer": optimizer, "scaler": scaler, "scheduler": scheduler}
+        return _Run(
+            data=data,
+            model=model,
+            loss_fn=loss_fn,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            train_epoch=script["train_epoch"],
+            epoch_args={name: given[name] for name in train_epoch_parameters(s) if name != "batches"},
+            batches=Batches(data, tensors, s, shuffle, device),
+            tensors=tensors,
+            folder=self._open_folder(source, data),
+            steps_per_epoch=steps_per_epoch,
+            throttle=Throttle(self.event_interval),
+            monitor=s.monitor if data.count("val") else s.monitor.removeprefix("val_"),
+        )
 
-        source = Batches(data, tensors, s, shuffle, device)
-        folder = self._folder = self._open_folder(script, data)
-        history: list[dict[str, Any]] = []
-        status, message, waited, best_value = "finished", "", 0, None
-        train_seconds, step, throttle = 0.0, 0, Throttle(self.event_interval)
-        monitor = s.monitor if data.count("val") else s.monitor.removeprefix("val_")
-        self._emit("start", batches=steps_per_epoch, message=f"Training on {device} with {data.name}.")
-        for epoch in range(1, s.epochs + 1):
-            model.train()
-            good = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            started, paused = time.perf_counter(), 0.0
-            total_loss, seen, value = 0.0, 0, 0.0
-            hits = torch.zeros((), dtype=torch.int64, device=device)
-            for b, (inputs, labels) in enumerate(source.epoch(), start=1):
-                if not self._go.is_set():
-                    paused += self._wait_if_paused(epoch)
-                if self._stop.is_set():
-                    break
-                if augmenting:
-                    inputs = augment(inputs, s.augment_flip, float(s.augment_rotation), s.augment_shift)
-                with torch.autocast(device.type) if use_amp else no_autocast:
-                    outputs = model(inputs)
-                    loss = loss_fn(outputs, to_target(outputs, labels, s.loss))
-                value = loss.item()
-                if not math.isfinite(value):
-                    model.load_state_dict(good)  # the weights from before this epoch
-                    status = "failed"
-                    message = (
-                        f"The loss became {value} at epoch {epoch}, batch {b}, so training stopped; the weights "
-                        f"from before epoch {epoch} were kept. Try a lower learning rate (now {s.lr:g}), "
-                        "normalised inputs, or gradient clipping."
-                    )
-                    break
-                optimizer.zero_grad()
-                scaler.scale(loss).backward()
-                if s.grad_clip:
-                    scaler.unscale_(optimizer)
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), s.grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
-                if s.scheduler == "OneCycleLR":
-                    scheduler.step()
-                total_loss += value * len(labels)
-                if classify:  # counted on the device; read only when reported
-                    hits += (predict(outputs, s.loss) == labels).sum()
-                seen += len(labels)
-                step += 1
-                if throttle.ready(force=b == 1):
-                    elapsed = max(time.perf_counter() - started - paused, 1e-9)
-                    rate = seen / elapsed
-                    left = (s.epochs - epoch) * n_train + (n_train - seen)
-                    correct = int(hits)
-                    self._emit(
-                        "batch",
-                        epoch=epoch,
-                        batch=b,
-                        batches=steps_per_epoch,
-                        step=step,
-                        loss=value,
-                        accuracy=correct / seen if classify else None,
-                        lr=float(optimizer.param_groups[0]["lr"]),
-                        samples_per_s=rate,
-                        eta_s=left / rate,
-                    )
-            seconds = time.perf_counter() - started - paused
-            train_seconds += seconds
-            correct = int(hits)
-            if status == "failed" or self._stop.is_set() or seen < n_train:
-                if status != "failed":
-                    status, message = "stopped", f"Stopped by the user during epoch {epoch}."
+    def _run(self) -> TrainResult:
+        data, script, source = self._prepare()
+        run = self._setup(data, script, source)
+        self._folder = run.folder
+        self._emit("start", batches=run.steps_per_epoch, message=f"Training on {self.device} with {data.name}.")
+        for epoch in range(1, self.settings.epochs + 1):
+            sums = self._train_one_epoch(run, epoch)
+            if run.status == "failed" or self._stop.is_set() or sums.seen < data.count("train"):
+                if run.status != "failed":
+                    run.status, run.message = "stopped", f"Stopped by the user during epoch {epoch}."
                 break
-            val_loss, val_accuracy = evaluate_split(model, data, "val", tensors, loss_fn, s, device)
-            row = {
-                "epoch": epoch,
-                "loss": total_loss / n_train,
-                "accuracy": correct / n_train if classify else None,
-                "val_loss": val_loss,
-                "val_accuracy": val_accuracy if classify else None,
-                "lr": float(optimizer.param_groups[0]["lr"]),
-                "seconds": seconds,
-            }
-            history.append(row)
-            self._emit(
-                "epoch",
-                epoch=epoch,
-                batch=steps_per_epoch,
-                batches=steps_per_epoch,
-                step=step,
-                loss=row["loss"],
-                accuracy=row["accuracy"],
-                lr=row["lr"],
-                samples_per_s=n_train / max(seconds, 1e-9),
-                eta_s=(s.epochs - epoch) * seconds,
-                val_loss=val_loss,
-                val_accuracy=row["val_accuracy"],
-                seconds=seconds,
-            )
-            watched = row.get(monitor)
-            improved = watched is not None and (
-                best_value is None or (watched > best_value if monitor.endswith("accuracy") else watched < best_value)
-            )
-            if folder is not None:
-                folder.log_epoch(row)
-                folder.save_weights("last.pt", model)
-                if improved:
-                    folder.save_weights("best.pt", model)
+            row = self._record_epoch(run, epoch, sums)
+            if self._end_of_epoch(run, epoch, row):
+                break
+        return self._finish(run)
+
+    def _train_one_epoch(self, run: _Run, epoch: int) -> _EpochSums:
+        """Drive the script's ``train_epoch`` over one epoch, checking pause, stop and the loss between batches."""
+        sums = _EpochSums(torch.zeros((), dtype=torch.int64, device=self.device))
+        good = {k: v.detach().clone() for k, v in run.model.state_dict().items()}
+        started, paused = time.perf_counter(), 0.0
+        classify = run.data.task == "classification"
+        steps = run.train_epoch(batches=run.batches.epoch(), **run.epoch_args)
+        for b, (outputs, labels, value) in enumerate(steps, start=1):
+            if not math.isfinite(value):
+                run.model.load_state_dict(good)  # the weights from before this epoch
+                run.status, run.message = "failed", self._non_finite_message(value, epoch, b)
+                break
+            sums.loss += value * len(labels)
+            if classify:  # counted on the device; read only when reported
+                sums.hits += (predict(outputs, self.settings.loss) == labels).sum()
+            sums.seen += len(labels)
+            run.step += 1
+            if run.throttle.ready(force=b == 1):
+                self._emit_batch(run, epoch, b, value, sums, time.perf_counter() - started - paused)
+            if not self._go.is_set():
+                paused += self._wait_if_paused(epoch)
+            if self._stop.is_set():
+                break
+        steps.close()
+        sums.seconds = time.perf_counter() - started - paused
+        run.train_seconds += sums.seconds
+        return sums
+
+    def _non_finite_message(self, value: float, epoch: int, batch: int) -> str:
+        return (
+            f"The loss became {value} at epoch {epoch}, batch {batch}, so training stopped; the weights "
+            f"from before epoch {epoch} were kept. Try a lower learning rate (now {self.settings.lr:g}), "
+            "normalised inputs, or gradient clipping."
+        )
+
+    def _emit_batch(self, run: _Run, epoch: int, batch: int, value: float, sums: _EpochSums, seconds: float) -> None:
+        n_train = run.data.count("train")
+        rate = sums.seen / max(seconds, 1e-9)
+        left = (self.settings.epochs - epoch) * n_train + (n_train - sums.seen)
+        self._emit(
+            "batch",
+            epoch=epoch,
+            batch=batch,
+            batches=run.steps_per_epoch,
+            step=run.step,
+            loss=value,
+            accuracy=int(sums.hits) / sums.seen if run.data.task == "classification" else None,
+            lr=float(run.optimizer.param_groups[0]["lr"]),
+            samples_per_s=rate,
+            eta_s=left / rate,
+        )
+
+    def _record_epoch(self, run: _Run, epoch: int, sums: _EpochSums) -> dict[str, Any]:
+        """Validate, add the epoch's row to the history, report it and write it to the run folder."""
+        s, n_train, classify = self.settings, run.data.count("train"), run.data.task == "classification"
+        val_loss, val_accuracy = evaluate_split(run.model, run.data, "val", run.tensors, run.loss_fn, s, self.device)
+        seconds = sums.seconds
+        row = {
+            "epoch": epoch,
+            "loss": sums.loss / n_train,
+            "accuracy": int(sums.hits) / n_train if classify else None,
+            "val_loss": val_loss,
+            "val_accuracy": val_accuracy if classify else None,
+            "lr": float(run.optimizer.param_groups[0]["lr"]),
+            "seconds": seconds,
+        }
+        run.history.append(row)
+        self._emit(
+            "epoch",
+            epoch=epoch,
+            batch=run.steps_per_epoch,
+            batches=run.steps_per_epoch,
+            step=run.step,
+            loss=row["loss"],
+            accuracy=row["accuracy"],
+            lr=row["lr"],
+            samples_per_s=n_train / max(seconds, 1e-9),
+            eta_s=(s.epochs - epoch) * seconds,
+            val_loss=val_loss,
+            val_accuracy=row["val_accuracy"],
+            seconds=seconds,
+        )
+        return row
+
+    def _end_of_epoch(self, run: _Run, epoch: int, row: dict[str, Any]) -> bool:
+        """Save the weights, step the per-epoch schedule and judge early stopping; True to stop training."""
+        s, monitor = self.settings, run.monitor
+        watched = row.get(monitor)
+        improved = watched is not None and (
+            run.best is None or (watched > run.best if monitor.endswith("accuracy") else watched < run.best)
+        )
+        if run.folder is not None:
+            run.folder.log_epoch(row)
+            run.folder.save_weights("last.pt", run.model)
             if improved:
-                best_value = watched
-            if s.scheduler in ("StepLR", "CosineAnnealingLR"):
-                scheduler.step()
-            elif s.scheduler == "ReduceLROnPlateau":
-                scheduler.step(watched)
-            if s.early_stopping:
-                waited = 0 if improved else waited + 1
-                if waited >= s.early_stopping:
-                    message = f"Early stopping: no better {monitor} for {s.early_stopping} epochs."
-                    self._emit("notice", epoch=epoch, message=message)
-                    break
-        return self._finish(model, data, tensors, loss_fn, folder, history, status, message, train_seconds)
+                run.folder.save_weights("best.pt", run.model)
+        if improved:
+            run.best = watched
+        if isinstance(run.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            run.scheduler.step(watched)  # type: ignore[arg-type]
+        elif s.scheduler in EPOCH_SCHEDULERS:
+            run.scheduler.step()
+        if s.early_stopping:
+            run.waited = 0 if improved else run.waited + 1
+            if run.waited >= s.early_stopping:
+                run.message = f"Early stopping: no better {monitor} for {s.early_stopping} epochs."
+                self._emit("notice", epoch=epoch, message=run.message)
+                return True
+        return False
 
     def _open_folder(self, script: str, data: Dataset) -> RunFolder | None:
         if not self.save:
@@ -311,23 +363,14 @@ class Trainer:
         folder.write_json("hparams.json", hparams)
         return folder
 
-    def _finish(
-        self,
-        model: torch.nn.Module,
-        data: Dataset,
-        tensors: dict[str, torch.Tensor],
-        loss_fn: torch.nn.Module,
-        folder: RunFolder | None,
-        history: list[dict[str, Any]],
-        status: str,
-        message: str,
-        train_seconds: float,
-    ) -> TrainResult:
-        s = self.settings
+    def _finish(self, run: _Run) -> TrainResult:
+        """Test the model, write the summary and say how the run ended."""
+        s, data, model, folder, history = self.settings, run.data, run.model, run.folder, run.history
+        status, message, train_seconds = run.status, run.message, run.train_seconds
         result = TrainResult(status, message, history, class_names=list(data.class_names), device=str(self.device))  # type: ignore[arg-type]
         if status != "failed" and data.count("test"):
             result.test_loss, result.test_accuracy, predictions, labels = evaluate_split(
-                model, data, "test", tensors, loss_fn, s, self.device, keep=True
+                model, data, "test", run.tensors, run.loss_fn, s, self.device, keep=True
             )
             if data.task == "classification":
                 report(result, predictions, labels, data.num_classes)

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from core.datasets import Dataset, load_dataset
+from core.script import generate_script
 from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS
 from core.training import Trainer
-from core.training.setup import make_optimizer
+from core.training.setup import exec_source
 from tests.core.train_fixtures import mlp_project
 
 
@@ -68,7 +69,8 @@ def test_regression_from_csv(tmp_path) -> None:
 
 def test_optimizer_options_reach_torch() -> None:
     project = mlp_project([4], 8, 3, optimizer="SGD", momentum=0.9, nesterov=True, weight_decay=0.01)
-    opt = make_optimizer(project.training, torch.nn.Linear(2, 2).parameters())
+    script, _ = exec_source(generate_script(project).source)
+    opt = script["make_optimizer"](torch.nn.Linear(2, 2))
     group = opt.param_groups[0]
     assert (group["momentum"], group["nesterov"], group["weight_decay"]) == (0.9, True, 0.01)
 
