@@ -10,18 +10,19 @@ from pathlib import Path
 
 from core import __version__
 from core.errors import TorchCanvasError
+from core.export_formats import FORMATS
 from core.resources import resource_dir
 
 EXAMPLES_DIR = resource_dir("examples")  # core.resources: the same lookup for a clone, a wheel, a frozen build
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "digits_mlp.json"
 
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 TorchCanvas: draw a neural network, see its tensor shapes, get readable PyTorch code, train it.
 
   torchcanvas                      open the editor with the example network
   torchcanvas PROJECT.json         open a project in the editor
   torchcanvas check PROJECT        print a summary table; exit 1 with the problems if the graph is invalid
-  torchcanvas export PROJECT [-o OUT] [--format script|model|weights|onnx|pt2] [--weights RUN_DIR] [--force]
+  torchcanvas export PROJECT [-o OUT] [--format {"|".join(FORMATS)}] [--weights RUN_DIR] [--force]
                                    write the training script, the model module, trained weights,
                                    ONNX or a torch.export .pt2 (-o script.py --model-only also works)
   torchcanvas train PROJECT [--data SPEC] [--epochs N] [--batch-size B] [--lr LR] [--optimizer NAME]
@@ -83,9 +84,7 @@ def _export_args(p: argparse.ArgumentParser) -> None:
         'with onnx.checker and onnxruntime; needs pip install "torchcanvas[export]"), or a torch.export program (pt2).'
     )
     p.add_argument("project", help="project file (.json)")
-    p.add_argument(
-        "-f", "--format", choices=("script", "model", "weights", "onnx", "pt2"), help="what to export (default: script)"
-    )
+    p.add_argument("-f", "--format", choices=FORMATS, help="what to export (default: script)")
     p.add_argument("-o", "--output", help="where to write it (default: PROJECT's name with .py/_model.py/.pt/...)")
     p.add_argument("--model-only", action="store_true", help="same as --format model")
     p.add_argument(

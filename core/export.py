@@ -32,6 +32,7 @@ from torch import nn
 from core.analysis import Analysis, analyze
 from core.codegen import CodegenError, GeneratedCode, generate_model
 from core.errors import ExportError, TorchCanvasError
+from core.export_formats import EXPORT_FORMATS, FORMATS
 from core.fileio import (
     FileWriteError,
     atomic_write_bytes,
@@ -43,8 +44,6 @@ from core.fileio import (
 from core.project import FORMAT as PROJECT_FORMAT
 from core.project import Project
 
-FORMATS = ("script", "model", "weights", "onnx", "pt2")
-SUFFIX = {"script": ".py", "model": "_model.py", "weights": ".pt", "onnx": ".onnx", "pt2": ".pt2"}
 WEIGHT_FILES = ("last.pt", "best.pt", "model.pt", "weights.pt", "last.safetensors", "model.safetensors")
 EXTRA_HINT = 'install the export extra: pip install "torchcanvas[export]"'
 ONNX_EMBED_LIMIT = 1_800_000_000  # bytes of weights; above it protobuf's 2 GB limit forces a .onnx.data sidecar
@@ -237,7 +236,7 @@ def sample_inputs(built: BuiltModel, project: Project, batch: int = 2) -> tuple[
 
 
 # --- the formats ---------------------------------------------------------------------------------------------
-def export_script(project: Project, out: str | Path) -> ExportResult:
+def export_script(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
     """The standalone training script that reproduces the in-app run."""
     try:
         script = importlib.import_module("core.script")
@@ -247,7 +246,7 @@ def export_script(project: Project, out: str | Path) -> ExportResult:
     return _write_text(out, code.source, "script")
 
 
-def export_model_source(project: Project, out: str | Path) -> ExportResult:
+def export_model_source(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
     """Only the nn.Module class, importable on its own."""
     code, _ = _generate(project)
     return _write_text(out, code.source, "model")
@@ -353,15 +352,6 @@ def export_pt2(project: Project, out: str | Path, weights: str | Path | None = N
     return ExportResult(target, "pt2", f"reloaded and matches PyTorch (max difference {diff:.2e})", diff)
 
 
-EXPORTERS: dict[str, Callable[..., ExportResult]] = {
-    "script": lambda project, out, weights=None: export_script(project, out),
-    "model": lambda project, out, weights=None: export_model_source(project, out),
-    "weights": export_weights,
-    "onnx": export_onnx,
-    "pt2": export_pt2,
-}
-
-
 def export(
     project: Project,
     fmt: str,
@@ -373,12 +363,12 @@ def export(
 ) -> ExportResult:
     """Export ``project`` in ``fmt`` (one of FORMATS) to ``out``. An ``out`` that is the project file
     (``project_path``) or any other project file is refused unless ``overwrite`` is set."""
-    if fmt not in EXPORTERS:
+    if fmt not in EXPORT_FORMATS:
         raise ExportError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
     if not overwrite:
         check_output(out, project_path)
     try:
-        return EXPORTERS[fmt](project, out, weights)
+        return EXPORT_FORMATS[fmt].write(project, out, weights)
     except TorchCanvasError as exc:
         if isinstance(exc, ExportError):
             raise
@@ -387,7 +377,7 @@ def export(
 
 def default_output(project_path: str | Path, fmt: str) -> Path:
     """``net.json`` -> ``net.py`` / ``net_model.py`` / ``net.pt`` / ``net.onnx`` / ``net.pt2`` in the current folder."""
-    return Path(Path(project_path).stem + SUFFIX[fmt])
+    return Path(Path(project_path).stem + EXPORT_FORMATS[fmt].suffix)
 
 
 # --- helpers -------------------------------------------------------------------------------------------------

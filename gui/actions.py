@@ -78,6 +78,26 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
     return a
 
 
+def _export_menu(window: MainWindow, menu: QMenu, a: dict[str, QAction]) -> None:
+    """File > Export: one entry per ``core.export_formats`` format (a["export_<id>"]); the model code's entry is
+    the toolbar's Export Code action (Ctrl+Shift+E)."""
+    from core.export_formats import EXPORT_FORMATS
+    from gui.training.actions import export_from_window
+
+    for fmt in EXPORT_FORMATS.values():
+        if fmt.id == "model":
+            action = a["export"]
+        else:
+            action = _action(
+                window,
+                f"Export {fmt.label}…",
+                lambda f=fmt.id: export_from_window(window, f),
+                tip=fmt.help,
+            )
+        a[f"export_{fmt.id}"] = action
+        menu.addAction(action)
+
+
 def build_menus(window: MainWindow, a: dict[str, QAction]) -> None:
     bar = window.menuBar()
     file = bar.addMenu("&File")
@@ -85,7 +105,8 @@ def build_menus(window: MainWindow, a: dict[str, QAction]) -> None:
     window.recent_menu = QMenu("Open &Recent", window)
     file.addMenu(window.recent_menu)
     file.addSeparator()
-    file.addActions([a["save"], a["save_as"], a["export"]])
+    file.addActions([a["save"], a["save_as"]])
+    _export_menu(window, file.addMenu("E&xport"), a)
     file.addSeparator()
     file.addAction(a["quit"])
     edit = bar.addMenu("&Edit")

@@ -1,4 +1,4 @@
-"""What the result buttons do: export the weights, the training script or ONNX, open the run folder; and the
+"""What the result buttons and File > Export do: write one of ``core.export_formats``, open the run folder; and the
 prediction helper the results views use (inference only; training itself lives in core)."""
 
 from __future__ import annotations
@@ -68,9 +68,7 @@ def _stem(project: Any) -> str:
     return file_stem(project.name)
 
 
-UNTRAINED = (
-    "Note: these weights are untrained ({why}), so the model's answers are random. Train it, then export again."
-)
+UNTRAINED = "Note: these weights are untrained ({why}), so the model's answers are random. Train it, then export again."
 
 
 def untrained_because(result: Any) -> str:
@@ -113,54 +111,53 @@ def _export(
     return Path(path)
 
 
-def export_weights(parent: QWidget, result: Any, project: Any) -> Path | None:
-    weights = trained_weights(result)
-    if weights is None or project is None:
-        inform(parent, "Export weights", "Train the network first: there are no trained weights yet.", error=True)
-        return None
-    from core import export
+def export_as(parent: QWidget, fmt_id: str, result: Any, project: Any) -> Path | None:
+    """Ask for a file and write ``project`` in one of ``core.export_formats.EXPORT_FORMATS``. A format that needs
+    trained weights refuses without a run; one that uses them when there are some writes the file all the same
+    and says it is untrained."""
+    from core.export_formats import EXPORT_FORMATS
 
-    why = untrained_because(result)
+    fmt = EXPORT_FORMATS[fmt_id]
+    weights = trained_weights(result) if fmt.uses_weights else None
+    if project is None or (fmt.weights == "required" and weights is None):
+        if fmt.weights == "required":
+            inform(
+                parent, f"Export {fmt.label}", "Train the network first: there are no trained weights yet.", error=True
+            )
+        return None
+    why = untrained_because(result) if fmt.uses_weights else ""
     return _export(
         parent,
-        "Export trained weights",
-        f"{_stem(project)}_weights.pt",
-        "PyTorch weights (*.pt);;safetensors (*.safetensors)",
-        lambda path: export.export_weights(project, path, weights),
+        f"Export {fmt.label}",
+        f"{_stem(project)}{fmt.suggested_suffix}",
+        fmt.file_filter,
+        lambda path: fmt.write(project, path, weights),
         UNTRAINED.format(why=why) if why else "",
     )
 
 
-def export_script(parent: QWidget, project: Any) -> Path | None:
-    if project is None:
-        return None
-    from core import export
+def export_from_window(window: Any, fmt_id: str) -> Path | None:
+    """File > Export: the last run's network and weights when the format uses them, else the open project."""
+    from core.export_formats import EXPORT_FORMATS
 
-    return _export(
-        parent,
-        "Export training script",
-        f"{_stem(project)}_train.py",
-        "Python (*.py)",
-        lambda path: export.export_script(project, path),
-    )
+    dashboard = getattr(window, "training_dashboard", None)
+    result = getattr(dashboard, "last_result", None)
+    run_project = getattr(dashboard, "run_project", None)
+    use_run = EXPORT_FORMATS[fmt_id].uses_weights and run_project is not None and result is not None
+    return export_as(window, fmt_id, result, run_project if use_run else window.document.project)
+
+
+def export_weights(parent: QWidget, result: Any, project: Any) -> Path | None:
+    return export_as(parent, "weights", result, project)
+
+
+def export_script(parent: QWidget, project: Any) -> Path | None:
+    return export_as(parent, "script", None, project)
 
 
 def export_onnx(parent: QWidget, result: Any, project: Any) -> Path | None:
     """The trained model as ONNX; without a trained run the file is still written, and says it is untrained."""
-    if project is None:
-        return None
-    from core import export
-
-    weights = trained_weights(result)
-    why = untrained_because(result)
-    return _export(
-        parent,
-        "Export ONNX model",
-        f"{_stem(project)}.onnx",
-        "ONNX model (*.onnx)",
-        lambda path: export.export_onnx(project, path, weights),
-        UNTRAINED.format(why=why) if why else "",
-    )
+    return export_as(parent, "onnx", result, project)
 
 
 def open_folder(parent: QWidget, result: Any) -> bool:

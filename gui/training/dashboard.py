@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.export_formats import EXPORT_FORMATS
 from core.project import Project
 from core.settings import TrainingSettings
 from core.training.run_folder import default_runs_dir
@@ -106,12 +107,17 @@ class TrainingDashboard(QWidget):
         self.panel.resume_clicked.connect(self.resume)
         self.panel.stop_clicked.connect(self.stop)
         self.panel.dataset_chosen.connect(self.choose_dataset)
-        self.results.export_weights.connect(lambda: actions.export_weights(self, self.last_result, self.run_project))
-        self.results.export_script.connect(lambda: actions.export_script(self, self.run_project or self.project))
-        self.results.export_onnx.connect(lambda: actions.export_onnx(self, self.last_result, self.run_project))
+        self.results.export_requested.connect(self._export)
         self.results.open_folder.connect(lambda: actions.open_folder(self, self.last_result))
         self.run_project: Project | None = None  # the snapshot the last run trained
         self.last_model: Any = None
+
+    def _export(self, fmt_id: str) -> None:
+        """A result button: the run's network (and weights) when the format uses them, else the current one."""
+        uses_run = EXPORT_FORMATS[fmt_id].uses_weights
+        actions.export_as(
+            self, fmt_id, self.last_result, self.run_project if uses_run else self.run_project or self.project
+        )
 
     # -- the project ----------------------------------------------------------------------------------
     def set_document(self, document: Any) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.export_formats import EXPORT_FORMATS
 from gui.training.confusion import ConfusionMatrix
 from gui.training.images import ImageGrid, is_image, to_numpy
 from gui.training.preview import add_class_scatter, class_colour, legend_below, scatter_points
@@ -47,9 +48,7 @@ def _short(name: str, limit: int = 10) -> str:
 class ResultsView(QWidget):
     """Fill with ``show_result(result, dataset, predict)``; the export buttons emit signals."""
 
-    export_weights = Signal()
-    export_script = Signal()
-    export_onnx = Signal()
+    export_requested = Signal(str)  # a format id of core.export_formats
     open_folder = Signal()
     filled = Signal()  # every view of the last result is drawn
 
@@ -107,21 +106,20 @@ class ResultsView(QWidget):
         self._narrow: bool | None = None
 
         buttons = QHBoxLayout()
-        self.weights_button = QPushButton("Export weights…")
-        self.weights_button.setToolTip("Save the trained state_dict (.pt) to load with model.load_state_dict().")
-        self.script_button = QPushButton("Export training script…")
-        self.script_button.setToolTip("A standalone Python file that rebuilds the model and reproduces this run.")
-        self.onnx_button = QPushButton("Export ONNX…")
-        self.onnx_button.setToolTip("The trained model in ONNX format, for other runtimes (needs the onnx package).")
+        self.export_buttons: dict[str, QPushButton] = {}  # format id -> button, from core.export_formats
+        for fmt in EXPORT_FORMATS.values():
+            if fmt.run_button:
+                button = QPushButton(f"Export {fmt.label}…")
+                button.setToolTip(fmt.help)
+                button.clicked.connect(lambda _checked=False, fmt_id=fmt.id: self.export_requested.emit(fmt_id))
+                buttons.addWidget(button)
+                self.export_buttons[fmt.id] = button
+        self.weights_button = self.export_buttons["weights"]
+        self.script_button = self.export_buttons["script"]
+        self.onnx_button = self.export_buttons["onnx"]
         self.folder_button = QPushButton("Open run folder")
-        for button, signal in (
-            (self.weights_button, self.export_weights),
-            (self.script_button, self.export_script),
-            (self.onnx_button, self.export_onnx),
-            (self.folder_button, self.open_folder),
-        ):
-            button.clicked.connect(signal.emit)
-            buttons.addWidget(button)
+        self.folder_button.clicked.connect(self.open_folder.emit)
+        buttons.addWidget(self.folder_button)
         buttons.addStretch(1)
         self.set_exports_enabled(False)
 
@@ -154,8 +152,11 @@ class ResultsView(QWidget):
                 self.figures.setSizes([260, 180])
 
     def set_exports_enabled(self, enabled: bool) -> None:
-        for button in (self.weights_button, self.onnx_button, self.folder_button):
-            button.setEnabled(enabled)
+        """Formats that write a run's weights, and its folder, wait for a run; the script is always there."""
+        for fmt_id, button in self.export_buttons.items():
+            if EXPORT_FORMATS[fmt_id].uses_weights:
+                button.setEnabled(enabled)
+        self.folder_button.setEnabled(enabled)
 
     def clear(self) -> None:
         self._steps.clear()

@@ -1,0 +1,53 @@
+"""File > Export and a run's export buttons are built from core.export_formats: every format is offered."""
+
+import torch
+
+from core.export_formats import EXPORT_FORMATS
+from gui.training import actions
+from gui.training.results import ResultsView
+
+
+def _export_menu(window):
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    return next(a.menu() for a in file_menu.actions() if a.menu() is not None and a.text() == "E&xport")
+
+
+def test_file_export_menu_lists_every_format_including_pt2(window):
+    entries = _export_menu(window).actions()
+    assert entries == [window.action_map[f"export_{fmt_id}"] for fmt_id in EXPORT_FORMATS]
+    assert window.action_map["export_pt2"].text() == "Export torch.export (.pt2)…"
+    assert window.action_map["export_model"] is window.action_map["export"]  # the toolbar's Export Code
+
+
+def test_file_export_pt2_writes_a_loadable_program_marked_untrained(window, tmp_path, monkeypatch):
+    target = tmp_path / "net.pt2"
+    messages = []
+    monkeypatch.setattr(actions, "ask_save_path", lambda parent, title, suggested, filters: str(target))
+    monkeypatch.setattr(actions, "inform", lambda parent, title, text, error=False: messages.append((text, error)))
+    window.action_map["export_pt2"].trigger()
+    assert target.is_file(), messages
+    text, error = messages[-1]
+    assert not error and "untrained" in text
+    program = torch.export.load(str(target))
+    assert program.module() is not None
+
+
+def test_file_export_weights_without_a_run_says_to_train_first(window, tmp_path, monkeypatch):
+    messages = []
+    monkeypatch.setattr(actions, "ask_save_path", lambda *a: str(tmp_path / "w.pt"))
+    monkeypatch.setattr(actions, "inform", lambda parent, title, text, error=False: messages.append((text, error)))
+    window.action_map["export_weights"].trigger()
+    assert messages == [("Train the network first: there are no trained weights yet.", True)]
+    assert not (tmp_path / "w.pt").exists()
+
+
+def test_run_buttons_follow_the_registry(qtbot):
+    view = ResultsView()
+    qtbot.addWidget(view)
+    expected = [fmt_id for fmt_id, fmt in EXPORT_FORMATS.items() if fmt.run_button]
+    assert list(view.export_buttons) == expected and "pt2" in expected
+    assert not view.export_buttons["pt2"].isEnabled() and view.export_buttons["script"].isEnabled()
+    with qtbot.waitSignal(view.export_requested) as blocker:
+        view.set_exports_enabled(True)
+        view.export_buttons["pt2"].click()
+    assert blocker.args == ["pt2"]
