@@ -16,16 +16,12 @@ from typing import Any
 from core.analysis import analyze
 from core.codegen import GeneratedCode, literal, model_lines
 from core.datasets import wants_tokens
-from core.datasets.folder import image_geometry
-from core.datasets.sequences import sequence_options
-from core.datasets.spec import DataSpec, parse_spec
+from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError
-from core.portable import sources, steps, tables
+from core.portable import sources, steps
 from core.project import Project
 from core.script_loop import loop_functions, main_lines
 from core.settings import TrainingSettings
-
-DATA_DIR = "data"  # where the script lets torchvision download to, next to where it runs
 
 
 def eval_batch_size(settings: TrainingSettings) -> int:
@@ -56,57 +52,21 @@ def _string(text: str) -> str:
 def _loader(
     spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool = False
 ) -> tuple[list[Any], list[str], list[str]]:
-    """The helpers the data needs, constants naming its files, and the lines of ``load_data``
-    (tokens: the Input takes int64 token ids, read as ``core.datasets.wants_tokens`` decides)."""
-    files: list[str] = []
-    if spec.kind == "table":
-        return [sources.load_sklearn], files, [f"raw = load_sklearn({_string(spec.name)})"]
-    if spec.kind == "points":
-        o = spec.options
-        args = f'"{spec.name}", {o["samples"]}, {float(o["noise"])!r}, {o["classes"]}, SEED'
-        return [sources.make_points], files, [f"raw = make_points({args})"]
-    if spec.kind == "sequences":
-        n = sequence_options(spec.options)
-        args = f"{n['samples']}, {n['length']}, {n['vocab']}, {n['classes']}, SEED"
-        return [sources.make_sequences], files, [f"raw = make_sequences({args})"]
-    if spec.kind == "folder":
-        resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
-        size, channels = image_geometry(shape, resize)
-        files.append(f"IMAGE_FOLDER = {_string(spec.paths[0])}  # one sub-folder per class")
-        call = f"load_image_folder(IMAGE_FOLDER, {literal(size)}, {channels})"
-        return [sources.images_to_tensor, sources.load_image_folder], files, [f"raw = {call}"]
-    helpers: list[Any]
-    base = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
-    base.append(sources.check_file)
-    flag = ", tokens=True" if tokens else ""
-    if spec.kind == "vision":
-        helpers = [sources.images_to_tensor, sources.load_torchvision]
-        call = f'load_torchvision("{spec.name}", DATA_DIR)'
-    elif spec.kind == "npz":
-        files.append(f"DATA_FILE = {_string(spec.paths[0])}")
-        npz = [sources.tokens_to_tensor, sources.check_finite, sources.read_npz, sources.npz_inputs]
-        helpers, call = [*base, *npz, sources.load_npz], f"load_npz(DATA_FILE{flag})"
-    elif spec.kind == "idx":
-        files.append(f"IMAGES_FILE = {_string(spec.paths[0])}")
-        files.append(f"LABELS_FILE = {_string(spec.paths[1])}")
-        helpers = [*base, sources.read_idx, sources.load_idx]
-        call = "load_idx(IMAGES_FILE, LABELS_FILE)"
-    else:
-        files.append(f"DATA_FILE = {_string(spec.paths[0])}")
-        files.append(f"LABEL_COLUMN = {_string(spec.label_column)}")
-        helpers = [sources.labels_to_tensor, sources.class_count, sources.check_file, tables.read_csv_rows]
-        helpers += [tables.check_label_kinds, tables.is_number, tables.load_csv]
-        call = f"load_csv(DATA_FILE, LABEL_COLUMN{flag})"
+    """The helpers the data needs, constants naming its files, and the lines of ``load_data``, from the
+    source's registry entry (tokens: the Input takes int64 token ids, as ``core.datasets.wants_tokens`` decides)."""
+    load = SOURCES[spec.kind].script(spec, settings, shape, tokens)
+    if load.lines:
+        return load.helpers, load.constants, load.lines
     if settings.resize and not tokens:
         lines = [
-            f"x, y, x_test, y_test, class_names = {call}",
+            f"x, y, x_test, y_test, class_names = {load.call}",
             "x = resize_images(x, IMAGE_SIZE)",
             "if x_test is not None:",
             "    x_test = resize_images(x_test, IMAGE_SIZE)",
             "raw = (x, y, x_test, y_test, class_names)",
         ]
-        return [*helpers, steps.resize_images], files, lines
-    return helpers, files, [f"raw = {call}"]
+        return [*load.helpers, steps.resize_images], load.constants, lines
+    return load.helpers, load.constants, [f"raw = {load.call}"]
 
 
 def _constants(project: Project, shape: tuple[int, ...], spec: DataSpec) -> list[str]:
@@ -123,10 +83,8 @@ def _constants(project: Project, shape: tuple[int, ...], spec: DataSpec) -> list
         f"INPUT_SHAPE = {literal(list(shape))}  # one sample, without the batch dimension",
         f'LOSS = "{s.loss}"',
     ]
-    if s.resize and spec.kind != "folder":
+    if s.resize and not SOURCES[spec.kind].sizes_itself:
         lines.append(f"IMAGE_SIZE = {literal(s.resize)}")
-    if spec.kind == "vision":
-        lines.append(f'DATA_DIR = "{DATA_DIR}"  # torchvision downloads the files here')
     if s.grad_clip:
         lines.append(f"GRAD_CLIP = {s.grad_clip!r}  # largest allowed gradient norm")
     if s.early_stopping:
@@ -146,7 +104,7 @@ def generate_script(project: Project) -> GeneratedCode:
     try:
         tokens = wants_tokens(spec, input_dtype_of(project))
     except DataError:  # the Input's dtype does not fit the data: training says so; export the data as it is
-        tokens = spec.kind == "sequences"
+        tokens = SOURCES[spec.kind].tokens == "always"
     augmenting = augmenting and not tokens
     helpers, files, load_lines = _loader(spec, s, shape, tokens)
     helpers += [steps.prepare, steps.shuffled_batches, steps.to_target, steps.predict, steps.evaluate]
@@ -157,7 +115,7 @@ def generate_script(project: Project) -> GeneratedCode:
     doc = [
         f'"""Training script generated by TorchCanvas for {_string(title)[1:-1]!s}.',
         "",
-        f"Dataset: {spec.text if spec.kind not in ('npz', 'idx', 'csv', 'folder') else spec.kind + ' file(s)'}.",
+        f"Dataset: {spec.kind + ' file(s)' if SOURCES[spec.kind].user_files else spec.text}.",
         "Run it with `python this_file.py`: it trains, prints one line per epoch,",
         "reports the test accuracy and saves the weights and the history.",
         '"""',

@@ -5,19 +5,19 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 from typing import Any
 
 from core.datasets.base import Dataset, Preview, Progress, finish
-from core.datasets.builtin import TITLES, load_points, load_table
-from core.datasets.files import load_file
-from core.datasets.folder import image_geometry, load_folder
-from core.datasets.sequences import load_sequences, sequence_info
-from core.datasets.spec import HELP, DataSpec, parse_spec
-from core.datasets.vision import default_data_dir, load_vision
+from core.datasets.folder import image_geometry
+from core.datasets.spec import SOURCES, DataSpec, LoadRequest, help_text, parse_spec
+from core.datasets.vision import default_data_dir
 from core.errors import DataError
 
-TOKEN_KINDS = ("sequences", "csv", "npz")  # sources that can give int64 token ids
+for _module in pkgutil.iter_modules(__path__):  # each source module registers its Source entry on import
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
     "HELP",
@@ -29,23 +29,29 @@ __all__ = [
     "load_dataset",
     "load_for_settings",
     "parse_spec",
-    "sequence_info",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "HELP":  # read from the registry when asked for
+        return help_text()
+    raise AttributeError(name)
 
 
 def wants_tokens(spec: DataSpec, input_dtype: str | None) -> bool:
     """Whether the source is read as int64 token ids: the Input's dtype decides (None: as the source gives
     them); a source that cannot give what the Input takes is refused with the fix."""
+    tokens = SOURCES[spec.kind].tokens
     if input_dtype is None:
-        return spec.kind == "sequences"
+        return tokens == "always"
     if input_dtype == "int64":
-        if spec.kind not in TOKEN_KINDS:
+        if tokens == "never":
             raise DataError(
                 f"The Input node takes int64 token ids, but {spec.text} gives decimal numbers: set the Input's "
                 "dtype to float32, or choose token data (sequences, or a CSV or .npz file of whole numbers)."
             )
         return True
-    if spec.kind == "sequences":
+    if tokens == "always":
         raise DataError(
             f"{spec.text} gives int64 token ids, but the Input node takes {input_dtype}: set the Input's dtype "
             "to int64 and start the network with an Embedding."
@@ -70,31 +76,22 @@ def load_dataset(
 
     ``input_dtype`` is the Input node's: "int64" reads token ids (never normalised), "float32" numbers."""
     parsed = spec if isinstance(spec, DataSpec) else parse_spec(spec)
-    name = parsed.text
-    tokens = wants_tokens(parsed, input_dtype)
-    if parsed.kind == "table":
-        raw: Any = load_table(parsed)
-        name = TITLES[parsed.name]
-    elif parsed.kind == "points":
-        raw = load_points(parsed, seed)
-    elif parsed.kind == "sequences":
-        raw = load_sequences(parsed.options, seed)
-    elif parsed.kind == "vision":
-        raw = load_vision(parsed, Path(data_dir) if data_dir else None, progress)
-    elif parsed.kind == "folder":
-        raw = load_folder(
-            parsed,
-            seed=seed,
-            val_fraction=val_fraction,
-            test_fraction=test_fraction,
-            normalize=normalize,
-            input_shape=input_shape,
-            resize=resize,
-        )
-        if isinstance(raw, Dataset):
-            return raw
-    else:
-        raw = load_file(parsed, tokens)
+    source = SOURCES[parsed.kind]
+    request = LoadRequest(
+        seed=seed,
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
+        normalize=normalize,
+        input_shape=input_shape,
+        resize=resize,
+        data_dir=Path(data_dir) if data_dir else None,
+        progress=progress,
+        tokens=wants_tokens(parsed, input_dtype),
+    )
+    raw = source.load(parsed, request)
+    if isinstance(raw, Dataset):
+        return raw
+    name = source.title(parsed) if source.title else parsed.text
     if progress:
         progress(f"Preparing {name}", None)
     data = finish(
@@ -106,10 +103,10 @@ def load_dataset(
         test_fraction=test_fraction,
         normalize=normalize,
         input_shape=input_shape,
-        resize=resize if parsed.kind != "folder" else None,
+        resize=None if source.sizes_itself else resize,
     )
-    if parsed.kind == "sequences":
-        data.vocab_size = sequence_info(parsed.options).vocab_size
+    if source.after_load:
+        source.after_load(data, parsed)
     return data
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.datasets.spec import DataSpec
+from core.datasets.info import describe_csv, describe_idx, describe_npz
+from core.datasets.spec import DataSpec, ScriptLoad, Source, file_path, register, script_string
 from core.errors import DataError
+from core.portable import sources, tables
 from core.portable.sources import load_idx, load_npz
 from core.portable.tables import load_csv
+from core.settings import TrainingSettings
 
 
 def _existing(path: str, what: str) -> str:
@@ -39,3 +42,101 @@ def load_file(spec: DataSpec, tokens: bool = False) -> tuple:
             message = f"{', '.join(spec.paths)}: cannot read it ({exc})"
         raise DataError(message) from None
     raise DataError(f"not a file source: {spec.kind}")  # pragma: no cover
+
+
+# --- the three sources -------------------------------------------------------------------------------------------
+BASE_HELPERS = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
+BASE_HELPERS.append(sources.check_file)
+
+
+def _paths_text(spec: DataSpec) -> str:
+    return f"{spec.kind}:{','.join(spec.paths)}"
+
+
+def _npz_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    npz = [sources.tokens_to_tensor, sources.check_finite, sources.read_npz, sources.npz_inputs, sources.load_npz]
+    flag = ", tokens=True" if tokens else ""
+    constants = [f"DATA_FILE = {script_string(spec.paths[0])}"]
+    return ScriptLoad([*BASE_HELPERS, *npz], constants, call=f"load_npz(DATA_FILE{flag})")
+
+
+register(
+    Source(
+        kind="npz",
+        names=("npz",),
+        group="your files",
+        help="npz:PATH",
+        parse=lambda key, rest, text: DataSpec("npz", "npz", (file_path(key, rest, text),)),
+        text=_paths_text,
+        load=lambda spec, request: load_file(spec, request.tokens),
+        script=_npz_script,
+        describe=describe_npz,
+        ask="file",
+        file_filter="NumPy arrays (*.npz);;All files (*)",
+        tokens="can",
+        rank=0,
+    )
+)
+
+
+def _idx_parse(key: str, rest: str, text: str) -> DataSpec:
+    images, comma, labels = file_path(key, rest, text).rpartition(",")
+    if not comma or not images or not labels:
+        raise DataError(f"{text!r}: give the images file and the labels file as idx:IMAGES,LABELS")
+    return DataSpec("idx", "idx", (images, labels))
+
+
+def _idx_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    constants = [f"IMAGES_FILE = {script_string(spec.paths[0])}", f"LABELS_FILE = {script_string(spec.paths[1])}"]
+    helpers = [*BASE_HELPERS, sources.read_idx, sources.load_idx]
+    return ScriptLoad(helpers, constants, call="load_idx(IMAGES_FILE, LABELS_FILE)")
+
+
+register(
+    Source(
+        kind="idx",
+        names=("idx",),
+        group="your files",
+        help="idx:IMAGES,LABELS",
+        parse=_idx_parse,
+        text=_paths_text,
+        load=lambda spec, request: load_file(spec),
+        script=_idx_script,
+        describe=describe_idx,
+        ask="files",
+        rank=1,
+    )
+)
+
+
+def _csv_parse(key: str, rest: str, text: str) -> DataSpec:
+    path, colon, column = file_path(key, rest, text).rpartition(":")
+    if not colon or not path or not column:
+        raise DataError(f"{text!r}: name the label column as csv:PATH:LABELCOLUMN (e.g. csv:data.csv:label)")
+    return DataSpec("csv", "csv", (path,), label_column=column)
+
+
+def _csv_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    constants = [f"DATA_FILE = {script_string(spec.paths[0])}", f"LABEL_COLUMN = {script_string(spec.label_column)}"]
+    helpers = [sources.labels_to_tensor, sources.class_count, sources.check_file, tables.read_csv_rows]
+    helpers += [tables.check_label_kinds, tables.is_number, tables.load_csv]
+    flag = ", tokens=True" if tokens else ""
+    return ScriptLoad(helpers, constants, call=f"load_csv(DATA_FILE, LABEL_COLUMN{flag})")
+
+
+register(
+    Source(
+        kind="csv",
+        names=("csv",),
+        group="your files",
+        help="csv:PATH:LABELCOLUMN",
+        parse=_csv_parse,
+        text=lambda spec: f"csv:{spec.paths[0]}:{spec.label_column}",
+        load=lambda spec, request: load_file(spec, request.tokens),
+        script=_csv_script,
+        describe=describe_csv,
+        ask="csv",
+        tokens="can",
+        rank=3,
+    )
+)

@@ -13,9 +13,12 @@ import numpy as np
 import torch
 
 from core.datasets.base import Dataset, fit_shape
-from core.datasets.spec import DataSpec
+from core.datasets.info import describe_folder
+from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
 from core.errors import DataError
+from core.portable import sources
 from core.portable.sources import IMAGE_SUFFIXES, load_image_folder
+from core.settings import TrainingSettings
 
 MAX_IN_MEMORY_BYTES = 1_500_000_000  # decoded float32 pixels; above this the folder is read lazily
 
@@ -138,3 +141,41 @@ def load_folder(
         test_set=test_set,
         extra={"image_size": size, "channels": channels},
     )
+
+
+def _load(spec: DataSpec, request: LoadRequest) -> tuple | Dataset:
+    return load_folder(
+        spec,
+        seed=request.seed,
+        val_fraction=request.val_fraction,
+        test_fraction=request.test_fraction,
+        normalize=request.normalize,
+        input_shape=request.input_shape,
+        resize=request.resize,
+    )
+
+
+def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
+    size, channels = image_geometry(shape, resize)
+    constants = [f"IMAGE_FOLDER = {script_string(spec.paths[0])}  # one sub-folder per class"]
+    call = f"load_image_folder(IMAGE_FOLDER, {size!r}, {channels})"
+    return ScriptLoad([sources.images_to_tensor, sources.load_image_folder], constants, lines=[f"raw = {call}"])
+
+
+register(
+    Source(
+        kind="folder",
+        names=("folder",),
+        group="your files",
+        help="folder:PATH",
+        parse=lambda key, rest, text: DataSpec("folder", "folder", (file_path(key, rest, text),)),
+        text=lambda spec: f"folder:{spec.paths[0]}",
+        load=_load,
+        script=_script,
+        describe=describe_folder,
+        ask="folder",
+        sizes_itself=True,
+        rank=2,
+    )
+)

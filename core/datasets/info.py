@@ -7,8 +7,8 @@ header, a CSV's header and label column, a folder's class sub-folders) and the a
 and the files' modification times. Anything that cannot be known cheaply is ``None``: the check then skips it,
 and a source that cannot be read at all gives ``None`` (the Data panel and the loader explain that, once).
 
-To describe a new kind of source, register a function for its ``DataSpec.kind`` with ``@source("kind")``,
-or add a fixed entry to ``BUILTIN`` for a named built-in set.
+A source's ``describe`` (its ``core.datasets.spec.Source`` entry) answers for it: a fixed entry of ``BUILTIN``
+for a named built-in set, or one of the file peeks below.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ import gzip
 import math
 import os
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from core.datasets.spec import DataSpec, parse_spec
+from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import TorchCanvasError
 
 # The most a peek reads (once per file version; it runs in the editor after an edit). Beyond, the answer is None
@@ -79,37 +78,9 @@ BUILTIN: dict[str, DataInfo] = {
     "CIFAR10": DataInfo("cifar10", (3, 32, 32), 10),
 }
 
-Describe = Callable[[DataSpec], DataInfo | None]
-SOURCES: dict[str, Describe] = {}
-
-
-def source(*kinds: str) -> Callable[[Describe], Describe]:
-    def register(fn: Describe) -> Describe:
-        for kind in kinds:
-            SOURCES[kind] = fn
-        return fn
-
-    return register
-
-
-@source("table", "vision")
-def _fixed(spec: DataSpec) -> DataInfo | None:
-    return BUILTIN.get(spec.name)
-
-
-@source("sequences")
-def _sequences(spec: DataSpec) -> DataInfo:
-    """The generated token sequences describe themselves (``core.datasets.sequences.sequence_info``)."""
-    from core.datasets.sequences import sequence_info
-
-    seq = sequence_info(spec.options)
-    return DataInfo(spec.text, seq.input_shape, seq.num_classes, dtypes=(seq.dtype,), vocab_size=seq.vocab_size)
-
-
-@source("points")
-def _points(spec: DataSpec) -> DataInfo:
-    classes = 2 if spec.name in ("moons", "circles", "xor") else int(spec.options.get("classes", 3))
-    return DataInfo(spec.name, (2,), classes)
+def named_as(info: DataInfo | None, spec: DataSpec) -> DataInfo | None:
+    """A fixed entry named as the spec was typed (mnist, not MNIST)."""
+    return replace(info, name=spec.text) if info is not None else None
 
 
 # --- files -------------------------------------------------------------------------------------------------------
@@ -153,8 +124,7 @@ def _token_range(*arrays: np.ndarray) -> tuple[bool, int | None]:
     return True, int(max(float(a.max()) for a in arrays)) + 1
 
 
-@source("npz")
-def _npz(spec: DataSpec) -> DataInfo | None:
+def describe_npz(spec: DataSpec) -> DataInfo | None:
     """The x_train header gives the sample shape; y_train (and x when small) are read once for the rest."""
     path = Path(spec.paths[0]).expanduser()
     with zipfile.ZipFile(path) as archive:
@@ -190,8 +160,7 @@ def _idx_shape(path: str) -> tuple[int, ...]:
     return tuple(int.from_bytes(dims[4 * i : 4 * i + 4], "big") for i in range(head[3]))
 
 
-@source("idx")
-def _idx(spec: DataSpec) -> DataInfo | None:
+def describe_idx(spec: DataSpec) -> DataInfo | None:
     from core.portable.sources import read_idx
 
     images, labels = spec.paths
@@ -202,8 +171,7 @@ def _idx(spec: DataSpec) -> DataInfo | None:
     return DataInfo(Path(images).name, _image_sample(shape), classes)
 
 
-@source("csv")
-def _csv(spec: DataSpec) -> DataInfo | None:
+def describe_csv(spec: DataSpec) -> DataInfo | None:
     """The header gives the feature count; the label column, read as ``load_csv`` reads it, gives the task, and
     the feature cells whether they can be token ids (whole numbers from 0) and how many an Embedding needs."""
     path = Path(spec.paths[0]).expanduser()
@@ -245,8 +213,7 @@ def _csv(spec: DataSpec) -> DataInfo | None:
         return DataInfo(path.name, shape, len(set(labels)), dtypes=dtypes, vocab_size=vocab)
 
 
-@source("folder")
-def _folder(spec: DataSpec) -> DataInfo | None:
+def describe_folder(spec: DataSpec) -> DataInfo | None:
     root = Path(spec.paths[0]).expanduser()
     classes = sum(1 for p in root.iterdir() if p.is_dir())
     return DataInfo(root.name or str(root), None, classes or None, adapts_to_input=True)
@@ -275,13 +242,11 @@ def dataset_info(spec: str | DataSpec) -> DataInfo | None:
         return None
     if key in _CACHE:
         return _CACHE[key]
-    describe = SOURCES.get(parsed.kind)
+    source = SOURCES.get(parsed.kind)
     try:
-        info = describe(parsed) if describe else None
+        info = source.describe(parsed) if source else None
     except (TorchCanvasError, OSError, ValueError, EOFError, zipfile.BadZipFile, UnicodeDecodeError, csv.Error):
         info = None
-    if info is not None and parsed.kind in ("table", "vision", "points"):
-        info = replace(info, name=parsed.text)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.clear()
     _CACHE[key] = info

@@ -3,7 +3,8 @@
 Each sample is ``length`` token ids (int64, never normalised) from ``0`` to ``vocab - 1``; tokens ``1`` to
 ``classes`` are markers and the class is the marker that comes first (see
 ``core.portable.sources.make_sequences``). ``sequence_info`` describes it without generating anything, for the
-checks that compare a network with its dataset.
+checks that compare a network with its dataset. Everything about the source is in this module: its
+``Source`` entry at the end is what parsing, loading, the exported script and the checks read.
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.datasets.info import DataInfo
+from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, options, options_text, register
+from core.errors import DataError
+from core.portable import sources
 from core.portable.sources import make_sequences
+from core.settings import TrainingSettings
 
 SEQUENCE_DEFAULTS: dict[str, int] = {"samples": 4000, "length": 20, "vocab": 30, "classes": 4}
 SEQUENCE_LIMITS: dict[str, tuple[int, int]] = {
@@ -61,3 +67,49 @@ def load_sequences(options: dict[str, Any], seed: int) -> tuple:
     """The sequences are drawn from the seed, so a run and its exported script see the same tokens."""
     o = sequence_options(options)
     return make_sequences(o["samples"], o["length"], o["vocab"], o["classes"], seed)
+
+
+def _parse(key: str, rest: str, text: str) -> DataSpec:
+    opts = options(rest, text, SEQUENCE_DEFAULTS)
+    problem = check_sequence_options(opts, text)
+    if problem:
+        raise DataError(problem)
+    return DataSpec("sequences", key, options={k: int(v) for k, v in opts.items()})
+
+
+def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    n = sequence_options(spec.options)
+    args = f"{n['samples']}, {n['length']}, {n['vocab']}, {n['classes']}, SEED"
+    return ScriptLoad([sources.make_sequences], lines=[f"raw = make_sequences({args})"])
+
+
+def _describe(spec: DataSpec) -> DataInfo:
+    seq = sequence_info(spec.options)
+    return DataInfo(spec.text, seq.input_shape, seq.num_classes, dtypes=(seq.dtype,), vocab_size=seq.vocab_size)
+
+
+def _after_load(data: Any, spec: DataSpec) -> None:
+    data.vocab_size = sequence_info(spec.options).vocab_size
+
+
+def _load(spec: DataSpec, request: LoadRequest) -> tuple:
+    return load_sequences(spec.options, request.seed)
+
+
+register(
+    Source(
+        kind="sequences",
+        names=("sequences",),
+        group="built in",
+        help="sequences (token ids, e.g. sequences:length=30,vocab=50)",
+        parse=_parse,
+        text=lambda spec: options_text(spec, SEQUENCE_DEFAULTS),
+        load=_load,
+        script=_script,
+        describe=_describe,
+        ask="options",
+        tokens="always",
+        after_load=_after_load,
+        rank=2,
+    )
+)

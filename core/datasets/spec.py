@@ -1,32 +1,30 @@
-"""Dataset spec strings, as typed on the command line or stored in a project.
+"""Dataset spec strings and the registry of the sources they name.
 
 ``digits``, ``spirals``, ``spirals:samples=1000,noise=0.3,classes=4``, ``sequences``,
 ``sequences:length=30,vocab=50``, ``mnist``, ``npz:PATH``, ``idx:IMAGES,LABELS``, ``folder:PATH``,
 ``csv:PATH:LABELCOLUMN``.
+
+Each kind of source is one ``Source`` entry, registered by the module that implements it
+(``builtin``, ``vision``, ``files``, ``folder``, ``sequences``): how its spec is parsed and written back,
+how it is loaded, how the exported script loads it, what it gives the network (``core.datasets.info``),
+and how the Data panel offers it. Parsing, loading, the script and the panel read the registry, so adding
+a source means adding one module (``core.datasets`` imports every module of the package) and its test.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from core.datasets.sequences import SEQUENCE_DEFAULTS, check_sequence_options
 from core.errors import DataError
 
-TABLES = ("digits", "iris", "wine", "breast_cancer")
-POINTS = ("spirals", "moons", "circles", "xor", "blobs")
-VISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "kmnist": "KMNIST", "cifar10": "CIFAR10"}
-ALIASES = {"fashionmnist": "fashion_mnist", "cifar": "cifar10", "cifar_10": "cifar10", "breastcancer": "breast_cancer"}
-POINT_DEFAULTS = {"samples": 600, "noise": 0.2, "classes": 3}
-GENERATED: dict[str, dict] = {"points": POINT_DEFAULTS, "sequences": SEQUENCE_DEFAULTS}  # kind -> option defaults
-FILE_KINDS = ("npz", "idx", "folder", "csv")
-OFFLINE = (*TABLES, *POINTS, "sequences")  # every set that needs neither a download nor a file
+if TYPE_CHECKING:
+    from core.datasets.info import DataInfo
+    from core.settings import TrainingSettings
 
-HELP = (
-    "built in: digits, iris, wine, breast_cancer, spirals, moons, circles, xor, blobs "
-    "(e.g. spirals:samples=1000,noise=0.3), sequences (token ids, e.g. sequences:length=30,vocab=50); "
-    "download: mnist, fashion_mnist, kmnist, cifar10; "
-    "your files: npz:PATH, idx:IMAGES,LABELS, folder:PATH, csv:PATH:LABELCOLUMN"
-)
+ALIASES = {"fashionmnist": "fashion_mnist", "cifar": "cifar10", "cifar_10": "cifar10", "breastcancer": "breast_cancer"}
+GROUPS = ("built in", "download", "your files")  # the order HELP lists the sources in
 
 
 @dataclass(frozen=True)
@@ -41,59 +39,124 @@ class DataSpec:
 
     @property
     def text(self) -> str:
-        if self.kind in GENERATED:
-            defaults = GENERATED[self.kind]
-            opts = ",".join(f"{k}={v:g}" for k, v in self.options.items() if defaults.get(k) != v)
-            return f"{self.name}:{opts}" if opts else self.name
-        if self.kind == "csv":
-            return f"csv:{self.paths[0]}:{self.label_column}"
-        if self.kind in FILE_KINDS:
-            return f"{self.kind}:{','.join(self.paths)}"
-        return self.name.lower() if self.kind == "table" else _vision_key(self.name)
+        return SOURCES[self.kind].text(self)
 
 
-def _vision_key(torch_name: str) -> str:
-    return next(key for key, value in VISION.items() if value == torch_name)
+@dataclass(frozen=True)
+class LoadRequest:
+    """What loading a source may depend on, from the training settings and the Input node."""
+
+    seed: int = 0
+    val_fraction: float = 0.1
+    test_fraction: float = 0.1
+    normalize: bool = True
+    input_shape: tuple[int, ...] | None = None
+    resize: tuple[int, int] | None = None
+    data_dir: Any = None  # a Path, or None for the default download folder
+    progress: Any = None  # core.datasets.base.Progress
+    tokens: bool = False  # read the inputs as int64 token ids
+
+
+@dataclass(frozen=True)
+class ScriptLoad:
+    """How the exported script loads a source: the portable helpers it pastes in, constants naming its files,
+    and the lines of ``load_data`` before the split (``raw = ...``), or one call whose result may be resized."""
+
+    helpers: list[Any]
+    constants: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # complete: set ``raw`` themselves
+    call: str = ""  # or an expression giving (x, y, x_test, y_test, class_names), resized when asked for
+
+
+@dataclass(frozen=True)
+class Source:
+    """One kind of dataset source, everything the app needs to know about it in one place."""
+
+    kind: str  # DataSpec.kind
+    names: tuple[str, ...]  # the spec heads it answers to: digits, iris, ... or npz
+    group: str  # "built in" | "download" | "your files": where HELP lists it
+    help: str  # its part of HELP
+    parse: Callable[[str, str, str], DataSpec]  # (name, text after the colon, whole spec) -> DataSpec
+    text: Callable[[DataSpec], str]  # DataSpec -> spec string
+    load: Callable[[DataSpec, LoadRequest], Any]  # the raw tuple (core.datasets.base.finish), or a ready Dataset
+    script: Callable[[DataSpec, TrainingSettings, tuple[int, ...], bool], ScriptLoad]  # (spec, settings, shape, tokens)
+    describe: Callable[[DataSpec], DataInfo | None]  # what it gives the network, without loading (info.py)
+    ask: str = "spec"  # how the Data panel asks for it: "list" (pick a name), "file" (Open file...), or
+    # "options" / "files" / "folder" / "csv" (a spec with options, two files, a folder, a CSV path and its
+    # label column): typed as a spec on the command line or stored in a project, not asked in the panel yet
+    list_label: str = ""  # "list": the panel shows "NAME (list_label)"
+    file_filter: str = ""  # "file": the open dialog's filter
+    tokens: str = "never"  # int64 token ids: "never", "can" (when the Input takes int64) or "always"
+    sizes_itself: bool = False  # decoded at the Input's size (image folders): no resize after loading
+    title: Callable[[DataSpec], str] | None = None  # the name a loaded Dataset gets, when not the spec text
+    after_load: Callable[[Any, DataSpec], None] | None = None  # adds what only this source knows to the Dataset
+    rank: int = 0  # order within its group
+
+    @property
+    def user_files(self) -> bool:
+        return self.group == "your files"
+
+
+SOURCES: dict[str, Source] = {}  # kind -> Source, filled as the source modules are imported
+
+
+def register(source: Source) -> Source:
+    SOURCES[source.kind] = source
+    return source
+
+
+def sources() -> list[Source]:
+    """Every source, in the order of HELP."""
+    return sorted(SOURCES.values(), key=lambda s: (GROUPS.index(s.group), s.rank))
+
+
+def help_text() -> str:
+    parts = []
+    for group in GROUPS:
+        listed = ", ".join(s.help for s in sources() if s.group == group)
+        if listed:
+            parts.append(f"{group}: {listed}")
+    return "; ".join(parts)
+
+
+def __getattr__(name: str) -> Any:
+    """HELP and the kind lists are read from the registry when asked for (after every source registered)."""
+    if name == "HELP":
+        return help_text()
+    if name == "FILE_KINDS":
+        return tuple(s.kind for s in sources() if s.user_files)
+    if name == "OFFLINE":  # every set that needs neither a download nor a file
+        return tuple(n for s in sources() if s.group == "built in" for n in s.names)
+    raise AttributeError(name)
+
+
+def unknown(text: str) -> DataError:
+    return DataError(f"Unknown dataset {text!r}. Use one of: {help_text()}")
 
 
 def parse_spec(spec: str) -> DataSpec:
     """Parse a spec string; DataError with the list of accepted forms when it makes no sense."""
     if not isinstance(spec, str) or not spec.strip():
-        raise DataError(f"No dataset given. Use one of: {HELP}")
+        raise DataError(f"No dataset given. Use one of: {help_text()}")
     text = spec.strip()
     head, _, rest = text.partition(":")
     key = ALIASES.get(head.lower().replace("-", "_"), head.lower().replace("-", "_"))
-    if key in TABLES and not rest:
-        return DataSpec("table", key)
-    if key in VISION and not rest:
-        return DataSpec("vision", VISION[key])
-    if key in POINTS:
-        return DataSpec("points", key, options=_point_options(rest, text))
-    if key == "sequences":
-        options = _options(rest, text, SEQUENCE_DEFAULTS)
-        problem = check_sequence_options(options, text)
-        if problem:
-            raise DataError(problem)
-        return DataSpec("sequences", key, options={k: int(v) for k, v in options.items()})
-    if key in FILE_KINDS:
-        if not rest:
-            raise DataError(f"The dataset spec {text!r} needs a path after '{key}:'. Use one of: {HELP}")
-        if key == "idx":
-            images, comma, labels = rest.rpartition(",")
-            if not comma or not images or not labels:
-                raise DataError(f"{text!r}: give the images file and the labels file as idx:IMAGES,LABELS")
-            return DataSpec("idx", "idx", (images, labels))
-        if key == "csv":
-            path, colon, column = rest.rpartition(":")
-            if not colon or not path or not column:
-                raise DataError(f"{text!r}: name the label column as csv:PATH:LABELCOLUMN (e.g. csv:data.csv:label)")
-            return DataSpec("csv", "csv", (path,), label_column=column)
-        return DataSpec(key, key, (rest,))
-    raise DataError(f"Unknown dataset {text!r}. Use one of: {HELP}")
+    for source in SOURCES.values():
+        if key in source.names:
+            return source.parse(key, rest, text)
+    raise unknown(text)
 
 
-def _options(rest: str, text: str, defaults: dict) -> dict[str, float]:
-    options: dict[str, float] = dict(defaults)
+def named(key: str, rest: str, text: str, kind: str, name: str | None = None) -> DataSpec:
+    """The spec of a set named without options (digits, mnist): anything after a colon is a mistake."""
+    if rest:
+        raise unknown(text)
+    return DataSpec(kind, name or key)
+
+
+def options(rest: str, text: str, defaults: dict) -> dict[str, float]:
+    """``name=value,...`` after the colon, over the defaults; DataError naming the accepted options."""
+    result: dict[str, float] = dict(defaults)
     for item in filter(None, (part.strip() for part in rest.split(","))):
         name, eq, value = item.partition("=")
         name = name.strip()
@@ -103,17 +166,24 @@ def _options(rest: str, text: str, defaults: dict) -> dict[str, float]:
             number = float(value)
         except ValueError:
             raise DataError(f"{text!r}: {name} must be a number, not {value!r}") from None
-        options[name] = number
-    return options
+        result[name] = number
+    return result
 
 
-def _point_options(rest: str, text: str) -> dict[str, float]:
-    options = _options(rest, text, POINT_DEFAULTS)
-    if not 8 <= options["samples"] <= 1_000_000 or options["samples"] != int(options["samples"]):
-        raise DataError(f"{text!r}: samples must be a whole number from 8 to 1000000")
-    if not 0 <= options["noise"] <= 10:
-        raise DataError(f"{text!r}: noise must be from 0 to 10")
-    if not 2 <= options["classes"] <= 20 or options["classes"] != int(options["classes"]):
-        raise DataError(f"{text!r}: classes must be a whole number from 2 to 20")
-    options["samples"], options["classes"] = int(options["samples"]), int(options["classes"])
-    return options
+def options_text(spec: DataSpec, defaults: dict) -> str:
+    """A generated set's spec with only the options that differ from the defaults."""
+    opts = ",".join(f"{k}={v:g}" for k, v in spec.options.items() if defaults.get(k) != v)
+    return f"{spec.name}:{opts}" if opts else spec.name
+
+
+def file_path(key: str, rest: str, text: str) -> str:
+    if not rest:
+        raise DataError(f"The dataset spec {text!r} needs a path after '{key}:'. Use one of: {help_text()}")
+    return rest
+
+
+def script_string(text: str) -> str:
+    """A double-quoted Python literal for any text (paths), as ruff format writes it."""
+    import json
+
+    return json.dumps(text)

@@ -20,9 +20,12 @@ from urllib.request import urlopen
 import platformdirs
 
 from core.datasets.base import Progress
-from core.datasets.spec import DataSpec
+from core.datasets.info import BUILTIN, named_as
+from core.datasets.spec import DataSpec, ScriptLoad, Source, named, register
 from core.errors import DataError
+from core.portable import sources
 from core.portable.sources import load_torchvision
+from core.settings import TrainingSettings
 
 CHUNK = 1 << 16
 
@@ -140,3 +143,30 @@ def load_vision(spec: DataSpec, data_dir: Path | None = None, progress: Progress
         raise DataError(
             f"{spec.name} in {root} could not be read ({exc}); delete that folder to download again."
         ) from None
+
+
+VISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "kmnist": "KMNIST", "cifar10": "CIFAR10"}
+SCRIPT_DATA_DIR = "data"  # where the exported script lets torchvision download to, next to where it runs
+
+
+def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    constant = f'DATA_DIR = "{SCRIPT_DATA_DIR}"  # torchvision downloads the files here'
+    helpers = [sources.images_to_tensor, sources.load_torchvision]
+    return ScriptLoad(helpers, [constant], call=f'load_torchvision("{spec.name}", DATA_DIR)')
+
+
+register(
+    Source(
+        kind="vision",
+        names=tuple(VISION),
+        group="download",
+        help=", ".join(VISION),
+        parse=lambda key, rest, text: named(key, rest, text, "vision", VISION[key]),
+        text=lambda spec: next(key for key, value in VISION.items() if value == spec.name),
+        load=lambda spec, request: load_vision(spec, request.data_dir, request.progress),
+        script=_script,
+        describe=lambda spec: named_as(BUILTIN.get(spec.name), spec),
+        ask="list",
+        list_label="downloads",
+    )
+)

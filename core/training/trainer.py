@@ -34,10 +34,6 @@ from core.training.run_folder import RunFolder, default_runs_dir
 from core.training.setup import exec_source, make_loss, resolve_device
 
 
-class NonFiniteLoss(TrainingError):
-    """The loss became NaN or infinite."""
-
-
 @dataclass
 class _EpochSums:
     """What one epoch's batches add up to."""

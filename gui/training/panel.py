@@ -46,11 +46,18 @@ SCHEDULER_LABELS = {
 
 
 def builtin_datasets() -> list[tuple[str, str]]:
-    """(label, spec) of the sets that need no file: offline ones first, then those that download."""
-    from core.datasets.spec import POINTS, TABLES, VISION
+    """(label, spec) of the sets the list offers by name (sources asked as "list"), offline ones first."""
+    from core.datasets.spec import sources
 
-    offline = [(f"{name} (built in)", name) for name in (*TABLES, *POINTS)]
-    return offline + [(f"{name} (downloads)", name) for name in VISION]
+    return [(f"{name} ({s.list_label})", name) for s in sources() if s.ask == "list" for name in s.names]
+
+
+def file_source() -> tuple[str, str]:
+    """(kind, open dialog filter) of the source the list's Open file... entry opens."""
+    from core.datasets.spec import sources
+
+    source = next(s for s in sources() if s.ask == "file")
+    return source.kind, source.file_filter
 
 
 def device_choices() -> list[tuple[str, str]]:
@@ -395,11 +402,12 @@ class TrainingPanel(QWidget):
     def _dataset_activated(self, index: int) -> None:
         spec = self.dataset.itemData(index)
         if spec == OPEN_FILE:
-            path, _ = QFileDialog.getOpenFileName(self, "Open a data file", "", "NumPy arrays (*.npz);;All files (*)")
+            kind, file_filter = file_source()
+            path, _ = QFileDialog.getOpenFileName(self, "Open a data file", "", file_filter)
             if not path:
                 self.refresh()
                 return
-            spec = f"npz:{path}"
+            spec = f"{kind}:{path}"
         if self.project is None:
             return
         if spec != self.project.training.dataset or self._data_problem or self.data_note.text():
