@@ -119,7 +119,7 @@ def _csv_parse(key: str, rest: str, text: str) -> DataSpec:
 def _csv_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
     constants = [f"DATA_FILE = {script_string(spec.paths[0])}", f"LABEL_COLUMN = {script_string(spec.label_column)}"]
     helpers = [sources.labels_to_tensor, sources.class_count, sources.check_file, tables.read_csv_rows]
-    helpers += [tables.check_label_kinds, tables.is_number, tables.load_csv]
+    helpers += [tables.check_label_kinds, tables.is_number, tables.csv_samples, tables.csv_labels, tables.load_csv]
     flag = ", tokens=True" if tokens else ""
     return ScriptLoad(helpers, constants, call=f"load_csv(DATA_FILE, LABEL_COLUMN{flag})")
 

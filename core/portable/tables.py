@@ -71,6 +71,18 @@ def load_csv(path: str, label_column: str, tokens: bool = False) -> tuple:
             f"{path}: there is no column named {label_column!r}; "
             f"the columns are {', '.join(header)}"
         )
+    features, labels, numbers = csv_samples(path, rows, header, label_column, tokens)
+    dtype = torch.int64 if tokens else torch.float32
+    x = torch.tensor(features, dtype=dtype).reshape(len(labels), -1)
+    y, class_names = csv_labels(path, labels, numbers, label_column)
+    return x, y, None, None, class_names
+
+
+def csv_samples(
+    path: str, rows: list, header: list, label_column: str, tokens: bool
+) -> tuple:
+    """The feature values, label texts and row numbers of the rows below the
+    header (blank rows skipped); ValueError naming the row and column of a bad cell."""
     label_at = header.index(label_column)
     features, labels, numbers = [], [], []
     for number, row in enumerate(rows[1:], start=2):
@@ -113,8 +125,12 @@ def load_csv(path: str, label_column: str, tokens: bool = False) -> tuple:
             f"{path}: no rows: the file has a header but no data below it; add one "
             "row per sample"
         )
-    dtype = torch.int64 if tokens else torch.float32
-    x = torch.tensor(features, dtype=dtype).reshape(len(labels), -1)
+    return features, labels, numbers
+
+
+def csv_labels(path: str, labels: list, numbers: list, label_column: str) -> tuple:
+    """The label column as targets and class names: class numbers 0, 1, ...;
+    decimals to predict (regression); or words, numbered in sorted order."""
     check_label_kinds(labels, numbers, path, label_column)
     if all(label.lstrip("-").isdigit() for label in labels):
         values = [int(label) for label in labels]
@@ -128,7 +144,7 @@ def load_csv(path: str, label_column: str, tokens: bool = False) -> tuple:
                 f"{values[big]}.0)"
             )
         y = labels_to_tensor(np.array(values), path)
-        return x, y, None, None, [str(k) for k in range(class_count(y))]
+        return y, [str(k) for k in range(class_count(y))]
     if is_number(labels[0]):
         targets = [float(label) for label in labels]
         odd = [i for i, value in enumerate(targets) if not math.isfinite(value)]
@@ -137,7 +153,7 @@ def load_csv(path: str, label_column: str, tokens: bool = False) -> tuple:
                 f"{path}, row {numbers[odd[0]]}, column {label_column!r}: "
                 f"{labels[odd[0]]!r} is not a finite number; fill in or remove it"
             )
-        return x, torch.tensor(targets, dtype=torch.float32), None, None, []
+        return torch.tensor(targets, dtype=torch.float32), []
     names = sorted(set(labels))
     if len(names) > MAX_CLASSES:
         raise ValueError(
@@ -146,4 +162,4 @@ def load_csv(path: str, label_column: str, tokens: bool = False) -> tuple:
         )
     index = {name: k for k, name in enumerate(names)}
     y = torch.tensor([index[label] for label in labels], dtype=torch.int64)
-    return x, y, None, None, names
+    return y, names
