@@ -5,6 +5,8 @@ executed in a fresh namespace and registered with ``linecache`` so tracebacks sh
 with ``torch.load(weights_only=True)`` (or safetensors), never unpickled freely. Every failure is an ExportError
 that says which layer (when one is to blame), why, and what to do.
 
+Reading weights files and run folders is ``core.weights``; the list of formats is ``core.export_formats``.
+
 Every file is written through ``core.fileio``: to a temporary file (or folder) beside the output and moved over
 it only once written and checked, so a failed export (a layer that cannot be exported, a full disk) leaves the
 file already there byte for byte. A full disk is named as such, never blamed on a layer. An output that is a
@@ -16,8 +18,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
-import itertools
-import linecache
 import os
 import re
 import warnings
@@ -29,8 +29,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.analysis import Analysis, analyze
-from core.codegen import CodegenError, GeneratedCode, generate_model
+from core.built_model import BuiltModel, build_model, generated_code, sample_inputs
+from core.codegen import CodegenError
 from core.errors import ExportError, TorchCanvasError
 from core.export_formats import EXPORT_FORMATS, FORMATS
 from core.fileio import (
@@ -43,11 +43,33 @@ from core.fileio import (
 )
 from core.project import FORMAT as PROJECT_FORMAT
 from core.project import Project
+from core.weights import EXTRA_HINT, WEIGHT_FILES, LoadedWeights, find_weights, load_weights, read_weights
+from core.weights import first_line as _first_line
+from core.weights import optional_package as _optional
 
-WEIGHT_FILES = ("last.pt", "best.pt", "model.pt", "weights.pt", "last.safetensors", "model.safetensors")
-EXTRA_HINT = 'install the export extra: pip install "torchcanvas[export]"'
+__all__ = [  # with the model builder and weights readers re-exported: export code reads them through here
+    "EXTRA_HINT",
+    "WEIGHT_FILES",
+    "BuiltModel",
+    "ExportResult",
+    "LoadedWeights",
+    "build_model",
+    "check_output",
+    "default_output",
+    "export",
+    "export_model_source",
+    "export_onnx",
+    "export_pt2",
+    "export_script",
+    "export_weights",
+    "find_weights",
+    "is_project_file",
+    "load_weights",
+    "read_weights",
+    "sample_inputs",
+]
+
 ONNX_EMBED_LIMIT = 1_800_000_000  # bytes of weights; above it protobuf's 2 GB limit forces a .onnx.data sidecar
-_counter = itertools.count(1)
 
 
 @dataclass
@@ -58,181 +80,6 @@ class ExportResult:
     format: str
     details: str = ""
     max_abs_diff: float | None = None  # ONNX / pt2 output vs PyTorch on a sample batch
-
-
-@dataclass
-class BuiltModel:
-    module: nn.Module
-    code: GeneratedCode
-    analysis: Analysis
-    filename: str  # the linecache name of the generated source
-    names: dict[str, str]  # node id -> node name, for messages
-    weights: Path | None = None  # the file the weights came from
-    weights_note: str = ""  # e.g. why best.pt was used instead of an empty last.pt
-
-
-@dataclass
-class LoadedWeights:
-    state: dict[str, torch.Tensor]
-    file: Path
-    note: str = ""  # set when another file than the first choice was used, and why
-
-
-# --- building the model from the generated source ------------------------------------------------------------
-def _generate(project: Project) -> tuple[GeneratedCode, Analysis]:
-    analysis = analyze(project.graph)
-    try:
-        return generate_model(project.graph, title=project.name, analysis=analysis), analysis
-    except CodegenError as exc:
-        raise ExportError(f"Cannot export: {exc}", exc.node_id) from None
-
-
-def build_model(project: Project, weights: str | Path | None = None) -> BuiltModel:
-    """The network as a module in eval mode, from the generated source, with weights loaded when given."""
-    code, analysis = _generate(project)
-    filename = f"<torchcanvas model {next(_counter)}>"
-    linecache.cache[filename] = (len(code.source), None, code.source.splitlines(True), filename)
-    namespace: dict[str, Any] = {"__name__": "torchcanvas_generated"}
-    exec(compile(code.source, filename, "exec"), namespace)
-    torch.manual_seed(project.training.seed)
-    names = {n.id: n.name for n in project.graph.nodes}
-    try:
-        module = namespace[code.class_name]()
-    except Exception as exc:
-        raise ExportError(f"Cannot build the network: {exc}") from None
-    module.eval()
-    built = BuiltModel(module, code, analysis, filename, names)
-    if weights is not None:
-        loaded = read_weights(weights)
-        _load_into(built, loaded.state)
-        built.weights, built.weights_note = loaded.file, loaded.note
-    return built
-
-
-def find_weights(path: str | Path) -> Path:
-    """A weights file, or the final weights inside a run folder (last.pt: what the app evaluated; else best.pt)."""
-    return read_weights(path).file
-
-
-def _candidates(where: Path) -> list[Path]:
-    if where.is_dir():
-        named = [where / name for name in WEIGHT_FILES if (where / name).is_file()]
-        others = sorted(where.glob("*.pt")) + sorted(where.glob("*.safetensors"))
-        return named + [p for p in others if p not in named and p.is_file()]
-    if where.name == "last.pt" and (where.parent / "best.pt").is_file():  # a run folder's file: best.pt may stand in
-        return [where, where.parent / "best.pt"]
-    return [where]
-
-
-def read_weights(path: str | Path) -> LoadedWeights:
-    """The state_dict of a weights file or run folder. In a run folder whose last.pt is empty or unreadable (a
-    run killed while saving, a full disk) best.pt is used instead, and the note says so."""
-    where = Path(path)
-    if not where.exists():
-        raise ExportError(f"No weights file at {where}.")
-    candidates = _candidates(where)
-    if not candidates:
-        raise ExportError(f"No weights (.pt or .safetensors) in the run folder {where}.")
-    problems: list[str] = []
-    for file in candidates:
-        try:
-            state = _read_state(file)
-        except ExportError as exc:
-            if len(candidates) == 1:
-                raise ExportError(f"{exc} Choose other weights, or train again.") from None
-            problems.append(str(exc))
-            continue
-        note = ""
-        if problems:
-            what = " (the weights of the best epoch, not the last)" if file.name == "best.pt" else ""
-            note = f"{' '.join(problems)} Used {file.name}{what} instead."
-        return LoadedWeights(state, file, note)
-    raise ExportError(" ".join(problems) + " Train again to get usable weights.")
-
-
-def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """A state_dict from a .pt (read with weights_only=True: no code runs) or .safetensors file or run folder."""
-    return read_weights(path).state
-
-
-def _read_state(file: Path) -> dict[str, torch.Tensor]:
-    try:
-        size = file.stat().st_size
-    except OSError as exc:
-        raise ExportError(f"Could not read the weights in {file}: {exc.strerror or exc}.") from None
-    if size == 0:
-        raise ExportError(
-            f"{file} is empty (0 bytes): it holds no weights (a run stopped while saving, or the disk was full)."
-        )
-    try:
-        if file.suffix == ".safetensors":
-            safetensors_torch = _optional("safetensors.torch", "read .safetensors weights")
-            state: Any = safetensors_torch.load_file(str(file))
-        else:
-            state = torch.load(file, map_location="cpu", weights_only=True)
-    except ExportError:
-        raise
-    except Exception as exc:
-        raise ExportError(f"Could not read the weights in {file}: {_first_line(exc)}.") from None
-    if isinstance(state, dict):
-        for key in ("state_dict", "model_state_dict", "model"):
-            if isinstance(state.get(key), dict):
-                state = state[key]
-                break
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        raise ExportError(f"{file} does not hold a state_dict (a mapping of names to tensors).")
-    return state
-
-
-def _load_into(built: BuiltModel, state: dict[str, torch.Tensor]) -> None:
-    attr_to_node = {attr: nid for nid, attr in built.code.attr_names.items()}
-
-    def who(key: str) -> str:
-        node_id = attr_to_node.get(key.split(".")[0])
-        return built.names.get(node_id, key.split(".")[0]) if node_id else key
-
-    own = built.module.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append("no weights for " + ", ".join(sorted({who(k) for k in missing})))
-        if unexpected:
-            parts.append("weights for layers this network lacks (" + ", ".join(sorted(unexpected)[:5]) + ")")
-        raise ExportError(
-            f"The weights do not fit this network: {'; '.join(parts)}. Was the network changed after training?"
-        )
-    for key, value in state.items():
-        if tuple(value.shape) != tuple(own[key].shape):
-            node_id = attr_to_node.get(key.split(".")[0])
-            raise ExportError(
-                f"{who(key)}: the weights {key} have shape {list(value.shape)} but the layer needs "
-                f"{list(own[key].shape)}. Was the layer changed after training?",
-                node_id,
-            )
-    built.module.load_state_dict(state)
-
-
-def sample_inputs(built: BuiltModel, project: Project, batch: int = 2) -> tuple[torch.Tensor, ...]:
-    """One small random batch per Input node, in forward-argument order (token ids stay below every vocab)."""
-    generator = torch.Generator().manual_seed(0)
-    vocab = min(
-        (int(n.params.get("num_embeddings", 1000)) for n in project.graph.nodes_of_type("Embedding")), default=10
-    )
-    tensors = []
-    for nid in built.analysis.order:
-        node = project.graph.node(nid)
-        if node.type != "Input":
-            continue
-        shape = (batch, *built.analysis.nodes[nid].params["shape"])
-        if built.analysis.nodes[nid].params.get("dtype") == "int64":
-            tensors.append(torch.randint(0, max(1, min(vocab, 10)), shape, generator=generator))
-        else:
-            tensors.append(torch.randn(shape, generator=generator))
-    return tuple(tensors)
 
 
 # --- the formats ---------------------------------------------------------------------------------------------
@@ -248,7 +95,7 @@ def export_script(project: Project, out: str | Path, weights: str | Path | None 
 
 def export_model_source(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
     """Only the nn.Module class, importable on its own."""
-    code, _ = _generate(project)
+    code, _ = generated_code(project)
     return _write_text(out, code.source, "model")
 
 
@@ -381,14 +228,6 @@ def default_output(project_path: str | Path, fmt: str) -> Path:
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
-def _optional(module: str, purpose: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        top = module.split(".")[0]
-        raise ExportError(f"To {purpose}, the {top} package is needed: {EXTRA_HINT}") from None
-
-
 def _write_text(out: str | Path, text: str, fmt: str) -> ExportResult:
     target = atomic_write_text(out, text)
     return ExportResult(target, fmt, f"{len(text.splitlines())} lines")
@@ -498,12 +337,6 @@ def _run_export(
             node_id,
         )
     raise ExportError(f"The network cannot be exported to {what}: {reason}")
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    text = lines[0] if lines else type(exc).__name__
-    return text[:300]
 
 
 def _node_from_error(exc: BaseException, built: BuiltModel) -> str | None:

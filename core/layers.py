@@ -1,0 +1,394 @@
+"""The catalog's entries: one ``_layer(...)`` call per layer kind, grouped as the palette shows them.
+
+The schema (``ParamSpec``, ``LayerSpec``) and the lookups live in ``core.catalog``, which imports this module so
+the registry is filled before anyone reads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.catalog import DOCS, ParamKind, ParamSpec, add_layer
+
+_layer = add_layer
+
+
+def P(name: str, kind: ParamKind, default: Any, help: str, **options: Any) -> ParamSpec:
+    return ParamSpec(name, kind, default, help, **options)
+
+
+def _auto(name: str, help: str) -> ParamSpec:
+    return P(name, "int", None, help, min=1, auto=True, positional=True)
+
+
+def _size(name: str, default: Any, help: str, dims: int, **options: Any) -> ParamSpec:
+    return P(name, "size", default, help, dims=dims, **options)
+
+
+def _conv(dims: int) -> tuple[ParamSpec, ...]:
+    return (
+        _auto("in_channels", "Channels of the incoming tensor (filled from the input shape)."),
+        P("out_channels", "int", 32, "Number of filters, i.e. channels this layer produces.", min=1, positional=True),
+        _size("kernel_size", 3, "Size of each filter.", dims, min=1, always=True),
+        _size("stride", 1, "Step between filter positions.", dims, min=1),
+        _size("padding", 0, "Zeros added on each side of the input.", dims, min=0),
+        _size("dilation", 1, "Spacing between filter taps.", dims, min=1),
+        P("groups", "int", 1, "Split channels into groups convolved separately.", min=1),
+        P("bias", "bool", True, "Learn an additive bias per output channel."),
+    )
+
+
+def _pool(dims: int) -> tuple[ParamSpec, ...]:
+    return (
+        _size("kernel_size", 2, "Size of the pooling window.", dims, min=1, positional=True),
+        _size("stride", None, "Step between windows (empty: same as the kernel size).", dims, min=1, optional=True),
+        _size("padding", 0, "Padding added on each side.", dims, min=0),
+    )
+
+
+def _norm(features: str) -> tuple[ParamSpec, ...]:
+    return (
+        _auto(features, "Features or channels to normalise (filled from the input shape)."),
+        P("eps", "float", 1e-5, "Small constant added for numerical stability.", min=0.0),
+        P("momentum", "float", 0.1, "How fast running statistics follow each batch.", min=0.0, max=1.0),
+        P("affine", "bool", True, "Learn a scale and shift after normalising."),
+    )
+
+
+def _recurrent(extra: tuple[ParamSpec, ...] = ()) -> tuple[ParamSpec, ...]:
+    return (
+        _auto("input_size", "Features per time step (filled from the input shape)."),
+        P("hidden_size", "int", 128, "Size of the hidden state.", min=1, positional=True),
+        P("num_layers", "int", 1, "Recurrent layers stacked on top of each other.", min=1, max=16),
+        *extra,
+        P("bias", "bool", True, "Use bias weights."),
+        P("dropout", "float", 0.0, "Dropout between stacked layers (needs num_layers > 1).", min=0.0, max=1.0),
+        P("bidirectional", "bool", False, "Also read the sequence backwards; doubles the output features."),
+        P(
+            "return_sequences",
+            "choice",
+            "last",
+            "Return only the last time step [N, H] or the full sequence [N, T, H].",
+            choices=("last", "sequence"),
+            codegen=False,
+        ),
+    )
+
+
+def _merge(extra: tuple[ParamSpec, ...] = ()) -> tuple[ParamSpec, ...]:
+    num = P("num_inputs", "int", 2, "How many tensors to combine.", min=2, max=8, codegen=False)
+    return (num, *extra)
+
+
+def _dim(default: int, help: str) -> ParamSpec:
+    return P("dim", "int", default, help, min=-8, max=8, always=True)
+
+
+# --- Input and output --------------------------------------------------------------------------------------
+_layer(
+    "Input",
+    "Input",
+    "Where data enters the network; shape excludes the batch dimension N.",
+    P("shape", "ints", [1, 28, 28], "Shape of one sample, without the batch dimension.", min=1),
+    P(
+        "dtype",
+        "choice",
+        "float32",
+        "float32 for measurements and pixels, int64 for token ids.",
+        choices=("float32", "int64"),
+        codegen=False,
+    ),
+    torch_class=None,
+    inputs=0,
+    prefix="x",
+    accepts_tokens=True,
+    doc="https://pytorch.org/docs/stable/tensors.html",
+)
+_layer(
+    "Output",
+    "Output",
+    "What the network returns (for classification: one score per class).",
+    torch_class=None,
+    outputs=0,
+    prefix="output",
+    dtype_neutral=True,
+    doc="https://pytorch.org/docs/stable/generated/torch.nn.Module.html",
+)
+
+# --- Linear ------------------------------------------------------------------------------------------------
+_layer(
+    "Linear",
+    "Linear",
+    "Fully connected layer: every output is a weighted sum of all inputs.",
+    _auto("in_features", "Features of the incoming tensor (filled from the input shape)."),
+    P("out_features", "int", 64, "Number of output features (neurons).", min=1, positional=True),
+    P("bias", "bool", True, "Learn an additive bias."),
+    prefix="fc",
+)
+_layer(
+    "Embedding",
+    "Linear",
+    "Looks up a learned vector for each integer token id.",
+    P(
+        "num_embeddings",
+        "int",
+        1000,
+        "Vocabulary size: token ids run from 0 to this minus one.",
+        min=1,
+        positional=True,
+    ),
+    P("embedding_dim", "int", 64, "Length of each token's vector.", min=1, positional=True),
+    P("padding_idx", "int", None, "Token id whose vector stays zero (empty: none).", min=0, optional=True),
+    prefix="embedding",
+    accepts_tokens=True,
+)
+
+# --- Convolution -------------------------------------------------------------------------------------------
+_layer("Conv1d", "Convolution", "1-D convolution over sequences [N, C, L].", *_conv(1), prefix="conv")
+_layer("Conv2d", "Convolution", "2-D convolution over images [N, C, H, W].", *_conv(2), prefix="conv")
+_layer(
+    "ConvTranspose2d",
+    "Convolution",
+    "Transposed 2-D convolution: learns to upsample images.",
+    *_conv(2)[:5],
+    _size("output_padding", 0, "Extra size added to one side of the output.", 2, min=0),
+    *_conv(2)[5:],
+    prefix="deconv",
+)
+_layer(
+    "Upsample",
+    "Convolution",
+    "Enlarges images or sequences by a scale factor (no learned weights).",
+    P("scale_factor", "float", 2.0, "How many times larger the output is.", min=0.1, max=64.0, always=True),
+    P("mode", "choice", "nearest", "How new values are computed.", choices=("nearest", "bilinear")),
+    prefix="upsample",
+)
+
+# --- Pooling -----------------------------------------------------------------------------------------------
+_layer("MaxPool1d", "Pooling", "Keeps the largest value in each window of a sequence.", *_pool(1), prefix="pool")
+_layer("MaxPool2d", "Pooling", "Keeps the largest value in each window of an image.", *_pool(2), prefix="pool")
+_layer("AvgPool1d", "Pooling", "Averages each window of a sequence.", *_pool(1), prefix="pool")
+_layer("AvgPool2d", "Pooling", "Averages each window of an image.", *_pool(2), prefix="pool")
+_layer(
+    "AdaptiveAvgPool2d",
+    "Pooling",
+    "Averages an image down to a fixed output size, whatever the input size.",
+    _size("output_size", 1, "Height and width of the output.", 2, min=1, positional=True),
+    prefix="gap",
+)
+_layer(
+    "AdaptiveMaxPool2d",
+    "Pooling",
+    "Max-pools an image down to a fixed output size, whatever the input size.",
+    _size("output_size", 1, "Height and width of the output.", 2, min=1, positional=True),
+    prefix="gmp",
+)
+
+# --- Normalization -----------------------------------------------------------------------------------------
+_layer(
+    "BatchNorm1d",
+    "Normalization",
+    "Normalises each feature over the batch ([N, C] or [N, C, L]).",
+    *_norm("num_features"),
+    prefix="bn",
+)
+_layer(
+    "BatchNorm2d", "Normalization", "Normalises each image channel over the batch.", *_norm("num_features"), prefix="bn"
+)
+_layer(
+    "LayerNorm",
+    "Normalization",
+    "Normalises each sample over its last dimension.",
+    P(
+        "normalized_shape",
+        "int",
+        None,
+        "Size of the last dimension (filled from the input shape).",
+        min=1,
+        auto=True,
+        positional=True,
+    ),
+    P("eps", "float", 1e-5, "Small constant added for numerical stability.", min=0.0),
+    P("elementwise_affine", "bool", True, "Learn a scale and shift after normalising."),
+    prefix="ln",
+)
+_layer(
+    "GroupNorm",
+    "Normalization",
+    "Normalises groups of channels in each sample; works with small batches.",
+    P("num_groups", "int", 8, "How many groups the channels are split into.", min=1, positional=True),
+    _auto("num_channels", "Channels of the incoming tensor (filled from the input shape)."),
+    P("eps", "float", 1e-5, "Small constant added for numerical stability.", min=0.0),
+    P("affine", "bool", True, "Learn a scale and shift after normalising."),
+    prefix="gn",
+)
+
+# --- Dropout -----------------------------------------------------------------------------------------------
+_layer(
+    "Dropout",
+    "Dropout",
+    "Randomly zeroes features during training to reduce overfitting.",
+    P("p", "float", 0.5, "Probability that a feature is zeroed.", min=0.0, max=1.0, positional=True),
+    prefix="dropout",
+)
+_layer(
+    "Dropout2d",
+    "Dropout",
+    "Randomly zeroes whole image channels during training.",
+    P("p", "float", 0.5, "Probability that a channel is zeroed.", min=0.0, max=1.0, positional=True),
+    prefix="dropout",
+)
+
+# --- Activation --------------------------------------------------------------------------------------------
+_layer("ReLU", "Activation", "max(0, x): the usual default activation.", prefix="relu")
+_layer(
+    "LeakyReLU",
+    "Activation",
+    "Like ReLU but lets a small slope through for negative inputs.",
+    P("negative_slope", "float", 0.01, "Slope for negative inputs.", min=0.0, positional=True),
+    prefix="lrelu",
+)
+_layer(
+    "ELU",
+    "Activation",
+    "Smooth ReLU variant with negative saturation.",
+    P("alpha", "float", 1.0, "Value the output approaches for very negative inputs.", min=0.0),
+    prefix="elu",
+)
+_layer(
+    "GELU",
+    "Activation",
+    "Gaussian error linear unit, common in transformers.",
+    P("approximate", "choice", "none", "Use the faster tanh approximation.", choices=("none", "tanh")),
+    prefix="gelu",
+)
+_layer("SiLU", "Activation", "x * sigmoid(x), also called Swish.", prefix="silu")
+_layer("Softplus", "Activation", "A smooth version of ReLU: log(1 + exp(x)).", prefix="softplus")
+_layer("Sigmoid", "Activation", "Squashes values into (0, 1).", prefix="sigmoid")
+_layer("Tanh", "Activation", "Squashes values into (-1, 1).", prefix="tanh")
+_layer(
+    "Softmax",
+    "Activation",
+    "Turns scores into probabilities that sum to 1 along dim.",
+    _dim(1, "Dimension that sums to 1 (1: the class dimension)."),
+    prefix="softmax",
+)
+_layer(
+    "LogSoftmax",
+    "Activation",
+    "Log of Softmax; pair it with the NLL loss.",
+    _dim(1, "Dimension that is normalised (1: the class dimension)."),
+    prefix="log_softmax",
+)
+
+# --- Shape -------------------------------------------------------------------------------------------------
+_layer(
+    "Flatten",
+    "Shape",
+    "Flattens all dimensions after the batch into one: [N, C, H, W] -> [N, C*H*W].",
+    P("start_dim", "int", 1, "First dimension to flatten.", min=1, max=8),
+    P("end_dim", "int", -1, "Last dimension to flatten (-1: the last).", min=-8, max=8),
+    prefix="flatten",
+    dtype_neutral=True,
+)
+_layer(
+    "Unflatten",
+    "Shape",
+    "Splits one dimension into several, e.g. [N, 784] -> [N, 1, 28, 28].",
+    P("dim", "int", 1, "Dimension to split.", min=1, max=8, positional=True),
+    P("unflattened_size", "ints", [1, 28, 28], "Sizes it is split into.", min=1, positional=True),
+    prefix="unflatten",
+    dtype_neutral=True,
+)
+_layer(
+    "Reshape",
+    "Shape",
+    "Reshapes each sample; one size may be -1 to be worked out.",
+    P("shape", "ints", [-1], "New shape of one sample, without the batch dimension.", min=-1),
+    torch_class=None,
+    prefix="reshape",
+    forward="{x}.reshape({x}.size(0), {shape})",
+    dtype_neutral=True,
+    doc=f"{DOCS}torch.reshape.html",
+)
+_layer(
+    "Permute",
+    "Shape",
+    "Reorders the dimensions after the batch, e.g. [N, T, F] -> [N, F, T].",
+    P("dims", "ints", [2, 1], "New order of dimensions 1.. (the batch dimension stays first).", min=1),
+    torch_class=None,
+    prefix="permute",
+    forward="{x}.permute(0, {dims})",
+    dtype_neutral=True,
+    doc=f"{DOCS}torch.permute.html",
+)
+_layer(
+    "Identity", "Shape", "Passes its input through unchanged (a placeholder).", prefix="identity", dtype_neutral=True
+)
+
+# --- Recurrent ---------------------------------------------------------------------------------------------
+_layer(
+    "LSTM",
+    "Recurrent",
+    "Long short-term memory over sequences [N, T, F].",
+    *_recurrent(),
+    prefix="lstm",
+    extra=(("batch_first", True),),
+    returns_state=True,
+)
+_layer(
+    "GRU",
+    "Recurrent",
+    "Gated recurrent unit over sequences [N, T, F].",
+    *_recurrent(),
+    prefix="gru",
+    extra=(("batch_first", True),),
+    returns_state=True,
+)
+_layer(
+    "RNN",
+    "Recurrent",
+    "Plain (Elman) recurrent layer over sequences [N, T, F].",
+    *_recurrent((P("nonlinearity", "choice", "tanh", "Activation inside the cell.", choices=("tanh", "relu")),)),
+    prefix="rnn",
+    extra=(("batch_first", True),),
+    returns_state=True,
+)
+
+# --- Merge -------------------------------------------------------------------------------------------------
+_layer(
+    "Add",
+    "Merge",
+    "Adds tensors of the same shape element by element (residual connections).",
+    *_merge(),
+    torch_class=None,
+    inputs=2,
+    prefix="add",
+    forward="{sum}",
+    dtype_neutral=True,
+    doc=f"{DOCS}torch.add.html",
+)
+_layer(
+    "Multiply",
+    "Merge",
+    "Multiplies tensors of the same shape element by element (gating).",
+    *_merge(),
+    torch_class=None,
+    inputs=2,
+    prefix="mul",
+    forward="{product}",
+    dtype_neutral=True,
+    doc=f"{DOCS}torch.mul.html",
+)
+_layer(
+    "Concat",
+    "Merge",
+    "Joins tensors along a dimension (1: channels or features).",
+    *_merge((_dim(1, "Dimension to join along (1: channels or features)."),)),
+    torch_class=None,
+    inputs=2,
+    prefix="cat",
+    forward="torch.cat([{args}], dim={dim})",
+    dtype_neutral=True,
+    doc=f"{DOCS}torch.cat.html",
+)

@@ -1,0 +1,180 @@
+"""Shape rules and parameter counts of the convolutional building blocks: convolution, upsampling, pooling and
+normalization. They register into ``core.shape_rules.RULES`` / ``PARAM_COUNTS`` when ``core.shape_rules`` loads."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from core.shape_rules import PARAM_COUNTS, RuleContext, Shape, _rank_fix, _spatial_name, _tuple, count, fmt, rule
+
+
+# --- Convolution -----------------------------------------------------------------------------------------------
+def _channels(ctx: RuleContext, key: str) -> int:
+    c = int(ctx.x[1])  # type: ignore[arg-type]
+    expected = ctx.auto(key, c)
+    if expected != c:
+        raise ctx.fail(
+            f"{ctx.name} expects {expected} input channels but receives {fmt(ctx.x)} ({c} channels): "
+            f"set {key} to {c}, or unpin it so it follows the input"
+        )
+    return c
+
+
+def _check_groups(ctx: RuleContext, c_in: int) -> None:
+    groups, c_out = ctx.params.get("groups", 1), ctx.params["out_channels"]
+    if c_in % groups or c_out % groups:
+        raise ctx.fail(
+            f"{ctx.name} splits channels into {groups} groups, but {c_in} input and {c_out} output channels "
+            f"must both be divisible by {groups}: change groups or out_channels"
+        )
+
+
+def _conv_out(ctx: RuleContext, dims: int, transposed: bool = False) -> Shape:
+    x = ctx.x
+    p = ctx.params
+    k, s = _tuple(p["kernel_size"], dims), _tuple(p["stride"], dims)
+    pad, d = _tuple(p["padding"], dims), _tuple(p["dilation"], dims)
+    sizes = []
+    for i in range(dims):
+        length = int(x[2 + i])  # type: ignore[arg-type]
+        if transposed:
+            op = _tuple(p["output_padding"], dims)[i]
+            if op >= max(s[i], d[i]):
+                raise ctx.fail(f"{ctx.name}: output_padding ({op}) must be smaller than stride or dilation")
+            out = (length - 1) * s[i] - 2 * pad[i] + d[i] * (k[i] - 1) + op + 1
+        else:
+            out = (length + 2 * pad[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1
+        if out <= 0:
+            kernel = "x".join(map(str, k))
+            raise ctx.fail(
+                f"{ctx.name}'s kernel ({kernel}) is larger than its input {fmt(x)}: use a smaller kernel_size, "
+                f"add padding, or remove a pooling layer before it"
+            )
+        sizes.append(out)
+    return (x[0], p["out_channels"], *sizes)
+
+
+@rule("Conv1d", "Conv2d", "ConvTranspose2d")
+def _conv(ctx: RuleContext) -> Shape:
+    dims = 1 if ctx.layer == "Conv1d" else 2
+    ctx.need_rank((dims + 2,), _spatial_name(dims), _rank_fix(ctx, dims))
+    c_in = _channels(ctx, "in_channels")
+    _check_groups(ctx, c_in)
+    return _conv_out(ctx, dims, transposed=ctx.layer == "ConvTranspose2d")
+
+
+def conv_count(dims: int, p: dict[str, Any]) -> int:
+    k = math.prod(_tuple(p["kernel_size"], dims))
+    weights = p["in_channels"] // p["groups"] * p["out_channels"] * k
+    return int(weights + (p["out_channels"] if p["bias"] else 0))
+
+
+PARAM_COUNTS["Conv1d"] = lambda p: conv_count(1, p)
+PARAM_COUNTS["Conv2d"] = lambda p: conv_count(2, p)
+PARAM_COUNTS["ConvTranspose2d"] = lambda p: conv_count(2, p)
+
+
+@rule("Upsample")
+def _upsample(ctx: RuleContext) -> Shape:
+    if ctx.params["mode"] == "bilinear":
+        x = ctx.need_rank((4,), "images [N, C, H, W] for bilinear mode", "use mode nearest, or reshape first")
+    else:
+        x = ctx.need_rank((3, 4, 5), "[N, C, L] or [N, C, H, W]", _rank_fix(ctx, 2))
+    scale = float(ctx.params["scale_factor"])
+    sizes = [math.floor(int(d) * scale) for d in x[2:]]  # type: ignore[arg-type]
+    if min(sizes) <= 0:
+        raise ctx.fail(f"{ctx.name} would shrink {fmt(x)} to nothing: use a larger scale_factor")
+    return (*x[:2], *sizes)
+
+
+# --- Pooling ---------------------------------------------------------------------------------------------------
+@rule("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d")
+def _pool(ctx: RuleContext) -> Shape:
+    dims = int(ctx.layer[-2])
+    x = ctx.need_rank((dims + 2,), _spatial_name(dims), _rank_fix(ctx, dims))
+    p = ctx.params
+    k = _tuple(p["kernel_size"], dims)
+    s = _tuple(p["stride"], dims) if p.get("stride") is not None else k
+    pad = _tuple(p["padding"], dims)
+    sizes = []
+    for i in range(dims):
+        if pad[i] * 2 > k[i]:
+            raise ctx.fail(f"{ctx.name}: padding ({pad[i]}) may be at most half the kernel size ({k[i]})")
+        out = (int(x[2 + i]) + 2 * pad[i] - k[i]) // s[i] + 1  # type: ignore[arg-type]
+        if out <= 0:
+            raise ctx.fail(
+                f"{ctx.name}'s window ({'x'.join(map(str, k))}) is larger than its input {fmt(x)}: "
+                "use a smaller kernel_size, or remove a pooling layer before it"
+            )
+        sizes.append(out)
+    return (*x[:2], *sizes)
+
+
+@rule("AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
+def _adaptive_pool(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank((4,), "images [N, C, H, W]", _rank_fix(ctx, 2))
+    return (*x[:2], *_tuple(ctx.params["output_size"], 2))
+
+
+# --- Normalization ---------------------------------------------------------------------------------------------
+@rule("BatchNorm1d", "BatchNorm2d")
+def _batchnorm(ctx: RuleContext) -> Shape:
+    if ctx.layer == "BatchNorm2d":
+        x = ctx.need_rank((4,), "images [N, C, H, W]", "use BatchNorm1d for features, or reshape first")
+    else:
+        x = ctx.need_rank((2, 3), "[N, C] or [N, C, L]", "use BatchNorm2d for images, or Flatten first")
+    c = int(x[1])  # type: ignore[arg-type]
+    expected = ctx.auto("num_features", c)
+    if expected != c:
+        raise ctx.fail(
+            f"{ctx.name} expects {expected} features but receives {fmt(x)}: set num_features to {c}, "
+            "or unpin it so it follows the input"
+        )
+    return x
+
+
+@count("BatchNorm1d", "BatchNorm2d")
+def _batchnorm_count(p: dict[str, Any]) -> int:
+    return int(2 * p["num_features"] if p["affine"] else 0)
+
+
+@rule("LayerNorm")
+def _layernorm(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank(tuple(range(2, 9)), "[N, features]", "connect a layer that produces features")
+    expected = ctx.auto("normalized_shape", x[-1])
+    if expected != x[-1]:
+        raise ctx.fail(
+            f"{ctx.name} normalises over {expected} values but the last dimension of {fmt(x)} is "
+            f"{x[-1]}: set normalized_shape to {x[-1]}, or unpin it"
+        )
+    return x
+
+
+@count("LayerNorm")
+def _layernorm_count(p: dict[str, Any]) -> int:
+    return int(2 * p["normalized_shape"] if p["elementwise_affine"] else 0)
+
+
+@rule("GroupNorm")
+def _groupnorm(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank(tuple(range(2, 9)), "[N, C, ...]", "connect a layer that produces channels")
+    c = _channels(ctx, "num_channels")
+    groups = ctx.params["num_groups"]
+    if c % groups:
+        divisors = ", ".join(str(d) for d in range(1, c + 1) if c % d == 0)
+        raise ctx.fail(
+            f"{ctx.name} splits {c} channels into {groups} groups, but {c} is not divisible by "
+            f"{groups}: set num_groups to one of {divisors}"
+        )
+    return x
+
+
+@count("GroupNorm")
+def _groupnorm_count(p: dict[str, Any]) -> int:
+    return int(2 * p["num_channels"] if p["affine"] else 0)
+
+
+@rule("Dropout2d")
+def _dropout2d(ctx: RuleContext) -> Shape:
+    return ctx.need_rank((4,), "images [N, C, H, W]", "use Dropout for features and sequences")
