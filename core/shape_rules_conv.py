@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from core.catalog import LAYERS
 from core.shape_rules import PARAM_COUNTS, RuleContext, Shape, _rank_fix, _spatial_name, _tuple, count, fmt, rule
 
 
@@ -55,13 +56,27 @@ def _conv_out(ctx: RuleContext, dims: int, transposed: bool = False) -> Shape:
     return (x[0], p["out_channels"], *sizes)
 
 
-@rule("Conv1d", "Conv2d", "ConvTranspose2d")
-def _conv(ctx: RuleContext) -> Shape:
-    dims = 1 if ctx.layer == "Conv1d" else 2
+def kernel_dims(ctx: RuleContext) -> int:
+    """1 for a layer over sequences [N, C, L], 2 over images: how many numbers its catalog kernel_size holds."""
+    return LAYERS[ctx.layer].param("kernel_size").dims
+
+
+def _convolution(ctx: RuleContext, transposed: bool) -> Shape:
+    dims = kernel_dims(ctx)
     ctx.need_rank((dims + 2,), _spatial_name(dims), _rank_fix(ctx, dims))
     c_in = _channels(ctx, "in_channels")
     _check_groups(ctx, c_in)
-    return _conv_out(ctx, dims, transposed=ctx.layer == "ConvTranspose2d")
+    return _conv_out(ctx, dims, transposed=transposed)
+
+
+@rule("Conv1d", "Conv2d")
+def _conv(ctx: RuleContext) -> Shape:
+    return _convolution(ctx, transposed=False)
+
+
+@rule("ConvTranspose2d")
+def _conv_transpose(ctx: RuleContext) -> Shape:
+    return _convolution(ctx, transposed=True)
 
 
 def conv_count(dims: int, p: dict[str, Any]) -> int:
@@ -91,7 +106,7 @@ def _upsample(ctx: RuleContext) -> Shape:
 # --- Pooling ---------------------------------------------------------------------------------------------------
 @rule("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d")
 def _pool(ctx: RuleContext) -> Shape:
-    dims = int(ctx.layer[-2])
+    dims = kernel_dims(ctx)
     x = ctx.need_rank((dims + 2,), _spatial_name(dims), _rank_fix(ctx, dims))
     p = ctx.params
     k = _tuple(p["kernel_size"], dims)
