@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from core.datasets.info import describe_csv, describe_idx, describe_npz
-from core.datasets.spec import DataSpec, ScriptLoad, Source, file_path, register, script_string
+from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
 from core.errors import DataError
 from core.portable import sources, tables
 from core.portable.sources import load_idx, load_npz
@@ -22,26 +23,35 @@ def _existing(path: str, what: str) -> str:
     return str(p)
 
 
-def load_file(spec: DataSpec, tokens: bool = False) -> tuple:
-    """Read one file source (csv and npz inputs as int64 token ids when tokens); problems inside the file
-    come back as DataError naming file and row."""
+def read_file(spec: DataSpec, read: Callable[[], tuple], what: str = "", fix: str = "") -> tuple:
+    """Run one file source's reader; problems inside the file come back as DataError naming file and row
+    (``what`` the file should be and ``fix``, for a message that names no file)."""
     try:
-        if spec.kind == "npz":
-            return load_npz(_existing(spec.paths[0], "npz"), tokens)
-        if spec.kind == "idx":
-            return load_idx(_existing(spec.paths[0], "idx"), _existing(spec.paths[1], "idx"))
-        if spec.kind == "csv":
-            return load_csv(_existing(spec.paths[0], "csv"), spec.label_column, tokens)
+        return read()
     except DataError:
         raise
     except (ValueError, OSError, EOFError) as exc:
         message = str(exc)
-        if spec.kind == "npz" and spec.paths[0] not in message:
-            message = f"{spec.paths[0]}: cannot read it as a NumPy .npz file ({exc}); save it with np.savez"
+        if what and spec.paths[0] not in message:
+            message = f"{spec.paths[0]}: cannot read it as {what} ({exc}); {fix}"
         elif not any(path in message for path in spec.paths):
             message = f"{', '.join(spec.paths)}: cannot read it ({exc})"
         raise DataError(message) from None
-    raise DataError(f"not a file source: {spec.kind}")  # pragma: no cover
+
+
+def _load_npz(spec: DataSpec, request: LoadRequest) -> tuple:
+    def read() -> tuple:
+        return load_npz(_existing(spec.paths[0], "npz"), request.tokens)
+
+    return read_file(spec, read, "a NumPy .npz file", "save it with np.savez")
+
+
+def _load_idx(spec: DataSpec, request: LoadRequest) -> tuple:
+    return read_file(spec, lambda: load_idx(_existing(spec.paths[0], "idx"), _existing(spec.paths[1], "idx")))
+
+
+def _load_csv(spec: DataSpec, request: LoadRequest) -> tuple:
+    return read_file(spec, lambda: load_csv(_existing(spec.paths[0], "csv"), spec.label_column, request.tokens))
 
 
 # --- the three sources -------------------------------------------------------------------------------------------
@@ -68,7 +78,7 @@ register(
         help="npz:PATH",
         parse=lambda key, rest, text: DataSpec("npz", "npz", (file_path(key, rest, text),)),
         text=_paths_text,
-        load=lambda spec, request: load_file(spec, request.tokens),
+        load=_load_npz,
         script=_npz_script,
         describe=describe_npz,
         ask="file",
@@ -100,7 +110,7 @@ register(
         help="idx:IMAGES,LABELS",
         parse=_idx_parse,
         text=_paths_text,
-        load=lambda spec, request: load_file(spec),
+        load=_load_idx,
         script=_idx_script,
         describe=describe_idx,
         ask="files",
@@ -132,7 +142,7 @@ register(
         help="csv:PATH:LABELCOLUMN",
         parse=_csv_parse,
         text=lambda spec: f"csv:{spec.paths[0]}:{spec.label_column}",
-        load=lambda spec, request: load_file(spec, request.tokens),
+        load=_load_csv,
         script=_csv_script,
         describe=describe_csv,
         ask="csv",
