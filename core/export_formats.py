@@ -24,7 +24,7 @@ class ExportFormat:
     """One export format: how it is named, offered and written."""
 
     id: str  # the CLI's --format value
-    label: str  # menu and button text, e.g. "ONNX"
+    label: str  # "Export <label>…" in File > Export and as a dialog title; a run's button says "<Label>…"
     suffix: str  # end of the CLI's default output name: net.json -> net.onnx
     file_filter: str  # the save dialog's filter
     help: str  # tooltip
@@ -83,7 +83,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         ),
         ExportFormat(
             "onnx",
-            "ONNX model",
+            "ONNX",
             ".onnx",
             "ONNX model (*.onnx)",
             "The trained model in ONNX format, for other runtimes (needs the onnx package).",
@@ -93,7 +93,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         ),
         ExportFormat(
             "pt2",
-            "torch.export (.pt2)",
+            ".pt2 program",
             ".pt2",
             "torch.export program (*.pt2)",
             "The trained model as a torch.export program (.pt2), loadable with torch.export.load.",

@@ -107,9 +107,10 @@ class ResultsView(QWidget):
 
         buttons = QHBoxLayout()
         self.export_buttons: dict[str, QPushButton] = {}  # format id -> button, from core.export_formats
+        buttons.addWidget(QLabel("Export:"))  # short button texts: the row fits a 1280-pixel window
         for fmt in EXPORT_FORMATS.values():
             if fmt.run_button:
-                button = QPushButton(f"Export {fmt.label}…")
+                button = QPushButton(f"{fmt.label[:1].upper()}{fmt.label[1:]}…")
                 button.setToolTip(fmt.help)
                 button.clicked.connect(lambda _checked=False, fmt_id=fmt.id: self.export_requested.emit(fmt_id))
                 buttons.addWidget(button)

@@ -15,7 +15,7 @@ def _export_menu(window):
 def test_file_export_menu_lists_every_format_including_pt2(window):
     entries = _export_menu(window).actions()
     assert entries == [window.action_map[f"export_{fmt_id}"] for fmt_id in EXPORT_FORMATS]
-    assert window.action_map["export_pt2"].text() == "Export torch.export (.pt2)…"
+    assert window.action_map["export_pt2"].text() == "Export .pt2 program…"
     assert window.action_map["export_model"] is window.action_map["export"]  # the toolbar's Export Code
 
 
@@ -46,6 +46,7 @@ def test_run_buttons_follow_the_registry(qtbot):
     qtbot.addWidget(view)
     expected = [fmt_id for fmt_id, fmt in EXPORT_FORMATS.items() if fmt.run_button]
     assert list(view.export_buttons) == expected and "pt2" in expected
+    assert view.export_buttons["pt2"].text() == ".pt2 program…" and view.export_buttons["weights"].text() == "Weights…"
     assert not view.export_buttons["pt2"].isEnabled() and view.export_buttons["script"].isEnabled()
     with qtbot.waitSignal(view.export_requested) as blocker:
         view.set_exports_enabled(True)
