@@ -243,8 +243,10 @@ class Trainer:
         good = {k: v.detach().clone() for k, v in run.model.state_dict().items()}
         started, paused = time.perf_counter(), 0.0
         classify = run.data.task == "classification"
+        if not self._go.is_set():  # paused between epochs: wait before the first batch
+            paused += self._wait_if_paused(epoch)
         steps = run.train_epoch(batches=run.batches.epoch(), **run.epoch_args)
-        for b, (outputs, labels, value) in enumerate(steps, start=1):
+        for b, (outputs, labels, value) in enumerate(steps if not self._stop.is_set() else (), start=1):
             if not math.isfinite(value):
                 run.model.load_state_dict(good)  # the weights from before this epoch
                 run.status, run.message = "failed", self._non_finite_message(value, epoch, b)

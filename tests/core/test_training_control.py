@@ -46,6 +46,23 @@ def test_stop_from_another_thread_acts_within_one_batch(digits) -> None:
     assert result.test_accuracy is not None  # the weights so far are still evaluated
 
 
+def test_stop_between_epochs_trains_no_batch_of_the_next(digits) -> None:
+    """A stop that arrives while an epoch is being validated acts before the next epoch's first batch."""
+    project = mlp_project([64], 32, 10, epochs=5, batch_size=64)
+    events: list[TrainEvent] = []
+    trainer: Trainer
+
+    def on_event(event: TrainEvent) -> None:
+        events.append(event)
+        if event.kind == "epoch" and event.epoch == 1:
+            trainer.stop()
+
+    trainer = Trainer(project, data=digits, save=False, on_event=on_event, event_interval=0.0)
+    result = trainer.run()
+    assert result.status == "stopped" and "during epoch 2" in result.message
+    assert [e.epoch for e in events if e.kind == "batch" and e.epoch == 2] == []
+
+
 def test_pause_and_resume_from_another_thread(digits) -> None:
     project = mlp_project([64], 32, 10, epochs=3, batch_size=16)
     events: list[TrainEvent] = []
