@@ -9,6 +9,7 @@ its code template and dtype flags are fields of its ``LayerSpec``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ CATEGORIES: tuple[str, ...] = (
     "Activation",
     "Shape",
     "Recurrent",
+    "Attention",
     "Merge",
     "Output",
 )
@@ -43,7 +45,7 @@ class ParamSpec:
     help: str
     min: float | None = None
     max: float | None = None
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()  # for "choice"; for "size": named values allowed besides numbers ("same")
     optional: bool = False  # None is allowed (e.g. MaxPool stride defaults to the kernel size)
     auto: bool = False  # filled from the incoming shape unless the user pins a value
     positional: bool = False  # emitted positionally in the generated constructor call
@@ -77,6 +79,8 @@ class ParamSpec:
                 raise ParameterError(f"{self.name} must be one of {options}, not {value!r}")
             return value
         if kind == "size":
+            if isinstance(value, str) and value in self.choices:  # a named size, e.g. padding "same"
+                return value
             if isinstance(value, (list, tuple)):
                 if len(value) != self.dims:
                     raise ParameterError(f"{self.name} must be one number or {self.dims} numbers, not {value!r}")
@@ -136,6 +140,9 @@ class LayerSpec:
     returns_state: bool = False  # the module returns (output, state): the forward line unpacks it (LSTM, GRU, RNN)
     accepts_tokens: bool = False  # may receive whole-number token ids (int64) (Embedding; Input makes them)
     dtype_neutral: bool = False  # passes its input's dtype through (shape-only layers, merges, Output)
+    # Source of a small module class the generated file defines when the layer is used (``torch_class`` names it):
+    # for layers torch has no class for, such as a learned positional embedding.
+    helper: str = ""
 
     def param(self, name: str) -> ParamSpec:
         for spec in self.params:
@@ -176,6 +183,7 @@ def add_layer(
     returns_state: bool = False,
     accepts_tokens: bool = False,
     dtype_neutral: bool = False,
+    helper: str = "",
 ) -> None:
     if torch_class == "":
         torch_class = f"nn.{id}"
@@ -196,6 +204,7 @@ def add_layer(
         returns_state=returns_state,
         accepts_tokens=accepts_tokens,
         dtype_neutral=dtype_neutral,
+        helper=helper,
     )
 
 
@@ -206,6 +215,16 @@ def get_spec(layer_id: str) -> LayerSpec:
         return LAYERS[layer_id]
     except KeyError:
         raise UnknownLayerError(f"Unknown layer type {layer_id!r}") from None
+
+
+def helper_lines(layer_ids: Iterable[str]) -> list[str]:
+    """The helper classes a model using these layers needs, each followed by two blank lines (once each)."""
+    lines: list[str] = []
+    for layer_id in dict.fromkeys(layer_ids):
+        source = LAYERS[layer_id].helper if layer_id in LAYERS else ""
+        if source:
+            lines += [*source.strip("\n").splitlines(), "", ""]
+    return lines
 
 
 def by_category() -> dict[str, list[LayerSpec]]:

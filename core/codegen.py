@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.analysis import Analysis, NodeInfo, analyze
-from core.catalog import LayerSpec, get_spec
+from core.catalog import LayerSpec, get_spec, helper_lines
 from core.errors import GraphError
 from core.graph import Graph, Node
 from core.names import MODULE_ATTRIBUTES, NameAllocator
@@ -109,13 +109,15 @@ def _template_value(value: Any) -> str:
 
 def _expression(node: Node, attr: str | None, args: list[str], params: dict[str, Any]) -> str:
     """The right-hand side of a node's forward line: its module call, or its catalog ``forward_template``."""
-    if attr is not None:
+    template = get_spec(node.type).forward_template  # a module's template calls it as {module} (attention)
+    if attr is not None and not template:
         return f"self.{attr}({args[0]})"
-    template = get_spec(node.type).forward_template
     if not template:
         raise CodegenError(f"No code template for layer type {node.type}.", node.id)  # pragma: no cover
     values = {name: _template_value(value) for name, value in params.items()}
-    values.update(x=args[0], args=", ".join(args), sum=" + ".join(args), product=" * ".join(args))
+    values.update(
+        x=args[0], args=", ".join(args), sum=" + ".join(args), product=" * ".join(args), module=f"self.{attr}"
+    )
     return template.format(**values)
 
 
@@ -200,6 +202,7 @@ def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tu
     nodes = {nid: graph.node(nid) for nid in order}
     attr_of = _module_attributes(order, nodes)
     out = _Emitter()
+    out.add(helper_lines(nodes[nid].type for nid in order))  # classes of layers torch has none for
     _emit_init(out, class_name, nodes, attr_of, analysis)
     inputs = [nid for nid in order if nodes[nid].type == "Input"]
     names = _Variables(graph, order, nodes, inputs)
