@@ -156,7 +156,7 @@ def cut_problems(problems: QListWidget) -> list[str]:
         room = rect.width() - problems.iconSize().width() - 12
         longest = max(metrics.horizontalAdvance(word) for word in item.text().split())
         need = metrics.boundingRect(QRect(0, 0, room, 10_000), Qt.TextFlag.TextWordWrap, item.text()).height()
-        if longest > room or need > rect.height() + SLACK:
+        if longest > room or need > rect.height() + SLACK or rect.right() > problems.viewport().width() + SLACK:
             found.append(f"problem {item.text()!r} is cut ({rect.width()}x{rect.height()} px)")
     return found
 
