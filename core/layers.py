@@ -25,16 +25,42 @@ def _size(name: str, default: Any, help: str, dims: int, **options: Any) -> Para
     return P(name, "size", default, help, dims=dims, **options)
 
 
-def _conv(dims: int) -> tuple[ParamSpec, ...]:
+def _conv(dims: int, transposed: bool = False) -> tuple[ParamSpec, ...]:
+    padding = (
+        _size("padding", 0, "Zeros added on each side of the input.", dims, min=0)
+        if transposed
+        else _size(
+            "padding",
+            0,
+            'Values added on each side of the input; "same" keeps the size (stride 1 only), "valid" adds none.',
+            dims,
+            min=0,
+            choices=("same", "valid"),
+        )
+    )
+    modes = (
+        ()
+        if transposed
+        else (
+            P(
+                "padding_mode",
+                "choice",
+                "zeros",
+                "What the padding holds: zeros, a mirror of the edge (reflect), the edge repeated, or the far side.",
+                choices=("zeros", "reflect", "replicate", "circular"),
+            ),
+        )
+    )
     return (
         _auto("in_channels", "Channels of the incoming tensor (filled from the input shape)."),
         P("out_channels", "int", 32, "Number of filters, i.e. channels this layer produces.", min=1, positional=True),
         _size("kernel_size", 3, "Size of each filter.", dims, min=1, always=True),
         _size("stride", 1, "Step between filter positions.", dims, min=1),
-        _size("padding", 0, "Zeros added on each side of the input.", dims, min=0),
+        padding,
         _size("dilation", 1, "Spacing between filter taps.", dims, min=1),
         P("groups", "int", 1, "Split channels into groups convolved separately.", min=1),
         P("bias", "bool", True, "Learn an additive bias per output channel."),
+        *modes,
     )
 
 
@@ -43,16 +69,27 @@ def _pool(dims: int) -> tuple[ParamSpec, ...]:
         _size("kernel_size", 2, "Size of the pooling window.", dims, min=1, positional=True),
         _size("stride", None, "Step between windows (empty: same as the kernel size).", dims, min=1, optional=True),
         _size("padding", 0, "Padding added on each side.", dims, min=0),
+        P("ceil_mode", "bool", False, "Round the output size up: a last, partial window still counts."),
     )
 
 
-def _norm(features: str) -> tuple[ParamSpec, ...]:
+def _norm(features: str, affine: bool = True) -> tuple[ParamSpec, ...]:
     return (
         _auto(features, "Features or channels to normalise (filled from the input shape)."),
         P("eps", "float", 1e-5, "Small constant added for numerical stability.", min=0.0),
         P("momentum", "float", 0.1, "How fast running statistics follow each batch.", min=0.0, max=1.0),
-        P("affine", "bool", True, "Learn a scale and shift after normalising."),
+        P("affine", "bool", affine, "Learn a scale and shift after normalising."),
+        P(
+            "track_running_stats",
+            "bool",
+            affine,
+            "Keep running mean and variance for evaluation (off: use each batch's statistics, also in eval).",
+        ),
     )
+
+
+def _inplace() -> ParamSpec:
+    return P("inplace", "bool", False, "Overwrite the input instead of allocating (saves memory; the input is lost).")
 
 
 def _recurrent(extra: tuple[ParamSpec, ...] = ()) -> tuple[ParamSpec, ...]:
@@ -146,13 +183,14 @@ _layer(
 # --- Convolution -------------------------------------------------------------------------------------------
 _layer("Conv1d", "Convolution", "1-D convolution over sequences [N, C, L].", *_conv(1), prefix="conv")
 _layer("Conv2d", "Convolution", "2-D convolution over images [N, C, H, W].", *_conv(2), prefix="conv")
+_layer("Conv3d", "Convolution", "3-D convolution over volumes or clips [N, C, D, H, W].", *_conv(3), prefix="conv")
 _layer(
     "ConvTranspose2d",
     "Convolution",
     "Transposed 2-D convolution: learns to upsample images.",
-    *_conv(2)[:5],
+    *_conv(2, transposed=True)[:5],
     _size("output_padding", 0, "Extra size added to one side of the output.", 2, min=0),
-    *_conv(2)[5:],
+    *_conv(2, transposed=True)[5:],
     prefix="deconv",
 )
 _layer(
@@ -163,10 +201,18 @@ _layer(
     P("mode", "choice", "nearest", "How new values are computed.", choices=("nearest", "bilinear")),
     prefix="upsample",
 )
+_layer(
+    "PixelShuffle",
+    "Convolution",
+    "Upsamples by moving channels into space: [N, C*r*r, H, W] -> [N, C, H*r, W*r] (sub-pixel convolution).",
+    P("upscale_factor", "int", 2, "How many times larger height and width become (r).", min=1, max=16, positional=True),
+    prefix="shuffle",
+)
 
 # --- Pooling -----------------------------------------------------------------------------------------------
 _layer("MaxPool1d", "Pooling", "Keeps the largest value in each window of a sequence.", *_pool(1), prefix="pool")
 _layer("MaxPool2d", "Pooling", "Keeps the largest value in each window of an image.", *_pool(2), prefix="pool")
+_layer("MaxPool3d", "Pooling", "Keeps the largest value in each window of a volume.", *_pool(3), prefix="pool")
 _layer("AvgPool1d", "Pooling", "Averages each window of a sequence.", *_pool(1), prefix="pool")
 _layer("AvgPool2d", "Pooling", "Averages each window of an image.", *_pool(2), prefix="pool")
 _layer(
@@ -194,6 +240,27 @@ _layer(
 )
 _layer(
     "BatchNorm2d", "Normalization", "Normalises each image channel over the batch.", *_norm("num_features"), prefix="bn"
+)
+_layer(
+    "BatchNorm3d",
+    "Normalization",
+    "Normalises each volume channel over the batch.",
+    *_norm("num_features"),
+    prefix="bn",
+)
+_layer(
+    "InstanceNorm1d",
+    "Normalization",
+    "Normalises each channel of each sequence on its own [N, C, L] (no batch statistics).",
+    *_norm("num_features", affine=False),
+    prefix="inorm",
+)
+_layer(
+    "InstanceNorm2d",
+    "Normalization",
+    "Normalises each channel of each image on its own (style transfer, small batches).",
+    *_norm("num_features", affine=False),
+    prefix="inorm",
 )
 _layer(
     "LayerNorm",
@@ -229,6 +296,15 @@ _layer(
     "Dropout",
     "Randomly zeroes features during training to reduce overfitting.",
     P("p", "float", 0.5, "Probability that a feature is zeroed.", min=0.0, max=1.0, positional=True),
+    _inplace(),
+    prefix="dropout",
+)
+_layer(
+    "Dropout1d",
+    "Dropout",
+    "Randomly zeroes whole channels of sequences [N, C, L] during training.",
+    P("p", "float", 0.5, "Probability that a channel is zeroed.", min=0.0, max=1.0, positional=True),
+    _inplace(),
     prefix="dropout",
 )
 _layer(
@@ -236,16 +312,44 @@ _layer(
     "Dropout",
     "Randomly zeroes whole image channels during training.",
     P("p", "float", 0.5, "Probability that a channel is zeroed.", min=0.0, max=1.0, positional=True),
+    _inplace(),
     prefix="dropout",
 )
 
 # --- Activation --------------------------------------------------------------------------------------------
-_layer("ReLU", "Activation", "max(0, x): the usual default activation.", prefix="relu")
+_layer("ReLU", "Activation", "max(0, x): the usual default activation.", _inplace(), prefix="relu")
+_layer("ReLU6", "Activation", "min(max(0, x), 6): ReLU capped at 6 (MobileNet).", _inplace(), prefix="relu")
+_layer(
+    "Hardtanh",
+    "Activation",
+    "Clips values to [min_val, max_val]: a cheap, piecewise-linear Tanh.",
+    P("min_val", "float", -1.0, "Lowest output value.", min=-1e6, max=1e6),
+    P("max_val", "float", 1.0, "Highest output value.", min=-1e6, max=1e6),
+    _inplace(),
+    prefix="hardtanh",
+)
+_layer(
+    "Hardswish", "Activation", "A cheap, piecewise version of SiLU/Swish (MobileNetV3).", _inplace(), prefix="hswish"
+)
+_layer("Hardsigmoid", "Activation", "A cheap, piecewise-linear Sigmoid (MobileNetV3).", _inplace(), prefix="hsigmoid")
+_layer("Mish", "Activation", "x * tanh(softplus(x)): a smooth ReLU variant (YOLOv4).", _inplace(), prefix="mish")
+_layer(
+    "PReLU",
+    "Activation",
+    "Leaky ReLU whose negative slope is learned (one slope, or one per channel).",
+    P("num_parameters", "int", 1, "How many slopes: 1, or the number of channels (dimension 1).", min=1),
+    P("init", "float", 0.25, "Starting value of the slopes.", min=-1e6, max=1e6),
+    prefix="prelu",
+)
+_layer(
+    "SELU", "Activation", "Scaled ELU: keeps activations normalised in deep plain networks.", _inplace(), prefix="selu"
+)
 _layer(
     "LeakyReLU",
     "Activation",
     "Like ReLU but lets a small slope through for negative inputs.",
     P("negative_slope", "float", 0.01, "Slope for negative inputs.", min=0.0, positional=True),
+    _inplace(),
     prefix="lrelu",
 )
 _layer(
@@ -253,6 +357,7 @@ _layer(
     "Activation",
     "Smooth ReLU variant with negative saturation.",
     P("alpha", "float", 1.0, "Value the output approaches for very negative inputs.", min=0.0),
+    _inplace(),
     prefix="elu",
 )
 _layer(
@@ -262,7 +367,7 @@ _layer(
     P("approximate", "choice", "none", "Use the faster tanh approximation.", choices=("none", "tanh")),
     prefix="gelu",
 )
-_layer("SiLU", "Activation", "x * sigmoid(x), also called Swish.", prefix="silu")
+_layer("SiLU", "Activation", "x * sigmoid(x), also called Swish.", _inplace(), prefix="silu")
 _layer("Softplus", "Activation", "A smooth version of ReLU: log(1 + exp(x)).", prefix="softplus")
 _layer("Sigmoid", "Activation", "Squashes values into (0, 1).", prefix="sigmoid")
 _layer("Tanh", "Activation", "Squashes values into (-1, 1).", prefix="tanh")
@@ -321,6 +426,37 @@ _layer(
     forward="{x}.permute(0, {dims})",
     dtype_neutral=True,
     doc=f"{DOCS}torch.permute.html",
+)
+_layer(
+    "ZeroPad2d",
+    "Shape",
+    "Adds zeros around images: one number for every side, or left, right, top, bottom.",
+    _size(
+        "padding", 1, "Zeros added: one number for all sides, or [left, right, top, bottom].", 4, min=0, positional=True
+    ),
+    prefix="pad",
+)
+_layer(
+    "Mean",
+    "Shape",
+    "Averages over one dimension, e.g. over the time steps of [N, T, D] -> [N, D] (before a Transformer's head).",
+    P("dim", "int", 1, "Dimension to average over (1: the time steps or tokens).", min=-8, max=8),
+    torch_class=None,
+    prefix="mean",
+    forward="{x}.mean(dim={dim})",
+    doc=f"{DOCS}torch.mean.html",
+)
+_layer(
+    "TakeToken",
+    "Shape",
+    "Keeps one time step or token of [N, T, D] -> [N, D] (0: the first, e.g. a class token; -1: the last).",
+    P("index", "int", 0, "Which step or token to keep (negative counts from the end).", min=-4096, max=4096),
+    torch_class=None,
+    display="Take token",
+    prefix="token",
+    forward="{x}[:, {index}]",
+    dtype_neutral=True,
+    doc="https://pytorch.org/docs/stable/tensor_view.html",
 )
 _layer(
     "Identity", "Shape", "Passes its input through unchanged (a placeholder).", prefix="identity", dtype_neutral=True
@@ -392,3 +528,6 @@ _layer(
     dtype_neutral=True,
     doc=f"{DOCS}torch.cat.html",
 )
+
+# Attention and Transformer layers live in their own module (one concept per module).
+from core import layers_attention as _attention  # noqa: E402,F401

@@ -95,7 +95,7 @@ def _tuple(value: Any, dims: int) -> tuple[int, ...]:
 
 
 def _spatial_name(dims: int) -> str:
-    return "sequences [N, C, L]" if dims == 1 else "images [N, C, H, W]"
+    return {1: "sequences [N, C, L]", 2: "images [N, C, H, W]"}.get(dims, "volumes [N, C, D, H, W]")
 
 
 def _rank_fix(ctx: RuleContext, dims: int) -> str:
@@ -179,6 +179,29 @@ def _softmax(ctx: RuleContext) -> Shape:
     return x
 
 
+@rule("Hardtanh")
+def _hardtanh(ctx: RuleContext) -> Shape:
+    low, high = ctx.params["min_val"], ctx.params["max_val"]
+    if low >= high:
+        raise ctx.fail(f"{ctx.name}: min_val ({low}) must be smaller than max_val ({high})")
+    return ctx.x
+
+
+@rule("PReLU")
+def _prelu(ctx: RuleContext) -> Shape:
+    x, n = ctx.x, ctx.params["num_parameters"]
+    channels = x[1] if len(x) > 1 else None
+    if n != 1 and n != channels:
+        fix = f"set num_parameters to 1 or {channels} (the channels, dimension 1)" if channels else "set it to 1"
+        raise ctx.fail(f"{ctx.name} learns {n} slopes, one per channel, but receives {fmt(x)}: {fix}")
+    return x
+
+
+@count("PReLU")
+def _prelu_count(p: dict[str, Any]) -> int:
+    return int(p["num_parameters"])
+
+
 # --- Shape -----------------------------------------------------------------------------------------------------
 def _norm_dim(ctx: RuleContext, dim: int, rank: int, what: str) -> int:
     d = dim + rank if dim < 0 else dim
@@ -244,6 +267,25 @@ def _permute(ctx: RuleContext) -> Shape:
         want = list(range(1, len(x)))
         raise ctx.fail(f"{ctx.name}: dims {dims} must list each of {want} once for {fmt(x)}")
     return (x[0], *(x[d] for d in dims))
+
+
+@rule("Mean")
+def _mean(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank(tuple(range(3, 9)), "[N, T, D] or more dimensions", "it averages one dimension away")
+    d = _norm_dim(ctx, ctx.params["dim"], len(x), "dim")
+    return (*x[:d], *x[d + 1 :])
+
+
+@rule("TakeToken")
+def _take_token(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank(tuple(range(3, 9)), "sequences [N, T, D]", "it keeps one step of dimension 1")
+    steps, index = int(x[1]), ctx.params["index"]  # type: ignore[arg-type]
+    if not -steps <= index < steps:
+        raise ctx.fail(
+            f"{ctx.name}: index {index} is outside the {steps} steps of {fmt(x)}: use 0 to {steps - 1}, "
+            "or -1 for the last"
+        )
+    return (x[0], *x[2:])
 
 
 # --- Recurrent -------------------------------------------------------------------------------------------------
@@ -328,4 +370,5 @@ def _concat(ctx: RuleContext) -> Shape:
 
 
 # Convolution, pooling and normalization rules register themselves on import (their own module by concept).
+from core import shape_rules_attention as _attention_rules  # noqa: E402,F401
 from core import shape_rules_conv as _conv_rules  # noqa: E402,F401

@@ -31,11 +31,41 @@ def _check_groups(ctx: RuleContext, c_in: int) -> None:
         )
 
 
+def _padding(ctx: RuleContext, dims: int, k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...]) -> list[int]:
+    """Padding per spatial dimension (the larger side for "same"); torch refuses "same" with a stride."""
+    padding = ctx.params["padding"]
+    if padding == "valid":
+        return [0] * dims
+    if padding != "same":
+        return list(_tuple(padding, dims))
+    if any(step > 1 for step in s):
+        raise ctx.fail(
+            f'{ctx.name}: padding "same" only works with stride 1 (PyTorch refuses it with stride '
+            f"{ctx.params['stride']}): set stride to 1 and add a pooling layer, or use a number for padding"
+        )
+    return [(d[i] * (k[i] - 1) + 1) // 2 for i in range(dims)]
+
+
+def _check_padding_mode(ctx: RuleContext, pad: list[int]) -> None:
+    """reflect mirrors the input, circular wraps it: neither can pad more than the input holds."""
+    mode = ctx.params.get("padding_mode", "zeros")
+    for i, side in enumerate(pad):
+        length = int(ctx.x[2 + i])  # type: ignore[arg-type]
+        if (mode == "reflect" and side >= length) or (mode == "circular" and side > length):
+            raise ctx.fail(
+                f"{ctx.name}: padding_mode {mode} cannot pad {side} values on a side of {fmt(ctx.x)} (at most "
+                f"{length - 1 if mode == 'reflect' else length}): use less padding, or padding_mode zeros or replicate"
+            )
+
+
 def _conv_out(ctx: RuleContext, dims: int, transposed: bool = False) -> Shape:
     x = ctx.x
     p = ctx.params
     k, s = _tuple(p["kernel_size"], dims), _tuple(p["stride"], dims)
-    pad, d = _tuple(p["padding"], dims), _tuple(p["dilation"], dims)
+    d = _tuple(p["dilation"], dims)
+    pad = _padding(ctx, dims, k, s, d)
+    _check_padding_mode(ctx, pad)
+    same = p["padding"] == "same"
     sizes = []
     for i in range(dims):
         length = int(x[2 + i])  # type: ignore[arg-type]
@@ -45,7 +75,7 @@ def _conv_out(ctx: RuleContext, dims: int, transposed: bool = False) -> Shape:
                 raise ctx.fail(f"{ctx.name}: output_padding ({op}) must be smaller than stride or dilation")
             out = (length - 1) * s[i] - 2 * pad[i] + d[i] * (k[i] - 1) + op + 1
         else:
-            out = (length + 2 * pad[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1
+            out = length if same else (length + 2 * pad[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1
         if out <= 0:
             kernel = "x".join(map(str, k))
             raise ctx.fail(
@@ -69,7 +99,7 @@ def _convolution(ctx: RuleContext, transposed: bool) -> Shape:
     return _conv_out(ctx, dims, transposed=transposed)
 
 
-@rule("Conv1d", "Conv2d")
+@rule("Conv1d", "Conv2d", "Conv3d")
 def _conv(ctx: RuleContext) -> Shape:
     return _convolution(ctx, transposed=False)
 
@@ -87,6 +117,7 @@ def conv_count(dims: int, p: dict[str, Any]) -> int:
 
 PARAM_COUNTS["Conv1d"] = lambda p: conv_count(1, p)
 PARAM_COUNTS["Conv2d"] = lambda p: conv_count(2, p)
+PARAM_COUNTS["Conv3d"] = lambda p: conv_count(3, p)
 PARAM_COUNTS["ConvTranspose2d"] = lambda p: conv_count(2, p)
 
 
@@ -104,7 +135,7 @@ def _upsample(ctx: RuleContext) -> Shape:
 
 
 # --- Pooling ---------------------------------------------------------------------------------------------------
-@rule("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d")
+@rule("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d")
 def _pool(ctx: RuleContext) -> Shape:
     dims = kernel_dims(ctx)
     x = ctx.need_rank((dims + 2,), _spatial_name(dims), _rank_fix(ctx, dims))
@@ -116,7 +147,13 @@ def _pool(ctx: RuleContext) -> Shape:
     for i in range(dims):
         if pad[i] * 2 > k[i]:
             raise ctx.fail(f"{ctx.name}: padding ({pad[i]}) may be at most half the kernel size ({k[i]})")
-        out = (int(x[2 + i]) + 2 * pad[i] - k[i]) // s[i] + 1  # type: ignore[arg-type]
+        length = int(x[2 + i])  # type: ignore[arg-type]
+        if p.get("ceil_mode"):  # torch's rule: round up, but the last window must start inside the input
+            out = (length + 2 * pad[i] - k[i] + s[i] - 1) // s[i] + 1
+            if (out - 1) * s[i] >= length + pad[i]:
+                out -= 1
+        else:
+            out = (length + 2 * pad[i] - k[i]) // s[i] + 1
         if out <= 0:
             raise ctx.fail(
                 f"{ctx.name}'s window ({'x'.join(map(str, k))}) is larger than its input {fmt(x)}: "
@@ -133,10 +170,18 @@ def _adaptive_pool(ctx: RuleContext) -> Shape:
 
 
 # --- Normalization ---------------------------------------------------------------------------------------------
-@rule("BatchNorm1d", "BatchNorm2d")
+_NORM_RANKS = {
+    "BatchNorm2d": ((4,), "images [N, C, H, W]", "use BatchNorm1d for features, or reshape first"),
+    "BatchNorm3d": ((5,), "volumes [N, C, D, H, W]", "use BatchNorm2d for images, or reshape first"),
+    "InstanceNorm1d": ((3,), "sequences [N, C, L]", "use InstanceNorm2d for images, or LayerNorm for features"),
+    "InstanceNorm2d": ((4,), "images [N, C, H, W]", "use InstanceNorm1d for sequences, or reshape first"),
+}
+
+
+@rule("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d")
 def _batchnorm(ctx: RuleContext) -> Shape:
-    if ctx.layer == "BatchNorm2d":
-        x = ctx.need_rank((4,), "images [N, C, H, W]", "use BatchNorm1d for features, or reshape first")
+    if ctx.layer in _NORM_RANKS:
+        x = ctx.need_rank(*_NORM_RANKS[ctx.layer])
     else:
         x = ctx.need_rank((2, 3), "[N, C] or [N, C, L]", "use BatchNorm2d for images, or Flatten first")
     c = int(x[1])  # type: ignore[arg-type]
@@ -149,7 +194,7 @@ def _batchnorm(ctx: RuleContext) -> Shape:
     return x
 
 
-@count("BatchNorm1d", "BatchNorm2d")
+@count("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d")
 def _batchnorm_count(p: dict[str, Any]) -> int:
     return int(2 * p["num_features"] if p["affine"] else 0)
 
@@ -193,3 +238,30 @@ def _groupnorm_count(p: dict[str, Any]) -> int:
 @rule("Dropout2d")
 def _dropout2d(ctx: RuleContext) -> Shape:
     return ctx.need_rank((4,), "images [N, C, H, W]", "use Dropout for features and sequences")
+
+
+@rule("Dropout1d")
+def _dropout1d(ctx: RuleContext) -> Shape:
+    return ctx.need_rank((3,), "sequences [N, C, L]", "use Dropout for features, Dropout2d for images")
+
+
+# --- Padding and pixel shuffle -----------------------------------------------------------------------------------
+@rule("ZeroPad2d")
+def _zero_pad(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank((4,), "images [N, C, H, W]", _rank_fix(ctx, 2))
+    left, right, top, bottom = _tuple(ctx.params["padding"], 4)
+    return (*x[:2], int(x[2]) + top + bottom, int(x[3]) + left + right)  # type: ignore[arg-type]
+
+
+@rule("PixelShuffle")
+def _pixel_shuffle(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank((4,), "images [N, C, H, W]", _rank_fix(ctx, 2))
+    r = ctx.params["upscale_factor"]
+    c = int(x[1])  # type: ignore[arg-type]
+    if c % (r * r):
+        raise ctx.fail(
+            f"{ctx.name} turns groups of {r}x{r} = {r * r} channels into pixels, but receives {fmt(x)} "
+            f"({c} channels, not divisible by {r * r}): give the layer before it a multiple of {r * r} channels, "
+            "or change upscale_factor"
+        )
+    return (x[0], c // (r * r), int(x[2]) * r, int(x[3]) * r)  # type: ignore[arg-type]

@@ -14,7 +14,22 @@ Draw = Callable[..., Any]
 
 SKIP = {"Input", "Output", "Add", "Multiply", "Concat"}
 SPATIAL = ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "LSTM", "GRU"]
-GROWABLE = sorted(k for k in LAYERS if k not in SKIP) + SPATIAL * 2  # spatial layers fit less often: draw more
+# layers that fit only some inputs (volumes, sequences of tokens, channels divisible by r*r): drawn more often too
+PICKY = [
+    "Conv3d",
+    "MaxPool3d",
+    "BatchNorm3d",
+    "InstanceNorm1d",
+    "Dropout1d",
+    "PixelShuffle",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "PositionalEmbedding",
+    "Mean",
+    "TakeToken",
+]
+GROWABLE = sorted(k for k in LAYERS if k not in SKIP) + SPATIAL * 2 + PICKY * 2  # they fit less often: draw more
 
 
 def _value(p: ParamSpec, draw: Draw) -> Any:
@@ -23,6 +38,14 @@ def _value(p: ParamSpec, draw: Draw) -> Any:
         return draw("bool")
     if p.kind == "choice":
         return draw("choice", p.choices)
+    if p.kind == "size" and p.choices and draw("int", 0, 2) == 0:
+        return draw("choice", p.choices)  # padding "same" / "valid"
+    if p.name == "index":
+        return draw("int", -2, 2)
+    if p.name in ("num_heads", "nhead", "upscale_factor", "num_parameters"):
+        return draw("int", 1, 2)
+    if p.kind == "float" and p.name in ("min_val", "max_val", "init"):
+        return draw("choice", (-1.0, 0.0, 0.5, 1.0))
     if p.kind == "float":
         hi = float(p.max) if p.max is not None else float(lo) + 2.0
         hi = min(hi, float(lo) + 2.0)
@@ -30,6 +53,8 @@ def _value(p: ParamSpec, draw: Draw) -> Any:
     if p.kind in ("int", "size"):
         if p.name in ("dim", "start_dim", "end_dim"):
             return draw("int", -3, 3) if p.min is not None and p.min < 0 else draw("int", 1, 3)
+        if p.kind == "size" and p.dims == 4:
+            return draw("choice", (0, 1, [1, 0, 2, 1]))
         return draw("int", lo, lo + (6 if p.name.startswith(("out", "hidden", "num_emb", "embedding")) else 2))
     if p.kind == "ints":
         if p.name == "dims":
@@ -41,7 +66,9 @@ def _value(p: ParamSpec, draw: Draw) -> Any:
 
 
 def random_input(draw: Draw) -> dict[str, Any]:
-    kind = draw("choice", ("image", "features", "sequence", "tokens"))
+    kind = draw("choice", ("image", "features", "sequence", "tokens", "volume"))
+    if kind == "volume":
+        return {"shape": [draw("int", 1, 2), draw("int", 2, 5), draw("int", 2, 6), draw("int", 2, 6)]}
     if kind == "image":
         return {"shape": [draw("int", 1, 3), draw("int", 4, 12), draw("int", 4, 12)]}
     if kind == "features":

@@ -63,20 +63,87 @@ def test_spec_is_complete(layer_id):
             assert param.validate(param.default) == param.default
 
 
+# Layers whose generated class (``LayerSpec.helper``) passes its keywords on to a torch class: that class's defaults.
+HELPER_DEFAULTS = {"TransformerEncoder": nn.TransformerEncoderLayer}
+
+
+def _torch_default(value):
+    """torch writes some defaults as functions (activation=F.relu); the catalog stores their name."""
+    return getattr(value, "__name__", value)
+
+
 @pytest.mark.parametrize("layer_id", sorted(k for k, s in LAYERS.items() if s.torch_class))
 def test_defaults_match_torch(layer_id):
     """A keyword left at our default is not emitted, so our default must be torch's default."""
     spec = LAYERS[layer_id]
-    torch_cls = getattr(nn, spec.torch_class.removeprefix("nn."))
+    if spec.helper:
+        torch_cls = HELPER_DEFAULTS.get(layer_id)
+        namespace: dict = {}
+        exec(compile("import torch\nfrom torch import nn\n" + spec.helper, layer_id, "exec"), namespace)
+        helper_signature = inspect.signature(namespace[spec.torch_class].__init__)
+        if torch_cls is None:  # the helper's own arguments are all it takes
+            assert [p.name for p in spec.params] == list(helper_signature.parameters)[1:]
+            return
+    else:
+        torch_cls = getattr(nn, spec.torch_class.removeprefix("nn."))
     signature = inspect.signature(torch_cls.__init__)
     if spec.id in ("LSTM", "GRU", "RNN"):
         return  # *args/**kwargs constructors; covered by the generated-code tests
     for param in spec.params:
-        if not param.codegen:
+        if not param.codegen or (spec.helper and param.name in helper_signature.parameters):
             continue
         assert param.name in signature.parameters, f"{layer_id}.{param.name} is not a torch argument"
         if not param.positional and not param.always:
-            assert signature.parameters[param.name].default == param.default, f"{layer_id}.{param.name}"
+            torch_default = _torch_default(signature.parameters[param.name].default)
+            assert torch_default == param.default, f"{layer_id}.{param.name}"
+    for key, _value in spec.extra_args:
+        assert key in signature.parameters, f"{layer_id}: fixed argument {key} is not a torch argument"
+
+
+NEW_LAYERS = [
+    "ReLU6",
+    "Hardtanh",
+    "Hardswish",
+    "Hardsigmoid",
+    "Mish",
+    "PReLU",
+    "SELU",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "Dropout1d",
+    "ZeroPad2d",
+    "PixelShuffle",
+    "Conv3d",
+    "MaxPool3d",
+    "BatchNorm3d",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "PositionalEmbedding",
+    "Mean",
+    "TakeToken",
+]
+
+
+def test_issue_13_layers_and_options_are_in_the_catalog():
+    assert set(NEW_LAYERS) <= set(LAYERS)
+    assert {s.id for s in by_category()["Attention"]} >= {"MultiheadAttention", "TransformerEncoder"}
+    for conv in ("Conv1d", "Conv2d", "Conv3d"):
+        assert LAYERS[conv].param("padding").validate("same") == "same"
+        assert LAYERS[conv].has_param("padding_mode")
+    for pool in ("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d"):
+        assert LAYERS[pool].has_param("ceil_mode")
+    for norm in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d"):
+        assert LAYERS[norm].has_param("track_running_stats") and LAYERS[norm].has_param("affine")
+    with pytest.raises(ParameterError):
+        LAYERS["ConvTranspose2d"].param("padding").validate("same")  # torch has no "same" for it
+
+
+@pytest.mark.parametrize("layer_id", sorted(k for k, s in LAYERS.items() if s.torch_class and not s.helper))
+def test_inplace_is_offered_where_torch_has_it(layer_id):
+    torch_cls = getattr(nn, LAYERS[layer_id].torch_class.removeprefix("nn."))
+    torch_has = "inplace" in inspect.signature(torch_cls.__init__).parameters
+    assert LAYERS[layer_id].has_param("inplace") == torch_has
 
 
 def test_every_category_is_populated():

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from core.analysis import analyze
+from core.catalog import LAYERS
 from core.codegen import CodegenError, generate_model, literal
 from core.graph import Graph
 from core.project import load
@@ -68,11 +69,33 @@ def test_random_valid_graphs_generate_matching_code(data):
     check_forward_matches_inference(random_graph(hypothesis_draw(data)))
 
 
+def one_graph_per_layer() -> dict:
+    """layer id -> a random valid graph that uses it (seeded, so every run checks the same graphs)."""
+    rng = random.Random(13)
+    found: dict = {}
+    for _ in range(4000):
+        graph = random_graph(random_draw(rng))
+        for node in graph.nodes:
+            found.setdefault(node.type, graph)
+        if len(found) == len(LAYERS):
+            break
+    return found
+
+
+def test_random_graphs_reach_every_layer_and_each_generates_matching_code():
+    """The generators pick every catalog layer (new ones included), and each one's code matches inference."""
+    found = one_graph_per_layer()
+    assert sorted(set(LAYERS) - set(found)) == []
+    for _layer, graph in sorted(found.items()):
+        check_forward_matches_inference(graph)
+
+
 def test_generated_code_passes_ruff_unchanged(tmp_path):
     ruff = shutil.which("ruff") or str(__import__("pathlib").Path(sys.executable).with_name("ruff"))
     sources = [generate_model(load(p).graph, title=load(p).name).source for p in EXAMPLE_FILES]
     rng = random.Random(7)
     sources += [generate_model(random_graph(random_draw(rng), max_layers=10)).source for _ in range(80)]
+    sources += [generate_model(graph).source for graph in one_graph_per_layer().values()]
     for i, source in enumerate(sources):
         (tmp_path / f"model_{i}.py").write_text(source)
     for args in (["check", "--isolated", "--select", "E,F,W,I"], ["format", "--isolated", "--check"]):
