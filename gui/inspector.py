@@ -101,6 +101,8 @@ class ParamEditor:
             return dspin
         line = QLineEdit()  # size, ints, and tiny floats such as eps
         line.setPlaceholderText({"size": "e.g. 3  or  3, 3", "ints": "e.g. 1, 28, 28"}.get(p.kind, "a number"))
+        if p.choices:
+            line.setPlaceholderText(line.placeholderText() + "  or  " + "  or  ".join(p.choices))
         if p.optional:
             line.setPlaceholderText(line.placeholderText() + "  (empty: default)")
         line.textEdited.connect(lambda text: self.set_error(check_text(self.param, text)))
@@ -190,6 +192,8 @@ def parse_text(param: ParamSpec, text: str) -> Any:
         if param.optional:
             return None
         raise ValueError(f"{param.name} needs a value")
+    if param.kind == "size" and text.strip("\"'") in param.choices:  # a named size: padding "same"
+        return text.strip("\"'")
     parts = [t for t in text.replace(",", " ").split() if t]
     try:
         if param.kind == "float":

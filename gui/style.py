@@ -17,6 +17,7 @@ CATEGORY_COLORS: dict[str, str] = {
     "Activation": "#c62828",
     "Shape": "#5d4037",
     "Recurrent": "#283593",
+    "Attention": "#00695c",
     "Merge": "#ad1457",
     "Output": "#37474f",
 }
@@ -30,6 +31,7 @@ CATEGORY_GLYPHS: dict[str, str] = {
     "Activation": "ƒ",
     "Shape": "▭",
     "Recurrent": "R",
+    "Attention": "A",
     "Merge": "+",
     "Output": "⇥",
 }

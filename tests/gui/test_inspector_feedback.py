@@ -75,3 +75,13 @@ def test_a_spin_box_keeps_minus_five_and_says_why_it_is_refused(window):
     QTest.keyClick(spin, Qt.Key.Key_Return)
     assert window.document.graph.node(conv.id).params["out_channels"] == 16
     assert not editor.error.isVisible()
+
+
+def test_a_convolution_padding_takes_same_as_well_as_numbers(window):
+    conv = select_conv(window)
+    field = window.inspector.editors["padding"].widget
+    assert isinstance(field, QLineEdit) and "same" in field.placeholderText()
+    type_into(field, "same")
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    assert window.document.graph.node(conv.id).params["padding"] == "same"
+    assert window.inspector.editors["padding"].widget.text() == "same"
