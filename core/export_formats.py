@@ -33,6 +33,7 @@ class ExportFormat:
     extra: str = ""  # optional package it needs (pip install "torchcanvas[export]"); "" when none
     dialog_suffix: str = ""  # end of the name a save dialog suggests, when it differs from ``suffix``
     run_button: bool = True  # offered among a finished run's buttons (all are in File > Export)
+    module: str = "core.export"  # where ``writer`` lives
 
     @property
     def suggested_suffix(self) -> str:
@@ -45,7 +46,7 @@ class ExportFormat:
 
     def write(self, project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
         """Write ``project`` to ``out`` (atomically, through core.fileio); raises ExportError with the fix."""
-        function = getattr(importlib.import_module("core.export"), self.writer)
+        function = getattr(importlib.import_module(self.module), self.writer)
         result: ExportResult = function(project, out, weights)
         return result
 
@@ -99,6 +100,16 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
             "The trained model as a torch.export program (.pt2), loadable with torch.export.load.",
             "export_pt2",
             weights="optional",
+        ),
+        ExportFormat(
+            "keras",
+            "Keras script",
+            "_keras.py",
+            "Python (*.py)",
+            "The same network and training as a Keras 3 script (compile/fit, torch backend; needs keras).",
+            "export_keras",
+            run_button=False,
+            module="core.keras_script",
         ),
     )
 }

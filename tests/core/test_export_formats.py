@@ -21,7 +21,7 @@ def test_cli_format_choices_are_the_registry():
 
 @pytest.mark.parametrize("fmt", list(EXPORT_FORMATS.values()), ids=list(EXPORT_FORMATS))
 def test_each_format_has_a_writer_a_name_and_a_filter(fmt):
-    assert callable(getattr(importlib.import_module("core.export"), fmt.writer))
+    assert callable(getattr(importlib.import_module(fmt.module), fmt.writer))
     assert export.default_output("nets/digits.json", fmt.id).name == "digits" + fmt.suffix
     assert f"(*.{fmt.suggested_suffix.rsplit('.', 1)[-1]})" in fmt.file_filter
     assert fmt.label and fmt.help

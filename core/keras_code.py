@@ -1,0 +1,179 @@
+"""The network as Keras 3 code: a sibling of ``core.codegen`` reading the same graph, shapes and layer names.
+
+A chain becomes ``keras.Sequential``, anything with a merge or several inputs/outputs the functional API. Each
+layer is named as its PyTorch attribute (``fc1``), so the two models' summaries line up, and a comment says
+where Keras differs. Layers Keras cannot express are all named in one ``KerasExportError``: nothing is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.analysis import Analysis, analyze
+from core.codegen import LINE_LENGTH, CodegenError, call_lines, literal
+from core.errors import ExportError
+from core.graph import Graph, Node
+from core.keras_layers import KERAS_LAYERS, KerasLayer, NoEquivalent
+from core.names import NameAllocator
+from core.shape_rules import fmt
+
+PYTHON_NAMES = {"keras", "layers", "os", "np", "model", "build_model", "inputs", "outputs"}
+
+
+class KerasExportError(ExportError):
+    """Some layers have no Keras equivalent; the message lists every one of them and why."""
+
+
+@dataclass
+class KerasCode:
+    """``build_model()`` source (imports included) and what a reader or a test needs to know about it."""
+
+    source: str
+    sequential: bool
+    fewer_params: int = 0  # trainable parameters the Keras model has fewer than ours (LSTM/RNN second bias)
+    layer_names: dict[str, str] = field(default_factory=dict)  # node id -> Keras layer name
+
+
+def _check(graph: Graph, analysis: Analysis) -> dict[str, list[KerasLayer]]:
+    """Each node's Keras layers, or one error naming every node without an equivalent."""
+    if not analysis.ok:
+        listing = "\n".join(f"- {p.message}" for p in analysis.errors)
+        raise CodegenError(f"The network has problems to fix before code can be generated:\n{listing}")
+    mapped: dict[str, list[KerasLayer]] = {}
+    missing: list[str] = []
+    for nid in analysis.order:
+        node = graph.node(nid)
+        if node.type in ("Input", "Output"):
+            continue
+        mapper = KERAS_LAYERS.get(node.type)
+        if mapper is None:
+            missing.append(f"- {node.name} ({node.type}): Keras has no {node.type} layer")
+            continue
+        try:
+            mapped[nid] = mapper(analysis.nodes[nid])
+        except NoEquivalent as exc:
+            missing.append(f"- {node.name} ({node.type}): {exc}")
+    if missing:
+        raise KerasExportError(
+            f"{len(missing)} layer{'s' if len(missing) > 1 else ''} ha{'ve' if len(missing) > 1 else 's'} no Keras "
+            "equivalent, so there is no Keras version of this network:\n"
+            + "\n".join(missing)
+            + "\nReplace or remove them (the PyTorch code and export are unaffected)."
+        )
+    return mapped
+
+
+def _is_chain(graph: Graph, analysis: Analysis) -> bool:
+    inputs = [n for n in analysis.order if graph.node(n).type == "Input"]
+    outputs = [n for n in analysis.order if graph.node(n).type == "Output"]
+    if len(inputs) != 1 or len(outputs) != 1:
+        return False
+    return all(
+        len([e for e in graph.inputs_of(nid) if e is not None]) <= 1
+        and len([e for e in graph.consumers(nid) if e.dst in analysis.nodes]) <= 1
+        for nid in analysis.order
+    )
+
+
+def _call(indent: str, layer: KerasLayer, name: str, tail: str = "") -> list[str]:
+    return call_lines(indent, layer.head, [*layer.args, f'name="{name}"'], tail)
+
+
+def _with_comment(lines: list[str], comment: str) -> list[str]:
+    if not comment:
+        return lines
+    if len(lines) == 1 and len(lines[0]) + len(comment) + 4 <= LINE_LENGTH:
+        return [f"{lines[0]}  # {comment}"]
+    indent = lines[0][: len(lines[0]) - len(lines[0].lstrip())]
+    return [f"{indent}# {comment}", *lines]
+
+
+def _comment(layer: KerasLayer, info_shape: str, last: bool) -> str:
+    return "; ".join(part for part in ((info_shape if last else ""), layer.note) if part)
+
+
+def _input_line(node: Node, analysis: Analysis, name: str) -> str:
+    shape = analysis.shape(node.id) or (None,)
+    dtype = ', dtype="int32"' if node.params.get("dtype") == "int64" else ""  # token ids
+    return f'keras.Input(shape={literal(list(shape[1:]))}{dtype}, name="{name}")'
+
+
+def generate_keras_model(graph: Graph, analysis: Analysis | None = None, title: str = "") -> KerasCode:
+    """The Keras model as a module defining ``build_model()``; raises KerasExportError or CodegenError."""
+    analysis = analysis or analyze(graph)
+    mapped = _check(graph, analysis)
+    names = NameAllocator(PYTHON_NAMES)
+    layer_names = {nid: names.allocate(graph.node(nid).name, "layer") for nid in analysis.order}
+    sequential = _is_chain(graph, analysis)
+    body = (_sequential if sequential else _functional)(graph, analysis, mapped, layer_names)
+    about = f" for {title!r}" if title and title.isprintable() and '"' not in title and "\\" not in title else ""
+    source = "\n".join([*header_lines(about), "", "", *body]) + "\n"
+    fewer = sum(layer.fewer_params for layers in mapped.values() for layer in layers)
+    return KerasCode(source, sequential, fewer, layer_names)
+
+
+def header_lines(about: str) -> list[str]:
+    return [
+        f'"""Keras 3 model generated by TorchCanvas{about}: the same layers and names as the PyTorch model.',
+        "",
+        "Inputs keep PyTorch's channels-first layout ([N, C, H, W]); image layers say so with",
+        'data_format="channels_first", which the torch backend runs without transposing.',
+        "Weights start from Keras' initialisers (glorot_uniform, zero biases), not PyTorch's",
+        "kaiming_uniform: the same network from a different starting point.",
+        '"""',
+        "",
+        "import os",
+        "",
+        'os.environ.setdefault("KERAS_BACKEND", "torch")  # Keras 3 on PyTorch: no TensorFlow needed',
+        "",
+        "import keras",
+        "from keras import layers",
+    ]
+
+
+def _sequential(
+    graph: Graph, analysis: Analysis, mapped: dict[str, list[KerasLayer]], names: dict[str, str]
+) -> list[str]:
+    lines = ["def build_model() -> keras.Model:", "    return keras.Sequential(", "        ["]
+    for nid in analysis.order:
+        node = graph.node(nid)
+        if node.type == "Input":
+            lines.append(f"            {_input_line(node, analysis, names[nid])},")
+            continue
+        if node.type == "Output":
+            continue
+        shape = fmt(analysis.nodes[nid].out_shape)
+        for i, layer in enumerate(mapped[nid]):
+            call = _call("            ", layer, names[nid] + layer.suffix, ",")
+            lines += _with_comment(call, _comment(layer, shape, i == len(mapped[nid]) - 1))
+    lines += ["        ],", '        name="Net",', "    )"]
+    return lines
+
+
+def _functional(
+    graph: Graph, analysis: Analysis, mapped: dict[str, list[KerasLayer]], names: dict[str, str]
+) -> list[str]:
+    lines = ["def build_model() -> keras.Model:"]
+    inputs: list[str] = []
+    outputs: list[str] = []
+    for nid in analysis.order:
+        node = graph.node(nid)
+        sources = [names[e.src] for e in graph.inputs_of(nid) if e is not None]
+        if node.type == "Input":
+            inputs.append(names[nid])
+            lines.append(f"    {names[nid]} = {_input_line(node, analysis, names[nid])}")
+            continue
+        if node.type == "Output":
+            outputs.append(sources[0])
+            continue
+        shape = fmt(analysis.nodes[nid].out_shape)
+        value = f"[{', '.join(sources)}]" if len(sources) > 1 else sources[0]
+        for i, layer in enumerate(mapped[nid]):
+            call = _call("    ", layer, names[nid] + layer.suffix, f"({value})")
+            call[0] = f"    {names[nid]} = {call[0].lstrip()}"
+            lines += _with_comment(call, _comment(layer, shape, i == len(mapped[nid]) - 1))
+            value = names[nid]
+    ins = inputs[0] if len(inputs) == 1 else f"[{', '.join(inputs)}]"
+    outs = outputs[0] if len(outputs) == 1 else f"[{', '.join(outputs)}]"
+    lines.append(f'    return keras.Model(inputs={ins}, outputs={outs}, name="Net")')
+    return lines

@@ -1,0 +1,256 @@
+"""The Keras 3 training script: what ``torchcanvas export -f keras`` writes.
+
+It trains the network of ``core.keras_code`` with ``compile``/``fit`` on the data of the PyTorch script: the
+same loaders and ``prepare`` from ``core.portable`` are pasted in word for word, so the split, the seed and the
+normalisation are the same, and only the model, the optimizer and the loop are Keras'. Optimizer arguments are
+set to PyTorch's defaults where Keras' differ (RMSprop's rho, Adam's epsilon, ...), so "the same optimizer"
+means the same numbers. Settings Keras cannot reproduce are said in a comment at the top of ``main``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core import script as torch_script
+from core.analysis import analyze
+from core.codegen import CodegenError, call_lines
+from core.datasets import wants_tokens
+from core.datasets.spec import SOURCES, parse_spec
+from core.errors import DataError, ExportError
+from core.export import ExportResult
+from core.fileio import atomic_write_text
+from core.keras_code import KerasCode, generate_keras_model
+from core.portable import steps
+from core.project import Project
+from core.script_loop import PLATEAU_PATIENCE
+from core.settings import TrainingSettings
+
+CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")
+KERAS_LOSSES = {
+    # PyTorch's CrossEntropyLoss takes raw scores (logits): from_logits=True says so to Keras.
+    "CrossEntropyLoss": "keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
+    # NLLLoss after LogSoftmax: log_softmax of log-probabilities changes nothing, so this is the same loss.
+    "NLLLoss": "keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
+    "BCEWithLogitsLoss": "keras.losses.BinaryCrossentropy(from_logits=True)",
+    "MSELoss": "keras.losses.MeanSquaredError()",
+    "L1Loss": "keras.losses.MeanAbsoluteError()",
+    "SmoothL1Loss": "keras.losses.Huber(delta=1.0)",  # PyTorch's SmoothL1 with beta=1 is Huber with delta=1
+}
+# PyTorch's defaults where Keras' differ (Keras: RMSprop rho 0.9, epsilons 1e-7, Adagrad starts at 0.1).
+OPTIMIZER_ARGS = {
+    "SGD": [],
+    "Adam": ["epsilon=1e-8"],
+    "AdamW": ["epsilon=1e-8"],
+    "RMSprop": ["rho=0.99", "epsilon=1e-8"],
+    "Adadelta": ["rho=0.9", "epsilon=1e-6"],
+    "Adagrad": ["initial_accumulator_value=0.0", "epsilon=1e-10"],
+}
+
+
+def _optimizer_lines(s: TrainingSettings) -> list[str]:
+    args = ["learning_rate=LEARNING_RATE", *OPTIMIZER_ARGS[s.optimizer]]
+    if s.optimizer in ("SGD", "RMSprop") and s.momentum:
+        args.append(f"momentum={s.momentum!r}")
+    if s.optimizer == "SGD" and s.nesterov:
+        args.append("nesterov=True")
+    if s.weight_decay or s.optimizer == "AdamW":
+        args.append(f"weight_decay={s.weight_decay!r}")
+    if s.grad_clip:
+        args.append("global_clipnorm=GRAD_CLIP")  # one norm over all weights, as clip_grad_norm_
+    note = []
+    if s.weight_decay and s.optimizer != "AdamW":
+        note = ["    # Keras decays weights directly (as AdamW); PyTorch's weight_decay adds an L2 gradient term."]
+    return [
+        "def make_optimizer() -> keras.optimizers.Optimizer:",
+        '    """The optimizer of the PyTorch script, with PyTorch\'s defaults where Keras\' differ."""',
+        *note,
+        f"    return keras.optimizers.{s.optimizer}({', '.join(args)})",
+    ]
+
+
+def _callback_lines(s: TrainingSettings) -> tuple[list[str], list[str]]:
+    """Lines building ``callbacks`` and comments for what Keras does not reproduce."""
+    lines = ["    callbacks = []"]
+    unsupported: list[str] = []
+    if s.scheduler == "StepLR":
+        rule = f"LEARNING_RATE * {s.gamma!r} ** (epoch // {s.step_size})"
+        lines.append(f"    callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: {rule}))")
+    elif s.scheduler == "CosineAnnealingLR":
+        rule = "LEARNING_RATE * (1 + math.cos(math.pi * epoch / EPOCHS)) / 2"
+        lines.append(f"    callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: {rule}))")
+    elif s.scheduler == "ReduceLROnPlateau":
+        args = f'monitor="{s.monitor}", factor={s.gamma!r}, patience={PLATEAU_PATIENCE}'
+        lines.append(f"    callbacks.append(keras.callbacks.ReduceLROnPlateau({args}))")
+    elif s.scheduler != "none":
+        unsupported.append(f"{s.scheduler} (Keras has no such schedule: the learning rate stays constant)")
+    if s.early_stopping:
+        args = f'monitor="{s.monitor}", patience=PATIENCE'
+        lines.append(f"    callbacks.append(keras.callbacks.EarlyStopping({args}))")
+    if s.augment_flip or s.augment_rotation or s.augment_shift:
+        unsupported.append("augmentation (flips, rotations, shifts are not applied)")
+    notes = [f"    # Not reproduced in Keras: {item}." for item in unsupported]
+    return lines, notes
+
+
+def _main_lines(s: TrainingSettings) -> list[str]:
+    callbacks, notes = _callback_lines(s)
+    classes = s.loss in CLASS_LOSSES
+    if classes:
+        metric = 'keras.metrics.SparseCategoricalAccuracy(name="accuracy")'
+    elif s.loss == "BCEWithLogitsLoss":
+        metric = 'keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")'
+    else:
+        metric = 'keras.metrics.BinaryAccuracy(threshold=0.5, name="accuracy")'
+    target = (
+        ""
+        if classes
+        else "    y_train, y_val, y_test = (targets(y, model.output_shape) for y in (y_train, y_val, y_test))"
+    )
+    return [
+        "def main() -> None:",
+        *notes,
+        "    # Keras feeds the batches from a thread of its own: leave it a core, or both wait on each other.",
+        "    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))",
+        "    keras.utils.set_random_seed(SEED)",
+        "    data = load_data()",
+        '    x_train, y_train = data["x_train"].numpy(), data["y_train"].numpy()',
+        '    x_val, y_val = data["x_val"].numpy(), data["y_val"].numpy()',
+        '    x_test, y_test = data["x_test"].numpy(), data["y_test"].numpy()',
+        "    model = build_model()",
+        *([target] if target else []),
+        *call_lines("    ", "model.compile", ["optimizer=make_optimizer()", "loss=LOSS", f"metrics=[{metric}]"]),
+        *callbacks,
+        "    validation = (x_val, y_val) if len(x_val) else None",
+        "    start = time.perf_counter()",
+        "    history = model.fit(",
+        "        x_train,",
+        "        y_train,",
+        "        batch_size=BATCH_SIZE,",
+        "        epochs=EPOCHS,",
+        "        validation_data=validation,",
+        "        callbacks=callbacks,",
+        "        verbose=2,",
+        "    )",
+        "    seconds = time.perf_counter() - start",
+        "    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0)",
+        '    epochs = len(history.history["loss"])',
+        "    result = {",
+        '        "history": history.history,',
+        '        "test_loss": test_loss,',
+        '        "test_accuracy": test_accuracy,',
+        '        "seconds": seconds,',
+        '        "samples_per_second": len(x_train) * epochs / seconds,',
+        "    }",
+        '    print(f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f}, {seconds:.1f} s")',
+        '    Path(HISTORY_FILE).write_text(json.dumps(result, indent=1), encoding="utf-8")',
+        "    model.save_weights(WEIGHTS_FILE)",
+    ]
+
+
+TARGETS = [
+    "def targets(y: np.ndarray, output_shape: tuple) -> np.ndarray:",
+    '    """What the loss compares with, as in the PyTorch script: one-hot rows for class labels when',
+    '    there is one output per class, else the labels as floats shaped like the outputs."""',
+    "    if y.dtype == np.int64 and output_shape[-1] > 1:",
+    '        return np.eye(output_shape[-1], dtype="float32")[y]',
+    '    return y.astype("float32").reshape(len(y), *output_shape[1:])',
+]
+
+
+def generate_keras_script(project: Project) -> str:
+    """The whole Keras training script; raises KerasExportError, CodegenError or DataError."""
+    s = project.training
+    code: KerasCode = generate_keras_model(project.graph, analyze(project.graph), project.name)
+    shape = torch_script.input_shape_of(project)
+    spec = parse_spec(s.dataset)
+    try:
+        tokens = wants_tokens(spec, torch_script.input_dtype_of(project))
+    except DataError:
+        tokens = SOURCES[spec.kind].tokens == "always"
+    helpers, files, load_lines = torch_script._loader(spec, s, shape, tokens)
+    helpers = [*helpers, steps.prepare]
+    helper_text = "\n".join("\n".join(torch_script._source(h)) for h in helpers)
+    constants = [
+        *files,
+        f"SEED = {s.seed}",
+        f"EPOCHS = {s.epochs}",
+        f"BATCH_SIZE = {s.batch_size}",
+        f"EVAL_BATCH_SIZE = {torch_script.eval_batch_size(s)}",
+        f"LEARNING_RATE = {s.lr!r}",
+        f"VAL_FRACTION = {s.val_fraction!r}",
+        f"TEST_FRACTION = {s.test_fraction!r}",
+        f"NORMALIZE = {s.normalize!r}",
+        f"INPUT_SHAPE = {tuple(shape)!r}  # one sample, without the batch dimension",
+        f"# PyTorch: {s.loss}",
+        f"LOSS = {KERAS_LOSSES[s.loss]}",
+    ]
+    if s.resize and not SOURCES[spec.kind].sizes_itself:
+        constants.append(f"IMAGE_SIZE = {tuple(s.resize)!r}")
+    if s.grad_clip:
+        constants.append(f"GRAD_CLIP = {s.grad_clip!r}")
+    if s.early_stopping:
+        constants.append(f"PATIENCE = {s.early_stopping}")
+    constants += ['HISTORY_FILE = "keras_history.json"', 'WEIGHTS_FILE = "keras_model.weights.h5"']
+    model_lines = code.source.splitlines()
+    first_def = model_lines.index("def build_model() -> keras.Model:")
+    title = project.name if project.name.isprintable() else "a project"
+    lines = [
+        f'"""Keras 3 training script generated by TorchCanvas for {torch_script._string(title)[1:-1]}.',
+        "",
+        "The same network, data split and settings as the PyTorch script, trained with compile/fit.",
+        "Run it with `python this_file.py` (pip install keras; it uses the torch backend, no TensorFlow).",
+        '"""',
+        "",
+        "import os",
+        "",
+        'os.environ.setdefault("KERAS_BACKEND", "torch")  # before keras is imported',
+        "",
+        *_imports(helper_text, s),
+        "",
+        *torch_script._helper_constants(constants, helper_text),
+        "",
+        "",
+        *model_lines[first_def:],
+    ]
+    for helper in helpers:
+        lines += ["", "", *torch_script._source(helper)]
+    lines += [
+        "",
+        "",
+        "def load_data() -> dict:",
+        '    """The dataset, split with the seed and normalised exactly as in TorchCanvas."""',
+        *[f"    {line}" for line in load_lines],
+        "    return prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
+        "",
+        "",
+        *_optimizer_lines(s),
+        "",
+        "",
+    ]
+    if s.loss not in CLASS_LOSSES:
+        lines += [*TARGETS, "", ""]
+    lines += [*_main_lines(s), "", "", 'if __name__ == "__main__":', "    main()"]
+    return "\n".join(lines) + "\n"
+
+
+def _imports(helper_text: str, s: TrainingSettings) -> list[str]:
+    """The PyTorch script's imports for the pasted helpers, plus numpy (the arrays fit takes) and keras."""
+    unused = {"from torch import nn", "import torch.nn.functional as F", "import numpy as np"}
+    if "math." not in helper_text and s.scheduler != "CosineAnnealingLR":
+        unused.add("import math")
+    imports = [line for line in torch_script._imports(helper_text) if line not in unused]
+    at = imports.index("import torch")
+    imports[at:at] = ["import keras", "import numpy as np"]
+    if "F." in helper_text:
+        imports.append("import torch.nn.functional as F")
+    return [*imports, "from keras import layers"]
+
+
+def export_keras(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
+    """The Keras training script, written atomically; one ExportError names every layer Keras lacks."""
+    try:
+        text = generate_keras_script(project)
+    except (CodegenError, DataError) as exc:  # KerasExportError passes through: it already lists the layers
+        raise ExportError(f"Cannot export the Keras script: {exc}", getattr(exc, "node_id", None)) from None
+    target = atomic_write_text(out, text)
+    return ExportResult(target, "keras", f"{len(text.splitlines())} lines")
