@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.catalog import LAYERS, LayerSpec
-from core.errors import CycleError, ShapeError
+from core.errors import CycleError, ShapeError, TorchCanvasError
 from core.graph import Graph, Node
 from core.settings import TrainingSettings
 from core.shape_rules import PARAM_COUNTS, RULES, RuleContext, Shape, fmt
@@ -44,6 +44,14 @@ class NodeInfo:
     param_count: int = 0
     error: str | None = None
     used: bool = True  # False: its output reaches no Output, so it is left out of the code
+    out_shapes: list[Shape | None] = field(default_factory=list)  # one per output port (blocks may have several)
+    # a block instance: its definition's graph as each copy sees it and that graph's analysis (codegen reads them)
+    inner: list[tuple[Graph, Analysis]] = field(default_factory=list)
+
+    def port_shape(self, port: int) -> Shape | None:
+        if port == 0 or not self.out_shapes:
+            return self.out_shape
+        return self.out_shapes[port] if port < len(self.out_shapes) else None
 
 
 @dataclass
@@ -133,6 +141,8 @@ def _node_wiring(graph: Graph, node: Node, gaps: set[str], unused: bool) -> list
 
     Adds the node to ``gaps`` when what follows it cannot work because of it."""
     spec = node.spec
+    if spec is None and node.block is not None:
+        return _block_wiring(graph, node, gaps)
     if spec is None:
         gaps.add(node.id)
         return [
@@ -188,7 +198,7 @@ def _unreachable(graph: Graph, inputs: list[Node], gaps: set[str]) -> list[Probl
         for node in graph.nodes
         if node.id not in reach_from_input
         and node.id not in gaps
-        and node.spec is not None
+        and (node.spec is not None or node.block is not None)
         and not (graph.upstream(node.id) & gaps)
     ]
 
@@ -202,7 +212,26 @@ def status(problems: list[Problem]) -> str | None:
     return None
 
 
-def analyze(graph: Graph, training: TrainingSettings | None = None) -> Analysis:
+def _block_wiring(graph: Graph, node: Node, gaps: set[str]) -> list[Problem]:
+    problems = []
+    if node.block not in graph.blocks:
+        gaps.add(node.id)
+        return [Problem(f"{node.name} uses a block '{node.block}' that this project does not define.", node.id)]
+    for port, edge in enumerate(graph.inputs_of(node.id)):
+        if edge is None:
+            gaps.add(node.id)
+            problems.append(
+                Problem(
+                    f"Input {port + 1} of {node.name} is not connected: drag a wire from the previous layer's output "
+                    "to it.",
+                    node.id,
+                    kind="unconnected",
+                )
+            )
+    return problems
+
+
+def analyze(graph: Graph, training: TrainingSettings | None = None, _depth: int = 0) -> Analysis:
     """Shapes and problems of ``graph``; with the project's ``training`` settings also the network against its task
     (output against the dataset's classes and the loss, Input against the samples: see ``core.task_check``)."""
     problems, feeds_output = _structure(graph)
@@ -213,22 +242,24 @@ def analyze(graph: Graph, training: TrainingSettings | None = None) -> Analysis:
         order = []
     for node_id in order:
         info = infos[node_id] = NodeInfo(used=node_id in feeds_output)
-        problems.extend(_infer_node(graph, graph.node(node_id), info, infos))
+        problems.extend(_infer_node(graph, graph.node(node_id), info, infos, _depth))
     analysis = Analysis(infos, problems, [nid for nid in order if nid in feeds_output])
     if training is not None:
         _add_task_problems(graph, analysis, training)
     return analysis
 
 
-def _infer_node(graph: Graph, node: Node, info: NodeInfo, infos: dict[str, NodeInfo]) -> list[Problem]:
+def _infer_node(graph: Graph, node: Node, info: NodeInfo, infos: dict[str, NodeInfo], depth: int = 0) -> list[Problem]:
     """Fill ``info`` (shape, dtype, parameters, count) from the inputs' infos; the node's shape problems."""
     spec = node.spec
+    if spec is None and node.block is not None:
+        return _infer_block(graph, node, info, infos, depth)
     if spec is None:
         return []
     info.params = effective_params(node)
     ports = graph.inputs_of(node.id)
     sources = [infos.get(e.src) if e else None for e in ports]
-    info.in_shapes = [s.out_shape if s else None for s in sources]
+    info.in_shapes = [s.port_shape(e.src_port) if s and e else None for s, e in zip(sources, ports, strict=True)]
     if any(s is None for s in info.in_shapes):
         return []  # an unconnected or broken input: reported there, not again here
     in_dtypes = [s.dtype for s in sources if s is not None]
@@ -255,6 +286,51 @@ def _infer_node(graph: Graph, node: Node, info: NodeInfo, infos: dict[str, NodeI
         info.error = str(exc)
         info.out_shape = None
         return [Problem(str(exc), node.id, kind="shape")]
+
+
+def _infer_block(graph: Graph, node: Node, info: NodeInfo, infos: dict[str, NodeInfo], depth: int) -> list[Problem]:
+    """Shapes through a block instance: its definition analysed with the instance's input shapes and arguments,
+    copy after copy for a repeat; the first problem inside is reported on the instance, naming the inner layer."""
+    from core.blocks import MAX_BLOCK_DEPTH, concrete_graph, instance_at
+
+    if node.block not in graph.blocks:
+        return []
+    ports = graph.inputs_of(node.id)
+    sources = [infos.get(e.src) if e else None for e in ports]
+    shapes = [s.port_shape(e.src_port) if s and e else None for s, e in zip(sources, ports, strict=True)]
+    info.in_shapes = list(shapes)
+    info.params = dict(node.params)
+    if any(s is None for s in shapes):
+        return []
+    dtypes = [s.dtype for s in sources if s is not None]
+    if depth >= MAX_BLOCK_DEPTH:
+        info.error = f"{node.name}: blocks are nested more than {MAX_BLOCK_DEPTH} levels deep"
+        return [Problem(info.error, node.id)]
+    total = 0
+    for index in range(node.repeat):
+        try:
+            defn, args = instance_at(graph, node, index)
+            inner_graph = concrete_graph(defn, args, shapes, dtypes)
+        except TorchCanvasError as exc:
+            info.error = f"{node.name}: {exc}"
+            return [Problem(info.error, node.id, kind="shape")]
+        inner = analyze(inner_graph, None, depth + 1)
+        info.inner.append((inner_graph, inner))
+        if not inner.ok:
+            copy = f" (copy {index + 1} of {node.repeat})" if node.repeat > 1 else ""
+            first = inner.errors[0]
+            where = inner_graph.node(first.node_id).name + ": " if first.node_id else ""
+            message = first.message if first.message.startswith(where) else where + first.message
+            info.error = f"{node.name}{copy}, inside block {defn.name}: {message}"
+            return [Problem(info.error, node.id, kind="shape")]
+        shapes = [inner.shape(nid) for nid in defn.output_ids]
+        dtypes = [inner.nodes[nid].dtype for nid in defn.output_ids]
+        total += inner.total_params
+    info.out_shapes = shapes
+    info.out_shape = shapes[0] if shapes else None
+    info.dtype = dtypes[0] if dtypes else "float32"
+    info.param_count = total
+    return []
 
 
 def _check_dtype(spec: LayerSpec, ctx: RuleContext) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from core.analysis import Analysis, NodeInfo, analyze
 from core.catalog import LayerSpec, get_spec, helper_lines
+from core.codegen_blocks import Context, _assign_lines, class_lines, instance_expr, used_definitions
 from core.errors import GraphError
 from core.graph import Graph, Node
 from core.names import MODULE_ATTRIBUTES, NameAllocator
@@ -109,6 +110,8 @@ def _template_value(value: Any) -> str:
 
 def _expression(node: Node, attr: str | None, args: list[str], params: dict[str, Any]) -> str:
     """The right-hand side of a node's forward line: its module call, or its catalog ``forward_template``."""
+    if node.block is not None:  # a block's forward takes every input; one output (more are refused earlier)
+        return f"self.{attr}({', '.join(args)})"
     template = get_spec(node.type).forward_template  # a module's template calls it as {module} (attention)
     if attr is not None and not template:
         return f"self.{attr}({args[0]})"
@@ -132,6 +135,9 @@ def _module_attributes(order: list[str], nodes: dict[str, Node]) -> dict[str, st
     attrs = NameAllocator(MODULE_ATTRIBUTES)
     attr_of: dict[str, str] = {}
     for nid in order:
+        if nodes[nid].block is not None:
+            attr_of[nid] = attrs.allocate(nodes[nid].name, "block")
+            continue
         spec = get_spec(nodes[nid].type)
         if spec.torch_class is not None:
             attr_of[nid] = attrs.allocate(nodes[nid].name, spec.name_prefix)
@@ -139,12 +145,21 @@ def _module_attributes(order: list[str], nodes: dict[str, Node]) -> dict[str, st
 
 
 def _emit_init(
-    out: _Emitter, class_name: str, nodes: dict[str, Node], attr_of: dict[str, str], analysis: Analysis
+    out: _Emitter,
+    class_name: str,
+    nodes: dict[str, Node],
+    attr_of: dict[str, str],
+    analysis: Analysis,
+    graph: Graph,
 ) -> None:
     out.add(f"class {class_name}(nn.Module):")
     out.add("    def __init__(self) -> None:")
     out.add("        super().__init__()")
     for nid, attr in attr_of.items():
+        if nodes[nid].block is not None:
+            expr = instance_expr(Context(graph, analysis), nodes[nid])
+            out.add(_assign_lines(f"self.{attr} = ", expr), nid)
+            continue
         spec = get_spec(nodes[nid].type)
         head = f"self.{attr} = {spec.torch_class}"
         out.add(call_lines("        ", head, constructor_args(spec, analysis.nodes[nid].params)), nid)
@@ -183,11 +198,11 @@ class _Variables:
         return target
 
 
-def _emit_layer_line(out: _Emitter, node: Node, target: str, expr: str, info: NodeInfo) -> None:
+def _emit_layer_line(out: _Emitter, node: Node, target: str, expr: str, info: NodeInfo, comments: bool = True) -> None:
     """One node's forward line(s); a layer returning (output, state) keeps the output, or its last time step."""
     nid = node.id
-    if not get_spec(node.type).returns_state:
-        out.add(f"        {target} = {expr}", nid, fmt(info.out_shape))
+    if node.block is not None or not get_spec(node.type).returns_state:
+        out.add(f"        {target} = {expr}", nid, fmt(info.out_shape) if comments else "")
         return
     full = (None, *(info.in_shapes[0] or ())[1:2], info.out_shape[-1]) if info.out_shape else None
     out.add(f"        {target}, _ = {expr}", nid, fmt(full) if full else "")
@@ -196,21 +211,49 @@ def _emit_layer_line(out: _Emitter, node: Node, target: str, expr: str, info: No
 
 
 def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tuple[_Emitter, GeneratedCode]:
-    """The class definition (no imports), for embedding into a module or a training script."""
+    """The class definition (no imports), for embedding into a module or a training script; the classes of the
+    blocks it uses come first."""
     _check_ok(analysis)
     order = analysis.order
     nodes = {nid: graph.node(nid) for nid in order}
     attr_of = _module_attributes(order, nodes)
     out = _Emitter()
-    out.add(helper_lines(nodes[nid].type for nid in order))  # classes of layers torch has none for
-    _emit_init(out, class_name, nodes, attr_of, analysis)
+    out.add(helper_lines(nodes[nid].type for nid in order if nodes[nid].block is None))  # classes torch lacks
+    try:
+        for defn in used_definitions(graph, order):
+            out.add([*class_lines(defn, _block_forward), "", ""])
+        _emit_init(out, class_name, nodes, attr_of, analysis, graph)
+    except GraphError as exc:
+        raise CodegenError(str(exc)) from None
+    inputs = _emit_forward(out, graph, analysis, order, nodes, attr_of, True)
+    return out, GeneratedCode("", class_name, {}, attr_of, inputs)
+
+
+def _block_forward(graph: Graph, analysis: Analysis, attr_of: dict[str, str]) -> list[str]:
+    """A block class's forward (no shape comments: they differ from one instance to the next)."""
+    out = _Emitter()
+    nodes = {nid: graph.node(nid) for nid in analysis.order}
+    _emit_forward(out, graph, analysis, analysis.order, nodes, attr_of, False)
+    return out.lines
+
+
+def _emit_forward(
+    out: _Emitter,
+    graph: Graph,
+    analysis: Analysis,
+    order: list[str],
+    nodes: dict[str, Node],
+    attr_of: dict[str, str],
+    comments: bool,
+) -> list[str]:
+    """The forward method; returns its argument names (in Input-node order)."""
     inputs = [nid for nid in order if nodes[nid].type == "Input"]
     names = _Variables(graph, order, nodes, inputs)
     outputs = [nid for nid in order if nodes[nid].type == "Output"]
     ret = "torch.Tensor" if len(outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(outputs))}]"
     arguments = ["self", *(f"{names.var_of[nid]}: torch.Tensor" for nid in inputs)]
     out.add(call_lines("    ", "def forward", arguments, f" -> {ret}:"))
-    for nid in inputs:
+    for nid in inputs if comments else []:
         out.add(f"        # {names.var_of[nid]}: {fmt(analysis.shape(nid))}", nid)
     returns: list[str] = []
     for nid in order:
@@ -223,10 +266,10 @@ def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tu
             continue
         target = names.target(nid, dying)
         info = analysis.nodes[nid]
-        _emit_layer_line(out, node, target, _expression(node, attr_of.get(nid), args, info.params), info)
+        expr = _expression(node, attr_of.get(nid), args, info.params)
+        _emit_layer_line(out, node, target, expr, info, comments)
     out.add(f"        return {', '.join(returns)}")
-    code = GeneratedCode("", class_name, {}, attr_of, [names.var_of[nid] for nid in inputs])
-    return out, code
+    return [names.var_of[nid] for nid in inputs]
 
 
 def _fresh_temp(temp: NameAllocator, rank: dict[str, int]) -> str:

@@ -39,6 +39,12 @@ class Node:
     # (inputs, outputs) of a node whose layer type the catalog does not know (from a newer TorchCanvas), so its
     # wires survive loading and saving; ignored for known types, whose ports come from the catalog.
     ports: tuple[int, int] | None = None
+    # A block instance (type "Block", see core.blocks): the definition's name, how many copies in a row, and what
+    # the first copy does differently (another definition, other argument values), as a ResNet stage's first block.
+    block: str | None = None
+    repeat: int = 1
+    first_block: str | None = None
+    first_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def spec(self) -> LayerSpec | None:
@@ -64,6 +70,10 @@ class Node:
             copy.deepcopy(self.params),
             tuple(self.pos),  # type: ignore[arg-type]
             self.ports,
+            self.block,
+            self.repeat,
+            self.first_block,
+            copy.deepcopy(self.first_params),
         )
 
 
@@ -99,6 +109,8 @@ class Graph:
         self._nodes: dict[str, Node] = {}
         self._edges: list[Edge] = []
         self._ids = itertools.count(1)
+        # The project's block definitions (core.blocks.Library), shared with every definition's own graph.
+        self.blocks: dict[str, Any] = {}
         self.node_added = Signal()  # (node)
         self.node_removed = Signal()  # (node)
         self.edge_added = Signal()  # (edge)
@@ -287,12 +299,42 @@ class Graph:
     def set_params(self, node_id: str, params: dict[str, Any]) -> None:
         """Replace the user-set parameters of a node (validated). Wires to ports that vanish must go first."""
         node = self.node(node_id)
+        if node.block is not None:
+            self._set_block_params(node, params)
+            return
         spec = get_spec(node.type)
         clean = validate_params(spec, params, node.name)
         new_count = spec.input_count(clean)
         if any(e.dst_port >= new_count for e in self._edges if e.dst == node_id):
             raise GraphError(f"{node.name}: remove the wires to the inputs that would disappear first.", node_id)
         node.params = clean
+        self.node_changed.emit(node_id, "params")
+        self.changed.emit()
+
+    def _set_block_params(self, node: Node, params: dict[str, Any]) -> None:
+        from core.blocks import validate_args  # blocks build on this module
+
+        defn = self.blocks.get(node.block or "")
+        node.params = validate_args(defn, params, node.name) if defn is not None else dict(params)
+        self.node_changed.emit(node.id, "params")
+        self.changed.emit()
+
+    def set_repeat(self, node_id: str, repeat: int, first_block: str | None = None, first_params: Any = None) -> None:
+        """A block instance's copy count and what its first copy does differently (one step, for undo)."""
+        node = self.node(node_id)
+        if node.block is None:
+            raise GraphError(f"{node.name} is not a block; only blocks repeat.", node_id)
+        from core.blocks import MAX_REPEAT
+
+        if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
+            raise ParameterError(f"{node.name}: repeat must be a whole number from 1 to {MAX_REPEAT}")
+        if repeat > 1 and (node.input_count() != 1 or node.output_count() != 1):
+            raise GraphError(f"{node.name}: only a block with one input and one output can repeat.", node_id)
+        if first_block is not None and first_block not in self.blocks:
+            raise GraphError(f"{node.name}: there is no block named {first_block!r}.", node_id)
+        node.repeat = repeat
+        node.first_block = first_block
+        node.first_params = dict(first_params or {})
         self.node_changed.emit(node_id, "params")
         self.changed.emit()
 
@@ -306,6 +348,15 @@ class Graph:
         node = self.node(node_id)
         params = dict(node.params)
         spec = node.spec
+        if node.block is not None:
+            from core.blocks import validate_args
+
+            defn = self.blocks.get(node.block)
+            if defn is not None and value is None:
+                params.pop(name, None)
+            elif defn is not None:
+                params.update(validate_args(defn, {name: value}))
+            return params
         if spec is None:  # an unknown layer type keeps what it has; set_params refuses to change it
             params[name] = value
         elif not spec.has_param(name):
@@ -366,6 +417,7 @@ class Graph:
 
     def copy(self) -> Graph:
         other = Graph()
+        other.blocks = self.blocks
         for node in self._nodes.values():
             other.add_node(node.copy())
         for edge in self._edges:
@@ -388,5 +440,13 @@ def _node_dict(node: Node) -> dict[str, Any]:
         "pos": [node.pos[0], node.pos[1]],
     }
     if node.spec is None and node.ports is not None:
-        data["ports"] = [node.ports[0], node.ports[1]]  # only unknown layer types store their port counts
+        data["ports"] = [node.ports[0], node.ports[1]]  # unknown layer types and blocks store their port counts
+    if node.block is not None:
+        data["block"] = node.block
+        if node.repeat != 1:
+            data["repeat"] = node.repeat
+        if node.first_block is not None:
+            data["first_block"] = node.first_block
+        if node.first_params:
+            data["first_params"] = copy.deepcopy(node.first_params)
     return data

@@ -30,7 +30,11 @@ from collections.abc import Callable
 from typing import Any
 
 SCHEMA_VERSION = 1  # the major version this TorchCanvas writes
-SCHEMA_MINOR = 0  # the minor version this TorchCanvas writes (additive changes within the major version)
+SCHEMA_MINOR = 1  # the newest minor version this TorchCanvas knows (additive changes within the major version)
+# 1.1 added block definitions (top-level "blocks") and block instances (nodes of type "Block"); a file without
+# blocks is still written as 1.0, and a 1.0 reader keeps the blocks as unknown fields and refuses to build the
+# instances (an unknown layer type), so it never builds a different model.
+BLOCKS_MINOR = 1
 OLDEST_VERSION = 1  # the oldest major version that can still be read
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]

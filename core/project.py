@@ -19,6 +19,20 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from core.blocks import (
+    BLOCK_TYPE,
+    MAX_BLOCKS,
+    MAX_REPEAT,
+    BlockArg,
+    BlockDef,
+    Library,
+    check_class_name,
+    check_definition,
+    check_instances,
+    check_library,
+    expanded_size,
+    library_to_list,
+)
 from core.catalog import LAYERS
 from core.errors import ProjectLoadError, ProjectSaveError, TorchCanvasError
 from core.fileio import (
@@ -30,7 +44,7 @@ from core.fileio import (
     remove_stale_temps,
 )
 from core.graph import Edge, Graph, Node, validate_params
-from core.migrations import OLDEST_VERSION, SCHEMA_MINOR, SCHEMA_VERSION, MigrationError, migrate
+from core.migrations import BLOCKS_MINOR, OLDEST_VERSION, SCHEMA_MINOR, SCHEMA_VERSION, MigrationError, migrate
 from core.names import name_problem
 from core.settings import TrainingSettings
 
@@ -56,7 +70,12 @@ MAX_DEPTH = 32  # JSON nesting; a real project needs about 6
 MAX_INT_DIGITS = 40
 MAX_PORTS = 64
 
-_TOP_KEYS = frozenset({"format", "schema_version", "schema_minor", "name", "description", "graph", "training"})
+_TOP_KEYS = frozenset(
+    {"format", "schema_version", "schema_minor", "name", "description", "graph", "training", "blocks"}
+)
+_BLOCK_NODE_KEYS = frozenset({"ports", "block", "repeat", "first_block", "first_params"})
+_BLOCK_KEYS = frozenset({"name", "graph", "args", "bindings", "description"})
+MAX_EXPANDED = 20_000  # layers with every block instance expanded; ResNet-152 has about 500
 _GRAPH_KEYS = frozenset({"nodes", "edges"})
 _NODE_KEYS = frozenset({"id", "type", "name", "params", "pos"})
 _EDGE_KEYS = frozenset({"src", "dst", "src_port", "dst_port"})
@@ -82,7 +101,7 @@ class Project:
     description: str = ""
     training: TrainingSettings = field(default_factory=TrainingSettings)
     extra: dict[str, Any] = field(default_factory=dict)  # top-level fields of a newer minor version
-    schema_minor: int = SCHEMA_MINOR  # the newest minor version whose fields this project holds
+    schema_minor: int = 0  # the newest minor version whose fields this project holds (blocks raise it on save)
     unknown: UnknownFields = field(default_factory=UnknownFields)  # nested fields of a newer minor version
     # Training keys the loaded file had (None for a new project: write them all). Settings added by later versions
     # are written only when set or already in the file, so opening and saving an older file leaves it unchanged.
@@ -124,7 +143,10 @@ class Project:
                 "training": training,
             }
         )
-        minor = max(SCHEMA_MINOR, self.schema_minor)
+        minor = self.schema_minor
+        if self.graph.blocks:  # blocks are schema 1.1; a project without them stays a 1.0 file
+            data["blocks"] = library_to_list(self.graph.blocks)
+            minor = max(minor, BLOCKS_MINOR)
         if minor:  # absent means 0, so files of minor version 0 stay as they always were
             data["schema_minor"] = minor
         return data
@@ -321,8 +343,16 @@ def from_dict(data: Any, where: str = "<project>") -> Project:
     unknown = UnknownFields()
     name = _expect(data.get("name", "Untitled"), str, where, "name", "text")
     description = _expect(data.get("description", ""), str, where, "description", "text")
+    library = _library_from_list(data.get("blocks", []), where)
     graph_data = _expect(data.get("graph"), dict, where, "graph", "an object")
-    graph = graph_from_dict(graph_data, where, unknown)
+    graph = graph_from_dict(graph_data, where, unknown, library)
+    try:
+        check_instances(graph)
+    except TorchCanvasError as exc:
+        raise ProjectLoadError(str(exc), where, "graph.nodes") from None
+    if expanded_size(library, graph) > MAX_EXPANDED:
+        too_big = f"the network has more than {MAX_EXPANDED} layers with its blocks expanded"
+        raise ProjectLoadError(too_big, where, "blocks")
     unknown.graph = {k: v for k, v in graph_data.items() if k not in _GRAPH_KEYS}
     training_data = _expect(data.get("training", {}), dict, where, "training", "an object")
     known_training = {f.name for f in fields(TrainingSettings)}
@@ -384,18 +414,86 @@ def _in_flow_order(wires: list[tuple[int, Edge, dict[str, Any]]]) -> list[tuple[
     return sorted(wires, key=lambda wire: (rank[wire[1].dst], wire[0]))
 
 
-def graph_from_dict(data: dict[str, Any], where: str = "<project>", unknown: UnknownFields | None = None) -> Graph:
+def _library_from_list(items: Any, where: str) -> Library:
+    """The project's block definitions: each checked like the network, none containing itself, nesting bounded."""
+    _expect(items, list, where, "blocks", "a list")
+    if len(items) > MAX_BLOCKS:
+        raise ProjectLoadError(f"too many block definitions ({len(items)}; at most {MAX_BLOCKS})", where, "blocks")
+    library: Library = {}
+    total = 0
+    for i, item in enumerate(items):
+        at = f"blocks[{i}]"
+        _expect(item, dict, where, at, "an object")
+        name = item.get("name")
+        try:
+            check_class_name(name)
+        except TorchCanvasError as exc:
+            raise ProjectLoadError(str(exc), where, f"{at}.name") from None
+        if name in library:
+            raise ProjectLoadError(f"two blocks are named {name}", where, f"{at}.name")
+        unknown_keys = set(item) - _BLOCK_KEYS
+        if unknown_keys:
+            raise ProjectLoadError(f"unknown block field {sorted(unknown_keys)[0][:40]!r}", where, at)
+        graph_data = _expect(item.get("graph"), dict, where, f"{at}.graph", "an object")
+        graph = graph_from_dict(graph_data, f"{where}", None, library, f"{at}.graph")
+        total += len(graph)
+        if total > MAX_NODES:
+            raise ProjectLoadError(f"the blocks hold more than {MAX_NODES} nodes", where, at)
+        args = []
+        for j, arg in enumerate(_expect(item.get("args", []), list, where, f"{at}.args", "a list")):
+            _expect(arg, dict, where, f"{at}.args[{j}]", "an object")
+            args.append(BlockArg(arg.get("name"), arg.get("default"), arg.get("keyword", True)))
+        bindings: dict[tuple[str, str], str] = {}
+        for j, bind in enumerate(_expect(item.get("bindings", []), list, where, f"{at}.bindings", "a list")):
+            _expect(bind, dict, where, f"{at}.bindings[{j}]", "an object")
+            key = (bind.get("node"), bind.get("param"))
+            if not all(isinstance(v, str) for v in (*key, bind.get("arg"))):
+                raise ProjectLoadError("a binding needs node, param and arg as text", where, f"{at}.bindings[{j}]")
+            bindings[key] = bind["arg"]  # type: ignore[index]
+        description = _expect(item.get("description", ""), str, where, f"{at}.description", "text")
+        library[name] = BlockDef(name, graph, args, bindings, description[:500])
+    try:
+        check_library(library)
+        for defn in library.values():
+            check_definition(defn)
+            check_instances(defn.graph, f"block {defn.name}: ")
+    except TorchCanvasError as exc:
+        raise ProjectLoadError(str(exc), where, "blocks") from None
+    return library
+
+
+def _block_fields(item: dict[str, Any], where: str, at: str) -> tuple[str, int, str | None, dict[str, Any]]:
+    name = _expect(item.get("block"), str, where, f"{at}.block", "a block name")
+    repeat = item.get("repeat", 1)
+    if not _whole(repeat) or not 1 <= repeat <= MAX_REPEAT:
+        raise ProjectLoadError(f"repeat must be a whole number from 1 to {MAX_REPEAT}", where, f"{at}.repeat")
+    first = item.get("first_block")
+    if first is not None:
+        _expect(first, str, where, f"{at}.first_block", "a block name")
+    first_params = _expect(item.get("first_params", {}), dict, where, f"{at}.first_params", "an object")
+    return name[:100], repeat, first, json.loads(json.dumps(first_params))
+
+
+def graph_from_dict(
+    data: dict[str, Any],
+    where: str = "<project>",
+    unknown: UnknownFields | None = None,
+    library: Library | None = None,
+    field_name: str = "graph",
+) -> Graph:
     """The graph part of a project; unknown node and wire fields are collected into ``unknown``."""
     kept = unknown if unknown is not None else UnknownFields()
     graph = Graph()
-    nodes = _expect(data.get("nodes", []), list, where, "graph.nodes", "a list")
-    edges = _expect(data.get("edges", []), list, where, "graph.edges", "a list")
+    if library is not None:
+        graph.blocks = library
+    nodes = _expect(data.get("nodes", []), list, where, f"{field_name}.nodes", "a list")
+    edges = _expect(data.get("edges", []), list, where, f"{field_name}.edges", "a list")
     if len(nodes) > MAX_NODES:
-        raise ProjectLoadError(f"too many nodes ({len(nodes)}; at most {MAX_NODES})", where, "graph.nodes")
+        raise ProjectLoadError(f"too many nodes ({len(nodes)}; at most {MAX_NODES})", where, f"{field_name}.nodes")
     if len(edges) > MAX_EDGES:
-        raise ProjectLoadError(f"too many wires ({len(edges)}; at most {MAX_EDGES})", where, "graph.edges")
+        raise ProjectLoadError(f"too many wires ({len(edges)}; at most {MAX_EDGES})", where, f"{field_name}.edges")
     for i, item in enumerate(nodes):
-        at = f"graph.nodes[{i}]"
+        at = f"{field_name}.nodes[{i}]"
         _expect(item, dict, where, at, "an object")
         node_id = _expect(item.get("id"), str, where, f"{at}.id", "text")
         if not node_id or len(node_id) > 64 or not node_id.isprintable():
@@ -412,7 +510,12 @@ def graph_from_dict(data: dict[str, Any], where: str = "<project>", unknown: Unk
         spec = LAYERS.get(layer)
         ports = None
         known_keys = _NODE_KEYS
-        if spec is not None:
+        block = _block_fields(item, where, at) if layer == BLOCK_TYPE else None
+        if block is not None:
+            params = json.loads(json.dumps(params))  # checked against the definition once all are read
+            ports = _unknown_ports(node_id, item, edges, where, at)
+            known_keys = _NODE_KEYS | _BLOCK_NODE_KEYS
+        elif spec is not None:
             try:
                 params = validate_params(spec, params, name)
             except TorchCanvasError as exc:
@@ -424,7 +527,10 @@ def graph_from_dict(data: dict[str, Any], where: str = "<project>", unknown: Unk
             ports = _unknown_ports(node_id, item, edges, where, at)
             known_keys = _NODE_KEYS | {"ports"}
         try:
-            graph.add_node(Node(node_id, layer, name, params, (float(pos[0]), float(pos[1])), ports))
+            node = Node(node_id, layer, name, params, (float(pos[0]), float(pos[1])), ports)
+            if block is not None:
+                node.block, node.repeat, node.first_block, node.first_params = block
+            graph.add_node(node)
         except TorchCanvasError as exc:
             raise ProjectLoadError(str(exc), where, at) from None
         extra = {k: v for k, v in item.items() if k not in known_keys}
@@ -432,7 +538,7 @@ def graph_from_dict(data: dict[str, Any], where: str = "<project>", unknown: Unk
             kept.nodes[node_id] = extra
     wires: list[tuple[int, Edge, dict[str, Any]]] = []
     for i, item in enumerate(edges):
-        at = f"graph.edges[{i}]"
+        at = f"{field_name}.edges[{i}]"
         _expect(item, dict, where, at, "an object")
         src = _expect(item.get("src"), str, where, f"{at}.src", "a node id")
         dst = _expect(item.get("dst"), str, where, f"{at}.dst", "a node id")
@@ -450,7 +556,7 @@ def graph_from_dict(data: dict[str, Any], where: str = "<project>", unknown: Unk
         try:
             graph.connect(edge, index=index)  # at its place in the file's order, whatever order it is added in
         except TorchCanvasError as exc:
-            raise ProjectLoadError(str(exc), where, f"graph.edges[{i}]") from None
+            raise ProjectLoadError(str(exc), where, f"{field_name}.edges[{i}]") from None
         added.insert(index, i)
         if extra:
             kept.edges[edge] = extra

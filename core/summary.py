@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from core.analysis import Analysis
-from core.graph import Graph
+from core.graph import Graph, Node
 from core.shape_rules import fmt
+
+
+def layer_label(node: Node) -> str:
+    """The Layer column: the layer type, or a block's name with its repeat ("BasicBlock x2, first BasicBlockDown")."""
+    if node.block is None:
+        return node.type
+    label = node.block if node.repeat == 1 else f"{node.block} x{node.repeat}"
+    return f"{label}, first {node.first_block}" if node.first_block else label
 
 
 def summary_table(graph: Graph, analysis: Analysis, title: str = "") -> str:
@@ -14,7 +22,7 @@ def summary_table(graph: Graph, analysis: Analysis, title: str = "") -> str:
         node, info = graph.node(nid), analysis.nodes.get(nid)
         shape = fmt(info.out_shape) if info and info.out_shape is not None else "?"
         sources = ", ".join(graph.node(e.src).name for e in graph.inputs_of(nid) if e is not None)
-        rows.append((node.name, node.type, shape, f"{info.param_count:,}" if info else "0", sources))
+        rows.append((node.name, layer_label(node), shape, f"{info.param_count:,}" if info else "0", sources))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     line = "  ".join("-" * w for w in widths)
 

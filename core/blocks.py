@@ -1,0 +1,503 @@
+"""Blocks: named sub-graphs that become their own ``nn.Module`` class, used on the canvas like a layer.
+
+A ``BlockDef`` holds its own ``Graph`` whose Input nodes are the block's input ports and whose Output nodes are
+its output ports (in graph order). An instance is a ``Node`` of type ``"Block"`` whose ``block`` names the
+definition; its ``params`` are the values of the block's exposed arguments, ``repeat`` > 1 makes it a stack
+(``nn.Sequential`` of that many instances) and ``first_block`` / ``first_params`` let the first of them differ
+(ResNet's first block of a stage has a projection shortcut and a stride).
+
+Arguments: every auto-filled parameter inside a block follows the block's input, so it becomes a constructor
+argument by itself (``in_channels``); a pinned value becomes one when the user exposes it (``expose_arg``), with
+the pinned value as its default. All definitions of a project live in one ``Library`` (a dict shared by the
+project's graph and every definition's graph), so editing a definition changes every instance.
+
+The edits the editor wraps as undo commands are pure operations returning an ``Edit`` whose ``revert`` undoes
+them exactly (ids, names, positions and wire order restored): ``make_block``, ``ungroup``.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import GraphError, ParameterError
+from core.graph import Edge, Graph, Node
+
+BLOCK_TYPE = "Block"
+MAX_BLOCK_DEPTH = 8  # blocks inside blocks; a ResNet needs 2
+MAX_REPEAT = 64
+MAX_BLOCKS = 200
+RESERVED_CLASS_NAMES = frozenset({"Net", "nn", "torch", "F", "Tensor", "Module", "Sequential"})
+
+
+@dataclass
+class BlockArg:
+    """A constructor argument of a block: ``keyword`` ones have ``default`` in the signature (``stride=1``)."""
+
+    name: str
+    default: Any
+    keyword: bool = True
+
+
+@dataclass
+class BlockDef:
+    name: str
+    graph: Graph
+    args: list[BlockArg] = field(default_factory=list)
+    # (inner node id, parameter) -> argument name: the parameter takes the argument's value
+    bindings: dict[tuple[str, str], str] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def input_ids(self) -> list[str]:
+        return [n.id for n in self.graph.nodes_of_type("Input")]
+
+    @property
+    def output_ids(self) -> list[str]:
+        return [n.id for n in self.graph.nodes_of_type("Output")]
+
+    @property
+    def ports(self) -> tuple[int, int]:
+        return len(self.input_ids), len(self.output_ids)
+
+    def arg(self, name: str) -> BlockArg | None:
+        return next((a for a in self.args if a.name == name), None)
+
+    def arg_values(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Every argument's value for an instance with these ``params`` (missing ones take the default)."""
+        return {a.name: params.get(a.name, a.default) for a in self.args}
+
+
+Library = dict[str, BlockDef]
+
+
+def check_class_name(name: str) -> None:
+    if not isinstance(name, str) or not name.isidentifier() or not name.isascii() or keyword.iskeyword(name):
+        raise GraphError(f"The block name {str(name)[:60]!r} is not allowed: use letters, digits and _ (BasicBlock).")
+    if name in RESERVED_CLASS_NAMES or len(name) > 48:
+        raise GraphError(f"The block name {name!r} is not allowed: it is reserved or too long; choose another.")
+
+
+def validate_args(defn: BlockDef, params: dict[str, Any], who: str = "") -> dict[str, Any]:
+    """An instance's argument values, each checked like the parameter it sets inside the block."""
+    clean: dict[str, Any] = {}
+    prefix = f"{who}: " if who else ""
+    for key, value in params.items():
+        if defn.arg(key) is None:
+            raise ParameterError(f"{prefix}block {defn.name} has no argument {key!r}")
+        targets = [(nid, p) for (nid, p), a in defn.bindings.items() if a == key]
+        for nid, param in targets[:1]:
+            node = defn.graph.node(nid)
+            try:
+                if node.spec is not None:
+                    value = node.spec.param(param).validate(value)
+            except ParameterError as exc:
+                raise ParameterError(f"{prefix}{key}: {exc}") from None
+        clean[key] = value
+    return clean
+
+
+# --- containment -------------------------------------------------------------------------------------------------
+def uses(defn: BlockDef) -> set[str]:
+    """Names of the definitions whose instances appear directly in ``defn``."""
+    found: set[str] = set()
+    for node in defn.graph.nodes:
+        if node.block is not None:
+            found.add(node.block)
+            if node.first_block:
+                found.add(node.first_block)
+    return found
+
+
+def check_library(library: Library) -> None:
+    """Refuse a definition that contains itself (directly or through others), a missing one, or nesting too deep."""
+    depth: dict[str, int] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> int:
+        if name in path:
+            loop = " -> ".join((*path[path.index(name) :], name))
+            raise GraphError(f"Block {name} contains itself ({loop}): a block cannot contain itself.")
+        if name not in library:
+            where = f" (used in {path[-1]})" if path else ""
+            raise GraphError(f"There is no block definition named {name!r}{where}.")
+        if name in depth:
+            return depth[name]
+        if len(path) > MAX_BLOCK_DEPTH:  # deeper than any allowed nesting: stop before the stack does
+            raise GraphError(f"Blocks are nested more than {MAX_BLOCK_DEPTH} levels deep ({' -> '.join(path)}).")
+        level = 1 + max((visit(u, (*path, name)) for u in sorted(uses(library[name]))), default=0)
+        if level > MAX_BLOCK_DEPTH:
+            raise GraphError(f"Blocks are nested more than {MAX_BLOCK_DEPTH} levels deep (block {name}).")
+        depth[name] = level
+        return level
+
+    for name in library:
+        visit(name, ())
+
+
+def dependency_order(library: Library, names: set[str] | None = None) -> list[str]:
+    """Definitions so that each comes after the ones it uses (the order their classes are written in)."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order or name not in library:
+            return
+        for used in sorted(uses(library[name])):
+            visit(used)
+        order.append(name)
+
+    for name in sorted(names if names is not None else set(library)):
+        visit(name)
+    return order
+
+
+def expanded_size(library: Library, graph: Graph) -> int:
+    """How many layers the graph has with every instance expanded (repeats counted): bounds what a file may ask."""
+    memo: dict[str, int] = {}
+
+    def size_of(g: Graph, stack: tuple[str, ...]) -> int:
+        total = 0
+        for node in g.nodes:
+            if node.block is None:
+                total += 1
+                continue
+            first = node.first_block or node.block
+            total += inner(first, stack) + (node.repeat - 1) * inner(node.block, stack)
+        return total
+
+    def inner(name: str, stack: tuple[str, ...]) -> int:
+        if name not in memo:
+            if name in stack or name not in library or len(stack) > MAX_BLOCK_DEPTH:
+                return 1
+            memo[name] = size_of(library[name].graph, (*stack, name))
+        return memo[name]
+
+    return size_of(graph, ())
+
+
+# --- instances ----------------------------------------------------------------------------------------------------
+def new_instance(graph: Graph, defn: BlockDef, pos: tuple[float, float] = (0.0, 0.0), name: str | None = None) -> Node:
+    """A node (not yet added) using ``defn``; ``graph.blocks`` must hold the definition."""
+    if graph.blocks.get(defn.name) is not defn:
+        raise GraphError(f"Block {defn.name} is not a definition of this project.")
+    prefix = "".join(c for c in defn.name.lower() if c.isalnum() or c == "_") or "block"
+    if not prefix[0].isalpha():
+        prefix = "block" + prefix
+    return Node(
+        graph.new_id(),
+        BLOCK_TYPE,
+        name or graph.unique_name(prefix),
+        {},
+        (float(pos[0]), float(pos[1])),
+        defn.ports,
+        block=defn.name,
+    )
+
+
+def instance_at(graph: Graph, node: Node, index: int) -> tuple[BlockDef, dict[str, Any]]:
+    """The definition and argument values of copy ``index`` of a (repeated) instance."""
+    name = node.first_block if index == 0 and node.first_block else node.block
+    if name is None or name not in graph.blocks:
+        raise GraphError(f"{node.name} uses a block {name!r} that the project does not define.", node.id)
+    defn = graph.blocks[name]
+    params = dict(node.params)
+    if index == 0:
+        params.update(node.first_params)
+    return defn, defn.arg_values({k: v for k, v in params.items() if defn.arg(k) is not None})
+
+
+def concrete_graph(defn: BlockDef, args: dict[str, Any], in_shapes: list[Any], in_dtypes: list[str]) -> Graph:
+    """The definition's graph as one instance sees it: its Inputs take the instance's shapes, bound parameters
+    the argument values."""
+    graph = defn.graph.copy()
+    for (nid, param), arg in defn.bindings.items():
+        if arg in args and nid in graph:
+            node = graph.node(nid)
+            node.params[param] = args[arg]
+    for nid, shape, dtype in zip(defn.input_ids, in_shapes, in_dtypes, strict=False):
+        node = graph.node(nid)
+        if shape is not None and len(shape) > 1:
+            node.params = {**node.params, "shape": [int(d) for d in shape[1:]], "dtype": dtype}
+    return graph
+
+
+def refresh_instances(graph: Graph, name: str) -> None:
+    """After a definition's ports changed: every instance in ``graph`` takes the new port counts."""
+    defn = graph.blocks[name]
+    for node in graph.nodes:
+        if name in (node.block, node.first_block):
+            node.ports = defn.ports
+
+
+def expose_arg(defn: BlockDef, node_id: str, param: str, arg: str | None = None, keyword: bool = True) -> BlockArg:
+    """Make a pinned parameter inside the block a constructor argument (default: its current value)."""
+    node = defn.graph.node(node_id)
+    arg = arg or param
+    if not arg.isidentifier() or keyword_name(arg):
+        raise GraphError(f"{arg!r} cannot be an argument name.", node_id)
+    spec = node.spec
+    if spec is None or not spec.has_param(param):
+        raise GraphError(f"{node.name} has no parameter {param!r} to expose.", node_id)
+    value = node.params.get(param, spec.param(param).default)
+    existing = defn.arg(arg)
+    if existing is None:
+        existing = BlockArg(arg, value, keyword)
+        defn.args.append(existing)
+    defn.bindings[(node_id, param)] = arg
+    return existing
+
+
+def keyword_name(name: str) -> bool:
+    return keyword.iskeyword(name) or name in {"self", "in_channels"}
+
+
+# --- undoable edits ------------------------------------------------------------------------------------------------
+@dataclass
+class Edit:
+    """A recorded list of primitive graph changes; ``revert`` undoes them in reverse order, ``apply`` redoes."""
+
+    graph: Graph
+    steps: list[tuple[Callable[[], Any], Callable[[], Any]]] = field(default_factory=list)
+    definition: BlockDef | None = None
+    instance: Node | None = None
+    added: list[Node] = field(default_factory=list)
+
+    def do(self, forward: Callable[[], Any], backward: Callable[[], Any]) -> Any:
+        self.steps.append((forward, backward))
+        return forward()
+
+    def revert(self) -> None:
+        for _, backward in reversed(self.steps):
+            backward()
+
+    def apply(self) -> None:
+        for forward, _ in self.steps:
+            forward()
+
+
+def _remove_node(edit: Edit, graph: Graph, node: Node) -> None:
+    index = graph.index_of(node.id)
+    edit.do(lambda: graph.remove_node(node.id), lambda: graph.add_node(node, index))
+
+
+def _disconnect(edit: Edit, graph: Graph, edge: Edge) -> None:
+    index = graph.edges.index(edge)
+    edit.do(lambda: graph.disconnect(edge), lambda: graph.connect(edge, index))
+
+
+def _connect(edit: Edit, graph: Graph, edge: Edge) -> None:
+    edit.do(lambda: graph.connect(edge), lambda: graph.disconnect(edge))
+
+
+def _add_node(edit: Edit, graph: Graph, node: Node) -> None:
+    edit.do(lambda: graph.add_node(node), lambda: graph.remove_node(node.id))
+
+
+def make_block(graph: Graph, node_ids: list[str], name: str) -> Edit:
+    """The selected layers become a new definition ``name`` and one instance of it in their place.
+
+    Wires inside the selection are kept in the definition; each distinct value entering it becomes an input port
+    (an Input node, in the order the values are produced), each value leaving it an output port. Returns the
+    ``Edit`` (``.definition``, ``.instance``); ``edit.revert()`` restores the graph and drops the definition.
+    """
+    check_class_name(name)
+    if name in graph.blocks:
+        raise GraphError(f"There is already a block named {name}; choose another name.")
+    chosen = [nid for nid in graph.topological_order() if nid in set(node_ids)]
+    if not chosen:
+        raise GraphError("Select the layers to make into a block first.")
+    for nid in chosen:
+        if graph.node(nid).type in ("Input", "Output"):
+            raise GraphError(f"{graph.node(nid).name}: the network's Input and Output stay outside a block.", nid)
+    inside = set(chosen)
+    from core.analysis import analyze  # shapes of the values entering, for the definition's own Input nodes
+
+    analysis = analyze(graph)
+    entering: list[tuple[str, int]] = []
+    leaving: list[tuple[str, int]] = []
+    for edge in graph.edges:
+        if edge.dst in inside and edge.src not in inside and (edge.src, edge.src_port) not in entering:
+            entering.append((edge.src, edge.src_port))
+        if edge.src in inside and edge.dst not in inside and (edge.src, edge.src_port) not in leaving:
+            leaving.append((edge.src, edge.src_port))
+    rank = {nid: i for i, nid in enumerate(graph.topological_order())}
+    entering.sort(key=lambda v: (rank[v[0]], v[1]))
+    leaving.sort(key=lambda v: (rank[v[0]], v[1]))
+    inner = Graph()
+    inner.blocks = graph.blocks
+    ins: dict[tuple[str, int], Node] = {}
+    for i, value in enumerate(entering):
+        info = analysis.nodes.get(value[0])
+        shape = info.out_shape if info is not None and info.out_shape is not None else None
+        params = {"shape": [int(d) for d in shape[1:]] if shape and len(shape) > 1 else [1]}
+        if info is not None and info.dtype == "int64":
+            params["dtype"] = "int64"
+        ins[value] = inner.add("Input", "x" if i == 0 else f"x{i + 1}", (0.0, 120.0 * i), **params)
+    for nid in chosen:
+        inner.add_node(graph.node(nid).copy())
+    for edge in graph.edges:
+        if edge.dst in inside:
+            if edge.src in inside:
+                inner.connect(edge)
+            else:
+                inner.connect(Edge(ins[(edge.src, edge.src_port)].id, edge.dst, edge.dst_port))
+    outs: dict[tuple[str, int], Node] = {}
+    for j, value in enumerate(leaving):
+        outs[value] = inner.add("Output", "output" if j == 0 else f"output{j + 1}", (400.0, 120.0 * j))
+        inner.connect(Edge(value[0], outs[value].id, 0, value[1]))
+    inner.sync_ids()
+    defn = BlockDef(name, inner)
+    edit = Edit(graph, definition=defn)
+    edit.do(lambda: graph.blocks.__setitem__(name, defn), lambda: graph.blocks.pop(name, None))
+    xs = [graph.node(n).pos[0] for n in chosen]
+    ys = [graph.node(n).pos[1] for n in chosen]
+    instance = new_instance(graph, defn, (sum(xs) / len(xs), sum(ys) / len(ys)))
+    boundary = [e for e in graph.edges if (e.src in inside) != (e.dst in inside)]
+    for edge in [e for e in graph.edges if e.src in inside or e.dst in inside]:
+        _disconnect(edit, graph, edge)
+    for nid in chosen:
+        _remove_node(edit, graph, graph.node(nid))
+    _add_node(edit, graph, instance)
+    for port, (src, src_port) in enumerate(entering):
+        _connect(edit, graph, Edge(src, instance.id, port, src_port))
+    for edge in boundary:
+        if edge.src in inside:
+            port = leaving.index((edge.src, edge.src_port))
+            _connect(edit, graph, Edge(instance.id, edge.dst, edge.dst_port, port))
+    edit.instance = instance
+    return edit
+
+
+def _source(
+    ins: list[str], feeding: list[tuple[str, int] | None], new_ids: dict[str, str], src: str, port: int
+) -> tuple[str, int] | None:
+    """Where a value inside an inlined block comes from in the outer graph."""
+    if src in ins:
+        index = ins.index(src)
+        return feeding[index] if index < len(feeding) else None
+    return new_ids[src], port
+
+
+def ungroup(graph: Graph, instance_id: str) -> Edit:
+    """Inline one instance: its definition's layers (with the instance's argument values) replace it.
+
+    A repeated instance is inlined copy by copy, chained; names are kept where free, else numbered."""
+    node = graph.node(instance_id)
+    if node.block is None:
+        raise GraphError(f"{node.name} is not a block.", instance_id)
+    edit = Edit(graph)
+    outer_in = graph.inputs_of(instance_id)
+    outer_out = graph.consumers(instance_id)
+    for edge in graph.edges_of(instance_id):
+        _disconnect(edit, graph, edge)
+    _remove_node(edit, graph, node)
+    feeding: list[tuple[str, int] | None] = [(e.src, e.src_port) if e else None for e in outer_in]
+    for index in range(node.repeat):
+        defn, args = instance_at(graph, node, index)
+        concrete = concrete_graph(defn, args, [], [])
+        new_ids: dict[str, str] = {}
+        for inner_node in concrete.nodes:
+            if inner_node.type in ("Input", "Output"):
+                continue
+            copy = inner_node.copy()
+            copy.id = graph.new_id()
+            if graph.by_name(copy.name) is not None:
+                copy.name = graph.unique_name(f"{node.name}_{copy.name}_")
+            copy.pos = (node.pos[0] + inner_node.pos[0] * 0.5, node.pos[1] + inner_node.pos[1] * 0.5 + 300 * index)
+            new_ids[inner_node.id] = copy.id
+            _add_node(edit, graph, copy)
+            edit.added.append(copy)
+        ins = defn.input_ids
+        for edge in concrete.edges:
+            if edge.dst in new_ids:
+                origin = _source(ins, feeding, new_ids, edge.src, edge.src_port)
+                if origin is not None:
+                    _connect(edit, graph, Edge(origin[0], new_ids[edge.dst], edge.dst_port, origin[1]))
+        results: list[tuple[str, int] | None] = []
+        for out_id in defn.output_ids:
+            wire = concrete.inputs_of(out_id)[0]
+            results.append(_source(ins, feeding, new_ids, wire.src, wire.src_port) if wire else None)
+        feeding = results
+    for edge in outer_out:
+        origin = feeding[edge.src_port] if edge.src_port < len(feeding) else None
+        if origin is not None:
+            _connect(edit, graph, Edge(origin[0], edge.dst, edge.dst_port, origin[1]))
+    return edit
+
+
+# --- file form -------------------------------------------------------------------------------------------------------
+def block_to_dict(defn: BlockDef) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": defn.name,
+        "graph": defn.graph.to_dict(),
+        "args": [{"name": a.name, "default": a.default, "keyword": a.keyword} for a in defn.args],
+        "bindings": [{"node": n, "param": p, "arg": a} for (n, p), a in sorted(defn.bindings.items())],
+    }
+    if defn.description:
+        data["description"] = defn.description
+    return data
+
+
+def library_to_list(library: Library) -> list[dict[str, Any]]:
+    return [block_to_dict(library[name]) for name in dependency_order(library)]
+
+
+def check_instances(graph: Graph, where: str = "") -> None:
+    """Every instance in ``graph`` names a definition, has its port counts, valid arguments and repeat."""
+    for node in graph.nodes:
+        if node.block is None:
+            continue
+        for name in (node.block, node.first_block):
+            if name is not None and name not in graph.blocks:
+                raise GraphError(f"{where}{node.name} uses a block {name!r} that the file does not define.", node.id)
+        defn = graph.blocks[node.block]
+        first = graph.blocks[node.first_block] if node.first_block else defn
+        if node.ports != defn.ports or first.ports != defn.ports:
+            raise GraphError(
+                f"{where}{node.name} has {node.ports} ports but block {defn.name} has {defn.ports} (inputs, outputs).",
+                node.id,
+            )
+        if not 1 <= node.repeat <= MAX_REPEAT:
+            raise GraphError(f"{where}{node.name}: repeat must be from 1 to {MAX_REPEAT}.", node.id)
+        if node.repeat > 1 and defn.ports != (1, 1):
+            raise GraphError(f"{where}{node.name}: only a block with one input and one output can repeat.", node.id)
+        node.params = validate_args(defn, node.params, node.name)
+        node.first_params = validate_args(first, node.first_params, node.name)
+
+
+def check_definition(defn: BlockDef) -> None:
+    """A definition's own rules: ports, argument names, and bindings that name real layers and parameters."""
+    where = f"block {defn.name}: "
+    ins, outs = defn.ports
+    if not ins or not outs:
+        raise GraphError(f"{where}a block needs at least one Input and one Output node.")
+    if ins > 16 or outs > 16:
+        raise GraphError(f"{where}a block has at most 16 inputs and 16 outputs.")
+    names = [a.name for a in defn.args]
+    if len(set(names)) != len(names):
+        raise GraphError(f"{where}an argument name appears twice.")
+    for arg in defn.args:
+        if not (isinstance(arg.name, str) and arg.name.isidentifier() and arg.name.isascii()) or keyword_name(arg.name):
+            raise GraphError(f"{where}{str(arg.name)[:40]!r} cannot be an argument name.")
+        if not isinstance(arg.keyword, bool):
+            raise GraphError(f"{where}argument {arg.name}: keyword must be true or false.")
+    for (nid, param), arg in defn.bindings.items():
+        if nid not in defn.graph or defn.arg(arg) is None:
+            raise GraphError(f"{where}a binding names a layer or an argument that does not exist.")
+        node = defn.graph.node(nid)
+        inner = defn.graph.blocks.get(node.block) if node.block else None
+        if inner is not None:
+            known = inner.arg(param) is not None
+        else:
+            known = node.spec is not None and node.spec.has_param(param)
+        if not known:
+            raise GraphError(f"{where}{node.name} has no parameter {param!r} to bind.")
+    for arg in defn.args:  # each default must be a value the parameters it sets accept
+        for (nid, param), bound in defn.bindings.items():
+            node = defn.graph.node(nid)
+            if bound == arg.name and node.spec is not None:
+                try:
+                    node.spec.param(param).validate(arg.default)
+                except ParameterError as exc:
+                    raise GraphError(f"{where}argument {arg.name}: {exc}") from None

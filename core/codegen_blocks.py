@@ -1,0 +1,366 @@
+"""Code for block instances: one class per definition, written before ``Net`` the way a person would write it.
+
+A class's constructor arguments are the block's input channels (every auto-filled channel parameter inside
+follows them: ``nn.BatchNorm2d(out_channels)``), its exposed arguments (``stride: int = 1``) and, for an auto
+value that does not follow the input channels (a Linear after a Flatten), an argument of its own named after the
+layer (``fc_in_features``). A block whose layers form a plain chain is written inline as ``nn.Sequential`` with
+numbered children (``downsample.0.weight``, as torchvision names it); a repeat ×N is ``nn.Sequential`` of N
+instances. Expressions are computed in a ``Context``: in ``Net`` every value is a literal from the analysis, in
+a class it is the name of an argument where one applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.analysis import Analysis, analyze
+from core.blocks import BlockDef, concrete_graph, dependency_order, instance_at
+from core.catalog import LayerSpec, get_spec
+from core.errors import GraphError
+from core.graph import Graph, Node
+from core.names import MODULE_ATTRIBUTES, NameAllocator
+
+# parameters that set the channels (dim 1) a layer puts out
+CHANNEL_OUT = ("out_channels", "out_features", "embedding_dim", "hidden_size")
+
+
+class BlockCodeError(GraphError):
+    pass
+
+
+@dataclass
+class Context:
+    graph: Graph
+    analysis: Analysis
+    args: dict[str, str] | None = None  # argument -> expression; None: literal values everywhere (in Net)
+    in_chan: list[str | None] = field(default_factory=list)  # channel expression of each Input port
+    bindings: dict[tuple[str, str], str] = field(default_factory=dict)
+    extra: dict[tuple[str, str], str] = field(default_factory=dict)  # auto values that became arguments
+    used_chan: set[int] = field(default_factory=set)
+    memo: dict[tuple[str, int], str | None] = field(default_factory=dict)
+
+    @property
+    def symbolic(self) -> bool:
+        return self.args is not None
+
+
+def literal(value: Any) -> str:
+    from core.codegen import literal as lit
+
+    return lit(value)
+
+
+def chan(ctx: Context, nid: str, port: int = 0) -> str | None:
+    """The channels (dim 1) of a node's output as an expression, or None when nothing simple says it."""
+    key = (nid, port)
+    if key not in ctx.memo:
+        ctx.memo[key] = _chan(ctx, nid, port)
+    return ctx.memo[key]
+
+
+def _chan(ctx: Context, nid: str, port: int) -> str | None:
+    info = ctx.analysis.nodes.get(nid)
+    shape = info.port_shape(port) if info else None
+    if not ctx.symbolic:
+        return literal(shape[1]) if shape is not None and len(shape) > 1 and shape[1] is not None else None
+    node = ctx.graph.node(nid)
+    if node.type == "Input":
+        index = [n.id for n in ctx.graph.nodes_of_type("Input")].index(nid)
+        if index < len(ctx.in_chan) and ctx.in_chan[index] is not None:
+            ctx.used_chan.add(index)
+            return ctx.in_chan[index]
+        return None
+    if node.block is not None:
+        value = _instance_arg_expr(ctx, node, node.repeat - 1, "out_channels")
+        return value
+    spec = node.spec
+    if spec is not None:
+        for name in CHANNEL_OUT:
+            if spec.has_param(name) and info is not None:
+                return param_expr(ctx, nid, name) or literal(info.params[name])
+    wires = ctx.graph.inputs_of(nid)
+    ins = info.in_shapes if info else []
+    first = ins[0] if ins else None
+    same = first is not None and shape is not None and len(first) > 1 and len(shape) > 1 and first[1] == shape[1]
+    if same and wires and wires[0] is not None:
+        return chan(ctx, wires[0].src, wires[0].src_port)
+    return None
+
+
+def param_expr(ctx: Context, nid: str, param: str) -> str | None:
+    """A parameter's expression in a class (an argument's name), or None: write the literal value."""
+    if not ctx.symbolic or ctx.args is None:
+        return None
+    bound = ctx.bindings.get((nid, param))
+    if bound is not None and bound in ctx.args:
+        return ctx.args[bound]
+    info = ctx.analysis.nodes[nid]
+    if param not in info.auto:
+        return None
+    wire = ctx.graph.inputs_of(nid)[0]
+    source = ctx.analysis.nodes.get(wire.src) if wire else None
+    in_shape = source.port_shape(wire.src_port) if source and wire else None
+    if wire and in_shape is not None and len(in_shape) > 1 and info.auto[param] == in_shape[1]:
+        found = chan(ctx, wire.src, wire.src_port)
+        if found is not None:
+            return found
+    name = ctx.extra.get((nid, param))
+    if name is None:
+        name = ctx.extra[(nid, param)] = f"{ctx.graph.node(nid).name}_{param}"
+    return name
+
+
+def layer_args(spec: LayerSpec, params: dict[str, Any], exprs: dict[str, str]) -> list[str]:
+    """Like ``core.codegen.constructor_args``, with argument names where a parameter follows one."""
+    args = [exprs.get(p.name) or literal(params[p.name]) for p in spec.params if p.positional and p.codegen]
+    for p in spec.params:
+        if p.positional or not p.codegen:
+            continue
+        value = params.get(p.name, p.default)
+        if p.name in exprs:
+            args.append(f"{p.name}={exprs[p.name]}")
+        elif value != p.default or p.always:
+            args.append(f"{p.name}={literal(value)}")
+    args.extend(f"{key}={literal(value)}" for key, value in spec.extra_args)
+    return args
+
+
+def module_expr(ctx: Context, nid: str) -> str:
+    """The constructor expression of one node: ``nn.Conv2d(...)``, ``BasicBlock(...)``, ``nn.Sequential(...)``."""
+    node = ctx.graph.node(nid)
+    if node.block is not None:
+        return instance_expr(ctx, node)
+    spec = get_spec(node.type)
+    info = ctx.analysis.nodes[nid]
+    exprs = {p.name: e for p in spec.params if (e := param_expr(ctx, nid, p.name)) is not None}
+    return f"{spec.torch_class}({', '.join(layer_args(spec, info.params, exprs))})"
+
+
+def _copy_params(node: Node, index: int) -> dict[str, Any]:
+    params = dict(node.params)
+    if index == 0:
+        params.update(node.first_params)
+    return params
+
+
+def _instance_arg_expr(ctx: Context, node: Node, index: int, arg: str) -> str | None:
+    defn, values = instance_at(ctx.graph, node, index)
+    if defn.arg(arg) is None:
+        return None
+    if ctx.symbolic and ctx.args is not None and not (index == 0 and arg in node.first_params):
+        bound = ctx.bindings.get((node.id, arg))
+        if bound is not None and bound in ctx.args:
+            return ctx.args[bound]
+    return literal(values[arg])
+
+
+def instance_expr(ctx: Context, node: Node) -> str:
+    parts = [_copy_expr(ctx, node, index) for index in range(node.repeat)]
+    return parts[0] if node.repeat == 1 else f"nn.Sequential({', '.join(parts)})"
+
+
+def _copy_expr(ctx: Context, node: Node, index: int) -> str:
+    defn, values = instance_at(ctx.graph, node, index)
+    info = ctx.analysis.nodes[node.id]
+    inner_graph, inner = info.inner[index]
+    in_chan: list[str | None] = []
+    for port, wire in enumerate(ctx.graph.inputs_of(node.id)):
+        if index > 0:
+            previous = _instance_arg_expr(ctx, node, index - 1, "out_channels")
+            shape = info.inner[index - 1][1].shape(info.inner[index - 1][0].nodes_of_type("Output")[0].id)
+            in_chan.append(previous or (literal(shape[1]) if shape and len(shape) > 1 else None))
+        elif wire is not None:
+            in_chan.append(chan(ctx, wire.src, wire.src_port))
+        else:  # pragma: no cover - analysis refuses open ports first
+            in_chan.append(None)
+        del port
+    args = {a.name: _instance_arg_expr(ctx, node, index, a.name) or literal(values[a.name]) for a in defn.args}
+    if inline(defn):
+        child = Context(inner_graph, inner, args, in_chan, defn.bindings)
+        children = [module_expr(child, nid) for nid in chain_order(defn)]
+        return f"nn.Sequential({', '.join(children)})"
+    sig = signature(defn)
+    call: list[str] = []
+    for kind, key, default in sig:
+        if kind == "chan":
+            value = in_chan[key] if key < len(in_chan) else None
+            if value is None:
+                raise BlockCodeError(f"{node.name}: the channels entering block {defn.name} are not known.", node.id)
+            call.append(value)
+        elif kind == "extra":
+            inner_id, param = key
+            call.append(literal(inner.nodes[inner_id].params[param]))
+        else:
+            expr = args[key]
+            if default is _REQUIRED:
+                call.append(expr)
+            elif expr != literal(default):
+                call.append(f"{key}={expr}")
+    return f"{defn.name}({', '.join(call)})"
+
+
+_REQUIRED = object()
+
+
+def is_chain(defn: BlockDef) -> bool:
+    """One Input, one Output, and the layers between them in a single line of modules."""
+    return bool(defn.ports == (1, 1) and chain_order(defn))
+
+
+def chain_order(defn: BlockDef) -> list[str]:
+    g = defn.graph
+    if defn.ports != (1, 1):
+        return []
+    current, end = defn.input_ids[0], defn.output_ids[0]
+    path: list[str] = []
+    while True:
+        consumers = g.consumers(current)
+        if len(consumers) != 1:
+            return []
+        current = consumers[0].dst
+        if current == end:
+            break
+        node = g.node(current)
+        if node.block is None and (node.spec is None or node.spec.torch_class is None or node.spec.returns_state):
+            return []
+        if node.block is not None and (node.input_count(), node.output_count()) != (1, 1):
+            return []
+        path.append(current)
+    return path if path and len(path) == len(g) - 2 else []
+
+
+# --- classes ---------------------------------------------------------------------------------------------------
+_SIGNATURES: dict[int, list[tuple[str, Any, Any]]] = {}
+
+
+def _class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
+    graph = concrete_graph(defn, {a.name: a.default for a in defn.args}, [], [])  # as its defaults make it
+    analysis = analyze(graph)
+    if not analysis.ok:
+        problems = "; ".join(p.message for p in analysis.errors[:3])
+        raise BlockCodeError(f"Block {defn.name} has problems to fix before code can be generated: {problems}")
+    count = len(defn.input_ids)
+    names: list[str | None] = ["in_channels" if count == 1 else f"in_channels{i + 1}" for i in range(count)]
+    ctx = Context(graph, analysis, {a.name: a.name for a in defn.args}, names, defn.bindings)
+    attrs = NameAllocator(MODULE_ATTRIBUTES)
+    exprs: dict[str, str] = {}
+    for nid in analysis.order:
+        node = graph.node(nid)
+        if node.block is not None or get_spec(node.type).torch_class is not None:
+            exprs[attrs.allocate(node.name, "layer") + "\0" + nid] = module_expr(ctx, nid)
+    return ctx, exprs
+
+
+def signature(defn: BlockDef) -> list[tuple[str, Any, Any]]:
+    """The constructor's arguments in order: ("chan", port, REQUIRED), ("extra", (node, param), REQUIRED),
+    ("arg", name, default or REQUIRED)."""
+    key = id(defn)
+    if key not in _SIGNATURES:
+        ctx, _ = _class_context(defn)
+        sig: list[tuple[str, Any, Any]] = [("chan", i, _REQUIRED) for i in sorted(ctx.used_chan)]
+        sig += [("extra", k, _REQUIRED) for k in ctx.extra]
+        sig += [("arg", a.name, _REQUIRED) for a in defn.args if not a.keyword]
+        sig += [("arg", a.name, a.default) for a in defn.args if a.keyword]
+        _SIGNATURES[key] = sig
+    return _SIGNATURES[key]
+
+
+def _hint(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (list, tuple)):
+        return "tuple[int, ...]"
+    return type(value).__name__ if isinstance(value, (int, float, str)) else "int"
+
+
+def used_definitions(graph: Graph, order: list[str]) -> list[BlockDef]:
+    """The definitions that need a class for the nodes in ``order``, each after those it uses (chains written
+    inline as ``nn.Sequential`` need none)."""
+    direct: set[str] = set()
+    for nid in order:
+        node = graph.node(nid)
+        direct |= {name for name in (node.block, node.first_block) if name is not None}
+    names = dependency_order(graph.blocks, direct)
+    return [graph.blocks[n] for n in names if not inline(graph.blocks[n])]
+
+
+def class_lines(defn: BlockDef, forward: Any) -> list[str]:
+    """``class Name(nn.Module)`` with its ``__init__`` and ``forward`` (``forward`` writes the latter)."""
+    from core.codegen import call_lines
+
+    _SIGNATURES.pop(id(defn), None)
+    ctx, exprs = _class_context(defn)
+    sig = signature(defn)
+    params = ["self"]
+    for kind, key, default in sig:
+        if kind == "chan":
+            params.append(f"{ctx.in_chan[key]}: int")
+        elif kind == "extra":
+            params.append(f"{ctx.extra[key]}: {_hint(ctx.analysis.nodes[key[0]].params[key[1]])}")
+        elif default is _REQUIRED:
+            params.append(f"{key}: {_hint(defn.arg(key).default)}")  # type: ignore[union-attr]
+        else:
+            params.append(f"{key}: {_hint(default)} = {literal(default)}")
+    lines = [f"class {defn.name}(nn.Module):"]
+    about = f'    """{defn.description}"""'
+    plain = defn.description.isprintable() and '"' not in defn.description and "\\" not in defn.description
+    if defn.description and plain and len(about) <= 88:
+        lines += [about, ""]
+    lines += call_lines("    ", "def __init__", params, " -> None:")
+    lines.append("        super().__init__()")
+    attr_of: dict[str, str] = {}
+    for key, expr in exprs.items():
+        attr, nid = key.split("\0")
+        attr_of[nid] = attr
+        lines += _assign_lines(f"self.{attr} = ", expr)
+    lines.append("")
+    lines += forward(ctx.graph, ctx.analysis, attr_of)
+    return lines
+
+
+def _assign_lines(head: str, expr: str, indent: str = "        ") -> list[str]:
+    """``head + expr`` wrapped as ruff format wraps nested calls."""
+    return wrap(indent, head, expr, "")
+
+
+def wrap(indent: str, head: str, expr: str, tail: str) -> list[str]:
+    """One line if it fits; else the call's arguments on one indented line; else one per line, each wrapped."""
+    from core.codegen import LINE_LENGTH
+
+    one = f"{indent}{head}{expr}{tail}"
+    name, paren, rest = expr.partition("(")
+    if len(one) <= LINE_LENGTH or not paren or not rest.endswith(")"):
+        return [one]
+    args = split_args(rest[:-1])
+    if not args:
+        return [one]
+    inner = indent + "    "
+    middle = inner + ", ".join(args)
+    if len(middle) <= LINE_LENGTH:
+        return [f"{indent}{head}{name}(", middle, f"{indent}){tail}"]
+    lines = [f"{indent}{head}{name}("]
+    for arg in args:
+        lines += wrap(inner, "", arg, ",")
+    return [*lines, f"{indent}){tail}"]
+
+
+def split_args(text: str) -> list[str]:
+    """Top-level comma-separated arguments of a call's argument text."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    if text[start:].strip():
+        parts.append(text[start:].strip())
+    return parts
+
+
+def inline(defn: BlockDef) -> bool:
+    """Written as ``nn.Sequential(...)`` where used instead of as a class of its own."""
+    return is_chain(defn) and not any(kind == "extra" for kind, _, _ in signature(defn))

@@ -1,0 +1,299 @@
+"""Blocks: make / ungroup / edit a definition, shapes through instances, and the code they become."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.analysis import analyze
+from core.blocks import BlockDef, expose_arg, make_block, new_instance, ungroup
+from core.builtin_blocks import BUILTINS, add_builtin
+from core.codegen import generate_model
+from core.errors import GraphError
+from core.graph import Edge, Graph
+from core.project import Project, dumps, loads
+from tests.core.test_codegen import check_forward_matches_inference
+
+
+def residual_net() -> tuple[Graph, list[str]]:
+    """Input -> conv0 -> [conv1 -> bn1 -> relu1 -> conv2 -> add(+conv0)] -> relu2 -> flatten -> fc -> Output."""
+    g = Graph()
+    x = g.add("Input", "x", shape=[3, 16, 16])
+    conv0 = g.add("Conv2d", "conv0", out_channels=8, kernel_size=3, padding=1)
+    conv1 = g.add("Conv2d", "conv1", out_channels=8, kernel_size=3, padding=1)
+    bn1 = g.add("BatchNorm2d", "bn1")
+    relu1 = g.add("ReLU", "relu1")
+    conv2 = g.add("Conv2d", "conv2", out_channels=8, kernel_size=3, padding=1)
+    add = g.add("Add", "add")
+    relu2, flatten = g.add("ReLU", "relu2"), g.add("Flatten", "flatten")
+    fc, out = g.add("Linear", "fc", out_features=10), g.add("Output", "output")
+    g.chain([x, conv0, conv1, bn1, relu1, conv2, add, relu2, flatten, fc, out])
+    g.connect(Edge(conv0.id, add.id, 1))
+    return g, [conv1.id, bn1.id, relu1.id, conv2.id, add.id]
+
+
+def test_make_block_keeps_shapes_params_and_code_and_reverts_exactly():
+    graph, chosen = residual_net()
+    before, total = graph.to_dict(), analyze(graph).total_params
+    edit = make_block(graph, chosen, "ResBlock")
+    assert edit.definition is graph.blocks["ResBlock"] and edit.instance is not None
+    assert edit.definition.ports == (1, 1)  # conv0's value enters once, though it feeds two layers inside
+    assert len(graph) == 7 and graph.node(edit.instance.id).block == "ResBlock"
+    analysis = analyze(graph)
+    assert analysis.ok and analysis.total_params == total
+    assert analysis.shape(edit.instance.id) == (None, 8, 16, 16)
+    code = check_forward_matches_inference(graph)
+    assert "class ResBlock(nn.Module):" in code.source
+    assert "def __init__(self, in_channels: int) -> None:" in code.source
+    assert "self.resblock1 = ResBlock(8)" in code.source
+    edit.revert()
+    assert graph.to_dict() == before and not graph.blocks
+    edit.apply()
+    assert analyze(graph).total_params == total
+
+
+def test_make_block_refuses_input_output_and_taken_names():
+    graph, chosen = residual_net()
+    with pytest.raises(GraphError, match="stay outside a block"):
+        make_block(graph, [graph.by_name("x").id, *chosen], "B")
+    with pytest.raises(GraphError, match="not allowed"):
+        make_block(graph, chosen, "Net")
+    with pytest.raises(GraphError, match="not allowed"):
+        make_block(graph, chosen, "class")
+    make_block(graph, chosen, "B")
+    with pytest.raises(GraphError, match="already a block named B"):
+        make_block(graph, [graph.by_name("fc").id], "B")
+
+
+def test_two_values_entering_become_two_ports():
+    graph, _ = residual_net()
+    add = graph.by_name("add").id
+    edit = make_block(graph, [add], "Merge2")
+    assert edit.definition.ports == (2, 1)
+    check_forward_matches_inference(graph)
+    assert "class Merge2(nn.Module):" in generate_model(graph).source
+    with pytest.raises(GraphError, match="one input and one output"):
+        graph.set_repeat(edit.instance.id, 2)
+
+
+def test_ungroup_inlines_the_layers_with_the_instance_arguments_and_reverts():
+    graph = resnet_stage()
+    node = graph.by_name("stage")
+    total = analyze(graph).total_params
+    before = graph.to_dict()
+    edit = ungroup(graph, node.id)
+    assert "stage" not in {n.name for n in graph.nodes}
+    assert all(n.block is None or n.block == "Downsample" for n in graph.nodes)
+    analysis = analyze(graph)
+    assert analysis.ok and analysis.total_params == total
+    strided = [n for n in graph.nodes if n.type == "Conv2d" and n.params.get("stride") == 2]
+    assert len(strided) == 1  # the first copy's override reached its conv1 (the shortcut is still a block)
+    check_forward_matches_inference(graph)
+    edit.revert()
+    assert graph.to_dict() == before
+
+
+def resnet_stage() -> Graph:
+    g = Graph()
+    plain = add_builtin(g.blocks, "BasicBlock")
+    add_builtin(g.blocks, "BasicBlockDown")
+    x = g.add("Input", "x", shape=[16, 12, 12])
+    stage = new_instance(g, plain, name="stage")
+    stage.params, stage.repeat = {"out_channels": 32}, 2
+    stage.first_block, stage.first_params = "BasicBlockDown", {"stride": 2}
+    g.add_node(stage)
+    pool, flat = g.add("AdaptiveAvgPool2d", "pool", output_size=[1, 1]), g.add("Flatten", "flatten")
+    g.chain([x, stage, pool, flat, g.add("Linear", "fc", out_features=5), g.add("Output", "output")])
+    return g
+
+
+def test_a_repeat_is_a_sequential_whose_first_copy_differs():
+    graph = resnet_stage()
+    analysis = analyze(graph)
+    assert analysis.shape(graph.by_name("stage").id) == (None, 32, 6, 6)
+    code = check_forward_matches_inference(graph)
+    assert "self.stage = nn.Sequential(BasicBlockDown(16, 32, stride=2), BasicBlock(32, 32))" in code.source
+    keys = set(_model(code).state_dict())
+    assert {"stage.0.downsample.0.weight", "stage.0.downsample.1.running_mean", "stage.1.conv2.weight"} <= keys
+
+
+def _model(code):
+    namespace: dict = {}
+    exec(compile(code.source, "<generated>", "exec"), namespace)
+    return namespace[code.class_name]()
+
+
+def test_editing_a_definition_changes_every_instance():
+    graph, chosen = residual_net()
+    edit = make_block(graph, chosen, "ResBlock")
+    second = graph.add_node(new_instance(graph, edit.definition, name="again"))
+    fc = graph.by_name("relu2")
+    wire = graph.inputs_of(fc.id)[0]
+    graph.disconnect(wire)
+    graph.connect(Edge(wire.src, second.id))
+    graph.connect(Edge(second.id, fc.id))
+    before = analyze(graph).nodes[second.id].param_count
+    inner = edit.definition.graph
+    inner.set_param(inner.by_name("conv1").id, "bias", False)
+    after = analyze(graph)
+    assert after.nodes[second.id].param_count == after.nodes[edit.instance.id].param_count < before
+    check_forward_matches_inference(graph)
+
+
+def test_exposed_argument_has_a_default_and_instances_set_it():
+    graph, chosen = residual_net()
+    edit = make_block(graph, chosen, "ResBlock")
+    defn = edit.definition
+    inner = defn.graph
+    expose_arg(defn, inner.by_name("conv1").id, "out_channels", "width", keyword=False)
+    defn.bindings[(inner.by_name("conv2").id, "out_channels")] = "width"
+    graph.set_param(edit.instance.id, "width", 8)
+    code = generate_model(graph).source
+    assert "def __init__(self, in_channels: int, width: int) -> None:" in code
+    assert "nn.BatchNorm2d(width)" in code and "self.resblock1 = ResBlock(8, 8)" in code
+    with pytest.raises(Exception, match="width"):
+        graph.set_param(edit.instance.id, "width", 0)
+
+
+def test_a_shape_error_inside_a_block_names_the_instance_the_block_and_the_layer():
+    graph = resnet_stage()
+    graph.node(graph.by_name("x").id).params["shape"] = [16, 12]  # 1-D sequences: Conv2d needs images
+    problems = [p.message for p in analyze(graph).errors]
+    assert any("stage" in m and "inside block BasicBlockDown" in m and "conv1" in m for m in problems), problems
+
+
+def test_an_auto_value_that_does_not_follow_the_channels_becomes_an_argument():
+    g = Graph()
+    x = g.add("Input", "x", shape=[4, 6, 6])
+    flat, fc = g.add("Flatten", "flatten"), g.add("Linear", "fc", out_features=7)
+    g.chain([x, flat, fc, g.add("Output", "output")])
+    make_block(g, [flat.id, fc.id], "Head")
+    code = check_forward_matches_inference(g)
+    assert "def __init__(self, fc_in_features: int) -> None:" in code.source
+    assert "self.head1 = Head(144)" in code.source
+
+
+@pytest.mark.parametrize("name", sorted(BUILTINS))
+def test_every_builtin_block_generates_code_that_matches_inference(name):
+    g = Graph()
+    defn = add_builtin(g.blocks, name)
+    if defn is None:
+        pytest.skip(f"{name} needs a layer this catalog does not have yet")
+    channels = defn.graph.nodes_of_type("Input")[0].params["shape"][0]
+    x = g.add("Input", "x", shape=[channels, 8, 8])
+    node = g.add_node(new_instance(g, defn, name="block"))
+    pool, flat = g.add("AdaptiveAvgPool2d", "pool", output_size=[1, 1]), g.add("Flatten", "flatten")
+    g.chain([x, node, pool, flat, g.add("Linear", "fc", out_features=3), g.add("Output", "output")])
+    code = check_forward_matches_inference(g)
+    assert f"class {name}(nn.Module)" in code.source or "nn.Sequential(" in code.source
+
+
+def test_vgg_block_is_a_sequential_with_numbered_children():
+    g = Graph()
+    add_builtin(g.blocks, "VGGBlock")
+    x = g.add("Input", "x", shape=[3, 8, 8])
+    node = new_instance(g, g.blocks["VGGBlock"], name="features")
+    node.params, node.repeat = {"out_channels": 16}, 2
+    g.add_node(node)
+    g.chain([x, node, g.add("Flatten", "flatten"), g.add("Output", "output")])
+    code = check_forward_matches_inference(g)
+    assert "class VGGBlock" not in code.source
+    assert set(_model(code).state_dict()) == {
+        "features.0.0.weight",
+        "features.0.0.bias",
+        "features.1.0.weight",
+        "features.1.0.bias",
+    }
+
+
+# --- the project file -------------------------------------------------------------------------------------------
+def test_a_block_project_round_trips_byte_for_byte_as_schema_1_1():
+    project = Project(resnet_stage(), "stage")
+    text = dumps(project)
+    data = json.loads(text)
+    assert data["schema_version"] == 1 and data["schema_minor"] == 1
+    assert [b["name"] for b in data["blocks"]] == ["BasicBlock", "Downsample", "BasicBlockDown"]
+    again = loads(text)
+    assert dumps(again) == text
+    assert analyze(again.graph).total_params == analyze(project.graph).total_params
+
+
+def test_a_project_without_blocks_is_still_written_as_1_0():
+    graph, _ = residual_net()
+    data = json.loads(dumps(Project(graph)))
+    assert "schema_minor" not in data and "blocks" not in data
+
+
+def _stage_data() -> dict:
+    return json.loads(dumps(Project(resnet_stage(), "stage")))
+
+
+def _instance_of(block: dict, name: str) -> dict:
+    return {"id": "n99", "type": "Block", "name": "inner", "params": {}, "pos": [0, 0], "block": name, "ports": [1, 1]}
+
+
+def test_a_block_that_contains_itself_is_refused_with_a_message():
+    data = _stage_data()
+    plain = next(b for b in data["blocks"] if b["name"] == "BasicBlock")
+    plain["graph"]["nodes"].append(_instance_of(plain, "BasicBlock"))
+    with pytest.raises(Exception, match="BasicBlock contains itself") as info:
+        loads(json.dumps(data), "self.json")
+    assert "self.json" in str(info.value)
+
+
+def test_blocks_that_contain_each_other_are_refused():
+    data = _stage_data()
+    plain = next(b for b in data["blocks"] if b["name"] == "BasicBlock")
+    down = next(b for b in data["blocks"] if b["name"] == "Downsample")
+    plain["graph"]["nodes"].append(_instance_of(plain, "Downsample"))
+    down["graph"]["nodes"].append(_instance_of(down, "BasicBlock"))
+    with pytest.raises(Exception, match="contains itself"):
+        loads(json.dumps(data))
+
+
+def test_nesting_deeper_than_the_limit_is_refused():
+    data = _stage_data()
+    template = next(b for b in data["blocks"] if b["name"] == "Downsample")
+    for level in range(12):
+        block = json.loads(json.dumps(template))
+        block["name"] = f"Level{level}"
+        block["args"], block["bindings"] = [], []
+        if level:
+            block["graph"]["nodes"].append(_instance_of(block, f"Level{level - 1}"))
+        data["blocks"].append(block)
+    with pytest.raises(Exception, match="nested more than"):
+        loads(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["graph"]["nodes"][1].update(repeat=10**6), "repeat"),
+        (lambda d: d["graph"]["nodes"][1].update(block="Missing"), "does not define"),
+        (lambda d: d["graph"]["nodes"][1].update(ports=[2, 1]), "ports"),
+        (lambda d: d["graph"]["nodes"][1]["params"].update(out_channels="64); evil()"), "out_channels"),
+        (lambda d: d["graph"]["nodes"][1]["params"].update(nope=1), "no argument"),
+        (lambda d: d["blocks"][0]["args"][0].update(name="in_channels"), "argument name"),
+        (lambda d: d["blocks"][0]["args"][0].update(default="1); evil()"), "argument"),
+        (lambda d: d["blocks"][0]["bindings"][0].update(param="evil"), "no parameter"),
+        (lambda d: d["blocks"][0].update(name="Bad Name"), "not allowed"),
+        (lambda d: d["blocks"].append(d["blocks"][0]), "two blocks"),
+    ],
+)
+def test_bad_block_fields_are_refused_on_load(change, message):
+    data = _stage_data()
+    assert data["graph"]["nodes"][1]["type"] == "Block"
+    change(data)
+    with pytest.raises(Exception, match=message):
+        loads(json.dumps(data))
+
+
+def test_block_def_ports_follow_its_input_and_output_nodes():
+    g = Graph()
+    d = BlockDef("Two", g)
+    assert d.ports == (0, 0)
+    g.add("Input", "x")
+    g.add("Input", "y")
+    g.add("Output", "output")
+    assert d.ports == (2, 1)
