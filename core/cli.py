@@ -24,7 +24,7 @@ TorchCanvas: draw a neural network, see its tensor shapes, get readable PyTorch 
   torchcanvas check PROJECT        print a summary table; exit 1 with the problems if the graph is invalid
   torchcanvas export PROJECT [-o OUT] [--format {"|".join(FORMATS)}] [--weights RUN_DIR] [--force]
                                    write the training script, the model module, trained weights,
-                                   ONNX or a torch.export .pt2 (-o script.py --model-only also works)
+                                   ONNX, a torch.export .pt2 or a Keras 3 script (-o script.py --model-only also works)
   torchcanvas train PROJECT [--data SPEC] [--epochs N] [--batch-size B] [--lr LR] [--optimizer NAME]
                             [--device auto|cpu|cuda] [--seed S] [--out DIR]
                                    train without the window; writes a run folder with summary.json
@@ -81,7 +81,8 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Export a project: the training script (script), the nn.Module only (model), trained weights as a "
         "state_dict (weights: .pt, or .safetensors when OUT ends so), ONNX (onnx: one self-contained file, checked "
-        'with onnx.checker and onnxruntime; needs pip install "torchcanvas[export]"), or a torch.export program (pt2).'
+        'with onnx.checker and onnxruntime; needs pip install "torchcanvas[export]"), a torch.export program (pt2), '
+        'or the same network and training as a Keras 3 script (keras; it runs with pip install "torchcanvas[keras]").'
     )
     p.add_argument("project", help="project file (.json)")
     p.add_argument("-f", "--format", choices=FORMATS, help="what to export (default: script)")

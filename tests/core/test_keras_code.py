@@ -197,3 +197,19 @@ def test_keras_script_trains_the_mnist_mlp(tmp_path: Path) -> None:
     assert result["test_accuracy"] >= 0.94, done.stdout[-2000:]
     assert (tmp_path / "keras_model.weights.h5").exists()
     print(f"Keras MNIST MLP: {result['test_accuracy']:.4f} in {time.perf_counter() - start:.1f} s")
+
+
+def test_cli_exports_keras_or_names_the_missing_layers_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.cli import main
+
+    examples = ROOT / "resources" / "examples"
+    out = tmp_path / "residual_keras.py"
+    assert main(["export", "-f", "keras", str(examples / "residual_cnn.json"), "-o", str(out)]) == 0
+    assert "keras.Model(inputs=x, outputs=fc" in out.read_text(encoding="utf-8")
+    refused = tmp_path / "resnet18_keras.py"
+    assert main(["export", "-f", "keras", str(examples / "resnet18.json"), "-o", str(refused)]) != 0
+    err = capsys.readouterr().err
+    assert "have no Keras equivalent" in err and "- layer1 (Block)" in err and "Traceback" not in err
+    assert not refused.exists()
