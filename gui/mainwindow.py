@@ -167,8 +167,9 @@ class MainWindow(QMainWindow):
     def _make_code_dock(self) -> CodeView:
         code = CodeView()
         code.export_requested.connect(self.export_code_dialog)
+        code.keras_export_requested.connect(self._export_keras)
         code.node_clicked.connect(lambda nid: self.scene.select_nodes([nid]))
-        dock = self.add_dock("Code (PyTorch)", code, Qt.DockWidgetArea.BottomDockWidgetArea, "code")
+        dock = self.add_dock("Code", code, Qt.DockWidgetArea.BottomDockWidgetArea, "code")
         self.splitDockWidget(self.docks["problems"], dock, Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["problems"], dock], [300, 1200], Qt.Orientation.Horizontal)
         return code
@@ -383,6 +384,11 @@ class MainWindow(QMainWindow):
             return False
         self.statusBar().showMessage(f"Exported the model code to {path}", 4000)
         return True
+
+    def _export_keras(self) -> None:
+        from gui.training.actions import export_from_window
+
+        export_from_window(self, "keras")
 
     def export_code_dialog(self) -> None:
         stem = file_stem(self.document.project.name, self.document.path)
