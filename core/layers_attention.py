@@ -7,18 +7,8 @@ reads like hand-written PyTorch and keeps torch's state_dict keys (the stack is 
 
 from __future__ import annotations
 
-from typing import Any
-
-from core.catalog import DOCS, ParamKind, ParamSpec, add_layer
-
-
-def P(name: str, kind: ParamKind, default: Any, help: str, **options: Any) -> ParamSpec:
-    return ParamSpec(name, kind, default, help, **options)
-
-
-def _auto(name: str, help: str) -> ParamSpec:
-    return P(name, "int", None, help, min=1, auto=True, positional=True)
-
+from core.catalog import DOCS, ParamSpec, add_layer
+from core.layers import P, _auto
 
 _HEADS = P("num_heads", "int", 4, "Attention heads; embed_dim must be divisible by it.", min=1, max=64, positional=True)
 

@@ -7,7 +7,18 @@ import math
 from typing import Any
 
 from core.catalog import LAYERS
-from core.shape_rules import PARAM_COUNTS, RuleContext, Shape, _rank_fix, _spatial_name, _tuple, count, fmt, rule
+from core.shape_rules import (
+    PARAM_COUNTS,
+    RuleContext,
+    Shape,
+    _rank_fix,
+    _spatial_name,
+    _tuple,
+    count,
+    fmt,
+    numel,
+    rule,
+)
 
 
 # --- Convolution -----------------------------------------------------------------------------------------------
@@ -185,6 +196,13 @@ def _batchnorm(ctx: RuleContext) -> Shape:
     else:
         x = ctx.need_rank((2, 3), "[N, C] or [N, C, L]", "use BatchNorm2d for images, or Flatten first")
     c = int(x[1])  # type: ignore[arg-type]
+    if ctx.params["eps"] <= 0:  # torch refuses it whenever it normalises with the batch's statistics (training)
+        raise ctx.fail(f"{ctx.name}: eps must be above 0 (PyTorch refuses 0 in training): set eps to 1e-05")
+    if ctx.layer.startswith("InstanceNorm") and numel(x[2:]) < 2:
+        raise ctx.fail(
+            f"{ctx.name} normalises each channel of each sample over its own values, but {fmt(x)} has one value "
+            "per channel: it needs more; use BatchNorm or LayerNorm here, or move it before the layer that shrinks it"
+        )
     expected = ctx.auto("num_features", c)
     if expected != c:
         raise ctx.fail(

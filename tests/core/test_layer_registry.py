@@ -32,8 +32,8 @@ def _module(graph):
 
 def test_a_new_torch_layer_is_one_catalog_entry(monkeypatch):
     spec = LayerSpec(
-        id="Hardtanh",
-        display="Hardtanh",
+        id="Clip",  # not in the catalog (Hardtanh is): a layer id of its own, torch's class
+        display="Clip",
         category="Activation",
         help="Clips values into [min_val, max_val].",
         torch_class="nn.Hardtanh",
@@ -46,7 +46,7 @@ def test_a_new_torch_layer_is_one_catalog_entry(monkeypatch):
     _register(monkeypatch, spec)
     g = Graph()
     x = g.add("Input", shape=[6])
-    clip = g.add("Hardtanh", max_val=0.5)
+    clip = g.add("Clip", max_val=0.5)
     g.chain([x, clip, g.add("Output")])
 
     analysis = analyze(g)
@@ -99,15 +99,15 @@ def test_a_tensor_code_layer_with_its_own_shape_rule_and_flags(monkeypatch):
 
 def test_layer_flags_decide_token_inputs(monkeypatch):
     """Without ``dtype_neutral`` or ``accepts_tokens`` a layer refuses token ids, naming the fix."""
-    spec = LayerSpec("Hardtanh", "Hardtanh", "Activation", "Clips.", "nn.Hardtanh", name_prefix="hardtanh")
+    spec = LayerSpec("Clip", "Clip", "Activation", "Clips.", "nn.Hardtanh", name_prefix="clip")
     _register(monkeypatch, spec)
     g = Graph()
     x = g.add("Input", shape=[4], dtype="int64")
-    clip = g.add("Hardtanh")
+    clip = g.add("Clip")
     g.chain([x, clip, g.add("Output")])
     assert "add an Embedding layer before it" in analyze(g).problems_of(clip.id)[0].message
 
-    monkeypatch.setitem(LAYERS, "Hardtanh", LayerSpec(**{**spec.__dict__, "accepts_tokens": True}))
+    monkeypatch.setitem(LAYERS, "Clip", LayerSpec(**{**spec.__dict__, "accepts_tokens": True}))
     assert analyze(g).ok
 
 

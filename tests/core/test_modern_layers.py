@@ -209,3 +209,15 @@ def test_new_layers_export_to_onnx_and_match_pytorch(name: str, tmp_path: Path) 
 
     result = export_onnx(Project(EXPORTS[name]), tmp_path / "net.onnx")
     assert "onnxruntime matches" in result.details
+
+
+def test_norms_name_what_torch_refuses_in_training():
+    """Found by the random-graph test: both passed the shape check, then torch raised in the forward pass."""
+    (message,) = errors(chain(IMAGE, ("BatchNorm2d", {"eps": 0.0})))
+    assert "eps must be above 0" in message
+    with pytest.raises(ValueError, match="eps must be positive"):
+        nn.BatchNorm2d(4, eps=0.0).train()(torch.randn(2, 4, 3, 3))
+    (message,) = errors(chain({"shape": [3, 1]}, ("InstanceNorm1d", {})))
+    assert "has one value per channel" in message
+    with pytest.raises(ValueError, match="more than 1 spatial element"):
+        nn.InstanceNorm1d(3)(torch.randn(2, 3, 1))
