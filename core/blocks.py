@@ -87,16 +87,28 @@ def validate_args(defn: BlockDef, params: dict[str, Any], who: str = "") -> dict
     for key, value in params.items():
         if defn.arg(key) is None:
             raise ParameterError(f"{prefix}block {defn.name} has no argument {key!r}")
-        targets = [(nid, p) for (nid, p), a in defn.bindings.items() if a == key]
-        for nid, param in targets[:1]:
-            node = defn.graph.node(nid)
-            try:
-                if node.spec is not None:
-                    value = node.spec.param(param).validate(value)
-            except ParameterError as exc:
-                raise ParameterError(f"{prefix}{key}: {exc}") from None
-        clean[key] = value
+        clean[key] = _check_arg_value(defn, key, value, prefix, 0)
     return clean
+
+
+def _check_arg_value(defn: BlockDef, arg: str, value: Any, prefix: str, depth: int) -> Any:
+    """The value checked against every parameter the argument sets (inside nested blocks too); normalised."""
+    checked = False
+    for (nid, param), bound in defn.bindings.items():
+        if bound != arg or nid not in defn.graph:
+            continue
+        node = defn.graph.node(nid)
+        inner = defn.graph.blocks.get(node.block) if node.block else None
+        if node.spec is not None and node.spec.has_param(param):
+            try:
+                value, checked = node.spec.param(param).validate(value), True
+            except ParameterError as exc:
+                raise ParameterError(f"{prefix}{arg}: {exc}") from None
+        elif inner is not None and inner.arg(param) is not None and depth < MAX_BLOCK_DEPTH:
+            value, checked = _check_arg_value(inner, param, value, prefix, depth + 1), True
+    if not checked and not isinstance(value, (bool, int, float)) or isinstance(value, float) and value != value:
+        raise ParameterError(f"{prefix}{arg}: a value of an argument that sets nothing must be a plain number")
+    return value
 
 
 # --- containment -------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 from core.analysis import Analysis, NodeInfo, analyze
 from core.catalog import LayerSpec, get_spec, helper_lines
-from core.codegen_blocks import Context, _assign_lines, class_lines, instance_expr, used_definitions
+from core.codegen_blocks import Context, _assign_lines, class_lines, instance_expr, layer_types, used_definitions
 from core.errors import GraphError
 from core.graph import Graph, Node
 from core.names import MODULE_ATTRIBUTES, NameAllocator
@@ -218,7 +218,7 @@ def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tu
     nodes = {nid: graph.node(nid) for nid in order}
     attr_of = _module_attributes(order, nodes)
     out = _Emitter()
-    out.add(helper_lines(nodes[nid].type for nid in order if nodes[nid].block is None))  # classes torch lacks
+    out.add(helper_lines(layer_types(graph, order)))  # classes of layers torch has none for, blocks' too
     try:
         for defn in used_definitions(graph, order):
             out.add([*class_lines(defn, _block_forward), "", ""])

@@ -274,6 +274,15 @@ def _hint(value: Any) -> str:
     return type(value).__name__ if isinstance(value, (int, float, str)) else "int"
 
 
+def layer_types(graph: Graph, order: list[str]) -> list[str]:
+    """Every layer type the code uses, inside blocks too (in first-use order)."""
+    types = [graph.node(nid).type for nid in order if graph.node(nid).block is None]
+    direct = {name for nid in order for name in (graph.node(nid).block, graph.node(nid).first_block) if name}
+    for name in dependency_order(graph.blocks, direct):
+        types += [n.type for n in graph.blocks[name].graph.nodes if n.block is None]
+    return list(dict.fromkeys(types))
+
+
 def used_definitions(graph: Graph, order: list[str]) -> list[BlockDef]:
     """The definitions that need a class for the nodes in ``order``, each after those it uses (chains written
     inline as ``nn.Sequential`` need none)."""
@@ -282,6 +291,12 @@ def used_definitions(graph: Graph, order: list[str]) -> list[BlockDef]:
         node = graph.node(nid)
         direct |= {name for name in (node.block, node.first_block) if name is not None}
     names = dependency_order(graph.blocks, direct)
+    for name in names:
+        if graph.blocks[name].ports[1] != 1:
+            raise BlockCodeError(
+                f"Block {name} has {graph.blocks[name].ports[1]} outputs: code for a block with several outputs "
+                "cannot be generated yet; give it one Output (make a block per output)."
+            )
     return [graph.blocks[n] for n in names if not inline(graph.blocks[n])]
 
 

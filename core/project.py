@@ -70,13 +70,11 @@ MAX_DEPTH = 32  # JSON nesting; a real project needs about 6
 MAX_INT_DIGITS = 40
 MAX_PORTS = 64
 
-_TOP_KEYS = frozenset(
-    {"format", "schema_version", "schema_minor", "name", "description", "graph", "training", "blocks"}
-)
+_TOP_KEYS = frozenset({"format", "schema_version", "schema_minor", "name", "description", "graph", "training"})
 _BLOCK_NODE_KEYS = frozenset({"ports", "block", "repeat", "first_block", "first_params"})
 _BLOCK_KEYS = frozenset({"name", "graph", "args", "bindings", "description"})
 MAX_EXPANDED = 20_000  # layers with every block instance expanded; ResNet-152 has about 500
-_GRAPH_KEYS = frozenset({"nodes", "edges"})
+_GRAPH_KEYS = frozenset({"nodes", "edges", "blocks"})  # blocks inside graph: "format" stays near the top
 _NODE_KEYS = frozenset({"id", "type", "name", "params", "pos"})
 _EDGE_KEYS = frozenset({"src", "dst", "src_port", "dst_port"})
 
@@ -145,7 +143,7 @@ class Project:
         )
         minor = self.schema_minor
         if self.graph.blocks:  # blocks are schema 1.1; a project without them stays a 1.0 file
-            data["blocks"] = library_to_list(self.graph.blocks)
+            graph["blocks"] = library_to_list(self.graph.blocks)
             minor = max(minor, BLOCKS_MINOR)
         if minor:  # absent means 0, so files of minor version 0 stay as they always were
             data["schema_minor"] = minor
@@ -343,8 +341,8 @@ def from_dict(data: Any, where: str = "<project>") -> Project:
     unknown = UnknownFields()
     name = _expect(data.get("name", "Untitled"), str, where, "name", "text")
     description = _expect(data.get("description", ""), str, where, "description", "text")
-    library = _library_from_list(data.get("blocks", []), where)
     graph_data = _expect(data.get("graph"), dict, where, "graph", "an object")
+    library = _library_from_list(graph_data.get("blocks", []), where)
     graph = graph_from_dict(graph_data, where, unknown, library)
     try:
         check_instances(graph)
@@ -352,7 +350,7 @@ def from_dict(data: Any, where: str = "<project>") -> Project:
         raise ProjectLoadError(str(exc), where, "graph.nodes") from None
     if expanded_size(library, graph) > MAX_EXPANDED:
         too_big = f"the network has more than {MAX_EXPANDED} layers with its blocks expanded"
-        raise ProjectLoadError(too_big, where, "blocks")
+        raise ProjectLoadError(too_big, where, "graph.blocks")
     unknown.graph = {k: v for k, v in graph_data.items() if k not in _GRAPH_KEYS}
     training_data = _expect(data.get("training", {}), dict, where, "training", "an object")
     known_training = {f.name for f in fields(TrainingSettings)}
@@ -416,13 +414,13 @@ def _in_flow_order(wires: list[tuple[int, Edge, dict[str, Any]]]) -> list[tuple[
 
 def _library_from_list(items: Any, where: str) -> Library:
     """The project's block definitions: each checked like the network, none containing itself, nesting bounded."""
-    _expect(items, list, where, "blocks", "a list")
+    _expect(items, list, where, "graph.blocks", "a list")
     if len(items) > MAX_BLOCKS:
-        raise ProjectLoadError(f"too many block definitions ({len(items)}; at most {MAX_BLOCKS})", where, "blocks")
+        raise ProjectLoadError(f"too many block definitions ({len(items)}; at most {MAX_BLOCKS})", where, "graph.blocks")
     library: Library = {}
     total = 0
     for i, item in enumerate(items):
-        at = f"blocks[{i}]"
+        at = f"graph.blocks[{i}]"
         _expect(item, dict, where, at, "an object")
         name = item.get("name")
         try:
@@ -458,7 +456,7 @@ def _library_from_list(items: Any, where: str) -> Library:
             check_definition(defn)
             check_instances(defn.graph, f"block {defn.name}: ")
     except TorchCanvasError as exc:
-        raise ProjectLoadError(str(exc), where, "blocks") from None
+        raise ProjectLoadError(str(exc), where, "graph.blocks") from None
     return library
 
 

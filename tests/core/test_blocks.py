@@ -9,7 +9,7 @@ import pytest
 from core.analysis import analyze
 from core.blocks import BlockDef, expose_arg, make_block, new_instance, ungroup
 from core.builtin_blocks import BUILTINS, add_builtin
-from core.codegen import generate_model
+from core.codegen import CodegenError, generate_model
 from core.errors import GraphError
 from core.graph import Edge, Graph
 from core.project import Project, dumps, loads
@@ -213,7 +213,7 @@ def test_a_block_project_round_trips_byte_for_byte_as_schema_1_1():
     text = dumps(project)
     data = json.loads(text)
     assert data["schema_version"] == 1 and data["schema_minor"] == 1
-    assert [b["name"] for b in data["blocks"]] == ["BasicBlock", "Downsample", "BasicBlockDown"]
+    assert [b["name"] for b in data["graph"]["blocks"]] == ["BasicBlock", "Downsample", "BasicBlockDown"]
     again = loads(text)
     assert dumps(again) == text
     assert analyze(again.graph).total_params == analyze(project.graph).total_params
@@ -235,7 +235,7 @@ def _instance_of(block: dict, name: str) -> dict:
 
 def test_a_block_that_contains_itself_is_refused_with_a_message():
     data = _stage_data()
-    plain = next(b for b in data["blocks"] if b["name"] == "BasicBlock")
+    plain = next(b for b in data["graph"]["blocks"] if b["name"] == "BasicBlock")
     plain["graph"]["nodes"].append(_instance_of(plain, "BasicBlock"))
     with pytest.raises(Exception, match="BasicBlock contains itself") as info:
         loads(json.dumps(data), "self.json")
@@ -244,8 +244,8 @@ def test_a_block_that_contains_itself_is_refused_with_a_message():
 
 def test_blocks_that_contain_each_other_are_refused():
     data = _stage_data()
-    plain = next(b for b in data["blocks"] if b["name"] == "BasicBlock")
-    down = next(b for b in data["blocks"] if b["name"] == "Downsample")
+    plain = next(b for b in data["graph"]["blocks"] if b["name"] == "BasicBlock")
+    down = next(b for b in data["graph"]["blocks"] if b["name"] == "Downsample")
     plain["graph"]["nodes"].append(_instance_of(plain, "Downsample"))
     down["graph"]["nodes"].append(_instance_of(down, "BasicBlock"))
     with pytest.raises(Exception, match="contains itself"):
@@ -254,14 +254,14 @@ def test_blocks_that_contain_each_other_are_refused():
 
 def test_nesting_deeper_than_the_limit_is_refused():
     data = _stage_data()
-    template = next(b for b in data["blocks"] if b["name"] == "Downsample")
+    template = next(b for b in data["graph"]["blocks"] if b["name"] == "Downsample")
     for level in range(12):
         block = json.loads(json.dumps(template))
         block["name"] = f"Level{level}"
         block["args"], block["bindings"] = [], []
         if level:
             block["graph"]["nodes"].append(_instance_of(block, f"Level{level - 1}"))
-        data["blocks"].append(block)
+        data["graph"]["blocks"].append(block)
     with pytest.raises(Exception, match="nested more than"):
         loads(json.dumps(data))
 
@@ -274,11 +274,11 @@ def test_nesting_deeper_than_the_limit_is_refused():
         (lambda d: d["graph"]["nodes"][1].update(ports=[2, 1]), "ports"),
         (lambda d: d["graph"]["nodes"][1]["params"].update(out_channels="64); evil()"), "out_channels"),
         (lambda d: d["graph"]["nodes"][1]["params"].update(nope=1), "no argument"),
-        (lambda d: d["blocks"][0]["args"][0].update(name="in_channels"), "argument name"),
-        (lambda d: d["blocks"][0]["args"][0].update(default="1); evil()"), "argument"),
-        (lambda d: d["blocks"][0]["bindings"][0].update(param="evil"), "no parameter"),
-        (lambda d: d["blocks"][0].update(name="Bad Name"), "not allowed"),
-        (lambda d: d["blocks"].append(d["blocks"][0]), "two blocks"),
+        (lambda d: d["graph"]["blocks"][0]["args"][0].update(name="in_channels"), "argument name"),
+        (lambda d: d["graph"]["blocks"][0]["args"][0].update(default="1); evil()"), "argument"),
+        (lambda d: d["graph"]["blocks"][0]["bindings"][0].update(param="evil"), "no parameter"),
+        (lambda d: d["graph"]["blocks"][0].update(name="Bad Name"), "not allowed"),
+        (lambda d: d["graph"]["blocks"].append(d["graph"]["blocks"][0]), "two blocks"),
     ],
 )
 def test_bad_block_fields_are_refused_on_load(change, message):
@@ -297,3 +297,20 @@ def test_block_def_ports_follow_its_input_and_output_nodes():
     g.add("Input", "y")
     g.add("Output", "output")
     assert d.ports == (2, 1)
+
+
+def test_a_block_with_two_outputs_has_shapes_but_its_code_is_refused_with_a_message():
+    g = Graph()
+    x = g.add("Input", "x", shape=[8])
+    a, b = g.add("Linear", "a", out_features=4), g.add("Linear", "b", out_features=3)
+    out1, out2 = g.add("Output", "output"), g.add("Output", "output2")
+    g.chain([x, a, out1])
+    g.connect(Edge(x.id, b.id))
+    g.connect(Edge(b.id, out2.id))
+    edit = make_block(g, [a.id, b.id], "Heads")
+    assert edit.definition.ports == (1, 2)
+    analysis = analyze(g)
+    assert analysis.ok and analysis.nodes[edit.instance.id].out_shapes == [(None, 4), (None, 3)]
+    assert analysis.shape(out2.id) == (None, 3)
+    with pytest.raises(CodegenError, match="several outputs"):
+        generate_model(g)
