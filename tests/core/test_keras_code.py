@@ -3,10 +3,7 @@ layers Keras lacks are named in one message, and the Keras script trains the MNI
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,6 @@ from core.export_formats import EXPORT_FORMATS  # noqa: E402
 from core.graph import Edge, Graph  # noqa: E402
 from core.keras_code import KerasExportError, generate_keras_model  # noqa: E402
 from core.keras_layers import KERAS_LAYERS  # noqa: E402
-from core.keras_script import generate_keras_script  # noqa: E402
 from core.project import Project, load  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,21 +178,28 @@ def _mnist_mlp() -> Project:
 
 @pytest.mark.skipif(not MNIST_10K.exists(), reason=f"the shared MNIST file is absent: {MNIST_10K}")
 def test_keras_script_trains_the_mnist_mlp(tmp_path: Path) -> None:
-    """The classic comparison: 784-512-10, RMSprop, batch 128, 5 epochs (~9 s on 2 cores, ~2.5 s of it fit)."""
-    project = _mnist_mlp()
-    script = tmp_path / "mnist_mlp_keras.py"
-    script.write_text(generate_keras_script(project), encoding="utf-8")
-    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    """The classic comparison: 784-512-10, RMSprop, batch 128, 5 epochs (~9 s on 2 cores, ~2.5 s of it fit),
+    run as "Compare with Keras" runs it: the exported script in a child process."""
+    from core.keras_compare import run_keras
+
+    lines: list[str] = []
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads((tmp_path / "keras_history.json").read_text(encoding="utf-8"))
-    assert len(result["history"]["loss"]) == 5
-    assert result["test_accuracy"] >= 0.94, done.stdout[-2000:]
-    assert (tmp_path / "keras_model.weights.h5").exists()
-    print(f"Keras MNIST MLP: {result['test_accuracy']:.4f} in {time.perf_counter() - start:.1f} s")
+    result = run_keras(_mnist_mlp(), tmp_path, on_line=lines.append, timeout=300)
+    assert [row["epoch"] for row in result.history] == [1, 2, 3, 4, 5]
+    assert "Epoch 5/5" in lines
+    assert result.test_accuracy is not None and result.test_accuracy >= 0.94, lines[-12:]
+    assert result.train_samples == 7200 and result.samples_per_second > 0  # 8,000 less the 10% validation
+    assert (tmp_path / "keras_model.weights.h5").exists() and (tmp_path / "keras_train.py").exists()
+    print(f"Keras MNIST MLP: {result.test_accuracy:.4f} in {time.perf_counter() - start:.1f} s")
+
+
+def test_a_failing_keras_run_says_so_with_its_last_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core import keras_compare
+    from core.errors import TrainingError
+
+    monkeypatch.setattr(keras_compare, "generate_keras_script", lambda project: "raise SystemExit('no data here')\n")
+    with pytest.raises(TrainingError, match=r"The Keras run failed \(exit code 1\)\.\nno data here"):
+        keras_compare.run_keras(_mnist_mlp(), tmp_path, timeout=60)
 
 
 def test_cli_exports_keras_or_names_the_missing_layers_without_a_traceback(
