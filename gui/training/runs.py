@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from core.training.run_folder import RunReadError, SavedRun, read_run
 from core.training.run_folder import project_runs as saved_project_runs
+from gui.training.keras_compare import KerasComparison
 from gui.training.plots import number
 from gui.training.preview import class_colour
 
@@ -110,6 +111,10 @@ class RunsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.records: list[RunRecord] = []
+        self.project: Any = None
+        self.keras = KerasComparison()
+        self.keras.button.clicked.connect(lambda: self.keras.start(self.project))
+        self.keras.finished_run.connect(self.add_keras_run)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -148,10 +153,12 @@ class RunsView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.hint)
         layout.addWidget(split, 1)
+        layout.addWidget(self.keras)
 
     def set_project(self, project: Any, runs_root: Path | None = None) -> None:
         """Show the runs saved for this project and forget the others."""
         notes: list[str] = []
+        self.project = project
         self.records = []
         if runs_root is not None:
             self.records, notes = project_runs_with_notes(runs_root, project.name)
@@ -163,6 +170,30 @@ class RunsView(QWidget):
         self.records.append(RunRecord.from_result(result, project, len(self.records) + 1))
         self._fill()
         self.table.selectRow(len(self.records) - 1)
+
+    def add_keras_run(self, run: Any) -> None:
+        """The Keras run joins the list beside the newest PyTorch run: both are selected (their curves
+        overlaid) and the table sets their figures side by side (the same training samples for both)."""
+        settings = {**(self.project.training.to_dict() if self.project is not None else {}), "framework": "keras"}
+        name = f"Keras 3, {datetime.datetime.now().strftime('%H:%M:%S')}"
+        keras_record = RunRecord(name, "finished", settings, run.history, run.test_accuracy, run.test_loss)
+        torch_rows = [
+            r for r in self.records if r.settings.get("framework") != "keras" and r.test_accuracy is not None
+        ]
+        self.records.append(keras_record)
+        self._fill()
+        table = []
+        if torch_rows:
+            latest = torch_rows[-1]
+            seconds = sum(number(row.get("seconds")) for row in latest.history if row.get("seconds") is not None)
+            rate = run.train_samples * len(latest.history) / seconds if seconds > 0 else None
+            table.append((f"PyTorch ({latest.name})", latest.test_accuracy, latest.test_loss, seconds or None, rate))
+            self.table.selectRow(self.records.index(latest))
+        table.append(("Keras 3 (torch backend)", run.test_accuracy, run.test_loss, run.seconds, run.samples_per_second))
+        model = self.table.selectionModel()
+        index = self.table.model().index(len(self.records) - 1, 0)
+        model.select(index, model.SelectionFlag.Select | model.SelectionFlag.Rows)
+        self.keras.show_table(table)
 
     def _fill(self) -> None:
         self.table.setRowCount(len(self.records))
