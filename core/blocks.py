@@ -106,7 +106,7 @@ def _check_arg_value(defn: BlockDef, arg: str, value: Any, prefix: str, depth: i
                 raise ParameterError(f"{prefix}{arg}: {exc}") from None
         elif inner is not None and inner.arg(param) is not None and depth < MAX_BLOCK_DEPTH:
             value, checked = _check_arg_value(inner, param, value, prefix, depth + 1), True
-    if not checked and not isinstance(value, (bool, int, float)) or isinstance(value, float) and value != value:
+    if not checked and not isinstance(value, (bool, int, float)):
         raise ParameterError(f"{prefix}{arg}: a value of an argument that sets nothing must be a plain number")
     return value
 
@@ -341,8 +341,8 @@ def make_block(graph: Graph, node_ids: list[str], name: str) -> Edit:
     ins: dict[tuple[str, int], Node] = {}
     for i, value in enumerate(entering):
         info = analysis.nodes.get(value[0])
-        shape = info.out_shape if info is not None and info.out_shape is not None else None
-        params = {"shape": [int(d) for d in shape[1:]] if shape and len(shape) > 1 else [1]}
+        shape = info.port_shape(value[1]) if info is not None else None
+        params: dict[str, Any] = {"shape": [int(d or 1) for d in shape[1:]] if shape and len(shape) > 1 else [1]}
         if info is not None and info.dtype == "int64":
             params["dtype"] = "int64"
         ins[value] = inner.add("Input", "x" if i == 0 else f"x{i + 1}", (0.0, 120.0 * i), **params)
@@ -489,11 +489,12 @@ def check_definition(defn: BlockDef) -> None:
     names = [a.name for a in defn.args]
     if len(set(names)) != len(names):
         raise GraphError(f"{where}an argument name appears twice.")
-    for arg in defn.args:
-        if not (isinstance(arg.name, str) and arg.name.isidentifier() and arg.name.isascii()) or keyword_name(arg.name):
-            raise GraphError(f"{where}{str(arg.name)[:40]!r} cannot be an argument name.")
-        if not isinstance(arg.keyword, bool):
-            raise GraphError(f"{where}argument {arg.name}: keyword must be true or false.")
+    for item in defn.args:
+        plain = isinstance(item.name, str) and item.name.isidentifier() and item.name.isascii()
+        if not plain or keyword_name(item.name):
+            raise GraphError(f"{where}{str(item.name)[:40]!r} cannot be an argument name.")
+        if not isinstance(item.keyword, bool):
+            raise GraphError(f"{where}argument {item.name}: keyword must be true or false.")
     for (nid, param), arg in defn.bindings.items():
         if nid not in defn.graph or defn.arg(arg) is None:
             raise GraphError(f"{where}a binding names a layer or an argument that does not exist.")
@@ -505,11 +506,8 @@ def check_definition(defn: BlockDef) -> None:
             known = node.spec is not None and node.spec.has_param(param)
         if not known:
             raise GraphError(f"{where}{node.name} has no parameter {param!r} to bind.")
-    for arg in defn.args:  # each default must be a value the parameters it sets accept
-        for (nid, param), bound in defn.bindings.items():
-            node = defn.graph.node(nid)
-            if bound == arg.name and node.spec is not None:
-                try:
-                    node.spec.param(param).validate(arg.default)
-                except ParameterError as exc:
-                    raise GraphError(f"{where}argument {arg.name}: {exc}") from None
+    for item in defn.args:  # each default must be a value the parameters it sets accept
+        try:
+            item.default = _check_arg_value(defn, item.name, item.default, "", 0)
+        except ParameterError as exc:
+            raise GraphError(f"{where}argument {exc}") from None

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from core.blocks import BlockDef, Library, expose_arg, new_instance
 from core.catalog import LAYERS
 from core.graph import Edge, Graph
+from core.layout import layered_layout
 
 
 def _new(library: Library, name: str, description: str, shape: list[int]) -> tuple[BlockDef, Graph]:
@@ -20,6 +21,12 @@ def _new(library: Library, name: str, description: str, shape: list[int]) -> tup
     defn = BlockDef(name, graph, description=description)
     graph.add("Input", "x", (0.0, 0.0), shape=shape)
     return defn, graph
+
+
+def _place(graph: Graph) -> None:
+    """Left to right, as the editor's auto-layout places a network, so labels and nodes never overlap."""
+    for node_id, pos in layered_layout(graph, "lr", column_gap=310.0, origin=(0.0, 0.0)).items():
+        graph.node(node_id).pos = pos
 
 
 def _conv_bn(graph: Graph, tag: str, kernel: int, padding: int) -> tuple[str, str]:
@@ -41,6 +48,7 @@ def downsample(library: Library) -> BlockDef:
     g.connect(Edge(bn, out.id))
     expose_arg(defn, conv, "out_channels", keyword=False)
     expose_arg(defn, conv, "stride")
+    _place(g)
     library[defn.name] = defn
     return defn
 
@@ -77,6 +85,7 @@ def basic_block(library: Library, shortcut: bool = False) -> BlockDef:
         ds_id = g.by_name("downsample").id  # type: ignore[union-attr]
         defn.bindings[(ds_id, "out_channels")] = "out_channels"
         defn.bindings[(ds_id, "stride")] = "stride"
+    _place(g)
     library[defn.name] = defn
     return defn
 
@@ -110,6 +119,7 @@ def bottleneck(library: Library) -> BlockDef:
     expose_arg(defn, layers[2], "stride")
     defn.bindings[(ds.id, "out_channels")] = "out_channels"
     defn.bindings[(ds.id, "stride")] = "stride"
+    _place(g)
     library[defn.name] = defn
     return defn
 
@@ -123,6 +133,7 @@ def vgg_block(library: Library) -> BlockDef:
     relu, out = g.add("ReLU", "relu"), g.add("Output", "output")
     g.chain([g.by_name("x"), conv, relu, out])  # type: ignore[list-item]
     expose_arg(defn, conv.id, "out_channels", keyword=False)
+    _place(g)
     library[defn.name] = defn
     return defn
 
@@ -149,6 +160,7 @@ def inverted_residual(library: Library) -> BlockDef | None:
     defn.bindings[(dw.id, "out_channels")] = "hidden"
     defn.bindings[(dw.id, "groups")] = "hidden"
     expose_arg(defn, project.id, "out_channels", keyword=False)
+    _place(g)
     library[defn.name] = defn
     return defn
 

@@ -416,7 +416,8 @@ def _library_from_list(items: Any, where: str) -> Library:
     """The project's block definitions: each checked like the network, none containing itself, nesting bounded."""
     _expect(items, list, where, "graph.blocks", "a list")
     if len(items) > MAX_BLOCKS:
-        raise ProjectLoadError(f"too many block definitions ({len(items)}; at most {MAX_BLOCKS})", where, "graph.blocks")
+        too_many = f"too many block definitions ({len(items)}; at most {MAX_BLOCKS})"
+        raise ProjectLoadError(too_many, where, "graph.blocks")
     library: Library = {}
     total = 0
     for i, item in enumerate(items):

@@ -41,8 +41,10 @@ json_leaf = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=20),
     st.sampled_from(["Input", "Linear", "Output", "Conv2d", "Add", "n1", "n2", "x", "torchcanvas-project", ""]),
+    st.sampled_from(["Block", "BasicBlock", "Downsample", "out_channels", "stride"]),
 )
 KEYS = ["format", "schema_version", "schema_minor", "graph", "nodes", "edges", "params", "type", "name", "id", "pos"]
+KEYS += ["blocks", "block", "repeat", "first_block", "first_params", "ports", "args", "bindings", "default", "arg"]
 json_value = st.recursive(
     json_leaf,
     lambda inner: st.one_of(
