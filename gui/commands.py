@@ -171,7 +171,7 @@ class SetParamsCommand(_Command):
         self.graph, self.node_id, self.key = graph, node_id, key
         self.old = copy.deepcopy(node.params)
         self.new = copy.deepcopy(params)
-        count = node.spec.input_count(self.new) if node.spec else 0
+        count = node.spec.input_count(self.new) if node.spec else node.input_count()  # a block keeps its ports
         for edge in graph.edges_of(node_id):
             if edge.dst == node_id and edge.dst_port >= count:
                 DisconnectCommand(graph, edge, self)
@@ -240,3 +240,107 @@ class MoveCommand(_Command):
     def undo(self) -> None:
         for node_id, (old, _) in self.moves.items():
             self.graph.set_pos(node_id, old)
+
+
+# --- blocks (core.blocks does the work; these only record it for the undo stack) --------------------------------
+class EditCommand(_Command):
+    """A ``core.blocks.Edit`` (make block, ungroup) as one undo step: the edit is computed once, when the command is
+    built, so redo after undo replays the very same nodes and ids and undo restores the graph exactly."""
+
+    def __init__(self, text: str, edit: Any, parent: QUndoCommand | None = None) -> None:
+        super().__init__(text, parent)
+        self.edit = edit
+        self._done = True  # core applied it while computing it
+
+    def redo(self) -> None:
+        if not self._done:
+            self.edit.apply()
+        self._done = True
+
+    def undo(self) -> None:
+        self.edit.revert()
+        self._done = False
+
+
+def make_block(graph: Graph, node_ids: list[str], name: str) -> EditCommand:
+    """Make the layers ``node_ids`` a block ``name`` (raises ``GraphError`` with the reason when refused)."""
+    from core.blocks import make_block as core_make_block
+
+    # core checks everything before it changes anything, so a refusal leaves the graph as it was
+    return EditCommand(f"Make block {name}", core_make_block(graph, node_ids, name))
+
+
+def ungroup(graph: Graph, instance_id: str) -> EditCommand:
+    from core.blocks import ungroup as core_ungroup
+
+    name = graph.node(instance_id).name
+    return EditCommand(f"Ungroup {name}", core_ungroup(graph, instance_id))
+
+
+class RepeatCommand(_Command):
+    """An instance's copy count (and what its first copy does differently), as one step."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        node_id: str,
+        repeat: int,
+        first_block: str | None = None,
+        first_params: dict[str, Any] | None = None,
+        parent: QUndoCommand | None = None,
+    ) -> None:
+        node = graph.node(node_id)
+        super().__init__(f"Repeat {node.name} ×{repeat}", parent)
+        self.graph, self.node_id = graph, node_id
+        self.old = (node.repeat, node.first_block, copy.deepcopy(node.first_params))
+        self.new = (repeat, first_block, copy.deepcopy(first_params or {}))
+
+    def redo(self) -> None:
+        self.graph.set_repeat(self.node_id, self.new[0], self.new[1], copy.deepcopy(self.new[2]))
+
+    def undo(self) -> None:
+        self.graph.set_repeat(self.node_id, self.old[0], self.old[1], copy.deepcopy(self.old[2]))
+
+
+class ExposeArgCommand(_Command):
+    """Make a pinned parameter inside a definition one of its constructor arguments (``core.blocks.expose_arg``);
+    undo puts the definition's arguments and bindings back as they were."""
+
+    def __init__(self, graph: Graph, block: str, node_id: str, param: str, arg: str | None = None) -> None:
+        defn = graph.blocks[block]
+        super().__init__(f"Expose {defn.graph.node(node_id).name}.{param} as an argument of {block}")
+        self.graph, self.block, self.node_id, self.param, self.arg = graph, block, node_id, param, arg
+        self.old_args = copy.deepcopy(defn.args)
+        self.old_bindings = dict(defn.bindings)
+
+    def redo(self) -> None:
+        from core.blocks import expose_arg
+
+        defn = self.graph.blocks[self.block]
+        expose_arg(defn, self.node_id, self.param, self.arg)
+        defn.graph.changed.emit()
+        self.graph.changed.emit()  # the network's code and shapes follow
+
+    def undo(self) -> None:
+        defn = self.graph.blocks[self.block]
+        defn.args = copy.deepcopy(self.old_args)
+        defn.bindings = dict(self.old_bindings)
+        defn.graph.changed.emit()
+        self.graph.changed.emit()
+
+
+class AddDefinitionsCommand(_Command):
+    """Put block definitions (a built-in and the ones it uses) into the project's library; undo takes them out."""
+
+    def __init__(
+        self, library: dict[str, Any], definitions: dict[str, Any], parent: QUndoCommand | None = None
+    ) -> None:
+        super().__init__(f"Add block definitions {', '.join(definitions)}", parent)
+        self.library, self.definitions = library, dict(definitions)
+
+    def redo(self) -> None:
+        self.library.update(self.definitions)
+
+    def undo(self) -> None:
+        for key in self.definitions:
+            self.library.pop(key, None)

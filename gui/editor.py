@@ -29,14 +29,28 @@ ROW_GAP = 150.0
 class Editor(QObject):
     message = Signal(str)  # a refused edit or a hint, for the status bar
 
-    def __init__(self, document: Document, scene: GraphScene, parent: QObject | None = None) -> None:
+    def __init__(
+        self, document: Document, scene: GraphScene, parent: QObject | None = None, block: str | None = None
+    ) -> None:
         super().__init__(parent)
         self.document = document
         self.scene = scene
+        self.block = block  # the definition this editor edits (a block's canvas tab), or None: the network
+        self.block_analysis: Any = None  # a block tab's analysis of its definition (set by gui.canvas_tabs)
+
+    @property
+    def analysis(self) -> Any:
+        """The analysis of the graph this editor edits (the inspector reads shapes from it)."""
+        if self.block is None or self.block_analysis is None:
+            return self.document.analysis
+        return self.block_analysis
 
     @property
     def graph(self):
-        return self.document.project.graph
+        project_graph = self.document.project.graph
+        if self.block is None:
+            return project_graph
+        return project_graph.blocks[self.block].graph
 
     def push(self, command: QUndoCommand) -> None:
         self.document.undo_stack.push(command)
@@ -48,7 +62,10 @@ class Editor(QObject):
     # --- nodes ---------------------------------------------------------------------------------------------
     def add_layer(self, layer_id: str, pos: tuple[float, float], connect_from: str | None = None) -> Node:
         """Add a layer at ``pos``; with ``connect_from``, wire that node's output into it in the same step."""
-        node = self.document.project.new_node(layer_id, pos)  # a new Input fits the project's dataset
+        if self.block is None:
+            node = self.document.project.new_node(layer_id, pos)  # a new Input fits the project's dataset
+        else:
+            node = self.graph.create_node(layer_id, pos)
         spec = get_spec(layer_id)
         if connect_from is None or not spec.input_count(node.params):
             command: QUndoCommand = commands.AddNodeCommand(self.graph, node)
@@ -133,6 +150,101 @@ class Editor(QObject):
             return self._refuse(f"The name '{name}' is already used by another node.")
         self.push(commands.RenameCommand(self.graph, node_id, name))
         return None
+
+    # --- blocks ------------------------------------------------------------------------------------------------
+    def free_block_name(self, stem: str = "Block") -> str:
+        taken = set(self.graph.blocks)
+        return next(f"{stem}{i}" for i in range(1, 10_000) if f"{stem}{i}" not in taken)
+
+    def make_block(self, node_ids: list[str] | None = None, name: str | None = None) -> str | None:
+        """The selected layers become a block definition and one instance of it (one undo step)."""
+        ids = self.scene.selected_node_ids() if node_ids is None else node_ids
+        name = name or self.free_block_name()
+        try:
+            command = commands.make_block(self.graph, ids, name)
+        except TorchCanvasError as exc:
+            return self._refuse(f"Cannot make a block: {exc}")
+        self.document.undo_stack.push(command)  # already applied by core: redo only marks it done
+        if command.edit.instance is not None:
+            self.scene.select_nodes([command.edit.instance.id])
+        return None
+
+    def ungroup(self, node_id: str | None = None) -> str | None:
+        ids = [node_id] if node_id else self.scene.selected_node_ids()
+        ids = [i for i in ids if i in self.graph and self.graph.node(i).block is not None]
+        if not ids:
+            return self._refuse("Select a block to ungroup.")
+        try:
+            command = commands.ungroup(self.graph, ids[0])
+        except TorchCanvasError as exc:
+            return self._refuse(f"Cannot ungroup: {exc}")
+        self.push(command)
+        self.scene.select_nodes([n.id for n in command.edit.added])
+        return None
+
+    def set_repeat(self, node_id: str, repeat: int) -> str | None:
+        node = self.graph.node(node_id)
+        if node.block is None:
+            return self._refuse(f"{node.name} is not a block; only blocks repeat.")
+        if repeat == node.repeat:
+            return None
+        from core.blocks import MAX_REPEAT
+
+        if not 1 <= repeat <= MAX_REPEAT:
+            return self._refuse(f"{node.name}: repeat must be from 1 to {MAX_REPEAT}.")
+        if repeat > 1 and (node.input_count(), node.output_count()) != (1, 1):
+            return self._refuse(f"{node.name}: only a block with one input and one output can repeat.")
+        first = node.first_block if repeat > 1 else None
+        first_params = node.first_params if repeat > 1 else {}
+        self.push(commands.RepeatCommand(self.graph, node_id, repeat, first, first_params))
+        return None
+
+    def expose_arg(self, node_id: str, param: str) -> str | None:
+        """Inside a block's tab: a pinned parameter becomes an argument of the block (its value the default)."""
+        if self.block is None:
+            return self._refuse("Open a block (double-click it) to make one of its parameters an argument.")
+        node = self.graph.node(node_id)
+        if node.spec is None or not node.spec.has_param(param):
+            return self._refuse(f"{node.name} has no parameter {param!r}.")
+        if (node_id, param) in self.graph.blocks[self.block].bindings:
+            return self._refuse(f"{node.name}.{param} is already an argument of {self.block}.")
+        self.push(commands.ExposeArgCommand(self.document.project.graph, self.block, node_id, param))
+        return None
+
+    def add_block(self, name: str, pos: tuple[float, float]) -> Node | None:
+        """An instance of the project's block ``name``, or of a built-in one (its definition joins the project in
+        the same undo step)."""
+        from core.blocks import new_instance
+        from core.builtin_blocks import BUILTINS, add_builtin
+
+        library = self.graph.blocks
+        added: dict[str, Any] = {}
+        if name not in library:
+            if name not in BUILTINS:
+                self._refuse(f"There is no block named {name}.")
+                return None
+            before = set(library)
+            if add_builtin(library, name) is None:
+                self._refuse(f"The built-in block {name} needs layers this version lacks.")
+                return None
+            added = {k: library.pop(k) for k in list(library) if k not in before}
+        if self.block is not None and (name == self.block or name in _users_of(library | added, self.block)):
+            for key in added:
+                library.pop(key, None)
+            self._refuse(f"Block {self.block} cannot contain {name}: a block cannot contain itself.")
+            return None
+        macro = commands.MacroCommand(f"Add block {name}")
+        if added:
+            commands.AddDefinitionsCommand(library, added, macro)
+        for key, defn in added.items():
+            library[key] = defn  # present while the instance is made; the command owns it from here
+        node = new_instance(self.graph, library[name], pos)
+        for key in added:
+            library.pop(key)
+        commands.AddNodeCommand(self.graph, node, macro)
+        self.push(macro)
+        self.scene.select_nodes([node.id])
+        return node
 
     # --- positions -------------------------------------------------------------------------------------------
     def move(self, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]], text: str = "") -> None:
@@ -230,6 +342,21 @@ class Editor(QObject):
 
     def select_all(self) -> None:
         self.scene.select_nodes(list(self.scene.nodes))
+
+
+def _users_of(library: dict[str, Any], name: str) -> set[str]:
+    """Definitions that contain ``name`` (directly or deeper): adding one of them inside ``name`` makes a loop."""
+    from core.blocks import uses
+
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for key, defn in library.items():
+            if key not in found and (name in uses(defn) or uses(defn) & found):
+                found.add(key)
+                changed = True
+    return found
 
 
 def release_clipboard() -> None:

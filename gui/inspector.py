@@ -239,6 +239,9 @@ class Inspector(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroll)
         self.name_error = self._message_label()
+        self.open_block: Callable[[str], object] | None = None  # set by the canvas tabs: show a definition
+        self.repeat_spin: QSpinBox | None = None
+        self.arg_edits: dict[str, QLineEdit] = {}
         self.show_node(None)
 
     @property
@@ -289,6 +292,15 @@ class Inspector(QWidget):
             self.scroll.setWidget(page)
             return
         node = self.editor.graph.node(self.node_id)
+        self.repeat_spin = None
+        if node.block is not None:
+            from gui.inspector_block import build_instance_page
+
+            build_instance_page(self, node, layout)
+            layout.addStretch(1)
+            self.scroll.setWidget(page)
+            self.sync()
+            return
         if node.spec is None:
             hint = self._wrapping(
                 f"<b>{node.name}</b> is of the layer type <b>{node.type}</b>, which this version of TorchCanvas "
@@ -341,6 +353,10 @@ class Inspector(QWidget):
                 self.pins[param.name] = pin
             add_field(form, label, editor.widget, editor.error, pin)
         layout.addLayout(form)
+        if self.editor.block is not None:  # inside a block: a pinned parameter can become the block's argument
+            from gui.inspector_block import build_expose_row
+
+            build_expose_row(self, node, layout)
         self.shapes = self._wrapping("")
         self.shapes.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.shapes)
@@ -356,9 +372,15 @@ class Inspector(QWidget):
             self.show_node(None)
             return
         node = self.editor.graph.node(self.node_id)
-        info = self.editor.document.analysis.nodes.get(self.node_id)
+        info = self.editor.analysis.nodes.get(self.node_id)
         if self.name_edit.text() != node.name and not self.name_edit.hasFocus():
             self.name_edit.setText(node.name)
+        if node.block is not None:
+            from gui.inspector_block import sync_instance
+
+            sync_instance(self, node)
+            self._show_shapes(info)
+            return
         spec = get_spec(node.type)
         for param in spec.params:
             editor = self.editors[param.name]
@@ -384,7 +406,7 @@ class Inspector(QWidget):
         self._show_shapes(info)
 
     def _show_shapes(self, info: Any) -> None:
-        analysis = self.editor.document.analysis
+        analysis = self.editor.analysis
         lines = []
         if info is not None:
             ins = [fmt(s) for s in info.in_shapes]
@@ -412,7 +434,7 @@ class Inspector(QWidget):
         if self.node_id is None:
             return
         if on:
-            info = self.editor.document.analysis.nodes.get(self.node_id)
+            info = self.editor.analysis.nodes.get(self.node_id)
             value = info.params.get(name) if info else None
             self._commit(name, value if value is not None else 1)
         else:

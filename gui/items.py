@@ -53,6 +53,8 @@ def _value_text(value: Any) -> str:
 def key_param_lines(node: Node, info: NodeInfo | None) -> list[str]:
     """The few parameters worth reading on the canvas: positional ones (auto ones with their filled value),
     then any the user changed from the default."""
+    if node.block is not None:
+        return block_lines(node, info)
     spec = LAYERS.get(node.type)
     if spec is None:
         return [f"unknown layer {node.type}"]
@@ -72,6 +74,24 @@ def key_param_lines(node: Node, info: NodeInfo | None) -> list[str]:
     if len(lines) > MAX_PARAM_LINES:
         lines = [*lines[: MAX_PARAM_LINES - 1], f"… {len(lines) - MAX_PARAM_LINES + 1} more"]
     return lines
+
+
+def block_lines(node: Node, info: NodeInfo | None) -> list[str]:
+    """An instance reads like a layer: its argument values, what its first copy does differently, its size."""
+    lines = [f"{key}: {_value_text(value)}" for key, value in node.params.items()]
+    if node.repeat > 1 and (node.first_block or node.first_params):
+        first = ", ".join(f"{k} {_value_text(v)}" for k, v in node.first_params.items())
+        lines.append(f"1st: {node.first_block or node.block}" + (f" ({first})" if first else ""))
+    if len(lines) > MAX_PARAM_LINES - 1:
+        lines = [*lines[: MAX_PARAM_LINES - 2], f"… {len(lines) - MAX_PARAM_LINES + 2} more"]
+    if info is not None and not info.error:
+        lines.append(f"params: {info.param_count:,}")
+    return lines
+
+
+def block_label(node: Node) -> str:
+    """The header's type text of an instance: its definition, and the copy count of a repeat."""
+    return f"{node.block} ×{node.repeat}" if node.repeat > 1 else str(node.block)
 
 
 class PortItem(QGraphicsItem):
@@ -147,9 +167,13 @@ class NodeItem(QGraphicsObject):
         self.outputs: list[PortItem] = []
         self.name = node.name
         self.layer = node.type
+        self.repeat = 1
         spec = LAYERS.get(node.type)
         self.category = spec.category if spec else ""
         self.help = spec.help if spec else "This layer type is unknown to this version of TorchCanvas."
+        if node.block is not None:
+            self.category = "Block"
+            self.help = "A block: double-click to open its definition; Ungroup (Edit menu) puts its layers here."
         self.lines: list[str] = []
         self.shape_text = ""
         self.error: str | None = None
@@ -165,6 +189,8 @@ class NodeItem(QGraphicsObject):
     def update_from_model(self, node: Node, info: NodeInfo | None) -> None:
         self.prepareGeometryChange()
         self.name = node.name
+        if node.block is not None:
+            self.layer, self.repeat = block_label(node), node.repeat
         self.lines = key_param_lines(node, info)
         count = node.input_count()
         if count != len(self.inputs) or (not self.outputs and node.output_count()):
@@ -223,7 +249,7 @@ class NodeItem(QGraphicsObject):
 
     # --- Qt ------------------------------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
-        return QRectF(-4, -12, style.NODE_WIDTH + 16, self._height + 16)
+        return QRectF(-4, -12, style.NODE_WIDTH + 16, self._height + 24)  # room for the stack and the badges
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -249,6 +275,12 @@ class NodeItem(QGraphicsObject):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(0, 0, 0, 28))
         painter.drawRoundedRect(rect.translated(2, 3), 8, 8)
+        if self.repeat > 1:  # a stack: the copies peek out behind the box
+            for offset in (8, 4):
+                painter.setPen(QPen(style.NODE_BORDER, 1))
+                painter.setBrush(style.NODE_FILL)
+                painter.drawRoundedRect(rect.translated(offset, -offset), 8, 8)
+            painter.setPen(Qt.PenStyle.NoPen)
         # body
         painter.setBrush(style.NODE_FILL)
         painter.drawRoundedRect(rect, 8, 8)
@@ -314,6 +346,17 @@ class NodeItem(QGraphicsObject):
                 painter.setPen(style.TEXT)
                 text = f"out {self.shape_text}" if self.shape_text else "out ?"
             painter.drawText(QRectF(12, y, w - 24, style.LINE_HEIGHT), Qt.AlignmentFlag.AlignVCenter, text)
+        if self.repeat > 1:  # the ×N badge at the bottom right
+            badge_font = style.font(9, bold=True)
+            text = f"×{self.repeat}"
+            width = QFontMetricsF(badge_font).horizontalAdvance(text) + 12
+            badge_rect = QRectF(w - width - 10, h - 8, width, 16)  # on the bottom edge, clear of the text
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawRoundedRect(badge_rect, 8, 8)
+            painter.setPen(QColor("white"))
+            painter.setFont(badge_font)
+            painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, text)
         # badge
         if self.error or self.warning:
             badge = style.ERROR if self.error else style.WARNING

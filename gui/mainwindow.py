@@ -24,6 +24,7 @@ from core.graph import Graph
 from core.layout import layered_layout
 from core.shape_rules import fmt
 from gui.actions import build_actions, build_menus, file_stem
+from gui.canvas_tabs import CanvasTabs
 from gui.codeview import CodeView
 from gui.document import Document
 from gui.editor import COLUMN_GAP, ROW_GAP, Editor, view_aspect
@@ -111,7 +112,6 @@ class MainWindow(QMainWindow):
         self.scene = GraphScene(self.document.graph, self)
         self.editor = Editor(self.document, self.scene, self)
         self.view = GraphView(self.scene, self.editor)
-        self.setCentralWidget(self.view)
         self.setDockNestingEnabled(True)
         self.docks: dict[str, QDockWidget] = {}
         self.editing_locked = False
@@ -124,6 +124,8 @@ class MainWindow(QMainWindow):
         self.inspector = self._make_inspector_dock()
         self.problems = self._make_problems_dock()
         self.code_view = self._make_code_dock()
+        self.canvas_tabs = CanvasTabs(self)  # the network's canvas, and a tab per opened block definition
+        self.setCentralWidget(self.canvas_tabs)
         self._make_status_bar()
         self._bind()
         self._update_recent_menu()

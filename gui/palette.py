@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWi
 
 from core.catalog import by_category
 from gui import style
-from gui.view import LAYER_MIME
+from gui.view import BLOCK_PREFIX, LAYER_MIME
 
 LAYER_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -81,7 +81,10 @@ class Palette(QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
         self.items: dict[str, QTreeWidgetItem] = {}
+        self.block_items: dict[str, QTreeWidgetItem] = {}
+        self.blocks_group: QTreeWidgetItem | None = None
         self._build()
+        self.set_blocks({})
 
     def _build(self) -> None:
         bold = QFont()
@@ -108,6 +111,39 @@ class Palette(QWidget):
                 group.addChild(item)
                 self.items[spec.id] = item
             group.setExpanded(True)
+
+    def set_blocks(self, library: dict) -> None:
+        """The Blocks section: the project's block definitions, then the built-in ones it does not have yet."""
+        from core.builtin_blocks import BUILTINS
+
+        names = [(n, library[n].description, True) for n in sorted(library)]
+        names += [(n, "", False) for n in BUILTINS if n not in library]
+        if self.blocks_group is not None and [n for n, *_ in names] == list(self.block_items):
+            return
+        if self.blocks_group is None:
+            bold = QFont()
+            bold.setBold(True)
+            self.blocks_group = QTreeWidgetItem(["Blocks"])
+            self.blocks_group.setFont(0, bold)
+            self.blocks_group.setIcon(0, style.category_icon("Block"))
+            self.blocks_group.setForeground(0, QBrush(style.category_color("Block")))
+            self.blocks_group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.tree.addTopLevelItem(self.blocks_group)
+        group = self.blocks_group
+        group.takeChildren()
+        self.block_items.clear()
+        for name, about, own in names:
+            item = QTreeWidgetItem([name if own else f"{name} (built-in)"])
+            item.setData(0, LAYER_ROLE, BLOCK_PREFIX + name)
+            item.setData(0, SEARCH_ROLE, f"{name} block {about}".lower())
+            where = "a block of this project" if own else "a built-in block (added to the project when used)"
+            hint = "<i>Drag onto the canvas or double-click.</i>"
+            item.setToolTip(0, f"<b>{name}</b>: {where}.<br>{about}<br><br>{hint}")
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+            group.addChild(item)
+            self.block_items[name] = item
+        group.setExpanded(True)
+        self.filter(self.search.text())
 
     def filter(self, text: str) -> None:
         words = text.lower().split()

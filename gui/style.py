@@ -19,6 +19,7 @@ CATEGORY_COLORS: dict[str, str] = {
     "Recurrent": "#283593",
     "Attention": "#00695c",
     "Merge": "#ad1457",
+    "Block": "#4e342e",
     "Output": "#37474f",
 }
 CATEGORY_GLYPHS: dict[str, str] = {
@@ -33,6 +34,7 @@ CATEGORY_GLYPHS: dict[str, str] = {
     "Recurrent": "R",
     "Attention": "A",
     "Merge": "+",
+    "Block": "B",
     "Output": "⇥",
 }
 

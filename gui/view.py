@@ -14,11 +14,13 @@ from gui.modes import ConnectMode, Mode, MoveTracker, PanMode
 from gui.scene import GraphScene
 
 LAYER_MIME = "application/x-torchcanvas-layer"
+BLOCK_PREFIX = "block:"  # a palette entry of the Blocks section: "block:BasicBlock"
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 
 
 class GraphView(QGraphicsView):
     zoom_changed = Signal(float)
+    block_open_requested = Signal(str)  # double-click on a block instance: its node id
 
     def __init__(self, scene: GraphScene, editor: Editor, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -82,6 +84,12 @@ class GraphView(QGraphicsView):
     def add_from_palette(self, layer_id: str) -> str:
         """Double-click in the palette: after the selected layer (wired in), else in a free spot of the visible
         canvas; either way the view then shows the new layer (a layer added out of sight looks like nothing)."""
+        if layer_id.startswith(BLOCK_PREFIX):
+            block = self.editor.add_block(layer_id[len(BLOCK_PREFIX) :], self.free_spot_in_view())
+            if block is None:
+                return ""
+            self.reveal(block.id)
+            return block.id
         if self.graph_scene.selected_node_ids():
             node = self.editor.add_after_selection(layer_id)
         else:
@@ -153,6 +161,15 @@ class GraphView(QGraphicsView):
         if button == Qt.MouseButton.LeftButton:
             self.tracker.begin()
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        item = self.graph_scene.node_at(self.mapToScene(event.position().toPoint()))
+        graph = self.editor.graph
+        if item is not None and item.node_id in graph and graph.node(item.node_id).block is not None:
+            self.block_open_requested.emit(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self.mode is not None:
             self.mode.move(event)
@@ -216,7 +233,11 @@ class GraphView(QGraphicsView):
         # the whole box inside the canvas, even when dropped at its edge
         x = min(max(pos.x() - style.NODE_WIDTH / 2, view.left() + 10), view.right() - style.NODE_WIDTH - 10)
         y = min(max(pos.y() - style.HEADER_HEIGHT / 2, view.top() + 10), view.bottom() - 90)
-        node = self.editor.add_layer(layer_id, self._snapped(x, y))
-        self.reveal(node.id)
+        if layer_id.startswith(BLOCK_PREFIX):
+            node = self.editor.add_block(layer_id[len(BLOCK_PREFIX) :], self._snapped(x, y))
+        else:
+            node = self.editor.add_layer(layer_id, self._snapped(x, y))
+        if node is not None:
+            self.reveal(node.id)
         event.acceptProposedAction()
         self.setFocus()

@@ -1,0 +1,231 @@
+"""Canvas tabs: the network in the first tab, each opened block definition in a tab of its own, and a breadcrumb
+(Network › BasicBlockDown › Downsample) whose links go back up.
+
+A block's tab is a ``GraphScene`` on the definition's own graph with an ``Editor`` whose ``block`` names it, so
+every edit there is a command on the document's one undo stack; the definition is shared by every instance, so
+the network's shapes and code follow (the document analyses again when a definition's graph changes). The Block
+menu (Make Block, Open, Ungroup) acts on the tab shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from core.analysis import analyze
+from gui.editor import Editor
+from gui.scene import GraphScene
+from gui.view import GraphView
+
+if TYPE_CHECKING:
+    from gui.mainwindow import MainWindow
+
+
+@dataclass
+class BlockTab:
+    path: list[str]  # the definitions opened on the way here; the last is this tab's
+    definition: object  # the BlockDef shown (a tab whose definition left the project closes)
+    scene: GraphScene
+    editor: Editor
+    view: GraphView
+
+    @property
+    def name(self) -> str:
+        return self.path[-1]
+
+
+class CanvasTabs(QWidget):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.setTabsClosable(True)
+        self.tabs.addTab(window.view, "Network")
+        self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
+        self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.LeftSide, None)
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.tabs.currentChanged.connect(self._on_current_changed)
+        self.tabs.tabBar().setVisible(False)
+        self.breadcrumb = QLabel()
+        self.breadcrumb.setObjectName("breadcrumb")
+        self.breadcrumb.setTextFormat(Qt.TextFormat.RichText)
+        self.breadcrumb.setContentsMargins(8, 3, 8, 3)
+        self.breadcrumb.linkActivated.connect(self._on_link)
+        self.breadcrumb.setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.breadcrumb)
+        layout.addWidget(self.tabs)
+        self.block_tabs: list[BlockTab] = []
+        window.view.block_open_requested.connect(lambda nid: self.open_instance(nid, []))
+        doc = window.document
+        doc.analyzed.connect(self._on_analyzed)
+        doc.project_replaced.connect(self.close_all)
+        self._watched: set[int] = set()
+        window.inspector.open_block = lambda name: self.open_block(name, self.current().path if self.current() else [])
+        self._build_menu()
+
+    # --- which canvas is shown ---------------------------------------------------------------------------------
+    def current(self) -> BlockTab | None:
+        widget = self.tabs.currentWidget()
+        return next((t for t in self.block_tabs if t.view is widget), None)
+
+    def current_editor(self) -> Editor:
+        tab = self.current()
+        return tab.editor if tab else self.window_.editor
+
+    def current_view(self) -> GraphView:
+        tab = self.current()
+        return tab.view if tab else self.window_.view
+
+    def show_network(self) -> None:
+        self.tabs.setCurrentIndex(0)
+
+    # --- opening and closing ------------------------------------------------------------------------------------
+    def open_instance(self, node_id: str, path: list[str]) -> BlockTab | None:
+        graph = self.current_editor().graph
+        node = graph.node(node_id)
+        if node.block is None:
+            return None
+        return self.open_block(node.block, path)
+
+    def open_block(self, name: str, path: list[str] | None = None) -> BlockTab | None:
+        """Show definition ``name`` in its tab (made on first use); ``path``: the definitions above it."""
+        library = self.window_.document.graph.blocks
+        if name not in library:
+            self.window_.editor.message.emit(f"There is no block named {name}.")
+            return None
+        for tab in self.block_tabs:
+            if tab.name == name:
+                self.tabs.setCurrentWidget(tab.view)
+                return tab
+        defn = library[name]
+        scene = GraphScene(defn.graph, self)
+        editor = Editor(self.window_.document, scene, self, block=name)
+        editor.message.connect(lambda text: self.window_.statusBar().showMessage(text, 6000))
+        view = GraphView(scene, editor)
+        tab = BlockTab([*(path or []), name], defn, scene, editor, view)
+        view.block_open_requested.connect(lambda nid, t=tab: self.open_instance(nid, t.path))
+        scene.selectionChanged.connect(self._on_selection_changed)
+        self.block_tabs.append(tab)
+        if id(defn.graph) not in self._watched:  # an edit inside the definition: the network analyses again
+            self._watched.add(id(defn.graph))
+            defn.graph.changed.connect(self.window_.document._schedule)
+        self.tabs.addTab(view, name)
+        self.tabs.tabBar().setVisible(True)
+        self._analyse(tab)
+        self.tabs.setCurrentWidget(view)
+        QTimer.singleShot(0, view.fit_all)
+        return tab
+
+    def close_tab(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        tab = next((t for t in self.block_tabs if t.view is widget), None)
+        if tab is None:
+            return
+        self.block_tabs.remove(tab)
+        self.tabs.removeTab(index)
+        tab.scene.set_graph(None)
+        tab.view.deleteLater()
+        self.tabs.tabBar().setVisible(bool(self.block_tabs))
+        self._update_breadcrumb()
+
+    def close_all(self) -> None:
+        for tab in list(self.block_tabs):
+            self.close_tab(self.tabs.indexOf(tab.view))
+        self._watched.clear()
+
+    # --- model -> tabs ---------------------------------------------------------------------------------------------
+    def _analyse(self, tab: BlockTab) -> None:
+        tab.editor.block_analysis = analyze(tab.definition.graph)  # type: ignore[attr-defined]
+        tab.scene.set_analysis(tab.editor.block_analysis)
+        if self.current() is tab:
+            self.window_.inspector.sync()
+
+    def _on_analyzed(self, _analysis: object) -> None:
+        library = self.window_.document.graph.blocks
+        for tab in list(self.block_tabs):
+            if library.get(tab.name) is not tab.definition:  # its Make Block undone, or its definition replaced
+                self.close_tab(self.tabs.indexOf(tab.view))
+            else:
+                self._analyse(tab)
+        self.window_.palette.set_blocks(library)
+
+    def _on_current_changed(self, _index: int) -> None:
+        tab = self.current()
+        inspector = self.window_.inspector
+        inspector.editor = tab.editor if tab else self.window_.editor
+        inspector.show_node(None)
+        self._update_breadcrumb()
+        self._on_selection_changed()
+
+    def _on_selection_changed(self) -> None:
+        tab = self.current()
+        if tab is None:
+            return  # the network's own selection is the window's business
+        ids = tab.scene.selected_node_ids()
+        self.window_.inspector.show_node(ids[0] if len(ids) == 1 else None, len(ids))
+
+    def _update_breadcrumb(self) -> None:
+        tab = self.current()
+        if tab is None:
+            self.breadcrumb.setVisible(False)
+            return
+        parts = ["<a href='net:'>Network</a>"]
+        for i, name in enumerate(tab.path):
+            last = i == len(tab.path) - 1
+            parts.append(f"<b>{name}</b>" if last else f"<a href='block:{i}'>{name}</a>")
+        users = sum(1 for n in self.window_.document.graph.nodes if tab.name in (n.block, n.first_block))
+        note = "&nbsp;&nbsp;<span style='color:#5f6368'>editing the definition: changes apply to every instance"
+        note += f" ({users} in the network)</span>" if users else "</span>"
+        self.breadcrumb.setText(" › ".join(parts) + note)
+        self.breadcrumb.setVisible(True)
+
+    def _on_link(self, link: str) -> None:
+        tab = self.current()
+        if link == "net:" or tab is None:
+            self.show_network()
+            return
+        index = int(link.split(":", 1)[1])
+        self.open_block(tab.path[index], tab.path[:index])
+
+    # --- the Block menu --------------------------------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        w = self.window_
+        menu = w.menuBar().addMenu("&Block")
+        self.actions_: dict[str, QAction] = {}
+        for key, text, slot, shortcut, tip in (
+            ("make_block", "&Make Block", self.make_block, "Ctrl+B", "The selected layers become one block"),
+            ("open_block", "&Open Block", self.open_selected, "Ctrl+Shift+O", "Edit the selected block's definition"),
+            ("ungroup", "&Ungroup", self.ungroup, "Ctrl+Shift+B", "Put the selected block's layers in its place"),
+            ("back", "&Back to the Network", self.show_network, "", "Show the network's canvas"),
+        ):
+            action = QAction(text, w)
+            action.triggered.connect(slot)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+            action.setStatusTip(tip)
+            w.addAction(action)
+            menu.addAction(action)
+            self.actions_[key] = action
+
+    def make_block(self) -> str | None:
+        return self.current_editor().make_block()
+
+    def ungroup(self) -> str | None:
+        return self.current_editor().ungroup()
+
+    def open_selected(self) -> BlockTab | None:
+        tab = self.current()
+        scene = tab.scene if tab else self.window_.scene
+        ids = scene.selected_node_ids()
+        if not ids:
+            self.current_editor().message.emit("Select a block to open it.")
+            return None
+        return self.open_instance(ids[0], tab.path if tab else [])
