@@ -74,3 +74,18 @@ def test_check_and_export_work_on_a_block_project(tmp_path: Path, capsys):
     script = tmp_path / "train_resnet18.py"
     assert main(["export", str(RESNET18), "-o", str(script)]) == 0
     assert "class BasicBlock(nn.Module):" in script.read_text()
+
+
+def test_train_runs_on_a_block_project(tmp_path: Path, capsys):
+    from core.blocks import make_block
+    from core.project import save
+
+    project = load(EXAMPLES / "residual_cnn.json")
+    graph = project.graph
+    make_block(graph, [graph.by_name(n).id for n in ("conv2", "relu2", "conv3", "add", "relu3")], "ResidualUnit")
+    path = tmp_path / "blocks.json"
+    save(project, path)
+    assert main(["train", str(path), "--epochs", "1", "--out", str(tmp_path / "runs")]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+    (script,) = (tmp_path / "runs").glob("*/train.py")
+    assert "class ResidualUnit(nn.Module):" in script.read_text()
