@@ -216,3 +216,35 @@ def test_cli_exports_keras_or_names_the_missing_layers_without_a_traceback(
     err = capsys.readouterr().err
     assert "have no Keras equivalent" in err and "- layer1 (Block)" in err and "Traceback" not in err
     assert not refused.exists()
+
+
+def _copy_weights(torch_module: Any, model: Any, names: dict[str, str], graph: Graph) -> None:
+    """Our trained-or-not weights into the Keras layers of the same name (Dense: transposed; Conv2D: HWIO)."""
+    for nid, name in names.items():
+        node = graph.node(nid)
+        if node.type not in ("Linear", "Conv2d"):
+            continue
+        torch_layer = getattr(torch_module, name)
+        kernel = torch_layer.weight.detach().numpy()
+        kernel = kernel.T if node.type == "Linear" else kernel.transpose(2, 3, 1, 0)
+        model.get_layer(name).set_weights([kernel, torch_layer.bias.detach().numpy()])
+
+
+@pytest.mark.parametrize("example", ["mnist_cnn", "residual_cnn", "digits_mlp"])
+def test_with_our_weights_keras_computes_the_same_outputs(example: str) -> None:
+    """Channels-first kept end to end: with PyTorch's weights copied in, Keras gives PyTorch's outputs
+    (Flatten orders the features as nn.Flatten does, "same" padding is PyTorch's padding=1)."""
+    import torch
+
+    from core.built_model import build_model, sample_inputs
+
+    project = load(ROOT / "resources" / "examples" / f"{example}.json")
+    built = build_model(project)
+    code = generate_keras_model(project.graph)
+    model = _build(code.source)
+    _copy_weights(built.module, model, code.layer_names, project.graph)
+    (x,) = sample_inputs(built, project, batch=3)
+    with torch.no_grad():
+        expected = built.module(x).numpy()
+    got = keras.ops.convert_to_numpy(model(x.numpy(), training=False))
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
