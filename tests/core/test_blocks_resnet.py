@@ -12,8 +12,10 @@ import torch
 import torchvision
 
 from core.analysis import analyze
+from core.blocks import make_block
 from core.cli import main
 from core.codegen import generate_model
+from core.graph import Graph
 from core.project import load
 from tests.conftest import EXAMPLES
 
@@ -77,7 +79,6 @@ def test_check_and_export_work_on_a_block_project(tmp_path: Path, capsys):
 
 
 def test_train_runs_on_a_block_project(tmp_path: Path, capsys):
-    from core.blocks import make_block
     from core.project import save
 
     project = load(EXAMPLES / "residual_cnn.json")
@@ -89,3 +90,36 @@ def test_train_runs_on_a_block_project(tmp_path: Path, capsys):
     assert "test accuracy" in capsys.readouterr().out
     (script,) = (tmp_path / "runs").glob("*/train.py")
     assert "class ResidualUnit(nn.Module):" in script.read_text()
+
+
+def vgg11() -> Graph:
+    """torchvision's VGG-11 drawn flat, then its two halves made into blocks the way a user would."""
+    g = Graph()
+    layers = [g.add("Input", "x", shape=[3, 224, 224])]
+    features = []
+    for item in (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"):
+        if item == "M":
+            features.append(g.add("MaxPool2d", kernel_size=2, stride=2))
+        else:
+            features += [g.add("Conv2d", out_channels=item, kernel_size=3, padding=1), g.add("ReLU")]
+    head = [g.add("AdaptiveAvgPool2d", "avgpool", output_size=[7, 7]), g.add("Flatten", "flatten")]
+    classifier = [g.add("Linear", out_features=4096), g.add("ReLU"), g.add("Dropout")]
+    classifier += [g.add("Linear", out_features=4096), g.add("ReLU"), g.add("Dropout")]
+    classifier.append(g.add("Linear", out_features=1000))
+    g.chain([*layers, *features, *head, *classifier, g.add("Output", "output")])
+    for ids, name, attr in ((features, "VGGFeatures", "features"), (classifier, "VGGClassifier", "classifier")):
+        edit = make_block(g, [n.id for n in ids], name)
+        g.set_name(edit.instance.id, attr)
+    return g
+
+
+def test_vgg11_made_with_make_block_has_torchvisions_keys_shapes_and_parameter_count():
+    graph = vgg11()
+    analysis = analyze(graph)
+    assert analysis.ok and analysis.total_params == 132_863_336
+    code = generate_model(graph, analysis=analysis)
+    assert "class VGG" not in code.source  # two chains: nn.Sequential with numbered children, as torchvision
+    with torch.device("meta"):
+        ours = {k: v.shape for k, v in _net(code).state_dict().items()}
+        theirs = {k: v.shape for k, v in torchvision.models.vgg11().state_dict().items()}
+    assert ours == theirs
