@@ -47,8 +47,9 @@ OPTIMIZER_ARGS = {
 }
 
 
-def _optimizer_lines(s: TrainingSettings) -> list[str]:
-    args = ["learning_rate=LEARNING_RATE", *OPTIMIZER_ARGS[s.optimizer]]
+def optimizer_call(s: TrainingSettings, lr: str = "LEARNING_RATE", clip: str = "GRAD_CLIP") -> str:
+    """``keras.optimizers.X(...)`` for the settings, with PyTorch's defaults where Keras' differ."""
+    args = [f"learning_rate={lr}", *OPTIMIZER_ARGS[s.optimizer]]
     if s.optimizer in ("SGD", "RMSprop") and s.momentum:
         args.append(f"momentum={s.momentum!r}")
     if s.optimizer == "SGD" and s.nesterov:
@@ -56,7 +57,37 @@ def _optimizer_lines(s: TrainingSettings) -> list[str]:
     if s.weight_decay or s.optimizer == "AdamW":
         args.append(f"weight_decay={s.weight_decay!r}")
     if s.grad_clip:
-        args.append("global_clipnorm=GRAD_CLIP")  # one norm over all weights, as clip_grad_norm_
+        args.append(f"global_clipnorm={clip}")  # one norm over all weights, as clip_grad_norm_
+    return f"keras.optimizers.{s.optimizer}({', '.join(args)})"
+
+
+def metric_call(s: TrainingSettings) -> str:
+    """The accuracy our runs report, as a Keras metric (class indices, or a threshold on one output)."""
+    if s.loss in CLASS_LOSSES:
+        return 'keras.metrics.SparseCategoricalAccuracy(name="accuracy")'
+    threshold = "0.0" if s.loss == "BCEWithLogitsLoss" else "0.5"
+    return f'keras.metrics.BinaryAccuracy(threshold={threshold}, name="accuracy")'
+
+
+def compile_fit_lines(s: TrainingSettings) -> list[str]:
+    """For the code view: ``compile_model`` with the project's loss, optimizer and metric, and how to fit."""
+    compile_args = [f"optimizer={optimizer_call(s, repr(s.lr), repr(s.grad_clip))}", f"loss={KERAS_LOSSES[s.loss]}"]
+    return [
+        "def compile_model(model: keras.Model) -> keras.Model:",
+        '    """The loss, optimizer and metric of the project\'s training settings."""',
+        f"    # PyTorch: {s.loss}"
+        + (" (takes raw scores: from_logits=True)" if "from_logits" in compile_args[1] else ""),
+        *call_lines("    ", "model.compile", [*compile_args, f"metrics=[{metric_call(s)}]"]),
+        "    return model",
+        "",
+        "",
+        "# Training (File > Export > Keras script writes it all, with the project's data split):",
+        "# model = compile_model(build_model())",
+        f"# model.fit(x_train, y_train, batch_size={s.batch_size}, epochs={s.epochs}, validation_data=(x_val, y_val))",
+    ]
+
+
+def _optimizer_lines(s: TrainingSettings) -> list[str]:
     note = []
     if s.weight_decay and s.optimizer != "AdamW":
         note = ["    # Keras decays weights directly (as AdamW); PyTorch's weight_decay adds an L2 gradient term."]
@@ -64,7 +95,7 @@ def _optimizer_lines(s: TrainingSettings) -> list[str]:
         "def make_optimizer() -> keras.optimizers.Optimizer:",
         '    """The optimizer of the PyTorch script, with PyTorch\'s defaults where Keras\' differ."""',
         *note,
-        f"    return keras.optimizers.{s.optimizer}({', '.join(args)})",
+        f"    return {optimizer_call(s)}",
     ]
 
 
@@ -95,12 +126,7 @@ def _callback_lines(s: TrainingSettings) -> tuple[list[str], list[str]]:
 def _main_lines(s: TrainingSettings) -> list[str]:
     callbacks, notes = _callback_lines(s)
     classes = s.loss in CLASS_LOSSES
-    if classes:
-        metric = 'keras.metrics.SparseCategoricalAccuracy(name="accuracy")'
-    elif s.loss == "BCEWithLogitsLoss":
-        metric = 'keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")'
-    else:
-        metric = 'keras.metrics.BinaryAccuracy(threshold=0.5, name="accuracy")'
+    metric = metric_call(s)
     target = (
         ""
         if classes

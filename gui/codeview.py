@@ -16,6 +16,8 @@ from core.analysis import Analysis
 from core.codegen import CodegenError, GeneratedCode, generate_model
 from core.graph import Graph
 from core.keras_code import KerasExportError, generate_keras_model
+from core.keras_script import compile_fit_lines
+from core.settings import TrainingSettings
 from gui import style
 
 
@@ -73,7 +75,7 @@ class CodeView(QWidget):
         super().__init__(parent)
         self.code: GeneratedCode | None = None
         self.keras_source: str | None = None  # None: no Keras code (problems, or layers Keras lacks)
-        self._pending: tuple[Graph, Analysis, str] | None = None  # what the Keras tab shows once it is opened
+        self._pending: tuple[Graph, Analysis, str, TrainingSettings | None] | None = None  # for the Keras tab
         self._status = ["", ""]  # each tab's status line
         self.editor = _code_editor()
         self.editor.cursorPositionChanged.connect(self._cursor_moved)
@@ -102,8 +104,11 @@ class CodeView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.tabs)
 
-    def update_code(self, graph: Graph, analysis: Analysis, title: str = "") -> None:
-        self._pending = (graph, analysis, title)
+    def update_code(
+        self, graph: Graph, analysis: Analysis, title: str = "", training: TrainingSettings | None = None
+    ) -> None:
+        """Show the model code; the Keras tab adds ``compile_model`` for the ``training`` settings."""
+        self._pending = (graph, analysis, title, training)
         try:
             code = generate_model(graph, title=title, analysis=analysis)
         except CodegenError as exc:
@@ -122,10 +127,12 @@ class CodeView(QWidget):
     def _update_keras(self) -> None:
         if self._pending is None:
             return
-        graph, analysis, title = self._pending
+        graph, analysis, title, training = self._pending
         self._pending = None
         try:
             source = generate_keras_model(graph, analysis, title).source
+            if training is not None:
+                source += "\n\n" + "\n".join(compile_fit_lines(training)) + "\n"
         except KerasExportError as exc:
             self.keras_source = None
             self._status[self.KERAS] = "<span style='color:#d93025'>Some layers have no Keras equivalent.</span>"

@@ -206,7 +206,8 @@ class MainWindow(QMainWindow):
         graph = self.document.graph
         self.scene.set_analysis(analysis)
         self.problems.set_analysis(analysis)
-        self.code_view.update_code(graph, model_only(analysis), self.document.project.name)
+        project = self.document.project
+        self.code_view.update_code(graph, model_only(analysis), project.name, project.training)
         self.inspector.sync()
         self.params_label.setText(f"Parameters: {analysis.total_params:,}")
         outputs = [fmt(s) for s in analysis.output_shapes(graph)]

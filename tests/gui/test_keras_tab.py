@@ -54,5 +54,8 @@ def test_copy_and_export_act_on_the_keras_tab(window, tmp_path: Path, monkeypatc
     monkeypatch.setattr(actions, "inform", lambda parent, title, text, error=False: messages.append((text, error)))
     code.export_button.click()
     assert target.is_file(), messages
+    assert "def compile_model(model: keras.Model)" in code.keras_text()  # the project's loss and optimizer
+    assert "keras.optimizers.RMSprop(learning_rate=0.001, rho=0.99, epsilon=1e-8)" in code.keras_text()
+    assert "# model.fit(x_train, y_train, batch_size=128, epochs=5" in code.keras_text()
     script = target.read_text(encoding="utf-8")
     assert "model.fit(" in script and "keras.optimizers.RMSprop(" in script
