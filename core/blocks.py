@@ -49,6 +49,9 @@ class BlockDef:
     # (inner node id, parameter) -> argument name: the parameter takes the argument's value
     bindings: dict[tuple[str, str], str] = field(default_factory=dict)
     description: str = ""
+    # Written as a class of its own even when its layers form a chain (an imported module whose attribute names,
+    # not nn.Sequential's numbers, make the state_dict keys: ``features.1.conv.0.weight``).
+    as_class: bool = False
 
     @property
     def input_ids(self) -> list[str]:
@@ -448,6 +451,8 @@ def block_to_dict(defn: BlockDef) -> dict[str, Any]:
     }
     if defn.description:
         data["description"] = defn.description
+    if defn.as_class:
+        data["as_class"] = True
     return data
 
 

@@ -378,4 +378,6 @@ def split_args(text: str) -> list[str]:
 
 def inline(defn: BlockDef) -> bool:
     """Written as ``nn.Sequential(...)`` where used instead of as a class of its own."""
+    if defn.as_class:
+        return False
     return is_chain(defn) and not any(kind == "extra" for kind, _, _ in signature(defn))

@@ -72,7 +72,7 @@ MAX_PORTS = 64
 
 _TOP_KEYS = frozenset({"format", "schema_version", "schema_minor", "name", "description", "graph", "training"})
 _BLOCK_NODE_KEYS = frozenset({"ports", "block", "repeat", "first_block", "first_params"})
-_BLOCK_KEYS = frozenset({"name", "graph", "args", "bindings", "description"})
+_BLOCK_KEYS = frozenset({"name", "graph", "args", "bindings", "description", "as_class"})
 MAX_EXPANDED = 20_000  # layers with every block instance expanded; ResNet-152 has about 500
 _GRAPH_KEYS = frozenset({"nodes", "edges", "blocks"})  # blocks inside graph: "format" stays near the top
 _NODE_KEYS = frozenset({"id", "type", "name", "params", "pos"})
@@ -450,7 +450,8 @@ def _library_from_list(items: Any, where: str) -> Library:
                 raise ProjectLoadError("a binding needs node, param and arg as text", where, f"{at}.bindings[{j}]")
             bindings[key] = bind["arg"]  # type: ignore[index]
         description = _expect(item.get("description", ""), str, where, f"{at}.description", "text")
-        library[name] = BlockDef(name, graph, args, bindings, description[:500])
+        as_class = _expect(item.get("as_class", False), bool, where, f"{at}.as_class", "true or false")
+        library[name] = BlockDef(name, graph, args, bindings, description[:500], as_class)
     try:
         check_library(library)
         for defn in library.values():

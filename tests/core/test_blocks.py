@@ -314,3 +314,16 @@ def test_a_block_with_two_outputs_has_shapes_but_its_code_is_refused_with_a_mess
     assert analysis.shape(out2.id) == (None, 3)
     with pytest.raises(CodegenError, match="several outputs"):
         generate_model(g)
+
+
+def test_a_chain_asked_to_be_a_class_is_one_and_the_choice_is_saved():
+    g = Graph()
+    add_builtin(g.blocks, "VGGBlock")
+    g.blocks["VGGBlock"].as_class = True
+    x = g.add("Input", "x", shape=[3, 8, 8])
+    node = g.add_node(new_instance(g, g.blocks["VGGBlock"], name="features"))
+    g.chain([x, node, g.add("Flatten", "flatten"), g.add("Output", "output")])
+    code = check_forward_matches_inference(g)
+    assert "class VGGBlock(nn.Module):" in code.source and "features.conv.weight" in _model(code).state_dict()
+    text = dumps(Project(g))
+    assert '"as_class": true' in text and loads(text).graph.blocks["VGGBlock"].as_class
