@@ -83,6 +83,7 @@ class Palette(QWidget):
         self.items: dict[str, QTreeWidgetItem] = {}
         self.block_items: dict[str, QTreeWidgetItem] = {}
         self.blocks_group: QTreeWidgetItem | None = None
+        self._blocks_key: list[tuple[str, bool]] = []
         self._build()
         self.set_blocks({})
 
@@ -118,8 +119,10 @@ class Palette(QWidget):
 
         names = [(n, library[n].description, True) for n in sorted(library)]
         names += [(n, "", False) for n in BUILTINS if n not in library]
-        if self.blocks_group is not None and [n for n, *_ in names] == list(self.block_items):
+        key = [(n, own) for n, _, own in names]
+        if self.blocks_group is not None and key == self._blocks_key:
             return
+        self._blocks_key = key
         if self.blocks_group is None:
             bold = QFont()
             bold.setBold(True)

@@ -1,0 +1,179 @@
+"""Blocks in the editor: make one from a selection, open its definition in a tab and come back, edit it (every
+instance follows), ungroup, repeat, and add a built-in one from the palette."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, Qt
+
+from core import project as project_io
+from core.graph import Edge
+from gui.view import BLOCK_PREFIX
+
+RESNET = Path(__file__).resolve().parents[2] / "resources" / "examples" / "resnet18.json"
+
+
+def _ids(window, *names):
+    return [window.document.graph.by_name(n).id for n in names]
+
+
+def _conv_net(window):
+    """Input [3, 16, 16] -> conv1 -> relu1 -> conv2 -> relu2 -> flatten -> fc -> output, built with the editor."""
+    window.document.new()
+    ed = window.editor
+    x = ed.add_layer("Input", (0, 0))
+    ed.set_param(x.id, "shape", [3, 16, 16])
+    prev = x.id
+    for i, layer in enumerate(["Conv2d", "ReLU", "Conv2d", "ReLU", "Flatten", "Linear", "Output"]):
+        prev = ed.add_layer(layer, (300.0 * (i + 1), 0), connect_from=prev).id
+    window.document.refresh()
+    return window.document.graph
+
+
+def test_make_block_is_one_undo_step_and_undo_restores_the_graph(empty_window):
+    window = empty_window
+    graph = _conv_net(window)
+    before = project_io.dumps(window.document.project)
+    stack = window.document.undo_stack
+    steps = stack.index()
+    window.scene.select_nodes(_ids(window, "conv1", "relu1", "conv2", "relu2"))
+    assert window.canvas_tabs.make_block() is None
+    assert stack.index() == steps + 1
+    assert list(graph.blocks) == ["Block1"]
+    instance = next(n for n in graph.nodes if n.block == "Block1")
+    assert graph.by_name("conv1") is None and len(graph) == 5
+    window.document.refresh()
+    item = window.scene.nodes[instance.id]
+    assert item.layer == "Block1" and len(item.inputs) == 1 and len(item.outputs) == 1
+    assert item.shape_text == "[N, 32, 12, 12]"
+    assert item.lines[-1] == f"params: {2 * 32 + 3 * 32 * 9 + 32 * 32 * 9:,}"
+    # a chain-only block reads as nn.Sequential of its layers
+    assert f"self.{instance.name} = nn.Sequential(" in window.code_view.editor.toPlainText()
+    stack.undo()
+    assert project_io.dumps(window.document.project) == before
+    stack.redo()
+    assert graph.node(instance.id).block == "Block1"
+
+
+def test_open_definition_in_a_tab_and_back_by_the_breadcrumb(qtbot, window):
+    assert window.open_file(RESNET)
+    tabs = window.canvas_tabs
+    layer1 = window.document.graph.by_name("layer1")
+    item = window.scene.nodes[layer1.id]
+    window.view.centerOn(item)
+    spot = window.view.mapFromScene(item.sceneBoundingRect().center())
+    qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    tab = tabs.current()
+    assert tab is not None and tab.name == "BasicBlock"
+    assert tabs.breadcrumb.isVisible() and "Network" in tabs.breadcrumb.text()
+    assert set(tab.scene.nodes) == {n.id for n in window.document.graph.blocks["BasicBlock"].graph.nodes}
+    tabs.breadcrumb.linkActivated.emit("net:")
+    assert tabs.current() is None and tabs.tabs.currentWidget() is window.view
+    assert not tabs.breadcrumb.isVisible()
+
+
+def test_edit_inside_the_definition_updates_every_instance_and_the_code(window):
+    window.open_file(RESNET)
+    tab = window.canvas_tabs.open_block("BasicBlock")
+    graph = window.document.graph
+    relu = tab.editor.graph.by_name("relu")
+    before = {n.name: window.scene.nodes[n.id].lines[-1] for n in graph.nodes if n.block}
+    # an edit inside the block: change the second convolution's kernel size (and padding): shapes stay, params grow
+    conv2 = tab.editor.graph.by_name("conv2")
+    assert tab.editor.set_param(conv2.id, "kernel_size", 5) is None
+    assert tab.editor.set_param(conv2.id, "padding", 2) is None
+    window.document.refresh()
+    after = {n.name: window.scene.nodes[n.id].lines[-1] for n in graph.nodes if n.block}
+    assert all(before[k] != after[k] for k in before)  # every instance's parameter count changed
+    assert "kernel_size=5" in window.code_view.editor.toPlainText()
+    assert relu is not None
+    window.document.undo_stack.undo()
+    window.document.undo_stack.undo()
+    window.document.refresh()
+    assert {n.name: window.scene.nodes[n.id].lines[-1] for n in graph.nodes if n.block} == before
+
+
+def test_ungroup_inlines_one_instance_and_undo_puts_it_back(empty_window):
+    window = empty_window
+    graph = _conv_net(window)
+    window.scene.select_nodes(_ids(window, "conv2", "relu2"))
+    window.canvas_tabs.make_block()
+    before = project_io.dumps(window.document.project)
+    instance = next(n for n in graph.nodes if n.block)
+    window.scene.select_nodes([instance.id])
+    assert window.canvas_tabs.ungroup() is None
+    assert instance.id not in graph and graph.by_name("conv2") is not None
+    window.document.refresh()
+    assert not [p for p in window.document.analysis.errors if p.kind != "task"]
+    assert [graph.node(e.src).name for e in graph.inputs_of(graph.by_name("flatten1").id)] == ["relu2"]
+    window.document.undo_stack.undo()
+    assert project_io.dumps(window.document.project) == before
+
+
+def test_repeat_makes_a_sequential_in_the_code(empty_window):
+    window = empty_window
+    graph = _conv_net(window)
+    window.scene.select_nodes(_ids(window, "conv2", "relu2"))
+    window.canvas_tabs.make_block()
+    instance = next(n for n in graph.nodes if n.block)
+    window.scene.select_nodes([instance.id])
+    assert window.inspector.repeat_spin is not None
+    window.inspector.repeat_spin.setValue(3)
+    assert graph.node(instance.id).repeat == 3
+    window.document.refresh()
+    code = window.code_view.editor.toPlainText()
+    assert f"self.{instance.name} = nn.Sequential(" in code
+    assert code.count("nn.Conv2d(32, 32, kernel_size=3)") == 3  # three copies of the (chain) block
+    item = window.scene.nodes[instance.id]
+    assert item.layer == "Block1 ×3" and item.repeat == 3
+    window.document.undo_stack.undo()
+    assert graph.node(instance.id).repeat == 1
+
+
+def test_palette_drop_of_a_builtin_block_gives_an_instance_with_its_shapes(qtbot, empty_window):
+    window = empty_window
+    ed = window.editor
+    x = ed.add_layer("Input", (0, 0))
+    ed.set_param(x.id, "shape", [64, 8, 8])
+    assert "BasicBlock" in window.palette.block_items
+    from PySide6.QtCore import QMimeData
+    from PySide6.QtGui import QDropEvent
+
+    from gui.view import LAYER_MIME
+
+    mime = QMimeData()
+    mime.setData(LAYER_MIME, (BLOCK_PREFIX + "BasicBlock").encode())
+    spot = window.view.viewport().rect().center()
+    no_button, no_key = Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
+    event = QDropEvent(QPointF(spot), Qt.DropAction.CopyAction, mime, no_button, no_key)
+    window.view.dropEvent(event)
+    graph = window.document.graph
+    instance = next(n for n in graph.nodes if n.block == "BasicBlock")
+    assert "BasicBlock" in graph.blocks
+    assert window.editor.connect(Edge(x.id, instance.id)) is None
+    window.document.refresh()
+    assert window.scene.nodes[instance.id].shape_text == "[N, 64, 8, 8]"
+    assert window.document.analysis.nodes[instance.id].param_count == 2 * (64 * 64 * 9 + 128)
+    window.document.refresh()
+    assert window.palette.block_items["BasicBlock"].text(0) == "BasicBlock"  # now one of the project's blocks
+    stack = window.document.undo_stack
+    stack.undo()
+    stack.undo()
+    assert "BasicBlock" not in graph.blocks  # the definition came with the instance, in the same step
+
+
+def test_expose_a_pinned_param_as_an_argument(window):
+    window.open_file(RESNET)
+    tab = window.canvas_tabs.open_block("BasicBlock")
+    defn = window.document.graph.blocks["BasicBlock"]
+    conv2 = tab.editor.graph.by_name("conv2")
+    assert defn.arg("padding") is None
+    assert tab.editor.expose_arg(conv2.id, "padding") is None
+    assert defn.arg("padding") is not None and defn.bindings[(conv2.id, "padding")] == "padding"
+    window.document.refresh()
+    assert "padding: int = 1" in window.code_view.editor.toPlainText() or "padding=1" in (
+        window.code_view.editor.toPlainText()
+    )
+    window.document.undo_stack.undo()
+    assert defn.arg("padding") is None and (conv2.id, "padding") not in defn.bindings
