@@ -23,6 +23,10 @@ from core.names import MODULE_ATTRIBUTES, NameAllocator
 
 # parameters that set the channels (dim 1) a layer puts out
 CHANNEL_OUT = ("out_channels", "out_features", "embedding_dim", "hidden_size")
+# auto parameters that read dim 1 of any input (channels first); others follow dim 1 only of an [N, F] input
+CHANNEL_FIRST = frozenset({"in_channels", "num_features", "num_channels"})
+# layer groups whose output keeps the input's channels
+PASS_CHANNELS = frozenset({"Activation", "Normalization", "Pooling", "Dropout"})
 
 
 class BlockCodeError(GraphError):
@@ -71,19 +75,22 @@ def _chan(ctx: Context, nid: str, port: int) -> str | None:
             ctx.used_chan.add(index)
             return ctx.in_chan[index]
         return None
-    if node.block is not None:
-        value = _instance_arg_expr(ctx, node, node.repeat - 1, "out_channels")
-        return value
+    if node.block is not None:  # a block whose out_channels argument is its output's channels
+        _, values = instance_at(ctx.graph, node, node.repeat - 1)
+        if shape is not None and len(shape) > 1 and values.get("out_channels") == shape[1]:
+            return _instance_arg_expr(ctx, node, node.repeat - 1, "out_channels")
+        return None
     spec = node.spec
-    if spec is not None:
-        for name in CHANNEL_OUT:
-            if spec.has_param(name) and info is not None:
-                return param_expr(ctx, nid, name) or literal(info.params[name])
+    if spec is None or info is None or shape is None or len(shape) < 2:
+        return None
+    for name in CHANNEL_OUT:  # out_channels is dim 1 at any rank; out_features only on [N, F]
+        if spec.has_param(name) and (name == "out_channels" or len(shape) == 2) and info.params[name] == shape[1]:
+            return param_expr(ctx, nid, name) or literal(info.params[name])
     wires = ctx.graph.inputs_of(nid)
-    ins = info.in_shapes if info else []
-    first = ins[0] if ins else None
-    same = first is not None and shape is not None and len(first) > 1 and len(shape) > 1 and first[1] == shape[1]
-    if same and wires and wires[0] is not None:
+    first = info.in_shapes[0] if info.in_shapes else None
+    keeps = spec.category in PASS_CHANNELS or spec.id in ("Add", "Multiply", "Identity", "ZeroPad2d")
+    same = first is not None and len(first) == len(shape) and first[1] == shape[1]
+    if keeps and same and wires and wires[0] is not None:
         return chan(ctx, wires[0].src, wires[0].src_port)
     return None
 
@@ -101,7 +108,8 @@ def param_expr(ctx: Context, nid: str, param: str) -> str | None:
     wire = ctx.graph.inputs_of(nid)[0]
     source = ctx.analysis.nodes.get(wire.src) if wire else None
     in_shape = source.port_shape(wire.src_port) if source and wire else None
-    if wire and in_shape is not None and len(in_shape) > 1 and info.auto[param] == in_shape[1]:
+    follows = in_shape is not None and len(in_shape) > 1 and info.auto[param] == in_shape[1]
+    if wire and in_shape is not None and follows and (len(in_shape) == 2 or param in CHANNEL_FIRST):
         found = chan(ctx, wire.src, wire.src_port)
         if found is not None:
             return found
