@@ -165,12 +165,45 @@ def inverted_residual(library: Library) -> BlockDef | None:
     return defn
 
 
+def transformer_encoder(library: Library) -> BlockDef | None:
+    """A post-norm Transformer encoder layer over [N, T, d_model] with nn.TransformerEncoderLayer's names (so its
+    state_dict keys are torch's): self-attention, residual, norm; feed-forward, residual, norm."""
+    if "MultiheadAttention" not in LAYERS or "LayerNorm" not in LAYERS:
+        return None
+    if "TransformerEncoderBlock" in library:
+        return library["TransformerEncoderBlock"]
+    about = "Transformer encoder layer: self-attention and a feed-forward network."
+    defn, g = _new(library, "TransformerEncoderBlock", about, [16, 64])
+    x = g.by_name("x")
+    assert x is not None
+    attn = g.add("MultiheadAttention", "self_attn", num_heads=4)
+    drop1, add1, norm1 = g.add("Dropout", "dropout1", p=0.1), g.add("Add", "add1"), g.add("LayerNorm", "norm1")
+    linear1 = g.add("Linear", "linear1", out_features=256)
+    relu, drop = g.add("ReLU", "activation"), g.add("Dropout", "dropout", p=0.1)
+    linear2 = g.add("Linear", "linear2", out_features=64)
+    drop2, add2, norm2 = g.add("Dropout", "dropout2", p=0.1), g.add("Add", "add2"), g.add("LayerNorm", "norm2")
+    out = g.add("Output", "output")
+    g.chain([x, attn, drop1, add1, norm1, linear1, relu, drop, linear2, drop2, add2, norm2, out])
+    g.connect(Edge(x.id, add1.id, 1))
+    g.connect(Edge(norm1.id, add2.id, 1))
+    expose_arg(defn, linear2.id, "out_features", "d_model", keyword=False)
+    expose_arg(defn, attn.id, "num_heads", "nhead", keyword=False)
+    expose_arg(defn, linear1.id, "out_features", "dim_feedforward")
+    expose_arg(defn, drop.id, "p", "dropout")
+    defn.bindings[(drop1.id, "p")] = "dropout"
+    defn.bindings[(drop2.id, "p")] = "dropout"
+    _place(g)
+    library[defn.name] = defn
+    return defn
+
+
 BUILTINS: dict[str, Callable[[Library], BlockDef | None]] = {
     "BasicBlock": basic_block,
     "BasicBlockDown": lambda lib: basic_block(lib, shortcut=True),
     "Bottleneck": bottleneck,
     "VGGBlock": vgg_block,
     "InvertedResidual": inverted_residual,
+    "TransformerEncoderBlock": transformer_encoder,
 }
 
 

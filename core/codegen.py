@@ -205,9 +205,10 @@ def _emit_layer_line(out: _Emitter, node: Node, target: str, expr: str, info: No
         out.add(f"        {target} = {expr}", nid, fmt(info.out_shape) if comments else "")
         return
     full = (None, *(info.in_shapes[0] or ())[1:2], info.out_shape[-1]) if info.out_shape else None
-    out.add(f"        {target}, _ = {expr}", nid, fmt(full) if full else "")
+    out.add(f"        {target}, _ = {expr}", nid, fmt(full) if full and comments else "")
     if info.params.get("return_sequences") == "last":
-        out.add(f"        {target} = {target}[:, -1, :]", nid, f"{fmt(info.out_shape)} last time step")
+        last = f"{fmt(info.out_shape)} last time step" if comments else "last time step"
+        out.add(f"        {target} = {target}[:, -1, :]", nid, last)
 
 
 def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tuple[_Emitter, GeneratedCode]:

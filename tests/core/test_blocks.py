@@ -180,11 +180,10 @@ def test_every_builtin_block_generates_code_that_matches_inference(name):
     defn = add_builtin(g.blocks, name)
     if defn is None:
         pytest.skip(f"{name} needs a layer this catalog does not have yet")
-    channels = defn.graph.nodes_of_type("Input")[0].params["shape"][0]
-    x = g.add("Input", "x", shape=[channels, 8, 8])
+    x = g.add("Input", "x", shape=defn.graph.nodes_of_type("Input")[0].params["shape"])
     node = g.add_node(new_instance(g, defn, name="block"))
-    pool, flat = g.add("AdaptiveAvgPool2d", "pool", output_size=[1, 1]), g.add("Flatten", "flatten")
-    g.chain([x, node, pool, flat, g.add("Linear", "fc", out_features=3), g.add("Output", "output")])
+    flat = g.add("Flatten", "flatten")
+    g.chain([x, node, flat, g.add("Linear", "fc", out_features=3), g.add("Output", "output")])
     code = check_forward_matches_inference(g)
     assert f"class {name}(nn.Module)" in code.source or "nn.Sequential(" in code.source
 
@@ -327,3 +326,26 @@ def test_a_chain_asked_to_be_a_class_is_one_and_the_choice_is_saved():
     assert "class VGGBlock(nn.Module):" in code.source and "features.conv.weight" in _model(code).state_dict()
     text = dumps(Project(g))
     assert '"as_class": true' in text and loads(text).graph.blocks["VGGBlock"].as_class
+
+
+def test_transformer_encoder_block_is_torchs_encoder_layer():
+    import torch
+    from torch import nn
+
+    g = Graph()
+    defn = add_builtin(g.blocks, "TransformerEncoderBlock")
+    if defn is None:
+        pytest.skip("needs MultiheadAttention and LayerNorm")
+    x = g.add("Input", "x", shape=[10, 32])
+    node = new_instance(g, defn, name="layer")
+    node.params = {"d_model": 32, "nhead": 4, "dim_feedforward": 64}
+    g.add_node(node)
+    g.chain([x, node, g.add("Output", "output")])
+    code = check_forward_matches_inference(g)
+    assert "# [N, 16, 64]" not in code.source  # no shapes of the definition's example input in the class
+    model = _model(code).eval()
+    reference = nn.TransformerEncoderLayer(32, 4, 64, batch_first=True).eval()
+    model.layer.load_state_dict(reference.state_dict(), strict=True)
+    tokens = torch.randn(2, 10, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(model(tokens), reference(tokens), atol=1e-5, rtol=1e-5)
