@@ -227,7 +227,7 @@ def _load_commands() -> None:
     """Import the modules that add further subcommands (kept apart so each stays small)."""
     import importlib
 
-    for module in ("core.train_command", "core.desktop"):
+    for module in ("core.train_command", "core.desktop", "core.import_command"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

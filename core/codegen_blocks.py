@@ -193,6 +193,8 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
     for kind, key, default in sig:
         if kind == "chan":
             value = in_chan[key] if key < len(in_chan) else None
+            if value is None:  # e.g. after a block whose output is a concatenation: this instance's own number
+                value = _entering_literal(ctx, node, key)
             if value is None:
                 raise BlockCodeError(f"{node.name}: the channels entering block {defn.name} are not known.", node.id)
             call.append(value)
@@ -209,6 +211,14 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
 
 
 _REQUIRED = object()
+
+
+def _entering_literal(ctx: Context, node: Node, port: int) -> str | None:
+    wires = ctx.graph.inputs_of(node.id)
+    wire = wires[port] if port < len(wires) else None
+    info = ctx.analysis.nodes.get(wire.src) if wire is not None else None
+    shape = info.port_shape(wire.src_port) if info is not None and wire is not None else None
+    return literal(shape[1]) if shape is not None and len(shape) > 1 and shape[1] is not None else None
 
 
 def is_chain(defn: BlockDef) -> bool:

@@ -1,0 +1,65 @@
+"""Round trip of torchvision classifiers through the importer: trace, import, generated code with the original's
+weights; one line per model: traced? imported? params equal? outputs equal (atol 1e-5)? seconds.
+
+    python bench/import_roundtrip.py [NAME ...]     (default: every torchvision classification model)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import torch
+
+from core.built_model import build_model
+from core.fx_import import ModelImportError, import_model
+from core.fx_import.source import load_source, torchvision_names
+from core.fx_import.trace import trace
+
+FIRST = ["resnet18", "resnet34", "vgg11", "mobilenet_v2", "squeezenet1_0"]
+SHAPES = {"inception_v3": [3, 299, 299]}
+
+
+def one(name: str) -> str:
+    start = time.perf_counter()
+    torch.manual_seed(0)
+    try:
+        model = load_source(f"torchvision:{name}").eval()
+    except ModelImportError as exc:
+        return f"{name:22} build failed: {exc}"
+    shape = SHAPES.get(name, [3, 224, 224])
+    traced = imported = params_eq = outputs_eq = "no"
+    why = ""
+    try:
+        trace(model)
+        traced = "yes"
+        result = import_model(model, shape, check=False)
+        imported = "yes"
+        built = build_model(result.project)
+        built.module.load_state_dict(result.state)
+        n_orig = sum(p.numel() for p in model.parameters())
+        n_new = sum(p.numel() for p in built.module.parameters())
+        same_keys = list(built.module.state_dict()) == list(model.state_dict())
+        params_eq = "yes" if n_orig == n_new and same_keys else f"no ({n_new} vs {n_orig}, keys {same_keys})"
+        x = torch.randn(1, *shape, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            a, b = model(x), built.module(x)
+        diff = float((a - b).abs().max())
+        outputs_eq = "yes" if torch.allclose(a, b, atol=1e-5) else "no"
+        outputs_eq += f" ({diff:.1e})"
+    except Exception as exc:  # the bench reports every failure as one line
+        why = str(exc).splitlines()[0][:150]
+    seconds = time.perf_counter() - start
+    line = f"{name:22} traced={traced:3} imported={imported:3} params_equal={params_eq:3} outputs_equal={outputs_eq:14}"
+    return f"{line} {seconds:6.1f}s" + (f"  {why}" if why else "")
+
+
+def main(names: list[str]) -> None:
+    torch.set_num_threads(2)
+    names = names or FIRST + [n for n in torchvision_names() if n not in FIRST]
+    for name in names:
+        print(one(name), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

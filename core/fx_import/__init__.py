@@ -1,0 +1,128 @@
+"""Code to canvas: an existing ``nn.Module`` becomes a TorchCanvas project with blocks, and keeps its weights.
+
+``import_model(module, input_shape)`` traces the module with torch.fx (``trace``), turns each call into a catalog
+layer (``ops``, ``items``), the module hierarchy into block definitions and repeats (``hierarchy``), lays the
+drawing out top to bottom, and checks the result: the generated code must have the original's state_dict keys
+and give its outputs. ``load_source`` makes the module from ``file.py:Class`` or ``torchvision:NAME``;
+``initial`` stores the weights beside the project.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from core.errors import TorchCanvasError
+from core.fx_import.trace import ModelImportError, trace
+from core.graph import Graph
+from core.project import Project
+
+__all__ = ["ImportResult", "ModelImportError", "import_model"]
+
+
+@dataclass
+class ImportResult:
+    project: Project
+    state: dict[str, torch.Tensor]  # the weights, keyed as the generated code's state_dict
+    max_difference: float | None = None  # largest output difference against the original (eval mode)
+    seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _shapes(gm: Any, input_shape: list[int]) -> None:
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    try:
+        with torch.no_grad():
+            ShapeProp(gm).propagate(torch.zeros(1, *input_shape))
+    except Exception as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelImportError(
+            [
+                f"The model does not run on an input of shape {[1, *input_shape]}: {text[:300]}. Give the shape of "
+                "one sample with --input-shape C,H,W (e.g. 1,28,28 for MNIST, 3,224,224 for ImageNet models)."
+            ]
+        ) from None
+
+
+def _layout(graph: Graph) -> None:
+    from core.layout import layered_layout
+
+    for node_id, pos in layered_layout(graph, "tb", origin=(0.0, 0.0)).items():
+        graph.node(node_id).pos = pos
+    for defn in graph.blocks.values():
+        for node_id, pos in layered_layout(defn.graph, "tb", origin=(0.0, 0.0)).items():
+            defn.graph.node(node_id).pos = pos
+
+
+def import_model(
+    module: nn.Module,
+    input_shape: list[int] | tuple[int, ...],
+    *,
+    name: str = "",
+    state: dict[str, torch.Tensor] | None = None,
+    check: bool = True,
+) -> ImportResult:
+    """The project for ``module`` (one sample of ``input_shape``, without the batch); ``state`` replaces the
+    module's own weights. Raises ModelImportError with one message per cause."""
+    from core.fx_import.hierarchy import build
+    from core.fx_import.items import flatten
+
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    shape = [int(d) for d in input_shape]
+    was_training = module.training
+    module.eval()
+    try:
+        if state is not None:
+            _load_user_state(module, state)
+        gm = trace(module)
+        times["trace"] = time.perf_counter() - start
+        _shapes(gm, shape)
+        flat = flatten(gm)
+        if flat.problems:
+            raise ModelImportError(flat.problems)
+        try:
+            graph, library = build(flat, shape)
+        except ModelImportError:
+            raise
+        except TorchCanvasError as exc:
+            raise ModelImportError([str(exc)]) from None
+        graph.blocks = library
+        _layout(graph)
+        title = name or type(module).__name__
+        project = Project(graph, title, f"Imported from the PyTorch model {type(module).__name__}.")
+        times["build"] = time.perf_counter() - start
+        own = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        result = ImportResult(project, own, seconds=times)
+        if check:
+            from core.fx_import.verify import verify
+
+            result.max_difference = verify(result, module, shape)
+            times["check"] = time.perf_counter() - start
+    finally:
+        module.train(was_training)
+    return result
+
+
+def _load_user_state(module: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"no values for {', '.join(missing[:4])}{' …' if len(missing) > 4 else ''}")
+        if unexpected:
+            parts.append(f"values for keys the model lacks ({', '.join(unexpected[:4])})")
+        raise ModelImportError([f"The weights file does not fit the model: {'; '.join(parts)}."])
+    for key, value in state.items():
+        if tuple(value.shape) != tuple(own[key].shape):
+            raise ModelImportError(
+                [f"The weights file's {key} has shape {list(value.shape)}; the model needs {list(own[key].shape)}."]
+            )
+    module.load_state_dict(state)

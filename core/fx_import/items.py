@@ -1,0 +1,155 @@
+"""The traced graph as a list of layers: each fx node becomes an ``Item`` (layer type, parameters, name, inputs
+and the chain of modules it ran in), or a problem naming the module path and the line.
+
+Every problem is collected, so one import run lists every cause at once (one line each), not the first only.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import fx, nn
+
+from core.fx_import import ops
+from core.fx_import.trace import module_path, module_type, node_line
+
+
+@dataclass
+class Item:
+    node: fx.Node  # the traced value this layer produces
+    type: str  # catalog layer id ("Input" for a placeholder)
+    params: dict[str, Any]
+    name: str  # attribute name for a module (state_dict keys), the fx name for a call
+    inputs: list[fx.Node]
+    chain: tuple[str, ...]  # the non-leaf modules it ran in, outermost first (qualified names)
+    is_module: bool = False
+
+
+@dataclass
+class Flat:
+    items: list[Item] = field(default_factory=list)
+    outputs: list[fx.Node] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    types: dict[str, type] = field(default_factory=dict)  # module path -> its class
+
+    def add_problem(self, text: str) -> None:
+        if text not in self.problems:
+            self.problems.append(text)
+
+
+def _chain(node: fx.Node, flat: Flat) -> tuple[str, ...]:
+    stack = node.meta.get("nn_module_stack") or {}
+    keys = list(stack.keys())
+    values = list(stack.values())
+    if node.op == "call_module" and keys:
+        keys, values = keys[:-1], values[:-1]
+    chain: list[str] = []
+    for key, (path, cls) in zip(keys, values, strict=False):
+        if "@" in key:
+            flat.add_problem(
+                f"`model.{path}` (a `{getattr(cls, '__name__', cls)}`) is called more than once in forward: a "
+                "drawing has one box per call; give each call a module of its own."
+            )
+        chain.append(path)
+        flat.types[path] = cls
+    return tuple(chain)
+
+
+def _where(node: fx.Node, root: nn.Module, reason: str, leaf: bool = False) -> str:
+    path = module_path(node, leaf)
+    kind = module_type(root, path)
+    line = node_line(node)
+    at = f" (at {line})" if line else ""
+    return f"`{path}` is a `{kind}`: {reason}{at}."
+
+
+def _resolve(value: Any, alias: dict[fx.Node, fx.Node]) -> Any:
+    while isinstance(value, fx.Node) and value in alias:
+        value = alias[value]
+    return value
+
+
+def flatten(gm: fx.GraphModule) -> Flat:
+    """Items in execution order; problems instead of items for what has no layer."""
+    flat = Flat()
+    alias: dict[fx.Node, fx.Node] = {}
+    meta_only: set[fx.Node] = set()  # x.size(0), x.shape: used only as arguments of a reshape
+    called: set[str] = set()
+    for node in gm.graph.nodes:
+        if node.op == "placeholder":
+            flat.items.append(Item(node, "Input", {}, str(node.target), [], ()))
+        elif node.op == "output":
+            values = node.args[0]
+            values = list(values) if isinstance(values, (tuple, list)) else [values]
+            flat.outputs = [_resolve(v, alias) for v in values if isinstance(v, fx.Node)]
+        elif node.op == "get_attr":
+            flat.add_problem(
+                f"`model.{node.target}` is a tensor used directly in forward (at {node_line(node) or 'forward'}): "
+                "only layers can hold weights in TorchCanvas; wrap it in a layer."
+            )
+        elif node.op == "call_module":
+            _module_item(gm, node, flat, alias, called)
+        elif _is_meta(node):
+            meta_only.add(node)
+        else:
+            try:
+                layer = ops.map_call(node)
+            except ops.Unsupported as exc:
+                flat.add_problem(_where(node, gm, f"not a TorchCanvas layer: {exc}"))
+                continue
+            inputs = [_resolve(v, alias) for v in layer.inputs]
+            if not layer.type:
+                alias[node] = inputs[0]
+                continue
+            flat.items.append(Item(node, layer.type, layer.params, node.name, inputs, _chain(node, flat)))
+    _check_meta_uses(flat, meta_only, gm)
+    return flat
+
+
+def _is_meta(node: fx.Node) -> bool:
+    if node.op == "call_method" and node.target in ("size", "dim"):
+        return True
+    if node.op == "call_function" and node.target is getattr:
+        return True
+    if node.op == "call_function" and node.target is operator.getitem:
+        base = node.args[0]
+        return isinstance(base, fx.Node) and _is_meta(base)
+    return False
+
+
+def _check_meta_uses(flat: Flat, meta_only: set[fx.Node], root: nn.Module) -> None:
+    """x.size(0) / x.shape may only feed a reshape (where it means 'the batch size')."""
+    for node in meta_only:
+        for user in node.users:
+            if user in meta_only:
+                continue
+            if user.op == "call_method" and user.target in ("view", "reshape"):
+                continue
+            if user.op == "call_function" and getattr(user.target, "__name__", "") == "reshape":
+                continue
+            reason = "it computes with the tensor's shape (x.size(), x.shape), which a drawing cannot show"
+            flat.add_problem(_where(user, root, f"not a TorchCanvas layer: {reason}"))
+
+
+def _module_item(
+    gm: fx.GraphModule, node: fx.Node, flat: Flat, alias: dict[fx.Node, fx.Node], called: set[str]
+) -> None:
+    target = str(node.target)
+    module = gm.get_submodule(target)
+    try:
+        layer = ops.from_module(module, node)
+    except ops.Unsupported as exc:
+        flat.add_problem(_where(node, gm, str(exc), leaf=True))
+        return
+    if target in called and any(True for _ in module.parameters(recurse=False)):
+        flat.add_problem(
+            f"`model.{target}` (a `{type(module).__name__}`) is called more than once: its weights are shared "
+            f"between calls (at {node_line(node) or 'forward'}); TorchCanvas layers each have their own weights."
+        )
+        return
+    called.add(target)
+    inputs = [_resolve(v, alias) for v in layer.inputs]
+    name = target.split(".")[-1]
+    flat.items.append(Item(node, layer.type, layer.params, name, inputs, _chain(node, flat), True))

@@ -1,0 +1,403 @@
+"""What each traced operation becomes: a catalog layer id and its parameters, read from the module's attributes
+(``call_module``) or from the call's arguments (``call_function`` / ``call_method``).
+
+Registries keyed by the torch class name, the function and the method name, so supporting one more operation is
+one entry. A mapper returns ``Layer(type, params, inputs)`` where ``inputs`` are the traced values feeding it in
+port order, or raises ``Unsupported`` with the reason in plain words. Auto parameters (``in_channels``,
+``num_features``, ``in_features``) are left out: the analysis fills them from the incoming shape, which is what
+lets one block definition serve every stage of a ResNet.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+
+from core.catalog import LAYERS
+
+
+class Unsupported(Exception):
+    """This call has no TorchCanvas layer; the message says why (no traceback is shown)."""
+
+
+@dataclass
+class Layer:
+    type: str
+    params: dict[str, Any]
+    inputs: list[fx.Node] = field(default_factory=list)
+
+
+def size(value: Any) -> Any:
+    """A torch size tuple as the catalog wants it: one number when all are equal, else a list."""
+    if isinstance(value, (tuple, list)):
+        items = [int(v) for v in value]
+        return items[0] if len(set(items)) == 1 else items
+    return value
+
+
+# --- call_module: the module's attributes ------------------------------------------------------------------------
+def _conv(m: Any) -> dict[str, Any]:
+    params = {
+        "out_channels": m.out_channels,
+        "kernel_size": size(m.kernel_size),
+        "stride": size(m.stride),
+        "padding": m.padding if isinstance(m.padding, str) else size(m.padding),
+        "dilation": size(m.dilation),
+        "groups": m.groups,
+        "bias": m.bias is not None,
+    }
+    if hasattr(m, "output_padding") and isinstance(m, nn.ConvTranspose2d):
+        params["output_padding"] = size(m.output_padding)
+    else:
+        params["padding_mode"] = m.padding_mode
+    return params
+
+
+def _pool(m: Any) -> dict[str, Any]:
+    params = {"kernel_size": size(m.kernel_size), "stride": size(m.stride), "padding": size(m.padding)}
+    if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)) and size(m.dilation) != 1:
+        raise Unsupported("a max pooling with dilation is not a TorchCanvas layer")
+    if isinstance(m, (nn.AvgPool1d, nn.AvgPool2d)) and (not m.count_include_pad or m.divisor_override):
+        raise Unsupported("an average pooling with count_include_pad=False or a divisor_override is not supported")
+    params["ceil_mode"] = bool(m.ceil_mode)
+    return params
+
+
+def _norm(m: Any) -> dict[str, Any]:
+    momentum = 0.1 if m.momentum is None else m.momentum
+    return {"eps": m.eps, "momentum": momentum, "affine": m.affine, "track_running_stats": m.track_running_stats}
+
+
+def _layer_norm(m: Any) -> dict[str, Any]:
+    if len(m.normalized_shape) != 1:
+        raise Unsupported("a LayerNorm over more than the last dimension is not supported")
+    return {"eps": m.eps, "elementwise_affine": m.elementwise_affine}
+
+
+def _adaptive(m: Any) -> dict[str, Any]:
+    if m.output_size is None or (isinstance(m.output_size, (tuple, list)) and None in m.output_size):
+        raise Unsupported("an adaptive pooling that keeps a dimension (None) is not supported")
+    return {"output_size": size(m.output_size)}
+
+
+def _inplace(m: Any) -> dict[str, Any]:
+    return {"inplace": bool(getattr(m, "inplace", False))}
+
+
+MODULES: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "Linear": lambda m: {"out_features": m.out_features, "bias": m.bias is not None},
+    "Conv1d": _conv,
+    "Conv2d": _conv,
+    "Conv3d": _conv,
+    "ConvTranspose2d": _conv,
+    "MaxPool1d": _pool,
+    "MaxPool2d": _pool,
+    "MaxPool3d": _pool,
+    "AvgPool1d": _pool,
+    "AvgPool2d": _pool,
+    "AdaptiveAvgPool2d": _adaptive,
+    "AdaptiveMaxPool2d": _adaptive,
+    "BatchNorm1d": _norm,
+    "BatchNorm2d": _norm,
+    "BatchNorm3d": _norm,
+    "InstanceNorm1d": _norm,
+    "InstanceNorm2d": _norm,
+    "LayerNorm": _layer_norm,
+    "GroupNorm": lambda m: {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine},
+    "Dropout": lambda m: {"p": m.p, "inplace": m.inplace},
+    "Dropout1d": lambda m: {"p": m.p, "inplace": m.inplace},
+    "Dropout2d": lambda m: {"p": m.p, "inplace": m.inplace},
+    "Flatten": lambda m: {"start_dim": m.start_dim, "end_dim": m.end_dim},
+    "Identity": lambda m: {},
+    "ZeroPad2d": lambda m: {"padding": size(m.padding)},
+    "PixelShuffle": lambda m: {"upscale_factor": m.upscale_factor},
+    "ReLU": _inplace,
+    "ReLU6": _inplace,
+    "Hardswish": _inplace,
+    "Hardsigmoid": _inplace,
+    "SiLU": _inplace,
+    "Mish": _inplace,
+    "SELU": _inplace,
+    "ELU": lambda m: {"alpha": m.alpha, "inplace": m.inplace},
+    "LeakyReLU": lambda m: {"negative_slope": m.negative_slope, "inplace": m.inplace},
+    "Hardtanh": lambda m: {"min_val": m.min_val, "max_val": m.max_val, "inplace": m.inplace},
+    "GELU": lambda m: {"approximate": m.approximate},
+    "PReLU": lambda m: {"num_parameters": m.num_parameters},
+    "Sigmoid": lambda m: {},
+    "Tanh": lambda m: {},
+    "Softplus": lambda m: {},
+    "Softmax": lambda m: {"dim": m.dim},
+    "LogSoftmax": lambda m: {"dim": m.dim},
+    "Embedding": lambda m: {
+        "num_embeddings": m.num_embeddings,
+        "embedding_dim": m.embedding_dim,
+        **({"padding_idx": m.padding_idx} if m.padding_idx is not None else {}),
+    },
+}
+
+
+def catalog_module_types() -> dict[type, str]:
+    """torch classes that map to a catalog entry: these stay whole when tracing."""
+    found: dict[type, str] = {}
+    for layer_id, spec in LAYERS.items():
+        cls_name = (spec.torch_class or "").removeprefix("nn.")
+        cls = getattr(nn, cls_name, None)
+        if spec.torch_class and spec.torch_class.startswith("nn.") and isinstance(cls, type) and layer_id in MODULES:
+            found[cls] = layer_id
+    return found
+
+
+def supported_names() -> str:
+    return ", ".join(sorted(t.__name__ for t in catalog_module_types()))
+
+
+def from_module(module: nn.Module, node: fx.Node) -> Layer:
+    layer_id = catalog_module_types().get(type(module))
+    if layer_id is None:
+        raise Unsupported(f"not a TorchCanvas layer; supported: {supported_names()}")
+    return Layer(layer_id, MODULES[layer_id](module), [_tensor_arg(node, 0)])
+
+
+# --- call_function / call_method: the call's arguments ---------------------------------------------------------------
+def _arg(node: fx.Node, index: int, name: str, default: Any) -> Any:
+    if len(node.args) > index:
+        return node.args[index]
+    return node.kwargs.get(name, default)
+
+
+def _tensor_arg(node: fx.Node, index: int = 0) -> fx.Node:
+    value = _arg(node, index, "input", None)
+    if not isinstance(value, fx.Node):
+        raise Unsupported("its input is not a tensor from the network")
+    return value
+
+
+def _const(value: Any, what: str) -> Any:
+    if isinstance(value, fx.Node):
+        raise Unsupported(f"its {what} is computed from the data; write it as a number")
+    return value
+
+
+def _activation(layer_id: str, **extra: tuple[int, str, Any]) -> Callable[[fx.Node], Layer]:
+    """F.relu(x, inplace=...), torch.sigmoid(x), x.relu(): extra maps a parameter to (position, keyword, default)."""
+
+    def make(node: fx.Node) -> Layer:
+        params = {p: _const(_arg(node, i, kw, d), p) for p, (i, kw, d) in extra.items()}
+        return Layer(layer_id, params, [_tensor_arg(node)])
+
+    return make
+
+
+def _binary(layer_id: str) -> Callable[[fx.Node], Layer]:
+    def make(node: fx.Node) -> Layer:
+        values = [a for a in node.args[:2]]
+        if len(values) != 2 or not all(isinstance(v, fx.Node) for v in values) or node.kwargs.get("alpha", 1) != 1:
+            raise Unsupported("only the sum or product of two tensors of the network is a TorchCanvas merge")
+        return Layer(layer_id, {"num_inputs": 2}, values)  # type: ignore[arg-type]
+
+    return make
+
+
+def _cat(node: fx.Node) -> Layer:
+    values = _arg(node, 0, "tensors", [])
+    dim = _const(_arg(node, 1, "dim", 0), "dim")
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, fx.Node) for v in values) or len(values) < 2:
+        raise Unsupported("torch.cat needs a list of at least two tensors of the network")
+    if dim < 0:
+        raise Unsupported("torch.cat over a negative dim: write the dimension as a positive number")
+    return Layer("Concat", {"num_inputs": len(values), "dim": dim}, list(values))
+
+
+def _flatten(node: fx.Node) -> Layer:
+    start = _const(_arg(node, 1, "start_dim", 0), "start_dim")
+    end = _const(_arg(node, 2, "end_dim", -1), "end_dim")
+    if start == 0:
+        raise Unsupported("flattening the batch dimension too (start_dim=0) is not supported: use start_dim=1")
+    return Layer("Flatten", {"start_dim": start, "end_dim": end}, [_tensor_arg(node)])
+
+
+def _pool_fn(layer_id: str) -> Callable[[fx.Node], Layer]:
+    def make(node: fx.Node) -> Layer:
+        kernel = _const(_arg(node, 1, "kernel_size", None), "kernel_size")
+        stride = _const(_arg(node, 2, "stride", None), "stride")
+        padding = _const(_arg(node, 3, "padding", 0), "padding")
+        ceil_index = 5 if layer_id.startswith("Max") else 4
+        ceil = _const(_arg(node, ceil_index, "ceil_mode", False), "ceil_mode")
+        if layer_id.startswith("Max") and size(_arg(node, 4, "dilation", 1)) != 1:
+            raise Unsupported("a max pooling with dilation is not a TorchCanvas layer")
+        params = {"kernel_size": size(kernel), "stride": size(stride) if stride else None, "padding": size(padding)}
+        params["ceil_mode"] = bool(ceil)
+        return Layer(layer_id, params, [_tensor_arg(node)])
+
+    return make
+
+
+def _adaptive_fn(layer_id: str) -> Callable[[fx.Node], Layer]:
+    def make(node: fx.Node) -> Layer:
+        return Layer(
+            layer_id, {"output_size": size(_const(_arg(node, 1, "output_size", 1), "output_size"))}, [_tensor_arg(node)]
+        )
+
+    return make
+
+
+def _dropout(layer_id: str) -> Callable[[fx.Node], Layer]:
+    def make(node: fx.Node) -> Layer:
+        return Layer(layer_id, {"p": _const(_arg(node, 1, "p", 0.5), "p")}, [_tensor_arg(node)])
+
+    return make
+
+
+def _mean(node: fx.Node) -> Layer:
+    dim = _const(_arg(node, 1, "dim", None), "dim")
+    keepdim = _const(_arg(node, 2, "keepdim", False), "keepdim")
+    if isinstance(dim, (list, tuple)) and len(dim) == 1:
+        dim = dim[0]
+    if not isinstance(dim, int) or keepdim or dim < 1:
+        raise Unsupported("only a mean over one positive dimension without keepdim is a TorchCanvas layer (Mean)")
+    return Layer("Mean", {"dim": dim}, [_tensor_arg(node)])
+
+
+def _reshape(node: fx.Node) -> Layer:
+    """x.view(x.size(0), -1) is a Flatten; x.view(N, a, b) / x.view(-1, a) a Reshape of one sample."""
+    x = _tensor_arg(node)
+    dims = list(node.args[1:])
+    if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+        dims = list(dims[0])
+    if not dims:
+        raise Unsupported("a reshape without a shape")
+    first, rest = dims[0], dims[1:]
+    batch = first == -1 or (isinstance(first, fx.Node) and is_batch_size(first, x))
+    if not batch or any(isinstance(d, fx.Node) for d in rest) or not rest:
+        raise Unsupported("only x.view(x.size(0), ...) or x.view(-1, ...) with numbers for the other dimensions")
+    if rest == [-1]:
+        return Layer("Flatten", {"start_dim": 1, "end_dim": -1}, [x])
+    return Layer("Reshape", {"shape": [int(d) for d in rest]}, [x])
+
+
+def is_batch_size(node: fx.Node, of: fx.Node) -> bool:
+    """``x.size(0)`` / ``x.shape[0]`` of the tensor ``of`` (or of any tensor: the batch size is the same)."""
+    if node.op == "call_method" and node.target == "size":
+        return _arg(node, 1, "dim", None) == 0
+    if node.op == "call_function" and node.target is operator.getitem and node.args[1] == 0:
+        base = node.args[0]
+        return isinstance(base, fx.Node) and base.op == "call_function" and base.target is getattr
+    return False
+
+
+def _softmax(layer_id: str) -> Callable[[fx.Node], Layer]:
+    def make(node: fx.Node) -> Layer:
+        dim = _const(_arg(node, 1, "dim", None), "dim")
+        if dim is None:
+            raise Unsupported("a softmax without dim: write dim=1")
+        return Layer(layer_id, {"dim": dim}, [_tensor_arg(node)])
+
+    return make
+
+
+def _passthrough(node: fx.Node) -> Layer:
+    return Layer("", {}, [_tensor_arg(node)])  # "" = no layer: the value passes through unchanged
+
+
+_RELU = {"inplace": (1, "inplace", False)}
+FUNCTIONS: dict[Any, Callable[[fx.Node], Layer]] = {
+    operator.add: _binary("Add"),
+    operator.iadd: _binary("Add"),
+    torch.add: _binary("Add"),
+    operator.mul: _binary("Multiply"),
+    torch.mul: _binary("Multiply"),
+    torch.cat: _cat,
+    torch.concat: _cat,
+    torch.flatten: _flatten,
+    torch.relu: _activation("ReLU"),
+    F.relu: _activation("ReLU", **_RELU),
+    F.relu6: _activation("ReLU6", **_RELU),
+    F.hardswish: _activation("Hardswish", **_RELU),
+    F.hardsigmoid: _activation("Hardsigmoid", **_RELU),
+    F.silu: _activation("SiLU", **_RELU),
+    F.mish: _activation("Mish", **_RELU),
+    F.gelu: _activation("GELU"),
+    F.elu: _activation("ELU"),
+    F.leaky_relu: _activation("LeakyReLU", negative_slope=(1, "negative_slope", 0.01)),
+    torch.sigmoid: _activation("Sigmoid"),
+    F.sigmoid: _activation("Sigmoid"),
+    torch.tanh: _activation("Tanh"),
+    F.tanh: _activation("Tanh"),
+    F.softplus: _activation("Softplus"),
+    F.softmax: _softmax("Softmax"),
+    torch.softmax: _softmax("Softmax"),
+    F.log_softmax: _softmax("LogSoftmax"),
+    torch.log_softmax: _softmax("LogSoftmax"),
+    F.max_pool1d: _pool_fn("MaxPool1d"),
+    F.max_pool2d: _pool_fn("MaxPool2d"),
+    F.avg_pool1d: _pool_fn("AvgPool1d"),
+    F.avg_pool2d: _pool_fn("AvgPool2d"),
+    F.adaptive_avg_pool2d: _adaptive_fn("AdaptiveAvgPool2d"),
+    F.adaptive_max_pool2d: _adaptive_fn("AdaptiveMaxPool2d"),
+    F.dropout: _dropout("Dropout"),
+    F.dropout2d: _dropout("Dropout2d"),
+    torch.mean: _mean,
+    torch.reshape: _reshape,
+}
+
+METHODS: dict[str, Callable[[fx.Node], Layer]] = {
+    "relu": _activation("ReLU"),
+    "sigmoid": _activation("Sigmoid"),
+    "tanh": _activation("Tanh"),
+    "softmax": _softmax("Softmax"),
+    "log_softmax": _softmax("LogSoftmax"),
+    "flatten": _flatten,
+    "mean": _mean,
+    "view": _reshape,
+    "reshape": _reshape,
+    "add": _binary("Add"),
+    "mul": _binary("Multiply"),
+    "contiguous": _passthrough,
+}
+
+
+def describe_target(node: fx.Node) -> str:
+    """How the user wrote the call: ``torch.matmul``, ``F.interpolate``, ``x.permute``, ``+``."""
+    if node.op == "call_method":
+        return f"x.{node.target}"
+    target = node.target
+    names = {
+        operator.add: "+",
+        operator.iadd: "+=",
+        operator.mul: "*",
+        operator.getitem: "x[...]",
+        operator.setitem: "x[...] = ...",
+        operator.matmul: "@",
+        getattr: "x.<attribute>",
+    }
+    if target in names:
+        return names[target]
+    module = getattr(target, "__module__", "") or ""
+    name = getattr(target, "__name__", str(target))
+    if module.startswith("torch.nn.functional"):
+        return f"F.{name}"
+    if module.startswith("torch") or module == "":
+        return f"torch.{name}"
+    return f"{module}.{name}"
+
+
+def map_call(node: fx.Node) -> Layer:
+    """The layer for a ``call_function`` / ``call_method`` node, or Unsupported."""
+    if node.op == "call_method":
+        name = str(node.target)
+        if name.endswith("_") and not name.endswith("__"):
+            raise Unsupported(f"`x.{name}` changes a tensor in place; write `x = x.{name[:-1]}(...)` instead")
+        mapper = METHODS.get(name)
+    else:
+        if node.target is operator.setitem:
+            raise Unsupported("assigning into a tensor (x[...] = ...) changes it in place; TorchCanvas cannot draw it")
+        mapper = FUNCTIONS.get(node.target)
+    if mapper is None:
+        raise Unsupported(f"`{describe_target(node)}` has no TorchCanvas layer")
+    return mapper(node)

@@ -1,0 +1,129 @@
+"""Where the model comes from: ``path/to/file.py:ClassName`` (the file is run: only ever the one the user chose)
+or ``torchvision:NAME`` (built without downloading weights), with constructor arguments from ``--args``; and a
+weights file (``.pt``/``.pth`` read with ``weights_only=True``, or ``.safetensors``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from core.fx_import.trace import ModelImportError, user_frame
+
+DEFAULT_IMAGE_SHAPE = [3, 224, 224]
+
+
+def parse_shape(text: str) -> list[int]:
+    """``"3,224,224"`` -> [3, 224, 224]; a plain message for anything else."""
+    try:
+        dims = [int(part) for part in text.replace("x", ",").split(",") if part.strip()]
+    except ValueError:
+        dims = []
+    if not dims or any(d < 1 or d > 100_000 for d in dims) or len(dims) > 4:
+        raise ModelImportError([f"--input-shape {text!r}: give one sample's shape as numbers, e.g. 3,224,224."])
+    return dims
+
+
+def parse_args(text: str | None) -> list[Any] | dict[str, Any]:
+    """--args: a JSON list (positional arguments) or object (keyword arguments: '{"num_classes": 10}')."""
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelImportError([f"--args is not JSON ({exc.msg}): give a list, e.g. '[10]' or '[]'."]) from None
+    if not isinstance(value, (list, dict)):
+        raise ModelImportError(["--args must be a JSON list (or object) of the constructor's arguments, e.g. '[10]'."])
+    return value
+
+
+def torchvision_names() -> list[str]:
+    from torchvision import models
+
+    return sorted(models.list_models(module=models))
+
+
+def load_source(source: str, args: list[Any] | dict[str, Any] | None = None) -> nn.Module:
+    """The module named by ``source``; ModelImportError with the file, the line and what to do otherwise."""
+    args = args or []
+    if source.startswith("torchvision:"):
+        return _torchvision(source.split(":", 1)[1], args)
+    path_text, sep, class_name = source.rpartition(":")
+    if not sep or not path_text.endswith(".py") or not class_name.isidentifier():
+        raise ModelImportError(
+            [
+                f"{source!r}: give the model as path/to/file.py:ClassName or torchvision:NAME (torchvision:resnet18)."
+            ]
+        )
+    return _from_file(Path(path_text), class_name, args)
+
+
+def _call(cls: Any, args: list[Any] | dict[str, Any], **extra: Any) -> Any:
+    return cls(**args, **extra) if isinstance(args, dict) else cls(*args, **extra)
+
+
+def _torchvision(name: str, args: list[Any] | dict[str, Any]) -> nn.Module:
+    from torchvision import models
+
+    if name not in torchvision_names():
+        close = [n for n in torchvision_names() if n.startswith(name[:3])][:8]
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ModelImportError([f"torchvision has no classification model {name!r}.{hint}"])
+    try:
+        return _call(models.get_model_builder(name), args, weights=None)  # type: ignore[no-any-return]
+    except Exception as exc:
+        raise ModelImportError([f"torchvision:{name} could not be built: {str(exc)[:300]}"]) from None
+
+
+def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) -> nn.Module:
+    if not path.is_file():
+        raise ModelImportError([f"There is no Python file {path}."])
+    module_name = f"torchcanvas_import_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ModelImportError([f"{path} cannot be read as a Python file."])
+    code = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = code  # dataclasses and pickling look the module up by name
+    try:
+        spec.loader.exec_module(code)
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        line = user_frame(traceback.extract_tb(exc.__traceback__))
+        raise ModelImportError(
+            [f"Running {path} failed{f' at {line}' if line else ''}: {type(exc).__name__}: {exc}"]
+        ) from None
+    cls = getattr(code, class_name, None)
+    if not isinstance(cls, type) or not issubclass(cls, nn.Module):
+        found = sorted(
+            n
+            for n, v in vars(code).items()
+            if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ == module_name
+        )
+        listing = f" Its nn.Module classes: {', '.join(found)}." if found else " It defines no nn.Module class."
+        raise ModelImportError([f"{path} has no nn.Module class {class_name}.{listing}"])
+    try:
+        return _call(cls, args)  # type: ignore[no-any-return]
+    except Exception as exc:
+        line = user_frame(traceback.extract_tb(exc.__traceback__))
+        raise ModelImportError(
+            [
+                f"{class_name}({json.dumps(args)[1:-1]}) failed{f' at {line}' if line else ''}: {exc}. "
+                "Give its constructor arguments with --args as a JSON list, e.g. '[10]'."
+            ]
+        ) from None
+
+
+def read_state(path: str | Path) -> dict[str, Any]:
+    """A state_dict from .pt/.pth (no code runs: weights_only) or .safetensors."""
+    from core.errors import ExportError
+    from core.weights import read_weights
+
+    try:
+        return read_weights(path).state
+    except ExportError as exc:
+        raise ModelImportError([str(exc)]) from None

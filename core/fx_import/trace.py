@@ -1,0 +1,135 @@
+"""Tracing a module with ``torch.fx`` into a graph of calls, and saying in the user's words why it failed.
+
+Catalog layers (``nn.Conv2d``, ``nn.ReLU``, …) and every other ``torch.nn`` layer stay whole (one
+``call_module`` node each, so a ``LocalResponseNorm`` can be named as unsupported instead of vanishing into
+functional calls); the user's own modules and torchvision's blocks are traced through, and the module stack fx
+records for each node (``nn_module_stack``) later becomes the blocks.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from core.errors import TorchCanvasError
+
+_TORCH_DIR = os.path.dirname(torch.__file__)
+_CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+
+
+class ModelImportError(TorchCanvasError):
+    """The model cannot be imported; ``problems`` holds one plain message per cause."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class LeafTracer(fx.Tracer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.record_stack_traces = True
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        if isinstance(m, _CONTAINERS):
+            return False
+        return type(m).__module__.startswith("torch.nn")
+
+
+def user_frame(summary: list[traceback.FrameSummary]) -> str:
+    """``file.py:12: x = ...`` for the last frame outside torch's own files (the user's line), or ""."""
+    for frame in reversed(summary):
+        if not frame.filename.startswith(_TORCH_DIR) and not frame.filename.startswith("<"):
+            code = (frame.line or "").strip()
+            return f"{_short(frame.filename)}:{frame.lineno}" + (f" (`{code}`)" if code else "")
+    return ""
+
+
+def _short(path: str) -> str:
+    parts = path.replace("\\", "/").split("/")
+    return "/".join(parts[-2:]) if "site-packages" in path else path
+
+
+def node_line(node: fx.Node) -> str:
+    """The user's line that made a traced node, from the stack fx recorded."""
+    text = node.stack_trace or ""
+    frames: list[traceback.FrameSummary] = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        line = line.strip()
+        if line.startswith('File "'):
+            name, _, rest = line[6:].partition('", line ')
+            number = rest.split(",")[0]
+            code = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            if number.isdigit():
+                frames.append(traceback.FrameSummary(name, int(number), "", line=code))
+    return user_frame(frames)
+
+
+def module_path(node: fx.Node, leaf: bool = False) -> str:
+    """``model.layer3.attn``: the innermost module the node ran in (for a call_module node, itself)."""
+    if leaf and node.op == "call_module":
+        return f"model.{node.target}"
+    stack = node.meta.get("nn_module_stack") or {}
+    paths = [value[0] for value in stack.values()]
+    return "model" + (f".{paths[-1]}" if paths else "")
+
+
+def module_type(root: nn.Module, path: str) -> str:
+    try:
+        return type(root.get_submodule(path.removeprefix("model").lstrip("."))).__name__
+    except AttributeError:
+        return "module"
+
+
+def trace(module: nn.Module) -> fx.GraphModule:
+    """The traced graph; a failure is a ModelImportError naming the module, the line and the fix."""
+    tracer = LeafTracer()
+    try:
+        graph = tracer.trace(module)
+    except ModelImportError:
+        raise
+    except Exception as exc:
+        raise ModelImportError([_explain(exc, tracer, module)]) from None
+    return fx.GraphModule(tracer.root, graph, type(module).__name__)
+
+
+def _explain(exc: Exception, tracer: LeafTracer, root: nn.Module) -> str:
+    stack = getattr(tracer, "module_stack", {}) or {}
+    paths = [value[0] for value in stack.values()] if isinstance(stack, dict) else []
+    where = "model" + (f".{paths[-1]}" if paths and paths[-1] else "")
+    kind = module_type(root, where)
+    line = user_frame(traceback.extract_tb(exc.__traceback__))
+    at = f" at {line}" if line else ""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if (
+        isinstance(exc, fx.proxy.TraceError)
+        or "symbolically traced variables cannot be used as inputs to control flow" in text
+    ):
+        return (
+            f"`{where}` (a `{kind}`) decides what to compute from the values of its input{at}: an `if`, a loop or "
+            "a `bool()` on a tensor cannot become a fixed drawing (torch.fx: " + text + "). Make the choice a "
+            "constructor setting, or import a version of the model without it."
+        )
+    if "iteration" in text.lower() or "iterable" in text.lower() or "len(" in text:
+        return (
+            f"`{where}` (a `{kind}`) loops over or takes the length of a tensor{at}: this depends on the data and "
+            f"cannot be traced ({text}). Loop over a number fixed in the constructor instead."
+        )
+    return f"Tracing `{where}` (a `{kind}`) failed{at}: {text}."
+
+
+def shape_of(node: Any) -> tuple[int, ...] | None:
+    meta = getattr(node, "meta", {}).get("tensor_meta") if isinstance(node, fx.Node) else None
+    shape = getattr(meta, "shape", None)
+    return tuple(int(d) for d in shape) if shape is not None else None
+
+
+def dtype_of(node: fx.Node) -> str:
+    meta = node.meta.get("tensor_meta")
+    dtype = getattr(meta, "dtype", torch.float32)
+    return "int64" if dtype in (torch.int64, torch.int32) else "float32"
