@@ -7,7 +7,7 @@ import torch
 import torchvision
 
 from core.analysis import analyze
-from core.blocks import BlockDef, expose_arg, new_instance
+from core.blocks import BlockArg, BlockDef, expose_arg, new_instance
 from core.codegen import generate_model
 from core.graph import Edge, Graph
 from core.project import Project, dumps, loads
@@ -53,8 +53,6 @@ def _ir_conv(library: dict, name: str, expand: bool) -> None:
     _finish(g, ids)
     defn.args = []
     expose_arg(defn, project.id, "out_channels", keyword=False)
-    from core.blocks import BlockArg
-
     defn.args.insert(0, BlockArg("hidden", 96 if expand else 16, keyword=False))
     defn.args.append(BlockArg("stride", 1))
     if expand:
@@ -77,8 +75,6 @@ def _inverted_residual(library: dict, name: str, conv: str, residual: bool) -> N
         g.connect(Edge(add.id, out.id))
     else:
         g.connect(Edge(inner, out.id))
-    from core.blocks import BlockArg
-
     defn.args = [BlockArg("hidden", 16, keyword=False), BlockArg("out_channels", 16, keyword=False)]
     defn.bindings = {(inner, "hidden"): "hidden", (inner, "out_channels"): "out_channels"}
     if not residual:
