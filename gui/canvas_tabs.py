@@ -70,6 +70,7 @@ class CanvasTabs(QWidget):
         self._watched: set[int] = set()
         window.inspector.open_block = lambda name: self.open_block(name, self.current().path if self.current() else [])
         self._build_menu()
+        self._route_edit_actions()
 
     # --- which canvas is shown ---------------------------------------------------------------------------------
     def current(self) -> BlockTab | None:
@@ -194,6 +195,29 @@ class CanvasTabs(QWidget):
             return
         index = int(link.split(":", 1)[1])
         self.open_block(tab.path[index], tab.path[:index])
+
+    def _route_edit_actions(self) -> None:
+        """The Edit and View actions act on the canvas shown (a block's tab or the network), not always the network."""
+        editor_slots = {
+            "cut": lambda e: e.cut_selection(),
+            "copy": lambda e: e.copy_selection(),
+            "paste": lambda e: e.paste(),
+            "duplicate": lambda e: e.duplicate_selection(),
+            "delete": lambda e: e.delete_selection(),
+            "select_all": lambda e: e.select_all(),
+            "layout": lambda e: e.auto_layout(),
+            "layout_tb": lambda e: e.auto_layout("tb"),
+        }
+        view_slots = {"zoom_in": GraphView.zoom_in, "zoom_out": GraphView.zoom_out, "fit": GraphView.fit_all}
+        actions = self.window_.action_map
+        for key, slot in editor_slots.items():
+            if key in actions:
+                actions[key].triggered.disconnect()
+                actions[key].triggered.connect(lambda _checked=False, s=slot: s(self.current_editor()))
+        for key, view_slot in view_slots.items():
+            if key in actions:
+                actions[key].triggered.disconnect()
+                actions[key].triggered.connect(lambda _checked=False, s=view_slot: s(self.current_view()))
 
     # --- the Block menu --------------------------------------------------------------------------------------------
     def _build_menu(self) -> None:

@@ -69,6 +69,10 @@ def build_instance_page(inspector: Inspector, node: Node, layout: QVBoxLayout) -
     inspector.repeat_spin = spin
     add_field(form, "Repeat", spin, inspector._message_label())
     layout.addLayout(form)
+    if node.repeat > 1 and (node.first_block or node.first_params):
+        args = ", ".join(f"{k}={_text(v)}" for k, v in node.first_params.items())
+        first = f"{node.first_block or node.block}({args})"
+        layout.addWidget(inspector._wrapping(f"<b>First copy:</b> {first}, then {node.repeat - 1} × {node.block}"))
     buttons = QHBoxLayout()
     open_button = QPushButton("Open definition")
     open_button.clicked.connect(lambda: inspector.open_block and inspector.open_block(str(node.block)))

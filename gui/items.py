@@ -79,9 +79,10 @@ def key_param_lines(node: Node, info: NodeInfo | None) -> list[str]:
 def block_lines(node: Node, info: NodeInfo | None) -> list[str]:
     """An instance reads like a layer: its argument values, what its first copy does differently, its size."""
     lines = [f"{key}: {_value_text(value)}" for key, value in node.params.items()]
-    if node.repeat > 1 and (node.first_block or node.first_params):
-        first = ", ".join(f"{k} {_value_text(v)}" for k, v in node.first_params.items())
-        lines.append(f"1st: {node.first_block or node.block}" + (f" ({first})" if first else ""))
+    if node.repeat > 1 and node.first_block and node.first_block != node.block:
+        lines.append(f"1st: {node.first_block}")  # the inspector lists its arguments
+    elif node.repeat > 1 and node.first_params:
+        lines.append("1st: " + ", ".join(f"{k} {_value_text(v)}" for k, v in node.first_params.items()))
     if len(lines) > MAX_PARAM_LINES - 1:
         lines = [*lines[: MAX_PARAM_LINES - 2], f"… {len(lines) - MAX_PARAM_LINES + 2} more"]
     if info is not None and not info.error:

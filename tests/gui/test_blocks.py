@@ -177,3 +177,20 @@ def test_expose_a_pinned_param_as_an_argument(window):
     )
     window.document.undo_stack.undo()
     assert defn.arg("padding") is None and (conv2.id, "padding") not in defn.bindings
+
+
+def test_edit_actions_act_on_the_block_tab_shown(window):
+    window.open_file(RESNET)
+    tab = window.canvas_tabs.open_block("BasicBlock")
+    inner = tab.editor.graph
+    network_size = len(window.document.graph)
+    relu2 = inner.by_name("relu2")
+    tab.scene.select_nodes([relu2.id])
+    window.action_map["delete"].trigger()
+    assert inner.by_name("relu2") is None and len(window.document.graph) == network_size
+    window.document.undo_stack.undo()
+    assert inner.by_name("relu2") is not None
+    window.canvas_tabs.show_network()
+    window.scene.select_nodes([window.document.graph.by_name("fc").id])
+    window.action_map["delete"].trigger()
+    assert window.document.graph.by_name("fc") is None and inner.by_name("relu2") is not None
