@@ -179,10 +179,9 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
             shape = info.inner[index - 1][1].shape(info.inner[index - 1][0].nodes_of_type("Output")[0].id)
             in_chan.append(previous or (literal(shape[1]) if shape and len(shape) > 1 else None))
         elif wire is not None:
-            in_chan.append(chan(ctx, wire.src, wire.src_port))
+            in_chan.append(chan(ctx, wire.src, wire.src_port) or _entering_literal(ctx, node, port))
         else:  # pragma: no cover - analysis refuses open ports first
             in_chan.append(None)
-        del port
     args = {a.name: _instance_arg_expr(ctx, node, index, a.name) or literal(values[a.name]) for a in defn.args}
     if inline(defn):
         child = Context(inner_graph, inner, args, in_chan, defn.bindings)

@@ -257,6 +257,11 @@ def _class_name(scope: Scope, types: dict[str, type], library: Library) -> str:
     return name
 
 
+def _out_channels(scope: Scope) -> int | None:
+    shape = shape_of(scope.outputs[0]) if len(scope.outputs) == 1 else None
+    return shape[1] if shape is not None and len(shape) > 1 else None
+
+
 def _one_definition(scopes: list[Scope], types: dict[str, type], library: Library) -> None:
     first = scopes[0]
     graph = first.graph
@@ -265,6 +270,7 @@ def _one_definition(scopes: list[Scope], types: dict[str, type], library: Librar
     bindings: dict[tuple[str, str], str] = {}
     vectors: dict[str, str] = {}  # argument -> the JSON of its values in every instance
     values: list[dict[str, Any]] = [{} for _ in scopes]
+    out_channels = [_out_channels(s) for s in scopes]
     for node in graph.nodes:
         if node.type in ("Input", "Output"):
             continue
@@ -276,6 +282,8 @@ def _one_definition(scopes: list[Scope], types: dict[str, type], library: Librar
             arg = next((a for a, v in vectors.items() if v == vector and a.split("__")[0] == param), None)
             if arg is None:
                 arg = param if param not in vectors and not keyword_name(param) else f"{node.name}_{param}"
+                if arg == "out_channels" and seen != out_channels:  # the code generator reads it as the output's
+                    arg = f"{node.name}_{param}"
                 while arg in vectors or keyword_name(arg):
                     arg += "_"
                 vectors[arg] = vector

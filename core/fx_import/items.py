@@ -57,12 +57,33 @@ def _chain(node: fx.Node, flat: Flat) -> tuple[str, ...]:
     return tuple(chain)
 
 
+def _kind(node: fx.Node, root: nn.Module, path: str) -> str:
+    stack = node.meta.get("nn_module_stack") or {}
+    values = list(stack.values())
+    if values and node.op != "call_module":
+        return getattr(values[-1][1], "__name__", "module")
+    return module_type(root, path) if path != "model" else type(root).__name__
+
+
 def _where(node: fx.Node, root: nn.Module, reason: str, leaf: bool = False) -> str:
     path = module_path(node, leaf)
-    kind = module_type(root, path)
     line = node_line(node)
     at = f" (at {line})" if line else ""
-    return f"`{path}` is a `{kind}`: {reason}{at}."
+    return f"`{path}` is a `{_kind(node, root, path)}`: {reason}{at}."
+
+
+def _unsupported_calls(calls: dict[str, list[tuple[fx.Node, str]]], root: nn.Module, flat: Flat) -> None:
+    """One message per module: everything in it that has no layer, each with its line."""
+    for path, found in calls.items():
+        uses = []
+        for node, what in found:
+            line = node_line(node)
+            uses.append(f"{what}" + (f" at {line}" if line else ""))
+        kind = _kind(found[0][0], root, path)
+        supported = "catalog layers and the calls +, *, torch.cat, torch.flatten, F.relu & co, x.view, x.mean"
+        flat.add_problem(
+            f"`{path}` is a `{kind}`: not a TorchCanvas layer: it uses {'; '.join(uses)}; supported: {supported}."
+        )
 
 
 def _resolve(value: Any, alias: dict[fx.Node, fx.Node]) -> Any:
@@ -77,6 +98,7 @@ def flatten(gm: fx.GraphModule) -> Flat:
     alias: dict[fx.Node, fx.Node] = {}
     meta_only: set[fx.Node] = set()  # x.size(0), x.shape: used only as arguments of a reshape
     called: set[str] = set()
+    calls: dict[str, list[tuple[fx.Node, str]]] = {}
     for node in gm.graph.nodes:
         if node.op == "placeholder":
             flat.items.append(Item(node, "Input", {}, str(node.target), [], ()))
@@ -97,7 +119,10 @@ def flatten(gm: fx.GraphModule) -> Flat:
             try:
                 layer = ops.map_call(node)
             except ops.Unsupported as exc:
-                flat.add_problem(_where(node, gm, f"not a TorchCanvas layer: {exc}"))
+                if "in place" in str(exc):
+                    flat.add_problem(_where(node, gm, str(exc)))
+                else:
+                    calls.setdefault(module_path(node), []).append((node, str(exc)))
                 continue
             inputs = [_resolve(v, alias) for v in layer.inputs]
             if not layer.type:
@@ -105,6 +130,7 @@ def flatten(gm: fx.GraphModule) -> Flat:
                 continue
             flat.items.append(Item(node, layer.type, layer.params, node.name, inputs, _chain(node, flat)))
     _check_meta_uses(flat, meta_only, gm)
+    _unsupported_calls(calls, gm, flat)
     return flat
 
 

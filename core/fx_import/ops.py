@@ -399,5 +399,5 @@ def map_call(node: fx.Node) -> Layer:
             raise Unsupported("assigning into a tensor (x[...] = ...) changes it in place; TorchCanvas cannot draw it")
         mapper = FUNCTIONS.get(node.target)
     if mapper is None:
-        raise Unsupported(f"`{describe_target(node)}` has no TorchCanvas layer")
+        raise Unsupported(f"`{describe_target(node)}`")
     return mapper(node)

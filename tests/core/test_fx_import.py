@@ -1,0 +1,190 @@
+"""Code to canvas: importing nn.Modules through torch.fx gives projects whose generated code has the original's
+state_dict keys, parameter count and outputs; what cannot be imported gets one plain message per cause."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import textwrap
+
+import pytest
+import torch
+from torch import nn
+from torchvision.models.resnet import BasicBlock, ResNet
+
+from core.built_model import build_model
+from core.cli import main
+from core.datasets import load_dataset
+from core.fx_import import ModelImportError, import_model
+from core.fx_import.initial import KEY, initial_weights
+from core.fx_import.source import load_source
+from core.project import load
+from core.training import Trainer
+from tests.core.train_fixtures import MNIST
+
+MNIST_CNN = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    """The PyTorch examples' MNIST network (examples/mnist/main.py)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = F.relu(x)
+        x = self.conv2(x)
+        x = F.relu(x)
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = self.fc1(x)
+        x = F.relu(x)
+        x = self.dropout2(x)
+        x = self.fc2(x)
+        output = F.log_softmax(x, dim=1)
+        return output
+'''
+
+
+def round_trip(model: nn.Module, shape: list[int]) -> None:
+    """import -> generated code -> the imported weights: same keys, parameter count and outputs (eval mode)."""
+    model.eval()
+    result = import_model(model, shape)
+    built = build_model(result.project)
+    built.module.load_state_dict(result.state)
+    assert list(built.module.state_dict()) == list(model.state_dict())
+    assert sum(p.numel() for p in built.module.parameters()) == sum(p.numel() for p in model.parameters())
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        torch.testing.assert_close(built.module(x), model(x), atol=1e-5, rtol=0)
+
+
+def test_small_resnet_imports_with_blocks_repeats_and_torchvision_keys() -> None:
+    torch.manual_seed(0)
+    model = ResNet(BasicBlock, [2, 1, 1, 1], num_classes=10)
+    round_trip(model, [3, 32, 32])
+    graph = import_model(model, [3, 32, 32], check=False).project.graph
+    layer1 = graph.by_name("layer1")
+    assert layer1 is not None and layer1.block == "BasicBlock" and layer1.repeat == 2
+    layer2 = graph.by_name("layer2")
+    assert layer2 is not None and layer2.block != "BasicBlock"  # the strided block with a projection shortcut
+    assert {n.name for n in graph.blocks["BasicBlock"].graph.nodes} >= {"conv1", "bn1", "conv2", "bn2"}
+    assert [a.name for a in graph.blocks[layer2.block].args] == ["out_channels"]
+
+
+def test_squeezenet_fire_blocks_round_trip() -> None:
+    torch.manual_seed(0)
+    round_trip(load_source("torchvision:squeezenet1_0", {"num_classes": 10}), [3, 64, 64])
+
+
+def test_mobilenet_v2_round_trips() -> None:
+    torch.manual_seed(0)
+    round_trip(load_source("torchvision:mobilenet_v2", {"num_classes": 10, "width_mult": 0.25}), [3, 32, 32])
+
+
+def test_mnist_example_file_imports_and_trains_on_mnist(tmp_path) -> None:
+    source = tmp_path / "mnist_net.py"
+    source.write_text(MNIST_CNN)
+    out = tmp_path / "mnist.json"
+    assert main(["import", f"{source}:Net", "-o", str(out), "--input-shape", "1,28,28"]) == 0
+    project = load(out)
+    types = [n.type for n in project.graph.nodes]
+    assert types.count("ReLU") == 3 and "MaxPool2d" in types and "Flatten" in types and "LogSoftmax" in types
+    assert initial_weights(project, out) == tmp_path / project.extra[KEY]
+    project.training.dataset = f"npz:{MNIST / 'mnist_10k.npz'}"
+    project.training.loss = "NLLLoss"
+    project.training.epochs = 1
+    project.training.batch_size = 128
+    data = load_dataset(project.training.dataset, input_shape=(1, 28, 28))
+    sizes = {"train": 1200, "val": 200, "test": 300}
+    small = {f"{xy}_{split}": getattr(data, f"{xy}_{split}")[:n] for split, n in sizes.items() for xy in "xy"}
+    data = dataclasses.replace(data, **small)  # one epoch of the CNN stays a few seconds on 2 cores
+    result = Trainer(project, out_dir=tmp_path / "runs", data=data).run()
+    assert result.status == "finished", result.message
+    assert result.test_accuracy is not None and result.test_accuracy > 0.5
+
+
+class Branchy(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.sum() > 0:
+            return self.fc(x)
+        return x
+
+
+class MyAttention(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.matmul(x, x.transpose(1, 2))
+
+
+class WithAttention(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.attn = MyAttention()
+        self.norm = nn.LocalResponseNorm(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.attn(self.fc(x))
+        x.add_(1)
+        return self.norm(x)
+
+
+def test_data_dependent_control_flow_is_explained_with_the_line() -> None:
+    with pytest.raises(ModelImportError) as info:
+        import_model(Branchy(), [4])
+    (message,) = info.value.problems
+    assert "`model`" in message and "test_fx_import.py:" in message and "if x.sum() > 0" in message
+
+
+def test_each_unsupported_part_gets_its_own_message_naming_module_and_line() -> None:
+    with pytest.raises(ModelImportError) as info:
+        import_model(WithAttention(), [3, 4])
+    problems = info.value.problems
+    assert len(problems) == 3, problems
+    attention = next(p for p in problems if "matmul" in p)
+    assert attention.startswith("`model.attn` is a `MyAttention`: not a TorchCanvas layer")
+    line = inspect.getsourcelines(MyAttention.forward)[1] + 1
+    assert "`x.transpose` at " in attention and f"test_fx_import.py:{line}" in attention
+    assert any("in place" in p and "add_" in p for p in problems)
+    norm = next(p for p in problems if "LocalResponseNorm" in p)
+    assert norm.startswith("`model.norm` is a `LocalResponseNorm`: not a TorchCanvas layer; supported:")
+
+
+def test_cli_prints_the_causes_without_a_traceback(tmp_path, capsys) -> None:
+    source = tmp_path / "branchy.py"
+    source.write_text(
+        textwrap.dedent(
+            """
+            import torch
+            from torch import nn
+
+            class Model(nn.Module):
+                def forward(self, x):
+                    while x.max() > 1:
+                        x = x / 2
+                    return x
+            """
+        )
+    )
+    out = tmp_path / "p.json"
+    assert main(["import", f"{source}:Model", "-o", str(out), "--input-shape", "4"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "branchy.py:7" in err and "while x.max() > 1" in err
+    assert not out.exists()
+    assert main(["import", f"{source}:Missing", "-o", str(out)]) == 1
+    assert "no nn.Module class Missing" in capsys.readouterr().err
