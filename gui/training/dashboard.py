@@ -38,6 +38,7 @@ from gui.training.panel import OPEN_FILE, TrainingPanel
 from gui.training.plots import LivePlots
 from gui.training.results import ResultsView
 from gui.training.runs import RunsView
+from gui.training.tryit import TryItView
 from gui.training.worker import TrainerFactory, TrainingRun, keep_gui_thread_on_one_core, warm_up
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class TrainingDashboard(QWidget):
         self.plots = LivePlots()
         self.results = ResultsView()
         self.runs = RunsView()
+        self.tryit = TryItView()  # builds the run's model only when opened (the trainer's is released)
         curves = QSplitter(Qt.Orientation.Vertical)  # the curves with the Keras-like log under them
         curves.addWidget(self.plots)
         curves.addWidget(self.panel.log)
@@ -74,6 +76,7 @@ class TrainingDashboard(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(curves, "Live curves")
         self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.tryit, "Try it")
         self.tabs.addTab(self.runs, "Runs")
         self.curves_page = curves
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -273,6 +276,7 @@ class TrainingDashboard(QWidget):
         self._pending_progress = None
         self.plots.reset()
         self.results.clear()
+        self.tryit.clear("Training… when the run ends, try the trained network here.")
         self.panel.begin_run(project.training)
         self.panel.set_state("running")
         self.tabs.setCurrentWidget(self.curves_page)
@@ -344,6 +348,7 @@ class TrainingDashboard(QWidget):
         failed = result.status == "failed"  # its model did not learn: no predictions are drawn from it
         predict = None if failed else actions.predictor(self.last_model, self.run_project.training.loss)
         self.results.show_result(result, None if failed else run.data, predict)  # drawn over the next turns
+        self.tryit.set_run(self.run_project, None if failed else getattr(result, "run_dir", None), run.data)
         run.release()  # the trainer, optimizer and tensors go now; the results keep only what they draw
         self.runs.add_result(result, self.run_project)
         if result.status in ("finished", "failed"):

@@ -1,0 +1,155 @@
+"""Try it: after a real run, the trained network predicts drawings, test samples, clicked points and edited table
+rows through the training's preprocessing, from the run folder's weights."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QPoint, Qt
+
+from core.built_model import build_model
+from core.project import load
+from core.training import Trainer
+from gui.training.dashboard import TrainingDashboard
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(autouse=True)
+def _logs(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
+
+
+def trained(qtbot, tmp_path, example: str, dataset: str | None = None, **training) -> TrainingDashboard:
+    project = load(EXAMPLES / example)
+    for key, value in training.items():
+        setattr(project.training, key, value)
+    dash = TrainingDashboard(trainer_factory=functools.partial(Trainer, event_interval=0))
+    dash.runs_root = tmp_path / "runs"
+    qtbot.addWidget(dash)
+    dash.set_project(project)
+    dash.refresh_dataset()
+    if dataset is not None:
+        dash.choose_dataset(dataset)  # also fits the Input shape
+    dash.resize(1200, 560)
+    dash.show()
+    with qtbot.waitSignal(dash.run_finished, timeout=60_000) as finished:
+        dash.start_training()
+    assert finished.args[0].status == "finished", finished.args[0].message
+    return dash
+
+
+def open_tryit(dash: TrainingDashboard):
+    view = dash.tryit
+    assert view.model is None  # nothing is built before the tab is opened
+    dash.tabs.setCurrentWidget(view)
+    assert view.model is not None, view.note.text()
+    return view
+
+
+def independent_classes(dash: TrainingDashboard, x: torch.Tensor) -> np.ndarray:
+    """The run's weights in a model built separately, on samples as the trainer held them."""
+    model = build_model(dash.run_project, dash.last_result.run_dir).module.eval()
+    with torch.no_grad():
+        return model(x.reshape(len(x), *dash.tryit.source.input_shape)).argmax(1).numpy()
+
+
+def test_draw_a_digit_and_pick_test_samples(qtbot, tmp_path):
+    dash = trained(qtbot, tmp_path, "digits_mlp.json", epochs=2)
+    view = open_tryit(dash)
+    assert view.source.kind == "image" and view.inputs.currentWidget() is view.pages["image"]
+    assert not view.background_mode and view.forward_ms < 30  # the example is tried on the GUI thread
+    assert view.probs.shape == (10,)  # test sample 0 is shown at once
+
+    # a stroke with the mouse: a vertical bar, like a 1
+    pad = view.pad
+    before = view.probs.copy()
+    updates: list[np.ndarray] = []
+    view.predicted.connect(updates.append)
+    x = pad.width() // 2
+    qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(x, pad.height() // 5))
+    for y in range(pad.height() // 5, 4 * pad.height() // 5, 12):
+        qtbot.mouseMove(pad, QPoint(x, y))
+    qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(x, 4 * pad.height() // 5))
+    assert len(updates) >= 5  # live: the bars follow the stroke
+    assert pad.array()[:, :, 0].max() == 1.0  # white ink drawn
+    assert abs(view.probs.sum() - 1) < 1e-5 and view.probs.min() >= 0
+    assert not np.allclose(view.probs, before)
+    assert view.predicted_class == int(view.probs.argmax())
+    assert "Predicted:" in view.prediction.text()
+    np.testing.assert_allclose(view.bar_item.opts["height"], view.probs)
+
+    # test samples: the same class as the run's weights give the trainer's own test tensors
+    x_test = dash.dataset.x_test  # the preview's split: same seed, split and normalisation as the run
+    expected = independent_classes(dash, x_test[:20])
+    for k in (3, 7, 13):  # (0 is shown already: setting it again changes nothing)
+        view.sample_spin.setValue(k)
+        assert view.predicted_class == expected[k], k
+        assert "true class" in view.true_label.text()
+    view.random_button.click()
+    assert 0 <= view.sample_spin.value() < len(x_test)
+
+
+def test_the_model_is_dropped_when_another_run_is_shown(qtbot, tmp_path):
+    dash = trained(qtbot, tmp_path, "digits_mlp.json", epochs=1)
+    view = open_tryit(dash)
+    first = view.model
+    dash.tabs.setCurrentWidget(dash.results)
+    with qtbot.waitSignal(dash.run_finished, timeout=60_000):
+        dash.start_training()
+    assert view.model is not first and view.model is None  # the new run's is built when the tab opens again
+    dash.tabs.setCurrentWidget(view)
+    assert view.model is not None and view.source.run_dir == dash.last_result.run_dir
+
+
+def test_a_torn_last_pt_falls_back_to_best_pt(qtbot, tmp_path):
+    dash = trained(qtbot, tmp_path, "digits_mlp.json", epochs=1)
+    (Path(dash.last_result.run_dir) / "last.pt").write_bytes(b"")
+    view = open_tryit(dash)
+    assert "best.pt" in view.note.text()
+
+
+def test_click_a_point_of_spirals(qtbot, tmp_path):
+    dash = trained(qtbot, tmp_path, "spirals.json", epochs=2)
+    view = open_tryit(dash)
+    assert view.source.kind == "points" and view.inputs.currentWidget() is view.points
+    qtbot.waitExposed(view.points)
+    vb = view.points.getPlotItem().vb
+    target = vb.mapViewToScene(pg_point(0.5, -0.5))
+    pos = view.points.mapFromScene(target)
+    updates: list[np.ndarray] = []
+    view.predicted.connect(updates.append)
+    qtbot.mouseClick(view.points.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert updates, "a click predicts"
+    clicked = view.marker.getData()
+    assert abs(clicked[0][0] - 0.5) < 0.1 and abs(clicked[1][0] + 0.5) < 0.1
+    assert view.probs.shape == (3,) and abs(view.probs.sum() - 1) < 1e-5
+    # the point in the data's coordinates, normalised like the training data, through the run's weights
+    source = view.source
+    normalised = (torch.tensor([[clicked[0][0], clicked[1][0]]]) - source.mean) / source.std
+    assert view.predicted_class == independent_classes(dash, normalised.float())[0]
+
+
+def test_edit_a_feature_of_iris(qtbot, tmp_path):
+    dash = trained(qtbot, tmp_path, "spirals.json", dataset="iris", epochs=5)
+    view = open_tryit(dash)
+    assert view.source.kind == "table" and len(view.feature_spins) == 4
+    raw = view.source.raw_sample(0)
+    assert [round(s.value(), 3) for s in view.feature_spins] == [round(float(v), 3) for v in raw]
+    view.feature_spins[2].setValue(6.5)  # petal length of a virginica
+    assert view.true_label.text() == ""  # no longer a test sample
+    values = torch.tensor([[s.value() for s in view.feature_spins]])
+    normalised = (values - view.source.mean) / view.source.std
+    assert view.predicted_class == independent_classes(dash, normalised.float())[0]
+    assert abs(view.probs.sum() - 1) < 1e-5 and len(view.probs) == 3
+
+
+def pg_point(x: float, y: float):
+    from PySide6.QtCore import QPointF
+
+    return QPointF(x, y)
