@@ -1,7 +1,8 @@
 """Round trip of torchvision classifiers through the importer: trace, import, generated code with the original's
 weights; one line per model: traced? imported? params equal? outputs equal (atol 1e-5)? seconds.
 
-    python bench/import_roundtrip.py [NAME ...]     (default: every torchvision classification model)
+    python bench/import_roundtrip.py [NAME ...]   the five of issue 14 and one model of every other family
+    python bench/import_roundtrip.py --all        every torchvision classifier but the four > 300M parameters
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from core.fx_import.source import load_source, torchvision_names
 from core.fx_import.trace import trace
 
 FIRST = ["resnet18", "resnet34", "vgg11", "mobilenet_v2", "squeezenet1_0"]
+FAMILIES = [
+    "alexnet", "convnext_tiny", "densenet121", "efficientnet_b0", "efficientnet_v2_s", "googlenet", "inception_v3",
+    "maxvit_t", "mnasnet0_5", "mobilenet_v3_small", "regnet_x_400mf", "regnet_y_400mf", "resnet50",
+    "resnext50_32x4d", "shufflenet_v2_x0_5", "squeezenet1_1", "swin_t", "vgg11_bn", "vit_b_32", "wide_resnet50_2",
+]  # fmt: skip
+HUGE = {"vit_h_14", "regnet_y_128gf", "vit_l_16", "vit_l_32"}
 SHAPES = {"inception_v3": [3, 299, 299]}
 
 
@@ -56,7 +63,9 @@ def one(name: str) -> str:
 
 def main(names: list[str]) -> None:
     torch.set_num_threads(2)
-    names = names or FIRST + [n for n in torchvision_names() if n not in FIRST]
+    if names == ["--all"]:
+        names = FIRST + [n for n in torchvision_names() if n not in FIRST and n not in HUGE]
+    names = names or FIRST + FAMILIES
     for name in names:
         print(one(name), flush=True)
 

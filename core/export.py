@@ -214,6 +214,10 @@ def export(
         raise ExportError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
     if not overwrite:
         check_output(out, project_path)
+    if weights is None and EXPORT_FORMATS[fmt].weights != "none":  # an untrained imported model: its own weights
+        from core.fx_import.initial import initial_weights
+
+        weights = initial_weights(project, project_path)
     try:
         return EXPORT_FORMATS[fmt].write(project, out, weights)
     except TorchCanvasError as exc:

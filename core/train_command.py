@@ -113,7 +113,10 @@ def run_train(args: argparse.Namespace) -> int:
     project = load(args.project)
     project.training = _override(project.training, args)
     out = prepare_runs_dir(args.out)  # a file or an uncreatable folder is a message now, not after training
-    trainer = Trainer(project, out_dir=out, on_event=_Printer())
+    from core.fx_import.initial import initial_weights
+
+    start = initial_weights(project, args.project)
+    trainer = Trainer(project, out_dir=out, on_event=_Printer(), initial_weights=start)
     with _CtrlC(trainer) as ctrl_c:
         try:
             result = trainer.run()

@@ -24,6 +24,7 @@ def save_with_weights(project: Project, state: dict[str, torch.Tensor], project_
     target = weights_file_for(project_path)
     atomic_write_with(target, lambda tmp: torch.save(state, tmp))
     project.extra[KEY] = target.name
+    project.training.fine_tune = True
     save(project, project_path)
     return target
 
@@ -35,3 +36,21 @@ def initial_weights(project: Project, project_path: str | os.PathLike[str] | Non
         return None
     path = Path(project_path).parent / name
     return path if path.is_file() else None
+
+
+def load_initial(model: torch.nn.Module, path: str | os.PathLike[str]) -> None:
+    """Fine-tuning: the initial weights into a freshly built model; a TrainingError says what does not fit."""
+    from core.errors import ExportError, TrainingError
+    from core.weights import load_weights
+
+    try:
+        state = load_weights(path)
+    except ExportError as exc:
+        raise TrainingError(f"Cannot fine-tune: {exc}") from None
+    own = model.state_dict()
+    if set(own) != set(state) or any(tuple(own[k].shape) != tuple(v.shape) for k, v in state.items()):
+        raise TrainingError(
+            f"Cannot fine-tune: the initial weights {Path(path).name} no longer fit the network (a layer was changed "
+            "after importing). Train from scratch (turn fine-tuning off) or import the model again."
+        )
+    model.load_state_dict(state)

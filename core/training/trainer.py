@@ -23,7 +23,7 @@ from core.analysis import analyze
 from core.codegen import generate_model
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
-from core.portable.steps import predict
+from core.portable.steps import classes_of
 from core.project import Project, dumps
 from core.script import generate_script, input_dtype_of, input_shape_of
 from core.script_loop import EPOCH_SCHEDULERS, single_thread, train_epoch_parameters
@@ -84,8 +84,10 @@ class Trainer:
         save: bool = True,
         data_dir: str | Path | None = None,
         event_interval: float = 0.1,
+        initial_weights: str | Path | None = None,
     ) -> None:
         self.project = project
+        self.initial_weights = initial_weights  # loaded before training when settings.fine_tune is set
         self.settings = TrainingSettings.from_dict(project.training.to_dict())
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.on_event = on_event
@@ -194,7 +196,14 @@ class Trainer:
         """Model, optimizer, scheduler and batches, made by the script's own functions."""
         s, device = self.settings, self.device
         torch.manual_seed(s.seed)
-        model = self.model = script["Net"]().to(device)
+        model = self.model = script["Net"]()
+        if s.fine_tune and self.initial_weights is not None:
+            from core.fx_import.initial import load_initial
+
+            load_initial(model, self.initial_weights)
+            name = Path(self.initial_weights).name
+            self._emit("notice", message=f"Fine-tuning: starting from the initial weights {name}.")
+        model = self.model = model.to(device)
         optimizer = script["make_optimizer"](model)
         steps_per_epoch = math.ceil(data.count("train") / s.batch_size)
         scheduler = script["make_scheduler"](optimizer, steps_per_epoch) if "make_scheduler" in script else None
@@ -253,7 +262,7 @@ class Trainer:
                 break
             sums.loss += value * len(labels)
             if classify:  # counted on the device; read only when reported
-                sums.hits += (predict(outputs, self.settings.loss) == labels).sum()
+                sums.hits += (classes_of(outputs, self.settings.loss) == labels).sum()
             sums.seen += len(labels)
             run.step += 1
             if run.throttle.ready(force=b == 1):

@@ -188,3 +188,41 @@ def test_cli_prints_the_causes_without_a_traceback(tmp_path, capsys) -> None:
     assert not out.exists()
     assert main(["import", f"{source}:Missing", "-o", str(out)]) == 1
     assert "no nn.Module class Missing" in capsys.readouterr().err
+
+
+class Tiny(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = nn.Linear(2, 16)
+        self.out = nn.Linear(16, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.relu(self.hidden(x)))
+
+
+def test_initial_weights_are_exported_and_fine_tuning_starts_from_them(tmp_path) -> None:
+    from core.fx_import.initial import save_with_weights
+    from core.weights import load_weights
+
+    torch.manual_seed(3)
+    model = Tiny()
+    result = import_model(model, [2], name="tiny")
+    path = tmp_path / "tiny.json"
+    save_with_weights(result.project, result.state, path)
+    assert main(["export", str(path), "-f", "weights", "-o", str(tmp_path / "w.pt")]) == 0
+    exported = load_weights(tmp_path / "w.pt")
+    assert all(torch.equal(exported[k], v) for k, v in model.state_dict().items())
+
+    project = load(path)
+    assert project.training.fine_tune
+    project.training.dataset, project.training.epochs, project.training.lr = "spirals", 1, 1e-9
+    start = initial_weights(project, path)
+    tuned = Trainer(project, save=False, initial_weights=start)
+    assert tuned.run().status == "finished"
+    assert tuned.model is not None
+    got = tuned.model.state_dict()
+    assert all(torch.allclose(got[k], v, atol=1e-5) for k, v in model.state_dict().items())
+    project.training.fine_tune = False
+    scratch = Trainer(project, save=False, initial_weights=start)
+    assert scratch.run().status == "finished" and scratch.model is not None
+    assert not torch.allclose(scratch.model.state_dict()["hidden.weight"], model.hidden.weight)
