@@ -118,12 +118,25 @@ class CanvasTabs(QWidget):
         if id(defn.graph) not in self._watched:  # an edit inside the definition: the network analyses again
             self._watched.add(id(defn.graph))
             defn.graph.changed.connect(self.window_.document._schedule)
+            defn.graph.changed.connect(lambda n=name: self._sync_ports(n))
         self.tabs.addTab(view, name)
         self.tabs.tabBar().setVisible(True)
         self._analyse(tab)
         self.tabs.setCurrentWidget(view)
         QTimer.singleShot(0, view.fit_all)
         return tab
+
+    def _sync_ports(self, name: str) -> None:
+        """An Input or Output added to (or removed from) a definition: every instance takes its new port count."""
+        library = self.window_.document.graph.blocks
+        defn = library.get(name)
+        if defn is None:
+            return
+        for graph in [self.window_.document.graph, *(d.graph for d in library.values())]:
+            for node in graph.nodes:
+                if name in (node.block, node.first_block) and node.ports != defn.ports:
+                    node.ports = defn.ports
+                    graph.node_changed.emit(node.id, "params")
 
     def close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)

@@ -194,3 +194,17 @@ def test_edit_actions_act_on_the_block_tab_shown(window):
     window.scene.select_nodes([window.document.graph.by_name("fc").id])
     window.action_map["delete"].trigger()
     assert window.document.graph.by_name("fc") is None and inner.by_name("relu2") is not None
+
+
+def test_a_second_input_inside_a_definition_gives_every_instance_a_second_port(empty_window):
+    window = empty_window
+    graph = _conv_net(window)
+    window.scene.select_nodes(_ids(window, "conv2", "relu2"))
+    window.canvas_tabs.make_block()
+    instance = next(n for n in graph.nodes if n.block)
+    tab = window.canvas_tabs.open_block(instance.block)
+    tab.editor.add_layer("Input", (0, 300))
+    assert graph.node(instance.id).ports == (2, 1)
+    assert len(window.scene.nodes[instance.id].inputs) == 2
+    window.document.undo_stack.undo()
+    assert graph.node(instance.id).ports == (1, 1) and len(window.scene.nodes[instance.id].inputs) == 1
