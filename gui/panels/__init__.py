@@ -1,0 +1,1 @@
+"""The side panels: palette, inspector, problems, code view, example gallery."""
