@@ -20,8 +20,8 @@ from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from core.graph import Edge, Graph
-from core.project import Project
+from core.files.project import Project
+from core.model.graph import Edge, Graph
 
 NODES = 300
 
@@ -66,7 +66,7 @@ def mouse(view, kind, scene_pos, button, buttons) -> None:
 def main() -> int:
     import tempfile
 
-    from gui.mainwindow import MainWindow
+    from gui.shell.mainwindow import MainWindow
 
     app = QApplication.instance() or QApplication([])
     project = build_project()

@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from core.built_model import build_model
+from core.files.built_model import build_model
 from core.fx_import import ModelImportError, import_model
 from core.fx_import.source import load_source, torchvision_names
 from core.fx_import.trace import trace

@@ -68,7 +68,7 @@ def main() -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from gui.mainwindow import MainWindow
+    from gui.shell.mainwindow import MainWindow
     from gui.training.dashboard import install
 
     app = QApplication.instance() or QApplication([])

@@ -36,7 +36,7 @@ def mlp() -> nn.Module:
 
 
 def run_trainer(epochs: int, device: str, amp: bool) -> tuple[list[float], float]:
-    from core.project import load
+    from core.files.project import load
     from core.training import Trainer
 
     project = load(ROOT / "resources/examples/mnist_mlp.json")

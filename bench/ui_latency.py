@@ -42,7 +42,7 @@ def gui_run(epochs: int, workdir: Path, profile: str | None = None) -> tuple[lis
     from PySide6.QtCore import QSettings, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui.mainwindow import MainWindow
+    from gui.shell.mainwindow import MainWindow
     from gui.training.dashboard import install, show_large
     from gui.training.worker import warm_up
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core import __version__
 from core.errors import TorchCanvasError
-from core.export_formats import FORMATS
+from core.files.export_formats import FORMATS
 from core.resources import resource_dir
 
 EXAMPLES_DIR = resource_dir("examples")  # core.resources: the same lookup for a clone, a wheel, a frozen build
@@ -56,10 +56,10 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 
 @command("check", _check_args)
 def run_check(args: argparse.Namespace) -> int:
-    from core.analysis import analyze
-    from core.project import load
-    from core.summary import summary_table
-    from core.task_check import describe_task
+    from core.files.project import load
+    from core.model.analysis import analyze
+    from core.model.summary import summary_table
+    from core.model.task_check import describe_task
 
     project = load(args.project)
     analysis = analyze(project.graph, project.training)  # the graph, and the graph against its dataset and loss
@@ -103,8 +103,8 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 
 @command("export", _export_args)
 def run_export(args: argparse.Namespace) -> int:
-    from core.export import default_output, export
-    from core.project import load
+    from core.files.export import default_output, export
+    from core.files.project import load
 
     fmt = args.format or ("model" if args.model_only else "script")
     if args.model_only and fmt != "model":
@@ -141,7 +141,7 @@ def _gui_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, open_gui: Callable[[argparse.Namespace], int] | None = None) -> int:
     """Run a subcommand, or hand the parsed GUI arguments to ``open_gui`` (core never imports the GUI itself;
-    the ``torchcanvas`` console script in ``gui.launch`` passes it in)."""
+    the ``torchcanvas`` console script in ``gui.shell.launch`` passes it in)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     _load_commands()
     if argv and argv[0] in COMMANDS:
@@ -162,7 +162,7 @@ def run_guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespa
     """The one boundary between a subcommand and the terminal: every error becomes one plain line and an exit
     code (2: a problem with the input or a file, 1: anything else), never a traceback. An unexpected exception
     (a bug) has its traceback appended to a log file, which the line names."""
-    from core.fileio import explain_os_error
+    from core.files.fileio import explain_os_error
 
     try:
         return run(args)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.cli import command
-from core.fileio import FileWriteError, atomic_write_bytes, explain_os_error
+from core.files.fileio import FileWriteError, atomic_write_bytes, explain_os_error
 from core.resources import require, resource_dir
 
 APP_ID = "torchcanvas"

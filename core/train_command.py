@@ -106,7 +106,7 @@ class _CtrlC:
 
 @command("train", _train_args)
 def run_train(args: argparse.Namespace) -> int:
-    from core.project import load
+    from core.files.project import load
     from core.training import Trainer
     from core.training.run_folder import prepare_runs_dir
 

@@ -42,7 +42,7 @@ class Tour:
         self.nodes: dict[str, str] = {}
 
     @property
-    def editor(self):  # gui.editor.Editor
+    def editor(self):  # gui.canvas.editor.Editor
         return self.window.editor  # type: ignore[attr-defined]
 
     def settle(self) -> None:
@@ -126,7 +126,7 @@ def missing_flatten(t: Tour) -> None:
 
 def flatten_added(t: Tour) -> None:
     flatten = t.add("flatten", "Flatten", after="pool1")
-    from core.graph import Edge
+    from core.model.graph import Edge
 
     problem = t.editor.connect(Edge(flatten, t.nodes["fc1"]))  # drag flatten's output onto fc1's input
     if problem:
@@ -181,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import app_icon
-    from gui.mainwindow import MainWindow
+    from gui.shell.app import app_icon
+    from gui.shell.mainwindow import MainWindow
     from gui.training.dashboard import install as install_training
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.analysis import Analysis, NodeInfo, analyze
-from core.catalog import LayerSpec, get_spec, helper_lines
-from core.codegen_blocks import Context, _assign_lines, class_lines, instance_expr, layer_types, used_definitions
+from core.code.codegen_blocks import Context, _assign_lines, class_lines, instance_expr, layer_types, used_definitions
+from core.code.names import MODULE_ATTRIBUTES, NameAllocator
 from core.errors import GraphError
-from core.graph import Graph, Node
-from core.names import MODULE_ATTRIBUTES, NameAllocator
-from core.shape_rules import fmt
+from core.model.analysis import Analysis, NodeInfo, analyze
+from core.model.catalog import LayerSpec, get_spec, helper_lines
+from core.model.graph import Graph, Node
+from core.model.shape_rules import fmt
 
 LINE_LENGTH = 88
 

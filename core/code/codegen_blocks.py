@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.analysis import Analysis, analyze
-from core.blocks import BlockDef, concrete_graph, dependency_order, instance_at
-from core.catalog import LayerSpec, get_spec
+from core.code.names import MODULE_ATTRIBUTES, NameAllocator
 from core.errors import GraphError
-from core.graph import Graph, Node
-from core.names import MODULE_ATTRIBUTES, NameAllocator
+from core.model.analysis import Analysis, analyze
+from core.model.blocks import BlockDef, concrete_graph, dependency_order, instance_at
+from core.model.catalog import LayerSpec, get_spec
+from core.model.graph import Graph, Node
 
 # parameters that set the channels (dim 1) a layer puts out
 CHANNEL_OUT = ("out_channels", "out_features", "embedding_dim", "hidden_size")
@@ -50,7 +50,7 @@ class Context:
 
 
 def literal(value: Any) -> str:
-    from core.codegen import literal as lit
+    from core.code.codegen import literal as lit
 
     return lit(value)
 
@@ -120,7 +120,7 @@ def param_expr(ctx: Context, nid: str, param: str) -> str | None:
 
 
 def layer_args(spec: LayerSpec, params: dict[str, Any], exprs: dict[str, str]) -> list[str]:
-    """Like ``core.codegen.constructor_args``, with argument names where a parameter follows one."""
+    """Like ``core.code.codegen.constructor_args``, with argument names where a parameter follows one."""
     args = [exprs.get(p.name) or literal(params[p.name]) for p in spec.params if p.positional and p.codegen]
     for p in spec.params:
         if p.positional or not p.codegen:
@@ -319,7 +319,7 @@ def used_definitions(graph: Graph, order: list[str]) -> list[BlockDef]:
 
 def class_lines(defn: BlockDef, forward: Any) -> list[str]:
     """``class Name(nn.Module)`` with its ``__init__`` and ``forward`` (``forward`` writes the latter)."""
-    from core.codegen import call_lines
+    from core.code.codegen import call_lines
 
     _SIGNATURES.pop(id(defn), None)
     ctx, exprs = _class_context(defn)
@@ -358,7 +358,7 @@ def _assign_lines(head: str, expr: str, indent: str = "        ") -> list[str]:
 
 def wrap(indent: str, head: str, expr: str, tail: str) -> list[str]:
     """One line if it fits; else the call's arguments on one indented line; else one per line, each wrapped."""
-    from core.codegen import LINE_LENGTH
+    from core.code.codegen import LINE_LENGTH
 
     one = f"{indent}{head}{expr}{tail}"
     name, paren, rest = expr.partition("(")

@@ -1,4 +1,4 @@
-"""The network as Keras 3 code: a sibling of ``core.codegen`` reading the same graph, shapes and layer names.
+"""The network as Keras 3 code: a sibling of ``core.code.codegen`` reading the same graph, shapes and layer names.
 
 A chain becomes ``keras.Sequential``, anything with a merge or several inputs/outputs the functional API. Each
 layer is named as its PyTorch attribute (``fc1``), so the two models' summaries line up, and a comment says
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.analysis import Analysis, analyze
-from core.codegen import LINE_LENGTH, CodegenError, call_lines, literal
+from core.code.codegen import LINE_LENGTH, CodegenError, call_lines, literal
+from core.code.keras_layers import KERAS_LAYERS, KerasLayer, NoEquivalent
+from core.code.names import NameAllocator
 from core.errors import ExportError
-from core.graph import Graph, Node
-from core.keras_layers import KERAS_LAYERS, KerasLayer, NoEquivalent
-from core.names import NameAllocator
-from core.shape_rules import fmt
+from core.model.analysis import Analysis, analyze
+from core.model.graph import Graph, Node
+from core.model.shape_rules import fmt
 
 PYTHON_NAMES = {"keras", "layers", "os", "np", "model", "build_model", "inputs", "outputs"}
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.code.keras_script import generate_keras_script
 from core.errors import TrainingError
-from core.fileio import atomic_write_text
-from core.keras_script import generate_keras_script
-from core.project import Project
+from core.files.fileio import atomic_write_text
+from core.files.project import Project
 
 SCRIPT_NAME = "keras_train.py"
 HISTORY_NAME = "keras_history.json"

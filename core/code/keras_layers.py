@@ -5,7 +5,7 @@ with a comment where the two libraries differ (a layout, a default, a bias). Ima
 ([N, C, H, W], as PyTorch and our data loaders give them): every image layer gets ``data_format="channels_first"``,
 which the torch backend runs natively, so ``Flatten`` orders features as ``nn.Flatten`` does and the Dense
 layer after it sees the same inputs. A layer id missing here, or a parameter value Keras cannot express, makes
-the whole export fail with one message naming every such layer (``core.keras_code``).
+the whole export fail with one message naming every such layer (``core.code.keras_code``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.analysis import NodeInfo
-from core.codegen import literal
+from core.code.codegen import literal
+from core.model.analysis import NodeInfo
 
 CF = 'data_format="channels_first"'
 

@@ -1,6 +1,6 @@
 """The Keras 3 training script: what ``torchcanvas export -f keras`` writes.
 
-It trains the network of ``core.keras_code`` with ``compile``/``fit`` on the data of the PyTorch script: the
+It trains the network of ``core.code.keras_code`` with ``compile``/``fit`` on the data of the PyTorch script: the
 same loaders and ``prepare`` from ``core.portable`` are pasted in word for word, so the split, the seed and the
 normalisation are the same, and only the model, the optimizer and the loop are Keras'. Optimizer arguments are
 set to PyTorch's defaults where Keras' differ (RMSprop's rho, Adam's epsilon, ...), so "the same optimizer"
@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core import script as torch_script
-from core.analysis import analyze
-from core.codegen import CodegenError, call_lines
+from core.code import script as torch_script
+from core.code.codegen import CodegenError, call_lines
+from core.code.keras_code import KerasCode, generate_keras_model
+from core.code.script_loop import PLATEAU_PATIENCE
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, parse_spec
 from core.errors import DataError, ExportError
-from core.export import ExportResult
-from core.fileio import atomic_write_text
-from core.keras_code import KerasCode, generate_keras_model
+from core.files.export import ExportResult
+from core.files.fileio import atomic_write_text
+from core.files.project import Project
+from core.model.analysis import analyze
 from core.portable import steps
-from core.project import Project
-from core.script_loop import PLATEAU_PATIENCE
 from core.settings import TrainingSettings
 
 CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")

@@ -1,8 +1,8 @@
 """The standalone training script: what ``torchcanvas export`` writes and what the trainer runs.
 
-The script is assembled from the model class (``core.codegen.model_lines``), the data and evaluation
+The script is assembled from the model class (``core.code.codegen.model_lines``), the data and evaluation
 helpers of ``core.portable`` (their source, pasted word for word) and the training loop of
-``core.script_loop``, which the trainer runs from this very script, so the exported file reproduces an
+``core.code.script_loop``, which the trainer runs from this very script, so the exported file reproduces an
 in-app run on CPU to the last digit.
 It passes ``ruff check`` and ``ruff format --check`` with ruff's default settings.
 """
@@ -13,14 +13,14 @@ import inspect
 import json
 from typing import Any
 
-from core.analysis import analyze
-from core.codegen import GeneratedCode, literal, model_lines
+from core.code.codegen import GeneratedCode, literal, model_lines
+from core.code.script_loop import loop_functions, main_lines
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError
+from core.files.project import Project
+from core.model.analysis import analyze
 from core.portable import sources, steps
-from core.project import Project
-from core.script_loop import loop_functions, main_lines
 from core.settings import TrainingSettings
 
 

@@ -11,7 +11,7 @@ marked ``variant:`` below are where such a variant adds its few lines; ``train_e
 
 from __future__ import annotations
 
-from core.codegen import call_lines
+from core.code.codegen import call_lines
 from core.portable import steps
 from core.settings import TrainingSettings
 

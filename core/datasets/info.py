@@ -1,6 +1,6 @@
 """What a dataset gives the network, known without loading it: sample shape, dtype, classes and task.
 
-The editor checks the network against its task after every edit (``core.task_check``), so this must be cheap:
+The editor checks the network against its task after every edit (``core.model.task_check``), so this must be cheap:
 built-in and torchvision sets are described by a table (``tests/core/test_dataset_info.py`` compares every
 entry with what the loader really yields), files are peeked at (an .npz member's header and labels, an IDX
 header, a CSV's header and label column, a folder's class sub-folders) and the answer is cached by the spec

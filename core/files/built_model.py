@@ -13,11 +13,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.analysis import Analysis, analyze
-from core.codegen import CodegenError, GeneratedCode, generate_model
+from core.code.codegen import CodegenError, GeneratedCode, generate_model
 from core.errors import ExportError
-from core.project import Project
-from core.weights import read_weights
+from core.files.project import Project
+from core.files.weights import read_weights
+from core.model.analysis import Analysis, analyze
 
 _counter = itertools.count(1)
 

@@ -5,9 +5,9 @@ executed in a fresh namespace and registered with ``linecache`` so tracebacks sh
 with ``torch.load(weights_only=True)`` (or safetensors), never unpickled freely. Every failure is an ExportError
 that says which layer (when one is to blame), why, and what to do.
 
-Reading weights files and run folders is ``core.weights``; the list of formats is ``core.export_formats``.
+Reading weights files and run folders is ``core.files.weights``; the list of formats is ``core.files.export_formats``.
 
-Every file is written through ``core.fileio``: to a temporary file (or folder) beside the output and moved over
+Every file is written through ``core.files.fileio``: to a temporary file (or folder) beside the output and moved over
 it only once written and checked, so a failed export (a layer that cannot be exported, a full disk) leaves the
 file already there byte for byte. A full disk is named as such, never blamed on a layer. An output that is a
 project file is refused unless the caller asks to overwrite it.
@@ -29,11 +29,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.built_model import BuiltModel, build_model, generated_code, sample_inputs
-from core.codegen import CodegenError
+from core.code.codegen import CodegenError
 from core.errors import ExportError, TorchCanvasError
-from core.export_formats import EXPORT_FORMATS, FORMATS
-from core.fileio import (
+from core.files.built_model import BuiltModel, build_model, generated_code, sample_inputs
+from core.files.export_formats import EXPORT_FORMATS, FORMATS
+from core.files.fileio import (
     FileWriteError,
     atomic_write_bytes,
     atomic_write_text,
@@ -41,11 +41,11 @@ from core.fileio import (
     write_failure,
     write_new_file,
 )
-from core.project import FORMAT as PROJECT_FORMAT
-from core.project import Project
-from core.weights import EXTRA_HINT, WEIGHT_FILES, LoadedWeights, find_weights, load_weights, read_weights
-from core.weights import first_line as _first_line
-from core.weights import optional_package as _optional
+from core.files.project import FORMAT as PROJECT_FORMAT
+from core.files.project import Project
+from core.files.weights import EXTRA_HINT, WEIGHT_FILES, LoadedWeights, find_weights, load_weights, read_weights
+from core.files.weights import first_line as _first_line
+from core.files.weights import optional_package as _optional
 
 __all__ = [  # with the model builder and weights readers re-exported: export code reads them through here
     "EXTRA_HINT",
@@ -86,7 +86,7 @@ class ExportResult:
 def export_script(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
     """The standalone training script that reproduces the in-app run."""
     try:
-        script = importlib.import_module("core.script")
+        script = importlib.import_module("core.code.script")
         code = script.generate_script(project)
     except CodegenError as exc:
         raise ExportError(f"Cannot export the script: {exc}", exc.node_id) from None

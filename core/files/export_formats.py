@@ -1,7 +1,7 @@
 """The export formats, one descriptor each: every place that lists exports reads this registry.
 
 The CLI's ``--format`` choices, the File > Export menu and a finished run's export buttons are built from
-``EXPORT_FORMATS``, so a new format is one entry here plus its writer in ``core.export``. This module imports
+``EXPORT_FORMATS``, so a new format is one entry here plus its writer in ``core.files.export``. This module imports
 neither torch nor Qt: the CLI builds its parser and the GUI its menu without loading the exporters.
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from core.export import ExportResult
-    from core.project import Project
+    from core.files.export import ExportResult
+    from core.files.project import Project
 
 Weights = Literal["none", "optional", "required"]
 
@@ -28,12 +28,12 @@ class ExportFormat:
     suffix: str  # end of the CLI's default output name: net.json -> net.onnx
     file_filter: str  # the save dialog's filter
     help: str  # tooltip
-    writer: str  # name of its function in core.export: writer(project, out, weights) -> ExportResult
+    writer: str  # name of its function in core.files.export: writer(project, out, weights) -> ExportResult
     weights: Weights = "none"  # trained weights (a run): not used, used when there are some, or needed
     extra: str = ""  # optional package it needs (pip install "torchcanvas[export]"); "" when none
     dialog_suffix: str = ""  # end of the name a save dialog suggests, when it differs from ``suffix``
     run_button: bool = True  # offered among a finished run's buttons (all are in File > Export)
-    module: str = "core.export"  # where ``writer`` lives
+    module: str = "core.files.export"  # where ``writer`` lives
 
     @property
     def suggested_suffix(self) -> str:
@@ -45,7 +45,7 @@ class ExportFormat:
         return self.weights != "none"
 
     def write(self, project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
-        """Write ``project`` to ``out`` (atomically, through core.fileio); raises ExportError with the fix."""
+        """Write ``project`` to ``out`` (atomically, through core.files.fileio); raises ExportError with the fix."""
         function = getattr(importlib.import_module(self.module), self.writer)
         result: ExportResult = function(project, out, weights)
         return result
@@ -109,7 +109,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
             "The same network and training as a Keras 3 script (compile/fit, torch backend; needs keras).",
             "export_keras",
             run_button=False,
-            module="core.keras_script",
+            module="core.code.keras_script",
         ),
     )
 }

@@ -44,7 +44,7 @@ MIGRATIONS: dict[int, Migration] = {}
 
 
 class MigrationError(Exception):
-    """A file cannot be upgraded; the message says why (wrapped into ProjectLoadError by core.project)."""
+    """A file cannot be upgraded; the message says why (wrapped into ProjectLoadError by core.files.project)."""
 
 
 def migration(from_version: int) -> Callable[[Migration], Migration]:

@@ -6,7 +6,7 @@ one ``ProjectLoadError`` naming the file and the field. Nothing in a file is eve
 
 Saving writes canonical JSON (sorted keys, two-space indent, ``repr`` floats, LF, UTF-8, final newline), so
 load + save reproduces a canonical file byte for byte, and is atomic: a crash or a full disk leaves the old file.
-Versioning (``schema_version`` = major, ``schema_minor`` = minor) is described in ``core.migrations``.
+Versioning (``schema_version`` = major, ``schema_minor`` = minor) is described in ``core.files.migrations``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,18 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from core.blocks import (
+from core.code.names import name_problem
+from core.errors import ProjectLoadError, ProjectSaveError, TorchCanvasError
+from core.files.fileio import (
+    STALE_TEMP_SECONDS,
+    FileReadError,
+    FileWriteError,
+    atomic_write_bytes,
+    read_regular_file,
+    remove_stale_temps,
+)
+from core.files.migrations import BLOCKS_MINOR, OLDEST_VERSION, SCHEMA_MINOR, SCHEMA_VERSION, MigrationError, migrate
+from core.model.blocks import (
     BLOCK_TYPE,
     MAX_BLOCKS,
     MAX_REPEAT,
@@ -33,19 +44,8 @@ from core.blocks import (
     expanded_size,
     library_to_list,
 )
-from core.catalog import LAYERS
-from core.errors import ProjectLoadError, ProjectSaveError, TorchCanvasError
-from core.fileio import (
-    STALE_TEMP_SECONDS,
-    FileReadError,
-    FileWriteError,
-    atomic_write_bytes,
-    read_regular_file,
-    remove_stale_temps,
-)
-from core.graph import Edge, Graph, Node, validate_params
-from core.migrations import BLOCKS_MINOR, OLDEST_VERSION, SCHEMA_MINOR, SCHEMA_VERSION, MigrationError, migrate
-from core.names import name_problem
+from core.model.catalog import LAYERS
+from core.model.graph import Edge, Graph, Node, validate_params
 from core.settings import TrainingSettings
 
 __all__ = [
@@ -108,7 +108,7 @@ class Project:
     def new_node(self, layer_id: str, pos: tuple[float, float] = (0.0, 0.0)) -> Node:
         """A node for this project (not yet added): a new Input takes the shape and dtype of the project's dataset,
         so a fresh project trains on its default digits instead of expecting MNIST's [1, 28, 28]."""
-        from core.task_check import new_input_params  # reads dataset metadata; only needed here
+        from core.model.task_check import new_input_params  # reads dataset metadata; only needed here
 
         params = new_input_params(self.training) if layer_id == "Input" else None
         return self.graph.create_node(layer_id, pos, params=params)
@@ -167,7 +167,7 @@ def dumps(project: Project) -> str:
 
 
 def save(project: Project, path: str | os.PathLike[str]) -> None:
-    """Write atomically through ``core.fileio``: a temporary file in the same folder, flushed and fsynced, then
+    """Write atomically through ``core.files.fileio``: a temporary file in the same folder, flushed and fsynced, then
     ``os.replace``.
 
     Killing the process at any moment leaves the old file or the new one, never a torn file; when anything fails

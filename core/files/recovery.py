@@ -7,7 +7,7 @@ SIGKILL, so a recovery file whose lock can be taken belongs to a dead instance a
 files of live instances are never listed, so two instances never take each other's work.
 
 A recovery file holds the canonical project text, the original path, the time and a title. No Qt here: the GUI's
-``gui.recovery.Autosaver`` decides when to write.
+``gui.shell.recovery.Autosaver`` decides when to write.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.errors import TorchCanvasError
-from core.fileio import FileReadError, FileWriteError, atomic_write_bytes, read_regular_file
-from core.project import Project, dumps, loads
+from core.files.fileio import FileReadError, FileWriteError, atomic_write_bytes, read_regular_file
+from core.files.project import Project, dumps, loads
 
 ENV_DIR = "TORCHCANVAS_RECOVERY_DIR"
 FORMAT = "torchcanvas-recovery"

@@ -17,9 +17,9 @@ import torch
 from torch import nn
 
 from core.errors import TorchCanvasError
+from core.files.project import Project
 from core.fx_import.trace import ModelImportError, trace
-from core.graph import Graph
-from core.project import Project
+from core.model.graph import Graph
 
 __all__ = ["ImportResult", "ModelImportError", "import_model"]
 
@@ -50,7 +50,7 @@ def _shapes(gm: Any, input_shape: list[int]) -> None:
 
 
 def _layout(graph: Graph) -> None:
-    from core.layout import layered_layout
+    from core.model.layout import layered_layout
 
     for node_id, pos in layered_layout(graph, "tb", origin=(0.0, 0.0)).items():
         graph.node(node_id).pos = pos

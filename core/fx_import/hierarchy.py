@@ -17,12 +17,12 @@ from typing import Any
 
 from torch import fx, nn
 
-from core.blocks import BLOCK_TYPE, MAX_REPEAT, RESERVED_CLASS_NAMES, BlockArg, BlockDef, Library, keyword_name
+from core.code.names import clean_identifier, name_problem
 from core.errors import TorchCanvasError
 from core.fx_import.items import Flat, Item
 from core.fx_import.trace import dtype_of, shape_of
-from core.graph import Edge, Graph, Node
-from core.names import clean_identifier, name_problem
+from core.model.blocks import BLOCK_TYPE, MAX_REPEAT, RESERVED_CLASS_NAMES, BlockArg, BlockDef, Library, keyword_name
+from core.model.graph import Edge, Graph, Node
 
 
 @dataclass

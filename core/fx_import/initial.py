@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from core.fileio import atomic_write_with
-from core.project import Project, save
+from core.files.fileio import atomic_write_with
+from core.files.project import Project, save
 
 KEY = "initial_weights"
 
@@ -41,7 +41,7 @@ def initial_weights(project: Project, project_path: str | os.PathLike[str] | Non
 def load_initial(model: torch.nn.Module, path: str | os.PathLike[str]) -> None:
     """Fine-tuning: the initial weights into a freshly built model; a TrainingError says what does not fit."""
     from core.errors import ExportError, TrainingError
-    from core.weights import load_weights
+    from core.files.weights import load_weights
 
     try:
         state = load_weights(path)

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from core.catalog import LAYERS
+from core.model.catalog import LAYERS
 
 
 class Unsupported(Exception):

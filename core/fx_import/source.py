@@ -121,7 +121,7 @@ def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) ->
 def read_state(path: str | Path) -> dict[str, Any]:
     """A state_dict from .pt/.pth (no code runs: weights_only) or .safetensors."""
     from core.errors import ExportError
-    from core.weights import read_weights
+    from core.files.weights import read_weights
 
     try:
         return read_weights(path).state

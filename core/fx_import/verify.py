@@ -22,7 +22,7 @@ def _listing(keys: list[str]) -> str:
 
 
 def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
-    from core.built_model import build_model
+    from core.files.built_model import build_model
 
     try:
         built = build_model(result.project)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from core.catalog import LAYERS, LayerSpec
 from core.errors import CycleError, ShapeError, TorchCanvasError
-from core.graph import Graph, Node
+from core.model.catalog import LAYERS, LayerSpec
+from core.model.graph import Graph, Node
+from core.model.shape_rules import PARAM_COUNTS, RULES, RuleContext, Shape, fmt
 from core.settings import TrainingSettings
-from core.shape_rules import PARAM_COUNTS, RULES, RuleContext, Shape, fmt
 
 Severity = Literal["error", "warning"]
 # What kind of problem, so a view can say it in two words (``status``): a gap in the wiring, a shape that does not
@@ -233,7 +233,7 @@ def _block_wiring(graph: Graph, node: Node, gaps: set[str]) -> list[Problem]:
 
 def analyze(graph: Graph, training: TrainingSettings | None = None, _depth: int = 0) -> Analysis:
     """Shapes and problems of ``graph``; with the project's ``training`` settings also the network against its task
-    (output against the dataset's classes and the loss, Input against the samples: see ``core.task_check``)."""
+    (output against the dataset's classes and the loss, Input against the samples: see ``core.model.task_check``)."""
     problems, feeds_output = _structure(graph)
     infos: dict[str, NodeInfo] = {}
     try:
@@ -291,7 +291,7 @@ def _infer_node(graph: Graph, node: Node, info: NodeInfo, infos: dict[str, NodeI
 def _infer_block(graph: Graph, node: Node, info: NodeInfo, infos: dict[str, NodeInfo], depth: int) -> list[Problem]:
     """Shapes through a block instance: its definition analysed with the instance's input shapes and arguments,
     copy after copy for a repeat; the first problem inside is reported on the instance, naming the inner layer."""
-    from core.blocks import MAX_BLOCK_DEPTH, concrete_graph, instance_at
+    from core.model.blocks import MAX_BLOCK_DEPTH, concrete_graph, instance_at
 
     if node.block not in graph.blocks:
         return []
@@ -346,7 +346,7 @@ def _check_dtype(spec: LayerSpec, ctx: RuleContext) -> None:
 
 
 def _add_task_problems(graph: Graph, analysis: Analysis, training: TrainingSettings) -> None:
-    from core.task_check import task_problems  # imports the dataset metadata; graph-only callers skip it
+    from core.model.task_check import task_problems  # imports the dataset metadata; graph-only callers skip it
 
     found = task_problems(graph, analysis, training)
     flagged = {p.node_id for p in found if p.severity == "error"}

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import GraphError, ParameterError
-from core.graph import Edge, Graph, Node
+from core.model.graph import Edge, Graph, Node
 
 BLOCK_TYPE = "Block"
 MAX_BLOCK_DEPTH = 8  # blocks inside blocks; a ResNet needs 2
@@ -326,7 +326,7 @@ def make_block(graph: Graph, node_ids: list[str], name: str) -> Edit:
         if graph.node(nid).type in ("Input", "Output"):
             raise GraphError(f"{graph.node(nid).name}: the network's Input and Output stay outside a block.", nid)
     inside = set(chosen)
-    from core.analysis import analyze  # shapes of the values entering, for the definition's own Input nodes
+    from core.model.analysis import analyze  # shapes of the values entering, for the definition's own Input nodes
 
     analysis = analyze(graph)
     entering: list[tuple[str, int]] = []

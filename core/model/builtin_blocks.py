@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.blocks import BlockDef, Library, expose_arg, new_instance
-from core.catalog import LAYERS
-from core.graph import Edge, Graph
-from core.layout import layered_layout
+from core.model.blocks import BlockDef, Library, expose_arg, new_instance
+from core.model.catalog import LAYERS
+from core.model.graph import Edge, Graph
+from core.model.layout import layered_layout
 
 
 def _new(library: Library, name: str, description: str, shape: list[int]) -> tuple[BlockDef, Graph]:

@@ -1,8 +1,8 @@
 """The layer catalog: one declarative entry per layer kind, keyed by a stable id.
 
 Project files store the id and the parameter values; everything else (editor widgets, shape rules, generated
-code, documentation links) is looked up here. Adding a layer is one ``_layer(...)`` entry in ``core.layers``
-(which calls ``add_layer``) plus, where its shape is not simply passed through, one rule in ``core.shape_rules``;
+code, documentation links) is looked up here. Adding a layer is one ``_layer(...)`` entry in ``core.model.layers``
+(which calls ``add_layer``) plus, where its shape is not simply passed through, one rule in ``core.model.shape_rules``;
 its code template and dtype flags are fields of its ``LayerSpec``.
 """
 
@@ -236,4 +236,4 @@ def by_category() -> dict[str, list[LayerSpec]]:
 
 
 # The entries register themselves on import; kept in their own module so this one stays the schema.
-from core import layers as _layers  # noqa: E402,F401
+from core.model import layers as _layers  # noqa: E402,F401

@@ -14,7 +14,7 @@ from typing import Any
 
 import networkx as nx
 
-from core.catalog import LAYERS, LayerSpec, get_spec
+from core.code.names import check_name
 from core.errors import (
     CycleError,
     GraphError,
@@ -23,7 +23,7 @@ from core.errors import (
     PortError,
     SelfConnectionError,
 )
-from core.names import check_name
+from core.model.catalog import LAYERS, LayerSpec, get_spec
 from core.signals import Signal
 
 
@@ -39,7 +39,7 @@ class Node:
     # (inputs, outputs) of a node whose layer type the catalog does not know (from a newer TorchCanvas), so its
     # wires survive loading and saving; ignored for known types, whose ports come from the catalog.
     ports: tuple[int, int] | None = None
-    # A block instance (type "Block", see core.blocks): the definition's name, how many copies in a row, and what
+    # A block instance (type "Block", see core.model.blocks): the definition's name, how many copies in a row, and what
     # the first copy does differently (another definition, other argument values), as a ResNet stage's first block.
     block: str | None = None
     repeat: int = 1
@@ -109,7 +109,7 @@ class Graph:
         self._nodes: dict[str, Node] = {}
         self._edges: list[Edge] = []
         self._ids = itertools.count(1)
-        # The project's block definitions (core.blocks.Library), shared with every definition's own graph.
+        # The project's block definitions (core.model.blocks.Library), shared with every definition's own graph.
         self.blocks: dict[str, Any] = {}
         self.node_added = Signal()  # (node)
         self.node_removed = Signal()  # (node)
@@ -312,7 +312,7 @@ class Graph:
         self.changed.emit()
 
     def _set_block_params(self, node: Node, params: dict[str, Any]) -> None:
-        from core.blocks import validate_args  # blocks build on this module
+        from core.model.blocks import validate_args  # blocks build on this module
 
         defn = self.blocks.get(node.block or "")
         node.params = validate_args(defn, params, node.name) if defn is not None else dict(params)
@@ -324,7 +324,7 @@ class Graph:
         node = self.node(node_id)
         if node.block is None:
             raise GraphError(f"{node.name} is not a block; only blocks repeat.", node_id)
-        from core.blocks import MAX_REPEAT
+        from core.model.blocks import MAX_REPEAT
 
         if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
             raise ParameterError(f"{node.name}: repeat must be a whole number from 1 to {MAX_REPEAT}")
@@ -343,13 +343,13 @@ class Graph:
 
         ``None`` for an auto parameter unpins it so it follows the input shape again. A bad value raises
         ``ParameterError`` whose message does not name the node (the caller adds it). The one rule behind both
-        ``set_param`` here and the editor's undoable ``gui.commands.set_param``.
+        ``set_param`` here and the editor's undoable ``gui.canvas.commands.set_param``.
         """
         node = self.node(node_id)
         params = dict(node.params)
         spec = node.spec
         if node.block is not None:
-            from core.blocks import validate_args
+            from core.model.blocks import validate_args
 
             defn = self.blocks.get(node.block)
             if defn is not None and value is None:

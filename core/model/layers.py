@@ -1,6 +1,6 @@
 """The catalog's entries: one ``_layer(...)`` call per layer kind, grouped as the palette shows them.
 
-The schema (``ParamSpec``, ``LayerSpec``) and the lookups live in ``core.catalog``, which imports this module so
+The schema (``ParamSpec``, ``LayerSpec``) and the lookups live in ``core.model.catalog``, which imports this module so
 the registry is filled before anyone reads it.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.catalog import DOCS, ParamKind, ParamSpec, add_layer
+from core.model.catalog import DOCS, ParamKind, ParamSpec, add_layer
 
 _layer = add_layer
 
@@ -460,5 +460,5 @@ _layer(
 )
 
 # Activations, and attention and Transformer layers, live in their own modules (one concept per module).
-from core import layers_activation as _activation  # noqa: E402,F401
-from core import layers_attention as _attention  # noqa: E402,F401
+from core.model import layers_activation as _activation  # noqa: E402,F401
+from core.model import layers_attention as _attention  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""The catalog's activation entries (imported by ``core.layers``, so they register with the rest).
+"""The catalog's activation entries (imported by ``core.model.layers``, so they register with the rest).
 
 Activations keep the shape; where torch has ``inplace`` the entry offers it, and the generated code only writes it
 when it is set (a keyword at torch's default is never emitted).
@@ -6,7 +6,7 @@ when it is set (a keyword at torch's default is never emitted).
 
 from __future__ import annotations
 
-from core.layers import P, _dim, _inplace, _layer
+from core.model.layers import P, _dim, _inplace, _layer
 
 # --- Activation --------------------------------------------------------------------------------------------
 _layer("ReLU", "Activation", "max(0, x): the usual default activation.", _inplace(), prefix="relu")

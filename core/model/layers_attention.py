@@ -1,5 +1,5 @@
 """The catalog's attention entries: self-attention, Transformer encoder layers and what sequence models put
-around them (a learned positional embedding). Imported by ``core.layers`` so they register with the rest.
+around them (a learned positional embedding). Imported by ``core.model.layers`` so they register with the rest.
 
 Two of them have no single torch class, so the generated file defines a small class for them (``helper``): it
 reads like hand-written PyTorch and keeps torch's state_dict keys (the stack is an ``nn.TransformerEncoder``).
@@ -7,8 +7,8 @@ reads like hand-written PyTorch and keeps torch's state_dict keys (the stack is 
 
 from __future__ import annotations
 
-from core.catalog import DOCS, ParamSpec, add_layer
-from core.layers import P, _auto
+from core.model.catalog import DOCS, ParamSpec, add_layer
+from core.model.layers import P, _auto
 
 _HEADS = P("num_heads", "int", 4, "Attention heads; embed_dim must be divisible by it.", min=1, max=64, positional=True)
 

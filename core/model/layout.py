@@ -10,7 +10,7 @@ A simplified Sugiyama layout:
 
 from __future__ import annotations
 
-from core.graph import Graph
+from core.model.graph import Graph
 
 Positions = dict[str, tuple[float, float]]
 WRAP_AFTER = 8  # networks up to this many layers deep stay on one row: a chain reads best left to right

@@ -370,5 +370,5 @@ def _concat(ctx: RuleContext) -> Shape:
 
 
 # Convolution, pooling and normalization rules register themselves on import (their own module by concept).
-from core import shape_rules_attention as _attention_rules  # noqa: E402,F401
-from core import shape_rules_conv as _conv_rules  # noqa: E402,F401
+from core.model import shape_rules_attention as _attention_rules  # noqa: E402,F401
+from core.model import shape_rules_conv as _conv_rules  # noqa: E402,F401

@@ -1,11 +1,11 @@
 """Shape rules and parameter counts of the attention layers: self-attention, Transformer encoder layers (one, or
-a stack) and the learned positional embedding. They register into ``core.shape_rules`` when it loads."""
+a stack) and the learned positional embedding. They register into ``core.model.shape_rules`` when it loads."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.shape_rules import RuleContext, Shape, count, fmt, rule
+from core.model.shape_rules import RuleContext, Shape, count, fmt, rule
 
 _SEQUENCE_FIX = "add an Embedding before it (token ids), or set the Input shape to [steps, features]"
 

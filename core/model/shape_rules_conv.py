@@ -1,13 +1,14 @@
 """Shape rules and parameter counts of the convolutional building blocks: convolution, upsampling, pooling and
-normalization. They register into ``core.shape_rules.RULES`` / ``PARAM_COUNTS`` when ``core.shape_rules`` loads."""
+normalization. They register into ``core.model.shape_rules.RULES`` / ``PARAM_COUNTS`` when
+``core.model.shape_rules`` loads."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from core.catalog import LAYERS
-from core.shape_rules import (
+from core.model.catalog import LAYERS
+from core.model.shape_rules import (
     PARAM_COUNTS,
     RuleContext,
     Shape,

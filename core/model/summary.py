@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.analysis import Analysis
-from core.graph import Graph, Node
-from core.shape_rules import fmt
+from core.model.analysis import Analysis
+from core.model.graph import Graph, Node
+from core.model.shape_rules import fmt
 
 
 def layer_label(node: Node) -> str:

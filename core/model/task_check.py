@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from core.analysis import Analysis, Problem
 from core.datasets.info import DataInfo, dataset_info, loaded_shape
-from core.graph import Graph, Node
+from core.model.analysis import Analysis, Problem
+from core.model.graph import Graph, Node
+from core.model.shape_rules import RULES, Shape, fmt, numel
 from core.settings import TrainingSettings
-from core.shape_rules import RULES, Shape, fmt, numel
 
 CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")  # class indices as targets; the others compare one float per output
 # Layers that hand their input's shape on unchanged: walked through when looking for the layer to fix.

@@ -11,13 +11,13 @@ from typing import Any
 
 import torch
 
+from core.code.script import eval_batch_size
 from core.datasets import Dataset
 from core.errors import TrainingError
-from core.graph import Graph
+from core.model.graph import Graph
+from core.model.shape_rules import fmt
 from core.portable.steps import evaluate, predict, shuffled_batches, to_target
-from core.script import eval_batch_size
 from core.settings import TrainingSettings
-from core.shape_rules import fmt
 from core.training.events import TrainResult
 
 CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")

@@ -1,6 +1,6 @@
 """One folder per training run: metrics, settings, the code that ran, the project and the weights.
 
-Every file is written through ``core.fileio`` (atomic, ordinary permissions, LF), so a crash or a full disk never
+Every file is written through ``core.files.fileio`` (atomic, ordinary permissions, LF), so a crash or a full disk never
 leaves a torn ``summary.json`` or ``last.pt``. Reading a run back (``read_run``) trusts nothing: a folder with a
 missing file or a value of the wrong type is skipped with a note naming the file and the key, never a crash.
 """
@@ -22,7 +22,7 @@ import platformdirs
 import torch
 
 from core.errors import TorchCanvasError
-from core.fileio import (
+from core.files.fileio import (
     FileReadError,
     FileWriteError,
     atomic_write_bytes,

@@ -1,7 +1,7 @@
 """Runs the exported script's own training loop in the app and for ``torchcanvas train``.
 
 The trainer executes the generated script and takes its ``Net``, ``make_optimizer``, ``make_scheduler`` and
-``train_epoch`` (``core.script_loop``): the code a user exports is the code the app runs, so on CPU an
+``train_epoch`` (``core.code.script_loop``): the code a user exports is the code the app runs, so on CPU an
 exported run reproduces the app's per-epoch losses exactly. Around the script's loop, between the batches
 ``train_epoch`` yields: events, pause/resume/stop, a stop on a non-finite loss, a run folder and the
 evaluation the dashboard shows.
@@ -19,14 +19,14 @@ from typing import Any
 
 import torch
 
-from core.analysis import analyze
-from core.codegen import generate_model
+from core.code.codegen import generate_model
+from core.code.script import generate_script, input_dtype_of, input_shape_of
+from core.code.script_loop import EPOCH_SCHEDULERS, single_thread, train_epoch_parameters
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
+from core.files.project import Project, dumps
+from core.model.analysis import analyze
 from core.portable.steps import classes_of
-from core.project import Project, dumps
-from core.script import generate_script, input_dtype_of, input_shape_of
-from core.script_loop import EPOCH_SCHEDULERS, single_thread, train_epoch_parameters
 from core.settings import TrainingSettings
 from core.training.events import Throttle, TrainEvent, TrainResult
 from core.training.loaders import Batches, check_fit, evaluate_split, explain_runtime_error, report

@@ -16,13 +16,13 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from core.analysis import analyze
-from gui.editor import Editor
-from gui.scene import GraphScene
-from gui.view import GraphView
+from core.model.analysis import analyze
+from gui.canvas.editor import Editor
+from gui.canvas.scene import GraphScene
+from gui.canvas.view import GraphView
 
 if TYPE_CHECKING:
-    from gui.mainwindow import MainWindow
+    from gui.shell.mainwindow import MainWindow
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Every user edit as one ``QUndoCommand``; ``redo``/``undo`` call only the model (``core.graph.Graph``).
+"""Every user edit as one ``QUndoCommand``; ``redo``/``undo`` call only the model (``core.model.graph.Graph``).
 
 Compound edits are child commands: removing a node first disconnects its wires as children, so undo puts the
 wires back after the node. Removals remember their index so undo restores the exact order (and so the exact
@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from core.graph import Edge, Graph, Node
+from core.model.graph import Edge, Graph, Node
 
 Position = tuple[float, float]
 
@@ -242,10 +242,10 @@ class MoveCommand(_Command):
             self.graph.set_pos(node_id, old)
 
 
-# --- blocks (core.blocks does the work; these only record it for the undo stack) --------------------------------
+# --- blocks (core.model.blocks does the work; these only record it for the undo stack) --------------------------------
 class EditCommand(_Command):
-    """A ``core.blocks.Edit`` (make block, ungroup) as one undo step: the edit is computed once, when the command is
-    built, so redo after undo replays the very same nodes and ids and undo restores the graph exactly."""
+    """A ``core.model.blocks.Edit`` (make block, ungroup) as one undo step: the edit is computed once, when the
+    command is built, so redo after undo replays the very same nodes and ids and undo restores the graph exactly."""
 
     def __init__(self, text: str, edit: Any, parent: QUndoCommand | None = None) -> None:
         super().__init__(text, parent)
@@ -264,14 +264,14 @@ class EditCommand(_Command):
 
 def make_block(graph: Graph, node_ids: list[str], name: str) -> EditCommand:
     """Make the layers ``node_ids`` a block ``name`` (raises ``GraphError`` with the reason when refused)."""
-    from core.blocks import make_block as core_make_block
+    from core.model.blocks import make_block as core_make_block
 
     # core checks everything before it changes anything, so a refusal leaves the graph as it was
     return EditCommand(f"Make block {name}", core_make_block(graph, node_ids, name))
 
 
 def ungroup(graph: Graph, instance_id: str) -> EditCommand:
-    from core.blocks import ungroup as core_ungroup
+    from core.model.blocks import ungroup as core_ungroup
 
     name = graph.node(instance_id).name
     return EditCommand(f"Ungroup {name}", core_ungroup(graph, instance_id))
@@ -303,7 +303,7 @@ class RepeatCommand(_Command):
 
 
 class ExposeArgCommand(_Command):
-    """Make a pinned parameter inside a definition one of its constructor arguments (``core.blocks.expose_arg``);
+    """Make a pinned parameter inside a definition one of its constructor arguments (``core.model.blocks.expose_arg``);
     undo puts the definition's arguments and bindings back as they were."""
 
     def __init__(self, graph: Graph, block: str, node_id: str, param: str, arg: str | None = None) -> None:
@@ -314,7 +314,7 @@ class ExposeArgCommand(_Command):
         self.old_bindings = dict(defn.bindings)
 
     def redo(self) -> None:
-        from core.blocks import expose_arg
+        from core.model.blocks import expose_arg
 
         defn = self.graph.blocks[self.block]
         expose_arg(defn, self.node_id, self.param, self.arg)

@@ -12,14 +12,14 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QObject, Signal
 from PySide6.QtGui import QGuiApplication, QUndoCommand
 
-from core.catalog import get_spec
+from core.code.names import name_problem
 from core.errors import TorchCanvasError
-from core.graph import Edge, Node, validate_params
-from core.layout import layered_layout
-from core.names import name_problem
-from gui import commands
-from gui.document import Document
-from gui.scene import GraphScene
+from core.model.catalog import get_spec
+from core.model.graph import Edge, Node, validate_params
+from core.model.layout import layered_layout
+from gui.canvas import commands
+from gui.canvas.scene import GraphScene
+from gui.shell.document import Document
 
 CLIPBOARD_MIME = "application/x-torchcanvas-nodes"
 COLUMN_GAP = 310.0  # room between two layers for a wire label such as [N, 128, 112, 112]
@@ -36,7 +36,7 @@ class Editor(QObject):
         self.document = document
         self.scene = scene
         self.block = block  # the definition this editor edits (a block's canvas tab), or None: the network
-        self.block_analysis: Any = None  # a block tab's analysis of its definition (set by gui.canvas_tabs)
+        self.block_analysis: Any = None  # a block tab's analysis of its definition (set by gui.canvas.canvas_tabs)
 
     @property
     def analysis(self) -> Any:
@@ -188,7 +188,7 @@ class Editor(QObject):
             return self._refuse(f"{node.name} is not a block; only blocks repeat.")
         if repeat == node.repeat:
             return None
-        from core.blocks import MAX_REPEAT
+        from core.model.blocks import MAX_REPEAT
 
         if not 1 <= repeat <= MAX_REPEAT:
             return self._refuse(f"{node.name}: repeat must be from 1 to {MAX_REPEAT}.")
@@ -214,8 +214,8 @@ class Editor(QObject):
     def add_block(self, name: str, pos: tuple[float, float]) -> Node | None:
         """An instance of the project's block ``name``, or of a built-in one (its definition joins the project in
         the same undo step)."""
-        from core.blocks import new_instance
-        from core.builtin_blocks import BUILTINS, add_builtin
+        from core.model.blocks import new_instance
+        from core.model.builtin_blocks import BUILTINS, add_builtin
 
         library = self.graph.blocks
         added: dict[str, Any] = {}
@@ -346,7 +346,7 @@ class Editor(QObject):
 
 def _users_of(library: dict[str, Any], name: str) -> set[str]:
     """Definitions that contain ``name`` (directly or deeper): adding one of them inside ``name`` makes a loop."""
-    from core.blocks import uses
+    from core.model.blocks import uses
 
     found: set[str] = set()
     changed = True

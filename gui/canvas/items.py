@@ -1,7 +1,7 @@
 """The canvas items: a node box with its ports, and a wire with its shape label.
 
 Items only draw what they are told (by ``GraphScene``); they never change the model. A node item moved by the
-mouse reports nothing itself: the move mode in ``gui.modes`` turns a finished drag into one undo command.
+mouse reports nothing itself: the move mode in ``gui.canvas.modes`` turns a finished drag into one undo command.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
-from core.catalog import LAYERS
-from core.graph import Edge, Node
+from core.model.catalog import LAYERS
+from core.model.graph import Edge, Node
 from gui import style
 
 if TYPE_CHECKING:
-    from core.analysis import NodeInfo, Problem
+    from core.model.analysis import NodeInfo, Problem
 
 MAX_PARAM_LINES = 4
 NAME_POINTS, TYPE_POINTS, BODY_POINTS, SHAPE_POINTS, LABEL_POINTS = 11.5, 8.0, 9.5, 10.0, 8.5
@@ -205,12 +205,12 @@ class NodeItem(QGraphicsObject):
             errors.insert(0, info.error)
         warnings = [p.message for p in problems if p.severity == "warning"]
         shape = info.out_shape if info else None
-        from core.shape_rules import fmt
+        from core.model.shape_rules import fmt
 
         self.shape_text = fmt(shape) if shape is not None else ""
         self.error = "\n".join(errors) or None
         self.warning = "\n".join(warnings) or None
-        from core.analysis import status
+        from core.model.analysis import status
 
         # the badge line says what kind of problem: "not connected", "does not fit the data", "shape error"
         self.status_text = (status(problems) or "shape error") if self.error else ""

@@ -17,12 +17,13 @@ from PySide6.QtGui import QMouseEvent, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsSimpleTextItem
 
 from core.errors import TorchCanvasError
-from core.graph import Edge, Graph
-from gui import commands, style
-from gui.items import PortItem, bezier
+from core.model.graph import Edge, Graph
+from gui import style
+from gui.canvas import commands
+from gui.canvas.items import PortItem, bezier
 
 if TYPE_CHECKING:
-    from gui.view import GraphView
+    from gui.canvas.view import GraphView
 
 
 class Mode:

@@ -1,4 +1,4 @@
-"""The canvas scene: mirrors a ``core.graph.Graph`` one to one and never decides what exists.
+"""The canvas scene: mirrors a ``core.model.graph.Graph`` one to one and never decides what exists.
 
 It connects to the model's signals, keeps node id -> item and edge -> item maps, and shows the latest
 ``Analysis`` (shapes on wires, errors on nodes). All edits go through commands, never through the scene.
@@ -10,11 +10,11 @@ from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
-from core.analysis import Analysis
-from core.graph import Edge, Graph, Node
-from core.shape_rules import fmt
+from core.model.analysis import Analysis
+from core.model.graph import Edge, Graph, Node
+from core.model.shape_rules import fmt
 from gui import style
-from gui.items import NodeItem, PortItem, WireItem
+from gui.canvas.items import NodeItem, PortItem, WireItem
 
 
 class GraphScene(QGraphicsScene):

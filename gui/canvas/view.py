@@ -1,5 +1,5 @@
 """The canvas view: zoom around the cursor, pan, fit, drop layers from the palette, and hand mouse gestures to
-the modes in ``gui.modes``."""
+the modes in ``gui.canvas.modes``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from gui import style
-from gui.editor import Editor
-from gui.items import PortItem
-from gui.modes import ConnectMode, Mode, MoveTracker, PanMode
-from gui.scene import GraphScene
+from gui.canvas.editor import Editor
+from gui.canvas.items import PortItem
+from gui.canvas.modes import ConnectMode, Mode, MoveTracker, PanMode
+from gui.canvas.scene import GraphScene
 
 LAYER_MIME = "application/x-torchcanvas-layer"
 BLOCK_PREFIX = "block:"  # a palette entry of the Blocks section: "block:BasicBlock"

@@ -12,11 +12,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from core.analysis import Analysis
-from core.codegen import CodegenError, GeneratedCode, generate_model
-from core.graph import Graph
-from core.keras_code import KerasExportError, generate_keras_model
-from core.keras_script import compile_fit_lines
+from core.code.codegen import CodegenError, GeneratedCode, generate_model
+from core.code.keras_code import KerasExportError, generate_keras_model
+from core.code.keras_script import compile_fit_lines
+from core.model.analysis import Analysis
+from core.model.graph import Graph
 from core.settings import TrainingSettings
 from gui import style
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from core import project as project_io
 from core.cli import EXAMPLES_DIR
 from core.errors import TorchCanvasError
+from core.files import project as project_io
 from gui import style
 
 PATH_ROLE = Qt.ItemDataRole.UserRole

@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalog import ParamSpec, get_spec
 from core.errors import ParameterError, TorchCanvasError
-from core.shape_rules import fmt
+from core.model.catalog import ParamSpec, get_spec
+from core.model.shape_rules import fmt
 from gui import style
-from gui.editor import Editor
-from gui.wrapping import WrappingScroll, let_wrap
+from gui.canvas.editor import Editor
+from gui.panels.wrapping import WrappingScroll, let_wrap
 
 INT_LIMIT = 2**31 - 1
 BAD = "QLineEdit, QSpinBox { border: 1px solid #d93025; }"
@@ -294,7 +294,7 @@ class Inspector(QWidget):
         node = self.editor.graph.node(self.node_id)
         self.repeat_spin = None
         if node.block is not None:
-            from gui.inspector_block import build_instance_page
+            from gui.panels.inspector_block import build_instance_page
 
             build_instance_page(self, node, layout)
             layout.addStretch(1)
@@ -354,7 +354,7 @@ class Inspector(QWidget):
             add_field(form, label, editor.widget, editor.error, pin)
         layout.addLayout(form)
         if self.editor.block is not None:  # inside a block: a pinned parameter can become the block's argument
-            from gui.inspector_block import build_expose_row
+            from gui.panels.inspector_block import build_expose_row
 
             build_expose_row(self, node, layout)
         self.shapes = self._wrapping("")
@@ -376,7 +376,7 @@ class Inspector(QWidget):
         if self.name_edit.text() != node.name and not self.name_edit.hasFocus():
             self.name_edit.setText(node.name)
         if node.block is not None:
-            from gui.inspector_block import sync_instance
+            from gui.panels.inspector_block import sync_instance
 
             sync_instance(self, node)
             self._show_shapes(info)

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout
 
-from core.blocks import MAX_REPEAT
-from core.graph import Node
+from core.model.blocks import MAX_REPEAT
+from core.model.graph import Node
 from gui import style
 
 if TYPE_CHECKING:
-    from gui.inspector import Inspector
+    from gui.panels.inspector import Inspector
 
 
 def _text(value: Any) -> str:
@@ -35,7 +35,7 @@ def parse_value(text: str) -> Any:
 
 
 def build_instance_page(inspector: Inspector, node: Node, layout: QVBoxLayout) -> None:
-    from gui.inspector import FIELD_MIN_WIDTH, add_field
+    from gui.panels.inspector import FIELD_MIN_WIDTH, add_field
 
     graph = inspector.editor.graph
     defn = graph.blocks.get(node.block or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QWidget
 
-from core.analysis import Analysis
+from core.model.analysis import Analysis
 from gui import style
 
 NODE_ROLE = Qt.ItemDataRole.UserRole

@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
 if TYPE_CHECKING:
-    from gui.mainwindow import MainWindow
+    from gui.shell.mainwindow import MainWindow
 
 Key = QKeySequence.StandardKey
 UNNAMED = ("", "untitled", "model", "net", "network")  # names that say nothing about the network
@@ -79,9 +79,9 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
 
 
 def _export_menu(window: MainWindow, menu: QMenu, a: dict[str, QAction]) -> None:
-    """File > Export: one entry per ``core.export_formats`` format (a["export_<id>"]); the model code's entry is
+    """File > Export: one entry per ``core.files.export_formats`` format (a["export_<id>"]); the model code's entry is
     the toolbar's Export Code action (Ctrl+Shift+E)."""
-    from core.export_formats import EXPORT_FORMATS
+    from core.files.export_formats import EXPORT_FORMATS
     from gui.training.actions import export_from_window
 
     for fmt in EXPORT_FORMATS.values():

@@ -75,7 +75,7 @@ def run_app(args: argparse.Namespace) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from gui.mainwindow import MainWindow
+    from gui.shell.mainwindow import MainWindow
     from gui.training.dashboard import install as install_training
     from gui.training.dashboard import train_for_screenshot
 
@@ -110,7 +110,8 @@ def run_app(args: argparse.Namespace) -> int:
             return 1
         return take_screenshot(window, screenshot, size)
     window.show()
-    from gui import recovery, testhook
+    from gui import testhook
+    from gui.shell import recovery
 
     window.autosaver = recovery.install(window)  # autosave ~2 s after edits; offer work left by a crashed run
     testhook.schedule(window)  # $TORCHCANVAS_TEST_SCRIPT, for end-to-end tests; nothing when unset
@@ -132,7 +133,7 @@ def app_icon() -> object:
 def take_screenshot(window: object, path: str | Path, size: tuple[int, int] = SCREENSHOT_SIZE) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from gui.mainwindow import MainWindow
+    from gui.shell.mainwindow import MainWindow
 
     assert isinstance(window, MainWindow)
     window.resize(*size)

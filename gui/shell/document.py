@@ -20,9 +20,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from core import project as project_io
-from core.analysis import Analysis, analyze
-from core.project import Project
+from core.files import project as project_io
+from core.files.project import Project
+from core.model.analysis import Analysis, analyze
 
 
 @dataclass(frozen=True)

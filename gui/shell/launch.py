@@ -7,7 +7,7 @@ import sys
 
 
 def open_editor(args: argparse.Namespace) -> int:
-    from gui.app import run_app  # imported only when the GUI is wanted: `torchcanvas check` needs no Qt
+    from gui.shell.app import run_app  # imported only when the GUI is wanted: `torchcanvas check` needs no Qt
 
     return run_app(args)
 

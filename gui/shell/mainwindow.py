@@ -14,26 +14,26 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
-from core import project as project_io
-from core.analysis import Analysis, Problem, status
 from core.cli import DEFAULT_EXAMPLE
-from core.codegen import CodegenError, generate_model
+from core.code.codegen import CodegenError, generate_model
 from core.errors import TorchCanvasError
-from core.fileio import atomic_write_text
-from core.graph import Graph
-from core.layout import layered_layout
-from core.shape_rules import fmt
-from gui.actions import build_actions, build_menus, file_stem
-from gui.canvas_tabs import CanvasTabs
-from gui.codeview import CodeView
-from gui.document import Document
-from gui.editor import COLUMN_GAP, ROW_GAP, Editor, view_aspect
-from gui.gallery import ExampleGallery
-from gui.inspector import Inspector
-from gui.palette import Palette
-from gui.problems import ProblemsList
-from gui.scene import GraphScene
-from gui.view import GraphView
+from core.files import project as project_io
+from core.files.fileio import atomic_write_text
+from core.model.analysis import Analysis, Problem, status
+from core.model.graph import Graph
+from core.model.layout import layered_layout
+from core.model.shape_rules import fmt
+from gui.canvas.canvas_tabs import CanvasTabs
+from gui.canvas.editor import COLUMN_GAP, ROW_GAP, Editor, view_aspect
+from gui.canvas.scene import GraphScene
+from gui.canvas.view import GraphView
+from gui.panels.codeview import CodeView
+from gui.panels.gallery import ExampleGallery
+from gui.panels.inspector import Inspector
+from gui.panels.palette import Palette
+from gui.panels.problems import ProblemsList
+from gui.shell.actions import build_actions, build_menus, file_stem
+from gui.shell.document import Document
 
 MAX_RECENT = 8
 FILTER = "TorchCanvas projects (*.json);;All files (*)"
@@ -81,7 +81,7 @@ def ask_file_changed(parent: QWidget, path: Path) -> str:
 def save_failure(exc: BaseException) -> str:
     """Why a save failed, in plain words, for an error core did not already explain."""
     if isinstance(exc, OSError):
-        from core.fileio import explain_os_error
+        from core.files.fileio import explain_os_error
 
         return explain_os_error(exc)
     if "symlink loop" in str(exc).lower():
@@ -378,7 +378,7 @@ class MainWindow(QMainWindow):
     def export_code(self, path: str | Path) -> bool:
         try:
             code = generate_model(self.document.graph, title=self.document.project.name)
-            atomic_write_text(path, code.source)  # core.fileio: the old file survives a failed write
+            atomic_write_text(path, code.source)  # core.files.fileio: the old file survives a failed write
         except CodegenError as exc:
             self.show_error("The network has problems", str(exc))
             return False

@@ -1,4 +1,4 @@
-"""Autosave and crash recovery in the editor: the Qt side of ``core.recovery``.
+"""Autosave and crash recovery in the editor: the Qt side of ``core.files.recovery``.
 
 ``Autosaver(document_or_window)`` writes this instance's recovery file about two seconds after the last edit
 (a single-shot timer restarted by every change of the undo stack), never over the user's file, removes it when
@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import TorchCanvasError
-from core.project import Project
-from core.recovery import Recovery, RecoverySlot, discard, list_orphans
+from core.files.project import Project
+from core.files.recovery import Recovery, RecoverySlot, discard, list_orphans
 
 DELAY_MS = 2000
 ENV_DELAY = "TORCHCANVAS_AUTOSAVE_MS"  # tests shorten the delay

@@ -1,5 +1,5 @@
-"""What the result buttons and File > Export do: write one of ``core.export_formats``, open the run folder; and the
-prediction helper the results views use (inference only; training itself lives in core)."""
+"""What the result buttons and File > Export do: write one of ``core.files.export_formats``, open the run folder;
+and the prediction helper the results views use (inference only; training itself lives in core)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def inform(parent: QWidget, title: str, message: str, *, error: bool = False) ->
 
 
 def _stem(project: Any) -> str:
-    from gui.actions import file_stem
+    from gui.shell.actions import file_stem
 
     return file_stem(project.name)
 
@@ -80,7 +80,7 @@ def untrained_because(result: Any) -> str:
     return ""
 
 
-# -- the buttons (each writes through core.export, the code path the CLI uses too) -------------------------------
+# -- the buttons (each writes through core.files.export, the code path the CLI uses too) -------------------------------
 def trained_weights(result: Any) -> Path | None:
     """The final weights of a run (what the results views show), or None when the run saved none."""
     run_dir = getattr(result, "run_dir", None)
@@ -112,10 +112,10 @@ def _export(
 
 
 def export_as(parent: QWidget, fmt_id: str, result: Any, project: Any) -> Path | None:
-    """Ask for a file and write ``project`` in one of ``core.export_formats.EXPORT_FORMATS``. A format that needs
+    """Ask for a file and write ``project`` in one of ``core.files.export_formats.EXPORT_FORMATS``. A format that needs
     trained weights refuses without a run; one that uses them when there are some writes the file all the same
     and says it is untrained."""
-    from core.export_formats import EXPORT_FORMATS
+    from core.files.export_formats import EXPORT_FORMATS
 
     fmt = EXPORT_FORMATS[fmt_id]
     weights = trained_weights(result) if fmt.uses_weights else None
@@ -138,7 +138,7 @@ def export_as(parent: QWidget, fmt_id: str, result: Any, project: Any) -> Path |
 
 def export_from_window(window: Any, fmt_id: str) -> Path | None:
     """File > Export: the last run's network and weights when the format uses them, else the open project."""
-    from core.export_formats import EXPORT_FORMATS
+    from core.files.export_formats import EXPORT_FORMATS
 
     dashboard = getattr(window, "training_dashboard", None)
     result = getattr(dashboard, "last_result", None)

@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.export_formats import EXPORT_FORMATS
-from core.project import Project
+from core.files.export_formats import EXPORT_FORMATS
+from core.files.project import Project
 from core.settings import TrainingSettings
 from core.training.run_folder import default_runs_dir
-from gui.commands import set_param
+from gui.canvas.commands import set_param
 from gui.training import actions
 from gui.training.edits import input_node_id, push, suggest
 from gui.training.panel import OPEN_FILE, TrainingPanel
@@ -153,7 +153,7 @@ class TrainingDashboard(QWidget):
 
     def _graph_changed(self) -> None:
         """A bare dashboard (no editor document) analyses the network against its dataset itself."""
-        from core.analysis import analyze
+        from core.model.analysis import analyze
 
         self._analyzed(analyze(self.project.graph, self.project.training))
 
@@ -259,7 +259,7 @@ class TrainingDashboard(QWidget):
     def snapshot(self) -> Project:
         if self.document is not None and hasattr(self.document, "snapshot"):
             return self.document.snapshot()
-        from core.project import from_dict
+        from core.files.project import from_dict
 
         return from_dict(copy.deepcopy(self.project.to_dict()))
 

@@ -1,7 +1,7 @@
 """Undoable edits the training panel makes to the project, and the settings it suggests for a dataset.
 
 Like every edit in the editor, each is a small ``QUndoCommand`` whose ``redo``/``undo`` touch only the model
-(here the project's ``TrainingSettings``; the Input shape goes through the editor's ``gui.commands.set_param``);
+(here the project's ``TrainingSettings``; the Input shape goes through the editor's ``gui.canvas.commands.set_param``);
 the panel mirrors the model afterwards.
 """
 

@@ -1,7 +1,7 @@
 """The Runs tab's "Compare with Keras": train the project with Keras 3 (off the GUI thread) and set the two runs
 side by side: both curves in the Runs plot, and a table of accuracy, loss, time and samples per second.
 
-The Keras run is the exported Keras script run in a child process (``core.keras_compare``); the QThread here
+The Keras run is the exported Keras script run in a child process (``core.code.keras_compare``); the QThread here
 only waits for it and forwards its lines, so the window stays responsive and closing it ends the child.
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QThread, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QVBoxLayout, QWidget
 
-from core import project as project_io
+from core.code.keras_code import KerasExportError
+from core.code.keras_compare import KerasRun, run_keras
 from core.errors import TorchCanvasError
-from core.keras_code import KerasExportError
-from core.keras_compare import KerasRun, run_keras
+from core.files import project as project_io
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class KerasComparison(QWidget):
             self.status.setText("Open a project first.")
             return False
         try:
-            from core.keras_code import generate_keras_model
+            from core.code.keras_code import generate_keras_model
 
             generate_keras_model(project.graph)  # say which layers Keras lacks before starting anything
         except KerasExportError as exc:

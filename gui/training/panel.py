@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS, TrainingSettings
+from gui.panels.wrapping import WrappingScroll, let_wrap
 from gui.training.edits import SetTrainingSettings, push
 from gui.training.preview import DatasetPreview
-from gui.wrapping import WrappingScroll, let_wrap
 
 OPEN_FILE = "Open a data file…"
 SCHEDULER_LABELS = {

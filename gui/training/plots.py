@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.wrapping import let_wrap
+from gui.panels.wrapping import let_wrap
 
 REDRAW_MS = 500  # four redraws a second: smooth to the eye, and the GUI thread stays free for input
 SMOOTHING = 0.8  # exponential moving average factor for the smoothed batch loss (bias-corrected)

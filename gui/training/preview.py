@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from core.shape_rules import fmt
+from core.model.shape_rules import fmt
 from gui.training.images import ImageGrid, is_image, to_numpy
 
 # Category colours that stay apart for up to ten classes (tab10).

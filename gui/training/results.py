@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.export_formats import EXPORT_FORMATS
+from core.files.export_formats import EXPORT_FORMATS
 from gui.training.confusion import ConfusionMatrix
 from gui.training.images import ImageGrid, is_image, to_numpy
 from gui.training.preview import add_class_scatter, class_colour, legend_below, scatter_points
@@ -48,7 +48,7 @@ def _short(name: str, limit: int = 10) -> str:
 class ResultsView(QWidget):
     """Fill with ``show_result(result, dataset, predict)``; the export buttons emit signals."""
 
-    export_requested = Signal(str)  # a format id of core.export_formats
+    export_requested = Signal(str)  # a format id of core.files.export_formats
     open_folder = Signal()
     filled = Signal()  # every view of the last result is drawn
 
@@ -106,7 +106,7 @@ class ResultsView(QWidget):
         self._narrow: bool | None = None
 
         buttons = QHBoxLayout()
-        self.export_buttons: dict[str, QPushButton] = {}  # format id -> button, from core.export_formats
+        self.export_buttons: dict[str, QPushButton] = {}  # format id -> button, from core.files.export_formats
         buttons.addWidget(QLabel("Export:"))  # short button texts: the row fits a 1280-pixel window
         for fmt in EXPORT_FORMATS.values():
             if fmt.run_button:

@@ -3,7 +3,7 @@ a 2-D set, or edit a table row — and see the predicted class with a live bar c
 
 Only the run currently shown is tried, and its model exists only while this tab has been opened for it: the
 network is rebuilt from the project's generated code with the run folder's last.pt (best.pt when last.pt is torn,
-``core.built_model.build_model``), so the trainer can still be released when the run ends, and the model is
+``core.files.built_model.build_model``), so the trainer can still be released when the run ends, and the model is
 dropped when another run is shown. Every sample goes through ``core.portable.inference.predict``: the training's
 own resize and normalisation, and the very function the exported script's ``predict(image)`` is. A forward pass of
 the examples takes milliseconds and runs on the GUI thread; a big network (over BIG_PARAMS parameters, or a
@@ -312,7 +312,7 @@ class TryItView(QWidget):
         source = self.source
         if source is None:
             return False
-        from core.built_model import build_model
+        from core.files.built_model import build_model
 
         try:
             built = build_model(source.project, source.run_dir)

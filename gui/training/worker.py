@@ -271,8 +271,8 @@ class TrainingRun(QObject):
     # -- called from the worker thread -------------------------------------------------------------
     def _load_data(self) -> Any:
         """The dataset shaped for the network, loaded here so the results views can reuse it afterwards."""
+        from core.code.script import input_dtype_of, input_shape_of
         from core.datasets import load_for_settings
-        from core.script import input_dtype_of, input_shape_of
         from core.training import TrainEvent
 
         def progress(message: str, fraction: float | None) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from core.analysis import analyze
-from core.catalog import LAYERS, ParamSpec
-from core.graph import Edge, Graph
+from core.model.analysis import analyze
+from core.model.catalog import LAYERS, ParamSpec
+from core.model.graph import Edge, Graph
 
 # draw(kind, *args): "int"(lo, hi) | "float"(lo, hi) | "bool"() | "choice"(seq)
 Draw = Callable[..., Any]

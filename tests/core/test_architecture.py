@@ -32,7 +32,7 @@ def test_import_linter_contract_holds():
 
 def test_importing_core_loads_no_qt():
     code = (
-        "import sys, core.cli, core.analysis, core.codegen, core.project; "
+        "import sys, core.cli, core.model.analysis, core.code.codegen, core.files.project; "
         "print([m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'gui')])"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)

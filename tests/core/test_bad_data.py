@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from core.cli import main
+from core.code.script import generate_script
 from core.datasets import folder as folder_module
 from core.datasets import load_dataset
 from core.errors import DataError
 from core.portable.sources import MAX_CLASSES
-from core.script import generate_script
 from core.training import Trainer
 from tests.core.train_fixtures import EXAMPLES, example, mlp_project, write_images
 

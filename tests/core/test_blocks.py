@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from core.analysis import analyze
-from core.blocks import BlockDef, expose_arg, make_block, new_instance, ungroup
-from core.builtin_blocks import BUILTINS, add_builtin
-from core.codegen import CodegenError, generate_model
+from core.code.codegen import CodegenError, generate_model
 from core.errors import GraphError
-from core.graph import Edge, Graph
-from core.project import Project, dumps, loads
+from core.files.project import Project, dumps, loads
+from core.model.analysis import analyze
+from core.model.blocks import BlockDef, expose_arg, make_block, new_instance, ungroup
+from core.model.builtin_blocks import BUILTINS, add_builtin
+from core.model.graph import Edge, Graph
 from tests.core.test_codegen import check_forward_matches_inference
 
 

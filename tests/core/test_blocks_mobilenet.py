@@ -6,11 +6,11 @@ from __future__ import annotations
 import torch
 import torchvision
 
-from core.analysis import analyze
-from core.blocks import BlockArg, BlockDef, expose_arg, new_instance
-from core.codegen import generate_model
-from core.graph import Edge, Graph
-from core.project import Project, dumps, loads
+from core.code.codegen import generate_model
+from core.files.project import Project, dumps, loads
+from core.model.analysis import analyze
+from core.model.blocks import BlockArg, BlockDef, expose_arg, new_instance
+from core.model.graph import Edge, Graph
 
 
 def _definition(library: dict, name: str, shape: list[int], as_class: bool = False) -> tuple[BlockDef, Graph]:

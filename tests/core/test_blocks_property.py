@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from core.analysis import analyze
-from core.blocks import make_block
-from core.codegen import CodegenError
+from core.code.codegen import CodegenError
+from core.model.analysis import analyze
+from core.model.blocks import make_block
 from tests.core.graphs import random_draw, random_graph
 from tests.core.test_codegen import check_forward_matches_inference
 

@@ -11,12 +11,12 @@ import pytest
 import torch
 import torchvision
 
-from core.analysis import analyze
-from core.blocks import make_block
 from core.cli import main
-from core.codegen import generate_model
-from core.graph import Graph
-from core.project import load
+from core.code.codegen import generate_model
+from core.files.project import load
+from core.model.analysis import analyze
+from core.model.blocks import make_block
+from core.model.graph import Graph
 from tests.conftest import EXAMPLES
 
 RESNET18 = EXAMPLES / "resnet18.json"
@@ -79,7 +79,7 @@ def test_check_and_export_work_on_a_block_project(tmp_path: Path, capsys):
 
 
 def test_train_runs_on_a_block_project(tmp_path: Path, capsys):
-    from core.project import save
+    from core.files.project import save
 
     project = load(EXAMPLES / "residual_cnn.json")
     graph = project.graph

@@ -3,8 +3,8 @@ import inspect
 import pytest
 from torch import nn
 
-from core.catalog import CATEGORIES, LAYERS, by_category, get_spec
 from core.errors import ParameterError, UnknownLayerError
+from core.model.catalog import CATEGORIES, LAYERS, by_category, get_spec
 
 REQUIRED = [
     "Input",

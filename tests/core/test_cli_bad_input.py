@@ -30,7 +30,7 @@ def test_a_device_is_refused_before_it_is_read() -> None:
         "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from core.errors import ProjectLoadError\n"
-        "from core.project import load\n"
+        "from core.files.project import load\n"
         "try:\n"
         "    load('/dev/zero')\n"
         "except ProjectLoadError as exc:\n"
@@ -59,7 +59,7 @@ def test_check_refuses_a_fifo_at_once(tmp_path: Path, capsys) -> None:
 
 
 def test_check_refuses_a_project_over_the_size_limit(tmp_path: Path, capsys) -> None:
-    from core.project import MAX_FILE_BYTES
+    from core.files.project import MAX_FILE_BYTES
 
     big = tmp_path / "big.json"
     with big.open("wb") as handle:

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from core.analysis import analyze
-from core.catalog import LAYERS
-from core.codegen import CodegenError, generate_model, literal
-from core.graph import Graph
-from core.project import load
+from core.code.codegen import CodegenError, generate_model, literal
+from core.files.project import load
+from core.model.analysis import analyze
+from core.model.catalog import LAYERS
+from core.model.graph import Graph
 from tests.conftest import EXAMPLES
 from tests.core.graphs import hypothesis_draw, random_draw, random_graph
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import torch
 
+from core.code.script import generate_script
 from core.datasets import load_dataset, parse_spec
 from core.datasets.info import DataInfo, dataset_info
 from core.datasets.spec import SOURCES, DataSpec, ScriptLoad, Source, named, sources
 from core.portable import sources as portable
-from core.script import generate_script
 from tests.core.train_fixtures import mlp_project
 
 ROOT = Path(__file__).resolve().parents[2]

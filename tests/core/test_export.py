@@ -13,9 +13,9 @@ from torch import nn
 
 from core.cli import main
 from core.errors import ExportError
-from core.export import build_model, export, load_weights, sample_inputs
-from core.graph import Graph
-from core.project import Project, load
+from core.files.export import build_model, export, load_weights, sample_inputs
+from core.files.project import Project, load
+from core.model.graph import Graph
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.json"))
@@ -168,7 +168,7 @@ def test_a_layer_that_cannot_be_exported_is_named(tmp_path: Path, monkeypatch) -
 
 
 def test_layer_is_found_by_probing_when_the_error_names_no_line(tmp_path: Path, monkeypatch) -> None:
-    import core.export as export_module
+    import core.files.export as export_module
 
     monkeypatch.setattr(export_module, "_node_from_error", lambda exc, built: None)
 

@@ -6,8 +6,9 @@ import importlib
 
 import pytest
 
-from core import cli, export
-from core.export_formats import EXPORT_FORMATS, FORMATS
+from core import cli
+from core.files import export
+from core.files.export_formats import EXPORT_FORMATS, FORMATS
 
 
 def test_cli_format_choices_are_the_registry():
@@ -31,7 +32,7 @@ def test_a_format_added_to_the_registry_is_offered_and_written(monkeypatch, tmp_
     """One entry (and its writer) is all a new format needs: the CLI's export command runs it."""
     from dataclasses import replace
 
-    from core.export_formats import ExportFormat
+    from core.files.export_formats import ExportFormat
 
     written = []
 
@@ -42,7 +43,7 @@ def test_a_format_added_to_the_registry_is_offered_and_written(monkeypatch, tmp_
     monkeypatch.setattr(export, "export_echo", export_echo, raising=False)
     echo = ExportFormat("echo", "echo", ".echo", "Echo (*.echo)", "A test format.", "export_echo")
     monkeypatch.setitem(EXPORT_FORMATS, "echo", replace(echo))
-    from core.project import load
+    from core.files.project import load
     from tests.conftest import EXAMPLES
 
     project = load(EXAMPLES / "spirals.json")

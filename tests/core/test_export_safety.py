@@ -17,9 +17,9 @@ from torch import nn
 
 from core.cli import main
 from core.errors import ExportError
-from core.export import build_model, export
-from core.graph import Graph
-from core.project import Project, load
+from core.files.export import build_model, export
+from core.files.project import Project, load
+from core.model.graph import Graph
 from tests.core.test_fileio import full_disk_after
 
 ROOT = Path(__file__).resolve().parents[2]

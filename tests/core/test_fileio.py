@@ -1,4 +1,4 @@
-"""core.fileio: the one atomic write (permissions, line endings, long names, loops, a full disk) and the guarded
+"""core.files.fileio: the one atomic write (permissions, line endings, long names, loops, a full disk) and the guarded
 read (no devices, no FIFOs, a size limit)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.fileio import (
+from core.files.fileio import (
     FileReadError,
     FileWriteError,
     atomic_write_bytes,

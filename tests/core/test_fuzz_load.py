@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import ProjectLoadError
-from core.project import dumps, loads
+from core.files.project import dumps, loads
 
 ROOT = Path(__file__).resolve().parents[2]
 VALID = [

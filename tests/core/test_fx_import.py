@@ -12,13 +12,13 @@ import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock, ResNet
 
-from core.built_model import build_model
 from core.cli import main
 from core.datasets import load_dataset
+from core.files.built_model import build_model
+from core.files.project import load
 from core.fx_import import ModelImportError, import_model
 from core.fx_import.initial import KEY, initial_weights
 from core.fx_import.source import load_source
-from core.project import load
 from core.training import Trainer
 from tests.core.train_fixtures import MNIST
 
@@ -201,8 +201,8 @@ class Tiny(nn.Module):
 
 
 def test_initial_weights_are_exported_and_fine_tuning_starts_from_them(tmp_path) -> None:
+    from core.files.weights import load_weights
     from core.fx_import.initial import save_with_weights
-    from core.weights import load_weights
 
     torch.manual_seed(3)
     model = Tiny()

@@ -9,7 +9,7 @@ from core.errors import (
     PortError,
     SelfConnectionError,
 )
-from core.graph import Edge, Graph
+from core.model.graph import Edge, Graph
 
 
 @pytest.fixture

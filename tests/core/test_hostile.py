@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.codegen import CodegenError, generate_model
+from core.code.codegen import CodegenError, generate_model
 from core.errors import ProjectLoadError, TorchCanvasError
-from core.project import Project, load
+from core.files.project import Project, load
 
 HOSTILE = sorted((Path(__file__).parent / "fixtures" / "hostile").glob("*.json"))
 PAYLOAD = "__import__('pathlib').Path('PWNED').touch()"
@@ -84,7 +84,7 @@ def _run_model(project: Project, where: Path) -> None:
 
 def _run_script(project: Project) -> None:
     try:
-        script = importlib.import_module("core.script")
+        script = importlib.import_module("core.code.script")
     except ModuleNotFoundError:  # pragma: no cover - the training part ships it
         return
     try:

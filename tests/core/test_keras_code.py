@@ -14,12 +14,12 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before keras is imported anywhere in this process
 keras = pytest.importorskip("keras", reason="keras is not installed (pip install -e '.[keras]')")
 
-from core.analysis import analyze  # noqa: E402
-from core.export_formats import EXPORT_FORMATS  # noqa: E402
-from core.graph import Edge, Graph  # noqa: E402
-from core.keras_code import KerasExportError, generate_keras_model  # noqa: E402
-from core.keras_layers import KERAS_LAYERS  # noqa: E402
-from core.project import Project, load  # noqa: E402
+from core.code.keras_code import KerasExportError, generate_keras_model  # noqa: E402
+from core.code.keras_layers import KERAS_LAYERS  # noqa: E402
+from core.files.export_formats import EXPORT_FORMATS  # noqa: E402
+from core.files.project import Project, load  # noqa: E402
+from core.model.analysis import analyze  # noqa: E402
+from core.model.graph import Edge, Graph  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.json"))
@@ -153,7 +153,7 @@ def test_layers_without_an_equivalent_are_named_in_one_message() -> None:
 
 
 def test_an_unknown_layer_id_is_named_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import keras_layers
+    from core.code import keras_layers
 
     graph = _chain(("Linear", {"out_features": 2}), shape=[4])
     monkeypatch.delitem(keras_layers.KERAS_LAYERS, "Linear")
@@ -180,7 +180,7 @@ def _mnist_mlp() -> Project:
 def test_keras_script_trains_the_mnist_mlp(tmp_path: Path) -> None:
     """The classic comparison: 784-512-10, RMSprop, batch 128, 5 epochs (~9 s on 2 cores, ~2.5 s of it fit),
     run as "Compare with Keras" runs it: the exported script in a child process."""
-    from core.keras_compare import run_keras
+    from core.code.keras_compare import run_keras
 
     lines: list[str] = []
     start = time.perf_counter()
@@ -194,7 +194,7 @@ def test_keras_script_trains_the_mnist_mlp(tmp_path: Path) -> None:
 
 
 def test_a_failing_keras_run_says_so_with_its_last_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import keras_compare
+    from core.code import keras_compare
     from core.errors import TrainingError
 
     monkeypatch.setattr(keras_compare, "generate_keras_script", lambda project: "raise SystemExit('no data here')\n")
@@ -236,7 +236,7 @@ def test_with_our_weights_keras_computes_the_same_outputs(example: str) -> None:
     (Flatten orders the features as nn.Flatten does, "same" padding is PyTorch's padding=1)."""
     import torch
 
-    from core.built_model import build_model, sample_inputs
+    from core.files.built_model import build_model, sample_inputs
 
     project = load(ROOT / "resources" / "examples" / f"{example}.json")
     built = build_model(project)

@@ -17,7 +17,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from core.project import Project, dumps, loads, save
+from core.files.project import Project, dumps, loads, save
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 60
@@ -27,7 +27,7 @@ CHILD = textwrap.dedent(
     import sys
     sys.path.insert(0, {root!r})
     from tests.core.test_kill_save import variant
-    from core.project import save
+    from core.files.project import save
     projects = [variant(k) for k in range(3)]
     target = {target!r}
     k = 0

@@ -8,11 +8,11 @@ generator and the generated module all pick them up from the entry alone.
 import pytest
 import torch
 
-from core import catalog, shape_rules
-from core.analysis import analyze
-from core.catalog import LAYERS, LayerSpec, ParamSpec
-from core.codegen import generate_model
-from core.graph import Graph
+from core.code.codegen import generate_model
+from core.model import catalog, shape_rules
+from core.model.analysis import analyze
+from core.model.catalog import LAYERS, LayerSpec, ParamSpec
+from core.model.graph import Graph
 
 
 def _register(monkeypatch, spec, rule=None, count=None):

@@ -1,10 +1,10 @@
-"""core.layout: wires point forward, nodes never overlap, long wires get their own lane."""
+"""core.model.layout: wires point forward, nodes never overlap, long wires get their own lane."""
 
 from __future__ import annotations
 
-from core.graph import Edge, Graph
-from core.layout import layered_layout, layers
-from core.project import load
+from core.files.project import load
+from core.model.graph import Edge, Graph
+from core.model.layout import layered_layout, layers
 from tests.conftest import EXAMPLES
 
 
@@ -47,8 +47,8 @@ def test_layers_cover_every_node_once_and_empty_graph():
 
 
 def test_long_networks_wrap_into_bands_that_fit_the_view():
-    from core.layout import layered_layout
-    from core.project import load
+    from core.files.project import load
+    from core.model.layout import layered_layout
     from tests.conftest import EXAMPLES
 
     cnn = load(EXAMPLES / "mnist_cnn.json").graph  # 14 layers deep

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-import core.migrations as migrations
-import core.project as project_module
-from core.migrations import MigrationError, migrate, missing_steps
-from core.project import dumps, load, loads
+import core.files.migrations as migrations
+import core.files.project as project_module
+from core.files.migrations import MigrationError, migrate, missing_steps
+from core.files.project import dumps, load, loads
 
 CORPUS = Path(__file__).parent / "fixtures" / "projects"
 

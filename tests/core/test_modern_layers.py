@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from core.analysis import analyze
-from core.codegen import generate_model
-from core.graph import Graph
-from core.project import Project
+from core.code.codegen import generate_model
+from core.files.project import Project
+from core.model.analysis import analyze
+from core.model.graph import Graph
 
 
 def chain(inp: dict, *layers: tuple[str, dict]) -> Graph:
@@ -205,7 +205,7 @@ def test_new_layers_export_to_onnx_and_match_pytorch(name: str, tmp_path: Path) 
     pytest.importorskip("onnx")
     pytest.importorskip("onnxscript")
     pytest.importorskip("onnxruntime")
-    from core.export import export_onnx
+    from core.files.export import export_onnx
 
     result = export_onnx(Project(EXPORTS[name]), tmp_path / "net.onnx")
     assert "onnxruntime matches" in result.details

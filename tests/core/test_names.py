@@ -1,8 +1,8 @@
 import pytest
 from torch import nn
 
+from core.code.names import MODULE_ATTRIBUTES, NameAllocator, check_name, clean_identifier, name_problem
 from core.errors import InvalidNameError
-from core.names import MODULE_ATTRIBUTES, NameAllocator, check_name, clean_identifier, name_problem
 
 
 def test_module_attribute_list_covers_torch():

@@ -1,7 +1,7 @@
 """Each gap is reported once, where it is, in the words a beginner needs ("not connected", not "shape error")."""
 
-from core.analysis import analyze, status
-from core.graph import Edge, Graph
+from core.model.analysis import analyze, status
+from core.model.graph import Edge, Graph
 
 
 def mlp():

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-import core.project as project_module
-from core.analysis import analyze
-from core.codegen import CodegenError, generate_model
+import core.files.project as project_module
+from core.code.codegen import CodegenError, generate_model
 from core.errors import PortError, ProjectLoadError, ProjectSaveError
-from core.graph import Edge
-from core.project import Project, dumps, load, loads, save
+from core.files.project import Project, dumps, load, loads, save
+from core.model.analysis import analyze
+from core.model.graph import Edge
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.json"))
@@ -115,7 +115,7 @@ def test_real_write_failure_from_file_size_limit(tmp_path: Path) -> None:
         import resource, signal, sys
         sys.path.insert(0, {str(ROOT)!r})
         from core.errors import ProjectSaveError
-        from core.project import load, save
+        from core.files.project import load, save
         project = load({str(V1 / "every_layer.json")!r})
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
@@ -351,7 +351,7 @@ def test_wire_order_of_the_file_is_kept_whatever_order_they_are_connected_in() -
 def test_the_largest_allowed_project_loads_quickly_and_a_larger_one_is_refused(monkeypatch) -> None:
     import time
 
-    from core.graph import Graph
+    from core.model.graph import Graph
 
     visited: list[int] = []
     original = Graph.downstream

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import TorchCanvasError
-from core.project import dumps, load
-from core.recovery import ENV_DIR, RecoverySlot, discard, list_orphans, recovery_dir, write_recovery
+from core.files.project import dumps, load
+from core.files.recovery import ENV_DIR, RecoverySlot, discard, list_orphans, recovery_dir, write_recovery
 
 ROOT = Path(__file__).resolve().parents[2]
 MLP = ROOT / "resources" / "examples" / "digits_mlp.json"
@@ -23,8 +23,8 @@ CHILD = textwrap.dedent(
     """
     import os, signal, sys
     sys.path.insert(0, {root!r})
-    from core.project import load
-    from core.recovery import RecoverySlot, write_recovery
+    from core.files.project import load
+    from core.files.recovery import RecoverySlot, write_recovery
     slot = RecoverySlot({folder!r})
     project = load({project!r})
     project.graph.set_param("n3", "out_features", 77)
@@ -153,7 +153,7 @@ def test_a_fifo_in_the_recovery_folder_does_not_hang_start_up(tmp_path: Path) ->
     """Start-up lists the recovery folder; a FIFO named like a recovery file blocked that read forever."""
     import threading
 
-    from core.recovery import list_orphans
+    from core.files.recovery import list_orphans
 
     fifo = tmp_path / "999999-1-deadbeef.recovery.json"
     os.mkfifo(fifo)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import ProjectSaveError
-from core.fileio import FileWriteError, check_target
-from core.project import Project, load, save
+from core.files.fileio import FileWriteError, check_target
+from core.files.project import Project, load, save
 
 
 @pytest.mark.parametrize("length", [242, 255])

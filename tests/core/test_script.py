@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.project import Project
-from core.script import generate_script
+from core.code.script import generate_script
+from core.files.project import Project
 from core.training import Trainer
 from tests.core.train_fixtures import EXAMPLES, MNIST, example, mlp_project, write_csv, write_idx, write_images
 

@@ -1,8 +1,8 @@
 import pytest
 
-from core.analysis import analyze
-from core.graph import Edge, Graph
-from core.shape_rules import fmt
+from core.model.analysis import analyze
+from core.model.graph import Edge, Graph
+from core.model.shape_rules import fmt
 
 
 def build(*layers, shape=(1, 28, 28), dtype="float32"):

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from core.analysis import analyze
 from core.cli import main
-from core.graph import Graph
-from core.project import Project, load, save
+from core.files.project import Project, load, save
+from core.model.analysis import analyze
+from core.model.graph import Graph
+from core.model.task_check import new_input_params
 from core.settings import TrainingSettings
-from core.task_check import new_input_params
 from tests.conftest import EXAMPLES
 
 

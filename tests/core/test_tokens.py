@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from core.analysis import analyze
 from core.cli import main
+from core.code.script import generate_script
 from core.datasets import load_dataset, parse_spec
 from core.datasets.sequences import SEQUENCE_DEFAULTS, sequence_info
 from core.errors import DataError
+from core.model.analysis import analyze
 from core.portable.sources import make_sequences
-from core.script import generate_script
 from core.training import Trainer
 from tests.core.test_script import _script_history, _start_script
 from tests.core.train_fixtures import EXAMPLES, example
@@ -159,8 +159,8 @@ def test_exported_script_reproduces_a_token_run(tmp_path, source: str) -> None:
 
 def test_augmentation_settings_leave_token_ids_alone(tmp_path) -> None:
     """Rotation and shifts are for images: a 3-D token Input is not augmented (nor in the script)."""
-    from core.graph import Graph
-    from core.project import Project
+    from core.files.project import Project
+    from core.model.graph import Graph
     from core.settings import TrainingSettings
 
     path = write_token_csv(tmp_path / "tokens.csv", samples=120)

@@ -8,8 +8,8 @@ import math
 import pytest
 import torch
 
+from core.code.script import generate_script
 from core.datasets import Dataset, load_dataset
-from core.script import generate_script
 from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS
 from core.training import Trainer
 from core.training.setup import exec_source

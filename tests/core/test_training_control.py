@@ -12,8 +12,8 @@ import time
 import pytest
 import torch
 
+from core.code.script import generate_script
 from core.datasets import load_dataset
-from core.script import generate_script
 from core.training import Trainer, TrainEvent
 from core.training.loaders import explain_runtime_error
 from core.training.setup import exec_source, resolve_device

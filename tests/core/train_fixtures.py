@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from core.graph import Graph
-from core.project import Project, load
+from core.files.project import Project, load
+from core.model.graph import Graph
 from core.settings import TrainingSettings
 
 REPO = Path(__file__).resolve().parents[2]

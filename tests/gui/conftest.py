@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from gui.mainwindow import MainWindow
+from gui.shell.mainwindow import MainWindow
 
 
 @pytest.fixture(autouse=True)
@@ -48,8 +48,8 @@ def empty_window(window: MainWindow) -> MainWindow:
 @pytest.fixture(autouse=True, scope="session")
 def _release_clipboard_at_exit():
     """pytest-qt's application never quits, so drop our clipboard data before Qt tears down (see
-    gui.editor.release_clipboard: otherwise the process segfaults at exit after a copy)."""
+    gui.canvas.editor.release_clipboard: otherwise the process segfaults at exit after a copy)."""
     yield
-    from gui.editor import release_clipboard
+    from gui.canvas.editor import release_clipboard
 
     release_clipboard()

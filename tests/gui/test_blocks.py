@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt
 
-from core import project as project_io
-from core.graph import Edge
-from gui.view import BLOCK_PREFIX
+from core.files import project as project_io
+from core.model.graph import Edge
+from gui.canvas.view import BLOCK_PREFIX
 
 RESNET = Path(__file__).resolve().parents[2] / "resources" / "examples" / "resnet18.json"
 
@@ -140,7 +140,7 @@ def test_palette_drop_of_a_builtin_block_gives_an_instance_with_its_shapes(qtbot
     from PySide6.QtCore import QMimeData
     from PySide6.QtGui import QDropEvent
 
-    from gui.view import LAYER_MIME
+    from gui.canvas.view import LAYER_MIME
 
     mime = QMimeData()
     mime.setData(LAYER_MIME, (BLOCK_PREFIX + "BasicBlock").encode())

@@ -9,7 +9,8 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QFontMetricsF
 
 from core.cli import EXAMPLES_DIR
-from gui import items, style
+from gui import style
+from gui.canvas import items
 
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.json"))
 

@@ -12,7 +12,7 @@ SCRIPT = textwrap.dedent(
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-    from gui.mainwindow import MainWindow
+    from gui.shell.mainwindow import MainWindow
 
     app = QApplication(sys.argv[:1])
     window = MainWindow()

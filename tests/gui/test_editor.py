@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QMessageBox, QSpinBox
 
-from core import project as project_io
-from core.graph import Edge
-from gui.items import NodeItem
+from core.files import project as project_io
+from core.model.graph import Edge
+from gui.canvas.items import NodeItem
 from gui.style import NODE_WIDTH
 from tests.gui.mouse import click, drag, drop_mime
 
@@ -53,18 +53,18 @@ def test_mouse_drag_out_of_the_palette_drops_on_the_canvas(window, monkeypatch):
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication
 
-    import gui.palette
+    import gui.panels.palette
 
     target = scene_center(window) + QPointF(0, 250)
     drags = []
 
-    class PlatformDrag(gui.palette.QDrag):
+    class PlatformDrag(gui.panels.palette.QDrag):
         def exec(self, *args):
             drags.append(self.pixmap().width())
             assert drop_mime(window.view, self.mimeData(), target)
             return Qt.DropAction.CopyAction
 
-    monkeypatch.setattr(gui.palette, "QDrag", PlatformDrag)
+    monkeypatch.setattr(gui.panels.palette, "QDrag", PlatformDrag)
     tree = window.palette.tree
     item = window.palette.items["LayerNorm"]
     tree.scrollToItem(item)
@@ -291,8 +291,8 @@ def test_rubber_band_selects_and_delete_key_removes(window, qtbot):
 
 def fresh_example(window):
     from core.cli import DEFAULT_EXAMPLE
-    from core.layout import layered_layout
-    from gui.editor import COLUMN_GAP, ROW_GAP
+    from core.model.layout import layered_layout
+    from gui.canvas.editor import COLUMN_GAP, ROW_GAP
 
     project = project_io.load(DEFAULT_EXAMPLE)
     for nid, pos in layered_layout(project.graph, "lr", COLUMN_GAP, ROW_GAP, (0.0, 0.0)).items():
@@ -446,7 +446,7 @@ def test_editing_can_be_locked_while_training(window):
 
 
 def test_unexpected_errors_are_logged_and_shown_in_plain_words(tmp_path, monkeypatch, capsys):
-    from gui import app
+    from gui.shell import app
 
     monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path))
     try:
@@ -482,7 +482,7 @@ def test_clicking_code_selects_its_node(window):
 
 
 def test_example_gallery_lists_and_opens_examples(window):
-    from gui.gallery import ExampleGallery
+    from gui.panels.gallery import ExampleGallery
 
     gallery = ExampleGallery(window)
     assert gallery.list.count() >= 6

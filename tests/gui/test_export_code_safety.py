@@ -1,4 +1,4 @@
-"""File > Export model code writes through core.fileio: a full disk keeps the old file and says so."""
+"""File > Export model code writes through core.files.fileio: a full disk keeps the old file and says so."""
 
 from __future__ import annotations
 

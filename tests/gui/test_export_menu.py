@@ -1,8 +1,8 @@
-"""File > Export and a run's export buttons are built from core.export_formats: every format is offered."""
+"""File > Export and a run's export buttons are built from core.files.export_formats: every format is offered."""
 
 import torch
 
-from core.export_formats import EXPORT_FORMATS
+from core.files.export_formats import EXPORT_FORMATS
 from gui.training import actions
 from gui.training.results import ResultsView
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-import core.project as project_module
+import core.files.project as project_module
 from core.errors import ProjectSaveError
-from gui.document import Document
+from gui.shell.document import Document
 
 ROOT = Path(__file__).resolve().parents[2]
 MLP = ROOT / "resources" / "examples" / "digits_mlp.json"
 
 
 def test_disk_full_keeps_document_modified_and_file_intact(qtbot, tmp_path: Path, monkeypatch) -> None:
-    from gui.commands import set_param
+    from gui.canvas.commands import set_param
 
     target = tmp_path / "net.json"
     target.write_bytes(MLP.read_bytes())

@@ -12,8 +12,8 @@ import torch
 from PySide6.QtWidgets import QFileDialog
 
 import core.datasets.vision as vision
-from core.graph import Edge
-from core.project import load
+from core.files.project import load
+from core.model.graph import Edge
 from core.training import Trainer
 from core.training.events import TrainEvent
 from gui.training import actions
@@ -198,7 +198,7 @@ def test_suggested_export_names_come_from_the_project_name(window, monkeypatch, 
 
 
 def test_weights_of_a_run_that_finished_no_epoch_are_called_untrained(tmp_path, monkeypatch, qtbot):
-    from core.export import build_model
+    from core.files.export import build_model
 
     project = load(EXAMPLES / "digits_mlp.json")
     run_dir = tmp_path / "run"
@@ -230,7 +230,7 @@ def test_onnx_without_any_run_says_the_weights_are_untrained(monkeypatch, tmp_pa
 def cnn_without_flatten():
     """Input [1, 8, 8] -> Conv2d -> ReLU -> MaxPool2d -> Linear(10) -> Output on digits: valid PyTorch, but its
     [N, 32, 3, 10] output cannot be compared with digits' 10 class labels."""
-    from core.project import Project
+    from core.files.project import Project
 
     project = Project(name="Digits CNN")
     graph = project.graph

@@ -13,10 +13,10 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 
-from core import project as project_io
-from gui import mainwindow
-from gui.commands import set_param
-from gui.mainwindow import MainWindow
+from core.files import project as project_io
+from gui.canvas.commands import set_param
+from gui.shell import mainwindow
+from gui.shell.mainwindow import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 MLP = ROOT / "resources" / "examples" / "digits_mlp.json"

@@ -12,8 +12,8 @@ import sys
 from PySide6.QtCore import QPointF, QSettings
 from PySide6.QtWidgets import QFileDialog
 
-from core.graph import Edge
-from gui.mainwindow import MainWindow
+from core.model.graph import Edge
+from gui.shell.mainwindow import MainWindow
 from gui.training.dashboard import install
 from tests.gui.mouse import click, drag, drop_mime
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.project import load
+from core.files.project import load
 from core.training import Trainer
 from gui.training.dashboard import TrainingDashboard
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.cli import EXAMPLES_DIR
-from gui.mainwindow import MainWindow
+from gui.shell.mainwindow import MainWindow
 from gui.training.dashboard import install
 
 SIZES = [(1600, 1000), (1280, 800)]
@@ -314,7 +314,7 @@ def plot_problems(plots) -> list[str]:
 
 def test_the_inspector_shows_every_layer_type_whole(sized_window):
     """Every layer of the catalog, not only those in the examples (long names such as track_running_stats)."""
-    from core.catalog import LAYERS
+    from core.model.catalog import LAYERS
 
     window = sized_window
     window.document.new()
@@ -337,7 +337,7 @@ def test_screenshot_size_option(qapp, tmp_path, monkeypatch):
     from PySide6.QtGui import QImage
 
     from core.cli import _gui_parser
-    from gui.app import run_app
+    from gui.shell.app import run_app
 
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run_app installs its own; keep pytest's
     target = tmp_path / "small.png"

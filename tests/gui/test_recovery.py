@@ -10,9 +10,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QApplication
 
-from core.project import Project, dumps, load
-from core.recovery import RecoverySlot, list_orphans
-from gui.recovery import Autosaver, RestoreDialog, offer_restore, restore_into
+from core.files.project import Project, dumps, load
+from core.files.recovery import RecoverySlot, list_orphans
+from gui.shell.recovery import Autosaver, RestoreDialog, offer_restore, restore_into
 
 ROOT = Path(__file__).resolve().parents[2]
 MLP = ROOT / "resources" / "examples" / "digits_mlp.json"

@@ -28,8 +28,8 @@ EDITS = textwrap.dedent(
     """
     import os
     from pathlib import Path
-    from core.project import dumps
-    from gui.commands import AddNodeCommand, RenameCommand, set_param
+    from core.files.project import dumps
+    from gui.canvas.commands import AddNodeCommand, RenameCommand, set_param
 
     doc = window.document
     graph = doc.graph
@@ -49,7 +49,7 @@ RESTORE = textwrap.dedent(
     from pathlib import Path
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-    from core.project import dumps
+    from core.files.project import dumps
 
     def finish():
         doc = window.document

@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent(
     from PySide6.QtCore import QSettings, Qt
     from PySide6.QtWidgets import QApplication
     import pyqtgraph as pg
-    from gui.mainwindow import MainWindow
+    from gui.shell.mainwindow import MainWindow
 
     app = QApplication([])
     window = MainWindow(settings=QSettings(r"{settings}", QSettings.Format.IniFormat))
@@ -66,7 +66,7 @@ def test_window_with_plot_and_scene_survives_event_processing(tmp_path):
 
 def test_screenshot_flag_writes_a_1600x1000_png(tmp_path):
     out = tmp_path / "shot.png"
-    code = "import sys; from gui.launch import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from gui.shell.launch import main; sys.exit(main(sys.argv[1:]))"
     done = subprocess.run(
         [sys.executable, "-c", code, "--screenshot", str(out), str(REPO / "resources/examples/mnist_cnn.json")],
         cwd=REPO,

@@ -8,14 +8,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from core import project as project_io
 from core.cli import DEFAULT_EXAMPLE
-from core.graph import Edge
-from gui import commands
-from gui.document import Document
-from gui.editor import Editor
-from gui.items import NodeItem, WireItem
-from gui.scene import GraphScene
+from core.files import project as project_io
+from core.model.graph import Edge
+from gui.canvas import commands
+from gui.canvas.editor import Editor
+from gui.canvas.items import NodeItem, WireItem
+from gui.canvas.scene import GraphScene
+from gui.shell.document import Document
 
 LAYERS = ["Linear", "ReLU", "Dropout", "Add", "Concat", "Flatten", "Conv2d", "Output"]
 PARAMS = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMainWindow, QWidget
 
-from core.project import load
+from core.files.project import load
 from core.training import Trainer
 from gui.training import dashboard as dashboard_module
 from gui.training.dashboard import TrainingDashboard, install

@@ -12,8 +12,8 @@ import pytest
 import torch
 from PySide6.QtGui import QUndoStack
 
-from core.graph import Edge
-from core.project import load
+from core.files.project import load
+from core.model.graph import Edge
 from core.training import Trainer
 from gui.training import actions
 from gui.training.dashboard import TrainingDashboard

@@ -67,7 +67,7 @@ def test_the_dashboard_follows_the_open_project(window, qtbot, tmp_path):
 
 
 def test_screenshot_renders_a_finished_run(qtbot, tmp_path, monkeypatch):
-    from gui.app import run_app
+    from gui.shell.app import run_app
 
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run_app installs its own; keep pytest's
     monkeypatch.setattr(dashboard_module, "default_runs_dir", lambda: tmp_path / "runs")

@@ -11,8 +11,8 @@ import pytest
 import torch
 from PySide6.QtCore import QPoint, Qt
 
-from core.built_model import build_model
-from core.project import load
+from core.files.built_model import build_model
+from core.files.project import load
 from core.training import Trainer
 from gui.training.dashboard import TrainingDashboard
 
