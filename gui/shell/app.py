@@ -110,11 +110,9 @@ def run_app(args: argparse.Namespace) -> int:
             return 1
         return take_screenshot(window, screenshot, size)
     window.show()
-    from gui import testhook
     from gui.shell import recovery
 
     window.autosaver = recovery.install(window)  # autosave ~2 s after edits; offer work left by a crashed run
-    testhook.schedule(window)  # $TORCHCANVAS_TEST_SCRIPT, for end-to-end tests; nothing when unset
     return app.exec()
 
 

@@ -1,8 +1,8 @@
 """End to end: edit in the real app, SIGKILL it, start it again and restore exactly the last autosaved state.
 
-Runs ``python -m gui`` twice (offscreen) with ``TORCHCANVAS_TEST_SCRIPT`` pointing at a small script that the app
-executes once its window is shown: the first makes edits through the undo stack, the second clicks Restore in the
-real dialog and reports the document it then holds.
+Runs the app twice (offscreen) through the test-only entry point ``python -m tests.gui.app_with_hook``, with
+``TORCHCANVAS_TEST_SCRIPT`` pointing at a small script that it executes once the window is shown: the first makes
+edits through the undo stack, the second clicks Restore in the real dialog and reports the document it then holds.
 """
 
 from __future__ import annotations
@@ -16,13 +16,8 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(
-    "testhook" not in (ROOT / "gui" / "app.py").read_text(encoding="utf-8"),
-    reason="the app does not run the test hook",
-)
+APP = [sys.executable, "-m", "tests.gui.app_with_hook"]  # the real app plus the test hook; not the shipped command
 
 EDITS = textwrap.dedent(
     """
@@ -122,7 +117,7 @@ def test_kill_while_editing_then_restore_exactly(tmp_path: Path) -> None:
     folder = tmp_path / "recovery"
 
     first = subprocess.Popen(
-        [sys.executable, "-m", "gui"],
+        APP,
         cwd=ROOT,
         env=_env(tmp_path, edits, TC_EXPECTED=str(expected_file)),
         stdout=subprocess.PIPE,
@@ -141,7 +136,7 @@ def test_kill_while_editing_then_restore_exactly(tmp_path: Path) -> None:
     assert '"out_features": 99' in expected and '"name": "hidden_wide"' in expected and '"Dropout"' in expected
 
     second = subprocess.run(
-        [sys.executable, "-m", "gui"],
+        APP,
         cwd=ROOT,
         env=_env(tmp_path, restore, TC_RESULT=str(result_file)),
         capture_output=True,
@@ -153,3 +148,11 @@ def test_kill_while_editing_then_restore_exactly(tmp_path: Path) -> None:
     assert report["project"] == autosaved["project"] == expected  # exactly the last autosaved state
     assert report["modified"] is True  # restored work is unsaved work
     assert list(folder.glob("*")) == []  # the orphan was adopted, and the clean quit removed ours
+
+
+def test_the_shipped_app_runs_no_file_named_by_the_environment() -> None:
+    """The hook is test-only: nothing under core/ or gui/ (what the wheel and the frozen app ship) reads it."""
+    shipped = [p for folder in ("core", "gui") for p in (ROOT / folder).rglob("*.py")]
+    assert shipped
+    readers = [p.relative_to(ROOT).as_posix() for p in shipped if "TORCHCANVAS_TEST_SCRIPT" in p.read_text("utf-8")]
+    assert readers == []
