@@ -14,7 +14,7 @@ import torch
 from core.datasets import Dataset
 from core.errors import TrainingError
 from core.graph import Graph
-from core.portable.steps import evaluate, predict, shuffled_batches, to_target
+from core.portable.steps import classes_of, evaluate, shuffled_batches, to_target
 from core.script import eval_batch_size
 from core.settings import TrainingSettings
 from core.shape_rules import fmt
@@ -108,7 +108,7 @@ def _evaluate_loader(
         inputs, labels = inputs.to(device), labels.to(device)
         outputs = model(inputs).float()
         total += loss_fn(outputs, to_target(outputs, labels, settings.loss)).item() * len(labels)
-        predicted = predict(outputs, settings.loss)
+        predicted = classes_of(outputs, settings.loss)
         correct += int((predicted == labels).sum())
         predictions.append(predicted)
         all_labels.append(labels)
