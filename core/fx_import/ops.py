@@ -278,7 +278,7 @@ def _reshape(node: fx.Node) -> Layer:
         raise Unsupported("only x.view(x.size(0), ...) or x.view(-1, ...) with numbers for the other dimensions")
     if rest == [-1]:
         return Layer("Flatten", {"start_dim": 1, "end_dim": -1}, [x])
-    return Layer("Reshape", {"shape": [int(d) for d in rest]}, [x])
+    return Layer("Reshape", {"shape": [int(d) for d in rest]}, [x])  # type: ignore[arg-type]
 
 
 def is_batch_size(node: fx.Node, of: fx.Node) -> bool:
