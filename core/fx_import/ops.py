@@ -207,8 +207,10 @@ def _binary(layer_id: str) -> Callable[[fx.Node], Layer]:
 def _cat(node: fx.Node) -> Layer:
     values = _arg(node, 0, "tensors", [])
     dim = _const(_arg(node, 1, "dim", 0), "dim")
-    if not isinstance(values, (list, tuple)) or not all(isinstance(v, fx.Node) for v in values) or len(values) < 2:
-        raise Unsupported("torch.cat needs a list of at least two tensors of the network")
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, fx.Node) for v in values) or not values:
+        raise Unsupported("torch.cat of something else than a list of tensors of the network")
+    if len(values) == 1:  # DenseNet's first layer: cat([x]) is x
+        return Layer("", {}, [values[0]])
     if dim < 0:
         raise Unsupported("torch.cat over a negative dim: write the dimension as a positive number")
     return Layer("Concat", {"num_inputs": len(values), "dim": dim}, list(values))
