@@ -7,6 +7,7 @@ are the training's own: ``resize_images`` and the normalisation of ``prepare``
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -33,7 +34,7 @@ def preprocess(
     the sample is normalised with the training split's mean and std
     (``data["mean"]``, ``data["std"]``; None when normalisation is off) and
     reshaped to the network's input shape."""
-    x = torch.as_tensor(sample)
+    x = sample if isinstance(sample, torch.Tensor) else torch.tensor(np.array(sample))
     if not x.is_floating_point() and x.dtype != torch.uint8:
         return x.to(torch.int64).reshape(1, *input_shape)  # token ids, untouched
     x = x.to(torch.float32) / (255.0 if x.dtype == torch.uint8 else 1.0)
