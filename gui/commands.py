@@ -266,14 +266,26 @@ def make_block(graph: Graph, node_ids: list[str], name: str) -> EditCommand:
     """Make the layers ``node_ids`` a block ``name`` (raises ``GraphError`` with the reason when refused)."""
     from core.blocks import make_block as core_make_block
 
-    # core checks everything before it changes anything, so a refusal leaves the graph as it was
+    _trial(graph, lambda g: core_make_block(g, node_ids, name))
     return EditCommand(f"Make block {name}", core_make_block(graph, node_ids, name))
+
+
+def _trial(graph: Graph, edit: Any) -> None:
+    """Run a core edit on a copy first: core may refuse half-way (a selection whose block would make a cycle),
+    and a refusal must leave the real graph, and the library it shares with the copy, as they were."""
+    library = dict(graph.blocks)
+    try:
+        edit(graph.copy()).revert()
+    finally:
+        graph.blocks.clear()
+        graph.blocks.update(library)
 
 
 def ungroup(graph: Graph, instance_id: str) -> EditCommand:
     from core.blocks import ungroup as core_ungroup
 
     name = graph.node(instance_id).name
+    _trial(graph, lambda g: core_ungroup(g, instance_id))
     return EditCommand(f"Ungroup {name}", core_ungroup(graph, instance_id))
 
 
