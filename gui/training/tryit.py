@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.training.drawpad import DrawPad, read_image_file
-from gui.training.images import is_image, to_numpy
+from gui.training.images import is_image, sample_pixmap, to_numpy
 from gui.training.preview import add_class_scatter, class_colour
 
 log = logging.getLogger(__name__)
@@ -176,6 +176,7 @@ class TryItView(QWidget):
         self.probs = np.zeros(0)
         self.predicted_class: int | None = None
         self._sample: np.ndarray | None = None
+        self.seen_input = np.zeros(0)  # the newest image sample at the Input size
         self._request = 0
         self._worker = _Background()
         self._worker.done.connect(self._background_done)
@@ -197,10 +198,14 @@ class TryItView(QWidget):
         pad_box = QVBoxLayout(pad_page)
         pad_box.setContentsMargins(0, 0, 0, 0)
         pad_box.addWidget(self.pad, 1)
+        self.seen = QLabel()  # the drawing at the Input size: what the network is given
+        self.seen.setToolTip("What the network sees: the drawing resized to the Input size, as the training images")
         pad_row = QHBoxLayout()
         pad_row.addWidget(clear)
         pad_row.addWidget(open_image)
         pad_row.addStretch(1)
+        pad_row.addWidget(QLabel("Network input:"))
+        pad_row.addWidget(self.seen)
         pad_box.addLayout(pad_row)
 
         self.points = pg.PlotWidget(background="w")
@@ -380,12 +385,36 @@ class TryItView(QWidget):
         plot.clear()
         xs = np.stack([source.raw_sample(i) for i in range(min(len(source.x_test), 2000))])
         ys = to_numpy(source.y_test)[: len(xs)].reshape(-1).astype(np.int64)
+        lo, hi = xs.min(axis=0).astype(np.float64), xs.max(axis=0).astype(np.float64)  # float32 overflows pyqtgraph
+        pad = 0.15 * (hi - lo + 1e-9)
+        lo, hi = lo - pad, hi + pad
+        if not source.regression and not self.background_mode:  # one batch: milliseconds for a small network
+            try:
+                plot.addItem(self._boundary(source, lo, hi))
+            except Exception:  # only a backdrop: the points and the clicks work without it
+                log.exception("Try it could not draw the decision boundary")
         add_class_scatter(plot, xs, ys, source.class_names, size=6)
         self.marker.setData([], [])
         plot.addItem(self.marker)
-        lo, hi = xs.min(axis=0), xs.max(axis=0)
-        pad = 0.15 * (hi - lo + 1e-9)
-        plot.setRange(xRange=(lo[0] - pad[0], hi[0] + pad[0]), yRange=(lo[1] - pad[1], hi[1] + pad[1]), padding=0)
+        plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
+
+    def _boundary(self, source: TrySource, lo: np.ndarray, hi: np.ndarray, resolution: int = 80) -> pg.ImageItem:
+        """The predicted class over the plane, faint behind the points: where a click lands."""
+        import torch
+
+        from core.portable.steps import classes_of
+
+        grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)), -1)
+        mesh = torch.as_tensor(grid.reshape(-1, 2), dtype=torch.float32)
+        if source.mean is not None and source.std is not None:  # as prepare() normalised the training points
+            mesh = (mesh - source.mean.cpu()) / source.std.cpu()
+        with torch.no_grad():
+            classes = classes_of(self.model(mesh.reshape(-1, *source.input_shape)).float(), source.loss)
+        classes_np = classes.numpy().reshape(resolution, resolution)  # [row=y, col=x]
+        colours = np.array([class_colour(c, 70) for c in range(max(int(classes_np.max()) + 1, 1))], dtype=np.ubyte)
+        image = pg.ImageItem(np.transpose(colours[classes_np], (1, 0, 2)))
+        image.setRect(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+        return image
 
     def _make_feature_spins(self, source: TrySource) -> None:
         while self.table_form.rowCount():
@@ -393,15 +422,13 @@ class TryItView(QWidget):
         self.feature_spins = []
         values = np.stack([source.raw_sample(i) for i in range(len(source.x_test))])
         spread = np.maximum(values.max(axis=0) - values.min(axis=0), 1e-6)
-        names = list(getattr(source.project.training, "feature_names", []) or [])
         for column in range(source.sample_shape[0]):
             spin = QDoubleSpinBox()
             spin.setDecimals(3)
             spin.setRange(-1e6, 1e6)
             spin.setSingleStep(float(10 ** np.floor(np.log10(spread[column] / 10))))
             spin.valueChanged.connect(self._features_changed)
-            label = names[column] if column < len(names) else f"feature {column + 1}"
-            self.table_form.addRow(label, spin)
+            self.table_form.addRow(f"feature {column + 1}", spin)  # the datasets carry no column names
             self.feature_spins.append(spin)
 
     # -- inputs ----------------------------------------------------------------------------------------
@@ -487,6 +514,8 @@ class TryItView(QWidget):
             return
         self._sample = sample
         self._request += 1
+        if source.kind == "image":
+            self._show_seen(source, sample)
         if self.background_mode:
             self._worker.submit(self._request, lambda: probabilities(model, source, sample))
             return
@@ -495,6 +524,18 @@ class TryItView(QWidget):
         except Exception as exc:
             result = exc
         self._show(result)
+
+    def _show_seen(self, source: TrySource, sample: np.ndarray) -> None:
+        """The sample at the Input size (the training's resize and channels, before normalisation)."""
+        from core.portable.inference import preprocess
+
+        try:
+            seen = preprocess(sample, None, None, source.sample_shape, source.image_size)[0].numpy()
+        except Exception:  # only a picture: the prediction says what went wrong
+            log.debug("no input preview", exc_info=True)
+            return
+        self.seen_input = seen
+        self.seen.setPixmap(sample_pixmap(np.clip(seen, 0, 1), size=56))
 
     def _background_done(self, number: int, result: Any) -> None:
         if number == self._request and self.source is not None:

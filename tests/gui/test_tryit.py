@@ -4,6 +4,8 @@ rows through the training's preprocessing, from the run folder's weights."""
 from __future__ import annotations
 
 import functools
+import gc
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +80,7 @@ def test_draw_a_digit_and_pick_test_samples(qtbot, tmp_path):
     qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(x, 4 * pad.height() // 5))
     assert len(updates) >= 5  # live: the bars follow the stroke
     assert pad.array()[:, :, 0].max() == 1.0  # white ink drawn
+    assert view.seen_input.shape == (1, 8, 8) and view.seen_input[0, 1:7, 3:5].mean() > 0.3  # the bar, at 8x8
     assert abs(view.probs.sum() - 1) < 1e-5 and view.probs.min() >= 0
     assert not np.allclose(view.probs, before)
     assert view.predicted_class == int(view.probs.argmax())
@@ -98,11 +101,13 @@ def test_draw_a_digit_and_pick_test_samples(qtbot, tmp_path):
 def test_the_model_is_dropped_when_another_run_is_shown(qtbot, tmp_path):
     dash = trained(qtbot, tmp_path, "digits_mlp.json", epochs=1)
     view = open_tryit(dash)
-    first = view.model
+    first = weakref.ref(view.model)
     dash.tabs.setCurrentWidget(dash.results)
     with qtbot.waitSignal(dash.run_finished, timeout=60_000):
         dash.start_training()
-    assert view.model is not first and view.model is None  # the new run's is built when the tab opens again
+    assert view.model is None  # the new run's is built when the tab opens again
+    gc.collect()
+    assert first() is None  # nothing else kept the first run's model alive
     dash.tabs.setCurrentWidget(view)
     assert view.model is not None and view.source.run_dir == dash.last_result.run_dir
 
