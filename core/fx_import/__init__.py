@@ -52,11 +52,9 @@ def _shapes(gm: Any, input_shape: list[int]) -> None:
 def _layout(graph: Graph) -> None:
     from core.layout import layered_layout
 
-    for node_id, pos in layered_layout(graph, "tb", origin=(0.0, 0.0)).items():
-        graph.node(node_id).pos = pos
-    for defn in graph.blocks.values():
-        for node_id, pos in layered_layout(defn.graph, "tb", origin=(0.0, 0.0)).items():
-            defn.graph.node(node_id).pos = pos
+    for g in (graph, *(defn.graph for defn in graph.blocks.values())):  # top to bottom, one stage under another
+        for node_id, pos in layered_layout(g, "tb", column_gap=150.0, row_gap=240.0, origin=(0.0, 0.0)).items():
+            g.node(node_id).pos = pos
 
 
 def import_model(
