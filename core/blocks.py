@@ -348,9 +348,9 @@ def make_block(graph: Graph, node_ids: list[str], name: str) -> Edit:
         params: dict[str, Any] = {"shape": [int(d or 1) for d in shape[1:]] if shape and len(shape) > 1 else [1]}
         if info is not None and info.dtype == "int64":
             params["dtype"] = "int64"
-        port = inner.create_node("Input", (0.0, 120.0 * i), "x" if i == 0 else f"x{i + 1}", params)
-        port.id = graph.new_id()  # never the id of a chosen layer, which keeps its own id inside the block
-        ins[value] = inner.add_node(port)
+        port_node = inner.create_node("Input", (0.0, 120.0 * i), "x" if i == 0 else f"x{i + 1}", params)
+        port_node.id = graph.new_id()  # never the id of a chosen layer, which keeps its own id inside the block
+        ins[value] = inner.add_node(port_node)
     for nid in chosen:
         inner.add_node(graph.node(nid).copy())
     for edge in graph.edges:
