@@ -349,3 +349,25 @@ def test_transformer_encoder_block_is_torchs_encoder_layer():
     tokens = torch.randn(2, 10, 32)
     with torch.no_grad():
         torch.testing.assert_close(model(tokens), reference(tokens), atol=1e-5, rtol=1e-5)
+
+
+def test_a_repeat_inside_a_block_follows_each_instances_channels():
+    """Outer holds BNReLU x2; two Outers see 4 and 6 channels: each copy's BatchNorm must get its own."""
+    g = Graph()
+    x = g.add("Input", "x", shape=[4, 8, 8])
+    bn, relu = g.add("BatchNorm2d", "bn"), g.add("ReLU", "relu")
+    conv = g.add("Conv2d", "conv", out_channels=8, kernel_size=1)
+    a = g.add("Conv2d", "a", out_channels=6, kernel_size=1)
+    g.chain([x, bn, relu, conv, a, g.add("Flatten", "flatten"), g.add("Output", "output")])
+    inner = make_block(g, [bn.id, relu.id], "BNReLU")
+    g.set_repeat(inner.instance.id, 2)
+    outer = make_block(g, [inner.instance.id, conv.id], "Outer")
+    outer.definition.as_class = True
+    wire = next(e for e in g.edges if e.src == a.id)
+    g.disconnect(wire)
+    second = g.add_node(new_instance(g, outer.definition, name="second"))
+    g.connect(Edge(a.id, second.id))
+    g.connect(Edge(second.id, wire.dst))
+    code = check_forward_matches_inference(g)
+    assert "nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU())," in code.source
+    assert "self.conv = nn.Conv2d(in_channels, 8, kernel_size=1)" in code.source
