@@ -30,6 +30,7 @@ class ImportResult:
     state: dict[str, torch.Tensor]  # the weights, keyed as the generated code's state_dict
     max_difference: float | None = None  # largest output difference against the original (eval mode)
     seconds: dict[str, float] = field(default_factory=dict)
+    called: set[str] = field(default_factory=set)  # the modules forward called (eval mode), by qualified name
     notes: list[str] = field(default_factory=list)
 
 
@@ -97,6 +98,7 @@ def import_model(
         times["build"] = time.perf_counter() - start
         own = {k: v.detach().clone() for k, v in module.state_dict().items()}
         result = ImportResult(project, own, seconds=times)
+        result.called = {str(n.target) for n in gm.graph.nodes if n.op == "call_module"}
         if check:
             from core.fx_import.verify import verify
 

@@ -37,9 +37,7 @@ def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
             parts.append(f"weights of the original without a layer: {_listing(missing)}")
         if extra:
             parts.append(f"layers without weights in the original: {_listing(extra)}")
-        unused = _uncalled(module, missing)
-        hint = f" ({unused} never called in forward)" if unused else ""
-        raise ModelImportError([f"The imported network's weights are named differently{hint}: {'; '.join(parts)}."])
+        raise ModelImportError([_why_named_differently(result.called, missing) + "; ".join(parts) + "."])
     for key, value in result.state.items():
         if tuple(value.shape) != tuple(own[key].shape):
             raise ModelImportError(
@@ -66,6 +64,19 @@ def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
     return diff
 
 
-def _uncalled(module: nn.Module, keys: list[str]) -> str:
-    prefixes = sorted({key.rsplit(".", 1)[0] for key in keys})
-    return ", ".join(f"`model.{p}`" for p in prefixes[:3])
+def _why_named_differently(called: set[str], missing: list[str]) -> str:
+    modules = sorted({key.rsplit(".", 1)[0] for key in missing})
+    uncalled = [m for m in modules if m not in called]
+    if uncalled:
+        listing = ", ".join(f"`model.{m}`" for m in uncalled[:3]) + (" …" if len(uncalled) > 3 else "")
+        return (
+            f"Some layers are never called in forward (in eval mode): {listing}; their weights would be lost. "
+            "Build the model without them (e.g. aux_logits=False) and import again. "
+        )
+    odd = sorted({part for m in modules for part in m.split(".") if not part.isidentifier() and not part.isdigit()})
+    if odd:
+        return (
+            f"Attribute names that are not Python names ({', '.join(odd[:3])}) cannot be kept, so the weights "
+            "would not load by name: rename those submodules. "
+        )
+    return "The imported network's weights are named differently: "

@@ -226,3 +226,19 @@ def test_initial_weights_are_exported_and_fine_tuning_starts_from_them(tmp_path)
     scratch = Trainer(project, save=False, initial_weights=start)
     assert scratch.run().status == "finished" and scratch.model is not None
     assert not torch.allclose(scratch.model.state_dict()["hidden.weight"], model.hidden.weight)
+
+
+class WithUnused(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.aux = nn.Linear(4, 2)  # only used in training, like GoogLeNet's auxiliary classifiers
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x)
+
+
+def test_a_layer_never_called_is_named_instead_of_losing_its_weights() -> None:
+    with pytest.raises(ModelImportError) as info:
+        import_model(WithUnused(), [4])
+    assert "never called in forward" in str(info.value) and "`model.aux`" in str(info.value)
