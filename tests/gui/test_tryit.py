@@ -14,6 +14,7 @@ import torch
 from PySide6.QtCore import QPoint, Qt
 
 from core.built_model import build_model
+from core.portable.steps import resize_images
 from core.project import load
 from core.training import Trainer
 from gui.training.dashboard import TrainingDashboard
@@ -89,11 +90,13 @@ def test_draw_a_digit_and_pick_test_samples(qtbot, tmp_path):
 
     # test samples: the same class as the run's weights give the trainer's own test tensors
     x_test = dash.dataset.x_test  # the preview's split: same seed, split and normalisation as the run
-    expected = independent_classes(dash, x_test[:20])
-    for k in (3, 7, 13):  # (0 is shown already: setting it again changes nothing)
+    expected = independent_classes(dash, x_test[:60])
+    shown = []
+    for k in range(1, 60):  # (0 is shown already: setting it again changes nothing)
         view.sample_spin.setValue(k)
-        assert view.predicted_class == expected[k], k
+        shown.append(view.predicted_class)
         assert "true class" in view.true_label.text()
+    assert shown == list(expected[1:60])
     view.random_button.click()
     assert 0 <= view.sample_spin.value() < len(x_test)
 
@@ -158,3 +161,60 @@ def pg_point(x: float, y: float):
     from PySide6.QtCore import QPointF
 
     return QPointF(x, y)
+
+
+def test_a_dropped_image_file_is_resized_like_the_training_images(qtbot, tmp_path):
+    from PIL import Image
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    dash = trained(qtbot, tmp_path, "digits_mlp.json", epochs=2)
+    view = open_tryit(dash)
+    k = 5
+    sample = view.source.raw_sample(k)[0]  # [8, 8] in [0, 1]
+    big = np.kron(sample, np.ones((10, 10)))  # 80 x 80 pixels, each sample pixel a 10 x 10 block
+    path = tmp_path / "digit.png"
+    Image.fromarray((big * 255).round().astype(np.uint8)).save(path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    drop = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    view.pad.dropEvent(drop)
+    # back at 8 x 8 by the training's resize (a smooth filter, so the blocks blur into each other a little)
+    resized = resize_images(torch.tensor(big, dtype=torch.float32)[None, None], (8, 8))
+    assert np.abs(view.seen_input - resized[0].numpy()).max() < 0.01  # (the PNG holds 8-bit pixels)
+    assert np.corrcoef(view.seen_input.ravel(), sample.ravel())[0, 1] > 0.9
+    normalised = (resized - view.source.mean) / view.source.std
+    assert view.predicted_class == independent_classes(dash, normalised)[0]
+    assert view.true_label.text() == "digit.png"
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a picture")
+    view.load_image(str(broken))
+    assert "broken.png could not be read as an image" in view.prediction.text()
+
+
+def test_a_big_network_predicts_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
+    import threading
+
+    from gui.training import tryit
+
+    dash = trained(qtbot, tmp_path, "digits_mlp.json", epochs=1)
+    monkeypatch.setattr(tryit, "SLOW_MS", -1.0)  # as if a forward pass took longer than the window can wait
+    threads: list[str] = []
+    real = tryit.probabilities
+
+    def recorded(*args):
+        threads.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(tryit, "probabilities", recorded)
+    view = open_tryit(dash)
+    assert view.background_mode
+    threads.clear()
+    with qtbot.waitSignal(view.predicted, timeout=5_000) as shown:
+        view.sample_spin.setValue(4)
+    assert threads and all(name == "torchcanvas-try-it" for name in threads)
+    assert view.predicted_class == int(np.argmax(shown.args[0]))
+    assert view.predicted_class == independent_classes(dash, dash.dataset.x_test[4:5])[0]
