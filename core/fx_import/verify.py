@@ -21,14 +21,26 @@ def _listing(keys: list[str]) -> str:
     return ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
 
 
-def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
-    from core.built_model import build_model
+def _build(result: ImportResult) -> nn.Module:
+    """The generated ``Net`` with empty (meta) tensors: no time spent initialising weights that are replaced."""
+    from core.built_model import generated_code
+    from core.training.setup import exec_source
 
     try:
-        built = build_model(result.project)
+        code, _ = generated_code(result.project)
+        namespace, _ = exec_source(code.source, "import-check")
+        with torch.device("meta"):
+            net: nn.Module = namespace[code.class_name]()
     except TorchCanvasError as exc:
         raise ModelImportError([f"The imported drawing does not build: {exc}"]) from None
-    own = built.module.state_dict()
+    except Exception as exc:  # generated code that does not run is a bug: say so, without a traceback
+        raise ModelImportError([f"The imported drawing does not build: {type(exc).__name__}: {exc}"]) from None
+    return net.eval()
+
+
+def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
+    built = _build(result)
+    own = built.state_dict()
     missing = sorted(set(result.state) - set(own))
     extra = sorted(set(own) - set(result.state))
     if missing or extra:
@@ -43,12 +55,12 @@ def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
             raise ModelImportError(
                 [f"`{key}` has shape {list(value.shape)} in the original but {list(own[key].shape)} when imported."]
             )
-    built.module.load_state_dict(result.state)
+    built.load_state_dict(result.state, assign=True)
     generator = torch.Generator().manual_seed(0)
     sample = torch.randn((1, *shape), generator=generator)
     with torch.no_grad():
         expected = module(sample)
-        got = built.module(sample)
+        got = built(sample)
     if isinstance(expected, (tuple, list)):
         expected = expected[0]
     if isinstance(got, (tuple, list)):
