@@ -35,3 +35,41 @@ def test_a_failed_import_is_a_message(window, tmp_path, monkeypatch) -> None:
     assert not import_into(window, "torchvision:no_such_net", "3,224,224", "", tmp_path / "x.json")
     assert shown and "no classification model" in shown[0]
     assert not (tmp_path / "x.json").exists()
+
+
+def test_training_from_the_window_starts_from_the_initial_weights(qtbot, tmp_path, monkeypatch) -> None:
+    import types
+
+    import torch
+    from torch import nn
+
+    from core.fx_import import import_model
+    from core.fx_import.initial import save_with_weights
+    from core.project import load
+    from core.training import Trainer
+    from gui.training.dashboard import TrainingDashboard
+
+    monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
+    torch.manual_seed(0)
+    model = nn.Sequential()  # a root without blocks: two layers named by their attributes
+    model.hidden, model.out = nn.Linear(2, 8), nn.Linear(8, 3)
+    result = import_model(model, [2], name="tiny")
+    path = tmp_path / "tiny.json"
+    result.project.training.dataset, result.project.training.epochs = "spirals", 1
+    save_with_weights(result.project, result.state, path)
+    project = load(path)
+    seen: dict[str, object] = {}
+
+    def factory(project, **kwargs):
+        seen.update(kwargs)
+        return Trainer(project, **kwargs)
+
+    dash = TrainingDashboard(trainer_factory=factory)
+    dash.runs_root = tmp_path / "runs"
+    qtbot.addWidget(dash)
+    dash.set_project(project)
+    dash.document = types.SimpleNamespace(path=path, snapshot=lambda: project)
+    with qtbot.waitSignal(dash.run_finished, timeout=60_000) as blocker:
+        dash.start_training()
+    assert blocker.args[0].status == "finished", blocker.args[0].message
+    assert seen["initial_weights"] == tmp_path / "tiny.initial.pt"
