@@ -76,7 +76,7 @@ def test_draw_a_digit_and_pick_test_samples(qtbot, tmp_path):
     view.predicted.connect(updates.append)
     x = pad.width() // 2
     qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(x, pad.height() // 5))
-    for y in range(pad.height() // 5, 4 * pad.height() // 5, 12):
+    for y in range(pad.height() // 5, 4 * pad.height() // 5, pad.height() // 12):
         qtbot.mouseMove(pad, QPoint(x, y))
     qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(x, 4 * pad.height() // 5))
     assert len(updates) >= 5  # live: the bars follow the stroke
