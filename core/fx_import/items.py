@@ -92,6 +92,14 @@ def _resolve(value: Any, alias: dict[fx.Node, fx.Node]) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class _Step:
+    """The value between two layers that one call became (hashable like an fx node; no shape of its own)."""
+
+    node: fx.Node
+    index: int
+
+
 def flatten(gm: fx.GraphModule) -> Flat:
     """Items in execution order; problems instead of items for what has no layer."""
     flat = Flat()
@@ -128,7 +136,13 @@ def flatten(gm: fx.GraphModule) -> Flat:
             if not layer.type:
                 alias[node] = inputs[0]
                 continue
-            flat.items.append(Item(node, layer.type, layer.params, node.name, inputs, _chain(node, flat)))
+            chain = _chain(node, flat)
+            steps = [(layer.type, layer.params), *layer.then]
+            for i, (layer_id, params) in enumerate(steps):
+                # a call that is several layers (x.mean([2, 3]): pool, flatten): the inner values get keys of their own
+                value: Any = node if i == len(steps) - 1 else _Step(node, i)
+                flat.items.append(Item(value, layer_id, params, node.name, inputs, chain))
+                inputs = [value]
     _check_meta_uses(flat, meta_only, gm)
     _unsupported_calls(calls, gm, flat)
     return flat

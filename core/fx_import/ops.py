@@ -31,6 +31,7 @@ class Layer:
     type: str
     params: dict[str, Any]
     inputs: list[fx.Node] = field(default_factory=list)
+    then: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # layers that follow in a chain
 
 
 def size(value: Any) -> Any:
@@ -259,6 +260,8 @@ def _dropout(layer_id: str) -> Callable[[fx.Node], Layer]:
 def _mean(node: fx.Node) -> Layer:
     dim = _const(_arg(node, 1, "dim", None), "dim")
     keepdim = _const(_arg(node, 2, "keepdim", False), "keepdim")
+    if isinstance(dim, (list, tuple)) and list(dim) in ([2, 3], [-2, -1]) and not keepdim:  # global average pool
+        return Layer("AdaptiveAvgPool2d", {"output_size": 1}, [_tensor_arg(node)], [("Flatten", {})])
     if isinstance(dim, (list, tuple)) and len(dim) == 1:
         dim = dim[0]
     if not isinstance(dim, int) or keepdim or dim < 1:

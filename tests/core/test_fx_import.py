@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torchvision.models.resnet import BasicBlock, ResNet
 
@@ -242,3 +243,28 @@ def test_a_layer_never_called_is_named_instead_of_losing_its_weights() -> None:
     with pytest.raises(ModelImportError) as info:
         import_model(WithUnused(), [4])
     assert "never called in forward" in str(info.value) and "`model.aux`" in str(info.value)
+
+
+class Calls(nn.Module):
+    """Functional calls that become layers: +, torch.cat, F.relu, x.view(x.size(0), -1), x.mean([2, 3])."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(3, 4, 1)
+        self.fc = nn.Linear(8, 5)
+        self.head = nn.Linear(8 * 4 * 4, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.cat([F.relu(self.a(x)), self.b(x)], 1)
+        pooled = self.fc(y.mean([2, 3]))
+        flat = F.adaptive_avg_pool2d(y, 4)
+        return pooled + self.head(flat.view(flat.size(0), -1))
+
+
+def test_functional_calls_become_layers_and_round_trip() -> None:
+    torch.manual_seed(0)
+    round_trip(Calls(), [3, 8, 8])
+    types = [n.type for n in import_model(Calls(), [3, 8, 8], check=False).project.graph.nodes]
+    for layer in ("Concat", "ReLU", "AdaptiveAvgPool2d", "Flatten", "Add"):
+        assert layer in types, types
