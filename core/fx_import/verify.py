@@ -32,7 +32,8 @@ def _build(result: ImportResult) -> nn.Module:
         with torch.device("meta"):
             net: nn.Module = namespace[code.class_name]()
     except TorchCanvasError as exc:
-        raise ModelImportError([f"The imported drawing does not build: {exc}"]) from None
+        problem = str(exc).removeprefix("Cannot export: ")
+        raise ModelImportError([f"The imported network cannot be drawn yet: {problem}"]) from None
     except Exception as exc:  # generated code that does not run is a bug: say so, without a traceback
         raise ModelImportError([f"The imported drawing does not build: {type(exc).__name__}: {exc}"]) from None
     return net.eval()
