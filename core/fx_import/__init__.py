@@ -130,6 +130,9 @@ def _load_user_state(module: nn.Module, state: dict[str, torch.Tensor]) -> None:
     for key, value in state.items():
         if tuple(value.shape) != tuple(own[key].shape):
             raise ModelImportError(
-                [f"The weights file's {key} has shape {list(value.shape)}; the model needs {list(own[key].shape)}."]
+                [
+                    f"The weights file does not fit the model: its {key} has shape {list(value.shape)}; the model "
+                    f"needs {list(own[key].shape)}."
+                ]
             )
     module.load_state_dict(state)

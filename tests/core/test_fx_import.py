@@ -268,3 +268,36 @@ def test_functional_calls_become_layers_and_round_trip() -> None:
     types = [n.type for n in import_model(Calls(), [3, 8, 8], check=False).project.graph.nodes]
     for layer in ("Concat", "ReLU", "AdaptiveAvgPool2d", "Flatten", "Add"):
         assert layer in types, types
+
+
+def test_cli_imports_a_file_with_args_and_a_weights_file(tmp_path, capsys) -> None:
+    source = tmp_path / "tiny_net.py"
+    source.write_text(
+        textwrap.dedent(
+            """
+            from torch import nn
+
+            class Tiny(nn.Module):
+                def __init__(self, classes):
+                    super().__init__()
+                    self.hidden = nn.Linear(2, 16)
+                    self.out = nn.Linear(16, classes)
+
+                def forward(self, x):
+                    return self.out(self.hidden(x).relu())
+            """
+        )
+    )
+    torch.manual_seed(5)
+    trained = {"hidden.weight": torch.randn(16, 2), "hidden.bias": torch.randn(16)}
+    trained |= {"out.weight": torch.randn(4, 16), "out.bias": torch.randn(4)}
+    torch.save(trained, tmp_path / "trained.pth")
+    out = tmp_path / "tiny.json"
+    argv = ["import", f"{source}:Tiny", "-o", str(out), "--input-shape", "2", "--args", "[4]"]
+    assert main([*argv, "--weights", str(tmp_path / "trained.pth")]) == 0, capsys.readouterr().err
+    stored = torch.load(initial_weights(load(out), out), weights_only=True)
+    assert all(torch.equal(stored[k], v) for k, v in trained.items())
+    assert main(argv) == 2  # the project exists: --force replaces it
+    assert main([*argv[:-1], "[3]", "--force", "--weights", str(tmp_path / "trained.pth")]) == 1
+    assert "does not fit the model: its out.weight has shape [4, 16]" in capsys.readouterr().err
+    assert torch.equal(torch.load(initial_weights(load(out), out), weights_only=True)["out.bias"], trained["out.bias"])
