@@ -12,7 +12,7 @@ from typing import Any
 
 from torch import fx, nn
 
-from core.fx_import import ops
+from core.fx_import import modules, ops
 from core.fx_import.trace import module_path, module_type, node_line
 
 
@@ -179,7 +179,7 @@ def _module_item(
     target = str(node.target)
     module = gm.get_submodule(target)
     try:
-        layer = ops.from_module(module, node)
+        layer = modules.from_module(module, node)
     except ops.Unsupported as exc:
         flat.add_problem(_where(node, gm, str(exc), leaf=True))
         return
