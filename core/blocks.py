@@ -493,8 +493,8 @@ def check_definition(defn: BlockDef) -> None:
         raise GraphError(f"{where}a block needs at least one Input and one Output node.")
     if ins > 16 or outs > 16:
         raise GraphError(f"{where}a block has at most 16 inputs and 16 outputs.")
-    names = [a.name for a in defn.args]
-    if len(set(names)) != len(names):
+    names = [a.name if isinstance(a.name, str) else "" for a in defn.args]  # "" fails the name check below
+    if len(set(names)) != len(names) and "" not in names:
         raise GraphError(f"{where}an argument name appears twice.")
     for item in defn.args:
         plain = isinstance(item.name, str) and item.name.isidentifier() and item.name.isascii()

@@ -277,6 +277,9 @@ def test_nesting_deeper_than_the_limit_is_refused():
         (lambda d: d["graph"]["blocks"][0]["args"][0].update(default="1); evil()"), "argument"),
         (lambda d: d["graph"]["blocks"][0]["bindings"][0].update(param="evil"), "no parameter"),
         (lambda d: d["graph"]["blocks"][0].update(name="Bad Name"), "not allowed"),
+        (lambda d: d["graph"]["blocks"][0]["args"][0].update(name=["out_channels"]), "argument name"),  # fuzz
+        (lambda d: d["graph"]["blocks"][0]["args"][0].update(keyword=[True]), "keyword"),
+        (lambda d: d["graph"]["blocks"][0]["args"][0].update(default={"a": 1}), "argument"),
         (lambda d: d["graph"]["blocks"].append(d["graph"]["blocks"][0]), "two blocks"),
     ],
 )
