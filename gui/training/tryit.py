@@ -129,6 +129,26 @@ def probabilities(model: Any, source: TrySource, sample: np.ndarray) -> np.ndarr
     return probs.detach().cpu().numpy()
 
 
+def weights_bytes(run_dir: Path) -> int:
+    """The size of the run's weights file (0 when there is none yet: building then says what is wrong)."""
+    for name in ("last.pt", "best.pt"):
+        try:
+            return (run_dir / name).stat().st_size
+        except OSError:
+            continue
+    return 0
+
+
+def build(source: TrySource) -> tuple[Any, float]:
+    """The run's network from the project's generated code with the run folder's last.pt (best.pt when last.pt is
+    torn), in eval mode on the CPU, and its forward time in ms."""
+    from core.built_model import build_model
+
+    built = build_model(source.project, source.run_dir)
+    built.module.cpu().eval()
+    return built, forward_ms(built.module, source)
+
+
 def forward_ms(model: Any, source: TrySource, tries: int = 3) -> float:
     """The fastest of a few predictions of test sample 0, in ms, after one untimed call (a CNN's first call sets
     up for ~0.2 s); the fastest, because a busy machine makes single timings of a 0.5 ms pass read 100 ms."""
@@ -146,39 +166,42 @@ class _Background(QObject):
     """Runs one prediction at a time in a thread; a request made meanwhile waits, replacing an older one."""
 
     done = Signal(int, object)  # request number, result (an array, or an exception)
+    built = Signal(int, object)  # the same for loading a model
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
         self._busy = False
-        self._waiting: tuple[int, Callable[[], Any]] | None = None
+        self._waiting: tuple[int, Callable[[], Any], str] | None = None
 
-    def submit(self, number: int, job: Callable[[], Any]) -> None:
+    def submit(self, number: int, job: Callable[[], Any], kind: str = "predict") -> None:
         with self._lock:
             if self._busy:
-                self._waiting = (number, job)
+                self._waiting = (number, job, kind)
                 return
             self._busy = True
-        threading.Thread(target=self._work, args=(number, job), name="torchcanvas-try-it", daemon=True).start()
+        thread = threading.Thread(target=self._work, args=(number, job, kind), name="torchcanvas-try-it", daemon=True)
+        thread.start()
 
-    def _work(self, number: int, job: Callable[[], Any]) -> None:
+    def _work(self, number: int, job: Callable[[], Any], kind: str) -> None:
         while True:
             try:
                 result: Any = job()
             except Exception as exc:  # shown as a message by the view
                 result = exc
-            self.done.emit(number, result)  # queued to the GUI thread
+            (self.built if kind == "load" else self.done).emit(number, result)  # queued to the GUI thread
             with self._lock:
                 if self._waiting is None:
                     self._busy = False
                     return
-                (number, job), self._waiting = self._waiting, None
+                (number, job, kind), self._waiting = self._waiting, None
 
 
 class TryItView(QWidget):
     """Fill with ``set_run(project, run_dir, data)``; the model is built when the tab is first shown."""
 
     predicted = Signal(object)  # the newest probabilities, once shown
+    loaded = Signal()  # the run's model is built and the first test sample shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -193,6 +216,8 @@ class TryItView(QWidget):
         self._request = 0
         self._worker = _Background()
         self._worker.done.connect(self._background_done)
+        self._worker.built.connect(self._loaded)
+        self.loading = False
 
         self.note = QLabel(HINT)
         self.note.setWordWrap(True)
@@ -306,7 +331,8 @@ class TryItView(QWidget):
 
     def clear(self, message: str = HINT) -> None:
         """Forget the run: its model, its test split and what is shown."""
-        self._request += 1  # a background answer still on its way is ignored
+        self._request += 1  # a background answer (a prediction, a model) still on its way is ignored
+        self.loading = False
         self.source = None
         self.model = None
         self._sample = None
@@ -322,26 +348,44 @@ class TryItView(QWidget):
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        if self.source is not None and self.model is None:
+        if self.source is not None and self.model is None and not self.loading:
             self.load()
 
     def load(self) -> bool:
-        """Build the run's network with its final weights (eval mode) and show the first test sample."""
+        """Build the run's network with its final weights (eval mode) and show the first test sample; a big
+        weights file (a network over BIG_PARAMS parameters) is read and built in a background thread, and
+        ``loaded`` tells when it is ready. Returns whether the model is ready now."""
         source = self.source
         if source is None:
             return False
-        from core.built_model import build_model
-
+        self._request += 1
+        number = self._request
+        if weights_bytes(source.run_dir) > 4 * BIG_PARAMS:
+            self.loading = True
+            self.note.setText("Loading the trained network…")
+            self._enable(False)
+            self._worker.submit(number, lambda: build(source), kind="load")
+            return False
         try:
-            built = build_model(source.project, source.run_dir)
-        except Exception as exc:  # an ExportError is already plain words; anything else is summarised
-            log.exception("Try it could not load the run's weights")
-            self.note.setText(f"The trained network could not be loaded from {source.run_dir}: {exc}")
+            result: Any = build(source)
+        except Exception as exc:
+            result = exc
+        return self._loaded(number, result)
+
+    def _loaded(self, number: int, result: Any) -> bool:
+        """The model (with its forward time) or the exception of building it, for request ``number``."""
+        self.loading = False
+        source = self.source
+        if number != self._request or source is None:
+            return False  # another run is shown by now: this model is not needed
+        if isinstance(result, Exception):  # an ExportError is already plain words; anything else is summarised
+            log.error("Try it could not load the run's weights: %s", result, exc_info=result)
+            self.note.setText(f"The trained network could not be loaded from {source.run_dir}: {result}")
             self._enable(False)
             return False
-        self.model = built.module.cpu().eval()
+        built, self.forward_ms = result
+        self.model = built.module
         params = sum(p.numel() for p in self.model.parameters())
-        self.forward_ms = forward_ms(self.model, source)
         self.background_mode = params > BIG_PARAMS or self.forward_ms > SLOW_MS
         weights = built.weights.name if built.weights is not None else "its weights"
         self.note.setText(
@@ -357,6 +401,7 @@ class TryItView(QWidget):
         self.sample_spin.setValue(0)
         self.sample_spin.blockSignals(False)
         self.show_test_sample(0)
+        self.loaded.emit()
         return True
 
     def _enable(self, on: bool) -> None:

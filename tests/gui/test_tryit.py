@@ -195,26 +195,35 @@ def test_a_dropped_image_file_is_resized_like_the_training_images(qtbot, tmp_pat
     assert "broken.png could not be read as an image" in view.prediction.text()
 
 
-def test_a_big_network_predicts_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
+def test_a_big_network_loads_and_predicts_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
     import threading
 
     from gui.training import tryit
 
     dash = trained(qtbot, tmp_path, "digits_mlp.json", epochs=1)
-    monkeypatch.setattr(tryit, "SLOW_MS", -1.0)  # as if a forward pass took longer than the window can wait
+    monkeypatch.setattr(tryit, "BIG_PARAMS", 0)  # as if the network had more parameters than the window can wait for
     threads: list[str] = []
-    real = tryit.probabilities
+    real_build, real_probabilities = tryit.build, tryit.probabilities
 
-    def recorded(*args):
+    def build(*args):
         threads.append(threading.current_thread().name)
-        return real(*args)
+        return real_build(*args)
 
-    monkeypatch.setattr(tryit, "probabilities", recorded)
-    view = open_tryit(dash)
-    assert view.background_mode
+    def probabilities(*args):
+        threads.append(threading.current_thread().name)
+        return real_probabilities(*args)
+
+    monkeypatch.setattr(tryit, "build", build)
+    monkeypatch.setattr(tryit, "probabilities", probabilities)
+    view = dash.tryit
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        dash.tabs.setCurrentWidget(view)
+        assert view.model is None and "Loading" in view.note.text()  # the window goes on meanwhile
+    assert view.model is not None and view.background_mode
+    assert threads and all(name == "torchcanvas-try-it" for name in threads)  # building and the first sample
     threads.clear()
     with qtbot.waitSignal(view.predicted, timeout=5_000) as shown:
         view.sample_spin.setValue(4)
-    assert threads and all(name == "torchcanvas-try-it" for name in threads)
+    assert threads == ["torchcanvas-try-it"]
     assert view.predicted_class == int(np.argmax(shown.args[0]))
     assert view.predicted_class == independent_classes(dash, dash.dataset.x_test[4:5])[0]
