@@ -91,7 +91,7 @@ def import_model(
         _shapes(gm, shape)
         flat = flatten(gm)
         if flat.problems:
-            raise ModelImportError(flat.problems)
+            raise ModelImportError(flat.messages())
         try:
             graph, library = build(flat, shape)
         except ModelImportError:
