@@ -506,6 +506,8 @@ class TryItView(QWidget):
             self.marker.setData([float(sample[0])], [float(sample[1])])
         elif source.kind == "table":
             self._set_features(sample)
+        else:
+            self.samples_page.setText(_describe(sample, index))
         self.predict(sample)
 
     def random_sample(self) -> None:
@@ -642,6 +644,16 @@ def _how_to(kind: str) -> str:
         "table": "Edit the feature values, or pick a test sample.",
         "samples": "Pick a test sample.",
     }[kind]
+
+
+def _describe(sample: np.ndarray, index: int) -> str:
+    """A test sample that has no picture: its token ids, or its shape and first values."""
+    values = np.asarray(sample).reshape(-1)
+    if values.dtype.kind in "iu":
+        head = " ".join(str(int(v)) for v in values[:40])
+        return f"Test sample {index}: token ids {head}{' …' if len(values) > 40 else ''}"
+    head = ", ".join(f"{float(v):.3g}" for v in values[:12]) + (" …" if len(values) > 12 else "")
+    return f"Test sample {index} (shape {list(np.shape(sample))}, as the network gets it): {head}"
 
 
 def _name(names: list[str], index: int) -> str:
