@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from core.graph import Edge, Graph, Node
+from core.names import name_problem
 
 Position = tuple[float, float]
 
@@ -267,7 +268,14 @@ def make_block(graph: Graph, node_ids: list[str], name: str) -> EditCommand:
     from core.blocks import make_block as core_make_block
 
     _trial(graph, lambda g: core_make_block(g, node_ids, name))
-    return EditCommand(f"Make block {name}", core_make_block(graph, node_ids, name))
+    command = EditCommand(f"Make block {name}", core_make_block(graph, node_ids, name))
+    instance = command.edit.instance
+    wanted = name.lower()  # the instance reads as the block's name (self.block1), not "block11"
+    if instance is None or instance.name == wanted or graph.by_name(wanted) is not None or name_problem(wanted):
+        return command
+    old = instance.name
+    command.edit.do(lambda: graph.set_name(instance.id, wanted), lambda: graph.set_name(instance.id, old))
+    return command
 
 
 def _trial(graph: Graph, edit: Any) -> None:
