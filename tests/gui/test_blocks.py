@@ -221,3 +221,14 @@ def test_a_refused_make_block_leaves_the_graph_as_it_was(empty_window):
     assert reason is not None and "cycle" in reason
     assert project_io.dumps(window.document.project) == before
     assert window.document.undo_stack.count() == steps and not window.document.graph.blocks
+
+
+def test_a_block_tab_is_read_only_while_training_locks_editing(window):
+    window.open_file(RESNET)
+    tab = window.canvas_tabs.open_block("BasicBlock")
+    window.set_editing_locked(True)
+    assert not tab.view.isInteractive() and not window.canvas_tabs.actions_["make_block"].isEnabled()
+    other = window.canvas_tabs.open_block("BasicBlockDown")
+    assert not other.view.isInteractive()
+    window.set_editing_locked(False)
+    assert tab.view.isInteractive() and other.view.isInteractive()
