@@ -225,8 +225,7 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
                 raise BlockCodeError(f"{node.name}: the channels entering block {defn.name} are not known.", node.id)
             call.append(value)
         elif kind == "extra":
-            inner_id, param = key
-            call.append(literal(inner.nodes[inner_id].params[param]))
+            call.append(_extra_call(ctx, node, index, key, inner_graph, inner))
         else:
             expr = args[key]
             if default is _REQUIRED:
@@ -237,6 +236,31 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
 
 
 _REQUIRED = object()
+
+
+def _extra_call(ctx: Context, node: Node, index: int, key: tuple[str, str], inner_graph: Graph, inner: Analysis) -> str:
+    """The value for one of the block's auto arguments: in ``Net`` the number, inside another block's class an
+    argument of that class (passed on from its caller: the number differs from one instance to the next)."""
+    if not ctx.symbolic:
+        return literal(extra_value(inner, *key))
+    inner_id, param = key
+    path = (node.id, f"\0{index}\0{inner_id}\0{param}")
+    if path not in ctx.extra:
+        base = f"{node.name}_{inner_graph.node(inner_id).name}_{param.rsplit(chr(0), 1)[-1]}"
+        name, n = base, 1
+        while name in ctx.extra.values():
+            n += 1
+            name = f"{base}{n}"
+        ctx.extra[path] = name
+    return ctx.extra[path]
+
+
+def extra_value(analysis: Analysis, nid: str, param: str) -> Any:
+    """An auto argument's number for one instance; ``param`` "\0copy\0inner node\0param" looks inside a block."""
+    if param.startswith("\0"):
+        _, index, inner_id, rest = param.split("\0", 3)
+        return extra_value(analysis.nodes[nid].inner[int(index)][1], inner_id, rest)
+    return analysis.nodes[nid].params[param]
 
 
 def _entering_literal(ctx: Context, node: Node, port: int) -> str | None:
@@ -356,7 +380,7 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
         if kind == "chan":
             params.append(f"{ctx.in_chan[key]}: int")
         elif kind == "extra":
-            params.append(f"{ctx.extra[key]}: {_hint(ctx.analysis.nodes[key[0]].params[key[1]])}")
+            params.append(f"{ctx.extra[key]}: {_hint(extra_value(ctx.analysis, *key))}")
         elif default is _REQUIRED:
             params.append(f"{key}: {_hint(defn.arg(key).default)}")  # type: ignore[union-attr]
         else:

@@ -374,3 +374,24 @@ def test_a_repeat_inside_a_block_follows_each_instances_channels():
     code = check_forward_matches_inference(g)
     assert "nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU())," in code.source
     assert "self.conv = nn.Conv2d(in_channels, 8, kernel_size=1)" in code.source
+
+
+def test_an_auto_argument_two_blocks_deep_follows_each_instance():
+    """Middle holds Head (Flatten -> Linear: in_features is an argument of Head); two Middles see different
+    sizes, so Middle must pass its own argument on, not the number of the example it was made from."""
+    g = Graph()
+    x = g.add("Input", "x", shape=[4, 6, 6])
+    conv = g.add("Conv2d", "conv", out_channels=4, kernel_size=3, padding=1)
+    flat, fc = g.add("Flatten", "flatten"), g.add("Linear", "fc", out_features=36)
+    g.chain([x, conv, flat, fc, g.add("Output", "output")])
+    head = make_block(g, [flat.id, fc.id], "Head")
+    middle = make_block(g, [conv.id, head.instance.id], "Middle")
+    middle.definition.as_class = True
+    out = g.nodes_of_type("Output")[0]
+    wire = g.inputs_of(out.id)[0]
+    g.disconnect(wire)
+    reshape = g.add("Unflatten", "unflatten", dim=1, unflattened_size=[4, 3, 3])  # 36 values: 4 x 3 x 3
+    second = g.add_node(new_instance(g, middle.definition, name="second"))
+    g.chain([g.node(wire.src), reshape, second, out])
+    code = check_forward_matches_inference(g)
+    assert "class Head(nn.Module):" in code.source and "class Middle(nn.Module):" in code.source
