@@ -54,8 +54,10 @@ class Flat:
             if paths is None:
                 out.append(text)
                 continue
-            more = f" (and {len(paths) - 1} more like it: `{paths[1]}`{', …' if len(paths) > 2 else ''})"
-            out.append(text.replace("`{}`", f"`{paths[0]}`" + (more if len(paths) > 1 else ""), 1))
+            more = ""
+            if len(paths) > 1:
+                more = f" (and {len(paths) - 1} more like it: `{paths[1]}`{', …' if len(paths) > 2 else ''})"
+            out.append(text.replace("`{}`", f"`{paths[0]}`{more}", 1))
         return out
 
 

@@ -301,3 +301,12 @@ def test_cli_imports_a_file_with_args_and_a_weights_file(tmp_path, capsys) -> No
     assert main([*argv[:-1], "[3]", "--force", "--weights", str(tmp_path / "trained.pth")]) == 1
     assert "does not fit the model: its out.weight has shape [4, 16]" in capsys.readouterr().err
     assert torch.equal(torch.load(initial_weights(load(out), out), weights_only=True)["out.bias"], trained["out.bias"])
+
+
+def test_the_same_problem_in_several_modules_is_one_message() -> None:
+    model = nn.Sequential()
+    model.fc, model.first, model.second = nn.Linear(4, 4), MyAttention(), MyAttention()
+    with pytest.raises(ModelImportError) as info:
+        import_model(model, [3, 4])
+    (message,) = info.value.problems
+    assert message.startswith("`model.first` (and 1 more like it: `model.second`) is a `MyAttention`")
