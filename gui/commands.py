@@ -349,18 +349,19 @@ class ExposeArgCommand(_Command):
         self.graph.changed.emit()
 
 
-class AddDefinitionsCommand(_Command):
-    """Put block definitions (a built-in and the ones it uses) into the project's library; undo takes them out."""
+class AddBlockCommand(_Command):
+    """Add an instance, together with the definitions it brings into the project's library (a built-in block and
+    the ones it uses); undo takes both out. One command without children (see ``_Command``)."""
 
-    def __init__(
-        self, library: dict[str, Any], definitions: dict[str, Any], parent: QUndoCommand | None = None
-    ) -> None:
-        super().__init__(f"Add block definitions {', '.join(definitions)}", parent)
-        self.library, self.definitions = library, dict(definitions)
+    def __init__(self, graph: Graph, node: Node, definitions: dict[str, Any]) -> None:
+        super().__init__(f"Add block {node.block}")
+        self.graph, self.node, self.definitions = graph, node, dict(definitions)
 
     def redo(self) -> None:
-        self.library.update(self.definitions)
+        self.graph.blocks.update(self.definitions)
+        self.graph.add_node(self.node)
 
     def undo(self) -> None:
+        self.graph.remove_node(self.node.id)
         for key in self.definitions:
-            self.library.pop(key, None)
+            self.graph.blocks.pop(key, None)

@@ -103,6 +103,12 @@ class EditorMachine(RuleBasedStateMachine):
         reason = self.editor.make_block(chosen)
         assert self.document.undo_stack.index() == before + (reason is None)
 
+    @rule(name=st.sampled_from(["BasicBlock", "VGGBlock", "BasicBlockDown"]), x=st.integers(-500, 1500))
+    def add_builtin_block(self, name, x):
+        had = set(self.graph.blocks)
+        node = self.editor.add_block(name, (float(x), 300.0))
+        assert node is not None and node.block == name and had <= set(self.graph.blocks)
+
     @precondition(lambda self: any(n.block for n in self.graph.nodes))
     @rule(data=st.data())
     def ungroup(self, data):
