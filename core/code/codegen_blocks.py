@@ -75,11 +75,12 @@ def _chan(ctx: Context, nid: str, port: int) -> str | None:
             ctx.used_chan.add(index)
             return ctx.in_chan[index]
         return None
-    if node.block is not None:  # a block whose out_channels argument is its output's channels
+    if node.block is not None:  # through the definition of its last copy, else its out_channels argument
+        found = _leaving(ctx, node, node.repeat - 1) if port == 0 and info and info.inner else None
         _, values = instance_at(ctx.graph, node, node.repeat - 1)
-        if shape is not None and len(shape) > 1 and values.get("out_channels") == shape[1]:
+        if found is None and shape is not None and len(shape) > 1 and values.get("out_channels") == shape[1]:
             return _instance_arg_expr(ctx, node, node.repeat - 1, "out_channels")
-        return None
+        return found
     spec = node.spec
     if spec is None or info is None or shape is None or len(shape) < 2:
         return None
@@ -168,21 +169,47 @@ def instance_expr(ctx: Context, node: Node) -> str:
     return parts[0] if node.repeat == 1 else f"nn.Sequential({', '.join(parts)})"
 
 
+def _copy_args(ctx: Context, node: Node, index: int) -> dict[str, str]:
+    """Each argument of copy ``index`` as an expression in ``ctx``."""
+    defn, values = instance_at(ctx.graph, node, index)
+    return {a.name: _instance_arg_expr(ctx, node, index, a.name) or literal(values[a.name]) for a in defn.args}
+
+
+def _entering(ctx: Context, node: Node, index: int) -> list[str | None]:
+    """The channels entering copy ``index`` of an instance, per input port: for the first copy those of its
+    sources; for a later one those leaving the copy before it, worked out through that copy's definition (so a
+    repeated block whose channels follow its input stays right for every instance of the class it sits in)."""
+    info = ctx.analysis.nodes[node.id]
+    if index == 0:
+        return [
+            (chan(ctx, wire.src, wire.src_port) or _entering_literal(ctx, node, port)) if wire is not None else None
+            for port, wire in enumerate(ctx.graph.inputs_of(node.id))
+        ]
+    found = _leaving(ctx, node, index - 1) or _instance_arg_expr(ctx, node, index - 1, "out_channels")
+    if found is None:
+        defn, _ = instance_at(ctx.graph, node, index - 1)
+        shape = info.inner[index - 1][1].shape(defn.output_ids[0])
+        found = literal(shape[1]) if shape and len(shape) > 1 and shape[1] is not None else None
+    return [found]
+
+
+def _leaving(ctx: Context, node: Node, index: int) -> str | None:
+    """The channels leaving copy ``index`` (its first output), worked out through its definition; None: unknown."""
+    defn, _ = instance_at(ctx.graph, node, index)
+    inner_graph, inner = ctx.analysis.nodes[node.id].inner[index]
+    child = Context(inner_graph, inner, _copy_args(ctx, node, index), _entering(ctx, node, index), defn.bindings)
+    if not ctx.symbolic:
+        child.args = None
+    wire = inner_graph.inputs_of(defn.output_ids[0])[0]
+    return chan(child, wire.src, wire.src_port) if wire is not None else None
+
+
 def _copy_expr(ctx: Context, node: Node, index: int) -> str:
     defn, values = instance_at(ctx.graph, node, index)
     info = ctx.analysis.nodes[node.id]
     inner_graph, inner = info.inner[index]
-    in_chan: list[str | None] = []
-    for port, wire in enumerate(ctx.graph.inputs_of(node.id)):
-        if index > 0:
-            previous = _instance_arg_expr(ctx, node, index - 1, "out_channels")
-            shape = info.inner[index - 1][1].shape(info.inner[index - 1][0].nodes_of_type("Output")[0].id)
-            in_chan.append(previous or (literal(shape[1]) if shape and len(shape) > 1 else None))
-        elif wire is not None:
-            in_chan.append(chan(ctx, wire.src, wire.src_port) or _entering_literal(ctx, node, port))
-        else:  # pragma: no cover - analysis refuses open ports first
-            in_chan.append(None)
-    args = {a.name: _instance_arg_expr(ctx, node, index, a.name) or literal(values[a.name]) for a in defn.args}
+    in_chan = _entering(ctx, node, index)
+    args = _copy_args(ctx, node, index)
     if inline(defn):
         child = Context(inner_graph, inner, args, in_chan, defn.bindings)
         children = [module_expr(child, nid) for nid in chain_order(defn)]
@@ -198,8 +225,7 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
                 raise BlockCodeError(f"{node.name}: the channels entering block {defn.name} are not known.", node.id)
             call.append(value)
         elif kind == "extra":
-            inner_id, param = key
-            call.append(literal(inner.nodes[inner_id].params[param]))
+            call.append(_extra_call(ctx, node, index, key, inner_graph, inner))
         else:
             expr = args[key]
             if default is _REQUIRED:
@@ -210,6 +236,31 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
 
 
 _REQUIRED = object()
+
+
+def _extra_call(ctx: Context, node: Node, index: int, key: tuple[str, str], inner_graph: Graph, inner: Analysis) -> str:
+    """The value for one of the block's auto arguments: in ``Net`` the number, inside another block's class an
+    argument of that class (passed on from its caller: the number differs from one instance to the next)."""
+    if not ctx.symbolic:
+        return literal(extra_value(inner, *key))
+    inner_id, param = key
+    path = (node.id, f"\0{index}\0{inner_id}\0{param}")
+    if path not in ctx.extra:
+        base = f"{node.name}_{inner_graph.node(inner_id).name}_{param.rsplit(chr(0), 1)[-1]}"
+        name, n = base, 1
+        while name in ctx.extra.values():
+            n += 1
+            name = f"{base}{n}"
+        ctx.extra[path] = name
+    return ctx.extra[path]
+
+
+def extra_value(analysis: Analysis, nid: str, param: str) -> Any:
+    """An auto argument's number for one instance; ``param`` "\0copy\0inner node\0param" looks inside a block."""
+    if param.startswith("\0"):
+        _, index, inner_id, rest = param.split("\0", 3)
+        return extra_value(analysis.nodes[nid].inner[int(index)][1], inner_id, rest)
+    return analysis.nodes[nid].params[param]
 
 
 def _entering_literal(ctx: Context, node: Node, port: int) -> str | None:
@@ -329,7 +380,7 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
         if kind == "chan":
             params.append(f"{ctx.in_chan[key]}: int")
         elif kind == "extra":
-            params.append(f"{ctx.extra[key]}: {_hint(ctx.analysis.nodes[key[0]].params[key[1]])}")
+            params.append(f"{ctx.extra[key]}: {_hint(extra_value(ctx.analysis, *key))}")
         elif default is _REQUIRED:
             params.append(f"{key}: {_hint(defn.arg(key).default)}")  # type: ignore[union-attr]
         else:

@@ -20,7 +20,7 @@ from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError
 from core.files.project import Project
 from core.model.analysis import analyze
-from core.portable import sources, steps
+from core.portable import inference, sources, steps
 from core.settings import TrainingSettings
 
 
@@ -101,6 +101,16 @@ def _docstring(project: Project, spec: DataSpec) -> list[str]:
         f"Dataset: {spec.kind + ' file(s)' if SOURCES[spec.kind].user_files else spec.text}.",
         "Run it with `python this_file.py`: it trains, prints one line per epoch,",
         "reports the test accuracy and saves the weights and the history.",
+        "On N processes (GPUs, or CPU processes) of one machine or several, run it with",
+        "`torchrun --nproc_per_node=N this_file.py` (TorchCanvas's docs/SCALING.md).",
+        "",
+        "To use the trained model on a new sample (an image or a row of features as the",
+        "data source gives it), with the training's resizing and normalisation:",
+        "",
+        "    data = load_data()",
+        "    model = Net()",
+        "    model.load_state_dict(torch.load(WEIGHTS_FILE))",
+        '    probabilities = predict(model, sample, data["mean"], data["std"], INPUT_SHAPE, LOSS)',
         '"""',
     ]
     return [line.replace('"""', "'''") if 0 < i < len(doc) - 1 else line for i, line in enumerate(doc)]
@@ -108,13 +118,14 @@ def _docstring(project: Project, spec: DataSpec) -> list[str]:
 
 def _imports(helper_text: str) -> list[str]:
     """The standard-library modules the pasted helpers use, then numpy (only when used) and torch."""
-    modules = ["json", "math", "time"]
+    modules = ["json", "math", "os", "time"]
     for name in ("csv", "gzip", "zipfile", "zlib"):
         if f"{name}." in helper_text:
             modules.append(name)
     imports = [f"import {m}" for m in sorted(modules)]
     imports += ["from pathlib import Path", "", "import numpy as np", "import torch"]
-    imports += ["import torch.nn.functional as F", "from torch import nn"]
+    imports += ["import torch.distributed as dist", "import torch.nn.functional as F", "from torch import nn"]
+    imports.append("from torch.nn.parallel import DistributedDataParallel as DDP")
     if "np." not in helper_text:
         imports.remove("import numpy as np")
     return imports
@@ -125,6 +136,8 @@ def _helper_constants(constants: list[str], helper_text: str) -> list[str]:
     constants = list(constants)
     if "IMAGE_SUFFIXES" in helper_text:
         constants.append(f"IMAGE_SUFFIXES = {sources.IMAGE_SUFFIXES!r}".replace("'", '"'))
+    if "GREY" in helper_text:
+        constants.append(f"GREY = {inference.GREY!r}  # the weights Pillow's convert('L') gives R, G, B")
     if "MAX_CLASSES" in helper_text:
         constants.append(f"MAX_CLASSES = {sources.MAX_CLASSES:_}  # a larger class label is taken for a mistake")
     return constants
@@ -144,10 +157,13 @@ def generate_script(project: Project) -> GeneratedCode:
         tokens = SOURCES[spec.kind].tokens == "always"
     augmenting = augmenting and not tokens
     helpers, files, load_lines = _loader(spec, s, shape, tokens)
-    helpers += [steps.prepare, steps.shuffled_batches, steps.to_target, steps.predict, steps.evaluate]
+    helpers += [steps.prepare, steps.shuffled_batches, steps.to_target, steps.classes_of, steps.evaluate]
     helpers.append(steps.progress_line)
     if augmenting:
         helpers.append(steps.augment)
+    if steps.resize_images not in helpers:
+        helpers.append(steps.resize_images)
+    helpers += [inference.preprocess, inference.predict]  # use the trained model: see the docstring
     helper_text = "\n".join("\n".join(_source(h)) for h in helpers)
     constants = files + _constants(project, shape, spec)
     top = [*_docstring(project, spec), "", *_imports(helper_text), "", *_helper_constants(constants, helper_text)]

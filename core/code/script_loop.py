@@ -5,8 +5,10 @@ to the settings so a beginner reads only the lines that apply (no gradient clipp
 The trainer executes the script and drives these very functions (``core.training.trainer``), checking pause
 and stop between the batches ``train_epoch`` yields; ``main_lines`` is the script's own driver of them.
 
-Variants of the script (a distributed ``torchrun`` loop) are meant to change the driver only: the comments
-marked ``variant:`` below are where such a variant adds its few lines; ``train_epoch`` stays as it is.
+The same script runs under ``torchrun`` (docs/SCALING.md): the driver's few lines marked "distributed"
+start the process group, wrap the model in ``DistributedDataParallel``, give each process its shard of every
+epoch's order, add up the metrics of all processes and leave printing and saving to the first one;
+``python train.py`` skips them and runs as one process. ``train_epoch`` is the same in both.
 """
 
 from __future__ import annotations
@@ -156,9 +158,32 @@ def _device_lines(device: str) -> list[str]:
     ]
 
 
+def _distributed_lines() -> list[str]:
+    """Who this process is: torchrun sets the variables; ``python train.py`` is process 0 of 1."""
+    return [
+        '    distributed = "WORLD_SIZE" in os.environ  # started by torchrun',
+        '    rank = int(os.environ.get("RANK", "0"))  # which process this is',
+        '    world = int(os.environ.get("WORLD_SIZE", "1"))  # how many there are',
+        "    main_process = rank == 0  # the one that prints and saves",
+    ]
+
+
+def _distributed_device_lines() -> list[str]:
+    """One GPU per process with nccl, else CPU processes with gloo (which cannot exchange MPS tensors)."""
+    return [
+        "    if distributed:  # distributed: one GPU per process, or CPU processes",
+        '        if device.type == "cuda":',
+        '            device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))',
+        "            torch.cuda.set_device(device)",
+        "        else:",
+        '            device = torch.device("cpu")',
+        '        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")',
+    ]
+
+
 def _setup_lines(s: TrainingSettings, total_params: int) -> list[str]:
-    # variant: a distributed run starts its process group and picks its device here
-    lines = ["    torch.manual_seed(SEED)", *_device_lines(s.device)]
+    lines = [*_distributed_lines(), "    torch.manual_seed(SEED)", *_device_lines(s.device)]
+    lines += _distributed_device_lines()
     if single_thread(total_params):
         lines += [
             '    if device.type == "cpu":',
@@ -173,10 +198,13 @@ def _setup_lines(s: TrainingSettings, total_params: int) -> list[str]:
         '    x_val, y_val = data["x_val"].to(device), data["y_val"].to(device)',
         '    x_test, y_test = data["x_test"].to(device), data["y_test"].to(device)',
         "",
-        "    model = Net().to(device)",  # variant: a distributed run wraps the model here
+        "    model = Net().to(device)",
+        "    if distributed:  # distributed: gradients are averaged over the processes",
+        "        model = DDP(model)",
         f"    loss_fn = nn.{s.loss}()",
         "    optimizer = make_optimizer(model)",
-        "    steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)",
+        "    batch_size = max(BATCH_SIZE // world, 1)  # distributed: a share of each batch",
+        "    steps_per_epoch = math.ceil(len(x_train) // world / batch_size)",
     ]
     if s.scheduler != "none":
         lines.append("    scheduler = make_scheduler(optimizer, steps_per_epoch)")
@@ -194,25 +222,32 @@ def _setup_lines(s: TrainingSettings, total_params: int) -> list[str]:
 def _epoch_lines(s: TrainingSettings) -> list[str]:
     lines = [
         "        started = time.perf_counter()",
-        "        total_loss, correct = 0.0, 0",
-        "        batches = shuffled_batches(x_train, y_train, BATCH_SIZE, shuffle)",
+        "        total_loss, correct, seen = 0.0, 0, 0",
+        "        batches = shuffled_batches(x_train, y_train, batch_size, shuffle, rank, world)",
         *call_lines("        ", "for outputs, labels, loss in train_epoch", train_epoch_parameters(s), tail=":"),
         "            total_loss += loss * len(labels)",
-        "            correct += (predict(outputs, LOSS) == labels).sum().item()",
+        "            correct += (classes_of(outputs, LOSS) == labels).sum().item()",
+        "            seen += len(labels)",
         "        seconds = time.perf_counter() - started",
+        "        if distributed:  # distributed: add up the sums of all processes",
+        "            sums = torch.tensor([total_loss, correct, seen], dtype=torch.float64)",
+        "            sums = sums.to(device)  # nccl adds up GPU tensors",
+        "            dist.all_reduce(sums)",
+        "            total_loss, correct, seen = sums.tolist()",
         "        val_loss, val_accuracy, _ = evaluate(",
         "            model, x_val, y_val, loss_fn, LOSS, EVAL_BATCH_SIZE",
         "        )",
         "        metrics = {",
-        '            "loss": total_loss / len(x_train),',
-        '            "accuracy": correct / len(x_train),',
+        '            "loss": total_loss / seen,',
+        '            "accuracy": correct / seen,',
         '            "val_loss": val_loss,',
         '            "val_accuracy": val_accuracy,',
         "        }",
         '        lr = optimizer.param_groups[0]["lr"]',
         '        history.append({"epoch": epoch, **metrics, "lr": lr, "seconds": seconds})',
-        '        print(f"Epoch {epoch}/{EPOCHS}")',  # variant: only the main process prints and saves
-        "        print(progress_line(steps_per_epoch, seconds, len(x_train), metrics))",
+        "        if main_process:  # distributed: only the first process prints",
+        '            print(f"Epoch {epoch}/{EPOCHS}")',
+        "            print(progress_line(steps_per_epoch, seconds, seen, metrics))",
     ]
     return lines + _end_of_epoch_lines(s)
 
@@ -234,10 +269,18 @@ def _end_of_epoch_lines(s: TrainingSettings) -> list[str]:
             "        else:",
             "            waited += 1",
             "            if waited >= PATIENCE:",
-            f'                print(f"Early stopping: no better {monitor} for {{PATIENCE}} epochs.")',
+            "                if main_process:",
+            *_print_lines(" " * 20, f'f"Early stopping: no better {monitor} for {{PATIENCE}} epochs."'),
             "                break",
         ]
     return lines
+
+
+def _print_lines(indent: str, text: str) -> list[str]:
+    """``print(text)``, split over three lines where ruff format would split it."""
+    if len(indent) + len(text) + len("print()") <= 88:
+        return [f"{indent}print({text})"]
+    return [f"{indent}print(", f"{indent}    {text}", f"{indent})"]
 
 
 def _finish_lines() -> list[str]:
@@ -245,8 +288,12 @@ def _finish_lines() -> list[str]:
         "    test_loss, test_accuracy, _ = evaluate(",
         "        model, x_test, y_test, loss_fn, LOSS, EVAL_BATCH_SIZE",
         "    )",
-        '    print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")',
-        "    torch.save(model.state_dict(), WEIGHTS_FILE)",
-        '    Path("history.json").write_text(json.dumps(history, indent=2))',
-        '    print(f"Saved the weights to {WEIGHTS_FILE}")',
+        "    if distributed:  # distributed: done together; keep the Net inside DDP",
+        "        dist.destroy_process_group()",
+        "        model = model.module",
+        "    if main_process:  # distributed: only the first process prints and saves",
+        '        print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")',
+        "        torch.save(model.state_dict(), WEIGHTS_FILE)",
+        '        Path("history.json").write_text(json.dumps(history, indent=2))',
+        '        print(f"Saved the weights to {WEIGHTS_FILE}")',
     ]

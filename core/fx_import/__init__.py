@@ -30,12 +30,20 @@ class ImportResult:
     state: dict[str, torch.Tensor]  # the weights, keyed as the generated code's state_dict
     max_difference: float | None = None  # largest output difference against the original (eval mode)
     seconds: dict[str, float] = field(default_factory=dict)
+    called: set[str] = field(default_factory=set)  # the modules forward called (eval mode), by qualified name
     notes: list[str] = field(default_factory=list)
 
 
 def _shapes(gm: Any, input_shape: list[int]) -> None:
+    from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.passes.shape_prop import ShapeProp
 
+    try:  # shapes without computing (fake tensors: 4x faster on a ResNet); else a real forward pass
+        with torch.no_grad():
+            ShapeProp(gm, fake_mode=FakeTensorMode(allow_non_fake_inputs=True)).propagate(torch.zeros(1, *input_shape))
+        return
+    except Exception:
+        pass
     try:
         with torch.no_grad():
             ShapeProp(gm).propagate(torch.zeros(1, *input_shape))
@@ -52,11 +60,9 @@ def _shapes(gm: Any, input_shape: list[int]) -> None:
 def _layout(graph: Graph) -> None:
     from core.model.layout import layered_layout
 
-    for node_id, pos in layered_layout(graph, "tb", origin=(0.0, 0.0)).items():
-        graph.node(node_id).pos = pos
-    for defn in graph.blocks.values():
-        for node_id, pos in layered_layout(defn.graph, "tb", origin=(0.0, 0.0)).items():
-            defn.graph.node(node_id).pos = pos
+    for g in (graph, *(defn.graph for defn in graph.blocks.values())):  # top to bottom, one stage under another
+        for node_id, pos in layered_layout(g, "tb", column_gap=150.0, row_gap=240.0, origin=(0.0, 0.0)).items():
+            g.node(node_id).pos = pos
 
 
 def import_model(
@@ -85,7 +91,7 @@ def import_model(
         _shapes(gm, shape)
         flat = flatten(gm)
         if flat.problems:
-            raise ModelImportError(flat.problems)
+            raise ModelImportError(flat.messages())
         try:
             graph, library = build(flat, shape)
         except ModelImportError:
@@ -99,6 +105,7 @@ def import_model(
         times["build"] = time.perf_counter() - start
         own = {k: v.detach().clone() for k, v in module.state_dict().items()}
         result = ImportResult(project, own, seconds=times)
+        result.called = {str(n.target) for n in gm.graph.nodes if n.op == "call_module"}
         if check:
             from core.fx_import.verify import verify
 
@@ -123,6 +130,9 @@ def _load_user_state(module: nn.Module, state: dict[str, torch.Tensor]) -> None:
     for key, value in state.items():
         if tuple(value.shape) != tuple(own[key].shape):
             raise ModelImportError(
-                [f"The weights file's {key} has shape {list(value.shape)}; the model needs {list(own[key].shape)}."]
+                [
+                    f"The weights file does not fit the model: its {key} has shape {list(value.shape)}; the model "
+                    f"needs {list(own[key].shape)}."
+                ]
             )
     module.load_state_dict(state)

@@ -44,7 +44,7 @@ def load_initial(model: torch.nn.Module, path: str | os.PathLike[str]) -> None:
     from core.files.weights import load_weights
 
     try:
-        state = load_weights(path)
+        state = load_weights(Path(path))
     except ExportError as exc:
         raise TrainingError(f"Cannot fine-tune: {exc}") from None
     own = model.state_dict()

@@ -12,7 +12,7 @@ from typing import Any
 
 from torch import fx, nn
 
-from core.fx_import import ops
+from core.fx_import import modules, ops
 from core.fx_import.trace import module_path, module_type, node_line
 
 
@@ -34,9 +34,31 @@ class Flat:
     problems: list[str] = field(default_factory=list)
     types: dict[str, type] = field(default_factory=dict)  # module path -> its class
 
-    def add_problem(self, text: str) -> None:
-        if text not in self.problems:
+    grouped: dict[str, list[str]] = field(default_factory=dict)  # message with `{}` for the module -> modules
+
+    def add_problem(self, text: str, path: str = "") -> None:
+        """A message; the same message about several modules (every LayerNorm2d of a ConvNeXt) becomes one."""
+        if path and f"`{path}`" in text:
+            template = text.replace(f"`{path}`", "`{}`", 1)
+            if template not in self.grouped:
+                self.problems.append(template)
+                self.grouped[template] = []
+            self.grouped[template].append(path)
+        elif text not in self.problems:
             self.problems.append(text)
+
+    def messages(self) -> list[str]:
+        out = []
+        for text in self.problems:
+            paths = self.grouped.get(text)
+            if paths is None:
+                out.append(text)
+                continue
+            more = ""
+            if len(paths) > 1:
+                more = f" (and {len(paths) - 1} more like it: `{paths[1]}`{', …' if len(paths) > 2 else ''})"
+            out.append(text.replace("`{}`", f"`{paths[0]}`{more}", 1))
+        return out
 
 
 def _chain(node: fx.Node, flat: Flat) -> tuple[str, ...]:
@@ -65,11 +87,11 @@ def _kind(node: fx.Node, root: nn.Module, path: str) -> str:
     return module_type(root, path) if path != "model" else type(root).__name__
 
 
-def _where(node: fx.Node, root: nn.Module, reason: str, leaf: bool = False) -> str:
+def _where(node: fx.Node, root: nn.Module, reason: str, leaf: bool = False) -> tuple[str, str]:
     path = module_path(node, leaf)
     line = node_line(node)
     at = f" (at {line})" if line else ""
-    return f"`{path}` is a `{_kind(node, root, path)}`: {reason}{at}."
+    return f"`{path}` is a `{_kind(node, root, path)}`: {reason}{at}.", path
 
 
 def _unsupported_calls(calls: dict[str, list[tuple[fx.Node, str]]], root: nn.Module, flat: Flat) -> None:
@@ -82,7 +104,8 @@ def _unsupported_calls(calls: dict[str, list[tuple[fx.Node, str]]], root: nn.Mod
         kind = _kind(found[0][0], root, path)
         supported = "catalog layers and the calls +, *, torch.cat, torch.flatten, F.relu & co, x.view, x.mean"
         flat.add_problem(
-            f"`{path}` is a `{kind}`: not a TorchCanvas layer: it uses {'; '.join(uses)}; supported: {supported}."
+            f"`{path}` is a `{kind}`: not a TorchCanvas layer: it uses {'; '.join(uses)}; supported: {supported}.",
+            path,
         )
 
 
@@ -90,6 +113,14 @@ def _resolve(value: Any, alias: dict[fx.Node, fx.Node]) -> Any:
     while isinstance(value, fx.Node) and value in alias:
         value = alias[value]
     return value
+
+
+@dataclass(frozen=True)
+class _Step:
+    """The value between two layers that one call became (hashable like an fx node; no shape of its own)."""
+
+    node: fx.Node
+    index: int
 
 
 def flatten(gm: fx.GraphModule) -> Flat:
@@ -107,9 +138,14 @@ def flatten(gm: fx.GraphModule) -> Flat:
             values = list(values) if isinstance(values, (tuple, list)) else [values]
             flat.outputs = [_resolve(v, alias) for v in values if isinstance(v, fx.Node)]
         elif node.op == "get_attr":
+            owner, _, attr = str(node.target).rpartition(".")
+            users = list(node.users)
+            kind = _kind(users[0], gm, f"model.{owner}") if users else "module"
+            line = node_line(users[0]) if users else ""
             flat.add_problem(
-                f"`model.{node.target}` is a tensor used directly in forward (at {node_line(node) or 'forward'}): "
-                "only layers can hold weights in TorchCanvas; wrap it in a layer."
+                f"`model{'.' + owner if owner else ''}` is a `{kind}`: it uses its tensor `{attr}` directly in "
+                f"forward{f' (at {line})' if line else ''}; only TorchCanvas layers can hold weights.",
+                f"model{'.' + owner if owner else ''}",
             )
         elif node.op == "call_module":
             _module_item(gm, node, flat, alias, called)
@@ -120,7 +156,7 @@ def flatten(gm: fx.GraphModule) -> Flat:
                 layer = ops.map_call(node)
             except ops.Unsupported as exc:
                 if "in place" in str(exc):
-                    flat.add_problem(_where(node, gm, str(exc)))
+                    flat.add_problem(*_where(node, gm, str(exc)))
                 else:
                     calls.setdefault(module_path(node), []).append((node, str(exc)))
                 continue
@@ -128,7 +164,13 @@ def flatten(gm: fx.GraphModule) -> Flat:
             if not layer.type:
                 alias[node] = inputs[0]
                 continue
-            flat.items.append(Item(node, layer.type, layer.params, node.name, inputs, _chain(node, flat)))
+            chain = _chain(node, flat)
+            steps = [(layer.type, layer.params), *layer.then]
+            for i, (layer_id, params) in enumerate(steps):
+                # a call that is several layers (x.mean([2, 3]): pool, flatten): the inner values get keys of their own
+                value: Any = node if i == len(steps) - 1 else _Step(node, i)
+                flat.items.append(Item(value, layer_id, params, node.name, inputs, chain))
+                inputs = [value]
     _check_meta_uses(flat, meta_only, gm)
     _unsupported_calls(calls, gm, flat)
     return flat
@@ -156,7 +198,7 @@ def _check_meta_uses(flat: Flat, meta_only: set[fx.Node], root: nn.Module) -> No
             if user.op == "call_function" and getattr(user.target, "__name__", "") == "reshape":
                 continue
             reason = "it computes with the tensor's shape (x.size(), x.shape), which a drawing cannot show"
-            flat.add_problem(_where(user, root, f"not a TorchCanvas layer: {reason}"))
+            flat.add_problem(*_where(user, root, f"not a TorchCanvas layer: {reason}"))
 
 
 def _module_item(
@@ -165,9 +207,9 @@ def _module_item(
     target = str(node.target)
     module = gm.get_submodule(target)
     try:
-        layer = ops.from_module(module, node)
+        layer = modules.from_module(module, node)
     except ops.Unsupported as exc:
-        flat.add_problem(_where(node, gm, str(exc), leaf=True))
+        flat.add_problem(*_where(node, gm, str(exc), leaf=True))
         return
     if target in called and any(True for _ in module.parameters(recurse=False)):
         flat.add_problem(

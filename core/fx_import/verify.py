@@ -21,14 +21,27 @@ def _listing(keys: list[str]) -> str:
     return ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
 
 
-def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
-    from core.files.built_model import build_model
+def _build(result: ImportResult) -> nn.Module:
+    """The generated ``Net`` with empty (meta) tensors: no time spent initialising weights that are replaced."""
+    from core.files.built_model import generated_code
+    from core.training.setup import exec_source
 
     try:
-        built = build_model(result.project)
+        code, _ = generated_code(result.project)
+        namespace, _ = exec_source(code.source, "import-check")
+        with torch.device("meta"):
+            net: nn.Module = namespace[code.class_name]()
     except TorchCanvasError as exc:
-        raise ModelImportError([f"The imported drawing does not build: {exc}"]) from None
-    own = built.module.state_dict()
+        problem = str(exc).removeprefix("Cannot export: ")
+        raise ModelImportError([f"The imported network cannot be drawn yet: {problem}"]) from None
+    except Exception as exc:  # generated code that does not run is a bug: say so, without a traceback
+        raise ModelImportError([f"The imported drawing does not build: {type(exc).__name__}: {exc}"]) from None
+    return net.eval()
+
+
+def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
+    built = _build(result)
+    own = built.state_dict()
     missing = sorted(set(result.state) - set(own))
     extra = sorted(set(own) - set(result.state))
     if missing or extra:
@@ -37,20 +50,18 @@ def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
             parts.append(f"weights of the original without a layer: {_listing(missing)}")
         if extra:
             parts.append(f"layers without weights in the original: {_listing(extra)}")
-        unused = _uncalled(module, missing)
-        hint = f" ({unused} never called in forward)" if unused else ""
-        raise ModelImportError([f"The imported network's weights are named differently{hint}: {'; '.join(parts)}."])
+        raise ModelImportError([_why_named_differently(result.called, missing) + "; ".join(parts) + "."])
     for key, value in result.state.items():
         if tuple(value.shape) != tuple(own[key].shape):
             raise ModelImportError(
                 [f"`{key}` has shape {list(value.shape)} in the original but {list(own[key].shape)} when imported."]
             )
-    built.module.load_state_dict(result.state)
+    built.load_state_dict(result.state, assign=True)
     generator = torch.Generator().manual_seed(0)
-    sample = torch.randn((2, *shape), generator=generator)
+    sample = torch.randn((1, *shape), generator=generator)
     with torch.no_grad():
         expected = module(sample)
-        got = built.module(sample)
+        got = built(sample)
     if isinstance(expected, (tuple, list)):
         expected = expected[0]
     if isinstance(got, (tuple, list)):
@@ -66,6 +77,19 @@ def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
     return diff
 
 
-def _uncalled(module: nn.Module, keys: list[str]) -> str:
-    prefixes = sorted({key.rsplit(".", 1)[0] for key in keys})
-    return ", ".join(f"`model.{p}`" for p in prefixes[:3])
+def _why_named_differently(called: set[str], missing: list[str]) -> str:
+    modules = sorted({key.rsplit(".", 1)[0] for key in missing})
+    uncalled = [m for m in modules if m not in called]
+    if uncalled:
+        listing = ", ".join(f"`model.{m}`" for m in uncalled[:3]) + (" …" if len(uncalled) > 3 else "")
+        return (
+            f"Some layers are never called in forward (in eval mode): {listing}; their weights would be lost. "
+            "Build the model without them (e.g. aux_logits=False) and import again. "
+        )
+    odd = sorted({part for m in modules for part in m.split(".") if not part.isidentifier() and not part.isdigit()})
+    if odd:
+        return (
+            f"Attribute names that are not Python names ({', '.join(odd[:3])}) cannot be kept, so the weights "
+            "would not load by name: rename those submodules. "
+        )
+    return "The imported network's weights are named differently: "

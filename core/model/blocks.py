@@ -348,7 +348,9 @@ def make_block(graph: Graph, node_ids: list[str], name: str) -> Edit:
         params: dict[str, Any] = {"shape": [int(d or 1) for d in shape[1:]] if shape and len(shape) > 1 else [1]}
         if info is not None and info.dtype == "int64":
             params["dtype"] = "int64"
-        ins[value] = inner.add("Input", "x" if i == 0 else f"x{i + 1}", (0.0, 120.0 * i), **params)
+        port_node = inner.create_node("Input", (0.0, 120.0 * i), "x" if i == 0 else f"x{i + 1}", params)
+        port_node.id = graph.new_id()  # never the id of a chosen layer, which keeps its own id inside the block
+        ins[value] = inner.add_node(port_node)
     for nid in chosen:
         inner.add_node(graph.node(nid).copy())
     for edge in graph.edges:
@@ -491,8 +493,8 @@ def check_definition(defn: BlockDef) -> None:
         raise GraphError(f"{where}a block needs at least one Input and one Output node.")
     if ins > 16 or outs > 16:
         raise GraphError(f"{where}a block has at most 16 inputs and 16 outputs.")
-    names = [a.name for a in defn.args]
-    if len(set(names)) != len(names):
+    names = [a.name if isinstance(a.name, str) else "" for a in defn.args]  # "" fails the name check below
+    if len(set(names)) != len(names) and "" not in names:
         raise GraphError(f"{where}an argument name appears twice.")
     for item in defn.args:
         plain = isinstance(item.name, str) and item.name.isidentifier() and item.name.isascii()

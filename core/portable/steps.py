@@ -69,7 +69,7 @@ def to_target(outputs: torch.Tensor, labels: torch.Tensor, loss_name: str):
     return labels.to(outputs.dtype).reshape(outputs.shape)
 
 
-def predict(outputs: torch.Tensor, loss_name: str) -> torch.Tensor:
+def classes_of(outputs: torch.Tensor, loss_name: str) -> torch.Tensor:
     """Predicted class per sample: the largest output, or a threshold for one."""
     if outputs.dim() > 1 and outputs.shape[1] > 1:
         return outputs.argmax(1)
@@ -105,11 +105,23 @@ def augment(
 
 
 def shuffled_batches(
-    x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+    rank: int = 0,
+    world: int = 1,
 ):
-    """The training split in a new random order, one batch at a time."""
+    """The training split in a new random order, one batch at a time.
+
+    Under torchrun (world processes) every process draws the same order and
+    takes every world-th sample of it from its rank on, so together they see
+    each batch of the one-process run; the few samples that do not divide
+    evenly wait for another epoch, so every process takes as many steps."""
     order = torch.randperm(len(x), generator=generator).to(x.device)
-    for first in range(0, len(x), batch_size):
+    if world > 1:  # distributed: this process's shard of the order
+        order = order[rank : len(order) - len(order) % world : world]
+    for first in range(0, len(order), batch_size):
         batch = order[first : first + batch_size]
         yield x[batch], y[batch]
 
@@ -132,7 +144,7 @@ def evaluate(
         total += loss_fn(outputs, to_target(outputs, labels, loss_name)).item() * len(
             labels
         )
-        predicted = predict(outputs, loss_name)
+        predicted = classes_of(outputs, loss_name)
         correct += int((predicted == labels).sum())
         predictions.append(predicted)
     if len(x) == 0:

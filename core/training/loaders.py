@@ -16,7 +16,7 @@ from core.datasets import Dataset
 from core.errors import TrainingError
 from core.model.graph import Graph
 from core.model.shape_rules import fmt
-from core.portable.steps import evaluate, predict, shuffled_batches, to_target
+from core.portable.steps import classes_of, evaluate, shuffled_batches, to_target
 from core.settings import TrainingSettings
 from core.training.events import TrainResult
 
@@ -108,7 +108,7 @@ def _evaluate_loader(
         inputs, labels = inputs.to(device), labels.to(device)
         outputs = model(inputs).float()
         total += loss_fn(outputs, to_target(outputs, labels, settings.loss)).item() * len(labels)
-        predicted = predict(outputs, settings.loss)
+        predicted = classes_of(outputs, settings.loss)
         correct += int((predicted == labels).sum())
         predictions.append(predicted)
         all_labels.append(labels)

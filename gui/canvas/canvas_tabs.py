@@ -63,6 +63,7 @@ class CanvasTabs(QWidget):
         layout.addWidget(self.breadcrumb)
         layout.addWidget(self.tabs)
         self.block_tabs: list[BlockTab] = []
+        self.locked = False
         window.view.block_open_requested.connect(lambda nid: self.open_instance(nid, []))
         doc = window.document
         doc.analyzed.connect(self._on_analyzed)
@@ -119,12 +120,23 @@ class CanvasTabs(QWidget):
             self._watched.add(id(defn.graph))
             defn.graph.changed.connect(self.window_.document._schedule)
             defn.graph.changed.connect(lambda n=name: self._sync_ports(n))
+        view.setInteractive(not self.locked)
+        view.setAcceptDrops(not self.locked)
         self.tabs.addTab(view, name)
         self.tabs.tabBar().setVisible(True)
         self._analyse(tab)
         self.tabs.setCurrentWidget(view)
         QTimer.singleShot(0, view.fit_all)
         return tab
+
+    def set_locked(self, locked: bool) -> None:
+        """While training runs the network is read-only: so are the blocks' canvases and the Block menu."""
+        self.locked = locked
+        for tab in self.block_tabs:
+            tab.view.setInteractive(not locked)
+            tab.view.setAcceptDrops(not locked)
+        for key in ("make_block", "ungroup"):
+            self.actions_[key].setEnabled(not locked)
 
     def _sync_ports(self, name: str) -> None:
         """An Input or Output added to (or removed from) a definition: every instance takes its new port count."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from core.code.names import name_problem
 from core.model.graph import Edge, Graph, Node
 
 Position = tuple[float, float]
@@ -266,14 +267,33 @@ def make_block(graph: Graph, node_ids: list[str], name: str) -> EditCommand:
     """Make the layers ``node_ids`` a block ``name`` (raises ``GraphError`` with the reason when refused)."""
     from core.model.blocks import make_block as core_make_block
 
-    # core checks everything before it changes anything, so a refusal leaves the graph as it was
-    return EditCommand(f"Make block {name}", core_make_block(graph, node_ids, name))
+    _trial(graph, lambda g: core_make_block(g, node_ids, name))
+    command = EditCommand(f"Make block {name}", core_make_block(graph, node_ids, name))
+    instance = command.edit.instance
+    wanted = name.lower()  # the instance reads as the block's name (self.block1), not "block11"
+    if instance is None or instance.name == wanted or graph.by_name(wanted) is not None or name_problem(wanted):
+        return command
+    old = instance.name
+    command.edit.do(lambda: graph.set_name(instance.id, wanted), lambda: graph.set_name(instance.id, old))
+    return command
+
+
+def _trial(graph: Graph, edit: Any) -> None:
+    """Run a core edit on a copy first: core may refuse half-way (a selection whose block would make a cycle),
+    and a refusal must leave the real graph, and the library it shares with the copy, as they were."""
+    library = dict(graph.blocks)
+    try:
+        edit(graph.copy()).revert()
+    finally:
+        graph.blocks.clear()
+        graph.blocks.update(library)
 
 
 def ungroup(graph: Graph, instance_id: str) -> EditCommand:
     from core.model.blocks import ungroup as core_ungroup
 
     name = graph.node(instance_id).name
+    _trial(graph, lambda g: core_ungroup(g, instance_id))
     return EditCommand(f"Ungroup {name}", core_ungroup(graph, instance_id))
 
 
@@ -329,18 +349,19 @@ class ExposeArgCommand(_Command):
         self.graph.changed.emit()
 
 
-class AddDefinitionsCommand(_Command):
-    """Put block definitions (a built-in and the ones it uses) into the project's library; undo takes them out."""
+class AddBlockCommand(_Command):
+    """Add an instance, together with the definitions it brings into the project's library (a built-in block and
+    the ones it uses); undo takes both out. One command without children (see ``_Command``)."""
 
-    def __init__(
-        self, library: dict[str, Any], definitions: dict[str, Any], parent: QUndoCommand | None = None
-    ) -> None:
-        super().__init__(f"Add block definitions {', '.join(definitions)}", parent)
-        self.library, self.definitions = library, dict(definitions)
+    def __init__(self, graph: Graph, node: Node, definitions: dict[str, Any]) -> None:
+        super().__init__(f"Add block {node.block}")
+        self.graph, self.node, self.definitions = graph, node, dict(definitions)
 
     def redo(self) -> None:
-        self.library.update(self.definitions)
+        self.graph.blocks.update(self.definitions)
+        self.graph.add_node(self.node)
 
     def undo(self) -> None:
+        self.graph.remove_node(self.node.id)
         for key in self.definitions:
-            self.library.pop(key, None)
+            self.graph.blocks.pop(key, None)

@@ -233,16 +233,12 @@ class Editor(QObject):
                 library.pop(key, None)
             self._refuse(f"Block {self.block} cannot contain {name}: a block cannot contain itself.")
             return None
-        macro = commands.MacroCommand(f"Add block {name}")
-        if added:
-            commands.AddDefinitionsCommand(library, added, macro)
         for key, defn in added.items():
             library[key] = defn  # present while the instance is made; the command owns it from here
         node = new_instance(self.graph, library[name], pos)
         for key in added:
             library.pop(key)
-        commands.AddNodeCommand(self.graph, node, macro)
-        self.push(macro)
+        self.push(commands.AddBlockCommand(self.graph, node, added))
         self.scene.select_nodes([node.id])
         return node
 

@@ -41,6 +41,12 @@ def _action(window: MainWindow, text: str, slot: object, shortcut: object = None
     return action
 
 
+def _import_dialog(window: MainWindow) -> None:
+    from gui.shell.import_dialog import import_model_dialog  # imports torch.fx only when asked
+
+    import_model_dialog(window)
+
+
 def build_actions(window: MainWindow) -> dict[str, QAction]:
     w, ed, view = window, window.editor, window.view
     stack = window.document.undo_stack
@@ -48,6 +54,7 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "new": _action(w, "&New", w.new_project, Key.New, "Start an empty network"),
         "open": _action(w, "&Open…", w.open_dialog, Key.Open, "Open a project file"),
         "example": _action(w, "Open &Example…", w.open_example_dialog, "Ctrl+E", "Open one of the example networks"),
+        "import_model": _action(w, "&Import PyTorch Model…", lambda: _import_dialog(w), tip="A model from code"),
         "save": _action(w, "&Save", w.save, Key.Save, "Save the project"),
         "save_as": _action(w, "Save &As…", w.save_as_dialog, Key.SaveAs, "Save the project under a new name"),
         "export": _action(w, "E&xport Code…", w.export_code_dialog, "Ctrl+Shift+E", "Save the model as a .py file"),
@@ -101,7 +108,7 @@ def _export_menu(window: MainWindow, menu: QMenu, a: dict[str, QAction]) -> None
 def build_menus(window: MainWindow, a: dict[str, QAction]) -> None:
     bar = window.menuBar()
     file = bar.addMenu("&File")
-    file.addActions([a["new"], a["open"], a["example"]])
+    file.addActions([a["new"], a["open"], a["example"], a["import_model"]])
     window.recent_menu = QMenu("Open &Recent", window)
     file.addMenu(window.recent_menu)
     file.addSeparator()

@@ -239,6 +239,7 @@ class MainWindow(QMainWindow):
         self.view.setAcceptDrops(not locked)
         self.palette.setEnabled(not locked)
         self.inspector.setEnabled(not locked)
+        self.canvas_tabs.set_locked(locked)  # the opened blocks' canvases too
         for key in (
             "new",
             "open",

@@ -22,7 +22,7 @@ def predictor(model: Any, loss_name: str, batch: int = 4096) -> Callable[[np.nda
         return None
     import torch
 
-    from core.portable.steps import predict as classes_of
+    from core.portable.steps import classes_of
 
     try:
         device = next(model.parameters()).device

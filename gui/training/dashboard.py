@@ -268,7 +268,10 @@ class TrainingDashboard(QWidget):
             return None
         project = self.snapshot()
         self.run_project = project
-        run = TrainingRun(project, out_dir=self.runs_root, trainer_factory=self.trainer_factory)
+        from core.fx_import.initial import initial_weights
+
+        start = initial_weights(project, getattr(self.document, "path", None))
+        run = TrainingRun(project, out_dir=self.runs_root, trainer_factory=self.trainer_factory, initial_weights=start)
         run.training_event.connect(self._on_event)
         run.finished.connect(self._on_finished)
         self.run = run

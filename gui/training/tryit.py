@@ -12,16 +12,12 @@ forward pass over SLOW_MS) runs in a background thread, the newest request repla
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
@@ -37,135 +33,21 @@ from PySide6.QtWidgets import (
 )
 
 from gui.training.drawpad import DrawPad, read_image_file
-from gui.training.images import is_image, to_numpy
+from gui.training.images import sample_pixmap, to_numpy
 from gui.training.preview import add_class_scatter, class_colour
+from gui.training.tryit_model import Background, TrySource, build, probabilities, weights_bytes
 
 log = logging.getLogger(__name__)
 BIG_PARAMS = 5_000_000
 SLOW_MS = 30.0
-MAX_FEATURES = 32  # a table with more columns is tried with its test samples only
 HINT = "Train the network: when the run ends, try it here on your own drawings, test samples or values."
-
-
-@dataclass
-class TrySource:
-    """What trying a run needs: its network, weights folder and loss, and the test split with the training's
-    normalisation (mean and std of its training split) and shapes. Only tensor references: nothing is copied."""
-
-    project: Any
-    run_dir: Path
-    loss: str
-    x_test: Any  # normalised and shaped for the network, as the trainer evaluated it
-    y_test: Any
-    mean: Any
-    std: Any
-    sample_shape: tuple[int, ...]
-    input_shape: tuple[int, ...]
-    class_names: list[str]
-    regression: bool
-    kind: str  # "image", "points", "table" or "samples" (test samples only: token ids, sequences)
-
-    @classmethod
-    def of_run(cls, project: Any, run_dir: str | Path, data: Any) -> TrySource | None:
-        if data is None or getattr(data, "x_test", None) is None or not len(data.x_test):
-            return None
-        sample_shape = tuple(data.sample_shape or data.input_shape)
-        floats = bool(data.x_test.is_floating_point())
-        if floats and is_image(sample_shape) and len(sample_shape) == 3 and sample_shape[0] in (1, 3):
-            kind = "image"
-        elif floats and data.is_2d:
-            kind = "points"
-        elif floats and len(sample_shape) == 1 and sample_shape[0] <= MAX_FEATURES:
-            kind = "table"
-        else:
-            kind = "samples"
-        return cls(
-            project,
-            Path(run_dir),
-            project.training.loss,
-            data.x_test,
-            data.y_test,
-            data.mean,
-            data.std,
-            sample_shape,
-            tuple(data.input_shape),
-            list(data.class_names),
-            data.task == "regression",
-            kind,
-        )
-
-    def raw_sample(self, index: int) -> np.ndarray:
-        """Test sample ``index`` as the data source gave it (un-normalised, in its own shape)."""
-        x = self.x_test[index : index + 1].detach().cpu()
-        if self.kind == "samples":
-            return x[0].numpy()
-        x = x.reshape(1, *self.sample_shape).float()
-        if self.mean is not None and self.std is not None:
-            x = x * self.std.cpu() + self.mean.cpu()
-        return x[0].numpy()
-
-    @property
-    def image_size(self) -> tuple[int, int] | None:
-        return tuple(self.sample_shape[-2:]) if self.kind == "image" else None  # type: ignore[return-value]
-
-
-def probabilities(model: Any, source: TrySource, sample: np.ndarray) -> np.ndarray:
-    """The class probabilities (or, for regression, the predicted values) of one sample, through the training's
-    own preprocessing (``core.portable.inference``); a test sample of another kind is fed as the trainer held it."""
-    import torch
-
-    from core.portable import inference
-
-    if source.kind == "samples":  # already normalised and shaped: nothing to prepare again
-        mean = std = None
-    else:
-        mean, std = source.mean, source.std
-    if source.regression:
-        with torch.no_grad():
-            model.eval()
-            x = inference.preprocess(sample, mean, std, source.input_shape, source.image_size)
-            return model(x).float().reshape(-1).numpy()
-    probs = inference.predict(model, sample, mean, std, source.input_shape, source.loss, source.image_size)
-    return probs.detach().cpu().numpy()
-
-
-class _Background(QObject):
-    """Runs one prediction at a time in a thread; a request made meanwhile waits, replacing an older one."""
-
-    done = Signal(int, object)  # request number, result (an array, or an exception)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._busy = False
-        self._waiting: tuple[int, Callable[[], Any]] | None = None
-
-    def submit(self, number: int, job: Callable[[], Any]) -> None:
-        with self._lock:
-            if self._busy:
-                self._waiting = (number, job)
-                return
-            self._busy = True
-        threading.Thread(target=self._work, args=(number, job), name="torchcanvas-try-it", daemon=True).start()
-
-    def _work(self, number: int, job: Callable[[], Any]) -> None:
-        while True:
-            try:
-                result: Any = job()
-            except Exception as exc:  # shown as a message by the view
-                result = exc
-            self.done.emit(number, result)  # queued to the GUI thread
-            with self._lock:
-                if self._waiting is None:
-                    self._busy = False
-                    return
-                (number, job), self._waiting = self._waiting, None
 
 
 class TryItView(QWidget):
     """Fill with ``set_run(project, run_dir, data)``; the model is built when the tab is first shown."""
 
     predicted = Signal(object)  # the newest probabilities, once shown
+    loaded = Signal()  # the run's model is built and the first test sample shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -176,9 +58,12 @@ class TryItView(QWidget):
         self.probs = np.zeros(0)
         self.predicted_class: int | None = None
         self._sample: np.ndarray | None = None
+        self.seen_input = np.zeros(0)  # the newest image sample at the Input size
         self._request = 0
-        self._worker = _Background()
+        self._worker = Background()
         self._worker.done.connect(self._background_done)
+        self._worker.built.connect(self._loaded)
+        self.loading = False
 
         self.note = QLabel(HINT)
         self.note.setWordWrap(True)
@@ -197,10 +82,14 @@ class TryItView(QWidget):
         pad_box = QVBoxLayout(pad_page)
         pad_box.setContentsMargins(0, 0, 0, 0)
         pad_box.addWidget(self.pad, 1)
+        self.seen = QLabel()  # the drawing at the Input size: what the network is given
+        self.seen.setToolTip("What the network sees: the drawing resized to the Input size, as the training images")
         pad_row = QHBoxLayout()
         pad_row.addWidget(clear)
         pad_row.addWidget(open_image)
         pad_row.addStretch(1)
+        pad_row.addWidget(QLabel("Network input:"))
+        pad_row.addWidget(self.seen)
         pad_box.addLayout(pad_row)
 
         self.points = pg.PlotWidget(background="w")
@@ -288,7 +177,8 @@ class TryItView(QWidget):
 
     def clear(self, message: str = HINT) -> None:
         """Forget the run: its model, its test split and what is shown."""
-        self._request += 1  # a background answer still on its way is ignored
+        self._request += 1  # a background answer (a prediction, a model) still on its way is ignored
+        self.loading = False
         self.source = None
         self.model = None
         self._sample = None
@@ -304,28 +194,44 @@ class TryItView(QWidget):
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        if self.source is not None and self.model is None:
+        if self.source is not None and self.model is None and not self.loading:
             self.load()
 
     def load(self) -> bool:
-        """Build the run's network with its final weights (eval mode) and show the first test sample."""
+        """Build the run's network with its final weights (eval mode) and show the first test sample; a big
+        weights file (a network over BIG_PARAMS parameters) is read and built in a background thread, and
+        ``loaded`` tells when it is ready. Returns whether the model is ready now."""
         source = self.source
         if source is None:
             return False
-        from core.files.built_model import build_model
-
+        self._request += 1
+        number = self._request
+        if weights_bytes(source.run_dir) > 4 * BIG_PARAMS:
+            self.loading = True
+            self.note.setText("Loading the trained network…")
+            self._enable(False)
+            self._worker.submit(number, lambda: build(source), kind="load")
+            return False
         try:
-            built = build_model(source.project, source.run_dir)
-        except Exception as exc:  # an ExportError is already plain words; anything else is summarised
-            log.exception("Try it could not load the run's weights")
-            self.note.setText(f"The trained network could not be loaded from {source.run_dir}: {exc}")
+            result: Any = build(source)
+        except Exception as exc:
+            result = exc
+        return self._loaded(number, result)
+
+    def _loaded(self, number: int, result: Any) -> bool:
+        """The model (with its forward time) or the exception of building it, for request ``number``."""
+        self.loading = False
+        source = self.source
+        if number != self._request or source is None:
+            return False  # another run is shown by now: this model is not needed
+        if isinstance(result, Exception):  # an ExportError is already plain words; anything else is summarised
+            log.error("Try it could not load the run's weights: %s", result, exc_info=result)
+            self.note.setText(f"The trained network could not be loaded from {source.run_dir}: {result}")
             self._enable(False)
             return False
-        self.model = built.module.cpu().eval()
+        built, self.forward_ms = result
+        self.model = built.module
         params = sum(p.numel() for p in self.model.parameters())
-        started = time.perf_counter()
-        probabilities(self.model, source, source.raw_sample(0))
-        self.forward_ms = 1000 * (time.perf_counter() - started)
         self.background_mode = params > BIG_PARAMS or self.forward_ms > SLOW_MS
         weights = built.weights.name if built.weights is not None else "its weights"
         self.note.setText(
@@ -341,6 +247,7 @@ class TryItView(QWidget):
         self.sample_spin.setValue(0)
         self.sample_spin.blockSignals(False)
         self.show_test_sample(0)
+        self.loaded.emit()
         return True
 
     def _enable(self, on: bool) -> None:
@@ -380,12 +287,36 @@ class TryItView(QWidget):
         plot.clear()
         xs = np.stack([source.raw_sample(i) for i in range(min(len(source.x_test), 2000))])
         ys = to_numpy(source.y_test)[: len(xs)].reshape(-1).astype(np.int64)
+        lo, hi = xs.min(axis=0).astype(np.float64), xs.max(axis=0).astype(np.float64)  # float32 overflows pyqtgraph
+        pad = 0.15 * (hi - lo + 1e-9)
+        lo, hi = lo - pad, hi + pad
+        if not source.regression and not self.background_mode:  # one batch: milliseconds for a small network
+            try:
+                plot.addItem(self._boundary(source, lo, hi))
+            except Exception:  # only a backdrop: the points and the clicks work without it
+                log.exception("Try it could not draw the decision boundary")
         add_class_scatter(plot, xs, ys, source.class_names, size=6)
         self.marker.setData([], [])
         plot.addItem(self.marker)
-        lo, hi = xs.min(axis=0), xs.max(axis=0)
-        pad = 0.15 * (hi - lo + 1e-9)
-        plot.setRange(xRange=(lo[0] - pad[0], hi[0] + pad[0]), yRange=(lo[1] - pad[1], hi[1] + pad[1]), padding=0)
+        plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
+
+    def _boundary(self, source: TrySource, lo: np.ndarray, hi: np.ndarray, resolution: int = 80) -> pg.ImageItem:
+        """The predicted class over the plane, faint behind the points: where a click lands."""
+        import torch
+
+        from core.portable.steps import classes_of
+
+        grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)), -1)
+        mesh = torch.as_tensor(grid.reshape(-1, 2), dtype=torch.float32)
+        if source.mean is not None and source.std is not None:  # as prepare() normalised the training points
+            mesh = (mesh - source.mean.cpu()) / source.std.cpu()
+        with torch.no_grad():
+            classes = classes_of(self.model(mesh.reshape(-1, *source.input_shape)).float(), source.loss)
+        classes_np = classes.numpy().reshape(resolution, resolution)  # [row=y, col=x]
+        colours = np.array([class_colour(c, 70) for c in range(max(int(classes_np.max()) + 1, 1))], dtype=np.ubyte)
+        image = pg.ImageItem(np.transpose(colours[classes_np], (1, 0, 2)))
+        image.setRect(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+        return image
 
     def _make_feature_spins(self, source: TrySource) -> None:
         while self.table_form.rowCount():
@@ -393,15 +324,13 @@ class TryItView(QWidget):
         self.feature_spins = []
         values = np.stack([source.raw_sample(i) for i in range(len(source.x_test))])
         spread = np.maximum(values.max(axis=0) - values.min(axis=0), 1e-6)
-        names = list(getattr(source.project.training, "feature_names", []) or [])
         for column in range(source.sample_shape[0]):
             spin = QDoubleSpinBox()
             spin.setDecimals(3)
             spin.setRange(-1e6, 1e6)
             spin.setSingleStep(float(10 ** np.floor(np.log10(spread[column] / 10))))
             spin.valueChanged.connect(self._features_changed)
-            label = names[column] if column < len(names) else f"feature {column + 1}"
-            self.table_form.addRow(label, spin)
+            self.table_form.addRow(f"feature {column + 1}", spin)  # the datasets carry no column names
             self.feature_spins.append(spin)
 
     # -- inputs ----------------------------------------------------------------------------------------
@@ -423,6 +352,8 @@ class TryItView(QWidget):
             self.marker.setData([float(sample[0])], [float(sample[1])])
         elif source.kind == "table":
             self._set_features(sample)
+        else:
+            self.samples_page.setText(_describe(sample, index))
         self.predict(sample)
 
     def random_sample(self) -> None:
@@ -487,6 +418,8 @@ class TryItView(QWidget):
             return
         self._sample = sample
         self._request += 1
+        if source.kind == "image":
+            self._show_seen(source, sample)
         if self.background_mode:
             self._worker.submit(self._request, lambda: probabilities(model, source, sample))
             return
@@ -495,6 +428,18 @@ class TryItView(QWidget):
         except Exception as exc:
             result = exc
         self._show(result)
+
+    def _show_seen(self, source: TrySource, sample: np.ndarray) -> None:
+        """The sample at the Input size (the training's resize and channels, before normalisation)."""
+        from core.portable.inference import preprocess
+
+        try:
+            seen = preprocess(sample, None, None, source.sample_shape, source.image_size)[0].numpy()
+        except Exception:  # only a picture: the prediction says what went wrong
+            log.debug("no input preview", exc_info=True)
+            return
+        self.seen_input = seen
+        self.seen.setPixmap(sample_pixmap(np.clip(seen, 0, 1), size=56))
 
     def _background_done(self, number: int, result: Any) -> None:
         if number == self._request and self.source is not None:
@@ -545,6 +490,16 @@ def _how_to(kind: str) -> str:
         "table": "Edit the feature values, or pick a test sample.",
         "samples": "Pick a test sample.",
     }[kind]
+
+
+def _describe(sample: np.ndarray, index: int) -> str:
+    """A test sample that has no picture: its token ids, or its shape and first values."""
+    values = np.asarray(sample).reshape(-1)
+    if values.dtype.kind in "iu":
+        head = " ".join(str(int(v)) for v in values[:40])
+        return f"Test sample {index}: token ids {head}{' …' if len(values) > 40 else ''}"
+    head = ", ".join(f"{float(v):.3g}" for v in values[:12]) + (" …" if len(values) > 12 else "")
+    return f"Test sample {index} (shape {list(np.shape(sample))}, as the network gets it): {head}"
 
 
 def _name(names: list[str], index: int) -> str:

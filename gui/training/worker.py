@@ -252,9 +252,11 @@ class TrainingRun(QObject):
         trainer_factory: TrainerFactory | None = None,
         load_data: bool = True,
         parent: QObject | None = None,
+        initial_weights: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self.project = project
+        self.initial_weights = initial_weights  # an imported project's weights: fine-tuning starts from them
         self.out_dir = out_dir
         self.data = data
         self._factory = trainer_factory
@@ -289,7 +291,8 @@ class TrainingRun(QObject):
         with self._lock:
             if self._stop_requested:
                 return None
-        trainer = factory(self.project, out_dir=self.out_dir, on_event=self._deliver, data=self.data)
+        start = {"initial_weights": self.initial_weights} if self.initial_weights is not None else {}
+        trainer = factory(self.project, out_dir=self.out_dir, on_event=self._deliver, data=self.data, **start)
         with self._lock:
             self._trainer = trainer
             if self._stop_requested:

@@ -277,6 +277,9 @@ def test_nesting_deeper_than_the_limit_is_refused():
         (lambda d: d["graph"]["blocks"][0]["args"][0].update(default="1); evil()"), "argument"),
         (lambda d: d["graph"]["blocks"][0]["bindings"][0].update(param="evil"), "no parameter"),
         (lambda d: d["graph"]["blocks"][0].update(name="Bad Name"), "not allowed"),
+        (lambda d: d["graph"]["blocks"][0]["args"][0].update(name=["out_channels"]), "argument name"),  # fuzz
+        (lambda d: d["graph"]["blocks"][0]["args"][0].update(keyword=[True]), "keyword"),
+        (lambda d: d["graph"]["blocks"][0]["args"][0].update(default={"a": 1}), "argument"),
         (lambda d: d["graph"]["blocks"].append(d["graph"]["blocks"][0]), "two blocks"),
     ],
 )
@@ -349,3 +352,46 @@ def test_transformer_encoder_block_is_torchs_encoder_layer():
     tokens = torch.randn(2, 10, 32)
     with torch.no_grad():
         torch.testing.assert_close(model(tokens), reference(tokens), atol=1e-5, rtol=1e-5)
+
+
+def test_a_repeat_inside_a_block_follows_each_instances_channels():
+    """Outer holds BNReLU x2; two Outers see 4 and 6 channels: each copy's BatchNorm must get its own."""
+    g = Graph()
+    x = g.add("Input", "x", shape=[4, 8, 8])
+    bn, relu = g.add("BatchNorm2d", "bn"), g.add("ReLU", "relu")
+    conv = g.add("Conv2d", "conv", out_channels=8, kernel_size=1)
+    a = g.add("Conv2d", "a", out_channels=6, kernel_size=1)
+    g.chain([x, bn, relu, conv, a, g.add("Flatten", "flatten"), g.add("Output", "output")])
+    inner = make_block(g, [bn.id, relu.id], "BNReLU")
+    g.set_repeat(inner.instance.id, 2)
+    outer = make_block(g, [inner.instance.id, conv.id], "Outer")
+    outer.definition.as_class = True
+    wire = next(e for e in g.edges if e.src == a.id)
+    g.disconnect(wire)
+    second = g.add_node(new_instance(g, outer.definition, name="second"))
+    g.connect(Edge(a.id, second.id))
+    g.connect(Edge(second.id, wire.dst))
+    code = check_forward_matches_inference(g)
+    assert "nn.Sequential(nn.BatchNorm2d(in_channels), nn.ReLU())," in code.source
+    assert "self.conv = nn.Conv2d(in_channels, 8, kernel_size=1)" in code.source
+
+
+def test_an_auto_argument_two_blocks_deep_follows_each_instance():
+    """Middle holds Head (Flatten -> Linear: in_features is an argument of Head); two Middles see different
+    sizes, so Middle must pass its own argument on, not the number of the example it was made from."""
+    g = Graph()
+    x = g.add("Input", "x", shape=[4, 6, 6])
+    conv = g.add("Conv2d", "conv", out_channels=4, kernel_size=3, padding=1)
+    flat, fc = g.add("Flatten", "flatten"), g.add("Linear", "fc", out_features=36)
+    g.chain([x, conv, flat, fc, g.add("Output", "output")])
+    head = make_block(g, [flat.id, fc.id], "Head")
+    middle = make_block(g, [conv.id, head.instance.id], "Middle")
+    middle.definition.as_class = True
+    out = g.nodes_of_type("Output")[0]
+    wire = g.inputs_of(out.id)[0]
+    g.disconnect(wire)
+    reshape = g.add("Unflatten", "unflatten", dim=1, unflattened_size=[4, 3, 3])  # 36 values: 4 x 3 x 3
+    second = g.add_node(new_instance(g, middle.definition, name="second"))
+    g.chain([g.node(wire.src), reshape, second, out])
+    code = check_forward_matches_inference(g)
+    assert "class Head(nn.Module):" in code.source and "class Middle(nn.Module):" in code.source

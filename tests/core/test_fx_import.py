@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torchvision.models.resnet import BasicBlock, ResNet
 
@@ -226,3 +227,86 @@ def test_initial_weights_are_exported_and_fine_tuning_starts_from_them(tmp_path)
     scratch = Trainer(project, save=False, initial_weights=start)
     assert scratch.run().status == "finished" and scratch.model is not None
     assert not torch.allclose(scratch.model.state_dict()["hidden.weight"], model.hidden.weight)
+
+
+class WithUnused(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.aux = nn.Linear(4, 2)  # only used in training, like GoogLeNet's auxiliary classifiers
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x)
+
+
+def test_a_layer_never_called_is_named_instead_of_losing_its_weights() -> None:
+    with pytest.raises(ModelImportError) as info:
+        import_model(WithUnused(), [4])
+    assert "never called in forward" in str(info.value) and "`model.aux`" in str(info.value)
+
+
+class Calls(nn.Module):
+    """Functional calls that become layers: +, torch.cat, F.relu, x.view(x.size(0), -1), x.mean([2, 3])."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(3, 4, 1)
+        self.fc = nn.Linear(8, 5)
+        self.head = nn.Linear(8 * 4 * 4, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.cat([F.relu(self.a(x)), self.b(x)], 1)
+        pooled = self.fc(y.mean([2, 3]))
+        flat = F.adaptive_avg_pool2d(y, 4)
+        return pooled + self.head(flat.view(flat.size(0), -1))
+
+
+def test_functional_calls_become_layers_and_round_trip() -> None:
+    torch.manual_seed(0)
+    round_trip(Calls(), [3, 8, 8])
+    types = [n.type for n in import_model(Calls(), [3, 8, 8], check=False).project.graph.nodes]
+    for layer in ("Concat", "ReLU", "AdaptiveAvgPool2d", "Flatten", "Add"):
+        assert layer in types, types
+
+
+def test_cli_imports_a_file_with_args_and_a_weights_file(tmp_path, capsys) -> None:
+    source = tmp_path / "tiny_net.py"
+    source.write_text(
+        textwrap.dedent(
+            """
+            from torch import nn
+
+            class Tiny(nn.Module):
+                def __init__(self, classes):
+                    super().__init__()
+                    self.hidden = nn.Linear(2, 16)
+                    self.out = nn.Linear(16, classes)
+
+                def forward(self, x):
+                    return self.out(self.hidden(x).relu())
+            """
+        )
+    )
+    torch.manual_seed(5)
+    trained = {"hidden.weight": torch.randn(16, 2), "hidden.bias": torch.randn(16)}
+    trained |= {"out.weight": torch.randn(4, 16), "out.bias": torch.randn(4)}
+    torch.save(trained, tmp_path / "trained.pth")
+    out = tmp_path / "tiny.json"
+    argv = ["import", f"{source}:Tiny", "-o", str(out), "--input-shape", "2", "--args", "[4]"]
+    assert main([*argv, "--weights", str(tmp_path / "trained.pth")]) == 0, capsys.readouterr().err
+    stored = torch.load(initial_weights(load(out), out), weights_only=True)
+    assert all(torch.equal(stored[k], v) for k, v in trained.items())
+    assert main(argv) == 2  # the project exists: --force replaces it
+    assert main([*argv[:-1], "[3]", "--force", "--weights", str(tmp_path / "trained.pth")]) == 1
+    assert "does not fit the model: its out.weight has shape [4, 16]" in capsys.readouterr().err
+    assert torch.equal(torch.load(initial_weights(load(out), out), weights_only=True)["out.bias"], trained["out.bias"])
+
+
+def test_the_same_problem_in_several_modules_is_one_message() -> None:
+    model = nn.Sequential()
+    model.fc, model.first, model.second = nn.Linear(4, 4), MyAttention(), MyAttention()
+    with pytest.raises(ModelImportError) as info:
+        import_model(model, [3, 4])
+    (message,) = info.value.problems
+    assert message.startswith("`model.first` (and 1 more like it: `model.second`) is a `MyAttention`")

@@ -208,3 +208,27 @@ def test_a_second_input_inside_a_definition_gives_every_instance_a_second_port(e
     assert len(window.scene.nodes[instance.id].inputs) == 2
     window.document.undo_stack.undo()
     assert graph.node(instance.id).ports == (1, 1) and len(window.scene.nodes[instance.id].inputs) == 1
+
+
+def test_a_refused_make_block_leaves_the_graph_as_it_was(empty_window):
+    """conv1 and relu2 without the layers between them would make a cycle: refused, nothing changed, no undo step
+    (core refused half-way through, and the graph was left with the layers gone)."""
+    window = empty_window
+    _conv_net(window)
+    before = project_io.dumps(window.document.project)
+    steps = window.document.undo_stack.count()
+    reason = window.editor.make_block(_ids(window, "conv1", "relu2"))
+    assert reason is not None and "cycle" in reason
+    assert project_io.dumps(window.document.project) == before
+    assert window.document.undo_stack.count() == steps and not window.document.graph.blocks
+
+
+def test_a_block_tab_is_read_only_while_training_locks_editing(window):
+    window.open_file(RESNET)
+    tab = window.canvas_tabs.open_block("BasicBlock")
+    window.set_editing_locked(True)
+    assert not tab.view.isInteractive() and not window.canvas_tabs.actions_["make_block"].isEnabled()
+    other = window.canvas_tabs.open_block("BasicBlockDown")
+    assert not other.view.isInteractive()
+    window.set_editing_locked(False)
+    assert tab.view.isInteractive() and other.view.isInteractive()

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from core.cli import DEFAULT_EXAMPLE
+from core.errors import TorchCanvasError
 from core.files import project as project_io
 from core.model.graph import Edge
 from gui.canvas import commands
@@ -91,6 +92,46 @@ class EditorMachine(RuleBasedStateMachine):
     def move(self, data, dx, dy):
         node = self.pick(data, self.graph.nodes)
         self.editor.move({node.id: (node.pos, (node.pos[0] + dx, node.pos[1] + dy))})
+
+    # --- blocks: make, ungroup, repeat, and an edit inside a definition (every one an undo step) ---------------
+    @precondition(lambda self: any(n.type not in ("Input", "Output") for n in self.graph.nodes))
+    @rule(data=st.data())
+    def make_block(self, data):
+        layers = [n.id for n in self.graph.nodes if n.type not in ("Input", "Output")]
+        chosen = data.draw(st.lists(st.sampled_from(layers), min_size=1, max_size=3, unique=True))
+        before = self.document.undo_stack.index()
+        reason = self.editor.make_block(chosen)
+        assert self.document.undo_stack.index() == before + (reason is None)
+
+    @rule(name=st.sampled_from(["BasicBlock", "VGGBlock", "BasicBlockDown"]), x=st.integers(-500, 1500))
+    def add_builtin_block(self, name, x):
+        had = set(self.graph.blocks)
+        node = self.editor.add_block(name, (float(x), 300.0))
+        assert node is not None and node.block == name and had <= set(self.graph.blocks)
+
+    @precondition(lambda self: any(n.block for n in self.graph.nodes))
+    @rule(data=st.data())
+    def ungroup(self, data):
+        self.editor.ungroup(self.pick(data, [n.id for n in self.graph.nodes if n.block]))
+
+    @precondition(lambda self: any(n.block and n.ports == (1, 1) for n in self.graph.nodes))
+    @rule(data=st.data(), count=st.integers(1, 3))
+    def repeat(self, data, count):
+        node = self.pick(data, [n for n in self.graph.nodes if n.block and n.ports == (1, 1)])
+        assert self.editor.set_repeat(node.id, count) is None
+        assert self.graph.node(node.id).repeat == count
+
+    @precondition(lambda self: any(n.type in PARAMS for d in self.graph.blocks.values() for n in d.graph.nodes))
+    @rule(data=st.data())
+    def edit_definition(self, data):
+        inner = [(d, n) for d in self.graph.blocks.values() for n in d.graph.nodes if n.type in PARAMS]
+        defn, node = self.pick(data, inner)
+        name, values = PARAMS[node.type]
+        try:
+            command = commands.set_param(defn.graph, node.id, name, data.draw(st.sampled_from(values)))
+        except TorchCanvasError:
+            return
+        self.document.undo_stack.push(command)
 
     @rule()
     def undo(self):

@@ -4,6 +4,8 @@ rows through the training's preprocessing, from the run folder's weights."""
 from __future__ import annotations
 
 import functools
+import gc
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from core.files.built_model import build_model
 from core.files.project import load
+from core.portable.steps import resize_images
 from core.training import Trainer
 from gui.training.dashboard import TrainingDashboard
 
@@ -73,11 +76,12 @@ def test_draw_a_digit_and_pick_test_samples(qtbot, tmp_path):
     view.predicted.connect(updates.append)
     x = pad.width() // 2
     qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(x, pad.height() // 5))
-    for y in range(pad.height() // 5, 4 * pad.height() // 5, 12):
+    for y in range(pad.height() // 5, 4 * pad.height() // 5, pad.height() // 12):
         qtbot.mouseMove(pad, QPoint(x, y))
     qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(x, 4 * pad.height() // 5))
     assert len(updates) >= 5  # live: the bars follow the stroke
     assert pad.array()[:, :, 0].max() == 1.0  # white ink drawn
+    assert view.seen_input.shape == (1, 8, 8) and view.seen_input[0, 1:7, 3:5].mean() > 0.3  # the bar, at 8x8
     assert abs(view.probs.sum() - 1) < 1e-5 and view.probs.min() >= 0
     assert not np.allclose(view.probs, before)
     assert view.predicted_class == int(view.probs.argmax())
@@ -86,11 +90,13 @@ def test_draw_a_digit_and_pick_test_samples(qtbot, tmp_path):
 
     # test samples: the same class as the run's weights give the trainer's own test tensors
     x_test = dash.dataset.x_test  # the preview's split: same seed, split and normalisation as the run
-    expected = independent_classes(dash, x_test[:20])
-    for k in (3, 7, 13):  # (0 is shown already: setting it again changes nothing)
+    expected = independent_classes(dash, x_test[:60])
+    shown = []
+    for k in range(1, 60):  # (0 is shown already: setting it again changes nothing)
         view.sample_spin.setValue(k)
-        assert view.predicted_class == expected[k], k
+        shown.append(view.predicted_class)
         assert "true class" in view.true_label.text()
+    assert shown == list(expected[1:60])
     view.random_button.click()
     assert 0 <= view.sample_spin.value() < len(x_test)
 
@@ -98,11 +104,13 @@ def test_draw_a_digit_and_pick_test_samples(qtbot, tmp_path):
 def test_the_model_is_dropped_when_another_run_is_shown(qtbot, tmp_path):
     dash = trained(qtbot, tmp_path, "digits_mlp.json", epochs=1)
     view = open_tryit(dash)
-    first = view.model
+    first = weakref.ref(view.model)
     dash.tabs.setCurrentWidget(dash.results)
     with qtbot.waitSignal(dash.run_finished, timeout=60_000):
         dash.start_training()
-    assert view.model is not first and view.model is None  # the new run's is built when the tab opens again
+    assert view.model is None  # the new run's is built when the tab opens again
+    gc.collect()
+    assert first() is None  # nothing else kept the first run's model alive
     dash.tabs.setCurrentWidget(view)
     assert view.model is not None and view.source.run_dir == dash.last_result.run_dir
 
@@ -153,3 +161,69 @@ def pg_point(x: float, y: float):
     from PySide6.QtCore import QPointF
 
     return QPointF(x, y)
+
+
+def test_a_dropped_image_file_is_resized_like_the_training_images(qtbot, tmp_path):
+    from PIL import Image
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    dash = trained(qtbot, tmp_path, "digits_mlp.json", epochs=2)
+    view = open_tryit(dash)
+    k = 5
+    sample = view.source.raw_sample(k)[0]  # [8, 8] in [0, 1]
+    big = np.kron(sample, np.ones((10, 10)))  # 80 x 80 pixels, each sample pixel a 10 x 10 block
+    path = tmp_path / "digit.png"
+    Image.fromarray((big * 255).round().astype(np.uint8)).save(path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    drop = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    view.pad.dropEvent(drop)
+    # back at 8 x 8 by the training's resize (a smooth filter, so the blocks blur into each other a little)
+    resized = resize_images(torch.tensor(big, dtype=torch.float32)[None, None], (8, 8))
+    assert np.abs(view.seen_input - resized[0].numpy()).max() < 0.01  # (the PNG holds 8-bit pixels)
+    assert np.corrcoef(view.seen_input.ravel(), sample.ravel())[0, 1] > 0.9
+    normalised = (resized - view.source.mean) / view.source.std
+    assert view.predicted_class == independent_classes(dash, normalised)[0]
+    assert view.true_label.text() == "digit.png"
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a picture")
+    view.load_image(str(broken))
+    assert "broken.png could not be read as an image" in view.prediction.text()
+
+
+def test_a_big_network_loads_and_predicts_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
+    import threading
+
+    from gui.training import tryit
+
+    dash = trained(qtbot, tmp_path, "digits_mlp.json", epochs=1)
+    monkeypatch.setattr(tryit, "BIG_PARAMS", 0)  # as if the network had more parameters than the window can wait for
+    threads: list[str] = []
+    real_build, real_probabilities = tryit.build, tryit.probabilities
+
+    def build(*args):
+        threads.append(threading.current_thread().name)
+        return real_build(*args)
+
+    def probabilities(*args):
+        threads.append(threading.current_thread().name)
+        return real_probabilities(*args)
+
+    monkeypatch.setattr(tryit, "build", build)
+    monkeypatch.setattr(tryit, "probabilities", probabilities)
+    view = dash.tryit
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        dash.tabs.setCurrentWidget(view)
+        assert view.model is None and "Loading" in view.note.text()  # the window goes on meanwhile
+    assert view.model is not None and view.background_mode
+    assert threads and all(name == "torchcanvas-try-it" for name in threads)  # building and the first sample
+    threads.clear()
+    with qtbot.waitSignal(view.predicted, timeout=5_000) as shown:
+        view.sample_spin.setValue(4)
+    assert threads == ["torchcanvas-try-it"]
+    assert view.predicted_class == int(np.argmax(shown.args[0]))
+    assert view.predicted_class == independent_classes(dash, dash.dataset.x_test[4:5])[0]

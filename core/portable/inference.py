@@ -1,0 +1,88 @@
+"""Use a trained network on one sample: pasted verbatim into exported scripts.
+
+The app's Try it panel and the script's ``predict`` are this code, and its steps
+are the training's own: ``resize_images`` and the normalisation of ``prepare``
+(core/portable/steps.py), so a sample is seen as the training saw it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.portable.steps import resize_images
+
+GREY = (0.299, 0.587, 0.114)  # the weights Pillow's convert("L") gives R, G, B
+
+
+def preprocess(
+    sample,
+    mean: torch.Tensor | None,
+    std: torch.Tensor | None,
+    input_shape: tuple,
+    image_size: tuple | None = None,
+) -> torch.Tensor:
+    """One sample as the data source gives it -> a batch of one for the network.
+
+    The sample is a row of features, int64 token ids, or an image: [H, W] or
+    [C, H, W] (or [H, W, C]) with values in [0, 1] (uint8 pixels are divided by
+    255, as the loaders do). An image gets the channels of the training images
+    (grey from colour with Pillow's weights, or grey repeated) and their size
+    (image_size, else the input's last two sizes) with ``resize_images``; then
+    the sample is normalised with the training split's mean and std
+    (``data["mean"]``, ``data["std"]``; None when normalisation is off) and
+    reshaped to the network's input shape."""
+    x = sample if isinstance(sample, torch.Tensor) else torch.tensor(np.array(sample))
+    if not x.is_floating_point() and x.dtype != torch.uint8:
+        return x.to(torch.int64).reshape(1, *input_shape)  # token ids, untouched
+    x = x.to(torch.float32) / (255.0 if x.dtype == torch.uint8 else 1.0)
+    if image_size is None and len(input_shape) == 3:
+        image_size = tuple(input_shape[-2:])
+    if image_size and x.dim() >= 2:  # an image
+        if mean is not None and mean.dim() == 4:  # [1, C, 1, 1]
+            channels = mean.shape[1]
+        else:
+            channels = input_shape[0] if len(input_shape) == 3 else 1
+        if x.dim() == 2:  # [H, W]: one grey channel
+            x = x[None]
+        elif x.shape[-1] in (1, 3, 4) and x.shape[0] not in (1, 3, 4):
+            x = x.permute(2, 0, 1)  # [H, W, C] -> [C, H, W]
+        x = x[:3]  # no alpha
+        if x.shape[0] == 3 and channels == 1:
+            x = sum(w * c for w, c in zip(GREY, x))[None]
+        elif x.shape[0] == 1 and channels == 3:
+            x = x.repeat(3, 1, 1)
+        x = resize_images(x[None], tuple(image_size))
+    else:
+        x = x.reshape(1, -1)
+    if mean is not None and std is not None:
+        x = (x - mean.to(x.device)) / std.to(x.device)
+    return x.reshape(1, *input_shape)
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module,
+    sample,
+    mean: torch.Tensor | None,
+    std: torch.Tensor | None,
+    input_shape: tuple,
+    loss_name: str,
+    image_size: tuple | None = None,
+) -> torch.Tensor:
+    """The class probabilities the trained model gives one sample (eval mode):
+    the softmax of its outputs, or for a single output the probability of
+    class 1 that the loss implies (a sigmoid for BCEWithLogitsLoss)."""
+    model.eval()
+    device = next(model.parameters()).device
+    x = preprocess(sample, mean, std, input_shape, image_size).to(device)
+    outputs = model(x).float().reshape(-1)
+    if len(outputs) > 1:
+        if loss_name == "NLLLoss":  # the network ends in log_softmax
+            return outputs.exp()
+        return F.softmax(outputs, dim=0)
+    one = outputs.sigmoid() if loss_name == "BCEWithLogitsLoss" else outputs
+    one = one.clamp(0.0, 1.0)
+    return torch.cat([1 - one, one])

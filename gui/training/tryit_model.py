@@ -1,0 +1,172 @@
+"""What the Try it tab runs, apart from its widgets: the test split and shapes of the run shown (``TrySource``),
+the run's network rebuilt from the project's generated code with the run folder's weights (``build``), one sample's
+class probabilities through ``core.portable.inference`` (``probabilities``), and a thread that predicts for a big
+network so the window never waits (``Background``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from gui.training.images import is_image
+
+MAX_FEATURES = 32  # a table with more columns is tried with its test samples only
+
+
+@dataclass
+class TrySource:
+    """What trying a run needs: its network, weights folder and loss, and the test split with the training's
+    normalisation (mean and std of its training split) and shapes. Only tensor references: nothing is copied."""
+
+    project: Any
+    run_dir: Path
+    loss: str
+    x_test: Any  # normalised and shaped for the network, as the trainer evaluated it
+    y_test: Any
+    mean: Any
+    std: Any
+    sample_shape: tuple[int, ...]
+    input_shape: tuple[int, ...]
+    class_names: list[str]
+    regression: bool
+    kind: str  # "image", "points", "table" or "samples" (test samples only: token ids, sequences)
+
+    @classmethod
+    def of_run(cls, project: Any, run_dir: str | Path, data: Any) -> TrySource | None:
+        if data is None or getattr(data, "x_test", None) is None or not len(data.x_test):
+            return None
+        sample_shape = tuple(data.sample_shape or data.input_shape)
+        floats = bool(data.x_test.is_floating_point())
+        if floats and is_image(sample_shape) and len(sample_shape) == 3 and sample_shape[0] in (1, 3):
+            kind = "image"
+        elif floats and data.is_2d:
+            kind = "points"
+        elif floats and len(sample_shape) == 1 and sample_shape[0] <= MAX_FEATURES:
+            kind = "table"
+        else:
+            kind = "samples"
+        return cls(
+            project,
+            Path(run_dir),
+            project.training.loss,
+            data.x_test,
+            data.y_test,
+            data.mean,
+            data.std,
+            sample_shape,
+            tuple(data.input_shape),
+            list(data.class_names),
+            data.task == "regression",
+            kind,
+        )
+
+    def raw_sample(self, index: int) -> np.ndarray:
+        """Test sample ``index`` as the data source gave it (un-normalised, in its own shape)."""
+        x = self.x_test[index : index + 1].detach().cpu()
+        if self.kind == "samples":
+            return x[0].numpy()
+        x = x.reshape(1, *self.sample_shape).float()
+        if self.mean is not None and self.std is not None:
+            x = x * self.std.cpu() + self.mean.cpu()
+        return x[0].numpy()
+
+    @property
+    def image_size(self) -> tuple[int, int] | None:
+        return tuple(self.sample_shape[-2:]) if self.kind == "image" else None  # type: ignore[return-value]
+
+
+def probabilities(model: Any, source: TrySource, sample: np.ndarray) -> np.ndarray:
+    """The class probabilities (or, for regression, the predicted values) of one sample, through the training's
+    own preprocessing (``core.portable.inference``); a test sample of another kind is fed as the trainer held it."""
+    import torch
+
+    from core.portable import inference
+
+    if source.kind == "samples":  # already normalised and shaped: nothing to prepare again
+        mean = std = None
+    else:
+        mean, std = source.mean, source.std
+    if source.regression:
+        with torch.no_grad():
+            model.eval()
+            x = inference.preprocess(sample, mean, std, source.input_shape, source.image_size)
+            return model(x).float().reshape(-1).numpy()
+    probs = inference.predict(model, sample, mean, std, source.input_shape, source.loss, source.image_size)
+    return probs.detach().cpu().numpy()
+
+
+def weights_bytes(run_dir: Path) -> int:
+    """The size of the run's weights file (0 when there is none yet: building then says what is wrong)."""
+    for name in ("last.pt", "best.pt"):
+        try:
+            return (run_dir / name).stat().st_size
+        except OSError:
+            continue
+    return 0
+
+
+def build(source: TrySource) -> tuple[Any, float]:
+    """The run's network from the project's generated code with the run folder's last.pt (best.pt when last.pt is
+    torn), in eval mode on the CPU, and its forward time in ms."""
+    from core.files.built_model import build_model
+
+    built = build_model(source.project, source.run_dir)
+    built.module.cpu().eval()
+    return built, forward_ms(built.module, source)
+
+
+def forward_ms(model: Any, source: TrySource, tries: int = 3) -> float:
+    """The fastest of a few predictions of test sample 0, in ms, after one untimed call (a CNN's first call sets
+    up for ~0.2 s); the fastest, because a busy machine makes single timings of a 0.5 ms pass read 100 ms."""
+    sample = source.raw_sample(0)
+    probabilities(model, source, sample)
+    times = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        probabilities(model, source, sample)
+        times.append(1000 * (time.perf_counter() - started))
+    return min(times)
+
+
+class Background(QObject):
+    """Runs one prediction at a time in a thread; a request made meanwhile waits, replacing an older one."""
+
+    done = Signal(int, object)  # request number, result (an array, or an exception)
+    built = Signal(int, object)  # the same for loading a model
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._busy = False
+        self._waiting: tuple[int, Callable[[], Any], str] | None = None
+
+    def submit(self, number: int, job: Callable[[], Any], kind: str = "predict") -> None:
+        with self._lock:
+            if self._busy:
+                self._waiting = (number, job, kind)
+                return
+            self._busy = True
+        thread = threading.Thread(target=self._work, args=(number, job, kind), name="torchcanvas-try-it", daemon=True)
+        thread.start()
+
+    def _work(self, number: int, job: Callable[[], Any], kind: str) -> None:
+        while True:
+            try:
+                result: Any = job()
+            except Exception as exc:  # shown as a message by the view
+                result = exc
+            (self.built if kind == "load" else self.done).emit(number, result)  # queued to the GUI thread
+            with self._lock:
+                if self._waiting is None:
+                    self._busy = False
+                    return
+                (number, job, kind), self._waiting = self._waiting, None
+
+
