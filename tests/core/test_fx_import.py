@@ -19,7 +19,7 @@ from core.datasets import load_dataset
 from core.fx_import import ModelImportError, import_model
 from core.fx_import.initial import KEY, initial_weights
 from core.fx_import.source import load_source
-from core.project import load
+from core.project import Project, load
 from core.training import Trainer
 from tests.core.train_fixtures import MNIST
 
@@ -58,7 +58,7 @@ class Net(nn.Module):
 '''
 
 
-def round_trip(model: nn.Module, shape: list[int]) -> None:
+def round_trip(model: nn.Module, shape: list[int]) -> Project:
     """import -> generated code -> the imported weights: same keys, parameter count and outputs (eval mode)."""
     model.eval()
     result = import_model(model, shape)
@@ -69,19 +69,20 @@ def round_trip(model: nn.Module, shape: list[int]) -> None:
     x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         torch.testing.assert_close(built.module(x), model(x), atol=1e-5, rtol=0)
+    return result.project
 
 
-def test_small_resnet_imports_with_blocks_repeats_and_torchvision_keys() -> None:
+def test_resnet18_imports_with_blocks_repeats_and_torchvision_keys() -> None:
     torch.manual_seed(0)
-    model = ResNet(BasicBlock, [2, 1, 1, 1], num_classes=10)
-    round_trip(model, [3, 32, 32])
-    graph = import_model(model, [3, 32, 32], check=False).project.graph
+    model = ResNet(BasicBlock, [2, 2, 2, 2])  # torchvision's resnet18 (11,689,512 parameters)
+    graph = round_trip(model, [3, 32, 32]).graph
     layer1 = graph.by_name("layer1")
     assert layer1 is not None and layer1.block == "BasicBlock" and layer1.repeat == 2
     layer2 = graph.by_name("layer2")
-    assert layer2 is not None and layer2.block != "BasicBlock"  # the strided block with a projection shortcut
+    assert layer2 is not None and (layer2.block, layer2.repeat) == ("BasicBlock", 2)
+    first = graph.blocks[layer2.first_block]  # the strided block with its projection shortcut
+    assert "downsample" in {n.name for n in first.graph.nodes} and [a.name for a in first.args] == ["out_channels"]
     assert {n.name for n in graph.blocks["BasicBlock"].graph.nodes} >= {"conv1", "bn1", "conv2", "bn2"}
-    assert [a.name for a in graph.blocks[layer2.block].args] == ["out_channels"]
 
 
 def test_squeezenet_fire_blocks_round_trip() -> None:
