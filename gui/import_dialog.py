@@ -35,6 +35,7 @@ class ImportDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import PyTorch model")
+        self.setMinimumWidth(600)
         form = QFormLayout(self)
         self.source = QLineEdit("torchvision:resnet18")
         self.source.setPlaceholderText("path/to/model.py:ClassName or torchvision:resnet18")
