@@ -311,3 +311,12 @@ def test_the_same_problem_in_several_modules_is_one_message() -> None:
         import_model(model, [3, 4])
     (message,) = info.value.problems
     assert message.startswith("`model.first` (and 1 more like it: `model.second`) is a `MyAttention`")
+
+
+def test_a_wrong_input_shape_is_one_line_without_a_traceback(tmp_path, capsys) -> None:
+    source = tmp_path / "mnist_net.py"
+    source.write_text(MNIST_CNN)
+    assert main(["import", f"{source}:Net", "-o", str(tmp_path / "p.json")]) == 1  # default 3,224,224
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "ShapeProp" not in err
+    assert "does not run on an input of shape [1, 3, 224, 224]: Given groups=1" in err and "--input-shape" in err
