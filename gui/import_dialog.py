@@ -91,6 +91,13 @@ def import_into(window: MainWindow, source: str, shape: str, weights: str, proje
     except TorchCanvasError as exc:
         window.show_error("Could not import the model", str(exc))
         return False
+    except Exception as exc:  # a model the importer does not expect: a message, the traceback in the log
+        from core.cli import log_exception
+
+        log = log_exception(exc, "import-errors.log")
+        where = f" The details are in {log}." if log else ""
+        window.show_error("Could not import the model", f"The importer failed on this model ({exc!r:.200}).{where}")
+        return False
     opened = window.open_file(project_path)
     if opened:
         seconds = time.perf_counter() - started
