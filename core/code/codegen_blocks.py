@@ -11,6 +11,7 @@ a class it is the name of an argument where one applies.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -299,7 +300,8 @@ def chain_order(defn: BlockDef) -> list[str]:
 
 
 # --- classes ---------------------------------------------------------------------------------------------------
-_SIGNATURES: dict[int, list[tuple[str, Any, Any]]] = {}
+# id(defn) -> (a weak reference to defn, its signature): the reference tells a reused id of a freed definition
+_SIGNATURES: dict[int, tuple[weakref.ref[BlockDef], list[tuple[str, Any, Any]]]] = {}
 
 
 def _class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
@@ -324,14 +326,15 @@ def signature(defn: BlockDef) -> list[tuple[str, Any, Any]]:
     """The constructor's arguments in order: ("chan", port, REQUIRED), ("extra", (node, param), REQUIRED),
     ("arg", name, default or REQUIRED)."""
     key = id(defn)
-    if key not in _SIGNATURES:
+    cached = _SIGNATURES.get(key)
+    if cached is None or cached[0]() is not defn:
         ctx, _ = _class_context(defn)
         sig: list[tuple[str, Any, Any]] = [("chan", i, _REQUIRED) for i in sorted(ctx.used_chan)]
         sig += [("extra", k, _REQUIRED) for k in ctx.extra]
         sig += [("arg", a.name, _REQUIRED) for a in defn.args if not a.keyword]
         sig += [("arg", a.name, a.default) for a in defn.args if a.keyword]
-        _SIGNATURES[key] = sig
-    return _SIGNATURES[key]
+        _SIGNATURES[key] = (weakref.ref(defn), sig)
+    return _SIGNATURES[key][1]
 
 
 def _hint(value: Any) -> str:

@@ -9,6 +9,8 @@ and give its outputs. ``load_source`` makes the module from ``file.py:Class`` or
 
 from __future__ import annotations
 
+import contextlib
+import io
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,17 +40,19 @@ def _shapes(gm: Any, input_shape: list[int]) -> None:
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.passes.shape_prop import ShapeProp
 
+    quiet = contextlib.redirect_stderr(io.StringIO())  # ShapeProp prints a traceback of its own before raising
     try:  # shapes without computing (fake tensors: 4x faster on a ResNet); else a real forward pass
-        with torch.no_grad():
+        with torch.no_grad(), quiet:
             ShapeProp(gm, fake_mode=FakeTensorMode(allow_non_fake_inputs=True)).propagate(torch.zeros(1, *input_shape))
         return
     except Exception:
         pass
     try:
-        with torch.no_grad():
+        with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
             ShapeProp(gm).propagate(torch.zeros(1, *input_shape))
     except Exception as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        cause = exc.__cause__ or exc  # ShapeProp wraps the layer's own error in a long one about the fx node
+        text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         raise ModelImportError(
             [
                 f"The model does not run on an input of shape {[1, *input_shape]}: {text[:300]}. Give the shape of "

@@ -16,6 +16,12 @@ from torch import nn
 from core.fx_import.trace import ModelImportError, user_frame
 
 DEFAULT_IMAGE_SHAPE = [3, 224, 224]
+# Auxiliary classifiers run only in training mode, so a drawing of the eval-mode forward would lose their weights:
+# these are built without them unless --args says otherwise.
+WITHOUT_AUX = {
+    "googlenet": {"aux_logits": False, "init_weights": False},
+    "inception_v3": {"aux_logits": False, "init_weights": False},
+}
 
 
 def parse_shape(text: str) -> list[int]:
@@ -56,9 +62,7 @@ def load_source(source: str, args: list[Any] | dict[str, Any] | None = None) -> 
     path_text, sep, class_name = source.rpartition(":")
     if not sep or not path_text.endswith(".py") or not class_name.isidentifier():
         raise ModelImportError(
-            [
-                f"{source!r}: give the model as path/to/file.py:ClassName or torchvision:NAME (torchvision:resnet18)."
-            ]
+            [f"{source!r}: give the model as path/to/file.py:ClassName or torchvision:NAME (torchvision:resnet18)."]
         )
     return _from_file(Path(path_text), class_name, args)
 
@@ -74,6 +78,8 @@ def _torchvision(name: str, args: list[Any] | dict[str, Any]) -> nn.Module:
         close = [n for n in torchvision_names() if n.startswith(name[:3])][:8]
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise ModelImportError([f"torchvision has no classification model {name!r}.{hint}"])
+    if name in WITHOUT_AUX and not args:
+        args = dict(WITHOUT_AUX[name])
     try:
         return _call(models.get_model_builder(name), args, weights=None)  # type: ignore[no-any-return]
     except Exception as exc:

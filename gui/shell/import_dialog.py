@@ -35,6 +35,7 @@ class ImportDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import PyTorch model")
+        self.setMinimumWidth(600)
         form = QFormLayout(self)
         self.source = QLineEdit("torchvision:resnet18")
         self.source.setPlaceholderText("path/to/model.py:ClassName or torchvision:resnet18")
@@ -89,6 +90,13 @@ def import_into(window: MainWindow, source: str, shape: str, weights: str, proje
         save_with_weights(result.project, result.state, project_path)
     except TorchCanvasError as exc:
         window.show_error("Could not import the model", str(exc))
+        return False
+    except Exception as exc:  # a model the importer does not expect: a message, the traceback in the log
+        from core.cli import log_exception
+
+        log = log_exception(exc, "import-errors.log")
+        where = f" The details are in {log}." if log else ""
+        window.show_error("Could not import the model", f"The importer failed on this model ({exc!r:.200}).{where}")
         return False
     opened = window.open_file(project_path)
     if opened:

@@ -16,7 +16,7 @@ from torchvision.models.resnet import BasicBlock, ResNet
 from core.cli import main
 from core.datasets import load_dataset
 from core.files.built_model import build_model
-from core.files.project import load
+from core.files.project import Project, load
 from core.fx_import import ModelImportError, import_model
 from core.fx_import.initial import KEY, initial_weights
 from core.fx_import.source import load_source
@@ -58,7 +58,7 @@ class Net(nn.Module):
 '''
 
 
-def round_trip(model: nn.Module, shape: list[int]) -> None:
+def round_trip(model: nn.Module, shape: list[int]) -> Project:
     """import -> generated code -> the imported weights: same keys, parameter count and outputs (eval mode)."""
     model.eval()
     result = import_model(model, shape)
@@ -69,19 +69,20 @@ def round_trip(model: nn.Module, shape: list[int]) -> None:
     x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         torch.testing.assert_close(built.module(x), model(x), atol=1e-5, rtol=0)
+    return result.project
 
 
-def test_small_resnet_imports_with_blocks_repeats_and_torchvision_keys() -> None:
+def test_resnet18_imports_with_blocks_repeats_and_torchvision_keys() -> None:
     torch.manual_seed(0)
-    model = ResNet(BasicBlock, [2, 1, 1, 1], num_classes=10)
-    round_trip(model, [3, 32, 32])
-    graph = import_model(model, [3, 32, 32], check=False).project.graph
+    model = ResNet(BasicBlock, [2, 2, 2, 2])  # torchvision's resnet18 (11,689,512 parameters)
+    graph = round_trip(model, [3, 32, 32]).graph
     layer1 = graph.by_name("layer1")
     assert layer1 is not None and layer1.block == "BasicBlock" and layer1.repeat == 2
     layer2 = graph.by_name("layer2")
-    assert layer2 is not None and layer2.block != "BasicBlock"  # the strided block with a projection shortcut
+    assert layer2 is not None and (layer2.block, layer2.repeat) == ("BasicBlock", 2)
+    first = graph.blocks[layer2.first_block]  # the strided block with its projection shortcut
+    assert "downsample" in {n.name for n in first.graph.nodes} and [a.name for a in first.args] == ["out_channels"]
     assert {n.name for n in graph.blocks["BasicBlock"].graph.nodes} >= {"conv1", "bn1", "conv2", "bn2"}
-    assert [a.name for a in graph.blocks[layer2.block].args] == ["out_channels"]
 
 
 def test_squeezenet_fire_blocks_round_trip() -> None:
@@ -310,3 +311,12 @@ def test_the_same_problem_in_several_modules_is_one_message() -> None:
         import_model(model, [3, 4])
     (message,) = info.value.problems
     assert message.startswith("`model.first` (and 1 more like it: `model.second`) is a `MyAttention`")
+
+
+def test_a_wrong_input_shape_is_one_line_without_a_traceback(tmp_path, capsys) -> None:
+    source = tmp_path / "mnist_net.py"
+    source.write_text(MNIST_CNN)
+    assert main(["import", f"{source}:Net", "-o", str(tmp_path / "p.json")]) == 1  # default 3,224,224
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "ShapeProp" not in err
+    assert "does not run on an input of shape [1, 3, 224, 224]: Given groups=1" in err and "--input-shape" in err

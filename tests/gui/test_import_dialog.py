@@ -73,3 +73,18 @@ def test_training_from_the_window_starts_from_the_initial_weights(qtbot, tmp_pat
         dash.start_training()
     assert blocker.args[0].status == "finished", blocker.args[0].message
     assert seen["initial_weights"] == tmp_path / "tiny.initial.pt"
+
+
+def test_an_unexpected_failure_is_a_message_and_a_log(window, tmp_path, monkeypatch) -> None:
+    import core.fx_import
+
+    monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
+    shown: list[str] = []
+    monkeypatch.setattr(window, "show_error", lambda title, message: shown.append(message))
+
+    def broken(*args, **kwargs):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(core.fx_import, "import_model", broken)
+    assert not import_into(window, "torchvision:squeezenet1_1", "3,64,64", "", tmp_path / "x.json")
+    assert shown and "importer failed" in shown[0] and "import-errors.log" in shown[0]

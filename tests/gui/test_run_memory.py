@@ -28,7 +28,13 @@ def generated_entries() -> list[str]:
     return [name for name in linecache.cache if name.startswith("<torchcanvas-")]
 
 
+def generated_models() -> list[nn.Module]:
+    gc.collect()
+    return [obj for obj in gc.get_objects() if isinstance(obj, nn.Module) and "torchcanvas" in type(obj).__module__]
+
+
 def test_finished_runs_release_trainer_model_and_script(qtbot, window, tmp_path, monkeypatch):
+    before = weakref.WeakSet(generated_models())  # earlier tests' models are theirs to release, not this window's
     monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
     dashboard = install(window)
     dashboard.runs_root = tmp_path / "runs"
@@ -51,7 +57,7 @@ def test_finished_runs_release_trainer_model_and_script(qtbot, window, tmp_path,
     assert [ref() is None for ref in runs] == [True, True, True]
     assert live_trainers() == []
     assert all(ref() is None for ref in models[:-1])  # at most the last model (the Results view predicts with it)
-    trained = [obj for obj in gc.get_objects() if isinstance(obj, nn.Module) and "torchcanvas" in type(obj).__module__]
+    trained = [model for model in generated_models() if model not in before]
     assert len(trained) <= 1
     assert len(generated_entries()) <= 1
 
