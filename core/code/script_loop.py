@@ -289,6 +289,7 @@ def _finish_lines() -> list[str]:
         "        model, x_test, y_test, loss_fn, LOSS, EVAL_BATCH_SIZE",
         "    )",
         "    if distributed:  # distributed: done together; keep the Net inside DDP",
+        "        dist.barrier()  # every process has finished before the group closes",
         "        dist.destroy_process_group()",
         "        model = model.module",
         "    if main_process:  # distributed: only the first process prints and saves",
