@@ -64,7 +64,7 @@ def plain_message(error: BaseException, log: Path | None) -> str:
             "Something went wrong inside TorchCanvas. Your project is still open; saving it now is a good idea."
             f"\n\nWhat happened: {error.__class__.__name__}: {error}"
         )
-    if log is not None:
+    if log is not None and not isinstance(error, TorchCanvasError):  # a user's mistake is no bug to report
         text += f"\n\nThe details were written to {log}."
     return text
 

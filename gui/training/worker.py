@@ -66,6 +66,20 @@ def write_traceback(exc: BaseException) -> Path | None:
         return None
 
 
+def failure_message(exc: BaseException) -> str:
+    """The run's failure as the user reads it. A TorchCanvasError is the user's to fix (a data file, an Input
+    shape) and its message says how, so it is not a bug: no traceback file, no bug-report pointer."""
+    from core.errors import TorchCanvasError
+
+    if isinstance(exc, TorchCanvasError):
+        return str(exc)
+    message = plain_message(exc)
+    where = write_traceback(exc)
+    if where is not None:
+        message += f" (Details for a bug report are in {where}.)"
+    return message
+
+
 def plain_message(exc: BaseException) -> str:
     """One or two sentences a beginner can act on, for an exception that escaped the trainer."""
     from core.errors import TorchCanvasError
@@ -220,11 +234,7 @@ class _TrainThread(QThread):
             trainer = run._make_trainer()
             result = trainer.run() if trainer is not None else TrainResult("stopped", "Stopped before it began.")
         except BaseException as exc:  # everything becomes a message; the traceback goes to a file
-            where = write_traceback(exc)
-            message = plain_message(exc)
-            if where is not None:
-                message += f" (Details for a bug report are in {where}.)"
-            result = TrainResult("failed", message)
+            result = TrainResult("failed", failure_message(exc))
         trainer = None  # this frame must not keep the model alive once the run is released
         self._run = None  # the run holds this thread; no reference back, so both can be freed
         run._result = result
