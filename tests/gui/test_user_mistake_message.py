@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.errors import DataError
-from gui.app import plain_message as app_message
+from gui.shell.app import plain_message as app_message
 from gui.training.worker import failure_message
 
 
