@@ -12,7 +12,15 @@ from typing import Any
 
 from core.analysis import Analysis, NodeInfo, analyze
 from core.catalog import LayerSpec, get_spec, helper_lines
-from core.codegen_blocks import Context, _assign_lines, class_lines, instance_expr, layer_types, used_definitions
+from core.codegen_blocks import (
+    Context,
+    _assign_lines,
+    class_lines,
+    instance_expr,
+    layer_types,
+    signature_memo,
+    used_definitions,
+)
 from core.errors import GraphError
 from core.graph import Graph, Node
 from core.names import MODULE_ATTRIBUTES, NameAllocator
@@ -220,13 +228,14 @@ def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tu
     attr_of = _module_attributes(order, nodes)
     out = _Emitter()
     out.add(helper_lines(layer_types(graph, order)))  # classes of layers torch has none for, blocks' too
-    try:
-        for defn in used_definitions(graph, order):
-            out.add([*class_lines(defn, _block_forward), "", ""])
-        _emit_init(out, class_name, nodes, attr_of, analysis, graph)
-    except GraphError as exc:
-        raise CodegenError(str(exc)) from None
-    inputs = _emit_forward(out, graph, analysis, order, nodes, attr_of, True)
+    with signature_memo():  # each definition's signature worked out once per generation, never kept after it
+        try:
+            for defn in used_definitions(graph, order):
+                out.add([*class_lines(defn, _block_forward), "", ""])
+            _emit_init(out, class_name, nodes, attr_of, analysis, graph)
+        except GraphError as exc:
+            raise CodegenError(str(exc)) from None
+        inputs = _emit_forward(out, graph, analysis, order, nodes, attr_of, True)
     return out, GeneratedCode("", class_name, {}, attr_of, inputs)
 
 
