@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.code.codegen_blocks import Context, _assign_lines, class_lines, instance_expr, layer_types, used_definitions
+from core.code.codegen_blocks import (
+    Context,
+    _assign_lines,
+    class_lines,
+    instance_expr,
+    layer_types,
+    signature_memo,
+    used_definitions,
+)
 from core.code.names import MODULE_ATTRIBUTES, NameAllocator
 from core.errors import GraphError
 from core.model.analysis import Analysis, NodeInfo, analyze
@@ -220,13 +228,14 @@ def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tu
     attr_of = _module_attributes(order, nodes)
     out = _Emitter()
     out.add(helper_lines(layer_types(graph, order)))  # classes of layers torch has none for, blocks' too
-    try:
-        for defn in used_definitions(graph, order):
-            out.add([*class_lines(defn, _block_forward), "", ""])
-        _emit_init(out, class_name, nodes, attr_of, analysis, graph)
-    except GraphError as exc:
-        raise CodegenError(str(exc)) from None
-    inputs = _emit_forward(out, graph, analysis, order, nodes, attr_of, True)
+    with signature_memo():  # each definition's signature worked out once per generation, never kept after it
+        try:
+            for defn in used_definitions(graph, order):
+                out.add([*class_lines(defn, _block_forward), "", ""])
+            _emit_init(out, class_name, nodes, attr_of, analysis, graph)
+        except GraphError as exc:
+            raise CodegenError(str(exc)) from None
+        inputs = _emit_forward(out, graph, analysis, order, nodes, attr_of, True)
     return out, GeneratedCode("", class_name, {}, attr_of, inputs)
 
 

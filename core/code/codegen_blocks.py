@@ -11,7 +11,9 @@ a class it is the name of an argument where one applies.
 
 from __future__ import annotations
 
-import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -300,8 +302,26 @@ def chain_order(defn: BlockDef) -> list[str]:
 
 
 # --- classes ---------------------------------------------------------------------------------------------------
-# id(defn) -> (a weak reference to defn, its signature): the reference tells a reused id of a freed definition
-_SIGNATURES: dict[int, tuple[weakref.ref[BlockDef], list[tuple[str, Any, Any]]]] = {}
+# Signatures are remembered only during one generation (``signature_memo``), never across: a definition is edited
+# in place (a shape, a layer, an argument), and a signature kept from before the edit made the next code wrong (a
+# chain that gained an auto argument was still written inline, naming an argument nobody passed).
+# id(defn) -> (defn, its signature); holding defn keeps its id from being reused while the memo lives.
+_MEMO: ContextVar[dict[int, tuple[BlockDef, list[tuple[str, Any, Any]]]] | None] = ContextVar(
+    "codegen_blocks_signatures", default=None
+)
+
+
+@contextmanager
+def signature_memo() -> Iterator[None]:
+    """Remember signatures for the duration of one code generation (nested uses share the outer one)."""
+    if _MEMO.get() is not None:
+        yield
+        return
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
 
 
 def _class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
@@ -325,16 +345,18 @@ def _class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
 def signature(defn: BlockDef) -> list[tuple[str, Any, Any]]:
     """The constructor's arguments in order: ("chan", port, REQUIRED), ("extra", (node, param), REQUIRED),
     ("arg", name, default or REQUIRED)."""
-    key = id(defn)
-    cached = _SIGNATURES.get(key)
-    if cached is None or cached[0]() is not defn:
-        ctx, _ = _class_context(defn)
-        sig: list[tuple[str, Any, Any]] = [("chan", i, _REQUIRED) for i in sorted(ctx.used_chan)]
-        sig += [("extra", k, _REQUIRED) for k in ctx.extra]
-        sig += [("arg", a.name, _REQUIRED) for a in defn.args if not a.keyword]
-        sig += [("arg", a.name, a.default) for a in defn.args if a.keyword]
-        _SIGNATURES[key] = (weakref.ref(defn), sig)
-    return _SIGNATURES[key][1]
+    memo = _MEMO.get()
+    cached = memo.get(id(defn)) if memo is not None else None
+    if cached is not None and cached[0] is defn:
+        return cached[1]
+    ctx, _ = _class_context(defn)
+    sig: list[tuple[str, Any, Any]] = [("chan", i, _REQUIRED) for i in sorted(ctx.used_chan)]
+    sig += [("extra", k, _REQUIRED) for k in ctx.extra]
+    sig += [("arg", a.name, _REQUIRED) for a in defn.args if not a.keyword]
+    sig += [("arg", a.name, a.default) for a in defn.args if a.keyword]
+    if memo is not None:
+        memo[id(defn)] = (defn, sig)
+    return sig
 
 
 def _hint(value: Any) -> str:
@@ -375,7 +397,6 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
     """``class Name(nn.Module)`` with its ``__init__`` and ``forward`` (``forward`` writes the latter)."""
     from core.code.codegen import call_lines
 
-    _SIGNATURES.pop(id(defn), None)
     ctx, exprs = _class_context(defn)
     sig = signature(defn)
     params = ["self"]

@@ -395,3 +395,21 @@ def test_an_auto_argument_two_blocks_deep_follows_each_instance():
     g.chain([g.node(wire.src), reshape, second, out])
     code = check_forward_matches_inference(g)
     assert "class Head(nn.Module):" in code.source and "class Middle(nn.Module):" in code.source
+
+
+def test_code_after_a_definition_is_edited_in_place_is_the_code_of_the_edited_definition():
+    """Generated code is a function of the graph only: nothing of an earlier generation is kept. A chain written
+    inline (LayerNorm over [N, 8] reads the channels) whose definition is edited to take [N, 4, 8] gains an auto
+    argument (the last dimension): it becomes a class, exactly as a fresh process writes it."""
+    g = Graph()
+    x, norm, out = g.add("Input", "x", shape=[8]), g.add("LayerNorm", "norm"), g.add("Output", "output")
+    g.chain([x, norm, out])
+    edit = make_block(g, [norm.id], "Part")
+    assert "nn.Sequential(nn.LayerNorm(8))" in check_forward_matches_inference(g).source
+    for graph in (g, edit.definition.graph):  # the same objects, edited
+        first = graph.nodes_of_type("Input")[0]
+        graph.node(first.id).params = {**first.params, "shape": [4, 8]}
+    code = check_forward_matches_inference(g).source
+    fresh = generate_model(loads(dumps(Project(graph=g))).graph).source  # new objects: nothing to remember
+    assert code == fresh
+    assert "class Part(nn.Module)" in code and "Part(8)" in code
