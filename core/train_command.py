@@ -28,6 +28,15 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--optimizer", metavar="NAME", help=f"one of {', '.join(OPTIMIZERS)}")
     p.add_argument("--device", metavar="DEVICE", help=f"one of {', '.join(DEVICES)}")
     p.add_argument("--seed", type=int, metavar="S")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument(
+        "--fine-tune",
+        dest="fine_tune",
+        action="store_true",
+        default=None,
+        help="start from the project's initial weights (an imported model's)",
+    )
+    start.add_argument("--from-scratch", dest="fine_tune", action="store_false", help="start from fresh random weights")
     p.add_argument("--out", metavar="DIR", default="runs", help="folder for the run folder (default: ./runs)")
 
 
@@ -41,8 +50,9 @@ def _override(settings: TrainingSettings, args: argparse.Namespace) -> TrainingS
         ("optimizer", "optimizer"),
         ("device", "device"),
         ("seed", "seed"),
+        ("fine_tune", "fine_tune"),
     ):
-        value = getattr(args, attr)
+        value = getattr(args, attr, None)
         if value is not None:
             values[key] = value
     if isinstance(values["optimizer"], str):  # accept adam, sgd, rmsprop ...

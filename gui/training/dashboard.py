@@ -144,7 +144,7 @@ class TrainingDashboard(QWidget):
     def _project_replaced(self) -> None:
         doc = self.document
         self.project, self.stack = doc.project, doc.undo_stack
-        self.panel.set_project(self.project, self.stack)
+        self.panel.set_project(self.project, self.stack, getattr(doc, "path", None))
         if self.stack is not None:
             self.stack.indexChanged.connect(self._settings_maybe_changed, Qt.ConnectionType.UniqueConnection)
         self._analyzed(doc.analysis)

@@ -124,6 +124,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.project: Any = None
         self.stack: QUndoStack | None = None
+        self.project_path: Any = None
         self._blocking = False
         self._graph_problem: str | None = None
         self._data_problem: str | None = None
@@ -209,6 +210,11 @@ class TrainingPanel(QWidget):
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Fixes the random start so the same settings give the same result.")
         self.seed.valueChanged.connect(lambda v: self._set("seed", v))
+        self.fine_tune = QCheckBox("Start from the imported weights (fine-tune)")
+        self.fine_tune.setToolTip(
+            "On: training starts from the weights imported with the model. Off: from fresh random weights."
+        )
+        self.fine_tune.toggled.connect(lambda on: self._set("fine_tune", on))
         # The settings a beginner changes most come first, so they are in view without scrolling.
         for label, field in (
             ("Epochs", self.epochs),
@@ -220,8 +226,11 @@ class TrainingPanel(QWidget):
             ("Early stopping", early),
             ("Device", self.device),
             ("Seed", self.seed),
+            ("Weights", self.fine_tune),
         ):
             form.addRow(label, field)
+        self.settings_form = form
+        form.setRowVisible(self.fine_tune, False)  # only an imported project has initial weights to start from
         self.settings_note = QLabel("")
         self.settings_note.setWordWrap(True)
         self.settings_note.setStyleSheet("color: #555;")
@@ -297,10 +306,11 @@ class TrainingPanel(QWidget):
         self.set_state("idle")
 
     # -- model -> form ------------------------------------------------------------------------------
-    def set_project(self, project: Any, stack: QUndoStack | None = None) -> None:
+    def set_project(self, project: Any, stack: QUndoStack | None = None, path: Any = None) -> None:
+        """``path``: the project's file, where its initial weights (an imported model's) are looked for."""
         if self.stack is not None:
             self.stack.indexChanged.disconnect(self.refresh)
-        self.project, self.stack = project, stack
+        self.project, self.stack, self.project_path = project, stack, path
         if stack is not None:
             stack.indexChanged.connect(self.refresh)
         self.refresh()
@@ -326,6 +336,7 @@ class TrainingPanel(QWidget):
                     self.patience,
                     self.device,
                     self.seed,
+                    self.fine_tune,
                 )
             ]
             index = self.dataset.findData(s.dataset)
@@ -351,9 +362,16 @@ class TrainingPanel(QWidget):
                 device = self.device.count() - 1
             self.device.setCurrentIndex(device)
             self.seed.setValue(s.seed)
+            self.fine_tune.setChecked(s.fine_tune)
+            self.settings_form.setRowVisible(self.fine_tune, self.has_initial_weights())
             del blockers
         finally:
             self._blocking = False
+
+    def has_initial_weights(self) -> bool:
+        from core.fx_import.initial import initial_weights
+
+        return self.project is not None and initial_weights(self.project, self.project_path) is not None
 
     # -- form -> model ------------------------------------------------------------------------------
     def _set(self, field: str, value: Any) -> None:

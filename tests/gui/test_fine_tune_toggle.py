@@ -1,0 +1,87 @@
+"""The "Start from the imported weights (fine-tune)" box: shown only for a project with initial weights (an
+imported model's, a file beside the project); toggling it is one undoable edit of ``training.fine_tune``; and
+``torchcanvas train --fine-tune/--from-scratch`` overrides the project's choice."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+import torch
+from PySide6.QtGui import QUndoStack
+
+from core.files.project import Project, load
+from core.fx_import.initial import save_with_weights
+from core.train_command import _override, _train_args
+from gui.training.panel import TrainingPanel
+
+
+def imported(tmp_path) -> tuple[Project, object]:
+    """A project saved with initial weights, as an import leaves it (fine_tune on); no model is traced."""
+    path = tmp_path / "imported.json"
+    save_with_weights(Project(), {"w": torch.zeros(2)}, path)
+    return load(path), path
+
+
+def test_the_box_is_shown_and_toggling_it_is_one_undoable_edit(qtbot, tmp_path) -> None:
+    project, path = imported(tmp_path)
+    assert project.training.fine_tune
+    panel, stack = TrainingPanel(), QUndoStack()
+    qtbot.addWidget(panel)
+    panel.set_project(project, stack, path)
+    panel.show()
+    assert panel.fine_tune.isVisible() and panel.fine_tune.isEnabled()
+    assert panel.settings_form.isRowVisible(panel.fine_tune)
+    assert panel.fine_tune.isChecked()
+
+    panel.fine_tune.click()
+    assert project.training.fine_tune is False
+    assert stack.count() == 1
+    stack.undo()
+    assert project.training.fine_tune is True
+    assert panel.fine_tune.isChecked()  # the form follows the undo
+    stack.redo()
+    assert project.training.fine_tune is False and not panel.fine_tune.isChecked()
+
+
+def test_the_box_is_hidden_without_initial_weights(qtbot, tmp_path) -> None:
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.set_project(Project(), QUndoStack(), tmp_path / "plain.json")
+    panel.show()
+    assert not panel.fine_tune.isVisible()
+    assert not panel.settings_form.isRowVisible(panel.fine_tune)
+    project, path = imported(tmp_path)
+    (tmp_path / "imported.initial.pt").unlink()  # the project names a weights file that is gone: nothing to start from
+    panel.set_project(project, QUndoStack(), path)
+    assert not panel.fine_tune.isVisible()
+
+
+def test_the_dashboard_tells_the_panel_where_the_project_is(qtbot, tmp_path) -> None:
+    from gui.shell.document import Document
+    from gui.training.dashboard import TrainingDashboard
+
+    _, path = imported(tmp_path)
+    document = Document()
+    document.open(path)
+    dash = TrainingDashboard()
+    qtbot.addWidget(dash)
+    dash.set_document(document)
+    assert dash.panel.settings_form.isRowVisible(dash.panel.fine_tune)
+
+
+@pytest.mark.parametrize(("flags", "expected"), [([], True), (["--from-scratch"], False), (["--fine-tune"], True)])
+def test_train_command_fine_tune_options(flags, expected, tmp_path) -> None:
+    project, _ = imported(tmp_path)
+    parser = argparse.ArgumentParser()
+    _train_args(parser)
+    assert _override(project.training, parser.parse_args(["p.json", *flags])).fine_tune is expected
+    project.training.fine_tune = False
+    assert _override(project.training, parser.parse_args(["p.json", *flags])).fine_tune is (expected and bool(flags))
+
+
+def test_train_command_options_exclude_each_other() -> None:
+    parser = argparse.ArgumentParser()
+    _train_args(parser)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["p.json", "--fine-tune", "--from-scratch"])
