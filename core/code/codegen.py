@@ -118,7 +118,7 @@ def _template_value(value: Any) -> str:
 
 def _expression(node: Node, attr: str | None, args: list[str], params: dict[str, Any]) -> str:
     """The right-hand side of a node's forward line: its module call, or its catalog ``forward_template``."""
-    if node.block is not None:  # a block's forward takes every input; one output (more are refused earlier)
+    if node.block is not None:  # a block's forward takes every input and returns a tuple if it has several outputs
         return f"self.{attr}({', '.join(args)})"
     template = get_spec(node.type).forward_template  # a module's template calls it as {module} (attention)
     if attr is not None and not template:
@@ -175,24 +175,33 @@ def _emit_init(
 
 
 class _Variables:
-    """Forward's local variable names: a value's variable is reused once nothing else needs it."""
+    """Forward's local variable names, one per (node, output port): a value's variable is reused once nothing
+    else needs it."""
 
     def __init__(self, graph: Graph, order: list[str], nodes: dict[str, Node], inputs: list[str]) -> None:
         local = NameAllocator({"self", "torch", "nn", "F"})
-        self.var_of: dict[str, str] = {nid: local.allocate(nodes[nid].name, "x") for nid in inputs}
-        self.remaining = {nid: sum(1 for e in graph.consumers(nid) if e.dst in nodes) for nid in order}
+        self.var_of: dict[tuple[str, int], str] = {(nid, 0): local.allocate(nodes[nid].name, "x") for nid in inputs}
+        self.remaining: dict[tuple[str, int], int] = {}
+        for nid in order:
+            for e in graph.consumers(nid):
+                if e.dst in nodes:
+                    key = (nid, e.src_port)
+                    self.remaining[key] = self.remaining.get(key, 0) + 1
         self.temp = NameAllocator(set(self.var_of.values()) | {"self", "torch", "nn", "F"})
         self.rank: dict[str, int] = {name: i for i, name in enumerate(self.var_of.values())}  # earlier: primary
         self.spare: list[str] = []
 
-    def consume(self, sources: list[str]) -> tuple[list[str], list[str]]:
+    def used(self, key: tuple[str, int]) -> bool:
+        return self.remaining.get(key, 0) > 0
+
+    def consume(self, sources: list[tuple[str, int]]) -> tuple[list[str], list[str]]:
         """The argument names for a node reading ``sources``, and those no later node needs any more."""
         args = [self.var_of[s] for s in sources]
         for s in sources:
             self.remaining[s] -= 1
         return args, [self.var_of[s] for s in sources if self.remaining[s] == 0]
 
-    def target(self, nid: str, dying: list[str]) -> str:
+    def target(self, key: tuple[str, int], dying: list[str]) -> str:
         """The variable a node's result goes into: a dying input's, a spare one, or a fresh one."""
         dying.sort(key=lambda name: self.rank.setdefault(name, len(self.rank)))
         if dying:
@@ -202,7 +211,7 @@ class _Variables:
         else:
             target = _fresh_temp(self.temp, self.rank)
         self.spare.extend(name for name in dying[1:] if name not in self.spare)
-        self.var_of[nid] = target
+        self.var_of[key] = target
         return target
 
 
@@ -210,7 +219,8 @@ def _emit_layer_line(out: _Emitter, node: Node, target: str, expr: str, info: No
     """One node's forward line(s); a layer returning (output, state) keeps the output, or its last time step."""
     nid = node.id
     if node.block is not None or not get_spec(node.type).returns_state:
-        out.add(f"        {target} = {expr}", nid, fmt(info.out_shape) if comments else "")
+        shapes = ", ".join(fmt(s) for s in info.out_shapes) if len(info.out_shapes) > 1 else fmt(info.out_shape)
+        out.add(f"        {target} = {expr}", nid, shapes if comments else "")
         return
     full = (None, *(info.in_shapes[0] or ())[1:2], info.out_shape[-1]) if info.out_shape else None
     out.add(f"        {target}, _ = {expr}", nid, fmt(full) if full and comments else "")
@@ -261,25 +271,41 @@ def _emit_forward(
     names = _Variables(graph, order, nodes, inputs)
     outputs = [nid for nid in order if nodes[nid].type == "Output"]
     ret = "torch.Tensor" if len(outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(outputs))}]"
-    arguments = ["self", *(f"{names.var_of[nid]}: torch.Tensor" for nid in inputs)]
+    arguments = ["self", *(f"{names.var_of[(nid, 0)]}: torch.Tensor" for nid in inputs)]
     out.add(call_lines("    ", "def forward", arguments, f" -> {ret}:"))
     for nid in inputs if comments else []:
-        out.add(f"        # {names.var_of[nid]}: {fmt(analysis.shape(nid))}", nid)
-    returns: list[str] = []
+        out.add(f"        # {names.var_of[(nid, 0)]}: {fmt(analysis.shape(nid))}", nid)
+    returned: dict[str, str] = {}
     for nid in order:
         node = nodes[nid]
         if node.type == "Input":
             continue
-        args, dying = names.consume([e.src for e in graph.inputs_of(nid) if e is not None])
+        args, dying = names.consume([(e.src, e.src_port) for e in graph.inputs_of(nid) if e is not None])
         if node.type == "Output":
-            returns.append(args[0])
+            returned[nid] = args[0]
             continue
-        target = names.target(nid, dying)
+        target = _targets(names, node, dying)
         info = analysis.nodes[nid]
         expr = _expression(node, attr_of.get(nid), args, info.params)
         _emit_layer_line(out, node, target, expr, info, comments)
-    out.add(f"        return {', '.join(returns)}")
-    return [names.var_of[nid] for nid in inputs]
+    # a block's forward returns in the order of its Output ports (the graph's node order), as its callers unpack
+    ports = [n.id for n in graph.nodes_of_type("Output")] if not comments else outputs
+    out.add(f"        return {', '.join(returned[nid] for nid in ports)}")
+    return [names.var_of[(nid, 0)] for nid in inputs]
+
+
+def _targets(names: _Variables, node: Node, dying: list[str]) -> str:
+    """The variable(s) a node's result goes into; a block with several outputs is unpacked into one variable per
+    used Output port (``a, _ = self.block(x)``)."""
+    count = node.output_count() if node.block is not None else 1
+    if count <= 1:
+        return names.target((node.id, 0), dying)
+    used = [k for k in range(count) if names.used((node.id, k))] or [0]
+    parts = []
+    for k in range(count):
+        parts.append(names.target((node.id, k), dying) if k in used else "_")
+        dying = []
+    return ", ".join(parts)
 
 
 def _fresh_temp(temp: NameAllocator, rank: dict[str, int]) -> str:

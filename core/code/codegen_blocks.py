@@ -384,11 +384,14 @@ def used_definitions(graph: Graph, order: list[str]) -> list[BlockDef]:
         node = graph.node(nid)
         direct |= {name for name in (node.block, node.first_block) if name is not None}
     names = dependency_order(graph.blocks, direct)
-    for name in names:
-        if graph.blocks[name].ports[1] != 1:
+    users = [graph.node(nid) for nid in order] + [n for name in names for n in graph.blocks[name].graph.nodes]
+    for node in users:
+        outs = graph.blocks[node.block].ports[1] if node.block in graph.blocks else 1
+        if node.repeat > 1 and outs > 1:
             raise BlockCodeError(
-                f"Block {name} has {graph.blocks[name].ports[1]} outputs: code for a block with several outputs "
-                "cannot be generated yet; give it one Output (make a block per output)."
+                f"{node.name} repeats block {node.block} ×{node.repeat}, but the block has {outs} outputs: "
+                "a repeat chains one output into the next copy, so code cannot be generated for it; set the "
+                "repeat to 1 and wire copies of the block by hand."
             )
     return [graph.blocks[n] for n in names if not inline(graph.blocks[n])]
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import torch
 
 from core.code.codegen import CodegenError, generate_model
 from core.errors import GraphError
@@ -13,7 +18,7 @@ from core.model.analysis import analyze
 from core.model.blocks import BlockDef, expose_arg, make_block, new_instance, ungroup
 from core.model.builtin_blocks import BUILTINS, add_builtin
 from core.model.graph import Edge, Graph
-from tests.core.test_codegen import check_forward_matches_inference
+from tests.core.test_codegen import check_forward_matches_inference, instantiate
 
 
 def residual_net() -> tuple[Graph, list[str]]:
@@ -301,21 +306,62 @@ def test_block_def_ports_follow_its_input_and_output_nodes():
     assert d.ports == (2, 1)
 
 
-def test_a_block_with_two_outputs_has_shapes_but_its_code_is_refused_with_a_message():
+def test_a_block_with_two_outputs_returns_a_tuple_unpacked_at_the_call_site(tmp_path):
+    g = Graph()
+    x = g.add("Input", "x", shape=[8])
+    a, b = g.add("Linear", "a", out_features=4), g.add("Linear", "b", out_features=3)
+    relu, out1, out2 = g.add("ReLU", "relu"), g.add("Output", "output"), g.add("Output", "output2")
+    g.chain([x, a, out1])
+    g.chain([x, b, relu, out2])
+    edit = make_block(g, [a.id, b.id], "Heads")
+    assert edit.definition.ports == (1, 2)
+    analysis = analyze(g)
+    assert analysis.ok and analysis.nodes[edit.instance.id].out_shapes == [(None, 4), (None, 3)]
+    code = generate_model(g, analysis=analysis)
+    assert "-> tuple[torch.Tensor, torch.Tensor]:" in code.source
+    assert "x, x1 = self.heads1(x)" in code.source, code.source
+    (tmp_path / "model.py").write_text(code.source)
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    result = subprocess.run([ruff, "check", "--isolated", "--select", "E,F,W,I", str(tmp_path)], capture_output=True)
+    assert result.returncode == 0, result.stdout.decode() + code.source
+    model = instantiate(code).eval()
+    with torch.no_grad():
+        y1, y2 = model(torch.randn(2, 8))
+    assert [tuple(y1.shape), tuple(y2.shape)] == [(2, 4), (2, 3)]
+    assert [s[1:] for s in analysis.output_shapes(g)] == [(4,), (3,)]
+    assert bool((y2 >= 0).all())  # output port 1 (b) went through relu, port 0 (a) did not
+    assert sum(p.numel() for p in model.parameters()) == analysis.total_params == 8 * 4 + 4 + 8 * 3 + 3
+
+
+def test_a_repeated_block_with_two_outputs_is_refused_with_a_message():
     g = Graph()
     x = g.add("Input", "x", shape=[8])
     a, b = g.add("Linear", "a", out_features=4), g.add("Linear", "b", out_features=3)
     out1, out2 = g.add("Output", "output"), g.add("Output", "output2")
     g.chain([x, a, out1])
-    g.connect(Edge(x.id, b.id))
-    g.connect(Edge(b.id, out2.id))
+    g.chain([x, b, out2])
     edit = make_block(g, [a.id, b.id], "Heads")
-    assert edit.definition.ports == (1, 2)
-    analysis = analyze(g)
-    assert analysis.ok and analysis.nodes[edit.instance.id].out_shapes == [(None, 4), (None, 3)]
-    assert analysis.shape(out2.id) == (None, 3)
-    with pytest.raises(CodegenError, match="several outputs"):
+    with pytest.raises(GraphError, match="one input and one output"):
+        g.set_repeat(edit.instance.id, 2)
+    g.node(edit.instance.id).repeat = 2  # as a hand-edited project file could have it
+    with pytest.raises(CodegenError, match=r"repeats block Heads ×2, but the block has 2 outputs"):
         generate_model(g)
+
+
+def test_a_block_with_two_outputs_feeding_one_layer_matches_inference():
+    g = Graph()
+    x = g.add("Input", "x", shape=[8])
+    a, b = g.add("Linear", "a", out_features=5), g.add("Linear", "b", out_features=5)
+    add, fc, out = g.add("Add", "add"), g.add("Linear", "fc", out_features=2), g.add("Output", "output")
+    g.chain([x, a])
+    g.chain([x, b])
+    g.connect(Edge(b.id, add.id, 0))
+    g.connect(Edge(a.id, add.id, 1))
+    g.chain([add, fc, out])
+    edit = make_block(g, [a.id, b.id], "Pair")
+    assert edit.definition.ports == (1, 2)
+    code = check_forward_matches_inference(g)
+    assert "class Pair(nn.Module):" in code.source
 
 
 def test_a_chain_asked_to_be_a_class_is_one_and_the_choice_is_saved():
