@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from core import __version__
 from core.errors import TorchCanvasError
 from core.files.export_formats import FORMATS
+from core.logs import log_dir
 from core.resources import resource_dir
 
 EXAMPLES_DIR = resource_dir("examples")  # core.resources: the same lookup for a clone, a wheel, a frozen build
@@ -185,24 +185,6 @@ def run_guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespa
             file=sys.stderr,
         )
         return 1
-
-
-LOG_ENV = "TORCHCANVAS_LOG_DIR"
-
-
-def log_dir() -> Path:
-    """Where tracebacks of unexpected errors go: $TORCHCANVAS_LOG_DIR, else the per-user log folder."""
-    override = os.environ.get(LOG_ENV)
-    if override:
-        return Path(override)
-    try:
-        import platformdirs
-
-        return Path(platformdirs.user_log_dir("TorchCanvas", appauthor=False))
-    except Exception:  # no home folder: the temporary folder
-        import tempfile
-
-        return Path(tempfile.gettempdir()) / "torchcanvas-logs"
 
 
 def log_exception(exc: BaseException, name: str = "cli-errors.log") -> Path | None:

@@ -10,17 +10,9 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
+from core.logs import log_dir
+
 SCREENSHOT_SIZE = (1600, 1000)
-
-
-def log_dir() -> Path:
-    """The per-user log folder (``TORCHCANVAS_LOG_DIR`` overrides it, for tests)."""
-    override = os.environ.get("TORCHCANVAS_LOG_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_log_dir("TorchCanvas", appauthor=False))
 
 
 def install_excepthook() -> None:

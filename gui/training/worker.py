@@ -16,7 +16,6 @@ import atexit
 import datetime
 import linecache
 import logging
-import os
 import sys
 import threading
 import time
@@ -28,26 +27,12 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
+from core.logs import log_dir
 from core.training import TrainResult
 
 log = logging.getLogger(__name__)
 
 TrainerFactory = Callable[..., Any]  # (project, *, out_dir, on_event, data) -> object with run/pause/resume/stop
-
-
-def log_dir() -> Path:
-    """Where tracebacks of failed runs are written (``TORCHCANVAS_LOG_DIR`` overrides, for tests)."""
-    override = os.environ.get("TORCHCANVAS_LOG_DIR")
-    if override:
-        return Path(override)
-    try:
-        import platformdirs
-
-        return Path(platformdirs.user_log_dir("TorchCanvas", appauthor=False))
-    except Exception:  # platformdirs missing or no home folder: fall back to the temp folder
-        import tempfile
-
-        return Path(tempfile.gettempdir()) / "torchcanvas-logs"
 
 
 def write_traceback(exc: BaseException) -> Path | None:
