@@ -258,17 +258,8 @@ class Editor(QObject):
         ids = self.scene.selected_node_ids()
         if not ids:
             return 0
-        chosen = set(ids)
-        data = {
-            "nodes": [self.graph.to_dict()["nodes"][self.graph.index_of(nid)] for nid in ids],
-            "edges": [
-                {"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
-                for e in self.graph.edges
-                if e.src in chosen and e.dst in chosen
-            ],
-        }
         mime = QMimeData()
-        text = json.dumps(data)
+        text = json.dumps(self._selection_data(ids))
         mime.setData(CLIPBOARD_MIME, text.encode("utf-8"))
         mime.setText(text)
         QGuiApplication.clipboard().setMimeData(mime)
@@ -324,9 +315,13 @@ class Editor(QObject):
         ids = self.scene.selected_node_ids()
         if not ids:
             return []
+        return self.paste_data(self._selection_data(ids), (40.0, 40.0))
+
+    def _selection_data(self, ids: list[str]) -> dict[str, Any]:
+        """The chosen layers and the wires between them, as copy puts on the clipboard and duplicate pastes."""
         chosen = set(ids)
         full = self.graph.to_dict()
-        data = {
+        return {
             "nodes": [full["nodes"][self.graph.index_of(nid)] for nid in ids],
             "edges": [
                 {"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
@@ -334,7 +329,6 @@ class Editor(QObject):
                 if e.src in chosen and e.dst in chosen
             ],
         }
-        return self.paste_data(data, (40.0, 40.0))
 
     def select_all(self) -> None:
         self.scene.select_nodes(list(self.scene.nodes))
