@@ -206,7 +206,6 @@ class LivePlots(QWidget):
         # One legend for all three plots (the colours mean the same in each), under them: never over a curve.
         self.legend = legend([self.batch_loss, self.smooth_loss, self.epoch_loss, self.val_loss, self.lr])
         self.legend.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.legends = [self.legend]
         layout.addWidget(self.legend)
 
         self._ema = 0.0
