@@ -23,12 +23,11 @@ from core.code.names import name_problem
 from core.errors import ProjectLoadError, ProjectSaveError, TorchCanvasError
 from core.files.fileio import (
     STALE_TEMP_SECONDS,
-    FileReadError,
     FileWriteError,
     atomic_write_bytes,
-    read_regular_file,
     remove_stale_temps,
 )
+from core.files.fileread import FileReadError, read_regular_file
 from core.files.migrations import BLOCKS_MINOR, OLDEST_VERSION, SCHEMA_MINOR, SCHEMA_VERSION, MigrationError, migrate
 from core.model.blocks import (
     BLOCK_TYPE,

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.errors import TorchCanvasError
-from core.files.fileio import FileReadError, FileWriteError, atomic_write_bytes, read_regular_file
+from core.files.fileio import FileWriteError, atomic_write_bytes
+from core.files.fileread import FileReadError, read_regular_file
 from core.files.project import Project, dumps, loads
 
 ENV_DIR = "TORCHCANVAS_RECOVERY_DIR"

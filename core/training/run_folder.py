@@ -23,13 +23,12 @@ import torch
 
 from core.errors import TorchCanvasError
 from core.files.fileio import (
-    FileReadError,
     FileWriteError,
     atomic_write_bytes,
     atomic_write_text,
     explain_os_error,
-    read_regular_file,
 )
+from core.files.fileread import FileReadError, read_regular_file
 
 METRIC_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 MAX_RUN_FILE_BYTES = 64 * 1024 * 1024  # summary, settings, metrics and project of one run: kilobytes in practice

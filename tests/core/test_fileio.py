@@ -14,15 +14,14 @@ import pytest
 import torch
 
 from core.files.fileio import (
-    FileReadError,
     FileWriteError,
     atomic_write_bytes,
     atomic_write_text,
     atomic_write_with,
     check_target,
-    read_regular_file,
     write_failure,
 )
+from core.files.fileread import FileReadError, read_regular_file
 
 
 def _temps(folder: Path) -> list[str]:
