@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import core.files.project as project_module
+import core.files.project_graph as project_graph
 from core.code.codegen import CodegenError, generate_model
 from core.errors import PortError, ProjectLoadError, ProjectSaveError
 from core.files.project import Project, dumps, load, loads, save
@@ -363,9 +364,9 @@ def test_the_largest_allowed_project_loads_quickly_and_a_larger_one_is_refused(m
 
     monkeypatch.setattr(Graph, "downstream", counting)
     started = time.monotonic()
-    project = loads(_chain(project_module.MAX_NODES, reverse=True))
-    assert len(project.graph.nodes) == project_module.MAX_NODES
+    project = loads(_chain(project_graph.MAX_NODES, reverse=True))
+    assert len(project.graph.nodes) == project_graph.MAX_NODES
     assert sum(visited) == 0  # each cycle check finds nothing downstream yet: linear, not quadratic
     assert time.monotonic() - started < 10.0
     with pytest.raises(ProjectLoadError, match="too many nodes"):
-        loads(_chain(project_module.MAX_NODES + 1, reverse=False))
+        loads(_chain(project_graph.MAX_NODES + 1, reverse=False))
