@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.model.catalog import DOCS, ParamKind, ParamSpec, add_layer
+from core.model.catalog import ParamKind, ParamSpec, add_layer
 
 _layer = add_layer
 
@@ -90,31 +90,6 @@ def _norm(features: str, affine: bool = True) -> tuple[ParamSpec, ...]:
 
 def _inplace() -> ParamSpec:
     return P("inplace", "bool", False, "Overwrite the input instead of allocating (saves memory; the input is lost).")
-
-
-def _recurrent(extra: tuple[ParamSpec, ...] = ()) -> tuple[ParamSpec, ...]:
-    return (
-        _auto("input_size", "Features per time step (filled from the input shape)."),
-        P("hidden_size", "int", 128, "Size of the hidden state.", min=1, positional=True),
-        P("num_layers", "int", 1, "Recurrent layers stacked on top of each other.", min=1, max=16),
-        *extra,
-        P("bias", "bool", True, "Use bias weights."),
-        P("dropout", "float", 0.0, "Dropout between stacked layers (needs num_layers > 1).", min=0.0, max=1.0),
-        P("bidirectional", "bool", False, "Also read the sequence backwards; doubles the output features."),
-        P(
-            "return_sequences",
-            "choice",
-            "last",
-            "Return only the last time step [N, H] or the full sequence [N, T, H].",
-            choices=("last", "sequence"),
-            codegen=False,
-        ),
-    )
-
-
-def _merge(extra: tuple[ParamSpec, ...] = ()) -> tuple[ParamSpec, ...]:
-    num = P("num_inputs", "int", 2, "How many tensors to combine.", min=2, max=8, codegen=False)
-    return (num, *extra)
 
 
 def _dim(default: int, help: str) -> ParamSpec:
@@ -316,149 +291,12 @@ _layer(
     prefix="dropout",
 )
 
-# --- Shape -------------------------------------------------------------------------------------------------
-_layer(
-    "Flatten",
-    "Shape",
-    "Flattens all dimensions after the batch into one: [N, C, H, W] -> [N, C*H*W].",
-    P("start_dim", "int", 1, "First dimension to flatten.", min=1, max=8),
-    P("end_dim", "int", -1, "Last dimension to flatten (-1: the last).", min=-8, max=8),
-    prefix="flatten",
-    dtype_neutral=True,
-)
-_layer(
-    "Unflatten",
-    "Shape",
-    "Splits one dimension into several, e.g. [N, 784] -> [N, 1, 28, 28].",
-    P("dim", "int", 1, "Dimension to split.", min=1, max=8, positional=True),
-    P("unflattened_size", "ints", [1, 28, 28], "Sizes it is split into.", min=1, positional=True),
-    prefix="unflatten",
-    dtype_neutral=True,
-)
-_layer(
-    "Reshape",
-    "Shape",
-    "Reshapes each sample; one size may be -1 to be worked out.",
-    P("shape", "ints", [-1], "New shape of one sample, without the batch dimension.", min=-1),
-    torch_class=None,
-    prefix="reshape",
-    forward="{x}.reshape({x}.size(0), {shape})",
-    dtype_neutral=True,
-    doc=f"{DOCS}torch.reshape.html",
-)
-_layer(
-    "Permute",
-    "Shape",
-    "Reorders the dimensions after the batch, e.g. [N, T, F] -> [N, F, T].",
-    P("dims", "ints", [2, 1], "New order of dimensions 1.. (the batch dimension stays first).", min=1),
-    torch_class=None,
-    prefix="permute",
-    forward="{x}.permute(0, {dims})",
-    dtype_neutral=True,
-    doc=f"{DOCS}torch.permute.html",
-)
-_layer(
-    "ZeroPad2d",
-    "Shape",
-    "Adds zeros around images: one number for every side, or left, right, top, bottom.",
-    _size(
-        "padding", 1, "Zeros added: one number for all sides, or [left, right, top, bottom].", 4, min=0, positional=True
-    ),
-    prefix="pad",
-)
-_layer(
-    "Mean",
-    "Shape",
-    "Averages over one dimension, e.g. over the time steps of [N, T, D] -> [N, D] (before a Transformer's head).",
-    P("dim", "int", 1, "Dimension to average over (1: the time steps or tokens).", min=-8, max=8),
-    torch_class=None,
-    prefix="mean",
-    forward="{x}.mean(dim={dim})",
-    doc=f"{DOCS}torch.mean.html",
-)
-_layer(
-    "TakeToken",
-    "Shape",
-    "Keeps one time step or token of [N, T, D] -> [N, D] (0: the first, e.g. a class token; -1: the last).",
-    P("index", "int", 0, "Which step or token to keep (negative counts from the end).", min=-4096, max=4096),
-    torch_class=None,
-    display="Take token",
-    prefix="token",
-    forward="{x}[:, {index}]",
-    dtype_neutral=True,
-    doc="https://pytorch.org/docs/stable/tensor_view.html",
-)
-_layer(
-    "Identity", "Shape", "Passes its input through unchanged (a placeholder).", prefix="identity", dtype_neutral=True
-)
-
-# --- Recurrent ---------------------------------------------------------------------------------------------
-_layer(
-    "LSTM",
-    "Recurrent",
-    "Long short-term memory over sequences [N, T, F].",
-    *_recurrent(),
-    prefix="lstm",
-    extra=(("batch_first", True),),
-    returns_state=True,
-)
-_layer(
-    "GRU",
-    "Recurrent",
-    "Gated recurrent unit over sequences [N, T, F].",
-    *_recurrent(),
-    prefix="gru",
-    extra=(("batch_first", True),),
-    returns_state=True,
-)
-_layer(
-    "RNN",
-    "Recurrent",
-    "Plain (Elman) recurrent layer over sequences [N, T, F].",
-    *_recurrent((P("nonlinearity", "choice", "tanh", "Activation inside the cell.", choices=("tanh", "relu")),)),
-    prefix="rnn",
-    extra=(("batch_first", True),),
-    returns_state=True,
-)
-
-# --- Merge -------------------------------------------------------------------------------------------------
-_layer(
-    "Add",
-    "Merge",
-    "Adds tensors of the same shape element by element (residual connections).",
-    *_merge(),
-    torch_class=None,
-    inputs=2,
-    prefix="add",
-    forward="{sum}",
-    dtype_neutral=True,
-    doc=f"{DOCS}torch.add.html",
-)
-_layer(
-    "Multiply",
-    "Merge",
-    "Multiplies tensors of the same shape element by element (gating).",
-    *_merge(),
-    torch_class=None,
-    inputs=2,
-    prefix="mul",
-    forward="{product}",
-    dtype_neutral=True,
-    doc=f"{DOCS}torch.mul.html",
-)
-_layer(
-    "Concat",
-    "Merge",
-    "Joins tensors along a dimension (1: channels or features).",
-    *_merge((_dim(1, "Dimension to join along (1: channels or features)."),)),
-    torch_class=None,
-    inputs=2,
-    prefix="cat",
-    forward="torch.cat([{args}], dim={dim})",
-    dtype_neutral=True,
-    doc=f"{DOCS}torch.cat.html",
-)
-
-# Activations, and attention and Transformer layers, live in their own modules (one concept per module).
+# Shape, recurrent, merge and activation layers, and attention and Transformer layers, live in their own modules
+# (one concept per module), imported in palette order (the registry keeps the order they register in).
+# isort: off
+from core.model import layers_shape as _shape  # noqa: E402,F401
+from core.model import layers_recurrent as _recurrent  # noqa: E402,F401
+from core.model import layers_merge as _merge  # noqa: E402,F401
 from core.model import layers_activation as _activation  # noqa: E402,F401
 from core.model import layers_attention as _attention  # noqa: E402,F401
+# isort: on
