@@ -33,83 +33,11 @@ from PySide6.QtWidgets import (
 from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS, TrainingSettings
 from gui.panels.wrapping import WrappingScroll, let_wrap
 from gui.training.edits import SetTrainingSettings, push
+from gui.training.panel_choices import SCHEDULER_LABELS, builtin_datasets, device_choices, file_source
+from gui.training.panel_text import format_duration, keras_line, paused_line, result_line, short_spec
 from gui.training.preview import DatasetPreview
 
 OPEN_FILE = "Open a data file…"
-SCHEDULER_LABELS = {
-    "none": "None (constant rate)",
-    "StepLR": "Step decay (StepLR)",
-    "CosineAnnealingLR": "Cosine (CosineAnnealingLR)",
-    "OneCycleLR": "One cycle (OneCycleLR)",
-    "ReduceLROnPlateau": "Lower on plateau (ReduceLROnPlateau)",
-}
-
-
-def builtin_datasets() -> list[tuple[str, str]]:
-    """(label, spec) of the sets the list offers by name (sources asked as "list"), offline ones first."""
-    from core.datasets.spec import sources
-
-    return [(f"{name} ({s.list_label})", name) for s in sources() if s.ask == "list" for name in s.names]
-
-
-def file_source() -> tuple[str, str]:
-    """(kind, open dialog filter) of the source the list's Open file... entry opens."""
-    from core.datasets.spec import sources
-
-    source = next(s for s in sources() if s.ask == "file")
-    return source.kind, source.file_filter
-
-
-def device_choices() -> list[tuple[str, str]]:
-    """(label, settings value): Auto, CPU, then each CUDA device by name."""
-    choices = [("Auto (GPU if there is one)", "auto"), ("CPU", "cpu")]
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            for i in range(torch.cuda.device_count()):
-                value = "cuda" if i == 0 else f"cuda:{i}"
-                if _valid_value("device", value):
-                    choices.append((f"GPU {i}: {torch.cuda.get_device_name(i)}", value))
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            choices.append(("Apple GPU (MPS)", "mps"))
-    except Exception:  # a broken CUDA install must not take the form down
-        pass
-    return choices
-
-
-def _valid_value(field: str, value: Any) -> bool:
-    try:
-        TrainingSettings(**{field: value}).validate()
-        return True
-    except Exception:
-        return False
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "–"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def keras_line(event: Any, seconds: float | None) -> str:
-    """'Epoch 3/5 - 2.1s - loss: 0.2910 - accuracy: 0.9170 - val_loss: 0.1532 - val_accuracy: 0.9550'."""
-    parts = [f"Epoch {event.epoch}/{event.epochs}"]
-    if seconds is not None:
-        parts.append(f"{seconds:.1f}s")
-    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        value = getattr(event, name, None)
-        if value is not None:
-            parts.append(f"{name}: {value:.4f}")
-    if getattr(event, "lr", None) is not None:
-        parts.append(f"lr: {event.lr:.3g}")
-    return " - ".join(parts)
-
-
 class TrainingPanel(QWidget):
     """Signals ask the dashboard to act; the panel itself never starts a thread."""
 
@@ -341,7 +269,7 @@ class TrainingPanel(QWidget):
             ]
             index = self.dataset.findData(s.dataset)
             if index < 0:
-                self.dataset.insertItem(self.dataset.count() - 1, _short_spec(s.dataset), s.dataset)
+                self.dataset.insertItem(self.dataset.count() - 1, short_spec(s.dataset), s.dataset)
                 index = self.dataset.findData(s.dataset)
             self.dataset.setCurrentIndex(index)
             self.dataset.setToolTip(s.dataset)
@@ -450,7 +378,7 @@ class TrainingPanel(QWidget):
         was, self._state = self._state, state
         if state == "paused":  # no ETA while nothing moves
             self._last_progress = self.progress.format()
-            self.progress.setFormat(_paused(self._last_progress))
+            self.progress.setFormat(paused_line(self._last_progress))
         elif was == "paused" and state == "running":
             self.progress.setFormat(self._last_progress)
         for box in self.settings_boxes:
@@ -495,7 +423,7 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("Preparing data and model…")
         self._run_message = ""
         self._log(
-            f"Training on {_short_spec(settings.dataset)}: {settings.epochs} epochs, batch {settings.batch_size}, "
+            f"Training on {short_spec(settings.dataset)}: {settings.epochs} epochs, batch {settings.batch_size}, "
             f"{settings.optimizer} lr={settings.lr:g}, {settings.loss}"
         )
         self._epoch_started = time.monotonic()
@@ -516,7 +444,7 @@ class TrainingPanel(QWidget):
                 f"{(event.samples_per_s or 0):,.0f} samples/s · ETA {format_duration(event.eta_s)}"
             )
             self._last_progress = text
-            self.progress.setFormat(_paused(text) if self._state == "paused" else text)
+            self.progress.setFormat(paused_line(text) if self._state == "paused" else text)
         elif kind == "epoch":
             now = time.monotonic()
             self._log(keras_line(event, now - self._epoch_started))
@@ -555,7 +483,7 @@ class TrainingPanel(QWidget):
             if result.test_accuracy is not None:
                 text += f" · test accuracy {100 * result.test_accuracy:.1f}%"
             self.progress.setFormat(text)
-            self._log(_result_line(result))
+            self._log(result_line(result))
         else:
             if self.progress.maximum() == 0:
                 self.progress.setRange(0, 1)
@@ -566,12 +494,6 @@ class TrainingPanel(QWidget):
             if failed:
                 self._run_message = f"Training failed: {message}"
         self.set_state("idle")
-
-
-def _paused(progress: str) -> str:
-    """'Epoch 2/5 · batch 3/14 · 900 samples/s · ETA 0:12' -> 'Paused · epoch 2/5 · batch 3/14'."""
-    kept = [p for p in progress.split(" · ") if p.startswith(("Epoch", "batch"))]
-    return " · ".join(["Paused", *(p[0].lower() + p[1:] for p in kept)])
 
 
 def _scrolling(box: QWidget, stretch: bool = True) -> QScrollArea:
@@ -589,21 +511,3 @@ def _scrolling(box: QWidget, stretch: bool = True) -> QScrollArea:
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setMinimumWidth(holder.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
     return scroll
-
-
-def _result_line(result: Any) -> str:
-    parts = ["Done."]
-    if result.test_loss is not None:
-        parts.append(f"test_loss: {result.test_loss:.4f}")
-    if result.test_accuracy is not None:
-        parts.append(f"test_accuracy: {result.test_accuracy:.4f}")
-    return " - ".join(parts)
-
-
-def _short_spec(spec: str) -> str:
-    """'npz:/long/path/mnist_10k.npz' -> 'mnist_10k.npz (file)'."""
-    if ":" in spec:
-        kind, _, rest = spec.partition(":")
-        name = rest.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].split(",")[0]
-        return f"{name} ({kind} file)"
-    return spec
