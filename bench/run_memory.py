@@ -69,7 +69,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from gui.shell.mainwindow import MainWindow
-    from gui.training.dashboard import install
+    from gui.training.window import install
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:

@@ -43,7 +43,7 @@ def gui_run(epochs: int, workdir: Path, profile: str | None = None) -> tuple[lis
     from PySide6.QtWidgets import QApplication
 
     from gui.shell.mainwindow import MainWindow
-    from gui.training.dashboard import install, show_large
+    from gui.training.window import install, show_large
     from gui.training.worker import warm_up
 
     app = QApplication.instance() or QApplication([])

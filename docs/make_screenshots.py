@@ -78,7 +78,7 @@ class Tour:
         self.settle()
 
     def train(self, epochs: int) -> None:
-        from gui.training.dashboard import train_for_screenshot
+        from gui.training.window import train_for_screenshot
 
         if not train_for_screenshot(self.dashboard, epochs):  # type: ignore[arg-type]
             raise RuntimeError(f"training did not finish: {self.dashboard.panel.reason.text()}")  # type: ignore[attr-defined]
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from gui.shell.app import app_icon
     from gui.shell.mainwindow import MainWindow
-    from gui.training.dashboard import install as install_training
+    from gui.training.window import install as install_training
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TorchCanvas")

@@ -68,8 +68,8 @@ def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from gui.shell.mainwindow import MainWindow
-    from gui.training.dashboard import install as install_training
-    from gui.training.dashboard import train_for_screenshot
+    from gui.training.window import install as install_training
+    from gui.training.window import train_for_screenshot
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TorchCanvas")

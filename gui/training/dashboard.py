@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import copy
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
-    QDockWidget,
-    QMainWindow,
     QMessageBox,
     QSplitter,
     QTabWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -39,7 +34,7 @@ from gui.training.plots import LivePlots
 from gui.training.results import ResultsView
 from gui.training.runs import RunsView
 from gui.training.tryit import TryItView
-from gui.training.worker import TrainerFactory, TrainingRun, keep_gui_thread_on_one_core, warm_up
+from gui.training.worker import TrainerFactory, TrainingRun
 
 log = logging.getLogger(__name__)
 PROGRESS_MS = 250
@@ -432,123 +427,3 @@ def show_error(parent: QWidget, title: str, message: str) -> None:
         log.info("%s: %s", title, message)
         return
     QMessageBox.warning(parent, title, message)
-
-
-class _CloseGuard(QObject):
-    """Sees the window's close event first: asks and stops a running training, or keeps the window open."""
-
-    def __init__(self, dashboard: TrainingDashboard, window: QWidget) -> None:
-        super().__init__(window)
-        self.dashboard = dashboard
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Close and not self.dashboard.confirm_close():
-            event.ignore()
-            return True
-        return False
-
-
-def install(window: QMainWindow) -> TrainingDashboard:
-    """Dock the dashboard into the editor's main window (beside the code view) and wire it to the document."""
-    dashboard = TrainingDashboard()
-    add_dock = getattr(window, "add_dock", None)
-    area = Qt.DockWidgetArea.BottomDockWidgetArea
-    if callable(add_dock):
-        dock = add_dock("Training", dashboard, area, "training")
-    else:
-        dock = QDockWidget("Training", window)
-        dock.setObjectName("training_dock")
-        dock.setWidget(dashboard)
-        window.addDockWidget(area, dock)
-    code_dock = getattr(window, "docks", {}).get("code")
-    if code_dock is not None:
-        window.tabifyDockWidget(code_dock, dock)
-    toolbar = window.findChild(QToolBar, "main_toolbar")
-    if toolbar is not None:
-        train = QAction("▶ Train", window)
-        train.setObjectName("train_action")
-        train.triggered.connect(lambda: (dock.show(), dock.raise_(), dashboard.start_training()))
-        toolbar.addSeparator()
-        toolbar.addAction(train)
-        dashboard.panel.availability_changed.connect(lambda ok, why: follow_train_button(train, ok, why))
-        follow_train_button(train, dashboard.panel.train_button.isEnabled(), dashboard.panel.blocked_reason())
-    document = getattr(window, "document", None)
-    if document is not None:
-        dashboard.set_document(document)
-    window.installEventFilter(_CloseGuard(dashboard, window))
-    dashboard.running_changed.connect(lambda running: lock_editing(window, running))
-    dashboard.running_changed.connect(lambda running: running and show_large(dashboard))
-    keep_gui_thread_on_one_core()
-    QTimer.singleShot(0, warm_up)  # once the window is up
-    window.training_dashboard = dashboard  # type: ignore[attr-defined]
-    window.training_dock = dock  # type: ignore[attr-defined]
-    return dashboard
-
-
-def follow_train_button(action: QAction, available: bool, reason: str) -> None:
-    """The toolbar's Train is on exactly when the panel's is, and says why not as its tooltip."""
-    action.setEnabled(available)
-    tip = "Show the training dashboard and train the network on its dataset" if available else reason
-    action.setToolTip(tip)
-    action.setStatusTip(tip)
-
-
-def lock_editing(window: QWidget, running: bool) -> None:
-    """While a run is active the network cannot change: the run trains a snapshot taken at Train, and the
-    results belong to that network. The editor's window knows what editing means (``set_editing_locked``);
-    any other window just disables its central widget."""
-    hook = getattr(window, "set_editing_locked", None)
-    if callable(hook):
-        hook(running)
-    elif isinstance(window, QMainWindow) and window.centralWidget() is not None:
-        window.centralWidget().setEnabled(not running)
-
-
-def show_large(dashboard: TrainingDashboard) -> None:
-    """Bring the Training dock to the front and give it most of the bottom area (curves need room)."""
-    dock = dashboard.parentWidget()
-    window = dock.parentWidget() if isinstance(dock, QDockWidget) else None
-    if not isinstance(window, QMainWindow):
-        return
-    if dock.isVisible() and not dock.visibleRegion().isEmpty():
-        return  # already in view (the user pressed its Train button): no relayout of the whole window
-    dock.show()
-    dock.raise_()
-    area, tabbed = window.dockWidgetArea(dock), window.tabifiedDockWidgets(dock)
-    beside = [
-        d
-        for d in window.findChildren(QDockWidget)
-        if d is not dock and d not in tabbed and d.isVisible() and window.dockWidgetArea(d) == area
-    ]
-    if beside:
-        window.resizeDocks([*beside, dock], [260] * len(beside) + [window.width()], Qt.Orientation.Horizontal)
-    window.resizeDocks([dock], [int(window.height() * 0.58)], Qt.Orientation.Vertical)
-
-
-def train_for_screenshot(dashboard: TrainingDashboard, epochs: int, timeout: float = 600.0) -> bool:
-    """Train the open project for ``epochs`` epochs and wait, so ``--screenshot`` shows a finished run."""
-    import time
-
-    project = dashboard.project
-    if project is None:
-        return False
-    dashboard.window().show()  # docks only take their sizes in a shown window (offscreen here)
-    QApplication.processEvents()
-    show_large(dashboard)
-    dashboard.refresh_dataset()
-    project.training.epochs = int(epochs)  # a setting for this one rendering, not a user edit to undo
-    dashboard.panel.refresh()
-    done: list[Any] = []
-    dashboard.run_finished.connect(done.append)
-    if dashboard.start_training() is None:
-        print(f"torchcanvas: cannot train: {dashboard.panel.reason.text()}", file=sys.stderr)
-        return False
-    deadline = time.monotonic() + timeout
-    while not done and time.monotonic() < deadline:
-        QApplication.processEvents()
-        time.sleep(0.01)
-    if not done:
-        dashboard.stop()
-    for _ in range(5):
-        QApplication.processEvents()
-    return bool(done) and done[0].status == "finished"

@@ -17,7 +17,8 @@ from core.model.graph import Edge
 from core.training import Trainer
 from core.training.events import TrainEvent
 from gui.training import actions
-from gui.training.dashboard import TrainingDashboard, install
+from gui.training.dashboard import TrainingDashboard
+from gui.training.window import install
 from tests.gui.mouse import drag
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from core.model.graph import Edge
 from gui.shell.mainwindow import MainWindow
-from gui.training.dashboard import install
+from gui.training.window import install
 from tests.gui.mouse import click, drag, drop_mime
 
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from core.cli import EXAMPLES_DIR
 from gui.shell.mainwindow import MainWindow
-from gui.training.dashboard import install
+from gui.training.window import install
 
 SIZES = [(1600, 1000), (1280, 800)]
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.json"))

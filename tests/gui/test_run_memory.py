@@ -11,7 +11,7 @@ import pytest
 from torch import nn
 
 from core.training import Trainer
-from gui.training.dashboard import install
+from gui.training.window import install
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 from core.files.project import load
 from core.training import Trainer
 from gui.training import dashboard as dashboard_module
-from gui.training.dashboard import TrainingDashboard, install
+from gui.training.dashboard import TrainingDashboard
+from gui.training.window import install
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 EVERY_BATCH = functools.partial(Trainer, event_interval=0)  # one event per batch: exact point counts

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from core.cli import EXAMPLES_DIR
 from core.training import Trainer
 from gui.training import dashboard as dashboard_module
-from gui.training.dashboard import install
+from gui.training.window import install
 
 EVERY_BATCH = functools.partial(Trainer, event_interval=0)
 
