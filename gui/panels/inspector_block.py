@@ -35,7 +35,7 @@ def parse_value(text: str) -> Any:
 
 
 def build_instance_page(inspector: Inspector, node: Node, layout: QVBoxLayout) -> None:
-    from gui.panels.inspector import FIELD_MIN_WIDTH, add_field
+    from gui.panels.param_editor import FIELD_MIN_WIDTH, add_field
 
     graph = inspector.editor.graph
     defn = graph.blocks.get(node.block or "")
