@@ -7,7 +7,6 @@ dashboard) use too. The window holds no model state: that is ``window.document``
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -19,8 +18,7 @@ from core.code.codegen import CodegenError, generate_model
 from core.errors import TorchCanvasError
 from core.files import project as project_io
 from core.files.fileio import atomic_write_text
-from core.model.analysis import Analysis, Problem, status
-from core.model.graph import Graph
+from core.model.analysis import Analysis
 from core.model.layout import layered_layout
 from core.model.shape_rules import fmt
 from gui.canvas.canvas_tabs import CanvasTabs
@@ -34,24 +32,10 @@ from gui.panels.palette import Palette
 from gui.panels.problems import ProblemsList
 from gui.shell.actions import build_actions, build_menus, file_stem
 from gui.shell.document import Document
+from gui.shell.words import HELP, model_only, problem_summary, save_failure
 
 MAX_RECENT = 8
 FILTER = "TorchCanvas projects (*.json);;All files (*)"
-HELP = """<h3>Building a network</h3>
-<ul>
-<li><b>Add a layer:</b> drag it from the palette on the left onto the canvas, or double-click it to add it
-after the selected layer (wired in).</li>
-<li><b>Connect:</b> drag from a layer's output port (right) to another layer's input port (left). Green means
-the wire is allowed; red says why not.</li>
-<li><b>Replace a wire:</b> drop a new wire on an input that already has one (Undo puts the old one back).
-<b>Remove a wire:</b> drag it away from its input port, or click it and press Delete.</li>
-<li><b>Select:</b> click, or drag a box on empty canvas. <b>Move:</b> drag selected layers.</li>
-<li><b>Pan:</b> middle mouse button, or hold Space and drag. <b>Zoom:</b> mouse wheel. <b>Fit:</b> F.</li>
-<li>Every wire shows the tensor shape it carries, e.g. [N, 64] (N is the batch size).</li>
-<li>The inspector on the right edits the selected layer; <i>auto</i> values are filled from the input shape.</li>
-</ul>"""
-
-
 def ask_file_changed(parent: QWidget, path: Path) -> str:
     """The file was changed elsewhere since it was opened or saved here: 'reload', 'overwrite', 'save_as' or
     'cancel' (tests replace this; with no screen to answer on it is 'cancel', so nothing is lost)."""
@@ -76,32 +60,6 @@ def ask_file_changed(parent: QWidget, path: Path) -> str:
     box.setDefaultButton(cancel)
     box.exec()
     return choices.get(box.clickedButton(), "cancel")
-
-
-def save_failure(exc: BaseException) -> str:
-    """Why a save failed, in plain words, for an error core did not already explain."""
-    if isinstance(exc, OSError):
-        from core.files.fileio import explain_os_error
-
-        return explain_os_error(exc)
-    if "symlink loop" in str(exc).lower():
-        return "the path goes through a symbolic link that points back to itself (a loop)"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def model_only(analysis: Analysis) -> Analysis:
-    """The analysis without the network-against-its-data problems: the model's code is valid PyTorch even when its
-    output does not fit the dataset, so the code view keeps showing it (Problems and Train say what to fix)."""
-    return replace(analysis, problems=[p for p in analysis.problems if p.kind != "task"])
-
-
-def problem_summary(graph: Graph, errors: list[Problem]) -> str:
-    """The status bar's words for the errors, naming the first: '2 problems · fc1: does not fit the data'."""
-    first = errors[0]
-    count = f"{len(errors)} problem{'s' * (len(errors) > 1)}"
-    if not first.node_id or first.node_id not in graph:
-        return count
-    return f"{count} · {graph.node(first.node_id).name}: {status([first]) or 'problem'}"
 
 
 class MainWindow(QMainWindow):
