@@ -10,7 +10,7 @@ from PySide6.QtGui import QFontMetricsF
 
 from core.cli import EXAMPLES_DIR
 from gui import style
-from gui.canvas import items
+from gui.canvas import node_text
 
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.json"))
 
@@ -21,13 +21,13 @@ def body_rect(item) -> QRectF:
 
 def hidden_text(scene) -> list[str]:
     found = []
-    body = QFontMetricsF(style.font(items.BODY_POINTS))
-    name = QFontMetricsF(style.font(items.NAME_POINTS, bold=True))
+    body = QFontMetricsF(style.font(node_text.BODY_POINTS))
+    name = QFontMetricsF(style.font(node_text.NAME_POINTS, bold=True))
     for item in scene.nodes.values():
         for line in item.lines:
-            if body.horizontalAdvance(line) > items.text_width():
+            if body.horizontalAdvance(line) > node_text.text_width():
                 found.append(f"{item.name}: {line!r} is elided")
-        if name.horizontalAdvance(item.name) > items.name_room(item.name, item.layer):
+        if name.horizontalAdvance(item.name) > node_text.name_room(item.name, item.layer):
             found.append(f"the name {item.name!r} is elided")
     boxes = {nid: body_rect(item) for nid, item in scene.nodes.items()}
     for edge, wire in scene.wires.items():
