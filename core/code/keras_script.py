@@ -238,15 +238,8 @@ def generate_keras_script(project: Project) -> str:
         "",
         *model_lines[first_def:],
     ]
-    for helper in helpers:
-        lines += ["", "", *torch_script._source(helper)]
     lines += [
-        "",
-        "",
-        "def load_data() -> dict:",
-        '    """The dataset, split with the seed and normalised exactly as in TorchCanvas."""',
-        *[f"    {line}" for line in load_lines],
-        "    return prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
+        *torch_script.data_lines(helpers, load_lines),
         "",
         "",
         *_optimizer_lines(s),

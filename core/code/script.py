@@ -143,6 +143,23 @@ def _helper_constants(constants: list[str], helper_text: str) -> list[str]:
     return constants
 
 
+def data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
+    """The pasted loaders and ``load_data()``: the same text in the PyTorch and the Keras script, so both read
+    the same split."""
+    lines: list[str] = []
+    for helper in helpers:
+        lines += ["", "", *_source(helper)]
+    return [
+        *lines,
+        "",
+        "",
+        "def load_data() -> dict:",
+        '    """The dataset, split with the seed and normalised exactly as in TorchCanvas."""',
+        *[f"    {line}" for line in load_lines],
+        "    return prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
+    ]
+
+
 def generate_script(project: Project) -> GeneratedCode:
     """A complete training script for the project; raises CodegenError/DataError when it cannot be built."""
     s = project.training
@@ -170,15 +187,8 @@ def generate_script(project: Project) -> GeneratedCode:
     top += ["", ""]
     lines = top + body.lines
     code.line_to_node = {line + len(top): nid for line, nid in body.line_to_node.items()}
-    for helper in helpers:
-        lines += ["", "", *_source(helper)]
     lines += [
-        "",
-        "",
-        "def load_data() -> dict:",
-        '    """The dataset, split with the seed and normalised exactly as in TorchCanvas."""',
-        *[f"    {line}" for line in load_lines],
-        "    return prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
+        *data_lines(helpers, load_lines),
         "",
         "",
         *loop_functions(s, augmenting),
