@@ -17,8 +17,9 @@ from core.errors import TorchCanvasError
 from core.model.catalog import get_spec
 from core.model.graph import Edge, Node, validate_params
 from core.model.layout import layered_layout
-from gui.canvas import commands
 from gui.canvas.scene import GraphScene
+from gui.commands import blocks as block_commands
+from gui.commands import graph as commands
 from gui.shell.document import Document
 
 CLIPBOARD_MIME = "application/x-torchcanvas-nodes"
@@ -67,13 +68,8 @@ class Editor(QObject):
         else:
             node = self.graph.create_node(layer_id, pos)
         spec = get_spec(layer_id)
-        if connect_from is None or not spec.input_count(node.params):
-            command: QUndoCommand = commands.AddNodeCommand(self.graph, node)
-        else:
-            command = commands.MacroCommand(f"Add {node.name}")
-            commands.AddNodeCommand(self.graph, node, command)
-            commands.ConnectCommand(self.graph, Edge(connect_from, node.id), command)
-        self.push(command)
+        wired = connect_from if spec.input_count(node.params) else None
+        self.push(commands.add_node(self.graph, node, wired))
         self.scene.select_nodes([node.id])
         return node
 
@@ -161,7 +157,7 @@ class Editor(QObject):
         ids = self.scene.selected_node_ids() if node_ids is None else node_ids
         name = name or self.free_block_name()
         try:
-            command = commands.make_block(self.graph, ids, name)
+            command = block_commands.make_block(self.graph, ids, name)
         except TorchCanvasError as exc:
             return self._refuse(f"Cannot make a block: {exc}")
         self.document.undo_stack.push(command)  # already applied by core: redo only marks it done
@@ -175,7 +171,7 @@ class Editor(QObject):
         if not ids:
             return self._refuse("Select a block to ungroup.")
         try:
-            command = commands.ungroup(self.graph, ids[0])
+            command = block_commands.ungroup(self.graph, ids[0])
         except TorchCanvasError as exc:
             return self._refuse(f"Cannot ungroup: {exc}")
         self.push(command)
@@ -196,7 +192,7 @@ class Editor(QObject):
             return self._refuse(f"{node.name}: only a block with one input and one output can repeat.")
         first = node.first_block if repeat > 1 else None
         first_params = node.first_params if repeat > 1 else {}
-        self.push(commands.RepeatCommand(self.graph, node_id, repeat, first, first_params))
+        self.push(block_commands.RepeatCommand(self.graph, node_id, repeat, first, first_params))
         return None
 
     def expose_arg(self, node_id: str, param: str) -> str | None:
@@ -208,7 +204,7 @@ class Editor(QObject):
             return self._refuse(f"{node.name} has no parameter {param!r}.")
         if (node_id, param) in self.graph.blocks[self.block].bindings:
             return self._refuse(f"{node.name}.{param} is already an argument of {self.block}.")
-        self.push(commands.ExposeArgCommand(self.document.project.graph, self.block, node_id, param))
+        self.push(block_commands.ExposeArgCommand(self.document.project.graph, self.block, node_id, param))
         return None
 
     def add_block(self, name: str, pos: tuple[float, float]) -> Node | None:
@@ -238,7 +234,7 @@ class Editor(QObject):
         node = new_instance(self.graph, library[name], pos)
         for key in added:
             library.pop(key)
-        self.push(commands.AddBlockCommand(self.graph, node, added))
+        self.push(block_commands.AddBlockCommand(self.graph, node, added))
         self.scene.select_nodes([node.id])
         return node
 
@@ -285,7 +281,6 @@ class Editor(QObject):
             return []
 
     def paste_data(self, data: dict[str, Any], offset: tuple[float, float]) -> list[str]:
-        macro = commands.MacroCommand("Paste")
         new_ids: dict[str, str] = {}
         created: list[Node] = []
         shadow = self.graph.copy()  # to hand out ids and names that do not clash with each other
@@ -300,14 +295,8 @@ class Editor(QObject):
             created.append(node)
         if not created:
             return []
-        for node in created:
-            commands.AddNodeCommand(self.graph, node, macro)
-        for e in data["edges"]:
-            commands.ConnectCommand(
-                self.graph, Edge(new_ids[e["src"]], new_ids[e["dst"]], e["dst_port"], e["src_port"]), macro
-            )
-        macro.setText(f"Paste {len(created)} layer{'s' if len(created) > 1 else ''}")
-        self.push(macro)
+        edges = [Edge(new_ids[e["src"]], new_ids[e["dst"]], e["dst_port"], e["src_port"]) for e in data["edges"]]
+        self.push(commands.paste(self.graph, created, edges))
         self.scene.select_nodes([n.id for n in created])
         return [n.id for n in created]
 

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsSimpleTextItem
 from core.errors import TorchCanvasError
 from core.model.graph import Edge, Graph
 from gui import style
-from gui.canvas import commands
 from gui.canvas.items import PortItem, bezier
+from gui.commands import graph as commands
 
 if TYPE_CHECKING:
     from gui.canvas.view import GraphView
@@ -169,16 +169,10 @@ class ConnectMode(Mode):
         if self.replaced is not None:
             if edge == self.replaced:
                 return
-            macro = commands.MacroCommand("Remove wire" if not allowed else "Re-route wire")
-            commands.DisconnectCommand(editor.graph, self.replaced, macro)
-            if allowed and edge is not None:
-                if displaced is not None:
-                    commands.DisconnectCommand(editor.graph, displaced, macro)
-                commands.ConnectCommand(editor.graph, edge, macro)
-            elif reason:
+            if not (allowed and edge is not None) and reason:
                 editor.message.emit(reason)
                 return
-            editor.push(macro)
+            editor.push(commands.reroute(editor.graph, self.replaced, edge if allowed else None, displaced))
         elif allowed and edge is not None:
             editor.connect(edge)
         elif reason:

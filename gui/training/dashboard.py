@@ -26,7 +26,7 @@ from core.files.export_formats import EXPORT_FORMATS
 from core.files.project import Project
 from core.settings import TrainingSettings
 from core.training.run_folder import default_runs_dir
-from gui.canvas.commands import set_param
+from gui.commands.graph import set_param
 from gui.training import actions
 from gui.training.edits import input_node_id, push, suggest
 from gui.training.panel import OPEN_FILE, TrainingPanel

@@ -16,7 +16,7 @@ MLP = ROOT / "resources" / "examples" / "digits_mlp.json"
 
 
 def test_disk_full_keeps_document_modified_and_file_intact(qtbot, tmp_path: Path, monkeypatch) -> None:
-    from gui.canvas.commands import set_param
+    from gui.commands.graph import set_param
 
     target = tmp_path / "net.json"
     target.write_bytes(MLP.read_bytes())

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 
 from core.files import project as project_io
-from gui.canvas.commands import set_param
+from gui.commands.graph import set_param
 from gui.shell import mainwindow
 from gui.shell.mainwindow import MainWindow
 

@@ -24,7 +24,7 @@ EDITS = textwrap.dedent(
     import os
     from pathlib import Path
     from core.files.project import dumps
-    from gui.canvas.commands import AddNodeCommand, RenameCommand, set_param
+    from gui.commands.graph import AddNodeCommand, RenameCommand, set_param
 
     doc = window.document
     graph = doc.graph

@@ -12,10 +12,10 @@ from core.cli import DEFAULT_EXAMPLE
 from core.errors import TorchCanvasError
 from core.files import project as project_io
 from core.model.graph import Edge
-from gui.canvas import commands
 from gui.canvas.editor import Editor
 from gui.canvas.items import NodeItem, WireItem
 from gui.canvas.scene import GraphScene
+from gui.commands import graph as commands
 from gui.shell.document import Document
 
 LAYERS = ["Linear", "ReLU", "Dropout", "Add", "Concat", "Flatten", "Conv2d", "Output"]
