@@ -69,13 +69,12 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from gui.shell.mainwindow import MainWindow
-    from gui.training.window import install
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         window = MainWindow(settings=QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
-        dashboard = install(window)
+        dashboard = window.install_training()
         dashboard.runs_root = workdir / "runs"
         window.open_example(PROJECT)
         project = window.document.project

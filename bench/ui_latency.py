@@ -43,12 +43,12 @@ def gui_run(epochs: int, workdir: Path, profile: str | None = None) -> tuple[lis
     from PySide6.QtWidgets import QApplication
 
     from gui.shell.mainwindow import MainWindow
-    from gui.training.window import install, show_large
+    from gui.training.window import show_large
     from gui.training.worker import warm_up
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow(settings=QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
-    dashboard = install(window)
+    dashboard = window.install_training()
     dashboard.runs_root = workdir / "gui-runs"
     window.open_example(PROJECT)
     project = window.document.project

@@ -215,7 +215,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from gui.shell.app import app_icon
     from gui.shell.mainwindow import MainWindow
-    from gui.training.window import install as install_training
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TorchCanvas")
@@ -223,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)  # no recent files of yours
     window = MainWindow(settings=settings)
     window.show_error = refuse_dialog  # type: ignore[method-assign]  # offscreen, a dialog would wait forever
-    dashboard = install_training(window)
+    dashboard = window.install_training()
     dashboard.runs_root = scratch / "runs"
     window.resize(*size)
     window.show()

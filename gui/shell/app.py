@@ -68,7 +68,6 @@ def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from gui.shell.mainwindow import MainWindow
-    from gui.training.window import install as install_training
     from gui.training.window import train_for_screenshot
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -81,7 +80,7 @@ def run_app(args: argparse.Namespace) -> int:
     if screenshot:  # no screen to answer a dialog on: an error is printed and the command fails instead
         errors: list[str] = []
         window.show_error = lambda title, message: errors.append(f"{title}: {message}")  # type: ignore[method-assign]
-    training = install_training(window)
+    training = window.install_training()
     project = getattr(args, "project", None)
     if project:
         if not window.open_file(project):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
 
 from core.cli import DEFAULT_EXAMPLE
 from core.code.codegen import CodegenError, generate_model
@@ -33,6 +34,10 @@ from gui.panels.problems import ProblemsList
 from gui.shell.actions import build_actions, build_menus, file_stem
 from gui.shell.document import Document
 from gui.shell.words import HELP, model_only, problem_summary, save_failure
+from gui.training.host import DashboardHost
+
+if TYPE_CHECKING:
+    from gui.training.dashboard import TrainingDashboard
 
 MAX_RECENT = 8
 FILTER = "TorchCanvas projects (*.json);;All files (*)"
@@ -73,6 +78,7 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.docks: dict[str, QDockWidget] = {}
         self.editing_locked = False
+        self.training_dashboard: TrainingDashboard | None = None  # once install_training() docked it
         self._shown_once = False
         self.recent_menu: QMenu
         self.view_menu: QMenu
@@ -106,6 +112,19 @@ class MainWindow(QMainWindow):
         self.docks[name] = dock
         self.view_menu.addAction(dock.toggleViewAction())
         return dock
+
+    def dashboard_host(self) -> DashboardHost:
+        """What the training dashboard may use of this window (see ``gui.training.host``)."""
+        toolbar = self.findChild(QToolBar, "main_toolbar")
+        code = self.docks.get("code")
+        return DashboardHost(self, self.document, self.add_dock, self.set_editing_locked, code, toolbar)
+
+    def install_training(self) -> TrainingDashboard:
+        """Dock the training dashboard and keep it (File > Export uses its last run)."""
+        from gui.training.window import install
+
+        self.training_dashboard = install(self.dashboard_host())
+        return self.training_dashboard
 
     def _make_palette_dock(self) -> Palette:
         palette = Palette()

@@ -140,9 +140,9 @@ def export_from_window(window: Any, fmt_id: str) -> Path | None:
     """File > Export: the last run's network and weights when the format uses them, else the open project."""
     from core.files.export_formats import EXPORT_FORMATS
 
-    dashboard = getattr(window, "training_dashboard", None)
-    result = getattr(dashboard, "last_result", None)
-    run_project = getattr(dashboard, "run_project", None)
+    dashboard = window.training_dashboard  # None until the window docked one
+    result = dashboard.last_result if dashboard is not None else None
+    run_project = dashboard.run_project if dashboard is not None else None
     use_run = EXPORT_FORMATS[fmt_id].uses_weights and run_project is not None and result is not None
     return export_as(window, fmt_id, result, run_project if use_run else window.document.project)
 

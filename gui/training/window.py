@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar, QWidget
 
 from gui.training.dashboard import TrainingDashboard
+from gui.training.host import DashboardHost
 from gui.training.worker import keep_gui_thread_on_one_core, warm_up
 
 
@@ -28,41 +29,33 @@ class _CloseGuard(QObject):
         return False
 
 
-def install(window: QMainWindow) -> TrainingDashboard:
+def install(host: DashboardHost) -> TrainingDashboard:
     """Dock the dashboard into the editor's main window (beside the code view) and wire it to the document."""
-    dashboard = TrainingDashboard()
-    add_dock = getattr(window, "add_dock", None)
-    area = Qt.DockWidgetArea.BottomDockWidgetArea
-    if callable(add_dock):
-        dock = add_dock("Training", dashboard, area, "training")
-    else:
-        dock = QDockWidget("Training", window)
-        dock.setObjectName("training_dock")
-        dock.setWidget(dashboard)
-        window.addDockWidget(area, dock)
-    code_dock = getattr(window, "docks", {}).get("code")
-    if code_dock is not None:
-        window.tabifyDockWidget(code_dock, dock)
-    toolbar = window.findChild(QToolBar, "main_toolbar")
-    if toolbar is not None:
-        train = QAction("▶ Train", window)
-        train.setObjectName("train_action")
-        train.triggered.connect(lambda: (dock.show(), dock.raise_(), dashboard.start_training()))
-        toolbar.addSeparator()
-        toolbar.addAction(train)
-        dashboard.panel.availability_changed.connect(lambda ok, why: follow_train_button(train, ok, why))
-        follow_train_button(train, dashboard.panel.train_button.isEnabled(), dashboard.panel.blocked_reason())
-    document = getattr(window, "document", None)
-    if document is not None:
-        dashboard.set_document(document)
+    window, dashboard = host.window, TrainingDashboard()
+    dock = host.add_dock("Training", dashboard, Qt.DockWidgetArea.BottomDockWidgetArea, "training")
+    if host.code_dock is not None:
+        window.tabifyDockWidget(host.code_dock, dock)
+    if host.toolbar is not None:
+        _add_train_action(host.toolbar, window, dashboard, dock)
+    if host.document is not None:
+        dashboard.set_document(host.document)
     window.installEventFilter(_CloseGuard(dashboard, window))
-    dashboard.running_changed.connect(lambda running: lock_editing(window, running))
+    dashboard.running_changed.connect(host.lock_editing)
     dashboard.running_changed.connect(lambda running: running and show_large(dashboard))
     keep_gui_thread_on_one_core()
     QTimer.singleShot(0, warm_up)  # once the window is up
-    window.training_dashboard = dashboard  # type: ignore[attr-defined]
-    window.training_dock = dock  # type: ignore[attr-defined]
     return dashboard
+
+
+def _add_train_action(toolbar: QToolBar, window: QWidget, dashboard: TrainingDashboard, dock: QDockWidget) -> None:
+    """The toolbar's ▶ Train shows the dashboard and starts a run; it is on exactly when the panel's Train is."""
+    train = QAction("▶ Train", window)
+    train.setObjectName("train_action")
+    train.triggered.connect(lambda: (dock.show(), dock.raise_(), dashboard.start_training()))
+    toolbar.addSeparator()
+    toolbar.addAction(train)
+    dashboard.panel.availability_changed.connect(lambda ok, why: follow_train_button(train, ok, why))
+    follow_train_button(train, dashboard.panel.train_button.isEnabled(), dashboard.panel.blocked_reason())
 
 
 def follow_train_button(action: QAction, available: bool, reason: str) -> None:
@@ -71,17 +64,6 @@ def follow_train_button(action: QAction, available: bool, reason: str) -> None:
     tip = "Show the training dashboard and train the network on its dataset" if available else reason
     action.setToolTip(tip)
     action.setStatusTip(tip)
-
-
-def lock_editing(window: QWidget, running: bool) -> None:
-    """While a run is active the network cannot change: the run trains a snapshot taken at Train, and the
-    results belong to that network. The editor's window knows what editing means (``set_editing_locked``);
-    any other window just disables its central widget."""
-    hook = getattr(window, "set_editing_locked", None)
-    if callable(hook):
-        hook(running)
-    elif isinstance(window, QMainWindow) and window.centralWidget() is not None:
-        window.centralWidget().setEnabled(not running)
 
 
 def show_large(dashboard: TrainingDashboard) -> None:

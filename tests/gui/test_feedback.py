@@ -18,7 +18,6 @@ from core.training import Trainer
 from core.training.events import TrainEvent
 from gui.training import actions
 from gui.training.dashboard import TrainingDashboard
-from gui.training.window import install
 from tests.gui.mouse import drag
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
@@ -144,7 +143,7 @@ def train_action(window):
 
 
 def test_toolbar_train_is_off_on_an_invalid_network_with_the_reason_as_tooltip(window, tmp_path):
-    dash = install(window)
+    dash = window.install_training()
     dash.runs_root = tmp_path / "runs"
     action = train_action(window)
     assert action.isEnabled()
@@ -252,7 +251,7 @@ def cnn_without_flatten():
 
 
 def test_a_network_that_does_not_fit_its_dataset_is_shown_everywhere_and_train_is_off(window, tmp_path):
-    dash = install(window)
+    dash = window.install_training()
     dash.runs_root = tmp_path / "runs"
     window.document.set_project(cnn_without_flatten())
     fc1 = window.document.graph.by_name("fc1").id
@@ -275,7 +274,7 @@ def test_a_network_that_does_not_fit_its_dataset_is_shown_everywhere_and_train_i
 
 
 def test_changing_the_loss_checks_the_network_against_it_again(window, tmp_path, qtbot):
-    dash = install(window)
+    dash = window.install_training()
     dash.runs_root = tmp_path / "runs"
     dash.panel.loss.setCurrentText("NLLLoss")  # expects log-probabilities; fc2 gives raw scores
     assert window.document.project.training.loss == "NLLLoss"

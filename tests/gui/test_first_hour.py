@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QFileDialog
 
 from core.model.graph import Edge
 from gui.shell.mainwindow import MainWindow
-from gui.training.window import install
 from tests.gui.mouse import click, drag, drop_mime
 
 
@@ -37,7 +36,7 @@ def test_first_hour_from_an_empty_canvas_to_a_script_that_runs(qtbot, tmp_path, 
     window = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.open_example()  # what the app shows at first start
-    dash = install(window)
+    dash = window.install_training()
     dash.runs_root = tmp_path / "runs"
     window.show()
     qtbot.waitExposed(window)

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 
 from core.cli import EXAMPLES_DIR
 from gui.shell.mainwindow import MainWindow
-from gui.training.window import install
 
 SIZES = [(1600, 1000), (1280, 800)]
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.json"))
@@ -163,7 +162,7 @@ def cut_problems(problems: QListWidget) -> list[str]:
 
 def key_fields_out_of_view(window: MainWindow) -> list[str]:
     panel = window.training_dashboard.panel
-    dock = window.training_dock
+    dock = window.docks["training"]
     out = []
     for name in ("epochs", "lr", "optimizer", "batch_size"):
         field: QWidget = getattr(panel, name)
@@ -199,7 +198,7 @@ def sized_window(request, qapp, tmp_path_factory, offline):
 
     settings = QSettings(str(tmp_path_factory.mktemp("settings") / "s.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)
-    install(window)
+    window.install_training()
     window.resize(*request.param)
     window.show()
     settle()
@@ -213,8 +212,8 @@ def sized_window(request, qapp, tmp_path_factory, offline):
 def open_example(window: MainWindow, path) -> None:
     window.open_example(path)
     window.training_dashboard.refresh_dataset()
-    window.training_dock.show()
-    window.training_dock.raise_()
+    window.docks["training"].show()
+    window.docks["training"].raise_()
     settle()
 
 

@@ -11,7 +11,6 @@ import pytest
 from torch import nn
 
 from core.training import Trainer
-from gui.training.window import install
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
@@ -36,7 +35,7 @@ def generated_models() -> list[nn.Module]:
 def test_finished_runs_release_trainer_model_and_script(qtbot, window, tmp_path, monkeypatch):
     before = weakref.WeakSet(generated_models())  # earlier tests' models are theirs to release, not this window's
     monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
-    dashboard = install(window)
+    dashboard = window.install_training()
     dashboard.runs_root = tmp_path / "runs"
     project = window.document.project
     project.training.epochs = 1

@@ -7,12 +7,14 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMainWindow, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from core.files.project import load
 from core.training import Trainer
 from gui.training import dashboard as dashboard_module
 from gui.training.dashboard import TrainingDashboard
+from gui.training.host import DashboardHost
 from gui.training.window import install
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
@@ -110,11 +112,24 @@ def test_stop_while_paused(qtbot, tmp_path):
     assert dash.last_result.status == "stopped"
 
 
+def bare_host(window: QMainWindow) -> DashboardHost:
+    """Any main window can hold the dashboard: a dock of its own, editing locked by disabling the centre."""
+
+    def add_dock(title: str, widget: QWidget, area: Qt.DockWidgetArea, name: str) -> QDockWidget:
+        dock = QDockWidget(title, window)
+        dock.setObjectName(f"{name}_dock")
+        dock.setWidget(widget)
+        window.addDockWidget(area, dock)
+        return dock
+
+    return DashboardHost(window, None, add_dock, lambda running: window.centralWidget().setEnabled(not running))
+
+
 def test_close_during_training_asks_then_stops_cleanly(qtbot, tmp_path, monkeypatch, qtlog):
     window = QMainWindow()
     window.setCentralWidget(QWidget())
     qtbot.addWidget(window)
-    dash = install(window)
+    dash = install(bare_host(window))
     dash.runs_root = tmp_path / "runs"
     project = load(EXAMPLES / "spirals.json")
     project.training.epochs = 2000

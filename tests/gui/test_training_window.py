@@ -14,13 +14,12 @@ from PySide6.QtWidgets import QApplication
 from core.cli import EXAMPLES_DIR
 from core.training import Trainer
 from gui.training import dashboard as dashboard_module
-from gui.training.window import install
 
 EVERY_BATCH = functools.partial(Trainer, event_interval=0)
 
 
 def installed(window, tmp_path, epochs: int):
-    dash = install(window)
+    dash = window.install_training()
     dash.runs_root = tmp_path / "runs"
     dash.trainer_factory = EVERY_BATCH
     window.document.project.training.epochs = epochs  # set up the test, not a user edit to undo
