@@ -237,12 +237,15 @@ def concrete_graph(defn: BlockDef, args: dict[str, Any], in_shapes: list[Any], i
     return graph
 
 
-def refresh_instances(graph: Graph, name: str) -> None:
-    """After a definition's ports changed: every instance in ``graph`` takes the new port counts."""
+def refresh_instances(graph: Graph, name: str) -> list[Node]:
+    """After a definition's ports changed: every instance in ``graph`` takes the new port counts.
+
+    Returns the instances that changed, for the caller to announce (``graph.params_changed``)."""
     defn = graph.blocks[name]
-    for node in graph.nodes:
-        if name in (node.block, node.first_block):
-            node.ports = defn.ports
+    changed = [n for n in graph.nodes if name in (n.block, n.first_block) and n.ports != defn.ports]
+    for node in changed:
+        node.ports = defn.ports
+    return changed
 
 
 def expose_arg(defn: BlockDef, node_id: str, param: str, arg: str | None = None, keyword: bool = True) -> BlockArg:

@@ -115,7 +115,10 @@ class Graph:
         self.node_removed = Signal()  # (node)
         self.edge_added = Signal()  # (edge)
         self.edge_removed = Signal()  # (edge)
-        self.node_changed = Signal()  # (node_id, what) with what in {"params", "name", "pos"}
+        # One signal per kind of node change, so a view connects what it shows to what changes it.
+        self.params_changed = Signal()  # (node_id) parameters, or a block's repeat/first copy/port counts
+        self.name_changed = Signal()  # (node_id)
+        self.pos_changed = Signal()  # (node_id) moves only; no ``changed`` (shapes and code do not depend on it)
         self.changed = Signal()  # () after any change; views recompute shapes and code on it
 
     # --- queries ---------------------------------------------------------------------------------------
@@ -308,7 +311,7 @@ class Graph:
         if any(e.dst_port >= new_count for e in self._edges if e.dst == node_id):
             raise GraphError(f"{node.name}: remove the wires to the inputs that would disappear first.", node_id)
         node.params = clean
-        self.node_changed.emit(node_id, "params")
+        self.params_changed.emit(node_id)
         self.changed.emit()
 
     def _set_block_params(self, node: Node, params: dict[str, Any]) -> None:
@@ -316,7 +319,7 @@ class Graph:
 
         defn = self.blocks.get(node.block or "")
         node.params = validate_args(defn, params, node.name) if defn is not None else dict(params)
-        self.node_changed.emit(node.id, "params")
+        self.params_changed.emit(node.id)
         self.changed.emit()
 
     def set_repeat(self, node_id: str, repeat: int, first_block: str | None = None, first_params: Any = None) -> None:
@@ -335,7 +338,7 @@ class Graph:
         node.repeat = repeat
         node.first_block = first_block
         node.first_params = dict(first_params or {})
-        self.node_changed.emit(node_id, "params")
+        self.params_changed.emit(node_id)
         self.changed.emit()
 
     def params_with(self, node_id: str, name: str, value: Any) -> dict[str, Any]:
@@ -382,13 +385,13 @@ class Graph:
         if other is not None and other.id != node_id:
             raise GraphError(f"The name '{name}' is already used by another node.", node_id)
         node.name = name
-        self.node_changed.emit(node_id, "name")
+        self.name_changed.emit(node_id)
         self.changed.emit()
 
     def set_pos(self, node_id: str, pos: tuple[float, float]) -> None:
         node = self.node(node_id)
         node.pos = (float(pos[0]), float(pos[1]))
-        self.node_changed.emit(node_id, "pos")
+        self.pos_changed.emit(node_id)
 
     def clear(self) -> None:
         for edge in reversed(self.edges):

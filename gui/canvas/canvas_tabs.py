@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from core.model.analysis import analyze
+from core.model.blocks import refresh_instances
 from gui.canvas.editor import Editor
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
@@ -145,10 +146,8 @@ class CanvasTabs(QWidget):
         if defn is None:
             return
         for graph in [self.window_.document.graph, *(d.graph for d in library.values())]:
-            for node in graph.nodes:
-                if name in (node.block, node.first_block) and node.ports != defn.ports:
-                    node.ports = defn.ports
-                    graph.node_changed.emit(node.id, "params")
+            for node in refresh_instances(graph, name):
+                graph.params_changed.emit(node.id)
 
     def close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)

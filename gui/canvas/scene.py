@@ -6,6 +6,8 @@ It connects to the model's signals, keeps node id -> item and edge -> item maps,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from core.model.analysis import Analysis
 from core.model.graph import Edge, Graph, Node
 from core.model.shape_rules import fmt
+from core.signals import Signal as ModelSignal
 from gui import style
 from gui.canvas.items import NodeItem, PortItem, WireItem
 
@@ -33,13 +36,22 @@ class GraphScene(QGraphicsScene):
             self.set_graph(graph)
 
     # --- binding -------------------------------------------------------------------------------------------
+    def _bindings(self, graph: Graph) -> list[tuple[ModelSignal, Callable[..., None]]]:
+        """Each model signal the scene mirrors, with its handler."""
+        return [
+            (graph.node_added, self._on_node_added),
+            (graph.node_removed, self._on_node_removed),
+            (graph.edge_added, self._on_edge_added),
+            (graph.edge_removed, self._on_edge_removed),
+            (graph.params_changed, self._on_node_text_changed),
+            (graph.name_changed, self._on_node_text_changed),
+            (graph.pos_changed, self._on_pos_changed),
+        ]
+
     def set_graph(self, graph: Graph | None) -> None:
         if self.graph is not None:
-            self.graph.node_added.disconnect(self._on_node_added)
-            self.graph.node_removed.disconnect(self._on_node_removed)
-            self.graph.edge_added.disconnect(self._on_edge_added)
-            self.graph.edge_removed.disconnect(self._on_edge_removed)
-            self.graph.node_changed.disconnect(self._on_node_changed)
+            for signal, handler in self._bindings(self.graph):
+                signal.disconnect(handler)
         for wire in list(self.wires.values()):
             self.removeItem(wire)
         for item in list(self.nodes.values()):
@@ -54,11 +66,8 @@ class GraphScene(QGraphicsScene):
             self._on_node_added(node)
         for edge in graph.edges:
             self._on_edge_added(edge)
-        graph.node_added.connect(self._on_node_added)
-        graph.node_removed.connect(self._on_node_removed)
-        graph.edge_added.connect(self._on_edge_added)
-        graph.edge_removed.connect(self._on_edge_removed)
-        graph.node_changed.connect(self._on_node_changed)
+        for signal, handler in self._bindings(graph):
+            signal.connect(handler)
 
     # --- model signals -------------------------------------------------------------------------------------
     def _on_node_added(self, node: Node) -> None:
@@ -87,20 +96,23 @@ class GraphScene(QGraphicsScene):
         self.removeItem(wire)
         self._update_ports(edge)
 
-    def _on_node_changed(self, node_id: str, what: str) -> None:
+    def _on_pos_changed(self, node_id: str) -> None:
         assert self.graph is not None
         item = self.nodes[node_id]
         node = self.graph.node(node_id)
-        if what == "pos":
-            if (item.pos().x(), item.pos().y()) != node.pos:
-                snap, item.snap = item.snap, False
-                item.setPos(QPointF(*node.pos))
-                item.snap = snap
-        else:
-            info = self.analysis.nodes.get(node_id) if self.analysis else None
-            item.update_from_model(node, info)
-            for wire in item.wires:
-                wire.update_path()
+        if (item.pos().x(), item.pos().y()) != node.pos:
+            snap, item.snap = item.snap, False
+            item.setPos(QPointF(*node.pos))
+            item.snap = snap
+
+    def _on_node_text_changed(self, node_id: str) -> None:
+        """Parameters or name: the box's lines (and so its size and port places) follow."""
+        assert self.graph is not None
+        item = self.nodes[node_id]
+        info = self.analysis.nodes.get(node_id) if self.analysis else None
+        item.update_from_model(self.graph.node(node_id), info)
+        for wire in item.wires:
+            wire.update_path()
 
     def _update_ports(self, edge: Edge) -> None:
         assert self.graph is not None

@@ -61,7 +61,8 @@ def test_remove_requires_disconnect_and_disconnect_returns_index(chain):
 def test_signals_fire_for_every_change(chain):
     g, (x, fc, relu, out) = chain
     seen = []
-    g.node_changed.connect(lambda nid, what: seen.append((nid, what)))
+    for kind in ("params", "name", "pos"):
+        getattr(g, f"{kind}_changed").connect(lambda nid, kind=kind: seen.append((nid, kind)))
     g.edge_removed.connect(lambda e: seen.append(("removed", e)))
     g.node_removed.connect(lambda n: seen.append(("node", n.id)))
     g.set_param(fc.id, "out_features", 8)
@@ -77,6 +78,34 @@ def test_signals_fire_for_every_change(chain):
         ("node", out.id),
     ]
     assert g.node(fc.id).pos == (10.0, 20.0)
+
+
+def test_each_node_edit_emits_exactly_its_own_signal(chain):
+    """params_changed, name_changed and pos_changed: one signal per kind, once per edit, and ``changed`` after
+    every edit that can change shapes or code (a move cannot)."""
+    from core.model.blocks import expose_arg, make_block
+
+    g, (x, fc, relu, out) = chain
+    seen: list[tuple[str, str]] = []
+    for kind in ("params", "name", "pos"):
+        getattr(g, f"{kind}_changed").connect(lambda nid, kind=kind: seen.append((kind, nid)))
+    g.changed.connect(lambda: seen.append(("changed", "")))
+    made = make_block(g, [fc.id, relu.id], "Head")
+    assert made.instance is not None and made.definition is not None
+    block = made.instance
+    expose_arg(made.definition, fc.id, "out_features", "width")
+    edits = [
+        (lambda: g.set_param(x.id, "shape", [5]), [("params", x.id), ("changed", "")]),
+        (lambda: g.set_params(x.id, {"shape": [6]}), [("params", x.id), ("changed", "")]),
+        (lambda: g.set_param(block.id, "width", 8), [("params", block.id), ("changed", "")]),
+        (lambda: g.set_repeat(block.id, 2), [("params", block.id), ("changed", "")]),
+        (lambda: g.set_name(x.id, "image"), [("name", x.id), ("changed", "")]),
+        (lambda: g.set_pos(x.id, (10, 20)), [("pos", x.id)]),
+    ]
+    for edit, expected in edits:
+        seen.clear()
+        edit()
+        assert seen == expected
 
 
 def test_param_and_name_validation(chain):

@@ -560,3 +560,31 @@ def test_a_layer_type_from_a_newer_version_is_shown_not_crashing(window, tmp_pat
     assert item.error and "unknown layer type" in item.error
     window.scene.select_nodes(["n99"])
     assert window.inspector.node_id is None  # a plain explanation instead of a form
+
+
+def test_each_edit_and_its_undo_emit_only_their_own_node_signal(window):
+    """The scene redraws a box on params_changed/name_changed and moves it on pos_changed: each editor command,
+    done and undone, emits exactly its own signal once."""
+    graph = window.document.graph
+    stack = window.document.undo_stack
+    fc = graph.nodes_of_type("Linear")[0]
+    seen: list[tuple[str, str]] = []
+    for kind in ("params", "name", "pos"):
+        getattr(graph, f"{kind}_changed").connect(lambda nid, kind=kind: seen.append((kind, nid)))
+    x, y = fc.pos
+    edits = [
+        (lambda: window.editor.set_param(fc.id, "out_features", 64), "params"),
+        (lambda: window.editor.rename(fc.id, "hidden"), "name"),
+        (lambda: window.editor.move({fc.id: ((x, y), (x + 40.0, y))}), "pos"),
+    ]
+    for edit, kind in edits:
+        seen.clear()
+        assert edit() is None
+        assert seen == [(kind, fc.id)]
+        seen.clear()
+        stack.undo()
+        assert seen == [(kind, fc.id)]
+        stack.redo()
+    item = window.scene.nodes[fc.id]
+    assert (item.pos().x(), item.pos().y()) == (x + 40.0, y)
+    assert graph.node(fc.id).name == "hidden"
