@@ -40,12 +40,21 @@ def train_epoch_parameters(s: TrainingSettings) -> list[str]:
     return names
 
 
+def end_epoch_parameters(s: TrainingSettings) -> list[str]:
+    """The arguments ``end_epoch`` takes for these settings (the trainer passes the same ones)."""
+    names = ["metrics", "best", "waited"]
+    if s.scheduler in EPOCH_SCHEDULERS:
+        names.insert(1, "scheduler")
+    return names
+
+
 def loop_functions(s: TrainingSettings, augmenting: bool) -> list[str]:
-    """``make_optimizer``, ``make_scheduler`` (when there is one) and ``train_epoch``, separated by blank lines."""
+    """``make_optimizer``, ``make_scheduler`` (when there is one), ``train_epoch`` and ``end_epoch``, separated
+    by blank lines."""
     lines = _make_optimizer(s)
     if s.scheduler != "none":
         lines += ["", "", *_make_scheduler(s)]
-    return [*lines, "", "", *_train_epoch(s, augmenting)]
+    return [*lines, "", "", *_train_epoch(s, augmenting), "", "", *_end_epoch(s)]
 
 
 def _make_optimizer(s: TrainingSettings) -> list[str]:
@@ -126,6 +135,47 @@ def _train_step(s: TrainingSettings, augmenting: bool) -> list[str]:
     if s.scheduler == "OneCycleLR":
         lines.append(f"{i}scheduler.step()")
     return lines
+
+
+def _end_epoch(s: TrainingSettings) -> list[str]:
+    """What happens after each epoch: the per-epoch schedule steps, and the best score so far is kept with the
+    number of epochs since it improved (early stopping stops on it; the app saves that epoch's weights)."""
+    monitor = s.monitor
+    fallback = monitor.removeprefix("val_")
+    better = "score > best" if monitor.endswith("accuracy") else "score < best"
+    lines = [
+        *call_lines("", "def end_epoch", end_epoch_parameters(s), tail=" -> tuple:"),
+        f'    """{_end_epoch_summary(s)}"""',
+        f'    score = metrics["{monitor}"]',
+    ]
+    if monitor != fallback:
+        lines += [
+            "    if math.isnan(score):  # no validation data: watch the training data instead",
+            f'        score = metrics["{fallback}"]',
+        ]
+    if s.scheduler == "ReduceLROnPlateau":
+        lines.append("    scheduler.step(score)  # lowers the learning rate when the score stalls")
+    elif s.scheduler in EPOCH_SCHEDULERS:
+        lines.append("    scheduler.step()")
+    return [
+        *lines,
+        f"    if best is None or {better}:",
+        "        return score, 0  # a new best score",
+        "    return best, waited + 1",
+    ]
+
+
+def _end_epoch_summary(s: TrainingSettings) -> str:
+    """The docstring of ``end_epoch``, saying only what these settings do (lines within 88 characters)."""
+    if s.scheduler in EPOCH_SCHEDULERS:
+        return (
+            f"After each epoch: step the learning rate's schedule, keep the best {s.monitor}\n"
+            "    so far and count the epochs since it improved (returned as best, waited)."
+        )
+    return (
+        f"After each epoch: keep the best {s.monitor} so far and count the epochs since\n"
+        "    it improved (returned as best, waited)."
+    )
 
 
 def main_lines(s: TrainingSettings, total_params: int) -> list[str]:
@@ -214,8 +264,7 @@ def _setup_lines(s: TrainingSettings, total_params: int) -> list[str]:
             '    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)',
         ]
     lines += ["    shuffle = torch.Generator().manual_seed(SEED)  # the order of the batches", "    history = []"]
-    if s.early_stopping:
-        lines.append("    best, waited = None, 0")
+    lines.append("    best, waited = None, 0  # the best score so far, and epochs since it improved")
     return lines
 
 
@@ -253,25 +302,14 @@ def _epoch_lines(s: TrainingSettings) -> list[str]:
 
 
 def _end_of_epoch_lines(s: TrainingSettings) -> list[str]:
-    monitor = s.monitor
-    watched = f'metrics["{monitor}"] if len(x_val) else metrics["{monitor.removeprefix("val_")}"]'
-    lines = []
-    if s.scheduler in ("StepLR", "CosineAnnealingLR"):
-        lines.append("        scheduler.step()")
-    elif s.scheduler == "ReduceLROnPlateau":
-        lines.append(f"        scheduler.step({watched})")
+    """Step the schedule and judge early stopping with ``end_epoch``, as the trainer does."""
+    lines = [*call_lines("        ", "best, waited = end_epoch", end_epoch_parameters(s))]
     if s.early_stopping:
-        better = "value > best" if monitor.endswith("accuracy") else "value < best"
         lines += [
-            f"        value = {watched}",
-            f"        if best is None or {better}:",
-            "            best, waited = value, 0",
-            "        else:",
-            "            waited += 1",
-            "            if waited >= PATIENCE:",
-            "                if main_process:",
-            *_print_lines(" " * 20, f'f"Early stopping: no better {monitor} for {{PATIENCE}} epochs."'),
-            "                break",
+            "        if waited >= PATIENCE:",
+            "            if main_process:",
+            *_print_lines(" " * 16, f'f"Early stopping: no better {s.monitor} for {{PATIENCE}} epochs."'),
+            "            break",
         ]
     return lines
 

@@ -21,7 +21,7 @@ import torch
 
 from core.code.codegen import generate_model
 from core.code.script import generate_script, input_dtype_of, input_shape_of
-from core.code.script_loop import EPOCH_SCHEDULERS, single_thread, train_epoch_parameters
+from core.code.script_loop import end_epoch_parameters, single_thread, train_epoch_parameters
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
 from core.files.project import Project, dumps
@@ -54,6 +54,7 @@ class _Run:
     optimizer: torch.optim.Optimizer
     scheduler: Any
     train_epoch: Callable[..., Generator[tuple[torch.Tensor, torch.Tensor, float], None, None]]  # the script's own
+    end_epoch: Callable[..., tuple[float | None, int]]  # the script's own
     epoch_args: dict[str, Any]
     batches: Batches
     tensors: dict[str, torch.Tensor]
@@ -221,6 +222,7 @@ class Trainer:
             optimizer=optimizer,
             scheduler=scheduler,
             train_epoch=script["train_epoch"],
+            end_epoch=script["end_epoch"],
             epoch_args={name: given[name] for name in train_epoch_parameters(s) if name != "batches"},
             batches=Batches(data, tensors, s, shuffle, device),
             tensors=tensors,
@@ -333,29 +335,21 @@ class Trainer:
         return row
 
     def _end_of_epoch(self, run: _Run, epoch: int, row: dict[str, Any]) -> bool:
-        """Save the weights, step the per-epoch schedule and judge early stopping; True to stop training."""
-        s, monitor = self.settings, run.monitor
-        watched = row.get(monitor)
-        improved = watched is not None and (
-            run.best is None or (watched > run.best if monitor.endswith("accuracy") else watched < run.best)
-        )
+        """The script's ``end_epoch`` (schedule, best score, epochs since), then the run folder's weights and
+        early stopping; True to stop training."""
+        s = self.settings
+        metrics = {k: math.nan if row[k] is None else row[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+        given = {"metrics": metrics, "scheduler": run.scheduler, "best": run.best, "waited": run.waited}
+        run.best, run.waited = run.end_epoch(**{name: given[name] for name in end_epoch_parameters(s)})
         if run.folder is not None:
             run.folder.log_epoch(row)
             run.folder.save_weights("last.pt", run.model)
-            if improved:
+            if run.waited == 0:  # a new best score
                 run.folder.save_weights("best.pt", run.model)
-        if improved:
-            run.best = watched
-        if isinstance(run.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            run.scheduler.step(watched)  # type: ignore[arg-type]
-        elif s.scheduler in EPOCH_SCHEDULERS:
-            run.scheduler.step()
-        if s.early_stopping:
-            run.waited = 0 if improved else run.waited + 1
-            if run.waited >= s.early_stopping:
-                run.message = f"Early stopping: no better {monitor} for {s.early_stopping} epochs."
-                self._emit("notice", epoch=epoch, message=run.message)
-                return True
+        if s.early_stopping and run.waited >= s.early_stopping:
+            run.message = f"Early stopping: no better {run.monitor} for {s.early_stopping} epochs."
+            self._emit("notice", epoch=epoch, message=run.message)
+            return True
         return False
 
     def _open_folder(self, script: str, data: Dataset) -> RunFolder | None:

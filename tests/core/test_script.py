@@ -162,6 +162,9 @@ def _reproduction_cases(tmp: Path) -> dict[str, Project]:
             [64], 32, 10, dataset=f"idx:{images},{labels}", loss="NLLLoss", scheduler="StepLR", step_size=1, epochs=2
         ),
         "npz_mnist": example("mnist_mlp", dataset=f"npz:{MNIST / 'mnist_10k.npz'}", epochs=1),
+        "digits_early_stop_steplr": example(
+            "digits_mlp", epochs=8, lr=1e-7, early_stopping=1, monitor="val_accuracy", scheduler="StepLR", step_size=1
+        ),
         "folder_adagrad": mlp_project(
             [3, 6, 6], 16, 2, dataset=f"folder:{pictures}", optimizer="Adagrad", lr=0.01, epochs=2, batch_size=8
         ),
@@ -176,6 +179,7 @@ CASES = [
     "idx_steplr_nll",
     "npz_mnist",
     "folder_adagrad",
+    "digits_early_stop_steplr",  # both stop at the same epoch: end_epoch is the script's own
 ]
 
 
@@ -187,6 +191,8 @@ def test_exported_script_reproduces_the_app_run(tmp_path, case: str) -> None:
     script = _script_history(process, tmp_path / "clean")
     assert app.status == "finished", app.message
     assert len(script) == len(app.history) > 0
+    if project.training.early_stopping:
+        assert len(app.history) < project.training.epochs and app.message.startswith("Early stopping")
     for mine, theirs in zip(app.history, script, strict=True):
         for key in ("loss", "val_loss"):
             assert abs(mine[key] - theirs[key]) <= 1e-6, (case, mine["epoch"], key, mine[key], theirs[key])
