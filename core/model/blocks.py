@@ -11,19 +11,18 @@ argument by itself (``in_channels``); a pinned value becomes one when the user e
 the pinned value as its default. All definitions of a project live in one ``Library`` (a dict shared by the
 project's graph and every definition's graph), so editing a definition changes every instance.
 
-The edits the editor wraps as undo commands are pure operations returning an ``Edit`` whose ``revert`` undoes
-them exactly (ids, names, positions and wire order restored): ``make_block``, ``ungroup``.
+This module holds what a block is and its rules (names, arguments, containment, instances, file form); the edits
+that make, ungroup and expose are ``core.model.block_edits``.
 """
 
 from __future__ import annotations
 
 import keyword
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import GraphError, ParameterError
-from core.model.graph import Edge, Graph, Node
+from core.model.graph import Graph, Node
 
 BLOCK_TYPE = "Block"
 MAX_BLOCK_DEPTH = 8  # blocks inside blocks; a ResNet needs 2
@@ -81,6 +80,11 @@ def check_class_name(name: str) -> None:
         raise GraphError(f"The block name {str(name)[:60]!r} is not allowed: use letters, digits and _ (BasicBlock).")
     if name in RESERVED_CLASS_NAMES or len(name) > 48:
         raise GraphError(f"The block name {name!r} is not allowed: it is reserved or too long; choose another.")
+
+
+def keyword_name(name: str) -> bool:
+    """A name no argument may take: a Python keyword, or one the generated class uses itself."""
+    return keyword.iskeyword(name) or name in {"self", "in_channels"}
 
 
 def validate_args(defn: BlockDef, params: dict[str, Any], who: str = "") -> dict[str, Any]:
@@ -246,204 +250,6 @@ def refresh_instances(graph: Graph, name: str) -> list[Node]:
     for node in changed:
         node.ports = defn.ports
     return changed
-
-
-def expose_arg(defn: BlockDef, node_id: str, param: str, arg: str | None = None, keyword: bool = True) -> BlockArg:
-    """Make a pinned parameter inside the block a constructor argument (default: its current value)."""
-    node = defn.graph.node(node_id)
-    arg = arg or param
-    if not arg.isidentifier() or keyword_name(arg):
-        raise GraphError(f"{arg!r} cannot be an argument name.", node_id)
-    spec = node.spec
-    if spec is None or not spec.has_param(param):
-        raise GraphError(f"{node.name} has no parameter {param!r} to expose.", node_id)
-    value = node.params.get(param, spec.param(param).default)
-    existing = defn.arg(arg)
-    if existing is None:
-        existing = BlockArg(arg, value, keyword)
-        defn.args.append(existing)
-    defn.bindings[(node_id, param)] = arg
-    return existing
-
-
-def keyword_name(name: str) -> bool:
-    return keyword.iskeyword(name) or name in {"self", "in_channels"}
-
-
-# --- undoable edits ------------------------------------------------------------------------------------------------
-@dataclass
-class Edit:
-    """A recorded list of primitive graph changes; ``revert`` undoes them in reverse order, ``apply`` redoes."""
-
-    graph: Graph
-    steps: list[tuple[Callable[[], Any], Callable[[], Any]]] = field(default_factory=list)
-    definition: BlockDef | None = None
-    instance: Node | None = None
-    added: list[Node] = field(default_factory=list)
-
-    def do(self, forward: Callable[[], Any], backward: Callable[[], Any]) -> Any:
-        self.steps.append((forward, backward))
-        return forward()
-
-    def revert(self) -> None:
-        for _, backward in reversed(self.steps):
-            backward()
-
-    def apply(self) -> None:
-        for forward, _ in self.steps:
-            forward()
-
-
-def _remove_node(edit: Edit, graph: Graph, node: Node) -> None:
-    index = graph.index_of(node.id)
-    edit.do(lambda: graph.remove_node(node.id), lambda: graph.add_node(node, index))
-
-
-def _disconnect(edit: Edit, graph: Graph, edge: Edge) -> None:
-    index = graph.edges.index(edge)
-    edit.do(lambda: graph.disconnect(edge), lambda: graph.connect(edge, index))
-
-
-def _connect(edit: Edit, graph: Graph, edge: Edge) -> None:
-    edit.do(lambda: graph.connect(edge), lambda: graph.disconnect(edge))
-
-
-def _add_node(edit: Edit, graph: Graph, node: Node) -> None:
-    edit.do(lambda: graph.add_node(node), lambda: graph.remove_node(node.id))
-
-
-def make_block(graph: Graph, node_ids: list[str], name: str) -> Edit:
-    """The selected layers become a new definition ``name`` and one instance of it in their place.
-
-    Wires inside the selection are kept in the definition; each distinct value entering it becomes an input port
-    (an Input node, in the order the values are produced), each value leaving it an output port. Returns the
-    ``Edit`` (``.definition``, ``.instance``); ``edit.revert()`` restores the graph and drops the definition.
-    """
-    check_class_name(name)
-    if name in graph.blocks:
-        raise GraphError(f"There is already a block named {name}; choose another name.")
-    chosen = [nid for nid in graph.topological_order() if nid in set(node_ids)]
-    if not chosen:
-        raise GraphError("Select the layers to make into a block first.")
-    for nid in chosen:
-        if graph.node(nid).type in ("Input", "Output"):
-            raise GraphError(f"{graph.node(nid).name}: the network's Input and Output stay outside a block.", nid)
-    inside = set(chosen)
-    from core.model.analysis import analyze  # shapes of the values entering, for the definition's own Input nodes
-
-    analysis = analyze(graph)
-    entering: list[tuple[str, int]] = []
-    leaving: list[tuple[str, int]] = []
-    for edge in graph.edges:
-        if edge.dst in inside and edge.src not in inside and (edge.src, edge.src_port) not in entering:
-            entering.append((edge.src, edge.src_port))
-        if edge.src in inside and edge.dst not in inside and (edge.src, edge.src_port) not in leaving:
-            leaving.append((edge.src, edge.src_port))
-    rank = {nid: i for i, nid in enumerate(graph.topological_order())}
-    entering.sort(key=lambda v: (rank[v[0]], v[1]))
-    leaving.sort(key=lambda v: (rank[v[0]], v[1]))
-    inner = Graph()
-    inner.blocks = graph.blocks
-    ins: dict[tuple[str, int], Node] = {}
-    for i, value in enumerate(entering):
-        info = analysis.nodes.get(value[0])
-        shape = info.port_shape(value[1]) if info is not None else None
-        params: dict[str, Any] = {"shape": [int(d or 1) for d in shape[1:]] if shape and len(shape) > 1 else [1]}
-        if info is not None and info.dtype == "int64":
-            params["dtype"] = "int64"
-        port_node = inner.create_node("Input", (0.0, 120.0 * i), "x" if i == 0 else f"x{i + 1}", params)
-        port_node.id = graph.new_id()  # never the id of a chosen layer, which keeps its own id inside the block
-        ins[value] = inner.add_node(port_node)
-    for nid in chosen:
-        inner.add_node(graph.node(nid).copy())
-    for edge in graph.edges:
-        if edge.dst in inside:
-            if edge.src in inside:
-                inner.connect(edge)
-            else:
-                inner.connect(Edge(ins[(edge.src, edge.src_port)].id, edge.dst, edge.dst_port))
-    outs: dict[tuple[str, int], Node] = {}
-    for j, value in enumerate(leaving):
-        outs[value] = inner.add("Output", "output" if j == 0 else f"output{j + 1}", (400.0, 120.0 * j))
-        inner.connect(Edge(value[0], outs[value].id, 0, value[1]))
-    inner.sync_ids()
-    defn = BlockDef(name, inner)
-    edit = Edit(graph, definition=defn)
-    edit.do(lambda: graph.blocks.__setitem__(name, defn), lambda: graph.blocks.pop(name, None))
-    xs = [graph.node(n).pos[0] for n in chosen]
-    ys = [graph.node(n).pos[1] for n in chosen]
-    instance = new_instance(graph, defn, (sum(xs) / len(xs), sum(ys) / len(ys)))
-    boundary = [e for e in graph.edges if (e.src in inside) != (e.dst in inside)]
-    for edge in [e for e in graph.edges if e.src in inside or e.dst in inside]:
-        _disconnect(edit, graph, edge)
-    for nid in chosen:
-        _remove_node(edit, graph, graph.node(nid))
-    _add_node(edit, graph, instance)
-    for port, (src, src_port) in enumerate(entering):
-        _connect(edit, graph, Edge(src, instance.id, port, src_port))
-    for edge in boundary:
-        if edge.src in inside:
-            port = leaving.index((edge.src, edge.src_port))
-            _connect(edit, graph, Edge(instance.id, edge.dst, edge.dst_port, port))
-    edit.instance = instance
-    return edit
-
-
-def _source(
-    ins: list[str], feeding: list[tuple[str, int] | None], new_ids: dict[str, str], src: str, port: int
-) -> tuple[str, int] | None:
-    """Where a value inside an inlined block comes from in the outer graph."""
-    if src in ins:
-        index = ins.index(src)
-        return feeding[index] if index < len(feeding) else None
-    return new_ids[src], port
-
-
-def ungroup(graph: Graph, instance_id: str) -> Edit:
-    """Inline one instance: its definition's layers (with the instance's argument values) replace it.
-
-    A repeated instance is inlined copy by copy, chained; names are kept where free, else numbered."""
-    node = graph.node(instance_id)
-    if node.block is None:
-        raise GraphError(f"{node.name} is not a block.", instance_id)
-    edit = Edit(graph)
-    outer_in = graph.inputs_of(instance_id)
-    outer_out = graph.consumers(instance_id)
-    for edge in graph.edges_of(instance_id):
-        _disconnect(edit, graph, edge)
-    _remove_node(edit, graph, node)
-    feeding: list[tuple[str, int] | None] = [(e.src, e.src_port) if e else None for e in outer_in]
-    for index in range(node.repeat):
-        defn, args = instance_at(graph, node, index)
-        concrete = concrete_graph(defn, args, [], [])
-        new_ids: dict[str, str] = {}
-        for inner_node in concrete.nodes:
-            if inner_node.type in ("Input", "Output"):
-                continue
-            copy = inner_node.copy()
-            copy.id = graph.new_id()
-            if graph.by_name(copy.name) is not None:
-                copy.name = graph.unique_name(f"{node.name}_{copy.name}_")
-            copy.pos = (node.pos[0] + inner_node.pos[0] * 0.5, node.pos[1] + inner_node.pos[1] * 0.5 + 300 * index)
-            new_ids[inner_node.id] = copy.id
-            _add_node(edit, graph, copy)
-            edit.added.append(copy)
-        ins = defn.input_ids
-        for edge in concrete.edges:
-            if edge.dst in new_ids:
-                origin = _source(ins, feeding, new_ids, edge.src, edge.src_port)
-                if origin is not None:
-                    _connect(edit, graph, Edge(origin[0], new_ids[edge.dst], edge.dst_port, origin[1]))
-        results: list[tuple[str, int] | None] = []
-        for out_id in defn.output_ids:
-            wire = concrete.inputs_of(out_id)[0]
-            results.append(_source(ins, feeding, new_ids, wire.src, wire.src_port) if wire else None)
-        feeding = results
-    for edge in outer_out:
-        origin = feeding[edge.src_port] if edge.src_port < len(feeding) else None
-        if origin is not None:
-            _connect(edit, graph, Edge(origin[0], edge.dst, edge.dst_port, origin[1]))
-    return edit
 
 
 # --- file form -------------------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.model.blocks import BlockDef, Library, expose_arg, new_instance
+from core.model.block_edits import expose_arg
+from core.model.blocks import BlockDef, Library, new_instance
 from core.model.catalog import LAYERS
 from core.model.graph import Edge, Graph
 from core.model.layout import layered_layout

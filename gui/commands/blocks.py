@@ -1,4 +1,4 @@
-"""Block edits as commands: ``core.model.blocks`` does the work; these only record it for the undo stack."""
+"""Block edits as commands: ``core.model.block_edits`` does the work; these only record it for the undo stack."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from gui.commands.base import Command
 
 
 class EditCommand(Command):
-    """A ``core.model.blocks.Edit`` (make block, ungroup) as one undo step: the edit is computed once, when the
+    """A ``core.model.block_edits.Edit`` (make block, ungroup) as one undo step: the edit is computed once, when the
     command is built, so redo after undo replays the very same nodes and ids and undo restores the graph exactly."""
 
     def __init__(self, text: str, edit: Any, parent: QUndoCommand | None = None) -> None:
@@ -33,7 +33,7 @@ class EditCommand(Command):
 
 def make_block(graph: Graph, node_ids: list[str], name: str) -> EditCommand:
     """Make the layers ``node_ids`` a block ``name`` (raises ``GraphError`` with the reason when refused)."""
-    from core.model.blocks import make_block as core_make_block
+    from core.model.block_edits import make_block as core_make_block
 
     _trial(graph, lambda g: core_make_block(g, node_ids, name))
     command = EditCommand(f"Make block {name}", core_make_block(graph, node_ids, name))
@@ -58,7 +58,7 @@ def _trial(graph: Graph, edit: Any) -> None:
 
 
 def ungroup(graph: Graph, instance_id: str) -> EditCommand:
-    from core.model.blocks import ungroup as core_ungroup
+    from core.model.block_edits import ungroup as core_ungroup
 
     name = graph.node(instance_id).name
     _trial(graph, lambda g: core_ungroup(g, instance_id))
@@ -91,8 +91,8 @@ class RepeatCommand(Command):
 
 
 class ExposeArgCommand(Command):
-    """Make a pinned parameter inside a definition one of its constructor arguments (``core.model.blocks.expose_arg``);
-    undo puts the definition's arguments and bindings back as they were."""
+    """Make a pinned parameter inside a definition one of its constructor arguments
+    (``core.model.block_edits.expose_arg``); undo puts the definition's arguments and bindings back as they were."""
 
     def __init__(self, graph: Graph, block: str, node_id: str, param: str, arg: str | None = None) -> None:
         defn = graph.blocks[block]
@@ -102,7 +102,7 @@ class ExposeArgCommand(Command):
         self.old_bindings = dict(defn.bindings)
 
     def redo(self) -> None:
-        from core.model.blocks import expose_arg
+        from core.model.block_edits import expose_arg
 
         defn = self.graph.blocks[self.block]
         expose_arg(defn, self.node_id, self.param, self.arg)

@@ -15,7 +15,8 @@ from core.code.codegen import CodegenError, generate_model
 from core.errors import GraphError
 from core.files.project import Project, dumps, loads
 from core.model.analysis import analyze
-from core.model.blocks import BlockDef, expose_arg, make_block, new_instance, ungroup
+from core.model.block_edits import expose_arg, make_block, ungroup
+from core.model.blocks import BlockDef, new_instance
 from core.model.builtin_blocks import BUILTINS, add_builtin
 from core.model.graph import Edge, Graph
 from tests.core.test_codegen import check_forward_matches_inference, instantiate

@@ -9,7 +9,8 @@ import torchvision
 from core.code.codegen import generate_model
 from core.files.project import Project, dumps, loads
 from core.model.analysis import analyze
-from core.model.blocks import BlockArg, BlockDef, expose_arg, new_instance
+from core.model.block_edits import expose_arg
+from core.model.blocks import BlockArg, BlockDef, new_instance
 from core.model.graph import Edge, Graph
 
 

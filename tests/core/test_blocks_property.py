@@ -9,7 +9,7 @@ import pytest
 
 from core.code.codegen import CodegenError
 from core.model.analysis import analyze
-from core.model.blocks import make_block
+from core.model.block_edits import make_block
 from tests.core.graphs import random_draw, random_graph
 from tests.core.test_codegen import check_forward_matches_inference
 

@@ -15,7 +15,7 @@ from core.cli import main
 from core.code.codegen import generate_model
 from core.files.project import load
 from core.model.analysis import analyze
-from core.model.blocks import make_block
+from core.model.block_edits import make_block
 from core.model.graph import Graph
 from tests.conftest import EXAMPLES
 

@@ -83,7 +83,7 @@ def test_signals_fire_for_every_change(chain):
 def test_each_node_edit_emits_exactly_its_own_signal(chain):
     """params_changed, name_changed and pos_changed: one signal per kind, once per edit, and ``changed`` after
     every edit that can change shapes or code (a move cannot)."""
-    from core.model.blocks import expose_arg, make_block
+    from core.model.block_edits import expose_arg, make_block
 
     g, (x, fc, relu, out) = chain
     seen: list[tuple[str, str]] = []
