@@ -15,26 +15,35 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphi
 from core.model.catalog import LAYERS
 from core.model.graph import Edge, Node
 from gui import style
+from gui.canvas.node_paint import paint_node
 from gui.canvas.node_text import (
-    BODY_POINTS,
     LABEL_POINTS,
     MIN_LABEL_POINTS,
-    NAME_POINTS,
-    SHAPE_POINTS,
-    TYPE_POINTS,
     block_label,
     fitting_font,
     key_param_lines,
     label_metrics,
-    name_room,
-    text_width,
-    type_room,
 )
 
 if TYPE_CHECKING:
     from core.model.analysis import NodeInfo, Problem
 
-class PortItem(QGraphicsItem):
+
+class _Hover:
+    """Ports and wires draw bolder while the mouse is over them (``_hover``, read by their ``paint``)."""
+
+    _hover = False
+
+    def hoverEnterEvent(self, event: Any) -> None:
+        self._hover = True
+        self.update()  # type: ignore[attr-defined]
+
+    def hoverLeaveEvent(self, event: Any) -> None:
+        self._hover = False
+        self.update()  # type: ignore[attr-defined]
+
+
+class PortItem(_Hover, QGraphicsItem):
     """A round connector on a node's left (inputs) or right (outputs) edge."""
 
     def __init__(self, node_item: NodeItem, is_output: bool, index: int) -> None:
@@ -49,7 +58,6 @@ class PortItem(QGraphicsItem):
         self.setZValue(2)
         what = "output" if is_output else (f"input {index + 1}" if node_item.input_count > 1 else "input")
         self.setToolTip(f"{what.capitalize()}: drag to {'an input' if is_output else 'an output'} to connect")
-        self._hover = False
 
     @property
     def node_id(self) -> str:
@@ -68,14 +76,6 @@ class PortItem(QGraphicsItem):
         if state != self.state:
             self.state = state
             self.update()
-
-    def hoverEnterEvent(self, event: Any) -> None:
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event: Any) -> None:
-        self._hover = False
-        self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -206,109 +206,10 @@ class NodeItem(QGraphicsObject):
         return super().itemChange(change, value)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        w, h = style.NODE_WIDTH, self._height
-        rect = QRectF(0, 0, w, h)
-        color = style.category_color(self.category)
-        # shadow
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0, 28))
-        painter.drawRoundedRect(rect.translated(2, 3), 8, 8)
-        if self.repeat > 1:  # a stack: the copies peek out behind the box
-            for offset in (8, 4):
-                painter.setPen(QPen(style.NODE_BORDER, 1))
-                painter.setBrush(style.NODE_FILL)
-                painter.drawRoundedRect(rect.translated(offset, -offset), 8, 8)
-            painter.setPen(Qt.PenStyle.NoPen)
-        # body
-        painter.setBrush(style.NODE_FILL)
-        painter.drawRoundedRect(rect, 8, 8)
-        # header
-        header = QPainterPath()
-        header.addRoundedRect(QRectF(0, 0, w, style.HEADER_HEIGHT + 8), 8, 8)
-        clip = QPainterPath()
-        clip.addRect(QRectF(0, 0, w, style.HEADER_HEIGHT))
-        painter.setBrush(color)
-        painter.drawPath(header.intersected(clip))
-        # outline
-        if self.error:
-            pen = QPen(style.ERROR, 2.5)
-        elif self.isSelected():
-            pen = QPen(style.SELECTED, 2.5)
-        elif self.warning:
-            pen = QPen(style.WARNING, 1.5, Qt.PenStyle.DashLine)
-        else:
-            pen = QPen(style.NODE_BORDER, 1)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(rect, 8, 8)
-        if self.isSelected() and self.error:
-            painter.setPen(QPen(style.SELECTED, 1.5, Qt.PenStyle.DashLine))
-            painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 10, 10)
-        # header text: name (bold) left, layer type right
-        painter.setPen(QColor("white"))
-        room = type_room(self.name, self.layer)
-        if room:
-            type_font = style.font(TYPE_POINTS)
-            painter.setFont(type_font)
-            painter.drawText(
-                QRectF(w - 10 - room, 0, room, style.HEADER_HEIGHT),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                QFontMetricsF(type_font).elidedText(self.layer, Qt.TextElideMode.ElideRight, room),
-            )
-        name_font = style.font(NAME_POINTS, bold=True)
-        painter.setFont(name_font)
-        name = QFontMetricsF(name_font).elidedText(
-            self.name, Qt.TextElideMode.ElideRight, name_room(self.name, self.layer)
-        )
-        painter.drawText(
-            QRectF(10, 0, w - 20, style.HEADER_HEIGHT), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name
-        )
-        # parameters
-        y = style.HEADER_HEIGHT + 6
-        body_font = style.font(BODY_POINTS)
-        metrics = QFontMetricsF(body_font)
-        painter.setFont(body_font)
-        painter.setPen(style.MUTED)
-        for line in self.lines:
-            text = metrics.elidedText(line, Qt.TextElideMode.ElideRight, text_width())
-            painter.drawText(QRectF(12, y, w - 24, style.LINE_HEIGHT), Qt.AlignmentFlag.AlignVCenter, text)
-            y += style.LINE_HEIGHT
-        # output shape
-        if self.outputs or self.layer == "Output":
-            shape_font = style.font(SHAPE_POINTS, bold=True)
-            painter.setFont(shape_font)
-            if self.error:
-                painter.setPen(style.ERROR)
-                text = self.status_text or "shape error"
-            else:
-                painter.setPen(style.TEXT)
-                text = f"out {self.shape_text}" if self.shape_text else "out ?"
-            painter.drawText(QRectF(12, y, w - 24, style.LINE_HEIGHT), Qt.AlignmentFlag.AlignVCenter, text)
-        if self.repeat > 1:  # the ×N badge at the bottom right
-            badge_font = style.font(9, bold=True)
-            text = f"×{self.repeat}"
-            width = QFontMetricsF(badge_font).horizontalAdvance(text) + 12
-            badge_rect = QRectF(w - width - 10, h - 8, width, 16)  # on the bottom edge, clear of the text
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
-            painter.drawRoundedRect(badge_rect, 8, 8)
-            painter.setPen(QColor("white"))
-            painter.setFont(badge_font)
-            painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, text)
-        # badge
-        if self.error or self.warning:
-            badge = style.ERROR if self.error else style.WARNING
-            painter.setPen(QPen(QColor("white"), 1.5))
-            painter.setBrush(badge)
-            center = QPointF(w - 2, -2)
-            painter.drawEllipse(center, 9, 9)
-            painter.setFont(style.font(9, bold=True))
-            painter.drawText(QRectF(center.x() - 9, center.y() - 9, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
+        paint_node(painter, self)
 
 
-class WireItem(QGraphicsItem):
+class WireItem(_Hover, QGraphicsItem):
     """A smooth curve from an output port to an input port, labelled with the tensor shape it carries."""
 
     def __init__(self, edge: Edge, src: NodeItem, dst: NodeItem) -> None:
@@ -324,7 +225,6 @@ class WireItem(QGraphicsItem):
         self._path = QPainterPath()
         self._label_rect = QRectF()
         self._label_points = LABEL_POINTS
-        self._hover = False
         src.wires.add(self)
         dst.wires.add(self)
         self.update_path()
@@ -385,14 +285,6 @@ class WireItem(QGraphicsItem):
         if not self._label_rect.isNull():
             path.addRect(self._label_rect)
         return path
-
-    def hoverEnterEvent(self, event: Any) -> None:
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event: Any) -> None:
-        self._hover = False
-        self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

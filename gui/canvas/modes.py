@@ -135,13 +135,8 @@ class ConnectMode(Mode):
             try:
                 if edge is None:
                     raise TorchCanvasError("Connect an output to an input.")
-                self.displaced = commands.occupant(self.check_graph, edge)
-                if self.displaced is None:
-                    self.check_graph.check_connect(edge)
-                else:  # an occupied input: the new wire takes the place of the one there
-                    trial = self.check_graph.copy()
-                    trial.disconnect(self.displaced)
-                    trial.check_connect(edge)
+                self.displaced = commands.check_replacing(self.check_graph, edge)
+                if self.displaced is not None:  # an occupied input: the new wire takes the place of the one there
                     note = f"replaces the wire from {self.check_graph.node(self.displaced.src).name}"
                 self.allowed = True
             except TorchCanvasError as exc:

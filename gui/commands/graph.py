@@ -87,16 +87,25 @@ def occupant(graph: Graph, edge: Edge) -> Edge | None:
     return current if current is not None and current != edge else None
 
 
-def connect(graph: Graph, edge: Edge) -> Command:
-    """Connect ``edge``; into an occupied input it replaces the wire there, as one undo step whose undo puts
-    the old wire back. Raises the plain reason (``GraphError``) when the wire is refused even so."""
+def check_replacing(graph: Graph, edge: Edge) -> Edge | None:
+    """Check that ``edge`` may be connected, taking the place of the wire in its input if there is one; return
+    that wire (None: the input is free). Raises the plain reason (``GraphError``) when it is refused."""
     old = occupant(graph, edge)
     if old is None:
         graph.check_connect(edge)
-        return ConnectCommand(graph, edge)
+        return None
     trial = graph.copy()
     trial.disconnect(old)
     trial.check_connect(edge)
+    return old
+
+
+def connect(graph: Graph, edge: Edge) -> Command:
+    """Connect ``edge``; into an occupied input it replaces the wire there, as one undo step whose undo puts
+    the old wire back. Raises the plain reason (``GraphError``) when the wire is refused even so."""
+    old = check_replacing(graph, edge)
+    if old is None:
+        return ConnectCommand(graph, edge)
     name = {n.id: n.name for n in graph.nodes}
     macro = MacroCommand(f"Replace wire {name[old.src]} → {name[edge.dst]} with {name[edge.src]} → {name[edge.dst]}")
     DisconnectCommand(graph, old, macro)
