@@ -75,6 +75,7 @@ class Inspector(QWidget):
 
     # --- building ------------------------------------------------------------------------------------------
     def show_node(self, node_id: str | None, count: int = 1) -> None:
+        """Build the page for ``node_id``: a layer's form, a block instance's page, or a hint (``count`` selected)."""
         self.node_id = node_id if node_id in self.editor.graph else None
         self.editors.clear()
         self.pins.clear()
@@ -83,41 +84,57 @@ class Inspector(QWidget):
         layout.setContentsMargins(10, 10, 10, 10)
         self.name_error = self._message_label()
         if self.node_id is None:
-            text = (
-                f"<b>{count} layers selected.</b><br>Select a single layer to edit it."
-                if count > 1
-                else "<b>No layer selected.</b><br><br>Click a layer on the canvas to see and change its settings."
-                "<br><br>Add layers by dragging them from the palette on the left; connect them by dragging from "
-                "an output port (right side of a layer) to an input port (left side)."
-            )
-            hint = self._wrapping(text)
-            hint.setStyleSheet("color: #5f6368;")
-            layout.addWidget(hint)
-            layout.addStretch(1)
-            self.scroll.setWidget(page)
-            return
-        node = self.editor.graph.node(self.node_id)
+            layout.addWidget(self._selection_hint(count))
+        else:
+            self._build_node_page(self.editor.graph.node(self.node_id), layout)
+        layout.addStretch(1)
+        self.scroll.setWidget(page)
+        self.sync()
+
+    def _build_node_page(self, node: Any, layout: QVBoxLayout) -> None:
         self.repeat_spin = None
         if node.block is not None:
             from gui.panels.inspector_block import build_instance_page
 
             build_instance_page(self, node, layout)
-            layout.addStretch(1)
-            self.scroll.setWidget(page)
-            self.sync()
-            return
-        if node.spec is None:
-            hint = self._wrapping(
-                f"<b>{node.name}</b> is of the layer type <b>{node.type}</b>, which this version of TorchCanvas "
-                "does not know (perhaps the file was made by a newer version). It is kept as it is; delete it or "
-                "replace it with a known layer to generate code."
-            )
-            layout.addWidget(hint)
-            layout.addStretch(1)
-            self.scroll.setWidget(page)
-            self.node_id = None
-            return
-        spec = node.spec
+        elif node.spec is None:
+            layout.addWidget(self._unknown_layer_hint(node))
+            self.node_id = None  # nothing to edit or sync
+        else:
+            self._build_layer_page(node, layout)
+
+    def _selection_hint(self, count: int) -> QLabel:
+        text = (
+            f"<b>{count} layers selected.</b><br>Select a single layer to edit it."
+            if count > 1
+            else "<b>No layer selected.</b><br><br>Click a layer on the canvas to see and change its settings."
+            "<br><br>Add layers by dragging them from the palette on the left; connect them by dragging from "
+            "an output port (right side of a layer) to an input port (left side)."
+        )
+        hint = self._wrapping(text)
+        hint.setStyleSheet("color: #5f6368;")
+        return hint
+
+    def _unknown_layer_hint(self, node: Any) -> QLabel:
+        return self._wrapping(
+            f"<b>{node.name}</b> is of the layer type <b>{node.type}</b>, which this version of TorchCanvas "
+            "does not know (perhaps the file was made by a newer version). It is kept as it is; delete it or "
+            "replace it with a known layer to generate code."
+        )
+
+    def _build_layer_page(self, node: Any, layout: QVBoxLayout) -> None:
+        """Title, help and documentation link, the name and parameter form, and the shapes line."""
+        self._add_title(node.spec, layout)
+        layout.addLayout(self._param_form(node))
+        if self.editor.block is not None:  # inside a block: a pinned parameter can become the block's argument
+            from gui.panels.inspector_block import build_expose_row
+
+            build_expose_row(self, node, layout)
+        self.shapes = self._wrapping("")
+        self.shapes.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.shapes)
+
+    def _add_title(self, spec: Any, layout: QVBoxLayout) -> None:
         color = style.category_color(spec.category).name()
         title = self._wrapping(
             f"<span style='font-size:14pt; font-weight:bold; color:{color}'>{spec.display}</span>"
@@ -133,6 +150,9 @@ class Inspector(QWidget):
             link.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
             link.setObjectName("doc_link")
             layout.addWidget(link)
+
+    def _param_form(self, node: Any) -> QFormLayout:
+        """The name field, then one field per parameter (kind -> widget, see ``ParamEditor``)."""
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock puts labels above fields
@@ -141,33 +161,26 @@ class Inspector(QWidget):
         self.name_edit.setMinimumWidth(FIELD_MIN_WIDTH)
         self.name_edit.editingFinished.connect(self._rename)
         add_field(form, "Name", self.name_edit, self.name_error)
-        for param in spec.params:
+        for param in node.spec.params:
             editor = ParamEditor(param, lambda value, name=param.name: self._commit(name, value))
             self.editors[param.name] = editor
             label = QLabel(param.name)
             label.setToolTip(param.help)
-            pin = None
-            if param.auto:
-                pin = QToolButton()
-                pin.setCheckable(True)
-                pin.setToolTip(
-                    "Auto: filled from the incoming tensor's shape. Pin it to type your own value "
-                    "(a wrong value is then flagged)."
-                )
-                pin.toggled.connect(lambda on, name=param.name: self._pin(name, on))
-                self.pins[param.name] = pin
+            pin = self._pin_button(param.name) if param.auto else None
             add_field(form, label, editor.widget, editor.error, pin)
-        layout.addLayout(form)
-        if self.editor.block is not None:  # inside a block: a pinned parameter can become the block's argument
-            from gui.panels.inspector_block import build_expose_row
+        return form
 
-            build_expose_row(self, node, layout)
-        self.shapes = self._wrapping("")
-        self.shapes.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(self.shapes)
-        layout.addStretch(1)
-        self.scroll.setWidget(page)
-        self.sync()
+    def _pin_button(self, name: str) -> QToolButton:
+        """Auto or Pinned: an auto-filled parameter follows the input until the user pins a value of their own."""
+        pin = QToolButton()
+        pin.setCheckable(True)
+        pin.setToolTip(
+            "Auto: filled from the incoming tensor's shape. Pin it to type your own value "
+            "(a wrong value is then flagged)."
+        )
+        pin.toggled.connect(lambda on: self._pin(name, on))
+        self.pins[name] = pin
+        return pin
 
     # --- model -> widgets ----------------------------------------------------------------------------------
     def sync(self) -> None:
