@@ -34,6 +34,7 @@ from core.model.blocks import (
 )
 from core.model.graph import Edge, Graph, Node
 from core.settings import TrainingSettings
+from core.signals import Signal
 
 __all__ = [
     "FORMAT",
@@ -69,6 +70,13 @@ class Project:
     # Training keys the loaded file had (None for a new project: write them all). Settings added by later versions
     # are written only when set or already in the file, so opening and saving an older file leaves it unchanged.
     training_keys: frozenset[str] | None = None
+    # (settings) after set_training: the training form, the preview and the analysis follow it, undo included
+    training_changed: Signal = field(default_factory=Signal, init=False, repr=False, compare=False)
+
+    def set_training(self, settings: TrainingSettings) -> None:
+        """Replace the training settings and say so (the undoable edit of them calls this)."""
+        self.training = settings
+        self.training_changed.emit(settings)
 
     def new_node(self, layer_id: str, pos: tuple[float, float] = (0.0, 0.0)) -> Node:
         """A node for this project (not yet added): a new Input takes the shape and dtype of the project's dataset,

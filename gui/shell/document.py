@@ -2,8 +2,10 @@
 
 The window exposes it as ``window.document``. Other parts (autosave, the training dashboard) connect to its
 signals: ``project_replaced`` when New/Open swaps the project, ``modified_changed`` with the undo stack's clean
-state, ``analyzed`` after the graph or the training settings changed (coalesced: many model signals in one
-event-loop turn give one analysis). The analysis checks the network against its dataset and loss too.
+state, ``training_changed`` when the project's training settings were set (an edit, its undo or redo: the project's
+own ``training_changed`` as a Qt signal), ``analyzed`` after the graph or the training settings changed (coalesced:
+many model signals in one event-loop turn give one analysis). The analysis checks the network against its dataset
+and loss too.
 
 It also remembers what its file looked like when it was opened or last saved (``DiskStamp``), so a save can see
 that another window or program changed the file meanwhile instead of silently dropping that edit.
@@ -66,23 +68,23 @@ class Document(QObject):
     modified_changed = Signal(bool)
     path_changed = Signal()
     analyzed = Signal(object)  # Analysis
+    training_changed = Signal(object)  # TrainingSettings, after Project.set_training
     saved = Signal(str)
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
-        self.undo_stack.indexChanged.connect(self._settings_maybe_changed)
         self.path: Path | None = None
         self.disk: DiskStamp | None = None  # the file as this document last read or wrote it
         self.project = project or Project()
         self._analysis: Analysis | None = None
-        self._analyzed_training: dict | None = None  # the settings the analysis was made with
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
         self.project.graph.changed.connect(self._schedule)
+        self.project.training_changed.connect(self._training_changed)
 
     # --- state ---------------------------------------------------------------------------------------------
     @property
@@ -114,26 +116,27 @@ class Document(QObject):
     def _schedule(self) -> None:
         self._timer.start()
 
-    def _settings_maybe_changed(self, *_: object) -> None:
+    def _training_changed(self, settings: object) -> None:
         """A dataset or loss chosen (or undone) changes what the network must output: analyse again."""
-        if self.project.training.to_dict() != self._analyzed_training:
-            self._schedule()
+        self._schedule()
+        self.training_changed.emit(settings)
 
     def refresh(self) -> None:
         """Analyse now (normally called once per event-loop turn after the graph changed)."""
         self._timer.stop()
-        self._analyzed_training = self.project.training.to_dict()
         self._analysis = analyze(self.project.graph, self.project.training)
         self.analyzed.emit(self._analysis)
 
     # --- replacing the project ---------------------------------------------------------------------------------
     def set_project(self, project: Project, path: str | Path | None = None, stamp: DiskStamp | None = None) -> None:
         self.project.graph.changed.disconnect(self._schedule)
+        self.project.training_changed.disconnect(self._training_changed)
         self.undo_stack.clear()
         self.project = project
         self.path = Path(path) if path is not None else None
         self.disk = stamp
         project.graph.changed.connect(self._schedule)
+        project.training_changed.connect(self._training_changed)
         self._analysis = None
         self.project_replaced.emit()
         self.path_changed.emit()

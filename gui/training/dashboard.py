@@ -10,9 +10,10 @@ from __future__ import annotations
 import copy
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QMessageBox,
@@ -27,14 +28,18 @@ from core.files.project import Project
 from core.settings import TrainingSettings
 from core.training.run_folder import default_runs_dir
 from gui.commands.graph import set_param
+from gui.commands.training import push
 from gui.training import actions
-from gui.training.edits import input_node_id, push, suggest
 from gui.training.panel import OPEN_FILE, TrainingPanel
 from gui.training.plots import LivePlots
 from gui.training.results import ResultsView
 from gui.training.runs import RunsView
+from gui.training.suggest import input_node_id, suggest
 from gui.training.tryit import TryItView
 from gui.training.worker import TrainerFactory, TrainingRun
+
+if TYPE_CHECKING:
+    from gui.shell.document import Document
 
 log = logging.getLogger(__name__)
 PROGRESS_MS = 250
@@ -49,9 +54,9 @@ class TrainingDashboard(QWidget):
         super().__init__(parent)
         self.trainer_factory = trainer_factory
         self.runs_root: Path = default_runs_dir()  # each run gets a folder in here (see core.training.run_folder)
-        self.document: Any = None
+        self.document: Document | None = None
         self.project: Project | None = None
-        self.stack: Any = None
+        self.stack: QUndoStack | None = None
         self.run: TrainingRun | None = None
         self.dataset: Any = None  # the dataset shown in the preview (and reused by results)
         self._dataset_key: tuple | None = None
@@ -118,30 +123,33 @@ class TrainingDashboard(QWidget):
         )
 
     # -- the project ----------------------------------------------------------------------------------
-    def set_document(self, document: Any) -> None:
-        """Follow an editor ``Document``: its project, undo stack, analysis and project swaps."""
+    def set_document(self, document: Document) -> None:
+        """Follow an editor ``Document``: its project, undo stack, analysis, settings changes and project swaps."""
         self.document = document
         document.project_replaced.connect(self._project_replaced)
         document.analyzed.connect(self._analyzed)
+        document.training_changed.connect(self._training_changed)
         self._project_replaced()
 
-    def set_project(self, project: Project, stack: Any = None) -> None:
-        """Use a bare project (no editor around it), optionally with an undo stack."""
+    def set_project(self, project: Project, stack: QUndoStack | None = None) -> None:
+        """Use a bare project (no editor around it), optionally with an undo stack: the dashboard follows its
+        graph and training settings itself."""
+        if self.project is not None and self.document is None:
+            self.project.graph.changed.disconnect(self._graph_changed)
+            self.project.training_changed.disconnect(self._training_changed)
         self.project, self.stack = project, stack
         self.panel.set_project(project, stack)
         project.graph.changed.connect(self._graph_changed)
-        if stack is not None:
-            stack.indexChanged.connect(self._settings_maybe_changed, Qt.ConnectionType.UniqueConnection)
+        project.training_changed.connect(self._training_changed)
         self._graph_changed()
         self.schedule_dataset()
         self.runs.set_project(project, self.runs_root)
 
     def _project_replaced(self) -> None:
         doc = self.document
+        assert doc is not None
         self.project, self.stack = doc.project, doc.undo_stack
-        self.panel.set_project(self.project, self.stack, getattr(doc, "path", None))
-        if self.stack is not None:
-            self.stack.indexChanged.connect(self._settings_maybe_changed, Qt.ConnectionType.UniqueConnection)
+        self.panel.set_project(self.project, self.stack, doc.path)
         self._analyzed(doc.analysis)
         self.schedule_dataset()
         self.runs.set_project(self.project, self.runs_root)
@@ -161,9 +169,9 @@ class TrainingDashboard(QWidget):
         more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
         self.panel.set_graph_problem(f"the network has a problem: {first}{more}")
 
-    def _settings_maybe_changed(self, *_: Any) -> None:
-        if self.project is not None and self._key(self.project) != self._dataset_key:
-            self.schedule_dataset()
+    def _training_changed(self, *_: Any) -> None:
+        """The settings were set (an edit, its undo or redo): another dataset or split loads for the preview."""
+        self.schedule_dataset()
         if self.document is None and self.project is not None:  # with an editor, its document re-analyses
             self._graph_changed()
 
@@ -242,17 +250,14 @@ class TrainingDashboard(QWidget):
         if others:
             notes.append("suggested " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in others.items()))
         self.panel.settings_note.setText(("For this dataset: " + "; ".join(notes) + ".") if notes else "")
-        self.panel.refresh()
         self.refresh_dataset()
-        if self.document is None and self.stack is None:
-            self._graph_changed()  # the network against the new dataset (a document does this itself)
 
     # -- running ---------------------------------------------------------------------------------------
     def is_running(self) -> bool:
         return self.run is not None
 
     def snapshot(self) -> Project:
-        if self.document is not None and hasattr(self.document, "snapshot"):
+        if self.document is not None:
             return self.document.snapshot()
         from core.files.project import from_dict
 
@@ -265,7 +270,7 @@ class TrainingDashboard(QWidget):
         self.run_project = project
         from core.fx_import.initial import initial_weights
 
-        start = initial_weights(project, getattr(self.document, "path", None))
+        start = initial_weights(project, self.document.path if self.document is not None else None)
         run = TrainingRun(project, out_dir=self.runs_root, trainer_factory=self.trainer_factory, initial_weights=start)
         run.training_event.connect(self._on_event)
         run.finished.connect(self._on_finished)

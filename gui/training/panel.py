@@ -1,6 +1,7 @@
 """The training form: dataset (with a preview), how to train, the Train/Pause/Resume/Stop buttons, the progress
 bar and a Keras-like log. Every change edits the project's ``TrainingSettings`` through the undo stack; the
-form mirrors the settings back whenever the stack moves (undo/redo) or a project is opened."""
+form mirrors the settings back whenever the project says they changed (``Project.training_changed``: an edit, its
+undo or redo) or a project is opened."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS, TrainingSettings
+from gui.commands.training import SetTrainingSettings, push
 from gui.panels.wrapping import WrappingScroll, let_wrap
-from gui.training.edits import SetTrainingSettings, push
 from gui.training.panel_choices import SCHEDULER_LABELS, builtin_datasets, device_choices, file_source
 from gui.training.panel_text import format_duration, keras_line, paused_line, result_line, short_spec
 from gui.training.preview import DatasetPreview
@@ -236,11 +237,11 @@ class TrainingPanel(QWidget):
     # -- model -> form ------------------------------------------------------------------------------
     def set_project(self, project: Any, stack: QUndoStack | None = None, path: Any = None) -> None:
         """``path``: the project's file, where its initial weights (an imported model's) are looked for."""
-        if self.stack is not None:
-            self.stack.indexChanged.disconnect(self.refresh)
+        if self.project is not None:
+            self.project.training_changed.disconnect(self.refresh)
         self.project, self.stack, self.project_path = project, stack, path
-        if stack is not None:
-            stack.indexChanged.connect(self.refresh)
+        if project is not None:
+            project.training_changed.connect(self.refresh)
         self.refresh()
 
     def refresh(self, *_: Any) -> None:
@@ -315,16 +316,12 @@ class TrainingPanel(QWidget):
             return
         self.settings_note.setText("")
         push(self.stack, SetTrainingSettings(self.project, {field: value}))
-        if self.stack is None:
-            self.refresh()
 
     def apply(self, changes: dict[str, Any], text: str) -> None:
         """Several settings at once, as one undo step."""
         if self.project is None or not changes:
             return
         push(self.stack, SetTrainingSettings(self.project, changes, text))
-        if self.stack is None:
-            self.refresh()
 
     def _lr_edited(self) -> None:
         text = self.lr.text().strip().replace(",", ".")
