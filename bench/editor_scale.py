@@ -21,7 +21,8 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from core.files.project import Project
-from core.model.graph import Edge, Graph
+from core.model.graph import Graph
+from core.model.node import Edge
 
 NODES = 300
 

@@ -11,7 +11,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.model.analysis import analyze
-from core.model.graph import Edge, Graph
+from core.model.graph import Graph
+from core.model.node import Edge
 from core.settings import TrainingSettings
 
 TARGET_MS = 50.0

@@ -129,7 +129,7 @@ def missing_flatten(t: Tour) -> None:
 
 def flatten_added(t: Tour) -> None:
     flatten = t.add("flatten", "Flatten", after="pool1")
-    from core.model.graph import Edge
+    from core.model.node import Edge
 
     problem = t.editor.connect(Edge(flatten, t.nodes["fc1"]))  # drag flatten's output onto fc1's input
     if problem:

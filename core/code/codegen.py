@@ -23,7 +23,8 @@ from core.code.names import MODULE_ATTRIBUTES, NameAllocator
 from core.errors import GraphError
 from core.model.analysis import Analysis, NodeInfo, analyze
 from core.model.catalog import LayerSpec, get_spec, helper_lines
-from core.model.graph import Graph, Node
+from core.model.graph import Graph
+from core.model.node import Node
 from core.model.shape_rules import fmt
 
 LINE_LENGTH = 88

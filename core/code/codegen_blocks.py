@@ -22,7 +22,8 @@ from core.errors import GraphError
 from core.model.analysis import Analysis, analyze
 from core.model.blocks import BlockDef, concrete_graph, dependency_order, instance_at
 from core.model.catalog import LayerSpec, get_spec
-from core.model.graph import Graph, Node
+from core.model.graph import Graph
+from core.model.node import Node
 
 # parameters that set the channels (dim 1) a layer puts out
 CHANNEL_OUT = ("out_channels", "out_features", "embedding_dim", "hidden_size")

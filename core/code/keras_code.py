@@ -14,7 +14,8 @@ from core.code.keras_layers import KERAS_LAYERS, KerasLayer, NoEquivalent
 from core.code.names import NameAllocator
 from core.errors import ExportError
 from core.model.analysis import Analysis, analyze
-from core.model.graph import Graph, Node
+from core.model.graph import Graph
+from core.model.node import Node
 from core.model.shape_rules import fmt
 
 PYTHON_NAMES = {"keras", "layers", "os", "np", "model", "build_model", "inputs", "outputs"}

@@ -32,7 +32,8 @@ from core.model.blocks import (
     expanded_size,
     library_to_list,
 )
-from core.model.graph import Edge, Graph, Node
+from core.model.graph import Graph
+from core.model.node import Edge, Node
 from core.settings import TrainingSettings
 from core.signals import Signal
 

@@ -28,7 +28,8 @@ from core.model.blocks import (
     check_library,
 )
 from core.model.catalog import LAYERS
-from core.model.graph import Edge, Graph, Node, validate_params
+from core.model.graph import Graph
+from core.model.node import Edge, Node, validate_params
 
 MAX_NODES = 1000  # a big beginner network has about 100; the editor stays responsive well past this
 MAX_EDGES = 4000

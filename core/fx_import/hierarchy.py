@@ -22,7 +22,8 @@ from core.errors import TorchCanvasError
 from core.fx_import.items import Flat, Item
 from core.fx_import.trace import dtype_of, shape_of
 from core.model.blocks import BLOCK_TYPE, MAX_REPEAT, RESERVED_CLASS_NAMES, BlockArg, BlockDef, Library, keyword_name
-from core.model.graph import Edge, Graph, Node
+from core.model.graph import Graph
+from core.model.node import Edge, Node
 
 
 @dataclass

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from core.errors import CycleError, ShapeError, TorchCanvasError
 from core.model.catalog import LAYERS, LayerSpec
-from core.model.graph import Graph, Node
+from core.model.graph import Graph
+from core.model.node import Node
 from core.model.shape_rules import PARAM_COUNTS, RULES, RuleContext, Shape, fmt
 from core.settings import TrainingSettings
 

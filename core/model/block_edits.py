@@ -23,7 +23,8 @@ from core.model.blocks import (
     keyword_name,
     new_instance,
 )
-from core.model.graph import Edge, Graph, Node
+from core.model.graph import Graph
+from core.model.node import Edge, Node
 
 Value = tuple[str, int]  # a value in the graph: (node id, output port)
 

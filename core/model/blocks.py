@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import GraphError, ParameterError
-from core.model.graph import Graph, Node
+from core.model.graph import Graph
+from core.model.node import Node
 
 BLOCK_TYPE = "Block"
 MAX_BLOCK_DEPTH = 8  # blocks inside blocks; a ResNet needs 2

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from core.model.block_edits import expose_arg
 from core.model.blocks import BlockDef, Library, new_instance
 from core.model.catalog import LAYERS
-from core.model.graph import Edge, Graph
+from core.model.graph import Graph
 from core.model.layout import layered_layout
+from core.model.node import Edge
 
 
 def _new(library: Library, name: str, description: str, shape: list[int]) -> tuple[BlockDef, Graph]:

@@ -1,4 +1,4 @@
-"""The network as a graph: nodes (layers) and edges (wires), the single source of truth.
+"""The network as a graph of nodes (layers) and edges (wires; both in ``core.model.node``): the single source of truth.
 
 The model owns structure and rules; it announces every change through ``Signal``s so a view (the Qt scene)
 can mirror it. It never knows a view exists. Positions are plain ``(x, y)`` tuples.
@@ -6,10 +6,8 @@ can mirror it. It never knows a view exists. Positions are plain ``(x, y)`` tupl
 
 from __future__ import annotations
 
-import copy
 import itertools
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
@@ -23,82 +21,9 @@ from core.errors import (
     PortError,
     SelfConnectionError,
 )
-from core.model.catalog import LAYERS, LayerSpec, get_spec
+from core.model.catalog import get_spec
+from core.model.node import Edge, Node, validate_params
 from core.signals import Signal
-
-
-@dataclass
-class Node:
-    """One layer. ``params`` holds only what the user set; pinning an auto parameter means setting it."""
-
-    id: str
-    type: str
-    name: str
-    params: dict[str, Any] = field(default_factory=dict)
-    pos: tuple[float, float] = (0.0, 0.0)
-    # (inputs, outputs) of a node whose layer type the catalog does not know (from a newer TorchCanvas), so its
-    # wires survive loading and saving; ignored for known types, whose ports come from the catalog.
-    ports: tuple[int, int] | None = None
-    # A block instance (type "Block", see core.model.blocks): the definition's name, how many copies in a row, and what
-    # the first copy does differently (another definition, other argument values), as a ResNet stage's first block.
-    block: str | None = None
-    repeat: int = 1
-    first_block: str | None = None
-    first_params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def spec(self) -> LayerSpec | None:
-        return LAYERS.get(self.type)
-
-    def input_count(self) -> int:
-        spec = self.spec
-        if spec is None:
-            return self.ports[0] if self.ports else 0
-        return spec.input_count(self.params)
-
-    def output_count(self) -> int:
-        spec = self.spec
-        if spec is None:
-            return self.ports[1] if self.ports else 0
-        return spec.outputs
-
-    def copy(self) -> Node:
-        return Node(
-            self.id,
-            self.type,
-            self.name,
-            copy.deepcopy(self.params),
-            tuple(self.pos),  # type: ignore[arg-type]
-            self.ports,
-            self.block,
-            self.repeat,
-            self.first_block,
-            copy.deepcopy(self.first_params),
-        )
-
-
-@dataclass(frozen=True, order=True)
-class Edge:
-    """A wire from ``src``'s output port to input port ``dst_port`` of ``dst``."""
-
-    src: str
-    dst: str
-    dst_port: int = 0
-    src_port: int = 0
-
-
-def validate_params(spec: LayerSpec, params: dict[str, Any], node_name: str = "") -> dict[str, Any]:
-    """Check every user-set value against the catalog; return them normalised."""
-    clean: dict[str, Any] = {}
-    who = f"{node_name}: " if node_name else ""
-    for key, value in params.items():
-        if not spec.has_param(key):
-            raise ParameterError(f"{who}{spec.id} has no parameter {key!r}")
-        try:
-            clean[key] = spec.param(key).validate(value)
-        except ParameterError as exc:
-            raise ParameterError(f"{who}{exc}") from None
-    return clean
 
 
 class Graph:
@@ -138,9 +63,6 @@ class Graph:
 
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._nodes
-
-    def __iter__(self) -> Iterator[Node]:
-        return iter(list(self._nodes.values()))
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -393,12 +315,6 @@ class Graph:
         node.pos = (float(pos[0]), float(pos[1]))
         self.pos_changed.emit(node_id)
 
-    def clear(self) -> None:
-        for edge in reversed(self.edges):
-            self.disconnect(edge)
-        for node in reversed(self.nodes):
-            self.remove_node(node.id)
-
     # --- building helpers (examples, tests) -------------------------------------------------------------
     def add(self, layer_id: str, name: str | None = None, pos: tuple[float, float] = (0.0, 0.0), **params: Any) -> Node:
         return self.add_node(self.create_node(layer_id, pos, name, params))
@@ -412,7 +328,7 @@ class Graph:
     # --- (de)serialisation ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
-            "nodes": [_node_dict(n) for n in self._nodes.values()],
+            "nodes": [n.to_dict() for n in self._nodes.values()],
             "edges": [
                 {"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port} for e in self._edges
             ],
@@ -432,24 +348,3 @@ class Graph:
         """Continue id numbering after the highest existing ``nK`` id (after loading a file)."""
         numbers = [int(n.id[1:]) for n in self._nodes.values() if n.id[:1] == "n" and n.id[1:].isdigit()]
         self._ids = itertools.count(max(numbers, default=0) + 1)
-
-
-def _node_dict(node: Node) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": node.id,
-        "type": node.type,
-        "name": node.name,
-        "params": copy.deepcopy(node.params),
-        "pos": [node.pos[0], node.pos[1]],
-    }
-    if node.spec is None and node.ports is not None:
-        data["ports"] = [node.ports[0], node.ports[1]]  # unknown layer types and blocks store their port counts
-    if node.block is not None:
-        data["block"] = node.block
-        if node.repeat != 1:
-            data["repeat"] = node.repeat
-        if node.first_block is not None:
-            data["first_block"] = node.first_block
-        if node.first_params:
-            data["first_params"] = copy.deepcopy(node.first_params)
-    return data

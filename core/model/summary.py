@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.model.analysis import Analysis
-from core.model.graph import Graph, Node
+from core.model.graph import Graph
+from core.model.node import Node
 from core.model.shape_rules import fmt
 
 

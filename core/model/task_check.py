@@ -13,7 +13,8 @@ from typing import Any
 
 from core.datasets.info import DataInfo, dataset_info, loaded_shape
 from core.model.analysis import Analysis, Problem
-from core.model.graph import Graph, Node
+from core.model.graph import Graph
+from core.model.node import Node
 from core.model.shape_rules import RULES, Shape, fmt, numel
 from core.settings import TrainingSettings
 

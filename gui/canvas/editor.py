@@ -15,8 +15,8 @@ from PySide6.QtGui import QGuiApplication, QUndoCommand
 from core.code.names import name_problem
 from core.errors import TorchCanvasError
 from core.model.catalog import get_spec
-from core.model.graph import Edge, Node, validate_params
 from core.model.layout import layered_layout
+from core.model.node import Edge, Node, validate_params
 from gui.canvas.scene import GraphScene
 from gui.commands import blocks as block_commands
 from gui.commands import graph as commands

@@ -13,7 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath,
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from core.model.catalog import LAYERS
-from core.model.graph import Edge, Node
+from core.model.node import Edge, Node
 from gui import style
 from gui.canvas.node_paint import paint_node
 from gui.canvas.node_text import (

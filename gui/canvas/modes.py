@@ -17,7 +17,8 @@ from PySide6.QtGui import QMouseEvent, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsSimpleTextItem
 
 from core.errors import TorchCanvasError
-from core.model.graph import Edge, Graph
+from core.model.graph import Graph
+from core.model.node import Edge
 from gui import style
 from gui.canvas.items import PortItem, bezier
 from gui.commands import graph as commands

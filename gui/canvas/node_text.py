@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter
 
 from core.model.catalog import LAYERS
-from core.model.graph import Node
+from core.model.node import Node
 from gui import style
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
 from core.model.analysis import Analysis
-from core.model.graph import Edge, Graph, Node
+from core.model.graph import Graph
+from core.model.node import Edge, Node
 from core.model.shape_rules import fmt
 from core.signals import Signal as ModelSignal
 from gui import style

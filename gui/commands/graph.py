@@ -12,7 +12,8 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from core.model.graph import Edge, Graph, Node
+from core.model.graph import Graph
+from core.model.node import Edge, Node
 from gui.commands.base import Command, MacroCommand
 
 Position = tuple[float, float]

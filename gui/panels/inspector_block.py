@@ -13,7 +13,7 @@ from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout
 
 from core.model.blocks import MAX_REPEAT
-from core.model.graph import Node
+from core.model.node import Node
 from gui import style
 
 if TYPE_CHECKING:

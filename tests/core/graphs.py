@@ -7,7 +7,8 @@ from typing import Any
 
 from core.model.analysis import analyze
 from core.model.catalog import LAYERS, ParamSpec
-from core.model.graph import Edge, Graph
+from core.model.graph import Graph
+from core.model.node import Edge
 
 # draw(kind, *args): "int"(lo, hi) | "float"(lo, hi) | "bool"() | "choice"(seq)
 Draw = Callable[..., Any]

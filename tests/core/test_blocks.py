@@ -18,7 +18,8 @@ from core.model.analysis import analyze
 from core.model.block_edits import expose_arg, make_block, ungroup
 from core.model.blocks import BlockDef, new_instance
 from core.model.builtin_blocks import BUILTINS, add_builtin
-from core.model.graph import Edge, Graph
+from core.model.graph import Graph
+from core.model.node import Edge
 from tests.core.test_codegen import check_forward_matches_inference, instantiate
 
 

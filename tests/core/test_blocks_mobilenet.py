@@ -11,7 +11,8 @@ from core.files.project import Project, dumps, loads
 from core.model.analysis import analyze
 from core.model.block_edits import expose_arg
 from core.model.blocks import BlockArg, BlockDef, new_instance
-from core.model.graph import Edge, Graph
+from core.model.graph import Graph
+from core.model.node import Edge
 
 
 def _definition(library: dict, name: str, shape: list[int], as_class: bool = False) -> tuple[BlockDef, Graph]:

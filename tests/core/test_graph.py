@@ -9,7 +9,8 @@ from core.errors import (
     PortError,
     SelfConnectionError,
 )
-from core.model.graph import Edge, Graph
+from core.model.graph import Graph
+from core.model.node import Edge
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from core.code.keras_layers import KERAS_LAYERS  # noqa: E402
 from core.files.export_formats import EXPORT_FORMATS  # noqa: E402
 from core.files.project import Project, load  # noqa: E402
 from core.model.analysis import analyze  # noqa: E402
-from core.model.graph import Edge, Graph  # noqa: E402
+from core.model.graph import Graph  # noqa: E402
+from core.model.node import Edge  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.json"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from core.files.project import load
-from core.model.graph import Edge, Graph
+from core.model.graph import Graph
 from core.model.layout import layered_layout, layers
+from core.model.node import Edge
 from tests.conftest import EXAMPLES
 
 

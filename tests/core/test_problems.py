@@ -1,7 +1,8 @@
 """Each gap is reported once, where it is, in the words a beginner needs ("not connected", not "shape error")."""
 
 from core.model.analysis import analyze, status
-from core.model.graph import Edge, Graph
+from core.model.graph import Graph
+from core.model.node import Edge
 
 
 def mlp():

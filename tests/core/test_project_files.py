@@ -18,7 +18,7 @@ from core.code.codegen import CodegenError, generate_model
 from core.errors import PortError, ProjectLoadError, ProjectSaveError
 from core.files.project import Project, dumps, load, loads, save
 from core.model.analysis import analyze
-from core.model.graph import Edge
+from core.model.node import Edge
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.json"))

@@ -1,7 +1,8 @@
 import pytest
 
 from core.model.analysis import analyze
-from core.model.graph import Edge, Graph
+from core.model.graph import Graph
+from core.model.node import Edge
 from core.model.shape_rules import fmt
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QPointF, Qt
 
 from core.files import project as project_io
-from core.model.graph import Edge
+from core.model.node import Edge
 from gui.canvas.view import BLOCK_PREFIX
 
 RESNET = Path(__file__).resolve().parents[2] / "resources" / "examples" / "resnet18.json"

@@ -6,7 +6,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QMessageBox, QSpinBox
 
 from core.files import project as project_io
-from core.model.graph import Edge
+from core.model.node import Edge
 from gui.canvas.items import NodeItem
 from gui.style import NODE_WIDTH
 from tests.gui.mouse import click, drag, drop_mime

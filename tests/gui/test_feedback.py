@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 
 import core.datasets.vision as vision
 from core.files.project import load
-from core.model.graph import Edge
+from core.model.node import Edge
 from core.training import Trainer
 from core.training.events import TrainEvent
 from gui.training import actions

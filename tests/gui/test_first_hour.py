@@ -12,7 +12,7 @@ import sys
 from PySide6.QtCore import QPointF, QSettings
 from PySide6.QtWidgets import QFileDialog
 
-from core.model.graph import Edge
+from core.model.node import Edge
 from gui.shell.mainwindow import MainWindow
 from tests.gui.mouse import click, drag, drop_mime
 

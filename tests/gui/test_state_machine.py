@@ -11,7 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from core.cli import DEFAULT_EXAMPLE
 from core.errors import TorchCanvasError
 from core.files import project as project_io
-from core.model.graph import Edge
+from core.model.node import Edge
 from gui.canvas.editor import Editor
 from gui.canvas.items import NodeItem, WireItem
 from gui.canvas.scene import GraphScene

@@ -13,7 +13,7 @@ import torch
 from PySide6.QtGui import QUndoStack
 
 from core.files.project import load
-from core.model.graph import Edge
+from core.model.node import Edge
 from core.training import Trainer
 from gui.training import actions
 from gui.training.dashboard import TrainingDashboard
