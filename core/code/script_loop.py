@@ -150,7 +150,7 @@ def _end_epoch(s: TrainingSettings) -> list[str]:
     ]
     if monitor != fallback:
         lines += [
-            "    if math.isnan(score):  # no validation data: watch the training data instead",
+            f"    if math.isnan(score):  # no validation data: watch the training {fallback}",
             f'        score = metrics["{fallback}"]',
         ]
     if s.scheduler == "ReduceLROnPlateau":

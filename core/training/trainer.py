@@ -1,10 +1,10 @@
 """Runs the exported script's own training loop in the app and for ``torchcanvas train``.
 
-The trainer executes the generated script and takes its ``Net``, ``make_optimizer``, ``make_scheduler`` and
-``train_epoch`` (``core.code.script_loop``): the code a user exports is the code the app runs, so on CPU an
-exported run reproduces the app's per-epoch losses exactly. Around the script's loop, between the batches
-``train_epoch`` yields: events, pause/resume/stop, a stop on a non-finite loss, a run folder and the
-evaluation the dashboard shows.
+The trainer executes the generated script and takes its ``Net``, ``make_optimizer``, ``make_scheduler``,
+``train_epoch`` and ``end_epoch`` (``core.code.script_loop``): the code a user exports is the code the app runs, so
+on CPU an exported run reproduces the app's per-epoch losses exactly. Around the script's loop, between the batches
+``train_epoch`` yields: events, pause/resume/stop, a stop on a non-finite loss, the run folder
+(``core.training.run_record``) and the evaluation the dashboard shows.
 """
 
 from __future__ import annotations
@@ -12,63 +12,25 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from core.code.codegen import generate_model
 from core.code.script import generate_script, input_dtype_of, input_shape_of
 from core.code.script_loop import end_epoch_parameters, single_thread, train_epoch_parameters
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
-from core.files.project import Project, dumps
+from core.files.project import Project
 from core.model.analysis import analyze
 from core.portable.steps import classes_of
 from core.settings import TrainingSettings
 from core.training.events import Throttle, TrainEvent, TrainResult
-from core.training.loaders import Batches, check_fit, evaluate_split, explain_runtime_error, report
-from core.training.run_folder import RunFolder, default_runs_dir
+from core.training.loaders import Batches, check_fit, evaluate_split, explain_runtime_error
+from core.training.run_folder import RunFolder
+from core.training.run_record import EpochSums, Run, finish_run, open_run_folder
 from core.training.setup import exec_source, make_loss, resolve_device
-
-
-@dataclass
-class _EpochSums:
-    """What one epoch's batches add up to."""
-
-    hits: torch.Tensor  # correct predictions, counted on the device
-    loss: float = 0.0
-    seen: int = 0
-    seconds: float = 0.0
-
-
-@dataclass
-class _Run:
-    """What the epochs of one run share: the script's objects and the progress so far."""
-
-    data: Dataset
-    model: torch.nn.Module
-    loss_fn: torch.nn.Module
-    optimizer: torch.optim.Optimizer
-    scheduler: Any
-    train_epoch: Callable[..., Generator[tuple[torch.Tensor, torch.Tensor, float], None, None]]  # the script's own
-    end_epoch: Callable[..., tuple[float | None, int]]  # the script's own
-    epoch_args: dict[str, Any]
-    batches: Batches
-    tensors: dict[str, torch.Tensor]
-    folder: RunFolder | None
-    steps_per_epoch: int
-    throttle: Throttle
-    monitor: str
-    history: list[dict[str, Any]] = field(default_factory=list)
-    status: str = "finished"
-    message: str = ""
-    step: int = 0
-    train_seconds: float = 0.0
-    best: float | None = None
-    waited: int = 0
 
 
 class Trainer:
@@ -193,7 +155,7 @@ class Trainer:
         shape, dtype = input_shape_of(self.project), input_dtype_of(self.project)
         return load_for_settings(self.settings, shape, self.data_dir, progress, input_dtype=dtype)
 
-    def _setup(self, data: Dataset, script: dict[str, Any], source: str) -> _Run:
+    def _setup(self, data: Dataset, script: dict[str, Any], source: str) -> Run:
         """Model, optimizer, scheduler and batches, made by the script's own functions."""
         s, device = self.settings, self.device
         torch.manual_seed(s.seed)
@@ -215,7 +177,7 @@ class Trainer:
             tensors = {k: getattr(data, k).to(device) for k in ("x_train", "y_train", "x_val", "y_val")}
         loss_fn = make_loss(s.loss)
         given = {"model": model, "loss_fn": loss_fn, "optimizer": optimizer, "scaler": scaler, "scheduler": scheduler}
-        return _Run(
+        return Run(
             data=data,
             model=model,
             loss_fn=loss_fn,
@@ -226,7 +188,7 @@ class Trainer:
             epoch_args={name: given[name] for name in train_epoch_parameters(s) if name != "batches"},
             batches=Batches(data, tensors, s, shuffle, device),
             tensors=tensors,
-            folder=self._open_folder(source, data),
+            folder=open_run_folder(self.out_dir, self.project, s, device, source, data) if self.save else None,
             steps_per_epoch=steps_per_epoch,
             throttle=Throttle(self.event_interval),
             monitor=s.monitor if data.count("val") else s.monitor.removeprefix("val_"),
@@ -246,11 +208,14 @@ class Trainer:
             row = self._record_epoch(run, epoch, sums)
             if self._end_of_epoch(run, epoch, row):
                 break
-        return self._finish(run)
+        result = finish_run(run, self.settings, self.device)
+        last = run.history[-1] if run.history else {}
+        self._emit("end", epoch=len(run.history), loss=last.get("loss"), message=run.message or "Training finished.")
+        return result
 
-    def _train_one_epoch(self, run: _Run, epoch: int) -> _EpochSums:
+    def _train_one_epoch(self, run: Run, epoch: int) -> EpochSums:
         """Drive the script's ``train_epoch`` over one epoch, checking pause, stop and the loss between batches."""
-        sums = _EpochSums(torch.zeros((), dtype=torch.int64, device=self.device))
+        sums = EpochSums(torch.zeros((), dtype=torch.int64, device=self.device))
         good = {k: v.detach().clone() for k, v in run.model.state_dict().items()}
         started, paused = time.perf_counter(), 0.0
         classify = run.data.task == "classification"
@@ -285,7 +250,7 @@ class Trainer:
             "normalised inputs, or gradient clipping."
         )
 
-    def _emit_batch(self, run: _Run, epoch: int, batch: int, value: float, sums: _EpochSums, seconds: float) -> None:
+    def _emit_batch(self, run: Run, epoch: int, batch: int, value: float, sums: EpochSums, seconds: float) -> None:
         n_train = run.data.count("train")
         rate = sums.seen / max(seconds, 1e-9)
         left = (self.settings.epochs - epoch) * n_train + (n_train - sums.seen)
@@ -302,7 +267,7 @@ class Trainer:
             eta_s=left / rate,
         )
 
-    def _record_epoch(self, run: _Run, epoch: int, sums: _EpochSums) -> dict[str, Any]:
+    def _record_epoch(self, run: Run, epoch: int, sums: EpochSums) -> dict[str, Any]:
         """Validate, add the epoch's row to the history, report it and write it to the run folder."""
         s, n_train, classify = self.settings, run.data.count("train"), run.data.task == "classification"
         val_loss, val_accuracy = evaluate_split(run.model, run.data, "val", run.tensors, run.loss_fn, s, self.device)
@@ -334,7 +299,7 @@ class Trainer:
         )
         return row
 
-    def _end_of_epoch(self, run: _Run, epoch: int, row: dict[str, Any]) -> bool:
+    def _end_of_epoch(self, run: Run, epoch: int, row: dict[str, Any]) -> bool:
         """The script's ``end_epoch`` (schedule, best score, epochs since), then the run folder's weights and
         early stopping; True to stop training."""
         s = self.settings
@@ -351,55 +316,3 @@ class Trainer:
             self._emit("notice", epoch=epoch, message=run.message)
             return True
         return False
-
-    def _open_folder(self, script: str, data: Dataset) -> RunFolder | None:
-        if not self.save:
-            return None
-        folder = RunFolder(self.out_dir or default_runs_dir(), self.project.name)
-        folder.write_text("model.py", generate_model(self.project.graph, title=self.project.name).source)
-        folder.write_text("train.py", script)
-        folder.write_text("project.json", dumps(self.project))
-        hparams = self.settings.to_dict()
-        hparams.update(device=str(self.device), dataset_name=data.name, input_shape=list(data.input_shape))
-        folder.write_json("hparams.json", hparams)
-        return folder
-
-    def _finish(self, run: _Run) -> TrainResult:
-        """Test the model, write the summary and say how the run ended."""
-        s, data, model, folder, history = self.settings, run.data, run.model, run.folder, run.history
-        status, message, train_seconds = run.status, run.message, run.train_seconds
-        result = TrainResult(status, message, history, class_names=list(data.class_names), device=str(self.device))  # type: ignore[arg-type]
-        if status != "failed" and data.count("test"):
-            result.test_loss, result.test_accuracy, predictions, labels = evaluate_split(
-                model, data, "test", run.tensors, run.loss_fn, s, self.device, keep=True
-            )
-            if data.task == "classification":
-                report(result, predictions, labels, data.num_classes)
-            else:
-                result.test_accuracy = None
-        last = history[-1] if history else {}
-        epochs_done = len(history)
-        result.summary = {
-            "status": status,
-            "message": message,
-            "epochs": epochs_done,
-            "train_samples": data.count("train"),
-            "train_seconds": train_seconds,
-            "samples_per_second": epochs_done * data.count("train") / train_seconds if train_seconds else 0.0,
-            "train_loss": last.get("loss"),
-            "train_accuracy": last.get("accuracy"),
-            "val_loss": last.get("val_loss"),
-            "val_accuracy": last.get("val_accuracy"),
-            "test_loss": result.test_loss,
-            "test_accuracy": result.test_accuracy,
-            "device": str(self.device),
-            "dataset": data.name,
-        }
-        if folder is not None:
-            if status == "failed":
-                folder.save_weights("last.pt", model)  # the last good weights
-            result.run_dir = folder.path
-            result.summary["run_dir"] = str(folder.path)
-            folder.write_json("summary.json", result.summary)
-        self._emit("end", epoch=epochs_done, loss=last.get("loss"), message=message or "Training finished.")
-        return result
