@@ -2,7 +2,7 @@
 
 It drives one ``TrainingRun`` at a time on a snapshot of the project, so the run never sees half-made edits;
 while it runs, the editor is locked (``running_changed``) and closing the window asks first, then stops the run
-cleanly. ``install(window)`` docks it into the editor's main window.
+cleanly. ``gui.training.window.install(host)`` docks it into the editor's main window.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from core.training.run_folder import default_runs_dir
 from gui.commands.graph import set_param
 from gui.commands.training import push
 from gui.training import actions
-from gui.training.panel import OPEN_FILE, TrainingPanel
+from gui.training.data_load import data_failure, dataset_key, load_for_preview, short_name
+from gui.training.panel import TrainingPanel
 from gui.training.plots import LivePlots
 from gui.training.results import ResultsView
 from gui.training.runs import RunsView
@@ -63,12 +64,30 @@ class TrainingDashboard(QWidget):
         self.last_result: Any = None
         self.event_count: dict[str, int] = {}
 
+        self.run_project: Project | None = None  # the snapshot the last run trained
+        self.last_model: Any = None
+        self._pending_progress: Any = None  # the newest batch event the progress bar has not shown yet
+
         self.panel = TrainingPanel()
         self.plots = LivePlots()
         self.results = ResultsView()
         self.runs = RunsView()
         self.tryit = TryItView()  # builds the run's model only when opened (the trainer's is released)
-        curves = QSplitter(Qt.Orientation.Vertical)  # the curves with the Keras-like log under them
+        self._arrange()
+        self._data_timer = self._timer(0, self.refresh_dataset)  # the preview loads after the window is painted
+        self._progress_timer = self._timer(PROGRESS_MS, self._show_progress)  # batch progress, PROGRESS_MS apart
+        # An opaque progress bar repaints alone; otherwise each update repaints its six parents' backgrounds too
+        # (the window, the dock, the dashboard, ...), a third of the GUI thread's work while a run trains.
+        self.panel.progress.setAutoFillBackground(True)
+        # The log keeps its newest lines: each line costs Qt ~7 KB, so 3,000 epochs grew the app by 22 MB (the
+        # whole history stays in the run's metrics.csv and the curves).
+        self.panel.log.setMaximumBlockCount(LOG_LINES)
+        self._connect()
+
+    def _arrange(self) -> None:
+        """The form on the left; on the right the tabs: live curves (the Keras-like log under them), results,
+        Try it and past runs."""
+        curves = QSplitter(Qt.Orientation.Vertical)
         curves.addWidget(self.plots)
         curves.addWidget(self.panel.log)
         curves.setStretchFactor(0, 1)
@@ -88,22 +107,14 @@ class TrainingDashboard(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
 
-        self._data_timer = QTimer(self)  # the preview loads after the window is painted, not before
-        self._data_timer.setSingleShot(True)
-        self._data_timer.setInterval(0)
-        self._data_timer.timeout.connect(self.refresh_dataset)
-        self._progress_timer = QTimer(self)  # batch progress reaches the panel at most PROGRESS_MS apart
-        self._progress_timer.setSingleShot(True)
-        self._progress_timer.setInterval(PROGRESS_MS)
-        self._progress_timer.timeout.connect(self._show_progress)
-        self._pending_progress: Any = None  # the newest batch event the progress bar has not shown yet
-        # An opaque progress bar repaints alone; otherwise each update repaints its six parents' backgrounds too
-        # (the window, the dock, the dashboard, ...), a third of the GUI thread's work while a run trains.
-        self.panel.progress.setAutoFillBackground(True)
-        # The log keeps its newest lines: each line costs Qt ~7 KB, so 3,000 epochs grew the app by 22 MB (the
-        # whole history stays in the run's metrics.csv and the curves).
-        self.panel.log.setMaximumBlockCount(LOG_LINES)
+    def _timer(self, interval_ms: int, slot: Any) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(interval_ms)
+        timer.timeout.connect(slot)
+        return timer
 
+    def _connect(self) -> None:
         self.results.filled.connect(self._results_filled)
         self.panel.train_clicked.connect(self.start_training)
         self.panel.pause_clicked.connect(self.pause)
@@ -112,8 +123,6 @@ class TrainingDashboard(QWidget):
         self.panel.dataset_chosen.connect(self.choose_dataset)
         self.results.export_requested.connect(self._export)
         self.results.open_folder.connect(lambda: actions.open_folder(self, self.last_result))
-        self.run_project: Project | None = None  # the snapshot the last run trained
-        self.last_model: Any = None
 
     def _export(self, fmt_id: str) -> None:
         """A result button: the run's network (and weights) when the format uses them, else the current one."""
@@ -176,13 +185,8 @@ class TrainingDashboard(QWidget):
             self._graph_changed()
 
     # -- dataset and preview ----------------------------------------------------------------------------
-    @staticmethod
-    def _key(project: Project) -> tuple:
-        s = project.training
-        return (s.dataset, s.seed, s.val_fraction, s.test_fraction, s.normalize, tuple(s.resize))
-
     def schedule_dataset(self) -> None:
-        if self.project is not None and self._key(self.project) != self._dataset_key:
+        if self.project is not None and dataset_key(self.project) != self._dataset_key:
             self.panel.preview.info.setText(f"Loading {self.project.training.dataset}…")
             self._data_timer.start()
 
@@ -190,7 +194,7 @@ class TrainingDashboard(QWidget):
         """Load the chosen dataset for the preview (cached by spec, seed and split)."""
         if self.project is None:
             return
-        key = self._key(self.project)
+        key = dataset_key(self.project)
         if key == self._dataset_key:
             return
         self._dataset_key = key
@@ -207,7 +211,7 @@ class TrainingDashboard(QWidget):
         """The reason and the fix go under 1. Data (said once); Train's reason points there."""
         self.panel.preview.show_error(message)
         self.panel.set_data_problem(
-            f"{_short_name(spec)} could not be loaded (why, and what to do, is under 1. Data). Choose another "
+            f"{short_name(spec)} could not be loaded (why, and what to do, is under 1. Data). Choose another "
             "dataset there, or choose it again once its files are in place."
         )
 
@@ -228,7 +232,7 @@ class TrainingDashboard(QWidget):
         except Exception as exc:  # the project keeps its dataset; the note says why and what to do
             self.panel.refresh()
             current = project.training.dataset
-            usable = self.dataset is not None and self._dataset_key == self._key(project)
+            usable = self.dataset is not None and self._dataset_key == dataset_key(project)
             after = f" Training still uses {current}." if usable else ""
             self.panel.show_data_note(data_failure(spec, exc) + after)
             return
@@ -370,60 +374,6 @@ class TrainingDashboard(QWidget):
         self.stop(timeout=5.0)
         super().closeEvent(event)
 
-    def confirm_close(self) -> bool:
-        """Ask whether to stop a running training before the window closes; stop it if so."""
-        if self.run is None:
-            return True
-        if not ask_stop(self):
-            return False
-        return self.stop(timeout=5.0)
-
-
-def load_for_preview(settings: TrainingSettings) -> Any:
-    """The dataset as the trainer will see it (same spec, seed and splits), in its natural sample shape."""
-    from core.datasets import load_for_settings
-
-    return load_for_settings(settings, None)
-
-
-def _is_plain(exc: BaseException) -> bool:
-    from core.errors import TorchCanvasError
-
-    return isinstance(exc, TorchCanvasError)
-
-
-def _short_name(spec: str) -> str:
-    """'npz:/a/long/path/x.npz' -> 'x.npz'; 'mnist' and 'spirals:noise=0.3' stay."""
-    from core.datasets.spec import FILE_KINDS
-
-    kind, _, rest = spec.partition(":")
-    if kind not in FILE_KINDS:
-        return spec
-    return rest.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].split(",")[0]
-
-
-def data_failure(spec: str, exc: BaseException) -> str:
-    """Why ``spec`` could not be loaded and what to do, in plain words (the files' place, or an npz: file)."""
-    reason = str(exc) if _is_plain(exc) else f"{spec} could not be loaded ({type(exc).__name__}: {exc})."
-    if not reason.rstrip().endswith("."):
-        reason = reason.rstrip() + "."
-    return (
-        f"{reason} Any data can also be used from a NumPy file: choose '{OPEN_FILE}' "
-        "(the dataset npz:PATH, a file saved with np.savez(PATH, x_train=..., y_train=...))."
-    )
-
-
-def ask_stop(parent: QWidget) -> bool:
-    """'A training run is in progress. Stop it and close?' (tests replace this)."""
-    answer = QMessageBox.question(
-        parent,
-        "Training is running",
-        "A training run is still in progress. Stop it and close the window?\n\n"
-        "The curves so far are kept in the run folder.",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
 
 
 def show_error(parent: QWidget, title: str, message: str) -> None:

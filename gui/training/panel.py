@@ -34,11 +34,13 @@ from PySide6.QtWidgets import (
 from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS, TrainingSettings
 from gui.commands.training import SetTrainingSettings, push
 from gui.panels.wrapping import WrappingScroll, let_wrap
-from gui.training.panel_choices import SCHEDULER_LABELS, builtin_datasets, device_choices, file_source
+from gui.training.panel_choices import OPEN_FILE, SCHEDULER_LABELS, builtin_datasets, device_choices, file_source
 from gui.training.panel_text import format_duration, keras_line, paused_line, result_line, short_spec
 from gui.training.preview import DatasetPreview
 
-OPEN_FILE = "Open a data file…"
+__all__ = ["OPEN_FILE", "TrainingPanel"]
+
+
 class TrainingPanel(QWidget):
     """Signals ask the dashboard to act; the panel itself never starts a thread."""
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from core.settings import TrainingSettings
 
+OPEN_FILE = "Open a data file…"  # the dataset list's last entry: any data as a NumPy file
 SCHEDULER_LABELS = {
     "none": "None (constant rate)",
     "StepLR": "Step decay (StepLR)",

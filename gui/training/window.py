@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QToolBar, QWidget
 
 from gui.training.dashboard import TrainingDashboard
 from gui.training.host import DashboardHost
@@ -23,10 +23,32 @@ class _CloseGuard(QObject):
         self.dashboard = dashboard
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Close and not self.dashboard.confirm_close():
+        if event.type() == QEvent.Type.Close and not confirm_close(self.dashboard):
             event.ignore()
             return True
         return False
+
+
+def confirm_close(dashboard: TrainingDashboard) -> bool:
+    """Ask whether to stop a running training before the window closes; stop it if so."""
+    if dashboard.run is None:
+        return True
+    if not ask_stop(dashboard):
+        return False
+    return dashboard.stop(timeout=5.0)
+
+
+def ask_stop(parent: QWidget) -> bool:
+    """'A training run is in progress. Stop it and close?' (tests replace this)."""
+    answer = QMessageBox.question(
+        parent,
+        "Training is running",
+        "A training run is still in progress. Stop it and close the window?\n\n"
+        "The curves so far are kept in the run folder.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def install(host: DashboardHost) -> TrainingDashboard:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from core.files.project import load
 from core.training import Trainer
-from gui.training import dashboard as dashboard_module
+from gui.training import window as window_module
 from gui.training.dashboard import TrainingDashboard
 from gui.training.host import DashboardHost
 from gui.training.window import install
@@ -141,11 +141,11 @@ def test_close_during_training_asks_then_stops_cleanly(qtbot, tmp_path, monkeypa
     assert not window.centralWidget().isEnabled()  # editing is locked while the run is active (a bare window)
 
     shown = len(qtlog.records)  # the offscreen plugin warns once about size hints on show(): not ours
-    monkeypatch.setattr(dashboard_module, "ask_stop", lambda parent: False)
+    monkeypatch.setattr(window_module, "ask_stop", lambda parent: False)
     assert not window.close()  # "No": the window stays and training goes on
     assert window.isVisible() and dash.is_running()
 
-    monkeypatch.setattr(dashboard_module, "ask_stop", lambda parent: True)
+    monkeypatch.setattr(window_module, "ask_stop", lambda parent: True)
     started = time.monotonic()
     assert window.close()
     assert time.monotonic() - started < 2.5

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from core.cli import EXAMPLES_DIR
 from core.training import Trainer
 from gui.training import dashboard as dashboard_module
+from gui.training import window as window_module
 
 EVERY_BATCH = functools.partial(Trainer, event_interval=0)
 
@@ -43,7 +44,7 @@ def test_training_locks_editing_and_closing_stops_the_run(window, qtbot, tmp_pat
 
     shown = len(qtlog.records)
     asked = []
-    monkeypatch.setattr(dashboard_module, "ask_stop", lambda parent: asked.append(True) or True)
+    monkeypatch.setattr(window_module, "ask_stop", lambda parent: asked.append(True) or True)
     started = time.monotonic()
     assert window.close()
     assert time.monotonic() - started < 2.5 and asked == [True]

@@ -1,0 +1,50 @@
+"""The dataset the dashboard previews: loaded as the trainer will see it, remembered by what decides its content
+(``dataset_key``), and, when it cannot be loaded, why and what to do in plain words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.files.project import Project
+from core.settings import TrainingSettings
+from gui.training.panel_choices import OPEN_FILE
+
+
+def dataset_key(project: Project) -> tuple:
+    """The settings that decide which samples the preview shows: another key loads the dataset again."""
+    s = project.training
+    return (s.dataset, s.seed, s.val_fraction, s.test_fraction, s.normalize, tuple(s.resize))
+
+
+def load_for_preview(settings: TrainingSettings) -> Any:
+    """The dataset as the trainer will see it (same spec, seed and splits), in its natural sample shape."""
+    from core.datasets import load_for_settings
+
+    return load_for_settings(settings, None)
+
+
+def _is_plain(exc: BaseException) -> bool:
+    from core.errors import TorchCanvasError
+
+    return isinstance(exc, TorchCanvasError)
+
+
+def short_name(spec: str) -> str:
+    """'npz:/a/long/path/x.npz' -> 'x.npz'; 'mnist' and 'spirals:noise=0.3' stay."""
+    from core.datasets.spec import FILE_KINDS
+
+    kind, _, rest = spec.partition(":")
+    if kind not in FILE_KINDS:
+        return spec
+    return rest.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].split(",")[0]
+
+
+def data_failure(spec: str, exc: BaseException) -> str:
+    """Why ``spec`` could not be loaded and what to do, in plain words (the files' place, or an npz: file)."""
+    reason = str(exc) if _is_plain(exc) else f"{spec} could not be loaded ({type(exc).__name__}: {exc})."
+    if not reason.rstrip().endswith("."):
+        reason = reason.rstrip() + "."
+    return (
+        f"{reason} Any data can also be used from a NumPy file: choose '{OPEN_FILE}' "
+        "(the dataset npz:PATH, a file saved with np.savez(PATH, x_train=..., y_train=...))."
+    )
