@@ -10,15 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.code.codegen_blocks import (
-    Context,
-    _assign_lines,
-    class_lines,
-    instance_expr,
-    layer_types,
-    signature_memo,
-    used_definitions,
-)
+from core.code.block_classes import class_lines, layer_types, used_definitions
+from core.code.codegen_blocks import Context, instance_expr, signature_memo
+from core.code.line_wrap import assign_lines
 from core.code.names import MODULE_ATTRIBUTES, NameAllocator
 from core.errors import GraphError
 from core.model.analysis import Analysis, NodeInfo, analyze
@@ -167,7 +161,7 @@ def _emit_init(
     for nid, attr in attr_of.items():
         if nodes[nid].block is not None:
             expr = instance_expr(Context(graph, analysis), nodes[nid])
-            out.add(_assign_lines(f"self.{attr} = ", expr), nid)
+            out.add(assign_lines(f"self.{attr} = ", expr), nid)
             continue
         spec = get_spec(nodes[nid].type)
         head = f"self.{attr} = {spec.torch_class}"

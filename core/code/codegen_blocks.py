@@ -6,7 +6,8 @@ value that does not follow the input channels (a Linear after a Flatten), an arg
 layer (``fc_in_features``). A block whose layers form a plain chain is written inline as ``nn.Sequential`` with
 numbered children (``downsample.0.weight``, as torchvision names it); a repeat ×N is ``nn.Sequential`` of N
 instances. Expressions are computed in a ``Context``: in ``Net`` every value is a literal from the analysis, in
-a class it is the name of an argument where one applies.
+a class it is the name of an argument where one applies. The text of a class (``class_lines``) and which
+definitions need one are ``core.code.block_classes``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from core.code.names import MODULE_ATTRIBUTES, NameAllocator
 from core.errors import GraphError
 from core.model.analysis import Analysis, analyze
-from core.model.blocks import BlockDef, concrete_graph, dependency_order, instance_at
+from core.model.blocks import BlockDef, concrete_graph, instance_at
 from core.model.catalog import LayerSpec, get_spec
 from core.model.graph import Graph
 from core.model.node import Node
@@ -232,14 +233,14 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
             call.append(_extra_call(ctx, node, index, key, inner_graph, inner))
         else:
             expr = args[key]
-            if default is _REQUIRED:
+            if default is REQUIRED:
                 call.append(expr)
             elif expr != literal(default):
                 call.append(f"{key}={expr}")
     return f"{defn.name}({', '.join(call)})"
 
 
-_REQUIRED = object()
+REQUIRED = object()
 
 
 def _extra_call(ctx: Context, node: Node, index: int, key: tuple[str, str], inner_graph: Graph, inner: Analysis) -> str:
@@ -325,7 +326,7 @@ def signature_memo() -> Iterator[None]:
         _MEMO.reset(token)
 
 
-def _class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
+def class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
     graph = concrete_graph(defn, {a.name: a.default for a in defn.args}, [], [])  # as its defaults make it
     analysis = analyze(graph)
     if not analysis.ok:
@@ -350,126 +351,14 @@ def signature(defn: BlockDef) -> list[tuple[str, Any, Any]]:
     cached = memo.get(id(defn)) if memo is not None else None
     if cached is not None and cached[0] is defn:
         return cached[1]
-    ctx, _ = _class_context(defn)
-    sig: list[tuple[str, Any, Any]] = [("chan", i, _REQUIRED) for i in sorted(ctx.used_chan)]
-    sig += [("extra", k, _REQUIRED) for k in ctx.extra]
-    sig += [("arg", a.name, _REQUIRED) for a in defn.args if not a.keyword]
+    ctx, _ = class_context(defn)
+    sig: list[tuple[str, Any, Any]] = [("chan", i, REQUIRED) for i in sorted(ctx.used_chan)]
+    sig += [("extra", k, REQUIRED) for k in ctx.extra]
+    sig += [("arg", a.name, REQUIRED) for a in defn.args if not a.keyword]
     sig += [("arg", a.name, a.default) for a in defn.args if a.keyword]
     if memo is not None:
         memo[id(defn)] = (defn, sig)
     return sig
-
-
-def _hint(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (list, tuple)):
-        return "tuple[int, ...]"
-    return type(value).__name__ if isinstance(value, (int, float, str)) else "int"
-
-
-def layer_types(graph: Graph, order: list[str]) -> list[str]:
-    """Every layer type the code uses, inside blocks too (in first-use order)."""
-    types = [graph.node(nid).type for nid in order if graph.node(nid).block is None]
-    direct = {name for nid in order for name in (graph.node(nid).block, graph.node(nid).first_block) if name}
-    for name in dependency_order(graph.blocks, direct):
-        types += [n.type for n in graph.blocks[name].graph.nodes if n.block is None]
-    return list(dict.fromkeys(types))
-
-
-def used_definitions(graph: Graph, order: list[str]) -> list[BlockDef]:
-    """The definitions that need a class for the nodes in ``order``, each after those it uses (chains written
-    inline as ``nn.Sequential`` need none)."""
-    direct: set[str] = set()
-    for nid in order:
-        node = graph.node(nid)
-        direct |= {name for name in (node.block, node.first_block) if name is not None}
-    names = dependency_order(graph.blocks, direct)
-    users = [graph.node(nid) for nid in order] + [n for name in names for n in graph.blocks[name].graph.nodes]
-    for node in users:
-        outs = graph.blocks[node.block].ports[1] if node.block in graph.blocks else 1
-        if node.repeat > 1 and outs > 1:
-            raise BlockCodeError(
-                f"{node.name} repeats block {node.block} ×{node.repeat}, but the block has {outs} outputs: "
-                "a repeat chains one output into the next copy, so code cannot be generated for it; set the "
-                "repeat to 1 and wire copies of the block by hand."
-            )
-    return [graph.blocks[n] for n in names if not inline(graph.blocks[n])]
-
-
-def class_lines(defn: BlockDef, forward: Any) -> list[str]:
-    """``class Name(nn.Module)`` with its ``__init__`` and ``forward`` (``forward`` writes the latter)."""
-    from core.code.codegen import call_lines
-
-    ctx, exprs = _class_context(defn)
-    sig = signature(defn)
-    params = ["self"]
-    for kind, key, default in sig:
-        if kind == "chan":
-            params.append(f"{ctx.in_chan[key]}: int")
-        elif kind == "extra":
-            params.append(f"{ctx.extra[key]}: {_hint(extra_value(ctx.analysis, *key))}")
-        elif default is _REQUIRED:
-            params.append(f"{key}: {_hint(defn.arg(key).default)}")  # type: ignore[union-attr]
-        else:
-            params.append(f"{key}: {_hint(default)} = {literal(default)}")
-    lines = [f"class {defn.name}(nn.Module):"]
-    about = f'    """{defn.description}"""'
-    plain = defn.description.isprintable() and '"' not in defn.description and "\\" not in defn.description
-    if defn.description and plain and len(about) <= 88:
-        lines += [about, ""]
-    lines += call_lines("    ", "def __init__", params, " -> None:")
-    lines.append("        super().__init__()")
-    attr_of: dict[str, str] = {}
-    for key, expr in exprs.items():
-        attr, nid = key.split("\0")
-        attr_of[nid] = attr
-        lines += _assign_lines(f"self.{attr} = ", expr)
-    lines.append("")
-    lines += forward(ctx.graph, ctx.analysis, attr_of)
-    return lines
-
-
-def _assign_lines(head: str, expr: str, indent: str = "        ") -> list[str]:
-    """``head + expr`` wrapped as ruff format wraps nested calls."""
-    return wrap(indent, head, expr, "")
-
-
-def wrap(indent: str, head: str, expr: str, tail: str) -> list[str]:
-    """One line if it fits; else the call's arguments on one indented line; else one per line, each wrapped."""
-    from core.code.codegen import LINE_LENGTH
-
-    one = f"{indent}{head}{expr}{tail}"
-    name, paren, rest = expr.partition("(")
-    if len(one) <= LINE_LENGTH or not paren or not rest.endswith(")"):
-        return [one]
-    args = split_args(rest[:-1])
-    if not args:
-        return [one]
-    inner = indent + "    "
-    middle = inner + ", ".join(args)
-    if len(middle) <= LINE_LENGTH:
-        return [f"{indent}{head}{name}(", middle, f"{indent}){tail}"]
-    lines = [f"{indent}{head}{name}("]
-    for arg in args:
-        lines += wrap(inner, "", arg, ",")
-    return [*lines, f"{indent}){tail}"]
-
-
-def split_args(text: str) -> list[str]:
-    """Top-level comma-separated arguments of a call's argument text."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i].strip())
-            start = i + 1
-    if text[start:].strip():
-        parts.append(text[start:].strip())
-    return parts
 
 
 def inline(defn: BlockDef) -> bool:

@@ -1,0 +1,84 @@
+"""The class a block definition becomes: which definitions need one (a plain chain is written inline as
+``nn.Sequential`` instead) and the text of ``class Name(nn.Module)`` with its typed constructor.
+
+The expressions inside (channels that follow the input, arguments) come from ``core.code.codegen_blocks``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.code.codegen_blocks import REQUIRED, BlockCodeError, class_context, extra_value, inline, literal, signature
+from core.code.line_wrap import assign_lines
+from core.model.blocks import BlockDef, dependency_order
+from core.model.graph import Graph
+
+
+def layer_types(graph: Graph, order: list[str]) -> list[str]:
+    """Every layer type the code uses, inside blocks too (in first-use order)."""
+    types = [graph.node(nid).type for nid in order if graph.node(nid).block is None]
+    direct = {name for nid in order for name in (graph.node(nid).block, graph.node(nid).first_block) if name}
+    for name in dependency_order(graph.blocks, direct):
+        types += [n.type for n in graph.blocks[name].graph.nodes if n.block is None]
+    return list(dict.fromkeys(types))
+
+
+def used_definitions(graph: Graph, order: list[str]) -> list[BlockDef]:
+    """The definitions that need a class for the nodes in ``order``, each after those it uses (chains written
+    inline as ``nn.Sequential`` need none)."""
+    direct: set[str] = set()
+    for nid in order:
+        node = graph.node(nid)
+        direct |= {name for name in (node.block, node.first_block) if name is not None}
+    names = dependency_order(graph.blocks, direct)
+    users = [graph.node(nid) for nid in order] + [n for name in names for n in graph.blocks[name].graph.nodes]
+    for node in users:
+        outs = graph.blocks[node.block].ports[1] if node.block in graph.blocks else 1
+        if node.repeat > 1 and outs > 1:
+            raise BlockCodeError(
+                f"{node.name} repeats block {node.block} ×{node.repeat}, but the block has {outs} outputs: "
+                "a repeat chains one output into the next copy, so code cannot be generated for it; set the "
+                "repeat to 1 and wire copies of the block by hand."
+            )
+    return [graph.blocks[n] for n in names if not inline(graph.blocks[n])]
+
+
+def class_lines(defn: BlockDef, forward: Any) -> list[str]:
+    """``class Name(nn.Module)`` with its ``__init__`` and ``forward`` (``forward`` writes the latter)."""
+    from core.code.codegen import call_lines  # codegen imports this module
+
+    ctx, exprs = class_context(defn)
+    sig = signature(defn)
+    params = ["self"]
+    for kind, key, default in sig:
+        if kind == "chan":
+            params.append(f"{ctx.in_chan[key]}: int")
+        elif kind == "extra":
+            params.append(f"{ctx.extra[key]}: {_hint(extra_value(ctx.analysis, *key))}")
+        elif default is REQUIRED:
+            params.append(f"{key}: {_hint(defn.arg(key).default)}")  # type: ignore[union-attr]
+        else:
+            params.append(f"{key}: {_hint(default)} = {literal(default)}")
+    lines = [f"class {defn.name}(nn.Module):"]
+    about = f'    """{defn.description}"""'
+    plain = defn.description.isprintable() and '"' not in defn.description and "\\" not in defn.description
+    if defn.description and plain and len(about) <= 88:
+        lines += [about, ""]
+    lines += call_lines("    ", "def __init__", params, " -> None:")
+    lines.append("        super().__init__()")
+    attr_of: dict[str, str] = {}
+    for key, expr in exprs.items():
+        attr, nid = key.split("\0")
+        attr_of[nid] = attr
+        lines += assign_lines(f"self.{attr} = ", expr)
+    lines.append("")
+    lines += forward(ctx.graph, ctx.analysis, attr_of)
+    return lines
+
+
+def _hint(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (list, tuple)):
+        return "tuple[int, ...]"
+    return type(value).__name__ if isinstance(value, (int, float, str)) else "int"
