@@ -5,37 +5,39 @@ undo or redo) or a project is opened."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QUndoStack
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
     QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS, TrainingSettings
+from core.settings import TrainingSettings
 from gui.commands.training import SetTrainingSettings, push
-from gui.panels.wrapping import WrappingScroll, let_wrap
-from gui.training.panel_choices import OPEN_FILE, SCHEDULER_LABELS, builtin_datasets, device_choices, file_source
-from gui.training.panel_text import format_duration, keras_line, paused_line, result_line, short_spec
+from gui.panels.wrapping import let_wrap
+from gui.training.panel_choices import OPEN_FILE, file_source
+from gui.training.panel_form import (
+    KerasLog,
+    data_note,
+    dataset_list,
+    key_rows_height,
+    progress_bar,
+    reason_area,
+    run_buttons,
+    scrolling,
+    settings_fields,
+    validation_spin,
+)
+from gui.training.panel_run import RunReport
+from gui.training.panel_text import short_spec
 from gui.training.preview import DatasetPreview
 
 __all__ = ["OPEN_FILE", "TrainingPanel"]
@@ -61,104 +63,56 @@ class TrainingPanel(QWidget):
         self._data_problem: str | None = None
         self._state = "idle"
         self._run_message = ""  # why the last run failed, shown under the buttons until the next run
-        self._last_progress = ""  # the progress text before a pause, to show it again without its ETA
-        self._log_follows = True  # the log keeps its newest line in view unless the user scrolled up
-        self._epoch_started = 0.0
         self._build()
 
     # -- layout --------------------------------------------------------------------------------------
     def _build(self) -> None:
-        data_box = QGroupBox("1. Data")
-        data_form = QFormLayout(data_box)
-        self.dataset = QComboBox()
-        self.dataset.setEditable(False)
-        for label, spec in builtin_datasets():
-            self.dataset.addItem(label, spec)
-        self.dataset.addItem(OPEN_FILE, OPEN_FILE)
-        self.dataset.setToolTip("The data to train on. Built-in sets need no download; or open a .npz file.")
-        self.dataset.activated.connect(self._dataset_activated)
-        data_form.addRow("Dataset", self.dataset)
-        self.data_note = QLabel("")  # why the dataset just chosen could not be used, and what to do
-        self.data_note.setWordWrap(True)
-        self.data_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.data_note.setStyleSheet("color: #b00020;")
-        self.data_note.hide()
-        data_form.addRow(self.data_note)
-        self.preview = DatasetPreview()
-        data_form.addRow(self.preview)
-        self.val_fraction = QDoubleSpinBox()
-        self.val_fraction.setRange(0, 90)
-        self.val_fraction.setDecimals(0)
-        self.val_fraction.setSuffix(" % of training data")
-        self.val_fraction.setToolTip("Held out from training to check the model on data it has not learned from.")
-        self.val_fraction.valueChanged.connect(lambda v: self._set("val_fraction", round(v / 100, 4)))
-        data_form.addRow("Validation", self.val_fraction)
+        data_box, data_form = self._build_data()
+        how_box, form = self._build_settings()
+        run_box = self._build_run()
+        self.log = KerasLog()
+        self.report = RunReport(self.progress, self.log)
+        self._arrange(data_box, data_form, how_box, form, run_box)
+        self.settings_boxes = (data_box, how_box)
+        self.set_state("idle")
 
-        how_box = QGroupBox("2. How to train")
-        form = QFormLayout(how_box)
-        self.loss = QComboBox()
-        self.loss.addItems(LOSSES)
-        self.loss.setToolTip("CrossEntropyLoss for classes; NLLLoss after a LogSoftmax layer; MSELoss for numbers.")
+    def _build_data(self) -> tuple[QGroupBox, QFormLayout]:
+        """1. Data: the dataset list, why a choice could not be used, the preview and the validation split."""
+        box = QGroupBox("1. Data")
+        form = QFormLayout(box)
+        self.dataset = dataset_list()
+        self.dataset.activated.connect(self._dataset_activated)
+        form.addRow("Dataset", self.dataset)
+        self.data_note = data_note()
+        form.addRow(self.data_note)
+        self.preview = DatasetPreview()
+        form.addRow(self.preview)
+        self.val_fraction = validation_spin()
+        self.val_fraction.valueChanged.connect(lambda v: self._set("val_fraction", round(v / 100, 4)))
+        form.addRow("Validation", self.val_fraction)
+        return box, form
+
+    def _build_settings(self) -> tuple[QGroupBox, QFormLayout]:
+        """2. How to train: each field edits one setting (the settings changed most come first)."""
+        box = QGroupBox("2. How to train")
+        form = QFormLayout(box)
+        fields = settings_fields()
+        self.loss, self.optimizer, self.lr = fields.loss, fields.optimizer, fields.lr
+        self.batch_size, self.epochs, self.scheduler = fields.batch_size, fields.epochs, fields.scheduler
+        self.early_stop, self.patience, self.device = fields.early_stop, fields.patience, fields.device
+        self.seed, self.fine_tune = fields.seed, fields.fine_tune
         self.loss.currentTextChanged.connect(lambda t: self._set("loss", t))
-        self.optimizer = QComboBox()
-        self.optimizer.addItems(OPTIMIZERS)
-        self.optimizer.setToolTip("How the weights are updated. Adam is a good default.")
         self.optimizer.currentTextChanged.connect(lambda t: self._set("optimizer", t))
-        self.lr = QLineEdit()
-        self.lr.setToolTip("Learning rate: the size of each update step. Try 0.001 for Adam, 0.01–0.1 for SGD.")
         self.lr.editingFinished.connect(self._lr_edited)
-        self.batch_size = QSpinBox()
-        self.batch_size.setRange(1, 1_000_000)
-        self.batch_size.setToolTip("How many samples the network sees per update step.")
         self.batch_size.valueChanged.connect(lambda v: self._set("batch_size", v))
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 100_000)
-        self.epochs.setToolTip("How many times to go through the whole training set.")
         self.epochs.valueChanged.connect(lambda v: self._set("epochs", v))
-        self.scheduler = QComboBox()
-        for value in SCHEDULERS:
-            self.scheduler.addItem(SCHEDULER_LABELS.get(value, value), value)
-        self.scheduler.setToolTip("Whether and how the learning rate shrinks during training.")
         self.scheduler.currentIndexChanged.connect(lambda _: self._set("scheduler", self.scheduler.currentData()))
-        early = QWidget()  # a parent from the start, so the pair is owned by the form, not by Python
-        self.early_stop = QCheckBox("Stop if no better for", early)
-        self.patience = QSpinBox(early)
-        self.patience.setRange(1, 1000)
-        self.patience.setSuffix(" epochs")
-        self.early_stop.setToolTip("Early stopping: end training when the validation loss stops improving.")
         self.early_stop.toggled.connect(self._early_stop_edited)
         self.patience.valueChanged.connect(lambda _: self._early_stop_edited())
-        early_row = QHBoxLayout(early)
-        early_row.setContentsMargins(0, 0, 0, 0)
-        early_row.addWidget(self.early_stop)
-        early_row.addWidget(self.patience, 1)
-        self.device = QComboBox()
-        for label, value in device_choices():
-            self.device.addItem(label, value)
-        self.device.setToolTip("Where the maths runs. Auto picks a GPU when one is available.")
         self.device.currentIndexChanged.connect(lambda _: self._set("device", self.device.currentData()))
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("Fixes the random start so the same settings give the same result.")
         self.seed.valueChanged.connect(lambda v: self._set("seed", v))
-        self.fine_tune = QCheckBox("Start from the imported weights (fine-tune)")
-        self.fine_tune.setToolTip(
-            "On: training starts from the weights imported with the model. Off: from fresh random weights."
-        )
         self.fine_tune.toggled.connect(lambda on: self._set("fine_tune", on))
-        # The settings a beginner changes most come first, so they are in view without scrolling.
-        for label, field in (
-            ("Epochs", self.epochs),
-            ("Learning rate", self.lr),
-            ("Optimizer", self.optimizer),
-            ("Batch size", self.batch_size),
-            ("Loss", self.loss),
-            ("LR schedule", self.scheduler),
-            ("Early stopping", early),
-            ("Device", self.device),
-            ("Seed", self.seed),
-            ("Weights", self.fine_tune),
-        ):
+        for label, field in fields.rows():
             form.addRow(label, field)
         self.settings_form = form
         form.setRowVisible(self.fine_tune, False)  # only an imported project has initial weights to start from
@@ -166,15 +120,14 @@ class TrainingPanel(QWidget):
         self.settings_note.setWordWrap(True)
         self.settings_note.setStyleSheet("color: #555;")
         form.addRow(self.settings_note)
+        return box, form
 
-        run_box = QGroupBox("3. Train")  # always in view, below the scrolling settings
-        run_layout = QVBoxLayout(run_box)
+    def _build_run(self) -> QGroupBox:
+        """3. Train: the buttons, the progress bar and why Train is off (always in view, below the settings)."""
+        box = QGroupBox("3. Train")
+        column = QVBoxLayout(box)
         buttons = QHBoxLayout()
-        self.train_button = QPushButton("▶ Train")
-        self.train_button.setStyleSheet("font-weight: bold;")
-        self.pause_button = QPushButton("Pause")
-        self.resume_button = QPushButton("Resume")
-        self.stop_button = QPushButton("■ Stop")
+        self.train_button, self.pause_button, self.resume_button, self.stop_button = run_buttons()
         for button, signal in (
             (self.train_button, self.train_clicked),
             (self.pause_button, self.pause_clicked),
@@ -183,48 +136,31 @@ class TrainingPanel(QWidget):
         ):
             button.clicked.connect(signal.emit)
             buttons.addWidget(button)
-        run_layout.addLayout(buttons)
+        column.addLayout(buttons)
         self.reason = QLabel("")
         self.reason.setWordWrap(True)
         self.reason.setStyleSheet("color: #b00020;")
         let_wrap(self.reason)
-        reason_scroll = _scrolling(self.reason, stretch=False)  # a long reason scrolls; the buttons stay in view
-        reason_scroll.setMinimumSize(1, 1)  # not a scroll area's usual minimum: an empty reason takes no room
-        reason_scroll.setMaximumHeight(5 * self.reason.fontMetrics().lineSpacing() + 4)
-        reason_scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.reason_scroll = reason_scroll
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("Not started")
-        self.progress.setTextVisible(True)
-        run_layout.addWidget(self.progress)
-        run_layout.addWidget(reason_scroll)  # under the progress bar, so an empty reason leaves no gap above it
-        run_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)  # the settings get the rest
-        # The Keras-like log belongs to the panel but is shown under the curves (the dashboard places it).
-        self.log = QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(10_000)
-        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.log.setPlaceholderText("One line per epoch appears here while training, as Keras prints it.")
-        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # a failure message is read in full
-        self.log.setMinimumHeight(3 * self.log.fontMetrics().lineSpacing() + 12)  # the curves above get the rest
-        self.log.verticalScrollBar().valueChanged.connect(self._log_scrolled)
-        self.log.installEventFilter(self)
+        self.reason_scroll = reason_area(self.reason)
+        self.progress = progress_bar()
+        column.addWidget(self.progress)
+        column.addWidget(self.reason_scroll)  # under the progress bar, so an empty reason leaves no gap above it
+        box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)  # the settings get the rest
+        return box
 
-        # Two columns, because the dock is wide and short: "1. Data" on the left; "2. How to train" (the settings
-        # changed most come first) over "3. Train" on the right, so epochs, learning rate, optimizer and batch size
-        # are in view without scrolling however long a data message is.
+    def _arrange(
+        self, data_box: QGroupBox, data_form: QFormLayout, how_box: QGroupBox, form: QFormLayout, run_box: QGroupBox
+    ) -> None:
+        """Two columns, because the dock is wide and short: "1. Data" on the left; "2. How to train" (the settings
+        changed most come first) over "3. Train" on the right, so epochs, learning rate, optimizer and batch size
+        are in view without scrolling however long a data message is."""
         for box_form in (data_form, form):
             box_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
             box_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        data_scroll = _scrolling(data_box)
-        how_scroll = _scrolling(how_box)
+        data_scroll = scrolling(data_box)
+        how_scroll = scrolling(how_box)
         key_rows = (self.epochs, self.lr, self.optimizer, self.batch_size)
-        top, bottom = how_box.contentsMargins().top(), how_box.contentsMargins().bottom()
-        how_scroll.setMinimumHeight(
-            top + bottom + sum(w.sizeHint().height() + max(form.verticalSpacing(), 6) for w in key_rows) + 16
-        )
+        how_scroll.setMinimumHeight(key_rows_height(how_box, form, key_rows))
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(how_scroll, 1)
@@ -233,8 +169,6 @@ class TrainingPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(data_scroll, 1)
         layout.addLayout(right, 1)
-        self.settings_boxes = (data_box, how_box)
-        self.set_state("idle")
 
     # -- model -> form ------------------------------------------------------------------------------
     def set_project(self, project: Any, stack: QUndoStack | None = None, path: Any = None) -> None:
@@ -250,54 +184,45 @@ class TrainingPanel(QWidget):
         """Show the project's settings in the widgets without echoing them back as edits."""
         if self.project is None:
             return
-        s = self.project.training
         self._blocking = True
+        blockers = [QSignalBlocker(w) for w in self._fields()]
         try:
-            blockers = [
-                QSignalBlocker(w)
-                for w in (
-                    self.dataset,
-                    self.val_fraction,
-                    self.loss,
-                    self.optimizer,
-                    self.batch_size,
-                    self.epochs,
-                    self.scheduler,
-                    self.early_stop,
-                    self.patience,
-                    self.device,
-                    self.seed,
-                    self.fine_tune,
-                )
-            ]
-            index = self.dataset.findData(s.dataset)
-            if index < 0:
-                self.dataset.insertItem(self.dataset.count() - 1, short_spec(s.dataset), s.dataset)
-                index = self.dataset.findData(s.dataset)
-            self.dataset.setCurrentIndex(index)
-            self.dataset.setToolTip(s.dataset)
-            self.val_fraction.setValue(round(s.val_fraction * 100))
-            self.loss.setCurrentText(s.loss)
-            self.optimizer.setCurrentText(s.optimizer)
-            self.lr.setText(f"{s.lr:g}")
-            self.lr.setStyleSheet("")
-            self.batch_size.setValue(s.batch_size)
-            self.epochs.setValue(s.epochs)
-            self.scheduler.setCurrentIndex(max(0, self.scheduler.findData(s.scheduler)))
-            self.early_stop.setChecked(s.early_stopping > 0)
-            self.patience.setValue(s.early_stopping or 5)
-            self.patience.setEnabled(s.early_stopping > 0)
-            device = self.device.findData(s.device)
-            if device < 0:
-                self.device.addItem(f"{s.device} (not found on this computer)", s.device)
-                device = self.device.count() - 1
-            self.device.setCurrentIndex(device)
-            self.seed.setValue(s.seed)
-            self.fine_tune.setChecked(s.fine_tune)
-            self.settings_form.setRowVisible(self.fine_tune, self.has_initial_weights())
-            del blockers
+            self._show(self.project.training)
         finally:
+            del blockers
             self._blocking = False
+
+    def _fields(self) -> tuple[QWidget, ...]:
+        """Every widget that edits a setting (their signals are blocked while the form shows the settings)."""
+        first = (self.dataset, self.val_fraction, self.loss, self.optimizer, self.batch_size, self.epochs)
+        return (*first, self.scheduler, self.early_stop, self.patience, self.device, self.seed, self.fine_tune)
+
+    def _show(self, s: TrainingSettings) -> None:
+        index = self.dataset.findData(s.dataset)
+        if index < 0:  # a data file or an option set the list does not offer yet
+            self.dataset.insertItem(self.dataset.count() - 1, short_spec(s.dataset), s.dataset)
+            index = self.dataset.findData(s.dataset)
+        self.dataset.setCurrentIndex(index)
+        self.dataset.setToolTip(s.dataset)
+        self.val_fraction.setValue(round(s.val_fraction * 100))
+        self.loss.setCurrentText(s.loss)
+        self.optimizer.setCurrentText(s.optimizer)
+        self.lr.setText(f"{s.lr:g}")
+        self.lr.setStyleSheet("")
+        self.batch_size.setValue(s.batch_size)
+        self.epochs.setValue(s.epochs)
+        self.scheduler.setCurrentIndex(max(0, self.scheduler.findData(s.scheduler)))
+        self.early_stop.setChecked(s.early_stopping > 0)
+        self.patience.setValue(s.early_stopping or 5)
+        self.patience.setEnabled(s.early_stopping > 0)
+        device = self.device.findData(s.device)
+        if device < 0:
+            self.device.addItem(f"{s.device} (not found on this computer)", s.device)
+            device = self.device.count() - 1
+        self.device.setCurrentIndex(device)
+        self.seed.setValue(s.seed)
+        self.fine_tune.setChecked(s.fine_tune)
+        self.settings_form.setRowVisible(self.fine_tune, self.has_initial_weights())
 
     def has_initial_weights(self) -> bool:
         from core.fx_import.initial import initial_weights
@@ -375,11 +300,11 @@ class TrainingPanel(QWidget):
     def set_state(self, state: str) -> None:
         """idle | running | paused | stopping."""
         was, self._state = self._state, state
-        if state == "paused":  # no ETA while nothing moves
-            self._last_progress = self.progress.format()
-            self.progress.setFormat(paused_line(self._last_progress))
+        if state == "paused":
+            self.report.pause()
         elif was == "paused" and state == "running":
-            self.progress.setFormat(self._last_progress)
+            self.report.resume()
+        self.report.paused = state == "paused"
         for box in self.settings_boxes:
             box.setEnabled(state == "idle")
         self._update_buttons()
@@ -418,95 +343,14 @@ class TrainingPanel(QWidget):
 
     # -- progress and log -----------------------------------------------------------------------------
     def begin_run(self, settings: TrainingSettings) -> None:
-        self.progress.setRange(0, 0)  # busy until the first event says how many steps there are
-        self.progress.setFormat("Preparing data and model…")
         self._run_message = ""
-        self._log(
-            f"Training on {short_spec(settings.dataset)}: {settings.epochs} epochs, batch {settings.batch_size}, "
-            f"{settings.optimizer} lr={settings.lr:g}, {settings.loss}"
-        )
-        self._epoch_started = time.monotonic()
+        self.report.begin(settings)
 
     def on_event(self, event: Any) -> None:
-        kind = event.kind
-        if kind == "start":
-            self._epoch_started = time.monotonic()
-            if event.message:
-                self._log(event.message)
-        elif kind == "batch":
-            total = max(1, (event.epochs or 1) * (event.batches or 1))
-            if self.progress.maximum() != total:
-                self.progress.setRange(0, total)
-            self.progress.setValue(min(total, event.step or 0))
-            text = (
-                f"Epoch {event.epoch}/{event.epochs} · batch {event.batch}/{event.batches} · "
-                f"{(event.samples_per_s or 0):,.0f} samples/s · ETA {format_duration(event.eta_s)}"
-            )
-            self._last_progress = text
-            self.progress.setFormat(paused_line(text) if self._state == "paused" else text)
-        elif kind == "epoch":
-            now = time.monotonic()
-            self._log(keras_line(event, now - self._epoch_started))
-            self._epoch_started = now
-        elif kind == "notice" and event.message:
-            self._log(event.message)
-
-    # -- the log keeps its newest line in view ----------------------------------------------------------------
-    def _log(self, text: str) -> None:
-        self.log.appendPlainText(text)
-        self._follow_log()
-
-    def _follow_log(self) -> None:
-        if self._log_follows:
-            bar = self.log.verticalScrollBar()
-            bar.setValue(bar.maximum())
-
-    def _log_scrolled(self, value: int) -> None:
-        """Only a user scrolling a log in view decides whether it follows; a hidden log's layout does not."""
-        if self.log.isVisible():
-            self._log_follows = value >= self.log.verticalScrollBar().maximum()
-
-    def eventFilter(self, watched: Any, event: Any) -> bool:
-        if watched is self.log and event.type() in (QEvent.Type.Show, QEvent.Type.Resize):
-            QTimer.singleShot(0, self._follow_log)  # after the text is laid out for the size it is shown at
-        return super().eventFilter(watched, event)
+        self.report.show(event)
 
     def end_run(self, result: Any) -> None:
-        status = result.status
-        if status == "finished":
-            self.progress.setValue(self.progress.maximum())
-            if self.progress.maximum() == 0:
-                self.progress.setRange(0, 1)
-                self.progress.setValue(1)
-            text = "Finished"
-            if result.test_accuracy is not None:
-                text += f" · test accuracy {100 * result.test_accuracy:.1f}%"
-            self.progress.setFormat(text)
-            self._log(result_line(result))
-        else:
-            if self.progress.maximum() == 0:
-                self.progress.setRange(0, 1)
-            failed = status == "failed"
-            self.progress.setFormat("Failed" if failed else "Stopped")
-            message = result.message or ("The run failed without a message." if failed else "")
-            self._log(("Failed: " if failed else "Stopped. ") + message)
-            if failed:
-                self._run_message = f"Training failed: {message}"
+        failure = self.report.end(result)
+        if failure:
+            self._run_message = f"Training failed: {failure}"
         self.set_state("idle")
-
-
-def _scrolling(box: QWidget, stretch: bool = True) -> QScrollArea:
-    """``box`` in a scroll area that scrolls down, never sideways: its text wraps to the column's width."""
-    holder = QWidget()
-    column = QVBoxLayout(holder)
-    column.setContentsMargins(0, 0, 0, 0)
-    column.addWidget(box)
-    if stretch:
-        column.addStretch(1)
-    scroll = WrappingScroll()
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setWidget(holder)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setMinimumWidth(holder.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
-    return scroll

@@ -1,0 +1,242 @@
+"""The training form's widgets, each made by a short function with its range, suffix and tooltip; the panel
+(``gui.training.panel``) arranges them, connects them to the settings and mirrors the settings back.
+
+Also the Keras-like log (``KerasLog``), which keeps its newest line in view unless the user scrolled up, and the
+scroll area every column of the form sits in (``scrolling``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS
+from gui.panels.wrapping import WrappingScroll
+from gui.training.panel_choices import OPEN_FILE, SCHEDULER_LABELS, builtin_datasets, device_choices
+
+
+def dataset_list() -> QComboBox:
+    combo = QComboBox()
+    combo.setEditable(False)
+    for label, spec in builtin_datasets():
+        combo.addItem(label, spec)
+    combo.addItem(OPEN_FILE, OPEN_FILE)
+    combo.setToolTip("The data to train on. Built-in sets need no download; or open a .npz file.")
+    return combo
+
+
+def data_note() -> QLabel:
+    """Why the dataset just chosen could not be used, and what to do (hidden while there is nothing to say)."""
+    note = QLabel("")
+    note.setWordWrap(True)
+    note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    note.setStyleSheet("color: #b00020;")
+    note.hide()
+    return note
+
+
+def validation_spin() -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(0, 90)
+    spin.setDecimals(0)
+    spin.setSuffix(" % of training data")
+    spin.setToolTip("Held out from training to check the model on data it has not learned from.")
+    return spin
+
+
+def _combo(items: Any, tip: str) -> QComboBox:
+    combo = QComboBox()
+    combo.addItems(items)
+    combo.setToolTip(tip)
+    return combo
+
+
+def _spin(low: int, high: int, tip: str, suffix: str = "", parent: QWidget | None = None) -> QSpinBox:
+    spin = QSpinBox(parent)
+    spin.setRange(low, high)
+    spin.setSuffix(suffix)
+    spin.setToolTip(tip)
+    return spin
+
+
+def _data_combo(choices: Any, tip: str) -> QComboBox:
+    """A list whose items carry the settings' values (``currentData``) under readable labels."""
+    combo = QComboBox()
+    for label, value in choices:
+        combo.addItem(label, value)
+    combo.setToolTip(tip)
+    return combo
+
+
+@dataclass
+class SettingsFields:
+    """The fields of "2. How to train"; ``rows()`` lists them in the form's order."""
+
+    loss: QComboBox
+    optimizer: QComboBox
+    lr: QLineEdit
+    batch_size: QSpinBox
+    epochs: QSpinBox
+    scheduler: QComboBox
+    early: QWidget  # the early stopping pair: a check box and the patience
+    early_stop: QCheckBox
+    patience: QSpinBox
+    device: QComboBox
+    seed: QSpinBox
+    fine_tune: QCheckBox
+
+    def rows(self) -> tuple[tuple[str, QWidget], ...]:
+        """The settings a beginner changes most come first, so they are in view without scrolling."""
+        return (
+            ("Epochs", self.epochs),
+            ("Learning rate", self.lr),
+            ("Optimizer", self.optimizer),
+            ("Batch size", self.batch_size),
+            ("Loss", self.loss),
+            ("LR schedule", self.scheduler),
+            ("Early stopping", self.early),
+            ("Device", self.device),
+            ("Seed", self.seed),
+            ("Weights", self.fine_tune),
+        )
+
+
+def settings_fields() -> SettingsFields:
+    lr = QLineEdit()
+    lr.setToolTip("Learning rate: the size of each update step. Try 0.001 for Adam, 0.01–0.1 for SGD.")
+    early = QWidget()  # a parent from the start, so the pair is owned by the form, not by Python
+    early_stop = QCheckBox("Stop if no better for", early)
+    early_stop.setToolTip("Early stopping: end training when the validation loss stops improving.")
+    patience = _spin(1, 1000, "", " epochs", early)
+    early_row = QHBoxLayout(early)
+    early_row.setContentsMargins(0, 0, 0, 0)
+    early_row.addWidget(early_stop)
+    early_row.addWidget(patience, 1)
+    fine_tune = QCheckBox("Start from the imported weights (fine-tune)")
+    fine_tune.setToolTip(
+        "On: training starts from the weights imported with the model. Off: from fresh random weights."
+    )
+    return SettingsFields(
+        loss=_combo(LOSSES, "CrossEntropyLoss for classes; NLLLoss after a LogSoftmax layer; MSELoss for numbers."),
+        optimizer=_combo(OPTIMIZERS, "How the weights are updated. Adam is a good default."),
+        lr=lr,
+        batch_size=_spin(1, 1_000_000, "How many samples the network sees per update step."),
+        epochs=_spin(1, 100_000, "How many times to go through the whole training set."),
+        scheduler=_data_combo(
+            [(SCHEDULER_LABELS.get(value, value), value) for value in SCHEDULERS],
+            "Whether and how the learning rate shrinks during training.",
+        ),
+        early=early,
+        early_stop=early_stop,
+        patience=patience,
+        device=_data_combo(device_choices(), "Where the maths runs. Auto picks a GPU when one is available."),
+        seed=_spin(0, 2**31 - 1, "Fixes the random start so the same settings give the same result."),
+        fine_tune=fine_tune,
+    )
+
+
+def run_buttons() -> tuple[QPushButton, QPushButton, QPushButton, QPushButton]:
+    """▶ Train, Pause, Resume, ■ Stop."""
+    train = QPushButton("▶ Train")
+    train.setStyleSheet("font-weight: bold;")
+    return train, QPushButton("Pause"), QPushButton("Resume"), QPushButton("■ Stop")
+
+
+def reason_area(reason: QLabel) -> QScrollArea:
+    """Why Train is off, under the buttons: a long reason scrolls, so the buttons stay in view."""
+    scroll = scrolling(reason, stretch=False)
+    scroll.setMinimumSize(1, 1)  # not a scroll area's usual minimum: an empty reason takes no room
+    scroll.setMaximumHeight(5 * reason.fontMetrics().lineSpacing() + 4)
+    scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+    return scroll
+
+
+def progress_bar() -> QProgressBar:
+    bar = QProgressBar()
+    bar.setRange(0, 1)
+    bar.setValue(0)
+    bar.setFormat("Not started")
+    bar.setTextVisible(True)
+    return bar
+
+
+class KerasLog(QPlainTextEdit):
+    """One line per epoch, as Keras prints it. It belongs to the panel but is shown under the curves (the
+    dashboard places it), and keeps its newest line in view unless the user scrolled up."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.follows = True
+        self.setReadOnly(True)
+        self.setMaximumBlockCount(10_000)
+        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.setPlaceholderText("One line per epoch appears here while training, as Keras prints it.")
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # a failure message is read in full
+        self.setMinimumHeight(3 * self.fontMetrics().lineSpacing() + 12)  # the curves above get the rest
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+
+    def add(self, text: str) -> None:
+        self.appendPlainText(text)
+        self.follow()
+
+    def follow(self) -> None:
+        if self.follows:
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.maximum())
+
+    def _scrolled(self, value: int) -> None:
+        """Only a user scrolling a log in view decides whether it follows; a hidden log's layout does not."""
+        if self.isVisible():
+            self.follows = value >= self.verticalScrollBar().maximum()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self.follow)  # after the text is laid out for the size it is shown at
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self.follow)
+
+
+def scrolling(box: QWidget, stretch: bool = True) -> QScrollArea:
+    """``box`` in a scroll area that scrolls down, never sideways: its text wraps to the column's width."""
+    holder = QWidget()
+    column = QVBoxLayout(holder)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.addWidget(box)
+    if stretch:
+        column.addStretch(1)
+    scroll = WrappingScroll()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(holder)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setMinimumWidth(holder.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+    return scroll
+
+
+def key_rows_height(box: QWidget, form: QFormLayout, rows: tuple[QWidget, ...]) -> int:
+    """The height that shows ``rows`` of ``form`` in ``box`` without scrolling."""
+    margins = box.contentsMargins()
+    spacing = max(form.verticalSpacing(), 6)
+    return margins.top() + margins.bottom() + sum(w.sizeHint().height() + spacing for w in rows) + 16

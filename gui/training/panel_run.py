@@ -1,0 +1,87 @@
+"""A run as the training form shows it: the progress bar (steps done, epoch and batch, speed and ETA; no ETA
+while paused) and the Keras-like log (the run's settings, one line per epoch, notices, the result)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtWidgets import QProgressBar
+
+from core.settings import TrainingSettings
+from gui.training.panel_form import KerasLog
+from gui.training.panel_text import format_duration, keras_line, paused_line, result_line, short_spec
+
+
+class RunReport:
+    """Fed by the panel: ``begin``, then each ``TrainEvent`` through ``show``, then ``end``."""
+
+    def __init__(self, progress: QProgressBar, log: KerasLog) -> None:
+        self.progress, self.log = progress, log
+        self.paused = False
+        self.last_progress = ""  # the progress text before a pause, to show it again without its ETA
+        self.epoch_started = 0.0
+
+    def begin(self, settings: TrainingSettings) -> None:
+        self.progress.setRange(0, 0)  # busy until the first event says how many steps there are
+        self.progress.setFormat("Preparing data and model…")
+        self.log.add(
+            f"Training on {short_spec(settings.dataset)}: {settings.epochs} epochs, batch {settings.batch_size}, "
+            f"{settings.optimizer} lr={settings.lr:g}, {settings.loss}"
+        )
+        self.epoch_started = time.monotonic()
+
+    def pause(self) -> None:
+        """No ETA while nothing moves."""
+        self.paused = True
+        self.last_progress = self.progress.format()
+        self.progress.setFormat(paused_line(self.last_progress))
+
+    def resume(self) -> None:
+        self.paused = False
+        self.progress.setFormat(self.last_progress)
+
+    def show(self, event: Any) -> None:
+        kind = event.kind
+        if kind == "start":
+            self.epoch_started = time.monotonic()
+            if event.message:
+                self.log.add(event.message)
+        elif kind == "batch":
+            self._show_batch(event)
+        elif kind == "epoch":
+            now = time.monotonic()
+            self.log.add(keras_line(event, now - self.epoch_started))
+            self.epoch_started = now
+        elif kind == "notice" and event.message:
+            self.log.add(event.message)
+
+    def _show_batch(self, event: Any) -> None:
+        total = max(1, (event.epochs or 1) * (event.batches or 1))
+        if self.progress.maximum() != total:
+            self.progress.setRange(0, total)
+        self.progress.setValue(min(total, event.step or 0))
+        text = (
+            f"Epoch {event.epoch}/{event.epochs} · batch {event.batch}/{event.batches} · "
+            f"{(event.samples_per_s or 0):,.0f} samples/s · ETA {format_duration(event.eta_s)}"
+        )
+        self.last_progress = text
+        self.progress.setFormat(paused_line(text) if self.paused else text)
+
+    def end(self, result: Any) -> str:
+        """Show how the run ended; returns why it failed ('' when it did not)."""
+        if self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)
+        if result.status == "finished":
+            self.progress.setValue(self.progress.maximum())
+            text = "Finished"
+            if result.test_accuracy is not None:
+                text += f" · test accuracy {100 * result.test_accuracy:.1f}%"
+            self.progress.setFormat(text)
+            self.log.add(result_line(result))
+            return ""
+        failed = result.status == "failed"
+        self.progress.setFormat("Failed" if failed else "Stopped")
+        message = result.message or ("The run failed without a message." if failed else "")
+        self.log.add(("Failed: " if failed else "Stopped. ") + message)
+        return message if failed else ""
