@@ -162,7 +162,7 @@ def run_guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespa
     """The one boundary between a subcommand and the terminal: every error becomes one plain line and an exit
     code (2: a problem with the input or a file, 1: anything else), never a traceback. An unexpected exception
     (a bug) has its traceback appended to a log file, which the line names."""
-    from core.files.fileio import explain_os_error
+    from core.files.file_errors import explain_os_error
 
     try:
         return run(args)

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.cli import command
-from core.files.fileio import FileWriteError, atomic_write_bytes, explain_os_error
+from core.files.file_errors import FileWriteError, explain_os_error
+from core.files.fileio import atomic_write_bytes
 from core.resources import require, resource_dir
 
 APP_ID = "torchcanvas"

@@ -33,14 +33,8 @@ from core.code.codegen import CodegenError
 from core.errors import ExportError, TorchCanvasError
 from core.files.built_model import BuiltModel, build_model, generated_code, sample_inputs
 from core.files.export_formats import EXPORT_FORMATS, FORMATS
-from core.files.fileio import (
-    FileWriteError,
-    atomic_write_bytes,
-    atomic_write_text,
-    atomic_write_with,
-    write_failure,
-    write_new_file,
-)
+from core.files.file_errors import FileWriteError, write_failure
+from core.files.fileio import atomic_write_bytes, atomic_write_text, atomic_write_with, write_new_file
 from core.files.project import FORMAT as PROJECT_FORMAT
 from core.files.project import Project
 from core.files.weights import EXTRA_HINT, WEIGHT_FILES, LoadedWeights, find_weights, load_weights, read_weights

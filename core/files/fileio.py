@@ -8,8 +8,8 @@ ordinary permissions the user's umask gives (``mkstemp`` would give 0600); a fil
 mode. Text is UTF-8 with LF line endings on every platform. The temporary name is short enough that a legal
 255-byte file name still works.
 
-Failures become ``FileWriteError``: the path and the cause in plain words ("the disk is full"), never an errno
-or a PyTorch ``[enforce fail at inline_container.cc]`` line.
+Failures become ``core.files.file_errors.FileWriteError``: the path and the cause in plain words ("the disk is
+full"), never an errno or a PyTorch ``[enforce fail at inline_container.cc]`` line.
 
 Reading a file TorchCanvas did not make is ``core.files.fileread``.
 """
@@ -29,69 +29,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from core.errors import TorchCanvasError
+from core.files.file_errors import NAME_MAX, REASONS, FileWriteError, PathLike, explain_os_error, write_failure
 
 __all__ = [
-    "NAME_MAX",
-    "FileWriteError",
     "atomic_write_bytes",
     "atomic_write_text",
     "atomic_write_with",
     "check_target",
-    "explain_os_error",
     "remove_stale_temps",
-    "write_failure",
     "write_new_file",
 ]
 
-NAME_MAX = 255  # bytes in one file name on every common file system (ext4, APFS, NTFS counts UTF-16 units)
 TEMP_SUFFIX = ".tmp"
 STALE_TEMP_SECONDS = 600  # a temporary file this old belongs to a killed write, not to one still running
 _TOKEN_BYTES = 4  # 8 hex digits: unique enough within one folder, short enough for long names
-
-PathLike = str | os.PathLike[str]
-
-# errno -> the cause in words a beginner can act on (the path is named by the message around it)
-_REASONS: dict[int, str] = {
-    errno.ENOSPC: "the disk is full; free some space and try again",
-    errno.EDQUOT: "your disk quota is used up; free some space and try again",
-    errno.EFBIG: "the file is larger than this disk or folder allows",
-    errno.EACCES: "permission denied; choose a folder you may write to",
-    errno.EPERM: "the operation is not permitted here; choose a folder you may write to",
-    errno.EROFS: "the disk is read-only; choose another folder",
-    errno.ENAMETOOLONG: f"the file name is too long (at most {NAME_MAX} bytes); choose a shorter name",
-    errno.ELOOP: "the path goes through a symbolic link that points back to itself (a loop)",
-    errno.ENOENT: "the folder does not exist",
-    errno.ENOTDIR: "a part of the path is a file, not a folder",
-    errno.EISDIR: "that is a folder, not a file",
-    errno.EEXIST: "something with that name is already there",
-    errno.EIO: "the disk reported an input/output error",
-    errno.EBUSY: "the file is in use by another program",
-    errno.EXDEV: "the temporary file and the target are on different disks",
-    errno.EMFILE: "too many files are open",
-    errno.ENXIO: "that is a device or pipe without a reader, not a file",
-}
-
-
-class FileWriteError(TorchCanvasError):
-    """A file could not be written; the previous file (if any) is untouched. ``str()`` is the whole message."""
-
-    def __init__(self, path: PathLike, cause: str, code: int | None = None) -> None:
-        super().__init__(f"Could not write {os.fspath(path)}: {cause}.")
-        self.path = Path(path)
-        self.cause = cause
-        self.errno = code
-
-
-def explain_os_error(exc: OSError) -> str:
-    """The cause of an OSError in plain words, without the errno number or a repeated path."""
-    if exc.errno in _REASONS:
-        return _REASONS[exc.errno]
-    if isinstance(exc, PermissionError):
-        return _REASONS[errno.EACCES]
-    text = exc.strerror or str(exc) or type(exc).__name__
-    return text[:1].lower() + text[1:]
-
 
 # --- where a write goes --------------------------------------------------------------------------------------
 def _name_max(folder: Path) -> int:
@@ -129,7 +80,7 @@ def check_target(path: PathLike) -> Path:
     except OSError as exc:
         raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
     if not stat.S_ISDIR(info.st_mode):
-        raise FileWriteError(target, _REASONS[errno.ENOTDIR], errno.ENOTDIR)
+        raise FileWriteError(target, REASONS[errno.ENOTDIR], errno.ENOTDIR)
     try:
         mode = os.stat(target).st_mode
     except FileNotFoundError:
@@ -137,7 +88,7 @@ def check_target(path: PathLike) -> Path:
     except OSError as exc:
         raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
     if stat.S_ISDIR(mode):
-        raise FileWriteError(target, _REASONS[errno.EISDIR], errno.EISDIR)
+        raise FileWriteError(target, REASONS[errno.EISDIR], errno.EISDIR)
     if not stat.S_ISREG(mode):  # /dev/null, /dev/stdout, a FIFO: never replaced by a file (as root it would be)
         raise FileWriteError(target, "that is a device, pipe or other special file, not a regular file")
     return target
@@ -382,38 +333,3 @@ def atomic_write_with(path: PathLike, write: Callable[[Path], object]) -> Path:
         shutil.rmtree(workdir, ignore_errors=True)
     _fsync_dir(target.parent)
     return target
-
-
-_WRITER_FAILURES = ("inline_container", "file write failed", "no space left", "disk quota", "write failed")
-
-
-def write_failure(exc: BaseException, path: PathLike) -> FileWriteError | None:
-    """A FileWriteError when ``exc`` (or an exception it came from) is a failure to write the file rather than a
-    problem of the model: an OSError, or PyTorch's serialiser failing ("[enforce fail at inline_container.cc]").
-    None otherwise. A full disk is named as such, never blamed on a layer."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, FileWriteError):
-            return current
-        if isinstance(current, TorchCanvasError):  # already a plain message about something else
-            return None
-        if isinstance(current, OSError) and current.errno is not None:
-            return FileWriteError(path, explain_os_error(current), current.errno)
-        text = str(current).lower()
-        if isinstance(current, RuntimeError) and any(marker in text for marker in _WRITER_FAILURES):
-            if "no space left" in text or _disk_nearly_full(Path(path).parent):
-                return FileWriteError(path, _REASONS[errno.ENOSPC], errno.ENOSPC)
-            if "quota" in text:
-                return FileWriteError(path, _REASONS[errno.EDQUOT], errno.EDQUOT)
-            return FileWriteError(path, "PyTorch could not write the file (is the disk full or removed?)")
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    return None
-
-
-def _disk_nearly_full(folder: Path) -> bool:
-    try:
-        return shutil.disk_usage(folder).free < 16 * 1024 * 1024
-    except OSError:
-        return False

@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 
 from core.errors import TorchCanvasError
-from core.files.fileio import PathLike, explain_os_error
+from core.files.file_errors import PathLike, explain_os_error
 
 __all__ = ["FileReadError", "explain_read_error", "read_regular_file"]
 

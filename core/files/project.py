@@ -17,12 +17,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from core.errors import ProjectLoadError, ProjectSaveError, TorchCanvasError
-from core.files.fileio import (
-    STALE_TEMP_SECONDS,
-    FileWriteError,
-    atomic_write_bytes,
-    remove_stale_temps,
-)
+from core.files.file_errors import FileWriteError
+from core.files.fileio import STALE_TEMP_SECONDS, atomic_write_bytes, remove_stale_temps
 from core.files.fileread import FileReadError, read_regular_file
 from core.files.migrations import BLOCKS_MINOR, OLDEST_VERSION, SCHEMA_MINOR, SCHEMA_VERSION, MigrationError, migrate
 from core.files.project_graph import UnknownFields, _expect, _library_from_list, _whole, graph_from_dict

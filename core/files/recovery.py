@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.errors import TorchCanvasError
-from core.files.fileio import FileWriteError, atomic_write_bytes
+from core.files.file_errors import FileWriteError
+from core.files.fileio import atomic_write_bytes
 from core.files.fileread import FileReadError, read_regular_file
 from core.files.project import Project, dumps, loads
 

@@ -22,12 +22,8 @@ import platformdirs
 import torch
 
 from core.errors import TorchCanvasError
-from core.files.fileio import (
-    FileWriteError,
-    atomic_write_bytes,
-    atomic_write_text,
-    explain_os_error,
-)
+from core.files.file_errors import FileWriteError, explain_os_error
+from core.files.fileio import atomic_write_bytes, atomic_write_text
 from core.files.fileread import FileReadError, read_regular_file
 
 METRIC_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")

@@ -26,7 +26,7 @@ the wire is allowed; red says why not.</li>
 def save_failure(exc: BaseException) -> str:
     """Why a save failed, in plain words, for an error core did not already explain."""
     if isinstance(exc, OSError):
-        from core.files.fileio import explain_os_error
+        from core.files.file_errors import explain_os_error
 
         return explain_os_error(exc)
     if "symlink loop" in str(exc).lower():

@@ -13,14 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.files.fileio import (
-    FileWriteError,
-    atomic_write_bytes,
-    atomic_write_text,
-    atomic_write_with,
-    check_target,
-    write_failure,
-)
+from core.files.file_errors import FileWriteError, write_failure
+from core.files.fileio import atomic_write_bytes, atomic_write_text, atomic_write_with, check_target
 from core.files.fileread import FileReadError, read_regular_file
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import ProjectSaveError
-from core.files.fileio import FileWriteError, check_target
+from core.files.file_errors import FileWriteError
+from core.files.fileio import check_target
 from core.files.project import Project, load, save
 
 
