@@ -160,6 +160,17 @@ def data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
     ]
 
 
+def _with_loop_helpers(helpers: list[Any], augmenting: bool) -> list[Any]:
+    """The data's helpers, then those the loop and ``predict`` use, each once, in the order the script shows them."""
+    helpers = [*helpers, steps.prepare, steps.shuffled_batches, steps.to_target, steps.classes_of, steps.evaluate]
+    helpers.append(steps.progress_line)
+    if augmenting:
+        helpers.append(steps.augment)
+    if steps.resize_images not in helpers:
+        helpers.append(steps.resize_images)
+    return [*helpers, inference.preprocess, inference.predict]  # use the trained model: see the docstring
+
+
 def generate_script(project: Project) -> GeneratedCode:
     """A complete training script for the project; raises CodegenError/DataError when it cannot be built."""
     s = project.training
@@ -167,20 +178,13 @@ def generate_script(project: Project) -> GeneratedCode:
     body, code = model_lines(project.graph, analysis, "Net")
     shape = input_shape_of(project)
     spec = parse_spec(s.dataset)
-    augmenting = bool(s.augment_flip or s.augment_rotation or s.augment_shift) and len(shape) == 3
     try:
         tokens = wants_tokens(spec, input_dtype_of(project))
     except DataError:  # the Input's dtype does not fit the data: training says so; export the data as it is
         tokens = SOURCES[spec.kind].tokens == "always"
-    augmenting = augmenting and not tokens
+    augmenting = bool(s.augment_flip or s.augment_rotation or s.augment_shift) and len(shape) == 3 and not tokens
     helpers, files, load_lines = _loader(spec, s, shape, tokens)
-    helpers += [steps.prepare, steps.shuffled_batches, steps.to_target, steps.classes_of, steps.evaluate]
-    helpers.append(steps.progress_line)
-    if augmenting:
-        helpers.append(steps.augment)
-    if steps.resize_images not in helpers:
-        helpers.append(steps.resize_images)
-    helpers += [inference.preprocess, inference.predict]  # use the trained model: see the docstring
+    helpers = _with_loop_helpers(helpers, augmenting)
     helper_text = "\n".join("\n".join(_source(h)) for h in helpers)
     constants = files + _constants(project, shape, spec)
     top = [*_docstring(project, spec), "", *_imports(helper_text), "", *_helper_constants(constants, helper_text)]
