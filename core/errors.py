@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class TorchCanvasError(Exception):
     """Base of every error TorchCanvas shows to a user; str(error) is the whole message."""
@@ -77,3 +79,50 @@ class DataError(TorchCanvasError):
 
 class TrainingError(TorchCanvasError):
     """Training cannot start or cannot go on (a bad setting, a shape the data does not fit, a lost device)."""
+
+
+def plain_message(error: BaseException, log: Path | None = None, *, training: bool = False) -> str:
+    """What a user reads for an exception that reached the app (``training``: one that ended a run).
+
+    A ``TorchCanvasError`` is the user's to fix and already says how: it is told as it is, without the log.
+    A run that failed for a known reason (memory, no CUDA, an unreadable file, a shape) gets advice; anything
+    else is a bug, told in one sentence with the file that holds its details for a bug report."""
+    if isinstance(error, TorchCanvasError):
+        return str(error)
+    text = (_training_advice(error) if training else None) or _unexpected(error, training)
+    if log is not None:
+        text += f"\n\nDetails for a bug report are in {log}."
+    return text
+
+
+def _first_line(error: BaseException) -> str:
+    words = str(error).strip()
+    return words.splitlines()[0] if words else type(error).__name__
+
+
+def _training_advice(error: BaseException) -> str | None:
+    lowered = str(error).lower()
+    if isinstance(error, MemoryError) or "out of memory" in lowered:
+        return (
+            "The computer ran out of memory during training. Try a smaller batch size, a smaller network, "
+            "or train on the CPU."
+        )
+    if "cuda" in lowered and ("not available" in lowered or "no cuda" in lowered or "driver" in lowered):
+        return "No usable CUDA GPU was found. Choose Auto or CPU as the device and train again."
+    if isinstance(error, (FileNotFoundError, PermissionError)):
+        return f"A data file could not be read: {_first_line(error)}"
+    if isinstance(error, RuntimeError) and ("shape" in lowered or "size" in lowered):
+        return (
+            f"The network could not process the data: {_first_line(error)}. Check the Input shape and the layer "
+            "sizes."
+        )
+    return None
+
+
+def _unexpected(error: BaseException, training: bool) -> str:
+    if training:
+        return f"Training stopped because of an unexpected error ({type(error).__name__}: {_first_line(error)})."
+    return (
+        "Something went wrong inside TorchCanvas. Your project is still open; saving it now is a good idea."
+        f"\n\nWhat happened: {type(error).__name__}: {error}"
+    )

@@ -21,3 +21,22 @@ def log_dir() -> Path:
         import tempfile
 
         return Path(tempfile.gettempdir()) / "torchcanvas-logs"
+
+
+def append_traceback(error: BaseException, filename: str = "torchcanvas.log") -> Path | None:
+    """Append ``error``'s traceback, stamped, to ``filename`` in the log folder; the file, or None when it
+    cannot be written (a full disk must not turn one error into two)."""
+    import datetime
+    import traceback
+
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / filename
+        stamp = datetime.datetime.now().isoformat(timespec="seconds")
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"\n--- {stamp}\n{text}")
+        return path
+    except OSError:
+        return None

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import sys
-import traceback
 from pathlib import Path
 from types import TracebackType
 
-from core.logs import log_dir
+from core.errors import TorchCanvasError, plain_message
+from core.logs import append_traceback
 
 SCREENSHOT_SIZE = (1600, 1000)
 
@@ -25,16 +24,9 @@ def excepthook(kind: type[BaseException], error: BaseException, tb: TracebackTyp
     if issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, error, tb)
         return
-    path: Path | None = log_dir() / "torchcanvas.log"
-    try:
-        assert path is not None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(f"\n--- {datetime.datetime.now().isoformat(timespec='seconds')}\n")
-            handle.write("".join(traceback.format_exception(kind, error, tb)))
-    except OSError:
-        path = None
-    text = plain_message(error, path)
+    if error.__traceback__ is None:
+        error = error.with_traceback(tb)
+    text = plain_message(error, None if isinstance(error, TorchCanvasError) else append_traceback(error))
     try:
         from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -44,21 +36,6 @@ def excepthook(kind: type[BaseException], error: BaseException, tb: TracebackTyp
             print(f"torchcanvas: {text}", file=sys.stderr)
     except Exception:  # pragma: no cover - never let the hook itself raise
         print(f"torchcanvas: {text}", file=sys.stderr)
-
-
-def plain_message(error: BaseException, log: Path | None) -> str:
-    from core.errors import TorchCanvasError
-
-    if isinstance(error, TorchCanvasError):
-        text = str(error)
-    else:
-        text = (
-            "Something went wrong inside TorchCanvas. Your project is still open; saving it now is a good idea."
-            f"\n\nWhat happened: {error.__class__.__name__}: {error}"
-        )
-    if log is not None and not isinstance(error, TorchCanvasError):  # a user's mistake is no bug to report
-        text += f"\n\nThe details were written to {log}."
-    return text
 
 
 def run_app(args: argparse.Namespace) -> int:

@@ -13,13 +13,11 @@ traceback goes to a log file, never to the user.
 from __future__ import annotations
 
 import atexit
-import datetime
 import linecache
 import logging
 import sys
 import threading
 import time
-import traceback
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +25,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
-from core.logs import log_dir
+from core.logs import append_traceback
 from core.training import TrainResult
 
 log = logging.getLogger(__name__)
@@ -35,56 +33,12 @@ log = logging.getLogger(__name__)
 TrainerFactory = Callable[..., Any]  # (project, *, out_dir, on_event, data) -> object with run/pause/resume/stop
 
 
-def write_traceback(exc: BaseException) -> Path | None:
-    """Append the full traceback to ``training-errors.log``; return the file, or None if it cannot be written."""
-    try:
-        folder = log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "training-errors.log"
-        stamp = datetime.datetime.now().isoformat(timespec="seconds")
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(f"--- {stamp}\n{text}\n")
-        return path
-    except OSError:
-        log.exception("could not write the training error log")
-        return None
-
-
 def failure_message(exc: BaseException) -> str:
-    """The run's failure as the user reads it. A TorchCanvasError is the user's to fix (a data file, an Input
-    shape) and its message says how, so it is not a bug: no traceback file, no bug-report pointer."""
-    from core.errors import TorchCanvasError
+    """The run's failure as the user reads it; a bug's traceback goes to ``training-errors.log`` first."""
+    from core.errors import TorchCanvasError, plain_message
 
-    if isinstance(exc, TorchCanvasError):
-        return str(exc)
-    message = plain_message(exc)
-    where = write_traceback(exc)
-    if where is not None:
-        message += f" (Details for a bug report are in {where}.)"
-    return message
-
-
-def plain_message(exc: BaseException) -> str:
-    """One or two sentences a beginner can act on, for an exception that escaped the trainer."""
-    from core.errors import TorchCanvasError
-
-    if isinstance(exc, TorchCanvasError):
-        return str(exc)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    lowered = str(exc).lower()
-    if isinstance(exc, MemoryError) or "out of memory" in lowered:
-        return (
-            "The computer ran out of memory during training. Try a smaller batch size, a smaller network, "
-            "or train on the CPU."
-        )
-    if "cuda" in lowered and ("not available" in lowered or "no cuda" in lowered or "driver" in lowered):
-        return "No usable CUDA GPU was found. Choose Auto or CPU as the device and train again."
-    if isinstance(exc, (FileNotFoundError, PermissionError)):
-        return f"A data file could not be read: {text}"
-    if isinstance(exc, RuntimeError) and ("shape" in lowered or "size" in lowered):
-        return f"The network could not process the data: {text}. Check the Input shape and the layer sizes."
-    return f"Training stopped because of an unexpected error ({type(exc).__name__}: {text})."
+    log = None if isinstance(exc, TorchCanvasError) else append_traceback(exc, "training-errors.log")
+    return plain_message(exc, log, training=True)
 
 
 _LIVE: set[TrainingRun] = set()  # runs whose thread has not ended: kept alive, stopped when the app quits

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.errors import DataError
-from gui.shell.app import plain_message as app_message
+from core.errors import DataError, plain_message
 from gui.training.worker import failure_message
 
 
@@ -26,5 +25,18 @@ def test_a_real_bug_in_a_run_points_to_its_log(tmp_path, monkeypatch):
 
 def test_the_app_does_not_send_a_user_mistake_to_the_log():
     log = Path("/tmp/torchcanvas-errors.log")
-    assert "details were written" not in app_message(DataError("digits has 10 classes"), log)
-    assert "details were written" in app_message(KeyError("x"), log)
+    assert plain_message(DataError("digits has 10 classes"), log) == "digits has 10 classes"
+    assert "Details for a bug report are in" in plain_message(KeyError("x"), log)
+
+
+def test_one_plain_message_for_the_app_and_for_a_run():
+    """The window's crash text and a failed run's text come from one function: advice for a run, a plain
+    sentence for anything else, and the log named once."""
+    memory = plain_message(MemoryError(), None, training=True)
+    assert memory.startswith("The computer ran out of memory during training")
+    assert plain_message(MemoryError(), None).startswith("Something went wrong inside TorchCanvas")
+    shape = plain_message(RuntimeError("mat1 and mat2 shapes cannot be multiplied (8x3 and 4x2)"), training=True)
+    assert shape.startswith("The network could not process the data: mat1 and mat2 shapes")
+    bug = plain_message(KeyError("x"), Path("/tmp/t.log"), training=True)
+    assert bug.startswith("Training stopped because of an unexpected error (KeyError: 'x')")
+    assert bug.count("/tmp/t.log") == 1
