@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
@@ -22,7 +22,6 @@ from gui.canvas.items import NodeItem, PortItem, WireItem
 
 
 class GraphScene(QGraphicsScene):
-    node_moved = Signal(str)  # a node item changed position in the scene (not necessarily the model yet)
 
     def __init__(self, graph: Graph | None = None, parent: object | None = None) -> None:
         super().__init__(parent)
