@@ -10,7 +10,7 @@ from pathlib import Path
 from core import __version__
 from core.errors import TorchCanvasError
 from core.files.export_formats import FORMATS
-from core.logs import log_dir
+from core.logs import append_traceback
 from core.resources import resource_dir
 
 EXAMPLES_DIR = resource_dir("examples")  # core.resources: the same lookup for a clone, a wheel, a frozen build
@@ -178,31 +178,13 @@ def run_guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespa
         print("torchcanvas: error: out of memory; try a smaller batch size, network or dataset.", file=sys.stderr)
         return 1
     except Exception as exc:
-        log = log_exception(exc)
+        log = append_traceback(exc, "cli-errors.log", "torchcanvas " + " ".join(sys.argv[1:])[:500])
         details = f"; the details are in {log}" if log else ""
         print(
             f"torchcanvas: error: unexpected {type(exc).__name__}: {str(exc)[:300]} (a bug in TorchCanvas{details})",
             file=sys.stderr,
         )
         return 1
-
-
-def log_exception(exc: BaseException, name: str = "cli-errors.log") -> Path | None:
-    """Append the traceback to a log file (a log grows, so it is appended, not replaced); the file, or None."""
-    import datetime
-    import traceback
-
-    try:
-        folder = log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / name
-        stamp = datetime.datetime.now().isoformat(timespec="seconds")
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        with path.open("a", encoding="utf-8", newline="\n") as handle:
-            handle.write(f"--- {stamp} torchcanvas {' '.join(sys.argv[1:])[:500]}\n{text}\n")
-        return path
-    except Exception:
-        return None
 
 
 def _load_commands() -> None:

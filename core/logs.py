@@ -23,9 +23,10 @@ def log_dir() -> Path:
         return Path(tempfile.gettempdir()) / "torchcanvas-logs"
 
 
-def append_traceback(error: BaseException, filename: str = "torchcanvas.log") -> Path | None:
-    """Append ``error``'s traceback, stamped, to ``filename`` in the log folder; the file, or None when it
-    cannot be written (a full disk must not turn one error into two)."""
+def append_traceback(error: BaseException, filename: str = "torchcanvas.log", what: str = "") -> Path | None:
+    """Append ``error``'s traceback, stamped (and ``what`` was being done, e.g. the command line), to
+    ``filename`` in the log folder: the one way the CLI, the window and training runs keep a bug's details.
+    Returns the file, or None when it cannot be written (a full disk must not turn one error into two)."""
     import datetime
     import traceback
 
@@ -35,8 +36,8 @@ def append_traceback(error: BaseException, filename: str = "torchcanvas.log") ->
         path = folder / filename
         stamp = datetime.datetime.now().isoformat(timespec="seconds")
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(f"\n--- {stamp}\n{text}")
+        with path.open("a", encoding="utf-8", newline="\n") as handle:
+            handle.write(f"--- {stamp} {what}".rstrip() + f"\n{text}\n")
         return path
-    except OSError:
+    except Exception:  # logging a failure must never raise another
         return None

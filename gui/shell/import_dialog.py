@@ -92,9 +92,9 @@ def import_into(window: MainWindow, source: str, shape: str, weights: str, proje
         window.show_error("Could not import the model", str(exc))
         return False
     except Exception as exc:  # a model the importer does not expect: a message, the traceback in the log
-        from core.cli import log_exception
+        from core.logs import append_traceback
 
-        log = log_exception(exc, "import-errors.log")
+        log = append_traceback(exc, "import-errors.log")
         where = f" The details are in {log}." if log else ""
         window.show_error("Could not import the model", f"The importer failed on this model ({exc!r:.200}).{where}")
         return False
