@@ -1,7 +1,8 @@
 """What the Try it tab runs, apart from its widgets: the test split and shapes of the run shown (``TrySource``),
 the run's network rebuilt from the project's generated code with the run folder's weights (``build``), one sample's
-class probabilities through ``core.portable.inference`` (``probabilities``), and a thread that predicts for a big
-network so the window never waits (``Background``)."""
+class probabilities through ``core.portable.inference`` (``probabilities``), a thread that predicts for a big
+network so the window never waits (``Background``), and the tab's words for a kind of data (``how_to``), a test
+sample without a picture (``describe``) and a class (``class_name``)."""
 
 from __future__ import annotations
 
@@ -170,3 +171,24 @@ class Background(QObject):
                 (number, job, kind), self._waiting = self._waiting, None
 
 
+def how_to(kind: str) -> str:
+    return {
+        "image": "Draw on the black square (right-click clears), drop an image file, or pick a test sample.",
+        "points": "Click anywhere on the plot, or pick a test sample.",
+        "table": "Edit the feature values, or pick a test sample.",
+        "samples": "Pick a test sample.",
+    }[kind]
+
+
+def describe(sample: np.ndarray, index: int) -> str:
+    """A test sample that has no picture: its token ids, or its shape and first values."""
+    values = np.asarray(sample).reshape(-1)
+    if values.dtype.kind in "iu":
+        head = " ".join(str(int(v)) for v in values[:40])
+        return f"Test sample {index}: token ids {head}{' …' if len(values) > 40 else ''}"
+    head = ", ".join(f"{float(v):.3g}" for v in values[:12]) + (" …" if len(values) > 12 else "")
+    return f"Test sample {index} (shape {list(np.shape(sample))}, as the network gets it): {head}"
+
+
+def class_name(names: list[str], index: int) -> str:
+    return names[index] if 0 <= index < len(names) else str(index)

@@ -1,0 +1,240 @@
+"""The Try it tab's widgets apart from the tab itself: the class probabilities as bars (``ProbabilityBars``), the
+drawing pad with its buttons and the network's view of the drawing (``ImagePage``), a 2-D point set with the
+network's decision boundary behind it, where a click asks for a prediction (``PointsPlot``), and one spin box per
+feature of a small table (``FeatureTable``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.training.drawpad import DrawPad
+from gui.training.images import sample_pixmap, to_numpy
+from gui.training.preview import add_class_scatter, class_colour
+from gui.training.tryit_model import TrySource
+
+log = logging.getLogger(__name__)
+
+
+def _still_plot(widget: pg.PlotWidget, title: str) -> pg.PlotItem:
+    """A plot that does not pan, zoom or open a menu: the user clicks it, nothing else."""
+    plot = widget.getPlotItem()
+    plot.setTitle(title, color="#222", size="9pt")
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.setMouseEnabled(False, False)
+    return plot
+
+
+def _short(name: str, limit: int = 10) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+class ProbabilityBars(pg.PlotWidget):
+    """One bar per class in the class colours of the other views; hidden for a regression."""
+
+    def __init__(self) -> None:
+        super().__init__(background="w")
+        plot = _still_plot(self, "Class probabilities")
+        plot.setYRange(0, 1.05, padding=0)
+        plot.getAxis("left").setTicks([[(v, f"{int(100 * v)}%") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
+        self.bar_item: pg.BarGraphItem | None = None
+
+    def clear_bars(self) -> None:
+        self.getPlotItem().clear()
+        self.bar_item = None
+
+    def setup(self, source: TrySource) -> None:
+        """Empty bars for the classes of ``source`` (no bars for a regression)."""
+        plot = self.getPlotItem()
+        self.clear_bars()
+        if source.regression:
+            plot.hide()
+            return
+        plot.show()
+        count = max(len(source.class_names), 2)
+        names = source.class_names or [str(i) for i in range(count)]
+        brushes = [pg.mkBrush(*class_colour(i)) for i in range(count)]
+        self.bar_item = pg.BarGraphItem(x=np.arange(count), height=np.zeros(count), width=0.7, brushes=brushes)
+        plot.addItem(self.bar_item)
+        step = max(1, int(np.ceil(count / 20)))
+        plot.getAxis("bottom").setTicks([[(i, _short(names[i])) for i in range(0, count, step)]])
+        plot.setXRange(-0.6, count - 0.4, padding=0)
+        plot.setYRange(0, 1.05, padding=0)
+
+    def show_values(self, values: np.ndarray) -> None:
+        if self.bar_item is not None and len(values) == len(self.bar_item.opts["brushes"]):
+            self.bar_item.setOpts(height=values)
+
+
+class PointsPlot(pg.PlotWidget):
+    """A 2-D test set over the class the network predicts at each place; a click emits ``clicked(x, y)`` in the
+    data's own coordinates and the marker shows the point tried."""
+
+    clicked = Signal(float, float)
+
+    def __init__(self) -> None:
+        super().__init__(background="w")
+        _still_plot(self, "Click a point")
+        self.scene().sigMouseClicked.connect(self._scene_clicked)
+        self.marker = pg.ScatterPlotItem(size=16, symbol="x", pen=pg.mkPen("#111", width=3), brush=None)
+        self.setToolTip("Click anywhere: the network's prediction for that point is shown on the right.")
+
+    def _scene_clicked(self, event: Any) -> None:
+        view = self.getPlotItem().vb
+        if view.sceneBoundingRect().contains(event.scenePos()):
+            point = view.mapSceneToView(event.scenePos())
+            self.clicked.emit(float(point.x()), float(point.y()))
+
+    def draw(self, source: TrySource, model: Any, boundary: bool) -> None:
+        """Up to 2,000 test points in their class colours; with ``boundary``, the predicted class behind them."""
+        plot = self.getPlotItem()
+        plot.clear()
+        xs = np.stack([source.raw_sample(i) for i in range(min(len(source.x_test), 2000))])
+        ys = to_numpy(source.y_test)[: len(xs)].reshape(-1).astype(np.int64)
+        lo, hi = xs.min(axis=0).astype(np.float64), xs.max(axis=0).astype(np.float64)  # float32 overflows pyqtgraph
+        pad = 0.15 * (hi - lo + 1e-9)
+        lo, hi = lo - pad, hi + pad
+        if boundary and not source.regression:  # one batch: milliseconds for a small network
+            try:
+                plot.addItem(decision_boundary(model, source, lo, hi))
+            except Exception:  # only a backdrop: the points and the clicks work without it
+                log.exception("Try it could not draw the decision boundary")
+        add_class_scatter(plot, xs, ys, source.class_names, size=6)
+        self.marker.setData([], [])
+        plot.addItem(self.marker)
+        plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
+
+
+def decision_boundary(
+    model: Any, source: TrySource, lo: np.ndarray, hi: np.ndarray, resolution: int = 80
+) -> pg.ImageItem:
+    """The predicted class over the plane, faint behind the points: where a click lands."""
+    import torch
+
+    from core.portable.steps import classes_of
+
+    grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)), -1)
+    mesh = torch.as_tensor(grid.reshape(-1, 2), dtype=torch.float32)
+    if source.mean is not None and source.std is not None:  # as prepare() normalised the training points
+        mesh = (mesh - source.mean.cpu()) / source.std.cpu()
+    with torch.no_grad():
+        classes = classes_of(model(mesh.reshape(-1, *source.input_shape)).float(), source.loss)
+    classes_np = classes.numpy().reshape(resolution, resolution)  # [row=y, col=x]
+    colours = np.array([class_colour(c, 70) for c in range(max(int(classes_np.max()) + 1, 1))], dtype=np.ubyte)
+    image = pg.ImageItem(np.transpose(colours[classes_np], (1, 0, 2)))
+    image.setRect(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+    return image
+
+
+class FeatureTable(QWidget):
+    """One spin box per column of a table's sample (the datasets carry no column names); ``edited`` on a change."""
+
+    edited = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.form = QFormLayout(self)
+        self.spins: list[QDoubleSpinBox] = []
+
+    def fill(self, source: TrySource) -> None:
+        """A spin box per feature, its step a tenth of the feature's spread in the test split."""
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.spins = []
+        values = np.stack([source.raw_sample(i) for i in range(len(source.x_test))])
+        spread = np.maximum(values.max(axis=0) - values.min(axis=0), 1e-6)
+        for column in range(source.sample_shape[0]):
+            spin = QDoubleSpinBox()
+            spin.setDecimals(3)
+            spin.setRange(-1e6, 1e6)
+            spin.setSingleStep(float(10 ** np.floor(np.log10(spread[column] / 10))))
+            spin.valueChanged.connect(lambda _value: self.edited.emit())
+            self.form.addRow(f"feature {column + 1}", spin)
+            self.spins.append(spin)
+
+    def set_values(self, values: np.ndarray) -> None:
+        """Show a sample's values without announcing them as edits."""
+        for spin, value in zip(self.spins, values):
+            spin.blockSignals(True)
+            spin.setValue(float(value))
+            spin.blockSignals(False)
+
+    def values(self) -> np.ndarray:
+        return np.array([spin.value() for spin in self.spins], dtype=np.float32)
+
+
+class ImagePage(QWidget):
+    """Draw on the pad, or drop or open an image file; beside the buttons, the drawing at the Input size (what the
+    network is given). ``drawn`` when the drawing changed, ``image_chosen(path)`` for a file."""
+
+    drawn = Signal()
+    image_chosen = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pad = DrawPad()
+        self.pad.changed.connect(self.drawn.emit)
+        self.pad.file_dropped.connect(self.image_chosen.emit)
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.pad.clear)
+        open_image = QPushButton("Open image…")
+        open_image.setToolTip("Use a picture file (it is resized and converted like the training images)")
+        open_image.clicked.connect(self._open)
+        self.seen = QLabel()
+        self.seen.setToolTip("What the network sees: the drawing resized to the Input size, as the training images")
+        row = QHBoxLayout()
+        row.addWidget(clear)
+        row.addWidget(open_image)
+        row.addStretch(1)
+        row.addWidget(QLabel("Network input:"))
+        row.addWidget(self.seen)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.pad, 1)
+        column.addLayout(row)
+
+    def _open(self) -> None:
+        path = ask_image_path(self)
+        if path:
+            self.image_chosen.emit(path)
+
+    def show_array(self, picture: np.ndarray) -> None:
+        """Show a test sample or a file's picture on the pad (not a drawing: no ``drawn``)."""
+        self.pad.blockSignals(True)
+        self.pad.set_array(picture)
+        self.pad.blockSignals(False)
+
+    def show_seen(self, source: TrySource, sample: np.ndarray) -> np.ndarray | None:
+        """The sample at the Input size (the training's resize and channels, before normalisation), or None."""
+        from core.portable.inference import preprocess
+
+        try:
+            seen = preprocess(sample, None, None, source.sample_shape, source.image_size)[0].numpy()
+        except Exception:  # only a picture: the prediction says what went wrong
+            log.debug("no input preview", exc_info=True)
+            return None
+        self.seen.setPixmap(sample_pixmap(np.clip(seen, 0, 1), size=56))
+        return seen
+
+
+def ask_image_path(parent: QWidget) -> str:
+    """The image file to try (tests replace this: a dialog offscreen would wait forever)."""
+    path, _ = QFileDialog.getOpenFileName(
+        parent, "Try an image", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)"
+    )
+    return path
