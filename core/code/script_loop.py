@@ -13,6 +13,8 @@ epoch's order, add up the metrics of all processes and leave printing and saving
 
 from __future__ import annotations
 
+import textwrap
+
 from core.code.codegen import call_lines
 from core.portable import steps
 from core.settings import TrainingSettings
@@ -145,7 +147,7 @@ def _end_epoch(s: TrainingSettings) -> list[str]:
     better = "score > best" if monitor.endswith("accuracy") else "score < best"
     lines = [
         *call_lines("", "def end_epoch", end_epoch_parameters(s), tail=" -> tuple:"),
-        f'    """{_end_epoch_summary(s)}"""',
+        *_end_epoch_doc(s),
         f'    score = metrics["{monitor}"]',
     ]
     if monitor != fallback:
@@ -165,17 +167,16 @@ def _end_epoch(s: TrainingSettings) -> list[str]:
     ]
 
 
-def _end_epoch_summary(s: TrainingSettings) -> str:
-    """The docstring of ``end_epoch``, saying only what these settings do (lines within 88 characters)."""
-    if s.scheduler in EPOCH_SCHEDULERS:
-        return (
-            f"After each epoch: step the learning rate's schedule, keep the best {s.monitor}\n"
-            "    so far and count the epochs since it improved (returned as best, waited)."
-        )
-    return (
-        f"After each epoch: keep the best {s.monitor} so far and count the epochs since\n"
-        "    it improved (returned as best, waited)."
-    )
+def _end_epoch_doc(s: TrainingSettings) -> list[str]:
+    """The docstring of ``end_epoch``, saying only what these settings do and why the count is kept."""
+    step = "step the learning rate's schedule, " if s.scheduler in EPOCH_SCHEDULERS else ""
+    if s.early_stopping:
+        why = "early stopping stops when the count reaches PATIENCE"
+    else:
+        why = "TorchCanvas keeps that epoch's weights; early stopping would stop on the count"
+    text = f"After each epoch: {step}keep the best {s.monitor} so far and count the epochs since it improved ({why})."
+    lines = textwrap.wrap(text, width=85, initial_indent='    """', subsequent_indent="    ")
+    return [*lines[:-1], lines[-1] + '"""']
 
 
 def main_lines(s: TrainingSettings, total_params: int) -> list[str]:
