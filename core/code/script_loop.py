@@ -1,9 +1,10 @@
 """The training loop of the exported script, written once: the script contains it and the app runs it.
 
-``loop_functions`` emits ``make_optimizer``, ``make_scheduler`` and the ``train_epoch`` generator, specialised
-to the settings so a beginner reads only the lines that apply (no gradient clipping line without clipping).
-The trainer executes the script and drives these very functions (``core.training.trainer``), checking pause
-and stop between the batches ``train_epoch`` yields; ``main_lines`` is the script's own driver of them.
+``loop_functions`` emits ``make_optimizer``, ``make_scheduler``, the ``train_epoch`` generator and ``end_epoch``
+(the per-epoch schedule, the best score and the epochs since it improved), specialised to the settings so a
+beginner reads only the lines that apply (no gradient clipping line without clipping). The trainer executes the
+script and drives these very functions (``core.training.trainer``), checking pause and stop between the batches
+``train_epoch`` yields; ``main_lines`` is the script's own driver of them.
 
 The same script runs under ``torchrun`` (docs/SCALING.md): the driver's few lines marked "distributed"
 start the process group, wrap the model in ``DistributedDataParallel``, give each process its shard of every
