@@ -375,7 +375,6 @@ class TrainingDashboard(QWidget):
         super().closeEvent(event)
 
 
-
 def show_error(parent: QWidget, title: str, message: str) -> None:
     """A plain-language message box (never a traceback). Skipped when there is no screen to answer it."""
     if QApplication.platformName() in ("offscreen", "minimal"):

@@ -58,35 +58,8 @@ class ResultsView(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
 
-        self.confusion = ConfusionMatrix()
-        self.per_class = pg.PlotWidget(background="w")
-        pc = self.per_class.getPlotItem()
-        pc.setTitle("Accuracy per class", color="#222", size="9pt")
-        pc.setLabel("bottom", "accuracy % (test set)")
-        pc.invertY(True)  # the first class on top, as in the confusion matrix
-        self.class_ticks: list[tuple[int, str]] = []
-        pc.vb.sigResized.connect(self._thin_class_names)
-        pc.setMenuEnabled(False)
-        pc.hideButtons()
-        pc.setMouseEnabled(False, False)
-
-        self.samples_title = QLabel("")
-        self.samples_title.setWordWrap(True)
-        self.samples = ImageGrid(tile=48, caption_width=84, caption_lines=2)
-        holder = QWidget()
-        box = QVBoxLayout(holder)
-        box.setContentsMargins(4, 0, 0, 0)
-        box.addWidget(self.samples_title)
-        box.addWidget(self.samples, 1)
-        self.boundary = pg.PlotWidget(background="w")
-        bp = self.boundary.getPlotItem()
-        bp.setTitle("Decision boundary", color="#222", size="9pt")  # short: the plot may be 250 px wide
-        self.boundary.setToolTip("The colour behind the points is the class the network predicts there.")
-        bp.setMenuEnabled(False)
-        self.examples = QStackedWidget()
-        self.examples.addWidget(holder)
-        self.examples.addWidget(self.boundary)
-
+        self._make_figures()
+        self._make_examples()
         # In a wide view the per-class bars stand beside the confusion matrix, the height of the dock, one row per
         # class, so the class names read on the left axis in the matrix's order; in a narrow one (a 1280-pixel
         # window) they become a column of the matrix, so the samples or the decision boundary keep a useful width.
@@ -105,6 +78,56 @@ class ResultsView(QWidget):
         self.split = split
         self._narrow: bool | None = None
 
+        buttons = self._export_row()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+        layout.addLayout(buttons)
+        self.result: Any = None
+        self.per_class_values = np.zeros(0)
+        self._steps: list[Callable[[], Any]] = []
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.setInterval(0)
+        self._step_timer.timeout.connect(self._next_step)
+        self.boundary_classes = np.zeros((0, 0), dtype=np.int64)
+
+    def _make_figures(self) -> None:
+        """The confusion matrix and the accuracy per class (a plot beside it, or a column of it when narrow)."""
+        self.confusion = ConfusionMatrix()
+        self.per_class = pg.PlotWidget(background="w")
+        pc = self.per_class.getPlotItem()
+        pc.setTitle("Accuracy per class", color="#222", size="9pt")
+        pc.setLabel("bottom", "accuracy % (test set)")
+        pc.invertY(True)  # the first class on top, as in the confusion matrix
+        self.class_ticks: list[tuple[int, str]] = []
+        pc.vb.sigResized.connect(self._thin_class_names)
+        pc.setMenuEnabled(False)
+        pc.hideButtons()
+        pc.setMouseEnabled(False, False)
+
+    def _make_examples(self) -> None:
+        """Sample predictions (misclassified first), or the decision boundary of a 2-D point set."""
+        self.samples_title = QLabel("")
+        self.samples_title.setWordWrap(True)
+        self.samples = ImageGrid(tile=48, caption_width=84, caption_lines=2)
+        holder = QWidget()
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(4, 0, 0, 0)
+        box.addWidget(self.samples_title)
+        box.addWidget(self.samples, 1)
+        self.boundary = pg.PlotWidget(background="w")
+        bp = self.boundary.getPlotItem()
+        bp.setTitle("Decision boundary", color="#222", size="9pt")  # short: the plot may be 250 px wide
+        self.boundary.setToolTip("The colour behind the points is the class the network predicts there.")
+        bp.setMenuEnabled(False)
+        self.examples = QStackedWidget()
+        self.examples.addWidget(holder)
+        self.examples.addWidget(self.boundary)
+
+    def _export_row(self) -> QHBoxLayout:
+        """A button per format of ``core.files.export_formats`` that a run exports, and Open run folder."""
         buttons = QHBoxLayout()
         self.export_buttons: dict[str, QPushButton] = {}  # format id -> button, from core.files.export_formats
         buttons.addWidget(QLabel("Export:"))  # short button texts: the row fits a 1280-pixel window
@@ -123,20 +146,7 @@ class ResultsView(QWidget):
         buttons.addWidget(self.folder_button)
         buttons.addStretch(1)
         self.set_exports_enabled(False)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.summary)
-        layout.addWidget(split, 1)
-        layout.addLayout(buttons)
-        self.result: Any = None
-        self.per_class_values = np.zeros(0)
-        self._steps: list[Callable[[], Any]] = []
-        self._step_timer = QTimer(self)
-        self._step_timer.setSingleShot(True)
-        self._step_timer.setInterval(0)
-        self._step_timer.timeout.connect(self._next_step)
-        self.boundary_classes = np.zeros((0, 0), dtype=np.int64)
+        return buttons
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
