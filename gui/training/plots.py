@@ -9,15 +9,14 @@ epochs everywhere (a batch in the middle of epoch 3 sits at 2.5), so batch and e
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.panels.wrapping import let_wrap
+from gui.training.plot_parts import COLORS, Curve, format_value, legend, make_plot, number, steady_range
 
 # One redraw a second. Each costs the GUI thread ~10 ms of Python, and on a small machine every such
 # millisecond is taken from the training loop (both need the GIL): at two a second a run trained from the
@@ -25,183 +24,42 @@ from gui.panels.wrapping import let_wrap
 REDRAW_MS = 1000
 SMOOTHING = 0.8  # exponential moving average factor for the smoothed batch loss (bias-corrected)
 
-COLORS = {
-    "batch": (150, 180, 230),
-    "smooth": (31, 100, 200),
-    "train": (31, 119, 180),
-    "val": (230, 110, 20),
-    "lr": (60, 150, 60),
-}
-
-
-class Series:
-    """Growable (x, y) float arrays; ``x``/``y`` are views of the filled part."""
-
-    __slots__ = ("_n", "_x", "_y")
-
-    def __init__(self, capacity: int = 1024) -> None:
-        self._x = np.empty(capacity, dtype=np.float64)
-        self._y = np.empty(capacity, dtype=np.float64)
-        self._n = 0
-
-    def __len__(self) -> int:
-        return self._n
-
-    def append(self, x: float, y: float) -> None:
-        if self._n == len(self._x):
-            size = max(2 * len(self._x), 16)
-            self._x = np.resize(self._x, size)
-            self._y = np.resize(self._y, size)
-        self._x[self._n] = x
-        self._y[self._n] = y
-        self._n += 1
-
-    def extend(self, xs: Iterable[float], ys: Iterable[float]) -> None:
-        for x, y in zip(xs, ys):
-            self.append(x, y)
-
-    def clear(self) -> None:
-        self._n = 0
-
-    @property
-    def x(self) -> np.ndarray:
-        return self._x[: self._n]
-
-    @property
-    def y(self) -> np.ndarray:
-        return self._y[: self._n]
-
-    def nearest(self, x: float) -> tuple[float, float] | None:
-        """The point whose x is closest to ``x`` (x values are appended in increasing order)."""
-        if not self._n:
-            return None
-        xs = self.x
-        i = int(np.searchsorted(xs, x))
-        if i >= self._n or (i > 0 and abs(xs[i - 1] - x) <= abs(xs[i] - x)):
-            i -= 1
-        return float(xs[i]), float(self._y[i])
-
-
-def nice_range(lo: float, hi: float) -> tuple[float, float]:
-    """A y range a little wider than [lo, hi] whose ends sit on a round step (a tenth to a fifth of the span).
-    Values that are all positive never get a negative axis, and one that starts at zero when the smallest is
-    under half the largest (a falling loss: the axis settles at once instead of following each new low)."""
-    if 0 <= lo <= hi / 2:
-        lo = 0.0
-    span = hi - lo if hi > lo else max(abs(hi), 1.0)
-    low, high = lo - 0.03 * span, hi + 0.03 * span
-    power = 10.0 ** math.floor(math.log10(span))
-    step = next(f * power for f in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0) if f * power * 10 >= span)
-    low, high = math.floor(low / step) * step, math.ceil(high / step) * step
-    return (0.0 if lo >= 0 > low else low), high
-
-
-def steady_range(current: tuple[float, float] | None, lo: float, hi: float) -> tuple[float, float]:
-    """The plot's y range for points from ``lo`` to ``hi``: the current one while they fit in it and fill at
-    least 40 % of it, else a new ``nice_range``. So the axis, the costliest part of a redraw, is drawn again a
-    few times per run, not at every redraw."""
-    if current is not None:
-        low, high = current
-        if low <= lo and hi <= high and (hi - lo) >= 0.4 * (high - low):
-            return current
-    return nice_range(lo, hi)
-
-
-def number(value: Any) -> float:
-    """A float for plotting; None (not measured) becomes NaN, which draws as a gap."""
-    if value is None:
-        return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-class _Curve:
-    def __init__(self, plot: pg.PlotItem, name: str, color: tuple[int, int, int], *, width: float = 2, symbol=None):
-        pen = pg.mkPen(color=color, width=width)
-        kwargs: dict[str, Any] = {"pen": pen, "name": name, "connect": "finite"}
-        if symbol:
-            kwargs.update(symbol=symbol, symbolSize=7, symbolBrush=color, symbolPen=None)
-        self.name = name
-        self.color = color
-        self.symbol = symbol
-        self.series = Series()
-        self.item = plot.plot([], [], **kwargs)
-        self.item.setDownsampling(auto=True, method="peak")
-        self.item.setClipToView(True)
-        self.drawn = 0
-
-    def redraw(self) -> None:
-        if self.drawn != len(self.series):
-            self.item.setData(self.series.x, self.series.y)
-            self.drawn = len(self.series)
-
-    def reset(self) -> None:
-        self.series.clear()
-        self.drawn = -1
-        self.redraw()
-
-
-def make_plot(title: str, y_label: str, *, x_label: str = "epoch") -> pg.PlotWidget:
-    """A plot without a legend inside it (a legend over the data hides the curves); ``legend`` goes under it."""
-    widget = pg.PlotWidget(background="w")
-    item = widget.getPlotItem()
-    item.setTitle(title, color="#222", size="9pt")
-    item.setLabel("left", y_label)
-    item.setLabel("bottom", x_label)
-    # no grid: pyqtgraph redraws grid lines with the axes at every range change, tripling the cost of a redraw
-    item.setMenuEnabled(False)
-    item.getAxis("left").enableAutoSIPrefix(False)  # "0.003", not "3" with a "(x0.001)" a beginner misses
-    item.getAxis("left").setStyle(textFillLimits=[(0, 0.5), (2, 0.3)])  # a short plot: a few numbers, apart
-    # Parts that rarely change are painted once into a pixmap and then only copied: a redraw while training
-    # runs then makes few Python-to-Qt calls, each of which may wait for the GIL the training thread holds.
-    cached = [item.titleLabel, *(item.getAxis(side) for side in ("left", "bottom"))]
-    for part in cached:
-        part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    widget.setMinimumSize(170, 100)  # three fit beside the training settings in a 1280-pixel window
-    return widget
-
-
-LEGEND_NAMES = {  # one legend serves all plots: training and validation have the same colours in each
-    "batch loss": "loss per batch",
-    "batch loss (smoothed)": "smoothed",
-    "training loss / epoch": "training (per epoch)",
-    "validation loss / epoch": "validation (per epoch)",
-}
-
-
-def legend(curves: list[_Curve]) -> QLabel:
-    """The curves' names in their colours, wrapping to the width it is given."""
-    parts = []
-    for curve in curves:
-        r, g, b = curve.color
-        mark = {"o": "●", "s": "■"}.get(curve.symbol or "", "━")
-        name = LEGEND_NAMES.get(curve.name, curve.name).replace(" ", "&nbsp;")
-        parts.append(f"<span style='color:rgb({r},{g},{b})'>━{mark}━</span>&nbsp;{name}")
-    label = QLabel("&nbsp;&nbsp; ".join(parts))
-    label.setTextFormat(Qt.TextFormat.RichText)
-    label.setWordWrap(True)
-    let_wrap(label)
-    return label
-
-
 class LivePlots(QWidget):
     """Three plots side by side fed by TrainEvents, with a crosshair readout and a log-scale toggle for loss."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._make_curves()
+        self._arrange()
+        self._ema = 0.0
+        self._ema_steps = 0
+        self._dirty = False
+        self._add_crosshairs()
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self.redraw)
+        # The loss and accuracy plots keep a round y range (``steady_range``) until the user zooms or pans one.
+        self._ranged: dict[pg.PlotWidget, list[Curve]] = {
+            self.loss_widget: [self.batch_loss, self.smooth_loss, self.epoch_loss, self.val_loss],
+            self.acc_widget: [self.epoch_acc, self.val_acc],
+        }
+        self._manual: set[pg.PlotWidget] = set()
+        self._y_ranges: dict[pg.PlotWidget, tuple[float, float]] = {}
+        for widget in self._ranged:
+            widget.getPlotItem().vb.sigRangeChangedManually.connect(lambda _mask, w=widget: self._manual.add(w))
+
+    def _make_curves(self) -> None:
         self.loss_widget = make_plot("Loss ↓ better", "loss")  # short: a title must fit over a 120 px plot area
         self.acc_widget = make_plot("Accuracy ↑ better", "accuracy %")
         self.lr_widget = make_plot("Learning rate", "lr")
         loss, acc, lr = (w.getPlotItem() for w in (self.loss_widget, self.acc_widget, self.lr_widget))
-        self.batch_loss = _Curve(loss, "batch loss", COLORS["batch"], width=1)
-        self.smooth_loss = _Curve(loss, "batch loss (smoothed)", COLORS["smooth"], width=2)
-        self.epoch_loss = _Curve(loss, "training loss / epoch", COLORS["train"], width=2, symbol="o")
-        self.val_loss = _Curve(loss, "validation loss / epoch", COLORS["val"], width=2, symbol="s")
-        self.epoch_acc = _Curve(acc, "training accuracy", COLORS["train"], width=2, symbol="o")
-        self.val_acc = _Curve(acc, "validation accuracy", COLORS["val"], width=2, symbol="s")
-        self.lr = _Curve(lr, "learning rate", COLORS["lr"], width=2)
+        self.batch_loss = Curve(loss, "batch loss", COLORS["batch"], width=1)
+        self.smooth_loss = Curve(loss, "batch loss (smoothed)", COLORS["smooth"], width=2)
+        self.epoch_loss = Curve(loss, "training loss / epoch", COLORS["train"], width=2, symbol="o")
+        self.val_loss = Curve(loss, "validation loss / epoch", COLORS["val"], width=2, symbol="s")
+        self.epoch_acc = Curve(acc, "training accuracy", COLORS["train"], width=2, symbol="o")
+        self.val_acc = Curve(acc, "validation accuracy", COLORS["val"], width=2, symbol="s")
+        self.lr = Curve(lr, "learning rate", COLORS["lr"], width=2)
         self.curves = [
             self.batch_loss,
             self.smooth_loss,
@@ -214,6 +72,9 @@ class LivePlots(QWidget):
         self.acc_widget.setXLink(self.loss_widget)
         self.lr_widget.setXLink(self.loss_widget)
 
+    def _arrange(self) -> None:
+        """The readout and the log-scale box over the three plots, side by side (the dock is wide and short,
+        so the canvas keeps most of the height), and one legend under them: never over a curve."""
         self.log_scale = QCheckBox("Log scale for loss")
         self.log_scale.setToolTip("Show the loss on a logarithmic axis: small improvements late in training show up.")
         self.log_scale.toggled.connect(self._set_log_scale)
@@ -226,20 +87,18 @@ class LivePlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        row = QHBoxLayout()  # side by side: the dock is wide and short, so the canvas keeps most of the height
+        row = QHBoxLayout()
         row.addWidget(self.loss_widget, 3)
         row.addWidget(self.acc_widget, 3)
         row.addWidget(self.lr_widget, 2)
         layout.addLayout(row, 1)
-        # One legend for all three plots (the colours mean the same in each), under them: never over a curve.
+        # One legend for all three plots: the colours mean the same in each.
         self.legend = legend([self.batch_loss, self.smooth_loss, self.epoch_loss, self.val_loss, self.lr])
         self.legend.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.legend)
 
-        self._ema = 0.0
-        self._ema_steps = 0
-        self._dirty = False
-        self._lines: list[tuple[pg.PlotWidget, pg.InfiniteLine, list[_Curve]]] = []
+    def _add_crosshairs(self) -> None:
+        self._lines: list[tuple[pg.PlotWidget, pg.InfiniteLine, list[Curve]]] = []
         for widget, curves in (
             (self.loss_widget, [self.batch_loss, self.smooth_loss, self.epoch_loss, self.val_loss]),
             (self.acc_widget, [self.epoch_acc, self.val_acc]),
@@ -250,18 +109,6 @@ class LivePlots(QWidget):
             widget.addItem(line, ignoreBounds=True)
             self._lines.append((widget, line, curves))
             widget.scene().sigMouseMoved.connect(lambda pos, w=widget: self._hover(w, pos))
-        self._timer = QTimer(self)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self.redraw)
-        # The loss and accuracy plots keep a round y range (``nice_range``) until the user zooms or pans one.
-        self._ranged: dict[pg.PlotWidget, list[_Curve]] = {
-            self.loss_widget: [self.batch_loss, self.smooth_loss, self.epoch_loss, self.val_loss],
-            self.acc_widget: [self.epoch_acc, self.val_acc],
-        }
-        self._manual: set[pg.PlotWidget] = set()
-        self._y_ranges: dict[pg.PlotWidget, tuple[float, float]] = {}
-        for widget in self._ranged:
-            widget.getPlotItem().vb.sigRangeChangedManually.connect(lambda _mask, w=widget: self._manual.add(w))
 
     # -- feeding -----------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -422,9 +269,3 @@ class LivePlots(QWidget):
         """Move the crosshair as if the mouse were at data point (x, y) of ``widget`` (for tests)."""
         scene_pos = widget.getPlotItem().vb.mapViewToScene(pg.Point(x, y))
         self._hover(widget, scene_pos)
-
-
-def format_value(value: float) -> str:
-    if value == 0 or 1e-3 <= abs(value) < 1e5:
-        return f"{value:.4g}"
-    return f"{value:.3e}"

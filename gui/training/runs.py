@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from core.training.run_folder import RunReadError, SavedRun, read_run
 from core.training.run_folder import project_runs as saved_project_runs
 from gui.training.keras_compare import KerasComparison
-from gui.training.plots import number
+from gui.training.plot_parts import number
 from gui.training.preview import class_colour
 
 log = logging.getLogger(__name__)

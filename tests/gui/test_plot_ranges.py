@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from gui.training.plots import LivePlots, nice_range
+from gui.training.plot_parts import nice_range
+from gui.training.plots import LivePlots
 
 
 @pytest.mark.parametrize(
