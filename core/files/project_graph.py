@@ -38,6 +38,7 @@ _BLOCK_NODE_KEYS = frozenset({"ports", "block", "repeat", "first_block", "first_
 _BLOCK_KEYS = frozenset({"name", "graph", "args", "bindings", "description", "as_class"})
 _NODE_KEYS = frozenset({"id", "type", "name", "params", "pos"})
 _EDGE_KEYS = frozenset({"src", "dst", "src_port", "dst_port"})
+_BlockFields = tuple[str, int, str | None, dict[str, Any]]  # a block node's block, repeat, first_block, first_params
 
 
 @dataclass
@@ -159,7 +160,7 @@ def _library_from_list(items: Any, where: str) -> Library:
     return library
 
 
-def _block_fields(item: dict[str, Any], where: str, at: str) -> tuple[str, int, str | None, dict[str, Any]]:
+def _block_fields(item: dict[str, Any], where: str, at: str) -> _BlockFields:
     name = _expect(item.get("block"), str, where, f"{at}.block", "a block name")
     repeat = item.get("repeat", 1)
     if not _whole(repeat) or not 1 <= repeat <= MAX_REPEAT:
@@ -183,70 +184,109 @@ def graph_from_dict(
     graph = Graph()
     if library is not None:
         graph.blocks = library
+    nodes, edges = _node_and_wire_lists(data, where, field_name)
+    for i, item in enumerate(nodes):
+        _add_node(graph, kept, item, edges, where, f"{field_name}.nodes[{i}]")
+    wires = [_read_wire(graph, i, item, where, f"{field_name}.edges[{i}]") for i, item in enumerate(edges)]
+    _connect_in_file_order(graph, kept, wires, where, field_name)
+    graph.sync_ids()
+    return graph
+
+
+def _node_and_wire_lists(data: dict[str, Any], where: str, field_name: str) -> tuple[list[Any], list[Any]]:
+    """Both lists, bounded before anything in them is read, so a huge file fails fast instead of slowly."""
     nodes = _expect(data.get("nodes", []), list, where, f"{field_name}.nodes", "a list")
     edges = _expect(data.get("edges", []), list, where, f"{field_name}.edges", "a list")
     if len(nodes) > MAX_NODES:
         raise ProjectLoadError(f"too many nodes ({len(nodes)}; at most {MAX_NODES})", where, f"{field_name}.nodes")
     if len(edges) > MAX_EDGES:
         raise ProjectLoadError(f"too many wires ({len(edges)}; at most {MAX_EDGES})", where, f"{field_name}.edges")
-    for i, item in enumerate(nodes):
-        at = f"{field_name}.nodes[{i}]"
-        _expect(item, dict, where, at, "an object")
-        node_id = _expect(item.get("id"), str, where, f"{at}.id", "text")
-        if not node_id or len(node_id) > 64 or not node_id.isprintable():
-            raise ProjectLoadError("a node id must be short printable text", where, f"{at}.id")
-        layer = _expect(item.get("type"), str, where, f"{at}.type", "text")
-        name = item.get("name")
-        problem = name_problem(name)
-        if problem:
-            raise ProjectLoadError(f"the node name {str(name)[:60]!r} is not allowed: {problem}", where, f"{at}.name")
-        params = _expect(item.get("params", {}), dict, where, f"{at}.params", "an object")
-        pos = item.get("pos", [0, 0])
-        if not (isinstance(pos, list) and len(pos) == 2 and all(_finite_number(v) and abs(v) < 1e9 for v in pos)):
-            raise ProjectLoadError("pos must be two finite numbers", where, f"{at}.pos")
-        spec = LAYERS.get(layer)
-        ports = None
-        known_keys = _NODE_KEYS
-        block = _block_fields(item, where, at) if layer == BLOCK_TYPE else None
+    return nodes, edges
+
+
+def _add_node(graph: Graph, kept: UnknownFields, item: Any, edges: list[Any], where: str, at: str) -> None:
+    """One node from the file; the graph's own checks (a duplicate id) are reported at the node's place."""
+    node_id, layer, name, params, pos = _node_fields(item, where, at)
+    block = _block_fields(item, where, at) if layer == BLOCK_TYPE else None
+    params, ports, known_keys = _params_and_ports(item, node_id, layer, name, params, edges, block, where, at)
+    try:
+        node = Node(node_id, layer, name, params, (float(pos[0]), float(pos[1])), ports)
         if block is not None:
-            params = json.loads(json.dumps(params))  # checked against the definition once all are read
-            ports = _unknown_ports(node_id, item, edges, where, at)
-            known_keys = _NODE_KEYS | _BLOCK_NODE_KEYS
-        elif spec is not None:
-            try:
-                params = validate_params(spec, params, name)
-            except TorchCanvasError as exc:
-                raise ProjectLoadError(str(exc), where, f"{at}.params") from None
-        else:
-            if not layer or len(layer) > 100 or not layer.isprintable():
-                raise ProjectLoadError("a layer type must be short printable text", where, f"{at}.type")
-            params = json.loads(json.dumps(params))  # plain data only; kept as is for an unknown layer
-            ports = _unknown_ports(node_id, item, edges, where, at)
-            known_keys = _NODE_KEYS | {"ports"}
+            node.block, node.repeat, node.first_block, node.first_params = block
+        graph.add_node(node)
+    except TorchCanvasError as exc:
+        raise ProjectLoadError(str(exc), where, at) from None
+    extra = {k: v for k, v in item.items() if k not in known_keys}
+    if extra:
+        kept.nodes[node_id] = extra
+
+
+def _node_fields(item: Any, where: str, at: str) -> tuple[str, str, Any, dict[str, Any], list[Any]]:
+    """The fields every node has, each checked in the order the file's reader reports problems."""
+    _expect(item, dict, where, at, "an object")
+    node_id = _expect(item.get("id"), str, where, f"{at}.id", "text")
+    if not node_id or len(node_id) > 64 or not node_id.isprintable():
+        raise ProjectLoadError("a node id must be short printable text", where, f"{at}.id")
+    layer = _expect(item.get("type"), str, where, f"{at}.type", "text")
+    name = item.get("name")
+    problem = name_problem(name)
+    if problem:
+        raise ProjectLoadError(f"the node name {str(name)[:60]!r} is not allowed: {problem}", where, f"{at}.name")
+    params = _expect(item.get("params", {}), dict, where, f"{at}.params", "an object")
+    pos = item.get("pos", [0, 0])
+    if not (isinstance(pos, list) and len(pos) == 2 and all(_finite_number(v) and abs(v) < 1e9 for v in pos)):
+        raise ProjectLoadError("pos must be two finite numbers", where, f"{at}.pos")
+    return node_id, layer, name, params, pos
+
+
+def _params_and_ports(
+    item: dict[str, Any],
+    node_id: str,
+    layer: str,
+    name: Any,
+    params: dict[str, Any],
+    edges: list[Any],
+    block: _BlockFields | None,
+    where: str,
+    at: str,
+) -> tuple[dict[str, Any], tuple[int, int] | None, frozenset[str]]:
+    """A catalog layer's parameters are validated; a block's or an unknown layer's are kept as plain data, with
+    port counts from the file, so a project from a newer version opens and saves back unchanged."""
+    if block is not None:
+        params = json.loads(json.dumps(params))  # checked against the definition once all are read
+        return params, _unknown_ports(node_id, item, edges, where, at), _NODE_KEYS | _BLOCK_NODE_KEYS
+    spec = LAYERS.get(layer)
+    if spec is not None:
         try:
-            node = Node(node_id, layer, name, params, (float(pos[0]), float(pos[1])), ports)
-            if block is not None:
-                node.block, node.repeat, node.first_block, node.first_params = block
-            graph.add_node(node)
+            return validate_params(spec, params, name), None, _NODE_KEYS
         except TorchCanvasError as exc:
-            raise ProjectLoadError(str(exc), where, at) from None
-        extra = {k: v for k, v in item.items() if k not in known_keys}
-        if extra:
-            kept.nodes[node_id] = extra
-    wires: list[tuple[int, Edge, dict[str, Any]]] = []
-    for i, item in enumerate(edges):
-        at = f"{field_name}.edges[{i}]"
-        _expect(item, dict, where, at, "an object")
-        src = _expect(item.get("src"), str, where, f"{at}.src", "a node id")
-        dst = _expect(item.get("dst"), str, where, f"{at}.dst", "a node id")
-        dst_port, src_port = _port(item, "dst_port"), _port(item, "src_port")
-        if dst_port is None:
-            raise ProjectLoadError("dst_port must be a small whole number", where, f"{at}.dst_port")
-        if src_port is None:
-            raise ProjectLoadError("src_port must be a small whole number", where, f"{at}.src_port")
-        if src not in graph or dst not in graph:
-            raise ProjectLoadError("the wire names a node that does not exist", where, at)
-        wires.append((i, Edge(src, dst, dst_port, src_port), {k: v for k, v in item.items() if k not in _EDGE_KEYS}))
+            raise ProjectLoadError(str(exc), where, f"{at}.params") from None
+    if not layer or len(layer) > 100 or not layer.isprintable():
+        raise ProjectLoadError("a layer type must be short printable text", where, f"{at}.type")
+    params = json.loads(json.dumps(params))  # plain data only; kept as is for an unknown layer
+    return params, _unknown_ports(node_id, item, edges, where, at), _NODE_KEYS | {"ports"}
+
+
+def _read_wire(graph: Graph, i: int, item: Any, where: str, at: str) -> tuple[int, Edge, dict[str, Any]]:
+    """One wire, checked but not yet connected: (its place in the file, the wire, its unknown fields)."""
+    _expect(item, dict, where, at, "an object")
+    src = _expect(item.get("src"), str, where, f"{at}.src", "a node id")
+    dst = _expect(item.get("dst"), str, where, f"{at}.dst", "a node id")
+    dst_port, src_port = _port(item, "dst_port"), _port(item, "src_port")
+    if dst_port is None:
+        raise ProjectLoadError("dst_port must be a small whole number", where, f"{at}.dst_port")
+    if src_port is None:
+        raise ProjectLoadError("src_port must be a small whole number", where, f"{at}.src_port")
+    if src not in graph or dst not in graph:
+        raise ProjectLoadError("the wire names a node that does not exist", where, at)
+    return i, Edge(src, dst, dst_port, src_port), {k: v for k, v in item.items() if k not in _EDGE_KEYS}
+
+
+def _connect_in_file_order(
+    graph: Graph, kept: UnknownFields, wires: list[tuple[int, Edge, dict[str, Any]]], where: str, field_name: str
+) -> None:
+    """Connect in data-flow order (fast cycle checks) while each wire keeps its place in the file's order, so
+    load + save writes the wires back exactly as they were."""
     added: list[int] = []  # file positions of the wires connected so far, sorted
     for i, edge, extra in _in_flow_order(wires):
         index = bisect.bisect_left(added, i)
@@ -257,5 +297,3 @@ def graph_from_dict(
         added.insert(index, i)
         if extra:
             kept.edges[edge] = extra
-    graph.sync_ids()
-    return graph
