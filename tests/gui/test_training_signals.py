@@ -23,15 +23,6 @@ def changed(project: Project, **fields) -> TrainingSettings:
     return TrainingSettings.from_dict({**project.training.to_dict(), **fields})
 
 
-def test_set_training_replaces_the_settings_and_says_so() -> None:
-    project, heard = Project(), []
-    project.training_changed.connect(heard.append)
-    settings = changed(project, epochs=9)
-    project.set_training(settings)
-    assert project.training is settings and heard == [settings]
-    assert project == Project(project.graph, training=settings)  # the signal is not part of a project's value
-
-
 def test_the_form_follows_the_project_not_the_undo_stack(qtbot) -> None:
     project, stack = Project(), QUndoStack()
     panel = TrainingPanel()
