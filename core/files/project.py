@@ -200,6 +200,27 @@ def _loads(raw: bytes | str, where: str) -> Project:
 
 def from_dict(data: Any, where: str = "<project>") -> Project:
     """Build a project from parsed JSON data (upgrading an older schema version first)."""
+    data = _upgraded(data, where)
+    minor = data.get("schema_minor", 0)
+    if not _whole(minor) or not 0 <= minor < 1_000_000:
+        raise ProjectLoadError("schema_minor must be a whole number from 0", where, "schema_minor")
+    unknown = UnknownFields()
+    name = _expect(data.get("name", "Untitled"), str, where, "name", "text")
+    description = _expect(data.get("description", ""), str, where, "description", "text")
+    graph_data = _expect(data.get("graph"), dict, where, "graph", "an object")
+    graph = _graph_with_blocks(graph_data, where, unknown)
+    unknown.graph = {k: v for k, v in graph_data.items() if k not in _GRAPH_KEYS}
+    training_data = _expect(data.get("training", {}), dict, where, "training", "an object")
+    known_training = {f.name for f in fields(TrainingSettings)}
+    training = _training_settings({k: v for k, v in training_data.items() if k in known_training}, where)
+    unknown.training = {k: v for k, v in training_data.items() if k not in known_training}
+    extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
+    keys = frozenset(k for k in training_data if k in known_training)
+    return Project(graph, name[:200], description[:10_000], training, extra, minor, unknown, keys)
+
+
+def _upgraded(data: Any, where: str) -> dict[str, Any]:
+    """The data at the current schema version; a file this version cannot read says which version can."""
     _expect(data, dict, where, "top level", "a JSON object")
     if data.get("format") != FORMAT:
         raise ProjectLoadError(
@@ -208,6 +229,15 @@ def from_dict(data: Any, where: str = "<project>") -> Project:
     version = data.get("schema_version")
     if not _whole(version):
         raise ProjectLoadError("schema_version must be a whole number", where, "schema_version")
+    _check_readable_version(version, where)
+    try:
+        return migrate(data, SCHEMA_VERSION)
+    except MigrationError as exc:
+        raise ProjectLoadError(str(exc), where, "schema_version") from None
+
+
+def _check_readable_version(version: int, where: str) -> None:
+    """A newer file asks for an update; an older one than the migrations reach names the oldest readable."""
     if version > SCHEMA_VERSION:
         readable = (
             f"version {SCHEMA_VERSION}"
@@ -226,17 +256,11 @@ def from_dict(data: Any, where: str = "<project>") -> Project:
             where,
             "schema_version",
         )
-    try:
-        data = migrate(data, SCHEMA_VERSION)
-    except MigrationError as exc:
-        raise ProjectLoadError(str(exc), where, "schema_version") from None
-    minor = data.get("schema_minor", 0)
-    if not _whole(minor) or not 0 <= minor < 1_000_000:
-        raise ProjectLoadError("schema_minor must be a whole number from 0", where, "schema_minor")
-    unknown = UnknownFields()
-    name = _expect(data.get("name", "Untitled"), str, where, "name", "text")
-    description = _expect(data.get("description", ""), str, where, "description", "text")
-    graph_data = _expect(data.get("graph"), dict, where, "graph", "an object")
+
+
+def _graph_with_blocks(graph_data: dict[str, Any], where: str, unknown: UnknownFields) -> Graph:
+    """The network and its block definitions, bounded by its size with every block expanded: a few block
+    definitions repeating each other could otherwise ask for millions of layers."""
     library = _library_from_list(graph_data.get("blocks", []), where)
     graph = graph_from_dict(graph_data, where, unknown, library)
     try:
@@ -246,16 +270,14 @@ def from_dict(data: Any, where: str = "<project>") -> Project:
     if expanded_size(library, graph) > MAX_EXPANDED:
         too_big = f"the network has more than {MAX_EXPANDED} layers with its blocks expanded"
         raise ProjectLoadError(too_big, where, "graph.blocks")
-    unknown.graph = {k: v for k, v in graph_data.items() if k not in _GRAPH_KEYS}
-    training_data = _expect(data.get("training", {}), dict, where, "training", "an object")
-    known_training = {f.name for f in fields(TrainingSettings)}
+    return graph
+
+
+def _training_settings(known: dict[str, Any], where: str) -> TrainingSettings:
+    """Settings this version knows, each checked by TrainingSettings; any failure names the training field."""
     try:
-        training = TrainingSettings.from_dict({k: v for k, v in training_data.items() if k in known_training})
+        return TrainingSettings.from_dict(known)
     except TorchCanvasError as exc:
         raise ProjectLoadError(str(exc), where, "training") from None
     except (TypeError, ValueError) as exc:
         raise ProjectLoadError(f"bad training settings ({exc})", where, "training") from None
-    unknown.training = {k: v for k, v in training_data.items() if k not in known_training}
-    extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
-    keys = frozenset(k for k in training_data if k in known_training)
-    return Project(graph, name[:200], description[:10_000], training, extra, minor, unknown, keys)
