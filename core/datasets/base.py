@@ -134,6 +134,22 @@ def finish(
         x = resize_images(x, resize)
         x_test = resize_images(x_test, resize) if x_test is not None else None
         raw = (x, y, x_test, y_test, class_names)
+    num_classes = _check_samples(x, y, x_test, y_test, class_names, name)
+    shape = fit_shape(tuple(x.shape[1:]), input_shape, name)
+    data = prepare(raw, val_fraction, test_fraction, seed, normalize, shape)
+    return _as_dataset(raw, data, spec, name, shape, num_classes)
+
+
+def _check_samples(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x_test: torch.Tensor | None,
+    y_test: torch.Tensor | None,
+    class_names: list[str],
+    name: str,
+) -> int:
+    """The number of classes (1 for regression), once the samples, labels and test split are known to fit
+    together: each mistake is named here, before splitting hides which sample it was."""
     if len(x) != len(y):
         raise DataError(f"{name}: {len(x)} samples but {len(y)} labels; every sample needs exactly one label.")
     if len(x) < 3:
@@ -150,8 +166,17 @@ def finish(
             f"{name}: the test samples have shape {list(x_test.shape[1:])} but the training samples "
             f"{list(sample_shape)}; both must have the same shape."
         )
-    shape = fit_shape(sample_shape, input_shape, name)
-    data = prepare(raw, val_fraction, test_fraction, seed, normalize, shape)
+    return num_classes
+
+
+def _as_dataset(
+    raw: tuple, data: dict[str, Any], spec: DataSpec, name: str, shape: tuple[int, ...], num_classes: int
+) -> Dataset:
+    """The prepared splits with what the trainer, the preview and the code generator need to know about them."""
+    x, y, x_test, _, class_names = raw
+    tokens = not x.is_floating_point()
+    regression = y.dtype.is_floating_point
+    sample_shape = tuple(x.shape[1:])
     names = list(class_names) if class_names else [str(k) for k in range(num_classes)]
     if regression:
         names = []
