@@ -35,7 +35,7 @@ from gui.training.panel import TrainingPanel
 from gui.training.plots import LivePlots
 from gui.training.results import ResultsView
 from gui.training.runs import RunsView
-from gui.training.suggest import input_node_id, suggest
+from gui.training.suggest import input_shape_for, suggest, suggestion_note
 from gui.training.tryit import TryItView
 from gui.training.worker import TrainerFactory, TrainingRun
 
@@ -236,24 +236,23 @@ class TrainingDashboard(QWidget):
             after = f" Training still uses {current}." if usable else ""
             self.panel.show_data_note(data_failure(spec, exc) + after)
             return
-        changes = {"dataset": spec, **suggest(dataset, project.graph, project.training)}
-        notes = []
+        self._use_dataset(spec, dataset)
+
+    def _use_dataset(self, spec: str, dataset: Any) -> None:
+        """One undo step: the dataset, the settings suggested for it and the Input shape that fits it."""
+        assert self.project is not None
+        changes = {"dataset": spec, **suggest(dataset, self.project.graph, self.project.training)}
         if self.stack is not None:
             self.stack.beginMacro(f"Use dataset {spec}")
         try:
             self.panel.apply(changes, f"Use dataset {spec}")
-            node_id = input_node_id(project.graph)
-            shape = tuple(getattr(dataset, "sample_shape", ()) or dataset.input_shape)
-            if node_id is not None and list(project.graph.node(node_id).params.get("shape", [])) != list(shape):
-                push(self.stack, set_param(project.graph, node_id, "shape", [int(d) for d in shape]))
-                notes.append(f"the Input node now takes {list(shape)}")
+            fit = input_shape_for(self.project.graph, dataset)
+            if fit is not None:
+                push(self.stack, set_param(self.project.graph, fit[0], "shape", fit[1]))
         finally:
             if self.stack is not None:
                 self.stack.endMacro()
-        others = {k: v for k, v in changes.items() if k != "dataset"}
-        if others:
-            notes.append("suggested " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in others.items()))
-        self.panel.settings_note.setText(("For this dataset: " + "; ".join(notes) + ".") if notes else "")
+        self.panel.settings_note.setText(suggestion_note(changes, fit[1] if fit is not None else None))
         self.refresh_dataset()
 
     # -- running ---------------------------------------------------------------------------------------
