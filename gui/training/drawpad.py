@@ -48,7 +48,6 @@ class DrawPad(QWidget):
         self.image.fill(QColor("black"))
         self.pen_width = PAD * pen_fraction(28)
         self._last: QPointF | None = None
-        self.strokes = 0
         self.blank = True  # nothing drawn or shown: the hint is painted
         self.setAcceptDrops(True)
         self.setMinimumSize(140, 140)
@@ -65,7 +64,6 @@ class DrawPad(QWidget):
     # -- the picture ---------------------------------------------------------------------------------
     def clear(self) -> None:
         self.image.fill(QColor("black"))
-        self.strokes = 0
         self.blank = True
         self.update()
         self.changed.emit()
@@ -121,7 +119,6 @@ class DrawPad(QWidget):
     def mousePressEvent(self, event: Any) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._last = self._to_pad(event.position())
-            self.strokes += 1
             self._line(self._last, self._last)  # a dot for a click
         elif event.button() == Qt.MouseButton.RightButton:
             self.clear()

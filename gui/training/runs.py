@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.training.run_folder import RunReadError, SavedRun, read_run
+from core.training.run_folder import SavedRun
 from core.training.run_folder import project_runs as saved_project_runs
 from gui.training.keras_compare import KerasComparison
 from gui.training.plot_parts import number
@@ -59,15 +59,6 @@ class RunRecord:
         name = run_label(run_dir.name) if run_dir else f"run {index}"
         settings = project.training.to_dict() if project is not None else dict(result.summary.get("settings", {}))
         return cls(name, result.status, settings, list(result.history), result.test_accuracy, result.test_loss, run_dir)
-
-    @classmethod
-    def from_folder(cls, folder: Path) -> RunRecord | None:
-        """A run saved by the trainer (read and type-checked by ``core.training.run_folder.read_run``)."""
-        try:
-            return cls.from_saved(read_run(folder))
-        except RunReadError as exc:
-            log.warning("skipped a run: %s", exc)
-            return None
 
     @classmethod
     def from_saved(cls, run: SavedRun) -> RunRecord:
