@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
 
 from core.cli import DEFAULT_EXAMPLE
@@ -31,42 +31,17 @@ from gui.panels.gallery import ExampleGallery
 from gui.panels.inspector import Inspector
 from gui.panels.palette import Palette
 from gui.panels.problems import ProblemsList
+from gui.shell import file_dialogs
 from gui.shell.actions import build_actions, build_menus, file_stem
 from gui.shell.document import Document
+from gui.shell.file_dialogs import add_recent, fill_recent_menu, last_dir, recent_paths
 from gui.shell.words import HELP, model_only, problem_summary, save_failure
 from gui.training.host import DashboardHost
 
 if TYPE_CHECKING:
     from gui.training.dashboard import TrainingDashboard
 
-MAX_RECENT = 8
 FILTER = "TorchCanvas projects (*.json);;All files (*)"
-def ask_file_changed(parent: QWidget, path: Path) -> str:
-    """The file was changed elsewhere since it was opened or saved here: 'reload', 'overwrite', 'save_as' or
-    'cancel' (tests replace this; with no screen to answer on it is 'cancel', so nothing is lost)."""
-    from PySide6.QtWidgets import QApplication
-
-    if QApplication.platformName() in ("offscreen", "minimal"):
-        return "cancel"
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("File changed on disk")
-    box.setText(f"{path.name} was changed by another window or program since you opened or saved it here.")
-    box.setInformativeText(
-        "Reload it (your changes here are dropped), overwrite it with your version (the other changes are lost), "
-        "or save your version under another name?"
-    )
-    choices = {
-        box.addButton("Reload", QMessageBox.ButtonRole.DestructiveRole): "reload",
-        box.addButton("Overwrite", QMessageBox.ButtonRole.AcceptRole): "overwrite",
-        box.addButton("Save As…", QMessageBox.ButtonRole.ActionRole): "save_as",
-    }
-    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(cancel)
-    box.exec()
-    return choices.get(box.clickedButton(), "cancel")
-
-
 class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -308,7 +283,7 @@ class MainWindow(QMainWindow):
         if path is None:
             return self.save_as_dialog()
         if self.document.changed_on_disk():
-            choice = ask_file_changed(self, path)
+            choice = file_dialogs.ask_file_changed(self, path)
             if choice == "reload":
                 self.open_file(path)
                 return False  # the edits here were dropped for the file's version: nothing of ours was saved
@@ -384,29 +359,17 @@ class MainWindow(QMainWindow):
 
     # --- recent files -----------------------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        items = [value] if isinstance(value, str) else list(value or [])
-        return [str(v) for v in items]
+        return recent_paths(self.settings)
 
     def _add_recent(self, path: str | Path) -> None:
-        path = str(Path(path).resolve())
-        items = [path] + [p for p in self.recent_files() if p != path]
-        self.settings.setValue("recent_files", items[:MAX_RECENT])
-        self.settings.setValue("last_dir", str(Path(path).parent))
+        add_recent(self.settings, path)
         self._update_recent_menu()
 
     def _last_dir(self) -> str:
-        return str(self.settings.value("last_dir", str(Path.home())))
+        return last_dir(self.settings)
 
     def _update_recent_menu(self) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        for path in self.recent_files():
-            action = QAction(Path(path).name, menu)
-            action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.maybe_save() and self.open_file(p))
-            menu.addAction(action)
-        menu.setEnabled(bool(self.recent_files()))
+        fill_recent_menu(self.recent_menu, self.recent_files(), lambda p: self.maybe_save() and self.open_file(p))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

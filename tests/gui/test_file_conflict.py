@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from core.files import project as project_io
 from gui.commands.graph import set_param
-from gui.shell import mainwindow
+from gui.shell import file_dialogs
 from gui.shell.mainwindow import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,14 +48,14 @@ def two_windows(qtbot, tmp_path, monkeypatch):
     first, second = open_window(qtbot, tmp_path, path, "a"), open_window(qtbot, tmp_path, path, "b")
     set_width(second, 23)
     asked: list[Path] = []
-    monkeypatch.setattr(mainwindow, "ask_file_changed", lambda parent, p: asked.append(p) or "cancel")
+    monkeypatch.setattr(file_dialogs, "ask_file_changed", lambda parent, p: asked.append(p) or "cancel")
     assert second.save() and asked == []  # nobody else changed it: no question
     set_width(first, 17)
     return path, first, second, asked
 
 
 def answer(monkeypatch, asked: list[Path], choice: str) -> None:
-    monkeypatch.setattr(mainwindow, "ask_file_changed", lambda parent, p: asked.append(p) or choice)
+    monkeypatch.setattr(file_dialogs, "ask_file_changed", lambda parent, p: asked.append(p) or choice)
 
 
 def test_cancel_keeps_the_other_windows_edit_and_ours(two_windows):
