@@ -120,36 +120,54 @@ def _library_from_list(items: Any, where: str) -> Library:
     total = 0
     for i, item in enumerate(items):
         at = f"graph.blocks[{i}]"
-        _expect(item, dict, where, at, "an object")
-        name = item.get("name")
-        try:
-            check_class_name(name)
-        except TorchCanvasError as exc:
-            raise ProjectLoadError(str(exc), where, f"{at}.name") from None
-        if name in library:
-            raise ProjectLoadError(f"two blocks are named {name}", where, f"{at}.name")
-        unknown_keys = set(item) - _BLOCK_KEYS
-        if unknown_keys:
-            raise ProjectLoadError(f"unknown block field {sorted(unknown_keys)[0][:40]!r}", where, at)
-        graph_data = _expect(item.get("graph"), dict, where, f"{at}.graph", "an object")
-        graph = graph_from_dict(graph_data, f"{where}", None, library, f"{at}.graph")
+        name, graph = _block_graph(item, library, where, at)
         total += len(graph)
         if total > MAX_NODES:
             raise ProjectLoadError(f"the blocks hold more than {MAX_NODES} nodes", where, at)
-        args = []
-        for j, arg in enumerate(_expect(item.get("args", []), list, where, f"{at}.args", "a list")):
-            _expect(arg, dict, where, f"{at}.args[{j}]", "an object")
-            args.append(BlockArg(arg.get("name"), arg.get("default"), arg.get("keyword", True)))
-        bindings: dict[tuple[str, str], str] = {}
-        for j, bind in enumerate(_expect(item.get("bindings", []), list, where, f"{at}.bindings", "a list")):
-            _expect(bind, dict, where, f"{at}.bindings[{j}]", "an object")
-            key = (bind.get("node"), bind.get("param"))
-            if not all(isinstance(v, str) for v in (*key, bind.get("arg"))):
-                raise ProjectLoadError("a binding needs node, param and arg as text", where, f"{at}.bindings[{j}]")
-            bindings[key] = bind["arg"]  # type: ignore[index]
-        description = _expect(item.get("description", ""), str, where, f"{at}.description", "text")
-        as_class = _expect(item.get("as_class", False), bool, where, f"{at}.as_class", "true or false")
-        library[name] = BlockDef(name, graph, args, bindings, description[:500], as_class)
+        library[name] = _block_definition(name, graph, item, where, at)
+    _check_library(library, where)
+    return library
+
+
+def _block_graph(item: Any, library: Library, where: str, at: str) -> tuple[str, Graph]:
+    """A definition's name and network, read like the project's own network; which blocks its instances name is
+    checked once every definition is read, since one may use a block defined after it."""
+    _expect(item, dict, where, at, "an object")
+    name = item.get("name")
+    try:
+        check_class_name(name)
+    except TorchCanvasError as exc:
+        raise ProjectLoadError(str(exc), where, f"{at}.name") from None
+    if name in library:
+        raise ProjectLoadError(f"two blocks are named {name}", where, f"{at}.name")
+    unknown_keys = set(item) - _BLOCK_KEYS
+    if unknown_keys:
+        raise ProjectLoadError(f"unknown block field {sorted(unknown_keys)[0][:40]!r}", where, at)
+    graph_data = _expect(item.get("graph"), dict, where, f"{at}.graph", "an object")
+    return name, graph_from_dict(graph_data, f"{where}", None, library, f"{at}.graph")
+
+
+def _block_definition(name: str, graph: Graph, item: dict[str, Any], where: str, at: str) -> BlockDef:
+    """The rest of a definition: its arguments, which layer parameters they set, and how it is written."""
+    args = []
+    for j, arg in enumerate(_expect(item.get("args", []), list, where, f"{at}.args", "a list")):
+        _expect(arg, dict, where, f"{at}.args[{j}]", "an object")
+        args.append(BlockArg(arg.get("name"), arg.get("default"), arg.get("keyword", True)))
+    bindings: dict[tuple[str, str], str] = {}
+    for j, bind in enumerate(_expect(item.get("bindings", []), list, where, f"{at}.bindings", "a list")):
+        _expect(bind, dict, where, f"{at}.bindings[{j}]", "an object")
+        key = (bind.get("node"), bind.get("param"))
+        if not all(isinstance(v, str) for v in (*key, bind.get("arg"))):
+            raise ProjectLoadError("a binding needs node, param and arg as text", where, f"{at}.bindings[{j}]")
+        bindings[key] = bind["arg"]  # type: ignore[index]
+    description = _expect(item.get("description", ""), str, where, f"{at}.description", "text")
+    as_class = _expect(item.get("as_class", False), bool, where, f"{at}.as_class", "true or false")
+    return BlockDef(name, graph, args, bindings, description[:500], as_class)
+
+
+def _check_library(library: Library, where: str) -> None:
+    """Checks that need every definition read: none contains itself or a missing block, nesting is bounded, and
+    each block's ports, bindings and instances are valid."""
     try:
         check_library(library)
         for defn in library.values():
@@ -157,7 +175,6 @@ def _library_from_list(items: Any, where: str) -> Library:
             check_instances(defn.graph, f"block {defn.name}: ")
     except TorchCanvasError as exc:
         raise ProjectLoadError(str(exc), where, "graph.blocks") from None
-    return library
 
 
 def _block_fields(item: dict[str, Any], where: str, at: str) -> _BlockFields:
