@@ -123,7 +123,37 @@ def _callback_lines(s: TrainingSettings) -> tuple[list[str], list[str]]:
     return lines, notes
 
 
+# The end of main: fit, test, and what a run leaves behind (the same for every project).
+FIT_AND_SAVE = [
+    "    validation = (x_val, y_val) if len(x_val) else None",
+    "    start = time.perf_counter()",
+    "    history = model.fit(",
+    "        x_train,",
+    "        y_train,",
+    "        batch_size=BATCH_SIZE,",
+    "        epochs=EPOCHS,",
+    "        validation_data=validation,",
+    "        callbacks=callbacks,",
+    "        verbose=2,",
+    "    )",
+    "    seconds = time.perf_counter() - start",
+    "    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0)",
+    '    epochs = len(history.history["loss"])',
+    "    result = {",
+    '        "history": history.history,',
+    '        "test_loss": test_loss,',
+    '        "test_accuracy": test_accuracy,',
+    '        "seconds": seconds,',
+    '        "samples_per_second": len(x_train) * epochs / seconds,',
+    "    }",
+    '    print(f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f}, {seconds:.1f} s")',
+    '    Path(HISTORY_FILE).write_text(json.dumps(result, indent=1), encoding="utf-8")',
+    "    model.save_weights(WEIGHTS_FILE)",
+]
+
+
 def _main_lines(s: TrainingSettings) -> list[str]:
+    """``main``; the settings Keras cannot reproduce are said at its top, where a reader starts."""
     callbacks, notes = _callback_lines(s)
     classes = s.loss in CLASS_LOSSES
     metric = metric_call(s)
@@ -146,30 +176,7 @@ def _main_lines(s: TrainingSettings) -> list[str]:
         *([target] if target else []),
         *call_lines("    ", "model.compile", ["optimizer=make_optimizer()", "loss=LOSS", f"metrics=[{metric}]"]),
         *callbacks,
-        "    validation = (x_val, y_val) if len(x_val) else None",
-        "    start = time.perf_counter()",
-        "    history = model.fit(",
-        "        x_train,",
-        "        y_train,",
-        "        batch_size=BATCH_SIZE,",
-        "        epochs=EPOCHS,",
-        "        validation_data=validation,",
-        "        callbacks=callbacks,",
-        "        verbose=2,",
-        "    )",
-        "    seconds = time.perf_counter() - start",
-        "    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0)",
-        '    epochs = len(history.history["loss"])',
-        "    result = {",
-        '        "history": history.history,',
-        '        "test_loss": test_loss,',
-        '        "test_accuracy": test_accuracy,',
-        '        "seconds": seconds,',
-        '        "samples_per_second": len(x_train) * epochs / seconds,',
-        "    }",
-        '    print(f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f}, {seconds:.1f} s")',
-        '    Path(HISTORY_FILE).write_text(json.dumps(result, indent=1), encoding="utf-8")',
-        "    model.save_weights(WEIGHTS_FILE)",
+        *FIT_AND_SAVE,
     ]
 
 
