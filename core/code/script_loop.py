@@ -306,6 +306,10 @@ def _epoch_lines(s: TrainingSettings) -> list[str]:
 def _end_of_epoch_lines(s: TrainingSettings) -> list[str]:
     """Step the schedule and judge early stopping with ``end_epoch``, as the trainer does."""
     lines = [*call_lines("        ", "best, waited = end_epoch", end_epoch_parameters(s))]
+    lines += [
+        "        if main_process and waited == 0:  # the app saves these weights as best.pt",
+        '            print(f"  new best score: {best:.4f}")',
+    ]
     if s.early_stopping:
         lines += [
             "        if waited >= PATIENCE:",
