@@ -151,13 +151,6 @@ def module_expr(ctx: Context, nid: str) -> str:
     return f"{spec.torch_class}({', '.join(layer_args(spec, info.params, exprs))})"
 
 
-def _copy_params(node: Node, index: int) -> dict[str, Any]:
-    params = dict(node.params)
-    if index == 0:
-        params.update(node.first_params)
-    return params
-
-
 def _instance_arg_expr(ctx: Context, node: Node, index: int, arg: str) -> str | None:
     defn, values = instance_at(ctx.graph, node, index)
     if defn.arg(arg) is None:
