@@ -281,6 +281,7 @@ class TrainingDashboard(QWidget):
         self.event_count = {}
         self._pending_progress = None
         self.plots.reset()
+        self.plots.set_epochs(project.training.epochs)  # the axis is drawn now, while the run starts up
         self.results.clear()
         self.tryit.clear("Training… when the run ends, try the trained network here.")
         self.panel.begin_run(project.training)

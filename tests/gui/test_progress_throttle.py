@@ -37,7 +37,7 @@ def test_progress_shows_the_newest_batch_a_few_times_a_second_and_plots_every_po
     dash.run = None
 
 
-def test_batch_events_reach_the_gui_thread_in_groups_every_one_in_order(qtbot):
+def test_batch_and_epoch_events_reach_the_gui_thread_in_groups_every_one_in_order(qtbot):
     from gui.training.worker import TrainingRun
 
     run = TrainingRun(None, load_data=False)
@@ -47,8 +47,40 @@ def test_batch_events_reach_the_gui_thread_in_groups_every_one_in_order(qtbot):
         run._deliver(batch(step))
     assert got == [("batch", 1)]  # the first at once (the progress bar starts moving), then held together
     run._deliver(TrainEvent("epoch", epoch=1, epochs=2, step=20, loss=0.5))
-    assert got == [("batch", step) for step in range(1, 21)] + [("epoch", 20)]
+    assert len(got) == 1  # an epoch's line waits for the group too (at most DELIVERY_S)
+    run._deliver(TrainEvent("notice", epoch=1, message="Paused."))  # anything else goes out at once, after them
+    assert got == [("batch", step) for step in range(1, 21)] + [("epoch", 20), ("notice", 0)]
     run._deliver(batch(21))
     run._deliver_held()  # what a run that raised still delivers before its result
-    assert got[-1] == ("batch", 21) and len(got) == 22
+    assert got[-1] == ("batch", 21) and len(got) == 23
+    run.deleteLater()
+
+
+def test_a_fast_run_wakes_the_gui_thread_a_few_times_a_second(qtbot):
+    """Ten epochs of ten batches in 0.1 s from a worker thread: a handful of queued groups, every event once."""
+    import threading
+    import time
+
+    from gui.training.worker import TrainingRun
+
+    run = TrainingRun(None, load_data=False)
+    groups: list[int] = []
+    got: list[str] = []
+    run._arrived.connect(lambda events: groups.append(len(events)))
+    run.training_event.connect(lambda event: got.append(event.kind))
+
+    def train() -> None:
+        for epoch in range(1, 11):
+            for b in range(1, 11):
+                run._deliver(batch(10 * (epoch - 1) + b))
+                time.sleep(0.001)
+            run._deliver(TrainEvent("epoch", epoch=epoch, epochs=10, step=10 * epoch))
+        run._deliver(TrainEvent("end", epoch=10, message="done"))
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: len(got) == 111, timeout=2000)
+    assert got.count("epoch") == 10 and got[-1] == "end"
+    assert len(groups) <= 4, groups  # one queued call per event before: 21 for the epochs and the end alone
     run.deleteLater()
