@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel
 
 from gui.panels.wrapping import let_wrap
 
+LEFT_AXIS_PX = 60
+
 COLORS = {
     "batch": (150, 180, 230),
     "smooth": (31, 100, 200),
@@ -149,6 +151,9 @@ def make_plot(title: str, y_label: str, *, x_label: str = "epoch") -> pg.PlotWid
     item.setMenuEnabled(False)
     item.getAxis("left").enableAutoSIPrefix(False)  # "0.003", not "3" with a "(x0.001)" a beginner misses
     item.getAxis("left").setStyle(textFillLimits=[(0, 0.5), (2, 0.3)])  # a short plot: a few numbers, apart
+    # A fixed width, room for "0.0005": an axis that widened for its first numbers re-laid out and repainted
+    # the whole plot in the middle of the first epochs.
+    item.getAxis("left").setWidth(LEFT_AXIS_PX)
     # Parts that rarely change are painted once into a pixmap and then only copied: a redraw while training
     # runs then makes few Python-to-Qt calls, each of which may wait for the GIL the training thread holds.
     cached = [item.titleLabel, *(item.getAxis(side) for side in ("left", "bottom"))]
