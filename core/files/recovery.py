@@ -106,8 +106,16 @@ class RecoverySlot:
     def alive(self) -> bool:
         return self._lock is not None
 
-    def write(self, project: Project, original_path: str | Path | None = None, title: str | None = None) -> Path:
-        """Write (atomically) the project as it is now; returns the recovery file's path."""
+    def write(
+        self,
+        project: Project,
+        original_path: str | Path | None = None,
+        title: str | None = None,
+        original_sha256: str | None = None,
+    ) -> Path:
+        """Write (atomically) the project as it is now; returns the recovery file's path. ``original_sha256`` is
+        the hash of the project file as this instance last read or wrote it: after a crash, a restore can then tell
+        whether someone changed that file meanwhile (a save must ask, not overwrite it)."""
         if self._lock is None:
             raise RecoveryError("This recovery slot is closed.")
         if original_path is not None and Path(original_path).resolve() == self.path.resolve():
@@ -121,6 +129,7 @@ class RecoverySlot:
             "saved_at_iso": datetime.datetime.fromtimestamp(now, datetime.UTC).isoformat(timespec="seconds"),
             "title": title if title is not None else project.name,
             "original_path": str(original_path) if original_path is not None else None,
+            "original_sha256": original_sha256,
             "project": dumps(project),
         }
         data = (json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
@@ -170,6 +179,7 @@ class Recovery:
     saved_at: float
     pid: int
     project_text: str
+    original_sha256: str | None = None  # the original file's hash when the autosaving instance last read or wrote it
 
     @property
     def lock_path(self) -> Path:
@@ -231,6 +241,7 @@ def _read(json_path: Path) -> Recovery | None:
     original = record.get("original_path")
     title = record.get("title")
     pid = record.get("pid")
+    digest = record.get("original_sha256")
     return Recovery(
         path=json_path,
         title=title if isinstance(title, str) else "Untitled",
@@ -238,6 +249,7 @@ def _read(json_path: Path) -> Recovery | None:
         saved_at=float(saved_at) if isinstance(saved_at, (int, float)) and not isinstance(saved_at, bool) else 0.0,
         pid=pid if isinstance(pid, int) and not isinstance(pid, bool) else 0,
         project_text=record["project"],
+        original_sha256=digest if isinstance(digest, str) else None,
     )
 
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from core.errors import TorchCanvasError
 from core.files.project import Project
 from core.files.recovery import Recovery, RecoverySlot, discard, list_orphans
+from gui.shell.document import DiskStamp, disk_stamp
 
 DELAY_MS = 2000
 ENV_DELAY = "TORCHCANVAS_AUTOSAVE_MS"  # tests shorten the delay
@@ -105,7 +106,9 @@ class Autosaver(QObject):
                 self._slot = RecoverySlot(self._directory)
             path = getattr(self.document, "path", None)
             title = getattr(self.document, "display_name", None) or self.document.project.name
-            written = self._slot.write(self.document.project, path, str(title))
+            stamp = getattr(self.document, "disk", None)
+            digest = stamp.sha256 if stamp is not None else None
+            written = self._slot.write(self.document.project, path, str(title), digest)
         except (TorchCanvasError, OSError) as exc:
             self.failed.emit(f"Autosave failed: {exc}")
             return None
@@ -211,13 +214,25 @@ def restore_into(document: Any, restored: Restored, autosaver: Autosaver | None 
     """Open the restored project as unsaved work (so closing asks to save), adopt it, then drop the orphan."""
     path = restored.original_path if restored.original_path and Path(restored.original_path).exists() else None
     if hasattr(document, "set_project"):
-        document.set_project(restored.project, path)
+        document.set_project(restored.project, path, restored_stamp(path, restored.recovery.original_sha256))
     else:
         document.project, document.path = restored.project, path
     document.undo_stack.resetClean()  # modified: nothing of it is in a project file yet
     if autosaver is not None and autosaver.write_now() is None:
         return  # keep the orphan: our own copy could not be written
     _discard_quietly(restored.recovery)
+
+
+def restored_stamp(path: str | None, original_sha256: str | None) -> DiskStamp | None:
+    """The stamp a restored document keeps for its file: the file as it is now when it still holds what the
+    crashed instance last read or wrote (so later changes are seen), and one that no longer matches when someone
+    changed it since (so the first save asks: reload, overwrite or save as)."""
+    if path is None:
+        return None
+    now = disk_stamp(path)
+    if now is None or original_sha256 is None or now.sha256 == original_sha256:
+        return now
+    return DiskStamp(-1, -1, original_sha256)
 
 
 def _discard_quietly(recovery: Recovery) -> None:

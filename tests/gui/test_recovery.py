@@ -27,7 +27,7 @@ class StandInDocument(QObject):
         self.path = path
         self.undo_stack = QUndoStack(self)
 
-    def set_project(self, project: Project, path: Path | None = None) -> None:
+    def set_project(self, project: Project, path: Path | None = None, stamp: object = None) -> None:
         self.undo_stack.clear()
         self.project, self.path = project, path
         self.project_replaced.emit()
@@ -179,4 +179,47 @@ def test_restore_into_adopts_then_drops_the_orphan(qtbot, folder: Path) -> None:
     own = _recovery_files(folder)
     assert own == [saver.recovery_path]
     assert json.loads(own[0].read_text(encoding="utf-8"))["project"] == dumps(expected)
+    saver.close()
+
+
+def _crash_after_an_edit(qtbot, folder: Path, path: Path):
+    """Open ``path`` in a real Document, edit it, autosave, and die (the lock goes, the recovery file stays)."""
+    from gui.shell.document import Document
+
+    doc = Document()
+    doc.open(path)
+    saver = Autosaver(doc, delay_ms=10_000)
+    doc.undo_stack.push(SetWidth(doc, 66))
+    assert saver.write_now() is not None
+    slot = saver._slot
+    assert slot is not None and slot._lock is not None
+    slot._lock.close()
+    slot._lock = None
+    saver._closed = True
+
+
+@pytest.mark.parametrize("changed_meanwhile", [False, True])
+def test_a_restored_document_knows_whether_its_file_changed_since(qtbot, folder: Path, tmp_path, changed_meanwhile):
+    """After a crash the restored work belongs to its file again: a save asks when someone changed the file since
+    the crashed window read it (it was overwritten silently before), and not when nobody did."""
+    from gui.shell.document import Document
+
+    path = tmp_path / "net.json"
+    path.write_bytes(MLP.read_bytes())
+    _crash_after_an_edit(qtbot, folder, path)
+    if changed_meanwhile:
+        other = load(path)
+        other.graph.set_param("n3", "out_features", 7)
+        path.write_text(dumps(other), encoding="utf-8")
+    doc = Document()
+    saver = Autosaver(doc, delay_ms=10_000)
+    _click_later("restore_button")
+    restored = offer_restore(None, autosaver=saver)
+    assert restored is not None
+    restore_into(doc, restored, saver)
+    assert doc.path == path
+    assert doc.changed_on_disk() is changed_meanwhile
+    if not changed_meanwhile:  # a change made after the restore is seen too
+        path.write_text(path.read_text(encoding="utf-8").replace('"out_features": 10', '"out_features": 9'))
+        assert doc.changed_on_disk()
     saver.close()
