@@ -70,12 +70,14 @@ class _Printer:
 
     def __init__(self) -> None:
         self.batches = 0
+        self.said: set[str] = set()  # notices already printed (early stopping's is also the result's message)
 
     def __call__(self, event: TrainEvent) -> None:
         if event.kind == "start":
             self.batches = event.batches
             print(event.message, flush=True)
         elif event.kind == "notice":
+            self.said.add(event.message)
             print(event.message, flush=True)
         elif event.kind == "epoch":
             metrics = {"loss": event.loss, "accuracy": event.accuracy}
@@ -126,7 +128,8 @@ def run_train(args: argparse.Namespace) -> int:
     from core.fx_import.initial import initial_weights
 
     start = initial_weights(project, args.project)
-    trainer = Trainer(project, out_dir=out, on_event=_Printer(), initial_weights=start)
+    printer = _Printer()
+    trainer = Trainer(project, out_dir=out, on_event=printer, initial_weights=start)
     with _CtrlC(trainer) as ctrl_c:
         try:
             result = trainer.run()
@@ -136,7 +139,7 @@ def run_train(args: argparse.Namespace) -> int:
     if result.status == "failed":
         print(f"torchcanvas: error: {result.message}", file=sys.stderr)
         return 1
-    if result.message:
+    if result.message and result.message not in printer.said:
         print(result.message)
     if result.test_accuracy is not None:
         print(f"Test loss: {result.test_loss:.4f} - test accuracy: {result.test_accuracy:.4f}")

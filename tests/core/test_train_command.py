@@ -92,3 +92,17 @@ def test_bad_input_exits_non_zero_with_a_clear_message(tmp_path, capsys, args: l
 def test_missing_project_file(tmp_path, capsys) -> None:
     assert main(["train", str(tmp_path / "none.json")]) != 0
     assert "could not read the file" in capsys.readouterr().err
+
+
+def test_early_stopping_is_said_once(tmp_path, capsys) -> None:
+    """The trainer's early-stopping notice is printed as it happens; the end of the command did print it again."""
+    from core.files.project import load, save
+
+    project = load(EXAMPLES / "digits_mlp.json")
+    project.training.early_stopping, project.training.monitor, project.training.epochs = 1, "val_accuracy", 5
+    save(project, tmp_path / "p.json")
+    # a learning rate too small to change any prediction: no better accuracy after epoch 1, so it stops at epoch 2
+    code = main(["train", str(tmp_path / "p.json"), "--lr", "1e-12", "--device", "cpu", "--out", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.count("Early stopping: no better val_accuracy") == 1, out
