@@ -330,6 +330,9 @@ class MainWindow(QMainWindow):
 
     def export_code(self, path: str | Path) -> bool:
         try:
+            from core.files.export import check_output
+
+            check_output(path)  # an ExportError (a TorchCanvasError): never over a project file
             code = generate_model(self.document.graph, title=self.document.project.name)
             atomic_write_text(path, code.source)  # core.files.fileio: the old file survives a failed write
         except CodegenError as exc:

@@ -126,12 +126,19 @@ def export_as(parent: QWidget, fmt_id: str, result: Any, project: Any) -> Path |
             )
         return None
     why = untrained_because(result) if fmt.uses_weights else ""
+
+    def write(path: str) -> Any:
+        from core.files.export import check_output
+
+        check_output(path)  # never over a project file (the open one included), as the CLI without --force
+        return fmt.write(project, path, weights)
+
     return _export(
         parent,
         f"Export {fmt.label}",
         f"{_stem(project)}{fmt.suggested_suffix}",
         fmt.file_filter,
-        lambda path: fmt.write(project, path, weights),
+        write,
         UNTRAINED.format(why=why) if why else "",
     )
 

@@ -52,3 +52,20 @@ def test_run_buttons_follow_the_registry(qtbot):
         view.set_exports_enabled(True)
         view.export_buttons["pt2"].click()
     assert blocker.args == ["pt2"]
+
+
+def test_an_export_never_replaces_the_project_file(window, tmp_path, monkeypatch, _no_modal_boxes):
+    """The CLI refuses to write an export over a project file; File > Export and Export Code did it silently (the
+    open project became a Python script)."""
+    project = tmp_path / "net.json"
+    assert window.save_as(project)
+    before = project.read_bytes()
+    messages = []
+    monkeypatch.setattr(actions, "ask_save_path", lambda *a: str(project))
+    monkeypatch.setattr(actions, "inform", lambda parent, title, text, error=False: messages.append((text, error)))
+    window.action_map["export_script"].trigger()
+    assert project.read_bytes() == before
+    assert messages and messages[-1][1] and "project file" in messages[-1][0]
+    assert not window.export_code(project)
+    assert project.read_bytes() == before
+    assert "project file" in _no_modal_boxes[-1][1]
