@@ -74,7 +74,10 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
     undo = stack.createUndoAction(w, "&Undo")
     undo.setShortcut(Key.Undo)
     redo = stack.createRedoAction(w, "&Redo")
-    redo.setShortcuts([QKeySequence(Key.Redo), QKeySequence("Ctrl+Y")])
+    # the platform's Redo key(s) plus both usual ones, each once: a key listed twice is an ambiguous shortcut that
+    # does nothing (Windows' Redo key is Ctrl+Y itself)
+    keys = [*QKeySequence.keyBindings(Key.Redo), QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+    redo.setShortcuts(list({k.toString(): k for k in keys}.values()))
     w.addAction(undo)
     w.addAction(redo)
     a["undo"], a["redo"] = undo, redo
