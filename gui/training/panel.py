@@ -42,6 +42,8 @@ from gui.training.preview import DatasetPreview
 
 __all__ = ["OPEN_FILE", "TrainingPanel"]
 
+LR_ERROR = "<span style='color:#b00020'>The learning rate must be a positive number such as 0.001.</span>"
+
 
 class TrainingPanel(QWidget):
     """Signals ask the dashboard to act; the panel itself never starts a thread."""
@@ -209,6 +211,8 @@ class TrainingPanel(QWidget):
         self.optimizer.setCurrentText(s.optimizer)
         self.lr.setText(f"{s.lr:g}")
         self.lr.setStyleSheet("")
+        if self.settings_note.text() == LR_ERROR:  # the rejected rate it spoke of is no longer shown
+            self.settings_note.setText("")
         self.batch_size.setValue(s.batch_size)
         self.epochs.setValue(s.epochs)
         self.scheduler.setCurrentIndex(max(0, self.scheduler.findData(s.scheduler)))
@@ -258,9 +262,7 @@ class TrainingPanel(QWidget):
                 raise ValueError
         except ValueError:
             self.lr.setStyleSheet("border: 1px solid #b00020;")
-            self.settings_note.setText(
-                "<span style='color:#b00020'>The learning rate must be a positive number such as 0.001.</span>"
-            )
+            self.settings_note.setText(LR_ERROR)
             return
         self.lr.setStyleSheet("")
         self._set("lr", value)

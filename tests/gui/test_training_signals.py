@@ -87,3 +87,19 @@ def test_a_bare_dashboard_follows_its_settings(qtbot, tmp_path, with_stack) -> N
     if stack is not None:
         stack.undo()  # the epochs edit (iris was set without the stack)
         assert project.training.epochs == dash.panel.epochs.value() == 20
+
+
+def test_an_undo_clears_the_rejected_learning_rate_note(qtbot) -> None:
+    """After a rejected learning rate, an undo shows the project's rate again (no red border); the red note that
+    said the typed rate was wrong stayed beside the valid one."""
+    project, stack = Project(), QUndoStack()
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.set_project(project, stack)
+    panel.epochs.setValue(project.training.epochs + 1)
+    panel.lr.setText("abc")
+    panel.lr.editingFinished.emit()
+    assert "learning rate" in panel.settings_note.text()
+    stack.undo()
+    assert panel.lr.text() == f"{project.training.lr:g}" and panel.lr.styleSheet() == ""
+    assert panel.settings_note.text() == ""
