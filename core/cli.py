@@ -70,8 +70,18 @@ def run_check(args: argparse.Namespace) -> int:
     for problem in analysis.problems:
         tag = "error" if problem.severity == "error" else "warning"
         print(f"{tag}: {problem.message}", file=sys.stderr if tag == "error" else sys.stdout)
-    if not analysis.ok:
-        print(f"{len(analysis.errors)} problem(s) to fix before this network can run.", file=sys.stderr)
+    from core.datasets.spec import parse_spec
+    from core.errors import DataError
+
+    try:  # train and export refuse a dataset that cannot be named; so does check
+        parse_spec(project.training.dataset)
+        data_errors = 0
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        data_errors = 1
+    if not analysis.ok or data_errors:
+        count = len(analysis.errors) + data_errors
+        print(f"{count} problem(s) to fix before this network can run.", file=sys.stderr)
         return 1
     print("OK: the network is valid.")
     return 0

@@ -145,3 +145,15 @@ def test_ctrl_c_during_train_writes_a_stopped_summary(tmp_path: Path) -> None:
     (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "stopped" and summary["epochs"] < 5000
+
+
+def test_check_names_an_unknown_dataset(tmp_path: Path, capsys) -> None:
+    """train and export refuse a project whose dataset is unknown; check said 'OK: the network is valid.'"""
+    from core.files.project import load, save
+
+    project = load(MLP)
+    project.training.dataset = "nosuch"
+    save(project, tmp_path / "p.json")
+    assert main(["check", str(tmp_path / "p.json")]) == 1
+    captured = capsys.readouterr()
+    assert "OK" not in captured.out and "Unknown dataset 'nosuch'" in captured.err
