@@ -14,6 +14,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from core.settings import TrainingSettings
 
 SETTINGS_ID = 0x7C5E  # lets consecutive changes of one field (typing in a spin box) merge into one undo step
+WORDS = {"lr": "learning rate", "val_fraction": "validation split"}  # Edit > Undo names a field in words
 
 
 class SetTrainingSettings(QUndoCommand):
@@ -21,7 +22,8 @@ class SetTrainingSettings(QUndoCommand):
 
     def __init__(self, project: Any, changes: dict[str, Any], text: str = "") -> None:
         field = next(iter(changes)) if len(changes) == 1 else ""
-        super().__init__(text or f"Change training {field or 'settings'}")
+        words = WORDS.get(field, field.replace("_", " "))
+        super().__init__(text or f"Change training {words or 'settings'}")
         self.project = project
         self.field = field
         self.old = project.training.to_dict()

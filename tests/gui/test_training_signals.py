@@ -103,3 +103,11 @@ def test_an_undo_clears_the_rejected_learning_rate_note(qtbot) -> None:
     stack.undo()
     assert panel.lr.text() == f"{project.training.lr:g}" and panel.lr.styleSheet() == ""
     assert panel.settings_note.text() == ""
+
+
+def test_the_undo_text_of_a_settings_edit_is_in_words() -> None:
+    """Edit > Undo read 'Undo Change training batch_size' (the field's code name)."""
+    project = Project()
+    assert SetTrainingSettings(project, {"batch_size": 64}).text() == "Change training batch size"
+    assert SetTrainingSettings(project, {"lr": 0.01}).text() == "Change training learning rate"
+    assert SetTrainingSettings(project, {"epochs": 3, "lr": 0.01}).text() == "Change training settings"
