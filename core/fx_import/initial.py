@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from core.files.fileio import atomic_write_with
+from core.files.fileio import atomic_write_bytes, atomic_write_with
 from core.files.project import Project, save
+
+if TYPE_CHECKING:  # torch is imported where weights are read or written: Save As must not wait for it
+    import torch
 
 KEY = "initial_weights"
 
@@ -21,6 +23,8 @@ def weights_file_for(project_path: str | os.PathLike[str]) -> Path:
 
 def save_with_weights(project: Project, state: dict[str, torch.Tensor], project_path: str | os.PathLike[str]) -> Path:
     """Write the weights (atomically) and then the project that names them; returns the weights file."""
+    import torch
+
     target = weights_file_for(project_path)
     atomic_write_with(target, lambda tmp: torch.save(state, tmp))
     project.extra[KEY] = target.name
@@ -36,6 +40,26 @@ def initial_weights(project: Project, project_path: str | os.PathLike[str] | Non
         return None
     path = Path(project_path).parent / name
     return path if path.is_file() else None
+
+
+def carry_initial_weights(
+    project: Project, old_path: str | os.PathLike[str] | None, new_path: str | os.PathLike[str]
+) -> Path | None:
+    """Before Save As: the initial weights beside the old file go beside the new one too (copied atomically;
+    the old file stays), so the saved project still starts from them. A different file of that name already
+    there is left alone: the copy takes the new project's own name and the project names it. Returns the
+    weights file the project names afterwards, or None when it has none."""
+    source = initial_weights(project, old_path)
+    if source is None:
+        return None
+    target = Path(new_path).parent / source.name
+    if target.exists() and target.resolve() == source.resolve():
+        return target
+    if target.exists() and target.read_bytes() != source.read_bytes():
+        target = weights_file_for(new_path)
+    atomic_write_bytes(target, source.read_bytes())
+    project.extra[KEY] = target.name
+    return target
 
 
 def load_initial(model: torch.nn.Module, path: str | os.PathLike[str]) -> None:

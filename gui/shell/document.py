@@ -165,14 +165,18 @@ class Document(QObject):
     def save_as(self, path: str | Path) -> None:
         """Write to ``path`` and make it the document's file, only once the write succeeded: after a failure the
         document keeps its old path and title, so Save still goes where it went before."""
+        from core.fx_import.initial import carry_initial_weights  # with torch: the warm-up has imported it by now
+
         target = Path(path)
-        old_name = self.project.name
+        old_name, old_extra = self.project.name, dict(self.project.extra)
         if old_name in ("", "Untitled"):
             self.project.name = target.stem
         try:
+            if "initial_weights" in self.project.extra:  # an imported model's weights go along
+                carry_initial_weights(self.project, self.path, target)
             self._write(target)
         except BaseException:
-            self.project.name = old_name
+            self.project.name, self.project.extra = old_name, old_extra
             raise
         if target != self.path:
             self.path = target

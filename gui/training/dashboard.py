@@ -138,6 +138,7 @@ class TrainingDashboard(QWidget):
         document.project_replaced.connect(self._project_replaced)
         document.analyzed.connect(self._analyzed)
         document.training_changed.connect(self._training_changed)
+        document.path_changed.connect(lambda: self.panel.set_path(document.path))
         self._project_replaced()
 
     def set_project(self, project: Project, stack: QUndoStack | None = None) -> None:

@@ -182,6 +182,11 @@ class TrainingPanel(QWidget):
             project.training_changed.connect(self.refresh)
         self.refresh()
 
+    def set_path(self, path: Any) -> None:
+        """The project's file moved (Save As): its initial weights are looked for beside the new one."""
+        self.project_path = path
+        self.refresh()
+
     def refresh(self, *_: Any) -> None:
         """Show the project's settings in the widgets without echoing them back as edits."""
         if self.project is None:

@@ -85,3 +85,43 @@ def test_train_command_options_exclude_each_other() -> None:
     _train_args(parser)
     with pytest.raises(SystemExit):
         parser.parse_args(["p.json", "--fine-tune", "--from-scratch"])
+
+
+def test_save_as_elsewhere_keeps_the_initial_weights(qtbot, tmp_path) -> None:
+    """Save As into another folder took the project but left its weights behind: fine-tuning stayed on and the
+    next run would have started from random weights without a word. Now the weights go along, the old file
+    stays, and the panel looks for them beside the new file."""
+    from core.fx_import.initial import initial_weights
+    from gui.shell.document import Document
+    from gui.training.dashboard import TrainingDashboard
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = tmp_path / "a" / "net.json"
+    save_with_weights(Project(), {"w": torch.arange(3.0)}, first)
+    doc = Document()
+    doc.open(first)
+    dash = TrainingDashboard()
+    qtbot.addWidget(dash)
+    dash.set_document(doc)
+    moved = tmp_path / "b" / "copy.json"
+    doc.save_as(moved)
+    weights = initial_weights(load(moved), moved)
+    assert weights is not None and weights.parent == moved.parent
+    assert torch.equal(torch.load(weights)["w"], torch.arange(3.0))
+    assert (tmp_path / "a" / "net.initial.pt").is_file()  # the old project keeps its own
+    assert dash.panel.project_path == moved and dash.panel.has_initial_weights()
+
+
+def test_save_as_never_overwrites_another_weights_file(tmp_path) -> None:
+    from core.fx_import.initial import carry_initial_weights, initial_weights
+
+    (tmp_path / "b").mkdir()
+    first = tmp_path / "net.json"
+    save_with_weights(Project(), {"w": torch.ones(2)}, first)
+    project = load(first)
+    (tmp_path / "b" / "net.initial.pt").write_bytes(b"someone else's file")
+    target = carry_initial_weights(project, first, tmp_path / "b" / "mine.json")
+    assert target == tmp_path / "b" / "mine.initial.pt"
+    assert (tmp_path / "b" / "net.initial.pt").read_bytes() == b"someone else's file"
+    assert initial_weights(project, tmp_path / "b" / "mine.json") == target
