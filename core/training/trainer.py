@@ -166,6 +166,13 @@ class Trainer:
             load_initial(model, self.initial_weights)
             name = Path(self.initial_weights).name
             self._emit("notice", message=f"Fine-tuning: starting from the initial weights {name}.")
+        elif s.fine_tune and isinstance(self.project.extra.get("initial_weights"), str):
+            missing = self.project.extra["initial_weights"]
+            self._emit(
+                "notice",
+                message=f"Fine-tuning is on, but the initial weights {missing} are not beside the project file: "
+                "this run starts from fresh random weights.",
+            )
         model = self.model = model.to(device)
         optimizer = script["make_optimizer"](model)
         steps_per_epoch = math.ceil(data.count("train") / s.batch_size)

@@ -230,6 +230,26 @@ def test_initial_weights_are_exported_and_fine_tuning_starts_from_them(tmp_path)
     assert not torch.allclose(scratch.model.state_dict()["hidden.weight"], model.hidden.weight)
 
 
+def test_fine_tuning_without_its_weights_file_says_it_starts_from_scratch(tmp_path) -> None:
+    """A project that names initial weights no longer beside it (moved, deleted) trained from random weights
+    without a word; now the run says so."""
+    from core.fx_import.initial import initial_weights, save_with_weights
+
+    result = import_model(Tiny(), [2], name="tiny")
+    path = tmp_path / "tiny.json"
+    save_with_weights(result.project, result.state, path)
+    (tmp_path / "tiny.initial.pt").unlink()
+    project = load(path)
+    project.training.dataset, project.training.epochs = "spirals", 1
+    notices: list[str] = []
+    trainer = Trainer(
+        project, save=False, initial_weights=initial_weights(project, path),
+        on_event=lambda e: e.kind == "notice" and notices.append(e.message),
+    )
+    assert trainer.run().status == "finished"
+    assert any("tiny.initial.pt are not beside the project file" in n and "fresh random weights" in n for n in notices)
+
+
 class WithUnused(nn.Module):
     def __init__(self) -> None:
         super().__init__()
