@@ -314,10 +314,18 @@ def _end_of_epoch_lines(s: TrainingSettings) -> list[str]:
         lines += [
             "        if waited >= PATIENCE:",
             "            if main_process:",
-            *_print_lines(" " * 16, f'f"Early stopping: no better {s.monitor} for {{PATIENCE}} epochs."'),
+            *_print_lines(
+                " " * 16,
+                f'f"Early stopping: no better {s.monitor} for {{PATIENCE}} {epochs_word(s.early_stopping)}."',
+            ),
             "            break",
         ]
     return lines
+
+
+def epochs_word(count: int) -> str:
+    """'1 epoch', '3 epochs'."""
+    return "epoch" if count == 1 else "epochs"
 
 
 def _print_lines(indent: str, text: str) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from core.code.script import generate_script, input_dtype_of, input_shape_of
-from core.code.script_loop import end_epoch_parameters, single_thread, train_epoch_parameters
+from core.code.script_loop import end_epoch_parameters, epochs_word, single_thread, train_epoch_parameters
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
 from core.files.project import Project
@@ -319,7 +319,8 @@ class Trainer:
             if run.waited == 0:  # a new best score
                 run.folder.save_weights("best.pt", run.model)
         if s.early_stopping and run.waited >= s.early_stopping:
-            run.message = f"Early stopping: no better {run.monitor} for {s.early_stopping} epochs."
+            waited = f"{s.early_stopping} {epochs_word(s.early_stopping)}"
+            run.message = f"Early stopping: no better {run.monitor} for {waited}."
             self._emit("notice", epoch=epoch, message=run.message)
             return True
         return False

@@ -106,3 +106,15 @@ def test_early_stopping_is_said_once(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert code == 0, out
     assert out.count("Early stopping: no better val_accuracy") == 1, out
+    assert "no better val_accuracy for 1 epoch." in out, out  # one epoch, not "1 epochs"
+
+
+def test_the_scripts_early_stopping_line_counts_in_words() -> None:
+    from core.code.script import generate_script
+    from core.files.project import load
+
+    project = load(EXAMPLES / "digits_mlp.json")
+    project.training.early_stopping = 1
+    assert "for {PATIENCE} epoch.\"" in generate_script(project).source
+    project.training.early_stopping = 3
+    assert "for {PATIENCE} epochs.\"" in generate_script(project).source
