@@ -47,17 +47,23 @@ def carry_initial_weights(
 ) -> Path | None:
     """Before Save As: the initial weights beside the old file go beside the new one too (copied atomically;
     the old file stays), so the saved project still starts from them. A different file of that name already
-    there is left alone: the copy takes the new project's own name and the project names it. Returns the
-    weights file the project names afterwards, or None when it has none."""
+    there is left alone: the copy takes the first free name (the new project's own, then numbered) and the
+    project names it. Returns the weights file the project names afterwards, or None when it has none."""
     source = initial_weights(project, old_path)
     if source is None:
         return None
-    target = Path(new_path).parent / source.name
-    if target.exists() and target.resolve() == source.resolve():
-        return target
-    if target.exists() and target.read_bytes() != source.read_bytes():
-        target = weights_file_for(new_path)
-    atomic_write_bytes(target, source.read_bytes())
+    data = source.read_bytes()
+    new = Path(new_path)
+    names = [source.name, weights_file_for(new).name, *(f"{new.stem}.initial-{n}.pt" for n in range(2, 1000))]
+    for name in names:
+        target = new.parent / name
+        if not target.exists():
+            atomic_write_bytes(target, data)
+            break
+        if target.resolve() == source.resolve() or target.read_bytes() == data:
+            break  # already there
+    else:
+        raise FileExistsError(f"No free name for the initial weights beside {new}")
     project.extra[KEY] = target.name
     return target
 

@@ -125,3 +125,7 @@ def test_save_as_never_overwrites_another_weights_file(tmp_path) -> None:
     assert target == tmp_path / "b" / "mine.initial.pt"
     assert (tmp_path / "b" / "net.initial.pt").read_bytes() == b"someone else's file"
     assert initial_weights(project, tmp_path / "b" / "mine.json") == target
+    same_stem = carry_initial_weights(load(first), first, tmp_path / "b" / "net.json")  # its own name is taken too
+    assert same_stem == tmp_path / "b" / "net.initial-2.pt"
+    assert (tmp_path / "b" / "net.initial.pt").read_bytes() == b"someone else's file"
+    assert torch.equal(torch.load(same_stem)["w"], torch.ones(2))
