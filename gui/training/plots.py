@@ -39,10 +39,7 @@ class LivePlots(QWidget):
         self._timer.setInterval(REDRAW_MS)
         self._timer.timeout.connect(self.redraw)
         # The loss and accuracy plots keep a round y range (``steady_range``) until the user zooms or pans one.
-        self._ranged: dict[pg.PlotWidget, list[Curve]] = {
-            self.loss_widget: [self.batch_loss, self.smooth_loss, self.epoch_loss, self.val_loss],
-            self.acc_widget: [self.epoch_acc, self.val_acc],
-        }
+        self._ranged = {widget: curves for widget, curves in self.curves_of.items() if widget is not self.lr_widget}
         self._manual: set[pg.PlotWidget] = set()
         self._y_ranges: dict[pg.PlotWidget, tuple[float, float]] = {}
         for widget in self._ranged:
@@ -69,6 +66,11 @@ class LivePlots(QWidget):
             self.val_acc,
             self.lr,
         ]
+        self.curves_of: dict[pg.PlotWidget, list[Curve]] = {  # each plot and its curves
+            self.loss_widget: [self.batch_loss, self.smooth_loss, self.epoch_loss, self.val_loss],
+            self.acc_widget: [self.epoch_acc, self.val_acc],
+            self.lr_widget: [self.lr],
+        }
         self.acc_widget.setXLink(self.loss_widget)
         self.lr_widget.setXLink(self.loss_widget)
 
@@ -99,11 +101,7 @@ class LivePlots(QWidget):
 
     def _add_crosshairs(self) -> None:
         self._lines: list[tuple[pg.PlotWidget, pg.InfiniteLine, list[Curve]]] = []
-        for widget, curves in (
-            (self.loss_widget, [self.batch_loss, self.smooth_loss, self.epoch_loss, self.val_loss]),
-            (self.acc_widget, [self.epoch_acc, self.val_acc]),
-            (self.lr_widget, [self.lr]),
-        ):
+        for widget, curves in self.curves_of.items():
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((120, 120, 120), style=Qt.PenStyle.DashLine))
             line.setVisible(False)
             widget.addItem(line, ignoreBounds=True)
