@@ -33,6 +33,13 @@ TorchCanvas: draw a neural network, see its tensor shapes, get readable PyTorch 
 # Subcommands register themselves here: name -> (configure parser, run) so each lives in its own module.
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 COMMANDS: dict[str, Command] = {}
+# The modules that register the other subcommands, by name, so that only the one asked for is imported:
+# `torchcanvas train` imports torch, and `torchcanvas --version`, `--help` and the editor must not wait for that.
+COMMAND_MODULES = {"train": "core.train_command", "install-desktop": "core.desktop", "import": "core.import_command"}
+# A window side beyond what Qt can make (its limit is 16777215, but an image of that size does not fit in memory:
+# --size 100000x100000 crashed) or too small to show the panels.
+MIN_WINDOW_SIDE = 200
+MAX_WINDOW_SIDE = 16384
 
 
 def command(
@@ -129,8 +136,12 @@ def run_export(args: argparse.Namespace) -> int:
 def _window_size(text: str) -> tuple[int, int]:
     """'1280x800' -> (1280, 800); argparse turns the ValueError into a plain usage message."""
     width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 200 or int(height) < 200:
+    if not sep or not width.isdigit() or not height.isdigit():
         raise argparse.ArgumentTypeError(f"expected a window size such as 1280x800, not {text!r}")
+    if not all(MIN_WINDOW_SIDE <= int(side) <= MAX_WINDOW_SIDE for side in (width, height)):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: each side of the window must be from {MIN_WINDOW_SIDE} to {MAX_WINDOW_SIDE} pixels"
+        )
     return int(width), int(height)
 
 
@@ -145,7 +156,8 @@ def _gui_parser() -> argparse.ArgumentParser:
         "--size", type=_window_size, metavar="WxH", help="with --screenshot: the window size (default 1600x1000)"
     )
     parser.add_argument("--version", action="version", version=f"torchcanvas {__version__}")
-    parser.epilog = "commands: " + ", ".join(COMMANDS) + " (torchcanvas COMMAND --help for details)"
+    names = [*COMMANDS, *(name for name in COMMAND_MODULES if name not in COMMANDS)]
+    parser.epilog = "commands: " + ", ".join(names) + " (torchcanvas COMMAND --help for details)"
     return parser
 
 
@@ -153,7 +165,8 @@ def main(argv: list[str] | None = None, open_gui: Callable[[argparse.Namespace],
     """Run a subcommand, or hand the parsed GUI arguments to ``open_gui`` (core never imports the GUI itself;
     the ``torchcanvas`` console script in ``gui.shell.launch`` passes it in)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    _load_commands()
+    if argv and argv[0] in COMMAND_MODULES:
+        _load_command(COMMAND_MODULES[argv[0]])
     if argv and argv[0] in COMMANDS:
         configure, run = COMMANDS[argv[0]]
         sub = argparse.ArgumentParser(prog=f"torchcanvas {argv[0]}")
@@ -198,15 +211,20 @@ def run_guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespa
 
 
 def _load_commands() -> None:
-    """Import the modules that add further subcommands (kept apart so each stays small)."""
+    """Import every module that adds a subcommand (kept apart so each stays small)."""
+    for module in COMMAND_MODULES.values():
+        _load_command(module)
+
+
+def _load_command(module: str) -> None:
+    """Import one subcommand's module; a module left out of this copy is no error (its name is then unknown)."""
     import importlib
 
-    for module in ("core.train_command", "core.desktop", "core.import_command"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
 
 
 if __name__ == "__main__":
