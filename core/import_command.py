@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -15,7 +16,7 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-shape", help="one sample's shape, e.g. 3,224,224 (default) or 1,28,28")
     p.add_argument("--weights", help="a state_dict file (.pt/.pth read with weights_only, or .safetensors)")
     p.add_argument("--args", help="constructor arguments as a JSON list ('[10]') or object ('{\"num_classes\": 10}')")
-    p.add_argument("--force", action="store_true", help="replace an existing project file")
+    p.add_argument("--force", action="store_true", help="replace an existing project file and its initial weights file")
 
 
 @command("import", _import_args)
@@ -24,7 +25,7 @@ def run_import(args: argparse.Namespace) -> int:
 
     from core.errors import TorchCanvasError
     from core.fx_import import import_model
-    from core.fx_import.initial import save_with_weights
+    from core.fx_import.initial import save_with_weights, weights_file_for
     from core.fx_import.source import DEFAULT_IMAGE_SHAPE, load_source, parse_args, parse_shape, read_state
 
     out = Path(args.out)
@@ -32,6 +33,8 @@ def run_import(args: argparse.Namespace) -> int:
         return fail(f"{out}: the project file should end in .json.")
     if out.exists() and not args.force:
         return fail(f"{out} exists; add --force to replace it.")
+    if os.path.lexists(weights_file_for(out)) and not args.force:
+        return fail(f"{weights_file_for(out)} exists (the initial weights go there); add --force to replace it.")
     start = time.perf_counter()
     try:
         shape = parse_shape(args.input_shape) if args.input_shape else list(DEFAULT_IMAGE_SHAPE)
@@ -39,7 +42,7 @@ def run_import(args: argparse.Namespace) -> int:
         state = read_state(args.weights) if args.weights else None
         name = args.source.rsplit(":", 1)[-1]
         result = import_model(module, shape, name=name, state=state)
-        weights = save_with_weights(result.project, result.state, out)
+        weights = save_with_weights(result.project, result.state, out, replace=args.force)
     except TorchCanvasError as exc:
         print("torchcanvas: cannot import the model:", file=sys.stderr)
         for line in str(exc).splitlines():

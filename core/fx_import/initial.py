@@ -3,12 +3,17 @@ named in the project's optional top-level key ``initial_weights`` (a file name r
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.files.fileio import atomic_write_bytes, atomic_write_with
-from core.files.project import Project, save
+from core.errors import TorchCanvasError
+from core.files.file_errors import FileWriteError
+from core.files.fileio import atomic_write_bytes
+from core.files.fileread import read_regular_file
+from core.files.project import MAX_FILE_BYTES, Project, load, save
 
 if TYPE_CHECKING:  # torch is imported where weights are read or written: Save As must not wait for it
     import torch
@@ -21,16 +26,52 @@ def weights_file_for(project_path: str | os.PathLike[str]) -> Path:
     return path.with_name(f"{path.stem}.initial.pt")
 
 
-def save_with_weights(project: Project, state: dict[str, torch.Tensor], project_path: str | os.PathLike[str]) -> Path:
-    """Write the weights (atomically) and then the project that names them; returns the weights file."""
+def save_with_weights(
+    project: Project,
+    state: dict[str, torch.Tensor],
+    project_path: str | os.PathLike[str],
+    *,
+    replace: bool = False,
+) -> Path:
+    """Write the project and then the weights it names (each atomically); returns the weights file.
+
+    A weights file of that name that is not the project's own (the project file being replaced does not name
+    it) is kept unless ``replace``: it may be another import's or the user's. The project goes first, so a
+    project that cannot be written leaves the weights alone; weights that cannot be written put the previous
+    project back (or remove the new one), so nothing names weights that are not there."""
     import torch
 
-    target = weights_file_for(project_path)
-    atomic_write_with(target, lambda tmp: torch.save(state, tmp))
+    path = Path(project_path)
+    target = weights_file_for(path)
+    if not replace and os.path.lexists(target) and not _names(path, target.name):
+        raise FileWriteError(
+            target,
+            "a file of that name is already there and is not this project's initial weights; "
+            "move it away or choose another project name",
+            errno.EEXIST,
+        )
+    previous = read_regular_file(path, MAX_FILE_BYTES, "project file") if os.path.isfile(path) else None
     project.extra[KEY] = target.name
     project.training.fine_tune = True
-    save(project, project_path)
+    save(project, path)
+    try:
+        atomic_write_bytes(target, lambda handle: torch.save(state, handle))
+    except BaseException:
+        with contextlib.suppress(OSError, TorchCanvasError):
+            if previous is None:
+                os.unlink(path)
+            else:
+                atomic_write_bytes(path, previous)
+        raise
     return target
+
+
+def _names(project_path: Path, weights_name: str) -> bool:
+    """Whether the project file already at ``project_path`` names ``weights_name`` as its initial weights."""
+    try:
+        return load(project_path).extra.get(KEY) == weights_name
+    except (TorchCanvasError, OSError):
+        return False
 
 
 def initial_weights(project: Project, project_path: str | os.PathLike[str] | None) -> Path | None:
