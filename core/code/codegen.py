@@ -18,14 +18,11 @@ from core.errors import GraphError
 from core.model.analysis import Analysis, NodeInfo, analyze
 from core.model.catalog import LayerSpec, get_spec, helper_lines
 from core.model.graph import Graph
+from core.model.literal import CodegenError, literal  # defined below core.code (the layer kinds use it)
 from core.model.node import Node
 from core.model.shape_rules import fmt
 
 LINE_LENGTH = 88
-
-
-class CodegenError(GraphError):
-    """The graph has problems, so no code can be generated; the message lists them."""
 
 
 @dataclass
@@ -40,24 +37,6 @@ class GeneratedCode:
 
     def node_at(self, line: int) -> str | None:
         return self.line_to_node.get(line)
-
-
-def literal(value: Any) -> str:
-    """Python source for a validated parameter value (ints, floats, bools, None, short strings, int lists)."""
-    if value is None or isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        return repr(float(value))
-    if isinstance(value, str):
-        if not value.isascii() or not value.replace("_", "").isalnum():
-            raise CodegenError(f"Refusing to emit the string value {value!r}.")
-        return f'"{value}"'
-    if isinstance(value, (list, tuple)):
-        items = [literal(v) for v in value]
-        return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
-    raise CodegenError(f"Refusing to emit a value of type {type(value).__name__}.")
 
 
 def call_lines(indent: str, head: str, args: list[str], tail: str = "") -> list[str]:
