@@ -42,6 +42,14 @@ def run_app(args: argparse.Namespace) -> int:
     screenshot = getattr(args, "screenshot", None)
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from gui.shell.platform_check import choose
+
+    choice = choose()  # before Qt, whose answer to a missing display or library is an abort with the wrong advice
+    if choice.problem:
+        print(f"torchcanvas: {choice.problem}", file=sys.stderr)
+        return 2
+    if choice.platform:
+        os.environ["QT_QPA_PLATFORM"] = choice.platform
     from PySide6.QtWidgets import QApplication
 
     from gui.shell.mainwindow import MainWindow
