@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,14 +39,36 @@ class DiskStamp:
 
 
 def disk_stamp(path: str | os.PathLike[str]) -> DiskStamp | None:
-    """The file's stamp now, or None when it cannot be read (gone, a folder, no permission)."""
+    """The file's stamp now, or None when it is not a project file that can be read: gone, a folder, no
+    permission, a FIFO or a device (opening a FIFO would wait for a writer forever, hashing ``/dev/zero`` never
+    ends), or larger than a project file may be. ``os.stat`` decides before anything is opened; the file is then
+    opened without blocking and checked again, in case it was swapped in between."""
     try:
-        with open(path, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        if not _hashable(os.stat(path)):
+            return None
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
-    return DiskStamp(info.st_mtime_ns, info.st_size, digest)
+    try:
+        info = os.fstat(fd)
+        if not _hashable(info):
+            return None
+        digest = hashlib.sha256()
+        read = 0
+        while chunk := os.read(fd, 1 << 20):
+            read += len(chunk)
+            if read > project_io.MAX_FILE_BYTES:  # it grew while being read: no project file
+                return None
+            digest.update(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return DiskStamp(info.st_mtime_ns, info.st_size, digest.hexdigest())
+
+
+def _hashable(info: os.stat_result) -> bool:
+    return stat.S_ISREG(info.st_mode) and info.st_size <= project_io.MAX_FILE_BYTES
 
 
 def changed_since(path: str | os.PathLike[str], stamp: DiskStamp | None) -> bool:
