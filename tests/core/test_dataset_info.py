@@ -11,7 +11,7 @@ import pytest
 from core.datasets import info as info_module
 from core.datasets import load_dataset
 from core.datasets.info import BUILTIN, dataset_info, loaded_shape
-from tests.core.train_fixtures import MNIST, write_csv, write_idx, write_images
+from tests.core.train_fixtures import MNIST, needs_mnist, write_csv, write_idx, write_images
 
 
 def same_as_loader(spec: str, input_shape: tuple[int, ...] | None = None) -> None:
@@ -52,6 +52,10 @@ def test_idx_header_and_labels(tmp_path) -> None:
     images = write_idx(tmp_path / "img-idx3-ubyte", rng.integers(0, 255, (30, 5, 7), dtype=np.uint8))
     labels = write_idx(tmp_path / "lbl-idx1-ubyte", (np.arange(30) % 4).astype(np.uint8))
     same_as_loader(f"idx:{images},{labels}")
+
+
+@needs_mnist
+def test_idx_header_of_the_shared_mnist() -> None:
     assert dataset_info(f"idx:{MNIST / 't10k-images-idx3-ubyte.gz'},{MNIST / 't10k-labels-idx1-ubyte.gz'}") == (
         info_module.DataInfo("t10k-images-idx3-ubyte.gz", (1, 28, 28), 10)
     )

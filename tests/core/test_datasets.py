@@ -9,7 +9,7 @@ import torch
 from core.datasets import folder as folder_module
 from core.datasets import load_dataset, parse_spec
 from core.errors import DataError
-from tests.core.train_fixtures import MNIST, write_csv, write_idx, write_images
+from tests.core.train_fixtures import MNIST, needs_mnist, write_csv, write_idx, write_images
 
 
 @pytest.mark.parametrize(
@@ -146,6 +146,7 @@ def test_big_image_folder_reads_lazily(tmp_path, monkeypatch) -> None:
     assert data.preview(3).samples.shape == (3, 3, 8, 8)
 
 
+@needs_mnist
 def test_shared_mnist_npz_and_idx() -> None:
     data = load_dataset(f"npz:{MNIST / 'mnist_10k.npz'}", input_shape=(784,))
     assert data.input_shape == (784,) and (data.count("train") + data.count("val"), data.count("test")) == (8000, 2000)

@@ -21,7 +21,7 @@ from core.fx_import import ModelImportError, import_model
 from core.fx_import.initial import KEY, initial_weights
 from core.fx_import.source import load_source
 from core.training import Trainer
-from tests.core.train_fixtures import MNIST
+from tests.core.train_fixtures import MNIST, needs_mnist
 
 MNIST_CNN = '''
 import torch
@@ -95,6 +95,7 @@ def test_mobilenet_v2_round_trips() -> None:
     round_trip(load_source("torchvision:mobilenet_v2", {"num_classes": 10, "width_mult": 0.25}), [3, 32, 32])
 
 
+@needs_mnist
 def test_mnist_example_file_imports_and_trains_on_mnist(tmp_path) -> None:
     source = tmp_path / "mnist_net.py"
     source.write_text(MNIST_CNN)

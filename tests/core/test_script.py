@@ -16,7 +16,16 @@ import pytest
 from core.code.script import generate_script
 from core.files.project import Project
 from core.training import Trainer
-from tests.core.train_fixtures import EXAMPLES, MNIST, example, mlp_project, write_csv, write_idx, write_images
+from tests.core.train_fixtures import (
+    EXAMPLES,
+    MNIST,
+    example,
+    mlp_project,
+    needs_mnist,
+    write_csv,
+    write_idx,
+    write_images,
+)
 
 VARIANTS: list[dict[str, Any]] = [
     {},
@@ -177,7 +186,7 @@ CASES = [
     "digits_dropout_augment_plateau",
     "csv_rmsprop_cosine_mse",
     "idx_steplr_nll",
-    "npz_mnist",
+    pytest.param("npz_mnist", marks=needs_mnist),
     "folder_adagrad",
     "digits_early_stop_steplr",  # both stop at the same epoch: end_epoch is the script's own
 ]

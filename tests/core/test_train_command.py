@@ -7,7 +7,7 @@ import json
 import pytest
 
 from core.cli import main
-from tests.core.train_fixtures import EXAMPLES, MNIST
+from tests.core.train_fixtures import EXAMPLES, MNIST, needs_mnist
 
 SUMMARY_FIELDS = (
     "epochs",
@@ -58,6 +58,7 @@ def test_train_prints_progress_and_writes_summary(tmp_path, capsys) -> None:
     assert (hparams["optimizer"], hparams["seed"], hparams["lr"], hparams["batch_size"]) == ("SGD", 7, 0.02, 16)
 
 
+@needs_mnist
 def test_train_with_a_data_spec(tmp_path, capsys) -> None:
     spec = f"idx:{MNIST / 't10k-images-idx3-ubyte.gz'},{MNIST / 't10k-labels-idx1-ubyte.gz'}"
     args = ["train", str(EXAMPLES / "mnist_mlp.json"), "--data", spec, "--epochs", "1", "--out", str(tmp_path)]

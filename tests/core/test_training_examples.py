@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from core.training import Trainer
-from tests.core.train_fixtures import MNIST, example
+from tests.core.train_fixtures import MNIST, example, needs_mnist
 
 
 def test_digits_mlp_example_reaches_95_percent_quickly(tmp_path) -> None:
@@ -17,6 +17,7 @@ def test_digits_mlp_example_reaches_95_percent_quickly(tmp_path) -> None:
     assert seconds < 20, f"took {seconds:.1f} s"
 
 
+@needs_mnist
 def test_mnist_mlp_example_on_mnist_10k_reaches_94_percent(tmp_path) -> None:
     project = example("mnist_mlp", dataset=f"npz:{MNIST / 'mnist_10k.npz'}")
     assert project.training.epochs == 5
