@@ -4,7 +4,13 @@ with a note. Every failure is an ExportError that names the file and what to do.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import pickle
+import re
+import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +18,7 @@ from typing import Any
 import torch
 
 from core.errors import ExportError
+from core.files.fileread import explain_read_error
 
 WEIGHT_FILES = ("last.pt", "best.pt", "model.pt", "weights.pt", "last.safetensors", "model.safetensors")
 EXTRA_HINT = 'install the export extra: pip install "torchcanvas[export]"'
@@ -47,14 +54,17 @@ def read_weights(path: str | Path) -> LoadedWeights:
         raise ExportError(f"No weights file at {where}.")
     candidates = _candidates(where)
     if not candidates:
-        raise ExportError(f"No weights (.pt or .safetensors) in the run folder {where}.")
+        raise ExportError(
+            f"No weights (.pt or .safetensors) in the run folder {where}. Choose a run folder that saved weights "
+            "(a run that finished at least one epoch), or a weights file."
+        )
     problems: list[str] = []
     for file in candidates:
         try:
             state = _read_state(file)
         except ExportError as exc:
             if len(candidates) == 1:
-                raise ExportError(f"{exc} Choose other weights, or train again.") from None
+                raise
             problems.append(str(exc))
             continue
         note = ""
@@ -70,25 +80,43 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
     return read_weights(path).state
 
 
+_ZIP = b"PK\x03\x04"  # what torch.save writes since PyTorch 1.6: a zip archive
+_PICKLE = 0x80  # the first byte of a pickle (torch.save's older format, or any pickled Python object)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_CHOOSE = "Choose the .pt or .safetensors file the weights were saved in, or a run folder."
+
+
+def _refused(file: Path, why: str, then: str = _CHOOSE) -> ExportError:
+    return ExportError(f"Could not read the weights in {file}: {why}. {then}")
+
+
 def _read_state(file: Path) -> dict[str, torch.Tensor]:
+    """One weights file's state_dict. What is not a regular file (a FIFO would block, /dev/zero never ends) is
+    refused before reading; torch's and safetensors' own errors and warnings never reach the user: each cause
+    gets its own sentence, and none suggests loading the file in a way that could run code from it."""
     try:
-        size = file.stat().st_size
+        fd = os.open(file, _OPEN_FLAGS)  # a FIFO opened without blocking: its type is checked next
     except OSError as exc:
-        raise ExportError(f"Could not read the weights in {file}: {exc.strerror or exc}.") from None
-    if size == 0:
-        raise ExportError(
-            f"{file} is empty (0 bytes): it holds no weights (a run stopped while saving, or the disk was full)."
-        )
-    try:
+        raise _refused(file, explain_read_error(exc), "Give yourself read access, or choose other weights.") from None
+    with contextlib.ExitStack() as closing:
+        closing.callback(os.close, fd)
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _refused(file, "that is a folder, not a weights file")
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else "a device or other special file"
+            raise _refused(file, f"that is {kind}, not a weights file")
+        if info.st_size == 0:
+            raise ExportError(
+                f"{file} is empty (0 bytes): it holds no weights (a run stopped while saving, or the disk was full). "
+                "Choose other weights, or train again."
+            )
+        head = os.pread(fd, 16, 0)
         if file.suffix == ".safetensors":
-            safetensors_torch = optional_package("safetensors.torch", "read .safetensors weights")
-            state: Any = safetensors_torch.load_file(str(file))
+            state: Any = _read_safetensors(file)
         else:
-            state = torch.load(file, map_location="cpu", weights_only=True)
-    except ExportError:
-        raise
-    except Exception as exc:
-        raise ExportError(f"Could not read the weights in {file}: {first_line(exc)}.") from None
+            handle = closing.enter_context(os.fdopen(os.dup(fd), "rb"))
+            state = _read_pt(file, handle, head)
     if isinstance(state, dict):
         for key in ("state_dict", "model_state_dict", "model"):
             if isinstance(state.get(key), dict):
@@ -97,8 +125,54 @@ def _read_state(file: Path) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
-        raise ExportError(f"{file} does not hold a state_dict (a mapping of names to tensors).")
+        raise _refused(
+            file,
+            "it does not hold a state_dict (a mapping of layer names to tensors)",
+            "Save the weights with torch.save(model.state_dict(), PATH) and choose that file.",
+        )
     return state
+
+
+def _read_pt(file: Path, handle: Any, head: bytes) -> Any:
+    """torch.load with weights_only=True: tensors and plain containers only, no code runs."""
+    try:
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": torch's words, not ours
+            warnings.simplefilter("ignore")
+            return torch.load(handle, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        text = str(exc)
+        if not head.startswith(_ZIP) and (not head or head[0] != _PICKLE):
+            raise _refused(
+                file, "it is not a PyTorch weights file (neither saved by torch.save nor .safetensors)"
+            ) from None
+        if isinstance(exc, pickle.UnpicklingError) or "weights only" in text.lower():
+            found = re.search(r"GLOBAL ([\w.]+)", text)
+            named = f" (it asks for {found.group(1)})" if found else ""
+            raise _refused(
+                file,
+                f"besides tensors it holds Python objects{named} that could run code when loaded, so TorchCanvas "
+                "does not load it: it reads only plain tensors",
+                "Use weights saved with torch.save(model.state_dict(), PATH) by a source you trust.",
+            ) from None
+        raise _refused(
+            file,
+            "the file is damaged or incomplete (cut short while copying, downloading or saving)",
+            "Copy or save it again, or choose other weights.",
+        ) from None
+
+
+def _read_safetensors(file: Path) -> Any:
+    safetensors_torch = optional_package("safetensors.torch", "read .safetensors weights")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return safetensors_torch.load_file(str(file))
+    except Exception:
+        raise _refused(
+            file,
+            "it is not a valid .safetensors file (damaged, incomplete or another kind of file)",
+            "Copy or save it again, or choose other weights.",
+        ) from None
 
 
 def optional_package(module: str, purpose: str) -> Any:

@@ -5,16 +5,23 @@ that are not weights (a malicious pickle, random bytes, a device, a pipe), a ful
 from __future__ import annotations
 
 import errno
+import os
+import pickle
+import random
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
 import torch
 
 from core.cli import main
-from core.errors import TorchCanvasError
+from core.errors import ExportError, TorchCanvasError, TrainingError
 from core.files.project import load
-from core.fx_import.initial import initial_weights, save_with_weights, weights_file_for
+from core.files.weights import read_weights
+from core.fx_import.initial import initial_weights, load_initial, save_with_weights, weights_file_for
+
+MLP = Path(__file__).resolve().parents[2] / "resources" / "examples" / "digits_mlp.json"
 
 TINY = textwrap.dedent(
     """
@@ -104,3 +111,120 @@ def test_save_with_weights_keeps_a_foreign_weights_file_and_replaces_its_own(tmp
     with pytest.raises(TorchCanvasError, match="not this project's initial weights"):
         save_with_weights(project, state, other)
     assert weights_file_for(other).read_bytes() == PRECIOUS and not other.exists()
+
+
+# --- 3. weights files that are not weights: our own sentences, never torch's ----------------------------------
+class _Payload:
+    def __reduce__(self):
+        return (os.system, ("touch PWNED",))
+
+
+def _hostile_weights(kind: str, folder: Path) -> Path:
+    """A file of each kind that is not a usable weights file; ``/dev/zero`` is the real device."""
+    path = folder / f"{kind}.pt"
+    if kind == "malicious pickle":
+        torch.save({"fc.weight": _Payload()}, path)
+    elif kind == "plain pickle":
+        path.write_bytes(pickle.dumps({"fc.weight": _Payload()}, protocol=4))
+    elif kind == "random bytes":
+        path.write_bytes(b"\x13\x37" + bytes(random.Random(22).randrange(256) for _ in range(4000)))
+    elif kind == "truncated zip":
+        torch.save({"fc.weight": torch.zeros(300, 300)}, path)
+        path.write_bytes(path.read_bytes()[:200_000])
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev zero":
+        path = Path("/dev/zero")
+    elif kind == "text file":
+        path.write_text("root:*:19000:0:99999:7:::\n")  # what --weights /etc/shadow would read
+    return path
+
+
+WHY = {
+    "malicious pickle": "holds Python objects (it asks for posix.system) that could run code when loaded",
+    "plain pickle": "holds Python objects that could run code when loaded",
+    "random bytes": "it is not a PyTorch weights file",
+    "truncated zip": "the file is damaged or incomplete",
+    "directory": "No weights (.pt or .safetensors) in the run folder",
+    "fifo": "that is a pipe (FIFO), not a weights file",
+    "dev zero": "that is a device or other special file, not a weights file",
+    "text file": "it is not a PyTorch weights file",
+}
+TORCH_WORDS = ("weights_only", "Weights only load failed", "list index", "Warning", "Traceback", "is empty")
+
+
+def _plain(text: str, kind: str, path: Path) -> None:
+    assert str(path) in text, text
+    assert WHY[kind] in text, text
+    assert not any(words in text for words in TORCH_WORDS), text
+
+
+def _hostile(kind: str, tmp_path: Path) -> Path:
+    if kind == "fifo" and not hasattr(os, "mkfifo"):
+        pytest.skip("FIFOs are a POSIX thing")
+    if kind == "dev zero" and not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    if kind == "malicious pickle" and os.name != "posix":
+        pytest.skip("the payload's function is posix.system")
+    return _hostile_weights(kind, tmp_path)
+
+
+@pytest.mark.timeout(60, method="signal")  # a FIFO opened the blocking way would hang: fail instead
+@pytest.mark.parametrize("kind", sorted(WHY))
+def test_export_weights_from_a_hostile_file_is_our_sentence(kind: str, tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    weights = _hostile(kind, tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = main(["export", str(MLP), "-f", "weights", "-o", str(tmp_path / "w.pt"), "--weights", str(weights)])
+    assert code == 2
+    _plain(capsys.readouterr().err, kind, weights)
+    assert not [w for w in caught if "torch" in str(w.filename)]
+    assert not (tmp_path / "w.pt").exists() and not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.timeout(60, method="signal")
+@pytest.mark.parametrize("kind", sorted(WHY))
+def test_import_weights_from_a_hostile_file_is_our_sentence(kind: str, tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    weights = _hostile(kind, tmp_path)
+    out = tmp_path / "net.json"
+    assert main([*_import_argv(tmp_path, out), "--weights", str(weights)]) == 1
+    _plain(capsys.readouterr().err, kind, weights)
+    assert not out.exists() and not weights_file_for(out).exists() and not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.timeout(60, method="signal")
+@pytest.mark.parametrize("kind", sorted(WHY))
+def test_fine_tuning_from_hostile_initial_weights_is_our_sentence(kind: str, tmp_path: Path, monkeypatch) -> None:
+    """The initial weights of `torchcanvas train --fine-tune` and of the window's runs: ``load_initial``, which
+    reads through the same loader as export and import."""
+    monkeypatch.chdir(tmp_path)
+    weights = _hostile(kind, tmp_path)
+    with pytest.raises(TrainingError) as info:
+        load_initial(torch.nn.Linear(2, 3), weights)
+    _plain(str(info.value), kind, weights)
+    assert str(info.value).startswith("Cannot fine-tune:") and not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file: no EACCES")
+def test_an_unreadable_weights_file_says_permission_denied(tmp_path: Path) -> None:
+    locked = tmp_path / "locked.pt"
+    torch.save({"fc.weight": torch.zeros(3, 2)}, locked)
+    locked.chmod(0)
+    try:
+        with pytest.raises(ExportError, match=r"permission denied\. Give yourself read access"):
+            read_weights(locked)
+    finally:
+        locked.chmod(0o644)
+
+
+def test_a_good_weights_file_still_loads(tmp_path: Path) -> None:
+    state = {"fc.weight": torch.randn(3, 2), "fc.bias": torch.randn(3)}
+    torch.save(state, tmp_path / "good.pt")
+    torch.save(state, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    for name in ("good.pt", "old.pt"):
+        loaded = read_weights(tmp_path / name).state
+        assert all(torch.equal(loaded[k], v) for k, v in state.items())
