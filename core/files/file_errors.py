@@ -57,6 +57,8 @@ def explain_os_error(exc: OSError) -> str:
         return REASONS[exc.errno]
     if isinstance(exc, PermissionError):
         return REASONS[errno.EACCES]
+    if "no space left on device" in str(exc).lower():  # said in words only, without an errno
+        return REASONS[errno.ENOSPC]
     text = exc.strerror or str(exc) or type(exc).__name__
     return text[:1].lower() + text[1:]
 
@@ -79,6 +81,8 @@ def write_failure(exc: BaseException, path: PathLike) -> FileWriteError | None:
         if isinstance(current, OSError) and current.errno is not None:
             return FileWriteError(path, explain_os_error(current), current.errno)
         text = str(current).lower()
+        if "no space left on device" in text:  # said in words only (torch's writer, an OSError without errno)
+            return FileWriteError(path, REASONS[errno.ENOSPC], errno.ENOSPC)
         if isinstance(current, RuntimeError) and any(marker in text for marker in _WRITER_FAILURES):
             if "no space left" in text or _disk_nearly_full(Path(path).parent):
                 return FileWriteError(path, REASONS[errno.ENOSPC], errno.ENOSPC)

@@ -44,6 +44,7 @@ TEMP_SUFFIX = ".tmp"
 STALE_TEMP_SECONDS = 600  # a temporary file this old belongs to a killed write, not to one still running
 _TOKEN_BYTES = 4  # 8 hex digits: unique enough within one folder, short enough for long names
 
+
 # --- where a write goes --------------------------------------------------------------------------------------
 def _name_max(folder: Path) -> int:
     try:
@@ -264,16 +265,14 @@ def atomic_write_bytes(path: PathLike, data: bytes | Callable[[BinaryIO], object
             raise FileWriteError(target, explain_os_error(error), error.errno)
         os.replace(tmp, target)
     except BaseException as exc:  # also KeyboardInterrupt: never leave the temporary file behind
+        # judged before the temporary file goes: a disk filled by it no longer looks full once it is removed
+        failure = write_failure(exc, target) if isinstance(exc, Exception) else None
+        if failure is None and isinstance(exc, OSError):
+            failure = FileWriteError(target, explain_os_error(exc), exc.errno)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(exc, FileWriteError):
-            raise exc from None
-        if isinstance(exc, OSError):
-            raise FileWriteError(target, explain_os_error(exc), exc.errno) from None
-        if isinstance(exc, Exception):
-            failure = write_failure(exc, target)
-            if failure is not None:
-                raise failure from None
+        if failure is not None:
+            raise failure from None
         raise
     if durable:
         _fsync_dir(target.parent)

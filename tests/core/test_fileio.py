@@ -9,6 +9,7 @@ import stat
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -219,3 +220,48 @@ def test_a_device_or_fifo_is_never_replaced_by_a_file(tmp_path: Path) -> None:
     with pytest.raises(FileWriteError, match="not a regular file"):
         atomic_write_text(fifo, "x = 1\n")
     assert stat.S_ISFIFO(fifo.lstat().st_mode) and _temps(tmp_path) == []
+
+
+def test_a_disk_filled_by_the_temporary_file_is_called_full(tmp_path: Path, monkeypatch) -> None:
+    """PyTorch's writer says only '[enforce fail at inline_container.cc] unexpected pos'; whether the disk is full
+    must be judged while the temporary file still fills it (it used to be removed first, and a disk with room
+    again got 'PyTorch could not write the file' instead of the sentence every other writer gives)."""
+    import core.files.file_errors as file_errors
+
+    target = tmp_path / "last.pt"
+    target.write_bytes(b"the previous weights")
+
+    def usage(folder):
+        temps = [p for p in Path(folder).iterdir() if p.name.endswith(".tmp")]
+        return SimpleNamespace(free=1024 if temps else 10 * 1024**3)
+
+    def torch_save(handle) -> None:
+        handle.write(b"x" * 4096)
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534")
+
+    monkeypatch.setattr(file_errors.shutil, "disk_usage", usage)
+    with pytest.raises(FileWriteError) as info:
+        atomic_write_bytes(target, torch_save)
+    assert str(info.value) == f"Could not write {target}: the disk is full; free some space and try again."
+    assert target.read_bytes() == b"the previous weights" and _temps(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("PytorchStreamWriter failed writing file data/0: No space left on device"),
+        OSError("No space left on device"),  # in words only, without an errno
+        OSError(errno.ENOSPC, "No space left on device"),
+    ],
+)
+def test_no_space_in_any_words_is_the_disk_is_full(tmp_path: Path, monkeypatch, error: Exception) -> None:
+    target = tmp_path / "w.pt"
+    target.write_bytes(b"old")
+
+    def save(*args, **kwargs) -> None:
+        raise error
+
+    monkeypatch.setattr(torch, "save", save)
+    with pytest.raises(FileWriteError, match="the disk is full; free some space"):
+        atomic_write_bytes(target, lambda handle: torch.save({}, handle))
+    assert target.read_bytes() == b"old" and _temps(tmp_path) == []

@@ -228,3 +228,40 @@ def test_a_good_weights_file_still_loads(tmp_path: Path) -> None:
     for name in ("good.pt", "old.pt"):
         loaded = read_weights(tmp_path / name).state
         assert all(torch.equal(loaded[k], v) for k, v in state.items())
+
+
+# --- 4. torch.save onto a full disk: the sentence every writer gives -------------------------------------------
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("[enforce fail at inline_container.cc:672] . PytorchStreamWriter failed: No space left on device"),
+        OSError(errno.ENOSPC, "No space left on device"),
+    ],
+    ids=["runtime-error", "os-error"],
+)
+def test_every_torch_save_writer_says_the_disk_is_full(error, tmp_path: Path, monkeypatch, capsys) -> None:
+    from core.files.export import build_model
+
+    run = tmp_path / "run"
+    run.mkdir()
+    torch.save(build_model(load(MLP)).module.state_dict(), run / "last.pt")
+    out = tmp_path / "w.pt"
+    out.write_bytes(PRECIOUS)
+    source = tmp_path / "tiny.py"
+    source.write_text(TINY)
+
+    def full(*args, **kwargs) -> None:
+        raise error
+
+    monkeypatch.setattr(torch, "save", full)
+    commands = {
+        "export": ["export", str(MLP), "-f", "weights", "-o", str(out), "--weights", str(run), "--force"],
+        "train": ["train", str(MLP), "--epochs", "1", "--out", str(tmp_path / "runs")],
+        "import": ["import", f"{source}:Tiny", "-o", str(tmp_path / "tiny.json"), "--input-shape", "2"],
+    }
+    for what, argv in commands.items():
+        assert main(argv) in (1, 2), what
+        err = capsys.readouterr().err
+        assert "the disk is full; free some space and try again" in err, (what, err)
+        assert "unexpected" not in err and "a bug in TorchCanvas" not in err and "inline_container" not in err
+    assert out.read_bytes() == PRECIOUS and not (tmp_path / "tiny.json").exists()
