@@ -14,13 +14,15 @@ from typing import Any
 from core.datasets.info import DataInfo, dataset_info, loaded_shape
 from core.model.analysis import Analysis, Problem
 from core.model.graph import Graph
+from core.model.kinds import keeps_shape
 from core.model.node import Node
 from core.model.shape_rules import RULES, Shape, fmt, numel
 from core.settings import TrainingSettings
 
 CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")  # class indices as targets; the others compare one float per output
-# Layers that hand their input's shape on unchanged: walked through when looking for the layer to fix.
-KEEPS_SHAPE = {"Softmax", "LogSoftmax", "BatchNorm1d", "LayerNorm", "GroupNorm", "Dropout2d"}
+# Layers that hand their input's shape on unchanged: walked through when looking for the layer to fix (a kind's
+# ``keeps_shape``; a kind without a shape rule passes its input through anyway).
+KEEPS_SHAPE = keeps_shape()
 
 
 def task_problems(

@@ -1,9 +1,9 @@
 """A new layer is one catalog entry (plus, where its shape changes, one shape rule): nothing else is edited.
 
-These tests register throwaway layers for the length of one test and check that the editor's analysis, the code
-generator and the generated module all pick them up from the entry alone.
+These tests put throwaway entries into the catalog's views for the length of one test and check that the editor's
+analysis, the code generator and the generated module all pick them up from the entry alone. (A whole layer kind,
+fx import and Keras mapping included, reaching every view from one list: tests/core/test_layer_kinds.py.)
 """
-
 
 import pytest
 import torch

@@ -1,0 +1,166 @@
+"""Attention: self-attention, Transformer encoder layers (one, or a stack) and what sequence models put around
+them (a learned positional embedding).
+
+Two of them have no single torch class, so the generated file defines a small class for them (``helper``): it
+reads like hand-written PyTorch and keeps torch's state_dict keys (the stack is an ``nn.TransformerEncoder``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.model.kinds.kind import P, auto, kind
+from core.model.kinds.shapes import RuleContext, Shape, fmt
+from core.model.kinds.spec import DOCS, ParamSpec
+
+
+def _encoder_layer() -> tuple[ParamSpec, ...]:
+    """nn.TransformerEncoderLayer's arguments, shared by one layer and the stack."""
+    return (
+        auto("d_model", "Features per token (filled from the input shape)."),
+        P("nhead", "int", 4, "Attention heads; d_model must be divisible by it.", min=1, max=64, positional=True),
+        P("dim_feedforward", "int", 2048, "Width of the feed-forward part (often 2-4 x d_model).", min=1),
+        P("dropout", "float", 0.1, "Dropout inside the layer during training.", min=0.0, max=1.0),
+        P("activation", "choice", "relu", "Activation of the feed-forward part.", choices=("relu", "gelu")),
+        P("layer_norm_eps", "float", 1e-5, "Small constant of the layer norms.", min=0.0),
+        P("norm_first", "bool", False, "Normalise before attention and feed-forward (pre-LN: trains more stably)."),
+        P("bias", "bool", True, "Learn biases in the linear layers and layer norms."),
+    )
+
+
+POSITIONAL_EMBEDDING = '''
+class PositionalEmbedding(nn.Module):
+    """Adds a learned vector to each position of a sequence [N, T, D] (BERT, ViT)."""
+
+    def __init__(self, seq_len: int, dim: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(1, seq_len, dim) * 0.02)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.weight
+'''
+
+TRANSFORMER_ENCODER = '''
+class TransformerEncoderStack(nn.TransformerEncoder):
+    """num_layers batch-first nn.TransformerEncoderLayer(d_model, nhead, **options)."""
+
+    def __init__(self, d_model: int, nhead: int, num_layers: int, **options) -> None:
+        layer = nn.TransformerEncoderLayer(d_model, nhead, batch_first=True, **options)
+        super().__init__(layer, num_layers, enable_nested_tensor=False)
+'''
+
+_SEQUENCE_FIX = "add an Embedding before it (token ids), or set the Input shape to [steps, features]"
+
+
+def _tokens(ctx: RuleContext, key: str, heads: str | None) -> Shape:
+    """The [N, T, D] input, with D filled into ``key`` and checked against the number of heads."""
+    x = ctx.need_rank((3,), "sequences [N, T, D]", _SEQUENCE_FIX)
+    d = int(x[2])  # type: ignore[arg-type]
+    expected = ctx.auto(key, d)
+    if expected != d:
+        raise ctx.fail(
+            f"{ctx.name} expects {expected} features per token but receives {fmt(x)}: set {key} to {d}, "
+            "or unpin it so it follows the input"
+        )
+    if heads is not None and d % ctx.params[heads]:
+        options = ", ".join(str(h) for h in range(1, min(d, 16) + 1) if d % h == 0)
+        raise ctx.fail(
+            f"{ctx.name} splits {d} features into {ctx.params[heads]} heads, but {d} is not divisible by "
+            f"{ctx.params[heads]}: set {heads} to one of {options}, or change the features before it"
+        )
+    return x
+
+
+def _attention(ctx: RuleContext) -> Shape:
+    return _tokens(ctx, "embed_dim", "num_heads")
+
+
+def attention_count(d: int, bias: bool) -> int:
+    """Query, key, value and output projections: 4 d x d weights (+ 4 d biases)."""
+    return 4 * d * d + (4 * d if bias else 0)
+
+
+def _encoder(ctx: RuleContext) -> Shape:
+    return _tokens(ctx, "d_model", "nhead")
+
+
+def encoder_layer_count(p: dict[str, Any]) -> int:
+    """Attention, two linear layers and two layer norms (torch's bias=False drops all their biases)."""
+    d, ff, bias = p["d_model"], p["dim_feedforward"], p["bias"]
+    linear = 2 * d * ff + ((ff + d) if bias else 0)
+    norms = 2 * (2 * d if bias else d)
+    return attention_count(d, bias) + linear + norms
+
+
+def _positional(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank((3,), "sequences [N, T, D]", _SEQUENCE_FIX)
+    for key, size, what in (("seq_len", x[1], "steps"), ("dim", x[2], "features per token")):
+        expected = ctx.auto(key, size)
+        if expected != size:
+            raise ctx.fail(
+                f"{ctx.name} holds a vector for {expected} {what} but receives {fmt(x)}: set {key} to {size}, "
+                "or unpin it so it follows the input"
+            )
+    return x
+
+
+_HEADS = P("num_heads", "int", 4, "Attention heads; embed_dim must be divisible by it.", min=1, max=64, positional=True)
+
+KINDS = (
+    kind(
+        "MultiheadAttention",
+        "Attention",
+        "Self-attention over sequences [N, T, D]: each token mixes in the tokens it attends to.",
+        auto("embed_dim", "Features per token (filled from the input shape)."),
+        _HEADS,
+        P("dropout", "float", 0.0, "Dropout on the attention weights during training.", min=0.0, max=1.0),
+        P("bias", "bool", True, "Learn biases in the input and output projections."),
+        rule=_attention,
+        count=lambda p: attention_count(p["embed_dim"], p["bias"]),
+        display="Self-attention",
+        prefix="attn",
+        extra=(("batch_first", True),),
+        forward="{module}({x}, {x}, {x}, need_weights=False)",
+        returns_state=True,
+    ),
+    kind(
+        "TransformerEncoderLayer",
+        "Attention",
+        "One Transformer encoder layer on [N, T, D]: self-attention and a feed-forward part, each with a residual.",
+        *_encoder_layer(),
+        rule=_encoder,
+        count=encoder_layer_count,
+        display="Transformer layer",
+        prefix="encoder_layer",
+        extra=(("batch_first", True),),
+    ),
+    kind(
+        "TransformerEncoder",
+        "Attention",
+        "A stack of num_layers Transformer encoder layers on [N, T, D] (an nn.TransformerEncoder).",
+        *_encoder_layer()[:2],
+        P("num_layers", "int", 2, "How many encoder layers are stacked.", min=1, max=48, always=True),
+        *_encoder_layer()[2:],
+        rule=_encoder,
+        count=lambda p: int(p["num_layers"]) * encoder_layer_count(p),
+        torch_class="TransformerEncoderStack",
+        display="Transformer encoder",
+        prefix="encoder",
+        doc=f"{DOCS}torch.nn.TransformerEncoder.html",
+        helper=TRANSFORMER_ENCODER,
+    ),
+    kind(
+        "PositionalEmbedding",
+        "Attention",
+        "Adds a learned vector per position to [N, T, D], so attention knows the order of the tokens.",
+        auto("seq_len", "Sequence length T (filled from the input shape)."),
+        auto("dim", "Features per token D (filled from the input shape)."),
+        rule=_positional,
+        count=lambda p: int(p["seq_len"] * p["dim"]),
+        torch_class="PositionalEmbedding",
+        display="Positional embedding",
+        prefix="pos_embedding",
+        doc=f"{DOCS}torch.nn.parameter.Parameter.html",
+        helper=POSITIONAL_EMBEDDING,
+    ),
+)
