@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.code.codegen_blocks import REQUIRED, BlockCodeError, class_context, extra_value, inline, literal, signature
+from core.code.codegen_blocks import (
+    REQUIRED,
+    BlockCodeError,
+    arg_names,
+    class_context,
+    class_name,
+    extra_value,
+    inline,
+    literal,
+    signature,
+)
 from core.code.line_wrap import assign_lines
 from core.model.blocks import BlockDef, dependency_order
 from core.model.graph import Graph
@@ -49,6 +59,7 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
 
     ctx, exprs = class_context(defn)
     sig = signature(defn)
+    names = arg_names(defn)
     params = ["self"]
     for kind, key, default in sig:
         if kind == "chan":
@@ -56,10 +67,10 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
         elif kind == "extra":
             params.append(f"{ctx.extra[key]}: {_hint(extra_value(ctx.analysis, *key))}")
         elif default is REQUIRED:
-            params.append(f"{key}: {_hint(defn.arg(key).default)}")  # type: ignore[union-attr]
+            params.append(f"{names[key]}: {_hint(defn.arg(key).default)}")  # type: ignore[union-attr]
         else:
-            params.append(f"{key}: {_hint(default)} = {literal(default)}")
-    lines = [f"class {defn.name}(nn.Module):"]
+            params.append(f"{names[key]}: {_hint(default)} = {literal(default)}")
+    lines = [f"class {class_name(defn)}(nn.Module):"]
     about = f'    """{defn.description}"""'
     plain = defn.description.isprintable() and '"' not in defn.description and "\\" not in defn.description
     if defn.description and plain and len(about) <= 88:

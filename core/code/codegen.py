@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.code.block_classes import class_lines, layer_types, used_definitions
-from core.code.codegen_blocks import Context, instance_expr, signature_memo
+from core.code.codegen_blocks import Context, code_names, instance_expr, signature_memo
 from core.code.line_wrap import assign_lines
-from core.code.names import MODULE_ATTRIBUTES, NameAllocator
+from core.code.names import MODULE_ATTRIBUTES, NameAllocator, module_level_names
 from core.errors import GraphError
 from core.model.analysis import Analysis, NodeInfo, analyze
 from core.model.catalog import LayerSpec, get_spec, helper_lines
@@ -106,7 +106,8 @@ def _expression(node: Node, attr: str | None, args: list[str], params: dict[str,
     return template.format(**values)
 
 
-def _check_ok(analysis: Analysis) -> None:
+def check_ok(analysis: Analysis) -> None:
+    """Refuse, listing the problems, a network whose code cannot be generated."""
     if not analysis.ok:
         listing = "\n".join(f"- {p.message}" for p in analysis.errors)
         raise CodegenError(f"The network has problems to fix before code can be generated:\n{listing}")
@@ -203,16 +204,22 @@ def _emit_layer_line(out: _Emitter, node: Node, target: str, expr: str, info: No
         out.add(f"        {target} = {target}[:, -1, :]", nid, last)
 
 
-def model_lines(graph: Graph, analysis: Analysis, class_name: str = "Net") -> tuple[_Emitter, GeneratedCode]:
+def model_lines(
+    graph: Graph, analysis: Analysis, class_name: str = "Net", taken: set[str] | frozenset[str] = frozenset()
+) -> tuple[_Emitter, GeneratedCode]:
     """The class definition (no imports), for embedding into a module or a training script; the classes of the
-    blocks it uses come first."""
-    _check_ok(analysis)
+    blocks it uses come first. ``taken``: the names the rest of the file binds at module level (a block's class
+    named like one of them is renamed)."""
+    check_ok(analysis)
     order = analysis.order
     nodes = {nid: graph.node(nid) for nid in order}
     attr_of = _module_attributes(order, nodes)
     out = _Emitter()
-    out.add(helper_lines(layer_types(graph, order)))  # classes of layers torch has none for, blocks' too
-    with signature_memo():  # each definition's signature worked out once per generation, never kept after it
+    helpers = helper_lines(layer_types(graph, order))  # classes of layers torch has none for, blocks' too
+    out.add(helpers)
+    taken = {*taken, "torch", "nn", class_name, *module_level_names("\n".join(helpers))}
+    # each definition's signature worked out once per generation, never kept after it; each class named for it
+    with signature_memo(), code_names(graph.blocks, taken):
         try:
             for defn in used_definitions(graph, order):
                 out.add([*class_lines(defn, _block_forward), "", ""])

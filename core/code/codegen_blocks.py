@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.code.names import MODULE_ATTRIBUTES, NameAllocator
+from core.code.names import MODULE_ATTRIBUTES, NameAllocator, code_name
 from core.errors import GraphError
 from core.model.analysis import Analysis, analyze
 from core.model.blocks import BlockDef, concrete_graph, instance_at
@@ -121,7 +121,7 @@ def param_expr(ctx: Context, nid: str, param: str) -> str | None:
             return found
     name = ctx.extra.get((nid, param))
     if name is None:
-        name = ctx.extra[(nid, param)] = f"{ctx.graph.node(nid).name}_{param}"
+        name = ctx.extra[(nid, param)] = _free(ctx, f"{ctx.graph.node(nid).name}_{param}")
     return name
 
 
@@ -213,6 +213,7 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
         children = [module_expr(child, nid) for nid in chain_order(defn)]
         return f"nn.Sequential({', '.join(children)})"
     sig = signature(defn)
+    keywords = arg_names(defn)
     call: list[str] = []
     for kind, key, default in sig:
         if kind == "chan":
@@ -229,8 +230,8 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
             if default is REQUIRED:
                 call.append(expr)
             elif expr != literal(default):
-                call.append(f"{key}={expr}")
-    return f"{defn.name}({', '.join(call)})"
+                call.append(f"{keywords[key]}={expr}")
+    return f"{class_name(defn)}({', '.join(call)})"
 
 
 REQUIRED = object()
@@ -245,11 +246,7 @@ def _extra_call(ctx: Context, node: Node, index: int, key: tuple[str, str], inne
     path = (node.id, f"\0{index}\0{inner_id}\0{param}")
     if path not in ctx.extra:
         base = f"{node.name}_{inner_graph.node(inner_id).name}_{param.rsplit(chr(0), 1)[-1]}"
-        name, n = base, 1
-        while name in ctx.extra.values():
-            n += 1
-            name = f"{base}{n}"
-        ctx.extra[path] = name
+        ctx.extra[path] = _free(ctx, base)
     return ctx.extra[path]
 
 
@@ -319,6 +316,56 @@ def signature_memo() -> Iterator[None]:
         _MEMO.reset(token)
 
 
+# The names a generation gives the blocks' classes (definition name -> class name) and every other name the file
+# binds at module level. A definition keeps its name unless the file needs it (a block named ``main`` in a script
+# that defines ``main()``, or ``super`` from an old file): then its class takes the nearest free name. Argument
+# names likewise never shadow those, the helpers' classes or ``in_channels``.
+_NAMES: ContextVar[tuple[dict[str, str], frozenset[str]] | None] = ContextVar("codegen_blocks_names", default=None)
+IN_CHANNELS = frozenset({"in_channels", *(f"in_channels{i}" for i in range(1, 17))})
+
+
+@contextmanager
+def code_names(library: dict[str, BlockDef], taken: set[str]) -> Iterator[None]:
+    """Name the classes of ``library``'s definitions for one generation of a file that binds ``taken``."""
+    used = set(taken)
+    classes: dict[str, str] = {}
+    for name in sorted(library, key=lambda n: code_name(n, used) != n):  # clean names first, then the renamed
+        classes[name] = code_name(name, used)
+        used.add(classes[name])
+    token = _NAMES.set((classes, frozenset(used)))
+    try:
+        yield
+    finally:
+        _NAMES.reset(token)
+
+
+def class_name(defn: BlockDef) -> str:
+    """The name of ``defn``'s class in the code being generated."""
+    names = _NAMES.get()
+    return names[0].get(defn.name, defn.name) if names is not None else defn.name
+
+
+def arg_names(defn: BlockDef) -> dict[str, str]:
+    """Each argument's name in the code of ``defn``'s class (its own name unless that would shadow something)."""
+    names = _NAMES.get()
+    used = set(IN_CHANNELS) | (set(names[1]) if names is not None else set())
+    found: dict[str, str] = {}
+    for item in defn.args:
+        found[item.name] = code_name(str(item.name), used)
+        used.add(found[item.name])
+    return found
+
+
+def _free(ctx: Context, base: str) -> str:
+    """``base``, or ``base2``, ``base3``, ... : a name no argument of the class has yet."""
+    taken = set(ctx.extra.values()) | set((ctx.args or {}).values()) | IN_CHANNELS
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
 def class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
     graph = concrete_graph(defn, {a.name: a.default for a in defn.args}, [], [])  # as its defaults make it
     analysis = analyze(graph)
@@ -327,7 +374,7 @@ def class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
         raise BlockCodeError(f"Block {defn.name} has problems to fix before code can be generated: {problems}")
     count = len(defn.input_ids)
     names: list[str | None] = ["in_channels" if count == 1 else f"in_channels{i + 1}" for i in range(count)]
-    ctx = Context(graph, analysis, {a.name: a.name for a in defn.args}, names, defn.bindings)
+    ctx = Context(graph, analysis, arg_names(defn), names, defn.bindings)
     attrs = NameAllocator(MODULE_ATTRIBUTES)
     exprs: dict[str, str] = {}
     for nid in analysis.order:

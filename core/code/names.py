@@ -7,6 +7,7 @@ or ``training`` (assigning ``self.eval = nn.Linear(...)`` would silently break t
 
 from __future__ import annotations
 
+import ast
 import builtins
 import keyword
 import re
@@ -97,6 +98,57 @@ def name_problem(name: object) -> str | None:
     if name in MODULE_ATTRIBUTES or name in GENERATED_NAMES:
         return f"'{name}' is already used by PyTorch's nn.Module or the generated code"
     return None
+
+
+# Names a generated file binds or calls beside the blocks' classes: a block class or a constructor argument named so
+# would shadow them (``class super``, ``def __init__(self, nn: int)``) and the code would crash when run.
+CODE_NAMES = frozenset(
+    {"self", "super", "torch", "nn", "F", "np", "math", "dist", "DDP", "Net", "Tensor", "Module", "Sequential"}
+)
+
+
+def code_name_problem(name: object) -> str | None:
+    """Why ``name`` cannot name a block's class or argument in generated code, in plain words, or None."""
+    if not isinstance(name, str) or not name.isascii() or not name.isidentifier():
+        return "use only letters, digits and _, and do not start with a digit"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"a name may have at most {MAX_NAME_LENGTH} characters"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"'{name}' is a Python keyword"
+    if name.startswith("__"):
+        return "a name starting with __ is Python's own (and is renamed inside a class)"
+    if name in RESERVED:
+        return f"'{name}' is a Python built-in name"
+    if name in CODE_NAMES:
+        return f"'{name}' is used by the generated code itself"
+    return None
+
+
+def module_level_names(source: str) -> set[str]:
+    """Every name a piece of generated source binds at module level (imports, classes, functions, constants)."""
+    found: set[str] = set()
+    for item in ast.parse(source).body:
+        if isinstance(item, (ast.Import, ast.ImportFrom)):
+            found |= {(alias.asname or alias.name).split(".")[0] for alias in item.names}
+        elif isinstance(item, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.add(item.name)
+        elif isinstance(item, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+            found |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return found
+
+
+def code_name(wanted: str, taken: set[str] | frozenset[str]) -> str:
+    """``wanted`` if it is a clean class or argument name not in ``taken``, else the nearest one that is
+    (``super`` -> ``super_``, ``__class__`` -> ``class_``, ``main`` in a script that defines ``main()`` -> ``main_``).
+    """
+    if code_name_problem(wanted) is None and wanted not in taken:
+        return wanted
+    base = re.sub(r"[^0-9a-zA-Z_]+", "_", str(wanted)).strip("_")[: MAX_NAME_LENGTH - 4] or "Block"
+    if base[0].isdigit():
+        base = f"Block{base}"
+    candidates = [base, f"{base}_", *(f"{base}_{n}" for n in range(2, len(taken) + 3))]
+    return next(c for c in candidates if code_name_problem(c) is None and c not in taken)
 
 
 def check_name(name: object, node_id: str | None = None) -> str:

@@ -13,7 +13,8 @@ import inspect
 import json
 from typing import Any
 
-from core.code.codegen import GeneratedCode, literal, model_lines
+from core.code.codegen import GeneratedCode, check_ok, literal, model_lines
+from core.code.names import module_level_names
 from core.code.script_loop import loop_functions, main_lines
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
@@ -175,7 +176,7 @@ def generate_script(project: Project) -> GeneratedCode:
     """A complete training script for the project; raises CodegenError/DataError when it cannot be built."""
     s = project.training
     analysis = analyze(project.graph)
-    body, code = model_lines(project.graph, analysis, "Net")
+    check_ok(analysis)  # the network's problems first, before the data's
     shape = input_shape_of(project)
     spec = parse_spec(s.dataset)
     try:
@@ -189,9 +190,7 @@ def generate_script(project: Project) -> GeneratedCode:
     constants = files + _constants(project, shape, spec)
     top = [*_docstring(project, spec), "", *_imports(helper_text), "", *_helper_constants(constants, helper_text)]
     top += ["", ""]
-    lines = top + body.lines
-    code.line_to_node = {line + len(top): nid for line, nid in body.line_to_node.items()}
-    lines += [
+    tail = [
         *data_lines(helpers, load_lines),
         "",
         "",
@@ -204,5 +203,8 @@ def generate_script(project: Project) -> GeneratedCode:
         'if __name__ == "__main__":',
         "    main()",
     ]
-    code.source = "\n".join(lines) + "\n"
+    # a block's class never takes a name the script binds itself (a block named main, Path or evaluate)
+    body, code = model_lines(project.graph, analysis, "Net", module_level_names("\n".join(top + tail)))
+    code.line_to_node = {line + len(top): nid for line, nid in body.line_to_node.items()}
+    code.source = "\n".join(top + body.lines + tail) + "\n"
     return code

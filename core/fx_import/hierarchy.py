@@ -17,11 +17,11 @@ from typing import Any
 
 from torch import fx, nn
 
-from core.code.names import clean_identifier, name_problem
+from core.code.names import clean_identifier, code_name_problem, name_problem
 from core.errors import TorchCanvasError
 from core.fx_import.items import Flat, Item
 from core.fx_import.trace import dtype_of, shape_of
-from core.model.blocks import BLOCK_TYPE, MAX_REPEAT, RESERVED_CLASS_NAMES, BlockArg, BlockDef, Library, keyword_name
+from core.model.blocks import BLOCK_TYPE, MAX_REPEAT, BlockArg, BlockDef, Library, keyword_name
 from core.model.graph import Graph
 from core.model.node import Edge, Node
 
@@ -247,12 +247,12 @@ def _as_repeat(scope: Scope, types: dict[str, type]) -> bool:
 def _class_name(scope: Scope, types: dict[str, type], library: Library) -> str:
     cls = types.get(scope.path)
     name = getattr(cls, "__name__", "Block")
-    if name in RESERVED_CLASS_NAMES or not name.isidentifier() or not name.isascii() or len(name) > 40:
+    if code_name_problem(name) is not None or len(name) > 40:  # a class named super or __Foo breaks the code
         name = "".join(part.capitalize() for part in re.split(r"[^0-9a-zA-Z]+", scope.attr) if part) or "Block"
         if not name[0].isalpha():
             name = "Block" + name
     base, i = name, 2
-    while name in library or name in RESERVED_CLASS_NAMES:
+    while name in library or code_name_problem(name) is not None:
         name = f"{base}{i}"
         i += 1
     return name

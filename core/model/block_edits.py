@@ -17,10 +17,10 @@ from core.model.analysis import Analysis, analyze
 from core.model.blocks import (
     BlockArg,
     BlockDef,
+    arg_name_problem,
     check_class_name,
     concrete_graph,
     instance_at,
-    keyword_name,
     new_instance,
 )
 from core.model.graph import Graph
@@ -235,8 +235,9 @@ def expose_arg(defn: BlockDef, node_id: str, param: str, arg: str | None = None,
     """Make a pinned parameter inside the block a constructor argument (default: its current value)."""
     node = defn.graph.node(node_id)
     arg = arg or param
-    if not arg.isidentifier() or keyword_name(arg):
-        raise GraphError(f"{arg!r} cannot be an argument name.", node_id)
+    problem = arg_name_problem(arg)
+    if problem is not None:
+        raise GraphError(f"{arg[:40]!r} cannot be an argument name: {problem}.", node_id)
     spec = node.spec
     if spec is None or not spec.has_param(param):
         raise GraphError(f"{node.name} has no parameter {param!r} to expose.", node_id)

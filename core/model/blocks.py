@@ -17,10 +17,11 @@ that make, ungroup and expose are ``core.model.block_edits``.
 
 from __future__ import annotations
 
-import keyword
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.code.names import code_name_problem
 from core.errors import GraphError, ParameterError
 from core.model.graph import Graph
 from core.model.node import Node
@@ -29,7 +30,6 @@ BLOCK_TYPE = "Block"
 MAX_BLOCK_DEPTH = 8  # blocks inside blocks; a ResNet needs 2
 MAX_REPEAT = 64
 MAX_BLOCKS = 200
-RESERVED_CLASS_NAMES = frozenset({"Net", "nn", "torch", "F", "Tensor", "Module", "Sequential"})
 
 
 @dataclass
@@ -77,15 +77,25 @@ Library = dict[str, BlockDef]
 
 
 def check_class_name(name: str) -> None:
-    if not isinstance(name, str) or not name.isidentifier() or not name.isascii() or keyword.iskeyword(name):
-        raise GraphError(f"The block name {str(name)[:60]!r} is not allowed: use letters, digits and _ (BasicBlock).")
-    if name in RESERVED_CLASS_NAMES or len(name) > 48:
-        raise GraphError(f"The block name {name!r} is not allowed: it is reserved or too long; choose another.")
+    """A block's name is its class's name in the generated code: no keyword, built-in, ``__`` name or name the
+    generated file uses itself (``super``, ``self``, ``nn``, ``Net``)."""
+    problem = code_name_problem(name)
+    if problem is not None:
+        raise GraphError(f"The block name {str(name)[:60]!r} is not allowed: {problem}; choose another (BasicBlock).")
+
+
+def arg_name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a block's argument, or None: a keyword, a built-in, a name the generated class uses
+    itself (``self``, ``super``, ``nn``, ``in_channels``) or a ``__`` name (``__class__`` breaks ``super()``)."""
+    problem = code_name_problem(name)
+    if problem is None and isinstance(name, str) and re.fullmatch(r"in_channels\d*", name):
+        problem = f"'{name}' is used by the generated code itself"
+    return problem
 
 
 def keyword_name(name: str) -> bool:
-    """A name no argument may take: a Python keyword, or one the generated class uses itself."""
-    return keyword.iskeyword(name) or name in {"self", "in_channels"}
+    """A name no argument may take (``arg_name_problem`` says why)."""
+    return arg_name_problem(name) is not None
 
 
 def validate_args(defn: BlockDef, params: dict[str, Any], who: str = "") -> dict[str, Any]:
@@ -307,9 +317,9 @@ def check_definition(defn: BlockDef) -> None:
     if len(set(names)) != len(names) and "" not in names:
         raise GraphError(f"{where}an argument name appears twice.")
     for item in defn.args:
-        plain = isinstance(item.name, str) and item.name.isidentifier() and item.name.isascii()
-        if not plain or keyword_name(item.name):
-            raise GraphError(f"{where}{str(item.name)[:40]!r} cannot be an argument name.")
+        problem = arg_name_problem(item.name)
+        if problem is not None:
+            raise GraphError(f"{where}{str(item.name)[:40]!r} cannot be an argument name: {problem}.")
         if not isinstance(item.keyword, bool):
             raise GraphError(f"{where}argument {item.name}: keyword must be true or false.")
     for (nid, param), arg in defn.bindings.items():
