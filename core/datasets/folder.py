@@ -7,6 +7,8 @@ folders too big for memory stay on disk and are read per sample through a DataLo
 from __future__ import annotations
 
 import math
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +35,25 @@ def image_geometry(input_shape: tuple[int, ...] | None, resize: tuple[int, int] 
     return (32, 32), channels
 
 
+NOT_REGULAR = {stat.S_IFIFO: "named pipe (FIFO)", stat.S_IFDIR: "folder", stat.S_IFSOCK: "socket"}
+
+
+def check_regular(file: Path) -> None:
+    """Only regular files are opened: reading a named pipe waits for a writer forever (training hung in the
+    image reader, and the window with it) and a device may never end."""
+    try:
+        mode = os.stat(file).st_mode
+    except OSError as exc:  # a dangling link, a file gone meanwhile
+        raise DataError(f"{file}: this image cannot be read ({exc.strerror}); delete or replace the file") from None
+    if not stat.S_ISREG(mode):
+        kind = NOT_REGULAR.get(stat.S_IFMT(mode), "device")
+        raise DataError(
+            f"{file}: not a regular file but a {kind}; an image folder must hold image files only: remove it"
+        )
+
+
 def list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
+    """Every image file with its class number, each checked to be a regular file before anything opens it."""
     if not root.is_dir():
         raise DataError(f"{root}: no such folder. Give a folder with one sub-folder of images per class.")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
@@ -43,6 +63,8 @@ def list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
         for file in sorted((root / name).iterdir())
         if file.suffix.lower() in IMAGE_SUFFIXES
     ]
+    for file, _ in files:
+        check_regular(file)
     return files, classes
 
 

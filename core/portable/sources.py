@@ -315,6 +315,11 @@ def load_image_folder(path: str, size: tuple[int, int], channels: int) -> tuple:
         for file in sorted((root / name).iterdir()):
             if file.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
+            if not file.is_file():  # a named pipe would wait for a writer forever
+                raise ValueError(
+                    f"{file}: not a regular file; an image folder must hold "
+                    "image files only: remove it"
+                )
             try:
                 with Image.open(file) as opened:
                     image = opened.convert(mode).resize((size[1], size[0]))

@@ -28,7 +28,7 @@ class WrappingScroll(QScrollArea):
 
     def eventFilter(self, watched: Any, event: QEvent) -> bool:
         if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
-            QTimer.singleShot(0, self._fit)
+            QTimer.singleShot(0, self, self._fit)  # dropped when the scroll area is deleted first
         return super().eventFilter(watched, event)
 
     def resizeEvent(self, event: Any) -> None:

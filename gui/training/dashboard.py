@@ -30,7 +30,7 @@ from core.training.run_folder import default_runs_dir
 from gui.commands.graph import set_param
 from gui.commands.training import push
 from gui.training import actions
-from gui.training.data_load import data_failure, dataset_key, load_for_preview, short_name
+from gui.training.data_load import PreviewLoader, data_failure, dataset_key, load_for_preview, short_name
 from gui.training.panel import TrainingPanel
 from gui.training.plots import LivePlots
 from gui.training.results import ResultsView
@@ -74,7 +74,10 @@ class TrainingDashboard(QWidget):
         self.runs = RunsView()
         self.tryit = TryItView()  # builds the run's model only when opened (the trainer's is released)
         self._arrange()
-        self._data_timer = self._timer(0, self.refresh_dataset)  # the preview loads after the window is painted
+        self._data_timer = self._timer(0, self._load_in_background)  # after the window is painted, off its thread
+        self.preview_loader = PreviewLoader(self)
+        self.preview_loader.loaded.connect(self._preview_loaded)
+        self._loading = False  # a background load for _dataset_key is under way
         self._progress_timer = self._timer(PROGRESS_MS, self._show_progress)  # batch progress, PROGRESS_MS apart
         # An opaque progress bar repaints alone; otherwise each update repaints its six parents' backgrounds too
         # (the window, the dock, the dashboard, ...), a third of the GUI thread's work while a run trains.
@@ -191,15 +194,33 @@ class TrainingDashboard(QWidget):
             self.panel.preview.info.setText(f"Loading {self.project.training.dataset}…")
             self._data_timer.start()
 
+    def _load_in_background(self) -> None:
+        """Load the chosen dataset for the preview in a thread; ``_preview_loaded`` shows it."""
+        if self.project is None or dataset_key(self.project) == self._dataset_key:
+            return
+        self._dataset_key, self.dataset, self._loading = dataset_key(self.project), None, True
+        self.preview_loader.load(self.project.training)
+
+    def _preview_loaded(self, number: int, spec: str, result: Any) -> None:
+        if number != self.preview_loader.latest:  # another dataset was chosen, or loaded here, meanwhile
+            return
+        self._loading = False
+        if isinstance(result, BaseException):
+            self.preview_failed(data_failure(spec, result), spec)
+            return
+        self.dataset = result
+        self.panel.preview.show_dataset(result)
+        self.panel.set_data_problem(None)
+
     def refresh_dataset(self) -> None:
-        """Load the chosen dataset for the preview (cached by spec, seed and split)."""
+        """Load the chosen dataset for the preview now, on this thread (cached by spec, seed and split)."""
         if self.project is None:
             return
         key = dataset_key(self.project)
-        if key == self._dataset_key:
+        if key == self._dataset_key and not self._loading:
             return
-        self._dataset_key = key
-        self.dataset = None
+        self.preview_loader.cancel()
+        self._dataset_key, self.dataset, self._loading = key, None, False
         try:
             self.dataset = load_for_preview(self.project.training)
         except Exception as exc:  # a DataError is already plain; anything else is summarised

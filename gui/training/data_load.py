@@ -1,9 +1,15 @@
 """The dataset the dashboard previews: loaded as the trainer will see it, remembered by what decides its content
-(``dataset_key``), and, when it cannot be loaded, why and what to do in plain words."""
+(``dataset_key``), and, when it cannot be loaded, why and what to do in plain words.
+
+``PreviewLoader`` loads it in a thread: a download, a slow disk or a file that never ends (a named pipe among a
+folder's images) once froze the window, because the preview loaded on the GUI thread while a project opened."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
+
+from PySide6.QtCore import QObject, Signal
 
 from core.files.project import Project
 from core.settings import TrainingSettings
@@ -21,6 +27,39 @@ def load_for_preview(settings: TrainingSettings) -> Any:
     from core.datasets import load_for_settings
 
     return load_for_settings(settings, None)
+
+
+class PreviewLoader(QObject):
+    """One preview load at a time per request number; only the newest request's answer counts (``latest``)."""
+
+    loaded = Signal(int, str, object)  # request number, the dataset spec, the Dataset or the exception
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.latest = 0
+
+    def load(self, settings: TrainingSettings) -> int:
+        """Start loading in a daemon thread (a load that never ends cannot keep the app from quitting); returns
+        at once with the request's number, which ``loaded`` carries back to the GUI thread."""
+        self.latest += 1
+        snapshot = TrainingSettings.from_dict(settings.to_dict())  # later edits do not reach the thread
+        args = (self.latest, snapshot)
+        threading.Thread(target=self._work, args=args, name="torchcanvas-data-preview", daemon=True).start()
+        return self.latest
+
+    def cancel(self) -> None:
+        """Whatever is loading now is dropped when it arrives."""
+        self.latest += 1
+
+    def _work(self, number: int, settings: TrainingSettings) -> None:
+        try:
+            result: Any = load_for_preview(settings)
+        except Exception as exc:  # explained by the dashboard (data_failure)
+            result = exc
+        try:
+            self.loaded.emit(number, settings.dataset, result)  # queued to the GUI thread
+        except RuntimeError:  # the dashboard was closed meanwhile
+            pass
 
 
 def _is_plain(exc: BaseException) -> bool:

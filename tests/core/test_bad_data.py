@@ -170,6 +170,12 @@ def csv_fifo(tmp: Path) -> tuple[str, str]:
     return f"csv:{path}:label", r"pipe\.csv: not a regular file"
 
 
+def folder_fifo(tmp: Path) -> tuple[str, str]:
+    root = write_images(tmp / "pets", {"cats": 3, "dogs": 3})
+    os.mkfifo(root / "dogs" / "pipe.png")  # opening it to decode it would wait forever for a writer
+    return f"folder:{root}", r"pipe\.png: not a regular file.*image files only: remove it"
+
+
 def folder_decompression_bomb(tmp: Path) -> tuple[str, str]:
     root = write_images(tmp / "pets", {"cats": 3, "dogs": 3})
     png_header(root / "cats" / "huge.png", 20000, 20000)
@@ -198,6 +204,7 @@ CORPUS: dict[str, Callable[[Path], tuple[str, str]]] = {
         csv_text_among_number_labels,
         csv_nan_target,
         csv_fifo,
+        folder_fifo,
         folder_decompression_bomb,
     )
 }
