@@ -54,22 +54,24 @@ def _name_max(folder: Path) -> int:
 
 
 def check_target(path: PathLike) -> Path:
-    """The file a write to ``path`` will replace (a symbolic link is followed), or FileWriteError in plain words.
+    """The file a write to ``path`` will replace, or FileWriteError in plain words.
 
     Call it before asking anything of the user (a Save As dialog does): a name longer than the file system
-    allows, a symbolic-link loop, a folder in the way or a missing folder are reported here, not as an uncaught
-    OSError or RuntimeError later.
+    allows, a symbolic link (never written through, even with ``--force``: the file it names may be anywhere,
+    such as ``~/.bashrc``; "it is a link to ..."), a symbolic-link loop, a folder in the way or a missing folder
+    are reported here, not as an uncaught OSError or RuntimeError later. Links in the folders above are followed.
     """
     target = Path(path)
     if not target.name or target.name in (".", ".."):
         raise FileWriteError(target, "that is a folder, not a file name", errno.EISDIR)
-    if os.path.islink(target):  # write through the link to the file it names, as an editor does
+    if os.path.islink(target):  # never through it: the file it names may be anywhere (~/.bashrc)
         try:
-            target = Path(os.path.realpath(target, strict=True))
+            os.path.realpath(target, strict=True)
         except FileNotFoundError:
-            target = Path(os.path.realpath(target))  # a link to a file not made yet: create that file
-        except OSError as exc:
+            pass  # a link to a file not made yet: still a link
+        except OSError as exc:  # a loop
             raise FileWriteError(path, explain_os_error(exc), exc.errno) from None
+        raise FileWriteError(target, _link_cause(target))
     folder = target.parent
     limit = _name_max(folder if folder.is_dir() else Path("."))
     size = len(os.fsencode(target.name))
@@ -93,6 +95,17 @@ def check_target(path: PathLike) -> Path:
     if not stat.S_ISREG(mode):  # /dev/null, /dev/stdout, a FIFO: never replaced by a file (as root it would be)
         raise FileWriteError(target, "that is a device, pipe or other special file, not a regular file")
     return target
+
+
+def _link_cause(link: Path) -> str:
+    try:
+        names = os.readlink(link)
+    except OSError:  # pragma: no cover - it was a link a moment ago
+        names = "another file"
+    return (
+        f"it is a link to {names}; TorchCanvas does not write through links (that would replace the file it "
+        "names); choose another name, or remove the link first"
+    )
 
 
 def _temp_name(target: Path) -> str:

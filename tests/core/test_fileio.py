@@ -97,13 +97,33 @@ def test_symlink_loop_is_a_plain_error(tmp_path: Path) -> None:
         atomic_write_text(loop_dir / "net.json", "x")
 
 
-def test_writing_through_a_symlink_replaces_the_file_it_names(tmp_path: Path) -> None:
-    real = tmp_path / "real.json"
-    real.write_text("old")
+def test_a_symlink_is_never_written_through(tmp_path: Path, tmp_path_factory) -> None:
+    """A link planted where a file is written (``out.py -> ~/.bashrc``) would have the write replace the file it
+    names, anywhere; every writer refuses it instead, naming the link and what it points to."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "precious.txt"
+    elsewhere.write_text("must survive")
     link = tmp_path / "link.json"
-    link.symlink_to(real)
-    atomic_write_text(link, "new")
-    assert link.is_symlink() and real.read_text() == "new"
+    link.symlink_to(elsewhere)
+    dangling = tmp_path / "dangling.pt"
+    dangling.symlink_to(elsewhere.with_name("not-made-yet.pt"))
+    writers = {
+        "text": lambda path: atomic_write_text(path, "new"),
+        "bytes": lambda path: atomic_write_bytes(path, b"new"),
+        "handle": lambda path: atomic_write_bytes(path, lambda handle: torch.save({}, handle)),
+        "path": lambda path: atomic_write_with(path, lambda inner: inner.write_bytes(b"new")),
+        "check": check_target,
+    }
+    for what, write in writers.items():
+        for path, points_to in ((link, elsewhere), (dangling, elsewhere.with_name("not-made-yet.pt"))):
+            with pytest.raises(FileWriteError) as info:
+                write(path)
+            assert str(info.value).startswith(f"Could not write {path}: it is a link to {points_to};"), what
+            assert path.is_symlink() and _temps(tmp_path) == [], what
+    assert elsewhere.read_text() == "must survive" and not elsewhere.with_name("not-made-yet.pt").exists()
+    folder_link = tmp_path / "via"
+    folder_link.symlink_to(elsewhere.parent, target_is_directory=True)
+    atomic_write_text(folder_link / "new.txt", "a link above the file is fine")
+    assert (elsewhere.parent / "new.txt").read_text() == "a link above the file is fine"
 
 
 def test_full_disk_keeps_the_old_file_and_says_so(tmp_path: Path, monkeypatch) -> None:

@@ -265,3 +265,37 @@ def test_every_torch_save_writer_says_the_disk_is_full(error, tmp_path: Path, mo
         assert "the disk is full; free some space and try again" in err, (what, err)
         assert "unexpected" not in err and "a bug in TorchCanvas" not in err and "inline_container" not in err
     assert out.read_bytes() == PRECIOUS and not (tmp_path / "tiny.json").exists()
+
+
+# --- 5. --force never writes through a symbolic link -----------------------------------------------------------
+def test_force_never_writes_through_a_link_to_a_file_elsewhere(tmp_path: Path, tmp_path_factory, capsys) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "bashrc"
+    elsewhere.write_bytes(PRECIOUS)
+    run = tmp_path / "run"
+    run.mkdir()
+    from core.files.export import build_model
+
+    torch.save(build_model(load(MLP)).module.state_dict(), run / "last.pt")
+    source = tmp_path / "tiny.py"
+    source.write_text(TINY)
+    project, weights = tmp_path / "net.json", tmp_path / "net.initial.pt"
+    links = {
+        "script": tmp_path / "train.py",
+        "weights": tmp_path / "w.pt",
+        "project": project,
+    }
+    for link in links.values():
+        link.symlink_to(elsewhere)
+    for fmt in ("script", "weights"):
+        argv = ["export", str(MLP), "-f", fmt, "-o", str(links[fmt]), "--weights", str(run), "--force"]
+        assert main(argv) == 2, fmt
+        assert f"{links[fmt]}: it is a link to {elsewhere};" in capsys.readouterr().err
+    imported = ["import", f"{source}:Tiny", "-o", str(project), "--input-shape", "2", "--force"]
+    assert main(imported) == 1
+    assert f"{project}: it is a link to {elsewhere};" in capsys.readouterr().err
+    project.unlink()
+    weights.symlink_to(elsewhere)  # the initial weights file is the link
+    assert main(imported) == 1
+    assert f"{weights}: it is a link to {elsewhere};" in capsys.readouterr().err
+    assert not project.exists() and weights.is_symlink()  # the project written first was taken back
+    assert elsewhere.read_bytes() == PRECIOUS
