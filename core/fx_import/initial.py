@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,15 +99,27 @@ def carry_initial_weights(
     names = [source.name, weights_file_for(new).name, *(f"{new.stem}.initial-{n}.pt" for n in range(2, 1000))]
     for name in names:
         target = new.parent / name
-        if not target.exists():
+        if not os.path.lexists(target):
             atomic_write_bytes(target, data)
             break
-        if target.resolve() == source.resolve() or target.read_bytes() == data:
+        if target.resolve() == source.resolve() or _holds(target, data):
             break  # already there
     else:
         raise FileExistsError(f"No free name for the initial weights beside {new}")
     project.extra[KEY] = target.name
     return target
+
+
+def _holds(file: Path, data: bytes) -> bool:
+    """Whether ``file`` is a regular file (not a link) holding exactly ``data``: a FIFO or a device of that
+    name is never read (reading a FIFO waits forever) and counts as a different file."""
+    try:
+        info = os.lstat(file)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+            return False
+        return read_regular_file(file, len(data), "weights file") == data
+    except (OSError, TorchCanvasError):
+        return False
 
 
 def load_initial(model: torch.nn.Module, path: str | os.PathLike[str]) -> None:

@@ -299,3 +299,19 @@ def test_force_never_writes_through_a_link_to_a_file_elsewhere(tmp_path: Path, t
     assert f"{weights}: it is a link to {elsewhere};" in capsys.readouterr().err
     assert not project.exists() and weights.is_symlink()  # the project written first was taken back
     assert elsewhere.read_bytes() == PRECIOUS
+
+
+@pytest.mark.timeout(60, method="signal")  # reading the FIFO would wait for a writer forever: fail instead
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are a POSIX thing")
+def test_save_as_beside_a_fifo_of_the_weights_name_takes_another_name(tmp_path: Path) -> None:
+    from core.fx_import.initial import carry_initial_weights
+
+    out = tmp_path / "net.json"
+    assert main(_import_argv(tmp_path, out)) == 0
+    project = load(out)
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    os.mkfifo(elsewhere / "net.initial.pt")  # the weights' name in the new folder is a pipe
+    carried = carry_initial_weights(project, out, elsewhere / "net.json")
+    assert carried == elsewhere / "net.initial-2.pt" and carried.read_bytes() == weights_file_for(out).read_bytes()
+    assert (elsewhere / "net.initial.pt").is_fifo() and project.extra["initial_weights"] == carried.name
