@@ -6,7 +6,8 @@ flushed and fsynced, then ``os.replace`` over the target and an fsync of the fol
 refused permission leaves the previous file byte for byte; the temporary file is removed. New files get the
 ordinary permissions the user's umask gives (``mkstemp`` would give 0600); a file that already exists keeps its
 mode. Text is UTF-8 with LF line endings on every platform. The temporary name is short enough that a legal
-255-byte file name still works.
+255-byte file name still works. A symbolic link at the target is refused, never written through (the file it names
+could be anywhere); a FIFO or device there is refused too.
 
 Failures become ``core.files.file_errors.FileWriteError``: the path and the cause in plain words ("the disk is
 full"), never an errno or a PyTorch ``[enforce fail at inline_container.cc]`` line.
