@@ -209,7 +209,7 @@ FUNCTIONS: dict[Any, Callable[[fx.Node], Layer]] = {
     F.sigmoid: _activation("Sigmoid"),
     torch.tanh: _activation("Tanh"),
     F.tanh: _activation("Tanh"),
-    F.softplus: _activation("Softplus"),
+    F.softplus: _activation("Softplus", beta=(1, "beta", 1.0), threshold=(2, "threshold", 20.0)),
     F.softmax: _softmax("Softmax"),
     torch.softmax: _softmax("Softmax"),
     F.log_softmax: _softmax("LogSoftmax"),

@@ -82,7 +82,8 @@ class ParamEditor:
             spin.lineEdit().textEdited.connect(self._spin_typed)
             spin.editingFinished.connect(self._spin_finished)
             return spin
-        if p.kind == "float" and not (p.default and abs(p.default) < 1e-3):
+        # a spin box cannot be empty: an optional float (BatchNorm's momentum) gets the text field below
+        if p.kind == "float" and not p.optional and not (p.default and abs(p.default) < 1e-3):
             dspin = QDoubleSpinBox()
             dspin.setDecimals(4)
             dspin.setRange(p.min if p.min is not None else -1e9, p.max if p.max is not None else 1e9)

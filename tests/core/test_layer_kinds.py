@@ -179,3 +179,66 @@ def test_a_kind_in_the_list_reaches_palette_shapes_code_import_and_keras(monkeyp
 def test_a_kind_not_in_the_list_is_nowhere() -> None:
     assert "Hardshrink" not in catalog.LAYERS and "Hardshrink" not in modules.MODULES
     assert "Hardshrink" not in modules.supported_names()
+
+
+# --- what the import kept silently wrong ---------------------------------------------------------------------
+class _Norm(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.bn = nn.BatchNorm2d(4, momentum=None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(self.conv(x))
+
+
+def _built(graph: Graph) -> tuple[Any, nn.Module]:
+    code = generate_model(graph)
+    namespace: dict[str, Any] = {}
+    exec(compile(code.source, "<generated>", "exec"), namespace)
+    return code, namespace[code.class_name]()
+
+
+def test_batchnorm_without_momentum_keeps_its_cumulative_average() -> None:
+    """momentum=None (running statistics are the average of all batches) was imported as 0.1."""
+    graph = import_model(_Norm(), [3, 8, 8]).project.graph
+    bn = next(n for n in graph.nodes if n.type == "BatchNorm2d")
+    assert bn.params["momentum"] is None
+    code, model = _built(graph)
+    assert f"self.{code.attr_names[bn.id]} = nn.BatchNorm2d(4, momentum=None)" in code.source
+    assert getattr(model, code.attr_names[bn.id]).momentum is None
+    with pytest.raises(Exception, match="momentum empty"):
+        generate_keras_model(graph)
+
+
+class _Soft(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 6)
+        self.soft = nn.Softplus(beta=2.0, threshold=5.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.softplus(self.soft(self.fc(x)), 0.5, threshold=3.0)
+
+
+def test_softplus_keeps_beta_and_threshold() -> None:
+    """nn.Softplus(beta, threshold) and F.softplus(x, beta, threshold) lost both on import."""
+    graph = import_model(_Soft(), [4]).project.graph
+    found = [n.params for n in graph.nodes if n.type == "Softplus"]
+    assert found == [{"beta": 2.0, "threshold": 5.0}, {"beta": 0.5, "threshold": 3.0}]
+    code, model = _built(graph)
+    assert "nn.Softplus(beta=2.0, threshold=5.0)" in code.source
+    sample = torch.linspace(-3, 3, 8).reshape(2, 4)
+    soft = [m for m in model.modules() if isinstance(m, nn.Softplus)]
+    assert [(m.beta, m.threshold) for m in soft] == [(2.0, 5.0), (0.5, 3.0)]
+    assert torch.isfinite(model(sample)).all()
+    with pytest.raises(Exception, match="no beta or threshold"):
+        generate_keras_model(graph)
+
+
+def test_softplus_refuses_beta_zero() -> None:
+    g = Graph()
+    x = g.add("Input", shape=[4])
+    soft = g.add("Softplus", beta=0.0)
+    g.chain([x, soft, g.add("Output")])
+    assert "beta 0 divides by zero" in analyze(g).problems_of(soft.id)[0].message

@@ -40,6 +40,19 @@ def _prelu(ctx: RuleContext) -> Shape:
     return x
 
 
+def _softplus(ctx: RuleContext) -> Shape:
+    if ctx.params["beta"] == 0:
+        raise ctx.fail(f"{ctx.name}: beta 0 divides by zero: set beta to 1 (the usual softplus) or another number")
+    return ctx.x
+
+
+def _softplus_keras(info: NodeInfo) -> list[KerasLayer]:
+    p = info.params
+    if p.get("beta", 1.0) != 1.0 or p.get("threshold", 20.0) != 20.0:
+        raise NoEquivalent("Keras' softplus has no beta or threshold: set beta to 1 and threshold to 20")
+    return [KerasLayer("layers.Activation", ('"softplus"',))]
+
+
 def _leaky_keras(info: NodeInfo) -> list[KerasLayer]:
     slope = literal(float(info.params.get("negative_slope", 0.01)))
     return [KerasLayer("layers.LeakyReLU", (f"negative_slope={slope}",), "Keras' default slope is 0.3")]
@@ -180,9 +193,12 @@ KINDS = (
     kind(
         "Softplus",
         _A,
-        "A smooth version of ReLU: log(1 + exp(x)).",
-        from_torch=lambda m: {},
-        keras=simple("layers.Activation", '"softplus"'),
+        "A smooth version of ReLU: log(1 + exp(beta * x)) / beta.",
+        P("beta", "float", 1.0, "Sharpness: larger values bend closer to ReLU (not 0).", min=-1e6, max=1e6),
+        P("threshold", "float", 20.0, "Above beta * x = threshold the output is x itself.", min=-1e6, max=1e6),
+        rule=_softplus,
+        from_torch=lambda m: {"beta": float(m.beta), "threshold": float(m.threshold)},
+        keras=_softplus_keras,
         prefix="softplus",
     ),
     kind(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.model.kinds.keras import KerasLayer, affine
+from core.model.kinds.keras import KerasLayer, NoEquivalent, affine
 from core.model.kinds.kind import LayerKind, NotImportable, P, auto, kind
 from core.model.kinds.shapes import RuleContext, Shape, channels, fmt, numel
 from core.model.kinds.spec import ParamSpec
@@ -18,7 +18,15 @@ def _params(features: str, affine: bool = True) -> tuple[ParamSpec, ...]:
     return (
         auto(features, "Features or channels to normalise (filled from the input shape)."),
         P("eps", "float", 1e-5, "Small constant added for numerical stability.", min=0.0),
-        P("momentum", "float", 0.1, "How fast running statistics follow each batch.", min=0.0, max=1.0),
+        P(
+            "momentum",
+            "float",
+            0.1,
+            "How fast running statistics follow each batch (empty: a cumulative average of all batches).",
+            min=0.0,
+            max=1.0,
+            optional=True,
+        ),
         P("affine", "bool", affine, "Learn a scale and shift after normalising."),
         P(
             "track_running_stats",
@@ -60,12 +68,13 @@ def _batchnorm(ctx: RuleContext) -> Shape:
 
 
 def _batchnorm_from_torch(m: Any) -> dict[str, Any]:
-    momentum = 0.1 if m.momentum is None else m.momentum
-    return {"eps": m.eps, "momentum": momentum, "affine": m.affine, "track_running_stats": m.track_running_stats}
+    return {"eps": m.eps, "momentum": m.momentum, "affine": m.affine, "track_running_stats": m.track_running_stats}
 
 
 def _batchnorm_keras(info: NodeInfo) -> list[KerasLayer]:
     p = info.params
+    if p.get("momentum", 0.1) is None:
+        raise NoEquivalent("momentum empty (a cumulative average) has no Keras equivalent; set momentum to e.g. 0.1")
     momentum = 1.0 - float(p.get("momentum", 0.1))
     args = ["axis=1", f"epsilon={literal(float(p.get('eps', 1e-5)))}", f"momentum={literal(round(momentum, 6))}"]
     note = "Keras momentum = 1 - PyTorch momentum; running stats are non-trainable weights"
