@@ -29,6 +29,8 @@ ROW_GAP = 150.0
 
 class Editor(QObject):
     message = Signal(str)  # a refused edit or a hint, for the status bar
+    placed = Signal(list)  # node ids an edit just added: the view scrolls them into sight
+    laid_out = Signal()  # after an auto-layout: the view fits the whole network (it may have moved out of sight)
 
     def __init__(
         self, document: Document, scene: GraphScene, parent: QObject | None = None, block: str | None = None
@@ -71,6 +73,7 @@ class Editor(QObject):
         wired = connect_from if spec.input_count(node.params) else None
         self.push(commands.add_node(self.graph, node, wired))
         self.scene.select_nodes([node.id])
+        self.placed.emit([node.id])
         return node
 
     def add_after_selection(self, layer_id: str) -> Node:
@@ -236,6 +239,7 @@ class Editor(QObject):
             library.pop(key)
         self.push(block_commands.AddBlockCommand(self.graph, node, added))
         self.scene.select_nodes([node.id])
+        self.placed.emit([node.id])
         return node
 
     # --- positions -------------------------------------------------------------------------------------------
@@ -248,6 +252,7 @@ class Editor(QObject):
         gap = ROW_GAP if direction == "lr" else 220.0
         positions = layered_layout(self.graph, direction, COLUMN_GAP, gap, aspect=view_aspect(self.scene))
         self.move({nid: (self.graph.node(nid).pos, pos) for nid, pos in positions.items()}, "Auto-layout")
+        self.laid_out.emit()
 
     # --- clipboard -----------------------------------------------------------------------------------------------
     def copy_selection(self) -> int:
@@ -298,6 +303,7 @@ class Editor(QObject):
         edges = [Edge(new_ids[e["src"]], new_ids[e["dst"]], e["dst_port"], e["src_port"]) for e in data["edges"]]
         self.push(commands.paste(self.graph, created, edges))
         self.scene.select_nodes([n.id for n in created])
+        self.placed.emit([n.id for n in created])
         return [n.id for n in created]
 
     def duplicate_selection(self) -> list[str]:

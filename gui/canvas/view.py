@@ -41,6 +41,8 @@ class GraphView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        editor.placed.connect(self.reveal_nodes)
+        editor.laid_out.connect(self.fit_all)
 
     # --- zoom ----------------------------------------------------------------------------------------------
     @property
@@ -83,18 +85,15 @@ class GraphView(QGraphicsView):
 
     def add_from_palette(self, layer_id: str) -> str:
         """Double-click in the palette: after the selected layer (wired in), else in a free spot of the visible
-        canvas; either way the view then shows the new layer (a layer added out of sight looks like nothing)."""
+        canvas; either way the view then shows the new layer (the editor's ``placed``: a layer added out of sight
+        looks like nothing)."""
         if layer_id.startswith(BLOCK_PREFIX):
             block = self.editor.add_block(layer_id[len(BLOCK_PREFIX) :], self.free_spot_in_view())
-            if block is None:
-                return ""
-            self.reveal(block.id)
-            return block.id
+            return "" if block is None else block.id
         if self.graph_scene.selected_node_ids():
             node = self.editor.add_after_selection(layer_id)
         else:
             node = self.editor.add_layer(layer_id, self.free_spot_in_view())
-        self.reveal(node.id)
         return node.id
 
     def free_spot_in_view(self) -> tuple[float, float]:
@@ -120,11 +119,20 @@ class GraphView(QGraphicsView):
             return round(x / style.GRID) * style.GRID, round(y / style.GRID) * style.GRID
         return x, y
 
-    def reveal(self, node_id: str) -> None:
-        """Scroll just enough that the whole layer is in view."""
-        item = self.graph_scene.nodes.get(node_id)
-        if item is not None:
-            self.ensureVisible(item.sceneBoundingRect(), 30, 30)
+    def reveal_nodes(self, node_ids: list[str]) -> None:
+        """Scroll just enough that the layers an edit added are in view (a paste or a layer added after a node
+        near the edge would otherwise land out of sight); zoom out only when they cannot fit as they are."""
+        rects = [self.graph_scene.nodes[n].sceneBoundingRect() for n in node_ids if n in self.graph_scene.nodes]
+        if not rects:
+            return
+        rect = rects[0]
+        for other in rects[1:]:
+            rect = rect.united(other)
+        view = self.visible_rect()
+        if rect.width() + 60 > view.width() or rect.height() + 60 > view.height():
+            self.fit_rect(rect.adjusted(-40, -40, 40, 40), self.zoom)
+        else:
+            self.ensureVisible(rect, 30, 30)
 
     def center_on_node(self, node_id: str) -> None:
         item = self.graph_scene.nodes.get(node_id)
@@ -234,10 +242,8 @@ class GraphView(QGraphicsView):
         x = min(max(pos.x() - style.NODE_WIDTH / 2, view.left() + 10), view.right() - style.NODE_WIDTH - 10)
         y = min(max(pos.y() - style.HEADER_HEIGHT / 2, view.top() + 10), view.bottom() - 90)
         if layer_id.startswith(BLOCK_PREFIX):
-            node = self.editor.add_block(layer_id[len(BLOCK_PREFIX) :], self._snapped(x, y))
+            self.editor.add_block(layer_id[len(BLOCK_PREFIX) :], self._snapped(x, y))
         else:
-            node = self.editor.add_layer(layer_id, self._snapped(x, y))
-        if node is not None:
-            self.reveal(node.id)
+            self.editor.add_layer(layer_id, self._snapped(x, y))
         event.acceptProposedAction()
         self.setFocus()
