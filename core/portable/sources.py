@@ -263,31 +263,53 @@ def load_npz(path: str, tokens: bool = False) -> tuple:
     return x, y, x_test, y_test, names
 
 
-def read_idx(path: str) -> np.ndarray:
-    """One MNIST-format IDX file (images or labels), gzip-compressed or raw."""
+def read_idx(path: str, limit: int = 1 << 30) -> np.ndarray:
+    """One MNIST-format IDX file (images or labels), gzip-compressed or raw. The
+    header is read first and checked, then at most the bytes it announces (up to
+    ``limit``: 1 GiB, 4 GiB as float32; EMNIST, the largest IDX set, has 0.55 GiB):
+    a small .gz of zeros can unpack to gigabytes."""
     opener = gzip.open if str(path).endswith(".gz") else open
     check_file(path)
     try:
         with opener(path, "rb") as handle:
-            data = handle.read()
-    except (OSError, EOFError) as exc:
+            head = handle.read(4)
+            if len(head) < 4 or head[:3] != b"\x00\x00\x08" or not 1 <= head[3] <= 4:
+                raise ValueError(
+                    f"{path}: not an MNIST IDX file of bytes (wrong magic number); "
+                    "use files like train-images-idx3-ubyte(.gz)"
+                )
+            dims = handle.read(4 * head[3])
+            shape = tuple(
+                int.from_bytes(dims[i : i + 4], "big")
+                for i in range(0, len(dims) - 3, 4)
+            )
+            size = math.prod(shape)
+            if len(shape) != head[3]:
+                raise ValueError(
+                    f"{path}: the header is cut short; the file is damaged"
+                )
+            if size > limit:
+                raise ValueError(
+                    f"{path}: the header announces shape {shape} ({size} bytes), "
+                    f"more than the {limit} bytes an IDX file is read up to; the "
+                    "file is damaged or holds no MNIST-like data"
+                )
+            data = bytearray()
+            while len(data) < size:
+                chunk = handle.read(min(1 << 24, size - len(data)))
+                if not chunk:
+                    break
+                data += chunk
+            more = handle.read(1)
+    except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(f"{path}: could not read the file ({exc})") from None
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise ValueError(
-            f"{path}: not an MNIST IDX file of bytes (wrong magic number); "
-            "use files like train-images-idx3-ubyte(.gz)"
-        )
-    dims = data[3]
-    header = 4 + 4 * dims
-    shape = tuple(
-        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)
-    )
-    if len(data) != header + math.prod(shape):
+    if len(data) != size or more:
+        held = f"more than {size}" if more else str(len(data))
         raise ValueError(
             f"{path}: the header announces shape {shape} but the file holds "
-            f"{len(data) - header} bytes of data; the file is truncated or damaged"
+            f"{held} bytes of data; the file is truncated or damaged"
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape)
 
 
 def load_idx(images_path: str, labels_path: str) -> tuple:

@@ -4,7 +4,9 @@ child process with a time limit, so a regression fails the test instead of hangi
 
 from __future__ import annotations
 
+import gzip
 import os
+import struct
 import subprocess
 import sys
 import textwrap
@@ -16,18 +18,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_in_child(spec: str, setup: str = "", timeout: float = 60) -> subprocess.CompletedProcess:
-    """``load_dataset(spec)`` in a fresh interpreter; its DataError's message is printed to stderr."""
+    """``load_dataset(spec)`` in a fresh interpreter; its DataError's message is printed to stderr, and how much
+    its peak memory grew and how long it took to stdout ("grew 12 MB in 0.1 s")."""
     code = textwrap.dedent(
         f"""
-        import sys
+        import resource, sys, time
         {setup}
         from core.datasets import load_dataset
         from core.errors import DataError
+        before, started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
         try:
             load_dataset({spec!r})
         except DataError as exc:
             print(exc, file=sys.stderr)
             sys.exit(1)
+        finally:
+            grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+            print(f"grew {{grown // 1024}} MB in {{time.perf_counter() - started:.1f}} s")
         """
     )
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
@@ -60,3 +67,59 @@ def test_a_folder_named_like_an_image_is_refused_by_name(tmp_path) -> None:
     done = load_in_child(f"folder:{root}", timeout=30)
     assert done.returncode == 1, done.stderr
     assert "album.jpg: not a regular file but a folder" in done.stderr, done.stderr
+
+
+# --- IDX gzip bombs: a small .gz that unpacks to gigabytes ------------------------------------------------------
+ZEROS = gzip.compress(bytes(16 << 20), compresslevel=9)  # 16 MiB of zeros in about 16 KB
+
+
+def idx_bomb(path: Path, shape: tuple[int, ...], zeros_mib: int) -> Path:
+    """An IDX .gz whose header announces ``shape`` and whose data is ``zeros_mib`` MiB of zeros: gzip members
+    one after another, which gzip readers join, so a 1 GiB stream costs the test no time to make."""
+    header = b"\x00\x00\x08" + bytes([len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+    path.write_bytes(gzip.compress(header) + ZEROS * (zeros_mib // 16))
+    return path
+
+
+def labels_file(path: Path, count: int) -> Path:
+    path.write_bytes(b"\x00\x00\x08\x01" + struct.pack(">I", count) + bytes(k % 10 for k in range(count)))
+    return path
+
+
+def grown_mb(done: subprocess.CompletedProcess) -> int:
+    return int(done.stdout.rsplit("grew ", 1)[1].split(" MB")[0])
+
+
+def test_an_idx_gz_holding_more_than_its_header_announces_is_refused_after_the_announced_bytes(tmp_path) -> None:
+    images = idx_bomb(tmp_path / "train-images-idx3-ubyte.gz", (1000, 28, 28), zeros_mib=1024)
+    labels = labels_file(tmp_path / "labels.idx", 1000)
+    done = load_in_child(f"idx:{images},{labels}")  # before: all 1 GiB was inflated first
+    assert done.returncode == 1, done.stderr
+    assert (
+        "train-images-idx3-ubyte.gz: the header announces shape (1000, 28, 28) but the file holds more than "
+        "784000 bytes of data; the file is truncated or damaged" in done.stderr
+    ), done.stderr
+    assert grown_mb(done) < 100, done.stdout
+
+
+def test_an_idx_gz_announcing_an_absurd_shape_is_refused_from_its_header(tmp_path) -> None:
+    images = idx_bomb(tmp_path / "bomb-images.gz", (1_000_000, 1000, 1000), zeros_mib=1024)  # 10**12 bytes
+    labels = labels_file(tmp_path / "labels.idx", 1000)
+    done = load_in_child(f"idx:{images},{labels}")
+    assert done.returncode == 1, done.stderr
+    assert (
+        "bomb-images.gz: the header announces shape (1000000, 1000, 1000) (1000000000000 bytes), more than "
+        "the 1073741824 bytes an IDX file is read up to" in done.stderr
+    ), done.stderr
+    assert grown_mb(done) < 100, done.stdout
+
+
+def test_an_idx_gz_announcing_more_than_it_holds_costs_only_what_it_holds(tmp_path) -> None:
+    images = idx_bomb(tmp_path / "short-images.gz", (1_000_000, 1000), zeros_mib=32)  # 10**9 announced, 32 MiB held
+    labels = labels_file(tmp_path / "labels.idx", 1000)
+    done = load_in_child(f"idx:{images},{labels}")
+    assert done.returncode == 1, done.stderr
+    assert (
+        "short-images.gz: the header announces shape (1000000, 1000) but the file holds 33554432 bytes" in done.stderr
+    ), done.stderr
+    assert grown_mb(done) < 200, done.stdout
