@@ -170,7 +170,13 @@ class Document(QObject):
         self.set_project(Project())
 
     def open(self, path: str | Path) -> None:
-        """Load a project file (raises ``ProjectLoadError`` with a plain message)."""
+        """Load a project file (raises ``ProjectLoadError`` with a plain message).
+
+        A file opened through a symbolic link becomes the document's file itself: Save then writes the file the
+        user chose to open, as every editor does, while the atomic writer still never writes through a link it
+        was merely handed (an export's ``--force`` onto a planted link to ``~/.bashrc``)."""
+        if os.path.islink(path):
+            path = os.path.realpath(path)
         stamp = disk_stamp(path)  # before reading: a change in between is then seen as a change, not missed
         self.set_project(project_io.load(path), path, stamp)
 
