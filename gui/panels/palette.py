@@ -1,5 +1,6 @@
 """The layer palette: the catalog grouped by category, filtered as you type; drag a layer onto the canvas or
-double-click it (or press Enter in the search box) to add it next to the selection."""
+double-click it (or press Enter in the search box: the exact name first, then names that start with the text)
+to add it next to the selection."""
 
 from __future__ import annotations
 
@@ -160,16 +161,46 @@ class Palette(QWidget):
                 shown += visible
             group.setHidden(shown == 0)
             group.setExpanded(True)
+        hits = self.ranked_hits() if words else []
+        if hits:
+            self.tree.setCurrentItem(self._item(hits[0]))  # the row Enter adds
+        else:
+            self.tree.setCurrentItem(None)  # type: ignore[arg-type]
 
     def visible_layers(self) -> list[str]:
         return [lid for lid, item in self.items.items() if not item.isHidden() and not item.parent().isHidden()]
+
+    def ranked_hits(self) -> list[str]:
+        """The shown entries (layers, then blocks) in the order Enter picks from: the one whose name or id is the
+        typed text first ("output" means Output, not the Linear whose help mentions outputs), then those that
+        start with it, then the rest as listed."""
+        typed = " ".join(self.search.text().lower().split())
+        shown = [*self.visible_layers()]
+        shown += [BLOCK_PREFIX + n for n, item in self.block_items.items() if not item.isHidden()]
+
+        def rank(entry: str) -> int:
+            item = self._item(entry)
+            names = {item.text(0).lower(), entry.removeprefix(BLOCK_PREFIX).lower()}
+            names.add(item.text(0).lower().removesuffix(" (built-in)"))
+            if typed in names:
+                return 0
+            return 1 if any(n.startswith(typed) for n in names) else 2
+
+        return sorted(shown, key=rank)  # stable: within a rank, the palette's own order
+
+    def _item(self, entry: str) -> QTreeWidgetItem:
+        if entry.startswith(BLOCK_PREFIX):
+            return self.block_items[entry[len(BLOCK_PREFIX) :]]
+        return self.items[entry]
 
     def _on_double_click(self, item: QTreeWidgetItem, column: int) -> None:
         layer_id = item.data(0, LAYER_ROLE)
         if layer_id:
             self.layer_activated.emit(layer_id)
+            self.search.clear()  # the next search starts afresh, the whole palette shown
 
     def _activate_first(self) -> None:
-        shown = self.visible_layers()
-        if shown:
-            self.layer_activated.emit(shown[0])
+        hits = self.ranked_hits()
+        if hits:
+            self.layer_activated.emit(hits[0])
+            self.search.clear()
