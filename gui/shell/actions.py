@@ -78,8 +78,12 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
     # does nothing (Windows' Redo key is Ctrl+Y itself)
     keys = [*QKeySequence.keyBindings(Key.Redo), QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
     redo.setShortcuts(list({k.toString(): k for k in keys}.values()))
-    w.addAction(undo)
-    w.addAction(redo)
+    for action, word in ((undo, "Undo"), (redo, "Redo")):
+        # the stack renames the action after every edit ("Undo Use dataset npz:/a/long/path"): the toolbar shows
+        # the one word, so its buttons keep their size and place, and the full text as the tooltip (QAction's
+        # tooltip follows the text); the Edit menu keeps the full text
+        action.setIconText(word)
+        w.addAction(action)
     a["undo"], a["redo"] = undo, redo
     snap = QAction("Snap to &Grid", w)
     snap.setCheckable(True)
