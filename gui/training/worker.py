@@ -192,7 +192,8 @@ class TrainingRun(QObject):
     training_event = Signal(object)  # not "event": that name would shadow QObject.event(), through which Qt
     # delivers every QEvent (deleteLater included), and the wrapper of a deleted run would then never be freed
     finished = Signal(object)
-    _arrived = Signal(object)  # a group of events from the training thread (see _deliver)
+    events_arrived = Signal(object)  # a group of events from the training thread, one queued call (see _deliver);
+    # views listen to training_event, and the tests count these groups
 
     def __init__(
         self,
@@ -204,6 +205,7 @@ class TrainingRun(QObject):
         load_data: bool = True,
         parent: QObject | None = None,
         initial_weights: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent)
         self.project = project
@@ -219,7 +221,8 @@ class TrainingRun(QObject):
         self._result: Any = None
         self._thread: _TrainThread | None = None
         self._held: list[Any] = []  # events waiting for the next delivery (training thread only)
-        self._arrived.connect(self._unpack)  # queued: this object lives in the GUI thread
+        self.events_arrived.connect(self._unpack)  # queued: this object lives in the GUI thread
+        self.clock = clock  # spaces the groups; a test passes its own so they do not depend on the machine's speed
         self._next_delivery = 0.0
 
     # -- called from the worker thread -------------------------------------------------------------
@@ -261,7 +264,7 @@ class TrainingRun(QObject):
         the GIL from the training loop, and on 2 cores ten epoch events a second cost the run a few percent."""
         self._held.append(event)
         if getattr(event, "kind", None) in GROUPED:
-            now = time.monotonic()
+            now = self.clock()
             if now < self._next_delivery:
                 return
             self._next_delivery = now + DELIVERY_S
@@ -270,7 +273,7 @@ class TrainingRun(QObject):
     def _deliver_held(self) -> None:
         held, self._held = self._held, []
         if held:
-            self._arrived.emit(held)
+            self.events_arrived.emit(held)
 
     def _unpack(self, events: list[Any]) -> None:
         """On the GUI thread: one ``training_event`` per event of a group, in order."""
