@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 
 from core.code.codegen import CodegenError, GeneratedCode, generate_model
 from core.code.keras_code import KerasExportError, generate_keras_model
-from core.code.keras_script import compile_fit_lines
 from core.model.analysis import Analysis
 from core.model.graph import Graph
 from core.settings import TrainingSettings
@@ -129,6 +128,8 @@ class CodeView(QWidget):
             return
         graph, analysis, title, training = self._pending
         self._pending = None
+        from core.code.keras_script import compile_fit_lines  # here: the training script's modules import torch
+
         try:
             source = generate_keras_model(graph, analysis, title).source
             if training is not None:

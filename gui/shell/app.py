@@ -53,7 +53,6 @@ def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from gui.shell.mainwindow import MainWindow
-    from gui.training.window import train_for_screenshot
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TorchCanvas")
@@ -65,7 +64,7 @@ def run_app(args: argparse.Namespace) -> int:
     if screenshot:  # no screen to answer a dialog on: an error is printed and the command fails instead
         errors: list[str] = []
         window.show_error = lambda title, message: errors.append(f"{title}: {message}")  # type: ignore[method-assign]
-    training = window.install_training()
+        training = window.install_training()
     project = getattr(args, "project", None)
     if project:
         if not window.open_file(project):
@@ -78,6 +77,8 @@ def run_app(args: argparse.Namespace) -> int:
         if errors:  # the file named on the command line cannot be opened: exit 2, as the CLI does for it
             print("torchcanvas: error: " + "\n".join(errors), file=sys.stderr)
             return 2
+        from gui.training.window import train_for_screenshot
+
         if getattr(args, "train_epochs", None) and not train_for_screenshot(training, args.train_epochs):
             result = training.last_result  # None when Train could not start (its reason is printed already)
             if result is not None and result.status != "finished":
@@ -86,6 +87,11 @@ def run_app(args: argparse.Namespace) -> int:
             return 1
         return take_screenshot(window, screenshot, size)
     window.show()
+    # The training dashboard (pyqtgraph, the training engine, the torch._dynamo warm-up: seconds on a small machine)
+    # docks once the window is painted, so the window is not held back by it.
+    from gui.shell.first_paint import after_first_paint
+
+    after_first_paint(window, window.install_training)
     from gui.shell import recovery
 
     window.autosaver = recovery.install(window)  # autosave ~2 s after edits; offer work left by a crashed run
