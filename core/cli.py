@@ -77,17 +77,13 @@ def run_check(args: argparse.Namespace) -> int:
     for problem in analysis.problems:
         tag = "error" if problem.severity == "error" else "warning"
         print(f"{tag}: {problem.message}", file=sys.stderr if tag == "error" else sys.stdout)
-    from core.datasets.spec import parse_spec
-    from core.errors import DataError
+    from core.code.script import setup_problems
 
-    try:  # train and export refuse a dataset that cannot be named; so does check
-        parse_spec(project.training.dataset)
-        data_errors = 0
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        data_errors = 1
-    if not analysis.ok or data_errors:
-        count = len(analysis.errors) + data_errors
+    setup = setup_problems(project)  # train and export refuse these too (a dataset without a name, two Outputs)
+    for message in setup:
+        print(f"error: {message}", file=sys.stderr)
+    if not analysis.ok or setup:
+        count = len(analysis.errors) + len(setup)
         print(f"{count} problem(s) to fix before this network can run.", file=sys.stderr)
         return 1
     print("OK: the network is valid.")
@@ -120,6 +116,7 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 
 @command("export", _export_args)
 def run_export(args: argparse.Namespace) -> int:
+    from core.code.script import UntrainableError
     from core.files.export import default_output, export
     from core.files.project import load
 
@@ -128,7 +125,11 @@ def run_export(args: argparse.Namespace) -> int:
         return fail(f"--model-only contradicts --format {fmt}")
     project = load(args.project)
     out = Path(args.output) if args.output else default_output(args.project, fmt)
-    result = export(project, fmt, out, args.weights, project_path=args.project, overwrite=args.force)
+    try:
+        result = export(project, fmt, out, args.weights, project_path=args.project, overwrite=args.force)
+    except UntrainableError as exc:  # the network's problems, as check says them: exit 1 as check does
+        print(f"torchcanvas: error: {exc}", file=sys.stderr)
+        return 1
     print(f"Wrote {result.path} ({result.details}).")
     return 0
 

@@ -291,6 +291,7 @@ def _imports(helper_text: str, s: TrainingSettings) -> list[str]:
 
 def export_keras(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
     """The Keras training script, written atomically; one ExportError names every layer Keras lacks."""
+    torch_script.check_trainable(project, "Keras script")
     try:
         text = generate_keras_script(project)
     except (CodegenError, DataError) as exc:  # KerasExportError passes through: it already lists the layers

@@ -18,7 +18,7 @@ from core.code.names import module_level_names
 from core.code.script_loop import loop_functions, main_lines
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
-from core.errors import DataError
+from core.errors import DataError, ExportError
 from core.files.project import Project
 from core.model.analysis import analyze
 from core.portable import inference, sources, steps
@@ -170,6 +170,36 @@ def _with_loop_helpers(helpers: list[Any], augmenting: bool) -> list[Any]:
     if steps.resize_images not in helpers:
         helpers.append(steps.resize_images)
     return [*helpers, inference.preprocess, inference.predict]  # use the trained model: see the docstring
+
+
+class UntrainableError(ExportError):
+    """A training script asked for a project that cannot train: it would crash when run."""
+
+
+def setup_problems(project: Project) -> list[str]:
+    """What keeps a project from training beside its network's analysis against the data (``torchcanvas check``
+    prints both): a dataset that cannot be named, or several Output nodes (the loss compares one output with the
+    labels; a ``forward`` returning a tuple imports as one Output per item)."""
+    problems: list[str] = []
+    try:
+        parse_spec(project.training.dataset)
+    except DataError as exc:
+        problems.append(str(exc))
+    outputs = len(project.graph.nodes_of_type("Output"))
+    if outputs > 1:
+        problems.append(
+            f"Training needs exactly one Output node; this network has {outputs}: remove the others, or export "
+            "the model code alone (it returns a tuple)."
+        )
+    return problems
+
+
+def check_trainable(project: Project, what: str = "training script") -> None:
+    """Refuse a training script for a project that cannot train, in the words ``torchcanvas check`` gives."""
+    problems = [p.message for p in analyze(project.graph, project.training).errors] + setup_problems(project)
+    if problems:
+        listing = "\n".join(f"- {message}" for message in problems)
+        raise UntrainableError(f"Cannot export the {what}: the project cannot train yet (as check says):\n{listing}")
 
 
 def generate_script(project: Project) -> GeneratedCode:

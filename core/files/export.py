@@ -81,6 +81,7 @@ def export_script(project: Project, out: str | Path, weights: str | Path | None 
     """The standalone training script that reproduces the in-app run."""
     try:
         script = importlib.import_module("core.code.script")
+        script.check_trainable(project)  # a script that would crash at its first batch is not written
         code = script.generate_script(project)
     except CodegenError as exc:
         raise ExportError(f"Cannot export the script: {exc}", exc.node_id) from None

@@ -69,3 +69,18 @@ def test_an_export_never_replaces_the_project_file(window, tmp_path, monkeypatch
     assert not window.export_code(project)
     assert project.read_bytes() == before
     assert "project file" in _no_modal_boxes[-1][1]
+
+
+def test_file_export_script_refuses_a_network_that_cannot_train_with_checks_words(window, tmp_path, monkeypatch):
+    """The window's export goes through the same core refusal as the CLI: a two-output network (an imported
+    ``forward`` returning a tuple) gets no training script, and the message says why."""
+    from tests.core.test_export_refusals import TWO_OUTPUTS, two_outputs
+
+    window.document.set_project(two_outputs())
+    target = tmp_path / "net_train.py"
+    messages = []
+    monkeypatch.setattr(actions, "ask_save_path", lambda parent, title, suggested, filters: str(target))
+    monkeypatch.setattr(actions, "inform", lambda parent, title, text, error=False: messages.append((text, error)))
+    window.action_map["export_script"].trigger()
+    assert len(messages) == 1 and messages[0][1] and TWO_OUTPUTS in messages[0][0], messages
+    assert not target.exists()
