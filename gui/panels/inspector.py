@@ -27,6 +27,7 @@ from core.model.shape_rules import fmt
 from gui import style
 from gui.canvas.editor import Editor
 from gui.panels.param_editor import BAD, FIELD_MIN_WIDTH, ParamEditor, add_field
+from gui.panels.wheel_guard import wheel_needs_focus
 from gui.panels.wrapping import WrappingScroll, let_wrap
 
 
@@ -88,6 +89,7 @@ class Inspector(QWidget):
         else:
             self._build_node_page(self.editor.graph.node(self.node_id), layout)
         layout.addStretch(1)
+        wheel_needs_focus(page)  # the wheel over a parameter scrolls the page unless that field has the focus
         self.scroll.setWidget(page)
         self.sync()
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from core.settings import TrainingSettings
 from gui.commands.training import SetTrainingSettings, push
+from gui.panels.wheel_guard import wheel_needs_focus
 from gui.panels.wrapping import let_wrap
 from gui.training.panel_choices import OPEN_FILE, file_source
 from gui.training.panel_form import (
@@ -76,6 +77,7 @@ class TrainingPanel(QWidget):
         self.report = RunReport(self.progress, self.log)
         self._arrange(data_box, data_form, how_box, form, run_box)
         self.settings_boxes = (data_box, how_box)
+        wheel_needs_focus(self)  # the wheel over a list scrolls the form unless that list has the focus
         self.set_state("idle")
 
     def _build_data(self) -> tuple[QGroupBox, QFormLayout]:
