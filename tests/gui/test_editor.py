@@ -146,7 +146,7 @@ def test_connect_ports_with_the_mouse_and_see_the_shape_label(empty_window, qtbo
     assert graph.edges == [Edge(x, fc)]
     wire = window.scene.wires[Edge(x, fc)]
     item = window.scene.nodes[fc]
-    qtbot.waitUntil(lambda: item.shape_text == "[N, 1, 8, 64]", timeout=2000)  # after the 0 ms re-analysis
+    qtbot.waitUntil(lambda: item.shape_text == "[N, 1, 8, 64]", timeout=10_000)  # after the 0 ms re-analysis
     assert wire.label == "[N, 1, 8, 8]"  # a new Input takes the shape of the project's dataset (digits)
     assert "in_features: 8 (auto)" in item.lines
     assert window.document.undo_stack.count() == 3

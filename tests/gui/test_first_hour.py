@@ -75,7 +75,7 @@ def test_first_hour_from_an_empty_canvas_to_a_script_that_runs(qtbot, tmp_path, 
     assert graph.node(fc).params["out_features"] == 10
 
     # the mistake: no Flatten, so the output is [N, 32, 3, 10]; Problems says so and Train is off
-    qtbot.waitUntil(lambda: any("Flatten" in m for m in window.problems.messages()), timeout=3000)
+    qtbot.waitUntil(lambda: any("Flatten" in m for m in window.problems.messages()), timeout=10_000)
     problem = next(m for m in window.problems.messages() if "Flatten" in m)
     assert "[N, 32, 3, 10]" in problem
     assert window.scene.nodes[fc].error and "Flatten" in window.scene.nodes[fc].error
@@ -87,7 +87,7 @@ def test_first_hour_from_an_empty_canvas_to_a_script_that_runs(qtbot, tmp_path, 
     wire(window, pool, flatten)
     wire(window, flatten, fc)
     assert Edge(pool, fc) not in graph.edges and Edge(flatten, fc) in graph.edges
-    qtbot.waitUntil(lambda: window.problems.messages()[0].startswith("No problems"), timeout=3000)
+    qtbot.waitUntil(lambda: window.problems.messages()[0].startswith("No problems"), timeout=10_000)
     assert "[N, 10]" in window.output_label.text() and train.isEnabled()
 
     # one epoch on the offline digits set, started from the toolbar
@@ -115,9 +115,7 @@ def test_first_hour_from_an_empty_canvas_to_a_script_that_runs(qtbot, tmp_path, 
     empty = tmp_path / "empty"
     empty.mkdir()
     env = {**os.environ, "PYTHONPATH": ""}  # nothing of TorchCanvas is needed to run it
-    run = subprocess.run(
-        [sys.executable, str(script)], cwd=empty, env=env, capture_output=True, text=True, timeout=120
-    )
+    run = subprocess.run([sys.executable, str(script)], cwd=empty, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Epoch 1/1" in run.stdout and "Test loss" in run.stdout
     assert (empty / "model_weights.pt").is_file()

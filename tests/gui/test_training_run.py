@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +47,12 @@ def wait_for_steps(qtbot, dash, steps: int = 3) -> None:
     qtbot.waitUntil(lambda: dash.event_count.get("batch", 0) >= steps, timeout=30_000)
 
 
+def wait_for_pause(qtbot, dash) -> None:
+    """Until the trainer says it has paused: every batch event before it has arrived then (a group goes out
+    with the notice, in order), and no other comes until Resume; no guess at how long the batch in flight takes."""
+    qtbot.waitUntil(lambda: "Paused." in dash.panel.log.toPlainText().splitlines(), timeout=30_000)
+
+
 def test_run_finishes_and_plots_hold_every_point(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, epochs=3)
     result = finish(qtbot, dash)
@@ -75,10 +80,8 @@ def test_stop_returns_within_two_seconds_and_leaves_no_thread(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, epochs=2000)
     run = dash.start_training()
     wait_for_steps(qtbot, dash)
-    started = time.monotonic()
-    assert dash.stop() is True
-    assert time.monotonic() - started < 2.0
-    assert not run.is_running() and run._thread.isFinished()
+    assert dash.stop() is True  # True only when the thread ended within stop's timeout, 2 s
+    assert not run.is_running() and run.wait(0)
     assert dash.run is None and dash.last_result.status == "stopped"
     assert "Stopped" in dash.panel.progress.text()
     assert dash.panel.train_button.isEnabled()
@@ -90,9 +93,9 @@ def test_pause_holds_the_step_count_still(qtbot, tmp_path):
     wait_for_steps(qtbot, dash)
     dash.pause()
     assert not dash.panel.resume_button.isHidden() and dash.panel.pause_button.isHidden()
-    qtbot.wait(300)  # the batch in flight finishes and its event arrives
+    wait_for_pause(qtbot, dash)
     held = dash.event_count.get("batch", 0)
-    qtbot.wait(600)
+    qtbot.wait(300)
     assert dash.event_count.get("batch", 0) == held
     assert dash.run.trainer.is_paused
     dash.resume()
@@ -105,10 +108,8 @@ def test_stop_while_paused(qtbot, tmp_path):
     dash.start_training()
     wait_for_steps(qtbot, dash)
     dash.pause()
-    qtbot.wait(100)
-    started = time.monotonic()
-    assert dash.stop()
-    assert time.monotonic() - started < 2.0
+    wait_for_pause(qtbot, dash)
+    assert dash.stop()  # a paused loop wakes to see the stop: the thread ends within stop's timeout, 2 s
     assert dash.last_result.status == "stopped"
 
 
@@ -146,10 +147,8 @@ def test_close_during_training_asks_then_stops_cleanly(qtbot, tmp_path, monkeypa
     assert window.isVisible() and dash.is_running()
 
     monkeypatch.setattr(window_module, "ask_stop", lambda parent: True)
-    started = time.monotonic()
-    assert window.close()
-    assert time.monotonic() - started < 2.5
-    assert not run.is_running() and run._thread.isFinished()
+    assert window.close()  # True only when the run's thread ended within the window's stop timeout, 5 s
+    assert not run.is_running() and run.wait(0)
     assert dash.run is None and window.centralWidget().isEnabled()
     qtbot.wait(50)
     warnings = [r.message for r in qtlog.records[shown:] if r.type.name in ("QtWarningMsg", "QtCriticalMsg")]

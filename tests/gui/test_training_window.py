@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-import time
 
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
@@ -45,10 +44,9 @@ def test_training_locks_editing_and_closing_stops_the_run(window, qtbot, tmp_pat
     shown = len(qtlog.records)
     asked = []
     monkeypatch.setattr(window_module, "ask_stop", lambda parent: asked.append(True) or True)
-    started = time.monotonic()
-    assert window.close()
-    assert time.monotonic() - started < 2.5 and asked == [True]
-    assert not run.is_running() and run._thread.isFinished() and dash.run is None
+    assert window.close()  # True only when the run's thread ended within the window's stop timeout, 5 s
+    assert asked == [True]
+    assert not run.is_running() and run.wait(0) and dash.run is None
     assert not window.editing_locked and window.view.isInteractive() and window.palette.isEnabled()
     assert window.action_map["delete"].isEnabled() and not window.action_map["undo"].isEnabled()  # empty stack
     qtbot.wait(50)
