@@ -154,6 +154,14 @@ class RecoverySlot:
             self._lock.close()
             self._lock = None
 
+    def abandon(self) -> None:
+        """Release the lock but keep both files, as the OS does when the process dies: the recovery file is then
+        an orphan the next start offers to restore. Tests and crash drills use it (no real crash needed)."""
+        if self._lock is not None:
+            _unlock(self._lock)
+            self._lock.close()
+            self._lock = None
+
     def __enter__(self) -> RecoverySlot:
         return self
 

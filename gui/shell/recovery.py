@@ -122,6 +122,13 @@ class Autosaver(QObject):
         if self._slot is not None:
             self._slot.close()
 
+    def abandon(self) -> None:
+        """Stop autosaving and leave the recovery file as a crashed instance would (see RecoverySlot.abandon)."""
+        self.timer.stop()
+        self._closed = True
+        if self._slot is not None:
+            self._slot.abandon()
+
 
 @dataclass
 class Restored:
