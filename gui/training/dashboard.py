@@ -33,7 +33,7 @@ from gui.training import actions
 from gui.training.data_load import PreviewLoader, data_failure, dataset_key, load_for_preview, short_name
 from gui.training.panel import TrainingPanel
 from gui.training.plots import LivePlots
-from gui.training.results import ResultsView
+from gui.training.results import IDLE_SUMMARY, ResultsView
 from gui.training.runs import RunsView
 from gui.training.suggest import input_shape_for, suggest, suggestion_note
 from gui.training.tryit import TryItView
@@ -161,6 +161,8 @@ class TrainingDashboard(QWidget):
     def _project_replaced(self) -> None:
         doc = self.document
         assert doc is not None
+        if self.project is not None and doc.project is not self.project:
+            self.forget_run()
         self.project, self.stack = doc.project, doc.undo_stack
         self.panel.set_project(self.project, self.stack, doc.path)
         self._analyzed(doc.analysis)
@@ -276,6 +278,21 @@ class TrainingDashboard(QWidget):
                 self.stack.endMacro()
         self.panel.settings_note.setText(suggestion_note(changes, fit[1] if fit is not None else None))
         self.refresh_dataset()
+
+    def forget_run(self) -> None:
+        """Another project (File > New, Open, an example): the last run belongs to the old one, so its result,
+        curves, log, results and Try it go (they went on saying "Finished · test accuracy …" of a network no
+        longer shown, and File > Export offered its weights). The run folder stays in Runs of the old project."""
+        if self.run is not None:  # editing, New and Open included, is locked while a run goes
+            return
+        self.last_result = self.run_project = self.last_model = None
+        self._pending_progress = None
+        self.event_count = {}
+        self.plots.reset()
+        self.results.clear(IDLE_SUMMARY)
+        self.tryit.clear()
+        self.panel.forget_run()
+        self.tabs.setCurrentWidget(self.curves_page)
 
     # -- running ---------------------------------------------------------------------------------------
     def is_running(self) -> bool:

@@ -26,6 +26,7 @@ from gui.panels.wheel_guard import wheel_needs_focus
 from gui.panels.wrapping import let_wrap
 from gui.training.panel_choices import OPEN_FILE, file_source
 from gui.training.panel_form import (
+    NOT_STARTED,
     KerasLog,
     data_note,
     dataset_list,
@@ -357,6 +358,16 @@ class TrainingPanel(QWidget):
 
     def on_event(self, event: Any) -> None:
         self.report.show(event)
+
+    def forget_run(self) -> None:
+        """Another project: no progress, log or failure of the last run (which was the old project's)."""
+        self._run_message = ""
+        self.report.paused = False
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(NOT_STARTED)
+        self.log.clear()
+        self._update_buttons()
 
     def end_run(self, result: Any) -> None:
         failure = self.report.end(result)

@@ -171,11 +171,14 @@ def reason_area(reason: QLabel) -> QScrollArea:
     return scroll
 
 
+NOT_STARTED = "Not started"
+
+
 def progress_bar() -> QProgressBar:
     bar = QProgressBar()
     bar.setRange(0, 1)
     bar.setValue(0)
-    bar.setFormat("Not started")
+    bar.setFormat(NOT_STARTED)
     bar.setTextVisible(True)
     return bar
 

@@ -29,6 +29,7 @@ from gui.training.preview import add_class_scatter, class_colour, legend_below, 
 log = logging.getLogger(__name__)
 Predict = Callable[[np.ndarray], np.ndarray]  # a batch of samples (network input shape) -> class indices
 MAX_SAMPLES = 24
+IDLE_SUMMARY = "Train the network to see how well it does on test data it never saw."
 NARROW = 760  # below this width the per-class accuracy is a column of the confusion matrix, not a plot
 RIGHT, WRONG = "#1b7f3b", "#c62828"
 
@@ -54,7 +55,7 @@ class ResultsView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.summary = QLabel("Train the network to see how well it does on test data it never saw.")
+        self.summary = QLabel(IDLE_SUMMARY)
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
 
@@ -169,11 +170,11 @@ class ResultsView(QWidget):
                 button.setEnabled(enabled)
         self.folder_button.setEnabled(enabled)
 
-    def clear(self) -> None:
+    def clear(self, summary: str = "Training… the results appear here when the run ends.") -> None:
         self._steps.clear()
         self._step_timer.stop()
         self.result = None
-        self.summary.setText("Training… the results appear here when the run ends.")
+        self.summary.setText(summary)
         self.confusion.clear()
         self.per_class.getPlotItem().clear()
         self.samples.clear()

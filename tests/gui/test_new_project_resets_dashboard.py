@@ -1,0 +1,62 @@
+"""A new or newly opened project starts with a clean training dashboard (issue 22): it went on showing the last
+project's "Finished · test accuracy …", its curves, log, results and Try it."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from core.cli import EXAMPLES_DIR
+from core.training import Trainer
+from gui.training.panel_form import NOT_STARTED
+from gui.training.results import IDLE_SUMMARY
+from gui.training.tryit import HINT
+
+
+@pytest.fixture
+def trained(window, qtbot, tmp_path):
+    """The example trained for one epoch in the window's dashboard."""
+    dash = window.install_training()
+    dash.runs_root = tmp_path / "runs"
+    dash.trainer_factory = functools.partial(Trainer, event_interval=0)
+    window.document.project.training.epochs = 1  # set up the test, not a user edit to undo
+    dash.panel.refresh()
+    with qtbot.waitSignal(dash.run_finished, timeout=120_000):
+        assert dash.start_training() is not None
+    assert dash.panel.progress.format().startswith("Finished")
+    assert dash.results.result is not None and dash.tryit.source is not None
+    assert any(len(c.series) for c in dash.plots.curves)
+    return dash
+
+
+def assert_clean(dash) -> None:
+    assert dash.panel.progress.format() == NOT_STARTED
+    assert dash.panel.progress.value() == 0
+    assert dash.panel.log.toPlainText() == ""
+    assert all(len(c.series) == 0 for c in dash.plots.curves)
+    assert dash.results.result is None and dash.results.summary.text() == IDLE_SUMMARY
+    assert dash.tryit.source is None and dash.tryit.note.text() == HINT
+    assert dash.last_result is None and dash.run_project is None  # File > Export no longer offers its weights
+
+
+def test_file_new_clears_the_last_run(window, trained):
+    window.document.undo_stack.setClean()
+    window.new_project()
+    assert len(window.document.graph) == 0
+    assert_clean(trained)
+
+
+def test_opening_another_project_clears_the_last_run(window, trained):
+    assert window.open_example(EXAMPLES_DIR / "spirals.json")
+    assert_clean(trained)
+
+
+def test_file_new_uses_the_core_training_defaults(window):
+    """One set of defaults: File > New starts from ``TrainingSettings()`` (10 epochs, batch 64, 10 % validation),
+    as the CLI does; the example's 20 / 32 / 20 % are that example's own settings, written in its file."""
+    from core.settings import TrainingSettings
+
+    assert window.document.project.training.epochs == 20  # the example's own
+    window.new_project()
+    assert window.document.project.training == TrainingSettings()
