@@ -249,6 +249,12 @@ class WireItem(_Hover, QGraphicsItem):
     def path_midpoint(self) -> QPointF:
         return self._path.pointAtPercent(0.5)
 
+    @property
+    def label_rect(self) -> QRectF:
+        """Where the shape label sits, in item coordinates (empty without a label): tests check that no label
+        hides under a layer box."""
+        return QRectF(self._label_rect)
+
     def set_label(self, text: str, error: bool = False) -> None:
         if text != self.label or error != self.error:
             self.prepareGeometryChange()

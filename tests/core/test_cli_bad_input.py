@@ -90,7 +90,6 @@ def _command(monkeypatch, exc: BaseException) -> None:
         raise exc
 
     monkeypatch.setitem(cli.COMMANDS, "boom", (lambda p: None, run))
-    monkeypatch.setattr(cli, "_load_commands", lambda: None)
 
 
 def test_an_unexpected_error_is_logged_and_one_line_is_printed(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -33,7 +33,7 @@ def hidden_text(scene) -> list[str]:
     for edge, wire in scene.wires.items():
         if not wire.label:
             continue
-        label = wire.mapRectToScene(wire._label_rect)
+        label = wire.mapRectToScene(wire.label_rect)
         for nid, box in boxes.items():
             if label.intersects(box.adjusted(-style.PORT_RADIUS, 0, style.PORT_RADIUS, 0)):
                 found.append(f"the label {wire.label!r} of {edge.src}->{edge.dst} is under {nid}")
