@@ -42,6 +42,17 @@ def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.4f}"
 
 
+def samples_title(wrong: int, total: int, shown_wrong: int) -> str:
+    """'62 of 2,000 wrong; showing 24': the errors of the whole test set, then how many of them are drawn ("24
+    wrong first" read as the number of errors)."""
+    if wrong == 0:
+        verdict = f"<span style='color:{RIGHT}'>all {total:,} right</span>"
+    else:
+        verdict = f"<span style='color:{WRONG}'>{wrong:,} of {total:,} wrong</span>; showing {shown_wrong:,} first"
+        verdict += " (true label in brackets), then right ones"
+    return f"<b>Test samples</b>, predicted label under each picture: {verdict}."
+
+
 def _short(name: str, limit: int = 10) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
@@ -260,11 +271,7 @@ class ResultsView(QWidget):
             items.append((sample, caption, RIGHT if ok else WRONG))
         self.samples.set_items(items)
         shown_wrong = sum(1 for _, _, c in items if c == WRONG)
-        self.samples_title.setText(
-            f"<b>Test samples</b>: predicted label under each picture; "
-            f"<span style='color:{WRONG}'>{shown_wrong} wrong</span> first (true label in brackets), "
-            f"then <span style='color:{RIGHT}'>right</span> ones."
-        )
+        self.samples_title.setText(samples_title(len(wrong), len(y_test), shown_wrong))
         self.examples.setCurrentIndex(0)
 
     def _draw_boundary(self, dataset: Any, predict: Predict, names: list[str], resolution: int = 160) -> None:
