@@ -5,6 +5,7 @@ weights file (``.pt``/``.pth`` read with ``weights_only=True``, or ``.safetensor
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import sys
 import traceback
@@ -16,6 +17,7 @@ from torch import nn
 from core.fx_import.trace import ModelImportError, user_frame
 
 DEFAULT_IMAGE_SHAPE = [3, 224, 224]
+MAX_ARGS_DEPTH = 32  # levels of lists / objects in --args; a constructor argument is a number, a list or a dict
 # Auxiliary classifiers run only in training mode, so a drawing of the eval-mode forward would lose their weights:
 # these are built without them unless --args says otherwise.
 WITHOUT_AUX = {
@@ -39,13 +41,31 @@ def parse_args(text: str | None) -> list[Any] | dict[str, Any]:
     """--args: a JSON list (positional arguments) or object (keyword arguments: '{"num_classes": 10}')."""
     if not text:
         return []
+    deep = f"--args is nested too deeply (more than {MAX_ARGS_DEPTH} levels): give the constructor's arguments"
+    too_deep = ModelImportError([f"{deep}, e.g. '[10]'."])
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ModelImportError([f"--args is not JSON ({exc.msg}): give a list, e.g. '[10]' or '[]'."]) from None
+    except RecursionError:  # Python's JSON reader recurses once per level: '[[[[...' 100,000 deep exhausts it
+        raise too_deep from None
     if not isinstance(value, (list, dict)):
         raise ModelImportError(["--args must be a JSON list (or object) of the constructor's arguments, e.g. '[10]'."])
+    if _depth(value) > MAX_ARGS_DEPTH:  # shallower ones still overflow later (printing them in a message)
+        raise too_deep
     return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value``, without recursing (a hostile value is deep)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, level)
+            if level <= MAX_ARGS_DEPTH:
+                stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def torchvision_names() -> list[str]:
@@ -112,16 +132,56 @@ def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) ->
         )
         listing = f" Its nn.Module classes: {', '.join(found)}." if found else " It defines no nn.Module class."
         raise ModelImportError([f"{path} has no nn.Module class {class_name}.{listing}"])
+    _check_arguments(path, cls, class_name, args)
     try:
         return _call(cls, args)  # type: ignore[no-any-return]
     except Exception as exc:
         line = user_frame(traceback.extract_tb(exc.__traceback__))
         raise ModelImportError(
             [
-                f"{class_name}({json.dumps(args)[1:-1]}) failed{f' at {line}' if line else ''}: {exc}. "
+                f"{_call_text(class_name, args)} failed{f' at {line}' if line else ''}: {exc}. "
                 "Give its constructor arguments with --args as a JSON list, e.g. '[10]'."
             ]
         ) from None
+
+
+def _check_arguments(path: Path, cls: type, class_name: str, args: list[Any] | dict[str, Any]) -> None:
+    """Refuse arguments that do not fit the class's ``__init__``, naming the user's file, class and line and what
+    it takes (the call itself would fail inside TorchCanvas, and the message would point there)."""
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):  # no signature to read: the call will say what is wrong
+        return
+    try:
+        signature.bind(**args) if isinstance(args, dict) else signature.bind(*args)
+    except TypeError as exc:
+        try:
+            line = inspect.getsourcelines(cls)[1]
+        except (OSError, TypeError):
+            line = getattr(getattr(vars(cls).get("__init__"), "__code__", None), "co_firstlineno", 0)
+        where = f"{path}:{line}" if line else str(path)
+        given = "without --args" if not args else f"with --args {_text(args)}"
+        name = next(iter(signature.parameters), "name")
+        raise ModelImportError(
+            [
+                f"{where}: class {class_name} takes {class_name}{signature}; {given}: {exc}. Give its constructor "
+                f"arguments with --args as a JSON list ('[10]') or object ('{{\"{name}\": 10}}')."
+            ]
+        ) from None
+
+
+def _text(value: Any, limit: int = 200) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _call_text(class_name: str, args: list[Any] | dict[str, Any]) -> str:
+    """``Tiny(1, 2)`` or ``Tiny(hidden=3)``, shortened."""
+    if isinstance(args, dict):
+        inner = ", ".join(f"{key}={_text(value, 60)}" for key, value in args.items())
+    else:
+        inner = ", ".join(_text(value, 60) for value in args)
+    return f"{class_name}({inner if len(inner) <= 200 else inner[:197] + '...'})"
 
 
 def read_state(path: str | Path) -> dict[str, Any]:
