@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ from core.datasets.folder import image_geometry
 from core.datasets.spec import SOURCES, DataSpec, LoadRequest, help_text, parse_spec
 from core.datasets.vision import default_data_dir
 from core.errors import DataError
+
+log = logging.getLogger(__name__)
 
 for _module in pkgutil.iter_modules(__path__):  # each source module registers its Source entry on import
     importlib.import_module(f"{__name__}.{_module.name}")
@@ -88,23 +92,27 @@ def load_dataset(
         progress=progress,
         tokens=wants_tokens(parsed, input_dtype),
     )
-    raw = source.load(parsed, request)
-    if isinstance(raw, Dataset):
-        return raw
-    name = source.title(parsed) if source.title else parsed.text
-    if progress:
-        progress(f"Preparing {name}", None)
-    data = finish(
-        raw,
-        parsed,
-        name,
-        seed=seed,
-        val_fraction=val_fraction,
-        test_fraction=test_fraction,
-        normalize=normalize,
-        input_shape=input_shape,
-        resize=None if source.sizes_itself else resize,
-    )
+    with warnings.catch_warnings(record=True) as caught:  # the user reads our one line, not the libraries'
+        warnings.simplefilter("always")
+        raw = source.load(parsed, request)
+        if isinstance(raw, Dataset):
+            return raw
+        name = source.title(parsed) if source.title else parsed.text
+        if progress:
+            progress(f"Preparing {name}", None)
+        data = finish(
+            raw,
+            parsed,
+            name,
+            seed=seed,
+            val_fraction=val_fraction,
+            test_fraction=test_fraction,
+            normalize=normalize,
+            input_shape=input_shape,
+            resize=None if source.sizes_itself else resize,
+        )
+    for warning in caught:  # kept for a bug report; what matters to the user is said by the checks
+        log.info("while loading %s: %s", parsed.text, warning.message)
     if source.after_load:
         source.after_load(data, parsed)
     return data

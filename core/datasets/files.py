@@ -64,7 +64,8 @@ def _paths_text(spec: DataSpec) -> str:
 
 
 def _npz_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
-    npz = [sources.tokens_to_tensor, sources.check_finite, sources.read_npz, sources.npz_inputs, sources.load_npz]
+    npz = [sources.tokens_to_tensor, sources.check_finite, sources.read_npz, sources.check_npz_member]
+    npz += [sources.npz_inputs, sources.load_npz]
     flag = ", tokens=True" if tokens else ""
     constants = [f"DATA_FILE = {script_string(spec.paths[0])}"]
     return ScriptLoad([*BASE_HELPERS, *npz], constants, call=f"load_npz(DATA_FILE{flag})")

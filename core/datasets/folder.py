@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import stat
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -101,8 +102,8 @@ class FolderSamples(torch.utils.data.Dataset):
         from PIL import Image
 
         file, label = self.files[index]
-        try:
-            with Image.open(file) as opened:
+        try:  # a huge image's DecompressionBombWarning would print raw in the worker: it is decoded and resized
+            with warnings.catch_warnings(action="ignore"), Image.open(file) as opened:
                 image = opened.convert("L" if self.channels == 1 else "RGB").resize((self.size[1], self.size[0]))
                 pixels = np.asarray(image, dtype=np.uint8)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:

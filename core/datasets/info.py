@@ -17,6 +17,7 @@ import csv
 import gzip
 import math
 import os
+import stat
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -77,6 +78,7 @@ BUILTIN: dict[str, DataInfo] = {
     "KMNIST": DataInfo("kmnist", (1, 28, 28), 10),
     "CIFAR10": DataInfo("cifar10", (3, 32, 32), 10),
 }
+
 
 def named_as(info: DataInfo | None, spec: DataSpec) -> DataInfo | None:
     """A fixed entry named as the spec was typed (mnist, not MNIST)."""
@@ -225,10 +227,14 @@ _CACHE_SIZE = 64
 
 
 def _stamps(spec: DataSpec) -> tuple[tuple[str, int, int], ...]:
-    """What a cached answer depends on: each file's (or folder's) modification time and size."""
+    """What a cached answer depends on: each file's (or folder's) modification time and size. Anything but a
+    regular file (or the folder of a ``folder:`` set) is not peeked at: opening a named pipe waits for a writer
+    forever, and this runs in the editor after every edit."""
     stamps = []
     for path in spec.paths:
         st = os.stat(Path(path).expanduser())
+        if not (stat.S_ISDIR(st.st_mode) if spec.kind == "folder" else stat.S_ISREG(st.st_mode)):
+            raise ValueError(f"{path}: not a regular file")
         stamps.append((path, st.st_mtime_ns, st.st_size))
     return tuple(stamps)
 

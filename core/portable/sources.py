@@ -26,7 +26,8 @@ MAX_CLASSES = 10_000
 
 def images_to_tensor(images: np.ndarray) -> torch.Tensor:
     """Pixels as float32 in [0, 1] with a channel axis: (N, C, H, W)."""
-    x = torch.tensor(np.asarray(images))
+    a = np.asarray(images)
+    x = torch.tensor(a.astype(a.dtype.newbyteorder("="), copy=False))  # big-endian too
     scale = 255.0 if x.dtype == torch.uint8 else 1.0
     x = x.to(torch.float32) / scale
     if x.dim() == 3:  # (N, H, W): one grey channel
@@ -179,8 +180,16 @@ def read_npz(path: str, wanted: tuple) -> tuple:
     damaged or foreign file is an error naming it (and the array)."""
     broken = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
     check_file(path)
+    with open(path, "rb") as handle:
+        magic = handle.read(6)
+    if magic[:2] != b"PK" and magic != b"\x93NUMPY":  # neither a zip nor an .npy
+        raise ValueError(
+            f"{path}: not a NumPy .npz file (neither an archive of arrays nor a "
+            "NumPy array); save the samples and labels with "
+            "np.savez(path, x_train=..., y_train=...)"
+        )
     try:
-        archive = np.load(path, allow_pickle=False)
+        archive = np.load(path, allow_pickle=False)  # never: a pickle can run code
     except broken as exc:  # a cut file, a pickle, text: not an archive of arrays
         raise ValueError(
             f"{path}: cannot read it as a NumPy .npz file ({type(exc).__name__}: "
@@ -196,6 +205,7 @@ def read_npz(path: str, wanted: tuple) -> tuple:
     with archive:
         for key in [name for name in archive.files if name in wanted]:
             try:
+                check_npz_member(archive, key, path)
                 arrays[key] = archive[key]
             except broken as exc:  # a damaged array, or Python objects
                 raise ValueError(
@@ -205,8 +215,39 @@ def read_npz(path: str, wanted: tuple) -> tuple:
         return sorted(archive.files), arrays
 
 
+def check_npz_member(archive, key: str, path: str) -> None:
+    """An array's header is checked before NumPy allocates what it announces: a
+    damaged header asked for terabytes (read as "out of memory")."""
+    name = f"{key}.npy" if f"{key}.npy" in archive.zip.namelist() else key
+    info = archive.zip.getinfo(name)
+    with archive.zip.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    if dtype.hasobject:
+        raise ValueError(
+            f"{path} ({key}): cannot read this array: it holds Python objects, "
+            "which are never loaded from a data file (they could run code); save "
+            "plain arrays of numbers"
+        )
+    size = math.prod(shape) * dtype.itemsize
+    if size > info.file_size:
+        raise ValueError(
+            f"{path} ({key}): the array's header announces shape {tuple(shape)} "
+            f"({size} bytes) but the file holds {info.file_size} bytes for it; the "
+            "file is damaged: save it again with np.savez"
+        )
+
+
 def npz_inputs(array: np.ndarray, where: str, tokens: bool) -> torch.Tensor:
     """The x arrays of an .npz: numbers only, as pixels/features or token ids."""
+    if np.ndim(array) == 0:
+        raise ValueError(
+            f"{where}: a single value (a 0-d array), not a list of samples; store "
+            "one sample per row, shape (samples, ...)"
+        )
     if np.asarray(array).dtype.kind not in "biuf":
         raise ValueError(
             f"{where}: the samples must be numbers, found values of type "
@@ -254,6 +295,11 @@ def load_npz(path: str, tokens: bool = False) -> tuple:
     x = npz_inputs(arrays["x_train"], f"{path} (x_train)", tokens)
     y = labels_to_tensor(arrays["y_train"], f"{path} (y_train)")
     check_lengths(x, y, f"{path} (x_train, y_train)")
+    if not len(y):
+        raise ValueError(
+            f"{path} (x_train, y_train): no samples, the arrays are empty; save "
+            "the samples and their labels"
+        )
     x_test = y_test = None
     if "x_test" in found and "y_test" in found:
         x_test = npz_inputs(arrays["x_test"], f"{path} (x_test)", tokens)

@@ -66,6 +66,14 @@ def load_csv(path: str, label_column: str, tokens: bool = False) -> tuple:
     if not rows:
         raise ValueError(f"{path}: the file is empty")
     header = [name.strip() for name in rows[0]]
+    twice = [k for k, name in enumerate(header) if name in header[:k]]
+    if twice:
+        name = header[twice[0]]
+        raise ValueError(
+            f"{path}: the header names the column {name!r} twice (columns "
+            f"{header.index(name) + 1} and {twice[0] + 1}); give every column its "
+            "own name"
+        )
     if label_column not in header:
         raise ValueError(
             f"{path}: there is no column named {label_column!r}; "
@@ -134,6 +142,13 @@ def csv_labels(path: str, labels: list, numbers: list, label_column: str) -> tup
     check_label_kinds(labels, numbers, path, label_column)
     if all(label.lstrip("-").isdigit() for label in labels):
         values = [int(label) for label in labels]
+        low = min(range(len(values)), key=values.__getitem__)
+        if values[low] < 0:
+            raise ValueError(
+                f"{path}, row {numbers[low]}, column {label_column!r}: label "
+                f"{values[low]} is negative; number the classes 0, 1, 2, ... (for "
+                f"numbers to predict, write them as decimals: {values[low]}.0)"
+            )
         big = max(range(len(values)), key=values.__getitem__)
         if values[big] >= MAX_CLASSES:
             raise ValueError(

@@ -4,12 +4,14 @@ same ``core.portable`` code), and from ``torchcanvas train --data`` (exit code 1
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import struct
 import subprocess
 import sys
 import time
+import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +24,7 @@ from core.code.script import generate_script
 from core.datasets import folder as folder_module
 from core.datasets import load_dataset
 from core.errors import DataError
+from core.files.project import save
 from core.portable.sources import MAX_CLASSES
 from core.training import Trainer
 from tests.core.train_fixtures import EXAMPLES, example, mlp_project, write_images
@@ -122,6 +125,59 @@ def npz_inf_test_samples(tmp: Path) -> tuple[str, str]:
     return f"npz:{path}", r"inf\.npz \(x_test\): sample 3 holds -inf"
 
 
+def npz_damaged_header(tmp: Path) -> tuple[str, str]:
+    """A header announcing terabytes with a valid checksum: NumPy asked for them, read as "out of memory"."""
+    data = _npy(X)
+    start, end = data.index(b"'shape': (20, 4, 4)"), data.index(b"\n")
+    header = data[start:end].replace(b"(20, 4, 4)", b"(99999999999999, 4, 4)", 1)[: end - start]
+    path = tmp / "header.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x_train.npy", data[:start] + header + data[end:])
+        archive.writestr("y_train.npy", _npy(Y))
+    return (
+        f"npz:{path}",
+        r"header\.npz \(x_train\): the array's header announces shape \(99999999999999, 4, 4\).*damaged",
+    )
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def npz_empty_arrays(tmp: Path) -> tuple[str, str]:
+    path = _npz(tmp / "empty.npz", x_train=X[:0], y_train=Y[:0])  # was "max() arg is an empty sequence"
+    return f"npz:{path}", r"empty\.npz \(x_train, y_train\): no samples, the arrays are empty"
+
+
+def npz_0d_samples(tmp: Path) -> tuple[str, str]:
+    path = _npz(tmp / "scalar.npz", x_train=np.array(5.0), y_train=np.array(1))  # was an unexpected TypeError
+    return f"npz:{path}", r"scalar\.npz \(x_train\): a single value \(a 0-d array\), not a list of samples"
+
+
+def npz_pickle(tmp: Path) -> tuple[str, str]:
+    path = tmp / "pickled.npz"
+    path.write_bytes(b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94K\x01s.")  # pickle of {'a': 1}
+    return f"npz:{path}", r"pickled\.npz: not a NumPy \.npz file \(neither an archive of arrays nor a NumPy array\)"
+
+
+def npz_text(tmp: Path) -> tuple[str, str]:
+    path = tmp / "notes.npz"
+    path.write_text("x,y\n1,2\n")
+    return f"npz:{path}", r"notes\.npz: not a NumPy \.npz file.*np\.savez"
+
+
+def csv_negative_label(tmp: Path) -> tuple[str, str]:
+    path = _csv(tmp / "negative.csv", [*_good_rows(), "3,1,-1"])
+    return f"csv:{path}:label", r"negative\.csv, row 14, column 'label': label -1 is negative"
+
+
+def csv_duplicate_columns(tmp: Path) -> tuple[str, str]:
+    path = _csv(tmp / "twice.csv", _good_rows(), header="a,a,label")
+    return f"csv:{path}:label", r"twice\.csv: the header names the column 'a' twice \(columns 1 and 2\)"
+
+
 def csv_label_1e9(tmp: Path) -> tuple[str, str]:
     path = _csv(tmp / "ids.csv", [*_good_rows(), "3,1,1000000000"])
     return f"csv:{path}:label", r"ids\.csv, row 14, column 'label': label 1000000000 is too large.*1000000000\.0"
@@ -195,6 +251,13 @@ CORPUS: dict[str, Callable[[Path], tuple[str, str]]] = {
         npz_label_2_63,
         npz_nan_samples,
         npz_inf_test_samples,
+        npz_damaged_header,
+        npz_empty_arrays,
+        npz_0d_samples,
+        npz_pickle,
+        npz_text,
+        csv_negative_label,
+        csv_duplicate_columns,
         csv_label_1e9,
         csv_header_only,
         csv_not_utf8,
@@ -212,6 +275,7 @@ CORPUS: dict[str, Callable[[Path], tuple[str, str]]] = {
 
 def _plain(message: str) -> None:
     assert "\n" not in message and "Traceback" not in message, message
+    assert "allow_pickle" not in message and "unsafe" not in message, message  # never advice to load untrusted
 
 
 @pytest.mark.parametrize("case", CORPUS)
@@ -245,6 +309,17 @@ def test_cli_train_exits_1_with_the_message(tmp_path, capsys, case: str) -> None
     assert code == 1, err
     assert re.search(expected, err), err
     assert "Traceback" not in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("case", CORPUS)
+def test_cli_check_never_shows_a_traceback(tmp_path, capsys, case: str) -> None:
+    """``check`` peeks at the data (core.datasets.info) without loading it: a bad file is no crash and no hang."""
+    spec, _ = CORPUS[case](tmp_path)
+    project = tmp_path / "project.json"
+    save(example("digits_mlp", dataset=spec), project)
+    code = main(["check", str(project)])
+    err = capsys.readouterr().err
+    assert code in (0, 1) and "Traceback" not in err and "unexpected" not in err, err
 
 
 def test_exported_script_run_alone_prints_one_line_and_exits_1(tmp_path) -> None:
