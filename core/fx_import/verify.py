@@ -62,12 +62,24 @@ def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
     with torch.no_grad():
         expected = module(sample)
         got = built(sample)
-    if isinstance(expected, (tuple, list)):
-        expected = expected[0]
-    if isinstance(got, (tuple, list)):
-        got = got[0]
-    if not isinstance(expected, torch.Tensor) or tuple(expected.shape) != tuple(got.shape):
+    expected_items = list(expected) if isinstance(expected, (tuple, list)) else [expected]
+    got_items = list(got) if isinstance(got, (tuple, list)) else [got]
+    if len(expected_items) != len(got_items):
+        raise ModelImportError(["The imported network has another number of outputs than the original."])
+    return max(_difference(e, g, result.state) for e, g in zip(expected_items, got_items, strict=True))
+
+
+def _difference(expected: object, got: object, state: dict[str, torch.Tensor]) -> float:
+    """The largest difference between two outputs; refuses outputs that cannot be compared (NaN or infinite
+    values compare False with everything, so they would pass for equal)."""
+    if not isinstance(expected, torch.Tensor) or not isinstance(got, torch.Tensor) or expected.shape != got.shape:
         raise ModelImportError(["The imported network's output has another shape than the original's."])
+    bad = _not_finite(expected)
+    if bad:
+        raise ModelImportError([f"The original model's outputs contain {bad}: cannot compare. {_weights_hint(state)}"])
+    bad = _not_finite(got)
+    if bad:
+        raise ModelImportError([f"The imported network's outputs contain {bad} where the original's do not."])
     diff = float((expected - got).abs().max()) if expected.numel() else 0.0
     scale = max(1.0, float(expected.abs().max())) if expected.numel() else 1.0
     if diff > TOLERANCE * scale:
@@ -75,6 +87,26 @@ def verify(result: ImportResult, module: nn.Module, shape: list[int]) -> float:
             [f"The imported network computes something else than the original (largest difference {diff:.3g})."]
         )
     return diff
+
+
+def _not_finite(tensor: torch.Tensor) -> str | None:
+    """ "NaN", "infinite values" or None."""
+    if not tensor.is_floating_point() and not tensor.is_complex():
+        return None
+    if bool(torch.isnan(tensor).any()):
+        return "NaN"
+    return "infinite values" if bool(torch.isinf(tensor).any()) else None
+
+
+def _weights_hint(state: dict[str, torch.Tensor]) -> str:
+    """Where the NaN comes from when the weights hold it, and what to do."""
+    bad = [key for key, value in state.items() if _not_finite(value)]
+    if bad:
+        return (
+            f"Its weights hold NaN or infinite values ({_listing(bad)}): give a weights file without them, or "
+            "import without --weights."
+        )
+    return "Its weights are finite, so its forward makes them on a random input: fix the model and import again."
 
 
 def _why_named_differently(called: set[str], missing: list[str]) -> str:

@@ -74,3 +74,57 @@ def test_a_wrong_argument_count_names_the_users_file_class_signature_and_line(tm
 def test_right_arguments_still_import(tmp_path, capsys):
     assert _import(tmp_path, "--args", '{"hidden": 4}') == 0
     assert "Outputs equal the original's" in capsys.readouterr().out
+
+
+# --- 4. outputs that cannot be compared ----------------------------------------------------------------------------
+def _weights(tmp_path, value: float):
+    from pathlib import Path
+
+    import torch
+    from torch import nn
+
+    tiny = nn.ModuleDict({"fc": nn.Linear(2, 4), "out": nn.Linear(4, 3)})
+    state = {key: torch.full_like(tensor, value) for key, tensor in tiny.state_dict().items()}
+    path = Path(tmp_path) / "weights.pt"
+    torch.save(state, path)
+    return path
+
+
+@pytest.mark.parametrize(("value", "said"), [(float("nan"), "NaN"), (float("inf"), "NaN"), (1e38, "infinite values")])
+def test_weights_that_make_nan_or_inf_are_never_reported_as_equal(tmp_path, capsys, value, said):
+    """NaN compares False with everything, so 'largest difference nan' passed for equal (inf - inf is NaN too;
+    finite weights of 1e38 overflow to inf)."""
+    weights = _weights(tmp_path, value)
+    assert _import(tmp_path, "--args", "[4]", "--weights", str(weights)) == 1
+    captured = capsys.readouterr()
+    assert "Outputs equal" not in captured.out
+    assert f"The original model's outputs contain {said}: cannot compare." in captured.err, captured.err
+    assert "Its weights hold NaN or infinite values (fc.weight, fc.bias, out.weight, out.bias)" in captured.err or (
+        value == 1e38 and "Its weights are finite" in captured.err
+    )
+    assert not (tmp_path / "net.json").exists()
+
+
+def test_a_forward_returning_a_tuple_is_checked_on_every_output():
+    """Each output is compared now (only the first was): a tuple still imports, with one Output per item."""
+    import torch
+    from torch import nn
+
+    from core.fx_import import import_model
+
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.aux = nn.Linear(2, 4), nn.Linear(2, 3)
+
+        def forward(self, x):
+            return self.fc(x), self.aux(x)
+
+    result = import_model(Two(), [2])
+    assert len(result.project.graph.nodes_of_type("Output")) == 2
+    assert result.max_difference is not None and result.max_difference < 1e-6
+    with torch.no_grad():
+        broken = Two()
+        broken.aux.weight.fill_(float("nan"))
+    with pytest.raises(ModelImportError, match="The original model's outputs contain NaN: cannot compare"):
+        import_model(broken, [2])
