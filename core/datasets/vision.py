@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import pickle
 import shutil
 import tarfile
 import tempfile
@@ -139,9 +140,11 @@ def load_vision(spec: DataSpec, data_dir: Path | None = None, progress: Progress
         progress(f"Loading {spec.name}", None)
     try:
         return load_torchvision(spec.name, str(root))
-    except (RuntimeError, OSError, ValueError) as exc:
+    except (RuntimeError, OSError, ValueError, EOFError, AssertionError, KeyError, pickle.UnpicklingError) as exc:
+        # torchvision asserts on a damaged MNIST file's header (an empty AssertionError, read as a bug)
+        reason = str(exc) or "the files are damaged"
         raise DataError(
-            f"{spec.name} in {root} could not be read ({exc}); delete that folder to download again."
+            f"{spec.name} in {root} could not be read ({reason}); delete that folder to download again."
         ) from None
 
 

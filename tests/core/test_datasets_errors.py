@@ -237,3 +237,17 @@ def test_damaged_download_is_rejected_and_removed(tmp_path, monkeypatch) -> None
     with pytest.raises(DataError, match=r"arrived damaged \(checksum mismatch\).*by hand in"):
         load_dataset("mnist", data_dir=tmp_path / "data")
     assert [p for p in (tmp_path / "data").rglob("*") if p.is_file()] == []
+
+
+def test_a_damaged_mnist_file_placed_by_hand_is_named_not_a_bug(tmp_path, monkeypatch) -> None:
+    """torchvision asserts on the magic number of a damaged file: that empty AssertionError read as a bug."""
+    monkeypatch.setattr(vision_module, "urlopen", _offline)
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    write_idx(raw / "train-images-idx3-ubyte.gz", rng.integers(0, 255, (40, 28, 28)))
+    write_idx(raw / "t10k-images-idx3-ubyte.gz", rng.integers(0, 255, (10, 28, 28)))
+    write_idx(raw / "t10k-labels-idx1-ubyte.gz", np.arange(10) % 10)
+    (raw / "train-labels-idx1-ubyte").write_bytes(b"garbage, not an IDX file")
+    with pytest.raises(DataError, match=r"MNIST in .* could not be read \(the files are damaged\); delete that folder"):
+        load_dataset("mnist", data_dir=tmp_path)
