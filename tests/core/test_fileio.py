@@ -7,7 +7,6 @@ import errno
 import os
 import stat
 import threading
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -221,14 +220,12 @@ def test_reading_a_fifo_does_not_block(tmp_path: Path) -> None:
             outcome.append(exc)
 
     thread = threading.Thread(target=read, daemon=True)
-    started = time.monotonic()
     thread.start()
-    thread.join(5)
+    thread.join(30)  # a blocked read never returns; a refused one returns at once, however loaded the machine
     if thread.is_alive():  # unblock the reader so the test process can end
         with open(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK), "wb"):
             pass
         pytest.fail("reading a FIFO blocked")
-    assert time.monotonic() - started < 5
     assert outcome and isinstance(outcome[0], FileReadError) and "pipe (FIFO)" in str(outcome[0])
 
 
