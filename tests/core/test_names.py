@@ -1,7 +1,16 @@
 import pytest
 from torch import nn
 
-from core.code.names import MODULE_ATTRIBUTES, NameAllocator, check_name, clean_identifier, name_problem
+from core.code.names import (
+    MODULE_ATTRIBUTES,
+    NameAllocator,
+    check_name,
+    clean_identifier,
+    code_name,
+    code_name_problem,
+    module_level_names,
+    name_problem,
+)
 from core.errors import InvalidNameError
 
 
@@ -65,3 +74,28 @@ def test_allocator_is_unique_and_never_shadows():
     assert names.allocate("Conv 2D #1") == "conv_2d_1"
     for got in ("input_", "list_", "class_", "eval_"):
         assert name_problem(got) is None
+
+
+@pytest.mark.parametrize(
+    ("wanted", "taken", "given"),
+    [
+        ("BasicBlock", set(), "BasicBlock"),
+        ("super", set(), "super_"),
+        ("self", set(), "self_"),
+        ("__class__", set(), "class_"),
+        ("__builtins__", set(), "builtins"),
+        ("nn", set(), "nn_"),
+        ("main", {"main"}, "main_"),
+        ("main", {"main", "main_"}, "main_2"),
+        ("9lives", set(), "Block9lives"),
+    ],
+)
+def test_code_name_never_shadows_what_the_file_uses(wanted, taken, given):
+    assert code_name(wanted, taken) == given
+    assert code_name_problem(given) is None and given not in taken
+
+
+def test_module_level_names_reads_imports_classes_functions_and_constants():
+    source = "import os\nfrom torch import nn as tnn\nimport torch.nn\nSEED, (A, B) = 1, (2, 3)\nX: int = 4\n"
+    source += "def main():\n    inner = 1\n\n\nclass Net:\n    attr = 2\n"
+    assert module_level_names(source) == {"os", "tnn", "torch", "SEED", "A", "B", "X", "main", "Net"}
