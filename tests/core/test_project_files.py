@@ -352,8 +352,6 @@ def test_wire_order_of_the_file_is_kept_whatever_order_they_are_connected_in() -
 
 
 def test_the_largest_allowed_project_loads_quickly_and_a_larger_one_is_refused(monkeypatch) -> None:
-    import time
-
     from core.model.graph import Graph
 
     visited: list[int] = []
@@ -365,10 +363,8 @@ def test_the_largest_allowed_project_loads_quickly_and_a_larger_one_is_refused(m
         return found
 
     monkeypatch.setattr(Graph, "downstream", counting)
-    started = time.monotonic()
     project = loads(_chain(project_graph.MAX_NODES, reverse=True))
     assert len(project.graph.nodes) == project_graph.MAX_NODES
     assert sum(visited) == 0  # each cycle check finds nothing downstream yet: linear, not quadratic
-    assert time.monotonic() - started < 10.0
     with pytest.raises(ProjectLoadError, match="too many nodes"):
         loads(_chain(project_graph.MAX_NODES + 1, reverse=False))
