@@ -357,8 +357,9 @@ def arg_names(defn: BlockDef) -> dict[str, str]:
 
 
 def _free(ctx: Context, base: str) -> str:
-    """``base``, or ``base2``, ``base3``, ... : a name no argument of the class has yet."""
-    taken = set(ctx.extra.values()) | set((ctx.args or {}).values()) | IN_CHANNELS
+    """``base``, or ``base2``, ``base3``, ... : a name no argument of the class and nothing in the file has yet."""
+    names = _NAMES.get()
+    taken = set(ctx.extra.values()) | set((ctx.args or {}).values()) | IN_CHANNELS | (names[1] if names else set())
     name, n = base, 1
     while name in taken:
         n += 1

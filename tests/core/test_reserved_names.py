@@ -130,3 +130,21 @@ def test_a_block_named_like_a_script_function_is_kept_in_the_model_file_and_rena
     assert "class main(nn.Module):" in generate_model(graph).source
     script = generate_script(project).source
     assert "class main_(nn.Module):" in script and "= main_(8)" in script
+
+
+def test_an_argument_named_like_an_automatic_one_gets_its_own_name():
+    """A Linear after a Flatten inside a block takes its in_features as an argument of its own (fc_in_features); an
+    exposed argument of that name made two parameters with one name (a SyntaxError)."""
+    graph = Graph()
+    x, flat = graph.add("Input", "x", shape=[2, 4, 4]), graph.add("Flatten", "flatten")
+    fc, out = graph.add("Linear", "fc", out_features=5), graph.add("Output", "output")
+    graph.chain([x, flat, fc, out])
+    defn = make_block(graph, [flat.id, fc.id], "Head").definition
+    assert defn is not None
+    defn.as_class = True
+    expose_arg(defn, defn.graph.by_name("fc").id, "out_features", "fc_in_features")
+    source = generate_model(graph).source
+    assert "def __init__(self, fc_in_features2: int, fc_in_features: int = 5) -> None:" in source
+    namespace: dict = {}
+    exec(compile(source, "<generated>", "exec"), namespace)
+    assert tuple(namespace["Net"]()(torch.randn(3, 2, 4, 4)).shape) == (3, 5)
