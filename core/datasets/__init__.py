@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import pkgutil
+import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from core.datasets.vision import default_data_dir
 from core.errors import DataError
 
 log = logging.getLogger(__name__)
+_QUIET = threading.Lock()  # held by the one load whose warnings are being recorded
 
 for _module in pkgutil.iter_modules(__path__):  # each source module registers its Source entry on import
     importlib.import_module(f"{__name__}.{_module.name}")
@@ -63,6 +67,23 @@ def wants_tokens(spec: DataSpec, input_dtype: str | None) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[list[warnings.WarningMessage]]:
+    """Library warnings during a load (Pillow's decompression-bomb warning, torch's) are recorded, not printed
+    around our one line. ``catch_warnings`` is process-wide and not thread-safe: while one load records, a load in
+    another thread (the window's preview while a run starts) leaves the warnings state alone instead of restoring
+    the first one's recorder for good."""
+    if not _QUIET.acquire(blocking=False):
+        yield []
+        return
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield caught
+    finally:
+        _QUIET.release()
+
+
 def load_dataset(
     spec: str | DataSpec,
     *,
@@ -92,8 +113,7 @@ def load_dataset(
         progress=progress,
         tokens=wants_tokens(parsed, input_dtype),
     )
-    with warnings.catch_warnings(record=True) as caught:  # the user reads our one line, not the libraries'
-        warnings.simplefilter("always")
+    with _quiet() as caught:
         raw = source.load(parsed, request)
         if isinstance(raw, Dataset):
             return raw

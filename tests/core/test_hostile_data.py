@@ -163,3 +163,36 @@ def test_the_editor_does_not_wait_on_a_named_pipe_given_as_data(tmp_path) -> Non
     code = f"from core.datasets.info import dataset_info; print(dataset_info('npz:{pipe}'))"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert done.stdout.strip() == "None", done.stderr  # not known without reading it: the checks skip it
+
+
+def test_loads_in_two_threads_leave_the_warnings_machinery_as_it_was(tmp_path, monkeypatch) -> None:
+    """The preview loads in a thread while a run may load in another; ``catch_warnings`` is process-wide, and two
+    of them ending in the wrong order left a dead recorder in place, swallowing every later warning."""
+    import threading
+    import warnings
+
+    from core.datasets import files
+
+    np.savez(tmp_path / "a.npz", x_train=np.zeros((20, 4, 4), np.float32), y_train=np.arange(20) % 2)
+    gates = {name: (threading.Event(), threading.Event()) for name in ("first", "second")}
+    real = files.load_npz
+
+    def gated(path: str, tokens: bool = False) -> tuple:
+        inside, go = gates[threading.current_thread().name]
+        inside.set()
+        go.wait(10)
+        return real(path, tokens)
+
+    monkeypatch.setattr(files, "load_npz", gated)
+    before = (warnings._showwarnmsg_impl, warnings.showwarning, list(warnings.filters))  # type: ignore[attr-defined]
+    threads = {
+        name: threading.Thread(target=load_dataset, args=(f"npz:{tmp_path / 'a.npz'}",), name=name) for name in gates
+    }
+    for name in ("first", "second"):  # both inside a load ...
+        threads[name].start()
+        assert gates[name][0].wait(10)
+    for name in ("first", "second"):  # ... the first to start ends first
+        gates[name][1].set()
+        threads[name].join(10)
+    after = (warnings._showwarnmsg_impl, warnings.showwarning, list(warnings.filters))  # type: ignore[attr-defined]
+    assert after == before
