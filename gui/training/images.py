@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QListWidget, QListWidgetItem, QWidget
 
 
@@ -49,6 +49,10 @@ def sample_pixmap(sample: Any, size: int = 56) -> QPixmap:
     )
 
 
+MAX_CELL = 180  # px: a longer class name is elided rather than leaving room for two tiles
+CAPTION_MARGIN = 10  # px the list view keeps beside a caption in its cell
+
+
 class ImageGrid(QListWidget):
     """Image tiles with a caption under each (a colour marks right/wrong predictions), flowing to fit the
     width. One list view draws them all: far cheaper than a widget per tile when a run ends."""
@@ -58,9 +62,10 @@ class ImageGrid(QListWidget):
     ) -> None:
         super().__init__(parent)
         self.tile = tile
+        self.caption_width, self.caption_lines = caption_width, caption_lines
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(tile, tile))
-        self.setGridSize(QSize(max(tile + 10, caption_width), tile + 8 + 16 * caption_lines))
+        self.setGridSize(self._cell([], QFontMetrics(self.font())))
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setWrapping(True)
@@ -75,6 +80,13 @@ class ImageGrid(QListWidget):
         self.clear()
         bold = QFont(self.font())
         bold.setBold(True)
+        lines = [
+            (line, bold if colour else self.font()) for _, caption, colour in items for line in caption.split("\n")
+        ]
+        widths = [QFontMetrics(font).horizontalAdvance(line) for line, font in lines]
+        self.setGridSize(
+            self._cell(widths, QFontMetrics(bold), max((c.count("\n") + 1 for _, c, _ in items), default=1))
+        )
         for sample, caption, colour in items:
             item = QListWidgetItem(QIcon(sample_pixmap(sample, self.tile)), caption)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
@@ -84,6 +96,12 @@ class ImageGrid(QListWidget):
                 item.setForeground(QColor(colour))
                 item.setFont(bold)
             self.addItem(item)
+
+    def _cell(self, widths: list[int], metrics: QFontMetrics, lines: int = 1) -> QSize:
+        """A cell as wide as the widest caption line (up to ``MAX_CELL``) and tall enough for all its lines: in
+        fixed cells the list view elided 'triangle' to 'tri…' and cut '(true: circle)' off at the bottom."""
+        width = min(MAX_CELL, max(self.tile + 10, self.caption_width, max(widths, default=0) + CAPTION_MARGIN))
+        return QSize(width, self.tile + 10 + metrics.lineSpacing() * max(lines, self.caption_lines))
 
     def captions(self) -> list[str]:
         return [self.item(i).text() for i in range(self.count())]

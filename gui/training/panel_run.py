@@ -6,11 +6,25 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QProgressBar
 
 from core.settings import TrainingSettings
 from gui.training.panel_form import KerasLog
 from gui.training.panel_text import format_duration, keras_line, paused_line, result_line, short_spec
+
+
+def fitting(bar: QProgressBar, parts: list[str]) -> str:
+    """The progress parts that fit on one line inside ``bar`` (in a narrow bar the text was clipped at both
+    ends): the speed goes first, then the batch; the epoch and the ETA stay. The tooltip has all of it."""
+    metrics = QFontMetrics(bar.font())
+    room = bar.contentsRect().width() - 12
+    kept = list(parts)
+    for unimportant in ("samples/s", "batch"):
+        if metrics.horizontalAdvance(" · ".join(kept)) <= room:
+            break
+        kept = [p for p in kept if unimportant not in p]
+    return " · ".join(kept)
 
 
 class RunReport:
@@ -39,7 +53,7 @@ class RunReport:
 
     def resume(self) -> None:
         self.paused = False
-        self.progress.setFormat(self.last_progress)
+        self.progress.setFormat(fitting(self.progress, self.last_progress.split(" · ")))
 
     def show(self, event: Any) -> None:
         kind = event.kind
@@ -61,12 +75,16 @@ class RunReport:
         if self.progress.maximum() != total:
             self.progress.setRange(0, total)
         self.progress.setValue(min(total, event.step or 0))
-        text = (
-            f"Epoch {event.epoch}/{event.epochs} · batch {event.batch}/{event.batches} · "
-            f"{(event.samples_per_s or 0):,.0f} samples/s · ETA {format_duration(event.eta_s)}"
-        )
+        parts = [
+            f"Epoch {event.epoch}/{event.epochs}",
+            f"batch {event.batch}/{event.batches}",
+            f"{(event.samples_per_s or 0):,.0f} samples/s",
+            f"ETA {format_duration(event.eta_s)}",
+        ]
+        text = " · ".join(parts)
         self.last_progress = text
-        self.progress.setFormat(paused_line(text) if self.paused else text)
+        self.progress.setToolTip(text)
+        self.progress.setFormat(paused_line(text) if self.paused else fitting(self.progress, parts))
 
     def end(self, result: Any) -> str:
         """Show how the run ended; returns why it failed ('' when it did not)."""

@@ -68,7 +68,7 @@ class DatasetPreview(QWidget):
         self.info = QLabel("Choose a dataset to see a few samples.")
         self.info.setWordWrap(True)
         self.grid = ImageGrid(tile=28)
-        self.grid.setFixedHeight(2 * (28 + 24) + 6)  # two rows of samples
+        self.grid.setFixedHeight(2 * self.grid.gridSize().height() + 6)  # two rows of samples
         self.grid.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # no third row to scroll to
         self.scatter = pg.PlotWidget(background="w")
         self.scatter.setMinimumHeight(160)
@@ -117,7 +117,8 @@ class DatasetPreview(QWidget):
             for sample, label in zip(preview.samples, labels):
                 caption = names[label] if 0 <= label < len(names) else str(label)
                 items.append((sample, caption, None))
-            self.grid.set_items(items)
+            self.grid.set_items(items)  # the cells take the width of the longest class name shown
+            self.grid.setFixedHeight(2 * self.grid.gridSize().height() + 6)
             self._two_rows()
             self._show("images")
         else:

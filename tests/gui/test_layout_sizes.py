@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QPlainTextEdit,
+    QProgressBar,
     QScrollArea,
     QSpinBox,
     QWidget,
@@ -131,6 +132,37 @@ def cut_things(root: QWidget) -> list[str]:
                     f"a scroll area's content is {inner.width()} px wide in {widget.viewport().width()} px: cut"
                 )
     return found
+
+
+def caption_problems(grid: QListWidget) -> list[str]:
+    """An image grid (``gui.training.images.ImageGrid``) whose captions the list view elides ('tri…') or cuts
+    at the bottom of the cell ('(true: squ'): each line must fit the cell's width, all lines its height below
+    the picture."""
+    found = []
+    cell = grid.gridSize()
+    for i in range(grid.count()):
+        item = grid.item(i)
+        if item.isHidden():
+            continue
+        metrics = QFontMetrics(item.font())
+        lines = item.text().split("\n")
+        widest = max(metrics.horizontalAdvance(line) for line in lines)
+        room = cell.width() - 4  # the delegate's margins
+        tall = grid.iconSize().height() + 6 + len(lines) * metrics.lineSpacing()
+        if widest > room:
+            found.append(f"caption {item.text()!r} needs {widest} px, the cell gives {room}: elided or wrapped")
+        elif tall > cell.height():
+            found.append(f"caption {item.text()!r} needs {tall} px of height, the cell has {cell.height()}: cut")
+    return found
+
+
+def progress_problem(bar: QProgressBar) -> str | None:
+    """The text inside a progress bar must fit on one line (a longer one is clipped or wrapped inside it)."""
+    text = bar.text()
+    need = QFontMetrics(bar.font()).horizontalAdvance(text) + 8
+    if bar.isVisible() and text and need > bar.width():
+        return f"progress bar text {text!r} needs {need} px, the bar is {bar.width()} px wide"
+    return None
 
 
 def widget_text(widget: QWidget) -> str:
@@ -293,6 +325,59 @@ def test_training_results_are_not_cut(sized_window):
     settle()
     found += [f"live curves: {p}" for p in cut_things(dash.plots)]
     found += plot_problems([dash.plots.loss_widget, dash.plots.acc_widget, dash.plots.lr_widget])
+    assert not found, "\n".join(found)
+
+
+def test_class_names_and_sample_captions_are_not_cut(sized_window):
+    """The shapes dataset (class names such as 'triangle'): the data preview's captions, the predictions under
+    the test samples ('triangle' over '(true: circle)'), and a long progress text while a run goes."""
+    window = sized_window
+    open_example(window, EXAMPLES_DIR / "resnet_small.json")
+    dash = window.training_dashboard
+    dataset = dash.dataset
+    names = list(dataset.class_names)
+    assert max(len(n) for n in names) >= 8, names
+    labels = [int(v) for v in dataset.y_test]
+    k = len(names)
+    confusion = [[0] * k for _ in range(k)]
+    for label in labels:
+        confusion[label][2] += 1  # everything predicted as the third class
+    result = SimpleNamespace(
+        status="finished",
+        message="",
+        history=[{"epoch": 1, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.7, "lr": 0.001}],
+        test_loss=0.4,
+        test_accuracy=labels.count(2) / len(labels),
+        confusion=confusion,
+        class_names=names,
+        per_class_accuracy=[1.0 if i == 2 else 0.0 for i in range(k)],
+        misclassified=[i for i, label in enumerate(labels) if label != 2],
+        run_dir=None,
+        summary={},
+        device="cpu",
+    )
+    import numpy as np
+
+    dash.results.show_result(result, dataset, lambda x: np.full(len(x), 2))
+    dash.tabs.setCurrentWidget(dash.results)
+    for _ in range(20):
+        settle()
+    found = [f"data preview: {p}" for p in caption_problems(dash.panel.preview.grid)]
+    samples = dash.results.samples
+    assert any("(true:" in c for c in samples.captions())
+    found += [f"test samples: {p}" for p in caption_problems(samples)]
+    found += [f"results: {p}" for p in cut_things(dash.results)]
+    bar = dash.panel.progress
+    dash.panel.begin_run(dash.project.training)
+    batch = SimpleNamespace(
+        kind="batch", epoch=12, epochs=20, batch=130, batches=133, step=1593, samples_per_s=12345.0, eta_s=65.0
+    )
+    dash.panel.on_event(batch)
+    settle()
+    found += [problem for problem in [progress_problem(bar)] if problem]
+    if "Epoch 12/20" not in bar.text() or "ETA 1:05" not in bar.text() or "12,345 samples/s" not in bar.toolTip():
+        found.append(f"the progress bar says {bar.text()!r} (tooltip {bar.toolTip()!r})")
+    dash.panel.forget_run()
     assert not found, "\n".join(found)
 
 
