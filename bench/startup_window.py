@@ -1,0 +1,105 @@
+"""One start of the editor for ``bench/startup.py``: the window exactly as ``torchcanvas`` builds it (through
+``run_app``), watched from outside the shipped code.
+
+It makes the QApplication first (``run_app`` reuses it) so that an application-wide event filter sees the main
+window's first paint event; a zero timer started there fires once that paint pass is over: the window is painted.
+A meta path finder notes when torch is first imported. Once the window has settled (the training dashboard
+docked, the ``torchcanvas-warm-up`` import thread done) and IDLE_SECONDS more have passed, it reads the resident
+memory and quits. Prints one line of JSON: ``painted``, ``torch`` and ``settled`` as seconds since the epoch
+(``torch`` null when the window never imported it), ``painted_cpu`` (CPU seconds of the process, all threads,
+until the paint: less sensitive than wall time to other work on a busy machine), ``torch_before_paint``,
+``rss_at_paint_mb`` and ``rss_mb`` (idle).
+
+Run by bench/startup.py, not by hand: ``python bench/startup_window.py IDLE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+seen: dict[str, Any] = {"painted": None, "painted_cpu": None, "torch": None, "torch_before_paint": None}
+
+
+class TorchWatch:
+    """Notes the moment torch is first looked for; the import itself goes on as usual."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "torch" and seen["torch"] is None:
+            seen["torch"] = time.time()
+            sys.meta_path.remove(self)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("idle", type=float, help="seconds to stay idle after the first paint before reading RSS")
+    idle = parser.parse_args().idle
+    sys.meta_path.insert(0, TorchWatch())  # type: ignore[arg-type]
+    home = Path(tempfile.mkdtemp(prefix="tc-startup-"))  # no recovery file or log of the user's is offered
+    os.environ["TORCHCANVAS_RECOVERY_DIR"] = str(home / "recovery")
+    os.environ["TORCHCANVAS_LOG_DIR"] = str(home / "logs")
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    app = QApplication(sys.argv[:1])
+
+    def painted() -> None:
+        seen["painted"], seen["painted_cpu"] = time.time(), time.process_time()
+        seen["torch_before_paint"] = "torch" in sys.modules
+        seen["rss_at_paint_mb"] = round(rss_mb(), 1)
+        QTimer.singleShot(200, wait_until_settled)
+
+    def wait_until_settled() -> None:
+        docked = any(getattr(w, "training_dashboard", None) is not None for w in app.topLevelWidgets())
+        warming = any(t.name == "torchcanvas-warm-up" and t.is_alive() for t in threading.enumerate())
+        if not docked or warming:
+            QTimer.singleShot(200, wait_until_settled)
+            return
+        seen["settled"] = time.time()
+        QTimer.singleShot(int(idle * 1000), measure_and_quit)
+
+    def measure_and_quit() -> None:
+        gc.collect()
+        seen["rss_mb"] = round(rss_mb(), 1)
+        app.quit()
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            is_window = isinstance(obj, QWidget) and type(obj.window()).__name__ == "MainWindow"
+            if event.type() == QEvent.Type.Paint and is_window:
+                app.removeEventFilter(self)
+                QTimer.singleShot(0, painted)  # after this paint pass
+            return False
+
+    watcher = FirstPaint()
+    app.installEventFilter(watcher)
+
+    from gui.shell.app import run_app
+
+    code = run_app(argparse.Namespace(project=None, screenshot=None, train_epochs=None, size=None))
+    for window in app.topLevelWidgets():
+        if hasattr(window, "document"):
+            window.document.undo_stack.setClean()  # nothing to ask about on the way out
+    print(json.dumps(seen))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
