@@ -12,10 +12,15 @@ from torch import fx, nn
 
 from core.fx_import.ops import Layer, Unsupported
 from core.model.catalog import LAYERS
-from core.model.kinds import from_torch
+from core.model.kinds import from_torch, imported_classes
 from core.model.kinds.kind import NotImportable
 
 MODULES: dict[str, Callable[[Any], dict[str, Any]]] = from_torch()
+OTHER_CLASSES: dict[str, str] = imported_classes()  # torchvision's StochasticDepth ... by module.QualName
+
+
+def class_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def catalog_module_types() -> dict[type, str]:
@@ -34,7 +39,7 @@ def supported_names() -> str:
 
 
 def from_module(module: nn.Module, node: fx.Node) -> Layer:
-    layer_id = catalog_module_types().get(type(module))
+    layer_id = catalog_module_types().get(type(module)) or OTHER_CLASSES.get(class_name(type(module)))
     if layer_id is None:
         raise Unsupported(f"not a TorchCanvas layer; supported: {supported_names()}")
     value = node.args[0] if node.args else None

@@ -1,6 +1,7 @@
 """Tracing a module with ``torch.fx`` into a graph of calls, and saying in the user's words why it failed.
 
-Catalog layers (``nn.Conv2d``, ``nn.ReLU``, …) and every other ``torch.nn`` layer stay whole (one
+Catalog layers (``nn.Conv2d``, ``nn.ReLU``, …, and the few classes from elsewhere a kind names, such as
+torchvision's ``StochasticDepth``) and every other ``torch.nn`` layer stay whole (one
 ``call_module`` node each, so a ``LocalResponseNorm`` can be named as unsupported instead of vanishing into
 functional calls); the user's own modules and torchvision's blocks are traced through, and the module stack fx
 records for each node (``nn_module_stack``) later becomes the blocks.
@@ -16,6 +17,7 @@ import torch
 from torch import fx, nn
 
 from core.errors import TorchCanvasError
+from core.model.kinds import imported_classes
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
 _CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
@@ -37,7 +39,8 @@ class LeafTracer(fx.Tracer):
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         if isinstance(m, _CONTAINERS):
             return False
-        return type(m).__module__.startswith("torch.nn")
+        cls = type(m)
+        return cls.__module__.startswith("torch.nn") or f"{cls.__module__}.{cls.__qualname__}" in imported_classes()
 
 
 def user_frame(summary: list[traceback.FrameSummary]) -> str:

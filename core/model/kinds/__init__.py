@@ -63,6 +63,11 @@ def from_torch(kinds: Iterable[LayerKind] = KINDS) -> dict[str, FromTorch]:
     return {k.id: k.from_torch for k in kinds if k.from_torch is not None}
 
 
+def imported_classes(kinds: Iterable[LayerKind] = KINDS) -> dict[str, str]:
+    """Classes outside ``torch.nn`` the fx import reads as a kind: ``module.QualName`` -> the kind's id."""
+    return {name: k.id for k in kinds if k.from_torch is not None for name in k.imports}
+
+
 def keras(kinds: Iterable[LayerKind] = KINDS) -> dict[str, Mapper]:
     """The Keras mappings by id."""
     return {k.id: k.keras for k in kinds if k.keras is not None}

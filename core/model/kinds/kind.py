@@ -30,7 +30,9 @@ class NotImportable(Exception):
 class LayerKind:
     """Everything about one layer kind. ``rule`` None: the shape passes through; ``count`` None: no parameters;
     ``from_torch`` None: the fx import does not map the torch class; ``keras`` None: no Keras export;
-    ``keeps_shape``: the task check walks through it to find the layer that sets the output's shape."""
+    ``keeps_shape``: the task check walks through it to find the layer that sets the output's shape;
+    ``imports``: classes outside ``torch.nn`` (``module.QualName``) the fx import also reads as this kind, e.g.
+    torchvision's ``StochasticDepth``."""
 
     spec: LayerSpec
     rule: Rule | None = None
@@ -38,6 +40,7 @@ class LayerKind:
     from_torch: FromTorch | None = None
     keras: Mapper | None = None
     keeps_shape: bool = False
+    imports: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -54,6 +57,7 @@ def kind(
     from_torch: FromTorch | None = None,
     keras: Mapper | None = None,
     keeps_shape: bool = False,
+    imports: tuple[str, ...] = (),
     torch_class: str | None = "",
     display: str = "",
     inputs: int = 1,
@@ -89,7 +93,7 @@ def kind(
         dtype_neutral=dtype_neutral,
         helper=helper,
     )
-    return LayerKind(spec, rule, count, from_torch, keras, keeps_shape)
+    return LayerKind(spec, rule, count, from_torch, keras, keeps_shape, imports)
 
 
 # --- parameters the families share ----------------------------------------------------------------------------
