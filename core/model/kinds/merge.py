@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from core.model.analysis import NodeInfo
 
 
-def _params(extra: tuple[ParamSpec, ...] = ()) -> tuple[ParamSpec, ...]:
-    num = P("num_inputs", "int", 2, "How many tensors to combine.", min=2, max=8, codegen=False)
+def _params(extra: tuple[ParamSpec, ...] = (), most: int = 8) -> tuple[ParamSpec, ...]:
+    num = P("num_inputs", "int", 2, "How many tensors to combine.", min=2, max=most, codegen=False)
     return (num, *extra)
 
 
@@ -22,8 +22,24 @@ def _listing(ctx: RuleContext) -> str:
     return " and ".join(f"{fmt(s)} (from {src})" for s, src in zip(ctx.ins, ctx.sources, strict=False))
 
 
+def _broadcast(shapes: list[Shape]) -> Shape | None:
+    """The shape torch gives tensors of one rank combined element by element: along each axis the sizes agree,
+    or those of 1 are repeated to the others' size (squeeze-and-excitation: [N, C, 1, 1] * [N, C, H, W]); None
+    when they cannot be combined. Only same-rank tensors broadcast here: a missing axis is too easily a mistake."""
+    if len({len(s) for s in shapes}) > 1:
+        return None
+    out: list[int | None] = []
+    for sizes in zip(*shapes, strict=True):
+        others = {d for d in sizes if d != 1}
+        if len(others) > 1:
+            return None
+        out.append(others.pop() if others else 1)
+    return tuple(out)
+
+
 def _elementwise(ctx: RuleContext) -> Shape:
-    if len(set(ctx.ins)) > 1:
+    shape = ctx.x if len(set(ctx.ins)) == 1 else _broadcast(ctx.ins)
+    if shape is None:
         verb = "adds" if ctx.layer == "Add" else "multiplies"
         raise ctx.fail(
             f"{ctx.name} {verb} tensors of different shapes {_listing(ctx)}: "
@@ -32,7 +48,7 @@ def _elementwise(ctx: RuleContext) -> Shape:
     if len(set(ctx.in_dtypes)) > 1:
         raise ctx.fail(f"{ctx.name} combines token ids with decimal numbers: use an Embedding first")
     ctx.dtype = ctx.in_dtypes[0]
-    return ctx.x
+    return shape
 
 
 def _concat(ctx: RuleContext) -> Shape:
@@ -62,7 +78,7 @@ KINDS = (
     kind(
         "Add",
         "Merge",
-        "Adds tensors of the same shape element by element (residual connections).",
+        "Adds tensors element by element (residual connections); a size of 1 is repeated to match the other.",
         *_params(),
         rule=_elementwise,
         keras=simple("layers.Add"),
@@ -76,7 +92,7 @@ KINDS = (
     kind(
         "Multiply",
         "Merge",
-        "Multiplies tensors of the same shape element by element (gating).",
+        "Multiplies tensors element by element (gating: [N, C, 1, 1] scales each channel of [N, C, H, W]).",
         *_params(),
         rule=_elementwise,
         keras=simple("layers.Multiply"),
@@ -91,7 +107,8 @@ KINDS = (
         "Concat",
         "Merge",
         "Joins tensors along a dimension (1: channels or features).",
-        *_params((dim(1, "Dimension to join along (1: channels or features)."),)),
+        # a DenseNet layer joins every earlier layer's output (49 in densenet201)
+        *_params((dim(1, "Dimension to join along (1: channels or features)."),), most=256),
         rule=_concat,
         keras=_concat_keras,
         torch_class=None,

@@ -1,0 +1,123 @@
+"""torchvision's CNN families import exactly (keys, parameter count, outputs in eval), each through its smallest
+member at a small input, and the layer kinds they needed work when drawn by hand too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+from torchvision.models.densenet import DenseNet
+from torchvision.ops import StochasticDepth as TorchvisionStochasticDepth
+
+from core.code.codegen import generate_model
+from core.code.keras_code import KerasExportError, generate_keras_model
+from core.fx_import.source import load_source
+from core.model.analysis import analyze
+from core.model.graph import Graph
+from core.model.node import Edge
+from tests.core.test_fx_import import round_trip
+
+
+def _module(graph: Graph) -> nn.Module:
+    code = generate_model(graph)
+    namespace: dict[str, Any] = {}
+    exec(compile(code.source, "model.py", "exec"), namespace)
+    return namespace[code.class_name]()
+
+
+def _merge(layer: str, shapes: list[list[int]], **params: Any) -> Graph:
+    """Inputs of these shapes into one merge (named "merge"), then an Output."""
+    g = Graph()
+    merge = g.add(layer, "merge", num_inputs=len(shapes), **params)
+    for i, shape in enumerate(shapes):
+        x = g.add("Input", f"x{i}", shape=shape)
+        g.connect(Edge(x.id, merge.id, i))
+    g.connect(Edge(merge.id, g.add("Output").id))
+    return g
+
+
+# --- the kinds, drawn by hand ---------------------------------------------------------------------------------------
+def test_stochastic_depth_drawn_by_hand_passes_in_eval_and_drops_as_torchvision_in_training() -> None:
+    g = Graph()
+    x = g.add("Input", shape=[4, 5, 5])
+    sd = g.add("StochasticDepth", p=0.5, mode="row")
+    g.chain([x, sd, g.add("Output")])
+    analysis = analyze(g)
+    assert analysis.ok and analysis.nodes[sd.id].out_shape == (None, 4, 5, 5)
+    assert analysis.total_params == 0
+    code = generate_model(g)
+    assert "StochasticDepth(0.5, mode='row')" in code.source or 'StochasticDepth(0.5, mode="row")' in code.source
+    model = _module(g)
+    data = torch.randn(64, 4, 5, 5)
+    assert torch.equal(model.eval()(data), data)
+    for mode in ("row", "batch"):
+        model.train()
+        getattr(model, sd.name).mode = mode
+        ours = torch.manual_seed(3) and model(data)
+        theirs = torch.manual_seed(3) and TorchvisionStochasticDepth(0.5, mode).train()(data)
+        assert torch.equal(ours, theirs)
+        dropped = (ours.flatten(1).abs().sum(1) == 0).sum()
+        assert 0 < dropped < 64 if mode == "row" else dropped in (0, 64)
+
+
+def test_stochastic_depth_has_no_keras_equivalent_and_says_so() -> None:
+    g = Graph()
+    g.chain([g.add("Input", shape=[8]), g.add("StochasticDepth"), g.add("Output")])
+    with pytest.raises(KerasExportError, match=r"StochasticDepth|Stochastic depth"):
+        generate_keras_model(g)
+
+
+def test_multiply_broadcasts_size_one_axes_squeeze_and_excitation() -> None:
+    g = _merge("Multiply", [[16, 1, 1], [16, 8, 8]])
+    analysis = analyze(g)
+    assert analysis.ok
+    merge = g.by_name("merge")
+    assert merge is not None and analysis.nodes[merge.id].out_shape == (None, 16, 8, 8)
+    scale, x = torch.rand(2, 16, 1, 1), torch.randn(2, 16, 8, 8)
+    torch.testing.assert_close(_module(g)(scale, x), scale * x, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [[[16, 1, 1], [8, 8, 8]], [[16, 8], [16, 8, 8]], [[4], [5]]],
+    ids=["channels differ", "ranks differ", "features differ"],
+)
+def test_add_refuses_shapes_that_do_not_broadcast(shapes: list[list[int]]) -> None:
+    problems = [p.message for p in analyze(_merge("Add", shapes)).errors]
+    assert problems and "adds tensors of different shapes" in problems[0]
+
+
+def test_concat_takes_more_than_eight_inputs() -> None:
+    g = _merge("Concat", [[i + 1, 3, 3] for i in range(12)], dim=1)
+    analysis = analyze(g)
+    assert analysis.ok
+    merge = g.by_name("merge")
+    assert merge is not None and analysis.nodes[merge.id].out_shape == (None, 78, 3, 3)
+    xs = [torch.randn(1, i + 1, 3, 3) for i in range(12)]
+    assert torch.equal(_module(g)(*xs), torch.cat(xs, 1))
+
+
+# --- the families ---------------------------------------------------------------------------------------------------
+def test_efficientnet_b0_imports_exactly_with_its_stochastic_depth() -> None:
+    torch.manual_seed(0)
+    model = load_source("torchvision:efficientnet_b0", {"num_classes": 10})
+    project = round_trip(model, [3, 32, 32])
+    found = [n for d in project.graph.blocks.values() for n in d.graph.nodes if n.type == "StochasticDepth"]
+    assert found and {n.name for n in found} == {"stochastic_depth"}
+
+
+def test_mobilenet_v3_small_imports_exactly_with_squeeze_and_excitation() -> None:
+    torch.manual_seed(0)
+    round_trip(load_source("torchvision:mobilenet_v3_small", {"num_classes": 10, "width_mult": 0.5}), [3, 32, 32])
+
+
+def test_densenet_imports_exactly_with_its_long_concatenations() -> None:
+    """densenet121's classes with fewer, thinner layers (bench/import_roundtrip.py imports densenet121 itself):
+    its second dense block joins 11 tensors."""
+    torch.manual_seed(0)
+    model = DenseNet(growth_rate=8, block_config=(2, 10), num_init_features=16, num_classes=10)
+    project = round_trip(model, [3, 32, 32])
+    joins = [n.params.get("num_inputs", 2) for d in project.graph.blocks.values() for n in d.graph.nodes]
+    assert max(j for j in joins if isinstance(j, int)) > 8
