@@ -157,7 +157,10 @@ def _gui_parser() -> argparse.ArgumentParser:
         "--size", type=_window_size, metavar="WxH", help="with --screenshot: the window size (default 1600x1000)"
     )
     parser.add_argument("--version", action="version", version=f"torchcanvas {__version__}")
-    names = [*COMMANDS, *(name for name in COMMAND_MODULES if name not in COMMANDS)]
+    from importlib.util import find_spec  # finds the module without importing it
+
+    others = [name for name, module in COMMAND_MODULES.items() if name in COMMANDS or find_spec(module)]
+    names = [*(name for name in COMMANDS if name not in COMMAND_MODULES), *others]  # the same order every time
     parser.epilog = "commands: " + ", ".join(names) + " (torchcanvas COMMAND --help for details)"
     return parser
 
