@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
@@ -47,6 +48,8 @@ def _short(name: str, limit: int = 10) -> str:
 class ProbabilityBars(pg.PlotWidget):
     """One bar per class in the class colours of the other views; hidden for a regression."""
 
+    names: tuple[str, ...] = ()  # the class names under the bars (a class default: resizeEvent comes in __init__)
+
     def __init__(self) -> None:
         super().__init__(background="w")
         plot = _still_plot(self, "Class probabilities")
@@ -57,6 +60,7 @@ class ProbabilityBars(pg.PlotWidget):
     def clear_bars(self) -> None:
         self.getPlotItem().clear()
         self.bar_item = None
+        self.names = ()
 
     def setup(self, source: TrySource) -> None:
         """Empty bars for the classes of ``source`` (no bars for a regression)."""
@@ -71,10 +75,26 @@ class ProbabilityBars(pg.PlotWidget):
         brushes = [pg.mkBrush(*class_colour(i)) for i in range(count)]
         self.bar_item = pg.BarGraphItem(x=np.arange(count), height=np.zeros(count), width=0.7, brushes=brushes)
         plot.addItem(self.bar_item)
-        step = max(1, int(np.ceil(count / 20)))
-        plot.getAxis("bottom").setTicks([[(i, _short(names[i])) for i in range(0, count, step)]])
+        self.names = tuple(_short(names[i]) if i < len(names) else str(i) for i in range(count))
+        self._thin_names()
         plot.setXRange(-0.6, count - 0.4, padding=0)
         plot.setYRange(0, 1.05, padding=0)
+
+    def _thin_names(self) -> None:
+        """As many class names under the bars as fit side by side (every second, third… in a narrow plot): at
+        1280x800 'circle', 'square' and 'triangle' ran into one another. The bars keep the class colours."""
+        if not self.names:
+            return
+        axis = self.getPlotItem().getAxis("bottom")
+        metrics = QFontMetrics(axis.font())
+        room = max(1.0, self.getPlotItem().vb.width() / len(self.names))  # px per bar
+        widest = max(metrics.horizontalAdvance(name) for name in self.names) + 8
+        step = max(1, int(np.ceil(widest / room)))
+        axis.setTicks([[(i, self.names[i]) for i in range(0, len(self.names), step)]])
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._thin_names()
 
     def show_values(self, values: np.ndarray) -> None:
         if self.bar_item is not None and len(values) == len(self.bar_item.opts["brushes"]):
