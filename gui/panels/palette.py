@@ -161,11 +161,9 @@ class Palette(QWidget):
                 shown += visible
             group.setHidden(shown == 0)
             group.setExpanded(True)
-        hits = self.ranked_hits() if words else []
-        if hits:
-            self.tree.setCurrentItem(self._item(hits[0]))  # the row Enter adds
-        else:
-            self.tree.setCurrentItem(None)  # type: ignore[arg-type]
+        if words:  # the row Enter adds is the current one (an empty search leaves the user's row alone)
+            hits = self.ranked_hits()
+            self.tree.setCurrentItem(self._item(hits[0]) if hits else None)  # type: ignore[arg-type]
 
     def visible_layers(self) -> list[str]:
         return [lid for lid, item in self.items.items() if not item.isHidden() and not item.parent().isHidden()]
