@@ -23,6 +23,8 @@ import pytest
 
 from core import __version__ as core_version
 
+pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the quick tier
+
 REPO = Path(__file__).resolve().parents[1]
 RESOURCES = REPO / "resources"
 SCREENSHOT_TIMEOUT_S = 180  # a missing example used to open an invisible dialog: --screenshot hung until killed

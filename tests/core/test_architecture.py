@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 FORBIDDEN = ("PySide6", "shiboken6", "pyqtgraph", "gui")
 
 
+@pytest.mark.slow
 def test_no_core_module_imports_qt_or_gui():
     offenders = []
     for path in (REPO / "core").rglob("*.py"):
@@ -30,6 +33,7 @@ def test_import_linter_contract_holds():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_importing_core_loads_no_qt():
     code = (
         "import sys, core.cli, core.model.analysis, core.code.codegen, core.files.project; "

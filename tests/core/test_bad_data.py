@@ -289,6 +289,7 @@ def test_load_dataset_names_the_file(tmp_path, case: str) -> None:
     _plain(str(info.value))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CORPUS)
 def test_exported_script_loader_says_the_same(tmp_path, case: str) -> None:
     """The script's load_data, run from its own source: the same portable code, so the same line."""
@@ -301,6 +302,7 @@ def test_exported_script_loader_says_the_same(tmp_path, case: str) -> None:
     _plain(str(info.value))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CORPUS)
 def test_cli_train_exits_1_with_the_message(tmp_path, capsys, case: str) -> None:
     spec, expected = CORPUS[case](tmp_path)
@@ -322,6 +324,7 @@ def test_cli_check_never_shows_a_traceback(tmp_path, capsys, case: str) -> None:
     assert code in (0, 1) and "Traceback" not in err and "unexpected" not in err, err
 
 
+@pytest.mark.slow
 def test_exported_script_run_alone_prints_one_line_and_exits_1(tmp_path) -> None:
     spec, expected = npz_truncated(tmp_path)
     script = tmp_path / "train_model.py"

@@ -40,6 +40,7 @@ def residual_net() -> tuple[Graph, list[str]]:
     return g, [conv1.id, bn1.id, relu1.id, conv2.id, add.id]
 
 
+@pytest.mark.slow
 def test_make_block_keeps_shapes_params_and_code_and_reverts_exactly():
     graph, chosen = residual_net()
     before, total = graph.to_dict(), analyze(graph).total_params
@@ -181,6 +182,7 @@ def test_an_auto_value_that_does_not_follow_the_channels_becomes_an_argument():
     assert "self.head1 = Head(144)" in code.source
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(BUILTINS))
 def test_every_builtin_block_generates_code_that_matches_inference(name):
     g = Graph()

@@ -3,6 +3,7 @@ torchvision's: 3,504,872 parameters, the same state_dict keys, its weights load 
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torchvision
 
@@ -13,6 +14,8 @@ from core.model.block_edits import expose_arg
 from core.model.blocks import BlockArg, BlockDef, new_instance
 from core.model.graph import Graph
 from core.model.node import Edge
+
+pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the quick tier
 
 
 def _definition(library: dict, name: str, shape: list[int], as_class: bool = False) -> tuple[BlockDef, Graph]:

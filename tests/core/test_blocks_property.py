@@ -13,6 +13,8 @@ from core.model.block_edits import make_block
 from tests.core.graphs import random_draw, random_graph
 from tests.core.test_codegen import check_forward_matches_inference
 
+pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the quick tier
+
 SEEDS = range(40)
 
 

@@ -33,6 +33,7 @@ def _net(code):
     return namespace[code.class_name]()
 
 
+@pytest.mark.slow
 def test_resnet18_loads_torchvision_weights_strictly_and_gives_the_same_outputs(code):
     torch.manual_seed(0)
     reference = torchvision.models.resnet18().eval()
@@ -78,6 +79,7 @@ def test_check_and_export_work_on_a_block_project(tmp_path: Path, capsys):
     assert "class BasicBlock(nn.Module):" in script.read_text()
 
 
+@pytest.mark.slow
 def test_train_runs_on_a_block_project(tmp_path: Path, capsys):
     from core.files.project import save
 

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MLP = ROOT / "resources" / "examples" / "digits_mlp.json"
 
 
+@pytest.mark.slow
 def test_a_device_is_refused_before_it_is_read() -> None:
     """/dev/zero has size 0 and never ends: reading it ran out of memory (3 GB). In a child process capped at
     1 GB of address space, so a regression fails fast instead of eating the machine."""
@@ -118,6 +119,7 @@ def test_os_and_memory_errors_are_messages(monkeypatch, capsys, exc: BaseExcepti
     assert words in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_train_writes_a_stopped_summary(tmp_path: Path) -> None:
     """SIGINT after the first epoch began: the run stops within a batch, summary.json says "stopped"."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")

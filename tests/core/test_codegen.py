@@ -47,6 +47,7 @@ def check_forward_matches_inference(graph):
     return code
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
 def test_every_example_generates_code_whose_forward_matches_inference(path):
     check_forward_matches_inference(load(path).graph)
@@ -63,6 +64,7 @@ def test_there_are_enough_examples():
     }
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(st.data())
 def test_random_valid_graphs_generate_matching_code(data):
@@ -82,6 +84,7 @@ def one_graph_per_layer() -> dict:
     return found
 
 
+@pytest.mark.slow
 def test_random_graphs_reach_every_layer_and_each_generates_matching_code():
     """The generators pick every catalog layer (new ones included), and each one's code matches inference."""
     found = one_graph_per_layer()
@@ -90,6 +93,7 @@ def test_random_graphs_reach_every_layer_and_each_generates_matching_code():
         check_forward_matches_inference(graph)
 
 
+@pytest.mark.slow
 def test_generated_code_passes_ruff_unchanged(tmp_path):
     ruff = shutil.which("ruff") or str(__import__("pathlib").Path(sys.executable).with_name("ruff"))
     sources = [generate_model(load(p).graph, title=load(p).name).source for p in EXAMPLE_FILES]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
 import torch
 
 from core.code.script import generate_script
@@ -32,6 +33,7 @@ def _string_constants(path: Path, value: str) -> int:
     return sum(1 for node in ast.walk(tree) if isinstance(node, ast.Constant) and node.value == value)
 
 
+@pytest.mark.slow
 def test_the_sequences_source_lives_in_one_module() -> None:
     """Outside its own module, no code of the app names the kind (it was in spec.py, __init__.py, info.py and
     script.py, each with its own if-branch)."""

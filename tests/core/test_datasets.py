@@ -48,6 +48,7 @@ def test_spirals_default_three_classes_and_options() -> None:
     assert four.num_classes == 4 and sum(four.count(s) for s in ("train", "val", "test")) == 400
 
 
+@pytest.mark.slow
 def test_digits_reshaped_to_the_input_shape() -> None:
     assert load_dataset("digits", input_shape=(64,)).x_train.shape[1:] == (64,)
     lstm = load_dataset("digits", input_shape=(8, 8))
@@ -146,6 +147,7 @@ def test_big_image_folder_reads_lazily(tmp_path, monkeypatch) -> None:
     assert data.preview(3).samples.shape == (3, 3, 8, 8)
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_shared_mnist_npz_and_idx() -> None:
     data = load_dataset(f"npz:{MNIST / 'mnist_10k.npz'}", input_shape=(784,))

@@ -19,15 +19,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from core.code.script import generate_script
 from tests.core.train_fixtures import example
+
+pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the quick tier
 
 EPOCHS = 4
 TIMEOUT = 120
 
 # Test-only launcher, not part of the exported script: each process works in its own folder (so a file
 # written by process 1 would show), and with CRASH_RANK set that process fails in its second epoch.
-LAUNCHER = '''
+LAUNCHER = """
 import importlib.util
 import os
 import sys
@@ -53,7 +57,7 @@ if os.environ.get("CRASH_RANK") == rank:
 
     train.train_epoch = train_epoch
 train.main()
-'''
+"""
 
 
 def _torchrun() -> list[str]:

@@ -45,6 +45,7 @@ def _gelu_project() -> Project:
     return Project(graph, name="gelu")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_model_module_of_every_example_builds(path: Path, tmp_path: Path) -> None:
     project = load(path)
@@ -114,6 +115,7 @@ def test_weights_are_loaded_without_running_pickled_code(tmp_path: Path, monkeyp
         load_weights(tmp_path / "empty")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["digits_mlp", "residual_cnn"])
 def test_onnx_is_one_checked_file_that_matches_pytorch(name: str, tmp_path: Path) -> None:
     onnx = pytest.importorskip("onnx")
@@ -142,6 +144,7 @@ def test_onnx_without_the_extra_says_how_to_install(tmp_path: Path, monkeypatch)
     assert not (tmp_path / "net.onnx").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["digits_lstm", "mnist_cnn"])
 def test_pt2_reloads_and_matches(name: str, tmp_path: Path) -> None:
     project = load(ROOT / "resources" / "examples" / f"{name}.json")
@@ -190,6 +193,7 @@ def test_invalid_network_is_a_clear_export_error(tmp_path: Path) -> None:
             export(load(bad), fmt, tmp_path / f"out.{fmt}")
 
 
+@pytest.mark.slow
 def test_cli_formats_and_defaults(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     run = _trained_run(load(MLP), tmp_path / "run")
@@ -206,6 +210,7 @@ def test_cli_formats_and_defaults(tmp_path: Path, monkeypatch, capsys) -> None:
     assert main(["export", str(MLP), "--format", "onnx", "--model-only"]) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_exports_to_onnx_and_pt2(path: Path, tmp_path: Path) -> None:
     pytest.importorskip("onnx")

@@ -54,6 +54,7 @@ def file_size_limit(limit: int):
 @pytest.mark.parametrize(
     ("fmt", "name"), [("script", "train.py"), ("model", "net_model.py"), ("weights", "w.pt"), ("pt2", "net.pt2")]
 )
+@pytest.mark.slow
 def test_a_write_that_fails_midway_keeps_the_previous_file(tmp_path: Path, fmt: str, name: str) -> None:
     project = load(MLP)
     run = _weights(project, tmp_path / "run")
@@ -104,6 +105,7 @@ def _gelu_project() -> Project:
     return Project(graph, name="gelu")
 
 
+@pytest.mark.slow
 def test_a_failed_onnx_export_keeps_the_file_already_there(tmp_path: Path, monkeypatch) -> None:
     pytest.importorskip("onnx")
     pytest.importorskip("onnxscript")

@@ -100,6 +100,7 @@ def _with_header(value: Any) -> dict[str, Any]:
     return base
 
 
+@pytest.mark.slow
 @settings(max_examples=CASES)
 @given(value=json_value, header=st.booleans())
 def test_random_json(value: Any, header: bool) -> None:
@@ -167,6 +168,7 @@ def _mutate(data: Any, path: tuple, action: str, value: Any) -> Any:
         max_size=4,
     ),
 )
+@pytest.mark.slow
 def test_mutated_valid_projects(which: int, mutations: list[tuple[int, str, Any]]) -> None:
     data = json.loads(json.dumps(VALID_DATA[which]))
     for index, action, value in mutations:
@@ -225,6 +227,7 @@ TOKENS = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=CASES)
 @given(which=st.integers(0, len(VALID) - 1), token=st.sampled_from(TOKENS), index=st.integers(0, 10**6))
 def test_hostile_number_and_constant_tokens(which: int, token: str, index: int) -> None:
@@ -244,6 +247,7 @@ def test_hostile_number_and_constant_tokens(which: int, token: str, index: int) 
     closed=st.booleans(),
     seed=st.integers(0, 2**16),
 )
+@pytest.mark.slow
 def test_deep_nesting(depth: int, opener: str, closed: bool, seed: int) -> None:
     closer = {"[": "]"}.get(opener, "}")
     depth = depth if random.Random(seed).random() < 0.3 else depth % 80

@@ -101,6 +101,7 @@ def test_corpus_is_there() -> None:
     assert {p.name for p in HOSTILE} >= MUST_REFUSE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", HOSTILE, ids=lambda p: p.stem)
 def test_hostile_project_never_runs_its_payload(path: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -13,11 +13,14 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from core.datasets import load_dataset
 from tests.core.test_bad_data import png_header
 from tests.core.train_fixtures import EXAMPLES, write_images
+
+pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the quick tier
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = EXAMPLES / "digits_mlp.json"

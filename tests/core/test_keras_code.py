@@ -62,6 +62,7 @@ def _check_same_network(graph: Graph) -> None:
 EXPRESSIBLE = {"digits_lstm", "digits_mlp", "mnist_cnn", "mnist_mlp", "residual_cnn", "sequence_lstm", "spirals"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_every_example_has_the_same_parameter_count_in_keras_or_names_what_keras_lacks(path: Path) -> None:
     project = load(path)
@@ -177,6 +178,7 @@ def _mnist_mlp() -> Project:
     return project
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not MNIST_10K.exists(), reason=f"the shared MNIST file is absent: {MNIST_10K}")
 def test_keras_script_trains_the_mnist_mlp(tmp_path: Path) -> None:
     """The classic comparison: 784-512-10, RMSprop, batch 128, 5 epochs (~9 s on 2 cores, ~2.5 s of it fit),
@@ -231,6 +233,7 @@ def _copy_weights(torch_module: Any, model: Any, names: dict[str, str], graph: G
         model.get_layer(name).set_weights([kernel, torch_layer.bias.detach().numpy()])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", ["mnist_cnn", "residual_cnn", "digits_mlp"])
 def test_with_our_weights_keras_computes_the_same_outputs(example: str) -> None:
     """Channels-first kept end to end: with PyTorch's weights copied in, Keras gives PyTorch's outputs

@@ -17,7 +17,11 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from core.files.project import Project, dumps, loads, save
+
+pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the quick tier
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 60

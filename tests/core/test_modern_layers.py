@@ -200,6 +200,7 @@ EXPORTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPORTS))
 def test_new_layers_export_to_onnx_and_match_pytorch(name: str, tmp_path: Path) -> None:
     pytest.importorskip("onnx")

@@ -23,6 +23,7 @@ def _script(project: Any) -> dict[str, Any]:
     return names
 
 
+@pytest.mark.slow
 def test_script_predict_gives_the_app_models_softmax(tmp_path) -> None:
     project = example("digits_mlp", epochs=1)
     trainer = Trainer(project, save=False)

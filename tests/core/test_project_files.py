@@ -31,6 +31,7 @@ def test_there_is_something_to_round_trip() -> None:
     assert len(FIXTURES) >= 6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES + FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_load_save_reproduces_the_file_byte_for_byte(path: Path, tmp_path: Path) -> None:
     original = path.read_bytes()
@@ -106,6 +107,7 @@ def test_disk_full_keeps_old_file_and_removes_temp(tmp_path: Path, monkeypatch, 
     assert _leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_real_write_failure_from_file_size_limit(tmp_path: Path) -> None:
     """A real kernel error (EFBIG from RLIMIT_FSIZE, the same path as a full disk), in a child process."""
     target = tmp_path / "net.json"
@@ -351,6 +353,7 @@ def test_wire_order_of_the_file_is_kept_whatever_order_they_are_connected_in() -
     assert analyze(project.graph).ok
 
 
+@pytest.mark.slow
 def test_the_largest_allowed_project_loads_quickly_and_a_larger_one_is_refused(monkeypatch) -> None:
     from core.model.graph import Graph
 

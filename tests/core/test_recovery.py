@@ -82,6 +82,7 @@ def test_own_live_slot_is_never_offered(tmp_path: Path) -> None:
         assert not slot.path.exists() and slot.lock_path.exists()
 
 
+@pytest.mark.slow
 def test_killed_instance_is_offered_with_its_exact_project(tmp_path: Path) -> None:
     child, path = _child(tmp_path, die=True)
     child.wait(timeout=30)
@@ -100,6 +101,7 @@ def test_killed_instance_is_offered_with_its_exact_project(tmp_path: Path) -> No
     assert list(tmp_path.iterdir()) == [] and list_orphans(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_two_live_instances_never_take_each_others_files(tmp_path: Path) -> None:
     other, other_path = _child(tmp_path, die=False)
     try:

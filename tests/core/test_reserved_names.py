@@ -38,6 +38,7 @@ def _file_with(block: str = "ResBlock", arg: str = "kk") -> str:
     return text.replace('"ResBlock"', json.dumps(block)).replace('"kk"', json.dumps(arg))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", RESERVED)
 def test_a_reserved_block_name_is_refused_when_read_and_when_made(name):
     with pytest.raises(TorchCanvasError, match="is not allowed"):
@@ -47,6 +48,7 @@ def test_a_reserved_block_name_is_refused_when_read_and_when_made(name):
         make_block(graph, chosen, name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [*RESERVED, "in_channels", "in_channels2"])
 def test_a_reserved_argument_name_is_refused_when_read_and_when_exposed(name):
     with pytest.raises(TorchCanvasError, match="cannot be an argument name: "):
@@ -104,6 +106,7 @@ def _run(source: str, state_keys: set[str]) -> None:
         assert tuple(model(torch.randn(2, 3, 32, 32)).shape) == (2, 5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [*RESERVED, *SCRIPT_NAMES, "PositionalEmbedding"])
 def test_code_for_blocks_and_arguments_with_reserved_names_compiles_and_runs(name):
     project = load(RESNET)

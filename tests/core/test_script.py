@@ -57,6 +57,7 @@ def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ruff", *args], capture_output=True, text=True, check=False)
 
 
+@pytest.mark.slow
 def test_generated_scripts_pass_ruff_with_default_settings(tmp_path) -> None:
     out = tmp_path / "scripts"
     out.mkdir()
@@ -192,6 +193,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
 def test_exported_script_reproduces_the_app_run(tmp_path, case: str) -> None:
     project = _reproduction_cases(tmp_path)[case]

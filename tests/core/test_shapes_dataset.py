@@ -65,6 +65,7 @@ def test_check_compares_the_example_with_the_shapes_classes(tmp_path, capsys) ->
     assert "fc" in err and "5" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_small_resnet_example_learns_shapes_in_one_epoch() -> None:
     """Six epochs reach ~100% test accuracy in ~20 s on 2 cores; one epoch (~3 s) is well above chance (20%)."""
     result = Trainer(example("resnet_small", epochs=1, scheduler="none"), save=False).run()

@@ -119,6 +119,7 @@ def test_float_input_into_embedding_is_a_problem_before_train() -> None:
     assert result.status == "failed" and "set the Input's dtype to int64" in result.message
 
 
+@pytest.mark.slow
 def test_sequence_example_learns_offline(tmp_path) -> None:
     started = time.perf_counter()
     result = Trainer(example("sequence_lstm"), out_dir=tmp_path).run()
@@ -128,6 +129,7 @@ def test_sequence_example_learns_offline(tmp_path) -> None:
     assert seconds < 60, f"took {seconds:.1f} s"
 
 
+@pytest.mark.slow
 def test_cli_trains_an_embedding_network_on_the_sequence_set_and_on_csv_tokens(tmp_path, capsys) -> None:
     project = EXAMPLES / "sequence_lstm.json"
     args = ["--epochs", "2", "--device", "cpu", "--out", str(tmp_path / "runs")]
@@ -139,6 +141,7 @@ def test_cli_trains_an_embedding_network_on_the_sequence_set_and_on_csv_tokens(t
     assert "Test loss:" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["sequences", "csv"])
 def test_exported_script_reproduces_a_token_run(tmp_path, source: str) -> None:
     if source == "sequences":

@@ -58,6 +58,7 @@ def test_train_prints_progress_and_writes_summary(tmp_path, capsys) -> None:
     assert (hparams["optimizer"], hparams["seed"], hparams["lr"], hparams["batch_size"]) == ("SGD", 7, 0.02, 16)
 
 
+@pytest.mark.slow
 @needs_mnist
 def test_train_with_a_data_spec(tmp_path, capsys) -> None:
     spec = f"idx:{MNIST / 't10k-images-idx3-ubyte.gz'},{MNIST / 't10k-labels-idx1-ubyte.gz'}"
@@ -116,6 +117,6 @@ def test_the_scripts_early_stopping_line_counts_in_words() -> None:
 
     project = load(EXAMPLES / "digits_mlp.json")
     project.training.early_stopping = 1
-    assert "for {PATIENCE} epoch.\"" in generate_script(project).source
+    assert 'for {PATIENCE} epoch."' in generate_script(project).source
     project.training.early_stopping = 3
-    assert "for {PATIENCE} epochs.\"" in generate_script(project).source
+    assert 'for {PATIENCE} epochs."' in generate_script(project).source

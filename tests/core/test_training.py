@@ -21,6 +21,7 @@ def iris() -> Dataset:
     return load_dataset("iris", input_shape=(4,), val_fraction=0.2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("loss", "optimizer", "scheduler"), list(itertools.product(LOSSES, OPTIMIZERS, SCHEDULERS)))
 def test_every_combination_trains(iris: Dataset, loss: str, optimizer: str, scheduler: str) -> None:
     extra = {"momentum": 0.9, "nesterov": True} if optimizer == "SGD" else {}

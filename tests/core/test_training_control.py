@@ -63,6 +63,7 @@ def test_stop_between_epochs_trains_no_batch_of_the_next(digits) -> None:
     assert [e.epoch for e in events if e.kind == "batch" and e.epoch == 2] == []
 
 
+@pytest.mark.slow
 def test_pause_and_resume_from_another_thread(digits) -> None:
     project = mlp_project([64], 32, 10, epochs=3, batch_size=16)
     events: list[TrainEvent] = []
@@ -95,6 +96,7 @@ def test_pause_and_resume_from_another_thread(digits) -> None:
     assert result.history[0]["seconds"] <= times[first_epoch] - times[resumed]
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_at_once_and_keeps_good_weights(digits, tmp_path) -> None:
     project = mlp_project([64], 32, 10, optimizer="SGD", lr=1e6, epochs=5)
     trainer = Trainer(project, data=digits, out_dir=tmp_path)
@@ -120,6 +122,7 @@ def test_cuda_requested_without_cuda_falls_back_to_cpu(digits, monkeypatch) -> N
     assert any("No CUDA GPU is available" in m and "CPU instead" in m for m in notices)
 
 
+@pytest.mark.slow
 def test_events_carry_plain_numbers_and_are_throttled(digits) -> None:
     events: list[TrainEvent] = []
     project = mlp_project([64], 16, 10, epochs=2, batch_size=4)
@@ -171,6 +174,7 @@ def test_runtime_error_inside_the_model_points_at_the_node() -> None:
     assert "mat1" not in message.split(":")[0]
 
 
+@pytest.mark.slow
 def test_big_image_folder_trains_through_a_dataloader(tmp_path, monkeypatch) -> None:
     from core.datasets import folder as folder_module
     from tests.core.train_fixtures import write_images

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from core.training import Trainer
 from tests.core.train_fixtures import MNIST, example, needs_mnist
+
+pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the quick tier
 
 
 def test_digits_mlp_example_reaches_95_percent_quickly(tmp_path) -> None:

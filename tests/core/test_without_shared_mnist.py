@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the quick tier
+
 ROOT = Path(__file__).resolve().parents[2]
 READERS_OF_MNIST = [
     "tests/core/test_datasets.py::test_shared_mnist_npz_and_idx",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from core.files import project as project_io
@@ -31,6 +32,7 @@ def _conv_net(window):
     return window.document.graph
 
 
+@pytest.mark.slow
 def test_make_block_is_one_undo_step_and_undo_restores_the_graph(empty_window):
     window = empty_window
     graph = _conv_net(window)
@@ -73,6 +75,7 @@ def test_open_definition_in_a_tab_and_back_by_the_breadcrumb(qtbot, window):
     assert not tabs.breadcrumb.isVisible()
 
 
+@pytest.mark.slow
 def test_edit_inside_the_definition_updates_every_instance_and_the_code(window):
     window.open_file(RESNET)
     tab = window.canvas_tabs.open_block("BasicBlock")
@@ -94,6 +97,7 @@ def test_edit_inside_the_definition_updates_every_instance_and_the_code(window):
     assert {n.name: window.scene.nodes[n.id].lines[-1] for n in graph.nodes if n.block} == before
 
 
+@pytest.mark.slow
 def test_ungroup_inlines_one_instance_and_undo_puts_it_back(empty_window):
     window = empty_window
     graph = _conv_net(window)
@@ -111,6 +115,7 @@ def test_ungroup_inlines_one_instance_and_undo_puts_it_back(empty_window):
     assert project_io.dumps(window.document.project) == before
 
 
+@pytest.mark.slow
 def test_repeat_makes_a_sequential_in_the_code(empty_window):
     window = empty_window
     graph = _conv_net(window)
@@ -163,6 +168,7 @@ def test_palette_drop_of_a_builtin_block_gives_an_instance_with_its_shapes(qtbot
     assert "BasicBlock" not in graph.blocks  # the definition came with the instance, in the same step
 
 
+@pytest.mark.slow
 def test_expose_a_pinned_param_as_an_argument(window):
     window.open_file(RESNET)
     tab = window.canvas_tabs.open_block("BasicBlock")
@@ -179,6 +185,7 @@ def test_expose_a_pinned_param_as_an_argument(window):
     assert defn.arg("padding") is None and (conv2.id, "padding") not in defn.bindings
 
 
+@pytest.mark.slow
 def test_edit_actions_act_on_the_block_tab_shown(window):
     window.open_file(RESNET)
     tab = window.canvas_tabs.open_block("BasicBlock")
@@ -196,6 +203,7 @@ def test_edit_actions_act_on_the_block_tab_shown(window):
     assert window.document.graph.by_name("fc") is None and inner.by_name("relu2") is not None
 
 
+@pytest.mark.slow
 def test_a_second_input_inside_a_definition_gives_every_instance_a_second_port(empty_window):
     window = empty_window
     graph = _conv_net(window)

@@ -45,6 +45,7 @@ def hidden_text(scene) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_text_is_whole_and_nothing_overlaps_after_auto_layout(window, example):
     window.open_file(example)  # the positions saved in the file (closer together than auto-layout's)

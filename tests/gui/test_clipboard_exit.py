@@ -4,7 +4,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the quick tier
 
 SCRIPT = textwrap.dedent(
     """

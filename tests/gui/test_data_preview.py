@@ -7,6 +7,7 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QTimer
 
 from core.files.project import load
@@ -28,6 +29,7 @@ def make_dashboard(qtbot, dataset: str | None = None) -> TrainingDashboard:
     return dash
 
 
+@pytest.mark.slow
 def test_the_preview_loads_in_a_thread_while_the_window_keeps_answering(qtbot, monkeypatch) -> None:
     started, release, finished = threading.Event(), threading.Event(), threading.Event()
     threads: list[threading.Thread] = []

@@ -74,6 +74,7 @@ def test_a_dataset_that_cannot_load_is_explained_and_train_keeps_working(qtbot, 
     assert panel.data_note.text() == ""
 
 
+@pytest.mark.slow
 def test_a_project_whose_dataset_cannot_load_gets_train_back_with_any_loadable_choice(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, "mnist_mlp.json")
     panel = dash.panel
@@ -89,6 +90,7 @@ def test_a_project_whose_dataset_cannot_load_gets_train_back_with_any_loadable_c
 
 
 # -- a failed, a paused run and the log ------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_failed_run_says_what_failed_in_the_panel_and_clears_its_results(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, "spirals.json", epochs=3, lr=1e6, optimizer="SGD")
     with qtbot.waitSignal(dash.run_finished, timeout=60_000) as blocker:
@@ -121,6 +123,7 @@ def test_the_log_shows_its_newest_line_even_when_it_filled_while_hidden(qtbot, t
     qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=10_000)
 
 
+@pytest.mark.slow
 def test_a_paused_run_says_paused_and_stops_its_eta(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, "spirals.json", epochs=2000)
     dash.start_training()
@@ -217,6 +220,7 @@ def test_weights_of_a_run_that_finished_no_epoch_are_called_untrained(tmp_path, 
     assert "untrained" not in said[-1]
 
 
+@pytest.mark.slow
 def test_onnx_without_any_run_says_the_weights_are_untrained(monkeypatch, tmp_path, qtbot):
     pytest.importorskip("onnx")
     project = load(EXAMPLES / "digits_mlp.json")

@@ -9,12 +9,15 @@ import os
 import subprocess
 import sys
 
+import pytest
 from PySide6.QtCore import QPointF, QSettings
 from PySide6.QtWidgets import QFileDialog
 
 from core.model.node import Edge
 from gui.shell.mainwindow import MainWindow
 from tests.gui.mouse import click, drag, drop_mime
+
+pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the quick tier
 
 
 def drop_layer(window: MainWindow, layer_id: str, where: QPointF) -> str:

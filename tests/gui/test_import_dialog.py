@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from gui.shell.import_dialog import WARNING, ImportDialog, import_into
 
 
@@ -16,6 +18,7 @@ def test_menu_has_the_import_entry_and_the_dialog_says_a_py_file_runs(window, qt
     assert "runs it" in WARNING and dialog.source.text() == "torchvision:resnet18"
 
 
+@pytest.mark.slow
 def test_resnet18_imports_and_shows_with_its_blocks(window, tmp_path, qtbot) -> None:
     path = tmp_path / "resnet18.json"
     started = time.perf_counter()
@@ -37,6 +40,7 @@ def test_a_failed_import_is_a_message(window, tmp_path, monkeypatch) -> None:
     assert not (tmp_path / "x.json").exists()
 
 
+@pytest.mark.slow
 def test_training_from_the_window_starts_from_the_initial_weights(qtbot, tmp_path, monkeypatch) -> None:
     import types
 

@@ -249,6 +249,7 @@ def open_example(window: MainWindow, path) -> None:
     settle()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_nothing_is_cut_with_each_example(sized_window, example):
     window = sized_window
@@ -396,6 +397,7 @@ def plot_problems(plots) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_the_inspector_shows_every_layer_type_whole(sized_window):
     """Every layer of the catalog, not only those in the examples (long names such as track_running_stats)."""
     from core.model.catalog import LAYERS
@@ -414,6 +416,7 @@ def test_the_inspector_shows_every_layer_type_whole(sized_window):
     assert not found, "\n".join(found)
 
 
+@pytest.mark.slow
 def test_screenshot_size_option(qapp, tmp_path, monkeypatch):
     """``torchcanvas --screenshot FILE --size 1280x800`` renders the smaller window (used to look at it)."""
     import sys

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from PySide6.QtWidgets import QApplication
 
 from core.errors import TorchCanvasError
@@ -51,6 +52,7 @@ class HeldTrainer:
         pass
 
 
+@pytest.mark.slow
 def test_progress_shows_the_newest_batch_a_few_times_a_second_and_plots_every_point(qtbot, tmp_path):
     dash = TrainingDashboard(trainer_factory=HeldTrainer)
     dash.runs_root = tmp_path / "runs"

@@ -16,6 +16,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = [sys.executable, "-m", "tests.gui.app_with_hook"]  # the real app plus the test hook; not the shipped command
 
@@ -109,6 +111,7 @@ def _autosaved(folder: Path) -> list[dict]:
     return records
 
 
+@pytest.mark.slow
 def test_kill_while_editing_then_restore_exactly(tmp_path: Path) -> None:
     edits, restore = tmp_path / "edits.py", tmp_path / "restore.py"
     edits.write_text(EDITS, encoding="utf-8")

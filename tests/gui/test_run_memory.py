@@ -32,6 +32,7 @@ def generated_models() -> list[nn.Module]:
     return [obj for obj in gc.get_objects() if isinstance(obj, nn.Module) and "torchcanvas" in type(obj).__module__]
 
 
+@pytest.mark.slow
 def test_finished_runs_release_trainer_model_and_script(qtbot, window, tmp_path, monkeypatch):
     before = weakref.WeakSet(generated_models())  # earlier tests' models are theirs to release, not this window's
     monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))

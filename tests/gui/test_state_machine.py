@@ -18,6 +18,8 @@ from gui.canvas.scene import GraphScene
 from gui.commands import graph as commands
 from gui.shell.document import Document
 
+pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the quick tier
+
 LAYERS = ["Linear", "ReLU", "Dropout", "Add", "Concat", "Flatten", "Conv2d", "Output"]
 PARAMS = {
     "Linear": ("out_features", [1, 10, 64]),

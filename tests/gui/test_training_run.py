@@ -53,6 +53,7 @@ def wait_for_pause(qtbot, dash) -> None:
     qtbot.waitUntil(lambda: "Paused." in dash.panel.log.toPlainText().splitlines(), timeout=30_000)
 
 
+@pytest.mark.slow
 def test_run_finishes_and_plots_hold_every_point(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, epochs=3)
     result = finish(qtbot, dash)
@@ -76,6 +77,7 @@ def test_run_finishes_and_plots_hold_every_point(qtbot, tmp_path):
     assert (result.run_dir / "summary.json").exists()
 
 
+@pytest.mark.slow
 def test_stop_returns_within_two_seconds_and_leaves_no_thread(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, epochs=2000)
     run = dash.start_training()
@@ -87,6 +89,7 @@ def test_stop_returns_within_two_seconds_and_leaves_no_thread(qtbot, tmp_path):
     assert dash.panel.train_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_pause_holds_the_step_count_still(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, epochs=2000)
     dash.start_training()
@@ -103,6 +106,7 @@ def test_pause_holds_the_step_count_still(qtbot, tmp_path):
     assert dash.stop()
 
 
+@pytest.mark.slow
 def test_stop_while_paused(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, epochs=2000)
     dash.start_training()
@@ -126,6 +130,7 @@ def bare_host(window: QMainWindow) -> DashboardHost:
     return DashboardHost(window, None, add_dock, lambda running: window.centralWidget().setEnabled(not running))
 
 
+@pytest.mark.slow
 def test_close_during_training_asks_then_stops_cleanly(qtbot, tmp_path, monkeypatch, qtlog):
     window = QMainWindow()
     window.setCentralWidget(QWidget())

@@ -36,6 +36,7 @@ def test_the_form_follows_the_project_not_the_undo_stack(qtbot) -> None:
     assert panel.epochs.value() == other.training.epochs
 
 
+@pytest.mark.slow
 def test_undo_of_a_settings_edit_in_the_window(window, qtbot, tmp_path) -> None:
     dash = window.install_training()
     dash.runs_root = tmp_path / "runs"
@@ -54,6 +55,7 @@ def test_undo_of_a_settings_edit_in_the_window(window, qtbot, tmp_path) -> None:
     assert len(heard) == 3
 
 
+@pytest.mark.slow
 def test_undo_of_a_dataset_choice_reanalyses_the_network(window, qtbot) -> None:
     panel = window.install_training().panel
     document = window.document
@@ -66,6 +68,7 @@ def test_undo_of_a_dataset_choice_reanalyses_the_network(window, qtbot) -> None:
     assert not document.analysis.errors
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("with_stack", [False, True])
 def test_a_bare_dashboard_follows_its_settings(qtbot, tmp_path, with_stack) -> None:
     project = load(EXAMPLES / "digits_mlp.json")

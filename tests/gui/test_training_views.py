@@ -48,6 +48,7 @@ def train(qtbot, dash):
     return blocker.args[0]
 
 
+@pytest.mark.slow
 def test_results_fill_in_for_images(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, "digits_mlp.json", epochs=1)
     assert dash.panel.preview.kind == "images" and dash.panel.preview.grid.count() == 16
@@ -81,6 +82,7 @@ def test_decision_boundary_for_a_2d_set(qtbot, tmp_path):
     assert dash.results.examples.currentWidget() is dash.results.boundary
 
 
+@pytest.mark.slow
 def test_runs_list_overlays_selected_runs_and_reloads_from_disk(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, "spirals.json", epochs=2)
     train(qtbot, dash)
@@ -153,6 +155,7 @@ def fake_event(kind: str, step: int, batches: int = 100, **values):
     return SimpleNamespace(kind=kind, message="", **base)
 
 
+@pytest.mark.slow
 def test_plots_stay_fast_with_300k_points_and_read_values_on_hover(qtbot):
     plots = LivePlots()
     qtbot.addWidget(plots)
@@ -187,6 +190,7 @@ def test_plots_stay_fast_with_300k_points_and_read_values_on_hover(qtbot):
     assert plots.loss_widget.getPlotItem().ctrl.logYCheck.isChecked()
 
 
+@pytest.mark.slow
 def test_export_buttons_write_files_or_explain(qtbot, tmp_path, monkeypatch):
     dash = make_dashboard(qtbot, tmp_path, "spirals.json", epochs=1)
     assert not dash.results.weights_button.isEnabled()

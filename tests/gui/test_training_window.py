@@ -7,6 +7,7 @@ import argparse
 import functools
 import sys
 
+import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
@@ -27,6 +28,7 @@ def installed(window, tmp_path, epochs: int):
     return dash
 
 
+@pytest.mark.slow
 def test_training_locks_editing_and_closing_stops_the_run(window, qtbot, tmp_path, monkeypatch, qtlog):
     dash = installed(window, tmp_path, epochs=2000)
     assert window.docks["training"].widget() is dash
@@ -64,6 +66,7 @@ def test_the_dashboard_follows_the_open_project(window, qtbot, tmp_path):
     assert window.document.project.training.epochs == 30 and dash.panel.epochs.value() == 30
 
 
+@pytest.mark.slow
 def test_screenshot_renders_a_finished_run(qtbot, tmp_path, monkeypatch):
     from gui.shell.app import run_app
 

@@ -20,7 +20,10 @@ from core.training import Trainer
 from gui.training.dashboard import TrainingDashboard
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.slow,  # every test here trains or builds a model: left out of the quick tier
+]
 
 
 @pytest.fixture(autouse=True)
