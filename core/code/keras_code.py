@@ -76,8 +76,9 @@ def _is_chain(graph: Graph, analysis: Analysis) -> bool:
     )
 
 
-def _call(indent: str, layer: KerasLayer, name: str, tail: str = "") -> list[str]:
-    return call_lines(indent, layer.head, [*layer.args, f'name="{name}"'], tail)
+def _call(indent: str, layer: KerasLayer, name: str, tail: str = "", target: str = "") -> list[str]:
+    """The layer's call, wrapped with what comes before it on its line (``target = ``) counted in."""
+    return call_lines(indent, target + layer.head, [*layer.args, f'name="{name}"'], tail)
 
 
 def _with_comment(lines: list[str], comment: str) -> list[str]:
@@ -168,8 +169,7 @@ def _functional(
         shape = fmt(analysis.nodes[nid].out_shape)
         value = f"[{', '.join(sources)}]" if len(sources) > 1 else sources[0]
         for i, layer in enumerate(mapped[nid]):
-            call = _call("    ", layer, names[nid] + layer.suffix, f"({value})")
-            call[0] = f"    {names[nid]} = {call[0].lstrip()}"
+            call = _call("    ", layer, names[nid] + layer.suffix, f"({value})", f"{names[nid]} = ")
             lines += _with_comment(call, _comment(layer, shape, i == len(mapped[nid]) - 1))
             value = names[nid]
     ins = inputs[0] if len(inputs) == 1 else f"[{', '.join(inputs)}]"

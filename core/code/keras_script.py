@@ -9,11 +9,16 @@ means the same numbers. Settings Keras cannot reproduce are said in a comment at
 
 from __future__ import annotations
 
+import ast
+import inspect
+import sys
 from pathlib import Path
+from typing import Any
 
 from core.code import script as torch_script
 from core.code.codegen import CodegenError, call_lines
 from core.code.keras_code import KerasCode, generate_keras_model
+from core.code.line_wrap import wrap
 from core.code.script_loop import PLATEAU_PATIENCE
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
@@ -47,8 +52,8 @@ OPTIMIZER_ARGS = {
 }
 
 
-def optimizer_call(s: TrainingSettings, lr: str = "LEARNING_RATE", clip: str = "GRAD_CLIP") -> str:
-    """``keras.optimizers.X(...)`` for the settings, with PyTorch's defaults where Keras' differ."""
+def optimizer_args(s: TrainingSettings, lr: str = "LEARNING_RATE", clip: str = "GRAD_CLIP") -> list[str]:
+    """The arguments of ``keras.optimizers.X``, with PyTorch's defaults where Keras' differ."""
     args = [f"learning_rate={lr}", *OPTIMIZER_ARGS[s.optimizer]]
     if s.optimizer in ("SGD", "RMSprop") and s.momentum:
         args.append(f"momentum={s.momentum!r}")
@@ -58,7 +63,12 @@ def optimizer_call(s: TrainingSettings, lr: str = "LEARNING_RATE", clip: str = "
         args.append(f"weight_decay={s.weight_decay!r}")
     if s.grad_clip:
         args.append(f"global_clipnorm={clip}")  # one norm over all weights, as clip_grad_norm_
-    return f"keras.optimizers.{s.optimizer}({', '.join(args)})"
+    return args
+
+
+def optimizer_call(s: TrainingSettings, lr: str = "LEARNING_RATE", clip: str = "GRAD_CLIP") -> str:
+    """``keras.optimizers.X(...)`` for the settings, on one line."""
+    return f"keras.optimizers.{s.optimizer}({', '.join(optimizer_args(s, lr, clip))})"
 
 
 def metric_call(s: TrainingSettings) -> str:
@@ -95,32 +105,47 @@ def _optimizer_lines(s: TrainingSettings) -> list[str]:
         "def make_optimizer() -> keras.optimizers.Optimizer:",
         '    """The optimizer of the PyTorch script, with PyTorch\'s defaults where Keras\' differ."""',
         *note,
-        f"    return {optimizer_call(s)}",
+        *call_lines("    ", f"return keras.optimizers.{s.optimizer}", optimizer_args(s)),
+    ]
+
+
+def _schedule_lines(s: TrainingSettings) -> list[str]:
+    """``learning_rate(epoch, lr)``, the schedule PyTorch's scheduler follows, for LearningRateScheduler."""
+    if s.scheduler == "StepLR":
+        rule = f"LEARNING_RATE * {s.gamma!r} ** (epoch // {s.step_size})"
+    elif s.scheduler == "CosineAnnealingLR":
+        rule = "LEARNING_RATE * (1 + math.cos(math.pi * epoch / EPOCHS)) / 2"
+    else:
+        return []
+    return [
+        "def learning_rate(epoch: int, lr: float) -> float:",
+        f'    """The learning rate of each epoch (from 0), as PyTorch\'s {s.scheduler} sets it."""',
+        f"    return {rule}",
     ]
 
 
 def _callback_lines(s: TrainingSettings) -> tuple[list[str], list[str]]:
     """Lines building ``callbacks`` and comments for what Keras does not reproduce."""
-    lines = ["    callbacks = []"]
+    items: list[str] = []
     unsupported: list[str] = []
-    if s.scheduler == "StepLR":
-        rule = f"LEARNING_RATE * {s.gamma!r} ** (epoch // {s.step_size})"
-        lines.append(f"    callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: {rule}))")
-    elif s.scheduler == "CosineAnnealingLR":
-        rule = "LEARNING_RATE * (1 + math.cos(math.pi * epoch / EPOCHS)) / 2"
-        lines.append(f"    callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, lr: {rule}))")
+    if _schedule_lines(s):
+        items.append("keras.callbacks.LearningRateScheduler(learning_rate)")
     elif s.scheduler == "ReduceLROnPlateau":
         args = f'monitor="{s.monitor}", factor={s.gamma!r}, patience={PLATEAU_PATIENCE}'
-        lines.append(f"    callbacks.append(keras.callbacks.ReduceLROnPlateau({args}))")
+        items.append(f"keras.callbacks.ReduceLROnPlateau({args})")
     elif s.scheduler != "none":
         unsupported.append(f"{s.scheduler} (Keras has no such schedule: the learning rate stays constant)")
     if s.early_stopping:
-        args = f'monitor="{s.monitor}", patience=PATIENCE'
-        lines.append(f"    callbacks.append(keras.callbacks.EarlyStopping({args}))")
+        items.append(f'keras.callbacks.EarlyStopping(monitor="{s.monitor}", patience=PATIENCE)')
     if s.augment_flip or s.augment_rotation or s.augment_shift:
         unsupported.append("augmentation (flips, rotations, shifts are not applied)")
     notes = [f"    # Not reproduced in Keras: {item}." for item in unsupported]
-    return lines, notes
+    if not items:
+        return ["    callbacks = []"], notes
+    lines = ["    callbacks = ["]
+    for item in items:  # one per line (a trailing comma keeps ruff format from joining them)
+        lines += wrap("        ", "", item, ",")
+    return [*lines, "    ]"], notes
 
 
 # The end of main: fit, test, and what a run leaves behind (the same for every project).
@@ -137,7 +162,9 @@ FIT_AND_SAVE = [
     "        verbose=2,",
     "    )",
     "    seconds = time.perf_counter() - start",
-    "    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0)",
+    "    test_loss, test_accuracy = model.evaluate(",
+    "        x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0",
+    "    )",
     '    epochs = len(history.history["loss"])',
     "    result = {",
     '        "history": history.history,',
@@ -146,7 +173,9 @@ FIT_AND_SAVE = [
     '        "seconds": seconds,',
     '        "samples_per_second": len(x_train) * epochs / seconds,',
     "    }",
-    '    print(f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f}, {seconds:.1f} s")',
+    "    print(",
+    '        f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f}, {seconds:.1f} s"',
+    "    )",
     '    Path(HISTORY_FILE).write_text(json.dumps(result, indent=1), encoding="utf-8")',
     "    model.save_weights(WEIGHTS_FILE)",
 ]
@@ -158,9 +187,13 @@ def _main_lines(s: TrainingSettings) -> list[str]:
     classes = s.loss in CLASS_LOSSES
     metric = metric_call(s)
     target = (
-        ""
+        []
         if classes
-        else "    y_train, y_val, y_test = (targets(y, model.output_shape) for y in (y_train, y_val, y_test))"
+        else [
+            "    y_train, y_val, y_test = (",
+            "        targets(y, model.output_shape) for y in (y_train, y_val, y_test)",
+            "    )",
+        ]
     )
     return [
         "def main() -> None:",
@@ -173,7 +206,7 @@ def _main_lines(s: TrainingSettings) -> list[str]:
         '    x_val, y_val = data["x_val"].numpy(), data["y_val"].numpy()',
         '    x_test, y_test = data["x_test"].numpy(), data["y_test"].numpy()',
         "    model = build_model()",
-        *([target] if target else []),
+        *target,
         *call_lines("    ", "model.compile", ["optimizer=make_optimizer()", "loss=LOSS", f"metrics=[{metric}]"]),
         *callbacks,
         *FIT_AND_SAVE,
@@ -203,13 +236,10 @@ def generate_keras_script(project: Project) -> str:
     model_lines = code.source.splitlines()
     first_def = model_lines.index("def build_model() -> keras.Model:")
     lines = [
-        *_preamble_lines(project.name, helper_text, s),
         *torch_script._helper_constants(constants, helper_text),
         "",
         "",
         *model_lines[first_def:],
-    ]
-    lines += [
         *torch_script.data_lines(helpers, load_lines),
         "",
         "",
@@ -219,8 +249,12 @@ def generate_keras_script(project: Project) -> str:
     ]
     if s.loss not in CLASS_LOSSES:
         lines += [*TARGETS, "", ""]
+    if _schedule_lines(s):
+        lines += [*_schedule_lines(s), "", ""]
     lines += [*_main_lines(s), "", "", 'if __name__ == "__main__":', "    main()"]
-    return "\n".join(lines) + "\n"
+    body = "\n".join(lines) + "\n"
+    imports = used_imports([*OWN_IMPORTS, *module_imports(helpers)], body, skip=frozenset({"os"}))
+    return "\n".join([*_preamble_lines(project.name), *imports, ""]) + "\n" + body
 
 
 def _reads_tokens(project: Project, spec: DataSpec) -> bool:
@@ -257,8 +291,8 @@ def _constant_lines(s: TrainingSettings, spec: DataSpec, shape: tuple[int, ...])
     return [*constants, 'HISTORY_FILE = "keras_history.json"', 'WEIGHTS_FILE = "keras_model.weights.h5"']
 
 
-def _preamble_lines(name: str, helper_text: str, s: TrainingSettings) -> list[str]:
-    """The docstring and imports; the backend is chosen before keras is imported, or keras would pick its own."""
+def _preamble_lines(name: str) -> list[str]:
+    """The docstring and the backend, chosen before keras is imported, or keras would pick its own."""
     title = name if name.isprintable() else "a project"
     return [
         f'"""Keras 3 training script generated by TorchCanvas for {torch_script._string(title)[1:-1]}.',
@@ -271,22 +305,75 @@ def _preamble_lines(name: str, helper_text: str, s: TrainingSettings) -> list[st
         "",
         'os.environ.setdefault("KERAS_BACKEND", "torch")  # before keras is imported',
         "",
-        *_imports(helper_text, s),
-        "",
     ]
 
 
-def _imports(helper_text: str, s: TrainingSettings) -> list[str]:
-    """The PyTorch script's imports for the pasted helpers, plus numpy (the arrays fit takes) and keras."""
-    unused = {"from torch import nn", "import torch.nn.functional as F", "import numpy as np"}
-    if "math." not in helper_text and s.scheduler != "CosineAnnealingLR":
-        unused.add("import math")
-    imports = [line for line in torch_script._imports(helper_text) if line not in unused]
-    at = imports.index("import torch")
-    imports[at:at] = ["import keras", "import numpy as np"]
-    if "F." in helper_text:
-        imports.append("import torch.nn.functional as F")
-    return [*imports, "from keras import layers"]
+# What the script's own lines use; the pasted helpers bring the imports of the modules they come from.
+OWN_IMPORTS = (
+    "import json",
+    "import math",
+    "import time",
+    "from pathlib import Path",
+    "import keras",
+    "import numpy as np",
+    "import torch",
+    "from keras import layers",
+)
+
+
+def module_imports(helpers: list[Any]) -> list[str]:
+    """The import lines of the modules the helpers are pasted from, one name each (``from x import a``)."""
+    lines: list[str] = []
+    for module in {inspect.getmodule(h) for h in helpers}:
+        if module is None:
+            continue
+        for node in ast.parse(inspect.getsource(module)).body:
+            if isinstance(node, ast.Import):
+                lines += [ast.unparse(ast.Import(names=[alias])) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                lines += [f"from {node.module} import {ast.unparse(alias)}" for alias in node.names]
+    return lines
+
+
+def _bound(line: str) -> tuple[str, str]:
+    """(module, the name an import line binds): ``import torch.nn.functional as F`` -> ("torch.nn.functional", "F")."""
+    node = ast.parse(line).body[0]
+    assert isinstance(node, (ast.Import, ast.ImportFrom))
+    alias = node.names[0]
+    if isinstance(node, ast.ImportFrom):
+        return node.module or "", alias.asname or alias.name
+    return alias.name, alias.asname or alias.name.split(".")[0]
+
+
+def used_imports(candidates: list[str] | tuple[str, ...], body: str, skip: frozenset[str] = frozenset()) -> list[str]:
+    """The candidate imports whose name ``body`` uses (not those in ``skip``), as ruff's isort sorts them: the
+    standard library, a blank line, the rest; ``import x`` before ``from x import y``; names of one module joined."""
+    used = {n.id for n in ast.walk(ast.parse(body)) if isinstance(n, ast.Name)} - skip
+    plain: dict[str, str] = {}
+    froms: dict[str, set[str]] = {}
+    for line in candidates:
+        module, name = _bound(line)
+        if name not in used or module.startswith(("core.", "__future__")):
+            continue
+        if line.startswith("from "):
+            froms.setdefault(module, set()).add(line.split(" import ", 1)[1])
+        else:
+            plain[module] = line
+
+    def section(stdlib: bool) -> list[str]:
+        def ours(module: str) -> bool:
+            return (module.split(".")[0] in sys.stdlib_module_names) == stdlib
+
+        lines = [plain[m] for m in sorted(plain, key=str.lower) if ours(m)]
+        lines += [
+            f"from {m} import {', '.join(sorted(froms[m], key=str.lower))}"
+            for m in sorted(froms, key=str.lower)
+            if ours(m)
+        ]
+        return lines
+
+    first, second = section(True), section(False)
+    return [*first, *([""] if first and second else []), *second]
 
 
 def export_keras(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:

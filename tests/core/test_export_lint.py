@@ -1,0 +1,64 @@
+"""Every code export of every example passes ``ruff check`` and ``ruff format --check`` with ruff's defaults
+(``--isolated``): the files a beginner opens are the first PyTorch (or Keras) code they read. All the files go
+into one folder and ruff runs once over it, so the test stays fast."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from core.code.keras_script import generate_keras_script
+from core.errors import ExportError
+from core.files.export_formats import EXPORT_FORMATS
+from tests.core.train_fixtures import EXAMPLES, example, write_csv
+
+# The exports that are code a reader opens: Python files, and notebooks (ruff lints their code cells).
+CODE_FORMATS = [f for f in EXPORT_FORMATS.values() if f.suffix.endswith((".py", ".ipynb"))]
+# The settings that change the Keras script's lines (schedules, losses that need targets, clipping, stopping).
+KERAS_VARIANTS = [
+    {"scheduler": "CosineAnnealingLR", "loss": "MSELoss", "grad_clip": 1.0},
+    {"scheduler": "StepLR", "loss": "BCEWithLogitsLoss", "early_stopping": 2, "weight_decay": 0.01},
+    {"optimizer": "SGD", "momentum": 0.9, "nesterov": True, "scheduler": "ReduceLROnPlateau", "resize": [8, 8]},
+]
+
+
+def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ruff", *args], capture_output=True, text=True, check=False)
+
+
+def _available(fmt_id: str) -> bool:
+    """The notebook needs nbformat (the ``notebook`` extra; ``dev`` installs it)."""
+    return fmt_id != "notebook" or importlib.util.find_spec("nbformat") is not None
+
+
+def test_every_code_export_of_every_example_passes_ruff(tmp_path: Path) -> None:
+    out = tmp_path / "exports"
+    out.mkdir()
+    written: dict[str, int] = {f.id: 0 for f in CODE_FORMATS if _available(f.id)}
+    skipped: list[str] = []
+    for path in sorted(EXAMPLES.glob("*.json")):
+        for fmt in CODE_FORMATS:
+            if fmt.id not in written:
+                continue
+            try:
+                fmt.write(example(path.stem), out / f"{path.stem}_{fmt.id}{fmt.suffix}")
+            except ExportError as exc:  # the exporter's own reason (a layer Keras lacks, ...)
+                skipped.append(f"{path.stem} as {fmt.id}: {str(exc).splitlines()[0]}")
+                continue
+            written[fmt.id] += 1
+    npz = tmp_path / "arrays.npz"
+    np.savez(npz, x_train=np.zeros((20, 8, 8), np.uint8), y_train=np.arange(20) % 10)
+    sources = [{"dataset": f"csv:{write_csv(tmp_path / 'table.csv')}:species"}, {"dataset": f"npz:{npz}"}]
+    for i, variant in enumerate([*KERAS_VARIANTS, *sources]):
+        (out / f"variant{i}_keras.py").write_text(generate_keras_script(example("digits_mlp", **variant)))
+    print(f"written per format: {written}", *skipped, sep="\n  ")
+    assert all(count >= 5 for count in written.values()), written  # most examples export to every format
+    assert all("Keras" in reason or "keras" in reason for reason in skipped), skipped
+    check = _ruff("check", "--isolated", "--no-cache", str(out))
+    assert check.returncode == 0, check.stdout + check.stderr
+    fmt_check = _ruff("format", "--isolated", "--no-cache", "--check", "--diff", str(out))
+    assert fmt_check.returncode == 0, fmt_check.stdout + fmt_check.stderr
