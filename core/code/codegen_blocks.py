@@ -98,6 +98,10 @@ def _chan(ctx: Context, nid: str, port: int) -> str | None:
     same = first is not None and len(first) == len(shape) and first[1] == shape[1]
     if keeps and same and wires and wires[0] is not None:
         return chan(ctx, wires[0].src, wires[0].src_port)
+    if spec.id == "Chunk" and info.params["dim"] == 1 and first and wires and wires[0] is not None:
+        whole = chan(ctx, wires[0].src, wires[0].src_port)  # x.chunk(2, dim=1)[0]: the channels / 2
+        if whole is not None and int(first[1] or 0) % info.params["chunks"] == 0:
+            return f"{whole} // {info.params['chunks']}"
     return None
 
 

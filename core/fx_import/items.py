@@ -13,6 +13,8 @@ from typing import Any
 from torch import fx, nn
 
 from core.fx_import import modules, ops
+from core.fx_import.fold import fold
+from core.fx_import.patterns import channel_shuffles
 from core.fx_import.trace import module_path, module_type, node_line
 
 
@@ -130,7 +132,12 @@ def flatten(gm: fx.GraphModule) -> Flat:
     meta_only: set[fx.Node] = set()  # x.size(0), x.shape: used only as arguments of a reshape
     called: set[str] = set()
     calls: dict[str, list[tuple[fx.Node, str]]] = {}
+    folded = fold(gm)  # x.size(1) // groups ... as numbers in the calls that use them
+    channel_shuffles(gm)  # view, transpose, view: one ChannelShuffle
+    pieces = ops.chunk_calls(gm)  # x.chunk(2, dim=1): each x[i] of it is a Chunk layer
     for node in gm.graph.nodes:
+        if node in folded or node in pieces:
+            continue
         if node.op == "placeholder":
             flat.items.append(Item(node, "Input", {}, str(node.target), [], ()))
         elif node.op == "output":

@@ -19,6 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import fx
 
+from core.fx_import.fold import BATCH
+from core.fx_import.trace import shape_of
+
 
 class Unsupported(Exception):
     """This call has no TorchCanvas layer; the message says why (no traceback is shown)."""
@@ -153,12 +156,86 @@ def _reshape(node: fx.Node) -> Layer:
     if not dims:
         raise Unsupported("a reshape without a shape")
     first, rest = dims[0], dims[1:]
-    batch = first == -1 or (isinstance(first, fx.Node) and is_batch_size(first, x))
+    batch = first == -1 or first is BATCH or (isinstance(first, fx.Node) and is_batch_size(first, x))
     if not batch or any(isinstance(d, fx.Node) for d in rest) or not rest:
         raise Unsupported("only x.view(x.size(0), ...) or x.view(-1, ...) with numbers for the other dimensions")
     if rest == [-1]:
         return Layer("Flatten", {"start_dim": 1, "end_dim": -1}, [x])
     return Layer("Reshape", {"shape": [int(d) for d in rest]}, [x])  # type: ignore[arg-type]
+
+
+def _rank(x: fx.Node) -> int:
+    shape = shape_of(x)
+    if shape is None:
+        raise Unsupported("the shape of its input is unknown")
+    return len(shape)
+
+
+def _permutation(node: fx.Node, x: fx.Node, order: list[Any]) -> Layer:
+    rank = _rank(x)
+    dims = [int(_const(d, "dims")) % rank for d in order]
+    if sorted(dims) != list(range(rank)) or dims[0] != 0:
+        raise Unsupported("only a reordering of the dimensions after the batch is a TorchCanvas layer (Permute)")
+    return Layer("Permute", {"dims": dims[1:]}, [x])
+
+
+def _transpose(node: fx.Node) -> Layer:
+    """torch.transpose(x, 1, 2) / x.transpose(1, 2): a Permute that swaps two dimensions."""
+    x = _tensor_arg(node)
+    a, b = (int(_const(_arg(node, i, name, None), name)) for i, name in ((1, "dim0"), (2, "dim1")))
+    order: list[Any] = list(range(_rank(x)))
+    order[a], order[b] = order[b], order[a]
+    return _permutation(node, x, order)
+
+
+def _permute(node: fx.Node) -> Layer:
+    """x.permute(0, 2, 1) / torch.permute(x, (0, 2, 1))."""
+    x = _tensor_arg(node)
+    order: list[Any] = list(node.args[1:]) or list(node.kwargs.get("dims", []))  # type: ignore[arg-type]
+    if len(order) == 1 and isinstance(order[0], (list, tuple)):
+        order = list(order[0])
+    return _permutation(node, x, order)
+
+
+def _channel_shuffle(node: fx.Node) -> Layer:
+    """F.channel_shuffle(x, groups), also what ``patterns`` makes of a channel shuffle written out."""
+    return Layer("ChannelShuffle", {"groups": _const(_arg(node, 1, "groups", 1), "groups")}, [_tensor_arg(node)])
+
+
+def _is_chunk(node: fx.Node) -> bool:
+    if node.op == "call_method":
+        return node.target == "chunk"
+    return node.op == "call_function" and node.target is torch.chunk
+
+
+def chunk_calls(gm: fx.GraphModule) -> set[fx.Node]:
+    """x.chunk(n, dim) whose pieces are only taken one by one (a, b = x.chunk(2, 1)): the call draws nothing;
+    each piece is a Chunk layer (``chunk_piece``)."""
+    return {
+        node
+        for node in gm.graph.nodes
+        if _is_chunk(node)
+        and node.users
+        and all(
+            u.op == "call_function" and u.target is operator.getitem and isinstance(u.args[1], int) for u in node.users
+        )
+    }
+
+
+def chunk_piece(node: fx.Node) -> Layer:
+    """``x.chunk(n, dim)[i]``: one piece, as a Chunk layer (the same call, so the same values for any size)."""
+    call, index = node.args[0], int(node.args[1])  # type: ignore[arg-type]
+    assert isinstance(call, fx.Node)
+    x = _tensor_arg(call)
+    chunks = int(_const(_arg(call, 1, "chunks", None), "chunks"))
+    dim = int(_const(_arg(call, 2, "dim", 0), "dim"))
+    if dim < 0:
+        dim += _rank(x)
+    if dim == 0:
+        raise Unsupported("cutting the batch dimension into pieces is not a TorchCanvas layer")
+    if index < 0:
+        raise Unsupported("a piece counted from the end: write its index from the front")
+    return Layer("Chunk", {"chunks": chunks, "index": index, "dim": dim}, [x])
 
 
 def is_batch_size(node: fx.Node, of: fx.Node) -> bool:
@@ -224,6 +301,9 @@ FUNCTIONS: dict[Any, Callable[[fx.Node], Layer]] = {
     F.dropout2d: _dropout("Dropout2d"),
     torch.mean: _mean,
     torch.reshape: _reshape,
+    torch.transpose: _transpose,
+    F.channel_shuffle: _channel_shuffle,
+    torch.permute: _permute,
 }
 
 METHODS: dict[str, Callable[[fx.Node], Layer]] = {
@@ -239,6 +319,8 @@ METHODS: dict[str, Callable[[fx.Node], Layer]] = {
     "add": _binary("Add"),
     "mul": _binary("Multiply"),
     "contiguous": _passthrough,
+    "transpose": _transpose,
+    "permute": _permute,
 }
 
 
@@ -278,6 +360,9 @@ def map_call(node: fx.Node) -> Layer:
         if node.target is operator.setitem:
             raise Unsupported("assigning into a tensor (x[...] = ...) changes it in place; TorchCanvas cannot draw it")
         mapper = FUNCTIONS.get(node.target)
+        base = node.args[0] if node.args else None
+        if node.target is operator.getitem and isinstance(base, fx.Node) and _is_chunk(base):
+            mapper = chunk_piece
     if mapper is None:
         raise Unsupported(f"`{describe_target(node)}`")
     return mapper(node)

@@ -167,7 +167,7 @@ def test_each_unsupported_part_gets_its_own_message_naming_module_and_line() -> 
     assert attention.startswith("`model.attn` is a `MyAttention`: not a TorchCanvas layer")
     line = inspect.getsourcelines(MyAttention.forward)[1] + 1
     assert "`torch.matmul` at " in attention and f"test_fx_import.py:{line}" in attention
-    assert "transpose" not in attention  # x.transpose(1, 2) is a Permute now; only the matmul is left
+    assert "`x.transpose`" not in attention  # x.transpose(1, 2) is a Permute now; only the matmul is left
     assert any("in place" in p and "add_" in p for p in problems)
     norm = next(p for p in problems if "LocalResponseNorm" in p)
     assert norm.startswith("`model.norm` is a `LocalResponseNorm`: not a TorchCanvas layer; supported:")

@@ -121,3 +121,70 @@ def test_densenet_imports_exactly_with_its_long_concatenations() -> None:
     project = round_trip(model, [3, 32, 32])
     joins = [n.params.get("num_inputs", 2) for d in project.graph.blocks.values() for n in d.graph.nodes]
     assert max(j for j in joins if isinstance(j, int)) > 8
+
+
+def test_chunk_drawn_by_hand_keeps_one_piece_as_torch_chunk() -> None:
+    g = Graph()
+    x = g.add("Input", shape=[7, 3])
+    piece = g.add("Chunk", chunks=3, index=2, dim=1)
+    g.chain([x, piece, g.add("Output")])
+    analysis = analyze(g)
+    assert analysis.ok and analysis.nodes[piece.id].out_shape == (None, 1, 3)  # 7 in 3: pieces of 3, 3, 1
+    data = torch.randn(2, 7, 3)
+    assert torch.equal(_module(g)(data), data.chunk(3, dim=1)[2])
+    g.set_param(piece.id, "chunks", 4)  # 7 in 4: pieces of 2, 2, 2, 1
+    assert analyze(g).ok
+    g.set_params(piece.id, {"chunks": 5, "index": 4})  # 7 in 5: pieces of 2, 2, 2, 1: only 4 pieces
+    problems = [p.message for p in analyze(g).errors]
+    assert problems and "use an index from 0 to 3" in problems[0]
+
+
+def test_channel_shuffle_drawn_by_hand_is_torchs() -> None:
+    g = Graph()
+    x = g.add("Input", shape=[6, 2, 2])
+    shuffle = g.add("ChannelShuffle", groups=3)
+    g.chain([x, shuffle, g.add("Output")])
+    analysis = analyze(g)
+    assert analysis.ok and analysis.nodes[shuffle.id].out_shape == (None, 6, 2, 2) and analysis.total_params == 0
+    data = torch.randn(2, 6, 2, 2)
+    assert torch.equal(_module(g)(data), nn.ChannelShuffle(3)(data))
+    g.set_param(shuffle.id, "groups", 4)
+    problems = [p.message for p in analyze(g).errors]
+    assert problems and "6 is not divisible by 4" in problems[0]
+
+
+class _ShapeArithmetic(nn.Module):
+    """Shape arithmetic that is constant for one input shape: size(), shape[...], //, torch._assert, a channel
+    shuffle written out, chunk and transpose."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 8, 1)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.size()
+        torch._assert(h == x.shape[2], "height")
+        x = self.conv(x)
+        groups = 2
+        x = x.view(n, groups, x.size(1) // groups, h, w)
+        x = torch.transpose(x, 1, 2).contiguous()
+        x = x.view(n, -1, h, w)
+        a, b = x.chunk(2, dim=1)
+        x = torch.cat((b, a), dim=1)
+        x = x.flatten(2).transpose(1, 2)  # [N, H*W, C]
+        return self.fc(x)
+
+
+def test_shape_arithmetic_is_folded_for_the_input_shape() -> None:
+    torch.manual_seed(0)
+    graph = round_trip(_ShapeArithmetic(), [4, 5, 5]).graph
+    types = [n.type for n in graph.nodes]
+    assert {"ChannelShuffle", "Chunk", "Permute"} <= set(types) and "Reshape" not in types
+
+
+def test_shufflenet_v2_imports_exactly_with_channel_shuffle_and_chunks() -> None:
+    torch.manual_seed(0)
+    project = round_trip(load_source("torchvision:shufflenet_v2_x0_5", {"num_classes": 10}), [3, 32, 32])
+    inner = {n.type for d in project.graph.blocks.values() for n in d.graph.nodes}
+    assert {"ChannelShuffle", "Chunk"} <= inner

@@ -81,6 +81,29 @@ def _permute_keras(info: NodeInfo) -> list[KerasLayer]:
     return [KerasLayer("layers.Permute", (literal(list(info.params["dims"])),), "dims counted after the batch")]
 
 
+def _chunk(ctx: RuleContext) -> Shape:
+    """torch's chunk: pieces of ceil(size / chunks), the last one shorter (and fewer pieces when they run out)."""
+    x = ctx.x
+    d = norm_dim(ctx, ctx.params["dim"], len(x), "dim")
+    size, chunks, index = int(x[d]), ctx.params["chunks"], ctx.params["index"]  # type: ignore[arg-type]
+    step = -(-size // chunks)
+    pieces = -(-size // step)
+    if index >= pieces:
+        raise ctx.fail(
+            f"{ctx.name} keeps piece {index} of dimension {d} of {fmt(x)}, but {chunks} chunks of {size} make "
+            f"{pieces} pieces: use an index from 0 to {pieces - 1}"
+        )
+    return (*x[:d], min(step, size - index * step), *x[d + 1 :])
+
+
+def _channel_shuffle(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank((4,), "images [N, C, H, W]", rank_fix(ctx, 2))
+    groups, c = ctx.params["groups"], int(x[1])  # type: ignore[arg-type]
+    if c % groups:
+        raise ctx.fail(f"{ctx.name} shuffles {c} channels in {groups} groups: {c} is not divisible by {groups}")
+    return x
+
+
 def _zero_pad(ctx: RuleContext) -> Shape:
     x = ctx.need_rank((4,), "images [N, C, H, W]", rank_fix(ctx, 2))
     left, right, top, bottom = as_tuple(ctx.params["padding"], 4)
@@ -153,6 +176,32 @@ KINDS = (
         forward="{x}.permute(0, {dims})",
         dtype_neutral=True,
         doc=f"{DOCS}torch.permute.html",
+    ),
+    kind(
+        "Chunk",
+        "Shape",
+        "Cuts one dimension into equal pieces and keeps one, e.g. half of the channels (x.chunk(2, dim=1)[0]).",
+        P("chunks", "int", 2, "How many pieces the dimension is cut into.", min=1, max=4096, positional=True),
+        P("index", "int", 0, "Which piece is kept (0: the first).", min=0, max=4095),
+        P("dim", "int", 1, "Dimension to cut (1: channels or features).", min=-8, max=8),
+        rule=_chunk,
+        torch_class=None,
+        display="Chunk",
+        prefix="chunk",
+        forward="{x}.chunk({chunks}, dim={dim})[{index}]",
+        dtype_neutral=True,
+        doc=f"{DOCS}generated/torch.chunk.html",
+    ),
+    kind(
+        "ChannelShuffle",
+        "Shape",
+        "Interleaves the channels of its groups (ShuffleNet), so grouped convolutions see each other's channels.",
+        P("groups", "int", 2, "How many groups the channels are in.", min=1, max=4096, positional=True),
+        rule=_channel_shuffle,
+        from_torch=lambda m: {"groups": int(m.groups)},
+        display="Channel shuffle",
+        prefix="channel_shuffle",
+        keeps_shape=True,
     ),
     kind(
         "ZeroPad2d",

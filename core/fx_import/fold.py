@@ -1,0 +1,101 @@
+"""Shape arithmetic folded into numbers: for the one input shape an import is made for, ``x.size()``,
+``x.shape[1:]``, ``c // groups`` and ``torch._assert(h == 224, ...)`` are constants, so the calls that use them
+(``x.view(n, groups, c // groups, h, w)``) can become layers with fixed settings.
+
+Only the batch size stays unknown (``BATCH``): a value computed from it is left as it is, and the import names
+it as before. The traced graph is the importer's own copy, so the users' arguments are rewritten in place.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import torch
+from torch import fx
+from torch.fx.node import map_aggregate
+
+from core.fx_import.trace import shape_of
+
+
+class _Batch:
+    """The batch size: the first dimension of every tensor, whatever the input's batch."""
+
+    def __repr__(self) -> str:
+        return "N"
+
+
+BATCH = _Batch()
+_UNKNOWN = object()
+_ARITHMETIC = {
+    operator.add,
+    operator.sub,
+    operator.mul,
+    operator.floordiv,
+    operator.truediv,
+    operator.mod,
+    operator.eq,
+    operator.ne,
+    operator.lt,
+    operator.le,
+    operator.gt,
+    operator.ge,
+}
+
+
+def _dims(node: Any) -> tuple[Any, ...] | None:
+    shape = shape_of(node)
+    return None if shape is None or not shape else (BATCH, *shape[1:])
+
+
+def _value(node: fx.Node, known: dict[fx.Node, Any]) -> Any:
+    """The node's value when it follows from the input shape alone, else _UNKNOWN."""
+
+    def arg(value: Any) -> Any:
+        if isinstance(value, fx.Node):
+            return known.get(value, _UNKNOWN)
+        return value
+
+    args = [arg(a) for a in node.args]
+    if node.op == "call_method" and node.target in ("size", "dim"):
+        dims = _dims(node.args[0])
+        if dims is None or any(a is _UNKNOWN for a in args[1:]):
+            return _UNKNOWN
+        if node.target == "dim":
+            return len(dims)
+        index = args[1] if len(args) > 1 else node.kwargs.get("dim")
+        return dims if index is None else dims[index]  # type: ignore[index]
+    if node.op == "call_function" and node.target is getattr and args[1] in ("shape", "ndim"):
+        dims = _dims(node.args[0])
+        if dims is None:
+            return _UNKNOWN
+        return dims if args[1] == "shape" else len(dims)
+    if any(a is _UNKNOWN for a in args):
+        return _UNKNOWN
+    if node.op != "call_function":
+        return _UNKNOWN
+    if node.target is operator.getitem and isinstance(args[0], tuple):
+        return args[0][args[1]]
+    if node.target in _ARITHMETIC:
+        if len(args) != 2 or any(isinstance(a, _Batch) or not isinstance(a, (int, float)) for a in args):
+            return _UNKNOWN
+        return node.target(*args)  # type: ignore[operator]
+    if node.target is torch._assert and args and args[0] is True:
+        return None  # an assertion the input shape meets: nothing to draw
+    return _UNKNOWN
+
+
+def fold(gm: fx.GraphModule) -> set[fx.Node]:
+    """Replaces each foldable value by its number in its users' arguments; returns the folded nodes."""
+    known: dict[fx.Node, Any] = {}
+    for node in gm.graph.nodes:
+        if node.op in ("call_method", "call_function"):
+            value = _value(node, known)
+            if value is not _UNKNOWN:
+                known[node] = value
+    for node in gm.graph.nodes:
+        if node in known or not any(n in known for n in node.all_input_nodes):
+            continue
+        node.args = map_aggregate(node.args, lambda a: known.get(a, a) if isinstance(a, fx.Node) else a)
+        node.kwargs = map_aggregate(node.kwargs, lambda a: known.get(a, a) if isinstance(a, fx.Node) else a)
+    return set(known)
