@@ -51,10 +51,10 @@ def file_size_limit(limit: int):
         signal.signal(signal.SIGXFSZ, previous)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fmt", "name"), [("script", "train.py"), ("model", "net_model.py"), ("weights", "w.pt"), ("pt2", "net.pt2")]
 )
-@pytest.mark.slow
 def test_a_write_that_fails_midway_keeps_the_previous_file(tmp_path: Path, fmt: str, name: str) -> None:
     project = load(MLP)
     run = _weights(project, tmp_path / "run")

@@ -137,6 +137,7 @@ def _mutate(data: Any, path: tuple, action: str, value: Any) -> Any:
     return data
 
 
+@pytest.mark.slow
 @settings(max_examples=CASES)
 @given(
     which=st.integers(0, len(VALID_DATA) - 1),
@@ -168,7 +169,6 @@ def _mutate(data: Any, path: tuple, action: str, value: Any) -> Any:
         max_size=4,
     ),
 )
-@pytest.mark.slow
 def test_mutated_valid_projects(which: int, mutations: list[tuple[int, str, Any]]) -> None:
     data = json.loads(json.dumps(VALID_DATA[which]))
     for index, action, value in mutations:
@@ -240,6 +240,7 @@ def test_hostile_number_and_constant_tokens(which: int, token: str, index: int) 
     _check((text[:spot] + token + text[end:]).encode("utf-8"))
 
 
+@pytest.mark.slow
 @settings(max_examples=CASES)
 @given(
     depth=st.integers(1, 200_000),
@@ -247,7 +248,6 @@ def test_hostile_number_and_constant_tokens(which: int, token: str, index: int) 
     closed=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-@pytest.mark.slow
 def test_deep_nesting(depth: int, opener: str, closed: bool, seed: int) -> None:
     closer = {"[": "]"}.get(opener, "}")
     depth = depth if random.Random(seed).random() < 0.3 else depth % 80
@@ -255,6 +255,7 @@ def test_deep_nesting(depth: int, opener: str, closed: bool, seed: int) -> None:
     _check(text.encode())
 
 
+@pytest.mark.slow  # counts the cases of the slow fuzz tests above: without them it has nothing to count
 def test_fuzz_case_count() -> None:
     """Runs after the five above (file order): at least 2,000 cases per run."""
     if COUNT["cases"] == 0:

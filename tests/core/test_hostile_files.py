@@ -231,6 +231,7 @@ def test_a_good_weights_file_still_loads(tmp_path: Path) -> None:
 
 
 # --- 4. torch.save onto a full disk: the sentence every writer gives -------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "error",
     [
@@ -239,7 +240,6 @@ def test_a_good_weights_file_still_loads(tmp_path: Path) -> None:
     ],
     ids=["runtime-error", "os-error"],
 )
-@pytest.mark.slow
 def test_every_torch_save_writer_says_the_disk_is_full(error, tmp_path: Path, monkeypatch, capsys) -> None:
     from core.files.export import build_model
 

@@ -34,10 +34,10 @@ def _dashboard(qtbot, tmp_path, example: str, **training) -> TrainingDashboard:
     return dash
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     importlib.util.find_spec("keras") is None, reason="keras is not installed: pip install -e '.[keras]'"
 )
-@pytest.mark.slow
 def test_compare_with_keras_overlays_both_runs_and_fills_the_table(qtbot, tmp_path):
     """A real Keras run in a child process (~8 s on 2 cores: most of it starting Python, torch and Keras)."""
     dash = _dashboard(qtbot, tmp_path, "spirals.json", epochs=3)

@@ -58,6 +58,7 @@ def _recovery_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.recovery.json")) if folder.exists() else []
 
 
+@pytest.mark.slow  # waits out a real 1 s autosave delay
 def test_writes_once_after_a_burst_of_edits(qtbot, folder: Path, tmp_path: Path) -> None:
     user_file = tmp_path / "net.json"
     user_file.write_bytes(MLP.read_bytes())
