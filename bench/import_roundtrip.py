@@ -7,7 +7,7 @@ weights; one line per model: traced? imported? params equal? outputs equal (atol
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 
 import torch
@@ -61,14 +61,18 @@ def one(name: str) -> str:
     return f"{line} {seconds:6.1f}s" + (f"  {why}" if why else "")
 
 
-def main(names: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="torchvision classifiers (default: the five and one per family)")
+    parser.add_argument("--all", action="store_true", help="every classifier but the four > 300M parameters")
+    args = parser.parse_args(argv)
     torch.set_num_threads(2)
-    if names == ["--all"]:
+    names = args.names or FIRST + FAMILIES
+    if args.all:
         names = FIRST + [n for n in torchvision_names() if n not in FIRST and n not in HUGE]
-    names = names or FIRST + FAMILIES
     for name in names:
         print(one(name), flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()
