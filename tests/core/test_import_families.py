@@ -100,6 +100,7 @@ def test_concat_takes_more_than_eight_inputs() -> None:
 
 
 # --- the families ---------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # traces and rebuilds a torchvision network: seconds
 def test_efficientnet_b0_imports_exactly_with_its_stochastic_depth() -> None:
     torch.manual_seed(0)
     model = load_source("torchvision:efficientnet_b0", {"num_classes": 10})
@@ -108,11 +109,13 @@ def test_efficientnet_b0_imports_exactly_with_its_stochastic_depth() -> None:
     assert found and {n.name for n in found} == {"stochastic_depth"}
 
 
+@pytest.mark.slow  # traces and rebuilds a torchvision network: seconds
 def test_mobilenet_v3_small_imports_exactly_with_squeeze_and_excitation() -> None:
     torch.manual_seed(0)
     round_trip(load_source("torchvision:mobilenet_v3_small", {"num_classes": 10, "width_mult": 0.5}), [3, 32, 32])
 
 
+@pytest.mark.slow  # traces and rebuilds a torchvision network: seconds
 def test_densenet_imports_exactly_with_its_long_concatenations() -> None:
     """densenet121's classes with fewer, thinner layers (bench/import_roundtrip.py imports densenet121 itself):
     its second dense block joins 11 tensors."""
@@ -183,6 +186,7 @@ def test_shape_arithmetic_is_folded_for_the_input_shape() -> None:
     assert {"ChannelShuffle", "Chunk", "Permute"} <= set(types) and "Reshape" not in types
 
 
+@pytest.mark.slow  # traces and rebuilds a torchvision network: seconds
 def test_shufflenet_v2_imports_exactly_with_channel_shuffle_and_chunks() -> None:
     torch.manual_seed(0)
     project = round_trip(load_source("torchvision:shufflenet_v2_x0_5", {"num_classes": 10}), [3, 32, 32])
