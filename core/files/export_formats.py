@@ -111,6 +111,17 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
             run_button=False,
             module="core.code.keras_script",
         ),
+        ExportFormat(
+            "notebook",
+            "Jupyter notebook",
+            ".ipynb",
+            "Jupyter notebook (*.ipynb)",
+            "The training script as notebook cells, each step beside its Keras equivalent (needs nbformat).",
+            "export_notebook",
+            extra="notebook",
+            run_button=False,
+            module="core.code.notebook",
+        ),
     )
 }
 FORMATS: tuple[str, ...] = tuple(EXPORT_FORMATS)

@@ -1,0 +1,279 @@
+"""The Jupyter notebook export: the training script's own code, cut into the steps a tutorial teaches.
+
+The notebook is built from the generated script's text (``core.code.script.generate_script``), never from a copy
+of its pieces, so it follows every change to the script: the script's top-level definitions go to the step
+that uses them, and the body of its ``main()`` is cut where the model is built, where the epochs loop and where
+the weights are saved, and run at the top level of the cells. Each step has a short markdown cell saying what it
+does and what Keras writes in its place. Written with nbformat (Jupyter's own library: the ``notebook`` extra).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.code.codegen import LINE_LENGTH, CodegenError
+from core.code.keras_code import generate_keras_model
+from core.errors import DataError, ExportError
+from core.files.export import ExportResult
+from core.files.fileio import atomic_write_text
+from core.files.project import Project
+from core.model.analysis import analyze
+from core.model.summary import summary_table
+
+INSTALL = 'Exporting a notebook needs nbformat: pip install "torchcanvas[notebook]" (or pip install nbformat).'
+
+
+@dataclass
+class Step:
+    """One step of the notebook: its markdown and the code that runs it."""
+
+    title: str
+    text: str
+    code: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Script:
+    """The generated script, sorted by what each top-level statement is."""
+
+    doc: str
+    imports: list[ast.stmt]  # the first and the last import
+    settings: list[str]
+    classes: list[str]
+    functions: dict[str, tuple[str, ast.FunctionDef]]
+    main: list[tuple[str, ast.stmt]]  # main's statements, dedented, with their syntax
+    import_text: str = ""
+
+
+def _split(source: str) -> _Script:
+    lines = source.splitlines()
+    tree = ast.parse(source)
+
+    def text(node: ast.stmt) -> str:
+        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        return "\n".join(lines[start - 1 : node.end_lineno])
+
+    doc = ast.get_docstring(tree) or ""
+    script = _Script(doc, [], [], [], {}, [])
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):  # the block as it is: grouped and sorted
+            first = script.imports[0] if script.imports else node
+            script.imports = [first, node]
+        elif isinstance(node, ast.ClassDef):
+            script.classes.append(text(node))
+        elif isinstance(node, ast.FunctionDef) and node.name == "main":
+            script.main = [(_dedent(text(s)), s) for s in node.body]
+        elif isinstance(node, ast.FunctionDef):
+            script.functions[node.name] = (text(node), node)
+        elif isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            continue
+        elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):  # the docstring
+            script.settings.append(text(node))
+    if script.imports:
+        script.import_text = "\n".join(lines[script.imports[0].lineno - 1 : script.imports[-1].end_lineno])
+    return script
+
+
+def _dedent(code: str) -> str:
+    """A statement of ``main`` moved to the top level: four spaces less, and a call ruff format wrapped only for
+    the lack of those spaces joined again (``f(\\n    a, b\\n)`` fits on one line now)."""
+    lines = textwrap.dedent(code).splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.endswith(("(", "[")) and i + 2 < len(lines):
+            middle, end = lines[i + 1], lines[i + 2]
+            indent = len(line) - len(line.lstrip())
+            closing = end.strip()[:1] in (")", "]") and len(end) - len(end.lstrip()) == indent
+            if closing and not middle.rstrip().endswith(",") and "#" not in middle:
+                joined = line + middle.strip() + end.strip()
+                if len(joined) <= LINE_LENGTH:
+                    out.append(joined)
+                    i += 3
+                    continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+def _called(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _reachable(start: str, functions: dict[str, tuple[str, ast.FunctionDef]]) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in functions:
+            continue
+        seen.add(name)
+        todo += _called(functions[name][1])
+    return seen
+
+
+def _cut(main: list[tuple[str, ast.stmt]]) -> dict[str, list[str]]:
+    """``main`` in parts: up to the model, the statement that builds the model, the training (up to the end of
+    the epochs loop), the test, and the saving (from the first statement that writes a file)."""
+    parts: dict[str, list[str]] = {"data": [], "model": [], "train": [], "test": [], "save": []}
+    part = "data"
+    for code, node in main:
+        source = ast.unparse(node)
+        if part == "data" and "Net(" in source:
+            part = "model"
+        elif part == "model":
+            part = "train"
+        if part == "test" and any(word in source for word in ("torch.save", "write_text", "json.dump")):
+            part = "save"
+        parts[part].append(code)
+        if part == "train" and isinstance(node, ast.For):
+            part = "test"
+    return parts
+
+
+def _functions_in(names: set[str], functions: dict[str, tuple[str, ast.FunctionDef]]) -> list[str]:
+    return [code for name, (code, _) in functions.items() if name in names]
+
+
+def _keras_model(project: Project) -> str:
+    """The Keras model of the same network, or why there is none."""
+    try:
+        source = generate_keras_model(project.graph, title=project.name).source.splitlines()
+    except ExportError as exc:
+        return f"Keras has no version of this network: {str(exc).splitlines()[0]}"
+    body = source[source.index("def build_model() -> keras.Model:") :]
+    return "In Keras the same network is built as\n\n```python\n" + "\n".join(body) + "\n```"
+
+
+def steps(project: Project) -> list[Step]:
+    """The notebook's steps, from the generated training script."""
+    from core.code.script import check_trainable, generate_script
+
+    check_trainable(project, "notebook")
+    script = _split(generate_script(project).source)
+    parts = _cut(script.main)
+    functions = script.functions
+    data_names = set().union(*(_reachable(n, functions) for n in functions if n.startswith("load")))
+    measuring = {n for n, (code, _) in functions.items() if "no_grad" in code and n not in data_names}
+    training = set(functions) - data_names - measuring
+    s = project.training
+    table = summary_table(project.graph, analyze(project.graph), project.name)
+    return [
+        Step(
+            "Settings",
+            "The imports and every setting of the run as a constant. Keras takes the same numbers as arguments: "
+            "`model.compile(optimizer=..., loss=...)` and `model.fit(x, y, batch_size=BATCH_SIZE, epochs=EPOCHS)`.",
+            ["\n\n".join(part for part in (script.import_text, "\n".join(script.settings)) if part)],
+        ),
+        Step(
+            "Data",
+            "Load the dataset, split it with the seed and normalise it exactly as TorchCanvas does. Tensors, not "
+            "a `tf.data` pipeline: in Keras you would pass the same arrays to `model.fit(x_train, y_train, ...)`.",
+            [*_functions_in(data_names, functions), "\n".join(parts["data"])],
+        ),
+        Step(
+            "Model",
+            "The network as a PyTorch class: layers made in `__init__`, joined in `forward`. Keras writes a chain "
+            "as `keras.Sequential([...])` and `model.summary()` prints the table below.\n\n```text\n"
+            + table
+            + "\n```\n\n"
+            + _keras_model(project),
+            [
+                *script.classes,
+                "\n".join([*parts["model"], "print(model)", PARAMS]),
+            ],
+        ),
+        Step(
+            "Measuring the model",
+            "`evaluate` switches the model to evaluation mode with `model.eval()` (dropout off, batch norm uses its "
+            "running statistics) and turns off gradient bookkeeping with `torch.no_grad()`. Keras does both inside "
+            "`model.evaluate(x, y)`.",
+            _functions_in(measuring, functions),
+        ),
+        Step(
+            "Training loop",
+            f"Where Keras calls `model.fit(x_train, y_train, epochs={s.epochs}, validation_data=(x_val, y_val))`, "
+            "PyTorch writes the loop: for each batch, forward, loss, `optimizer.zero_grad()`, `loss.backward()`, "
+            "`optimizer.step()`; after each epoch, the validation loss. The per-epoch losses are the app's.",
+            [*_functions_in(training, functions), "\n".join(parts["train"])],
+        ),
+        Step(
+            "Curves",
+            "The loss and accuracy of every epoch, as Keras' `history.history` holds them. Plotting needs "
+            "matplotlib (`pip install matplotlib`); without it this cell prints the numbers.",
+            [CURVES],
+        ),
+        Step(
+            "Evaluation",
+            "The test split, which training never saw. Keras: `model.evaluate(x_test, y_test)`; "
+            "PyTorch: `model.eval()` and `torch.no_grad()` inside `evaluate`.",
+            ["\n".join(parts["test"])],
+        ),
+        Step(
+            "Saving",
+            "The weights as a `state_dict` (load them into `Net()` with `model.load_state_dict(torch.load(...))`) and "
+            "the history. Keras: `model.save_weights(...)`.",
+            ["\n".join(parts["save"])],
+        ),
+    ]
+
+
+PARAMS = 'print(f"Total params: {sum(p.numel() for p in model.parameters()):,}")'
+CURVES = """try:
+    import matplotlib.pyplot as plt
+except ImportError:  # optional: pip install matplotlib
+    plt = None
+epochs = [row["epoch"] for row in history]
+names = [name for name in ("loss", "accuracy") if name in history[0]]
+if plt is None:
+    print("matplotlib is not installed (pip install matplotlib): the curves as numbers")
+    for row in history:
+        print(", ".join(f"{name} {row[name]:.4f}" for name in row if name != "epoch"))
+else:
+    figure, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.5))
+    for axis, name in zip(figure.axes, names):
+        axis.plot(epochs, [row[name] for row in history], label="training")
+        if f"val_{name}" in history[0]:
+            values = [row[f"val_{name}"] for row in history]
+            axis.plot(epochs, values, label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_title(name)
+        axis.legend()
+    plt.show()"""
+
+
+def notebook_text(project: Project) -> str:
+    """The notebook as JSON text (nbformat 4); raises ExportError when nbformat is missing."""
+    try:
+        nbformat: Any = importlib.import_module("nbformat")
+    except ImportError:
+        raise ExportError(INSTALL) from None
+    new = nbformat.v4
+    title = project.name if project.name.isprintable() else "a project"
+    cells = [new.new_markdown_cell(f"# {title}\n\nTrained with PyTorch, step by step, as TorchCanvas trains it.")]
+    for step in steps(project):
+        cells.append(new.new_markdown_cell(f"## {step.title}\n\n{step.text}"))
+        code = "\n\n\n".join(part for part in step.code if part.strip())
+        if code:
+            cells.append(new.new_code_cell(code))
+    notebook = new.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    nbformat.validate(notebook)
+    return str(nbformat.writes(notebook)) + "\n"
+
+
+def export_notebook(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
+    """The Jupyter notebook (.ipynb), written atomically."""
+    try:
+        text = notebook_text(project)
+    except (CodegenError, DataError) as exc:
+        raise ExportError(f"Cannot export the notebook: {exc}", getattr(exc, "node_id", None)) from None
+    target = atomic_write_text(out, text)
+    cells = text.count('"cell_type": "code"')
+    return ExportResult(target, "notebook", f"{cells} code cells")

@@ -1,0 +1,84 @@
+"""The Jupyter notebook export: the training script's code in cells, each step beside its Keras equivalent; run
+top to bottom in a real kernel it trains exactly as the exported script does, and so as the app (the per-epoch
+losses within 1e-6 on CPU)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.code.notebook import INSTALL, export_notebook
+from core.code.script import generate_script
+from core.errors import ExportError
+from tests.core.train_fixtures import EXAMPLES, example
+
+nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install -e '.[dev]')")
+
+
+def _cells(path: Path, kind: str) -> list[str]:
+    return [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == kind]
+
+
+@pytest.mark.slow
+def test_the_notebook_runs_top_to_bottom_and_gets_the_apps_losses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (pip install -e '.[dev]')")
+    pytest.importorskip("ipykernel", reason="ipykernel is not installed (pip install -e '.[dev]')")
+    project = example("digits_mlp", epochs=2)
+    path = tmp_path / "digits.ipynb"
+    export_notebook(project, path)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # the kernel inherits it: CPU, as the app's run below
+    notebook = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(
+        notebook, timeout=240, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    ).execute()
+    outputs = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
+    assert "Test loss:" in outputs and "Total params: 9,610" in outputs
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert (tmp_path / "model_weights.pt").exists()
+    script = tmp_path / "script"  # the exported script, which tests/core/test_script.py holds to the app's run
+    script.mkdir()
+    (script / "train.py").write_text(generate_script(project).source)
+    run = subprocess.run([sys.executable, "train.py"], cwd=script, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    expected = json.loads((script / "history.json").read_text())
+    assert len(history) == len(expected) == 2
+    for mine, theirs in zip(history, expected, strict=True):
+        for key in ("loss", "val_loss"):
+            assert abs(mine[key] - theirs[key]) <= 1e-6, (mine["epoch"], key, mine[key], theirs[key])
+        assert mine["accuracy"] == pytest.approx(theirs["accuracy"], abs=1e-9)
+
+
+def test_each_step_says_what_it_does_beside_keras(tmp_path: Path) -> None:
+    path = tmp_path / "cnn.ipynb"
+    assert main(["export", str(EXAMPLES / "mnist_cnn.json"), "-f", "notebook", "-o", str(path)]) == 0
+    text = "\n".join(_cells(path, "markdown"))
+    for piece in ("keras.Sequential(", "model.fit(", "model.evaluate(", "model.eval()", "torch.no_grad()"):
+        assert piece in text, piece
+    assert "Total params: " in text and "conv1" in text  # the summary table
+    code = "\n".join(_cells(path, "code"))
+    assert "class Net(nn.Module):" in code and "backward()" in code
+    assert "def main(" not in code and "__main__" not in code  # the steps run in the cells themselves
+    assert "matplotlib" in code  # the curves, or the numbers when matplotlib is missing
+
+
+def test_a_network_keras_lacks_still_exports_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "resnet.ipynb"
+    export_notebook(example("resnet_small"), path)
+    assert "Keras has no version of this network" in "\n".join(_cells(path, "markdown"))
+
+
+def test_without_nbformat_the_export_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "nbformat", None)  # import nbformat raises ImportError
+    path = tmp_path / "digits.ipynb"
+    path.write_text("before")
+    with pytest.raises(ExportError) as caught:
+        export_notebook(example("digits_mlp"), path)
+    assert str(caught.value) == INSTALL and "pip install" in INSTALL
+    assert path.read_text() == "before"  # nothing written over the old file
