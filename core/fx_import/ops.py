@@ -60,6 +60,8 @@ def _tensor_arg(node: fx.Node, index: int = 0) -> fx.Node:
 def _const(value: Any, what: str) -> Any:
     if isinstance(value, fx.Node):
         raise Unsupported(f"its {what} is computed from the data; write it as a number")
+    if value is BATCH:
+        raise Unsupported(f"its {what} is the batch size, which changes from batch to batch; write it as a number")
     return value
 
 
@@ -157,7 +159,7 @@ def _reshape(node: fx.Node) -> Layer:
         raise Unsupported("a reshape without a shape")
     first, rest = dims[0], dims[1:]
     batch = first == -1 or first is BATCH or (isinstance(first, fx.Node) and is_batch_size(first, x))
-    if not batch or any(isinstance(d, fx.Node) for d in rest) or not rest:
+    if not batch or any(isinstance(d, fx.Node) or d is BATCH for d in rest) or not rest:
         raise Unsupported("only x.view(x.size(0), ...) or x.view(-1, ...) with numbers for the other dimensions")
     if rest == [-1]:
         return Layer("Flatten", {"start_dim": 1, "end_dim": -1}, [x])

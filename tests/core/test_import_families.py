@@ -13,11 +13,27 @@ from torchvision.ops import StochasticDepth as TorchvisionStochasticDepth
 
 from core.code.codegen import generate_model
 from core.code.keras_code import KerasExportError, generate_keras_model
+from core.files.built_model import build_model
+from core.files.project import Project
+from core.fx_import import ModelImportError, import_model
 from core.fx_import.source import load_source
 from core.model.analysis import analyze
 from core.model.graph import Graph
 from core.model.node import Edge
-from tests.core.test_fx_import import round_trip
+
+
+def round_trip(model: nn.Module, shape: list[int]) -> Project:
+    """import -> generated code -> the imported weights: same keys, parameter count and outputs (eval mode)."""
+    model.eval()
+    result = import_model(model, shape)
+    built = build_model(result.project)
+    built.module.load_state_dict(result.state)
+    assert list(built.module.state_dict()) == list(model.state_dict())
+    assert sum(p.numel() for p in built.module.parameters()) == sum(p.numel() for p in model.parameters())
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        torch.testing.assert_close(built.module(x), model(x), atol=1e-5, rtol=0)
+    return result.project
 
 
 def _module(graph: Graph) -> nn.Module:
@@ -192,3 +208,15 @@ def test_shufflenet_v2_imports_exactly_with_channel_shuffle_and_chunks() -> None
     project = round_trip(load_source("torchvision:shufflenet_v2_x0_5", {"num_classes": 10}), [3, 32, 32])
     inner = {n.type for d in project.graph.blocks.values() for n in d.graph.nodes}
     assert {"ChannelShuffle", "Chunk"} <= inner
+
+
+class _BatchAsASize(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.size(0)
+        return x.view(n, n, -1)  # the batch size as a size of one sample: no fixed drawing
+
+
+def test_the_batch_size_used_as_a_setting_is_refused_with_a_message() -> None:
+    with pytest.raises(ModelImportError) as info:
+        import_model(_BatchAsASize(), [4, 4])
+    assert len(info.value.problems) == 1 and "x.view" in info.value.problems[0]
