@@ -177,6 +177,7 @@ def test_mutated_valid_projects(which: int, mutations: list[tuple[int, str, Any]
     _check(json.dumps(data).encode())
 
 
+@pytest.mark.slow
 @settings(max_examples=CASES)
 @given(
     which=st.integers(0, len(VALID) - 1),

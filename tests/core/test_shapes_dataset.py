@@ -41,6 +41,7 @@ def test_shapes_options_and_metadata_match_the_loader() -> None:
             parse_spec(bad)
 
 
+@pytest.mark.slow
 def test_exported_script_loads_the_same_images_as_the_app() -> None:
     project = example("resnet_small", dataset="shapes:samples=300", seed=7)
     namespace: dict = {"__name__": "exported"}

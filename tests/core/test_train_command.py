@@ -22,6 +22,7 @@ SUMMARY_FIELDS = (
 )
 
 
+@pytest.mark.slow
 def test_train_prints_progress_and_writes_summary(tmp_path, capsys) -> None:
     code = main(
         [
@@ -96,6 +97,7 @@ def test_missing_project_file(tmp_path, capsys) -> None:
     assert "could not read the file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_early_stopping_is_said_once(tmp_path, capsys) -> None:
     """The trainer's early-stopping notice is printed as it happens; the end of the command did print it again."""
     from core.files.project import load, save

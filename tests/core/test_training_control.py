@@ -188,6 +188,7 @@ def test_big_image_folder_trains_through_a_dataloader(tmp_path, monkeypatch) -> 
     assert sum(map(sum, result.confusion)) == 2
 
 
+@pytest.mark.slow
 def test_same_seed_same_run_and_deterministic_switch_is_restored(digits) -> None:
     project = mlp_project([64], 16, 10, epochs=2, deterministic=True, seed=5)
     before = torch.are_deterministic_algorithms_enabled()

@@ -1,5 +1,6 @@
 """File > Export and a run's export buttons are built from core.files.export_formats: every format is offered."""
 
+import pytest
 import torch
 
 from core.files.export_formats import EXPORT_FORMATS
@@ -19,6 +20,7 @@ def test_file_export_menu_lists_every_format_including_pt2(window):
     assert window.action_map["export_model"] is window.action_map["export"]  # the toolbar's Export Code
 
 
+@pytest.mark.slow
 def test_file_export_pt2_writes_a_loadable_program_marked_untrained(window, tmp_path, monkeypatch):
     target = tmp_path / "net.pt2"
     messages = []

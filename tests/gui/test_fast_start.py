@@ -26,6 +26,7 @@ print("heavy:", ",".join(heavy))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["--version"], ["--help"], ["-h"]])
 def test_version_and_help_import_neither_qt_nor_torch(argv):
     probe = PROBE.format(argv=argv)

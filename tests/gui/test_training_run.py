@@ -160,6 +160,7 @@ def test_close_during_training_asks_then_stops_cleanly(qtbot, tmp_path, monkeypa
     assert warnings == []
 
 
+@pytest.mark.slow
 def test_nan_run_shows_a_plain_message(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, epochs=3, lr=1e6, optimizer="SGD")
     result = finish(qtbot, dash)
@@ -172,6 +173,7 @@ def test_nan_run_shows_a_plain_message(qtbot, tmp_path):
     assert dash.panel.train_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_an_unexpected_error_is_a_message_and_the_traceback_goes_to_a_file(qtbot, tmp_path):
     def broken(*args, **kwargs):
         raise RuntimeError("something deep inside broke")
