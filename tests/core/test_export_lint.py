@@ -18,7 +18,7 @@ from tests.core.train_fixtures import EXAMPLES, example, write_csv
 
 # The exports that are code a reader opens: Python files, and notebooks (ruff lints their code cells).
 CODE_FORMATS = [f for f in EXPORT_FORMATS.values() if f.suffix.endswith((".py", ".ipynb"))]
-# The settings that change the Keras script's lines (schedules, losses that need targets, clipping, stopping).
+# Settings that change the lines of the Keras script and the notebook (schedules, losses, clipping, stopping).
 KERAS_VARIANTS = [
     {"scheduler": "CosineAnnealingLR", "loss": "MSELoss", "grad_clip": 1.0},
     {"scheduler": "StepLR", "loss": "BCEWithLogitsLoss", "early_stopping": 2, "weight_decay": 0.01},
@@ -55,6 +55,11 @@ def test_every_code_export_of_every_example_passes_ruff(tmp_path: Path) -> None:
     sources = [{"dataset": f"csv:{write_csv(tmp_path / 'table.csv')}:species"}, {"dataset": f"npz:{npz}"}]
     for i, variant in enumerate([*KERAS_VARIANTS, *sources]):
         (out / f"variant{i}_keras.py").write_text(generate_keras_script(example("digits_mlp", **variant)))
+    if "notebook" in written:  # the dedented main of scripts with schedules, clipping, early stopping
+        from core.code.notebook import notebook_text
+
+        for i, variant in enumerate(KERAS_VARIANTS):
+            (out / f"variant{i}.ipynb").write_text(notebook_text(example("digits_mlp", **variant)))
     print(f"written per format: {written}", *skipped, sep="\n  ")
     assert all(count >= 5 for count in written.values()), written  # most examples export to every format
     assert all("Keras" in reason or "keras" in reason for reason in skipped), skipped
