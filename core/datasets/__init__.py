@@ -1,6 +1,11 @@
 """Datasets: built-in tables and point sets, torchvision downloads and the user's own files.
 
 ``load_dataset(spec, ...)`` is the one entry point; see ``core.datasets.spec`` for the spec strings.
+
+Importing the package registers every source without importing torch: the editor describes the data
+(``core.datasets.info``) after every edit, from its first paint on, and torch costs seconds and ~500 MB. The loaded
+``Dataset`` (``core.datasets.base``) holds tensors, so it, ``Preview``, ``Progress`` and ``finish`` are imported
+the first time they are asked for; each source module imports its loader's libraries in the functions that load.
 """
 
 from __future__ import annotations
@@ -13,25 +18,31 @@ import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.datasets.base import Dataset, Preview, Progress, finish
 from core.datasets.folder import image_geometry
 from core.datasets.spec import SOURCES, DataSpec, LoadRequest, help_text, parse_spec
 from core.datasets.vision import default_data_dir
 from core.errors import DataError
 
+if TYPE_CHECKING:
+    from core.datasets.base import Dataset, Preview, Progress
+
 log = logging.getLogger(__name__)
 _QUIET = threading.Lock()  # held by the one load whose warnings are being recorded
 
+# Modules that hold loaded data (tensors) register nothing and import torch: imported when data is loaded.
+LOADED_DATA = frozenset({"base", "folder_samples", "shapes_draw"})
 for _module in pkgutil.iter_modules(__path__):  # each source module registers its Source entry on import
-    importlib.import_module(f"{__name__}.{_module.name}")
+    if _module.name not in LOADED_DATA:
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
     "HELP",
     "DataSpec",
     "Dataset",
     "Preview",
+    "Progress",
     "default_data_dir",
     "image_geometry",
     "load_dataset",
@@ -40,9 +51,16 @@ __all__ = [
 ]
 
 
+LAZY = ("Dataset", "Preview", "Progress", "finish")  # core.datasets.base's, which imports torch
+
+
 def __getattr__(name: str) -> Any:
     if name == "HELP":  # read from the registry when asked for
         return help_text()
+    if name in LAZY:
+        from core.datasets import base
+
+        return getattr(base, name)
     raise AttributeError(name)
 
 
@@ -113,6 +131,8 @@ def load_dataset(
         progress=progress,
         tokens=wants_tokens(parsed, input_dtype),
     )
+    from core.datasets.base import Dataset, finish
+
     with _quiet() as caught:
         raw = source.load(parsed, request)
         if isinstance(raw, Dataset):

@@ -15,8 +15,6 @@ from core.datasets.spec import (
     script_string,
 )
 from core.errors import DataError
-from core.portable import sources
-from core.portable.sources import load_sklearn, make_points
 from core.settings import TrainingSettings
 
 TABLES = ("digits", "iris", "wine", "breast_cancer")
@@ -32,10 +30,14 @@ TITLES = {
 
 def load_table(spec: DataSpec, request: LoadRequest | None = None) -> tuple:
     """Digits come as (N, 1, 8, 8) images in [0, 1]; the other tables as (N, features)."""
+    from core.portable.sources import load_sklearn
+
     return load_sklearn(spec.name)
 
 
 def _table_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.portable import sources
+
     return ScriptLoad([sources.load_sklearn], lines=[f"raw = load_sklearn({script_string(spec.name)})"])
 
 
@@ -72,11 +74,15 @@ def _point_options(key: str, rest: str, text: str) -> DataSpec:
 
 def load_points(spec: DataSpec, request: LoadRequest) -> tuple:
     """The point set is drawn from the seed, so a run and its exported script see the same points."""
+    from core.portable.sources import make_points
+
     opts = spec.options
     return make_points(spec.name, int(opts["samples"]), float(opts["noise"]), int(opts["classes"]), request.seed)
 
 
 def _points_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.portable import sources
+
     o = spec.options
     args = f'"{spec.name}", {o["samples"]}, {float(o["noise"])!r}, {o["classes"]}, SEED'
     return ScriptLoad([sources.make_points], lines=[f"raw = make_points({args})"])

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from core.datasets.info import describe_csv, describe_idx, describe_npz
 from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
 from core.errors import DataError
-from core.portable import sources, tables
-from core.portable.sources import load_idx, load_npz
-from core.portable.tables import load_csv
 from core.settings import TrainingSettings
 
 
@@ -39,6 +37,13 @@ def read_file(spec: DataSpec, read: Callable[[], tuple], what: str = "", fix: st
         raise DataError(message) from None
 
 
+def load_npz(path: str, tokens: bool = False) -> tuple:
+    """``core.portable.sources.load_npz``, imported (with torch) when a file is read."""
+    from core.portable.sources import load_npz as read
+
+    return read(path, tokens)
+
+
 def _load_npz(spec: DataSpec, request: LoadRequest) -> tuple:
     def read() -> tuple:
         return load_npz(_existing(spec.paths[0], "npz"), request.tokens)
@@ -47,16 +52,24 @@ def _load_npz(spec: DataSpec, request: LoadRequest) -> tuple:
 
 
 def _load_idx(spec: DataSpec, request: LoadRequest) -> tuple:
+    from core.portable.sources import load_idx
+
     return read_file(spec, lambda: load_idx(_existing(spec.paths[0], "idx"), _existing(spec.paths[1], "idx")))
 
 
 def _load_csv(spec: DataSpec, request: LoadRequest) -> tuple:
+    from core.portable.tables import load_csv
+
     return read_file(spec, lambda: load_csv(_existing(spec.paths[0], "csv"), spec.label_column, request.tokens))
 
 
 # --- the three sources -------------------------------------------------------------------------------------------
-BASE_HELPERS = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
-BASE_HELPERS.append(sources.check_file)
+def base_helpers() -> list[Any]:
+    """What every array file's script pastes in."""
+    from core.portable import sources
+
+    helpers = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
+    return [*helpers, sources.check_file]
 
 
 def _paths_text(spec: DataSpec) -> str:
@@ -64,11 +77,13 @@ def _paths_text(spec: DataSpec) -> str:
 
 
 def _npz_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.portable import sources
+
     npz = [sources.tokens_to_tensor, sources.check_finite, sources.read_npz, sources.check_npz_member]
     npz += [sources.npz_inputs, sources.load_npz]
     flag = ", tokens=True" if tokens else ""
     constants = [f"DATA_FILE = {script_string(spec.paths[0])}"]
-    return ScriptLoad([*BASE_HELPERS, *npz], constants, call=f"load_npz(DATA_FILE{flag})")
+    return ScriptLoad([*base_helpers(), *npz], constants, call=f"load_npz(DATA_FILE{flag})")
 
 
 register(
@@ -98,8 +113,10 @@ def _idx_parse(key: str, rest: str, text: str) -> DataSpec:
 
 
 def _idx_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.portable import sources
+
     constants = [f"IMAGES_FILE = {script_string(spec.paths[0])}", f"LABELS_FILE = {script_string(spec.paths[1])}"]
-    helpers = [*BASE_HELPERS, sources.read_idx, sources.load_idx]
+    helpers = [*base_helpers(), sources.read_idx, sources.load_idx]
     return ScriptLoad(helpers, constants, call="load_idx(IMAGES_FILE, LABELS_FILE)")
 
 
@@ -128,6 +145,8 @@ def _csv_parse(key: str, rest: str, text: str) -> DataSpec:
 
 
 def _csv_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.portable import sources, tables
+
     constants = [f"DATA_FILE = {script_string(spec.paths[0])}", f"LABEL_COLUMN = {script_string(spec.label_column)}"]
     helpers = [sources.labels_to_tensor, sources.class_count, sources.check_file, tables.read_csv_rows]
     helpers += [tables.check_label_kinds, tables.is_number, tables.csv_samples, tables.csv_labels, tables.load_csv]

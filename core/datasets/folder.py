@@ -1,7 +1,9 @@
 """An image folder with one sub-folder per class (the ImageFolder layout).
 
 Small folders are decoded once into tensors (the fast path, and exactly what the exported script does);
-folders too big for memory stay on disk and are read per sample through a DataLoader with workers.
+folders too big for memory stay on disk and are read per sample through a DataLoader with workers
+(``core.datasets.folder_samples``). Describing a folder and its image geometry needs no torch: the editor does it
+from its first paint on, so torch is imported when a folder is loaded.
 """
 
 from __future__ import annotations
@@ -9,19 +11,16 @@ from __future__ import annotations
 import math
 import os
 import stat
-import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
-
-from core.datasets.base import Dataset, fit_shape
 from core.datasets.info import describe_folder
 from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
 from core.errors import DataError
-from core.portable import sources
-from core.portable.sources import IMAGE_SUFFIXES, load_image_folder
 from core.settings import TrainingSettings
+
+if TYPE_CHECKING:
+    from core.datasets.base import Dataset
 
 MAX_IN_MEMORY_BYTES = 1_500_000_000  # decoded float32 pixels; above this the folder is read lazily
 
@@ -55,6 +54,8 @@ def check_regular(file: Path) -> None:
 
 def list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
     """Every image file with its class number, each checked to be a regular file before anything opens it."""
+    from core.portable.sources import IMAGE_SUFFIXES
+
     if not root.is_dir():
         raise DataError(f"{root}: no such folder. Give a folder with one sub-folder of images per class.")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
@@ -81,42 +82,12 @@ class UnreadableImage(DataError):
 
 
 def load_folder_raw(spec: DataSpec, size: tuple[int, int], channels: int) -> tuple:
+    from core.portable.sources import load_image_folder
+
     try:
         return load_image_folder(spec.paths[0], size, channels)
     except (ValueError, OSError) as exc:
         raise DataError(str(exc)) from None
-
-
-class FolderSamples(torch.utils.data.Dataset):
-    """Lazily decoded images of a big folder, normalised and shaped like the in-memory path."""
-
-    def __init__(self, files: list[tuple[Path, int]], size: tuple[int, int], channels: int, shape: tuple) -> None:
-        self.files, self.size, self.channels, self.shape = files, size, channels, shape
-        self.mean: torch.Tensor | None = None
-        self.std: torch.Tensor | None = None
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def raw(self, index: int) -> tuple[torch.Tensor, int]:
-        from PIL import Image
-
-        file, label = self.files[index]
-        try:  # a huge image's DecompressionBombWarning would print raw in the worker: it is decoded and resized
-            with warnings.catch_warnings(action="ignore"), Image.open(file) as opened:
-                image = opened.convert("L" if self.channels == 1 else "RGB").resize((self.size[1], self.size[0]))
-                pixels = np.asarray(image, dtype=np.uint8)
-        except (OSError, ValueError, Image.DecompressionBombError) as exc:
-            raise UnreadableImage(f"{file}: this image cannot be read ({exc}); delete or replace the file") from None
-        x = torch.from_numpy(pixels.copy()).float() / 255.0
-        x = x.unsqueeze(0) if x.dim() == 2 else x.permute(2, 0, 1)
-        return x, label
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        x, label = self.raw(index)
-        if self.mean is not None and self.std is not None:
-            x = (x - self.mean[0]) / self.std[0]
-        return x.reshape(self.shape), label
 
 
 def load_folder(
@@ -131,6 +102,11 @@ def load_folder(
     max_bytes: int | None = None,
 ) -> tuple | Dataset:
     """Raw tensors for a small folder (the caller finishes them); a lazy Dataset for a big one."""
+    import torch
+
+    from core.datasets.base import Dataset, fit_shape
+    from core.datasets.folder_samples import FolderSamples
+
     size, channels = image_geometry(input_shape, resize)
     files, classes = list_images(Path(spec.paths[0]).expanduser())
     limit = MAX_IN_MEMORY_BYTES if max_bytes is None else max_bytes
@@ -179,6 +155,8 @@ def _load(spec: DataSpec, request: LoadRequest) -> tuple | Dataset:
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.portable import sources
+
     resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
     size, channels = image_geometry(shape, resize)
     constants = [f"IMAGE_FOLDER = {script_string(spec.paths[0])}  # one sub-folder per class"]

@@ -15,8 +15,6 @@ from typing import Any
 from core.datasets.info import DataInfo
 from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, options, options_text, register
 from core.errors import DataError
-from core.portable import sources
-from core.portable.sources import make_sequences
 from core.settings import TrainingSettings
 
 SEQUENCE_DEFAULTS: dict[str, int] = {"samples": 4000, "length": 20, "vocab": 30, "classes": 4}
@@ -65,6 +63,8 @@ def check_sequence_options(options: dict[str, float], text: str) -> str | None:
 
 def load_sequences(options: dict[str, Any], seed: int) -> tuple:
     """The sequences are drawn from the seed, so a run and its exported script see the same tokens."""
+    from core.portable.sources import make_sequences
+
     o = sequence_options(options)
     return make_sequences(o["samples"], o["length"], o["vocab"], o["classes"], seed)
 
@@ -78,6 +78,8 @@ def _parse(key: str, rest: str, text: str) -> DataSpec:
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.portable import sources
+
     n = sequence_options(spec.options)
     args = f"{n['samples']}, {n['length']}, {n['vocab']}, {n['classes']}, SEED"
     return ScriptLoad([sources.make_sequences], lines=[f"raw = make_sequences({args})"])

@@ -2,17 +2,15 @@
 offline from the seed, for convolutional networks (a small ResNet learns it in seconds on a CPU).
 
 Each image is one filled shape of a random colour, size and position on a background of another random colour,
-with Gaussian pixel noise; the class is the shape. ``make_shapes`` is pasted into the exported script as it is
-(it uses only NumPy and torch), so a run and its script draw the same pixels from the same seed.
+with Gaussian pixel noise; the class is the shape. ``make_shapes`` (``core.datasets.shapes_draw``, imported when
+the set is loaded: it needs torch, the editor's checks do not) is pasted into the exported script as it is, so a
+run and its script draw the same pixels from the same seed.
 ``shapes_info`` describes the set without drawing it, for the checks that compare a network with its dataset.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import numpy as np
-import torch
 
 from core.datasets.info import DataInfo
 from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, options, options_text, register
@@ -25,40 +23,12 @@ SHAPES_LIMITS: dict[str, tuple[int, int]] = {"samples": (10, 200_000), "classes"
 SHAPES_SIZE = 32
 
 
-def make_shapes(samples: int, classes: int, seed: int) -> tuple:
-    """Generated 32x32 RGB images (float32 in [0, 1], channels first) of one shape each:
-    class k is circle, square, triangle, cross, ring (the first ``classes`` of them)."""
-    rng = np.random.default_rng(seed)
-    names = ["circle", "square", "triangle", "cross", "ring"][:classes]
-    labels = np.arange(samples) % classes
-    rng.shuffle(labels)
-    radius = rng.uniform(6.0, 12.0, (samples, 1, 1))
-    cx = rng.uniform(radius[:, 0, 0], 31.0 - radius[:, 0, 0])[:, None, None]
-    cy = rng.uniform(radius[:, 0, 0], 31.0 - radius[:, 0, 0])[:, None, None]
-    grid = np.arange(32, dtype=np.float32)
-    dx = (grid[None, None, :] - cx) / radius
-    dy = (grid[None, :, None] - cy) / radius
-    dist = np.sqrt(dx**2 + dy**2)
-    ax, ay = np.abs(dx), np.abs(dy)
-    masks = [
-        dist <= 1.0,  # circle
-        np.maximum(ax, ay) <= 0.8,  # square
-        (dy <= 0.7) & (ax <= (dy + 1.0) * 0.6),  # triangle, point up
-        ((ax <= 0.3) & (ay <= 1.0)) | ((ay <= 0.3) & (ax <= 1.0)),  # cross
-        (dist <= 1.0) & (dist >= 0.55),  # ring
-    ]
-    mask = np.zeros((samples, 32, 32), dtype=bool)
-    for k in range(classes):
-        mask[labels == k] = masks[k][labels == k]
-    dark = rng.uniform(0.0, 0.4, (samples, 3))
-    light = rng.uniform(0.6, 1.0, (samples, 3))
-    swap = rng.random(samples) < 0.5  # half are dark shapes on a light background
-    fg = np.where(swap[:, None], dark, light)
-    bg = np.where(swap[:, None], light, dark)
-    x = np.where(mask[:, None], fg[:, :, None, None], bg[:, :, None, None])
-    x = x + rng.normal(0.0, 0.08, x.shape)
-    images = torch.as_tensor(np.clip(x, 0.0, 1.0), dtype=torch.float32)
-    return images, torch.as_tensor(labels, dtype=torch.int64), None, None, names
+def __getattr__(name: str) -> Any:
+    if name == "make_shapes":
+        from core.datasets.shapes_draw import make_shapes
+
+        return make_shapes
+    raise AttributeError(name)
 
 
 def shapes_options(options: dict[str, Any] | None = None) -> dict[str, int]:
@@ -89,6 +59,8 @@ def _parse(key: str, rest: str, text: str) -> DataSpec:
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.datasets.shapes_draw import make_shapes
+
     o = shapes_options(spec.options)
     return ScriptLoad([make_shapes], lines=[f"raw = make_shapes({o['samples']}, {o['classes']}, SEED)"])
 
@@ -99,6 +71,8 @@ def _describe(spec: DataSpec) -> DataInfo:
 
 
 def _load(spec: DataSpec, request: LoadRequest) -> tuple:
+    from core.datasets.shapes_draw import make_shapes
+
     o = shapes_options(spec.options)
     return make_shapes(o["samples"], o["classes"], request.seed)
 

@@ -15,18 +15,18 @@ import shutil
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.request import urlopen
 
 import platformdirs
 
-from core.datasets.base import Progress
 from core.datasets.info import BUILTIN, named_as
 from core.datasets.spec import DataSpec, ScriptLoad, Source, named, register
 from core.errors import DataError
-from core.portable import sources
-from core.portable.sources import load_torchvision
 from core.settings import TrainingSettings
+
+if TYPE_CHECKING:
+    from core.datasets.base import Progress
 
 CHUNK = 1 << 16
 
@@ -121,6 +121,8 @@ def load_vision(spec: DataSpec, data_dir: Path | None = None, progress: Progress
     """Make sure the files are there (downloading them once), then load them through torchvision."""
     from torchvision import datasets
 
+    from core.portable.sources import load_torchvision
+
     root = Path(data_dir) if data_dir else default_data_dir()
     kind = getattr(datasets, spec.name)
     folder = root if spec.name == "CIFAR10" else root / kind.__name__ / "raw"
@@ -153,6 +155,8 @@ SCRIPT_DATA_DIR = "data"  # where the exported script lets torchvision download 
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.portable import sources
+
     constant = f'DATA_DIR = "{SCRIPT_DATA_DIR}"  # torchvision downloads the files here'
     helpers = [sources.images_to_tensor, sources.load_torchvision]
     return ScriptLoad(helpers, [constant], call=f'load_torchvision("{spec.name}", DATA_DIR)')

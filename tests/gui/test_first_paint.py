@@ -5,7 +5,11 @@ after, with the toolbar's Train."""
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction
@@ -15,6 +19,49 @@ from gui.shell import first_paint
 from gui.shell.app import run_app
 from gui.shell.first_paint import after_first_paint
 from gui.shell.mainwindow import MainWindow
+
+ROOT = Path(__file__).resolve().parents[2]
+# The window started as bench/startup_window.py starts it (run_app, offscreen, the example open), in a fresh
+# process. The work run_app defers until after the first paint (``_FirstPaint.run``) starts only once the paint pass
+# is over: at that moment the child notes which heavy libraries are imported already (and which of the app's files
+# imported each first), that a paint of the main window came before, and quits.
+PAINT_CHILD = """
+import argparse, json, os, sys, tempfile, traceback
+HEAVY = ("torch", "torchvision", "pyqtgraph", "sklearn")
+first = {}
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name in HEAVY and name not in first:
+            mine = [f"{f.filename}:{f.lineno}" for f in traceback.extract_stack() if "importlib" not in f.filename]
+            first[name] = " <- ".join(reversed(mine[-8:-1]))
+sys.meta_path.insert(0, Watch())
+home = tempfile.mkdtemp(prefix="tc-paint-")
+os.environ["TORCHCANVAS_RECOVERY_DIR"] = os.path.join(home, "recovery")
+os.environ["TORCHCANVAS_LOG_DIR"] = os.path.join(home, "logs")
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QWidget
+from gui.shell import first_paint
+app = QApplication(sys.argv[:1])
+seen = {"painted": False}
+def after_paint(self):
+    seen["loaded"] = {name: name in sys.modules for name in HEAVY}
+    seen["first"] = first
+    for window in app.topLevelWidgets():
+        if hasattr(window, "document"):
+            window.document.undo_stack.setClean()
+    app.quit()
+first_paint._FirstPaint.run = after_paint
+class Paints(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and isinstance(obj, QWidget):
+            seen["painted"] = seen["painted"] or type(obj.window()).__name__ == "MainWindow"
+        return False
+watcher = Paints()
+app.installEventFilter(watcher)
+from gui.shell.app import run_app
+run_app(argparse.Namespace(project=None, screenshot=None, train_epochs=None, size=None))
+print(json.dumps(seen))
+"""
 
 
 class PaintSpy(QObject):
@@ -89,3 +136,18 @@ def test_work_after_the_first_paint_runs_once_after_it(qtbot):
     shown.update()
     qtbot.wait(50)
     assert calls == [True]
+
+
+def test_the_window_is_painted_before_torch_is_imported():
+    """The palette, the canvas and shape inference need no torch (seconds and ~500 MB on a small machine): at the
+    first paint neither torch nor torchvision, pyqtgraph or scikit-learn is imported. Before: the first analysis
+    imported ``core.datasets.info``, whose package imported every source module, and with them torch."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", PAINT_CHILD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["painted"]  # the deferred work ran after a paint, not after the wait for one
+    loaded = [name for name, is_loaded in seen["loaded"].items() if is_loaded]
+    assert not loaded, "imported before the first paint:\n" + "\n".join(f"{n}: {seen['first'][n]}" for n in loaded)
