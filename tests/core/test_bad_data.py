@@ -338,6 +338,7 @@ def test_exported_script_run_alone_prints_one_line_and_exits_1(tmp_path) -> None
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
 
 
+@pytest.mark.slow  # DataLoader worker processes, and ~5 s for torch to shut them down after the failure
 def test_corrupt_image_in_a_big_folder_stops_training_with_one_line(tmp_path, monkeypatch) -> None:
     """A folder too big for memory is decoded in DataLoader workers during training; a bad file there must
     still be named in one line, not with the worker's traceback."""
