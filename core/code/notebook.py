@@ -228,14 +228,18 @@ CURVES = """try:
     import matplotlib.pyplot as plt
 except ImportError:  # optional: pip install matplotlib
     plt = None
-epochs = [row["epoch"] for row in history]
-names = [name for name in ("loss", "accuracy") if name in history[0]]
-if plt is None:
-    print("matplotlib is not installed (pip install matplotlib): the curves as numbers")
-    for row in history:
-        print(", ".join(f"{name} {row[name]:.4f}" for name in row if name != "epoch"))
-else:
-    figure, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.5))
+
+
+def plot_history(history: list) -> None:
+    \"\"\"Loss and accuracy per epoch, training beside validation (the numbers without matplotlib).\"\"\"
+    if plt is None:
+        print("matplotlib is not installed (pip install matplotlib): the numbers")
+        for row in history:
+            print(", ".join(f"{key} {value:.4g}" for key, value in row.items()))
+        return
+    epochs = [row["epoch"] for row in history]
+    names = [name for name in ("loss", "accuracy") if name in history[0]]
+    figure, _ = plt.subplots(1, len(names), figsize=(5 * len(names), 3.5))
     for axis, name in zip(figure.axes, names):
         axis.plot(epochs, [row[name] for row in history], label="training")
         if f"val_{name}" in history[0]:
@@ -244,7 +248,10 @@ else:
         axis.set_xlabel("epoch")
         axis.set_title(name)
         axis.legend()
-    plt.show()"""
+    plt.show()
+
+
+plot_history(history)"""
 
 
 def notebook_text(project: Project) -> str:
