@@ -2,7 +2,10 @@
 ``run_app``), watched from outside the shipped code.
 
 It makes the QApplication first (``run_app`` reuses it) so that an application-wide event filter sees the main
-window's first paint event; a zero timer started there fires once that paint pass is over: the window is painted.
+window's first paint pass: the figures at the paint are those of the pass's last paint event (each of its widgets
+gets one), and a zero timer started at its first event fires once the pass is over. That timer is not the moment
+of the paint: ``run_app``'s own after-the-paint work (docking the dashboard, which imports torch) was queued first
+and runs before it; measured there, the paint had included that work.
 A meta path finder notes when torch is first imported. Once the window has settled (the training dashboard
 docked, the ``torchcanvas-warm-up`` import thread done) and IDLE_SECONDS more have passed, it reads the resident
 memory and quits. Prints one line of JSON: ``painted``, ``torch`` and ``settled`` as seconds since the epoch
@@ -60,10 +63,13 @@ def main() -> int:
 
     app = QApplication(sys.argv[:1])
 
-    def painted() -> None:
+    def note_paint() -> None:
         seen["painted"], seen["painted_cpu"] = time.time(), time.process_time()
         seen["torch_before_paint"] = "torch" in sys.modules
         seen["rss_at_paint_mb"] = round(rss_mb(), 1)
+
+    def painted() -> None:
+        app.removeEventFilter(watcher)
         QTimer.singleShot(200, wait_until_settled)
 
     def wait_until_settled() -> None:
@@ -84,8 +90,9 @@ def main() -> int:
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
             is_window = isinstance(obj, QWidget) and type(obj.window()).__name__ == "MainWindow"
             if event.type() == QEvent.Type.Paint and is_window:
-                app.removeEventFilter(self)
-                QTimer.singleShot(0, painted)  # after this paint pass
+                if seen["painted"] is None:
+                    QTimer.singleShot(0, painted)  # after this paint pass
+                note_paint()
             return False
 
     watcher = FirstPaint()
