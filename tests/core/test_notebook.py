@@ -15,6 +15,7 @@ from core.cli import main
 from core.code.notebook import INSTALL, export_notebook
 from core.code.script import generate_script
 from core.errors import ExportError
+from core.files.project import save
 from tests.core.train_fixtures import EXAMPLES, example
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install -e '.[dev]')")
@@ -82,3 +83,17 @@ def test_without_nbformat_the_export_says_how_to_install_it(tmp_path: Path, monk
         export_notebook(example("digits_mlp"), path)
     assert str(caught.value) == INSTALL and "pip install" in INSTALL
     assert path.read_text() == "before"  # nothing written over the old file
+
+
+def test_a_project_that_cannot_train_is_refused_in_checks_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = example("digits_mlp")
+    project.graph.node(project.graph.nodes_of_type("Input")[0].id).params["shape"] = [3, 16, 16]
+    path = tmp_path / "net.json"
+    save(project, path)
+    out = tmp_path / "net.ipynb"
+    assert main(["export", str(path), "-f", "notebook", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Cannot export the notebook: the project cannot train yet" in err and "[3, 16, 16]" in err
+    assert "Traceback" not in err and not out.exists()
