@@ -104,7 +104,10 @@ def _unsupported_calls(calls: dict[str, list[tuple[fx.Node, str]]], root: nn.Mod
             line = node_line(node)
             uses.append(f"{what}" + (f" at {line}" if line else ""))
         kind = _kind(found[0][0], root, path)
-        supported = "catalog layers and the calls +, *, torch.cat, torch.flatten, F.relu & co, x.view, x.mean"
+        supported = (
+            "catalog layers and the calls +, *, torch.cat, torch.flatten, F.relu & co, x.view, x.mean, x.permute, "
+            "x.transpose, x.chunk"
+        )
         flat.add_problem(
             f"`{path}` is a `{kind}`: not a TorchCanvas layer: it uses {'; '.join(uses)}; supported: {supported}.",
             path,
