@@ -114,6 +114,7 @@ class ResultsView(QWidget):
         pc.setLabel("bottom", "accuracy % (test set)")
         pc.invertY(True)  # the first class on top, as in the confusion matrix
         self.class_ticks: list[tuple[int, str]] = []
+        self.shown_class_ticks: list[tuple[int, str]] = []  # those on the axis, thinned to fit (the layout tests)
         pc.vb.sigResized.connect(self._thin_class_names)
         pc.setMenuEnabled(False)
         pc.hideButtons()
@@ -251,7 +252,8 @@ class ResultsView(QWidget):
         line = QFontMetrics(axis.font()).height()
         room = max(1.0, self.per_class.getPlotItem().vb.height())
         step = max(1, int(np.ceil(len(self.class_ticks) * line / room)))
-        axis.setTicks([self.class_ticks[::step]])
+        self.shown_class_ticks = self.class_ticks[::step]
+        axis.setTicks([self.shown_class_ticks])
 
     def _draw_samples(self, dataset: Any, predict: Predict, names: list[str], wrong: list[int]) -> None:
         x_test, y_test = dataset.x_test, to_numpy(dataset.y_test).reshape(-1)

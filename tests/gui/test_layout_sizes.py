@@ -315,7 +315,7 @@ def test_training_results_are_not_cut(sized_window):
         if per_class.height() < 120:
             found.append(f"the per-class accuracy plot is only {per_class.height()} px high")
         axis = per_class.getPlotItem().getAxis("left")
-        names = [name for level in (axis._tickLevels or []) for _, name in level]
+        names = [name for _, name in dash.results.shown_class_ticks]
         if len(names) * QFontMetrics(axis.font()).height() > per_class.getPlotItem().vb.height() + SLACK:
             found.append(f"{len(names)} class names on a {axis.height()} px axis overlap")
     elif not dash.results.confusion.show_accuracy:  # ... or a column of the confusion matrix
