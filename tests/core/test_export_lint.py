@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from core.code.keras_script import generate_keras_script
 from core.errors import ExportError
@@ -35,6 +36,7 @@ def _available(fmt_id: str) -> bool:
     return fmt_id != "notebook" or importlib.util.find_spec("nbformat") is not None
 
 
+@pytest.mark.slow  # writes every code export of every example and runs ruff on them: seconds
 def test_every_code_export_of_every_example_passes_ruff(tmp_path: Path) -> None:
     out = tmp_path / "exports"
     out.mkdir()
