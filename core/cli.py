@@ -214,12 +214,6 @@ def run_guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespa
         return 1
 
 
-def _load_commands() -> None:
-    """Import every module that adds a subcommand (kept apart so each stays small)."""
-    for module in COMMAND_MODULES.values():
-        _load_command(module)
-
-
 def _load_command(module: str) -> None:
     """Import one subcommand's module; a module left out of this copy is no error (its name is then unknown)."""
     import importlib
