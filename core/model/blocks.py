@@ -17,6 +17,7 @@ that make, ungroup and expose are ``core.model.block_edits``.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,12 @@ class BlockDef:
     @property
     def ports(self) -> tuple[int, int]:
         return len(self.input_ids), len(self.output_ids)
+
+    def copy(self, library: dict[str, BlockDef]) -> BlockDef:
+        """A copy whose graph uses ``library`` (the copied library it goes into, see ``Graph.copy``)."""
+        args = [BlockArg(a.name, copy.deepcopy(a.default), a.keyword) for a in self.args]
+        graph = self.graph.copy(library)
+        return BlockDef(self.name, graph, args, dict(self.bindings), self.description, self.as_class)
 
     def arg(self, name: str) -> BlockArg | None:
         return next((a for a in self.args if a.name == name), None)
@@ -240,7 +247,7 @@ def instance_at(graph: Graph, node: Node, index: int) -> tuple[BlockDef, dict[st
 def concrete_graph(defn: BlockDef, args: dict[str, Any], in_shapes: list[Any], in_dtypes: list[str]) -> Graph:
     """The definition's graph as one instance sees it: its Inputs take the instance's shapes, bound parameters
     the argument values."""
-    graph = defn.graph.copy()
+    graph = defn.graph.copy(defn.graph.blocks)  # the instance's view; it shares the project's library
     for (nid, param), arg in defn.bindings.items():
         if arg in args and nid in graph:
             node = graph.node(nid)

@@ -334,9 +334,17 @@ class Graph:
             ],
         }
 
-    def copy(self) -> Graph:
+    def copy(self, library: dict[str, Any] | None = None) -> Graph:
+        """An independent copy, block library included: a trial edit on it leaves this graph and its library alone.
+
+        With ``library`` the copy uses that library instead (a definition's graph copied for one instance shares
+        the project's library; copying every definition per instance would be quadratic)."""
+        if library is None:
+            library = {}
+            for name, defn in self.blocks.items():  # every definition's graph shares the new library, as here
+                library[name] = defn.copy(library)
         other = Graph()
-        other.blocks = self.blocks
+        other.blocks = library
         for node in self._nodes.values():
             other.add_node(node.copy())
         for edge in self._edges:

@@ -145,3 +145,28 @@ def test_copy_is_independent(chain):
     assert g.node(fc.id).params["out_features"] == 3
     assert other.to_dict()["edges"] == g.to_dict()["edges"]
     assert other.create_node("ReLU").id not in {n.id for n in g.nodes}
+
+
+def test_copy_has_its_own_block_library():
+    """A trial edit on a copy (the GUI's connect check, paste's shadow graph) must not change the original's
+    block definitions: copy() used to share the library dict and every definition in it."""
+    from core.model.block_edits import expose_arg
+    from core.model.blocks import new_instance
+    from core.model.builtin_blocks import add_builtin
+
+    g = Graph()
+    add_builtin(g.blocks, "BasicBlock")
+    g.add_node(new_instance(g, g.blocks["BasicBlock"], (0.0, 0.0)))
+    before = {name: defn.graph.to_dict() for name, defn in g.blocks.items()}
+    args_before = [a.name for a in g.blocks["BasicBlock"].args]
+    other = g.copy()
+    defn = other.blocks["BasicBlock"]
+    assert defn.graph.blocks is other.blocks  # the copied definitions share the copied library
+    conv = next(n for n in defn.graph.nodes if n.type == "Conv2d")
+    expose_arg(defn, conv.id, "kernel_size", "k")
+    defn.graph.set_param(conv.id, "bias", True)
+    other.blocks.pop("BasicBlock")
+    assert "BasicBlock" in g.blocks
+    assert {name: d.graph.to_dict() for name, d in g.blocks.items()} == before
+    assert [a.name for a in g.blocks["BasicBlock"].args] == args_before
+    assert (conv.id, "kernel_size") not in g.blocks["BasicBlock"].bindings
