@@ -11,6 +11,7 @@ from typing import Any
 from core.code.codegen_blocks import (
     REQUIRED,
     BlockCodeError,
+    Context,
     arg_names,
     class_context,
     class_name,
@@ -20,6 +21,7 @@ from core.code.codegen_blocks import (
     signature,
 )
 from core.code.line_wrap import assign_lines
+from core.code.names import MODULE_ATTRIBUTES, NameAllocator
 from core.model.blocks import BlockDef, dependency_order
 from core.model.graph import Graph
 
@@ -82,9 +84,38 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
         attr, nid = key.split("\0")
         attr_of[nid] = attr
         lines += assign_lines(f"self.{attr} = ", expr)
+    stored, reads = forward_arguments(ctx, set(attr_of.values()))
+    lines += stored
     lines.append("")
-    lines += forward(ctx.graph, ctx.analysis, attr_of)
+    lines += forward(ctx.graph, ctx.analysis, attr_of, reads)
     return lines
+
+
+def forward_arguments(ctx: Context, taken: set[str]) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The arguments that layers written into ``forward`` read (a Permute's ``dims``, a Mean's ``dim``): the
+    lines storing them in ``__init__`` (``self.dims = dims``, as torchvision stores ``self.stride``) and, per
+    node, the expression its template takes instead of a number. ``forward`` is shared by every instance of the
+    class, so a number there would be the one the block was drawn with, whatever the instance was given."""
+    attrs = NameAllocator(MODULE_ATTRIBUTES | taken)
+    attr_of: dict[str, str] = {}  # argument's name -> self.<attribute>
+    lines: list[str] = []
+    reads: dict[str, dict[str, str]] = {}
+    for nid in ctx.analysis.order:
+        node = ctx.graph.node(nid)
+        spec = node.spec
+        if node.block is not None or spec is None or not spec.forward_template or ctx.args is None:
+            continue
+        for param in spec.params:
+            bound = ctx.bindings.get((nid, param.name))
+            if bound not in ctx.args or "{" + param.name + "}" not in spec.forward_template:
+                continue
+            name = ctx.args[bound]
+            if name not in attr_of:
+                attr_of[name] = attrs.allocate(name, "arg")
+                lines.append(f"        self.{attr_of[name]} = {name}")
+            many = isinstance(ctx.analysis.nodes[nid].params[param.name], (list, tuple))  # a list reads as items
+            reads.setdefault(nid, {})[param.name] = f"{'*' if many else ''}self.{attr_of[name]}"
+    return lines, reads
 
 
 def _hint(value: Any) -> str:

@@ -90,8 +90,11 @@ def _template_value(value: Any) -> str:
     return literal(value)
 
 
-def _expression(node: Node, attr: str | None, args: list[str], params: dict[str, Any]) -> str:
-    """The right-hand side of a node's forward line: its module call, or its catalog ``forward_template``."""
+def _expression(
+    node: Node, attr: str | None, args: list[str], params: dict[str, Any], reads: dict[str, str] | None = None
+) -> str:
+    """The right-hand side of a node's forward line: its module call, or its catalog ``forward_template``
+    (``reads``: parameters that a block's class takes from ``self`` instead of writing their number)."""
     if node.block is not None:  # a block's forward takes every input and returns a tuple if it has several outputs
         return f"self.{attr}({', '.join(args)})"
     template = get_spec(node.type).forward_template  # a module's template calls it as {module} (attention)
@@ -100,6 +103,7 @@ def _expression(node: Node, attr: str | None, args: list[str], params: dict[str,
     if not template:
         raise CodegenError(f"No code template for layer type {node.type}.", node.id)  # pragma: no cover
     values = {name: _template_value(value) for name, value in params.items()}
+    values.update(reads or {})
     values.update(
         x=args[0], args=", ".join(args), sum=" + ".join(args), product=" * ".join(args), module=f"self.{attr}"
     )
@@ -230,11 +234,13 @@ def model_lines(
     return out, GeneratedCode("", class_name, {}, attr_of, inputs)
 
 
-def _block_forward(graph: Graph, analysis: Analysis, attr_of: dict[str, str]) -> list[str]:
+def _block_forward(
+    graph: Graph, analysis: Analysis, attr_of: dict[str, str], reads: dict[str, dict[str, str]]
+) -> list[str]:
     """A block class's forward (no shape comments: they differ from one instance to the next)."""
     out = _Emitter()
     nodes = {nid: graph.node(nid) for nid in analysis.order}
-    _emit_forward(out, graph, analysis, analysis.order, nodes, attr_of, False)
+    _emit_forward(out, graph, analysis, analysis.order, nodes, attr_of, False, reads)
     return out.lines
 
 
@@ -246,6 +252,7 @@ def _emit_forward(
     nodes: dict[str, Node],
     attr_of: dict[str, str],
     comments: bool,
+    reads: dict[str, dict[str, str]] | None = None,
 ) -> list[str]:
     """The forward method; returns its argument names (in Input-node order)."""
     inputs = [nid for nid in order if nodes[nid].type == "Input"]
@@ -267,7 +274,7 @@ def _emit_forward(
             continue
         target = _targets(names, node, dying)
         info = analysis.nodes[nid]
-        expr = _expression(node, attr_of.get(nid), args, info.params)
+        expr = _expression(node, attr_of.get(nid), args, info.params, (reads or {}).get(nid))
         _emit_layer_line(out, node, target, expr, info, comments)
     # a block's forward returns in the order of its Output ports (the graph's node order), as its callers unpack
     ports = [n.id for n in graph.nodes_of_type("Output")] if not comments else outputs
