@@ -45,6 +45,7 @@ class TrainingSettings:
     amp: bool = True  # mixed precision, used on CUDA only
     deterministic: bool = False  # deterministic algorithms (slower on GPU)
     fine_tune: bool = False  # start from the project's initial weights (an imported model's), not from scratch
+    distributed: bool = False  # the exported script also runs under torchrun (DistributedDataParallel lines)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,7 +96,7 @@ class TrainingSettings:
         number("gamma", self.gamma, 1e-6, 1.0)
         number("grad_clip", self.grad_clip, 0.0, 1e6)
         number("early_stopping", self.early_stopping, 0, 100_000, integer=True)
-        for name in ("normalize", "augment_flip", "nesterov", "amp", "deterministic", "fine_tune"):
+        for name in ("normalize", "augment_flip", "nesterov", "amp", "deterministic", "fine_tune", "distributed"):
             if not isinstance(getattr(self, name), bool):
                 raise ParameterError(f"training.{name} must be true or false, not {getattr(self, name)!r}")
         if self.nesterov and self.momentum <= 0:

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from typing import Any
 
 from core.code.codegen import GeneratedCode, check_ok, literal, model_lines
 from core.code.names import module_level_names
-from core.code.script_loop import loop_functions, main_lines
+from core.code.script_loop import classifies, loop_functions, main_lines
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError, ExportError
 from core.files.project import Project
 from core.model.analysis import analyze
-from core.portable import inference, sources, steps
+from core.portable import inference, lean, sources, steps
 from core.settings import TrainingSettings
 
 
@@ -161,15 +162,114 @@ def data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
     ]
 
 
-def _with_loop_helpers(helpers: list[Any], augmenting: bool) -> list[Any]:
-    """The data's helpers, then those the loop and ``predict`` use, each once, in the order the script shows them."""
-    helpers = [*helpers, steps.prepare, steps.shuffled_batches, steps.to_target, steps.classes_of, steps.evaluate]
-    helpers.append(steps.progress_line)
+GREY_FAMILY = ("MNIST", "FashionMNIST", "KMNIST")  # torchvision's grey 28x28 digits and clothes
+
+
+def _lean_loader(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> list[Any] | None:
+    """The short split's helpers for grey images read whole (an ``.npz`` file, torchvision's MNIST family):
+    no NHWC, token or byte-order branches; None for any other data, which keeps the general helpers."""
+    if tokens or s.resize or len(shape) != 3 or shape[0] != 1:
+        return None
+    if spec.kind == "npz":
+        return [lean.pixels, lean.class_numbers, lean.split]
+    if spec.kind == "vision" and spec.name in GREY_FAMILY:
+        return [lean.split]
+    return None
+
+
+def _lean_load_lines(spec: DataSpec) -> list[str]:
+    """``load_data``'s body for the short split: read the arrays, then split them."""
+    if spec.kind == "npz":
+        lines = [
+            "with np.load(DATA_FILE, allow_pickle=False) as arrays:  # a pickle could run code",
+            '    raw = [pixels(arrays["x_train"]), class_numbers(arrays["y_train"]), None, None]',
+            '    if "x_test" in arrays and "y_test" in arrays:  # else a test split is made',
+            '        raw[2:] = pixels(arrays["x_test"]), class_numbers(arrays["y_test"])',
+        ]
+    else:
+        lines = [
+            f"train = datasets.{spec.name}(DATA_DIR, train=True, download=True)",
+            f"test = datasets.{spec.name}(DATA_DIR, train=False, download=True)",
+            "raw = (train.data / 255.0, train.targets, test.data / 255.0, test.targets)",
+        ]
+    return [*lines, "return split(*raw, VAL_FRACTION, TEST_FRACTION, SEED, INPUT_SHAPE, NORMALIZE)"]
+
+
+def _loop_helpers(s: TrainingSettings, augmenting: bool) -> list[Any]:
+    """What the loop needs beside the data: batches (with the torchrun shard only when distributed), the
+    target and predicted class for a loss that is not a class loss, augmentation, evaluation."""
+    helpers: list[Any] = [steps.shuffled_batches] if s.distributed else []
+    if not classifies(s):
+        helpers += [steps.to_target, steps.classes_of]
     if augmenting:
         helpers.append(steps.augment)
-    if steps.resize_images not in helpers:
-        helpers.append(steps.resize_images)
-    return [*helpers, inference.preprocess, inference.predict]  # use the trained model: see the docstring
+    return [*helpers, lean.evaluate if classifies(s) else steps.evaluate]
+
+
+def _script_data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
+    """The pasted helpers and ``load_data()``, which gives the six splits as a list."""
+    lines: list[str] = []
+    for helper in helpers:
+        lines += ["", "", *_source(helper)]
+    return [
+        *lines,
+        "",
+        "",
+        "def load_data() -> list:",
+        '    """The six splits (train, validation, test), as TorchCanvas makes them."""',
+        *[f"    {line}" if line else "" for line in load_lines],
+    ]
+
+
+def _general_load_lines(load_lines: list[str]) -> list[str]:
+    return [
+        *load_lines,
+        "data = prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
+        'splits = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")',
+        "return [data[name] for name in splits]",
+    ]
+
+
+def _script_imports(text: str) -> list[str]:
+    """The modules the script's text uses, in ruff's order: the standard library, then numpy and torch."""
+
+    def uses(pattern: str) -> bool:
+        return re.search(pattern, text, re.MULTILINE) is not None
+
+    modules = ["json"] + [m for m in ("csv", "gzip", "math", "os", "time", "zipfile", "zlib") if uses(rf"\b{m}\.")]
+    lines = [f"import {m}" for m in sorted(modules)] + ["from pathlib import Path", ""]
+    if uses(r"\bnp\."):
+        lines.append("import numpy as np")
+    lines.append("import torch")
+    if uses(r"\bdist\."):
+        lines.append("import torch.distributed as dist")
+    if uses(r"\bF\."):
+        lines.append("import torch.nn.functional as F")
+    lines.append("from torch import nn")
+    if uses(r"\bDDP\("):
+        lines.append("from torch.nn.parallel import DistributedDataParallel as DDP")
+    if uses(r"\bdatasets\."):
+        lines.append("from torchvision import datasets")
+    return lines
+
+
+def _used_constants(constants: list[str], text: str) -> list[str]:
+    """Only the constants the rest of the script reads (no NORMALIZE when the loader normalises in place)."""
+    return [c for c in constants if re.search(rf"\b{c.split(' = ')[0]}\b", text)]
+
+
+def _script_docstring(project: Project, spec: DataSpec) -> list[str]:
+    title = project.name if project.name.isprintable() else "a project"
+    data = f"{spec.kind} file" if SOURCES[spec.kind].user_files else spec.text
+    doc = [f'"""{_string(title)[1:-1]!s} on {data}, generated by TorchCanvas: `python this_file.py` trains it.']
+    if project.training.distributed:
+        doc += [
+            "",
+            "On N processes (GPUs, or CPU processes) of one machine or several, run it with",
+            "`torchrun --nproc_per_node=N this_file.py` (TorchCanvas's docs/SCALING.md).",
+        ]
+    doc = [line.replace('"""', "'''") if i > 0 else line for i, line in enumerate(doc)]
+    return [doc[0] + '"""'] if len(doc) == 1 else [*doc, '"""']
 
 
 class UntrainableError(ExportError):
@@ -203,7 +303,9 @@ def check_trainable(project: Project, what: str = "training script") -> None:
 
 
 def generate_script(project: Project) -> GeneratedCode:
-    """A complete training script for the project; raises CodegenError/DataError when it cannot be built."""
+    """A complete training script for the project, holding only what this project uses (the short loader for
+    grey images, a class loss's ``evaluate``, torchrun lines only when distributed); raises
+    CodegenError/DataError when it cannot be built."""
     s = project.training
     analysis = analyze(project.graph)
     check_ok(analysis)  # the network's problems first, before the data's
@@ -215,24 +317,28 @@ def generate_script(project: Project) -> GeneratedCode:
         tokens = SOURCES[spec.kind].tokens == "always"
     augmenting = bool(s.augment_flip or s.augment_rotation or s.augment_shift) and len(shape) == 3 and not tokens
     helpers, files, load_lines = _loader(spec, s, shape, tokens)
-    helpers = _with_loop_helpers(helpers, augmenting)
-    helper_text = "\n".join("\n".join(_source(h)) for h in helpers)
-    constants = files + _constants(project, shape, spec)
-    top = [*_docstring(project, spec), "", *_imports(helper_text), "", *_helper_constants(constants, helper_text)]
-    top += ["", ""]
+    short = _lean_loader(spec, s, shape, tokens)
+    if short is not None:
+        helpers, load_lines = short, _lean_load_lines(spec)
+    else:
+        helpers, load_lines = [*helpers, steps.prepare], _general_load_lines(load_lines)
+    helpers += [h for h in _loop_helpers(s, augmenting) if h not in helpers]
     tail = [
-        *data_lines(helpers, load_lines),
+        *_script_data_lines(helpers, load_lines),
         "",
         "",
         *loop_functions(s, augmenting),
         "",
         "",
-        *main_lines(s, analysis.total_params),
+        *main_lines(s, analysis.total_params, npz=short is not None and spec.kind == "npz"),
         "",
         "",
         'if __name__ == "__main__":',
         "    main()",
     ]
+    helper_text = "\n".join(tail)
+    constants = _used_constants(_helper_constants(files + _constants(project, shape, spec), helper_text), helper_text)
+    top = [*_script_docstring(project, spec), "", *_script_imports(helper_text), "", *constants, "", ""]
     # a block's class never takes a name the script binds itself (a block named main, Path or evaluate)
     body, code = model_lines(project.graph, analysis, "Net", module_level_names("\n".join(top + tail)))
     code.line_to_node = {line + len(top): nid for line, nid in body.line_to_node.items()}

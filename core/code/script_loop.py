@@ -1,20 +1,18 @@
 """The training loop of the exported script, written once: the script contains it and the app runs it.
 
-``loop_functions`` emits ``make_optimizer``, ``make_scheduler``, the ``train_epoch`` generator and ``end_epoch``
-(the per-epoch schedule, the best score and the epochs since it improved), specialised to the settings so a
-beginner reads only the lines that apply (no gradient clipping line without clipping). The trainer executes the
-script and drives these very functions (``core.training.trainer``), checking pause and stop between the batches
-``train_epoch`` yields; ``main_lines`` is the script's own driver of them.
+``loop_functions`` emits ``make_optimizer``, ``make_scheduler`` (when there is one) and ``train_one_epoch``,
+specialised to the settings so a beginner reads only the lines that apply (no gradient clipping line without
+clipping, no mixed precision on a CPU-only project). ``train_one_epoch`` takes ``on_batch=None``: the script
+leaves it out; the trainer (``core.training.trainer``) passes a callback that draws the live curves and pauses
+or stops between batches, so the app runs this very loop. ``main_lines`` is the script's own driver.
 
-The same script runs under ``torchrun`` (docs/SCALING.md): the driver's few lines marked "distributed"
-start the process group, wrap the model in ``DistributedDataParallel``, give each process its shard of every
-epoch's order, add up the metrics of all processes and leave printing and saving to the first one;
-``python train.py`` skips them and runs as one process. ``train_epoch`` is the same in both.
+Only with the setting ``distributed`` does the script run under ``torchrun`` (docs/SCALING.md): then a few
+lines marked "distributed" start the process group, wrap the model in ``DistributedDataParallel``, give each
+process its shard of every epoch's order, add up the sums of all processes and leave printing and saving to
+the first one; ``python train.py`` skips them and runs as one process.
 """
 
 from __future__ import annotations
-
-import textwrap
 
 from core.code.codegen import call_lines
 from core.portable import steps
@@ -33,31 +31,33 @@ def single_thread(total_params: int) -> bool:
     return total_params < SMALL_MODEL_PARAMS
 
 
+def uses_amp(s: TrainingSettings) -> bool:
+    """Mixed precision lines only where they can act: on a device that may be a CUDA GPU."""
+    return s.amp and s.device in ("auto", "cuda")
+
+
+def classifies(s: TrainingSettings) -> bool:
+    """A class loss: labels are class numbers and the predicted class is the largest output."""
+    return s.loss in steps.CLASS_LOSSES
+
+
 def train_epoch_parameters(s: TrainingSettings) -> list[str]:
-    """The arguments ``train_epoch`` takes for these settings (the trainer passes the same ones)."""
+    """The arguments ``train_one_epoch`` takes before ``on_batch`` (the trainer passes the same ones)."""
     names = ["model", "batches", "loss_fn", "optimizer"]
-    if s.amp:
+    if uses_amp(s):
         names.append("scaler")
     if s.scheduler == "OneCycleLR":
         names.append("scheduler")
     return names
 
 
-def end_epoch_parameters(s: TrainingSettings) -> list[str]:
-    """The arguments ``end_epoch`` takes for these settings (the trainer passes the same ones)."""
-    names = ["metrics", "best", "waited"]
-    if s.scheduler in EPOCH_SCHEDULERS:
-        names.insert(1, "scheduler")
-    return names
-
-
 def loop_functions(s: TrainingSettings, augmenting: bool) -> list[str]:
-    """``make_optimizer``, ``make_scheduler`` (when there is one), ``train_epoch`` and ``end_epoch``, separated
-    by blank lines."""
+    """``make_optimizer``, ``make_scheduler`` (when there is one) and ``train_one_epoch``, separated by blank
+    lines."""
     lines = _make_optimizer(s)
     if s.scheduler != "none":
         lines += ["", "", *_make_scheduler(s)]
-    return [*lines, "", "", *_train_epoch(s, augmenting), "", "", *_end_epoch(s)]
+    return [*lines, "", "", *_train_one_epoch(s, augmenting)]
 
 
 def _make_optimizer(s: TrainingSettings) -> list[str]:
@@ -94,27 +94,37 @@ def _make_scheduler(s: TrainingSettings) -> list[str]:
     ]
 
 
-def _train_epoch(s: TrainingSettings, augmenting: bool) -> list[str]:
-    params = train_epoch_parameters(s)
+def _train_one_epoch(s: TrainingSettings, augmenting: bool) -> list[str]:
+    predicted = "outputs.argmax(1)" if classifies(s) else "classes_of(outputs, LOSS)"
     return [
-        *call_lines("", "def train_epoch", params, tail=":"),
-        '    """One pass over the training data: for each batch, predict, measure the loss and update',
-        '    the weights, then hand the outputs, the labels and the loss to the caller."""',
+        *call_lines("", "def train_one_epoch", [*train_epoch_parameters(s), "on_batch=None"], tail=" -> tuple:"),
+        '    """One pass over the training batches; on_batch, if given, sees each one."""',
         "    model.train()",
+        "    total_loss, correct, seen = 0.0, 0, 0",
         "    for inputs, labels in batches:",
         *_train_step(s, augmenting),
-        "        yield outputs, labels, loss.item()",
+        "        total_loss += loss.item() * len(labels)",
+        f"        correct += ({predicted} == labels).sum().item()",
+        "        seen += len(labels)",
+        "        if on_batch is not None:",
+        "            on_batch(outputs, labels, loss.item())",
+        f"    return {SUMS if s.distributed else MEANS}",
     ]
 
 
+SUMS = "total_loss, correct, seen"  # distributed: added up over the processes first
+MEANS = '{"loss": total_loss / seen, "accuracy": correct / seen}'
+
+
 def _train_step(s: TrainingSettings, augmenting: bool) -> list[str]:
+    """Forward, loss, zero_grad, backward, step: the order a tutorial teaches."""
     i = " " * 8
-    target = "labels" if s.loss in steps.CLASS_LOSSES else "to_target(outputs, labels, LOSS)"
+    target = "labels" if classifies(s) else "to_target(outputs, labels, LOSS)"
     lines = []
     if augmenting:
         rot = float(s.augment_rotation)
         lines.append(f"{i}inputs = augment(inputs, {s.augment_flip!r}, {rot!r}, {s.augment_shift})")
-    if s.amp:  # mixed precision: the scaler is switched off off the GPU, and then these are plain steps
+    if uses_amp(s):  # mixed precision: the scaler is switched off off the GPU, and then these are plain steps
         lines += [
             f"{i}with torch.autocast(inputs.device.type, enabled=scaler.is_enabled()):",
             f"{i}    outputs = model(inputs)",
@@ -140,56 +150,15 @@ def _train_step(s: TrainingSettings, augmenting: bool) -> list[str]:
     return lines
 
 
-def _end_epoch(s: TrainingSettings) -> list[str]:
-    """What happens after each epoch: the per-epoch schedule steps, and the best score so far is kept with the
-    number of epochs since it improved (early stopping stops on it; the app saves that epoch's weights)."""
-    monitor = s.monitor
-    fallback = monitor.removeprefix("val_")
-    better = "score > best" if monitor.endswith("accuracy") else "score < best"
-    lines = [
-        *call_lines("", "def end_epoch", end_epoch_parameters(s), tail=" -> tuple:"),
-        *_end_epoch_doc(s),
-        f'    score = metrics["{monitor}"]',
-    ]
-    if monitor != fallback:
-        lines += [
-            f"    if math.isnan(score):  # no validation data: watch the training {fallback}",
-            f'        score = metrics["{fallback}"]',
-        ]
-    if s.scheduler == "ReduceLROnPlateau":
-        lines.append("    scheduler.step(score)  # lowers the learning rate when the score stalls")
-    elif s.scheduler in EPOCH_SCHEDULERS:
-        lines.append("    scheduler.step()")
-    return [
-        *lines,
-        f"    if best is None or {better}:",
-        "        return score, 0  # a new best score",
-        "    return best, waited + 1",
-    ]
-
-
-def _end_epoch_doc(s: TrainingSettings) -> list[str]:
-    """The docstring of ``end_epoch``, saying only what these settings do and why the count is kept."""
-    step = "step the learning rate's schedule, " if s.scheduler in EPOCH_SCHEDULERS else ""
-    if s.early_stopping:
-        why = "early stopping stops when the count reaches PATIENCE"
-    else:
-        why = "TorchCanvas keeps that epoch's weights; early stopping would stop on the count"
-    text = f"After each epoch: {step}keep the best {s.monitor} so far and count the epochs since it improved ({why})."
-    lines = textwrap.wrap(text, width=85, initial_indent='    """', subsequent_indent="    ")
-    return [*lines[:-1], lines[-1] + '"""']
-
-
-def main_lines(s: TrainingSettings, total_params: int) -> list[str]:
-    """The script's ``main``: set up, train epoch by epoch with ``train_epoch``, test and save."""
+def main_lines(s: TrainingSettings, total_params: int, npz: bool = False) -> list[str]:
+    """The script's ``main``: set up, train epoch by epoch with ``train_one_epoch``, test and save (npz: the
+    data is read by the short ``np.load`` loader, whose errors are named too)."""
     return [
         "def main() -> None:",
-        *_setup_lines(s, total_params),
-        "",
+        *_setup_lines(s, total_params, npz),
         "    for epoch in range(1, EPOCHS + 1):",
         *_epoch_lines(s),
-        "",
-        *_finish_lines(),
+        *_finish_lines(s),
     ]
 
 
@@ -201,28 +170,19 @@ def _device_lines(device: str) -> list[str]:
     if device == "mps":
         return ['    device = torch.device("mps" if torch.backends.mps.is_available() else "cpu")']
     return [
-        "    if torch.cuda.is_available():",
-        '        device = torch.device("cuda")',
-        "    elif torch.backends.mps.is_available():",
-        '        device = torch.device("mps")',
-        "    else:",
-        '        device = torch.device("cpu")',
+        "    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()",
+        '    device = torch.device("cuda" if cuda else "mps" if mps else "cpu")',
     ]
 
 
 def _distributed_lines() -> list[str]:
-    """Who this process is: torchrun sets the variables; ``python train.py`` is process 0 of 1."""
+    """Who this process is: torchrun sets the variables; ``python train.py`` is process 0 of 1. One GPU per
+    process with nccl, else CPU processes with gloo (which cannot exchange MPS tensors)."""
     return [
         '    distributed = "WORLD_SIZE" in os.environ  # started by torchrun',
         '    rank = int(os.environ.get("RANK", "0"))  # which process this is',
         '    world = int(os.environ.get("WORLD_SIZE", "1"))  # how many there are',
         "    main_process = rank == 0  # the one that prints and saves",
-    ]
-
-
-def _distributed_device_lines() -> list[str]:
-    """One GPU per process with nccl, else CPU processes with gloo (which cannot exchange MPS tensors)."""
-    return [
         "    if distributed:  # distributed: one GPU per process, or CPU processes",
         '        if device.type == "cuda":',
         '            device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))',
@@ -233,9 +193,14 @@ def _distributed_device_lines() -> list[str]:
     ]
 
 
-def _setup_lines(s: TrainingSettings, total_params: int) -> list[str]:
-    lines = [*_distributed_lines(), "    torch.manual_seed(SEED)", *_device_lines(s.device)]
-    lines += _distributed_device_lines()
+# what np.load and the arrays' names raise for a damaged, pickled or foreign file (an .npy is no archive)
+LOAD_ERRORS_NPZ = "OSError, EOFError, KeyError, TypeError, ValueError, zipfile.BadZipFile"
+
+
+def _setup_lines(s: TrainingSettings, total_params: int, npz: bool) -> list[str]:
+    lines = ["    torch.manual_seed(SEED)", *_device_lines(s.device)]
+    if s.distributed:
+        lines += _distributed_lines()
     if single_thread(total_params):
         lines += [
             '    if device.type == "cpu":',
@@ -244,82 +209,103 @@ def _setup_lines(s: TrainingSettings, total_params: int) -> list[str]:
     lines += [
         "    try:",
         "        data = load_data()",
-        "    except (OSError, ValueError) as error:  # a bad data file: say which, and stop",
-        '        raise SystemExit(f"Cannot load the data: {error}") from None',
-        '    x_train, y_train = data["x_train"].to(device), data["y_train"].to(device)',
-        '    x_val, y_val = data["x_val"].to(device), data["y_val"].to(device)',
-        '    x_test, y_test = data["x_test"].to(device), data["y_test"].to(device)',
-        "",
+        f"    except ({LOAD_ERRORS_NPZ if npz else 'OSError, KeyError, ValueError'}) as error:",
+        f'        raise SystemExit(f"Cannot load {"{DATA_FILE}" if npz else "the data"}: {{error}}") from None',
+        "    x_train, y_train, x_val, y_val, x_test, y_test = [t.to(device) for t in data]",
         "    model = Net().to(device)",
-        "    if distributed:  # distributed: gradients are averaged over the processes",
-        "        model = DDP(model)",
-        f"    loss_fn = nn.{s.loss}()",
-        "    optimizer = make_optimizer(model)",
-        "    batch_size = max(BATCH_SIZE // world, 1)  # distributed: a share of each batch",
-        "    steps_per_epoch = math.ceil(len(x_train) // world / batch_size)",
     ]
-    if s.scheduler != "none":
-        lines.append("    scheduler = make_scheduler(optimizer, steps_per_epoch)")
-    if s.amp:
+    if s.distributed:
         lines += [
-            '    use_amp = device.type == "cuda"  # mixed precision on the GPU only',
-            '    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)',
+            "    if distributed:  # distributed: gradients are averaged over the processes",
+            "        model = DDP(model)",
+            "    batch_size = max(BATCH_SIZE // world, 1)  # distributed: a share of each batch",
         ]
+    lines += [f"    loss_fn = nn.{s.loss}()", "    optimizer = make_optimizer(model)"]
+    if s.scheduler != "none":
+        if s.distributed:  # each process takes len(x_train) // world samples an epoch
+            lines.append("    steps_per_epoch = math.ceil((len(x_train) // world) / batch_size)")
+        else:
+            lines.append("    steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)")
+        lines.append("    scheduler = make_scheduler(optimizer, steps_per_epoch)")
+    if uses_amp(s):
+        lines.append('    scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")  # GPU only')
     lines += ["    shuffle = torch.Generator().manual_seed(SEED)  # the order of the batches", "    history = []"]
-    lines.append("    best, waited = None, 0  # the best score so far, and epochs since it improved")
+    if s.early_stopping:
+        lines.append("    best, waited = None, 0  # the best score so far, and epochs since it improved")
     return lines
 
 
 def _epoch_lines(s: TrainingSettings) -> list[str]:
+    if s.distributed:
+        batches = ["        batches = shuffled_batches(x_train, y_train, batch_size, shuffle, rank, world)"]
+        results = "total_loss, correct, seen = train_one_epoch"
+    else:  # a new random order each epoch, cut into batches
+        batches = [
+            "        order = torch.randperm(len(x_train), generator=shuffle).to(device)",
+            "        batches = ((x_train[b], y_train[b]) for b in order.split(BATCH_SIZE))",
+        ]
+        results = "metrics = train_one_epoch"
+    evaluate = ["model", "x_val", "y_val", "loss_fn", "EVAL_BATCH_SIZE"]
+    validated = "val_loss, val_accuracy = evaluate"
+    if not classifies(s):
+        evaluate.insert(4, "LOSS")
+        validated = "val_loss, val_accuracy, _ = evaluate"
     lines = [
-        "        started = time.perf_counter()",
-        "        total_loss, correct, seen = 0.0, 0, 0",
-        "        batches = shuffled_batches(x_train, y_train, batch_size, shuffle, rank, world)",
-        *call_lines("        ", "for outputs, labels, loss in train_epoch", train_epoch_parameters(s), tail=":"),
-        "            total_loss += loss * len(labels)",
-        "            correct += (classes_of(outputs, LOSS) == labels).sum().item()",
-        "            seen += len(labels)",
-        "        seconds = time.perf_counter() - started",
-        "        if distributed:  # distributed: add up the sums of all processes",
-        "            sums = torch.tensor([total_loss, correct, seen], dtype=torch.float64)",
-        "            sums = sums.to(device)  # nccl adds up GPU tensors",
-        "            dist.all_reduce(sums)",
-        "            total_loss, correct, seen = sums.tolist()",
-        "        val_loss, val_accuracy, _ = evaluate(",
-        "            model, x_val, y_val, loss_fn, LOSS, EVAL_BATCH_SIZE",
-        "        )",
-        "        metrics = {",
-        '            "loss": total_loss / seen,',
-        '            "accuracy": correct / seen,',
-        '            "val_loss": val_loss,',
-        '            "val_accuracy": val_accuracy,',
-        "        }",
-        '        lr = optimizer.param_groups[0]["lr"]',
-        '        history.append({"epoch": epoch, **metrics, "lr": lr, "seconds": seconds})',
-        "        if main_process:  # distributed: only the first process prints",
-        '            print(f"Epoch {epoch}/{EPOCHS}")',
-        "            print(progress_line(steps_per_epoch, seconds, seen, metrics))",
+        *batches,
+        *call_lines("        ", results, train_epoch_parameters(s)),
     ]
-    return lines + _end_of_epoch_lines(s)
+    if s.distributed:
+        lines += [
+            "        if distributed:  # distributed: add up the sums of all processes",
+            "            sums = torch.tensor([total_loss, correct, seen], dtype=torch.float64)",
+            "            sums = sums.to(device)  # nccl adds up GPU tensors",
+            "            dist.all_reduce(sums)",
+            "            total_loss, correct, seen = sums.tolist()",
+            '        metrics = {"loss": total_loss / seen, "accuracy": correct / seen}',
+        ]
+    lines += [
+        *call_lines("        ", validated, evaluate),
+        "        metrics.update(val_loss=val_loss, val_accuracy=val_accuracy)",
+        '        history.append(dict(epoch=epoch, **metrics, lr=optimizer.param_groups[0]["lr"]))',
+    ]
+    shown = ['        print(f"Epoch {epoch}/{EPOCHS}", {k: round(v, 4) for k, v in metrics.items()})']
+    if s.distributed:
+        shown = ["        if main_process:  # distributed: only the first process prints"] + [
+            "    " + line for line in shown
+        ]
+    return lines + shown + _end_of_epoch_lines(s)
 
 
 def _end_of_epoch_lines(s: TrainingSettings) -> list[str]:
-    """Step the schedule and judge early stopping with ``end_epoch``, as the trainer does."""
-    lines = [*call_lines("        ", "best, waited = end_epoch", end_epoch_parameters(s))]
-    lines += [
-        "        if main_process and waited == 0:  # the app saves these weights as best.pt",
-        '            print(f"  new best score: {best:.4f}")',
-    ]
+    """Step the per-epoch schedule and judge early stopping on the monitored score, as the trainer does."""
+    lines = []
+    if s.scheduler == "ReduceLROnPlateau" or s.early_stopping:
+        monitor, fallback = s.monitor, s.monitor.removeprefix("val_")
+        lines.append(f'        score = metrics["{monitor}"]')
+        if monitor != fallback:
+            lines += [
+                f"        if math.isnan(score):  # no validation data: watch the training {fallback}",
+                f'            score = metrics["{fallback}"]',
+            ]
+    if s.scheduler == "ReduceLROnPlateau":
+        lines.append("        scheduler.step(score)  # lowers the learning rate when the score stalls")
+    elif s.scheduler in EPOCH_SCHEDULERS:
+        lines.append("        scheduler.step()")
     if s.early_stopping:
+        better = "score > best" if s.monitor.endswith("accuracy") else "score < best"
+        message = f'f"Early stopping: no better {s.monitor} for {{PATIENCE}} {epochs_word(s.early_stopping)}."'
         lines += [
+            f"        if best is None or {better}:",
+            "            best, waited = score, 0",
+            "        else:",
+            "            waited += 1",
             "        if waited >= PATIENCE:",
-            "            if main_process:",
-            *_print_lines(
-                " " * 16,
-                f'f"Early stopping: no better {s.monitor} for {{PATIENCE}} {epochs_word(s.early_stopping)}."',
-            ),
-            "            break",
         ]
+        if s.distributed:
+            lines += ["            if main_process:", *_print_lines(" " * 16, message)]
+        else:
+            lines += _print_lines(" " * 12, message)
+        lines.append("            break")
     return lines
 
 
@@ -335,18 +321,26 @@ def _print_lines(indent: str, text: str) -> list[str]:
     return [f"{indent}print(", f"{indent}    {text}", f"{indent})"]
 
 
-def _finish_lines() -> list[str]:
+def _finish_lines(s: TrainingSettings) -> list[str]:
+    evaluate = ["model", "x_test", "y_test", "loss_fn", "EVAL_BATCH_SIZE"]
+    results = "test_loss, test_accuracy = evaluate"
+    if not classifies(s):
+        evaluate.insert(4, "LOSS")
+        results = "test_loss, test_accuracy, _ = evaluate"
+    lines = call_lines("    ", results, evaluate)
+    save = [
+        '    print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")',
+        "    torch.save(model.state_dict(), WEIGHTS_FILE)",
+        '    Path("history.json").write_text(json.dumps(history, indent=2))',
+    ]
+    if not s.distributed:
+        return lines + save
     return [
-        "    test_loss, test_accuracy, _ = evaluate(",
-        "        model, x_test, y_test, loss_fn, LOSS, EVAL_BATCH_SIZE",
-        "    )",
+        *lines,
         "    if distributed:  # distributed: done together; keep the Net inside DDP",
         "        dist.barrier()  # every process has finished before the group closes",
         "        dist.destroy_process_group()",
         "        model = model.module",
         "    if main_process:  # distributed: only the first process prints and saves",
-        '        print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")',
-        "        torch.save(model.state_dict(), WEIGHTS_FILE)",
-        '        Path("history.json").write_text(json.dumps(history, indent=2))',
-        '        print(f"Saved the weights to {WEIGHTS_FILE}")',
+        *["    " + line for line in save],
     ]

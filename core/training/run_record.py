@@ -7,7 +7,7 @@ run folder always says what ran, even when it failed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,8 +42,7 @@ class Run:
     loss_fn: torch.nn.Module
     optimizer: torch.optim.Optimizer
     scheduler: Any
-    train_epoch: Callable[..., Generator[tuple[torch.Tensor, torch.Tensor, float], None, None]]  # the script's own
-    end_epoch: Callable[..., tuple[float | None, int]]  # the script's own
+    train_one_epoch: Callable[..., Any]  # the script's own, driven with on_batch
     epoch_args: dict[str, Any]
     batches: Batches
     tensors: dict[str, torch.Tensor]

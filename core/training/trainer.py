@@ -1,10 +1,11 @@
 """Runs the exported script's own training loop in the app and for ``torchcanvas train``.
 
-The trainer executes the generated script and takes its ``Net``, ``make_optimizer``, ``make_scheduler``,
-``train_epoch`` and ``end_epoch`` (``core.code.script_loop``): the code a user exports is the code the app runs, so
-on CPU an exported run reproduces the app's per-epoch losses exactly. Around the script's loop, between the batches
-``train_epoch`` yields: events, pause/resume/stop, a stop on a non-finite loss, the run folder
-(``core.training.run_record``) and the evaluation the dashboard shows.
+The trainer executes the generated script and takes its ``Net``, ``make_optimizer``, ``make_scheduler`` and
+``train_one_epoch`` (``core.code.script_loop``): the code a user exports is the code the app runs, so on CPU an
+exported run reproduces the app's per-epoch losses exactly. The one hook is ``train_one_epoch``'s ``on_batch``:
+through it come the events, pause/resume/stop and a stop on a non-finite loss (a stop leaves the loop by raising
+``_Stopped``). Around the loop: the run folder (``core.training.run_record``), the evaluation the dashboard shows,
+the per-epoch schedule and early stopping, which the script's ``main`` does in the same order.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import torch
 
 from core.code.script import generate_script, input_dtype_of, input_shape_of
-from core.code.script_loop import end_epoch_parameters, epochs_word, single_thread, train_epoch_parameters
+from core.code.script_loop import EPOCH_SCHEDULERS, epochs_word, single_thread, train_epoch_parameters, uses_amp
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
 from core.files.project import Project
@@ -31,6 +32,10 @@ from core.training.loaders import Batches, check_fit, evaluate_split, explain_ru
 from core.training.run_folder import RunFolder
 from core.training.run_record import EpochSums, Run, finish_run, open_run_folder
 from core.training.setup import exec_source, make_loss, resolve_device
+
+
+class _Stopped(Exception):
+    """Raised from ``on_batch`` to leave the script's ``train_one_epoch`` between two batches."""
 
 
 class Trainer:
@@ -177,7 +182,7 @@ class Trainer:
         optimizer = script["make_optimizer"](model)
         steps_per_epoch = math.ceil(data.count("train") / s.batch_size)
         scheduler = script["make_scheduler"](optimizer, steps_per_epoch) if "make_scheduler" in script else None
-        scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and s.amp)
+        scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and uses_amp(s))
         shuffle = torch.Generator().manual_seed(s.seed)
         tensors = {}
         if data.in_memory:
@@ -190,8 +195,7 @@ class Trainer:
             loss_fn=loss_fn,
             optimizer=optimizer,
             scheduler=scheduler,
-            train_epoch=script["train_epoch"],
-            end_epoch=script["end_epoch"],
+            train_one_epoch=script["train_one_epoch"],
             epoch_args={name: given[name] for name in train_epoch_parameters(s) if name != "batches"},
             batches=Batches(data, tensors, s, shuffle, device),
             tensors=tensors,
@@ -221,31 +225,40 @@ class Trainer:
         return result
 
     def _train_one_epoch(self, run: Run, epoch: int) -> EpochSums:
-        """Drive the script's ``train_epoch`` over one epoch, checking pause, stop and the loss between batches."""
+        """Run the script's ``train_one_epoch`` over one epoch; its ``on_batch`` counts, reports, pauses, and
+        stops (by raising ``_Stopped``) on a stop request or a non-finite loss."""
         sums = EpochSums(torch.zeros((), dtype=torch.int64, device=self.device))
         good = {k: v.detach().clone() for k, v in run.model.state_dict().items()}
         started, paused = time.perf_counter(), 0.0
         classify = run.data.task == "classification"
-        if not self._go.is_set():  # paused between epochs: wait before the first batch
-            paused += self._wait_if_paused(epoch)
-        steps = run.train_epoch(batches=run.batches.epoch(), **run.epoch_args)
-        for b, (outputs, labels, value) in enumerate(steps if not self._stop.is_set() else (), start=1):
+        batch = 0
+
+        def on_batch(outputs: torch.Tensor, labels: torch.Tensor, value: float) -> None:
+            nonlocal batch, paused
+            batch += 1
             if not math.isfinite(value):
                 run.model.load_state_dict(good)  # the weights from before this epoch
-                run.status, run.message = "failed", self._non_finite_message(value, epoch, b)
-                break
+                run.status, run.message = "failed", self._non_finite_message(value, epoch, batch)
+                raise _Stopped
             sums.loss += value * len(labels)
             if classify:  # counted on the device; read only when reported
                 sums.hits += (classes_of(outputs, self.settings.loss) == labels).sum()
             sums.seen += len(labels)
             run.step += 1
-            if run.throttle.ready(force=b == 1):
-                self._emit_batch(run, epoch, b, value, sums, time.perf_counter() - started - paused)
+            if run.throttle.ready(force=batch == 1):
+                self._emit_batch(run, epoch, batch, value, sums, time.perf_counter() - started - paused)
             if not self._go.is_set():
                 paused += self._wait_if_paused(epoch)
             if self._stop.is_set():
-                break
-        steps.close()
+                raise _Stopped
+
+        if not self._go.is_set():  # paused between epochs: wait before the first batch
+            paused += self._wait_if_paused(epoch)
+        if not self._stop.is_set():
+            try:
+                run.train_one_epoch(batches=run.batches.epoch(), on_batch=on_batch, **run.epoch_args)
+            except _Stopped:
+                pass
         sums.seconds = time.perf_counter() - started - paused
         run.train_seconds += sums.seconds
         return sums
@@ -307,12 +320,19 @@ class Trainer:
         return row
 
     def _end_of_epoch(self, run: Run, epoch: int, row: dict[str, Any]) -> bool:
-        """The script's ``end_epoch`` (schedule, best score, epochs since), then the run folder's weights and
-        early stopping; True to stop training."""
+        """What the script's ``main`` does after validating (the per-epoch schedule, the best score and early
+        stopping), then the run folder's weights; True to stop training."""
         s = self.settings
         metrics = {k: math.nan if row[k] is None else row[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
-        given = {"metrics": metrics, "scheduler": run.scheduler, "best": run.best, "waited": run.waited}
-        run.best, run.waited = run.end_epoch(**{name: given[name] for name in end_epoch_parameters(s)})
+        score = metrics[s.monitor]
+        if math.isnan(score):  # no validation data: watch the training score
+            score = metrics[s.monitor.removeprefix("val_")]
+        if s.scheduler == "ReduceLROnPlateau":
+            run.scheduler.step(score)
+        elif s.scheduler in EPOCH_SCHEDULERS:
+            run.scheduler.step()
+        better = run.best is None or (score > run.best if s.monitor.endswith("accuracy") else score < run.best)
+        run.best, run.waited = (score, 0) if better else (run.best, run.waited + 1)
         if run.folder is not None:
             run.folder.log_epoch(row)
             run.folder.save_weights("last.pt", run.model)

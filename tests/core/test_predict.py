@@ -24,7 +24,9 @@ def _script(project: Any) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_script_predict_gives_the_app_models_softmax(tmp_path) -> None:
+def test_predict_on_a_raw_sample_gives_the_app_models_softmax(tmp_path) -> None:
+    """``predict`` (what Try it runs; the training script no longer carries it) on a raw sample as the
+    script's own loader reads it, with the training's mean and std."""
     project = example("digits_mlp", epochs=1)
     trainer = Trainer(project, save=False)
     assert trainer.run().status == "finished"
@@ -39,15 +41,14 @@ def test_script_predict_gives_the_app_models_softmax(tmp_path) -> None:
     x, _, _, _, _ = script["load_sklearn"]("digits")  # the raw samples, as the loader gives them
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(project.training.seed))
     test = order[: round(len(x) * project.training.test_fraction)]  # prepare's test split
-    split = script["load_data"]()
     net = script["Net"]()
     net.load_state_dict(app_model.state_dict())
     for i in range(10):
-        args = (split["mean"], split["std"], script["INPUT_SHAPE"], script["LOSS"])
-        got = script["predict"](net, x[test[i]], *args)
+        args = (data.mean, data.std, script["INPUT_SHAPE"], project.training.loss)
+        got = predict(net, x[test[i]], *args)
         assert torch.allclose(got, expected[i], atol=1e-6), (i, got, expected[i])
         grey = x[test[i]][0].numpy()  # [8, 8] without its channel axis: the same picture
-        assert torch.allclose(script["predict"](net, grey, *args), expected[i], atol=1e-6)
+        assert torch.allclose(predict(net, grey, *args), expected[i], atol=1e-6)
     assert abs(float(got.sum()) - 1.0) < 1e-6
 
 

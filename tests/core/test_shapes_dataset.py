@@ -46,7 +46,9 @@ def test_exported_script_loads_the_same_images_as_the_app() -> None:
     project = example("resnet_small", dataset="shapes:samples=300", seed=7)
     namespace: dict = {"__name__": "exported"}
     exec(compile(generate_script(project).source, "train.py", "exec"), namespace)
-    script = namespace["load_data"]()
+    script = dict(
+        zip(("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"), namespace["load_data"](), strict=True)
+    )
     app = load_for_settings(project.training, input_shape=(3, 32, 32))
     for part in ("train", "val", "test"):
         assert torch.equal(script[f"x_{part}"], getattr(app, f"x_{part}")), part
