@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import GraphError
+from core.errors import CycleError, GraphError
 from core.model.analysis import Analysis, analyze
 from core.model.blocks import (
     BlockArg,
@@ -40,8 +40,9 @@ class Edit:
     added: list[Node] = field(default_factory=list)
 
     def do(self, forward: Callable[[], Any], backward: Callable[[], Any]) -> Any:
+        result = forward()  # recorded once done: a refused step has nothing to revert
         self.steps.append((forward, backward))
-        return forward()
+        return result
 
     def revert(self) -> None:
         for _, backward in reversed(self.steps):
@@ -70,23 +71,56 @@ def _add_node(edit: Edit, graph: Graph, node: Node) -> None:
     edit.do(lambda: graph.add_node(node), lambda: graph.remove_node(node.id))
 
 
+def _whole(edit: Edit, steps: Callable[[], Any]) -> Any:
+    """Run ``steps`` (which record into ``edit``); if one is refused, revert those done and re-raise: an edit
+    happens whole or not at all, so no caller has to snapshot and restore the graph or its library."""
+    try:
+        return steps()
+    except Exception:
+        edit.revert()
+        raise
+
+
+def check_make_block(graph: Graph, node_ids: list[str], name: str) -> list[str]:
+    """Raise the reason ``make_block`` refuses, or return the chosen layers in graph order. A selection with a
+    layer outside it both fed by it and feeding it cannot become one block: the instance would feed itself."""
+    check_class_name(name)
+    if name in graph.blocks:
+        raise GraphError(f"There is already a block named {name}; choose another name.")
+    chosen = _chosen_layers(graph, node_ids)
+    inside = set(chosen)
+    after = set().union(*(graph.downstream(nid) for nid in chosen)) - inside
+    for nid in chosen:
+        between = graph.upstream(nid) & after
+        if between:
+            other = graph.node(min(between, key=graph.index_of))
+            raise CycleError(
+                f"{other.name} takes a value from the selection and gives one back to it, so the block would make "
+                f"a cycle: select {other.name} too, or leave out the layers after it.",
+                other.id,
+            )
+    return chosen
+
+
 def make_block(graph: Graph, node_ids: list[str], name: str) -> Edit:
     """The selected layers become a new definition ``name`` and one instance of it in their place.
 
     Wires inside the selection are kept in the definition; each distinct value entering it becomes an input port
     (an Input node, in the order the values are produced), each value leaving it an output port. Returns the
     ``Edit`` (``.definition``, ``.instance``); ``edit.revert()`` restores the graph and drops the definition.
+    Checked first (``check_make_block``); a refusal changes nothing.
     """
-    check_class_name(name)
-    if name in graph.blocks:
-        raise GraphError(f"There is already a block named {name}; choose another name.")
-    chosen = _chosen_layers(graph, node_ids)
+    chosen = check_make_block(graph, node_ids, name)
     analysis = analyze(graph)  # shapes of the values entering, for the definition's own Input nodes
     entering, leaving = _boundary_values(graph, set(chosen))
     defn = BlockDef(name, _definition_graph(graph, analysis, chosen, entering, leaving))
     edit = Edit(graph, definition=defn)
-    edit.do(lambda: graph.blocks.__setitem__(name, defn), lambda: graph.blocks.pop(name, None))
-    edit.instance = _replace_with_instance(edit, defn, chosen, entering, leaving)
+
+    def steps() -> None:
+        edit.do(lambda: graph.blocks.__setitem__(name, defn), lambda: graph.blocks.pop(name, None))
+        edit.instance = _replace_with_instance(edit, defn, chosen, entering, leaving)
+
+    _whole(edit, steps)
     return edit
 
 
@@ -183,14 +217,29 @@ def _source(
     return new_ids[src], port
 
 
-def ungroup(graph: Graph, instance_id: str) -> Edit:
-    """Inline one instance: its definition's layers (with the instance's argument values) replace it.
-
-    A repeated instance is inlined copy by copy, chained; names are kept where free, else numbered."""
+def check_ungroup(graph: Graph, instance_id: str) -> None:
+    """Raise the reason ``ungroup`` refuses (not a block, a definition it or its first copy names is missing)."""
     node = graph.node(instance_id)
     if node.block is None:
         raise GraphError(f"{node.name} is not a block.", instance_id)
+    for index in range(min(node.repeat, 2)):  # copies after the first are all the same definition
+        instance_at(graph, node, index)
+
+
+def ungroup(graph: Graph, instance_id: str) -> Edit:
+    """Inline one instance: its definition's layers (with the instance's argument values) replace it.
+
+    A repeated instance is inlined copy by copy, chained; names are kept where free, else numbered. Checked first
+    (``check_ungroup``); a refusal changes nothing."""
+    check_ungroup(graph, instance_id)
     edit = Edit(graph)
+    _whole(edit, lambda: _inline(edit, graph, instance_id))
+    return edit
+
+
+def _inline(edit: Edit, graph: Graph, instance_id: str) -> None:
+    """``ungroup``'s steps, recorded in ``edit``."""
+    node = graph.node(instance_id)
     outer_in = graph.inputs_of(instance_id)
     outer_out = graph.consumers(instance_id)
     for edge in graph.edges_of(instance_id):
@@ -227,7 +276,6 @@ def ungroup(graph: Graph, instance_id: str) -> Edit:
         origin = feeding[edge.src_port] if edge.src_port < len(feeding) else None
         if origin is not None:
             _connect(edit, graph, Edge(origin[0], edge.dst, edge.dst_port, origin[1]))
-    return edit
 
 
 # --- arguments ---------------------------------------------------------------------------------------------------

@@ -12,10 +12,11 @@ from typing import Any
 
 import networkx as nx
 
-from core.code.names import check_name
+from core.code.names import check_name, name_problem
 from core.errors import (
     CycleError,
     GraphError,
+    InvalidNameError,
     ParameterError,
     PortAlreadyConnectedError,
     PortError,
@@ -221,42 +222,49 @@ class Graph:
         self.changed.emit()
         return index
 
-    def set_params(self, node_id: str, params: dict[str, Any]) -> None:
-        """Replace the user-set parameters of a node (validated). Wires to ports that vanish must go first."""
+    # Every edit has a ``check_*`` that raises the plain reason it would be refused, or returns what it would set;
+    # the edit calls it before changing anything, so an edit happens whole or not at all, and the editor asks the
+    # same check (one rule, one message).
+    def check_set_params(self, node_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters ``set_params`` would give the node (validated), or the reason it refuses them."""
         node = self.node(node_id)
         if node.block is not None:
-            self._set_block_params(node, params)
-            return
+            from core.model.blocks import validate_args  # blocks build on this module
+
+            defn = self.blocks.get(node.block)
+            return validate_args(defn, params, node.name) if defn is not None else dict(params)
         spec = get_spec(node.type)
         clean = validate_params(spec, params, node.name)
         new_count = spec.input_count(clean)
         if any(e.dst_port >= new_count for e in self._edges if e.dst == node_id):
             raise GraphError(f"{node.name}: remove the wires to the inputs that would disappear first.", node_id)
-        node.params = clean
+        return clean
+
+    def set_params(self, node_id: str, params: dict[str, Any]) -> None:
+        """Replace the user-set parameters of a node (validated). Wires to ports that vanish must go first."""
+        clean = self.check_set_params(node_id, params)
+        self.node(node_id).params = clean
         self.params_changed.emit(node_id)
         self.changed.emit()
 
-    def _set_block_params(self, node: Node, params: dict[str, Any]) -> None:
-        from core.model.blocks import validate_args  # blocks build on this module
-
-        defn = self.blocks.get(node.block or "")
-        node.params = validate_args(defn, params, node.name) if defn is not None else dict(params)
-        self.params_changed.emit(node.id)
-        self.changed.emit()
-
-    def set_repeat(self, node_id: str, repeat: int, first_block: str | None = None, first_params: Any = None) -> None:
-        """A block instance's copy count and what its first copy does differently (one step, for undo)."""
+    def check_repeat(self, node_id: str, repeat: int, first_block: str | None = None) -> None:
+        """Raise the reason ``set_repeat`` would refuse this copy count (and first copy), or return."""
         node = self.node(node_id)
         if node.block is None:
             raise GraphError(f"{node.name} is not a block; only blocks repeat.", node_id)
         from core.model.blocks import MAX_REPEAT
 
         if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
-            raise ParameterError(f"{node.name}: repeat must be a whole number from 1 to {MAX_REPEAT}")
+            raise ParameterError(f"{node.name}: repeat must be a whole number from 1 to {MAX_REPEAT}.", node_id)
         if repeat > 1 and (node.input_count() != 1 or node.output_count() != 1):
             raise GraphError(f"{node.name}: only a block with one input and one output can repeat.", node_id)
         if first_block is not None and first_block not in self.blocks:
             raise GraphError(f"{node.name}: there is no block named {first_block!r}.", node_id)
+
+    def set_repeat(self, node_id: str, repeat: int, first_block: str | None = None, first_params: Any = None) -> None:
+        """A block instance's copy count and what its first copy does differently (one step, for undo)."""
+        self.check_repeat(node_id, repeat, first_block)
+        node = self.node(node_id)
         node.repeat = repeat
         node.first_block = first_block
         node.first_params = dict(first_params or {})
@@ -292,20 +300,31 @@ class Graph:
             params[name] = spec.param(name).validate(value)
         return params
 
-    def set_param(self, node_id: str, name: str, value: Any) -> None:
-        """Set one parameter; ``None`` for an auto parameter unpins it so it follows the input shape again."""
+    def check_set_param(self, node_id: str, name: str, value: Any) -> dict[str, Any]:
+        """The parameters ``set_param`` would give the node, or the reason (naming the node) it refuses."""
         try:
             params = self.params_with(node_id, name, value)
         except ParameterError as exc:
-            raise ParameterError(f"{self.node(node_id).name}: {exc}") from None
-        self.set_params(node_id, params)
+            raise ParameterError(f"{self.node(node_id).name}: {exc}", node_id) from None
+        return self.check_set_params(node_id, params)
 
-    def set_name(self, node_id: str, name: str) -> None:
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        """Set one parameter; ``None`` for an auto parameter unpins it so it follows the input shape again."""
+        self.set_params(node_id, self.check_set_param(node_id, name, value))
+
+    def check_rename(self, node_id: str, name: str) -> None:
+        """Raise the reason the node cannot be called ``name`` (not a usable name, or another node's), or return."""
         node = self.node(node_id)
-        check_name(name, node_id)
+        problem = name_problem(name)
+        if problem is not None:
+            raise InvalidNameError(f"Cannot rename {node.name} to {str(name)[:60]!r}: {problem}.", node_id)
         other = self.by_name(name)
         if other is not None and other.id != node_id:
             raise GraphError(f"The name '{name}' is already used by another node.", node_id)
+
+    def set_name(self, node_id: str, name: str) -> None:
+        self.check_rename(node_id, name)
+        node = self.node(node_id)
         node.name = name
         self.name_changed.emit(node_id)
         self.changed.emit()

@@ -12,7 +12,6 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QObject, Signal
 from PySide6.QtGui import QGuiApplication, QUndoCommand
 
-from core.code.names import name_problem
 from core.errors import TorchCanvasError
 from core.model.catalog import get_spec
 from core.model.layout import layered_layout
@@ -141,12 +140,10 @@ class Editor(QObject):
         node = self.graph.node(node_id)
         if name == node.name:
             return None
-        problem = name_problem(name)
-        if problem:
-            return self._refuse(f"Cannot rename {node.name} to '{name}': {problem}.")
-        other = self.graph.by_name(name)
-        if other is not None:
-            return self._refuse(f"The name '{name}' is already used by another node.")
+        try:
+            self.graph.check_rename(node_id, name)
+        except TorchCanvasError as exc:
+            return self._refuse(str(exc))
         self.push(commands.RenameCommand(self.graph, node_id, name))
         return None
 
@@ -183,17 +180,13 @@ class Editor(QObject):
 
     def set_repeat(self, node_id: str, repeat: int) -> str | None:
         node = self.graph.node(node_id)
-        if node.block is None:
-            return self._refuse(f"{node.name} is not a block; only blocks repeat.")
+        first = node.first_block if repeat > 1 else None
+        try:
+            self.graph.check_repeat(node_id, repeat, first)
+        except TorchCanvasError as exc:
+            return self._refuse(str(exc))
         if repeat == node.repeat:
             return None
-        from core.model.blocks import MAX_REPEAT
-
-        if not 1 <= repeat <= MAX_REPEAT:
-            return self._refuse(f"{node.name}: repeat must be from 1 to {MAX_REPEAT}.")
-        if repeat > 1 and (node.input_count(), node.output_count()) != (1, 1):
-            return self._refuse(f"{node.name}: only a block with one input and one output can repeat.")
-        first = node.first_block if repeat > 1 else None
         first_params = node.first_params if repeat > 1 else {}
         self.push(block_commands.RepeatCommand(self.graph, node_id, repeat, first, first_params))
         return None

@@ -33,10 +33,10 @@ class EditCommand(Command):
 
 
 def make_block(graph: Graph, node_ids: list[str], name: str) -> EditCommand:
-    """Make the layers ``node_ids`` a block ``name`` (raises ``GraphError`` with the reason when refused)."""
+    """Make the layers ``node_ids`` a block ``name`` (raises ``GraphError`` with the reason when refused; core checks
+    before it changes anything, so a refusal leaves the graph and its library as they were)."""
     from core.model.block_edits import make_block as core_make_block
 
-    _trial(graph, lambda g: core_make_block(g, node_ids, name))
     command = EditCommand(f"Make block {name}", core_make_block(graph, node_ids, name))
     instance = command.edit.instance
     wanted = name.lower()  # the instance reads as the block's name (self.block1), not "block11"
@@ -47,22 +47,10 @@ def make_block(graph: Graph, node_ids: list[str], name: str) -> EditCommand:
     return command
 
 
-def _trial(graph: Graph, edit: Any) -> None:
-    """Run a core edit on a copy first: core may refuse half-way (a selection whose block would make a cycle),
-    and a refusal must leave the real graph, and the library it shares with the copy, as they were."""
-    library = dict(graph.blocks)
-    try:
-        edit(graph.copy()).revert()
-    finally:
-        graph.blocks.clear()
-        graph.blocks.update(library)
-
-
 def ungroup(graph: Graph, instance_id: str) -> EditCommand:
     from core.model.block_edits import ungroup as core_ungroup
 
     name = graph.node(instance_id).name
-    _trial(graph, lambda g: core_ungroup(g, instance_id))
     return EditCommand(f"Ungroup {name}", core_ungroup(graph, instance_id))
 
 

@@ -463,3 +463,53 @@ def test_code_after_a_definition_is_edited_in_place_is_the_code_of_the_edited_de
     fresh = generate_model(loads(dumps(Project(graph=g))).graph).source  # new objects: nothing to remember
     assert code == fresh
     assert "class Part(nn.Module)" in code and "Part(8)" in code
+
+
+def _state(graph: Graph) -> tuple[dict, list]:
+    from core.model.blocks import library_to_list
+
+    return graph.to_dict(), library_to_list(graph.blocks)
+
+
+def test_a_make_block_core_refuses_half_way_changes_nothing():
+    """conv1 and conv2 without bn1 and relu1 between them would feed the block into itself. Core used to find that
+    out only when wiring the instance in, after adding the definition and removing the layers; now it checks
+    first, so the graph, its library and its signals are left alone (the GUI no longer tries on a copy)."""
+    graph, _ = residual_net()
+    before = _state(graph)
+    seen: list[str] = []
+    graph.changed.connect(lambda: seen.append("changed"))
+    with pytest.raises(GraphError, match="cycle: select bn1 too"):
+        make_block(graph, [graph.by_name("conv1").id, graph.by_name("conv2").id], "Part")
+    assert _state(graph) == before and not seen
+
+
+def test_an_ungroup_core_refuses_half_way_changes_nothing():
+    """An instance whose definition is missing: ungroup used to unplug and remove the instance before finding that
+    out, leaving the network cut. Now it refuses first and changes nothing."""
+    graph, chosen = residual_net()
+    edit = make_block(graph, chosen, "ResBlock")
+    assert edit.instance is not None
+    defn = graph.blocks.pop("ResBlock")
+    before = _state(graph)
+    with pytest.raises(GraphError, match="does not define"):
+        ungroup(graph, edit.instance.id)
+    assert _state(graph) == before
+    graph.blocks["ResBlock"] = defn
+
+
+def test_a_step_refused_inside_make_block_is_rolled_back(monkeypatch):
+    """The safety net behind the checks: a primitive step refused in the middle of an edit undoes the steps done."""
+    graph, chosen = residual_net()
+    before = _state(graph)
+    real_connect = Graph.connect
+
+    def refuse_instance_wires(self, edge, index=None):
+        if self is graph and self.node(edge.dst).block:
+            raise GraphError("refused for the test")
+        return real_connect(self, edge, index)
+
+    monkeypatch.setattr(Graph, "connect", refuse_instance_wires)
+    with pytest.raises(GraphError, match="refused for the test"):
+        make_block(graph, chosen, "ResBlock")
+    assert _state(graph) == before

@@ -588,3 +588,29 @@ def test_each_edit_and_its_undo_emit_only_their_own_node_signal(window):
     item = window.scene.nodes[fc.id]
     assert (item.pos().x(), item.pos().y()) == (x + 40.0, y)
     assert graph.node(fc.id).name == "hidden"
+
+
+def test_the_editor_asks_core_before_a_repeat_or_a_rename_and_shows_its_reason(empty_window):
+    """The editor had its own copy of the repeat rule, looser than core's: a repeat of 2.5 passed it, and core
+    refused inside the undo stack's redo. Now the editor asks Graph.check_repeat / check_rename and shows their
+    words; a refused edit adds no undo step."""
+    from core.errors import TorchCanvasError
+
+    editor, graph = empty_window.editor, empty_window.document.graph
+    node = editor.add_block("BasicBlock", (0.0, 0.0))
+    assert node is not None
+    steps = empty_window.document.undo_stack.count()
+    messages: list[str] = []
+    editor.message.connect(messages.append)
+    assert editor.set_repeat(node.id, 2.5) == f"{node.name}: repeat must be a whole number from 1 to 64."
+    assert editor.set_repeat(node.id, 65) == messages[-1]
+    for name in ("class", "2x", node.name.upper() + " "):
+        reason = editor.rename(node.id, name)
+        try:
+            graph.check_rename(node.id, name)
+        except TorchCanvasError as exc:
+            assert reason == str(exc) == messages[-1]
+        else:
+            raise AssertionError(f"core accepted {name!r}")
+    assert empty_window.document.undo_stack.count() == steps and graph.node(node.id).repeat == 1
+    assert editor.set_repeat(node.id, 3) is None and graph.node(node.id).repeat == 3
