@@ -20,7 +20,6 @@ from core.code.codegen_blocks import (
     literal,
     signature,
 )
-from core.code.line_wrap import assign_lines
 from core.code.names import MODULE_ATTRIBUTES, NameAllocator
 from core.model.blocks import BlockDef, dependency_order
 from core.model.graph import Graph
@@ -57,7 +56,7 @@ def used_definitions(graph: Graph, order: list[str]) -> list[BlockDef]:
 
 def class_lines(defn: BlockDef, forward: Any) -> list[str]:
     """``class Name(nn.Module)`` with its ``__init__`` and ``forward`` (``forward`` writes the latter)."""
-    from core.code.codegen import call_lines  # codegen imports this module
+    from core.code.codegen import call_lines, register_lines  # codegen imports this module
 
     ctx, exprs = class_context(defn)
     sig = signature(defn)
@@ -83,7 +82,7 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
     for key, expr in exprs.items():
         attr, nid = key.split("\0")
         attr_of[nid] = attr
-        lines += assign_lines(f"self.{attr} = ", expr)
+        lines += register_lines(attr, expr)
     stored, reads = forward_arguments(ctx, set(attr_of.values()))
     lines += stored
     lines.append("")

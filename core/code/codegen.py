@@ -7,13 +7,14 @@ The result carries a line -> node map so an error raised inside generated code c
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.code.block_classes import class_lines, layer_types, used_definitions
 from core.code.codegen_blocks import Context, code_names, instance_expr, signature_memo
 from core.code.line_wrap import assign_lines
-from core.code.names import MODULE_ATTRIBUTES, NameAllocator, module_level_names
+from core.code.names import MODULE_ATTRIBUTES, NameAllocator, module_attribute, module_level_names, module_ref
 from core.errors import GraphError
 from core.model.analysis import Analysis, NodeInfo, analyze
 from core.model.catalog import LayerSpec, get_spec, helper_lines
@@ -37,6 +38,14 @@ class GeneratedCode:
 
     def node_at(self, line: int) -> str | None:
         return self.line_to_node.get(line)
+
+
+def register_lines(attr: str, expr: str) -> list[str]:
+    """``self.conv1 = expr``; a module whose name in the weights is not a Python name (regnet's ``block1-0``) is
+    registered under that name with ``add_module``, as the original does, so its state_dict loads unchanged."""
+    if attr.isidentifier():
+        return assign_lines(f"self.{attr} = ", expr)
+    return call_lines("        ", "self.add_module", [json.dumps(attr), expr])
 
 
 def call_lines(indent: str, head: str, args: list[str], tail: str = "") -> list[str]:
@@ -96,16 +105,16 @@ def _expression(
     """The right-hand side of a node's forward line: its module call, or its catalog ``forward_template``
     (``reads``: parameters that a block's class takes from ``self`` instead of writing their number)."""
     if node.block is not None:  # a block's forward takes every input and returns a tuple if it has several outputs
-        return f"self.{attr}({', '.join(args)})"
+        return f"{module_ref(str(attr))}({', '.join(args)})"
     template = get_spec(node.type).forward_template  # a module's template calls it as {module} (attention)
     if attr is not None and not template:
-        return f"self.{attr}({args[0]})"
+        return f"{module_ref(attr)}({args[0]})"
     if not template:
         raise CodegenError(f"No code template for layer type {node.type}.", node.id)  # pragma: no cover
     values = {name: _template_value(value) for name, value in params.items()}
     values.update(reads or {})
     values.update(
-        x=args[0], args=", ".join(args), sum=" + ".join(args), product=" * ".join(args), module=f"self.{attr}"
+        x=args[0], args=", ".join(args), sum=" + ".join(args), product=" * ".join(args), module=module_ref(str(attr))
     )
     return template.format(**values)
 
@@ -123,7 +132,7 @@ def _module_attributes(order: list[str], nodes: dict[str, Node]) -> dict[str, st
     attr_of: dict[str, str] = {}
     for nid in order:
         if nodes[nid].block is not None:
-            attr_of[nid] = attrs.allocate(nodes[nid].name, "block")
+            attr_of[nid] = module_attribute(attrs, nodes[nid].name, nodes[nid].key, "block")
             continue
         spec = get_spec(nodes[nid].type)
         if spec.torch_class is not None:
@@ -145,7 +154,7 @@ def _emit_init(
     for nid, attr in attr_of.items():
         if nodes[nid].block is not None:
             expr = instance_expr(Context(graph, analysis), nodes[nid])
-            out.add(assign_lines(f"self.{attr} = ", expr), nid)
+            out.add(register_lines(attr, expr), nid)
             continue
         spec = get_spec(nodes[nid].type)
         head = f"self.{attr} = {spec.torch_class}"

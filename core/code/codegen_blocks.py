@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.code.names import MODULE_ATTRIBUTES, NameAllocator, code_name
+from core.code.names import MODULE_ATTRIBUTES, NameAllocator, code_name, module_attribute
 from core.errors import GraphError
 from core.model.analysis import Analysis, analyze
 from core.model.blocks import BlockDef, concrete_graph, instance_at
@@ -385,7 +385,7 @@ def class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
     for nid in analysis.order:
         node = graph.node(nid)
         if node.block is not None or get_spec(node.type).torch_class is not None:
-            exprs[attrs.allocate(node.name, "layer") + "\0" + nid] = module_expr(ctx, nid)
+            exprs[module_attribute(attrs, node.name, node.key, "layer") + "\0" + nid] = module_expr(ctx, nid)
     return ctx, exprs
 
 

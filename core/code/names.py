@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import json
 import keyword
 import re
 
@@ -198,3 +199,18 @@ class NameAllocator:
             counter += 1
         self._used.add(candidate)
         return candidate
+
+
+def module_attribute(attrs: NameAllocator, name: str, key: str | None, fallback: str) -> str:
+    """The name a node's module is registered under: its ``key`` where the imported model's weights name it so
+    (regnet's ``block1-0``: not a Python name, so the code registers it with ``add_module`` and reads it with
+    ``getattr``, and the original's state_dict loads as it is), else a fresh attribute named after the node."""
+    if key and not key.isidentifier() and "." not in key and key.isprintable() and key not in attrs:
+        attrs.reserve(key)
+        return key
+    return attrs.allocate(name, fallback)
+
+
+def module_ref(attr: str) -> str:
+    """``self.conv1``, or ``getattr(self, "block1-0")`` for a module registered under a name Python cannot spell."""
+    return f"self.{attr}" if attr.isidentifier() else f"getattr(self, {json.dumps(attr)})"

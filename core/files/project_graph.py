@@ -34,7 +34,7 @@ from core.model.node import Edge, Node, validate_params
 MAX_NODES = 1000  # a big beginner network has about 100; the editor stays responsive well past this
 MAX_EDGES = 4000
 MAX_PORTS = 64
-_BLOCK_NODE_KEYS = frozenset({"ports", "block", "repeat", "first_block", "first_params"})
+_BLOCK_NODE_KEYS = frozenset({"ports", "block", "repeat", "first_block", "first_params", "key"})
 _BLOCK_KEYS = frozenset({"name", "graph", "args", "bindings", "description", "as_class"})
 _NODE_KEYS = frozenset({"id", "type", "name", "params", "pos"})
 _EDGE_KEYS = frozenset({"src", "dst", "src_port", "dst_port"})
@@ -189,6 +189,17 @@ def _block_fields(item: dict[str, Any], where: str, at: str) -> _BlockFields:
     return name[:100], repeat, first, json.loads(json.dumps(first_params))
 
 
+def _module_key(key: Any, where: str, at: str) -> str | None:
+    """A block's name in an imported model's weights that is not a Python name (``block1-0``), or None."""
+    if key is None:
+        return None
+    if not (isinstance(key, str) and 0 < len(key) <= 64 and key.isprintable()):
+        raise ProjectLoadError("a block's key (its name in the weights) must be short printable text", where, at)
+    if "." in key or key.isidentifier():
+        raise ProjectLoadError("a block's key has no dots and is not a Python name (the name says that)", where, at)
+    return key
+
+
 def graph_from_dict(
     data: dict[str, Any],
     where: str = "<project>",
@@ -230,6 +241,7 @@ def _add_node(graph: Graph, kept: UnknownFields, item: Any, edges: list[Any], wh
         node = Node(node_id, layer, name, params, (float(pos[0]), float(pos[1])), ports)
         if block is not None:
             node.block, node.repeat, node.first_block, node.first_params = block
+            node.key = _module_key(item.get("key"), where, at)
         graph.add_node(node)
     except TorchCanvasError as exc:
         raise ProjectLoadError(str(exc), where, at) from None

@@ -105,6 +105,12 @@ def _free_name(graph: Graph, wanted: str, taken: set[str]) -> str:
     return name
 
 
+def _odd_key(attr: str) -> str | None:
+    """A submodule's name that Python cannot spell (regnet's ``block1-0``), kept so the code registers the module
+    under it; None for a Python name or a number (an ``nn.Sequential``'s children, written inline)."""
+    return None if attr.isidentifier() or attr.isdigit() else attr
+
+
 def build_graph(scope: Scope, input_shape: list[int], library: Library) -> None:
     """The scope's own graph: Input nodes, its layers and one Block node per child (placeholder block names)."""
     graph = Graph()
@@ -120,9 +126,10 @@ def build_graph(scope: Scope, input_shape: list[int], library: Library) -> None:
             taken.add(node.name)
     for member in scope.members:
         if isinstance(member, Scope):
-            name = _free_name(graph, member.attr, taken)
+            key = _odd_key(member.attr)
+            name = _free_name(graph, re.sub(r"\W", "_", member.attr) if key else member.attr, taken)
             node = Node(graph.new_id(), BLOCK_TYPE, name, {}, (0.0, 0.0), (len(member.inputs), len(member.outputs)))
-            node.block = member.key
+            node.block, node.key = member.key, key
             graph.add_node(node)
             scope.children[member.path] = node.id
             _wire(graph, node.id, member.inputs, values)
@@ -169,7 +176,7 @@ def _wire(graph: Graph, node_id: str, inputs: list[fx.Node], values: dict[fx.Nod
 def _structure(scope: Scope, types: dict[str, type]) -> str:
     assert scope.graph is not None
     nodes = [
-        (n.type, n.name, n.block, n.repeat, sorted(n.params) if n.type != "Input" else len(n.params["shape"]))
+        (n.type, n.name, n.key, n.block, n.repeat, sorted(n.params) if n.type != "Input" else len(n.params["shape"]))
         for n in scope.graph.nodes
     ]
     edges = [(e.src, e.dst, e.dst_port, e.src_port) for e in scope.graph.edges]

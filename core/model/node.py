@@ -31,6 +31,9 @@ class Node:
     repeat: int = 1
     first_block: str | None = None
     first_params: dict[str, Any] = field(default_factory=dict)
+    # An imported block's name in the original's weights where Python cannot spell it (regnet's ``block1-0``; the
+    # node is named ``block1_0``): the code registers the module under it, so the state_dict loads unchanged.
+    key: str | None = None
 
     @property
     def spec(self) -> LayerSpec | None:
@@ -60,6 +63,7 @@ class Node:
             self.repeat,
             self.first_block,
             copy.deepcopy(self.first_params),
+            self.key,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,6 +85,8 @@ class Node:
                 data["first_block"] = self.first_block
             if self.first_params:
                 data["first_params"] = copy.deepcopy(self.first_params)
+            if self.key is not None:
+                data["key"] = self.key
         return data
 
 

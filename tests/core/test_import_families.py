@@ -210,6 +210,15 @@ def test_shufflenet_v2_imports_exactly_with_channel_shuffle_and_chunks() -> None
     assert {"ChannelShuffle", "Chunk"} <= inner
 
 
+@pytest.mark.slow  # traces and rebuilds a torchvision network: seconds
+def test_regnet_y_400mf_imports_exactly_with_its_dashed_block_names() -> None:
+    """regnet names its blocks ``block1-0``: registered under that name (add_module), drawn as ``block1_0``."""
+    torch.manual_seed(0)
+    project = round_trip(load_source("torchvision:regnet_y_400mf", {"num_classes": 10}), [3, 32, 32])
+    keys = {n.key: n.name for d in project.graph.blocks.values() for n in d.graph.nodes if n.key}
+    assert keys["block1-0"] == "block1_0" and len(keys) == 16
+
+
 class _BatchAsASize(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = x.size(0)
