@@ -28,12 +28,18 @@ from core.signals import Signal
 
 
 class Graph:
-    """Nodes and edges on a networkx MultiDiGraph, with change signals and the connection rules."""
+    """Nodes and edges, with change signals and the connection rules.
+
+    The store: ``_nodes`` (insertion order: stable code), ``_edges`` (wire order: the file's), ``_wires`` (each
+    node's wires, in wire order: the index every per-node query reads) and a networkx MultiDiGraph (reachability,
+    topological order). Only ``_store_node``/``_drop_node`` and ``_store_edge``/``_drop_edge`` write them, so they
+    stay in step."""
 
     def __init__(self) -> None:
         self._g: nx.MultiDiGraph = nx.MultiDiGraph()
         self._nodes: dict[str, Node] = {}
         self._edges: list[Edge] = []
+        self._wires: dict[str, list[Edge]] = {}
         self._ids = itertools.count(1)
         # The project's block definitions (core.model.blocks.Library), shared with every definition's own graph.
         self.blocks: dict[str, Any] = {}
@@ -75,19 +81,20 @@ class Graph:
         return [n for n in self._nodes.values() if n.type == layer_id]
 
     def edges_of(self, node_id: str) -> list[Edge]:
-        return [e for e in self._edges if node_id in (e.src, e.dst)]
+        """The wires into and out of the node, in wire order."""
+        return list(self._wires.get(node_id, ()))
 
     def inputs_of(self, node_id: str) -> list[Edge | None]:
         """The wire into each input port, in port order (None where unconnected)."""
         node = self.node(node_id)
         ports: list[Edge | None] = [None] * node.input_count()
-        for edge in self._edges:
+        for edge in self._wires[node_id]:
             if edge.dst == node_id and 0 <= edge.dst_port < len(ports):
                 ports[edge.dst_port] = edge
         return ports
 
     def consumers(self, node_id: str) -> list[Edge]:
-        return [e for e in self._edges if e.src == node_id]
+        return [e for e in self._wires.get(node_id, ()) if e.src == node_id]
 
     def upstream(self, node_id: str) -> set[str]:
         return set(nx.ancestors(self._g, node_id))
@@ -161,11 +168,7 @@ class Graph:
             raise GraphError(f"The name '{node.name}' is already used by another node.", node.id)
         if node.spec is not None:
             node.params = validate_params(node.spec, node.params, node.name)
-        items = list(self._nodes.items())
-        position = len(items) if index is None else max(0, min(index, len(items)))
-        items.insert(position, (node.id, node))
-        self._nodes = dict(items)
-        self._g.add_node(node.id)
+        self._store_node(node, index)
         self.node_added.emit(node)
         self.changed.emit()
         return node
@@ -175,8 +178,7 @@ class Graph:
         node = self.node(node_id)
         if self.edges_of(node_id):
             raise GraphError(f"{node.name} still has wires; disconnect them first.", node_id)
-        del self._nodes[node_id]
-        self._g.remove_node(node_id)
+        self._drop_node(node_id)
         self.node_removed.emit(node)
         self.changed.emit()
         return node
@@ -190,7 +192,7 @@ class Graph:
             raise PortError(f"{src.name} has no output to connect from.", edge.src)
         if not 0 <= edge.dst_port < dst.input_count():
             raise PortError(f"{dst.name} has no input {edge.dst_port + 1}.", edge.dst)
-        if edge in self._edges:
+        if edge in self._wires[edge.src]:
             raise PortAlreadyConnectedError(f"{src.name} is already connected to {dst.name}.", edge.dst)
         if edge.src in self.downstream(edge.dst):
             raise CycleError(
@@ -203,21 +205,16 @@ class Graph:
 
     def connect(self, edge: Edge, index: int | None = None) -> Edge:
         self.check_connect(edge)
-        position = len(self._edges) if index is None else max(0, min(index, len(self._edges)))
-        self._edges.insert(position, edge)
-        self._g.add_edge(edge.src, edge.dst, key=edge)
+        self._store_edge(edge, index)
         self.edge_added.emit(edge)
         self.changed.emit()
         return edge
 
     def disconnect(self, edge: Edge) -> int:
         """Remove a wire; returns its index so undo can put it back in place."""
-        try:
-            index = self._edges.index(edge)
-        except ValueError:
-            raise GraphError("That wire does not exist.", edge.dst) from None
-        del self._edges[index]
-        self._g.remove_edge(edge.src, edge.dst, key=edge)
+        if edge not in self._wires.get(edge.dst, ()):
+            raise GraphError("That wire does not exist.", edge.dst)
+        index = self._drop_edge(edge)
         self.edge_removed.emit(edge)
         self.changed.emit()
         return index
@@ -225,6 +222,41 @@ class Graph:
     # Every edit has a ``check_*`` that raises the plain reason it would be refused, or returns what it would set;
     # the edit calls it before changing anything, so an edit happens whole or not at all, and the editor asks the
     # same check (one rule, one message).
+    # --- the store: the only writers of _nodes, _edges, _wires and _g --------------------------------------------
+    def _store_node(self, node: Node, index: int | None) -> None:
+        if index is None or index >= len(self._nodes):
+            self._nodes[node.id] = node
+        else:
+            items = list(self._nodes.items())
+            items.insert(max(0, index), (node.id, node))
+            self._nodes = dict(items)
+        self._wires[node.id] = []
+        self._g.add_node(node.id)
+
+    def _drop_node(self, node_id: str) -> None:
+        del self._nodes[node_id]
+        del self._wires[node_id]
+        self._g.remove_node(node_id)
+
+    def _store_edge(self, edge: Edge, index: int | None) -> None:
+        if index is None or index >= len(self._edges):
+            self._edges.append(edge)
+            self._wires[edge.src].append(edge)
+            self._wires[edge.dst].append(edge)
+        else:  # put back in place (undo): the two nodes' lists follow the wire order again
+            self._edges.insert(max(0, index), edge)
+            for node_id in (edge.src, edge.dst):
+                self._wires[node_id] = [e for e in self._edges if node_id in (e.src, e.dst)]
+        self._g.add_edge(edge.src, edge.dst, key=edge)
+
+    def _drop_edge(self, edge: Edge) -> int:
+        index = self._edges.index(edge)
+        del self._edges[index]
+        self._wires[edge.src].remove(edge)
+        self._wires[edge.dst].remove(edge)
+        self._g.remove_edge(edge.src, edge.dst, key=edge)
+        return index
+
     def check_set_params(self, node_id: str, params: dict[str, Any]) -> dict[str, Any]:
         """The parameters ``set_params`` would give the node (validated), or the reason it refuses them."""
         node = self.node(node_id)
@@ -236,7 +268,7 @@ class Graph:
         spec = get_spec(node.type)
         clean = validate_params(spec, params, node.name)
         new_count = spec.input_count(clean)
-        if any(e.dst_port >= new_count for e in self._edges if e.dst == node_id):
+        if any(e.dst_port >= new_count for e in self._wires[node_id] if e.dst == node_id):
             raise GraphError(f"{node.name}: remove the wires to the inputs that would disappear first.", node_id)
         return clean
 

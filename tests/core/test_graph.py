@@ -170,3 +170,54 @@ def test_copy_has_its_own_block_library():
     assert {name: d.graph.to_dict() for name, d in g.blocks.items()} == before
     assert [a.name for a in g.blocks["BasicBlock"].args] == args_before
     assert (conv.id, "kernel_size") not in g.blocks["BasicBlock"].bindings
+
+
+def _scanned(g: Graph, node_id: str) -> tuple[list[Edge], list[Edge], list[Edge | None]]:
+    """What the per-node queries must answer, found by scanning every wire (as they did before the index)."""
+    touching = [e for e in g.edges if node_id in (e.src, e.dst)]
+    ports: list[Edge | None] = [None] * g.node(node_id).input_count()
+    for e in touching:
+        if e.dst == node_id:
+            ports[e.dst_port] = e
+    return touching, [e for e in touching if e.src == node_id], ports
+
+
+def test_per_node_wire_index_follows_every_edit_and_undo_order():
+    """edges_of / consumers / inputs_of read a per-node index; it must agree with the wire list, in wire order,
+    after connects, disconnects, wires put back at their old index (undo), and nodes removed and re-added."""
+    import random
+
+    rng = random.Random(7)
+    g = Graph()
+    x = g.add("Input", shape=[4])
+    nodes = [x] + [g.add(rng.choice(["ReLU", "Tanh"])) for _ in range(6)] + [g.add("Add", num_inputs=3)]
+    for _ in range(300):
+        ids = [n.id for n in g.nodes]
+        src, dst = rng.sample(ids, 2)
+        port = rng.randrange(max(1, g.node(dst).input_count()))
+        edges = g.edges
+        action = rng.random()
+        if action < 0.5:
+            try:
+                g.connect(Edge(src, dst, port), rng.choice([None, rng.randrange(len(edges) + 1)]))
+            except GraphError:
+                pass
+        elif edges and action < 0.8:
+            edge = rng.choice(edges)
+            index = g.disconnect(edge)
+            if rng.random() < 0.5:
+                g.connect(edge, index)  # undo: back in place
+                assert g.edges == edges
+        else:
+            node = g.node(rng.choice(ids[1:]))
+            wires = g.edges_of(node.id)
+            indexes = [g.disconnect(e) for e in wires]
+            position = g.index_of(node.id)
+            g.remove_node(node.id)
+            g.add_node(node, position)
+            for edge, index in reversed(list(zip(wires, indexes, strict=True))):
+                g.connect(edge, index)
+            assert g.edges == edges
+        for n in g.nodes:
+            assert (g.edges_of(n.id), g.consumers(n.id), g.inputs_of(n.id)) == _scanned(g, n.id)
+    assert len(g.edges) > 3 and len(nodes) == len(g)
