@@ -183,8 +183,10 @@ class Graph:
         self.changed.emit()
         return node
 
-    def check_connect(self, edge: Edge) -> None:
-        """Raise the plain-language reason why ``edge`` cannot be added, or return."""
+    def check_connect(self, edge: Edge, replacing: Edge | None = None) -> None:
+        """Raise the plain-language reason why ``edge`` cannot be added, or return; with ``replacing``, as if that
+        wire (the one in ``edge``'s input) were taken out first (removing a wire into ``edge.dst`` changes nothing
+        downstream of it, so only the occupied-input rule looks at it)."""
         src, dst = self.node(edge.src), self.node(edge.dst)
         if edge.src == edge.dst:
             raise SelfConnectionError(f"{src.name} cannot be connected to itself.", edge.dst)
@@ -199,7 +201,7 @@ class Graph:
                 f"Connecting {src.name} to {dst.name} would make a cycle: {dst.name} already feeds {src.name}.",
                 edge.dst,
             )
-        if self.inputs_of(edge.dst)[edge.dst_port] is not None:
+        if self.inputs_of(edge.dst)[edge.dst_port] not in (None, replacing):
             which = f"input {edge.dst_port + 1} of {dst.name}" if dst.input_count() > 1 else f"{dst.name}'s input"
             raise PortAlreadyConnectedError(f"{which} is already connected; remove that wire first.", edge.dst)
 

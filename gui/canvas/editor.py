@@ -210,26 +210,20 @@ class Editor(QObject):
         from core.model.builtin_blocks import BUILTINS, add_builtin
 
         library = self.graph.blocks
-        added: dict[str, Any] = {}
-        if name not in library:
-            if name not in BUILTINS:
-                self._refuse(f"There is no block named {name}.")
-                return None
-            before = set(library)
-            if add_builtin(library, name) is None:
-                self._refuse(f"The built-in block {name} needs layers this version lacks.")
-                return None
-            added = {k: library.pop(k) for k in list(library) if k not in before}
-        if self.block is not None and (name == self.block or name in _users_of(library | added, self.block)):
-            for key in added:
-                library.pop(key, None)
+        if name not in library and name not in BUILTINS:
+            self._refuse(f"There is no block named {name}.")
+            return None
+        trial = self.graph.copy()  # its own library: the built-in is tried there, the project's stays as it is
+        if name not in library and add_builtin(trial.blocks, name) is None:
+            self._refuse(f"The built-in block {name} needs layers this version lacks.")
+            return None
+        if self.block is not None and (name == self.block or name in _users_of(trial.blocks, self.block)):
             self._refuse(f"Block {self.block} cannot contain {name}: a block cannot contain itself.")
             return None
-        for key, defn in added.items():
-            library[key] = defn  # present while the instance is made; the command owns it from here
-        node = new_instance(self.graph, library[name], pos)
-        for key in added:
-            library.pop(key)
+        node = new_instance(trial, trial.blocks[name], pos)  # a free name, as in the real graph
+        node.id = self.graph.new_id()  # an id this graph never handed out (the undo stack may hold a removed one)
+        # the definitions the built-in brings, their graphs sharing the project's library once the command adds them
+        added = {key: defn.copy(library) for key, defn in trial.blocks.items() if key not in library}
         self.push(block_commands.AddBlockCommand(self.graph, node, added))
         self.scene.select_nodes([node.id])
         self.placed.emit([node.id])

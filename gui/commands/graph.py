@@ -92,12 +92,7 @@ def check_replacing(graph: Graph, edge: Edge) -> Edge | None:
     """Check that ``edge`` may be connected, taking the place of the wire in its input if there is one; return
     that wire (None: the input is free). Raises the plain reason (``GraphError``) when it is refused."""
     old = occupant(graph, edge)
-    if old is None:
-        graph.check_connect(edge)
-        return None
-    trial = graph.copy()
-    trial.disconnect(old)
-    trial.check_connect(edge)
+    graph.check_connect(edge, replacing=old)
     return old
 
 

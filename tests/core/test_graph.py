@@ -221,3 +221,19 @@ def test_per_node_wire_index_follows_every_edit_and_undo_order():
         for n in g.nodes:
             assert (g.edges_of(n.id), g.consumers(n.id), g.inputs_of(n.id)) == _scanned(g, n.id)
     assert len(g.edges) > 3 and len(nodes) == len(g)
+
+
+def test_check_connect_replacing_the_wire_in_the_input():
+    """The rule the editor's replace-a-wire asks (it used to copy the graph and disconnect on the copy): the
+    occupied input is no reason when its wire is the one being replaced; every other rule still holds."""
+    g = Graph()
+    x, a, b = g.add("Input", shape=[4]), g.add("ReLU"), g.add("Tanh")
+    g.chain([x, a, b])
+    old = g.inputs_of(b.id)[0]
+    assert old is not None
+    with pytest.raises(PortAlreadyConnectedError):
+        g.check_connect(Edge(x.id, b.id))
+    g.check_connect(Edge(x.id, b.id), replacing=old)
+    with pytest.raises(CycleError):
+        g.check_connect(Edge(b.id, a.id), replacing=g.inputs_of(a.id)[0])
+    assert g.edges == [Edge(x.id, a.id), old]

@@ -614,3 +614,27 @@ def test_the_editor_asks_core_before_a_repeat_or_a_rename_and_shows_its_reason(e
             raise AssertionError(f"core accepted {name!r}")
     assert empty_window.document.undo_stack.count() == steps and graph.node(node.id).repeat == 1
     assert editor.set_repeat(node.id, 3) is None and graph.node(node.id).repeat == 3
+
+
+def test_a_block_that_would_contain_itself_is_refused_and_the_library_stays(empty_window):
+    """Adding BasicBlockDown inside Downsample (which BasicBlockDown uses) is refused; the project file, library
+    included, is as before, and an allowed add brings only the definitions it needs (the editor now tries the
+    built-in on core's own copy instead of adding and popping definitions in the project's library)."""
+    from core.files import project as project_io
+
+    window = empty_window
+    assert window.editor.add_block("BasicBlockDown", (0.0, 0.0)) is not None
+    graph = window.document.graph
+    assert sorted(graph.blocks) == ["BasicBlockDown", "Downsample"]
+    assert all(defn.graph.blocks is graph.blocks for defn in graph.blocks.values())
+    tab = window.canvas_tabs.open_block("Downsample")
+    before, steps = project_io.dumps(window.document.project), window.document.undo_stack.count()
+    assert tab.editor.add_block("BasicBlockDown", (0.0, 0.0)) is None
+    assert tab.editor.add_block("Downsample", (0.0, 0.0)) is None
+    assert project_io.dumps(window.document.project) == before
+    assert window.document.undo_stack.count() == steps
+    node = tab.editor.add_block("VGGBlock", (0.0, 300.0))
+    assert node is not None and node.id in graph.blocks["Downsample"].graph
+    assert "VGGBlock" in graph.blocks and graph.blocks["VGGBlock"].graph.blocks is graph.blocks
+    window.document.undo_stack.undo()
+    assert project_io.dumps(window.document.project) == before
