@@ -279,8 +279,8 @@ def _inline(edit: Edit, graph: Graph, instance_id: str) -> None:
 
 
 # --- arguments ---------------------------------------------------------------------------------------------------
-def expose_arg(defn: BlockDef, node_id: str, param: str, arg: str | None = None, keyword: bool = True) -> BlockArg:
-    """Make a pinned parameter inside the block a constructor argument (default: its current value)."""
+def check_expose_arg(defn: BlockDef, node_id: str, param: str, arg: str | None = None) -> None:
+    """Raise the reason ``expose_arg`` refuses (a bad argument name, no such parameter, already an argument)."""
     node = defn.graph.node(node_id)
     arg = arg or param
     problem = arg_name_problem(arg)
@@ -289,6 +289,17 @@ def expose_arg(defn: BlockDef, node_id: str, param: str, arg: str | None = None,
     spec = node.spec
     if spec is None or not spec.has_param(param):
         raise GraphError(f"{node.name} has no parameter {param!r} to expose.", node_id)
+    if (node_id, param) in defn.bindings:
+        raise GraphError(f"{node.name}.{param} is already an argument of {defn.name}.", node_id)
+
+
+def expose_arg(defn: BlockDef, node_id: str, param: str, arg: str | None = None, keyword: bool = True) -> BlockArg:
+    """Make a pinned parameter inside the block a constructor argument (default: its current value)."""
+    check_expose_arg(defn, node_id, param, arg)
+    node = defn.graph.node(node_id)
+    arg = arg or param
+    spec = node.spec
+    assert spec is not None  # checked
     value = node.params.get(param, spec.param(param).default)
     existing = defn.arg(arg)
     if existing is None:

@@ -195,11 +195,12 @@ class Editor(QObject):
         """Inside a block's tab: a pinned parameter becomes an argument of the block (its value the default)."""
         if self.block is None:
             return self._refuse("Open a block (double-click it) to make one of its parameters an argument.")
-        node = self.graph.node(node_id)
-        if node.spec is None or not node.spec.has_param(param):
-            return self._refuse(f"{node.name} has no parameter {param!r}.")
-        if (node_id, param) in self.graph.blocks[self.block].bindings:
-            return self._refuse(f"{node.name}.{param} is already an argument of {self.block}.")
+        from core.model.block_edits import check_expose_arg
+
+        try:
+            check_expose_arg(self.graph.blocks[self.block], node_id, param)
+        except TorchCanvasError as exc:
+            return self._refuse(str(exc))
         self.push(block_commands.ExposeArgCommand(self.document.project.graph, self.block, node_id, param))
         return None
 

@@ -513,3 +513,21 @@ def test_a_step_refused_inside_make_block_is_rolled_back(monkeypatch):
     with pytest.raises(GraphError, match="refused for the test"):
         make_block(graph, chosen, "ResBlock")
     assert _state(graph) == before
+
+
+def test_exposing_a_parameter_twice_is_refused_by_core_and_changes_nothing():
+    """The 'already an argument' rule lived only in the editor; core re-bound the parameter to a second argument,
+    leaving the first one dangling. Now check_expose_arg (which the editor asks) and expose_arg refuse it."""
+    from core.model.block_edits import check_expose_arg
+    from core.model.blocks import block_to_dict
+
+    library: dict = {}
+    defn = add_builtin(library, "BasicBlockDown")
+    assert defn is not None
+    bound = next(key for key, arg in defn.bindings.items() if arg == "stride")
+    before = block_to_dict(defn)
+    with pytest.raises(GraphError, match=r"stride is already an argument of BasicBlockDown"):
+        check_expose_arg(defn, *bound, "step")
+    with pytest.raises(GraphError, match=r"stride is already an argument of BasicBlockDown"):
+        expose_arg(defn, *bound, "step")
+    assert block_to_dict(defn) == before
