@@ -237,7 +237,10 @@ def _script_imports(text: str) -> list[str]:
         return re.search(pattern, text, re.MULTILINE) is not None
 
     modules = ["json"] + [m for m in ("csv", "gzip", "math", "os", "time", "zipfile", "zlib") if uses(rf"\b{m}\.")]
-    lines = [f"import {m}" for m in sorted(modules)] + ["from pathlib import Path", ""]
+    lines = [f"import {m}" for m in sorted(modules)] + ["from pathlib import Path"]
+    if uses(r"(?<!\.)\bBadZipFile\b"):  # the short npz loader's errors (not zipfile.BadZipFile)
+        lines.append("from zipfile import BadZipFile")
+    lines.append("")
     if uses(r"\bnp\."):
         lines.append("import numpy as np")
     lines.append("import torch")

@@ -194,7 +194,7 @@ def _distributed_lines() -> list[str]:
 
 
 # what np.load and the arrays' names raise for a damaged, pickled or foreign file (an .npy is no archive)
-LOAD_ERRORS_NPZ = "OSError, EOFError, KeyError, TypeError, ValueError, zipfile.BadZipFile"
+LOAD_ERRORS_NPZ = "OSError, EOFError, KeyError, TypeError, ValueError, BadZipFile"
 
 
 def _setup_lines(s: TrainingSettings, total_params: int, npz: bool) -> list[str]:

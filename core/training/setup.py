@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import types
 from typing import Any
 
 import torch
@@ -29,11 +30,19 @@ def resolve_device(requested: str) -> tuple[torch.device, str]:
 def exec_source(source: str, label: str = "script") -> tuple[dict[str, Any], str]:
     """Run generated source as a module and register it with linecache (as torch.fx does), so a
     traceback from inside the model shows the real generated line."""
+    module, filename = run_as_module(source, label)
+    return vars(module), filename
+
+
+def run_as_module(source: str, label: str = "script") -> tuple[types.ModuleType, str]:
+    """The generated source run as a module, as ``import train`` would give it: the trainer calls
+    ``script.train_one_epoch`` like any reader of the exported file (its traceback lines: see exec_source)."""
     filename = f"<torchcanvas-{label}-{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    namespace: dict[str, Any] = {"__name__": f"torchcanvas_{label}", "__file__": filename}
-    exec(compile(source, filename, "exec"), namespace)
-    return namespace, filename
+    module = types.ModuleType(f"torchcanvas_{label}")
+    module.__file__ = filename
+    exec(compile(source, filename, "exec"), vars(module))
+    return module, filename
 
 
 def make_loss(name: str) -> nn.Module:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import torch
@@ -31,7 +32,7 @@ from core.training.events import Throttle, TrainEvent, TrainResult
 from core.training.loaders import Batches, check_fit, evaluate_split, explain_runtime_error
 from core.training.run_folder import RunFolder
 from core.training.run_record import EpochSums, Run, finish_run, open_run_folder
-from core.training.setup import exec_source, make_loss, resolve_device
+from core.training.setup import make_loss, resolve_device, run_as_module
 
 
 class _Stopped(Exception):
@@ -128,7 +129,7 @@ class Trainer:
         run_dir = self._folder.path if self._folder is not None else None
         return TrainResult("failed", message, device=str(self.device), run_dir=run_dir)
 
-    def _prepare(self) -> tuple[Dataset, dict[str, Any], str]:
+    def _prepare(self) -> tuple[Dataset, ModuleType, str]:
         """Check the network, build and execute its script, and load the data it will train on."""
         s = self.settings
         self.device, notice = resolve_device(s.device)
@@ -141,7 +142,7 @@ class Trainer:
         if self.device.type == "cpu" and single_thread(analysis.total_params):
             torch.set_num_threads(1)  # as the exported script does, before it loads the data
         code = generate_script(self.project)
-        namespace, filename = exec_source(code.source)
+        script, filename = run_as_module(code.source)
         self._code = (filename, code.line_to_node)
         data = self.data if self.data is not None else self._load_data()
         expected = input_shape_of(self.project)
@@ -151,7 +152,7 @@ class Trainer:
                 f"{list(expected)}: set the Input shape to {list(data.input_shape)}."
             )
         check_fit(analysis.output_shapes(self.project.graph), data, s.loss)
-        return data, namespace, code.source
+        return data, script, code.source
 
     def _load_data(self) -> Dataset:
         def progress(message: str, fraction: float | None) -> None:
@@ -160,11 +161,11 @@ class Trainer:
         shape, dtype = input_shape_of(self.project), input_dtype_of(self.project)
         return load_for_settings(self.settings, shape, self.data_dir, progress, input_dtype=dtype)
 
-    def _setup(self, data: Dataset, script: dict[str, Any], source: str) -> Run:
+    def _setup(self, data: Dataset, script: ModuleType, source: str) -> Run:
         """Model, optimizer, scheduler and batches, made by the script's own functions."""
         s, device = self.settings, self.device
         torch.manual_seed(s.seed)
-        model = self.model = script["Net"]()
+        model = self.model = script.Net()
         if s.fine_tune and self.initial_weights is not None:
             from core.fx_import.initial import load_initial
 
@@ -179,9 +180,9 @@ class Trainer:
                 "this run starts from fresh random weights.",
             )
         model = self.model = model.to(device)
-        optimizer = script["make_optimizer"](model)
+        optimizer = script.make_optimizer(model)
         steps_per_epoch = math.ceil(data.count("train") / s.batch_size)
-        scheduler = script["make_scheduler"](optimizer, steps_per_epoch) if "make_scheduler" in script else None
+        scheduler = script.make_scheduler(optimizer, steps_per_epoch) if s.scheduler != "none" else None
         scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and uses_amp(s))
         shuffle = torch.Generator().manual_seed(s.seed)
         tensors = {}
@@ -195,7 +196,7 @@ class Trainer:
             loss_fn=loss_fn,
             optimizer=optimizer,
             scheduler=scheduler,
-            train_one_epoch=script["train_one_epoch"],
+            train_one_epoch=script.train_one_epoch,
             epoch_args={name: given[name] for name in train_epoch_parameters(s) if name != "batches"},
             batches=Batches(data, tensors, s, shuffle, device),
             tensors=tensors,
