@@ -18,6 +18,7 @@ that make, ungroup and expose are ``core.model.block_edits``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,9 +69,8 @@ class BlockDef:
 
     def copy(self, library: dict[str, BlockDef]) -> BlockDef:
         """A copy whose graph uses ``library`` (the copied library it goes into, see ``Graph.copy``)."""
-        args = [BlockArg(a.name, copy.deepcopy(a.default), a.keyword) for a in self.args]
-        graph = self.graph.copy(library)
-        return BlockDef(self.name, graph, args, dict(self.bindings), self.description, self.as_class)
+        args = [dataclasses.replace(a, default=copy.deepcopy(a.default)) for a in self.args]
+        return dataclasses.replace(self, graph=self.graph.copy(library), args=args, bindings=dict(self.bindings))
 
     def arg(self, name: str) -> BlockArg | None:
         return next((a for a in self.args if a.name == name), None)
