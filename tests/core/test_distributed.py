@@ -126,4 +126,4 @@ def test_a_failing_process_ends_the_job_with_its_message(tmp_path) -> None:
     assert job.returncode != 0
     assert "process 1 fell over in epoch 2 (test)" in output
     assert not (tmp_path / "job" / "rank0" / "model_weights.pt").exists()
-    assert "Saved the weights" not in output
+    assert "Test loss" not in output
