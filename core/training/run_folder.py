@@ -16,15 +16,17 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-import torch
 
 from core.errors import TorchCanvasError
 from core.files.file_errors import FileWriteError, explain_os_error
 from core.files.fileio import atomic_write_bytes, atomic_write_text
 from core.files.fileread import FileReadError, read_regular_file
+
+if TYPE_CHECKING:
+    import torch  # imported where weights are saved: the editor lists runs without torch
 
 METRIC_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 MAX_RUN_FILE_BYTES = 64 * 1024 * 1024  # summary, settings, metrics and project of one run: kilobytes in practice
@@ -88,6 +90,8 @@ class RunFolder:
         self.write_text(name, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
     def save_weights(self, name: str, model: torch.nn.Module) -> None:
+        import torch
+
         state = {key: value.detach().cpu() for key, value in model.state_dict().items()}
         atomic_write_bytes(self.path / name, lambda handle: torch.save(state, handle))
 

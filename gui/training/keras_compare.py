@@ -12,15 +12,17 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QThread, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QVBoxLayout, QWidget
 
 from core.code.keras_code import KerasExportError
-from core.code.keras_compare import KerasRun, run_keras
 from core.errors import TorchCanvasError
 from core.files import project as project_io
+
+if TYPE_CHECKING:
+    from core.code.keras_compare import KerasRun  # its module imports torch: loaded when a comparison runs
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ class KerasThread(QThread):
     def run(self) -> None:
         folder = Path(tempfile.mkdtemp(prefix="torchcanvas-keras-"))
         try:
+            from core.code.keras_compare import run_keras
+
             result = run_keras(self.project, folder, on_line=self.line.emit, started=self._started)
         except TorchCanvasError as exc:
             self.failed.emit("Stopped." if self.stopped else str(exc))

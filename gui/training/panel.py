@@ -229,7 +229,7 @@ class TrainingPanel(QWidget):
         self.patience.setEnabled(s.early_stopping > 0)
         device = self.device.findData(s.device)
         if device < 0:
-            self.device.addItem(f"{s.device} (not found on this computer)", s.device)
+            self.device.addItem(self.device.missing_label(s.device), s.device)
             device = self.device.count() - 1
         self.device.setCurrentIndex(device)
         self.seed.setValue(s.seed)
@@ -237,9 +237,11 @@ class TrainingPanel(QWidget):
         self.settings_form.setRowVisible(self.fine_tune, self.has_initial_weights())
 
     def has_initial_weights(self) -> bool:
+        if self.project is None or not self.project.extra:  # names none; core.fx_import's package imports torch
+            return False
         from core.fx_import.initial import initial_weights
 
-        return self.project is not None and initial_weights(self.project, self.project_path) is not None
+        return initial_weights(self.project, self.project_path) is not None
 
     # -- form -> model ------------------------------------------------------------------------------
     def _set(self, field: str, value: Any) -> None:

@@ -3,6 +3,7 @@ computer has and the schedulers' labels. Asked each time the form is built, so a
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from core.settings import TrainingSettings
@@ -32,9 +33,13 @@ def file_source() -> tuple[str, str]:
     return source.kind, source.file_filter
 
 
-def device_choices() -> list[tuple[str, str]]:
-    """(label, settings value): Auto, CPU, then each CUDA device by name."""
+def device_choices(probe: bool = True) -> list[tuple[str, str]]:
+    """(label, settings value): Auto, CPU, then each CUDA device by name. Naming the GPUs takes torch (~500 MB and
+    seconds); without ``probe`` they are listed only when torch is imported already (the form's device list asks
+    again when it is opened: ``panel_form.DeviceCombo``), so an idle window does not import it."""
     choices = [("Auto (GPU if there is one)", "auto"), ("CPU", "cpu")]
+    if not probe and "torch" not in sys.modules:
+        return choices
     try:
         import torch
 

@@ -6,6 +6,7 @@ scroll area every column of the form sits in (``scrolling``)."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +80,43 @@ def _spin(low: int, high: int, tip: str, suffix: str = "", parent: QWidget | Non
     return spin
 
 
+class DeviceCombo(QComboBox):
+    """The device list: Auto and CPU at first, the GPUs by name once torch is imported or the list is opened
+    (naming them imports torch, which an idle window does without)."""
+
+    def __init__(self, tip: str) -> None:
+        super().__init__()
+        self.probed = "torch" in sys.modules
+        for label, value in device_choices(probe=self.probed):
+            self.addItem(label, value)
+        self.setToolTip(tip)
+
+    def showPopup(self) -> None:
+        self.add_gpus()
+        super().showPopup()
+
+    def add_gpus(self) -> None:
+        """List this computer's GPUs (once); a value the list carried unprobed is named or marked not found."""
+        if self.probed:
+            return
+        self.probed = True
+        found = device_choices(probe=True)
+        for label, value in found:
+            index = self.findData(value)
+            if index >= 0:
+                self.setItemText(index, label)
+            else:
+                self.addItem(label, value)
+        known = {value for _label, value in found}
+        for index in range(self.count()):
+            if self.itemData(index) not in known:
+                self.setItemText(index, self.missing_label(str(self.itemData(index))))
+
+    def missing_label(self, value: str) -> str:
+        """The label of a device value the list does not offer (a project from another computer)."""
+        return f"{value} (not found on this computer)" if self.probed else value
+
+
 def _data_combo(choices: Any, tip: str) -> QComboBox:
     """A list whose items carry the settings' values (``currentData``) under readable labels."""
     combo = QComboBox()
@@ -101,7 +139,7 @@ class SettingsFields:
     early: QWidget  # the early stopping pair: a check box and the patience
     early_stop: QCheckBox
     patience: QSpinBox
-    device: QComboBox
+    device: DeviceCombo
     seed: QSpinBox
     fine_tune: QCheckBox
 
@@ -149,7 +187,7 @@ def settings_fields() -> SettingsFields:
         early=early,
         early_stop=early_stop,
         patience=patience,
-        device=_data_combo(device_choices(), "Where the maths runs. Auto picks a GPU when one is available."),
+        device=DeviceCombo("Where the maths runs. Auto picks a GPU when one is available."),
         seed=_spin(0, 2**31 - 1, "Fixes the random start so the same settings give the same result."),
         fine_tune=fine_tune,
     )

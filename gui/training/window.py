@@ -6,13 +6,12 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QToolBar, QWidget
 
 from gui.training.dashboard import TrainingDashboard
 from gui.training.host import DashboardHost
-from gui.training.worker import keep_gui_thread_on_one_core, warm_up
 
 
 class _CloseGuard(QObject):
@@ -64,8 +63,8 @@ def install(host: DashboardHost) -> TrainingDashboard:
     window.installEventFilter(_CloseGuard(dashboard, window))
     dashboard.running_changed.connect(host.lock_editing)
     dashboard.running_changed.connect(lambda running: running and show_large(dashboard))
-    keep_gui_thread_on_one_core()
-    QTimer.singleShot(0, warm_up)  # once the window is up
+    # No torch here: the first run imports it (and torch._dynamo) in its own thread (see gui.training.worker),
+    # so an idle window holds ~500-800 MB less and the GUI thread never waits on those imports.
     return dashboard
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from core.logs import append_traceback
-from core.training import TrainResult
+from core.training.events import TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +118,19 @@ def use_all_cores() -> None:
     torch.set_num_threads(training_threads())
 
 
+_gui_one_core: list[bool] = []
+
+
 def keep_gui_thread_on_one_core() -> None:
     """In the GUI thread: its own torch work (previews, predictions) runs on one core. Otherwise OpenMP keeps a
     second team of threads for the GUI thread, and on a small machine that team and the training team slow each
-    other down: the MNIST MLP trained at 23k samples/s from the window against 42k with this, on 2 cores."""
+    other down: the MNIST MLP trained at 23k samples/s from the window against 42k with this, on 2 cores.
+    Called when a run's first events arrive (the run has imported torch by then), not when the dashboard docks."""
     import torch
 
     training_threads()
     torch.set_num_threads(1)
+    _gui_one_core.append(True)
 
 
 GENERATED_PREFIX = "<torchcanvas-"  # core.training.setup.exec_source registers each run's script as <torchcanvas-…>
@@ -170,6 +175,8 @@ class _TrainThread(QThread):
         run = self._run
         result: Any
         try:
+            if "torch" not in sys.modules:  # the first run of the session imports it here, not on the GUI thread
+                run._notice("Loading PyTorch…")
             use_all_cores()
             trainer = run._make_trainer()
             result = trainer.run() if trainer is not None else TrainResult("stopped", "Stopped before it began.")
@@ -230,14 +237,17 @@ class TrainingRun(QObject):
         """The dataset shaped for the network, loaded here so the results views can reuse it afterwards."""
         from core.code.script import input_dtype_of, input_shape_of
         from core.datasets import load_for_settings
-        from core.training import TrainEvent
 
         def progress(message: str, fraction: float | None) -> None:
-            text = message if fraction is None else f"{message} {fraction:.0%}"
-            self.training_event.emit(TrainEvent("notice", epochs=self.project.training.epochs, message=text))
+            self._notice(message if fraction is None else f"{message} {fraction:.0%}")
 
         shape, dtype = input_shape_of(self.project), input_dtype_of(self.project)
         return load_for_settings(self.project.training, shape, None, progress, input_dtype=dtype)
+
+    def _notice(self, text: str) -> None:
+        from core.training.events import TrainEvent
+
+        self.training_event.emit(TrainEvent("notice", epochs=self.project.training.epochs, message=text))
 
     def _make_trainer(self) -> Any:
         factory = self._factory or _default_factory()
@@ -277,6 +287,8 @@ class TrainingRun(QObject):
 
     def _unpack(self, events: list[Any]) -> None:
         """On the GUI thread: one ``training_event`` per event of a group, in order."""
+        if not _gui_one_core and "torch" in sys.modules:  # the run imported torch before its first group
+            keep_gui_thread_on_one_core()
         for event in events:
             self.training_event.emit(event)
 

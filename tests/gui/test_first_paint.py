@@ -151,3 +151,81 @@ def test_the_window_is_painted_before_torch_is_imported():
     assert seen["painted"]  # the deferred work ran after a paint, not after the wait for one
     loaded = [name for name, is_loaded in seen["loaded"].items() if is_loaded]
     assert not loaded, "imported before the first paint:\n" + "\n".join(f"{n}: {seen['first'][n]}" for n in loaded)
+
+
+# The window as ``torchcanvas`` starts it, left idle: once the dashboard has docked and its data preview shows the
+# example's samples, and a moment more, the child lists which heavy modules were imported and by which thread.
+IDLE_CHILD = """
+import argparse, json, os, sys, tempfile, threading
+WATCHED = ("torch", "torch._dynamo", "core.training.trainer")
+first = {}
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name in WATCHED and name not in first:
+            first[name] = threading.current_thread().name
+sys.meta_path.insert(0, Watch())
+home = tempfile.mkdtemp(prefix="tc-idle-")
+os.environ["TORCHCANVAS_RECOVERY_DIR"] = os.path.join(home, "recovery")
+os.environ["TORCHCANVAS_LOG_DIR"] = os.path.join(home, "logs")
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+state = {"waited": 0, "shown_at": None}
+def poll():
+    state["waited"] += 50
+    windows = [w for w in app.topLevelWidgets() if getattr(w, "training_dashboard", None) is not None]
+    if windows and windows[0].training_dashboard.dataset is not None and state["shown_at"] is None:
+        state["shown_at"] = state["waited"]
+    if (state["shown_at"] is not None and state["waited"] - state["shown_at"] >= 1500) or state["waited"] > 120_000:
+        state["preview"] = state["shown_at"] is not None
+        state["first"] = first
+        state["loaded"] = {name: name in sys.modules for name in WATCHED}
+        for window in app.topLevelWidgets():
+            if hasattr(window, "document"):
+                window.document.undo_stack.setClean()
+        app.quit()
+    else:
+        QTimer.singleShot(50, poll)
+QTimer.singleShot(50, poll)
+from gui.shell.app import run_app
+run_app(argparse.Namespace(project=None, screenshot=None, train_epochs=None, size=None))
+print(json.dumps(state))
+"""
+
+
+def test_an_idle_window_has_not_imported_the_trainer_nor_torch_on_its_gui_thread():
+    """Nothing pressed, the example open and its data preview shown: the trainer (which imports torch) and the
+    ``torch._dynamo`` warm-up are not imported (~200 MB and ~3 CPU seconds), and torch itself was not imported by
+    the GUI thread (the painted window would not answer meanwhile); the first Train imports them in its thread.
+    Before: docking the dashboard imported ``core.training``'s trainer, and with it torch, on the GUI thread, and a
+    warm-up thread imported ``torch._dynamo``. (The preview's own thread still imports torch: the preview shows
+    the training split, which ``torch.randperm`` draws.)"""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", IDLE_CHILD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state["preview"], "the example's data preview was never shown"
+    assert not state["loaded"]["core.training.trainer"], f"trainer imported by {state['first']}"
+    assert not state["loaded"]["torch._dynamo"], f"torch._dynamo imported by {state['first']}"
+    assert state["first"].get("torch") != "MainThread", "the GUI thread imported torch"
+
+
+def test_the_device_list_names_the_gpus_when_it_is_opened(qtbot):
+    """The form lists Auto and CPU without torch; opening the list asks torch for the GPUs, and a device the
+    project names that this computer lacks is then marked so (it was listed under its bare value until then)."""
+    from gui.training.panel_form import DeviceCombo
+
+    combo = DeviceCombo("tip")
+    qtbot.addWidget(combo)
+    combo.probed = False  # as in a window that has not imported torch yet
+    combo.addItem(combo.missing_label("cuda:7"), "cuda:7")
+    assert [combo.itemData(i) for i in range(combo.count())][:2] == ["auto", "cpu"]
+    assert combo.itemText(2) == "cuda:7"
+    combo.showPopup()
+    combo.hidePopup()
+    assert combo.probed
+    assert combo.itemText(combo.findData("cuda:7")) == "cuda:7 (not found on this computer)"
+    assert combo.itemText(combo.findData("auto")).startswith("Auto")
+    assert combo.findData("cpu") >= 0
