@@ -145,14 +145,19 @@ def _helper_constants(constants: list[str], helper_text: str) -> list[str]:
     return constants
 
 
-def data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
-    """The pasted loaders and ``load_data()``: the same text in the PyTorch and the Keras script, so both read
-    the same split."""
+def pasted(helpers: list[Any]) -> list[str]:
+    """Each helper's source, word for word, two blank lines before it."""
     lines: list[str] = []
     for helper in helpers:
         lines += ["", "", *_source(helper)]
+    return lines
+
+
+def data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
+    """The pasted loaders and ``load_data()``: the same text in the PyTorch and the Keras script, so both read
+    the same split."""
     return [
-        *lines,
+        *pasted(helpers),
         "",
         "",
         "def load_data() -> dict:",
@@ -208,11 +213,8 @@ def _loop_helpers(s: TrainingSettings, augmenting: bool) -> list[Any]:
 
 def _script_data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
     """The pasted helpers and ``load_data()``, which gives the six splits as a list."""
-    lines: list[str] = []
-    for helper in helpers:
-        lines += ["", "", *_source(helper)]
     return [
-        *lines,
+        *pasted(helpers),
         "",
         "",
         "def load_data() -> list:",
