@@ -11,9 +11,10 @@ The window is started by ``bench/startup_window.py`` (``run_app``, offscreen, wa
 code): ``window_painted_s`` is from the process start to the end of the main window's first paint,
 ``window_painted_cpu_s`` the CPU seconds the process used until then (steadier than wall time when other work
 shares the machine), ``torch_after_paint_s`` when torch was first imported (negative: before the paint; "never"
-when the window does not need it), ``settled_s`` when the training dashboard had docked and its warm-up imports
-were done, ``rss_at_paint_mb`` and ``idle_rss_mb`` the resident memory at the paint and ``--idle`` seconds after
-settling. ``version_cpu_s`` and ``help_cpu_s`` are CPU seconds too.
+when the window does not need it), ``settled_s`` when the training dashboard had docked (and a warm-up import thread,
+where a version has one, was done), ``rss_at_paint_mb`` and ``idle_rss_mb`` the resident memory at the paint and
+``--idle`` seconds after settling: the data preview still loads in its thread after ``settled``, so give
+``--idle`` time for it (5 s on a busy 2-core machine). ``version_cpu_s`` and ``help_cpu_s`` are CPU seconds too.
 
 Targets: --version and --help < 0.3 s; window painted < 1.5 s with torch imported after it; idle RSS < 400 MB.
 Usage: ``python bench/startup.py [--runs 5] [--idle 2] [--warm-only] [--python-m]``; prints one line per figure.

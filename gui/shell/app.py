@@ -87,8 +87,8 @@ def run_app(args: argparse.Namespace) -> int:
             return 1
         return take_screenshot(window, screenshot, size)
     window.show()
-    # The training dashboard (pyqtgraph, the training engine, the torch._dynamo warm-up: seconds on a small machine)
-    # docks once the window is painted, so the window is not held back by it.
+    # The training dashboard (pyqtgraph and the form; the data preview loads in a thread) docks once the window is
+    # painted, so the window is not held back by it. It imports no trainer: the first Train does, in its thread.
     from gui.shell.first_paint import after_first_paint
 
     after_first_paint(window, window.install_training)
