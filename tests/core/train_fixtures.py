@@ -39,7 +39,8 @@ def mlp_project(
     nodes += [graph.add(kind) for kind in extra]
     nodes += [graph.add("Linear", "fc2", out_features=outputs), graph.add("Output", "out")]
     graph.chain(nodes)
-    settings = TrainingSettings(**{"device": "cpu", **training})
+    # The tests' own small run (10 epochs of 64, 10 % validation), whatever the app's defaults are.
+    settings = TrainingSettings(**{"device": "cpu", "epochs": 10, "batch_size": 64, "val_fraction": 0.1, **training})
     settings.validate()
     return Project(graph, "Tiny", "", settings)
 
