@@ -310,9 +310,11 @@ class TrainingDashboard(QWidget):
             return None
         project = self.snapshot()
         self.run_project = project
-        from core.fx_import.initial import initial_weights
+        start = None
+        if project.extra:  # may name initial weights; core.fx_import's package imports torch, not wanted here
+            from core.fx_import.initial import initial_weights
 
-        start = initial_weights(project, self.document.path if self.document is not None else None)
+            start = initial_weights(project, self.document.path if self.document is not None else None)
         run = TrainingRun(project, out_dir=self.runs_root, trainer_factory=self.trainer_factory, initial_weights=start)
         run.training_event.connect(self._on_event)
         run.finished.connect(self._on_finished)

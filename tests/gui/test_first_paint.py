@@ -229,3 +229,67 @@ def test_the_device_list_names_the_gpus_when_it_is_opened(qtbot):
     assert combo.itemText(combo.findData("cuda:7")) == "cuda:7 (not found on this computer)"
     assert combo.itemText(combo.findData("auto")).startswith("Auto")
     assert combo.findData("cpu") >= 0
+
+
+# The window as ``torchcanvas`` starts it; Train is pressed as soon as the dashboard docks, and the child notes
+# which thread first imported torch's packages and the model importer (whose package imports torch).
+TRAIN_CHILD = """
+import argparse, json, os, sys, tempfile, threading
+from pathlib import Path
+WATCHED = ("torch", "torch._dynamo", "core.fx_import", "core.training.trainer")
+first = {}
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name in WATCHED and name not in first:
+            first[name] = threading.current_thread().name
+sys.meta_path.insert(0, Watch())
+home = tempfile.mkdtemp(prefix="tc-train-")
+os.environ["TORCHCANVAS_RECOVERY_DIR"] = os.path.join(home, "recovery")
+os.environ["TORCHCANVAS_LOG_DIR"] = os.path.join(home, "logs")
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+state = {"waited": 0, "batch": False, "pressed": False}
+def dashboard():
+    found = [w for w in app.topLevelWidgets() if getattr(w, "training_dashboard", None) is not None]
+    return found[0] if found else None
+def poll():
+    state["waited"] += 20
+    window = dashboard()
+    if window is not None and not state["pressed"]:
+        state["pressed"] = True
+        board = window.training_dashboard
+        board.runs_root = Path(home) / "runs"
+        board.project.training.epochs = 1
+        window.findChild(QAction, "train_action").trigger()
+        if board.run is not None:
+            board.run.training_event.connect(lambda e: state.update(batch=state["batch"] or e.kind == "batch"))
+    if state["batch"] or state["waited"] > 120_000:
+        window.training_dashboard.stop(timeout=10)
+        window.document.undo_stack.setClean()
+        state["first"] = first
+        app.quit()
+    else:
+        QTimer.singleShot(20, poll)
+QTimer.singleShot(20, poll)
+from gui.shell.app import run_app
+run_app(argparse.Namespace(project=None, screenshot=None, train_epochs=None, size=None))
+print(json.dumps(state))
+"""
+
+
+def test_the_first_train_imports_torch_off_the_gui_thread():
+    """Train pressed as soon as the dashboard docks: the run trains, and neither torch, ``torch._dynamo``, the
+    trainer nor the model importer is imported by the GUI thread (each takes seconds on a small machine, with the
+    window not answering). Before: ``start_training`` imported ``core.fx_import`` (for an imported model's
+    weights, which the example has none of), and with it torch, on the GUI thread."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", TRAIN_CHILD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state["pressed"] and state["batch"], "the run never reached its first batch"
+    on_gui = [name for name, thread in state["first"].items() if thread == "MainThread"]
+    assert not on_gui, f"imported on the GUI thread: {on_gui} ({state['first']})"
