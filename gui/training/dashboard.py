@@ -37,7 +37,7 @@ from gui.training.results import IDLE_SUMMARY, ResultsView
 from gui.training.runs import RunsView
 from gui.training.suggest import input_shape_for, suggest, suggestion_note
 from gui.training.tryit import TryItView
-from gui.training.worker import TrainerFactory, TrainingRun
+from gui.training.worker import TrainerFactory, TrainingRun, warm_up
 
 if TYPE_CHECKING:
     from gui.shell.document import Document
@@ -207,6 +207,9 @@ class TrainingDashboard(QWidget):
         if number != self.preview_loader.latest:  # another dataset was chosen, or loaded here, meanwhile
             return
         self._loading = False
+        # The preview's thread has imported torch by now: the one-time imports a first run would otherwise make
+        # (torch._dynamo, ~1.5 s) go on in the background, so pressing Train starts training at once.
+        warm_up()
         if isinstance(result, BaseException):
             self.preview_failed(data_failure(spec, result), spec)
             return

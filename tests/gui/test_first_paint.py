@@ -194,12 +194,11 @@ print(json.dumps(state))
 
 
 def test_an_idle_window_has_not_imported_the_trainer_nor_torch_on_its_gui_thread():
-    """Nothing pressed, the example open and its data preview shown: the trainer (which imports torch) and the
-    ``torch._dynamo`` warm-up are not imported (~200 MB and ~3 CPU seconds), and torch itself was not imported by
-    the GUI thread (the painted window would not answer meanwhile); the first Train imports them in its thread.
-    Before: docking the dashboard imported ``core.training``'s trainer, and with it torch, on the GUI thread, and a
-    warm-up thread imported ``torch._dynamo``. (The preview's own thread still imports torch: the preview shows
-    the training split, which ``torch.randperm`` draws.)"""
+    """Nothing pressed, the example open and its data preview shown: the trainer (which imports torch) is not
+    imported, and neither torch nor ``torch._dynamo`` was imported by the GUI thread (the painted window would not
+    answer meanwhile). Before: docking the dashboard imported ``core.training``'s trainer, and with it torch, on the
+    GUI thread. The preview's own thread imports torch (the preview shows the training split, which
+    ``torch.randperm`` draws); once it is shown, the warm-up thread imports ``torch._dynamo``."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-c", IDLE_CHILD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
@@ -208,7 +207,9 @@ def test_an_idle_window_has_not_imported_the_trainer_nor_torch_on_its_gui_thread
     state = json.loads(done.stdout.strip().splitlines()[-1])
     assert state["preview"], "the example's data preview was never shown"
     assert not state["loaded"]["core.training.trainer"], f"trainer imported by {state['first']}"
-    assert not state["loaded"]["torch._dynamo"], f"torch._dynamo imported by {state['first']}"
+    # once the preview (whose thread imported torch) is shown, the first run's one-time imports start in the
+    # background, so that Train then starts at once (without it the first Train took 1.4-2.2 s to its first batch)
+    assert state["first"].get("torch._dynamo") == "torchcanvas-warm-up", state["first"]
     assert state["first"].get("torch") != "MainThread", "the GUI thread imported torch"
 
 
