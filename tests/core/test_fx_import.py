@@ -15,12 +15,12 @@ from torchvision.models.resnet import BasicBlock, ResNet
 
 from core.cli import main
 from core.datasets import load_dataset
-from core.files.built_model import build_model
-from core.files.project import Project, load
+from core.files.project import load
 from core.fx_import import ModelImportError, import_model
 from core.fx_import.initial import KEY, initial_weights
 from core.fx_import.source import load_source
 from core.training import Trainer
+from tests.core.import_fixtures import round_trip
 from tests.core.train_fixtures import MNIST, needs_mnist
 
 MNIST_CNN = '''
@@ -56,20 +56,6 @@ class Net(nn.Module):
         output = F.log_softmax(x, dim=1)
         return output
 '''
-
-
-def round_trip(model: nn.Module, shape: list[int]) -> Project:
-    """import -> generated code -> the imported weights: same keys, parameter count and outputs (eval mode)."""
-    model.eval()
-    result = import_model(model, shape)
-    built = build_model(result.project)
-    built.module.load_state_dict(result.state)
-    assert list(built.module.state_dict()) == list(model.state_dict())
-    assert sum(p.numel() for p in built.module.parameters()) == sum(p.numel() for p in model.parameters())
-    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        torch.testing.assert_close(built.module(x), model(x), atol=1e-5, rtol=0)
-    return result.project
 
 
 @pytest.mark.slow

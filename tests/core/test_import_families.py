@@ -13,27 +13,12 @@ from torchvision.ops import StochasticDepth as TorchvisionStochasticDepth
 
 from core.code.codegen import generate_model
 from core.code.keras_code import KerasExportError, generate_keras_model
-from core.files.built_model import build_model
-from core.files.project import Project
 from core.fx_import import ModelImportError, import_model
 from core.fx_import.source import load_source
 from core.model.analysis import analyze
 from core.model.graph import Graph
 from core.model.node import Edge
-
-
-def round_trip(model: nn.Module, shape: list[int]) -> Project:
-    """import -> generated code -> the imported weights: same keys, parameter count and outputs (eval mode)."""
-    model.eval()
-    result = import_model(model, shape)
-    built = build_model(result.project)
-    built.module.load_state_dict(result.state)
-    assert list(built.module.state_dict()) == list(model.state_dict())
-    assert sum(p.numel() for p in built.module.parameters()) == sum(p.numel() for p in model.parameters())
-    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        torch.testing.assert_close(built.module(x), model(x), atol=1e-5, rtol=0)
-    return result.project
+from tests.core.import_fixtures import round_trip
 
 
 def _module(graph: Graph) -> nn.Module:
