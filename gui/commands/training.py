@@ -14,7 +14,8 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from core.settings import TrainingSettings
 
 SETTINGS_ID = 0x7C5E  # lets consecutive changes of one field (typing in a spin box) merge into one undo step
-WORDS = {"lr": "learning rate", "val_fraction": "validation split"}  # Edit > Undo names a field in words
+# Edit > Undo names a field in words
+WORDS = {"lr": "learning rate", "val_fraction": "validation split", "distributed": "several-process setting"}
 
 
 class SetTrainingSettings(QUndoCommand):

@@ -105,7 +105,7 @@ class TrainingPanel(QWidget):
         self.loss, self.optimizer, self.lr = fields.loss, fields.optimizer, fields.lr
         self.batch_size, self.epochs, self.scheduler = fields.batch_size, fields.epochs, fields.scheduler
         self.early_stop, self.patience, self.device = fields.early_stop, fields.patience, fields.device
-        self.seed, self.fine_tune = fields.seed, fields.fine_tune
+        self.seed, self.fine_tune, self.distributed = fields.seed, fields.fine_tune, fields.distributed
         self.loss.currentTextChanged.connect(lambda t: self._set("loss", t))
         self.optimizer.currentTextChanged.connect(lambda t: self._set("optimizer", t))
         self.lr.editingFinished.connect(self._lr_edited)
@@ -117,6 +117,7 @@ class TrainingPanel(QWidget):
         self.device.currentIndexChanged.connect(lambda _: self._set("device", self.device.currentData()))
         self.seed.valueChanged.connect(lambda v: self._set("seed", v))
         self.fine_tune.toggled.connect(lambda on: self._set("fine_tune", on))
+        self.distributed.toggled.connect(lambda on: self._set("distributed", on))
         for label, field in fields.rows():
             form.addRow(label, field)
         self.settings_form = form
@@ -205,7 +206,8 @@ class TrainingPanel(QWidget):
     def _fields(self) -> tuple[QWidget, ...]:
         """Every widget that edits a setting (their signals are blocked while the form shows the settings)."""
         first = (self.dataset, self.val_fraction, self.loss, self.optimizer, self.batch_size, self.epochs)
-        return (*first, self.scheduler, self.early_stop, self.patience, self.device, self.seed, self.fine_tune)
+        last = (self.early_stop, self.patience, self.device, self.seed, self.fine_tune, self.distributed)
+        return (*first, self.scheduler, *last)
 
     def _show(self, s: TrainingSettings) -> None:
         index = self.dataset.findData(s.dataset)
@@ -234,6 +236,7 @@ class TrainingPanel(QWidget):
         self.device.setCurrentIndex(device)
         self.seed.setValue(s.seed)
         self.fine_tune.setChecked(s.fine_tune)
+        self.distributed.setChecked(s.distributed)
         self.settings_form.setRowVisible(self.fine_tune, self.has_initial_weights())
 
     def has_initial_weights(self) -> bool:

@@ -142,6 +142,7 @@ class SettingsFields:
     device: DeviceCombo
     seed: QSpinBox
     fine_tune: QCheckBox
+    distributed: QCheckBox
 
     def rows(self) -> tuple[tuple[str, QWidget], ...]:
         """The settings a beginner changes most come first, so they are in view without scrolling."""
@@ -156,6 +157,7 @@ class SettingsFields:
             ("Device", self.device),
             ("Seed", self.seed),
             ("Weights", self.fine_tune),
+            ("Script", self.distributed),
         )
 
 
@@ -174,6 +176,11 @@ def settings_fields() -> SettingsFields:
     fine_tune.setToolTip(
         "On: training starts from the weights imported with the model. Off: from fresh random weights."
     )
+    distributed = QCheckBox("Run on several processes (torchrun)")
+    distributed.setToolTip(
+        "On: the exported script also runs under torchrun, one process per GPU (DistributedDataParallel lines)."
+        " Off: a shorter script for one process. Training in the window is one process either way."
+    )
     return SettingsFields(
         loss=_combo(LOSSES, "CrossEntropyLoss for classes; NLLLoss after a LogSoftmax layer; MSELoss for numbers."),
         optimizer=_combo(OPTIMIZERS, "How the weights are updated. Adam is a good default."),
@@ -190,6 +197,7 @@ def settings_fields() -> SettingsFields:
         device=DeviceCombo("Where the maths runs. Auto picks a GPU when one is available."),
         seed=_spin(0, 2**31 - 1, "Fixes the random start so the same settings give the same result."),
         fine_tune=fine_tune,
+        distributed=distributed,
     )
 
 
