@@ -153,20 +153,29 @@ def test_the_window_is_painted_before_torch_is_imported():
     assert not loaded, "imported before the first paint:\n" + "\n".join(f"{n}: {seen['first'][n]}" for n in loaded)
 
 
-# The window as ``torchcanvas`` starts it, left idle: once the dashboard has docked and its data preview shows the
-# example's samples, and a moment more, the child lists which heavy modules were imported and by which thread.
-IDLE_CHILD = """
+def _thread_watch(watched: tuple[str, ...], prefix: str) -> str:
+    """The start of a child script: it notes which thread first imports each of ``watched`` (in ``first``), and
+    keeps its recovery files and logs in a fresh folder."""
+    return f"""
 import argparse, json, os, sys, tempfile, threading
-WATCHED = ("torch", "torch._dynamo", "core.training.trainer")
-first = {}
+WATCHED = {watched!r}
+first = {{}}
 class Watch:
     def find_spec(self, name, path=None, target=None):
         if name in WATCHED and name not in first:
             first[name] = threading.current_thread().name
 sys.meta_path.insert(0, Watch())
-home = tempfile.mkdtemp(prefix="tc-idle-")
+home = tempfile.mkdtemp(prefix="{prefix}")
 os.environ["TORCHCANVAS_RECOVERY_DIR"] = os.path.join(home, "recovery")
 os.environ["TORCHCANVAS_LOG_DIR"] = os.path.join(home, "logs")
+"""
+
+
+# The window as ``torchcanvas`` starts it, left idle: once the dashboard has docked and its data preview shows the
+# example's samples, and a moment more, the child lists which heavy modules were imported and by which thread.
+IDLE_CHILD = (
+    _thread_watch(("torch", "torch._dynamo", "core.training.trainer"), "tc-idle-")
+    + """
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
@@ -191,6 +200,7 @@ from gui.shell.app import run_app
 run_app(argparse.Namespace(project=None, screenshot=None, train_epochs=None, size=None))
 print(json.dumps(state))
 """
+)
 
 
 def test_an_idle_window_has_not_imported_the_trainer_nor_torch_on_its_gui_thread():
@@ -234,19 +244,10 @@ def test_the_device_list_names_the_gpus_when_it_is_opened(qtbot):
 
 # The window as ``torchcanvas`` starts it; Train is pressed as soon as the dashboard docks, and the child notes
 # which thread first imported torch's packages and the model importer (whose package imports torch).
-TRAIN_CHILD = """
-import argparse, json, os, sys, tempfile, threading
+TRAIN_CHILD = (
+    _thread_watch(("torch", "torch._dynamo", "core.fx_import", "core.training.trainer"), "tc-train-")
+    + """
 from pathlib import Path
-WATCHED = ("torch", "torch._dynamo", "core.fx_import", "core.training.trainer")
-first = {}
-class Watch:
-    def find_spec(self, name, path=None, target=None):
-        if name in WATCHED and name not in first:
-            first[name] = threading.current_thread().name
-sys.meta_path.insert(0, Watch())
-home = tempfile.mkdtemp(prefix="tc-train-")
-os.environ["TORCHCANVAS_RECOVERY_DIR"] = os.path.join(home, "recovery")
-os.environ["TORCHCANVAS_LOG_DIR"] = os.path.join(home, "logs")
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
@@ -278,6 +279,7 @@ from gui.shell.app import run_app
 run_app(argparse.Namespace(project=None, screenshot=None, train_epochs=None, size=None))
 print(json.dumps(state))
 """
+)
 
 
 def test_the_first_train_imports_torch_off_the_gui_thread():
