@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from core.files import project as project_io
+from core.files.fileread import FileReadError, read_regular_file
 from core.files.project import Project
 from core.model.analysis import Analysis, analyze
 
@@ -41,34 +42,16 @@ class DiskStamp:
 def disk_stamp(path: str | os.PathLike[str]) -> DiskStamp | None:
     """The file's stamp now, or None when it is not a project file that can be read: gone, a folder, no
     permission, a FIFO or a device (opening a FIFO would wait for a writer forever, hashing ``/dev/zero`` never
-    ends), or larger than a project file may be. ``os.stat`` decides before anything is opened; the file is then
-    opened without blocking and checked again, in case it was swapped in between."""
+    ends), or larger than a project file may be. ``os.stat`` decides before anything is opened; the one guarded
+    reader (``read_regular_file``: opened without blocking, checked again) then reads it."""
     try:
-        if not _hashable(os.stat(path)):
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > project_io.MAX_FILE_BYTES:
             return None
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
+        data = read_regular_file(path, project_io.MAX_FILE_BYTES, "project file")
+    except (OSError, FileReadError):
         return None
-    try:
-        info = os.fstat(fd)
-        if not _hashable(info):
-            return None
-        digest = hashlib.sha256()
-        read = 0
-        while chunk := os.read(fd, 1 << 20):
-            read += len(chunk)
-            if read > project_io.MAX_FILE_BYTES:  # it grew while being read: no project file
-                return None
-            digest.update(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return DiskStamp(info.st_mtime_ns, info.st_size, digest.hexdigest())
-
-
-def _hashable(info: os.stat_result) -> bool:
-    return stat.S_ISREG(info.st_mode) and info.st_size <= project_io.MAX_FILE_BYTES
+    return DiskStamp(info.st_mtime_ns, info.st_size, hashlib.sha256(data).hexdigest())
 
 
 def changed_since(path: str | os.PathLike[str], stamp: DiskStamp | None) -> bool:
