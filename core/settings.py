@@ -48,6 +48,12 @@ class TrainingSettings:
     deterministic: bool = False  # deterministic algorithms (slower on GPU)
     fine_tune: bool = False  # start from the project's initial weights (an imported model's), not from scratch
     distributed: bool = False  # the exported script also runs under torchrun (DistributedDataParallel lines)
+    # Fine-tuning in two phases (fastai's ``fine_tune(freeze_epochs)``): the first ``freeze_epochs`` epochs train
+    # with the frozen nodes frozen; then everything trains at ``lr * unfreeze_lr_factor``. 0 keeps one phase.
+    freeze_epochs: int = 0
+    unfreeze_lr_factor: float = 0.1
+    # Starting weights from a file (.pt or .safetensors, matched by name) or an earlier run's folder; "" = none.
+    initial_weights: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +104,10 @@ class TrainingSettings:
         number("gamma", self.gamma, 1e-6, 1.0)
         number("grad_clip", self.grad_clip, 0.0, 1e6)
         number("early_stopping", self.early_stopping, 0, 100_000, integer=True)
+        number("freeze_epochs", self.freeze_epochs, 0, 100_000, integer=True)
+        number("unfreeze_lr_factor", self.unfreeze_lr_factor, 1e-6, 1.0)
+        if not isinstance(self.initial_weights, str) or len(self.initial_weights) > 4096:
+            raise ParameterError(f"training.initial_weights must be a file path or empty, not {self.initial_weights!r}")
         for name in ("normalize", "augment_flip", "nesterov", "amp", "deterministic", "fine_tune", "distributed"):
             if not isinstance(getattr(self, name), bool):
                 raise ParameterError(f"training.{name} must be true or false, not {getattr(self, name)!r}")
@@ -113,3 +123,4 @@ class TrainingSettings:
             setattr(self, name, float(getattr(self, name)))
         self.gamma = float(self.gamma)
         self.grad_clip = float(self.grad_clip)
+        self.unfreeze_lr_factor = float(self.unfreeze_lr_factor)

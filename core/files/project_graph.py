@@ -36,7 +36,7 @@ MAX_EDGES = 4000
 MAX_PORTS = 64
 _BLOCK_NODE_KEYS = frozenset({"ports", "block", "repeat", "first_block", "first_params", "key"})
 _BLOCK_KEYS = frozenset({"name", "graph", "args", "bindings", "description", "as_class"})
-_NODE_KEYS = frozenset({"id", "type", "name", "params", "pos"})
+_NODE_KEYS = frozenset({"id", "type", "name", "params", "pos", "trainable"})
 _EDGE_KEYS = frozenset({"src", "dst", "src_port", "dst_port"})
 _BlockFields = tuple[str, int, str | None, dict[str, Any]]  # a block node's block, repeat, first_block, first_params
 
@@ -242,6 +242,7 @@ def _add_node(graph: Graph, kept: UnknownFields, item: Any, edges: list[Any], wh
         if block is not None:
             node.block, node.repeat, node.first_block, node.first_params = block
             node.key = _module_key(item.get("key"), where, at)
+        node.trainable = _expect(item.get("trainable", True), bool, where, f"{at}.trainable", "true or false")
         graph.add_node(node)
     except TorchCanvasError as exc:
         raise ProjectLoadError(str(exc), where, at) from None

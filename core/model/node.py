@@ -34,6 +34,9 @@ class Node:
     # An imported block's name in the original's weights where Python cannot spell it (regnet's ``block1-0``; the
     # node is named ``block1_0``): the code registers the module under it, so the state_dict loads unchanged.
     key: str | None = None
+    # False freezes the layer (or every layer of a block): its parameters get no gradient, the optimizer skips them
+    # and a frozen BatchNorm keeps its running statistics (stays in eval mode), as Keras' ``trainable = False``.
+    trainable: bool = True
 
     @property
     def spec(self) -> LayerSpec | None:
@@ -64,6 +67,7 @@ class Node:
             self.first_block,
             copy.deepcopy(self.first_params),
             self.key,
+            self.trainable,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,6 +91,8 @@ class Node:
                 data["first_params"] = copy.deepcopy(self.first_params)
             if self.key is not None:
                 data["key"] = self.key
+        if not self.trainable:
+            data["trainable"] = False  # written only when frozen, so older readers see the files they know
         return data
 
 
