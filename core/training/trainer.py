@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,6 +33,7 @@ from core.training.loaders import Batches, check_fit, evaluate_split, explain_ru
 from core.training.run_folder import RunFolder
 from core.training.run_record import EpochSums, Run, finish_run, open_run_folder
 from core.training.setup import make_loss, resolve_device, run_as_module
+from core.training.watch import Watcher
 
 
 class _Stopped(Exception):
@@ -54,8 +55,10 @@ class Trainer:
         data_dir: str | Path | None = None,
         event_interval: float = 0.1,
         initial_weights: str | Path | None = None,
+        watchers: Sequence[Watcher] = (),
     ) -> None:
         self.project = project
+        self.watchers = tuple(watchers)  # looked at after each batch (core.training.watch)
         self.initial_weights = initial_weights  # loaded before training when settings.fine_tune is set
         self.settings = TrainingSettings.from_dict(project.training.to_dict())
         self.out_dir = Path(out_dir) if out_dir is not None else None
@@ -108,6 +111,7 @@ class Trainer:
         threads = torch.get_num_threads()
         self._folder: RunFolder | None = None
         self._code: tuple[str, dict[int, str]] = ("", {})
+        self._attached: list[Watcher] = []
         try:
             if self.settings.deterministic:
                 torch.use_deterministic_algorithms(True, warn_only=True)
@@ -119,6 +123,8 @@ class Trainer:
         except RuntimeError as exc:
             return self._failed(explain_runtime_error(exc, *self._code, self.project.graph))
         finally:
+            for watcher in self._attached:
+                watcher.detach()
             torch.use_deterministic_algorithms(previous)
             torch.set_num_threads(threads)
             if self._folder is not None:
@@ -210,6 +216,9 @@ class Trainer:
         data, script, source = self._prepare()
         run = self._setup(data, script, source)
         self._folder = run.folder
+        for watcher in self.watchers:
+            watcher.attach(run.model, run.optimizer)
+            self._attached.append(watcher)
         self._emit("start", batches=run.steps_per_epoch, message=f"Training on {self.device} with {data.name}.")
         for epoch in range(1, self.settings.epochs + 1):
             sums = self._train_one_epoch(run, epoch)
@@ -237,6 +246,8 @@ class Trainer:
         def on_batch(outputs: torch.Tensor, labels: torch.Tensor, value: float) -> None:
             nonlocal batch, paused
             batch += 1
+            for watcher in self._attached:
+                watcher.after_batch(run.step + 1, value)
             if not math.isfinite(value):
                 run.model.load_state_dict(good)  # the weights from before this epoch
                 run.status, run.message = "failed", self._non_finite_message(value, epoch, batch)

@@ -1,0 +1,26 @@
+"""The one place a training run lets others look inside it: watchers the trainer calls between batches.
+
+Layer health (issue 28), a learning-rate range test and any later view attach here instead of editing the loop:
+the trainer hands each watcher the model and optimizer once, calls it after every batch with the step and loss
+(the gradients of that batch are still on the parameters, the optimizer has stepped), and detaches it when the
+run ends, however it ends. A watcher keeps its own cost down (it samples every N batches) and reports through
+whatever callback it was built with; it never stops the run itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import torch
+
+
+class Watcher(Protocol):
+    def attach(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        """Called once, after the model is on its device and the optimizer made, before the first batch."""
+
+    def after_batch(self, step: int, loss: float) -> None:
+        """Called after each training batch (``step`` counts from 1 over the whole run)."""
+
+    def detach(self) -> None:
+        """Called once when the run ends (finished, stopped or failed): remove hooks, flush summaries."""
