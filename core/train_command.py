@@ -145,6 +145,8 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"Test loss: {result.test_loss:.4f} - test accuracy: {result.test_accuracy:.4f}")
     elif result.test_loss is not None:
         print(f"Test loss: {result.test_loss:.4f}")
+    if result.regression is not None:
+        print(result.regression.line())
     print(f"Run folder: {result.run_dir} (summary.json, metrics.csv, weights, train.py)")
     if ctrl_c.pressed:
         print(f'Stopped by Ctrl+C after {len(result.history)} epoch(s); summary.json says "{result.status}".')

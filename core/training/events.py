@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # the figures module imports torch; the editor imports these events without it
+    from core.training.metrics import RegressionMetrics
 
 EventKind = Literal["start", "batch", "epoch", "notice", "end"]
 
@@ -45,6 +48,7 @@ class TrainResult:
     run_dir: Path | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     device: str = "cpu"
+    regression: RegressionMetrics | None = None  # MAE, RMSE, R², residuals: a regression's test figures
 
 
 class Throttle:

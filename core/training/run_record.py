@@ -15,11 +15,13 @@ from typing import Any
 import torch
 
 from core.code.codegen import generate_model
+from core.code.script import eval_batch_size
 from core.datasets import Dataset
 from core.files.project import Project, dumps
 from core.settings import TrainingSettings
 from core.training.events import Throttle, TrainResult
 from core.training.loaders import Batches, evaluate_split, report
+from core.training.metrics import predict_values, regression_metrics
 from core.training.run_folder import RunFolder, default_runs_dir
 
 
@@ -84,9 +86,14 @@ def finish_run(run: Run, settings: TrainingSettings, device: torch.device) -> Tr
         )
         if data.task == "classification":
             report(result, predictions, labels, data.num_classes)
-        else:
+        else:  # accuracy means nothing for numeric targets: MAE, RMSE and R² on the raw outputs instead
             result.test_accuracy = None
+            size = eval_batch_size(settings)
+            predicted, true = predict_values(model, data, "test", run.tensors, size, device)
+            result.regression = regression_metrics(predicted, true)
     result.summary = _summary(run, result, device)
+    if result.regression is not None:
+        result.summary.update(result.regression.summary())
     if folder is not None:
         if status == "failed":
             folder.save_weights("last.pt", model)  # the last good weights
