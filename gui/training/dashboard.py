@@ -77,6 +77,9 @@ class TrainingDashboard(QWidget):
         self._data_timer = self._timer(0, self._load_in_background)  # after the window is painted, off its thread
         self.preview_loader = PreviewLoader(self)
         self.preview_loader.loaded.connect(self._preview_loaded)
+        self.choice_loader = PreviewLoader(self)  # a dataset chosen in the window, loaded before it is used
+        self.choice_loader.loaded.connect(self._choice_loaded)
+        self._choice_project: Project | None = None
         self._loading = False  # a background load for _dataset_key is under way
         self._progress_timer = self._timer(PROGRESS_MS, self._show_progress)  # batch progress, PROGRESS_MS apart
         # An opaque progress bar repaints alone; otherwise each update repaints its six parents' backgrounds too
@@ -123,7 +126,7 @@ class TrainingDashboard(QWidget):
         self.panel.pause_clicked.connect(self.pause)
         self.panel.resume_clicked.connect(self.resume)
         self.panel.stop_clicked.connect(self.stop)
-        self.panel.dataset_chosen.connect(self.choose_dataset)
+        self.panel.dataset_chosen.connect(self.choose_in_background)
         self.results.export_requested.connect(self._export)
         self.results.open_folder.connect(lambda: actions.open_folder(self, self.last_result))
 
@@ -242,20 +245,42 @@ class TrainingDashboard(QWidget):
             "dataset there, or choose it again once its files are in place."
         )
 
-    def choose_dataset(self, spec: str) -> None:
-        """The user picked another dataset: one undo step sets it, fits the Input shape and suggests settings."""
+    def choose_in_background(self, spec: str) -> None:
+        """The user picked a dataset in the window: it loads in a thread, so the window answers meanwhile (a big
+        folder or table took seconds on the GUI thread), then ``choose_dataset`` uses it."""
+        if self.project is None:
+            return
+        self.panel.show_data_note("")
+        if spec == self.project.training.dataset:  # chosen again: load it again (its files may be in place now)
+            self._dataset_key = None
+            self.panel.refresh()
+            self.schedule_dataset()
+            return
+        self._choice_project = self.project
+        self.panel.show_loading(spec)
+        self.choice_loader.load(TrainingSettings.from_dict({**self.project.training.to_dict(), "dataset": spec}))
+
+    def _choice_loaded(self, number: int, spec: str, result: Any) -> None:
+        if number == self.choice_loader.latest and self.project is self._choice_project:
+            self.choose_dataset(spec, result)
+
+    def choose_dataset(self, spec: str, loaded: Any = None) -> None:
+        """The user picked another dataset: one undo step sets it, fits the Input shape and suggests settings.
+        ``loaded``: the dataset (or why it could not be loaded) from ``choose_in_background``; None loads it here."""
         if self.project is None:
             return
         project = self.project
         self.panel.show_data_note("")
-        if spec == project.training.dataset:  # chosen again: load it again (its files may be in place now)
+        if spec == project.training.dataset and loaded is None:  # chosen again: load it again
             self._dataset_key = None
             self.panel.refresh()
             self.refresh_dataset()
             return
         try:
+            if isinstance(loaded, BaseException):
+                raise loaded
             trial = TrainingSettings.from_dict({**project.training.to_dict(), "dataset": spec})
-            dataset = load_for_preview(trial)
+            dataset = load_for_preview(trial) if loaded is None else loaded
         except Exception as exc:  # the project keeps its dataset; the note says why and what to do
             self.panel.refresh()
             current = project.training.dataset
@@ -280,7 +305,10 @@ class TrainingDashboard(QWidget):
             if self.stack is not None:
                 self.stack.endMacro()
         self.panel.settings_note.setText(suggestion_note(changes, fit[1] if fit is not None else None))
-        self.refresh_dataset()
+        self.preview_loader.cancel()  # the dataset just loaded is the one the settings now name: shown as it is
+        self._dataset_key, self.dataset, self._loading = dataset_key(self.project), dataset, False
+        self.panel.preview.show_dataset(dataset)
+        self.panel.set_data_problem(None)
 
     def forget_run(self) -> None:
         """Another project (File > New, Open, an example): the last run belongs to the old one, so its result,

@@ -298,6 +298,10 @@ class TrainingPanel(QWidget):
         if spec != self.project.training.dataset or self._data_problem or self.data_note.text():
             self.dataset_chosen.emit(spec)  # the current one again: tried again (its files may be there now)
 
+    def show_loading(self, spec: str) -> None:
+        """Under the dataset list while a chosen dataset loads (the project keeps its own until it has)."""
+        self.show_data_note(f"<span style='color:#555'>Loading {short_spec(spec)}…</span>")
+
     def show_data_note(self, text: str) -> None:
         """Explain, under the dataset list, why the last choice could not be used ('' hides it)."""
         self.data_note.setText(text)
