@@ -41,6 +41,7 @@ from gui.training.panel_form import (
 from gui.training.panel_run import RunReport
 from gui.training.panel_text import short_spec
 from gui.training.preview import DatasetPreview
+from gui.training.suggest import few_steps_advice, steps_text
 
 __all__ = ["OPEN_FILE", "TrainingPanel"]
 
@@ -91,6 +92,7 @@ class TrainingPanel(QWidget):
         self.data_note = data_note()
         form.addRow(self.data_note)
         self.preview = DatasetPreview()
+        self.preview.shown.connect(lambda _: self._show_steps())
         form.addRow(self.preview)
         self.val_fraction = validation_spin()
         self.val_fraction.valueChanged.connect(lambda v: self._set("val_fraction", round(v / 100, 4)))
@@ -110,6 +112,9 @@ class TrainingPanel(QWidget):
         self.optimizer.currentTextChanged.connect(lambda t: self._set("optimizer", t))
         self.lr.editingFinished.connect(self._lr_edited)
         self.batch_size.valueChanged.connect(lambda v: self._set("batch_size", v))
+        self.batch_size.valueChanged.connect(lambda _: self._show_steps())
+        self.steps, self.batch_note = fields.steps, fields.batch_note
+        self.batch_note.linkActivated.connect(lambda link: self._set("batch_size", int(link.partition(":")[2])))
         self.epochs.valueChanged.connect(lambda v: self._set("epochs", v))
         self.scheduler.currentIndexChanged.connect(lambda _: self._set("scheduler", self.scheduler.currentData()))
         self.early_stop.toggled.connect(self._early_stop_edited)
@@ -121,6 +126,7 @@ class TrainingPanel(QWidget):
         for label, field in fields.rows():
             form.addRow(label, field)
         self.settings_form = form
+        form.setRowVisible(self.batch_note, False)  # shown when an epoch has few updates
         form.setRowVisible(self.fine_tune, False)  # only an imported project has initial weights to start from
         self.settings_note = QLabel("")
         self.settings_note.setWordWrap(True)
@@ -224,6 +230,7 @@ class TrainingPanel(QWidget):
         if self.settings_note.text() == LR_ERROR:  # the rejected rate it spoke of is no longer shown
             self.settings_note.setText("")
         self.batch_size.setValue(s.batch_size)
+        self._show_steps()
         self.epochs.setValue(s.epochs)
         self.scheduler.setCurrentIndex(max(0, self.scheduler.findData(s.scheduler)))
         self.early_stop.setChecked(s.early_stopping > 0)
@@ -238,6 +245,17 @@ class TrainingPanel(QWidget):
         self.fine_tune.setChecked(s.fine_tune)
         self.distributed.setChecked(s.distributed)
         self.settings_form.setRowVisible(self.fine_tune, self.has_initial_weights())
+
+    def _show_steps(self) -> None:
+        """Beside the batch size, the updates an epoch of the shown dataset makes; under it, when they are few,
+        why that matters and a batch size that gives enough (a link that sets it, one undo step)."""
+        n_train, batch = self.preview.train_count, self.batch_size.value()
+        self.steps.setText(steps_text(n_train, batch))
+        advice, better = few_steps_advice(n_train, batch)
+        if better is not None:
+            advice += f" <a href='batch:{better}'>Use batch size {better}</a>"
+        self.batch_note.setText(advice)
+        self.settings_form.setRowVisible(self.batch_note, bool(advice))
 
     def has_initial_weights(self) -> bool:
         if self.project is None or not self.project.extra:  # names none; core.fx_import's package imports torch

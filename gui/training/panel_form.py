@@ -134,6 +134,9 @@ class SettingsFields:
     optimizer: QComboBox
     lr: QLineEdit
     batch_size: QSpinBox
+    batch_row: QWidget  # the batch size and, beside it, the steps an epoch
+    steps: QLabel
+    batch_note: QLabel  # fewer than ~20 steps an epoch: why that is little, and a batch size that gives enough
     epochs: QSpinBox
     scheduler: QComboBox
     early: QWidget  # the early stopping pair: a check box and the patience
@@ -150,7 +153,8 @@ class SettingsFields:
             ("Epochs", self.epochs),
             ("Learning rate", self.lr),
             ("Optimizer", self.optimizer),
-            ("Batch size", self.batch_size),
+            ("Batch size", self.batch_row),
+            ("", self.batch_note),
             ("Loss", self.loss),
             ("LR schedule", self.scheduler),
             ("Early stopping", self.early),
@@ -176,6 +180,8 @@ def settings_fields() -> SettingsFields:
     fine_tune.setToolTip(
         "On: training starts from the weights imported with the model. Off: from fresh random weights."
     )
+    batch_size = _spin(1, 1_000_000, "How many samples the network sees per update step.")
+    batch_row, steps, batch_note = _batch_row(batch_size)
     distributed = QCheckBox("Run on several processes (torchrun)")
     distributed.setToolTip(
         "On: the exported script also runs under torchrun, one process per GPU (DistributedDataParallel lines)."
@@ -185,7 +191,10 @@ def settings_fields() -> SettingsFields:
         loss=_combo(LOSSES, "CrossEntropyLoss for classes; NLLLoss after a LogSoftmax layer; MSELoss for numbers."),
         optimizer=_combo(OPTIMIZERS, "How the weights are updated. Adam is a good default."),
         lr=lr,
-        batch_size=_spin(1, 1_000_000, "How many samples the network sees per update step."),
+        batch_size=batch_size,
+        batch_row=batch_row,
+        steps=steps,
+        batch_note=batch_note,
         epochs=_spin(1, 100_000, "How many times to go through the whole training set."),
         scheduler=_data_combo(
             [(SCHEDULER_LABELS.get(value, value), value) for value in SCHEDULERS],
@@ -199,6 +208,22 @@ def settings_fields() -> SettingsFields:
         fine_tune=fine_tune,
         distributed=distributed,
     )
+
+
+def _batch_row(batch_size: QSpinBox) -> tuple[QWidget, QLabel, QLabel]:
+    """The batch size with the updates an epoch it makes beside it, and the note under it when those are few."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    steps = QLabel("", row)
+    steps.setStyleSheet("color: #555;")
+    steps.setToolTip("Updates of the weights in one pass over the training split: its samples / the batch size.")
+    layout.addWidget(batch_size, 1)
+    layout.addWidget(steps)
+    note = QLabel("")
+    note.setWordWrap(True)
+    note.setStyleSheet("color: #8a5a00;")
+    return row, steps, note
 
 
 def run_buttons() -> tuple[QPushButton, QPushButton, QPushButton, QPushButton]:

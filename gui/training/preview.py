@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.model.shape_rules import fmt
@@ -63,8 +63,12 @@ def add_class_scatter(plot: pg.PlotItem, xs: np.ndarray, ys: np.ndarray, names: 
 
 
 class DatasetPreview(QWidget):
+    shown = Signal(int)  # a dataset (its training samples) or an error (0) is shown
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.train_count = 0  # samples in the shown dataset's training split (the steps an epoch follow it)
+        self.dataset: Any = None
         self.info = QLabel("Choose a dataset to see a few samples.")
         self.info.setWordWrap(True)
         self.grid = ImageGrid(tile=28)
@@ -100,6 +104,8 @@ class DatasetPreview(QWidget):
     def show_error(self, message: str) -> None:
         self._show("none")
         self.info.setText(f"<span style='color:#b00020'>{message}</span>")
+        self.train_count, self.dataset = 0, None
+        self.shown.emit(0)
 
     def show_dataset(self, dataset: Any) -> None:
         preview = dataset.preview(k=16)
@@ -124,6 +130,8 @@ class DatasetPreview(QWidget):
         else:
             self._show("none")
         self.info.setText(describe(dataset, preview))
+        self.train_count, self.dataset = int((preview.counts or {}).get("train", 0)), dataset
+        self.shown.emit(self.train_count)
 
 
 def describe(dataset: Any, preview: Any) -> str:

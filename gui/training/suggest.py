@@ -61,3 +61,49 @@ def suggestion_note(changes: dict[str, Any], input_shape: list[int] | None) -> s
     if others:
         notes.append("suggested " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in others.items()))
     return ("For this dataset: " + "; ".join(notes) + ".") if notes else ""
+
+
+FEW_STEPS = 20  # updates an epoch below which a network learns little per epoch and the curves say little
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """Updates in one epoch: the last, smaller batch counts (the training loop keeps it)."""
+    return -(-n_train // max(1, batch_size)) if n_train > 0 else 0
+
+
+def batch_for_steps(n_train: int, steps: int = FEW_STEPS) -> int | None:
+    """The largest power of two that gives at least ``steps`` updates an epoch (None when even 1 does not)."""
+    if n_train < steps:
+        return None
+    batch = 1
+    while steps_per_epoch(n_train, batch * 2) >= steps:
+        batch *= 2
+    return batch
+
+
+def _count(n: int) -> str:
+    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
+
+
+def steps_text(n_train: int, batch_size: int) -> str:
+    """'= 8 steps an epoch' beside the batch size ('' before the data is loaded)."""
+    if n_train <= 0:
+        return ""
+    steps = steps_per_epoch(n_train, batch_size)
+    return f"= {steps:,} step{'s' if steps != 1 else ''} an epoch"
+
+
+def few_steps_advice(n_train: int, batch_size: int) -> tuple[str, int | None]:
+    """('Batch 128 on 240 training samples is two updates an epoch: …', 8) when an epoch has fewer than
+    FEW_STEPS updates and a smaller batch gives enough; ('', None) otherwise."""
+    steps = steps_per_epoch(n_train, batch_size)
+    better = batch_for_steps(n_train)
+    if n_train <= 0 or steps >= FEW_STEPS or better is None or better >= batch_size:
+        return "", None
+    update = "update" if steps == 1 else "updates"
+    text = (
+        f"Batch {batch_size} on {n_train:,} training samples is {_count(steps)} {update} an epoch: the network "
+        f"learns little per epoch. Batch {better} gives {steps_per_epoch(n_train, better)}."
+    )
+    return text, better
