@@ -4,11 +4,15 @@ weights file (``.pt``/``.pth`` read with ``weights_only=True``, or ``.safetensor
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib.util
 import inspect
+import io
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +120,10 @@ def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) ->
     code = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = code  # dataclasses and pickling look the module up by name
     try:
-        spec.loader.exec_module(code)
+        _run(path, spec.loader.exec_module, code)
+    except ModelImportError:
+        sys.modules.pop(module_name, None)
+        raise
     except Exception as exc:
         sys.modules.pop(module_name, None)
         line = user_frame(traceback.extract_tb(exc.__traceback__))
@@ -124,7 +131,8 @@ def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) ->
             [f"Running {path} failed{f' at {line}' if line else ''}: {type(exc).__name__}: {exc}"]
         ) from None
     cls = getattr(code, class_name, None)
-    if not isinstance(cls, type) or not issubclass(cls, nn.Module):
+    is_class = isinstance(cls, type) and issubclass(cls, nn.Module)
+    if not is_class and not _is_builder(cls):  # ResNet18(): published files often build their models in functions
         found = sorted(
             n
             for n, v in vars(code).items()
@@ -134,7 +142,9 @@ def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) ->
         raise ModelImportError([f"{path} has no nn.Module class {class_name}.{listing}"])
     _check_arguments(path, cls, class_name, args)
     try:
-        return _call(cls, args)  # type: ignore[no-any-return]
+        made = _run(path, _call, cls, args)
+    except ModelImportError:
+        raise
     except Exception as exc:
         line = user_frame(traceback.extract_tb(exc.__traceback__))
         raise ModelImportError(
@@ -143,9 +153,46 @@ def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) ->
                 "Give its constructor arguments with --args as a JSON list, e.g. '[10]'."
             ]
         ) from None
+    if not isinstance(made, nn.Module):
+        raise ModelImportError(
+            [f"{path}: {class_name}() gives a {type(made).__name__}, not an nn.Module: name the model's class."]
+        )
+    return made
 
 
-def _check_arguments(path: Path, cls: type, class_name: str, args: list[Any] | dict[str, Any]) -> None:
+def _run(path: Path, function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` as if the user's file were run without arguments: a clean ``sys.argv`` (a file that
+    parses its command line at import time must not see TorchCanvas's), and ``sys.exit()`` or an argparse error
+    there is a message instead of the end of the app. What the file writes to stderr is passed on."""
+    argv, errors = sys.argv, io.StringIO()
+    sys.argv = [str(path)]
+    try:
+        with contextlib.redirect_stderr(errors):
+            return function(*args)
+    except SystemExit as exc:
+        said = [line.strip() for line in errors.getvalue().splitlines() if line.strip()]
+        errors = io.StringIO()  # its usage text is in the message, not printed again
+        why = f" ({said[-1][:200]})" if said else ""
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
+        at = f" at line {frames[-1].lineno} (`{(frames[-1].line or '').strip()}`)" if frames else ""
+        raise ModelImportError(
+            [
+                f"{path} stops the program (sys.exit({exc.code!r})){at} when it is run{why}. TorchCanvas runs the "
+                "file without command-line arguments: move the argument parsing and the training under "
+                '`if __name__ == "__main__":`, or put the model\'s class in a file of its own.'
+            ]
+        ) from None
+    finally:
+        sys.argv = argv
+        sys.stderr.write(errors.getvalue())
+
+
+def _is_builder(value: Any) -> bool:
+    """A function that builds the model (``def ResNet18(): return ResNet(...)``), or a ``partial`` of one."""
+    return inspect.isfunction(value) or isinstance(value, functools.partial)
+
+
+def _check_arguments(path: Path, cls: Any, class_name: str, args: list[Any] | dict[str, Any]) -> None:
     """Refuse arguments that do not fit the class's ``__init__``, naming the user's file, class and line and what
     it takes (the call itself would fail inside TorchCanvas, and the message would point there)."""
     try:

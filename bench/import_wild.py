@@ -1,0 +1,116 @@
+"""Model files as published, imported: each file of ``bench/wild/`` (copied unchanged from a public repository,
+licence kept; see bench/wild/SOURCES.md) goes through ``torchcanvas import``'s own steps, and the generated network,
+with the original's weights, must have its state_dict keys and give its outputs. One line per model: exact, or
+refused with the importer's first reason.
+
+    python bench/import_wild.py            every model, a table (Markdown with --markdown)
+    python bench/import_wild.py NAME ...   the models whose file or class contains NAME
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from core.files.built_model import build_model
+from core.fx_import import ModelImportError, import_model
+from core.fx_import.source import load_source
+
+WILD = Path(__file__).resolve().parent / "wild"
+CIFAR = [3, 32, 32]
+
+
+@dataclass
+class Entry:
+    file: str  # under bench/wild/
+    name: str  # the class or the function that builds the model
+    shape: list[int] = field(default_factory=lambda: list(CIFAR))
+    args: list[Any] | dict[str, Any] = field(default_factory=list)
+
+
+ENTRIES = [
+    Entry("kuangliu_pytorch_cifar/lenet.py", "LeNet"),
+    Entry("kuangliu_pytorch_cifar/vgg.py", "VGG", args=["VGG11"]),
+    Entry("kuangliu_pytorch_cifar/resnet.py", "ResNet18"),
+    Entry("kuangliu_pytorch_cifar/preact_resnet.py", "PreActResNet18"),
+    Entry("kuangliu_pytorch_cifar/mobilenet.py", "MobileNet"),
+    Entry("kuangliu_pytorch_cifar/mobilenetv2.py", "MobileNetV2"),
+    Entry("kuangliu_pytorch_cifar/googlenet.py", "GoogLeNet"),
+    Entry("kuangliu_pytorch_cifar/densenet.py", "densenet_cifar"),
+    Entry("kuangliu_pytorch_cifar/senet.py", "SENet18"),
+    Entry("kuangliu_pytorch_cifar/shufflenetv2.py", "ShuffleNetV2", args=[0.5]),
+    Entry("kuangliu_pytorch_cifar/regnet.py", "RegNetX_200MF"),
+    Entry("kuangliu_pytorch_cifar/efficientnet.py", "EfficientNetB0"),
+    Entry("kuangliu_pytorch_cifar/dla_simple.py", "SimpleDLA"),
+    Entry("akamaster_resnet_cifar10/resnet.py", "resnet20"),
+    Entry("chenyaofo_cifar_models/resnet.py", "cifar10_resnet20"),
+    Entry("chenyaofo_cifar_models/vgg.py", "cifar10_vgg11_bn"),
+    Entry("chenyaofo_cifar_models/mobilenetv2.py", "cifar10_mobilenetv2_x0_5"),
+    Entry("chenyaofo_cifar_models/shufflenetv2.py", "cifar10_shufflenetv2_x0_5"),
+    Entry("chenyaofo_cifar_models/repvgg.py", "cifar10_repvgg_a0"),
+    Entry("jvanvugt_unet/unet.py", "UNet", [1, 64, 64], {"depth": 3, "wf": 4, "padding": True}),
+    Entry("pytorch_examples/mnist_main.py", "Net", [1, 28, 28]),
+    Entry("pytorch_examples/super_resolution_model.py", "Net", [1, 32, 32], [3]),
+    Entry("pytorch_examples/transformer_net.py", "TransformerNet", [3, 64, 64]),
+    Entry("pytorch_examples/word_language_model.py", "RNNModel", [12], ["LSTM", 50, 16, 16, 2]),
+    Entry("pytorch_examples/word_language_model.py", "TransformerModel", [12], [50, 16, 2, 32, 2]),
+    Entry("pytorch_examples/dcgan_main.py", "Generator", [100, 1, 1], [1]),
+    Entry("karpathy_nanogpt/model.py", "GPT", [16]),
+]
+
+
+def one(entry: Entry) -> tuple[str, float]:
+    """``exact (difference 0.0e+00)`` or ``refused: <reason>``, and the seconds it took."""
+    start = time.perf_counter()
+    torch.manual_seed(0)
+    argv = sys.argv
+    try:
+        sys.argv = [entry.file]  # a file that parses its command line at import time sees none, as TorchCanvas runs it
+        model = load_source(f"{WILD / entry.file}:{entry.name}", entry.args).eval()
+        result = import_model(model, entry.shape)
+        built = build_model(result.project).module.eval()
+        if set(built.state_dict()) != set(model.state_dict()):  # the order may differ: weights load by name
+            return "differs: other state_dict keys", time.perf_counter() - start
+        built.load_state_dict(model.state_dict(), strict=True)
+        x = torch.randn(2, *entry.shape, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            a, b = model(x), built(x)
+        diff = float((a - b).abs().max())
+        verdict = f"exact (difference {diff:.1e})" if torch.allclose(a, b, atol=1e-5) else f"differs by {diff:.1e}"
+    except ModelImportError as exc:
+        verdict = "refused: " + exc.problems[0][:160]
+    except Exception as exc:  # the bench reports every failure as one line
+        verdict = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:140] if str(exc) else ''}"
+    finally:
+        sys.argv = argv
+    return verdict, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="only the models whose file or class contains one of these")
+    parser.add_argument("--markdown", action="store_true", help="a Markdown table (as in the README)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(2)
+    chosen = [e for e in ENTRIES if not args.names or any(n in e.file or n in e.name for n in args.names)]
+    exact = 0
+    if args.markdown:
+        print("| File | Model | Result |\n| --- | --- | --- |")
+    for entry in chosen:
+        verdict, seconds = one(entry)
+        exact += verdict.startswith("exact")
+        if args.markdown:
+            print(f"| `{entry.file}` | `{entry.name}` | {verdict.replace('|', '/')} |", flush=True)
+        else:
+            print(f"{entry.file:45} {entry.name:26} {seconds:5.1f}s  {verdict}", flush=True)
+    print(f"\n{exact} of {len(chosen)} exact; files from {len({e.file.split('/')[0] for e in chosen})} repositories.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Model files as people publish them: the model built by a function (``def ResNet18(): return ResNet(...)``), a
+file that parses its command line or calls ``sys.exit()`` when it is run. Each imports, or is refused with a
+message naming the file and the line; none ends the program."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from core.cli import main
+from core.fx_import.source import load_source
+from core.fx_import.trace import ModelImportError
+
+BUILDERS = """from functools import partial
+
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.fc = nn.Linear(2, hidden)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def Net8():
+    return Net(8)
+
+
+net3 = partial(Net, 3)
+
+
+def not_a_model():
+    return 42
+"""
+
+ARGPARSE = """import argparse
+
+from torch import nn
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--dataset", required=True)
+opt = parser.parse_args()
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 3)
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+
+
+def _write(tmp_path, text: str, name: str = "model.py"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_function_that_builds_the_model_imports_like_a_class(tmp_path, capsys):
+    path = _write(tmp_path, BUILDERS)
+    assert load_source(f"{path}:Net8").fc.out_features == 8
+    assert load_source(f"{path}:net3").fc.out_features == 3
+    assert main(["import", f"{path}:Net8", "-o", str(tmp_path / "net.json"), "--input-shape", "2"]) == 0
+    assert "Outputs equal the original's" in capsys.readouterr().out
+
+
+def test_a_function_that_gives_no_module_is_refused_in_words(tmp_path):
+    path = _write(tmp_path, BUILDERS)
+    with pytest.raises(ModelImportError, match=r"not_a_model\(\) gives a int, not an nn.Module"):
+        load_source(f"{path}:not_a_model")
+
+
+def test_a_file_whose_argparse_fails_when_run_is_a_message_not_the_end(tmp_path, capsys):
+    path = _write(tmp_path, ARGPARSE)
+    argv = list(sys.argv)
+    with pytest.raises(ModelImportError) as caught:
+        load_source(f"{path}:Net")
+    text = str(caught.value)
+    assert f"{path} stops the program (sys.exit(2)) at line 7 (`opt = parser.parse_args()`)" in text, text
+    assert "the following arguments are required: --dataset" in text
+    assert "if __name__" in text
+    assert sys.argv == argv  # put back
+    assert main(["import", f"{path}:Net", "-o", str(tmp_path / "net.json"), "--input-shape", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot import the model" in err and "stops the program" in err
+    assert not (tmp_path / "net.json").exists()
+
+
+def test_the_file_sees_no_arguments_of_torchcanvas(tmp_path, monkeypatch):
+    text = "import sys\nfrom torch import nn\n\n\nclass Net(nn.Identity):\n    SEEN = list(sys.argv)\n"
+    path = _write(tmp_path, text)
+    monkeypatch.setattr(sys, "argv", ["torchcanvas", "import", "--weights", "w.pt"])
+    seen = type(load_source(f"{path}:Net")).SEEN
+    assert seen == [str(path)]
+    assert sys.argv == ["torchcanvas", "import", "--weights", "w.pt"]
+
+
+@pytest.mark.parametrize("where", ["module", "constructor"])
+def test_sys_exit_anywhere_in_the_file_is_a_message(tmp_path, where):
+    body = "import sys\nfrom torch import nn\n"
+    if where == "module":
+        body += "sys.exit('no GPU here')\n"
+    body += "\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        sys.exit(3)\n"
+    path = _write(tmp_path, body)
+    with pytest.raises(ModelImportError, match=r"stops the program \(sys.exit\((3|'no GPU here')\)\) at line \d+"):
+        load_source(f"{path}:Net")
