@@ -1,4 +1,5 @@
-"""Small helpers that turn dataset samples (numpy arrays) into pixmaps and tiles with captions."""
+"""Small helpers that turn dataset samples (numpy arrays) into pixmaps and tiles with captions, or into lines of
+text when they are no pictures (token sequences decoded through a vocabulary, table rows)."""
 
 from __future__ import annotations
 
@@ -104,4 +105,65 @@ class ImageGrid(QListWidget):
         return QSize(width, self.tile + 10 + metrics.lineSpacing() * max(lines, self.caption_lines))
 
     def captions(self) -> list[str]:
+        return [self.item(i).text() for i in range(self.count())]
+
+
+def token_text(ids: Any, vocabulary: Any = None, limit: int = 60) -> str:
+    """A token sequence as words: decoded through the run's vocabulary when it has one (its ``decode(ids)``, or
+    a list/dict from id to token), otherwise its token ids; padding (id 0 at the end) is left out."""
+    values = [int(v) for v in to_numpy(ids).reshape(-1)]
+    while len(values) > 1 and values[-1] == 0:
+        values.pop()
+    head, more = values[:limit], len(values) > limit
+    if vocabulary is not None:
+        decode = getattr(vocabulary, "decode", None)
+        try:
+            if callable(decode):
+                return str(decode(head)) + (" …" if more else "")
+            lookup = vocabulary.get if isinstance(vocabulary, dict) else None
+            words = [
+                str(lookup(v, f"<{v}>")) if lookup else (str(vocabulary[v]) if 0 <= v < len(vocabulary) else f"<{v}>")
+                for v in head
+            ]
+            joiner = "" if words and all(len(w) == 1 for w in words) else " "  # characters join without spaces
+            return joiner.join(words) + (" …" if more else "")
+        except Exception:  # a vocabulary that cannot decode these ids: show the ids
+            pass
+    return "tokens " + " ".join(str(v) for v in head) + (" …" if more else "")
+
+
+def sample_text(sample: Any, vocabulary: Any = None, limit: int = 8) -> str:
+    """One sample that is not a picture, in a line: its text (token ids) or its first values."""
+    array = to_numpy(sample)
+    if array.dtype.kind in "iu":
+        return token_text(array, vocabulary)
+    values = array.reshape(-1)
+    head = ", ".join(f"{float(v):.4g}" for v in values[:limit])
+    return f"[{head}{', …' if len(values) > limit else ''}]"
+
+
+class TextList(QListWidget):
+    """Samples that are not pictures (text, token ids, table rows): one line each, coloured like the image tiles'
+    captions (green right, red wrong)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWordWrap(True)
+        self.setStyleSheet("QListWidget { background: transparent; }")
+
+    def set_items(self, items: list[tuple[str, str | None]]) -> None:
+        """``items``: (line, colour or None)."""
+        self.clear()
+        for line, colour in items:
+            item = QListWidgetItem(line)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            item.setToolTip(line)
+            if colour:
+                item.setForeground(QColor(colour))
+            self.addItem(item)
+
+    def lines(self) -> list[str]:
         return [self.item(i).text() for i in range(self.count())]

@@ -1,5 +1,6 @@
 """After a run: test figures, the confusion matrix, per-class accuracy, sample predictions (misclassified
-first) or, for 2-D point sets, the decision boundary under the points; and the export buttons."""
+first) or, for 2-D point sets, the decision boundary under the points; and the export buttons. A regression run
+shows its own page instead (``gui.training.results_regression``): it has no classes to count right or wrong."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from core.files.export_formats import EXPORT_FORMATS
 from gui.training.confusion import ConfusionMatrix
 from gui.training.images import ImageGrid, is_image, to_numpy
 from gui.training.preview import add_class_scatter, class_colour, legend_below, scatter_points
+from gui.training.results_regression import RegressionResults, value
 
 log = logging.getLogger(__name__)
 Predict = Callable[[np.ndarray], np.ndarray]  # a batch of samples (network input shape) -> class indices
@@ -89,12 +91,16 @@ class ResultsView(QWidget):
         self.examples.setMinimumWidth(200)
         self.split = split
         self._narrow: bool | None = None
+        self.regression = RegressionResults()
+        self.pages = QStackedWidget()  # the classification figures, or the regression page in their place
+        self.pages.addWidget(split)
+        self.pages.addWidget(self.regression)
 
         buttons = self._export_row()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.pages, 1)
         layout.addLayout(buttons)
         self.result: Any = None
         self.per_class_values = np.zeros(0)
@@ -192,6 +198,8 @@ class ResultsView(QWidget):
         self.samples.clear()
         self.samples_title.setText("")
         self.boundary.getPlotItem().clear()
+        self.regression.clear()
+        self.pages.setCurrentWidget(self.split)
         self.set_exports_enabled(False)
 
     # -- filling ---------------------------------------------------------------------------------------
@@ -203,6 +211,12 @@ class ResultsView(QWidget):
         self.summary.setText(summary_html(result))
         has_run = getattr(result, "run_dir", None) is not None
         self.set_exports_enabled(has_run and result.status != "failed")
+        if is_regression(result, dataset):  # no classes: its own page, not an empty matrix and "accuracy –"
+            self.pages.setCurrentWidget(self.regression)
+            self._steps.append(lambda: self.regression.show_result(result, dataset))
+            self._step_timer.start()
+            return
+        self.pages.setCurrentWidget(self.split)
         names = list(result.class_names or (dataset.class_names if dataset is not None else []))
         matrix = np.asarray(result.confusion or [], dtype=np.int64)
         if matrix.ndim == 2 and matrix.size:
@@ -305,6 +319,11 @@ def _name(names: list[str], index: int) -> str:
     return names[index] if 0 <= index < len(names) else str(index)
 
 
+def is_regression(result: Any, dataset: Any = None) -> bool:
+    """Whether a run predicts numbers (its figures are MAE, RMSE and R², not accuracy)."""
+    return getattr(result, "regression", None) is not None or getattr(dataset, "task", "") == "regression"
+
+
 def summary_html(result: Any) -> str:
     status = result.status
     if status == "failed":
@@ -313,11 +332,22 @@ def summary_html(result: Any) -> str:
             head += f" The curves of the {len(result.history)} finished epoch(s) are kept."
         return head
     word = "Finished" if status == "finished" else "Stopped early"
-    parts = [
-        f"<b>{word}.</b>",
-        f"Test accuracy <b style='font-size:13pt'>{_percent(result.test_accuracy)}</b>",
-        f"test loss <b>{_number(result.test_loss)}</b>",
-    ]
+    figures = getattr(result, "regression", None)
+    if figures is not None:
+        r2 = "–" if figures.r2 is None else f"{figures.r2:.3f}"
+        parts = [
+            f"<b>{word}.</b>",
+            f"Test R² <b style='font-size:13pt'>{r2}</b>",
+            f"MAE <b>{value(figures.mae)}</b>",
+            f"RMSE <b>{value(figures.rmse)}</b>",
+            f"test loss <b>{_number(result.test_loss)}</b>",
+        ]
+    else:
+        parts = [
+            f"<b>{word}.</b>",
+            f"Test accuracy <b style='font-size:13pt'>{_percent(result.test_accuracy)}</b>",
+            f"test loss <b>{_number(result.test_loss)}</b>",
+        ]
     if result.history:
         parts.append(f"{len(result.history)} epoch(s)")
     if result.device:
