@@ -36,6 +36,7 @@ class DataSpec:
     paths: tuple[str, ...] = ()
     label_column: str = ""
     options: dict[str, float] = field(default_factory=dict)
+    column_kinds: tuple[tuple[str, str], ...] = ()  # tables: (column, number|category|text|ignore) chosen by the user
 
     @property
     def text(self) -> str:

@@ -1,0 +1,314 @@
+"""What a data source holds, before anything trains: the data wizard shows it, ``torchcanvas check`` could print it.
+
+``survey(spec)`` reads the source (a table whole, an image folder's headers, an array file's labels) and answers in
+plain words: the kind of source, how many samples, the task, the classes with their counts and how unequal they
+are, the split sizes the settings give, the image sizes found and the one that will be used, and for a table every
+column with its detected kind. It writes nothing and trains nothing. ``problems`` are what training will refuse,
+in the loader's words; ``notes`` are said before training and do not stop it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.datasets.spec import DataSpec, LoadRequest, parse_spec
+from core.datasets.tabular import Column, TablePlan, table_plan, with_choices
+from core.errors import DataError
+
+__all__ = ["ClassCount", "Column", "SizeCount", "Splits", "Survey", "guess_spec", "imbalance_words", "survey"]
+
+# the user's own kinds of file; every other source (built in, generated, downloaded) is "builtin"
+SOURCE_WORDS = {"folder": "images", "tabular": "table", "csv": "table", "text": "text", "npz": "npz", "idx": "idx"}
+MAX_SIZED_IMAGES = 5000  # image headers read for the sizes; beyond, the sizes of the first ones are told
+VISION_COUNTS = {"MNIST": (60000, 10000), "FashionMNIST": (60000, 10000), "KMNIST": (60000, 10000)}
+VISION_COUNTS["CIFAR10"] = (50000, 10000)
+
+
+@dataclass(frozen=True)
+class ClassCount:
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SizeCount:
+    size: tuple[int, int]  # (height, width)
+    count: int
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Samples per split as the settings cut them (``core.portable.steps.prepare``'s rounding)."""
+
+    train: int
+    val: int
+    test: int
+    test_from_source: bool  # the source has its own test split (npz x_test, MNIST's test set)
+
+
+@dataclass(frozen=True)
+class Survey:
+    spec: str  # the spec with the choices made (label column, column kinds): store it in the settings
+    source: str  # images | table | text | npz | idx | builtin
+    samples: int | None
+    task: str | None  # classification | regression | None (not known)
+    classes: tuple[ClassCount, ...]  # in class-number order
+    imbalance: str  # in words: "balanced: 50 to 52 samples a class", "one class only", ...
+    splits: Splits | None
+    sample_shape: tuple[int, ...] | None  # one sample as the network gets it (images: at the size used)
+    image_sizes: tuple[SizeCount, ...] = ()  # (height, width) found, most common first
+    image_size: tuple[int, int] | None = None  # the size every image is brought to
+    image_size_reason: str = ""
+    channels: int | None = None  # 1 (grey) or 3 (colour) as found in the files
+    columns: tuple[Column, ...] = ()  # tables
+    label_column: str | None = None
+    problems: tuple[str, ...] = ()  # what training refuses, in its words
+    notes: tuple[str, ...] = ()
+
+
+def split_sizes(samples: int, test: int | None, val_fraction: float, test_fraction: float) -> Splits:
+    """``test`` is the source's own test split (None: cut from the samples, first, as ``prepare`` does)."""
+    n_test = test if test is not None else round(samples * test_fraction)
+    n_val = round(samples * val_fraction)
+    pool = samples if test is not None else samples - n_test
+    return Splits(max(pool - n_val, 0), n_val, n_test, test is not None)
+
+
+def imbalance_words(counts: list[ClassCount]) -> str:
+    if not counts:
+        return ""
+    if len(counts) == 1:
+        return f"one class only ({counts[0].name!r}): a classifier needs at least two"
+    big = max(counts, key=lambda c: c.count)
+    small = min(counts, key=lambda c: c.count)
+    if small.count == 0:
+        return f"class {small.name!r} has no samples"
+    ratio = big.count / small.count
+    if ratio <= 1.5:
+        return f"balanced: {small.count:,} to {big.count:,} samples a class"
+    words = "imbalanced" if ratio < 10 else "strongly imbalanced"
+    return (
+        f"{words}: {big.name!r} has {ratio:.0f}x the samples of {small.name!r} ({big.count:,} vs {small.count:,}); "
+        f"a network that always answers {big.name!r} is right {big.count / sum(c.count for c in counts):.0%} of "
+        "the time, so look at the per-class accuracy"
+    )
+
+
+def _classes(labels: Any, names: list[str]) -> tuple[ClassCount, ...]:
+    import numpy as np
+
+    counts = np.bincount(np.asarray(labels, dtype=np.int64).reshape(-1), minlength=len(names))
+    names = names + [str(k) for k in range(len(names), len(counts))]
+    return tuple(ClassCount(name, int(count)) for name, count in zip(names, counts, strict=True))
+
+
+# --- per kind of source ------------------------------------------------------------------------------------------
+def _table(spec: DataSpec, label_column: str | None, kinds: dict[str, str] | None, fractions: tuple) -> Survey:
+    if spec.kind == "csv":  # read by pandas with the same label: the table: spec keeps the choices
+        spec = DataSpec("tabular", "table", spec.paths, label_column=spec.label_column)
+    spec = with_choices(spec, label_column, kinds)
+    frame, plan = table_plan(spec)
+    classes: tuple[ClassCount, ...] = ()
+    problems = [f"{plan.path}, column {c.name!r}: {c.note}" for c in plan.columns if c.kind == "number" and c.note]
+    if plan.task == "classification":
+        classes = _table_classes(frame, plan, problems)
+    label = next(c for c in plan.columns if c.kind == "label")
+    if label.missing:
+        rows = "1 row has" if label.missing == 1 else f"{label.missing:,} rows have"
+        problems.append(f"{plan.path}, column {plan.label!r}: {rows} no label; fill it in or delete the row")
+    text = [c.name for c in plan.columns if c.kind == "text"]
+    if text:
+        problems.append(f"{plan.path}, column {text[0]!r}: a text column cannot be mixed with other columns")
+    return Survey(
+        spec=spec.text,
+        source="table",
+        samples=plan.rows,
+        task=plan.task,
+        classes=classes,
+        imbalance=imbalance_words(list(classes)),
+        splits=split_sizes(plan.rows, None, *fractions),
+        sample_shape=(plan.features,),
+        columns=plan.columns,
+        label_column=plan.label,
+        problems=tuple(problems),
+        notes=tuple(n for n in plan.notes if n.split(": ", 1)[-1] not in " ".join(problems)),
+    )
+
+
+def _table_classes(frame: Any, plan: TablePlan, problems: list[str]) -> tuple[ClassCount, ...]:
+    from core.datasets.tabular import MAX_TABLE_CLASSES
+    from core.portable.tables import table_labels
+
+    try:
+        y, names = table_labels(frame.dropna(subset=[plan.label]), plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
+    except ValueError as exc:
+        problems.append(str(exc))
+        return ()
+    return _classes(y.numpy(), names)
+
+
+def _image_sizes(files: list[Path]) -> tuple[Counter, Counter, list[str]]:
+    """(height, width) and colour of each image header (Pillow reads no pixels for that), and the unreadable."""
+    from PIL import Image
+
+    sizes: Counter = Counter()
+    modes: Counter = Counter()
+    bad = []
+    for file in files[:MAX_SIZED_IMAGES]:
+        try:
+            with Image.open(file) as image:
+                sizes[(image.height, image.width)] += 1
+                modes[1 if image.mode in ("1", "L", "I", "I;16", "F") else 3] += 1
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            bad.append(f"{file}: this image cannot be read ({exc}); delete or replace the file")
+    return sizes, modes, bad
+
+
+def _folder(spec: DataSpec, input_shape: tuple[int, ...] | None, resize: Any, fractions: tuple) -> Survey:
+    from core.datasets.folder import image_geometry, list_images
+
+    root = Path(spec.paths[0]).expanduser()
+    files, names = list_images(root)
+    problems = [f"{root / name}: no images in this class folder; add images or remove the folder" for name in names]
+    problems = [p for p, name in zip(problems, names, strict=True) if not any(f.parent.name == name for f, _ in files)]
+    if not names:
+        problems.append(f"{root}: no class sub-folders; put the images of each class in a sub-folder named after it")
+    if len(names) == 1:
+        problems.append(f"{root}: only one class folder ({names[0]!r}); a classifier needs at least two")
+    sizes, modes, bad = _image_sizes([f for f, _ in files])
+    problems += bad[:3]
+    notes = []
+    if len(files) > MAX_SIZED_IMAGES:
+        notes.append(f"Image sizes of the first {MAX_SIZED_IMAGES:,} of {len(files):,} images.")
+    found = tuple(SizeCount(size, count) for size, count in sizes.most_common())
+    channels = 3 if modes.get(3) else 1 if modes else None
+    size, wanted = image_geometry(input_shape, tuple(resize) if resize else None)
+    if resize:
+        reason = f"the resize setting {size[0]}x{size[1]}"
+    elif input_shape and len(input_shape) == 3:
+        reason = f"the Input node's size {list(input_shape)}"
+    elif found:
+        size, wanted = found[0].size, channels or 3
+        reason = f"the most common size ({found[0].count:,} of {sum(sizes.values()):,} images); a new Input gets it"
+    else:
+        reason = "no images found: 32x32, the default"
+    if len(found) > 1:
+        notes.append(f"{len(found)} different image sizes: every image is resized to {size[0]}x{size[1]} ({reason}).")
+    elif found and found[0].size != size:
+        notes.append(
+            f"The images are {found[0].size[0]}x{found[0].size[1]}: resized to {size[0]}x{size[1]} ({reason})."
+        )
+    if channels == 3 and wanted == 1:
+        notes.append("The images are in colour; the 1-channel Input gets them turned grey.")
+    elif channels == 1 and wanted == 3:
+        notes.append("The images are grey; the 3-channel Input gets the grey repeated in each channel.")
+    classes = tuple(ClassCount(n, sum(1 for _, k in files if k == i)) for i, n in enumerate(names))
+    return Survey(
+        spec=spec.text,
+        source="images",
+        samples=len(files),
+        task="classification",
+        classes=classes,
+        imbalance=imbalance_words(list(classes)),
+        splits=split_sizes(len(files), None, *fractions),
+        sample_shape=(wanted, *size),
+        image_sizes=found,
+        image_size=size,
+        image_size_reason=reason,
+        channels=channels,
+        problems=tuple(problems),
+        notes=tuple(notes),
+    )
+
+
+def _arrays(spec: DataSpec, fractions: tuple) -> Survey:
+    """npz, idx and the built-in and generated sets: their labels are read (downloads are not fetched)."""
+    from core.datasets.info import dataset_info
+    from core.datasets.spec import SOURCES
+
+    info = dataset_info(spec)
+    if spec.kind == "vision":
+        train, test = VISION_COUNTS[spec.name]
+        shape = info.sample_shape if info else None
+        classes = tuple(ClassCount(str(k), train // 10) for k in range(10))  # about: not downloaded to count
+        notes = (f"Downloaded on first use; about {train // 10:,} training images a class.",)
+        splits = split_sizes(train, test, *fractions)
+        channels = shape[0] if shape else None
+        return Survey(
+            spec.text,
+            "builtin",
+            train + test,
+            "classification",
+            classes,
+            "balanced (about equal)",
+            splits,
+            shape,
+            channels=channels,
+            notes=notes,
+        )
+    try:
+        x, y, x_test, y_test, names = SOURCES[spec.kind].load(spec, LoadRequest())
+    except (ValueError, OSError) as exc:
+        raise DataError(str(exc)) from None
+    regression = y.dtype.is_floating_point
+    classes = () if regression else _classes(y.numpy(), list(names))
+    samples = len(x) + (len(x_test) if x_test is not None else 0)
+    return Survey(
+        spec=spec.text,
+        source=SOURCE_WORDS.get(spec.kind, "builtin"),
+        samples=samples,
+        task="regression" if regression else "classification",
+        classes=classes,
+        imbalance=imbalance_words(list(classes)),
+        splits=split_sizes(len(x), len(x_test) if x_test is not None else None, *fractions),
+        sample_shape=tuple(x.shape[1:]),
+        channels=int(x.shape[1]) if x.dim() == 4 else None,
+    )
+
+
+# --- the entry points --------------------------------------------------------------------------------------------
+def survey(
+    spec: str,
+    *,
+    label_column: str | None = None,
+    column_kinds: dict[str, str] | None = None,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.1,
+    input_shape: tuple[int, ...] | None = None,
+    resize: tuple[int, int] | list[int] | None = None,
+) -> Survey:
+    """What ``spec`` holds; DataError (one line naming the file) when it cannot be read at all.
+
+    ``label_column`` and ``column_kinds`` (column -> number|category|text|ignore|label) are the user's choices for
+    a table; the returned ``Survey.spec`` holds them. ``input_shape`` and ``resize`` decide an image folder's size."""
+    parsed = parse_spec(spec)
+    fractions = (val_fraction, test_fraction)
+    if parsed.kind in ("tabular", "csv"):
+        return _table(parsed, label_column, column_kinds, fractions)
+    if label_column or column_kinds:
+        raise DataError(f"{parsed.text}: label and column choices are for tables (table:PATH)")
+    if parsed.kind == "folder":
+        return _folder(parsed, input_shape, resize, fractions)
+    return _arrays(parsed, fractions)
+
+
+def guess_spec(path: str | Path) -> str:
+    """The spec for a file or folder the user picked: a folder of class sub-folders of images (``folder:``) or of
+    text files (``text:``), a table (``table:``), a text file (``text:``), an .npz (``npz:``)."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        files = [f for sub in p.iterdir() if sub.is_dir() for f in sub.iterdir() if f.is_file()]
+        if files and sum(f.suffix.lower() == ".txt" for f in files) > len(files) / 2:
+            return f"text:{p}"
+        return f"folder:{p}"
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
+        return f"npz:{p}"
+    if suffix == ".txt":
+        return f"text:{p}"
+    if suffix in (".csv", ".tsv", ".tab", ".parquet", ".pq"):
+        return f"table:{p}" + ("?" if "?" in str(p) else "")
+    raise DataError(f"{p}: not a kind of data TorchCanvas reads (a folder of images, a table, a text file or an .npz)")

@@ -1,0 +1,318 @@
+"""Tables read by pandas: ``table:PATH`` for a CSV, TSV or Parquet file, with the label column and the column kinds.
+
+Spec: ``table:data.csv`` (label column guessed, kinds detected), or with choices after a ``?``:
+``table:data.csv?label=price&category=zip,city&ignore=id`` (keys ``label``, ``number``, ``category``, ``text``,
+``ignore``; names are percent-encoded where they hold ``,&=?%``; ``parse_spec(spec).text`` writes the same string
+back). The plan of a table (``plan_table``) is what the survey shows and what the loader and the exported script do
+with it: one place decides each column's kind, its encoding and the task, so the wizard cannot promise what the
+loader does not do. pandas (and pyarrow) are the ``tables`` extra; without them the message names the pip command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
+from core.errors import DataError
+from core.settings import TrainingSettings
+
+NUMBER, CATEGORY, TEXT, LABEL, IGNORE = "number", "category", "text", "label", "ignore"
+KINDS = (NUMBER, CATEGORY, TEXT, IGNORE)  # what a user may make a feature column
+ONE_HOT_MAX = 100  # more different values than this: not detected as a category (the user may still choose it)
+CLASS_GUESS_MAX = 100  # whole-number labels with at most this many values are classes; more: a number to predict
+LABEL_NAMES = ("label", "labels", "target", "class", "y", "category", "sentiment", "species", "outcome")
+MAX_TABLE_CLASSES = 1000  # core.portable.tables.table_labels refuses more (an identifier is no class label)
+SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq", ".txt")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table as it will be used."""
+
+    name: str
+    kind: str  # number | category | text | label | ignore: how it is used
+    detected: str  # number | category | text | ignore: what its values look like (before the user's choice)
+    missing: int  # empty cells
+    distinct: int  # different values (missing not counted)
+    encoding: str  # in words: "standardised", "one-hot, 3 columns", ...
+    note: str = ""  # a problem found in its values, in words
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    path: str
+    rows: int
+    label: str
+    task: str  # classification | regression
+    columns: tuple[Column, ...]
+    features: int  # values in one sample after encoding
+    notes: tuple[str, ...]
+
+    def feature_kinds(self) -> dict[str, str]:
+        """The feature columns in file order and their kinds (number or category), as the loader takes them."""
+        return {c.name: c.kind for c in self.columns if c.kind in (NUMBER, CATEGORY)}
+
+
+# --- the spec ----------------------------------------------------------------------------------------------------
+def _names(value: str) -> list[str]:
+    return [unquote(name) for name in value.split(",") if name]
+
+
+def parse_table(key: str, rest: str, text: str) -> DataSpec:
+    body = file_path(key, rest, text)
+    path, mark, query = body.rpartition("?") if "?" in body else (body, "", "")
+    if not path:
+        raise DataError(f"{text!r}: give the table's path as table:PATH")
+    label, kinds = "", []
+    for item in filter(None, query.split("&")):
+        name, eq, value = item.partition("=")
+        if not eq or name not in (LABEL, *KINDS):
+            raise DataError(
+                f"{text!r}: after '?' come label=COLUMN and number=, category=, text= or ignore= with column "
+                f"names, joined by '&' (e.g. table:data.csv?label=price&category=city), not {item!r}"
+            )
+        if name == LABEL:
+            label = unquote(value)
+        else:
+            kinds += [(column, name) for column in _names(value)]
+    return DataSpec("tabular", "table", (path,), label_column=label, column_kinds=tuple(kinds))
+
+
+def _quote(name: str) -> str:
+    return quote(name, safe=" ()[]-_.+/:'")
+
+
+def table_text(spec: DataSpec) -> str:
+    """The spec string: the path, then the label and the kinds the user chose (grouped by kind, in that order)."""
+    parts = [f"label={_quote(spec.label_column)}"] if spec.label_column else []
+    for kind in KINDS:
+        names = [_quote(column) for column, chosen in spec.column_kinds if chosen == kind]
+        if names:
+            parts.append(f"{kind}={','.join(names)}")
+    path = spec.paths[0]
+    if parts or "?" in path:  # a path with "?" keeps a trailing "?" so it reads back whole
+        return f"table:{path}?{'&'.join(parts)}"
+    return f"table:{path}"
+
+
+def with_choices(spec: DataSpec, label_column: str | None, column_kinds: dict[str, str] | None) -> DataSpec:
+    """The spec with the user's label column and column kinds over the ones it holds."""
+    kinds = dict(spec.column_kinds)
+    for column, kind in (column_kinds or {}).items():
+        if kind not in (*KINDS, LABEL):
+            raise DataError(f"column {column!r}: the kind {kind!r} is not one of {', '.join(KINDS)}")
+        if kind == LABEL:
+            label_column = column
+        else:
+            kinds[column] = kind
+    label = spec.label_column if label_column is None else label_column
+    return DataSpec("tabular", "table", spec.paths, label_column=label, column_kinds=tuple(kinds.items()))
+
+
+# --- reading and planning ----------------------------------------------------------------------------------------
+def read_frame(path: str) -> Any:
+    """The table as a pandas DataFrame; DataError naming the file (and row) when it cannot be read."""
+    from core.portable.tables import read_table
+
+    file = Path(path).expanduser()
+    if file.exists() and not file.is_file():
+        raise DataError(f"{path}: not a regular file; give the path of the table file itself")
+    try:
+        return read_table(str(file))
+    except (ValueError, OSError) as exc:
+        raise DataError(str(exc)) from None
+
+
+def _first_bad_number(series: Any) -> tuple[int, int]:
+    """(row index, count) of the cells of a text column that are not numbers."""
+    import pandas as pd
+
+    bad = (pd.to_numeric(series, errors="coerce").isna() & series.notna()).to_numpy()
+    count = int(bad.sum())
+    return (int(bad.argmax()) if count else -1), count
+
+
+def detect(series: Any) -> tuple[str, str]:
+    """What a column's values look like, and a note when some of them do not fit."""
+    import pandas as pd
+
+    filled = int(series.notna().sum())
+    if not filled:
+        return IGNORE, "every cell is empty: not used"
+    if pd.api.types.is_numeric_dtype(series):
+        return NUMBER, ""
+    row, bad = _first_bad_number(series)
+    if bad < filled and bad <= max(1, filled // 100):  # numbers with a slip or two
+        return NUMBER, (
+            f"row {row + 2} holds {series.iloc[row]!r}, not a number like the other {filled - bad:,} cells: "
+            "fix the cell, leave it empty (a missing value), or make the column a category"
+        )
+    distinct = int(series.nunique())
+    if distinct <= ONE_HOT_MAX:
+        return CATEGORY, ""
+    sample = series.dropna().astype(str).head(1000)
+    if float(sample.str.count(" ").mean()) >= 2:
+        return TEXT, ""
+    return IGNORE, (
+        f"{distinct:,} different values in {filled:,} rows: looks like a name or an identifier, not used; "
+        "make it a category or text to use it"
+    )
+
+
+def _task(series: Any, chosen: str | None) -> str:
+    import pandas as pd
+
+    if chosen == NUMBER:
+        return "regression"
+    if chosen == CATEGORY or not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return "classification"
+    values = series.dropna().to_numpy()
+    whole = bool(len(values)) and (values.dtype.kind != "f" or bool((values == values.round()).all()))
+    return "classification" if whole and int(series.nunique()) <= CLASS_GUESS_MAX else "regression"
+
+
+def guess_label(columns: list[str], asked: str) -> tuple[str, str]:
+    """The label column and, when it was guessed, a note saying why."""
+    if asked:
+        if asked not in columns:
+            raise DataError(f"there is no column named {asked!r}; the columns are {', '.join(columns)}")
+        return asked, ""
+    for name in columns:
+        if name.strip().lower() in LABEL_NAMES:
+            return name, f"Label column {name!r}: guessed from its name; choose another if it is not what to predict."
+    return columns[-1], f"Label column {columns[-1]!r}: the last column; choose the column to predict."
+
+
+def _encoding(kind: str, missing: int, distinct: int, task: str) -> tuple[str, int]:
+    """(words, values in a sample) for a column used as ``kind``."""
+    if kind == NUMBER:
+        if missing:
+            return f"standardised; {missing:,} missing: the training median and a 0/1 'missing' column", 2
+        return "standardised with the training split's mean and std", 1
+    if kind == CATEGORY:
+        levels = distinct + (1 if missing else 0)
+        extra = " (an empty cell is the value 'missing')" if missing else ""
+        return f"one-hot, {levels} columns{extra}", levels
+    if kind == LABEL:
+        return ("the number to predict" if task == "regression" else f"{distinct} classes, numbered in sorted order"), 0
+    if kind == TEXT:
+        return "text: not used in a table with other columns (a text column alone is read as text)", 0
+    return "not used", 0
+
+
+def plan_table(frame: Any, path: str, spec: DataSpec) -> TablePlan:
+    """Each column's kind (the spec's choice over what was detected), its encoding, the label and the task."""
+    names = [str(name) for name in frame.columns]
+    frame.columns = names
+    label, label_note = guess_label(names, spec.label_column)
+    chosen = dict(spec.column_kinds)
+    unknown = [name for name in chosen if name not in names]
+    if unknown:
+        raise DataError(f"{path}: there is no column named {unknown[0]!r}; the columns are {', '.join(names)}")
+    task = _task(frame[label], chosen.get(label))
+    columns, notes, width = [], [label_note] if label_note else [], 0
+    for name in names:
+        series = frame[name]
+        detected, note = detect(series) if name != label else (LABEL, "")
+        kind = LABEL if name == label else chosen.get(name, detected)
+        missing, distinct = int(series.isna().sum()), int(series.nunique())
+        words, values = _encoding(kind, missing, distinct, task)
+        width += values
+        if note and kind != detected:
+            note = ""  # the user's choice answers it
+        columns.append(Column(name, kind, detected, missing, distinct, words, note))
+        if note:
+            notes.append(f"Column {name!r}: {note}")
+    return TablePlan(path, len(frame), label, task, tuple(columns), width, tuple(notes))
+
+
+def table_plan(spec: DataSpec) -> tuple[Any, TablePlan]:
+    frame = read_frame(spec.paths[0])
+    if not len(frame.columns):
+        raise DataError(f"{spec.paths[0]}: no columns; the first row must name the columns")
+    return frame, plan_table(frame, spec.paths[0], spec)
+
+
+# --- loading -----------------------------------------------------------------------------------------------------
+def _usable(plan: TablePlan) -> None:
+    text = [c.name for c in plan.columns if c.kind == TEXT]
+    if text:
+        raise DataError(
+            f"{plan.path}, column {text[0]!r}: a text column cannot be mixed with other columns; make it ignore, "
+            "or keep only that text column and the label"
+        )
+    slips = [c for c in plan.columns if c.kind == NUMBER and c.note]
+    if slips:
+        raise DataError(f"{plan.path}, column {slips[0].name!r}: {slips[0].note}")
+
+
+def _load(spec: DataSpec, request: LoadRequest) -> tuple:
+    from core.portable.tables import split_rows, table_features, table_labels
+
+    frame, plan = table_plan(spec)
+    _usable(plan)
+    if plan.rows < 3:
+        raise DataError(f"{plan.path}: {plan.rows} rows; a table needs a row per sample, a handful at least")
+    rows = split_rows(plan.rows, request.val_fraction, request.test_fraction, request.seed)
+    try:
+        x = table_features(frame, plan.feature_kinds(), rows, plan.path)
+        y, class_names = table_labels(frame, plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    return x, y, None, None, class_names
+
+
+def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.portable import sources, tables
+
+    _, plan = table_plan(spec)
+    _usable(plan)
+    kinds = [f"    {script_string(name)}: {script_string(kind)}," for name, kind in plan.feature_kinds().items()]
+    constants = [
+        f"DATA_FILE = {script_string(spec.paths[0])}",
+        f"LABEL_COLUMN = {script_string(plan.label)}",
+        f'TASK = "{plan.task}"',
+        "COLUMNS = {  # each feature column and its kind (a number, or a category: one-hot)",
+        *kinds,
+        "}",
+    ]
+    helpers = [sources.check_file, tables.read_table, tables.has_pyarrow, tables.ragged_row, tables.split_rows]
+    helpers += [tables.table_features, tables.table_labels, tables.load_table]
+    call = "load_table(DATA_FILE, LABEL_COLUMN, COLUMNS, TASK, (VAL_FRACTION, TEST_FRACTION, SEED))"
+    return ScriptLoad(helpers, constants, lines=[f"raw = {call}"])
+
+
+DESCRIBE_BYTES = 64 * 1024 * 1024  # a bigger table is not read after every edit: the check waits for Train
+
+
+def _describe(spec: DataSpec) -> Any:
+    from core.datasets.info import DataInfo
+
+    path = Path(spec.paths[0]).expanduser()
+    if path.stat().st_size > DESCRIBE_BYTES:
+        return DataInfo(path.name, None, None, task=None)
+    _, plan = table_plan(spec)
+    label = next(c for c in plan.columns if c.kind == LABEL)
+    classes = label.distinct if plan.task == "classification" else None
+    return DataInfo(path.name, (plan.features,), classes, task=plan.task)
+
+
+register(
+    Source(
+        kind="tabular",
+        names=("table",),
+        group="your files",
+        help="table:PATH (CSV, TSV or Parquet; ?label=COLUMN&category=A,B)",
+        parse=parse_table,
+        text=table_text,
+        load=_load,
+        script=_script,
+        describe=_describe,
+        ask="table",
+        file_filter="Tables (*.csv *.tsv *.tab *.parquet *.pq);;All files (*)",
+        rank=4,
+    )
+)
