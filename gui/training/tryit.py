@@ -63,6 +63,8 @@ class TryItView(QWidget):
         self.forward_ms: float | None = None
         self.probs = np.zeros(0)
         self.predicted_class: int | None = None
+        self.true_value: float | None = None  # a regression test sample's target, while it is the one shown
+        self._test_sample: np.ndarray | None = None
         self._sample: np.ndarray | None = None
         self.seen_input = np.zeros(0)  # the newest image sample at the Input size
         self._request = 0
@@ -162,7 +164,8 @@ class TryItView(QWidget):
         self.loading = False
         self.source = None
         self.model = None
-        self._sample = None
+        self._sample = self._test_sample = None
+        self.true_value = None
         self.probs = np.zeros(0)
         self.predicted_class = None
         self.prediction.setText("")
@@ -249,10 +252,11 @@ class TryItView(QWidget):
         source = self.source
         if source is None or self.model is None or not 0 <= index < len(source.x_test):
             return
-        sample = source.raw_sample(index)
+        sample = self._test_sample = source.raw_sample(index)
         true = to_numpy(source.y_test[index : index + 1]).reshape(-1)
         if source.regression:
-            self.true_label.setText(f"true value: {float(true[0]):.4g}")
+            self.true_value = float(true[0])
+            self.true_label.setText(f"true value: {self.true_value:.4g}")
         else:
             self.true_label.setText(f"true class: <b>{class_name(source.class_names, int(true[0]))}</b>")
         if source.kind == "image":
@@ -307,6 +311,8 @@ class TryItView(QWidget):
         source, model = self.source, self.model
         if source is None or model is None:
             return
+        if sample is not self._test_sample:
+            self.true_value = None  # a drawing, a click or an edit: no true value to compare with
         self._sample = sample
         self._request += 1
         if source.kind == "image":
@@ -342,7 +348,10 @@ class TryItView(QWidget):
             self.probs = values
             self.predicted_class = None
             shown = ", ".join(f"{v:.4g}" for v in values[:8])
-            self.prediction.setText(f"Predicted value: <b style='font-size:16pt'>{shown}</b>")
+            text = f"Predicted value: <b style='font-size:16pt'>{shown}</b>"
+            if self.true_value is not None and len(values) == 1:  # a test sample: how far off, in its units
+                text += f" &nbsp; (true {self.true_value:.4g}, off by {abs(values[0] - self.true_value):.3g})"
+            self.prediction.setText(text)
         else:
             self.probs = values
             best = int(values.argmax()) if len(values) else 0

@@ -112,6 +112,8 @@ class PointsPlot(pg.PlotWidget):
         _still_plot(self, "Click a point")
         self.scene().sigMouseClicked.connect(self._scene_clicked)
         self.marker = pg.ScatterPlotItem(size=16, symbol="x", pen=pg.mkPen("#111", width=3), brush=None)
+        self.value_map = np.zeros((0, 0))  # a regression's predicted value over the plane (behind the points)
+        self.value_range: tuple[float, float] | None = None
         self.setToolTip("Click anywhere: the network's prediction for that point is shown on the right.")
 
     def _scene_clicked(self, event: Any) -> None:
@@ -121,23 +123,77 @@ class PointsPlot(pg.PlotWidget):
             self.clicked.emit(float(point.x()), float(point.y()))
 
     def draw(self, source: TrySource, model: Any, boundary: bool) -> None:
-        """Up to 2,000 test points in their class colours; with ``boundary``, the predicted class behind them."""
+        """Up to 2,000 test points in their class colours (a regression's: by value); with ``boundary``, the
+        predicted class (value) behind them."""
         plot = self.getPlotItem()
         plot.clear()
+        plot.setTitle("Click a point", color="#222", size="9pt")
         xs = np.stack([source.raw_sample(i) for i in range(min(len(source.x_test), 2000))])
-        ys = to_numpy(source.y_test)[: len(xs)].reshape(-1).astype(np.int64)
         lo, hi = xs.min(axis=0).astype(np.float64), xs.max(axis=0).astype(np.float64)  # float32 overflows pyqtgraph
         pad = 0.15 * (hi - lo + 1e-9)
         lo, hi = lo - pad, hi + pad
-        if boundary and not source.regression:  # one batch: milliseconds for a small network
-            try:
-                plot.addItem(decision_boundary(model, source, lo, hi))
-            except Exception:  # only a backdrop: the points and the clicks work without it
-                log.exception("Try it could not draw the decision boundary")
-        add_class_scatter(plot, xs, ys, source.class_names, size=6)
+        if source.regression:  # numbers, not classes: coloured by value, the predicted value behind them
+            self._draw_values(source, model, xs, lo, hi, boundary)
+        else:
+            if boundary:  # one batch: milliseconds for a small network
+                try:
+                    plot.addItem(decision_boundary(model, source, lo, hi))
+                except Exception:  # only a backdrop: the points and the clicks work without it
+                    log.exception("Try it could not draw the decision boundary")
+            add_class_scatter(
+                plot, xs, to_numpy(source.y_test)[: len(xs)].reshape(-1).astype(np.int64), source.class_names, size=6
+            )
         self.marker.setData([], [])
         plot.addItem(self.marker)
         plot.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
+
+    def _draw_values(
+        self, source: TrySource, model: Any, xs: np.ndarray, lo: np.ndarray, hi: np.ndarray, backdrop: bool
+    ) -> None:
+        """A regression's test points coloured by their true value and, with ``backdrop``, the value the network
+        predicts over the plane in the same colours (a point that matches its background is predicted well)."""
+        plot = self.getPlotItem()
+        true = to_numpy(source.y_test)[: len(xs)].reshape(-1).astype(np.float64)
+        self.value_map = np.zeros((0, 0))
+        values = true
+        if backdrop:
+            try:
+                self.value_map = predicted_map(model, source, lo, hi)
+                values = np.concatenate([true, self.value_map.reshape(-1)])
+            except Exception:  # only a backdrop: the points and the clicks work without it
+                log.exception("Try it could not draw the predicted values")
+        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        self.value_range = (low, high)
+        colours = VALUE_COLOURS.getLookupTable(nPts=256, alpha=False)
+
+        def shade(v: np.ndarray) -> np.ndarray:
+            return colours[np.clip(((v - low) / (high - low or 1.0) * 255).astype(int), 0, 255)]
+
+        if self.value_map.size:
+            rgba = np.concatenate([shade(self.value_map), np.full((*self.value_map.shape, 1), 90)], axis=-1)
+            image = pg.ImageItem(np.transpose(rgba.astype(np.ubyte), (1, 0, 2)))
+            image.setRect(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
+            plot.addItem(image)
+        brushes = [pg.mkBrush(*c) for c in shade(true)]
+        plot.addItem(pg.ScatterPlotItem(xs[:, 0], xs[:, 1], size=7, brush=brushes, pen=pg.mkPen("#333", width=0.5)))
+        plot.setTitle("Click a point · colour: value, dark low, light high", color="#222", size="9pt")
+        self.setToolTip(f"Click anywhere: the predicted value is shown on the right. Colours: {low:.4g} to {high:.4g}.")
+
+
+VALUE_COLOURS = pg.colormap.get("viridis")
+
+
+def predicted_map(model: Any, source: TrySource, lo: np.ndarray, hi: np.ndarray, resolution: int = 80) -> np.ndarray:
+    """The value the network predicts over the plane, [row=y, col=x], in one batch."""
+    import torch
+
+    grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)), -1)
+    mesh = torch.as_tensor(grid.reshape(-1, 2), dtype=torch.float32)
+    if source.mean is not None and source.std is not None:  # as prepare() normalised the training points
+        mesh = (mesh - source.mean.cpu()) / source.std.cpu()
+    with torch.no_grad():
+        outputs = model(mesh.reshape(-1, *source.input_shape)).float()
+    return outputs.reshape(len(mesh), -1)[:, 0].numpy().reshape(resolution, resolution).astype(np.float64)
 
 
 def decision_boundary(
