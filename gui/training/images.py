@@ -108,6 +108,32 @@ class ImageGrid(QListWidget):
         return [self.item(i).text() for i in range(self.count())]
 
 
+def raw_sample(dataset: Any, x: Any, index: int) -> np.ndarray:
+    """Sample ``index`` of ``x`` (a split of ``dataset``) as the data gave it: in its own shape, the training's
+    normalisation undone for float samples (as ``Dataset.preview`` does)."""
+    sample = to_numpy(x[index])
+    shape = tuple(getattr(dataset, "sample_shape", ()) or sample.shape)
+    if sample.size == int(np.prod(shape)):
+        sample = sample.reshape(shape)
+    mean, std = getattr(dataset, "mean", None), getattr(dataset, "std", None)
+    if sample.dtype.kind == "f" and mean is not None and std is not None:
+        return (sample[None] * to_numpy(std) + to_numpy(mean))[0]  # mean and std keep the batch axis
+    return sample
+
+
+def vocabulary_of(dataset: Any) -> Any:
+    """The run's vocabulary, when its data has one (text read through a tokenizer): ``dataset.vocabulary``
+    or ``dataset.extra["vocabulary"]``, an object with ``decode(ids)`` (and ``encode(text)``), or a list or
+    dict from token id to token. None for token ids without words (the generated sequences)."""
+    if dataset is None:
+        return None
+    found = getattr(dataset, "vocabulary", None)
+    if found is None:
+        extra = getattr(dataset, "extra", None)
+        found = extra.get("vocabulary") if isinstance(extra, dict) else None
+    return found
+
+
 def token_text(ids: Any, vocabulary: Any = None, limit: int = 60) -> str:
     """A token sequence as words: decoded through the run's vocabulary when it has one (its ``decode(ids)``, or
     a list/dict from id to token), otherwise its token ids; padding (id 0 at the end) is left out."""

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from core.files.export_formats import EXPORT_FORMATS
 from gui.training.confusion import ConfusionMatrix
-from gui.training.images import ImageGrid, is_image, to_numpy
+from gui.training.images import ImageGrid, TextList, is_image, raw_sample, sample_text, to_numpy, vocabulary_of
 from gui.training.preview import add_class_scatter, class_colour, legend_below, scatter_points
 from gui.training.results_regression import RegressionResults, value
 
@@ -44,7 +44,7 @@ def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.4f}"
 
 
-def samples_title(wrong: int, total: int, shown_wrong: int) -> str:
+def samples_title(wrong: int, total: int, shown_wrong: int, pictures: bool = True) -> str:
     """'62 of 2,000 wrong; showing 24': the errors of the whole test set, then how many of them are drawn ("24
     wrong first" read as the number of errors)."""
     if wrong == 0:
@@ -52,7 +52,8 @@ def samples_title(wrong: int, total: int, shown_wrong: int) -> str:
     else:
         verdict = f"<span style='color:{WRONG}'>{wrong:,} of {total:,} wrong</span>; showing {shown_wrong:,} first"
         verdict += " (true label in brackets), then right ones"
-    return f"<b>Test samples</b>, predicted label under each picture: {verdict}."
+    where = "under each picture" if pictures else "before each sample"
+    return f"<b>Test samples</b>, predicted label {where}: {verdict}."
 
 
 def _short(name: str, limit: int = 10) -> str:
@@ -131,11 +132,15 @@ class ResultsView(QWidget):
         self.samples_title = QLabel("")
         self.samples_title.setWordWrap(True)
         self.samples = ImageGrid(tile=48, caption_width=84, caption_lines=2)
+        self.sample_lines = TextList()  # samples that are no pictures: their text (token sequences) or values
+        self.sample_views = QStackedWidget()
+        self.sample_views.addWidget(self.samples)
+        self.sample_views.addWidget(self.sample_lines)
         holder = QWidget()
         box = QVBoxLayout(holder)
         box.setContentsMargins(4, 0, 0, 0)
         box.addWidget(self.samples_title)
-        box.addWidget(self.samples, 1)
+        box.addWidget(self.sample_views, 1)
         self.boundary = pg.PlotWidget(background="w")
         bp = self.boundary.getPlotItem()
         bp.setTitle("Decision boundary", color="#222", size="9pt")  # short: the plot may be 250 px wide
@@ -196,6 +201,7 @@ class ResultsView(QWidget):
         self.confusion.clear()
         self.per_class.getPlotItem().clear()
         self.samples.clear()
+        self.sample_lines.clear()
         self.samples_title.setText("")
         self.boundary.getPlotItem().clear()
         self.regression.clear()
@@ -277,17 +283,39 @@ class ResultsView(QWidget):
             return
         predicted = predict(to_numpy(x_test[order]))
         sample_shape = tuple(getattr(dataset, "sample_shape", ()) or dataset.input_shape)
-        preview_ok = is_image(sample_shape)
+        if not is_image(sample_shape):  # text, token ids or a table row: a line each (they were black squares)
+            self._draw_sample_lines(dataset, order, predicted, names, y_test, len(wrong))
+            return
         items = []
         for i, p in zip(order, predicted):
             true, pred = int(y_test[i]), int(p)
             ok = true == pred
             caption = _name(names, pred) if ok else f"{_name(names, pred)}\n(true: {_name(names, true)})"
-            sample = to_numpy(x_test[i]).reshape(sample_shape) if preview_ok else np.zeros((8, 8))
-            items.append((sample, caption, RIGHT if ok else WRONG))
+            items.append((to_numpy(x_test[i]).reshape(sample_shape), caption, RIGHT if ok else WRONG))
         self.samples.set_items(items)
         shown_wrong = sum(1 for _, _, c in items if c == WRONG)
         self.samples_title.setText(samples_title(len(wrong), len(y_test), shown_wrong))
+        self.sample_views.setCurrentWidget(self.samples)
+        self.examples.setCurrentIndex(0)
+
+    def _draw_sample_lines(
+        self, dataset: Any, order: list[int], predicted: Any, names: list[str], y_test: np.ndarray, wrong: int
+    ) -> None:
+        """One line per sample: the predicted class (the true one when wrong) and the sample as text, decoded
+        through the run's vocabulary when it has one."""
+        vocabulary = vocabulary_of(dataset)
+        lines = []
+        for i, p in zip(order, predicted):
+            true, pred = int(y_test[i]), int(p)
+            text = sample_text(raw_sample(dataset, dataset.x_test, i), vocabulary)
+            if true == pred:
+                lines.append((f"✓ {_name(names, pred)}: {text}", RIGHT))
+            else:
+                lines.append((f"✗ {_name(names, pred)} (true: {_name(names, true)}): {text}", WRONG))
+        self.sample_lines.set_items(lines)
+        shown_wrong = sum(1 for _, colour in lines if colour == WRONG)
+        self.samples_title.setText(samples_title(wrong, len(y_test), shown_wrong, pictures=False))
+        self.sample_views.setCurrentWidget(self.sample_lines)
         self.examples.setCurrentIndex(0)
 
     def _draw_boundary(self, dataset: Any, predict: Predict, names: list[str], resolution: int = 160) -> None:

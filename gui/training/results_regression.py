@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
-from gui.training.images import ImageGrid, TextList, is_image, sample_text, to_numpy
+from gui.training.images import ImageGrid, TextList, is_image, raw_sample, sample_text, vocabulary_of
 
 MAX_POINTS = 5000  # drawn of a bigger test split (every k-th sample): a scatter of more reads the same
 RIGHT, WRONG = "#1b7f3b", "#c62828"
@@ -152,12 +152,12 @@ class RegressionResults(QWidget):
         if x_test is not None and is_image(shape):
             items = []
             for i, colour in rows:
-                picture = _raw(dataset, x_test, i)
+                picture = raw_sample(dataset, x_test, i)
                 items.append((picture, f"{value(figures.predicted[i])}\n(true {value(figures.true[i])})", colour))
             self.extreme_images.set_items(items)
             self.extremes.setCurrentWidget(self.extreme_images)
             return
-        vocabulary = getattr(dataset, "vocabulary", None) if dataset is not None else None
+        vocabulary = vocabulary_of(dataset)
         lines = []
         for i, colour in rows:
             line = (
@@ -165,20 +165,7 @@ class RegressionResults(QWidget):
                 f"(off by {value(abs(figures.residuals[i]))})"
             )
             if x_test is not None and i < len(x_test):
-                line += f" · {sample_text(_raw(dataset, x_test, i), vocabulary)}"
+                line += f" · {sample_text(raw_sample(dataset, x_test, i), vocabulary)}"
             lines.append((line, colour))
         self.extreme_text.set_items(lines)
         self.extremes.setCurrentWidget(self.extreme_text)
-
-
-def _raw(dataset: Any, x_test: Any, index: int) -> np.ndarray:
-    """Test sample ``index`` as the data gave it: in its own shape, the training's normalisation undone for float
-    samples (as ``Dataset.preview`` does)."""
-    sample = to_numpy(x_test[index])
-    shape = tuple(getattr(dataset, "sample_shape", ()) or sample.shape)
-    if sample.size == int(np.prod(shape)):
-        sample = sample.reshape(shape)
-    mean, std = getattr(dataset, "mean", None), getattr(dataset, "std", None)
-    if sample.dtype.kind == "f" and mean is not None and std is not None:
-        return (sample[None] * to_numpy(std) + to_numpy(mean))[0]  # mean and std keep the batch axis
-    return sample

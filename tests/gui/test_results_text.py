@@ -75,3 +75,53 @@ def test_no_errors(qtbot):
     view = shown(qtbot, [], 1200)
     text = view.samples_title.text()
     assert "all 1,200 right" in text and "wrong" not in text
+
+
+class Words:
+    """A vocabulary as the data core's tokenizer keeps it: ``decode(ids)`` gives the text back."""
+
+    words = ("<pad>", "<unk>", "the", "film", "was", "great", "dull")
+
+    def decode(self, ids: list[int]) -> str:
+        return " ".join(self.words[i] for i in ids if i)
+
+
+def text_run(qtbot, vocabulary=None) -> ResultsView:
+    """Token sequences (issue 26): the samples were drawn as black squares; now each is a line of its text."""
+    x_test = np.array([[2, 3, 4, 5, 0, 0], [2, 3, 4, 6, 0, 0], [3, 4, 5, 0, 0, 0]], dtype=np.int64)
+    labels = np.array([1, 0, 1])
+    dataset = SimpleNamespace(
+        x_test=x_test,
+        y_test=labels,
+        sample_shape=(6,),
+        input_shape=(6,),
+        class_names=["negative", "positive"],
+        is_2d=False,
+        mean=None,
+        std=None,
+        vocabulary=vocabulary,
+    )
+    result = a_result([1], 3)
+    result.class_names, result.confusion, result.per_class_accuracy = ["negative", "positive"], [[0, 1], [0, 2]], [0, 1]
+    view = ResultsView()
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.filled, timeout=10_000):
+        view.show_result(result, dataset, lambda x: np.array([1, 1, 1][: len(x)]))  # sample 1 is wrong
+    return view
+
+
+def test_token_samples_are_lines_of_their_ids(qtbot):
+    view = text_run(qtbot)
+    assert view.sample_views.currentWidget() is view.sample_lines and view.samples.count() == 0
+    lines = view.sample_lines.lines()
+    assert lines[0] == "✗ positive (true: negative): tokens 2 3 4 6"  # the wrong one first, padding left out
+    assert lines[1] == "✓ positive: tokens 2 3 4 5"
+    assert "before each sample" in view.samples_title.text()
+
+
+def test_token_samples_are_decoded_through_the_runs_vocabulary(qtbot):
+    view = text_run(qtbot, Words())
+    assert view.sample_lines.lines()[:2] == [
+        "✗ positive (true: negative): the film was dull",
+        "✓ positive: the film was great",
+    ]
