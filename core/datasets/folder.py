@@ -53,7 +53,20 @@ def check_regular(file: Path) -> None:
 
 
 def list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
-    """Every image file with its class number, each checked to be a regular file before anything opens it."""
+    """Every image file with its class number, each checked to be a regular file before anything opens it, and
+    every class folder checked to hold images (two classes at least)."""
+    from core.portable.sources import check_class_folders
+
+    files, classes = scan_images(root)
+    try:
+        check_class_folders(root, classes, [label for _, label in files])
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    return files, classes
+
+
+def scan_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
+    """The image files and class names as found (the survey tells an empty class; ``list_images`` refuses it)."""
     from core.portable.sources import IMAGE_SUFFIXES
 
     if not root.is_dir():
@@ -161,7 +174,8 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
     size, channels = image_geometry(shape, resize)
     constants = [f"IMAGE_FOLDER = {script_string(spec.paths[0])}  # one sub-folder per class"]
     call = f"load_image_folder(IMAGE_FOLDER, {size!r}, {channels})"
-    return ScriptLoad([sources.images_to_tensor, sources.load_image_folder], constants, lines=[f"raw = {call}"])
+    helpers = [sources.images_to_tensor, sources.check_class_folders, sources.load_image_folder]
+    return ScriptLoad(helpers, constants, lines=[f"raw = {call}"])
 
 
 register(

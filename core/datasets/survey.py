@@ -168,10 +168,10 @@ def _image_sizes(files: list[Path]) -> tuple[Counter, Counter, list[str]]:
 
 
 def _folder(spec: DataSpec, input_shape: tuple[int, ...] | None, resize: Any, fractions: tuple) -> Survey:
-    from core.datasets.folder import image_geometry, list_images
+    from core.datasets.folder import image_geometry, scan_images
 
     root = Path(spec.paths[0]).expanduser()
-    files, names = list_images(root)
+    files, names = scan_images(root)
     problems = [f"{root / name}: no images in this class folder; add images or remove the folder" for name in names]
     problems = [p for p, name in zip(problems, names, strict=True) if not any(f.parent.name == name for f, _ in files)]
     if not names:

@@ -275,14 +275,13 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
         f"DATA_FILE = {script_string(spec.paths[0])}",
         f"LABEL_COLUMN = {script_string(plan.label)}",
         f'TASK = "{plan.task}"',
-        "COLUMNS = {  # each feature column and its kind (a number, or a category: one-hot)",
-        *kinds,
-        "}",
+        "\n".join(["COLUMNS = {  # each feature column and its kind (a number, or a category: one-hot)", *kinds, "}"]),
     ]
     helpers = [sources.check_file, tables.read_table, tables.has_pyarrow, tables.ragged_row, tables.split_rows]
     helpers += [tables.table_features, tables.table_labels, tables.load_table]
-    call = "load_table(DATA_FILE, LABEL_COLUMN, COLUMNS, TASK, (VAL_FRACTION, TEST_FRACTION, SEED))"
-    return ScriptLoad(helpers, constants, lines=[f"raw = {call}"])
+    lines = ["split = (VAL_FRACTION, TEST_FRACTION, SEED)  # medians from the training rows"]
+    lines.append("raw = load_table(DATA_FILE, LABEL_COLUMN, COLUMNS, TASK, split)")
+    return ScriptLoad(helpers, constants, lines=lines)
 
 
 DESCRIBE_BYTES = 64 * 1024 * 1024  # a bigger table is not read after every edit: the check waits for Train

@@ -398,10 +398,32 @@ def load_image_folder(path: str, size: tuple[int, int], channels: int) -> tuple:
                     "replace the file"
                 ) from None
             labels.append(label)
-    if not pixels:
-        raise ValueError(f"{root}: the class sub-folders hold no images")
+    check_class_folders(root, classes, labels)
     x = images_to_tensor(np.stack(pixels))
     return x, torch.tensor(labels, dtype=torch.int64), None, None, classes
+
+
+def check_class_folders(root: Path, classes: list, labels: list) -> None:
+    """Every class folder must hold images, and there must be two classes at least:
+    an empty folder would be a class the network is asked to predict but never sees."""
+    if not classes:
+        raise ValueError(
+            f"{root}: no class sub-folders; put the images of each class in a "
+            "sub-folder named after the class (e.g. cats/, dogs/)"
+        )
+    if not labels:
+        raise ValueError(f"{root}: the class sub-folders hold no images")
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes))
+    if (counts == 0).any():
+        empty = root / classes[int(np.argmin(counts))]
+        raise ValueError(
+            f"{empty}: no images in this class folder; add images or remove the folder"
+        )
+    if len(classes) == 1:
+        raise ValueError(
+            f"{root}: only one class folder ({classes[0]!r}); a classifier needs at "
+            "least two"
+        )
 
 
 def load_torchvision(name: str, root: str) -> tuple:

@@ -136,7 +136,9 @@ def csv_samples(
     return features, labels, numbers
 
 
-def csv_labels(path: str, labels: list, numbers: list, label_column: str) -> tuple:
+def csv_labels(
+    path: str, labels: list, numbers: list, label_column: str, max_names: int = 1000
+) -> tuple:
     """The label column as targets and class names: class numbers 0, 1, ...;
     decimals to predict (regression); or words, numbered in sorted order."""
     check_label_kinds(labels, numbers, path, label_column)
@@ -170,10 +172,12 @@ def csv_labels(path: str, labels: list, numbers: list, label_column: str) -> tup
             )
         return torch.tensor(targets, dtype=torch.float32), []
     names = sorted(set(labels))
-    if len(names) > MAX_CLASSES:
+    if len(names) > max_names:
         raise ValueError(
-            f"{path}, column {label_column!r}: {len(names)} different labels; at "
-            f"most {MAX_CLASSES} classes can be trained"
+            f"{path}, column {label_column!r}: {len(names):,} different labels in "
+            f"{len(labels):,} rows, more than the {max_names:,} classes a label "
+            "column may have; that looks like names or numbers, not classes: "
+            "choose another label column"
         )
     index = {name: k for k, name in enumerate(names)}
     y = torch.tensor([index[label] for label in labels], dtype=torch.int64)
@@ -207,7 +211,7 @@ def read_table(path: str):
                 f"{path}: Parquet files are read with pyarrow, which is not "
                 "installed; run: pip install pyarrow"
             ) from None
-        except Exception as exc:  # pyarrow's own errors have no common base
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise ValueError(f"{path}: cannot read it as Parquet ({exc})") from None
     data = Path(path).read_bytes()
     try:
