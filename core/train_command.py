@@ -38,6 +38,13 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     )
     start.add_argument("--from-scratch", dest="fine_tune", action="store_false", help="start from fresh random weights")
     p.add_argument("--out", metavar="DIR", default="runs", help="folder for the run folder (default: ./runs)")
+    p.add_argument(
+        "--no-health",
+        dest="health",
+        action="store_false",
+        help="do not watch layer health (by default diagnoses such as dead ReLUs, vanishing gradients or a NaN "
+        "loss are printed as they are found)",
+    )
 
 
 def _override(settings: TrainingSettings, args: argparse.Namespace) -> TrainingSettings:
@@ -129,7 +136,12 @@ def run_train(args: argparse.Namespace) -> int:
 
     start = initial_weights(project, args.project)
     printer = _Printer()
-    trainer = Trainer(project, out_dir=out, on_event=printer, initial_weights=start)
+    watchers = []
+    if args.health:  # core.inspect.health: printed as found, on the training thread (this one)
+        from core.inspect.health import HealthWatcher
+
+        watchers.append(HealthWatcher.for_project(project, on_diagnosis=lambda d: print(f"Health: {d.message}")))
+    trainer = Trainer(project, out_dir=out, on_event=printer, initial_weights=start, watchers=watchers)
     with _CtrlC(trainer) as ctrl_c:
         try:
             result = trainer.run()

@@ -1,0 +1,74 @@
+"""Layer-health overhead benchmark: what the HealthWatcher (core.inspect.health) costs a training run.
+
+Trains each project for a few epochs without and with the watcher, alternating, and reports for each round the
+wall-clock ratio (with / without) and the watcher's own time as a share of the run (its after_batch calls and its
+hooks, timed inside it: steadier than two wall clocks on a busy machine). Target: overhead < 5 % (the watcher
+samples every N batches and doubles N while one sample costs more than 5 % of the batches between two).
+
+Run: .venv/bin/python bench/inspect_overhead.py [--rounds 3] [--epochs 2] [--every 10] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.datasets import load_for_settings
+from core.files.project import load
+from core.inspect.health import HealthWatcher
+from core.settings import TrainingSettings
+from core.training import Trainer
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
+PROJECTS = ("digits_mlp", "residual_cnn", "resnet_small")
+
+
+def timed(project, data, watcher: HealthWatcher | None) -> float:
+    started = time.perf_counter()
+    result = Trainer(project, data=data, save=False, watchers=[watcher] if watcher else []).run()
+    if result.status != "finished":
+        raise SystemExit(f"{project.name}: {result.message}")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--every", type=int, default=10, help="the watcher's first N (it may raise it)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--projects", nargs="*", default=PROJECTS)
+    args = parser.parse_args()
+    for name in args.projects:
+        project = load(EXAMPLES / f"{name}.json")
+        values = {**project.training.to_dict(), "epochs": args.epochs, "device": args.device, "early_stopping": 0}
+        if name == "resnet_small":
+            values["dataset"] = "shapes:samples=1000"
+        project.training = TrainingSettings.from_dict(values)
+        from core.code.script import input_dtype_of, input_shape_of
+
+        data = load_for_settings(project.training, input_shape_of(project), None, None, input_dtype_of(project))
+        timed(project, data, None)  # warm-up: first-call costs belong to neither side
+        ratios, shares, everies = [], [], []
+        for _ in range(args.rounds):
+            plain = timed(project, data, None)
+            watcher = HealthWatcher.for_project(project, every=args.every)
+            watched = timed(project, data, watcher)
+            ratios.append(watched / plain)
+            shares.append(watcher.seconds / watched)
+            everies.append(watcher.every)
+        print(
+            f"{name:13s} wall with/without: median {statistics.median(ratios):.3f} "
+            f"(rounds {', '.join(f'{r:.3f}' for r in ratios)}); watcher's own time: median "
+            f"{statistics.median(shares):.2%} of the run; samples every {max(everies)} batches",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,339 @@
+"""Layer health while a network trains: per layer the gradient norm, the update/weight ratio, the share of dead
+ReLU units and of saturated sigmoid/tanh units, and the loss trend, with diagnoses in plain words that name the node
+and the fix (vanishing gradients, dead ReLUs, a loss that explodes with or without NaN).
+
+``HealthWatcher`` is a ``core.training.watch.Watcher``. It costs nothing on most batches: only before every N-th
+batch does it copy the weights and hook the activations (the hooks keep one small number per unit, never the
+activations), and after it read the gradients. N starts at ``every`` and doubles while a sample costs more than
+``budget`` (2 %) of the batches between samples: its own time is then under 2 % and the wall-clock overhead under
+the 5 % target, which the hooks' slower module calls and a busy machine's noise eat into
+(bench/inspect_overhead.py measures both).
+The loss is looked at every batch (it is a float already): a NaN is diagnosed at the batch it appears.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from core.inspect.nodes import InspectError, NodeRef, label, module_nodes
+
+if TYPE_CHECKING:
+    from core.files.project import Project
+
+# Rates that usually work, by optimizer: what a diagnosis suggests when the one in use makes the loss blow up.
+USUAL_RATES = {"Adam": 1e-3, "AdamW": 1e-3, "RMSprop": 1e-3, "SGD": 1e-2, "Adagrad": 1e-2, "NAdam": 1e-3}
+VANISHING_RATIO = 1e-4  # a layer's gradient this small beside the largest one learns next to nothing
+DEAD_SHARE = 0.5  # this share of a ReLU's units silent over a whole batch, twice running
+DIVERGED = 100  # the loss this many times its first value: diverging, even without a NaN
+SATURATED = 0.99  # tanh beyond +-0.99, sigmoid beyond 0.01 / 0.99: the gradient through it is nearly 0
+
+
+@dataclass
+class LayerHealth:
+    """One node's numbers at one sampled batch (None where they do not apply: no weights, no activation)."""
+
+    name: str
+    node_id: str | None
+    grad_norm: float | None = None
+    update_ratio: float | None = None  # |weights after - before| / |weights| over this batch; ~1e-3 is healthy
+    dead: float | None = None  # share of a ReLU's units that gave no positive output for the whole batch
+    saturated: float | None = None  # share of a sigmoid's/tanh's outputs where its gradient is nearly 0
+
+
+@dataclass
+class HealthSample:
+    step: int
+    loss: float
+    loss_mean: float  # mean loss over the batches since the previous sample: the trend, without the noise
+    layers: list[LayerHealth] = field(default_factory=list)  # in the network's order
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    kind: str  # "nan", "exploding", "vanishing", "dead", "saturated"
+    step: int
+    node: str | None  # the node's name, where one node is to blame
+    message: str
+
+
+def suggested_rate(optimizer: str, lr: float) -> float:
+    """A rate to try after this one made the loss blow up: the usual one for the optimizer, at most a tenth."""
+    return min(USUAL_RATES.get(optimizer, 1e-3), lr / 10)
+
+
+class HealthWatcher:
+    """Samples layer health every N batches and diagnoses what goes wrong; reports through ``on_sample`` and
+    ``on_diagnosis`` (called on the training thread) and keeps everything in ``samples`` and ``diagnoses``."""
+
+    def __init__(
+        self,
+        nodes: dict[str, NodeRef] | None = None,
+        *,
+        every: int = 10,
+        budget: float = 0.02,
+        on_sample: Callable[[HealthSample], None] | None = None,
+        on_diagnosis: Callable[[Diagnosis], None] | None = None,
+    ) -> None:
+        self.nodes = nodes or {}
+        self.every = max(1, every)
+        self.budget = budget
+        self.on_sample, self.on_diagnosis = on_sample, on_diagnosis
+        self.samples: list[HealthSample] = []
+        self.diagnoses: list[Diagnosis] = []
+        self._said: set[tuple[str, str | None]] = set()
+        self._model: nn.Module | None = None
+        self._optimizer: torch.optim.Optimizer | None = None
+        self._layers: list[tuple[str, list[nn.Parameter]]] = []
+        self._activations: list[tuple[str, nn.Module]] = []
+        self._hooks: list[Any] = []
+        self._before: list[torch.Tensor] | None = None
+        self._acts: dict[str, tuple[str, torch.Tensor]] = {}
+        self._first_loss: float | None = None
+        self._window = [0.0, 0]  # loss sum and count since the last sample
+        self._cost = 0.0  # seconds this watcher spent on the current sample
+        self.seconds = 0.0  # seconds it spent in all (its hooks included): its overhead, for the bench
+        self._clock: float | None = None
+        self._batch_seconds = 0.0
+
+    @classmethod
+    def for_project(cls, project: Project, **options: Any) -> HealthWatcher:
+        """A watcher that names the project's nodes (for a network that cannot be built, the trainer says why;
+        the watcher then names attributes)."""
+        try:
+            nodes = module_nodes(project.graph)
+        except InspectError:
+            nodes = {}
+        return cls(nodes, **options)
+
+    # -- the Watcher protocol ----------------------------------------------------------------------------
+    def attach(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        self._model, self._optimizer = model, optimizer
+        self._layers = []
+        for name, child in model.named_children():
+            params = [p for p in child.parameters() if p.requires_grad]
+            if params:
+                self._layers.append((name, params))
+        kinds = (nn.ReLU, nn.Sigmoid, nn.Tanh)
+        self._activations = [(name, m) for name, m in model.named_modules() if name and isinstance(m, kinds)]
+        self._clock = time.perf_counter()
+        if self.every == 1:
+            self._arm()
+
+    def after_batch(self, step: int, loss: float) -> None:
+        started = time.perf_counter()
+        if self._clock is not None:  # the batch's time, without this watcher's own
+            self._batch_seconds = 0.9 * self._batch_seconds + 0.1 * (started - self._clock) if step > 1 else 0.0
+        self._watch_loss(step, loss)
+        if math.isfinite(loss):
+            self._window[0] += loss
+            self._window[1] += 1
+        if self._before is not None or self._hooks:
+            self._sample(step, loss)
+        if (step + 1) % self.every == 0:
+            self._arm()
+        self._cost += time.perf_counter() - started
+        self._clock = time.perf_counter()
+
+    def detach(self) -> None:
+        self.seconds += self._cost
+        self._cost = 0.0
+        self._disarm()
+        self._before = None
+
+    # -- sampling ----------------------------------------------------------------------------------------
+    def _arm(self) -> None:
+        """Before a sampled batch: remember the weights and hook the activations (removed after it)."""
+        self._before = [p.detach().clone() for _, params in self._layers for p in params]
+        self._acts = {}
+        for name, module in self._activations:
+            self._hooks.append(module.register_forward_hook(self._hook(name)))
+
+    def _disarm(self) -> None:
+        for handle in self._hooks:
+            handle.remove()
+        self._hooks = []
+
+    def _hook(self, name: str) -> Callable[..., None]:
+        def summarise(module: nn.Module, inputs: Any, output: Any) -> None:
+            if not module.training or not isinstance(output, torch.Tensor) or output.ndim < 2:
+                return  # validation passes run between batches too; they are not the sampled batch
+            started = time.perf_counter()
+            out = output.detach()
+            if isinstance(module, nn.ReLU):
+                units = out.flatten(0, 1) if out.ndim == 3 else out.transpose(0, 1).flatten(1).T  # units last
+                self._acts[name] = ("dead", 1.0 - (units > 0).any(0).float().mean())
+            elif isinstance(module, nn.Sigmoid):
+                self._acts[name] = ("saturated", ((out < 1 - SATURATED) | (out > SATURATED)).float().mean())
+            else:
+                self._acts[name] = ("saturated", (out.abs() > SATURATED).float().mean())
+            self._cost += time.perf_counter() - started
+
+        return summarise
+
+    def _sample(self, step: int, loss: float) -> None:
+        self._disarm()
+        rows = {name: LayerHealth(label(name, self.nodes), self._node_id(name)) for name, _ in self._layers}
+        params = [p.detach() for _, group in self._layers for p in group]
+        if params:
+            # torch's foreach kernels (as clip_grad_norm_ uses): a few calls for all the layers, one device copy
+            grads = [
+                p.grad if p.grad is not None else torch.zeros((), device=p.device) for _, g in self._layers for p in g
+            ]
+            norms = [*torch._foreach_norm(grads), *torch._foreach_norm(params)]
+            if self._before is not None:
+                norms += torch._foreach_norm(torch._foreach_sub(params, self._before))
+            numbers = torch.stack(norms).double().cpu().tolist()
+            n, k = len(params), 0
+            for name, group in self._layers:
+                part = range(k, k + len(group))
+                k += len(group)
+                row = rows[name]
+                row.grad_norm = math.sqrt(sum(numbers[i] ** 2 for i in part))
+                if len(numbers) == 3 * n:
+                    weights = math.sqrt(sum(numbers[n + i] ** 2 for i in part))
+                    row.update_ratio = math.sqrt(sum(numbers[2 * n + i] ** 2 for i in part)) / max(weights, 1e-30)
+        for name, (kind, value) in self._acts.items():  # activations have rows of their own (no weights)
+            row = rows.setdefault(name, LayerHealth(label(name, self.nodes), self._node_id(name)))
+            setattr(row, kind, float(value))
+        order = [n for n, _ in self._model.named_modules() if n in rows] if self._model is not None else list(rows)
+        total, count = self._window
+        sample = HealthSample(step, loss, total / count if count else loss, [rows[n] for n in order])
+        self._window = [0.0, 0]
+        self._before, self._acts = None, {}
+        self.samples.append(sample)
+        if self.on_sample is not None:
+            self.on_sample(sample)
+        self._diagnose_layers()
+        self._keep_cost_down()
+
+    def _keep_cost_down(self) -> None:
+        """Sample less often while one sample costs more than the budget's share of the batches between two."""
+        if self._batch_seconds > 0 and self._cost > self.budget * self.every * self._batch_seconds:
+            self.every = min(self.every * 2, 10_000)
+        self.seconds += self._cost
+        self._cost = 0.0
+
+    def _node_id(self, name: str) -> str | None:
+        ref = self.nodes.get(name.split(".")[0])
+        return ref.node_id if ref is not None else None
+
+    # -- diagnoses ---------------------------------------------------------------------------------------
+    def _say(self, kind: str, step: int, node: str | None, message: str) -> None:
+        if (kind, node) in self._said:
+            return
+        self._said.add((kind, node))
+        diagnosis = Diagnosis(kind, step, node, message)
+        self.diagnoses.append(diagnosis)
+        if self.on_diagnosis is not None:
+            self.on_diagnosis(diagnosis)
+
+    def _rate(self) -> tuple[str, float]:
+        if self._optimizer is None:
+            return "the optimizer", math.nan
+        return type(self._optimizer).__name__, float(self._optimizer.param_groups[0]["lr"])
+
+    def _advice(self) -> str:
+        optimizer, lr = self._rate()
+        return f"the learning rate {lr:g} is too high for {optimizer}; try {suggested_rate(optimizer, lr):g}"
+
+    def _watch_loss(self, step: int, loss: float) -> None:
+        """Every batch, so it is kept to two comparisons unless something is wrong."""
+        if not math.isfinite(loss):
+            where = self._largest_gradient()
+            what = "NaN (not a number)" if math.isnan(loss) else "infinite (as bad as NaN)"
+            blame = f"; the largest gradients were in {where}" if where else ""
+            self._say("nan", step, where, f"The loss became {what} at batch {step}{blame}: {self._advice()}.")
+            return
+        if self._first_loss is None:
+            self._first_loss = abs(loss)
+        elif self._first_loss > 0 and abs(loss) > DIVERGED * self._first_loss:
+            fold = abs(loss) / self._first_loss
+            grew = "more than a million-fold" if fold >= 1e6 else f"{fold:,.0f}-fold"
+            self._say(
+                "exploding",
+                step,
+                None,
+                f"The loss grew {grew} without becoming NaN (from {self._first_loss:.3g} at the first batch to "
+                f"{loss:.3g} at batch {step}): training is diverging; {self._advice()}.",
+            )
+
+    def _largest_gradient(self) -> str | None:
+        """The node with the largest (or a non-finite) gradient at a NaN batch: where the blow-up shows."""
+        norms = []
+        for name, params in self._layers:
+            grads = [torch.linalg.vector_norm(p.grad) for p in params if p.grad is not None]
+            if grads:
+                value = float(torch.stack(grads).double().square().sum().sqrt())
+                norms.append((math.inf if not math.isfinite(value) else value, name))
+        return label(max(norms)[1], self.nodes) if norms else None
+
+    def _diagnose_layers(self) -> None:
+        last = self.samples[-1]
+        recent = self.samples[-2:]
+        if len(recent) < 2:
+            return  # one batch can mislead: every diagnosis below must hold at two samples running
+        for row in last.layers:
+            if row.dead is not None and all(_value(s, row.name, "dead") >= DEAD_SHARE for s in recent):
+                self._say(
+                    "dead",
+                    last.step,
+                    row.name,
+                    f"{row.dead:.0%} of {row.name}'s units never fire (dead ReLUs): they output 0 for every sample, "
+                    "so nothing before them learns through them. Lower the learning rate, check the bias of the "
+                    "layer before it, or use LeakyReLU.",
+                )
+        for row in last.layers:
+            if row.saturated is not None and all(_value(s, row.name, "saturated") >= DEAD_SHARE for s in recent):
+                self._say(
+                    "saturated",
+                    last.step,
+                    row.name,
+                    f"{row.saturated:.0%} of {row.name}'s outputs are saturated (stuck near their limits), so "
+                    "almost no gradient passes through it. Normalise the inputs, add BatchNorm before it, or use ReLU.",
+                )
+        if any((row.dead or 0.0) >= DEAD_SHARE for row in last.layers):
+            return  # dead units stop the gradient too: that is the cause to name, not a vanishing gradient
+        vanishing = [_vanishing(s) for s in recent]
+        if all(vanishing) and vanishing[-1] is not None:
+            name, norm, top_name, top = vanishing[-1]
+            falling = " and falling" if _grad(recent[0], name) > norm else ""
+            self._say(
+                "vanishing",
+                last.step,
+                name,
+                f"{name}'s gradients are {norm:.1g}{falling}, {norm / top:.1g} of {top_name}'s: vanishing gradients, "
+                f"so the layers near the input barely learn. Add BatchNorm between the layers or use ReLU instead of "
+                "Sigmoid/Tanh (or fewer layers).",
+            )
+
+
+def _value(sample: HealthSample, name: str, kind: str) -> float:
+    row = next((r for r in sample.layers if r.name == name), None)
+    value = getattr(row, kind) if row is not None else None
+    return value if value is not None else 0.0
+
+
+def _grad(sample: HealthSample, name: str) -> float:
+    row = next((r for r in sample.layers if r.name == name), None)
+    return row.grad_norm if row is not None and row.grad_norm is not None else 0.0
+
+
+def _vanishing(sample: HealthSample) -> tuple[str, float, str, float] | None:
+    """The layer nearest the input whose gradient is vanishingly small beside the largest, if any."""
+    rows = [r for r in sample.layers if r.grad_norm is not None and math.isfinite(r.grad_norm)]
+    if len(rows) < 2:
+        return None
+    top = max(rows, key=lambda r: r.grad_norm or 0.0)
+    if not top.grad_norm or top.grad_norm < 1e-6:  # nothing learns: a finished fit, not a vanishing gradient
+        return None
+    first = rows[0]
+    if first.grad_norm is not None and first.grad_norm < VANISHING_RATIO * top.grad_norm:
+        return first.name, first.grad_norm, top.name, top.grad_norm
+    return None

@@ -1,0 +1,154 @@
+"""Layer health (core.inspect.health): networks built to fail are diagnosed by name, a healthy one is not."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from core.datasets import load_dataset
+from core.files.project import Project
+from core.inspect.health import HealthWatcher, suggested_rate
+from core.model.graph import Graph
+from core.settings import TrainingSettings
+from core.training import Trainer
+from tests.core.train_fixtures import mlp_project
+
+pytestmark = pytest.mark.slow  # each test trains for a second or two
+
+
+class Losses:
+    """Records every batch's loss, to compare the diagnosis with the batch it names."""
+
+    def __init__(self) -> None:
+        self.losses: list[float] = []
+
+    def attach(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        pass
+
+    def after_batch(self, step: int, loss: float) -> None:
+        self.losses.append(loss)
+
+    def detach(self) -> None:
+        pass
+
+
+class NegativeBias(Losses):
+    """Builds the network to die: fc1's bias at -100, so the ReLU after it outputs 0 for every input."""
+
+    def attach(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        with torch.no_grad():
+            model.fc1.bias.fill_(-100.0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", input_shape=(64,))
+
+
+def train(project: Project, digits, *before: Losses, every: int = 5) -> tuple[HealthWatcher, object]:
+    watcher = HealthWatcher.for_project(project, every=every, budget=float("inf"))  # sampled on time, not cost
+    result = Trainer(project, data=digits, save=False, watchers=[*before, watcher]).run()
+    return watcher, result
+
+
+def test_a_healthy_mlp_gets_numbers_for_its_nodes_and_no_diagnosis(digits) -> None:
+    watcher, result = train(mlp_project([64], 32, 10, epochs=2, batch_size=32), digits)
+    assert result.status == "finished"
+    assert watcher.diagnoses == []
+    assert len(watcher.samples) >= 10
+    first = watcher.samples[0]
+    assert first.step == 5
+    rows = {row.name: row for row in first.layers}
+    assert list(rows) == ["fc1", "relu", "fc2"]  # the canvas names, in the network's order
+    assert rows["fc1"].grad_norm > 0 and 1e-5 < rows["fc1"].update_ratio < 1e-1
+    assert 0.0 <= rows["relu"].dead < 0.5
+    assert watcher.samples[-1].loss_mean < watcher.samples[0].loss_mean  # the loss trend: falling
+
+
+def test_a_network_built_to_die_is_diagnosed_as_dead_relus(digits) -> None:
+    losses = NegativeBias()
+    watcher, _ = train(mlp_project([64], 32, 10, epochs=1, batch_size=32), digits, losses)
+    kinds = [d.kind for d in watcher.diagnoses]
+    assert kinds == ["dead"]  # and not also "vanishing": the dead units are the cause
+    dead = watcher.diagnoses[0]
+    assert dead.node == "relu"
+    assert "100% of relu's units never fire" in dead.message and "LeakyReLU" in dead.message
+
+
+def deep_sigmoid_mlp(layers: int) -> Project:
+    graph = Graph()
+    nodes = [graph.add("Input", "x", shape=[64])]
+    for i in range(1, layers + 1):
+        nodes += [graph.add("Linear", f"fc{i}", out_features=32), graph.add("Sigmoid", f"sig{i}")]
+    nodes += [graph.add("Linear", "head", out_features=10), graph.add("Output", "out")]
+    graph.chain(nodes)
+    settings = TrainingSettings(device="cpu", epochs=1, batch_size=32, val_fraction=0.1, optimizer="SGD", lr=0.01)
+    return Project(graph, "Deep", "", settings)
+
+
+def test_a_20_layer_sigmoid_mlp_is_diagnosed_as_vanishing_gradients(digits) -> None:
+    watcher, _ = train(deep_sigmoid_mlp(20), digits)
+    vanishing = [d for d in watcher.diagnoses if d.kind == "vanishing"]
+    assert len(vanishing) == 1
+    assert vanishing[0].node == "fc1"
+    assert "vanishing gradients" in vanishing[0].message and "BatchNorm" in vanishing[0].message
+    # a 2-layer sigmoid MLP on the same data is not
+    shallow, _ = train(deep_sigmoid_mlp(2), digits)
+    assert [d.kind for d in shallow.diagnoses] == []
+
+
+def test_lr_10_with_adam_is_diagnosed_as_divergence_at_the_first_bad_batch(digits) -> None:
+    losses = Losses()
+    watcher, _ = train(mlp_project([64], 32, 10, epochs=1, batch_size=32, lr=10.0), digits, losses)
+    diverged = [d for d in watcher.diagnoses if d.kind == "exploding"]
+    assert len(diverged) == 1
+    first_bad = next(i for i, loss in enumerate(losses.losses, 1) if loss > 100 * losses.losses[0])
+    assert diverged[0].step == first_bad
+    message = diverged[0].message
+    assert "the learning rate 10 is too high for Adam; try 0.001" in message and "without becoming NaN" in message
+
+
+def test_a_nan_loss_is_diagnosed_at_the_batch_where_training_stops(digits) -> None:
+    losses = Losses()
+    project = mlp_project([64], 32, 10, epochs=3, batch_size=32, lr=1e6, optimizer="SGD")
+    watcher, result = train(project, digits, losses)
+    assert result.status == "failed" and "loss became nan" in result.message  # the trainer's own NaN stop stays
+    nan = [d for d in watcher.diagnoses if d.kind == "nan"]
+    assert len(nan) == 1
+    assert nan[0].step == len(losses.losses)  # the last batch run is the first non-finite one
+    assert all(loss == loss for loss in losses.losses[:-1])
+    assert f"NaN (not a number) at batch {nan[0].step}" in nan[0].message
+    assert "the learning rate 1e+06 is too high for SGD; try 0.01" in nan[0].message
+
+
+def test_suggested_rate_is_the_usual_one_or_a_tenth() -> None:
+    assert suggested_rate("Adam", 10.0) == 1e-3
+    assert suggested_rate("SGD", 1e4) == 1e-2
+    assert suggested_rate("Adam", 1e-3) == pytest.approx(1e-4)
+
+
+def test_hooks_are_only_there_around_a_sampled_batch_and_gone_after_the_run(digits) -> None:
+    project = mlp_project([64], 32, 10, epochs=1, batch_size=32)
+    hooked: list[tuple[int, int]] = []
+    relu: list[torch.nn.Module] = []
+
+    class Spy(Losses):
+        def attach(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+            relu.append(model.relu)
+
+        def after_batch(self, step: int, loss: float) -> None:  # runs after the health watcher
+            hooked.append((step, len(relu[0]._forward_hooks)))
+
+    watcher = HealthWatcher.for_project(project, every=4, budget=float("inf"))
+    Trainer(project, data=digits, save=False, watchers=[watcher, Spy()]).run()
+    armed = [step for step, hooks in hooked if hooks]
+    assert armed == [step for step, _ in hooked if (step + 1) % 4 == 0]  # armed just before batches 4, 8, ...
+    assert len(relu[0]._forward_hooks) == 0
+
+
+def test_sampling_gets_sparser_when_a_sample_costs_more_than_the_budget(digits) -> None:
+    watcher = HealthWatcher.for_project(mlp_project([64], 32, 10, epochs=1, batch_size=32), every=1, budget=1e-9)
+    Trainer(mlp_project([64], 32, 10, epochs=1, batch_size=32), data=digits, save=False, watchers=[watcher]).run()
+    assert watcher.every > 1
+    steps = [s.step for s in watcher.samples]
+    assert len(steps) < 45 / 2  # an epoch has 45 batches
