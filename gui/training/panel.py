@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from core.settings import TrainingSettings
 from gui.commands.training import SetTrainingSettings, push
+from gui.data.augment import AugmentBox
 from gui.panels.wheel_guard import wheel_needs_focus
 from gui.panels.wrapping import let_wrap
 from gui.training.panel_choices import OPEN_FILE, file_source
@@ -97,6 +98,10 @@ class TrainingPanel(QWidget):
         self.val_fraction = validation_spin()
         self.val_fraction.valueChanged.connect(lambda v: self._set("val_fraction", round(v / 100, 4)))
         form.addRow("Validation", self.val_fraction)
+        self.augment = AugmentBox()
+        self.augment.edited.connect(self._set)
+        self.preview.shown.connect(lambda _: self.augment.set_dataset(self.preview.dataset))
+        form.addRow(self.augment)
         return box, form
 
     def _build_settings(self) -> tuple[QGroupBox, QFormLayout]:
@@ -213,7 +218,7 @@ class TrainingPanel(QWidget):
         """Every widget that edits a setting (their signals are blocked while the form shows the settings)."""
         first = (self.dataset, self.val_fraction, self.loss, self.optimizer, self.batch_size, self.epochs)
         last = (self.early_stop, self.patience, self.device, self.seed, self.fine_tune, self.distributed)
-        return (*first, self.scheduler, *last)
+        return (*first, self.scheduler, *last, *self.augment.fields())
 
     def _show(self, s: TrainingSettings) -> None:
         index = self.dataset.findData(s.dataset)
@@ -223,6 +228,7 @@ class TrainingPanel(QWidget):
         self.dataset.setCurrentIndex(index)
         self.dataset.setToolTip(s.dataset)
         self.val_fraction.setValue(round(s.val_fraction * 100))
+        self.augment.show_settings(s)
         self.loss.setCurrentText(s.loss)
         self.optimizer.setCurrentText(s.optimizer)
         self.lr.setText(f"{s.lr:g}")

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS
-from gui.panels.wrapping import WrappingScroll
+from gui.panels.wrapping import WrappingScroll, let_wrap
 from gui.training.panel_choices import OPEN_FILE, SCHEDULER_LABELS, builtin_datasets, device_choices
 
 
@@ -218,10 +218,9 @@ def _batch_row(batch_size: QSpinBox) -> tuple[QWidget, QLabel, QLabel]:
     steps = QLabel("", row)
     steps.setStyleSheet("color: #555;")
     steps.setToolTip("Updates of the weights in one pass over the training split: its samples / the batch size.")
-    layout.addWidget(batch_size, 1)
-    layout.addWidget(steps)
-    note = QLabel("")
-    note.setWordWrap(True)
+    layout.addWidget(batch_size)
+    layout.addWidget(steps, 1)
+    note = let_wrap(QLabel(""))
     note.setStyleSheet("color: #8a5a00;")
     return row, steps, note
 

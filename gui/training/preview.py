@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.model.shape_rules import fmt
@@ -62,6 +62,27 @@ def add_class_scatter(plot: pg.PlotItem, xs: np.ndarray, ys: np.ndarray, names: 
         plot.addItem(item)
 
 
+class RowLimit(QObject):
+    """Shows only the samples of a grid that fill ``rows`` rows at its width (a narrow column would otherwise cut
+    the next row in half): follows the grid's viewport, whose width is known only once the layout has placed it
+    (the preview's own resize came first, with the old width, and let a third row show its top)."""
+
+    def __init__(self, grid: ImageGrid, rows: int) -> None:
+        super().__init__(grid)
+        self.grid, self.rows = grid, rows
+        grid.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            self.apply()
+        return False
+
+    def apply(self) -> None:
+        per_row = max(1, self.grid.viewport().width() // max(1, self.grid.gridSize().width()))
+        for i in range(self.grid.count()):
+            self.grid.item(i).setHidden(i >= self.rows * per_row)
+
+
 class DatasetPreview(QWidget):
     shown = Signal(int)  # a dataset (its training samples) or an error (0) is shown
 
@@ -74,6 +95,7 @@ class DatasetPreview(QWidget):
         self.grid = ImageGrid(tile=28)
         self.grid.setFixedHeight(2 * self.grid.gridSize().height() + 6)  # two rows of samples
         self.grid.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # no third row to scroll to
+        self.rows = RowLimit(self.grid, 2)
         self.scatter = pg.PlotWidget(background="w")
         self.scatter.setMinimumHeight(160)
         self.scatter.getPlotItem().setMenuEnabled(False)
@@ -84,16 +106,6 @@ class DatasetPreview(QWidget):
         layout.addWidget(self.scatter)
         layout.addWidget(self.info)
         self._show("none")
-
-    def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
-        self._two_rows()
-
-    def _two_rows(self) -> None:
-        """Only the samples that fill two rows at this width (a narrow column would otherwise cut a third)."""
-        per_row = max(1, self.grid.viewport().width() // max(1, self.grid.gridSize().width()))
-        for i in range(self.grid.count()):
-            self.grid.item(i).setHidden(i >= 2 * per_row)
 
     def _show(self, kind: str) -> None:
         """Only the view in use takes room (images, scatter, or none)."""
@@ -125,7 +137,7 @@ class DatasetPreview(QWidget):
                 items.append((sample, caption, None))
             self.grid.set_items(items)  # the cells take the width of the longest class name shown
             self.grid.setFixedHeight(2 * self.grid.gridSize().height() + 6)
-            self._two_rows()
+            self.rows.apply()
             self._show("images")
         else:
             self._show("none")

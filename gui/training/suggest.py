@@ -87,11 +87,11 @@ def _count(n: int) -> str:
 
 
 def steps_text(n_train: int, batch_size: int) -> str:
-    """'= 8 steps an epoch' beside the batch size ('' before the data is loaded)."""
+    """'8 steps an epoch' beside the batch size ('' before the data is loaded)."""
     if n_train <= 0:
         return ""
     steps = steps_per_epoch(n_train, batch_size)
-    return f"= {steps:,} step{'s' if steps != 1 else ''} an epoch"
+    return f"{steps:,} step{'s' if steps != 1 else ''} an epoch"
 
 
 def few_steps_advice(n_train: int, batch_size: int) -> tuple[str, int | None]:

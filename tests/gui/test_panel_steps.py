@@ -16,7 +16,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
 def test_steps_and_the_advice_in_words() -> None:
     assert steps_per_epoch(240, 128) == 2 and steps_per_epoch(241, 8) == 31 and steps_per_epoch(0, 8) == 0
-    assert steps_text(240, 128) == "= 2 steps an epoch" and steps_text(0, 128) == ""
+    assert steps_text(240, 128) == "2 steps an epoch" and steps_text(0, 128) == ""
     assert batch_for_steps(240) == 8 and batch_for_steps(19) is None
     text, better = few_steps_advice(240, 128)
     assert text.startswith("Batch 128 on 240 training samples is two updates an epoch") and better == 8
@@ -35,7 +35,7 @@ def test_the_form_shows_the_steps_and_offers_a_batch_size_for_a_small_dataset(qt
     dash.refresh_dataset()
     panel = dash.panel
     n_train = dash.dataset.count("train")
-    assert panel.steps.text() == f"= {steps_per_epoch(n_train, 512)} steps an epoch"
+    assert panel.steps.text() == f"{steps_per_epoch(n_train, 512)} steps an epoch"
     assert not panel.batch_note.isHidden() and "updates an epoch" in panel.batch_note.text()
     better = batch_for_steps(n_train)
     assert f"Use batch size {better}" in panel.batch_note.text()
@@ -43,7 +43,7 @@ def test_the_form_shows_the_steps_and_offers_a_batch_size_for_a_small_dataset(qt
     panel.batch_note.linkActivated.emit(f"batch:{better}")  # the link in the note
     assert project.training.batch_size == better and panel.batch_size.value() == better
     assert stack.count() == before + 1 and panel.batch_note.isHidden()
-    assert panel.steps.text() == f"= {steps_per_epoch(n_train, better)} steps an epoch"
+    assert panel.steps.text() == f"{steps_per_epoch(n_train, better)} steps an epoch"
     stack.undo()
     assert project.training.batch_size == 512 and not panel.batch_note.isHidden()
     panel.batch_size.setValue(64)  # typed: enough steps, the note goes

@@ -1,0 +1,149 @@
+"""Augmentation in the window: flip, rotation and shift (the settings ``augment_flip``, ``augment_rotation``,
+``augment_shift``), each field one undoable edit made by the form, and a grid of samples drawn through the very
+``augment`` the training loop calls (``core.portable.steps``), so what the grid shows is what training sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+from gui.panels.wrapping import let_wrap
+from gui.training.images import ImageGrid
+from gui.training.preview import RowLimit
+
+SAMPLES = 8  # one row of augmented samples
+OFF_TEXT = "Turn on a transform to see training samples as the network will see them."
+
+
+def augmentable(dataset: Any) -> bool:
+    """Images ([channels, height, width]) only, as the training loop augments (never token ids or tables)."""
+    shape = tuple(getattr(dataset, "sample_shape", ()) or getattr(dataset, "input_shape", ()))
+    x = getattr(dataset, "x_train", None)
+    return len(shape) == 3 and (x is None or x.is_floating_point())
+
+
+def augmented(dataset: Any, flip: bool, degrees: float, shift: int, seed: int, k: int = SAMPLES) -> np.ndarray:
+    """The first ``k`` training samples as one training batch sees them: normalised as training normalises,
+    passed through ``core.portable.steps.augment`` (random draws from ``seed``, the app's own random state left
+    alone), then un-normalised for the picture. Imports torch: called once the preview's thread has."""
+    import torch
+
+    from core.portable import steps
+
+    samples = dataset.preview(k=k).samples
+    x = torch.as_tensor(np.asarray(samples), dtype=torch.float32)
+    mean, std = getattr(dataset, "mean", None), getattr(dataset, "std", None)
+    scaled = mean is not None and std is not None and mean.dim() == x.dim()
+    if scaled:
+        x = (x - mean.cpu()) / std.cpu()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        out = steps.augment(x, flip, float(degrees), int(shift))
+    if scaled:
+        out = out * std.cpu() + mean.cpu()
+    return out.numpy()
+
+
+class AugmentBox(QGroupBox):
+    """The three fields and the grid. ``edited(field, value)`` asks the form for one undoable edit; ``show``
+    mirrors the settings and redraws the grid for the dataset shown in the preview."""
+
+    edited = Signal(str, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Augmentation (images)", parent)
+        self.setToolTip(
+            "Random changes to each training image, drawn again every epoch: more variety from the same data. "
+            "Validation and test images are never changed; the exported script applies the same changes."
+        )
+        self.dataset: Any = None
+        self.draw = 0  # which random draw the grid shows ("Draw again" takes the next)
+        self.flip = QCheckBox("Mirror at random")
+        self.rotation = _spin(0, 180, " °", "Turn each image by a random angle up to this many degrees either way.")
+        self.shift = _spin(0, 64, " px", "Move each image by up to this many pixels, across and up or down.")
+        self.flip.setToolTip("Mirror each image left-right at random (not for text or digits whose sides matter).")
+        self.flip.toggled.connect(lambda on: self.edited.emit("augment_flip", on))
+        self.rotation.valueChanged.connect(lambda v: self.edited.emit("augment_rotation", float(v)))
+        self.shift.valueChanged.connect(lambda v: self.edited.emit("augment_shift", v))
+        self.grid = ImageGrid(tile=28)
+        self.grid.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.rows = RowLimit(self.grid, 1)
+        self.note = let_wrap(QLabel(OFF_TEXT))
+        self.note.setStyleSheet("color: #555;")
+        self.again = QPushButton("Draw again")
+        self.again.setToolTip("Other random changes to the same samples")
+        self.again.clicked.connect(self._draw_again)
+        column = QVBoxLayout(self)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Flip", self.flip)
+        form.addRow("Rotation", self.rotation)
+        form.addRow("Shift", self.shift)
+        column.addLayout(form)
+        column.addWidget(self.grid)
+        column.addWidget(self.note)
+        column.addWidget(self.again)
+
+    def fields(self) -> tuple[QWidget, ...]:
+        return self.flip, self.rotation, self.shift
+
+    def show_settings(self, settings: Any) -> None:
+        """The settings in the fields (the caller blocks their signals) and the grid redrawn for them."""
+        self.flip.setChecked(bool(settings.augment_flip))
+        self.rotation.setValue(round(settings.augment_rotation))
+        self.shift.setValue(int(settings.augment_shift))
+        self.redraw()
+
+    def set_dataset(self, dataset: Any) -> None:
+        """The dataset the preview shows (None: none loaded): its samples are the grid's."""
+        self.dataset = dataset
+        usable = dataset is None or augmentable(dataset)
+        for field in self.fields():
+            field.setEnabled(usable)
+        self.redraw()
+
+    def is_on(self) -> bool:
+        return self.flip.isChecked() or self.rotation.value() > 0 or self.shift.value() > 0
+
+    def redraw(self) -> None:
+        dataset = self.dataset
+        if dataset is not None and not augmentable(dataset):
+            self._show_note("These samples are not images: augmentation is not applied to them.")
+        elif dataset is None or not self.is_on():
+            self._show_note(OFF_TEXT)
+        else:
+            images = augmented(dataset, self.flip.isChecked(), self.rotation.value(), self.shift.value(), self.draw)
+            names = list(dataset.class_names or [])
+            labels = dataset.preview(k=len(images)).labels
+            captions = [names[i] if 0 <= i < len(names) else str(i) for i in labels] or [""] * len(images)
+            self.grid.set_items([(image, caption, None) for image, caption in zip(images, captions)])
+            self.grid.setFixedHeight(self.grid.gridSize().height() + 6)
+            self.rows.apply()
+            self.grid.show()
+            self.again.show()
+            self.note.setText("Each training batch gets its own random draw, every epoch.")
+
+    def _show_note(self, text: str) -> None:
+        self.grid.clear()
+        self.grid.hide()
+        self.again.hide()
+        self.note.setText(text)
+
+    def _draw_again(self) -> None:
+        self.draw += 1
+        self.redraw()
+
+    def shown_images(self) -> int:
+        """Samples drawn into the grid (those past its one row at this width are hidden)."""
+        return self.grid.count() if self.grid.isVisibleTo(self) else 0
+
+
+def _spin(low: int, high: int, suffix: str, tip: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setSuffix(suffix)
+    spin.setToolTip(tip)
+    return spin
