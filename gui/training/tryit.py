@@ -1,5 +1,6 @@
 """Try it: use the run's trained network at once — draw a digit, drop an image, pick a test sample, click a point of
-a 2-D set, or edit a table row — and see the predicted class with a live bar chart of the class probabilities.
+a 2-D set, edit a table row, or type a sentence (token ids when the data has no vocabulary) — and see the predicted
+class with a live bar chart of the class probabilities (a regression: the predicted number).
 
 Only the run currently shown is tried, and its model exists only while this tab has been opened for it: the
 network is rebuilt from the project's generated code with the run folder's last.pt (best.pt when last.pt is torn,
@@ -37,11 +38,12 @@ from gui.training.tryit_model import (
     build,
     class_name,
     describe,
+    encode_typed,
     how_to,
     probabilities,
     weights_bytes,
 )
-from gui.training.tryit_widgets import FeatureTable, ImagePage, PointsPlot, ProbabilityBars
+from gui.training.tryit_widgets import FeatureTable, ImagePage, PointsPlot, ProbabilityBars, TextPage
 
 log = logging.getLogger(__name__)
 BIG_PARAMS = 5_000_000
@@ -89,7 +91,9 @@ class TryItView(QWidget):
         self.samples_page.setWordWrap(True)
         self.samples_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.inputs = QStackedWidget()  # one page per kind of data
-        pages = {"image": self.image_page, "points": self.points, "table": self.table_page}
+        self.text_page = TextPage()
+        self.text_page.typed.connect(self._text_typed)
+        pages = {"image": self.image_page, "points": self.points, "table": self.table_page, "text": self.text_page}
         self.pages = {**pages, "samples": self.samples_page}
         for page in self.pages.values():
             self.inputs.addWidget(page)
@@ -246,6 +250,8 @@ class TryItView(QWidget):
             self.points.draw(source, self.model, boundary=not self.background_mode)
         elif source.kind == "table":
             self.table_page.fill(source)
+        elif source.kind == "text":
+            self.text_page.setup(source)
 
     # -- inputs ----------------------------------------------------------------------------------------
     def show_test_sample(self, index: int) -> None:
@@ -265,6 +271,8 @@ class TryItView(QWidget):
             self.marker.setData([float(sample[0])], [float(sample[1])])
         elif source.kind == "table":
             self.table_page.set_values(sample)
+        elif source.kind == "text":
+            self.text_page.show_sample(sample)
         else:
             self.samples_page.setText(describe(sample, index))
         self.predict(sample)
@@ -286,6 +294,24 @@ class TryItView(QWidget):
     def _features_changed(self) -> None:
         self.true_label.setText("")
         self.predict(self.table_page.values())
+
+    def type_text(self, text: str) -> None:
+        """As if ``text`` were typed into the text page (a sentence, or token ids)."""
+        self.text_page.edit.setText(text)
+        self._text_typed()
+
+    def _text_typed(self) -> None:
+        source = self.source
+        if source is None or self.model is None or source.kind != "text":
+            return
+        self.true_label.setText("")
+        try:
+            ids = encode_typed(self.text_page.edit.text(), source)
+        except ValueError as exc:
+            self.prediction.setText(f"<span style='color:#c62828'>{exc}</span>")
+            return
+        self.text_page.show_ids(ids)
+        self.predict(ids)
 
     def _pad_changed(self) -> None:
         if self.source is not None and self.model is not None:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from gui.training.images import is_image
+from gui.training.images import is_image, vocabulary_of
 
 MAX_FEATURES = 32  # a table with more columns is tried with its test samples only
 
@@ -37,7 +37,9 @@ class TrySource:
     input_shape: tuple[int, ...]
     class_names: list[str]
     regression: bool
-    kind: str  # "image", "points", "table" or "samples" (test samples only: token ids, sequences)
+    kind: str  # "image", "points", "table", "text" (a token sequence: typed) or "samples" (test samples only)
+    vocabulary: Any = None  # the run's tokenizer vocabulary (``encode``/``decode``), when its data has one
+    vocab_size: int | None = None  # token ids run from 0 to vocab_size - 1
 
     @classmethod
     def of_run(cls, project: Any, run_dir: str | Path, data: Any) -> TrySource | None:
@@ -51,6 +53,8 @@ class TrySource:
             kind = "points"
         elif floats and len(sample_shape) == 1 and sample_shape[0] <= MAX_FEATURES:
             kind = "table"
+        elif not floats and len(sample_shape) == 1:
+            kind = "text"
         else:
             kind = "samples"
         return cls(
@@ -66,12 +70,14 @@ class TrySource:
             list(data.class_names),
             data.task == "regression",
             kind,
+            vocabulary_of(data),
+            getattr(data, "vocab_size", None),
         )
 
     def raw_sample(self, index: int) -> np.ndarray:
         """Test sample ``index`` as the data source gave it (un-normalised, in its own shape)."""
         x = self.x_test[index : index + 1].detach().cpu()
-        if self.kind == "samples":
+        if self.kind in ("samples", "text"):
             return x[0].numpy()
         x = x.reshape(1, *self.sample_shape).float()
         if self.mean is not None and self.std is not None:
@@ -90,7 +96,7 @@ def probabilities(model: Any, source: TrySource, sample: np.ndarray) -> np.ndarr
 
     from core.portable import inference
 
-    if source.kind == "samples":  # already normalised and shaped: nothing to prepare again
+    if source.kind in ("samples", "text"):  # token ids or normalised samples: nothing to prepare again
         mean = std = None
     else:
         mean, std = source.mean, source.std
@@ -176,8 +182,34 @@ def how_to(kind: str) -> str:
         "image": "Draw on the black square (right-click clears), drop an image file, or pick a test sample.",
         "points": "Click anywhere on the plot, or pick a test sample.",
         "table": "Edit the feature values, or pick a test sample.",
+        "text": "Type in the box (the network's prediction follows each key), or pick a test sample.",
         "samples": "Pick a test sample.",
     }[kind]
+
+
+def encode_typed(text: str, source: TrySource) -> np.ndarray:
+    """What was typed as the network's token ids: through the run's tokenizer (``encode``) when its data has one,
+    else token ids written as whole numbers; padded with 0 or cut to the sequence length. ValueError in plain
+    words for a token that is no id of this vocabulary."""
+    length = int(np.prod(source.input_shape))
+    encode = getattr(source.vocabulary, "encode", None)
+    if callable(encode):
+        ids = [int(v) for v in np.asarray(encode(text)).reshape(-1)]
+    else:
+        ids = []
+        for word in text.replace(",", " ").split():
+            if not word.isdigit():
+                raise ValueError(
+                    f"{word!r} is not a token id: this run's data has no vocabulary, so type token ids (whole "
+                    "numbers such as 3 1 7), or pick a test sample"
+                )
+            ids.append(int(word))
+    top = source.vocab_size
+    bad = [v for v in ids if v < 0 or (top is not None and v >= top)]
+    if bad:
+        raise ValueError(f"token {bad[0]} is not in the vocabulary: token ids run from 0 to {(top or 1) - 1}")
+    cut = ids[:length]
+    return np.array(cut + [0] * (length - len(cut)), dtype=np.int64)
 
 
 def describe(sample: np.ndarray, index: int) -> str:

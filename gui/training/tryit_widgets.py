@@ -1,7 +1,7 @@
 """The Try it tab's widgets apart from the tab itself: the class probabilities as bars (``ProbabilityBars``), the
 drawing pad with its buttons and the network's view of the drawing (``ImagePage``), a 2-D point set with the
 network's decision boundary behind it, where a click asks for a prediction (``PointsPlot``), and one spin box per
-feature of a small table (``FeatureTable``)."""
+feature of a small table (``FeatureTable``), and a line to type a sentence or token ids into (``TextPage``)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.training.drawpad import DrawPad
-from gui.training.images import sample_pixmap, to_numpy
+from gui.training.images import sample_pixmap, to_numpy, token_text
 from gui.training.preview import add_class_scatter, class_colour
 from gui.training.tryit_model import TrySource
 
@@ -252,6 +253,57 @@ class FeatureTable(QWidget):
 
     def values(self) -> np.ndarray:
         return np.array([spin.value() for spin in self.spins], dtype=np.float32)
+
+
+class TextPage(QWidget):
+    """A line to type into: a sentence when the run has a vocabulary (its tokenizer makes the token ids), token
+    ids otherwise; under it the tokens the network is given. ``typed`` on each edit."""
+
+    typed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prompt = QLabel("")
+        self.prompt.setWordWrap(True)
+        self.edit = QLineEdit()
+        self.edit.setClearButtonEnabled(True)
+        self.edit.textEdited.connect(lambda _text: self.typed.emit())
+        self.seen = QLabel("")
+        self.seen.setWordWrap(True)
+        self.seen.setStyleSheet("color: #444;")
+        self.seen.setToolTip("The token ids the network is given: padded with 0 or cut to the sequence length")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.prompt)
+        column.addWidget(self.edit)
+        column.addWidget(self.seen)
+        column.addStretch(1)
+        self.vocabulary: Any = None
+
+    def setup(self, source: TrySource) -> None:
+        self.vocabulary = source.vocabulary
+        length = int(np.prod(source.input_shape))
+        if callable(getattr(source.vocabulary, "encode", None)):
+            self.prompt.setText(f"Type a sentence (the first {length} tokens are used):")
+            self.edit.setPlaceholderText("a sentence")
+        else:
+            top = f"0 to {source.vocab_size - 1}" if source.vocab_size else "whole numbers"
+            self.prompt.setText(
+                f"This run's data has no words, only token ids: type up to {length} of them ({top}), "
+                "separated by spaces:"
+            )
+            self.edit.setPlaceholderText("e.g. 3 1 7 12")
+        self.edit.clear()
+        self.seen.clear()
+
+    def show_sample(self, sample: np.ndarray) -> None:
+        """A test sample's text in the line (not an edit: no ``typed``)."""
+        text = token_text(sample, self.vocabulary, limit=10_000)
+        self.edit.setText(text if self.vocabulary is not None else text.removeprefix("tokens "))
+        self.show_ids(sample)
+
+    def show_ids(self, ids: np.ndarray) -> None:
+        self.seen.setText("The network gets: " + token_text(ids, None, limit=40))
 
 
 class ImagePage(QWidget):
