@@ -26,6 +26,7 @@ from gui.canvas.canvas_tabs import CanvasTabs
 from gui.canvas.editor import COLUMN_GAP, ROW_GAP, Editor, view_aspect
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
+from gui.inspect.summary_dock import install as install_summary
 from gui.panels.codeview import CodeView
 from gui.panels.gallery import ExampleGallery
 from gui.panels.inspector import Inspector
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.inspector = self._make_inspector_dock()
         self.problems = self._make_problems_dock()
         self.code_view = self._make_code_dock()
+        self.summary = install_summary(self)  # check's table as a dock, tabbed with the code (gui.inspect)
         self.canvas_tabs = CanvasTabs(self)  # the network's canvas, and a tab per opened block definition
         self.setCentralWidget(self.canvas_tabs)
         self._make_status_bar()
