@@ -1,4 +1,5 @@
-"""Live training curves: loss (per batch, raw and smoothed, and per epoch), accuracy, learning rate.
+"""Live training curves: loss (per batch, raw and smoothed, and per epoch), accuracy, learning rate, and a line
+where two-phase fine-tuning began its second phase.
 
 Events only append to preallocated numpy buffers (doubling when full) and mark the plots dirty; a timer
 redraws once a second with ``setData`` on views of those buffers. pyqtgraph downsamples to the
@@ -23,12 +24,17 @@ from gui.training.plot_parts import COLORS, Curve, format_value, legend, make_pl
 # window was ~5 % slower than ``torchcanvas train``. A curve that moves each second still reads as live.
 REDRAW_MS = 1000
 SMOOTHING = 0.8  # exponential moving average factor for the smoothed batch loss (bias-corrected)
+PHASE_TWO = "Phase two:"  # how the trainer's notice starts when two-phase fine-tuning unfreezes every layer
+PHASE_COLOUR = (140, 60, 170)
+
 
 class LivePlots(QWidget):
     """Three plots side by side fed by TrainEvents, with a crosshair readout and a log-scale toggle for loss."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.phase_lines: list[tuple[pg.PlotWidget, pg.InfiniteLine]] = []  # where fine-tuning's phase two began
+        self.phase_two_at: float | None = None
         self._make_curves()
         self._arrange()
         self._ema = 0.0
@@ -119,6 +125,10 @@ class LivePlots(QWidget):
         self._ema, self._ema_steps = 0.0, 0
         self._dirty = False
         self.readout.setText("Hover over a plot to read its values.")
+        for widget, line in self.phase_lines:
+            widget.removeItem(line)
+        self.phase_lines.clear()
+        self.phase_two_at = None
 
     def add_event(self, event: Any) -> None:
         kind = event.kind
@@ -144,11 +154,33 @@ class LivePlots(QWidget):
                 self._add_lr(float(event.epoch), number(event.lr))
             self.lr.drawn = -1  # its last point moved: draw it once an epoch
             self._add_epoch(event.epoch, event.loss, event.val_loss, event.accuracy, event.val_accuracy)
+        elif kind == "notice" and event.message.startswith(PHASE_TWO):
+            # the trainer says so as the epoch starts: its line goes where the previous epoch ended
+            batches = event.batches or 0
+            self.mark_phase_two(event.step / batches if batches and event.step else max(0.0, event.epoch - 1.0))
+            return
         else:
             return
         self._dirty = True
         if not self._timer.isActive():
             self._timer.start()
+
+    def mark_phase_two(self, x: float) -> None:
+        """A vertical line on every plot where fine-tuning's second phase began (every layer trains from there, at
+        a lower learning rate): a jump in the loss or the rate there is that, not a bug."""
+        self.phase_two_at = x
+        for widget in (self.loss_widget, self.acc_widget, self.lr_widget):
+            named = widget is self.loss_widget  # one label is enough: the three plots share the x axis
+            line = pg.InfiniteLine(
+                pos=x,
+                angle=90,
+                movable=False,
+                pen=pg.mkPen(PHASE_COLOUR, width=1.5),
+                label="phase two" if named else None,
+                labelOpts={"position": 0.9, "color": PHASE_COLOUR, "anchors": [(0, 0.5), (0, 0.5)]},
+            )
+            widget.addItem(line, ignoreBounds=True)
+            self.phase_lines.append((widget, line))
 
     def _add_lr(self, x: float, lr: float) -> None:
         """A point where the rate changes; while it stays the same the last point only moves right (the line
