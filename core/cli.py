@@ -28,6 +28,8 @@ TorchCanvas: draw a neural network, see its tensor shapes, get readable PyTorch 
   torchcanvas train PROJECT [--data SPEC] [--epochs N] [--batch-size B] [--lr LR] [--optimizer NAME]
                             [--device auto|cpu|cuda] [--seed S] [--out DIR]
                                    train without the window; writes a run folder with summary.json
+  torchcanvas lr-find PROJECT [--steps N] [--csv FILE]
+                                   learning-rate range test: the loss against a rising rate, a suggested rate
 """
 
 # Subcommands register themselves here: name -> (configure parser, run) so each lives in its own module.
@@ -35,7 +37,12 @@ Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Na
 COMMANDS: dict[str, Command] = {}
 # The modules that register the other subcommands, by name, so that only the one asked for is imported:
 # `torchcanvas train` imports torch, and `torchcanvas --version`, `--help` and the editor must not wait for that.
-COMMAND_MODULES = {"train": "core.train_command", "install-desktop": "core.desktop", "import": "core.import_command"}
+COMMAND_MODULES = {
+    "train": "core.train_command",
+    "install-desktop": "core.desktop",
+    "import": "core.import_command",
+    "lr-find": "core.inspect.lr_find_command",
+}
 # A window side beyond what Qt can make (its limit is 16777215, but an image of that size does not fit in memory:
 # --size 100000x100000 crashed) or too small to show the panels.
 MIN_WINDOW_SIDE = 200

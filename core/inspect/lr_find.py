@@ -1,0 +1,182 @@
+"""A learning-rate range test, as fastai's ``lr_find``: a short run with the rate rising exponentially each batch,
+loss against rate, and a suggested rate.
+
+It trains a fresh model (built from the project's seed, never the one the user trained) with the project's own
+optimizer, loss and batches: ``RangeTest`` is a ``core.training.watch.Watcher`` on an ordinary ``Trainer`` run,
+so the loop is the exported script's. The rate goes from ``start`` to ``end`` over ``steps`` batches and the run
+stops early once the smoothed loss passes 4x its lowest (or turns NaN): past that point the curve says nothing.
+The suggestion is the rate where the smoothed loss falls fastest (steepest descent, per decade of rate), the one
+fastai marks; the rate of the lowest loss divided by 10 is given beside it, and used when the curve is too short
+or too flat to have a steepest point.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from core.datasets import Dataset
+from core.files.project import Project
+from core.inspect.nodes import InspectError
+from core.settings import TrainingSettings
+
+SMOOTHING = 0.98  # fastai's: an exponential moving average of the loss, bias-corrected
+DIVERGED = 4.0  # the smoothed loss this many times its lowest: stop
+MIN_POINTS = 10  # fewer points than this: no steepest descent to trust
+
+
+@dataclass
+class LrCurve:
+    """The range test's result: one point per batch (``losses`` smoothed, ``raw`` as measured)."""
+
+    rates: list[float] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+    suggestion: float = math.nan
+    method: str = ""  # "steepest descent" or "minimum / 10"
+    steepest: float | None = None
+    minimum_tenth: float = math.nan  # the rate at the lowest smoothed loss, divided by 10
+    stopped: str = ""  # why the test ended, in words
+    optimizer: str = ""
+    current: float = math.nan  # the project's learning rate now
+
+    def message(self) -> str:
+        other = (
+            f"the lowest loss's rate / 10 is {self.minimum_tenth:.2g}"
+            if self.method == "steepest descent"
+            else "the curve has no clear steepest descent"
+        )
+        return (
+            f"Suggested learning rate: {self.suggestion:.2g} for {self.optimizer} ({self.method} of the loss; "
+            f"{other}). The project uses {self.current:g} now. {self.stopped}"
+        )
+
+
+class RangeTest:
+    """The watcher: sets the rate before each batch, records the loss after it, asks the run to stop."""
+
+    def __init__(
+        self,
+        start: float,
+        end: float,
+        steps: int,
+        stop: Callable[[], None],
+        on_point: Callable[[float, float], None] | None = None,
+    ) -> None:
+        if not 0 < start < end:
+            raise InspectError(f"The range test needs 0 < start < end (got {start:g} and {end:g}).")
+        self.start, self.end, self.steps, self.stop = start, end, max(2, steps), stop
+        self.on_point = on_point
+        self.curve = LrCurve()
+        self._optimizer: torch.optim.Optimizer | None = None
+        self._average = 0.0
+        self._best = math.inf
+
+    def rate(self, k: int) -> float:
+        """The rate of batch k (from 0): exponential from start to end."""
+        return self.start * (self.end / self.start) ** (k / (self.steps - 1))
+
+    def _set(self, rate: float) -> None:
+        assert self._optimizer is not None
+        for group in self._optimizer.param_groups:
+            group["lr"] = rate
+
+    def attach(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        self._optimizer = optimizer
+        self._set(self.rate(0))
+
+    def after_batch(self, step: int, loss: float) -> None:
+        curve = self.curve
+        k = len(curve.rates)
+        curve.rates.append(self.rate(k))
+        curve.raw.append(loss)
+        if not math.isfinite(loss):
+            curve.stopped = f"The loss became {loss} at the rate {curve.rates[-1]:.2g}: the test stopped there."
+            curve.rates.pop(), curve.raw.pop()
+            self.stop()
+            return
+        self._average = SMOOTHING * self._average + (1 - SMOOTHING) * loss
+        smoothed = self._average / (1 - SMOOTHING ** (k + 1))
+        curve.losses.append(smoothed)
+        self._best = min(self._best, smoothed)
+        if self.on_point is not None:
+            self.on_point(curve.rates[-1], smoothed)
+        if k > 0 and smoothed > DIVERGED * self._best:
+            curve.stopped = (
+                f"The loss passed {DIVERGED:g}x its lowest at the rate {curve.rates[-1]:.2g}: stopped there."
+            )
+            self.stop()
+        elif k + 1 >= self.steps:
+            curve.stopped = f"The test ran its {self.steps} batches up to the rate {curve.rates[-1]:.2g}."
+            self.stop()
+        else:
+            self._set(self.rate(k + 1))
+
+    def detach(self) -> None:
+        pass
+
+
+def suggest(curve: LrCurve) -> LrCurve:
+    """Fill in the suggestion from the recorded points (fastai's steepest descent, or the minimum's rate / 10)."""
+    if not curve.rates:
+        raise InspectError("The range test recorded no batch: the dataset has no training samples.")
+    lowest = min(range(len(curve.losses)), key=curve.losses.__getitem__)
+    curve.minimum_tenth = curve.rates[lowest] / 10
+    curve.steepest = None
+    if len(curve.losses) >= MIN_POINTS:
+        logs = [math.log10(r) for r in curve.rates]
+        slopes = [
+            (curve.losses[i + 1] - curve.losses[i - 1]) / (logs[i + 1] - logs[i - 1])
+            for i in range(1, len(curve.losses) - 1)
+        ]
+        end = max(1, len(slopes) - 3)  # the last points are where it blows up
+        best = min(range(end), key=slopes.__getitem__)
+        if slopes[best] < 0:
+            curve.steepest = curve.rates[best + 1]
+    if curve.steepest is not None:
+        curve.suggestion, curve.method = curve.steepest, "steepest descent"
+    else:
+        curve.suggestion, curve.method = curve.minimum_tenth, "minimum / 10"
+    return curve
+
+
+def lr_find(
+    project: Project,
+    *,
+    data: Dataset | None = None,
+    data_dir: str | Path | None = None,
+    start: float = 1e-7,
+    end: float = 10.0,
+    steps: int = 100,
+    on_point: Callable[[float, float], None] | None = None,
+) -> LrCurve:
+    """Run the range test on a fresh model of ``project`` and return the curve with its suggestion. Blocks for
+    ``steps`` batches at most: call it from a worker thread in the window. ``on_point(rate, smoothed loss)``
+    is called after each batch (on that thread)."""
+    from core.training import Trainer
+
+    values = project.training.to_dict()
+    # the rate is the test's to set: no schedule, no early stop, and epochs enough for every step
+    values.update(scheduler="none", early_stopping=0, epochs=100_000, freeze_epochs=0)
+    settings = TrainingSettings.from_dict(values)
+    trial = Project(project.graph, project.name, project.description, settings, extra=dict(project.extra))
+    trainer: Trainer | None = None
+
+    def stop() -> None:
+        assert trainer is not None
+        trainer.stop()
+
+    test = RangeTest(start, end, steps, stop, on_point)
+    trainer = Trainer(trial, data=data, save=False, data_dir=data_dir, watchers=[test])
+    result = trainer.run()
+    if result.status == "failed" and not test.curve.rates:
+        raise InspectError(result.message)
+    curve = suggest(test.curve)
+    curve.optimizer, curve.current = settings.optimizer, settings.lr
+    if not curve.stopped:
+        curve.stopped = f"The test ended after {len(curve.rates)} batches."
+    return curve
