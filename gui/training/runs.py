@@ -4,6 +4,7 @@ drawn over each other to compare them."""
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from gui.training.preview import class_colour
 log = logging.getLogger(__name__)
 
 HINT = "Select runs (Ctrl/Shift-click for several) to draw their curves over each other."
-COLUMNS = ("Run", "Result", "Dataset", "Epochs", "Optimizer", "LR", "Batch", "Test acc.", "Test loss")
+COLUMNS = ("Run", "Result", "Dataset", "Epochs", "Optimizer", "LR", "Batch", "Test score", "Test loss")
 METRICS = {
     "val_loss": "validation loss",
     "loss": "training loss",
@@ -52,18 +53,35 @@ class RunRecord:
     test_accuracy: float | None = None
     test_loss: float | None = None
     run_dir: Path | None = None
+    test_r2: float | None = None  # a regression's score (it has no accuracy)
 
     @classmethod
     def from_result(cls, result: Any, project: Any, index: int) -> RunRecord:
         run_dir = Path(result.run_dir) if getattr(result, "run_dir", None) else None
         name = run_label(run_dir.name) if run_dir else f"run {index}"
         settings = project.training.to_dict() if project is not None else dict(result.summary.get("settings", {}))
-        return cls(name, result.status, settings, list(result.history), result.test_accuracy, result.test_loss, run_dir)
+        figures = getattr(result, "regression", None)
+        r2 = figures.r2 if figures is not None else None
+        history = list(result.history)
+        return cls(name, result.status, settings, history, result.test_accuracy, result.test_loss, run_dir, r2)
 
     @classmethod
     def from_saved(cls, run: SavedRun) -> RunRecord:
         name = run_label(run.folder.name)
-        return cls(name, run.status, run.settings, list(run.history), run.test_accuracy, run.test_loss, run.folder)
+        r2 = _summary_number(run.folder, "test_r2") if run.test_accuracy is None else None
+        return cls(name, run.status, run.settings, list(run.history), run.test_accuracy, run.test_loss, run.folder, r2)
+
+
+def _summary_number(folder: Path, key: str) -> float | None:
+    """One number of a run's summary.json (None when it has none or cannot be read: the row shows '–')."""
+    from core.files.fileread import FileReadError, read_regular_file
+
+    try:
+        summary = json.loads(read_regular_file(folder / "summary.json", 1 << 20, "run file").decode("utf-8"))
+    except (FileReadError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    found = summary.get(key) if isinstance(summary, dict) else None
+    return float(found) if isinstance(found, (int, float)) and not isinstance(found, bool) else None
 
 
 def run_label(folder_name: str) -> str:
@@ -108,6 +126,8 @@ class RunsView(QWidget):
         self.keras.finished_run.connect(self.add_keras_run)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        score = self.table.horizontalHeaderItem(COLUMNS.index("Test score"))
+        score.setToolTip("Accuracy on the test split; R² for a regression (1 is perfect)")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().setVisible(False)
@@ -168,9 +188,7 @@ class RunsView(QWidget):
         settings = {**(self.project.training.to_dict() if self.project is not None else {}), "framework": "keras"}
         name = f"Keras 3, {datetime.datetime.now().strftime('%H:%M:%S')}"
         keras_record = RunRecord(name, "finished", settings, run.history, run.test_accuracy, run.test_loss)
-        torch_rows = [
-            r for r in self.records if r.settings.get("framework") != "keras" and r.test_accuracy is not None
-        ]
+        torch_rows = [r for r in self.records if r.settings.get("framework") != "keras" and r.test_accuracy is not None]
         self.records.append(keras_record)
         self._fill()
         table = []
@@ -191,6 +209,8 @@ class RunsView(QWidget):
         for row, r in enumerate(self.records):
             s = r.settings
             acc = "–" if r.test_accuracy is None else f"{100 * r.test_accuracy:.1f}%"
+            if r.test_accuracy is None and r.test_r2 is not None:
+                acc = f"R² {r.test_r2:.3f}"
             loss = "–" if r.test_loss is None else f"{r.test_loss:.4f}"
             values = (
                 r.name,
