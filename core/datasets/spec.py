@@ -31,7 +31,7 @@ GROUPS = ("built in", "download", "your files")  # the order HELP lists the sour
 class DataSpec:
     """A parsed spec: the source kind and what it needs."""
 
-    kind: str  # table | points | sequences | vision | npz | idx | folder | csv
+    kind: str  # table | points | sequences | vision | npz | idx | folder | csv | tabular | text
     name: str  # digits, spirals, MNIST, ... or the file kind
     paths: tuple[str, ...] = ()
     label_column: str = ""
@@ -83,8 +83,8 @@ class Source:
     script: Callable[[DataSpec, TrainingSettings, tuple[int, ...], bool], ScriptLoad]  # (spec, settings, shape, tokens)
     describe: Callable[[DataSpec], DataInfo | None]  # what it gives the network, without loading (info.py)
     ask: str = "spec"  # how the Data panel asks for it: "list" (pick a name), "file" (Open file...), or
-    # "options" / "files" / "folder" / "csv" (a spec with options, two files, a folder, a CSV path and its
-    # label column): typed as a spec on the command line or stored in a project, not asked in the panel yet
+    # "options" / "files" / "folder" / "csv" / "table" / "text" (a spec with options, two files, a folder, a CSV
+    # path and its label column, a table, a text file or folder): typed as a spec, or chosen in the data wizard
     list_label: str = ""  # "list": the panel shows "NAME (list_label)"
     file_filter: str = ""  # "file": the open dialog's filter
     tokens: str = "never"  # int64 token ids: "never", "can" (when the Input takes int64) or "always"

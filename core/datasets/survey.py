@@ -292,6 +292,10 @@ def survey(
         raise DataError(f"{parsed.text}: label and column choices are for tables (table:PATH)")
     if parsed.kind == "folder":
         return _folder(parsed, input_shape, resize, fractions)
+    if parsed.kind == "text":
+        from core.datasets.text import survey_text
+
+        return survey_text(parsed, fractions)  # type: ignore[no-any-return]
     return _arrays(parsed, fractions)
 
 

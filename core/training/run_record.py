@@ -72,6 +72,8 @@ def open_run_folder(
     hparams = settings.to_dict()
     hparams.update(device=str(device), dataset_name=data.name, input_shape=list(data.input_shape))
     folder.write_json("hparams.json", hparams)
+    for name, text in data.extra.get("run_files", {}).items():  # what only the source knows (text: vocab.json)
+        folder.write_text(name, text)
     return folder
 
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_kind_is_registered_and_specs_read_back() -> None:
-    kinds = {"table", "points", "sequences", "shapes", "vision", "npz", "idx", "folder", "csv", "tabular"}
+    kinds = {"table", "points", "sequences", "shapes", "vision", "npz", "idx", "folder", "csv", "tabular", "text"}
     assert {s.kind for s in sources()} == kinds
     specs = ("digits", "spirals:noise=0.3", "sequences:length=30", "shapes:classes=4", "mnist", "npz:a.npz", "idx:a,b")
     for text in (*specs, "csv:t.csv:y", "table:t.csv", "table:t.csv?label=y&category=a,b%2Cc"):

@@ -1,0 +1,269 @@
+"""Text sources: ``text:PATH`` for a ``label<TAB>text`` file or a folder of class folders of ``.txt`` files, and a
+character-level next-character set from any text file.
+
+Spec: ``text:reviews.txt`` (words, 50 tokens, a vocabulary of up to 20,000), with options after ``?``:
+``text:reviews.txt?tokenizer=char&max_length=120&max_vocab=500``; ``text:book.txt?task=next&max_length=40`` (windows
+of 40 characters, each labelled with the character after it). The samples are int64 token ids for an Embedding.
+The vocabulary is built from the training split (``core.portable.text``); a run keeps it as ``vocab.json`` in its
+folder, and ``Vocabulary.encode`` tokenises a typed sentence for Try it the way the run and its script did.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
+from core.errors import DataError
+from core.settings import TrainingSettings
+
+if TYPE_CHECKING:
+    from core.datasets.base import Dataset
+
+TOKENIZERS = ("word", "char")
+DEFAULTS = {"word": (50, 20000), "char": (200, 1000)}  # (max_length, max_vocab)
+NEXT_LENGTH = 40
+DESCRIBE_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a run tokenised with: ``tokens[i]`` is id i (0 padding, 1 unknown)."""
+
+    tokenizer: str
+    max_length: int
+    tokens: tuple[str, ...]
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of a typed sentence, cut or padded to ``max_length``: what Try it gives the network."""
+        from core.portable.text import encode
+
+        return encode(text, {t: k for k, t in enumerate(self.tokens)}, self.tokenizer, self.max_length)  # type: ignore[no-any-return]
+
+    def to_json(self) -> str:
+        data = {"tokenizer": self.tokenizer, "max_length": self.max_length, "pad": 0, "unknown": 1}
+        return json.dumps({**data, "tokens": list(self.tokens)}, ensure_ascii=False, indent=1) + "\n"
+
+
+def read_vocab(run_dir: str | Path) -> Vocabulary | None:
+    """The vocabulary a run saved (``vocab.json``), or None when the run has none or it cannot be read."""
+    try:
+        data = json.loads((Path(run_dir) / "vocab.json").read_text(encoding="utf-8"))
+        return Vocabulary(str(data["tokenizer"]), int(data["max_length"]), tuple(str(t) for t in data["tokens"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+# --- the spec ----------------------------------------------------------------------------------------------------
+def _parse(key: str, rest: str, text: str) -> DataSpec:
+    body = file_path(key, rest, text)
+    path, _, query = body.rpartition("?") if "?" in body else (body, "", "")
+    given: dict[str, str] = {}
+    for item in filter(None, query.split("&")):
+        name, eq, value = item.partition("=")
+        if not eq or name not in ("tokenizer", "max_length", "max_vocab", "task"):
+            raise DataError(
+                f"{text!r}: options after '?' are tokenizer=word|char, max_length=N, max_vocab=N and task=next "
+                f"(joined by '&'), not {item!r}"
+            )
+        given[name] = value
+    nxt = given.get("task", "classify")
+    tokenizer = given.get("tokenizer", "char" if nxt == "next" else "word")
+    if nxt not in ("classify", "next") or tokenizer not in TOKENIZERS or (nxt == "next" and tokenizer != "char"):
+        raise DataError(f"{text!r}: tokenizer is word or char, task is next (characters only)")
+    length, size = DEFAULTS[tokenizer]
+    options = {"chars": float(tokenizer == "char"), "next": float(nxt == "next")}
+    for name, default in (("max_length", NEXT_LENGTH if nxt == "next" else length), ("max_vocab", size)):
+        value = given.get(name, str(default))
+        if not value.isdigit() or not 1 <= int(value) <= 100_000:
+            raise DataError(f"{text!r}: {name} must be a whole number from 1 to 100000, not {value!r}")
+        options[name] = float(value)
+    return DataSpec("text", "text", (path,), options=options)
+
+
+def _tokenizer(spec: DataSpec) -> str:
+    return "char" if spec.options.get("chars") else "word"
+
+
+def _text(spec: DataSpec) -> str:
+    tokenizer, nxt = _tokenizer(spec), bool(spec.options.get("next"))
+    length, size = DEFAULTS[tokenizer]
+    parts = ["task=next"] if nxt else []
+    if tokenizer == "char" and not nxt:
+        parts.append("tokenizer=char")
+    if int(spec.options["max_length"]) != (NEXT_LENGTH if nxt else length):
+        parts.append(f"max_length={int(spec.options['max_length'])}")
+    if int(spec.options["max_vocab"]) != size:
+        parts.append(f"max_vocab={int(spec.options['max_vocab'])}")
+    path = spec.paths[0]
+    return f"text:{path}?{'&'.join(parts)}" if parts or "?" in path else f"text:{path}"
+
+
+def _options(spec: DataSpec) -> dict[str, Any]:
+    o = spec.options
+    return {"tokenizer": _tokenizer(spec), "max_length": int(o["max_length"]), "max_vocab": int(o["max_vocab"])}
+
+
+# --- loading -----------------------------------------------------------------------------------------------------
+def _read(spec: DataSpec) -> tuple[list[str], list[str]]:
+    from core.portable.text import read_texts
+
+    try:
+        return read_texts(str(Path(spec.paths[0]).expanduser()))  # type: ignore[no-any-return]
+    except (ValueError, OSError) as exc:
+        raise DataError(str(exc)) from None
+
+
+def _raw(spec: DataSpec, request: LoadRequest) -> tuple[tuple, list[str]]:
+    from core.portable.text import next_char_tensors, text_tensors
+
+    if spec.options.get("next"):
+        try:
+            *raw, vocab = next_char_tensors(str(Path(spec.paths[0]).expanduser()), int(spec.options["max_length"]))
+        except (ValueError, OSError) as exc:
+            raise DataError(str(exc)) from None
+        return tuple(raw), vocab
+    texts, labels = _read(spec)
+    names = sorted(set(labels))
+    if len(names) < 2:
+        raise DataError(f"{spec.paths[0]}: only one class ({names[0]!r}); a classifier needs at least two")
+    split = (request.val_fraction, request.test_fraction, request.seed)
+    *raw, vocab = text_tensors(texts, labels, _options(spec), split)
+    return tuple(raw), vocab
+
+
+def _load(spec: DataSpec, request: LoadRequest) -> Dataset:
+    """The finished Dataset, with its vocabulary (``extra["vocab"]``) and ``vocab.json`` for the run folder."""
+    from core.datasets.base import finish
+
+    raw, tokens = _raw(spec, request)
+    data = finish(
+        raw,
+        spec,
+        f"Text {Path(spec.paths[0]).name}",
+        seed=request.seed,
+        val_fraction=request.val_fraction,
+        test_fraction=request.test_fraction,
+        normalize=request.normalize,
+        input_shape=request.input_shape,
+    )
+    vocab = Vocabulary(_tokenizer(spec), int(spec.options["max_length"]), tuple(tokens))
+    data.vocab_size = len(tokens)
+    data.extra["vocab"] = vocab
+    data.extra["run_files"] = {"vocab.json": vocab.to_json()}
+    return data
+
+
+def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.portable import text
+
+    constants = [f"DATA_FILE = {script_string(spec.paths[0])}"]
+    if spec.options.get("next"):
+        constants.append(f"WINDOW = {int(spec.options['max_length'])}  # characters before the one to predict")
+        helpers = [text.read_utf8, text.next_char_tensors]
+        return ScriptLoad(helpers, constants, lines=["*raw, vocab = next_char_tensors(DATA_FILE, WINDOW)"])
+    o = _options(spec)
+    constants.append(
+        f'TEXT_OPTIONS = {{"tokenizer": "{o["tokenizer"]}", "max_length": {o["max_length"]}, '
+        f'"max_vocab": {o["max_vocab"]}}}'
+    )
+    helpers = [text.read_utf8, text.read_texts, text.tokens_of, text.build_vocab, text.encode, text.text_tensors]
+    lines = [
+        "texts, labels = read_texts(DATA_FILE)",
+        "split = (VAL_FRACTION, TEST_FRACTION, SEED)  # the vocabulary of the training rows",
+        "*raw, vocab = text_tensors(texts, labels, TEXT_OPTIONS, split)",
+    ]
+    return ScriptLoad(helpers, constants, lines=lines)
+
+
+def _describe(spec: DataSpec) -> Any:
+    """Shape and classes; the vocabulary size as an upper bound (every token of the file, up to max_vocab)."""
+    from core.datasets.info import DataInfo
+    from core.portable.text import tokens_of
+
+    path = Path(spec.paths[0]).expanduser()
+    length = int(spec.options["max_length"])
+    if path.is_file() and path.stat().st_size > DESCRIBE_BYTES:
+        return DataInfo(path.name, (length,), None, task=None, dtypes=("int64",))
+    if spec.options.get("next"):
+        from core.portable.text import read_utf8
+
+        chars = len(set(read_utf8(path))) + 2
+        return DataInfo(path.name, (length,), chars, dtypes=("int64",), vocab_size=chars)
+    texts, labels = _read(spec)
+    seen = {token for text in texts for token in tokens_of(text, _tokenizer(spec))}
+    vocab = min(len(seen) + 2, int(spec.options["max_vocab"]))
+    return DataInfo(path.name, (length,), len(set(labels)), dtypes=("int64",), vocab_size=vocab)
+
+
+register(
+    Source(
+        kind="text",
+        names=("text",),
+        group="your files",
+        help="text:PATH (LABEL<TAB>TEXT lines, or a folder of class folders of .txt; ?tokenizer=char, ?task=next)",
+        parse=_parse,
+        text=_text,
+        load=_load,
+        script=_script,
+        describe=_describe,
+        ask="text",
+        file_filter="Text (*.txt *.tsv);;All files (*)",
+        tokens="always",
+        rank=5,
+    )
+)
+
+
+def survey_text(spec: DataSpec, fractions: tuple[float, float]) -> Any:
+    """The survey of a text source: classes, lengths in tokens and how many a max_length cuts."""
+    from core.datasets.survey import ClassCount, Survey, imbalance_words, split_sizes
+    from core.portable.text import tokens_of
+
+    length = int(spec.options["max_length"])
+    if spec.options.get("next"):
+        raw, vocab = _raw(spec, LoadRequest())
+        samples = len(raw[0])
+        said = (
+            f"Windows of {length} characters, each followed by the character to predict; "
+            f"{len(vocab) - 2} different characters.",
+        )
+        return Survey(
+            spec.text,
+            "text",
+            samples,
+            "classification",
+            (),
+            "",
+            split_sizes(samples, None, *fractions),
+            (length,),
+            notes=said,
+        )
+    texts, labels = _read(spec)
+    names = sorted(set(labels))
+    counts = Counter(labels)
+    classes = tuple(ClassCount(name, counts[name]) for name in names)
+    lengths = sorted(len(tokens_of(text, _tokenizer(spec))) for text in texts)
+    cut = sum(1 for n in lengths if n > length)
+    unit = "characters" if _tokenizer(spec) == "char" else "words"
+    notes = [f"Samples are {lengths[0]} to {lengths[-1]} {unit} long (median {lengths[len(lengths) // 2]})."]
+    if cut:
+        notes.append(f"max_length={length} cuts {cut:,} of {len(texts):,} samples short.")
+    problems = (
+        [f"{spec.paths[0]}: only one class ({names[0]!r}); a classifier needs at least two"] if len(names) < 2 else []
+    )
+    return Survey(
+        spec.text,
+        "text",
+        len(texts),
+        "classification",
+        classes,
+        imbalance_words(list(classes)),
+        split_sizes(len(texts), None, *fractions),
+        (length,),
+        problems=tuple(problems),
+        notes=tuple(notes),
+    )
