@@ -82,14 +82,22 @@ class RegressionResults(QWidget):
         for part in (self.scatter, self.residuals, holder):
             split.addWidget(part)
         split.setChildrenCollapsible(False)
-        split.setStretchFactor(2, 1)
-        split.setSizes([360, 320, 420])  # the samples' lines need the room more than the second plot
+        for index, stretch in enumerate((3, 3, 4)):  # the samples' lines need the room more than the plots
+            split.setStretchFactor(index, stretch)
+        self._sized = False
         self.split = split
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.words)
         layout.addWidget(split, 1)
         self.shown_points = 0  # dots in the scatter (the tests read it)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self._sized and self.width() > 100:  # once: the plots' size hints would otherwise take it all
+            self._sized = True
+            width = self.split.width()
+            self.split.setSizes([width * 3 // 10, width * 3 // 10, width * 4 // 10])
 
     def clear(self) -> None:
         self.words.setText("")
