@@ -29,6 +29,7 @@ from core.settings import TrainingSettings
 from core.training.run_folder import default_runs_dir
 from gui.commands.graph import set_param
 from gui.commands.training import push
+from gui.inspect.health_view import HealthView
 from gui.training import actions
 from gui.training.data_load import PreviewLoader, data_failure, dataset_key, load_for_preview, short_name
 from gui.training.panel import TrainingPanel
@@ -73,6 +74,7 @@ class TrainingDashboard(QWidget):
         self.results = ResultsView()
         self.runs = RunsView()
         self.tryit = TryItView()  # builds the run's model only when opened (the trainer's is released)
+        self.health = HealthView()  # gui.inspect: the layer health tab
         self._arrange()
         self._data_timer = self._timer(0, self._load_in_background)  # after the window is painted, off its thread
         self.preview_loader = PreviewLoader(self)
@@ -102,6 +104,7 @@ class TrainingDashboard(QWidget):
         self.tabs.addTab(curves, "Live curves")
         self.tabs.addTab(self.results, "Results")
         self.tabs.addTab(self.tryit, "Try it")
+        self.tabs.addTab(self.health, "Layer health")
         self.tabs.addTab(self.runs, "Runs")
         self.curves_page = curves
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -347,6 +350,7 @@ class TrainingDashboard(QWidget):
 
             start = initial_weights(project, self.document.path if self.document is not None else None)
         run = TrainingRun(project, out_dir=self.runs_root, trainer_factory=self.trainer_factory, initial_weights=start)
+        run.watchers = self.health.watchers_for(project)  # layer health looks inside the run (gui.inspect)
         run.training_event.connect(self._on_event)
         run.finished.connect(self._on_finished)
         self.run = run

@@ -213,8 +213,10 @@ class TrainingRun(QObject):
         parent: QObject | None = None,
         initial_weights: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
+        watchers: tuple[Any, ...] | list[Any] = (),
     ) -> None:
         super().__init__(parent)
+        self.watchers = list(watchers)  # looking inside the run (core.training.watch): layer health
         self.project = project
         self.initial_weights = initial_weights  # an imported project's weights: fine-tuning starts from them
         self.out_dir = out_dir
@@ -257,6 +259,8 @@ class TrainingRun(QObject):
             if self._stop_requested:
                 return None
         start = {"initial_weights": self.initial_weights} if self.initial_weights is not None else {}
+        if self.watchers:
+            start["watchers"] = self.watchers
         trainer = factory(self.project, out_dir=self.out_dir, on_event=self._deliver, data=self.data, **start)
         with self._lock:
             self._trainer = trainer
