@@ -363,6 +363,12 @@ class Graph:
         self.name_changed.emit(node_id)
         self.changed.emit()
 
+    def set_trainable(self, node_id: str, trainable: bool) -> None:
+        """Freeze (False) or unfreeze a node; announced as a parameter change (the box redraws)."""
+        self.node(node_id).trainable = bool(trainable)
+        self.params_changed.emit(node_id)
+        self.changed.emit()
+
     def set_pos(self, node_id: str, pos: tuple[float, float]) -> None:
         node = self.node(node_id)
         node.pos = (float(pos[0]), float(pos[1]))

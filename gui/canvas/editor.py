@@ -147,6 +147,44 @@ class Editor(QObject):
         self.push(commands.RenameCommand(self.graph, node_id, name))
         return None
 
+    # --- freezing ------------------------------------------------------------------------------------------------
+    def set_trainable(self, node_ids: list[str], trainable: bool) -> str | None:
+        """Freeze (``trainable`` False) or unfreeze layers and blocks as one undo step."""
+        changes = {
+            nid: trainable for nid in node_ids if nid in self.graph and self.graph.node(nid).trainable != trainable
+        }
+        if not changes:
+            return None
+        names = [self.graph.node(nid).name for nid in changes]
+        what = names[0] if len(names) == 1 else f"{len(names)} layers"
+        self.push(commands.SetTrainableCommand(self.graph, changes, f"{'Unfreeze' if trainable else 'Freeze'} {what}"))
+        return None
+
+    def frozen_before(self, node_id: str) -> list[str]:
+        """The layers and blocks with parameters that feed ``node_id``, in network order: a backbone before its
+        head. Layers without parameters (ReLU, pooling) have nothing to freeze and are left as they are."""
+        upstream = self.graph.upstream(node_id)
+        order = [nid for nid in self.graph.topological_order() if nid in upstream]
+        infos = self.analysis.nodes if self.analysis is not None else {}
+        return [
+            nid
+            for nid in order
+            if self.graph.node(nid).block is not None or (nid in infos and infos[nid].param_count > 0)
+        ]
+
+    def freeze_before(self, node_id: str) -> str | None:
+        """The context menu's "Freeze everything before this": one undo step (Keras' ``layer.trainable = False``
+        for every layer of the backbone)."""
+        doomed = [nid for nid in self.frozen_before(node_id) if self.graph.node(nid).trainable]
+        name = self.graph.node(node_id).name
+        if not doomed:
+            return self._refuse(
+                f"Nothing to freeze before {name}: no layer with parameters feeds it, or all are frozen."
+            )
+        text = f"Freeze {len(doomed)} layer{'s' if len(doomed) > 1 else ''} before {name}"
+        self.push(commands.SetTrainableCommand(self.graph, dict.fromkeys(doomed, False), text))
+        return None
+
     # --- blocks ------------------------------------------------------------------------------------------------
     def free_block_name(self, stem: str = "Block") -> str:
         taken = set(self.graph.blocks)

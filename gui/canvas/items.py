@@ -120,6 +120,7 @@ class NodeItem(QGraphicsObject):
         self.warning: str | None = None
         self.status_text = ""  # the error line under the parameters (see set_analysis)
         self.snap = False
+        self.frozen = False  # drawn iced: its weights do not change while training (Node.trainable off)
         self._height = 80.0
         self.input_count = 0
         self.update_from_model(node, None)
@@ -132,6 +133,7 @@ class NodeItem(QGraphicsObject):
         if node.block is not None:
             self.layer, self.repeat = block_label(node), node.repeat
         self.lines = key_param_lines(node, info)
+        self.frozen = not node.trainable
         count = node.input_count()
         if count != len(self.inputs) or (not self.outputs and node.output_count()):
             self._rebuild_ports(count, node.output_count())
@@ -155,6 +157,8 @@ class NodeItem(QGraphicsObject):
         self.status_text = (status(problems) or "shape error") if self.error else ""
         self.update_from_model(node, info)
         tip = f"<b>{self.name}</b> ({self.layer}): {self.help}"
+        if self.frozen:
+            tip += "<br><br><b>Frozen:</b> its weights do not change while training (Trainable is off)."
         if self.error:
             tip += f"<br><br><span style='color:#d93025'><b>Problem:</b> {self.error}</span>"
         elif self.warning:

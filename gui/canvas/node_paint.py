@@ -1,5 +1,6 @@
 """How a node box is drawn: shadow (and the stacked copies of a repeated block), body, coloured header, outline,
-name and type, parameter lines, the output-shape line and the badges.
+name and type, parameter lines, the output-shape line and the badges. A frozen node (``trainable`` off) is iced:
+a pale blue hatched body, a greyed header and a "frozen" tag with a snowflake on its bottom edge.
 
 Each part is one function of the painter and the ``NodeItem`` (read only), in the order ``paint_node`` calls
 them; what the box says and how big it is lives in ``gui.canvas.node_text``.
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 
 from gui import style
 from gui.canvas.node_text import BODY_POINTS, NAME_POINTS, SHAPE_POINTS, TYPE_POINTS, name_room, text_width, type_room
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from gui.canvas.items import NodeItem
 
 RADIUS = 8  # the corners of the box
+ICE = QColor("#e3effb")  # a frozen node's body
+ICE_LINES = QColor("#9cc3ea")  # its hatching, outline of the tag and the snowflake
+ICE_DARK = QColor("#2f6ea8")  # the tag's text
 
 
 def paint_node(painter: QPainter, item: NodeItem) -> None:
@@ -26,8 +30,10 @@ def paint_node(painter: QPainter, item: NodeItem) -> None:
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
     rect = QRectF(0, 0, style.NODE_WIDTH, item.height)
     color = style.category_color(item.category)
+    if item.frozen:
+        color = _greyed(color)
     _shadow_and_stack(painter, rect, item.repeat)
-    _body_and_header(painter, rect, color)
+    _body_and_header(painter, rect, color, item.frozen)
     _outline(painter, rect, item)
     _header_text(painter, item)
     y = _param_lines(painter, item.lines)
@@ -35,6 +41,8 @@ def paint_node(painter: QPainter, item: NodeItem) -> None:
         _shape_line(painter, item, y)
     if item.repeat > 1:
         _repeat_badge(painter, rect, item.repeat, color)
+    if item.frozen:
+        _frozen_tag(painter, rect)
     if item.error or item.warning:
         _problem_badge(painter, style.ERROR if item.error else style.WARNING)
 
@@ -52,10 +60,22 @@ def _shadow_and_stack(painter: QPainter, rect: QRectF, repeat: int) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
 
 
-def _body_and_header(painter: QPainter, rect: QRectF, color: QColor) -> None:
-    """The white body and the header in the category's colour (rounded at the top only)."""
-    painter.setBrush(style.NODE_FILL)
+def _greyed(color: QColor) -> QColor:
+    """The category's colour half way to a cold slate grey: still recognisable, visibly not live."""
+    slate = QColor("#7b8a99")
+    return QColor(
+        (color.red() + slate.red()) // 2, (color.green() + slate.green()) // 2, (color.blue() + slate.blue()) // 2
+    )
+
+
+def _body_and_header(painter: QPainter, rect: QRectF, color: QColor, frozen: bool = False) -> None:
+    """The white body (ice blue and hatched when frozen) and the header in the category's colour (rounded at the
+    top only)."""
+    painter.setBrush(ICE if frozen else style.NODE_FILL)
     painter.drawRoundedRect(rect, RADIUS, RADIUS)
+    if frozen:
+        painter.setBrush(QBrush(ICE_LINES, Qt.BrushStyle.BDiagPattern))
+        painter.drawRoundedRect(rect, RADIUS, RADIUS)
     header = QPainterPath()
     header.addRoundedRect(QRectF(0, 0, rect.width(), style.HEADER_HEIGHT + 8), RADIUS, RADIUS)
     clip = QPainterPath()
@@ -143,6 +163,24 @@ def _repeat_badge(painter: QPainter, rect: QRectF, repeat: int, color: QColor) -
     painter.setPen(QColor("white"))
     painter.setFont(badge_font)
     painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def _frozen_tag(painter: QPainter, rect: QRectF) -> None:
+    """A "frozen" tag with a snowflake on the bottom edge at the left (the ×N of a repeat sits on the right)."""
+    tag_font = style.font(9, bold=True)
+    text = "frozen"
+    width = QFontMetricsF(tag_font).horizontalAdvance(text) + 32
+    tag = QRectF(10, rect.height() - 8, width, 16)
+    painter.setPen(QPen(ICE_LINES, 1.2))
+    painter.setBrush(QColor("white"))
+    painter.drawRoundedRect(tag, 8, 8)
+    center = QPointF(tag.left() + 11, tag.center().y())
+    painter.setPen(QPen(ICE_DARK, 1.4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+    for angle in (0.0, 60.0, 120.0):  # three strokes through the centre: a six-armed snowflake
+        line = QLineF.fromPolar(5.5, angle)
+        painter.drawLine(center - line.p2(), center + line.p2())
+    painter.setFont(tag_font)
+    painter.drawText(tag.adjusted(20, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
 
 
 def _problem_badge(painter: QPainter, color: QColor) -> None:

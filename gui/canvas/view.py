@@ -4,8 +4,17 @@ the modes in ``gui.canvas.modes``."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from gui import style
 from gui.canvas.editor import Editor
@@ -29,6 +38,7 @@ class GraphView(QGraphicsView):
         self.mode: Mode | None = None
         self.tracker = MoveTracker(self)
         self.space_held = False
+        self.context_menu: QMenu | None = None  # the node menu last opened (right-click)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
@@ -177,6 +187,22 @@ class GraphView(QGraphicsView):
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Right-click on a node: its menu (Trainable, Freeze everything before this); nothing while read-only."""
+        item = self.graph_scene.node_at(self.mapToScene(event.pos()))
+        if item is None or not self.isInteractive() or self.mode is not None:
+            super().contextMenuEvent(event)
+            return
+        from gui.canvas.node_menu import node_menu
+
+        if item.node_id not in self.graph_scene.selected_node_ids():
+            self.graph_scene.select_nodes([item.node_id])
+        if self.context_menu is not None:
+            self.context_menu.deleteLater()
+        self.context_menu = node_menu(self.editor, item.node_id, self)
+        self.context_menu.popup(event.globalPos())  # not exec(): no nested event loop, nothing modal
+        event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self.mode is not None:

@@ -244,3 +244,21 @@ class MoveCommand(Command):
     def undo(self) -> None:
         for node_id, (old, _) in self.moves.items():
             self.graph.set_pos(node_id, old)
+
+
+class SetTrainableCommand(Command):
+    """Freeze or unfreeze nodes (``changes``: node id -> trainable) as one step: a Trainable box, or "Freeze
+    everything before this" over a whole backbone."""
+
+    def __init__(self, graph: Graph, changes: dict[str, bool], text: str, parent: QUndoCommand | None = None) -> None:
+        super().__init__(text, parent)
+        self.graph = graph
+        self.changes = {nid: (graph.node(nid).trainable, bool(on)) for nid, on in changes.items()}
+
+    def redo(self) -> None:
+        for node_id, (_, new) in self.changes.items():
+            self.graph.set_trainable(node_id, new)
+
+    def undo(self) -> None:
+        for node_id, (old, _) in self.changes.items():
+            self.graph.set_trainable(node_id, old)

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -47,6 +48,7 @@ class Inspector(QWidget):
         self.name_error = self._message_label()
         self.open_block: Callable[[str], object] | None = None  # set by the canvas tabs: show a definition
         self.repeat_spin: QSpinBox | None = None
+        self.trainable_box: QCheckBox | None = None  # a layer's or a block's Trainable (none for Input / Output)
         self.arg_edits: dict[str, QLineEdit] = {}
         self.show_node(None)
 
@@ -95,6 +97,7 @@ class Inspector(QWidget):
 
     def _build_node_page(self, node: Any, layout: QVBoxLayout) -> None:
         self.repeat_spin = None
+        self.trainable_box = None
         if node.block is not None:
             from gui.panels.inspector_block import build_instance_page
 
@@ -128,6 +131,8 @@ class Inspector(QWidget):
         """Title, help and documentation link, the name and parameter form, and the shapes line."""
         self._add_title(node.spec, layout)
         layout.addLayout(self._param_form(node))
+        if node.type not in ("Input", "Output"):
+            self.add_trainable_box(layout)
         if self.editor.block is not None:  # inside a block: a pinned parameter can become the block's argument
             from gui.panels.inspector_block import build_expose_row
 
@@ -172,6 +177,22 @@ class Inspector(QWidget):
             add_field(form, label, editor.widget, editor.error, pin)
         return form
 
+    def add_trainable_box(self, layout: QVBoxLayout) -> None:
+        """Trainable on/off (Keras' ``layer.trainable``): off freezes the layer, or every layer of a block."""
+        box = QCheckBox("Trainable")
+        box.setObjectName("trainable")
+        box.setToolTip(
+            "Off: this layer's weights (a block's: all of its layers') stay as they are while training, as a "
+            "pretrained backbone under a new head. A frozen BatchNorm keeps its statistics."
+        )
+        box.toggled.connect(self._set_trainable)
+        self.trainable_box = box
+        layout.addWidget(box)
+
+    def _set_trainable(self, on: bool) -> None:
+        if self.node_id is not None:
+            self.editor.set_trainable([self.node_id], on)
+
     def _pin_button(self, name: str) -> QToolButton:
         """Auto or Pinned: an auto-filled parameter follows the input until the user pins a value of their own."""
         pin = QToolButton()
@@ -195,6 +216,9 @@ class Inspector(QWidget):
         info = self.editor.analysis.nodes.get(self.node_id)
         if self.name_edit.text() != node.name and not self.name_edit.hasFocus():
             self.name_edit.setText(node.name)
+        if self.trainable_box is not None and self.trainable_box.isChecked() != node.trainable:
+            with QSignalBlocker(self.trainable_box):
+                self.trainable_box.setChecked(node.trainable)
         if node.block is not None:
             from gui.panels.inspector_block import sync_instance
 
@@ -234,7 +258,8 @@ class Inspector(QWidget):
                 lines.append(f"<b>Input shape{'s' if len(ins) > 1 else ''}:</b> {', '.join(ins)}")
             if info.out_shape is not None:
                 lines.append(f"<b>Output shape:</b> {fmt(info.out_shape)}")
-            lines.append(f"<b>Parameters:</b> {info.param_count:,}")
+            frozen = self.node_id in self.editor.graph and not self.editor.graph.node(self.node_id).trainable
+            lines.append(f"<b>Parameters:</b> {info.param_count:,}{' (frozen)' if frozen and info.param_count else ''}")
         for problem in analysis.problems_of(self.node_id or ""):
             color = "#d93025" if problem.severity == "error" else "#b06000"
             lines.append(f"<span style='color:{color}'>⚠ {problem.message}</span>")

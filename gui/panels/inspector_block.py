@@ -69,6 +69,7 @@ def build_instance_page(inspector: Inspector, node: Node, layout: QVBoxLayout) -
     inspector.repeat_spin = spin
     add_field(form, "Repeat", spin, inspector._message_label())
     layout.addLayout(form)
+    inspector.add_trainable_box(layout)
     if node.repeat > 1 and (node.first_block or node.first_params):
         args = ", ".join(f"{k}={_text(v)}" for k, v in node.first_params.items())
         first = f"{node.first_block or node.block}({args})"

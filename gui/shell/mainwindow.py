@@ -22,6 +22,7 @@ from core.files.fileio import atomic_write_text
 from core.model.analysis import Analysis
 from core.model.layout import layered_layout
 from core.model.shape_rules import fmt
+from core.model.summary import params_line
 from gui.canvas.canvas_tabs import CanvasTabs
 from gui.canvas.editor import COLUMN_GAP, ROW_GAP, Editor, view_aspect
 from gui.canvas.scene import GraphScene
@@ -40,9 +41,12 @@ from gui.shell.words import HELP, model_only, problem_summary, save_failure
 from gui.training.host import DashboardHost
 
 if TYPE_CHECKING:
+    from gui.data.wizard import DataWizard
     from gui.training.dashboard import TrainingDashboard
 
 FILTER = "TorchCanvas projects (*.json);;All files (*)"
+
+
 class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -163,7 +167,7 @@ class MainWindow(QMainWindow):
         project = self.document.project
         self.code_view.update_code(graph, model_only(analysis), project.name, project.training)
         self.inspector.sync()
-        self.params_label.setText(f"Parameters: {analysis.total_params:,}")
+        self.params_label.setText(params_line(graph, analysis))  # "(N trainable, M frozen)" when some are frozen
         outputs = [fmt(s) for s in analysis.output_shapes(graph)]
         self.output_label.setText(f"Output: {', '.join(outputs) if outputs else 'none'}")
         errors = analysis.errors
@@ -361,6 +365,22 @@ class MainWindow(QMainWindow):
 
     def show_help(self) -> None:
         QMessageBox.information(self, "How to use the canvas", HELP)
+
+    # --- your own data ----------------------------------------------------------------------------------------
+    def open_data_dialog(self, folder: bool = False) -> None:
+        """Data > Open… (a file) and Data > Open Folder… (one sub-folder per class): then the data wizard."""
+        path = file_dialogs.ask_data_path(self, folder, self._last_dir())
+        if path:
+            self.open_data(path)
+
+    def open_data(self, path: str | Path) -> DataWizard | None:
+        """Show the training dock and the data wizard for ``path`` (the wizard, or None when it is no data)."""
+        dashboard = self.training_dashboard or self.install_training()
+        dock = self.docks.get("training")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        return dashboard.panel.open_data_path(str(path))
 
     # --- recent files -----------------------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
