@@ -85,7 +85,7 @@ def one(entry: Entry) -> tuple[str, float]:
         verdict = f"exact (difference {diff:.1e})" if torch.allclose(a, b, atol=1e-5) else f"differs by {diff:.1e}"
     except ModelImportError as exc:
         verdict = "refused: " + exc.problems[0][:160]
-    except Exception as exc:  # the bench reports every failure as one line
+    except (Exception, SystemExit) as exc:  # the bench reports every failure as one line
         verdict = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:140] if str(exc) else ''}"
     finally:
         sys.argv = argv

@@ -106,9 +106,10 @@ def _free_name(graph: Graph, wanted: str, taken: set[str]) -> str:
 
 
 def _odd_key(attr: str) -> str | None:
-    """A submodule's name that Python cannot spell (regnet's ``block1-0``), kept so the code registers the module
-    under it; None for a Python name or a number (an ``nn.Sequential``'s children, written inline)."""
-    return None if attr.isidentifier() or attr.isdigit() else attr
+    """A submodule's name that Python cannot spell (regnet's ``block1-0``, or an ``nn.Sequential``'s ``0``), kept
+    so the code registers the module under it where it is not written inline as an ``nn.Sequential``; None for a
+    Python name."""
+    return None if attr.isidentifier() else attr
 
 
 def build_graph(scope: Scope, input_shape: list[int], library: Library) -> None:
@@ -152,6 +153,8 @@ def build_graph(scope: Scope, input_shape: list[int], library: Library) -> None:
             except TorchCanvasError as exc:
                 where = f"model.{scope.path}." if scope.path else "model."
                 raise TorchCanvasError(f"`{where}{item.name}`: {exc}") from None
+            if item.is_module:
+                node.key = _odd_key(item.name)
         graph.add_node(node)
         _wire(graph, node.id, item.inputs, values)
         values[item.node] = (node.id, 0)
@@ -204,8 +207,28 @@ def build(flat: Flat, input_shape: list[int]) -> tuple[Graph, Library]:
             groups.setdefault(scope.key, []).append(scope)
     for scopes in groups.values():  # post-order of first use: a child's definitions are made before its parent's
         _define(scopes, flat.types, library)
+    _numbered_keys(library)
     assert root.graph is not None
     return root.graph, library
+
+
+def _numbered_keys(library: Library) -> None:
+    """An ``nn.Sequential``'s children ``0``, ``1`` ... keep their number as key only where the code writes their
+    definition as a class (a Linear on tokens [N, T, D] takes a size no channel count gives): registered as "0",
+    their weights load by name. Written inline as ``nn.Sequential(...)``, they need none."""
+    from core.code.codegen_blocks import inline
+
+    for defn in library.values():
+        if defn.as_class:
+            continue
+        try:
+            numbered = inline(defn)
+        except TorchCanvasError:
+            numbered = False
+        if numbered:
+            for node in defn.graph.nodes:
+                if node.key is not None and node.key.isdigit():
+                    node.key = None
 
 
 def _parent_node(scope: Scope) -> Node:

@@ -14,6 +14,7 @@ from torch import fx, nn
 
 from core.fx_import import modules, ops
 from core.fx_import.fold import fold
+from core.fx_import.learned import Learned
 from core.fx_import.patterns import channel_shuffles
 from core.fx_import.trace import module_path, module_type, node_line
 
@@ -138,6 +139,7 @@ def flatten(gm: fx.GraphModule) -> Flat:
     folded = fold(gm)  # x.size(1) // groups ... as numbers in the calls that use them
     channel_shuffles(gm)  # view, transpose, view: one ChannelShuffle
     pieces = ops.chunk_calls(gm)  # x.chunk(2, dim=1): each x[i] of it is a Chunk layer
+    learned = Learned(gm)  # a class token, position embedding or layer scale used in forward: LearnedTensor
     for node in gm.graph.nodes:
         if node in folded or node in pieces:
             continue
@@ -147,6 +149,8 @@ def flatten(gm: fx.GraphModule) -> Flat:
             values = node.args[0]
             values = list(values) if isinstance(values, (tuple, list)) else [values]
             flat.outputs = [_resolve(v, alias) for v in values if isinstance(v, fx.Node)]
+        elif node in learned.skip:
+            continue  # drawn where it is used (``learned.item``)
         elif node.op == "get_attr":
             owner, _, attr = str(node.target).rpartition(".")
             users = list(node.users)
@@ -162,6 +166,8 @@ def flatten(gm: fx.GraphModule) -> Flat:
         elif _is_meta(node):
             meta_only.add(node)
         else:
+            for made in learned.items(node, flat):
+                flat.items.append(made)
             try:
                 layer = ops.map_call(node)
             except ops.Unsupported as exc:

@@ -45,6 +45,8 @@ def from_module(module: nn.Module, node: fx.Node) -> Layer:
     value = node.args[0] if node.args else None
     if not isinstance(value, fx.Node):
         raise Unsupported("its input is not a tensor from the network")
+    if layer_id == "MultiheadAttention" and (list(node.args[:3]) != [value] * 3 or node.kwargs.get("attn_mask")):
+        raise Unsupported("only self-attention (query, key and value the same tensor, no mask) is a TorchCanvas layer")
     try:
         params = MODULES[layer_id](module)
     except NotImportable as exc:

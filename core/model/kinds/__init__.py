@@ -23,6 +23,7 @@ from core.model.kinds import (
     pool,
     recurrent,
     shape,
+    tensor,
 )
 from core.model.kinds.keras import Mapper
 from core.model.kinds.kind import Count, FromTorch, LayerKind, Rule
@@ -36,6 +37,7 @@ KINDS: tuple[LayerKind, ...] = (
     *norm.KINDS,
     *dropout.KINDS,
     *shape.KINDS,
+    *tensor.KINDS,
     *recurrent.KINDS,
     *merge.KINDS,
     *activation.KINDS,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.model.kinds.kind import P, auto, kind
+from core.model.kinds.kind import NotImportable, P, auto, kind
 from core.model.kinds.shapes import RuleContext, Shape, fmt
 from core.model.kinds.spec import DOCS, ParamSpec
 
@@ -104,6 +104,14 @@ def _positional(ctx: RuleContext) -> Shape:
     return x
 
 
+def _attention_from_torch(m: Any) -> dict[str, Any]:
+    if not m.batch_first:
+        raise NotImportable("an nn.MultiheadAttention without batch_first=True (sequence first) is not supported")
+    if not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
+        raise NotImportable("kdim, vdim, add_bias_kv and add_zero_attn are not supported")
+    return {"num_heads": int(m.num_heads), "dropout": float(m.dropout), "bias": m.in_proj_bias is not None}
+
+
 _HEADS = P("num_heads", "int", 4, "Attention heads; embed_dim must be divisible by it.", min=1, max=64, positional=True)
 
 KINDS = (
@@ -117,6 +125,7 @@ KINDS = (
         P("bias", "bool", True, "Learn biases in the input and output projections."),
         rule=_attention,
         count=lambda p: attention_count(p["embed_dim"], p["bias"]),
+        from_torch=_attention_from_torch,
         display="Self-attention",
         prefix="attn",
         extra=(("batch_first", True),),

@@ -7,7 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from core.model.kinds.keras import CF, KerasLayer, Mapper, NoEquivalent, bias, pair, rank, uniform
-from core.model.kinds.kind import Count, FromTorch, LayerKind, P, Rule, auto, kind, size, torch_size
+from core.model.kinds.kind import Count, FromTorch, LayerKind, NotImportable, P, Rule, auto, kind, size, torch_size
 from core.model.kinds.shapes import RuleContext, Shape, as_tuple, channels, fmt, rank_fix, spatial_name
 from core.model.kinds.spec import ParamSpec
 from core.model.literal import literal
@@ -149,6 +149,20 @@ def _upsample(ctx: RuleContext) -> Shape:
     if min(sizes) <= 0:
         raise ctx.fail(f"{ctx.name} would shrink {fmt(x)} to nothing: use a larger scale_factor")
     return (*x[:2], *sizes)
+
+
+def upsample_params(size: Any, scale: Any, mode: Any, align_corners: Any, recompute: Any = None) -> dict[str, Any]:
+    """nn.Upsample's or F.interpolate's settings as the Upsample layer's; NotImportable for what it lacks."""
+    if size is not None or scale is None:
+        raise NotImportable("an upsampling to a fixed size (size=...) is not supported: give scale_factor instead")
+    if mode not in ("nearest", "bilinear"):
+        raise NotImportable(f"upsampling mode {mode!r} is not supported (nearest, bilinear)")
+    if align_corners or recompute:
+        raise NotImportable("align_corners=True and recompute_scale_factor are not supported")
+    scales = {float(s) for s in scale} if isinstance(scale, (tuple, list)) else {float(scale)}
+    if len(scales) != 1:
+        raise NotImportable(f"a different scale per dimension ({list(scale)}) is not supported")
+    return {"scale_factor": scales.pop(), "mode": mode}
 
 
 def _pixel_shuffle(ctx: RuleContext) -> Shape:
@@ -294,6 +308,7 @@ KINDS = (
         P("scale_factor", "float", 2.0, "How many times larger the output is.", min=0.1, max=64.0, always=True),
         P("mode", "choice", "nearest", "How new values are computed.", choices=("nearest", "bilinear")),
         rule=_upsample,
+        from_torch=lambda m: upsample_params(m.size, m.scale_factor, m.mode, m.align_corners, m.recompute_scale_factor),
         keras=_keras_upsample,
         prefix="upsample",
     ),

@@ -104,6 +104,32 @@ def _layernorm_keras(info: NodeInfo) -> list[KerasLayer]:
     return [KerasLayer("layers.LayerNormalization", tuple(args))]
 
 
+LAYER_NORM_2D = '''
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of each pixel of images [N, C, H, W] (ConvNeXt)."""
+
+    def __init__(
+        self, num_channels: int, eps: float = 1e-5, elementwise_affine: bool = True
+    ) -> None:
+        super().__init__(num_channels, eps=eps, elementwise_affine=elementwise_affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+'''
+
+
+def _layernorm2d(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank((4,), "images [N, C, H, W]", "use LayerNorm for features [N, D]")
+    channels(ctx, "num_channels")
+    return x
+
+
+def _layernorm2d_keras(info: NodeInfo) -> list[KerasLayer]:
+    p = info.params
+    args = ["axis=1", f"epsilon={literal(float(p.get('eps', 1e-5)))}", *affine(p.get("elementwise_affine", True))]
+    return [KerasLayer("layers.LayerNormalization", tuple(args), "over the channels")]
+
+
 def _groupnorm(ctx: RuleContext) -> Shape:
     x = ctx.need_rank(tuple(range(2, 9)), "[N, C, ...]", "connect a layer that produces channels")
     c = channels(ctx, "num_channels")
@@ -173,6 +199,25 @@ KINDS = (
         keras=_layernorm_keras,
         keeps_shape=True,
         prefix="ln",
+    ),
+    kind(
+        "LayerNorm2d",
+        "Normalization",
+        "Normalises the channels of each pixel of images [N, C, H, W] (ConvNeXt's LayerNorm2d).",
+        auto("num_channels", "Channels (filled from the input shape); nn.LayerNorm's normalized_shape."),
+        P("eps", "float", 1e-5, "Small constant added for numerical stability.", min=0.0),
+        P("elementwise_affine", "bool", True, "Learn a scale and shift after normalising."),
+        rule=_layernorm2d,
+        count=lambda p: int(2 * p["num_channels"] if p["elementwise_affine"] else 0),
+        from_torch=_layernorm_from_torch,
+        keras=_layernorm2d_keras,
+        keeps_shape=True,
+        imports=("torchvision.models.convnext.LayerNorm2d",),
+        torch_class="LayerNorm2d",
+        display="LayerNorm over channels",
+        prefix="ln",
+        doc="https://pytorch.org/vision/stable/models/convnext.html",
+        helper=LAYER_NORM_2D,
     ),
     kind(
         "GroupNorm",
