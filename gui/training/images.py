@@ -3,6 +3,7 @@ text when they are no pictures (token sequences decoded through a vocabulary, ta
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -122,40 +123,41 @@ def raw_sample(dataset: Any, x: Any, index: int) -> np.ndarray:
 
 
 def vocabulary_of(dataset: Any) -> Any:
-    """The run's vocabulary, when its data has one (text read through a tokenizer): ``dataset.vocabulary``
-    or ``dataset.extra["vocabulary"]``, an object with ``decode(ids)`` (and ``encode(text)``), or a list or
-    dict from token id to token. None for token ids without words (the generated sequences)."""
+    """The run's vocabulary, when its data has one (text read through a tokenizer: ``core.datasets.text`` keeps
+    a ``Vocabulary`` with ``tokens`` and ``encode(text)`` in ``dataset.extra["vocab"]``); ``dataset.vocabulary``
+    is read too. None for token ids without words (the generated sequences)."""
     if dataset is None:
         return None
     found = getattr(dataset, "vocabulary", None)
     if found is None:
         extra = getattr(dataset, "extra", None)
-        found = extra.get("vocabulary") if isinstance(extra, dict) else None
+        if isinstance(extra, dict):
+            found = extra.get("vocab", extra.get("vocabulary"))
     return found
 
 
 def token_text(ids: Any, vocabulary: Any = None, limit: int = 60) -> str:
-    """A token sequence as words: decoded through the run's vocabulary when it has one (its ``decode(ids)``, or
-    a list/dict from id to token), otherwise its token ids; padding (id 0 at the end) is left out."""
+    """A token sequence as text: decoded through the run's vocabulary when it has one (its ``decode(ids)``, else
+    its ``tokens``: id i is ``tokens[i]``, characters joined without spaces), otherwise its token ids. Padding
+    (id 0) at the end is left out."""
     values = [int(v) for v in to_numpy(ids).reshape(-1)]
     while len(values) > 1 and values[-1] == 0:
         values.pop()
     head, more = values[:limit], len(values) > limit
+    tail = " …" if more else ""
     if vocabulary is not None:
-        decode = getattr(vocabulary, "decode", None)
         try:
+            decode = getattr(vocabulary, "decode", None)
             if callable(decode):
-                return str(decode(head)) + (" …" if more else "")
-            lookup = vocabulary.get if isinstance(vocabulary, dict) else None
-            words = [
-                str(lookup(v, f"<{v}>")) if lookup else (str(vocabulary[v]) if 0 <= v < len(vocabulary) else f"<{v}>")
-                for v in head
-            ]
-            joiner = "" if words and all(len(w) == 1 for w in words) else " "  # characters join without spaces
-            return joiner.join(words) + (" …" if more else "")
+                return str(decode(head)) + tail
+            tokens = getattr(vocabulary, "tokens", vocabulary)
+            words = [str(tokens[v]) if 0 <= v < len(tokens) else f"<{v}>" for v in head]
+            if getattr(vocabulary, "tokenizer", None) == "char" or all(len(w) == 1 for w in words):
+                return "".join(words) + tail
+            return re.sub(r" ([^\w\s<])(?= |$)", r"\1", " ".join(words)) + tail  # "dull , really" -> "dull, really"
         except Exception:  # a vocabulary that cannot decode these ids: show the ids
             pass
-    return "tokens " + " ".join(str(v) for v in head) + (" …" if more else "")
+    return "tokens " + " ".join(str(v) for v in head) + tail
 
 
 def sample_text(sample: Any, vocabulary: Any = None, limit: int = 8) -> str:

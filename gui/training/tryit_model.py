@@ -70,7 +70,7 @@ class TrySource:
             list(data.class_names),
             data.task == "regression",
             kind,
-            vocabulary_of(data),
+            _run_vocabulary(run_dir) or vocabulary_of(data),
             getattr(data, "vocab_size", None),
         )
 
@@ -87,6 +87,13 @@ class TrySource:
     @property
     def image_size(self) -> tuple[int, int] | None:
         return tuple(self.sample_shape[-2:]) if self.kind == "image" else None  # type: ignore[return-value]
+
+
+def _run_vocabulary(run_dir: str | Path) -> Any:
+    """The vocabulary the run saved (``vocab.json``): what its network learned the token ids of."""
+    from core.datasets.text import read_vocab
+
+    return read_vocab(run_dir)
 
 
 def probabilities(model: Any, source: TrySource, sample: np.ndarray) -> np.ndarray:

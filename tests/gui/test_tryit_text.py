@@ -79,3 +79,51 @@ def test_type_token_ids_into_a_trained_sequence_network(qtbot, tmp_path, monkeyp
     assert view.predicted_class == int(expected.argmax())
     view.type_text("7 eight")
     assert "'eight' is not a token id" in view.prediction.text()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_text_run_shows_its_sentences_and_takes_a_typed_one(qtbot, tmp_path, monkeypatch):
+    """The generated sentiment sentences (core.datasets.text_examples) through the window's run: the results
+    list wrong sentences as words, and Try it tokenises a typed sentence with the run's saved vocabulary."""
+    from core.datasets import load_dataset
+    from core.datasets.text import read_vocab
+    from core.datasets.text_examples import sentiment_lines, write_sentiment
+
+    monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
+    spec = write_sentiment(tmp_path)
+    data = load_dataset(spec)
+    project = load(EXAMPLES / "sequence_lstm.json")
+    graph = project.graph
+    graph.set_param(graph.by_name("tokens").id, "shape", list(data.input_shape))
+    graph.set_param(graph.by_name("embed").id, "num_embeddings", int(data.vocab_size))
+    graph.set_param(graph.by_name("fc").id, "out_features", 2)
+    project.training.dataset, project.training.epochs, project.training.device = spec, 1, "cpu"
+    dash = TrainingDashboard(trainer_factory=functools.partial(Trainer, event_interval=0))
+    dash.runs_root = tmp_path / "runs"
+    qtbot.addWidget(dash)
+    dash.set_project(project)
+    dash.refresh_dataset()
+    dash.resize(1300, 600)
+    dash.show()
+    with qtbot.waitSignal(dash.run_finished, timeout=120_000) as finished:
+        dash.start_training()
+    result = finished.args[0]
+    assert result.status == "finished", result.message
+
+    sentences = {line.split("\t")[1].lower() for line in sentiment_lines()}
+    lines = dash.results.sample_lines.lines()
+    assert len(lines) == 24 and dash.results.samples.count() == 0
+    assert [line for line in lines if not any(line.endswith(f": {s}") for s in sentences)] == []  # as its sentence
+
+    view = dash.tryit
+    dash.tabs.setCurrentWidget(view)
+    assert view.source.kind == "text" and "Type a sentence" in view.text_page.prompt.text()
+    assert view.text_page.edit.text().split(": ")[-1] in sentences  # test sample 0, as words
+    view.type_text("The staff was not dull")
+    ids = read_vocab(result.run_dir).encode("The staff was not dull")
+    assert ids[:5] != [1] * 5 and "tokens " + " ".join(str(i) for i in ids[:5]) in view.text_page.seen.text()
+    model = build_model(dash.run_project, result.run_dir).module.eval()
+    with torch.no_grad():
+        expected = torch.softmax(model(torch.tensor([ids])), 1)[0].numpy()
+    np.testing.assert_allclose(view.probs, expected, rtol=1e-5, atol=1e-6)
