@@ -37,6 +37,10 @@ def _activation(layer_id: str, **extra: tuple[int, str, Any]) -> Callable[[fx.No
 def _binary(layer_id: str) -> Callable[[fx.Node], Layer]:
     def make(node: fx.Node) -> Layer:
         values = [a for a in node.args[:2]]
+        neutral = 0 if layer_id == "Add" else 1  # RepVGG's `dense + 1x1 + id_out` with id_out = 0: x + 0 is x
+        tensors = [v for v in values if isinstance(v, fx.Node)]
+        if len(values) == 2 and len(tensors) == 1 and any(type(v) in (int, float) and v == neutral for v in values):
+            return Layer("", {}, tensors)
         if len(values) != 2 or not all(isinstance(v, fx.Node) for v in values) or node.kwargs.get("alpha", 1) != 1:
             raise Unsupported("only the sum or product of two tensors of the network is a TorchCanvas merge")
         return Layer(layer_id, {"num_inputs": 2}, values)  # type: ignore[arg-type]

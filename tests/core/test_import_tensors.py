@@ -146,3 +146,22 @@ class Buffered(nn.Module):
 def test_a_buffer_used_in_forward_is_still_refused():
     with pytest.raises(ModelImportError, match="uses its tensor `offset` directly in forward"):
         import_model(Buffered(), [4])
+
+
+class RepVGGLike(nn.Module):
+    """RepVGG's block without its identity branch: ``id_out = 0`` and ``dense + 1x1 + id_out``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dense = nn.Conv2d(3, 4, 3, padding=1)
+        self.one = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        id_out = 0
+        return (self.dense(x) + self.one(x) + id_out) * 1
+
+
+def test_adding_zero_or_multiplying_by_one_draws_nothing():
+    project = round_trip(RepVGGLike(), [3, 8, 8])
+    assert [n.type for n in project.graph.nodes].count("Add") == 1
+    assert "Multiply" not in {n.type for n in project.graph.nodes}
