@@ -58,6 +58,10 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "save": _action(w, "&Save", w.save, Key.Save, "Save the project"),
         "save_as": _action(w, "Save &As…", w.save_as_dialog, Key.SaveAs, "Save the project under a new name"),
         "export": _action(w, "E&xport Code…", w.export_code_dialog, "Ctrl+Shift+E", "Save the model as a .py file"),
+        "open_data": _action(w, "&Open…", w.open_data_dialog, tip="Your own data: a table, text, .npz or IDX file"),
+        "open_data_folder": _action(
+            w, "Open &Folder…", lambda: w.open_data_dialog(folder=True), tip="A folder with one sub-folder per class"
+        ),
         "quit": _action(w, "&Quit", w.close, Key.Quit),
         "cut": _action(w, "Cu&t", ed.cut_selection, Key.Cut),
         "copy": _action(w, "&Copy", ed.copy_selection, Key.Copy),
@@ -135,6 +139,8 @@ def build_menus(window: MainWindow, a: dict[str, QAction]) -> None:
     view.addActions([a["layout"], a["layout_tb"], a["snap"]])
     view.addSeparator()
     window.view_menu = view
+    data = bar.addMenu("&Data")
+    data.addActions([a["open_data"], a["open_data_folder"]])
     help_menu = bar.addMenu("&Help")
     help_menu.addAction("How to use the canvas", window.show_help)
     toolbar = QToolBar("Main", window)

@@ -65,3 +65,18 @@ def ask_file_changed(parent: QWidget, path: Path) -> str:
     box.setDefaultButton(cancel)
     box.exec()
     return choices.get(box.clickedButton(), "cancel")
+
+
+def ask_data_path(parent: QWidget, folder: bool, start: str = "") -> str:
+    """A data file (a table, text, .npz, IDX) or, with ``folder``, a folder of class sub-folders; '' when none was
+    chosen (tests replace this; with no screen to answer on nothing is chosen, so nothing waits)."""
+    from PySide6.QtWidgets import QApplication, QFileDialog
+
+    from gui.data.sources import FILE_FILTER
+
+    if QApplication.platformName() in ("offscreen", "minimal"):
+        return ""
+    if folder:
+        return QFileDialog.getExistingDirectory(parent, "Open a folder of data (one sub-folder per class)", start)
+    path, _ = QFileDialog.getOpenFileName(parent, "Open a data file", start, FILE_FILTER)
+    return path

@@ -41,9 +41,12 @@ from gui.shell.words import HELP, model_only, problem_summary, save_failure
 from gui.training.host import DashboardHost
 
 if TYPE_CHECKING:
+    from gui.data.wizard import DataWizard
     from gui.training.dashboard import TrainingDashboard
 
 FILTER = "TorchCanvas projects (*.json);;All files (*)"
+
+
 class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -362,6 +365,22 @@ class MainWindow(QMainWindow):
 
     def show_help(self) -> None:
         QMessageBox.information(self, "How to use the canvas", HELP)
+
+    # --- your own data ----------------------------------------------------------------------------------------
+    def open_data_dialog(self, folder: bool = False) -> None:
+        """Data > Open… (a file) and Data > Open Folder… (one sub-folder per class): then the data wizard."""
+        path = file_dialogs.ask_data_path(self, folder, self._last_dir())
+        if path:
+            self.open_data(path)
+
+    def open_data(self, path: str | Path) -> DataWizard | None:
+        """Show the training dock and the data wizard for ``path`` (the wizard, or None when it is no data)."""
+        dashboard = self.training_dashboard or self.install_training()
+        dock = self.docks.get("training")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        return dashboard.panel.open_data_path(str(path))
 
     # --- recent files -----------------------------------------------------------------------------------------
     def recent_files(self) -> list[str]:

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 
 from core.files.project import Project
 from core.settings import TrainingSettings
-from gui.training.panel_choices import OPEN_FILE
+from gui.training.panel_choices import OPEN_FILE, OPEN_FOLDER
 
 
 def dataset_key(project: Project) -> tuple:
@@ -84,6 +84,7 @@ def data_failure(spec: str, exc: BaseException) -> str:
     if not reason.rstrip().endswith("."):
         reason = reason.rstrip() + "."
     return (
-        f"{reason} Any data can also be used from a NumPy file: choose '{OPEN_FILE}' "
-        "(the dataset npz:PATH, a file saved with np.savez(PATH, x_train=..., y_train=...))."
+        f"{reason} Your own data opens with '{OPEN_FILE}' or '{OPEN_FOLDER}' in this list (or Data > Open…): a "
+        "folder of images with one sub-folder per class, a table, a NumPy file (the dataset npz:PATH, saved with "
+        "np.savez(PATH, x_train=..., y_train=...)) or IDX files."
     )

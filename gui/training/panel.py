@@ -10,7 +10,6 @@ from typing import Any
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -23,9 +22,10 @@ from PySide6.QtWidgets import (
 from core.settings import TrainingSettings
 from gui.commands.training import SetTrainingSettings, push
 from gui.data.augment import AugmentBox
+from gui.data.wizard import DataWizard
 from gui.panels.wheel_guard import wheel_needs_focus
 from gui.panels.wrapping import let_wrap
-from gui.training.panel_choices import OPEN_FILE, file_source
+from gui.training.panel_choices import OPEN_ENTRIES, OPEN_FILE, OPEN_FOLDER
 from gui.training.panel_form import (
     NOT_STARTED,
     KerasLog,
@@ -44,7 +44,7 @@ from gui.training.panel_text import short_spec
 from gui.training.preview import DatasetPreview
 from gui.training.suggest import few_steps_advice, steps_text
 
-__all__ = ["OPEN_FILE", "TrainingPanel"]
+__all__ = ["OPEN_FILE", "OPEN_FOLDER", "TrainingPanel"]
 
 LR_ERROR = "<span style='color:#b00020'>The learning rate must be a positive number such as 0.001.</span>"
 
@@ -69,6 +69,7 @@ class TrainingPanel(QWidget):
         self._data_problem: str | None = None
         self._state = "idle"
         self._run_message = ""  # why the last run failed, shown under the buttons until the next run
+        self.wizard: DataWizard | None = None  # the data wizard last opened
         self._build()
 
     # -- layout --------------------------------------------------------------------------------------
@@ -223,7 +224,7 @@ class TrainingPanel(QWidget):
     def _show(self, s: TrainingSettings) -> None:
         index = self.dataset.findData(s.dataset)
         if index < 0:  # a data file or an option set the list does not offer yet
-            self.dataset.insertItem(self.dataset.count() - 1, short_spec(s.dataset), s.dataset)
+            self.dataset.insertItem(self.dataset.count() - len(OPEN_ENTRIES), short_spec(s.dataset), s.dataset)
             index = self.dataset.findData(s.dataset)
         self.dataset.setCurrentIndex(index)
         self.dataset.setToolTip(s.dataset)
@@ -310,17 +311,42 @@ class TrainingPanel(QWidget):
 
     def _dataset_activated(self, index: int) -> None:
         spec = self.dataset.itemData(index)
-        if spec == OPEN_FILE:
-            kind, file_filter = file_source()
-            path, _ = QFileDialog.getOpenFileName(self, "Open a data file", "", file_filter)
-            if not path:
-                self.refresh()
-                return
-            spec = f"{kind}:{path}"
+        if spec in OPEN_ENTRIES:
+            self.refresh()  # the list shows the project's dataset until the wizard's choice is used
+            from gui.shell.file_dialogs import ask_data_path
+
+            path = ask_data_path(self, folder=spec == OPEN_FOLDER)
+            if path:
+                self.open_data_path(path)
+            return
+        self.choose(spec)
+
+    def choose(self, spec: str) -> None:
+        """Use ``spec`` (the dashboard loads it in the background; one undo step sets it)."""
         if self.project is None:
             return
         if spec != self.project.training.dataset or self._data_problem or self.data_note.text():
             self.dataset_chosen.emit(spec)  # the current one again: tried again (its files may be there now)
+
+    def open_data_path(self, path: str) -> DataWizard | None:
+        """The user's own file or folder: the data wizard shows what it holds; its "Use this data" chooses the
+        spec with the choices made there. A path that is no kind of data is said under the list."""
+        from core.errors import TorchCanvasError
+        from gui.data.sources import spec_for_path
+
+        try:
+            spec = spec_for_path(path)
+        except TorchCanvasError as exc:
+            self.show_data_note(str(exc))
+            return None
+        self.show_data_note("")
+        if self.wizard is not None:
+            self.wizard.close()
+        settings = self.project.training if self.project is not None else None
+        self.wizard = DataWizard(spec, settings, self)
+        self.wizard.chosen.connect(self.choose)
+        self.wizard.open()  # window-modal, and nothing waits on it: "Use this data" or Cancel answers
+        return self.wizard
 
     def show_loading(self, spec: str) -> None:
         """Under the dataset list while a chosen dataset loads (the project keeps its own until it has)."""

@@ -7,8 +7,9 @@ import sys
 from typing import Any
 
 from core.settings import TrainingSettings
+from gui.data.sources import OPEN_ENTRIES, OPEN_FILE, OPEN_FOLDER
 
-OPEN_FILE = "Open a data file…"  # the dataset list's last entry: any data as a NumPy file
+__all__ = ["OPEN_ENTRIES", "OPEN_FILE", "OPEN_FOLDER", "SCHEDULER_LABELS", "builtin_datasets", "device_choices"]
 SCHEDULER_LABELS = {
     "none": "None (constant rate)",
     "StepLR": "Step decay (StepLR)",
@@ -19,18 +20,12 @@ SCHEDULER_LABELS = {
 
 
 def builtin_datasets() -> list[tuple[str, str]]:
-    """(label, spec) of the sets the list offers by name (sources asked as "list"), offline ones first."""
+    """(label, spec) of the sets the list offers by name, offline ones first: those asked for by name ("list")
+    and the generated ones with options ("options": shapes, sequences), offered with their default options."""
     from core.datasets.spec import sources
 
-    return [(f"{name} ({s.list_label})", name) for s in sources() if s.ask == "list" for name in s.names]
-
-
-def file_source() -> tuple[str, str]:
-    """(kind, open dialog filter) of the source the list's Open file... entry opens."""
-    from core.datasets.spec import sources
-
-    source = next(s for s in sources() if s.ask == "file")
-    return source.kind, source.file_filter
+    offered = [s for s in sources() if s.ask in ("list", "options") and not s.user_files]
+    return [(f"{name} ({s.list_label or 'generated'})", name) for s in offered for name in s.names]
 
 
 def device_choices(probe: bool = True) -> list[tuple[str, str]]:

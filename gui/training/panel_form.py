@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from core.settings import LOSSES, OPTIMIZERS, SCHEDULERS
 from gui.panels.wrapping import WrappingScroll, let_wrap
-from gui.training.panel_choices import OPEN_FILE, SCHEDULER_LABELS, builtin_datasets, device_choices
+from gui.training.panel_choices import OPEN_ENTRIES, SCHEDULER_LABELS, builtin_datasets, device_choices
 
 
 def dataset_list() -> QComboBox:
@@ -41,8 +41,12 @@ def dataset_list() -> QComboBox:
     combo.setEditable(False)
     for label, spec in builtin_datasets():
         combo.addItem(label, spec)
-    combo.addItem(OPEN_FILE, OPEN_FILE)
-    combo.setToolTip("The data to train on. Built-in sets need no download; or open a .npz file.")
+    for entry in OPEN_ENTRIES:
+        combo.addItem(entry, entry)
+    combo.setToolTip(
+        "The data to train on. Built-in sets need no download; or open your own: a folder of images (one "
+        "sub-folder per class), a table (CSV, TSV, Parquet), text, a NumPy .npz or IDX files."
+    )
     return combo
 
 

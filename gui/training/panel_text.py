@@ -44,10 +44,18 @@ def result_line(result: Any) -> str:
     return " - ".join(parts)
 
 
+KIND_WORDS = {"folder": "image folder", "table": "table", "text": "text"}  # others: "npz file", "idx file"
+
+
 def short_spec(spec: str) -> str:
-    """'npz:/long/path/mnist_10k.npz' -> 'mnist_10k.npz (file)'."""
-    if ":" in spec:
-        kind, _, rest = spec.partition(":")
-        name = rest.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].split(",")[0]
-        return f"{name} ({kind} file)"
-    return spec
+    """'npz:/long/path/mnist_10k.npz' -> 'mnist_10k.npz (npz file)'; 'table:/a/houses.csv?label=price' ->
+    'houses.csv (table)'; a generated set with options ('shapes:classes=3') stays."""
+    kind, colon, rest = spec.partition(":")
+    if not colon or ("=" in rest and "/" not in rest and "\\" not in rest):
+        return spec
+    if kind == "table" and "?" in rest:
+        rest = rest.rsplit("?", 1)[0]
+    if kind == "idx":  # IMAGES,LABELS: named by the images file
+        rest = rest.rsplit(",", 1)[0]
+    name = rest.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return f"{name} ({KIND_WORDS.get(kind, kind + ' file')})"

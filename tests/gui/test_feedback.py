@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 
 import core.datasets.vision as vision
@@ -55,6 +56,10 @@ def choose(panel, spec: str) -> None:
     assert index >= 0, spec
     panel.dataset.setCurrentIndex(index)
     panel.dataset.activated.emit(index)
+    for _ in range(3000):  # the choice loads in a thread: "Loading …" in the note, or in the preview when chosen again
+        if "Loading" not in panel.data_note.text() + panel.preview.info.text():
+            break
+        QTest.qWait(10)
 
 
 # -- a dataset that cannot load ---------------------------------------------------------------------------

@@ -1,0 +1,213 @@
+"""Data > Open… and the dataset list take the user's own data of every kind, through the data wizard: an image
+folder (one sub-folder per class), a CSV table (its label column chosen in the wizard), a NumPy .npz and a pair of
+IDX files. The data is made here in tmp_path. Before, the list's Open entry built ``npz:`` + the path for anything
+(a CSV failed as "pickled (object) data"), no menu opened data, and nothing showed what was found before training.
+
+Every dialog is answered by the test: the file dialog is ``file_dialogs.ask_data_path`` (replaced here), the
+wizard is opened with ``open()`` and answered with its buttons."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QFileDialog
+
+from core.training.trainer import Trainer
+from gui.data.wizard import DataWizard
+from gui.shell import file_dialogs
+from gui.training.panel_choices import OPEN_FILE, OPEN_FOLDER
+from tests.core.train_fixtures import write_csv, write_images
+
+SURVEY_MS = 20_000
+
+
+@pytest.fixture
+def data_window(window, tmp_path, monkeypatch):
+    """The main window with its training dock, runs written under tmp_path."""
+    dash = window.install_training()
+    dash.runs_root = tmp_path / "runs"
+    dash.trainer_factory = functools.partial(Trainer, event_interval=0)
+    dash.refresh_dataset()
+    return window
+
+
+def pick(monkeypatch, path: Path) -> list[bool]:
+    """The file dialog answers ``path``; returns whether each call asked for a folder."""
+    asked: list[bool] = []
+
+    def answer(parent, folder, start=""):
+        asked.append(folder)
+        return str(path)
+
+    monkeypatch.setattr(file_dialogs, "ask_data_path", answer)
+    return asked
+
+
+def opened_wizard(qtbot, window, monkeypatch, path: Path, folder: bool = False) -> DataWizard:
+    """Data > Open… (or Open Folder…) with ``path`` picked: the wizard, once it has looked at the data."""
+    asked = pick(monkeypatch, path)
+    window.action_map["open_data_folder" if folder else "open_data"].trigger()
+    assert asked == [folder]
+    wizard = window.training_dashboard.panel.wizard
+    assert wizard is not None and wizard.isVisible()
+    qtbot.waitUntil(lambda: wizard.found is not None or wizard.status.text().startswith("<span"), timeout=SURVEY_MS)
+    assert wizard.found is not None, wizard.status.text()
+    return wizard
+
+
+def use(qtbot, window, wizard: DataWizard) -> str:
+    """'Use this data': the dataset is loaded in the background and set in one undo step."""
+    dash = window.training_dashboard
+    spec = wizard.spec()
+    assert wizard.use_button.isEnabled(), wizard.problems.text()
+    with qtbot.waitSignal(dash.choice_loader.loaded, timeout=SURVEY_MS):
+        wizard.use_button.click()
+    assert not wizard.isVisible()
+    assert window.document.project.training.dataset == spec, dash.panel.data_note.text()
+    assert dash.dataset is not None
+    return spec
+
+
+def train_briefly(qtbot, window) -> None:
+    dash = window.training_dashboard
+    project = window.document.project
+    project.training.epochs = 1
+    assert dash.panel.train_button.isEnabled(), dash.panel.blocked_reason()
+    with qtbot.waitSignal(dash.run_finished, timeout=120_000) as finished:
+        dash.start_training()
+    assert finished.args[0].status == "finished", finished.args[0].message
+
+
+@pytest.mark.slow
+def test_an_image_folder_through_the_wizard_then_trained(qtbot, data_window, monkeypatch, tmp_path) -> None:
+    window = data_window
+    root = write_images(tmp_path / "pets", {"cats": 12, "dogs": 4}, size=(16, 16))
+    write_images(tmp_path / "more", {"owls": 2}, size=(12, 12))  # another size among the owls
+    (tmp_path / "more" / "owls").rename(root / "owls")
+    wizard = opened_wizard(qtbot, window, monkeypatch, root, folder=True)
+    assert wizard.classes.counts() == {"cats": 12, "dogs": 4, "owls": 2}
+    assert "imbalanced" in wizard.balance.text() and "'cats' has 6x the samples of 'owls'" in wizard.balance.text()
+    assert "16x16 (16 images), 12x12 (2 images)" in wizard.sizes.text() and "Used:</b> 16x16" in wizard.sizes.text()
+    assert wizard.grid.count() == 6  # two samples of each class
+    assert "training" in wizard.splits.text() and not wizard.table_box.isVisible()
+    spec = use(qtbot, window, wizard)
+    assert spec == f"folder:{root}"
+    stack = window.document.undo_stack
+    stack.undo()  # one undo step: the dataset and what came with it
+    assert window.document.project.training.dataset == "digits"
+    stack.redo()
+    assert window.document.project.training.dataset == spec
+    input_node = window.document.project.graph.nodes_of_type("Input")[0]
+    assert input_node.params["shape"] == [3, 16, 16]
+    output = window.document.project.graph.nodes_of_type("Output")[0]
+    last = window.document.project.graph.inputs_of(output.id)[0].src  # the example's last Linear gives 10
+    window.editor.set_param(last, "out_features", 3)
+    train_briefly(qtbot, window)
+
+
+def test_a_csv_in_the_list_opens_the_wizard_not_a_numpy_error(qtbot, data_window, monkeypatch, tmp_path) -> None:
+    """The list's 'Open a data file…' with a CSV picked. Before: 'cannot read it as a NumPy .npz file'."""
+    window = data_window
+    path = write_csv(tmp_path / "flowers.csv")
+    pick(monkeypatch, path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))  # the old way asked this
+    panel = window.training_dashboard.panel
+    panel.dataset.activated.emit(panel.dataset.findData(OPEN_FILE))
+    assert "NumPy" not in panel.data_note.text()
+    assert panel.wizard is not None and panel.wizard.base_spec == f"table:{path}"
+    panel.wizard.reject()  # Cancel: nothing changes
+    assert window.document.project.training.dataset == "digits" and panel.dataset.currentData() == "digits"
+
+
+def test_the_list_offers_every_built_in_set_and_both_open_entries(data_window) -> None:
+    combo = data_window.training_dashboard.panel.dataset
+    offered = [combo.itemData(i) for i in range(combo.count())]
+    assert {"shapes", "sequences", "digits", "spirals"} <= set(offered)
+    assert offered[-2:] == [OPEN_FILE, OPEN_FOLDER]
+
+
+@pytest.mark.slow
+def test_a_table_with_its_label_column_chosen_in_the_wizard(qtbot, data_window, monkeypatch, tmp_path) -> None:
+    window = data_window
+    rng = np.random.default_rng(0)
+    rows = ["flower,width,colour,length"]  # the label is not last and has no label-like name
+    for i in range(90):
+        k = i % 3
+        rows.append(f"{['iris', 'rose', 'lily'][k]},{rng.normal(k, 0.3):.3f},{['red', 'blue'][i % 2]},{i % 7}.5")
+    path = tmp_path / "garden.csv"
+    path.write_text("\n".join(rows) + "\n")
+    wizard = opened_wizard(qtbot, window, monkeypatch, path)
+    assert wizard.table_box.isVisible() and wizard.found.survey.label_column == "length"  # guessed: the last
+    assert wizard.head.rowCount() == 5 and wizard.head.item(0, 0).text() == "iris"
+    with qtbot.waitSignal(wizard.surveyor.done, timeout=SURVEY_MS):
+        wizard.label_combo.setCurrentText("flower")
+        wizard.label_combo.activated.emit(wizard.label_combo.currentIndex())
+    survey = wizard.found.survey
+    assert survey.label_column == "flower" and survey.task == "classification"
+    assert wizard.classes.counts() == {"iris": 30, "lily": 30, "rose": 30} and "balanced" in wizard.balance.text()
+    assert wizard.columns.used_as() == {"flower": "label", "width": "number", "colour": "category", "length": "number"}
+    combo = wizard.columns.combos["colour"]  # the user drops the colour column
+    with qtbot.waitSignal(wizard.surveyor.done, timeout=SURVEY_MS):
+        combo.setCurrentIndex(combo.findData("ignore"))
+        combo.activated.emit(combo.currentIndex())
+    assert wizard.columns.used_as()["colour"] == "ignore" and wizard.found.survey.sample_shape == (2,)
+    spec = use(qtbot, window, wizard)
+    assert spec == f"table:{path}?label=flower&ignore=colour"
+    assert window.document.project.graph.nodes_of_type("Input")[0].params["shape"] == [2]
+    output = window.document.project.graph.nodes_of_type("Output")[0]
+    window.editor.set_param(window.document.project.graph.inputs_of(output.id)[0].src, "out_features", 3)
+    train_briefly(qtbot, window)
+
+
+def test_a_numpy_file_through_the_wizard(qtbot, data_window, monkeypatch, tmp_path) -> None:
+    window = data_window
+    rng = np.random.default_rng(1)
+    path = tmp_path / "arrays.npz"
+    np.savez(path, x_train=rng.random((40, 1, 8, 8)).astype(np.float32), y_train=np.arange(40) % 4)
+    wizard = opened_wizard(qtbot, window, monkeypatch, path)
+    assert wizard.classes.counts() == {"0": 10, "1": 10, "2": 10, "3": 10}
+    assert wizard.grid.count() == 16 and "[1, 8, 8]" in wizard.summary.text()
+    assert use(qtbot, window, wizard) == f"npz:{path}"
+
+
+def write_idx(path: Path, array: np.ndarray) -> Path:
+    head = struct.pack(">BBBB", 0, 0, 8, array.ndim) + b"".join(struct.pack(">I", d) for d in array.shape)
+    with gzip.open(path, "wb") as handle:
+        handle.write(head + array.astype(np.uint8).tobytes())
+    return path
+
+
+def test_a_pair_of_idx_files_through_the_wizard(qtbot, data_window, monkeypatch, tmp_path) -> None:
+    window = data_window
+    rng = np.random.default_rng(2)
+    images = write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 255, (30, 10, 10)))
+    labels = write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.arange(30) % 3)
+    wizard = opened_wizard(qtbot, window, monkeypatch, labels)  # either file of the pair
+    assert wizard.classes.counts() == {"0": 10, "1": 10, "2": 10}
+    assert use(qtbot, window, wizard) == f"idx:{images},{labels}"
+
+
+def test_a_file_that_is_no_data_is_said_under_the_list(qtbot, data_window, monkeypatch, tmp_path) -> None:
+    window = data_window
+    path = tmp_path / "notes.docx"
+    path.write_bytes(b"PK")
+    pick(monkeypatch, path)
+    window.action_map["open_data"].trigger()
+    panel = window.training_dashboard.panel
+    assert panel.wizard is None and "notes.docx: not a kind of data" in panel.data_note.text()
+
+
+def test_a_table_training_would_refuse_cannot_be_used(qtbot, data_window, monkeypatch, tmp_path) -> None:
+    window = data_window
+    path = tmp_path / "gaps.csv"
+    path.write_text("a,label\n1,x\n2,\n3,y\n4,y\n5,x\n")
+    wizard = opened_wizard(qtbot, window, monkeypatch, path)
+    assert not wizard.use_button.isEnabled() and "Training would refuse" in wizard.problems.text()
+    assert "1 row has no label" in wizard.problems.text()
+    wizard.accept()  # Enter on the dialog: nothing is used
+    assert window.document.project.training.dataset == "digits"
