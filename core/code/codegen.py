@@ -126,6 +126,12 @@ def check_ok(analysis: Analysis) -> None:
         raise CodegenError(f"The network has problems to fix before code can be generated:\n{listing}")
 
 
+def attribute_names(graph: Graph, analysis: Analysis) -> dict[str, str]:
+    """node id -> the ``Net`` attribute it becomes (``conv1``; a block's ``layer1``), as ``model_lines`` names
+    them: what ``model.get_submodule`` takes."""
+    return _module_attributes(analysis.order, {nid: graph.node(nid) for nid in analysis.order})
+
+
 def _module_attributes(order: list[str], nodes: dict[str, Node]) -> dict[str, str]:
     """node id -> ``self.<attr>`` name, for every node that is a torch module."""
     attrs = NameAllocator(MODULE_ATTRIBUTES)

@@ -14,7 +14,9 @@ the first one; ``python train.py`` skips them and runs as one process.
 
 from __future__ import annotations
 
+from core.code import script_transfer
 from core.code.codegen import call_lines
+from core.code.script_transfer import Transfer
 from core.portable import steps
 from core.settings import TrainingSettings
 
@@ -51,28 +53,48 @@ def train_epoch_parameters(s: TrainingSettings) -> list[str]:
     return names
 
 
-def loop_functions(s: TrainingSettings, augmenting: bool) -> list[str]:
-    """``make_optimizer``, ``make_scheduler`` (when there is one) and ``train_one_epoch``, separated by blank
-    lines."""
-    lines = _make_optimizer(s)
+def end_of_epoch_parameters(s: TrainingSettings) -> list[str]:
+    """The arguments of the script's ``end_of_epoch`` (the trainer passes the same ones); [] when the script
+    has none: no per-epoch schedule and no early stopping."""
+    if not s.early_stopping and s.scheduler not in EPOCH_SCHEDULERS:
+        return []
+    return ["history", "scheduler"] if s.scheduler in EPOCH_SCHEDULERS else ["history"]
+
+
+def loop_functions(s: TrainingSettings, augmenting: bool, transfer: Transfer) -> list[str]:
+    """``make_optimizer``, ``make_scheduler`` (when there is one), the transfer-learning helpers the project
+    uses, ``train_one_epoch`` and ``end_of_epoch`` (when there is one), separated by blank lines."""
+    lines = _make_optimizer(s, transfer)
     if s.scheduler != "none":
         lines += ["", "", *_make_scheduler(s)]
-    return [*lines, "", "", *_train_one_epoch(s, augmenting)]
+    if script_transfer.functions(transfer):
+        lines += ["", "", *script_transfer.functions(transfer)]
+    lines += ["", "", *_train_one_epoch(s, augmenting, transfer.norms)]
+    if end_of_epoch_parameters(s):
+        lines += ["", "", *_end_of_epoch(s)]
+    return lines
 
 
-def _make_optimizer(s: TrainingSettings) -> list[str]:
-    args = ["model.parameters()", "lr=LEARNING_RATE"]
+def _make_optimizer(s: TrainingSettings, transfer: Transfer) -> list[str]:
+    """The optimizer; with frozen parts over the trainable weights only, and with two phases taking the
+    learning rate as an argument (phase two's is lower)."""
+    lr = "lr" if transfer.phases else "LEARNING_RATE"
+    args = ["trainable" if transfer.frozen else "model.parameters()", f"lr={lr}"]
     if s.optimizer in ("SGD", "RMSprop") and s.momentum:
         args.append(f"momentum={s.momentum!r}")
     if s.optimizer == "SGD" and s.nesterov:
         args.append("nesterov=True")
     if s.weight_decay:
         args.append(f"weight_decay={s.weight_decay!r}")
-    return [
-        "def make_optimizer(model: nn.Module) -> torch.optim.Optimizer:",
+    params = ["model: nn.Module", "lr: float = LEARNING_RATE"] if transfer.phases else ["model: nn.Module"]
+    lines = [
+        *call_lines("", "def make_optimizer", params, " -> torch.optim.Optimizer:"),
         '    """What changes the weights after each batch, and how fast."""',
-        *call_lines("    ", f"return torch.optim.{s.optimizer}", args),
     ]
+    if transfer.frozen:
+        lines[-1] = '    """What changes the trainable weights after each batch, and how fast."""'
+        lines.append("    trainable = [p for p in model.parameters() if p.requires_grad]")
+    return [*lines, *call_lines("    ", f"return torch.optim.{s.optimizer}", args)]
 
 
 def _make_scheduler(s: TrainingSettings) -> list[str]:
@@ -94,12 +116,16 @@ def _make_scheduler(s: TrainingSettings) -> list[str]:
     ]
 
 
-def _train_one_epoch(s: TrainingSettings, augmenting: bool) -> list[str]:
+def _train_one_epoch(s: TrainingSettings, augmenting: bool, norms: bool) -> list[str]:
+    """One epoch; it stops the script at the first loss that is not a number (nan or inf: no later step can
+    recover from it), after ``on_batch`` has seen it (the trainer's says so in its own words)."""
     predicted = "outputs.argmax(1)" if classifies(s) else "classes_of(outputs, LOSS)"
+    frozen = ["    keep_frozen_norms_in_eval(model)"] if norms else []
     return [
         *call_lines("", "def train_one_epoch", [*train_epoch_parameters(s), "on_batch=None"], tail=" -> tuple:"),
         '    """One pass over the training batches; on_batch, if given, sees each one."""',
         "    model.train()",
+        *frozen,
         "    total_loss, correct, seen = 0.0, 0, 0",
         "    for inputs, labels in batches:",
         *_train_step(s, augmenting),
@@ -108,6 +134,8 @@ def _train_one_epoch(s: TrainingSettings, augmenting: bool) -> list[str]:
         "        seen += len(labels)",
         "        if on_batch is not None:",
         "            on_batch(outputs, labels, loss.item())",
+        "        if not torch.isfinite(loss):  # nan or inf: no later step can recover",
+        '            raise SystemExit(f"The loss became {loss.item()}: lower LEARNING_RATE.")',
         f"    return {SUMS if s.distributed else MEANS}",
     ]
 
@@ -150,16 +178,38 @@ def _train_step(s: TrainingSettings, augmenting: bool) -> list[str]:
     return lines
 
 
-def main_lines(s: TrainingSettings, total_params: int, npz: bool = False) -> list[str]:
-    """The script's ``main``: set up, train epoch by epoch with ``train_one_epoch``, test and save (npz: the
-    data is read by the short ``np.load`` loader, whose errors are named too)."""
+def main_lines(s: TrainingSettings, total_params: int, npz: bool, transfer: Transfer) -> list[str]:
+    """The script's ``main``: set up, train epoch by epoch with ``train_one_epoch``, validate with ``evaluate``,
+    close the epoch with ``end_of_epoch``, test and save (npz: the data is read by the short ``np.load`` loader,
+    whose errors are named too)."""
     return [
         "def main() -> None:",
-        *_setup_lines(s, total_params, npz),
+        *_setup_lines(s, total_params, npz, transfer),
         "    for epoch in range(1, EPOCHS + 1):",
+        *(_phase_two_lines(s) if transfer.phases else []),
         *_epoch_lines(s),
         *_finish_lines(s),
     ]
+
+
+def _phase_two_lines(s: TrainingSettings) -> list[str]:
+    """Fine-tuning's switch (fastai's ``fine_tune``): after FREEZE_EPOCHS epochs everything trains, with a new
+    optimizer (and schedule) at the lower learning rate; under torchrun DDP is told which weights train now."""
+    lines = [
+        "        if epoch == FREEZE_EPOCHS + 1:  # phase two: every layer trains now",
+        "            optimizer = unfreeze(model)",
+    ]
+    if s.distributed:
+        lines += [
+            "            if distributed:  # distributed: DDP learns which weights train now",
+            "                model = DDP(model.module)",
+        ]
+    if s.scheduler != "none":
+        lines.append("            scheduler = make_scheduler(optimizer, steps_per_epoch)")
+    rate = 'f"Phase two: every layer trains, at {LEARNING_RATE * UNFREEZE_LR_FACTOR:g}"'
+    if s.distributed:
+        return [*lines, "            if main_process:", *call_lines(" " * 16, "print", [rate])]
+    return [*lines, *call_lines(" " * 12, "print", [rate])]
 
 
 def _device_lines(device: str) -> list[str]:
@@ -197,7 +247,7 @@ def _distributed_lines() -> list[str]:
 LOAD_ERRORS_NPZ = "OSError, EOFError, KeyError, TypeError, ValueError, BadZipFile"
 
 
-def _setup_lines(s: TrainingSettings, total_params: int, npz: bool) -> list[str]:
+def _setup_lines(s: TrainingSettings, total_params: int, npz: bool, transfer: Transfer) -> list[str]:
     lines = ["    torch.manual_seed(SEED)", *_device_lines(s.device)]
     if s.distributed:
         lines += _distributed_lines()
@@ -212,7 +262,7 @@ def _setup_lines(s: TrainingSettings, total_params: int, npz: bool) -> list[str]
         f"    except ({LOAD_ERRORS_NPZ if npz else 'OSError, KeyError, ValueError'}) as error:",
         f'        raise SystemExit(f"Cannot load {"{DATA_FILE}" if npz else "the data"}: {{error}}") from None',
         "    x_train, y_train, x_val, y_val, x_test, y_test = [t.to(device) for t in data]",
-        "    model = Net().to(device)",
+        *script_transfer.model_lines(transfer),
     ]
     if s.distributed:
         lines += [
@@ -230,8 +280,6 @@ def _setup_lines(s: TrainingSettings, total_params: int, npz: bool) -> list[str]
     if uses_amp(s):
         lines.append('    scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")  # GPU only')
     lines += ["    shuffle = torch.Generator().manual_seed(SEED)  # the order of the batches", "    history = []"]
-    if s.early_stopping:
-        lines.append("    best, waited = None, 0  # the best score so far, and epochs since it improved")
     return lines
 
 
@@ -268,57 +316,76 @@ def _epoch_lines(s: TrainingSettings) -> list[str]:
         "        metrics.update(val_loss=val_loss, val_accuracy=val_accuracy)",
         '        history.append(dict(epoch=epoch, **metrics, lr=optimizer.param_groups[0]["lr"]))',
     ]
-    shown = ['        print(f"Epoch {epoch}/{EPOCHS}", {k: round(v, 4) for k, v in metrics.items()})']
+    shown_args = ['f"Epoch {epoch}/{EPOCHS}"', "{k: round(v, 4) for k, v in metrics.items()}"]
+    shown = call_lines(" " * 8, "print", shown_args)
     if s.distributed:
-        shown = ["        if main_process:  # distributed: only the first process prints"] + [
-            "    " + line for line in shown
+        shown = [
+            "        if main_process:  # distributed: only the first process prints",
+            *call_lines(" " * 12, "print", shown_args),
         ]
-    return lines + shown + _end_of_epoch_lines(s)
+    return lines + shown + _end_of_epoch_call(s)
 
 
-def _end_of_epoch_lines(s: TrainingSettings) -> list[str]:
-    """Step the per-epoch schedule and judge early stopping on the monitored score, as the trainer does."""
-    lines = []
-    if s.scheduler == "ReduceLROnPlateau" or s.early_stopping:
-        monitor, fallback = s.monitor, s.monitor.removeprefix("val_")
-        lines.append(f'        score = metrics["{monitor}"]')
+def _end_of_epoch_call(s: TrainingSettings) -> list[str]:
+    """``main``'s call of ``end_of_epoch``, and the stop it may ask for."""
+    params = end_of_epoch_parameters(s)
+    if not params:
+        return []
+    call = f"end_of_epoch({', '.join(params)})"
+    if not s.early_stopping:
+        return [f"        {call}"]
+    message = f'f"Early stopping: no better {s.monitor} for {{PATIENCE}} {epochs_word(s.early_stopping)}."'
+    if s.distributed:
+        shown = ["            if main_process:", *call_lines(" " * 16, "print", [message])]
+    else:
+        shown = call_lines(" " * 12, "print", [message])
+    return [f"        if {call}:", *shown, "            break"]
+
+
+HINTS = {"history": "history: list", "scheduler": "scheduler"}
+
+
+def _end_of_epoch(s: TrainingSettings) -> list[str]:
+    """``end_of_epoch(history[, scheduler])``: the per-epoch schedule and early stopping, after validation.
+    Early stopping reads the history (no state to keep): it stops once the best score is PATIENCE epochs old."""
+    stops = bool(s.early_stopping)
+    returns = "bool" if stops else "None"
+    monitor, fallback = s.monitor, s.monitor.removeprefix("val_")
+    steps = "the learning rate's per-epoch step" if s.scheduler in EPOCH_SCHEDULERS else ""
+    if stops:
+        doc = [
+            f'    """After validation: {steps + ", and " if steps else ""}early stopping:',
+            f'    True once {monitor} has not improved for PATIENCE epochs."""',
+        ]
+    else:
+        doc = [f'    """After validation: {steps}."""']
+    lines = [
+        *call_lines("", "def end_of_epoch", [HINTS[n] for n in end_of_epoch_parameters(s)], f" -> {returns}:"),
+        *doc,
+    ]
+    if stops or s.scheduler == "ReduceLROnPlateau":
+        lines.append(f'    scores = [row["{monitor}"] for row in history]')
         if monitor != fallback:
             lines += [
-                f"        if math.isnan(score):  # no validation data: watch the training {fallback}",
-                f'            score = metrics["{fallback}"]',
+                f"    if math.isnan(scores[-1]):  # no validation data: watch the training {fallback}",
+                f'        scores = [row["{fallback}"] for row in history]',
             ]
     if s.scheduler == "ReduceLROnPlateau":
-        lines.append("        scheduler.step(score)  # lowers the learning rate when the score stalls")
+        lines.append("    scheduler.step(scores[-1])  # lowers the learning rate when the score stalls")
     elif s.scheduler in EPOCH_SCHEDULERS:
-        lines.append("        scheduler.step()")
-    if s.early_stopping:
-        better = "score > best" if s.monitor.endswith("accuracy") else "score < best"
-        message = f'f"Early stopping: no better {s.monitor} for {{PATIENCE}} {epochs_word(s.early_stopping)}."'
+        lines.append("    scheduler.step()")
+    if stops:
+        best = "max" if s.monitor.endswith("accuracy") else "min"
         lines += [
-            f"        if best is None or {better}:",
-            "            best, waited = score, 0",
-            "        else:",
-            "            waited += 1",
-            "        if waited >= PATIENCE:",
+            f"    best = scores.index({best}(scores))  # the first epoch with it: a tie is no improvement",
+            "    return len(scores) - 1 - best >= PATIENCE",
         ]
-        if s.distributed:
-            lines += ["            if main_process:", *_print_lines(" " * 16, message)]
-        else:
-            lines += _print_lines(" " * 12, message)
-        lines.append("            break")
     return lines
 
 
 def epochs_word(count: int) -> str:
     """'1 epoch', '3 epochs'."""
     return "epoch" if count == 1 else "epochs"
-
-
-def _print_lines(indent: str, text: str) -> list[str]:
-    """``print(text)``, split over three lines where ruff format would split it."""
-    if len(indent) + len(text) + len("print()") <= 88:
-        return [f"{indent}print({text})"]
-    return [f"{indent}print(", f"{indent}    {text}", f"{indent})"]
 
 
 def _finish_lines(s: TrainingSettings) -> list[str]:

@@ -28,8 +28,7 @@ def class_numbers(a: np.ndarray) -> torch.Tensor:
 
 
 def split(x, y, x_test, y_test, val_fraction, test_fraction, seed, shape, normalize):
-    """Samples shaped for the network, split with the seed (a test split first when
-    there is none), normalised per channel with the training split's statistics."""
+    """Shaped for the network, split with the seed, normalised by the train split."""
     x = x.reshape(len(x), *shape)
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     n_test = 0 if x_test is not None else round(len(x) * test_fraction)
@@ -49,9 +48,9 @@ def split(x, y, x_test, y_test, val_fraction, test_fraction, seed, shape, normal
 def evaluate(model: nn.Module, x, y, loss_fn: nn.Module, batch_size: int) -> tuple:
     """Mean loss and accuracy over a whole split, in eval mode (no dropout)."""
     model.eval()
-    total, correct = 0.0, 0
+    total, correct, n = 0.0, 0, len(x) or float("nan")  # nan: a split without samples
     for inputs, labels in zip(x.split(batch_size), y.split(batch_size)):
         outputs = model(inputs).float()
         total += loss_fn(outputs, labels).item() * len(labels)
         correct += int((outputs.argmax(1) == labels).sum())
-    return total / max(len(x), 1), correct / max(len(x), 1)  # 0 for no samples
+    return total / n, correct / n

@@ -20,8 +20,17 @@ from typing import Any
 
 import torch
 
-from core.code.script import generate_script, input_dtype_of, input_shape_of
-from core.code.script_loop import EPOCH_SCHEDULERS, epochs_word, single_thread, train_epoch_parameters, uses_amp
+from core.code.codegen import attribute_names
+from core.code.script import eval_batch_size, generate_script, input_dtype_of, input_shape_of
+from core.code.script_loop import (
+    classifies,
+    end_of_epoch_parameters,
+    epochs_word,
+    single_thread,
+    train_epoch_parameters,
+    uses_amp,
+)
+from core.code.script_transfer import Transfer, transfer_plan
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
 from core.files.project import Project
@@ -69,6 +78,7 @@ class Trainer:
         self.event_interval = event_interval
         self.device = torch.device("cpu")
         self.model: torch.nn.Module | None = None
+        self._transfer = Transfer()  # what the script does for transfer learning (frozen nodes, phases)
         self._stop = threading.Event()
         self._go = threading.Event()
         self._go.set()
@@ -148,6 +158,7 @@ class Trainer:
         if self.device.type == "cpu" and single_thread(analysis.total_params):
             torch.set_num_threads(1)  # as the exported script does, before it loads the data
         code = generate_script(self.project)
+        self._transfer = transfer_plan(self.project, analysis, attribute_names(self.project.graph, analysis))
         script, filename = run_as_module(code.source)
         self._code = (filename, code.line_to_node)
         data = self.data if self.data is not None else self._load_data()
@@ -172,20 +183,10 @@ class Trainer:
         s, device = self.settings, self.device
         torch.manual_seed(s.seed)
         model = self.model = script.Net()
-        if s.fine_tune and self.initial_weights is not None:
-            from core.fx_import.initial import load_initial
-
-            load_initial(model, self.initial_weights)
-            name = Path(self.initial_weights).name
-            self._emit("notice", message=f"Fine-tuning: starting from the initial weights {name}.")
-        elif s.fine_tune and isinstance(self.project.extra.get("initial_weights"), str):
-            missing = self.project.extra["initial_weights"]
-            self._emit(
-                "notice",
-                message=f"Fine-tuning is on, but the initial weights {missing} are not beside the project file: "
-                "this run starts from fresh random weights.",
-            )
+        self._start_weights(model, script)
         model = self.model = model.to(device)
+        if self._transfer.frozen:
+            script.freeze(model)
         optimizer = script.make_optimizer(model)
         steps_per_epoch = math.ceil(data.count("train") / s.batch_size)
         scheduler = script.make_scheduler(optimizer, steps_per_epoch) if s.scheduler != "none" else None
@@ -212,6 +213,41 @@ class Trainer:
             monitor=s.monitor if data.count("val") else s.monitor.removeprefix("val_"),
         )
 
+    def _start_weights(self, model: torch.nn.Module, script: ModuleType) -> None:
+        """The weights training starts from: the initial weights setting through the script's own ``start_from``
+        (matched by name and shape; the rest stays new), else an imported project's own weights when
+        fine-tuning (they must fit whole), else fresh ones."""
+        s = self.settings
+        if self._transfer.initial:
+            from core.errors import ExportError
+            from core.files.weights import load_weights
+
+            try:
+                state = load_weights(self._transfer.initial)
+            except ExportError as exc:
+                raise TrainingError(f"Cannot start from the initial weights: {exc}") from None
+            loaded, new = script.start_from(model, state)
+            name = Path(self._transfer.initial).name
+            listing = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
+            self._emit(
+                "notice",
+                message=f"Initial weights {name}: {len(loaded)} tensors loaded, {len(new)} new"
+                + (f" ({listing})." if new else "."),
+            )
+        elif s.fine_tune and self.initial_weights is not None:
+            from core.fx_import.initial import load_initial
+
+            load_initial(model, self.initial_weights)
+            name = Path(self.initial_weights).name
+            self._emit("notice", message=f"Fine-tuning: starting from the initial weights {name}.")
+        elif s.fine_tune and isinstance(self.project.extra.get("initial_weights"), str):
+            missing = self.project.extra["initial_weights"]
+            self._emit(
+                "notice",
+                message=f"Fine-tuning is on, but the initial weights {missing} are not beside the project file: "
+                "this run starts from fresh random weights.",
+            )
+
     def _run(self) -> TrainResult:
         data, script, source = self._prepare()
         run = self._setup(data, script, source)
@@ -221,18 +257,32 @@ class Trainer:
             self._attached.append(watcher)
         self._emit("start", batches=run.steps_per_epoch, message=f"Training on {self.device} with {data.name}.")
         for epoch in range(1, self.settings.epochs + 1):
+            if self._transfer.phases and epoch == self.settings.freeze_epochs + 1:
+                self._phase_two(run, script, epoch)
             sums = self._train_one_epoch(run, epoch)
             if run.status == "failed" or self._stop.is_set() or sums.seen < data.count("train"):
                 if run.status != "failed":
                     run.status, run.message = "stopped", f"Stopped by the user during epoch {epoch}."
                 break
-            row = self._record_epoch(run, epoch, sums)
-            if self._end_of_epoch(run, epoch, row):
+            row = self._record_epoch(run, epoch, sums, script)
+            if self._end_of_epoch(run, epoch, row, script):
                 break
         result = finish_run(run, self.settings, self.device)
         last = run.history[-1] if run.history else {}
         self._emit("end", epoch=len(run.history), loss=last.get("loss"), message=run.message or "Training finished.")
         return result
+
+    def _phase_two(self, run: Run, script: ModuleType, epoch: int) -> None:
+        """What the script's ``main`` does at ``FREEZE_EPOCHS + 1``: its ``unfreeze`` gives a new optimizer over
+        every weight at the lower learning rate, and the schedule starts again on it."""
+        run.optimizer = script.unfreeze(run.model)
+        if run.scheduler is not None:
+            run.scheduler = script.make_scheduler(run.optimizer, run.steps_per_epoch)
+        for name, value in (("optimizer", run.optimizer), ("scheduler", run.scheduler)):
+            if name in run.epoch_args:
+                run.epoch_args[name] = value
+        lr = float(run.optimizer.param_groups[0]["lr"])
+        self._emit("notice", epoch=epoch, message=f"Phase two: every layer trains now, at learning rate {lr:g}.")
 
     def _train_one_epoch(self, run: Run, epoch: int) -> EpochSums:
         """Run the script's ``train_one_epoch`` over one epoch; its ``on_batch`` counts, reports, pauses, and
@@ -299,10 +349,22 @@ class Trainer:
             eta_s=left / rate,
         )
 
-    def _record_epoch(self, run: Run, epoch: int, sums: EpochSums) -> dict[str, Any]:
+    def _validate(self, run: Run, script: ModuleType) -> tuple[float, float]:
+        """The validation loss and accuracy from the script's own ``evaluate``, as its ``main`` computes them;
+        data read from disk sample by sample goes through the app's loader instead."""
+        s = self.settings
+        if not run.data.in_memory:
+            loss, accuracy = evaluate_split(run.model, run.data, "val", run.tensors, run.loss_fn, s, self.device)
+            return loss, accuracy
+        x, y = run.tensors["x_val"], run.tensors["y_val"]
+        loss_name = () if classifies(s) else (s.loss,)
+        loss, accuracy = script.evaluate(run.model, x, y, run.loss_fn, *loss_name, eval_batch_size(s))[:2]
+        return loss, accuracy
+
+    def _record_epoch(self, run: Run, epoch: int, sums: EpochSums, script: ModuleType) -> dict[str, Any]:
         """Validate, add the epoch's row to the history, report it and write it to the run folder."""
         s, n_train, classify = self.settings, run.data.count("train"), run.data.task == "classification"
-        val_loss, val_accuracy = evaluate_split(run.model, run.data, "val", run.tensors, run.loss_fn, s, self.device)
+        val_loss, val_accuracy = self._validate(run, script)
         seconds = sums.seconds
         row = {
             "epoch": epoch,
@@ -331,28 +393,33 @@ class Trainer:
         )
         return row
 
-    def _end_of_epoch(self, run: Run, epoch: int, row: dict[str, Any]) -> bool:
-        """What the script's ``main`` does after validating (the per-epoch schedule, the best score and early
-        stopping), then the run folder's weights; True to stop training."""
+    def _end_of_epoch(self, run: Run, epoch: int, row: dict[str, Any], script: ModuleType) -> bool:
+        """The script's ``end_of_epoch`` (the per-epoch schedule and early stopping, as its ``main`` calls it),
+        then the run folder's weights; True to stop training."""
         s = self.settings
-        metrics = {k: math.nan if row[k] is None else row[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
-        score = metrics[s.monitor]
-        if math.isnan(score):  # no validation data: watch the training score
-            score = metrics[s.monitor.removeprefix("val_")]
-        if s.scheduler == "ReduceLROnPlateau":
-            run.scheduler.step(score)
-        elif s.scheduler in EPOCH_SCHEDULERS:
-            run.scheduler.step()
-        better = run.best is None or (score > run.best if s.monitor.endswith("accuracy") else score < run.best)
-        run.best, run.waited = (score, 0) if better else (run.best, run.waited + 1)
+        stop = False
+        names = end_of_epoch_parameters(s)
+        if names:
+            history = [{k: math.nan if v is None else v for k, v in r.items()} for r in run.history]
+            given = {"history": history, "scheduler": run.scheduler}
+            stop = bool(script.end_of_epoch(*(given[name] for name in names)))
         if run.folder is not None:
             run.folder.log_epoch(row)
             run.folder.save_weights("last.pt", run.model)
-            if run.waited == 0:  # a new best score
+            if self._improved(run, row):  # best.pt is the app's own: the script keeps only its last weights
                 run.folder.save_weights("best.pt", run.model)
-        if s.early_stopping and run.waited >= s.early_stopping:
+        if stop:
             waited = f"{s.early_stopping} {epochs_word(s.early_stopping)}"
             run.message = f"Early stopping: no better {run.monitor} for {waited}."
             self._emit("notice", epoch=epoch, message=run.message)
-            return True
-        return False
+        return stop
+
+    def _improved(self, run: Run, row: dict[str, Any]) -> bool:
+        """Whether this epoch's monitored score is the best so far (for best.pt)."""
+        score = row[run.monitor]
+        if score is None or math.isnan(score):
+            return run.best is None
+        better = run.best is None or (score > run.best if run.monitor.endswith("accuracy") else score < run.best)
+        if better:
+            run.best = score
+        return better

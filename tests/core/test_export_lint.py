@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 
 from core.code.keras_script import generate_keras_script
+from core.code.script import generate_script
 from core.errors import ExportError
 from core.files.export_formats import EXPORT_FORMATS
+from core.files.project import Project
 from tests.core.train_fixtures import EXAMPLES, example, write_csv
 
 # The exports that are code a reader opens: Python files, and notebooks (ruff lints their code cells).
@@ -25,6 +27,26 @@ KERAS_VARIANTS = [
     {"scheduler": "StepLR", "loss": "BCEWithLogitsLoss", "early_stopping": 2, "weight_decay": 0.01},
     {"optimizer": "SGD", "momentum": 0.9, "nesterov": True, "scheduler": "ReduceLROnPlateau", "resize": [8, 8]},
 ]
+
+
+def _frozen(project: Project, *names: str) -> Project:
+    for name in names:
+        project.graph.set_trainable(project.graph.by_name(name).id, False)
+    return project
+
+
+def _transfer_projects(tmp_path: Path) -> list[Project]:
+    """Transfer learning's lines (issue 27): frozen blocks and BatchNorm, two phases, initial weights in a .pt
+    or .safetensors file, under torchrun or not, with or without a schedule."""
+    two_phases = {"epochs": 4, "freeze_epochs": 2, "unfreeze_lr_factor": 0.05}
+    return [
+        _frozen(
+            example("resnet_small", **two_phases, initial_weights=str(tmp_path / "w.pt")), "conv1", "bn1", "layer1"
+        ),
+        _frozen(example("resnet_small", **two_phases, distributed=True, early_stopping=2), "layer1"),
+        _frozen(example("digits_mlp", **two_phases, scheduler="none", initial_weights="w.safetensors"), "fc1"),
+        _frozen(example("mnist_cnn", device="auto", distributed=True, scheduler="OneCycleLR", **two_phases), "conv1"),
+    ]
 
 
 def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
@@ -57,11 +79,16 @@ def test_every_code_export_of_every_example_passes_ruff(tmp_path: Path) -> None:
     sources = [{"dataset": f"csv:{write_csv(tmp_path / 'table.csv')}:species"}, {"dataset": f"npz:{npz}"}]
     for i, variant in enumerate([*KERAS_VARIANTS, *sources]):
         (out / f"variant{i}_keras.py").write_text(generate_keras_script(example("digits_mlp", **variant)))
+    for i, project in enumerate(_transfer_projects(tmp_path)):  # frozen nodes, two phases, initial weights
+        (out / f"transfer{i}.py").write_text(generate_script(project).source)
+    frozen = _frozen(example("digits_mlp", **KERAS_VARIANTS[1]), "fc1")
+    (out / "transfer_keras.py").write_text(generate_keras_script(frozen))
     if "notebook" in written:  # the dedented main of scripts with schedules, clipping, early stopping
         from core.code.notebook import notebook_text
 
         for i, variant in enumerate(KERAS_VARIANTS):
             (out / f"variant{i}.ipynb").write_text(notebook_text(example("digits_mlp", **variant)))
+        (out / "transfer.ipynb").write_text(notebook_text(_transfer_projects(tmp_path)[0]))
     print(f"written per format: {written}", *skipped, sep="\n  ")
     assert all(count >= 5 for count in written.values()), written  # most examples export to every format
     assert all("Keras" in reason or "keras" in reason for reason in skipped), skipped

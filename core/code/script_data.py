@@ -1,0 +1,134 @@
+"""The data half of the training scripts, shared by the PyTorch and the Keras one: the loaders pasted from
+``core.portable`` word for word, the constants they read and ``load_data()``, so both scripts read the same split.
+
+Grey images read whole (an ``.npz`` file, torchvision's MNIST family) get the short loader of
+``core.portable.lean``; every other source the general helpers and ``prepare``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Any
+
+from core.code.imports import used_names
+from core.datasets.spec import SOURCES, DataSpec
+from core.portable import inference, lean, sources, steps
+from core.settings import TrainingSettings
+
+
+def source_lines(function: Any) -> list[str]:
+    return inspect.getsource(function).rstrip("\n").splitlines()
+
+
+def quoted(text: str) -> str:
+    """A double-quoted Python literal for any text (paths), as ruff format writes it."""
+    return json.dumps(text)
+
+
+def loader(
+    spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool = False
+) -> tuple[list[Any], list[str], list[str]]:
+    """The helpers the data needs, constants naming its files, and the lines of ``load_data``, from the
+    source's registry entry (tokens: the Input takes int64 token ids, as ``core.datasets.wants_tokens`` decides)."""
+    load = SOURCES[spec.kind].script(spec, settings, shape, tokens)
+    if load.lines:
+        return load.helpers, load.constants, load.lines
+    if settings.resize and not tokens:
+        lines = [
+            f"x, y, x_test, y_test, class_names = {load.call}",
+            "x = resize_images(x, IMAGE_SIZE)",
+            "if x_test is not None:",
+            "    x_test = resize_images(x_test, IMAGE_SIZE)",
+            "raw = (x, y, x_test, y_test, class_names)",
+        ]
+        return [*load.helpers, steps.resize_images], load.constants, lines
+    return load.helpers, load.constants, [f"raw = {load.call}"]
+
+
+def helper_constants(constants: list[str], helper_text: str) -> list[str]:
+    """The constants, plus those the pasted helpers read."""
+    constants, used = list(constants), used_names(helper_text)
+    if "IMAGE_SUFFIXES" in used:
+        constants.append(f"IMAGE_SUFFIXES = {sources.IMAGE_SUFFIXES!r}".replace("'", '"'))
+    if "GREY" in used:
+        constants.append(f"GREY = {inference.GREY!r}  # the weights Pillow's convert('L') gives R, G, B")
+    if "MAX_CLASSES" in used:
+        constants.append(f"MAX_CLASSES = {sources.MAX_CLASSES:_}  # a larger class label is taken for a mistake")
+    return constants
+
+
+def pasted(helpers: list[Any]) -> list[str]:
+    """Each helper's source, word for word, two blank lines before it."""
+    lines: list[str] = []
+    for helper in helpers:
+        lines += ["", "", *source_lines(helper)]
+    return lines
+
+
+def data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
+    """The pasted loaders and ``load_data()``: the same text in the PyTorch and the Keras script, so both read
+    the same split."""
+    return [
+        *pasted(helpers),
+        "",
+        "",
+        "def load_data() -> dict:",
+        '    """The dataset, split with the seed and normalised exactly as in TorchCanvas."""',
+        *[f"    {line}" for line in load_lines],
+        "    return prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
+    ]
+
+
+GREY_FAMILY = ("MNIST", "FashionMNIST", "KMNIST")  # torchvision's grey 28x28 digits and clothes
+
+
+def lean_loader(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> list[Any] | None:
+    """The short split's helpers for grey images read whole (an ``.npz`` file, torchvision's MNIST family):
+    no NHWC, token or byte-order branches; None for any other data, which keeps the general helpers."""
+    if tokens or s.resize or len(shape) != 3 or shape[0] != 1:
+        return None
+    if spec.kind == "npz":
+        return [lean.pixels, lean.class_numbers, lean.split]
+    if spec.kind == "vision" and spec.name in GREY_FAMILY:
+        return [lean.split]
+    return None
+
+
+def lean_load_lines(spec: DataSpec) -> list[str]:
+    """``load_data``'s body for the short split: read the arrays, then split them."""
+    if spec.kind == "npz":
+        lines = [
+            "with np.load(DATA_FILE, allow_pickle=False) as arrays:  # a pickle could run code",
+            '    raw = [pixels(arrays["x_train"]), class_numbers(arrays["y_train"]), None, None]',
+            '    if "x_test" in arrays and "y_test" in arrays:  # else a test split is made',
+            '        raw[2:] = pixels(arrays["x_test"]), class_numbers(arrays["y_test"])',
+        ]
+    else:
+        lines = [
+            f"train = datasets.{spec.name}(DATA_DIR, train=True, download=True)",
+            f"test = datasets.{spec.name}(DATA_DIR, train=False, download=True)",
+            "raw = (train.data / 255.0, train.targets, test.data / 255.0, test.targets)",
+        ]
+    return [*lines, "return split(*raw, VAL_FRACTION, TEST_FRACTION, SEED, INPUT_SHAPE, NORMALIZE)"]
+
+
+def script_data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
+    """The pasted helpers and ``load_data()``, which gives the six splits as a list."""
+    return [
+        *pasted(helpers),
+        "",
+        "",
+        "def load_data() -> list:",
+        '    """The six splits (train, validation, test), as TorchCanvas makes them."""',
+        *[f"    {line}" if line else "" for line in load_lines],
+    ]
+
+
+def general_load_lines(load_lines: list[str]) -> list[str]:
+    return [
+        *load_lines,
+        "data = prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
+        'splits = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")',
+        "return [data[name] for name in splits]",
+    ]

@@ -1,0 +1,170 @@
+"""Transfer learning in the exported script (issue 27): frozen nodes, two phases, initial weights.
+
+What the project asks is written as a PyTorch user would write it by hand: ``requires_grad_(False)`` on the
+frozen submodules (``freeze``), an optimizer over the trainable parameters only, frozen BatchNorm layers kept in
+``eval()`` while the rest trains, fastai's ``fine_tune`` switch to a second phase (``unfreeze``: everything
+trains, with a new optimizer at a lower learning rate) and earlier weights loaded by name (``start_from``). The
+trainer calls these very functions of the script, so the app and the exported file train alike.
+Only what the project uses is emitted: a project with nothing frozen and no initial weights gets none of it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.files.project import Project
+from core.model.analysis import Analysis
+from core.model.blocks import dependency_order
+from core.model.graph import Graph
+from core.model.node import Node
+
+NORM_TYPES = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """What the script does beside plain training from scratch."""
+
+    frozen: tuple[str, ...] = ()  # the Net's attributes frozen (trainable off), those with weights
+    norms: bool = False  # a frozen part holds a BatchNorm: keep it in eval mode while training
+    phases: bool = False  # two phases: unfreeze after FREEZE_EPOCHS epochs
+    initial: str = ""  # the initial weights file (.pt or .safetensors)
+
+    @property
+    def safetensors(self) -> bool:
+        return self.initial.endswith(".safetensors")
+
+
+def _holds_norm(graph: Graph, node: Node) -> bool:
+    """Whether the node is a BatchNorm, or a block with one inside (at any depth)."""
+    if node.block is None:
+        return node.type in NORM_TYPES
+    names = dependency_order(graph.blocks, {n for n in (node.block, node.first_block) if n})
+    return any(n.type in NORM_TYPES for name in names for n in graph.blocks[name].graph.nodes)
+
+
+def transfer_plan(project: Project, analysis: Analysis, attr_names: dict[str, str]) -> Transfer:
+    """The project's frozen nodes (top-level ones; a frozen block freezes all of it) and fine-tuning settings.
+    A frozen node without weights (a ReLU) changes nothing and is left out."""
+    graph, s = project.graph, project.training
+    frozen = [
+        node
+        for node in graph.nodes
+        if not node.trainable
+        and node.id in attr_names
+        and node.id in analysis.nodes
+        and (analysis.nodes[node.id].param_count > 0 or _holds_norm(graph, node))
+    ]
+    order = {nid: i for i, nid in enumerate(analysis.order)}
+    frozen.sort(key=lambda n: order.get(n.id, len(order)))
+    return Transfer(
+        frozen=tuple(attr_names[n.id] for n in frozen),
+        norms=any(_holds_norm(graph, n) for n in frozen),
+        phases=bool(frozen) and 0 < s.freeze_epochs < s.epochs,
+        initial=initial_file(s.initial_weights),
+    )
+
+
+def initial_file(setting: str) -> str:
+    """The initial weights as a file: a run folder gives its final weights (last.pt, else best.pt)."""
+    if not setting:
+        return ""
+    from core.errors import TorchCanvasError
+    from core.files.weights import find_weights
+
+    try:
+        return str(find_weights(setting)) if Path(setting).is_dir() else setting
+    except (TorchCanvasError, OSError):
+        return setting
+
+
+def constants(t: Transfer, unfreeze_lr_factor: float, freeze_epochs: int) -> list[str]:
+    lines = []
+    if t.frozen:
+        frozen = f"FROZEN = {json.dumps(list(t.frozen))}  # trainable off: these keep their weights"
+        if len(frozen) > 88:
+            frozen = f"FROZEN = {json.dumps(list(t.frozen))}"
+        lines.append(frozen)
+    if t.phases:
+        lines += [
+            f"FREEZE_EPOCHS = {freeze_epochs}  # then phase two: everything trains",
+            f"UNFREEZE_LR_FACTOR = {unfreeze_lr_factor!r}  # phase two's learning rate, times LEARNING_RATE",
+        ]
+    if t.initial:
+        lines.append(f"INITIAL_WEIGHTS = {json.dumps(t.initial)}")
+    return lines
+
+
+def functions(t: Transfer) -> list[str]:
+    """``start_from``, ``freeze``, ``keep_frozen_norms_in_eval`` and ``unfreeze``, those the project uses."""
+    parts: list[list[str]] = []
+    if t.initial:
+        parts.append(START_FROM)
+    if t.frozen:
+        parts.append(FREEZE)
+    if t.norms:
+        parts.append(NORMS)
+    if t.phases:
+        parts.append(UNFREEZE)
+    lines: list[str] = []
+    for part in parts:
+        lines += [*part, "", ""]
+    return lines[:-2]
+
+
+def model_lines(t: Transfer) -> list[str]:
+    """``main``'s lines that build the model: the initial weights, the device, the frozen parts."""
+    lines = ["    model = Net()"]
+    if t.initial:
+        read = "load_file(INITIAL_WEIGHTS)" if t.safetensors else "torch.load(INITIAL_WEIGHTS, weights_only=True)"
+        lines += [
+            f"    loaded, new = start_from(model, {read})",
+            '    print(f"From {INITIAL_WEIGHTS}: {len(loaded)} tensors loaded:", ", ".join(loaded))',
+            '    print("New (not in the file, or of another shape):", ", ".join(new) or "none")',
+            "    model = model.to(device)",
+        ]
+    else:
+        lines = ["    model = Net().to(device)"]
+    if t.frozen:
+        lines.append("    freeze(model)")
+    return lines
+
+
+START_FROM = [
+    "def start_from(model: nn.Module, state: dict) -> tuple:",
+    '    """Earlier weights (a pretrained network\'s) into the model, matched by name; a',
+    "    tensor of another shape (a new head for other classes) stays new. Returns the",
+    '    names loaded and the names left new."""',
+    "    own = model.state_dict()",
+    "    fits = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}",
+    "    model.load_state_dict(fits, strict=False)",
+    "    return list(fits), [k for k in own if k not in fits]",
+]
+FREEZE = [
+    "def freeze(model: nn.Module) -> None:",
+    '    """Trainable off (Keras\' layer.trainable = False): the FROZEN parts get no',
+    '    gradients, so the optimizer never changes their weights."""',
+    "    for name in FROZEN:",
+    "        model.get_submodule(name).requires_grad_(False)",
+]
+NORMS = [
+    "def keep_frozen_norms_in_eval(model: nn.Module) -> None:",
+    '    """Called after model.train(). A frozen BatchNorm stays in eval mode: it uses and',
+    "    keeps the statistics it learnt, as Keras does for trainable = False. Batches of a",
+    "    small dataset would otherwise replace them, and the features the frozen layers",
+    '    compute would change under the new head: fine-tuning would wreck them."""',
+    "    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)",
+    "    for module in model.modules():",
+    "        weight = module.weight if isinstance(module, norms) else None",
+    "        if weight is not None and not weight.requires_grad:  # a frozen BatchNorm",
+    "            module.eval()",
+]
+UNFREEZE = [
+    "def unfreeze(model: nn.Module) -> torch.optim.Optimizer:",
+    '    """Phase two of fine-tuning (fastai\'s fine_tune): every layer trains now, more',
+    '    gently: a new optimizer over all the weights at a lower learning rate."""',
+    "    model.requires_grad_(True)",
+    "    return make_optimizer(model, LEARNING_RATE * UNFREEZE_LR_FACTOR)",
+]
