@@ -109,6 +109,14 @@ class ImageGrid(QListWidget):
         return [self.item(i).text() for i in range(self.count())]
 
 
+VISIBLE = {" ": "␣ (space)", "\n": "⏎ (new line)", "\t": "⇥ (tab)", "": "(empty)"}
+
+
+def visible_name(name: str) -> str:
+    """A class name that can be seen: a next-character set's classes include the space and the new line."""
+    return VISIBLE.get(name, name if name.strip() else repr(name))
+
+
 def raw_sample(dataset: Any, x: Any, index: int) -> np.ndarray:
     """Sample ``index`` of ``x`` (a split of ``dataset``) as the data gave it: in its own shape, the training's
     normalisation undone for float samples (as ``Dataset.preview`` does)."""

@@ -24,7 +24,16 @@ from PySide6.QtWidgets import (
 
 from core.files.export_formats import EXPORT_FORMATS
 from gui.training.confusion import ConfusionMatrix
-from gui.training.images import ImageGrid, TextList, is_image, raw_sample, sample_text, to_numpy, vocabulary_of
+from gui.training.images import (
+    ImageGrid,
+    TextList,
+    is_image,
+    raw_sample,
+    sample_text,
+    to_numpy,
+    visible_name,
+    vocabulary_of,
+)
 from gui.training.preview import add_class_scatter, class_colour, legend_below, scatter_points
 from gui.training.results_regression import RegressionResults, value
 
@@ -223,7 +232,7 @@ class ResultsView(QWidget):
             self._step_timer.start()
             return
         self.pages.setCurrentWidget(self.split)
-        names = list(result.class_names or (dataset.class_names if dataset is not None else []))
+        names = [visible_name(n) for n in (result.class_names or (dataset.class_names if dataset is not None else []))]
         matrix = np.asarray(result.confusion or [], dtype=np.int64)
         if matrix.ndim == 2 and matrix.size:
             self.confusion.set_matrix(matrix, names)  # cheap to paint: shown at once

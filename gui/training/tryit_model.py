@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from gui.training.images import is_image, vocabulary_of
+from gui.training.images import is_image, visible_name, vocabulary_of
 
 MAX_FEATURES = 32  # a table with more columns is tried with its test samples only
 
@@ -40,6 +40,12 @@ class TrySource:
     kind: str  # "image", "points", "table", "text" (a token sequence: typed) or "samples" (test samples only)
     vocabulary: Any = None  # the run's tokenizer vocabulary (``encode``/``decode``), when its data has one
     vocab_size: int | None = None  # token ids run from 0 to vocab_size - 1
+
+    @property
+    def next_token(self) -> bool:
+        """A next-character run: its classes are its vocabulary's characters, and it predicts what follows."""
+        tokens = getattr(self.vocabulary, "tokens", None)
+        return getattr(self.vocabulary, "tokenizer", None) == "char" and list(tokens or ()) == self.class_names
 
     @classmethod
     def of_run(cls, project: Any, run_dir: str | Path, data: Any) -> TrySource | None:
@@ -200,6 +206,11 @@ def encode_typed(text: str, source: TrySource) -> np.ndarray:
     words for a token that is no id of this vocabulary."""
     length = int(np.prod(source.input_shape))
     encode = getattr(source.vocabulary, "encode", None)
+    if callable(encode) and source.next_token:  # the window before the token to predict: the text's end
+        tokens = getattr(source.vocabulary, "tokens", ())
+        index = {token: k for k, token in enumerate(tokens)}
+        ids = [index.get(char, 1) for char in text[-length:]]
+        return np.array([0] * (length - len(ids)) + ids, dtype=np.int64)
     if callable(encode):
         ids = [int(v) for v in np.asarray(encode(text)).reshape(-1)]
     else:
@@ -230,4 +241,4 @@ def describe(sample: np.ndarray, index: int) -> str:
 
 
 def class_name(names: list[str], index: int) -> str:
-    return names[index] if 0 <= index < len(names) else str(index)
+    return visible_name(names[index]) if 0 <= index < len(names) else str(index)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.training.drawpad import DrawPad
-from gui.training.images import sample_pixmap, to_numpy, token_text
+from gui.training.images import sample_pixmap, to_numpy, token_text, visible_name
 from gui.training.preview import add_class_scatter, class_colour
 from gui.training.tryit_model import TrySource
 
@@ -76,7 +76,7 @@ class ProbabilityBars(pg.PlotWidget):
         brushes = [pg.mkBrush(*class_colour(i)) for i in range(count)]
         self.bar_item = pg.BarGraphItem(x=np.arange(count), height=np.zeros(count), width=0.7, brushes=brushes)
         plot.addItem(self.bar_item)
-        self.names = tuple(_short(names[i]) if i < len(names) else str(i) for i in range(count))
+        self.names = tuple(_short(visible_name(names[i])) if i < len(names) else str(i) for i in range(count))
         self._thin_names()
         plot.setXRange(-0.6, count - 0.4, padding=0)
         plot.setYRange(0, 1.05, padding=0)
@@ -283,7 +283,12 @@ class TextPage(QWidget):
     def setup(self, source: TrySource) -> None:
         self.vocabulary = source.vocabulary
         length = int(np.prod(source.input_shape))
-        if callable(getattr(source.vocabulary, "encode", None)):
+        if callable(getattr(source.vocabulary, "encode", None)) and source.next_token:
+            self.prompt.setText(
+                f"Type the start of a text: the network predicts the character after its last {length}:"
+            )
+            self.edit.setPlaceholderText("the beginning of a sentence")
+        elif callable(getattr(source.vocabulary, "encode", None)):
             self.prompt.setText(f"Type a sentence (the first {length} tokens are used):")
             self.edit.setPlaceholderText("a sentence")
         else:

@@ -16,7 +16,7 @@ from core.files.built_model import build_model
 from core.files.project import load
 from core.training import Trainer
 from gui.training.dashboard import TrainingDashboard
-from gui.training.tryit_model import encode_typed
+from gui.training.tryit_model import class_name, encode_typed
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
@@ -33,8 +33,8 @@ class Words:
         return " ".join(self.words[i] for i in ids if i)
 
 
-def a_source(vocabulary=None):
-    return SimpleNamespace(input_shape=(6,), vocabulary=vocabulary, vocab_size=7)
+def a_source(vocabulary=None, next_token=False):
+    return SimpleNamespace(input_shape=(6,), vocabulary=vocabulary, vocab_size=7, next_token=next_token)
 
 
 def test_typed_text_becomes_the_networks_token_ids():
@@ -45,6 +45,19 @@ def test_typed_text_becomes_the_networks_token_ids():
         encode_typed("film", a_source())
     with pytest.raises(ValueError, match="token 9 is not in the vocabulary: token ids run from 0 to 6"):
         encode_typed("2 9", a_source())
+
+
+def test_a_next_character_run_reads_the_end_of_the_typed_text():
+    """Its windows are the characters before the one to predict: the end of what was typed counts, and a short
+    text is padded in front (a sentence classifier keeps the start and pads after it)."""
+    from core.datasets.text import Vocabulary
+
+    chars = Vocabulary("char", 6, ("<pad>", "<unk>", " ", "a", "b", "c", "."))
+    assert encode_typed("abc ab", a_source(chars, next_token=True)).tolist() == [3, 4, 5, 2, 3, 4]
+    assert encode_typed("cab. abc ab", a_source(chars, next_token=True)).tolist() == [3, 4, 5, 2, 3, 4]
+    assert encode_typed("ab", a_source(chars, next_token=True)).tolist() == [0, 0, 0, 0, 3, 4]
+    assert encode_typed("ab", a_source(chars)).tolist() == [3, 4, 0, 0, 0, 0]
+    assert class_name([" ", "\n", "a"], 0) == "␣ (space)" and class_name([" ", "\n", "a"], 1) == "⏎ (new line)"
 
 
 @pytest.mark.slow
