@@ -76,9 +76,13 @@ def _is_chain(graph: Graph, analysis: Analysis) -> bool:
     )
 
 
-def _call(indent: str, layer: KerasLayer, name: str, tail: str = "", target: str = "") -> list[str]:
-    """The layer's call, wrapped with what comes before it on its line (``target = ``) counted in."""
-    return call_lines(indent, target + layer.head, [*layer.args, f'name="{name}"'], tail)
+def _call(
+    indent: str, layer: KerasLayer, name: str, tail: str = "", target: str = "", frozen: bool = False
+) -> list[str]:
+    """The layer's call, wrapped with what comes before it on its line (``target = ``) counted in; a frozen
+    node's layers say ``trainable=False`` (their weights stay, and a BatchNormalization runs in inference mode)."""
+    args = [*layer.args, f'name="{name}"', *(["trainable=False"] if frozen else [])]
+    return call_lines(indent, target + layer.head, args, tail)
 
 
 def _with_comment(lines: list[str], comment: str) -> list[str]:
@@ -144,7 +148,7 @@ def _sequential(
             continue
         shape = fmt(analysis.nodes[nid].out_shape)
         for i, layer in enumerate(mapped[nid]):
-            call = _call("            ", layer, names[nid] + layer.suffix, ",")
+            call = _call("            ", layer, names[nid] + layer.suffix, ",", frozen=not node.trainable)
             lines += _with_comment(call, _comment(layer, shape, i == len(mapped[nid]) - 1))
     lines += ["        ],", '        name="Net",', "    )"]
     return lines
@@ -169,7 +173,9 @@ def _functional(
         shape = fmt(analysis.nodes[nid].out_shape)
         value = f"[{', '.join(sources)}]" if len(sources) > 1 else sources[0]
         for i, layer in enumerate(mapped[nid]):
-            call = _call("    ", layer, names[nid] + layer.suffix, f"({value})", f"{names[nid]} = ")
+            call = _call(
+                "    ", layer, names[nid] + layer.suffix, f"({value})", f"{names[nid]} = ", frozen=not node.trainable
+            )
             lines += _with_comment(call, _comment(layer, shape, i == len(mapped[nid]) - 1))
             value = names[nid]
     ins = inputs[0] if len(inputs) == 1 else f"[{', '.join(inputs)}]"
