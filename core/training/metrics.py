@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
 SHOWN = 5  # best and worst samples named in the summary and drawn in the results
@@ -26,9 +27,10 @@ class RegressionMetrics:
     rmse: float
     r2: float | None  # None when every true value is the same (R² is undefined then)
     count: int
-    predicted: list[float] = field(default_factory=list)
-    true: list[float] = field(default_factory=list)
-    residuals: list[float] = field(default_factory=list)  # predicted - true
+    # float32 arrays, not lists: a million test samples as Python floats would hold ~100 MB per list
+    predicted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    true: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    residuals: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))  # predicted - true
     best: list[int] = field(default_factory=list)
     worst: list[int] = field(default_factory=list)
 
@@ -73,9 +75,9 @@ def regression_metrics(predicted: Any, true: Any, shown: int = SHOWN) -> Regress
         rmse=rmse,
         r2=r2,
         count=n,
-        predicted=p.mean(1).tolist() if p.shape[1] > 1 else p[:, 0].tolist(),
-        true=t.mean(1).tolist() if t.shape[1] > 1 else t[:, 0].tolist(),
-        residuals=diff.mean(1).tolist(),
+        predicted=p.mean(1).float().numpy(),
+        true=t.mean(1).float().numpy(),
+        residuals=diff.mean(1).float().numpy(),
         best=order[:k],
         worst=order[::-1][:k],
     )

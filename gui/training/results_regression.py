@@ -21,7 +21,7 @@ POINT = (31, 119, 180, 140)
 
 
 def value(v: float | None) -> str:
-    return "–" if v is None or v != v else f"{v:.4g}"
+    return "–" if v is None or v != v else f"{float(v):.4g}"
 
 
 def figures_html(figures: Any) -> str:

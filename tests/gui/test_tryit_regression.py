@@ -42,6 +42,10 @@ def test_try_a_2d_regression(qtbot, tmp_path):
         dash.start_training()
     result = finished.args[0]
     assert result.status == "finished" and result.regression is not None
+    results = dash.results  # the window's run: its regression page, not a decision boundary of rounded targets
+    assert results.pages.currentWidget() is results.regression and not results.boundary.isVisible()
+    assert f"R² <b style='font-size:13pt'>{result.regression.r2:.3f}</b>" in results.summary.text()
+    assert results.regression.shown_points == len(dash.dataset.y_test)
     view = dash.tryit
     dash.tabs.setCurrentWidget(view)
     assert view.model is not None and view.source.regression and view.source.kind == "points"
