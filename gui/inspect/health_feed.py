@@ -47,18 +47,22 @@ def point_of(sample: Any) -> HealthPoint:
     )
 
 
-class _Detached:
-    def detach(self) -> None:
-        pass
-
-
 class _FeedWatcher:
-    """The Watcher the trainer sees: the health watcher, and a last delivery when the run ends."""
+    """The Watcher the trainer sees. It makes the health watcher in ``attach``, on the training thread (which has
+    imported torch by then: pressing Train must not import it on the GUI thread), and sends what is still held
+    when the run ends."""
 
-    def __init__(self, inner: Any, flush: Callable[[], None]) -> None:
-        self.inner, self._flush = inner, flush
+    def __init__(self, feed: HealthFeed, project: Any, options: dict[str, Any]) -> None:
+        self.feed, self.project, self.options = feed, project, options
+        self.inner: Any = None
 
     def attach(self, model: Any, optimizer: Any) -> None:
+        from core.inspect.health import HealthWatcher
+
+        feed = self.feed
+        self.inner = HealthWatcher.for_project(
+            self.project, on_sample=feed.take_sample, on_diagnosis=feed.take_diagnosis, **self.options
+        )
         self.inner.attach(model, optimizer)
 
     def after_batch(self, step: int, loss: float) -> None:
@@ -66,10 +70,11 @@ class _FeedWatcher:
 
     def detach(self) -> None:
         try:
-            self.inner.detach()
+            if self.inner is not None:
+                self.inner.detach()
         finally:
-            self._flush()
-            self.inner = _Detached()  # the health watcher holds the model: the finished run must not keep it
+            self.feed.flush()
+            self.inner = None  # the health watcher holds the model: the finished run must not keep it
 
 
 class HealthFeed(QObject):
@@ -88,12 +93,7 @@ class HealthFeed(QObject):
 
     def watcher(self, project: Any, **options: Any) -> _FeedWatcher:
         """A health watcher for a run of ``project`` that reports here (``options`` go to ``HealthWatcher``)."""
-        from core.inspect.health import HealthWatcher
-
-        inner = HealthWatcher.for_project(
-            project, on_sample=self.take_sample, on_diagnosis=self.take_diagnosis, **options
-        )
-        return _FeedWatcher(inner, self.flush)
+        return _FeedWatcher(self, project, options)
 
     # -- training thread ----------------------------------------------------------------------------------
     def take_sample(self, sample: Any) -> None:

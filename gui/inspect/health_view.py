@@ -10,6 +10,7 @@ group. Unticking "Watch layer health" trains the next run without the watcher at
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,7 @@ class HealthView(QWidget):
         super().__init__(parent)
         self.feed = HealthFeed(self)
         self.feed.arrived.connect(self.add)
+        self.more: list[Callable[[Any], list[Any]]] = []  # other views looking inside the same run (layer output)
         self.enabled = QCheckBox("Watch layer health while training")
         self.enabled.setChecked(True)
         self.enabled.setToolTip("Samples gradients and activations every few batches (under 5% of the run's time).")
@@ -89,12 +91,14 @@ class HealthView(QWidget):
 
     # -- a run ---------------------------------------------------------------------------------------------
     def watchers_for(self, project: Any) -> list[Any]:
-        """The watchers to hand a new run of ``project`` (none when unticked); forgets the last run's numbers."""
+        """The watchers to hand a new run of ``project``: health's (unless unticked) and those of ``more``;
+        forgets the last run's numbers."""
         self.clear()
+        others = [watcher for make in self.more for watcher in make(project)]
         if not self.enabled.isChecked():
             self.status.setText("Layer health is off for this run.")
-            return []
-        return [self.feed.watcher(project)]
+            return others
+        return [self.feed.watcher(project), *others]
 
     def clear(self) -> None:
         self.names: list[str] = []

@@ -27,6 +27,7 @@ from gui.canvas.canvas_tabs import CanvasTabs
 from gui.canvas.editor import COLUMN_GAP, ROW_GAP, Editor, view_aspect
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
+from gui.inspect import layer_output
 from gui.inspect.summary_dock import install as install_summary
 from gui.panels.codeview import CodeView
 from gui.panels.gallery import ExampleGallery
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.problems = self._make_problems_dock()
         self.code_view = self._make_code_dock()
         self.summary = install_summary(self)  # check's table as a dock, tabbed with the code (gui.inspect)
+        self.layer_output = layer_output.install(self)  # the selected node's output for one sample
         self.canvas_tabs = CanvasTabs(self)  # the network's canvas, and a tab per opened block definition
         self.setCentralWidget(self.canvas_tabs)
         self._make_status_bar()
@@ -105,6 +107,7 @@ class MainWindow(QMainWindow):
         from gui.training.window import install
 
         self.training_dashboard = install(self.dashboard_host())
+        layer_output.attach_dashboard(self.layer_output, self.training_dashboard)
         return self.training_dashboard
 
     def _make_palette_dock(self) -> Palette:

@@ -1,0 +1,330 @@
+"""Layer output: select a node and see what it outputs for one chosen sample of the dataset (feature maps, bars,
+a heat map, its range and share of zeros), with random weights before training, live about once a second while
+the network trains, and the trained weights after a run of the network as it is drawn.
+
+The numbers are ``core.inspect.activations`` (one forward pass of the generated model with a hook on the node).
+Before and after a run they are computed in a thread of this dock (the newest request replaces a waiting one:
+the GUI thread never runs torch). While a run trains, ``LiveOutputs`` (a ``core.training.watch`` Watcher) computes
+them on the training thread between two batches, never while the model trains, at most every ``LIVE_S``, and
+sends a copy without the full tensor. One "Sample" picker serves every node.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from gui.inspect.output_pictures import OutputPicture
+
+LIVE_S = 1.0
+RETRY_MS = 1000  # while the dataset is still loading, look again this often
+
+
+def light(output: Any) -> Any:
+    """The summary without the whole output tensor (what crosses to the GUI thread)."""
+    return dataclasses.replace(output, tensor=None)
+
+
+def sample_for(data: Any, index: int, project: Any) -> Any:
+    """Test sample ``index`` as the network takes it: the previewed dataset holds samples in their natural shape
+    (the digits' 64 values), the Input may want them otherwise ([1, 8, 8]) with the same number of values."""
+    import torch
+
+    from core.code.script import input_dtype_of, input_shape_of
+    from core.inspect.activations import sample_of
+    from core.inspect.nodes import InspectError
+
+    sample = sample_of(data, index, "test")
+    shape = input_shape_of(project)
+    if tuple(sample.shape) != shape:
+        if sample.numel() != torch.Size(shape).numel():
+            raise InspectError(f"Sample {index} has shape {list(sample.shape)}, the Input takes {list(shape)}.")
+        sample = sample.reshape(shape)
+    return sample.long() if input_dtype_of(project) == "int64" else sample.float()
+
+
+class OutputFeed(QObject):
+    """What the dock asks (``request``: node id and sample, set on the GUI thread) and what comes back
+    (``arrived(summary or None, words)``, queued from whichever thread computed it)."""
+
+    arrived = Signal(object, str)
+    running = Signal(bool)  # a run's watcher attached (True) or detached (False)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._request: tuple[str, Any] | None = None
+
+    @property
+    def request(self) -> tuple[str, Any] | None:
+        with self._lock:
+            return self._request
+
+    @request.setter
+    def request(self, value: tuple[str, Any] | None) -> None:
+        with self._lock:
+            self._request = value
+
+
+class LiveOutputs:
+    """The Watcher of a run: the asked node's output on the live model, between batches, every ``interval`` s."""
+
+    def __init__(self, project: Any, feed: OutputFeed, interval: float = LIVE_S, clock=time.monotonic) -> None:
+        self.project, self.feed, self.interval, self.clock = project, feed, interval, clock
+        self._outputs: Any = None
+        self._last = -float("inf")
+        self.computed = 0
+
+    def attach(self, model: Any, optimizer: Any) -> None:
+        from core.inspect.activations import LayerOutputs
+        from core.inspect.nodes import InspectError
+
+        try:
+            self._outputs = LayerOutputs(self.project, model)
+        except InspectError:
+            self._outputs = None
+        self.feed.running.emit(True)
+
+    def after_batch(self, step: int, loss: float) -> None:
+        now = self.clock()
+        if self._outputs is not None and now - self._last >= self.interval:
+            self._last = now
+            self._compute(f"live, while training (batch {step})")
+
+    def detach(self) -> None:
+        if self._outputs is not None:
+            self._compute("after the last batch of the run")
+        self._outputs = None  # the model goes with the run
+        self.feed.running.emit(False)
+
+    def _compute(self, words: str) -> None:
+        request = self.feed.request
+        if request is None:
+            return
+        try:
+            output = light(self._outputs.output(request[1], request[0]))
+        except Exception as exc:  # a view must never stop the run: say it instead
+            self.feed.arrived.emit(None, str(exc))
+            return
+        self.computed += 1
+        self.feed.arrived.emit(output, words)
+
+
+class _Computer:
+    """One daemon thread that computes the newest request (``LayerOutputs`` kept while the network is the same)."""
+
+    def __init__(self, feed: OutputFeed) -> None:
+        self.feed = feed
+        self._lock = threading.Condition()
+        self._job: tuple | None = None
+        self._cache: tuple[Any, Any] = (None, None)
+        threading.Thread(target=self._loop, name="torchcanvas-layer-output", daemon=True).start()
+
+    def ask(self, key: Any, project: Any, model: Any, node_id: str, sample: Any, words: str) -> None:
+        with self._lock:
+            self._job = (key, project, model, node_id, sample, words)
+            self._lock.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                while self._job is None:
+                    self._lock.wait()
+                job, self._job = self._job, None
+            key, project, model, node_id, sample, words = job
+            try:
+                from core.inspect.activations import LayerOutputs
+
+                if self._cache[0] != key:
+                    self._cache = (key, LayerOutputs(project, model))
+                output = light(self._cache[1].output(sample, node_id))
+            except Exception as exc:  # said in the dock, in words (an InspectError names the node)
+                self.feed.arrived.emit(None, str(exc))
+                continue
+            self.feed.arrived.emit(output, words)
+
+
+class LayerOutputDock(QWidget):
+    """``show_node(id)`` follows the canvas selection; ``output`` is the summary shown (None: none yet)."""
+
+    shown = Signal()  # after an output (or a reason why none) is shown
+
+    def __init__(self, document: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.dataset_source: Callable[[], Any] = lambda: None  # the previewed dataset (the dashboard's)
+        self.trained_source: Callable[[], tuple[Any, Any] | None] = lambda: None  # (run project, model)
+        self.node_id: str | None = None
+        self.output: Any = None
+        self.words = ""
+        self.running = False
+        self.version = 0  # counts analyses: the network may have changed, the random model is built again
+        self.feed = OutputFeed(self)
+        self.feed.arrived.connect(self._arrived)
+        self.feed.running.connect(self.set_running)
+        self._computer: _Computer | None = None
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.numbers = QLabel()
+        self.numbers.setWordWrap(True)
+        self.sample = QSpinBox()
+        self.sample.setPrefix("Sample ")
+        self.sample.setToolTip("Which test sample goes through the network (the same for every node).")
+        self.sample.valueChanged.connect(self.refresh)
+        self.sample_note = QLabel()
+        self.picture = OutputPicture()
+        row = QHBoxLayout()
+        row.addWidget(self.sample)
+        row.addWidget(self.sample_note, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addLayout(row)
+        layout.addWidget(self.picture, 1)
+        layout.addWidget(self.numbers)
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.setInterval(RETRY_MS)
+        self._retry.timeout.connect(self.refresh)
+        document.analyzed.connect(self._network_changed)
+        self.show_node(None)
+
+    # -- what to show ------------------------------------------------------------------------------------
+    def show_node(self, node_id: str | None) -> None:
+        self.node_id = node_id
+        self.output = None
+        if node_id is None or node_id not in {n.id for n in self.document.graph.nodes}:
+            self.node_id = None
+            self.title.setText("<b>Layer output</b>")
+            self.numbers.setText("")
+            self.picture.show_text("Select a layer on the canvas to see what it outputs for one sample.")
+            self.feed.request = None
+            return
+        self.title.setText(f"<b>{self.document.graph.node(node_id).name}</b>: its output for one sample")
+        self.refresh()
+
+    def _network_changed(self, _analysis: Any) -> None:
+        self.version += 1
+        if self.node_id is not None and self.node_id not in {n.id for n in self.document.graph.nodes}:
+            self.show_node(None)
+        elif self.node_id is not None and not self.running:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Ask for the output of the node and sample chosen now (a thread answers; nothing waits here)."""
+        if self.node_id is None:
+            return
+        data = self.dataset_source()
+        if data is None:
+            self.picture.show_text("Waiting for the dataset (chosen in the Training dock) to load…")
+            self._retry.start()
+            return
+        count = _test_count(data)
+        self.sample.blockSignals(True)
+        self.sample.setMaximum(max(0, count - 1))
+        self.sample.blockSignals(False)
+        project = self.document.project
+        try:
+            sample = sample_for(data, self.sample.value(), project)
+        except Exception as exc:
+            self._arrived(None, str(exc))
+            return
+        self.sample_note.setText(_label_words(data, self.sample.value(), count))
+        self.feed.request = (self.node_id, sample)
+        if self.running:
+            return  # the run's watcher answers within LIVE_S
+        trained = self.trained_source()
+        if trained is not None and trained[0].graph.to_dict() == project.graph.to_dict():
+            key, model, words = ("trained", id(trained[1])), trained[1], "trained weights (the last run)"
+            project = trained[0]
+        else:
+            key, model, words = ("random", self.version), None, "random weights (before training)"
+            project = self.document.snapshot()
+        if self._computer is None:
+            self._computer = _Computer(self.feed)
+        self._computer.ask(key, project, model, self.node_id, sample, words)
+
+    # -- a run ---------------------------------------------------------------------------------------------
+    def watchers_for(self, project: Any) -> list[Any]:
+        """The live watcher for a run of ``project`` (the dashboard's health view hands it over)."""
+        return [LiveOutputs(project, self.feed)]
+
+    def set_running(self, running: bool) -> None:
+        """While a run looks, its watcher answers; after it, the last live output stays until the dashboard has
+        the trained model (``attach_dashboard`` refreshes on ``run_finished``)."""
+        self.running = running
+
+    # -- showing -------------------------------------------------------------------------------------------
+    def _arrived(self, output: Any, words: str) -> None:
+        if output is not None and output.node_id != self.node_id:
+            return  # an answer for a node no longer selected
+        self.output, self.words = output, words
+        if output is None:
+            self.picture.show_text(words)
+            self.numbers.setText("")
+        else:
+            self.picture.show_output(output)
+            shape = "[" + ", ".join(str(s) for s in output.shape) + "]"
+            shown = len(output.maps) if output.maps is not None else 0
+            more = f" (the first {shown} of {output.channels} maps)" if 0 < shown < output.channels else ""
+            if output.kind == "sequence":
+                more = " (down: positions, across: features)"
+            self.numbers.setText(
+                f"{shape}{more} · range {output.minimum:.3g} … {output.maximum:.3g} · mean {output.mean:.3g} · "
+                f"zeros {output.zeros:.0%}<br><i>{words}</i>"
+            )
+        self.shown.emit()
+
+
+def _test_count(data: Any) -> int:
+    tensor = getattr(data, "x_test", None)
+    if tensor is not None:
+        return len(tensor)
+    held = getattr(data, "test_set", None)
+    return len(held) if held is not None else 0
+
+
+def _label_words(data: Any, index: int, count: int) -> str:
+    labels = getattr(data, "y_test", None)
+    names = getattr(data, "class_names", None) or []
+    if labels is None or index >= len(labels) or getattr(data, "task", "") == "regression":
+        return f"of {count:,} test samples"
+    label = int(labels[index])
+    return f"of {count:,} test samples · class {names[label] if label < len(names) else label}"
+
+
+def install(window: Any) -> LayerOutputDock:
+    """Dock it under the inspector; it follows the canvas selection and, once the dashboard is there, its data."""
+    dock = LayerOutputDock(window.document)
+    window.add_dock("Layer output", dock, Qt.DockWidgetArea.RightDockWidgetArea, "layer_output")
+    if "inspector" in window.docks:
+        window.splitDockWidget(window.docks["inspector"], window.docks["layer_output"], Qt.Orientation.Vertical)
+    scene = window.scene
+
+    def selection() -> None:
+        try:
+            ids = scene.selected_node_ids()
+        except RuntimeError:  # the scene is being deleted with the window
+            return
+        if len(ids) == 1 and ids[0] != dock.node_id:
+            dock.show_node(ids[0])
+
+    scene.selectionChanged.connect(selection)
+    window.document.project_replaced.connect(lambda: dock.show_node(None))
+    return dock
+
+
+def attach_dashboard(dock: LayerOutputDock, dashboard: Any) -> None:
+    """Samples from the dashboard's previewed dataset, the trained model after a run, live outputs while one runs."""
+    dock.dataset_source = lambda: dashboard.dataset
+    dock.trained_source = lambda: (
+        (dashboard.run_project, dashboard.last_model) if dashboard.last_model is not None else None
+    )
+    dashboard.health.more.append(dock.watchers_for)
+    dashboard.run_finished.connect(lambda _result: dock.refresh())

@@ -1,0 +1,113 @@
+"""Layer output: the selected node's output for one chosen sample, with random weights before training, live
+while it trains, the trained weights after; the numbers are those of the generated model's submodule."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from core.datasets import load_dataset
+from core.files.built_model import build_model
+from gui.inspect import layer_output
+from gui.inspect.layer_output import LiveOutputs, OutputFeed, sample_for
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")  # the preview's natural shape: 64 values a sample
+
+
+def node_id(window, name: str) -> str:
+    return next(n.id for n in window.document.graph.nodes if n.name == name)
+
+
+def submodule_output(project, attr: str, sample: torch.Tensor) -> torch.Tensor:
+    """What the generated model's submodule outputs for the sample, through a hook of the test's own."""
+    module = build_model(project).module
+    seen = []
+    getattr(module, attr).register_forward_hook(lambda m, i, o: seen.append(o.detach()))
+    with torch.no_grad():
+        module(sample[None])
+    return seen[0][0]
+
+
+def select(qtbot, window, name: str):
+    dock = window.layer_output
+    window.scene.select_nodes([node_id(window, name)])
+    qtbot.waitUntil(lambda: dock.output is not None and dock.output.name == name, timeout=30_000)
+    return dock.output
+
+
+def test_a_selected_node_shows_its_output_for_the_sample_with_random_weights(qtbot, window, digits) -> None:
+    dock = window.layer_output
+    dock.dataset_source = lambda: digits
+    output = select(qtbot, window, "fc1")
+    assert output.kind == "vector" and output.shape == (128,)
+    sample = sample_for(digits, 0, window.document.project)
+    assert sample.shape == (1, 8, 8)  # the Input's shape, from the preview's 64 values
+    expected = submodule_output(window.document.snapshot(), "fc1", sample)
+    assert output.vector == pytest.approx(expected.numpy(), abs=1e-6)
+    assert output.minimum == pytest.approx(float(expected.min()), abs=1e-6)
+    assert "random weights" in dock.words
+    assert dock.picture.kind == "vector"
+    relu = select(qtbot, window, "relu1")
+    assert relu.zeros == pytest.approx(float((expected <= 0).float().mean()))  # the share of units that stay 0
+
+
+def test_the_sample_picker_is_shared_and_an_edit_is_followed(qtbot, window, digits) -> None:
+    dock = window.layer_output
+    dock.dataset_source = lambda: digits
+    first = select(qtbot, window, "fc1").vector.copy()
+    dock.sample.setValue(5)
+    qtbot.waitUntil(lambda: dock.output is not None and not (dock.output.vector == first).all(), timeout=30_000)
+    assert f"class {int(digits.y_test[5])}" in dock.sample_note.text()
+    select(qtbot, window, "fc2")
+    assert dock.sample.value() == 5  # one picker for every node
+    expected = submodule_output(window.document.snapshot(), "fc2", sample_for(digits, 5, window.document.project))
+    assert dock.output.vector == pytest.approx(expected.numpy(), abs=1e-6)
+    window.document.graph.set_param(node_id(window, "fc1"), "out_features", 32)
+    qtbot.waitUntil(lambda: dock.output is not None and dock.output.shape == (10,) and dock.version > 0)
+    select(qtbot, window, "fc1")
+    qtbot.waitUntil(lambda: dock.output.shape == (32,), timeout=30_000)
+
+
+def test_live_outputs_are_computed_at_most_once_an_interval_on_the_training_thread(qtbot, window, digits) -> None:
+    now = [0.0]
+    feed = OutputFeed()
+    project = window.document.snapshot()
+    built = build_model(project).module
+    watcher = LiveOutputs(project, feed, interval=1.0, clock=lambda: now[0])
+    feed.request = (node_id(window, "fc1"), sample_for(digits, 0, project))
+    watcher.attach(built, None)
+    for step in range(1, 11):
+        watcher.after_batch(step, 1.0)
+    assert watcher.computed == 1
+    now[0] = 1.0
+    watcher.after_batch(11, 1.0)
+    assert watcher.computed == 2
+    watcher.detach()  # once more, with the final weights
+    assert watcher.computed == 3
+
+
+@pytest.mark.slow
+def test_while_training_the_output_is_live_and_after_it_the_trained_one(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setattr(layer_output, "LIVE_S", 0.0)
+    dashboard = window.install_training()
+    dashboard.runs_root = tmp_path / "runs"
+    dock = window.layer_output
+    qtbot.waitUntil(lambda: dashboard.dataset is not None, timeout=60_000)
+    random = select(qtbot, window, "fc1").vector.copy()
+    window.document.project.training.epochs = 2
+    seen = []
+    dock.shown.connect(lambda: seen.append(dock.words))
+    with qtbot.waitSignal(dashboard.run_finished, timeout=120_000):
+        dashboard.start_training()
+    qtbot.waitUntil(lambda: "trained weights" in dock.words, timeout=30_000)
+    assert any(words.startswith("live, while training") for words in seen), seen
+    assert not (dock.output.vector == random).all()
+    model = dashboard.last_model
+    sample = sample_for(dashboard.dataset, 0, window.document.project)
+    with torch.no_grad():
+        model.eval()
+        expected = model.fc1(model.flatten(sample[None].to(next(model.parameters()).device)))[0]
+    assert dock.output.vector == pytest.approx(expected.cpu().numpy(), abs=1e-5)
