@@ -13,7 +13,14 @@ from core.cli import command, fail
 def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", help="path/to/file.py:ClassName (the file is run) or torchvision:NAME")
     p.add_argument("-o", "--out", required=True, help="the project file to write (.json)")
-    p.add_argument("--input-shape", help="one sample's shape, e.g. 3,224,224 (default) or 1,28,28")
+    p.add_argument(
+        "--input-shape", help="one sample's shape, e.g. 3,224,224 (default) or 1,28,28; several inputs: '3,32,32;10'"
+    )
+    p.add_argument(
+        "--input-dtype",
+        choices=("float32", "int64"),
+        help="int64 for token ids (default: int64 for an input that goes into an Embedding, else float32)",
+    )
     p.add_argument("--weights", help="a state_dict file (.pt/.pth read with weights_only, or .safetensors)")
     p.add_argument("--args", help="constructor arguments as a JSON list ('[10]') or object ('{\"num_classes\": 10}')")
     p.add_argument("--force", action="store_true", help="replace an existing project file and its initial weights file")
@@ -26,7 +33,7 @@ def run_import(args: argparse.Namespace) -> int:
     from core.errors import TorchCanvasError
     from core.fx_import import import_model
     from core.fx_import.initial import save_with_weights, weights_file_for
-    from core.fx_import.source import DEFAULT_IMAGE_SHAPE, load_source, parse_args, parse_shape, read_state
+    from core.fx_import.source import DEFAULT_IMAGE_SHAPE, load_source, parse_args, parse_shapes, read_state
 
     out = Path(args.out)
     if out.suffix != ".json":
@@ -37,11 +44,11 @@ def run_import(args: argparse.Namespace) -> int:
         return fail(f"{weights_file_for(out)} exists (the initial weights go there); add --force to replace it.")
     start = time.perf_counter()
     try:
-        shape = parse_shape(args.input_shape) if args.input_shape else list(DEFAULT_IMAGE_SHAPE)
+        shapes = parse_shapes(args.input_shape) if args.input_shape else [list(DEFAULT_IMAGE_SHAPE)]
         module = load_source(args.source, parse_args(args.args))
         state = read_state(args.weights) if args.weights else None
         name = args.source.rsplit(":", 1)[-1]
-        result = import_model(module, shape, name=name, state=state)
+        result = import_model(module, shapes, name=name, state=state, input_dtype=args.input_dtype)
         weights = save_with_weights(result.project, result.state, out, replace=args.force)
     except TorchCanvasError as exc:
         print("torchcanvas: cannot import the model:", file=sys.stderr)

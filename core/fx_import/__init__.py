@@ -36,29 +36,59 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _shapes(gm: Any, input_shape: list[int]) -> None:
+def _shapes(gm: Any, samples: list[torch.Tensor]) -> None:
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.passes.shape_prop import ShapeProp
 
     quiet = contextlib.redirect_stderr(io.StringIO())  # ShapeProp prints a traceback of its own before raising
     try:  # shapes without computing (fake tensors: 4x faster on a ResNet); else a real forward pass
         with torch.no_grad(), quiet:
-            ShapeProp(gm, fake_mode=FakeTensorMode(allow_non_fake_inputs=True)).propagate(torch.zeros(1, *input_shape))
+            ShapeProp(gm, fake_mode=FakeTensorMode(allow_non_fake_inputs=True)).propagate(*samples)
         return
     except Exception:
         pass
     try:
         with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
-            ShapeProp(gm).propagate(torch.zeros(1, *input_shape))
+            ShapeProp(gm).propagate(*samples)
     except Exception as exc:
         cause = exc.__cause__ or exc  # ShapeProp wraps the layer's own error in a long one about the fx node
         text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        given = "; ".join(f"{list(x.shape)}{'' if x.is_floating_point() else ' (int64)'}" for x in samples)
         raise ModelImportError(
             [
-                f"The model does not run on an input of shape {[1, *input_shape]}: {text[:300]}. Give the shape of "
-                "one sample with --input-shape C,H,W (e.g. 1,28,28 for MNIST, 3,224,224 for ImageNet models)."
+                f"The model does not run on {'an input' if len(samples) == 1 else 'inputs'} of shape {given}: "
+                f"{text[:300]}. Give the shape of one sample with --input-shape C,H,W (e.g. 1,28,28 for MNIST, "
+                "3,224,224 for ImageNet models; several inputs: '3,32,32;10'), and --input-dtype int64 for token "
+                "ids."
             ]
         ) from None
+
+
+def _inputs(gm: Any, module: nn.Module, shapes: list[list[int]], dtype: str | None) -> list[tuple[str, int]]:
+    """Each input's dtype and, for token ids, how many ids there are (the smallest Embedding it feeds): an
+    input that goes into an Embedding holds token ids (int64) unless ``dtype`` says otherwise."""
+    from core.fx_import.trace import inputs_of
+
+    placeholders = inputs_of(gm)
+    if len(placeholders) != len(shapes):
+        names = ", ".join(str(p.target) for p in placeholders)
+        takes = f"{len(placeholders)} input{'s' if len(placeholders) != 1 else ''} ({names})"
+        given = f"{len(shapes)} shape{'s were' if len(shapes) != 1 else ' was'} given"
+        raise ModelImportError(
+            [
+                f"{type(module).__name__}.forward takes {takes} but {given}: give one sample's shape per input, "
+                "separated by ';' (--input-shape '3,32,32;10')."
+            ]
+        )
+    found = []
+    for node in placeholders:
+        vocab = [
+            int(gm.get_submodule(str(u.target)).num_embeddings)
+            for u in node.users
+            if u.op == "call_module" and isinstance(gm.get_submodule(str(u.target)), nn.Embedding)
+        ]
+        found.append((dtype or ("int64" if vocab else "float32"), min(vocab) if vocab else 2))
+    return found
 
 
 def _layout(graph: Graph) -> None:
@@ -71,20 +101,23 @@ def _layout(graph: Graph) -> None:
 
 def import_model(
     module: nn.Module,
-    input_shape: list[int] | tuple[int, ...],
+    input_shape: list[int] | tuple[int, ...] | list[list[int]],
     *,
     name: str = "",
     state: dict[str, torch.Tensor] | None = None,
     check: bool = True,
+    input_dtype: str | None = None,
 ) -> ImportResult:
-    """The project for ``module`` (one sample of ``input_shape``, without the batch); ``state`` replaces the
-    module's own weights. Raises ModelImportError with one message per cause."""
+    """The project for ``module`` (one sample of ``input_shape``, without the batch; a list of shapes for a
+    forward with several inputs); ``state`` replaces the module's own weights; ``input_dtype`` "int64" for token
+    ids (found by itself for an input that goes into an Embedding). Raises ModelImportError with one message per
+    cause."""
     from core.fx_import.hierarchy import build
     from core.fx_import.items import flatten
 
     times: dict[str, float] = {}
     start = time.perf_counter()
-    shape = [int(d) for d in input_shape]
+    shapes = _shape_list(input_shape)
     was_training = module.training
     module.eval()
     try:
@@ -92,12 +125,13 @@ def import_model(
             _load_user_state(module, state)
         gm = trace(module)
         times["trace"] = time.perf_counter() - start
-        _shapes(gm, shape)
+        kinds = _inputs(gm, module, shapes, input_dtype)
+        _shapes(gm, [torch.zeros(1, *s, dtype=getattr(torch, d)) for s, (d, _) in zip(shapes, kinds, strict=True)])
         flat = flatten(gm)
         if flat.problems:
             raise ModelImportError(flat.messages())
         try:
-            graph, library = build(flat, shape)
+            graph, library = build(flat, shapes[0])
         except ModelImportError:
             raise
         except TorchCanvasError as exc:
@@ -113,11 +147,24 @@ def import_model(
         if check:
             from core.fx_import.verify import verify
 
-            result.max_difference = verify(result, module, shape)
+            generator = torch.Generator().manual_seed(0)
+            samples = [
+                torch.randn((1, *s), generator=generator)
+                if d == "float32"
+                else torch.randint(0, high, (1, *s), generator=generator)
+                for s, (d, high) in zip(shapes, kinds, strict=True)
+            ]
+            result.max_difference = verify(result, module, samples)
             times["check"] = time.perf_counter() - start
     finally:
         module.train(was_training)
     return result
+
+
+def _shape_list(input_shape: list[int] | tuple[int, ...] | list[list[int]]) -> list[list[int]]:
+    if input_shape and isinstance(input_shape[0], (list, tuple)):
+        return [[int(d) for d in shape] for shape in input_shape]  # type: ignore[union-attr]
+    return [[int(d) for d in input_shape]]  # type: ignore[arg-type]
 
 
 def _load_user_state(module: nn.Module, state: dict[str, torch.Tensor]) -> None:

@@ -139,7 +139,7 @@ def build_graph(scope: Scope, input_shape: list[int], library: Library) -> None:
             continue
         item = member
         if item.type == "Input":
-            params = {"shape": list(input_shape), "dtype": "float32"}
+            params = _input_params(item.node, input_shape)  # each input its own shape and dtype (token ids)
             name = _free_name(graph, "x" if not graph.nodes_of_type("Input") else item.name, taken)
             node = graph.create_node("Input", name=name, params=params)
         else:

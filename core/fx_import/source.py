@@ -41,6 +41,11 @@ def parse_shape(text: str) -> list[int]:
     return dims
 
 
+def parse_shapes(text: str) -> list[list[int]]:
+    """``"3,32,32;10"`` -> [[3, 32, 32], [10]]: one sample's shape per input of forward."""
+    return [parse_shape(part) for part in text.split(";") if part.strip()] or [parse_shape(text)]
+
+
 def parse_args(text: str | None) -> list[Any] | dict[str, Any]:
     """--args: a JSON list (positional arguments) or object (keyword arguments: '{"num_classes": 10}')."""
     if not text:

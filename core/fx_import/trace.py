@@ -9,6 +9,7 @@ records for each node (``nn_module_stack``) later becomes the blocks.
 
 from __future__ import annotations
 
+import inspect
 import os
 import traceback
 from typing import Any
@@ -89,16 +90,47 @@ def module_type(root: nn.Module, path: str) -> str:
         return "module"
 
 
+def settings(module: nn.Module) -> dict[str, Any]:
+    """forward's arguments with a default (``targets=None``, ``has_mask=True``): settings, not inputs. They are
+    traced at their default, so an ``if`` on them is decided, as when the model is called with its inputs only."""
+    try:
+        parameters = inspect.signature(module.forward).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {p.name: p.default for p in parameters if p.kind in kinds and p.default is not inspect.Parameter.empty}
+
+
+def _drop_settings(graph: fx.Graph, module: nn.Module, fixed: dict[str, Any]) -> None:
+    """fx keeps a specialised argument as an input with a check that it has its value: both go."""
+    names = [n for n in inspect.signature(module.forward).parameters if n not in ("args", "kwargs")]
+    for node, name in zip([n for n in graph.nodes if n.op == "placeholder"], names, strict=False):
+        if name not in fixed:
+            continue
+        for user in list(node.users):  # `eq` then `torch._assert`, or `_assert_is_none`
+            for check in list(user.users):
+                graph.erase_node(check)
+            graph.erase_node(user)
+        graph.erase_node(node)
+
+
 def trace(module: nn.Module) -> fx.GraphModule:
     """The traced graph; a failure is a ModelImportError naming the module, the line and the fix."""
     tracer = LeafTracer()
+    fixed = settings(module)
     try:
-        graph = tracer.trace(module)
+        graph = tracer.trace(module, concrete_args=fixed or None)
+        if fixed:
+            _drop_settings(graph, module, fixed)
     except ModelImportError:
         raise
     except Exception as exc:
         raise ModelImportError([_explain(exc, tracer, module)]) from None
     return fx.GraphModule(tracer.root, graph, type(module).__name__)
+
+
+def inputs_of(gm: fx.GraphModule) -> list[fx.Node]:
+    return [n for n in gm.graph.nodes if n.op == "placeholder"]
 
 
 def _explain(exc: Exception, tracer: LeafTracer, root: nn.Module) -> str:
