@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 SHOWN = 5  # best and worst samples named in the summary and drawn in the results
+PREDICTIONS_FILE = "test_predictions.csv"  # in the run folder: every test sample's prediction and residual
 
 
 @dataclass
@@ -42,7 +43,17 @@ class RegressionMetrics:
             "test_r2": self.r2,
             "best_samples": self.best,
             "worst_samples": self.worst,
+            "predictions_file": PREDICTIONS_FILE,
         }
+
+    def csv_text(self) -> str:
+        """One row per test sample (its index in the split, true, predicted, residual): the run folder's
+        ``test_predictions.csv``, for a closer look in a spreadsheet or pandas."""
+        rows = [
+            f"{i},{t:.9g},{p:.9g},{r:.9g}\n"
+            for i, (t, p, r) in enumerate(zip(self.true.tolist(), self.predicted.tolist(), self.residuals.tolist()))
+        ]
+        return "sample,true,predicted,residual\n" + "".join(rows)
 
     def line(self) -> str:
         """One line for the command line: 'Test MAE 0.1234 - RMSE 0.2345 - R² 0.9876 (200 samples)'."""

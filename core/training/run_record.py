@@ -21,7 +21,7 @@ from core.files.project import Project, dumps
 from core.settings import TrainingSettings
 from core.training.events import Throttle, TrainResult
 from core.training.loaders import Batches, evaluate_split, report
-from core.training.metrics import predict_values, regression_metrics
+from core.training.metrics import PREDICTIONS_FILE, predict_values, regression_metrics
 from core.training.run_folder import RunFolder, default_runs_dir
 
 
@@ -101,6 +101,8 @@ def finish_run(run: Run, settings: TrainingSettings, device: torch.device) -> Tr
             folder.save_weights("last.pt", model)  # the last good weights
         result.run_dir = folder.path
         result.summary["run_dir"] = str(folder.path)
+        if result.regression is not None:
+            folder.write_text(PREDICTIONS_FILE, result.regression.csv_text())
         folder.write_json("summary.json", result.summary)
     return result
 

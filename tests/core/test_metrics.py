@@ -74,6 +74,11 @@ def test_a_regression_run_reports_and_saves_its_test_figures(tmp_path) -> None:
     summary = json.loads((result.run_dir / "summary.json").read_text())
     assert summary["test_mae"] == pytest.approx(figures.mae) and summary["test_r2"] == pytest.approx(figures.r2)
     assert summary["worst_samples"] == figures.worst and summary["best_samples"] == figures.best
+    table = np.loadtxt(result.run_dir / summary["predictions_file"], delimiter=",", skiprows=1)
+    assert table.shape == (len(y_test), 4)
+    np.testing.assert_allclose(table[:, 1], y_test, rtol=1e-6)
+    np.testing.assert_allclose(table[:, 3], table[:, 2] - table[:, 1], atol=1e-5)
+    np.testing.assert_allclose(table[:, 2], predicted, rtol=1e-4, atol=1e-5)
 
 
 def test_train_prints_the_regression_figures(tmp_path, capsys) -> None:
