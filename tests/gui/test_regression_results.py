@@ -11,6 +11,7 @@ import torch
 
 from core.training.metrics import regression_metrics
 from gui.training.results import ResultsView
+from tests.gui.test_results_text import a_result
 
 
 def a_run(features: int, n: int = 60, image: bool = False):
@@ -94,8 +95,6 @@ def test_image_regression_shows_the_worst_samples_as_pictures(qtbot):
 def test_a_classification_run_after_a_regression_shows_its_matrix_again(qtbot):
     result, dataset, _ = a_run(features=3)
     view = shown(qtbot, result, dataset)
-    from tests.gui.test_results_text import a_result
-
     classification = a_result([1, 2], 30)
     with qtbot.waitSignal(view.filled, timeout=10_000):
         view.show_result(classification, None, None)
