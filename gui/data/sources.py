@@ -76,8 +76,9 @@ def source_words(spec: str) -> str:
 
 
 def spec_path(spec: str) -> str:
-    """The file or folder a spec names, without its choices ('table:/a/b.csv?label=y' -> '/a/b.csv')."""
+    """The file or folder a spec names, without its choices ('table:/a/b.csv?label=y' -> '/a/b.csv'; an IDX
+    pair by its images file)."""
     rest = spec.partition(":")[2]
-    if spec.startswith("table:"):
-        rest = rest.rsplit("?", 1)[0] if "?" in rest else rest
+    if spec.startswith(("table:", "text:")) and "?" in rest:
+        rest = rest.rsplit("?", 1)[0]
     return rest.split(",")[0]

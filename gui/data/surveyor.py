@@ -65,6 +65,8 @@ def _samples(found: Found, spec: str) -> None:
         found.head_columns, found.head = _table_head(found.survey.spec)
     elif kind in ("npz", "idx"):
         found.images = _array_images(spec, list(c.name for c in found.survey.classes))
+    elif kind == "text":
+        found.head_columns, found.head = _text_head(found.survey.spec)
 
 
 def _folder_images(root: Path) -> list[tuple[Any, str]]:
@@ -102,6 +104,20 @@ def _table_head(spec: str) -> tuple[list[str], list[list[str]]]:
         frame = read_frame(path).head(HEAD_ROWS)
     rows = [["" if value != value else str(value) for value in row] for row in frame.itertuples(index=False)]
     return [str(c) for c in frame.columns], rows
+
+
+def _text_head(spec: str) -> tuple[list[str], list[list[str]]]:
+    """A text source's first samples: class and text, or the start of a text read for its next characters."""
+    from core.datasets.spec import parse_spec
+    from core.portable.text import read_texts, read_utf8
+
+    parsed = parse_spec(spec)
+    path = Path(parsed.paths[0]).expanduser()
+    if parsed.options.get("next"):
+        lines = [line.strip() for line in read_utf8(path)[:4000].splitlines() if line.strip()]
+        return ["Text"], [[line[:200]] for line in lines[:HEAD_ROWS]]
+    texts, labels = read_texts(str(path))
+    return ["Class", "Text"], [[label, text[:200]] for label, text in zip(labels[:HEAD_ROWS], texts)]
 
 
 def _array_images(spec: str, names: list[str]) -> list[tuple[Any, str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +39,16 @@ PREDICT = (
     ("a number (regression)", "number"),
 )
 SPLIT_WORDS = "the validation and test shares of the training settings"
+LEARN = (("the class of each sample", "classify"), ("the next character", "next"))
+TOKENIZERS = (("words", "word"), ("characters", "char"))
+
+
+def text_spec(path: str, learn: str, tokenizer: str, max_length: int | None) -> str:
+    """The text source's spec (``core.datasets.text``): what to learn, the tokens, the longest sample."""
+    parts = ["task=next"] if learn == "next" else ["tokenizer=char"] if tokenizer == "char" else []
+    if max_length:
+        parts.append(f"max_length={max_length}")
+    return f"text:{path}?{'&'.join(parts)}" if parts else f"text:{path}"
 
 
 def _label(text: str = "", style: str = "") -> QLabel:
@@ -75,7 +86,7 @@ def summary_words(survey: Any) -> str:
     parts = []
     if survey.samples is not None:
         parts.append(f"<b>{survey.samples:,} samples</b>")
-    if survey.task == "classification":
+    if survey.task == "classification" and survey.classes:
         parts.append(f"{len(survey.classes)} classes to predict")
     elif survey.task == "regression":
         named = f": {_escape(survey.label_column)}" if survey.label_column else ""
@@ -127,6 +138,7 @@ class DataWizard(QDialog):
         column.addWidget(self.summary)
         column.addWidget(self.splits)
         column.addWidget(self._build_table_box())
+        column.addWidget(self._build_text_box())
         self.classes_box = QGroupBox("Classes")
         classes = QVBoxLayout(self.classes_box)
         self.balance = _label()
@@ -185,6 +197,47 @@ class DataWizard(QDialog):
         box.addWidget(self.columns)
         return self.table_box
 
+    def _build_text_box(self) -> QGroupBox:
+        """Text: what to learn from it, how it is split into tokens and how many tokens a sample keeps."""
+        self.text_box = QGroupBox("Text")
+        form = QFormLayout(self.text_box)
+        self.learn_combo = QComboBox()
+        for words, value in LEARN:
+            self.learn_combo.addItem(words, value)
+        self.tokenizer_combo = QComboBox()
+        for words, value in TOKENIZERS:
+            self.tokenizer_combo.addItem(words, value)
+        self.length_spin = QSpinBox()
+        self.length_spin.setRange(1, 100_000)
+        self.length_spin.setSuffix(" tokens")
+        self.length_spin.setToolTip("Longer samples are cut to this many tokens; shorter ones are padded")
+        self.learn_combo.activated.connect(lambda _: self.choose_text())
+        self.tokenizer_combo.activated.connect(lambda _: self.choose_text())
+        self.length_spin.editingFinished.connect(self.choose_text)
+        form.addRow("Learn", self.learn_combo)
+        form.addRow("Tokens", self.tokenizer_combo)
+        form.addRow("Longest sample", self.length_spin)
+        is_text = self.base_spec.startswith("text:")
+        self.text_box.setVisible(is_text)
+        if is_text:
+            self._show_text_options(self.base_spec)
+        self.learn_combo.setEnabled(is_text and Path(spec_path(self.base_spec)).expanduser().is_file())
+        return self.text_box
+
+    def _show_text_options(self, spec: str) -> None:
+        from core.datasets.spec import parse_spec
+
+        try:
+            options = parse_spec(spec).options
+        except TorchCanvasError:
+            return
+        blockers = [QSignalBlocker(w) for w in (self.learn_combo, self.tokenizer_combo, self.length_spin)]
+        self.learn_combo.setCurrentIndex(self.learn_combo.findData("next" if options.get("next") else "classify"))
+        self.tokenizer_combo.setCurrentIndex(self.tokenizer_combo.findData("char" if options.get("chars") else "word"))
+        self.tokenizer_combo.setEnabled(not options.get("next"))
+        self.length_spin.setValue(int(options.get("max_length", 50)))
+        del blockers
+
     # -- the survey ------------------------------------------------------------------------------------------
     def request(self) -> Request:
         s = self.settings
@@ -221,9 +274,12 @@ class DataWizard(QDialog):
         self.summary.setText(summary_words(survey))
         self.splits.setText(f"<b>Splits:</b> {split_words(survey)}" if survey.splits else "")
         self._show_parts(survey)
+        if survey.columns or found.head:
+            self.head.show_rows(found.head_columns, found.head)
         if survey.columns:
             self._show_columns(survey)
-            self.head.show_rows(found.head_columns, found.head)
+        if survey.source == "text":
+            self._show_text_options(survey.spec)
         if survey.classes:
             self.balance.setText(f"<b>Balance:</b> {_escape(survey.imbalance)}" if survey.imbalance else "")
             self.classes.show_classes(survey.classes)
@@ -248,7 +304,7 @@ class DataWizard(QDialog):
         self.samples_box.setVisible(images or head or bool(survey is not None and survey.image_sizes))
         self.grid.setVisible(images)
         self.head.setVisible(head)
-        self.samples_box.setTitle("First rows" if head else "Samples")
+        self.samples_box.setTitle("First rows" if head and self.table_box.isVisible() else "Samples")
         if survey is None:
             for label in (self.summary, self.splits, self.problems, self.notes):
                 label.setText("")
@@ -282,6 +338,17 @@ class DataWizard(QDialog):
         else:
             self.kinds[label] = kind
         self.look()
+
+    def choose_text(self) -> None:
+        """Text read another way: the spec's options follow the three fields (next characters are characters)."""
+        learn, tokenizer = self.learn_combo.currentData(), self.tokenizer_combo.currentData()
+        was_char = "tokenizer=char" in self.base_spec or "task=next" in self.base_spec
+        switched = (learn == "next") != ("task=next" in self.base_spec) or (tokenizer == "char") != was_char
+        length = None if switched else self.length_spin.value()  # other tokens start from their own length
+        spec = text_spec(spec_path(self.base_spec), learn, tokenizer, length)
+        if spec != self.base_spec:
+            self.base_spec = spec
+            self.look()
 
     def choose_kind(self, column: str, kind: str) -> None:
         self.kinds[column] = kind

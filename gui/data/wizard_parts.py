@@ -126,6 +126,7 @@ class HeadTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setStretchLastSection(True)
 
     def show_rows(self, columns: list[str], rows: list[list[str]]) -> None:
         self.setColumnCount(len(columns))

@@ -219,7 +219,7 @@ def _batch_row(batch_size: QSpinBox) -> tuple[QWidget, QLabel, QLabel]:
     row = QWidget()
     layout = QHBoxLayout(row)
     layout.setContentsMargins(0, 0, 0, 0)
-    steps = QLabel("", row)
+    steps = let_wrap(QLabel("", row))  # two lines rather than cut in a narrow column
     steps.setStyleSheet("color: #555;")
     steps.setToolTip("Updates of the weights in one pass over the training split: its samples / the batch size.")
     layout.addWidget(batch_size)

@@ -208,6 +208,6 @@ def test_a_table_training_would_refuse_cannot_be_used(qtbot, data_window, monkey
     path.write_text("a,label\n1,x\n2,\n3,y\n4,y\n5,x\n")
     wizard = opened_wizard(qtbot, window, monkeypatch, path)
     assert not wizard.use_button.isEnabled() and "Training would refuse" in wizard.problems.text()
-    assert "1 row has no label" in wizard.problems.text()
+    assert "gaps.csv" in wizard.problems.text() and "'label'" in wizard.problems.text()
     wizard.accept()  # Enter on the dialog: nothing is used
     assert window.document.project.training.dataset == "digits"
