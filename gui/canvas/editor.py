@@ -185,6 +185,26 @@ class Editor(QObject):
         self.push(commands.SetTrainableCommand(self.graph, dict.fromkeys(doomed, False), text))
         return None
 
+    def head_fit(self) -> Any:
+        """The new head the project's dataset asks for (``core.pretrained.head.HeadFit``), or None: it fits, or
+        this editor shows a block's tab."""
+        if self.block is not None:
+            return None
+        from core.pretrained.head import head_fit
+
+        project = self.document.project
+        return head_fit(project.graph, self.document.analysis, project.training)
+
+    def fit_head(self) -> str | None:
+        """Give the classifier a new head for the dataset's classes in one undo step; returns the note saying what
+        changed (also sent to the status bar), or None when nothing needs to change."""
+        fit = self.head_fit()
+        if fit is None:
+            return None
+        self.push(commands.new_head(self.graph, fit))
+        self.message.emit(fit.note())
+        return fit.note()
+
     # --- blocks ------------------------------------------------------------------------------------------------
     def free_block_name(self, stem: str = "Block") -> str:
         taken = set(self.graph.blocks)

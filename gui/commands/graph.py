@@ -262,3 +262,19 @@ class SetTrainableCommand(Command):
     def undo(self) -> None:
         for node_id, (old, _) in self.changes.items():
             self.graph.set_trainable(node_id, old)
+
+
+def new_head(graph: Graph, fit: Any) -> MacroCommand:
+    """A new head for the dataset's classes (``core.pretrained.head.HeadFit``) as one step: the last Linear's
+    out_features (in the network, in the block that ends it, or the block argument bound to it) and, when the head
+    was frozen, Trainable back on."""
+    macro = MacroCommand(f"New head: {fit.name} out_features {fit.old} → {fit.new}")
+    if fit.arg is not None:
+        SetParamsCommand(graph, fit.instance_id, graph.params_with(fit.instance_id, fit.arg, fit.new), fit.arg, macro)
+    else:
+        where = graph if fit.block is None else graph.blocks[fit.block].graph
+        params = where.params_with(fit.node_id, "out_features", fit.new)
+        SetParamsCommand(where, fit.node_id, params, "out_features", macro)
+    if fit.thaw is not None:
+        SetTrainableCommand(graph, {fit.thaw: True}, f"Unfreeze {graph.node(fit.thaw).name}", macro)
+    return macro

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -49,6 +50,8 @@ class Inspector(QWidget):
         self.open_block: Callable[[str], object] | None = None  # set by the canvas tabs: show a definition
         self.repeat_spin: QSpinBox | None = None
         self.trainable_box: QCheckBox | None = None  # a layer's or a block's Trainable (none for Input / Output)
+        self.head_button: QPushButton | None = None  # "New head for N classes" on a classifier's last layer
+        self.head_note = self._wrapping("")  # what the last new head changed
         self.arg_edits: dict[str, QLineEdit] = {}
         self.show_node(None)
 
@@ -98,6 +101,7 @@ class Inspector(QWidget):
     def _build_node_page(self, node: Any, layout: QVBoxLayout) -> None:
         self.repeat_spin = None
         self.trainable_box = None
+        self.head_button = None
         if node.block is not None:
             from gui.panels.inspector_block import build_instance_page
 
@@ -188,6 +192,33 @@ class Inspector(QWidget):
         box.toggled.connect(self._set_trainable)
         self.trainable_box = box
         layout.addWidget(box)
+        self.head_button = QPushButton()
+        self.head_button.setObjectName("new_head")
+        self.head_button.setVisible(False)
+        self.head_button.clicked.connect(self._new_head)
+        layout.addWidget(self.head_button)
+        self.head_note = self._wrapping("")
+        self.head_note.setObjectName("head_note")
+        layout.addWidget(self.head_note)
+
+    def _sync_head(self) -> None:
+        """The New head button shows on the layer (or block) a new head goes into, while the dataset needs one."""
+        if self.head_button is None:
+            return
+        fit = self.editor.head_fit()
+        mine = fit is not None and self.node_id == (fit.node_id if fit.block is None else fit.instance_id)
+        self.head_button.setVisible(mine)
+        if fit is not None and mine:
+            self.head_button.setText(f"New head for {fit.new} classes")
+            self.head_button.setToolTip(
+                f"{fit.dataset} has {fit.new} classes; this network scores {fit.old}. Set {fit.name}'s out_features "
+                f"to {fit.new} (one undo step): its weights start fresh, the layers before keep theirs."
+            )
+
+    def _new_head(self) -> None:
+        note = self.editor.fit_head()
+        if note:
+            self.head_note.setText(note)
 
     def _set_trainable(self, on: bool) -> None:
         if self.node_id is not None:
@@ -219,6 +250,7 @@ class Inspector(QWidget):
         if self.trainable_box is not None and self.trainable_box.isChecked() != node.trainable:
             with QSignalBlocker(self.trainable_box):
                 self.trainable_box.setChecked(node.trainable)
+        self._sync_head()
         if node.block is not None:
             from gui.panels.inspector_block import sync_instance
 
