@@ -24,6 +24,49 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", help="a state_dict file (.pt/.pth read with weights_only, or .safetensors)")
     p.add_argument("--args", help="constructor arguments as a JSON list ('[10]') or object ('{\"num_classes\": 10}')")
     p.add_argument("--force", action="store_true", help="replace an existing project file and its initial weights file")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        help="stop the import after this many seconds (it runs in a child process: a file that loops forever)",
+    )
+    # the window, which has asked before replacing the project file: its weights file is kept unless it is its own
+    p.add_argument("--replace-project", action="store_true", help=argparse.SUPPRESS)
+
+
+def child_command(args: argparse.Namespace) -> list[str]:
+    """The same import as a command line for a child process (``python -m core import ...``), without --timeout."""
+    command = [sys.executable, "-m", "core", "import", args.source, "-o", str(args.out)]
+    for option in ("input_shape", "input_dtype", "weights", "args"):
+        value = getattr(args, option, None)
+        if value:
+            command += [f"--{option.replace('_', '-')}", str(value)]
+    command += [f for f, on in (("--force", args.force), ("--replace-project", args.replace_project)) if on]
+    return command
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment, with the folder that holds ``core`` first on the child's import path."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _with_timeout(args: argparse.Namespace) -> int:
+    """Runs the import in a child process and stops it after ``args.timeout`` seconds."""
+    import subprocess
+
+    args.timeout, seconds = None, args.timeout
+    try:
+        return subprocess.run(child_command(args), env=child_environment(), timeout=seconds, check=False).returncode
+    except subprocess.TimeoutExpired:
+        print("torchcanvas: cannot import the model:", file=sys.stderr)
+        print(
+            f"  - {args.source} did not finish within {seconds:g} s and was stopped: does the file loop, or train, "
+            'when it is run? Move that under `if __name__ == "__main__":` or give a longer --timeout.',
+            file=sys.stderr,
+        )
+        return 1
 
 
 @command("import", _import_args)
@@ -38,9 +81,13 @@ def run_import(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".json":
         return fail(f"{out}: the project file should end in .json.")
-    if out.exists() and not args.force:
+    if args.timeout is not None:
+        if args.timeout <= 0:
+            return fail(f"--timeout {args.timeout:g}: give a number of seconds above 0.")
+        return _with_timeout(args)
+    if out.exists() and not (args.force or args.replace_project):
         return fail(f"{out} exists; add --force to replace it.")
-    if os.path.lexists(weights_file_for(out)) and not args.force:
+    if os.path.lexists(weights_file_for(out)) and not (args.force or args.replace_project):
         return fail(f"{weights_file_for(out)} exists (the initial weights go there); add --force to replace it.")
     start = time.perf_counter()
     try:

@@ -1,13 +1,17 @@
 """File > Import PyTorch Model…: an existing ``nn.Module`` (``file.py:Class`` or ``torchvision:NAME``) becomes a
 project with blocks; its weights are saved beside the project as its initial weights. The import itself is
-``core.fx_import``; this module only asks and shows."""
+``torchcanvas import`` (``core.fx_import``) run in a child process; this module asks, shows its progress and lets
+the user cancel it."""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -17,10 +21,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
-
-from core.errors import TorchCanvasError
 
 if TYPE_CHECKING:
     from gui.shell.mainwindow import MainWindow
@@ -76,33 +79,114 @@ class ImportDialog(QDialog):
             self.weights.setText(path)
 
 
-def import_into(window: MainWindow, source: str, shape: str, weights: str, project_path: str | Path) -> bool:
-    """Import, save the project with its initial weights at ``project_path`` and open it; a message on failure."""
-    from core.fx_import import import_model
-    from core.fx_import.initial import save_with_weights
-    from core.fx_import.source import load_source, parse_shape, read_state
+class ImportJob(QObject):
+    """One import in a child process (``python -m core import ... -o PATH``): the window stays responsive, a
+    progress line counts the seconds, and Cancel stops it even when the user's file loops forever. The file runs
+    in the child, so its ``sys.exit()`` or crash never reaches the window. ``finished(ok)`` once it is over."""
 
-    started = time.perf_counter()
-    try:
-        module = load_source(source.strip())
-        state = read_state(weights) if weights.strip() else None
-        result = import_model(module, parse_shape(shape), name=source.rsplit(":", 1)[-1], state=state)
-        save_with_weights(result.project, result.state, project_path)
-    except TorchCanvasError as exc:
-        window.show_error("Could not import the model", str(exc))
-        return False
-    except Exception as exc:  # a model the importer does not expect: a message, the traceback in the log
-        from core.logs import append_traceback
+    finished = Signal(bool)
 
-        log = append_traceback(exc, "import-errors.log")
-        where = f" The details are in {log}." if log else ""
-        window.show_error("Could not import the model", f"The importer failed on this model ({exc!r:.200}).{where}")
-        return False
-    opened = window.open_file(project_path)
-    if opened:
-        seconds = time.perf_counter() - started
-        window.statusBar().showMessage(f"Imported {source} in {seconds:.1f} s; its weights are the initial weights.")
-    return opened
+    def __init__(self, window: MainWindow, source: str, shape: str, weights: str, project_path: str | Path) -> None:
+        super().__init__(window)
+        self.window, self.source, self.path = window, source.strip(), Path(project_path)
+        self.done = self.ok = self.cancelled = False
+        self.message = ""
+        self.started = time.perf_counter()
+        self.process = QProcess(self)
+        command = [sys.executable, "-m", "core", "import", self.source, "-o", str(self.path), "--replace-project"]
+        if shape.strip():
+            command += ["--input-shape", shape.strip()]
+        if weights.strip():
+            command += ["--weights", weights.strip()]
+        self.process.setProgram(command[0])
+        self.process.setArguments(command[1:])
+        env = QProcessEnvironment.systemEnvironment()
+        root = str(Path(__file__).resolve().parents[2])  # the folder that holds core/
+        env.insert("PYTHONPATH", os.pathsep.join(p for p in (root, env.value("PYTHONPATH")) if p))
+        self.process.setProcessEnvironment(env)
+        self.process.finished.connect(self._finished)
+        self.process.errorOccurred.connect(self._error)
+        self.progress = ImportProgress(window, self.source)
+        self.progress.cancel.clicked.connect(self.cancel)
+        self.timer = QTimer(self)
+        self.timer.setInterval(500)
+        self.timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self.process.start()
+        self.timer.start()
+        self.progress.show()
+        self._tick()
+
+    def cancel(self) -> None:
+        if not self.done:
+            self.cancelled = True
+            self.process.kill()
+
+    def _tick(self) -> None:
+        seconds = time.perf_counter() - self.started
+        self.progress.line.setText(f"Importing {self.source}… {seconds:.0f} s (the file runs in its own process)")
+
+    def _error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self._end(False, f"The importer could not be started ({self.process.errorString()}).")
+
+    def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        if self.cancelled:
+            self._end(False, "")
+            self.window.statusBar().showMessage(f"Import of {self.source} cancelled.")
+            return
+        if code == 0 and status == QProcess.ExitStatus.NormalExit:
+            self._end(True, "")
+            return
+        errors = bytes(self.process.readAllStandardError().data()).decode("utf-8", "replace")
+        self._end(False, child_message(errors) or f"The importer stopped (exit code {code}).")
+
+    def _end(self, ok: bool, message: str) -> None:
+        if self.done:
+            return
+        self.done, self.ok, self.message = True, ok, message
+        self.timer.stop()
+        self.progress.close()
+        if message:
+            self.window.show_error("Could not import the model", message)
+        elif ok and self.window.open_file(self.path):
+            seconds = time.perf_counter() - self.started
+            self.window.statusBar().showMessage(
+                f"Imported {self.source} in {seconds:.1f} s; its weights are the initial weights."
+            )
+        self.finished.emit(ok)
+
+
+class ImportProgress(QDialog):
+    """The progress line and Cancel; shown, not run modally, so the window goes on drawing."""
+
+    def __init__(self, parent: QWidget, source: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Importing a PyTorch model")
+        layout = QVBoxLayout(self)
+        self.line = QLabel(f"Importing {source}…")
+        layout.addWidget(self.line)
+        self.cancel = QPushButton("Cancel")
+        layout.addWidget(self.cancel)
+
+
+def child_message(errors: str) -> str:
+    """The child's plain message (its ``  - cause`` lines, or its ``torchcanvas: error:`` line) without the
+    heading the terminal needs."""
+    causes = [line.strip()[2:] for line in errors.splitlines() if line.startswith("  - ")]
+    if causes:
+        return "\n".join(causes)
+    said = [line.removeprefix("torchcanvas: error: ") for line in errors.splitlines() if line.startswith("torchcanvas")]
+    return "\n".join(said).strip()
+
+
+def import_into(window: MainWindow, source: str, shape: str, weights: str, project_path: str | Path) -> ImportJob:
+    """Start importing into ``project_path`` (the project and its initial weights) and open it when done; a
+    message on failure. Returns the running job (``done``, ``ok``, ``finished``)."""
+    job = ImportJob(window, source, shape, weights, project_path)
+    job.start()
+    return job
 
 
 def import_model_dialog(window: MainWindow) -> None:

@@ -110,3 +110,30 @@ def test_sys_exit_anywhere_in_the_file_is_a_message(tmp_path, where):
     path = _write(tmp_path, body)
     with pytest.raises(ModelImportError, match=r"stops the program \(sys.exit\((3|'no GPU here')\)\) at line \d+"):
         load_source(f"{path}:Net")
+
+
+@pytest.mark.slow  # a child process imports torch: seconds
+def test_timeout_stops_a_file_that_loops_forever(tmp_path, capsys):
+    import time
+
+    path = _write(tmp_path, "while True:\n    pass\n")
+    started = time.perf_counter()
+    assert main(["import", f"{path}:Net", "-o", str(tmp_path / "net.json"), "--timeout", "5"]) == 1
+    assert time.perf_counter() - started < 60
+    err = capsys.readouterr().err
+    assert f"{path}:Net did not finish within 5 s and was stopped" in err
+    assert not (tmp_path / "net.json").exists()
+
+
+@pytest.mark.slow  # a child process imports torch: seconds
+def test_timeout_runs_the_same_import_in_a_child(tmp_path, capfd):
+    path = _write(tmp_path, BUILDERS)
+    out = tmp_path / "net.json"
+    assert main(["import", f"{path}:Net8", "-o", str(out), "--input-shape", "2", "--timeout", "300"]) == 0
+    assert "Outputs equal the original's" in capfd.readouterr().out
+    assert out.is_file() and (tmp_path / "net.initial.pt").is_file()
+
+
+def test_timeout_must_be_above_zero(tmp_path, capsys):
+    assert main(["import", "torchvision:resnet18", "-o", str(tmp_path / "n.json"), "--timeout", "0"]) == 2
+    assert "--timeout 0: give a number of seconds above 0" in capsys.readouterr().err

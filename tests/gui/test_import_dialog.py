@@ -22,8 +22,9 @@ def test_menu_has_the_import_entry_and_the_dialog_says_a_py_file_runs(window, qt
 def test_resnet18_imports_and_shows_with_its_blocks(window, tmp_path, qtbot) -> None:
     path = tmp_path / "resnet18.json"
     started = time.perf_counter()
-    assert import_into(window, "torchvision:resnet18", "3,224,224", "", path)
-    qtbot.wait(1)
+    job = import_into(window, "torchvision:resnet18", "3,224,224", "", path)
+    qtbot.waitUntil(lambda: job.done, timeout=240_000)
+    assert job.ok, job.message
     seconds = time.perf_counter() - started
     print(f"import + show resnet18: {seconds:.2f} s")
     graph = window.document.project.graph
@@ -32,11 +33,14 @@ def test_resnet18_imports_and_shows_with_its_blocks(window, tmp_path, qtbot) -> 
     assert (tmp_path / "resnet18.initial.pt").is_file()
 
 
-def test_a_failed_import_is_a_message(window, tmp_path, monkeypatch) -> None:
+@pytest.mark.slow  # a child process imports torch: seconds
+def test_a_failed_import_is_a_message(window, tmp_path, monkeypatch, qtbot) -> None:
     shown: list[str] = []
     monkeypatch.setattr(window, "show_error", lambda title, message: shown.append(message))
-    assert not import_into(window, "torchvision:no_such_net", "3,224,224", "", tmp_path / "x.json")
-    assert shown and "no classification model" in shown[0]
+    job = import_into(window, "torchvision:no_such_net", "3,224,224", "", tmp_path / "x.json")
+    qtbot.waitUntil(lambda: job.done, timeout=120_000)
+    assert not job.ok
+    assert shown and shown[0].startswith("torchvision has no classification model 'no_such_net'"), shown
     assert not (tmp_path / "x.json").exists()
 
 
@@ -79,16 +83,30 @@ def test_training_from_the_window_starts_from_the_initial_weights(qtbot, tmp_pat
     assert seen["initial_weights"] == tmp_path / "tiny.initial.pt"
 
 
-def test_an_unexpected_failure_is_a_message_and_a_log(window, tmp_path, monkeypatch) -> None:
-    import core.fx_import
-
-    monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
+@pytest.mark.slow  # a child process: seconds
+def test_cancel_stops_a_file_that_loops_forever_and_the_window_goes_on(window, tmp_path, monkeypatch, qtbot) -> None:
     shown: list[str] = []
     monkeypatch.setattr(window, "show_error", lambda title, message: shown.append(message))
+    source = tmp_path / "loops.py"
+    source.write_text("while True:\n    pass\n", encoding="utf-8")
+    job = import_into(window, f"{source}:Net", "2", "", tmp_path / "x.json")
+    assert job.progress.isVisible() and "Importing" in job.progress.line.text()
+    qtbot.wait(1500)
+    assert not job.done  # still looping; the window answered meanwhile (qtbot.wait ran its event loop)
+    job.progress.cancel.click()
+    qtbot.waitUntil(lambda: job.done, timeout=30_000)
+    assert not job.ok and job.cancelled and not shown
+    assert "cancelled" in window.statusBar().currentMessage()
+    assert not job.progress.isVisible() and not (tmp_path / "x.json").exists()
 
-    def broken(*args, **kwargs):
-        raise KeyError("surprise")
 
-    monkeypatch.setattr(core.fx_import, "import_model", broken)
-    assert not import_into(window, "torchvision:squeezenet1_1", "3,64,64", "", tmp_path / "x.json")
-    assert shown and "importer failed" in shown[0] and "import-errors.log" in shown[0]
+@pytest.mark.slow  # a child process: seconds
+def test_a_file_that_calls_sys_exit_is_a_message_and_the_window_stays(window, tmp_path, monkeypatch, qtbot) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(window, "show_error", lambda title, message: shown.append(message))
+    source = tmp_path / "quits.py"
+    source.write_text("import sys\n\nsys.exit(3)\n", encoding="utf-8")
+    job = import_into(window, f"{source}:Net", "2", "", tmp_path / "x.json")
+    qtbot.waitUntil(lambda: job.done, timeout=120_000)
+    assert not job.ok and shown and "stops the program (sys.exit(3)) at line 3" in shown[0], shown
+    assert window.isVisible()
