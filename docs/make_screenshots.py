@@ -29,6 +29,7 @@ CNN_EPOCHS = 2
 RESNET_EPOCHS = 6  # the example's own: ~100 % test accuracy in about 20 s
 RESNET_EXAMPLE = REPO / "resources" / "examples" / "resnet_small.json"
 RESNET_STEPS_FROM = "08"  # the ResNet steps open their own example: --start 08 makes only their pictures
+OWN_DATA_FROM = "11"  # so do the own-data steps: --start 11 makes only the wizard's pictures
 
 sys.path.insert(0, str(REPO))  # runs from a clone, installed or not (like bench/)
 
@@ -43,6 +44,7 @@ class Tour:
         self.out = out
         self.mnist = mnist
         self.nodes: dict[str, str] = {}
+        self.picture: object = None  # a dialog the step left open (the data wizard): pictured instead of the window
 
     @property
     def editor(self):  # gui.canvas.editor.Editor
@@ -88,7 +90,7 @@ class Tour:
         if fit:
             self.window.view.fit_all()  # type: ignore[attr-defined]
         self.settle()
-        image = self.window.grab()  # type: ignore[attr-defined]
+        image = (self.picture or self.window).grab()  # type: ignore[attr-defined]
         path = self.out / f"{name}.png"
         temporary = path.with_name(f".{path.name}.tmp.png")
         if not image.save(str(temporary), "PNG"):
@@ -172,6 +174,104 @@ def resnet_trained(t: Tour) -> None:
     t.dashboard.tabs.setCurrentWidget(t.dashboard.results)  # type: ignore[attr-defined]
 
 
+# --- your own data: the data wizard on a folder of images and on a table, then a short run on the folder ----------
+OWN_EPOCHS = 8
+
+
+def write_image_folder(root: Path) -> Path:
+    """A folder as a user brings one: a sub-folder per class, one class smaller, some images in another size."""
+    import numpy as np
+    from PIL import Image
+
+    from core.datasets.shapes_draw import make_shapes
+
+    x, y, *_ = make_shapes(900, 3, 7)
+    counts = {"circles": 240, "squares": 240, "triangles": 80}
+    for k, (name, wanted) in enumerate(counts.items()):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i, sample in enumerate(x[y == k][:wanted]):
+            image = Image.fromarray((np.asarray(sample).transpose(1, 2, 0) * 255).astype(np.uint8))
+            if i % 6 == 5:  # a phone's pictures among the others
+                image = image.resize((48, 48))
+            image.save(root / name / f"{name[:-1]}_{i:03d}.png")
+    return root
+
+
+def write_table(path: Path) -> Path:
+    """A small house-price table: numbers, a category, a gap, an identifier and the price to predict."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    lines = ["id,rooms,city,area,year,price"]
+    for i in range(120):
+        rooms, city = int(rng.integers(1, 6)), ["Oslo", "Rome", "Lima", "Pune"][i % 4]
+        area = "" if i == 17 else f"{30 + rooms * 18 + rng.normal(0, 6):.1f}"
+        price = 40 + rooms * 55 + (30 if city == "Oslo" else 0) + rng.normal(0, 10)
+        lines.append(f"H{1000 + i},{rooms},{city},{area},{int(rng.integers(1950, 2024))},{price:.2f}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def wait_for(t: Tour, ready: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    end = time.monotonic() + seconds
+    while not ready():
+        if time.monotonic() > end:
+            raise RuntimeError(f"{what} did not come within {seconds:.0f} s")
+        QApplication.processEvents()
+        time.sleep(0.01)
+    t.settle()
+
+
+def open_wizard(t: Tour, path: Path) -> object:
+    """Data > Open… with ``path`` chosen: the wizard, once it has looked at the data."""
+    wizard = t.window.open_data(path)  # type: ignore[attr-defined]
+    if wizard is None:
+        raise RuntimeError(f"no wizard for {path}: {t.dashboard.panel.data_note.text()}")  # type: ignore[attr-defined]
+    wizard.resize(820, 700)  # type: ignore[attr-defined]
+    wait_for(t, lambda: wizard.found is not None, f"the survey of {path}")  # type: ignore[attr-defined]
+    return wizard
+
+
+def data_wizard(t: Tour) -> None:
+    if not t.window.open_example(RESNET_EXAMPLE):  # type: ignore[attr-defined]  # a network for 32x32 colour images
+        raise RuntimeError(f"could not open {RESNET_EXAMPLE}")
+    t.picture = open_wizard(t, write_image_folder(t.scratch / "my_shapes"))
+
+
+def table_wizard(t: Tour) -> None:
+    t.picture = open_wizard(t, write_table(t.scratch / "houses.csv"))
+
+
+def own_data_trained(t: Tour) -> None:
+    from gui.training.suggest import batch_for_steps
+
+    if t.picture is not None:
+        t.picture.reject()  # type: ignore[attr-defined]  # Cancel: the table was only looked at
+        t.picture = None
+    wizard = open_wizard(t, t.scratch / "my_shapes")
+    dashboard = t.dashboard
+    wizard.use_button.click()  # type: ignore[attr-defined]  # Use this data: loaded, then one undo step
+    wait_for(t, lambda: not dashboard.panel.data_note.text(), "the folder's data")  # type: ignore[attr-defined]
+    graph = t.window.document.graph  # type: ignore[attr-defined]
+    last = graph.inputs_of(graph.nodes_of_type("Output")[0].id)[0].src
+    problem = t.editor.set_param(last, "out_features", 3)  # three classes: the fix the problem list names
+    if problem:
+        raise RuntimeError(problem)
+    panel = dashboard.panel  # type: ignore[attr-defined]
+    panel.augment.flip.setChecked(True)  # augmentation, one undoable edit each
+    panel.augment.rotation.setValue(15)
+    better = batch_for_steps(panel.preview.train_count)  # the note under Batch size: "Use batch size 4"
+    panel.batch_note.linkActivated.emit(f"batch:{better}")
+    panel.epochs.setValue(OWN_EPOCHS)
+    t.show_dock("training")
+    t.train(OWN_EPOCHS)
+    dashboard.tabs.setCurrentWidget(dashboard.curves_page)  # type: ignore[attr-defined]
+
+
 STEPS: list[tuple[str, Callable[[Tour], None]]] = [
     ("01_first_start", first_start),
     ("02_first_training", first_training),
@@ -183,6 +283,9 @@ STEPS: list[tuple[str, Callable[[Tour], None]]] = [
     ("08_resnet_blocks", resnet_blocks),
     ("09_block_open", block_open),
     ("10_resnet_trained", resnet_trained),
+    ("11_data_wizard", data_wizard),
+    ("12_table_wizard", table_wizard),
+    ("13_own_data_trained", own_data_trained),
 ]
 FIT = {"09_block_open": False}  # the block's own tab was fitted by its step
 
@@ -197,7 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST, help="an mnist.npz (Keras layout)")
     parser.add_argument("--out", type=Path, default=OUT, help="where the PNGs go (default docs/tutorial)")
     parser.add_argument(
-        "--start", default="01", help=f"make the pictures from this step on ({RESNET_STEPS_FROM}: the ResNet ones only)"
+        "--start",
+        default="01",
+        help=f"make the pictures from this step on ({RESNET_STEPS_FROM}: ResNet on, {OWN_DATA_FROM}: your own data)",
     )
     args = parser.parse_args(argv)
     width, _, height = args.size.partition("x")
