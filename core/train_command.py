@@ -123,6 +123,27 @@ class _CtrlC:
             signal.signal(signal.SIGINT, self.previous)
 
 
+def _check_first(project: Any) -> int:
+    """What ``torchcanvas check`` calls an error stops the run here, in check's words, before anything is
+    written; its warnings (extra outputs, images resized or turned grey) are printed before the first epoch."""
+    from core.code.script import setup_problems
+    from core.model.analysis import analyze
+
+    analysis = analyze(project.graph, project.training)
+    errors = [p.message for p in analysis.errors] + setup_problems(project)
+    if len(errors) == 1:
+        print(f"torchcanvas: error: {errors[0]}", file=sys.stderr)
+    elif errors:
+        listing = "".join(f"\n- {message}" for message in errors)
+        print(f"torchcanvas: error: {len(errors)} problems to fix before training:{listing}", file=sys.stderr)
+    if errors:
+        return 1
+    for problem in analysis.problems:
+        if problem.severity != "error":
+            print(f"warning: {problem.message}", flush=True)
+    return 0
+
+
 @command("train", _train_args)
 def run_train(args: argparse.Namespace) -> int:
     from core.files.project import load
@@ -131,6 +152,9 @@ def run_train(args: argparse.Namespace) -> int:
 
     project = load(args.project)
     project.training = _override(project.training, args)
+    refused = _check_first(project)
+    if refused:
+        return refused
     out = prepare_runs_dir(args.out)  # a file or an uncreatable folder is a message now, not after training
     from core.fx_import.initial import initial_weights
 

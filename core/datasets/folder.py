@@ -11,10 +11,13 @@ from __future__ import annotations
 import math
 import os
 import stat
+import warnings
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.datasets.info import describe_folder
+from core.datasets.info import DataInfo
 from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
 from core.errors import DataError
 from core.settings import TrainingSettings
@@ -25,14 +28,80 @@ if TYPE_CHECKING:
 MAX_IN_MEMORY_BYTES = 1_500_000_000  # decoded float32 pixels; above this the folder is read lazily
 
 
-def image_geometry(input_shape: tuple[int, ...] | None, resize: tuple[int, int] | None) -> tuple[tuple[int, int], int]:
-    """Size (height, width) and channel count images are brought to: the resize setting, else the Input's."""
-    channels = input_shape[0] if input_shape and len(input_shape) == 3 and input_shape[0] in (1, 3) else 3
+def image_geometry(
+    input_shape: tuple[int, ...] | None,
+    resize: tuple[int, int] | None,
+    found: tuple[tuple[int, int], int] | None = None,
+) -> tuple[tuple[int, int], int]:
+    """Size (height, width) and channel count images are brought to: the resize setting, else the Input's, else
+    ``found`` (the folder's most common size and its colour: what the preview shows), else 32x32 in colour."""
+    fallback = found[1] if found else 3
+    channels = input_shape[0] if input_shape and len(input_shape) == 3 and input_shape[0] in (1, 3) else fallback
     if resize:
         return (int(resize[0]), int(resize[1])), channels
     if input_shape and len(input_shape) == 3:
         return (int(input_shape[1]), int(input_shape[2])), channels
-    return (32, 32), channels
+    return found[0] if found else (32, 32), channels
+
+
+MAX_HEADERS = 2000  # image headers read to tell a folder's sizes and colour; beyond, the first ones tell
+
+
+@dataclass(frozen=True)
+class Headers:
+    """What a folder's image headers say (Pillow reads no pixels for that)."""
+
+    sizes: tuple[tuple[tuple[int, int], int], ...]  # ((height, width), count), most common first
+    channels: int | None  # 3 when any image is in colour, 1 when all are grey; None: no image read
+    unreadable: tuple[str, ...]  # the loader's words for each file it will refuse
+    read: int  # headers read (at most MAX_HEADERS)
+
+    @property
+    def found(self) -> tuple[tuple[int, int], int] | None:
+        return (self.sizes[0][0], self.channels or 3) if self.sizes else None
+
+
+def image_headers(files: list[Path], limit: int = MAX_HEADERS) -> Headers:
+    from PIL import Image
+
+    sizes: Counter = Counter()
+    colour, grey, bad = 0, 0, []
+    for file in files[:limit]:
+        try:  # a huge image's DecompressionBombWarning is the loader's to turn into words, not a printed warning
+            with warnings.catch_warnings(action="ignore"), Image.open(file) as image:
+                sizes[(image.height, image.width)] += 1
+                grey, colour = (grey + 1, colour) if image.mode in GREY_MODES else (grey, colour + 1)
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            bad.append(f"{file}: this image cannot be read ({exc}); delete or replace the file")
+    channels = 3 if colour else 1 if grey else None
+    return Headers(tuple(sizes.most_common()), channels, tuple(bad), min(len(files), limit))
+
+
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+
+
+def describe_folder(spec: DataSpec) -> DataInfo:
+    """Classes, the image sizes and colour found, and what the loader will refuse (an empty or single class, an
+    unreadable image), in the loader's words, so ``check`` says what ``train`` would."""
+    root = Path(spec.paths[0]).expanduser()
+    files, classes = scan_images(root)
+    headers = image_headers([f for f, _ in files])
+    problems = list(headers.unreadable[:1])
+    try:
+        from core.portable.checks import check_class_folders
+
+        check_class_folders(root, classes, [label for _, label in files])
+    except ValueError as exc:
+        problems.insert(0, str(exc))
+    return DataInfo(
+        root.name or str(root),
+        None,
+        len(classes) or None,
+        adapts_to_input=True,
+        image_sizes=tuple(size for size, _ in headers.sizes),
+        channels=headers.channels,
+        problems=tuple(problems),
+    )
 
 
 NOT_REGULAR = {stat.S_IFIFO: "named pipe (FIFO)", stat.S_IFDIR: "folder", stat.S_IFSOCK: "socket"}
@@ -55,7 +124,7 @@ def check_regular(file: Path) -> None:
 def list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
     """Every image file with its class number, each checked to be a regular file before anything opens it, and
     every class folder checked to hold images (two classes at least)."""
-    from core.portable.sources import check_class_folders
+    from core.portable.checks import check_class_folders
 
     files, classes = scan_images(root)
     try:
@@ -67,7 +136,7 @@ def list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
 
 def scan_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
     """The image files and class names as found (the survey tells an empty class; ``list_images`` refuses it)."""
-    from core.portable.sources import IMAGE_SUFFIXES
+    from core.portable.checks import IMAGE_SUFFIXES
 
     if not root.is_dir():
         raise DataError(f"{root}: no such folder. Give a folder with one sub-folder of images per class.")
@@ -120,8 +189,9 @@ def load_folder(
     from core.datasets.base import Dataset, fit_shape
     from core.datasets.folder_samples import FolderSamples
 
-    size, channels = image_geometry(input_shape, resize)
     files, classes = list_images(Path(spec.paths[0]).expanduser())
+    found = None if resize or (input_shape and len(input_shape) == 3) else image_headers([f for f, _ in files]).found
+    size, channels = image_geometry(input_shape, resize, found)
     limit = MAX_IN_MEMORY_BYTES if max_bytes is None else max_bytes
     if len(files) * channels * size[0] * size[1] * 4 <= limit:
         return load_folder_raw(spec, size, channels)
@@ -168,13 +238,13 @@ def _load(spec: DataSpec, request: LoadRequest) -> tuple | Dataset:
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
-    from core.portable import sources
+    from core.portable import checks, sources
 
     resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
     size, channels = image_geometry(shape, resize)
     constants = [f"IMAGE_FOLDER = {script_string(spec.paths[0])}  # one sub-folder per class"]
     call = f"load_image_folder(IMAGE_FOLDER, {size!r}, {channels})"
-    helpers = [sources.images_to_tensor, sources.check_class_folders, sources.load_image_folder]
+    helpers = [sources.images_to_tensor, checks.check_class_folders, sources.load_image_folder]
     return ScriptLoad(helpers, constants, lines=[f"raw = {call}"])
 
 

@@ -33,6 +33,8 @@ from core.errors import TorchCanvasError
 PEEK_BYTES = 64 * 1024 * 1024  # label arrays (.npz y_train, IDX labels): NumPy reads these fast
 ARRAY_PEEK_BYTES = 16 * 1024 * 1024  # .npz x arrays, read to tell whole-number tokens and their vocabulary
 CSV_PEEK_BYTES = 16 * 1024 * 1024  # CSV files whose label column is read (about 0.5 s per 16 MB)
+LABEL_LIMIT = 10_000  # core.portable.sources.MAX_CLASSES (a module that imports torch); a test keeps them equal
+NAMES_LIMIT = 1000  # core.portable.tables.csv_labels' max_names: more different label names is refused
 CSV_TOKEN_PEEK_BYTES = 2 * 1024 * 1024  # CSV files whose feature cells are parsed as token ids (about 0.4 s)
 
 
@@ -47,6 +49,9 @@ class DataInfo:
     dtypes: tuple[str, ...] = ("float32",)  # the Input dtypes this source can feed (first: the natural one)
     adapts_to_input: bool = False  # image folders: decoded at the Input's size and channel count
     vocab_size: int | None = None  # token sets: largest token id + 1 (Embedding's num_embeddings must reach it)
+    image_sizes: tuple[tuple[int, int], ...] = ()  # image folders: (height, width) found, most common first
+    channels: int | None = None  # image folders: 3 when any image is in colour, 1 when all are grey
+    problems: tuple[str, ...] = ()  # what loading will refuse, in the loader's words (check reports them as errors)
 
 
 def loaded_shape(
@@ -57,7 +62,8 @@ def loaded_shape(
     if info.adapts_to_input:
         from core.datasets.folder import image_geometry
 
-        size, channels = image_geometry(input_shape, (int(resize[0]), int(resize[1])) if resize else None)
+        found = (info.image_sizes[0], info.channels or 3) if info.image_sizes else None
+        size, channels = image_geometry(input_shape, (int(resize[0]), int(resize[1])) if resize else None, found)
         return (channels, *size)
     shape = info.sample_shape
     if shape is not None and resize and len(shape) == 3:
@@ -110,8 +116,8 @@ def _class_labels(y: np.ndarray) -> int | None:
     y = y.reshape(-1)
     if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
         y = y.astype(np.int64)
-    if y.dtype.kind not in "iu" or not len(y) or y.min() < 0:
-        return None
+    if y.dtype.kind not in "iu" or not len(y) or y.min() < 0 or y.max() >= LABEL_LIMIT:
+        return None  # the loader refuses these labels, in words that name the file: check does not guess
     return int(y.max()) + 1
 
 
@@ -205,20 +211,40 @@ def describe_csv(spec: DataSpec) -> DataInfo | None:
                 top = max([top, *values])
     if not labels:
         return DataInfo(path.name, shape, None, task=None, dtypes=both)
+    problems = _csv_problems(spec) if scan else ()
+    if problems:
+        return DataInfo(path.name, shape, None, task=None, dtypes=both, problems=problems)
     dtypes, vocab = (both, top + 1 if scan else None) if tokens else (("float32",), None)
+    unknown = DataInfo(path.name, shape, None, task=None, dtypes=dtypes, vocab_size=vocab)  # the loader explains
     if all(label.lstrip("-").isdigit() for label in labels):
-        return DataInfo(path.name, shape, max(int(label) for label in labels) + 1, dtypes=dtypes, vocab_size=vocab)
+        classes = max(int(label) for label in labels) + 1
+        if classes > LABEL_LIMIT or min(int(label) for label in labels) < 0:
+            return unknown
+        return DataInfo(path.name, shape, classes, dtypes=dtypes, vocab_size=vocab)
     try:
-        [float(label) for label in labels]
-        return DataInfo(path.name, shape, None, task="regression", dtypes=dtypes, vocab_size=vocab)
+        targets = [float(label) for label in labels]
     except ValueError:
-        return DataInfo(path.name, shape, len(set(labels)), dtypes=dtypes, vocab_size=vocab)
+        names = len(set(labels))
+        return unknown if names > NAMES_LIMIT else DataInfo(path.name, shape, names, dtypes=dtypes, vocab_size=vocab)
+    if not all(math.isfinite(value) for value in targets):
+        return unknown
+    return DataInfo(path.name, shape, None, task="regression", dtypes=dtypes, vocab_size=vocab)
 
 
-def describe_folder(spec: DataSpec) -> DataInfo | None:
-    root = Path(spec.paths[0]).expanduser()
-    classes = sum(1 for p in root.iterdir() if p.is_dir())
-    return DataInfo(root.name or str(root), None, classes or None, adapts_to_input=True)
+def _csv_problems(spec: DataSpec) -> tuple[str, ...]:
+    """What the loader refuses in a small CSV (a word in a number column, labels mixing numbers and names), in its
+    words (``core.portable.frames``: no torch in the editor)."""
+    from core.portable.frames import check_label_kinds, csv_samples, read_csv_rows
+
+    path = str(Path(spec.paths[0]).expanduser())
+    try:
+        rows = read_csv_rows(path)
+        header = [name.strip() for name in rows[0]]
+        _, labels, numbers = csv_samples(path, rows, header, spec.label_column, False)
+        check_label_kinds(labels, numbers, path, spec.label_column)
+    except ValueError as exc:
+        return (str(exc),)
+    return ()
 
 
 # --- the entry point ---------------------------------------------------------------------------------------------

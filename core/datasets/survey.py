@@ -9,20 +9,18 @@ in the loader's words; ``notes`` are said before training and do not stop it.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.datasets.spec import DataSpec, LoadRequest, parse_spec
-from core.datasets.tabular import Column, TablePlan, table_plan, with_choices
+from core.datasets.tabular import Column, TablePlan, plan_problems, table_plan, with_choices
 from core.errors import DataError
 
 __all__ = ["ClassCount", "Column", "SizeCount", "Splits", "Survey", "guess_spec", "imbalance_words", "survey"]
 
 # the user's own kinds of file; every other source (built in, generated, downloaded) is "builtin"
 SOURCE_WORDS = {"folder": "images", "tabular": "table", "csv": "table", "text": "text", "npz": "npz", "idx": "idx"}
-MAX_SIZED_IMAGES = 5000  # image headers read for the sizes; beyond, the sizes of the first ones are told
 VISION_COUNTS = {"MNIST": (60000, 10000), "FashionMNIST": (60000, 10000), "KMNIST": (60000, 10000)}
 VISION_COUNTS["CIFAR10"] = (50000, 10000)
 
@@ -111,17 +109,8 @@ def _table(spec: DataSpec, label_column: str | None, kinds: dict[str, str] | Non
         spec = DataSpec("tabular", "table", spec.paths, label_column=spec.label_column)
     spec = with_choices(spec, label_column, kinds)
     frame, plan = table_plan(spec)
-    classes: tuple[ClassCount, ...] = ()
-    problems = [f"{plan.path}, column {c.name!r}: {c.note}" for c in plan.columns if c.kind == "number" and c.note]
-    if plan.task == "classification":
-        classes = _table_classes(frame, plan, problems)
-    label = next(c for c in plan.columns if c.kind == "label")
-    if label.missing:
-        rows = "1 row has" if label.missing == 1 else f"{label.missing:,} rows have"
-        problems.append(f"{plan.path}, column {plan.label!r}: {rows} no label; fill it in or delete the row")
-    text = [c.name for c in plan.columns if c.kind == "text"]
-    if text:
-        problems.append(f"{plan.path}, column {text[0]!r}: a text column cannot be mixed with other columns")
+    problems = plan_problems(frame, plan)
+    classes = _table_classes(frame, plan) if plan.task == "classification" else ()
     return Survey(
         spec=spec.text,
         source="table",
@@ -138,61 +127,47 @@ def _table(spec: DataSpec, label_column: str | None, kinds: dict[str, str] | Non
     )
 
 
-def _table_classes(frame: Any, plan: TablePlan, problems: list[str]) -> tuple[ClassCount, ...]:
+def _table_classes(frame: Any, plan: TablePlan) -> tuple[ClassCount, ...]:
+    """The classes of the labelled rows (a missing label is one of the problems)."""
     from core.datasets.tabular import MAX_TABLE_CLASSES
-    from core.portable.tables import table_labels
+    from core.portable.frames import label_codes
 
     try:
-        y, names = table_labels(frame.dropna(subset=[plan.label]), plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
-    except ValueError as exc:
-        problems.append(str(exc))
-        return ()
-    return _classes(y.numpy(), names)
-
-
-def _image_sizes(files: list[Path]) -> tuple[Counter, Counter, list[str]]:
-    """(height, width) and colour of each image header (Pillow reads no pixels for that), and the unreadable."""
-    from PIL import Image
-
-    sizes: Counter = Counter()
-    modes: Counter = Counter()
-    bad = []
-    for file in files[:MAX_SIZED_IMAGES]:
-        try:
-            with Image.open(file) as image:
-                sizes[(image.height, image.width)] += 1
-                modes[1 if image.mode in ("1", "L", "I", "I;16", "F") else 3] += 1
-        except (OSError, ValueError, Image.DecompressionBombError) as exc:
-            bad.append(f"{file}: this image cannot be read ({exc}); delete or replace the file")
-    return sizes, modes, bad
+        y, names = label_codes(frame.dropna(subset=[plan.label]), plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
+    except ValueError:
+        return ()  # told in the problems
+    return _classes(y, names)
 
 
 def _folder(spec: DataSpec, input_shape: tuple[int, ...] | None, resize: Any, fractions: tuple) -> Survey:
-    from core.datasets.folder import image_geometry, scan_images
+    from core.datasets.folder import image_geometry, image_headers, scan_images
 
     root = Path(spec.paths[0]).expanduser()
     files, names = scan_images(root)
     problems = [f"{root / name}: no images in this class folder; add images or remove the folder" for name in names]
     problems = [p for p, name in zip(problems, names, strict=True) if not any(f.parent.name == name for f, _ in files)]
     if not names:
-        problems.append(f"{root}: no class sub-folders; put the images of each class in a sub-folder named after it")
+        problems.append(
+            f"{root}: no class sub-folders; put the images of each class in a sub-folder named after the class "
+            "(e.g. cats/, dogs/)"
+        )
     if len(names) == 1:
         problems.append(f"{root}: only one class folder ({names[0]!r}); a classifier needs at least two")
-    sizes, modes, bad = _image_sizes([f for f, _ in files])
-    problems += bad[:3]
+    headers = image_headers([f for f, _ in files])
+    problems += headers.unreadable[:3]
     notes = []
-    if len(files) > MAX_SIZED_IMAGES:
-        notes.append(f"Image sizes of the first {MAX_SIZED_IMAGES:,} of {len(files):,} images.")
-    found = tuple(SizeCount(size, count) for size, count in sizes.most_common())
-    channels = 3 if modes.get(3) else 1 if modes else None
-    size, wanted = image_geometry(input_shape, tuple(resize) if resize else None)
+    if len(files) > headers.read:
+        notes.append(f"Image sizes of the first {headers.read:,} of {len(files):,} images.")
+    found = tuple(SizeCount(size, count) for size, count in headers.sizes)
+    channels = headers.channels
+    size, wanted = image_geometry(input_shape, tuple(resize) if resize else None, headers.found)
     if resize:
         reason = f"the resize setting {size[0]}x{size[1]}"
     elif input_shape and len(input_shape) == 3:
         reason = f"the Input node's size {list(input_shape)}"
     elif found:
-        size, wanted = found[0].size, channels or 3
-        reason = f"the most common size ({found[0].count:,} of {sum(sizes.values()):,} images); a new Input gets it"
+        read = sum(c.count for c in found)
+        reason = f"the most common size ({found[0].count:,} of {read:,} images); a new Input gets it"
     else:
         reason = "no images found: 32x32, the default"
     if len(found) > 1:

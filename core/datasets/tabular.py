@@ -24,7 +24,7 @@ KINDS = (NUMBER, CATEGORY, TEXT, IGNORE)  # what a user may make a feature colum
 ONE_HOT_MAX = 100  # more different values than this: not detected as a category (the user may still choose it)
 CLASS_GUESS_MAX = 100  # whole-number labels with at most this many values are classes; more: a number to predict
 LABEL_NAMES = ("label", "labels", "target", "class", "y", "category", "sentiment", "species", "outcome")
-MAX_TABLE_CLASSES = 1000  # core.portable.tables.table_labels refuses more (an identifier is no class label)
+MAX_TABLE_CLASSES = 1000  # core.portable.frames.label_codes refuses more (an identifier is no class label)
 SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq", ".txt")
 
 
@@ -115,7 +115,7 @@ def with_choices(spec: DataSpec, label_column: str | None, column_kinds: dict[st
 # --- reading and planning ----------------------------------------------------------------------------------------
 def read_frame(path: str) -> Any:
     """The table as a pandas DataFrame; DataError naming the file (and row) when it cannot be read."""
-    from core.portable.tables import read_table
+    from core.portable.frames import read_table
 
     file = Path(path).expanduser()
     if file.exists() and not file.is_file():
@@ -237,39 +237,53 @@ def table_plan(spec: DataSpec) -> tuple[Any, TablePlan]:
 
 
 # --- loading -----------------------------------------------------------------------------------------------------
-def _usable(plan: TablePlan) -> None:
-    text = [c.name for c in plan.columns if c.kind == TEXT]
-    if text:
-        raise DataError(
-            f"{plan.path}, column {text[0]!r}: a text column cannot be mixed with other columns; make it ignore, "
-            "or keep only that text column and the label"
-        )
-    slips = [c for c in plan.columns if c.kind == NUMBER and c.note]
-    if slips:
-        raise DataError(f"{plan.path}, column {slips[0].name!r}: {slips[0].note}")
+def plan_problems(frame: Any, plan: TablePlan) -> list[str]:
+    """What loading the table will refuse, in the loader's words: a text column among others, a stray word in a
+    number column, a missing or unusable label. The survey and ``check`` show these; the loader raises the first."""
+    from core.portable.frames import label_codes
+
+    problems = [
+        f"{plan.path}, column {c.name!r}: a text column cannot be mixed with other columns; make it ignore, "
+        "or keep only that text column and the label"
+        for c in plan.columns
+        if c.kind == TEXT
+    ][:1]
+    problems += [f"{plan.path}, column {c.name!r}: {c.note}" for c in plan.columns if c.kind == NUMBER and c.note]
+    if plan.rows < 3:
+        problems.append(f"{plan.path}: {plan.rows} rows; a table needs a row per sample, a handful at least")
+    try:
+        label_codes(frame, plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
+    except ValueError as exc:
+        problems.append(str(exc))
+    return problems
 
 
 def _load(spec: DataSpec, request: LoadRequest) -> tuple:
-    from core.portable.tables import split_rows, table_features, table_labels
+    import torch
+
+    from core.portable.frames import feature_matrix, label_codes
+    from core.portable.tables import split_rows
 
     frame, plan = table_plan(spec)
-    _usable(plan)
-    if plan.rows < 3:
-        raise DataError(f"{plan.path}: {plan.rows} rows; a table needs a row per sample, a handful at least")
+    problems = plan_problems(frame, plan)
+    if problems:
+        raise DataError(problems[0])
     rows = split_rows(plan.rows, request.val_fraction, request.test_fraction, request.seed)
     try:
-        x = table_features(frame, plan.feature_kinds(), rows, plan.path)
-        y, class_names = table_labels(frame, plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
+        x = feature_matrix(frame, plan.feature_kinds(), rows, plan.path)
+        y, class_names = label_codes(frame, plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
     except ValueError as exc:
         raise DataError(str(exc)) from None
-    return x, y, None, None, class_names
+    return torch.from_numpy(x), torch.from_numpy(y), None, None, class_names
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
-    from core.portable import sources, tables
+    from core.portable import checks, frames, tables
 
-    _, plan = table_plan(spec)
-    _usable(plan)
+    frame, plan = table_plan(spec)
+    problems = plan_problems(frame, plan)
+    if problems:
+        raise DataError(problems[0])
     kinds = [f"    {script_string(name)}: {script_string(kind)}," for name, kind in plan.feature_kinds().items()]
     constants = [
         f"DATA_FILE = {script_string(spec.paths[0])}",
@@ -277,8 +291,8 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
         f'TASK = "{plan.task}"',
         "\n".join(["COLUMNS = {  # each feature column and its kind (a number, or a category: one-hot)", *kinds, "}"]),
     ]
-    helpers = [sources.check_file, tables.read_table, tables.has_pyarrow, tables.ragged_row, tables.split_rows]
-    helpers += [tables.table_features, tables.table_labels, tables.load_table]
+    helpers = [checks.check_file, frames.read_table, frames.has_pyarrow, frames.ragged_row, tables.split_rows]
+    helpers += [frames.feature_matrix, frames.label_codes, tables.load_table]
     lines = ["split = (VAL_FRACTION, TEST_FRACTION, SEED)  # medians from the training rows"]
     lines.append("raw = load_table(DATA_FILE, LABEL_COLUMN, COLUMNS, TASK, split)")
     return ScriptLoad(helpers, constants, lines=lines)
@@ -293,10 +307,11 @@ def _describe(spec: DataSpec) -> Any:
     path = Path(spec.paths[0]).expanduser()
     if path.stat().st_size > DESCRIBE_BYTES:
         return DataInfo(path.name, None, None, task=None)
-    _, plan = table_plan(spec)
+    frame, plan = table_plan(spec)
     label = next(c for c in plan.columns if c.kind == LABEL)
     classes = label.distinct if plan.task == "classification" else None
-    return DataInfo(path.name, (plan.features,), classes, task=plan.task)
+    problems = tuple(plan_problems(frame, plan))
+    return DataInfo(path.name, (plan.features,), classes, task=plan.task, problems=problems)
 
 
 register(

@@ -32,10 +32,14 @@ def task_problems(
     info = info or dataset_info(training.dataset)
     if info is None:
         return []
-    problems: list[Problem] = []
     inputs = graph.nodes_of_type("Input")
+    if info.problems:  # the data cannot load: what it holds cannot be compared with the network yet
+        where = inputs[0].id if len(inputs) == 1 else None
+        return [Problem(message, where, kind="task") for message in info.problems]
+    problems: list[Problem] = []
     if len(inputs) == 1:
         problems += _input_problems(inputs[0], info, training)
+        problems += _image_notes(inputs[0], info, training)
     problems += _embedding_problems(graph, analysis, info)
     outputs = graph.nodes_of_type("Output")
     if len(outputs) == 1:
@@ -104,6 +108,39 @@ def _input_problems(node: Node, info: DataInfo, training: TrainingSettings) -> l
             fix = f"{info.name} gives whole-number token ids: set {node.name}'s dtype to int64 (tokens)"
         problems.append(Problem(f"{node.name} reads {dtype} values but {fix}", node.id, kind="task"))
     return problems
+
+
+def _sizes_words(sizes: tuple[tuple[int, int], ...]) -> str:
+    first = f"{sizes[0][0]}x{sizes[0][1]}"
+    if len(sizes) == 1:
+        return first
+    return f"{first} and {len(sizes) - 1} other size{'s' if len(sizes) > 2 else ''}"
+
+
+def _image_notes(node: Node, info: DataInfo, training: TrainingSettings) -> list[Problem]:
+    """An image folder is decoded at the Input's size and channels: said, never done in silence (warnings)."""
+    shape = tuple(int(d) for d in node.params.get("shape", ()))
+    if not info.adapts_to_input or len(shape) != 3 or shape[0] not in (1, 3):
+        return []
+    size = (int(training.resize[0]), int(training.resize[1])) if training.resize else (shape[1], shape[2])
+    notes = []
+    if info.image_sizes and set(info.image_sizes) != {size}:
+        why = "the resize setting" if training.resize else f"{node.name}'s shape {list(shape)}"
+        notes.append(
+            f"the images of {info.name} are {_sizes_words(info.image_sizes)}: each is resized to "
+            f"{size[0]}x{size[1]} for {why}"
+        )
+    if info.channels == 3 and shape[0] == 1:
+        notes.append(
+            f"the images of {info.name} are in colour: they are turned grey for {node.name}'s 1 channel "
+            f"(set its shape to [3, {shape[1]}, {shape[2]}] to keep the colour)"
+        )
+    elif info.channels == 1 and shape[0] == 3:
+        notes.append(
+            f"the images of {info.name} are grey: the grey is repeated in {node.name}'s 3 channels "
+            f"(set its shape to [1, {shape[1]}, {shape[2]}] for one)"
+        )
+    return [Problem(note[0].upper() + note[1:], node.id, "warning", kind="task") for note in notes]
 
 
 def _embedding_problems(graph: Graph, analysis: Analysis, info: DataInfo) -> list[Problem]:

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+from core.portable.checks import IMAGE_SUFFIXES, check_class_folders, check_file
+
 # More distinct classes than this is a slip (ids, prices or counts in the label column),
 # and naming 10**9 classes would fill the memory: such labels are refused.
 MAX_CLASSES = 10_000
@@ -102,13 +103,6 @@ def check_finite(x: torch.Tensor, where: str) -> None:
             f"{where}: sample {index} holds {value}, not a number the network can "
             "use; replace missing or infinite values (e.g. with np.nan_to_num)"
         )
-
-
-def check_file(path: str) -> None:
-    """Data must be a regular file: reading a FIFO would wait forever."""
-    if not Path(path).is_file():
-        problem = "not a regular file" if Path(path).exists() else "no such file"
-        raise ValueError(f"{path}: {problem}; give the path of the data file itself")
 
 
 def check_lengths(x: torch.Tensor, y: torch.Tensor, where: str) -> None:
@@ -401,29 +395,6 @@ def load_image_folder(path: str, size: tuple[int, int], channels: int) -> tuple:
     check_class_folders(root, classes, labels)
     x = images_to_tensor(np.stack(pixels))
     return x, torch.tensor(labels, dtype=torch.int64), None, None, classes
-
-
-def check_class_folders(root: Path, classes: list, labels: list) -> None:
-    """Every class folder must hold images, and there must be two classes at least:
-    an empty folder would be a class the network is asked to predict but never sees."""
-    if not classes:
-        raise ValueError(
-            f"{root}: no class sub-folders; put the images of each class in a "
-            "sub-folder named after the class (e.g. cats/, dogs/)"
-        )
-    if not labels:
-        raise ValueError(f"{root}: the class sub-folders hold no images")
-    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes))
-    if (counts == 0).any():
-        empty = root / classes[int(np.argmin(counts))]
-        raise ValueError(
-            f"{empty}: no images in this class folder; add images or remove the folder"
-        )
-    if len(classes) == 1:
-        raise ValueError(
-            f"{root}: only one class folder ({classes[0]!r}); a classifier needs at "
-            "least two"
-        )
 
 
 def load_torchvision(name: str, root: str) -> tuple:

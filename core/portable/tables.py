@@ -6,57 +6,21 @@
 
 from __future__ import annotations
 
-import csv
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from core.portable.sources import MAX_CLASSES, check_file, class_count, labels_to_tensor
-
-
-def read_csv_rows(path: str) -> list:
-    """The rows of a UTF-8 CSV file; another encoding or a binary file is an error
-    naming the file and the line."""
-    check_file(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            return list(csv.reader(handle))
-    except UnicodeDecodeError:
-        data = Path(path).read_bytes()
-        try:
-            data.decode("utf-8")
-            line, byte = 0, 0
-        except UnicodeDecodeError as exc:
-            line, byte = data[: exc.start].count(b"\n") + 1, data[exc.start]
-        raise ValueError(
-            f"{path}, row {line}: the file is not UTF-8 text (byte {byte:#04x}); save "
-            "it as UTF-8 (in Excel: 'CSV UTF-8')"
-        ) from None
-    except csv.Error as exc:
-        raise ValueError(f"{path}: not a CSV table of text ({exc})") from None
-
-
-def check_label_kinds(labels: list, numbers: list, path: str, column: str) -> None:
-    """Labels are all numbers or all class names: a mix is a slip in one row."""
-    kinds = [is_number(label) for label in labels]
-    if not all(kinds) and any(kinds):
-        at, number = kinds.index(False), kinds.index(True)
-        raise ValueError(
-            f"{path}, row {numbers[at]}, column {column!r}: {labels[at]!r} is not a "
-            f"number, but other labels are (row {numbers[number]}: "
-            f"{labels[number]!r}); write every label as a number, or every label "
-            "as a class name"
-        )
-
-
-def is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+from core.portable.frames import (
+    check_label_kinds,
+    csv_samples,
+    feature_matrix,
+    is_number,
+    label_codes,
+    read_csv_rows,
+    read_table,
+)
+from core.portable.sources import MAX_CLASSES, class_count, labels_to_tensor
 
 
 def load_csv(path: str, label_column: str, tokens: bool = False) -> tuple:
@@ -84,56 +48,6 @@ def load_csv(path: str, label_column: str, tokens: bool = False) -> tuple:
     x = torch.tensor(features, dtype=dtype).reshape(len(labels), -1)
     y, class_names = csv_labels(path, labels, numbers, label_column)
     return x, y, None, None, class_names
-
-
-def csv_samples(
-    path: str, rows: list, header: list, label_column: str, tokens: bool
-) -> tuple:
-    """The feature values, label texts and row numbers of the rows below the
-    header (blank rows skipped); ValueError naming the row and column of a bad cell."""
-    label_at = header.index(label_column)
-    features, labels, numbers = [], [], []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise ValueError(
-                f"{path}, row {number}: {len(row)} values but the header has "
-                f"{len(header)} columns; give every row the same columns"
-            )
-        values = []
-        for column, cell in enumerate(row):
-            if column == label_at:
-                continue
-            try:
-                value = int(cell) if tokens else float(cell)
-            except ValueError:
-                kind = "a whole number (a token id)" if tokens else "a number"
-                raise ValueError(
-                    f"{path}, row {number}, column {header[column]!r}: {cell!r} is "
-                    f"not {kind}; feature columns must hold numbers only (remove "
-                    "or encode that column)"
-                ) from None
-            if not (0 <= value < 2**62 if tokens else math.isfinite(value)):
-                raise ValueError(
-                    f"{path}, row {number}, column {header[column]!r}: {cell!r} "
-                    + (
-                        "is not a token id 0, 1, 2, ..."
-                        if tokens
-                        else "is not a finite number; fill in or remove the "
-                        "missing or infinite values"
-                    )
-                )
-            values.append(value)
-        features.append(values)
-        labels.append(row[label_at].strip())
-        numbers.append(number)
-    if not labels:
-        raise ValueError(
-            f"{path}: no rows: the file has a header but no data below it; add one "
-            "row per sample"
-        )
-    return features, labels, numbers
 
 
 def csv_labels(
@@ -184,183 +98,12 @@ def csv_labels(
     return y, names
 
 
-# --- tables read by pandas: table:PATH (CSV, TSV, Parquet) -------------------------
-
-
-def read_table(path: str):
-    """A CSV, TSV or Parquet file as a pandas DataFrame (pyarrow reads it when
-    installed); ValueError naming the file and the row when it is not one table:
-    not UTF-8, a column named twice, a row with more or fewer values than the
-    header."""
-    import io
-
-    check_file(path)
-    try:
-        import pandas as pd
-    except ImportError:
-        raise ValueError(
-            f"{path}: tables are read with pandas, which is not installed; "
-            "run: pip install pandas pyarrow"
-        ) from None
-    suffix = Path(path).suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        try:
-            return pd.read_parquet(path)
-        except ImportError:
-            raise ValueError(
-                f"{path}: Parquet files are read with pyarrow, which is not "
-                "installed; run: pip install pyarrow"
-            ) from None
-        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-            raise ValueError(f"{path}: cannot read it as Parquet ({exc})") from None
-    data = Path(path).read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ValueError(
-            f"{path}, row {line}: the file is not UTF-8 text (byte "
-            f"{data[exc.start]:#04x}); save it as UTF-8 (in Excel: 'CSV UTF-8')"
-        ) from None
-    sep = "\t" if suffix in (".tsv", ".tab") else ","
-    header = next(
-        csv.reader(io.StringIO(text[: text.find("\n") + 1 or None]), delimiter=sep), []
-    )
-    twice = [name for k, name in enumerate(header) if name in header[:k]]
-    if not header or not any(name.strip() for name in header):
-        raise ValueError(
-            f"{path}: the file is empty; the first row must name the columns"
-        )
-    if twice:
-        raise ValueError(
-            f"{path}: the header names the column {twice[0]!r} twice; give every "
-            "column its own name"
-        )
-    engine = "pyarrow" if has_pyarrow() else "c"
-    ragged = "" if engine == "pyarrow" else ragged_row(path, text, sep, len(header))
-    try:
-        if not ragged:  # pyarrow refuses a ragged row; the C engine fills it in
-            return pd.read_csv(io.BytesIO(data), sep=sep, engine=engine)
-    except (pd.errors.ParserError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        ragged = ragged_row(path, text, sep, len(header))
-        ragged = ragged or f"{path}: not a table pandas can read ({first})"
-    raise ValueError(ragged)
-
-
-def has_pyarrow() -> bool:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def ragged_row(path: str, text: str, sep: str, columns: int) -> str:
-    """The first row with more or fewer values than the header, in words, or ""
-    (pandas would fill a short row with missing values without a word). Counted
-    fast on lines without quotes; a line with quotes is read by the csv module."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if number == 1 or not line.strip():
-            continue
-        count = line.count(sep) + 1
-        if '"' in line or count != columns:
-            count = len(next(csv.reader([line], delimiter=sep), []))
-            if '"' in line and line.count('"') % 2:
-                return ""  # a quoted cell over several lines: pandas reads it
-        if count != columns:
-            return (
-                f"{path}, row {number}: {count} values but the header has "
-                f"{columns} columns; give every row the same columns"
-            )
-    return ""
-
-
 def split_rows(n: int, val_fraction: float, test_fraction: float, seed: int):
     """The rows prepare() puts in the training split (its seeded order: test,
     then validation, then training), so statistics come from training rows."""
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     start = round(n * test_fraction) + round(n * val_fraction)
     return order[start:].numpy()
-
-
-def table_features(frame, columns: dict, train_rows, path: str) -> torch.Tensor:
-    """The features, column by column: a number as it is, a missing number
-    replaced by the training split's median with a 0/1 column "NAME missing"
-    after it (for columns with a missing cell); a category one-hot over the
-    values of the whole file, sorted (a missing cell is the value "missing").
-    The usual normalisation then standardises every feature with the training
-    split's mean and std."""
-    import pandas as pd
-
-    parts = []
-    for name, kind in columns.items():
-        column = frame[name]
-        if kind == "number":
-            values = pd.to_numeric(column, errors="coerce").to_numpy("float64")
-            bad = np.isnan(values) & column.notna().to_numpy() | np.isinf(values)
-            if bad.any():
-                row = int(bad.nonzero()[0][0])
-                raise ValueError(
-                    f"{path}, row {row + 2}, column {name!r}: {column.iloc[row]!r} "
-                    "is not a number; fix the cell, leave it empty (a missing "
-                    "value), or make the column a category"
-                )
-            missing = np.isnan(values)
-            if missing.any():
-                known = values[train_rows][~missing[train_rows]]
-                median = float(np.median(known)) if len(known) else 0.0
-                parts += [np.where(missing, median, values), missing]
-            else:
-                parts.append(values)
-        elif kind == "category":
-            keys = column.astype(str).where(column.notna(), "missing").to_numpy()
-            levels, codes = np.unique(keys, return_inverse=True)
-            parts += list(codes.reshape(-1)[None, :] == np.arange(len(levels))[:, None])
-    if not parts:
-        raise ValueError(
-            f"{path}: no feature columns; give the table a number or category "
-            "column beside the label"
-        )
-    return torch.from_numpy(np.column_stack(parts).astype(np.float32))
-
-
-def table_labels(frame, label: str, task: str, path: str, max_classes: int = 1000):
-    """The label column as class numbers and names (its values sorted) or as
-    numbers to predict; ValueError naming the row of a missing or bad label."""
-    import pandas as pd
-
-    column = frame[label]
-    missing = column.isna().to_numpy()
-    if missing.any():
-        raise ValueError(
-            f"{path}, row {int(missing.nonzero()[0][0]) + 2}, column {label!r}: "
-            "the label is missing; fill it in or delete the row"
-        )
-    if task == "regression":
-        values = pd.to_numeric(column, errors="coerce").to_numpy("float64")
-        bad = ~np.isfinite(values)
-        if bad.any():
-            row = int(bad.nonzero()[0][0])
-            raise ValueError(
-                f"{path}, row {row + 2}, column {label!r}: {column.iloc[row]!r} is "
-                "not a number to predict; fix it, or predict classes instead"
-            )
-        return torch.from_numpy(values.astype(np.float32)), []
-    numeric = pd.api.types.is_numeric_dtype(column)
-    levels, codes = np.unique(
-        column.to_numpy() if numeric else column.astype(str).to_numpy(),
-        return_inverse=True,
-    )
-    if len(levels) > max_classes:
-        raise ValueError(
-            f"{path}, column {label!r}: {len(levels):,} different labels in "
-            f"{len(column):,} rows, more than the {max_classes:,} classes a "
-            "label column may have; that looks like names or numbers, not "
-            "classes: choose another label column, or predict it as a number"
-        )
-    names = [f"{v:g}" if numeric else str(v) for v in levels]
-    return torch.from_numpy(codes.reshape(-1).astype(np.int64)), names
 
 
 def load_table(
@@ -382,6 +125,6 @@ def load_table(
     if len(frame) < 3:
         raise ValueError(f"{path}: {len(frame)} rows; a table needs a row per sample")
     train_rows = split_rows(len(frame), *split)
-    x = table_features(frame, columns, train_rows, path)
-    y, class_names = table_labels(frame, label, task, path)
-    return x, y, None, None, class_names
+    x = torch.from_numpy(feature_matrix(frame, columns, train_rows, path))
+    y, class_names = label_codes(frame, label, task, path)
+    return x, torch.from_numpy(y), None, None, class_names

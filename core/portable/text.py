@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 PAD_TOKEN, UNKNOWN_TOKEN = "<pad>", "<unk>"  # ids 0 and 1 (spelt out in the code)
 
 
@@ -94,6 +92,8 @@ def text_tensors(texts: list, labels: list, options: dict, split: tuple) -> tupl
     """(x, y, None, None, class_names, vocab): the vocabulary from the rows of
     the training split (``split``: val_fraction, test_fraction, seed, as in
     prepare()), classes named in sorted order."""
+    import torch  # here, not above: reading and tokenising need no torch
+
     order = torch.randperm(
         len(texts), generator=torch.Generator().manual_seed(split[2])
     )
@@ -112,6 +112,8 @@ def next_char_tensors(path: str, length: int) -> tuple:
     """Windows of ``length`` characters of one text file, each labelled with the
     character after it; the vocabulary (and the classes) is every character of
     the file, so a class is a character."""
+    import torch
+
     text = read_utf8(Path(path))
     if len(text) < length + 3:
         raise ValueError(

@@ -57,7 +57,9 @@ def test_choices_go_into_the_spec_and_read_back(tmp_path: Path) -> None:
     assert found.spec == f"table:{path}?label=city&category=age&ignore=label"
     again = survey(found.spec)
     assert again.columns == found.columns and parse_spec(found.spec).text == found.spec
-    assert found.problems == (f"{path}, column 'city': 10 rows have no label; fill it in or delete the row",)
+    assert found.problems == (
+        f"{path}, row 5, column 'city': the label is missing (10 of 40 rows); fill it in or delete the row",
+    )
 
 
 def test_a_number_label_is_regression_unless_made_a_category(tmp_path: Path) -> None:

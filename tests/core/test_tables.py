@@ -88,7 +88,7 @@ def test_parquet_and_regression(tmp_path: Path) -> None:
             "a,label\n" + "".join(f"{i},x\n" for i in range(150)) + "lots,y\n",
             r"bad.csv, column 'a': row 152 holds 'lots', not a number like the other 150 cells",
         ),
-        ("a,label\n1,x\n2,\n3,y\n", r"bad.csv, row 3, column 'label': the label is missing"),
+        ("a,label\n1,x\n2,\n3,y\n", r"bad.csv, row 3, column 'label': the label is missing \(1 of 3 rows\)"),
         ("a,a,label\n1,2,x\n", r"bad.csv: the header names the column 'a' twice"),
     ],
 )

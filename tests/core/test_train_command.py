@@ -82,7 +82,7 @@ def test_train_with_a_data_spec(tmp_path, capsys) -> None:
         (["--optimizer", "Lion"], "--optimizer must be one of"),
         (["--device", "tpu"], "--device must be one of"),
         (["--epochs", "0"], "--epochs must be a whole number"),
-        (["--data", "spirals"], "Input node expects [1, 28, 28]"),
+        (["--data", "spirals"], "x's shape [1, 28, 28] (784 values) does not fit"),  # check's words
     ],
 )
 def test_bad_input_exits_non_zero_with_a_clear_message(tmp_path, capsys, args: list[str], message: str) -> None:
