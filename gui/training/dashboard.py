@@ -29,7 +29,7 @@ from core.settings import TrainingSettings
 from core.training.run_folder import default_runs_dir
 from gui.commands.graph import set_param
 from gui.commands.training import push
-from gui.inspect import lr_finder
+from gui.inspect import lr_finder, projection_view
 from gui.inspect.health_view import HealthView
 from gui.training import actions
 from gui.training.data_load import PreviewLoader, data_failure, dataset_key, load_for_preview, short_name
@@ -77,6 +77,7 @@ class TrainingDashboard(QWidget):
         self.tryit = TryItView()  # builds the run's model only when opened (the trainer's is released)
         self.health = HealthView()  # gui.inspect: the layer health tab
         self.lr_finder = lr_finder.attach(self)  # gui.inspect: the learning-rate range test
+        self.projection = projection_view.attach(self)  # gui.inspect: the test set by the last hidden layer
         self._arrange()
         self._data_timer = self._timer(0, self._load_in_background)  # after the window is painted, off its thread
         self.preview_loader = PreviewLoader(self)
@@ -108,6 +109,7 @@ class TrainingDashboard(QWidget):
         self.tabs.addTab(self.tryit, "Try it")
         self.tabs.addTab(self.health, "Layer health")
         self.tabs.addTab(self.lr_finder, "Find LR")
+        self.tabs.addTab(self.projection, "What it learned")
         self.tabs.addTab(self.runs, "Runs")
         self.curves_page = curves
         split = QSplitter(Qt.Orientation.Horizontal)
