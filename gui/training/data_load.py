@@ -69,13 +69,15 @@ def _is_plain(exc: BaseException) -> bool:
 
 
 def short_name(spec: str) -> str:
-    """'npz:/a/long/path/x.npz' -> 'x.npz'; 'mnist' and 'spirals:noise=0.3' stay."""
-    from core.datasets.spec import FILE_KINDS
+    """'npz:/a/long/path/x.npz' -> 'x.npz', 'table:/a/h.csv?label=y' -> 'h.csv'; 'mnist' and 'spirals:noise=0.3'
+    stay."""
+    from core.datasets.spec import sources
+    from gui.data.sources import spec_path
 
-    kind, _, rest = spec.partition(":")
-    if kind not in FILE_KINDS:
+    head = spec.partition(":")[0]
+    if head not in {name for source in sources() if source.user_files for name in source.names}:
         return spec
-    return rest.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].split(",")[0]
+    return spec_path(spec).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
 def data_failure(spec: str, exc: BaseException) -> str:

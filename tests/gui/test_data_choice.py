@@ -77,3 +77,18 @@ def test_a_choice_that_cannot_be_loaded_says_why_and_keeps_the_data(qtbot, tmp_p
         dash.panel.dataset_chosen.emit(f"npz:{tmp_path / 'missing.npz'}")
     assert "missing.npz: no such file" in dash.panel.data_note.text()
     assert dash.project.training.dataset == "digits" and stack.count() == 0
+
+
+def test_the_short_names_of_user_data_leave_out_the_choices() -> None:
+    """The form and its messages name a table by its file: 'houses.csv', not 'houses.csv?label=price'."""
+    from gui.training.data_load import short_name
+    from gui.training.panel_text import short_spec
+
+    assert short_name("table:/data/houses.csv?label=price&ignore=id") == "houses.csv"
+    assert short_name("text:/data/reviews.txt?tokenizer=char") == "reviews.txt"
+    assert short_name("npz:/data/x.npz") == "x.npz" and short_name("spirals:noise=0.3") == "spirals:noise=0.3"
+    assert short_spec("table:/data/houses.csv?label=price") == "houses.csv (table)"
+    assert short_spec("folder:/data/pets/") == "pets (image folder)"
+    pair = "idx:/d/train-images-idx3-ubyte,/d/train-labels-idx1-ubyte"
+    assert short_spec(pair) == "train-images-idx3-ubyte (idx file)"
+    assert short_spec("shapes:classes=3") == "shapes:classes=3"

@@ -164,6 +164,7 @@ def test_a_table_with_its_label_column_chosen_in_the_wizard(qtbot, data_window, 
     train_briefly(qtbot, window)
 
 
+@pytest.mark.slow
 def test_a_numpy_file_through_the_wizard(qtbot, data_window, monkeypatch, tmp_path) -> None:
     window = data_window
     rng = np.random.default_rng(1)
@@ -173,6 +174,7 @@ def test_a_numpy_file_through_the_wizard(qtbot, data_window, monkeypatch, tmp_pa
     assert wizard.classes.counts() == {"0": 10, "1": 10, "2": 10, "3": 10}
     assert wizard.grid.count() == 16 and "[1, 8, 8]" in wizard.summary.text()
     assert use(qtbot, window, wizard) == f"npz:{path}"
+    train_briefly(qtbot, window)  # the example's [1, 8, 8] MLP takes it as it is
 
 
 def write_idx(path: Path, array: np.ndarray) -> Path:
@@ -182,6 +184,7 @@ def write_idx(path: Path, array: np.ndarray) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_pair_of_idx_files_through_the_wizard(qtbot, data_window, monkeypatch, tmp_path) -> None:
     window = data_window
     rng = np.random.default_rng(2)
@@ -190,6 +193,8 @@ def test_a_pair_of_idx_files_through_the_wizard(qtbot, data_window, monkeypatch,
     wizard = opened_wizard(qtbot, window, monkeypatch, labels)  # either file of the pair
     assert wizard.classes.counts() == {"0": 10, "1": 10, "2": 10}
     assert use(qtbot, window, wizard) == f"idx:{images},{labels}"
+    assert window.document.project.graph.nodes_of_type("Input")[0].params["shape"] == [1, 10, 10]
+    train_briefly(qtbot, window)
 
 
 def test_a_file_that_is_no_data_is_said_under_the_list(qtbot, data_window, monkeypatch, tmp_path) -> None:
