@@ -28,7 +28,8 @@ class _Signals(QObject):
 
 
 class ProjectionView(QWidget):
-    """``set_run(project, model, data)`` projects with PCA; ``project_with("tsne")`` on request."""
+    """``set_run(project, model, data)`` projects with PCA (once the view is shown); ``project_with("tsne")`` on
+    request."""
 
     projected = Signal(object)  # the Projection shown (None: a failure, said in ``status``)
 
@@ -40,6 +41,7 @@ class ProjectionView(QWidget):
         self.projection: Any = None
         self.chosen: int | None = None  # the point clicked (its row in the projection)
         self._asked = 0
+        self.pending = False  # a run waits to be projected until the tab is shown
         self._signals = _Signals(self)
         self._signals.done.connect(self._done)
         self.pca_button = QPushButton("PCA")
@@ -88,7 +90,17 @@ class ProjectionView(QWidget):
             self._buttons(False)
             self.status.setText("This run left no trained network or test samples to project.")
             return
-        self.project_with("pca")
+        self.pending = True
+        if self.isVisible():
+            self.project_with("pca")
+        else:
+            self.status.setText("The run's test samples are projected when this tab is opened.")
+
+    def showEvent(self, event: Any) -> None:
+        """Projecting costs a pass over the test set: done when the tab is first looked at, not after every run."""
+        super().showEvent(event)
+        if self.pending:
+            self.project_with("pca")
 
     def clear(self) -> None:
         self.set_run(None, None, None)
@@ -98,6 +110,7 @@ class ProjectionView(QWidget):
         if self.model is None or self.data is None:
             return
         self._asked += 1
+        self.pending = False
         number, project, model, data, signals = self._asked, self.project, self.model, self.data, self._signals
         slow = " (t-SNE takes a few seconds)" if method == "tsne" else ""
         self.status.setText(f"Projecting the test samples…{slow}")

@@ -33,6 +33,7 @@ def test_the_points_are_the_projection_with_wrong_ones_marked_and_a_click_shows_
     project, model, data = trained
     view = ProjectionView()
     qtbot.addWidget(view)
+    view.show()
     with qtbot.waitSignal(view.projected, timeout=60_000) as done:
         view.set_run(project, model, data)
     shown = done.args[0]
@@ -55,6 +56,7 @@ def test_tsne_on_request_and_a_run_without_a_model_is_said(qtbot, trained) -> No
     project, model, data = trained
     view = ProjectionView()
     qtbot.addWidget(view)
+    view.show()
     with qtbot.waitSignal(view.projected, timeout=60_000):
         view.set_run(project, model, data)
     with qtbot.waitSignal(view.projected, timeout=120_000) as done:
@@ -71,7 +73,11 @@ def test_the_dashboard_projects_the_run_when_it_ends(qtbot, tmp_path) -> None:
     dash.runs_root = tmp_path / "runs"
     qtbot.addWidget(dash)
     dash.set_project(project)
-    with qtbot.waitSignal(dash.projection.projected, timeout=120_000) as done:
+    dash.show()
+    with qtbot.waitSignal(dash.run_finished, timeout=120_000):
         dash.start_training()
+    assert dash.projection.projection is None  # not projected while nobody looks
+    with qtbot.waitSignal(dash.projection.projected, timeout=60_000) as done:
+        dash.tabs.setCurrentWidget(dash.projection)
     assert done.args[0] is not None, dash.projection.status.text()
     assert len(dash.projection.scatter.points()) == len(done.args[0].points) > 0
