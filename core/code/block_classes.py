@@ -20,6 +20,7 @@ from core.code.codegen_blocks import (
     literal,
     signature,
 )
+from core.code.line_wrap import call_lines
 from core.code.names import MODULE_ATTRIBUTES, NameAllocator
 from core.model.blocks import BlockDef, dependency_order
 from core.model.graph import Graph
@@ -56,7 +57,7 @@ def used_definitions(graph: Graph, order: list[str]) -> list[BlockDef]:
 
 def class_lines(defn: BlockDef, forward: Any) -> list[str]:
     """``class Name(nn.Module)`` with its ``__init__`` and ``forward`` (``forward`` writes the latter)."""
-    from core.code.codegen import call_lines, register_lines  # codegen imports this module
+    from core.code.codegen import register_lines  # codegen imports this module
 
     ctx, exprs = class_context(defn)
     sig = signature(defn)

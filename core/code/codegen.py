@@ -13,7 +13,7 @@ from typing import Any
 
 from core.code.block_classes import class_lines, layer_types, used_definitions
 from core.code.codegen_blocks import Context, code_names, instance_expr, signature_memo
-from core.code.line_wrap import assign_lines
+from core.code.line_wrap import assign_lines, call_lines, with_comment
 from core.code.names import MODULE_ATTRIBUTES, NameAllocator, module_attribute, module_level_names, module_ref
 from core.errors import GraphError
 from core.model.analysis import Analysis, NodeInfo, analyze
@@ -22,8 +22,6 @@ from core.model.graph import Graph
 from core.model.literal import CodegenError, literal  # defined below core.code (the layer kinds use it)
 from core.model.node import Node
 from core.model.shape_rules import fmt
-
-LINE_LENGTH = 88
 
 
 @dataclass
@@ -48,18 +46,6 @@ def register_lines(attr: str, expr: str) -> list[str]:
     return call_lines("        ", "self.add_module", [json.dumps(attr), expr])
 
 
-def call_lines(indent: str, head: str, args: list[str], tail: str = "") -> list[str]:
-    """``head(args)tail`` wrapped the way ruff format would wrap it."""
-    one = f"{indent}{head}({', '.join(args)}){tail}"
-    if len(one) <= LINE_LENGTH or not args:
-        return [one]
-    inner = indent + "    "
-    middle = inner + ", ".join(args)
-    if len(middle) <= LINE_LENGTH:
-        return [f"{indent}{head}(", middle, f"{indent}){tail}"]
-    return [f"{indent}{head}(", *[f"{inner}{a}," for a in args], f"{indent}){tail}"]
-
-
 def constructor_args(spec: LayerSpec, params: dict[str, Any]) -> list[str]:
     """Positional parameters first, then keywords that differ from torch's default, then fixed extras."""
     args = [literal(params[p.name]) for p in spec.params if p.positional and p.codegen]
@@ -79,13 +65,7 @@ class _Emitter:
         self.line_to_node: dict[int, str] = {}
 
     def add(self, lines: list[str] | str, node_id: str | None = None, comment: str = "") -> None:
-        items = [lines] if isinstance(lines, str) else list(lines)
-        if comment:
-            if len(items) == 1 and len(items[0]) + len(comment) + 4 <= LINE_LENGTH:
-                items[0] = f"{items[0]}  # {comment}"
-            else:
-                indent = items[0][: len(items[0]) - len(items[0].lstrip())]
-                items.insert(0, f"{indent}# {comment}")
+        items = with_comment([lines] if isinstance(lines, str) else list(lines), comment)
         for line in items:
             self.lines.append(line)
             if node_id is not None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.code.codegen import LINE_LENGTH, CodegenError, call_lines, literal
+from core.code.codegen import CodegenError, literal
 from core.code.keras_layers import KERAS_LAYERS, KerasLayer, NoEquivalent
+from core.code.line_wrap import call_lines, with_comment
 from core.code.names import NameAllocator
 from core.errors import ExportError
 from core.model.analysis import Analysis, analyze
@@ -85,15 +86,6 @@ def _call(
     return call_lines(indent, target + layer.head, args, tail)
 
 
-def _with_comment(lines: list[str], comment: str) -> list[str]:
-    if not comment:
-        return lines
-    if len(lines) == 1 and len(lines[0]) + len(comment) + 4 <= LINE_LENGTH:
-        return [f"{lines[0]}  # {comment}"]
-    indent = lines[0][: len(lines[0]) - len(lines[0].lstrip())]
-    return [f"{indent}# {comment}", *lines]
-
-
 def _comment(layer: KerasLayer, info_shape: str, last: bool) -> str:
     return "; ".join(part for part in ((info_shape if last else ""), layer.note) if part)
 
@@ -149,7 +141,7 @@ def _sequential(
         shape = fmt(analysis.nodes[nid].out_shape)
         for i, layer in enumerate(mapped[nid]):
             call = _call("            ", layer, names[nid] + layer.suffix, ",", frozen=not node.trainable)
-            lines += _with_comment(call, _comment(layer, shape, i == len(mapped[nid]) - 1))
+            lines += with_comment(call, _comment(layer, shape, i == len(mapped[nid]) - 1))
     lines += ["        ],", '        name="Net",', "    )"]
     return lines
 
@@ -176,7 +168,7 @@ def _functional(
             call = _call(
                 "    ", layer, names[nid] + layer.suffix, f"({value})", f"{names[nid]} = ", frozen=not node.trainable
             )
-            lines += _with_comment(call, _comment(layer, shape, i == len(mapped[nid]) - 1))
+            lines += with_comment(call, _comment(layer, shape, i == len(mapped[nid]) - 1))
             value = names[nid]
     ins = inputs[0] if len(inputs) == 1 else f"[{', '.join(inputs)}]"
     outs = outputs[0] if len(outputs) == 1 else f"[{', '.join(outputs)}]"

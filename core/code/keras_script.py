@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.code import script as torch_script
-from core.code.codegen import CodegenError, call_lines
+from core.code.codegen import CodegenError
 from core.code.imports import module_imports, used_imports
 from core.code.keras_code import KerasCode, generate_keras_model
-from core.code.line_wrap import wrap
+from core.code.line_wrap import call_lines, wrap
 from core.code.script_data import data_lines, helper_constants, loader, quoted, source_lines
 from core.code.script_loop import PLATEAU_PATIENCE
 from core.datasets import wants_tokens

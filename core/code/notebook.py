@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.code.codegen import LINE_LENGTH, CodegenError
+from core.code.codegen import CodegenError
 from core.code.keras_code import generate_keras_model
+from core.code.line_wrap import LINE_LENGTH
 from core.errors import DataError, ExportError
 from core.files.export import ExportResult
 from core.files.fileio import atomic_write_text

@@ -23,7 +23,8 @@ from core.code.script_data import (
     quoted,
     script_data_lines,
 )
-from core.code.script_loop import classifies, loop_functions, main_lines
+from core.code.script_loop import classifies, loop_functions
+from core.code.script_main import main_lines
 from core.code.script_transfer import constants as transfer_constants
 from core.code.script_transfer import transfer_plan
 from core.datasets import wants_tokens

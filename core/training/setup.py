@@ -1,4 +1,5 @@
-"""Turning settings into torch objects: the device, the loss, and the generated script run as a module.
+"""Turning settings into torch objects: the device, the loss, the generated script run as a module, and the
+weights a run starts from.
 
 The optimizer and the scheduler come from the script itself (``make_optimizer``, ``make_scheduler``)."""
 
@@ -6,7 +7,9 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import os
 import types
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -47,3 +50,42 @@ def run_as_module(source: str, label: str = "script") -> tuple[types.ModuleType,
 
 def make_loss(name: str) -> nn.Module:
     return getattr(nn, name)()
+
+
+def start_weights(
+    model: nn.Module,
+    script: types.ModuleType,
+    initial: str,
+    imported: str | os.PathLike[str] | None,
+    missing: str | None,
+) -> str:
+    """Load the weights training starts from into ``model``; returns what to tell the user ("" for fresh ones).
+
+    ``initial`` (the initial weights setting, a file) goes through the script's own ``start_from``, as the
+    exported script loads it: matched by name and shape, the rest stays new. Else ``imported`` (an imported
+    project's own weights while fine-tuning) must fit whole. ``missing``: the project names imported weights
+    that are not beside it."""
+    from core.errors import ExportError, TrainingError
+
+    if initial:
+        from core.files.weights import load_weights
+
+        try:
+            state = load_weights(initial)
+        except ExportError as exc:
+            raise TrainingError(f"Cannot start from the initial weights: {exc}") from None
+        loaded, new = script.start_from(model, state)
+        listing = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
+        said = f" ({listing})." if new else "."
+        return f"Initial weights {Path(initial).name}: {len(loaded)} tensors loaded, {len(new)} new{said}"
+    if imported is not None:
+        from core.fx_import.initial import load_initial
+
+        load_initial(model, imported)
+        return f"Fine-tuning: starting from the initial weights {Path(imported).name}."
+    if missing is not None:
+        return (
+            f"Fine-tuning is on, but the initial weights {missing} are not beside the project file: "
+            "this run starts from fresh random weights."
+        )
+    return ""

@@ -25,11 +25,11 @@ from core.code.script import eval_batch_size, generate_script, input_dtype_of, i
 from core.code.script_loop import (
     classifies,
     end_of_epoch_parameters,
-    epochs_word,
     single_thread,
     train_epoch_parameters,
     uses_amp,
 )
+from core.code.script_main import epochs_word
 from core.code.script_transfer import Transfer, transfer_plan
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
@@ -41,7 +41,7 @@ from core.training.events import Throttle, TrainEvent, TrainResult
 from core.training.loaders import Batches, check_fit, evaluate_split, explain_runtime_error
 from core.training.run_folder import RunFolder
 from core.training.run_record import EpochSums, Run, finish_run, open_run_folder
-from core.training.setup import make_loss, resolve_device, run_as_module
+from core.training.setup import make_loss, resolve_device, run_as_module, start_weights
 from core.training.watch import Watcher
 
 
@@ -214,39 +214,13 @@ class Trainer:
         )
 
     def _start_weights(self, model: torch.nn.Module, script: ModuleType) -> None:
-        """The weights training starts from: the initial weights setting through the script's own ``start_from``
-        (matched by name and shape; the rest stays new), else an imported project's own weights when
-        fine-tuning (they must fit whole), else fresh ones."""
-        s = self.settings
-        if self._transfer.initial:
-            from core.errors import ExportError
-            from core.files.weights import load_weights
-
-            try:
-                state = load_weights(self._transfer.initial)
-            except ExportError as exc:
-                raise TrainingError(f"Cannot start from the initial weights: {exc}") from None
-            loaded, new = script.start_from(model, state)
-            name = Path(self._transfer.initial).name
-            listing = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
-            self._emit(
-                "notice",
-                message=f"Initial weights {name}: {len(loaded)} tensors loaded, {len(new)} new"
-                + (f" ({listing})." if new else "."),
-            )
-        elif s.fine_tune and self.initial_weights is not None:
-            from core.fx_import.initial import load_initial
-
-            load_initial(model, self.initial_weights)
-            name = Path(self.initial_weights).name
-            self._emit("notice", message=f"Fine-tuning: starting from the initial weights {name}.")
-        elif s.fine_tune and isinstance(self.project.extra.get("initial_weights"), str):
-            missing = self.project.extra["initial_weights"]
-            self._emit(
-                "notice",
-                message=f"Fine-tuning is on, but the initial weights {missing} are not beside the project file: "
-                "this run starts from fresh random weights.",
-            )
+        """The weights training starts from (``core.training.setup.start_weights``), said in a notice."""
+        extra = self.project.extra.get("initial_weights")
+        imported = self.initial_weights if self.settings.fine_tune else None
+        missing = extra if self.settings.fine_tune and isinstance(extra, str) else None
+        notice = start_weights(model, script, self._transfer.initial, imported, missing)
+        if notice:
+            self._emit("notice", message=notice)
 
     def _run(self) -> TrainResult:
         data, script, source = self._prepare()
