@@ -135,6 +135,8 @@ def load_dataset(
 
     with _quiet() as caught:
         raw = source.load(parsed, request)
+        if parsed.keep_classes or parsed.per_class:
+            raw = keep_subset(raw, parsed, seed)
         if isinstance(raw, Dataset):
             return raw
         name = source.title(parsed) if source.title else parsed.text
@@ -156,6 +158,22 @@ def load_dataset(
     if source.after_load:
         source.after_load(data, parsed)
     return data
+
+
+def keep_subset(raw: Any, spec: DataSpec, seed: int) -> tuple:
+    """The few-shot part of a spec (``:classes=5-9,per_class=20``), applied to the raw tensors before the split."""
+    from core.datasets.base import Dataset
+    from core.portable.sources import keep_classes
+
+    if isinstance(raw, Dataset):
+        raise DataError(
+            f"{spec.text}: classes= and per_class= work on data read into memory; this source ("
+            f"{SOURCES[spec.kind].help.split(' ')[0]}) is not: leave them out"
+        )
+    try:
+        return keep_classes(raw, list(spec.keep_classes), spec.per_class, seed, spec.text)  # type: ignore[no-any-return]
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
 
 
 def load_for_settings(

@@ -279,6 +279,8 @@ def dataset_info(spec: str | DataSpec) -> DataInfo | None:
         info = source.describe(parsed) if source else None
     except (TorchCanvasError, OSError, ValueError, EOFError, zipfile.BadZipFile, UnicodeDecodeError, csv.Error):
         info = None
+    if info is not None and (parsed.keep_classes or parsed.per_class):  # a few-shot spec: the classes it keeps
+        info = replace(info, name=parsed.text, num_classes=len(parsed.keep_classes) or info.num_classes)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.clear()
     _CACHE[key] = info

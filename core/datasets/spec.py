@@ -14,7 +14,7 @@ a source means adding one module (``core.datasets`` imports every module of the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from core.errors import DataError
@@ -37,10 +37,12 @@ class DataSpec:
     label_column: str = ""
     options: dict[str, float] = field(default_factory=dict)
     column_kinds: tuple[tuple[str, str], ...] = ()  # tables: (column, number|category|text|ignore) chosen by the user
+    keep_classes: tuple[int, ...] = ()  # few-shot: only these classes (renumbered 0, 1, ...); () keeps all
+    per_class: int = 0  # few-shot: this many samples of each class, drawn with the seed; 0 keeps all
 
     @property
     def text(self) -> str:
-        return SOURCES[self.kind].text(self)
+        return SOURCES[self.kind].text(self) + subset_text(self)
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,31 @@ SOURCES: dict[str, Source] = {}  # kind -> Source, filled as the source modules 
 
 
 def register(source: Source) -> Source:
-    SOURCES[source.kind] = source
+    SOURCES[source.kind] = replace(source, script=_with_subset(source.script))
     return source
+
+
+def _with_subset(script: Callable[..., ScriptLoad]) -> Callable[..., ScriptLoad]:
+    """A source's script loader plus, for a few-shot spec, ``keep_classes`` on its raw tensors (as the app does)."""
+
+    def load(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+        made = script(spec, settings, shape, tokens)
+        if not (spec.keep_classes or spec.per_class):
+            return made
+        from core.portable import sources, steps
+
+        helpers, lines = list(made.helpers), list(made.lines) or [f"raw = {made.call}"]
+        if made.call and settings.resize and not tokens:
+            lines = [f"x, y, x_test, y_test, class_names = {made.call}", "x = resize_images(x, IMAGE_SIZE)"]
+            lines += ["if x_test is not None:", "    x_test = resize_images(x_test, IMAGE_SIZE)"]
+            lines.append("raw = (x, y, x_test, y_test, class_names)")
+            helpers.append(steps.resize_images)
+        lines.append(f"raw = keep_classes(raw, CLASSES, PER_CLASS, SEED, {script_string(spec.text)})")
+        constants = [*made.constants, f"CLASSES = {list(spec.keep_classes)}  # the classes kept ([]: all)"]
+        constants.append(f"PER_CLASS = {spec.per_class}  # samples of each class (0: all)")
+        return ScriptLoad([*helpers, sources.keep_classes], constants, lines)
+
+    return load
 
 
 def sources() -> list[Source]:
@@ -139,13 +164,94 @@ def parse_spec(spec: str) -> DataSpec:
     """Parse a spec string; DataError with the list of accepted forms when it makes no sense."""
     if not isinstance(spec, str) or not spec.strip():
         raise DataError(f"No dataset given. Use one of: {help_text()}")
-    text = spec.strip()
+    text, classes, per_class = split_subset(spec.strip())
     head, _, rest = text.partition(":")
     key = ALIASES.get(head.lower().replace("-", "_"), head.lower().replace("-", "_"))
     for source in SOURCES.values():
         if key in source.names:
-            return source.parse(key, rest, text)
+            parsed = source.parse(key, rest, text)
+            return replace(parsed, keep_classes=classes, per_class=per_class) if classes or per_class else parsed
     raise unknown(text)
+
+
+# --- few-shot subsets: SPEC:classes=5-9,per_class=20 --------------------------------------------------------------
+SUBSET_KEYS = ("classes", "per_class")
+
+
+def _class_list(value: str, text: str) -> tuple[int, ...]:
+    """``5-9``, ``1+3+7`` or ``0-2+5``: class numbers, sorted."""
+    numbers: set[int] = set()
+    for part in filter(None, value.split("+")):
+        low, dash, high = part.partition("-")
+        if not low.strip().isdigit() or (dash and not high.strip().isdigit()):
+            raise DataError(f"{text!r}: classes are class numbers like classes=5-9 or classes=1+3+7, not {value!r}")
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first or last - first > 100_000:
+            raise DataError(f"{text!r}: classes={value} is an empty or too long range")
+        numbers.update(range(first, last + 1))
+    if not numbers:
+        raise DataError(f"{text!r}: classes= needs class numbers, e.g. classes=5-9")
+    return tuple(sorted(numbers))
+
+
+def split_subset(text: str) -> tuple[str, tuple[int, ...], int]:
+    """The spec without its trailing ``classes=...``/``per_class=N`` items, and their values."""
+    head, colon, tail = text.rpartition(":")
+    if not colon or not head:
+        return text, (), 0
+    items = [item.strip() for item in tail.split(",") if item.strip()]
+    # a generated set's own options have a classes= too (spirals:classes=4): there, a few-shot classes= comes in a
+    # segment of its own (spirals:samples=900:classes=0-1, or spirals::classes=0-1 after the default options)
+    keys = ("per_class",) if text.count(":") < 2 and _owns_classes(text.partition(":")[0]) else SUBSET_KEYS
+    subset = [item for item in items if item.partition("=")[0].strip() in keys]
+    if not subset:
+        return text, (), 0
+    rest = [item for item in items if item not in subset]
+    classes: tuple[int, ...] = ()
+    per_class = 0
+    for item in subset:
+        name, _, value = (part.strip() for part in item.partition("="))
+        if name == "classes":
+            classes = _class_list(value, text)
+        elif not value.isdigit() or not 1 <= int(value) <= 1_000_000:
+            raise DataError(f"{text!r}: per_class must be a whole number of samples from 1, not {value!r}")
+        else:
+            per_class = int(value)
+    return (f"{head}:{','.join(rest)}" if rest else head), classes, per_class
+
+
+def _owns_classes(head: str) -> bool:
+    """Whether the source named ``head`` reads ``head:classes=2`` as its own option (the generated sets)."""
+    key = ALIASES.get(head.lower().replace("-", "_"), head.lower().replace("-", "_"))
+    for source in SOURCES.values():
+        if key in source.names:
+            try:
+                source.parse(key, "classes=2", f"{head}:classes=2")
+            except DataError:
+                return False
+            return True
+    return False
+
+
+def _ranges(classes: tuple[int, ...]) -> str:
+    parts, start = [], 0
+    for i in range(1, len(classes) + 1):
+        if i == len(classes) or classes[i] != classes[i - 1] + 1:
+            first, last = classes[start], classes[i - 1]
+            parts.append(str(first) if first == last else f"{first}-{last}")
+            start = i
+    return "+".join(parts)
+
+
+def subset_text(spec: DataSpec) -> str:
+    """``:classes=5-9,per_class=20`` for a few-shot spec, "" otherwise."""
+    items = [f"classes={_ranges(spec.keep_classes)}"] if spec.keep_classes else []
+    items += [f"per_class={spec.per_class}"] if spec.per_class else []
+    if not items:
+        return ""
+    base = SOURCES[spec.kind].text(spec)
+    own = bool(spec.keep_classes) and ":" not in base and _owns_classes(base)
+    return f"{':' if own else ''}:{','.join(items)}"
 
 
 def named(key: str, rest: str, text: str, kind: str, name: str | None = None) -> DataSpec:

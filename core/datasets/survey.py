@@ -208,7 +208,10 @@ def _arrays(spec: DataSpec, fractions: tuple) -> Survey:
     if spec.kind == "vision":
         train, test = VISION_COUNTS[spec.name]
         shape = info.sample_shape if info else None
-        classes = tuple(ClassCount(str(k), train // 10) for k in range(10))  # about: not downloaded to count
+        kept = spec.keep_classes or tuple(range(10))
+        each = spec.per_class or train // 10
+        classes = tuple(ClassCount(str(k), each) for k in kept)  # about: not downloaded to count
+        train, test = each * len(kept), test * len(kept) // 10
         notes = (f"Downloaded on first use; about {train // 10:,} training images a class.",)
         splits = split_sizes(train, test, *fractions)
         channels = shape[0] if shape else None
@@ -225,9 +228,14 @@ def _arrays(spec: DataSpec, fractions: tuple) -> Survey:
             notes=notes,
         )
     try:
-        x, y, x_test, y_test, names = SOURCES[spec.kind].load(spec, LoadRequest())
+        raw = SOURCES[spec.kind].load(spec, LoadRequest())
     except (ValueError, OSError) as exc:
         raise DataError(str(exc)) from None
+    if spec.keep_classes or spec.per_class:
+        from core.datasets import keep_subset
+
+        raw = keep_subset(raw, spec, 0)
+    x, y, x_test, y_test, names = raw
     regression = y.dtype.is_floating_point
     classes = () if regression else _classes(y.numpy(), list(names))
     samples = len(x) + (len(x_test) if x_test is not None else 0)
