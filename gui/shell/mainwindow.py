@@ -213,6 +213,8 @@ class MainWindow(QMainWindow):
             "layout_tb",
             "undo",
             "redo",
+            "open_data",
+            "open_data_folder",
         ):
             self.action_map[key].setEnabled(not locked)
         if not locked:  # the undo actions follow the stack again

@@ -216,3 +216,12 @@ def test_a_table_training_would_refuse_cannot_be_used(qtbot, data_window, monkey
     assert "gaps.csv" in wizard.problems.text() and "'label'" in wizard.problems.text()
     wizard.accept()  # Enter on the dialog: nothing is used
     assert window.document.project.training.dataset == "digits"
+
+
+def test_data_open_is_off_while_a_run_holds_the_network(data_window) -> None:
+    """A run trains a snapshot; choosing other data meanwhile would change the settings under it."""
+    window = data_window
+    window.set_editing_locked(True)  # what a starting run does
+    assert not window.action_map["open_data"].isEnabled() and not window.action_map["open_data_folder"].isEnabled()
+    window.set_editing_locked(False)
+    assert window.action_map["open_data"].isEnabled() and window.action_map["open_data_folder"].isEnabled()
