@@ -147,6 +147,12 @@ def flatten(gm: fx.GraphModule) -> Flat:
             flat.items.append(Item(node, "Input", {}, str(node.target), [], ()))
         elif node.op == "output":
             values = node.args[0]
+            if isinstance(values, dict):  # torchvision's segmentation models: {"out": ..., "aux": ...}
+                if "out" not in values:
+                    keys = ", ".join(repr(k) for k in values)
+                    flat.add_problem(f"The model returns a dict ({keys}): only its 'out' entry can be drawn.")
+                    continue
+                values = values["out"]
             values = list(values) if isinstance(values, (tuple, list)) else [values]
             flat.outputs = [_resolve(v, alias) for v in values if isinstance(v, fx.Node)]
         elif node in learned.skip:
@@ -189,7 +195,47 @@ def flatten(gm: fx.GraphModule) -> Flat:
                 inputs = [value]
     _check_meta_uses(flat, meta_only, gm)
     _unsupported_calls(calls, gm, flat)
+    _lists_in_chains(flat, gm.meta.get("original", gm))
     return flat
+
+
+def _lists_in_chains(flat: Flat, root: nn.Module) -> None:
+    """An ``nn.ModuleList`` is never called, so fx records only its members (``convs.0``, ``convs.1``): it goes
+    back into each chain, as a block of its own, so the members keep their keys (``classifier.0.convs.0``). Only
+    where its members run one after another: a U-Net's list, whose members take turns with a pooling outside
+    it, would be a block that feeds itself."""
+    found: dict[str, type] = {}
+    chains: list[list[str]] = []
+    for item in flat.items:
+        chain: list[str] = []
+        own = isinstance(item.node, fx.Node) and item.node.op == "call_module"  # a layer that is a list's member
+        for path in [*item.chain, str(item.node.target)] if own else item.chain:
+            start = chain[-1] if chain else ""
+            parts = path.split(".")
+            for i in range(len(start.split(".")) if start else 0, len(parts) - 1):
+                between = ".".join(parts[: i + 1])
+                try:
+                    module = root.get_submodule(between)
+                except AttributeError:
+                    continue
+                if isinstance(module, (nn.ModuleList, nn.ModuleDict)) and len(between) > len(start):
+                    chain.append(between)
+                    found[between] = type(module)
+            chain.append(path)
+        chains.append(chain[:-1] if own else chain)
+    for path, cls in found.items():
+        inside = [i for i, chain in enumerate(chains) if path in chain]
+        if inside == list(range(inside[0], inside[-1] + 1)):
+            flat.types[path] = cls
+        else:
+            flat.add_problem(
+                f"`model.{path}` is an `nn.{cls.__name__}` whose members take turns with other calls in forward: "
+                "a drawing keeps a list's members together in one block, so their weights would lose their names; "
+                "call the members one after another, or make each an attribute of its own.",
+                f"model.{path}",
+            )
+    for item, chain in zip(flat.items, chains, strict=True):
+        item.chain = tuple(chain)
 
 
 def _is_meta(node: fx.Node) -> bool:

@@ -77,17 +77,19 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def torchvision_names() -> list[str]:
+def torchvision_names(segmentation: bool = False) -> list[str]:
     from torchvision import models
 
-    return sorted(models.list_models(module=models))
+    return sorted(models.list_models(module=models.segmentation if segmentation else models))
 
 
 def load_source(source: str, args: list[Any] | dict[str, Any] | None = None) -> nn.Module:
     """The module named by ``source``; ModelImportError with the file, the line and what to do otherwise."""
-    args = args or []
+    args = args or ({} if source.startswith("torchvision.segmentation:") else [])
     if source.startswith("torchvision:"):
         return _torchvision(source.split(":", 1)[1], args)
+    if source.startswith("torchvision.segmentation:"):
+        return _torchvision(source.split(":", 1)[1], args, segmentation=True)
     path_text, sep, class_name = source.rpartition(":")
     if not sep or not path_text.endswith(".py") or not class_name.isidentifier():
         raise ModelImportError(
@@ -100,13 +102,17 @@ def _call(cls: Any, args: list[Any] | dict[str, Any], **extra: Any) -> Any:
     return cls(**args, **extra) if isinstance(args, dict) else cls(*args, **extra)
 
 
-def _torchvision(name: str, args: list[Any] | dict[str, Any]) -> nn.Module:
+def _torchvision(name: str, args: list[Any] | dict[str, Any], segmentation: bool = False) -> nn.Module:
     from torchvision import models
 
-    if name not in torchvision_names():
-        close = [n for n in torchvision_names() if n.startswith(name[:3])][:8]
+    names = torchvision_names(segmentation)
+    if name not in names:
+        close = [n for n in names if n.startswith(name[:3])][:8]
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise ModelImportError([f"torchvision has no classification model {name!r}.{hint}"])
+        what = "segmentation" if segmentation else "classification"
+        raise ModelImportError([f"torchvision has no {what} model {name!r}.{hint}"])
+    if segmentation and isinstance(args, dict):
+        args = {"weights_backbone": None, **args}  # built without downloading the backbone's weights either
     if name in WITHOUT_AUX and not args:
         args = dict(WITHOUT_AUX[name])
     try:

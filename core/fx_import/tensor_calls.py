@@ -9,6 +9,7 @@ from typing import Any
 from torch import fx
 
 from core.fx_import.calls import Layer, Unsupported, arg, const, rank, size, tensor_arg
+from core.fx_import.trace import shape_of
 
 
 def interpolate(node: fx.Node) -> Layer:
@@ -21,10 +22,24 @@ def interpolate(node: fx.Node) -> Layer:
     values = [const(arg(node, i + 1, n, d), n) for i, (n, d) in enumerate(zip(names, defaults, strict=True))]
     if arg(node, 6, "antialias", False):
         raise Unsupported("F.interpolate with antialias=True is not a TorchCanvas layer")
+    if values[0] is not None and values[1] is None:  # a size (segmentation: the input's) a whole scale away
+        values[:2] = [None, _scale_for(tensor_arg(node), values[0])]
     try:
         return Layer("Upsample", upsample_params(*values), [tensor_arg(node)])
     except NotImportable as exc:
         raise Unsupported(str(exc)) from None
+
+
+def _scale_for(x: fx.Node, size: Any) -> Any:
+    """The one whole scale that takes ``x`` to ``size`` (then both compute the same values), else the size."""
+    shape = shape_of(x)
+    sizes = [int(size)] * (len(shape) - 2) if shape and isinstance(size, int) else list(size)
+    if not shape or len(sizes) != len(shape) - 2:
+        return None
+    scales = {s / int(d) for s, d in zip(sizes, shape[2:], strict=True)}
+    if len(scales) != 1 or not next(iter(scales)).is_integer():
+        raise Unsupported(f"F.interpolate to size {sizes} from {list(shape[2:])}: only a whole scale is a layer")
+    return float(scales.pop())
 
 
 def pad(node: fx.Node) -> Layer:

@@ -126,7 +126,9 @@ def trace(module: nn.Module) -> fx.GraphModule:
         raise
     except Exception as exc:
         raise ModelImportError([_explain(exc, tracer, module)]) from None
-    return fx.GraphModule(tracer.root, graph, type(module).__name__)
+    gm = fx.GraphModule(tracer.root, graph, type(module).__name__)
+    gm.meta["original"] = module  # gm keeps only the modules called: containers (ModuleList) become plain ones
+    return gm
 
 
 def inputs_of(gm: fx.GraphModule) -> list[fx.Node]:

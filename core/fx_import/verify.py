@@ -61,6 +61,8 @@ def verify(result: ImportResult, module: nn.Module, samples: list[torch.Tensor])
     with torch.no_grad():
         expected = module(*samples)
         got = built(*samples)
+    if isinstance(expected, dict):  # a segmentation model's {"out": ...}: the drawing gives its 'out'
+        expected = expected["out"]
     expected_items = list(expected) if isinstance(expected, (tuple, list)) else [expected]
     got_items = list(got) if isinstance(got, (tuple, list)) else [got]
     if len(expected_items) != len(got_items):

@@ -1,0 +1,85 @@
+"""Segmentation models as torchvision writes them: a dict output (the drawing gives its 'out'), an
+``nn.ModuleList`` whose members run one after another (ASPP's branches keep their keys ``convs.0`` ...), and
+F.interpolate back to the input's size. A list whose members take turns with other calls is refused in words."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.files.built_model import build_model
+from core.fx_import import ModelImportError, import_model
+from core.fx_import.source import load_source
+
+
+class Segmenter(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, stride=4, padding=1)
+        self.convs = nn.ModuleList([nn.Conv2d(8, 4, 1), nn.Conv2d(8, 4, 3, padding=1)])
+        self.head = nn.Conv2d(8, 3, 1)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        size = x.shape[-2:]
+        y = self.stem(x)
+        y = torch.cat([conv(y) for conv in self.convs], dim=1)
+        result = OrderedDict()
+        result["out"] = F.interpolate(self.head(y), size=size, mode="bilinear", align_corners=False)
+        return result
+
+
+def _same(model: nn.Module, shape: list[int]) -> None:
+    model.eval()
+    result = import_model(model, shape)
+    built = build_model(result.project).module.eval()
+    assert set(built.state_dict()) == set(model.state_dict())
+    built.load_state_dict(model.state_dict())
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        torch.testing.assert_close(built(x), model(x)["out"], atol=1e-5, rtol=0)
+
+
+def test_a_dict_output_list_branches_and_resizing_to_the_input_import_exactly():
+    _same(Segmenter(), [3, 32, 32])
+
+
+class Keys(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 1)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"logits": self.conv(x)}
+
+
+def test_a_dict_without_out_is_refused_naming_its_keys():
+    with pytest.raises(ModelImportError, match=r"returns a dict \('logits'\): only its 'out' entry"):
+        import_model(Keys(), [3, 8, 8])
+
+
+class TakingTurns(nn.Module):
+    """A U-Net's encoder: the list's members alternate with a pooling outside the list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.ModuleList([nn.Conv2d(3, 4, 3, padding=1), nn.Conv2d(4, 4, 3, padding=1)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.down:
+            x = F.max_pool2d(conv(x), 2)
+        return x
+
+
+def test_a_list_whose_members_take_turns_with_other_calls_is_refused_in_words():
+    with pytest.raises(ModelImportError, match=r"`model.down` is an `nn.ModuleList` whose members take turns"):
+        import_model(TakingTurns(), [3, 16, 16])
+
+
+@pytest.mark.slow  # a torchvision segmentation network: seconds
+def test_torchvision_segmentation_imports_its_out():
+    torch.manual_seed(0)
+    _same(load_source("torchvision.segmentation:lraspp_mobilenet_v3_large", {"num_classes": 3}), [3, 64, 64])
