@@ -225,3 +225,20 @@ def test_data_open_is_off_while_a_run_holds_the_network(data_window) -> None:
     assert not window.action_map["open_data"].isEnabled() and not window.action_map["open_data_folder"].isEnabled()
     window.set_editing_locked(False)
     assert window.action_map["open_data"].isEnabled() and window.action_map["open_data_folder"].isEnabled()
+
+
+def test_whole_number_labels_can_be_predicted_as_a_number(qtbot, data_window, monkeypatch, tmp_path) -> None:
+    """Prices in whole euros look like 40 classes; the user says they are a number to predict (regression)."""
+    window = data_window
+    rows = ["rooms,price"] + [f"{i % 5 + 1},{100 + (i % 40) * 7}" for i in range(200)]
+    path = tmp_path / "flats.csv"
+    path.write_text("\n".join(rows) + "\n")
+    wizard = opened_wizard(qtbot, window, monkeypatch, path)
+    assert wizard.found.survey.task == "classification" and wizard.classes_box.isVisible()
+    with qtbot.waitSignal(wizard.surveyor.done, timeout=SURVEY_MS):
+        wizard.predict_combo.setCurrentIndex(wizard.predict_combo.findData("number"))
+        wizard.predict_combo.activated.emit(wizard.predict_combo.currentIndex())
+    assert wizard.found.survey.task == "regression" and not wizard.classes_box.isVisible()
+    assert "a number to predict (regression): price" in wizard.summary.text()
+    assert wizard.predict_combo.currentData() == "number"
+    assert wizard.spec() == f"table:{path}?label=price&number=price"
