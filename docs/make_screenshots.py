@@ -272,6 +272,22 @@ def own_data_trained(t: Tour) -> None:
     dashboard.tabs.setCurrentWidget(dashboard.curves_page)  # type: ignore[attr-defined]
 
 
+def layer_health(t: Tour) -> None:
+    """Why doesn't my network learn: the first example with a learning rate far too high for Adam, its Layer
+    health tab (the diagnoses) and relu1's output for one sample (its units no longer fire)."""
+    from gui.commands.training import SetTrainingSettings
+
+    t.window.open_example()  # type: ignore[attr-defined]
+    document = t.window.document  # type: ignore[attr-defined]
+    document.undo_stack.push(SetTrainingSettings(document.project, {"lr": 10.0, "optimizer": "Adam", "epochs": 3}))
+    t.show_dock("training")
+    t.train(3)
+    t.nodes = {node.name: node.id for node in document.graph.nodes}
+    t.select("relu1")
+    wait_for(t, lambda: t.window.layer_output.output is not None, "relu1's output")  # type: ignore[attr-defined]
+    t.dashboard.tabs.setCurrentWidget(t.dashboard.health)  # type: ignore[attr-defined]
+
+
 STEPS: list[tuple[str, Callable[[Tour], None]]] = [
     ("01_first_start", first_start),
     ("02_first_training", first_training),
@@ -286,6 +302,7 @@ STEPS: list[tuple[str, Callable[[Tour], None]]] = [
     ("11_data_wizard", data_wizard),
     ("12_table_wizard", table_wizard),
     ("13_own_data_trained", own_data_trained),
+    ("14_layer_health", layer_health),
 ]
 FIT = {"09_block_open": False}  # the block's own tab was fitted by its step
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from gui.inspect.output_pictures import OutputPicture
@@ -270,6 +270,8 @@ class LayerOutputDock(QWidget):
             self.numbers.setText("")
         else:
             self.picture.show_output(output)
+            if output.zeros >= 1.0 and output.kind != "value":
+                self.picture.show_text("Every value is 0 for this sample: none of its units fires.")
             shape = "[" + ", ".join(str(s) for s in output.shape) + "]"
             shown = len(output.maps) if output.maps is not None else 0
             more = f" (the first {shown} of {output.channels} maps)" if 0 < shown < output.channels else ""
@@ -304,7 +306,9 @@ def install(window: Any) -> LayerOutputDock:
     dock = LayerOutputDock(window.document)
     window.add_dock("Layer output", dock, Qt.DockWidgetArea.RightDockWidgetArea, "layer_output")
     if "inspector" in window.docks:
-        window.splitDockWidget(window.docks["inspector"], window.docks["layer_output"], Qt.Orientation.Vertical)
+        pair = [window.docks["inspector"], window.docks["layer_output"]]
+        window.splitDockWidget(*pair, Qt.Orientation.Vertical)
+        dock._sizer = _FirstShow(window, pair)  # the inspector's form keeps most of the height
     scene = window.scene
 
     def selection() -> None:
@@ -318,6 +322,23 @@ def install(window: Any) -> LayerOutputDock:
     scene.selectionChanged.connect(selection)
     window.document.project_replaced.connect(lambda: dock.show_node(None))
     return dock
+
+
+class _FirstShow(QObject):
+    """Gives the inspector two thirds of the right column when the window is first shown (sizes set before the
+    window has its size are lost)."""
+
+    def __init__(self, window: Any, pair: list[Any]) -> None:
+        super().__init__(window)
+        self.pair = pair
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        if event.type() == QEvent.Type.Show:
+            watched.removeEventFilter(self)
+            height = max(300, watched.height() * 2 // 3)
+            watched.resizeDocks(self.pair, [height, max(200, height // 2)], Qt.Orientation.Vertical)
+        return False
 
 
 def attach_dashboard(dock: LayerOutputDock, dashboard: Any) -> None:

@@ -25,7 +25,7 @@ class MapsGrid(QWidget):
         super().__init__(parent)
         self.maps = np.zeros((0, 1, 1))
         self.images: list[Any] = []
-        self.setMinimumHeight(120)
+        self.setMinimumHeight(48)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_maps(self, maps: np.ndarray) -> None:
@@ -65,7 +65,7 @@ class Bars(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.values = np.zeros(0)
-        self.setMinimumHeight(100)
+        self.setMinimumHeight(48)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_values(self, values: np.ndarray) -> None:

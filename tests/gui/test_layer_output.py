@@ -111,3 +111,15 @@ def test_while_training_the_output_is_live_and_after_it_the_trained_one(qtbot, w
         model.eval()
         expected = model.fc1(model.flatten(sample[None].to(next(model.parameters()).device)))[0]
     assert dock.output.vector == pytest.approx(expected.cpu().numpy(), abs=1e-5)
+
+
+def test_an_output_of_only_zeros_is_said_in_words(qtbot, window) -> None:
+    from core.inspect.activations import summarise
+
+    dock = window.layer_output
+    relu = node_id(window, "relu1")
+    window.scene.select_nodes([relu])
+    dead = layer_output.light(summarise(relu, "relu1", torch.zeros(128)))
+    dock.feed.arrived.emit(dead, "live, while training (batch 40)")
+    assert dock.picture.blank.text() == "Every value is 0 for this sample: none of its units fires."
+    assert "zeros 100%" in dock.numbers.text()
