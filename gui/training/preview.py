@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.model.shape_rules import fmt
+from gui.panels.wrapping import let_wrap
 from gui.training.images import ImageGrid, is_image, to_numpy
 
 # Category colours that stay apart for up to ten classes (tab10).
@@ -100,18 +101,22 @@ class DatasetPreview(QWidget):
         self.scatter.setMinimumHeight(160)
         self.scatter.getPlotItem().setMenuEnabled(False)
         self.scatter.getPlotItem().hideButtons()
+        self.texts = let_wrap(QLabel(""))  # text samples, read back from their token ids
+        self.texts.setTextFormat(Qt.TextFormat.RichText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.grid)
         layout.addWidget(self.scatter)
+        layout.addWidget(self.texts)
         layout.addWidget(self.info)
         self._show("none")
 
     def _show(self, kind: str) -> None:
-        """Only the view in use takes room (images, scatter, or none)."""
+        """Only the view in use takes room (images, scatter, text, or none)."""
         self.kind = kind
         self.grid.setVisible(kind == "images")
         self.scatter.setVisible(kind == "scatter")
+        self.texts.setVisible(kind == "text")
 
     def show_error(self, message: str) -> None:
         self._show("none")
@@ -139,11 +144,36 @@ class DatasetPreview(QWidget):
             self.grid.setFixedHeight(2 * self.grid.gridSize().height() + 6)
             self.rows.apply()
             self._show("images")
+        elif text_lines(dataset, preview, names):
+            self.texts.setText("<br>".join(text_lines(dataset, preview, names)))
+            self._show("text")
         else:
             self._show("none")
         self.info.setText(describe(dataset, preview))
         self.train_count, self.dataset = int((preview.counts or {}).get("train", 0)), dataset
         self.shown.emit(self.train_count)
+
+
+TEXT_LINES = 6
+TEXT_CHARS = 90
+
+
+def text_lines(dataset: Any, preview: Any, names: list[str]) -> list[str]:
+    """A text dataset's first samples read back through its vocabulary ('<b>positive</b> the show was good'), so
+    the preview shows sentences, not token ids; [] for data without a vocabulary."""
+    vocab = (getattr(dataset, "extra", None) or {}).get("vocab")
+    if vocab is None:
+        return []
+    tokens, joiner = list(vocab.tokens), "" if vocab.tokenizer == "char" else " "
+    lines = []
+    for sample, label in zip(preview.samples[:TEXT_LINES], list(preview.labels) or [None] * TEXT_LINES):
+        ids = [int(i) for i in np.asarray(sample).reshape(-1) if int(i) != 0]  # 0 pads
+        text = joiner.join(tokens[i] if 0 <= i < len(tokens) else "?" for i in ids)
+        text = text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1] + "…"
+        caption = names[label] if label is not None and 0 <= label < len(names) else ""
+        shown = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        lines.append(f"<b>{caption}</b> {shown}" if caption.strip() else shown)
+    return lines
 
 
 def describe(dataset: Any, preview: Any) -> str:
