@@ -1,8 +1,9 @@
 """Layer-health overhead benchmark: what the HealthWatcher (core.inspect.health) costs a training run.
 
 Trains each project for a few epochs without and with the watcher, alternating, and reports for each round the
-wall-clock ratio (with / without) and the watcher's own time as a share of the run (its after_batch calls and its
-hooks, timed inside it: steadier than two wall clocks on a busy machine). Target: overhead < 5 % (the watcher
+ratio (with / without) of the wall clock and of the process's CPU time (less disturbed by other processes on a
+shared machine), and the watcher's own time as a share of the run (its after_batch calls and its hooks, timed
+inside it: the steadiest of the three). Target: overhead < 5 % (the watcher
 samples every N batches and doubles N while one sample costs more than 5 % of the batches between two).
 
 Run: .venv/bin/python bench/inspect_overhead.py [--rounds 3] [--epochs 2] [--every 10] [--device cpu]
@@ -28,12 +29,13 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
 PROJECTS = ("digits_mlp", "residual_cnn", "resnet_small")
 
 
-def timed(project, data, watcher: HealthWatcher | None) -> float:
-    started = time.perf_counter()
+def timed(project, data, watcher: HealthWatcher | None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of one run."""
+    started, cpu = time.perf_counter(), time.process_time()
     result = Trainer(project, data=data, save=False, watchers=[watcher] if watcher else []).run()
     if result.status != "finished":
         raise SystemExit(f"{project.name}: {result.message}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def main() -> None:
@@ -54,17 +56,19 @@ def main() -> None:
 
         data = load_for_settings(project.training, input_shape_of(project), None, None, input_dtype_of(project))
         timed(project, data, None)  # warm-up: first-call costs belong to neither side
-        ratios, shares, everies = [], [], []
+        ratios, cpu_ratios, shares, everies = [], [], [], []
         for _ in range(args.rounds):
-            plain = timed(project, data, None)
+            plain, plain_cpu = timed(project, data, None)
             watcher = HealthWatcher.for_project(project, every=args.every)
-            watched = timed(project, data, watcher)
+            watched, watched_cpu = timed(project, data, watcher)
             ratios.append(watched / plain)
+            cpu_ratios.append(watched_cpu / plain_cpu)
             shares.append(watcher.seconds / watched)
             everies.append(watcher.every)
         print(
-            f"{name:13s} wall with/without: median {statistics.median(ratios):.3f} "
-            f"(rounds {', '.join(f'{r:.3f}' for r in ratios)}); watcher's own time: median "
+            f"{name:13s} with/without: wall median {statistics.median(ratios):.3f} "
+            f"(rounds {', '.join(f'{r:.3f}' for r in ratios)}), CPU median {statistics.median(cpu_ratios):.3f} "
+            f"(rounds {', '.join(f'{r:.3f}' for r in cpu_ratios)}); watcher's own time: median "
             f"{statistics.median(shares):.2%} of the run; samples every {max(everies)} batches",
             flush=True,
         )

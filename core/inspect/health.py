@@ -4,10 +4,9 @@ and the fix (vanishing gradients, dead ReLUs, a loss that explodes with or witho
 
 ``HealthWatcher`` is a ``core.training.watch.Watcher``. It costs nothing on most batches: only before every N-th
 batch does it copy the weights and hook the activations (the hooks keep one small number per unit, never the
-activations), and after it read the gradients. N starts at ``every`` and doubles while a sample costs more than
-``budget`` (2 %) of the batches between samples: its own time is then under 2 % and the wall-clock overhead under
-the 5 % target, which the hooks' slower module calls and a busy machine's noise eat into
-(bench/inspect_overhead.py measures both).
+activations), and after it read the gradients. N starts at ``every`` and is raised (to a power of two) when a
+sample costs more than ``budget`` (2 %) of the batches between samples: its own time then stays near 2 %, under
+the 5 % target with room for what its clock cannot see (bench/inspect_overhead.py measures both).
 The loss is looked at every batch (it is a float already): a NaN is diagnosed at the batch it appears.
 """
 
@@ -128,8 +127,9 @@ class HealthWatcher:
 
     def after_batch(self, step: int, loss: float) -> None:
         started = time.perf_counter()
-        if self._clock is not None:  # the batch's time, without this watcher's own
-            self._batch_seconds = 0.9 * self._batch_seconds + 0.1 * (started - self._clock) if step > 1 else 0.0
+        if self._clock is not None and step > 1:  # the batch's time, without this watcher's own
+            seconds = started - self._clock
+            self._batch_seconds = 0.9 * self._batch_seconds + 0.1 * seconds if self._batch_seconds else seconds
         self._watch_loss(step, loss)
         if math.isfinite(loss):
             self._window[0] += loss
@@ -214,9 +214,12 @@ class HealthWatcher:
         self._keep_cost_down()
 
     def _keep_cost_down(self) -> None:
-        """Sample less often while one sample costs more than the budget's share of the batches between two."""
-        if self._batch_seconds > 0 and self._cost > self.budget * self.every * self._batch_seconds:
-            self.every = min(self.every * 2, 10_000)
+        """Sample less often when one sample costs more than the budget's share of the batches between two: N is
+        raised at once to the power of two that brings it under (a run of tiny batches is not slowed for long)."""
+        if self._batch_seconds > 0 and self.budget > 0:
+            needed = self._cost / (self.budget * self._batch_seconds)
+            if needed > self.every:
+                self.every = min(1 << math.ceil(math.log2(needed)), 10_000)
         self.seconds += self._cost
         self._cost = 0.0
 
