@@ -152,3 +152,28 @@ def test_sampling_gets_sparser_when_a_sample_costs_more_than_the_budget(digits) 
     assert watcher.every > 1
     steps = [s.step for s in watcher.samples]
     assert len(steps) < 45 / 2  # an epoch has 45 batches
+
+
+class BigWeights(Losses):
+    """fc1's weights times 100: the tanh after it sits at +-1 for almost every input."""
+
+    def attach(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        with torch.no_grad():
+            model.fc1.weight.mul_(100.0)
+
+
+def tanh_mlp() -> Project:
+    graph = Graph()
+    nodes = [graph.add("Input", "x", shape=[64]), graph.add("Linear", "fc1", out_features=32)]
+    nodes += [graph.add("Tanh", "squash"), graph.add("Linear", "fc2", out_features=10), graph.add("Output", "out")]
+    graph.chain(nodes)
+    settings = TrainingSettings(device="cpu", epochs=1, batch_size=32, val_fraction=0.1, optimizer="SGD", lr=0.01)
+    return Project(graph, "Tanh", "", settings)
+
+
+def test_saturated_tanh_units_are_diagnosed_and_a_normal_tanh_is_not(digits) -> None:
+    watcher, _ = train(tanh_mlp(), digits, BigWeights())
+    assert [(d.kind, d.node) for d in watcher.diagnoses] == [("saturated", "squash")]
+    assert "squash's outputs are saturated" in watcher.diagnoses[0].message
+    normal, _ = train(tanh_mlp(), digits)
+    assert normal.diagnoses == [] and normal.samples[-1].layers[1].saturated < 0.5
