@@ -63,6 +63,17 @@ def add_class_scatter(plot: pg.PlotItem, xs: np.ndarray, ys: np.ndarray, names: 
         plot.addItem(item)
 
 
+def add_value_scatter(plot: pg.PlotItem, xs: np.ndarray, values: np.ndarray, size: int = 6) -> None:
+    """Points coloured by the number to predict (dark blue lowest, yellow highest), with one legend entry saying
+    so: a regression set's targets are no classes (its legend once listed the rounded values -10 ... 0 as such)."""
+    lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
+    scaled = (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
+    colours = pg.colormap.get("viridis").map(scaled, mode="qcolor")
+    brushes = [pg.mkBrush(colour) for colour in colours]
+    name = f"value: dark {lo:.3g} → yellow {hi:.3g}"  # short: the legend sits under a narrow plot
+    plot.addItem(pg.ScatterPlotItem(xs[:, 0], xs[:, 1], size=size, brush=brushes, pen=None, name=name))
+
+
 class RowLimit(QObject):
     """Shows only the samples of a grid that fill ``rows`` rows at its width (a narrow column would otherwise cut
     the next row in half): follows the grid's viewport, whose width is known only once the layout has placed it
@@ -130,9 +141,14 @@ class DatasetPreview(QWidget):
         if getattr(dataset, "is_2d", False):
             plot = self.scatter.getPlotItem()
             plot.clear()
-            legend_below(plot, len(names))
-            xs, ys = scatter_points(dataset.x_train, dataset.y_train)
-            add_class_scatter(plot, xs, ys, names, size=4)
+            regression = getattr(dataset, "task", "classification") == "regression"
+            legend_below(plot, 1 if regression else len(names))
+            if regression:  # a number, not classes, to colour
+                xs = to_numpy(dataset.x_train)[:3000].reshape(-1, 2).astype(np.float64)
+                add_value_scatter(plot, xs, to_numpy(dataset.y_train)[:3000].reshape(-1).astype(np.float64), 4)
+            else:
+                xs, ys = scatter_points(dataset.x_train, dataset.y_train)
+                add_class_scatter(plot, xs, ys, names, size=4)
             self._show("scatter")
         elif is_image(tuple(preview.input_shape)):
             labels = list(preview.labels)
