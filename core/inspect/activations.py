@@ -4,11 +4,15 @@ the value range and the share of zeros.
 The numbers come from the generated model itself (the code the user reads): one forward pass of the sample with a
 forward hook on the node's submodule (``GeneratedCode.attr_names`` says which). A node with no submodule of its
 own (an Add, a Concat) is seen at the input of the first node after it that has one; the Input node is the sample,
-the Output node the model's output. Works on random weights (a freshly built model) as on the trainer's live one.
+the Output node the model's output. Works on random weights (a freshly built model) as on the trainer's live one;
+``LivePreview`` refreshes them about once a second while a run trains.
 """
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +127,50 @@ class LayerOutputs:
 
             return self.model.get_submodule(ref.attr).register_forward_hook(first)
         return None
+
+
+class LivePreview:
+    """A ``core.training.watch.Watcher`` that recomputes the chosen nodes' outputs on the trainer's model about
+    once every ``interval`` seconds, between two batches on the training thread (one forward pass of one sample:
+    nothing next to a batch), and hands them to ``on_outputs(step, outputs)``. ``select`` may be called from any
+    thread (the window's sample picker and node selection): the next refresh uses what it set."""
+
+    def __init__(
+        self,
+        project: Project,
+        sample: torch.Tensor | tuple[torch.Tensor, ...],
+        node_ids: list[str],
+        on_outputs: Callable[[int, dict[str, NodeOutput]], None],
+        *,
+        interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.project, self.on_outputs, self.interval, self.clock = project, on_outputs, interval, clock
+        self._chosen = (sample, list(node_ids))
+        self._views: LayerOutputs | None = None
+        self._last = -math.inf
+
+    def select(
+        self, sample: torch.Tensor | tuple[torch.Tensor, ...] | None = None, node_ids: list[str] | None = None
+    ) -> None:
+        old_sample, old_ids = self._chosen
+        self._chosen = (old_sample if sample is None else sample, old_ids if node_ids is None else list(node_ids))
+
+    def attach(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        self._views = LayerOutputs(self.project, model)
+        self._last = -math.inf
+
+    def after_batch(self, step: int, loss: float) -> None:
+        now = self.clock()
+        if self._views is None or now - self._last < self.interval:
+            return
+        self._last = now
+        sample, node_ids = self._chosen
+        if node_ids:
+            self.on_outputs(step, self._views.outputs(sample, node_ids))
+
+    def detach(self) -> None:
+        self._views = None
 
 
 def summarise(node_id: str, name: str, out: torch.Tensor) -> NodeOutput:

@@ -88,3 +88,46 @@ def test_a_trained_model_is_looked_at_in_eval_mode_and_left_training(images) -> 
 def test_a_sample_that_is_not_there_is_said_plainly(images) -> None:
     with pytest.raises(InspectError, match="no sample 99999 in the test split"):
         sample_of(images, 99999)
+
+
+@pytest.mark.slow  # trains an epoch
+def test_live_preview_refreshes_once_an_interval_with_the_weights_of_that_moment(images) -> None:
+    from core.inspect.activations import LivePreview
+
+    project = example("residual_cnn", epochs=1)
+    node = ids(project)
+    sample = sample_of(images, 5)
+    ticks = iter(0.3 * k for k in range(10_000))  # the clock moves 0.3 s per batch: a refresh every 4th batch
+    seen: list[int] = []
+    model: list[torch.nn.Module] = []
+
+    def check(step: int, outputs: dict) -> None:
+        seen.append(step)
+        net = model[0]
+        net.eval()
+        with torch.no_grad():  # the numbers of the weights the model has right now
+            assert torch.equal(outputs[node["conv1"]].tensor, net.conv1(sample[None])[0])
+        net.train()
+
+    class Keep:
+        def attach(self, m: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+            model.append(m)
+
+        def after_batch(self, step: int, loss: float) -> None:
+            assert model[0].training  # the preview put the model back in training mode
+
+        def detach(self) -> None:
+            pass
+
+    preview = LivePreview(project, sample, [node["conv1"]], check, interval=1.0, clock=lambda: next(ticks))
+    assert Trainer(project, data=images, save=False, watchers=[Keep(), preview]).run().status == "finished"
+    assert seen[:4] == [1, 5, 9, 13]  # 0.0, 1.2, 2.4, 3.6 s
+    got: list[dict] = []
+    preview = LivePreview(project, sample, [node["conv1"]], lambda step, outputs: got.append(outputs))
+    preview.attach(model[0], None)  # type: ignore[arg-type]
+    preview.select(sample_of(images, 6), [node["relu1"]])  # the window's picker, from its thread
+    preview.after_batch(1, 0.0)
+    assert list(got[0]) == [node["relu1"]]
+    assert torch.equal(
+        got[0][node["relu1"]].tensor, LayerOutputs(project, model[0]).output(sample_of(images, 6), node["relu1"]).tensor
+    )
