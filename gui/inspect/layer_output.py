@@ -161,6 +161,7 @@ class LayerOutputDock(QWidget):
         self.dataset_source: Callable[[], Any] = lambda: None  # the previewed dataset (the dashboard's)
         self.trained_source: Callable[[], tuple[Any, Any] | None] = lambda: None  # (run project, model)
         self.node_id: str | None = None
+        self.select_node: Callable[[str], None] | None = None  # the window's, once installed
         self.output: Any = None
         self.words = ""
         self.running = False
@@ -240,7 +241,7 @@ class LayerOutputDock(QWidget):
         if self.running:
             return  # the run's watcher answers within LIVE_S
         trained = self.trained_source()
-        if trained is not None and trained[0].graph.to_dict() == project.graph.to_dict():
+        if trained is not None and _drawn(trained[0].graph) == _drawn(project.graph):
             key, model, words = ("trained", id(trained[1])), trained[1], "trained weights (the last run)"
             project = trained[0]
         else:
@@ -284,6 +285,15 @@ class LayerOutputDock(QWidget):
         self.shown.emit()
 
 
+def _drawn(graph: Any) -> Any:
+    """The network as it computes: the graph's file form without the boxes' positions (a box moved after a run
+    still has the run's weights)."""
+    form = graph.to_dict()
+    for node in form.get("nodes", []):
+        node.pop("pos", None)
+    return form
+
+
 def _test_count(data: Any) -> int:
     tensor = getattr(data, "x_test", None)
     if tensor is not None:
@@ -320,6 +330,7 @@ def install(window: Any) -> LayerOutputDock:
             dock.show_node(ids[0])
 
     scene.selectionChanged.connect(selection)
+    dock.select_node = window.select_node  # what a view that names a node (a health diagnosis) selects with
     window.document.project_replaced.connect(lambda: dock.show_node(None))
     return dock
 
@@ -348,4 +359,6 @@ def attach_dashboard(dock: LayerOutputDock, dashboard: Any) -> None:
         (dashboard.run_project, dashboard.last_model) if dashboard.last_model is not None else None
     )
     dashboard.health.more.append(dock.watchers_for)
+    if dock.select_node is not None:
+        dashboard.health.node_activated.connect(dock.select_node)  # a diagnosis clicked: its node on the canvas
     dashboard.run_finished.connect(lambda _result: dock.refresh())

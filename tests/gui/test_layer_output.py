@@ -8,7 +8,9 @@ import torch
 
 from core.datasets import load_dataset
 from core.files.built_model import build_model
+from core.inspect.health import Diagnosis, HealthSample, LayerHealth
 from gui.inspect import layer_output
+from gui.inspect.health_feed import point_of
 from gui.inspect.layer_output import LiveOutputs, OutputFeed, sample_for
 
 
@@ -111,6 +113,15 @@ def test_while_training_the_output_is_live_and_after_it_the_trained_one(qtbot, w
         model.eval()
         expected = model.fc1(model.flatten(sample[None].to(next(model.parameters()).device)))[0]
     assert dock.output.vector == pytest.approx(expected.cpu().numpy(), abs=1e-5)
+    graph = window.document.graph
+    graph.set_pos(node_id(window, "fc2"), (900.0, 300.0))  # a box moved: still the network the run trained
+    with qtbot.waitSignal(dock.shown, timeout=30_000):
+        dock.sample.setValue(1)
+    assert "trained weights" in dock.words
+    fc2 = LayerHealth("fc2", node_id(window, "fc2"), grad_norm=1e-9)
+    dashboard.health.add([point_of(HealthSample(50, 1.0, 1.0, [fc2]))], [Diagnosis("vanishing", 50, "fc2", "fc2…")])
+    dashboard.health.diagnoses.itemClicked.emit(dashboard.health.diagnoses.item(0))
+    assert window.scene.selected_node_ids() == [node_id(window, "fc2")]  # a diagnosis selects its node
 
 
 def test_an_output_of_only_zeros_is_said_in_words(qtbot, window) -> None:
