@@ -77,7 +77,7 @@ def train_briefly(qtbot, window) -> None:
     dash = window.training_dashboard
     project = window.document.project
     project.training.epochs = 1
-    assert dash.panel.train_button.isEnabled(), dash.panel.blocked_reason()
+    qtbot.waitUntil(dash.panel.train_button.isEnabled, timeout=10_000)  # once the last edit is analysed
     with qtbot.waitSignal(dash.run_finished, timeout=120_000) as finished:
         dash.start_training()
     assert finished.args[0].status == "finished", finished.args[0].message

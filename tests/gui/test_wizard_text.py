@@ -60,3 +60,29 @@ def test_plain_text_is_refused_as_lines_and_read_for_its_next_character(qtbot, d
     assert wizard.spec() == f"text:{path}?task=next" and wizard.use_button.isEnabled()
     assert "one sample is [40]" in wizard.summary.text() and not wizard.tokenizer_combo.isEnabled()
     assert wizard.head.item(0, 0).text()  # the start of the text
+
+
+@pytest.mark.slow
+def test_a_text_file_trains_an_lstm_from_the_window(qtbot, data_window, monkeypatch, tmp_path) -> None:
+    """The LSTM example (int64 Input, Embedding) on labelled sentences: open, use, fit the two sizes the Problems
+    list names, train an epoch."""
+    from pathlib import Path
+
+    window = data_window
+    window.open_example(Path(__file__).resolve().parents[2] / "resources" / "examples" / "sequence_lstm.json")
+    dash = window.training_dashboard
+    dash.runs_root = tmp_path / "runs"
+    write_sentiment(tmp_path, samples=200)
+    wizard = open_text(qtbot, window, monkeypatch, tmp_path / "sentiment.txt")
+    with qtbot.waitSignal(dash.choice_loader.loaded, timeout=SURVEY_MS):
+        wizard.use_button.click()
+    graph = window.document.project.graph
+    assert graph.nodes_of_type("Input")[0].params["shape"] == [50]
+    embed, linear = graph.nodes_of_type("Embedding")[0], graph.nodes_of_type("Linear")[0]
+    window.editor.set_param(embed.id, "num_embeddings", dash.dataset.vocab_size)
+    window.editor.set_param(linear.id, "out_features", 2)
+    window.document.project.training.epochs = 1
+    qtbot.waitUntil(dash.panel.train_button.isEnabled, timeout=10_000)  # once the edits are analysed
+    with qtbot.waitSignal(dash.run_finished, timeout=120_000) as finished:
+        dash.start_training()
+    assert finished.args[0].status == "finished", finished.args[0].message
