@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from core.settings import TrainingSettings
 from gui.commands.training import SetTrainingSettings, push
+from gui.data import opening
 from gui.data.augment import AugmentBox
 from gui.data.wizard import DataWizard
 from gui.panels.wheel_guard import wheel_needs_focus
@@ -42,7 +43,7 @@ from gui.training.panel_form import (
 from gui.training.panel_run import RunReport
 from gui.training.panel_text import short_spec
 from gui.training.preview import DatasetPreview
-from gui.training.suggest import few_steps_advice, steps_text
+from gui.training.suggest import few_steps_note, steps_text
 
 __all__ = ["OPEN_FILE", "OPEN_FOLDER", "TrainingPanel"]
 
@@ -258,11 +259,8 @@ class TrainingPanel(QWidget):
         why that matters and a batch size that gives enough (a link that sets it, one undo step)."""
         n_train, batch = self.preview.train_count, self.batch_size.value()
         self.steps.setText(steps_text(n_train, batch))
-        advice, better = few_steps_advice(n_train, batch)
-        if better is not None:
-            advice += f" <a href='batch:{better}'>Use batch size {better}</a>"
-        self.batch_note.setText(advice)
-        self.settings_form.setRowVisible(self.batch_note, bool(advice))
+        self.batch_note.setText(few_steps_note(n_train, batch))
+        self.settings_form.setRowVisible(self.batch_note, bool(self.batch_note.text()))
 
     def has_initial_weights(self) -> bool:
         if self.project is None or not self.project.extra:  # names none; core.fx_import's package imports torch
@@ -313,11 +311,7 @@ class TrainingPanel(QWidget):
         spec = self.dataset.itemData(index)
         if spec in OPEN_ENTRIES:
             self.refresh()  # the list shows the project's dataset until the wizard's choice is used
-            from gui.shell.file_dialogs import ask_data_path
-
-            path = ask_data_path(self, folder=spec == OPEN_FOLDER)
-            if path:
-                self.open_data_path(path)
+            opening.ask_and_open(self, folder=spec == OPEN_FOLDER)
             return
         self.choose(spec)
 
@@ -329,24 +323,8 @@ class TrainingPanel(QWidget):
             self.dataset_chosen.emit(spec)  # the current one again: tried again (its files may be there now)
 
     def open_data_path(self, path: str) -> DataWizard | None:
-        """The user's own file or folder: the data wizard shows what it holds; its "Use this data" chooses the
-        spec with the choices made there. A path that is no kind of data is said under the list."""
-        from core.errors import TorchCanvasError
-        from gui.data.sources import spec_for_path
-
-        try:
-            spec = spec_for_path(path)
-        except TorchCanvasError as exc:
-            self.show_data_note(str(exc))
-            return None
-        self.show_data_note("")
-        if self.wizard is not None:
-            self.wizard.close()
-        settings = self.project.training if self.project is not None else None
-        self.wizard = DataWizard(spec, settings, self)
-        self.wizard.chosen.connect(self.choose)
-        self.wizard.open()  # window-modal, and nothing waits on it: "Use this data" or Cancel answers
-        return self.wizard
+        """The user's own file or folder in the data wizard (``gui.data.opening``)."""
+        return opening.open_data_path(self, path)
 
     def show_loading(self, spec: str) -> None:
         """Under the dataset list while a chosen dataset loads (the project keeps its own until it has)."""

@@ -107,3 +107,9 @@ def few_steps_advice(n_train: int, batch_size: int) -> tuple[str, int | None]:
         f"learns little per epoch. Batch {better} gives {steps_per_epoch(n_train, better)}."
     )
     return text, better
+
+
+def few_steps_note(n_train: int, batch_size: int) -> str:
+    """``few_steps_advice`` with a link that sets the batch size it names ('batch:8'), or ''."""
+    advice, better = few_steps_advice(n_train, batch_size)
+    return f"{advice} <a href='batch:{better}'>Use batch size {better}</a>" if better is not None else advice
