@@ -56,10 +56,10 @@ class HealthView(QWidget):
         self.enabled = QCheckBox("Watch layer health while training")
         self.enabled.setChecked(True)
         self.enabled.setToolTip("Samples gradients and activations every few batches (under 5% of the run's time).")
-        self.metric = QComboBox()
+        self.shown_metric = QComboBox()  # not `metric`: that name is QWidget.metric(), which Qt calls
         for key in METRICS:
-            self.metric.addItem(SHOWN[key][0], key)
-        self.metric.currentIndexChanged.connect(self.redraw)
+            self.shown_metric.addItem(SHOWN[key][0], key)
+        self.shown_metric.currentIndexChanged.connect(self.redraw)
         self.heat = HeatMap()
         self.heat.max_row = 26
         self.heat.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)  # its rows' height
@@ -72,7 +72,7 @@ class HealthView(QWidget):
         top.addWidget(self.enabled)
         top.addStretch(1)
         top.addWidget(QLabel("Show"))
-        top.addWidget(self.metric)
+        top.addWidget(self.shown_metric)
         upper = QWidget()
         box = QVBoxLayout(upper)
         box.setContentsMargins(0, 0, 0, 0)
@@ -104,7 +104,7 @@ class HealthView(QWidget):
         self.names: list[str] = []
         self.node_ids: dict[str, str] = {}
         self.steps: list[int] = []
-        self.columns: list[dict[str, dict[str, float | None]]] = []  # per sample: metric -> name -> value
+        self.columns: list[dict[str, np.ndarray]] = []  # per sample: metric -> one value per name (NaN: none)
         self.messages: list[str] = []
         self.diagnoses.clear()
         self.status.setText("")
@@ -118,7 +118,13 @@ class HealthView(QWidget):
                     self.names.append(name)
                     self.node_ids[name] = node_id or ""
             self.steps.append(point.step)
-            self.columns.append({m: dict(zip(point.names, point.values[m], strict=True)) for m in METRICS})
+            rows = [self.names.index(name) for name in point.names]
+            column = {}
+            for m in METRICS:
+                values = np.full(len(self.names), np.nan)
+                values[rows] = [np.nan if v is None else v for v in point.values[m]]
+                column[m] = values
+            self.columns.append(column)
         while len(self.columns) > MAX_COLUMNS:  # merge neighbours: half the columns, the whole run still shown
             self.steps = self.steps[1::2]
             self.columns = [_merge(a, b) for a, b in zip(self.columns[0::2], self.columns[1::2], strict=False)]
@@ -143,25 +149,26 @@ class HealthView(QWidget):
         self.redraw()
 
     # -- drawing -------------------------------------------------------------------------------------------
-    def matrix(self, metric: str | None = None) -> np.ndarray:
+    def matrix(self, metric: str | None = None, log: bool | None = None) -> np.ndarray:
         """[layers, samples] of one metric as drawn (log10 where the scale is), NaN where it does not apply."""
-        metric = metric or self.metric.currentData()
-        log = SHOWN[metric][1]
+        metric = metric or self.shown_metric.currentData()
         out = np.full((len(self.names), len(self.columns)), np.nan)
         for c, column in enumerate(self.columns):
             values = column[metric]
-            for r, name in enumerate(self.names):
-                v = values.get(name)
-                if v is not None and math.isfinite(v):
-                    out[r, c] = math.log10(max(v, ZERO)) if log else v  # a gradient of 0 is drawn at 1e-12
+            out[: len(values), c] = values
+        out[~np.isfinite(out)] = np.nan
+        if SHOWN[metric][1] if log is None else log:
+            with np.errstate(invalid="ignore"):
+                out = np.log10(np.maximum(out, ZERO))  # a gradient of 0 is drawn at 1e-12; NaN stays NaN
         return out
 
     def rows_of(self, metric: str) -> list[str]:
         """The layers that have this metric at all (the others would be grey rows)."""
-        return [n for n in self.names if any(col[metric].get(n) is not None for col in self.columns)]
+        have = ~np.isnan(self.matrix(metric, log=False)).all(axis=1) if self.columns else []
+        return [name for name, has in zip(self.names, have, strict=False) if has]
 
     def redraw(self) -> None:
-        metric = self.metric.currentData()
+        metric = self.shown_metric.currentData()
         text, log, fixed, words = SHOWN[metric]
         rows = self.rows_of(metric)
         values = self.matrix(metric)[[self.names.index(n) for n in rows]] if rows else np.zeros((0, 0))
@@ -194,14 +201,14 @@ class HealthView(QWidget):
             self.node_activated.emit(node_id)
 
 
-def _merge(a: dict[str, dict[str, float | None]], b: dict[str, dict[str, float | None]]) -> dict:
+def _merge(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Two neighbouring samples as one: the mean of each value both have, else the one there is."""
-    out: dict[str, dict[str, float | None]] = {}
+    out = {}
     for metric in METRICS:
-        names = set(a[metric]) | set(b[metric])
-        row = {}
-        for name in names:
-            pair = [v for v in (a[metric].get(name), b[metric].get(name)) if v is not None]
-            row[name] = sum(pair) / len(pair) if pair else None
-        out[metric] = row
+        size = max(len(a[metric]), len(b[metric]))
+        pair = np.full((2, size), np.nan)
+        pair[0, : len(a[metric])], pair[1, : len(b[metric])] = a[metric], b[metric]
+        counts = (~np.isnan(pair)).sum(0)
+        with np.errstate(invalid="ignore"):
+            out[metric] = np.where(counts > 0, np.nansum(pair, 0) / np.maximum(counts, 1), np.nan)
     return out

@@ -112,3 +112,14 @@ def test_a_run_with_a_far_too_high_rate_is_diagnosed_in_the_tab(qtbot, tmp_path)
     assert health.names[:2] == ["fc1", "relu1"]  # the canvas names, in the network's order
     text = " ".join(health.messages)
     assert "learning rate 10 is too high for Adam" in text, text
+
+
+def test_the_view_keeps_qwidgets_metric_so_painting_it_raises_nothing(qtbot) -> None:
+    """Qt asks every painted widget for ``metric()``; an attribute of that name (the metric menu was one) made each
+    paint print 'Error calling Python override of QWidget::metric()'."""
+    from PySide6.QtGui import QPaintDevice
+
+    view = HealthView()
+    qtbot.addWidget(view)
+    assert view.metric(QPaintDevice.PaintDeviceMetric.PdmWidth) == view.width()
+    assert view.shown_metric.currentData() == "grad_norm"
