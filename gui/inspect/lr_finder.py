@@ -37,7 +37,7 @@ class _Signals(QObject):
 
 
 class LrFinderView(QWidget):
-    """``find()`` starts the test on ``context()``'s project; ``finished(curve or None)`` says it ended."""
+    """``find_rate()`` starts the test on ``context()``'s project; ``finished(curve or None)`` says it ended."""
 
     finished = Signal(object)
 
@@ -61,7 +61,7 @@ class LrFinderView(QWidget):
             f"Trains a fresh copy of the network for up to {STEPS} batches with the rate rising from 1e-7 to 10, "
             "and suggests the rate where the loss falls fastest (fastai's lr_find)."
         )
-        self.find_button.clicked.connect(self.find)
+        self.find_button.clicked.connect(self.find_rate)
         self.use_button = QPushButton("Use it")
         self.use_button.setEnabled(False)
         self.use_button.clicked.connect(self.apply)
@@ -88,7 +88,7 @@ class LrFinderView(QWidget):
         self.training = running
         self._buttons()
 
-    def find(self) -> bool:
+    def find_rate(self) -> bool:
         if self.busy or self.training:
             return False
         project = self.snapshot()

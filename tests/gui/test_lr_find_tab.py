@@ -50,7 +50,7 @@ def test_the_curve_is_plotted_with_the_suggestion_and_use_is_one_undo_step(qtbot
     project, stack, view = make(qtbot, scripted_runner(threads))
     before = project.training.lr
     with qtbot.waitSignal(view.finished, timeout=10_000) as done:
-        assert view.find()
+        assert view.find_rate()
     curve = done.args[0]
     assert threads and threads[0] is not threading.main_thread()  # the test ran off the GUI thread
     assert 1e-4 < curve.suggestion < 1e-2
@@ -74,10 +74,10 @@ def test_find_is_refused_while_a_run_trains_and_a_failure_is_said_in_words(qtbot
 
     project, stack, view = make(qtbot, broken)
     view.set_training(True)
-    assert not view.find() and not view.find_button.isEnabled()
+    assert not view.find_rate() and not view.find_button.isEnabled()
     view.set_training(False)
     with qtbot.waitSignal(view.finished, timeout=10_000) as done:
-        view.find()
+        view.find_rate()
     assert done.args[0] is None
     assert "fc1 needs an input" in view.status.text()
     assert not view.use_button.isEnabled()
