@@ -6,7 +6,10 @@ shared machine), and the watcher's own time as a share of the run (its after_bat
 inside it: the steadiest of the three). Target: overhead < 5 % (the watcher
 samples every N batches and doubles N while one sample costs more than 5 % of the batches between two).
 
-Run: .venv/bin/python bench/inspect_overhead.py [--rounds 3] [--epochs 2] [--every 10] [--device cpu]
+Runs of a fraction of a second are all noise on a shared machine: keep each run a few seconds long (--epochs).
+Each round runs the two in alternating order, so that neither always goes first.
+
+Run: .venv/bin/python bench/inspect_overhead.py [--rounds 5] [--epochs 10] [--every 10] [--device cpu]
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ def timed(project, data, watcher: HealthWatcher | None) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--every", type=int, default=10, help="the watcher's first N (it may raise it)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--projects", nargs="*", default=PROJECTS)
@@ -57,10 +60,14 @@ def main() -> None:
         data = load_for_settings(project.training, input_shape_of(project), None, None, input_dtype_of(project))
         timed(project, data, None)  # warm-up: first-call costs belong to neither side
         ratios, cpu_ratios, shares, everies = [], [], [], []
-        for _ in range(args.rounds):
-            plain, plain_cpu = timed(project, data, None)
+        for k in range(args.rounds):
             watcher = HealthWatcher.for_project(project, every=args.every)
-            watched, watched_cpu = timed(project, data, watcher)
+            if k % 2:
+                watched, watched_cpu = timed(project, data, watcher)
+                plain, plain_cpu = timed(project, data, None)
+            else:
+                plain, plain_cpu = timed(project, data, None)
+                watched, watched_cpu = timed(project, data, watcher)
             ratios.append(watched / plain)
             cpu_ratios.append(watched_cpu / plain_cpu)
             shares.append(watcher.seconds / watched)

@@ -4,8 +4,8 @@ and the fix (vanishing gradients, dead ReLUs, a loss that explodes with or witho
 
 ``HealthWatcher`` is a ``core.training.watch.Watcher``. It costs nothing on most batches: only before every N-th
 batch does it copy the weights and hook the activations (the hooks keep one small number per unit, never the
-activations), and after it read the gradients. N starts at ``every`` and is raised (to a power of two) when a
-sample costs more than ``budget`` (2 %) of the batches between samples: its own time then stays near 2 %, under
+activations), and after it read the gradients. N starts at ``every`` and follows (as a power of two) what keeps a
+sample under ``budget`` (2 %) of the batches between samples: its own time then stays near 2 %, under
 the 5 % target with room for what its clock cannot see (bench/inspect_overhead.py measures both).
 The loss is looked at every batch (it is a float already): a NaN is diagnosed at the batch it appears.
 """
@@ -81,7 +81,7 @@ class HealthWatcher:
         on_diagnosis: Callable[[Diagnosis], None] | None = None,
     ) -> None:
         self.nodes = nodes or {}
-        self.every = max(1, every)
+        self.every = self._asked = max(1, every)
         self.budget = budget
         self.on_sample, self.on_diagnosis = on_sample, on_diagnosis
         self.samples: list[HealthSample] = []
@@ -214,12 +214,13 @@ class HealthWatcher:
         self._keep_cost_down()
 
     def _keep_cost_down(self) -> None:
-        """Sample less often when one sample costs more than the budget's share of the batches between two: N is
-        raised at once to the power of two that brings it under (a run of tiny batches is not slowed for long)."""
+        """Set N to the power of two that keeps one sample under the budget's share of the batches between two
+        (never below the ``every`` asked for), moving at most 4x up or 2x down per sample: a run of tiny batches is
+        not slowed for long, and one sample that a busy machine held up is not taken as the rule."""
         if self._batch_seconds > 0 and self.budget > 0:
-            needed = self._cost / (self.budget * self._batch_seconds)
-            if needed > self.every:
-                self.every = min(1 << math.ceil(math.log2(needed)), 10_000)
+            needed = max(self._cost / (self.budget * self._batch_seconds), 1.0)
+            target = max(self._asked, 1 << math.ceil(math.log2(needed)))
+            self.every = min(target, self.every * 4, 10_000) if target > self.every else max(target, self.every // 2)
         self.seconds += self._cost
         self._cost = 0.0
 
