@@ -353,7 +353,8 @@ class _FirstShow(QObject):
 
 
 def attach_dashboard(dock: LayerOutputDock, dashboard: Any) -> None:
-    """Samples from the dashboard's previewed dataset, the trained model after a run, live outputs while one runs."""
+    """Samples from the dashboard's previewed dataset, the trained model after a run, live outputs while one runs;
+    a diagnosis clicked selects its node; another project clears the inspect tabs."""
     dock.dataset_source = lambda: dashboard.dataset
     dock.trained_source = lambda: (
         (dashboard.run_project, dashboard.last_model) if dashboard.last_model is not None else None
@@ -362,3 +363,11 @@ def attach_dashboard(dock: LayerOutputDock, dashboard: Any) -> None:
     if dock.select_node is not None:
         dashboard.health.node_activated.connect(dock.select_node)  # a diagnosis clicked: its node on the canvas
     dashboard.run_finished.connect(lambda _result: dock.refresh())
+
+    def forget() -> None:  # another project: the last run's health, curve and projection are the old one's
+        if not dashboard.is_running():
+            dashboard.health.clear()
+            dashboard.lr_finder.reset()
+            dashboard.projection.clear()
+
+    dock.document.project_replaced.connect(forget)

@@ -112,6 +112,17 @@ class LrFinderView(QWidget):
         threading.Thread(target=work, name="torchcanvas-lr-find", daemon=True).start()
         return True
 
+    def reset(self) -> None:
+        """Forget the last curve (another project); a test still running reports to nobody's harm."""
+        if self.busy:
+            return
+        self.curve, self.rates, self.losses = None, [], []
+        self.line.setData([], [])
+        self.mark.setVisible(False)
+        self.use_button.setText("Use it")
+        self.status.setText("Press Find: a short test run shows which learning rates make the network learn.")
+        self._buttons()
+
     def apply(self) -> None:
         """Set the suggested rate as the project's learning rate: one undo step."""
         project, stack = self.context()

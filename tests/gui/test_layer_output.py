@@ -134,3 +134,14 @@ def test_an_output_of_only_zeros_is_said_in_words(qtbot, window) -> None:
     dock.feed.arrived.emit(dead, "live, while training (batch 40)")
     assert dock.picture.blank.text() == "Every value is 0 for this sample: none of its units fires."
     assert "zeros 100%" in dock.numbers.text()
+
+
+def test_another_project_clears_the_inspect_tabs(qtbot, window) -> None:
+    dashboard = window.install_training()
+    health = dashboard.health
+    fc1 = LayerHealth("fc1", node_id(window, "fc1"), grad_norm=0.5)
+    health.add([point_of(HealthSample(10, 1.0, 1.0, [fc1]))], [Diagnosis("dead", 10, "fc1", "fc1 is dead")])
+    assert health.steps == [10] and health.messages
+    window.document.new()
+    assert health.steps == [] and health.messages == [] and health.diagnoses.count() == 0
+    assert window.layer_output.node_id is None
