@@ -296,15 +296,17 @@ class DataWizard(QDialog):
         self.use_button.setToolTip("Fix the problems listed first" if survey.problems else "Train on this data")
 
     def _show_parts(self, survey: Any) -> None:
-        """Only the parts that say something about this source take room."""
-        self.table_box.setVisible(bool(survey is not None and survey.columns))
+        """Only the parts that say something about this source take room. When a choice made the source
+        unreadable, a table's columns stay (as last read), so that the choice can be taken back."""
+        table = bool(survey.columns) if survey is not None else self.columns.rowCount() > 0
+        self.table_box.setVisible(table)
         self.classes_box.setVisible(bool(survey is not None and survey.classes))
         images = bool(self.found is not None and self.found.images and survey is not None)
         head = bool(self.found is not None and self.found.head and survey is not None)
         self.samples_box.setVisible(images or head or bool(survey is not None and survey.image_sizes))
         self.grid.setVisible(images)
         self.head.setVisible(head)
-        self.samples_box.setTitle("First rows" if head and self.table_box.isVisible() else "Samples")
+        self.samples_box.setTitle("First rows" if head and table else "Samples")
         if survey is None:
             for label in (self.summary, self.splits, self.problems, self.notes):
                 label.setText("")

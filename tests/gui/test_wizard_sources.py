@@ -242,3 +242,25 @@ def test_whole_number_labels_can_be_predicted_as_a_number(qtbot, data_window, mo
     assert "a number to predict (regression): price" in wizard.summary.text()
     assert wizard.predict_combo.currentData() == "number"
     assert wizard.spec() == f"table:{path}?label=price&number=price"
+
+
+def test_a_table_that_cannot_be_read_again_keeps_its_columns_to_try_again(qtbot, data_window, monkeypatch, tmp_path):
+    """The file changed on disk while the wizard was open (a ragged row): the next choice's survey fails in words,
+    the columns stay in view, and the next choice once the file is fixed reads it again."""
+    window = data_window
+    path = write_csv(tmp_path / "flowers.csv")
+    good = path.read_text()
+    wizard = opened_wizard(qtbot, window, monkeypatch, path)
+    path.write_text(good + "1,2,3,4,5,6\n")  # a row with more values than the header
+    combo = wizard.columns.combos["a"]
+    with qtbot.waitSignal(wizard.surveyor.done, timeout=SURVEY_MS):
+        combo.setCurrentIndex(combo.findData("ignore"))
+        combo.activated.emit(combo.currentIndex())
+    assert wizard.found is None and "flowers.csv" in wizard.status.text() and not wizard.use_button.isEnabled()
+    assert wizard.table_box.isVisible() and wizard.columns.rowCount() == 4
+    path.write_text(good)
+    combo = wizard.columns.combos["a"]
+    with qtbot.waitSignal(wizard.surveyor.done, timeout=SURVEY_MS):
+        combo.setCurrentIndex(combo.findData("number"))
+        combo.activated.emit(combo.currentIndex())
+    assert wizard.found is not None and wizard.use_button.isEnabled(), wizard.status.text()
