@@ -1,6 +1,7 @@
 """A pretrained classifier as a new project: torchvision's network imported with blocks (``core.fx_import``), its
 ImageNet weights loaded into it first (so the import's check compares the pretrained network), and the project set
-to start training from the weights file in torch's cache (``training.initial_weights``, ``fine_tune``)."""
+to start training from the weights file in torch's cache (``training.initial_weights``: loaded by name and shape, so
+a new head's weights start fresh while the backbone keeps its own; the exported script names the same file)."""
 
 from __future__ import annotations
 
@@ -44,5 +45,4 @@ def pretrained_project(
         f"({fetched.path.name} in torch's cache); freeze the layers before the head to train only the head."
     )
     project.training.initial_weights = str(fetched.path)
-    project.training.fine_tune = True
     return result

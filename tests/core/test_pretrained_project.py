@@ -25,7 +25,7 @@ def test_the_project_is_the_pretrained_network_and_starts_from_the_cached_file(t
     result = pretrained_project("resnet18", fetched, entry=entry_of("resnet18", weights))
     project = result.project
     assert {"BasicBlock"} <= set(project.graph.blocks)
-    assert project.training.initial_weights == str(fetched.path) and project.training.fine_tune
+    assert project.training.initial_weights == str(fetched.path)
     assert "pretrained on ImageNet" in project.description
     code = generate_model(project.graph)
     namespace: dict = {}

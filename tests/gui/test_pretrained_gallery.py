@@ -39,7 +39,7 @@ def test_create_fetches_with_progress_and_opens_the_network_starting_from_its_we
     assert values and values[-1] == 1000  # the whole file, shown as it came
     assert dialog.result() == QDialog.DialogCode.Accepted
     project = dialog.result_.project
-    assert project.training.initial_weights == str(cache_path(weights.url)) and project.training.fine_tune
+    assert project.training.initial_weights == str(cache_path(weights.url))
     open_pretrained(window, dialog.result_)
     assert window.document.project is project and "BasicBlock" in window.document.graph.blocks
     assert "starts from" in window.statusBar().currentMessage()
