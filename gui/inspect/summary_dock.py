@@ -112,6 +112,10 @@ class SummaryDock(QWidget):
         self.document = document
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeaderItem(COLUMNS.index("Memory / batch")).setToolTip(
+            "The node's output for one batch of the training batch size. Training keeps these for the backward "
+            "pass, plus the layers inside blocks, the gradients and the optimizer's state: it needs more."
+        )
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
