@@ -19,6 +19,7 @@ pytest.importorskip("captum")
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
 
+@pytest.mark.slow  # Grad-CAM through a ResNet: about two seconds
 def test_an_image_gets_its_grad_cam_laid_over_it(qtbot) -> None:
     project = load(EXAMPLES / "resnet_small.json")  # a CNN on the shapes set; random weights are enough here
     model = build_model(project).module
