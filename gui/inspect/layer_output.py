@@ -170,6 +170,7 @@ class LayerOutputDock(QWidget):
         self.feed.arrived.connect(self._arrived)
         self.feed.running.connect(self.set_running)
         self._computer: _Computer | None = None
+        self._stale = False  # a node was chosen while the dock was closed
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.numbers = QLabel()
@@ -221,6 +222,11 @@ class LayerOutputDock(QWidget):
         """Ask for the output of the node and sample chosen now (a thread answers; nothing waits here)."""
         if self.node_id is None:
             return
+        if not self.isVisible():  # a closed dock computes nothing; it catches up when shown again
+            self._stale = True
+            self.feed.request = None
+            return
+        self._stale = False
         data = self.dataset_source()
         if data is None:
             self.picture.show_text("Waiting for the dataset (chosen in the Training dock) to load…")
@@ -250,6 +256,11 @@ class LayerOutputDock(QWidget):
         if self._computer is None:
             self._computer = _Computer(self.feed)
         self._computer.ask(key, project, model, self.node_id, sample, words)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     # -- a run ---------------------------------------------------------------------------------------------
     def watchers_for(self, project: Any) -> list[Any]:

@@ -145,3 +145,13 @@ def test_another_project_clears_the_inspect_tabs(qtbot, window) -> None:
     window.document.new()
     assert health.steps == [] and health.messages == [] and health.diagnoses.count() == 0
     assert window.layer_output.node_id is None
+
+
+def test_a_closed_dock_computes_nothing_and_catches_up_when_shown(qtbot, window, digits) -> None:
+    dock = window.layer_output
+    dock.dataset_source = lambda: digits
+    window.docks["layer_output"].close()
+    window.scene.select_nodes([node_id(window, "fc2")])
+    assert dock.node_id == node_id(window, "fc2") and dock.feed.request is None  # no sample asked for
+    window.docks["layer_output"].show()
+    qtbot.waitUntil(lambda: dock.output is not None and dock.output.name == "fc2", timeout=30_000)
