@@ -265,6 +265,9 @@ def open_pretrained(window: Any, result: Any) -> None:
 
 def new_from_pretrained(window: Any) -> bool:
     """File > New from… (a pretrained network): ask, fetch, import and open; False when cancelled."""
+    if getattr(window, "editing_locked", False):  # a run trains the project shown: it must not be replaced under it
+        window.statusBar().showMessage("Stop the training run first: it uses the project shown.", 6000)
+        return False
     if hasattr(window, "maybe_save") and not window.maybe_save():
         return False
     dialog = PretrainedDialog(window)

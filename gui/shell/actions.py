@@ -47,6 +47,12 @@ def _import_dialog(window: MainWindow) -> None:
     import_model_dialog(window)
 
 
+def _new_pretrained(window: MainWindow) -> None:
+    from gui.panels.gallery import new_from_pretrained  # imports torchvision only when asked
+
+    new_from_pretrained(window)
+
+
 def build_actions(window: MainWindow) -> dict[str, QAction]:
     w, ed, view = window, window.editor, window.view
     stack = window.document.undo_stack
@@ -55,6 +61,9 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "open": _action(w, "&Open…", w.open_dialog, Key.Open, "Open a project file"),
         "example": _action(w, "Open &Example…", w.open_example_dialog, "Ctrl+E", "Open one of the example networks"),
         "import_model": _action(w, "&Import PyTorch Model…", lambda: _import_dialog(w), tip="A model from code"),
+        "new_pretrained": _action(
+            w, "New from &Pretrained Network…", lambda: _new_pretrained(w), tip="An ImageNet classifier, its weights"
+        ),
         "save": _action(w, "&Save", w.save, Key.Save, "Save the project"),
         "save_as": _action(w, "Save &As…", w.save_as_dialog, Key.SaveAs, "Save the project under a new name"),
         "export": _action(w, "E&xport Code…", w.export_code_dialog, "Ctrl+Shift+E", "Save the model as a .py file"),
@@ -119,7 +128,7 @@ def _export_menu(window: MainWindow, menu: QMenu, a: dict[str, QAction]) -> None
 def build_menus(window: MainWindow, a: dict[str, QAction]) -> None:
     bar = window.menuBar()
     file = bar.addMenu("&File")
-    file.addActions([a["new"], a["open"], a["example"], a["import_model"]])
+    file.addActions([a["new"], a["new_pretrained"], a["open"], a["example"], a["import_model"]])
     window.recent_menu = QMenu("Open &Recent", window)
     file.addMenu(window.recent_menu)
     file.addSeparator()

@@ -74,3 +74,14 @@ def test_the_example_gallery_has_the_pretrained_button(qtbot):
     gallery = ExampleGallery()
     qtbot.addWidget(gallery)
     assert gallery.findChild(QPushButton, "pretrained").text() == "Pretrained network…"
+
+
+def test_file_menu_has_new_from_pretrained_and_it_waits_for_a_run(window):
+    action = window.action_map["new_pretrained"]
+    file_menu = window.menuBar().actions()[0].menu()
+    assert action.text() == "New from &Pretrained Network…" and action in file_menu.actions()
+    window.set_editing_locked(True)  # training: no dialog at all, the project stays
+    project = window.document.project
+    action.trigger()
+    assert window.document.project is project and "Stop the training run" in window.statusBar().currentMessage()
+    window.set_editing_locked(False)
