@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.code.block_shortcut import optional_argument
 from core.code.codegen_blocks import (
     REQUIRED,
     BlockCodeError,
@@ -77,6 +78,9 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
     plain = defn.description.isprintable() and '"' not in defn.description and "\\" not in defn.description
     if defn.description and plain and len(about) <= 88:
         lines += [about, ""]
+    shortcut = optional_argument(defn)  # a variant passes its shortcut layer in (torchvision's downsample)
+    if shortcut is not None:
+        params.append(f"{shortcut.attr}: nn.Module | None = None")
     lines += call_lines("    ", "def __init__", params, " -> None:")
     lines.append("        super().__init__()")
     attr_of: dict[str, str] = {}
@@ -84,10 +88,14 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
         attr, nid = key.split("\0")
         attr_of[nid] = attr
         lines += register_lines(attr, expr)
+    if shortcut is not None:
+        lines.append(f"        self.{shortcut.attr} = {shortcut.attr}")
     stored, reads = forward_arguments(ctx, set(attr_of.values()))
     lines += stored
     lines.append("")
-    lines += forward(ctx.graph, ctx.analysis, attr_of, reads)
+    add = next((n.id for n in ctx.graph.nodes if shortcut and n.name == shortcut.add), None)
+    where = (add, shortcut.port, shortcut.attr) if shortcut is not None and add is not None else None
+    lines += forward(ctx.graph, ctx.analysis, attr_of, reads, where)
     return lines
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.code.block_classes import class_lines, layer_types, used_definitions
+from core.code.block_shortcut import optional_shortcuts, shortcuts
 from core.code.codegen_blocks import Context, code_names, instance_expr, signature_memo
 from core.code.line_wrap import assign_lines, call_lines, with_comment
 from core.code.names import MODULE_ATTRIBUTES, NameAllocator, module_attribute, module_level_names, module_ref
@@ -152,7 +153,9 @@ class _Variables:
     """Forward's local variable names, one per (node, output port): a value's variable is reused once nothing
     else needs it."""
 
-    def __init__(self, graph: Graph, order: list[str], nodes: dict[str, Node], inputs: list[str]) -> None:
+    def __init__(
+        self, graph: Graph, order: list[str], nodes: dict[str, Node], inputs: list[str], block: bool = False
+    ) -> None:
         local = NameAllocator({"self", "torch", "nn", "F"})
         self.var_of: dict[tuple[str, int], str] = {(nid, 0): local.allocate(nodes[nid].name, "x") for nid in inputs}
         self.remaining: dict[tuple[str, int], int] = {}
@@ -164,6 +167,13 @@ class _Variables:
         self.temp = NameAllocator(set(self.var_of.values()) | {"self", "torch", "nn", "F"})
         self.rank: dict[str, int] = {name: i for i, name in enumerate(self.var_of.values())}  # earlier: primary
         self.spare: list[str] = []
+        # A residual (a value read twice, met again at an Add) has its main path in ``out``; a block's class is
+        # written as torchvision writes BasicBlock: a shortcut computed from the input alone in ``identity``, and
+        # ``out = out + identity``.
+        adds = any(nodes[nid].type == "Add" for nid in order)
+        self.residual = adds and any(count > 1 for count in self.remaining.values())
+        self.block = block and self.residual
+        self.arguments = set(self.var_of.values())
 
     def used(self, key: tuple[str, int]) -> bool:
         return self.remaining.get(key, 0) > 0
@@ -175,15 +185,26 @@ class _Variables:
             self.remaining[s] -= 1
         return args, [self.var_of[s] for s in sources if self.remaining[s] == 0]
 
-    def target(self, key: tuple[str, int], dying: list[str]) -> str:
-        """The variable a node's result goes into: a dying input's, a spare one, or a fresh one."""
-        dying.sort(key=lambda name: self.rank.setdefault(name, len(self.rank)))
+    def target(self, key: tuple[str, int], dying: list[str], shortcut: bool = False) -> str:
+        """The variable a node's result goes into: a dying input's, a spare one, or a fresh one. In a residual
+        block the main path's variables come before the arguments (``out = out + x``), and a shortcut computed
+        from an argument alone (``shortcut``: its one reader is an Add) goes into ``identity``."""
+        if self.block:
+            dying.sort(key=lambda name: (name in self.arguments, self.rank.setdefault(name, len(self.rank))))
+        else:
+            dying.sort(key=lambda name: self.rank.setdefault(name, len(self.rank)))
+        if self.block and shortcut and dying and set(dying) <= self.arguments and "identity" not in self.temp:
+            target = self.temp.allocate("identity")
+            self.rank.setdefault(target, len(self.rank))
+            self.spare.extend(name for name in dying if name not in self.spare)
+            self.var_of[key] = target
+            return target
         if dying:
             target = dying[0]
         elif self.spare:
             target = self.spare.pop(0)
         else:
-            target = _fresh_temp(self.temp, self.rank)
+            target = _fresh_temp(self.temp, self.rank, "out" if self.residual else "x")
         self.spare.extend(name for name in dying[1:] if name not in self.spare)
         self.var_of[key] = target
         return target
@@ -220,9 +241,13 @@ def model_lines(
     # each definition's signature worked out once per generation, never kept after it; each class named for it
     with signature_memo(), code_names(graph.blocks, taken):
         try:
-            for defn in used_definitions(graph, order):
-                out.add([*class_lines(defn, _block_forward), "", ""])
-            _emit_init(out, class_name, nodes, attr_of, analysis, graph)
+            definitions = used_definitions(graph, order)
+            variants = optional_shortcuts(definitions)  # written through the plain class: downsample=...
+            with shortcuts(variants):
+                for defn in definitions:
+                    if defn.name not in variants:
+                        out.add([*class_lines(defn, _block_forward), "", ""])
+                _emit_init(out, class_name, nodes, attr_of, analysis, graph)
         except GraphError as exc:
             raise CodegenError(str(exc)) from None
         inputs = _emit_forward(out, graph, analysis, order, nodes, attr_of, True)
@@ -230,12 +255,16 @@ def model_lines(
 
 
 def _block_forward(
-    graph: Graph, analysis: Analysis, attr_of: dict[str, str], reads: dict[str, dict[str, str]]
+    graph: Graph,
+    analysis: Analysis,
+    attr_of: dict[str, str],
+    reads: dict[str, dict[str, str]],
+    shortcut: tuple[str, int, str] | None = None,
 ) -> list[str]:
     """A block class's forward (no shape comments: they differ from one instance to the next)."""
     out = _Emitter()
     nodes = {nid: graph.node(nid) for nid in analysis.order}
-    _emit_forward(out, graph, analysis, analysis.order, nodes, attr_of, False, reads)
+    _emit_forward(out, graph, analysis, analysis.order, nodes, attr_of, False, reads, shortcut)
     return out.lines
 
 
@@ -248,10 +277,13 @@ def _emit_forward(
     attr_of: dict[str, str],
     comments: bool,
     reads: dict[str, dict[str, str]] | None = None,
+    shortcut: tuple[str, int, str] | None = None,
 ) -> list[str]:
-    """The forward method; returns its argument names (in Input-node order)."""
+    """The forward method; returns its argument names (in Input-node order). ``shortcut``: (an Add, its
+    port, an attribute): that input of the Add goes through ``self.<attribute>`` when the class was given one
+    (torchvision's ``if self.downsample is not None: identity = self.downsample(x)``)."""
     inputs = [nid for nid in order if nodes[nid].type == "Input"]
-    names = _Variables(graph, order, nodes, inputs)
+    names = _Variables(graph, order, nodes, inputs, block=not comments)
     outputs = [nid for nid in order if nodes[nid].type == "Output"]
     ret = "torch.Tensor" if len(outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(outputs))}]"
     arguments = ["self", *(f"{names.var_of[(nid, 0)]}: torch.Tensor" for nid in inputs)]
@@ -267,7 +299,11 @@ def _emit_forward(
         if node.type == "Output":
             returned[nid] = args[0]
             continue
-        target = _targets(names, node, dying)
+        readers = [e.dst for e in graph.consumers(nid) if e.dst in nodes]
+        is_shortcut = len(readers) == 1 and nodes[readers[0]].type == "Add"
+        if shortcut is not None and nid == shortcut[0]:
+            args = _optional_shortcut(out, names, args, shortcut)
+        target = _targets(names, node, dying, is_shortcut)
         info = analysis.nodes[nid]
         expr = _expression(node, attr_of.get(nid), args, info.params, (reads or {}).get(nid))
         _emit_layer_line(out, node, target, expr, info, comments)
@@ -277,12 +313,22 @@ def _emit_forward(
     return [names.var_of[(nid, 0)] for nid in inputs]
 
 
-def _targets(names: _Variables, node: Node, dying: list[str]) -> str:
+def _optional_shortcut(out: _Emitter, names: _Variables, args: list[str], shortcut: tuple[str, int, str]) -> list[str]:
+    """``identity = x``, then through the optional shortcut layer when there is one; the Add reads ``identity``."""
+    _, port, attr = shortcut
+    identity = names.temp.allocate("identity")
+    out.add(f"        {identity} = {args[port]}")
+    out.add(f"        if self.{attr} is not None:")
+    out.add(f"            {identity} = self.{attr}({args[port]})")
+    return [*args[:port], identity, *args[port + 1 :]]
+
+
+def _targets(names: _Variables, node: Node, dying: list[str], shortcut: bool = False) -> str:
     """The variable(s) a node's result goes into; a block with several outputs is unpacked into one variable per
     used Output port (``a, _ = self.block(x)``)."""
     count = node.output_count() if node.block is not None else 1
     if count <= 1:
-        return names.target((node.id, 0), dying)
+        return names.target((node.id, 0), dying, shortcut)
     used = [k for k in range(count) if names.used((node.id, k))] or [0]
     parts = []
     for k in range(count):
@@ -291,15 +337,15 @@ def _targets(names: _Variables, node: Node, dying: list[str]) -> str:
     return ", ".join(parts)
 
 
-def _fresh_temp(temp: NameAllocator, rank: dict[str, int]) -> str:
-    """x, then x1, x2, ... : the first not yet used in this forward."""
+def _fresh_temp(temp: NameAllocator, rank: dict[str, int], base: str = "x") -> str:
+    """x, then x1, x2, ... (or out, out1, ...): the first not yet used in this forward."""
     for k in range(len(rank) + 2):
-        candidate = "x" if k == 0 else f"x{k}"
+        candidate = base if k == 0 else f"{base}{k}"
         if candidate not in temp:
             temp.reserve(candidate)
             rank.setdefault(candidate, len(rank))
             return candidate
-    return temp.allocate("x")  # pragma: no cover
+    return temp.allocate(base)  # pragma: no cover
 
 
 def generate_model(

@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.code.block_shortcut import shortcut_of
 from core.code.names import MODULE_ATTRIBUTES, NameAllocator, code_name, module_attribute
 from core.errors import GraphError
 from core.model.analysis import Analysis, analyze
@@ -219,6 +220,7 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
     sig = signature(defn)
     keywords = arg_names(defn)
     call: list[str] = []
+    shortcut = shortcut_of(defn)
     for kind, key, default in sig:
         if kind == "chan":
             value = in_chan[key] if key < len(in_chan) else None
@@ -235,6 +237,10 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
                 call.append(expr)
             elif expr != literal(default):
                 call.append(f"{keywords[key]}={expr}")
+    if shortcut is not None:  # the plain class, given this variant's shortcut layer (torchvision's downsample)
+        child = Context(inner_graph, inner, args, in_chan, defn.bindings)
+        call.append(f"{shortcut.attr}={module_expr(child, shortcut.node_id)}")
+        return f"{class_name(shortcut.plain)}({', '.join(call)})"
     return f"{class_name(defn)}({', '.join(call)})"
 
 

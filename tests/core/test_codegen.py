@@ -117,7 +117,30 @@ def test_mlp_reads_like_handwritten_code():
 
 def test_residual_uses_plain_addition():
     source = generate_model(load(EXAMPLES / "residual_cnn.json").graph).source
-    assert "x = x1 + x  # [N, 16, 8, 8]" in source
+    assert "out = self.conv2(x)  # [N, 16, 8, 8]" in source  # the main path, as torchvision names it
+    assert "x = out + x  # [N, 16, 8, 8]" in source
+
+
+def test_residual_blocks_are_one_class_with_an_optional_downsample_as_torchvision_writes_it():
+    """Issue 24: BasicBlock and BasicBlockDown were two classes whose forward read ``x1 = self.conv1(x)`` ...
+    ``x = self.downsample(x)``, ``x = x1 + x``; torchvision writes one BasicBlock with ``downsample=None``, ``out``
+    for the main path and ``identity`` for the shortcut, and a stage passes the shortcut to its first block."""
+    graph = load(EXAMPLES / "resnet_small.json").graph
+    source = generate_model(graph).source
+    assert "class BasicBlockDown" not in source
+    block = source[source.index("class BasicBlock(") : source.index("class Net(")]
+    assert "downsample: nn.Module | None = None," in block and "self.downsample = downsample" in block
+    forward = block[block.index("def forward") :]
+    assert "out = self.conv1(x)" in forward and "out = self.bn2(out)" in forward and "x1" not in forward
+    expected = "identity = x\n        if self.downsample is not None:\n            identity = self.downsample(x)\n"
+    assert expected + "        out = out + identity\n" in forward
+    assert "downsample=nn.Sequential(" in source
+    # the weights of the two drawings load strictly: the same keys, named as before
+    namespace: dict = {}
+    exec(compile(source, "<resnet_small>", "exec"), namespace)
+    keys = set(namespace["Net"]().state_dict())
+    assert {"layer2.0.downsample.0.weight", "layer2.0.downsample.1.running_var", "layer2.1.conv1.weight"} <= keys
+    assert not any(k.startswith(("layer1.0.downsample", "layer2.1.downsample")) for k in keys)
 
 
 def test_line_to_node_points_at_the_layer():
