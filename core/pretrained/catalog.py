@@ -107,3 +107,18 @@ def cache_dir() -> Path:
 def cache_path(url: str) -> Path:
     """The exact file torch.hub reads for ``url``: the cache folder and the URL's file name."""
     return cache_dir() / os.path.basename(urlparse(url).path)
+
+
+def weights_for_file(path: str | os.PathLike[str]) -> str | None:
+    """The torchvision weights a file is the download of, by its name (``resnet18-f37072fd.pth`` ->
+    ``"ResNet18_Weights.IMAGENET1K_V1"``), any weights of any classifier, not only the defaults; None for another
+    file. Lets generated code say ``ResNet18_Weights.IMAGENET1K_V1.get_state_dict()`` instead of a cache path."""
+    import torchvision
+    from torchvision.models import get_model_weights, list_models
+
+    name = Path(path).name
+    for model in list_models(module=torchvision.models):
+        for weights in get_model_weights(model):
+            if os.path.basename(urlparse(weights.url).path) == name:
+                return f"{type(weights).__name__}.{weights.name}"
+    return None

@@ -42,3 +42,15 @@ def test_the_cache_is_torch_home_s(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     url = ResNet18_Weights.DEFAULT.url
     assert cache_path(url) == tmp_path / "hub" / "checkpoints" / url.rsplit("/", 1)[1]
+
+
+def test_a_cached_file_names_its_torchvision_weights(tmp_path: Path, monkeypatch):
+    from torchvision.models import ResNet50_Weights
+
+    from core.pretrained.catalog import weights_for_file
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert weights_for_file(cache_path(ResNet18_Weights.DEFAULT.url)) == "ResNet18_Weights.IMAGENET1K_V1"
+    v2 = ResNet50_Weights.IMAGENET1K_V2  # not the first weights of its enum
+    assert weights_for_file(tmp_path / cache_path(v2.url).name) == "ResNet50_Weights.IMAGENET1K_V2"
+    assert weights_for_file(tmp_path / "mine.pt") is None
