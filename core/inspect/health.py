@@ -138,8 +138,9 @@ class HealthWatcher:
             self._sample(step, loss)
         if (step + 1) % self.every == 0:
             self._arm()
-        self._cost += time.perf_counter() - started
-        self._clock = time.perf_counter()
+        ended = time.perf_counter()
+        self._cost += ended - started
+        self._clock = ended
 
     def detach(self) -> None:
         self.seconds += self._cost
