@@ -3,6 +3,7 @@ pretrained network (torchvision's classifiers with their ImageNet weights, ``cor
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ from core.files import project as project_io
 from gui import style
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
+log = logging.getLogger(__name__)
 
 
 def examples() -> list[tuple[Path, str, str, int]]:
@@ -130,6 +132,29 @@ class PretrainedThread(QThread):
             self.done.emit(result)
 
 
+def listed(entries: Sequence[Any]) -> list[tuple[Any, bool, str]]:
+    """(entry, whether its file is in torch's cache, that file's path) for each entry."""
+    from core.pretrained.catalog import cache_path
+
+    return [(e, cache_path(e.url).is_file(), str(cache_path(e.url))) for e in entries]
+
+
+class ListThread(QThread):
+    """torchvision's classifiers with weights, read off the GUI thread (importing torchvision takes seconds)."""
+
+    loaded = Signal(object)
+
+    def run(self) -> None:
+        from core.pretrained.catalog import pretrained_classifiers
+
+        try:
+            rows = listed(pretrained_classifiers())
+        except Exception:  # torchvision missing or broken: an empty list, said in the dialog's status line
+            log.exception("reading torchvision's classifiers")
+            rows = []
+        self.loaded.emit(rows)
+
+
 class PretrainedDialog(QDialog):
     """File > New from… / the gallery's "Pretrained network…": torchvision's classifiers with their ImageNet figures;
     Create fetches the weights (progress bar, Cancel) and imports the network as the new project."""
@@ -141,31 +166,21 @@ class PretrainedDialog(QDialog):
         weights_of: Callable[[str], Any] | None = None,
     ) -> None:
         super().__init__(parent)
-        from core.pretrained.catalog import cache_path, pretrained_classifiers, weights_member
+        from core.pretrained.catalog import weights_member
 
         self.setWindowTitle("New from a pretrained network")
         self.resize(720, 480)
         self.weights_of = weights_of or weights_member
         self.thread_: PretrainedThread | None = None
+        self.list_thread: ListThread | None = None  # reads torchvision's list (seconds: it imports torchvision)
         self.result_: Any = None  # the ImportResult once created
         self.list = QListWidget()
         self.list.setObjectName("pretrained_list")
-        for entry in entries if entries is not None else pretrained_classifiers():
-            cached = cache_path(entry.url).is_file()
-            item = QListWidgetItem(entry.label() + ("  (in the cache)" if cached else ""))
-            item.setData(PATH_ROLE, entry.name)
-            item.setToolTip(
-                f"{entry.weights}\nInput: 3x{entry.crop_size}x{entry.crop_size} (resize {entry.resize_size}, "
-                f"centre crop {entry.crop_size}, ImageNet mean and std)\nWeights: {entry.url}\n"
-                f"Cache: {cache_path(entry.url)}"
-            )
-            self.list.addItem(item)
-        self.list.setCurrentRow(0)
         self.list.itemDoubleClicked.connect(lambda _item: self.create())
         about = QLabel(
             "A network trained on ImageNet's 1.2 million photos. Its weights are fetched once into torch's cache "
-            "and used from there; then give it your dataset, replace its last layer for your classes (the task "
-            "check offers it) and freeze the layers before it (right-click the last layer)."
+            "and used from there; then give it your dataset, give it a new head for your classes (the inspector's "
+            "New head on its last layer) and freeze the layers before it (right-click the last layer)."
         )
         about.setWordWrap(True)
         self.status = QLabel("")
@@ -188,6 +203,32 @@ class PretrainedDialog(QDialog):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
+        if entries is not None:
+            self.fill(listed(entries))
+        else:
+            self.status.setText("Reading torchvision's list of pretrained classifiers…")
+            self.create_button.setEnabled(False)
+            self.list_thread = ListThread(self)
+            self.list_thread.loaded.connect(self.fill)
+            self.list_thread.start()
+
+    def fill(self, rows: list[tuple[Any, bool, str]]) -> None:
+        """One row per (entry, already in the cache, its cache path)."""
+        self.list_thread = None
+        for entry, cached, path in rows:
+            item = QListWidgetItem(entry.label() + ("  (in the cache)" if cached else ""))
+            item.setData(PATH_ROLE, entry.name)
+            item.setToolTip(
+                f"{entry.weights}\nInput: 3x{entry.crop_size}x{entry.crop_size} (resize {entry.resize_size}, "
+                f"centre crop {entry.crop_size}, ImageNet mean and std)\nWeights: {entry.url}\nCache: {path}"
+            )
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        if not rows:
+            self.status.setText("torchvision's classifiers could not be read: is torchvision installed?")
+        elif self.status.text().startswith("Reading"):
+            self.status.setText("")
+        self.create_button.setEnabled(not self.busy and self.list.count() > 0)
 
     @property
     def busy(self) -> bool:
@@ -245,6 +286,8 @@ class PretrainedDialog(QDialog):
             self.accept()
 
     def done(self, code: int) -> None:  # closing (Esc, the window's x) waits for the thread, cancelled first
+        if self.list_thread is not None:
+            self.list_thread.wait()
         if self.thread_ is not None:
             self.thread_.cancel()
             self.thread_.wait()

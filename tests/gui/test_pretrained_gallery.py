@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QDialog, QPushButton
 
 from core.pretrained.catalog import cache_path, entry_of
-from gui.panels.gallery import ExampleGallery, PretrainedDialog, open_pretrained
+from gui.panels.gallery import PATH_ROLE, ExampleGallery, PretrainedDialog, open_pretrained
 from tests.core.pretrained_fixtures import served_weights
 
 pytestmark = pytest.mark.slow  # an import of ResNet-18 takes seconds
@@ -85,3 +85,12 @@ def test_file_menu_has_new_from_pretrained_and_it_waits_for_a_run(window):
     action.trigger()
     assert window.document.project is project and "Stop the training run" in window.statusBar().currentMessage()
     window.set_editing_locked(False)
+
+
+def test_the_real_list_is_read_off_the_gui_thread(qtbot):
+    dialog = PretrainedDialog()  # torchvision's own list: imported in a thread, the dialog shows at once
+    qtbot.addWidget(dialog)
+    assert dialog.status.text().startswith("Reading torchvision's list") and not dialog.create_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.list.count() > 0, timeout=60_000)
+    names = [dialog.list.item(i).data(PATH_ROLE) for i in range(dialog.list.count())]
+    assert "resnet18" in names and dialog.create_button.isEnabled() and dialog.status.text() == ""
