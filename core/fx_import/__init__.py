@@ -123,7 +123,7 @@ def import_model(
     try:
         if state is not None:
             _load_user_state(module, state)
-        gm = trace(module)
+        gm = trace(module, [torch.zeros(1, *s, dtype=getattr(torch, input_dtype or "float32")) for s in shapes])
         times["trace"] = time.perf_counter() - start
         kinds = _inputs(gm, module, shapes, input_dtype)
         _shapes(gm, [torch.zeros(1, *s, dtype=getattr(torch, d)) for s, (d, _) in zip(shapes, kinds, strict=True)])

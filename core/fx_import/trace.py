@@ -114,21 +114,39 @@ def _drop_settings(graph: fx.Graph, module: nn.Module, fixed: dict[str, Any]) ->
         graph.erase_node(node)
 
 
-def trace(module: nn.Module) -> fx.GraphModule:
-    """The traced graph; a failure is a ModelImportError naming the module, the line and the fix."""
+def trace(module: nn.Module, samples: list[torch.Tensor] | None = None) -> fx.GraphModule:
+    """The traced graph; a failure is a ModelImportError naming the module, the line and the fix. With
+    ``samples`` (one per input), a trace that fails is tried again knowing the shapes (``shape_trace``)."""
     tracer = LeafTracer()
     fixed = settings(module)
     try:
         graph = tracer.trace(module, concrete_args=fixed or None)
-        if fixed:
-            _drop_settings(graph, module, fixed)
     except ModelImportError:
         raise
     except Exception as exc:
-        raise ModelImportError([_explain(exc, tracer, module)]) from None
+        message = _explain(exc, tracer, module)
+        tracer = _with_shapes(module, samples, set(fixed))  # type: ignore[assignment]
+        try:
+            graph = tracer.trace(module, concrete_args=fixed or None) if tracer is not None else None
+        except Exception:
+            graph = None
+        if graph is None:
+            raise ModelImportError([message]) from None
+    assert graph is not None
+    if fixed:
+        _drop_settings(graph, module, fixed)
     gm = fx.GraphModule(tracer.root, graph, type(module).__name__)
     gm.meta["original"] = module  # gm keeps only the modules called: containers (ModuleList) become plain ones
     return gm
+
+
+def _with_shapes(module: nn.Module, samples: list[torch.Tensor] | None, fixed: set[str]) -> fx.Tracer | None:
+    if not samples:
+        return None
+    from core.fx_import.shape_trace import shape_tracer
+
+    tracer: fx.Tracer = shape_tracer(LeafTracer, module, samples, fixed)
+    return tracer
 
 
 def inputs_of(gm: fx.GraphModule) -> list[fx.Node]:
