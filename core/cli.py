@@ -28,6 +28,9 @@ TorchCanvas: draw a neural network, see its tensor shapes, get readable PyTorch 
   torchcanvas train PROJECT [--data SPEC] [--epochs N] [--batch-size B] [--lr LR] [--optimizer NAME]
                             [--device auto|cpu|cuda] [--seed S] [--out DIR]
                                    train without the window; writes a run folder with summary.json
+  torchcanvas data SPEC|PATH [--label COLUMN] [--kind COLUMN=KIND] [--examples DIR]
+                                   what a data source holds (classes, splits, image sizes, table columns)
+                                   before anything trains; exit 1 with what training would refuse
   torchcanvas lr-find PROJECT [--steps N] [--csv FILE]
                                    learning-rate range test: the loss against a rising rate, a suggested rate
 """
@@ -95,6 +98,38 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     print("OK: the network is valid.")
     return 0
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", nargs="?", help="a dataset spec (table:data.csv, folder:pets, ...) or a file or folder")
+    p.add_argument("--label", metavar="COLUMN", help="a table's column to predict")
+    p.add_argument("--kind", action="append", default=[], metavar="COLUMN=KIND", help="number, category, text, ignore")
+    p.add_argument("--examples", metavar="DIR", help="write the generated text examples into DIR and survey them")
+
+
+@command("data", _data_args)
+def run_data(args: argparse.Namespace) -> int:
+    from core.datasets.survey import guess_spec, survey, survey_lines
+
+    if args.examples:
+        from core.datasets.text_examples import write_next_char, write_sentiment
+
+        Path(args.examples).mkdir(parents=True, exist_ok=True)
+        specs = [write_sentiment(args.examples), write_next_char(args.examples)]
+    elif args.spec:
+        path = Path(args.spec).expanduser()
+        named_file = ":" not in args.spec and (bool(path.suffix) or "/" in args.spec)
+        specs = [guess_spec(args.spec) if path.exists() or named_file else args.spec]
+    else:
+        return fail("give a dataset spec, a file or a folder (or --examples DIR)")
+    kinds = dict(item.partition("=")[::2] for item in args.kind)
+    code = 0
+    for spec in specs:
+        found = survey(spec, label_column=args.label, column_kinds=kinds or None)
+        for line in survey_lines(found):
+            print(line, file=sys.stderr if line.startswith("error: ") else sys.stdout)
+        code = 1 if found.problems else code
+    return code
 
 
 def _export_args(p: argparse.ArgumentParser) -> None:

@@ -133,7 +133,8 @@ def _table_classes(frame: Any, plan: TablePlan) -> tuple[ClassCount, ...]:
     from core.portable.frames import label_codes
 
     try:
-        y, names = label_codes(frame.dropna(subset=[plan.label]), plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
+        labelled = frame[[plan.label]].dropna()  # one column copied, not the table
+        y, names = label_codes(labelled, plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
     except ValueError:
         return ()  # told in the problems
     return _classes(y, names)
@@ -299,3 +300,32 @@ def guess_spec(path: str | Path) -> str:
     if suffix in (".csv", ".tsv", ".tab", ".parquet", ".pq"):
         return f"table:{p}" + ("?" if "?" in str(p) else "")
     raise DataError(f"{p}: not a kind of data TorchCanvas reads (a folder of images, a table, a text file or an .npz)")
+
+
+def survey_lines(found: Survey) -> list[str]:
+    """The survey in plain lines (``torchcanvas data``): what was found, then the problems and the notes."""
+    sizes = found.splits
+    lines = [f"Data: {found.spec} ({found.source})"]
+    count = f"{found.samples:,} samples" if found.samples is not None else "samples not known"
+    shape = f"; one sample is {list(found.sample_shape)}" if found.sample_shape else ""
+    lines.append(f"{count}; task: {found.task or 'not known'}{shape}")
+    if sizes:
+        given = " (the source's own)" if sizes.test_from_source else ""
+        lines.append(f"Splits: {sizes.train:,} training / {sizes.val:,} validation / {sizes.test:,} test{given}")
+    if found.classes:
+        listed = ", ".join(f"{c.name} {c.count:,}" for c in found.classes[:20])
+        more = f" and {len(found.classes) - 20} more" if len(found.classes) > 20 else ""
+        lines.append(f"{len(found.classes)} classes: {listed}{more}")
+        lines.append(f"Balance: {found.imbalance}")
+    if found.image_sizes:
+        listed = ", ".join(f"{s.size[0]}x{s.size[1]} ({s.count:,})" for s in found.image_sizes[:5])
+        lines.append(f"Image sizes: {listed}; used: {found.image_size} ({found.image_size_reason})")
+    for column in found.columns:
+        note = f" - {column.note}" if column.note else ""
+        lines.append(
+            f"  {column.name}: {column.kind} (looks like {column.detected}), {column.missing:,} missing, "
+            f"{column.distinct:,} different; {column.encoding}{note}"
+        )
+    lines += [f"error: {problem}" for problem in found.problems]
+    lines += [f"note: {note}" for note in found.notes]
+    return lines

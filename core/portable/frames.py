@@ -129,19 +129,21 @@ def feature_matrix(frame, columns: dict, train_rows, path: str):
             if missing.any():
                 known = values[train_rows][~missing[train_rows]]
                 median = float(np.median(known)) if len(known) else 0.0
-                parts += [np.where(missing, median, values), missing]
+                parts.append(np.stack([np.where(missing, median, values), missing], 1))
             else:
-                parts.append(values)
+                parts.append(values[:, None])
         elif kind == "category":
-            keys = column.astype(str).where(column.notna(), "missing").to_numpy()
-            levels, codes = np.unique(keys, return_inverse=True)
-            parts += list(codes.reshape(-1)[None, :] == np.arange(len(levels))[:, None])
+            keys = column.astype(str).where(column.notna(), "missing")
+            codes, levels = pd.factorize(
+                keys, sort=True
+            )  # hashed: sorting 10**6 strings is slow
+            parts.append(codes[:, None] == np.arange(len(levels))[None, :])
     if not parts:
         raise ValueError(
             f"{path}: no feature columns; give the table a number or category "
             "column beside the label"
         )
-    return np.column_stack(parts).astype(np.float32)
+    return np.concatenate([part.astype(np.float32) for part in parts], axis=1)
 
 
 def label_codes(frame, label: str, task: str, path: str, max_classes: int = 1000):
@@ -169,10 +171,7 @@ def label_codes(frame, label: str, task: str, path: str, max_classes: int = 1000
             )
         return values.astype(np.float32), []
     numeric = pd.api.types.is_numeric_dtype(column)
-    levels, codes = np.unique(
-        column.to_numpy() if numeric else column.astype(str).to_numpy(),
-        return_inverse=True,
-    )
+    codes, levels = pd.factorize(column if numeric else column.astype(str), sort=True)
     if len(levels) > max_classes:
         raise ValueError(
             f"{path}, column {label!r}: {len(levels):,} different labels in "

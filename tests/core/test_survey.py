@@ -157,3 +157,19 @@ def test_guess_spec_from_what_the_user_picked(tmp_path: Path) -> None:
     assert guess_spec(tmp_path / "a.npz") == f"npz:{tmp_path / 'a.npz'}"
     with pytest.raises(DataError, match="not a kind of data"):
         guess_spec(tmp_path / "a.doc")
+
+
+def test_torchcanvas_data_prints_the_survey(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli import main
+
+    path = _table(tmp_path / "people.csv")
+    assert main(["data", str(path), "--label", "label", "--kind", "city=ignore"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"Data: table:{path}?label=label&ignore=city (table)"
+    assert "40 samples; task: classification; one sample is [3]" in out  # age, income and its missing flag
+    root = _images(tmp_path / "pets")
+    (root / "bird").mkdir()
+    assert main(["data", str(root)]) == 1  # what training would refuse: exit 1, said on stderr
+    assert f"error: {root / 'bird'}: no images in this class folder" in capsys.readouterr().err
+    assert main(["data", "digits:per_class=3"]) == 0
+    assert "10 classes: 0 3, 1 3, 2 3, 3 3, 4 3, 5 3, 6 3, 7 3, 8 3, 9 3" in capsys.readouterr().out
