@@ -11,19 +11,20 @@ from __future__ import annotations
 LINE_LENGTH = 88  # ruff's default, which the generated files are checked with
 
 
-def call_lines(indent: str, head: str, args: list[str], tail: str = "") -> list[str]:
-    """``head(args)tail`` wrapped the way ruff format would wrap it."""
-    one = f"{indent}{head}({', '.join(args)}){tail}"
+def call_lines(indent: str, head: str, args: list[str], tail: str = "", brackets: str = "()") -> list[str]:
+    """``head(args)tail`` wrapped the way ruff format would wrap it (``brackets="[]"``: a list)."""
+    opening, closing = brackets
+    one = f"{indent}{head}{opening}{', '.join(args)}{closing}{tail}"
     if len(one) <= LINE_LENGTH or not args:
         return [one]
     inner = indent + "    "
     middle = inner + ", ".join(args)
     if len(middle) <= LINE_LENGTH:
-        return [f"{indent}{head}(", middle, f"{indent}){tail}"]
-    lines = [f"{indent}{head}("]
+        return [f"{indent}{head}{opening}", middle, f"{indent}{closing}{tail}"]
+    lines = [f"{indent}{head}{opening}"]
     for arg in args:
         lines += wrap(inner, "", arg, ",")
-    return [*lines, f"{indent}){tail}"]
+    return [*lines, f"{indent}{closing}{tail}"]
 
 
 def assign_lines(head: str, expr: str, indent: str = "        ") -> list[str]:

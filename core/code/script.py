@@ -195,7 +195,8 @@ def generate_script(project: Project) -> GeneratedCode:
     taken = module_level_names("\n".join([*SCRIPT_IMPORTS, *constants, *tail]))
     body, code = model_lines(project.graph, analysis, "Net", taken)
     used = used_names("\n".join(body.lines + tail))
-    constants = [c for c in constants if c.split(" = ")[0] in used]  # only those the script reads
+    constants = [c for c in constants if c.split(" = ")[0].split("\n")[-1] in used]  # those the script reads
+    constants = [line for constant in constants for line in constant.split("\n")]  # FROZEN may be several
     imports = used_imports([*SCRIPT_IMPORTS, *module_imports(helpers)], "\n".join(body.lines + tail))
     top = [*_script_docstring(project, spec), "", *imports, "", *constants, "", ""]
     code.line_to_node = {line + len(top): nid for line, nid in body.line_to_node.items()}

@@ -14,9 +14,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.code.line_wrap import call_lines, with_comment
+from core.code.names import MODULE_ATTRIBUTES, NameAllocator, module_attribute
 from core.files.project import Project
 from core.model.analysis import Analysis
-from core.model.blocks import dependency_order
+from core.model.blocks import BlockDef, dependency_order, instance_at
+from core.model.catalog import get_spec
 from core.model.graph import Graph
 from core.model.node import Node
 
@@ -45,23 +48,57 @@ def _holds_norm(graph: Graph, node: Node) -> bool:
     return any(n.type in NORM_TYPES for name in names for n in graph.blocks[name].graph.nodes)
 
 
+def _frozen_paths(
+    graph: Graph, analysis: Analysis, attr_names: dict[str, str], prefix: str = ""
+) -> list[tuple[str, bool]]:
+    """(module path, holds a BatchNorm) of every frozen node with weights, in forward order: a frozen node whole
+    (a block with all its layers), and inside a trainable block instance the layers frozen in its definition,
+    in each copy (``layer1.0.conv1``, ``layer1.1.conv1``)."""
+    found: list[tuple[str, bool]] = []
+    for nid in analysis.order:
+        node, info = graph.node(nid), analysis.nodes[nid]
+        if nid not in attr_names:
+            continue
+        path = prefix + attr_names[nid]
+        if not node.trainable:
+            if info.param_count > 0 or _holds_norm(graph, node):
+                found.append((path, _holds_norm(graph, node)))
+        elif node.block is not None:
+            for index, (inner_graph, inner) in enumerate(info.inner):
+                copy = f"{path}.{index}." if node.repeat > 1 else f"{path}."
+                defn, _ = instance_at(graph, node, index)
+                found += _frozen_paths(inner_graph, inner, _inner_attributes(defn, inner_graph, inner), copy)
+    return found
+
+
+def _inner_attributes(defn: BlockDef, graph: Graph, analysis: Analysis) -> dict[str, str]:
+    """node id -> its attribute in the block's module: a chain written as nn.Sequential numbers its children,
+    a class names them as ``core.code.codegen_blocks.class_context`` does."""
+    from core.code.codegen_blocks import chain_order, inline  # it imports core.code.codegen
+
+    if inline(defn):
+        return {nid: str(i) for i, nid in enumerate(chain_order(defn))}
+    attrs = NameAllocator(MODULE_ATTRIBUTES)
+    names: dict[str, str] = {}
+    for nid in analysis.order:
+        node = graph.node(nid)
+        if node.block is not None or get_spec(node.type).torch_class is not None:
+            names[nid] = module_attribute(attrs, node.name, node.key, "layer")
+    return names
+
+
 def transfer_plan(project: Project, analysis: Analysis, attr_names: dict[str, str]) -> Transfer:
-    """The project's frozen nodes (top-level ones; a frozen block freezes all of it) and fine-tuning settings.
-    A frozen node without weights (a ReLU) changes nothing and is left out."""
-    graph, s = project.graph, project.training
-    frozen = [
-        node
-        for node in graph.nodes
-        if not node.trainable
-        and node.id in attr_names
-        and node.id in analysis.nodes
-        and (analysis.nodes[node.id].param_count > 0 or _holds_norm(graph, node))
-    ]
-    order = {nid: i for i, nid in enumerate(analysis.order)}
-    frozen.sort(key=lambda n: order.get(n.id, len(order)))
+    """The project's frozen parts (a frozen block freezes all of it; a layer frozen inside a block's definition
+    is frozen in every copy) and fine-tuning settings. A frozen node without weights (a ReLU) changes nothing
+    and is left out."""
+    s = project.training
+    from core.code.codegen_blocks import code_names, signature_memo
+
+    with signature_memo(), code_names(project.graph.blocks, set()):
+        frozen = _frozen_paths(project.graph, analysis, attr_names)
     return Transfer(
-        frozen=tuple(attr_names[n.id] for n in frozen),
-        norms=any(_holds_norm(graph, n) for n in frozen),
+        frozen=tuple(path for path, _ in frozen),
+        norms=any(norm for _, norm in frozen),
         phases=bool(frozen) and 0 < s.freeze_epochs < s.epochs,
         initial=initial_file(s.initial_weights),
     )
@@ -81,12 +118,12 @@ def initial_file(setting: str) -> str:
 
 
 def constants(t: Transfer, unfreeze_lr_factor: float, freeze_epochs: int) -> list[str]:
+    """The constants the transfer-learning lines read, one item each."""
     lines = []
-    if t.frozen:
-        frozen = f"FROZEN = {json.dumps(list(t.frozen))}  # trainable off: these keep their weights"
-        if len(frozen) > 88:
-            frozen = f"FROZEN = {json.dumps(list(t.frozen))}"
-        lines.append(frozen)
+    if t.frozen:  # one item, maybe several lines: a constant is kept or left out whole
+        names = [json.dumps(name) for name in t.frozen]
+        frozen = call_lines("", "FROZEN = ", names, brackets="[]")
+        lines.append("\n".join(with_comment(frozen, "trainable off: these keep their weights")))
     if t.phases:
         lines += [
             f"FREEZE_EPOCHS = {freeze_epochs}  # then phase two: everything trains",

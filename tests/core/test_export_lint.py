@@ -46,7 +46,15 @@ def _transfer_projects(tmp_path: Path) -> list[Project]:
         _frozen(example("resnet_small", **two_phases, distributed=True, early_stopping=2), "layer1"),
         _frozen(example("digits_mlp", **two_phases, scheduler="none", initial_weights="w.safetensors"), "fc1"),
         _frozen(example("mnist_cnn", device="auto", distributed=True, scheduler="OneCycleLR", **two_phases), "conv1"),
+        _frozen_inside(example("resnet18", **two_phases), "BasicBlock", "conv1", "bn1", "conv2"),  # a long FROZEN
     ]
+
+
+def _frozen_inside(project: Project, block: str, *names: str) -> Project:
+    graph = project.graph.blocks[block].graph
+    for name in names:
+        graph.set_trainable(graph.by_name(name).id, False)
+    return project
 
 
 def _ruff(*args: str) -> subprocess.CompletedProcess[str]:

@@ -181,3 +181,22 @@ def test_the_exported_script_reproduces_a_two_phase_run(tmp_path, scheduler: str
         for key in ("loss", "val_loss"):
             assert abs(mine[key] - theirs[key]) <= 1e-6, (mine["epoch"], key, mine[key], theirs[key])
         assert mine["lr"] == pytest.approx(theirs["lr"], rel=1e-12)
+
+
+def test_a_layer_frozen_inside_a_block_is_frozen_in_every_copy_as_the_summary_counts() -> None:
+    """A layer frozen in a block's definition (the summary counts it non-trainable in every copy) was not frozen
+    by the script: only top-level nodes were."""
+    from core.model.analysis import analyze
+    from core.model.summary import param_split
+
+    project = example("resnet_small")
+    inner = project.graph.blocks["BasicBlock"].graph
+    inner.set_trainable(inner.by_name("conv1").id, False)
+    source = generate_script(project).source
+    assert 'FROZEN = ["layer1.0.conv1", "layer1.1.conv1", "layer2.1.conv1"]' in source
+    script, _ = run_as_module(source)
+    model = script.Net()
+    script.freeze(model)
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    assert frozen == param_split(project.graph, analyze(project.graph))[1] > 0
+    assert model.layer2[0].conv1.weight.requires_grad  # the first copy of layer2 is the other drawing
