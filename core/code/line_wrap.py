@@ -13,7 +13,7 @@ LINE_LENGTH = 88  # ruff's default, which the generated files are checked with
 
 def call_lines(indent: str, head: str, args: list[str], tail: str = "", brackets: str = "()") -> list[str]:
     """``head(args)tail`` wrapped the way ruff format would wrap it (``brackets="[]"``: a list)."""
-    opening, closing = brackets
+    opening, closing = brackets[0], brackets[1]
     one = f"{indent}{head}{opening}{', '.join(args)}{closing}{tail}"
     if len(one) <= LINE_LENGTH or not args:
         return [one]
