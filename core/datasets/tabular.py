@@ -264,8 +264,8 @@ def plan_problems(frame: Any, plan: TablePlan) -> list[str]:
     from core.portable.frames import label_codes
 
     problems = [
-        f"{plan.path}, column {c.name!r}: a text column cannot be mixed with other columns; make it ignore, "
-        "or keep only that text column and the label"
+        f"{plan.path}, column {c.name!r}: a text column cannot be mixed with other columns; make it ignore, or "
+        f"read it as text: text:{plan.path}?column={_quote(c.name)}&label={_quote(plan.label)}"
         for c in plan.columns
         if c.kind == TEXT
     ][:1]

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
 from core.errors import DataError
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 TOKENIZERS = ("word", "char")
 DEFAULTS = {"word": (50, 20000), "char": (200, 1000)}  # (max_length, max_vocab)
 NEXT_LENGTH = 40
+SAFE = " ()[]-_./+:'"  # what stays readable in a column name of the spec
 DESCRIBE_BYTES = 16 * 1024 * 1024
 
 
@@ -64,12 +66,12 @@ def _parse(key: str, rest: str, text: str) -> DataSpec:
     given: dict[str, str] = {}
     for item in filter(None, query.split("&")):
         name, eq, value = item.partition("=")
-        if not eq or name not in ("tokenizer", "max_length", "max_vocab", "task"):
+        if not eq or name not in ("tokenizer", "max_length", "max_vocab", "task", "column", "label"):
             raise DataError(
-                f"{text!r}: options after '?' are tokenizer=word|char, max_length=N, max_vocab=N and task=next "
-                f"(joined by '&'), not {item!r}"
+                f"{text!r}: options after '?' are tokenizer=word|char, max_length=N, max_vocab=N, task=next, and "
+                f"for a table column=TEXT&label=LABEL (joined by '&'), not {item!r}"
             )
-        given[name] = value
+        given[name] = unquote(value)
     nxt = given.get("task", "classify")
     tokenizer = given.get("tokenizer", "char" if nxt == "next" else "word")
     if nxt not in ("classify", "next") or tokenizer not in TOKENIZERS or (nxt == "next" and tokenizer != "char"):
@@ -81,7 +83,10 @@ def _parse(key: str, rest: str, text: str) -> DataSpec:
         if not value.isdigit() or not 1 <= int(value) <= 100_000:
             raise DataError(f"{text!r}: {name} must be a whole number from 1 to 100000, not {value!r}")
         options[name] = float(value)
-    return DataSpec("text", "text", (path,), options=options)
+    if ("column" in given) != ("label" in given) or ("column" in given and nxt == "next"):
+        raise DataError(f"{text!r}: a table's text needs both column=TEXT and label=LABEL (not with task=next)")
+    columns = (("text", given["column"]), ("label", given["label"])) if "column" in given else ()
+    return DataSpec("text", "text", (path,), options=options, column_kinds=columns)
 
 
 def _tokenizer(spec: DataSpec) -> str:
@@ -98,6 +103,9 @@ def _text(spec: DataSpec) -> str:
         parts.append(f"max_length={int(spec.options['max_length'])}")
     if int(spec.options["max_vocab"]) != size:
         parts.append(f"max_vocab={int(spec.options['max_vocab'])}")
+    columns = dict(spec.column_kinds)
+    if columns:
+        parts += [f"column={quote(columns['text'], safe=SAFE)}", f"label={quote(columns['label'], safe=SAFE)}"]
     path = spec.paths[0]
     return f"text:{path}?{'&'.join(parts)}" if parts or "?" in path else f"text:{path}"
 
@@ -109,10 +117,14 @@ def _options(spec: DataSpec) -> dict[str, Any]:
 
 # --- loading -----------------------------------------------------------------------------------------------------
 def _read(spec: DataSpec) -> tuple[list[str], list[str]]:
+    from core.portable.frames import table_texts
     from core.portable.text import read_texts
 
+    path, columns = str(Path(spec.paths[0]).expanduser()), dict(spec.column_kinds)
     try:
-        return read_texts(str(Path(spec.paths[0]).expanduser()))  # type: ignore[no-any-return]
+        if columns:
+            return table_texts(path, columns["text"], columns["label"])  # type: ignore[no-any-return]
+        return read_texts(path)  # type: ignore[no-any-return]
     except (ValueError, OSError) as exc:
         raise DataError(str(exc)) from None
 
@@ -164,17 +176,35 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
     if spec.options.get("next"):
         constants.append(f"WINDOW = {int(spec.options['max_length'])}  # characters before the one to predict")
         helpers = [text.read_utf8, text.next_char_tensors]
-        return ScriptLoad(helpers, constants, lines=["*raw, vocab = next_char_tensors(DATA_FILE, WINDOW)"])
+        return ScriptLoad(
+            helpers, constants, lines=["raw = next_char_tensors(DATA_FILE, WINDOW)[:5]  # [5]: the vocabulary"]
+        )
     o = _options(spec)
     constants.append(
         f'TEXT_OPTIONS = {{"tokenizer": "{o["tokenizer"]}", "max_length": {o["max_length"]}, '
         f'"max_vocab": {o["max_vocab"]}}}'
     )
     helpers = [text.read_utf8, text.read_texts, text.tokens_of, text.build_vocab, text.encode, text.text_tensors]
+    read = "read_texts(DATA_FILE)"
+    columns = dict(spec.column_kinds)
+    if columns:
+        from core.portable import checks, frames
+
+        constants.append(f"TEXT_COLUMN = {script_string(columns['text'])}")
+        constants.append(f"LABEL_COLUMN = {script_string(columns['label'])}")
+        helpers = [
+            checks.check_file,
+            frames.read_table,
+            frames.has_pyarrow,
+            frames.ragged_row,
+            frames.table_texts,
+            *helpers[2:],
+        ]
+        read = "table_texts(DATA_FILE, TEXT_COLUMN, LABEL_COLUMN)"
     lines = [
-        "texts, labels = read_texts(DATA_FILE)",
+        f"texts, labels = {read}",
         "split = (VAL_FRACTION, TEST_FRACTION, SEED)  # the vocabulary of the training rows",
-        "*raw, vocab = text_tensors(texts, labels, TEXT_OPTIONS, split)",
+        "raw = text_tensors(texts, labels, TEXT_OPTIONS, split)[:5]  # [5]: vocabulary",
     ]
     return ScriptLoad(helpers, constants, lines=lines)
 

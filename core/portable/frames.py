@@ -274,3 +274,23 @@ def csv_samples(
             "row per sample"
         )
     return features, labels, numbers
+
+
+def table_texts(path: str, text_column: str, label_column: str) -> tuple:
+    """(texts, labels) of a table's text column and label column (an empty text
+    is ""; a missing label is an error naming its row)."""
+    frame = read_table(path)
+    for name in (text_column, label_column):
+        if name not in frame.columns:
+            raise ValueError(
+                f"{path}: there is no column named {name!r}; the columns are "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+    missing = frame[label_column].isna().to_numpy()
+    if missing.any():
+        raise ValueError(
+            f"{path}, row {int(missing.nonzero()[0][0]) + 2}, column "
+            f"{label_column!r}: the label is missing; fill it in or delete the row"
+        )
+    texts = frame[text_column].fillna("").astype(str).tolist()
+    return texts, frame[label_column].astype(str).tolist()

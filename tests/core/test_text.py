@@ -142,3 +142,33 @@ def test_the_sentiment_example_learns_negation(tmp_path: Path) -> None:
     spec = write_sentiment(tmp_path, samples=600) + "?max_length=12"
     result = Trainer(embedding_project(spec, 12, 64, 2, hidden=64, epochs=20, lr=0.003), save=False).run()
     assert result.status == "finished" and result.test_accuracy is not None and result.test_accuracy > 0.9
+
+
+def test_a_table_s_text_column(tmp_path: Path) -> None:
+    """A CSV text column: the table's survey points at the text spec, which reads it like a text file."""
+    thing, word, label = ("food", "room"), ("bad", "great"), ("neg", "pos")
+    lines = ["id,review,sentiment"]
+    lines += [f'{i},"the {thing[i % 2]} was {word[(i // 2) % 2]}, really",{label[(i // 2) % 2]}' for i in range(60)]
+    path = _lines(tmp_path / "reviews.csv", lines)
+    found = survey(f"table:{path}?text=review&ignore=id")
+    spec = f"text:{path}?column=review&label=sentiment"
+    assert found.problems[0].endswith(f"read it as text: {spec}")
+    assert parse_spec(spec).text == spec
+    data = load_dataset(spec, input_dtype="int64", val_fraction=0.2)
+    assert data.class_names == ["neg", "pos"] and data.extra["vocab"].encode("The ROOM was great")[:4] != [1, 1, 1, 1]
+    module, _ = run_as_module(generate_script(embedding_project(spec, 50, 64, 2)).source)
+    assert torch.equal(module.load_data()[0], data.x_train)
+
+
+def test_text_scripts_pass_ruff(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    sentiment, letters = write_sentiment(tmp_path, samples=40), write_next_char(tmp_path, sentences=40)
+    table = _lines(tmp_path / "t.csv", ["text,label"] + [f"some words {i},{i % 2}" for i in range(20)])
+    for k, spec in enumerate((sentiment, letters, f"text:{table}?column=text&label=label")):
+        script = tmp_path / f"train{k}.py"
+        script.write_text(generate_script(embedding_project(spec, 40, 64, 2)).source)
+        for args in (["check", "--isolated"], ["format", "--isolated", "--check"]):
+            done = subprocess.run([sys.executable, "-m", "ruff", *args, str(script)], capture_output=True, text=True)
+            assert done.returncode == 0, (spec, done.stdout + done.stderr)
