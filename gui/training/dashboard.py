@@ -27,7 +27,7 @@ from core.files.export_formats import EXPORT_FORMATS
 from core.files.project import Project
 from core.settings import TrainingSettings
 from core.training.run_folder import default_runs_dir
-from gui.commands.graph import set_param
+from gui.commands.graph import new_head, set_param
 from gui.commands.training import push
 from gui.inspect import lr_finder, projection_view
 from gui.inspect.health_view import HealthView
@@ -309,14 +309,30 @@ class TrainingDashboard(QWidget):
             fit = input_shape_for(self.project.graph, dataset)
             if fit is not None:
                 push(self.stack, set_param(self.project.graph, fit[0], "shape", fit[1]))
+            head = self._new_head()  # a pretrained classifier's last Linear for these classes, in the same step
         finally:
             if self.stack is not None:
                 self.stack.endMacro()
-        self.panel.settings_note.setText(suggestion_note(changes, fit[1] if fit is not None else None))
+        note = suggestion_note(changes, fit[1] if fit is not None else None)
+        self.panel.settings_note.setText(" ".join(filter(None, [note, head.note() if head else ""])))
         self.preview_loader.cancel()  # the dataset just loaded is the one the settings now name: shown as it is
         self._dataset_key, self.dataset, self._loading = dataset_key(self.project), dataset, False
         self.panel.preview.show_dataset(dataset)
         self.panel.set_data_problem(None)
+
+    def _new_head(self) -> Any:
+        """Refit the last Linear to the chosen dataset's classes (``core.pretrained.head.HeadFit``, or None) when the
+        network starts from given weights: an imported classifier scores ImageNet's 1000 classes, not the user's."""
+        from core.model.analysis import analyze
+        from core.pretrained.head import head_fit
+
+        assert self.project is not None
+        graph, training = self.project.graph, self.project.training
+        given = training.initial_weights or training.fine_tune
+        head = head_fit(graph, analyze(graph, training), training) if given else None
+        if head is not None:
+            push(self.stack, new_head(graph, head))
+        return head
 
     def forget_run(self) -> None:
         """Another project (File > New, Open, an example): the last run belongs to the old one, so its result,
