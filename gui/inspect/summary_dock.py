@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetIte
 from core.model.analysis import Analysis
 from core.model.graph import Graph
 from core.model.shape_rules import fmt
-from core.model.summary import layer_label
+from core.model.summary import layer_label, param_split
 
 # bytes per element of the dtypes the analysis gives a node's output
 DTYPE_BYTES = {
@@ -165,8 +165,10 @@ class SummaryDock(QWidget):
         if column >= 0 and column < len(COLUMNS) and table.horizontalHeader().isSortIndicatorShown():
             table.sortItems(column, order)
         known = [row.memory for row in self.rows if row.memory is not None]
+        trainable, frozen = param_split(graph, analysis)  # Keras' words, as check prints them
         self.totals.setText(
-            f"Parameters: {analysis.total_params:,} · outputs of one batch of {batch}: "
+            f"Parameters: {analysis.total_params:,} · Trainable params: {trainable:,} · Non-trainable params: "
+            f"{frozen:,} · outputs of one batch of {batch}: "
             f"{human_bytes(sum(known))}" + ("" if len(known) == len(self.rows) else " (some unknown)")
         )
 

@@ -80,3 +80,15 @@ def test_the_main_window_docks_the_summary_and_a_click_selects_the_node(window, 
     row = dock.column_texts(0).index("fc2")
     dock.table.itemClicked.emit(dock.table.item(row, 0))
     assert [window.document.graph.node(i).name for i in window.scene.selected_node_ids()] == ["fc2"]
+
+
+def test_the_totals_say_trainable_and_non_trainable_params_and_follow_a_freeze(qtbot) -> None:
+    from gui.commands.graph import SetTrainableCommand
+
+    document, dock = make(qtbot)
+    assert "Trainable params: 9,610 · Non-trainable params: 0" in dock.totals.text()
+    fc1 = document.graph.by_name("fc1")  # 8,320 parameters: 64 x 128 + 128
+    document.undo_stack.push(SetTrainableCommand(document.graph, {fc1.id: False}, "Freeze fc1"))
+    qtbot.waitUntil(lambda: "Trainable params: 1,290 · Non-trainable params: 8,320" in dock.totals.text())
+    document.undo_stack.undo()
+    qtbot.waitUntil(lambda: "Non-trainable params: 0" in dock.totals.text())
