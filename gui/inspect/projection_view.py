@@ -1,6 +1,7 @@
 """What it learned: after a run, the test set as the last hidden layer sees it, projected to 2-D
 (``core.inspect.projection``: PCA at once, t-SNE on request), one colour per class, wrong predictions drawn as a
-cross edged in red; clicking a point shows its sample, its class and what the network predicted.
+cross in the true class's colour; clicking a point shows its sample, its class, what the network predicted and
+where it looked (``gui.inspect.why_view``: Grad-CAM or integrated gradients).
 
 Projections run in a thread (t-SNE takes seconds); the newest request wins. The run's model and its data (the
 data shaped for the network, kept from the run's first event) are the dashboard's after the run ends.
@@ -16,11 +17,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from gui.inspect.why_view import WhyPanel
 from gui.training.images import is_image, raw_sample, sample_pixmap, sample_text
 from gui.training.plot_parts import make_plot
 from gui.training.preview import class_colour
 
-WRONG = (217, 48, 37)
+WRONG = (34, 34, 34)  # the edge of a wrong one's cross (filled with its true class's colour)
 
 
 class _Signals(QObject):
@@ -63,6 +65,9 @@ class ProjectionView(QWidget):
         self.detail.setWordWrap(True)
         self.legend = QLabel()
         self.legend.setWordWrap(True)
+        self.why = WhyPanel(side=160)  # the clicked sample: where the network looked for its prediction
+        self.why.caption.setText("")
+        self.why.setFixedWidth(240)
         buttons = QHBoxLayout()
         buttons.addWidget(self.pca_button)
         buttons.addWidget(self.tsne_button)
@@ -71,6 +76,7 @@ class ProjectionView(QWidget):
         side.addWidget(self.picture)
         side.addWidget(self.detail)
         side.addWidget(self.legend)
+        side.addWidget(self.why)
         side.addStretch(1)
         body = QHBoxLayout()
         body.addWidget(self.plot, 1)
@@ -147,7 +153,7 @@ class ProjectionView(QWidget):
             colour = class_colour(label)
             spot = {"pos": (float(x), float(y)), "data": row, "brush": pg.mkBrush(*colour[:3], 200), "symbol": "o"}
             if projection.wrong[row]:
-                spot.update(symbol="x", size=11, brush=pg.mkBrush(*colour[:3]), pen=pg.mkPen(*WRONG, width=1.5))
+                spot.update(symbol="x", size=12, brush=pg.mkBrush(*colour[:3]), pen=pg.mkPen(*WRONG, width=1))
             else:
                 spot["pen"] = pg.mkPen(None)
             spots.append(spot)
@@ -155,7 +161,7 @@ class ProjectionView(QWidget):
         names = list(getattr(self.data, "class_names", None) or [])
         if classify and names:
             dots = [f"<span style='color:rgb{class_colour(k)[:3]}'>●</span>&nbsp;{n}" for k, n in enumerate(names)]
-            self.legend.setText("  ".join(dots[:20]) + f"<br><span style='color:rgb{WRONG}'>✖</span> wrong")
+            self.legend.setText("  ".join(dots[:20]) + "<br>✖ predicted wrong (in its true class's colour)")
         else:
             self.legend.setText("")
         wrong = int(projection.wrong.sum())
@@ -190,6 +196,8 @@ class ProjectionView(QWidget):
         else:
             self.picture.clear()
             shown = f"<br>{sample_text(sample)}"
+        pixels = sample if is_image(tuple(sample.shape)) else None
+        self.why.explain(self.project, self.model, data.x_test[index], pixels, names or None)
         verdict = "wrong" if projection.wrong[row] else "right"
         self.detail.setText(
             f"Test sample {index}: class {name(projection.labels[row])}, predicted "

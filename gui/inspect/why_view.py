@@ -55,8 +55,9 @@ class _Signals(QObject):
 class WhyPanel(QWidget):
     explained = Signal(object)  # the Attribution shown (None: said in ``caption`` why not)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, side: int = SIDE) -> None:
         super().__init__(parent)
+        self.side = side  # pixels of the overlaid picture
         self.attribution: Any = None
         self._asked = 0
         self._request: tuple[Any, list[str]] = (None, [])
@@ -64,6 +65,7 @@ class WhyPanel(QWidget):
         self._signals.done.connect(self._done)
         self.picture = QLabel()
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setMinimumSize(side, side)
         self.bars = Bars()
         self.pages = QStackedWidget()
         self.pages.addWidget(self.picture)
@@ -121,7 +123,7 @@ class WhyPanel(QWidget):
         where = f" at {attribution.layer}" if attribution.layer else ""
         heat = np.asarray(attribution.map, dtype=float)
         if heat.ndim == 2:
-            self.picture.setPixmap(overlay(picture, heat))
+            self.picture.setPixmap(overlay(picture, heat, self.side))
             self.pages.setCurrentWidget(self.picture)
             self.caption.setText(
                 f"{attribution.method}{where}: yellow is where the network found the evidence for {what}."

@@ -3,6 +3,7 @@ marked, a click showing the sample."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,12 @@ def test_the_points_are_the_projection_with_wrong_ones_marked_and_a_click_shows_
     crosses = [s for s in spots if s.symbol() == "x"]
     assert len(crosses) == int(expected.wrong.sum()) > 0
     row = int(np.flatnonzero(expected.wrong)[0])
-    view.choose(row)
+    with qtbot.waitSignal(view.why.explained, timeout=60_000) as why:
+        view.choose(row)
+    if importlib.util.find_spec("captum") is not None:  # where it looked: one number per pixel of the 8 x 8 digit
+        assert why.args[0].method == "integrated gradients" and why.args[0].map.shape == (8, 8)
+    else:
+        assert 'pip install "torchcanvas[explain]"' in view.why.caption.text()
     index = int(expected.indices[row])
     words = f"Test sample {index}: class {int(data.y_test[index])}, predicted {int(expected.predicted[row])} (wrong)"
     assert words in view.detail.text()
