@@ -49,7 +49,10 @@ class ImportDialog(QDialog):
         row.addWidget(browse)
         form.addRow("Model:", row)
         self.shape = QLineEdit("3,224,224")
-        self.shape.setToolTip("The shape of one input sample, without the batch: 1,28,28 for MNIST")
+        self.shape.setToolTip(
+            "The shape of one input sample, without the batch: 1,28,28 for MNIST; a forward with several inputs: "
+            "one shape each, separated by ';' (3,32,32;10). Token ids (int64) are found from the Embedding they enter."
+        )
         form.addRow("Input shape:", self.shape)
         self.weights = QLineEdit()
         self.weights.setPlaceholderText("optional: a state_dict .pt/.pth or .safetensors (else the model's own)")
