@@ -13,6 +13,8 @@ OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 SCHEDULERS = ("none", "StepLR", "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau")
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+# What the data is standardised with: not at all, its own statistics (True) or a pretrained network's (mean, std).
+Normalization = bool | tuple[list[float], list[float]]
 
 
 @dataclass
@@ -32,6 +34,10 @@ class TrainingSettings:
     test_fraction: float = 0.1  # held out for the final test when the source has no test split
     normalize: bool = True  # standardise inputs with the training split's mean and std
     resize: list[int] = field(default_factory=list)  # [height, width] for images; [] keeps the size
+    # A pretrained network's own preprocessing: the mean and std per channel its weights were trained with
+    # (ImageNet's, from torchvision's ``weights.transforms()``) used instead of the data's; [] = the data's.
+    mean: list[float] = field(default_factory=list)
+    std: list[float] = field(default_factory=list)
     augment_flip: bool = False
     augment_rotation: float = 0.0  # degrees, drawn per image from [-r, r]
     augment_shift: int = 0  # pixels, drawn per image from [-s, s] in both directions
@@ -57,6 +63,11 @@ class TrainingSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def normalization(self) -> Normalization:
+        """What ``core.portable.steps.prepare`` normalises with: False, True (the training split's statistics)
+        or the fixed (mean, std) of pretrained weights."""
+        return (list(self.mean), list(self.std)) if self.normalize and self.mean else self.normalize
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingSettings:
@@ -119,6 +130,18 @@ class TrainingSettings:
             if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 4096:
                 raise ParameterError(f"training.resize sizes must be whole numbers from 1 to 4096, not {size!r}")
         self.resize = list(self.resize)
+        for name in ("mean", "std"):
+            values = getattr(self, name)
+            if not isinstance(values, (list, tuple)) or len(values) not in (0, 1, 3):
+                raise ParameterError(f"training.{name} must be [] or one number per channel (1 or 3), not {values!r}")
+            for value in values:
+                number(name, value, -1e6 if name == "mean" else 1e-12, 1e6)
+            setattr(self, name, [float(v) for v in values])
+        if len(self.mean) != len(self.std):
+            raise ParameterError(
+                f"training.mean and training.std need one number per channel each: {len(self.mean)} means but "
+                f"{len(self.std)} stds"
+            )
         for name in ("lr", "val_fraction", "test_fraction", "augment_rotation", "momentum", "weight_decay"):
             setattr(self, name, float(getattr(self, name)))
         self.gamma = float(self.gamma)

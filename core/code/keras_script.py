@@ -275,7 +275,7 @@ def _constant_lines(s: TrainingSettings, spec: DataSpec, shape: tuple[int, ...])
         f"LEARNING_RATE = {s.lr!r}",
         f"VAL_FRACTION = {s.val_fraction!r}",
         f"TEST_FRACTION = {s.test_fraction!r}",
-        f"NORMALIZE = {s.normalize!r}",
+        f"NORMALIZE = {s.normalization()!r}",  # True, False or pretrained weights' (mean, std)
         f"INPUT_SHAPE = {tuple(shape)!r}  # one sample, without the batch dimension",
         f"# PyTorch: {s.loss}",
         f"LOSS = {KERAS_LOSSES[s.loss]}",

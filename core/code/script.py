@@ -84,7 +84,7 @@ def _constants(project: Project, shape: tuple[int, ...], spec: DataSpec) -> list
         f"LEARNING_RATE = {s.lr!r}",
         f"VAL_FRACTION = {s.val_fraction!r}",
         f"TEST_FRACTION = {s.test_fraction!r}",
-        f"NORMALIZE = {s.normalize!r}",
+        f"NORMALIZE = {s.normalization()!r}",  # True, False or pretrained weights' (mean, std)
         f"INPUT_SHAPE = {literal(list(shape))}  # one sample, without the batch dimension",
         f'LOSS = "{s.loss}"',
     ]

@@ -86,7 +86,7 @@ GREY_FAMILY = ("MNIST", "FashionMNIST", "KMNIST")  # torchvision's grey 28x28 di
 def lean_loader(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> list[Any] | None:
     """The short split's helpers for grey images read whole (an ``.npz`` file, torchvision's MNIST family):
     no NHWC, token or byte-order branches; None for any other data, which keeps the general helpers."""
-    if tokens or s.resize or len(shape) != 3 or shape[0] != 1 or spec.keep_classes or spec.per_class:
+    if tokens or s.resize or s.mean or len(shape) != 3 or shape[0] != 1 or spec.keep_classes or spec.per_class:
         return None  # a few-shot spec keeps the general loader, which keeps its classes (keep_classes)
     if spec.kind == "npz":
         return [lean.pixels, lean.class_numbers, lean.split]

@@ -24,6 +24,7 @@ from core.datasets.folder import image_geometry
 from core.datasets.spec import SOURCES, DataSpec, LoadRequest, help_text, parse_spec
 from core.datasets.vision import default_data_dir
 from core.errors import DataError
+from core.settings import Normalization
 
 if TYPE_CHECKING:
     from core.datasets.base import Dataset, Preview, Progress
@@ -110,7 +111,7 @@ def load_dataset(
     data_dir: str | Path | None = None,
     progress: Progress | None = None,
     test_fraction: float = 0.1,
-    normalize: bool = True,
+    normalize: Normalization = True,
     input_shape: tuple[int, ...] | None = None,
     resize: tuple[int, int] | None = None,
     input_dtype: str | None = None,
@@ -183,7 +184,9 @@ def load_for_settings(
     progress: Progress | None = None,
     input_dtype: str | None = None,
 ) -> Dataset:
-    """The dataset a project's TrainingSettings describe, shaped (and typed) for its Input node."""
+    """The dataset a project's TrainingSettings describe, shaped (and typed) for its Input node. A pretrained
+    network's mean and std are used at its Input's shape; without one (the preview's natural shape, where grey
+    images are not yet RGB) the data's own statistics."""
     return load_dataset(
         settings.dataset,
         seed=settings.seed,
@@ -191,7 +194,7 @@ def load_for_settings(
         data_dir=data_dir,
         progress=progress,
         test_fraction=settings.test_fraction,
-        normalize=settings.normalize,
+        normalize=settings.normalization() if input_shape else settings.normalize,
         input_shape=input_shape,
         resize=tuple(settings.resize) if settings.resize else None,
         input_dtype=input_dtype,

@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.datasets.fit import fitted_sample
 from core.datasets.spec import DataSpec
 from core.errors import DataError
 from core.portable.steps import prepare, resize_images
+from core.settings import Normalization
 
 Progress = Callable[[str, float | None], None]  # (message, fraction done or None)
 
@@ -123,7 +125,7 @@ def finish(
     seed: int,
     val_fraction: float,
     test_fraction: float,
-    normalize: bool,
+    normalize: Normalization,
     input_shape: tuple[int, ...] | None,
     resize: tuple[int, int] | None = None,
 ) -> Dataset:
@@ -135,7 +137,8 @@ def finish(
         x_test = resize_images(x_test, resize) if x_test is not None else None
         raw = (x, y, x_test, y_test, class_names)
     num_classes = _check_samples(x, y, x_test, y_test, class_names, name)
-    shape = fit_shape(tuple(x.shape[1:]), input_shape, name)
+    sample = fitted_sample(tuple(x.shape[1:]), input_shape) if input_shape else tuple(x.shape[1:])  # grey -> RGB
+    shape = fit_shape(sample, input_shape, name)
     data = prepare(raw, val_fraction, test_fraction, seed, normalize, shape)
     return _as_dataset(raw, data, spec, name, shape, num_classes)
 

@@ -38,7 +38,10 @@ def load_table(spec: DataSpec, request: LoadRequest | None = None) -> tuple:
 def _table_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
     from core.portable import sources
 
-    return ScriptLoad([sources.load_sklearn], lines=[f"raw = load_sklearn({script_string(spec.name)})"])
+    call = f"load_sklearn({script_string(spec.name)})"
+    if spec.name == "digits":  # images: a call the script resizes as the app does (training.resize)
+        return ScriptLoad([sources.load_sklearn], call=call)
+    return ScriptLoad([sources.load_sklearn], lines=[f"raw = {call}"])
 
 
 register(

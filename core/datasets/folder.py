@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from core.datasets.info import DataInfo
 from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
 from core.errors import DataError
-from core.settings import TrainingSettings
+from core.settings import Normalization, TrainingSettings
 
 if TYPE_CHECKING:
     from core.datasets.base import Dataset
@@ -178,7 +178,7 @@ def load_folder(
     seed: int,
     val_fraction: float,
     test_fraction: float,
-    normalize: bool,
+    normalize: Normalization,
     input_shape: tuple[int, ...] | None,
     resize: tuple[int, int] | None,
     max_bytes: int | None = None,
@@ -202,11 +202,14 @@ def load_folder(
     parts = [order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]]
     test_set, val_set, train_set = (FolderSamples([files[i] for i in part], size, channels, shape) for part in parts)
     mean = std = None
-    if normalize:
+    if isinstance(normalize, tuple):  # a pretrained network's own mean and std (prepare's rule)
+        mean, std = (torch.tensor(v, dtype=torch.float32).reshape(1, -1, 1, 1) for v in normalize)
+    elif normalize:
         picks = [train_set.raw(i)[0] for i in range(0, len(train_set), max(1, math.ceil(len(train_set) / 500)))]
         stack = torch.stack(picks)
         mean = stack.mean(dim=(0, 2, 3), keepdim=True)
         std = stack.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
+    if mean is not None:
         for part in (train_set, val_set, test_set):
             part.mean, part.std = mean, std
     return Dataset(

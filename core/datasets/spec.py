@@ -21,7 +21,7 @@ from core.errors import DataError
 
 if TYPE_CHECKING:
     from core.datasets.info import DataInfo
-    from core.settings import TrainingSettings
+    from core.settings import Normalization, TrainingSettings
 
 ALIASES = {"fashionmnist": "fashion_mnist", "cifar": "cifar10", "cifar_10": "cifar10", "breastcancer": "breast_cancer"}
 GROUPS = ("built in", "download", "your files")  # the order HELP lists the sources in
@@ -52,7 +52,7 @@ class LoadRequest:
     seed: int = 0
     val_fraction: float = 0.1
     test_fraction: float = 0.1
-    normalize: bool = True
+    normalize: Normalization = True  # core.settings.TrainingSettings.normalization()
     input_shape: tuple[int, ...] | None = None
     resize: tuple[int, int] | None = None
     data_dir: Any = None  # a Path, or None for the default download folder

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from core.datasets.fit import data_fit, fitted_sample, grey_into_rgb
 from core.datasets.info import DataInfo, dataset_info, loaded_shape
 from core.model.analysis import Analysis, Problem
 from core.model.graph import Graph
@@ -79,7 +80,14 @@ def _input_problems(node: Node, info: DataInfo, training: TrainingSettings) -> l
     dtype = params.get("dtype", "float32")
     problems = []
     loaded = loaded_shape(info, shape, tuple(training.resize))
-    if loaded is not None and shape and math.prod(loaded) != math.prod(shape):
+    if loaded is not None and grey_into_rgb(loaded, shape) and not info.adapts_to_input:
+        note = f"The images of {info.name} are grey: the grey is repeated in {node.name}'s 3 channels"
+        problems.append(Problem(note, node.id, "warning", kind="task"))
+        loaded = fitted_sample(loaded, shape)
+    fit = data_fit(info, shape, training)
+    if fit is not None:  # Input fixed by its starting weights: the data must come to it
+        problems.append(Problem(f"{node.name}: {fit.message} (training settings)", node.id, kind="task"))
+    elif loaded is not None and shape and math.prod(loaded) != math.prod(shape):
         if info.adapts_to_input:
             fix = (
                 f"images from {info.name} are read as [channels, height, width] (1 or 3 channels): set the Input "

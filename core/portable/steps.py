@@ -20,13 +20,21 @@ def prepare(
     val_fraction: float,
     test_fraction: float,
     seed: int,
-    normalize: bool,
+    normalize,
     input_shape: tuple,
 ) -> dict:
     """Seeded split (test first when the source has none, then validation),
     normalisation with the training split's mean and std (not of token ids),
-    and a reshape of every sample to the network's input shape."""
+    or with a fixed (mean, std) per channel: a pretrained network's weights
+    expect the statistics of the images they were trained on (ImageNet's),
+    not those of the new data. Grey images become RGB for a 3-channel input;
+    then every sample is reshaped to the network's input shape."""
     x, y, x_test, y_test, _ = raw
+    grey = x.dim() == 4 and x.shape[1] == 1 and len(input_shape) == 3
+    if grey and tuple(input_shape) == (3, *x.shape[2:]):
+        x = x.expand(-1, 3, -1, -1)  # grey into an RGB network: the grey thrice
+        if x_test is not None:
+            x_test = x_test.expand(-1, 3, -1, -1)
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     n_test = 0 if x_test is not None else round(len(x) * test_fraction)
     n_val = round(len(x) * val_fraction)
@@ -47,9 +55,19 @@ def prepare(
     if normalize and data["x_train"].is_floating_point():  # never token ids
         # per channel for images (N, C, ...), per feature for tables (N, F)
         x_train = data["x_train"]
-        dims = [0, *range(2, x_train.dim())]
-        mean = x_train.mean(dim=dims, keepdim=True)
-        std = x_train.std(dim=dims, keepdim=True).clamp_min(1e-6)
+        if isinstance(normalize, (tuple, list)):  # the weights' own (mean, std)
+            channels = [1, len(normalize[0])] + [1] * (x_train.dim() - 2)
+            if x_train.dim() < 2 or x_train.shape[1] != channels[1]:
+                raise ValueError(
+                    f"The normalisation has {channels[1]} means (one per channel) "
+                    f"but the samples are {list(x_train.shape[1:])}"
+                )
+            mean = torch.tensor(normalize[0], dtype=x_train.dtype).reshape(channels)
+            std = torch.tensor(normalize[1], dtype=x_train.dtype).reshape(channels)
+        else:
+            dims = [0, *range(2, x_train.dim())]
+            mean = x_train.mean(dim=dims, keepdim=True)
+            std = x_train.std(dim=dims, keepdim=True).clamp_min(1e-6)
         for split in ("x_train", "x_val", "x_test"):
             data[split] = (data[split] - mean) / std
         data["mean"], data["std"] = mean, std

@@ -306,7 +306,7 @@ class TrainingDashboard(QWidget):
             self.stack.beginMacro(f"Use dataset {spec}")
         try:
             self.panel.apply(changes, f"Use dataset {spec}")
-            fit = input_shape_for(self.project.graph, dataset)
+            fit = input_shape_for(self.project.graph, dataset, self.project.training)
             if fit is not None:
                 push(self.stack, set_param(self.project.graph, fit[0], "shape", fit[1]))
             head = self._new_head()  # a pretrained classifier's last Linear for these classes, in the same step

@@ -13,13 +13,44 @@ def input_node_id(graph: Any) -> str | None:
     return inputs[0].id if len(inputs) == 1 else None
 
 
-def input_shape_for(graph: Any, dataset: Any) -> tuple[str, list[int]] | None:
-    """The Input node and the dataset's sample shape, when the Input does not take that shape yet."""
+def input_shape_for(graph: Any, dataset: Any, training: TrainingSettings | None = None) -> tuple[str, list[int]] | None:
+    """The Input node and the dataset's sample shape, when the Input does not take that shape yet and may change:
+    an image Input of a network that starts from weights stays (``data_fit_changes`` fits the images to it)."""
     node_id = input_node_id(graph)
     shape = [int(d) for d in (getattr(dataset, "sample_shape", ()) or dataset.input_shape)]
     if node_id is None or list(graph.node(node_id).params.get("shape", [])) == shape:
         return None
+    if training is not None and _fixed_image_input(graph, shape, training):
+        return None
     return node_id, shape
+
+
+def _fixed_image_input(graph: Any, sample: list[int], training: TrainingSettings) -> bool:
+    """Images into an image Input that the network's starting weights fix (a pretrained classifier's 3x224x224)."""
+    from core.datasets.fit import starts_from_weights
+
+    node_id = input_node_id(graph)
+    shape = list(graph.node(node_id).params.get("shape", [])) if node_id else []
+    images = len(sample) == 3 and sample[0] in (1, 3)
+    return starts_from_weights(training) and images and len(shape) == 3 and shape[0] in (1, 3)
+
+
+def data_fit_changes(graph: Any, dataset: Any, training: TrainingSettings) -> dict[str, Any]:
+    """The settings that fit ``dataset``'s images to a network whose Input its starting weights fix: the resize
+    to its size (grey is then repeated in its 3 channels) and, for torchvision's weights, their own mean and std
+    (``core.datasets.fit.fit_changes``); {} for any other network or data."""
+    from core.datasets.fit import fit_changes
+    from core.datasets.info import dataset_info
+
+    spec = getattr(getattr(dataset, "spec", None), "text", None)
+    sample = [int(d) for d in (getattr(dataset, "sample_shape", ()) or ())]
+    node_id = input_node_id(graph)
+    if spec is None or node_id is None or not _fixed_image_input(graph, sample, training):
+        return {}
+    shape = tuple(int(d) for d in graph.node(node_id).params.get("shape", ()))
+    trial = TrainingSettings.from_dict({**training.to_dict(), "dataset": spec})
+    fit = fit_changes(dataset_info(spec), shape, trial)
+    return dict(fit.changes) if fit is not None else {}
 
 
 def ends_with_log_softmax(graph: Any) -> bool:
@@ -44,7 +75,7 @@ def suggest(dataset: Any, graph: Any, current: TrainingSettings) -> dict[str, An
         n_train = len(dataset.y_train)
     except TypeError:
         n_train = 0
-    values: dict[str, Any] = {"loss": loss}
+    values: dict[str, Any] = {"loss": loss, **data_fit_changes(graph, dataset, current)}
     if getattr(dataset, "is_2d", False):
         values.update(batch_size=32, epochs=max(current.epochs, 30))
     else:
@@ -57,7 +88,11 @@ def suggestion_note(changes: dict[str, Any], input_shape: list[int] | None) -> s
     """'For this dataset: the Input node now takes [4]; suggested loss MSELoss, batch size 32.' ('' when nothing
     but the dataset changed)."""
     notes = [f"the Input node now takes {input_shape}"] if input_shape is not None else []
-    others = {k: v for k, v in changes.items() if k != "dataset"}
+    if "resize" in changes:  # data_fit_changes: the images come to a network whose Input its weights fix
+        notes.append(f"images resized to {changes['resize'][0]}x{changes['resize'][1]} for the network")
+    if "mean" in changes:
+        notes.append("normalised with the pretrained weights' own mean and std")
+    others = {k: v for k, v in changes.items() if k not in ("dataset", "resize", "mean", "std", "normalize")}
     if others:
         notes.append("suggested " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in others.items()))
     return ("For this dataset: " + "; ".join(notes) + ".") if notes else ""
