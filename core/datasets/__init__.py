@@ -164,7 +164,7 @@ def load_dataset(
 def keep_subset(raw: Any, spec: DataSpec, seed: int) -> tuple:
     """The few-shot part of a spec (``:classes=5-9,per_class=20``), applied to the raw tensors before the split."""
     from core.datasets.base import Dataset
-    from core.portable.sources import keep_classes
+    from core.portable.subsets import keep_classes
 
     if isinstance(raw, Dataset):
         raise DataError(

@@ -115,7 +115,7 @@ def _with_subset(script: Callable[..., ScriptLoad]) -> Callable[..., ScriptLoad]
         made = script(spec, settings, shape, tokens)
         if not (spec.keep_classes or spec.per_class):
             return made
-        from core.portable import sources, steps
+        from core.portable import steps, subsets
 
         helpers, lines = list(made.helpers), list(made.lines) or [f"raw = {made.call}"]
         if made.call and settings.resize and not tokens:
@@ -126,7 +126,7 @@ def _with_subset(script: Callable[..., ScriptLoad]) -> Callable[..., ScriptLoad]
         lines.append(f"raw = keep_classes(raw, CLASSES, PER_CLASS, SEED, {script_string(spec.text)})")
         constants = [*made.constants, f"CLASSES = {list(spec.keep_classes)}  # the classes kept ([]: all)"]
         constants.append(f"PER_CLASS = {spec.per_class}  # samples of each class (0: all)")
-        return ScriptLoad([*helpers, sources.keep_classes], constants, lines)
+        return ScriptLoad([*helpers, subsets.keep_classes], constants, lines)
 
     return load
 
