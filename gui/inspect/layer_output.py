@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidge
 from gui.inspect.output_pictures import OutputPicture
 
 LIVE_S = 1.0
+BUDGET = 0.02  # the live view's share of a run's time at most
 RETRY_MS = 1000  # while the dataset is still loading, look again this often
 
 
@@ -73,11 +74,14 @@ class OutputFeed(QObject):
 
 
 class LiveOutputs:
-    """The Watcher of a run: the asked node's output on the live model, between batches, every ``interval`` s."""
+    """The Watcher of a run: the asked node's output on the live model, between batches, every ``interval`` s, or
+    less often when one forward pass of the sample costs more than ``BUDGET`` of the time between two (a big
+    network on a CPU: the view must not slow the run)."""
 
     def __init__(self, project: Any, feed: OutputFeed, interval: float = LIVE_S, clock=time.monotonic) -> None:
         self.project, self.feed, self.interval, self.clock = project, feed, interval, clock
-        self._outputs: Any = None
+        self.spacing = interval  # seconds between two computations now
+        self.outputs: Any = None  # the LayerOutputs of the live model while attached
         self._last = -float("inf")
         self.computed = 0
 
@@ -86,21 +90,22 @@ class LiveOutputs:
         from core.inspect.nodes import InspectError
 
         try:
-            self._outputs = LayerOutputs(self.project, model)
+            self.outputs = LayerOutputs(self.project, model)
         except InspectError:
-            self._outputs = None
+            self.outputs = None
         self.feed.running.emit(True)
 
     def after_batch(self, step: int, loss: float) -> None:
         now = self.clock()
-        if self._outputs is not None and now - self._last >= self.interval:
-            self._last = now
+        if self.outputs is not None and now - self._last >= self.spacing:
             self._compute(f"live, while training (batch {step})")
+            self._last = self.clock()
+            self.spacing = max(self.interval, (self._last - now) / BUDGET)
 
     def detach(self) -> None:
-        if self._outputs is not None:
+        if self.outputs is not None:
             self._compute("after the last batch of the run")
-        self._outputs = None  # the model goes with the run
+        self.outputs = None  # the model goes with the run
         self.feed.running.emit(False)
 
     def _compute(self, words: str) -> None:
@@ -108,7 +113,7 @@ class LiveOutputs:
         if request is None:
             return
         try:
-            output = light(self._outputs.output(request[1], request[0]))
+            output = light(self.outputs.output(request[1], request[0]))
         except Exception as exc:  # a view must never stop the run: say it instead
             self.feed.arrived.emit(None, str(exc))
             return

@@ -91,6 +91,31 @@ def test_live_outputs_are_computed_at_most_once_an_interval_on_the_training_thre
     assert watcher.computed == 3
 
 
+def test_a_slow_forward_pass_spaces_the_live_outputs_out(qtbot, window, digits) -> None:
+    """A pass that takes 0.1 s (the clock moves while it computes) comes every 5 s, not every second: 2%."""
+    now = [0.0]
+    feed = OutputFeed()
+    project = window.document.snapshot()
+    watcher = LiveOutputs(project, feed, interval=1.0, clock=lambda: now[0])
+    watcher.attach(build_model(project).module, None)
+    feed.request = (node_id(window, "fc1"), sample_for(digits, 0, project))
+    real = watcher.outputs.output
+
+    def slow(*args):
+        now[0] += 0.1
+        return real(*args)
+
+    watcher.outputs.output = slow
+    watcher.after_batch(1, 1.0)
+    assert watcher.computed == 1 and watcher.spacing == pytest.approx(5.0)
+    now[0] = 2.0
+    watcher.after_batch(2, 1.0)
+    assert watcher.computed == 1
+    now[0] = 5.2
+    watcher.after_batch(3, 1.0)
+    assert watcher.computed == 2
+
+
 @pytest.mark.slow
 def test_while_training_the_output_is_live_and_after_it_the_trained_one(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setattr(layer_output, "LIVE_S", 0.0)
