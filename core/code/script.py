@@ -26,6 +26,7 @@ from core.code.script_data import (
 from core.code.script_loop import classifies, loop_functions
 from core.code.script_main import main_lines
 from core.code.script_transfer import constants as transfer_constants
+from core.code.script_transfer import imports as transfer_imports
 from core.code.script_transfer import transfer_plan
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
@@ -197,7 +198,8 @@ def generate_script(project: Project) -> GeneratedCode:
     used = used_names("\n".join(body.lines + tail))
     constants = [c for c in constants if c.split(" = ")[0].split("\n")[-1] in used]  # those the script reads
     constants = [line for constant in constants for line in constant.split("\n")]  # FROZEN may be several
-    imports = used_imports([*SCRIPT_IMPORTS, *module_imports(helpers)], "\n".join(body.lines + tail))
+    candidates = [*SCRIPT_IMPORTS, *module_imports(helpers), *transfer_imports(transfer)]
+    imports = used_imports(candidates, "\n".join(body.lines + tail))
     top = [*_script_docstring(project, spec), "", *imports, "", *constants, "", ""]
     code.line_to_node = {line + len(top): nid for line, nid in body.line_to_node.items()}
     code.source = "\n".join(top + body.lines + tail) + "\n"

@@ -11,6 +11,7 @@ Only what the project uses is emitted: a project with nothing frozen and no init
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class Transfer:
     norms: bool = False  # a frozen part holds a BatchNorm: keep it in eval mode while training
     phases: bool = False  # two phases: unfreeze after FREEZE_EPOCHS epochs
     initial: str = ""  # the initial weights file (.pt or .safetensors)
+    torchvision: str = ""  # the file is torchvision's download of these weights: "ResNet18_Weights.IMAGENET1K_V1"
 
     @property
     def safetensors(self) -> bool:
@@ -101,7 +103,26 @@ def transfer_plan(project: Project, analysis: Analysis, attr_names: dict[str, st
         norms=any(norm for _, norm in frozen),
         phases=bool(frozen) and 0 < s.freeze_epochs < s.epochs,
         initial=initial_file(s.initial_weights),
+        torchvision=torchvision_weights(s.initial_weights),
     )
+
+
+def torchvision_weights(setting: str) -> str:
+    """The torchvision weights a cached download is (named as torch.hub names them: ``resnet18-f37072fd.pth``),
+    so the script loads them through torchvision's API, not from this machine's cache path; "" otherwise."""
+    if not re.search(r"-[0-9a-f]{8,}\.pth$", Path(setting).name):
+        return ""
+    try:
+        from core.pretrained.catalog import weights_for_file
+
+        return weights_for_file(setting) or ""
+    except ImportError:  # no torchvision: the file itself
+        return ""
+
+
+def imports(t: Transfer) -> list[str]:
+    """The weights enum the script names: ``from torchvision.models import ResNet18_Weights``."""
+    return [f"from torchvision.models import {t.torchvision.split('.')[0]}"] if t.torchvision else []
 
 
 def initial_file(setting: str) -> str:
@@ -154,7 +175,15 @@ def functions(t: Transfer) -> list[str]:
 def model_lines(t: Transfer) -> list[str]:
     """``main``'s lines that build the model: the initial weights, the device, the frozen parts."""
     lines = ["    model = Net()"]
-    if t.initial:
+    if t.torchvision:  # downloaded once into torch's cache (TORCH_HOME), its hash checked
+        lines += [
+            f"    weights = {t.torchvision}",
+            "    loaded, new = start_from(model, weights.get_state_dict(check_hash=True))",
+            '    print(f"From {weights}: {len(loaded)} tensors loaded:", ", ".join(loaded))',
+            '    print("New (not in the weights, or of another shape):", ", ".join(new) or "none")',
+            "    model = model.to(device)",
+        ]
+    elif t.initial:
         read = "load_file(INITIAL_WEIGHTS)" if t.safetensors else "torch.load(INITIAL_WEIGHTS, weights_only=True)"
         lines += [
             f"    loaded, new = start_from(model, {read})",
