@@ -30,6 +30,7 @@ RESNET_EPOCHS = 6  # the example's own: ~100 % test accuracy in about 20 s
 RESNET_EXAMPLE = REPO / "resources" / "examples" / "resnet_small.json"
 RESNET_STEPS_FROM = "08"  # the ResNet steps open their own example: --start 08 makes only their pictures
 OWN_DATA_FROM = "11"  # so do the own-data steps: --start 11 makes only the wizard's pictures
+PRETRAINED_FROM = "15"  # and the pretrained network's: --start 15
 
 sys.path.insert(0, str(REPO))  # runs from a clone, installed or not (like bench/)
 
@@ -288,6 +289,100 @@ def layer_health(t: Tour) -> None:
     t.dashboard.tabs.setCurrentWidget(t.dashboard.health)  # type: ignore[attr-defined]
 
 
+# --- your photos on a pretrained network: New from a pretrained network, a new head, a frozen backbone, Try it -------
+PRETRAINED = "shufflenet_v2_x0_5"  # one of torchvision's smallest classifiers: 1.4 M parameters run in seconds on a CPU
+PRETRAINED_EPOCHS = 6
+
+
+def pretrained_weights(scratch: Path) -> object:
+    """torchvision's weights for PRETRAINED: the real ones where torch's cache has them; else (offline, as where
+    these pictures are made) a stand-in served from a file:// URL, the same network randomly initialised, so the
+    dialog fetches it as it would the real file, but the figures after training are not ImageNet's."""
+    import hashlib
+    from functools import partial
+
+    import torch
+    import torchvision
+    from torchvision.models._api import Weights, WeightsEnum
+    from torchvision.transforms._presets import ImageClassification
+
+    from core.pretrained.catalog import cache_path, weights_member
+
+    real = weights_member(PRETRAINED)
+    if cache_path(real.url).is_file():
+        return real
+    print(f"make_screenshots: {cache_path(real.url)} not found; {PRETRAINED} starts from stand-in weights")
+    os.environ["TORCH_HOME"] = str(scratch / "torch_home")  # the stand-in never goes into your cache
+    torch.manual_seed(0)
+    raw = scratch / "weights.pth"
+    torch.save(torchvision.models.get_model(PRETRAINED, weights=None).state_dict(), raw)
+    served = raw.with_name(f"{PRETRAINED}-{hashlib.sha256(raw.read_bytes()).hexdigest()[:8]}.pth")
+    raw.rename(served)
+    enum = WeightsEnum(
+        "StandIn", {"V1": Weights(served.as_uri(), partial(ImageClassification, crop_size=224), real.meta)}
+    )
+    return enum.V1  # type: ignore[attr-defined]
+
+
+def pretrained_list(t: Tour) -> None:
+    from gui.panels.gallery import PATH_ROLE, PretrainedDialog
+
+    t.window.open_example()  # type: ignore[attr-defined]
+    weights = pretrained_weights(t.scratch)
+    dialog = PretrainedDialog(t.window, weights_of=lambda _name: weights)  # type: ignore[arg-type]
+    dialog.resize(760, 520)
+    dialog.show()
+    wait_for(t, lambda: dialog.list.count() > 0, "torchvision's list")
+    rows = [dialog.list.item(i).data(PATH_ROLE) for i in range(dialog.list.count())]
+    dialog.list.setCurrentRow(rows.index(PRETRAINED))
+    dialog.list.scrollToItem(dialog.list.currentItem())
+    t.picture = dialog
+
+
+def pretrained_new_head(t: Tour) -> None:
+    """Create, then the photos chosen (the head refitted in the same step) and everything before fc frozen."""
+    from gui.panels.gallery import open_pretrained
+
+    dialog = t.picture
+    dialog.create()  # type: ignore[attr-defined]
+    wait_for(t, lambda: dialog.result_ is not None, f"{PRETRAINED}'s import", 300)  # type: ignore[attr-defined]
+    t.picture = None
+    open_pretrained(t.window, dialog.result_)  # type: ignore[attr-defined]
+    photos = t.scratch / "my_shapes"
+    if not photos.is_dir():
+        write_image_folder(photos)
+    t.dashboard.choose_dataset(f"folder:{photos}")  # type: ignore[attr-defined]
+    graph = t.window.document.graph  # type: ignore[attr-defined]
+    t.nodes = {node.name: node.id for node in graph.nodes}
+    t.editor.freeze_before(t.nodes["fc"])  # the fc node's menu: Freeze everything before this
+    t.select("fc")
+    t.show_dock("summary")  # Trainable params and Non-trainable params under the table
+    print(f"make_screenshots: {t.dashboard.panel.settings_note.text()}")  # type: ignore[attr-defined]
+
+
+def pretrained_tried(t: Tour) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from core.datasets.shapes_draw import make_shapes
+
+    t.show_dock("training")
+    panel = t.dashboard.panel  # type: ignore[attr-defined]
+    panel.batch_note.linkActivated.emit("batch:16")  # the note's "Use batch size 16": 25 updates an epoch
+    panel.lr.setText("0.01")  # only the head's 3,075 parameters learn: a bolder rate suits them
+    panel.lr.editingFinished.emit()
+    t.train(PRETRAINED_EPOCHS)
+    x, y, *_ = make_shapes(40, 3, 99)  # a shape drawn afresh: a photo the network never saw
+    square = np.asarray(x[np.asarray(y) == 1][0]).transpose(1, 2, 0)
+    new = t.scratch / "new_square.png"
+    Image.fromarray((square * 255).astype(np.uint8)).resize((96, 96)).save(new)
+    tryit = t.dashboard.tryit  # type: ignore[attr-defined]
+    t.dashboard.tabs.setCurrentWidget(tryit)  # type: ignore[attr-defined]
+    wait_for(t, lambda: tryit.model is not None, "Try it's model")
+    tryit.load_image(str(new))
+    wait_for(t, lambda: len(tryit.probs) > 0, "Try it's answer")
+
+
 STEPS: list[tuple[str, Callable[[Tour], None]]] = [
     ("01_first_start", first_start),
     ("02_first_training", first_training),
@@ -303,6 +398,9 @@ STEPS: list[tuple[str, Callable[[Tour], None]]] = [
     ("12_table_wizard", table_wizard),
     ("13_own_data_trained", own_data_trained),
     ("14_layer_health", layer_health),
+    ("15_pretrained_list", pretrained_list),
+    ("16_pretrained_new_head", pretrained_new_head),
+    ("17_pretrained_tried", pretrained_tried),
 ]
 FIT = {"09_block_open": False}  # the block's own tab was fitted by its step
 
@@ -319,7 +417,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--start",
         default="01",
-        help=f"make the pictures from this step on ({RESNET_STEPS_FROM}: ResNet on, {OWN_DATA_FROM}: your own data)",
+        help=(
+            f"make the pictures from this step on ({RESNET_STEPS_FROM}: ResNet on, {OWN_DATA_FROM}: your own data, "
+            f"{PRETRAINED_FROM}: a pretrained network)"
+        ),
     )
     args = parser.parse_args(argv)
     width, _, height = args.size.partition("x")
