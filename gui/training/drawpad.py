@@ -24,15 +24,35 @@ def pen_fraction(sample_side: int) -> float:
     return max(0.09, 1.4 / max(sample_side, 1))
 
 
-def read_image_file(path: str | Path) -> np.ndarray:
-    """An image file as an [H, W, 3] float array in [0, 1]; a plain ValueError names the file when it cannot be read."""
+MAX_PIXELS = 25_000_000  # 25 Mpx (a 6000x4000 camera photo): bigger ones took minutes to decode, and froze the window
+
+
+def read_image_file(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """An image file as an [H, W, 3] float array in [0, 1]; a plain ValueError names the file when it cannot be read.
+
+    The size is read from the header before any pixel is decoded, so an image over ``max_pixels`` is refused at
+    once with its size and the limit, instead of holding the window for minutes (a 12000x12000 PNG took ~2 min)."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
-    try:
-        with Image.open(path) as image:
+    name = Path(path).name
+    try:  # Pillow's DecompressionBombWarning is ours to turn into words; its Error is not an OSError
+        with warnings.catch_warnings(action="ignore"), Image.open(path) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ValueError(
+                    f"{name} is {width}x{height} pixels ({width * height / 1e6:.0f} Mpx); Try it reads images up to "
+                    f"{max_pixels / 1e6:g} Mpx. Shrink the image first (the network sees it at its Input size)."
+                )
             rgb = image.convert("RGB")
+    except Image.DecompressionBombError:  # so big that Pillow refuses even to open it
+        raise ValueError(
+            f"{name} is over {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} Mpx; Try it reads images up to "
+            f"{max_pixels / 1e6:g} Mpx. Shrink the image first (the network sees it at its Input size)."
+        ) from None
     except (OSError, UnidentifiedImageError) as exc:
-        raise ValueError(f"{Path(path).name} could not be read as an image ({exc}). Drop a PNG or JPEG file.") from None
+        raise ValueError(f"{name} could not be read as an image ({exc}). Drop a PNG or JPEG file.") from None
     return np.asarray(rgb, dtype=np.float32) / 255.0
 
 

@@ -1,0 +1,51 @@
+"""Reading a file for Try it (gui/training/drawpad.py::read_image_file) and preparing it for the network
+(core/portable/inference.py::preprocess): huge files are refused from their header, thin strips keep their colour."""
+
+from __future__ import annotations
+
+import struct
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gui.training.drawpad import MAX_PIXELS, read_image_file
+
+
+def png_header(path: Path, width: int, height: int) -> Path:
+    """A PNG whose header claims width x height RGB pixels but holds none: Pillow opens it (the header is all
+    it reads), decoding it would fail, so any work past the header shows up as a different error."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("side", [12000, 20000])  # 144 Mpx (Pillow warns), 400 Mpx (Pillow refuses to open)
+def test_a_huge_image_is_refused_from_its_header_with_its_size_and_the_limit(tmp_path, side):
+    path = png_header(tmp_path / "big.png", side, side)
+    start = time.perf_counter()
+    with pytest.raises(ValueError) as refused:
+        read_image_file(path)
+    assert time.perf_counter() - start < 1.0
+    message = str(refused.value)
+    assert message.startswith("big.png is ")
+    assert f"up to {MAX_PIXELS / 1e6:g} Mpx" in message
+    if side == 12000:
+        assert "12000x12000 pixels (144 Mpx)" in message
+
+
+def test_an_image_under_the_limit_is_read(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (255, 0, 0)).save(tmp_path / "red.png")
+    picture = read_image_file(tmp_path / "red.png")
+    assert picture.shape == (30, 40, 3)
+    assert np.allclose(picture[..., 0], 1) and np.allclose(picture[..., 1:], 0)
+    with pytest.raises(ValueError, match=r"red.png is 40x30 pixels .* up to 0.001 Mpx"):
+        read_image_file(tmp_path / "red.png", max_pixels=1000)
