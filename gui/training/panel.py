@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -43,7 +43,7 @@ from gui.training.panel_form import (
 from gui.training.panel_run import RunReport
 from gui.training.panel_text import short_spec
 from gui.training.preview import DatasetPreview
-from gui.training.suggest import few_steps_note, steps_text
+from gui.training.suggest import data_fit_fix, data_fit_note, few_steps_note, steps_text
 
 __all__ = ["OPEN_FILE", "OPEN_FOLDER", "TrainingPanel"]
 
@@ -94,6 +94,10 @@ class TrainingPanel(QWidget):
         form.addRow("Dataset", self.dataset)
         self.data_note = data_note()
         form.addRow(self.data_note)
+        self.fit_note = data_note()  # the data does not fit a pretrained network: the link fits it (one undo step)
+        self.fit_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.fit_note.linkActivated.connect(self._fit_data)
+        form.addRow(self.fit_note)
         self.preview = DatasetPreview()
         self.preview.shown.connect(lambda _: self._show_steps())
         form.addRow(self.preview)
@@ -253,6 +257,12 @@ class TrainingPanel(QWidget):
         self.fine_tune.setChecked(s.fine_tune)
         self.distributed.setChecked(s.distributed)
         self.settings_form.setRowVisible(self.fine_tune, self.has_initial_weights())
+        self.fit_note.setText(data_fit_note(self.project.graph, s))
+        self.fit_note.setVisible(bool(self.fit_note.text()))
+
+    def _fit_data(self, _link: str = "") -> None:
+        if self.project is not None:
+            self.apply(data_fit_fix(self.project.graph, self.project.training), "Fit the data to the network")
 
     def _show_steps(self) -> None:
         """Beside the batch size, the updates an epoch of the shown dataset makes; under it, when they are few,

@@ -53,6 +53,36 @@ def data_fit_changes(graph: Any, dataset: Any, training: TrainingSettings) -> di
     return dict(fit.changes) if fit is not None else {}
 
 
+def _fit_of(graph: Any, training: TrainingSettings) -> tuple[Any, tuple[int, ...]] | None:
+    """The project's dataset description and its Input's shape (None without one Input or a known dataset)."""
+    from core.datasets.info import dataset_info
+
+    node_id = input_node_id(graph)
+    info = dataset_info(training.dataset) if node_id is not None else None
+    if node_id is None or info is None:
+        return None
+    return info, tuple(int(d) for d in graph.node(node_id).params.get("shape", ()))
+
+
+def data_fit_note(graph: Any, training: TrainingSettings) -> str:
+    """The task check's words when the data does not fit a network whose Input its weights fix, with the link
+    that fits it ('fit:', ``data_fit_fix``); '' otherwise. Cheap: no torch, no torchvision."""
+    from core.datasets.fit import data_fit
+
+    found = _fit_of(graph, training)
+    fit = data_fit(found[0], found[1], training) if found is not None else None
+    return f"{fit.message}. <a href='fit:'>Fit the data to the network</a>" if fit is not None else ""
+
+
+def data_fit_fix(graph: Any, training: TrainingSettings) -> dict[str, Any]:
+    """The settings ``data_fit_note``'s link applies (one undo step): the resize and the weights' mean and std."""
+    from core.datasets.fit import fit_changes
+
+    found = _fit_of(graph, training)
+    fit = fit_changes(found[0], found[1], training) if found is not None else None
+    return dict(fit.changes) if fit is not None else {}
+
+
 def ends_with_log_softmax(graph: Any) -> bool:
     """Whether the layer feeding the Output is LogSoftmax (then NLLLoss is the matching loss)."""
     for out in graph.nodes_of_type("Output"):

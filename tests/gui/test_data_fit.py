@@ -44,3 +44,24 @@ def test_a_network_without_starting_weights_takes_the_datas_shape(window, tmp_pa
     dash.choose_dataset("digits")
     assert graph.nodes_of_type("Input")[0].params["shape"] == [1, 8, 8]
     assert window.document.project.training.resize == []
+
+
+def test_the_check_words_and_one_click_fit_a_pretrained_project_whose_data_was_set_before(window, tmp_path):
+    """A project already on digits (set in the file, or before the weights): the Data box says the check's words
+    and its link fits the data in one undo step."""
+    dash, graph = _project(window, tmp_path, "resnet18-f37072fd.pth")
+    project = window.document.project
+    project.set_training(TrainingSettings.from_dict({**project.training.to_dict(), "dataset": "digits"}))
+    note = dash.panel.fit_note
+    words = "This network expects 3x224x224 images; your images (digits) are 1x8x8: resize to 224x224 and convert"
+    assert words in note.text() and not note.isHidden()
+    assert any(words in p.message for p in window.document.analysis.problems if p.severity == "error")
+    stack = window.document.undo_stack
+    before = stack.count()
+    note.linkActivated.emit("fit:")
+    training = window.document.project.training
+    assert training.resize == [224, 224] and (training.mean, training.std) == IMAGENET
+    assert stack.count() == before + 1 and stack.undoText() == "Fit the data to the network"
+    assert note.isHidden() and not [p for p in window.document.analysis.problems if p.severity == "error"]
+    stack.undo()
+    assert window.document.project.training.resize == [] and not note.isHidden()
