@@ -139,3 +139,37 @@ def torchvision_model(name: str) -> torch.nn.Module:
     import torchvision
 
     return torchvision.models.get_model(name, weights=None)
+
+
+def test_a_folder_too_big_for_memory_is_normalised_with_the_weights_statistics_too(tmp_path: Path) -> None:
+    """The lazy folder (read image by image) follows prepare's rule: the given mean and std, not sampled ones."""
+    from PIL import Image
+
+    from core.datasets.folder import load_folder
+    from core.datasets.spec import parse_spec
+
+    for label in ("a", "b"):
+        (tmp_path / label).mkdir()
+        for i in range(3):
+            Image.new("RGB", (6, 6), (30 * i, 60, 90)).save(tmp_path / label / f"{i}.png")
+    data = load_folder(
+        parse_spec(f"folder:{tmp_path}"),
+        seed=0,
+        val_fraction=0.0,
+        test_fraction=0.0,
+        normalize=IMAGENET,
+        input_shape=(3, 6, 6),
+        resize=None,
+        max_bytes=0,  # read lazily
+    )
+    x, _ = data.train_set[0]
+    raw, _ = data.train_set.raw(0)
+    expected = (raw - torch.tensor(IMAGENET[0])[:, None, None]) / torch.tensor(IMAGENET[1])[:, None, None]
+    torch.testing.assert_close(x, expected)
+
+
+def test_the_keras_script_normalises_with_the_weights_statistics() -> None:
+    from core.code.keras_script import generate_keras_script
+
+    source = generate_keras_script(_pretrained_mlp(resize=[16, 16], mean=IMAGENET[0], std=IMAGENET[1]))
+    assert f"NORMALIZE = {IMAGENET!r}" in source
