@@ -16,8 +16,15 @@ where a version has one, was done), ``rss_at_paint_mb`` and ``idle_rss_mb`` the 
 ``--idle`` seconds after settling: the data preview still loads in its thread after ``settled``, so give
 ``--idle`` time for it (5 s on a busy 2-core machine). ``version_cpu_s`` and ``help_cpu_s`` are CPU seconds too.
 
+``--train`` adds, warm, the first Train of the idle window (one epoch of the example): ``first_batch_cold_s`` from
+pressing Train to the run's first batch event with nothing done before, ``first_batch_hover_s`` the same after the
+pointer entered the training form 4 s before the press (intent to train starts torch's import), and the longest
+the window did not answer meanwhile (``longest_gap_*_s``, between two 10 ms timer ticks).
+The load average (1 min) is printed at the start and the end: the machine may be shared.
+
 Targets: --version and --help < 0.3 s; window painted < 1.5 s with torch imported after it; idle RSS < 400 MB.
-Usage: ``python bench/startup.py [--runs 5] [--idle 2] [--warm-only] [--python-m]``; prints one line per figure.
+Usage: ``python bench/startup.py [--runs 5] [--idle 2] [--warm-only] [--python-m] [--train]``; prints one line
+per figure.
 """
 
 from __future__ import annotations
@@ -82,12 +89,11 @@ def timed(argv: list[str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def window_start(idle: float) -> dict[str, float | None]:
+def window_start(idle: float, train: str = "none") -> dict[str, float | None]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     started = time.time()
-    done = subprocess.run(
-        [sys.executable, str(WINDOW), str(idle)], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    argv = [sys.executable, str(WINDOW), str(idle), "--train", train]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:
         raise SystemExit(f"the window did not start (exit {done.returncode}):\n{done.stderr[-2000:]}")
     seen = json.loads(done.stdout.strip().splitlines()[-1])
@@ -99,6 +105,8 @@ def window_start(idle: float) -> dict[str, float | None]:
         "settled": seen["settled"] - started,
         "rss_at_paint_mb": seen["rss_at_paint_mb"],
         "rss_mb": seen["rss_mb"],
+        "first_batch": seen.get("first_batch_s"),
+        "longest_gap": seen.get("longest_gap_s"),
     }
 
 
@@ -138,7 +146,9 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=2.0, help="seconds of idle window before reading its RSS")
     parser.add_argument("--warm-only", action="store_true", help="skip the cold runs")
     parser.add_argument("--python-m", action="store_true", help="time `python -m gui` of this checkout, not the script")
+    parser.add_argument("--train", action="store_true", help="also time the first Train, cold and after a hover")
     args = parser.parse_args()
+    print(f"load_average_start={os.getloadavg()[0]:.1f}", flush=True)
     tc = command(args.python_m)
     timed([*tc, "--version"])  # one untimed start: the warm runs start from a warm cache
     for temperature in ("warm",) if args.warm_only else ("cold", "warm"):
@@ -150,6 +160,11 @@ def main() -> int:
         starts = median_of(args.runs, cold, lambda: window_start(args.idle))
         for key, label, unit in FIGURES:
             report(f"{label}_{temperature}_{unit.lower()}", [s[key] for s in starts], unit)  # type: ignore[index]
+    for mode in ("cold", "hover") if args.train else ():
+        trains = median_of(args.runs, False, lambda mode=mode: window_start(args.idle, mode))
+        report(f"first_batch_{mode}_s", [t["first_batch"] for t in trains], "s")  # type: ignore[misc]
+        report(f"longest_gap_{mode}_s", [t["longest_gap"] for t in trains], "s")  # type: ignore[misc]
+    print(f"load_average_end={os.getloadavg()[0]:.1f}", flush=True)
     return 0
 
 

@@ -371,7 +371,7 @@ class _FirstShow(QObject):
 def attach_dashboard(dock: LayerOutputDock, dashboard: Any) -> None:
     """Samples from the dashboard's previewed dataset, the trained model after a run, live outputs while one runs;
     a diagnosis clicked selects its node; another project clears the inspect tabs."""
-    dock.dataset_source = lambda: dashboard.dataset
+    dock.dataset_source = dashboard.dataset_when_ready  # loads in a thread (torch) and is asked again
     dock.trained_source = lambda: (
         (dashboard.run_project, dashboard.last_model) if dashboard.last_model is not None else None
     )

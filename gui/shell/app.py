@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from core.errors import TorchCanvasError, plain_message
 from core.logs import append_traceback
@@ -91,7 +92,7 @@ def run_app(args: argparse.Namespace) -> int:
     # painted, so the window is not held back by it. It imports no trainer: the first Train does, in its thread.
     from gui.shell.first_paint import after_first_paint
 
-    after_first_paint(window, window.install_training)
+    after_first_paint(window, lambda: prepare_on_hover(window, window.install_training()))
     from gui.shell import recovery
 
     window.autosaver = recovery.install(window)  # autosave ~2 s after edits; offer work left by a crashed run
@@ -130,3 +131,13 @@ def take_screenshot(window: object, path: str | Path, size: tuple[int, int] = SC
     window.document.undo_stack.setClean()
     window.close()
     return 0
+
+
+def prepare_on_hover(window: Any, dashboard: Any) -> None:
+    """The pointer on the toolbar's Train shows intent to train: torch loads in the background then (an idle
+    window imports none of it), so the click that follows starts the run at once."""
+    from PySide6.QtGui import QAction
+
+    action = window.findChild(QAction, "train_action")
+    if action is not None:
+        action.hovered.connect(dashboard.prepare_to_train)

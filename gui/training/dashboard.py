@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -39,7 +39,7 @@ from gui.training.results import IDLE_SUMMARY, ResultsView
 from gui.training.runs import RunsView
 from gui.training.suggest import input_shape_for, suggest, suggestion_note
 from gui.training.tryit import TryItView
-from gui.training.worker import TrainerFactory, TrainingRun, warm_up
+from gui.training.worker import STARTING_TORCH, TrainerFactory, TrainingRun, torch_ready, warm_up
 
 if TYPE_CHECKING:
     from gui.shell.document import Document
@@ -61,7 +61,10 @@ class TrainingDashboard(QWidget):
         self.project: Project | None = None
         self.stack: QUndoStack | None = None
         self.run: TrainingRun | None = None
-        self.dataset: Any = None  # the dataset shown in the preview (and reused by results)
+        self.shown_data: Any = None  # what the preview shows: a Dataset, or core.datasets.light's LightDataset
+        self._full: Any = None  # the shown dataset as the trainer sees it (tensors): see ``dataset``
+        self._full_loading = False
+        self._preview_settings: TrainingSettings | None = None  # the settings the shown preview was loaded for
         self._dataset_key: tuple | None = None
         self.last_result: Any = None
         self.event_count: dict[str, int] = {}
@@ -80,8 +83,10 @@ class TrainingDashboard(QWidget):
         self.projection = projection_view.attach(self)  # gui.inspect: the test set by the last hidden layer
         self._arrange()
         self._data_timer = self._timer(0, self._load_in_background)  # after the window is painted, off its thread
-        self.preview_loader = PreviewLoader(self)
+        self.preview_loader = PreviewLoader(self, light=True)  # the example's digits are drawn without torch
         self.preview_loader.loaded.connect(self._preview_loaded)
+        self.full_loader = PreviewLoader(self)  # the tensors behind a light preview, once something needs them
+        self.full_loader.loaded.connect(self._full_loaded)
         self.choice_loader = PreviewLoader(self)  # a dataset chosen in the window, loaded before it is used
         self.choice_loader.loaded.connect(self._choice_loaded)
         self._choice_project: Project | None = None
@@ -93,6 +98,7 @@ class TrainingDashboard(QWidget):
         # The log keeps its newest lines: each line costs Qt ~7 KB, so 3,000 epochs grew the app by 22 MB (the
         # whole history stays in the run's metrics.csv and the curves).
         self.panel.log.setMaximumBlockCount(LOG_LINES)
+        self.panel.installEventFilter(self)  # the pointer over the form (Train included): see prepare_to_train
         self._connect()
 
     def _arrange(self) -> None:
@@ -120,6 +126,11 @@ class TrainingDashboard(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.panel and event.type() == QEvent.Type.Enter:
+            self.prepare_to_train()
+        return super().eventFilter(watched, event)
 
     def _timer(self, interval_ms: int, slot: Any) -> QTimer:
         timer = QTimer(self)
@@ -196,12 +207,68 @@ class TrainingDashboard(QWidget):
         self.panel.set_graph_problem(f"the network has a problem: {first}{more}")
 
     def _training_changed(self, *_: Any) -> None:
-        """The settings were set (an edit, its undo or redo): another dataset or split loads for the preview."""
+        """The settings were set (an edit, its undo or redo): another dataset or split loads for the preview, and
+        a run is likely to follow (``prepare_to_train``)."""
         self.schedule_dataset()
+        self.prepare_to_train()
+        if self.panel.augment.is_on():  # its samples are drawn from the tensors, as training draws them
+            self.dataset_when_ready()
         if self.document is None and self.project is not None:  # with an editor, its document re-analyses
             self._graph_changed()
 
     # -- dataset and preview ----------------------------------------------------------------------------
+    @property
+    def dataset(self) -> Any:
+        """The shown dataset as the trainer sees it (tensors), or None. Behind a light preview (drawn without
+        torch) it is loaded here and now, which imports torch: a view that must not wait asks
+        ``dataset_when_ready``."""
+        if self._full is None and self._light_shown():
+            try:
+                self._use_full(load_for_preview(self._preview_settings))
+            except Exception:  # the preview shows the data; the run says what is wrong with it, if anything
+                log.info("the full dataset behind the preview did not load", exc_info=True)
+        return self._full
+
+    @dataset.setter
+    def dataset(self, value: Any) -> None:
+        self.full_loader.cancel()
+        self._full_loading = False
+        self.shown_data = value
+        self._full = None if getattr(value, "light", False) else value
+
+    def _light_shown(self) -> bool:
+        return bool(getattr(self.shown_data, "light", False)) and self._preview_settings is not None
+
+    def dataset_when_ready(self) -> Any:
+        """The full dataset when loaded; else None, and behind a light preview its load starts in a thread (the
+        caller asks again later): the GUI thread never waits for torch."""
+        if self._full is None and self._light_shown() and not self._full_loading:
+            self._full_loading = True
+            self.full_loader.load(self._preview_settings)
+        return self._full
+
+    def _full_loaded(self, number: int, spec: str, result: Any) -> None:
+        if number != self.full_loader.latest or not self._light_shown():  # another dataset is shown meanwhile
+            return
+        self._full_loading = False
+        if isinstance(result, BaseException):
+            log.info("the full dataset behind the preview did not load: %s", result)
+            return
+        self._use_full(result)
+
+    def _use_full(self, dataset: Any) -> None:
+        """The tensors behind a light preview: augmentation draws its samples from them (as training does)."""
+        self._full = dataset
+        self.panel.augment.set_dataset(dataset)
+
+    def prepare_to_train(self) -> None:
+        """The user shows intent to train (the pointer over the form or the toolbar's Train, a settings edit):
+        torch and the first run's one-time imports (``torch._dynamo``) load in a background thread now, so Train
+        then starts sooner (a cold first Train takes ~2 s more to its first batch). An idle window imports none of
+        it: ~800 MB less. The run loads its own data; the views that need the tensors ask ``dataset_when_ready``."""
+        if self.project is not None:
+            warm_up()
+
     def schedule_dataset(self) -> None:
         if self.project is not None and dataset_key(self.project) != self._dataset_key:
             self.panel.preview.info.setText(f"Loading {self.project.training.dataset}…")
@@ -212,15 +279,13 @@ class TrainingDashboard(QWidget):
         if self.project is None or dataset_key(self.project) == self._dataset_key:
             return
         self._dataset_key, self.dataset, self._loading = dataset_key(self.project), None, True
-        self.preview_loader.load(self.project.training)
+        self._preview_settings = TrainingSettings.from_dict(self.project.training.to_dict())
+        self.preview_loader.load(self._preview_settings)
 
     def _preview_loaded(self, number: int, spec: str, result: Any) -> None:
         if number != self.preview_loader.latest:  # another dataset was chosen, or loaded here, meanwhile
             return
         self._loading = False
-        # The preview's thread has imported torch by now: the one-time imports a first run would otherwise make
-        # (torch._dynamo, ~1.5 s) go on in the background, so pressing Train starts training at once.
-        warm_up()
         if isinstance(result, BaseException):
             self.preview_failed(data_failure(spec, result), spec)
             return
@@ -242,7 +307,7 @@ class TrainingDashboard(QWidget):
         except Exception as exc:  # a DataError is already plain; anything else is summarised
             self.preview_failed(data_failure(self.project.training.dataset, exc), self.project.training.dataset)
             return
-        self.panel.preview.show_dataset(self.dataset)
+        self.panel.preview.show_dataset(self.shown_data)
         self.panel.set_data_problem(None)
 
     def preview_failed(self, message: str, spec: str = "the dataset") -> None:
@@ -292,7 +357,7 @@ class TrainingDashboard(QWidget):
         except Exception as exc:  # the project keeps its dataset; the note says why and what to do
             self.panel.refresh()
             current = project.training.dataset
-            usable = self.dataset is not None and self._dataset_key == dataset_key(project)
+            usable = self.shown_data is not None and self._dataset_key == dataset_key(project)
             after = f" Training still uses {current}." if usable else ""
             self.panel.show_data_note(data_failure(spec, exc) + after)
             return
@@ -383,6 +448,8 @@ class TrainingDashboard(QWidget):
         self.tryit.clear("Training… when the run ends, try the trained network here.")
         self.panel.begin_run(project.training)
         self.panel.set_state("running")
+        if not torch_ready():  # pressed cold: the run's thread imports torch first, seconds the bar says so
+            self.panel.progress.setFormat(STARTING_TORCH)
         self.tabs.setCurrentWidget(self.curves_page)
         self.running_changed.emit(True)
         run.start()

@@ -29,14 +29,24 @@ def load_for_preview(settings: TrainingSettings) -> Any:
     return load_for_settings(settings, None)
 
 
+def preview_data(settings: TrainingSettings) -> Any:
+    """What the preview shows: drawn without torch where ``core.datasets.light`` can (the example's digits: an
+    idle window then holds neither torch nor scikit-learn), else the full dataset."""
+    from core.datasets.light import light_preview
+
+    light = light_preview(settings)
+    return light if light is not None else load_for_preview(settings)
+
+
 class PreviewLoader(QObject):
     """One preview load at a time per request number; only the newest request's answer counts (``latest``)."""
 
     loaded = Signal(int, str, object)  # request number, the dataset spec, the Dataset or the exception
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, light: bool = False) -> None:
         super().__init__(parent)
         self.latest = 0
+        self.light = light  # answer with ``preview_data`` (possibly a LightDataset), not always the full dataset
 
     def load(self, settings: TrainingSettings) -> int:
         """Start loading in a daemon thread (a load that never ends cannot keep the app from quitting); returns
@@ -53,7 +63,7 @@ class PreviewLoader(QObject):
 
     def _work(self, number: int, settings: TrainingSettings) -> None:
         try:
-            result: Any = load_for_preview(settings)
+            result: Any = preview_data(settings) if self.light else load_for_preview(settings)
         except Exception as exc:  # explained by the dashboard (data_failure)
             result = exc
         try:

@@ -166,7 +166,10 @@ class DatasetPreview(QWidget):
         else:
             self._show("none")
         self.info.setText(describe(dataset, preview))
-        self.train_count, self.dataset = int((preview.counts or {}).get("train", 0)), dataset
+        # A light preview (core.datasets.light: drawn without torch) has no tensors to augment: the dashboard hands
+        # the augmentation box the full dataset once it is loaded.
+        shown = None if getattr(dataset, "light", False) else dataset
+        self.train_count, self.dataset = int((preview.counts or {}).get("train", 0)), shown
         self.shown.emit(self.train_count)
 
 

@@ -74,16 +74,27 @@ def stop_all(timeout: float = 5.0) -> bool:
 
 
 _warm: list[threading.Thread] = []
+STARTING_TORCH = "Starting PyTorch (first run only)…"
+
+
+def torch_ready() -> bool:
+    """Whether torch and the first run's one-time imports are loaded (a run then starts at once)."""
+    return "torch._dynamo" in sys.modules and not (_warm and _warm[0].is_alive())
 
 
 def warm_up() -> threading.Thread:
-    """Import what the first training run would otherwise import mid-run (building an optimizer pulls in
-    torch._dynamo: seconds of imports that starve the GUI thread of the GIL), in the background, once."""
+    """Import what the first training run would otherwise import mid-run (torch, the trainer, and torch._dynamo,
+    which building an optimizer pulls in: seconds of imports that starve the GUI thread of the GIL), in the
+    background, once: when the user shows intent to train (``TrainingDashboard.prepare_to_train``), never idle."""
     if not _warm:
 
         def imports() -> None:
             try:
                 import torch._dynamo  # noqa: F401
+
+                # the trainer's data and model modules, too
+                import core.datasets.base
+                import core.training.trainer  # noqa: F401
             except Exception:  # only a head start; the run imports it itself if this fails
                 log.debug("warm-up import failed", exc_info=True)
 
@@ -176,7 +187,7 @@ class _TrainThread(QThread):
         result: Any
         try:
             if "torch" not in sys.modules:  # the first run of the session imports it here, not on the GUI thread
-                run._notice("Loading PyTorch…")
+                run._notice(STARTING_TORCH)
             use_all_cores()
             trainer = run._make_trainer()
             result = trainer.run() if trainer is not None else TrainResult("stopped", "Stopped before it began.")

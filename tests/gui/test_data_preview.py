@@ -8,7 +8,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtGui import QEnterEvent
+from PySide6.QtWidgets import QApplication
 
 from core.files.project import load
 from gui.training import dashboard as dashboard_module
@@ -33,7 +35,7 @@ def make_dashboard(qtbot, dataset: str | None = None) -> TrainingDashboard:
 def test_the_preview_loads_in_a_thread_while_the_window_keeps_answering(qtbot, monkeypatch) -> None:
     started, release, finished = threading.Event(), threading.Event(), threading.Event()
     threads: list[threading.Thread] = []
-    real = data_load.load_for_preview
+    real = data_load.preview_data  # what the preview's thread calls (the example's digits: without torch)
 
     def slow(settings):  # a slow disk: the test answers after it saw the GUI thread run
         threads.append(threading.current_thread())
@@ -44,7 +46,7 @@ def test_the_preview_loads_in_a_thread_while_the_window_keeps_answering(qtbot, m
         finally:
             finished.set()
 
-    monkeypatch.setattr(data_load, "load_for_preview", slow)
+    monkeypatch.setattr(data_load, "preview_data", slow)
     monkeypatch.setattr(dashboard_module, "load_for_preview", slow)  # the name the dashboard used before
     dash = make_dashboard(qtbot)
     qtbot.waitUntil(started.is_set, timeout=5_000)
@@ -65,14 +67,14 @@ def test_the_preview_loads_in_a_thread_while_the_window_keeps_answering(qtbot, m
 
 def test_a_newer_choice_wins_over_a_preview_still_loading(qtbot, monkeypatch) -> None:
     release = threading.Event()
-    real = data_load.load_for_preview
+    real = data_load.preview_data
 
     def slow(settings):
         if settings.dataset == "digits":
-            release.wait(5)
+            release.wait(60)  # the load here may take seconds (torch's first import): the answer waits for the test
         return real(settings)
 
-    monkeypatch.setattr(data_load, "load_for_preview", slow)
+    monkeypatch.setattr(data_load, "preview_data", slow)
     dash = make_dashboard(qtbot)
     qtbot.waitUntil(lambda: dash.preview_loader.latest == 1, timeout=5_000)
     dash.refresh_dataset()  # loaded here and now (as choosing a dataset again does)
@@ -92,3 +94,60 @@ def test_a_folder_holding_a_fifo_shows_the_file_and_the_fix(qtbot, tmp_path) -> 
     text = dash.panel.preview.info.text()
     assert "pipe.png: not a regular file but a named pipe (FIFO)" in text and "remove it" in text, text
     assert dash.dataset is None and not dash.panel.train_button.isEnabled()
+
+
+def test_the_examples_preview_needs_no_torch_and_the_tensors_load_when_asked(qtbot) -> None:
+    """The example's digits are previewed from NumPy (``core.datasets.light``): the dashboard then holds no
+    tensors until something needs them; ``dataset_when_ready`` loads them in a thread, ``dataset`` at once, and
+    both give the run's split (the preview's first samples are its first training samples)."""
+    dash = make_dashboard(qtbot)
+    with qtbot.waitSignal(dash.preview_loader.loaded, timeout=10_000):
+        pass
+    assert getattr(dash.shown_data, "light", False) and dash.panel.preview.kind == "images"
+    assert dash.panel.preview.dataset is None  # nothing for augmentation to draw from until the tensors come
+    assert dash.dataset_when_ready() is None  # asked: loading in a thread
+    with qtbot.waitSignal(dash.full_loader.loaded, timeout=30_000):
+        pass
+    full = dash.dataset_when_ready()
+    assert full is not None and full.x_test is not None and dash.dataset is full
+    assert dash.panel.augment.dataset is full
+    assert full.preview(16).labels == dash.shown_data.preview(16).labels
+
+
+def test_intent_to_train_starts_loading_torch_in_the_background(qtbot, monkeypatch) -> None:
+    """The pointer entering the training form (Train included) and a settings edit start the warm-up (torch and
+    ``torch._dynamo``); an idle dashboard does not. Turning augmentation on loads the tensors its samples need."""
+    calls: list[str] = []
+    monkeypatch.setattr(dashboard_module, "warm_up", lambda: calls.append("warm"))
+    dash = make_dashboard(qtbot)
+    with qtbot.waitSignal(dash.preview_loader.loaded, timeout=10_000):
+        pass
+    qtbot.wait(200)
+    assert calls == [] and not dash._full_loading  # shown and idle: nothing loads
+    QApplication.sendEvent(dash.panel, QEnterEvent(QPointF(1, 1), QPointF(1, 1), QPointF(1, 1)))
+    assert calls == ["warm"]
+    dash.panel.apply({"epochs": 3}, "Epochs")  # an edit of the settings
+    assert calls == ["warm", "warm"] and not dash._full_loading
+    dash.panel.apply({"augment_flip": True}, "Flip")
+    assert dash._full_loading
+    with qtbot.waitSignal(dash.full_loader.loaded, timeout=30_000):
+        pass
+    qtbot.waitUntil(lambda: dash.panel.augment.shown_images() > 0, timeout=5_000)
+
+
+def test_train_pressed_cold_says_pytorch_is_starting(qtbot, monkeypatch, tmp_path) -> None:
+    """Train pressed before torch is loaded: the run's thread imports it first (seconds), and the progress bar says
+    so rather than looking frozen."""
+    from gui.training.worker import STARTING_TORCH
+
+    monkeypatch.setattr(dashboard_module, "torch_ready", lambda: False)
+    project = load(EXAMPLES / "digits_mlp.json")
+    dash = TrainingDashboard(trainer_factory=lambda *args, **kwargs: None)  # no trainer: the run stops at once
+    dash.runs_root = tmp_path / "runs"
+    qtbot.addWidget(dash)
+    dash.set_project(project)
+    with qtbot.waitSignal(dash.preview_loader.loaded, timeout=10_000):
+        pass
+    assert dash.start_training() is not None
+    assert dash.panel.progress.format() == STARTING_TORCH == "Starting PyTorch (first run only)…"
+    qtbot.waitUntil(lambda: dash.run is None, timeout=30_000)
