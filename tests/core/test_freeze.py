@@ -200,3 +200,28 @@ def test_a_layer_frozen_inside_a_block_is_frozen_in_every_copy_as_the_summary_co
     frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
     assert frozen == param_split(project.graph, analyze(project.graph))[1] > 0
     assert model.layer2[0].conv1.weight.requires_grad  # the first copy of layer2 is the other drawing
+
+
+@pytest.mark.slow
+def test_the_notebook_runs_a_two_phase_run_as_the_app_does(tmp_path, monkeypatch) -> None:
+    """The notebook is cut from the script's text: its frozen part, phase switch and the rest run in cells."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    from core.code.notebook import export_notebook
+
+    project = _freeze(_tiny(epochs=3, lr=0.01, freeze_epochs=1, scheduler="StepLR", step_size=1), "fc1", "bn1")
+    path = tmp_path / "tiny.ipynb"
+    export_notebook(project, path)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    notebook = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=240, kernel_name="python3")
+    client.resources = {"metadata": {"path": tmp_path}}
+    client.execute()
+    outputs = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
+    assert "Phase two" in outputs
+    history = json.loads((tmp_path / "history.json").read_text())
+    app = Trainer(project, save=False).run()
+    assert len(history) == len(app.history) == 3
+    for mine, theirs in zip(app.history, history, strict=True):
+        assert abs(mine["loss"] - theirs["loss"]) <= 1e-6 and mine["lr"] == pytest.approx(theirs["lr"], rel=1e-12)
