@@ -5,14 +5,19 @@ It trains a fresh model (built from the project's seed, never the one the user t
 optimizer, loss and batches: ``RangeTest`` is a ``core.training.watch.Watcher`` on an ordinary ``Trainer`` run,
 so the loop is the exported script's. The rate goes from ``start`` to ``end`` over ``steps`` batches and the run
 stops early once the smoothed loss passes 4x its lowest (or turns NaN): past that point the curve says nothing.
-The suggestion is the rate where the smoothed loss falls fastest (steepest descent, per decade of rate), the one
-fastai marks; the rate of the lowest loss divided by 10 is given beside it, and used when the curve is too short
-or too flat to have a steepest point.
+The suggestion is the rate where the loss falls fastest (steepest descent, per decade of rate), the one fastai
+marks; the rate of the lowest loss divided by 10 is given beside it, and used when the curve has no clear steepest
+point. Both are read from the raw losses averaged over a centred window, not from the plotted moving average: over
+~100 batches that average lags by dozens of points, and a regression's batch losses jump 2x at random, so the
+plotted curve's steepest point was the noise of the first batches (3e-07 for a table that trains at 0.01). The
+first tenth of the points is skipped (fastai skips 10 of 100), and only a fall below the start by a tenth of the
+whole drop counts as a descent. Fewer than ``MIN_POINTS`` points suggest nothing.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +31,10 @@ from core.settings import TrainingSettings
 
 SMOOTHING = 0.98  # fastai's: an exponential moving average of the loss, bias-corrected
 DIVERGED = 4.0  # the smoothed loss this many times its lowest: stop
-MIN_POINTS = 10  # fewer points than this: no steepest descent to trust
+MIN_POINTS = 10  # fewer points than this: no suggestion to trust (and the fewest steps a test may have)
+MAX_STEPS = 10_000
+SKIP = 0.1  # the share of the first points left out of the suggestion: the loss there is one noisy batch or two
+REAL_FALL = 0.1  # a descent must take the loss below its start by this share of the whole drop
 
 
 @dataclass
@@ -45,6 +53,12 @@ class LrCurve:
     current: float = math.nan  # the project's learning rate now
 
     def message(self) -> str:
+        if not math.isfinite(self.suggestion):
+            return (
+                f"Too few points ({len(self.rates)}) to suggest a learning rate: the test needs {MIN_POINTS} at "
+                f"least (run more --steps, or a wider --start/--end). The project uses {self.current:g} now. "
+                f"{self.stopped}"
+            )
         other = (
             f"the lowest loss's rate / 10 is {self.minimum_tenth:.2g}"
             if self.method == "steepest descent"
@@ -69,7 +83,12 @@ class RangeTest:
     ) -> None:
         if not 0 < start < end:
             raise InspectError(f"The range test needs 0 < start < end (got {start:g} and {end:g}).")
-        self.start, self.end, self.steps, self.stop = start, end, max(2, steps), stop
+        if not MIN_POINTS <= steps <= MAX_STEPS:
+            raise InspectError(
+                f"The range test needs between {MIN_POINTS} and {MAX_STEPS:,} steps (got {steps}): with fewer points "
+                "it cannot tell where the loss falls fastest. The default, 100, suits most projects."
+            )
+        self.start, self.end, self.steps, self.stop = start, end, steps, stop
         self.on_point = on_point
         self.curve = LrCurve()
         self._optimizer: torch.optim.Optimizer | None = None
@@ -121,27 +140,39 @@ class RangeTest:
 
 
 def suggest(curve: LrCurve) -> LrCurve:
-    """Fill in the suggestion from the recorded points (fastai's steepest descent, or the minimum's rate / 10)."""
+    """Fill in the suggestion from the recorded points (fastai's steepest descent, or the minimum's rate / 10);
+    none (NaN) from fewer than ``MIN_POINTS`` points."""
     if not curve.rates:
         raise InspectError("The range test recorded no batch: the dataset has no training samples.")
-    lowest = min(range(len(curve.losses)), key=curve.losses.__getitem__)
-    curve.minimum_tenth = curve.rates[lowest] / 10
     curve.steepest = None
-    if len(curve.losses) >= MIN_POINTS:
-        logs = [math.log10(r) for r in curve.rates]
-        slopes = [
-            (curve.losses[i + 1] - curve.losses[i - 1]) / (logs[i + 1] - logs[i - 1])
-            for i in range(1, len(curve.losses) - 1)
-        ]
-        end = max(1, len(slopes) - 3)  # the last points are where it blows up
-        best = min(range(end), key=slopes.__getitem__)
-        if slopes[best] < 0:
-            curve.steepest = curve.rates[best + 1]
+    n = len(curve.raw)
+    if n < MIN_POINTS:
+        curve.suggestion, curve.minimum_tenth, curve.method = math.nan, math.nan, ""
+        return curve
+    loss = _centred(curve.raw, max(5, n // 10) | 1)
+    skip = max(1, int(n * SKIP))
+    lowest = min(range(skip, n), key=loss.__getitem__)
+    curve.minimum_tenth = curve.rates[lowest] / 10
+    logs = [math.log10(r) for r in curve.rates]
+    below = loss[skip] - REAL_FALL * (loss[skip] - loss[lowest])
+    slopes = {
+        i: (loss[i + 1] - loss[i - 1]) / (logs[i + 1] - logs[i - 1]) for i in range(skip + 1, lowest) if loss[i] < below
+    }
+    best = min(slopes, key=slopes.__getitem__) if slopes else None
+    if best is not None and slopes[best] < 0 and best >= 2 * skip:  # not in the first fifth: noise, not a fall
+        curve.steepest = curve.rates[best]
     if curve.steepest is not None:
         curve.suggestion, curve.method = curve.steepest, "steepest descent"
     else:
         curve.suggestion, curve.method = curve.minimum_tenth, "minimum / 10"
     return curve
+
+
+def _centred(values: list[float], window: int) -> list[float]:
+    """The mean over a window centred on each point (narrower at the ends): smooth without the moving average's
+    lag."""
+    half = window // 2
+    return [statistics.fmean(values[max(0, i - half) : i + half + 1]) for i in range(len(values))]
 
 
 def lr_find(

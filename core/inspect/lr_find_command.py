@@ -22,7 +22,7 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", metavar="SPEC", help=f"dataset instead of the project's ({HELP})")
     p.add_argument("--start", type=float, default=1e-7, metavar="LR", help="first rate (default 1e-7)")
     p.add_argument("--end", type=float, default=10.0, metavar="LR", help="last rate (default 10)")
-    p.add_argument("--steps", type=int, default=100, metavar="N", help="batches at most (default 100)")
+    p.add_argument("--steps", type=int, default=100, metavar="N", help="batches at most, 10 to 10000 (default 100)")
     p.add_argument("--csv", metavar="FILE", help="write the curve (rate, smoothed loss, loss) to FILE")
 
 
