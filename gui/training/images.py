@@ -30,15 +30,19 @@ def is_image(sample_shape: tuple[int, ...]) -> bool:
     return False
 
 
+FLAT = 1e-3  # a sample whose values span less than this is uniform: not contrast-stretched
+
+
 def sample_pixmap(sample: Any, size: int = 56) -> QPixmap:
-    """A grey or colour pixmap of one image sample, contrast-stretched and scaled to ``size`` pixels."""
+    """A grey or colour pixmap of one image sample, contrast-stretched and scaled to ``size`` pixels. A uniform
+    sample is shown as it is (clipped to [0, 1]): stretching float noise (1e-7) to the full range drew stripes."""
     array = to_numpy(sample).astype(np.float32)
     if array.ndim == 3 and array.shape[0] in (1, 3):
         array = np.transpose(array, (1, 2, 0))  # CHW -> HWC
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     lo, hi = float(np.nanmin(array)), float(np.nanmax(array))
-    scaled = np.zeros_like(array) if hi <= lo else (array - lo) / (hi - lo)
+    scaled = np.clip(array, 0.0, 1.0) if hi - lo < FLAT else (array - lo) / (hi - lo)
     pixels = np.ascontiguousarray((np.nan_to_num(scaled) * 255).astype(np.uint8))
     if pixels.ndim == 2:
         h, w = pixels.shape

@@ -49,3 +49,16 @@ def test_an_image_under_the_limit_is_read(tmp_path):
     assert np.allclose(picture[..., 0], 1) and np.allclose(picture[..., 1:], 0)
     with pytest.raises(ValueError, match=r"red.png is 40x30 pixels .* up to 0.001 Mpx"):
         read_image_file(tmp_path / "red.png", max_pixels=1000)
+
+
+def test_a_uniform_sample_is_shown_uniform_not_stretched_into_stripes(qtbot):
+    """F25: a uniform grey image's network input (std 7e-8 of float noise) was stretched to black/white stripes."""
+    from gui.training.images import sample_pixmap
+
+    noise = np.random.default_rng(0).normal(0, 1e-7, (3, 20, 50)).astype(np.float32)
+    image = sample_pixmap(0.5 + noise, size=50).toImage()
+    greys = {image.pixelColor(x, y).red() for x in range(image.width()) for y in range(image.height())}
+    assert greys <= {127, 128}, sorted(greys)
+    ramp = np.linspace(0.2, 0.3, 50, dtype=np.float32)[None].repeat(4, 0)  # a real (small) contrast: stretched
+    stretched = sample_pixmap(ramp, size=50).toImage()
+    assert stretched.pixelColor(0, 0).red() == 0 and stretched.pixelColor(49, 0).red() == 255
