@@ -23,13 +23,17 @@ def preprocess(
     std: torch.Tensor | None,
     input_shape: tuple,
     image_size: tuple | None = None,
+    layout: str | None = None,
 ) -> torch.Tensor:
     """One sample as the data source gives it -> a batch of one for the network.
 
     The sample is a row of features, int64 token ids, or an image: [H, W] or
     [C, H, W] (or [H, W, C]) with values in [0, 1] (uint8 pixels are divided by
-    255, as the loaders do). An image gets the channels of the training images
-    (grey from colour with Pillow's weights, or grey repeated) and their size
+    255, as the loaders do). A caller that knows the image's layout says so
+    (``layout="chw"`` or ``"hwc"``): the guess from the sizes reads an image 1,
+    3 or 4 pixels high as channels (a 40x3 red strip came out grey). An image
+    gets the channels of the training images (grey from colour with Pillow's
+    weights, or grey repeated) and their size
     (image_size, else the input's last two sizes) with ``resize_images``; then
     the sample is normalised with the training split's mean and std
     (``data["mean"]``, ``data["std"]``; None when normalisation is off) and
@@ -47,7 +51,7 @@ def preprocess(
             channels = input_shape[0] if len(input_shape) == 3 else 1
         if x.dim() == 2:  # [H, W]: one grey channel
             x = x[None]
-        elif x.shape[-1] in (1, 3, 4) and x.shape[0] not in (1, 3, 4):
+        elif layout == "hwc" or (layout is None and guess_hwc(x.shape)):
             x = x.permute(2, 0, 1)  # [H, W, C] -> [C, H, W]
         x = x[:3]  # no alpha
         if x.shape[0] == 3 and channels == 1:
@@ -62,6 +66,11 @@ def preprocess(
     return x.reshape(1, *input_shape)
 
 
+def guess_hwc(shape: tuple) -> bool:
+    """[H, W, C] when the last size could be channels and the first could not."""
+    return shape[-1] in (1, 3, 4) and shape[0] not in (1, 3, 4)
+
+
 @torch.no_grad()
 def predict(
     model: nn.Module,
@@ -71,13 +80,14 @@ def predict(
     input_shape: tuple,
     loss_name: str,
     image_size: tuple | None = None,
+    layout: str | None = None,
 ) -> torch.Tensor:
     """The class probabilities the trained model gives one sample (eval mode):
     the softmax of its outputs, or for a single output the probability of
     class 1 that the loss implies (a sigmoid for BCEWithLogitsLoss)."""
     model.eval()
     device = next(model.parameters()).device
-    x = preprocess(sample, mean, std, input_shape, image_size).to(device)
+    x = preprocess(sample, mean, std, input_shape, image_size, layout).to(device)
     outputs = model(x).float().reshape(-1)
     if len(outputs) > 1:
         if loss_name == "NLLLoss":  # the network ends in log_softmax

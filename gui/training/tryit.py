@@ -316,7 +316,7 @@ class TryItView(QWidget):
     def _pad_changed(self) -> None:
         if self.source is not None and self.model is not None:
             self.true_label.setText("")
-            self.predict(self.pad.array())
+            self.predict(channels_first(self.pad.array()))
 
     def load_image(self, path: str) -> None:
         """An image file dropped on the pad (or opened): shown there, then predicted like a drawing."""
@@ -325,11 +325,12 @@ class TryItView(QWidget):
         try:
             picture = read_image_file(path)
         except ValueError as exc:
+            self.true_label.setText("")  # not the previous file's name under a picture that failed
             self.prediction.setText(f"<span style='color:#c62828'>{exc}</span>")
             return
         self.image_page.show_array(picture)
         self.true_label.setText(Path(path).name)
-        self.predict(picture)
+        self.predict(channels_first(picture))
 
     # -- predicting --------------------------------------------------------------------------------------
     def predict(self, sample: np.ndarray) -> None:
@@ -388,3 +389,9 @@ class TryItView(QWidget):
             )
             self.bars.show_values(values)
         self.predicted.emit(values)
+
+
+def channels_first(picture: np.ndarray) -> np.ndarray:
+    """A pad or file picture ([H, W, 3]) as [3, H, W], the layout of the test samples, so every image Try it
+    predicts is channels-first and ``preprocess`` is told so (a guess misread strips 1, 3 or 4 pixels high)."""
+    return np.ascontiguousarray(np.transpose(picture, (2, 0, 1)))

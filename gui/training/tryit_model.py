@@ -91,6 +91,11 @@ class TrySource:
         return x[0].numpy()
 
     @property
+    def layout(self) -> str | None:
+        """Every image Try it predicts is [C, H, W] (test samples, and pad or file pictures once turned)."""
+        return "chw" if self.kind == "image" else None
+
+    @property
     def image_size(self) -> tuple[int, int] | None:
         return tuple(self.sample_shape[-2:]) if self.kind == "image" else None  # type: ignore[return-value]
 
@@ -113,12 +118,13 @@ def probabilities(model: Any, source: TrySource, sample: np.ndarray) -> np.ndarr
         mean = std = None
     else:
         mean, std = source.mean, source.std
+    layout = source.layout
     if source.regression:
         with torch.no_grad():
             model.eval()
-            x = inference.preprocess(sample, mean, std, source.input_shape, source.image_size)
+            x = inference.preprocess(sample, mean, std, source.input_shape, source.image_size, layout)
             return model(x).float().reshape(-1).numpy()
-    probs = inference.predict(model, sample, mean, std, source.input_shape, source.loss, source.image_size)
+    probs = inference.predict(model, sample, mean, std, source.input_shape, source.loss, source.image_size, layout)
     return probs.detach().cpu().numpy()
 
 

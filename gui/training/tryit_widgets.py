@@ -357,7 +357,7 @@ class ImagePage(QWidget):
         from core.portable.inference import preprocess
 
         try:
-            seen = preprocess(sample, None, None, source.sample_shape, source.image_size)[0].numpy()
+            seen = preprocess(sample, None, None, source.sample_shape, source.image_size, source.layout)[0].numpy()
         except Exception:  # only a picture: the prediction says what went wrong
             log.debug("no input preview", exc_info=True)
             return None

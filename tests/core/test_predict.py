@@ -79,6 +79,19 @@ def test_a_colour_picture_for_a_grey_network_is_greyed_like_pillow() -> None:
     assert colour.shape == (1, 3, 8, 8) and torch.equal(colour[0, 0], colour[0, 2])
 
 
+@pytest.mark.parametrize("height", [1, 3, 4])
+def test_a_strip_1_3_or_4_pixels_high_keeps_its_colour_when_the_layout_is_said(height: int) -> None:
+    """F24: a 40 x 3 red strip read as [3, 40, 3] (height, width, channels) was guessed to be [C, H, W]: grey."""
+    red = np.zeros((height, 40, 3), dtype=np.float32)
+    red[..., 0] = 1.0
+    for sample, layout in ((red, "hwc"), (np.transpose(red, (2, 0, 1)), "chw")):
+        x = preprocess(sample, None, None, (3, 32, 32), (32, 32), layout=layout)
+        assert x.shape == (1, 3, 32, 32)
+        assert torch.allclose(x[0].mean((1, 2)), torch.tensor([1.0, 0.0, 0.0]), atol=1e-5), layout
+    grey = preprocess(red, None, None, (1, 8, 8), layout="hwc")  # and greyed with Pillow's weight for red
+    assert torch.allclose(grey, torch.full((1, 1, 8, 8), 0.299), atol=1e-5)
+
+
 def test_preprocess_of_a_table_row_matches_the_split() -> None:
     project = mlp_project([4], 8, 3, dataset="iris")
     data = load_for_settings(project.training, input_shape_of(project))

@@ -192,10 +192,19 @@ def test_a_dropped_image_file_is_resized_like_the_training_images(qtbot, tmp_pat
     assert view.predicted_class == independent_classes(dash, normalised)[0]
     assert view.true_label.text() == "digit.png"
 
+    # F24: a red strip 3 pixels high ([3, 40, 3] as read) was taken for [C, H, W] (its rows for channels)
+    Image.new("RGB", (40, 3), (255, 0, 0)).save(tmp_path / "strip.png")
+    view.load_image(str(tmp_path / "strip.png"))
+    assert np.allclose(view.seen_input, 0.299, atol=0.003)  # uniform red, greyed with Pillow's weight
+    uniform = (torch.full((1, 1, 8, 8), 0.299) - view.source.mean) / view.source.std
+    assert view.predicted_class == independent_classes(dash, uniform)[0]
+    assert view.true_label.text() == "strip.png"
+
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a picture")
     view.load_image(str(broken))
     assert "broken.png could not be read as an image" in view.prediction.text()
+    assert view.true_label.text() == ""  # F25: not strip.png's name any more
 
 
 def test_a_big_network_loads_and_predicts_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
