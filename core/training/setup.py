@@ -63,29 +63,63 @@ def start_weights(
 
     ``initial`` (the initial weights setting, a file) goes through the script's own ``start_from``, as the
     exported script loads it: matched by name and shape, the rest stays new. Else ``imported`` (an imported
-    project's own weights while fine-tuning) must fit whole. ``missing``: the project names imported weights
-    that are not beside it."""
-    from core.errors import ExportError, TrainingError
-
+    project's own weights while fine-tuning), matched the same way. ``missing``: the project names imported
+    weights that are not beside it."""
     if initial:
-        from core.files.weights import load_weights
-
-        try:
-            state = load_weights(initial)
-        except ExportError as exc:
-            raise TrainingError(f"Cannot start from the initial weights: {exc}") from None
-        loaded, new = script.start_from(model, state)
-        listing = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
-        said = f" ({listing})." if new else "."
-        return f"Initial weights {Path(initial).name}: {len(loaded)} tensors loaded, {len(new)} new{said}"
+        loaded, new = _start_by_name(model, script, initial, "the initial weights")
+        return f"Initial weights {Path(initial).name}: {_loaded_words(script, loaded, new)}"
     if imported is not None:
-        from core.fx_import.initial import load_initial
-
-        load_initial(model, imported)
-        return f"Fine-tuning: starting from the initial weights {Path(imported).name}."
+        # Matched by name and shape as the initial weights are: after a new head (fc 1000 -> 10 outputs) the
+        # imported file no longer fits whole, and the user's next step is exactly that change.
+        loaded, new = _start_by_name(model, script, imported, "the imported weights")
+        return f"Fine-tuning from the imported weights {Path(imported).name}: {_loaded_words(script, loaded, new)}"
     if missing is not None:
         return (
             f"Fine-tuning is on, but the initial weights {missing} are not beside the project file: "
             "this run starts from fresh random weights."
         )
     return ""
+
+
+def _start_by_name(
+    model: nn.Module, script: types.ModuleType, path: str | os.PathLike[str], what: str
+) -> tuple[list[str], list[str]]:
+    """The file's tensors whose name and shape fit (the script's ``start_from`` where it has one); a file of
+    which nothing fits is refused: training on would start from random weights while the user believes not."""
+    from core.errors import ExportError, TrainingError
+    from core.files.weights import load_weights
+
+    try:
+        state = load_weights(Path(path))
+    except ExportError as exc:
+        raise TrainingError(f"Cannot start from {what}: {exc}") from None
+    start_from = getattr(script, "start_from", None)
+    if start_from is not None:
+        loaded, new = start_from(model, state)
+    else:
+        own = model.state_dict()
+        fits = {k: v for k, v in state.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
+        model.load_state_dict(fits, strict=False)
+        loaded, new = list(fits), [k for k in own if k not in fits]
+    if not loaded and state:
+        raise TrainingError(
+            f"None of the {len(state)} tensors in {Path(path).name} fit this network (no name and shape in "
+            f"common, for example {next(iter(state))!r}): {what} were made for another network. Choose weights "
+            "saved from this network, or clear them to train from fresh weights."
+        )
+    return loaded, new
+
+
+def _loaded_words(script: types.ModuleType, loaded: list[str], new: list[str]) -> str:
+    """'8 tensors loaded, 2 new (fc3.weight, fc3.bias).', and a warning when a frozen layer starts fresh (it
+    would stay random: frozen layers never learn)."""
+    listing = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
+    words = f"{len(loaded)} tensors loaded, {len(new)} new" + (f" ({listing})." if new else ".")
+    frozen = tuple(getattr(script, "FROZEN", ()))
+    stuck = sorted({k.rsplit(".", 1)[0] for k in new if any(k.startswith(f + ".") for f in frozen)})
+    if stuck:
+        words += (
+            f" Warning: {', '.join(stuck[:4])} {'is' if len(stuck) == 1 else 'are'} frozen but not in the file, so "
+            "will stay at random weights: unfreeze them or choose weights that hold them."
+        )
+    return words
