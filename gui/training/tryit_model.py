@@ -6,6 +6,7 @@ sample without a picture (``describe``) and a class (``class_name``)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from gui.training.images import is_image, visible_name, vocabulary_of
+
+log = logging.getLogger(__name__)
 
 MAX_FEATURES = 32  # a table with more columns is tried with its test samples only
 
@@ -126,6 +129,41 @@ def probabilities(model: Any, source: TrySource, sample: np.ndarray) -> np.ndarr
             return model(x).float().reshape(-1).numpy()
     probs = inference.predict(model, sample, mean, std, source.input_shape, source.loss, source.image_size, layout)
     return probs.detach().cpu().numpy()
+
+
+def feature_names(dataset: str, width: int) -> list[str]:
+    """The user's names for a table's ``width`` encoded features ("feat_a", "feat_a missing", "colour = red"), or
+    "feature N" where the data names none (a built-in set) or the file no longer gives ``width`` features."""
+    names: list[str] = []
+    try:
+        from core.datasets.spec import parse_spec
+        from core.datasets.tabular import checked_plan, read_frame
+
+        spec = parse_spec(dataset)
+        if spec.kind == "tabular":
+            frame = read_frame(spec.paths[0])
+            names = encoded_names(frame, checked_plan(spec, frame)[0].feature_kinds())
+    except Exception:  # only labels: the numbers are the data's own either way
+        log.debug("no column names for %s", dataset, exc_info=True)
+    return names if len(names) == width else [f"feature {k + 1}" for k in range(width)]
+
+
+def encoded_names(frame: Any, kinds: dict[str, str]) -> list[str]:
+    """A name per column of ``core.portable.frames.feature_matrix``, in its order: a number, then "NAME missing"
+    when a cell is empty; a category one-hot over its sorted values ("missing" for an empty cell)."""
+    import pandas as pd
+
+    names: list[str] = []
+    for name, kind in kinds.items():
+        column = frame[name]
+        if kind == "number":
+            names.append(name)
+            if np.isnan(pd.to_numeric(column, errors="coerce").to_numpy("float64")).any():
+                names.append(f"{name} missing")
+        elif kind == "category":
+            keys = column.astype(str).where(column.notna(), "missing")
+            names += [f"{name} = {level}" for level in pd.factorize(keys, sort=True)[1]]
+    return names
 
 
 def weights_bytes(run_dir: Path) -> int:

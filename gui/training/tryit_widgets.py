@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from gui.training.drawpad import DrawPad
 from gui.training.images import sample_pixmap, to_numpy, token_text, visible_name
 from gui.training.preview import add_class_scatter, class_colour
-from gui.training.tryit_model import TrySource
+from gui.training.tryit_model import TrySource, feature_names
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +219,8 @@ def decision_boundary(
 
 
 class FeatureTable(QWidget):
-    """One spin box per column of a table's sample (the datasets carry no column names); ``edited`` on a change."""
+    """One spin box per encoded feature of a table's sample, named after the user's column where the data has
+    one ("colour = red", "feat_a missing"); ``edited`` on a change."""
 
     edited = Signal()
 
@@ -235,13 +236,14 @@ class FeatureTable(QWidget):
         self.spins = []
         values = np.stack([source.raw_sample(i) for i in range(len(source.x_test))])
         spread = np.maximum(values.max(axis=0) - values.min(axis=0), 1e-6)
-        for column in range(source.sample_shape[0]):
+        names = feature_names(source.project.training.dataset, source.sample_shape[0])
+        for column, name in enumerate(names):
             spin = QDoubleSpinBox()
             spin.setDecimals(3)
             spin.setRange(-1e6, 1e6)
             spin.setSingleStep(float(10 ** np.floor(np.log10(spread[column] / 10))))
             spin.valueChanged.connect(lambda _value: self.edited.emit())
-            self.form.addRow(f"feature {column + 1}", spin)
+            self.form.addRow(name, spin)
             self.spins.append(spin)
 
     def set_values(self, values: np.ndarray) -> None:

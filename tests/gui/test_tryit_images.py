@@ -62,3 +62,43 @@ def test_a_uniform_sample_is_shown_uniform_not_stretched_into_stripes(qtbot):
     ramp = np.linspace(0.2, 0.3, 50, dtype=np.float32)[None].repeat(4, 0)  # a real (small) contrast: stretched
     stretched = sample_pixmap(ramp, size=50).toImage()
     assert stretched.pixelColor(0, 0).red() == 0 and stretched.pixelColor(49, 0).red() == 255
+
+
+def test_a_tables_features_are_named_after_the_users_columns(qtbot, tmp_path):
+    """F3: Try it showed "feature 1..10" for a table's encoded features; each is named after its column now, in
+    the loader's own order (checked against the matrix the loader builds)."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from core.datasets import load_for_settings
+    from core.settings import TrainingSettings
+    from gui.training.tryit_model import feature_names
+    from gui.training.tryit_widgets import FeatureTable
+
+    colours = ["red", "green", "blue", "green", "red", "blue"] * 5
+    rows = [f"{'' if k % 7 == 0 else k / 10},{k % 4},{colour},{k * 0.5}" for k, colour in enumerate(colours)]
+    csv = tmp_path / "table.csv"
+    csv.write_text("feat_a,feat_b,colour,target\n" + "\n".join(rows) + "\n")
+    dataset = f"table:{csv}?label=target"
+    names = feature_names(dataset, 6)
+    expected = ["feat_a", "feat_a missing", "feat_b", "colour = blue", "colour = green", "colour = red"]
+    assert names == expected
+    data = load_for_settings(TrainingSettings(dataset=dataset, normalize=False), (6,))
+    x = torch.cat([data.x_train, data.x_val, data.x_test]).numpy()
+    red = x[:, names.index("colour = red")] == 1
+    assert red.sum() == colours.count("red") and (x[red, names.index("colour = blue")] == 0).all()
+    assert feature_names(dataset, 5) == [f"feature {k}" for k in range(1, 6)]  # not this file's features
+    assert feature_names("iris", 4) == ["feature 1", "feature 2", "feature 3", "feature 4"]
+
+    table = FeatureTable()
+    qtbot.addWidget(table)
+    source = SimpleNamespace(
+        project=SimpleNamespace(training=SimpleNamespace(dataset=dataset)),
+        x_test=data.x_test,
+        sample_shape=(6,),
+        raw_sample=lambda i: data.x_test[i].numpy(),
+    )
+    table.fill(source)
+    labels = [table.form.itemAt(k, table.form.ItemRole.LabelRole).widget().text() for k in range(6)]
+    assert labels == expected
