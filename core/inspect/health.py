@@ -7,6 +7,9 @@ batch does it copy the weights and hook the activations (the hooks keep one smal
 activations), and after it read the gradients. N starts at ``every`` and follows (as a power of two) what keeps a
 sample under ``budget`` (2 %) of the batches between samples: its own time then stays near 2 %, under
 the 5 % target with room for what its clock cannot see (bench/inspect_overhead.py measures both).
+Before batch ``every`` it also samples batches 1, 2, 4, 8, ...: a short run (a few hundred rows, a few epochs: 9 or
+21 batches) gets two samples running, which every diagnosis needs, before N can grow past its end; sampled at 10
+only, with N raised to 32 after that sample, a 20-layer sigmoid MLP went undiagnosed and the tab stayed empty.
 The loss is looked at every batch (it is a float already): a NaN is diagnosed at the batch it appears.
 """
 
@@ -122,8 +125,7 @@ class HealthWatcher:
         kinds = (nn.ReLU, nn.Sigmoid, nn.Tanh)
         self._activations = [(name, m) for name, m in model.named_modules() if name and isinstance(m, kinds)]
         self._clock = time.perf_counter()
-        if self.every == 1:
-            self._arm()
+        self._arm()  # batch 1: the first of the early samples
 
     def after_batch(self, step: int, loss: float) -> None:
         started = time.perf_counter()
@@ -136,7 +138,9 @@ class HealthWatcher:
             self._window[1] += 1
         if self._before is not None or self._hooks:
             self._sample(step, loss)
-        if (step + 1) % self.every == 0:
+        upcoming = step + 1
+        early = upcoming < self._asked and upcoming & (upcoming - 1) == 0  # 2, 4, 8, ... below the asked N
+        if early or upcoming % self.every == 0:
             self._arm()
         ended = time.perf_counter()
         self._cost += ended - started

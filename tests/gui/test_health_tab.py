@@ -114,6 +114,25 @@ def test_a_run_with_a_far_too_high_rate_is_diagnosed_in_the_tab(qtbot, tmp_path)
     assert "learning rate 10 is too high for Adam" in text, text
 
 
+@pytest.mark.slow
+def test_a_nine_batch_run_shows_its_layers_in_the_tab(qtbot, tmp_path) -> None:
+    """F8: a tiny run (9 batches) ended with the tab still saying "Press ▶ Train": the first sample was batch 10."""
+    from tests.core.train_fixtures import mlp_project
+
+    project = mlp_project([64], 32, 10, dataset="digits", epochs=1, batch_size=200)  # 1617 rows: 9 batches
+    dash = TrainingDashboard(trainer_factory=Trainer)
+    dash.runs_root = tmp_path / "runs"
+    qtbot.addWidget(dash)
+    dash.set_project(project)
+    with qtbot.waitSignal(dash.run_finished, timeout=60_000):
+        dash.start_training()
+    health = dash.health
+    qtbot.waitUntil(lambda: len(health.steps) >= 2, timeout=5_000)
+    assert health.steps[:2] == [1, 2] and max(health.steps) <= 9
+    assert health.heat.values.shape == (2, len(health.steps))  # fc1 and fc2 have gradients, one column a sample
+    assert "Press" not in health.heat.empty_text and "samples, the last at batch" in health.status.text()
+
+
 def test_the_view_keeps_qwidgets_metric_so_painting_it_raises_nothing(qtbot) -> None:
     """Qt asks every painted widget for ``metric()``; an attribute of that name (the metric menu was one) made each
     paint print 'Error calling Python override of QWidget::metric()'."""
