@@ -259,7 +259,8 @@ def _stamps(spec: DataSpec) -> tuple[tuple[str, int, int], ...]:
     stamps = []
     for path in spec.paths:
         st = os.stat(Path(path).expanduser())
-        if not (stat.S_ISDIR(st.st_mode) if spec.kind == "folder" else stat.S_ISREG(st.st_mode)):
+        folder = spec.kind == "folder" or (spec.kind == "text" and stat.S_ISDIR(st.st_mode))  # text: class folders
+        if not (stat.S_ISDIR(st.st_mode) if folder else stat.S_ISREG(st.st_mode)):
             raise ValueError(f"{path}: not a regular file")
         stamps.append((path, st.st_mtime_ns, st.st_size))
     return tuple(stamps)

@@ -24,6 +24,7 @@ KINDS = (NUMBER, CATEGORY, TEXT, IGNORE)  # what a user may make a feature colum
 ONE_HOT_MAX = 100  # more different values than this: not detected as a category (the user may still choose it)
 CLASS_GUESS_MAX = 100  # whole-number labels with at most this many values are classes; more: a number to predict
 LABEL_NAMES = ("label", "labels", "target", "class", "y", "category", "sentiment", "species", "outcome")
+ID_LABEL_ROWS = 20  # fewer rows, each with its own class: a toy table, not an id column
 MAX_TABLE_CLASSES = 1000  # core.portable.frames.label_codes refuses more (an identifier is no class label)
 SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq", ".txt")
 
@@ -153,10 +154,13 @@ def detect(series: Any, distinct: int | None = None) -> tuple[str, str]:
             "fix the cell, leave it empty (a missing value), or make the column a category"
         )
     distinct = int(series.nunique()) if distinct is None else distinct
+    sample = series.dropna().astype(str).head(1000)
+    wordy = float(sample.str.count(" ").mean()) >= 2
+    if wordy and distinct > filled // 2:  # sentences, most of them different: one-hot would learn each row by heart
+        return TEXT, ""
     if distinct <= ONE_HOT_MAX:
         return CATEGORY, ""
-    sample = series.dropna().astype(str).head(1000)
-    if float(sample.str.count(" ").mean()) >= 2:
+    if wordy:
         return TEXT, ""
     return IGNORE, (
         f"{distinct:,} different values in {filled:,} rows: looks like a name or an identifier, not used; "
@@ -201,7 +205,7 @@ def _encoding(kind: str, missing: int, distinct: int, task: str) -> tuple[str, i
     if kind == LABEL:
         return ("the number to predict" if task == "regression" else f"{distinct} classes, numbered in sorted order"), 0
     if kind == TEXT:
-        return "text: not used in a table with other columns (a text column alone is read as text)", 0
+        return "text: a table cannot use it; read it with text:PATH?column=NAME&label=LABEL", 0
     return "not used", 0
 
 
@@ -261,22 +265,38 @@ def checked_plan(spec: DataSpec, frame: Any = None) -> tuple[TablePlan, tuple[st
 def plan_problems(frame: Any, plan: TablePlan) -> list[str]:
     """What loading the table will refuse, in the loader's words: a text column among others, a stray word in a
     number column, a missing or unusable label. The survey and ``check`` show these; the loader raises the first."""
-    from core.portable.frames import label_codes
+    import pandas as pd
+
+    from core.portable.frames import bad_number, label_codes
 
     problems = [
-        f"{plan.path}, column {c.name!r}: a text column cannot be mixed with other columns; make it ignore, or "
-        f"read it as text: text:{plan.path}?column={_quote(c.name)}&label={_quote(plan.label)}"
+        f"{plan.path}, column {c.name!r}: holds text ({c.distinct:,} different values, words with spaces), which "
+        "a table cannot use (its columns are numbers or categories); make the column ignore, or read it as text: "
+        f"text:{plan.path}?column={_quote(c.name)}&label={_quote(plan.label)}"
         for c in plan.columns
         if c.kind == TEXT
     ][:1]
     problems += [f"{plan.path}, column {c.name!r}: {c.note}" for c in plan.columns if c.kind == NUMBER and c.note]
+    for column in plan.columns:  # inf, 1e400, 1e300: the loader refuses them; say so before Train
+        if column.kind == NUMBER and not column.note:
+            values = pd.to_numeric(frame[column.name], errors="coerce").to_numpy("float64")
+            problems += [bad_number(frame[column.name], values, column.name, plan.path)]
+    if not any(c.kind in (NUMBER, CATEGORY) for c in plan.columns) and not any(c.kind == TEXT for c in plan.columns):
+        problems.append(f"{plan.path}: no feature columns; give the table a number or category column beside the label")
     if plan.rows < 3:
         problems.append(f"{plan.path}: {plan.rows} rows; a table needs a row per sample, a handful at least")
     try:
         label_codes(frame, plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
     except ValueError as exc:
-        problems.append(str(exc))
-    return problems
+        return [problem for problem in [*problems, str(exc)] if problem]
+    label = next(c for c in plan.columns if c.kind == LABEL)
+    if plan.task == "classification" and plan.rows >= ID_LABEL_ROWS and label.distinct == plan.rows:
+        problems.append(
+            f"{plan.path}, column {plan.label!r}: every row has its own label ({plan.rows:,} different in "
+            f"{plan.rows:,} rows), so no class could be learnt; is it an id? Choose another label column, or make "
+            f"it a number to predict: table:{plan.path}?label={_quote(plan.label)}&number={_quote(plan.label)}"
+        )
+    return [problem for problem in problems if problem]
 
 
 def _load(spec: DataSpec, request: LoadRequest) -> tuple:
@@ -311,8 +331,8 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
         f'TASK = "{plan.task}"',
         "\n".join(["COLUMNS = {  # each feature column and its kind (a number, or a category: one-hot)", *kinds, "}"]),
     ]
-    helpers = [checks.check_file, frames.read_table, frames.has_pyarrow, frames.ragged_row, tables.split_rows]
-    helpers += [frames.feature_matrix, frames.label_codes, tables.load_table]
+    helpers = [checks.check_file, frames.read_table, frames.delimiter, frames.has_pyarrow, frames.ragged_row]
+    helpers += [tables.split_rows, frames.bad_number, frames.feature_matrix, frames.label_codes, tables.load_table]
     lines = ["split = (VAL_FRACTION, TEST_FRACTION, SEED)  # medians from the training rows"]
     lines.append("raw = load_table(DATA_FILE, LABEL_COLUMN, COLUMNS, TASK, split)")
     return ScriptLoad(helpers, constants, lines=lines)
@@ -327,7 +347,10 @@ def _describe(spec: DataSpec) -> Any:
     path = Path(spec.paths[0]).expanduser()
     if path.stat().st_size > DESCRIBE_BYTES:
         return DataInfo(path.name, None, None, task=None)
-    plan, problems = checked_plan(spec)
+    try:
+        plan, problems = checked_plan(spec)
+    except DataError as exc:  # check says what Train will refuse: an empty file, a latin-1 file, a broken quote
+        return DataInfo(path.name, None, None, task=None, problems=(str(exc),))
     label = next(c for c in plan.columns if c.kind == LABEL)
     classes = label.distinct if plan.task == "classification" else None
     return DataInfo(path.name, (plan.features,), classes, task=plan.task, problems=problems)

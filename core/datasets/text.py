@@ -195,6 +195,7 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
         helpers = [
             checks.check_file,
             frames.read_table,
+            frames.delimiter,
             frames.has_pyarrow,
             frames.ragged_row,
             frames.table_texts,
@@ -216,14 +217,22 @@ def _describe(spec: DataSpec) -> Any:
 
     path = Path(spec.paths[0]).expanduser()
     length = int(spec.options["max_length"])
-    if path.is_file() and path.stat().st_size > DESCRIBE_BYTES:
+    files = [path] if path.is_file() else [f for sub in path.iterdir() if sub.is_dir() for f in sub.iterdir()]
+    if sum(f.stat().st_size for f in files) > DESCRIBE_BYTES:
         return DataInfo(path.name, (length,), None, task=None, dtypes=("int64",))
     if spec.options.get("next"):
         from core.portable.text import read_utf8
 
         chars = len(set(read_utf8(path))) + 2
         return DataInfo(path.name, (length,), chars, dtypes=("int64",), vocab_size=chars)
-    texts, labels = _read(spec)
+    try:
+        texts, labels = _read(spec)
+    except DataError as exc:  # check says what Train will refuse: a line without its tab, a binary file
+        return DataInfo(path.name, None, None, task=None, dtypes=("int64",), problems=(str(exc),))
+    names = sorted(set(labels))
+    if len(names) == 1:
+        only = f"{spec.paths[0]}: only one class ({names[0]!r}); a classifier needs at least two"
+        return DataInfo(path.name, None, None, task=None, dtypes=("int64",), problems=(only,))
     seen = {token for text in texts for token in tokens_of(text, _tokenizer(spec))}
     vocab = min(len(seen) + 2, int(spec.options["max_vocab"]))
     return DataInfo(path.name, (length,), len(set(labels)), dtypes=("int64",), vocab_size=vocab)

@@ -49,7 +49,7 @@ def read_table(path: str):
             f"{path}, row {line}: the file is not UTF-8 text (byte "
             f"{data[exc.start]:#04x}); save it as UTF-8 (in Excel: 'CSV UTF-8')"
         ) from None
-    sep = "\t" if suffix in (".tsv", ".tab") else ","
+    sep = "\t" if suffix in (".tsv", ".tab") else delimiter(text)
     header = next(
         csv.reader(io.StringIO(text[: text.find("\n") + 1 or None]), delimiter=sep), []
     )
@@ -73,6 +73,20 @@ def read_table(path: str):
         ragged = ragged_row(path, text, sep, len(header))
         ragged = ragged or f"{path}: not a table pandas can read ({first})"
     raise ValueError(ragged)
+
+
+def delimiter(text: str) -> str:
+    """The CSV's separator: "," unless the header holds no comma but a ";", a
+    tab or a "|" (European Excel writes ";"), the one csv.Sniffer finds in the
+    first lines."""
+    head = "\n".join(text.splitlines()[:20])
+    first = head.split("\n", 1)[0]
+    if "," in first or not any(mark in first for mark in ";\t|"):
+        return ","
+    try:
+        return csv.Sniffer().sniff(head, delimiters=";\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def has_pyarrow() -> bool:
@@ -117,14 +131,9 @@ def feature_matrix(frame, columns: dict, train_rows, path: str):
         column = frame[name]
         if kind == "number":
             values = pd.to_numeric(column, errors="coerce").to_numpy("float64")
-            bad = np.isnan(values) & column.notna().to_numpy() | np.isinf(values)
-            if bad.any():
-                row = int(bad.nonzero()[0][0])
-                raise ValueError(
-                    f"{path}, row {row + 2}, column {name!r}: {column.iloc[row]!r} "
-                    "is not a number; fix the cell, leave it empty (a missing "
-                    "value), or make the column a category"
-                )
+            bad = bad_number(column, values, name, path)
+            if bad:
+                raise ValueError(bad)
             missing = np.isnan(values)
             if missing.any():
                 known = values[train_rows][~missing[train_rows]]
@@ -144,6 +153,35 @@ def feature_matrix(frame, columns: dict, train_rows, path: str):
             "column beside the label"
         )
     return np.concatenate([part.astype(np.float32) for part in parts], axis=1)
+
+
+def bad_number(column, values, name: str, path: str) -> str:
+    """The first cell of a number column the network cannot take, in words, or
+    "": a word, inf, or a value beyond float32 (the loss would turn NaN and the
+    learning rate be blamed)."""
+    top32 = float(np.finfo(np.float32).max)
+    with np.errstate(invalid="ignore"):
+        bad = np.isnan(values) & column.notna().to_numpy() | np.isinf(values)
+        huge = np.abs(np.where(bad, 0.0, np.nan_to_num(values))) > top32
+    if bad.any():
+        row = int(bad.nonzero()[0][0])
+        cell = column.iloc[row]
+        shown = repr(cell) if isinstance(cell, str) else f"{float(cell):g}"
+        return (
+            f"{path}, row {row + 2}, column {name!r}: {shown} is not a number; "
+            "fix the cell, leave it empty (a missing value), or make the column "
+            "a category"
+        )
+    if huge.any():
+        row = int(huge.nonzero()[0][0])
+        top = float(np.nanmax(np.abs(values)))
+        scale = 10.0 ** np.floor(np.log10(top))
+        return (
+            f"{path}, row {row + 2}, column {name!r}: {values[row]:g} does not fit "
+            f"in a 32-bit float (at most {top32:.1e}; the column reaches "
+            f"{top:.0e}); rescale the column, e.g. divide it by {scale:.0e}"
+        )
+    return ""
 
 
 def label_codes(frame, label: str, task: str, path: str, max_classes: int = 1000):
@@ -180,6 +218,11 @@ def label_codes(frame, label: str, task: str, path: str, max_classes: int = 1000
             "classes: choose another label column, or predict it as a number"
         )
     names = [f"{v:g}" if numeric else str(v) for v in levels]
+    if len(names) == 1:
+        raise ValueError(
+            f"{path}, column {label!r}: only one class ({names[0]!r}); a "
+            "classifier needs at least two"
+        )
     return codes.reshape(-1).astype(np.int64), names
 
 

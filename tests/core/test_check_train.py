@@ -127,3 +127,47 @@ def test_the_label_limit_of_the_peek_is_the_loader_s() -> None:
     from core.portable.sources import MAX_CLASSES
 
     assert LABEL_LIMIT == MAX_CLASSES
+
+
+def _rows(tmp: Path, name: str, data: bytes) -> str:
+    (tmp / name).write_bytes(data)
+    return str(tmp / name)
+
+
+def _table_of(cell: str = "1.5", label: str = "{k}") -> bytes:
+    rows = [f"{k % 5}.5,{cell if k == 3 else k}," + label.format(k=k % 2) for k in range(30)]
+    return ("a,b,y\n" + "\n".join(rows) + "\n").encode()
+
+
+def _binary_texts(tmp: Path) -> str:
+    for name in ("pos", "neg"):
+        (tmp / "texts" / name).mkdir(parents=True)
+        (tmp / "texts" / name / "0.txt").write_text("good words here\n")
+    (tmp / "texts" / "neg" / "1.txt").write_bytes(b"fine\n\x80\x81\xfe\n")
+    return f"text:{tmp / 'texts'}"
+
+
+BAD_FILES = {  # the trial's F13-F15 files: check said OK, train refused (or trained on nonsense)
+    "one label value": lambda tmp: "table:" + _rows(tmp, "one.csv", _table_of(label="yes")),
+    "inf in a cell": lambda tmp: "table:" + _rows(tmp, "inf.csv", _table_of("inf")),
+    "1e400 in a cell": lambda tmp: "table:" + _rows(tmp, "over.csv", _table_of("1e400")),
+    "1e300 beyond float32": lambda tmp: "table:" + _rows(tmp, "huge.csv", _table_of("1e300")),
+    "an empty file": lambda tmp: "table:" + _rows(tmp, "empty.csv", b""),
+    "a column named twice": lambda tmp: "table:" + _rows(tmp, "dup.csv", _table_of().replace(b"a,b,y", b"a,a,y")),
+    "a latin-1 file": lambda tmp: (
+        "table:" + _rows(tmp, "l1.csv", _table_of().replace(b"1.5,", "Montr\xe9al,".encode("latin-1"), 1))
+    ),
+    "an unclosed quote": lambda tmp: "table:" + _rows(tmp, "q.csv", _table_of().replace(b"\n2.5,", b'\n"2.5,', 1)),
+    "a text line without its tab": lambda tmp: "text:" + _rows(tmp, "t.txt", b"pos\tgood\nneg\tbad\nno tab here\n"),
+    "a binary .txt": _binary_texts,
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_check_says_what_train_refuses_in_a_users_file(tmp_path, capsys, case) -> None:
+    project = _project(tmp_path, [2], 2, BAD_FILES[case](tmp_path))
+    code, _, errors = _check(project, capsys)
+    assert code == 1 and len(errors) == 1, (case, errors)
+    code = main(["train", str(project), "--out", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert code == 1 and err == f"torchcanvas: error: {errors[0]}\n", (case, err)

@@ -3,6 +3,7 @@ will really do (split sizes, sample shape, column encodings, the label) rather t
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -173,3 +174,42 @@ def test_torchcanvas_data_prints_the_survey(tmp_path: Path, capsys: pytest.Captu
     assert f"error: {root / 'bird'}: no images in this class folder" in capsys.readouterr().err
     assert main(["data", "digits:per_class=3"]) == 0
     assert "10 classes: 0 3, 1 3, 2 3, 3 3, 4 3, 5 3, 6 3, 7 3, 8 3, 9 3" in capsys.readouterr().out
+
+
+def test_a_label_of_one_value_is_refused_as_for_text_and_images(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("a,label\n" + "".join(f"{k},yes\n" for k in range(30)))
+    found = survey(f"table:{path}")
+    assert found.problems == (f"{path}, column 'label': only one class ('yes'); a classifier needs at least two",)
+    with pytest.raises(DataError, match=re.escape(found.problems[0])):
+        load_dataset(f"table:{path}")
+
+
+def test_a_label_of_ids_is_refused_with_the_way_to_regress(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("a,b,y\n" + "".join(f"{k % 7},{k % 3},{100000 + k}\n" for k in range(60)))
+    found = survey(f"table:{path}")
+    assert len(found.problems) == 1 and "every row has its own label (60 different in 60 rows)" in found.problems[0]
+    assert found.problems[0].endswith(f"table:{path}?label=y&number=y")
+    regress = survey(f"table:{path}?label=y&number=y")
+    assert regress.task == "regression" and regress.problems == ()
+
+
+def test_a_semicolon_separated_csv_has_its_columns(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text("a;b;y\n" + "".join(f"{k % 5};{k / 2};{k % 2}\n" for k in range(40)))
+    found = survey(f"table:{path}")
+    assert [c.name for c in found.columns] == ["a", "b", "y"] and found.sample_shape == (2,)
+    assert found.problems == ()
+    assert tuple(load_dataset(f"table:{path}").input_shape) == (2,)
+
+
+def test_a_free_text_column_is_text_and_points_to_the_text_spec(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_text("review,y\n" + "".join(f'"this is review number {k}, nice",{k % 2}\n' for k in range(60)))
+    found = survey(f"table:{path}")
+    assert {c.name: c.kind for c in found.columns} == {"review": "text", "y": "label"}
+    assert found.problems[0].startswith(f"{path}, column 'review': holds text")
+    assert f"text:{path}?column=review&label=y" in found.problems[0]
+    text = survey(f"text:{path}?column=review&label=y")
+    assert text.problems == () and text.samples == 60
