@@ -234,7 +234,7 @@ def describe_csv(spec: DataSpec) -> DataInfo | None:
 def _csv_problems(spec: DataSpec) -> tuple[str, ...]:
     """What the loader refuses in a small CSV (a word in a number column, labels mixing numbers and names), in its
     words (``core.portable.frames``: no torch in the editor)."""
-    from core.portable.frames import check_label_kinds, csv_samples, read_csv_rows
+    from core.portable.frames import check_label_kinds, csv_samples, is_number, read_csv_rows
 
     path = str(Path(spec.paths[0]).expanduser())
     try:
@@ -244,6 +244,10 @@ def _csv_problems(spec: DataSpec) -> tuple[str, ...]:
         check_label_kinds(labels, numbers, path, spec.label_column)
     except ValueError as exc:
         return (str(exc),)
+    if len(set(labels)) == 1 and (labels[0].lstrip("-").isdigit() or not is_number(labels[0])):  # csv_labels' words
+        return (
+            f"{path}, column {spec.label_column!r}: only one class ({labels[0]!r}); a classifier needs at least two",
+        )
     return ()
 
 

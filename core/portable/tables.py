@@ -56,6 +56,12 @@ def csv_labels(
     """The label column as targets and class names: class numbers 0, 1, ...;
     decimals to predict (regression); or words, numbered in sorted order."""
     check_label_kinds(labels, numbers, path, label_column)
+    whole = labels[0].lstrip("-").isdigit()
+    if len(set(labels)) == 1 and (whole or not is_number(labels[0])):
+        raise ValueError(
+            f"{path}, column {label_column!r}: only one class ({labels[0]!r}); a "
+            "classifier needs at least two"
+        )
     if all(label.lstrip("-").isdigit() for label in labels):
         values = [int(label) for label in labels]
         low = min(range(len(values)), key=values.__getitem__)

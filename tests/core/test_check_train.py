@@ -149,6 +149,8 @@ def _binary_texts(tmp: Path) -> str:
 
 BAD_FILES = {  # the trial's F13-F15 files: check said OK, train refused (or trained on nonsense)
     "one label value": lambda tmp: "table:" + _rows(tmp, "one.csv", _table_of(label="yes")),
+    "csv: one label name": lambda tmp: "csv:" + _rows(tmp, "one.csv", _table_of(label="yes")) + ":y",
+    "csv: one class number": lambda tmp: "csv:" + _rows(tmp, "one.csv", _table_of(label="1")) + ":y",
     "inf in a cell": lambda tmp: "table:" + _rows(tmp, "inf.csv", _table_of("inf")),
     "1e400 in a cell": lambda tmp: "table:" + _rows(tmp, "over.csv", _table_of("1e400")),
     "1e300 beyond float32": lambda tmp: "table:" + _rows(tmp, "huge.csv", _table_of("1e300")),
