@@ -56,7 +56,8 @@ class LrCurve:
         if not math.isfinite(self.suggestion):
             return (
                 f"Too few points ({len(self.rates)}) to suggest a learning rate: the test needs {MIN_POINTS} at "
-                f"least (run more --steps, or a wider --start/--end). The project uses {self.current:g} now. "
+                f"least (more steps; if the loss blew up at once, a lower start rate). The project uses "
+                f"{self.current:g} now. "
                 f"{self.stopped}"
             )
         other = (

@@ -100,3 +100,25 @@ def test_the_dashboards_tab_runs_the_real_range_test(qtbot, tmp_path) -> None:
     assert 1e-6 < curve.suggestion < 1.0 and len(view.line.getData()[0]) == len(curve.rates)
     view.use_button.click()
     assert project.training.lr == pytest.approx(float(f"{curve.suggestion:.2g}"))
+
+
+def test_a_test_that_blew_up_within_a_few_batches_suggests_nothing(qtbot) -> None:
+    """F9: a curve of a few points suggested the lowest point's rate / 10 (1e-08 from 2 points), with Use enabled."""
+
+    def blew_up(project, *, on_point):
+        curve = LrCurve(optimizer=project.training.optimizer, current=project.training.lr)
+        for k, loss in enumerate([2.3, 2.2, 9.5, 40.0]):
+            curve.rates.append(1e-3 * 10**k)
+            curve.raw.append(loss)
+            curve.losses.append(loss)
+            on_point(curve.rates[-1], loss)
+        curve.stopped = "The loss passed 4x its lowest at the rate 1: stopped there."
+        return suggest(curve)
+
+    project, stack, view = make(qtbot, blew_up)
+    with qtbot.waitSignal(view.finished, timeout=10_000):
+        assert view.find_rate()
+    assert "Too few points (4)" in view.status.text() and "lower start rate" in view.status.text()
+    assert not view.use_button.isEnabled() and not view.mark.isVisible()
+    view.apply()
+    assert stack.count() == 0
