@@ -229,6 +229,12 @@ def plan_table(frame: Any, path: str, spec: DataSpec) -> TablePlan:
         width += values
         if note and kind != detected:
             note = ""  # the user's choice answers it
+        filled = len(series) - missing
+        if kind == CATEGORY and distinct > ONE_HOT_MAX // 5 and distinct > filled // 2:
+            note = (
+                f"{distinct:,} different values in {filled:,} rows: as a category (one-hot) most rows are a value "
+                "of their own, which teaches nothing that holds for new rows; make it a number, text or ignore"
+            )
         columns.append(Column(name, kind, detected, missing, distinct, words, note))
         if note:
             notes.append(f"Column {name!r}: {note}")

@@ -213,3 +213,15 @@ def test_a_free_text_column_is_text_and_points_to_the_text_spec(tmp_path: Path) 
     assert f"text:{path}?column=review&label=y" in found.problems[0]
     text = survey(f"text:{path}?column=review&label=y")
     assert text.problems == () and text.samples == 60
+
+
+def test_a_category_of_mostly_different_values_has_a_note(tmp_path: Path) -> None:
+    path = tmp_path / "feats.csv"
+    path.write_text("feat_a,y\n" + "".join(f"{k * 1.37 if k % 15 else 0.0},{k % 2}\n" for k in range(300)))
+    found = survey(f"table:{path}?category=feat_a")
+    assert found.columns[0].kind == "category" and found.problems == ()
+    assert "281 different values in 300 rows" in found.columns[0].note
+    assert any(n.startswith("Column 'feat_a': 281 different values in 300 rows") for n in found.notes)
+    assert survey(f"table:{path}").notes == (
+        "Label column 'y': guessed from its name; choose another if it is not what to predict.",
+    )
