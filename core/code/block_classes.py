@@ -22,9 +22,9 @@ from core.code.codegen_blocks import (
     signature,
 )
 from core.code.line_wrap import call_lines
-from core.code.names import MODULE_ATTRIBUTES, NameAllocator
 from core.model.blocks import BlockDef, dependency_order
 from core.model.graph import Graph
+from core.model.names import MODULE_ATTRIBUTES, NameAllocator
 
 
 def layer_types(graph: Graph, order: list[str]) -> list[str]:

@@ -15,12 +15,12 @@ from core.code.block_classes import class_lines, layer_types, used_definitions
 from core.code.block_shortcut import optional_shortcuts, shortcuts
 from core.code.codegen_blocks import Context, code_names, instance_expr, signature_memo
 from core.code.line_wrap import assign_lines, call_lines, with_comment
-from core.code.names import MODULE_ATTRIBUTES, NameAllocator, module_attribute, module_level_names, module_ref
 from core.errors import GraphError
 from core.model.analysis import Analysis, NodeInfo, analyze
 from core.model.catalog import LayerSpec, get_spec, helper_lines
 from core.model.graph import Graph
 from core.model.literal import CodegenError, literal  # defined below core.code (the layer kinds use it)
+from core.model.names import MODULE_ATTRIBUTES, NameAllocator, module_attribute, module_level_names, module_ref
 from core.model.node import Node
 from core.model.shape_rules import fmt
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.code.block_shortcut import shortcut_of
-from core.code.names import MODULE_ATTRIBUTES, NameAllocator, code_name, module_attribute
 from core.errors import GraphError
 from core.model.analysis import Analysis, analyze
 from core.model.blocks import BlockDef, concrete_graph, instance_at
 from core.model.catalog import LayerSpec, get_spec
 from core.model.graph import Graph
+from core.model.names import MODULE_ATTRIBUTES, NameAllocator, code_name, module_attribute
 from core.model.node import Node
 
 # parameters that set the channels (dim 1) a layer puts out

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from core.code.codegen import CodegenError, literal
 from core.code.keras_layers import KERAS_LAYERS, KerasLayer, NoEquivalent
 from core.code.line_wrap import call_lines, with_comment
-from core.code.names import NameAllocator
 from core.errors import ExportError
 from core.model.analysis import Analysis, analyze
 from core.model.graph import Graph
+from core.model.names import NameAllocator
 from core.model.node import Node
 from core.model.shape_rules import fmt
 

@@ -14,12 +14,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.code.keras_script import generate_keras_script
 from core.errors import TrainingError
 from core.files.fileio import atomic_write_text
-from core.files.project import Project
+
+if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
+    from core.files.project import Project
 
 SCRIPT_NAME = "keras_train.py"
 HISTORY_NAME = "keras_history.json"

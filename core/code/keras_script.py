@@ -10,6 +10,7 @@ means the same numbers. Settings Keras cannot reproduce are said in a comment at
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.code import script as torch_script
 from core.code.codegen import CodegenError
@@ -23,10 +24,12 @@ from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError, ExportError
 from core.files.export import ExportResult
 from core.files.fileio import atomic_write_text
-from core.files.project import Project
 from core.model.analysis import analyze
 from core.portable import steps
 from core.settings import TrainingSettings
+
+if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
+    from core.files.project import Project
 
 CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")
 KERAS_LOSSES = {

@@ -14,7 +14,7 @@ import importlib
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.code.codegen import CodegenError
 from core.code.keras_code import generate_keras_model
@@ -22,9 +22,11 @@ from core.code.line_wrap import LINE_LENGTH
 from core.errors import DataError, ExportError
 from core.files.export import ExportResult
 from core.files.fileio import atomic_write_text
-from core.files.project import Project
 from core.model.analysis import analyze
 from core.model.summary import summary_table
+
+if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
+    from core.files.project import Project
 
 INSTALL = 'Exporting a notebook needs nbformat: pip install "torchcanvas[notebook]" (or pip install nbformat).'
 

@@ -9,11 +9,10 @@ It passes ``ruff check`` and ``ruff format --check`` with ruff's default setting
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.code.codegen import GeneratedCode, attribute_names, check_ok, literal, model_lines
 from core.code.imports import module_imports, used_imports, used_names
-from core.code.names import module_level_names
 from core.code.script_data import (
     general_load_lines,
     helper_constants,
@@ -31,10 +30,13 @@ from core.code.script_transfer import transfer_plan
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError, ExportError
-from core.files.project import Project
 from core.model.analysis import analyze
+from core.model.names import module_level_names
 from core.portable import lean, steps
 from core.settings import TrainingSettings
+
+if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
+    from core.files.project import Project
 
 # What the script's own lines may use; those whose name the finished script reads are imported.
 SCRIPT_IMPORTS = (
@@ -95,7 +97,6 @@ def _constants(project: Project, shape: tuple[int, ...], spec: DataSpec) -> list
         lines.append(f"GRAD_CLIP = {s.grad_clip!r}  # largest allowed gradient norm")
     if s.early_stopping:
         lines.append(f"PATIENCE = {s.early_stopping}  # epochs without improvement before stopping")
-    lines.append('WEIGHTS_FILE = "model_weights.pt"')
     return lines
 
 

@@ -14,15 +14,18 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.code.line_wrap import call_lines, with_comment
-from core.code.names import MODULE_ATTRIBUTES, NameAllocator, module_attribute
-from core.files.project import Project
 from core.model.analysis import Analysis
 from core.model.blocks import BlockDef, dependency_order, instance_at
 from core.model.catalog import get_spec
 from core.model.graph import Graph
+from core.model.names import MODULE_ATTRIBUTES, NameAllocator, module_attribute
 from core.model.node import Node
+
+if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
+    from core.files.project import Project
 
 NORM_TYPES = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
 

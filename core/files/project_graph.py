@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.code.names import name_problem
 from core.errors import ProjectLoadError, TorchCanvasError
 from core.model.blocks import (
     BLOCK_TYPE,
@@ -29,6 +28,7 @@ from core.model.blocks import (
 )
 from core.model.catalog import LAYERS
 from core.model.graph import Graph
+from core.model.names import name_problem
 from core.model.node import Edge, Node, validate_params
 
 MAX_NODES = 1000  # a big beginner network has about 100; the editor stays responsive well past this

@@ -17,12 +17,12 @@ from typing import Any
 
 from torch import fx, nn
 
-from core.code.names import clean_identifier, code_name_problem, name_problem
 from core.errors import TorchCanvasError
 from core.fx_import.items import Flat, Item
 from core.fx_import.trace import dtype_of, shape_of
 from core.model.blocks import BLOCK_TYPE, MAX_REPEAT, BlockArg, BlockDef, Library, keyword_name
 from core.model.graph import Graph
+from core.model.names import clean_identifier, code_name_problem, name_problem
 from core.model.node import Edge, Node
 
 

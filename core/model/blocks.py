@@ -23,9 +23,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.code.names import code_name_problem
 from core.errors import GraphError, ParameterError
 from core.model.graph import Graph
+from core.model.names import code_name_problem
 from core.model.node import Node
 
 BLOCK_TYPE = "Block"

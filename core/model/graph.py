@@ -12,7 +12,6 @@ from typing import Any
 
 import networkx as nx
 
-from core.code.names import check_name, name_problem
 from core.errors import (
     CycleError,
     GraphError,
@@ -23,6 +22,7 @@ from core.errors import (
     SelfConnectionError,
 )
 from core.model.catalog import get_spec
+from core.model.names import check_name, name_problem
 from core.model.node import Edge, Node, validate_params
 from core.signals import Signal
 

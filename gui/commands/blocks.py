@@ -7,8 +7,8 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from core.code.names import name_problem
 from core.model.graph import Graph
+from core.model.names import name_problem
 from core.model.node import Node
 from gui.commands.base import Command
 

@@ -1,7 +1,8 @@
 import pytest
 from torch import nn
 
-from core.code.names import (
+from core.errors import InvalidNameError
+from core.model.names import (
     MODULE_ATTRIBUTES,
     NameAllocator,
     check_name,
@@ -11,7 +12,6 @@ from core.code.names import (
     module_level_names,
     name_problem,
 )
-from core.errors import InvalidNameError
 
 
 def test_module_attribute_list_covers_torch():

@@ -10,13 +10,13 @@ import pytest
 import torch
 
 from core.code.codegen import generate_model
-from core.code.names import CODE_NAMES
 from core.code.script import generate_script
 from core.errors import GraphError, TorchCanvasError
 from core.files.project import Project, dumps, load, loads
 from core.model.block_edits import expose_arg, make_block
 from core.model.blocks import BlockDef
 from core.model.graph import Graph
+from core.model.names import CODE_NAMES
 from tests.conftest import EXAMPLES
 from tests.core.test_blocks import residual_net
 
