@@ -1,6 +1,8 @@
-"""core must stay usable without a screen: it never imports Qt, pyqtgraph or gui."""
+"""core must stay usable without a screen (it never imports Qt, pyqtgraph or gui), and inside core and gui each floor
+imports only the floors below it (pyproject's import-linter contracts; docs/CONTRACTS.md, "Floors")."""
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -27,10 +29,37 @@ def test_no_core_module_imports_qt_or_gui():
     assert offenders == []
 
 
-def test_import_linter_contract_holds():
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     lint = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
-    result = subprocess.run([lint, "--config", str(REPO / "pyproject.toml")], cwd=REPO, capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([lint, str(root / "pyproject.toml")], cwd=root, env=env, capture_output=True, text=True)
+
+
+def test_import_linter_contract_holds():
+    result = _lint_imports(REPO)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+BACK_ARROWS = [
+    # a floor importing one above it: the model reading a project file, the commands reaching into the canvas
+    ("core/model/planted.py", "from core.files import project\n", "core's floors", "core.model.planted -> core.files"),
+    ("gui/commands/planted.py", "from gui.canvas import scene\n", "gui's floors", "gui.commands.planted -> gui.canvas"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("path", "line", "contract", "arrow"), BACK_ARROWS, ids=["core", "gui"])
+def test_a_planted_back_arrow_breaks_the_floors(tmp_path, path, line, contract, arrow):
+    """The contracts make the wrong change fail: a copy of the code with one import up a floor is refused by name."""
+    for package in ("core", "gui"):
+        shutil.copytree(REPO / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    assert _lint_imports(tmp_path).returncode == 0  # the copy as it is keeps every contract
+    (tmp_path / path).write_text(line)
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    broken = result.stdout.split("Broken contracts")[1]
+    assert contract in broken and arrow in broken, result.stdout
 
 
 @pytest.mark.slow
