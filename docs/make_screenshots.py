@@ -30,6 +30,7 @@ RESNET_EPOCHS = 6  # the example's own: ~100 % test accuracy in about 20 s
 RESNET_EXAMPLE = REPO / "resources" / "examples" / "resnet_small.json"
 RESNET_STEPS_FROM = "08"  # the ResNet steps open their own example: --start 08 makes only their pictures
 OWN_DATA_FROM = "11"  # so do the own-data steps: --start 11 makes only the wizard's pictures
+LAYER_HEALTH_FROM = "14"  # the layer health step opens the first example again (chapter 10's picture)
 PRETRAINED_FROM = "15"  # and the pretrained network's: --start 15
 
 sys.path.insert(0, str(REPO))  # runs from a clone, installed or not (like bench/)
@@ -419,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         default="01",
         help=(
             f"make the pictures from this step on ({RESNET_STEPS_FROM}: ResNet on, {OWN_DATA_FROM}: your own data, "
-            f"{PRETRAINED_FROM}: a pretrained network)"
+            f"{LAYER_HEALTH_FROM}: layer health, {PRETRAINED_FROM}: a pretrained network)"
         ),
     )
     args = parser.parse_args(argv)
