@@ -46,6 +46,11 @@ COMMAND_MODULES = {
     "import": "core.import_command",
     "lr-find": "core.inspect.lr_find_command",
 }
+# What check and export say of a project whose dataset is left unset ("": an imported model).
+NO_DATASET = (
+    "No dataset is chosen yet (an imported model comes without one): choose it in the window's Data panel, or "
+    "train with `torchcanvas train PROJECT --data SPEC` (torchcanvas data FILE suggests a spec)."
+)
 # A window side beyond what Qt can make (its limit is 16777215, but an image of that size does not fit in memory:
 # --size 100000x100000 crashed) or too small to show the panels.
 MIN_WINDOW_SIDE = 200
@@ -90,6 +95,9 @@ def run_check(args: argparse.Namespace) -> int:
     from core.code.script import setup_problems
 
     setup = setup_problems(project)  # train and export refuse these too (a dataset without a name, two Outputs)
+    if not project.training.dataset.strip():  # left unset (an imported model): a step still to take, not a fault
+        setup = [message for message in setup if not message.startswith("No dataset given")]
+        print(f"note: {NO_DATASET}")
     for message in setup:
         print(f"error: {message}", file=sys.stderr)
     if not analysis.ok or setup:
@@ -166,6 +174,11 @@ def run_export(args: argparse.Namespace) -> int:
     if args.model_only and fmt != "model":
         return fail(f"--model-only contradicts --format {fmt}")
     project = load(args.project)
+    if fmt in ("script", "keras") and not project.training.dataset.strip():
+        if args.format:  # a training script asked for by name: it cannot read data that is not chosen
+            return fail(f"{args.project}: a training script needs a dataset; {NO_DATASET}")
+        fmt = "model"  # the plain `export` of a just-imported project: its model's code, said so below
+        print(f"note: {NO_DATASET} Until then export writes the model's code alone (as --format model).")
     out = Path(args.output) if args.output else default_output(args.project, fmt)
     try:
         result = export(project, fmt, out, args.weights, project_path=args.project, overwrite=args.force)

@@ -88,7 +88,7 @@ class TrainingSettings:
                 kind = "a whole number" if integer else "a number"
                 raise ParameterError(f"training.{name} must be {kind} from {lo:g} to {hi:g}, not {value!r}")
 
-        if not isinstance(self.dataset, str) or not self.dataset or len(self.dataset) > 4096:
+        if not isinstance(self.dataset, str) or len(self.dataset) > 4096:  # "": not chosen yet (an imported model)
             raise ParameterError(f"training.dataset must be a dataset name or spec, not {self.dataset!r}")
         for name, value, choices in (
             ("loss", self.loss, LOSSES),

@@ -40,6 +40,13 @@ def _shapes(gm: Any, samples: list[torch.Tensor]) -> None:
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.passes.shape_prop import ShapeProp
 
+    class Recording(ShapeProp):  # type: ignore[misc]  # the node that fails: the user's layer and line to name
+        current: Any = None
+
+        def run_node(self, n: Any) -> Any:
+            self.current = n
+            return super().run_node(n)
+
     quiet = contextlib.redirect_stderr(io.StringIO())  # ShapeProp prints a traceback of its own before raising
     try:  # shapes without computing (fake tensors: 4x faster on a ResNet); else a real forward pass
         with torch.no_grad(), quiet:
@@ -47,21 +54,73 @@ def _shapes(gm: Any, samples: list[torch.Tensor]) -> None:
         return
     except Exception:
         pass
+    prop = Recording(gm)
     try:
         with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
-            ShapeProp(gm).propagate(*samples)
+            prop.propagate(*samples)
     except Exception as exc:
         cause = exc.__cause__ or exc  # ShapeProp wraps the layer's own error in a long one about the fx node
         text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-        given = "; ".join(f"{list(x.shape)}{'' if x.is_floating_point() else ' (int64)'}" for x in samples)
-        raise ModelImportError(
-            [
-                f"The model does not run on {'an input' if len(samples) == 1 else 'inputs'} of shape {given}: "
-                f"{text[:300]}. Give the shape of one sample with --input-shape C,H,W (e.g. 1,28,28 for MNIST, "
-                "3,224,224 for ImageNet models; several inputs: '3,32,32;10'), and --input-dtype int64 for token "
-                "ids."
-            ]
-        ) from None
+        raise ModelImportError([_run_failure(gm, prop.current, samples, text[:300])]) from None
+
+
+def _run_failure(gm: Any, node: Any, samples: list[torch.Tensor], text: str) -> str:
+    """Why the forward pass failed, blaming the right one: a layer that fails after learned layers ran on the
+    input (``fc`` took the 10 features given, ``fc2`` expects 6 of its 5) is a mistake in the model's code, named
+    at the user's line; a failure before any learned layer is the input's shape (--input-shape)."""
+    from core.fx_import.trace import node_line
+
+    given = "; ".join(f"{list(x.shape)}{'' if x.is_floating_point() else ' (int64)'}" for x in samples)
+    what = "an input" if len(samples) == 1 else "inputs"
+    advice = (
+        "Give the shape of one sample with --input-shape C,H,W (e.g. 1,28,28 for MNIST, 3,224,224 for ImageNet "
+        "models; several inputs: '3,32,32;10'), and --input-dtype int64 for token ids."
+    )
+    if node is None or node.op in ("placeholder", "output"):
+        return f"The model does not run on {what} of shape {given}: {text}. {advice}"
+    line = node_line(node)
+    name = str(node.target) if node.op == "call_module" else node.name
+    layer = f" ({gm.get_submodule(str(node.target))})" if node.op == "call_module" else ""
+    where = f"{name}{layer} at {line}" if line else f"{name}{layer}"
+    ran = [n for n in _ancestors(node) if n.op == "call_module" and _learned(gm, n)]
+    if not ran:  # the input reaches this layer unchanged in size: the input shape does not fit the model
+        return f"The model does not run on {what} of shape {given}: {where} fails: {text}. {advice}"
+    receives = ", ".join(
+        str(list(a.meta["tensor_meta"].shape)) for a in node.all_input_nodes if "tensor_meta" in a.meta
+    )
+    got = f" receives {receives} and" if receives else ""
+    first = sorted(ran, key=lambda n: list(gm.graph.nodes).index(n))[0]
+    spatial = any(
+        isinstance(gm.get_submodule(str(n.target)), (nn.Conv2d, nn.Conv1d, nn.Conv3d))
+        for n in ran
+        if n.op == "call_module"
+    )
+    images = (
+        " If the model was written for other image sizes, give that size with --input-shape C,H,W."
+        if (spatial and len(samples[0].shape) > 2)
+        else ""
+    )
+    return (
+        f"{where}{got} fails: {text}. The layers before it ran on the {what[3:] if len(samples) == 1 else what} "
+        f"of shape {given} "
+        f"({first.target} took it), so the mistake is likely in the model's own code: check {name}'s sizes "
+        f"against what the layer before it gives.{images}"
+    )
+
+
+def _ancestors(node: Any) -> list[Any]:
+    seen: dict[Any, None] = {}
+    stack = list(node.all_input_nodes)
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen[n] = None
+            stack.extend(n.all_input_nodes)
+    return list(seen)
+
+
+def _learned(gm: Any, node: Any) -> bool:
+    return any(True for _ in gm.get_submodule(str(node.target)).parameters())
 
 
 def _inputs(gm: Any, module: nn.Module, shapes: list[list[int]], dtype: str | None) -> list[tuple[str, int]]:
@@ -140,6 +199,7 @@ def import_model(
         _layout(graph)
         title = name or type(module).__name__
         project = Project(graph, title, f"Imported from the PyTorch model {type(module).__name__}.")
+        project.training.dataset = ""  # no data fits a model known only by its code: the user chooses (check notes it)
         times["build"] = time.perf_counter() - start
         own = {k: v.detach().clone() for k, v in module.state_dict().items()}
         result = ImportResult(project, own, seconds=times)

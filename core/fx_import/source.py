@@ -21,6 +21,7 @@ from torch import nn
 from core.fx_import.trace import ModelImportError, user_frame
 
 DEFAULT_IMAGE_SHAPE = [3, 224, 224]
+MAX_SIZE = 100_000  # one size of --input-shape
 MAX_ARGS_DEPTH = 32  # levels of lists / objects in --args; a constructor argument is a number, a list or a dict
 # Auxiliary classifiers run only in training mode, so a drawing of the eval-mode forward would lose their weights:
 # these are built without them unless --args says otherwise.
@@ -36,8 +37,19 @@ def parse_shape(text: str) -> list[int]:
         dims = [int(part) for part in text.replace("x", ",").split(",") if part.strip()]
     except ValueError:
         dims = []
-    if not dims or any(d < 1 or d > 100_000 for d in dims) or len(dims) > 4:
-        raise ModelImportError([f"--input-shape {text!r}: give one sample's shape as numbers, e.g. 3,224,224."])
+    if not dims or len(dims) > 4:
+        raise ModelImportError(
+            [f"--input-shape {text!r}: give one sample's shape as 1 to 4 whole numbers, e.g. 3,224,224."]
+        )
+    wrong = [d for d in dims if d < 1 or d > MAX_SIZE]
+    if wrong:
+        raise ModelImportError(
+            [
+                f"--input-shape {text!r}: {wrong[0]} {'is too large' if wrong[0] > 1 else 'is not a size'}; each "
+                "size is a whole number from 1 to "
+                f"{MAX_SIZE:,} (the channels, then the height and width: 3,224,224)."
+            ]
+        )
     return dims
 
 
@@ -135,6 +147,9 @@ def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) ->
     except ModelImportError:
         sys.modules.pop(module_name, None)
         raise
+    except SyntaxError as exc:  # raised where Python compiles the file: its own filename, line and text say where
+        sys.modules.pop(module_name, None)
+        raise ModelImportError([_syntax_message(path, exc)]) from None
     except Exception as exc:
         sys.modules.pop(module_name, None)
         line = user_frame(traceback.extract_tb(exc.__traceback__))
@@ -169,6 +184,17 @@ def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) ->
             [f"{path}: {class_name}() gives a {type(made).__name__}, not an nn.Module: name the model's class."]
         )
     return made
+
+
+def _syntax_message(path: Path, exc: SyntaxError) -> str:
+    """``my models/net.py, line 2: SyntaxError: expected ':' (`class Net(nn.Module)`)``: the user's file (or the
+    file it imports that holds the mistake), never TorchCanvas's frame that ran it."""
+    where = f"{exc.filename or path}" + (f", line {exc.lineno}" if exc.lineno else "")
+    code = (exc.text or "").strip()
+    return (
+        f"{where}: {type(exc).__name__}: {exc.msg}" + (f" (`{code[:200]}`)" if code else "") + ". Fix the file and "
+        "import it again (python FILE shows the same mistake)."
+    )
 
 
 def _run(path: Path, function: Callable[..., Any], *args: Any) -> Any:

@@ -21,6 +21,7 @@ from core.errors import TorchCanvasError
 from core.model.kinds import imported_classes
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
+_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # core/: the line that ran the user's code
 _CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 
 
@@ -47,7 +48,7 @@ class LeafTracer(fx.Tracer):
 def user_frame(summary: list[traceback.FrameSummary]) -> str:
     """``file.py:12: x = ...`` for the last frame outside torch's own files (the user's line), or ""."""
     for frame in reversed(summary):
-        if not frame.filename.startswith(_TORCH_DIR) and not frame.filename.startswith("<"):
+        if not frame.filename.startswith((_TORCH_DIR, _OWN_DIR, "<")):
             code = (frame.line or "").strip()
             return f"{_short(frame.filename)}:{frame.lineno}" + (f" (`{code}`)" if code else "")
     return ""

@@ -333,4 +333,5 @@ def test_a_wrong_input_shape_is_one_line_without_a_traceback(tmp_path, capsys) -
     assert main(["import", f"{source}:Net", "-o", str(tmp_path / "p.json")]) == 1  # default 3,224,224
     err = capsys.readouterr().err
     assert "Traceback" not in err and "ShapeProp" not in err
-    assert "does not run on an input of shape [1, 3, 224, 224]: Given groups=1" in err and "--input-shape" in err
+    assert "does not run on an input of shape [1, 3, 224, 224]: conv1 (Conv2d(1, 32" in err and "--input-shape" in err
+    assert "mnist_net.py:" in err and "Given groups=1" in err  # the first layer, at the user's line
