@@ -67,6 +67,8 @@ def loop_functions(s: TrainingSettings, augmenting: bool, transfer: Transfer) ->
     if script_transfer.functions(transfer):
         lines += ["", "", *script_transfer.functions(transfer)]
     lines += ["", "", *_train_one_epoch(s, augmenting, transfer.norms)]
+    if not classifies(s):  # numeric targets are possible: judged as the app judges them
+        lines += ["", "", *REGRESSION_FIGURES]
     if end_of_epoch_parameters(s):
         lines += ["", "", *_end_of_epoch(s)]
     return lines
@@ -137,6 +139,20 @@ def _train_one_epoch(s: TrainingSettings, augmenting: bool, norms: bool) -> list
     ]
 
 
+# The app's figures for a regression (core.training.metrics), in its words: accuracy means nothing there.
+REGRESSION_FIGURES = [
+    "def regression_figures(model: nn.Module, x, y, batch_size: int) -> str:",
+    '    """MAE, RMSE and R² over a split: how the app judges numeric targets."""',
+    "    model.eval()",
+    "    with torch.no_grad():",
+    "        outputs = [model(inputs).float() for inputs in x.split(batch_size)]",
+    "    true = y.double().reshape(len(y), -1)",
+    "    diff = torch.cat(outputs).double().reshape(len(y), -1) - true",
+    "    mae, rmse = diff.abs().mean().item(), diff.pow(2).mean().sqrt().item()",
+    "    total = ((true - true.mean(0)) ** 2).sum().item()",
+    '    r2 = f"{1 - diff.pow(2).sum().item() / total:.4f}" if total > 0 else "–"',
+    '    return f"Test MAE {mae:.4f} - RMSE {rmse:.4f} - R² {r2} ({len(y):,} samples)"',
+]
 SUMS = "total_loss, correct, seen"  # distributed: added up over the processes first
 MEANS = '{"loss": total_loss / seen, "accuracy": correct / seen}'
 

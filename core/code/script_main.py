@@ -103,6 +103,8 @@ def _setup_lines(s: TrainingSettings, total_params: int, npz: bool, transfer: Tr
         "    x_train, y_train, x_val, y_val, x_test, y_test = [t.to(device) for t in data]",
         *script_transfer.model_lines(transfer),
     ]
+    if not classifies(s):
+        lines.append("    regression = y_train.is_floating_point()  # numeric targets: no accuracy")
     if s.distributed:
         lines += [
             "    if distributed:  # distributed: gradients are averaged over the processes",
@@ -156,13 +158,17 @@ def _epoch_lines(s: TrainingSettings) -> list[str]:
         '        history.append(dict(epoch=epoch, **metrics, lr=optimizer.param_groups[0]["lr"]))',
     ]
     shown_args = ['f"Epoch {epoch}/{EPOCHS}"', "{k: round(v, 4) for k, v in metrics.items()}"]
+    kept = []
+    if not classifies(s):
+        kept = ['        kept = {k: v for k, v in metrics.items() if not (regression and "acc" in k)}']
+        shown_args[1] = "{k: round(v, 4) for k, v in kept.items()}"
     shown = call_lines(" " * 8, "print", shown_args)
     if s.distributed:
         shown = [
             "        if main_process:  # distributed: only the first process prints",
             *call_lines(" " * 12, "print", shown_args),
         ]
-    return lines + shown + _end_of_epoch_call(s)
+    return lines + kept + shown + _end_of_epoch_call(s)
 
 
 def _end_of_epoch_call(s: TrainingSettings) -> list[str]:
@@ -193,10 +199,21 @@ def _finish_lines(s: TrainingSettings) -> list[str]:
         evaluate.insert(4, "LOSS")
         results = "test_loss, test_accuracy, _ = evaluate"
     lines = call_lines("    ", results, evaluate)
+    shown = ['    print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")']
+    if not classifies(s):  # a regression prints the app's figures (train's MAE, RMSE and R²)
+        shown = [
+            "    if regression:",
+            '        print(f"Test loss: {test_loss:.4f}")',
+            "        if len(y_test):",
+            "            print(regression_figures(model, x_test, y_test, EVAL_BATCH_SIZE))",
+            "    else:",
+            "    " + shown[0],
+        ]
     save = [
-        '    print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")',
-        "    torch.save(model.state_dict(), WEIGHTS_FILE)",
+        *shown,
+        '    torch.save(model.state_dict(), "model_weights.pt")',
         '    Path("history.json").write_text(json.dumps(history, indent=2))',
+        '    print(f"Saved model_weights.pt and history.json in {Path.cwd()}")',  # the folder it ran in
     ]
     if not s.distributed:
         return lines + save

@@ -91,7 +91,7 @@ def test_script_reads_like_pytorch() -> None:
         ".backward()",
         "model.eval()",
         "@torch.no_grad()",
-        "torch.save(model.state_dict(), WEIGHTS_FILE)",
+        'torch.save(model.state_dict(), "model_weights.pt")',
         "torch.cuda.is_available()",
     ):
         assert piece in source, piece
