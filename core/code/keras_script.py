@@ -9,11 +9,9 @@ means the same numbers. Settings Keras cannot reproduce are said in a comment at
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.code import script as torch_script
-from core.code.codegen import CodegenError
 from core.code.imports import module_imports, used_imports
 from core.code.keras_code import KerasCode, generate_keras_model
 from core.code.line_wrap import call_lines, wrap
@@ -21,9 +19,7 @@ from core.code.script_data import data_lines, helper_constants, loader, quoted, 
 from core.code.script_loop import PLATEAU_PATIENCE
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
-from core.errors import DataError, ExportError
-from core.files.export import ExportResult
-from core.files.fileio import atomic_write_text
+from core.errors import DataError
 from core.model.analysis import analyze
 from core.portable import steps
 from core.settings import TrainingSettings
@@ -320,14 +316,3 @@ OWN_IMPORTS = (
     "import torch",
     "from keras import layers",
 )
-
-
-def export_keras(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
-    """The Keras training script, written atomically; one ExportError names every layer Keras lacks."""
-    torch_script.check_trainable(project, "Keras script")
-    try:
-        text = generate_keras_script(project)
-    except (CodegenError, DataError) as exc:  # KerasExportError passes through: it already lists the layers
-        raise ExportError(f"Cannot export the Keras script: {exc}", getattr(exc, "node_id", None)) from None
-    target = atomic_write_text(out, text)
-    return ExportResult(target, "keras", f"{len(text.splitlines())} lines")

@@ -13,15 +13,11 @@ import ast
 import importlib
 import textwrap
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.code.codegen import CodegenError
 from core.code.keras_code import generate_keras_model
 from core.code.line_wrap import LINE_LENGTH
-from core.errors import DataError, ExportError
-from core.files.export import ExportResult
-from core.files.fileio import atomic_write_text
+from core.errors import ExportError
 from core.model.analysis import analyze
 from core.model.summary import summary_table
 
@@ -276,14 +272,3 @@ def notebook_text(project: Project) -> str:
     notebook.metadata["language_info"] = {"name": "python"}
     nbformat.validate(notebook)
     return str(nbformat.writes(notebook)) + "\n"
-
-
-def export_notebook(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
-    """The Jupyter notebook (.ipynb), written atomically."""
-    try:
-        text = notebook_text(project)
-    except (CodegenError, DataError) as exc:
-        raise ExportError(f"Cannot export the notebook: {exc}", getattr(exc, "node_id", None)) from None
-    target = atomic_write_text(out, text)
-    cells = text.count('"cell_type": "code"')
-    return ExportResult(target, "notebook", f"{cells} code cells")

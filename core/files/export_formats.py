@@ -109,7 +109,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
             "The same network and training as a Keras 3 script (compile/fit, torch backend; needs keras).",
             "export_keras",
             run_button=False,
-            module="core.code.keras_script",
+            module="core.files.export_text",
         ),
         ExportFormat(
             "notebook",
@@ -120,7 +120,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
             "export_notebook",
             extra="notebook",
             run_button=False,
-            module="core.code.notebook",
+            module="core.files.export_text",
         ),
     )
 }

@@ -20,7 +20,7 @@ from core.code.keras_script import generate_keras_script
 from core.errors import TrainingError
 from core.files.fileio import atomic_write_text
 
-if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
+if TYPE_CHECKING:  # only a type here
     from core.files.project import Project
 
 SCRIPT_NAME = "keras_train.py"

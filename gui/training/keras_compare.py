@@ -1,7 +1,7 @@
 """The Runs tab's "Compare with Keras": train the project with Keras 3 (off the GUI thread) and set the two runs
 side by side: both curves in the Runs plot, and a table of accuracy, loss, time and samples per second.
 
-The Keras run is the exported Keras script run in a child process (``core.code.keras_compare``); the QThread here
+The Keras run is the exported Keras script run in a child process (``core.training.keras_compare``); the QThread here
 only waits for it and forwards its lines, so the window stays responsive and closing it ends the child.
 """
 
@@ -22,7 +22,7 @@ from core.errors import TorchCanvasError
 from core.files import project as project_io
 
 if TYPE_CHECKING:
-    from core.code.keras_compare import KerasRun  # its module imports torch: loaded when a comparison runs
+    from core.training.keras_compare import KerasRun  # its module imports torch: loaded when a comparison runs
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class KerasThread(QThread):
     def run(self) -> None:
         folder = Path(tempfile.mkdtemp(prefix="torchcanvas-keras-"))
         try:
-            from core.code.keras_compare import run_keras
+            from core.training.keras_compare import run_keras
 
             result = run_keras(self.project, folder, on_line=self.line.emit, started=self._started)
         except TorchCanvasError as exc:

@@ -208,7 +208,7 @@ def test_the_notebook_runs_a_two_phase_run_as_the_app_does(tmp_path, monkeypatch
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    from core.code.notebook import export_notebook
+    from core.files.export_text import export_notebook
 
     project = _freeze(_tiny(epochs=3, lr=0.01, freeze_epochs=1, scheduler="StepLR", step_size=1), "fc1", "bn1")
     path = tmp_path / "tiny.ipynb"

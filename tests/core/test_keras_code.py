@@ -183,7 +183,7 @@ def _mnist_mlp() -> Project:
 def test_keras_script_trains_the_mnist_mlp(tmp_path: Path) -> None:
     """The classic comparison: 784-512-10, RMSprop, batch 128, 5 epochs (~9 s on 2 cores, ~2.5 s of it fit),
     run as "Compare with Keras" runs it: the exported script in a child process."""
-    from core.code.keras_compare import run_keras
+    from core.training.keras_compare import run_keras
 
     lines: list[str] = []
     start = time.perf_counter()
@@ -197,8 +197,8 @@ def test_keras_script_trains_the_mnist_mlp(tmp_path: Path) -> None:
 
 
 def test_a_failing_keras_run_says_so_with_its_last_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.code import keras_compare
     from core.errors import TrainingError
+    from core.training import keras_compare
 
     monkeypatch.setattr(keras_compare, "generate_keras_script", lambda project: "raise SystemExit('no data here')\n")
     with pytest.raises(TrainingError, match=r"The Keras run failed \(exit code 1\)\.\nno data here"):

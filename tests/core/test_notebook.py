@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from core.cli import main
-from core.code.notebook import INSTALL, export_notebook
+from core.code.notebook import INSTALL
 from core.code.script import generate_script
 from core.errors import ExportError
+from core.files.export_text import export_notebook
 from core.files.project import save
 from tests.core.train_fixtures import EXAMPLES, example
 
