@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QUndoStack
 
 from core.files.project import load
-from gui.training import dashboard as dashboard_module
+from gui.training import dashboard_data as dashboard_module
 from gui.training import data_load
 from gui.training.dashboard import TrainingDashboard
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from core.files.project import load
 from gui.training import dashboard as dashboard_module
-from gui.training import data_load
+from gui.training import dashboard_data, data_load
 from gui.training.dashboard import TrainingDashboard
 from tests.core.train_fixtures import write_images
 
@@ -47,7 +47,7 @@ def test_the_preview_loads_in_a_thread_while_the_window_keeps_answering(qtbot, m
             finished.set()
 
     monkeypatch.setattr(data_load, "preview_data", slow)
-    monkeypatch.setattr(dashboard_module, "load_for_preview", slow)  # the name the dashboard used before
+    monkeypatch.setattr(dashboard_data, "load_for_preview", slow)  # the name the dashboard used before
     dash = make_dashboard(qtbot)
     qtbot.waitUntil(started.is_set, timeout=5_000)
     ticks: list[int] = []
