@@ -42,6 +42,7 @@ from gui.training.panel_form import (
 )
 from gui.training.panel_run import RunReport
 from gui.training.panel_text import short_spec
+from gui.training.panel_transfer import TransferBox
 from gui.training.preview import DatasetPreview
 from gui.training.suggest import data_fit_fix, data_fit_note, few_steps_note, steps_text
 
@@ -139,6 +140,9 @@ class TrainingPanel(QWidget):
         self.settings_form = form
         form.setRowVisible(self.batch_note, False)  # shown when an epoch has few updates
         form.setRowVisible(self.fine_tune, False)  # only an imported project has initial weights to start from
+        self.transfer = TransferBox()  # the weights to start from and fine-tuning in two phases
+        self.transfer.edited.connect(self._set)
+        form.addRow(self.transfer)
         self.settings_note = QLabel("")
         self.settings_note.setWordWrap(True)
         self.settings_note.setStyleSheet("color: #555;")
@@ -224,7 +228,7 @@ class TrainingPanel(QWidget):
         """Every widget that edits a setting (their signals are blocked while the form shows the settings)."""
         first = (self.dataset, self.val_fraction, self.loss, self.optimizer, self.batch_size, self.epochs)
         last = (self.early_stop, self.patience, self.device, self.seed, self.fine_tune, self.distributed)
-        return (*first, self.scheduler, *last, *self.augment.fields())
+        return (*first, self.scheduler, *last, *self.augment.fields(), *self.transfer.fields())
 
     def _show(self, s: TrainingSettings) -> None:
         index = self.dataset.findData(s.dataset)
@@ -257,6 +261,7 @@ class TrainingPanel(QWidget):
         self.fine_tune.setChecked(s.fine_tune)
         self.distributed.setChecked(s.distributed)
         self.settings_form.setRowVisible(self.fine_tune, self.has_initial_weights())
+        self.transfer.show_settings(self.project)
         self.fit_note.setText(data_fit_note(self.project.graph, s))
         self.fit_note.setVisible(bool(self.fit_note.text()))
 

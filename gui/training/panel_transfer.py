@@ -1,0 +1,142 @@
+"""The training form's "Transfer learning" group: the weights training starts from (a file or an earlier run's
+folder), and fine-tuning in two phases (the backbone frozen for the first epochs, then everything at a smaller
+learning rate). Each field is one undoable edit through the panel (``edited``); the group shows what the chosen
+weights will load into the current network, matched by name and shape as training matches them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from gui.panels.wrapping import let_wrap
+from gui.shell import file_dialogs
+
+NO_WEIGHTS = "Fresh random weights"
+
+
+def nothing_frozen(graph: Any) -> bool:
+    """No layer is frozen, here or inside a block's definition: a first phase would train everything anyway."""
+    graphs = [graph, *(getattr(defn, "graph", None) for defn in graph.blocks.values())]
+    return all(node.trainable for g in graphs if g is not None for node in g.nodes)
+
+
+def will_load(project: Any, path: str) -> str:
+    """'N tensors will load, M new (fc.weight, fc.bias).' for ``path`` against the current network, or why it
+    cannot be used (nothing fits, an unreadable file, a network with problems), as training would say it."""
+    from core.code.script_transfer import initial_file
+    from core.errors import TorchCanvasError
+    from core.files.built_model import build_model
+    from core.training.setup import _start_by_name
+
+    try:
+        model = build_model(project).module
+        loaded, new = _start_by_name(model, SimpleNamespace(), initial_file(path), "these weights")
+    except TorchCanvasError as exc:
+        return f"<span style='color:#b00020'>{exc}</span>"
+    listing = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
+    return f"{len(loaded)} tensors will load, {len(new)} new" + (f" ({listing})." if new else ".")
+
+
+class TransferBox(QGroupBox):
+    """``edited(field, value)``: the user changed one setting (the panel makes it one undo step)."""
+
+    edited = Signal(str, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Transfer learning", parent)
+        self.project: Any = None
+        self._previewed: tuple[str, int] | None = None  # the weights and network the preview was made for
+        form = QFormLayout(self)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.weights_name = let_wrap(QLabel(NO_WEIGHTS))
+        self.weights_name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Start from", self.weights_name)
+        buttons = QWidget(self)
+        row = QHBoxLayout(buttons)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.choose_file = QPushButton("Start from weights…", buttons)
+        self.choose_file.setToolTip("A .pt, .pth or .safetensors file: its tensors that fit by name and shape load.")
+        self.choose_run = QPushButton("From a run…", buttons)
+        self.choose_run.setToolTip("An earlier run's folder: training starts from its final weights.")
+        self.clear = QPushButton("Clear", buttons)
+        self.clear.setToolTip("Start from fresh random weights.")
+        for button in (self.choose_file, self.choose_run, self.clear):
+            row.addWidget(button)
+        row.addStretch(1)
+        form.addRow(buttons)
+        self.preview = let_wrap(QLabel(""))
+        self.preview.setWordWrap(True)
+        self.preview.setStyleSheet("color: #555;")
+        form.addRow(self.preview)
+        self.freeze_epochs = QSpinBox()
+        self.freeze_epochs.setRange(0, 100_000)
+        self.freeze_epochs.setSuffix(" epochs")
+        self.freeze_epochs.setSpecialValueText("0 (one phase)")
+        self.freeze_epochs.setToolTip(
+            "Phase one: the frozen layers (the backbone) stay fixed for this many epochs while the rest learns; "
+            "then everything trains. 0: one phase, the frozen layers stay frozen."
+        )
+        form.addRow("Backbone-frozen", self.freeze_epochs)
+        self.lr_factor = QDoubleSpinBox()
+        self.lr_factor.setDecimals(4)
+        self.lr_factor.setRange(0.0001, 1.0)
+        self.lr_factor.setSingleStep(0.05)
+        self.lr_factor.setToolTip("Phase two's learning rate: the learning rate times this (0.1 is usual).")
+        form.addRow("then learning rate ×", self.lr_factor)
+        self.freeze_note = let_wrap(QLabel(""))
+        self.freeze_note.setStyleSheet("color: #8a5a00;")
+        form.addRow(self.freeze_note)
+        self.choose_file.clicked.connect(lambda: self._ask(folder=False))
+        self.choose_run.clicked.connect(lambda: self._ask(folder=True))
+        self.clear.clicked.connect(lambda: self.edited.emit("initial_weights", ""))
+        self.freeze_epochs.valueChanged.connect(lambda v: self.edited.emit("freeze_epochs", v))
+        self.lr_factor.valueChanged.connect(lambda v: self.edited.emit("unfreeze_lr_factor", round(v, 6)))
+
+    def fields(self) -> tuple[QWidget, ...]:
+        """The widgets whose signals the panel blocks while it shows the settings."""
+        return (self.freeze_epochs, self.lr_factor)
+
+    def _ask(self, folder: bool) -> None:
+        current = self.project.training.initial_weights if self.project is not None else ""
+        path = file_dialogs.ask_weights_path(self, folder, str(Path(current).parent) if current else "")
+        if path:
+            self.edited.emit("initial_weights", str(Path(path).resolve()))
+
+    def show_settings(self, project: Any) -> None:
+        """Mirror the project's settings; the preview is made again when the weights or the network changed."""
+        self.project = project
+        s = project.training
+        self.weights_name.setText(Path(s.initial_weights).name if s.initial_weights else NO_WEIGHTS)
+        self.weights_name.setToolTip(s.initial_weights)
+        self.clear.setEnabled(bool(s.initial_weights))
+        self.freeze_epochs.setValue(s.freeze_epochs)
+        self.lr_factor.setValue(s.unfreeze_lr_factor)
+        self.lr_factor.setEnabled(s.freeze_epochs > 0)
+        self.freeze_note.setText(
+            "Nothing is frozen, so both phases train everything: freeze the backbone's layers (right-click the last "
+            "backbone layer, Freeze everything before this) for a first phase that trains only the rest."
+            if s.freeze_epochs > 0 and nothing_frozen(project.graph)
+            else ""
+        )
+        self.freeze_note.setVisible(bool(self.freeze_note.text()))
+        key = (s.initial_weights, id(project.graph))
+        if not s.initial_weights:
+            self._previewed = None
+            self.preview.setText("")
+        elif key != self._previewed:
+            self._previewed = key
+            self.preview.setText(will_load(project, s.initial_weights))
+        self.preview.setVisible(bool(self.preview.text()))

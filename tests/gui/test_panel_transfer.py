@@ -1,0 +1,140 @@
+"""Transfer learning in the training form: the weights to start from, the backbone-frozen epochs and phase two's
+learning rate factor were settings the engine used but the form had no field for (the user edited the project
+file). Each field is one undoable edit, a picked file shows what will load, and training starts from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from PySide6.QtGui import QUndoStack
+
+from core.files.built_model import build_model
+from core.files.project import load
+from gui.shell import file_dialogs
+from gui.training.dashboard import TrainingDashboard
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
+
+
+def dashboard(qtbot, tmp_path, example: str = "spirals.json") -> tuple[TrainingDashboard, QUndoStack]:
+    stack = QUndoStack()
+    dash = TrainingDashboard()
+    dash.runs_root = tmp_path / "runs"
+    qtbot.addWidget(dash)
+    dash.set_project(load(EXAMPLES / example), stack)
+    dash.resize(1400, 900)
+    return dash, stack
+
+
+def weights_with_new_head(project, path: Path) -> dict[str, torch.Tensor]:
+    """The network's own weights, but the last layer's made for 7 outputs: the head cannot load, the rest can."""
+    state = build_model(project).module.state_dict()
+    last_weight, last_bias = (
+        [k for k in state if k.endswith(".weight")][-1],
+        [k for k in state if k.endswith(".bias")][-1],
+    )
+    state = {k: torch.full_like(v, 0.25) for k, v in state.items()}
+    state[last_weight] = torch.zeros(7, state[last_weight].shape[1])
+    state[last_bias] = torch.zeros(7)
+    torch.save(state, path)
+    return state
+
+
+def test_phase_fields_are_each_one_undoable_edit_and_off_while_training(qtbot, tmp_path) -> None:
+    dash, stack = dashboard(qtbot, tmp_path)
+    box, training = dash.panel.transfer, lambda: dash.project.training
+    assert box.freeze_epochs.value() == 0 and not box.lr_factor.isEnabled()
+    box.freeze_epochs.setValue(3)
+    assert training().freeze_epochs == 3 and stack.count() == 1
+    assert box.lr_factor.isEnabled()
+    assert "Nothing is frozen" in box.freeze_note.text()  # spirals freezes no layer
+    box.lr_factor.setValue(0.25)
+    assert training().unfreeze_lr_factor == 0.25 and stack.count() == 2
+    stack.undo()
+    assert training().unfreeze_lr_factor == 0.1 and box.lr_factor.value() == pytest.approx(0.1)
+    stack.undo()
+    assert training().freeze_epochs == 0 and box.freeze_epochs.value() == 0 and not box.freeze_note.text()
+    dash.panel.set_state("running")
+    assert not box.isEnabled()
+    dash.panel.set_state("idle")
+    assert box.isEnabled()
+
+
+def test_frozen_layer_silences_the_note(qtbot, tmp_path) -> None:
+    dash, _stack = dashboard(qtbot, tmp_path)
+    graph = dash.project.graph
+    first = next(n for n in graph.nodes if n.type == "Linear")
+    graph.set_trainable(first.id, False)
+    dash.project.training.freeze_epochs = 2
+    dash.panel.refresh()
+    assert dash.panel.transfer.freeze_note.text() == ""
+
+
+def test_a_picked_file_is_one_undo_step_and_shows_what_will_load(qtbot, tmp_path, monkeypatch) -> None:
+    dash, stack = dashboard(qtbot, tmp_path)
+    box = dash.panel.transfer
+    path = tmp_path / "w.pt"
+    state = weights_with_new_head(dash.project, path)
+    asked: list[bool] = []
+    monkeypatch.setattr(
+        file_dialogs, "ask_weights_path", lambda parent, folder, start="": asked.append(folder) or str(path)
+    )
+    box.choose_file.click()
+    assert asked == [False]
+    assert dash.project.training.initial_weights == str(path.resolve()) and stack.count() == 1
+    assert box.weights_name.text() == "w.pt" and box.clear.isEnabled()
+    head = [k for k in state if k.endswith(".weight")][-1].rsplit(".", 1)[0]
+    assert box.preview.text() == f"{len(state) - 2} tensors will load, 2 new ({head}.weight, {head}.bias)."
+    stack.undo()
+    assert dash.project.training.initial_weights == "" and box.weights_name.text() == "Fresh random weights"
+    assert box.preview.text() == ""
+    stack.redo()
+    box.freeze_epochs.setValue(1)  # another setting between, so Clear is a step of its own (not merged)
+    box.clear.click()
+    assert dash.project.training.initial_weights == "" and stack.count() == 3
+    stack.undo()
+    assert box.weights_name.text() == "w.pt" and "tensors will load" in box.preview.text()
+
+
+def test_weights_of_another_network_are_refused_in_the_form(qtbot, tmp_path, monkeypatch) -> None:
+    dash, _stack = dashboard(qtbot, tmp_path)
+    path = tmp_path / "other.pt"
+    torch.save({"conv9.weight": torch.zeros(3, 3)}, path)
+    monkeypatch.setattr(file_dialogs, "ask_weights_path", lambda parent, folder, start="": str(path))
+    dash.panel.transfer.choose_file.click()
+    assert "None of the 1 tensors in other.pt fit this network" in dash.panel.transfer.preview.text()
+
+
+def test_the_dialog_offscreen_chooses_nothing(qtbot, tmp_path) -> None:
+    dash, stack = dashboard(qtbot, tmp_path)
+    dash.panel.transfer.choose_run.click()  # the real function: offscreen it answers '' and opens nothing
+    assert stack.count() == 0 and dash.project.training.initial_weights == ""
+
+
+def test_training_starts_from_the_picked_weights(qtbot, tmp_path, monkeypatch) -> None:
+    dash, _stack = dashboard(qtbot, tmp_path)
+    dash.project.training.epochs = 1
+    path = tmp_path / "w.pt"
+    state = weights_with_new_head(dash.project, path)
+    monkeypatch.setattr(file_dialogs, "ask_weights_path", lambda parent, folder, start="": str(path))
+    dash.panel.transfer.choose_file.click()
+    notices: list[str] = []
+    real = dash.panel.on_event
+
+    def spy(event) -> None:
+        if getattr(event, "kind", "") == "notice":
+            notices.append(event.message)
+        real(event)
+
+    monkeypatch.setattr(dash.panel, "on_event", spy)
+    with qtbot.waitSignal(dash.run_finished, timeout=60_000):
+        dash.start_training()
+    said = next(n for n in notices if n.startswith("Initial weights w.pt"))
+    assert f"{len(state) - 2} tensors loaded, 2 new" in said
