@@ -42,6 +42,7 @@ def task_problems(
         problems += _input_problems(inputs[0], info, training)
         problems += _image_notes(inputs[0], info, training)
     problems += _embedding_problems(graph, analysis, info)
+    _token_advice(analysis, info)
     outputs = graph.nodes_of_type("Output")
     if len(outputs) == 1:
         problems += _output_problems(graph, analysis, outputs[0], info, training.loss)
@@ -149,6 +150,29 @@ def _image_notes(node: Node, info: DataInfo, training: TrainingSettings) -> list
             f"(set its shape to [1, {shape[1]}, {shape[2]}] for one)"
         )
     return [Problem(note[0].upper() + note[1:], node.id, "warning", kind="task") for note in notes]
+
+
+def _token_advice(analysis: Analysis, info: DataInfo) -> None:
+    """Token ids reaching a float layer: the graph alone allows two fixes (an Embedding, or a float32 Input); data
+    that gives token ids only leaves one, an Embedding sized to its vocabulary (a float32 Input would be refused
+    for that data: the tester's circle, F28)."""
+    if info.dtypes != ("int64",):
+        return
+    kept = []
+    for p in analysis.problems:
+        if p.kind == "shape" and TOKENS_INTO in p.message:
+            rows = f"num_embeddings = {info.vocab_size}, " if info.vocab_size else "num_embeddings = "
+            head = p.message.split(": add an Embedding")[0]
+            advice = f"{head}: add an Embedding ({rows}the vocabulary size of {info.name}) before it"
+            node = analysis.nodes.get(p.node_id or "")
+            if node is not None and node.error == p.message:
+                node.error = advice
+            p = Problem(advice, p.node_id, p.severity, p.kind)
+        kept.append(p)
+    analysis.problems[:] = kept
+
+
+TOKENS_INTO = "receives whole-number token ids"  # core.model.analysis's words for token ids into a float layer
 
 
 def _embedding_problems(graph: Graph, analysis: Analysis, info: DataInfo) -> list[Problem]:
