@@ -41,6 +41,8 @@ class TrainingSettings:
     augment_flip: bool = False
     augment_rotation: float = 0.0  # degrees, drawn per image from [-r, r]
     augment_shift: int = 0  # pixels, drawn per image from [-s, s] in both directions
+    augment_crop: float = 0.0  # a random part of 1 - c to all of the area, resized back (0: off)
+    augment_jitter: float = 0.0  # brightness, contrast (and saturation) by up to +-j (0: off)
     momentum: float = 0.0  # SGD and RMSprop
     nesterov: bool = False  # SGD only; needs momentum > 0
     weight_decay: float = 0.0
@@ -109,6 +111,8 @@ class TrainingSettings:
             raise ParameterError("training.val_fraction and test_fraction together must leave 10% to train on")
         number("augment_rotation", self.augment_rotation, 0.0, 180.0)
         number("augment_shift", self.augment_shift, 0, 1000, integer=True)
+        number("augment_crop", self.augment_crop, 0.0, 0.9)  # 0.9: a tenth of the image is still something
+        number("augment_jitter", self.augment_jitter, 0.0, 1.0)
         number("momentum", self.momentum, 0.0, 0.999)
         number("weight_decay", self.weight_decay, 0.0, 1.0)
         number("step_size", self.step_size, 1, 100_000, integer=True)
@@ -142,7 +146,9 @@ class TrainingSettings:
                 f"training.mean and training.std need one number per channel each: {len(self.mean)} means but "
                 f"{len(self.std)} stds"
             )
-        for name in ("lr", "val_fraction", "test_fraction", "augment_rotation", "momentum", "weight_decay"):
+        for name in ("lr", "val_fraction", "test_fraction", "augment_rotation", "augment_crop", "augment_jitter"):
+            setattr(self, name, float(getattr(self, name)))
+        for name in ("momentum", "weight_decay"):
             setattr(self, name, float(getattr(self, name)))
         self.gamma = float(self.gamma)
         self.grad_clip = float(self.grad_clip)

@@ -22,7 +22,7 @@ from core.code.script_data import (
     quoted,
     script_data_lines,
 )
-from core.code.script_loop import classifies, loop_functions
+from core.code.script_loop import augments, classifies, loop_functions
 from core.code.script_main import main_lines
 from core.code.script_transfer import constants as transfer_constants
 from core.code.script_transfer import imports as transfer_imports
@@ -168,7 +168,7 @@ def generate_script(project: Project) -> GeneratedCode:
         tokens = wants_tokens(spec, input_dtype_of(project))
     except DataError:  # the Input's dtype does not fit the data: training says so; export the data as it is
         tokens = SOURCES[spec.kind].tokens == "always"
-    augmenting = bool(s.augment_flip or s.augment_rotation or s.augment_shift) and len(shape) == 3 and not tokens
+    augmenting = bool(augments(s)) and len(shape) == 3 and not tokens
     helpers, files, load_lines = loader(spec, s, shape, tokens)
     short = lean_loader(spec, s, shape, tokens)
     if short is not None:

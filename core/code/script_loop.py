@@ -40,6 +40,16 @@ def classifies(s: TrainingSettings) -> bool:
     return s.loss in steps.CLASS_LOSSES
 
 
+def augments(s: TrainingSettings) -> list[str]:
+    """The arguments of ``augment`` after the batch, empty when no transform is on; crop and jitter are
+    written only when set, so a script without them reads as it did before they existed."""
+    crop, jitter = float(s.augment_crop), float(s.augment_jitter)
+    if not (s.augment_flip or s.augment_rotation or s.augment_shift or crop or jitter):
+        return []
+    args = [repr(bool(s.augment_flip)), repr(float(s.augment_rotation)), str(int(s.augment_shift))]
+    return [*args, repr(crop), repr(jitter)] if crop or jitter else args
+
+
 def train_epoch_parameters(s: TrainingSettings) -> list[str]:
     """The arguments ``train_one_epoch`` takes before ``on_batch`` (the trainer passes the same ones)."""
     names = ["model", "batches", "loss_fn", "optimizer"]
@@ -163,8 +173,7 @@ def _train_step(s: TrainingSettings, augmenting: bool) -> list[str]:
     target = "labels" if classifies(s) else "to_target(outputs, labels, LOSS)"
     lines = []
     if augmenting:
-        rot = float(s.augment_rotation)
-        lines.append(f"{i}inputs = augment(inputs, {s.augment_flip!r}, {rot!r}, {s.augment_shift})")
+        lines.append(f"{i}inputs = augment(inputs, {', '.join(augments(s))})")
     if uses_amp(s):  # mixed precision: the scaler is switched off off the GPU, and then these are plain steps
         lines += [
             f"{i}with torch.autocast(inputs.device.type, enabled=scaler.is_enabled()):",

@@ -96,20 +96,39 @@ def classes_of(outputs: torch.Tensor, loss_name: str) -> torch.Tensor:
 
 
 def augment(
-    images: torch.Tensor, flip: bool, degrees: float, shift: int
+    images: torch.Tensor,
+    flip: bool,
+    degrees: float,
+    shift: int,
+    crop: float = 0.0,
+    jitter: float = 0.0,
 ) -> torch.Tensor:
-    """Random horizontal flip, rotation (+-degrees) and shift (+-pixels), drawn
-    per image and applied to the whole batch at once on its device."""
+    """Random horizontal flip, rotation (+-degrees), shift (+-pixels), crop
+    (a random part covering 1 - crop to all of the area, resized back) and
+    colour jitter, drawn per image and applied to the whole batch at once on
+    its device. The draws for crop and jitter come after the others, so
+    turning them on leaves the flips, angles and shifts of a seed as they were.
+
+    Jitter works on the values as they are (usually normalised): brightness
+    moves an image by up to jitter times its own spread, contrast scales it
+    around its own mean by 1 +- jitter, and for 3 channels saturation scales
+    each pixel's distance from its grey by 1 +- jitter."""
     n, device = len(images), images.device
     if flip:
         mirrored = torch.rand(n, device=device) < 0.5
         images = torch.where(mirrored[:, None, None, None], images.flip(-1), images)
-    if degrees or shift:
+    if degrees or shift or crop:
         angle = (torch.rand(n, device=device) * 2 - 1) * math.radians(degrees)
         move = (torch.rand(n, 2, device=device) * 2 - 1) * shift
         size = torch.tensor(images.shape[-1:-3:-1], device=device)  # (W, H)
         move = move / size * 2  # pixels -> grid units in [-1, 1]
-        cos, sin = torch.cos(angle), torch.sin(angle)
+        side = torch.ones(n, device=device)
+        if crop:  # a side of sqrt(area), its centre anywhere that keeps it inside
+            side = (1 - torch.rand(n, device=device) * crop).sqrt()
+            move = (
+                move + (torch.rand(n, 2, device=device) * 2 - 1) * (1 - side)[:, None]
+            )
+        cos, sin = torch.cos(angle) * side, torch.sin(angle) * side
         theta = torch.stack(
             [
                 torch.stack([cos, -sin, move[:, 0]], 1),
@@ -119,6 +138,14 @@ def augment(
         )
         grid = F.affine_grid(theta, list(images.shape), align_corners=False)
         images = F.grid_sample(images, grid, align_corners=False)
+    if jitter:
+        factors = 1 + (torch.rand(n, 3, 1, 1, 1, device=device) * 2 - 1) * jitter
+        mean = images.mean(dim=(1, 2, 3), keepdim=True)
+        spread = images.std(dim=(1, 2, 3), keepdim=True)
+        images = (images - mean) * factors[:, 1] + mean + (factors[:, 0] - 1) * spread
+        if images.shape[1] == 3:  # colour: nearer to or further from grey
+            grey = images.mean(dim=1, keepdim=True)
+            images = grey + (images - grey) * factors[:, 2]
     return images
 
 

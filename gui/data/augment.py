@@ -1,6 +1,7 @@
-"""Augmentation in the window: flip, rotation and shift (the settings ``augment_flip``, ``augment_rotation``,
-``augment_shift``), each field one undoable edit made by the form, and a grid of samples drawn through the very
-``augment`` the training loop calls (``core.portable.steps``), so what the grid shows is what training sees."""
+"""Augmentation in the window: flip, rotation, shift, crop and colour jitter (the settings ``augment_flip``,
+``augment_rotation``, ``augment_shift``, ``augment_crop``, ``augment_jitter``), each field one undoable edit made
+by the form, and a grid of samples drawn through the very ``augment`` the training loop calls
+(``core.portable.steps``), so what the grid shows is what training sees."""
 
 from __future__ import annotations
 
@@ -25,7 +26,16 @@ def augmentable(dataset: Any) -> bool:
     return len(shape) == 3 and (x is None or x.is_floating_point())
 
 
-def augmented(dataset: Any, flip: bool, degrees: float, shift: int, seed: int, k: int = SAMPLES) -> np.ndarray:
+def augmented(
+    dataset: Any,
+    flip: bool,
+    degrees: float,
+    shift: int,
+    seed: int,
+    k: int = SAMPLES,
+    crop: float = 0.0,
+    jitter: float = 0.0,
+) -> np.ndarray:
     """The first ``k`` training samples as one training batch sees them: normalised as training normalises,
     passed through ``core.portable.steps.augment`` (random draws from ``seed``, the app's own random state left
     alone), then un-normalised for the picture. Imports torch: called once the preview's thread has."""
@@ -41,14 +51,14 @@ def augmented(dataset: Any, flip: bool, degrees: float, shift: int, seed: int, k
         x = (x - mean.cpu()) / std.cpu()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        out = steps.augment(x, flip, float(degrees), int(shift))
+        out = steps.augment(x, flip, float(degrees), int(shift), float(crop), float(jitter))
     if scaled:
         out = out * std.cpu() + mean.cpu()
     return out.numpy()
 
 
 class AugmentBox(QGroupBox):
-    """The three fields and the grid. ``edited(field, value)`` asks the form for one undoable edit; ``show``
+    """The five fields and the grid. ``edited(field, value)`` asks the form for one undoable edit; ``show``
     mirrors the settings and redraws the grid for the dataset shown in the preview."""
 
     edited = Signal(str, object)
@@ -64,11 +74,16 @@ class AugmentBox(QGroupBox):
         self.flip = QCheckBox("Mirror at random")
         self.rotation = _spin(0, 180, " °", "Turn each image by a random angle up to this many degrees either way.")
         self.shift = _spin(0, 64, " px", "Move each image by up to this many pixels, across and up or down.")
+        self.crop = _spin(0, 90, " %", "Cut away up to this much of the area at random and enlarge the rest back.")
+        self.jitter = _spin(0, 100, " %", "Change brightness and contrast (and colour saturation) by up to this much.")
         self.flip.setToolTip("Mirror each image left-right at random (not for text or digits whose sides matter).")
         self.flip.toggled.connect(lambda on: self.edited.emit("augment_flip", on))
         self.rotation.valueChanged.connect(lambda v: self.edited.emit("augment_rotation", float(v)))
         self.shift.valueChanged.connect(lambda v: self.edited.emit("augment_shift", v))
+        self.crop.valueChanged.connect(lambda v: self.edited.emit("augment_crop", v / 100))
+        self.jitter.valueChanged.connect(lambda v: self.edited.emit("augment_jitter", v / 100))
         self.grid = ImageGrid(tile=28)
+        self.grid.stretch = False  # one scale for the row (below): each tile stretched would hide the jitter
         self.grid.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.rows = RowLimit(self.grid, 1)
         self.note = let_wrap(QLabel(OFF_TEXT))
@@ -82,19 +97,23 @@ class AugmentBox(QGroupBox):
         form.addRow("Flip", self.flip)
         form.addRow("Rotation", self.rotation)
         form.addRow("Shift", self.shift)
+        form.addRow("Crop", self.crop)
+        form.addRow("Colour jitter", self.jitter)
         column.addLayout(form)
         column.addWidget(self.grid)
         column.addWidget(self.note)
         column.addWidget(self.again)
 
     def fields(self) -> tuple[QWidget, ...]:
-        return self.flip, self.rotation, self.shift
+        return self.flip, self.rotation, self.shift, self.crop, self.jitter
 
     def show_settings(self, settings: Any) -> None:
         """The settings in the fields (the caller blocks their signals) and the grid redrawn for them."""
         self.flip.setChecked(bool(settings.augment_flip))
         self.rotation.setValue(round(settings.augment_rotation))
         self.shift.setValue(int(settings.augment_shift))
+        self.crop.setValue(round(settings.augment_crop * 100))
+        self.jitter.setValue(round(settings.augment_jitter * 100))
         self.redraw()
 
     def set_dataset(self, dataset: Any) -> None:
@@ -106,7 +125,9 @@ class AugmentBox(QGroupBox):
         self.redraw()
 
     def is_on(self) -> bool:
-        return self.flip.isChecked() or self.rotation.value() > 0 or self.shift.value() > 0
+        return self.flip.isChecked() or any(
+            spin.value() > 0 for spin in (self.rotation, self.shift, self.crop, self.jitter)
+        )
 
     def redraw(self) -> None:
         dataset = self.dataset
@@ -115,7 +136,19 @@ class AugmentBox(QGroupBox):
         elif dataset is None or not self.is_on():
             self._show_note(OFF_TEXT)
         else:
-            images = augmented(dataset, self.flip.isChecked(), self.rotation.value(), self.shift.value(), self.draw)
+            crop, jitter = self.crop.value() / 100, self.jitter.value() / 100
+            images = augmented(
+                dataset,
+                self.flip.isChecked(),
+                self.rotation.value(),
+                self.shift.value(),
+                self.draw,
+                crop=crop,
+                jitter=jitter,
+            )
+            plain = np.asarray(dataset.preview(k=len(images)).samples, dtype=np.float32)
+            lo, hi = float(plain.min()), float(plain.max())
+            images = (images - lo) / max(hi - lo, 1e-6)  # the samples' own range on [0, 1], for every tile
             names = list(dataset.class_names or [])
             labels = dataset.preview(k=len(images)).labels
             captions = [names[i] if 0 <= i < len(names) else str(i) for i in labels] or [""] * len(images)

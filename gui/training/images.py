@@ -33,16 +33,17 @@ def is_image(sample_shape: tuple[int, ...]) -> bool:
 FLAT = 1e-3  # a sample whose values span less than this is uniform: not contrast-stretched
 
 
-def sample_pixmap(sample: Any, size: int = 56) -> QPixmap:
+def sample_pixmap(sample: Any, size: int = 56, stretch: bool = True) -> QPixmap:
     """A grey or colour pixmap of one image sample, contrast-stretched and scaled to ``size`` pixels. A uniform
-    sample is shown as it is (clipped to [0, 1]): stretching float noise (1e-7) to the full range drew stripes."""
+    sample is shown as it is (clipped to [0, 1]): stretching float noise (1e-7) to the full range drew stripes.
+    ``stretch`` False shows every sample on [0, 1]: brightness and contrast stay visible (augmentation's jitter)."""
     array = to_numpy(sample).astype(np.float32)
     if array.ndim == 3 and array.shape[0] in (1, 3):
         array = np.transpose(array, (1, 2, 0))  # CHW -> HWC
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     lo, hi = float(np.nanmin(array)), float(np.nanmax(array))
-    scaled = np.clip(array, 0.0, 1.0) if hi - lo < FLAT else (array - lo) / (hi - lo)
+    scaled = np.clip(array, 0.0, 1.0) if hi - lo < FLAT or not stretch else (array - lo) / (hi - lo)
     pixels = np.ascontiguousarray((np.nan_to_num(scaled) * 255).astype(np.uint8))
     if pixels.ndim == 2:
         h, w = pixels.shape
@@ -68,6 +69,7 @@ class ImageGrid(QListWidget):
     ) -> None:
         super().__init__(parent)
         self.tile = tile
+        self.stretch = True  # each tile contrast-stretched (False: all on [0, 1])
         self.caption_width, self.caption_lines = caption_width, caption_lines
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(tile, tile))
@@ -94,7 +96,7 @@ class ImageGrid(QListWidget):
             self._cell(widths, QFontMetrics(bold), max((c.count("\n") + 1 for _, c, _ in items), default=1))
         )
         for sample, caption, colour in items:
-            item = QListWidgetItem(QIcon(sample_pixmap(sample, self.tile)), caption)
+            item = QListWidgetItem(QIcon(sample_pixmap(sample, self.tile, self.stretch)), caption)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             item.setSizeHint(self.gridSize())
