@@ -3,24 +3,28 @@ reads. An image gets its Grad-CAM (or integrated-gradients) map laid over it, ha
 evidence for the class is; a table gets one signed bar per column (blue pushed towards the class, red away); a
 sequence one bar per step or token. Without Captum it says how to install it.
 
-``WhyPanel.explain(project, model, sample, picture=None, class_names=None)`` computes in a thread (the newest
-request wins) and shows the answer; it is a widget of its own so that Try it (gui/training/tryit*.py) can place it
-beside its prediction.
+``WhyPanel.explain(project, model, sample, picture=None, class_names=None)`` computes in one background thread
+(a request made meanwhile waits, the newest replacing an older one: a stroke on Try it's pad asks many times) and
+shows the answer; it is a widget of its own so that Try it (gui/training/tryit*.py) can place it beside its
+prediction. Captum hooks the model it explains, so it explains a copy of the model (made once per model, in the
+thread): a prediction on the GUI thread meanwhile never runs through those hooks.
 """
 
 from __future__ import annotations
 
-import threading
+import copy
+import weakref
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from gui.inspect.heatmap import colours
-from gui.inspect.output_pictures import Bars
+from gui.inspect.output_pictures import NEGATIVE, POSITIVE
 from gui.training.images import sample_pixmap
+from gui.training.tryit_model import Background
 
 SIDE = 224  # pixels of the overlaid picture
 ALPHA = 0.5  # how much of the map covers the picture
@@ -48,8 +52,49 @@ def overlay(picture: Any, heat: np.ndarray, side: int = SIDE) -> QPixmap:
     return result
 
 
-class _Signals(QObject):
-    done = Signal(int, object, str)  # request number, Attribution or None, the failure in words
+class ColumnBars(QWidget):
+    """One row per column: its name, then its signed push as a bar from a zero line (blue towards the class, red
+    away), so a table's attribution reads with the user's own column names."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.values = np.zeros(0)
+        self.names: list[str] = []
+        self.setMinimumHeight(48)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_values(self, values: np.ndarray, names: list[str] | None = None) -> None:
+        self.values = np.asarray(values, dtype=float).reshape(-1)
+        self.names = list(names) if names is not None else [str(i + 1) for i in range(self.values.size)]
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not len(self.values):
+            return
+        painter = QPainter(self)
+        metrics = painter.fontMetrics()
+        label_w = min(max(metrics.horizontalAdvance(n) for n in self.names) + 6, self.width() // 2)
+        row = max(1.0, (self.height() - 4) / len(self.values))
+        top = float(np.abs(self.values).max()) or 1.0
+        half = (self.width() - label_w - 6) / 2
+        zero = label_w + 2 + half
+        text = self.palette().windowText().color()
+        for i, (v, name) in enumerate(zip(self.values, self.names)):
+            y = 2 + i * row
+            painter.setPen(text)
+            shown = metrics.elidedText(name, Qt.TextElideMode.ElideRight, label_w - 6)
+            painter.drawText(
+                QRectF(0, y, label_w - 4, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shown
+            )
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(POSITIVE if v >= 0 else NEGATIVE)
+            length = half * abs(v) / top
+            painter.drawRect(QRectF(zero if v >= 0 else zero - length, y + row * 0.15, max(length, 0.5), row * 0.7))
+        painter.setPen(text)
+        painter.drawLine(int(zero), 2, int(zero), self.height() - 2)
+
+    def sizeHint(self) -> QSize:
+        return QSize(280, 140)
 
 
 class WhyPanel(QWidget):
@@ -61,12 +106,13 @@ class WhyPanel(QWidget):
         self.attribution: Any = None
         self._asked = 0
         self._request: tuple[Any, list[str]] = (None, [])
-        self._signals = _Signals(self)
-        self._signals.done.connect(self._done)
+        self._worker = Background()
+        self._worker.done.connect(self._done)
+        self._copy: tuple[Any, Any] = (None, None)  # (weak reference to a model, its copy), made in the thread
         self.picture = QLabel()
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(side, side)
-        self.bars = Bars()
+        self.bars = ColumnBars()
         self.pages = QStackedWidget()
         self.pages.addWidget(self.picture)
         self.pages.addWidget(self.bars)
@@ -89,27 +135,38 @@ class WhyPanel(QWidget):
         """Explain ``model``'s prediction for ``sample`` (as the network takes it); ``picture`` is the sample as
         the user sees it (an image to lay the map over)."""
         self._asked += 1
-        number, signals = self._asked, self._signals
         self._request = (picture, list(class_names or []))
         self.caption.setText("Working out where the network looked…")
+        self._worker.submit(self._asked, lambda: self._work(project, model, sample, columns))
 
-        def work() -> None:
-            try:
-                from core.inspect.attribution import Explainer
+    def forget(self) -> None:
+        """Drop the model's copy and what is shown (Try it shows another run); an answer on its way is ignored."""
+        self._asked += 1
+        self._copy = (None, None)
+        self.attribution = None
+        self.picture.clear()
+        self.bars.set_values(np.zeros(0))
+        self.caption.setText("Why this prediction: choose a sample to see what the network looked at.")
 
-                result = Explainer(project, model).explain(sample, columns=columns)
-            except Exception as exc:  # Captum missing, no conv for Grad-CAM ...: said in words
-                from core.errors import plain_message
+    def _work(self, project: Any, model: Any, sample: Any, columns: list[str] | None) -> tuple[Any, str]:
+        """In the thread: the Attribution, or None and the failure in words."""
+        try:
+            from core.inspect.attribution import Explainer
 
-                signals.done.emit(number, None, plain_message(exc))
-                return
-            signals.done.emit(number, result, "")
+            key, twin = self._copy
+            if key is None or key() is not model:
+                twin = copy.deepcopy(model)
+                self._copy = (weakref.ref(model), twin)
+            return Explainer(project, twin).explain(sample, columns=columns), ""
+        except Exception as exc:  # Captum missing, no conv for Grad-CAM ...: said in words
+            from core.errors import plain_message
 
-        threading.Thread(target=work, name="torchcanvas-why", daemon=True).start()
+            return None, plain_message(exc)
 
-    def _done(self, number: int, attribution: Any, failure: str) -> None:
+    def _done(self, number: int, result: Any) -> None:
         if number != self._asked:
             return
+        attribution, failure = result if isinstance(result, tuple) else (None, str(result))
         self.attribution = attribution
         if attribution is None:
             self.picture.clear()
@@ -129,9 +186,9 @@ class WhyPanel(QWidget):
                 f"{attribution.method}{where}: yellow is where the network found the evidence for {what}."
             )
         else:
-            self.bars.set_values(heat.reshape(-1))
-            self.pages.setCurrentWidget(self.bars)
             parts = attribution.columns or [str(i) for i in range(heat.size)]
+            self.bars.set_values(heat.reshape(-1), parts)
+            self.pages.setCurrentWidget(self.bars)
             top = sorted(range(heat.size), key=lambda i: -abs(heat.reshape(-1)[i]))[:3]
             named = ", ".join(f"{parts[i]} ({heat.reshape(-1)[i]:+.3g})" for i in top)
             self.caption.setText(

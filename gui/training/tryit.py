@@ -8,7 +8,12 @@ network is rebuilt from the project's generated code with the run folder's last.
 dropped when another run is shown. Every sample goes through ``core.portable.inference.predict``: the training's
 own resize and normalisation, and the very function the exported script's ``predict(image)`` is. A forward pass of
 the examples takes milliseconds and runs on the GUI thread; a big network (over BIG_PARAMS parameters, or a
-forward pass over SLOW_MS) runs in a background thread, the newest request replacing any waiting one."""
+forward pass over SLOW_MS) runs in a background thread, the newest request replacing any waiting one.
+
+Beside the prediction, "why this prediction" (``gui.inspect.why_view.WhyPanel``, Captum): for an image where the
+network looked (Grad-CAM over the picture the network was given), for a table row or a 2-D point how much each
+column pushed the answer. It is always computed in its own thread (Grad-CAM on the MNIST CNN takes tens of ms to
+seconds on a busy machine), on the sample as the network took it, and follows every new input."""
 
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.inspect.why_view import WhyPanel
 from gui.training.drawpad import read_image_file
 from gui.training.images import to_numpy
 from gui.training.tryit_model import (
@@ -39,7 +45,9 @@ from gui.training.tryit_model import (
     class_name,
     describe,
     encode_typed,
+    feature_names,
     how_to,
+    network_input,
     probabilities,
     weights_bytes,
 )
@@ -101,6 +109,9 @@ class TryItView(QWidget):
         self.prediction.setTextFormat(Qt.TextFormat.RichText)
         self.prediction.setWordWrap(True)
         self.bars = ProbabilityBars()
+        self.why = WhyPanel(side=160)  # why this prediction: an image's heat map, a row's pushes per column
+        self.why.setVisible(False)
+        self.columns: list[str] = []  # a table's (or 2-D set's) names for the why bars
         self._arrange()
         self._enable(False)
 
@@ -127,7 +138,8 @@ class TryItView(QWidget):
         return row
 
     def _arrange(self) -> None:
-        """The note on top; the inputs and the test sample row on the left, the prediction and bars on the right."""
+        """The note on top; the inputs and the test sample row on the left, the prediction, bars and why on the
+        right."""
         left = QWidget()
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 0, 0)
@@ -137,7 +149,8 @@ class TryItView(QWidget):
         right_box = QVBoxLayout(right)
         right_box.setContentsMargins(0, 0, 0, 0)
         right_box.addWidget(self.prediction)
-        right_box.addWidget(self.bars, 1)
+        right_box.addWidget(self.bars, 3)
+        right_box.addWidget(self.why, 2)  # under the bars: beside them, both were too narrow at 1280x800
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(left)
         self.split.addWidget(right)
@@ -175,6 +188,8 @@ class TryItView(QWidget):
         self.prediction.setText("")
         self.true_label.setText("")
         self.bars.clear_bars()
+        self.why.forget()
+        self.why.setVisible(False)
         self.points.getPlotItem().clear()
         self.note.setText(message)
         self._enable(False)
@@ -244,6 +259,12 @@ class TryItView(QWidget):
     def _fill_inputs(self, source: TrySource) -> None:
         self.inputs.setCurrentWidget(self.pages[source.kind])
         self.bars.setup(source)
+        self.why.forget()
+        self.why.setVisible(source.kind in ("image", "table", "points"))
+        if source.kind == "table":
+            self.columns = feature_names(source.project.training.dataset, source.sample_shape[0])
+        else:
+            self.columns = ["x", "y"] if source.kind == "points" else []
         if source.kind == "image":
             self.pad.set_sample_side(int(source.sample_shape[-1]))
         elif source.kind == "points":  # the boundary is one batch: skipped for a network predicted in the background
@@ -389,6 +410,21 @@ class TryItView(QWidget):
             )
             self.bars.show_values(values)
         self.predicted.emit(values)
+        self.explain()
+
+    def explain(self) -> None:
+        """Why this prediction, for the sample just predicted: in the why panel's thread, the newest winning."""
+        source, model, sample = self.source, self.model, self._sample
+        if source is None or model is None or sample is None or not self.why.isVisibleTo(self):
+            return
+        try:
+            x = network_input(source, sample)
+        except Exception:  # the prediction already said what is wrong with this input
+            log.debug("no input to explain", exc_info=True)
+            return
+        picture = self.seen_input if source.kind == "image" and self.seen_input.size else None
+        names = self.columns if source.kind != "image" else None
+        self.why.explain(source.project, model, x, picture=picture, class_names=source.class_names, columns=names)
 
 
 def channels_first(picture: np.ndarray) -> np.ndarray:

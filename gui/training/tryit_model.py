@@ -131,6 +131,16 @@ def probabilities(model: Any, source: TrySource, sample: np.ndarray) -> np.ndarr
     return probs.detach().cpu().numpy()
 
 
+def network_input(source: TrySource, sample: np.ndarray) -> Any:
+    """One sample as the network takes it (no batch dimension), through the same preprocessing as
+    ``probabilities``: what "why this prediction" explains."""
+    from core.portable import inference
+
+    plain = source.kind in ("samples", "text")  # token ids or normalised samples: nothing to prepare again
+    mean, std = (None, None) if plain else (source.mean, source.std)
+    return inference.preprocess(sample, mean, std, source.input_shape, source.image_size, source.layout)[0]
+
+
 def feature_names(dataset: str, width: int) -> list[str]:
     """The user's names for a table's ``width`` encoded features ("feat_a", "feat_a missing", "colour = red"), or
     "feature N" where the data names none (a built-in set) or the file no longer gives ``width`` features."""
