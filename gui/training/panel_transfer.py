@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -58,7 +58,12 @@ class TransferBox(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Transfer learning", parent)
         self.project: Any = None
+        self._graph: Any = None  # the network whose edits make the preview again
         self._previewed: tuple[str, int] | None = None  # the weights and network the preview was made for
+        self._remake = QTimer(self)  # a burst of network edits builds the network once, after the last
+        self._remake.setSingleShot(True)
+        self._remake.setInterval(400)
+        self._remake.timeout.connect(self.remake_preview)
         form = QFormLayout(self)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.weights_name = let_wrap(QLabel(NO_WEIGHTS))
@@ -118,6 +123,11 @@ class TransferBox(QGroupBox):
     def show_settings(self, project: Any) -> None:
         """Mirror the project's settings; the preview is made again when the weights or the network changed."""
         self.project = project
+        if project.graph is not self._graph:
+            if self._graph is not None:
+                self._graph.changed.disconnect(self._graph_changed)
+            self._graph = project.graph
+            self._graph.changed.connect(self._graph_changed)
         s = project.training
         self.weights_name.setText(Path(s.initial_weights).name if s.initial_weights else NO_WEIGHTS)
         self.weights_name.setToolTip(s.initial_weights)
@@ -140,3 +150,16 @@ class TransferBox(QGroupBox):
             self._previewed = key
             self.preview.setText(will_load(project, s.initial_weights))
         self.preview.setVisible(bool(self.preview.text()))
+
+    def _graph_changed(self, *_: Any) -> None:
+        """The network changed (a new head, a layer removed): what the weights load into changed with it."""
+        try:
+            if self.project is not None and self.project.training.initial_weights:
+                self._remake.start()
+        except RuntimeError:  # the form was closed while the network lives on
+            pass
+
+    def remake_preview(self) -> None:
+        if self.project is not None:
+            self._previewed = None
+            self.show_settings(self.project)

@@ -138,3 +138,21 @@ def test_training_starts_from_the_picked_weights(qtbot, tmp_path, monkeypatch) -
         dash.start_training()
     said = next(n for n in notices if n.startswith("Initial weights w.pt"))
     assert f"{len(state) - 2} tensors loaded, 2 new" in said
+
+
+def test_the_preview_follows_the_network_and_a_run_folder_gives_its_weights(qtbot, tmp_path, monkeypatch) -> None:
+    dash, _stack = dashboard(qtbot, tmp_path)
+    box, graph = dash.panel.transfer, dash.project.graph
+    run = tmp_path / "runs" / "earlier"
+    run.mkdir(parents=True)
+    state = weights_with_new_head(dash.project, run / "last.pt")
+    asked: list[bool] = []
+    monkeypatch.setattr(
+        file_dialogs, "ask_weights_path", lambda parent, folder, start="": asked.append(folder) or str(run)
+    )
+    box.choose_run.click()
+    assert asked == [True] and box.weights_name.text() == "earlier"
+    assert box.preview.text().startswith(f"{len(state) - 2} tensors will load, 2 new")
+    head = [n for n in graph.nodes if n.type == "Linear"][-1]
+    graph.set_param(head.id, "out_features", 7)  # the user gives the network the file's 7 classes
+    qtbot.waitUntil(lambda: box.preview.text() == f"{len(state)} tensors will load, 0 new.", timeout=5000)
