@@ -16,7 +16,7 @@ from core.code.imports import module_imports, used_imports
 from core.code.keras_code import KerasCode, generate_keras_model
 from core.code.line_wrap import call_lines, wrap
 from core.code.script_data import data_lines, helper_constants, loader, quoted, source_lines
-from core.code.script_loop import PLATEAU_PATIENCE
+from core.code.script_loop import PLATEAU_PATIENCE, augments
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError
@@ -134,8 +134,8 @@ def _callback_lines(s: TrainingSettings) -> tuple[list[str], list[str]]:
         unsupported.append(f"{s.scheduler} (Keras has no such schedule: the learning rate stays constant)")
     if s.early_stopping:
         items.append(f'keras.callbacks.EarlyStopping(monitor="{s.monitor}", patience=PATIENCE)')
-    if s.augment_flip or s.augment_rotation or s.augment_shift:
-        unsupported.append("augmentation (flips, rotations, shifts are not applied)")
+    if augments(s):
+        unsupported.append("augmentation (flips, rotations, shifts, crops and colour jitter are not applied)")
     notes = [f"    # Not reproduced in Keras: {item}." for item in unsupported]
     if not items:
         return ["    callbacks = []"], notes

@@ -11,6 +11,7 @@ import sys
 import pytest
 import torch
 
+from core.code.keras_script import generate_keras_script
 from core.code.script import generate_script
 from core.errors import ParameterError
 from core.portable import steps
@@ -118,3 +119,11 @@ def test_an_exported_run_with_crop_and_jitter_reproduces_the_apps_losses(tmp_pat
     assert len(theirs) == len(app.history) == 2
     for mine, their in zip(app.history, theirs, strict=True):
         assert abs(mine["loss"] - their["loss"]) <= 1e-6 and abs(mine["val_loss"] - their["val_loss"]) <= 1e-6
+
+
+def test_the_keras_script_says_crop_and_jitter_are_not_reproduced() -> None:
+    """Keras's script applies no augmentation: crop or jitter alone must say so, as flips do."""
+    for training in ({"augment_crop": 0.2}, {"augment_jitter": 0.1}, {"augment_flip": True}):
+        source = generate_keras_script(_project(**training))
+        assert "# Not reproduced in Keras: augmentation (flips, rotations, shifts, crops and colour jitter" in source
+    assert "augmentation" not in generate_keras_script(_project())
