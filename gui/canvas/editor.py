@@ -1,32 +1,32 @@
 """The editor's API: thin wrappers that check an edit, build its command and push it on the undo stack.
 
 Widgets (canvas modes, palette, inspector, menus) call these; they never touch the model themselves. Each
-wrapper returns a plain-language reason when an edit is refused (also sent through ``message``).
+wrapper returns a plain-language reason when an edit is refused (also sent through ``message``). Copy, cut, paste
+and duplicate are in ``gui.canvas.clipboard``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QObject, Signal
-from PySide6.QtGui import QGuiApplication, QUndoCommand
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand
 
 from core.errors import TorchCanvasError
 from core.model.catalog import get_spec
 from core.model.layout import layered_layout
-from core.model.node import Edge, Node, validate_params
+from core.model.node import Edge, Node
+from gui.canvas.clipboard import EditorClipboard
 from gui.canvas.scene import GraphScene
 from gui.commands import blocks as block_commands
 from gui.commands import graph as commands
 from gui.shell.document import Document
 
-CLIPBOARD_MIME = "application/x-torchcanvas-nodes"
 COLUMN_GAP = 310.0  # room between two layers for a wire label such as [N, 128, 112, 112]
 ROW_GAP = 150.0
 
 
-class Editor(QObject):
+class Editor(EditorClipboard, QObject):
     message = Signal(str)  # a refused edit or a hint, for the status bar
     placed = Signal(list)  # node ids an edit just added: the view scrolls them into sight
     laid_out = Signal()  # after an auto-layout: the view fits the whole network (it may have moved out of sight)
@@ -300,77 +300,7 @@ class Editor(QObject):
         self.move({nid: (self.graph.node(nid).pos, pos) for nid, pos in positions.items()}, "Auto-layout")
         self.laid_out.emit()
 
-    # --- clipboard -----------------------------------------------------------------------------------------------
-    def copy_selection(self) -> int:
-        ids = self.scene.selected_node_ids()
-        if not ids:
-            return 0
-        mime = QMimeData()
-        text = json.dumps(self._selection_data(ids))
-        mime.setData(CLIPBOARD_MIME, text.encode("utf-8"))
-        mime.setText(text)
-        QGuiApplication.clipboard().setMimeData(mime)
-        _release_clipboard_on_quit()
-        return len(ids)
-
-    def cut_selection(self) -> None:
-        if self.copy_selection():
-            ids = self.scene.selected_node_ids()
-            self.push(commands.delete_items(self.graph, ids, []))
-            self.document.undo_stack.command(self.document.undo_stack.index() - 1).setText(f"Cut {len(ids)} layers")
-
-    def paste(self, offset: tuple[float, float] = (40.0, 40.0)) -> list[str]:
-        mime = QGuiApplication.clipboard().mimeData()
-        if mime is None or not mime.hasFormat(CLIPBOARD_MIME):
-            self._refuse("Nothing to paste: copy some layers first.")
-            return []
-        try:
-            data = json.loads(bytes(mime.data(CLIPBOARD_MIME).data()).decode("utf-8"))
-            return self.paste_data(data, offset)
-        except (ValueError, KeyError, TypeError, TorchCanvasError) as exc:
-            self._refuse(f"Could not paste: {exc}")
-            return []
-
-    def paste_data(self, data: dict[str, Any], offset: tuple[float, float]) -> list[str]:
-        new_ids: dict[str, str] = {}
-        created: list[Node] = []
-        shadow = self.graph.copy()  # to hand out ids and names that do not clash with each other
-        for item in data["nodes"]:
-            name = item["name"] if shadow.by_name(item["name"]) is None else None
-            pos = (float(item["pos"][0]) + offset[0], float(item["pos"][1]) + offset[1])
-            node = shadow.create_node(item["type"], pos, name, item.get("params", {}))
-            node.params = dict(item.get("params", {}))
-            node.params = validate_params(get_spec(node.type), node.params, node.name)
-            shadow.add_node(node.copy())
-            new_ids[item["id"]] = node.id
-            created.append(node)
-        if not created:
-            return []
-        edges = [Edge(new_ids[e["src"]], new_ids[e["dst"]], e["dst_port"], e["src_port"]) for e in data["edges"]]
-        self.push(commands.paste(self.graph, created, edges))
-        self.scene.select_nodes([n.id for n in created])
-        self.placed.emit([n.id for n in created])
-        return [n.id for n in created]
-
-    def duplicate_selection(self) -> list[str]:
-        ids = self.scene.selected_node_ids()
-        if not ids:
-            return []
-        return self.paste_data(self._selection_data(ids), (40.0, 40.0))
-
-    def _selection_data(self, ids: list[str]) -> dict[str, Any]:
-        """The chosen layers and the wires between them, as copy puts on the clipboard and duplicate pastes."""
-        chosen = set(ids)
-        full = self.graph.to_dict()
-        return {
-            "nodes": [full["nodes"][self.graph.index_of(nid)] for nid in ids],
-            "edges": [
-                {"src": e.src, "src_port": e.src_port, "dst": e.dst, "dst_port": e.dst_port}
-                for e in self.graph.edges
-                if e.src in chosen and e.dst in chosen
-            ],
-        }
-
+    # --- selection -----------------------------------------------------------------------------------------------
     def select_all(self) -> None:
         self.scene.select_nodes(list(self.scene.nodes))
 
@@ -388,23 +318,6 @@ def _users_of(library: dict[str, Any], name: str) -> set[str]:
                 found.add(key)
                 changed = True
     return found
-
-
-def release_clipboard() -> None:
-    """Drop clipboard data we own. Qt deletes the clipboard's QMimeData while tearing the application down, after
-    Python has started finalising, and that segfaults the process at exit (seen with PySide6 6.11 offscreen)."""
-    app = QGuiApplication.instance()
-    if app is not None:
-        clipboard = QGuiApplication.clipboard()
-        if clipboard.ownsClipboard() or clipboard.mimeData() is not None:
-            clipboard.clear()
-
-
-def _release_clipboard_on_quit() -> None:
-    app = QGuiApplication.instance()
-    if app is not None and not app.property("torchcanvas_releases_clipboard"):
-        app.setProperty("torchcanvas_releases_clipboard", True)
-        app.aboutToQuit.connect(release_clipboard)
 
 
 DEFAULT_ASPECT = 2.2  # the canvas of a 1600x1000 window, before it is first shown

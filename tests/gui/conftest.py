@@ -48,8 +48,8 @@ def empty_window(window: MainWindow) -> MainWindow:
 @pytest.fixture(autouse=True, scope="session")
 def _release_clipboard_at_exit():
     """pytest-qt's application never quits, so drop our clipboard data before Qt tears down (see
-    gui.canvas.editor.release_clipboard: otherwise the process segfaults at exit after a copy)."""
+    gui.canvas.clipboard.release_clipboard: otherwise the process segfaults at exit after a copy)."""
     yield
-    from gui.canvas.editor import release_clipboard
+    from gui.canvas.clipboard import release_clipboard
 
     release_clipboard()
