@@ -32,12 +32,12 @@ def task_problems(
     """Problems of the network against ``training``'s dataset and loss (none when the dataset is not known)."""
     info = info or dataset_info(training.dataset)
     if info is None:
-        return []
+        return freeze_notes(graph, analysis, training)
     inputs = graph.nodes_of_type("Input")
     if info.problems:  # the data cannot load: what it holds cannot be compared with the network yet
         where = inputs[0].id if len(inputs) == 1 else None
         return [Problem(message, where, kind="task") for message in info.problems]
-    problems: list[Problem] = []
+    problems: list[Problem] = freeze_notes(graph, analysis, training)
     if len(inputs) == 1:
         problems += _input_problems(inputs[0], info, training)
         problems += _image_notes(inputs[0], info, training)
@@ -150,6 +150,25 @@ def _image_notes(node: Node, info: DataInfo, training: TrainingSettings) -> list
             f"(set its shape to [1, {shape[1]}, {shape[2]}] for one)"
         )
     return [Problem(note[0].upper() + note[1:], node.id, "warning", kind="task") for note in notes]
+
+
+def freeze_notes(graph: Graph, analysis: Analysis, training: TrainingSettings) -> list[Problem]:
+    """freeze_epochs asks for two phases; without a frozen layer with weights, or with as many epochs as the run
+    has, there is one, and the run said nothing (tester's F7): a warning, which check and train both print."""
+    first, epochs = training.freeze_epochs, training.epochs
+    if not first:
+        return []
+    counts = {nid: info.param_count for nid, info in analysis.nodes.items()}
+    weighty = [n for n in graph.nodes if not n.trainable and counts.get(n.id, 1) > 0]  # a frozen ReLU freezes nothing
+    inner = [n for d in graph.blocks.values() for n in d.graph.nodes if not n.trainable]
+    if not weighty and not inner:
+        words = f"freeze_epochs {first} has no effect: no layer with weights is frozen (right-click a layer > Freeze"
+        words += " everything before this)"
+    elif first >= epochs:
+        words = f"freeze_epochs {first} is not below epochs {epochs}: phase two (every layer trains) never starts"
+    else:
+        return []
+    return [Problem(f"{words} (training settings)", None, "warning", kind="task")]
 
 
 def _token_advice(analysis: Analysis, info: DataInfo) -> None:
