@@ -109,10 +109,11 @@ def test_an_exported_run_with_crop_and_jitter_reproduces_the_apps_losses(tmp_pat
         [sys.executable, script.name], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=240
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    lint = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--isolated", str(script)], capture_output=True, text=True
-    )
-    assert lint.returncode == 0, lint.stdout
+    for lint in (["check"], ["format", "--check"]):  # ruff's defaults, as tests/core/test_export_lint.py
+        linted = subprocess.run(
+            [sys.executable, "-m", "ruff", *lint, "--isolated", str(script)], capture_output=True, text=True
+        )
+        assert linted.returncode == 0, linted.stdout
     theirs = json.loads((tmp_path / "history.json").read_text())
     app = Trainer(project, save=False).run()
     assert app.status == "finished", app.message
