@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSpinBox,
     QWidget,
@@ -75,7 +76,10 @@ class TransferBox(QGroupBox):
         self.choose_file = QPushButton("Start from weights…", buttons)
         self.choose_file.setToolTip("A .pt, .pth or .safetensors file: its tensors that fit by name and shape load.")
         self.choose_run = QPushButton("From a run…", buttons)
-        self.choose_run.setToolTip("An earlier run's folder: training starts from its final weights.")
+        self.choose_run.setToolTip("An earlier run of this project: training starts from its final weights.")
+        self.runs_menu = QMenu(self.choose_run)
+        self.runs_menu.aboutToShow.connect(self.fill_runs_menu)
+        self.choose_run.setMenu(self.runs_menu)
         self.clear = QPushButton("Clear", buttons)
         self.clear.setToolTip("Start from fresh random weights.")
         for button in (self.choose_file, self.choose_run, self.clear):
@@ -105,7 +109,6 @@ class TransferBox(QGroupBox):
         self.freeze_note.setStyleSheet("color: #8a5a00;")
         form.addRow(self.freeze_note)
         self.choose_file.clicked.connect(lambda: self._ask(folder=False))
-        self.choose_run.clicked.connect(lambda: self._ask(folder=True))
         self.clear.clicked.connect(lambda: self.edited.emit("initial_weights", ""))
         self.freeze_epochs.valueChanged.connect(lambda v: self.edited.emit("freeze_epochs", v))
         self.lr_factor.valueChanged.connect(lambda v: self.edited.emit("unfreeze_lr_factor", round(v, 6)))
@@ -113,6 +116,33 @@ class TransferBox(QGroupBox):
     def fields(self) -> tuple[QWidget, ...]:
         """The widgets whose signals the panel blocks while it shows the settings."""
         return (self.freeze_epochs, self.lr_factor)
+
+    def fill_runs_menu(self) -> None:
+        """This project's saved runs, newest first (each sets the weights to its folder), then any run folder."""
+        self.runs_menu.clear()
+        runs = [run for run in self.earlier_runs() if run.run_dir is not None][-15:]
+        for run in reversed(runs):
+            label = run.name + (f" · test accuracy {run.test_accuracy:.1%}" if run.test_accuracy is not None else "")
+            action = self.runs_menu.addAction(label)
+            action.setToolTip(str(run.run_dir))
+            action.triggered.connect(lambda _=False, p=run.run_dir: self.edited.emit("initial_weights", str(p)))
+        if not runs:
+            self.runs_menu.addAction("No saved runs of this project yet").setEnabled(False)
+        self.runs_menu.addSeparator()
+        self.runs_menu.addAction("Another run folder…").triggered.connect(lambda: self._ask(folder=True))
+
+    def earlier_runs(self) -> list[Any]:
+        """The saved runs of this project, oldest first, from the runs folder the dashboard above saves into."""
+        from core.training.run_folder import default_runs_dir
+        from gui.training.runs import project_runs
+
+        if self.project is None:
+            return []
+        holder = self.parentWidget()
+        while holder is not None and not hasattr(holder, "runs_root"):
+            holder = holder.parentWidget()
+        root = getattr(holder, "runs_root", None) or default_runs_dir()
+        return project_runs(Path(root), self.project.name)
 
     def _ask(self, folder: bool) -> None:
         current = self.project.training.initial_weights if self.project is not None else ""

@@ -114,7 +114,13 @@ def test_weights_of_another_network_are_refused_in_the_form(qtbot, tmp_path, mon
 
 def test_the_dialog_offscreen_chooses_nothing(qtbot, tmp_path) -> None:
     dash, stack = dashboard(qtbot, tmp_path)
-    dash.panel.transfer.choose_run.click()  # the real function: offscreen it answers '' and opens nothing
+    box = dash.panel.transfer
+    box.fill_runs_menu()
+    assert [a.text() for a in box.runs_menu.actions() if a.text()] == [
+        "No saved runs of this project yet",
+        "Another run folder…",
+    ]
+    box.runs_menu.actions()[-1].trigger()  # the real function: offscreen it answers '' and opens nothing
     assert stack.count() == 0 and dash.project.training.initial_weights == ""
 
 
@@ -150,9 +156,26 @@ def test_the_preview_follows_the_network_and_a_run_folder_gives_its_weights(qtbo
     monkeypatch.setattr(
         file_dialogs, "ask_weights_path", lambda parent, folder, start="": asked.append(folder) or str(run)
     )
-    box.choose_run.click()
+    box.fill_runs_menu()
+    box.runs_menu.actions()[-1].trigger()  # Another run folder…
     assert asked == [True] and box.weights_name.text() == "earlier"
     assert box.preview.text().startswith(f"{len(state) - 2} tensors will load, 2 new")
     head = [n for n in graph.nodes if n.type == "Linear"][-1]
     graph.set_param(head.id, "out_features", 7)  # the user gives the network the file's 7 classes
     qtbot.waitUntil(lambda: box.preview.text() == f"{len(state)} tensors will load, 0 new.", timeout=5000)
+
+
+def test_from_a_run_lists_earlier_runs_and_starts_from_the_chosen_one(qtbot, tmp_path) -> None:
+    dash, stack = dashboard(qtbot, tmp_path)
+    dash.project.training.epochs = 1
+    with qtbot.waitSignal(dash.run_finished, timeout=60_000) as finished:
+        dash.start_training()
+    run_dir = Path(finished.args[0].run_dir)
+    box = dash.panel.transfer
+    box.fill_runs_menu()
+    runs = [a for a in box.runs_menu.actions() if a.toolTip() == str(run_dir)]
+    assert len(runs) == 1 and "test accuracy" in runs[0].text()
+    runs[0].trigger()
+    assert dash.project.training.initial_weights == str(run_dir) and stack.count() == 1
+    n = len(build_model(dash.project).module.state_dict())
+    assert box.preview.text() == f"{n} tensors will load, 0 new."
