@@ -6,49 +6,39 @@ dashboard) use too. The window holds no model state: that is ``window.document``
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QMessageBox, QToolBar, QWidget
 
-from core.cli import DEFAULT_EXAMPLE
-from core.code.codegen import CodegenError, generate_model
-from core.errors import TorchCanvasError
-from core.files import project as project_io
-from core.files.fileio import atomic_write_text
 from core.model.analysis import Analysis
-from core.model.layout import layered_layout
 from core.model.shape_rules import fmt
 from core.model.summary import params_line
 from gui.canvas.canvas_tabs import CanvasTabs
-from gui.canvas.editor import COLUMN_GAP, ROW_GAP, Editor, view_aspect
+from gui.canvas.editor import Editor
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
 from gui.inspect import layer_output
 from gui.inspect.summary_dock import install as install_summary
 from gui.panels.codeview import CodeView
-from gui.panels.gallery import ExampleGallery
 from gui.panels.inspector import Inspector
 from gui.panels.palette import Palette
 from gui.panels.problems import ProblemsList
 from gui.shell import file_dialogs
-from gui.shell.actions import build_actions, build_menus, file_stem
+from gui.shell.actions import build_actions, build_menus
 from gui.shell.document import Document
-from gui.shell.file_dialogs import add_recent, fill_recent_menu, last_dir, recent_paths
-from gui.shell.words import HELP, model_only, problem_summary, save_failure
+from gui.shell.project_files import ProjectFiles
+from gui.shell.words import HELP, model_only, problem_summary
 from gui.training.host import DashboardHost
 
 if TYPE_CHECKING:
     from gui.data.wizard import DataWizard
     from gui.training.dashboard import TrainingDashboard
 
-FILTER = "TorchCanvas projects (*.json);;All files (*)"
 
-
-class MainWindow(QMainWindow):
+class MainWindow(ProjectFiles):
     def __init__(self, document: Document | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
         self.document = document or Document(parent=self)
@@ -228,146 +218,6 @@ class MainWindow(QMainWindow):
             self.scene.select_nodes([node_id])
             self.view.center_on_node(node_id)
 
-    # --- files ------------------------------------------------------------------------------------------------
-    def show_error(self, title: str, message: str) -> None:
-        QMessageBox.warning(self, title, message)
-
-    def maybe_save(self) -> bool:
-        """True when it is fine to drop the current project (saved, discarded, or unmodified)."""
-        if not self.document.modified:
-            return True
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            f"Save the changes to {self.document.display_name} before closing it?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
-        )
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
-
-    def new_project(self) -> None:
-        if self.maybe_save():
-            self.document.new()
-
-    def open_file(self, path: str | Path) -> bool:
-        try:
-            self.document.open(path)
-        except TorchCanvasError as exc:
-            self.show_error("Could not open the project", str(exc))
-            return False
-        self._add_recent(path)
-        return True
-
-    def open_example(self, path: str | Path = DEFAULT_EXAMPLE) -> bool:
-        """Open an example as an untitled copy, laid out for the canvas."""
-        try:
-            project = project_io.load(path)
-        except TorchCanvasError as exc:
-            self.show_error("Could not open the example", str(exc))
-            return False
-        aspect = view_aspect(self.scene)
-        for node_id, pos in layered_layout(project.graph, "lr", COLUMN_GAP, ROW_GAP, (0.0, 0.0), aspect).items():
-            project.graph.set_pos(node_id, pos)
-        self.document.set_project(project)
-        return True
-
-    def open_dialog(self) -> None:
-        if not self.maybe_save():
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", self._last_dir(), FILTER)
-        if path:
-            self.open_file(path)
-
-    def open_example_dialog(self) -> None:
-        if not self.maybe_save():
-            return
-        gallery = ExampleGallery(self)
-        if gallery.exec() and gallery.chosen() is not None:
-            self.open_example(gallery.chosen())  # type: ignore[arg-type]
-
-    def save(self) -> bool:
-        """Save to the document's file; when another window or program changed that file since it was opened or
-        saved here, ask first (reload it, overwrite it, or save under another name) instead of dropping its edit."""
-        path = self.document.path
-        if path is None:
-            return self.save_as_dialog()
-        if self.document.changed_on_disk():
-            choice = file_dialogs.ask_file_changed(self, path)
-            if choice == "reload":
-                self.open_file(path)
-                return False  # the edits here were dropped for the file's version: nothing of ours was saved
-            if choice == "save_as":
-                return self.save_as_dialog()
-            if choice != "overwrite":
-                self.statusBar().showMessage(f"Not saved: {path.name} was changed by another program.", 6000)
-                return False
-        if not self._write(self.document.save, path):
-            return False
-        self.statusBar().showMessage(f"Saved {path}", 4000)
-        return True
-
-    def save_as(self, path: str | Path) -> bool:
-        """Save under ``path``; on failure the document keeps its old file and title (Save still works)."""
-        if self.document.path is not None and Path(path) == self.document.path:
-            return self.save()  # the same file: the same check for a change made elsewhere
-        if not self._write(lambda: self.document.save_as(path), path):
-            return False
-        self._add_recent(path)
-        self.statusBar().showMessage(f"Saved {path}", 4000)
-        return True
-
-    def _write(self, write: Callable[[], object], path: str | Path) -> bool:
-        """Run a save; any failure becomes one message naming the file (never an uncaught OSError)."""
-        try:
-            write()
-        except TorchCanvasError as exc:  # core's message already names the path and the cause
-            self.show_error("Could not save the project", str(exc))
-            return False
-        except (OSError, RuntimeError) as exc:  # what core did not put in words (e.g. a symbolic-link loop)
-            self.show_error("Could not save the project", f"Could not save {path}: {save_failure(exc)}.")
-            return False
-        return True
-
-    def save_as_dialog(self) -> bool:
-        start = str(Path(self._last_dir()) / f"{self.document.project.name.replace(' ', '_').lower()}.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Save project as", start, FILTER)
-        if not path:
-            return False
-        if not path.endswith(".json"):
-            path += ".json"
-        return self.save_as(path)
-
-    def export_code(self, path: str | Path) -> bool:
-        try:
-            from core.files.export import check_output
-
-            check_output(path)  # an ExportError (a TorchCanvasError): never over a project file
-            code = generate_model(self.document.graph, title=self.document.project.name)
-            atomic_write_text(path, code.source)  # core.files.fileio: the old file survives a failed write
-        except CodegenError as exc:
-            self.show_error("The network has problems", str(exc))
-            return False
-        except TorchCanvasError as exc:  # FileWriteError names the path and the cause
-            self.show_error("Could not export the code", str(exc))
-            return False
-        self.statusBar().showMessage(f"Exported the model code to {path}", 4000)
-        return True
-
-    def _export_keras(self) -> None:
-        from gui.training.actions import export_from_window
-
-        export_from_window(self, "keras")
-
-    def export_code_dialog(self) -> None:
-        stem = file_stem(self.document.project.name, self.document.path)
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export model code", str(Path(self._last_dir()) / f"{stem}_model.py"), "Python files (*.py)"
-        )
-        if path:
-            self.export_code(path)
-
     def show_help(self) -> None:
         QMessageBox.information(self, "How to use the canvas", HELP)
 
@@ -386,20 +236,6 @@ class MainWindow(QMainWindow):
             dock.show()
             dock.raise_()
         return dashboard.panel.open_data_path(str(path))
-
-    # --- recent files -----------------------------------------------------------------------------------------
-    def recent_files(self) -> list[str]:
-        return recent_paths(self.settings)
-
-    def _add_recent(self, path: str | Path) -> None:
-        add_recent(self.settings, path)
-        self._update_recent_menu()
-
-    def _last_dir(self) -> str:
-        return last_dir(self.settings)
-
-    def _update_recent_menu(self) -> None:
-        fill_recent_menu(self.recent_menu, self.recent_files(), lambda p: self.maybe_save() and self.open_file(p))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
