@@ -6,8 +6,8 @@ sequence one bar per step or token. Without Captum it says how to install it.
 ``WhyPanel.explain(project, model, sample, picture=None, class_names=None)`` computes in one background thread
 (a request made meanwhile waits, the newest replacing an older one: a stroke on Try it's pad asks many times) and
 shows the answer; it is a widget of its own so that Try it (gui/training/tryit*.py) can place it beside its
-prediction. Captum hooks the model it explains, so it explains a copy of the model (made once per model, in the
-thread): a prediction on the GUI thread meanwhile never runs through those hooks.
+prediction. Captum hooks the model it explains, so it explains a copy of the model (made once per model, its
+weights refreshed on each request, in the thread): a prediction on the GUI thread never runs through those hooks.
 """
 
 from __future__ import annotations
@@ -157,6 +157,8 @@ class WhyPanel(QWidget):
             if key is None or key() is not model:
                 twin = copy.deepcopy(model)
                 self._copy = (weakref.ref(model), twin)
+            else:  # the same model, maybe trained further since (the dashboard's): its weights as they are now
+                twin.load_state_dict(model.state_dict())
             return Explainer(project, twin).explain(sample, columns=columns), ""
         except Exception as exc:  # Captum missing, no conv for Grad-CAM ...: said in words
             from core.errors import plain_message

@@ -70,3 +70,23 @@ def test_without_captum_it_says_how_to_install_it(qtbot, monkeypatch) -> None:
         panel.explain(project, build_model(project).module, torch.tensor([0.5, -1.0]))
     assert done.args[0] is None
     assert 'pip install "torchcanvas[explain]"' in panel.caption.text()
+
+
+def test_the_same_model_trained_further_is_explained_with_its_new_weights(qtbot) -> None:
+    """The panel explains a copy of the model (Captum's hooks stay off the GUI thread's model); a copy made once
+    and kept would explain the weights of the first request forever."""
+    project = load(EXAMPLES / "spirals.json")
+    model = build_model(project).module
+    sample = torch.tensor([0.5, -1.0])
+    panel = WhyPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.explained, timeout=60_000) as first:
+        panel.explain(project, model, sample, columns=["x", "y"])
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.mul_(-2.0)  # as if a step of training had changed them
+    with qtbot.waitSignal(panel.explained, timeout=60_000) as second:
+        panel.explain(project, model, sample, columns=["x", "y"])
+    expected = Explainer(project, model).explain(sample, target=second.args[0].target, columns=["x", "y"])
+    assert np.allclose(second.args[0].map, expected.map, atol=1e-5)
+    assert not np.allclose(second.args[0].map, first.args[0].map)
