@@ -93,8 +93,10 @@ def run_check(args: argparse.Namespace) -> int:
         tag = "error" if problem.severity == "error" else "warning"
         print(f"{tag}: {problem.message}", file=sys.stderr if tag == "error" else sys.stdout)
     from core.code.script import setup_problems
+    from core.training.setup import initial_weights_problems
 
     setup = setup_problems(project)  # train and export refuse these too (a dataset without a name, two Outputs)
+    setup += initial_weights_problems(project.training.initial_weights)  # train refuses them in these words
     if not project.training.dataset.strip():  # left unset (an imported model): a step still to take, not a fault
         setup = [message for message in setup if not message.startswith("No dataset given")]
         print(f"note: {NO_DATASET}")

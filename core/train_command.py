@@ -128,9 +128,11 @@ def _check_first(project: Any) -> int:
     written; its warnings (extra outputs, images resized or turned grey) are printed before the first epoch."""
     from core.code.script import setup_problems
     from core.model.analysis import analyze
+    from core.training.setup import initial_weights_problems
 
     analysis = analyze(project.graph, project.training)
     errors = [p.message for p in analysis.errors] + setup_problems(project)
+    errors += initial_weights_problems(project.training.initial_weights)  # check says it too
     if len(errors) == 1:
         print(f"torchcanvas: error: {errors[0]}", file=sys.stderr)
     elif errors:

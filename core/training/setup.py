@@ -81,6 +81,22 @@ def start_weights(
     return ""
 
 
+def initial_weights_problems(setting: str) -> list[str]:
+    """What keeps the initial weights from loading, in the words training refuses them with, so ``check`` says
+    it too (tester's F5: check said OK, train refused after loading the data); [] when they read or are unset."""
+    if not setting:
+        return []
+    from core.code.script_transfer import initial_file
+    from core.errors import ExportError
+    from core.files.weights import load_weights
+
+    try:
+        load_weights(Path(initial_file(setting)))
+    except ExportError as exc:
+        return [f"Cannot start from the initial weights: {exc}"]
+    return []
+
+
 def _start_by_name(
     model: nn.Module, script: types.ModuleType, path: str | os.PathLike[str], what: str
 ) -> tuple[list[str], list[str]]:

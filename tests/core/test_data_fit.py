@@ -111,6 +111,7 @@ def test_a_fresh_pretrained_project_passes_check_once_the_data_fits(tmp_path: Pa
     torch.manual_seed(0)
     state = torchvision_model(name).state_dict()
     fetched = Fetched(state, tmp_path / cache_path(weights_member(name).url).name, cached=True)
+    torch.save(state, fetched.path)  # in torch's cache as after a download: check reads it as train does
     project = pretrained_project(name, fetched).project
     for label in ("cat", "dog"):
         (tmp_path / "pics" / label).mkdir(parents=True)
