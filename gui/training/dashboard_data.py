@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NO_DATASET_YET = (
+    "No dataset is chosen yet: choose one in the list above, or open your own data with Data > Open… "
+    "(a folder of images, a table, text, a NumPy file)."
+)
+
 
 class DashboardData:
     """The dataset half of ``TrainingDashboard``: the attributes below are the dashboard's, set in its ``__init__``."""
@@ -131,7 +136,12 @@ class DashboardData:
         self.panel.set_data_problem(None)
 
     def preview_failed(self, message: str, spec: str = "the dataset") -> None:
-        """The reason and the fix go under 1. Data (said once); Train's reason points there."""
+        """The reason and the fix go under 1. Data (said once); Train's reason points there. No dataset at all
+        (an imported network comes without one) is no failure: the user is asked to choose one."""
+        if not spec.strip():
+            self.panel.preview.show_note(NO_DATASET_YET)
+            self.panel.set_data_problem("Choose a dataset under 1. Data first: this project has none yet.")
+            return
         self.panel.preview.show_error(message)
         self.panel.set_data_problem(
             f"{short_name(spec)} could not be loaded (why, and what to do, is under 1. Data). Choose another "

@@ -135,6 +135,13 @@ class DatasetPreview(QWidget):
         self.train_count, self.dataset = 0, None
         self.shown.emit(0)
 
+    def show_note(self, message: str) -> None:
+        """Nothing to preview, and nothing wrong either (a project with no dataset yet)."""
+        self._show("none")
+        self.info.setText(message)
+        self.train_count, self.dataset = 0, None
+        self.shown.emit(0)
+
     def show_dataset(self, dataset: Any) -> None:
         preview = dataset.preview(k=16)
         names = list(preview.class_names or dataset.class_names or [])
