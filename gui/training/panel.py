@@ -1,7 +1,8 @@
 """The training form: dataset (with a preview), how to train, the Train/Pause/Resume/Stop buttons, the progress
 bar and a Keras-like log. Every change edits the project's ``TrainingSettings`` through the undo stack; the
 form mirrors the settings back whenever the project says they changed (``Project.training_changed``: an edit, its
-undo or redo) or a project is opened."""
+undo or redo) or a project is opened. Which buttons work, why Train is off and a run's progress are
+``gui.training.panel_state``'s."""
 
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ from gui.panels.wheel_guard import wheel_needs_focus
 from gui.panels.wrapping import let_wrap
 from gui.training.panel_choices import OPEN_ENTRIES, OPEN_FILE, OPEN_FOLDER
 from gui.training.panel_form import (
-    NOT_STARTED,
     KerasLog,
     data_note,
     dataset_list,
@@ -41,6 +41,7 @@ from gui.training.panel_form import (
     validation_spin,
 )
 from gui.training.panel_run import RunReport
+from gui.training.panel_state import PanelState
 from gui.training.panel_text import short_spec
 from gui.training.panel_transfer import TransferBox
 from gui.training.preview import DatasetPreview
@@ -51,7 +52,7 @@ __all__ = ["OPEN_FILE", "OPEN_FOLDER", "TrainingPanel"]
 LR_ERROR = "<span style='color:#b00020'>The learning rate must be a positive number such as 0.001.</span>"
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(PanelState, QWidget):
     """Signals ask the dashboard to act; the panel itself never starts a thread."""
 
     train_clicked = Signal()
@@ -349,80 +350,3 @@ class TrainingPanel(QWidget):
         """Explain, under the dataset list, why the last choice could not be used ('' hides it)."""
         self.data_note.setText(text)
         self.data_note.setVisible(bool(text))
-
-    # -- state ----------------------------------------------------------------------------------------
-    def set_graph_problem(self, problem: str | None) -> None:
-        self._graph_problem = problem
-        self._update_buttons()
-
-    def set_data_problem(self, problem: str | None) -> None:
-        self._data_problem = problem
-        self._update_buttons()
-
-    def set_state(self, state: str) -> None:
-        """idle | running | paused | stopping."""
-        was, self._state = self._state, state
-        if state == "paused":
-            self.report.pause()
-        elif was == "paused" and state == "running":
-            self.report.resume()
-        self.report.paused = state == "paused"
-        for box in self.settings_boxes:
-            box.setEnabled(state == "idle")
-        self._update_buttons()
-
-    @property
-    def state(self) -> str:
-        return self._state
-
-    def blocked_reason(self) -> str:
-        """Why Train cannot start now ('' when it can): the data's problem first, then the network's."""
-        blocked = " Also ".join(p for p in (self._data_problem, self._graph_problem) if p)
-        if self._state != "idle":
-            return "A training run is in progress."
-        return f"Train is off until this is fixed: {blocked}" if blocked else ""
-
-    def _update_buttons(self) -> None:
-        idle = self._state == "idle"
-        blocked = self._graph_problem or self._data_problem
-        self.train_button.setEnabled(idle and not blocked)
-        self.train_button.setToolTip(self.blocked_reason() or "Train the network on the chosen dataset")
-        self.availability_changed.emit(idle and not blocked, self.blocked_reason())
-        self.pause_button.setEnabled(self._state == "running")
-        self.resume_button.setEnabled(self._state == "paused")
-        self.stop_button.setEnabled(self._state in ("running", "paused"))
-        self.pause_button.setVisible(self._state != "paused")
-        self.resume_button.setVisible(self._state == "paused")
-        if idle and blocked:
-            self.reason.setText(self.blocked_reason())
-        elif not idle:
-            self.reason.setStyleSheet("color: #555;")
-            self.reason.setText("Training uses a copy of the network taken when you pressed Train.")
-            return
-        else:
-            self.reason.setText(self._run_message)
-        self.reason.setStyleSheet("color: #b00020;")
-
-    # -- progress and log -----------------------------------------------------------------------------
-    def begin_run(self, settings: TrainingSettings) -> None:
-        self._run_message = ""
-        self.report.begin(settings)
-
-    def on_event(self, event: Any) -> None:
-        self.report.show(event)
-
-    def forget_run(self) -> None:
-        """Another project: no progress, log or failure of the last run (which was the old project's)."""
-        self._run_message = ""
-        self.report.paused = False
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat(NOT_STARTED)
-        self.log.clear()
-        self._update_buttons()
-
-    def end_run(self, result: Any) -> None:
-        failure = self.report.end(result)
-        if failure:
-            self._run_message = f"Training failed: {failure}"
-        self.set_state("idle")
