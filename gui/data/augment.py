@@ -71,7 +71,7 @@ class AugmentBox(QGroupBox):
         )
         self.dataset: Any = None
         self.draw = 0  # which random draw the grid shows ("Draw again" takes the next)
-        self.flip = QCheckBox("Mirror at random")
+        self.flip = QCheckBox("at random")  # under the label Flip; short, so the form fits a 1280-pixel window
         self.rotation = _spin(0, 180, " °", "Turn each image by a random angle up to this many degrees either way.")
         self.shift = _spin(0, 64, " px", "Move each image by up to this many pixels, across and up or down.")
         self.crop = _spin(0, 90, " %", "Cut away up to this much of the area at random and enlarge the rest back.")

@@ -57,6 +57,9 @@ class HealthView(QWidget):
         self.enabled.setChecked(True)
         self.enabled.setToolTip("Samples gradients and activations every few batches (under 5% of the run's time).")
         self.shown_metric = QComboBox()  # not `metric`: that name is QWidget.metric(), which Qt calls
+        # as wide as a short name, not its longest item: a 1280-pixel window keeps room for the docks beside it
+        self.shown_metric.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.shown_metric.setMinimumContentsLength(26)
         for key in METRICS:
             self.shown_metric.addItem(SHOWN[key][0], key)
         self.shown_metric.currentIndexChanged.connect(self.redraw)

@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
@@ -71,9 +71,10 @@ class TransferBox(QGroupBox):
         self.weights_name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Start from", self.weights_name)
         buttons = QWidget(self)
-        row = QHBoxLayout(buttons)
+        # two rows, not one: three buttons side by side made the form wider than a 1280-pixel window leaves it
+        row = QGridLayout(buttons)
         row.setContentsMargins(0, 0, 0, 0)
-        self.choose_file = QPushButton("Start from weights…", buttons)
+        self.choose_file = QPushButton("Weights file…", buttons)
         self.choose_file.setToolTip("A .pt, .pth or .safetensors file: its tensors that fit by name and shape load.")
         self.choose_run = QPushButton("From a run…", buttons)
         self.choose_run.setToolTip("An earlier run of this project: training starts from its final weights.")
@@ -82,9 +83,10 @@ class TransferBox(QGroupBox):
         self.choose_run.setMenu(self.runs_menu)
         self.clear = QPushButton("Clear", buttons)
         self.clear.setToolTip("Start from fresh random weights.")
-        for button in (self.choose_file, self.choose_run, self.clear):
-            row.addWidget(button)
-        row.addStretch(1)
+        row.addWidget(self.choose_file, 0, 0)
+        row.addWidget(self.choose_run, 0, 1)
+        row.addWidget(self.clear, 1, 0)
+        row.setColumnStretch(2, 1)
         form.addRow(buttons)
         self.preview = let_wrap(QLabel(""))
         self.preview.setWordWrap(True)

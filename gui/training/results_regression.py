@@ -47,7 +47,7 @@ def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
     plot.setMenuEnabled(False)
-    widget.setMinimumSize(180, 140)
+    widget.setMinimumSize(140, 140)  # two plots and the samples fit the dashboard of a 1280-pixel window
     return widget
 
 
@@ -77,7 +77,7 @@ class RegressionResults(QWidget):
         box.setContentsMargins(4, 0, 0, 0)
         box.addWidget(self.extremes_title)
         box.addWidget(self.extremes, 1)
-        holder.setMinimumWidth(200)
+        holder.setMinimumWidth(160)
         split = QSplitter(Qt.Orientation.Horizontal)
         for part in (self.scatter, self.residuals, holder):
             split.addWidget(part)
