@@ -46,14 +46,14 @@ def augmented(
     samples = dataset.preview(k=k).samples
     x = torch.as_tensor(np.asarray(samples), dtype=torch.float32)
     mean, std = getattr(dataset, "mean", None), getattr(dataset, "std", None)
-    scaled = mean is not None and std is not None and mean.dim() == x.dim()
-    if scaled:
-        x = (x - mean.cpu()) / std.cpu()
+    scale = (mean.cpu(), std.cpu()) if mean is not None and std is not None and mean.dim() == x.dim() else None
+    if scale is not None:
+        x = (x - scale[0]) / scale[1]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         out = steps.augment(x, flip, float(degrees), int(shift), float(crop), float(jitter))
-    if scaled:
-        out = out * std.cpu() + mean.cpu()
+    if scale is not None:
+        out = out * scale[1] + scale[0]
     return out.numpy()
 
 

@@ -77,7 +77,7 @@ def _folder_images(root: Path) -> list[tuple[Any, str]]:
 
     files, names = scan_images(root)
     taken: dict[int, int] = {}
-    images = []
+    images: list[Any] = []
     for file, label in files:
         if taken.get(label, 0) >= PER_CLASS or len(images) >= MAX_SAMPLES:
             continue

@@ -27,6 +27,12 @@ def _item(text: str, align_right: bool = False) -> QTableWidgetItem:
     return item
 
 
+def cell_text(table: QTableWidget, row: int, column: int) -> str:
+    """A cell's text, "" for a cell never filled (Qt answers None there, not an empty item)."""
+    item = table.item(row, column)
+    return item.text() if item is not None else ""
+
+
 def fit_rows(table: QTableWidget, most: int) -> None:
     """As tall as its rows, up to ``most`` of them (then it scrolls)."""
     rows = min(table.rowCount(), most)
@@ -58,7 +64,7 @@ class ClassTable(QTableWidget):
         fit_rows(self, 8)
 
     def counts(self) -> dict[str, int]:
-        return {self.item(r, 0).text(): int(self.item(r, 1).text().replace(",", "")) for r in range(self.rowCount())}
+        return {cell_text(self, r, 0): int(cell_text(self, r, 1).replace(",", "")) for r in range(self.rowCount())}
 
 
 class ColumnTable(QTableWidget):
@@ -111,7 +117,7 @@ class ColumnTable(QTableWidget):
         """Column -> kind as shown ('label' for the label column)."""
         kinds = {}
         for row in range(self.rowCount()):
-            name = self.item(row, 0).text()
+            name = cell_text(self, row, 0)
             combo = self.combos.get(name)
             kinds[name] = combo.currentData() if combo is not None else "label"
         return kinds
