@@ -175,6 +175,7 @@ class LayerOutputDock(QWidget):
         self.feed.arrived.connect(self._arrived)
         self.feed.running.connect(self.set_running)
         self._computer: _Computer | None = None
+        self._sizer: _FirstShow | None = None  # sizes the inspector/output split once, when installed
         self._stale = False  # a node was chosen while the dock was closed
         self.title = QLabel()
         self.title.setWordWrap(True)

@@ -112,10 +112,12 @@ class SummaryDock(QWidget):
         self.document = document
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.horizontalHeaderItem(COLUMNS.index("Memory / batch")).setToolTip(
-            "The node's output for one batch of the training batch size. Training keeps these for the backward "
-            "pass, plus the layers inside blocks, the gradients and the optimizer's state: it needs more."
-        )
+        memory = self.table.horizontalHeaderItem(COLUMNS.index("Memory / batch"))  # made by the labels above
+        if memory is not None:
+            memory.setToolTip(
+                "The node's output for one batch of the training batch size. Training keeps these for the backward "
+                "pass, plus the layers inside blocks, the gradients and the optimizer's state: it needs more."
+            )
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
@@ -174,7 +176,8 @@ class SummaryDock(QWidget):
 
     def column_texts(self, column: int) -> list[str]:
         """The cells of one column as shown, top to bottom (after sorting)."""
-        return [self.table.item(r, column).text() for r in range(self.table.rowCount())]
+        items = (self.table.item(r, column) for r in range(self.table.rowCount()))
+        return [item.text() if item is not None else "" for item in items]
 
     def sort_by(self, column: int, ascending: bool = True) -> None:
         order = Qt.SortOrder.AscendingOrder if ascending else Qt.SortOrder.DescendingOrder
