@@ -32,6 +32,7 @@ class Entry:
     name: str  # the class or the function that builds the model
     shape: list[int] = field(default_factory=lambda: list(CIFAR))
     args: list[Any] | dict[str, Any] = field(default_factory=list)
+    argv: list[str] = field(default_factory=list)  # the file's own command line (torchcanvas import --argv)
 
 
 ENTRIES = [
@@ -60,7 +61,7 @@ ENTRIES = [
     Entry("pytorch_examples/transformer_net.py", "TransformerNet", [3, 64, 64]),
     Entry("pytorch_examples/word_language_model.py", "RNNModel", [12], ["LSTM", 50, 16, 16, 2]),
     Entry("pytorch_examples/word_language_model.py", "TransformerModel", [12], [50, 16, 2, 32, 2]),
-    Entry("pytorch_examples/dcgan_main.py", "Generator", [100, 1, 1], [1]),
+    Entry("pytorch_examples/dcgan_main.py", "Generator", [100, 1, 1], [1], ["--dataset", "fake", "--niter", "0"]),
     Entry("karpathy_nanogpt/model.py", "GPT", [16]),
 ]
 
@@ -72,7 +73,7 @@ def one(entry: Entry) -> tuple[str, float]:
     argv = sys.argv
     try:
         sys.argv = [entry.file]  # a file that parses its command line at import time sees none, as TorchCanvas runs it
-        model = load_source(f"{WILD / entry.file}:{entry.name}", entry.args).eval()
+        model = load_source(f"{WILD / entry.file}:{entry.name}", entry.args, entry.argv).eval()
         result = import_model(model, entry.shape)
         built = build_model(result.project).module.eval()
         if set(built.state_dict()) != set(model.state_dict()):  # the order may differ: weights load by name

@@ -23,6 +23,9 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--weights", help="a state_dict file (.pt/.pth read with weights_only, or .safetensors)")
     p.add_argument("--args", help="constructor arguments as a JSON list ('[10]') or object ('{\"num_classes\": 10}')")
+    p.add_argument(
+        "--argv", help="the model file's own command line, for a file that parses it when run: '--dataset fake'"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing project file and its initial weights file")
     p.add_argument(
         "--timeout",
@@ -36,10 +39,10 @@ def _import_args(p: argparse.ArgumentParser) -> None:
 def child_command(args: argparse.Namespace) -> list[str]:
     """The same import as a command line for a child process (``python -m core import ...``), without --timeout."""
     command = [sys.executable, "-m", "core", "import", args.source, "-o", str(args.out)]
-    for option in ("input_shape", "input_dtype", "weights", "args"):
+    for option in ("input_shape", "input_dtype", "weights", "args", "argv"):
         value = getattr(args, option, None)
         if value:
-            command += [f"--{option.replace('_', '-')}", str(value)]
+            command.append(f"--{option.replace('_', '-')}={value}")  # '--argv=--niter 0': a value may start with -
     command += [f for f, on in (("--force", args.force), ("--replace-project", args.replace_project)) if on]
     return command
 
@@ -76,7 +79,7 @@ def run_import(args: argparse.Namespace) -> int:
     from core.errors import TorchCanvasError
     from core.fx_import import import_model
     from core.fx_import.initial import save_with_weights, weights_file_for
-    from core.fx_import.source import DEFAULT_IMAGE_SHAPE, load_source, parse_args, parse_shapes, read_state
+    from core.fx_import.source import DEFAULT_IMAGE_SHAPE, load_source, parse_args, parse_argv, parse_shapes, read_state
 
     out = Path(args.out)
     if out.suffix != ".json":
@@ -92,7 +95,7 @@ def run_import(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         shapes = parse_shapes(args.input_shape) if args.input_shape else [list(DEFAULT_IMAGE_SHAPE)]
-        module = load_source(args.source, parse_args(args.args))
+        module = load_source(args.source, parse_args(args.args), parse_argv(args.argv))
         state = read_state(args.weights) if args.weights else None
         name = args.source.rsplit(":", 1)[-1]
         result = import_model(module, shapes, name=name, state=state, input_dtype=args.input_dtype)

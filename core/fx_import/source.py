@@ -10,6 +10,7 @@ import importlib.util
 import inspect
 import io
 import json
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -77,6 +78,14 @@ def parse_args(text: str | None) -> list[Any] | dict[str, Any]:
     return value
 
 
+def parse_argv(text: str | None) -> list[str]:
+    """--argv '--dataset fake --niter 0': split as a shell would, without running one."""
+    try:
+        return shlex.split(text or "")
+    except ValueError as exc:
+        raise ModelImportError([f"--argv {text!r} cannot be split into arguments ({exc}): close its quotes."]) from None
+
+
 def _depth(value: Any) -> int:
     """How deeply lists and objects nest in ``value``, without recursing (a hostile value is deep)."""
     deepest, stack = 0, [(value, 1)]
@@ -95,8 +104,11 @@ def torchvision_names(segmentation: bool = False) -> list[str]:
     return sorted(models.list_models(module=models.segmentation if segmentation else models))
 
 
-def load_source(source: str, args: list[Any] | dict[str, Any] | None = None) -> nn.Module:
-    """The module named by ``source``; ModelImportError with the file, the line and what to do otherwise."""
+def load_source(
+    source: str, args: list[Any] | dict[str, Any] | None = None, argv: list[str] | None = None
+) -> nn.Module:
+    """The module named by ``source``; ModelImportError with the file, the line and what to do otherwise. ``argv``
+    is the file's own command line (--argv): a file that parses it at import time (``--dataset`` required) runs."""
     args = args or ({} if source.startswith("torchvision.segmentation:") else [])
     if source.startswith("torchvision:"):
         return _torchvision(source.split(":", 1)[1], args)
@@ -107,7 +119,7 @@ def load_source(source: str, args: list[Any] | dict[str, Any] | None = None) -> 
         raise ModelImportError(
             [f"{source!r}: give the model as path/to/file.py:ClassName or torchvision:NAME (torchvision:resnet18)."]
         )
-    return _from_file(Path(path_text), class_name, args)
+    return _from_file(Path(path_text), class_name, args, list(argv or []))
 
 
 def _call(cls: Any, args: list[Any] | dict[str, Any], **extra: Any) -> Any:
@@ -133,7 +145,7 @@ def _torchvision(name: str, args: list[Any] | dict[str, Any], segmentation: bool
         raise ModelImportError([f"torchvision:{name} could not be built: {str(exc)[:300]}"]) from None
 
 
-def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) -> nn.Module:
+def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any], argv: list[str]) -> nn.Module:
     if not path.is_file():
         raise ModelImportError([f"There is no Python file {path}."])
     module_name = f"torchcanvas_import_{abs(hash(str(path.resolve())))}"
@@ -143,7 +155,7 @@ def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) ->
     code = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = code  # dataclasses and pickling look the module up by name
     try:
-        _run(path, spec.loader.exec_module, code)
+        _run(path, argv, spec.loader.exec_module, code)
     except ModelImportError:
         sys.modules.pop(module_name, None)
         raise
@@ -168,7 +180,7 @@ def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any]) ->
         raise ModelImportError([f"{path} has no nn.Module class {class_name}.{listing}"])
     _check_arguments(path, cls, class_name, args)
     try:
-        made = _run(path, _call, cls, args)
+        made = _run(path, argv, _call, cls, args)
     except ModelImportError:
         raise
     except Exception as exc:
@@ -197,12 +209,12 @@ def _syntax_message(path: Path, exc: SyntaxError) -> str:
     )
 
 
-def _run(path: Path, function: Callable[..., Any], *args: Any) -> Any:
-    """``function(*args)`` as if the user's file were run without arguments: a clean ``sys.argv`` (a file that
-    parses its command line at import time must not see TorchCanvas's), and ``sys.exit()`` or an argparse error
+def _run(path: Path, argv: list[str], function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` as if the user's file were run with only ``argv`` (--argv): a clean ``sys.argv`` (a file
+    that parses its command line at import time must not see TorchCanvas's), and ``sys.exit()`` or an argparse error
     there is a message instead of the end of the app. What the file writes to stderr is passed on."""
-    argv, errors = sys.argv, io.StringIO()
-    sys.argv = [str(path)]
+    saved, errors = sys.argv, io.StringIO()
+    sys.argv = [str(path), *argv]
     try:
         with contextlib.redirect_stderr(errors):
             return function(*args)
@@ -215,13 +227,18 @@ def _run(path: Path, function: Callable[..., Any], *args: Any) -> Any:
         raise ModelImportError(
             [
                 f"{path} stops the program (sys.exit({exc.code!r})){at} when it is run{why}. TorchCanvas runs the "
-                "file without command-line arguments: move the argument parsing and the training under "
+                f"file with {_argv_text(argv)}: give the file's own arguments with --argv (e.g. --argv "
+                "'--dataset fake'), or move the argument parsing and the training under "
                 '`if __name__ == "__main__":`, or put the model\'s class in a file of its own.'
             ]
         ) from None
     finally:
-        sys.argv = argv
+        sys.argv = saved
         sys.stderr.write(errors.getvalue())
+
+
+def _argv_text(argv: list[str]) -> str:
+    return f"the command-line arguments {shlex.join(argv)[:200]!r}" if argv else "no command-line arguments"
 
 
 def _is_builder(value: Any) -> bool:

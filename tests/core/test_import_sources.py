@@ -137,3 +137,22 @@ def test_timeout_runs_the_same_import_in_a_child(tmp_path, capfd):
 def test_timeout_must_be_above_zero(tmp_path, capsys):
     assert main(["import", "torchvision:resnet18", "-o", str(tmp_path / "n.json"), "--timeout", "0"]) == 2
     assert "--timeout 0: give a number of seconds above 0" in capsys.readouterr().err
+
+
+def test_argv_gives_the_file_its_own_command_line(tmp_path, capsys):
+    """A file that parses its command line when run (pytorch/examples' dcgan requires --dataset) imports when the
+    user gives that command line with --argv; sys.argv is put back after."""
+    path = _write(tmp_path, ARGPARSE + "\n\nSEEN = opt.dataset\n")
+    argv = list(sys.argv)
+    model = load_source(f"{path}:Net", argv=["--dataset", "fake"])
+    assert sys.modules[type(model).__module__].SEEN == "fake"
+    assert sys.argv == argv
+    out = tmp_path / "net.json"
+    args = ["import", f"{path}:Net", "-o", str(out), "--input-shape", "2", "--argv", "--dataset fake"]
+    assert main(args) == 0, capsys.readouterr().err
+    assert out.exists()
+    assert main([*args, "--force", "--timeout", "300"]) == 0, capsys.readouterr().err  # the child gets it too
+    with pytest.raises(ModelImportError, match="give the file's own arguments with --argv"):
+        load_source(f"{path}:Net")
+    assert main(["import", f"{path}:Net", "-o", str(out), "--force", "--argv", "--dataset 'fake"]) == 1
+    assert "close its quotes" in capsys.readouterr().err
