@@ -26,13 +26,16 @@ def file_stem(project_name: str, path: str | Path | None = None) -> str:
     return "network"
 
 
-def _action(window: MainWindow, text: str, slot: object, shortcut: object = None, tip: str = "") -> QAction:
+Shortcut = QKeySequence | QKeySequence.StandardKey | str | list[QKeySequence]
+
+
+def _action(window: MainWindow, text: str, slot: object, shortcut: Shortcut | None = None, tip: str = "") -> QAction:
     action = QAction(text, window)
     if shortcut is not None:
         if isinstance(shortcut, list):
             action.setShortcuts(shortcut)
         else:
-            action.setShortcut(shortcut)  # type: ignore[arg-type]
+            action.setShortcut(shortcut)
     if tip:
         action.setStatusTip(tip)
         action.setToolTip(tip)

@@ -7,10 +7,13 @@ import os
 import sys
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import TorchCanvasError, plain_message
 from core.logs import append_traceback
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 SCREENSHOT_SIZE = (1600, 1000)
 
@@ -55,7 +58,8 @@ def run_app(args: argparse.Namespace) -> int:
 
     from gui.shell.mainwindow import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()  # a test or a second call may have made it already
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("TorchCanvas")
     app.setOrganizationName("TorchCanvas")
     app.setDesktopFileName("torchcanvas")  # matches packaging/torchcanvas.desktop (taskbar grouping, Wayland icon)
@@ -99,7 +103,7 @@ def run_app(args: argparse.Namespace) -> int:
     return app.exec()
 
 
-def app_icon() -> object:
+def app_icon() -> QIcon:
     """The application icon from every PNG size in resources/icons (the SVG needs Qt's optional svg plugin)."""
     from PySide6.QtGui import QIcon
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractButton, QMenu, QMessageBox, QWidget
 
 MAX_RECENT = 8
 
 
 def recent_paths(settings: QSettings) -> list[str]:
     value = settings.value("recent_files", [])
-    items = [value] if isinstance(value, str) else list(value or [])
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else []
     return [str(v) for v in items]
 
 
@@ -56,7 +56,7 @@ def ask_file_changed(parent: QWidget, path: Path) -> str:
         "Reload it (your changes here are dropped), overwrite it with your version (the other changes are lost), "
         "or save your version under another name?"
     )
-    choices = {
+    choices: dict[QAbstractButton, str] = {
         box.addButton("Reload", QMessageBox.ButtonRole.DestructiveRole): "reload",
         box.addButton("Overwrite", QMessageBox.ButtonRole.AcceptRole): "overwrite",
         box.addButton("Save As…", QMessageBox.ButtonRole.ActionRole): "save_as",
@@ -64,7 +64,8 @@ def ask_file_changed(parent: QWidget, path: Path) -> str:
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.exec()
-    return choices.get(box.clickedButton(), "cancel")
+    clicked = box.clickedButton()
+    return choices.get(clicked, "cancel") if clicked is not None else "cancel"
 
 
 def ask_data_path(parent: QWidget, folder: bool, start: str = "") -> str:

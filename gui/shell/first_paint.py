@@ -21,19 +21,23 @@ class _FirstPaint(QObject):
     def __init__(self, window: QWidget, then: Callable[[], object]) -> None:
         super().__init__(window)
         self.target, self.then, self.done = window, then, False
-        QApplication.instance().installEventFilter(self)
+        self.app = QApplication.instance()  # there is one: the window exists
+        if self.app is not None:
+            self.app.installEventFilter(self)
         QTimer.singleShot(FIRST_PAINT_WAIT_MS, self.run)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and isinstance(watched, QWidget) and watched.window() is self.target:
-            QApplication.instance().removeEventFilter(self)
+            if self.app is not None:
+                self.app.removeEventFilter(self)
             QTimer.singleShot(0, self.run)  # once this paint pass is over
         return False
 
     def run(self) -> None:
         if not self.done:
             self.done = True
-            QApplication.instance().removeEventFilter(self)
+            if self.app is not None:
+                self.app.removeEventFilter(self)
             self.then()
 
 

@@ -35,10 +35,15 @@ from gui.training.host import DashboardHost
 
 if TYPE_CHECKING:
     from gui.data.wizard import DataWizard
+    from gui.shell.recovery import Autosaver
     from gui.training.dashboard import TrainingDashboard
 
 
 class MainWindow(ProjectFiles):
+    # The palette dock shadows QWidget.palette() (the colours); the name is used across the GUI and its tests, and
+    # Qt's C++ never reads this Python attribute, so only the type checker sees the clash.
+    palette: Palette  # type: ignore[assignment]
+
     def __init__(self, document: Document | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
         self.document = document or Document(parent=self)
@@ -51,6 +56,7 @@ class MainWindow(ProjectFiles):
         self.editing_locked = False
         self.training_dashboard: TrainingDashboard | None = None  # once install_training() docked it
         self._shown_once = False
+        self.autosaver: Autosaver | None = None  # set by shell.app once the window is shown
         self.recent_menu: QMenu
         self.view_menu: QMenu
         self.action_map = build_actions(self)
