@@ -109,5 +109,7 @@ def run_import(args: argparse.Namespace) -> int:
     blocks = ", ".join(sorted(graph.blocks)) or "none"
     print(f"Imported {args.source}: {len(graph)} nodes, blocks: {blocks}")
     print(f"Outputs equal the original's (largest difference {result.max_difference or 0.0:.1e}).")
+    for note in result.notes:
+        print(f"note: {note}")
     print(f"Wrote {out} and its initial weights {weights.name} ({time.perf_counter() - start:.1f} s).")
     return 0

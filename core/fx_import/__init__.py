@@ -202,7 +202,7 @@ def import_model(
         project.training.dataset = ""  # no data fits a model known only by its code: the user chooses (check notes it)
         times["build"] = time.perf_counter() - start
         own = {k: v.detach().clone() for k, v in module.state_dict().items()}
-        result = ImportResult(project, own, seconds=times)
+        result = ImportResult(project, own, seconds=times, notes=list(gm.meta.get("notes", [])))
         result.called = {str(n.target) for n in gm.graph.nodes if n.op == "call_module"}
         if check:
             from core.fx_import.verify import verify

@@ -1,8 +1,8 @@
 """Tracing again, with shapes, when the plain trace fails on shape arithmetic Python itself must compute
-(``int(x.size(1) * self.ratio)``, ``for _ in range(x.size(2))``): each traced value carries a fake tensor of its
-shape, so ``x.size(d)`` and ``x.shape[d]`` are numbers for every dimension after the batch, as they are for the
-one input shape an import is made for. The batch size stays a traced value (``x.size(0)``), so
-``x.view(x.size(0), -1)`` still means any batch.
+(``int(x.size(1) * self.ratio)``, ``for _ in range(x.size(2))``) or on where a value lives (``x.is_cuda``):
+each traced value carries a fake tensor of its shape, so ``x.size(d)`` and ``x.shape[d]`` are numbers for every
+dimension after the batch, as they are for the one input shape an import is made for. The batch size stays a
+traced value (``x.size(0)``), so ``x.view(x.size(0), -1)`` still means any batch.
 """
 
 from __future__ import annotations
@@ -37,6 +37,28 @@ class ShapeProxy(fx.Proxy):
             return self.tracer.create_proxy("call_method", "dim", (self,), {})
         return self.fake.dim()
 
+    # Where the value lives is no value of the data: the drawing is the model as it runs on the CPU (a branch
+    # that spreads the work over GPUs, ``if x.is_cuda and self.ngpu > 1``, is not drawn), and the import says so.
+    @property
+    def is_cuda(self) -> bool:
+        return self._on_cpu("is_cuda", False)
+
+    @property
+    def is_xpu(self) -> bool:
+        return self._on_cpu("is_xpu", False)
+
+    @property
+    def is_mps(self) -> bool:
+        return self._on_cpu("is_mps", False)
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._on_cpu("is_cpu", True)
+
+    def _on_cpu(self, name: str, value: bool) -> bool:
+        self.tracer.device_reads.add(f"`.{name}` as {value}")  # type: ignore[attr-defined]
+        return value
+
     def _batch(self) -> Any:
         return self.tracer.create_proxy("call_method", "size", (self, 0), {})
 
@@ -53,6 +75,7 @@ def shape_tracer(base: type[fx.Tracer], module: nn.Module, samples: list[torch.T
             self.mode = FakeTensorMode(allow_non_fake_inputs=True)
             self.seen = self.inputs = 0
             self.computing = False
+            self.device_reads: set[str] = set()
 
         def getattr(self, attr: str, attr_val: Any, cache: dict[str, Any]) -> Any:
             if self.computing:  # a module's own weights while its fake output is computed, not traced ones

@@ -137,6 +137,12 @@ def trace(module: nn.Module, samples: list[torch.Tensor] | None = None) -> fx.Gr
     if fixed:
         _drop_settings(graph, module, fixed)
     gm = fx.GraphModule(tracer.root, graph, type(module).__name__)
+    reads = sorted(getattr(tracer, "device_reads", ()))
+    gm.meta["notes"] = (
+        [f"forward asks where its input lives ({', '.join(reads)}): the drawing is the model as it runs on the CPU."]
+        if reads
+        else []
+    )
     gm.meta["original"] = module  # gm keeps only the modules called: containers (ModuleList) become plain ones
     return gm
 

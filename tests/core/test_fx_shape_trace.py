@@ -44,3 +44,26 @@ class ValueDependent(nn.Module):
 def test_a_decision_on_the_values_is_still_refused():
     with pytest.raises(ModelImportError, match="decides what to compute from the values of its input"):
         import_model(ValueDependent(), [4])
+
+
+class ManyGpus(nn.Module):
+    """pytorch/examples' dcgan Generator: on several GPUs the same layers run through data_parallel."""
+
+    def __init__(self, ngpu: int = 2) -> None:
+        super().__init__()
+        self.ngpu = ngpu
+        self.main = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+
+    def forward(self, x):
+        if (x.is_cuda or x.is_xpu) and self.ngpu > 1:
+            return nn.parallel.data_parallel(self.main, x, range(self.ngpu))
+        return self.main(x) if x.is_cpu else -self.main(x)
+
+
+def test_asking_where_the_input_lives_is_the_model_on_the_cpu_with_a_note():
+    round_trip(ManyGpus(), [3, 8, 8])
+    notes = import_model(ManyGpus(), [3, 8, 8]).notes
+    assert notes == [
+        "forward asks where its input lives (`.is_cpu` as True, `.is_cuda` as False, `.is_xpu` as False): the "
+        "drawing is the model as it runs on the CPU."
+    ], notes
