@@ -106,10 +106,14 @@ def test_grad_cam_on_a_cnn_trained_on_shapes_looks_at_the_drawn_shape() -> None:
         shares.append(seen.share_inside(mask))
         areas.append(mask.mean())
     shares_, areas_ = np.array(shares), np.array(areas)
-    # Measured (seed 0, 300 test images): the median image has 40 % of the Grad-CAM mass inside the shape, which
-    # covers 17 % of it; the share beats the area for 95 % of the images. The issue's "most of the mass inside for
-    # most images" does not hold (40 % of images): for squares and circles the evidence this network uses lies on
-    # the background around the shape (where a circle lacks a square's corners), which Grad-CAM shows faithfully.
+    # Measured (seed 0, 300 test images, 0.99 accuracy): the median image has 40 % of the Grad-CAM mass inside the
+    # shape, which covers 17 % of it; the share beats the area for 95 % of the images. The issue's "most of the mass
+    # inside for most images" does not hold (40 % of images), and no choice the app could make fixes it (issue 28):
+    # other layers (conv1 at 32x32: median 0.38, 26 % of images over 0.5; conv2: 0.47, 48 %; relu3's rectified
+    # maps: 0.45, 34 %), no ReLU on the map (conv3: 0.40, 40 %), other networks (no pooling: 0.46 / 38 % at best;
+    # two poolings to 8x8: 0.34 / 13 % at best). Counting a 2-pixel band around the shape as "on it" (3x3 filters
+    # see an edge from both sides) gives 0.62 / 68 %, but squares stay at 0.35: the evidence these networks weigh
+    # for a square lies on the background around it (not checked by occlusion), and the test keeps what holds.
     assert (shares_ > areas_).mean() > 0.85
     assert np.median(shares_) > 1.8 * np.median(areas_)
 
