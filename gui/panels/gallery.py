@@ -238,7 +238,8 @@ class PretrainedDialog(QDialog):
         item = self.list.currentItem()
         return str(item.data(PATH_ROLE)) if item is not None else None
 
-    def create(self, name: str | None = None) -> None:
+    # Shadows QWidget.create() (native window creation), which nothing here calls; the name is the dialog's API.
+    def create(self, name: str | None = None) -> None:  # type: ignore[override]
         """Fetch and import ``name`` (default: the chosen row) in a thread; the dialog closes when it is done."""
         name = name or self.chosen()
         if name is None or self.busy:

@@ -8,6 +8,7 @@ updates coming back from the model are written into the widgets under a ``QSigna
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt
@@ -35,6 +36,9 @@ from gui.panels.wrapping import WrappingScroll, let_wrap
 
 class Inspector(QWidget):
     """Shows one node (or a hint when none or several are selected)."""
+
+    # The page's scroll area shadows QWidget.scroll(dx, dy), which nothing here calls; only mypy sees the clash.
+    scroll: WrappingScroll  # type: ignore[assignment]
 
     def __init__(self, editor: Editor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -173,7 +177,7 @@ class Inspector(QWidget):
         self.name_edit.editingFinished.connect(self._rename)
         add_field(form, "Name", self.name_edit, self.name_error)
         for param in node.spec.params:
-            editor = ParamEditor(param, lambda value, name=param.name: self._commit(name, value))
+            editor = ParamEditor(param, partial(self._commit, param.name))
             self.editors[param.name] = editor
             label = QLabel(param.name)
             label.setToolTip(param.help)

@@ -4,6 +4,8 @@ to add it next to the selection."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
@@ -22,7 +24,7 @@ class LayerTree(QTreeWidget):
     def mimeTypes(self) -> list[str]:
         return [LAYER_MIME]
 
-    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
         mime = QMimeData()
         layer_ids = [i.data(0, LAYER_ROLE) for i in items if i.data(0, LAYER_ROLE)]
         if layer_ids:
@@ -36,8 +38,15 @@ class LayerTree(QTreeWidget):
             return
         drag = QDrag(self)
         drag.setMimeData(self.mimeData([item]))
-        drag.setPixmap(_drag_pixmap(item.text(0), item.parent().text(0) if item.parent() else ""))
+        parent = item.parent()
+        drag.setPixmap(_drag_pixmap(item.text(0), parent.text(0) if parent is not None else ""))
         drag.exec(Qt.DropAction.CopyAction)
+
+
+def _group_hidden(item: QTreeWidgetItem) -> bool:
+    """Whether the category row holding a layer row is hidden (a row with no category counts as shown)."""
+    group = item.parent()
+    return group is not None and group.isHidden()
 
 
 def _drag_pixmap(text: str, category: str) -> QPixmap:
@@ -153,9 +162,13 @@ class Palette(QWidget):
         words = text.lower().split()
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
+            if group is None:
+                continue
             shown = 0
             for j in range(group.childCount()):
                 item = group.child(j)
+                if item is None:
+                    continue
                 visible = all(w in item.data(0, SEARCH_ROLE) for w in words)
                 item.setHidden(not visible)
                 shown += visible
@@ -166,7 +179,7 @@ class Palette(QWidget):
             self.tree.setCurrentItem(self._item(hits[0]) if hits else None)  # type: ignore[arg-type]
 
     def visible_layers(self) -> list[str]:
-        return [lid for lid, item in self.items.items() if not item.isHidden() and not item.parent().isHidden()]
+        return [lid for lid, item in self.items.items() if not item.isHidden() and not _group_hidden(item)]
 
     def ranked_hits(self) -> list[str]:
         """The shown entries (layers, then blocks) in the order Enter picks from: the one whose name or id is the

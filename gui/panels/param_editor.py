@@ -34,7 +34,7 @@ class IntSpin(QSpinBox):
     """A spin box that lets any whole number be typed, so "-5" stays on screen to be explained next to the
     field (a plain QSpinBox drops the "-" and silently turns it into 5). Out of range, the value is not taken."""
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         core = text.removeprefix(self.prefix()).removesuffix(self.suffix()).strip()
         if core == self.specialValueText() or re.fullmatch(r"-?\d*", core):
             ok = bool(re.fullmatch(r"-?\d+", core)) and self.minimum() <= int(core) <= self.maximum()
