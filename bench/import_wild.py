@@ -14,13 +14,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from core.files.built_model import build_model
 from core.fx_import import ModelImportError, import_model
-from core.fx_import.source import load_source
+from core.fx_import.source import Args, load_source, parse_args
 
 WILD = Path(__file__).resolve().parent / "wild"
 CIFAR = [3, 32, 32]
@@ -31,7 +30,7 @@ class Entry:
     file: str  # under bench/wild/
     name: str  # the class or the function that builds the model
     shape: list[int] = field(default_factory=lambda: list(CIFAR))
-    args: list[Any] | dict[str, Any] = field(default_factory=list)
+    args: Args = field(default_factory=list)  # as torchcanvas import --args gives them
     argv: list[str] = field(default_factory=list)  # the file's own command line (torchcanvas import --argv)
 
 
@@ -62,7 +61,12 @@ ENTRIES = [
     Entry("pytorch_examples/word_language_model.py", "RNNModel", [12], ["LSTM", 50, 16, 16, 2]),
     Entry("pytorch_examples/word_language_model.py", "TransformerModel", [12], [50, 16, 2, 32, 2]),
     Entry("pytorch_examples/dcgan_main.py", "Generator", [100, 1, 1], [1], ["--dataset", "fake", "--niter", "0"]),
-    Entry("karpathy_nanogpt/model.py", "GPT", [16]),
+    Entry(
+        "karpathy_nanogpt/model.py",
+        "GPT",
+        [16],
+        parse_args("config=GPTConfig(n_layer=2, n_head=2, n_embd=64, vocab_size=100, block_size=32)"),
+    ),
 ]
 
 

@@ -19,7 +19,10 @@ from typing import Any
 
 from torch import nn
 
+from core.fx_import.python_args import PythonArgs, build_args, parse_python_args
 from core.fx_import.trace import ModelImportError, user_frame
+
+Args = list[Any] | dict[str, Any] | PythonArgs
 
 DEFAULT_IMAGE_SHAPE = [3, 224, 224]
 MAX_SIZE = 100_000  # one size of --input-shape
@@ -59,8 +62,9 @@ def parse_shapes(text: str) -> list[list[int]]:
     return [parse_shape(part) for part in text.split(";") if part.strip()] or [parse_shape(text)]
 
 
-def parse_args(text: str | None) -> list[Any] | dict[str, Any]:
-    """--args: a JSON list (positional arguments) or object (keyword arguments: '{"num_classes": 10}')."""
+def parse_args(text: str | None) -> Args:
+    """--args: a JSON list (positional arguments) or object (keyword arguments: '{"num_classes": 10}'), or Python
+    arguments that may call the file's own classes ('config=GPTConfig(n_layer=2)', see python_args)."""
     if not text:
         return []
     deep = f"--args is nested too deeply (more than {MAX_ARGS_DEPTH} levels): give the constructor's arguments"
@@ -68,7 +72,15 @@ def parse_args(text: str | None) -> list[Any] | dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ModelImportError([f"--args is not JSON ({exc.msg}): give a list, e.g. '[10]' or '[]'."]) from None
+        python = parse_python_args(text)  # 'config=GPTConfig(n_layer=2)': built once the file has run
+        if python is not None:
+            return python
+        raise ModelImportError(
+            [
+                f"--args is not JSON ({exc.msg}) nor Python arguments: give a list, e.g. '[10]' or '[]', or "
+                "keywords, e.g. 'num_classes=10'."
+            ]
+        ) from None
     except RecursionError:  # Python's JSON reader recurses once per level: '[[[[...' 100,000 deep exhausts it
         raise too_deep from None
     if not isinstance(value, (list, dict)):
@@ -104,16 +116,14 @@ def torchvision_names(segmentation: bool = False) -> list[str]:
     return sorted(models.list_models(module=models.segmentation if segmentation else models))
 
 
-def load_source(
-    source: str, args: list[Any] | dict[str, Any] | None = None, argv: list[str] | None = None
-) -> nn.Module:
+def load_source(source: str, args: Args | None = None, argv: list[str] | None = None) -> nn.Module:
     """The module named by ``source``; ModelImportError with the file, the line and what to do otherwise. ``argv``
     is the file's own command line (--argv): a file that parses it at import time (``--dataset`` required) runs."""
     args = args or ({} if source.startswith("torchvision.segmentation:") else [])
-    if source.startswith("torchvision:"):
-        return _torchvision(source.split(":", 1)[1], args)
-    if source.startswith("torchvision.segmentation:"):
-        return _torchvision(source.split(":", 1)[1], args, segmentation=True)
+    segmentation = source.startswith("torchvision.segmentation:")
+    if segmentation or source.startswith("torchvision:"):  # literals only: no class of a user's file to call
+        plain = build_args(args, {}, "") if isinstance(args, PythonArgs) else args
+        return _torchvision(source.split(":", 1)[1], plain, segmentation=segmentation)
     path_text, sep, class_name = source.rpartition(":")
     if not sep or not path_text.endswith(".py") or not class_name.isidentifier():
         raise ModelImportError(
@@ -145,7 +155,7 @@ def _torchvision(name: str, args: list[Any] | dict[str, Any], segmentation: bool
         raise ModelImportError([f"torchvision:{name} could not be built: {str(exc)[:300]}"]) from None
 
 
-def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any], argv: list[str]) -> nn.Module:
+def _from_file(path: Path, class_name: str, given: Args, argv: list[str]) -> nn.Module:
     if not path.is_file():
         raise ModelImportError([f"There is no Python file {path}."])
     module_name = f"torchcanvas_import_{abs(hash(str(path.resolve())))}"
@@ -168,6 +178,9 @@ def _from_file(path: Path, class_name: str, args: list[Any] | dict[str, Any], ar
         raise ModelImportError(
             [f"Running {path} failed{f' at {line}' if line else ''}: {type(exc).__name__}: {exc}"]
         ) from None
+    args: list[Any] | dict[str, Any] = (
+        _run(path, argv, build_args, given, vars(code), module_name) if isinstance(given, PythonArgs) else given
+    )
     cls = getattr(code, class_name, None)
     is_class = isinstance(cls, type) and issubclass(cls, nn.Module)
     if not is_class and not _is_builder(cls):  # ResNet18(): published files often build their models in functions
@@ -272,7 +285,7 @@ def _check_arguments(path: Path, cls: Any, class_name: str, args: list[Any] | di
 
 
 def _text(value: Any, limit: int = 200) -> str:
-    text = json.dumps(value)
+    text = json.dumps(value, default=repr)  # a config object given with Python --args: its repr
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

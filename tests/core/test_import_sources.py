@@ -4,12 +4,13 @@ message naming the file and the line; none ends the program."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
 
 from core.cli import main
-from core.fx_import.source import load_source
+from core.fx_import.source import load_source, parse_args
 from core.fx_import.trace import ModelImportError
 
 BUILDERS = """from functools import partial
@@ -156,3 +157,49 @@ def test_argv_gives_the_file_its_own_command_line(tmp_path, capsys):
         load_source(f"{path}:Net")
     assert main(["import", f"{path}:Net", "-o", str(out), "--force", "--argv", "--dataset 'fake"]) == 1
     assert "close its quotes" in capsys.readouterr().err
+
+
+CONFIGURED = """from dataclasses import dataclass
+
+from torch import nn
+
+
+@dataclass
+class Config:
+    width: int = 4
+    bias: bool = True
+
+
+class Net(nn.Module):
+    def __init__(self, config, scale=1.0):
+        super().__init__()
+        self.fc = nn.Linear(2, config.width, bias=config.bias)
+        self.scale = scale
+
+    def forward(self, x):
+        return self.fc(x) * self.scale
+"""
+
+
+def test_args_may_call_a_class_of_the_models_file(tmp_path, capsys):
+    """nanoGPT's GPT(config) takes a GPTConfig, which JSON cannot give: --args 'config=Config(width=3)' builds it
+    from the file's own class, after the file has run; nothing else is evaluated."""
+    path = _write(tmp_path, CONFIGURED)
+    model = load_source(f"{path}:Net", parse_args("config=Config(width=3, bias=False), scale=-2.5"))
+    assert model.fc.out_features == 3 and model.fc.bias is None and model.scale == -2.5
+    out = tmp_path / "net.json"
+    assert main(["import", f"{path}:Net", "-o", str(out), "--input-shape", "2", "--args", "config=Config(7)"]) == 0
+    assert "Imported" in capsys.readouterr().out
+    for text, why in [
+        ("config=print(1)", "`print` is not a class the model's file defines"),
+        ("config=dataclass(1)", "`dataclass` is not a class the model's file defines"),
+        ("config=Config(width=__import__('os'))", "is not a class the model's file defines"),
+        ("config=Config.__init__", "`Config.__init__` is not a literal or a call of a class"),
+        ("config=Config(depth=2)", "Config(...) failed: TypeError"),
+        ("Config(), scale=2", "either all by position or all by name"),
+    ]:
+        with pytest.raises(ModelImportError, match=re.escape(why)):
+            load_source(f"{path}:Net", parse_args(text))
+    for text in ("config=", "config=Config(), 2"):
+        with pytest.raises(ModelImportError, match="nor Python arguments"):
+            parse_args(text)
