@@ -70,7 +70,7 @@ class CanvasTabs(QWidget):
         doc.analyzed.connect(self._on_analyzed)
         doc.project_replaced.connect(self.close_all)
         self._watched: set[int] = set()
-        window.inspector.open_block = lambda name: self.open_block(name, self.current().path if self.current() else [])
+        window.inspector.open_block = lambda name: self.open_block(name, tab.path if (tab := self.current()) else [])
         self._build_menu()
         self._route_edit_actions()
 

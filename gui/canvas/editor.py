@@ -113,7 +113,8 @@ class Editor(EditorClipboard, QObject):
             return str(exc)
         return None
 
-    def connect(self, edge: Edge) -> str | None:
+    # connect/disconnect shadow QObject's (signal wiring), which nothing calls on the editor: the names are its API.
+    def connect(self, edge: Edge) -> str | None:  # type: ignore[override]
         """Wire ``edge`` in; into an occupied input it replaces the wire there (one undo step)."""
         try:
             command = commands.connect(self.graph, edge)
@@ -122,7 +123,7 @@ class Editor(EditorClipboard, QObject):
         self.push(command)
         return None
 
-    def disconnect(self, edge: Edge) -> None:
+    def disconnect(self, edge: Edge) -> None:  # type: ignore[override]
         self.push(commands.DisconnectCommand(self.graph, edge))
 
     # --- parameters and names --------------------------------------------------------------------------------

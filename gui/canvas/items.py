@@ -167,7 +167,7 @@ class NodeItem(QGraphicsObject):
 
     def _rebuild_ports(self, inputs: int, outputs: int) -> None:
         for port in self.inputs + self.outputs:
-            port.setParentItem(None)
+            port.setParentItem(None)  # type: ignore[arg-type]  # Qt takes None (unparent); the stub says it cannot
             if port.scene() is not None:
                 port.scene().removeItem(port)
         self.input_count = inputs

@@ -111,7 +111,7 @@ class ConnectMode(Mode):
             return None
         ports = node.inputs if self.start.is_output else node.outputs
         free = [p for p in ports if not p.connected or (self.replaced and self._is_replaced_port(p))]
-        return (free or ports or [None])[0]
+        return free[0] if free else ports[0] if ports else None
 
     def _is_replaced_port(self, port: PortItem) -> bool:
         r = self.replaced

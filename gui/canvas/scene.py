@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QObject, QPointF, QRect, QRectF
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
@@ -22,8 +22,7 @@ from gui.canvas.items import NodeItem, PortItem, WireItem
 
 
 class GraphScene(QGraphicsScene):
-
-    def __init__(self, graph: Graph | None = None, parent: object | None = None) -> None:
+    def __init__(self, graph: Graph | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.graph: Graph | None = None
         self.nodes: dict[str, NodeItem] = {}
@@ -195,7 +194,7 @@ class GraphScene(QGraphicsScene):
             rect = rect.united(wire.sceneBoundingRect())
         return rect
 
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         painter.fillRect(rect, style.CANVAS_BACKGROUND)
         scale = painter.worldTransform().m11()
         step = style.GRID if scale > 0.6 else style.GRID * 5
