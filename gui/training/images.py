@@ -4,6 +4,7 @@ text when they are no pictures (token sequences decoded through a vocabulary, ta
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -83,7 +84,7 @@ class ImageGrid(QListWidget):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setStyleSheet("QListWidget { background: transparent; }")
 
-    def set_items(self, items: list[tuple[Any, str, str | None]]) -> None:
+    def set_items(self, items: Sequence[tuple[Any, str, str | None]]) -> None:
         """``items``: (sample, caption, colour or None)."""
         self.clear()
         bold = QFont(self.font())
@@ -196,7 +197,7 @@ class TextList(QListWidget):
         self.setWordWrap(True)
         self.setStyleSheet("QListWidget { background: transparent; }")
 
-    def set_items(self, items: list[tuple[str, str | None]]) -> None:
+    def set_items(self, items: Sequence[tuple[str, str | None]]) -> None:
         """``items``: (line, colour or None)."""
         self.clear()
         for line, colour in items:

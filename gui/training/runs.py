@@ -127,17 +127,18 @@ class RunsView(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         score = self.table.horizontalHeaderItem(COLUMNS.index("Test score"))
-        score.setToolTip("Accuracy on the test split; R² for a regression (1 is perfect)")
+        if score is not None:  # made by the labels above
+            score.setToolTip("Accuracy on the test split; R² for a regression (1 is perfect)")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self.redraw)
-        self.metric = QComboBox()
+        self.shown_metric = QComboBox()  # not `metric`: that is QWidget.metric(), which Qt calls on every paint
         for key, label in METRICS.items():
-            self.metric.addItem(label, key)
-        self.metric.currentIndexChanged.connect(self.redraw)
+            self.shown_metric.addItem(label, key)
+        self.shown_metric.currentIndexChanged.connect(self.redraw)
         self.plot = pg.PlotWidget(background="w")
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "epoch")
@@ -152,7 +153,7 @@ class RunsView(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         row.addWidget(QLabel("Compare"))
-        row.addWidget(self.metric)
+        row.addWidget(self.shown_metric)
         row.addStretch(1)
         right_layout.addLayout(row)
         right_layout.addWidget(self.plot, 1)
@@ -233,7 +234,7 @@ class RunsView(QWidget):
         return [self.records[r] for r in rows if r < len(self.records)]
 
     def redraw(self) -> None:
-        key = self.metric.currentData()
+        key = self.shown_metric.currentData()
         plot = self.plot.getPlotItem()
         plot.clear()
         scale = 100.0 if "accuracy" in key else 1.0

@@ -102,7 +102,7 @@ class TryItView(QWidget):
         self.text_page = TextPage()
         self.text_page.typed.connect(self._text_typed)
         pages = {"image": self.image_page, "points": self.points, "table": self.table_page, "text": self.text_page}
-        self.pages = {**pages, "samples": self.samples_page}
+        self.pages: dict[str, QWidget] = {**pages, "samples": self.samples_page}
         for page in self.pages.values():
             self.inputs.addWidget(page)
         self.prediction = QLabel("")

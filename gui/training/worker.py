@@ -50,7 +50,7 @@ SWITCH_INTERVAL = 0.001  # seconds; Python's default is 0.005
 _switch_interval: list[float] = []
 
 
-def _track(run: TrainingRun) -> None:
+def _track(run: TrainingRun, thread: QThread) -> None:
     """Keep the run alive while its thread runs. Meanwhile the interpreter hands the GIL between threads more
     often: the GUI thread then waits at most ~1 ms, not 5, each time it needs the GIL back from the training
     loop, which keeps redraws and input quick (the loop's own speed is unaffected within measurement)."""
@@ -65,7 +65,7 @@ def _track(run: TrainingRun) -> None:
         if not _LIVE and _switch_interval:
             sys.setswitchinterval(_switch_interval.pop())
 
-    run._thread.finished.connect(ended)
+    thread.finished.connect(ended)
 
 
 def stop_all(timeout: float = 5.0) -> bool:
@@ -180,10 +180,12 @@ class _TrainThread(QThread):
 
     def __init__(self, run: TrainingRun) -> None:
         super().__init__()
-        self._run = run
+        self._run: TrainingRun | None = run
 
     def run(self) -> None:  # executes in the worker thread
         run = self._run
+        if run is None:  # run() ran before: the run was released
+            return
         result: Any
         try:
             if "torch" not in sys.modules:  # the first run of the session imports it here, not on the GUI thread
@@ -269,7 +271,7 @@ class TrainingRun(QObject):
         with self._lock:
             if self._stop_requested:
                 return None
-        start = {"initial_weights": self.initial_weights} if self.initial_weights is not None else {}
+        start: dict[str, Any] = {} if self.initial_weights is None else {"initial_weights": self.initial_weights}
         if self.watchers:
             start["watchers"] = self.watchers
         trainer = factory(self.project, out_dir=self.out_dir, on_event=self._deliver, data=self.data, **start)
@@ -337,15 +339,15 @@ class TrainingRun(QObject):
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("a TrainingRun can be started once")
-        self._thread = _TrainThread(self)
-        self._thread.setObjectName("torchcanvas-training")
-        _track(self)
+        thread = self._thread = _TrainThread(self)
+        thread.setObjectName("torchcanvas-training")
+        _track(self, thread)
         app = QCoreApplication.instance()
         if app is not None and not getattr(app, "_torchcanvas_stops_runs", False):
             app._torchcanvas_stops_runs = True  # type: ignore[attr-defined]
             app.aboutToQuit.connect(stop_all)
             atexit.register(stop_all)  # also when Python exits without the event loop (scripts, tests)
-        self._thread.start()
+        thread.start()
 
     def pause(self) -> None:
         with self._lock:
