@@ -18,6 +18,8 @@ from core.fx_import.learned import Learned
 from core.fx_import.patterns import channel_shuffles
 from core.fx_import.trace import module_path, module_type, node_line
 
+MAX_USES = 8  # calls listed in one message: the first ones say what to change
+
 
 @dataclass
 class Item:
@@ -46,7 +48,8 @@ class Flat:
             if template not in self.grouped:
                 self.problems.append(template)
                 self.grouped[template] = []
-            self.grouped[template].append(path)
+            if path not in self.grouped[template]:
+                self.grouped[template].append(path)
         elif text not in self.problems:
             self.problems.append(text)
 
@@ -100,10 +103,14 @@ def _where(node: fx.Node, root: nn.Module, reason: str, leaf: bool = False) -> t
 def _unsupported_calls(calls: dict[str, list[tuple[fx.Node, str]]], root: nn.Module, flat: Flat) -> None:
     """One message per module: everything in it that has no layer, each with its line."""
     for path, found in calls.items():
-        uses = []
+        uses: list[str] = []
         for node, what in found:
             line = node_line(node)
-            uses.append(f"{what}" + (f" at {line}" if line else ""))
+            use = f"{what}" + (f" at {line}" if line else "")
+            if use not in uses:  # a loop or a repeated block makes the same call on the same line many times
+                uses.append(use)
+        if len(uses) > MAX_USES:
+            uses = [*uses[:MAX_USES], f"{len(uses) - MAX_USES} more"]
         kind = _kind(found[0][0], root, path)
         supported = (
             "catalog layers and the calls +, *, torch.cat, torch.flatten, F.relu & co, x.view, x.mean, x.permute, "

@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
+from torch import nn
 
 from core.cli import main
+from core.fx_import import import_model
 from core.fx_import.source import parse_shape
 from core.fx_import.trace import ModelImportError
 
@@ -105,3 +108,19 @@ def test_a_size_too_large_and_too_many_sizes_are_said_so() -> None:
         parse_shape("3,1000000")
     with pytest.raises(ModelImportError, match="1 to 4 whole numbers"):
         parse_shape("1,2,3,4,5")
+
+
+class ManyAranges(nn.Module):
+    def forward(self, x):
+        for _ in range(40):
+            x = x + torch.arange(x.size(1))
+        return x
+
+
+def test_a_call_repeated_in_a_loop_is_named_once():
+    """nanoGPT's refusal listed `torch.arange` at the same line ~180 times: one message of 30,000 characters."""
+    with pytest.raises(ModelImportError) as caught:
+        import_model(ManyAranges(), [4])
+    text = str(caught.value)
+    assert text.count("`torch.arange` at") == 1, text
+    assert len(text) < 1000, len(text)
