@@ -193,7 +193,8 @@ class TrainingDashboard(DashboardData, QWidget):
         """A bare dashboard (no editor document) analyses the network against its dataset itself."""
         from core.model.analysis import analyze
 
-        self._analyzed(analyze(self.project.graph, self.project.training))
+        if self.project is not None:
+            self._analyzed(analyze(self.project.graph, self.project.training))
 
     def _analyzed(self, analysis: Any) -> None:
         errors = analysis.errors
@@ -247,6 +248,8 @@ class TrainingDashboard(DashboardData, QWidget):
             return self.document.snapshot()
         from core.files.project import from_dict
 
+        if self.project is None:  # start_training checks first; a caller that did not is a bug, said plainly
+            raise RuntimeError("the training dashboard has no project to snapshot yet")
         return from_dict(copy.deepcopy(self.project.to_dict()))
 
     def start_training(self) -> TrainingRun | None:
@@ -341,7 +344,7 @@ class TrainingDashboard(DashboardData, QWidget):
         self.panel.end_run(result)
         self.last_model = getattr(run.trainer, "model", None)
         failed = result.status == "failed"  # its model did not learn: no predictions are drawn from it
-        predict = None if failed else actions.predictor(self.last_model, self.run_project.training.loss)
+        predict = None if failed else actions.predictor(self.last_model, run.project.training.loss)
         self.results.show_result(result, None if failed else run.data, predict)  # drawn over the next turns
         self.tryit.set_run(self.run_project, None if failed else getattr(result, "run_dir", None), run.data)
         run.release()  # the trainer, optimizer and tensors go now; the results keep only what they draw

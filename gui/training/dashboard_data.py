@@ -55,9 +55,10 @@ class DashboardData:
         """The shown dataset as the trainer sees it (tensors), or None. Behind a light preview (drawn without
         torch) it is loaded here and now, which imports torch: a view that must not wait asks
         ``dataset_when_ready``."""
-        if self._full is None and self._light_shown():
+        settings = self._preview_settings
+        if self._full is None and settings is not None and self._light_shown():
             try:
-                self._use_full(load_for_preview(self._preview_settings))
+                self._use_full(load_for_preview(settings))
             except Exception:  # the preview shows the data; the run says what is wrong with it, if anything
                 log.info("the full dataset behind the preview did not load", exc_info=True)
         return self._full
@@ -75,9 +76,10 @@ class DashboardData:
     def dataset_when_ready(self) -> Any:
         """The full dataset when loaded; else None, and behind a light preview its load starts in a thread (the
         caller asks again later): the GUI thread never waits for torch."""
-        if self._full is None and self._light_shown() and not self._full_loading:
+        settings = self._preview_settings
+        if self._full is None and settings is not None and self._light_shown() and not self._full_loading:
             self._full_loading = True
-            self.full_loader.load(self._preview_settings)
+            self.full_loader.load(settings)
         return self._full
 
     def _full_loaded(self, number: int, spec: str, result: Any) -> None:

@@ -6,7 +6,7 @@ weights will load into the current network, matched by name and shape as trainin
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -44,7 +44,8 @@ def will_load(project: Any, path: str) -> str:
 
     try:
         model = build_model(project).module
-        loaded, new = _start_by_name(model, SimpleNamespace(), initial_file(path), "these weights")
+        no_script = ModuleType("no_script")  # no start_from: the file's names are matched as they are
+        loaded, new = _start_by_name(model, no_script, initial_file(path), "these weights")
     except TorchCanvasError as exc:
         return f"<span style='color:#b00020'>{exc}</span>"
     listing = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")

@@ -101,8 +101,13 @@ class TryItView(QWidget):
         self.inputs = QStackedWidget()  # one page per kind of data
         self.text_page = TextPage()
         self.text_page.typed.connect(self._text_typed)
-        pages = {"image": self.image_page, "points": self.points, "table": self.table_page, "text": self.text_page}
-        self.pages: dict[str, QWidget] = {**pages, "samples": self.samples_page}
+        pages: dict[str, QWidget] = {
+            "image": self.image_page,
+            "points": self.points,
+            "table": self.table_page,
+            "text": self.text_page,
+        }
+        self.pages = {**pages, "samples": self.samples_page}
         for page in self.pages.values():
             self.inputs.addWidget(page)
         self.prediction = QLabel("")

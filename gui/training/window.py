@@ -62,7 +62,7 @@ def install(host: DashboardHost) -> TrainingDashboard:
         dashboard.set_document(host.document)
     window.installEventFilter(_CloseGuard(dashboard, window))
     dashboard.running_changed.connect(host.lock_editing)
-    dashboard.running_changed.connect(lambda running: running and show_large(dashboard))
+    dashboard.running_changed.connect(lambda running: show_large(dashboard) if running else None)
     # No torch here: the first run imports it (and torch._dynamo) in its own thread (see gui.training.worker),
     # so an idle window holds ~500-800 MB less and the GUI thread never waits on those imports.
     return dashboard
@@ -72,7 +72,13 @@ def _add_train_action(toolbar: QToolBar, window: QWidget, dashboard: TrainingDas
     """The toolbar's ▶ Train shows the dashboard and starts a run; it is on exactly when the panel's Train is."""
     train = QAction("▶ Train", window)
     train.setObjectName("train_action")
-    train.triggered.connect(lambda: (dock.show(), dock.raise_(), dashboard.start_training()))
+
+    def show_and_train() -> None:
+        dock.show()
+        dock.raise_()
+        dashboard.start_training()
+
+    train.triggered.connect(show_and_train)
     toolbar.addSeparator()
     toolbar.addAction(train)
     dashboard.panel.availability_changed.connect(lambda ok, why: follow_train_button(train, ok, why))
@@ -90,7 +96,9 @@ def follow_train_button(action: QAction, available: bool, reason: str) -> None:
 def show_large(dashboard: TrainingDashboard) -> None:
     """Bring the Training dock to the front and give it most of the bottom area (curves need room)."""
     dock = dashboard.parentWidget()
-    window = dock.parentWidget() if isinstance(dock, QDockWidget) else None
+    if not isinstance(dock, QDockWidget):
+        return
+    window = dock.parentWidget()
     if not isinstance(window, QMainWindow):
         return
     if dock.isVisible() and not dock.visibleRegion().isEmpty():
