@@ -12,6 +12,8 @@ import inspect
 import sys
 from typing import Any
 
+from core.model.pyparse import parse
+
 
 def module_imports(helpers: list[Any]) -> list[str]:
     """The import lines of the modules the helpers are pasted from, one name each (``from x import a``)."""
@@ -19,7 +21,7 @@ def module_imports(helpers: list[Any]) -> list[str]:
     for module in {inspect.getmodule(h) for h in helpers}:
         if module is None:
             continue
-        for node in ast.parse(inspect.getsource(module)).body:
+        for node in parse(inspect.getsource(module)).body:
             if isinstance(node, ast.Import):
                 lines += [ast.unparse(ast.Import(names=[alias])) for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -29,7 +31,7 @@ def module_imports(helpers: list[Any]) -> list[str]:
 
 def _bound(line: str) -> tuple[str, str]:
     """(module, the name an import line binds): ``import torch.nn.functional as F`` -> ("torch.nn.functional", "F")."""
-    node = ast.parse(line).body[0]
+    node = parse(line).body[0]
     assert isinstance(node, (ast.Import, ast.ImportFrom))
     alias = node.names[0]
     if isinstance(node, ast.ImportFrom):
@@ -42,7 +44,7 @@ def used_names(code: str) -> set[str]:
     binds itself is its own: ``make_shapes``' local ``dist`` needs no ``torch.distributed``, a helper's
     ``from sklearn import datasets`` inside its body no torchvision ``datasets``."""
     used: set[str] = set()
-    for statement in ast.parse(code).body:
+    for statement in parse(code).body:
         names = [n for n in ast.walk(statement) if isinstance(n, ast.Name)]
         local = {
             (a.asname or a.name).split(".")[0]

@@ -19,6 +19,7 @@ from core.code.keras_code import generate_keras_model
 from core.code.line_wrap import LINE_LENGTH
 from core.errors import ExportError
 from core.model.analysis import analyze
+from core.model.pyparse import parse
 from core.model.summary import summary_table
 
 if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
@@ -51,7 +52,7 @@ class _Script:
 
 def _split(source: str) -> _Script:
     lines = source.splitlines()
-    tree = ast.parse(source)
+    tree = parse(source)
 
     def text(node: ast.stmt) -> str:
         start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])

@@ -14,6 +14,7 @@ import keyword
 import re
 
 from core.errors import InvalidNameError
+from core.model.pyparse import parse
 
 MAX_NAME_LENGTH = 48
 
@@ -128,7 +129,7 @@ def code_name_problem(name: object) -> str | None:
 def module_level_names(source: str) -> set[str]:
     """Every name a piece of generated source binds at module level (imports, classes, functions, constants)."""
     found: set[str] = set()
-    for item in ast.parse(source).body:
+    for item in parse(source).body:
         if isinstance(item, (ast.Import, ast.ImportFrom)):
             found |= {(alias.asname or alias.name).split(".")[0] for alias in item.names}
         elif isinstance(item, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
