@@ -100,7 +100,9 @@ def run_app(args: argparse.Namespace) -> int:
     from gui.shell import recovery
 
     window.autosaver = recovery.install(window)  # autosave ~2 s after edits; offer work left by a crashed run
-    return app.exec()
+    status = app.exec()
+    wait_for_background_imports(10.0)
+    return status
 
 
 def app_icon() -> QIcon:
@@ -134,7 +136,25 @@ def take_screenshot(window: object, path: str | Path, size: tuple[int, int] = SC
     print(f"Saved a {image.width()}x{image.height()} screenshot to {path}")
     window.document.undo_stack.setClean()
     window.close()
+    wait_for_background_imports()
     return 0
+
+
+# Threads that may be inside torch's import while the window closes (the example's data preview, the warm-up).
+IMPORTING_THREADS = ("torchcanvas-data-preview", "torchcanvas-warm-up")
+
+
+def wait_for_background_imports(timeout: float = 60.0) -> None:
+    """A process that exits while a thread is still inside torch's import aborts in torch's C++ teardown
+    ("terminate called without an active exception", seen with --screenshot in a fresh clone, whose imports are
+    slow without compiled caches): let those threads finish first, within ``timeout`` seconds."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread.name in IMPORTING_THREADS and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def prepare_on_hover(window: Any, dashboard: Any) -> None:
