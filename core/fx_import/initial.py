@@ -120,21 +120,3 @@ def _holds(file: Path, data: bytes) -> bool:
         return read_regular_file(file, len(data), "weights file") == data
     except (OSError, TorchCanvasError):
         return False
-
-
-def load_initial(model: torch.nn.Module, path: str | os.PathLike[str]) -> None:
-    """Fine-tuning: the initial weights into a freshly built model; a TrainingError says what does not fit."""
-    from core.errors import ExportError, TrainingError
-    from core.files.weights import load_weights
-
-    try:
-        state = load_weights(Path(path))
-    except ExportError as exc:
-        raise TrainingError(f"Cannot fine-tune: {exc}") from None
-    own = model.state_dict()
-    if set(own) != set(state) or any(tuple(own[k].shape) != tuple(v.shape) for k, v in state.items()):
-        raise TrainingError(
-            f"Cannot fine-tune: the initial weights {Path(path).name} no longer fit the network (a layer was changed "
-            "after importing). Train from scratch (turn fine-tuning off) or import the model again."
-        )
-    model.load_state_dict(state)

@@ -54,7 +54,7 @@ def make_loss(name: str) -> nn.Module:
 
 def start_weights(
     model: nn.Module,
-    script: types.ModuleType,
+    script: types.ModuleType | None,
     initial: str,
     imported: str | os.PathLike[str] | None,
     missing: str | None,
@@ -66,12 +66,12 @@ def start_weights(
     project's own weights while fine-tuning), matched the same way. ``missing``: the project names imported
     weights that are not beside it."""
     if initial:
-        loaded, new = _start_by_name(model, script, initial, "the initial weights")
+        loaded, new = start_by_name(model, script, initial, "the initial weights")
         return f"Initial weights {Path(initial).name}: {_loaded_words(script, loaded, new)}"
     if imported is not None:
         # Matched by name and shape as the initial weights are: after a new head (fc 1000 -> 10 outputs) the
         # imported file no longer fits whole, and the user's next step is exactly that change.
-        loaded, new = _start_by_name(model, script, imported, "the imported weights")
+        loaded, new = start_by_name(model, script, imported, "the imported weights")
         return f"Fine-tuning from the imported weights {Path(imported).name}: {_loaded_words(script, loaded, new)}"
     if missing is not None:
         return (
@@ -97,8 +97,8 @@ def initial_weights_problems(setting: str) -> list[str]:
     return []
 
 
-def _start_by_name(
-    model: nn.Module, script: types.ModuleType, path: str | os.PathLike[str], what: str
+def start_by_name(
+    model: nn.Module, script: types.ModuleType | None, path: str | os.PathLike[str], what: str
 ) -> tuple[list[str], list[str]]:
     """The file's tensors whose name and shape fit (the script's ``start_from`` where it has one); a file of
     which nothing fits is refused: training on would start from random weights while the user believes not."""
@@ -109,7 +109,7 @@ def _start_by_name(
         state = load_weights(Path(path))
     except ExportError as exc:
         raise TrainingError(f"Cannot start from {what}: {exc}") from None
-    start_from = getattr(script, "start_from", None)
+    start_from = getattr(script, "start_from", None) if script is not None else None
     if start_from is not None:
         loaded, new = start_from(model, state)
     else:
@@ -126,11 +126,15 @@ def _start_by_name(
     return loaded, new
 
 
-def _loaded_words(script: types.ModuleType, loaded: list[str], new: list[str]) -> str:
+def new_listing(new: list[str]) -> str:
+    """The names left new, the first six: 'fc.weight, fc.bias' or '... and 4 more'."""
+    return ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
+
+
+def _loaded_words(script: types.ModuleType | None, loaded: list[str], new: list[str]) -> str:
     """'8 tensors loaded, 2 new (fc3.weight, fc3.bias).', and a warning when a frozen layer starts fresh (it
     would stay random: frozen layers never learn)."""
-    listing = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
-    words = f"{len(loaded)} tensors loaded, {len(new)} new" + (f" ({listing})." if new else ".")
+    words = f"{len(loaded)} tensors loaded, {len(new)} new" + (f" ({new_listing(new)})." if new else ".")
     frozen = tuple(getattr(script, "FROZEN", ()))
     stuck = sorted({k.rsplit(".", 1)[0] for k in new if any(k.startswith(f + ".") for f in frozen)})
     if stuck:

@@ -6,7 +6,6 @@ weights will load into the current network, matched by name and shape as trainin
 from __future__ import annotations
 
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -40,16 +39,14 @@ def will_load(project: Any, path: str) -> str:
     from core.code.script_transfer import initial_file
     from core.errors import TorchCanvasError
     from core.files.built_model import build_model
-    from core.training.setup import _start_by_name
+    from core.training.setup import new_listing, start_by_name
 
     try:
         model = build_model(project).module
-        no_script = ModuleType("no_script")  # no start_from: the file's names are matched as they are
-        loaded, new = _start_by_name(model, no_script, initial_file(path), "these weights")
+        loaded, new = start_by_name(model, None, initial_file(path), "these weights")  # matched as training does
     except TorchCanvasError as exc:
         return f"<span style='color:#b00020'>{exc}</span>"
-    listing = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
-    return f"{len(loaded)} tensors will load, {len(new)} new" + (f" ({listing})." if new else ".")
+    return f"{len(loaded)} tensors will load, {len(new)} new" + (f" ({new_listing(new)})." if new else ".")
 
 
 class TransferBox(QGroupBox):

@@ -19,7 +19,8 @@ from core.cli import main
 from core.errors import ExportError, TorchCanvasError, TrainingError
 from core.files.project import load
 from core.files.weights import read_weights
-from core.fx_import.initial import initial_weights, load_initial, save_with_weights, weights_file_for
+from core.fx_import.initial import initial_weights, save_with_weights, weights_file_for
+from core.training.setup import start_weights
 
 MLP = Path(__file__).resolve().parents[2] / "resources" / "examples" / "digits_mlp.json"
 
@@ -199,14 +200,14 @@ def test_import_weights_from_a_hostile_file_is_our_sentence(kind: str, tmp_path:
 @pytest.mark.timeout(60, method="signal")
 @pytest.mark.parametrize("kind", sorted(WHY))
 def test_fine_tuning_from_hostile_initial_weights_is_our_sentence(kind: str, tmp_path: Path, monkeypatch) -> None:
-    """The initial weights of `torchcanvas train --fine-tune` and of the window's runs: ``load_initial``, which
+    """The initial weights of `torchcanvas train --fine-tune` and of the window's runs: ``start_weights``, which
     reads through the same loader as export and import."""
     monkeypatch.chdir(tmp_path)
     weights = _hostile(kind, tmp_path)
     with pytest.raises(TrainingError) as info:
-        load_initial(torch.nn.Linear(2, 3), weights)
+        start_weights(torch.nn.Linear(2, 3), None, "", weights, None)
     _plain(str(info.value), kind, weights)
-    assert str(info.value).startswith("Cannot fine-tune:") and not (tmp_path / "PWNED").exists()
+    assert str(info.value).startswith("Cannot start from the imported weights:") and not (tmp_path / "PWNED").exists()
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file: no EACCES")
