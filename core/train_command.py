@@ -125,24 +125,16 @@ class _CtrlC:
 
 def _check_first(project: Any) -> int:
     """What ``torchcanvas check`` calls an error stops the run here, in check's words, before anything is
-    written; its warnings (extra outputs, images resized or turned grey) are printed before the first epoch."""
-    from core.code.script import setup_problems
-    from core.model.analysis import analyze
-    from core.training.setup import initial_weights_problems
+    written; its warnings (extra outputs, images resized or turned grey) are printed before the first epoch.
+    The window's Train runs the same check (``core.training.precheck``)."""
+    from core.training.precheck import check_before_training
 
-    analysis = analyze(project.graph, project.training)
-    errors = [p.message for p in analysis.errors] + setup_problems(project)
-    errors += initial_weights_problems(project.training.initial_weights)  # check says it too
-    if len(errors) == 1:
-        print(f"torchcanvas: error: {errors[0]}", file=sys.stderr)
-    elif errors:
-        listing = "".join(f"\n- {message}" for message in errors)
-        print(f"torchcanvas: error: {len(errors)} problems to fix before training:{listing}", file=sys.stderr)
-    if errors:
+    found = check_before_training(project)
+    if found.errors:
+        print(f"torchcanvas: error: {found.refusal()}", file=sys.stderr)
         return 1
-    for problem in analysis.problems:
-        if problem.severity != "error":
-            print(f"warning: {problem.message}", flush=True)
+    for warning in found.warnings:
+        print(f"warning: {warning}", flush=True)
     return 0
 
 

@@ -256,6 +256,8 @@ class TrainingDashboard(DashboardData, QWidget):
         if self.run is not None or self.project is None or not self.panel.train_button.isEnabled():
             return None
         project = self.snapshot()
+        if self.panel.refuses(project):  # what torchcanvas train refuses, in its words (core.training.precheck)
+            return None
         self.run_project = project
         start = None
         if project.extra:  # may name initial weights; core.fx_import's package imports torch, not wanted here

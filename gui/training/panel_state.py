@@ -36,6 +36,7 @@ class PanelState:
     progress: QProgressBar
     log: KerasLog
     availability_changed: SignalInstance
+    _said_before_training: tuple[str, ...] = ()  # the check's warnings, logged as the run begins
 
     def set_graph_problem(self, problem: str | None) -> None:
         self._graph_problem = problem
@@ -89,10 +90,28 @@ class PanelState:
             self.reason.setText(self._run_message)
         self.reason.setStyleSheet("color: #b00020;")
 
+    def refuses(self, project: Any) -> bool:
+        """Train pressed: the check ``torchcanvas train`` runs first (``core.training.precheck``), on the copy
+        that would train. Its errors refuse the run in the CLI's words, under the buttons and in the log (the
+        network's analysis may be older than the files on disk); its warnings are logged as the run begins."""
+        from core.training.precheck import check_before_training
+
+        found = check_before_training(project)
+        self._said_before_training = tuple(found.warnings)
+        if not found.errors:
+            return False
+        self._run_message = f"Cannot train: {found.refusal()}"
+        self.log.add(self._run_message)
+        self._update_buttons()
+        return True
+
     # -- progress and log -----------------------------------------------------------------------------
     def begin_run(self, settings: TrainingSettings) -> None:
         self._run_message = ""
         self.report.begin(settings)
+        for warning in self._said_before_training:  # as the CLI prints them before the first epoch
+            self.log.add(f"warning: {warning}")
+        self._said_before_training = ()
 
     def on_event(self, event: Any) -> None:
         self.report.show(event)
