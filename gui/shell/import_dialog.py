@@ -1,7 +1,11 @@
 """File > Import PyTorch Model…: an existing ``nn.Module`` (``file.py:Class`` or ``torchvision:NAME``) becomes a
 project with blocks; its weights are saved beside the project as its initial weights. The import itself is
-``torchcanvas import`` (``core.fx_import``) run in a child process; this module asks, shows its progress and lets
-the user cancel it."""
+``torchcanvas import`` (``core.fx_import``) run in a child process; this module asks, shows its progress, lets
+the user cancel it, and shows what the importer noted (the ``note:`` lines the command line prints) once it is done.
+
+The child is ``python -m core import ...``; a frozen build (PyInstaller) has no ``python -m``, but its executable's
+command line is core's (``packaging/torchcanvas_main.py`` -> ``gui.shell.launch.main``), so it runs
+``torchcanvas import ...`` instead."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -95,17 +99,15 @@ class ImportJob(QObject):
         self.done = self.ok = self.cancelled = False
         self.message = ""
         self.started = time.perf_counter()
+        self.notes: list[str] = []  # what the importer noted (folded, skipped, defaults taken), shown when done
         self.process = QProcess(self)
-        command = [sys.executable, "-m", "core", "import", self.source, "-o", str(self.path), "--replace-project"]
-        if shape.strip():
-            command += ["--input-shape", shape.strip()]
-        if weights.strip():
-            command += ["--weights", weights.strip()]
+        command = import_command(self.source, shape, weights, self.path)
         self.process.setProgram(command[0])
         self.process.setArguments(command[1:])
         env = QProcessEnvironment.systemEnvironment()
-        root = str(Path(__file__).resolve().parents[2])  # the folder that holds core/
-        env.insert("PYTHONPATH", os.pathsep.join(p for p in (root, env.value("PYTHONPATH")) if p))
+        if not frozen():  # the frozen app carries core inside itself
+            root = str(Path(__file__).resolve().parents[2])  # the folder that holds core/
+            env.insert("PYTHONPATH", os.pathsep.join(p for p in (root, env.value("PYTHONPATH")) if p))
         self.process.setProcessEnvironment(env)
         self.process.finished.connect(self._finished)
         self.process.errorOccurred.connect(self._error)
@@ -140,6 +142,7 @@ class ImportJob(QObject):
             self.window.statusBar().showMessage(f"Import of {self.source} cancelled.")
             return
         if code == 0 and status == QProcess.ExitStatus.NormalExit:
+            self.notes = child_notes(bytes(self.process.readAllStandardOutput().data()).decode("utf-8", "replace"))
             self._end(True, "")
             return
         errors = bytes(self.process.readAllStandardError().data()).decode("utf-8", "replace")
@@ -150,28 +153,73 @@ class ImportJob(QObject):
             return
         self.done, self.ok, self.message = True, ok, message
         self.timer.stop()
-        self.progress.close()
+        opened = ok and not message and self.window.open_file(self.path)
+        if opened and self.notes:  # the progress window stays, now saying what the importer noted
+            self.progress.show_notes(self._imported() + " What the importer noted:", self.notes)
+        else:
+            self.progress.close()
         if message:
             self.window.show_error("Could not import the model", message)
-        elif ok and self.window.open_file(self.path):
-            seconds = time.perf_counter() - self.started
-            self.window.statusBar().showMessage(
-                f"Imported {self.source} in {seconds:.1f} s; its weights are the initial weights."
-            )
+        elif opened:
+            said = f" {len(self.notes)} note{'s' * (len(self.notes) != 1)} in the import window." if self.notes else ""
+            self.window.statusBar().showMessage(self._imported() + said)
         self.finished.emit(ok)
+
+    def _imported(self) -> str:
+        seconds = time.perf_counter() - self.started
+        return f"Imported {self.source} in {seconds:.1f} s; its weights are the initial weights."
 
 
 class ImportProgress(QDialog):
-    """The progress line and Cancel; shown, not run modally, so the window goes on drawing."""
+    """The progress line and Cancel; shown, not run modally, so the window goes on drawing. When the import is
+    done and the importer noted something, it stays as the import's result: the notes and a Close button."""
 
     def __init__(self, parent: QWidget, source: str) -> None:
         super().__init__(parent)
         self.setWindowTitle("Importing a PyTorch model")
         layout = QVBoxLayout(self)
         self.line = QLabel(f"Importing {source}…")
+        self.line.setWordWrap(True)
         layout.addWidget(self.line)
+        self.notes = QLabel("")
+        self.notes.setWordWrap(True)
+        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notes.setVisible(False)
+        layout.addWidget(self.notes)
         self.cancel = QPushButton("Cancel")
         layout.addWidget(self.cancel)
+
+    def show_notes(self, heading: str, notes: list[str]) -> None:
+        self.setWindowTitle("Imported a PyTorch model")
+        self.setMinimumWidth(560)
+        self.line.setText(heading)
+        self.notes.setText("\n".join(f"• {note}" for note in notes))
+        self.notes.setVisible(True)
+        self.cancel.setText("Close")
+        self.cancel.clicked.connect(self.close)
+        self.show()
+
+
+def frozen() -> bool:
+    """A frozen build (PyInstaller sets ``sys.frozen``): ``sys.executable`` is the app, not a Python."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def import_command(source: str, shape: str, weights: str, project_path: str | Path) -> list[str]:
+    """The child's command line: ``python -m core import ...``, or in a frozen build the app itself, whose
+    ``torchcanvas import`` is the same entry (``core.cli.main`` through ``gui.shell.launch.main``)."""
+    cli = [sys.executable] if frozen() else [sys.executable, "-m", "core"]
+    command = [*cli, "import", source.strip(), "-o", str(project_path), "--replace-project"]
+    if shape.strip():
+        command += ["--input-shape", shape.strip()]
+    if weights.strip():
+        command += ["--weights", weights.strip()]
+    return command
+
+
+def child_notes(output: str) -> list[str]:
+    """The importer's ``note: ...`` lines (what it folded, skipped or took as a default), without the prefix."""
+    return [line.removeprefix("note: ").strip() for line in output.splitlines() if line.startswith("note: ")]
 
 
 def child_message(errors: str) -> str:

@@ -110,3 +110,64 @@ def test_a_file_that_calls_sys_exit_is_a_message_and_the_window_stays(window, tm
     qtbot.waitUntil(lambda: job.done, timeout=120_000)
     assert not job.ok and shown and "stops the program (sys.exit(3)) at line 3" in shown[0], shown
     assert window.isVisible()
+
+
+DEVICE_NET = """import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 3)
+
+    def forward(self, x):
+        if x.is_cuda:  # the importer draws the CPU path and notes it
+            x = x * 1
+        return self.fc(x)
+"""
+
+
+@pytest.mark.slow  # a child process imports torch: seconds
+def test_the_importer_s_notes_are_shown_when_the_import_is_done(window, tmp_path, monkeypatch, qtbot) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(window, "show_error", lambda title, message: shown.append(message))
+    source = tmp_path / "devnet.py"
+    source.write_text(DEVICE_NET, encoding="utf-8")
+    job = import_into(window, f"{source}:Net", "2", "", tmp_path / "devnet.json")
+    qtbot.waitUntil(lambda: job.done, timeout=120_000)
+    assert job.ok and not shown, shown
+    # the progress window stays as the result, with the note the command line prints as 'note: ...'
+    assert job.progress.isVisible() and job.progress.notes.isVisible()
+    assert "forward asks where its input lives (`.is_cuda` as False)" in job.progress.notes.text()
+    assert job.progress.line.text().startswith(f"Imported {source}:Net in ")
+    assert "1 note in the import window" in window.statusBar().currentMessage()
+    assert job.progress.cancel.text() == "Close"
+    job.progress.cancel.click()
+    assert not job.progress.isVisible()
+
+
+def test_the_frozen_app_runs_the_import_as_its_own_subcommand(tmp_path, monkeypatch, capsys) -> None:
+    """A PyInstaller build has no `python -m core`: the child is the app itself with `import ...`, and the app's
+    entry (packaging/torchcanvas_main.py, run as __main__ as the frozen executable runs it) imports."""
+    import runpy
+    import sys
+    from pathlib import Path
+
+    from gui.shell.import_dialog import child_notes, import_command
+
+    source = tmp_path / "devnet.py"
+    source.write_text(DEVICE_NET, encoding="utf-8")
+    out = tmp_path / "frozen.json"
+    app = str(tmp_path / "dist" / "torchcanvas" / "torchcanvas")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", app)
+    command = import_command(f"{source}:Net", "2", "", out)
+    assert command[:2] == [app, "import"] and "-m" not in command
+    monkeypatch.setattr(sys, "argv", command)  # argv[0] is the executable, as the frozen app sees it
+    entry = Path(__file__).resolve().parents[2] / "packaging" / "torchcanvas_main.py"
+    with pytest.raises(SystemExit) as ended:
+        runpy.run_path(str(entry), run_name="__main__")
+    assert ended.value.code == 0, capsys.readouterr().err
+    assert out.is_file() and (tmp_path / "frozen.initial.pt").is_file()
+    notes = child_notes(capsys.readouterr().out)
+    assert notes and notes[0].startswith("forward asks where its input lives")
