@@ -4,7 +4,10 @@ cache, so the file is the one every other PyTorch program on the machine shares,
 torch.hub checks a download against the hash in its file name (``resnet18-f37072fd.pth``: the SHA-256 starts
 ``f37072fd``) and keeps nothing when it differs, but it trusts whatever file is already in the cache. A file
 there is checked the same way before it is used: a truncated or damaged one is moved aside (``.damaged``) and
-fetched again, never loaded. Offline, the message names the URL and the exact path to put the file at.
+fetched again, never loaded; when that download fails too, the message says first that the file there (perhaps
+the one the user just put there) was not the right one and where it went. Offline, the message names the URL and
+the exact path to put the file at, and the network's error in words ("no network connection", not "[Errno -2]
+Name or service not known").
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import contextlib
 import hashlib
 import io
 import os
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.error import URLError
+from urllib.parse import urlparse
 
 from core.errors import TorchCanvasError
 from core.pretrained.catalog import cache_path
@@ -91,21 +96,49 @@ def fetch_weights(
     name = name or type(weights).__name__
     path = cache_path(weights.url)
     with _ONE_AT_A_TIME:
-        cached = path.is_file() and _sound(path, cancel)
+        moved = _set_aside_if_damaged(path, cancel) if path.is_file() else ""
+        cached = path.is_file()
         if not cached:
-            _download(weights, name, path, progress, cancel)
+            try:
+                _download(weights, name, path, progress, cancel)
+            except FetchCancelled:
+                raise
+            except PretrainedError as exc:  # the user who put a wrong file there learns so before what to do
+                raise PretrainedError(f"{moved}\n{exc}" if moved else str(exc)) from None
         elif progress is not None:
             size = path.stat().st_size
             progress(size, size)
         return Fetched(_load(path, name), path, cached)
 
 
-def _sound(path: Path, cancel: Callable[[], bool] | None) -> bool:
-    """A cached file that fails the hash check is moved aside (never loaded) so torch.hub downloads it again."""
+def _set_aside_if_damaged(path: Path, cancel: Callable[[], bool] | None) -> str:
+    """A cached file that fails the hash check is moved aside (never loaded) so torch.hub downloads it again;
+    returns what was done in words ('' for a sound file)."""
     if hash_matches(path, cancel):
-        return True
-    os.replace(path, path.with_name(path.name + ".damaged"))
-    return False
+        return ""
+    damaged = path.with_name(path.name + ".damaged")
+    os.replace(path, damaged)
+    return (
+        f"The file at\n  {path}\nis not the right one (its SHA-256 does not start with {expected_hash(path)}, the "
+        f"hash in its name: a truncated download or another file); it was moved to\n  {damaged}"
+    )
+
+
+def network_reason(exc: BaseException, url: str) -> str:
+    """Why a download failed, in words: a name lookup that fails means no network connection."""
+    reason = getattr(exc, "reason", exc)
+    host = urlparse(url).hostname or url
+    if isinstance(reason, socket.gaierror):
+        return f"no network connection: the address of {host} could not be looked up"
+    if isinstance(reason, TimeoutError):
+        return f"{host} did not answer in time"
+    if isinstance(reason, ConnectionRefusedError):
+        return f"{host} refused the connection"
+    if isinstance(reason, ConnectionError):
+        return f"the connection to {host} was cut"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason)
 
 
 def _download(
@@ -120,7 +153,7 @@ def _download(
     except FetchCancelled:
         raise
     except URLError as exc:
-        raise PretrainedError(offline_message(name, weights.url, path, f"{getattr(exc, 'reason', exc)}")) from None
+        raise PretrainedError(offline_message(name, weights.url, path, network_reason(exc, weights.url))) from None
     except RuntimeError as exc:
         if "invalid hash value" not in str(exc):
             raise PretrainedError(f"The weights of {name} could not be read after downloading: {exc}") from None
@@ -130,7 +163,7 @@ def _download(
             f"the file yourself and put it at\n  {path}"
         ) from None
     except OSError as exc:  # no network (socket errors), a full disk, a cache folder that cannot be written
-        raise PretrainedError(offline_message(name, weights.url, path, exc.strerror or str(exc))) from None
+        raise PretrainedError(offline_message(name, weights.url, path, network_reason(exc, weights.url))) from None
 
 
 def _load(path: Path, name: str) -> dict[str, Any]:

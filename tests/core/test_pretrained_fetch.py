@@ -130,3 +130,40 @@ def test_torch_hub_s_progress_bar_is_put_back():
     with pytest.raises(PretrainedError):
         fetch_weights(_weights("file:///nonexistent/tiny-12345678.pth"))
     assert torch.hub.tqdm is before
+
+
+def test_a_wrong_file_the_user_put_in_the_cache_is_named_not_just_asked_for_again(source: Path):
+    """F4: offline, the user copies a file to the path the message gave, but a wrong one: it was moved aside and
+    the same 'put the file at' message came back, telling them to put it where they just had."""
+    weights = _weights(source.as_uri())
+    source.unlink()  # offline
+    cached = cache_path(weights.url)
+    cached.parent.mkdir(parents=True)
+    cached.write_text("junk\n")
+    with pytest.raises(PretrainedError) as caught:
+        fetch_weights(weights, name="tiny")
+    message = str(caught.value)
+    prefix = source.name.split("-")[1].split(".")[0]
+    damaged = cached.with_name(cached.name + ".damaged")
+    said = f"The file at\n  {cached}\nis not the right one (its SHA-256 does not start with {prefix}"
+    assert message.startswith(said)
+    assert f"it was moved to\n  {damaged}" in message and damaged.read_text() == "junk\n"
+    assert "Could not download the pretrained weights of tiny" in message  # and what to do still follows
+
+
+def test_no_network_is_said_in_words_not_as_errno(source: Path, monkeypatch):
+    import socket
+    import urllib.error
+
+    import torch.hub
+
+    def no_dns(*args, **kwargs):
+        raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
+
+    monkeypatch.setattr(torch.hub, "urlopen", no_dns)
+    weights = _weights("https://download.pytorch.org/models/" + source.name)
+    with pytest.raises(PretrainedError) as caught:
+        fetch_weights(weights, name="tiny")
+    message = str(caught.value)
+    assert "(no network connection: the address of download.pytorch.org could not be looked up)" in message
+    assert "Errno" not in message and "Name or service" not in message
