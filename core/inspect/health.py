@@ -10,14 +10,16 @@ the 5 % target with room for what its clock cannot see (bench/inspect_overhead.p
 Before batch ``every`` it also samples batches 1, 2, 4, 8, ...: a short run (a few hundred rows, a few epochs: 9 or
 21 batches) gets two samples running, which every diagnosis needs, before N can grow past its end; sampled at 10
 only, with N raised to 32 after that sample, a 20-layer sigmoid MLP went undiagnosed and the tab stayed empty.
-The loss is looked at every batch (it is a float already): a NaN is diagnosed at the batch it appears.
+The loss is looked at every batch (it is a float already): a NaN is diagnosed at the batch it appears. After each
+epoch (``after_epoch``) the accuracy is compared with chance: a loss that grew a million-fold without a NaN leaves
+an accuracy of 1/classes, and that pair names the learning rate as the cause.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,7 @@ VANISHING_RATIO = 1e-4  # a layer's gradient this small beside the largest one l
 DEAD_SHARE = 0.5  # this share of a ReLU's units silent over a whole batch, twice running
 DIVERGED = 100  # the loss this many times its first value: diverging, even without a NaN
 SATURATED = 0.99  # tanh beyond +-0.99, sigmoid beyond 0.01 / 0.99: the gradient through it is nearly 0
+CHANCE_MARGIN = 0.1  # accuracy less than a tenth of the way from chance (1/classes) to 100 %: at chance
 
 
 @dataclass
@@ -59,7 +62,7 @@ class HealthSample:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    kind: str  # "nan", "exploding", "vanishing", "dead", "saturated"
+    kind: str  # "nan", "exploding", "vanishing", "dead", "saturated", "chance"
     step: int
     node: str | None  # the node's name, where one node is to blame
     message: str
@@ -98,6 +101,9 @@ class HealthWatcher:
         self._before: list[torch.Tensor] | None = None
         self._acts: dict[str, tuple[str, torch.Tensor]] = {}
         self._first_loss: float | None = None
+        self._peak = 0.0  # the largest loss seen, once it has grown past DIVERGED times the first
+        self._diverged_in: int | None = None  # the epoch in which it did
+        self._step = 0
         self._window = [0.0, 0]  # loss sum and count since the last sample
         self._cost = 0.0  # seconds this watcher spent on the current sample
         self.seconds = 0.0  # seconds it spent in all (its hooks included): its overhead, for the bench
@@ -132,6 +138,7 @@ class HealthWatcher:
         if self._clock is not None and step > 1:  # the batch's time, without this watcher's own
             seconds = started - self._clock
             self._batch_seconds = 0.9 * self._batch_seconds + 0.1 * seconds if self._batch_seconds else seconds
+        self._step = step
         self._watch_loss(step, loss)
         if math.isfinite(loss):
             self._window[0] += loss
@@ -145,6 +152,13 @@ class HealthWatcher:
         ended = time.perf_counter()
         self._cost += ended - started
         self._clock = ended
+
+    def after_epoch(self, epoch: int, metrics: Mapping[str, float | None]) -> None:
+        started = time.perf_counter()
+        if self._peak and self._diverged_in is None:
+            self._diverged_in = epoch
+        self._watch_accuracy(epoch, metrics)
+        self.seconds += time.perf_counter() - started
 
     def detach(self) -> None:
         self.seconds += self._cost
@@ -263,8 +277,8 @@ class HealthWatcher:
         if self._first_loss is None:
             self._first_loss = abs(loss)
         elif self._first_loss > 0 and abs(loss) > DIVERGED * self._first_loss:
-            fold = abs(loss) / self._first_loss
-            grew = "more than a million-fold" if fold >= 1e6 else f"{fold:,.0f}-fold"
+            self._peak = max(self._peak, abs(loss))
+            grew = _fold(abs(loss) / self._first_loss)
             self._say(
                 "exploding",
                 step,
@@ -272,6 +286,48 @@ class HealthWatcher:
                 f"The loss grew {grew} without becoming NaN (from {self._first_loss:.3g} at the first batch to "
                 f"{loss:.3g} at batch {step}): training is diverging; {self._advice()}.",
             )
+
+    def _watch_accuracy(self, epoch: int, metrics: Mapping[str, float | None]) -> None:
+        """After an epoch: an accuracy at chance, said with what to change. The rate is named when the loss grew
+        past ``DIVERGED`` times its first value or the rate lies ten times or more from the optimizer's usual one;
+        at a usual rate the network gets a second epoch before it is called not learning (a hard task starts
+        slowly: SGD at 0.01 leaves digits at 14 % after one epoch, 32 % after two)."""
+        classes = metrics.get("classes")
+        scores = [metrics.get("accuracy"), metrics.get("val_accuracy")]
+        shown = [v for v in scores if v is not None and math.isfinite(v)]
+        if not classes or classes < 2 or not shown:
+            return
+        accuracy, chance = max(shown), 1 / classes
+        if accuracy >= chance + CHANCE_MARGIN * (1 - chance):
+            return
+        optimizer, lr = self._rate()
+        usual = USUAL_RATES.get(optimizer, 1e-3)
+        at = (
+            f"the accuracy is at chance ({accuracy:.0%} after epoch {epoch}; guessing among {classes:g} classes "
+            f"gives {chance:.0%})"
+        )
+        if self._diverged_in is not None and self._first_loss:
+            when = "in the first epoch" if self._diverged_in == 1 else f"in epoch {self._diverged_in}"
+            message = (
+                f"The loss grew {_fold(self._peak / self._first_loss)} {when} and {at}: the learning rate {lr:g} "
+                f"is far too high for {optimizer}; try {suggested_rate(optimizer, lr):g}."
+            )
+        elif lr > 10 * usual:
+            message = f"{at[0].upper()}{at[1:]}: {self._advice()}."
+        elif lr <= usual / 10:
+            message = (
+                f"{at[0].upper()}{at[1:]}: the learning rate {lr:g} is too low for {optimizer} to move the weights in "
+                f"time; try {usual:g}."
+            )
+        elif epoch >= 2:
+            message = (
+                f"{at[0].upper()}{at[1:]}: the network is not learning. Check that the labels belong to the inputs and "
+                "that the inputs are normalised, read the other diagnoses here, or find a learning rate with "
+                "Find LR (torchcanvas lr-find)."
+            )
+        else:
+            return
+        self._say("chance", self._step, None, message)
 
     def _largest_gradient(self) -> str | None:
         """The node with the largest (or a non-finite) gradient at a NaN batch: where the blow-up shows."""
@@ -321,6 +377,10 @@ class HealthWatcher:
                 f"so the layers near the input barely learn. Add BatchNorm between the layers or use ReLU instead of "
                 "Sigmoid/Tanh (or fewer layers).",
             )
+
+
+def _fold(fold: float) -> str:
+    return "more than a million-fold" if fold >= 1e6 else f"{fold:,.0f}-fold"
 
 
 def _value(sample: HealthSample, name: str, kind: str) -> float:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +108,9 @@ class RangeTest:
     def attach(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
         self._optimizer = optimizer
         self._set(self.rate(0))
+
+    def after_epoch(self, epoch: int, metrics: Mapping[str, float | None]) -> None:
+        pass  # the test reads batches only
 
     def after_batch(self, step: int, loss: float) -> None:
         curve = self.curve

@@ -42,7 +42,7 @@ from core.training.loaders import Batches, check_fit, evaluate_split, explain_ru
 from core.training.run_folder import RunFolder
 from core.training.run_record import EpochSums, Run, finish_run, open_run_folder
 from core.training.setup import make_loss, resolve_device, run_as_module, start_weights
-from core.training.watch import Watcher
+from core.training.watch import Watcher, epoch_hook
 
 
 class _Stopped(Exception):
@@ -239,12 +239,22 @@ class Trainer:
                     run.status, run.message = "stopped", f"Stopped by the user during epoch {epoch}."
                 break
             row = self._record_epoch(run, epoch, sums, script)
+            self._tell_epoch(run, epoch, row)
             if self._end_of_epoch(run, epoch, row, script):
                 break
         result = finish_run(run, self.settings, self.device)
         last = run.history[-1] if run.history else {}
         self._emit("end", epoch=len(run.history), loss=last.get("loss"), message=run.message or "Training finished.")
         return result
+
+    def _tell_epoch(self, run: Run, epoch: int, row: dict[str, Any]) -> None:
+        """The watchers' ``after_epoch``: the epoch's figures and the number of classes chance is measured by."""
+        classes = run.data.num_classes if run.data.task == "classification" else None
+        metrics = {**row, "classes": classes}
+        for watcher in self._attached:
+            hook = epoch_hook(watcher)
+            if hook is not None:
+                hook(epoch, metrics)
 
     def _phase_two(self, run: Run, script: ModuleType, epoch: int) -> None:
         """What the script's ``main`` does at ``FREEZE_EPOCHS + 1``: its ``unfreeze`` gives a new optimizer over

@@ -2,14 +2,17 @@
 
 Layer health (issue 28), a learning-rate range test and any later view attach here instead of editing the loop:
 the trainer hands each watcher the model and optimizer once, calls it after every batch with the step and loss
-(the gradients of that batch are still on the parameters, the optimizer has stepped), and detaches it when the
-run ends, however it ends. A watcher keeps its own cost down (it samples every N batches) and reports through
-whatever callback it was built with; it never stops the run itself.
+(the gradients of that batch are still on the parameters, the optimizer has stepped), after every epoch with the
+epoch's row of figures (what a diagnosis about accuracy needs: batches never see it), and detaches it when the
+run ends, however it ends. ``after_epoch`` may be left out: a watcher without it is not told (``epoch_hook``).
+A watcher keeps its own cost down (it samples every N batches) and reports through whatever callback it was built
+with; it never stops the run itself.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import torch
@@ -22,5 +25,16 @@ class Watcher(Protocol):
     def after_batch(self, step: int, loss: float) -> None:
         """Called after each training batch (``step`` counts from 1 over the whole run)."""
 
+    def after_epoch(self, epoch: int, metrics: Mapping[str, float | None]) -> None:
+        """Called after each finished epoch's validation with its figures: ``loss``, ``accuracy``, ``val_loss``,
+        ``val_accuracy`` (None for a regression; ``val_*`` NaN without a validation split), ``lr``, ``seconds``
+        and ``classes`` (the dataset's number of classes; None for a regression)."""
+
     def detach(self) -> None:
         """Called once when the run ends (finished, stopped or failed): remove hooks, flush summaries."""
+
+
+def epoch_hook(watcher: Any) -> Callable[[int, Mapping[str, float | None]], None] | None:
+    """The watcher's ``after_epoch``, or None for one written before epochs were told."""
+    hook = getattr(watcher, "after_epoch", None)
+    return hook if callable(hook) else None

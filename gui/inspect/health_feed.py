@@ -68,6 +68,9 @@ class _FeedWatcher:
     def after_batch(self, step: int, loss: float) -> None:
         self.inner.after_batch(step, loss)
 
+    def after_epoch(self, epoch: int, metrics: Any) -> None:
+        self.inner.after_epoch(epoch, metrics)  # the accuracy-at-chance diagnosis needs the epoch's figures
+
     def detach(self) -> None:
         try:
             if self.inner is not None:

@@ -42,7 +42,7 @@ SHOWN = {
     "saturated": ("Saturated sigmoid/tanh outputs (share)", False, (0.0, 1.0), "{:.0%} saturated"),
 }
 HEALTHY = "Nothing wrong seen so far: the gradients, the updates and the activations look healthy."
-SEVERITY = {"nan": "error", "exploding": "error"}  # the run is lost; the others are warnings
+SEVERITY = {"nan": "error", "exploding": "error", "chance": "error"}  # the run is lost; the others are warnings
 
 
 class HealthView(QWidget):

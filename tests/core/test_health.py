@@ -191,3 +191,38 @@ def test_saturated_tanh_units_are_diagnosed_and_a_normal_tanh_is_not(digits) -> 
     assert "squash's outputs are saturated" in watcher.diagnoses[0].message
     normal, _ = train(tanh_mlp(), digits)
     assert normal.diagnoses == [] and normal.samples[-1].layers[1].saturated < 0.5
+
+
+def test_sgd_at_rate_10000_ends_its_first_epoch_at_chance_and_the_rate_is_named(digits) -> None:
+    """The loss grows a million-fold without a NaN and the run trains on in silence at 10 % accuracy: the epoch's
+    accuracy, which batches never see, makes the diagnosis that names the rate and the fix."""
+    project = mlp_project([64], 32, 10, epochs=1, batch_size=32, optimizer="SGD", lr=1e4)
+    watcher, result = train(project, digits)
+    assert result.status == "finished" and result.history[0]["val_accuracy"] < 0.19  # trained on, at chance
+    chance = [d for d in watcher.diagnoses if d.kind == "chance"]
+    assert len(chance) == 1, watcher.diagnoses
+    message = chance[0].message
+    assert message.startswith("The loss grew more than a million-fold in the first epoch and the accuracy is at")
+    assert "guessing among 10 classes gives 10%" in message
+    assert message.endswith("the learning rate 10000 is far too high for SGD; try 0.01.")
+
+
+def test_a_rate_far_too_low_is_named_and_a_usual_rate_gets_a_second_epoch(digits) -> None:
+    low, _ = train(mlp_project([64], 32, 10, epochs=1, batch_size=32, optimizer="SGD", lr=1e-6), digits)
+    chance = [d.message for d in low.diagnoses if d.kind == "chance"]
+    assert len(chance) == 1 and "the learning rate 1e-06 is too low for SGD" in chance[0] and "try 0.01" in chance[0]
+    # SGD at its usual 0.01 leaves digits near chance after one epoch, and learns in the next: no diagnosis
+    usual, result = train(mlp_project([64], 32, 10, epochs=2, batch_size=32, optimizer="SGD", lr=0.01), digits)
+    assert result.history[-1]["val_accuracy"] > 0.19
+    assert [d.kind for d in usual.diagnoses] == []
+
+
+def test_after_epoch_without_classes_or_accuracy_says_nothing() -> None:
+    watcher = HealthWatcher()
+    watcher.after_epoch(3, {"loss": 1.0, "accuracy": None, "val_accuracy": None, "classes": None})  # regression
+    watcher.after_epoch(3, {"loss": 1.0, "accuracy": 0.1, "val_accuracy": float("nan"), "classes": 1})
+    assert watcher.diagnoses == []
+    watcher.after_epoch(3, {"loss": 1.0, "accuracy": 0.52, "val_accuracy": float("nan"), "classes": 2})
+    assert [d.kind for d in watcher.diagnoses] == ["chance"]  # 52 % of two classes: at chance, said once
+    watcher.after_epoch(4, {"loss": 1.0, "accuracy": 0.5, "val_accuracy": 0.5, "classes": 2})
+    assert len(watcher.diagnoses) == 1

@@ -37,3 +37,13 @@ def test_no_health_prints_no_diagnosis(tmp_path, capsys) -> None:
     save(deep_sigmoid_mlp(20), path)
     assert main(["train", str(path), "--epochs", "1", "--no-health", "--out", str(tmp_path / "runs")]) == 0
     assert "Health:" not in capsys.readouterr().out
+
+
+def test_train_prints_accuracy_at_chance_with_the_rate_to_try(tmp_path, capsys) -> None:
+    path = tmp_path / "high.json"
+    save(mlp_project([64], 32, 10, epochs=1, batch_size=32), path)
+    args = ["train", str(path), "--optimizer", "sgd", "--lr", "10000", "--out", str(tmp_path / "runs")]
+    assert main(args) == 0  # the loss never becomes NaN: the run finishes, and says why it learned nothing
+    out = capsys.readouterr().out
+    chance = [line for line in out.splitlines() if line.startswith("Health:") and "at chance" in line]
+    assert len(chance) == 1 and chance[0].endswith("the learning rate 10000 is far too high for SGD; try 0.01.")

@@ -64,3 +64,21 @@ def test_watcher_detached_when_the_run_is_stopped(digits) -> None:
     assert result.status == "stopped"
     assert watcher.steps == [1, 2, 3]
     assert watcher.calls == ["attach", "detach"]
+
+
+def test_watcher_is_told_each_epoch_with_its_figures_and_the_classes(digits) -> None:
+    """after_epoch: what a diagnosis about accuracy needs (batches never see it); a watcher without the method
+    (Recorder) still runs beside one that has it."""
+    project = mlp_project([64], 16, 10, epochs=2, batch_size=256)
+    told: list[tuple[int, dict]] = []
+
+    class EpochRecorder(Recorder):
+        def after_epoch(self, epoch: int, metrics) -> None:
+            told.append((epoch, dict(metrics)))
+
+    plain = Recorder()
+    result = Trainer(project, data=digits, save=False, watchers=[EpochRecorder(), plain]).run()
+    assert result.status == "finished" and plain.calls == ["attach", "detach"]
+    assert [epoch for epoch, _ in told] == [1, 2]
+    for (_, metrics), row in zip(told, result.history, strict=True):
+        assert metrics == {**row, "classes": 10}

@@ -142,3 +142,21 @@ def test_the_view_keeps_qwidgets_metric_so_painting_it_raises_nothing(qtbot) -> 
     qtbot.addWidget(view)
     assert view.metric(QPaintDevice.PaintDeviceMetric.PdmWidth) == view.width()
     assert view.shown_metric.currentData() == "grad_norm"
+
+
+@pytest.mark.slow
+def test_a_run_that_ends_its_epoch_at_chance_says_so_in_the_tab(qtbot, tmp_path) -> None:
+    """The tab's watcher passes the epoch's figures on: SGD at 10000 trains on without a NaN at 10 % accuracy."""
+    from tests.core.train_fixtures import mlp_project
+
+    project = mlp_project([64], 32, 10, dataset="digits", epochs=1, batch_size=32, optimizer="SGD", lr=1e4)
+    dash = TrainingDashboard(trainer_factory=Trainer)
+    dash.runs_root = tmp_path / "runs"
+    qtbot.addWidget(dash)
+    dash.set_project(project)
+    with qtbot.waitSignal(dash.run_finished, timeout=60_000):
+        dash.start_training()
+    health = dash.health
+    qtbot.waitUntil(lambda: any("at chance" in m for m in health.messages), timeout=5_000)
+    chance = next(m for m in health.messages if "at chance" in m)
+    assert "the learning rate 10000 is far too high for SGD; try 0.01" in chance
