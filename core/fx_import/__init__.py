@@ -3,8 +3,8 @@
 ``import_model(module, input_shape)`` traces the module with torch.fx (``trace``), turns each call into a catalog
 layer (``ops``, ``items``), the module hierarchy into block definitions and repeats (``hierarchy``), lays the
 drawing out top to bottom, and checks the result: the generated code must have the original's state_dict keys
-and give its outputs. ``load_source`` makes the module from ``file.py:Class`` or ``torchvision:NAME``;
-``initial`` stores the weights beside the project.
+and give its outputs (layers forward never calls are left out with a note: ``unused``). ``load_source`` makes the
+module from ``file.py:Class`` or ``torchvision:NAME``; ``initial`` stores the weights beside the project.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class ImportResult:
     seconds: dict[str, float] = field(default_factory=dict)
     called: set[str] = field(default_factory=set)  # the modules forward called (eval mode), by qualified name
     notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # the original's keys of layers never called (``unused``)
 
 
 def _shapes(gm: Any, samples: list[torch.Tensor]) -> None:
@@ -173,6 +174,7 @@ def import_model(
     cause."""
     from core.fx_import.hierarchy import build
     from core.fx_import.items import flatten
+    from core.fx_import.unused import never_called, note
 
     times: dict[str, float] = {}
     start = time.perf_counter()
@@ -201,8 +203,12 @@ def import_model(
         project = Project(graph, title, f"Imported from the PyTorch model {type(module).__name__}.")
         project.training.dataset = ""  # no data fits a model known only by its code: the user chooses (check notes it)
         times["build"] = time.perf_counter() - start
-        own = {k: v.detach().clone() for k, v in module.state_dict().items()}
-        result = ImportResult(project, own, seconds=times, notes=list(gm.meta.get("notes", [])))
+        skipped, uncalled = never_called(gm, module)
+        left_out = set(skipped)
+        own = {k: v.detach().clone() for k, v in module.state_dict().items() if k not in left_out}
+        result = ImportResult(project, own, seconds=times, notes=list(gm.meta.get("notes", [])), skipped=skipped)
+        if uncalled:
+            result.notes.append(note(uncalled, len(skipped)))
         result.called = {str(n.target) for n in gm.graph.nodes if n.op == "call_module"}
         if check:
             from core.fx_import.verify import verify

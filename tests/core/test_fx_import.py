@@ -254,10 +254,41 @@ class WithUnused(nn.Module):
         return self.fc(x)
 
 
-def test_a_layer_never_called_is_named_instead_of_losing_its_weights() -> None:
-    with pytest.raises(ModelImportError) as info:
-        import_model(WithUnused(), [4])
-    assert "never called in forward" in str(info.value) and "`model.aux`" in str(info.value)
+def test_a_layer_never_called_is_left_out_with_a_note_naming_it() -> None:
+    model = WithUnused()
+    result = import_model(model, [4])
+    assert result.skipped == ["aux.weight", "aux.bias"]
+    assert set(result.state) == {"fc.weight", "fc.bias"}
+    assert result.notes == [
+        "`model.aux` is never called in forward (in eval mode): left out of the drawing, and 2 of the original's "
+        "weights with it."
+    ]
+    assert [n.name for n in result.project.graph.nodes if n.type == "Linear"] == ["fc"]
+    assert result.max_difference == 0.0
+
+
+class Expansion(nn.Module):
+    """EfficientNet's block: the expansion layers are built at every ratio, called only when it is not 1."""
+
+    def __init__(self, ratio: int) -> None:
+        super().__init__()
+        self.ratio = ratio
+        self.conv1 = nn.Conv2d(4, 4 * ratio, 1)
+        self.bn1 = nn.BatchNorm2d(4 * ratio)
+        self.conv2 = nn.Conv2d(4 * ratio, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = x if self.ratio == 1 else torch.relu(self.bn1(self.conv1(x)))
+        return self.conv2(out)
+
+
+def test_layers_a_block_skips_are_named_at_their_own_path_and_the_rest_imports_exactly() -> None:
+    model = nn.Sequential(Expansion(1), Expansion(2))
+    result = import_model(model, [4, 6, 6])
+    assert "`model.0.conv1`, `model.0.bn1` are never called in forward" in result.notes[0]
+    assert all(key.startswith(("0.conv1.", "0.bn1.")) for key in result.skipped) and len(result.skipped) == 7
+    assert {k for k in model.state_dict() if k not in result.skipped} == set(result.state)
+    assert "1.conv1.weight" in result.state and result.max_difference == 0.0
 
 
 class Calls(nn.Module):
