@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.code.line_wrap import call_lines, with_comment
+from core.code.templates import function_lines
 from core.model.analysis import Analysis
 from core.model.blocks import BlockDef, dependency_order, instance_at
 from core.model.catalog import get_spec
@@ -159,19 +160,12 @@ def constants(t: Transfer, unfreeze_lr_factor: float, freeze_epochs: int) -> lis
 
 
 def functions(t: Transfer) -> list[str]:
-    """``start_from``, ``freeze``, ``keep_frozen_norms_in_eval`` and ``unfreeze``, those the project uses."""
-    parts: list[list[str]] = []
-    if t.initial:
-        parts.append(START_FROM)
-    if t.frozen:
-        parts.append(FREEZE)
-    if t.norms:
-        parts.append(NORMS)
-    if t.phases:
-        parts.append(UNFREEZE)
+    """``start_from``, ``freeze``, ``keep_frozen_norms_in_eval`` and ``unfreeze`` (``core/code/templates/transfer.py``),
+    those the project uses."""
+    used = {"start_from": t.initial, "freeze": t.frozen, "keep_frozen_norms_in_eval": t.norms, "unfreeze": t.phases}
     lines: list[str] = []
-    for part in parts:
-        lines += [*part, "", ""]
+    for name in (name for name, wanted in used.items() if wanted):
+        lines += [*function_lines("transfer", name), "", ""]
     return lines[:-2]
 
 
@@ -199,41 +193,3 @@ def model_lines(t: Transfer) -> list[str]:
     if t.frozen:
         lines.append("    freeze(model)")
     return lines
-
-
-START_FROM = [
-    "def start_from(model: nn.Module, state: dict) -> tuple:",
-    '    """Earlier weights (a pretrained network\'s) into the model, matched by name; a',
-    "    tensor of another shape (a new head for other classes) stays new. Returns the",
-    '    names loaded and the names left new."""',
-    "    own = model.state_dict()",
-    "    fits = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}",
-    "    model.load_state_dict(fits, strict=False)",
-    "    return list(fits), [k for k in own if k not in fits]",
-]
-FREEZE = [
-    "def freeze(model: nn.Module) -> None:",
-    '    """Trainable off (Keras\' layer.trainable = False): the FROZEN parts get no',
-    '    gradients, so the optimizer never changes their weights."""',
-    "    for name in FROZEN:",
-    "        model.get_submodule(name).requires_grad_(False)",
-]
-NORMS = [
-    "def keep_frozen_norms_in_eval(model: nn.Module) -> None:",
-    '    """Called after model.train(). A frozen BatchNorm stays in eval mode: it uses and',
-    "    keeps the statistics it learnt, as Keras does for trainable = False. Batches of a",
-    "    small dataset would otherwise replace them, and the features the frozen layers",
-    '    compute would change under the new head: fine-tuning would wreck them."""',
-    "    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)",
-    "    for module in model.modules():",
-    "        weight = module.weight if isinstance(module, norms) else None",
-    "        if weight is not None and not weight.requires_grad:  # a frozen BatchNorm",
-    "            module.eval()",
-]
-UNFREEZE = [
-    "def unfreeze(model: nn.Module) -> torch.optim.Optimizer:",
-    '    """Phase two of fine-tuning (fastai\'s fine_tune): every layer trains now, more',
-    '    gently: a new optimizer over all the weights at a lower learning rate."""',
-    "    model.requires_grad_(True)",
-    "    return make_optimizer(model, LEARNING_RATE * UNFREEZE_LR_FACTOR)",
-]

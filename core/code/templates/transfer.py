@@ -1,0 +1,51 @@
+"""Transfer learning's functions in the exported script, those a project uses picked by
+``core.code.script_transfer``: earlier weights loaded by name, frozen parts, frozen
+BatchNorm layers kept in eval mode, phase two."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from core.code.templates.script_names import (
+    FROZEN,
+    LEARNING_RATE,
+    UNFREEZE_LR_FACTOR,
+    make_optimizer,
+)
+
+
+def start_from(model: nn.Module, state: dict) -> tuple:
+    """Earlier weights (a pretrained network's) into the model, matched by name; a
+    tensor of another shape (a new head for other classes) stays new. Returns the
+    names loaded and the names left new."""
+    own = model.state_dict()
+    fits = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
+    model.load_state_dict(fits, strict=False)
+    return list(fits), [k for k in own if k not in fits]
+
+
+def freeze(model: nn.Module) -> None:
+    """Trainable off (Keras' layer.trainable = False): the FROZEN parts get no
+    gradients, so the optimizer never changes their weights."""
+    for name in FROZEN:
+        model.get_submodule(name).requires_grad_(False)
+
+
+def keep_frozen_norms_in_eval(model: nn.Module) -> None:
+    """Called after model.train(). A frozen BatchNorm stays in eval mode: it uses and
+    keeps the statistics it learnt, as Keras does for trainable = False. Batches of a
+    small dataset would otherwise replace them, and the features the frozen layers
+    compute would change under the new head: fine-tuning would wreck them."""
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+    for module in model.modules():
+        weight = module.weight if isinstance(module, norms) else None
+        if weight is not None and not weight.requires_grad:  # a frozen BatchNorm
+            module.eval()
+
+
+def unfreeze(model: nn.Module) -> torch.optim.Optimizer:
+    """Phase two of fine-tuning (fastai's fine_tune): every layer trains now, more
+    gently: a new optimizer over all the weights at a lower learning rate."""
+    model.requires_grad_(True)
+    return make_optimizer(model, LEARNING_RATE * UNFREEZE_LR_FACTOR)
