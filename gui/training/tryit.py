@@ -8,12 +8,10 @@ network is rebuilt from the project's generated code with the run folder's last.
 dropped when another run is shown. Every sample goes through ``core.portable.inference.predict``: the training's
 own resize and normalisation, and the very function the exported script's ``predict(image)`` is. A forward pass of
 the examples takes milliseconds and runs on the GUI thread; a big network (over BIG_PARAMS parameters, or a
-forward pass over SLOW_MS) runs in a background thread, the newest request replacing any waiting one.
+forward pass over SLOW_MS) runs in a background thread, the newest request replacing any waiting one. An image
+file (dropped or opened) is always read in a background thread (``gui.training.tryit_image``).
 
-Beside the prediction, "why this prediction" (``gui.inspect.why_view.WhyPanel``, Captum): for an image where the
-network looked (Grad-CAM over the picture the network was given), for a table row or a 2-D point how much each
-column pushed the answer. It is always computed in its own thread (Grad-CAM on the MNIST CNN takes tens of ms to
-seconds on a busy machine), on the sample as the network took it, and follows every new input."""
+The answer (the predicted class, the bars, why this prediction) is ``gui.training.tryit_answer.AnswerPanel``."""
 
 from __future__ import annotations
 
@@ -35,9 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.inspect.why_view import WhyPanel
-from gui.training.drawpad import read_image_file
 from gui.training.images import to_numpy
+from gui.training.tryit_answer import AnswerPanel
+from gui.training.tryit_image import ImagePage, channels_first
 from gui.training.tryit_model import (
     Background,
     TrySource,
@@ -47,11 +45,10 @@ from gui.training.tryit_model import (
     encode_typed,
     feature_names,
     how_to,
-    network_input,
     probabilities,
     weights_bytes,
 )
-from gui.training.tryit_widgets import FeatureTable, ImagePage, PointsPlot, ProbabilityBars, TextPage
+from gui.training.tryit_widgets import FeatureTable, PointsPlot, TextPage
 
 log = logging.getLogger(__name__)
 BIG_PARAMS = 5_000_000
@@ -71,8 +68,6 @@ class TryItView(QWidget):
         self.model: Any = None
         self.background_mode = False
         self.forward_ms: float | None = None
-        self.probs = np.zeros(0)
-        self.predicted_class: int | None = None
         self.true_value: float | None = None  # a regression test sample's target, while it is the one shown
         self._test_sample: np.ndarray | None = None
         self._sample: np.ndarray | None = None
@@ -89,6 +84,8 @@ class TryItView(QWidget):
         self.image_page = ImagePage()
         self.image_page.drawn.connect(self._pad_changed)
         self.image_page.image_chosen.connect(self.load_image)
+        self.image_page.file_read.connect(self._image_read)
+        self.image_page.file_failed.connect(self._image_failed)
         self.pad = self.image_page.pad
         self.points = PointsPlot()
         self.points.clicked.connect(self._point_clicked)
@@ -110,15 +107,19 @@ class TryItView(QWidget):
         self.pages = {**pages, "samples": self.samples_page}
         for page in self.pages.values():
             self.inputs.addWidget(page)
-        self.prediction = QLabel("")
-        self.prediction.setTextFormat(Qt.TextFormat.RichText)
-        self.prediction.setWordWrap(True)
-        self.bars = ProbabilityBars()
-        self.why = WhyPanel(side=160)  # why this prediction: an image's heat map, a row's pushes per column
-        self.why.setVisible(False)
+        self.answer = AnswerPanel()
+        self.prediction, self.bars, self.why = self.answer.prediction, self.answer.bars, self.answer.why
         self.columns: list[str] = []  # a table's (or 2-D set's) names for the why bars
         self._arrange()
         self._enable(False)
+
+    @property
+    def probs(self) -> np.ndarray:
+        return self.answer.probs
+
+    @property
+    def predicted_class(self) -> int | None:
+        return self.answer.predicted_class
 
     @property
     def bar_item(self) -> Any:
@@ -143,22 +144,15 @@ class TryItView(QWidget):
         return row
 
     def _arrange(self) -> None:
-        """The note on top; the inputs and the test sample row on the left, the prediction, bars and why on the
-        right."""
+        """The note on top; the inputs and the test sample row on the left, the answer on the right."""
         left = QWidget()
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 0, 0)
         left_box.addWidget(self.inputs, 1)
         left_box.addLayout(self._sample_row())
-        right = QWidget()
-        right_box = QVBoxLayout(right)
-        right_box.setContentsMargins(0, 0, 0, 0)
-        right_box.addWidget(self.prediction)
-        right_box.addWidget(self.bars, 3)
-        right_box.addWidget(self.why, 2)  # under the bars: beside them, both were too narrow at 1280x800
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(left)
-        self.split.addWidget(right)
+        self.split.addWidget(self.answer)
         self.split.setChildrenCollapsible(False)
         self.split.setSizes([380, 620])
         layout = QVBoxLayout(self)
@@ -182,19 +176,15 @@ class TryItView(QWidget):
 
     def clear(self, message: str = HINT) -> None:
         """Forget the run: its model, its test split and what is shown."""
-        self._request += 1  # a background answer (a prediction, a model) still on its way is ignored
+        self._request += 1  # a background answer (a prediction, a model, an image file) on its way is ignored
         self.loading = False
+        self.image_page.forget_file()
         self.source = None
         self.model = None
         self._sample = self._test_sample = None
         self.true_value = None
-        self.probs = np.zeros(0)
-        self.predicted_class = None
-        self.prediction.setText("")
+        self.answer.clear()
         self.true_label.setText("")
-        self.bars.clear_bars()
-        self.why.forget()
-        self.why.setVisible(False)
         self.points.getPlotItem().clear()
         self.note.setText(message)
         self._enable(False)
@@ -263,9 +253,7 @@ class TryItView(QWidget):
 
     def _fill_inputs(self, source: TrySource) -> None:
         self.inputs.setCurrentWidget(self.pages[source.kind])
-        self.bars.setup(source)
-        self.why.forget()
-        self.why.setVisible(source.kind in ("image", "table", "points"))
+        self.answer.setup(source)
         if source.kind == "table":
             self.columns = feature_names(source.project.training.dataset, source.sample_shape[0])
         else:
@@ -334,7 +322,7 @@ class TryItView(QWidget):
         try:
             ids = encode_typed(self.text_page.edit.text(), source)
         except ValueError as exc:
-            self.prediction.setText(f"<span style='color:#c62828'>{exc}</span>")
+            self.answer.say(str(exc))
             return
         self.text_page.show_ids(ids)
         self.predict(ids)
@@ -345,18 +333,22 @@ class TryItView(QWidget):
             self.predict(channels_first(self.pad.array()))
 
     def load_image(self, path: str) -> None:
-        """An image file dropped on the pad (or opened): shown there, then predicted like a drawing."""
+        """An image file dropped on the pad (or opened): read in a background thread, then shown on the pad and
+        predicted like a drawing (unless another input came first)."""
         if self.source is None or self.model is None or self.source.kind != "image":
             return
-        try:
-            picture = read_image_file(path)
-        except ValueError as exc:
-            self.true_label.setText("")  # not the previous file's name under a picture that failed
-            self.prediction.setText(f"<span style='color:#c62828'>{exc}</span>")
-            return
-        self.image_page.show_array(picture)
-        self.true_label.setText(Path(path).name)
-        self.predict(channels_first(picture))
+        self.true_label.setText(f"reading {Path(path).name}…")
+        self.image_page.read_file(path)
+
+    def _image_read(self, path: str, picture: np.ndarray) -> None:
+        if self.model is not None:
+            self.image_page.show_array(picture)
+            self.true_label.setText(Path(path).name)
+            self.predict(channels_first(picture))
+
+    def _image_failed(self, message: str) -> None:
+        self.true_label.setText("")  # not the previous file's name under a picture that failed
+        self.answer.say(message)
 
     # -- predicting --------------------------------------------------------------------------------------
     def predict(self, sample: np.ndarray) -> None:
@@ -368,6 +360,7 @@ class TryItView(QWidget):
             self.true_value = None  # a drawing, a click or an edit: no true value to compare with
         self._sample = sample
         self._request += 1
+        self.image_page.forget_file()  # this input is newer than any image file still being read
         if source.kind == "image":
             seen = self.image_page.show_seen(source, sample)
             if seen is not None:
@@ -391,48 +384,19 @@ class TryItView(QWidget):
             return
         if isinstance(result, Exception):
             log.error("Try it could not predict: %s", result, exc_info=result)
-            self.prediction.setText(
-                f"<span style='color:#c62828'>The network could not take this input: {result}. "
-                "Try a test sample, or check the Input shape.</span>"
+            self.answer.say(
+                f"The network could not take this input: {result}. Try a test sample, or check the Input shape."
             )
             return
         values = np.asarray(result, dtype=np.float64).reshape(-1)
-        if source.regression:
-            self.probs = values
-            self.predicted_class = None
-            shown = ", ".join(f"{v:.4g}" for v in values[:8])
-            text = f"Predicted value: <b style='font-size:16pt'>{shown}</b>"
-            if self.true_value is not None and len(values) == 1:  # a test sample: how far off, in its units
-                text += f" &nbsp; (true {self.true_value:.4g}, off by {abs(values[0] - self.true_value):.3g})"
-            self.prediction.setText(text)
-        else:
-            self.probs = values
-            best = int(values.argmax()) if len(values) else 0
-            self.predicted_class = best
-            self.prediction.setText(
-                f"Predicted: <b style='font-size:18pt'>{class_name(source.class_names, best)}</b> "
-                f"&nbsp; ({100 * values[best]:.1f}% sure)"
-            )
-            self.bars.show_values(values)
+        self.answer.show_values(source, values, self.true_value)
         self.predicted.emit(values)
         self.explain()
 
     def explain(self) -> None:
-        """Why this prediction, for the sample just predicted: in the why panel's thread, the newest winning."""
+        """Why this prediction, for the sample just predicted (the answer panel's why, in its own thread)."""
         source, model, sample = self.source, self.model, self._sample
-        if source is None or model is None or sample is None or not self.why.isVisibleTo(self):
-            return
-        try:
-            x = network_input(source, sample)
-        except Exception:  # the prediction already said what is wrong with this input
-            log.debug("no input to explain", exc_info=True)
+        if source is None or model is None or sample is None:
             return
         picture = self.seen_input if source.kind == "image" and self.seen_input.size else None
-        names = self.columns if source.kind != "image" else None
-        self.why.explain(source.project, model, x, picture=picture, class_names=source.class_names, columns=names)
-
-
-def channels_first(picture: np.ndarray) -> np.ndarray:
-    """A pad or file picture ([H, W, 3]) as [3, H, W], the layout of the test samples, so every image Try it
-    predicts is channels-first and ``preprocess`` is told so (a guess misread strips 1, 3 or 4 pixels high)."""
-    return np.ascontiguousarray(np.transpose(picture, (2, 0, 1)))
+        self.answer.explain(source, model, sample, picture, self.columns)

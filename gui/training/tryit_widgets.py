@@ -1,7 +1,7 @@
-"""The Try it tab's widgets apart from the tab itself: the class probabilities as bars (``ProbabilityBars``), the
-drawing pad with its buttons and the network's view of the drawing (``ImagePage``), a 2-D point set with the
-network's decision boundary behind it, where a click asks for a prediction (``PointsPlot``), and one spin box per
-feature of a small table (``FeatureTable``), and a line to type a sentence or token ids into (``TextPage``)."""
+"""The Try it tab's widgets apart from the tab itself: the class probabilities as bars (``ProbabilityBars``), a
+2-D point set with the network's decision boundary behind it, where a click asks for a prediction
+(``PointsPlot``), one spin box per feature of a small table (``FeatureTable``), and a line to type a sentence or
+token ids into (``TextPage``). The image page (pad, files) is ``gui.training.tryit_image``."""
 
 from __future__ import annotations
 
@@ -14,18 +14,14 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from gui.training.drawpad import DrawPad
-from gui.training.images import sample_pixmap, to_numpy, token_text, visible_name
+from gui.training.images import to_numpy, token_text, visible_name
 from gui.training.preview import add_class_scatter, class_colour
 from gui.training.tryit_model import TrySource, feature_names
 
@@ -311,65 +307,3 @@ class TextPage(QWidget):
 
     def show_ids(self, ids: np.ndarray) -> None:
         self.seen.setText("The network gets: " + token_text(ids, None, limit=40))
-
-
-class ImagePage(QWidget):
-    """Draw on the pad, or drop or open an image file; beside the buttons, the drawing at the Input size (what the
-    network is given). ``drawn`` when the drawing changed, ``image_chosen(path)`` for a file."""
-
-    drawn = Signal()
-    image_chosen = Signal(str)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pad = DrawPad()
-        self.pad.changed.connect(self.drawn.emit)
-        self.pad.file_dropped.connect(self.image_chosen.emit)
-        clear = QPushButton("Clear")
-        clear.clicked.connect(self.pad.clear)
-        open_image = QPushButton("Open image…")
-        open_image.setToolTip("Use a picture file (it is resized and converted like the training images)")
-        open_image.clicked.connect(self._open)
-        self.seen = QLabel()
-        self.seen.setToolTip("What the network sees: the drawing resized to the Input size, as the training images")
-        row = QHBoxLayout()
-        row.addWidget(clear)
-        row.addWidget(open_image)
-        row.addStretch(1)
-        row.addWidget(QLabel("Network input:"))
-        row.addWidget(self.seen)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.pad, 1)
-        column.addLayout(row)
-
-    def _open(self) -> None:
-        path = ask_image_path(self)
-        if path:
-            self.image_chosen.emit(path)
-
-    def show_array(self, picture: np.ndarray) -> None:
-        """Show a test sample or a file's picture on the pad (not a drawing: no ``drawn``)."""
-        self.pad.blockSignals(True)
-        self.pad.set_array(picture)
-        self.pad.blockSignals(False)
-
-    def show_seen(self, source: TrySource, sample: np.ndarray) -> np.ndarray | None:
-        """The sample at the Input size (the training's resize and channels, before normalisation), or None."""
-        from core.portable.inference import preprocess
-
-        try:
-            seen = preprocess(sample, None, None, source.sample_shape, source.image_size, source.layout)[0].numpy()
-        except Exception:  # only a picture: the prediction says what went wrong
-            log.debug("no input preview", exc_info=True)
-            return None
-        self.seen.setPixmap(sample_pixmap(np.clip(seen, 0, 1), size=56))
-        return seen
-
-
-def ask_image_path(parent: QWidget) -> str:
-    """The image file to try (tests replace this: a dialog offscreen would wait forever)."""
-    path, _ = QFileDialog.getOpenFileName(
-        parent, "Try an image", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)"
-    )
-    return path

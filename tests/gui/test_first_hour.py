@@ -221,7 +221,7 @@ def test_first_hour_on_a_pretrained_network_with_my_own_photos(qtbot, tmp_path, 
     new = tmp_path / "new" / "my_red_thing.png"
     photo(new, (210, 30, 50), 999, size=40)
     view.load_image(str(new))
-    assert view.true_label.text() == "my_red_thing.png"
+    qtbot.waitUntil(lambda: view.true_label.text() == "my_red_thing.png", timeout=30_000)  # read in a thread
     qtbot.waitUntil(lambda: len(view.probs) == 2, timeout=30_000)  # a slow forward predicts in the background
     assert abs(float(view.probs.sum()) - 1) < 1e-5
     assert any(name in view.prediction.text() for name in ("red", "blue"))  # in the words of the photos' folders

@@ -183,7 +183,8 @@ def test_a_dropped_image_file_is_resized_like_the_training_images(qtbot, tmp_pat
     drop = QDropEvent(
         QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
-    view.pad.dropEvent(drop)
+    with qtbot.waitSignal(view.predicted, timeout=10_000):  # the file is read in a background thread
+        view.pad.dropEvent(drop)
     # back at 8 x 8 by the training's resize (a smooth filter, so the blocks blur into each other a little)
     resized = resize_images(torch.tensor(big, dtype=torch.float32)[None, None], (8, 8))
     assert np.abs(view.seen_input - resized[0].numpy()).max() < 0.01  # (the PNG holds 8-bit pixels)
@@ -194,7 +195,8 @@ def test_a_dropped_image_file_is_resized_like_the_training_images(qtbot, tmp_pat
 
     # F24: a red strip 3 pixels high ([3, 40, 3] as read) was taken for [C, H, W] (its rows for channels)
     Image.new("RGB", (40, 3), (255, 0, 0)).save(tmp_path / "strip.png")
-    view.load_image(str(tmp_path / "strip.png"))
+    with qtbot.waitSignal(view.predicted, timeout=10_000):
+        view.load_image(str(tmp_path / "strip.png"))
     assert np.allclose(view.seen_input, 0.299, atol=0.003)  # uniform red, greyed with Pillow's weight
     uniform = (torch.full((1, 1, 8, 8), 0.299) - view.source.mean) / view.source.std
     assert view.predicted_class == independent_classes(dash, uniform)[0]
@@ -203,8 +205,45 @@ def test_a_dropped_image_file_is_resized_like_the_training_images(qtbot, tmp_pat
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a picture")
     view.load_image(str(broken))
-    assert "broken.png could not be read as an image" in view.prediction.text()
+    qtbot.waitUntil(lambda: "broken.png could not be read as an image" in view.prediction.text(), timeout=10_000)
     assert view.true_label.text() == ""  # F25: not strip.png's name any more
+
+
+def test_an_image_file_is_read_off_the_gui_thread_and_a_newer_input_wins(qtbot, tmp_path, monkeypatch):
+    """F23: a dropped or opened file was decoded on the GUI thread (a 12000x12000 PNG held the window 117 s;
+    a phone photo, seconds). The read is held here until the test lets it go: the window answers meanwhile."""
+    import threading
+
+    from PIL import Image
+
+    from gui.training import tryit_image
+
+    dash = trained(qtbot, tmp_path, "digits_mlp.json", epochs=1)
+    view = open_tryit(dash)
+    Image.new("RGB", (40, 30), (255, 255, 255)).save(tmp_path / "white.png")
+    Image.new("RGB", (40, 30), (0, 0, 0)).save(tmp_path / "black.png")
+    threads: list[str] = []
+    gate = threading.Event()
+    real_read = tryit_image.read_image_file
+
+    def held_read(path):
+        threads.append(threading.current_thread().name)
+        assert gate.wait(5), "the test never let the read go"
+        return real_read(path)
+
+    monkeypatch.setattr(tryit_image, "read_image_file", held_read)
+    view.load_image(str(tmp_path / "white.png"))  # returns at once: the read waits in its thread
+    assert view.true_label.text() == "reading white.png…"
+    qtbot.waitUntil(lambda: threads == ["torchcanvas-try-it"], timeout=5_000)
+    view.sample_spin.setValue(3)  # the user picks a test sample meanwhile: it is newer than the file
+    shown = view.seen_input.copy()
+    with qtbot.waitSignal(view.image_page.reader.done, timeout=10_000):
+        gate.set()
+    assert "true class" in view.true_label.text() and np.array_equal(view.seen_input, shown)  # the file was dropped
+    with qtbot.waitSignal(view.predicted, timeout=10_000):  # a file with nothing newer is shown and predicted
+        view.load_image(str(tmp_path / "black.png"))
+    assert threads[-1] == "torchcanvas-try-it" and view.true_label.text() == "black.png"
+    assert np.allclose(view.seen_input, 0.0)
 
 
 def test_a_big_network_loads_and_predicts_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
