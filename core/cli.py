@@ -10,6 +10,7 @@ from pathlib import Path
 from core import __version__
 from core.errors import TorchCanvasError
 from core.files.export_formats import FORMATS
+from core.files.file_errors import explain_os_error
 from core.logs import append_traceback
 from core.resources import resource_dir
 
@@ -78,6 +79,7 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 
 @command("check", _check_args)
 def run_check(args: argparse.Namespace) -> int:
+    # Deferred for start-up: --version, --help and the window's start load no model (networkx) through cli.
     from core.files.project import load
     from core.model.analysis import analyze
     from core.model.summary import summary_table
@@ -92,6 +94,7 @@ def run_check(args: argparse.Namespace) -> int:
     for problem in analysis.problems:
         tag = "error" if problem.severity == "error" else "warning"
         print(f"{tag}: {problem.message}", file=sys.stderr if tag == "error" else sys.stdout)
+    # Deferred for start-up: both import torch.
     from core.code.script import setup_problems
     from core.training.setup import initial_weights_problems
 
@@ -119,10 +122,11 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 @command("data", _data_args)
 def run_data(args: argparse.Namespace) -> int:
+    # Deferred for start-up: the datasets package loads NumPy; --version and --help must not wait for it.
     from core.datasets.survey import guess_spec, survey, survey_lines
 
     if args.examples:
-        from core.datasets.text_examples import write_next_char, write_sentiment
+        from core.datasets.text_examples import write_next_char, write_sentiment  # deferred for start-up: NumPy
 
         Path(args.examples).mkdir(parents=True, exist_ok=True)
         specs = [write_sentiment(args.examples), write_next_char(args.examples)]
@@ -168,6 +172,7 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 
 @command("export", _export_args)
 def run_export(args: argparse.Namespace) -> int:
+    # Deferred for start-up: the script generator and the exporter import torch.
     from core.code.script import UntrainableError
     from core.files.export import default_output, export
     from core.files.project import load
@@ -246,8 +251,6 @@ def run_guarded(run: Callable[[argparse.Namespace], int], args: argparse.Namespa
     """The one boundary between a subcommand and the terminal: every error becomes one plain line and an exit
     code (2: a problem with the input or a file, 1: anything else), never a traceback. An unexpected exception
     (a bug) has its traceback appended to a log file, which the line names."""
-    from core.files.file_errors import explain_os_error
-
     try:
         return run(args)
     except TorchCanvasError as exc:

@@ -6,8 +6,10 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 from core.cli import command, fail
+from core.errors import TorchCanvasError
 
 
 def _import_args(p: argparse.ArgumentParser) -> None:
@@ -74,9 +76,7 @@ def _with_timeout(args: argparse.Namespace) -> int:
 
 @command("import", _import_args)
 def run_import(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from core.errors import TorchCanvasError
+    # Deferred for start-up: the importer loads torch; `torchcanvas import --help` answers without it.
     from core.fx_import import import_model
     from core.fx_import.initial import save_with_weights, weights_file_for
     from core.fx_import.source import DEFAULT_IMAGE_SHAPE, load_source, parse_args, parse_argv, parse_shapes, read_state
