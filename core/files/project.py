@@ -30,6 +30,7 @@ from core.model.blocks import (
 )
 from core.model.graph import Graph
 from core.model.node import Edge, Node
+from core.model.task_check import new_input_params
 from core.settings import TrainingSettings
 from core.signals import Signal
 
@@ -78,8 +79,6 @@ class Project:
     def new_node(self, layer_id: str, pos: tuple[float, float] = (0.0, 0.0)) -> Node:
         """A node for this project (not yet added): a new Input takes the shape and dtype of the project's dataset,
         so a fresh project trains on its default digits instead of expecting MNIST's [1, 28, 28]."""
-        from core.model.task_check import new_input_params  # reads dataset metadata; only needed here
-
         params = new_input_params(self.training) if layer_id == "Input" else None
         return self.graph.create_node(layer_id, pos, params=params)
 
