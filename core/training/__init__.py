@@ -18,7 +18,7 @@ __all__ = ["TrainEvent", "TrainResult", "Trainer"]
 
 def __getattr__(name: str) -> Any:
     if name == "Trainer":
-        from core.training.trainer import Trainer
+        from core.training.trainer import Trainer  # deferred for start-up: torch (see above)
 
         return Trainer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.training.loaders import make_loader
+
 SHOWN = 5  # best and worst samples named in the summary and drawn in the results
 PREDICTIONS_FILE = "test_predictions.csv"  # in the run folder: every test sample's prediction and residual
 
@@ -110,8 +112,6 @@ def predict_values(
             outputs.append(model(x[first : first + batch_size]).float().cpu())
         labels = y.cpu()
     else:
-        from core.training.loaders import make_loader
-
         held = []
         for inputs, targets in make_loader(getattr(data, f"{split}_set"), batch_size, device):
             outputs.append(model(inputs.to(device)).float().cpu())

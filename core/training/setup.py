@@ -15,6 +15,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from core.code.script_transfer import initial_file
+from core.errors import ExportError, TrainingError
+from core.files.weights import load_weights
+
 _counter = itertools.count(1)
 
 
@@ -86,10 +90,6 @@ def initial_weights_problems(setting: str) -> list[str]:
     it too (tester's F5: check said OK, train refused after loading the data); [] when they read or are unset."""
     if not setting:
         return []
-    from core.code.script_transfer import initial_file
-    from core.errors import ExportError
-    from core.files.weights import load_weights
-
     try:
         load_weights(Path(initial_file(setting)))
     except ExportError as exc:
@@ -102,9 +102,6 @@ def start_by_name(
 ) -> tuple[list[str], list[str]]:
     """The file's tensors whose name and shape fit (the script's ``start_from`` where it has one); a file of
     which nothing fits is refused: training on would start from random weights while the user believes not."""
-    from core.errors import ExportError, TrainingError
-    from core.files.weights import load_weights
-
     try:
         state = load_weights(Path(path))
     except ExportError as exc:
