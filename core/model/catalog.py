@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from core.errors import UnknownLayerError
 from core.model.kinds import layers
 from core.model.kinds.spec import CATEGORIES, DOCS, LayerSpec, ParamKind, ParamSpec
 
@@ -30,8 +31,6 @@ LAYERS: dict[str, LayerSpec] = layers()
 
 
 def get_spec(layer_id: str) -> LayerSpec:
-    from core.errors import UnknownLayerError
-
     try:
         return LAYERS[layer_id]
     except KeyError:
