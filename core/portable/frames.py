@@ -23,7 +23,7 @@ def read_table(path: str):
 
     check_file(path)
     try:
-        import pandas as pd
+        import pandas as pd  # here: optional, and slow to import; only tables need it
     except ImportError:
         raise ValueError(
             f"{path}: tables are read with pandas, which is not installed; "
@@ -91,7 +91,7 @@ def delimiter(text: str) -> str:
 
 def has_pyarrow() -> bool:
     try:
-        import pyarrow  # noqa: F401
+        import pyarrow  # noqa: F401  # here: optional; asked only when a table is read
     except ImportError:
         return False
     return True
@@ -124,7 +124,7 @@ def feature_matrix(frame, columns: dict, train_rows, path: str):
     values of the whole file, sorted (a missing cell is the value "missing").
     The usual normalisation then standardises every feature with the training
     split's mean and std."""
-    import pandas as pd
+    import pandas as pd  # here: slow to import; only tables need it
 
     parts = []
     for name, kind in columns.items():
@@ -187,7 +187,7 @@ def bad_number(column, values, name: str, path: str) -> str:
 def label_codes(frame, label: str, task: str, path: str, max_classes: int = 1000):
     """The label column as class numbers and names (its values sorted) or as
     numbers to predict; ValueError naming the row of a missing or bad label."""
-    import pandas as pd
+    import pandas as pd  # here: slow to import; only tables need it
 
     column = frame[label]
     missing = column.isna().to_numpy()

@@ -119,7 +119,7 @@ def class_count(*labels: torch.Tensor | None) -> int:
 
 def load_sklearn(name: str) -> tuple:
     """scikit-learn's bundled tables: digits, iris, wine, breast_cancer."""
-    from sklearn import datasets
+    from sklearn import datasets  # here: a second to import; only these tables need it
 
     bunch = getattr(datasets, f"load_{name}")()
     if name == "digits":
@@ -362,7 +362,7 @@ def load_idx(images_path: str, labels_path: str) -> tuple:
 
 def load_image_folder(path: str, size: tuple[int, int], channels: int) -> tuple:
     """One sub-folder per class; every image resized to size (height, width)."""
-    from PIL import Image
+    from PIL import Image  # here: only image folders need Pillow
 
     root = Path(path)
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
@@ -399,7 +399,7 @@ def load_image_folder(path: str, size: tuple[int, int], channels: int) -> tuple:
 
 def load_torchvision(name: str, root: str) -> tuple:
     """MNIST, FashionMNIST, KMNIST or CIFAR10 through torchvision."""
-    from torchvision import datasets
+    from torchvision import datasets  # here: seconds to import; only these need it
 
     kind = getattr(datasets, name)
     train = kind(root, train=True, download=True)

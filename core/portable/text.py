@@ -112,7 +112,7 @@ def next_char_tensors(path: str, length: int) -> tuple:
     """Windows of ``length`` characters of one text file, each labelled with the
     character after it; the vocabulary (and the classes) is every character of
     the file, so a class is a character."""
-    import torch
+    import torch  # here, not above: reading a text needs no torch
 
     text = read_utf8(Path(path))
     if len(text) < length + 3:
