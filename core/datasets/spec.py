@@ -289,6 +289,14 @@ def file_path(key: str, rest: str, text: str) -> str:
     return rest
 
 
+def question_mark_hint(item: str, text: str) -> str:
+    """For an option after '?' that is no ``key=value``: most likely the path itself holds a '?' (``q?mark.csv``),
+    which a spec reads whole when it ends with '?' (what Data > Open writes)."""
+    if "=" in item or text.endswith("?"):
+        return ""
+    return f"; a path with '?' in it: end the spec with '?' ({text}?)"
+
+
 def script_string(text: str) -> str:
     """A double-quoted Python literal for any text (paths), as ruff format writes it."""
     import json

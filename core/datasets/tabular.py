@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
+from core.datasets.spec import (
+    DataSpec,
+    LoadRequest,
+    ScriptLoad,
+    Source,
+    file_path,
+    question_mark_hint,
+    register,
+    script_string,
+)
 from core.errors import DataError
 from core.settings import TrainingSettings
 
@@ -74,12 +83,30 @@ def parse_table(key: str, rest: str, text: str) -> DataSpec:
             raise DataError(
                 f"{text!r}: after '?' come label=COLUMN and number=, category=, text= or ignore= with column "
                 f"names, joined by '&' (e.g. table:data.csv?label=price&category=city), not {item!r}"
+                + question_mark_hint(item, text)
             )
+        if name == LABEL and label:
+            raise DataError(f"{text!r}: label= is given twice ({label!r} and {unquote(value)!r}); give it once")
         if name == LABEL:
             label = unquote(value)
         else:
             kinds += [(column, name) for column in _names(value)]
+    _one_kind_each(label, kinds, text)
     return DataSpec("tabular", "table", (path,), label_column=label, column_kinds=tuple(kinds))
+
+
+def _one_kind_each(label: str, kinds: list[tuple[str, str]], text: str) -> None:
+    """A column has one kind (``label=y&ignore=y`` ignored the ignore in silence); the label's own kind is number
+    (predict a number) or category (classes), never ignore or text."""
+    seen: dict[str, str] = {}
+    for column, kind in kinds:
+        if column in seen or (column == label and kind not in (NUMBER, CATEGORY)):
+            first = seen.get(column, LABEL)
+            raise DataError(
+                f"{text!r}: column {column!r} is given as {first} and as {kind}; give each column one kind"
+                + (" (the label's is number or category)" if column == label else "")
+            )
+        seen[column] = kind
 
 
 def _quote(name: str) -> str:
@@ -110,6 +137,8 @@ def with_choices(spec: DataSpec, label_column: str | None, column_kinds: dict[st
         else:
             kinds[column] = kind
     label = spec.label_column if label_column is None else label_column
+    if kinds.get(label, NUMBER) not in (NUMBER, CATEGORY):  # an ignored column made the label is used now
+        del kinds[label]
     return DataSpec("tabular", "table", spec.paths, label_column=label, column_kinds=tuple(kinds.items()))
 
 
