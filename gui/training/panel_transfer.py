@@ -1,10 +1,16 @@
 """The training form's "Transfer learning" group: the weights training starts from (a file or an earlier run's
 folder), and fine-tuning in two phases (the backbone frozen for the first epochs, then everything at a smaller
 learning rate). Each field is one undoable edit through the panel (``edited``); the group shows what the chosen
-weights will load into the current network, matched by name and shape as training matches them."""
+weights will load into the current network, matched by name and shape as training matches them.
+
+That preview builds the network and reads the weights file (half a second for resnet18, more for a big file), so
+it is made in a background thread on a copy of the project; only the newest request's answer is shown."""
 
 from __future__ import annotations
 
+import copy
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,8 @@ from gui.panels.wrapping import let_wrap
 from gui.shell import file_dialogs
 
 NO_WEIGHTS = "Fresh random weights"
+MATCHING = "Matching the weights to the network…"
+log = logging.getLogger(__name__)
 
 
 def nothing_frozen(graph: Any) -> bool:
@@ -53,10 +61,13 @@ class TransferBox(QGroupBox):
     """``edited(field, value)``: the user changed one setting (the panel makes it one undo step)."""
 
     edited = Signal(str, object)
+    preview_made = Signal(int, str)  # request number, the preview's text (from the preview's thread)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Transfer learning", parent)
         self.project: Any = None
+        self._preview_request = 0  # only the newest preview's answer is shown
+        self.preview_made.connect(self._show_preview)
         self._graph: Any = None  # the network whose edits make the preview again
         self._previewed: tuple[str, int] | None = None  # the weights and network the preview was made for
         self._remake = QTimer(self)  # a burst of network edits builds the network once, after the last
@@ -175,11 +186,38 @@ class TransferBox(QGroupBox):
         key = (s.initial_weights, id(project.graph))
         if not s.initial_weights:
             self._previewed = None
+            self._preview_request += 1  # a preview still being made is not wanted any more
             self.preview.setText("")
         elif key != self._previewed:
             self._previewed = key
-            self.preview.setText(will_load(project, s.initial_weights))
+            self.preview.setText(MATCHING)
+            self._make_preview(project, s.initial_weights)
         self.preview.setVisible(bool(self.preview.text()))
+
+    def _make_preview(self, project: Any, path: str) -> None:
+        """``will_load`` in a daemon thread, on a copy of the project (edits made meanwhile do not reach it)."""
+        from core.files.project import from_dict
+
+        self._preview_request += 1
+        number, snapshot = self._preview_request, from_dict(copy.deepcopy(project.to_dict()))
+
+        def work() -> None:
+            try:
+                text = will_load(snapshot, path)
+            except Exception as exc:  # not plain words: say what failed, the log has the rest
+                log.error("The transfer preview failed: %s", exc, exc_info=exc)
+                text = f"<span style='color:#b00020'>Could not match {Path(path).name} to the network: {exc}</span>"
+            try:
+                self.preview_made.emit(number, text)  # queued to the GUI thread
+            except RuntimeError:  # the form was closed meanwhile
+                pass
+
+        threading.Thread(target=work, name="torchcanvas-transfer-preview", daemon=True).start()
+
+    def _show_preview(self, number: int, text: str) -> None:
+        if number == self._preview_request:
+            self.preview.setText(text)
+            self.preview.setVisible(bool(text))
 
     def _graph_changed(self, *_: Any) -> None:
         """The network changed (a new head, a layer removed): what the weights load into changed with it."""

@@ -91,7 +91,8 @@ def test_a_picked_file_is_one_undo_step_and_shows_what_will_load(qtbot, tmp_path
     assert dash.project.training.initial_weights == str(path.resolve()) and stack.count() == 1
     assert box.weights_name.text() == "w.pt" and box.clear.isEnabled()
     head = [k for k in state if k.endswith(".weight")][-1].rsplit(".", 1)[0]
-    assert box.preview.text() == f"{len(state) - 2} tensors will load, 2 new ({head}.weight, {head}.bias)."
+    said = f"{len(state) - 2} tensors will load, 2 new ({head}.weight, {head}.bias)."
+    qtbot.waitUntil(lambda: box.preview.text() == said, timeout=10_000)  # made in a background thread
     stack.undo()
     assert dash.project.training.initial_weights == "" and box.weights_name.text() == "Fresh random weights"
     assert box.preview.text() == ""
@@ -100,7 +101,8 @@ def test_a_picked_file_is_one_undo_step_and_shows_what_will_load(qtbot, tmp_path
     box.clear.click()
     assert dash.project.training.initial_weights == "" and stack.count() == 3
     stack.undo()
-    assert box.weights_name.text() == "w.pt" and "tensors will load" in box.preview.text()
+    assert box.weights_name.text() == "w.pt"
+    qtbot.waitUntil(lambda: "tensors will load" in box.preview.text(), timeout=10_000)
 
 
 def test_weights_of_another_network_are_refused_in_the_form(qtbot, tmp_path, monkeypatch) -> None:
@@ -109,7 +111,8 @@ def test_weights_of_another_network_are_refused_in_the_form(qtbot, tmp_path, mon
     torch.save({"conv9.weight": torch.zeros(3, 3)}, path)
     monkeypatch.setattr(file_dialogs, "ask_weights_path", lambda parent, folder, start="": str(path))
     dash.panel.transfer.choose_file.click()
-    assert "None of the 1 tensors in other.pt fit this network" in dash.panel.transfer.preview.text()
+    said = "None of the 1 tensors in other.pt fit this network"
+    qtbot.waitUntil(lambda: said in dash.panel.transfer.preview.text(), timeout=10_000)
 
 
 def test_the_dialog_offscreen_chooses_nothing(qtbot, tmp_path) -> None:
@@ -159,7 +162,7 @@ def test_the_preview_follows_the_network_and_a_run_folder_gives_its_weights(qtbo
     box.fill_runs_menu()
     box.runs_menu.actions()[-1].trigger()  # Another run folder…
     assert asked == [True] and box.weights_name.text() == "earlier"
-    assert box.preview.text().startswith(f"{len(state) - 2} tensors will load, 2 new")
+    qtbot.waitUntil(lambda: box.preview.text().startswith(f"{len(state) - 2} tensors will load, 2 new"), timeout=10_000)
     head = [n for n in graph.nodes if n.type == "Linear"][-1]
     graph.set_param(head.id, "out_features", 7)  # the user gives the network the file's 7 classes
     qtbot.waitUntil(lambda: box.preview.text() == f"{len(state)} tensors will load, 0 new.", timeout=5000)
@@ -178,4 +181,40 @@ def test_from_a_run_lists_earlier_runs_and_starts_from_the_chosen_one(qtbot, tmp
     runs[0].trigger()
     assert dash.project.training.initial_weights == str(run_dir) and stack.count() == 1
     n = len(build_model(dash.project).module.state_dict())
-    assert box.preview.text() == f"{n} tensors will load, 0 new."
+    qtbot.waitUntil(lambda: box.preview.text() == f"{n} tensors will load, 0 new.", timeout=10_000)
+
+
+def test_the_preview_is_made_off_the_gui_thread_and_only_the_newest_is_shown(qtbot, tmp_path, monkeypatch) -> None:
+    """Building the network to match the weights took ~0.5 s on the GUI thread for resnet18 (the form froze at
+    each pick and each network edit). Here the first preview is held until a newer one has been shown."""
+    import threading
+
+    from gui.training import panel_transfer
+
+    dash, _stack = dashboard(qtbot, tmp_path)
+    box = dash.panel.transfer
+    first, second = tmp_path / "first.pt", tmp_path / "second.pt"
+    state = weights_with_new_head(dash.project, first)
+    torch.save({"conv9.weight": torch.zeros(3, 3)}, second)
+    threads: list[str] = []
+    gate = threading.Event()
+    real = panel_transfer.will_load
+
+    def held(project, path):
+        threads.append(threading.current_thread().name)
+        if Path(path).name == "first.pt":
+            assert gate.wait(10), "the test never let the first preview go"
+        return real(project, path)
+
+    monkeypatch.setattr(panel_transfer, "will_load", held)
+    picked = iter([first, second])
+    monkeypatch.setattr(file_dialogs, "ask_weights_path", lambda parent, folder, start="": str(next(picked)))
+    box.choose_file.click()  # returns at once: the preview is being made
+    assert box.preview.text() == panel_transfer.MATCHING and box.preview.isVisibleTo(box)
+    qtbot.waitUntil(lambda: len(threads) == 1, timeout=5_000)
+    assert threads == ["torchcanvas-transfer-preview"]
+    box.choose_file.click()  # another file while the first is still matched
+    qtbot.waitUntil(lambda: "None of the 1 tensors in second.pt" in box.preview.text(), timeout=10_000)
+    with qtbot.waitSignal(box.preview_made, timeout=10_000):
+        gate.set()  # the first file's answer arrives late: it is not shown over the second's
+    assert "second.pt" in box.preview.text() and f"{len(state) - 2} tensors" not in box.preview.text()
