@@ -7,6 +7,10 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from core.model.block_edits import Edit, expose_arg
+from core.model.block_edits import make_block as core_make_block
+from core.model.block_edits import ungroup as core_ungroup
+from core.model.blocks import BlockDef
 from core.model.graph import Graph
 from core.model.names import name_problem
 from core.model.node import Node
@@ -17,7 +21,7 @@ class EditCommand(Command):
     """A ``core.model.block_edits.Edit`` (make block, ungroup) as one undo step: the edit is computed once, when the
     command is built, so redo after undo replays the very same nodes and ids and undo restores the graph exactly."""
 
-    def __init__(self, text: str, edit: Any, parent: QUndoCommand | None = None) -> None:
+    def __init__(self, text: str, edit: Edit, parent: QUndoCommand | None = None) -> None:
         super().__init__(text, parent)
         self.edit = edit
         self._done = True  # core applied it while computing it
@@ -35,8 +39,6 @@ class EditCommand(Command):
 def make_block(graph: Graph, node_ids: list[str], name: str) -> EditCommand:
     """Make the layers ``node_ids`` a block ``name`` (raises ``GraphError`` with the reason when refused; core checks
     before it changes anything, so a refusal leaves the graph and its library as they were)."""
-    from core.model.block_edits import make_block as core_make_block
-
     command = EditCommand(f"Make block {name}", core_make_block(graph, node_ids, name))
     instance = command.edit.instance
     wanted = name.lower()  # the instance reads as the block's name (self.block1), not "block11"
@@ -48,8 +50,6 @@ def make_block(graph: Graph, node_ids: list[str], name: str) -> EditCommand:
 
 
 def ungroup(graph: Graph, instance_id: str) -> EditCommand:
-    from core.model.block_edits import ungroup as core_ungroup
-
     name = graph.node(instance_id).name
     return EditCommand(f"Ungroup {name}", core_ungroup(graph, instance_id))
 
@@ -91,8 +91,6 @@ class ExposeArgCommand(Command):
         self.old_bindings = dict(defn.bindings)
 
     def redo(self) -> None:
-        from core.model.block_edits import expose_arg
-
         defn = self.graph.blocks[self.block]
         expose_arg(defn, self.node_id, self.param, self.arg)
         defn.graph.changed.emit()
@@ -110,7 +108,7 @@ class AddBlockCommand(Command):
     """Add an instance, together with the definitions it brings into the project's library (a built-in block and
     the ones it uses); undo takes both out. One command without children (see ``Command``)."""
 
-    def __init__(self, graph: Graph, node: Node, definitions: dict[str, Any]) -> None:
+    def __init__(self, graph: Graph, node: Node, definitions: dict[str, BlockDef]) -> None:
         super().__init__(f"Add block {node.block}")
         self.graph, self.node, self.definitions = graph, node, dict(definitions)
 

@@ -8,13 +8,16 @@ project file). Callers check an edit is allowed (``graph.check_connect`` ...) be
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
 
 from core.model.graph import Graph
 from core.model.node import Edge, Node
 from gui.commands.base import Command, MacroCommand
+
+if TYPE_CHECKING:
+    from core.pretrained.head import HeadFit
 
 Position = tuple[float, float]
 
@@ -264,12 +267,12 @@ class SetTrainableCommand(Command):
             self.graph.set_trainable(node_id, old)
 
 
-def new_head(graph: Graph, fit: Any) -> MacroCommand:
+def new_head(graph: Graph, fit: HeadFit) -> MacroCommand:
     """A new head for the dataset's classes (``core.pretrained.head.HeadFit``) as one step: the last Linear's
     out_features (in the network, in the block that ends it, or the block argument bound to it) and, when the head
     was frozen, Trainable back on."""
     macro = MacroCommand(f"New head: {fit.name} out_features {fit.old} → {fit.new}")
-    if fit.arg is not None:
+    if fit.arg is not None and fit.instance_id is not None:  # head_fit sets both or neither
         SetParamsCommand(graph, fit.instance_id, graph.params_with(fit.instance_id, fit.arg, fit.new), fit.arg, macro)
     else:
         where = graph if fit.block is None else graph.blocks[fit.block].graph

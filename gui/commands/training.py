@@ -7,11 +7,14 @@ shape a chosen dataset sets goes through ``gui.commands.graph.set_param``, in th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core.settings import TrainingSettings
+
+if TYPE_CHECKING:
+    from core.files.project import Project
 
 SETTINGS_ID = 0x7C5E  # lets consecutive changes of one field (typing in a spin box) merge into one undo step
 # Edit > Undo names a field in words
@@ -21,7 +24,7 @@ WORDS = {"lr": "learning rate", "val_fraction": "validation split", "distributed
 class SetTrainingSettings(QUndoCommand):
     """Replace some training settings of a project: ``changes`` is {field: new value}."""
 
-    def __init__(self, project: Any, changes: dict[str, Any], text: str = "") -> None:
+    def __init__(self, project: Project, changes: dict[str, Any], text: str = "") -> None:
         field = next(iter(changes)) if len(changes) == 1 else ""
         words = WORDS.get(field, field.replace("_", " "))
         super().__init__(text or f"Change training {words or 'settings'}")
