@@ -8,13 +8,16 @@ import os
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.cli import command
 from core.errors import ParameterError
 from core.portable.steps import progress_line
 from core.settings import DEVICES, OPTIMIZERS, TrainingSettings
 from core.training.events import TrainEvent
+
+if TYPE_CHECKING:
+    from core.training.watch import Watcher
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
@@ -44,6 +47,12 @@ def _train_args(p: argparse.ArgumentParser) -> None:
         action="store_false",
         help="do not watch layer health (by default diagnoses such as dead ReLUs, vanishing gradients or a NaN "
         "loss are printed as they are found)",
+    )
+    p.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="write each layer's weight and gradient histograms into the run folder's tensorboard/ (needs pip "
+        'install "torchcanvas[tensorboard]")',
     )
 
 
@@ -154,11 +163,15 @@ def run_train(args: argparse.Namespace) -> int:
 
     start = initial_weights(project, args.project)
     printer = _Printer()
-    watchers = []
+    watchers: list[Watcher] = []
     if args.health:  # core.inspect.health: printed as found, on the training thread (this one)
         from core.inspect.health import HealthWatcher
 
         watchers.append(HealthWatcher.for_project(project, on_diagnosis=lambda d: print(f"Health: {d.message}")))
+    if args.tensorboard:  # core.inspect.tensorboard: refused in words before training when it is not installed
+        from core.inspect.tensorboard import TensorBoardWatcher
+
+        watchers.append(TensorBoardWatcher())
     trainer = Trainer(project, out_dir=out, on_event=printer, initial_weights=start, watchers=watchers)
     with _CtrlC(trainer) as ctrl_c:
         try:
@@ -178,6 +191,8 @@ def run_train(args: argparse.Namespace) -> int:
     if result.regression is not None:
         print(result.regression.line())
     print(f"Run folder: {result.run_dir} (summary.json, metrics.csv, weights, train.py)")
+    if args.tensorboard and result.run_dir is not None:
+        print(f"TensorBoard histograms: tensorboard --logdir {result.run_dir / 'tensorboard'}")
     if ctrl_c.pressed:
         print(f'Stopped by Ctrl+C after {len(result.history)} epoch(s); summary.json says "{result.status}".')
         return 130

@@ -23,6 +23,7 @@ from torch import nn
 
 from core.files.project import Project
 from core.inspect.nodes import InspectError, NodeRef, module_nodes
+from core.training.watch import Watcher
 
 MAX_CHANNELS = 16  # feature maps shown for a [C, H, W] output: the first ones
 MAX_SIDE = 32  # a map or heat map is pooled down to at most this many pixels a side
@@ -129,7 +130,7 @@ class LayerOutputs:
         return None
 
 
-class LivePreview:
+class LivePreview(Watcher):
     """A ``core.training.watch.Watcher`` that recomputes the chosen nodes' outputs on the trainer's model about
     once every ``interval`` seconds, between two batches on the training thread (one forward pass of one sample:
     nothing next to a batch), and hands them to ``on_outputs(step, outputs)``. ``select`` may be called from any

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from core.inspect.nodes import InspectError, NodeRef, label, module_nodes
+from core.training.watch import Watcher
 
 if TYPE_CHECKING:
     from core.files.project import Project
@@ -73,7 +74,7 @@ def suggested_rate(optimizer: str, lr: float) -> float:
     return min(USUAL_RATES.get(optimizer, 1e-3), lr / 10)
 
 
-class HealthWatcher:
+class HealthWatcher(Watcher):
     """Samples layer health every N batches and diagnoses what goes wrong; reports through ``on_sample`` and
     ``on_diagnosis`` (called on the training thread) and keeps everything in ``samples`` and ``diagnoses``."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from core.datasets import Dataset
 from core.files.project import Project
 from core.inspect.nodes import InspectError
 from core.settings import TrainingSettings
+from core.training.watch import Watcher
 
 SMOOTHING = 0.98  # fastai's: an exponential moving average of the loss, bias-corrected
 DIVERGED = 4.0  # the smoothed loss this many times its lowest: stop
@@ -71,7 +72,7 @@ class LrCurve:
         )
 
 
-class RangeTest:
+class RangeTest(Watcher):
     """The watcher: sets the rate before each batch, records the loss after it, asks the run to stop."""
 
     def __init__(
@@ -108,9 +109,6 @@ class RangeTest:
     def attach(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
         self._optimizer = optimizer
         self._set(self.rate(0))
-
-    def after_epoch(self, epoch: int, metrics: Mapping[str, float | None]) -> None:
-        pass  # the test reads batches only
 
     def after_batch(self, step: int, loss: float) -> None:
         curve = self.curve

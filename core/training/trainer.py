@@ -42,7 +42,7 @@ from core.training.loaders import Batches, check_fit, evaluate_split, explain_ru
 from core.training.run_folder import RunFolder
 from core.training.run_record import EpochSums, Run, finish_run, open_run_folder
 from core.training.setup import make_loss, resolve_device, run_as_module, start_weights
-from core.training.watch import Watcher, epoch_hook
+from core.training.watch import Watcher, optional_hook
 
 
 class _Stopped(Exception):
@@ -227,6 +227,9 @@ class Trainer:
         run = self._setup(data, script, source)
         self._folder = run.folder
         for watcher in self.watchers:
+            told = optional_hook(watcher, "attach_folder")
+            if told is not None:
+                told(run.folder.path if run.folder is not None else None)
             watcher.attach(run.model, run.optimizer)
             self._attached.append(watcher)
         self._emit("start", batches=run.steps_per_epoch, message=f"Training on {self.device} with {data.name}.")
@@ -252,7 +255,7 @@ class Trainer:
         classes = run.data.num_classes if run.data.task == "classification" else None
         metrics = {**row, "classes": classes}
         for watcher in self._attached:
-            hook = epoch_hook(watcher)
+            hook = optional_hook(watcher, "after_epoch")
             if hook is not None:
                 hook(epoch, metrics)
 

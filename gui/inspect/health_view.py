@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.inspect import tensorboard
 from gui import style
 from gui.inspect.health_feed import METRICS, HealthFeed, HealthPoint
 from gui.inspect.heatmap import HeatMap
@@ -56,6 +57,16 @@ class HealthView(QWidget):
         self.enabled = QCheckBox("Watch layer health while training")
         self.enabled.setChecked(True)
         self.enabled.setToolTip("Samples gradients and activations every few batches (under 5% of the run's time).")
+        self.tensorboard = QCheckBox("TensorBoard histograms")
+        if tensorboard.available():
+            self.tensorboard.setToolTip(
+                "Writes each layer's weight and gradient histograms into the run folder's tensorboard/ "
+                "(tensorboard --logdir RUN/tensorboard shows them)."
+            )
+        else:
+            self.tensorboard.setEnabled(False)
+            self.tensorboard.setText("TensorBoard histograms (not installed)")
+            self.tensorboard.setToolTip(tensorboard.INSTALL)
         self.shown_metric = QComboBox()  # not `metric`: that name is QWidget.metric(), which Qt calls
         # as wide as a short name, not its longest item: a 1280-pixel window keeps room for the docks beside it
         self.shown_metric.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -73,6 +84,7 @@ class HealthView(QWidget):
         self.diagnoses.itemClicked.connect(self._clicked)
         top = QHBoxLayout()
         top.addWidget(self.enabled)
+        top.addWidget(self.tensorboard)
         top.addStretch(1)
         top.addWidget(QLabel("Show"))
         top.addWidget(self.shown_metric)
@@ -94,10 +106,12 @@ class HealthView(QWidget):
 
     # -- a run ---------------------------------------------------------------------------------------------
     def watchers_for(self, project: Any) -> list[Any]:
-        """The watchers to hand a new run of ``project``: health's (unless unticked) and those of ``more``;
-        forgets the last run's numbers."""
+        """The watchers to hand a new run of ``project``: health's (unless unticked), TensorBoard's (when ticked)
+        and those of ``more``; forgets the last run's numbers."""
         self.clear()
         others = [watcher for make in self.more for watcher in make(project)]
+        if self.tensorboard.isChecked():
+            others.insert(0, tensorboard.TensorBoardWatcher())
         if not self.enabled.isChecked():
             self.status.setText("Layer health is off for this run.")
             return others

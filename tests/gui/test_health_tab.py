@@ -160,3 +160,24 @@ def test_a_run_that_ends_its_epoch_at_chance_says_so_in_the_tab(qtbot, tmp_path)
     qtbot.waitUntil(lambda: any("at chance" in m for m in health.messages), timeout=5_000)
     chance = next(m for m in health.messages if "at chance" in m)
     assert "the learning rate 10000 is far too high for SGD; try 0.01" in chance
+
+
+def test_the_tensorboard_box_adds_its_watcher_and_says_what_to_install_without_it(qtbot, monkeypatch) -> None:
+    import sys
+
+    from core.inspect.tensorboard import INSTALL, TensorBoardWatcher
+
+    pytest.importorskip("tensorboard", reason='the extra is not installed: pip install "torchcanvas[tensorboard]"')
+    project = load(EXAMPLES / "spirals.json")
+    view = HealthView()
+    qtbot.addWidget(view)
+    assert view.tensorboard.isEnabled() and not view.tensorboard.isChecked()
+    assert not any(isinstance(w, TensorBoardWatcher) for w in view.watchers_for(project))
+    view.tensorboard.setChecked(True)
+    view.enabled.setChecked(False)
+    assert [type(w) for w in view.watchers_for(project)] == [TensorBoardWatcher]  # with health off too
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if it were not installed
+    missing = HealthView()
+    qtbot.addWidget(missing)
+    assert not missing.tensorboard.isEnabled() and "not installed" in missing.tensorboard.text()
+    assert missing.tensorboard.toolTip() == INSTALL
