@@ -1,5 +1,9 @@
 """Everything the editor shows about a graph at once: structural problems, shapes, auto-filled parameters and
-parameter counts. Fast enough to run after every edit (see bench/shape_inference.py)."""
+parameter counts. Fast enough to run after every edit (see bench/shape_inference.py).
+
+One analysis per network: ``analyze`` keeps the last few under what they read (``core.model.analysis_cache``), so
+the window's refresh, the code generator and the trainer at the same graph share one run. Each caller gets its own
+copy of the kept analysis, so no caller can change what the next one is told."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.errors import CycleError, ShapeError, TorchCanvasError
+from core.model.analysis_cache import KEPT, analysis_key
 from core.model.catalog import LAYERS, LayerSpec
 from core.model.graph import Graph
 from core.model.node import Node
@@ -232,9 +237,56 @@ def _block_wiring(graph: Graph, node: Node, gaps: set[str]) -> list[Problem]:
     return problems
 
 
-def analyze(graph: Graph, training: TrainingSettings | None = None, _depth: int = 0) -> Analysis:
+def analyze(graph: Graph, training: TrainingSettings | None = None) -> Analysis:
     """Shapes and problems of ``graph``; with the project's ``training`` settings also the network against its task
-    (output against the dataset's classes and the loss, Input against the samples: see ``core.model.task_check``)."""
+    (output against the dataset's classes and the loss, Input against the samples: see ``core.model.task_check``).
+
+    The graph's part is run once per content and kept; the task's part (cheap, and it reads the dataset's files,
+    whose own cache watches their modification times) is added to the caller's copy each time."""
+    key = analysis_key(graph)
+    kept = KEPT.get(key)
+    if kept is None:
+        kept = _analyze(graph, 0)
+        KEPT.put(key, kept)
+    analysis = _copied(kept)
+    if training is not None:
+        _add_task_problems(graph, analysis, training)
+    return analysis
+
+
+def _copied(analysis: Analysis) -> Analysis:
+    """A caller's own copy: its lists and dicts are new, so appending a problem or changing a value leaves the kept
+    analysis alone. The graphs in ``inner`` are the analysis' own concrete copies, read and never edited: shared."""
+    nodes = {
+        node_id: NodeInfo(
+            list(info.in_shapes),
+            info.out_shape,
+            info.dtype,
+            _own(info.params),
+            _own(info.auto),
+            info.param_count,
+            info.error,
+            info.used,
+            list(info.out_shapes),
+            [(inner_graph, _copied(inner)) for inner_graph, inner in info.inner],
+        )
+        for node_id, info in analysis.nodes.items()
+    }
+    return Analysis(nodes, list(analysis.problems), list(analysis.order))
+
+
+def _own(value: Any) -> Any:
+    """A copy of a parameter value's lists and dicts (the rest, numbers, strings and tuples, cannot be changed):
+    ``copy.deepcopy`` made a kept analysis cost half a new one."""
+    if isinstance(value, list):
+        return [_own(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _own(item) for key, item in value.items()}
+    return value
+
+
+def _analyze(graph: Graph, depth: int) -> Analysis:
+    """The graph's own analysis (no task check), run every time: ``analyze`` keeps its results."""
     problems, feeds_output = _structure(graph)
     infos: dict[str, NodeInfo] = {}
     try:
@@ -243,11 +295,8 @@ def analyze(graph: Graph, training: TrainingSettings | None = None, _depth: int 
         order = []
     for node_id in order:
         info = infos[node_id] = NodeInfo(used=node_id in feeds_output)
-        problems.extend(_infer_node(graph, graph.node(node_id), info, infos, _depth))
-    analysis = Analysis(infos, problems, [nid for nid in order if nid in feeds_output])
-    if training is not None:
-        _add_task_problems(graph, analysis, training)
-    return analysis
+        problems.extend(_infer_node(graph, graph.node(node_id), info, infos, depth))
+    return Analysis(infos, problems, [nid for nid in order if nid in feeds_output])
 
 
 def _infer_node(graph: Graph, node: Node, info: NodeInfo, infos: dict[str, NodeInfo], depth: int = 0) -> list[Problem]:
@@ -315,7 +364,7 @@ def _infer_block(graph: Graph, node: Node, info: NodeInfo, infos: dict[str, Node
         except TorchCanvasError as exc:
             info.error = f"{node.name}: {exc}"
             return [Problem(info.error, node.id, kind="shape")]
-        inner = analyze(inner_graph, None, depth + 1)
+        inner = _analyze(inner_graph, depth + 1)
         info.inner.append((inner_graph, inner))
         if not inner.ok:
             copy = f" (copy {index + 1} of {node.repeat})" if node.repeat > 1 else ""
