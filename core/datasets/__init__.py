@@ -154,6 +154,9 @@ def load_dataset(
             input_shape=input_shape,
             resize=None if source.sizes_itself else resize,
         )
+        from core.datasets.places import rows_later
+
+        data.extra.setdefault("test_rows", rows_later(parsed, raw, seed, test_fraction))  # a callable
     for warning in caught:  # kept for a bug report; what matters to the user is said by the checks
         log.info("while loading %s: %s", parsed.text, warning.message)
     if source.after_load:

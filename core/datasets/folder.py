@@ -224,7 +224,7 @@ def load_folder(
         train_set=train_set,
         val_set=val_set,
         test_set=test_set,
-        extra={"image_size": size, "channels": channels},
+        extra={"image_size": size, "channels": channels, "test_rows": lambda: [str(f) for f, _ in test_set.files]},
     )
 
 

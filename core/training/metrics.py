@@ -48,14 +48,21 @@ class RegressionMetrics:
             "predictions_file": PREDICTIONS_FILE,
         }
 
-    def csv_text(self) -> str:
-        """One row per test sample (its index in the split, true, predicted, residual): the run folder's
-        ``test_predictions.csv``, for a closer look in a spreadsheet or pandas."""
-        rows = [
-            f"{i},{t:.9g},{p:.9g},{r:.9g}\n"
-            for i, (t, p, r) in enumerate(zip(self.true.tolist(), self.predicted.tolist(), self.residuals.tolist()))
-        ]
-        return "sample,true,predicted,residual\n" + "".join(rows)
+    def csv_text(self, rows: list[str] | None = None) -> str:
+        """One row per test sample (its index in the split, where it is in the user's file when known: a table's
+        row, an image's file; true, predicted, residual): the run folder's ``test_predictions.csv``, for a closer
+        look in a spreadsheet or pandas."""
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        places = rows if rows is not None and len(rows) == self.count else None
+        writer.writerow(["sample", *(["row"] if places else []), "true", "predicted", "residual"])
+        values = zip(self.true.tolist(), self.predicted.tolist(), self.residuals.tolist())
+        for i, (t, p, r) in enumerate(values):
+            writer.writerow([i, *([places[i]] if places else []), f"{t:.9g}", f"{p:.9g}", f"{r:.9g}"])
+        return out.getvalue()
 
     def line(self) -> str:
         """One line for the command line: 'Test MAE 0.1234 - RMSE 0.2345 - R² 0.9876 (200 samples)'."""

@@ -102,7 +102,8 @@ def finish_run(run: Run, settings: TrainingSettings, device: torch.device) -> Tr
         result.run_dir = folder.path
         result.summary["run_dir"] = str(folder.path)
         if result.regression is not None:
-            folder.write_text(PREDICTIONS_FILE, result.regression.csv_text())
+            rows = data.extra.get("test_rows")  # where each test sample is in the user's file (a callable)
+            folder.write_text(PREDICTIONS_FILE, result.regression.csv_text(rows() if rows else None))
         folder.write_json("summary.json", result.summary)
     return result
 

@@ -75,10 +75,34 @@ def test_a_regression_run_reports_and_saves_its_test_figures(tmp_path) -> None:
     assert summary["test_mae"] == pytest.approx(figures.mae) and summary["test_r2"] == pytest.approx(figures.r2)
     assert summary["worst_samples"] == figures.worst and summary["best_samples"] == figures.best
     table = np.loadtxt(result.run_dir / summary["predictions_file"], delimiter=",", skiprows=1)
-    assert table.shape == (len(y_test), 4)
-    np.testing.assert_allclose(table[:, 1], y_test, rtol=1e-6)
-    np.testing.assert_allclose(table[:, 3], table[:, 2] - table[:, 1], atol=1e-5)
-    np.testing.assert_allclose(table[:, 2], predicted, rtol=1e-4, atol=1e-5)
+    assert table.shape == (len(y_test), 5)  # sample, row (in reg.csv), true, predicted, residual
+    np.testing.assert_allclose(table[:, 2], y_test, rtol=1e-6)
+    np.testing.assert_allclose(table[:, 4], table[:, 3] - table[:, 2], atol=1e-5)
+    np.testing.assert_allclose(table[:, 3], predicted, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["csv", "table"])
+def test_each_prediction_names_its_row_in_the_user_s_file(tmp_path, kind) -> None:
+    """The tester's F2: ``sample`` numbered the shuffled test split; ``row`` is the row of the user's file (the
+    header is row 1; a blank line still counts), where that row's target is the ``true`` value."""
+    path = tmp_path / "reg.csv"
+    regression_csv(tmp_path)
+    lines = path.read_text().splitlines()
+    if kind == "csv":
+        lines.insert(7, "")  # a blank line the csv: reader skips
+    path.write_text("\n".join(lines) + "\n")
+    spec = f"csv:{path}:target" if kind == "csv" else f"table:{path}?label=target"
+    project = mlp_project([3], 8, 1, loss="MSELoss", dataset=spec, epochs=1, batch_size=64)
+    result = Trainer(project, out_dir=tmp_path / "runs").run()
+    assert result.status == "finished", result.message
+    header, *rows = (result.run_dir / "test_predictions.csv").read_text().splitlines()
+    assert header == "sample,row,true,predicted,residual"
+    assert [int(r.split(",")[0]) for r in rows] == list(range(len(rows))) and len(rows) == 40
+    file_rows = lines if kind == "csv" else [line for line in lines if line]
+    for row in rows:
+        _, number, true, *_ = row.split(",")
+        target = float(file_rows[int(number) - 1].split(",")[3])  # row N of the file is lines[N - 1]
+        assert float(true) == pytest.approx(target, abs=1e-5), row
 
 
 def test_train_prints_the_regression_figures(tmp_path, capsys) -> None:
