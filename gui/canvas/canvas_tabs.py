@@ -119,7 +119,7 @@ class CanvasTabs(QWidget):
         self.block_tabs.append(tab)
         if id(defn.graph) not in self._watched:  # an edit inside the definition: the network analyses again
             self._watched.add(id(defn.graph))
-            defn.graph.changed.connect(self.window_.document._schedule)
+            defn.graph.changed.connect(self.window_.document.schedule_analysis)
             defn.graph.changed.connect(lambda n=name: self._sync_ports(n))
         view.setInteractive(not self.locked)
         view.setAcceptDrops(not self.locked)

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
     from PySide6.QtGui import QUndoCommand
 
+    from gui.canvas.host import CanvasDocument
     from gui.canvas.scene import GraphScene
-    from gui.shell.document import Document
 
 CLIPBOARD_MIME = "application/x-torchcanvas-nodes"
 
@@ -32,7 +32,7 @@ CLIPBOARD_MIME = "application/x-torchcanvas-nodes"
 class EditorClipboard:
     """The clipboard half of ``Editor``: the attributes and methods below are the editor's."""
 
-    document: Document
+    document: CanvasDocument
     scene: GraphScene
     placed: SignalInstance
     graph: Any

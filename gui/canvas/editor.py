@@ -17,10 +17,10 @@ from core.model.catalog import get_spec
 from core.model.layout import layered_layout
 from core.model.node import Edge, Node
 from gui.canvas.clipboard import EditorClipboard
+from gui.canvas.host import CanvasDocument
 from gui.canvas.scene import GraphScene
 from gui.commands import blocks as block_commands
 from gui.commands import graph as commands
-from gui.shell.document import Document
 
 COLUMN_GAP = 310.0  # room between two layers for a wire label such as [N, 128, 112, 112]
 ROW_GAP = 150.0
@@ -32,7 +32,7 @@ class Editor(EditorClipboard, QObject):
     laid_out = Signal()  # after an auto-layout: the view fits the whole network (it may have moved out of sight)
 
     def __init__(
-        self, document: Document, scene: GraphScene, parent: QObject | None = None, block: str | None = None
+        self, document: CanvasDocument, scene: GraphScene, parent: QObject | None = None, block: str | None = None
     ) -> None:
         super().__init__(parent)
         self.document = document

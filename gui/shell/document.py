@@ -27,6 +27,7 @@ from core.files import project as project_io
 from core.files.fileread import FileReadError, read_regular_file
 from core.files.project import Project
 from core.model.analysis import Analysis, analyze
+from core.model.graph import Graph
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,12 @@ class Document(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
-        self.project.graph.changed.connect(self._schedule)
+        self.project.graph.changed.connect(self.schedule_analysis)
         self.project.training_changed.connect(self._training_changed)
 
     # --- state ---------------------------------------------------------------------------------------------
     @property
-    def graph(self):
+    def graph(self) -> Graph:
         return self.project.graph
 
     @property
@@ -119,12 +120,14 @@ class Document(QObject):
     def _on_clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(not clean)
 
-    def _schedule(self) -> None:
+    def schedule_analysis(self) -> None:
+        """Analyse at the next event-loop turn (many changes in one turn give one analysis); the canvas asks this
+        when a block definition's graph changed, which the network's shapes read."""
         self._timer.start()
 
     def _training_changed(self, settings: object) -> None:
         """A dataset or loss chosen (or undone) changes what the network must output: analyse again."""
-        self._schedule()
+        self.schedule_analysis()
         self.training_changed.emit(settings)
 
     def refresh(self) -> None:
@@ -135,13 +138,13 @@ class Document(QObject):
 
     # --- replacing the project ---------------------------------------------------------------------------------
     def set_project(self, project: Project, path: str | Path | None = None, stamp: DiskStamp | None = None) -> None:
-        self.project.graph.changed.disconnect(self._schedule)
+        self.project.graph.changed.disconnect(self.schedule_analysis)
         self.project.training_changed.disconnect(self._training_changed)
         self.undo_stack.clear()
         self.project = project
         self.path = Path(path) if path is not None else None
         self.disk = stamp
-        project.graph.changed.connect(self._schedule)
+        project.graph.changed.connect(self.schedule_analysis)
         project.training_changed.connect(self._training_changed)
         self._analysis = None
         self.project_replaced.emit()
