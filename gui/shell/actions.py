@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
+from core.files.export_formats import EXPORT_FORMATS
+from gui.panels.gallery import new_from_pretrained
+from gui.training.actions import export_from_window
+
 if TYPE_CHECKING:
     from gui.shell.mainwindow import MainWindow
 
@@ -45,14 +49,13 @@ def _action(window: MainWindow, text: str, slot: object, shortcut: Shortcut | No
 
 
 def _import_dialog(window: MainWindow) -> None:
-    from gui.shell.import_dialog import import_model_dialog  # imports torch.fx only when asked
+    # Deferred for start-up: the dialog's module (about 15 ms) loads when it is asked for; the import runs in a child.
+    from gui.shell.import_dialog import import_model_dialog
 
     import_model_dialog(window)
 
 
 def _new_pretrained(window: MainWindow) -> None:
-    from gui.panels.gallery import new_from_pretrained  # imports torchvision only when asked
-
     new_from_pretrained(window)
 
 
@@ -111,9 +114,6 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
 def _export_menu(window: MainWindow, menu: QMenu, a: dict[str, QAction]) -> None:
     """File > Export: one entry per ``core.files.export_formats`` format (a["export_<id>"]); the model code's entry is
     the toolbar's Export Code action (Ctrl+Shift+E)."""
-    from core.files.export_formats import EXPORT_FORMATS
-    from gui.training.actions import export_from_window
-
     for fmt in EXPORT_FORMATS.values():
         if fmt.id == "model":
             action = a["export"]

@@ -7,13 +7,18 @@ import os
 import sys
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.errors import TorchCanvasError, plain_message
 from core.logs import append_traceback
+from core.resources import resource_dir
+from gui.shell.platform_check import choose
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
+
+    from gui.shell.mainwindow import MainWindow
+    from gui.training.dashboard import TrainingDashboard
 
 SCREENSHOT_SIZE = (1600, 1000)
 
@@ -46,8 +51,6 @@ def run_app(args: argparse.Namespace) -> int:
     screenshot = getattr(args, "screenshot", None)
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from gui.shell.platform_check import choose
-
     choice = choose()  # before Qt, whose answer to a missing display or library is an abort with the wrong advice
     if choice.problem:
         print(f"torchcanvas: {choice.problem}", file=sys.stderr)
@@ -56,6 +59,10 @@ def run_app(args: argparse.Namespace) -> int:
         os.environ["QT_QPA_PLATFORM"] = choice.platform
     from PySide6.QtWidgets import QApplication
 
+    # Qt, and the window's modules that import it, load only once choose() has found a platform that works: a Qt
+    # library missing there then gets choose()'s advice instead of an abort.
+    from gui.shell import recovery
+    from gui.shell.first_paint import after_first_paint
     from gui.shell.mainwindow import MainWindow
 
     existing = QApplication.instance()  # a test or a second call may have made it already
@@ -82,6 +89,7 @@ def run_app(args: argparse.Namespace) -> int:
         if errors:  # the file named on the command line cannot be opened: exit 2, as the CLI does for it
             print("torchcanvas: error: " + "\n".join(errors), file=sys.stderr)
             return 2
+        # Deferred for start-up: the dashboard (pyqtgraph) docks after the first paint; only a screenshot needs it now.
         from gui.training.window import train_for_screenshot
 
         if getattr(args, "train_epochs", None) and not train_for_screenshot(training, args.train_epochs):
@@ -94,11 +102,7 @@ def run_app(args: argparse.Namespace) -> int:
     window.show()
     # The training dashboard (pyqtgraph and the form; the data preview loads in a thread) docks once the window is
     # painted, so the window is not held back by it. It imports no trainer: the first Train does, in its thread.
-    from gui.shell.first_paint import after_first_paint
-
     after_first_paint(window, lambda: prepare_on_hover(window, window.install_training()))
-    from gui.shell import recovery
-
     window.autosaver = recovery.install(window)  # autosave ~2 s after edits; offer work left by a crashed run
     status = app.exec()
     wait_for_background_imports(10.0)
@@ -109,20 +113,15 @@ def app_icon() -> QIcon:
     """The application icon from every PNG size in resources/icons (the SVG needs Qt's optional svg plugin)."""
     from PySide6.QtGui import QIcon
 
-    from core.resources import resource_dir
-
     icon = QIcon()
     for path in sorted(resource_dir("icons").glob("torchcanvas-*.png")):
         icon.addFile(str(path))
     return icon
 
 
-def take_screenshot(window: object, path: str | Path, size: tuple[int, int] = SCREENSHOT_SIZE) -> int:
+def take_screenshot(window: MainWindow, path: str | Path, size: tuple[int, int] = SCREENSHOT_SIZE) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from gui.shell.mainwindow import MainWindow
-
-    assert isinstance(window, MainWindow)
     window.resize(*size)
     window.show()
     for _ in range(5):
@@ -157,7 +156,7 @@ def wait_for_background_imports(timeout: float = 60.0) -> None:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def prepare_on_hover(window: Any, dashboard: Any) -> None:
+def prepare_on_hover(window: MainWindow, dashboard: TrainingDashboard) -> None:
     """The pointer on the toolbar's Train shows intent to train: torch loads in the background then (an idle
     window imports none of it), so the click that follows starts the run at once."""
     from PySide6.QtGui import QAction

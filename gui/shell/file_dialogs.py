@@ -73,7 +73,7 @@ def ask_data_path(parent: QWidget, folder: bool, start: str = "") -> str:
     chosen (tests replace this; with no screen to answer on nothing is chosen, so nothing waits)."""
     from PySide6.QtWidgets import QApplication, QFileDialog
 
-    from gui.data.sources import FILE_FILTER
+    from gui.data.sources import FILE_FILTER  # deferred for start-up: gui.data loads after the first paint
 
     if QApplication.platformName() in ("offscreen", "minimal"):
         return ""

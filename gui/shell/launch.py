@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from core.cli import main as cli_main
+
 
 def open_editor(args: argparse.Namespace) -> int:
     from gui.shell.app import run_app  # imported only when the GUI is wanted: `torchcanvas check` needs no Qt
@@ -13,8 +15,6 @@ def open_editor(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.cli import main as cli_main
-
     return cli_main(argv, open_gui=open_editor)
 
 

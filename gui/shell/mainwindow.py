@@ -100,7 +100,7 @@ class MainWindow(ProjectFiles):
 
     def install_training(self) -> TrainingDashboard:
         """Dock the training dashboard and keep it (File > Export uses its last run)."""
-        from gui.training.window import install
+        from gui.training.window import install  # deferred for start-up: pyqtgraph, after the first paint
 
         self.training_dashboard = install(self.dashboard_host())
         layer_output.attach_dashboard(self.layer_output, self.training_dashboard)

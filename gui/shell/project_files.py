@@ -24,6 +24,7 @@ from gui.shell import file_dialogs
 from gui.shell.actions import file_stem
 from gui.shell.file_dialogs import add_recent, fill_recent_menu, last_dir, recent_paths
 from gui.shell.words import save_failure
+from gui.training.actions import export_from_window
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
@@ -156,7 +157,7 @@ class ProjectFiles(QMainWindow):
 
     def export_code(self, path: str | Path) -> bool:
         try:
-            from core.files.export import check_output
+            from core.files.export import check_output  # deferred for start-up: the exporter imports torch
 
             check_output(path)  # an ExportError (a TorchCanvasError): never over a project file
             code = generate_model(self.document.graph, title=self.document.project.name)
@@ -171,8 +172,6 @@ class ProjectFiles(QMainWindow):
         return True
 
     def _export_keras(self) -> None:
-        from gui.training.actions import export_from_window
-
         export_from_window(self, "keras")
 
     def export_code_dialog(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from core.files.file_errors import explain_os_error
 from core.model.analysis import Analysis, Problem, status
 from core.model.graph import Graph
 
@@ -26,8 +27,6 @@ the wire is allowed; red says why not.</li>
 def save_failure(exc: BaseException) -> str:
     """Why a save failed, in plain words, for an error core did not already explain."""
     if isinstance(exc, OSError):
-        from core.files.file_errors import explain_os_error
-
         return explain_os_error(exc)
     if "symlink loop" in str(exc).lower():
         return "the path goes through a symbolic link that points back to itself (a loop)"
