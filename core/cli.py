@@ -45,7 +45,7 @@ COMMAND_MODULES = {
     "train": "core.train_command",
     "install-desktop": "core.desktop",
     "import": "core.import_command",
-    "lr-find": "core.inspect.lr_find_command",
+    "lr-find": "core.lr_find_command",
 }
 # What check and export say of a project whose dataset is left unset ("": an imported model).
 NO_DATASET = (

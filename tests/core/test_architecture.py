@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,18 @@ def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
 def test_import_linter_contract_holds():
     result = _lint_imports(REPO)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_subcommand_module_sits_above_cli():
+    """cli finds a subcommand's module by name and the module registers itself with cli's decorator (so it imports
+    cli): it sits on a floor above cli, beside train_command, never in a package below it (lr-find's did, in
+    inspect, an arrow up the floors)."""
+    from core.cli import COMMAND_MODULES
+
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    floors = next(c for c in contracts if c.get("containers") == ["core"])["layers"]
+    above = {name.strip() for floor in floors[: floors.index("cli")] for name in floor.split("|")}
+    assert [m for m in COMMAND_MODULES.values() if m.removeprefix("core.") not in above] == []
 
 
 BACK_ARROWS = [
