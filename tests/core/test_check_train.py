@@ -102,6 +102,7 @@ def test_the_preview_sample_shape_is_the_files(tmp_path) -> None:
     assert load_dataset(f"folder:{grey}").sample_shape == (1, 12, 20)
 
 
+@pytest.mark.slow  # a child process imports the app's data code: about a second
 def test_describing_user_data_imports_no_torch(tmp_path) -> None:
     """The editor checks the network against its data after every edit, on the GUI thread: folders, tables, text
     and CSV files are described (their problems included) without torch, which costs seconds to import."""

@@ -140,6 +140,7 @@ def test_timeout_must_be_above_zero(tmp_path, capsys):
     assert "--timeout 0: give a number of seconds above 0" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # --timeout imports again in a child process (torch): seconds
 def test_argv_gives_the_file_its_own_command_line(tmp_path, capsys):
     """A file that parses its command line when run (pytorch/examples' dcgan requires --dataset) imports when the
     user gives that command line with --argv; sys.argv is put back after."""

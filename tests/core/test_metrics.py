@@ -52,6 +52,7 @@ def regression_csv(tmp_path, n: int = 400):
     return f"csv:{path}:target"
 
 
+@pytest.mark.slow  # trains 30 epochs: about a second
 def test_a_regression_run_reports_and_saves_its_test_figures(tmp_path) -> None:
     spec = regression_csv(tmp_path)
     project = mlp_project([3], 16, 1, loss="MSELoss", dataset=spec, lr=0.01, epochs=30, batch_size=32)

@@ -48,6 +48,7 @@ def test_mnist_mlp_on_npz_and_mnist_cnn_fit_in_150_lines(tmp_path) -> None:
         assert count <= MOST_LINES, f"{name}: {count} lines"
 
 
+@pytest.mark.slow  # the script trains in a child process: seconds
 def test_the_npz_script_holds_only_what_the_project_uses_and_runs(tmp_path) -> None:
     source = generate_script(example("mnist_mlp", device="auto", dataset=f"npz:{_npz(tmp_path)}", epochs=1)).source
     assert "np.load(DATA_FILE, allow_pickle=False)" in source
@@ -77,6 +78,7 @@ def test_the_npz_script_holds_only_what_the_project_uses_and_runs(tmp_path) -> N
     assert len(json.loads((folder / "history.json").read_text())) == 1
 
 
+@pytest.mark.slow  # the script runs in a child process (imports torch): seconds
 def test_a_pickled_npz_is_refused_in_plain_words(tmp_path) -> None:
     bad = tmp_path / "objects.npz"
     np.savez(bad, x_train=np.array([{"a": 1}] * 3, dtype=object), y_train=np.arange(3))
@@ -116,6 +118,7 @@ def test_distributed_setting_defaults_to_off_and_is_checked() -> None:
 @pytest.mark.parametrize(
     "case", ["npz_truncated", "npz_damaged_member", "npy_renamed", "npz_objects", "npz_pickle", "npz_text"]
 )
+@pytest.mark.slow  # the script runs in a child process (imports torch): seconds each
 def test_the_short_npz_loader_names_a_file_it_cannot_read(tmp_path, case: str) -> None:
     """np.load(allow_pickle=False) refuses these; the script says so in one line naming the file (the app's
     loader, checked in test_bad_data, says more: the short loader does not repeat its checks)."""

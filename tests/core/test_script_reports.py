@@ -8,10 +8,14 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from core.code.script import generate_script
 from core.training.trainer import Trainer
 from tests.core.test_metrics import regression_csv
 from tests.core.train_fixtures import example, mlp_project
+
+pytestmark = pytest.mark.slow  # each test trains an exported script in a child process: seconds
 
 
 def _run(source: str, folder) -> str:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QWidget
@@ -79,6 +80,7 @@ class PaintSpy(QObject):
         return False
 
 
+@pytest.mark.slow  # the whole app starts and docks the dashboard: seconds
 def test_the_window_is_painted_before_the_training_dashboard_docks(qapp, monkeypatch, tmp_path):
     monkeypatch.setenv("TORCHCANVAS_RECOVERY_DIR", str(tmp_path / "recovery"))
     monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
@@ -138,6 +140,7 @@ def test_work_after_the_first_paint_runs_once_after_it(qtbot):
     assert calls == [True]
 
 
+@pytest.mark.slow  # a child process starts the app: seconds
 def test_the_window_is_painted_before_torch_is_imported():
     """The palette, the canvas and shape inference need no torch (seconds and ~500 MB on a small machine): at the
     first paint neither torch nor torchvision, pyqtgraph or scikit-learn is imported. Before: the first analysis
@@ -203,6 +206,7 @@ print(json.dumps(state))
 )
 
 
+@pytest.mark.slow  # a child process starts the app: seconds
 def test_an_idle_window_has_imported_neither_torch_nor_scikit_learn():
     """Nothing pressed, the example open, its data preview shown and the window idle for 3 s: neither torch (its
     CUDA build alone holds ~500 MB), ``torch._dynamo``, the trainer nor scikit-learn is imported. Before: the
@@ -279,6 +283,7 @@ print(json.dumps(state))
 )
 
 
+@pytest.mark.slow  # a child process starts the app and trains: seconds
 def test_the_first_train_imports_torch_off_the_gui_thread():
     """Train pressed as soon as the dashboard docks: the run trains, and neither torch, ``torch._dynamo``, the
     trainer nor the model importer is imported by the GUI thread (each takes seconds on a small machine, with the

@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 from core.cli import EXAMPLES_DIR
 from gui.shell.mainwindow import MainWindow
 
-SIZES = [(1600, 1000), (1280, 800)]
+# the quick tier draws the smaller screen only: a second window costs seconds
+SIZES = [pytest.param((1600, 1000), marks=pytest.mark.slow), (1280, 800)]
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.json"))
 SLACK = 2  # pixels of rounding between QTextDocument and QLabel's own layout
 
@@ -329,6 +330,7 @@ def test_training_results_are_not_cut(sized_window):
     assert not found, "\n".join(found)
 
 
+@pytest.mark.slow  # draws resnet_small and its dataset at each size: seconds
 def test_class_names_and_sample_captions_are_not_cut(sized_window):
     """The shapes dataset (class names such as 'triangle'): the data preview's captions, the predictions under
     the test samples ('triangle' over '(true: circle)'), and a long progress text while a run goes."""

@@ -4,6 +4,8 @@ step as the dataset, and the settings note says what changed (Keras' include_top
 
 from __future__ import annotations
 
+import pytest
+
 from core.settings import TrainingSettings
 from tests.conftest import EXAMPLES
 
@@ -36,6 +38,7 @@ def test_choosing_a_dataset_gives_a_pretrained_classifier_a_new_head_in_the_same
     assert fc.params["out_features"] == 10
 
 
+@pytest.mark.slow  # draws resnet18 (70 layers): about a second
 def test_a_network_without_given_weights_keeps_its_last_layer(window, tmp_path):
     window.open_example(EXAMPLES / "resnet18.json")  # drawn, not pretrained: out_features is the user's choice
     dash = window.install_training()
@@ -45,6 +48,7 @@ def test_a_network_without_given_weights_keeps_its_last_layer(window, tmp_path):
     assert fc.params["out_features"] == 1000 and "New head" not in dash.panel.settings_note.text()
 
 
+@pytest.mark.slow  # draws resnet18 (70 layers): about a second
 def test_a_head_that_already_fits_is_left_alone(window, tmp_path):
     dash, graph = _pretrained_resnet(window, tmp_path)
     fc = graph.by_name("fc")

@@ -40,6 +40,7 @@ def assert_clean(dash) -> None:
     assert dash.last_result is None and dash.run_project is None  # File > Export no longer offers its weights
 
 
+@pytest.mark.slow  # trains the example for an epoch: seconds
 def test_file_new_clears_the_last_run(window, trained):
     window.document.undo_stack.setClean()
     window.new_project()
@@ -47,6 +48,7 @@ def test_file_new_clears_the_last_run(window, trained):
     assert_clean(trained)
 
 
+@pytest.mark.slow  # trains the example for an epoch: seconds
 def test_opening_another_project_clears_the_last_run(window, trained):
     assert window.open_example(EXAMPLES_DIR / "spirals.json")
     assert_clean(trained)

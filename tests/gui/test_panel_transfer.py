@@ -127,6 +127,7 @@ def test_the_dialog_offscreen_chooses_nothing(qtbot, tmp_path) -> None:
     assert stack.count() == 0 and dash.project.training.initial_weights == ""
 
 
+@pytest.mark.slow  # trains an epoch: seconds
 def test_training_starts_from_the_picked_weights(qtbot, tmp_path, monkeypatch) -> None:
     dash, _stack = dashboard(qtbot, tmp_path)
     dash.project.training.epochs = 1
