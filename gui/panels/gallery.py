@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QObject, QSize, Qt, QThread, Signal
 from PySide6.QtWidgets import (
@@ -24,9 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from core.cli import EXAMPLES_DIR
-from core.errors import TorchCanvasError
+from core.errors import TorchCanvasError, plain_message
 from core.files import project as project_io
+from core.logs import append_traceback
 from gui import style
+
+if TYPE_CHECKING:
+    from core.fx_import import ImportResult
+    from core.pretrained.catalog import PretrainedEntry
+    from gui.shell.mainwindow import MainWindow
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 log = logging.getLogger(__name__)
@@ -81,8 +87,8 @@ class ExampleGallery(QDialog):
         dialog = PretrainedDialog(self)
         if dialog.exec() and dialog.result_ is not None:
             window = self.parent()
-            if window is not None and hasattr(window, "document"):
-                open_pretrained(window, dialog.result_)
+            if window is not None and hasattr(window, "document"):  # the main window, a floor above the panels
+                open_pretrained(cast("MainWindow", window), dialog.result_)
             self.reject()
 
 
@@ -105,6 +111,7 @@ class PretrainedThread(QThread):
         self.cancelled.set()
 
     def run(self) -> None:
+        # Deferred for start-up: core.pretrained loads when a network is asked for (torchvision later still).
         from core.pretrained.fetch import fetch_weights
         from core.pretrained.project import pretrained_project
 
@@ -124,17 +131,14 @@ class PretrainedThread(QThread):
         except TorchCanvasError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # a bug must not die silently in the thread: one sentence, the traceback in the log
-            from core.errors import plain_message
-            from core.logs import append_traceback
-
             self.failed.emit(plain_message(exc, append_traceback(exc, "pretrained-errors.log", "New from pretrained")))
         else:
             self.done.emit(result)
 
 
-def listed(entries: Sequence[Any]) -> list[tuple[Any, bool, str]]:
+def listed(entries: Sequence[PretrainedEntry]) -> list[tuple[PretrainedEntry, bool, str]]:
     """(entry, whether its file is in torch's cache, that file's path) for each entry."""
-    from core.pretrained.catalog import cache_path
+    from core.pretrained.catalog import cache_path  # deferred for start-up, as in PretrainedThread.run
 
     return [(e, cache_path(e.url).is_file(), str(cache_path(e.url))) for e in entries]
 
@@ -145,7 +149,7 @@ class ListThread(QThread):
     loaded = Signal(object)
 
     def run(self) -> None:
-        from core.pretrained.catalog import pretrained_classifiers
+        from core.pretrained.catalog import pretrained_classifiers  # deferred for start-up, as above
 
         try:
             rows = listed(pretrained_classifiers())
@@ -162,18 +166,18 @@ class PretrainedDialog(QDialog):
     def __init__(
         self,
         parent: QWidget | None = None,
-        entries: Sequence[Any] | None = None,
+        entries: Sequence[PretrainedEntry] | None = None,
         weights_of: Callable[[str], Any] | None = None,
     ) -> None:
         super().__init__(parent)
-        from core.pretrained.catalog import weights_member
+        from core.pretrained.catalog import weights_member  # deferred for start-up, as above
 
         self.setWindowTitle("New from a pretrained network")
         self.resize(720, 480)
         self.weights_of = weights_of or weights_member
         self.thread_: PretrainedThread | None = None
         self.list_thread: ListThread | None = None  # reads torchvision's list (seconds: it imports torchvision)
-        self.result_: Any = None  # the ImportResult once created
+        self.result_: ImportResult | None = None  # once created
         self.list = QListWidget()
         self.list.setObjectName("pretrained_list")
         self.list.itemDoubleClicked.connect(lambda _item: self.create())
@@ -212,7 +216,7 @@ class PretrainedDialog(QDialog):
             self.list_thread.loaded.connect(self.fill)
             self.list_thread.start()
 
-    def fill(self, rows: list[tuple[Any, bool, str]]) -> None:
+    def fill(self, rows: list[tuple[PretrainedEntry, bool, str]]) -> None:
         """One row per (entry, already in the cache, its cache path)."""
         self.list_thread = None
         for entry, cached, path in rows:
@@ -272,7 +276,7 @@ class PretrainedDialog(QDialog):
         else:
             self.bar.setRange(0, 0)
 
-    def _done(self, result: Any) -> None:
+    def _done(self, result: ImportResult) -> None:
         self.result_ = result
 
     def _failed(self, message: str) -> None:
@@ -295,7 +299,7 @@ class PretrainedDialog(QDialog):
         super().done(code)
 
 
-def open_pretrained(window: Any, result: Any) -> None:
+def open_pretrained(window: MainWindow, result: ImportResult) -> None:
     """The imported network becomes the window's project (untitled, like an example): its weights stay in torch's
     cache, named by the project's initial weights."""
     window.document.set_project(result.project)
@@ -307,7 +311,7 @@ def open_pretrained(window: Any, result: Any) -> None:
     )
 
 
-def new_from_pretrained(window: Any) -> bool:
+def new_from_pretrained(window: MainWindow) -> bool:
     """File > New from… (a pretrained network): ask, fetch, import and open; False when cancelled."""
     if getattr(window, "editing_locked", False):  # a run trains the project shown: it must not be replaced under it
         window.statusBar().showMessage("Stop the training run first: it uses the project shown.", 6000)

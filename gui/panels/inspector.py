@@ -25,10 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import TorchCanvasError
-from core.model.catalog import get_spec
+from core.model.analysis import NodeInfo
+from core.model.catalog import LayerSpec, get_spec
+from core.model.node import Node
 from core.model.shape_rules import fmt
 from gui import style
 from gui.canvas.editor import Editor
+from gui.panels.inspector_block import build_expose_row, build_instance_page, sync_instance
 from gui.panels.param_editor import BAD, FIELD_MIN_WIDTH, ParamEditor, add_field
 from gui.panels.wheel_guard import wheel_needs_focus
 from gui.panels.wrapping import WrappingScroll, let_wrap
@@ -102,13 +105,11 @@ class Inspector(QWidget):
         self.scroll.setWidget(page)
         self.sync()
 
-    def _build_node_page(self, node: Any, layout: QVBoxLayout) -> None:
+    def _build_node_page(self, node: Node, layout: QVBoxLayout) -> None:
         self.repeat_spin = None
         self.trainable_box = None
         self.head_button = None
         if node.block is not None:
-            from gui.panels.inspector_block import build_instance_page
-
             build_instance_page(self, node, layout)
         elif node.spec is None:
             layout.addWidget(self._unknown_layer_hint(node))
@@ -128,28 +129,26 @@ class Inspector(QWidget):
         hint.setStyleSheet("color: #5f6368;")
         return hint
 
-    def _unknown_layer_hint(self, node: Any) -> QLabel:
+    def _unknown_layer_hint(self, node: Node) -> QLabel:
         return self._wrapping(
             f"<b>{node.name}</b> is of the layer type <b>{node.type}</b>, which this version of TorchCanvas "
             "does not know (perhaps the file was made by a newer version). It is kept as it is; delete it or "
             "replace it with a known layer to generate code."
         )
 
-    def _build_layer_page(self, node: Any, layout: QVBoxLayout) -> None:
+    def _build_layer_page(self, node: Node, layout: QVBoxLayout) -> None:
         """Title, help and documentation link, the name and parameter form, and the shapes line."""
-        self._add_title(node.spec, layout)
+        self._add_title(get_spec(node.type), layout)  # a known type: _build_node_page asked
         layout.addLayout(self._param_form(node))
         if node.type not in ("Input", "Output"):
             self.add_trainable_box(layout)
         if self.editor.block is not None:  # inside a block: a pinned parameter can become the block's argument
-            from gui.panels.inspector_block import build_expose_row
-
             build_expose_row(self, node, layout)
         self.shapes = self._wrapping("")
         self.shapes.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.shapes)
 
-    def _add_title(self, spec: Any, layout: QVBoxLayout) -> None:
+    def _add_title(self, spec: LayerSpec, layout: QVBoxLayout) -> None:
         color = style.category_color(spec.category).name()
         title = self._wrapping(
             f"<span style='font-size:14pt; font-weight:bold; color:{color}'>{spec.display}</span>"
@@ -166,7 +165,7 @@ class Inspector(QWidget):
             link.setObjectName("doc_link")
             layout.addWidget(link)
 
-    def _param_form(self, node: Any) -> QFormLayout:
+    def _param_form(self, node: Node) -> QFormLayout:
         """The name field, then one field per parameter (kind -> widget, see ``ParamEditor``)."""
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -176,7 +175,7 @@ class Inspector(QWidget):
         self.name_edit.setMinimumWidth(FIELD_MIN_WIDTH)
         self.name_edit.editingFinished.connect(self._rename)
         add_field(form, "Name", self.name_edit, self.name_error)
-        for param in node.spec.params:
+        for param in get_spec(node.type).params:
             editor = ParamEditor(param, partial(self._commit, param.name))
             self.editors[param.name] = editor
             label = QLabel(param.name)
@@ -256,8 +255,6 @@ class Inspector(QWidget):
                 self.trainable_box.setChecked(node.trainable)
         self._sync_head()
         if node.block is not None:
-            from gui.panels.inspector_block import sync_instance
-
             sync_instance(self, node)
             self._show_shapes(info)
             return
@@ -285,7 +282,7 @@ class Inspector(QWidget):
             editor.set_error(None)
         self._show_shapes(info)
 
-    def _show_shapes(self, info: Any) -> None:
+    def _show_shapes(self, info: NodeInfo | None) -> None:
         analysis = self.editor.analysis
         lines = []
         if info is not None:

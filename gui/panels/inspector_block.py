@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QP
 from core.model.blocks import MAX_REPEAT
 from core.model.node import Node
 from gui import style
+from gui.panels.param_editor import FIELD_MIN_WIDTH, add_field
 
 if TYPE_CHECKING:
     from gui.panels.inspector import Inspector
@@ -35,8 +36,6 @@ def parse_value(text: str) -> Any:
 
 
 def build_instance_page(inspector: Inspector, node: Node, layout: QVBoxLayout) -> None:
-    from gui.panels.param_editor import FIELD_MIN_WIDTH, add_field
-
     graph = inspector.editor.graph
     defn = graph.blocks.get(node.block or "")
     color = style.category_color("Block").name()

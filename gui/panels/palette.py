@@ -10,6 +10,7 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from core.model.builtin_blocks import BUILTINS
 from core.model.catalog import by_category
 from gui import style
 from gui.canvas.view import BLOCK_PREFIX, LAYER_MIME
@@ -125,8 +126,6 @@ class Palette(QWidget):
 
     def set_blocks(self, library: dict) -> None:
         """The Blocks section: the project's block definitions, then the built-in ones it does not have yet."""
-        from core.model.builtin_blocks import BUILTINS
-
         names = [(n, library[n].description, True) for n in sorted(library)]
         names += [(n, "", False) for n in BUILTINS if n not in library]
         key = [(n, own) for n, _, own in names]
