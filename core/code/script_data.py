@@ -89,6 +89,11 @@ def lean_loader(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tok
     if tokens or s.resize or s.mean or len(shape) != 3 or shape[0] != 1 or spec.keep_classes or spec.per_class:
         return None  # a few-shot spec keeps the general loader, which keeps its classes (keep_classes)
     if spec.kind == "npz":
+        from core.datasets.info import dataset_info
+
+        info = dataset_info(spec.text)  # colour arrays are turned grey by prepare, which the short split has not
+        if info is None or not info.sample_shape or info.sample_shape[0] != 1:
+            return None
         return [lean.pixels, lean.class_numbers, lean.split]
     if spec.kind == "vision" and spec.name in GREY_FAMILY:
         return [lean.split]

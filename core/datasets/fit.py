@@ -3,10 +3,11 @@
 A network that starts from weights (a torchvision classifier pretrained on ImageNet, an earlier run) cannot change
 its Input: the weights expect 3x224x224 colour images standardised with ImageNet's mean and std. The data must
 come to it instead: ``training.resize`` to the Input's size, grey images repeated in three channels (``prepare``
-does that when the Input takes [3, H, W] and the images are [1, H, W]) and ``training.mean``/``std`` set to the
-weights' own statistics instead of the data's. ``data_fit`` says so in words with the settings that do it, which
-the task check reports and the window applies in one undo step; ``weights_statistics`` reads the mean and std
-from torchvision's ``weights.transforms()`` (only when asked: it imports torchvision).
+does that when the Input takes [3, H, W] and the images are [1, H, W]; colour ones are turned grey the other way)
+and ``training.mean``/``std`` set to the weights' own statistics instead of the data's. ``data_fit`` says so in
+words with the settings that do it, which the task check reports and the window applies in one undo step;
+``weights_statistics`` reads the mean and std from torchvision's ``weights.transforms()`` (only when asked: it
+imports torchvision).
 """
 
 from __future__ import annotations
@@ -32,9 +33,16 @@ def grey_into_rgb(sample: tuple[int, ...], input_shape: tuple[int, ...]) -> bool
     return len(sample) == 3 and sample[0] == 1 and tuple(input_shape) == (3, *sample[1:])
 
 
+def rgb_into_grey(sample: tuple[int, ...], input_shape: tuple[int, ...]) -> bool:
+    """Whether ``prepare`` turns these colour images grey for this Input ([3, H, W] -> [1, H, W])."""
+    return len(sample) == 3 and sample[0] == 3 and tuple(input_shape) == (1, *sample[1:])
+
+
 def fitted_sample(sample: tuple[int, ...], input_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """One sample's shape as the network gets it, after ``prepare`` made grey images RGB."""
-    return (3, *sample[1:]) if grey_into_rgb(sample, input_shape) else tuple(sample)
+    """One sample's shape as the network gets it, after ``prepare`` made grey images RGB or colour ones grey."""
+    if grey_into_rgb(sample, input_shape):
+        return (3, *sample[1:])
+    return (1, *sample[1:]) if rgb_into_grey(sample, input_shape) else tuple(sample)
 
 
 def starts_from_weights(training: TrainingSettings) -> bool:
@@ -59,12 +67,12 @@ def data_fit(info: DataInfo, input_shape: tuple[int, ...], training: TrainingSet
         return None
     if fitted_sample(loaded, input_shape) == tuple(input_shape):
         return None
-    if loaded[0] == 3 and input_shape[0] == 1:
-        return None  # colour into a grey network: not what pretrained weights ask; the shape message says it
     size = [int(input_shape[1]), int(input_shape[2])]
     steps = [f"resize to {size[0]}x{size[1]}"] if list(loaded[1:]) != size else []
     if loaded[0] == 1 and input_shape[0] == 3:
         steps.append("convert to RGB")
+    elif loaded[0] == 3 and input_shape[0] == 1:
+        steps.append("convert to grey")
     message = (
         f"This network expects {_dims(input_shape)} images; your images ({info.name}) are {_dims(natural)}: "
         f"{' and '.join(steps)}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from core.datasets.fit import data_fit, fitted_sample, grey_into_rgb
+from core.datasets.fit import data_fit, fitted_sample, grey_into_rgb, rgb_into_grey
 from core.datasets.info import DataInfo, dataset_info, loaded_shape
 from core.model.analysis import Analysis, Problem
 from core.model.graph import Graph
@@ -83,6 +83,13 @@ def _input_problems(node: Node, info: DataInfo, training: TrainingSettings) -> l
     loaded = loaded_shape(info, shape, tuple(training.resize))
     if loaded is not None and grey_into_rgb(loaded, shape) and not info.adapts_to_input:
         note = f"The images of {info.name} are grey: the grey is repeated in {node.name}'s 3 channels"
+        problems.append(Problem(note, node.id, "warning", kind="task"))
+        loaded = fitted_sample(loaded, shape)
+    elif loaded is not None and rgb_into_grey(loaded, shape) and not info.adapts_to_input:
+        note = (
+            f"The images of {info.name} are in colour: they are turned grey for {node.name}'s 1 channel (set its "
+            f"shape to [3, {shape[1]}, {shape[2]}] to keep the colour)"
+        )
         problems.append(Problem(note, node.id, "warning", kind="task"))
         loaded = fitted_sample(loaded, shape)
     fit = data_fit(info, shape, training)

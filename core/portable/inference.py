@@ -12,9 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.portable.steps import resize_images
-
-GREY = (0.299, 0.587, 0.114)  # the weights Pillow's convert("L") gives R, G, B
+from core.portable.steps import GREY, resize_images
 
 
 def preprocess(

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")
+GREY = (0.299, 0.587, 0.114)  # the weights Pillow's convert("L") gives R, G, B
 
 
 def prepare(
@@ -27,14 +28,20 @@ def prepare(
     normalisation with the training split's mean and std (not of token ids),
     or with a fixed (mean, std) per channel: a pretrained network's weights
     expect the statistics of the images they were trained on (ImageNet's),
-    not those of the new data. Grey images become RGB for a 3-channel input;
-    then every sample is reshaped to the network's input shape."""
+    not those of the new data. Grey images become RGB for a 3-channel input,
+    colour ones grey for a 1-channel input (as Pillow's convert("L") weighs
+    R, G and B); then every sample is reshaped to the network's input shape."""
     x, y, x_test, y_test, _ = raw
     grey = x.dim() == 4 and x.shape[1] == 1 and len(input_shape) == 3
     if grey and tuple(input_shape) == (3, *x.shape[2:]):
         x = x.expand(-1, 3, -1, -1)  # grey into an RGB network: the grey thrice
         if x_test is not None:
             x_test = x_test.expand(-1, 3, -1, -1)
+    colour = x.dim() == 4 and x.shape[1] == 3 and x.is_floating_point()
+    if colour and tuple(input_shape) == (1, *x.shape[2:]):  # colour into grey
+        x = sum(w * x[:, k : k + 1] for k, w in enumerate(GREY))
+        if x_test is not None:
+            x_test = sum(w * x_test[:, k : k + 1] for k, w in enumerate(GREY))
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     n_test = 0 if x_test is not None else round(len(x) * test_fraction)
     n_val = round(len(x) * val_fraction)
