@@ -77,8 +77,8 @@ def _with_timeout(args: argparse.Namespace) -> int:
 @command("import", _import_args)
 def run_import(args: argparse.Namespace) -> int:
     # Deferred for start-up: the importer loads torch; `torchcanvas import --help` answers without it.
+    from core.files.initial_weights import save_with_weights, weights_file_for
     from core.fx_import import import_model
-    from core.fx_import.initial import save_with_weights, weights_file_for
     from core.fx_import.source import DEFAULT_IMAGE_SHAPE, load_source, parse_args, parse_argv, parse_shapes, read_state
 
     out = Path(args.out)

@@ -159,7 +159,7 @@ def run_train(args: argparse.Namespace) -> int:
     if refused:
         return refused
     out = prepare_runs_dir(args.out)  # a file or an uncreatable folder is a message now, not after training
-    from core.fx_import.initial import initial_weights
+    from core.files.initial_weights import initial_weights
 
     start = initial_weights(project, args.project)
     printer = _Printer()

@@ -36,6 +36,7 @@ from core.files.built_model import BuiltModel, build_model, generated_code, samp
 from core.files.export_formats import EXPORT_FORMATS, FORMATS
 from core.files.file_errors import FileWriteError, write_failure
 from core.files.fileio import atomic_write_bytes, atomic_write_text, atomic_write_with, write_new_file
+from core.files.initial_weights import initial_weights
 from core.files.project import FORMAT as PROJECT_FORMAT
 from core.files.project import Project
 from core.files.weights import EXTRA_HINT, WEIGHT_FILES, LoadedWeights, find_weights, load_weights, read_weights
@@ -211,10 +212,6 @@ def export(
     if not overwrite:
         check_output(out, project_path)
     if weights is None and EXPORT_FORMATS[fmt].weights != "none":  # an untrained imported model: its own weights
-        # Up a floor (pyproject's ignore_imports names it, to go when the initial weights' file moves to files),
-        # and here so that exporting a drawn project loads no torch.fx importer.
-        from core.fx_import.initial import initial_weights
-
         weights = initial_weights(project, project_path)
     try:
         return EXPORT_FORMATS[fmt].write(project, out, weights)

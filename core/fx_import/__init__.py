@@ -4,7 +4,8 @@
 layer (``ops``, ``items``), the module hierarchy into block definitions and repeats (``hierarchy``), lays the
 drawing out top to bottom, and checks the result: the generated code must have the original's state_dict keys
 and give its outputs (layers forward never calls are left out with a note: ``unused``). ``load_source`` makes the
-module from ``file.py:Class`` or ``torchvision:NAME``; ``initial`` stores the weights beside the project.
+module from ``file.py:Class`` or ``torchvision:NAME``; ``core.files.initial_weights`` keeps the weights
+beside the project.
 """
 
 from __future__ import annotations

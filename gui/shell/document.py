@@ -25,6 +25,7 @@ from PySide6.QtGui import QUndoStack
 
 from core.files import project as project_io
 from core.files.fileread import FileReadError, read_regular_file
+from core.files.initial_weights import carry_initial_weights
 from core.files.project import Project
 from core.model.analysis import Analysis, analyze
 from core.model.graph import Graph
@@ -180,8 +181,6 @@ class Document(QObject):
     def save_as(self, path: str | Path) -> None:
         """Write to ``path`` and make it the document's file, only once the write succeeded: after a failure the
         document keeps its old path and title, so Save still goes where it went before."""
-        from core.fx_import.initial import carry_initial_weights  # with torch: the warm-up has imported it by now
-
         target = Path(path)
         old_name, old_extra = self.project.name, dict(self.project.extra)
         if old_name in ("", "Untitled"):

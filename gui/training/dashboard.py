@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.files.export_formats import EXPORT_FORMATS
+from core.files.initial_weights import initial_weights
 from core.files.project import Project
 from core.settings import TrainingSettings
 from core.training.run_folder import default_runs_dir
@@ -260,9 +261,7 @@ class TrainingDashboard(DashboardData, QWidget):
             return None
         self.run_project = project
         start = None
-        if project.extra:  # may name initial weights; core.fx_import's package imports torch, not wanted here
-            from core.fx_import.initial import initial_weights
-
+        if project.extra:  # may name initial weights
             start = initial_weights(project, self.document.path if self.document is not None else None)
         run = TrainingRun(project, out_dir=self.runs_root, trainer_factory=self.trainer_factory, initial_weights=start)
         run.watchers = self.health.watchers_for(project)  # layer health looks inside the run (gui.inspect)

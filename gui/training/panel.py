@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.files.initial_weights import initial_weights
 from core.settings import TrainingSettings
 from gui.commands.training import SetTrainingSettings, push
 from gui.data import opening
@@ -279,10 +280,8 @@ class TrainingPanel(PanelState, QWidget):
         self.settings_form.setRowVisible(self.batch_note, bool(self.batch_note.text()))
 
     def has_initial_weights(self) -> bool:
-        if self.project is None or not self.project.extra:  # names none; core.fx_import's package imports torch
+        if self.project is None or not self.project.extra:  # names none
             return False
-        from core.fx_import.initial import initial_weights
-
         return initial_weights(self.project, self.project_path) is not None
 
     # -- form -> model ------------------------------------------------------------------------------

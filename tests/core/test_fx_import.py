@@ -15,9 +15,9 @@ from torchvision.models.resnet import BasicBlock, ResNet
 
 from core.cli import main
 from core.datasets import load_dataset
+from core.files.initial_weights import KEY, initial_weights
 from core.files.project import load
 from core.fx_import import ModelImportError, import_model
-from core.fx_import.initial import KEY, initial_weights
 from core.fx_import.source import load_source
 from core.training import Trainer
 from tests.core.import_fixtures import round_trip
@@ -195,8 +195,8 @@ class Tiny(nn.Module):
 
 
 def test_initial_weights_are_exported_and_fine_tuning_starts_from_them(tmp_path) -> None:
+    from core.files.initial_weights import save_with_weights
     from core.files.weights import load_weights
-    from core.fx_import.initial import save_with_weights
 
     torch.manual_seed(3)
     model = Tiny()
@@ -225,7 +225,7 @@ def test_initial_weights_are_exported_and_fine_tuning_starts_from_them(tmp_path)
 def test_fine_tuning_without_its_weights_file_says_it_starts_from_scratch(tmp_path) -> None:
     """A project that names initial weights no longer beside it (moved, deleted) trained from random weights
     without a word; now the run says so."""
-    from core.fx_import.initial import initial_weights, save_with_weights
+    from core.files.initial_weights import initial_weights, save_with_weights
 
     result = import_model(Tiny(), [2], name="tiny")
     path = tmp_path / "tiny.json"

@@ -17,9 +17,9 @@ import torch
 
 from core.cli import main
 from core.errors import ExportError, TorchCanvasError, TrainingError
+from core.files.initial_weights import initial_weights, save_with_weights, weights_file_for
 from core.files.project import load
 from core.files.weights import read_weights
-from core.fx_import.initial import initial_weights, save_with_weights, weights_file_for
 from core.training.setup import start_weights
 
 MLP = Path(__file__).resolve().parents[2] / "resources" / "examples" / "digits_mlp.json"
@@ -60,7 +60,7 @@ def test_import_refuses_to_replace_an_existing_initial_weights_file_without_forc
 
 
 def test_a_failed_project_write_leaves_the_weights_file_alone(tmp_path: Path, monkeypatch, capsys) -> None:
-    import core.fx_import.initial as initial
+    import core.files.initial_weights as initial
     from core.files.file_errors import FileWriteError
 
     out = tmp_path / "net.json"
@@ -308,7 +308,7 @@ def test_force_never_writes_through_a_link_to_a_file_elsewhere(tmp_path: Path, t
 @pytest.mark.timeout(60, method="signal")  # reading the FIFO would wait for a writer forever: fail instead
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are a POSIX thing")
 def test_save_as_beside_a_fifo_of_the_weights_name_takes_another_name(tmp_path: Path) -> None:
-    from core.fx_import.initial import carry_initial_weights
+    from core.files.initial_weights import carry_initial_weights
 
     out = tmp_path / "net.json"
     assert main(_import_argv(tmp_path, out)) == 0

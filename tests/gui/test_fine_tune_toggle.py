@@ -10,8 +10,8 @@ import pytest
 import torch
 from PySide6.QtGui import QUndoStack
 
+from core.files.initial_weights import save_with_weights
 from core.files.project import Project, load
-from core.fx_import.initial import save_with_weights
 from core.train_command import _override, _train_args
 from gui.training.panel import TrainingPanel
 
@@ -91,7 +91,7 @@ def test_save_as_elsewhere_keeps_the_initial_weights(qtbot, tmp_path) -> None:
     """Save As into another folder took the project but left its weights behind: fine-tuning stayed on and the
     next run would have started from random weights without a word. Now the weights go along, the old file
     stays, and the panel looks for them beside the new file."""
-    from core.fx_import.initial import initial_weights
+    from core.files.initial_weights import initial_weights
     from gui.shell.document import Document
     from gui.training.dashboard import TrainingDashboard
 
@@ -114,7 +114,7 @@ def test_save_as_elsewhere_keeps_the_initial_weights(qtbot, tmp_path) -> None:
 
 
 def test_save_as_never_overwrites_another_weights_file(tmp_path) -> None:
-    from core.fx_import.initial import carry_initial_weights, initial_weights
+    from core.files.initial_weights import carry_initial_weights, initial_weights
 
     (tmp_path / "b").mkdir()
     first = tmp_path / "net.json"

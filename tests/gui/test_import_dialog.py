@@ -51,9 +51,9 @@ def test_training_from_the_window_starts_from_the_initial_weights(qtbot, tmp_pat
     import torch
     from torch import nn
 
+    from core.files.initial_weights import save_with_weights
     from core.files.project import load
     from core.fx_import import import_model
-    from core.fx_import.initial import save_with_weights
     from core.training import Trainer
     from gui.training.dashboard import TrainingDashboard
 
