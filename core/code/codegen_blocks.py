@@ -185,7 +185,9 @@ def _entering(ctx: Context, node: Node, index: int) -> list[str | None]:
     info = ctx.analysis.nodes[node.id]
     if index == 0:
         return [
-            (chan(ctx, wire.src, wire.src_port) or _entering_literal(ctx, node, port)) if wire is not None else None
+            (chan(ctx, wire.src, wire.src_port) or (None if ctx.symbolic else _entering_literal(ctx, node, port)))
+            if wire is not None
+            else None
             for port, wire in enumerate(ctx.graph.inputs_of(node.id))
         ]
     found = _leaving(ctx, node, index - 1) or _instance_arg_expr(ctx, node, index - 1, "out_channels")
@@ -224,6 +226,8 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
     for kind, key, default in sig:
         if kind == "chan":
             value = in_chan[key] if key < len(in_chan) else None
+            if value is None and ctx.symbolic and index == 0:  # in a class: each instance's number, from its caller
+                value = _entering_arg(ctx, node, key)
             if value is None:  # e.g. after a block whose output is a concatenation: this instance's own number
                 value = _entering_literal(ctx, node, key)
             if value is None:
@@ -245,6 +249,17 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
 
 
 REQUIRED = object()
+ENTERING = "\1in"  # the key of an extra argument: the channels entering a nested block's port (``extra_value``)
+
+
+def _entering_arg(ctx: Context, node: Node, port: int) -> str:
+    """Channels entering a nested block that nothing simple says (after a concatenation) become an argument of
+    the class it sits in, as a plain layer's auto value does (``param_expr``): the first instance's number would
+    be wrong for the others (a U-Net's up-blocks)."""
+    key = (node.id, f"{ENTERING}{port}")
+    if key not in ctx.extra:
+        ctx.extra[key] = _free(ctx, f"{node.name}_in_channels")
+    return ctx.extra[key]
 
 
 def _extra_call(ctx: Context, node: Node, index: int, key: tuple[str, str], inner_graph: Graph, inner: Analysis) -> str:
@@ -255,7 +270,8 @@ def _extra_call(ctx: Context, node: Node, index: int, key: tuple[str, str], inne
     inner_id, param = key
     path = (node.id, f"\0{index}\0{inner_id}\0{param}")
     if path not in ctx.extra:
-        base = f"{node.name}_{inner_graph.node(inner_id).name}_{param.rsplit(chr(0), 1)[-1]}"
+        word = param.rsplit(chr(0), 1)[-1]
+        base = f"{node.name}_{inner_graph.node(inner_id).name}_{'in_channels' if word.startswith(ENTERING) else word}"
         ctx.extra[path] = _free(ctx, base)
     return ctx.extra[path]
 
@@ -265,6 +281,9 @@ def extra_value(analysis: Analysis, nid: str, param: str) -> Any:
     if param.startswith("\0"):
         _, index, inner_id, rest = param.split("\0", 3)
         return extra_value(analysis.nodes[nid].inner[int(index)][1], inner_id, rest)
+    if param.startswith(ENTERING):
+        shape = analysis.nodes[nid].in_shapes[int(param[len(ENTERING) :])]
+        return shape[1] if shape is not None else None
     return analysis.nodes[nid].params[param]
 
 

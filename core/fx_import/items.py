@@ -232,7 +232,7 @@ def _lists_in_chains(flat: Flat, root: nn.Module) -> None:
         chains.append(chain[:-1] if own else chain)
     for path, cls in found.items():
         inside = [i for i, chain in enumerate(chains) if path in chain]
-        if inside == list(range(inside[0], inside[-1] + 1)):
+        if inside == list(range(inside[0], inside[-1] + 1)) or _between_joins(path, inside, chains, flat, root):
             flat.types[path] = cls
         else:
             flat.add_problem(
@@ -243,6 +243,24 @@ def _lists_in_chains(flat: Flat, root: nn.Module) -> None:
             )
     for item, chain in zip(flat.items, chains, strict=True):
         item.chain = tuple(chain)
+
+
+def _between_joins(path: str, inside: list[int], chains: list[list[str]], flat: Flat, root: nn.Module) -> bool:
+    """A U-Net's encoder: the list's members take turns with calls of the list's owner (``F.max_pool2d`` between
+    ``down_path.0`` and ``down_path.1``). Calls that hold no weights join the list's block, drawn between its
+    members, so the members keep their keys; the values the owner keeps (the skip connections) become the block's
+    outputs. A call with weights, or one inside another module, would change its keys: then False (refused)."""
+    owner = chains[inside[0]][: chains[inside[0]].index(path)]
+    between = [i for i in range(inside[0], inside[-1] + 1) if i not in inside]
+    for i in between:
+        item = flat.items[i]
+        if chains[i] != owner:
+            return False
+        if item.is_module and any(True for _ in root.get_submodule(str(item.node.target)).state_dict()):
+            return False
+    for i in between:
+        chains[i] = [*owner, path]
+    return True
 
 
 def _is_meta(node: fx.Node) -> bool:

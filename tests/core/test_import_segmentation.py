@@ -1,6 +1,7 @@
 """Segmentation models as torchvision writes them: a dict output (the drawing gives its 'out'), an
 ``nn.ModuleList`` whose members run one after another (ASPP's branches keep their keys ``convs.0`` ...), and
-F.interpolate back to the input's size. A list whose members take turns with other calls is refused in words."""
+F.interpolate back to the input's size. A list whose members take turns with a layer holding weights is refused in
+words (calls without weights between them join the list's block: tests/core/test_import_unet.py)."""
 
 from __future__ import annotations
 
@@ -62,19 +63,20 @@ def test_a_dict_without_out_is_refused_naming_its_keys():
 
 
 class TakingTurns(nn.Module):
-    """A U-Net's encoder: the list's members alternate with a pooling outside the list."""
+    """The list's members alternate with a layer of the model that holds weights: moving it into the list's block
+    would rename them (``mix.weight`` -> ``down.mix.weight``)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.down = nn.ModuleList([nn.Conv2d(3, 4, 3, padding=1), nn.Conv2d(4, 4, 3, padding=1)])
+        self.mix = nn.Conv2d(4, 4, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for conv in self.down:
-            x = F.max_pool2d(conv(x), 2)
-        return x
+        x = self.mix(self.down[0](x))
+        return self.down[1](x)
 
 
-def test_a_list_whose_members_take_turns_with_other_calls_is_refused_in_words():
+def test_a_list_whose_members_take_turns_with_a_layer_holding_weights_is_refused_in_words():
     with pytest.raises(ModelImportError, match=r"`model.down` is an `nn.ModuleList` whose members take turns"):
         import_model(TakingTurns(), [3, 16, 16])
 
