@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
@@ -16,18 +15,6 @@ if TYPE_CHECKING:
     from gui.shell.mainwindow import MainWindow
 
 Key = QKeySequence.StandardKey
-UNNAMED = ("", "untitled", "model", "net", "network")  # names that say nothing about the network
-
-
-def file_stem(project_name: str, path: str | Path | None = None) -> str:
-    """The start of every suggested export file name: 'Digits MLP' -> 'digits_mlp'. A project still called
-    'Untitled' uses its file's name, and one with neither is a 'network' (never 'untitled_train.py' or
-    'model_model.py')."""
-    for text in (project_name, Path(path).stem if path else ""):
-        slug = "_".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
-        if slug not in UNNAMED:
-            return slug
-    return "network"
 
 
 Shortcut = QKeySequence | QKeySequence.StandardKey | str | list[QKeySequence]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
@@ -21,10 +21,9 @@ from core.model.layout import layered_layout
 from gui.canvas.editor import COLUMN_GAP, ROW_GAP, view_aspect
 from gui.panels.gallery import ExampleGallery
 from gui.shell import file_dialogs
-from gui.shell.actions import file_stem
 from gui.shell.file_dialogs import add_recent, fill_recent_menu, last_dir, recent_paths
 from gui.shell.words import save_failure
-from gui.training.actions import export_from_window
+from gui.training.actions import export_from_window, file_stem
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
 
     from gui.canvas.scene import GraphScene
     from gui.shell.document import Document
+    from gui.shell.mainwindow import MainWindow
 
 FILTER = "TorchCanvas projects (*.json);;All files (*)"
 
@@ -172,7 +172,7 @@ class ProjectFiles(QMainWindow):
         return True
 
     def _export_keras(self) -> None:
-        export_from_window(self, "keras")
+        export_from_window(cast("MainWindow", self), "keras")  # this class is the file half of MainWindow
 
     def export_code_dialog(self) -> None:
         stem = file_stem(self.document.project.name, self.document.path)

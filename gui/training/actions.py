@@ -6,20 +6,42 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from core.errors import TorchCanvasError
+from core.files.export_formats import EXPORT_FORMATS
+
+if TYPE_CHECKING:
+    from core.files.export import ExportResult
+    from core.files.project import Project
+    from core.training.events import TrainResult
+    from gui.shell.mainwindow import MainWindow
+
 log = logging.getLogger(__name__)
+UNNAMED = ("", "untitled", "model", "net", "network")  # names that say nothing about the network
+
+
+def file_stem(project_name: str, path: str | Path | None = None) -> str:
+    """The start of every suggested export file name: 'Digits MLP' -> 'digits_mlp'. A project still called
+    'Untitled' uses its file's name, and one with neither is a 'network' (never 'untitled_train.py' or
+    'model_model.py')."""
+    for text in (project_name, Path(path).stem if path else ""):
+        slug = "_".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+        if slug not in UNNAMED:
+            return slug
+    return "network"
 
 
 def predictor(model: Any, loss_name: str, batch: int = 4096) -> Callable[[np.ndarray], np.ndarray] | None:
     """``f(samples) -> class indices`` for a trained torch model (eval mode, no gradients), or None."""
     if model is None:
         return None
+    # Deferred for start-up: torch (this module loads with the window's menus, before the first paint).
     import torch
 
     from core.portable.steps import classes_of
@@ -62,16 +84,14 @@ def inform(parent: QWidget, title: str, message: str, *, error: bool = False) ->
     (QMessageBox.warning if error else QMessageBox.information)(parent, title, message)
 
 
-def _stem(project: Any) -> str:
-    from gui.shell.actions import file_stem
-
+def _stem(project: Project) -> str:
     return file_stem(project.name)
 
 
 UNTRAINED = "Note: these weights are untrained ({why}), so the model's answers are random. Train it, then export again."
 
 
-def untrained_because(result: Any) -> str:
+def untrained_because(result: TrainResult | None) -> str:
     """Why the weights an export would write have not learned anything yet ('' when they have)."""
     if result is None or trained_weights(result) is None:
         return "no training run yet: freshly initialised"
@@ -81,7 +101,7 @@ def untrained_because(result: Any) -> str:
 
 
 # -- the buttons (each writes through core.files.export, the code path the CLI uses too) -------------------------------
-def trained_weights(result: Any) -> Path | None:
+def trained_weights(result: TrainResult | None) -> Path | None:
     """The final weights of a run (what the results views show), or None when the run saved none."""
     run_dir = getattr(result, "run_dir", None)
     if not run_dir:
@@ -96,8 +116,6 @@ def _export(
     path = ask_save_path(parent, title, suggested, filters)
     if not path:
         return None
-    from core.errors import TorchCanvasError
-
     try:
         done = write(path)
     except TorchCanvasError as exc:  # ExportError names the missing package or the failing layer
@@ -111,12 +129,10 @@ def _export(
     return Path(path)
 
 
-def export_as(parent: QWidget, fmt_id: str, result: Any, project: Any) -> Path | None:
+def export_as(parent: QWidget, fmt_id: str, result: TrainResult | None, project: Project | None) -> Path | None:
     """Ask for a file and write ``project`` in one of ``core.files.export_formats.EXPORT_FORMATS``. A format that needs
     trained weights refuses without a run; one that uses them when there are some writes the file all the same
     and says it is untrained."""
-    from core.files.export_formats import EXPORT_FORMATS
-
     fmt = EXPORT_FORMATS[fmt_id]
     weights = trained_weights(result) if fmt.uses_weights else None
     if project is None or (fmt.weights == "required" and weights is None):
@@ -127,8 +143,8 @@ def export_as(parent: QWidget, fmt_id: str, result: Any, project: Any) -> Path |
         return None
     why = untrained_because(result) if fmt.uses_weights else ""
 
-    def write(path: str) -> Any:
-        from core.files.export import check_output
+    def write(path: str) -> ExportResult:
+        from core.files.export import check_output  # deferred for start-up: the exporter imports torch
 
         check_output(path)  # never over a project file (the open one included), as the CLI without --force
         return fmt.write(project, path, weights)
@@ -143,10 +159,8 @@ def export_as(parent: QWidget, fmt_id: str, result: Any, project: Any) -> Path |
     )
 
 
-def export_from_window(window: Any, fmt_id: str) -> Path | None:
+def export_from_window(window: MainWindow, fmt_id: str) -> Path | None:
     """File > Export: the last run's network and weights when the format uses them, else the open project."""
-    from core.files.export_formats import EXPORT_FORMATS
-
     dashboard = window.training_dashboard  # None until the window docked one
     result = dashboard.last_result if dashboard is not None else None
     run_project = dashboard.run_project if dashboard is not None else None
@@ -154,20 +168,20 @@ def export_from_window(window: Any, fmt_id: str) -> Path | None:
     return export_as(window, fmt_id, result, run_project if use_run else window.document.project)
 
 
-def export_weights(parent: QWidget, result: Any, project: Any) -> Path | None:
+def export_weights(parent: QWidget, result: TrainResult | None, project: Project | None) -> Path | None:
     return export_as(parent, "weights", result, project)
 
 
-def export_script(parent: QWidget, project: Any) -> Path | None:
+def export_script(parent: QWidget, project: Project | None) -> Path | None:
     return export_as(parent, "script", None, project)
 
 
-def export_onnx(parent: QWidget, result: Any, project: Any) -> Path | None:
+def export_onnx(parent: QWidget, result: TrainResult | None, project: Project | None) -> Path | None:
     """The trained model as ONNX; without a trained run the file is still written, and says it is untrained."""
     return export_as(parent, "onnx", result, project)
 
 
-def open_folder(parent: QWidget, result: Any) -> bool:
+def open_folder(parent: QWidget, result: TrainResult | None) -> bool:
     run_dir = getattr(result, "run_dir", None)
     if not run_dir or not Path(run_dir).is_dir():
         inform(parent, "Open run folder", "This run has no folder on disk.", error=True)
