@@ -14,6 +14,7 @@ from __future__ import annotations
 from core.code import script_transfer
 from core.code.line_wrap import call_lines
 from core.code.script_transfer import Transfer
+from core.code.templates import function_lines
 from core.portable import steps
 from core.settings import TrainingSettings
 
@@ -78,7 +79,7 @@ def loop_functions(s: TrainingSettings, augmenting: bool, transfer: Transfer) ->
         lines += ["", "", *script_transfer.functions(transfer)]
     lines += ["", "", *_train_one_epoch(s, augmenting, transfer.norms)]
     if not classifies(s):  # numeric targets are possible: judged as the app judges them
-        lines += ["", "", *REGRESSION_FIGURES]
+        lines += ["", "", *function_lines("loop", "regression_figures")]
     if end_of_epoch_parameters(s):
         lines += ["", "", *_end_of_epoch(s)]
     return lines
@@ -126,78 +127,19 @@ def _make_scheduler(s: TrainingSettings) -> list[str]:
 
 
 def _train_one_epoch(s: TrainingSettings, augmenting: bool, norms: bool) -> list[str]:
-    """One epoch; it stops the script at the first loss that is not a number (nan or inf: no later step can
-    recover from it), after ``on_batch`` has seen it (the trainer's says so in its own words)."""
-    predicted = "outputs.argmax(1)" if classifies(s) else "classes_of(outputs, LOSS)"
-    frozen = ["    keep_frozen_norms_in_eval(model)"] if norms else []
-    return [
-        *call_lines("", "def train_one_epoch", [*train_epoch_parameters(s), "on_batch=None"], tail=" -> tuple:"),
-        '    """One pass over the training batches; on_batch, if given, sees each one."""',
-        "    model.train()",
-        *frozen,
-        "    total_loss, correct, seen = 0.0, 0, 0",
-        "    for inputs, labels in batches:",
-        *_train_step(s, augmenting),
-        "        total_loss += loss.item() * len(labels)",
-        f"        correct += ({predicted} == labels).sum().item()",
-        "        seen += len(labels)",
-        "        if on_batch is not None:",
-        "            on_batch(outputs, labels, loss.item())",
-        "        if not torch.isfinite(loss):  # nan or inf: no later step can recover",
-        '            raise SystemExit(f"The loss became {loss.item()}: lower LEARNING_RATE.")',
-        f"    return {SUMS if s.distributed else MEANS}",
-    ]
-
-
-# The app's figures for a regression (core.training.metrics), in its words: accuracy means nothing there.
-REGRESSION_FIGURES = [
-    "def regression_figures(model: nn.Module, x, y, batch_size: int) -> str:",
-    '    """MAE, RMSE and R² over a split: how the app judges numeric targets."""',
-    "    model.eval()",
-    "    with torch.no_grad():",
-    "        outputs = [model(inputs).float() for inputs in x.split(batch_size)]",
-    "    true = y.double().reshape(len(y), -1)",
-    "    diff = torch.cat(outputs).double().reshape(len(y), -1) - true",
-    "    mae, rmse = diff.abs().mean().item(), diff.pow(2).mean().sqrt().item()",
-    "    total = ((true - true.mean(0)) ** 2).sum().item()",
-    '    r2 = f"{1 - diff.pow(2).sum().item() / total:.4f}" if total > 0 else "–"',
-    '    return f"Test MAE {mae:.4f} - RMSE {rmse:.4f} - R² {r2} ({len(y):,} samples)"',
-]
-SUMS = "total_loss, correct, seen"  # distributed: added up over the processes first
-MEANS = '{"loss": total_loss / seen, "accuracy": correct / seen}'
-
-
-def _train_step(s: TrainingSettings, augmenting: bool) -> list[str]:
-    """Forward, loss, zero_grad, backward, step: the order a tutorial teaches."""
-    i = " " * 8
-    target = "labels" if classifies(s) else "to_target(outputs, labels, LOSS)"
-    lines = []
-    if augmenting:
-        lines.append(f"{i}inputs = augment(inputs, {', '.join(augments(s))})")
-    if uses_amp(s):  # mixed precision: the scaler is switched off off the GPU, and then these are plain steps
-        lines += [
-            f"{i}with torch.autocast(inputs.device.type, enabled=scaler.is_enabled()):",
-            f"{i}    outputs = model(inputs)",
-            f"{i}    loss = loss_fn(outputs, {target})",
-            f"{i}optimizer.zero_grad()",
-            f"{i}scaler.scale(loss).backward()",
-        ]
-        if s.grad_clip:
-            lines += [f"{i}scaler.unscale_(optimizer)", f"{i}nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)"]
-        lines += [f"{i}scaler.step(optimizer)", f"{i}scaler.update()"]
-    else:
-        lines += [
-            f"{i}outputs = model(inputs)",
-            f"{i}loss = loss_fn(outputs, {target})",
-            f"{i}optimizer.zero_grad()",
-            f"{i}loss.backward()",
-        ]
-        if s.grad_clip:
-            lines.append(f"{i}nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)")
-        lines.append(f"{i}optimizer.step()")
-    if s.scheduler == "OneCycleLR":
-        lines.append(f"{i}scheduler.step()")
-    return lines
+    """One epoch (``core/code/templates/loop.py``): forward, loss, zero_grad, backward, step, the order a tutorial
+    teaches; it stops the script at the first loss that is not a number (nan or inf: no later step can recover
+    from it), after ``on_batch`` has seen it (the trainer's says so in its own words)."""
+    flags = {
+        "amp": uses_amp(s),  # the scaler is switched off off the GPU, and then these are plain steps
+        "clip": bool(s.grad_clip),
+        "onecycle": s.scheduler == "OneCycleLR",
+        "classes": classifies(s),
+        "augment": augmenting,
+        "norms": norms,
+        "dist": s.distributed,  # the sums, added up over the processes first
+    }
+    return function_lines("loop", "train_one_epoch", flags, {"*AUGMENT": ", ".join(augments(s))})
 
 
 HINTS = {"history": "history: list", "scheduler": "scheduler"}

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from core.code.script import generate_script
-from core.code.templates import FOLDER, function_lines
+from core.code.templates import FOLDER, function_lines, picked
 from tests.core.test_export_lint import _frozen
 from tests.core.train_fixtures import example
 
@@ -89,3 +89,54 @@ def test_the_transfer_templates_do_what_their_docstrings_say() -> None:
     assert optimizer.param_groups[0]["lr"] == pytest.approx(
         script_names.LEARNING_RATE * script_names.UNFREEZE_LR_FACTOR
     )
+
+
+def test_tags_keep_the_lines_whose_flags_hold_and_their_blocks() -> None:
+    lines = [
+        "def f(",
+        "    a,",
+        "    b,  # [amp]",
+        "    c=None,",
+        ") -> tuple:",
+        "    x = 1  # [!amp]",
+        "    if ready:  # [dist]",
+        "        y = 2",
+        "        z = 3  # [amp]",
+        "    return x  # plain comment",
+    ]
+    assert picked(lines, {"amp": False, "dist": True}) == [
+        "def f(a, c=None) -> tuple:",
+        "    x = 1",
+        "    if ready:",
+        "        y = 2",
+        "    return x  # plain comment",
+    ]
+    assert picked(lines, {"amp": True, "dist": False}) == [
+        "def f(a, b, c=None) -> tuple:",
+        "    return x  # plain comment",
+    ]
+    with pytest.raises(KeyError, match="no flag 'dist'"):
+        picked(lines, {"amp": True})
+
+
+def test_picked_parameters_are_wrapped_as_ruff_format_wraps_them() -> None:
+    long = ["def train(", *[f"    argument_number_{i},  # [on]" for i in range(6)], ") -> None:", "    pass"]
+    assert picked(long, {"on": True})[:2] == [
+        "def train(",
+        "    argument_number_0,",
+    ]
+    assert picked(long, {"on": False}) == ["def train() -> None:", "    pass"]
+
+
+def test_the_training_step_follows_the_settings() -> None:
+    """Mixed precision with clipping unscales before it clips; without it, plain steps; OneCycle steps per batch."""
+    amp = generate_script(example("mnist_cnn", device="auto", amp=True, grad_clip=1.0)).source
+    step = amp[amp.index("def train_one_epoch") :].split("\n\n\n")[0]
+    assert "scaler" in step.splitlines()[0] and "scheduler" not in step.splitlines()[0]
+    order = ["scaler.scale(loss).backward()", "scaler.unscale_(optimizer)", "clip_grad_norm_", "scaler.step(optimizer)"]
+    assert [step.index(piece) for piece in order] == sorted(step.index(piece) for piece in order)
+    assert "loss.backward()" not in step and "optimizer.step()" not in step and "#  [" not in step
+    plain = generate_script(example("digits_mlp", scheduler="OneCycleLR", loss="MSELoss")).source
+    step = plain[plain.index("def train_one_epoch") :].split("\n\n\n")[0]
+    assert "scheduler.step()" in step and "to_target(outputs, labels, LOSS)" in step and "autocast" not in step
+    assert "classes_of(outputs, LOSS) == labels" in step and "# [" not in step

@@ -11,6 +11,9 @@ from torch import nn
 LEARNING_RATE = 1e-3
 UNFREEZE_LR_FACTOR = 0.1  # phase two's learning rate, times LEARNING_RATE
 FROZEN: list[str] = []  # the attributes of the Net whose weights are frozen
+LOSS = "CrossEntropyLoss"
+GRAD_CLIP = 1.0  # largest allowed gradient norm
+AUGMENT: tuple = ()  # a placeholder: filled with augment's arguments after the batch
 
 
 def make_optimizer(

@@ -1,0 +1,72 @@
+"""The training loop of the exported script, which the app runs too
+(``core.code.script_loop`` picks the lines of a project's settings: tags in brackets).
+
+Flags: ``amp`` mixed precision, ``clip`` gradient clipping, ``onecycle`` a schedule
+stepped every batch, ``classes`` a class loss, ``augment``, ``norms`` frozen BatchNorm
+layers, ``dist`` distributed (the sums are added up over the processes first).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from core.code.templates.script_names import AUGMENT, GRAD_CLIP, LOSS
+from core.code.templates.transfer import keep_frozen_norms_in_eval
+from core.portable.steps import augment, classes_of, to_target
+
+
+def train_one_epoch(
+    model,
+    batches,
+    loss_fn,
+    optimizer,
+    scaler,  # [amp]
+    scheduler,  # [onecycle]
+    on_batch=None,
+) -> tuple:
+    """One pass over the training batches; on_batch, if given, sees each one."""
+    model.train()
+    keep_frozen_norms_in_eval(model)  # [norms]
+    total_loss, correct, seen = 0.0, 0, 0
+    for inputs, labels in batches:
+        inputs = augment(inputs, *AUGMENT)  # [augment]
+        with torch.autocast(inputs.device.type, enabled=scaler.is_enabled()):  # [amp]
+            outputs = model(inputs)
+            loss = loss_fn(outputs, labels)  # [classes]
+            loss = loss_fn(outputs, to_target(outputs, labels, LOSS))  # [!classes]
+        outputs = model(inputs)  # [!amp]
+        loss = loss_fn(outputs, labels)  # [!amp classes]
+        loss = loss_fn(outputs, to_target(outputs, labels, LOSS))  # [!amp !classes]
+        optimizer.zero_grad()
+        scaler.scale(loss).backward()  # [amp]
+        loss.backward()  # [!amp]
+        scaler.unscale_(optimizer)  # [amp clip]
+        nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)  # [clip]
+        scaler.step(optimizer)  # [amp]
+        scaler.update()  # [amp]
+        optimizer.step()  # [!amp]
+        scheduler.step()  # [onecycle]
+        total_loss += loss.item() * len(labels)
+        correct += (outputs.argmax(1) == labels).sum().item()  # [classes]
+        correct += (classes_of(outputs, LOSS) == labels).sum().item()  # [!classes]
+        seen += len(labels)
+        if on_batch is not None:
+            on_batch(outputs, labels, loss.item())
+        if not torch.isfinite(loss):  # nan or inf: no later step can recover
+            raise SystemExit(f"The loss became {loss.item()}: lower LEARNING_RATE.")
+    return total_loss, correct, seen  # [dist]
+    return {"loss": total_loss / seen, "accuracy": correct / seen}  # [!dist]
+
+
+def regression_figures(model: nn.Module, x, y, batch_size: int) -> str:
+    """MAE, RMSE and R² over a split: how the app judges numeric targets."""
+    model.eval()
+    with torch.no_grad():
+        outputs = [model(inputs).float() for inputs in x.split(batch_size)]
+    true = y.double().reshape(len(y), -1)
+    diff = torch.cat(outputs).double().reshape(len(y), -1) - true
+    mae, rmse = diff.abs().mean().item(), diff.pow(2).mean().sqrt().item()
+    total = ((true - true.mean(0)) ** 2).sum().item()
+    r2 = f"{1 - diff.pow(2).sum().item() / total:.4f}" if total > 0 else "–"
+    return f"Test MAE {mae:.4f} - RMSE {rmse:.4f} - R² {r2} ({len(y):,} samples)"
