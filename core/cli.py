@@ -126,7 +126,7 @@ def run_data(args: argparse.Namespace) -> int:
     from core.datasets.survey import guess_spec, survey, survey_lines
 
     if args.examples:
-        from core.datasets.text_examples import write_next_char, write_sentiment  # deferred for start-up: NumPy
+        from core.files.text_examples import write_next_char, write_sentiment  # deferred for start-up: NumPy
 
         Path(args.examples).mkdir(parents=True, exist_ok=True)
         specs = [write_sentiment(args.examples), write_next_char(args.examples)]

@@ -41,16 +41,35 @@ def test_import_linter_contract_holds():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _core_floors() -> list[str]:
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    return next(c for c in contracts if c.get("containers") == ["core"])["layers"]
+
+
 def test_every_subcommand_module_sits_above_cli():
     """cli finds a subcommand's module by name and the module registers itself with cli's decorator (so it imports
     cli): it sits on a floor above cli, beside train_command, never in a package below it (lr-find's did, in
     inspect, an arrow up the floors)."""
     from core.cli import COMMAND_MODULES
 
-    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
-    floors = next(c for c in contracts if c.get("containers") == ["core"])["layers"]
+    floors = _core_floors()
     above = {name.strip() for floor in floors[: floors.index("cli")] for name in floor.split("|")}
     assert [m for m in COMMAND_MODULES.values() if m.removeprefix("core.") not in above] == []
+
+
+def test_the_datasets_load_nothing_from_the_floors_above():
+    """datasets sits below model, code and files: importing any of its modules loads none of theirs (the text
+    examples' writer used files' atomic writer from inside datasets; it is files' own now)."""
+    floors = _core_floors()
+    below = [name.strip() for floor in floors[floors.index("datasets") :] for name in floor.split("|")]
+    code = (
+        "import sys, pkgutil, importlib, core.datasets\n"
+        "for m in pkgutil.iter_modules(core.datasets.__path__): importlib.import_module('core.datasets.' + m.name)\n"
+        f"print(sorted(m for m in sys.modules if m.startswith('core.') and m.split('.')[1] not in {below!r}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 BACK_ARROWS = [

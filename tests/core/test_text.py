@@ -13,9 +13,9 @@ from core.datasets import load_dataset, parse_spec
 from core.datasets.info import dataset_info
 from core.datasets.survey import survey
 from core.datasets.text import read_vocab
-from core.datasets.text_examples import write_next_char, write_sentiment
 from core.errors import DataError
 from core.files.project import Project
+from core.files.text_examples import write_next_char, write_sentiment
 from core.model.analysis import analyze
 from core.model.graph import Graph
 from core.settings import TrainingSettings

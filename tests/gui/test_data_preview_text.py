@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.datasets.text_examples import sentiment_lines, write_sentiment
 from core.files.project import load
+from core.files.text_examples import sentiment_lines, write_sentiment
 from gui.training.dashboard import TrainingDashboard
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"

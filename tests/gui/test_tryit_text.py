@@ -97,11 +97,11 @@ def test_type_token_ids_into_a_trained_sequence_network(qtbot, tmp_path, monkeyp
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_a_text_run_shows_its_sentences_and_takes_a_typed_one(qtbot, tmp_path, monkeypatch):
-    """The generated sentiment sentences (core.datasets.text_examples) through the window's run: the results
+    """The generated sentiment sentences (core.files.text_examples) through the window's run: the results
     list wrong sentences as words, and Try it tokenises a typed sentence with the run's saved vocabulary."""
     from core.datasets import load_dataset
     from core.datasets.text import read_vocab
-    from core.datasets.text_examples import sentiment_lines, write_sentiment
+    from core.files.text_examples import sentiment_lines, write_sentiment
 
     monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
     spec = write_sentiment(tmp_path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.datasets.text_examples import write_next_char, write_sentiment
+from core.files.text_examples import write_next_char, write_sentiment
 from gui.shell import file_dialogs
 
 SURVEY_MS = 20_000
