@@ -119,6 +119,24 @@ def test_tags_keep_the_lines_whose_flags_hold_and_their_blocks() -> None:
         picked(lines, {"amp": True})
 
 
+def test_a_tag_alone_on_its_line_keeps_or_drops_the_next_statement_whole() -> None:
+    lines = [
+        "def f():",
+        "    # [stops]",
+        '    """Two lines',
+        '    of docstring."""',
+        '    """One line."""  # [!stops]',
+        "    # [dist]",
+        "    total = call(",
+        "        first,",
+        "        second,",
+        "    )",
+        "    return total",
+    ]
+    assert picked(lines, {"stops": False, "dist": False}) == ["def f():", '    """One line."""', "    return total"]
+    assert picked(lines, {"stops": True, "dist": True}) == [lines[0], *lines[2:4], *lines[6:]]
+
+
 def test_picked_parameters_are_wrapped_as_ruff_format_wraps_them() -> None:
     long = ["def train(", *[f"    argument_number_{i},  # [on]" for i in range(6)], ") -> None:", "    pass"]
     assert picked(long, {"on": True})[:2] == [

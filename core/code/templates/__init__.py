@@ -10,13 +10,14 @@ template reads that the script binds itself (``LEARNING_RATE``, ``make_optimizer
 come from ``script_names``, for the linters only: imports and anything else outside the
 functions are never copied into a script.
 
-A line may end in a tag, ``  # [amp]``, ``  # [!amp clip]``: it is kept only when each
-flag the generator passes holds (``!``: does not hold), and the tag is dropped. A tagged
-line that opens a block (``if distributed:  # [dist]``) keeps or drops its block too.
-Brackets holding one tagged item a line (parameters) are wrapped again once the items
-are picked, as ruff format would wrap them (``core.code.line_wrap.call_lines``).
-``fill`` puts the project's values in place of a placeholder the template declares
-(``*AUGMENT``).
+A tag keeps a statement only where the flags the generator passes hold: ``# [amp]``
+after its first line, or alone on the line above it when the line is full;
+``# [!amp clip]``: amp off and clip on. It keeps or drops the statement whole, block
+and continuation lines included (``ast`` says where it ends), and is never copied. In
+brackets holding one item a line (parameters, arguments), a tag keeps or drops its item
+and the brackets are wrapped again as ruff format would wrap them
+(``core.code.line_wrap.call_lines``). ``fill`` puts the project's values in place of a
+placeholder the template declares (``*AUGMENT``).
 """
 
 from __future__ import annotations
@@ -73,46 +74,58 @@ def tags(line: str) -> list[str]:
     return found[1].split() if found else []
 
 
-def _kept(line: str, flags: Mapping[str, bool]) -> bool:
+def _holds(names: list[str], flags: Mapping[str, bool], line: str) -> bool:
     try:
-        return all(flags[t.lstrip("!")] != t.startswith("!") for t in tags(line))
+        return all(flags[t.lstrip("!")] != t.startswith("!") for t in names)
     except KeyError as exc:
         raise KeyError(f"no flag {exc} given for the template line {line!r}") from None
 
 
+def _statement_ends(lines: list[str]) -> dict[int, int]:
+    """index of a statement's first line -> index of its last, block included."""
+    ends: dict[int, int] = {}
+    for node in ast.walk(parse("\n".join(lines))):
+        if isinstance(node, ast.stmt) and node.end_lineno is not None:
+            start = node.lineno - 1
+            ends[start] = max(ends.get(start, start), node.end_lineno - 1)
+    return ends
+
+
 def picked(lines: list[str], flags: Mapping[str, bool]) -> list[str]:
-    """The lines whose tags (and whose tagged blocks' tags) hold, tags dropped; brackets
-    with tagged items wrapped again."""
+    """The lines of a template function whose tags hold for ``flags``, tags dropped;
+    brackets with tagged items wrapped again."""
+    ends = _statement_ends(lines)
     out: list[str] = []
-    blocks: list[tuple[int, bool]] = []  # (indent, kept) of each open tagged block
+    pending: list[str] = []  # the tags of a line that holds only a tag: for the next
     i = 0
     while i < len(lines):
         line = lines[i]
-        indent = len(line) - len(line.lstrip())
-        while line.strip() and blocks and indent <= blocks[-1][0]:
-            blocks.pop()
-        keep = all(kept for _, kept in blocks) and _kept(line, flags)
+        if TAG.fullmatch("  " + line.strip()):
+            pending, i = tags("  " + line.strip()), i + 1
+            continue
+        names, pending = pending + tags(line), []
+        if not _holds(names, flags, line):
+            i = ends.get(i, i) + 1  # the statement, or the item in brackets
+            continue
         code = TAG.sub("", line)
-        if tags(line) and code.endswith(":"):
-            blocks.append((indent, keep))
-        end = _closing(lines, i) if keep else None
-        if end is not None:  # one item a line between brackets
-            items = lines[i + 1 : end]
-            if any(tags(item) for item in items):
-                items = [item for item in items if _kept(item, flags)]
-                args = [TAG.sub("", item).strip().removesuffix(",") for item in items]
-                tail = lines[end][indent + 1 :]
-                out += call_lines(
-                    code[:indent],
-                    code.strip()[:-1],
-                    args,
-                    tail,
-                    code[-1] + lines[end][indent],
-                )
-                i = end + 1
-                continue
-        if keep:
-            out.append(code)
+        end = _closing(lines, i)
+        if end is not None and any(tags(item) for item in lines[i + 1 : end]):
+            items = [
+                item for item in lines[i + 1 : end] if _holds(tags(item), flags, item)
+            ]
+            args = [TAG.sub("", item).strip().removesuffix(",") for item in items]
+            indent = len(code) - len(code.lstrip())
+            brackets = code[-1] + lines[end][indent]
+            out += call_lines(
+                code[:indent],
+                code.strip()[:-1],
+                args,
+                lines[end][indent + 1 :],
+                brackets,
+            )
+            i = end + 1
+            continue
+        out.append(code)
         i += 1
     return out
 
