@@ -8,8 +8,11 @@ project these methods work on; here is only what to load, when, and what to show
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from core.datasets.light import LightDataset
+from core.model.analysis import analyze
+from core.pretrained.head import HeadFit, head_fit
 from core.settings import TrainingSettings
 from gui.commands.graph import new_head, set_param
 from gui.commands.training import push
@@ -20,8 +23,9 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QUndoStack
 
+    from core.datasets import Dataset
     from core.files.project import Project
-    from gui.training.data_load import PreviewLoader
+    from gui.training.data_load import PreviewLoader, ShownData
     from gui.training.panel import TrainingPanel
 
 log = logging.getLogger(__name__)
@@ -38,8 +42,8 @@ class DashboardData:
     panel: TrainingPanel
     project: Project | None
     stack: QUndoStack | None
-    shown_data: Any
-    _full: Any
+    shown_data: ShownData | None
+    _full: Dataset | None
     _full_loading: bool
     _preview_settings: TrainingSettings | None
     _dataset_key: tuple | None
@@ -51,7 +55,7 @@ class DashboardData:
     choice_loader: PreviewLoader
 
     @property
-    def dataset(self) -> Any:
+    def dataset(self) -> Dataset | None:
         """The shown dataset as the trainer sees it (tensors), or None. Behind a light preview (drawn without
         torch) it is loaded here and now, which imports torch: a view that must not wait asks
         ``dataset_when_ready``."""
@@ -64,16 +68,16 @@ class DashboardData:
         return self._full
 
     @dataset.setter
-    def dataset(self, value: Any) -> None:
+    def dataset(self, value: ShownData | None) -> None:
         self.full_loader.cancel()
         self._full_loading = False
         self.shown_data = value
-        self._full = None if getattr(value, "light", False) else value
+        self._full = None if isinstance(value, LightDataset) else value
 
     def _light_shown(self) -> bool:
         return bool(getattr(self.shown_data, "light", False)) and self._preview_settings is not None
 
-    def dataset_when_ready(self) -> Any:
+    def dataset_when_ready(self) -> Dataset | None:
         """The full dataset when loaded; else None, and behind a light preview its load starts in a thread (the
         caller asks again later): the GUI thread never waits for torch."""
         settings = self._preview_settings
@@ -82,7 +86,7 @@ class DashboardData:
             self.full_loader.load(settings)
         return self._full
 
-    def _full_loaded(self, number: int, spec: str, result: Any) -> None:
+    def _full_loaded(self, number: int, spec: str, result: Dataset | BaseException) -> None:
         if number != self.full_loader.latest or not self._light_shown():  # another dataset is shown meanwhile
             return
         self._full_loading = False
@@ -91,7 +95,7 @@ class DashboardData:
             return
         self._use_full(result)
 
-    def _use_full(self, dataset: Any) -> None:
+    def _use_full(self, dataset: Dataset) -> None:
         """The tensors behind a light preview: augmentation draws its samples from them (as training does)."""
         self._full = dataset
         self.panel.augment.set_dataset(dataset)
@@ -109,7 +113,7 @@ class DashboardData:
         self._preview_settings = TrainingSettings.from_dict(self.project.training.to_dict())
         self.preview_loader.load(self._preview_settings)
 
-    def _preview_loaded(self, number: int, spec: str, result: Any) -> None:
+    def _preview_loaded(self, number: int, spec: str, result: ShownData | BaseException) -> None:
         if number != self.preview_loader.latest:  # another dataset was chosen, or loaded here, meanwhile
             return
         self._loading = False
@@ -165,11 +169,11 @@ class DashboardData:
         self.panel.show_loading(spec)
         self.choice_loader.load(TrainingSettings.from_dict({**self.project.training.to_dict(), "dataset": spec}))
 
-    def _choice_loaded(self, number: int, spec: str, result: Any) -> None:
+    def _choice_loaded(self, number: int, spec: str, result: Dataset | BaseException) -> None:
         if number == self.choice_loader.latest and self.project is self._choice_project:
             self.choose_dataset(spec, result)
 
-    def choose_dataset(self, spec: str, loaded: Any = None) -> None:
+    def choose_dataset(self, spec: str, loaded: Dataset | BaseException | None = None) -> None:
         """The user picked another dataset: one undo step sets it, fits the Input shape and suggests settings.
         ``loaded``: the dataset (or why it could not be loaded) from ``choose_in_background``; None loads it here."""
         if self.project is None:
@@ -195,7 +199,7 @@ class DashboardData:
             return
         self._use_dataset(spec, dataset)
 
-    def _use_dataset(self, spec: str, dataset: Any) -> None:
+    def _use_dataset(self, spec: str, dataset: Dataset) -> None:
         """One undo step: the dataset, the settings suggested for it and the Input shape that fits it."""
         assert self.project is not None
         changes = {"dataset": spec, **suggest(dataset, self.project.graph, self.project.training)}
@@ -217,12 +221,9 @@ class DashboardData:
         self.panel.preview.show_dataset(dataset)
         self.panel.set_data_problem(None)
 
-    def _new_head(self) -> Any:
+    def _new_head(self) -> HeadFit | None:
         """Refit the last Linear to the chosen dataset's classes (``core.pretrained.head.HeadFit``, or None) when the
         network starts from given weights: an imported classifier scores ImageNet's 1000 classes, not the user's."""
-        from core.model.analysis import analyze
-        from core.pretrained.head import head_fit
-
         assert self.project is not None
         graph, training = self.project.graph, self.project.training
         given = training.initial_weights or training.fine_tune

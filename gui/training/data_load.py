@@ -7,13 +7,24 @@ folder's images) once froze the window, because the preview loaded on the GUI th
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from PySide6.QtCore import QObject, Signal
 
+from core.datasets import load_for_settings
+from core.datasets.light import LightDataset, light_preview
+from core.datasets.spec import sources
+from core.errors import TorchCanvasError
 from core.files.project import Project
 from core.settings import TrainingSettings
+from gui.data.sources import spec_path
 from gui.training.panel_choices import OPEN_FILE, OPEN_FOLDER
+
+if TYPE_CHECKING:
+    from core.datasets import Dataset
+
+# What the dashboard previews: the dataset as training loads it, or the example's digits drawn without torch.
+ShownData: TypeAlias = "Dataset | LightDataset"
 
 
 def dataset_key(project: Project) -> tuple:
@@ -22,18 +33,14 @@ def dataset_key(project: Project) -> tuple:
     return (s.dataset, s.seed, s.val_fraction, s.test_fraction, s.normalize, tuple(s.resize))
 
 
-def load_for_preview(settings: TrainingSettings) -> Any:
+def load_for_preview(settings: TrainingSettings) -> Dataset:
     """The dataset as the trainer will see it (same spec, seed and splits), in its natural sample shape."""
-    from core.datasets import load_for_settings
-
     return load_for_settings(settings, None)
 
 
-def preview_data(settings: TrainingSettings) -> Any:
+def preview_data(settings: TrainingSettings) -> ShownData:
     """What the preview shows: drawn without torch where ``core.datasets.light`` can (the example's digits: an
     idle window then holds neither torch nor scikit-learn), else the full dataset."""
-    from core.datasets.light import light_preview
-
     light = light_preview(settings)
     return light if light is not None else load_for_preview(settings)
 
@@ -63,7 +70,7 @@ class PreviewLoader(QObject):
 
     def _work(self, number: int, settings: TrainingSettings) -> None:
         try:
-            result: Any = preview_data(settings) if self.light else load_for_preview(settings)
+            result: ShownData | Exception = preview_data(settings) if self.light else load_for_preview(settings)
         except Exception as exc:  # explained by the dashboard (data_failure)
             result = exc
         try:
@@ -73,17 +80,12 @@ class PreviewLoader(QObject):
 
 
 def _is_plain(exc: BaseException) -> bool:
-    from core.errors import TorchCanvasError
-
     return isinstance(exc, TorchCanvasError)
 
 
 def short_name(spec: str) -> str:
     """'npz:/a/long/path/x.npz' -> 'x.npz', 'table:/a/h.csv?label=y' -> 'h.csv'; 'mnist' and 'spirals:noise=0.3'
     stay."""
-    from core.datasets.spec import sources
-    from gui.data.sources import spec_path
-
     head = spec.partition(":")[0]
     if head not in {name for source in sources() if source.user_files for name in source.names}:
         return spec

@@ -3,17 +3,25 @@ picks a dataset; which node is the network's Input, whose shape follows the data
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from core.datasets.fit import data_fit, fit_changes, starts_from_weights
+from core.datasets.info import DataInfo, dataset_info
+from core.model.graph import Graph
 from core.settings import TrainingSettings
 
+if TYPE_CHECKING:
+    from core.datasets import Dataset
 
-def input_node_id(graph: Any) -> str | None:
+
+def input_node_id(graph: Graph) -> str | None:
     inputs = graph.nodes_of_type("Input")
     return inputs[0].id if len(inputs) == 1 else None
 
 
-def input_shape_for(graph: Any, dataset: Any, training: TrainingSettings | None = None) -> tuple[str, list[int]] | None:
+def input_shape_for(
+    graph: Graph, dataset: Dataset, training: TrainingSettings | None = None
+) -> tuple[str, list[int]] | None:
     """The Input node and the dataset's sample shape, when the Input does not take that shape yet and may change:
     an image Input of a network that starts from weights stays (``data_fit_changes`` fits the images to it)."""
     node_id = input_node_id(graph)
@@ -25,23 +33,18 @@ def input_shape_for(graph: Any, dataset: Any, training: TrainingSettings | None 
     return node_id, shape
 
 
-def _fixed_image_input(graph: Any, sample: list[int], training: TrainingSettings) -> bool:
+def _fixed_image_input(graph: Graph, sample: list[int], training: TrainingSettings) -> bool:
     """Images into an image Input that the network's starting weights fix (a pretrained classifier's 3x224x224)."""
-    from core.datasets.fit import starts_from_weights
-
     node_id = input_node_id(graph)
     shape = list(graph.node(node_id).params.get("shape", [])) if node_id else []
     images = len(sample) == 3 and sample[0] in (1, 3)
     return starts_from_weights(training) and images and len(shape) == 3 and shape[0] in (1, 3)
 
 
-def data_fit_changes(graph: Any, dataset: Any, training: TrainingSettings) -> dict[str, Any]:
+def data_fit_changes(graph: Graph, dataset: Dataset, training: TrainingSettings) -> dict[str, Any]:
     """The settings that fit ``dataset``'s images to a network whose Input its starting weights fix: the resize
     to its size (grey is then repeated in its 3 channels) and, for torchvision's weights, their own mean and std
     (``core.datasets.fit.fit_changes``); {} for any other network or data."""
-    from core.datasets.fit import fit_changes
-    from core.datasets.info import dataset_info
-
     spec = getattr(getattr(dataset, "spec", None), "text", None)
     sample = [int(d) for d in (getattr(dataset, "sample_shape", ()) or ())]
     node_id = input_node_id(graph)
@@ -53,10 +56,8 @@ def data_fit_changes(graph: Any, dataset: Any, training: TrainingSettings) -> di
     return dict(fit.changes) if fit is not None else {}
 
 
-def _fit_of(graph: Any, training: TrainingSettings) -> tuple[Any, tuple[int, ...]] | None:
+def _fit_of(graph: Graph, training: TrainingSettings) -> tuple[DataInfo, tuple[int, ...]] | None:
     """The project's dataset description and its Input's shape (None without one Input or a known dataset)."""
-    from core.datasets.info import dataset_info
-
     node_id = input_node_id(graph)
     info = dataset_info(training.dataset) if node_id is not None else None
     if node_id is None or info is None:
@@ -64,26 +65,22 @@ def _fit_of(graph: Any, training: TrainingSettings) -> tuple[Any, tuple[int, ...
     return info, tuple(int(d) for d in graph.node(node_id).params.get("shape", ()))
 
 
-def data_fit_note(graph: Any, training: TrainingSettings) -> str:
+def data_fit_note(graph: Graph, training: TrainingSettings) -> str:
     """The task check's words when the data does not fit a network whose Input its weights fix, with the link
     that fits it ('fit:', ``data_fit_fix``); '' otherwise. Cheap: no torch, no torchvision."""
-    from core.datasets.fit import data_fit
-
     found = _fit_of(graph, training)
     fit = data_fit(found[0], found[1], training) if found is not None else None
     return f"{fit.message}. <a href='fit:'>Fit the data to the network</a>" if fit is not None else ""
 
 
-def data_fit_fix(graph: Any, training: TrainingSettings) -> dict[str, Any]:
+def data_fit_fix(graph: Graph, training: TrainingSettings) -> dict[str, Any]:
     """The settings ``data_fit_note``'s link applies (one undo step): the resize and the weights' mean and std."""
-    from core.datasets.fit import fit_changes
-
     found = _fit_of(graph, training)
     fit = fit_changes(found[0], found[1], training) if found is not None else None
     return dict(fit.changes) if fit is not None else {}
 
 
-def ends_with_log_softmax(graph: Any) -> bool:
+def ends_with_log_softmax(graph: Graph) -> bool:
     """Whether the layer feeding the Output is LogSoftmax (then NLLLoss is the matching loss)."""
     for out in graph.nodes_of_type("Output"):
         for edge in graph.inputs_of(out.id):
@@ -92,7 +89,7 @@ def ends_with_log_softmax(graph: Any) -> bool:
     return False
 
 
-def suggest(dataset: Any, graph: Any, current: TrainingSettings) -> dict[str, Any]:
+def suggest(dataset: Dataset, graph: Graph, current: TrainingSettings) -> dict[str, Any]:
     """Settings that suit ``dataset`` and the network: loss from the task and the last layer, batch size and
     epochs from the dataset size. Only fields that differ from ``current`` are returned."""
     if getattr(dataset, "task", "classification") == "regression":
@@ -101,10 +98,7 @@ def suggest(dataset: Any, graph: Any, current: TrainingSettings) -> dict[str, An
         loss = "NLLLoss"
     else:
         loss = "CrossEntropyLoss"
-    try:
-        n_train = len(dataset.y_train)
-    except TypeError:
-        n_train = 0
+    n_train = len(dataset.y_train) if dataset.y_train is not None else 0  # none: a lazy image folder
     values: dict[str, Any] = {"loss": loss, **data_fit_changes(graph, dataset, current)}
     if getattr(dataset, "is_2d", False):
         values.update(batch_size=32, epochs=max(current.epochs, 30))
