@@ -67,7 +67,7 @@ class MainWindow(ProjectFiles):
         self.code_view = self._make_code_dock()
         self.summary = install_summary(self)  # check's table as a dock, tabbed with the code (gui.inspect)
         self.layer_output = layer_output.install(self)  # the selected node's output for one sample
-        self.canvas_tabs = CanvasTabs(self)  # the network's canvas, and a tab per opened block definition
+        self.canvas_tabs = self._make_canvas_tabs()  # the network's canvas, and a tab per opened block definition
         self.setCentralWidget(self.canvas_tabs)
         self._make_status_bar()
         self._bind()
@@ -105,6 +105,28 @@ class MainWindow(ProjectFiles):
         self.training_dashboard = install(self.dashboard_host())
         layer_output.attach_dashboard(self.layer_output, self.training_dashboard)
         return self.training_dashboard
+
+    def _make_canvas_tabs(self) -> CanvasTabs:
+        """The canvas tabs get the document (as ``gui.canvas.host.CanvasDocument``) and the network's view; the Block
+        menu, the Edit actions, the status bar, the inspector and the palette follow them through the wiring here."""
+        tabs = CanvasTabs(self.document, self.view, self)
+        menu = self.menuBar().addMenu("&Block")
+        for action in tabs.actions_.values():
+            self.addAction(action)
+            menu.addAction(action)
+        tabs.route_edit_actions(self.action_map)
+        tabs.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        tabs.editor_shown.connect(self._on_canvas_shown)
+        tabs.selection_shown.connect(self.inspector.show_node)
+        tabs.block_analysed.connect(self.inspector.sync)
+        tabs.blocks_changed.connect(self.palette.set_blocks)
+        self.inspector.open_block = tabs.open_from_here
+        return tabs
+
+    def _on_canvas_shown(self, editor: Editor) -> None:
+        """Another canvas tab is shown: the inspector edits through its editor, starting with nothing selected."""
+        self.inspector.editor = editor
+        self.inspector.show_node(None)
 
     def _make_palette_dock(self) -> Palette:
         palette = Palette()

@@ -3,8 +3,10 @@ it loads nothing of the shell, and an editor works over any document that keeps 
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+import tomllib
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
@@ -25,6 +27,22 @@ def test_the_canvas_loads_nothing_of_the_shell():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_canvas_names_nothing_above_it_not_even_as_a_type():
+    """The canvas tabs took the window (a type-only import of the shell's MainWindow) and set the inspector's and
+    the palette's state through it; now they get the document and the network's view, and signal the rest."""
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    floors = next(c for c in contracts if c.get("containers") == ["gui"])["layers"]
+    above = {f"gui.{name.strip()}" for floor in floors[: floors.index("canvas")] for name in floor.split("|")}
+    named = []
+    for path in sorted((REPO / "gui" / "canvas").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module]
+            named += [f"{path.name}: {m}" for m in modules if any(m == a or m.startswith(a + ".") for a in above)]
+    assert named == []
 
 
 class PlainDocument(QObject):
