@@ -277,7 +277,8 @@ def _as_repeat(scope: Scope, types: dict[str, type]) -> bool:
 def _class_name(scope: Scope, types: dict[str, type], library: Library) -> str:
     cls = types.get(scope.path)
     name = getattr(cls, "__name__", "Block")
-    if code_name_problem(name) is not None or len(name) > 40:  # a class named super or __Foo breaks the code
+    container = cls in (nn.ModuleList, nn.ModuleDict)  # a class named ModuleList would pass for torch's own
+    if container or code_name_problem(name) is not None or len(name) > 40:  # a class named super breaks the code
         name = "".join(part.capitalize() for part in re.split(r"[^0-9a-zA-Z]+", scope.attr) if part) or "Block"
         if not name[0].isalpha():
             name = "Block" + name
