@@ -21,12 +21,19 @@ import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
+from core.datasets import load_for_settings
+from core.errors import TorchCanvasError, plain_message
 from core.logs import append_traceback
-from core.training.events import TrainResult
+from core.training.events import TrainEvent, TrainResult
+
+if TYPE_CHECKING:
+    from core.datasets import Dataset
+    from core.files.project import Project
+    from core.training.watch import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +42,6 @@ TrainerFactory = Callable[..., Any]  # (project, *, out_dir, on_event, data) -> 
 
 def failure_message(exc: BaseException) -> str:
     """The run's failure as the user reads it; a bug's traceback goes to ``training-errors.log`` first."""
-    from core.errors import TorchCanvasError, plain_message
-
     log = None if isinstance(exc, TorchCanvasError) else append_traceback(exc, "training-errors.log")
     return plain_message(exc, log, training=True)
 
@@ -89,7 +94,7 @@ def warm_up() -> threading.Thread:
     if not _warm:
 
         def imports() -> None:
-            try:
+            try:  # deferred on purpose: this thread exists to import these ahead of the first run
                 import torch._dynamo  # noqa: F401
 
                 # the trainer's data and model modules, too
@@ -105,7 +110,7 @@ def warm_up() -> threading.Thread:
 
 
 def _default_factory() -> TrainerFactory:
-    from core.training import Trainer
+    from core.training import Trainer  # deferred for start-up: the trainer imports torch
 
     return Trainer
 
@@ -116,7 +121,7 @@ _cores: list[int] = []
 def training_threads() -> int:
     """How many threads torch uses for one op in a run: what it chose for this machine at start-up."""
     if not _cores:
-        import torch
+        import torch  # deferred for start-up: an idle window imports no torch
 
         _cores.append(torch.get_num_threads())
     return _cores[0]
@@ -124,7 +129,7 @@ def training_threads() -> int:
 
 def use_all_cores() -> None:
     """In the worker thread: let torch ops use every core (a new thread starts with OpenMP's own default)."""
-    import torch
+    import torch  # deferred for start-up, as above
 
     torch.set_num_threads(training_threads())
 
@@ -137,7 +142,7 @@ def keep_gui_thread_on_one_core() -> None:
     second team of threads for the GUI thread, and on a small machine that team and the training team slow each
     other down: the MNIST MLP trained at 23k samples/s from the window against 42k with this, on 2 cores.
     Called when a run's first events arrive (the run has imported torch by then), not when the dashboard docks."""
-    import torch
+    import torch  # deferred for start-up, as above
 
     training_threads()
     torch.set_num_threads(1)
@@ -186,7 +191,7 @@ class _TrainThread(QThread):
         run = self._run
         if run is None:  # run() ran before: the run was released
             return
-        result: Any
+        result: TrainResult
         try:
             if "torch" not in sys.modules:  # the first run of the session imports it here, not on the GUI thread
                 run._notice(STARTING_TORCH)
@@ -217,16 +222,16 @@ class TrainingRun(QObject):
 
     def __init__(
         self,
-        project: Any,
+        project: Project,
         *,
         out_dir: Path | None = None,
-        data: Any = None,
+        data: Dataset | None = None,
         trainer_factory: TrainerFactory | None = None,
         load_data: bool = True,
         parent: QObject | None = None,
         initial_weights: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
-        watchers: tuple[Any, ...] | list[Any] = (),
+        watchers: tuple[Watcher, ...] | list[Watcher] = (),
     ) -> None:
         super().__init__(parent)
         self.watchers = list(watchers)  # looking inside the run (core.training.watch): layer health
@@ -240,18 +245,17 @@ class TrainingRun(QObject):
         self._trainer: Any = None
         self._stop_requested = False
         self._paused = False
-        self._result: Any = None
+        self._result: TrainResult | None = None
         self._thread: _TrainThread | None = None
-        self._held: list[Any] = []  # events waiting for the next delivery (training thread only)
+        self._held: list[TrainEvent] = []  # events waiting for the next delivery (training thread only)
         self.events_arrived.connect(self._unpack)  # queued: this object lives in the GUI thread
         self.clock = clock  # spaces the groups; a test passes its own so they do not depend on the machine's speed
         self._next_delivery = 0.0
 
     # -- called from the worker thread -------------------------------------------------------------
-    def _load_data(self) -> Any:
+    def _load_data(self) -> Dataset:
         """The dataset shaped for the network, loaded here so the results views can reuse it afterwards."""
-        from core.code.script import input_dtype_of, input_shape_of
-        from core.datasets import load_for_settings
+        from core.code.script import input_dtype_of, input_shape_of  # deferred for start-up: it imports torch
 
         def progress(message: str, fraction: float | None) -> None:
             self._notice(message if fraction is None else f"{message} {fraction:.0%}")
@@ -260,8 +264,6 @@ class TrainingRun(QObject):
         return load_for_settings(self.project.training, shape, None, progress, input_dtype=dtype)
 
     def _notice(self, text: str) -> None:
-        from core.training.events import TrainEvent
-
         self.training_event.emit(TrainEvent("notice", epochs=self.project.training.epochs, message=text))
 
     def _make_trainer(self) -> Any:
@@ -284,7 +286,7 @@ class TrainingRun(QObject):
                 trainer.pause()
         return trainer
 
-    def _deliver(self, event: Any) -> None:
+    def _deliver(self, event: TrainEvent) -> None:
         """Pass the trainer's events on in groups: batch and epoch events wait until DELIVERY_S has passed since
         the last group, any other event (start, notice, end) goes out at once with those before it. Each group
         is one queued call, so the GUI thread wakes a few times a second, not at every event: each wake-up takes
@@ -302,7 +304,7 @@ class TrainingRun(QObject):
         if held:
             self.events_arrived.emit(held)
 
-    def _unpack(self, events: list[Any]) -> None:
+    def _unpack(self, events: list[TrainEvent]) -> None:
         """On the GUI thread: one ``training_event`` per event of a group, in order."""
         if not _gui_one_core and "torch" in sys.modules:  # the run imported torch before its first group
             keep_gui_thread_on_one_core()
@@ -315,7 +317,7 @@ class TrainingRun(QObject):
         return self._trainer
 
     @property
-    def result(self) -> Any:
+    def result(self) -> TrainResult | None:
         return self._result
 
     def release(self) -> None:
