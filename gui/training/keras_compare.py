@@ -12,16 +12,17 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QVBoxLayout, QWidget
 
-from core.code.keras_code import KerasExportError
+from core.code.keras_code import KerasExportError, generate_keras_model
 from core.errors import TorchCanvasError
 from core.files import project as project_io
 
 if TYPE_CHECKING:
+    from core.files.project import Project
     from core.training.keras_compare import KerasRun  # its module imports torch: loaded when a comparison runs
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class KerasThread(QThread):
     done = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, project: Any, parent: Any = None) -> None:
+    def __init__(self, project: Project, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.project = project_io.loads(project_io.dumps(project))  # the thread's own copy: edits go on
         self.process: subprocess.Popen[str] | None = None
@@ -45,7 +46,7 @@ class KerasThread(QThread):
     def run(self) -> None:
         folder = Path(tempfile.mkdtemp(prefix="torchcanvas-keras-"))
         try:
-            from core.training.keras_compare import run_keras
+            from core.training.keras_compare import run_keras  # deferred for start-up: it imports torch
 
             result = run_keras(self.project, folder, on_line=self.line.emit, started=self._started)
         except TorchCanvasError as exc:
@@ -110,7 +111,7 @@ class KerasComparison(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.table)
 
-    def start(self, project: Any) -> bool:
+    def start(self, project: Project | None) -> bool:
         """Start a Keras run of ``project``; False (and a message) when none can start."""
         if self.thread_ is not None:
             return False
@@ -118,8 +119,6 @@ class KerasComparison(QWidget):
             self.status.setText("Open a project first.")
             return False
         try:
-            from core.code.keras_code import generate_keras_model
-
             generate_keras_model(project.graph)  # say which layers Keras lacks before starting anything
         except KerasExportError as exc:
             self._error(str(exc))
@@ -161,7 +160,7 @@ class KerasComparison(QWidget):
             self.thread_.wait(wait_ms)
 
     def show_table(self, rows: list[tuple[str, float | None, float | None, float | None, float | None]]) -> None:
-        from gui.training.runs import _cell
+        from gui.training.runs import _cell  # a cycle: runs imports this module for its Compare button
 
         self.table.setRowCount(len(rows))
         for r, (name, acc, loss, seconds, rate) in enumerate(rows):
