@@ -10,8 +10,8 @@ Counted, per package (``core.model``, ``gui.shell``; a top-level module counts f
   project module (``core.*``, ``gui.*`` or a relative import); ``local_heavy``: those of a heavy library (``HEAVY``);
   ``local_other``: the rest (standard library, light libraries);
 - ``..._commented``: how many of them carry a comment on the import's lines or on the line just above it (a bare
-  ``# noqa``/``# type: ignore`` pragma says nothing and does not count). Imports that follow each other share the
-  comment above the first (one comment may speak for a group);
+  ``# noqa``/``# type: ignore`` pragma says nothing and does not count). Imports that follow each other (blank lines
+  between them aside) share the comment above the first (one comment may speak for a group);
 - ``any_annotations``: ``Any`` in an annotation (arguments, returns, annotated assignments, string annotations
   included); ``any_other``: ``Any`` anywhere else (``cast(Any, ...)``, a type alias, ``dict[str, Any]`` in a base).
 
@@ -140,7 +140,7 @@ def local_imports(path: Path, tree: ast.Module, lines: list[str]) -> Iterator[Lo
                 if isinstance(statement, ast.Import | ast.ImportFrom):
                     end = statement.end_lineno or statement.lineno
                     own = has_comment(lines, statement.lineno, end)
-                    follows = previous_end == statement.lineno - 1
+                    follows = previous_end != -1  # the statement before was an import too (blank lines aside)
                     group_commented = own or (follows and group_commented)
                     previous_end = end
                     if inside:

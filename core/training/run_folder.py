@@ -77,7 +77,7 @@ class RunFolder:
         self._rows: list[dict[str, Any]] = []
         self._write_metrics()
         try:
-            from torch.utils.tensorboard import SummaryWriter
+            from torch.utils.tensorboard import SummaryWriter  # deferred: optional, and torch (see save_weights)
 
             self._writer = SummaryWriter(str(path / "tensorboard"))
         except Exception:  # tensorboard is optional
@@ -90,7 +90,7 @@ class RunFolder:
         self.write_text(name, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
     def save_weights(self, name: str, model: torch.nn.Module) -> None:
-        import torch
+        import torch  # deferred for start-up: the window reads run folders before anything imports torch
 
         state = {key: value.detach().cpu() for key, value in model.state_dict().items()}
         atomic_write_bytes(self.path / name, lambda handle: torch.save(state, handle))

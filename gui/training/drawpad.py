@@ -34,7 +34,7 @@ def read_image_file(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarra
     once with its size and the limit, instead of holding the window for minutes (a 12000x12000 PNG took ~2 min)."""
     import warnings
 
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # deferred for start-up: Pillow loads when a file is read
 
     name = Path(path).name
     try:  # Pillow's DecompressionBombWarning is ours to turn into words; its Error is not an OSError

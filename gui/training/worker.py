@@ -94,7 +94,8 @@ def warm_up() -> threading.Thread:
     if not _warm:
 
         def imports() -> None:
-            try:  # deferred on purpose: this thread exists to import these ahead of the first run
+            try:
+                # Deferred on purpose: this thread exists to import these ahead of the first run.
                 import torch._dynamo  # noqa: F401
 
                 # the trainer's data and model modules, too
