@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from gui.panels.wrapping import let_wrap
-from gui.training.images import ImageGrid
-from gui.training.preview import RowLimit
+from gui.widgets.images import ImageGrid
+from gui.widgets.preview import RowLimit
 
 SAMPLES = 8  # one row of augmented samples
 OFF_TEXT = "Turn on a transform to see training samples as the network will see them."

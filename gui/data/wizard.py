@@ -31,7 +31,7 @@ from gui.data.sources import source_words, spec_path
 from gui.data.surveyor import Found, Request, Surveyor
 from gui.data.wizard_parts import ClassTable, ColumnTable, HeadTable
 from gui.panels.wrapping import WrappingScroll, let_wrap
-from gui.training.images import ImageGrid
+from gui.widgets.images import ImageGrid
 
 PREDICT = (
     ("as found (automatic)", None),

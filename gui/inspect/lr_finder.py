@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gui.commands.training import SetTrainingSettings, push
-from gui.training.plot_parts import make_plot
+from gui.widgets.plot_parts import make_plot
 
 STEPS = 100
 Runner = Callable[..., Any]  # lr_find(project, *, on_point) -> LrCurve

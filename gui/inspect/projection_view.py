@@ -18,9 +18,9 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gui.inspect.why_view import WhyPanel
-from gui.training.images import is_image, raw_sample, sample_pixmap, sample_text
-from gui.training.plot_parts import make_plot
-from gui.training.preview import class_colour
+from gui.widgets.images import is_image, raw_sample, sample_pixmap, sample_text
+from gui.widgets.plot_parts import make_plot
+from gui.widgets.preview import class_colour
 
 WRONG = (34, 34, 34)  # the edge of a wrong one's cross (filled with its true class's colour)
 

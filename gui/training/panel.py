@@ -45,8 +45,8 @@ from gui.training.panel_run import RunReport
 from gui.training.panel_state import PanelState
 from gui.training.panel_text import short_spec
 from gui.training.panel_transfer import TransferBox
-from gui.training.preview import DatasetPreview
 from gui.training.suggest import data_fit_fix, data_fit_note, few_steps_note, steps_text
+from gui.widgets.preview import DatasetPreview
 
 __all__ = ["OPEN_FILE", "OPEN_FOLDER", "TrainingPanel"]
 

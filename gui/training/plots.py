@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.training.plot_parts import COLORS, Curve, format_value, legend, make_plot, number, steady_range
+from gui.widgets.plot_parts import COLORS, Curve, format_value, legend, make_plot, number, steady_range
 
 # One redraw a second. Each costs the GUI thread ~10 ms of Python, and on a small machine every such
 # millisecond is taken from the training loop (both need the GIL): at two a second a run trained from the

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from core.files.export_formats import EXPORT_FORMATS
 from gui.training.confusion import ConfusionMatrix
-from gui.training.images import (
+from gui.training.results_regression import RegressionResults, value
+from gui.widgets.images import (
     ImageGrid,
     TextList,
     is_image,
@@ -34,8 +35,7 @@ from gui.training.images import (
     visible_name,
     vocabulary_of,
 )
-from gui.training.preview import add_class_scatter, class_colour, legend_below, scatter_points
-from gui.training.results_regression import RegressionResults, value
+from gui.widgets.preview import add_class_scatter, class_colour, legend_below, scatter_points
 
 log = logging.getLogger(__name__)
 Predict = Callable[[np.ndarray], np.ndarray]  # a batch of samples (network input shape) -> class indices

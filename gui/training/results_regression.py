@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
-from gui.training.images import ImageGrid, TextList, is_image, raw_sample, sample_text, vocabulary_of
+from gui.widgets.images import ImageGrid, TextList, is_image, raw_sample, sample_text, vocabulary_of
 
 MAX_POINTS = 5000  # drawn of a bigger test split (every k-th sample): a scatter of more reads the same
 RIGHT, WRONG = "#1b7f3b", "#c62828"

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 from core.training.run_folder import SavedRun
 from core.training.run_folder import project_runs as saved_project_runs
 from gui.training.keras_compare import KerasComparison
-from gui.training.plot_parts import number
-from gui.training.preview import class_colour
+from gui.widgets.plot_parts import number
+from gui.widgets.preview import class_colour
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.training.images import to_numpy
 from gui.training.tryit_answer import AnswerPanel
 from gui.training.tryit_image import ImagePage, channels_first
 from gui.training.tryit_model import (
@@ -49,6 +48,7 @@ from gui.training.tryit_model import (
     weights_bytes,
 )
 from gui.training.tryit_widgets import FeatureTable, PointsPlot, TextPage
+from gui.widgets.images import to_numpy
 
 log = logging.getLogger(__name__)
 BIG_PARAMS = 5_000_000

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from gui.training.images import is_image, visible_name, vocabulary_of
+from gui.widgets.images import is_image, visible_name, vocabulary_of
 
 log = logging.getLogger(__name__)
 

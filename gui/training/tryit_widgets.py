@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.training.images import to_numpy, token_text, visible_name
-from gui.training.preview import add_class_scatter, class_colour
 from gui.training.tryit_model import TrySource, feature_names
+from gui.widgets.images import to_numpy, token_text, visible_name
+from gui.widgets.preview import add_class_scatter, class_colour
 
 log = logging.getLogger(__name__)
 

@@ -136,7 +136,7 @@ def cut_things(root: QWidget) -> list[str]:
 
 
 def caption_problems(grid: QListWidget) -> list[str]:
-    """An image grid (``gui.training.images.ImageGrid``) whose captions the list view elides ('tri…') or cuts
+    """An image grid (``gui.widgets.images.ImageGrid``) whose captions the list view elides ('tri…') or cuts
     at the bottom of the cell ('(true: squ'): each line must fit the cell's width, all lines its height below
     the picture."""
     found = []

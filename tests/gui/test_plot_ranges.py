@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from gui.training.plot_parts import nice_range
 from gui.training.plots import LivePlots
+from gui.widgets.plot_parts import nice_range
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ def test_an_image_under_the_limit_is_read(tmp_path):
 
 def test_a_uniform_sample_is_shown_uniform_not_stretched_into_stripes(qtbot):
     """F25: a uniform grey image's network input (std 7e-8 of float noise) was stretched to black/white stripes."""
-    from gui.training.images import sample_pixmap
+    from gui.widgets.images import sample_pixmap
 
     noise = np.random.default_rng(0).normal(0, 1e-7, (3, 20, 50)).astype(np.float32)
     image = sample_pixmap(0.5 + noise, size=50).toImage()

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.model.shape_rules import fmt
 from gui.panels.wrapping import let_wrap
-from gui.training.images import ImageGrid, is_image, to_numpy
+from gui.widgets.images import ImageGrid, is_image, to_numpy
 
 # Category colours that stay apart for up to ten classes (tab10).
 PALETTE = [
