@@ -20,7 +20,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from core.model.analysis import analyze
-from core.model.blocks import refresh_instances
+from core.model.blocks import BlockDef, refresh_instances
 from gui.canvas.editor import Editor
 from gui.canvas.host import CanvasDocument
 from gui.canvas.scene import GraphScene
@@ -30,7 +30,7 @@ from gui.canvas.view import GraphView
 @dataclass
 class BlockTab:
     path: list[str]  # the definitions opened on the way here; the last is this tab's
-    definition: object  # the BlockDef shown (a tab whose definition left the project closes)
+    definition: BlockDef  # the definition shown (a tab whose definition left the project closes)
     scene: GraphScene
     editor: Editor
     view: GraphView
@@ -179,7 +179,7 @@ class CanvasTabs(QWidget):
 
     # --- model -> tabs ---------------------------------------------------------------------------------------------
     def _analyse(self, tab: BlockTab) -> None:
-        tab.editor.block_analysis = analyze(tab.definition.graph)  # type: ignore[attr-defined]
+        tab.editor.block_analysis = analyze(tab.definition.graph)
         tab.scene.set_analysis(tab.editor.block_analysis)
         if self.current() is tab:
             self.block_analysed.emit()

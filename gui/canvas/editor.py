@@ -7,12 +7,13 @@ and duplicate are in ``gui.canvas.clipboard``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand
 
 from core.errors import TorchCanvasError
+from core.model.analysis import Analysis
 from core.model.catalog import get_spec
 from core.model.layout import layered_layout
 from core.model.node import Edge, Node
@@ -21,6 +22,10 @@ from gui.canvas.host import CanvasDocument
 from gui.canvas.scene import GraphScene
 from gui.commands import blocks as block_commands
 from gui.commands import graph as commands
+
+if TYPE_CHECKING:
+    from core.model.blocks import Library
+    from core.pretrained.head import HeadFit
 
 COLUMN_GAP = 310.0  # room between two layers for a wire label such as [N, 128, 112, 112]
 ROW_GAP = 150.0
@@ -38,10 +43,11 @@ class Editor(EditorClipboard, QObject):
         self.document = document
         self.scene = scene
         self.block = block  # the definition this editor edits (a block's canvas tab), or None: the network
-        self.block_analysis: Any = None  # a block tab's analysis of its definition (set by gui.canvas.canvas_tabs)
+        # a block tab's analysis of its definition (set by gui.canvas.canvas_tabs); None: the document's
+        self.block_analysis: Analysis | None = None
 
     @property
-    def analysis(self) -> Any:
+    def analysis(self) -> Analysis:
         """The analysis of the graph this editor edits (the inspector reads shapes from it)."""
         if self.block is None or self.block_analysis is None:
             return self.document.analysis
@@ -186,7 +192,7 @@ class Editor(EditorClipboard, QObject):
         self.push(commands.SetTrainableCommand(self.graph, dict.fromkeys(doomed, False), text))
         return None
 
-    def head_fit(self) -> Any:
+    def head_fit(self) -> HeadFit | None:
         """The new head the project's dataset asks for (``core.pretrained.head.HeadFit``), or None: it fits, or
         this editor shows a block's tab."""
         if self.block is not None:
@@ -306,7 +312,7 @@ class Editor(EditorClipboard, QObject):
         self.scene.select_nodes(list(self.scene.nodes))
 
 
-def _users_of(library: dict[str, Any], name: str) -> set[str]:
+def _users_of(library: Library, name: str) -> set[str]:
     """Definitions that contain ``name`` (directly or deeper): adding one of them inside ``name`` makes a loop."""
     from core.model.blocks import uses
 
@@ -324,7 +330,7 @@ def _users_of(library: dict[str, Any], name: str) -> set[str]:
 DEFAULT_ASPECT = 2.2  # the canvas of a 1600x1000 window, before it is first shown
 
 
-def view_aspect(scene: Any) -> float:
+def view_aspect(scene: GraphScene | None) -> float:
     """Width / height of the canvas showing ``scene``, so auto-layout can wrap long networks to fit it."""
     views = scene.views() if scene is not None else []
     if views:
