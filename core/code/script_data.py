@@ -35,14 +35,18 @@ def loader(
     if load.lines:
         return load.helpers, load.constants, load.lines
     if settings.resize and not tokens:
+        from core.datasets.fit import weights_crop
+
+        crop = weights_crop(settings, tuple(settings.resize))  # pretrained weights' resize-then-centre-crop
+        fit = f"resize_crop({{}}, {crop[0]}, {crop[1]})" if crop else "resize_images({}, IMAGE_SIZE)"
         lines = [
             f"x, y, x_test, y_test, class_names = {load.call}",
-            "x = resize_images(x, IMAGE_SIZE)",
+            f"x = {fit.format('x')}",
             "if x_test is not None:",
-            "    x_test = resize_images(x_test, IMAGE_SIZE)",
+            f"    x_test = {fit.format('x_test')}",
             "raw = (x, y, x_test, y_test, class_names)",
         ]
-        return [*load.helpers, steps.resize_images], load.constants, lines
+        return [*load.helpers, steps.resize_images, *([steps.resize_crop] if crop else [])], load.constants, lines
     return load.helpers, load.constants, [f"raw = {load.call}"]
 
 

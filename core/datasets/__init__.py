@@ -115,10 +115,12 @@ def load_dataset(
     input_shape: tuple[int, ...] | None = None,
     resize: tuple[int, int] | None = None,
     input_dtype: str | None = None,
+    crop: tuple[int, int] | None = None,
 ) -> Dataset:
     """Load, check, split (seeded), normalise and shape a dataset; DataError with the fix when it fails.
 
-    ``input_dtype`` is the Input node's: "int64" reads token ids (never normalised), "float32" numbers."""
+    ``input_dtype`` is the Input node's: "int64" reads token ids (never normalised), "float32" numbers. ``crop``
+    (resize_size, crop_size) resizes and centre-crops images as pretrained weights ask, instead of ``resize``."""
     parsed = spec if isinstance(spec, DataSpec) else parse_spec(spec)
     source = SOURCES[parsed.kind]
     request = LoadRequest(
@@ -128,6 +130,7 @@ def load_dataset(
         normalize=normalize,
         input_shape=input_shape,
         resize=resize,
+        crop=crop,
         data_dir=Path(data_dir) if data_dir else None,
         progress=progress,
         tokens=wants_tokens(parsed, input_dtype),
@@ -153,6 +156,7 @@ def load_dataset(
             normalize=normalize,
             input_shape=input_shape,
             resize=None if source.sizes_itself else resize,
+            crop=None if source.sizes_itself else crop,
         )
         from core.datasets.places import rows_later
 
@@ -190,6 +194,10 @@ def load_for_settings(
     """The dataset a project's TrainingSettings describe, shaped (and typed) for its Input node. A pretrained
     network's mean and std are used at its Input's shape; without one (the preview's natural shape, where grey
     images are not yet RGB) the data's own statistics."""
+    from core.datasets.fit import weights_crop
+
+    resize = tuple(settings.resize) if settings.resize else None
+    size = resize or (input_shape[1:] if input_shape and len(input_shape) == 3 else ())
     return load_dataset(
         settings.dataset,
         seed=settings.seed,
@@ -199,6 +207,7 @@ def load_for_settings(
         test_fraction=settings.test_fraction,
         normalize=settings.normalization() if input_shape else settings.normalize,
         input_shape=input_shape,
-        resize=tuple(settings.resize) if settings.resize else None,
+        resize=resize,
         input_dtype=input_dtype,
+        crop=weights_crop(settings, size) if size else None,  # resize-then-centre-crop, as torchvision's weights
     )

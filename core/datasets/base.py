@@ -18,7 +18,7 @@ import torch
 from core.datasets.fit import fitted_sample
 from core.datasets.spec import DataSpec
 from core.errors import DataError
-from core.portable.steps import prepare, resize_images
+from core.portable.steps import prepare, resize_crop, resize_images
 from core.settings import Normalization
 
 Progress = Callable[[str, float | None], None]  # (message, fraction done or None)
@@ -128,13 +128,17 @@ def finish(
     normalize: Normalization,
     input_shape: tuple[int, ...] | None,
     resize: tuple[int, int] | None = None,
+    crop: tuple[int, int] | None = None,
 ) -> Dataset:
-    """Check, split, normalise and reshape raw loader output into a Dataset."""
+    """Check, split, normalise and reshape raw loader output into a Dataset; images are resized to ``resize``, or
+    with ``crop`` (resize_size, crop_size) resized and centre-cropped as pretrained weights ask."""
     x, y, x_test, y_test, class_names = raw
     tokens = not x.is_floating_point()
-    if resize and x.dim() == 4 and not tokens:
-        x = resize_images(x, resize)
-        x_test = resize_images(x_test, resize) if x_test is not None else None
+    if (resize or crop) and x.dim() == 4 and not tokens:
+        size = tuple(resize or ())
+        x = resize_crop(x, *crop) if crop else resize_images(x, size)
+        if x_test is not None:
+            x_test = resize_crop(x_test, *crop) if crop else resize_images(x_test, size)
         raw = (x, y, x_test, y_test, class_names)
     num_classes = _check_samples(x, y, x_test, y_test, class_names, name)
     sample = fitted_sample(tuple(x.shape[1:]), input_shape) if input_shape else tuple(x.shape[1:])  # grey -> RGB

@@ -101,9 +101,9 @@ def fit_changes(info: DataInfo | None, input_shape: tuple[int, ...], training: T
 
 
 @functools.lru_cache(maxsize=16)
-def weights_statistics(path: str) -> tuple[list[float], list[float]] | None:
-    """(mean, std) of torchvision's ``transforms()`` for the weights ``path`` is the download of (ImageNet's for
-    every classifier); None for another file or without torchvision."""
+def _preset(path: str) -> Any:
+    """torchvision's ``transforms()`` (an ImageClassification) for the weights ``path`` is the download of; None
+    for another file or without torchvision."""
     try:
         from torchvision.models import get_weight
 
@@ -111,7 +111,31 @@ def weights_statistics(path: str) -> tuple[list[float], list[float]] | None:
     except ImportError:
         return None
     name = weights_for_file(path)
-    if name is None:
+    return get_weight(name).transforms() if name is not None else None
+
+
+def weights_statistics(path: str) -> tuple[list[float], list[float]] | None:
+    """(mean, std) of torchvision's ``transforms()`` for the weights ``path`` is the download of (ImageNet's for
+    every classifier); None for another file or without torchvision."""
+    preset = _preset(path)
+    if preset is None:
         return None
-    preset = get_weight(name).transforms()
     return [float(v) for v in preset.mean], [float(v) for v in preset.std]
+
+
+def _size(value: Any) -> int:
+    return int(value[0]) if isinstance(value, list | tuple) else int(value)
+
+
+def weights_crop(training: TrainingSettings, size: tuple[int, ...]) -> tuple[int, int] | None:
+    """(resize_size, crop_size) when images brought to ``size`` (height, width) feed torchvision weights whose own
+    preprocessing is resize-then-centre-crop (``weights.transforms()``: resize 256, crop 224 for most): the
+    short side to resize_size, then the centre square, as the network was trained on; None for any other
+    network, or a size that is not the crop's (the user chose another)."""
+    if not training.initial_weights or len(size) != 2:
+        return None
+    preset = _preset(training.initial_weights)
+    if preset is None or getattr(preset, "crop_size", None) is None or getattr(preset, "resize_size", None) is None:
+        return None
+    crop = _size(preset.crop_size)
+    return (_size(preset.resize_size), crop) if tuple(int(d) for d in size) == (crop, crop) else None

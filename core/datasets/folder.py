@@ -163,11 +163,11 @@ class UnreadableImage(DataError):
         super().__init__(message)
 
 
-def load_folder_raw(spec: DataSpec, size: tuple[int, int], channels: int) -> tuple:
+def load_folder_raw(spec: DataSpec, size: tuple[int, int], channels: int, crop: tuple[int, int] | None = None) -> tuple:
     from core.portable.sources import load_image_folder
 
     try:
-        return load_image_folder(spec.paths[0], size, channels)
+        return load_image_folder(spec.paths[0], size, channels, crop)
     except (ValueError, OSError) as exc:
         raise DataError(str(exc)) from None
 
@@ -182,8 +182,10 @@ def load_folder(
     input_shape: tuple[int, ...] | None,
     resize: tuple[int, int] | None,
     max_bytes: int | None = None,
+    crop: tuple[int, int] | None = None,
 ) -> tuple | Dataset:
-    """Raw tensors for a small folder (the caller finishes them); a lazy Dataset for a big one."""
+    """Raw tensors for a small folder (the caller finishes them); a lazy Dataset for a big one. ``crop``
+    (resize_size, crop_size): each image resized and centre-cropped as pretrained weights ask."""
     import torch
 
     from core.datasets.base import Dataset, fit_shape
@@ -194,13 +196,15 @@ def load_folder(
     size, channels = image_geometry(input_shape, resize, found)
     limit = MAX_IN_MEMORY_BYTES if max_bytes is None else max_bytes
     if len(files) * channels * size[0] * size[1] * 4 <= limit:
-        return load_folder_raw(spec, size, channels)
+        return load_folder_raw(spec, size, channels, crop)
     sample_shape = (channels, *size)
     shape = fit_shape(sample_shape, input_shape, spec.text)
     order = torch.randperm(len(files), generator=torch.Generator().manual_seed(seed)).tolist()
     n_test, n_val = round(len(files) * test_fraction), round(len(files) * val_fraction)
     parts = [order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]]
-    test_set, val_set, train_set = (FolderSamples([files[i] for i in part], size, channels, shape) for part in parts)
+    test_set, val_set, train_set = (
+        FolderSamples([files[i] for i in part], size, channels, shape, crop) for part in parts
+    )
     mean = std = None
     if isinstance(normalize, tuple):  # a pretrained network's own mean and std (prepare's rule)
         mean, std = (torch.tensor(v, dtype=torch.float32).reshape(1, -1, 1, 1) for v in normalize)
@@ -237,17 +241,22 @@ def _load(spec: DataSpec, request: LoadRequest) -> tuple | Dataset:
         normalize=request.normalize,
         input_shape=request.input_shape,
         resize=request.resize,
+        crop=request.crop,
     )
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    from core.datasets.fit import weights_crop
     from core.portable import checks, sources
 
     resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
     size, channels = image_geometry(shape, resize)
     constants = [f"IMAGE_FOLDER = {script_string(spec.paths[0])}  # one sub-folder per class"]
-    call = f"load_image_folder(IMAGE_FOLDER, {size!r}, {channels})"
-    helpers = [sources.images_to_tensor, checks.check_class_folders, sources.load_image_folder]
+    helpers = [sources.images_to_tensor, checks.check_class_folders, sources.fit_image, sources.load_image_folder]
+    crop = weights_crop(settings, size)
+    if crop:  # the pretrained weights' own rule: resize the short side, then the centre square
+        constants.append(f"RESIZE_CROP = {crop!r}  # (resize_size, crop_size) of the weights' transforms()")
+    call = f"load_image_folder(IMAGE_FOLDER, {size!r}, {channels}{', RESIZE_CROP' if crop else ''})"
     return ScriptLoad(helpers, constants, lines=[f"raw = {call}"])
 
 

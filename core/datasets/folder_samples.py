@@ -13,13 +13,21 @@ import numpy as np
 import torch
 
 from core.datasets.folder import UnreadableImage
+from core.portable.sources import fit_image
 
 
 class FolderSamples(torch.utils.data.Dataset):
     """Lazily decoded images of a big folder, normalised and shaped like the in-memory path."""
 
-    def __init__(self, files: list[tuple[Path, int]], size: tuple[int, int], channels: int, shape: tuple) -> None:
-        self.files, self.size, self.channels, self.shape = files, size, channels, shape
+    def __init__(
+        self,
+        files: list[tuple[Path, int]],
+        size: tuple[int, int],
+        channels: int,
+        shape: tuple,
+        crop: tuple[int, int] | None = None,
+    ) -> None:
+        self.files, self.size, self.channels, self.shape, self.crop = files, size, channels, shape, crop
         self.mean: torch.Tensor | None = None
         self.std: torch.Tensor | None = None
 
@@ -32,7 +40,7 @@ class FolderSamples(torch.utils.data.Dataset):
         file, label = self.files[index]
         try:  # a huge image's DecompressionBombWarning would print raw in the worker: it is decoded and resized
             with warnings.catch_warnings(action="ignore"), Image.open(file) as opened:
-                image = opened.convert("L" if self.channels == 1 else "RGB").resize((self.size[1], self.size[0]))
+                image = fit_image(opened.convert("L" if self.channels == 1 else "RGB"), self.size, self.crop)
                 pixels = np.asarray(image, dtype=np.uint8)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             raise UnreadableImage(f"{file}: this image cannot be read ({exc}); delete or replace the file") from None

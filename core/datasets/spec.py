@@ -55,6 +55,7 @@ class LoadRequest:
     normalize: Normalization = True  # core.settings.TrainingSettings.normalization()
     input_shape: tuple[int, ...] | None = None
     resize: tuple[int, int] | None = None
+    crop: tuple[int, int] | None = None  # (resize_size, crop_size): pretrained weights' own rule (fit.weights_crop)
     data_dir: Any = None  # a Path, or None for the default download folder
     progress: Any = None  # core.datasets.base.Progress
     tokens: bool = False  # read the inputs as int64 token ids

@@ -360,8 +360,29 @@ def load_idx(images_path: str, labels_path: str) -> tuple:
     return x, y, None, None, [str(k) for k in range(class_count(y))]
 
 
-def load_image_folder(path: str, size: tuple[int, int], channels: int) -> tuple:
-    """One sub-folder per class; every image resized to size (height, width)."""
+def fit_image(image, size: tuple[int, int], crop: tuple | None = None):
+    """A Pillow image at size (height, width); with crop (resize_size, crop_size),
+    pretrained weights' own rule (torchvision's ``weights.transforms()`` on a
+    Pillow image): the short side to resize_size, then the centre square."""
+    from PIL import Image
+
+    if crop is None:
+        return image.resize((size[1], size[0]))
+    resize_size, crop_size = crop
+    width, height = image.size
+    long = int(resize_size * max(width, height) / min(width, height))
+    new = (resize_size, long) if width <= height else (long, resize_size)
+    image = image.resize(new, Image.Resampling.BILINEAR)
+    left = round((new[0] - crop_size) / 2.0)
+    top = round((new[1] - crop_size) / 2.0)
+    return image.crop((left, top, left + crop_size, top + crop_size))
+
+
+def load_image_folder(
+    path: str, size: tuple[int, int], channels: int, crop: tuple | None = None
+) -> tuple:
+    """One sub-folder per class; every image resized to size (height, width), or
+    resized and centre-cropped as pretrained weights ask (``fit_image``)."""
     from PIL import Image  # here: only image folders need Pillow
 
     root = Path(path)
@@ -384,7 +405,7 @@ def load_image_folder(path: str, size: tuple[int, int], channels: int) -> tuple:
                 )
             try:
                 with Image.open(file) as opened:
-                    image = opened.convert(mode).resize((size[1], size[0]))
+                    image = fit_image(opened.convert(mode), size, crop)
                     pixels.append(np.asarray(image, dtype=np.uint8))
             except (OSError, ValueError, Image.DecompressionBombError) as exc:
                 raise ValueError(

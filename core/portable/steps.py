@@ -217,6 +217,19 @@ def progress_line(steps: int, seconds: float, samples: int, metrics: dict) -> st
     return " - ".join(parts)
 
 
+def resize_crop(images: torch.Tensor, resize_size: int, crop_size: int) -> torch.Tensor:
+    """Pretrained weights' own preprocessing (torchvision's ``weights.transforms()``):
+    the short side resized to resize_size (the aspect kept), then the centre
+    crop_size x crop_size cut out, as torchvision.transforms.v2 does it."""
+    height, width = images.shape[-2:]
+    short, long = min(height, width), max(height, width)
+    size = (resize_size, int(resize_size * long / short))
+    images = resize_images(images, size if height <= width else size[::-1])
+    top = round((images.shape[-2] - crop_size) / 2.0)
+    left = round((images.shape[-1] - crop_size) / 2.0)
+    return images[..., top : top + crop_size, left : left + crop_size]
+
+
 def resize_images(images: torch.Tensor, size: tuple) -> torch.Tensor:
     """Every image (N, C, H, W) resized to size (height, width), smoothly."""
     if tuple(images.shape[-2:]) == tuple(size):
