@@ -51,7 +51,7 @@ def verify(result: ImportResult, module: nn.Module, samples: list[torch.Tensor])
             parts.append(f"weights of the original without a layer: {_listing(missing)}")
         if extra:
             parts.append(f"layers without weights in the original: {_listing(extra)}")
-        raise ModelImportError([_why_named_differently(result.called, missing) + "; ".join(parts) + "."])
+        raise ModelImportError([_why_named_differently(missing) + "; ".join(parts) + "."])
     for key, value in result.state.items():
         if tuple(value.shape) != tuple(own[key].shape):
             raise ModelImportError(
@@ -110,15 +110,10 @@ def _weights_hint(state: dict[str, torch.Tensor]) -> str:
     return "Its weights are finite, so its forward makes them on a random input: fix the model and import again."
 
 
-def _why_named_differently(called: set[str], missing: list[str]) -> str:
+def _why_named_differently(missing: list[str]) -> str:
+    """What the missing keys have in common. Weights forward never uses are left out before this check
+    (``unused``), so a key missing here belongs to a layer that ran."""
     modules = sorted({key.rsplit(".", 1)[0] for key in missing})
-    uncalled = [m for m in modules if m not in called]
-    if uncalled:
-        listing = ", ".join(f"`model.{m}`" for m in uncalled[:3]) + (" …" if len(uncalled) > 3 else "")
-        return (
-            f"Some layers are never called in forward (in eval mode): {listing}; their weights would be lost. "
-            "Build the model without them (e.g. aux_logits=False) and import again. "
-        )
     odd = sorted({part for m in modules for part in m.split(".") if not part.isidentifier() and not part.isdigit()})
     if odd:
         return (

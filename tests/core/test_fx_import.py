@@ -260,7 +260,7 @@ def test_a_layer_never_called_is_left_out_with_a_note_naming_it() -> None:
     assert result.skipped == ["aux.weight", "aux.bias"]
     assert set(result.state) == {"fc.weight", "fc.bias"}
     assert result.notes == [
-        "`model.aux` is never called in forward (in eval mode): left out of the drawing, and 2 of the original's "
+        "`model.aux` is never used in forward (in eval mode): left out of the drawing, and 2 of the original's "
         "weights with it."
     ]
     assert [n.name for n in result.project.graph.nodes if n.type == "Linear"] == ["fc"]
@@ -285,10 +285,29 @@ class Expansion(nn.Module):
 def test_layers_a_block_skips_are_named_at_their_own_path_and_the_rest_imports_exactly() -> None:
     model = nn.Sequential(Expansion(1), Expansion(2))
     result = import_model(model, [4, 6, 6])
-    assert "`model.0.conv1`, `model.0.bn1` are never called in forward" in result.notes[0]
+    assert "`model.0.conv1`, `model.0.bn1` are never used in forward" in result.notes[0]
     assert all(key.startswith(("0.conv1.", "0.bn1.")) for key in result.skipped) and len(result.skipped) == 7
     assert {k for k in model.state_dict() if k not in result.skipped} == set(result.state)
     assert "1.conv1.weight" in result.state and result.max_difference == 0.0
+
+
+class Scaled(nn.Module):
+    """A block that runs but never reads one of its tensors (a scale kept from an experiment)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.scale = nn.Parameter(torch.ones(4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x)
+
+
+def test_a_tensor_a_running_block_never_reads_is_named_itself_and_left_out() -> None:
+    result = import_model(nn.Sequential(Scaled(), nn.ReLU()), [4])
+    assert result.skipped == ["0.scale"] and "0.fc.weight" in result.state
+    assert result.notes[0].startswith("`model.0.scale` is never used in forward (in eval mode)")
+    assert result.max_difference == 0.0
 
 
 class Calls(nn.Module):
