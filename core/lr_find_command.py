@@ -6,13 +6,12 @@ from __future__ import annotations
 import argparse
 
 from core.cli import command
+from core.datasets.spec import HELP  # cli imports this module only for `torchcanvas lr-find`, whose parser needs it
 
 SHOWN = 12  # points of the curve printed
 
 
 def _args(p: argparse.ArgumentParser) -> None:
-    from core.datasets.spec import HELP
-
     p.description = (
         "Find a learning rate: train a fresh copy of the network for up to STEPS batches with the rate rising "
         "exponentially from START to END, stop when the loss diverges, and suggest the rate where the loss fell "
@@ -28,6 +27,7 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 @command("lr-find", _args)
 def run_lr_find(args: argparse.Namespace) -> int:
+    # Deferred for start-up: `torchcanvas lr-find --help` answers without loading the model or torch.
     from core.files.fileio import atomic_write_text
     from core.files.project import load
     from core.inspect.lr_find import lr_find

@@ -8,21 +8,27 @@ import os
 import signal
 import sys
 import threading
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+# cli imports this module only for `torchcanvas train`, which needs all of these (progress_line imports torch).
 from core.cli import command
+from core.datasets.spec import HELP
 from core.errors import ParameterError
+from core.files.initial_weights import initial_weights
+from core.files.project import Project, load
 from core.portable.steps import progress_line
 from core.settings import DEVICES, OPTIMIZERS, TrainingSettings
+from core.training import Trainer
 from core.training.events import TrainEvent
+from core.training.precheck import check_before_training
+from core.training.run_folder import prepare_runs_dir
 
 if TYPE_CHECKING:
     from core.training.watch import Watcher
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
-    from core.datasets.spec import HELP
-
     p.add_argument("project", help="project file (.json)")
     p.add_argument("--data", metavar="SPEC", help=f"dataset instead of the project's ({HELP})")
     p.add_argument("--epochs", type=int, metavar="N")
@@ -109,12 +115,12 @@ class _CtrlC:
     """The first Ctrl+C stops the run after the current batch, so the run folder gets its summary.json with
     status "stopped"; a second one quits at once."""
 
-    def __init__(self, trainer: Any) -> None:
+    def __init__(self, trainer: Trainer) -> None:
         self.trainer = trainer
         self.pressed = False
         self.previous: Any = None
 
-    def __call__(self, signum: int, frame: Any) -> None:
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
         if self.pressed:
             raise KeyboardInterrupt
         self.pressed = True
@@ -132,12 +138,10 @@ class _CtrlC:
             signal.signal(signal.SIGINT, self.previous)
 
 
-def _check_first(project: Any) -> int:
+def _check_first(project: Project) -> int:
     """What ``torchcanvas check`` calls an error stops the run here, in check's words, before anything is
     written; its warnings (extra outputs, images resized or turned grey) are printed before the first epoch.
     The window's Train runs the same check (``core.training.precheck``)."""
-    from core.training.precheck import check_before_training
-
     found = check_before_training(project)
     if found.errors:
         print(f"torchcanvas: error: {found.refusal()}", file=sys.stderr)
@@ -149,27 +153,21 @@ def _check_first(project: Any) -> int:
 
 @command("train", _train_args)
 def run_train(args: argparse.Namespace) -> int:
-    from core.files.project import load
-    from core.training import Trainer
-    from core.training.run_folder import prepare_runs_dir
-
     project = load(args.project)
     project.training = _override(project.training, args)
     refused = _check_first(project)
     if refused:
         return refused
     out = prepare_runs_dir(args.out)  # a file or an uncreatable folder is a message now, not after training
-    from core.files.initial_weights import initial_weights
-
     start = initial_weights(project, args.project)
     printer = _Printer()
     watchers: list[Watcher] = []
     if args.health:  # core.inspect.health: printed as found, on the training thread (this one)
-        from core.inspect.health import HealthWatcher
+        from core.inspect.health import HealthWatcher  # deferred: a run without --health need not load it
 
         watchers.append(HealthWatcher.for_project(project, on_diagnosis=lambda d: print(f"Health: {d.message}")))
     if args.tensorboard:  # core.inspect.tensorboard: refused in words before training when it is not installed
-        from core.inspect.tensorboard import TensorBoardWatcher
+        from core.inspect.tensorboard import TensorBoardWatcher  # deferred, as HealthWatcher
 
         watchers.append(TensorBoardWatcher())
     trainer = Trainer(project, out_dir=out, on_event=printer, initial_weights=start, watchers=watchers)

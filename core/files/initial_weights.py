@@ -40,7 +40,7 @@ def save_with_weights(
     it) is kept unless ``replace``: it may be another import's or the user's. The project goes first, so a
     project that cannot be written leaves the weights alone; weights that cannot be written put the previous
     project back (or remove the new one), so nothing names weights that are not there."""
-    import torch
+    import torch  # deferred for start-up: the window reads this module before its first paint
 
     path = Path(project_path)
     target = weights_file_for(path)

@@ -45,7 +45,7 @@ def _setup_problems(project: Project) -> list[str]:
         named = False
     if named and len(project.graph.nodes_of_type("Output")) <= 1:
         return []
-    from core.code.script import setup_problems
+    from core.code.script import setup_problems  # deferred for start-up: it imports torch (see above)
 
     return setup_problems(project)
 
@@ -55,7 +55,7 @@ def check_before_training(project: Project) -> Precheck:
     analysis = analyze(project.graph, project.training)
     errors = [p.message for p in analysis.errors] + _setup_problems(project)
     if project.training.initial_weights:  # its module imports torch: a project without them needs none
-        from core.training.setup import initial_weights_problems
+        from core.training.setup import initial_weights_problems  # deferred for start-up, as above
 
         errors += initial_weights_problems(project.training.initial_weights)  # check says it too
     warnings = [p.message for p in analysis.problems if p.severity != "error"]
