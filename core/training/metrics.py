@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.datasets.base import Dataset
 from core.training.loaders import make_loader
 
 SHOWN = 5  # best and worst samples named in the summary and drawn in the results
@@ -105,7 +106,12 @@ def regression_metrics(predicted: Any, true: Any, shown: int = SHOWN) -> Regress
 
 @torch.no_grad()
 def predict_values(
-    model: torch.nn.Module, data: Any, split: str, tensors: dict[str, torch.Tensor], batch_size: int, device: Any
+    model: torch.nn.Module,
+    data: Dataset,
+    split: str,
+    tensors: dict[str, torch.Tensor],
+    batch_size: int,
+    device: torch.device,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The raw outputs (float, on the CPU) and the targets of a whole split, in eval mode."""
     model.eval()
