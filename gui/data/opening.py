@@ -6,15 +6,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
+
 from core.errors import TorchCanvasError
-from gui.data.sources import spec_for_path
+from gui.data.sources import FILE_FILTER, spec_for_path
 from gui.data.wizard import DataWizard
 
 
-def ask_and_open(panel: Any, folder: bool) -> DataWizard | None:
-    """The list's 'Open a data file…' / 'Open a data folder…': ask (``file_dialogs.ask_data_path``), then open."""
-    from gui.shell.file_dialogs import ask_data_path
+def ask_data_path(parent: QWidget, folder: bool, start: str = "") -> str:
+    """A data file (a table, text, .npz, IDX) or, with ``folder``, a folder of class sub-folders; '' when none was
+    chosen (tests replace this; with no screen to answer on nothing is chosen, so nothing waits)."""
+    if QApplication.platformName() in ("offscreen", "minimal"):
+        return ""
+    if folder:
+        return QFileDialog.getExistingDirectory(parent, "Open a folder of data (one sub-folder per class)", start)
+    path, _ = QFileDialog.getOpenFileName(parent, "Open a data file", start, FILE_FILTER)
+    return path
 
+
+def ask_and_open(panel: Any, folder: bool) -> DataWizard | None:
+    """The list's 'Open a data file…' / 'Open a data folder…': ask (``ask_data_path``), then open."""
     path = ask_data_path(panel, folder=folder)
     return open_data_path(panel, path) if path else None
 

@@ -66,33 +66,3 @@ def ask_file_changed(parent: QWidget, path: Path) -> str:
     box.exec()
     clicked = box.clickedButton()
     return choices.get(clicked, "cancel") if clicked is not None else "cancel"
-
-
-def ask_data_path(parent: QWidget, folder: bool, start: str = "") -> str:
-    """A data file (a table, text, .npz, IDX) or, with ``folder``, a folder of class sub-folders; '' when none was
-    chosen (tests replace this; with no screen to answer on nothing is chosen, so nothing waits)."""
-    from PySide6.QtWidgets import QApplication, QFileDialog
-
-    from gui.data.sources import FILE_FILTER  # deferred for start-up: gui.data loads after the first paint
-
-    if QApplication.platformName() in ("offscreen", "minimal"):
-        return ""
-    if folder:
-        return QFileDialog.getExistingDirectory(parent, "Open a folder of data (one sub-folder per class)", start)
-    path, _ = QFileDialog.getOpenFileName(parent, "Open a data file", start, FILE_FILTER)
-    return path
-
-
-def ask_weights_path(parent: QWidget, folder: bool, start: str = "") -> str:
-    """Weights to start training from: a .pt/.pth/.safetensors file or, with ``folder``, an earlier run's folder;
-    '' when none was chosen (tests replace this; with no screen to answer on nothing is chosen)."""
-    from PySide6.QtWidgets import QApplication, QFileDialog
-
-    if QApplication.platformName() in ("offscreen", "minimal"):
-        return ""
-    if folder:
-        return QFileDialog.getExistingDirectory(parent, "Start from an earlier run's folder", start)
-    path, _ = QFileDialog.getOpenFileName(
-        parent, "Start from weights", start, "Weights (*.pt *.pth *.safetensors);;All files (*)"
-    )
-    return path

@@ -26,7 +26,6 @@ from gui.panels.codeview import CodeView
 from gui.panels.inspector import Inspector
 from gui.panels.palette import Palette
 from gui.panels.problems import ProblemsList
-from gui.shell import file_dialogs
 from gui.shell.actions import build_actions, build_menus
 from gui.shell.document import Document
 from gui.shell.project_files import ProjectFiles
@@ -252,7 +251,9 @@ class MainWindow(ProjectFiles):
     # --- your own data ----------------------------------------------------------------------------------------
     def open_data_dialog(self, folder: bool = False) -> None:
         """Data > Open… (a file) and Data > Open Folder… (one sub-folder per class): then the data wizard."""
-        path = file_dialogs.ask_data_path(self, folder, self._last_dir())
+        from gui.data.opening import ask_data_path  # deferred for start-up: gui.data loads after the first paint
+
+        path = ask_data_path(self, folder, self._last_dir())
         if path:
             self.open_data(path)
 

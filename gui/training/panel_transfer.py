@@ -16,7 +16,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -28,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from gui.panels.wrapping import let_wrap
-from gui.shell import file_dialogs
 
 NO_WEIGHTS = "Fresh random weights"
 MATCHING = "Matching the weights to the network…"
@@ -55,6 +56,19 @@ def will_load(project: Any, path: str) -> str:
     except TorchCanvasError as exc:
         return f"<span style='color:#b00020'>{exc}</span>"
     return f"{len(loaded)} tensors will load, {len(new)} new" + (f" ({new_listing(new)})." if new else ".")
+
+
+def ask_weights_path(parent: QWidget, folder: bool, start: str = "") -> str:
+    """Weights to start training from: a .pt/.pth/.safetensors file or, with ``folder``, an earlier run's folder;
+    '' when none was chosen (tests replace this; with no screen to answer on nothing is chosen)."""
+    if QApplication.platformName() in ("offscreen", "minimal"):
+        return ""
+    if folder:
+        return QFileDialog.getExistingDirectory(parent, "Start from an earlier run's folder", start)
+    path, _ = QFileDialog.getOpenFileName(
+        parent, "Start from weights", start, "Weights (*.pt *.pth *.safetensors);;All files (*)"
+    )
+    return path
 
 
 class TransferBox(QGroupBox):
@@ -157,7 +171,7 @@ class TransferBox(QGroupBox):
 
     def _ask(self, folder: bool) -> None:
         current = self.project.training.initial_weights if self.project is not None else ""
-        path = file_dialogs.ask_weights_path(self, folder, str(Path(current).parent) if current else "")
+        path = ask_weights_path(self, folder, str(Path(current).parent) if current else "")
         if path:
             self.edited.emit("initial_weights", str(Path(path).resolve()))
 

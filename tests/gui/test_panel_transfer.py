@@ -12,7 +12,7 @@ from PySide6.QtGui import QUndoStack
 
 from core.files.built_model import build_model
 from core.files.project import load
-from gui.shell import file_dialogs
+from gui.training import panel_transfer
 from gui.training.dashboard import TrainingDashboard
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
@@ -84,7 +84,7 @@ def test_a_picked_file_is_one_undo_step_and_shows_what_will_load(qtbot, tmp_path
     state = weights_with_new_head(dash.project, path)
     asked: list[bool] = []
     monkeypatch.setattr(
-        file_dialogs, "ask_weights_path", lambda parent, folder, start="": asked.append(folder) or str(path)
+        panel_transfer, "ask_weights_path", lambda parent, folder, start="": asked.append(folder) or str(path)
     )
     box.choose_file.click()
     assert asked == [False]
@@ -109,7 +109,7 @@ def test_weights_of_another_network_are_refused_in_the_form(qtbot, tmp_path, mon
     dash, _stack = dashboard(qtbot, tmp_path)
     path = tmp_path / "other.pt"
     torch.save({"conv9.weight": torch.zeros(3, 3)}, path)
-    monkeypatch.setattr(file_dialogs, "ask_weights_path", lambda parent, folder, start="": str(path))
+    monkeypatch.setattr(panel_transfer, "ask_weights_path", lambda parent, folder, start="": str(path))
     dash.panel.transfer.choose_file.click()
     said = "None of the 1 tensors in other.pt fit this network"
     qtbot.waitUntil(lambda: said in dash.panel.transfer.preview.text(), timeout=10_000)
@@ -133,7 +133,7 @@ def test_training_starts_from_the_picked_weights(qtbot, tmp_path, monkeypatch) -
     dash.project.training.epochs = 1
     path = tmp_path / "w.pt"
     state = weights_with_new_head(dash.project, path)
-    monkeypatch.setattr(file_dialogs, "ask_weights_path", lambda parent, folder, start="": str(path))
+    monkeypatch.setattr(panel_transfer, "ask_weights_path", lambda parent, folder, start="": str(path))
     dash.panel.transfer.choose_file.click()
     notices: list[str] = []
     real = dash.panel.on_event
@@ -158,7 +158,7 @@ def test_the_preview_follows_the_network_and_a_run_folder_gives_its_weights(qtbo
     state = weights_with_new_head(dash.project, run / "last.pt")
     asked: list[bool] = []
     monkeypatch.setattr(
-        file_dialogs, "ask_weights_path", lambda parent, folder, start="": asked.append(folder) or str(run)
+        panel_transfer, "ask_weights_path", lambda parent, folder, start="": asked.append(folder) or str(run)
     )
     box.fill_runs_menu()
     box.runs_menu.actions()[-1].trigger()  # Another run folder…
@@ -209,7 +209,7 @@ def test_the_preview_is_made_off_the_gui_thread_and_only_the_newest_is_shown(qtb
 
     monkeypatch.setattr(panel_transfer, "will_load", held)
     picked = iter([first, second])
-    monkeypatch.setattr(file_dialogs, "ask_weights_path", lambda parent, folder, start="": str(next(picked)))
+    monkeypatch.setattr(panel_transfer, "ask_weights_path", lambda parent, folder, start="": str(next(picked)))
     box.choose_file.click()  # returns at once: the preview is being made
     assert box.preview.text() == panel_transfer.MATCHING and box.preview.isVisibleTo(box)
     qtbot.waitUntil(lambda: len(threads) == 1, timeout=5_000)

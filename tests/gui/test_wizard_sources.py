@@ -3,7 +3,7 @@ folder (one sub-folder per class), a CSV table (its label column chosen in the w
 IDX files. The data is made here in tmp_path. Before, the list's Open entry built ``npz:`` + the path for anything
 (a CSV failed as "pickled (object) data"), no menu opened data, and nothing showed what was found before training.
 
-Every dialog is answered by the test: the file dialog is ``file_dialogs.ask_data_path`` (replaced here), the
+Every dialog is answered by the test: the file dialog is ``opening.ask_data_path`` (replaced here), the
 wizard is opened with ``open()`` and answered with its buttons."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from core.training.trainer import Trainer
+from gui.data import opening
 from gui.data.wizard import DataWizard
-from gui.shell import file_dialogs
 from gui.training.panel_choices import OPEN_FILE, OPEN_FOLDER
 from tests.core.train_fixtures import write_csv, write_images
 
@@ -44,7 +44,7 @@ def pick(monkeypatch, path: Path) -> list[bool]:
         asked.append(folder)
         return str(path)
 
-    monkeypatch.setattr(file_dialogs, "ask_data_path", answer)
+    monkeypatch.setattr(opening, "ask_data_path", answer)
     return asked
 
 

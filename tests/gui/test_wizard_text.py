@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.files.text_examples import write_next_char, write_sentiment
-from gui.shell import file_dialogs
+from gui.data import opening
 
 SURVEY_MS = 20_000
 
@@ -20,7 +20,7 @@ def data_window(window):
 
 
 def open_text(qtbot, window, monkeypatch, path):
-    monkeypatch.setattr(file_dialogs, "ask_data_path", lambda parent, folder, start="": str(path))
+    monkeypatch.setattr(opening, "ask_data_path", lambda parent, folder, start="": str(path))
     window.action_map["open_data"].trigger()
     wizard = window.training_dashboard.panel.wizard
     assert wizard is not None and wizard.text_box.isVisible()
