@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QMessageBox,
@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
 
 from core.files.export_formats import EXPORT_FORMATS
 from core.files.initial_weights import initial_weights
-from core.files.project import Project
+from core.files.project import Project, from_dict
+from core.model.analysis import Analysis, analyze
 from core.settings import TrainingSettings
+from core.training.events import TrainEvent, TrainResult
 from core.training.run_folder import default_runs_dir
 from gui.inspect import lr_finder, projection_view
 from gui.inspect.health_view import HealthView
@@ -41,7 +43,9 @@ from gui.training.tryit import TryItView
 from gui.training.worker import STARTING_TORCH, TrainerFactory, TrainingRun, torch_ready, warm_up
 
 if TYPE_CHECKING:
+    from core.datasets import Dataset
     from gui.shell.document import Document
+    from gui.training.data_load import ShownData
 
 log = logging.getLogger(__name__)
 PROGRESS_MS = 250
@@ -60,17 +64,17 @@ class TrainingDashboard(DashboardData, QWidget):
         self.project: Project | None = None
         self.stack: QUndoStack | None = None
         self.run: TrainingRun | None = None
-        self.shown_data: Any = None  # what the preview shows: a Dataset, or core.datasets.light's LightDataset
-        self._full: Any = None  # the shown dataset as the trainer sees it (tensors): see ``dataset``
+        self.shown_data: ShownData | None = None  # what the preview shows: a Dataset, or a LightDataset
+        self._full: Dataset | None = None  # the shown dataset as the trainer sees it (tensors): see ``dataset``
         self._full_loading = False
         self._preview_settings: TrainingSettings | None = None  # the settings the shown preview was loaded for
         self._dataset_key: tuple | None = None
-        self.last_result: Any = None
+        self.last_result: TrainResult | None = None
         self.event_count: dict[str, int] = {}
 
         self.run_project: Project | None = None  # the snapshot the last run trained
         self.last_model: Any = None
-        self._pending_progress: Any = None  # the newest batch event the progress bar has not shown yet
+        self._pending_progress: TrainEvent | None = None  # the newest batch event the progress bar has not shown yet
 
         self.panel = TrainingPanel()
         self.plots = LivePlots()
@@ -192,12 +196,10 @@ class TrainingDashboard(DashboardData, QWidget):
 
     def _graph_changed(self) -> None:
         """A bare dashboard (no editor document) analyses the network against its dataset itself."""
-        from core.model.analysis import analyze
-
         if self.project is not None:
             self._analyzed(analyze(self.project.graph, self.project.training))
 
-    def _analyzed(self, analysis: Any) -> None:
+    def _analyzed(self, analysis: Analysis) -> None:
         errors = analysis.errors
         if not errors:
             self.panel.set_graph_problem(None)
@@ -247,8 +249,6 @@ class TrainingDashboard(DashboardData, QWidget):
     def snapshot(self) -> Project:
         if self.document is not None:
             return self.document.snapshot()
-        from core.files.project import from_dict
-
         if self.project is None:  # start_training checks first; a caller that did not is a bug, said plainly
             raise RuntimeError("the training dashboard has no project to snapshot yet")
         return from_dict(copy.deepcopy(self.project.to_dict()))
@@ -306,7 +306,7 @@ class TrainingDashboard(DashboardData, QWidget):
             self._on_finished(run.result)
         return ended
 
-    def _on_event(self, event: Any) -> None:
+    def _on_event(self, event: TrainEvent) -> None:
         if self.sender() is not self.run:  # a late event of a run that already ended
             return
         self.event_count[event.kind] = self.event_count.get(event.kind, 0) + 1
@@ -334,7 +334,7 @@ class TrainingDashboard(DashboardData, QWidget):
             bar.setUpdatesEnabled(True)
         self._progress_timer.start()
 
-    def _on_finished(self, result: Any) -> None:
+    def _on_finished(self, result: TrainResult | None) -> None:
         run = self.run
         if run is None or result is None or self.sender() not in (None, run):
             return
@@ -362,7 +362,7 @@ class TrainingDashboard(DashboardData, QWidget):
             self.run_finished.emit(self.last_result)
 
     # -- closing -----------------------------------------------------------------------------------------
-    def closeEvent(self, event: Any) -> None:  # a bare dashboard closed mid-run stops it, without asking
+    def closeEvent(self, event: QCloseEvent) -> None:  # a bare dashboard closed mid-run stops it, without asking
         self.stop(timeout=5.0)
         super().closeEvent(event)
 
