@@ -139,7 +139,7 @@ def load_dataset(
 
     with _quiet() as caught:
         raw = source.load(parsed, request)
-        if parsed.keep_classes or parsed.per_class:
+        if (parsed.keep_classes or parsed.per_class) and not source.subsets_itself:
             raw = keep_subset(raw, parsed, seed)
         if isinstance(raw, Dataset):
             return raw

@@ -232,7 +232,35 @@ def load_folder(
     )
 
 
+def few_shot(spec: DataSpec, seed: int, size: tuple[int, int], channels: int, crop: tuple[int, int] | None) -> tuple:
+    """A few-shot spec's samples, picked from the file list before any image is decoded (a big folder is read
+    lazily, which a subset of tensors cannot be taken from): the very samples ``keep_classes`` keeps of the whole
+    folder read in memory, as the exported script reads it."""
+    import torch
+
+    from core.datasets.folder_samples import FolderSamples
+    from core.portable.subsets import keep_classes
+
+    files, classes = list_images(Path(spec.paths[0]).expanduser())
+    labels = torch.tensor([label for _, label in files], dtype=torch.int64)
+    raw = (torch.arange(len(files)), labels, None, None, classes)
+    try:
+        kept, y, _, _, names = keep_classes(raw, list(spec.keep_classes), spec.per_class, seed, spec.text)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    images = FolderSamples([files[int(i)] for i in kept], size, channels, (channels, *size), crop)
+    x = torch.stack([images.raw(i)[0] for i in range(len(images))]) if len(images) else torch.zeros(0)
+    return x, y, None, None, names
+
+
 def _load(spec: DataSpec, request: LoadRequest) -> tuple | Dataset:
+    if spec.keep_classes or spec.per_class:
+        shape, resize = request.input_shape, request.resize
+        found = None
+        if not resize and not (shape and len(shape) == 3):  # the preview: the folder's own size, as load_folder
+            found = image_headers([f for f, _ in scan_images(Path(spec.paths[0]).expanduser())[0]]).found
+        size, channels = image_geometry(shape, resize, found)
+        return few_shot(spec, request.seed, size, channels, request.crop)
     return load_folder(
         spec,
         seed=request.seed,
@@ -273,6 +301,7 @@ register(
         describe=describe_folder,
         ask="folder",
         sizes_itself=True,
+        subsets_itself=True,
         rank=2,
     )
 )

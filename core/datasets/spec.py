@@ -92,6 +92,7 @@ class Source:
     file_filter: str = ""  # "file": the open dialog's filter
     tokens: str = "never"  # int64 token ids: "never", "can" (when the Input takes int64) or "always"
     sizes_itself: bool = False  # decoded at the Input's size (image folders): no resize after loading
+    subsets_itself: bool = False  # applies a few-shot spec's keep_classes itself (a folder decodes only those)
     title: Callable[[DataSpec], str] | None = None  # the name a loaded Dataset gets, when not the spec text
     after_load: Callable[[Any, DataSpec], None] | None = None  # adds what only this source knows to the Dataset
     rank: int = 0  # order within its group

@@ -196,6 +196,10 @@ def _load(spec: DataSpec, request: LoadRequest) -> Dataset:
     from core.datasets.base import finish
 
     raw, tokens = _raw(spec, request)
+    if spec.keep_classes or spec.per_class:  # after the split and the vocabulary, as the exported script does
+        from core.datasets import keep_subset
+
+        raw = keep_subset(raw, spec, request.seed)
     data = finish(
         raw,
         spec,
@@ -299,6 +303,7 @@ register(
         ask="text",
         file_filter="Text (*.txt *.tsv);;All files (*)",
         tokens="always",
+        subsets_itself=True,
         rank=5,
     )
 )
