@@ -57,6 +57,7 @@ def test_every_subcommand_module_sits_above_cli():
     assert [m for m in COMMAND_MODULES.values() if m.removeprefix("core.") not in above] == []
 
 
+@pytest.mark.slow  # a child process imports every datasets module (torch): seconds
 def test_the_datasets_load_nothing_from_the_floors_above():
     """datasets sits below model, code and files: importing any of its modules loads none of theirs (the text
     examples' writer used files' atomic writer from inside datasets; it is files' own now)."""

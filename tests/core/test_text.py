@@ -160,6 +160,7 @@ def test_a_table_s_text_column(tmp_path: Path) -> None:
     assert torch.equal(module.load_data()[0], data.x_train)
 
 
+@pytest.mark.slow  # six ruff processes: about a second
 def test_text_scripts_pass_ruff(tmp_path: Path) -> None:
     import subprocess
     import sys

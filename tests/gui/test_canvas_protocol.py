@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
@@ -19,6 +20,7 @@ from gui.canvas.scene import GraphScene
 from tests.conftest import REPO
 
 
+@pytest.mark.slow  # a child process imports Qt and the canvas: about a second
 def test_the_canvas_loads_nothing_of_the_shell():
     code = (
         "import sys, gui.canvas.canvas_tabs, gui.canvas.editor, gui.canvas.clipboard; "

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 SAVE_AS = """
@@ -28,6 +30,7 @@ print((new.parent / "net.initial.pt").read_bytes().decode(), "torch" in sys.modu
 """
 
 
+@pytest.mark.slow  # a child process imports Qt and the shell: about a second
 def test_save_as_carries_the_initial_weights_without_torch(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", SAVE_AS, str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=120
