@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, 
 
 from gui.inspect.heatmap import colours
 from gui.inspect.output_pictures import NEGATIVE, POSITIVE
-from gui.training.tryit_model import Background
+from gui.widgets.background import Background
 from gui.widgets.images import sample_pixmap
 
 SIDE = 224  # pixels of the overlaid picture

@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 from gui.training.tryit_answer import AnswerPanel
 from gui.training.tryit_image import ImagePage, channels_first
 from gui.training.tryit_model import (
-    Background,
     TrySource,
     build,
     class_name,
@@ -48,6 +47,7 @@ from gui.training.tryit_model import (
     weights_bytes,
 )
 from gui.training.tryit_widgets import FeatureTable, PointsPlot, TextPage
+from gui.widgets.background import Background
 from gui.widgets.images import to_numpy
 
 log = logging.getLogger(__name__)

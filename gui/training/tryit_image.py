@@ -16,7 +16,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gui.training.drawpad import DrawPad, read_image_file
-from gui.training.tryit_model import Background, TrySource
+from gui.training.tryit_model import TrySource
+from gui.widgets.background import Background
 from gui.widgets.images import sample_pixmap
 
 log = logging.getLogger(__name__)

@@ -1,21 +1,18 @@
 """What the Try it tab runs, apart from its widgets: the test split and shapes of the run shown (``TrySource``),
 the run's network rebuilt from the project's generated code with the run folder's weights (``build``), one sample's
-class probabilities through ``core.portable.inference`` (``probabilities``), a thread that predicts for a big
-network so the window never waits (``Background``), and the tab's words for a kind of data (``how_to``), a test
+class probabilities through ``core.portable.inference`` (``probabilities``; ``gui.widgets.background`` runs it in a
+thread for a big network so the window never waits), and the tab's words for a kind of data (``how_to``), a test
 sample without a picture (``describe``) and a class (``class_name``)."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
 
 from gui.widgets.images import is_image, visible_name, vocabulary_of
 
@@ -207,41 +204,6 @@ def forward_ms(model: Any, source: TrySource, tries: int = 3) -> float:
         probabilities(model, source, sample)
         times.append(1000 * (time.perf_counter() - started))
     return min(times)
-
-
-class Background(QObject):
-    """Runs one prediction at a time in a thread; a request made meanwhile waits, replacing an older one."""
-
-    done = Signal(int, object)  # request number, result (an array, or an exception)
-    built = Signal(int, object)  # the same for loading a model
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._busy = False
-        self._waiting: tuple[int, Callable[[], Any], str] | None = None
-
-    def submit(self, number: int, job: Callable[[], Any], kind: str = "predict") -> None:
-        with self._lock:
-            if self._busy:
-                self._waiting = (number, job, kind)
-                return
-            self._busy = True
-        thread = threading.Thread(target=self._work, args=(number, job, kind), name="torchcanvas-try-it", daemon=True)
-        thread.start()
-
-    def _work(self, number: int, job: Callable[[], Any], kind: str) -> None:
-        while True:
-            try:
-                result: Any = job()
-            except Exception as exc:  # shown as a message by the view
-                result = exc
-            (self.built if kind == "load" else self.done).emit(number, result)  # queued to the GUI thread
-            with self._lock:
-                if self._waiting is None:
-                    self._busy = False
-                    return
-                (number, job, kind), self._waiting = self._waiting, None
 
 
 def how_to(kind: str) -> str:
