@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -36,6 +36,10 @@ from gui.widgets.images import (
     vocabulary_of,
 )
 from gui.widgets.preview import add_class_scatter, class_colour, legend_below, scatter_points
+
+if TYPE_CHECKING:
+    from core.datasets import Dataset
+    from core.training.events import TrainResult
 
 log = logging.getLogger(__name__)
 Predict = Callable[[np.ndarray], np.ndarray]  # a batch of samples (network input shape) -> class indices
@@ -112,7 +116,7 @@ class ResultsView(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.pages, 1)
         layout.addLayout(buttons)
-        self.result: Any = None
+        self.result: TrainResult | None = None
         self.per_class_values = np.zeros(0)
         self._steps: list[Callable[[], Any]] = []
         self._step_timer = QTimer(self)
@@ -218,7 +222,7 @@ class ResultsView(QWidget):
         self.set_exports_enabled(False)
 
     # -- filling ---------------------------------------------------------------------------------------
-    def show_result(self, result: Any, dataset: Any = None, predict: Predict | None = None) -> None:
+    def show_result(self, result: TrainResult, dataset: Dataset | None = None, predict: Predict | None = None) -> None:
         """Show the figures now and draw the plots one per event-loop turn (each takes tens of ms, so the
         window never stalls); ``filled`` is emitted when everything is drawn."""
         self._steps.clear()
@@ -284,8 +288,10 @@ class ResultsView(QWidget):
         self.shown_class_ticks = self.class_ticks[::step]
         axis.setTicks([self.shown_class_ticks])
 
-    def _draw_samples(self, dataset: Any, predict: Predict, names: list[str], wrong: list[int]) -> None:
+    def _draw_samples(self, dataset: Dataset, predict: Predict, names: list[str], wrong: list[int]) -> None:
         x_test, y_test = dataset.x_test, to_numpy(dataset.y_test).reshape(-1)
+        if x_test is None:  # show_result draws samples only for a dataset that has them
+            return
         right = [i for i in range(min(len(y_test), 4 * MAX_SAMPLES)) if i not in set(wrong)]
         order = (wrong + right)[:MAX_SAMPLES]
         if not order:
@@ -308,7 +314,7 @@ class ResultsView(QWidget):
         self.examples.setCurrentIndex(0)
 
     def _draw_sample_lines(
-        self, dataset: Any, order: list[int], predicted: Any, names: list[str], y_test: np.ndarray, wrong: int
+        self, dataset: Dataset, order: list[int], predicted: Any, names: list[str], y_test: np.ndarray, wrong: int
     ) -> None:
         """One line per sample: the predicted class (the true one when wrong) and the sample as text, decoded
         through the run's vocabulary when it has one."""
@@ -327,7 +333,7 @@ class ResultsView(QWidget):
         self.sample_views.setCurrentWidget(self.sample_lines)
         self.examples.setCurrentIndex(0)
 
-    def _draw_boundary(self, dataset: Any, predict: Predict, names: list[str], resolution: int = 160) -> None:
+    def _draw_boundary(self, dataset: Dataset, predict: Predict, names: list[str], resolution: int = 160) -> None:
         xs, ys = scatter_points(dataset.x_test, dataset.y_test)
         train_xs, _ = scatter_points(dataset.x_train, dataset.y_train)
         everything = np.concatenate([xs, train_xs])
@@ -356,12 +362,12 @@ def _name(names: list[str], index: int) -> str:
     return names[index] if 0 <= index < len(names) else str(index)
 
 
-def is_regression(result: Any, dataset: Any = None) -> bool:
+def is_regression(result: TrainResult, dataset: Dataset | None = None) -> bool:
     """Whether a run predicts numbers (its figures are MAE, RMSE and R², not accuracy)."""
     return getattr(result, "regression", None) is not None or getattr(dataset, "task", "") == "regression"
 
 
-def summary_html(result: Any) -> str:
+def summary_html(result: TrainResult) -> str:
     status = result.status
     if status == "failed":
         head = f"<b style='color:{WRONG}'>The run failed.</b> {result.message}"

@@ -6,14 +6,20 @@ A regression has no classes, so accuracy, the confusion matrix and the decision 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from gui.widgets.images import ImageGrid, TextList, is_image, raw_sample, sample_text, vocabulary_of
+
+if TYPE_CHECKING:
+    from core.datasets import Dataset
+    from core.training.events import TrainResult
+    from core.training.metrics import RegressionMetrics
 
 MAX_POINTS = 5000  # drawn of a bigger test split (every k-th sample): a scatter of more reads the same
 RIGHT, WRONG = "#1b7f3b", "#c62828"
@@ -24,7 +30,7 @@ def value(v: float | None) -> str:
     return "–" if v is None or v != v else f"{float(v):.4g}"
 
 
-def figures_html(figures: Any) -> str:
+def figures_html(figures: RegressionMetrics) -> str:
     """MAE, RMSE and R² in words a beginner can act on."""
     text = (
         f"On {figures.count:,} test samples the network never saw, its predictions are off by "
@@ -92,7 +98,7 @@ class RegressionResults(QWidget):
         layout.addWidget(split, 1)
         self.shown_points = 0  # dots in the scatter (the tests read it)
 
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._sized and self.width() > 100:  # once: the plots' size hints would otherwise take it all
             self._sized = True
@@ -108,7 +114,7 @@ class RegressionResults(QWidget):
         self.extreme_text.clear()
         self.shown_points = 0
 
-    def show_result(self, result: Any, dataset: Any = None) -> None:
+    def show_result(self, result: TrainResult, dataset: Dataset | None = None) -> None:
         figures = getattr(result, "regression", None)
         self.clear()
         if figures is None:
@@ -148,7 +154,7 @@ class RegressionResults(QWidget):
             reach = float(np.abs(finite).max()) * 1.1 or 1.0
             plot.setYRange(-reach, reach, padding=0)  # zero in the middle: too high above, too low below
 
-    def _show_extremes(self, figures: Any, dataset: Any) -> None:
+    def _show_extremes(self, figures: RegressionMetrics, dataset: Dataset | None) -> None:
         """The worst predictions (red) then the best (green), as pictures when the samples are images."""
         rows = [(i, WRONG) for i in figures.worst] + [(i, RIGHT) for i in figures.best if i not in figures.worst]
         x_test = getattr(dataset, "x_test", None) if dataset is not None else None
