@@ -10,7 +10,7 @@ epochs everywhere (a batch in the middle of epoch 3 sits at 2.5), so batch and e
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -18,6 +18,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.widgets.plot_parts import COLORS, Curve, format_value, legend, make_plot, number, steady_range
+
+if TYPE_CHECKING:
+    from core.training.events import TrainEvent
 
 # One redraw a second. Each costs the GUI thread ~10 ms of Python, and on a small machine every such
 # millisecond is taken from the training loop (both need the GIL): at two a second a run trained from the
@@ -130,7 +133,7 @@ class LivePlots(QWidget):
         self.phase_lines.clear()
         self.phase_two_at = None
 
-    def add_event(self, event: Any) -> None:
+    def add_event(self, event: TrainEvent) -> None:
         kind = event.kind
         if kind == "start" and event.epochs:
             self.set_epochs(event.epochs)

@@ -8,7 +8,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,11 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.files.fileread import FileReadError, read_regular_file
 from core.training.run_folder import SavedRun
 from core.training.run_folder import project_runs as saved_project_runs
 from gui.training.keras_compare import KerasComparison
 from gui.widgets.plot_parts import number
 from gui.widgets.preview import class_colour
+
+if TYPE_CHECKING:
+    from core.files.project import Project
+    from core.training.events import TrainResult
+    from core.training.keras_compare import KerasRun
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +62,8 @@ class RunRecord:
     test_r2: float | None = None  # a regression's score (it has no accuracy)
 
     @classmethod
-    def from_result(cls, result: Any, project: Any, index: int) -> RunRecord:
-        run_dir = Path(result.run_dir) if getattr(result, "run_dir", None) else None
+    def from_result(cls, result: TrainResult, project: Project | None, index: int) -> RunRecord:
+        run_dir = Path(result.run_dir) if result.run_dir else None
         name = run_label(run_dir.name) if run_dir else f"run {index}"
         settings = project.training.to_dict() if project is not None else dict(result.summary.get("settings", {}))
         figures = getattr(result, "regression", None)
@@ -74,8 +80,6 @@ class RunRecord:
 
 def _summary_number(folder: Path, key: str) -> float | None:
     """One number of a run's summary.json (None when it has none or cannot be read: the row shows '–')."""
-    from core.files.fileread import FileReadError, read_regular_file
-
     try:
         summary = json.loads(read_regular_file(folder / "summary.json", 1 << 20, "run file").decode("utf-8"))
     except (FileReadError, UnicodeDecodeError, ValueError, RecursionError):
@@ -120,7 +124,7 @@ class RunsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.records: list[RunRecord] = []
-        self.project: Any = None
+        self.project: Project | None = None
         self.keras = KerasComparison()
         self.keras.button.clicked.connect(lambda: self.keras.start(self.project))
         self.keras.finished_run.connect(self.add_keras_run)
@@ -167,7 +171,7 @@ class RunsView(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.keras)
 
-    def set_project(self, project: Any, runs_root: Path | None = None) -> None:
+    def set_project(self, project: Project, runs_root: Path | None = None) -> None:
         """Show the runs saved for this project and forget the others."""
         notes: list[str] = []
         self.project = project
@@ -178,12 +182,12 @@ class RunsView(QWidget):
         self.hint.setWordWrap(bool(notes))
         self._fill()
 
-    def add_result(self, result: Any, project: Any) -> None:
+    def add_result(self, result: TrainResult, project: Project | None) -> None:
         self.records.append(RunRecord.from_result(result, project, len(self.records) + 1))
         self._fill()
         self.table.selectRow(len(self.records) - 1)
 
-    def add_keras_run(self, run: Any) -> None:
+    def add_keras_run(self, run: KerasRun) -> None:
         """The Keras run joins the list beside the newest PyTorch run: both are selected (their curves
         overlaid) and the table sets their figures side by side (the same training samples for both)."""
         settings = {**(self.project.training.to_dict() if self.project is not None else {}), "framework": "keras"}
