@@ -103,6 +103,24 @@ def _classes(labels: Any, names: list[str]) -> tuple[ClassCount, ...]:
     return tuple(ClassCount(name, int(count)) for name, count in zip(names, counts, strict=True))
 
 
+def target_note(values: Any) -> str:
+    """A regression's number to predict in the data's own statistics, and the baseline a network must beat:
+    predicting the training mean for every sample (a regression was described by nothing, or by its values
+    rounded into classes)."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return ""
+    mean = float(v.mean())
+    return (
+        f"The number to predict goes from {v.min():.4g} to {v.max():.4g} (mean {mean:.4g}, std {v.std():.4g}); "
+        f"predicting the mean for every sample scores MAE {float(np.abs(v - mean).mean()):.4g}, which a network "
+        "has to beat."
+    )
+
+
 # --- per kind of source ------------------------------------------------------------------------------------------
 def _table(spec: DataSpec, label_column: str | None, kinds: dict[str, str] | None, fractions: tuple) -> Survey:
     if spec.kind == "csv":  # read by pandas with the same label: the table: spec keeps the choices
@@ -111,6 +129,11 @@ def _table(spec: DataSpec, label_column: str | None, kinds: dict[str, str] | Non
     frame, plan = table_plan(spec)
     problems = plan_problems(frame, plan)
     classes = _table_classes(frame, plan) if plan.task == "classification" else ()
+    notes = [n for n in plan.notes if n.split(": ", 1)[-1] not in " ".join(problems)]
+    if plan.task == "regression" and not problems:
+        import pandas as pd
+
+        notes.append(target_note(pd.to_numeric(frame[plan.label], errors="coerce").to_numpy("float64")))
     return Survey(
         spec=spec.text,
         source="table",
@@ -123,7 +146,7 @@ def _table(spec: DataSpec, label_column: str | None, kinds: dict[str, str] | Non
         columns=plan.columns,
         label_column=plan.label,
         problems=tuple(problems),
-        notes=tuple(n for n in plan.notes if n.split(": ", 1)[-1] not in " ".join(problems)),
+        notes=tuple(n for n in notes if n),
     )
 
 
@@ -250,6 +273,7 @@ def _arrays(spec: DataSpec, fractions: tuple) -> Survey:
         splits=split_sizes(len(x), len(x_test) if x_test is not None else None, *fractions),
         sample_shape=tuple(x.shape[1:]),
         channels=int(x.shape[1]) if x.dim() == 4 else None,
+        notes=(target_note(y.numpy()),) if regression and len(y) else (),
     )
 
 
