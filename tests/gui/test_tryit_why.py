@@ -5,7 +5,7 @@ shows one bar per column with the user's column names; without Captum, the insta
 from __future__ import annotations
 
 import functools
-import time
+import threading
 
 import numpy as np
 import pytest
@@ -66,7 +66,7 @@ def tried(qtbot, tmp_path, project: Project):
     return dash, view, first.args[0]
 
 
-def test_a_test_sample_shows_its_grad_cam_and_follows_the_next_one(qtbot, tmp_path):
+def test_a_test_sample_shows_its_grad_cam_and_follows_the_next_one(qtbot, tmp_path, monkeypatch):
     dash, view, shown = tried(qtbot, tmp_path, digits_cnn())
     assert view.source.kind == "image" and view.why.isVisible()
     explainer = Explainer(view.source.project, view.model)
@@ -75,15 +75,23 @@ def test_a_test_sample_shows_its_grad_cam_and_follows_the_next_one(qtbot, tmp_pa
     assert np.allclose(shown.map, expected.map, atol=1e-5) and shown.target == view.predicted_class
     assert not view.why.picture.pixmap().isNull() and "Grad-CAM at conv2" in view.why.caption.text()
 
-    # another test sample: the map follows it, and the GUI thread is not held for the Grad-CAM
-    started = time.perf_counter()
+    # another test sample: the map follows it, and the GUI thread is not held for the Grad-CAM (which thread
+    # explains, not a wall-clock bound of 100 ms, which a busy machine exceeded)
+    on_gui_thread: list[bool] = []
+    real_explain = Explainer.explain
+
+    def spy(self, *args, **kwargs):
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return real_explain(self, *args, **kwargs)
+
+    monkeypatch.setattr(Explainer, "explain", spy)
     with qtbot.waitSignal(view.why.explained, timeout=60_000) as second:
         view.sample_spin.setValue(5)
-        blocked_ms = 1000 * (time.perf_counter() - started)
+    monkeypatch.setattr(Explainer, "explain", real_explain)
+    assert on_gui_thread == [False]  # one explanation, on its own thread
     expected = explainer.explain(view.source.x_test[5])
     assert np.allclose(second.args[0].map, expected.map, atol=1e-5)
     assert not np.allclose(second.args[0].map, shown.map)
-    assert blocked_ms < 100, blocked_ms  # prediction + handing the explanation to its thread
 
     # a drawing is explained too, at the Input size
     view.pad.clear()
