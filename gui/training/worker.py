@@ -21,7 +21,7 @@ import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
@@ -37,7 +37,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TrainerFactory = Callable[..., Any]  # (project, *, out_dir, on_event, data) -> object with run/pause/resume/stop
+
+class RunsTraining(Protocol):
+    """What a run asks of its trainer: ``core.training.Trainer``, or the stand-in a test's factory makes."""
+
+    def run(self) -> TrainResult: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+TrainerFactory = Callable[..., RunsTraining]  # (project, *, out_dir, on_event, data, ...) -> the trainer
 
 
 def failure_message(exc: BaseException) -> str:
@@ -153,7 +163,7 @@ def keep_gui_thread_on_one_core() -> None:
 GENERATED_PREFIX = "<torchcanvas-"  # core.training.setup.exec_source registers each run's script as <torchcanvas-…>
 
 
-def _script_name(trainer: Any) -> str | None:
+def _script_name(trainer: RunsTraining | None) -> str | None:
     code = getattr(trainer, "_code", None)
     return code[0] if isinstance(code, tuple) and code and code[0] else None
 
@@ -243,7 +253,7 @@ class TrainingRun(QObject):
         self._factory = trainer_factory
         self._load = load_data
         self._lock = threading.Lock()
-        self._trainer: Any = None
+        self._trainer: RunsTraining | None = None
         self._stop_requested = False
         self._paused = False
         self._result: TrainResult | None = None
@@ -267,7 +277,7 @@ class TrainingRun(QObject):
     def _notice(self, text: str) -> None:
         self.training_event.emit(TrainEvent("notice", epochs=self.project.training.epochs, message=text))
 
-    def _make_trainer(self) -> Any:
+    def _make_trainer(self) -> RunsTraining | None:
         factory = self._factory or _default_factory()
         if self.data is None and self._load:
             self.data = self._load_data()
@@ -314,7 +324,7 @@ class TrainingRun(QObject):
 
     # -- GUI thread API ----------------------------------------------------------------------------
     @property
-    def trainer(self) -> Any:
+    def trainer(self) -> RunsTraining | None:
         return self._trainer
 
     @property
