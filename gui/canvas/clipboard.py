@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
     from PySide6.QtGui import QUndoCommand
 
+    from core.model.graph import Graph
     from gui.canvas.host import CanvasDocument
     from gui.canvas.scene import GraphScene
 
@@ -35,9 +36,13 @@ class EditorClipboard:
     document: CanvasDocument
     scene: GraphScene
     placed: SignalInstance
-    graph: Any
     push: Callable[[QUndoCommand], None]
     _refuse: Callable[[str], str]
+
+    if TYPE_CHECKING:
+
+        @property
+        def graph(self) -> Graph: ...  # the graph the editor edits (``Editor.graph``)
 
     def copy_selection(self) -> int:
         ids = self.scene.selected_node_ids()

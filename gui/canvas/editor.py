@@ -15,6 +15,7 @@ from PySide6.QtGui import QUndoCommand
 from core.errors import TorchCanvasError
 from core.model.analysis import Analysis
 from core.model.catalog import get_spec
+from core.model.graph import Graph
 from core.model.layout import layered_layout
 from core.model.node import Edge, Node
 from gui.canvas.clipboard import EditorClipboard
@@ -54,7 +55,7 @@ class Editor(EditorClipboard, QObject):
         return self.block_analysis
 
     @property
-    def graph(self):
+    def graph(self) -> Graph:
         project_graph = self.document.project.graph
         if self.block is None:
             return project_graph

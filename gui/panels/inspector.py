@@ -291,7 +291,8 @@ class Inspector(QWidget):
                 lines.append(f"<b>Input shape{'s' if len(ins) > 1 else ''}:</b> {', '.join(ins)}")
             if info.out_shape is not None:
                 lines.append(f"<b>Output shape:</b> {fmt(info.out_shape)}")
-            frozen = self.node_id in self.editor.graph and not self.editor.graph.node(self.node_id).trainable
+            graph, node_id = self.editor.graph, self.node_id
+            frozen = node_id is not None and node_id in graph and not graph.node(node_id).trainable
             lines.append(f"<b>Parameters:</b> {info.param_count:,}{' (frozen)' if frozen and info.param_count else ''}")
         for problem in analysis.problems_of(self.node_id or ""):
             color = "#d93025" if problem.severity == "error" else "#b06000"
