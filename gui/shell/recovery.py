@@ -15,9 +15,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -35,12 +36,34 @@ from core.files.project import Project
 from core.files.recovery import Recovery, RecoverySlot, discard, list_orphans
 from gui.shell.document import DiskStamp, disk_stamp
 
+if TYPE_CHECKING:
+    from gui.shell.mainwindow import MainWindow
+
 DELAY_MS = 2000
 ENV_DELAY = "TORCHCANVAS_AUTOSAVE_MS"  # tests shorten the delay
 
 
-def _document_of(target: Any) -> Any:
-    return target if hasattr(target, "undo_stack") else target.document
+class AutosavedDocument(Protocol):
+    """What autosave reads of a document (the shell's ``Document``, or a test's stand-in); ``path``,
+    ``display_name``, ``disk`` and ``project_replaced`` are used where the document has them."""
+
+    @property
+    def project(self) -> Project: ...
+    @property
+    def undo_stack(self) -> QUndoStack: ...
+
+
+class HoldsDocument(Protocol):
+    """A main window: autosave follows its document."""
+
+    @property
+    def document(self) -> AutosavedDocument: ...
+
+
+def _document_of(target: AutosavedDocument | HoldsDocument) -> AutosavedDocument:
+    if hasattr(target, "undo_stack"):
+        return cast("AutosavedDocument", target)
+    return cast("HoldsDocument", target).document
 
 
 class Autosaver(QObject):
@@ -51,7 +74,7 @@ class Autosaver(QObject):
 
     def __init__(
         self,
-        document_or_window: Any,
+        document_or_window: AutosavedDocument | HoldsDocument,
         *,
         delay_ms: int | None = None,
         slot: RecoverySlot | None = None,
@@ -249,7 +272,7 @@ def _discard_quietly(recovery: Recovery) -> None:
         pass
 
 
-def install(window: Any) -> Autosaver:
+def install(window: MainWindow) -> Autosaver:
     """Wire autosave and the restore offer into a shown main window (``window.document`` is the document).
 
     The offer is made once the event loop runs; the recovery file goes away on a clean quit.
