@@ -121,12 +121,12 @@ def test_float_input_into_embedding_is_a_problem_before_train() -> None:
 
 @pytest.mark.slow
 def test_sequence_example_learns_offline(tmp_path) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # this process's CPU seconds: other work on the machine does not count
     result = Trainer(example("sequence_lstm"), out_dir=tmp_path).run()
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     assert result.status == "finished", result.message
     assert result.test_accuracy >= 0.95, result.history
-    assert seconds < 60, f"took {seconds:.1f} s"
+    assert seconds < 60, f"took {seconds:.1f} s of CPU"
 
 
 @pytest.mark.slow

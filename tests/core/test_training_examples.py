@@ -13,12 +13,12 @@ pytestmark = pytest.mark.slow  # every test here takes seconds: left out of the 
 
 
 def test_digits_mlp_example_reaches_95_percent_quickly(tmp_path) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # this process's CPU seconds: other work on the machine does not count
     result = Trainer(example("digits_mlp"), out_dir=tmp_path).run()
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started  # ~4 (11 of wall clock at load 10)
     assert result.status == "finished", result.message
     assert result.history[-1]["val_accuracy"] >= 0.95, result.history[-1]
-    assert seconds < 20, f"took {seconds:.1f} s"
+    assert seconds < 20, f"took {seconds:.1f} s of CPU"
 
 
 @needs_mnist
