@@ -4,7 +4,7 @@ locking the canvas while a run goes, and the big view the screenshots and benchm
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
@@ -12,6 +12,9 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBo
 
 from gui.training.dashboard import TrainingDashboard
 from gui.training.host import DashboardHost
+
+if TYPE_CHECKING:
+    from core.training.events import TrainResult
 
 
 class _CloseGuard(QObject):
@@ -129,7 +132,7 @@ def train_for_screenshot(dashboard: TrainingDashboard, epochs: int, timeout: flo
     dashboard.refresh_dataset()
     project.training.epochs = int(epochs)  # a setting for this one rendering, not a user edit to undo
     dashboard.panel.refresh()
-    done: list[Any] = []
+    done: list[TrainResult] = []
     dashboard.run_finished.connect(done.append)
     if dashboard.start_training() is None:
         print(f"torchcanvas: cannot train: {dashboard.panel.reason.text()}", file=sys.stderr)
