@@ -1,9 +1,9 @@
 """Model files as published, imported: each file of ``bench/wild/`` (copied unchanged from a public repository,
 licence kept; see bench/wild/SOURCES.md) goes through ``torchcanvas import``'s own steps, and the generated network,
 with the original's weights, must have its state_dict keys and give its outputs. One line per model: exact, or
-refused with the importer's first reason. Layers the model builds but forward never calls (in eval mode) are left
-out of the drawing: there exact means equal outputs and every key of the layers forward uses, and the line says how
-many keys were left out.
+refused with the importer's first reason. Layers the model builds but forward never calls (in eval mode), and tensors
+it never reads, are left out of the drawing: there exact means equal outputs and every key forward uses, and the
+line says how many keys were left out.
 
     python bench/import_wild.py            every model, a table (Markdown with --markdown)
     python bench/import_wild.py NAME ...   the models whose file or class contains NAME
@@ -91,7 +91,7 @@ def one(entry: Entry) -> tuple[str, float]:
         with torch.no_grad():
             a, b = model(x), built(x)
         diff = float((a - b).abs().max())
-        skipped = f"; {len(left_out)} keys of never-called layers left out" if left_out else ""
+        skipped = f"; {len(left_out)} keys forward never uses left out" if left_out else ""
         exact = torch.allclose(a, b, atol=1e-5)
         verdict = f"exact (difference {diff:.1e}{skipped})" if exact else f"differs by {diff:.1e}"
     except ModelImportError as exc:
