@@ -142,6 +142,7 @@ def load_dataset(
         if (parsed.keep_classes or parsed.per_class) and not source.subsets_itself:
             raw = keep_subset(raw, parsed, seed)
         if isinstance(raw, Dataset):
+            raw.extra.setdefault("crop", request.crop)
             return raw
         name = source.title(parsed) if source.title else parsed.text
         if progress:
@@ -161,6 +162,7 @@ def load_dataset(
         from core.datasets.places import rows_later
 
         data.extra.setdefault("test_rows", rows_later(parsed, raw, seed, test_fraction))  # a callable
+        data.extra.setdefault("crop", crop)  # how a new image is brought to the Input (Try it, predict)
     for warning in caught:  # kept for a bug report; what matters to the user is said by the checks
         log.info("while loading %s: %s", parsed.text, warning.message)
     if source.after_load:

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.portable.steps import GREY, resize_images
+from core.portable.steps import GREY, resize_crop, resize_images
 
 
 def preprocess(
@@ -22,6 +22,7 @@ def preprocess(
     input_shape: tuple,
     image_size: tuple | None = None,
     layout: str | None = None,
+    crop: tuple | None = None,
 ) -> torch.Tensor:
     """One sample as the data source gives it -> a batch of one for the network.
 
@@ -32,7 +33,9 @@ def preprocess(
     3 or 4 pixels high as channels (a 40x3 red strip came out grey). An image
     gets the channels of the training images (grey from colour with Pillow's
     weights, or grey repeated) and their size
-    (image_size, else the input's last two sizes) with ``resize_images``; then
+    (image_size, else the input's last two sizes) with ``resize_images``, or
+    with crop (resize_size, crop_size) as pretrained weights ask (``resize_crop``,
+    as the training images were); then
     the sample is normalised with the training split's mean and std
     (``data["mean"]``, ``data["std"]``; None when normalisation is off) and
     reshaped to the network's input shape."""
@@ -56,7 +59,10 @@ def preprocess(
             x = sum(w * c for w, c in zip(GREY, x))[None]
         elif x.shape[0] == 1 and channels == 3:
             x = x.repeat(3, 1, 1)
-        x = resize_images(x[None], tuple(image_size))
+        if crop:
+            x = resize_crop(x[None], *crop)
+        else:
+            x = resize_images(x[None], tuple(image_size))
     else:
         x = x.reshape(1, -1)
     if mean is not None and std is not None:
@@ -79,13 +85,14 @@ def predict(
     loss_name: str,
     image_size: tuple | None = None,
     layout: str | None = None,
+    crop: tuple | None = None,
 ) -> torch.Tensor:
     """The class probabilities the trained model gives one sample (eval mode):
     the softmax of its outputs, or for a single output the probability of
     class 1 that the loss implies (a sigmoid for BCEWithLogitsLoss)."""
     model.eval()
     device = next(model.parameters()).device
-    x = preprocess(sample, mean, std, input_shape, image_size, layout).to(device)
+    x = preprocess(sample, mean, std, input_shape, image_size, layout, crop).to(device)
     outputs = model(x).float().reshape(-1)
     if len(outputs) > 1:
         if loss_name == "NLLLoss":  # the network ends in log_softmax

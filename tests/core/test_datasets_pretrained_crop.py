@@ -102,3 +102,17 @@ def test_array_images_are_cropped_like_torchvision_in_the_app_and_the_script(tmp
     order = torch.randperm(6, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(data.x_train, expected[order], rtol=0, atol=1e-6)
     _same_in_the_script(project, data.x_train)
+
+
+def test_a_new_image_for_try_it_is_cropped_as_the_training_images_were(tmp_path: Path) -> None:
+    from core.portable.inference import preprocess
+
+    x = np.random.default_rng(3).integers(0, 256, size=(6, 40, 70, 3), dtype=np.uint8)
+    np.savez(tmp_path / "photos.npz", x_train=x, y_train=np.arange(6) % 2)
+    project = _project(f"npz:{tmp_path / 'photos.npz'}")
+    project.training.resize = [224, 224]  # type: ignore[attr-defined]
+    data = load_for_settings(project.training, (3, 224, 224))  # type: ignore[attr-defined]
+    assert data.extra["crop"] == (256, 224)  # what Try it and predict() are given
+    seen = preprocess(x[0], None, None, (3, 224, 224), (224, 224), "hwc", data.extra["crop"])
+    expected = _torchvision(RESNET18)(torch.from_numpy(x[:1]).permute(0, 3, 1, 2).float() / 255)
+    torch.testing.assert_close(seen, expected, rtol=0, atol=1e-6)
