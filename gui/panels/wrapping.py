@@ -7,9 +7,8 @@ for its height at the width it really has, whenever the widget's layout changes 
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QWidget
 
 
@@ -26,12 +25,12 @@ class WrappingScroll(QScrollArea):
         super().setWidget(widget)
         widget.installEventFilter(self)
 
-    def eventFilter(self, watched: Any, event: QEvent) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
             QTimer.singleShot(0, self, self._fit)  # dropped when the scroll area is deleted first
         return super().eventFilter(watched, event)
 
-    def resizeEvent(self, event: Any) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
 

@@ -8,11 +8,10 @@ relative to its sample (about 2.5 of MNIST's 28 pixels; 1.4 of the digits' 8, wh
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 PAD = 224  # pixels of the picture drawn on (the widget scales it to its own size)
@@ -136,33 +135,33 @@ class DrawPad(QWidget):
         self.changed.emit()
 
     # -- mouse and drops -----------------------------------------------------------------------------
-    def mousePressEvent(self, event: Any) -> None:
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._last = self._to_pad(event.position())
             self._line(self._last, self._last)  # a dot for a click
         elif event.button() == Qt.MouseButton.RightButton:
             self.clear()
 
-    def mouseMoveEvent(self, event: Any) -> None:
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._last is not None and event.buttons() & Qt.MouseButton.LeftButton:
             point = self._to_pad(event.position())
             self._line(self._last, point)
             self._last = point
 
-    def mouseReleaseEvent(self, event: Any) -> None:
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._last = None
 
-    def dragEnterEvent(self, event: Any) -> None:
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if _image_path(event.mimeData()) is not None:
             event.acceptProposedAction()
 
-    def dropEvent(self, event: Any) -> None:
+    def dropEvent(self, event: QDropEvent) -> None:
         path = _image_path(event.mimeData())
         if path is not None:
             event.acceptProposedAction()
             self.file_dropped.emit(path)
 
-    def paintEvent(self, event: Any) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().window())
         side = self._side()
@@ -177,7 +176,7 @@ class DrawPad(QWidget):
         painter.end()
 
 
-def _image_path(mime: Any) -> str | None:
+def _image_path(mime: QMimeData) -> str | None:
     for url in mime.urls() if mime.hasUrls() else []:
         path = url.toLocalFile()
         if path and Path(path).suffix.lower() in IMAGE_SUFFIXES:
