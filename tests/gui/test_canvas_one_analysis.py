@@ -15,7 +15,7 @@ def test_one_edit_is_analysed_once_for_the_window_the_script_and_a_run(window, q
     fc = document.graph.by_name("fc1")
     cache_clear()
     before = cache_info().misses
-    with qtbot.waitSignal(document.analyzed, timeout=5000):
+    with qtbot.waitSignal(document.analyzed, timeout=30_000):
         assert window.editor.set_param(fc.id, "out_features", 96) is None
     assert "nn.Linear(64, 96)" in window.code_view.text()
     snapshot = document.snapshot()  # what Train hands the run

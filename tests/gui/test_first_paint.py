@@ -121,7 +121,7 @@ def test_work_after_the_first_paint_still_runs_when_no_paint_comes(qtbot, monkey
     qtbot.addWidget(hidden)
     calls: list[str] = []
     after_first_paint(hidden, lambda: calls.append("ran"))
-    qtbot.waitUntil(lambda: calls == ["ran"], timeout=2000)
+    qtbot.waitUntil(lambda: calls == ["ran"], timeout=30_000)
     qtbot.wait(100)
     assert calls == ["ran"]  # once
 
@@ -134,7 +134,7 @@ def test_work_after_the_first_paint_runs_once_after_it(qtbot):
     QApplication.processEvents()
     assert calls == []  # not before the window is shown and painted
     shown.show()
-    qtbot.waitUntil(lambda: calls == [True], timeout=2000)
+    qtbot.waitUntil(lambda: calls == [True], timeout=30_000)
     shown.update()
     qtbot.wait(50)
     assert calls == [True]

@@ -166,7 +166,7 @@ def test_the_preview_follows_the_network_and_a_run_folder_gives_its_weights(qtbo
     qtbot.waitUntil(lambda: box.preview.text().startswith(f"{len(state) - 2} tensors will load, 2 new"), timeout=10_000)
     head = [n for n in graph.nodes if n.type == "Linear"][-1]
     graph.set_param(head.id, "out_features", 7)  # the user gives the network the file's 7 classes
-    qtbot.waitUntil(lambda: box.preview.text() == f"{len(state)} tensors will load, 0 new.", timeout=5000)
+    qtbot.waitUntil(lambda: box.preview.text() == f"{len(state)} tensors will load, 0 new.", timeout=30_000)
 
 
 def test_from_a_run_lists_earlier_runs_and_starts_from_the_chosen_one(qtbot, tmp_path) -> None:

@@ -90,15 +90,15 @@ def test_clean_save_removes_the_file_and_close_removes_everything(qtbot, folder:
     doc = StandInDocument(load(MLP))
     saver = Autosaver(doc, delay_ms=20)
     doc.undo_stack.push(SetWidth(doc, 21))
-    qtbot.waitUntil(lambda: len(_recovery_files(folder)) == 1, timeout=3000)
+    qtbot.waitUntil(lambda: len(_recovery_files(folder)) == 1, timeout=30_000)
     doc.undo_stack.setClean()  # what a successful save does
     assert _recovery_files(folder) == []
     doc.undo_stack.push(SetWidth(doc, 22))
-    qtbot.waitUntil(lambda: len(_recovery_files(folder)) == 1, timeout=3000)
+    qtbot.waitUntil(lambda: len(_recovery_files(folder)) == 1, timeout=30_000)
     doc.undo_stack.undo()  # back to the saved state: nothing to recover
     assert _recovery_files(folder) == []
     doc.undo_stack.redo()
-    qtbot.waitUntil(lambda: len(_recovery_files(folder)) == 1, timeout=3000)
+    qtbot.waitUntil(lambda: len(_recovery_files(folder)) == 1, timeout=30_000)
     saver.close()
     assert list(folder.iterdir()) == []
     doc.undo_stack.push(SetWidth(doc, 23))

@@ -61,10 +61,10 @@ def test_undo_of_a_dataset_choice_reanalyses_the_network(window, qtbot) -> None:
     document = window.document
     assert not document.analysis.errors
     document.undo_stack.push(SetTrainingSettings(document.project, {"dataset": "iris"}))  # 4 features, Input [1, 8, 8]
-    qtbot.waitUntil(lambda: not panel.train_button.isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: not panel.train_button.isEnabled(), timeout=30_000)
     assert document.analysis.errors
     document.undo_stack.undo()
-    qtbot.waitUntil(panel.train_button.isEnabled, timeout=5000)
+    qtbot.waitUntil(panel.train_button.isEnabled, timeout=30_000)
     assert not document.analysis.errors
 
 
