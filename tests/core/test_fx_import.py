@@ -267,6 +267,31 @@ def test_a_layer_never_called_is_left_out_with_a_note_naming_it() -> None:
     assert result.max_difference == 0.0
 
 
+def test_the_command_line_prints_the_note_naming_what_was_left_out(tmp_path, capsys) -> None:
+    source = tmp_path / "unused.py"
+    source.write_text(
+        textwrap.dedent(
+            """
+            from torch import nn
+
+            class Model(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.fc = nn.Linear(4, 2)
+                    self.aux = nn.Linear(4, 2)
+
+                def forward(self, x):
+                    return self.fc(x)
+            """
+        )
+    )
+    out = tmp_path / "p.json"
+    assert main(["import", f"{source}:Model", "-o", str(out), "--input-shape", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "note: `model.aux` is never used in forward (in eval mode): left out of the drawing" in printed
+    assert "aux" not in [n.name for n in load(out).graph.nodes]
+
+
 class Expansion(nn.Module):
     """EfficientNet's block: the expansion layers are built at every ratio, called only when it is not 1."""
 
