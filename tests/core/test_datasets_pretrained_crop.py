@@ -92,27 +92,28 @@ def test_a_folder_of_photos_is_cropped_like_torchvision_in_the_app_and_the_scrip
     _same_in_the_script(project, data.x_train)
 
 
-def test_array_images_are_cropped_like_torchvision_in_the_app_and_the_script(tmp_path: Path) -> None:
-    x = np.random.default_rng(2).integers(0, 256, size=(6, 30, 50, 3), dtype=np.uint8)
+def _photos(tmp_path: Path, height: int, width: int) -> tuple[np.ndarray, object, object, torch.Tensor]:
+    """Six colour photos in an .npz, a project resizing them to the weights' 224, the app's data, torchvision's."""
+    x = np.random.default_rng(height).integers(0, 256, size=(6, height, width, 3), dtype=np.uint8)
     np.savez(tmp_path / "photos.npz", x_train=x, y_train=np.arange(6) % 2)
     project = _project(f"npz:{tmp_path / 'photos.npz'}")
     project.training.resize = [224, 224]  # type: ignore[attr-defined]
     data = load_for_settings(project.training, (3, 224, 224))  # type: ignore[attr-defined]
-    expected = _torchvision(RESNET18)(torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255)
+    return x, project, data, _torchvision(RESNET18)(torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255)
+
+
+def test_array_images_are_cropped_like_torchvision_in_the_app_and_the_script(tmp_path: Path) -> None:
+    _, project, data, expected = _photos(tmp_path, 30, 50)
     order = torch.randperm(6, generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(data.x_train, expected[order], rtol=0, atol=1e-6)
-    _same_in_the_script(project, data.x_train)
+    torch.testing.assert_close(data.x_train, expected[order], rtol=0, atol=1e-6)  # type: ignore[attr-defined]
+    _same_in_the_script(project, data.x_train)  # type: ignore[attr-defined]
 
 
 def test_a_new_image_for_try_it_is_cropped_as_the_training_images_were(tmp_path: Path) -> None:
     from core.portable.inference import preprocess
 
-    x = np.random.default_rng(3).integers(0, 256, size=(6, 40, 70, 3), dtype=np.uint8)
-    np.savez(tmp_path / "photos.npz", x_train=x, y_train=np.arange(6) % 2)
-    project = _project(f"npz:{tmp_path / 'photos.npz'}")
-    project.training.resize = [224, 224]  # type: ignore[attr-defined]
-    data = load_for_settings(project.training, (3, 224, 224))  # type: ignore[attr-defined]
-    assert data.extra["crop"] == (256, 224)  # what Try it and predict() are given
-    seen = preprocess(x[0], None, None, (3, 224, 224), (224, 224), "hwc", data.extra["crop"])
-    expected = _torchvision(RESNET18)(torch.from_numpy(x[:1]).permute(0, 3, 1, 2).float() / 255)
-    torch.testing.assert_close(seen, expected, rtol=0, atol=1e-6)
+    x, _, data, expected = _photos(tmp_path, 40, 70)
+    crop = data.extra["crop"]  # type: ignore[attr-defined]
+    assert crop == (256, 224)  # what Try it and predict() are given
+    seen = preprocess(x[0], None, None, (3, 224, 224), (224, 224), "hwc", crop)
+    torch.testing.assert_close(seen, expected[:1], rtol=0, atol=1e-6)
