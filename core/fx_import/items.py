@@ -256,11 +256,19 @@ def _between_joins(path: str, inside: list[int], chains: list[list[str]], flat: 
         item = flat.items[i]
         if chains[i] != owner:
             return False
-        if item.is_module and any(True for _ in root.get_submodule(str(item.node.target)).state_dict()):
+        if item.is_module and not _stateless_call(item, root):
             return False
     for i in between:
         chains[i] = [*owner, path]
     return True
+
+
+def _stateless_call(item: Item, root: nn.Module) -> bool:
+    """A module call without weights or buffers (``self.pool``); never a learned tensor (its key would move)."""
+    node = item.node
+    if not isinstance(node, fx.Node) or node.op != "call_module":
+        return False
+    return not any(True for _ in root.get_submodule(str(node.target)).state_dict())
 
 
 def _is_meta(node: fx.Node) -> bool:

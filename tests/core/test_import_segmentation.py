@@ -81,6 +81,23 @@ def test_a_list_whose_members_take_turns_with_a_layer_holding_weights_is_refused
         import_model(TakingTurns(), [3, 16, 16])
 
 
+class TakingTurnsWithATensor(nn.Module):
+    """A position tensor of the model's own added between the members: it holds weights too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = nn.ModuleList([nn.Conv2d(3, 4, 1), nn.Conv2d(4, 4, 1)])
+        self.pos = nn.Parameter(torch.zeros(1, 4, 8, 8))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down[1](self.down[0](x) + self.pos)
+
+
+def test_a_learned_tensor_between_a_lists_members_is_refused_in_words_not_a_crash():
+    with pytest.raises(ModelImportError, match=r"`model.down` is an `nn.ModuleList` whose members take turns"):
+        import_model(TakingTurnsWithATensor(), [3, 8, 8])
+
+
 @pytest.mark.slow  # a torchvision segmentation network: seconds
 def test_torchvision_segmentation_imports_its_out():
     torch.manual_seed(0)
