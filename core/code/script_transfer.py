@@ -167,29 +167,3 @@ def functions(t: Transfer) -> list[str]:
     for name in (name for name, wanted in used.items() if wanted):
         lines += [*function_lines("transfer", name), "", ""]
     return lines[:-2]
-
-
-def model_lines(t: Transfer) -> list[str]:
-    """``main``'s lines that build the model: the initial weights, the device, the frozen parts."""
-    lines = ["    model = Net()"]
-    if t.torchvision:  # downloaded once into torch's cache (TORCH_HOME), its hash checked
-        lines += [
-            f"    weights = {t.torchvision}",
-            "    loaded, new = start_from(model, weights.get_state_dict(check_hash=True))",
-            '    print(f"From {weights}: {len(loaded)} tensors loaded:", ", ".join(loaded))',
-            '    print("New (not in the weights, or of another shape):", ", ".join(new) or "none")',
-            "    model = model.to(device)",
-        ]
-    elif t.initial:
-        read = "load_file(INITIAL_WEIGHTS)" if t.safetensors else "torch.load(INITIAL_WEIGHTS, weights_only=True)"
-        lines += [
-            f"    loaded, new = start_from(model, {read})",
-            '    print(f"From {INITIAL_WEIGHTS}: {len(loaded)} tensors loaded:", ", ".join(loaded))',
-            '    print("New (not in the file, or of another shape):", ", ".join(new) or "none")',
-            "    model = model.to(device)",
-        ]
-    else:
-        lines = ["    model = Net().to(device)"]
-    if t.frozen:
-        lines.append("    freeze(model)")
-    return lines

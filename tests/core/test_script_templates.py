@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from core.code.script import generate_script
-from core.code.templates import FOLDER, function_lines, picked
+from core.code.templates import FOLDER, function_lines, picked, tags
 from tests.core.test_export_lint import _frozen
 from tests.core.train_fixtures import example
 
@@ -158,3 +158,22 @@ def test_the_training_step_follows_the_settings() -> None:
     step = plain[plain.index("def train_one_epoch") :].split("\n\n\n")[0]
     assert "scheduler.step()" in step and "to_target(outputs, labels, LOSS)" in step and "autocast" not in step
     assert "classes_of(outputs, LOSS) == labels" in step and "# [" not in step
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"device": "auto", "distributed": True, "loss": "MSELoss", "early_stopping": 1, "scheduler": "StepLR"},
+        {"device": "mps", "scheduler": "OneCycleLR", "augment_flip": True, "early_stopping": 2, "monitor": "accuracy"},
+        {"device": "cuda", "grad_clip": 1.0, "initial_weights": "/tmp/resnet18-f37072fd.pth"},
+    ],
+)
+def test_no_tag_or_placeholder_of_a_template_reaches_a_script(settings: dict) -> None:
+    source = generate_script(example("mnist_cnn", **settings)).source
+    compile(source, "train.py", "exec")
+    assert not [line for line in source.splitlines() if tags(line) or tags("  " + line.strip())]
+    for left in ("LOSS_FN", "TORCHVISION_WEIGHTS", "MONITOR", "EPOCH_WORD", "AUGMENT"):
+        assert left not in source, left
+    if settings.get("early_stopping"):
+        word = "epoch" if settings["early_stopping"] == 1 else "epochs"
+        assert f"no better {settings.get('monitor', 'val_loss')} for {{PATIENCE}} {word}." in source

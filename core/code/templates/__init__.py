@@ -63,8 +63,9 @@ def function_lines(
     except KeyError:
         where = f"core/code/templates/{module}.py"
         raise KeyError(f"no function {name!r} in {where}") from None
-    for key, text in (fill or {}).items():
-        lines = [line.replace(key, text) for line in lines]
+    for key, text in (fill or {}).items():  # whole names only
+        whole = re.compile(rf"(?<!\w){re.escape(key)}(?!\w)")
+        lines = [whole.sub(text.replace("\\", "\\\\"), line) for line in lines]
     return lines if flags is None else picked(lines, flags)
 
 

@@ -5,6 +5,8 @@ script; nothing of this module is ever written into a script."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -21,3 +23,35 @@ def make_optimizer(
 ) -> torch.optim.Optimizer:
     """Written per project by ``core.code.script_loop``."""
     return torch.optim.Adam(model.parameters(), lr=lr)
+
+
+# The constants of the main function; placeholders the generator fills in.
+SEED = 0
+EPOCHS = 10
+BATCH_SIZE = 32
+EVAL_BATCH_SIZE = 256
+FREEZE_EPOCHS = 2
+PATIENCE = 3
+DATA_FILE = "data.npz"
+INITIAL_WEIGHTS = "weights.pt"
+LOSS_FN = nn.CrossEntropyLoss  # a placeholder: the loss's class
+TORCHVISION_WEIGHTS: Any = None  # a placeholder: the weights enum's member
+
+
+def Net() -> Any:
+    """The project's network, written per project by ``core.code.codegen``. Any: main
+    puts it in DDP and back (``model.module``, which torch types Tensor | Module)."""
+    return nn.Linear(1, 1)
+
+
+def load_data() -> list:
+    """Written per project by ``core.code.script_data``."""
+    return []
+
+
+# Written per project by ``core.code.script_loop`` and pasted from ``core.portable``:
+# their arguments change with the settings, so they are taken as they come here.
+make_scheduler: Any = None
+train_one_epoch: Any = None
+evaluate: Any = None
+end_of_epoch: Any = None

@@ -1,0 +1,221 @@
+"""The exported script's ``main``: set up, then epoch by epoch ``train_one_epoch``,
+``evaluate`` and ``end_of_epoch``, then test and save (``core.code.script_main`` picks
+the lines of a project's settings; the trainer runs the same functions in this order).
+
+Flags: the device (``cpu``, ``cuda``, ``mps``, ``auto``: one of them), ``dist`` run
+under torchrun (the lines marked "distributed"), ``small`` a model fastest on one CPU
+thread, ``npz`` the short .npz loader, ``initial`` earlier weights (``torchvision``
+ones, or a ``safetensors`` file), ``frozen`` parts, ``phases`` fine-tuning's phase two,
+``classes`` a class loss, ``sched`` a schedule (``epochly``: stepped after each epoch,
+``onecycle``: after each batch), ``amp`` mixed precision, ``stops`` early stopping.
+Placeholders: ``LOSS_FN``, ``TORCHVISION_WEIGHTS``, and in the early stopping message
+``MONITOR`` and ``EPOCH_WORD``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from zipfile import BadZipFile
+
+import torch
+import torch.distributed as dist
+from safetensors.torch import load_file
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from core.code.templates.loop import regression_figures
+from core.code.templates.script_names import (
+    BATCH_SIZE,
+    DATA_FILE,
+    EPOCHS,
+    EVAL_BATCH_SIZE,
+    FREEZE_EPOCHS,
+    INITIAL_WEIGHTS,
+    LEARNING_RATE,
+    LOSS,
+    LOSS_FN,
+    PATIENCE,
+    SEED,
+    TORCHVISION_WEIGHTS,
+    UNFREEZE_LR_FACTOR,
+    Net,
+    end_of_epoch,
+    evaluate,
+    load_data,
+    make_optimizer,
+    make_scheduler,
+    train_one_epoch,
+)
+from core.code.templates.transfer import freeze, start_from, unfreeze
+from core.portable.steps import shuffled_batches
+
+
+def main() -> None:
+    torch.manual_seed(SEED)
+    device = torch.device("cpu")  # [cpu]
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # [cuda]
+    # [mps]
+    device = torch.device("mps" if torch.backends.mps.is_available() else "cpu")
+    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()  # [auto]
+    device = torch.device("cuda" if cuda else "mps" if mps else "cpu")  # [auto]
+    distributed = "WORLD_SIZE" in os.environ  # started by torchrun  # [dist]
+    rank = int(os.environ.get("RANK", "0"))  # which process this is  # [dist]
+    world = int(os.environ.get("WORLD_SIZE", "1"))  # how many there are  # [dist]
+    main_process = rank == 0  # the one that prints and saves  # [dist]
+    if distributed:  # distributed: one GPU per process, or CPU processes  # [dist]
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+            torch.cuda.set_device(device)
+        else:
+            device = torch.device("cpu")
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cpu":  # [small]
+        torch.set_num_threads(1)  # a model this small is fastest on one thread
+    try:  # [npz]
+        data = load_data()
+    except (OSError, EOFError, KeyError, TypeError, ValueError, BadZipFile) as error:
+        raise SystemExit(f"Cannot load {DATA_FILE}: {error}") from None
+    try:  # [!npz]
+        data = load_data()
+    except (OSError, KeyError, ValueError) as error:
+        raise SystemExit(f"Cannot load the data: {error}") from None
+    x_train, y_train, x_val, y_val, x_test, y_test = [t.to(device) for t in data]
+    model = Net().to(device)  # [!initial]
+    model = Net()  # [initial]
+    weights = TORCHVISION_WEIGHTS  # [torchvision]
+    # [torchvision]
+    loaded, new = start_from(model, weights.get_state_dict(check_hash=True))
+    # [!torchvision safetensors]
+    loaded, new = start_from(model, load_file(INITIAL_WEIGHTS))
+    # [initial !torchvision !safetensors]
+    loaded, new = start_from(model, torch.load(INITIAL_WEIGHTS, weights_only=True))
+    # [torchvision]
+    print(f"From {weights}: {len(loaded)} tensors loaded:", ", ".join(loaded))
+    # [torchvision]
+    print("New (not in the weights, or of another shape):", ", ".join(new) or "none")
+    # [initial !torchvision]
+    print(f"From {INITIAL_WEIGHTS}: {len(loaded)} tensors loaded:", ", ".join(loaded))
+    # [initial !torchvision]
+    print("New (not in the file, or of another shape):", ", ".join(new) or "none")
+    model = model.to(device)  # [initial]
+    freeze(model)  # [frozen]
+    # [!classes]
+    regression = y_train.is_floating_point()  # numeric targets: no accuracy
+    if distributed:  # distributed: gradients are averaged over the processes  # [dist]
+        model = DDP(model)
+    # [dist]
+    batch_size = max(BATCH_SIZE // world, 1)  # distributed: a share of each batch
+    loss_fn = LOSS_FN()
+    optimizer = make_optimizer(model)
+    # [sched dist]
+    steps_per_epoch = math.ceil((len(x_train) // world) / batch_size)
+    steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)  # [sched !dist]
+    scheduler = make_scheduler(optimizer, steps_per_epoch)  # [sched]
+    # [amp]
+    scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")  # GPU only
+    shuffle = torch.Generator().manual_seed(SEED)  # the order of the batches
+    history = []
+    for epoch in range(1, EPOCHS + 1):
+        if epoch == FREEZE_EPOCHS + 1:  # phase two: every layer trains now  # [phases]
+            optimizer = unfreeze(model)
+            if distributed:  # distributed: DDP learns which weights train now  # [dist]
+                model = DDP(model.module)
+            scheduler = make_scheduler(optimizer, steps_per_epoch)  # [sched]
+            if main_process:  # [dist]
+                print(
+                    f"Phase two: every layer trains, at {LEARNING_RATE * UNFREEZE_LR_FACTOR:g}",
+                )
+            print(  # [!dist]
+                f"Phase two: every layer trains, at {LEARNING_RATE * UNFREEZE_LR_FACTOR:g}",
+            )
+        # [dist]
+        batches = shuffled_batches(x_train, y_train, batch_size, shuffle, rank, world)
+        order = torch.randperm(len(x_train), generator=shuffle).to(device)  # [!dist]
+        batches = ((x_train[b], y_train[b]) for b in order.split(BATCH_SIZE))  # [!dist]
+        total_loss, correct, seen = train_one_epoch(  # [dist]
+            model,
+            batches,
+            loss_fn,
+            optimizer,
+            scaler,  # [amp]
+            scheduler,  # [onecycle]
+        )
+        metrics = train_one_epoch(  # [!dist]
+            model,
+            batches,
+            loss_fn,
+            optimizer,
+            scaler,  # [amp]
+            scheduler,  # [onecycle]
+        )
+        if distributed:  # distributed: add up the sums of all processes  # [dist]
+            sums = torch.tensor([total_loss, correct, seen], dtype=torch.float64)
+            sums = sums.to(device)  # nccl adds up GPU tensors
+            dist.all_reduce(sums)
+            total_loss, correct, seen = sums.tolist()
+        metrics = {"loss": total_loss / seen, "accuracy": correct / seen}  # [dist]
+        # [classes]
+        val_loss, val_accuracy = evaluate(model, x_val, y_val, loss_fn, EVAL_BATCH_SIZE)
+        # [!classes]
+        val_loss, val_accuracy, _ = evaluate(
+            model, x_val, y_val, loss_fn, LOSS, EVAL_BATCH_SIZE
+        )
+        metrics.update(val_loss=val_loss, val_accuracy=val_accuracy)
+        history.append(dict(epoch=epoch, **metrics, lr=optimizer.param_groups[0]["lr"]))
+        # [!classes]
+        kept = {k: v for k, v in metrics.items() if not (regression and "acc" in k)}
+        # [classes !dist]
+        print(f"Epoch {epoch}/{EPOCHS}", {k: round(v, 4) for k, v in metrics.items()})
+        # [!classes !dist]
+        print(f"Epoch {epoch}/{EPOCHS}", {k: round(v, 4) for k, v in kept.items()})
+        if main_process:  # distributed: only the first process prints  # [dist]
+            print(  # [classes]
+                f"Epoch {epoch}/{EPOCHS}", {k: round(v, 4) for k, v in metrics.items()}
+            )
+            # [!classes]
+            print(f"Epoch {epoch}/{EPOCHS}", {k: round(v, 4) for k, v in kept.items()})
+        end_of_epoch(history, scheduler)  # [epochly !stops]
+        if end_of_epoch(  # [stops]
+            history,
+            scheduler,  # [epochly]
+        ):
+            if main_process:  # [dist]
+                print(f"Early stopping: no better MONITOR for {PATIENCE} EPOCH_WORD.")
+            # [!dist]
+            print(f"Early stopping: no better MONITOR for {PATIENCE} EPOCH_WORD.")
+            break
+    # [classes]
+    test_loss, test_accuracy = evaluate(model, x_test, y_test, loss_fn, EVAL_BATCH_SIZE)
+    # [!classes]
+    test_loss, test_accuracy, _ = evaluate(
+        model, x_test, y_test, loss_fn, LOSS, EVAL_BATCH_SIZE
+    )
+    if distributed:  # distributed: done together; keep the Net inside DDP  # [dist]
+        dist.barrier()  # every process has finished before the group closes
+        dist.destroy_process_group()
+        model = model.module
+    if main_process:  # distributed: only the first process prints and saves  # [dist]
+        if regression:  # [!classes]
+            print(f"Test loss: {test_loss:.4f}")
+            if len(y_test):
+                print(regression_figures(model, x_test, y_test, EVAL_BATCH_SIZE))
+        else:
+            print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")
+        # [classes]
+        print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")
+        torch.save(model.state_dict(), "model_weights.pt")
+        Path("history.json").write_text(json.dumps(history, indent=2))
+        print(f"Saved model_weights.pt and history.json in {Path.cwd()}")
+    if regression:  # [!dist !classes]
+        print(f"Test loss: {test_loss:.4f}")
+        if len(y_test):
+            print(regression_figures(model, x_test, y_test, EVAL_BATCH_SIZE))
+    else:
+        print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")
+    # [!dist classes]
+    print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")
+    torch.save(model.state_dict(), "model_weights.pt")  # [!dist]
+    Path("history.json").write_text(json.dumps(history, indent=2))  # [!dist]
+    print(f"Saved model_weights.pt and history.json in {Path.cwd()}")  # [!dist]
