@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtGui import QUndoStack
 
 from core.files.project import load
@@ -94,6 +95,7 @@ def test_crop_and_jitter_change_the_preview_samples(qtbot) -> None:
     assert not np.allclose(plain, cropped, atol=1e-3) and not np.allclose(plain, jittered, atol=1e-3)
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_the_grid_shows_changed_samples_and_a_new_draw_on_request(qtbot) -> None:
     dash, _stack = dashboard(qtbot)
     data = dash.dataset

@@ -4,6 +4,8 @@ normalises them with the weights' own mean and std, so the check passes with no 
 
 from __future__ import annotations
 
+import pytest
+
 from core.settings import TrainingSettings
 from tests.conftest import EXAMPLES
 
@@ -20,6 +22,7 @@ def _project(window, tmp_path, weights: str):
     return dash, window.document.graph
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_choosing_grey_digits_for_a_pretrained_network_fits_the_data_in_one_undo_step(window, tmp_path):
     dash, graph = _project(window, tmp_path, "resnet18-f37072fd.pth")  # torchvision's file name; never read here
     node = graph.nodes_of_type("Input")[0]
@@ -39,6 +42,7 @@ def test_choosing_grey_digits_for_a_pretrained_network_fits_the_data_in_one_undo
     assert training.resize == [] and training.mean == [] and training.dataset == "folder:imagenet/train"
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_a_network_without_starting_weights_takes_the_datas_shape(window, tmp_path):
     dash, graph = _project(window, tmp_path, "")
     dash.choose_dataset("digits")

@@ -65,6 +65,7 @@ def test_the_preview_loads_in_a_thread_while_the_window_keeps_answering(qtbot, m
     assert dash.panel.preview.kind == "images"
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_a_newer_choice_wins_over_a_preview_still_loading(qtbot, monkeypatch) -> None:
     release = threading.Event()
     real = data_load.preview_data
@@ -114,6 +115,7 @@ def test_the_examples_preview_needs_no_torch_and_the_tensors_load_when_asked(qtb
     assert full.preview(16).labels == dash.shown_data.preview(16).labels
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_intent_to_train_starts_loading_torch_in_the_background(qtbot, monkeypatch) -> None:
     """The pointer entering the training form (Train included) and a settings edit start the warm-up (torch and
     ``torch._dynamo``); an idle dashboard does not. Turning augmentation on loads the tensors its samples need."""

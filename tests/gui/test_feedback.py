@@ -63,6 +63,7 @@ def choose(panel, spec: str) -> None:
 
 
 # -- a dataset that cannot load ---------------------------------------------------------------------------
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_a_dataset_that_cannot_load_is_explained_and_train_keeps_working(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path)
     panel = dash.panel
@@ -261,6 +262,7 @@ def cnn_without_flatten():
     return project
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_a_network_that_does_not_fit_its_dataset_is_shown_everywhere_and_train_is_off(window, tmp_path):
     dash = window.install_training()
     dash.runs_root = tmp_path / "runs"
@@ -284,6 +286,7 @@ def test_a_network_that_does_not_fit_its_dataset_is_shown_everywhere_and_train_i
     assert action.isEnabled() and dash.panel.train_button.isEnabled()
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_changing_the_loss_checks_the_network_against_it_again(window, tmp_path, qtbot):
     dash = window.install_training()
     dash.runs_root = tmp_path / "runs"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from core.cli import main
@@ -29,6 +30,7 @@ def _dashboard(qtbot, tmp_path: Path, project) -> TrainingDashboard:
     return dash
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_train_refuses_in_the_cli_s_words_what_changed_on_disk(qtbot, tmp_path, capsys) -> None:
     root = tmp_path / "pets"
     for k, name in enumerate(("cat", "dog", "owl")):

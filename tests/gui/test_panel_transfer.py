@@ -77,6 +77,7 @@ def test_frozen_layer_silences_the_note(qtbot, tmp_path) -> None:
     assert dash.panel.transfer.freeze_note.text() == ""
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_a_picked_file_is_one_undo_step_and_shows_what_will_load(qtbot, tmp_path, monkeypatch) -> None:
     dash, stack = dashboard(qtbot, tmp_path)
     box = dash.panel.transfer
@@ -105,6 +106,7 @@ def test_a_picked_file_is_one_undo_step_and_shows_what_will_load(qtbot, tmp_path
     qtbot.waitUntil(lambda: "tensors will load" in box.preview.text(), timeout=10_000)
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_weights_of_another_network_are_refused_in_the_form(qtbot, tmp_path, monkeypatch) -> None:
     dash, _stack = dashboard(qtbot, tmp_path)
     path = tmp_path / "other.pt"
@@ -169,6 +171,7 @@ def test_the_preview_follows_the_network_and_a_run_folder_gives_its_weights(qtbo
     qtbot.waitUntil(lambda: box.preview.text() == f"{len(state)} tensors will load, 0 new.", timeout=30_000)
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_from_a_run_lists_earlier_runs_and_starts_from_the_chosen_one(qtbot, tmp_path) -> None:
     dash, stack = dashboard(qtbot, tmp_path)
     dash.project.training.epochs = 1
@@ -185,6 +188,7 @@ def test_from_a_run_lists_earlier_runs_and_starts_from_the_chosen_one(qtbot, tmp
     qtbot.waitUntil(lambda: box.preview.text() == f"{n} tensors will load, 0 new.", timeout=10_000)
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_the_preview_is_made_off_the_gui_thread_and_only_the_newest_is_shown(qtbot, tmp_path, monkeypatch) -> None:
     """Building the network to match the weights took ~0.5 s on the GUI thread for resnet18 (the form froze at
     each pick and each network edit). Here the first preview is held until a newer one has been shown."""

@@ -72,6 +72,7 @@ def test_results_fill_in_for_images(qtbot, tmp_path):
     assert dash.runs.table.rowCount() == 1
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_decision_boundary_for_a_2d_set(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, "spirals.json", epochs=2)
     assert dash.panel.preview.kind == "scatter"

@@ -110,6 +110,7 @@ def test_an_image_folder_through_the_wizard_then_trained(qtbot, data_window, mon
     train_briefly(qtbot, window)
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_a_csv_in_the_list_opens_the_wizard_not_a_numpy_error(qtbot, data_window, monkeypatch, tmp_path) -> None:
     """The list's 'Open a data file…' with a CSV picked. Before: 'cannot read it as a NumPy .npz file'."""
     window = data_window
@@ -207,6 +208,7 @@ def test_a_file_that_is_no_data_is_said_under_the_list(qtbot, data_window, monke
     assert panel.wizard is None and "notes.docx: not a kind of data" in panel.data_note.text()
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_a_table_training_would_refuse_cannot_be_used(qtbot, data_window, monkeypatch, tmp_path) -> None:
     window = data_window
     path = tmp_path / "gaps.csv"
@@ -218,6 +220,7 @@ def test_a_table_training_would_refuse_cannot_be_used(qtbot, data_window, monkey
     assert window.document.project.training.dataset == "digits"
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_data_open_is_off_while_a_run_holds_the_network(data_window) -> None:
     """A run trains a snapshot; choosing other data meanwhile would change the settings under it."""
     window = data_window
@@ -227,6 +230,7 @@ def test_data_open_is_off_while_a_run_holds_the_network(data_window) -> None:
     assert window.action_map["open_data"].isEnabled() and window.action_map["open_data_folder"].isEnabled()
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_whole_number_labels_can_be_predicted_as_a_number(qtbot, data_window, monkeypatch, tmp_path) -> None:
     """Prices in whole euros look like 40 classes; the user says they are a number to predict (regression)."""
     window = data_window
@@ -244,6 +248,7 @@ def test_whole_number_labels_can_be_predicted_as_a_number(qtbot, data_window, mo
     assert wizard.spec() == f"table:{path}?label=price&number=price"
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_a_table_that_cannot_be_read_again_keeps_its_columns_to_try_again(qtbot, data_window, monkeypatch, tmp_path):
     """The file changed on disk while the wizard was open (a ragged row): the next choice's survey fails in words,
     the columns stay in view, and the next choice once the file is fixed reads it again."""

@@ -47,6 +47,7 @@ def test_labelled_lines_read_by_characters(qtbot, data_window, monkeypatch, tmp_
     assert window.document.project.training.dataset == f"text:{path}?tokenizer=char", dash.panel.data_note.text()
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_plain_text_is_refused_as_lines_and_read_for_its_next_character(qtbot, data_window, monkeypatch, tmp_path):
     window = data_window
     write_next_char(tmp_path, sentences=60)
