@@ -95,6 +95,9 @@ def fit_changes(info: DataInfo | None, input_shape: tuple[int, ...], training: T
     if not changes:
         return None
     words = fit.message if fit else "Normalise with the weights' own mean and std"
+    crop = weights_crop(training, tuple(fit.changes["resize"])) if fit and "resize" in fit.changes else None
+    if crop:  # said where it is done: the check's words stay cheap (they import no torchvision)
+        words += f" (the short side to {crop[0]}, then the centre {crop[1]}x{crop[1]}, as the weights' own transforms)"
     if fit and "mean" in changes:
         words += ", and normalise with the weights' own mean and std"
     return DataFit(words, changes)

@@ -117,3 +117,17 @@ def test_a_new_image_for_try_it_is_cropped_as_the_training_images_were(tmp_path:
     assert crop == (256, 224)  # what Try it and predict() are given
     seen = preprocess(x[0], None, None, (3, 224, 224), (224, 224), "hwc", crop)
     torch.testing.assert_close(seen, expected[:1], rtol=0, atol=1e-6)
+
+
+def test_the_one_click_fix_says_the_crop() -> None:
+    from core.datasets.fit import fit_changes
+    from core.datasets.info import dataset_info
+
+    training = TrainingSettings(dataset="digits", initial_weights=_download(RESNET18))
+    fix = fit_changes(dataset_info("digits"), (3, 224, 224), training)
+    assert fix is not None and fix.changes["resize"] == [224, 224]
+    assert fix.message == (
+        "This network expects 3x224x224 images; your images (digits) are 1x8x8: resize to 224x224 and convert to RGB "
+        "(the short side to 256, then the centre 224x224, as the weights' own transforms), and normalise with the "
+        "weights' own mean and std"
+    )
