@@ -44,7 +44,10 @@ _ARITHMETIC = {
 
 
 def _dims(node: Any) -> tuple[Any, ...] | None:
+    """A tensor's dimensions, the first one the batch; a tensor the model holds (``self.weight.shape``) has none."""
     shape = shape_of(node)
+    if shape is not None and isinstance(node, fx.Node) and node.op == "get_attr":
+        return tuple(int(d) for d in shape)
     return None if shape is None or not shape else (BATCH, *shape[1:])
 
 

@@ -15,6 +15,7 @@ from torch import fx, nn
 from core.fx_import import modules, ops
 from core.fx_import.fold import fold
 from core.fx_import.learned import Learned
+from core.fx_import.own_layers import own_layers
 from core.fx_import.patterns import channel_shuffles
 from core.fx_import.trace import module_path, module_type, node_line
 
@@ -147,8 +148,16 @@ def flatten(gm: fx.GraphModule) -> Flat:
     channel_shuffles(gm)  # view, transpose, view: one ChannelShuffle
     pieces = ops.chunk_calls(gm)  # x.chunk(2, dim=1): each x[i] of it is a Chunk layer
     learned = Learned(gm)  # a class token, position embedding or layer scale used in forward: LearnedTensor
+    own = own_layers(gm, gm.meta.get("original", gm))  # nanoGPT's LayerNorm: F.layer_norm on its own tensors
+    own_parts = {part for layer in own.values() for part in layer.parts}
     for node in gm.graph.nodes:
-        if node in folded or node in pieces:
+        if node in folded or node in pieces or node in own_parts:
+            continue
+        if node in own:
+            mine = own[node]
+            inputs = [_resolve(mine.input, alias)]
+            chain = _chain(node, flat)[:-1]  # the module is the layer: it is no block
+            flat.items.append(Item(node, mine.type, mine.params, mine.path.split(".")[-1], inputs, chain, True))
             continue
         if node.op == "placeholder":
             flat.items.append(Item(node, "Input", {}, str(node.target), [], ()))
