@@ -142,42 +142,21 @@ def _train_one_epoch(s: TrainingSettings, augmenting: bool, norms: bool) -> list
     return function_lines("loop", "train_one_epoch", flags, {"*AUGMENT": ", ".join(augments(s))})
 
 
-HINTS = {"history": "history: list", "scheduler": "scheduler"}
-
-
 def _end_of_epoch(s: TrainingSettings) -> list[str]:
     """``end_of_epoch(history[, scheduler])``: the per-epoch schedule and early stopping, after validation.
     Early stopping reads the history (no state to keep): it stops once the best score is PATIENCE epochs old."""
     stops = bool(s.early_stopping)
-    returns = "bool" if stops else "None"
-    monitor, fallback = s.monitor, s.monitor.removeprefix("val_")
-    steps = "the learning rate's per-epoch step" if s.scheduler in EPOCH_SCHEDULERS else ""
-    if stops:
-        doc = [
-            f'    """After validation: {steps + ", and " if steps else ""}early stopping:',
-            f'    True once {monitor} has not improved for PATIENCE epochs."""',
-        ]
-    else:
-        doc = [f'    """After validation: {steps}."""']
-    lines = [
-        *call_lines("", "def end_of_epoch", [HINTS[n] for n in end_of_epoch_parameters(s)], f" -> {returns}:"),
-        *doc,
-    ]
-    if stops or s.scheduler == "ReduceLROnPlateau":
-        lines.append(f'    scores = [row["{monitor}"] for row in history]')
-        if monitor != fallback:
-            lines += [
-                f"    if math.isnan(scores[-1]):  # no validation data: watch the training {fallback}",
-                f'        scores = [row["{fallback}"] for row in history]',
-            ]
-    if s.scheduler == "ReduceLROnPlateau":
-        lines.append("    scheduler.step(scores[-1])  # lowers the learning rate when the score stalls")
-    elif s.scheduler in EPOCH_SCHEDULERS:
-        lines.append("    scheduler.step()")
-    if stops:
-        best = "max" if s.monitor.endswith("accuracy") else "min"
-        lines += [
-            f"    best = scores.index({best}(scores))  # the first epoch with it: a tie is no improvement",
-            "    return len(scores) - 1 - best >= PATIENCE",
-        ]
-    return lines
+    flags = {
+        "epochly": s.scheduler in EPOCH_SCHEDULERS,
+        "plateau": s.scheduler == "ReduceLROnPlateau",
+        "stops": stops,
+        "scores": stops or s.scheduler == "ReduceLROnPlateau",
+        "val": s.monitor.startswith("val_"),  # without validation data, the training score is watched
+    }
+    fill = {
+        "RETURNS": "bool" if stops else "None",
+        "MONITOR": s.monitor,
+        "FALLBACK": s.monitor.removeprefix("val_"),
+        "max": "max" if s.monitor.endswith("accuracy") else "min",
+    }
+    return function_lines("loop", "end_of_epoch", flags, fill)

@@ -3,15 +3,27 @@
 
 Flags: ``amp`` mixed precision, ``clip`` gradient clipping, ``onecycle`` a schedule
 stepped every batch, ``classes`` a class loss, ``augment``, ``norms`` frozen BatchNorm
-layers, ``dist`` distributed (the sums are added up over the processes first).
+layers, ``dist`` distributed (the sums are added up over the processes first);
+``end_of_epoch``: ``epochly`` a schedule stepped after each epoch, ``plateau``
+ReduceLROnPlateau, ``stops`` early stopping, ``scores`` either of those two, ``val`` a
+validation score watched (the training one is its ``FALLBACK``). Placeholders: the
+monitored ``MONITOR``, ``RETURNS`` (bool or None); ``max`` becomes min for a loss.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
-from core.code.templates.script_names import AUGMENT, GRAD_CLIP, LOSS
+from core.code.templates.script_names import (
+    AUGMENT,
+    GRAD_CLIP,
+    LOSS,
+    PATIENCE,
+    RETURNS,
+)
 from core.code.templates.transfer import keep_frozen_norms_in_eval
 from core.portable.steps import augment, classes_of, to_target
 
@@ -70,3 +82,26 @@ def regression_figures(model: nn.Module, x, y, batch_size: int) -> str:
     total = ((true - true.mean(0)) ** 2).sum().item()
     r2 = f"{1 - diff.pow(2).sum().item() / total:.4f}" if total > 0 else "–"
     return f"Test MAE {mae:.4f} - RMSE {rmse:.4f} - R² {r2} ({len(y):,} samples)"
+
+
+def end_of_epoch(
+    history: list,
+    scheduler,  # [epochly]
+) -> RETURNS:
+    # [epochly stops]
+    """After validation: the learning rate's per-epoch step, and early stopping:
+    True once MONITOR has not improved for PATIENCE epochs."""
+    # [!epochly stops]
+    """After validation: early stopping:
+    True once MONITOR has not improved for PATIENCE epochs."""
+    """After validation: the learning rate's per-epoch step."""  # [!stops]
+    scores = [row["MONITOR"] for row in history]  # [scores]
+    # [scores val]
+    if math.isnan(scores[-1]):  # no validation data: watch the training FALLBACK
+        scores = [row["FALLBACK"] for row in history]
+    # [plateau]
+    scheduler.step(scores[-1])  # lowers the learning rate when the score stalls
+    scheduler.step()  # [epochly !plateau]
+    # [stops]
+    best = scores.index(max(scores))  # the first epoch with it: a tie is no improvement
+    return len(scores) - 1 - best >= PATIENCE  # [stops]

@@ -16,6 +16,7 @@ FROZEN: list[str] = []  # the attributes of the Net whose weights are frozen
 LOSS = "CrossEntropyLoss"
 GRAD_CLIP = 1.0  # largest allowed gradient norm
 AUGMENT: tuple = ()  # a placeholder: filled with augment's arguments after the batch
+RETURNS = bool  # a placeholder: end_of_epoch's bool, or None when it never stops
 
 
 def make_optimizer(
