@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +136,7 @@ class TrainingDashboard(DashboardData, QWidget):
             self.prepare_to_train()
         return super().eventFilter(watched, event)
 
-    def _timer(self, interval_ms: int, slot: Any) -> QTimer:
+    def _timer(self, interval_ms: int, slot: Callable[[], None]) -> QTimer:
         timer = QTimer(self)
         timer.setSingleShot(True)
         timer.setInterval(interval_ms)

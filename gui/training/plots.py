@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.widgets.plot_parts import COLORS, Curve, format_value, legend, make_plot, number, steady_range
@@ -281,7 +281,7 @@ class LivePlots(QWidget):
         return counts
 
     # -- crosshair -----------------------------------------------------------------------------------
-    def _hover(self, widget: pg.PlotWidget, pos: Any) -> None:
+    def _hover(self, widget: pg.PlotWidget, pos: QPointF) -> None:
         item = widget.getPlotItem()
         if not item.sceneBoundingRect().contains(pos):
             return
