@@ -56,6 +56,7 @@ def test_each_augmentation_field_is_one_undoable_edit_and_the_grid_follows(qtbot
     assert box.shown_images() == 0
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_crop_and_jitter_are_one_undoable_edit_each_and_the_grid_follows(qtbot, monkeypatch) -> None:
     """Issue 26: crop and colour jitter in the box, in percent on screen and fractions in the settings."""
     calls: list[tuple] = []

@@ -137,6 +137,7 @@ def test_intent_to_train_starts_loading_torch_in_the_background(qtbot, monkeypat
     qtbot.waitUntil(lambda: dash.panel.augment.shown_images() > 0, timeout=5_000)
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_train_pressed_cold_says_pytorch_is_starting(qtbot, monkeypatch, tmp_path) -> None:
     """Train pressed before torch is loaded: the run's thread imports it first (seconds), and the progress bar says
     so rather than looking frozen."""

@@ -4,6 +4,8 @@ changed."""
 
 from __future__ import annotations
 
+import pytest
+
 from core.settings import TrainingSettings
 from tests.conftest import EXAMPLES
 
@@ -15,6 +17,7 @@ def _resnet_on_digits(window):
     return window.document.graph
 
 
+@pytest.mark.slow  # draws resnet18 on digits: about half a second
 def test_new_head_on_the_last_linear_is_one_undo_step_with_a_note(window, qtbot):
     graph = _resnet_on_digits(window)
     fc = graph.by_name("fc")

@@ -129,6 +129,7 @@ def test_choosing_a_dataset_sets_the_input_shape_in_one_undo_step(qtbot, tmp_pat
     assert dash.panel.dataset.currentData() == "digits"
 
 
+@pytest.mark.slow  # a window with the training dashboard and its data: about half a second
 def test_train_is_disabled_with_the_reason_while_the_graph_has_problems(qtbot, tmp_path):
     dash = make_dashboard(qtbot, tmp_path, "spirals.json")
     assert dash.panel.train_button.isEnabled()
