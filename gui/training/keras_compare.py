@@ -14,8 +14,16 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.code.keras_code import KerasExportError, generate_keras_model
 from core.errors import TorchCanvasError
@@ -28,6 +36,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TABLE_COLUMNS = ("Framework", "Test acc.", "Test loss", "Time (fit)", "Samples/s")
+
+
+def table_cell(text: str, tooltip: str = "") -> QTableWidgetItem:
+    """A read-only cell of the runs table and of this comparison's table."""
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if tooltip:
+        item.setToolTip(tooltip)
+    return item
 
 
 class KerasThread(QThread):
@@ -160,13 +177,11 @@ class KerasComparison(QWidget):
             self.thread_.wait(wait_ms)
 
     def show_table(self, rows: list[tuple[str, float | None, float | None, float | None, float | None]]) -> None:
-        from gui.training.runs import _cell  # a cycle: runs imports this module for its Compare button
-
         self.table.setRowCount(len(rows))
         for r, (name, acc, loss, seconds, rate) in enumerate(rows):
             texts = (name, _cell_text(acc, "acc"), _cell_text(loss, "loss"), _cell_text(seconds, "time"))
             for c, text in enumerate((*texts, _cell_text(rate, "rate"))):
-                self.table.setItem(r, c, _cell(text))
+                self.table.setItem(r, c, table_cell(text))
         self.table.resizeColumnsToContents()
         self.table.show()
 

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 from core.files.fileread import FileReadError, read_regular_file
 from core.training.run_folder import SavedRun
 from core.training.run_folder import project_runs as saved_project_runs
-from gui.training.keras_compare import KerasComparison
+from gui.training.keras_compare import KerasComparison, table_cell
 from gui.widgets.plot_parts import number
 from gui.widgets.preview import class_colour
 
@@ -110,14 +109,6 @@ def project_runs_with_notes(runs_root: Path, project_name: str, limit: int = 200
     for note in notes:
         log.warning("%s", note)
     return [RunRecord.from_saved(run) for run in saved], notes
-
-
-def _cell(text: str, tooltip: str = "") -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-    if tooltip:
-        item.setToolTip(tooltip)
-    return item
 
 
 class RunsView(QWidget):
@@ -230,7 +221,7 @@ class RunsView(QWidget):
             )
             tip = "\n".join(f"{k}: {v}" for k, v in sorted(s.items()))
             for col, text in enumerate(values):
-                self.table.setItem(row, col, _cell(text, tip))
+                self.table.setItem(row, col, table_cell(text, tip))
         self.redraw()
 
     def selected(self) -> list[RunRecord]:
