@@ -122,8 +122,8 @@ def _module_attributes(order: list[str], nodes: dict[str, Node]) -> dict[str, st
             attr_of[nid] = module_attribute(attrs, nodes[nid].name, nodes[nid].key, "block")
             continue
         spec = get_spec(nodes[nid].type)
-        if spec.torch_class is not None:
-            attr_of[nid] = attrs.allocate(nodes[nid].name, spec.name_prefix)
+        if spec.torch_class is not None:  # an imported nn.Sequential's layers keep their numbers ("0", "2")
+            attr_of[nid] = module_attribute(attrs, nodes[nid].name, nodes[nid].key, spec.name_prefix)
     return attr_of
 
 
@@ -144,8 +144,11 @@ def _emit_init(
             out.add(register_lines(attr, expr), nid)
             continue
         spec = get_spec(nodes[nid].type)
-        head = f"self.{attr} = {spec.torch_class}"
-        out.add(call_lines("        ", head, constructor_args(spec, analysis.nodes[nid].params)), nid)
+        args = constructor_args(spec, analysis.nodes[nid].params)
+        if not attr.isidentifier():
+            out.add(register_lines(attr, f"{spec.torch_class}({', '.join(args)})"), nid)
+            continue
+        out.add(call_lines("        ", f"self.{attr} = {spec.torch_class}", args), nid)
     out.add("")
 
 

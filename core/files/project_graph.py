@@ -36,7 +36,7 @@ MAX_EDGES = 4000
 MAX_PORTS = 64
 _BLOCK_NODE_KEYS = frozenset({"ports", "block", "repeat", "first_block", "first_params", "key"})
 _BLOCK_KEYS = frozenset({"name", "graph", "args", "bindings", "description", "as_class"})
-_NODE_KEYS = frozenset({"id", "type", "name", "params", "pos", "trainable"})
+_NODE_KEYS = frozenset({"id", "type", "name", "params", "pos", "trainable", "key"})
 _EDGE_KEYS = frozenset({"src", "dst", "src_port", "dst_port"})
 _BlockFields = tuple[str, int, str | None, dict[str, Any]]  # a block node's block, repeat, first_block, first_params
 
@@ -190,13 +190,13 @@ def _block_fields(item: dict[str, Any], where: str, at: str) -> _BlockFields:
 
 
 def _module_key(key: Any, where: str, at: str) -> str | None:
-    """A block's name in an imported model's weights that is not a Python name (``block1-0``), or None."""
+    """A module's name in an imported model's weights that is not a Python name (``block1-0``, ``0``), or None."""
     if key is None:
         return None
     if not (isinstance(key, str) and 0 < len(key) <= 64 and key.isprintable()):
-        raise ProjectLoadError("a block's key (its name in the weights) must be short printable text", where, at)
+        raise ProjectLoadError("a key (a module's name in the weights) must be short printable text", where, at)
     if "." in key or key.isidentifier():
-        raise ProjectLoadError("a block's key has no dots and is not a Python name (the name says that)", where, at)
+        raise ProjectLoadError("a key has no dots and is not a Python name (the name says that)", where, at)
     return key
 
 
@@ -241,7 +241,7 @@ def _add_node(graph: Graph, kept: UnknownFields, item: Any, edges: list[Any], wh
         node = Node(node_id, layer, name, params, (float(pos[0]), float(pos[1])), ports)
         if block is not None:
             node.block, node.repeat, node.first_block, node.first_params = block
-            node.key = _module_key(item.get("key"), where, at)
+        node.key = _module_key(item.get("key"), where, at)  # a layer's too: an imported list's "0"
         node.trainable = _expect(item.get("trainable", True), bool, where, f"{at}.trainable", "true or false")
         graph.add_node(node)
     except TorchCanvasError as exc:

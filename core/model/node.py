@@ -89,8 +89,8 @@ class Node:
                 data["first_block"] = self.first_block
             if self.first_params:
                 data["first_params"] = copy.deepcopy(self.first_params)
-            if self.key is not None:
-                data["key"] = self.key
+        if self.key is not None:  # an imported module's name in the weights ("block1-0", a list's "0")
+            data["key"] = self.key
         if not self.trainable:
             data["trainable"] = False  # written only when frozen, so older readers see the files they know
         return data

@@ -68,6 +68,23 @@ def test_a_dashed_submodule_name_is_kept_as_the_modules_name_and_the_weights_loa
     assert generate_model(again.graph).source == source
 
 
+def test_a_model_that_is_an_nn_sequential_of_layers_keeps_their_numbers_as_keys() -> None:
+    """``model = nn.Sequential(nn.Linear(...), nn.ReLU(), ...)``, as a first script writes it: its layers' keys
+    are ``0.weight``, ``2.bias``; the generated Net registered them as ``m_0``, ``m_2`` and the import was refused."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)).eval()
+    result = import_model(model, [4])
+    source = generate_model(result.project.graph).source
+    assert 'self.add_module("0", nn.Linear(4, 8))' in source and 'getattr(self, "2")(x)' in source, source
+    net = _net(source).eval()
+    net.load_state_dict(model.state_dict(), strict=True)
+    assert list(net.state_dict()) == list(model.state_dict())
+    x = torch.randn(3, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), model(x), atol=1e-6, rtol=0)
+    assert generate_model(loads(dumps(result.project)).graph).source == source
+
+
 @pytest.mark.parametrize("key", ["unit.a", "unit_a", "", 5])
 def test_a_project_with_a_key_that_is_a_python_name_or_has_a_dot_is_refused_in_words(key: object) -> None:
     torch.manual_seed(0)

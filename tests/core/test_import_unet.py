@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.files.built_model import build_model, generated_code
+from core.files.project import dumps, loads
 from core.fx_import import import_model
 
 
@@ -86,3 +87,12 @@ def test_a_unet_whose_encoder_pools_between_list_members_and_whose_up_blocks_con
     # each up-block's inner block is given its own entering channels (8 + 8, then 4 + 4), not the first one's
     assert "conv_block_in_channels" in source
     assert "class DownPath(nn.Module):" in source and "class UpPath(nn.Module):" in source
+
+
+def test_a_saved_and_reopened_import_keeps_the_keys_of_a_lists_layers() -> None:
+    """The layers of a list drawn in its block are registered under their numbers (``down.0.weight``); a project
+    file kept that only for blocks, so the reopened project named them ``down.m_0`` and its weights no longer
+    loaded by name."""
+    model = Encoder().eval()
+    again = loads(dumps(import_model(model, [3, 16, 16]).project))
+    assert list(build_model(again).module.state_dict()) == list(model.state_dict())
