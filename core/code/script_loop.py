@@ -3,7 +3,8 @@
 ``loop_functions`` emits ``make_optimizer``, ``make_scheduler`` (when there is one), the transfer-learning
 helpers the project uses (``core.code.script_transfer``), ``train_one_epoch`` and ``end_of_epoch`` (when there
 is a per-epoch schedule or early stopping), specialised to the settings so a beginner reads only the lines that
-apply (no gradient clipping line without clipping, no mixed precision on a CPU-only project).
+apply (no gradient clipping line without clipping, no mixed precision on a CPU-only project). Their text is
+``core/code/templates/loop.py``; this module says which of its tagged lines the settings keep.
 ``train_one_epoch`` takes ``on_batch=None``: the script leaves it out; the trainer (``core.training.trainer``)
 passes a callback that draws the live curves and pauses or stops between batches, so the app runs this very
 loop, and it calls ``end_of_epoch`` as the script's ``main`` (``core.code.script_main``) does.
@@ -12,7 +13,6 @@ loop, and it calls ``end_of_epoch`` as the script's ``main`` (``core.code.script
 from __future__ import annotations
 
 from core.code import script_transfer
-from core.code.line_wrap import call_lines
 from core.code.script_transfer import Transfer
 from core.code.templates import function_lines
 from core.portable import steps
@@ -88,42 +88,38 @@ def loop_functions(s: TrainingSettings, augmenting: bool, transfer: Transfer) ->
 def _make_optimizer(s: TrainingSettings, transfer: Transfer) -> list[str]:
     """The optimizer; with frozen parts over the trainable weights only, and with two phases taking the
     learning rate as an argument (phase two's is lower)."""
-    lr = "lr" if transfer.phases else "LEARNING_RATE"
-    args = ["trainable" if transfer.frozen else "model.parameters()", f"lr={lr}"]
-    if s.optimizer in ("SGD", "RMSprop") and s.momentum:
-        args.append(f"momentum={s.momentum!r}")
-    if s.optimizer == "SGD" and s.nesterov:
-        args.append("nesterov=True")
-    if s.weight_decay:
-        args.append(f"weight_decay={s.weight_decay!r}")
-    params = ["model: nn.Module", "lr: float = LEARNING_RATE"] if transfer.phases else ["model: nn.Module"]
-    lines = [
-        *call_lines("", "def make_optimizer", params, " -> torch.optim.Optimizer:"),
-        '    """What changes the weights after each batch, and how fast."""',
-    ]
-    if transfer.frozen:
-        lines[-1] = '    """What changes the trainable weights after each batch, and how fast."""'
-        lines.append("    trainable = [p for p in model.parameters() if p.requires_grad]")
-    return [*lines, *call_lines("    ", f"return torch.optim.{s.optimizer}", args)]
+    flags = {
+        "frozen": bool(transfer.frozen),
+        "phases": transfer.phases,
+        "momentum": s.optimizer in ("SGD", "RMSprop") and bool(s.momentum),
+        "nesterov": s.optimizer == "SGD" and s.nesterov,
+        "decay": bool(s.weight_decay),
+    }
+    fill = {
+        "OPTIMIZER": f"torch.optim.{s.optimizer}",
+        "LR": "lr" if transfer.phases else "LEARNING_RATE",
+        "MOMENTUM": repr(s.momentum),
+        "WEIGHT_DECAY": repr(s.weight_decay),
+    }
+    return function_lines("loop", "make_optimizer", flags, fill)
 
 
 def _make_scheduler(s: TrainingSettings) -> list[str]:
-    if s.scheduler == "StepLR":
-        args = ["optimizer", f"step_size={s.step_size}", f"gamma={s.gamma!r}"]
-    elif s.scheduler == "CosineAnnealingLR":
-        args = ["optimizer", "T_max=EPOCHS"]
-    elif s.scheduler == "OneCycleLR":
-        args = ["optimizer", "max_lr=LEARNING_RATE", "total_steps=EPOCHS * steps_per_epoch"]
-        if s.optimizer in NO_MOMENTUM:
-            args.append("cycle_momentum=False")
-    else:  # ReduceLROnPlateau
-        mode = '"max"' if s.monitor.endswith("accuracy") else '"min"'
-        args = ["optimizer", f"mode={mode}", f"factor={s.gamma!r}", f"patience={PLATEAU_PATIENCE}"]
-    return [
-        "def make_scheduler(optimizer: torch.optim.Optimizer, steps_per_epoch: int):",
-        '    """How the learning rate changes during training."""',
-        *call_lines("    ", f"return torch.optim.lr_scheduler.{s.scheduler}", args),
-    ]
+    flags = {
+        "step": s.scheduler == "StepLR",
+        "cosine": s.scheduler == "CosineAnnealingLR",
+        "onecycle": s.scheduler == "OneCycleLR",
+        "momentum": s.optimizer not in NO_MOMENTUM,
+        "plateau": s.scheduler == "ReduceLROnPlateau",
+    }
+    fill = {
+        "SCHEDULER": f"torch.optim.lr_scheduler.{s.scheduler}",
+        "STEP_SIZE": str(s.step_size),
+        "GAMMA": repr(s.gamma),
+        "MODE": '"max"' if s.monitor.endswith("accuracy") else '"min"',
+        "PLATEAU_PATIENCE": str(PLATEAU_PATIENCE),
+    }
+    return function_lines("loop", "make_scheduler", flags, fill)
 
 
 def _train_one_epoch(s: TrainingSettings, augmenting: bool, norms: bool) -> list[str]:

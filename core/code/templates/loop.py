@@ -1,7 +1,12 @@
 """The training loop of the exported script, which the app runs too
 (``core.code.script_loop`` picks the lines of a project's settings: tags in brackets).
 
-Flags: ``amp`` mixed precision, ``clip`` gradient clipping, ``onecycle`` a schedule
+``make_optimizer`` and ``make_scheduler`` take the settings' classes and numbers
+(``OPTIMIZER``, ``LR``, ``SCHEDULER``, ...: placeholders); their flags: ``frozen``
+parts, two ``phases``, ``momentum`` (for OneCycleLR: the optimizer has one),
+``nesterov``, weight ``decay``, and the schedule (``step``, ``cosine``, ``onecycle``,
+``plateau``).
+Flags of the loop: ``amp`` mixed precision, ``clip`` gradient clipping, ``onecycle`` a schedule
 stepped every batch, ``classes`` a class loss, ``augment``, ``norms`` frozen BatchNorm
 layers, ``dist`` distributed (the sums are added up over the processes first);
 ``end_of_epoch``: ``epochly`` a schedule stepped after each epoch, ``plateau``
@@ -19,13 +24,58 @@ from torch import nn
 
 from core.code.templates.script_names import (
     AUGMENT,
+    EPOCHS,
+    GAMMA,
     GRAD_CLIP,
+    LEARNING_RATE,
     LOSS,
+    LR,
+    MODE,
+    MOMENTUM,
+    OPTIMIZER,
     PATIENCE,
+    PLATEAU_PATIENCE,
     RETURNS,
+    SCHEDULER,
+    STEP_SIZE,
+    WEIGHT_DECAY,
 )
 from core.code.templates.transfer import keep_frozen_norms_in_eval
 from core.portable.steps import augment, classes_of, to_target
+
+
+def make_optimizer(
+    model: nn.Module,
+    lr: float = LEARNING_RATE,  # [phases]
+) -> torch.optim.Optimizer:
+    """What changes the weights after each batch, and how fast."""  # [!frozen]
+    # [frozen]
+    """What changes the trainable weights after each batch, and how fast."""
+    trainable = [p for p in model.parameters() if p.requires_grad]  # [frozen]
+    return OPTIMIZER(
+        trainable,  # [frozen]
+        model.parameters(),  # [!frozen]
+        lr=LR,
+        momentum=MOMENTUM,  # [momentum]
+        nesterov=True,  # [nesterov]
+        weight_decay=WEIGHT_DECAY,  # [decay]
+    )
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, steps_per_epoch: int):
+    """How the learning rate changes during training."""
+    return SCHEDULER(
+        optimizer,
+        step_size=STEP_SIZE,  # [step]
+        gamma=GAMMA,  # [step]
+        T_max=EPOCHS,  # [cosine]
+        max_lr=LEARNING_RATE,  # [onecycle]
+        total_steps=EPOCHS * steps_per_epoch,  # [onecycle]
+        cycle_momentum=False,  # [onecycle !momentum]
+        mode=MODE,  # [plateau]
+        factor=GAMMA,  # [plateau]
+        patience=PLATEAU_PATIENCE,  # [plateau]
+    )
 
 
 def train_one_epoch(

@@ -16,6 +16,16 @@ FROZEN: list[str] = []  # the attributes of the Net whose weights are frozen
 LOSS = "CrossEntropyLoss"
 GRAD_CLIP = 1.0  # largest allowed gradient norm
 AUGMENT: tuple = ()  # a placeholder: filled with augment's arguments after the batch
+# make_optimizer's and make_scheduler's placeholders: the settings' classes and numbers
+OPTIMIZER: Any = torch.optim.Adam
+LR = LEARNING_RATE  # lr in two phases: the argument
+MOMENTUM = 0.9
+WEIGHT_DECAY = 0.0
+SCHEDULER: Any = torch.optim.lr_scheduler.StepLR
+STEP_SIZE = 10
+GAMMA = 0.1
+MODE = "min"
+PLATEAU_PATIENCE = 3
 RETURNS = bool  # a placeholder: end_of_epoch's bool, or None when it never stops
 
 
