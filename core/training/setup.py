@@ -98,10 +98,12 @@ def initial_weights_problems(setting: str) -> list[str]:
 
 
 def start_by_name(
-    model: nn.Module, script: types.ModuleType | None, path: str | os.PathLike[str], what: str
+    model: nn.Module, script: types.ModuleType | None, path: str | os.PathLike[str], what: str, load: bool = True
 ) -> tuple[list[str], list[str]]:
     """The file's tensors whose name and shape fit (the script's ``start_from`` where it has one); a file of
-    which nothing fits is refused: training on would start from random weights while the user believes not."""
+    which nothing fits is refused: training on would start from random weights while the user believes not.
+    ``load=False`` (no script) only matches: the window's preview builds the network on the meta device, shapes
+    without values, so that it never draws from the random numbers a run is seeding meanwhile."""
     try:
         state = load_weights(Path(path))
     except ExportError as exc:
@@ -112,7 +114,8 @@ def start_by_name(
     else:
         own = model.state_dict()
         fits = {k: v for k, v in state.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
-        model.load_state_dict(fits, strict=False)
+        if load:
+            model.load_state_dict(fits, strict=False)
         loaded, new = list(fits), [k for k in own if k not in fits]
     if not loaded and state:
         raise TrainingError(

@@ -47,15 +47,29 @@ def will_load(project: Any, path: str) -> str:
     cannot be used (nothing fits, an unreadable file, a network with problems), as training would say it."""
     from core.code.script_transfer import initial_file
     from core.errors import TorchCanvasError
-    from core.files.built_model import build_model
     from core.training.setup import new_listing, start_by_name
 
     try:
-        model = build_model(project).module
-        loaded, new = start_by_name(model, None, initial_file(path), "these weights")  # matched as training does
+        model = shapes_only(project)
+        loaded, new = start_by_name(model, None, initial_file(path), "these weights", load=False)  # as training
     except TorchCanvasError as exc:
         return f"<span style='color:#b00020'>{exc}</span>"
     return f"{len(loaded)} tensors will load, {len(new)} new" + (f" ({new_listing(new)})." if new else ".")
+
+
+def shapes_only(project: Any) -> Any:
+    """The network with its tensors' names and shapes but no values (torch's meta device), which is all the
+    matching needs. Built normally, its layers' random starting weights came from torch's global generator and
+    build_model seeded it: a run started while this preview was made got other numbers each time (tester's H)."""
+    import torch
+
+    from core.files.built_model import generated_code
+
+    code, _analysis = generated_code(project)
+    namespace: dict[str, Any] = {"__name__": "torchcanvas_preview"}
+    exec(compile(code.source, "<torchcanvas preview>", "exec"), namespace)
+    with torch.device("meta"):  # this thread only: a run's thread meanwhile builds on the CPU as before
+        return namespace[code.class_name]()
 
 
 def ask_weights_path(parent: QWidget, folder: bool, start: str = "") -> str:

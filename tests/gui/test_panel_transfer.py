@@ -223,3 +223,75 @@ def test_the_preview_is_made_off_the_gui_thread_and_only_the_newest_is_shown(qtb
     with qtbot.waitSignal(box.preview_made, timeout=10_000):
         gate.set()  # the first file's answer arrives late: it is not shown over the second's
     assert "second.pt" in box.preview.text() and f"{len(state) - 2} tensors" not in box.preview.text()
+
+
+def test_the_preview_never_touches_torchs_global_random_numbers(qtbot, tmp_path) -> None:
+    """The preview built the network with build_model, which seeds torch's global generator and draws every
+    layer's starting weights from it: a run seeding the same generator in its own thread meanwhile got other
+    numbers each time (tester's H). Built on the meta device, it neither seeds nor draws."""
+    project = load(EXAMPLES / "spirals.json")
+    path = tmp_path / "w.pt"
+    state = weights_with_new_head(project, path)
+    torch.manual_seed(1234)
+    torch.rand(3)  # a generator part-way through its numbers, not at a seed's start
+    before = torch.random.get_rng_state()
+    assert panel_transfer.will_load(project, str(path)).startswith(f"{len(state) - 2} tensors will load, 2 new")
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+
+def with_dropout(project) -> None:
+    """A Dropout after the first ReLU: the run then draws from torch's global generator at every batch, so
+    anything else drawing from it while the run trains changes the losses."""
+    from core.model.node import Edge
+
+    graph = project.graph
+    relu = graph.nodes_of_type("ReLU")[0]
+    wire = next(e for e in graph.edges if e.src == relu.id)
+    graph.disconnect(wire)
+    drop = graph.add_node(graph.create_node("Dropout", params={"p": 0.5}))
+    graph.connect(Edge(relu.id, drop.id))
+    graph.connect(Edge(drop.id, wire.dst, wire.dst_port))
+
+
+@pytest.mark.slow  # two short runs: a few seconds
+def test_a_run_made_while_the_preview_is_made_gives_the_same_losses(qtbot, tmp_path, monkeypatch) -> None:
+    """Tester's H in the window: Train pressed right after a network edit, while the transfer preview was being
+    made in its thread, gave different losses each time. Here the preview is made over and over through a whole
+    run; its losses must be those of a run with no preview in flight."""
+    import threading
+
+    dash, _stack = dashboard(qtbot, tmp_path)
+    with_dropout(dash.project)
+    dash.project.training.epochs = 2
+    path = tmp_path / "w.pt"
+    weights_with_new_head(dash.project, path)
+    box = dash.panel.transfer
+    monkeypatch.setattr(panel_transfer, "ask_weights_path", lambda parent, folder, start="": str(path))
+    box.choose_file.click()
+    qtbot.waitUntil(lambda: "tensors will load" in box.preview.text(), timeout=10_000)
+
+    def losses() -> list[float]:
+        with qtbot.waitSignal(dash.run_finished, timeout=60_000) as finished:
+            dash.start_training()
+        assert finished.args[0].status == "finished", finished.args[0].message
+        return [row["loss"] for row in finished.args[0].history]
+
+    quiet = losses()
+    running, previews = threading.Event(), []
+    real = panel_transfer.will_load
+
+    def over_and_over(project, weights):
+        running.set()
+        while running.is_set():
+            previews.append(real(project, weights))
+        return previews[-1]
+
+    monkeypatch.setattr(panel_transfer, "will_load", over_and_over)
+    box.remake_preview()
+    assert running.wait(5)
+    try:
+        busy = losses()
+    finally:
+        running.clear()
+    assert len(previews) > 1 and "tensors will load" in previews[0]
+    assert busy == quiet
