@@ -3,7 +3,8 @@
 The script is assembled from the model class (``core.code.codegen.model_lines``), the data and evaluation
 helpers of ``core.portable`` (their source, pasted word for word) and the training loop of
 ``core.code.script_loop``, which the trainer runs from this very script, so the exported file reproduces an
-in-app run on CPU to the last digit.
+in-app run on CPU to the last digit. The fixed text of those functions and of ``main`` is real Python in
+``core/code/templates``, linted and type-checked there; the ``script_*`` modules pick the lines a project keeps.
 It passes ``ruff check`` and ``ruff format --check`` with ruff's default settings.
 """
 
