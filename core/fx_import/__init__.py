@@ -131,6 +131,9 @@ def _inputs(gm: Any, module: nn.Module, shapes: list[list[int]], dtype: str | No
     from core.fx_import.trace import inputs_of
 
     placeholders = inputs_of(gm)
+    states = _state_inputs(gm, module, placeholders)
+    if states:
+        raise ModelImportError(states)
     if len(placeholders) != len(shapes):
         names = ", ".join(str(p.target) for p in placeholders)
         takes = f"{len(placeholders)} input{'s' if len(placeholders) != 1 else ''} ({names})"
@@ -149,6 +152,28 @@ def _inputs(gm: Any, module: nn.Module, shapes: list[list[int]], dtype: str | No
             if u.op == "call_module" and isinstance(gm.get_submodule(str(u.target)), nn.Embedding)
         ]
         found.append((dtype or ("int64" if vocab else "float32"), min(vocab) if vocab else 2))
+    return found
+
+
+def _state_inputs(gm: Any, module: nn.Module, placeholders: list[Any]) -> list[str]:
+    """An input of forward that is the starting state of a recurrent layer (word_language_model's ``hidden``,
+    built by ``init_hidden``): a drawing's LSTM takes only the sequence and starts from zeros. Said first, in
+    words: otherwise the user is asked for that input's shape, and then the LSTM fails on it."""
+    found = []
+    for placeholder in placeholders:
+        for user in placeholder.users:
+            if user.op != "call_module" or placeholder not in (*user.args[1:], *user.kwargs.values()):
+                continue
+            layer = gm.get_submodule(str(user.target))
+            if not isinstance(layer, nn.RNNBase):
+                continue
+            built = " (built by init_hidden)" if callable(getattr(module, "init_hidden", None)) else ""
+            found.append(
+                f"`{placeholder.target}`, an input of {type(module).__name__}.forward, is the starting state of "
+                f"`model.{user.target}` (an `nn.{type(layer).__name__}`){built}: a drawing's recurrent layers take "
+                "only the sequence, batch first, and start from zeros, so a state passed in cannot be drawn (and "
+                "a recurrent layer inside a model file is not imported yet)."
+            )
     return found
 
 

@@ -80,3 +80,29 @@ def test_int64_can_be_asked_for_when_no_embedding_says_so(tmp_path, capsys):
 
     result = import_model(Ids(), [4], input_dtype="int64", check=False)
     assert result.project.graph.nodes_of_type("Input")[0].params["dtype"] == "int64"
+
+
+class Recurrent(nn.Module):
+    """As pytorch/examples' word_language_model writes it: forward takes the LSTM's state, built by init_hidden."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = nn.Embedding(20, 8)
+        self.rnn = nn.LSTM(8, 8)
+
+    def forward(self, input: torch.Tensor, hidden: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        output, hidden = self.rnn(self.encoder(input), hidden)
+        return output
+
+    def init_hidden(self, bsz: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.zeros(1, bsz, 8), torch.zeros(1, bsz, 8)
+
+
+def test_a_recurrent_state_passed_to_forward_is_named_instead_of_asking_for_its_shape():
+    with pytest.raises(ModelImportError) as info:
+        import_model(Recurrent(), [12])
+    assert info.value.problems == [
+        "`hidden`, an input of Recurrent.forward, is the starting state of `model.rnn` (an `nn.LSTM`) (built by "
+        "init_hidden): a drawing's recurrent layers take only the sequence, batch first, and start from zeros, so a "
+        "state passed in cannot be drawn (and a recurrent layer inside a model file is not imported yet)."
+    ]
