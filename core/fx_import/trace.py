@@ -177,6 +177,12 @@ def _explain(exc: Exception, tracer: LeafTracer, root: nn.Module) -> str:
             "a `bool()` on a tensor cannot become a fixed drawing (torch.fx: " + text + "). Make the choice a "
             "constructor setting, or import a version of the model without it."
         )
+    if "'len' is not supported" in text:  # torch.fx's own words suggest torch.fx.wrap, no help to a learner
+        return (
+            f"`{where}` (a `{kind}`) takes len() of a tensor{at}: that is its first dimension, the batch in a "
+            "drawing, which stays free, so nothing can be built from it. A model that reads its sequence length "
+            "there (sequence first) cannot be drawn: build it batch first, or use x.size(1) for the length."
+        )
     if "iteration" in text.lower() or "iterable" in text.lower() or "len(" in text:
         return (
             f"`{where}` (a `{kind}`) loops over or takes the length of a tensor{at}: this depends on the data and "

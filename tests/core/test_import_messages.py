@@ -124,3 +124,23 @@ def test_a_call_repeated_in_a_loop_is_named_once():
     text = str(caught.value)
     assert text.count("`torch.arange` at") == 1, text
     assert len(text) < 1000, len(text)
+
+
+class SequenceFirst(nn.Module):
+    """As pytorch/examples' TransformerModel: the sequence length read with len() from dim 0."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+
+    def forward(self, src: torch.Tensor) -> torch.Tensor:
+        mask = torch.tril(torch.ones(len(src), len(src)))
+        return self.embed(src) * mask.sum()
+
+
+def test_len_of_a_tensor_is_explained_as_its_first_dimension_not_with_torch_fx_advice():
+    with pytest.raises(ModelImportError) as info:
+        import_model(SequenceFirst(), [6])
+    text = info.value.problems[0]
+    assert text.startswith("`model` (a `SequenceFirst`) takes len() of a tensor at ")
+    assert "the batch in a drawing" in text and "build it batch first" in text and "torch.fx.wrap" not in text
