@@ -50,8 +50,11 @@ def test_finished_runs_release_trainer_model_and_script(qtbot, window, tmp_path,
         runs.append(weakref.ref(run))
         models.append(weakref.ref(dashboard.last_model) if dashboard.last_model is not None else (lambda: None))
         del run
-    qtbot.wait(50)  # deleteLater and the thread's finished signal
-    gc.collect()
+    for _ in range(200):  # deleteLater and the thread's finished signal: waited for, not 50 ms of a busy machine
+        qtbot.wait(50)
+        gc.collect()
+        if all(ref() is None for ref in runs):
+            break
     assert len(dashboard.runs.records) >= 3  # the Runs list keeps every run's curves and summary
     assert all(record.history for record in dashboard.runs.records[-3:])
     assert [ref() is None for ref in runs] == [True, True, True]
