@@ -82,9 +82,11 @@ class HealthView(QWidget):
         self.diagnoses = QListWidget()
         self.diagnoses.setWordWrap(True)
         self.diagnoses.itemClicked.connect(self._clicked)
+        ticks = QVBoxLayout()  # one above the other: side by side they widened the dock past a 1280-pixel window
+        ticks.addWidget(self.enabled)
+        ticks.addWidget(self.tensorboard)
         top = QHBoxLayout()
-        top.addWidget(self.enabled)
-        top.addWidget(self.tensorboard)
+        top.addLayout(ticks)
         top.addStretch(1)
         top.addWidget(QLabel("Show"))
         top.addWidget(self.shown_metric)

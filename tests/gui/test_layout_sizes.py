@@ -265,6 +265,16 @@ def test_nothing_is_cut_with_each_example(sized_window, example):
     assert not found, "\n".join(found)
 
 
+def test_the_window_is_as_wide_as_asked(sized_window, request):
+    """The docks' least widths add up to no more than the screen: a dashboard tab wider than its share (the
+    Layer health tab's boxes side by side) made the window 1362 px wide in 1280, off the screen, and squeezed
+    the problems list to a word a line."""
+    window = sized_window
+    open_example(window, EXAMPLES_DIR / "mnist_cnn.json")
+    asked = request.node.callspec.params["sized_window"]
+    assert (window.width(), window.height()) == asked, f"least size {window.minimumSizeHint().toTuple()}"
+
+
 def test_inspector_errors_show_in_full(sized_window):
     window = sized_window
     open_example(window, EXAMPLES_DIR / "mnist_cnn.json")
