@@ -270,13 +270,35 @@ def _stamps(spec: DataSpec) -> tuple[tuple[str, int, int], ...]:
     return tuple(stamps)
 
 
+def _missing(spec: DataSpec) -> DataInfo | None:
+    """The user's own file or folder that is not there, refused in the loader's words (its load fails before
+    reading anything): ``check`` said OK for a folder that did not exist while ``train`` refused it."""
+    source = SOURCES.get(spec.kind)
+    paths = [Path(p).expanduser() for p in spec.paths]
+    if source is None or source.group != "your files" or not paths or all(p.exists() for p in paths):
+        return None
+    from core.datasets.spec import LoadRequest
+
+    try:
+        source.load(spec, LoadRequest())
+    except TorchCanvasError as exc:
+        missing = next(p for p in paths if not p.exists())
+        return DataInfo(missing.name or str(missing), None, None, task=None, problems=(str(exc),))
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def dataset_info(spec: str | DataSpec) -> DataInfo | None:
     """What ``spec`` gives the network, or None where that cannot be known cheaply (or the source is broken)."""
     try:
         parsed = spec if isinstance(spec, DataSpec) else parse_spec(spec)
-        key = (parsed.kind, parsed.text, _stamps(parsed))
     except (TorchCanvasError, OSError, ValueError):
         return None
+    try:
+        key = (parsed.kind, parsed.text, _stamps(parsed))
+    except (TorchCanvasError, OSError, ValueError):
+        return _missing(parsed)
     if key in _CACHE:
         return _CACHE[key]
     source = SOURCES.get(parsed.kind)

@@ -63,8 +63,13 @@ def describe_task(training: TrainingSettings) -> str | None:
     info = dataset_info(training.dataset)
     if info is None:
         return None
+    if info.problems:  # said below as errors, in the loader's words
+        return f"Data: {info.name} (cannot be loaded: see the error below); loss: {training.loss}"
     shape = loaded_shape(info, None, tuple(training.resize))
-    sample = f"samples {list(shape)}" if shape and not info.adapts_to_input else "images at the Input's size"
+    if info.adapts_to_input:
+        sample = "images at the Input's size"
+    else:  # a text file or table whose shape is not known yet is not "images" (check said so of reviews.tsv)
+        sample = f"samples {list(shape)}" if shape else "samples of a shape not known until loaded"
     if info.task == "regression":
         target = "one number per sample"
     elif info.num_classes:

@@ -129,10 +129,15 @@ def test_file_answers_are_cached_until_the_file_changes(tmp_path, monkeypatch) -
 
 
 @pytest.mark.parametrize("text", [b"", b"not a zip", b"PK\x03\x04broken"])
-def test_unreadable_or_missing_sources_are_unknown(tmp_path, text) -> None:
+def test_unreadable_sources_are_unknown_and_missing_ones_refused(tmp_path, text) -> None:
     path = tmp_path / "bad.npz"
     path.write_bytes(text)
     assert dataset_info(f"npz:{path}") is None
-    assert dataset_info(f"npz:{tmp_path / 'missing.npz'}") is None
     assert dataset_info("no-such-dataset") is None
-    assert dataset_info(f"folder:{tmp_path / 'nothing'}") is None
+    # a missing file or folder is known: the loader refuses it, and check must say so (trial 4, G)
+    assert (
+        dataset_info(f"npz:{tmp_path / 'missing.npz'}")
+        .problems[0]
+        .endswith("missing.npz: no such file. Check the path of the npz (spec: npz:PATH).")
+    )
+    assert "nothing: no such folder" in dataset_info(f"folder:{tmp_path / 'nothing'}").problems[0]

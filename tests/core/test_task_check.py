@@ -225,4 +225,8 @@ def test_new_input_fits_the_project_dataset():
 
 def test_unknown_dataset_source_adds_no_problem():
     g = stack(*MISSING_FLATTEN)
-    assert errors(g, dataset="npz:/no/such/file.npz") == []
+    assert errors(g, dataset="csv:/no/such/file.csv") == []  # no label column named: not known, said elsewhere
+    # a missing file is the loader's refusal, not "unknown" (check said OK while train refused it)
+    assert [p.message for p in errors(g, dataset="npz:/no/such/file.npz")] == [
+        "/no/such/file.npz: no such file. Check the path of the npz (spec: npz:PATH)."
+    ]
