@@ -76,7 +76,11 @@ def start_weights(
         # Matched by name and shape as the initial weights are: after a new head (fc 1000 -> 10 outputs) the
         # imported file no longer fits whole, and the user's next step is exactly that change.
         loaded, new = start_by_name(model, script, imported, "the imported weights")
-        return f"Fine-tuning from the imported weights {Path(imported).name}: {_loaded_words(script, loaded, new)}"
+        # not "fine-tuning": an import without a weights file saved only the constructor's random values (D)
+        return (
+            f"Starting from the imported network's weights {Path(imported).name} (without a weights file at "
+            f"import, its random starting values): {_loaded_words(script, loaded, new)}"
+        )
     if missing is not None:
         return (
             f"Fine-tuning is on, but the initial weights {missing} are not beside the project file: "

@@ -10,6 +10,7 @@ command line is core's (``packaging/torchcanvas_main.py`` -> ``gui.shell.launch.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -96,6 +97,7 @@ class ImportJob(QObject):
     def __init__(self, window: MainWindow, source: str, shape: str, weights: str, project_path: str | Path) -> None:
         super().__init__(window)
         self.window, self.source, self.path = window, source.strip(), Path(project_path)
+        self.weights = weights.strip()
         self.done = self.ok = self.cancelled = False
         self.message = ""
         self.started = time.perf_counter()
@@ -146,7 +148,7 @@ class ImportJob(QObject):
             self._end(True, "")
             return
         errors = bytes(self.process.readAllStandardError().data()).decode("utf-8", "replace")
-        self._end(False, child_message(errors) or f"The importer stopped (exit code {code}).")
+        self._end(False, for_the_window(child_message(errors)) or f"The importer stopped (exit code {code}).")
 
     def _end(self, ok: bool, message: str) -> None:
         if self.done:
@@ -159,6 +161,8 @@ class ImportJob(QObject):
         else:
             self.progress.close()
         if message:
+            # not the last import's "Imported …", which read as if this one had worked (tester's D)
+            self.window.statusBar().showMessage(f"Could not import {self.source}.")
             self.window.show_error("Could not import the model", message)
         elif opened:
             said = f" {len(self.notes)} note{'s' * (len(self.notes) != 1)} in the import window." if self.notes else ""
@@ -166,8 +170,15 @@ class ImportJob(QObject):
         self.finished.emit(ok)
 
     def _imported(self) -> str:
+        """Says what training will start from: without a weights file they are only the constructor's random
+        starting values, which "fine-tuning" or "its weights" made sound trained (tester's D)."""
         seconds = time.perf_counter() - self.started
-        return f"Imported {self.source} in {seconds:.1f} s; its weights are the initial weights."
+        start = (
+            f"training starts from the weights of {Path(self.weights).name}"
+            if self.weights
+            else "no weights file was given, so training starts from the network's own random starting values"
+        )
+        return f"Imported {self.source} in {seconds:.1f} s; {start}."
 
 
 class ImportProgress(QDialog):
@@ -230,6 +241,34 @@ def child_message(errors: str) -> str:
         return "\n".join(causes)
     said = [line.removeprefix("torchcanvas: error: ") for line in errors.splitlines() if line.startswith("torchcanvas")]
     return "\n".join(said).strip()
+
+
+# The importer's advice names its command line's options; the window's dialog has fields for two of them.
+WINDOW_WORDS = (
+    (r"with --input-shape C,H,W", "in the dialog's Input shape field as C,H,W"),
+    (r"\(--input-shape '([^']*)'\)", r"(Input shape field: \1)"),
+    (r"--input-shape ('[^']*'):", r"Input shape \1:"),
+    (r", and --input-dtype int64 for token ids", ""),
+    (r"--input-shape", "the Input shape field"),
+    (r"without --weights", "with the Weights field empty"),
+    (r"--weights", "the Weights field"),
+)
+NO_FIELD = re.compile(r"--(args|argv)\b")
+
+
+def for_the_window(message: str) -> str:
+    """The importer's message in the dialog's words: its Input shape and Weights fields, not the flags a terminal
+    user types (tester's D); an option the dialog has no field for is said to be the command line's."""
+    for pattern, words in WINDOW_WORDS:
+        message = re.sub(pattern, words, message)
+    flags = sorted({f"--{m}" for m in NO_FIELD.findall(message)})
+    if flags:
+        message += (
+            f"\n{' and '.join(flags)} {'is an option' if len(flags) == 1 else 'are options'} of the command "
+            f"`torchcanvas import`: this dialog has no field for {'it' if len(flags) == 1 else 'them'}, so import "
+            "such a model from a terminal."
+        )
+    return message
 
 
 def import_into(window: MainWindow, source: str, shape: str, weights: str, project_path: str | Path) -> ImportJob:
