@@ -14,6 +14,7 @@ from core.errors import CycleError, ShapeError, TorchCanvasError
 from core.model.analysis_cache import KEPT, analysis_key
 from core.model.catalog import LAYERS, LayerSpec
 from core.model.graph import Graph
+from core.model.in_place import in_place_problems
 from core.model.node import Node
 from core.model.shape_rules import PARAM_COUNTS, RULES, RuleContext, Shape, fmt
 from core.settings import TrainingSettings
@@ -296,6 +297,7 @@ def _analyze(graph: Graph, depth: int) -> Analysis:
     for node_id in order:
         info = infos[node_id] = NodeInfo(used=node_id in feeds_output)
         problems.extend(_infer_node(graph, graph.node(node_id), info, infos, depth))
+    problems.extend(Problem(message, node_id) for node_id, message in in_place_problems(graph, feeds_output))
     return Analysis(infos, problems, [nid for nid in order if nid in feeds_output])
 
 

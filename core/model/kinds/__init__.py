@@ -2,9 +2,10 @@
 
 Each family module ends with the tuple of its kinds; ``KINDS`` joins them here, as torchvision lists its models.
 Nothing registers itself on import: ``core.model.catalog.LAYERS``, ``core.model.shape_rules.RULES`` /
-``PARAM_COUNTS``, ``core.model.task_check.KEEPS_SHAPE``, ``core.fx_import.modules.MODULES`` and
-``core.code.keras_layers.KERAS_LAYERS`` are the views below, taken of ``KINDS``. Adding a kind to a family is one
-``kind(...)`` in that family's module (plus its test); a new family is one module and one line here.
+``PARAM_COUNTS``, ``core.model.task_check.KEEPS_SHAPE``, ``core.model.in_place.MEMORY``,
+``core.fx_import.modules.MODULES`` and ``core.code.keras_layers.KERAS_LAYERS`` are the views below, taken of
+``KINDS``. Adding a kind to a family is one ``kind(...)`` in that family's module (plus its test); a new family is
+one module and one line here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from core.model.kinds import (
     tensor,
 )
 from core.model.kinds.keras import Mapper
-from core.model.kinds.kind import Count, FromTorch, LayerKind, Rule
+from core.model.kinds.kind import Count, FromTorch, LayerKind, Memory, Rule
 from core.model.kinds.spec import LayerSpec
 
 KINDS: tuple[LayerKind, ...] = (
@@ -78,6 +79,13 @@ def keras(kinds: Iterable[LayerKind] = KINDS) -> dict[str, Mapper]:
 def keeps_shape(kinds: Iterable[LayerKind] = KINDS) -> set[str]:
     """Kinds with a rule that still hand their input's shape on (the task check walks through them)."""
     return {k.id for k in kinds if k.keeps_shape}
+
+
+def memory(kinds: Iterable[LayerKind] = KINDS, in_place: bool = False) -> dict[str, Memory]:
+    """Kinds whose output is not new memory free to overwrite (``Memory``); ``in_place``: with their ``inplace``
+    set."""
+    found = {k.id: k.memory_in_place if in_place else k.memory for k in kinds}
+    return {key: value for key, value in found.items() if value != "new"}
 
 
 def _check_unique(kinds: tuple[LayerKind, ...]) -> None:

@@ -89,6 +89,8 @@ KINDS = (
         from_torch=read_inplace,
         keras=simple("layers.ReLU"),
         prefix="relu",
+        memory="kept",  # its backward pass reads its output
+        memory_in_place="kept",
     ),
     kind(
         "ReLU6",
@@ -151,6 +153,7 @@ KINDS = (
         inplace(),
         from_torch=read_inplace,
         prefix="selu",
+        memory_in_place="kept",  # torch's in-place variant reads its result in the backward pass
     ),
     kind(
         "LeakyReLU",
@@ -161,6 +164,7 @@ KINDS = (
         from_torch=lambda m: {"negative_slope": m.negative_slope, "inplace": m.inplace},
         keras=_leaky_keras,
         prefix="lrelu",
+        memory_in_place="kept",  # torch's in-place variant reads its result in the backward pass
     ),
     kind(
         "ELU",
@@ -171,6 +175,7 @@ KINDS = (
         from_torch=lambda m: {"alpha": m.alpha, "inplace": m.inplace},
         keras=_elu_keras,
         prefix="elu",
+        memory_in_place="kept",  # torch's in-place variant reads its result in the backward pass
     ),
     kind(
         "GELU",
@@ -208,6 +213,7 @@ KINDS = (
         from_torch=lambda m: {},
         keras=simple("layers.Activation", '"sigmoid"'),
         prefix="sigmoid",
+        memory="kept",  # its backward pass reads its output
     ),
     kind(
         "Tanh",
@@ -216,6 +222,7 @@ KINDS = (
         from_torch=lambda m: {},
         keras=simple("layers.Activation", '"tanh"'),
         prefix="tanh",
+        memory="kept",  # its backward pass reads its output
     ),
     kind(
         "Softmax",
@@ -227,6 +234,7 @@ KINDS = (
         keras=_softmax_keras,
         keeps_shape=True,
         prefix="softmax",
+        memory="kept",  # its backward pass reads its output
     ),
     kind(
         "LogSoftmax",
@@ -238,5 +246,6 @@ KINDS = (
         keras=_log_softmax_keras,
         keeps_shape=True,
         prefix="log_softmax",
+        memory="kept",  # its backward pass reads its output
     ),
 )

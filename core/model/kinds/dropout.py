@@ -58,6 +58,7 @@ def _dropout(
         keras=keras,
         keeps_shape=keeps_shape,
         prefix="dropout",
+        memory="input",  # evaluating, it hands its input on as it is
     )
 
 
@@ -102,6 +103,7 @@ KINDS = (
         torch_class="StochasticDepth",
         display="Stochastic depth",
         prefix="stochastic_depth",
+        memory="input",  # evaluating, it hands its input on as it is
         doc="https://pytorch.org/vision/stable/generated/torchvision.ops.StochasticDepth.html",
         helper=STOCHASTIC_DEPTH,
     ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from core.model.kinds.keras import Mapper
 from core.model.kinds.shapes import RuleContext, Shape
@@ -19,6 +19,12 @@ from core.model.kinds.spec import DOCS, LayerSpec, ParamKind, ParamSpec
 Rule = Callable[[RuleContext], Shape]
 Count = Callable[[dict[str, Any]], int]
 FromTorch = Callable[[Any], dict[str, Any]]  # the torch module -> its catalog parameters (auto ones left out)
+# Where a kind's output lives, which decides whether a layer after it may overwrite it in place: "new" memory of its
+# own, free to overwrite; "input" its input's memory (a view such as Flatten, or the input itself: Identity, Dropout
+# when evaluating), so what it views decides; "kept" memory its own backward pass reads again (Sigmoid, ReLU, LSTM);
+# "shared" one memory for every sample of the batch (a learned tensor expanded over it); "piece" one of several
+# views torch hands out at once (chunk), which torch refuses to overwrite.
+Memory = Literal["new", "input", "kept", "shared", "piece"]
 
 
 class NotImportable(Exception):
@@ -32,7 +38,10 @@ class LayerKind:
     ``from_torch`` None: the fx import does not map the torch class; ``keras`` None: no Keras export;
     ``keeps_shape``: the task check walks through it to find the layer that sets the output's shape;
     ``imports``: classes outside ``torch.nn`` (``module.QualName``) the fx import also reads as this kind, e.g.
-    torchvision's ``StochasticDepth``."""
+    torchvision's ``StochasticDepth``; ``memory``: where its output lives (``Memory``), which
+    ``core.model.in_place`` reads to refuse an in-place layer that would overwrite what another one still reads;
+    ``memory_in_place``: the same with its ``inplace`` set, as the next in-place layer sees it ("new": what it
+    overwrote was checked for it; "kept": torch's in-place variant keeps its result for backward, as ``relu_``)."""
 
     spec: LayerSpec
     rule: Rule | None = None
@@ -41,6 +50,8 @@ class LayerKind:
     keras: Mapper | None = None
     keeps_shape: bool = False
     imports: tuple[str, ...] = ()
+    memory: Memory = "new"
+    memory_in_place: Memory = "new"
 
     @property
     def id(self) -> str:
@@ -58,6 +69,8 @@ def kind(
     keras: Mapper | None = None,
     keeps_shape: bool = False,
     imports: tuple[str, ...] = (),
+    memory: Memory = "new",
+    memory_in_place: Memory = "new",
     torch_class: str | None = "",
     display: str = "",
     inputs: int = 1,
@@ -93,7 +106,7 @@ def kind(
         dtype_neutral=dtype_neutral,
         helper=helper,
     )
-    return LayerKind(spec, rule, count, from_torch, keras, keeps_shape, imports)
+    return LayerKind(spec, rule, count, from_torch, keras, keeps_shape, imports, memory, memory_in_place)
 
 
 # --- parameters the families share ----------------------------------------------------------------------------

@@ -108,6 +108,7 @@ def _recurrent(id: str, help: str, gates: int, keras_head: str, extra_bias: int,
         prefix=id.lower(),
         extra=(("batch_first", True),),
         returns_state=True,
+        memory="kept",  # the backward pass reads the output (cuDNN's for all three, the CPU's for LSTM)
     )
 
 
