@@ -330,7 +330,7 @@ class TryItView(QWidget):
     def _pad_changed(self) -> None:
         if self.source is not None and self.model is not None:
             self.true_label.setText("")
-            self.predict(channels_first(self.pad.array()))
+            self.predict(self.source.new_image(channels_first(self.pad.array())))
 
     def load_image(self, path: str) -> None:
         """An image file dropped on the pad (or opened): read in a background thread, then shown on the pad and
@@ -341,10 +341,10 @@ class TryItView(QWidget):
         self.image_page.read_file(path)
 
     def _image_read(self, path: str, picture: np.ndarray) -> None:
-        if self.model is not None:
+        if self.model is not None and self.source is not None:
             self.image_page.show_array(picture)
             self.true_label.setText(Path(path).name)
-            self.predict(channels_first(picture))
+            self.predict(self.source.new_image(channels_first(picture)))
 
     def _image_failed(self, message: str) -> None:
         self.true_label.setText("")  # not the previous file's name under a picture that failed

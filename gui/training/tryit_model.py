@@ -40,6 +40,7 @@ class TrySource:
     kind: str  # "image", "points", "table", "text" (a token sequence: typed) or "samples" (test samples only)
     vocabulary: Any = None  # the run's tokenizer vocabulary (``encode``/``decode``), when its data has one
     vocab_size: int | None = None  # token ids run from 0 to vocab_size - 1
+    crop: tuple[int, int] | None = None  # (resize_size, crop_size): how the training brought its images to the Input
 
     @property
     def next_token(self) -> bool:
@@ -78,6 +79,7 @@ class TrySource:
             kind,
             _run_vocabulary(run_dir) or vocabulary_of(data),
             getattr(data, "vocab_size", None),
+            _crop_of(data) if kind == "image" else None,
         )
 
     def raw_sample(self, index: int) -> np.ndarray:
@@ -90,6 +92,18 @@ class TrySource:
             x = x * self.std.cpu() + self.mean.cpu()
         return x[0].numpy()
 
+    def new_image(self, picture: np.ndarray) -> np.ndarray:
+        """A drawing or an image file ([C, H, W], in [0, 1]) as the training made its images: for weights whose
+        own preprocessing is resize-then-centre-crop, the short side to resize_size and the centre square (it was
+        squashed straight to the Input, unlike the training's images); then it is predicted as a test sample is.
+        Test samples never come here: they are cropped already."""
+        if self.crop is None:
+            return picture
+        from core.portable.inference import preprocess
+
+        fitted = preprocess(picture, None, None, self.sample_shape, self.image_size, self.layout, self.crop)
+        return fitted[0].numpy()
+
     @property
     def layout(self) -> str | None:
         """Every image Try it predicts is [C, H, W] (test samples, and pad or file pictures once turned)."""
@@ -98,6 +112,12 @@ class TrySource:
     @property
     def image_size(self) -> tuple[int, int] | None:
         return tuple(self.sample_shape[-2:]) if self.kind == "image" else None  # type: ignore[return-value]
+
+
+def _crop_of(data: Any) -> tuple[int, int] | None:
+    """The (resize_size, crop_size) the loader recorded for images that feed torchvision weights, else None."""
+    crop = getattr(data, "extra", {}).get("crop")
+    return (int(crop[0]), int(crop[1])) if crop else None
 
 
 def _run_vocabulary(run_dir: str | Path) -> Any:
