@@ -55,6 +55,7 @@ class Headers:
     channels: int | None  # 3 when any image is in colour, 1 when all are grey; None: no image read
     unreadable: tuple[str, ...]  # the loader's words for each file it will refuse
     read: int  # headers read (at most MAX_HEADERS)
+    deep: int = 0  # 16-bit or 32-bit images (modes I;16, I, F): scaled to 8 bits by convert_image
 
     @property
     def found(self) -> tuple[tuple[int, int], int] | None:
@@ -65,19 +66,20 @@ def image_headers(files: list[Path], limit: int = MAX_HEADERS) -> Headers:
     from PIL import Image
 
     sizes: Counter = Counter()
-    colour, grey, bad = 0, 0, []
+    colour, grey, deep, bad = 0, 0, 0, []
     for file in files[:limit]:
         try:  # a huge image's DecompressionBombWarning is the loader's to turn into words, not a printed warning
             with warnings.catch_warnings(action="ignore"), Image.open(file) as image:
                 sizes[(image.height, image.width)] += 1
                 grey, colour = (grey + 1, colour) if image.mode in GREY_MODES else (grey, colour + 1)
+                deep += image.mode.startswith("I") or image.mode == "F"
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             bad.append(f"{file}: this image cannot be read ({exc}); delete or replace the file")
     channels = 3 if colour else 1 if grey else None
-    return Headers(tuple(sizes.most_common()), channels, tuple(bad), min(len(files), limit))
+    return Headers(tuple(sizes.most_common()), channels, tuple(bad), min(len(files), limit), deep)
 
 
-GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
 def describe_folder(spec: DataSpec) -> DataInfo:
@@ -280,7 +282,8 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
     resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
     size, channels = image_geometry(shape, resize)
     constants = [f"IMAGE_FOLDER = {script_string(spec.paths[0])}  # one sub-folder per class"]
-    helpers = [sources.images_to_tensor, checks.check_class_folders, sources.fit_image, sources.load_image_folder]
+    helpers = [sources.images_to_tensor, checks.check_class_folders, sources.convert_image, sources.fit_image]
+    helpers.append(sources.load_image_folder)
     crop = weights_crop(settings, size)
     if crop:  # the pretrained weights' own rule: resize the short side, then the centre square
         constants.append(f"RESIZE_CROP = {crop!r}  # (resize_size, crop_size) of the weights' transforms()")

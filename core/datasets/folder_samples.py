@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from core.datasets.folder import UnreadableImage
-from core.portable.sources import fit_image
+from core.portable.sources import convert_image, fit_image
 
 
 class FolderSamples(torch.utils.data.Dataset):
@@ -40,7 +40,7 @@ class FolderSamples(torch.utils.data.Dataset):
         file, label = self.files[index]
         try:  # a huge image's DecompressionBombWarning would print raw in the worker: it is decoded and resized
             with warnings.catch_warnings(action="ignore"), Image.open(file) as opened:
-                image = fit_image(opened.convert("L" if self.channels == 1 else "RGB"), self.size, self.crop)
+                image = fit_image(convert_image(opened, "L" if self.channels == 1 else "RGB"), self.size, self.crop)
                 pixels = np.asarray(image, dtype=np.uint8)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             raise UnreadableImage(f"{file}: this image cannot be read ({exc}); delete or replace the file") from None

@@ -200,6 +200,11 @@ def _folder(spec: DataSpec, input_shape: tuple[int, ...] | None, resize: Any, fr
         notes.append(
             f"The images are {found[0].size[0]}x{found[0].size[1]}: resized to {size[0]}x{size[1]} ({reason})."
         )
+    if headers.deep:
+        notes.append(
+            f"{headers.deep:,} of {headers.read:,} images have more than 8 bits a pixel (16-bit PNG or TIFF): each "
+            "is scaled from its full range (0..65535) to 0..255 for training, not clipped to white."
+        )
     if channels == 3 and wanted == 1:
         notes.append("The images are in colour; the 1-channel Input gets them turned grey.")
     elif channels == 1 and wanted == 3:

@@ -360,6 +360,30 @@ def load_idx(images_path: str, labels_path: str) -> tuple:
     return x, y, None, None, [str(k) for k in range(class_count(y))]
 
 
+def convert_image(image, mode: str):
+    """A Pillow image in ``mode`` ("L" or "RGB"). A 16-bit image (PNG or TIFF mode
+    I;16, microscopy and medical scans) is scaled from 0..65535 to 0..255 first:
+    Pillow's own convert clips every value above 255 to white. A 32-bit integer
+    image (mode I) is scaled the same when its values fit 16 bits, a float one
+    (mode F) from 0..1; otherwise each such image is scaled from its own lowest
+    to its highest value."""
+    from PIL import Image  # here: only image folders need Pillow
+
+    if not (image.mode.startswith("I") or image.mode == "F"):
+        return image.convert(mode)
+    values = np.asarray(image, dtype=np.float64)
+    low, high = (float(values.min()), float(values.max())) if values.size else (0, 0)
+    if image.mode.startswith("I;16") or (
+        image.mode == "I" and low >= 0 and high <= 65535
+    ):
+        low, high = 0.0, 65535.0
+    elif image.mode == "F" and low >= 0 and high <= 1:
+        low, high = 0.0, 1.0
+    scaled = (values - low) * (255.0 / (high - low)) if high > low else values * 0
+    grey = Image.fromarray(np.rint(scaled).clip(0, 255).astype(np.uint8), "L")
+    return grey if mode == "L" else grey.convert(mode)
+
+
 def fit_image(image, size: tuple[int, int], crop: tuple | None = None):
     """A Pillow image at size (height, width); with crop (resize_size, crop_size),
     pretrained weights' own rule (torchvision's ``weights.transforms()`` on a
@@ -405,7 +429,7 @@ def load_image_folder(
                 )
             try:
                 with Image.open(file) as opened:
-                    image = fit_image(opened.convert(mode), size, crop)
+                    image = fit_image(convert_image(opened, mode), size, crop)
                     pixels.append(np.asarray(image, dtype=np.uint8))
             except (OSError, ValueError, Image.DecompressionBombError) as exc:
                 raise ValueError(
