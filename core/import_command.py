@@ -38,9 +38,20 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replace-project", action="store_true", help=argparse.SUPPRESS)
 
 
+def frozen() -> bool:
+    """A frozen build (PyInstaller sets ``sys.frozen``): ``sys.executable`` is the app, not a Python."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def child_cli() -> list[str]:
+    """How a child process runs core's command line: ``python -m core``; a frozen build has no ``python -m``, but
+    the app's own command line is core's (``packaging/torchcanvas_main.py`` -> ``gui.shell.launch.main``)."""
+    return [sys.executable] if frozen() else [sys.executable, "-m", "core"]
+
+
 def child_command(args: argparse.Namespace) -> list[str]:
-    """The same import as a command line for a child process (``python -m core import ...``), without --timeout."""
-    command = [sys.executable, "-m", "core", "import", args.source, "-o", str(args.out)]
+    """The same import as a command line for a child process (``torchcanvas import ...``), without --timeout."""
+    command = [*child_cli(), "import", args.source, "-o", str(args.out)]
     for option in ("input_shape", "input_dtype", "weights", "args", "argv"):
         value = getattr(args, option, None)
         if value:
@@ -50,9 +61,12 @@ def child_command(args: argparse.Namespace) -> list[str]:
 
 
 def child_environment() -> dict[str, str]:
-    """This process's environment, with the folder that holds ``core`` first on the child's import path."""
+    """This process's environment, with the folder that holds ``core`` first on the child's import path (the
+    frozen app carries core inside itself)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
+    if frozen():
+        return env
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     return env
 

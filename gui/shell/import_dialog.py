@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +28,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from core.import_command import child_cli, frozen
 
 if TYPE_CHECKING:
     from gui.shell.mainwindow import MainWindow
@@ -211,16 +212,10 @@ class ImportProgress(QDialog):
         self.show()
 
 
-def frozen() -> bool:
-    """A frozen build (PyInstaller sets ``sys.frozen``): ``sys.executable`` is the app, not a Python."""
-    return bool(getattr(sys, "frozen", False))
-
-
 def import_command(source: str, shape: str, weights: str, project_path: str | Path) -> list[str]:
     """The child's command line: ``python -m core import ...``, or in a frozen build the app itself, whose
-    ``torchcanvas import`` is the same entry (``core.cli.main`` through ``gui.shell.launch.main``)."""
-    cli = [sys.executable] if frozen() else [sys.executable, "-m", "core"]
-    command = [*cli, "import", source.strip(), "-o", str(project_path), "--replace-project"]
+    ``torchcanvas import`` is the same entry (core.import_command.child_cli, as its own --timeout child)."""
+    command = [*child_cli(), "import", source.strip(), "-o", str(project_path), "--replace-project"]
     if shape.strip():
         command += ["--input-shape", shape.strip()]
     if weights.strip():
