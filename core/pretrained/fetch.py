@@ -74,6 +74,28 @@ def hash_matches(path: Path, cancel: Callable[[], bool] | None = None) -> bool:
     return digest.hexdigest().startswith(prefix)
 
 
+_CHECKED: dict[tuple[str, int, int], bool] = {}  # (path, size, mtime) -> its hash matched, once per version
+
+
+def cache_state(path: Path) -> str:
+    """'sound', 'damaged' or 'missing' for a weights file in torch's cache, checked as ``fetch_weights`` checks
+    it: the pretrained list said "(in the cache)" for a file that Create then found damaged and moved aside.
+    Each version of a file is hashed once in this process (resnet18's 45 MB in a few tens of ms)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    if not path.is_file():
+        return "missing"
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _CHECKED:
+        try:
+            _CHECKED[key] = hash_matches(path)
+        except OSError:  # unreadable: Create would say so; it is not a sound copy
+            _CHECKED[key] = False
+    return "sound" if _CHECKED[key] else "damaged"
+
+
 def offline_message(name: str, url: str, path: Path, reason: str) -> str:
     return (
         f"Could not download the pretrained weights of {name} ({reason}). Without a network: download\n  {url}\n"

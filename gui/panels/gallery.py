@@ -136,11 +136,15 @@ class PretrainedThread(QThread):
             self.done.emit(result)
 
 
-def listed(entries: Sequence[PretrainedEntry]) -> list[tuple[PretrainedEntry, bool, str]]:
-    """(entry, whether its file is in torch's cache, that file's path) for each entry."""
-    from core.pretrained.catalog import cache_path  # deferred for start-up, as in PretrainedThread.run
+CACHE_WORDS = {"sound": "  (in the cache)", "damaged": "  (a damaged copy in the cache: Create downloads it again)"}
 
-    return [(e, cache_path(e.url).is_file(), str(cache_path(e.url))) for e in entries]
+
+def listed(entries: Sequence[PretrainedEntry]) -> list[tuple[PretrainedEntry, str, str]]:
+    """(entry, its file in torch's cache: 'sound', 'damaged' or 'missing', that file's path) for each entry."""
+    from core.pretrained.catalog import cache_path  # deferred for start-up, as in PretrainedThread.run
+    from core.pretrained.fetch import cache_state
+
+    return [(e, cache_state(cache_path(e.url)), str(cache_path(e.url))) for e in entries]
 
 
 class ListThread(QThread):
@@ -216,11 +220,11 @@ class PretrainedDialog(QDialog):
             self.list_thread.loaded.connect(self.fill)
             self.list_thread.start()
 
-    def fill(self, rows: list[tuple[PretrainedEntry, bool, str]]) -> None:
-        """One row per (entry, already in the cache, its cache path)."""
+    def fill(self, rows: list[tuple[PretrainedEntry, str, str]]) -> None:
+        """One row per (entry, its cached file's state, its cache path)."""
         self.list_thread = None
-        for entry, cached, path in rows:
-            item = QListWidgetItem(entry.label() + ("  (in the cache)" if cached else ""))
+        for entry, state, path in rows:
+            item = QListWidgetItem(entry.label() + CACHE_WORDS.get(state, ""))
             item.setData(PATH_ROLE, entry.name)
             item.setToolTip(
                 f"{entry.weights}\nInput: 3x{entry.crop_size}x{entry.crop_size} (resize {entry.resize_size}, "

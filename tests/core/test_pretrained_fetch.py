@@ -167,3 +167,17 @@ def test_no_network_is_said_in_words_not_as_errno(source: Path, monkeypatch):
     message = str(caught.value)
     assert "(no network connection: the address of download.pytorch.org could not be looked up)" in message
     assert "Errno" not in message and "Name or service" not in message
+
+
+def test_the_cache_state_is_checked_as_fetch_checks_it(source: Path):
+    """The pretrained list said "(in the cache)" for any file there (tester's I.5): one that fetch then found
+    damaged and moved aside read as ready to use. cache_state hashes it as fetch does."""
+    from core.pretrained.fetch import cache_state
+
+    weights = _weights(source.as_uri())
+    cached = cache_path(weights.url)
+    assert cache_state(cached) == "missing"
+    fetch_weights(weights)
+    assert cache_state(cached) == "sound"
+    cached.write_bytes(cached.read_bytes()[:1000])  # a download cut short, or a damaged disk
+    assert cache_state(cached) == "damaged"

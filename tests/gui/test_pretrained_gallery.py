@@ -47,6 +47,15 @@ def test_create_fetches_with_progress_and_opens_the_network_starting_from_its_we
     assert again.list.item(0).text().endswith("(in the cache)")
 
 
+def test_a_damaged_file_in_the_cache_is_not_listed_as_in_the_cache(qtbot, weights):
+    """Tester's I.5: the list said "(in the cache)" for a damaged file, which Create then moved aside."""
+    cached = cache_path(weights.url)
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(Path(weights.url.removeprefix("file://")).read_bytes()[:1000])  # a download cut short
+    text = _dialog(qtbot, weights).list.item(0).text()
+    assert not text.endswith("(in the cache)") and "a damaged copy in the cache: Create downloads it again" in text
+
+
 def test_offline_the_dialog_says_where_to_put_the_file_and_stays_open(qtbot, weights):
     Path(weights.url.removeprefix("file://")).unlink()  # nothing to download, nothing in the cache
     dialog = _dialog(qtbot, weights)
