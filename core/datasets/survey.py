@@ -326,9 +326,42 @@ def guess_spec(path: str | Path) -> str:
         return f"npz:{p}"
     if suffix == ".txt":
         return f"text:{p}"
+    if suffix in (".tsv", ".tab") and label_text_lines(p):
+        return f"text:{p}" + ("?" if "?" in str(p) else "")
     if suffix in (".csv", ".tsv", ".tab", ".parquet", ".pq"):
         return f"table:{p}" + ("?" if "?" in str(p) else "")
     raise DataError(f"{p}: not a kind of data TorchCanvas reads (a folder of images, a table, a text file or an .npz)")
+
+
+SNIFF_BYTES = 256 * 1024
+
+
+def label_text_lines(path: Path) -> bool:
+    """Whether a .tsv holds the text format (README: LABEL<TAB>TEXT lines) rather than a table. Rule: 90 % of the
+    lines of the file's start have exactly one tab; the labels (first field) are short (1-2 words, up to 30 characters)
+    and repeat (at most half as many different ones as lines); the texts (second field) are free text (the median
+    one has 2 words or more). A first line such as ``label<TAB>text`` (``core.portable.text.is_header``) is the
+    columns' names and is left out. Read as a table, the first sample was the header and the sentences classes."""
+    from core.portable.text import is_header
+
+    try:
+        with path.open("rb") as file:
+            head = file.read(SNIFF_BYTES)
+    except OSError:
+        return False
+    lines = head.decode("utf-8-sig", errors="replace").splitlines()
+    lines = lines[:-1] if len(head) == SNIFF_BYTES else lines  # the last one may be cut
+    split = [line.split("\t") for line in lines if line.strip()][:1000]
+    rows = [row for row in split if len(row) == 2]
+    if len(rows) < 2 or len(rows) < 0.9 * len(split):  # a few bad lines are the text loader's to name
+        return False
+    labels, texts = [row[0].strip() for row in rows], [row[1].strip() for row in rows]
+    if is_header(labels[0], texts[0], labels):
+        labels, texts = labels[1:], texts[1:]
+    short = all(0 < len(label) <= 30 and len(label.split()) <= 2 for label in labels)
+    repeated = len(set(labels)) <= max(2, len(labels) // 2)
+    words = sorted(len(text.split()) for text in texts)
+    return short and repeated and words[len(words) // 2] >= 2
 
 
 def survey_lines(found: Survey) -> list[str]:

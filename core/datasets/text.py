@@ -152,7 +152,23 @@ def _where(spec: DataSpec, index: int) -> str:
     from core.portable.text import read_utf8
 
     lines = [n for n, line in enumerate(read_utf8(path).splitlines(), start=1) if line.strip()]
+    lines = lines[1:] if header_line(spec) else lines
     return f"line {lines[index]}" if index < len(lines) else f"sample {index + 1}"
+
+
+def header_line(spec: DataSpec) -> str | None:
+    """The first line of a ``label<TAB>text`` file when ``read_texts`` skips it as the columns' names
+    (``core.portable.text.is_header``); None for a sample, a folder or a table."""
+    from core.portable.text import is_header, read_utf8
+
+    path = Path(spec.paths[0]).expanduser()
+    if spec.column_kinds or spec.options.get("next") or not path.is_file():
+        return None
+    lines = [line.partition("\t") for line in read_utf8(path).splitlines() if line.strip()]
+    labels = [label.strip() for label, _, _ in lines]
+    if len(lines) > 1 and is_header(labels[0], lines[0][2].strip(), labels):
+        return f"{labels[0]}<TAB>{lines[0][2].strip()}"
+    return None
 
 
 def empty_samples(spec: DataSpec, texts: list[str]) -> tuple[str | None, str | None]:
@@ -232,7 +248,8 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
         f'TEXT_OPTIONS = {{"tokenizer": "{o["tokenizer"]}", "max_length": {o["max_length"]}, '
         f'"max_vocab": {o["max_vocab"]}}}'
     )
-    helpers = [text.read_utf8, text.read_texts, text.tokens_of, text.build_vocab, text.encode, text.text_tensors]
+    helpers = [text.read_utf8, text.read_texts, text.is_header, text.tokens_of, text.build_vocab, text.encode]
+    helpers.append(text.text_tensors)
     read = "read_texts(DATA_FILE)"
     columns = dict(spec.column_kinds)
     if columns:
@@ -247,7 +264,7 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
             frames.has_pyarrow,
             frames.ragged_row,
             frames.table_texts,
-            *helpers[2:],
+            *helpers[3:],
         ]
         read = "table_texts(DATA_FILE, TEXT_COLUMN, LABEL_COLUMN)"
     lines = [
@@ -343,6 +360,9 @@ def survey_text(spec: DataSpec, fractions: tuple[float, float]) -> Any:
     notes = [f"Samples are {lengths[0]} to {lengths[-1]} {unit} long (median {lengths[len(lengths) // 2]})."]
     if cut:
         notes.append(f"max_length={length} cuts {cut:,} of {len(texts):,} samples short.")
+    header = header_line(spec)
+    if header:
+        notes.append(f"The first line ({header!r}) names the columns: it is skipped, not read as a sample.")
     problems = (
         [f"{spec.paths[0]}: only one class ({names[0]!r}); a classifier needs at least two"] if len(names) < 2 else []
     )

@@ -57,9 +57,26 @@ def read_texts(path: str) -> tuple:
             )
         texts.append(text.strip())
         labels.append(label.strip())
+    if len(texts) > 1 and is_header(labels[0], texts[0], labels):
+        del texts[0], labels[0]
     if not texts:
         raise ValueError(f"{root}: the file is empty; write LABEL<TAB>TEXT lines")
     return texts, labels
+
+
+def is_header(label: str, text: str, labels: list) -> bool:
+    """Whether a file's first line names its columns (``label<TAB>text``) and is
+    skipped: its label is on no other line, its text is one word, and one of
+    the two is a usual column name. Read as a sample it was a class of its own."""
+    names = {"label", "labels", "class", "category", "sentiment", "target", "y"}
+    names |= {"tag", "polarity", "intent", "topic", "text", "texts", "sentence"}
+    names |= {"review", "document", "message", "comment", "content", "body", "x"}
+    names |= {"tweet", "utterance", "title", "sample", "review_text", "sms"}
+    return (
+        labels.count(label) == 1
+        and len(text.split()) == 1
+        and (label.lower() in names or text.lower() in names)
+    )
 
 
 def tokens_of(text: str, tokenizer: str) -> list:
