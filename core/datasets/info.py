@@ -52,6 +52,7 @@ class DataInfo:
     image_sizes: tuple[tuple[int, int], ...] = ()  # image folders: (height, width) found, most common first
     channels: int | None = None  # image folders: 3 when any image is in colour, 1 when all are grey
     problems: tuple[str, ...] = ()  # what loading will refuse, in the loader's words (check reports them as errors)
+    lengths: tuple[int, int] | None = None  # text: samples' length in tokens, (95th percentile, longest)
 
 
 def loaded_shape(

@@ -11,8 +11,9 @@ folder, and ``Vocabulary.encode`` tokenises a typed sentence for Try it the way 
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
@@ -301,9 +302,21 @@ def _describe(spec: DataSpec) -> Any:
     problem, _ = empty_samples(spec, texts)
     if problem:
         return DataInfo(path.name, None, None, task=None, dtypes=("int64",), problems=(problem,))
-    seen = {token for text in texts for token in tokens_of(text, _tokenizer(spec))}
-    vocab = min(len(seen) + 2, int(spec.options["max_vocab"]))
-    return DataInfo(path.name, (length,), len(set(labels)), dtypes=("int64",), vocab_size=vocab)
+    tokens = [tokens_of(text, _tokenizer(spec)) for text in texts]
+    vocab = min(len({token for sample in tokens for token in sample}) + 2, int(spec.options["max_vocab"]))
+    lengths = sorted(len(sample) for sample in tokens)
+    spread = (percentile_95(lengths), lengths[-1])
+    return DataInfo(path.name, (length,), len(set(labels)), dtypes=("int64",), vocab_size=vocab, lengths=spread)
+
+
+def percentile_95(lengths: list[int]) -> int:
+    """The length 95 % of the (sorted) samples fit in: the max_length that pads least while cutting few."""
+    return max(lengths[math.ceil(0.95 * len(lengths)) - 1], 1)
+
+
+def with_max_length(spec: DataSpec, length: int) -> str:
+    """The spec text with ``max_length`` set: what the advice asks the user to write."""
+    return replace(spec, options={**spec.options, "max_length": float(length)}).text
 
 
 register(
@@ -360,6 +373,13 @@ def survey_text(spec: DataSpec, fractions: tuple[float, float]) -> Any:
     notes = [f"Samples are {lengths[0]} to {lengths[-1]} {unit} long (median {lengths[len(lengths) // 2]})."]
     if cut:
         notes.append(f"max_length={length} cuts {cut:,} of {len(texts):,} samples short.")
+    fit = percentile_95(lengths)
+    if fit <= length // 2:  # mostly padding: an LSTM reading the last step reads zeros (trial 4: at chance)
+        notes.append(
+            f"max_length={length} pads 95 % of the samples with {length - fit}+ zeros after the {unit}; a recurrent "
+            f"layer that returns its last step (LSTM, GRU, RNN) then reads padding. Use {with_max_length(spec, fit)} "
+            f"(95 % of the samples fit) with an Input of [{fit}]."
+        )
     header = header_line(spec)
     if header:
         notes.append(f"The first line ({header!r}) names the columns: it is skipped, not read as a sample.")

@@ -17,6 +17,7 @@ from core.model.analysis import Analysis, Problem
 from core.model.graph import Graph
 from core.model.kinds import keeps_shape
 from core.model.node import Node
+from core.model.padding_check import max_length_advice, padding_notes
 from core.model.shape_rules import RULES, Shape, fmt, numel
 from core.settings import TrainingSettings
 
@@ -42,6 +43,7 @@ def task_problems(
         problems += _input_problems(inputs[0], info, training)
         problems += _image_notes(inputs[0], info, training)
     problems += _embedding_problems(graph, analysis, info)
+    problems += padding_notes(graph, info, training)
     _token_advice(analysis, info)
     outputs = graph.nodes_of_type("Output")
     if len(outputs) == 1:
@@ -112,6 +114,8 @@ def _input_problems(node: Node, info: DataInfo, training: TrainingSettings) -> l
                 f"the samples of {info.name} are {list(loaded)}{resized} ({math.prod(loaded)} values): "
                 f"set the Input shape to {list(loaded)}"
             )
+            if len(shape) == 1:  # text: the samples can come to the Input instead
+                fix += max_length_advice(info, training, shape[0])
         problems.append(
             Problem(
                 f"{node.name}'s shape {list(shape)} ({math.prod(shape)} values) does not fit: {fix}",
