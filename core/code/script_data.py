@@ -95,8 +95,11 @@ def lean_loader(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tok
     if spec.kind == "npz":
         from core.datasets.info import dataset_info
 
-        info = dataset_info(spec.text)  # colour arrays are turned grey by prepare, which the short split has not
-        if info is None or not info.sample_shape or info.sample_shape[0] != 1:
+        # The short split has no colour-to-grey step (prepare has one): it serves arrays known to be grey, and a
+        # file that is here but cannot be read (None), which the script then names. A missing file may hold colour
+        # where the script runs: it keeps the general loader.
+        info = dataset_info(spec.text)
+        if info is not None and (not info.sample_shape or info.sample_shape[0] != 1):
             return None
         return [lean.pixels, lean.class_numbers, lean.split]
     if spec.kind == "vision" and spec.name in GREY_FAMILY:
