@@ -26,7 +26,7 @@ def main_lines(s: TrainingSettings, total_params: int, npz: bool, transfer: Tran
         "dist": s.distributed,
         "small": single_thread(total_params),
         "npz": npz,
-        "initial": bool(transfer.initial or transfer.torchvision),
+        "initial": bool(transfer.file or transfer.torchvision),
         "torchvision": bool(transfer.torchvision),  # downloaded once into torch's cache, its hash checked
         "safetensors": transfer.safetensors,
         "frozen": bool(transfer.frozen),

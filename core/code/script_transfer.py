@@ -6,6 +6,10 @@ frozen submodules (``freeze``), an optimizer over the trainable parameters only,
 trains, with a new optimizer at a lower learning rate) and earlier weights loaded by name (``start_from``). The
 trainer calls these very functions of the script, so the app and the exported file train alike.
 Only what the project uses is emitted: a project with nothing frozen and no initial weights gets none of it.
+
+The weights the script starts from follow the app's rule (``core.training.setup.start_weights``): the initial
+weights setting, else, while fine-tuning, the imported network's own weights (``core.files.initial_weights``), a
+file beside the project that export and the run folder put beside the script (``start_from_file`` looks there).
 """
 
 from __future__ import annotations
@@ -38,12 +42,18 @@ class Transfer:
     frozen: tuple[str, ...] = ()  # the Net's attributes frozen (trainable off), those with weights
     norms: bool = False  # a frozen part holds a BatchNorm: keep it in eval mode while training
     phases: bool = False  # two phases: unfreeze after FREEZE_EPOCHS epochs
-    initial: str = ""  # the initial weights file (.pt or .safetensors)
+    initial: str = ""  # the initial weights setting's file (.pt or .safetensors)
+    imported: str = ""  # else, while fine-tuning, the imported weights' file name (beside the project)
     torchvision: str = ""  # the file is torchvision's download of these weights: "ResNet18_Weights.IMAGENET1K_V1"
 
     @property
+    def file(self) -> str:
+        """The file the script's ``start_from_file`` loads: the setting's, else the imported one."""
+        return self.initial or self.imported
+
+    @property
     def safetensors(self) -> bool:
-        return self.initial.endswith(".safetensors")
+        return self.file.endswith(".safetensors")
 
 
 def _holds_norm(graph: Graph, node: Node) -> bool:
@@ -107,8 +117,18 @@ def transfer_plan(project: Project, analysis: Analysis, attr_names: dict[str, st
         norms=any(norm for _, norm in frozen),
         phases=bool(frozen) and 0 < s.freeze_epochs < s.epochs,
         initial=initial_file(s.initial_weights),
+        imported=imported_file(project) if s.fine_tune and not s.initial_weights else "",
         torchvision=torchvision_weights(s.initial_weights),
     )
+
+
+def imported_file(project: Project) -> str:
+    """The name of the imported weights the project keeps beside itself, "" for none (or a name that is not a
+    plain file name, which the app ignores too: ``core.files.initial_weights.initial_weights``)."""
+    name = project.extra.get("initial_weights")
+    if not isinstance(name, str) or "/" in name or "\\" in name or name in ("", ".", ".."):
+        return ""
+    return name
 
 
 def torchvision_weights(setting: str) -> str:
@@ -154,16 +174,24 @@ def constants(t: Transfer, unfreeze_lr_factor: float, freeze_epochs: int) -> lis
             f"FREEZE_EPOCHS = {freeze_epochs}  # then phase two: everything trains",
             f"UNFREEZE_LR_FACTOR = {unfreeze_lr_factor!r}  # phase two's learning rate, times LEARNING_RATE",
         ]
-    if t.initial:
-        lines.append(f"INITIAL_WEIGHTS = {json.dumps(t.initial)}")
+    if t.file and not t.torchvision:
+        where = "beside this script" if t.imported else "beside this script, or a full path"
+        lines.append(f"INITIAL_WEIGHTS = {json.dumps(t.file)}  # the weights training starts from, {where}")
     return lines
 
 
 def functions(t: Transfer) -> list[str]:
-    """``start_from``, ``freeze``, ``keep_frozen_norms_in_eval`` and ``unfreeze`` (``core/code/templates/transfer.py``),
-    those the project uses."""
-    used = {"start_from": t.initial, "freeze": t.frozen, "keep_frozen_norms_in_eval": t.norms, "unfreeze": t.phases}
+    """``start_from``, ``start_from_file``, ``freeze``, ``keep_frozen_norms_in_eval`` and ``unfreeze``
+    (``core/code/templates/transfer.py``), those the project uses."""
+    used = {
+        "start_from": t.file,
+        "start_from_file": t.file and not t.torchvision,
+        "freeze": t.frozen,
+        "keep_frozen_norms_in_eval": t.norms,
+        "unfreeze": t.phases,
+    }
+    flags = {"imported": bool(t.imported and not t.initial), "safetensors": t.safetensors}
     lines: list[str] = []
     for name in (name for name, wanted in used.items() if wanted):
-        lines += [*function_lines("transfer", name), "", ""]
+        lines += [*function_lines("transfer", name, flags), "", ""]
     return lines[:-2]

@@ -16,6 +16,7 @@ project file is refused unless the caller asks to overwrite it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 import io
 import os
@@ -31,12 +32,13 @@ import torch
 from torch import nn
 
 from core.code.codegen import CodegenError
+from core.datasets.info import missing_data
 from core.errors import ExportError, TorchCanvasError
 from core.files.built_model import BuiltModel, build_model, generated_code, sample_inputs
 from core.files.export_formats import EXPORT_FORMATS, FORMATS
 from core.files.file_errors import FileWriteError, write_failure
 from core.files.fileio import atomic_write_bytes, atomic_write_text, atomic_write_with, write_new_file
-from core.files.initial_weights import initial_weights
+from core.files.initial_weights import carry_initial_weights, initial_weights
 from core.files.project import FORMAT as PROJECT_FORMAT
 from core.files.project import Project
 from core.files.weights import EXTRA_HINT, WEIGHT_FILES, LoadedWeights, find_weights, load_weights, read_weights
@@ -87,7 +89,10 @@ def export_script(project: Project, out: str | Path, weights: str | Path | None 
         code = script.generate_script(project)
     except CodegenError as exc:
         raise ExportError(f"Cannot export the script: {exc}", exc.node_id) from None
-    return _write_text(out, code.source, "script")
+    result = _write_text(out, code.source, "script")
+    for problem in missing_data(project.training.dataset):  # check and train refuse it; the script may run elsewhere
+        result.details += f"; note: {problem.rstrip('.')} on this computer: run the script where the data is"
+    return result
 
 
 def export_model_source(project: Project, out: str | Path, weights: str | Path | None = None) -> ExportResult:
@@ -214,11 +219,49 @@ def export(
     if weights is None and EXPORT_FORMATS[fmt].weights != "none":  # an untrained imported model: its own weights
         weights = initial_weights(project, project_path)
     try:
+        if fmt in SCRIPT_FORMATS:
+            project, carried = _weights_beside(project, project_path, out)
+            result = EXPORT_FORMATS[fmt].write(project, out, weights)
+            if carried is not None:
+                result.details += f"; it starts from the imported weights {carried.name}, beside it"
+            return result
         return EXPORT_FORMATS[fmt].write(project, out, weights)
     except TorchCanvasError as exc:
         if isinstance(exc, ExportError):
             raise
         raise ExportError(str(exc)) from None
+
+
+SCRIPT_FORMATS = ("script", "notebook")  # they train as the app does, so start from the weights the app starts from
+
+
+def _weights_beside(project: Project, project_path: str | Path | None, out: str | Path) -> tuple[Project, Path | None]:
+    """The project to write a training script from, and the imported weights it starts from, put beside ``out``.
+
+    While fine-tuning an imported network (and no initial weights are set), the app starts from the weights file
+    beside the project; the script looks for it beside itself (``start_from_file``), so an export to another
+    folder copies it there, under the first free name, and the script names that copy. Weights that are not
+    beside the project are not copied: the app then starts from fresh weights, as the script does."""
+    s = project.training
+    if not s.fine_tune or s.initial_weights or initial_weights(project, project_path) is None:
+        return project, None
+    if not Path(out).parent.is_dir():  # the script's own write says so in its words
+        return project, None
+    try:  # a network the script could not train is refused before anything is copied
+        importlib.import_module("core.code.script").check_trainable(project)
+    except CodegenError as exc:
+        raise ExportError(f"Cannot export the script: {exc}", exc.node_id) from None
+    own = copy.copy(project)
+    own.extra = dict(project.extra)
+    try:
+        carried = carry_initial_weights(own, project_path, out)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ExportError(
+            f"Cannot put the imported weights beside {out}: {reason}. The script starts from them; "
+            "choose another folder for it."
+        ) from None
+    return own, carried
 
 
 def default_output(project_path: str | Path, fmt: str) -> Path:

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,20 @@ class RunFolder:
 
         state = {key: value.detach().cpu() for key, value in model.state_dict().items()}
         atomic_write_bytes(self.path / name, lambda handle: torch.save(state, handle))
+
+    def carry_start_weights(self, source: Path) -> None:
+        """The imported weights the run started from, beside its ``train.py`` (which loads them from its own folder),
+        so that the run's script starts as the run did: a hard link (no second copy on disk; the app replaces the
+        project's file, never rewrites it, so the link keeps what this run read), else a copy. A name the run uses
+        itself (``last.pt``) is left out: the script then says the file is not there and starts fresh."""
+        target = self.path / source.name
+        if os.path.lexists(target) or source.name in ("last.pt", "best.pt"):
+            return
+        try:
+            os.link(source, target)
+        except OSError:  # another file system, or links not allowed: a copy
+            with source.open("rb") as handle:
+                atomic_write_bytes(target, lambda out: shutil.copyfileobj(handle, out))
 
     def _write_metrics(self) -> None:
         """The whole CSV, rewritten atomically per epoch (a few kilobytes): never a half-written row."""

@@ -62,12 +62,21 @@ class Run:
 
 
 def open_run_folder(
-    out_dir: Path | None, project: Project, settings: TrainingSettings, device: torch.device, script: str, data: Dataset
+    out_dir: Path | None,
+    project: Project,
+    settings: TrainingSettings,
+    device: torch.device,
+    script: str,
+    data: Dataset,
+    imported: Path | None = None,
 ) -> RunFolder:
-    """A new run folder with the model, the script that runs, the project and the settings."""
+    """A new run folder with the model, the script that runs (and the imported weights it starts from), the
+    project and the settings."""
     folder = RunFolder(out_dir or default_runs_dir(), project.name)
     folder.write_text("model.py", generate_model(project.graph, title=project.name).source)
     folder.write_text("train.py", script)
+    if imported is not None:
+        folder.carry_start_weights(imported)
     folder.write_text("project.json", dumps(project))
     hparams = settings.to_dict()
     hparams.update(device=str(device), dataset_name=data.name, input_shape=list(data.input_shape))

@@ -209,11 +209,18 @@ class Trainer:
             epoch_args={name: given[name] for name in train_epoch_parameters(s) if name != "batches"},
             batches=Batches(data, tensors, s, shuffle, device),
             tensors=tensors,
-            folder=open_run_folder(self.out_dir, self.project, s, device, source, data) if self.save else None,
+            folder=open_run_folder(self.out_dir, self.project, s, device, source, data, self._imported())
+            if self.save
+            else None,
             steps_per_epoch=steps_per_epoch,
             throttle=Throttle(self.event_interval),
             monitor=s.monitor if data.count("val") else s.monitor.removeprefix("val_"),
         )
+
+    def _imported(self) -> Path | None:
+        """The imported weights the run starts from, when its script loads them (``Transfer.imported``)."""
+        start = Path(self.initial_weights) if self.initial_weights is not None else None
+        return start if start is not None and start.name == self._transfer.imported else None
 
     def _start_weights(self, model: torch.nn.Module, script: ModuleType) -> None:
         """The weights training starts from (``core.training.setup.start_weights``), said in a notice."""

@@ -5,7 +5,7 @@ the lines of a project's settings; the trainer runs the same functions in this o
 Flags: the device (``cpu``, ``cuda``, ``mps``, ``auto``: one of them), ``dist`` run
 under torchrun (the lines marked "distributed"), ``small`` a model fastest on one CPU
 thread, ``npz`` the short .npz loader, ``initial`` earlier weights (``torchvision``
-ones, or a ``safetensors`` file), ``frozen`` parts, ``phases`` fine-tuning's phase two,
+ones, or a file: ``start_from_file``), ``frozen`` parts, ``phases`` fine-tuning's phase two,
 ``classes`` a class loss, ``sched`` a schedule (``epochly``: stepped after each epoch,
 ``onecycle``: after each batch), ``amp`` mixed precision, ``stops`` early stopping.
 Placeholders: ``LOSS_FN``, ``TORCHVISION_WEIGHTS``, and in the early stopping message
@@ -22,7 +22,6 @@ from zipfile import BadZipFile
 
 import torch
 import torch.distributed as dist
-from safetensors.torch import load_file
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from core.code.templates.loop import regression_figures
@@ -32,7 +31,6 @@ from core.code.templates.script_names import (
     EPOCHS,
     EVAL_BATCH_SIZE,
     FREEZE_EPOCHS,
-    INITIAL_WEIGHTS,
     LEARNING_RATE,
     LOSS,
     LOSS_FN,
@@ -48,7 +46,7 @@ from core.code.templates.script_names import (
     make_scheduler,
     train_one_epoch,
 )
-from core.code.templates.transfer import freeze, start_from, unfreeze
+from core.code.templates.transfer import freeze, start_from, start_from_file, unfreeze
 from core.portable.steps import shuffled_batches
 
 
@@ -87,18 +85,9 @@ def main() -> None:
     weights = TORCHVISION_WEIGHTS  # [torchvision]
     # [torchvision]
     loaded, new = start_from(model, weights.get_state_dict(check_hash=True))
-    # [!torchvision safetensors]
-    loaded, new = start_from(model, load_file(INITIAL_WEIGHTS))
-    # [initial !torchvision !safetensors]
-    loaded, new = start_from(model, torch.load(INITIAL_WEIGHTS, weights_only=True))
     # [torchvision]
-    print(f"From {weights}: {len(loaded)} tensors loaded:", ", ".join(loaded))
-    # [torchvision]
-    print("New (not in the weights, or of another shape):", ", ".join(new) or "none")
-    # [initial !torchvision]
-    print(f"From {INITIAL_WEIGHTS}: {len(loaded)} tensors loaded:", ", ".join(loaded))
-    # [initial !torchvision]
-    print("New (not in the file, or of another shape):", ", ".join(new) or "none")
+    print(f"From {weights}: {len(loaded)} tensors loaded, {len(new)} new:", *new[:6])
+    start_from_file(model)  # [initial !torchvision]
     model = model.to(device)  # [initial]
     freeze(model)  # [frozen]
     # [!classes]

@@ -1,14 +1,21 @@
 """Transfer learning's functions in the exported script, those a project uses picked by
 ``core.code.script_transfer``: earlier weights loaded by name, frozen parts, frozen
-BatchNorm layers kept in eval mode, phase two."""
+BatchNorm layers kept in eval mode, phase two.
+
+Flags of ``start_from_file``: ``imported`` (the imported network's own weights, which
+the app skips with a notice when they are missing), ``safetensors`` (the file's kind)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
+from safetensors.torch import load_file
 from torch import nn
 
 from core.code.templates.script_names import (
     FROZEN,
+    INITIAL_WEIGHTS,
     LEARNING_RATE,
     UNFREEZE_LR_FACTOR,
     make_optimizer,
@@ -23,6 +30,32 @@ def start_from(model: nn.Module, state: dict) -> tuple:
     fits = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
     model.load_state_dict(fits, strict=False)
     return list(fits), [k for k in own if k not in fits]
+
+
+def start_from_file(model: nn.Module) -> None:
+    """start_from with the INITIAL_WEIGHTS file, looked for beside this script (not in
+    the folder it is run from), as the app starts its run."""
+    here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+    path = here / INITIAL_WEIGHTS  # a full path stays itself
+    if not path.is_file():  # [imported]
+        print(
+            f"The initial weights {INITIAL_WEIGHTS} are not beside this script: this "
+            "run starts from fresh random weights (as the app does)."
+        )
+        return
+    if not path.is_file():  # [!imported]
+        raise SystemExit(
+            f"Cannot start from the initial weights: there is no file {path}. Put it "
+            "there, or set INITIAL_WEIGHTS to the file's path."
+        )
+    state = load_file(path)  # [safetensors]
+    state = torch.load(path, weights_only=True)  # [!safetensors]
+    loaded, new = start_from(model, state)
+    shown = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
+    print(
+        f"From {path.name}: {len(loaded)} tensors loaded, {len(new)} new"
+        + (f" ({shown})" if new else "")
+    )
 
 
 def freeze(model: nn.Module) -> None:
