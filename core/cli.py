@@ -123,7 +123,9 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 @command("data", _data_args)
 def run_data(args: argparse.Namespace) -> int:
     # Deferred for start-up: the datasets package loads NumPy; --version and --help must not wait for it.
+    from core.datasets.spec import parse_spec
     from core.datasets.survey import guess_spec, survey, survey_lines
+    from core.errors import DataError
 
     if args.examples:
         from core.files.text_examples import write_next_char, write_sentiment  # deferred for start-up: NumPy
@@ -139,7 +141,13 @@ def run_data(args: argparse.Namespace) -> int:
     kinds = dict(item.partition("=")[::2] for item in args.kind)
     code = 0
     for spec in specs:
-        found = survey(spec, label_column=args.label, column_kinds=kinds or None)
+        parse_spec(spec)  # a spec that means nothing is the command line's error (exit 2)
+        try:
+            found = survey(spec, label_column=args.label, column_kinds=kinds or None)
+        except DataError as exc:  # data that training refuses (a bad row, a missing folder): exit 1, as README says
+            print(f"torchcanvas: error: {exc}", file=sys.stderr)
+            code = 1
+            continue
         for line in survey_lines(found):
             print(line, file=sys.stderr if line.startswith("error: ") else sys.stdout)
         code = 1 if found.problems else code

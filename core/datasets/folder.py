@@ -44,6 +44,12 @@ def image_geometry(
     return found[0] if found else (32, 32), channels
 
 
+def wxh(size: tuple[int, int]) -> str:
+    """An image size kept as (height, width), in the words of image viewers and ``--size``: width x height (the
+    survey printed 40x20 for files 20 pixels wide)."""
+    return f"{size[1]}x{size[0]}"
+
+
 MAX_HEADERS = 2000  # image headers read to tell a folder's sizes and colour; beyond, the first ones tell
 
 

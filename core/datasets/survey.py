@@ -164,7 +164,7 @@ def _table_classes(frame: Any, plan: TablePlan) -> tuple[ClassCount, ...]:
 
 
 def _folder(spec: DataSpec, input_shape: tuple[int, ...] | None, resize: Any, fractions: tuple) -> Survey:
-    from core.datasets.folder import image_geometry, image_headers, scan_images
+    from core.datasets.folder import image_geometry, image_headers, scan_images, wxh
 
     root = Path(spec.paths[0]).expanduser()
     files, names = scan_images(root)
@@ -186,7 +186,7 @@ def _folder(spec: DataSpec, input_shape: tuple[int, ...] | None, resize: Any, fr
     channels = headers.channels
     size, wanted = image_geometry(input_shape, tuple(resize) if resize else None, headers.found)
     if resize:
-        reason = f"the resize setting {size[0]}x{size[1]}"
+        reason = f"the resize setting {list(size)}, height and width"
     elif input_shape and len(input_shape) == 3:
         reason = f"the Input node's size {list(input_shape)}"
     elif found:
@@ -195,11 +195,9 @@ def _folder(spec: DataSpec, input_shape: tuple[int, ...] | None, resize: Any, fr
     else:
         reason = "no images found: 32x32, the default"
     if len(found) > 1:
-        notes.append(f"{len(found)} different image sizes: every image is resized to {size[0]}x{size[1]} ({reason}).")
+        notes.append(f"{len(found)} different image sizes: every image is resized to {wxh(size)} ({reason}).")
     elif found and found[0].size != size:
-        notes.append(
-            f"The images are {found[0].size[0]}x{found[0].size[1]}: resized to {size[0]}x{size[1]} ({reason})."
-        )
+        notes.append(f"The images are {wxh(found[0].size)} (width x height): resized to {wxh(size)} ({reason}).")
     if headers.deep:
         notes.append(
             f"{headers.deep:,} of {headers.read:,} images have more than 8 bits a pixel (16-bit PNG or TIFF): each "
@@ -380,8 +378,11 @@ def survey_lines(found: Survey) -> list[str]:
         lines.append(f"{len(found.classes)} classes: {listed}{more}")
         lines.append(f"Balance: {found.imbalance}")
     if found.image_sizes:
-        listed = ", ".join(f"{s.size[0]}x{s.size[1]} ({s.count:,})" for s in found.image_sizes[:5])
-        lines.append(f"Image sizes: {listed}; used: {found.image_size} ({found.image_size_reason})")
+        from core.datasets.folder import wxh
+
+        listed = ", ".join(f"{wxh(s.size)} ({s.count:,})" for s in found.image_sizes[:5])
+        used = wxh(found.image_size) if found.image_size else "none"
+        lines.append(f"Image sizes (width x height): {listed}; used: {used} ({found.image_size_reason})")
     for column in found.columns:
         note = f" - {column.note}" if column.note else ""
         lines.append(

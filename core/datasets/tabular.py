@@ -238,6 +238,14 @@ def _encoding(kind: str, missing: int, distinct: int, task: str) -> tuple[str, i
     return "not used", 0
 
 
+def _rising_whole(series: Any) -> bool:
+    """Whole numbers, each above the one before (an id or row number used as a feature: trial 4)."""
+    import pandas as pd
+
+    values = pd.to_numeric(series, errors="coerce")
+    return bool(values.notna().all() and (values % 1 == 0).all() and (values.diff().iloc[1:] > 0).all())
+
+
 def plan_table(frame: Any, path: str, spec: DataSpec) -> TablePlan:
     """Each column's kind (the spec's choice over what was detected), its encoding, the label and the task."""
     names = [str(name) for name in frame.columns]
@@ -267,6 +275,12 @@ def plan_table(frame: Any, path: str, spec: DataSpec) -> TablePlan:
         columns.append(Column(name, kind, detected, missing, distinct, words, note))
         if note:
             notes.append(f"Column {name!r}: {note}")
+        elif kind == NUMBER and name not in chosen and distinct == len(series) >= 20 and _rising_whole(series):
+            notes.append(  # a note, not a Column.note: a number column's note is a problem training refuses
+                f"Column {name!r}: {distinct:,} different whole numbers rising row by row: looks like a row number "
+                "or an id, which says nothing about a new row (it only tells the file's order); set its kind to "
+                "ignore unless it measures something."
+            )
     return TablePlan(path, len(frame), label, task, tuple(columns), width, tuple(notes))
 
 

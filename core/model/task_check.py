@@ -136,7 +136,9 @@ def _input_problems(node: Node, info: DataInfo, training: TrainingSettings) -> l
 
 
 def _sizes_words(sizes: tuple[tuple[int, int], ...]) -> str:
-    first = f"{sizes[0][0]}x{sizes[0][1]}"
+    from core.datasets.folder import wxh
+
+    first = wxh(sizes[0]) + (" (width x height)" if sizes[0][0] != sizes[0][1] else "")
     if len(sizes) == 1:
         return first
     return f"{first} and {len(sizes) - 1} other size{'s' if len(sizes) > 2 else ''}"
@@ -150,10 +152,11 @@ def _image_notes(node: Node, info: DataInfo, training: TrainingSettings) -> list
     size = (int(training.resize[0]), int(training.resize[1])) if training.resize else (shape[1], shape[2])
     notes = []
     if info.image_sizes and set(info.image_sizes) != {size}:
+        from core.datasets.folder import wxh
+
         why = "the resize setting" if training.resize else f"{node.name}'s shape {list(shape)}"
         notes.append(
-            f"the images of {info.name} are {_sizes_words(info.image_sizes)}: each is resized to "
-            f"{size[0]}x{size[1]} for {why}"
+            f"the images of {info.name} are {_sizes_words(info.image_sizes)}: each is resized to {wxh(size)} for {why}"
         )
     if info.channels == 3 and shape[0] == 1:
         notes.append(
