@@ -29,6 +29,7 @@ from core.code.script_transfer import constants as transfer_constants
 from core.code.script_transfer import imports as transfer_imports
 from core.code.script_transfer import transfer_plan
 from core.datasets import wants_tokens
+from core.datasets.info import missing_data
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError, ExportError
 from core.model.analysis import analyze
@@ -149,8 +150,11 @@ def setup_problems(project: Project) -> list[str]:
 
 
 def check_trainable(project: Project, what: str = "training script") -> None:
-    """Refuse a training script for a project that cannot train, in the words ``torchcanvas check`` gives."""
-    problems = [p.message for p in analyze(project.graph, project.training).errors] + setup_problems(project)
+    """Refuse a training script for a project that cannot train, in the words ``torchcanvas check`` gives; data
+    that is not on this computer is not refused: the script may run where it is (``core.files.export`` notes it)."""
+    elsewhere = missing_data(project.training.dataset)
+    errors = analyze(project.graph, project.training).errors
+    problems = [p.message for p in errors if p.message not in elsewhere] + setup_problems(project)
     if problems:
         listing = "\n".join(f"- {message}" for message in problems)
         raise UntrainableError(f"Cannot export the {what}: the project cannot train yet (as check says):\n{listing}")

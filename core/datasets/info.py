@@ -290,6 +290,17 @@ def _missing(spec: DataSpec) -> DataInfo | None:
     return None
 
 
+def missing_data(spec: str | DataSpec) -> tuple[str, ...]:
+    """The loader's refusal of the user's own files that are not on this computer, () when they are here: check
+    and train refuse them, but an exported script may run on the computer that holds them."""
+    try:
+        parsed = spec if isinstance(spec, DataSpec) else parse_spec(spec)
+    except (TorchCanvasError, OSError, ValueError):
+        return ()
+    info = _missing(parsed)
+    return info.problems if info is not None else ()
+
+
 def dataset_info(spec: str | DataSpec) -> DataInfo | None:
     """What ``spec`` gives the network, or None where that cannot be known cheaply (or the source is broken)."""
     try:

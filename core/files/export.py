@@ -33,6 +33,7 @@ from torch import nn
 
 from core.code.codegen import CodegenError
 from core.datasets.info import missing_data
+from core.datasets.spec import parse_spec
 from core.errors import ExportError, TorchCanvasError
 from core.files.built_model import BuiltModel, build_model, generated_code, sample_inputs
 from core.files.export_formats import EXPORT_FORMATS, FORMATS
@@ -90,8 +91,9 @@ def export_script(project: Project, out: str | Path, weights: str | Path | None 
     except CodegenError as exc:
         raise ExportError(f"Cannot export the script: {exc}", exc.node_id) from None
     result = _write_text(out, code.source, "script")
-    for problem in missing_data(project.training.dataset):  # check and train refuse it; the script may run elsewhere
-        result.details += f"; note: {problem.rstrip('.')} on this computer: run the script where the data is"
+    if missing_data(project.training.dataset):  # check and train refuse it here; the script may run elsewhere
+        away = [p for p in parse_spec(project.training.dataset).paths if not Path(p).expanduser().exists()]
+        result.details += f"; note: {', '.join(away)} is not on this computer: run the script where it is"
     return result
 
 
