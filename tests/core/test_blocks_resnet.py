@@ -67,16 +67,19 @@ def test_resnet18_code_is_ruff_clean(code, tmp_path: Path):
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_check_and_export_work_on_a_block_project(tmp_path: Path, capsys):
-    assert main(["check", str(RESNET18)]) == 0
-    out = capsys.readouterr().out
-    assert "BasicBlock x2, first BasicBlockDown" in out and "Total params: 11,689,512" in out
+def test_check_and_export_work_on_a_block_project(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the example's data, imagenet/train, is not here: check refuses it, train would
+    assert main(["check", str(RESNET18)]) == 1
+    done = capsys.readouterr()
+    assert "BasicBlock x2, first BasicBlockDown" in done.out and "Total params: 11,689,512" in done.out
+    assert "imagenet/train: no such folder" in done.err
     target = tmp_path / "resnet18_model.py"
     assert main(["export", str(RESNET18), "-f", "model", "-o", str(target)]) == 0
     assert "downsample: nn.Module | None = None" in target.read_text()
-    script = tmp_path / "train_resnet18.py"
+    script = tmp_path / "train_resnet18.py"  # the script may run where the data is: export notes it, no more
     assert main(["export", str(RESNET18), "-o", str(script)]) == 0
     assert "class BasicBlock(nn.Module):" in script.read_text()
+    assert "note: imagenet/train is not on this computer" in capsys.readouterr().out
 
 
 @pytest.mark.slow
