@@ -5,7 +5,8 @@ built-in and torchvision sets are described by a table (``tests/core/test_datase
 entry with what the loader really yields), files are peeked at (an .npz member's header and labels, an IDX
 header, a CSV's header and label column, a folder's class sub-folders) and the answer is cached by the spec
 and the files' modification times. Anything that cannot be known cheaply is ``None``: the check then skips it,
-and a source that cannot be read at all gives ``None`` (the Data panel and the loader explain that, once).
+and a source that cannot be read at all gives ``None`` (the Data panel and the loader explain that, once), except
+a user's file or folder that does not exist: its ``problems`` hold the loader's refusal, which check reports.
 
 A source's ``describe`` (its ``core.datasets.spec.Source`` entry) answers for it: a fixed entry of ``BUILTIN``
 for a named built-in set, or one of the file peeks below.
