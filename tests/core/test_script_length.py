@@ -133,6 +133,28 @@ def test_the_short_npz_loader_names_a_file_it_cannot_read(tmp_path, case: str) -
     assert done.stderr.startswith(f"Cannot load {spec.removeprefix('npz:')}: ") and done.stderr.count("\n") == 1
 
 
+@pytest.mark.slow  # the script runs twice in a child process (imports torch): seconds
+def test_a_missing_npz_is_exported_with_a_note_and_the_loader_that_turns_colour_grey(tmp_path) -> None:
+    """The file may be on the computer the script runs on, grey or in colour: export writes the script (check and
+    train refuse it here) with the general loader, which turns colour grey as the app does; run where the file is
+    missing, the script names it in one line."""
+    from core.files.export import export
+
+    data = tmp_path / "elsewhere.npz"
+    folder = tmp_path / "run"
+    folder.mkdir()
+    result = export(example("mnist_mlp", dataset=f"npz:{data}", epochs=1), "script", folder / "train.py")
+    assert f"note: {data} is not on this computer" in result.details
+    assert "def prepare(" in (folder / "train.py").read_text()
+    done = subprocess.run([sys.executable, "train.py"], cwd=folder, capture_output=True, text=True, check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert str(data) in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    rng = np.random.default_rng(0)  # the file arrives, in colour, where the script runs
+    np.savez(data, x_train=rng.integers(0, 256, (30, 28, 28, 3), dtype=np.uint8), y_train=np.arange(30) % 10)
+    done = subprocess.run([sys.executable, "train.py"], cwd=folder, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.mark.parametrize("with_test", [True, False])
 def test_the_short_npz_loader_gives_the_apps_splits(tmp_path, with_test: bool) -> None:
     """The same six tensors as the app's loader (core.datasets), bit for bit: the short split reshapes before
