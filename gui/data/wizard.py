@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.datasets.folder import wxh
 from core.errors import TorchCanvasError
 from gui.data.sources import source_words, spec_path
 from gui.data.surveyor import Found, Request, Surveyor
@@ -68,15 +69,12 @@ def size_words(survey: Any) -> str:
     """'48x48 (100 images), 32x32 (20 images). Used: 48x48, the most common size …'."""
     if not survey.image_sizes:
         return ""
-    found = ", ".join(
-        f"{s.size[0]}x{s.size[1]} ({s.count:,} image{'s' if s.count != 1 else ''})" for s in survey.image_sizes[:6]
-    )
+    found = ", ".join(f"{wxh(s.size)} ({s.count:,} image{'s' if s.count != 1 else ''})" for s in survey.image_sizes[:6])
     more = f" and {len(survey.image_sizes) - 6} more sizes" if len(survey.image_sizes) > 6 else ""
     used = ""
     if survey.image_size is not None:
-        h, w = survey.image_size
         reason = f", {_escape(survey.image_size_reason)}" if survey.image_size_reason else ""
-        used = f"<br><b>Used:</b> {h}x{w}{reason}"
+        used = f"<br><b>Used:</b> {wxh(survey.image_size)}{reason}"
     colour = {1: " · grey", 3: " · colour"}.get(survey.channels or 0, "")
     return f"<b>Found:</b> {found}{more}{colour}{used}"
 

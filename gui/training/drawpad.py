@@ -35,6 +35,8 @@ def read_image_file(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarra
 
     from PIL import Image, UnidentifiedImageError  # deferred for start-up: Pillow loads when a file is read
 
+    from core.portable.sources import convert_image  # deferred for start-up: it imports torch
+
     name = Path(path).name
     try:  # Pillow's DecompressionBombWarning is ours to turn into words; its Error is not an OSError
         with warnings.catch_warnings(action="ignore"), Image.open(path) as image:
@@ -44,7 +46,7 @@ def read_image_file(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarra
                     f"{name} is {width}x{height} pixels ({width * height / 1e6:.0f} Mpx); Try it reads images up to "
                     f"{max_pixels / 1e6:g} Mpx. Shrink the image first (the network sees it at its Input size)."
                 )
-            rgb = image.convert("RGB")
+            rgb = convert_image(image, "RGB")  # a 16-bit scan scaled, not clipped to white, as in training
     except Image.DecompressionBombError:  # so big that Pillow refuses even to open it
         raise ValueError(
             f"{name} is over {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} Mpx; Try it reads images up to "

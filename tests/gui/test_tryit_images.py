@@ -67,6 +67,21 @@ def test_an_image_under_the_limit_is_read(tmp_path):
         read_image_file(tmp_path / "red.png", max_pixels=1000)
 
 
+def test_a_16_bit_image_is_scaled_as_training_scales_it_not_clipped_to_white(tmp_path):
+    """Trial 4 E: Try it read a 16-bit PNG with Pillow's convert, which clips every value above 255 to white."""
+    from PIL import Image
+
+    from core.portable.sources import convert_image
+
+    values = np.array([[1000, 20000], [40000, 65535]], dtype=np.uint16)
+    Image.fromarray(values).save(tmp_path / "scan.png")
+    picture = read_image_file(tmp_path / "scan.png")
+    with Image.open(tmp_path / "scan.png") as image:
+        training = np.asarray(convert_image(image, "RGB"), dtype=np.float32) / 255.0
+    assert np.array_equal(picture, training)
+    assert picture[0, 0, 0] < 0.02 and 0.25 < picture[0, 1, 0] < 0.35 and picture[1, 1, 0] == 1.0
+
+
 def test_a_uniform_sample_is_shown_uniform_not_stretched_into_stripes(qtbot):
     """F25: a uniform grey image's network input (std 7e-8 of float noise) was stretched to black/white stripes."""
     from gui.widgets.images import sample_pixmap

@@ -269,3 +269,19 @@ def test_a_table_that_cannot_be_read_again_keeps_its_columns_to_try_again(qtbot,
         combo.setCurrentIndex(combo.findData("number"))
         combo.activated.emit(combo.currentIndex())
     assert wizard.found is not None and wizard.use_button.isEnabled(), wizard.status.text()
+
+
+def test_image_sizes_are_said_width_by_height_as_image_viewers_say_them() -> None:
+    """Trial 4 I.1: the wizard printed (height, width) as '40x20' for files 20 pixels wide, unlike the survey."""
+    from types import SimpleNamespace
+
+    from gui.data.wizard import size_words
+
+    found = SimpleNamespace(
+        image_sizes=(SimpleNamespace(size=(40, 20), count=5),),  # (height, width): tall images
+        image_size=(40, 20),
+        image_size_reason="",
+        channels=3,
+    )
+    words = size_words(found)
+    assert "20x40 (5 images)" in words and "Used:</b> 20x40" in words
