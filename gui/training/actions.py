@@ -129,10 +129,16 @@ def _export(
     return Path(path)
 
 
-def export_as(parent: QWidget, fmt_id: str, result: TrainResult | None, project: Project | None) -> Path | None:
+def export_as(
+    parent: QWidget,
+    fmt_id: str,
+    result: TrainResult | None,
+    project: Project | None,
+    project_path: str | Path | None = None,
+) -> Path | None:
     """Ask for a file and write ``project`` in one of ``core.files.export_formats.EXPORT_FORMATS``. A format that needs
     trained weights refuses without a run; one that uses them when there are some writes the file all the same
-    and says it is untrained."""
+    and says it is untrained. A training script gets the imported weights beside it (``project_path``'s)."""
     fmt = EXPORT_FORMATS[fmt_id]
     weights = trained_weights(result) if fmt.uses_weights else None
     if project is None or (fmt.weights == "required" and weights is None):
@@ -147,6 +153,10 @@ def export_as(parent: QWidget, fmt_id: str, result: TrainResult | None, project:
         from core.files.export import check_output  # deferred for start-up: the exporter imports torch
 
         check_output(path)  # never over a project file (the open one included), as the CLI without --force
+        if fmt_id in ("script", "notebook") and project_path is not None:  # as the CLI: the weights go beside it
+            from core.files.export import export
+
+            return export(project, fmt_id, path, weights, project_path=project_path)
         return fmt.write(project, path, weights)
 
     return _export(
@@ -165,7 +175,8 @@ def export_from_window(window: MainWindow, fmt_id: str) -> Path | None:
     result = dashboard.last_result if dashboard is not None else None
     run_project = dashboard.run_project if dashboard is not None else None
     use_run = EXPORT_FORMATS[fmt_id].uses_weights and run_project is not None and result is not None
-    return export_as(window, fmt_id, result, run_project if use_run else window.document.project)
+    project = run_project if use_run else window.document.project
+    return export_as(window, fmt_id, result, project, window.document.path)
 
 
 def export_weights(parent: QWidget, result: TrainResult | None, project: Project | None) -> Path | None:

@@ -156,9 +156,8 @@ class TrainingDashboard(DashboardData, QWidget):
     def _export(self, fmt_id: str) -> None:
         """A result button: the run's network (and weights) when the format uses them, else the current one."""
         uses_run = EXPORT_FORMATS[fmt_id].uses_weights
-        actions.export_as(
-            self, fmt_id, self.last_result, self.run_project if uses_run else self.run_project or self.project
-        )
+        project = self.run_project if uses_run else self.run_project or self.project
+        actions.export_as(self, fmt_id, self.last_result, project, self.document.path if self.document else None)
 
     # -- the project ----------------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
