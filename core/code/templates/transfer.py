@@ -35,6 +35,7 @@ def start_from(model: nn.Module, state: dict) -> tuple:
 def start_from_file(model: nn.Module) -> None:
     """start_from with the INITIAL_WEIGHTS file, looked for beside this script (not in
     the folder it is run from), as the app starts its run."""
+    # a notebook has no __file__: it runs in its own folder
     here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
     path = here / INITIAL_WEIGHTS  # a full path stays itself
     if not path.is_file():  # [imported]
