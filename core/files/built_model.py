@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from core.code.codegen import CodegenError, GeneratedCode, generate_model
 from core.errors import ExportError
@@ -44,28 +45,111 @@ def generated_code(project: Project) -> tuple[GeneratedCode, Analysis]:
 
 
 def build_model(project: Project, weights: str | Path | None = None) -> BuiltModel:
-    """The network as a module in eval mode, from the generated source, with weights loaded when given."""
+    """The network as a module in eval mode, from the generated source, with weights loaded when given.
+
+    torch's random generator is one for the whole process, and the window builds networks in its threads while a
+    run may be training in another: seeding or drawing from it then changed the run's dropout masks and its losses
+    (Try it after a run). So nothing here touches it. With weights, the network is made on torch's meta device
+    (names, shapes and dtypes, no values) and takes the file's tensors as its own; without, its starting values
+    are drawn from a private generator seeded with the project's seed, the very values a run with that seed starts
+    from."""
     code, analysis = generated_code(project)
     filename = f"<torchcanvas model {next(_counter)}>"
     linecache.cache[filename] = (len(code.source), None, code.source.splitlines(True), filename)
     namespace: dict[str, Any] = {"__name__": "torchcanvas_generated"}
     exec(compile(code.source, filename, "exec"), namespace)
-    torch.manual_seed(project.training.seed)
+    make = namespace[code.class_name]
     names = {n.id: n.name for n in project.graph.nodes}
-    try:
-        module = namespace[code.class_name]()
-    except Exception as exc:
-        raise ExportError(f"Cannot build the network: {exc}") from None
-    module.eval()
-    built = BuiltModel(module, code, analysis, filename, names)
-    if weights is not None:
-        loaded = read_weights(weights)
-        _load_into(built, loaded.state)
-        built.weights, built.weights_note = loaded.file, loaded.note
+    seed = project.training.seed
+    if weights is None:
+        built = BuiltModel(_seeded(make, seed), code, analysis, filename, names)
+        built.module.eval()
+        return built
+    loaded = read_weights(weights)
+    empty = _without_values(make)
+    built = BuiltModel(empty if empty is not None else _seeded(make, seed), code, analysis, filename, names)
+    _check_fit(built, loaded.state)
+    if empty is None or not _take(empty, loaded.state):
+        # A network the meta device cannot make as it is (its constructor computes with values, or keeps a tensor
+        # no state_dict holds, or ties two layers' weights) is built with its seeded starting values and the
+        # weights are copied in, as before, still without the global generator.
+        built.module = _seeded(make, seed)
+        built.module.load_state_dict(loaded.state)
+    built.module.eval()
+    built.weights, built.weights_note = loaded.file, loaded.note
     return built
 
 
-def _load_into(built: BuiltModel, state: dict[str, torch.Tensor]) -> None:
+# --- making the module without torch's global random generator ------------------------------------------------
+_RANDOM = {
+    # torch functions and Tensor methods that draw random numbers and take ``generator=``
+    *("rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "poisson"),
+    *("uniform_", "normal_", "bernoulli_", "random_", "exponential_", "geometric_", "log_normal_", "cauchy_"),
+    # torch.nn.init, which layers' reset_parameters use
+    *("trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_", "xavier_normal_"),
+    *("orthogonal_", "sparse_"),
+}
+
+
+class _OwnGenerator(TorchFunctionMode):
+    """Every random draw made in this thread while active comes from ``generator``: torch function modes are
+    per thread, so a run in another thread keeps drawing from the global generator, undisturbed. (Neither
+    ``torch.random.fork_rng`` nor seeding the global generator is safe here: both change the state the run's
+    thread is drawing from at that moment.)"""
+
+    def __init__(self, generator: torch.Generator) -> None:
+        super().__init__()
+        self.generator = generator
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = dict(kwargs or {})
+        if getattr(func, "__name__", "") in _RANDOM and kwargs.get("generator") is None:
+            kwargs["generator"] = self.generator
+        return func(*args, **kwargs)
+
+
+def _seeded(make: Any, seed: int) -> nn.Module:
+    """The network with its starting values drawn from a private generator seeded with ``seed``: the values
+    ``torch.manual_seed(seed)`` then building gives (both are the CPU's Mersenne Twister from that seed)."""
+    try:
+        with _OwnGenerator(torch.Generator().manual_seed(int(seed))):
+            return make()  # type: ignore[no-any-return]
+    except Exception as exc:
+        raise ExportError(f"Cannot build the network: {exc}") from None
+
+
+def _without_values(make: Any) -> nn.Module | None:
+    """The network on the meta device (no values: nothing random is drawn), or None where it cannot be made so."""
+    try:
+        with torch.device("meta"), _OwnGenerator(torch.Generator()):  # a draw on a meta tensor draws nothing
+            return make()  # type: ignore[no-any-return]
+    except Exception:
+        return None
+
+
+def _take(module: nn.Module, state: dict[str, torch.Tensor]) -> bool:
+    """Give the meta-device ``module`` the tensors of ``state`` (in the module's own dtypes, as a copy into it would
+    make them); False, leaving it unusable, where the result would not be the module the normal build gives."""
+    tied = len(list(module.named_parameters(remove_duplicate=False))) != len(list(module.named_parameters()))
+    if tied or len(list(module.named_buffers(remove_duplicate=False))) != len(list(module.named_buffers())):
+        return False  # assigning would untie them
+    own = module.state_dict(keep_vars=True)
+    module.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, assign=True)
+    return not _left_on_meta(module)
+
+
+def _left_on_meta(module: nn.Module) -> bool:
+    """Whether a tensor no state_dict holds (a non-persistent buffer, a plain tensor attribute, an LSTM's list of
+    flat weights) is still on the meta device, without values."""
+    for m in module.modules():
+        for value in [*m._parameters.values(), *m._buffers.values(), *vars(m).values()]:
+            values = value if isinstance(value, (list, tuple)) else [value]
+            if any(isinstance(v, torch.Tensor) and v.is_meta for v in values):
+                return True
+    return False
+
+
+def _check_fit(built: BuiltModel, state: dict[str, torch.Tensor]) -> None:
     attr_to_node = {attr: nid for nid, attr in built.code.attr_names.items()}
 
     def who(key: str) -> str:
@@ -92,7 +176,6 @@ def _load_into(built: BuiltModel, state: dict[str, torch.Tensor]) -> None:
                 f"{list(own[key].shape)}. Was the layer changed after training?",
                 node_id,
             )
-    built.module.load_state_dict(state)
 
 
 def sample_inputs(built: BuiltModel, project: Project, batch: int = 2) -> tuple[torch.Tensor, ...]:
