@@ -1,0 +1,56 @@
+"""Try it builds the run's network in a thread when a run ends and the tab is shown, and the user may start the
+next run meanwhile. build_model seeded torch's process-wide generator and drew every layer's starting values
+from it, so a run made while Try it built got other dropout masks, and other losses, each time: not the numbers
+the CLI and the exported script give. The build now takes the weights on the meta device and draws nothing."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from gui.training.tryit_model import TrySource, build
+from tests.gui.test_panel_transfer import dashboard, with_dropout
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCHCANVAS_LOG_DIR", str(tmp_path / "logs"))
+
+
+@pytest.mark.slow  # three short runs: a few seconds
+def test_a_run_made_while_try_it_builds_gives_the_same_losses(qtbot, tmp_path) -> None:
+    dash, _stack = dashboard(qtbot, tmp_path)
+    with_dropout(dash.project)  # the run draws from the global generator at every batch
+    dash.project.training.epochs = 2
+
+    def run() -> tuple[list[float], object]:
+        with qtbot.waitSignal(dash.run_finished, timeout=60_000) as finished:
+            dash.start_training()
+        result = finished.args[0]
+        assert result.status == "finished", result.message
+        return [row["loss"] for row in result.history], result.run_dir
+
+    quiet, run_dir = run()
+    source = TrySource(
+        dash.project, run_dir, dash.project.training.loss, torch.zeros(4, 2), torch.zeros(4, dtype=torch.long),
+        None, None, (2,), (2,), ["a", "b", "c"], False, "points",
+    )  # fmt: skip
+    running, builds = threading.Event(), []
+
+    def over_and_over() -> None:
+        while running.is_set():
+            builds.append(build(source)[0])
+
+    running.set()
+    builder = threading.Thread(target=over_and_over, daemon=True)
+    builder.start()
+    try:
+        busy, _ = run()
+    finally:
+        running.clear()
+        builder.join(30)
+    assert len(builds) > 1
+    assert builds[0].weights is not None and builds[0].weights.parent == run_dir
+    assert busy == quiet
