@@ -180,9 +180,13 @@ def settings_fields() -> SettingsFields:
     early_row.setContentsMargins(0, 0, 0, 0)
     early_row.addWidget(early_stop)
     early_row.addWidget(patience, 1)
-    fine_tune = QCheckBox("Start from the imported weights (fine-tune)")
+    # not "fine-tune": an import without a weights file saved only the network's random starting values, and the
+    # project does not say which it was (core.training.setup's words say both, as this does)
+    fine_tune = QCheckBox("Start from the imported network's weights")
     fine_tune.setToolTip(
-        "On: training starts from the weights imported with the model. Off: from fresh random weights."
+        "On: training starts from the weights saved when the network was imported: its trained weights (fine-"
+        "tuning) when a weights file was given at import, without one its random starting values. Off: from "
+        "fresh random weights drawn from the seed."
     )
     batch_size = _spin(1, 1_000_000, "How many samples the network sees per update step.")
     batch_row, steps, batch_note = _batch_row(batch_size)

@@ -1,4 +1,4 @@
-"""The "Start from the imported weights (fine-tune)" box: shown only for a project with initial weights (an
+"""The "Start from the imported network's weights" box: shown only for a project with initial weights (an
 imported model's, a file beside the project); toggling it is one undoable edit of ``training.fine_tune``; and
 ``torchcanvas train --fine-tune/--from-scratch`` overrides the project's choice."""
 
