@@ -104,6 +104,7 @@ class HealthWatcher(Watcher):
         self._first_loss: float | None = None
         self._peak = 0.0  # the largest loss seen, once it has grown past DIVERGED times the first
         self._diverged_in: int | None = None  # the epoch in which it did
+        self._token_ids = False  # an Embedding takes the inputs: normalising them means nothing
         self._step = 0
         self._window = [0.0, 0]  # loss sum and count since the last sample
         self._cost = 0.0  # seconds this watcher spent on the current sample
@@ -131,6 +132,8 @@ class HealthWatcher(Watcher):
                 self._layers.append((name, params))
         kinds = (nn.ReLU, nn.Sigmoid, nn.Tanh)
         self._activations = [(name, m) for name, m in model.named_modules() if name and isinstance(m, kinds)]
+        leaves = [m for m in model.modules() if next(m.children(), None) is None]
+        self._token_ids = bool(leaves) and isinstance(leaves[0], nn.Embedding)  # its inputs are token ids
         self._clock = time.perf_counter()
         self._arm()  # batch 1: the first of the early samples
 
@@ -319,6 +322,13 @@ class HealthWatcher(Watcher):
             message = (
                 f"{at[0].upper()}{at[1:]}: the learning rate {lr:g} is too low for {optimizer} to move the weights in "
                 f"time; try {usual:g}."
+            )
+        elif epoch >= 2 and self._token_ids:
+            message = (
+                f"{at[0].upper()}{at[1:]}: the network is not learning. Check that the labels belong to the texts and "
+                "that max_length keeps the words that decide (the text spec's ?max_length=N: too short cuts them "
+                "off, too long is mostly padding), read the other diagnoses here, or find a learning rate with "
+                "Find LR (torchcanvas lr-find): an embedding often needs a larger one."
             )
         elif epoch >= 2:
             message = (

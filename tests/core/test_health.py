@@ -226,3 +226,23 @@ def test_after_epoch_without_classes_or_accuracy_says_nothing() -> None:
     assert [d.kind for d in watcher.diagnoses] == ["chance"]  # 52 % of two classes: at chance, said once
     watcher.after_epoch(4, {"loss": 1.0, "accuracy": 0.5, "val_accuracy": 0.5, "classes": 2})
     assert len(watcher.diagnoses) == 1
+
+
+def _not_learning(model: torch.nn.Module) -> str:
+    """The advice after a second epoch at chance, at Adam's usual rate (so the rate is not to blame)."""
+    watcher = HealthWatcher()
+    watcher.attach(model, torch.optim.Adam(model.parameters(), lr=1e-3))
+    watcher.after_epoch(2, {"loss": 0.69, "accuracy": 0.5, "val_accuracy": 0.5, "classes": 2})
+    watcher.detach()
+    [diagnosis] = watcher.diagnoses
+    return diagnosis.message
+
+
+def test_a_network_on_token_ids_is_not_told_to_normalise_them() -> None:
+    """Token ids go into an Embedding: "check that the inputs are normalised" meant nothing for them; the
+    advice names the text spec's max_length instead. Pixels or table columns still get the normalising advice."""
+    text = _not_learning(torch.nn.Sequential(torch.nn.Embedding(100, 8), torch.nn.Flatten(), torch.nn.Linear(40, 2)))
+    assert "the network is not learning" in text and "normalised" not in text
+    assert "?max_length=N" in text and "larger one" in text
+    table = _not_learning(torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2)))
+    assert "that the inputs are normalised" in table and "max_length" not in table
