@@ -1,7 +1,8 @@
 """Try it builds the run's network in a thread when a run ends and the tab is shown, and the user may start the
 next run meanwhile. build_model seeded torch's process-wide generator and drew every layer's starting values
 from it, so a run made while Try it built got other dropout masks, and other losses, each time: not the numbers
-the CLI and the exported script give. The build now takes the weights on the meta device and draws nothing."""
+the CLI and the exported script give. The build now takes the weights on the meta device and draws nothing. The
+layer outputs view's random-weights build in its thread did the same."""
 
 from __future__ import annotations
 
@@ -53,4 +54,40 @@ def test_a_run_made_while_try_it_builds_gives_the_same_losses(qtbot, tmp_path) -
         builder.join(30)
     assert len(builds) > 1
     assert builds[0].weights is not None and builds[0].weights.parent == run_dir
+    assert busy == quiet
+
+
+@pytest.mark.slow  # two short runs: a few seconds
+def test_a_run_made_while_the_layer_outputs_view_builds_a_random_network_gives_the_same_losses(qtbot, tmp_path):
+    """The layer outputs view builds the network with its seeded random starting values in its own thread
+    (core.inspect.activations.LayerOutputs without a model): those now come from a private generator, drawn
+    through a per-thread torch function mode, so the run's thread draws from the global one undisturbed."""
+    from core.inspect.activations import LayerOutputs
+
+    dash, _stack = dashboard(qtbot, tmp_path)
+    with_dropout(dash.project)
+    dash.project.training.epochs = 2
+
+    def run() -> list[float]:
+        with qtbot.waitSignal(dash.run_finished, timeout=60_000) as finished:
+            dash.start_training()
+        assert finished.args[0].status == "finished", finished.args[0].message
+        return [row["loss"] for row in finished.args[0].history]
+
+    quiet = run()
+    running, views = threading.Event(), []
+
+    def over_and_over() -> None:
+        while running.is_set():
+            views.append(LayerOutputs(dash.project))
+
+    running.set()
+    builder = threading.Thread(target=over_and_over, daemon=True)
+    builder.start()
+    try:
+        busy = run()
+    finally:
+        running.clear()
+        builder.join(30)
+    assert len(views) > 1
     assert busy == quiet
