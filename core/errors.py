@@ -113,8 +113,7 @@ def _training_advice(error: BaseException) -> str | None:
         return f"A data file could not be read: {_first_line(error)}"
     if isinstance(error, RuntimeError) and ("shape" in lowered or "size" in lowered):
         return (
-            f"The network could not process the data: {_first_line(error)}. Check the Input shape and the layer "
-            "sizes."
+            f"The network could not process the data: {_first_line(error)}. Check the Input shape and the layer sizes."
         )
     return None
 

@@ -1,6 +1,6 @@
 """Render the application icon's PNG sizes from resources/icons/torchcanvas.svg (run after editing the SVG).
 
-    QT_QPA_PLATFORM=offscreen python packaging/make_icons.py
+QT_QPA_PLATFORM=offscreen python packaging/make_icons.py
 """
 
 from __future__ import annotations

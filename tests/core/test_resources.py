@@ -32,9 +32,7 @@ def test_a_clone_that_was_never_installed_finds_them_too() -> None:
     assert Path(done.stdout.strip()).resolve() == (REPO / "resources").resolve()
 
 
-def test_an_install_without_them_names_the_file_and_the_repair(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_install_without_them_names_the_file_and_the_repair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_package(name: str) -> None:
         raise ModuleNotFoundError(name=name)
 

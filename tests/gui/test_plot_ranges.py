@@ -16,8 +16,18 @@ from gui.widgets.plot_parts import nice_range
 
 @pytest.mark.parametrize(
     ("lo", "hi"),
-    [(0.1, 2.3), (0.05, 0.4), (85.2, 97.1), (90.0, 100.0), (0.2996, 0.3004), (1.0, 1.0), (0.0, 0.0), (-3.0, 5.0),
-     (1e-5, 3e-5), (-2.0, -1.5)],
+    [
+        (0.1, 2.3),
+        (0.05, 0.4),
+        (85.2, 97.1),
+        (90.0, 100.0),
+        (0.2996, 0.3004),
+        (1.0, 1.0),
+        (0.0, 0.0),
+        (-3.0, 5.0),
+        (1e-5, 3e-5),
+        (-2.0, -1.5),
+    ],
 )
 def test_nice_range_holds_the_values_with_a_margin(lo, hi):
     low, high = nice_range(lo, hi)
