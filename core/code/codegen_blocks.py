@@ -215,8 +215,9 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
     inner_graph, inner = info.inner[index]
     in_chan = _entering(ctx, node, index)
     args = _copy_args(ctx, node, index)
-    if inline(defn):
-        child = Context(inner_graph, inner, args, in_chan, defn.bindings)
+    if inline(defn):  # an unknown number stays this instance's own: an inline chain has no arguments to pass it
+        known = [c if c is not None or index else _entering_literal(ctx, node, port) for port, c in enumerate(in_chan)]
+        child = Context(inner_graph, inner, args, known, defn.bindings)
         children = [module_expr(child, nid) for nid in chain_order(defn)]
         return f"nn.Sequential({', '.join(children)})"
     sig = signature(defn)

@@ -102,3 +102,31 @@ def test_a_learned_tensor_between_a_lists_members_is_refused_in_words_not_a_cras
 def test_torchvision_segmentation_imports_its_out():
     torch.manual_seed(0)
     _same(load_source("torchvision.segmentation:lraspp_mobilenet_v3_large", {"num_classes": 3}), [3, 64, 64])
+
+
+class Pyramid(nn.Module):
+    """DeepLab's ASPP in small: branches in a list, concatenated, then ``project``, a chain written inline."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(channels, 4, 1), nn.Conv2d(channels, 4, 3, padding=1)])
+        self.project = nn.Sequential(nn.Conv2d(8, 4, 1), nn.ReLU())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.project(torch.cat([conv(x) for conv in self.convs], dim=1))
+
+
+class Deep(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 6, 3, padding=1)
+        self.aspp = Pyramid(6)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"out": self.aspp(self.stem(x))}
+
+
+def test_an_inline_chain_after_a_concatenation_inside_a_class_imports_exactly():
+    """The chain's first layer takes the concatenation's channels (8), a number inside the class: it was written
+    as an argument nobody passed (NameError: m_0_in_channels), refusing deeplabv3."""
+    _same(Deep(), [3, 8, 8])
