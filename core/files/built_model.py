@@ -12,13 +12,13 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
 from core.code.codegen import CodegenError, GeneratedCode, generate_model
 from core.errors import ExportError
 from core.files.project import Project
 from core.files.weights import read_weights
 from core.model.analysis import Analysis, analyze
+from core.own_random import OwnGenerator, seeded
 
 _counter = itertools.count(1)
 
@@ -80,39 +80,11 @@ def build_model(project: Project, weights: str | Path | None = None) -> BuiltMod
     return built
 
 
-# --- making the module without torch's global random generator ------------------------------------------------
-_RANDOM = {
-    # torch functions and Tensor methods that draw random numbers and take ``generator=``
-    *("rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "poisson"),
-    *("uniform_", "normal_", "bernoulli_", "random_", "exponential_", "geometric_", "log_normal_", "cauchy_"),
-    # torch.nn.init, which layers' reset_parameters use
-    *("trunc_normal_", "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_", "xavier_normal_"),
-    *("orthogonal_", "sparse_"),
-}
-
-
-class _OwnGenerator(TorchFunctionMode):
-    """Every random draw made in this thread while active comes from ``generator``: torch function modes are
-    per thread, so a run in another thread keeps drawing from the global generator, undisturbed. (Neither
-    ``torch.random.fork_rng`` nor seeding the global generator is safe here: both change the state the run's
-    thread is drawing from at that moment.)"""
-
-    def __init__(self, generator: torch.Generator) -> None:
-        super().__init__()
-        self.generator = generator
-
-    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        kwargs = dict(kwargs or {})
-        if getattr(func, "__name__", "") in _RANDOM and kwargs.get("generator") is None:
-            kwargs["generator"] = self.generator
-        return func(*args, **kwargs)
-
-
 def _seeded(make: Any, seed: int) -> nn.Module:
     """The network with its starting values drawn from a private generator seeded with ``seed``: the values
     ``torch.manual_seed(seed)`` then building gives (both are the CPU's Mersenne Twister from that seed)."""
     try:
-        with _OwnGenerator(torch.Generator().manual_seed(int(seed))):
+        with seeded(seed):
             return make()  # type: ignore[no-any-return]
     except Exception as exc:
         raise ExportError(f"Cannot build the network: {exc}") from None
@@ -121,7 +93,7 @@ def _seeded(make: Any, seed: int) -> nn.Module:
 def _without_values(make: Any) -> nn.Module | None:
     """The network on the meta device (no values: nothing random is drawn), or None where it cannot be made so."""
     try:
-        with torch.device("meta"), _OwnGenerator(torch.Generator()):  # a draw on a meta tensor draws nothing
+        with torch.device("meta"), OwnGenerator(torch.Generator()):  # a draw on a meta tensor draws nothing
             return make()  # type: ignore[no-any-return]
     except Exception:
         return None

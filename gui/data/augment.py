@@ -37,10 +37,12 @@ def augmented(
     jitter: float = 0.0,
 ) -> np.ndarray:
     """The first ``k`` training samples as one training batch sees them: normalised as training normalises,
-    passed through ``core.portable.steps.augment`` (random draws from ``seed``, the app's own random state left
-    alone), then un-normalised for the picture. Imports torch: called once the preview's thread has."""
+    passed through ``core.portable.steps.augment`` (random draws from a private generator seeded with ``seed``,
+    torch's global one, which a run may be drawing from in another thread, left alone), then un-normalised for the
+    picture. Imports torch: called once the preview's thread has."""
     import torch
 
+    from core.own_random import seeded
     from core.portable import steps
 
     samples = dataset.preview(k=k).samples
@@ -49,8 +51,7 @@ def augmented(
     scale = (mean.cpu(), std.cpu()) if mean is not None and std is not None and mean.dim() == x.dim() else None
     if scale is not None:
         x = (x - scale[0]) / scale[1]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):  # not fork_rng + manual_seed: those rewind the generator a run in another thread draws from
         out = steps.augment(x, flip, float(degrees), int(shift), float(crop), float(jitter))
     if scale is not None:
         out = out * scale[1] + scale[0]
