@@ -125,7 +125,8 @@ def _make_scheduler(s: TrainingSettings) -> list[str]:
 def _train_one_epoch(s: TrainingSettings, augmenting: bool, norms: bool) -> list[str]:
     """One epoch (``core/code/templates/loop.py``): forward, loss, zero_grad, backward, step, the order a tutorial
     teaches; it stops the script at the first loss that is not a number (nan or inf: no later step can recover
-    from it), after ``on_batch`` has seen it (the trainer's says so in its own words)."""
+    from it), after ``on_batch`` has seen it (the trainer's says so in its own words). The count of right answers
+    stays a tensor until the epoch ends: ``.item()`` on it each batch waited for the GPU a second time per batch."""
     flags = {
         "amp": uses_amp(s),  # the scaler is switched off off the GPU, and then these are plain steps
         "clip": bool(s.grad_clip),

@@ -90,7 +90,7 @@ def train_one_epoch(
     """One pass over the training batches; on_batch, if given, sees each one."""
     model.train()
     keep_frozen_norms_in_eval(model)  # [norms]
-    total_loss, correct, seen = 0.0, 0, 0
+    total_loss, correct, seen = 0.0, 0, 0  # correct: a tensor, read once at the end
     for inputs, labels in batches:
         inputs = augment(inputs, *AUGMENT)  # [augment]
         with torch.autocast(inputs.device.type, enabled=scaler.is_enabled()):  # [amp]
@@ -110,15 +110,15 @@ def train_one_epoch(
         optimizer.step()  # [!amp]
         scheduler.step()  # [onecycle]
         total_loss += loss.item() * len(labels)
-        correct += (outputs.argmax(1) == labels).sum().item()  # [classes]
-        correct += (classes_of(outputs, LOSS) == labels).sum().item()  # [!classes]
+        correct += (outputs.argmax(1) == labels).sum()  # [classes]
+        correct += (classes_of(outputs, LOSS) == labels).sum()  # [!classes]
         seen += len(labels)
         if on_batch is not None:
             on_batch(outputs, labels, loss.item())
         if not torch.isfinite(loss):  # nan or inf: no later step can recover
             raise SystemExit(f"The loss became {loss.item()}: lower LEARNING_RATE.")
-    return total_loss, correct, seen  # [dist]
-    return {"loss": total_loss / seen, "accuracy": correct / seen}  # [!dist]
+    return total_loss, int(correct), seen  # [dist]
+    return {"loss": total_loss / seen, "accuracy": int(correct) / seen}  # [!dist]
 
 
 def regression_figures(model: nn.Module, x, y, batch_size: int) -> str:
