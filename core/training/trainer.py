@@ -341,10 +341,14 @@ class Trainer:
         return sums
 
     def _non_finite_message(self, value: float, epoch: int, batch: int) -> str:
+        """Which weights the network is left with, in words: before epoch 2 they are the ones it started from."""
+        if epoch == 1:
+            kept = "no epoch finished, so the network is back at the weights it started from (nothing was learned)"
+        else:
+            kept = f"the network keeps its weights from the end of epoch {epoch - 1}, the last good ones"
         return (
-            f"The loss became {value} at epoch {epoch}, batch {batch}, so training stopped; the weights "
-            f"from before epoch {epoch} were kept. Try a lower learning rate (now {self.settings.lr:g}), "
-            "normalised inputs, or gradient clipping."
+            f"The loss became {value} at epoch {epoch}, batch {batch}, so training stopped; {kept}. "
+            f"Try a lower learning rate (now {self.settings.lr:g}), normalised inputs, or gradient clipping."
         )
 
     def _emit_batch(self, run: Run, epoch: int, batch: int, value: float, sums: EpochSums, seconds: float) -> None:
