@@ -205,15 +205,19 @@ def evaluate(
 
 
 def progress_line(steps: int, seconds: float, samples: int, metrics: dict) -> str:
-    """A Keras-like line: 45/45 [=====] - 1s 3ms/step - 9000 samples/s - loss: ..."""
+    """A Keras-like line: 45/45 [=====] - 1s 3ms/step - 9000 samples/s - loss: ...
+    A slow run's rate keeps 3 digits (0.42, not 0), a huge loss is in e-notation."""
     per_step = 1000 * seconds / max(steps, 1)
     rate = samples / max(seconds, 1e-9)
     parts = [
         f"{steps}/{steps} [{'=' * 30}]",
         f"{seconds:.0f}s {per_step:.0f}ms/step",
-        f"{rate:,.0f} samples/s",
+        f"{rate:,.0f} samples/s" if rate >= 100 else f"{rate:.3g} samples/s",
     ]
-    parts += [f"{name}: {value:.4f}" for name, value in metrics.items()]
+    parts += [
+        f"{name}: {value:.4f}" if abs(value) < 1e6 else f"{name}: {value:.4g}"
+        for name, value in metrics.items()
+    ]
     return " - ".join(parts)
 
 
