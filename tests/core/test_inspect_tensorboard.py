@@ -13,6 +13,7 @@ from core.files.project import save
 from core.inspect import tensorboard
 from core.inspect.nodes import InspectError
 from core.training import Trainer
+from core.training.watch import Watcher
 from tests.core.train_fixtures import mlp_project
 
 INSTALL = 'pip install "torchcanvas[tensorboard]"'
@@ -83,3 +84,31 @@ def test_without_tensorboard_the_watcher_and_the_command_say_what_to_install(tmp
     captured = capsys.readouterr()
     assert INSTALL in captured.err and "Traceback" not in captured.err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())  # refused before training
+
+
+@pytest.mark.slow
+def test_a_short_runs_batch_loss_is_a_curve_not_one_point(tmp_path) -> None:
+    """Trial 4 I.4: the batch loss was written with the histograms' cadence (batch 1 and every 100), so a 2-epoch
+    digits run of 40 batches an epoch had a one-point batch-loss curve; now batch 1, every 10th and each epoch's
+    end, and each point is that batch's own loss."""
+    pytest.importorskip("tensorboard", reason=f"the tensorboard extra is not installed ({INSTALL})")
+    digits = load_dataset("digits", input_shape=(64,))
+    project = mlp_project([64], 16, 10, epochs=2, batch_size=32)
+    per_epoch = -(-digits.count("train") // 32)
+    losses: dict[int, float] = {}
+    watcher = tensorboard.TensorBoardWatcher()  # the defaults torchcanvas train --tensorboard uses
+
+    class Losses(Watcher):
+        def attach(self, model, optimizer) -> None: ...
+        def after_batch(self, step: int, loss: float) -> None:
+            losses[step] = loss
+
+        def detach(self) -> None: ...
+
+    result = Trainer(project, data=digits, out_dir=tmp_path, watchers=[watcher, Losses()]).run()
+    assert result.status == "finished"
+    points = {e.step: e.value for e in read_back(result.run_dir / "tensorboard").Scalars("batch/loss")}
+    assert sorted(points) == sorted({1, *range(10, 2 * per_epoch + 1, 10), per_epoch, 2 * per_epoch}), points
+    assert all(points[step] == pytest.approx(losses[step], rel=1e-6) for step in points)
+    histograms = [e.step for e in read_back(result.run_dir / "tensorboard").Histograms("weights/fc1.weight")]
+    assert histograms == [1, per_epoch, 2 * per_epoch]  # their own cadence is unchanged
