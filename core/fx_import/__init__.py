@@ -171,8 +171,8 @@ def _state_inputs(gm: Any, module: nn.Module, placeholders: list[Any]) -> list[s
             found.append(
                 f"`{placeholder.target}`, an input of {type(module).__name__}.forward, is the starting state of "
                 f"`model.{user.target}` (an `nn.{type(layer).__name__}`){built}: a drawing's recurrent layers take "
-                "only the sequence, batch first, and start from zeros, so a state passed in cannot be drawn (and "
-                "a recurrent layer inside a model file is not imported yet)."
+                "only the sequence, batch first, and start from zeros, so a state passed in cannot be drawn: call "
+                f"`self.{user.target}(x)` with the sequence alone."
             )
     return found
 

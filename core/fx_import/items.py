@@ -17,7 +17,9 @@ from core.fx_import.fold import fold
 from core.fx_import.learned import Learned
 from core.fx_import.own_layers import own_layers
 from core.fx_import.patterns import channel_shuffles
+from core.fx_import.recurrent import Recurrent, recurrent_calls
 from core.fx_import.trace import module_path, module_type, node_line
+from core.model.catalog import LAYERS
 
 MAX_USES = 8  # calls listed in one message: the first ones say what to change
 
@@ -150,8 +152,12 @@ def flatten(gm: fx.GraphModule) -> Flat:
     learned = Learned(gm)  # a class token, position embedding or layer scale used in forward: LearnedTensor
     own = own_layers(gm, gm.meta.get("original", gm))  # nanoGPT's LayerNorm: F.layer_norm on its own tensors
     own_parts = {part for layer in own.values() for part in layer.parts}
+    recurrent = recurrent_calls(gm)  # out, (h, c) = self.lstm(x); h[-1]: the LSTM's last step
     for node in gm.graph.nodes:
-        if node in folded or node in pieces or node in own_parts:
+        if node in recurrent.alias:
+            alias[node] = recurrent.alias[node]
+            continue
+        if node in folded or node in pieces or node in own_parts or node in recurrent.skip:
             continue
         if node in own:
             mine = own[node]
@@ -184,7 +190,7 @@ def flatten(gm: fx.GraphModule) -> Flat:
                 f"model{'.' + owner if owner else ''}",
             )
         elif node.op == "call_module":
-            _module_item(gm, node, flat, alias, called)
+            _module_item(gm, node, flat, alias, called, recurrent)
         elif _is_meta(node):
             meta_only.add(node)
         else:
@@ -306,7 +312,12 @@ def _check_meta_uses(flat: Flat, meta_only: set[fx.Node], root: nn.Module) -> No
 
 
 def _module_item(
-    gm: fx.GraphModule, node: fx.Node, flat: Flat, alias: dict[fx.Node, fx.Node], called: set[str]
+    gm: fx.GraphModule,
+    node: fx.Node,
+    flat: Flat,
+    alias: dict[fx.Node, fx.Node],
+    called: set[str],
+    recurrent: Recurrent,
 ) -> None:
     target = str(node.target)
     module = gm.get_submodule(target)
@@ -315,6 +326,11 @@ def _module_item(
     except ops.Unsupported as exc:
         flat.add_problem(*_where(node, gm, str(exc), leaf=True))
         return
+    if node in recurrent.problems:
+        flat.add_problem(*_where(node, gm, recurrent.problems[node], leaf=True))
+        return
+    if LAYERS[layer.type].has_param("return_sequences"):  # LSTM, GRU, RNN: as forward uses the output
+        layer.params["return_sequences"] = recurrent.sequences(node)
     if target in called and any(True for _ in module.parameters(recurse=False)):
         flat.add_problem(
             f"`model.{target}` (a `{type(module).__name__}`) is called more than once: its weights are shared "

@@ -64,7 +64,10 @@ def index(node: fx.Node) -> Layer:
     meta = x.meta.get("tensor_meta")
     if isinstance(meta, (tuple, list)) and not hasattr(meta, "shape"):  # (output, state) or (output, weights)
         if index != 0 and node.users:  # ``out, _ = attn(...)`` also makes the unused ``_``
-            raise Unsupported("only the first output of a layer that gives two (output, state) is used in a drawing")
+            raise Unsupported(
+                f"output [{index}] of a layer that returns two, (output, state) or (output, weights), where a drawing "
+                "keeps only the first, the output"
+            )
         return Layer("", {}, [x])
     dims = rank(x)
     items = list(index) if isinstance(index, tuple) else [index]
@@ -77,7 +80,9 @@ def index(node: fx.Node) -> Layer:
         if isinstance(item, slice) and item == slice(None):
             continue
         if dim == 0:
-            raise Unsupported("indexing the batch dimension (x[0], x[1:]) is not a TorchCanvas layer")
+            raise Unsupported(
+                f"`x[{index_text(items)}]` (it picks from the batch dimension; a drawing keeps every sample)"
+            )
         if isinstance(item, int) and not isinstance(item, bool) and dim == 1 and dims >= 3:
             steps.append(("TakeToken", {"index": item}))
             gone += 1

@@ -104,5 +104,5 @@ def test_a_recurrent_state_passed_to_forward_is_named_instead_of_asking_for_its_
     assert info.value.problems == [
         "`hidden`, an input of Recurrent.forward, is the starting state of `model.rnn` (an `nn.LSTM`) (built by "
         "init_hidden): a drawing's recurrent layers take only the sequence, batch first, and start from zeros, so a "
-        "state passed in cannot be drawn (and a recurrent layer inside a model file is not imported yet)."
+        "state passed in cannot be drawn: call `self.rnn(x)` with the sequence alone."
     ]

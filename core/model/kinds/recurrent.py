@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.model.kinds.keras import KerasLayer, bias
-from core.model.kinds.kind import LayerKind, P, auto, kind
+from core.model.kinds.kind import LayerKind, NotImportable, P, auto, kind
 from core.model.kinds.shapes import RuleContext, Shape, fmt
 from core.model.kinds.spec import ParamSpec
 from core.model.literal import literal
@@ -95,6 +95,30 @@ def recurrent_layers(p: dict[str, Any], head: str, extra_bias: int, rnn: bool = 
     return out
 
 
+def _from_torch(m: Any) -> dict[str, Any]:
+    """An nn.LSTM / GRU / RNN's settings; ``return_sequences`` is how forward uses the output (the importer's
+    ``core.fx_import.recurrent``). Sequence-first and projected LSTMs have no canvas form."""
+    name = type(m).__name__
+    if not m.batch_first:
+        raise NotImportable(
+            f"built without batch_first=True, it reads [steps, batch, features], while a drawing's {name} reads "
+            f"[batch, steps, features]: build it with nn.{name}(..., batch_first=True) and give it the sequence "
+            "batch first"
+        )
+    if getattr(m, "proj_size", 0):
+        raise NotImportable(f"an nn.{name} with proj_size is not a TorchCanvas layer: leave proj_size at 0")
+    params: dict[str, Any] = {
+        "hidden_size": int(m.hidden_size),
+        "num_layers": int(m.num_layers),
+        "bias": bool(m.bias),
+        "dropout": float(m.dropout),
+        "bidirectional": bool(m.bidirectional),
+    }
+    if name == "RNN":
+        params["nonlinearity"] = str(m.nonlinearity)
+    return params
+
+
 def _recurrent(id: str, help: str, gates: int, keras_head: str, extra_bias: int, *extra: ParamSpec) -> LayerKind:
     rnn = id == "RNN"  # the one with a choice of activation
     return kind(
@@ -104,6 +128,7 @@ def _recurrent(id: str, help: str, gates: int, keras_head: str, extra_bias: int,
         *_params(extra),
         rule=_rule,
         count=lambda p: recurrent_count(gates, p),
+        from_torch=_from_torch,
         keras=lambda info: recurrent_layers(info.params, keras_head, extra_bias, rnn),
         prefix=id.lower(),
         extra=(("batch_first", True),),
