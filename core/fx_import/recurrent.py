@@ -49,10 +49,10 @@ def recurrent_calls(gm: fx.GraphModule) -> Recurrent:
             found.problems[node] = str(exc)
             found.skip |= unpacking | set(lasts)
             continue
-        found.skip |= unpacking
+        found.skip |= unpacking - set(lasts)
         if not sequence and lasts:
             found.last.add(node)
-            found.alias.update((value, node) for value in lasts)
+        found.alias.update((value, node) for value in lasts)
     return found
 
 
@@ -80,8 +80,8 @@ def _is_last_step(node: fx.Node, of: fx.Node) -> bool:
 
 
 def _plan(node: fx.Node, module: Any, unpacking: set[fx.Node], lasts: list[fx.Node]) -> bool:
-    """Fills ``unpacking`` and ``lasts`` (the values that are the output's last step); True when the whole
-    sequence is used as well. Raises Unsupported with the sentence for the user."""
+    """Fills ``unpacking`` and ``lasts``: the values that are the layer's own (the output's last step, or the
+    output itself when the whole sequence is used: then True). Raises Unsupported with the sentence for the user."""
     kind = type(module).__name__
     attr = str(node.target)
     if len(node.args) > 1 or node.kwargs:
@@ -91,6 +91,7 @@ def _plan(node: fx.Node, module: Any, unpacking: set[fx.Node], lasts: list[fx.No
         )
     sequence = False
     states: list[fx.Node] = []
+    outputs: list[fx.Node] = []
     for user in node.users:
         index = _item(user, node)
         if index not in (0, 1):
@@ -99,6 +100,7 @@ def _plan(node: fx.Node, module: Any, unpacking: set[fx.Node], lasts: list[fx.No
             )
         unpacking.add(user)
         if index == 0:
+            outputs.append(user)
             for use in user.users:
                 if _is_last_step(use, user):
                     lasts.append(use)
@@ -115,8 +117,8 @@ def _plan(node: fx.Node, module: Any, unpacking: set[fx.Node], lasts: list[fx.No
             f"forward uses both the whole output sequence and the final state h{_at(node)}, while a drawing's "
             f"{kind} gives one of them: take the last step as `out[:, -1]` instead of `h[-1]`"
         )
-    if sequence:  # out[:, -1] beside the sequence: a Take token layer of the sequence (``tensor_calls.index``)
-        lasts.clear()
+    if sequence:  # the output is the layer's value; out[:, -1] beside it a Take token (``tensor_calls.index``)
+        lasts[:] = outputs
     lasts.extend(finals)
     return sequence
 

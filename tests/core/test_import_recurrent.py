@@ -73,6 +73,25 @@ def test_the_last_output_step_of_a_bidirectional_lstm_imports_exactly():
     assert _exact(Classifier("LSTM", "output", bidirectional=True))["bidirectional"] is True
 
 
+class Pooled(nn.Module):
+    """The whole sequence used (averaged over the steps) beside its last step: return_sequences "sequence"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(30, 8)
+        self.rnn = nn.RNN(8, 12, num_layers=2, nonlinearity="relu", batch_first=True)
+        self.fc = nn.Linear(12, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.rnn(self.embedding(x))
+        return self.fc(out.mean(dim=1) + out[:, -1])
+
+
+def test_the_whole_output_sequence_imports_exactly():
+    params = _exact(Pooled())
+    assert params["return_sequences"] == "sequence" and params["nonlinearity"] == "relu"
+
+
 def _refusal(model: nn.Module) -> str:
     with pytest.raises(ModelImportError) as info:
         import_model(model.eval(), [7])
