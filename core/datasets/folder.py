@@ -172,7 +172,7 @@ class UnreadableImage(DataError):
 
 
 def load_folder_raw(spec: DataSpec, size: tuple[int, int], channels: int, crop: tuple[int, int] | None = None) -> tuple:
-    from core.portable.sources import load_image_folder
+    from core.portable.images import load_image_folder
 
     try:
         return load_image_folder(spec.paths[0], size, channels, crop)
@@ -283,13 +283,13 @@ def _load(spec: DataSpec, request: LoadRequest) -> tuple | Dataset:
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
     from core.datasets.fit import weights_crop
-    from core.portable import checks, sources
+    from core.portable import checks, images, sources
 
     resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
     size, channels = image_geometry(shape, resize)
     constants = [f"IMAGE_FOLDER = {script_string(spec.paths[0])}  # one sub-folder per class"]
-    helpers = [sources.images_to_tensor, checks.check_class_folders, sources.convert_image, sources.fit_image]
-    helpers.append(sources.load_image_folder)
+    helpers = [sources.images_to_tensor, checks.check_class_folders, images.convert_image, images.fit_image]
+    helpers.append(images.load_image_folder)
     crop = weights_crop(settings, size)
     if crop:  # the pretrained weights' own rule: resize the short side, then the centre square
         constants.append(f"RESIZE_CROP = {crop!r}  # (resize_size, crop_size) of the weights' transforms()")

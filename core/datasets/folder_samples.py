@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from core.datasets.folder import UnreadableImage
-from core.portable.sources import convert_image, fit_image
+from core.portable.images import convert_image, fit_image
 
 
 class FolderSamples(torch.utils.data.Dataset):

@@ -13,12 +13,13 @@ import gzip
 import math
 import zipfile
 import zlib
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from core.portable.checks import IMAGE_SUFFIXES, check_class_folders, check_file
+# IMAGE_SUFFIXES: core.code.script_data names it as sources.IMAGE_SUFFIXES
+from core.portable.checks import IMAGE_SUFFIXES as IMAGE_SUFFIXES
+from core.portable.checks import check_file
 
 # More distinct classes than this is a slip (ids, prices or counts in the label column),
 # and naming 10**9 classes would fill the memory: such labels are refused.
@@ -358,88 +359,6 @@ def load_idx(images_path: str, labels_path: str) -> tuple:
     y = labels_to_tensor(read_idx(labels_path), labels_path)
     check_lengths(x, y, f"{images_path} and {labels_path}")
     return x, y, None, None, [str(k) for k in range(class_count(y))]
-
-
-def convert_image(image, mode: str):
-    """A Pillow image in ``mode`` ("L" or "RGB"). A 16-bit image (PNG or TIFF mode
-    I;16, microscopy and medical scans) is scaled from 0..65535 to 0..255 first:
-    Pillow's own convert clips every value above 255 to white. A 32-bit integer
-    image (mode I) is scaled the same when its values fit 16 bits, a float one
-    (mode F) from 0..1; otherwise each such image is scaled from its own lowest
-    to its highest value."""
-    from PIL import Image  # here: only image folders need Pillow
-
-    if not (image.mode.startswith("I") or image.mode == "F"):
-        return image.convert(mode)
-    values = np.asarray(image, dtype=np.float64)
-    low, high = (float(values.min()), float(values.max())) if values.size else (0, 0)
-    if image.mode.startswith("I;16") or (
-        image.mode == "I" and low >= 0 and high <= 65535
-    ):
-        low, high = 0.0, 65535.0
-    elif image.mode == "F" and low >= 0 and high <= 1:
-        low, high = 0.0, 1.0
-    scaled = (values - low) * (255.0 / (high - low)) if high > low else values * 0
-    grey = Image.fromarray(np.rint(scaled).clip(0, 255).astype(np.uint8), "L")
-    return grey if mode == "L" else grey.convert(mode)
-
-
-def fit_image(image, size: tuple[int, int], crop: tuple | None = None):
-    """A Pillow image at size (height, width); with crop (resize_size, crop_size),
-    pretrained weights' own rule (torchvision's ``weights.transforms()`` on a
-    Pillow image): the short side to resize_size, then the centre square."""
-    from PIL import Image
-
-    if crop is None:
-        return image.resize((size[1], size[0]))
-    resize_size, crop_size = crop
-    width, height = image.size
-    long = int(resize_size * max(width, height) / min(width, height))
-    new = (resize_size, long) if width <= height else (long, resize_size)
-    image = image.resize(new, Image.Resampling.BILINEAR)
-    left = round((new[0] - crop_size) / 2.0)
-    top = round((new[1] - crop_size) / 2.0)
-    return image.crop((left, top, left + crop_size, top + crop_size))
-
-
-def load_image_folder(
-    path: str, size: tuple[int, int], channels: int, crop: tuple | None = None
-) -> tuple:
-    """One sub-folder per class; every image resized to size (height, width), or
-    resized and centre-cropped as pretrained weights ask (``fit_image``)."""
-    from PIL import Image  # here: only image folders need Pillow
-
-    root = Path(path)
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir())
-    if not classes:
-        raise ValueError(
-            f"{root}: no class sub-folders; put the images of each class in a "
-            "sub-folder named after the class (e.g. cats/, dogs/)"
-        )
-    mode = "L" if channels == 1 else "RGB"
-    pixels, labels = [], []
-    for label, name in enumerate(classes):
-        for file in sorted((root / name).iterdir()):
-            if file.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            if not file.is_file():  # a named pipe would wait for a writer forever
-                raise ValueError(
-                    f"{file}: not a regular file; an image folder must hold "
-                    "image files only: remove it"
-                )
-            try:
-                with Image.open(file) as opened:
-                    image = fit_image(convert_image(opened, mode), size, crop)
-                    pixels.append(np.asarray(image, dtype=np.uint8))
-            except (OSError, ValueError, Image.DecompressionBombError) as exc:
-                raise ValueError(
-                    f"{file}: this image cannot be read ({exc}); delete or "
-                    "replace the file"
-                ) from None
-            labels.append(label)
-    check_class_folders(root, classes, labels)
-    x = images_to_tensor(np.stack(pixels))
-    return x, torch.tensor(labels, dtype=torch.int64), None, None, classes
 
 
 def load_torchvision(name: str, root: str) -> tuple:

@@ -35,7 +35,7 @@ def read_image_file(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarra
 
     from PIL import Image, UnidentifiedImageError  # deferred for start-up: Pillow loads when a file is read
 
-    from core.portable.sources import convert_image  # deferred for start-up: it imports torch
+    from core.portable.images import convert_image  # deferred for start-up: it imports torch
 
     name = Path(path).name
     try:  # Pillow's DecompressionBombWarning is ours to turn into words; its Error is not an OSError

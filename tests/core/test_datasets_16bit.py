@@ -1,7 +1,7 @@
 """16-bit images (PNG/TIFF mode I;16: microscopy, medical scans) are scaled from 0..65535 to 0..255, not clipped
 to white by Pillow's convert (trial 4, E: every 'bright' image of a 16-bit folder trained as a flat 255 and the
 'dark' ones nearly so). The in-memory loader, the big-folder loader and the exported script share
-``core.portable.sources.convert_image``; the survey says it."""
+``core.portable.images.convert_image``; the survey says it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from core.datasets.folder import image_headers
 from core.datasets.folder_samples import FolderSamples
 from core.datasets.spec import parse_spec
 from core.datasets.survey import survey, survey_lines
-from core.portable.sources import convert_image, load_image_folder
+from core.portable.images import convert_image, load_image_folder
 from core.settings import TrainingSettings
 
 

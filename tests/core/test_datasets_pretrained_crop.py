@@ -16,7 +16,7 @@ from torchvision.transforms import v2
 from core.code.script import generate_script
 from core.datasets import load_for_settings
 from core.datasets.fit import weights_crop
-from core.portable.sources import fit_image
+from core.portable.images import fit_image
 from core.portable.steps import resize_crop
 from core.pretrained.catalog import cache_path
 from core.settings import TrainingSettings

@@ -71,7 +71,7 @@ def test_a_16_bit_image_is_scaled_as_training_scales_it_not_clipped_to_white(tmp
     """Trial 4 E: Try it read a 16-bit PNG with Pillow's convert, which clips every value above 255 to white."""
     from PIL import Image
 
-    from core.portable.sources import convert_image
+    from core.portable.images import convert_image
 
     values = np.array([[1000, 20000], [40000, 65535]], dtype=np.uint16)
     Image.fromarray(values).save(tmp_path / "scan.png")
