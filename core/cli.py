@@ -13,6 +13,7 @@ from core.files.export_formats import FORMATS
 from core.files.file_errors import explain_os_error
 from core.logs import append_traceback
 from core.resources import resource_dir
+from core.settings import DEVICES
 
 EXAMPLES_DIR = resource_dir("examples")  # core.resources: the same lookup for a clone, a wheel, a frozen build
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "digits_mlp.json"
@@ -23,18 +24,29 @@ TorchCanvas: draw a neural network, see its tensor shapes, get readable PyTorch 
   torchcanvas                      open the editor with the example network
   torchcanvas PROJECT.json         open a project in the editor
   torchcanvas check PROJECT        print a summary table; exit 1 with the problems if the graph is invalid
-  torchcanvas export PROJECT [-o OUT] [--format {"|".join(FORMATS)}] [--weights RUN_DIR] [--force]
+  torchcanvas export PROJECT [-o OUT] [--format {"|".join(FORMATS)}]
+                             [--weights RUN_DIR] [--model-only] [--force]
                                    write the training script, the model module, trained weights,
-                                   ONNX, a torch.export .pt2 or a Keras 3 script (-o script.py --model-only also works)
+                                   ONNX, a torch.export .pt2, a Keras 3 script or a notebook
   torchcanvas train PROJECT [--data SPEC] [--epochs N] [--batch-size B] [--lr LR] [--optimizer NAME]
-                            [--device auto|cpu|cuda] [--seed S] [--out DIR]
+                            [--device {"|".join(DEVICES)}] [--seed S] [--fine-tune | --from-scratch]
+                            [--out DIR] [--no-health] [--tensorboard]
                                    train without the window; writes a run folder with summary.json
   torchcanvas data SPEC|PATH [--label COLUMN] [--kind COLUMN=KIND] [--examples DIR]
                                    what a data source holds (classes, splits, image sizes, table columns)
                                    before anything trains; exit 1 with what training would refuse
-  torchcanvas lr-find PROJECT [--steps N] [--csv FILE]
+  torchcanvas lr-find PROJECT [--data SPEC] [--start LR] [--end LR] [--steps N] [--csv FILE]
                                    learning-rate range test: the loss against a rising rate, a suggested rate
+  torchcanvas import SOURCE -o PROJECT.json [--input-shape C,H,W[;SHAPE2...]] [--input-dtype float32|int64]
+                            [--weights FILE] [--args JSON] [--argv ARGS] [--force] [--timeout SECONDS]
+                                   an existing PyTorch model (file.py:ClassName, torchvision:NAME) as a
+                                   project, its weights saved beside it
+  torchcanvas install-desktop [--exec PATH]
+                                   Linux: add the app to the menu, its icon, and the MIME type of projects
 """
+# Hand-written rather than argparse's: the commands' parsers live in modules that import numpy or torch, which
+# --help must not wait for (tests/gui/test_fast_start.py). tests/core/test_cli_help.py checks that every option
+# of every command's parser is in it, and in README's list.
 
 # Subcommands register themselves here: name -> (configure parser, run) so each lives in its own module.
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
