@@ -15,13 +15,12 @@ from core.code import script as torch_script
 from core.code.imports import module_imports, used_imports
 from core.code.keras_code import KerasCode, generate_keras_model
 from core.code.line_wrap import call_lines, wrap
-from core.code.script_data import data_lines, helper_constants, loader, quoted, source_lines
+from core.code.script_data import data_lines, helper_constants, loader, prepare_helpers, quoted, source_lines
 from core.code.script_loop import PLATEAU_PATIENCE, augments
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError
 from core.model.analysis import analyze
-from core.portable import steps
 from core.settings import TrainingSettings
 
 if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
@@ -227,7 +226,7 @@ def generate_keras_script(project: Project) -> str:
     shape = torch_script.input_shape_of(project)
     spec = parse_spec(s.dataset)
     helpers, files, load_lines = loader(spec, s, shape, _reads_tokens(project, spec))
-    helpers = [*helpers, steps.prepare]
+    helpers = [*helpers, *prepare_helpers()]
     helper_text = "\n".join("\n".join(source_lines(h)) for h in helpers)
     constants = [*files, *_constant_lines(s, spec, shape)]
     model_lines = code.source.splitlines()

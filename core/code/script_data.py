@@ -2,23 +2,62 @@
 ``core.portable`` word for word, the constants they read and ``load_data()``, so both scripts read the same split.
 
 Grey images read whole (an ``.npz`` file, torchvision's MNIST family) get the short loader of
-``core.portable.lean``; every other source the general helpers and ``prepare``.
+``core.portable.lean``; every other source the general helpers and ``prepare``, pasted with only the steps its
+data takes: ``core.portable.steps`` tags those statements as ``core.code.templates`` does (``# [channels]``), and
+the app runs the whole function, whose other steps do nothing for that data.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from core.code.imports import used_names
+from core.code.templates import TAG, picked
+from core.datasets.info import dataset_info, loaded_shape
 from core.datasets.spec import SOURCES, DataSpec
 from core.portable import inference, lean, sources, steps
 from core.settings import TrainingSettings
 
 
-def source_lines(function: Any) -> list[str]:
-    return inspect.getsource(function).rstrip("\n").splitlines()
+def source_lines(function: Any, flags: Mapping[str, bool] | None = None) -> list[str]:
+    """A portable function's text as pasted: the statements whose tags hold for ``flags`` (without flags all
+    of them), tags dropped."""
+    lines = inspect.getsource(function).rstrip("\n").splitlines()
+    if flags is not None and any(TAG.search(line) for line in lines):
+        return picked(lines, flags)
+    return [TAG.sub("", line) for line in lines]
+
+
+def prepare_flags(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> dict[str, bool]:
+    """The tags ``prepare``'s steps are pasted by for this data: ``channels``, ``tokens`` (no normalisation of
+    token ids), ``fixed`` (a pretrained network's own mean and std)."""
+    fixed = isinstance(s.normalization(), (tuple, list))
+    return {"channels": changes_channels(spec, s, shape, tokens), "tokens": tokens, "fixed": fixed}
+
+
+def changes_channels(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> bool:
+    """Whether ``fit_channels`` may make these grey images RGB or colour ones grey: only images of 1 channel
+    going into a [3, H, W] Input or of 3 into a [1, H, W] one; data that cannot be looked at here (it may be
+    where the script runs) keeps the step."""
+    if tokens or len(shape) != 3 or shape[0] not in (1, 3):
+        return False
+    info = dataset_info(spec)
+    loaded = loaded_shape(info, shape, tuple(s.resize)) if info is not None else None
+    return loaded is None or (len(loaded) == 3 and {loaded[0], shape[0]} == {1, 3})
+
+
+def prepare_helpers(flags: Mapping[str, bool] | None = None) -> list[Any]:
+    """``prepare`` and the steps it calls for ``flags`` (``prepare_flags``; None: all of them)."""
+    on = {"channels": True, "tokens": False, "fixed": True} if flags is None else flags
+    return [
+        steps.prepare,
+        *([steps.fit_channels] if on["channels"] else []),
+        *([steps.statistics] if not on["tokens"] else []),
+        *([steps.weights_statistics] if on["fixed"] and not on["tokens"] else []),
+    ]
 
 
 def quoted(text: str) -> str:
@@ -62,11 +101,11 @@ def helper_constants(constants: list[str], helper_text: str) -> list[str]:
     return constants
 
 
-def pasted(helpers: list[Any]) -> list[str]:
-    """Each helper's source, word for word, two blank lines before it."""
+def pasted(helpers: list[Any], flags: Mapping[str, bool] | None = None) -> list[str]:
+    """Each helper's source, word for word but for the steps ``flags`` leave out, two blank lines before it."""
     lines: list[str] = []
     for helper in helpers:
-        lines += ["", "", *source_lines(helper)]
+        lines += ["", "", *source_lines(helper, flags)]
     return lines
 
 
@@ -93,8 +132,6 @@ def lean_loader(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tok
     if tokens or s.resize or s.mean or len(shape) != 3 or shape[0] != 1 or spec.keep_classes or spec.per_class:
         return None  # a few-shot spec keeps the general loader, which keeps its classes (keep_classes)
     if spec.kind == "npz":
-        from core.datasets.info import dataset_info
-
         # The short split has no colour-to-grey step (prepare has one): it serves arrays known to be grey, and a
         # file that is here but cannot be read (None), which the script then names. A missing file may hold colour
         # where the script runs: it keeps the general loader.
@@ -125,10 +162,11 @@ def lean_load_lines(spec: DataSpec) -> list[str]:
     return [*lines, "return split(*raw, VAL_FRACTION, TEST_FRACTION, SEED, INPUT_SHAPE, NORMALIZE)"]
 
 
-def script_data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
-    """The pasted helpers and ``load_data()``, which gives the six splits as a list."""
+def script_data_lines(helpers: list[Any], load_lines: list[str], flags: Mapping[str, bool] | None = None) -> list[str]:
+    """The pasted helpers (``prepare`` with the steps ``flags`` keep) and ``load_data()``, which gives the six
+    splits as a list."""
     return [
-        *pasted(helpers),
+        *pasted(helpers, flags),
         "",
         "",
         "def load_data() -> list:",

@@ -25,23 +25,10 @@ def prepare(
     input_shape: tuple,
 ) -> dict:
     """Seeded split (test first when the source has none, then validation),
-    normalisation with the training split's mean and std (not of token ids),
-    or with a fixed (mean, std) per channel: a pretrained network's weights
-    expect the statistics of the images they were trained on (ImageNet's),
-    not those of the new data. Grey images become RGB for a 3-channel input,
-    colour ones grey for a 1-channel input (as Pillow's convert("L") weighs
-    R, G and B); then every sample is reshaped to the network's input shape."""
+    normalisation of the inputs (never of token ids), and every sample
+    reshaped to the network's input shape."""
     x, y, x_test, y_test, _ = raw
-    grey = x.dim() == 4 and x.shape[1] == 1 and len(input_shape) == 3
-    if grey and tuple(input_shape) == (3, *x.shape[2:]):
-        x = x.expand(-1, 3, -1, -1)  # grey into an RGB network: the grey thrice
-        if x_test is not None:
-            x_test = x_test.expand(-1, 3, -1, -1)
-    colour = x.dim() == 4 and x.shape[1] == 3 and x.is_floating_point()
-    if colour and tuple(input_shape) == (1, *x.shape[2:]):  # colour into grey
-        x = sum(w * x[:, k : k + 1] for k, w in enumerate(GREY))
-        if x_test is not None:
-            x_test = sum(w * x_test[:, k : k + 1] for k, w in enumerate(GREY))
+    x, x_test = fit_channels(x, x_test, input_shape)  # [channels]
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     n_test = 0 if x_test is not None else round(len(x) * test_fraction)
     n_val = round(len(x) * val_fraction)
@@ -59,28 +46,53 @@ def prepare(
         "mean": None,
         "std": None,
     }
-    if normalize and data["x_train"].is_floating_point():  # never token ids
-        # per channel for images (N, C, ...), per feature for tables (N, F)
-        x_train = data["x_train"]
-        if isinstance(normalize, (tuple, list)):  # the weights' own (mean, std)
-            channels = [1, len(normalize[0])] + [1] * (x_train.dim() - 2)
-            if x_train.dim() < 2 or x_train.shape[1] != channels[1]:
-                raise ValueError(
-                    f"The normalisation has {channels[1]} means (one per channel) "
-                    f"but the samples are {list(x_train.shape[1:])}"
-                )
-            mean = torch.tensor(normalize[0], dtype=x_train.dtype).reshape(channels)
-            std = torch.tensor(normalize[1], dtype=x_train.dtype).reshape(channels)
-        else:
-            dims = [0, *range(2, x_train.dim())]
-            mean = x_train.mean(dim=dims, keepdim=True)
-            std = x_train.std(dim=dims, keepdim=True).clamp_min(1e-6)
+    if normalize and data["x_train"].is_floating_point():  # [!tokens]
+        mean, std = statistics(data["x_train"], normalize)
         for split in ("x_train", "x_val", "x_test"):
             data[split] = (data[split] - mean) / std
         data["mean"], data["std"] = mean, std
     for split in ("x_train", "x_val", "x_test"):
         data[split] = data[split].reshape(len(data[split]), *input_shape)
     return data
+
+
+def fit_channels(x: torch.Tensor, x_test, input_shape: tuple) -> tuple:
+    """Grey images become RGB for a 3-channel input (the grey thrice), colour
+    ones grey for a 1-channel input (as Pillow's convert("L") weighs R, G, B)."""
+    pair = [x] if x_test is None else [x, x_test]
+    grey = x.dim() == 4 and x.shape[1] == 1
+    colour = x.dim() == 4 and x.shape[1] == 3 and x.is_floating_point()
+    if grey and tuple(input_shape) == (3, *x.shape[2:]):
+        pair = [images.expand(-1, 3, -1, -1) for images in pair]
+    elif colour and tuple(input_shape) == (1, *x.shape[2:]):
+        pair = [sum(w * i[:, k : k + 1] for k, w in enumerate(GREY)) for i in pair]
+    return pair[0], pair[1] if len(pair) > 1 else None
+
+
+def statistics(x_train: torch.Tensor, normalize) -> tuple:
+    """The mean and std to normalise with, from the training split: per feature
+    of a table (N, F), per channel of images (N, C, ...)."""
+    if isinstance(normalize, (tuple, list)):  # [fixed]
+        return weights_statistics(x_train, normalize)
+    dims = [0, *range(2, x_train.dim())]
+    mean = x_train.mean(dim=dims, keepdim=True)
+    std = x_train.std(dim=dims, keepdim=True).clamp_min(1e-6)
+    return mean, std
+
+
+def weights_statistics(x_train: torch.Tensor, normalize) -> tuple:
+    """A fixed (mean, std) per channel: a pretrained network's weights expect
+    the statistics of the images they were trained on (ImageNet's), not those
+    of the new data."""
+    channels = [1, len(normalize[0])] + [1] * (x_train.dim() - 2)
+    if x_train.dim() < 2 or x_train.shape[1] != channels[1]:
+        raise ValueError(
+            f"The normalisation has {channels[1]} means (one per channel) "
+            f"but the samples are {list(x_train.shape[1:])}"
+        )
+    mean = torch.tensor(normalize[0], dtype=x_train.dtype).reshape(channels)
+    std = torch.tensor(normalize[1], dtype=x_train.dtype).reshape(channels)
+    return mean, std
 
 
 def to_target(outputs: torch.Tensor, labels: torch.Tensor, loss_name: str):
