@@ -5,7 +5,8 @@ executed in a fresh namespace and registered with ``linecache`` so tracebacks sh
 with ``torch.load(weights_only=True)`` (or safetensors), never unpickled freely. Every failure is an ExportError
 that says which layer (when one is to blame), why, and what to do.
 
-Reading weights files and run folders is ``core.files.weights``; the list of formats is ``core.files.export_formats``.
+Reading weights files and run folders is ``core.files.weights``; the list of formats is ``core.files.export_formats``;
+running an exporter, comparing its output with PyTorch and blaming a layer is ``core.files.export_check``.
 
 Every file is written through ``core.files.fileio``: to a temporary file (or folder) beside the output and moved over
 it only once written and checked, so a failed export (a layer that cannot be exported, a full disk) leaves the
@@ -15,19 +16,14 @@ project file is refused unless the caller asks to overwrite it.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import importlib
-import io
 import os
-import re
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -36,6 +32,7 @@ from core.datasets.info import missing_data
 from core.datasets.spec import parse_spec
 from core.errors import ExportError, TorchCanvasError
 from core.files.built_model import BuiltModel, build_model, generated_code, sample_inputs
+from core.files.export_check import as_list, compare_outputs, quiet, run_exporter
 from core.files.export_formats import EXPORT_FORMATS, FORMATS
 from core.files.file_errors import FileWriteError, write_failure
 from core.files.fileio import atomic_write_bytes, atomic_write_text, atomic_write_with, write_new_file
@@ -43,7 +40,6 @@ from core.files.initial_weights import carry_initial_weights, initial_weights
 from core.files.project import FORMAT as PROJECT_FORMAT
 from core.files.project import Project
 from core.files.weights import EXTRA_HINT, WEIGHT_FILES, LoadedWeights, find_weights, load_weights, read_weights
-from core.files.weights import first_line as _first_line
 from core.files.weights import optional_package as _optional
 
 __all__ = [  # with the model builder and weights readers re-exported: export code reads them through here
@@ -147,8 +143,8 @@ def export_onnx(project: Project, out: str | Path, weights: str | Path | None = 
 
     def write_and_check(path: Path) -> None:  # in a temporary folder: the file at ``out`` changes only on success
         nonlocal details, diff
-        with _quiet():
-            _run_export(built, project, lambda m, a: run(m, a, path), "ONNX", inputs, target)
+        with quiet():
+            run_exporter(built, project, lambda m, a: run(m, a, path), "ONNX", inputs, target)
         try:
             onnx.checker.check_model(str(path), full_check=True)
         except Exception as exc:
@@ -165,8 +161,8 @@ def export_onnx(project: Project, out: str | Path, weights: str | Path | None = 
         feeds = {arg.name: t.numpy() for arg, t in zip(session.get_inputs(), inputs)}
         got = session.run(None, feeds)
         with torch.no_grad():
-            expected = _as_list(built.module(*inputs))
-        diff = _compare(got, expected, "ONNX Runtime")
+            expected = as_list(built.module(*inputs))
+        diff = compare_outputs(got, expected, "ONNX Runtime")
         details += f"; onnxruntime matches PyTorch (max difference {diff:.2e})"
 
     target = _written(target, write_and_check)
@@ -185,18 +181,18 @@ def export_pt2(project: Project, out: str | Path, weights: str | Path | None = N
             module, args, dynamic_shapes=tuple({0: torch.export.Dim.DYNAMIC} for _ in args)
         )
 
-    with _quiet():
-        _run_export(built, project, run, "torch.export", inputs, target)
+    with quiet():
+        run_exporter(built, project, run, "torch.export", inputs, target)
     diffs: list[float] = []
 
     def write_and_check(path: Path) -> None:  # in a temporary folder: the file at ``out`` changes only on success
-        with _quiet():
+        with quiet():
             write_new_file(path, lambda handle: torch.export.save(holder["program"], handle))
             loaded = torch.export.load(str(path))
             with torch.no_grad():
-                got = _as_list(loaded.module()(*inputs))
-                expected = _as_list(built.module(*inputs))
-        diffs.append(_compare(got, expected, "The reloaded .pt2 program"))
+                got = as_list(loaded.module()(*inputs))
+                expected = as_list(built.module(*inputs))
+        diffs.append(compare_outputs(got, expected, "The reloaded .pt2 program"))
 
     target = _written(target, write_and_check)
     diff = diffs[0]
@@ -321,102 +317,3 @@ def check_output(out: str | Path, project_path: str | Path | None = None) -> Non
             f"Refusing to replace {target}: it is a project file (.json). Choose another name for the export "
             "(on the command line, --force replaces it)."
         )
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """The exporters print progress and warnings meant for PyTorch developers; a beginner sees our summary."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        yield
-
-
-def _as_list(value: Any) -> list[Any]:
-    items = list(value) if isinstance(value, (tuple, list)) else [value]
-    return [t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t for t in items]
-
-
-def _compare(got: list[Any], expected: list[Any], who: str) -> float:
-    if len(got) != len(expected):
-        raise ExportError(f"{who} returns {len(got)} outputs; the PyTorch model returns {len(expected)}.")
-    worst = 0.0
-    for a, b in zip(got, expected):
-        a, b = np.asarray(a), np.asarray(b)
-        if a.shape != b.shape:
-            raise ExportError(f"{who} gives outputs of shape {list(a.shape)}; PyTorch gives {list(b.shape)}.")
-        if a.size:
-            worst = max(worst, float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))))
-            if not np.allclose(a, b, rtol=1e-3, atol=1e-4):
-                raise ExportError(f"{who} gives different results from PyTorch (max difference {worst:.3g}).")
-    return worst
-
-
-def _run_export(
-    built: BuiltModel,
-    project: Project,
-    run: Callable[[nn.Module, tuple[torch.Tensor, ...]], None],
-    what: str,
-    inputs: tuple[torch.Tensor, ...],
-    target: Path,
-) -> None:
-    """Run an exporter; on failure find the layer to blame: from the error's lines in the generated code, or by
-    exporting each layer on its own with the shape that reaches it. A failure to write the file (a full disk)
-    is reported as such, never blamed on a layer."""
-    try:
-        run(built.module, inputs)
-        return
-    except Exception as exc:
-        failure = write_failure(exc, target)
-        if failure is not None:
-            raise ExportError(str(failure)) from None
-        reason = _first_line(exc)
-        node_id = _node_from_error(exc, built) or _probe_layers(built, project, run)
-    if node_id is not None:
-        node = project.graph.node(node_id)
-        raise ExportError(
-            f"{node.name} ({node.type}) cannot be exported to {what}: {reason}. Replace or remove this layer, "
-            f"or use another format.",
-            node_id,
-        )
-    raise ExportError(f"The network cannot be exported to {what}: {reason}")
-
-
-def _node_from_error(exc: BaseException, built: BuiltModel) -> str | None:
-    """A generated-code line named in the traceback or the message (tracing errors quote the user's frames)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    lines: list[int] = []
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        tb = current.__traceback__
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == built.filename:
-                lines.append(tb.tb_lineno)
-            tb = tb.tb_next
-        pattern = re.escape(built.filename) + r'"?, line (\d+)'
-        lines.extend(int(m) for m in re.findall(pattern, str(current)))
-        current = current.__cause__ or current.__context__
-    for line in reversed(lines):
-        node_id = built.code.node_at(line)
-        if node_id is not None:
-            return node_id
-    return None
-
-
-def _probe_layers(
-    built: BuiltModel, project: Project, run: Callable[[nn.Module, tuple[torch.Tensor, ...]], None]
-) -> str | None:
-    """Export each layer alone, fed a tensor of the shape that reaches it; the first that fails is to blame."""
-    for node_id in built.analysis.order:
-        attr = built.code.attr_names.get(node_id)
-        info = built.analysis.nodes.get(node_id)
-        if attr is None or info is None or not info.in_shapes or info.in_shapes[0] is None:
-            continue
-        shape = (2, *(d if d is not None else 2 for d in info.in_shapes[0][1:]))
-        dtype = torch.int64 if project.graph.node(node_id).type == "Embedding" else torch.float32
-        sample = torch.zeros(shape, dtype=dtype)
-        try:
-            run(getattr(built.module, attr), (sample,))
-        except Exception:
-            return node_id
-    return None
