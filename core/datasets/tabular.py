@@ -6,6 +6,7 @@ Spec: ``table:data.csv`` (label column guessed, kinds detected), or with choices
 back). The plan of a table (``plan_table``) is what the survey shows and what the loader and the exported script do
 with it: one place decides each column's kind, its encoding and the task, so the wizard cannot promise what the
 loader does not do. pandas (and pyarrow) are the ``tables`` extra; without them the message names the pip command.
+What a column's values look like and the label's guess are ``core.datasets.table_columns``'.
 """
 
 from __future__ import annotations
@@ -25,14 +26,21 @@ from core.datasets.spec import (
     register,
     script_string,
 )
+from core.datasets.table_columns import (
+    CATEGORY,
+    KINDS,
+    LABEL,
+    NUMBER,
+    ONE_HOT_MAX,
+    TEXT,
+    detect,
+    guess_label,
+    guess_task,
+    rising_whole,
+)
 from core.errors import DataError
 from core.settings import TrainingSettings
 
-NUMBER, CATEGORY, TEXT, LABEL, IGNORE = "number", "category", "text", "label", "ignore"
-KINDS = (NUMBER, CATEGORY, TEXT, IGNORE)  # what a user may make a feature column
-ONE_HOT_MAX = 100  # more different values than this: not detected as a category (the user may still choose it)
-CLASS_GUESS_MAX = 100  # whole-number labels with at most this many values are classes; more: a number to predict
-LABEL_NAMES = ("label", "labels", "target", "class", "y", "category", "sentiment", "species", "outcome")
 ID_LABEL_ROWS = 20  # fewer rows, each with its own class: a toy table, not an id column
 MAX_TABLE_CLASSES = 1000  # core.portable.frames.label_codes refuses more (an identifier is no class label)
 SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq", ".txt")
@@ -156,71 +164,6 @@ def read_frame(path: str) -> Any:
         raise DataError(str(exc)) from None
 
 
-def _first_bad_number(series: Any) -> tuple[int, int]:
-    """(row index, count) of the cells of a text column that are not numbers."""
-    import pandas as pd
-
-    bad = (pd.to_numeric(series, errors="coerce").isna() & series.notna()).to_numpy()
-    count = int(bad.sum())
-    return (int(bad.argmax()) if count else -1), count
-
-
-def detect(series: Any, distinct: int | None = None) -> tuple[str, str]:
-    """What a column's values look like, and a note when some of them do not fit. Text is numbers with a slip or
-    two when at most 1 in 100 cells (and 1 in 10 of the first 1,000) are not numbers."""
-    import pandas as pd
-
-    filled = int(series.notna().sum())
-    if not filled:
-        return IGNORE, "every cell is empty: not used"
-    if pd.api.types.is_numeric_dtype(series):
-        return NUMBER, ""
-    _, early = _first_bad_number(series.dropna().head(1000))  # words: no need to parse the whole column
-    row, bad = _first_bad_number(series) if early <= 100 else (-1, filled)
-    if bad < filled and bad <= max(1, filled // 100):  # numbers with a slip or two
-        return NUMBER, (
-            f"row {row + 2} holds {series.iloc[row]!r}, not a number like the other {filled - bad:,} cells: "
-            "fix the cell, leave it empty (a missing value), or make the column a category"
-        )
-    distinct = int(series.nunique()) if distinct is None else distinct
-    sample = series.dropna().astype(str).head(1000)
-    wordy = float(sample.str.count(" ").mean()) >= 2
-    if wordy and distinct > filled // 2:  # sentences, most of them different: one-hot would learn each row by heart
-        return TEXT, ""
-    if distinct <= ONE_HOT_MAX:
-        return CATEGORY, ""
-    if wordy:
-        return TEXT, ""
-    return IGNORE, (
-        f"{distinct:,} different values in {filled:,} rows: looks like a name or an identifier, not used; "
-        "make it a category or text to use it"
-    )
-
-
-def _task(series: Any, chosen: str | None) -> str:
-    import pandas as pd
-
-    if chosen == NUMBER:
-        return "regression"
-    if chosen == CATEGORY or not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return "classification"
-    values = series.dropna().to_numpy()
-    whole = bool(len(values)) and (values.dtype.kind != "f" or bool((values == values.round()).all()))
-    return "classification" if whole and int(series.nunique()) <= CLASS_GUESS_MAX else "regression"
-
-
-def guess_label(columns: list[str], asked: str) -> tuple[str, str]:
-    """The label column and, when it was guessed, a note saying why."""
-    if asked:
-        if asked not in columns:
-            raise DataError(f"there is no column named {asked!r}; the columns are {', '.join(columns)}")
-        return asked, ""
-    for name in columns:
-        if name.strip().lower() in LABEL_NAMES:
-            return name, f"Label column {name!r}: guessed from its name; choose another if it is not what to predict."
-    return columns[-1], f"Label column {columns[-1]!r}: the last column; choose the column to predict."
-
-
 def _encoding(kind: str, missing: int, distinct: int, task: str) -> tuple[str, int]:
     """(words, values in a sample) for a column used as ``kind``."""
     if kind == NUMBER:
@@ -238,14 +181,6 @@ def _encoding(kind: str, missing: int, distinct: int, task: str) -> tuple[str, i
     return "not used", 0
 
 
-def _rising_whole(series: Any) -> bool:
-    """Whole numbers, each above the one before (an id or row number used as a feature: trial 4)."""
-    import pandas as pd
-
-    values = pd.to_numeric(series, errors="coerce")
-    return bool(values.notna().all() and (values % 1 == 0).all() and (values.diff().iloc[1:] > 0).all())
-
-
 def plan_table(frame: Any, path: str, spec: DataSpec) -> TablePlan:
     """Each column's kind (the spec's choice over what was detected), its encoding, the label and the task."""
     names = [str(name) for name in frame.columns]
@@ -255,7 +190,7 @@ def plan_table(frame: Any, path: str, spec: DataSpec) -> TablePlan:
     unknown = [name for name in chosen if name not in names]
     if unknown:
         raise DataError(f"{path}: there is no column named {unknown[0]!r}; the columns are {', '.join(names)}")
-    task = _task(frame[label], chosen.get(label))
+    task = guess_task(frame[label], chosen.get(label))
     columns, notes, width = [], [label_note] if label_note else [], 0
     for name in names:
         series = frame[name]
@@ -275,7 +210,7 @@ def plan_table(frame: Any, path: str, spec: DataSpec) -> TablePlan:
         columns.append(Column(name, kind, detected, missing, distinct, words, note))
         if note:
             notes.append(f"Column {name!r}: {note}")
-        elif kind == NUMBER and name not in chosen and distinct == len(series) >= 20 and _rising_whole(series):
+        elif kind == NUMBER and name not in chosen and distinct == len(series) >= 20 and rising_whole(series):
             notes.append(  # a note, not a Column.note: a number column's note is a problem training refuses
                 f"Column {name!r}: {distinct:,} different whole numbers rising row by row: looks like a row number "
                 "or an id, which says nothing about a new row (it only tells the file's order); set its kind to "
