@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.code.block_names import arg_names, class_name
 from core.code.block_shortcut import optional_argument
 from core.code.codegen_blocks import (
     REQUIRED,
     BlockCodeError,
     Context,
-    arg_names,
     class_context,
-    class_name,
     extra_value,
     inline,
     literal,

@@ -7,7 +7,7 @@ layer (``fc_in_features``). A block whose layers form a plain chain is written i
 numbered children (``downsample.0.weight``, as torchvision names it); a repeat ×N is ``nn.Sequential`` of N
 instances. Expressions are computed in a ``Context``: in ``Net`` every value is a literal from the analysis, in
 a class it is the name of an argument where one applies. The text of a class (``class_lines``) and which
-definitions need one are ``core.code.block_classes``.
+definitions need one are ``core.code.block_classes``; the names of classes and arguments ``core.code.block_names``.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.code.block_names import IN_CHANNELS, arg_names, bound_names, class_name
 from core.code.block_shortcut import shortcut_of
 from core.errors import GraphError
 from core.model.analysis import Analysis, analyze
 from core.model.blocks import BlockDef, concrete_graph, instance_at
 from core.model.catalog import LayerSpec, get_spec
 from core.model.graph import Graph
-from core.model.names import MODULE_ATTRIBUTES, NameAllocator, code_name, module_attribute
+from core.model.names import MODULE_ATTRIBUTES, NameAllocator, module_attribute
 from core.model.node import Node
 
 # parameters that set the channels (dim 1) a layer puts out
@@ -346,50 +347,9 @@ def signature_memo() -> Iterator[None]:
         _MEMO.reset(token)
 
 
-# The names a generation gives the blocks' classes (definition name -> class name) and every other name the file
-# binds at module level. A definition keeps its name unless the file needs it (a block named ``main`` in a script
-# that defines ``main()``, or ``super`` from an old file): then its class takes the nearest free name. Argument
-# names likewise never shadow those, the helpers' classes or ``in_channels``.
-_NAMES: ContextVar[tuple[dict[str, str], frozenset[str]] | None] = ContextVar("codegen_blocks_names", default=None)
-IN_CHANNELS = frozenset({"in_channels", *(f"in_channels{i}" for i in range(1, 17))})
-
-
-@contextmanager
-def code_names(library: dict[str, BlockDef], taken: set[str]) -> Iterator[None]:
-    """Name the classes of ``library``'s definitions for one generation of a file that binds ``taken``."""
-    used = set(taken)
-    classes: dict[str, str] = {}
-    for name in sorted(library, key=lambda n: code_name(n, used) != n):  # clean names first, then the renamed
-        classes[name] = code_name(name, used)
-        used.add(classes[name])
-    token = _NAMES.set((classes, frozenset(used)))
-    try:
-        yield
-    finally:
-        _NAMES.reset(token)
-
-
-def class_name(defn: BlockDef) -> str:
-    """The name of ``defn``'s class in the code being generated."""
-    names = _NAMES.get()
-    return names[0].get(defn.name, defn.name) if names is not None else defn.name
-
-
-def arg_names(defn: BlockDef) -> dict[str, str]:
-    """Each argument's name in the code of ``defn``'s class (its own name unless that would shadow something)."""
-    names = _NAMES.get()
-    used = set(IN_CHANNELS) | (set(names[1]) if names is not None else set())
-    found: dict[str, str] = {}
-    for item in defn.args:
-        found[item.name] = code_name(str(item.name), used)
-        used.add(found[item.name])
-    return found
-
-
 def _free(ctx: Context, base: str) -> str:
     """``base``, or ``base2``, ``base3``, ... : a name no argument of the class and nothing in the file has yet."""
-    names = _NAMES.get()
-    taken = set(ctx.extra.values()) | set((ctx.args or {}).values()) | IN_CHANNELS | (names[1] if names else set())
+    taken = set(ctx.extra.values()) | set((ctx.args or {}).values()) | IN_CHANNELS | bound_names()
     name, n = base, 1
     while name in taken:
         n += 1

@@ -108,7 +108,8 @@ def transfer_plan(project: Project, analysis: Analysis, attr_names: dict[str, st
     is frozen in every copy) and fine-tuning settings. A frozen node without weights (a ReLU) changes nothing
     and is left out."""
     s = project.training
-    from core.code.codegen_blocks import code_names, signature_memo
+    from core.code.block_names import code_names
+    from core.code.codegen_blocks import signature_memo
 
     with signature_memo(), code_names(project.graph.blocks, set()):
         frozen = _frozen_paths(project.graph, analysis, attr_names)
