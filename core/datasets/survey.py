@@ -304,7 +304,7 @@ def survey(
     if parsed.kind == "folder":
         return _folder(parsed, input_shape, resize, fractions)
     if parsed.kind == "text":
-        from core.datasets.text import survey_text
+        from core.datasets.text_survey import survey_text
 
         return survey_text(parsed, fractions)  # type: ignore[no-any-return]
     return _arrays(parsed, fractions)

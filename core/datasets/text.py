@@ -6,13 +6,13 @@ Spec: ``text:reviews.txt`` (words, 50 tokens, a vocabulary of up to 20,000), wit
 of 40 characters, each labelled with the character after it). The samples are int64 token ids for an Embedding.
 The vocabulary is built from the training split (``core.portable.text``); a run keeps it as ``vocab.json`` in its
 folder, and ``Vocabulary.encode`` tokenises a typed sentence for Try it the way the run and its script did.
+The wizard's survey of a text source is ``core.datasets.text_survey``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,12 +101,13 @@ def _parse(key: str, rest: str, text: str) -> DataSpec:
     return DataSpec("text", "text", (path,), options=options, column_kinds=columns)
 
 
-def _tokenizer(spec: DataSpec) -> str:
+def tokenizer_of(spec: DataSpec) -> str:
+    """``word`` or ``char``: the spec keeps the choice as the ``chars`` option."""
     return "char" if spec.options.get("chars") else "word"
 
 
 def _text(spec: DataSpec) -> str:
-    tokenizer, nxt = _tokenizer(spec), bool(spec.options.get("next"))
+    tokenizer, nxt = tokenizer_of(spec), bool(spec.options.get("next"))
     length, size = DEFAULTS[tokenizer]
     parts = ["task=next"] if nxt else []
     if tokenizer == "char" and not nxt:
@@ -124,11 +125,12 @@ def _text(spec: DataSpec) -> str:
 
 def _options(spec: DataSpec) -> dict[str, Any]:
     o = spec.options
-    return {"tokenizer": _tokenizer(spec), "max_length": int(o["max_length"]), "max_vocab": int(o["max_vocab"])}
+    return {"tokenizer": tokenizer_of(spec), "max_length": int(o["max_length"]), "max_vocab": int(o["max_vocab"])}
 
 
 # --- loading -----------------------------------------------------------------------------------------------------
-def _read(spec: DataSpec) -> tuple[list[str], list[str]]:
+def texts_and_labels(spec: DataSpec) -> tuple[list[str], list[str]]:
+    """Every sample's text and label, read as the loader reads them (the survey counts the same samples)."""
     from core.portable.frames import table_texts
     from core.portable.text import read_texts
 
@@ -142,7 +144,7 @@ def _read(spec: DataSpec) -> tuple[list[str], list[str]]:
 
 
 def _where(spec: DataSpec, index: int) -> str:
-    """Where sample ``index`` of ``_read`` is in the user's files: a class folder's file, a file's line or a
+    """Where sample ``index`` of ``texts_and_labels`` is in the user's files: a class folder's file, a file's line or a
     table's row (its header is row 1), in ``read_texts``' and ``table_texts``' order."""
     path = Path(spec.paths[0]).expanduser()
     if spec.column_kinds:
@@ -178,7 +180,7 @@ def empty_samples(spec: DataSpec, texts: list[str]) -> tuple[str | None, str | N
     where the first few are."""
     from core.portable.text import tokens_of
 
-    empty = [k for k, text in enumerate(texts) if not tokens_of(text, _tokenizer(spec))]
+    empty = [k for k, text in enumerate(texts) if not tokens_of(text, tokenizer_of(spec))]
     if not empty:
         return None, None
     if len(empty) == len(texts):
@@ -187,7 +189,8 @@ def empty_samples(spec: DataSpec, texts: list[str]) -> tuple[str | None, str | N
     return None, f"{len(empty):,} of {len(texts):,} samples are empty: {shown}."
 
 
-def _raw(spec: DataSpec, request: LoadRequest) -> tuple[tuple, list[str]]:
+def raw_samples(spec: DataSpec, request: LoadRequest) -> tuple[tuple, list[str]]:
+    """The samples as tensors and the vocabulary built from the training split (the loader's and the survey's)."""
     from core.portable.text import next_char_tensors, text_tensors
 
     if spec.options.get("next"):
@@ -196,7 +199,7 @@ def _raw(spec: DataSpec, request: LoadRequest) -> tuple[tuple, list[str]]:
         except (ValueError, OSError) as exc:
             raise DataError(str(exc)) from None
         return tuple(raw), vocab
-    texts, labels = _read(spec)
+    texts, labels = texts_and_labels(spec)
     names = sorted(set(labels))
     if len(names) < 2:
         raise DataError(f"{spec.paths[0]}: only one class ({names[0]!r}); a classifier needs at least two")
@@ -212,7 +215,7 @@ def _load(spec: DataSpec, request: LoadRequest) -> Dataset:
     """The finished Dataset, with its vocabulary (``extra["vocab"]``) and ``vocab.json`` for the run folder."""
     from core.datasets.base import finish
 
-    raw, tokens = _raw(spec, request)
+    raw, tokens = raw_samples(spec, request)
     if spec.keep_classes or spec.per_class:  # after the split and the vocabulary, as the exported script does
         from core.datasets import keep_subset
 
@@ -227,7 +230,7 @@ def _load(spec: DataSpec, request: LoadRequest) -> Dataset:
         normalize=request.normalize,
         input_shape=request.input_shape,
     )
-    vocab = Vocabulary(_tokenizer(spec), int(spec.options["max_length"]), tuple(tokens))
+    vocab = Vocabulary(tokenizer_of(spec), int(spec.options["max_length"]), tuple(tokens))
     data.vocab_size = len(tokens)
     data.extra["vocab"] = vocab
     data.extra["run_files"] = {"vocab.json": vocab.to_json()}
@@ -292,7 +295,7 @@ def _describe(spec: DataSpec) -> Any:
         chars = len(set(read_utf8(path))) + 2
         return DataInfo(path.name, (length,), chars, dtypes=("int64",), vocab_size=chars)
     try:
-        texts, labels = _read(spec)
+        texts, labels = texts_and_labels(spec)
     except DataError as exc:  # check says what Train will refuse: a line without its tab, a binary file
         return DataInfo(path.name, None, None, task=None, dtypes=("int64",), problems=(str(exc),))
     names = sorted(set(labels))
@@ -302,7 +305,7 @@ def _describe(spec: DataSpec) -> Any:
     problem, _ = empty_samples(spec, texts)
     if problem:
         return DataInfo(path.name, None, None, task=None, dtypes=("int64",), problems=(problem,))
-    tokens = [tokens_of(text, _tokenizer(spec)) for text in texts]
+    tokens = [tokens_of(text, tokenizer_of(spec)) for text in texts]
     vocab = min(len({token for sample in tokens for token in sample}) + 2, int(spec.options["max_vocab"]))
     lengths = sorted(len(sample) for sample in tokens)
     spread = (percentile_95(lengths), lengths[-1])
@@ -337,67 +340,3 @@ register(
         rank=5,
     )
 )
-
-
-def survey_text(spec: DataSpec, fractions: tuple[float, float]) -> Any:
-    """The survey of a text source: classes, lengths in tokens and how many a max_length cuts."""
-    from core.datasets.survey import ClassCount, Survey, imbalance_words, split_sizes
-    from core.portable.text import tokens_of
-
-    length = int(spec.options["max_length"])
-    if spec.options.get("next"):
-        raw, vocab = _raw(spec, LoadRequest())
-        samples = len(raw[0])
-        said = (
-            f"Windows of {length} characters, each followed by the character to predict; "
-            f"{len(vocab) - 2} different characters.",
-        )
-        return Survey(
-            spec.text,
-            "text",
-            samples,
-            "classification",
-            (),
-            "",
-            split_sizes(samples, None, *fractions),
-            (length,),
-            notes=said,
-        )
-    texts, labels = _read(spec)
-    names = sorted(set(labels))
-    counts = Counter(labels)
-    classes = tuple(ClassCount(name, counts[name]) for name in names)
-    lengths = sorted(len(tokens_of(text, _tokenizer(spec))) for text in texts)
-    cut = sum(1 for n in lengths if n > length)
-    unit = "characters" if _tokenizer(spec) == "char" else "words"
-    notes = [f"Samples are {lengths[0]} to {lengths[-1]} {unit} long (median {lengths[len(lengths) // 2]})."]
-    if cut:
-        notes.append(f"max_length={length} cuts {cut:,} of {len(texts):,} samples short.")
-    fit = percentile_95(lengths)
-    if fit <= length // 2:  # mostly padding: an LSTM reading the last step reads zeros (trial 4: at chance)
-        notes.append(
-            f"max_length={length} pads 95 % of the samples with {length - fit}+ zeros after the {unit}; a recurrent "
-            f"layer that returns its last step (LSTM, GRU, RNN) then reads padding. Use {with_max_length(spec, fit)} "
-            f"(95 % of the samples fit) with an Input of [{fit}]."
-        )
-    header = header_line(spec)
-    if header:
-        notes.append(f"The first line ({header!r}) names the columns: it is skipped, not read as a sample.")
-    problems = (
-        [f"{spec.paths[0]}: only one class ({names[0]!r}); a classifier needs at least two"] if len(names) < 2 else []
-    )
-    problem, note = empty_samples(spec, texts)
-    problems += [problem] if problem else []
-    notes += [note] if note else []
-    return Survey(
-        spec.text,
-        "text",
-        len(texts),
-        "classification",
-        classes,
-        imbalance_words(list(classes)),
-        split_sizes(len(texts), None, *fractions),
-        (length,),
-        problems=tuple(problems),
-        notes=tuple(notes),
-    )
