@@ -3,12 +3,13 @@ parameter counts. Fast enough to run after every edit (see bench/shape_inference
 
 One analysis per network: ``analyze`` keeps the last few under what they read (``core.model.analysis_cache``), so
 the window's refresh, the code generator and the trainer at the same graph share one run. Each caller gets its own
-copy of the kept analysis, so no caller can change what the next one is told."""
+copy of the kept analysis, so no caller can change what the next one is told. The wiring is checked first
+(``core.model.wiring``); shapes then flow through the nodes that feed an Output."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from core.errors import CycleError, ShapeError, TorchCanvasError
 from core.model.analysis_cache import KEPT, analysis_key
@@ -16,29 +17,11 @@ from core.model.catalog import LAYERS, LayerSpec
 from core.model.graph import Graph
 from core.model.in_place import in_place_problems
 from core.model.node import Node
+from core.model.problem import Problem
+from core.model.problem import status as status  # the views read it here with Analysis and Problem
 from core.model.shape_rules import PARAM_COUNTS, RULES, RuleContext, Shape, fmt
+from core.model.wiring import wiring_problems
 from core.settings import TrainingSettings
-
-Severity = Literal["error", "warning"]
-# What kind of problem, so a view can say it in two words (``status``): a gap in the wiring, a shape that does not
-# fit a layer, the network against its dataset and loss, or the graph's structure (no Input, a cycle, ...).
-Kind = Literal["structure", "unconnected", "shape", "task"]
-STATUS: dict[str, str] = {
-    "unconnected": "not connected",
-    "shape": "shape error",
-    "task": "does not fit the data",
-    "structure": "problem",
-}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the graph, in words a beginner can act on."""
-
-    message: str
-    node_id: str | None = None
-    severity: Severity = "error"
-    kind: Kind = "structure"
 
 
 @dataclass
@@ -97,147 +80,6 @@ def effective_params(node: Node) -> dict[str, Any]:
     return params
 
 
-def _structure(graph: Graph) -> tuple[list[Problem], set[str]]:
-    """Structural problems, and the ids of the nodes that feed some Output (the ones that become code).
-
-    Each gap is reported once, where it is: a missing Output is one problem (not a warning on every layer), an
-    unused branch is named at its dead end, and nodes cut off behind an unconnected input are not listed again.
-    """
-    inputs, outputs = graph.nodes_of_type("Input"), graph.nodes_of_type("Output")
-    problems = _missing_ends(inputs, outputs) + _cycle(graph)
-    feeds_output: set[str] = set()
-    for node in outputs:
-        feeds_output |= {node.id} | graph.upstream(node.id)
-    gaps: set[str] = set()  # nodes with an open input port or of an unknown type: the cause of what follows them
-    for node in graph.nodes:
-        problems.extend(_node_wiring(graph, node, gaps, bool(outputs) and node.id not in feeds_output))
-    if inputs:
-        problems.extend(_unreachable(graph, inputs, gaps))
-    return problems, feeds_output
-
-
-def _missing_ends(inputs: list[Node], outputs: list[Node]) -> list[Problem]:
-    problems: list[Problem] = []
-    if not inputs:
-        problems.append(
-            Problem("The network has no Input node: add one from the Input group and connect it to the first layer.")
-        )
-    if not outputs:
-        problems.append(
-            Problem("The network has no Output node: add one from the Output group and connect the last layer to it.")
-        )
-    return problems
-
-
-def _cycle(graph: Graph) -> list[Problem]:
-    cycle = graph.find_cycle()
-    if not cycle:
-        return []
-    names = " -> ".join(graph.node(nid).name for nid in cycle)
-    return [
-        Problem(
-            f"The wires form a cycle ({names} -> {graph.node(cycle[0]).name}): data cannot "
-            "flow in a circle; remove one of these wires.",
-            cycle[0],
-        )
-    ]
-
-
-def _node_wiring(graph: Graph, node: Node, gaps: set[str], unused: bool) -> list[Problem]:
-    """One node's gaps: an unknown type, no wires at all, an open input, or an output that reaches no Output.
-
-    Adds the node to ``gaps`` when what follows it cannot work because of it."""
-    spec = node.spec
-    if spec is None and node.block is not None:
-        return _block_wiring(graph, node, gaps)
-    if spec is None:
-        gaps.add(node.id)
-        return [
-            Problem(
-                f"{node.name} is of an unknown layer type '{node.type}' (perhaps made by a newer "
-                "TorchCanvas): delete it or replace it with a known layer.",
-                node.id,
-            )
-        ]
-    ports = graph.inputs_of(node.id)
-    if ports and not graph.degree(node.id) and len(graph) > 1 and spec.outputs:
-        gaps.add(node.id)
-        return [
-            Problem(
-                f"{node.name} is not connected: drag a wire from the previous layer's output to its "
-                f"input{'s' if len(ports) > 1 else ''} and one from its output to the next layer, or delete it.",
-                node.id,
-                kind="unconnected",
-            )
-        ]
-    problems: list[Problem] = []
-    for port, edge in enumerate(ports):
-        if edge is None:
-            gaps.add(node.id)
-            where = f"Input {port + 1} of {node.name}" if len(ports) > 1 else f"{node.name}'s input"
-            problems.append(
-                Problem(
-                    f"{where} is not connected: drag a wire from the previous layer's output to it.",
-                    node.id,
-                    kind="unconnected",
-                )
-            )
-    if unused and spec.outputs and not graph.out_degree(node.id):
-        problems.append(
-            Problem(
-                f"{node.name}'s output is not used, so it is left out of the code: connect it "
-                "to the next layer or to the Output, or delete it.",
-                node.id,
-                "warning",
-                kind="unconnected",
-            )
-        )
-    return problems
-
-
-def _unreachable(graph: Graph, inputs: list[Node], gaps: set[str]) -> list[Problem]:
-    """Nodes no Input reaches, unless an earlier gap already explains why."""
-    reach_from_input: set[str] = set()
-    for node in inputs:
-        reach_from_input |= {node.id} | graph.downstream(node.id)
-    return [
-        Problem(f"{node.name} is not reachable from any Input: connect it to the network.", node.id, kind="unconnected")
-        for node in graph.nodes
-        if node.id not in reach_from_input
-        and node.id not in gaps
-        and (node.spec is not None or node.block is not None)
-        and not (graph.upstream(node.id) & gaps)
-    ]
-
-
-def status(problems: list[Problem]) -> str | None:
-    """Two words for a node's badge line: "not connected", "shape error", ... (None when it has no error)."""
-    kinds = {p.kind for p in problems if p.severity == "error"}
-    for kind in ("unconnected", "shape", "task", "structure"):
-        if kind in kinds:
-            return STATUS[kind]
-    return None
-
-
-def _block_wiring(graph: Graph, node: Node, gaps: set[str]) -> list[Problem]:
-    problems = []
-    if node.block not in graph.blocks:
-        gaps.add(node.id)
-        return [Problem(f"{node.name} uses a block '{node.block}' that this project does not define.", node.id)]
-    for port, edge in enumerate(graph.inputs_of(node.id)):
-        if edge is None:
-            gaps.add(node.id)
-            problems.append(
-                Problem(
-                    f"Input {port + 1} of {node.name} is not connected: drag a wire from the previous layer's output "
-                    "to it.",
-                    node.id,
-                    kind="unconnected",
-                )
-            )
-    return problems
-
-
 def analyze(graph: Graph, training: TrainingSettings | None = None) -> Analysis:
     """Shapes and problems of ``graph``; with the project's ``training`` settings also the network against its task
     (output against the dataset's classes and the loss, Input against the samples: see ``core.model.task_check``).
@@ -288,11 +130,11 @@ def _own(value: Any) -> Any:
 
 def _analyze(graph: Graph, depth: int) -> Analysis:
     """The graph's own analysis (no task check), run every time: ``analyze`` keeps its results."""
-    problems, feeds_output = _structure(graph)
+    problems, feeds_output = wiring_problems(graph)
     infos: dict[str, NodeInfo] = {}
     try:
         order = graph.topological_order()
-    except CycleError:  # already reported by _structure; no shapes flow through a cycle
+    except CycleError:  # already reported by wiring_problems; no shapes flow through a cycle
         order = []
     for node_id in order:
         info = infos[node_id] = NodeInfo(used=node_id in feeds_output)

@@ -9,8 +9,8 @@ shorter: trial 4's 2-5-word reviews padded to 50 stayed at chance, and the only 
 from __future__ import annotations
 
 from core.datasets.info import DataInfo
-from core.model.analysis import Problem
 from core.model.graph import Graph
+from core.model.problem import Problem
 from core.settings import TrainingSettings
 
 RECURRENT = ("LSTM", "GRU", "RNN")

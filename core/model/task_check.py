@@ -13,11 +13,12 @@ from typing import Any
 
 from core.datasets.fit import data_fit, fitted_sample, grey_into_rgb, rgb_into_grey
 from core.datasets.info import DataInfo, dataset_info, loaded_shape
-from core.model.analysis import Analysis, Problem
+from core.model.analysis import Analysis
 from core.model.graph import Graph
 from core.model.kinds import keeps_shape
 from core.model.node import Node
 from core.model.padding_check import max_length_advice, padding_notes
+from core.model.problem import Problem
 from core.model.shape_rules import RULES, Shape, fmt, numel
 from core.settings import TrainingSettings
 
