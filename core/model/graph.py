@@ -24,6 +24,7 @@ from core.errors import (
 from core.model.catalog import get_spec
 from core.model.names import check_name, name_problem
 from core.model.node import Edge, Node, validate_params
+from core.model.param_rules import check_repeat, params_with
 from core.signals import Signal
 
 
@@ -283,17 +284,7 @@ class Graph:
 
     def check_repeat(self, node_id: str, repeat: int, first_block: str | None = None) -> None:
         """Raise the reason ``set_repeat`` would refuse this copy count (and first copy), or return."""
-        node = self.node(node_id)
-        if node.block is None:
-            raise GraphError(f"{node.name} is not a block; only blocks repeat.", node_id)
-        from core.model.blocks import MAX_REPEAT
-
-        if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
-            raise ParameterError(f"{node.name}: repeat must be a whole number from 1 to {MAX_REPEAT}.", node_id)
-        if repeat > 1 and (node.input_count() != 1 or node.output_count() != 1):
-            raise GraphError(f"{node.name}: only a block with one input and one output can repeat.", node_id)
-        if first_block is not None and first_block not in self.blocks:
-            raise GraphError(f"{node.name}: there is no block named {first_block!r}.", node_id)
+        check_repeat(self.node(node_id), self.blocks, repeat, first_block)
 
     def set_repeat(self, node_id: str, repeat: int, first_block: str | None = None, first_params: Any = None) -> None:
         """A block instance's copy count and what its first copy does differently (one step, for undo)."""
@@ -306,33 +297,9 @@ class Graph:
         self.changed.emit()
 
     def params_with(self, node_id: str, name: str, value: Any) -> dict[str, Any]:
-        """The node's user-set parameters with one of them set to ``value`` (checked), without changing the node.
-
-        ``None`` for an auto parameter unpins it so it follows the input shape again. A bad value raises
-        ``ParameterError`` whose message does not name the node (the caller adds it). The one rule behind both
-        ``set_param`` here and the editor's undoable ``gui.canvas.commands.set_param``.
-        """
-        node = self.node(node_id)
-        params = dict(node.params)
-        spec = node.spec
-        if node.block is not None:
-            from core.model.blocks import validate_args
-
-            defn = self.blocks.get(node.block)
-            if defn is not None and value is None:
-                params.pop(name, None)
-            elif defn is not None:
-                params.update(validate_args(defn, {name: value}))
-            return params
-        if spec is None:  # an unknown layer type keeps what it has; set_params refuses to change it
-            params[name] = value
-        elif not spec.has_param(name):
-            raise ParameterError(f"{spec.id} has no parameter {name!r}")
-        elif value is None and spec.param(name).auto:
-            params.pop(name, None)
-        else:
-            params[name] = spec.param(name).validate(value)
-        return params
+        """The node's user-set parameters with one of them set to ``value`` (checked), without changing the node
+        (``core.model.param_rules.params_with``)."""
+        return params_with(self.node(node_id), self.blocks, name, value)
 
     def check_set_param(self, node_id: str, name: str, value: Any) -> dict[str, Any]:
         """The parameters ``set_param`` would give the node, or the reason (naming the node) it refuses."""
