@@ -20,7 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.datasets.fit import weights_crop
 from core.datasets.folder import image_geometry
+from core.datasets.places import rows_later
 from core.datasets.spec import SOURCES, DataSpec, LoadRequest, help_text, parse_spec
 from core.datasets.vision import default_data_dir
 from core.errors import DataError
@@ -59,6 +61,7 @@ def __getattr__(name: str) -> Any:
     if name == "HELP":  # read from the registry when asked for
         return help_text()
     if name in LAZY:
+        # deferred: core.datasets.base imports torch; the editor describes data without it
         from core.datasets import base
 
         return getattr(base, name)
@@ -135,6 +138,7 @@ def load_dataset(
         progress=progress,
         tokens=wants_tokens(parsed, input_dtype),
     )
+    # deferred: core.datasets.base imports torch; the editor describes data without it
     from core.datasets.base import Dataset, finish
 
     with _quiet() as caught:
@@ -159,8 +163,6 @@ def load_dataset(
             resize=None if source.sizes_itself else resize,
             crop=None if source.sizes_itself else crop,
         )
-        from core.datasets.places import rows_later
-
         data.extra.setdefault("test_rows", rows_later(parsed, raw, seed, test_fraction))  # a callable
         data.extra.setdefault("crop", crop)  # how a new image is brought to the Input (Try it, predict)
     for warning in caught:  # kept for a bug report; what matters to the user is said by the checks
@@ -172,6 +174,7 @@ def load_dataset(
 
 def keep_subset(raw: Any, spec: DataSpec, seed: int) -> tuple:
     """The few-shot part of a spec (``:classes=5-9,per_class=20``), applied to the raw tensors before the split."""
+    # deferred: core.datasets.base and core.portable.subsets import torch; the editor describes data without it
     from core.datasets.base import Dataset
     from core.portable.subsets import keep_classes
 
@@ -196,8 +199,6 @@ def load_for_settings(
     """The dataset a project's TrainingSettings describe, shaped (and typed) for its Input node. A pretrained
     network's mean and std are used at its Input's shape; without one (the preview's natural shape, where grey
     images are not yet RGB) the data's own statistics."""
-    from core.datasets.fit import weights_crop
-
     resize = tuple(settings.resize) if settings.resize else None
     size = resize or (input_shape[1:] if input_shape and len(input_shape) == 3 else ())
     return load_dataset(

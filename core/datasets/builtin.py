@@ -30,12 +30,14 @@ TITLES = {
 
 def load_table(spec: DataSpec, request: LoadRequest | None = None) -> tuple:
     """Digits come as (N, 1, 8, 8) images in [0, 1]; the other tables as (N, features)."""
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable.sources import load_sklearn
 
     return load_sklearn(spec.name)
 
 
 def _table_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources
 
     call = f"load_sklearn({script_string(spec.name)})"
@@ -77,6 +79,7 @@ def _point_options(key: str, rest: str, text: str) -> DataSpec:
 
 def load_points(spec: DataSpec, request: LoadRequest) -> tuple:
     """The point set is drawn from the seed, so a run and its exported script see the same points."""
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable.sources import make_points
 
     opts = spec.options
@@ -84,6 +87,7 @@ def load_points(spec: DataSpec, request: LoadRequest) -> tuple:
 
 
 def _points_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources
 
     o = spec.options

@@ -39,6 +39,7 @@ def read_file(spec: DataSpec, read: Callable[[], tuple], what: str = "", fix: st
 
 def load_npz(path: str, tokens: bool = False) -> tuple:
     """``core.portable.sources.load_npz``, imported (with torch) when a file is read."""
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable.sources import load_npz as read
 
     return read(path, tokens)
@@ -52,12 +53,14 @@ def _load_npz(spec: DataSpec, request: LoadRequest) -> tuple:
 
 
 def _load_idx(spec: DataSpec, request: LoadRequest) -> tuple:
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable.sources import load_idx
 
     return read_file(spec, lambda: load_idx(_existing(spec.paths[0], "idx"), _existing(spec.paths[1], "idx")))
 
 
 def _load_csv(spec: DataSpec, request: LoadRequest) -> tuple:
+    # deferred: core.portable.tables imports torch; the editor describes data without it
     from core.portable.tables import load_csv
 
     return read_file(spec, lambda: load_csv(_existing(spec.paths[0], "csv"), spec.label_column, request.tokens))
@@ -66,6 +69,7 @@ def _load_csv(spec: DataSpec, request: LoadRequest) -> tuple:
 # --- the three sources -------------------------------------------------------------------------------------------
 def base_helpers() -> list[Any]:
     """What every array file's script pastes in."""
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources
 
     helpers = [sources.images_to_tensor, sources.labels_to_tensor, sources.check_lengths, sources.class_count]
@@ -77,6 +81,7 @@ def _paths_text(spec: DataSpec) -> str:
 
 
 def _npz_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources
 
     npz = [sources.tokens_to_tensor, sources.check_finite, sources.read_npz, sources.check_npz_member]
@@ -113,6 +118,7 @@ def _idx_parse(key: str, rest: str, text: str) -> DataSpec:
 
 
 def _idx_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources
 
     constants = [f"IMAGES_FILE = {script_string(spec.paths[0])}", f"LABELS_FILE = {script_string(spec.paths[1])}"]
@@ -145,6 +151,7 @@ def _csv_parse(key: str, rest: str, text: str) -> DataSpec:
 
 
 def _csv_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources, tables
 
     constants = [f"DATA_FILE = {script_string(spec.paths[0])}", f"LABEL_COLUMN = {script_string(spec.label_column)}"]

@@ -108,6 +108,7 @@ def _preset(path: str) -> Any:
     """torchvision's ``transforms()`` (an ImageClassification) for the weights ``path`` is the download of; None
     for another file or without torchvision."""
     try:
+        # deferred: imports torchvision; the editor describes data without it
         from torchvision.models import get_weight
 
         from core.pretrained.catalog import weights_for_file

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.datasets.fit import weights_crop
 from core.datasets.info import DataInfo
 from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
 from core.errors import DataError
+from core.portable.checks import IMAGE_SUFFIXES, check_class_folders
 from core.settings import Normalization, TrainingSettings
 
 if TYPE_CHECKING:
@@ -69,6 +71,7 @@ class Headers:
 
 
 def image_headers(files: list[Path], limit: int = MAX_HEADERS) -> Headers:
+    # deferred: imports Pillow; the editor describes data without it
     from PIL import Image
 
     sizes: Counter = Counter()
@@ -96,8 +99,6 @@ def describe_folder(spec: DataSpec) -> DataInfo:
     headers = image_headers([f for f, _ in files])
     problems = list(headers.unreadable[:1])
     try:
-        from core.portable.checks import check_class_folders
-
         check_class_folders(root, classes, [label for _, label in files])
     except ValueError as exc:
         problems.insert(0, str(exc))
@@ -132,8 +133,6 @@ def check_regular(file: Path) -> None:
 def list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
     """Every image file with its class number, each checked to be a regular file before anything opens it, and
     every class folder checked to hold images (two classes at least)."""
-    from core.portable.checks import check_class_folders
-
     files, classes = scan_images(root)
     try:
         check_class_folders(root, classes, [label for _, label in files])
@@ -144,8 +143,6 @@ def list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
 
 def scan_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
     """The image files and class names as found (the survey tells an empty class; ``list_images`` refuses it)."""
-    from core.portable.checks import IMAGE_SUFFIXES
-
     if not root.is_dir():
         raise DataError(f"{root}: no such folder. Give a folder with one sub-folder of images per class.")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
@@ -172,6 +169,7 @@ class UnreadableImage(DataError):
 
 
 def load_folder_raw(spec: DataSpec, size: tuple[int, int], channels: int, crop: tuple[int, int] | None = None) -> tuple:
+    # deferred: core.portable.images imports torch; the editor describes data without it
     from core.portable.images import load_image_folder
 
     try:
@@ -194,6 +192,7 @@ def load_folder(
 ) -> tuple | Dataset:
     """Raw tensors for a small folder (the caller finishes them); a lazy Dataset for a big one. ``crop``
     (resize_size, crop_size): each image resized and centre-cropped as pretrained weights ask."""
+    # deferred: imports torch; the editor describes data without it
     import torch
 
     from core.datasets.base import Dataset, fit_shape
@@ -244,6 +243,7 @@ def few_shot(spec: DataSpec, seed: int, size: tuple[int, int], channels: int, cr
     """A few-shot spec's samples, picked from the file list before any image is decoded (a big folder is read
     lazily, which a subset of tensors cannot be taken from): the very samples ``keep_classes`` keeps of the whole
     folder read in memory, as the exported script reads it."""
+    # deferred: imports torch; the editor describes data without it
     import torch
 
     from core.datasets.folder_samples import FolderSamples
@@ -282,7 +282,7 @@ def _load(spec: DataSpec, request: LoadRequest) -> tuple | Dataset:
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
-    from core.datasets.fit import weights_crop
+    # deferred: core.portable.images and .sources import torch; the editor describes data without it
     from core.portable import checks, images, sources
 
     resize = (settings.resize[0], settings.resize[1]) if settings.resize else None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from core.datasets.folder import UnreadableImage
 from core.portable.images import convert_image, fit_image
@@ -35,8 +36,6 @@ class FolderSamples(torch.utils.data.Dataset):
         return len(self.files)
 
     def raw(self, index: int) -> tuple[torch.Tensor, int]:
-        from PIL import Image
-
         file, label = self.files[index]
         try:  # a huge image's DecompressionBombWarning would print raw in the worker: it is decoded and resized
             with warnings.catch_warnings(action="ignore"), Image.open(file) as opened:

@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from core.datasets.spec import SOURCES, DataSpec, parse_spec
+from core.datasets.spec import SOURCES, DataSpec, LoadRequest, parse_spec
 from core.errors import TorchCanvasError
+from core.portable.frames import check_label_kinds, csv_samples, is_number, read_csv_rows
 
 # The most a peek reads (once per file version; it runs in the editor after an edit). Beyond, the answer is None
 # ("not known"), which the checks skip: the loader still checks everything when Train is pressed.
@@ -62,6 +63,7 @@ def loaded_shape(
     """The shape one sample has when it reaches ``fit_shape``: after the resize setting (images only) and, for
     folders, at the size and channel count ``image_geometry`` picks for this Input."""
     if info.adapts_to_input:
+        # here, not above: core.datasets.folder imports this module (cycle)
         from core.datasets.folder import image_geometry
 
         found = (info.image_sizes[0], info.channels or 3) if info.image_sizes else None
@@ -171,6 +173,7 @@ def _idx_shape(path: str) -> tuple[int, ...]:
 
 
 def describe_idx(spec: DataSpec) -> DataInfo | None:
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable.sources import read_idx
 
     images, labels = spec.paths
@@ -236,8 +239,6 @@ def describe_csv(spec: DataSpec) -> DataInfo | None:
 def _csv_problems(spec: DataSpec) -> tuple[str, ...]:
     """What the loader refuses in a small CSV (a word in a number column, labels mixing numbers and names), in its
     words (``core.portable.frames``: no torch in the editor)."""
-    from core.portable.frames import check_label_kinds, csv_samples, is_number, read_csv_rows
-
     path = str(Path(spec.paths[0]).expanduser())
     try:
         rows = read_csv_rows(path)
@@ -279,8 +280,6 @@ def _missing(spec: DataSpec) -> DataInfo | None:
     paths = [Path(p).expanduser() for p in spec.paths]
     if source is None or source.group != "your files" or not paths or all(p.exists() for p in paths):
         return None
-    from core.datasets.spec import LoadRequest
-
     try:
         source.load(spec, LoadRequest())
     except TorchCanvasError as exc:

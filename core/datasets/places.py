@@ -13,11 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.datasets.folder import scan_images
 from core.datasets.spec import DataSpec
+from core.portable.frames import read_csv_rows
 
 
 def test_indices(count: int, seed: int, test_fraction: float) -> list[int]:
     """The raw samples ``prepare`` puts in the test split when the source has none of its own, in its order."""
+    # deferred: imports torch; the editor describes data without it
     import torch
 
     order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
@@ -29,8 +32,6 @@ def _places(spec: DataSpec, count: int) -> list[str]:
     if spec.kind == "tabular":  # pandas' rows, numbered as the table's messages number them
         return [str(i + 2) for i in range(count)]
     if spec.kind == "csv":  # csv_samples' rows: blank ones skipped
-        from core.portable.frames import read_csv_rows
-
         numbers = [
             str(n)
             for n, row in enumerate(read_csv_rows(str(Path(spec.paths[0]).expanduser()))[1:], start=2)
@@ -39,8 +40,6 @@ def _places(spec: DataSpec, count: int) -> list[str]:
         if len(numbers) == count:
             return numbers
     if spec.kind == "folder":
-        from core.datasets.folder import scan_images
-
         files = [str(file) for file, _ in scan_images(Path(spec.paths[0]).expanduser())[0]]
         if len(files) == count:
             return files

@@ -63,6 +63,7 @@ def check_sequence_options(options: dict[str, float], text: str) -> str | None:
 
 def load_sequences(options: dict[str, Any], seed: int) -> tuple:
     """The sequences are drawn from the seed, so a run and its exported script see the same tokens."""
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable.sources import make_sequences
 
     o = sequence_options(options)
@@ -78,6 +79,7 @@ def _parse(key: str, rest: str, text: str) -> DataSpec:
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources
 
     n = sequence_options(spec.options)

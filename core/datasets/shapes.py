@@ -25,6 +25,7 @@ SHAPES_SIZE = 32
 
 def __getattr__(name: str) -> Any:
     if name == "make_shapes":
+        # deferred: core.datasets.shapes_draw imports torch; the editor describes data without it
         from core.datasets.shapes_draw import make_shapes
 
         return make_shapes
@@ -59,6 +60,7 @@ def _parse(key: str, rest: str, text: str) -> DataSpec:
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    # deferred: core.datasets.shapes_draw imports torch; the editor describes data without it
     from core.datasets.shapes_draw import make_shapes
 
     o = shapes_options(spec.options)
@@ -71,6 +73,7 @@ def _describe(spec: DataSpec) -> DataInfo:
 
 
 def _load(spec: DataSpec, request: LoadRequest) -> tuple:
+    # deferred: core.datasets.shapes_draw imports torch; the editor describes data without it
     from core.datasets.shapes_draw import make_shapes
 
     o = shapes_options(spec.options)

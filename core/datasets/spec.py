@@ -117,6 +117,7 @@ def _with_subset(script: Callable[..., ScriptLoad]) -> Callable[..., ScriptLoad]
         made = script(spec, settings, shape, tokens)
         if not (spec.keep_classes or spec.per_class):
             return made
+        # deferred: core.portable.steps imports torch; the editor describes data without it
         from core.portable import steps, subsets
 
         helpers, lines = list(made.helpers), list(made.lines) or [f"raw = {made.call}"]

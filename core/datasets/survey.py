@@ -13,9 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.datasets.spec import DataSpec, LoadRequest, parse_spec
-from core.datasets.tabular import Column, TablePlan, plan_problems, table_plan, with_choices
+import numpy as np
+
+from core.datasets.folder import image_geometry, image_headers, scan_images, wxh
+from core.datasets.info import dataset_info
+from core.datasets.spec import SOURCES, DataSpec, LoadRequest, parse_spec
+from core.datasets.tabular import MAX_TABLE_CLASSES, Column, TablePlan, plan_problems, table_plan, with_choices
+from core.datasets.text_survey import survey_text
 from core.errors import DataError
+from core.portable.frames import label_codes
+from core.portable.text import is_header
 
 __all__ = ["ClassCount", "Column", "SizeCount", "Splits", "Survey", "guess_spec", "imbalance_words", "survey"]
 
@@ -96,8 +103,6 @@ def imbalance_words(counts: list[ClassCount]) -> str:
 
 
 def _classes(labels: Any, names: list[str]) -> tuple[ClassCount, ...]:
-    import numpy as np
-
     counts = np.bincount(np.asarray(labels, dtype=np.int64).reshape(-1), minlength=len(names))
     names = names + [str(k) for k in range(len(names), len(counts))]
     return tuple(ClassCount(name, int(count)) for name, count in zip(names, counts, strict=True))
@@ -107,8 +112,6 @@ def target_note(values: Any) -> str:
     """A regression's number to predict in the data's own statistics, and the baseline a network must beat:
     predicting the training mean for every sample (a regression was described by nothing, or by its values
     rounded into classes)."""
-    import numpy as np
-
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     v = v[np.isfinite(v)]
     if not len(v):
@@ -131,6 +134,7 @@ def _table(spec: DataSpec, label_column: str | None, kinds: dict[str, str] | Non
     classes = _table_classes(frame, plan) if plan.task == "classification" else ()
     notes = [n for n in plan.notes if n.split(": ", 1)[-1] not in " ".join(problems)]
     if plan.task == "regression" and not problems:
+        # deferred: imports pandas; the editor describes data without it
         import pandas as pd
 
         notes.append(target_note(pd.to_numeric(frame[plan.label], errors="coerce").to_numpy("float64")))
@@ -152,9 +156,6 @@ def _table(spec: DataSpec, label_column: str | None, kinds: dict[str, str] | Non
 
 def _table_classes(frame: Any, plan: TablePlan) -> tuple[ClassCount, ...]:
     """The classes of the labelled rows (a missing label is one of the problems)."""
-    from core.datasets.tabular import MAX_TABLE_CLASSES
-    from core.portable.frames import label_codes
-
     try:
         labelled = frame[[plan.label]].dropna()  # one column copied, not the table
         y, names = label_codes(labelled, plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
@@ -164,8 +165,6 @@ def _table_classes(frame: Any, plan: TablePlan) -> tuple[ClassCount, ...]:
 
 
 def _folder(spec: DataSpec, input_shape: tuple[int, ...] | None, resize: Any, fractions: tuple) -> Survey:
-    from core.datasets.folder import image_geometry, image_headers, scan_images, wxh
-
     root = Path(spec.paths[0]).expanduser()
     files, names = scan_images(root)
     problems = [f"{root / name}: no images in this class folder; add images or remove the folder" for name in names]
@@ -228,9 +227,6 @@ def _folder(spec: DataSpec, input_shape: tuple[int, ...] | None, resize: Any, fr
 
 def _arrays(spec: DataSpec, fractions: tuple) -> Survey:
     """npz, idx and the built-in and generated sets: their labels are read (downloads are not fetched)."""
-    from core.datasets.info import dataset_info
-    from core.datasets.spec import SOURCES
-
     info = dataset_info(spec)
     if spec.kind == "vision":
         train, test = VISION_COUNTS[spec.name]
@@ -259,6 +255,7 @@ def _arrays(spec: DataSpec, fractions: tuple) -> Survey:
     except (ValueError, OSError) as exc:
         raise DataError(str(exc)) from None
     if spec.keep_classes or spec.per_class:
+        # here, not above: the core.datasets package imports this module (cycle)
         from core.datasets import keep_subset
 
         raw = keep_subset(raw, spec, 0)
@@ -304,8 +301,6 @@ def survey(
     if parsed.kind == "folder":
         return _folder(parsed, input_shape, resize, fractions)
     if parsed.kind == "text":
-        from core.datasets.text_survey import survey_text
-
         return survey_text(parsed, fractions)  # type: ignore[no-any-return]
     return _arrays(parsed, fractions)
 
@@ -340,8 +335,6 @@ def label_text_lines(path: Path) -> bool:
     and repeat (at most half as many different ones as lines); the texts (second field) are free text (the median
     one has 2 words or more). A first line such as ``label<TAB>text`` (``core.portable.text.is_header``) is the
     columns' names and is left out. Read as a table, the first sample was the header and the sentences classes."""
-    from core.portable.text import is_header
-
     try:
         with path.open("rb") as file:
             head = file.read(SNIFF_BYTES)
@@ -378,8 +371,6 @@ def survey_lines(found: Survey) -> list[str]:
         lines.append(f"{len(found.classes)} classes: {listed}{more}")
         lines.append(f"Balance: {found.imbalance}")
     if found.image_sizes:
-        from core.datasets.folder import wxh
-
         listed = ", ".join(f"{wxh(s.size)} ({s.count:,})" for s in found.image_sizes[:5])
         used = wxh(found.image_size) if found.image_size else "none"
         lines.append(f"Image sizes (width x height): {listed}; used: {used} ({found.image_size_reason})")

@@ -22,6 +22,7 @@ LABEL_NAMES = ("label", "labels", "target", "class", "y", "category", "sentiment
 
 def _first_bad_number(series: Any) -> tuple[int, int]:
     """(row index, count) of the cells of a text column that are not numbers."""
+    # deferred: imports pandas; the editor describes data without it
     import pandas as pd
 
     bad = (pd.to_numeric(series, errors="coerce").isna() & series.notna()).to_numpy()
@@ -32,6 +33,7 @@ def _first_bad_number(series: Any) -> tuple[int, int]:
 def detect(series: Any, distinct: int | None = None) -> tuple[str, str]:
     """What a column's values look like, and a note when some of them do not fit. Text is numbers with a slip or
     two when at most 1 in 100 cells (and 1 in 10 of the first 1,000) are not numbers."""
+    # deferred: imports pandas; the editor describes data without it
     import pandas as pd
 
     filled = int(series.notna().sum())
@@ -64,6 +66,7 @@ def detect(series: Any, distinct: int | None = None) -> tuple[str, str]:
 def guess_task(series: Any, chosen: str | None) -> str:
     """Classification or regression for the label column: the user's kind if chosen, else classes for text,
     yes/no and up to CLASS_GUESS_MAX whole numbers, a number to predict for the rest."""
+    # deferred: imports pandas; the editor describes data without it
     import pandas as pd
 
     if chosen == NUMBER:
@@ -89,6 +92,7 @@ def guess_label(columns: list[str], asked: str) -> tuple[str, str]:
 
 def rising_whole(series: Any) -> bool:
     """Whole numbers, each above the one before (an id or row number used as a feature: trial 4)."""
+    # deferred: imports pandas; the editor describes data without it
     import pandas as pd
 
     values = pd.to_numeric(series, errors="coerce")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from core.datasets.info import DataInfo
 from core.datasets.spec import (
     DataSpec,
     LoadRequest,
@@ -39,6 +40,7 @@ from core.datasets.table_columns import (
     rising_whole,
 )
 from core.errors import DataError
+from core.portable.frames import read_table
 from core.settings import TrainingSettings
 
 ID_LABEL_ROWS = 20  # fewer rows, each with its own class: a toy table, not an id column
@@ -153,8 +155,6 @@ def with_choices(spec: DataSpec, label_column: str | None, column_kinds: dict[st
 # --- reading and planning ----------------------------------------------------------------------------------------
 def read_frame(path: str) -> Any:
     """The table as a pandas DataFrame; DataError naming the file (and row) when it cannot be read."""
-    from core.portable.frames import read_table
-
     file = Path(path).expanduser()
     if file.exists() and not file.is_file():
         raise DataError(f"{path}: not a regular file; give the path of the table file itself")
@@ -249,6 +249,7 @@ def checked_plan(spec: DataSpec, frame: Any = None) -> tuple[TablePlan, tuple[st
 def plan_problems(frame: Any, plan: TablePlan) -> list[str]:
     """What loading the table will refuse, in the loader's words: a text column among others, a stray word in a
     number column, a missing or unusable label. The survey and ``check`` show these; the loader raises the first."""
+    # deferred: imports pandas; the editor describes data without it
     import pandas as pd
 
     from core.portable.frames import bad_number, label_codes
@@ -284,6 +285,7 @@ def plan_problems(frame: Any, plan: TablePlan) -> list[str]:
 
 
 def _load(spec: DataSpec, request: LoadRequest) -> tuple:
+    # deferred: imports torch; the editor describes data without it
     import torch
 
     from core.portable.frames import feature_matrix, label_codes
@@ -303,6 +305,7 @@ def _load(spec: DataSpec, request: LoadRequest) -> tuple:
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    # deferred: core.portable.checks imports torch; the editor describes data without it
     from core.portable import checks, frames, tables
 
     plan, problems = checked_plan(spec)
@@ -326,8 +329,6 @@ DESCRIBE_BYTES = 64 * 1024 * 1024  # a bigger table is not read after every edit
 
 
 def _describe(spec: DataSpec) -> Any:
-    from core.datasets.info import DataInfo
-
     path = Path(spec.paths[0]).expanduser()
     if path.stat().st_size > DESCRIBE_BYTES:
         return DataInfo(path.name, None, None, task=None)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
+from core.datasets.info import DataInfo
 from core.datasets.spec import (
     DataSpec,
     LoadRequest,
@@ -29,6 +30,9 @@ from core.datasets.spec import (
     script_string,
 )
 from core.errors import DataError
+from core.portable import checks, frames
+from core.portable.frames import table_texts
+from core.portable.text import encode, is_header, next_char_tensors, read_texts, read_utf8, text_tensors, tokens_of
 from core.settings import TrainingSettings
 
 if TYPE_CHECKING:
@@ -51,8 +55,6 @@ class Vocabulary:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of a typed sentence, cut or padded to ``max_length``: what Try it gives the network."""
-        from core.portable.text import encode
-
         return encode(text, {t: k for k, t in enumerate(self.tokens)}, self.tokenizer, self.max_length)  # type: ignore[no-any-return]
 
     def to_json(self) -> str:
@@ -131,9 +133,6 @@ def _options(spec: DataSpec) -> dict[str, Any]:
 # --- loading -----------------------------------------------------------------------------------------------------
 def texts_and_labels(spec: DataSpec) -> tuple[list[str], list[str]]:
     """Every sample's text and label, read as the loader reads them (the survey counts the same samples)."""
-    from core.portable.frames import table_texts
-    from core.portable.text import read_texts
-
     path, columns = str(Path(spec.paths[0]).expanduser()), dict(spec.column_kinds)
     try:
         if columns:
@@ -152,8 +151,6 @@ def _where(spec: DataSpec, index: int) -> str:
     if path.is_dir():
         files = [f for folder in sorted(p for p in path.iterdir() if p.is_dir()) for f in sorted(folder.glob("*.txt"))]
         return str(files[index]) if index < len(files) else f"sample {index + 1}"
-    from core.portable.text import read_utf8
-
     lines = [n for n, line in enumerate(read_utf8(path).splitlines(), start=1) if line.strip()]
     lines = lines[1:] if header_line(spec) else lines
     return f"line {lines[index]}" if index < len(lines) else f"sample {index + 1}"
@@ -162,8 +159,6 @@ def _where(spec: DataSpec, index: int) -> str:
 def header_line(spec: DataSpec) -> str | None:
     """The first line of a ``label<TAB>text`` file when ``read_texts`` skips it as the columns' names
     (``core.portable.text.is_header``); None for a sample, a folder or a table."""
-    from core.portable.text import is_header, read_utf8
-
     path = Path(spec.paths[0]).expanduser()
     if spec.column_kinds or spec.options.get("next") or not path.is_file():
         return None
@@ -178,8 +173,6 @@ def empty_samples(spec: DataSpec, texts: list[str]) -> tuple[str | None, str | N
     """(problem, note) about samples without a single token: all of them empty is refused (the network would
     learn the class counts: 40 empty lines trained to "test accuracy 0.5" in silence); some empty is said with
     where the first few are."""
-    from core.portable.text import tokens_of
-
     empty = [k for k, text in enumerate(texts) if not tokens_of(text, tokenizer_of(spec))]
     if not empty:
         return None, None
@@ -191,8 +184,6 @@ def empty_samples(spec: DataSpec, texts: list[str]) -> tuple[str | None, str | N
 
 def raw_samples(spec: DataSpec, request: LoadRequest) -> tuple[tuple, list[str]]:
     """The samples as tensors and the vocabulary built from the training split (the loader's and the survey's)."""
-    from core.portable.text import next_char_tensors, text_tensors
-
     if spec.options.get("next"):
         try:
             *raw, vocab = next_char_tensors(str(Path(spec.paths[0]).expanduser()), int(spec.options["max_length"]))
@@ -213,10 +204,12 @@ def raw_samples(spec: DataSpec, request: LoadRequest) -> tuple[tuple, list[str]]
 
 def _load(spec: DataSpec, request: LoadRequest) -> Dataset:
     """The finished Dataset, with its vocabulary (``extra["vocab"]``) and ``vocab.json`` for the run folder."""
+    # deferred: core.datasets.base imports torch; the editor describes data without it
     from core.datasets.base import finish
 
     raw, tokens = raw_samples(spec, request)
     if spec.keep_classes or spec.per_class:  # after the split and the vocabulary, as the exported script does
+        # here, not above: the core.datasets package imports this module (cycle)
         from core.datasets import keep_subset
 
         raw = keep_subset(raw, spec, request.seed)
@@ -238,6 +231,7 @@ def _load(spec: DataSpec, request: LoadRequest) -> Dataset:
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    # here, not above: at the top the module would be shadowed by the `text` arguments of this module
     from core.portable import text
 
     constants = [f"DATA_FILE = {script_string(spec.paths[0])}"]
@@ -257,8 +251,6 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
     read = "read_texts(DATA_FILE)"
     columns = dict(spec.column_kinds)
     if columns:
-        from core.portable import checks, frames
-
         constants.append(f"TEXT_COLUMN = {script_string(columns['text'])}")
         constants.append(f"LABEL_COLUMN = {script_string(columns['label'])}")
         helpers = [
@@ -281,17 +273,12 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
 
 def _describe(spec: DataSpec) -> Any:
     """Shape and classes; the vocabulary size as an upper bound (every token of the file, up to max_vocab)."""
-    from core.datasets.info import DataInfo
-    from core.portable.text import tokens_of
-
     path = Path(spec.paths[0]).expanduser()
     length = int(spec.options["max_length"])
     files = [path] if path.is_file() else [f for sub in path.iterdir() if sub.is_dir() for f in sub.iterdir()]
     if sum(f.stat().st_size for f in files) > DESCRIBE_BYTES:
         return DataInfo(path.name, (length,), None, task=None, dtypes=("int64",))
     if spec.options.get("next"):
-        from core.portable.text import read_utf8
-
         chars = len(set(read_utf8(path))) + 2
         return DataInfo(path.name, (length,), chars, dtypes=("int64",), vocab_size=chars)
     try:

@@ -22,12 +22,13 @@ from core.datasets.text import (
     tokenizer_of,
     with_max_length,
 )
+from core.portable.text import tokens_of
 
 
 def survey_text(spec: DataSpec, fractions: tuple[float, float]) -> Any:
     """The survey of a text source: classes, lengths in tokens and how many a max_length cuts."""
+    # here, not above: core.datasets.survey imports this module (cycle)
     from core.datasets.survey import ClassCount, Survey, imbalance_words, split_sizes
-    from core.portable.text import tokens_of
 
     length = int(spec.options["max_length"])
     if spec.options.get("next"):

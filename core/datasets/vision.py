@@ -109,6 +109,7 @@ def _fetch_cifar(kind: Any, root: Path, progress: Progress | None) -> None:
 
 
 def manual_files(name: str) -> str:
+    # deferred: imports torchvision; the editor describes data without it
     from torchvision import datasets
 
     kind = getattr(datasets, name)
@@ -119,6 +120,7 @@ def manual_files(name: str) -> str:
 
 def load_vision(spec: DataSpec, data_dir: Path | None = None, progress: Progress | None = None) -> tuple:
     """Make sure the files are there (downloading them once), then load them through torchvision."""
+    # deferred: imports torchvision; the editor describes data without it
     from torchvision import datasets
 
     from core.portable.sources import load_torchvision
@@ -155,6 +157,7 @@ SCRIPT_DATA_DIR = "data"  # where the exported script lets torchvision download 
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources
 
     constant = f'DATA_DIR = "{SCRIPT_DATA_DIR}"  # torchvision downloads the files here'
