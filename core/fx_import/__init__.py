@@ -18,11 +18,18 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.fx.passes.shape_prop import ShapeProp
 
 from core.errors import TorchCanvasError
 from core.files.project import Project
-from core.fx_import.trace import ModelImportError, trace
+from core.fx_import.hierarchy import build
+from core.fx_import.items import flatten
+from core.fx_import.trace import ModelImportError, inputs_of, node_line, trace
+from core.fx_import.unused import never_called, note
+from core.fx_import.verify import verify
 from core.model.graph import Graph
+from core.model.layout import layered_layout
 
 __all__ = ["ImportResult", "ModelImportError", "import_model"]
 
@@ -39,9 +46,6 @@ class ImportResult:
 
 
 def _shapes(gm: Any, samples: list[torch.Tensor]) -> None:
-    from torch._subclasses.fake_tensor import FakeTensorMode
-    from torch.fx.passes.shape_prop import ShapeProp
-
     class Recording(ShapeProp):  # type: ignore[misc]  # the node that fails: the user's layer and line to name
         current: Any = None
 
@@ -70,8 +74,6 @@ def _run_failure(gm: Any, node: Any, samples: list[torch.Tensor], text: str) -> 
     """Why the forward pass failed, blaming the right one: a layer that fails after learned layers ran on the
     input (``fc`` took the 10 features given, ``fc2`` expects 6 of its 5) is a mistake in the model's code, named
     at the user's line; a failure before any learned layer is the input's shape (--input-shape)."""
-    from core.fx_import.trace import node_line
-
     given = "; ".join(f"{list(x.shape)}{'' if x.is_floating_point() else ' (int64)'}" for x in samples)
     what = "an input" if len(samples) == 1 else "inputs"
     advice = (
@@ -128,8 +130,6 @@ def _learned(gm: Any, node: Any) -> bool:
 def _inputs(gm: Any, module: nn.Module, shapes: list[list[int]], dtype: str | None) -> list[tuple[str, int]]:
     """Each input's dtype and, for token ids, how many ids there are (the smallest Embedding it feeds): an
     input that goes into an Embedding holds token ids (int64) unless ``dtype`` says otherwise."""
-    from core.fx_import.trace import inputs_of
-
     placeholders = inputs_of(gm)
     states = _state_inputs(gm, module, placeholders)
     if states:
@@ -178,8 +178,6 @@ def _state_inputs(gm: Any, module: nn.Module, placeholders: list[Any]) -> list[s
 
 
 def _layout(graph: Graph) -> None:
-    from core.model.layout import layered_layout
-
     for g in (graph, *(defn.graph for defn in graph.blocks.values())):  # top to bottom, one stage under another
         for node_id, pos in layered_layout(g, "tb", column_gap=150.0, row_gap=240.0, origin=(0.0, 0.0)).items():
             g.node(node_id).pos = pos
@@ -198,10 +196,6 @@ def import_model(
     forward with several inputs); ``state`` replaces the module's own weights; ``input_dtype`` "int64" for token
     ids (found by itself for an input that goes into an Embedding). Raises ModelImportError with one message per
     cause."""
-    from core.fx_import.hierarchy import build
-    from core.fx_import.items import flatten
-    from core.fx_import.unused import never_called, note
-
     times: dict[str, float] = {}
     start = time.perf_counter()
     shapes = _shape_list(input_shape)
@@ -237,8 +231,6 @@ def import_model(
             result.notes.append(note(uncalled, len(skipped)))
         result.called = {str(n.target) for n in gm.graph.nodes if n.op == "call_module"}
         if check:
-            from core.fx_import.verify import verify
-
             generator = torch.Generator().manual_seed(0)
             samples = [
                 torch.randn((1, *s), generator=generator)

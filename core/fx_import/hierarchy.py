@@ -17,6 +17,7 @@ from typing import Any
 
 from torch import fx, nn
 
+from core.code.codegen_blocks import inline
 from core.errors import TorchCanvasError
 from core.fx_import.items import Flat, Item
 from core.fx_import.trace import dtype_of, shape_of
@@ -216,8 +217,6 @@ def _numbered_keys(library: Library) -> None:
     """An ``nn.Sequential``'s children ``0``, ``1`` ... keep their number as key only where the code writes their
     definition as a class (a Linear on tokens [N, T, D] takes a size no channel count gives): registered as "0",
     their weights load by name. Written inline as ``nn.Sequential(...)``, they need none."""
-    from core.code.codegen_blocks import inline
-
     for defn in library.values():
         if defn.as_class:
             continue

@@ -90,6 +90,7 @@ class Learned:
 
     def items(self, merge: fx.Node, flat: Any) -> Iterator[Any]:
         """The LearnedTensor layers a merge needs, just before it (its other input exists by then)."""
+        # here, not above: core.fx_import.items imports this module (cycle)
         from core.fx_import.items import Item, _chain
 
         if not _is_merge(merge):

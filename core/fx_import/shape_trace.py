@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 from torch import fx, nn
+from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.fx._symbolic_trace import _orig_module_call
 from torch.fx.node import map_aggregate
 
@@ -65,8 +66,6 @@ class ShapeProxy(fx.Proxy):
 
 def shape_tracer(base: type[fx.Tracer], module: nn.Module, samples: list[torch.Tensor], fixed: set[str]) -> Any:
     """A ``base`` tracer (the importer's, which keeps layers whole) whose values carry fake tensors."""
-    from torch._subclasses.fake_tensor import FakeTensorMode
-
     names = [n for n in inspect.signature(module.forward).parameters]
 
     class ShapeTracer(base):  # type: ignore[valid-type, misc]

@@ -19,6 +19,8 @@ from typing import Any
 
 from torch import nn
 
+from core.errors import ExportError
+from core.files.weights import read_weights
 from core.fx_import.python_args import PythonArgs, build_args, parse_python_args
 from core.fx_import.trace import ModelImportError, user_frame
 
@@ -111,6 +113,7 @@ def _depth(value: Any) -> int:
 
 
 def torchvision_names(segmentation: bool = False) -> list[str]:
+    # deferred: torchvision takes a second to import, and a model from the user's own file needs none of it
     from torchvision import models
 
     return sorted(models.list_models(module=models.segmentation if segmentation else models))
@@ -137,6 +140,7 @@ def _call(cls: Any, args: list[Any] | dict[str, Any], **extra: Any) -> Any:
 
 
 def _torchvision(name: str, args: list[Any] | dict[str, Any], segmentation: bool = False) -> nn.Module:
+    # deferred: torchvision takes a second to import, and a model from the user's own file needs none of it
     from torchvision import models
 
     names = torchvision_names(segmentation)
@@ -300,9 +304,6 @@ def _call_text(class_name: str, args: list[Any] | dict[str, Any]) -> str:
 
 def read_state(path: str | Path) -> dict[str, Any]:
     """A state_dict from .pt/.pth (no code runs: weights_only) or .safetensors."""
-    from core.errors import ExportError
-    from core.files.weights import read_weights
-
     try:
         return read_weights(path).state
     except ExportError as exc:

@@ -10,13 +10,12 @@ from torch import fx
 
 from core.fx_import.calls import Layer, Unsupported, arg, const, rank, size, tensor_arg
 from core.fx_import.trace import shape_of
+from core.model.kinds.conv import upsample_params
+from core.model.kinds.kind import NotImportable
 
 
 def interpolate(node: fx.Node) -> Layer:
     """F.interpolate(x, scale_factor=2, mode="nearest"): the Upsample layer."""
-    from core.model.kinds.conv import upsample_params
-    from core.model.kinds.kind import NotImportable
-
     names = ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor")
     defaults = (None, None, "nearest", None, None)
     values = [const(arg(node, i + 1, n, d), n) for i, (n, d) in enumerate(zip(names, defaults, strict=True))]

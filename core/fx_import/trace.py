@@ -18,6 +18,7 @@ import torch
 from torch import fx, nn
 
 from core.errors import TorchCanvasError
+from core.fx_import.shape_trace import shape_tracer
 from core.model.kinds import imported_classes
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
@@ -150,8 +151,6 @@ def trace(module: nn.Module, samples: list[torch.Tensor] | None = None) -> fx.Gr
 def _with_shapes(module: nn.Module, samples: list[torch.Tensor] | None, fixed: set[str]) -> fx.Tracer | None:
     if not samples:
         return None
-    from core.fx_import.shape_trace import shape_tracer
-
     tracer: fx.Tracer = shape_tracer(LeafTracer, module, samples, fixed)
     return tracer
 

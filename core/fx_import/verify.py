@@ -9,7 +9,9 @@ import torch
 from torch import nn
 
 from core.errors import TorchCanvasError
+from core.files.built_model import generated_code
 from core.fx_import.trace import ModelImportError
+from core.training.setup import exec_source
 
 if TYPE_CHECKING:
     from core.fx_import import ImportResult
@@ -23,9 +25,6 @@ def _listing(keys: list[str]) -> str:
 
 def _build(result: ImportResult) -> nn.Module:
     """The generated ``Net`` with empty (meta) tensors: no time spent initialising weights that are replaced."""
-    from core.files.built_model import generated_code
-    from core.training.setup import exec_source
-
     try:
         code, _ = generated_code(result.project)
         namespace, _ = exec_source(code.source, "import-check")
