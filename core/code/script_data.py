@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.code.imports import used_names
-from core.code.templates import TAG, picked
+from core.code.templates import TAG, function_lines, picked
 from core.datasets.info import dataset_info, loaded_shape
 from core.datasets.spec import SOURCES, DataSpec
 from core.portable import inference, lean, sources, steps
@@ -77,14 +77,8 @@ def loader(
         from core.datasets.fit import weights_crop
 
         crop = weights_crop(settings, tuple(settings.resize))  # pretrained weights' resize-then-centre-crop
-        fit = f"resize_crop({{}}, {crop[0]}, {crop[1]})" if crop else "resize_images({}, IMAGE_SIZE)"
-        lines = [
-            f"x, y, x_test, y_test, class_names = {load.call}",
-            f"x = {fit.format('x')}",
-            "if x_test is not None:",
-            f"    x_test = {fit.format('x_test')}",
-            "raw = (x, y, x_test, y_test, class_names)",
-        ]
+        sizes = {"CROP_RESIZE": str(crop[0]), "CROP_SIZE": str(crop[1])} if crop else {}
+        lines = body("resized_raw", {"crop": bool(crop)}, {**sizes, "LOAD": load.call})[:-1]  # all but return
         return [*load.helpers, steps.resize_images, *([steps.resize_crop] if crop else [])], load.constants, lines
     return load.helpers, load.constants, [f"raw = {load.call}"]
 
@@ -112,15 +106,17 @@ def pasted(helpers: list[Any], flags: Mapping[str, bool] | None = None) -> list[
 def data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
     """The pasted loaders and ``load_data()``: the same text in the PyTorch and the Keras script, so both read
     the same split."""
-    return [
-        *pasted(helpers),
-        "",
-        "",
-        "def load_data() -> dict:",
-        '    """The dataset, split with the seed and normalised exactly as in TorchCanvas."""',
-        *[f"    {line}" for line in load_lines],
-        "    return prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
-    ]
+    template = function_lines("data", "prepared_dict", {}, {"prepared_dict": "load_data"})
+    at = template.index("    raw = RAW")
+    return [*pasted(helpers), "", "", *template[:at], *[f"    {line}" for line in load_lines], *template[at + 1 :]]
+
+
+def body(name: str, flags: Mapping[str, bool] | None = None, fill: Mapping[str, str] | None = None) -> list[str]:
+    """The statements of the template ``core/code/templates/data.py``'s function ``name`` after its docstring,
+    unindented: a form of ``load_data``'s body."""
+    lines = function_lines("data", name, {} if flags is None else flags, fill)
+    end = next(i for i, line in enumerate(lines) if i and line.rstrip().endswith('"""'))
+    return [line.removeprefix("    ") for line in lines[end + 1 :]]
 
 
 GREY_FAMILY = ("MNIST", "FashionMNIST", "KMNIST")  # torchvision's grey 28x28 digits and clothes
@@ -146,20 +142,7 @@ def lean_loader(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tok
 
 def lean_load_lines(spec: DataSpec) -> list[str]:
     """``load_data``'s body for the short split: read the arrays, then split them."""
-    if spec.kind == "npz":
-        lines = [
-            "with np.load(DATA_FILE, allow_pickle=False) as arrays:  # a pickle could run code",
-            '    raw = [pixels(arrays["x_train"]), class_numbers(arrays["y_train"]), None, None]',
-            '    if "x_test" in arrays and "y_test" in arrays:  # else a test split is made',
-            '        raw[2:] = pixels(arrays["x_test"]), class_numbers(arrays["y_test"])',
-        ]
-    else:
-        lines = [
-            f"train = datasets.{spec.name}(DATA_DIR, train=True, download=True)",
-            f"test = datasets.{spec.name}(DATA_DIR, train=False, download=True)",
-            "raw = (train.data / 255.0, train.targets, test.data / 255.0, test.targets)",
-        ]
-    return [*lines, "return split(*raw, VAL_FRACTION, TEST_FRACTION, SEED, INPUT_SHAPE, NORMALIZE)"]
+    return body("npz_data") if spec.kind == "npz" else body("vision_data", fill={"DATASET": spec.name})
 
 
 def script_data_lines(helpers: list[Any], load_lines: list[str], flags: Mapping[str, bool] | None = None) -> list[str]:
@@ -169,16 +152,13 @@ def script_data_lines(helpers: list[Any], load_lines: list[str], flags: Mapping[
         *pasted(helpers, flags),
         "",
         "",
-        "def load_data() -> list:",
-        '    """The six splits (train, validation, test), as TorchCanvas makes them."""',
+        *function_lines("data", "prepared_data", {}, {"prepared_data": "load_data"})[:2],  # def, docstring
         *[f"    {line}" if line else "" for line in load_lines],
     ]
 
 
 def general_load_lines(load_lines: list[str]) -> list[str]:
-    return [
-        *load_lines,
-        "data = prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)",
-        'splits = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")',
-        "return [data[name] for name in splits]",
-    ]
+    """``load_data``'s body for every other source: its lines read ``raw``, ``prepare`` splits it."""
+    lines = body("prepared_data")
+    at = lines.index("raw = RAW")
+    return [*lines[:at], *load_lines, *lines[at + 1 :]]

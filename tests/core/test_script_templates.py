@@ -10,6 +10,7 @@ import inspect
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -177,3 +178,31 @@ def test_no_tag_or_placeholder_of_a_template_reaches_a_script(settings: dict) ->
     if settings.get("early_stopping"):
         word = "epoch" if settings["early_stopping"] == 1 else "epochs"
         assert f"no better {settings.get('monitor', 'val_loss')} for {{PATIENCE}} {word}." in source
+
+
+@pytest.mark.parametrize(
+    ("dataset", "form"),
+    [("npz:{}", "npz_data"), ("mnist", "vision_data"), ("digits", "prepared_data")],
+)
+def test_load_data_is_its_template_picked_whole(dataset: str, form: str, tmp_path) -> None:
+    """Each form of ``load_data`` lives once in templates/data.py (linted with the folder, above) and the script
+    has it word for word but for its name and the placeholders the generator fills (DATASET, RAW)."""
+    grey = tmp_path / "grey.npz"  # a grey .npz that is here takes the short split
+    np.savez(grey, x_train=np.zeros((4, 28, 28), np.uint8), y_train=np.arange(4))
+    source = generate_script(example("mnist_mlp", dataset=dataset.format(grey))).source
+    written = source[source.index("def load_data()") :].split("\n\n\n")[0].splitlines()
+    template = function_lines("data", form, {})
+    assert written[0] == template[0].replace(form, "load_data")
+    assert len(written) >= len(template) - 1, written
+    placeholders = ("DATASET", "RAW")
+    for line in template[1:]:
+        if not any(p in line for p in placeholders):
+            assert line in written, line
+    assert not [line for line in written if any(p in line.split("#")[0] for p in (*placeholders, "LOAD"))]
+
+
+def test_the_resize_lines_are_the_template_with_or_without_the_weights_crop() -> None:
+    plain = function_lines("data", "resized_raw", {"crop": False}, {"LOAD": 'load_sklearn("digits")'})
+    crop = function_lines("data", "resized_raw", {"crop": True}, {"CROP_RESIZE": "256", "CROP_SIZE": "224"})
+    assert "        x_test = resize_images(x_test, IMAGE_SIZE)" in plain and "resize_crop" not in "\n".join(plain)
+    assert "    x = resize_crop(x, 256, 224)" in crop and "resize_images" not in "\n".join(crop)

@@ -48,6 +48,20 @@ INITIAL_WEIGHTS = "weights.pt"
 LOSS_FN = nn.CrossEntropyLoss  # a placeholder: the loss's class
 TORCHVISION_WEIGHTS: Any = None  # a placeholder: the weights enum's member
 
+# load_data's constants (core.code.templates.data) and its placeholders.
+DATA_DIR = "data"
+VAL_FRACTION = 0.1
+TEST_FRACTION = 0.1
+INPUT_SHAPE = (1, 28, 28)
+NORMALIZE: Any = True  # "auto", a bool or a pretrained network's (mean, std)
+IMAGE_SIZE = (28, 28)
+# torchvision.datasets, which the script imports; its DATASET is a placeholder
+datasets: Any = None
+# core.portable.lean's split, pasted: mypy counts a list's items as too many for it
+split: Any = None
+RAW: Any = None  # a placeholder: the source's lines that read the data into raw
+LOAD: Any = None  # a placeholder: the call that reads a source's five arrays
+
 
 def Net() -> Any:
     """The project's network, written per project by ``core.code.codegen``. Any: main
