@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import torch.hub
+import torchvision
+from torchvision.models import get_model_weights, list_models
+
 
 @dataclass(frozen=True)
 class PretrainedEntry:
@@ -73,9 +77,6 @@ def entry_of(name: str, weights: Any) -> PretrainedEntry:
 @functools.lru_cache(maxsize=1)
 def pretrained_classifiers() -> tuple[PretrainedEntry, ...]:
     """Every torchvision classifier that has ImageNet weights, with its default weights, by name."""
-    import torchvision
-    from torchvision.models import get_model_weights, list_models
-
     found = []
     for name in list_models(module=torchvision.models):
         try:
@@ -92,15 +93,11 @@ def find_entry(name: str) -> PretrainedEntry | None:
 
 def weights_member(name: str) -> Any:
     """The torchvision weights enum member of ``name``'s default weights."""
-    from torchvision.models import get_model_weights
-
     return get_model_weights(name).DEFAULT  # type: ignore[attr-defined]
 
 
 def cache_dir() -> Path:
     """Where torch keeps downloaded weights: ``$TORCH_HOME/hub/checkpoints`` (torch.hub's own rule)."""
-    import torch.hub
-
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
@@ -113,9 +110,6 @@ def weights_for_file(path: str | os.PathLike[str]) -> str | None:
     """The torchvision weights a file is the download of, by its name (``resnet18-f37072fd.pth`` ->
     ``"ResNet18_Weights.IMAGENET1K_V1"``), any weights of any classifier, not only the defaults; None for another
     file. Lets generated code say ``ResNet18_Weights.IMAGENET1K_V1.get_state_dict()`` instead of a cache path."""
-    import torchvision
-    from torchvision.models import get_model_weights, list_models
-
     name = Path(path).name
     for model in list_models(module=torchvision.models):
         for weights in get_model_weights(model):

@@ -26,6 +26,10 @@ from typing import Any
 from urllib.error import URLError
 from urllib.parse import urlparse
 
+import torch
+import torch.hub
+from torch.hub import HASH_REGEX
+
 from core.errors import TorchCanvasError
 from core.pretrained.catalog import cache_path
 
@@ -54,8 +58,6 @@ _ONE_AT_A_TIME = threading.Lock()  # the progress hook is torch.hub's module-lev
 
 def expected_hash(path: Path) -> str | None:
     """The SHA-256 prefix in a weights file's name (torch.hub's ``HASH_REGEX``), or None when it has none."""
-    from torch.hub import HASH_REGEX
-
     match = HASH_REGEX.search(path.name)
     return match.group(1) if match and match.group(1) else None
 
@@ -189,8 +191,6 @@ def _download(
 
 
 def _load(path: Path, name: str) -> dict[str, Any]:
-    import torch
-
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a file without a hash in its name may still be broken
@@ -226,8 +226,6 @@ class _Reporter:
 
 @contextlib.contextmanager
 def _reporting(progress: Progress | None, cancel: Callable[[], bool] | None) -> Iterator[None]:
-    import torch.hub
-
     def bar(total: int | None = None, **_: Any) -> _Reporter:  # called as tqdm(total=..., disable=..., unit=...)
         return _Reporter(progress, cancel, total)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from core.fx_import import import_model
+from core.fx_import.source import load_source
 from core.pretrained.catalog import PretrainedEntry, find_entry
 from core.pretrained.fetch import FetchCancelled, Fetched, PretrainedError
 
@@ -22,9 +24,6 @@ def pretrained_project(
 
     Keys the drawing has no layer for (googlenet's and inception's auxiliary classifiers, which only run while
     training) are left out; any other difference is a ``PretrainedError``."""
-    from core.fx_import import import_model
-    from core.fx_import.source import load_source
-
     entry = entry or find_entry(name)
     if entry is None:
         raise PretrainedError(f"torchvision has no pretrained classifier named {name}.")
