@@ -21,8 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.files.built_model import build_model
 from core.files.project import Project
 from core.inspect.nodes import InspectError, NodeRef, module_nodes
+from core.model.analysis import analyze
 from core.training.watch import Watcher
 
 MAX_CHANNELS = 16  # feature maps shown for a [C, H, W] output: the first ones
@@ -61,13 +63,9 @@ class LayerOutputs:
         self.project = project
         self.nodes = module_nodes(project.graph)
         self.by_id: dict[str, NodeRef] = {ref.node_id: ref for ref in self.nodes.values()}
-        from core.model.analysis import analyze
-
         graph = project.graph
         self.input_ids = [n for n in analyze(graph).order if graph.node(n).type == "Input"]  # forward's order
         if model is None:
-            from core.files.built_model import build_model
-
             model = build_model(project).module
         self.model = model
 

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.files.built_model import build_model
 from core.files.project import Project
 from core.inspect.nodes import InspectError, label, module_nodes
 
@@ -50,6 +51,7 @@ class Attribution:
 
 def _captum() -> Any:
     try:
+        # here, not above: captum is optional; without it the user is told how to install it (INSTALL)
         import captum.attr
     except ImportError:
         raise InspectError(INSTALL) from None
@@ -64,8 +66,6 @@ class Explainer:
         self.project = project
         self.nodes = module_nodes(project.graph)
         if model is None:
-            from core.files.built_model import build_model
-
             model = build_model(project).module
         self.model = model
 

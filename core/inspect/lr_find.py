@@ -28,6 +28,7 @@ from core.datasets import Dataset
 from core.files.project import Project
 from core.inspect.nodes import InspectError
 from core.settings import TrainingSettings
+from core.training import Trainer
 from core.training.watch import Watcher
 
 SMOOTHING = 0.98  # fastai's: an exponential moving average of the loss, bias-corrected
@@ -190,8 +191,6 @@ def lr_find(
     """Run the range test on a fresh model of ``project`` and return the curve with its suggestion. Blocks for
     ``steps`` batches at most: call it from a worker thread in the window. ``on_point(rate, smoothed loss)``
     is called after each batch (on that thread)."""
-    from core.training import Trainer
-
     values = project.training.to_dict()
     # the rate is the test's to set: no schedule, no early stop, and epochs enough for every step
     values.update(scheduler="none", early_stopping=0, epochs=100_000, freeze_epochs=0)

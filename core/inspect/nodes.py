@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.code.codegen import CodegenError, generate_model
 from core.errors import TorchCanvasError
+from core.model.analysis import analyze
 from core.model.graph import Graph
 
 
@@ -27,9 +29,6 @@ class NodeRef:
 
 def module_nodes(graph: Graph) -> dict[str, NodeRef]:
     """Attribute of the generated ``Net`` -> the node it computes, in the graph's topological order."""
-    from core.code.codegen import CodegenError, generate_model
-    from core.model.analysis import analyze
-
     analysis = analyze(graph)
     if not analysis.ok:
         raise InspectError(f"The network has problems to fix first: {analysis.errors[0].message}")

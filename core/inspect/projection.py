@@ -13,10 +13,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
 from torch import nn
 
 from core.files.project import Project
 from core.inspect.nodes import InspectError, module_nodes
+from core.model.analysis import analyze
+from core.portable.steps import classes_of
 
 METHODS = ("pca", "tsne")
 LIMIT = 2000  # points at most (t-SNE takes seconds per thousand on a CPU)
@@ -38,8 +42,6 @@ class Projection:
 
 def head_module(project: Project, model: nn.Module) -> tuple[str, str, nn.Module]:
     """(attribute, node name, module) of the last node with weights: its input is the last hidden layer."""
-    from core.model.analysis import analyze
-
     nodes = module_nodes(project.graph)
     by_id = {ref.node_id: ref for ref in nodes.values()}
     for node_id in reversed(analyze(project.graph).order):
@@ -91,8 +93,6 @@ def project_split(
     if x is None or y is None or len(x) < 3:
         raise InspectError(f"The {split} split has too few samples in memory to project (at least 3 are needed).")
     indices = np.arange(min(len(x), limit))
-    from core.portable.steps import classes_of
-
     features, outputs, name = hidden_features(project, model, x[: len(indices)])
     labels = y[: len(indices)].cpu().numpy()
     classify = getattr(data, "task", "classification") == "classification"
@@ -104,15 +104,11 @@ def project_split(
         wrong = np.zeros(len(indices), dtype=bool)
     explained = None
     if method == "pca":
-        from sklearn.decomposition import PCA
-
         pca = PCA(n_components=2, random_state=seed)
         points = pca.fit_transform(features)
         explained = (float(pca.explained_variance_ratio_[0]), float(pca.explained_variance_ratio_[1]))
         label = "PCA"
     else:
-        from sklearn.manifold import TSNE
-
         tsne = TSNE(n_components=2, init="pca", random_state=seed, perplexity=min(30.0, len(indices) - 1.0))
         points = tsne.fit_transform(features)
         label = "t-SNE"

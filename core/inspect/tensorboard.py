@@ -62,6 +62,7 @@ class TensorBoardWatcher(Watcher):
     def attach(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
         if self.folder is None:
             return
+        # deferred: imports torch (and tensorboard); the window paints without it
         from torch.utils.tensorboard import SummaryWriter
 
         self._model = model
