@@ -57,6 +57,7 @@ class Context:
 
 
 def literal(value: Any) -> str:
+    # here, not above: core.code.codegen imports this module (cycle)
     from core.code.codegen import literal as lit
 
     return lit(value)

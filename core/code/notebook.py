@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.code.keras_code import generate_keras_model
 from core.code.line_wrap import LINE_LENGTH
+from core.code.script import check_trainable, generate_script
 from core.errors import ExportError
 from core.model.analysis import analyze
 from core.model.pyparse import parse
@@ -152,8 +153,6 @@ def _keras_model(project: Project) -> str:
 
 def steps(project: Project) -> list[Step]:
     """The notebook's steps, from the generated training script."""
-    from core.code.script import check_trainable, generate_script
-
     check_trainable(project, "notebook")
     script = _split(generate_script(project).source)
     parts = _cut(script.main)

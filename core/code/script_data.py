@@ -16,6 +16,7 @@ from typing import Any
 
 from core.code.imports import used_names
 from core.code.templates import TAG, function_lines, picked
+from core.datasets.fit import weights_crop
 from core.datasets.info import dataset_info, loaded_shape
 from core.datasets.spec import SOURCES, DataSpec
 from core.portable import inference, lean, sources, steps
@@ -74,8 +75,6 @@ def loader(
     if load.lines:
         return load.helpers, load.constants, load.lines
     if settings.resize and not tokens:
-        from core.datasets.fit import weights_crop
-
         crop = weights_crop(settings, tuple(settings.resize))  # pretrained weights' resize-then-centre-crop
         sizes = {"CROP_RESIZE": str(crop[0]), "CROP_SIZE": str(crop[1])} if crop else {}
         lines = body("resized_raw", {"crop": bool(crop)}, {**sizes, "LOAD": load.call})[:-1]  # all but return

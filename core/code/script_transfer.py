@@ -20,8 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.code.block_names import code_names
+from core.code.codegen_blocks import signature_memo
 from core.code.line_wrap import call_lines, with_comment
 from core.code.templates import function_lines
+from core.errors import TorchCanvasError
+from core.files.weights import find_weights
 from core.model.analysis import Analysis
 from core.model.blocks import BlockDef, dependency_order, instance_at
 from core.model.catalog import get_spec
@@ -108,9 +112,6 @@ def transfer_plan(project: Project, analysis: Analysis, attr_names: dict[str, st
     is frozen in every copy) and fine-tuning settings. A frozen node without weights (a ReLU) changes nothing
     and is left out."""
     s = project.training
-    from core.code.block_names import code_names
-    from core.code.codegen_blocks import signature_memo
-
     with signature_memo(), code_names(project.graph.blocks, set()):
         frozen = _frozen_paths(project.graph, analysis, attr_names)
     return Transfer(
@@ -138,6 +139,7 @@ def torchvision_weights(setting: str) -> str:
     if not re.search(r"-[0-9a-f]{8,}\.pth$", Path(setting).name):
         return ""
     try:
+        # here, not above: without torchvision (ImportError below) the script names the file itself
         from core.pretrained.catalog import weights_for_file
 
         return weights_for_file(setting) or ""
@@ -154,9 +156,6 @@ def initial_file(setting: str) -> str:
     """The initial weights as a file: a run folder gives its final weights (last.pt, else best.pt)."""
     if not setting:
         return ""
-    from core.errors import TorchCanvasError
-    from core.files.weights import find_weights
-
     try:
         return str(find_weights(setting)) if Path(setting).is_dir() else setting
     except (TorchCanvasError, OSError):
