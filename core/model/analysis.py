@@ -13,6 +13,7 @@ from typing import Any
 
 from core.errors import CycleError, ShapeError, TorchCanvasError
 from core.model.analysis_cache import KEPT, analysis_key
+from core.model.blocks import MAX_BLOCK_DEPTH, concrete_graph, instance_at
 from core.model.catalog import LAYERS, LayerSpec
 from core.model.graph import Graph
 from core.model.in_place import in_place_problems
@@ -185,8 +186,6 @@ def _infer_node(graph: Graph, node: Node, info: NodeInfo, infos: dict[str, NodeI
 def _infer_block(graph: Graph, node: Node, info: NodeInfo, infos: dict[str, NodeInfo], depth: int) -> list[Problem]:
     """Shapes through a block instance: its definition analysed with the instance's input shapes and arguments,
     copy after copy for a repeat; the first problem inside is reported on the instance, naming the inner layer."""
-    from core.model.blocks import MAX_BLOCK_DEPTH, concrete_graph, instance_at
-
     if node.block not in graph.blocks:
         return []
     ports = graph.inputs_of(node.id)

@@ -9,6 +9,8 @@ shorter: trial 4's 2-5-word reviews padded to 50 stayed at chance, and the only 
 from __future__ import annotations
 
 from core.datasets.info import DataInfo
+from core.datasets.spec import parse_spec
+from core.datasets.text import with_max_length
 from core.model.graph import Graph
 from core.model.problem import Problem
 from core.settings import TrainingSettings
@@ -18,9 +20,6 @@ RECURRENT = ("LSTM", "GRU", "RNN")
 
 def fitting_spec(training: TrainingSettings, length: int) -> str:
     """The project's text spec with ``max_length`` set to ``length``."""
-    from core.datasets.spec import parse_spec
-    from core.datasets.text import with_max_length
-
     return with_max_length(parse_spec(training.dataset), length)  # type: ignore[no-any-return]
 
 

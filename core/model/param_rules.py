@@ -24,6 +24,7 @@ def params_with(node: Node, blocks: dict[str, Any], name: str, value: Any) -> di
     params = dict(node.params)
     spec = node.spec
     if node.block is not None:
+        # here, not above: core.model.blocks imports core.model.graph, which imports this module (cycle)
         from core.model.blocks import validate_args
 
         defn = blocks.get(node.block)
@@ -47,6 +48,7 @@ def check_repeat(node: Node, blocks: dict[str, Any], repeat: int, first_block: s
     """Raise the reason ``set_repeat`` would refuse this copy count (and first copy), or return."""
     if node.block is None:
         raise GraphError(f"{node.name} is not a block; only blocks repeat.", node.id)
+    # here, not above: core.model.blocks imports core.model.graph, which imports this module (cycle)
     from core.model.blocks import MAX_REPEAT
 
     if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from core.datasets.fit import data_fit, fitted_sample, grey_into_rgb, rgb_into_grey
+from core.datasets.folder import wxh
 from core.datasets.info import DataInfo, dataset_info, loaded_shape
 from core.model.analysis import Analysis
 from core.model.graph import Graph
@@ -137,8 +138,6 @@ def _input_problems(node: Node, info: DataInfo, training: TrainingSettings) -> l
 
 
 def _sizes_words(sizes: tuple[tuple[int, int], ...]) -> str:
-    from core.datasets.folder import wxh
-
     first = wxh(sizes[0]) + (" (width x height)" if sizes[0][0] != sizes[0][1] else "")
     if len(sizes) == 1:
         return first
@@ -153,8 +152,6 @@ def _image_notes(node: Node, info: DataInfo, training: TrainingSettings) -> list
     size = (int(training.resize[0]), int(training.resize[1])) if training.resize else (shape[1], shape[2])
     notes = []
     if info.image_sizes and set(info.image_sizes) != {size}:
-        from core.datasets.folder import wxh
-
         why = "the resize setting" if training.resize else f"{node.name}'s shape {list(shape)}"
         notes.append(
             f"the images of {info.name} are {_sizes_words(info.image_sizes)}: each is resized to {wxh(size)} for {why}"
