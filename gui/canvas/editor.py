@@ -14,10 +14,14 @@ from PySide6.QtGui import QUndoCommand
 
 from core.errors import TorchCanvasError
 from core.model.analysis import Analysis
+from core.model.block_edits import check_expose_arg
+from core.model.blocks import new_instance, uses
+from core.model.builtin_blocks import BUILTINS, add_builtin
 from core.model.catalog import get_spec
 from core.model.graph import Graph
 from core.model.layout import layered_layout
 from core.model.node import Edge, Node
+from core.pretrained.head import head_fit
 from gui.canvas.clipboard import EditorClipboard
 from gui.canvas.host import CanvasDocument
 from gui.canvas.scene import GraphScene
@@ -198,8 +202,6 @@ class Editor(EditorClipboard, QObject):
         this editor shows a block's tab."""
         if self.block is not None:
             return None
-        from core.pretrained.head import head_fit
-
         project = self.document.project
         return head_fit(project.graph, self.document.analysis, project.training)
 
@@ -261,8 +263,6 @@ class Editor(EditorClipboard, QObject):
         """Inside a block's tab: a pinned parameter becomes an argument of the block (its value the default)."""
         if self.block is None:
             return self._refuse("Open a block (double-click it) to make one of its parameters an argument.")
-        from core.model.block_edits import check_expose_arg
-
         try:
             check_expose_arg(self.graph.blocks[self.block], node_id, param)
         except TorchCanvasError as exc:
@@ -273,9 +273,6 @@ class Editor(EditorClipboard, QObject):
     def add_block(self, name: str, pos: tuple[float, float]) -> Node | None:
         """An instance of the project's block ``name``, or of a built-in one (its definition joins the project in
         the same undo step)."""
-        from core.model.blocks import new_instance
-        from core.model.builtin_blocks import BUILTINS, add_builtin
-
         library = self.graph.blocks
         if name not in library and name not in BUILTINS:
             self._refuse(f"There is no block named {name}.")
@@ -315,8 +312,6 @@ class Editor(EditorClipboard, QObject):
 
 def _users_of(library: Library, name: str) -> set[str]:
     """Definitions that contain ``name`` (directly or deeper): adding one of them inside ``name`` makes a loop."""
-    from core.model.blocks import uses
-
     found: set[str] = set()
     changed = True
     while changed:

@@ -12,8 +12,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
+from core.model.analysis import status
 from core.model.catalog import LAYERS
 from core.model.node import Edge, Node
+from core.model.shape_rules import fmt
 from gui import style
 from gui.canvas.node_paint import paint_node
 from gui.canvas.node_text import (
@@ -146,13 +148,9 @@ class NodeItem(QGraphicsObject):
             errors.insert(0, info.error)
         warnings = [p.message for p in problems if p.severity == "warning"]
         shape = info.out_shape if info else None
-        from core.model.shape_rules import fmt
-
         self.shape_text = fmt(shape) if shape is not None else ""
         self.error = "\n".join(errors) or None
         self.warning = "\n".join(warnings) or None
-        from core.model.analysis import status
-
         # the badge line says what kind of problem: "not connected", "does not fit the data", "shape error"
         self.status_text = (status(problems) or "shape error") if self.error else ""
         self.update_from_model(node, info)

@@ -20,6 +20,7 @@ from gui import style
 from gui.canvas.editor import Editor
 from gui.canvas.items import PortItem
 from gui.canvas.modes import ConnectMode, Mode, MoveTracker, PanMode
+from gui.canvas.node_menu import node_menu
 from gui.canvas.scene import GraphScene
 
 LAYER_MIME = "application/x-torchcanvas-layer"
@@ -194,8 +195,6 @@ class GraphView(QGraphicsView):
         if item is None or not self.isInteractive() or self.mode is not None:
             super().contextMenuEvent(event)
             return
-        from gui.canvas.node_menu import node_menu
-
         if item.node_id not in self.graph_scene.selected_node_ids():
             self.graph_scene.select_nodes([item.node_id])
         if self.context_menu is not None:
