@@ -40,6 +40,7 @@ def augmented(
     passed through ``core.portable.steps.augment`` (random draws from a private generator seeded with ``seed``,
     torch's global one, which a run may be drawing from in another thread, left alone), then un-normalised for the
     picture. Imports torch: called once the preview's thread has."""
+    # deferred: imports torch (so do core.own_random and core.portable.steps); an idle window has none
     import torch
 
     from core.own_random import seeded

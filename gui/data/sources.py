@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from core.datasets.survey import guess_spec
 from core.errors import DataError
 
 OPEN_FILE = "Open a data file…"  # the dataset list's entries that ask for the user's own data
@@ -48,8 +49,6 @@ def idx_pair(path: Path) -> tuple[Path, Path] | None:
 
 def spec_for_path(path: str | Path) -> str:
     """The dataset spec for a picked file or folder; DataError with the kinds taken when it is none of them."""
-    from core.datasets.survey import guess_spec
-
     p = Path(path).expanduser()
     if not p.exists():
         raise DataError(f"{p}: no such file or folder")

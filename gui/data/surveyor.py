@@ -11,6 +11,12 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from core.datasets.folder import scan_images
+from core.datasets.spec import SOURCES, LoadRequest, parse_spec
+from core.datasets.survey import survey
+from core.datasets.tabular import read_frame
+from core.portable.text import read_texts, read_utf8
+
 PER_CLASS = 2  # sample images shown for each class
 MAX_SAMPLES = 16
 HEAD_ROWS = 5  # a table's first rows
@@ -38,8 +44,6 @@ class Request:
 
 def look(request: Request) -> Found:
     """The survey of the request's source and its samples (run in the surveyor's thread)."""
-    from core.datasets.survey import survey
-
     found = Found(
         survey(
             request.spec,
@@ -71,9 +75,8 @@ def _samples(found: Found, spec: str) -> None:
 
 def _folder_images(root: Path) -> list[tuple[Any, str]]:
     """The first PER_CLASS images of each class, as loaded by Pillow (grey or RGB)."""
+    # deferred: imports Pillow; the window paints without it
     from PIL import Image
-
-    from core.datasets.folder import scan_images
 
     files, names = scan_images(root)
     taken: dict[int, int] = {}
@@ -91,10 +94,8 @@ def _folder_images(root: Path) -> list[tuple[Any, str]]:
 
 def _table_head(spec: str) -> tuple[list[str], list[list[str]]]:
     """The first rows as text: a CSV or TSV reads only those (the survey read the whole table already)."""
+    # deferred: imports pandas; the window paints without it
     import pandas as pd
-
-    from core.datasets.spec import parse_spec
-    from core.datasets.tabular import read_frame
 
     path = parse_spec(spec).paths[0]
     suffix = Path(path).suffix.lower()
@@ -108,9 +109,6 @@ def _table_head(spec: str) -> tuple[list[str], list[list[str]]]:
 
 def _text_head(spec: str) -> tuple[list[str], list[list[str]]]:
     """A text source's first samples: class and text, or the start of a text read for its next characters."""
-    from core.datasets.spec import parse_spec
-    from core.portable.text import read_texts, read_utf8
-
     parsed = parse_spec(spec)
     path = Path(parsed.paths[0]).expanduser()
     if parsed.options.get("next"):
@@ -121,8 +119,6 @@ def _text_head(spec: str) -> tuple[list[str], list[list[str]]]:
 
 
 def _array_images(spec: str, names: list[str]) -> list[tuple[Any, str]]:
-    from core.datasets.spec import SOURCES, LoadRequest, parse_spec
-
     parsed = parse_spec(spec)
     x, y, *_ = SOURCES[parsed.kind].load(parsed, LoadRequest())
     if x.dim() not in (3, 4):  # not pictures (a table's rows, token ids)

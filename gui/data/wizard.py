@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.datasets.folder import wxh
+from core.datasets.spec import parse_spec
 from core.errors import TorchCanvasError
 from gui.data.sources import source_words, spec_path
 from gui.data.surveyor import Found, Request, Surveyor
@@ -223,8 +224,6 @@ class DataWizard(QDialog):
         return self.text_box
 
     def _show_text_options(self, spec: str) -> None:
-        from core.datasets.spec import parse_spec
-
         try:
             options = parse_spec(spec).options
         except TorchCanvasError:
