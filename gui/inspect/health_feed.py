@@ -57,6 +57,7 @@ class _FeedWatcher:
         self.inner: Any = None
 
     def attach(self, model: Any, optimizer: Any) -> None:
+        # deferred: core.inspect.health imports torch; the window paints and idles without it
         from core.inspect.health import HealthWatcher
 
         feed = self.feed

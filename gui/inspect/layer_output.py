@@ -35,6 +35,7 @@ def light(output: Any) -> Any:
 def sample_for(data: Any, index: int, project: Any) -> Any:
     """Test sample ``index`` as the network takes it: the previewed dataset holds samples in their natural shape
     (the digits' 64 values), the Input may want them otherwise ([1, 8, 8]) with the same number of values."""
+    # deferred: imports torch (as core.code.script and core.inspect.activations do); the window paints without it
     import torch
 
     from core.code.script import input_dtype_of, input_shape_of
@@ -86,6 +87,7 @@ class LiveOutputs:
         self.computed = 0
 
     def attach(self, model: Any, optimizer: Any) -> None:
+        # deferred: core.inspect.activations imports torch; the window paints and idles without it
         from core.inspect.activations import LayerOutputs
         from core.inspect.nodes import InspectError
 
@@ -144,6 +146,7 @@ class _Computer:
                 job, self._job = self._job, None
             key, project, model, node_id, sample, words = job
             try:
+                # deferred: core.inspect.activations imports torch; the window paints and idles without it
                 from core.inspect.activations import LayerOutputs
 
                 if self._cache[0] != key:

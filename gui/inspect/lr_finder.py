@@ -18,6 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from core.errors import plain_message
 from gui.commands.training import SetTrainingSettings, push
 from gui.widgets.plot_parts import make_plot
 
@@ -26,6 +27,7 @@ Runner = Callable[..., Any]  # lr_find(project, *, on_point) -> LrCurve
 
 
 def _default_runner(project: Any, *, on_point: Callable[[float, float], None]) -> Any:
+    # deferred: core.inspect.lr_find imports torch; the window paints and idles without it
     from core.inspect.lr_find import lr_find
 
     return lr_find(project, steps=STEPS, on_point=on_point)
@@ -103,8 +105,6 @@ class LrFinderView(QWidget):
             try:
                 curve = self.runner(project, on_point=lambda rate, loss: signals.point.emit(rate, loss))
             except Exception as exc:  # the words of a TorchCanvasError, or one sentence for a bug
-                from core.errors import plain_message
-
                 signals.done.emit(None, plain_message(exc))
                 return
             signals.done.emit(curve, "")

@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from core.errors import plain_message
 from gui.inspect.why_view import WhyPanel
 from gui.widgets.images import is_image, raw_sample, sample_pixmap, sample_text
 from gui.widgets.plot_parts import make_plot
@@ -124,12 +125,11 @@ class ProjectionView(QWidget):
 
         def work() -> None:
             try:
+                # deferred: core.inspect.projection imports torch and scikit-learn; an idle window has neither
                 from core.inspect.projection import project_split
 
                 result = project_split(project, model, data, method=method)
             except Exception as exc:  # said in words (an InspectError names what is missing)
-                from core.errors import plain_message
-
                 signals.done.emit(number, None, plain_message(exc))
                 return
             signals.done.emit(number, result, "")

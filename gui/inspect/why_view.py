@@ -21,6 +21,7 @@ from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
+from core.errors import plain_message
 from gui.inspect.heatmap import colours
 from gui.inspect.output_pictures import NEGATIVE, POSITIVE
 from gui.widgets.background import Background
@@ -151,6 +152,7 @@ class WhyPanel(QWidget):
     def _work(self, project: Any, model: Any, sample: Any, columns: list[str] | None) -> tuple[Any, str]:
         """In the thread: the Attribution, or None and the failure in words."""
         try:
+            # deferred: core.inspect.attribution imports torch; the window paints and idles without it
             from core.inspect.attribution import Explainer
 
             key, twin = self._copy
@@ -161,8 +163,6 @@ class WhyPanel(QWidget):
                 twin.load_state_dict(model.state_dict())
             return Explainer(project, twin).explain(sample, columns=columns), ""
         except Exception as exc:  # Captum missing, no conv for Grad-CAM ...: said in words
-            from core.errors import plain_message
-
             return None, plain_message(exc)
 
     def _done(self, number: int, result: Any) -> None:
