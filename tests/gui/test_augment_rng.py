@@ -6,7 +6,7 @@ global generator untouched."""
 
 from __future__ import annotations
 
-import threading
+import itertools
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ import torch
 from core.portable import steps
 from gui.data.augment import augmented
 from tests.gui.test_augment_panel import dashboard as image_dashboard
-from tests.gui.test_panel_transfer import dashboard, with_dropout
+from tests.gui.test_panel_transfer import dashboard, losses_of, repeated_in_a_thread, run_to_the_end, with_dropout
 
 
 @pytest.fixture(autouse=True)
@@ -54,26 +54,9 @@ def test_a_run_made_while_the_augmentation_preview_draws_gives_the_same_losses(q
     with_dropout(dash.project)  # the run draws from the global generator at every batch
     dash.project.training.epochs = 2
 
-    def run() -> list[float]:
-        with qtbot.waitSignal(dash.run_finished, timeout=60_000) as finished:
-            dash.start_training()
-        assert finished.args[0].status == "finished", finished.args[0].message
-        return [row["loss"] for row in finished.args[0].history]
-
-    quiet = run()
-    running, draws = threading.Event(), []
-
-    def over_and_over() -> None:  # "Draw again" pressed over and over while the run trains
-        while running.is_set():
-            draws.append(augmented(data, True, 30.0, 2, len(draws), crop=0.3, jitter=0.4))
-
-    running.set()
-    drawer = threading.Thread(target=over_and_over, daemon=True)
-    drawer.start()
-    try:
-        busy = run()
-    finally:
-        running.clear()
-        drawer.join(30)
+    quiet = losses_of(run_to_the_end(qtbot, dash))
+    seeds = itertools.count()  # "Draw again" pressed over and over while the run trains: the next draw each time
+    with repeated_in_a_thread(lambda: augmented(data, True, 30.0, 2, next(seeds), crop=0.3, jitter=0.4)) as draws:
+        busy = losses_of(run_to_the_end(qtbot, dash))
     assert len(draws) > 1
     assert busy == quiet

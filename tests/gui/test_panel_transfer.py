@@ -4,6 +4,8 @@ file). Each field is one undoable edit, a picked file shows what will load, and 
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -192,8 +194,6 @@ def test_from_a_run_lists_earlier_runs_and_starts_from_the_chosen_one(qtbot, tmp
 def test_the_preview_is_made_off_the_gui_thread_and_only_the_newest_is_shown(qtbot, tmp_path, monkeypatch) -> None:
     """Building the network to match the weights took ~0.5 s on the GUI thread for resnet18 (the form froze at
     each pick and each network edit). Here the first preview is held until a newer one has been shown."""
-    import threading
-
     from gui.training import panel_transfer
 
     dash, _stack = dashboard(qtbot, tmp_path)
@@ -253,13 +253,43 @@ def with_dropout(project) -> None:
     graph.connect(Edge(drop.id, wire.dst, wire.dst_port))
 
 
+def run_to_the_end(qtbot, dash):
+    """Train pressed, the run awaited: its result, which must have finished."""
+    with qtbot.waitSignal(dash.run_finished, timeout=60_000) as finished:
+        dash.start_training()
+    result = finished.args[0]
+    assert result.status == "finished", result.message
+    return result
+
+
+def losses_of(result) -> list[float]:
+    return [row["loss"] for row in result.history]
+
+
+@contextlib.contextmanager
+def repeated_in_a_thread(work):
+    """``work()`` called over and over in another thread while the block runs; yields the list of its answers."""
+    running, answers = threading.Event(), []
+
+    def over_and_over() -> None:
+        while running.is_set():
+            answers.append(work())
+
+    running.set()
+    worker = threading.Thread(target=over_and_over, daemon=True)
+    worker.start()
+    try:
+        yield answers
+    finally:
+        running.clear()
+        worker.join(30)
+
+
 @pytest.mark.slow  # two short runs: a few seconds
 def test_a_run_made_while_the_preview_is_made_gives_the_same_losses(qtbot, tmp_path, monkeypatch) -> None:
     """Tester's H in the window: Train pressed right after a network edit, while the transfer preview was being
     made in its thread, gave different losses each time. Here the preview is made over and over through a whole
     run; its losses must be those of a run with no preview in flight."""
-    import threading
-
     dash, _stack = dashboard(qtbot, tmp_path)
     with_dropout(dash.project)
     dash.project.training.epochs = 2
@@ -270,13 +300,7 @@ def test_a_run_made_while_the_preview_is_made_gives_the_same_losses(qtbot, tmp_p
     box.choose_file.click()
     qtbot.waitUntil(lambda: "tensors will load" in box.preview.text(), timeout=10_000)
 
-    def losses() -> list[float]:
-        with qtbot.waitSignal(dash.run_finished, timeout=60_000) as finished:
-            dash.start_training()
-        assert finished.args[0].status == "finished", finished.args[0].message
-        return [row["loss"] for row in finished.args[0].history]
-
-    quiet = losses()
+    quiet = losses_of(run_to_the_end(qtbot, dash))
     running, previews = threading.Event(), []
     real = panel_transfer.will_load
 
@@ -290,7 +314,7 @@ def test_a_run_made_while_the_preview_is_made_gives_the_same_losses(qtbot, tmp_p
     box.remake_preview()
     assert running.wait(5)
     try:
-        busy = losses()
+        busy = losses_of(run_to_the_end(qtbot, dash))
     finally:
         running.clear()
     assert len(previews) > 1 and "tensors will load" in previews[0]

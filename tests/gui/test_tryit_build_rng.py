@@ -6,13 +6,11 @@ layer outputs view's random-weights build in its thread did the same."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import torch
 
 from gui.training.tryit_model import TrySource, build
-from tests.gui.test_panel_transfer import dashboard, with_dropout
+from tests.gui.test_panel_transfer import dashboard, losses_of, repeated_in_a_thread, run_to_the_end, with_dropout
 
 
 @pytest.fixture(autouse=True)
@@ -26,32 +24,14 @@ def test_a_run_made_while_try_it_builds_gives_the_same_losses(qtbot, tmp_path) -
     with_dropout(dash.project)  # the run draws from the global generator at every batch
     dash.project.training.epochs = 2
 
-    def run() -> tuple[list[float], object]:
-        with qtbot.waitSignal(dash.run_finished, timeout=60_000) as finished:
-            dash.start_training()
-        result = finished.args[0]
-        assert result.status == "finished", result.message
-        return [row["loss"] for row in result.history], result.run_dir
-
-    quiet, run_dir = run()
+    first = run_to_the_end(qtbot, dash)
+    quiet, run_dir = losses_of(first), first.run_dir
     source = TrySource(
         dash.project, run_dir, dash.project.training.loss, torch.zeros(4, 2), torch.zeros(4, dtype=torch.long),
         None, None, (2,), (2,), ["a", "b", "c"], False, "points",
     )  # fmt: skip
-    running, builds = threading.Event(), []
-
-    def over_and_over() -> None:
-        while running.is_set():
-            builds.append(build(source)[0])
-
-    running.set()
-    builder = threading.Thread(target=over_and_over, daemon=True)
-    builder.start()
-    try:
-        busy, _ = run()
-    finally:
-        running.clear()
-        builder.join(30)
+    with repeated_in_a_thread(lambda: build(source)[0]) as builds:
+        busy = losses_of(run_to_the_end(qtbot, dash))
     assert len(builds) > 1
     assert builds[0].weights is not None and builds[0].weights.parent == run_dir
     assert busy == quiet
@@ -68,26 +48,8 @@ def test_a_run_made_while_the_layer_outputs_view_builds_a_random_network_gives_t
     with_dropout(dash.project)
     dash.project.training.epochs = 2
 
-    def run() -> list[float]:
-        with qtbot.waitSignal(dash.run_finished, timeout=60_000) as finished:
-            dash.start_training()
-        assert finished.args[0].status == "finished", finished.args[0].message
-        return [row["loss"] for row in finished.args[0].history]
-
-    quiet = run()
-    running, views = threading.Event(), []
-
-    def over_and_over() -> None:
-        while running.is_set():
-            views.append(LayerOutputs(dash.project))
-
-    running.set()
-    builder = threading.Thread(target=over_and_over, daemon=True)
-    builder.start()
-    try:
-        busy = run()
-    finally:
-        running.clear()
-        builder.join(30)
+    quiet = losses_of(run_to_the_end(qtbot, dash))
+    with repeated_in_a_thread(lambda: LayerOutputs(dash.project)) as views:
+        busy = losses_of(run_to_the_end(qtbot, dash))
     assert len(views) > 1
     assert busy == quiet
