@@ -154,7 +154,7 @@ def export_as(
 
         check_output(path)  # never over a project file (the open one included), as the CLI without --force
         if fmt_id in ("script", "notebook") and project_path is not None:  # as the CLI: the weights go beside it
-            from core.files.export import export
+            from core.files.export import export  # deferred for start-up, as check_output above
 
             return export(project, fmt_id, path, weights, project_path=project_path)
         return fmt.write(project, path, weights)

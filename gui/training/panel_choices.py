@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from core.datasets.spec import sources
 from core.settings import TrainingSettings
 from gui.data.sources import OPEN_ENTRIES, OPEN_FILE, OPEN_FOLDER
 
@@ -22,8 +23,6 @@ SCHEDULER_LABELS = {
 def builtin_datasets() -> list[tuple[str, str]]:
     """(label, spec) of the sets the list offers by name, offline ones first: those asked for by name ("list")
     and the generated ones with options ("options": shapes, sequences), offered with their default options."""
-    from core.datasets.spec import sources
-
     offered = [s for s in sources() if s.ask in ("list", "options") and not s.user_files]
     return [(f"{name} ({s.list_label or 'generated'})", name) for s in offered for name in s.names]
 
@@ -36,7 +35,7 @@ def device_choices(probe: bool = True) -> list[tuple[str, str]]:
     if not probe and "torch" not in sys.modules:
         return choices
     try:
-        import torch
+        import torch  # deferred for start-up: an idle window imports no torch (seconds, ~500 MB)
 
         if torch.cuda.is_available():
             for i in range(torch.cuda.device_count()):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.settings import TrainingSettings
+from core.training.precheck import check_before_training
 from gui.training.panel_form import NOT_STARTED
 
 if TYPE_CHECKING:
@@ -94,8 +95,6 @@ class PanelState:
         """Train pressed: the check ``torchcanvas train`` runs first (``core.training.precheck``), on the copy
         that would train. Its errors refuse the run in the CLI's words, under the buttons and in the log (the
         network's analysis may be older than the files on disk); its warnings are logged as the run begins."""
-        from core.training.precheck import check_before_training
-
         found = check_before_training(project)
         self._said_before_training = tuple(found.warnings)
         if not found.errors:

@@ -29,7 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.errors import TorchCanvasError
+from core.files.project import from_dict
+from core.training.run_folder import default_runs_dir
 from gui.panels.wrapping import let_wrap
+from gui.training.runs import project_runs
 
 NO_WEIGHTS = "Fresh random weights"
 MATCHING = "Matching the weights to the network…"
@@ -45,8 +49,8 @@ def nothing_frozen(graph: Any) -> bool:
 def will_load(project: Any, path: str) -> str:
     """'N tensors will load, M new (fc.weight, fc.bias).' for ``path`` against the current network, or why it
     cannot be used (nothing fits, an unreadable file, a network with problems), as training would say it."""
+    # deferred for start-up: both import torch; an idle window has none
     from core.code.script_transfer import initial_file
-    from core.errors import TorchCanvasError
     from core.training.setup import new_listing, start_by_name
 
     try:
@@ -61,6 +65,7 @@ def shapes_only(project: Any) -> Any:
     """The network with its tensors' names and shapes but no values (torch's meta device), which is all the
     matching needs. Built normally, its layers' random starting weights came from torch's global generator and
     build_model seeded it: a run started while this preview was made got other numbers each time (tester's H)."""
+    # deferred for start-up: torch and the model builder (which imports it) load when weights are previewed
     import torch
 
     from core.files.built_model import generated_code
@@ -172,9 +177,6 @@ class TransferBox(QGroupBox):
 
     def earlier_runs(self) -> list[Any]:
         """The saved runs of this project, oldest first, from the runs folder the dashboard above saves into."""
-        from core.training.run_folder import default_runs_dir
-        from gui.training.runs import project_runs
-
         if self.project is None:
             return []
         holder = self.parentWidget()
@@ -224,8 +226,6 @@ class TransferBox(QGroupBox):
 
     def _make_preview(self, project: Any, path: str) -> None:
         """``will_load`` in a daemon thread, on a copy of the project (edits made meanwhile do not reach it)."""
-        from core.files.project import from_dict
-
         self._preview_request += 1
         number, snapshot = self._preview_request, from_dict(copy.deepcopy(project.to_dict()))
 

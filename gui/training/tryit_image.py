@@ -95,7 +95,7 @@ class ImagePage(QWidget):
 
     def show_seen(self, source: TrySource, sample: np.ndarray) -> np.ndarray | None:
         """The sample at the Input size (the training's resize and channels, before normalisation), or None."""
-        from core.portable.inference import preprocess
+        from core.portable.inference import preprocess  # deferred for start-up: it imports torch
 
         try:
             seen = preprocess(sample, None, None, source.sample_shape, source.image_size, source.layout)[0].numpy()

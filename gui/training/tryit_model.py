@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from core.datasets.spec import parse_spec
+from core.datasets.tabular import checked_plan, read_frame
+from core.datasets.text import read_vocab
 from gui.widgets.images import is_image, visible_name, vocabulary_of
 
 log = logging.getLogger(__name__)
@@ -99,7 +102,7 @@ class TrySource:
         Test samples never come here: they are cropped already."""
         if self.crop is None:
             return picture
-        from core.portable.inference import preprocess
+        from core.portable.inference import preprocess  # deferred for start-up: it imports torch
 
         fitted = preprocess(picture, None, None, self.sample_shape, self.image_size, self.layout, self.crop)
         return fitted[0].numpy()
@@ -122,14 +125,13 @@ def _crop_of(data: Any) -> tuple[int, int] | None:
 
 def _run_vocabulary(run_dir: str | Path) -> Any:
     """The vocabulary the run saved (``vocab.json``): what its network learned the token ids of."""
-    from core.datasets.text import read_vocab
-
     return read_vocab(run_dir)
 
 
 def probabilities(model: Any, source: TrySource, sample: np.ndarray) -> np.ndarray:
     """The class probabilities (or, for regression, the predicted values) of one sample, through the training's
     own preprocessing (``core.portable.inference``); a test sample of another kind is fed as the trainer held it."""
+    # deferred for start-up: torch and core.portable.inference (which imports it) load when a run is tried
     import torch
 
     from core.portable import inference
@@ -151,7 +153,7 @@ def probabilities(model: Any, source: TrySource, sample: np.ndarray) -> np.ndarr
 def network_input(source: TrySource, sample: np.ndarray) -> Any:
     """One sample as the network takes it (no batch dimension), through the same preprocessing as
     ``probabilities``: what "why this prediction" explains."""
-    from core.portable import inference
+    from core.portable import inference  # deferred for start-up: it imports torch
 
     plain = source.kind in ("samples", "text")  # token ids or normalised samples: nothing to prepare again
     mean, std = (None, None) if plain else (source.mean, source.std)
@@ -163,9 +165,6 @@ def feature_names(dataset: str, width: int) -> list[str]:
     "feature N" where the data names none (a built-in set) or the file no longer gives ``width`` features."""
     names: list[str] = []
     try:
-        from core.datasets.spec import parse_spec
-        from core.datasets.tabular import checked_plan, read_frame
-
         spec = parse_spec(dataset)
         if spec.kind == "tabular":
             frame = read_frame(spec.paths[0])
@@ -178,7 +177,7 @@ def feature_names(dataset: str, width: int) -> list[str]:
 def encoded_names(frame: Any, kinds: dict[str, str]) -> list[str]:
     """A name per column of ``core.portable.frames.feature_matrix``, in its order: a number, then "NAME missing"
     when a cell is empty; a category one-hot over its sorted values ("missing" for an empty cell)."""
-    import pandas as pd
+    import pandas as pd  # deferred for start-up: an idle window has no pandas
 
     names: list[str] = []
     for name, kind in kinds.items():
@@ -206,7 +205,7 @@ def weights_bytes(run_dir: Path) -> int:
 def build(source: TrySource) -> tuple[Any, float]:
     """The run's network from the project's generated code with the run folder's last.pt (best.pt when last.pt is
     torn), in eval mode on the CPU, and its forward time in ms."""
-    from core.files.built_model import build_model
+    from core.files.built_model import build_model  # deferred for start-up: it imports torch
 
     built = build_model(source.project, source.run_dir)
     built.module.cpu().eval()

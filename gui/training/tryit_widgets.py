@@ -182,7 +182,7 @@ VALUE_COLOURS = pg.colormap.get("viridis")
 
 def predicted_map(model: Any, source: TrySource, lo: np.ndarray, hi: np.ndarray, resolution: int = 80) -> np.ndarray:
     """The value the network predicts over the plane, [row=y, col=x], in one batch."""
-    import torch
+    import torch  # deferred for start-up: an idle window imports no torch
 
     grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)), -1)
     mesh = torch.as_tensor(grid.reshape(-1, 2), dtype=torch.float32)
@@ -197,6 +197,7 @@ def decision_boundary(
     model: Any, source: TrySource, lo: np.ndarray, hi: np.ndarray, resolution: int = 80
 ) -> pg.ImageItem:
     """The predicted class over the plane, faint behind the points: where a click lands."""
+    # deferred for start-up: torch and core.portable.steps (which imports it) load when a run is tried
     import torch
 
     from core.portable.steps import classes_of
