@@ -1,6 +1,7 @@
 """After a run: test figures, the confusion matrix, per-class accuracy, sample predictions (misclassified
 first) or, for 2-D point sets, the decision boundary under the points; and the export buttons. A regression run
-shows its own page instead (``gui.training.results_regression``): it has no classes to count right or wrong."""
+shows its own page instead (``gui.training.results_regression``): it has no classes to count right or wrong. What
+the tab says in words (the run's figures, the samples' title) is ``gui.training.results_summary``."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from core.files.export_formats import EXPORT_FORMATS
 from gui.training.confusion import ConfusionMatrix
-from gui.training.results_regression import RegressionResults, value
+from gui.training.results_regression import RegressionResults, is_regression
+from gui.training.results_summary import RIGHT, WRONG, samples_title, summary_html
 from gui.widgets.images import (
     ImageGrid,
     TextList,
@@ -46,27 +48,6 @@ Predict = Callable[[np.ndarray], np.ndarray]  # a batch of samples (network inpu
 MAX_SAMPLES = 24
 IDLE_SUMMARY = "Train the network to see how well it does on test data it never saw."
 NARROW = 760  # below this width the per-class accuracy is a column of the confusion matrix, not a plot
-RIGHT, WRONG = "#1b7f3b", "#c62828"
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
-
-
-def _number(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4f}"
-
-
-def samples_title(wrong: int, total: int, shown_wrong: int, pictures: bool = True) -> str:
-    """'62 of 2,000 wrong; showing 24': the errors of the whole test set, then how many of them are drawn ("24
-    wrong first" read as the number of errors)."""
-    if wrong == 0:
-        verdict = f"<span style='color:{RIGHT}'>all {total:,} right</span>"
-    else:
-        verdict = f"<span style='color:{WRONG}'>{wrong:,} of {total:,} wrong</span>; showing {shown_wrong:,} first"
-        verdict += " (true label in brackets), then right ones"
-    where = "under each picture" if pictures else "before each sample"
-    return f"<b>Test samples</b>, predicted label {where}: {verdict}."
 
 
 def _short(name: str, limit: int = 10) -> str:
@@ -360,42 +341,3 @@ class ResultsView(QWidget):
 
 def _name(names: list[str], index: int) -> str:
     return names[index] if 0 <= index < len(names) else str(index)
-
-
-def is_regression(result: TrainResult, dataset: Dataset | None = None) -> bool:
-    """Whether a run predicts numbers (its figures are MAE, RMSE and R², not accuracy)."""
-    return getattr(result, "regression", None) is not None or getattr(dataset, "task", "") == "regression"
-
-
-def summary_html(result: TrainResult) -> str:
-    status = result.status
-    if status == "failed":
-        head = f"<b style='color:{WRONG}'>The run failed.</b> {result.message}"
-        if result.history:
-            head += f" The curves of the {len(result.history)} finished epoch(s) are kept."
-        return head
-    word = "Finished" if status == "finished" else "Stopped early"
-    figures = getattr(result, "regression", None)
-    if figures is not None:
-        r2 = "–" if figures.r2 is None else f"{figures.r2:.3f}"
-        parts = [
-            f"<b>{word}.</b>",
-            f"Test R² <b style='font-size:13pt'>{r2}</b>",
-            f"MAE <b>{value(figures.mae)}</b>",
-            f"RMSE <b>{value(figures.rmse)}</b>",
-            f"test loss <b>{_number(result.test_loss)}</b>",
-        ]
-    else:
-        parts = [
-            f"<b>{word}.</b>",
-            f"Test accuracy <b style='font-size:13pt'>{_percent(result.test_accuracy)}</b>",
-            f"test loss <b>{_number(result.test_loss)}</b>",
-        ]
-    if result.history:
-        parts.append(f"{len(result.history)} epoch(s)")
-    if result.device:
-        parts.append(f"on {result.device}")
-    text = " · ".join(parts)
-    if status == "stopped" and result.message:
-        text += f"<br>{result.message}"
-    return text

@@ -183,3 +183,9 @@ class RegressionResults(QWidget):
             lines.append((line, colour))
         self.extreme_text.set_items(lines)
         self.extremes.setCurrentWidget(self.extreme_text)
+
+
+def is_regression(result: TrainResult, dataset: Dataset | None = None) -> bool:
+    """Whether a run predicts numbers (its figures are MAE, RMSE and R², not accuracy): this page, not the
+    classes' figures."""
+    return getattr(result, "regression", None) is not None or getattr(dataset, "task", "") == "regression"

@@ -11,7 +11,8 @@ the examples takes milliseconds and runs on the GUI thread; a big network (over 
 forward pass over SLOW_MS) runs in a background thread, the newest request replacing any waiting one. An image
 file (dropped or opened) is always read in a background thread (``gui.training.tryit_image``).
 
-The answer (the predicted class, the bars, why this prediction) is ``gui.training.tryit_answer.AnswerPanel``."""
+The pages the user gives a sample on are ``gui.training.tryit_inputs.InputPages``; the answer (the predicted class,
+the bars, why this prediction) is ``gui.training.tryit_answer.AnswerPanel``."""
 
 from __future__ import annotations
 
@@ -28,25 +29,23 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.training.tryit_answer import AnswerPanel
-from gui.training.tryit_image import ImagePage, channels_first
+from gui.training.tryit_image import channels_first
+from gui.training.tryit_inputs import InputPages
 from gui.training.tryit_model import (
     TrySource,
     build,
     class_name,
-    describe,
     encode_typed,
     feature_names,
     how_to,
     probabilities,
     weights_bytes,
 )
-from gui.training.tryit_widgets import FeatureTable, PointsPlot, TextPage
 from gui.widgets.background import Background
 from gui.widgets.images import to_numpy
 
@@ -81,32 +80,22 @@ class TryItView(QWidget):
         self.note = QLabel(HINT)
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #444;")
-        self.image_page = ImagePage()
+        self.inputs = InputPages()  # one page per kind of data
+        self.pages = self.inputs.pages
+        self.image_page = self.inputs.image_page
         self.image_page.drawn.connect(self._pad_changed)
         self.image_page.image_chosen.connect(self.load_image)
         self.image_page.file_read.connect(self._image_read)
         self.image_page.file_failed.connect(self._image_failed)
         self.pad = self.image_page.pad
-        self.points = PointsPlot()
+        self.points = self.inputs.points
         self.points.clicked.connect(self._point_clicked)
         self.marker = self.points.marker
-        self.table_page = FeatureTable()
+        self.table_page = self.inputs.table_page
         self.table_page.edited.connect(self._features_changed)
-        self.samples_page = QLabel("Pick a test sample below to see what the network predicts for it.")
-        self.samples_page.setWordWrap(True)
-        self.samples_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.inputs = QStackedWidget()  # one page per kind of data
-        self.text_page = TextPage()
+        self.samples_page = self.inputs.samples_page
+        self.text_page = self.inputs.text_page
         self.text_page.typed.connect(self._text_typed)
-        pages: dict[str, QWidget] = {
-            "image": self.image_page,
-            "points": self.points,
-            "table": self.table_page,
-            "text": self.text_page,
-        }
-        self.pages = {**pages, "samples": self.samples_page}
-        for page in self.pages.values():
-            self.inputs.addWidget(page)
         self.answer = AnswerPanel()
         self.prediction, self.bars, self.why = self.answer.prediction, self.answer.bars, self.answer.why
         self.columns: list[str] = []  # a table's (or 2-D set's) names for the why bars
@@ -252,20 +241,12 @@ class TryItView(QWidget):
             widget.setEnabled(on)
 
     def _fill_inputs(self, source: TrySource) -> None:
-        self.inputs.setCurrentWidget(self.pages[source.kind])
         self.answer.setup(source)
         if source.kind == "table":
             self.columns = feature_names(source.project.training.dataset, source.sample_shape[0])
         else:
             self.columns = ["x", "y"] if source.kind == "points" else []
-        if source.kind == "image":
-            self.pad.set_sample_side(int(source.sample_shape[-1]))
-        elif source.kind == "points":  # the boundary is one batch: skipped for a network predicted in the background
-            self.points.draw(source, self.model, boundary=not self.background_mode)
-        elif source.kind == "table":
-            self.table_page.fill(source)
-        elif source.kind == "text":
-            self.text_page.setup(source)
+        self.inputs.fill(source, self.model, boundary=not self.background_mode)
 
     # -- inputs ----------------------------------------------------------------------------------------
     def show_test_sample(self, index: int) -> None:
@@ -279,16 +260,7 @@ class TryItView(QWidget):
             self.true_label.setText(f"true value: {self.true_value:.4g}")
         else:
             self.true_label.setText(f"true class: <b>{class_name(source.class_names, int(true[0]))}</b>")
-        if source.kind == "image":
-            self.image_page.show_array(sample)
-        elif source.kind == "points":
-            self.marker.setData([float(sample[0])], [float(sample[1])])
-        elif source.kind == "table":
-            self.table_page.set_values(sample)
-        elif source.kind == "text":
-            self.text_page.show_sample(sample)
-        else:
-            self.samples_page.setText(describe(sample, index))
+        self.inputs.show_sample(source, sample, index)
         self.predict(sample)
 
     def random_sample(self) -> None:
