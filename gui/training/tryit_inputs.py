@@ -6,7 +6,7 @@ test sample. ``fill`` sets the pages up for a run and ``show_sample`` puts a tes
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -15,6 +15,9 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 from gui.training.tryit_image import ImagePage
 from gui.training.tryit_model import TrySource, describe
 from gui.training.tryit_widgets import FeatureTable, PointsPlot, TextPage
+
+if TYPE_CHECKING:
+    from torch import nn
 
 PICK_A_SAMPLE = "Pick a test sample below to see what the network predicts for it."
 
@@ -41,7 +44,7 @@ class InputPages(QStackedWidget):
         for page in self.pages.values():
             self.addWidget(page)
 
-    def fill(self, source: TrySource, model: Any, boundary: bool) -> None:
+    def fill(self, source: TrySource, model: nn.Module, boundary: bool) -> None:
         """Show the page of the run's kind of data, set up for it; a point set draws the network's decision
         boundary behind its points only with ``boundary`` (one batch: skipped for a network predicted in the
         background)."""
