@@ -1,6 +1,7 @@
 """Layer health while a network trains: per layer the gradient norm, the update/weight ratio, the share of dead
 ReLU units and of saturated sigmoid/tanh units, and the loss trend, with diagnoses in plain words that name the node
-and the fix (vanishing gradients, dead ReLUs, a loss that explodes with or without NaN).
+and the fix (vanishing gradients, dead ReLUs, a loss that explodes with or without NaN). This module samples; what
+the numbers mean (the records, thresholds and layer rules) is ``core.inspect.diagnoses``.
 
 ``HealthWatcher`` is a ``core.training.watch.Watcher``. It costs nothing on most batches: only before every N-th
 batch does it copy the weights and hook the activations (the hooks keep one small number per unit, never the
@@ -20,58 +21,31 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
+from core.inspect.diagnoses import (
+    CHANCE_MARGIN,
+    DIVERGED,
+    SATURATED,
+    USUAL_RATES,
+    Diagnosis,
+    HealthSample,
+    LayerHealth,
+    fold,
+    layer_findings,
+    suggested_rate,
+)
 from core.inspect.nodes import InspectError, NodeRef, label, module_nodes
 from core.training.watch import Watcher
 
 if TYPE_CHECKING:
     from core.files.project import Project
 
-# Rates that usually work, by optimizer: what a diagnosis suggests when the one in use makes the loss blow up.
-USUAL_RATES = {"Adam": 1e-3, "AdamW": 1e-3, "RMSprop": 1e-3, "SGD": 1e-2, "Adagrad": 1e-2, "NAdam": 1e-3}
-VANISHING_RATIO = 1e-4  # a layer's gradient this small beside the largest one learns next to nothing
-DEAD_SHARE = 0.5  # this share of a ReLU's units silent over a whole batch, twice running
-DIVERGED = 100  # the loss this many times its first value: diverging, even without a NaN
-SATURATED = 0.99  # tanh beyond +-0.99, sigmoid beyond 0.01 / 0.99: the gradient through it is nearly 0
-CHANCE_MARGIN = 0.1  # accuracy less than a tenth of the way from chance (1/classes) to 100 %: at chance
-
-
-@dataclass
-class LayerHealth:
-    """One node's numbers at one sampled batch (None where they do not apply: no weights, no activation)."""
-
-    name: str
-    node_id: str | None
-    grad_norm: float | None = None
-    update_ratio: float | None = None  # |weights after - before| / |weights| over this batch; ~1e-3 is healthy
-    dead: float | None = None  # share of a ReLU's units that gave no positive output for the whole batch
-    saturated: float | None = None  # share of a sigmoid's/tanh's outputs where its gradient is nearly 0
-
-
-@dataclass
-class HealthSample:
-    step: int
-    loss: float
-    loss_mean: float  # mean loss over the batches since the previous sample: the trend, without the noise
-    layers: list[LayerHealth] = field(default_factory=list)  # in the network's order
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    kind: str  # "nan", "exploding", "vanishing", "dead", "saturated", "chance"
-    step: int
-    node: str | None  # the node's name, where one node is to blame
-    message: str
-
-
-def suggested_rate(optimizer: str, lr: float) -> float:
-    """A rate to try after this one made the loss blow up: the usual one for the optimizer, at most a tenth."""
-    return min(USUAL_RATES.get(optimizer, 1e-3), lr / 10)
+# The records and the rate rule live in core.inspect.diagnoses; the views and tests read them from here too.
+__all__ = ["Diagnosis", "HealthSample", "HealthWatcher", "LayerHealth", "suggested_rate"]
 
 
 class HealthWatcher(Watcher):
@@ -282,7 +256,7 @@ class HealthWatcher(Watcher):
             self._first_loss = abs(loss)
         elif self._first_loss > 0 and abs(loss) > DIVERGED * self._first_loss:
             self._peak = max(self._peak, abs(loss))
-            grew = _fold(abs(loss) / self._first_loss)
+            grew = fold(abs(loss) / self._first_loss)
             self._say(
                 "exploding",
                 step,
@@ -313,7 +287,7 @@ class HealthWatcher(Watcher):
         if self._diverged_in is not None and self._first_loss:
             when = "in the first epoch" if self._diverged_in == 1 else f"in epoch {self._diverged_in}"
             message = (
-                f"The loss grew {_fold(self._peak / self._first_loss)} {when} and {at}: the learning rate {lr:g} "
+                f"The loss grew {fold(self._peak / self._first_loss)} {when} and {at}: the learning rate {lr:g} "
                 f"is far too high for {optimizer}; try {suggested_rate(optimizer, lr):g}."
             )
         elif lr > 10 * usual:
@@ -351,69 +325,5 @@ class HealthWatcher(Watcher):
         return label(max(norms)[1], self.nodes) if norms else None
 
     def _diagnose_layers(self) -> None:
-        last = self.samples[-1]
-        recent = self.samples[-2:]
-        if len(recent) < 2:
-            return  # one batch can mislead: every diagnosis below must hold at two samples running
-        for row in last.layers:
-            if row.dead is not None and all(_value(s, row.name, "dead") >= DEAD_SHARE for s in recent):
-                self._say(
-                    "dead",
-                    last.step,
-                    row.name,
-                    f"{row.dead:.0%} of {row.name}'s units never fire (dead ReLUs): they output 0 for every sample, "
-                    "so nothing before them learns through them. Lower the learning rate, check the bias of the "
-                    "layer before it, or use LeakyReLU.",
-                )
-        for row in last.layers:
-            if row.saturated is not None and all(_value(s, row.name, "saturated") >= DEAD_SHARE for s in recent):
-                self._say(
-                    "saturated",
-                    last.step,
-                    row.name,
-                    f"{row.saturated:.0%} of {row.name}'s outputs are saturated (stuck near their limits), so "
-                    "almost no gradient passes through it. Normalise the inputs, add BatchNorm before it, or use ReLU.",
-                )
-        if any((row.dead or 0.0) >= DEAD_SHARE for row in last.layers):
-            return  # dead units stop the gradient too: that is the cause to name, not a vanishing gradient
-        vanishing = [_vanishing(s) for s in recent]
-        if all(vanishing) and vanishing[-1] is not None:
-            name, norm, top_name, top = vanishing[-1]
-            falling = " and falling" if _grad(recent[0], name) > norm else ""
-            self._say(
-                "vanishing",
-                last.step,
-                name,
-                f"{name}'s gradients are {norm:.1g}{falling}, {norm / top:.1g} of {top_name}'s: vanishing gradients, "
-                f"so the layers near the input barely learn. Add BatchNorm between the layers or use ReLU instead of "
-                "Sigmoid/Tanh (or fewer layers).",
-            )
-
-
-def _fold(fold: float) -> str:
-    return "more than a million-fold" if fold >= 1e6 else f"{fold:,.0f}-fold"
-
-
-def _value(sample: HealthSample, name: str, kind: str) -> float:
-    row = next((r for r in sample.layers if r.name == name), None)
-    value = getattr(row, kind) if row is not None else None
-    return value if value is not None else 0.0
-
-
-def _grad(sample: HealthSample, name: str) -> float:
-    row = next((r for r in sample.layers if r.name == name), None)
-    return row.grad_norm if row is not None and row.grad_norm is not None else 0.0
-
-
-def _vanishing(sample: HealthSample) -> tuple[str, float, str, float] | None:
-    """The layer nearest the input whose gradient is vanishingly small beside the largest, if any."""
-    rows = [r for r in sample.layers if r.grad_norm is not None and math.isfinite(r.grad_norm)]
-    if len(rows) < 2:
-        return None
-    top = max(rows, key=lambda r: r.grad_norm or 0.0)
-    if not top.grad_norm or top.grad_norm < 1e-6:  # nothing learns: a finished fit, not a vanishing gradient
-        return None
-    first = rows[0]
-    if first.grad_norm is not None and first.grad_norm < VANISHING_RATIO * top.grad_norm:
-        return first.name, first.grad_norm, top.name, top.grad_norm
-    return None
+        for finding in layer_findings(self.samples):
+            self._say(*finding)
