@@ -34,6 +34,7 @@ class Entry:
     shape: list[int] = field(default_factory=lambda: list(CIFAR))
     args: Args = field(default_factory=list)  # as torchcanvas import --args gives them
     argv: list[str] = field(default_factory=list)  # the file's own command line (torchcanvas import --argv)
+    tokens: int = 0  # token ids from 0 to tokens - 1 as input (a language model); 0: random floats
 
 
 ENTRIES = [
@@ -68,6 +69,7 @@ ENTRIES = [
         "GPT",
         [16],
         parse_args("config=GPTConfig(n_layer=2, n_head=2, n_embd=64, vocab_size=100, block_size=32)"),
+        tokens=100,
     ),
 ]
 
@@ -87,12 +89,18 @@ def one(entry: Entry) -> tuple[str, float]:
         if set(built.state_dict()) != set(used):  # the order may differ: weights load by name
             return "differs: other state_dict keys", time.perf_counter() - start
         built.load_state_dict(used, strict=True)
-        x = torch.randn(2, *entry.shape, generator=torch.Generator().manual_seed(1))
+        generator = torch.Generator().manual_seed(1)
+        if entry.tokens:
+            x = torch.randint(0, entry.tokens, (2, *entry.shape), generator=generator)
+        else:
+            x = torch.randn(2, *entry.shape, generator=generator)
         with torch.no_grad():
-            a, b = model(x), built(x)
-        diff = float((a - b).abs().max())
+            a, b = outputs(model(x)), outputs(built(x))
+        if len(a) != len(b) or any(p.shape != q.shape for p, q in zip(a, b, strict=True)):
+            return "differs: other outputs", time.perf_counter() - start
+        diff = max(float((p - q).abs().max()) for p, q in zip(a, b, strict=True))
         skipped = f"; {len(left_out)} keys forward never uses left out" if left_out else ""
-        exact = torch.allclose(a, b, atol=1e-5)
+        exact = all(torch.allclose(p, q, atol=1e-5) for p, q in zip(a, b, strict=True))
         verdict = f"exact (difference {diff:.1e}{skipped})" if exact else f"differs by {diff:.1e}"
     except ModelImportError as exc:
         verdict = "refused: " + exc.problems[0][:160]
@@ -101,6 +109,12 @@ def one(entry: Entry) -> tuple[str, float]:
     finally:
         sys.argv = argv
     return verdict, time.perf_counter() - start
+
+
+def outputs(value: object) -> list[torch.Tensor]:
+    """A model's outputs as a list; a None among them (nanoGPT's loss without targets) is no output."""
+    items = list(value) if isinstance(value, (tuple, list)) else [value]
+    return [item for item in items if item is not None]  # type: ignore[misc]
 
 
 def main(argv: list[str] | None = None) -> None:

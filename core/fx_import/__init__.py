@@ -25,6 +25,7 @@ from core.errors import TorchCanvasError
 from core.files.project import Project
 from core.fx_import.hierarchy import build
 from core.fx_import.items import flatten
+from core.fx_import.tied import tied_note
 from core.fx_import.trace import ModelImportError, inputs_of, node_line, trace
 from core.fx_import.unused import never_called, note
 from core.fx_import.verify import verify
@@ -229,6 +230,9 @@ def import_model(
         result = ImportResult(project, own, seconds=times, notes=list(gm.meta.get("notes", [])), skipped=skipped)
         if uncalled:
             result.notes.append(note(uncalled, len(skipped)))
+        tied = tied_note(module, set(own))
+        if tied:
+            result.notes.append(tied)
         result.called = {str(n.target) for n in gm.graph.nodes if n.op == "call_module"}
         if check:
             generator = torch.Generator().manual_seed(0)

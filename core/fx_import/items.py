@@ -10,6 +10,7 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 from torch import fx, nn
 
 from core.fx_import import modules, ops
@@ -33,6 +34,7 @@ class Item:
     inputs: list[fx.Node]
     chain: tuple[str, ...]  # the non-leaf modules it ran in, outermost first (qualified names)
     is_module: bool = False
+    path: str = ""  # a layer that is the user's own module (nanoGPT's LayerNorm): its qualified name
 
 
 @dataclass
@@ -163,7 +165,9 @@ def flatten(gm: fx.GraphModule) -> Flat:
             mine = own[node]
             inputs = [_resolve(mine.input, alias)]
             chain = _chain(node, flat)[:-1]  # the module is the layer: it is no block
-            flat.items.append(Item(node, mine.type, mine.params, mine.path.split(".")[-1], inputs, chain, True))
+            flat.items.append(
+                Item(node, mine.type, mine.params, mine.path.split(".")[-1], inputs, chain, True, mine.path)
+            )
             continue
         if node.op == "placeholder":
             flat.items.append(Item(node, "Input", {}, str(node.target), [], ()))
@@ -231,7 +235,8 @@ def _lists_in_chains(flat: Flat, root: nn.Module) -> None:
     for item in flat.items:
         chain: list[str] = []
         own = isinstance(item.node, fx.Node) and item.node.op == "call_module"  # a layer that is a list's member
-        for path in [*item.chain, str(item.node.target)] if own else item.chain:
+        leaf = str(item.node.target) if own else item.path  # or the user's own layer in a ModuleDict (nanoGPT)
+        for path in [*item.chain, leaf] if leaf else item.chain:
             start = chain[-1] if chain else ""
             parts = path.split(".")
             for i in range(len(start.split(".")) if start else 0, len(parts) - 1):
@@ -244,7 +249,7 @@ def _lists_in_chains(flat: Flat, root: nn.Module) -> None:
                     chain.append(between)
                     found[between] = type(module)
             chain.append(path)
-        chains.append(chain[:-1] if own else chain)
+        chains.append(chain[:-1] if leaf else chain)
     for path, cls in found.items():
         inside = [i for i, chain in enumerate(chains) if path in chain]
         if inside == list(range(inside[0], inside[-1] + 1)) or _between_joins(path, inside, chains, flat, root):
@@ -306,6 +311,8 @@ def _check_meta_uses(flat: Flat, meta_only: set[fx.Node], root: nn.Module) -> No
             if user.op == "call_method" and user.target in ("view", "reshape"):
                 continue
             if user.op == "call_function" and getattr(user.target, "__name__", "") == "reshape":
+                continue
+            if user.op == "call_function" and user.target is torch.arange:  # x.device: where Positions' steps live
                 continue
             reason = "it computes with the tensor's shape (x.size(), x.shape), which a drawing cannot show"
             flat.add_problem(*_where(user, root, f"not a TorchCanvas layer: {reason}"))

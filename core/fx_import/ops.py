@@ -20,7 +20,8 @@ from torch import fx
 
 from core.fx_import.calls import Layer, Unsupported, arg, const, rank, size, tensor_arg
 from core.fx_import.fold import BATCH
-from core.fx_import.tensor_calls import index, interpolate, pad
+from core.fx_import.tensor_calls import arange, attention, index, interpolate, pad
+from core.fx_import.trace import shape_of
 
 
 # --- call_function / call_method: the call's arguments ---------------------------------------------------------------
@@ -161,9 +162,27 @@ def _channel_shuffle(node: fx.Node) -> Layer:
 
 
 def _is_chunk(node: fx.Node) -> bool:
+    """x.chunk(n, dim), or x.split(size, dim) (nanoGPT's ``q, k, v = qkv.split(n_embd, dim=2)``)."""
     if node.op == "call_method":
-        return node.target == "chunk"
-    return node.op == "call_function" and node.target is torch.chunk
+        return node.target in ("chunk", "split")
+    return node.op == "call_function" and node.target in (torch.chunk, torch.split)
+
+
+def _chunks(call: fx.Node, x: fx.Node, dim: int) -> int:
+    """How many pieces: chunk's count, or the dimension's size over split's piece size (equal pieces only: then
+    both cut the same places; a split into unequal sizes is no Chunk)."""
+    if (call.op == "call_method" and call.target == "chunk") or call.target is torch.chunk:
+        return int(const(arg(call, 1, "chunks", None), "chunks"))
+    piece = const(arg(call, 1, "split_size", arg(call, 1, "split_size_or_sections", None)), "split size")
+    if isinstance(piece, (list, tuple)) and len(set(piece)) == 1:
+        piece = piece[0]
+    shape = shape_of(x)
+    if not isinstance(piece, int) or shape is None or int(shape[dim]) % piece:
+        raise Unsupported(
+            f"x.split({piece}, dim={dim}) cuts {'?' if shape is None else shape[dim]} values into pieces of unequal "
+            "size: only equal pieces are a TorchCanvas layer (Chunk)"
+        )
+    return int(shape[dim]) // piece
 
 
 def chunk_calls(gm: fx.GraphModule) -> set[fx.Node]:
@@ -185,10 +204,10 @@ def chunk_piece(node: fx.Node) -> Layer:
     call, index = node.args[0], int(node.args[1])  # type: ignore[arg-type]
     assert isinstance(call, fx.Node)
     x = tensor_arg(call)
-    chunks = int(const(arg(call, 1, "chunks", None), "chunks"))
     dim = int(const(arg(call, 2, "dim", 0), "dim"))
     if dim < 0:
         dim += rank(x)
+    chunks = _chunks(call, x, dim)
     if dim == 0:
         raise Unsupported("cutting the batch dimension into pieces is not a TorchCanvas layer")
     if index < 0:
@@ -263,6 +282,8 @@ FUNCTIONS: dict[Any, Callable[[fx.Node], Layer]] = {
     F.channel_shuffle: _channel_shuffle,
     torch.permute: _permute,
     F.interpolate: interpolate,
+    F.scaled_dot_product_attention: attention,
+    torch.arange: arange,
     F.pad: pad,
     operator.getitem: index,
 }

@@ -1,12 +1,13 @@
-"""Tensor code as layers: ``x[:, 0]`` and ``x[:, :, 2:30:2]`` (Take token, Slice), ``F.pad`` (Pad, or reflection
-and replication padding of images), ``F.interpolate`` (Upsample), and the first of a layer's two outputs
-(``out, _ = attn(x, x, x)``)."""
+"""Tensor code as layers: ``x[:, 0]``, ``x[:, :, 2:30:2]`` and ``x[:, [-1], :]`` (Take token, Slice), ``F.pad``
+(Pad, or reflection and replication padding of images), ``F.interpolate`` (Upsample), the first of a layer's two
+outputs (``out, _ = attn(x, x, x)``), ``F.scaled_dot_product_attention`` and ``torch.arange(t)`` over the steps of
+a sequence (Positions, for a table of position vectors)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from torch import fx
+from torch import fx, nn
 
 from core.fx_import.calls import Layer, Unsupported, arg, const, rank, size, tensor_arg
 from core.fx_import.trace import shape_of
@@ -86,6 +87,8 @@ def index(node: fx.Node) -> Layer:
             steps.append(("TakeToken", {"index": item}))
             gone += 1
             continue
+        if isinstance(item, list) and len(item) == 1 and type(item[0]) is int:  # x[:, [-1]] keeps the dimension
+            item = slice(item[0], item[0] + 1 if item[0] != -1 else None)
         if not isinstance(item, slice):
             raise Unsupported(
                 f"`x[{index_text(items)}]`: only slices (x[:, :, 2:30]) and one token (x[:, 0]) are TorchCanvas layers"
@@ -109,3 +112,48 @@ def index_text(items: list[Any]) -> str:
         return "..." if item is Ellipsis else str(item)
 
     return ", ".join(one(i) for i in items)
+
+
+def attention(node: fx.Node) -> Layer:
+    """F.scaled_dot_product_attention(q, k, v, is_causal=...): the Attention (q, k, v) layer. Its dropout is the
+    value traced in eval mode (0 when written ``p if self.training else 0``)."""
+    q, k, v = (arg(node, i, name, None) for i, name in enumerate(("query", "key", "value")))
+    if not all(isinstance(t, fx.Node) for t in (q, k, v)):
+        raise Unsupported("F.scaled_dot_product_attention of something else than tensors of the network")
+    for i, name, default in ((3, "attn_mask", None), (6, "scale", None), (7, "enable_gqa", False)):
+        if const(arg(node, i, name, default), name) != default:
+            raise Unsupported(f"F.scaled_dot_product_attention with {name}: only is_causal is a TorchCanvas setting")
+    causal = bool(const(arg(node, 5, "is_causal", False), "is_causal"))
+    dropout = float(const(arg(node, 4, "dropout_p", 0.0), "dropout_p"))
+    return Layer("ScaledDotProductAttention", {"is_causal": causal, "dropout": dropout}, [q, k, v])  # type: ignore[list-item]
+
+
+def arange(node: fx.Node) -> Layer:
+    """``torch.arange(0, t, device=x.device)`` where t is the sequence's length (dimension 1 of ``x``, folded to its
+    number), looked up in a table of position vectors (an Embedding): the positions 0 … t-1, one row per sample in
+    the drawing (Positions). Any other range, or one used otherwise, is refused."""
+    owner = node.graph.owning_module
+    if owner is None or not all(_is_embedding(owner, user) for user in node.users):  # no users: a trace's leftover
+        raise Unsupported("`torch.arange`")
+    numbers = [const(a, "range") for a in node.args]
+    start, end, step = (0, numbers[0], 1) if len(numbers) == 1 else (*numbers, 1)[:3]
+    dtype = node.kwargs.get("dtype")
+    device = node.kwargs.get("device")
+    reads = isinstance(device, fx.Node) and device.target is getattr and device.args[1:] == ("device",)
+    source = device.args[0] if reads else None  # type: ignore[union-attr]
+    if source is None:
+        source = next((n for n in node.graph.nodes if n.op == "placeholder"), None)
+    shape = shape_of(source) if isinstance(source, fx.Node) else None
+    if (start, step) != (0, 1) or shape is None or len(shape) < 2 or shape[1] != end:
+        steps = f" (its input has {shape[1]} steps)" if shape and len(shape) > 1 else ""
+        raise Unsupported(
+            f"`torch.arange({', '.join(str(n) for n in numbers)})`: only the positions of a sequence's steps, "
+            f"torch.arange(x.size(1)), are a TorchCanvas layer (Positions){steps}"
+        )
+    if dtype is not None and str(dtype) not in ("torch.int64", "torch.long"):
+        raise Unsupported(f"`torch.arange(...)` of {dtype}: Positions gives whole numbers (torch.long)")
+    return Layer("Positions", {}, [source])  # type: ignore[list-item]
+
+
+def _is_embedding(owner: nn.Module, node: fx.Node) -> bool:
+    return node.op == "call_module" and isinstance(owner.get_submodule(str(node.target)), nn.Embedding)

@@ -63,6 +63,7 @@ def verify(result: ImportResult, module: nn.Module, samples: list[torch.Tensor])
     if isinstance(expected, dict):  # a segmentation model's {"out": ...}: the drawing gives its 'out'
         expected = expected["out"]
     expected_items = list(expected) if isinstance(expected, (tuple, list)) else [expected]
+    expected_items = [e for e in expected_items if e is not None]  # nanoGPT's (logits, None): the loss without targets
     got_items = list(got) if isinstance(got, (tuple, list)) else [got]
     if len(expected_items) != len(got_items):
         raise ModelImportError(["The imported network has another number of outputs than the original."])

@@ -13,7 +13,7 @@ from core.model.node import Edge
 # draw(kind, *args): "int"(lo, hi) | "float"(lo, hi) | "bool"() | "choice"(seq)
 Draw = Callable[..., Any]
 
-SKIP = {"Input", "Output", "Add", "Multiply", "Concat"}
+SKIP = {"Input", "Output", "Add", "Multiply", "Concat", "ScaledDotProductAttention"}
 SPATIAL = ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "LSTM", "GRU"]
 # layers that fit only some inputs (volumes, sequences of tokens, channels divisible by r*r): drawn more often too
 PICKY = [
@@ -86,12 +86,14 @@ def random_graph(draw: Draw, max_layers: int = 7) -> Graph:
     produced = [current]
     for _ in range(draw("int", 1, max_layers)):
         if len(produced) > 1 and draw("int", 0, 4) == 0:
-            layer = draw("choice", ("Add", "Multiply", "Concat"))
+            layer = draw("choice", ("Add", "Multiply", "Concat", "ScaledDotProductAttention"))
             other = produced[draw("int", 0, len(produced) - 2)]
             params: dict[str, Any] = {"dim": draw("int", 1, 2)} if layer == "Concat" else {}
             node = graph.add(layer, **params)
             graph.connect(Edge(current.id, node.id, 0))
             graph.connect(Edge(other.id, node.id, 1))
+            if layer == "ScaledDotProductAttention":  # query from the last layer, key and value from the other
+                graph.connect(Edge(other.id, node.id, 2))
         else:
             layer = draw("choice", GROWABLE)
             spec = LAYERS[layer]

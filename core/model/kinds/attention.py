@@ -1,5 +1,6 @@
-"""Attention: self-attention, Transformer encoder layers (one, or a stack) and what sequence models put around
-them (a learned positional embedding).
+"""Attention: self-attention, Transformer encoder layers (one, or a stack), attention written out on query, key
+and value (``F.scaled_dot_product_attention``, as nanoGPT calls it) and what sequence models put around them (a
+learned positional embedding; the positions 0 … T-1 that a table of position vectors, an Embedding, looks up).
 
 Two of them have no single torch class, so the generated file defines a small class for them (``helper``): it
 reads like hand-written PyTorch and keeps torch's state_dict keys (the stack is an ``nn.TransformerEncoder``).
@@ -104,6 +105,33 @@ def _positional(ctx: RuleContext) -> Shape:
     return x
 
 
+def _positions(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank(tuple(range(2, 9)), "a sequence [N, T, ...]", "its dimension 1 holds the steps")
+    ctx.dtype = "int64"  # indices for an Embedding, as torch.arange gives them
+    return (x[0], x[1])
+
+
+def _qkv(ctx: RuleContext) -> Shape:
+    """Query [N, ..., L, E], key [N, ..., S, E], value [N, ..., S, Ev] -> [N, ..., L, Ev]."""
+    q, k, v = ctx.ins
+    names = ("query", "key", "value")
+    listing = ", ".join(f"{n} {fmt(s)} (from {src})" for n, s, src in zip(names, ctx.ins, ctx.sources, strict=False))
+    if not 3 <= len(q) == len(k) == len(v):
+        raise ctx.fail(
+            f"{ctx.name} needs query, key and value with the same number of dimensions, at least [N, T, D], but "
+            f"receives {listing}: reshape them to [N, heads, T, D] alike"
+        )
+    if q[:-2] != k[:-2] or k[:-2] != v[:-2]:
+        raise ctx.fail(f"{ctx.name}: the leading dimensions (batch, heads) of {listing} must be the same")
+    if q[-1] != k[-1]:
+        raise ctx.fail(f"{ctx.name}: query and key must have as many features per step, not {listing}")
+    if k[-2] != v[-2]:
+        raise ctx.fail(f"{ctx.name}: key and value must have as many steps, not {listing}")
+    if any(d == "int64" for d in ctx.in_dtypes):
+        raise ctx.fail(f"{ctx.name} receives whole-number token ids: add an Embedding layer before it")
+    return (*q[:-1], v[-1])
+
+
 def _attention_from_torch(m: Any) -> dict[str, Any]:
     if not m.batch_first:
         raise NotImportable("an nn.MultiheadAttention without batch_first=True (sequence first) is not supported")
@@ -111,6 +139,37 @@ def _attention_from_torch(m: Any) -> dict[str, Any]:
         raise NotImportable("kdim, vdim, add_bias_kv and add_zero_attn are not supported")
     return {"num_heads": int(m.num_heads), "dropout": float(m.dropout), "bias": m.in_proj_bias is not None}
 
+
+POSITIONS = '''
+class Positions(nn.Module):
+    """0, 1 ... T-1 for each sample of [N, T, ...]: the positions a table of position
+    vectors (an nn.Embedding) looks up, as GPT's torch.arange(t) does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        steps = torch.arange(x.size(1), device=x.device)
+        return steps.expand(x.size(0), -1)  # one row per sample, without copying
+'''
+
+ATTENTION = '''
+class ScaledDotProductAttention(nn.Module):
+    """softmax(q k^T / sqrt(d)) v on query, key and value [N, heads, T, d]
+    (F.scaled_dot_product_attention); causal: each step sees only earlier steps."""
+
+    def __init__(self, is_causal: bool = False, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.is_causal, self.dropout = is_causal, dropout
+
+    def forward(
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor
+    ) -> torch.Tensor:
+        p = self.dropout if self.training else 0.0
+        return nn.functional.scaled_dot_product_attention(
+            q, k, v, dropout_p=p, is_causal=self.is_causal
+        )
+'''
 
 _HEADS = P("num_heads", "int", 4, "Attention heads; embed_dim must be divisible by it.", min=1, max=64, positional=True)
 
@@ -171,5 +230,39 @@ KINDS = (
         prefix="pos_embedding",
         doc=f"{DOCS}torch.nn.parameter.Parameter.html",
         helper=POSITIONAL_EMBEDDING,
+    ),
+    kind(
+        "Positions",
+        "Attention",
+        "The position of each step, 0, 1 … T-1, for each sample of [N, T, ...]: the indices an Embedding of "
+        "position vectors looks up (GPT's torch.arange(t) into its position table).",
+        rule=_positions,
+        torch_class="Positions",
+        prefix="positions",
+        memory="shared",
+        helper=POSITIONS,
+        accepts_tokens=True,
+        doc=f"{DOCS}generated/torch.arange.html",
+    ),
+    kind(
+        "ScaledDotProductAttention",
+        "Attention",
+        "Attention on query, key and value [N, heads, T, D] (often cut from one Linear and reshaped per head): "
+        "softmax(q k^T / sqrt(D)) v. Causal: each step sees only itself and the steps before it (GPT).",
+        P(
+            "is_causal",
+            "bool",
+            False,
+            "Each step attends only to itself and earlier steps (a language model).",
+        ),
+        P("dropout", "float", 0.0, "Dropout on the attention weights during training.", min=0.0, max=1.0),
+        rule=_qkv,
+        torch_class="ScaledDotProductAttention",
+        inputs=3,
+        display="Attention (q, k, v)",
+        prefix="attention",
+        forward="{module}({args})",
+        helper=ATTENTION,
+        doc=f"{DOCS}generated/torch.nn.functional.scaled_dot_product_attention.html",
     ),
 )
