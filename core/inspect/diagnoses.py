@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from core.datasets.info import dataset_info
+
+if TYPE_CHECKING:
+    from core.files.project import Project
 
 # Rates that usually work, by optimizer: what a diagnosis suggests when the one in use makes the loss blow up.
 USUAL_RATES = {"Adam": 1e-3, "AdamW": 1e-3, "RMSprop": 1e-3, "SGD": 1e-2, "Adagrad": 1e-2, "NAdam": 1e-3}
@@ -59,6 +65,33 @@ Finding = tuple[str, int, str | None, str]  # a Diagnosis before the watcher say
 def fold(ratio: float) -> str:
     """How many times the loss grew, in words."""
     return "more than a million-fold" if ratio >= 1e6 else f"{ratio:,.0f}-fold"
+
+
+def tokens_as_amounts(project: Project) -> str | None:
+    """Whole numbers from 0 (token ids, most likely) into a float32 Input whose first layer is no Embedding: what
+    to say when such a network stays at chance. Before the run nothing can say it: a CSV or .npz of whole numbers
+    may hold amounts (pixels 0-255) as well as ids, so the checks allow both dtypes; token ids read as amounts
+    (token 7 "more" than token 3) leave a Linear layer at chance, and the generic "normalise the inputs" misleads
+    (they are normalised). int64 Inputs are refused by the checks already (an Embedding must come first)."""
+    graph = project.graph
+    inputs = graph.nodes_of_type("Input")
+    if len(inputs) != 1 or inputs[0].params.get("dtype", "float32") != "float32":
+        return None
+    node = inputs[0]
+    firsts = [graph.node(edge.dst) for edge in graph.consumers(node.id)]
+    if len(node.params.get("shape", ())) != 1 or not firsts or any(n.type == "Embedding" for n in firsts):
+        return None  # ids come as one row of columns; an image of whole numbers is pixels
+    info = dataset_info(project.training.dataset)
+    if info is None or "int64" not in info.dtypes or not info.vocab_size:
+        return None
+    layer, ids = firsts[0], info.vocab_size
+    return (
+        f"{node.name}'s values are whole numbers from 0 to {ids - 1} and go straight into {layer.name} "
+        f"({layer.type}). If they are token ids (words, characters, categories), {layer.name} reads them as "
+        f"amounts, as if token 7 were more than token 3: add an Embedding after the Input (num_embeddings = {ids}) "
+        f"and set {node.name}'s dtype to int64. If they are amounts, check that the labels belong to the inputs or "
+        "find a learning rate with Find LR (torchcanvas lr-find)."
+    )
 
 
 def layer_findings(samples: list[HealthSample]) -> list[Finding]:

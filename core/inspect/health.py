@@ -37,6 +37,7 @@ from core.inspect.diagnoses import (
     fold,
     layer_findings,
     suggested_rate,
+    tokens_as_amounts,
 )
 from core.inspect.nodes import InspectError, NodeRef, label, module_nodes
 from core.training.watch import Watcher
@@ -79,6 +80,7 @@ class HealthWatcher(Watcher):
         self._peak = 0.0  # the largest loss seen, once it has grown past DIVERGED times the first
         self._diverged_in: int | None = None  # the epoch in which it did
         self._token_ids = False  # an Embedding takes the inputs: normalising them means nothing
+        self.tokens_as_amounts: str | None = None  # whole numbers into a first layer that is no Embedding
         self._step = 0
         self._window = [0.0, 0]  # loss sum and count since the last sample
         self._cost = 0.0  # seconds this watcher spent on the current sample
@@ -94,7 +96,9 @@ class HealthWatcher(Watcher):
             nodes = module_nodes(project.graph)
         except InspectError:
             nodes = {}
-        return cls(nodes, **options)
+        watcher = cls(nodes, **options)
+        watcher.tokens_as_amounts = tokens_as_amounts(project)
+        return watcher
 
     # -- the Watcher protocol ----------------------------------------------------------------------------
     def attach(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
@@ -304,6 +308,8 @@ class HealthWatcher(Watcher):
                 "off, too long is mostly padding), read the other diagnoses here, or find a learning rate with "
                 "Find LR (torchcanvas lr-find): an embedding often needs a larger one."
             )
+        elif epoch >= 2 and self.tokens_as_amounts:
+            message = f"{at[0].upper()}{at[1:]}: the network is not learning. {self.tokens_as_amounts}"
         elif epoch >= 2:
             message = (
                 f"{at[0].upper()}{at[1:]}: the network is not learning. Check that the labels belong to the inputs and "

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.datasets import load_dataset
+from core.datasets import load_dataset, load_for_settings
 from core.files.project import Project
 from core.inspect.health import HealthWatcher, suggested_rate
 from core.model.graph import Graph
 from core.settings import TrainingSettings
 from core.training import Trainer
+from core.training.precheck import check_before_training
 from tests.core.train_fixtures import mlp_project
 
 pytestmark = pytest.mark.slow  # each test trains for a second or two
@@ -246,3 +247,32 @@ def test_a_network_on_token_ids_is_not_told_to_normalise_them() -> None:
     assert "?max_length=N" in text and "larger one" in text
     table = _not_learning(torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2)))
     assert "that the inputs are normalised" in table and "max_length" not in table
+
+
+def token_csv(path, samples: int = 2000) -> str:
+    """The built-in sequences set (the class is the first marker token among 20 ids from 0 to 29) saved as a CSV:
+    the same token ids, which a CSV reads as float32 numbers unless the Input asks for int64."""
+    from core.portable.sources import make_sequences
+
+    x, y, *_ = make_sequences(samples, 20, 30, 4, 0)
+    rows = [",".join([*(f"t{i}" for i in range(20)), "label"])]
+    rows += [",".join(str(v) for v in [*row, label]) for row, label in zip(x.tolist(), y.tolist())]
+    path.write_text("\n".join(rows) + "\n")
+    return f"csv:{path}:label"
+
+
+def test_token_ids_into_a_linear_first_layer_are_named_with_the_embedding_fix(tmp_path) -> None:
+    """Token ids in a CSV pass every check before the run (whole numbers may be amounts: a CSV of pixels is too),
+    and a float32 Input feeds them to fc1 as amounts: the run stays at chance. The diagnosis used to say "check
+    that the inputs are normalised" (they were); it names the Input, the first layer and the Embedding."""
+    spec = token_csv(tmp_path / "tokens.csv")
+    project = mlp_project([20], 32, 4, dataset=spec, epochs=3, batch_size=32)
+    assert check_before_training(project).errors == []  # nothing stops the run before it starts
+    data = load_for_settings(project.training, (20,), None, None)
+    watcher, result = train(project, data)
+    assert result.status == "finished" and result.test_accuracy < 0.4  # at chance (25 %) or near it
+    [chance] = [d for d in watcher.diagnoses if d.kind == "chance"]
+    message = chance.message
+    assert "the network is not learning" in message and "normalised" not in message
+    assert "x's values are whole numbers from 0 to 29 and go straight into fc1 (Linear)" in message
+    assert "add an Embedding after the Input (num_embeddings = 30) and set x's dtype to int64" in message
