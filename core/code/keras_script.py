@@ -1,10 +1,13 @@
 """The Keras 3 training script: what ``torchcanvas export -f keras`` writes.
 
-It trains the network of ``core.code.keras_code`` with ``compile``/``fit`` on the data of the PyTorch script: the
-same loaders and ``prepare`` from ``core.portable`` are pasted in word for word, so the split, the seed and the
-normalisation are the same, and only the model, the optimizer and the loop are Keras'. Optimizer arguments are
-set to PyTorch's defaults where Keras' differ (RMSprop's rho, Adam's epsilon, ...), so "the same optimizer"
-means the same numbers. Settings Keras cannot reproduce are said in a comment at the top of ``main``.
+It trains the network of ``core.code.keras_code`` with ``compile``/``fit`` on the data of the PyTorch script: its
+data half (``core.code.script_data``: the loaders, ``prepare`` with only the steps this data takes, the short loader
+of grey images, ``load_data``) is the PyTorch script's word for word, so the split, the seed and the normalisation
+are the same, and only the model, the optimizer and the loop are Keras'. The fixed text of ``make_optimizer``,
+``targets``, ``learning_rate`` and ``main`` is ``core/code/templates/keras_main.py``, read as the PyTorch script's
+templates are: this module says which of their tagged lines a project keeps. Optimizer arguments are set to
+PyTorch's defaults where Keras' differ (RMSprop's rho, Adam's epsilon, ...), so "the same optimizer" means the same
+numbers. Settings Keras cannot reproduce are said in a comment at the top of ``main``.
 """
 
 from __future__ import annotations
@@ -12,11 +15,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.code import script as torch_script
-from core.code.imports import module_imports, used_imports
+from core.code.imports import module_imports, used_imports, used_names
 from core.code.keras_code import KerasCode, generate_keras_model
-from core.code.line_wrap import call_lines, wrap
-from core.code.script_data import data_lines, helper_constants, loader, prepare_helpers, quoted, source_lines
+from core.code.line_wrap import call_lines
+from core.code.script_data import (
+    general_load_lines,
+    helper_constants,
+    lean_load_lines,
+    lean_loader,
+    loader,
+    prepare_flags,
+    prepare_helpers,
+    quoted,
+    script_data_lines,
+)
 from core.code.script_loop import PLATEAU_PATIENCE, augments
+from core.code.templates import function_lines
 from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError
@@ -38,33 +52,15 @@ KERAS_LOSSES = {
     "SmoothL1Loss": "keras.losses.Huber(delta=1.0)",  # PyTorch's SmoothL1 with beta=1 is Huber with delta=1
 }
 # PyTorch's defaults where Keras' differ (Keras: RMSprop rho 0.9, epsilons 1e-7, Adagrad starts at 0.1).
-OPTIMIZER_ARGS = {
-    "SGD": [],
-    "Adam": ["epsilon=1e-8"],
-    "AdamW": ["epsilon=1e-8"],
-    "RMSprop": ["rho=0.99", "epsilon=1e-8"],
-    "Adadelta": ["rho=0.9", "epsilon=1e-6"],
-    "Adagrad": ["initial_accumulator_value=0.0", "epsilon=1e-10"],
+PYTORCH_DEFAULTS = {
+    "SGD": {},
+    "Adam": {"epsilon": "1e-8"},
+    "AdamW": {"epsilon": "1e-8"},
+    "RMSprop": {"rho": "0.99", "epsilon": "1e-8"},
+    "Adadelta": {"rho": "0.9", "epsilon": "1e-6"},
+    "Adagrad": {"initial_accumulator_value": "0.0", "epsilon": "1e-10"},
 }
-
-
-def optimizer_args(s: TrainingSettings, lr: str = "LEARNING_RATE", clip: str = "GRAD_CLIP") -> list[str]:
-    """The arguments of ``keras.optimizers.X``, with PyTorch's defaults where Keras' differ."""
-    args = [f"learning_rate={lr}", *OPTIMIZER_ARGS[s.optimizer]]
-    if s.optimizer in ("SGD", "RMSprop") and s.momentum:
-        args.append(f"momentum={s.momentum!r}")
-    if s.optimizer == "SGD" and s.nesterov:
-        args.append("nesterov=True")
-    if s.weight_decay or s.optimizer == "AdamW":
-        args.append(f"weight_decay={s.weight_decay!r}")
-    if s.grad_clip:
-        args.append(f"global_clipnorm={clip}")  # one norm over all weights, as clip_grad_norm_
-    return args
-
-
-def optimizer_call(s: TrainingSettings, lr: str = "LEARNING_RATE", clip: str = "GRAD_CLIP") -> str:
-    """``keras.optimizers.X(...)`` for the settings, on one line."""
-    return f"keras.optimizers.{s.optimizer}({', '.join(optimizer_args(s, lr, clip))})"
+SCHEDULES = {"StepLR": "step", "CosineAnnealingLR": "cosine"}  # those learning_rate(epoch) follows
 
 
 def metric_call(s: TrainingSettings) -> str:
@@ -75,15 +71,44 @@ def metric_call(s: TrainingSettings) -> str:
     return f'keras.metrics.BinaryAccuracy(threshold={threshold}, name="accuracy")'
 
 
+def optimizer_lines(s: TrainingSettings, values: bool = False) -> list[str]:
+    """``make_optimizer``: the PyTorch script's optimizer, with PyTorch's defaults where Keras' differ (values:
+    the learning rate and clipping norm as numbers, for the code view, which has no constants)."""
+    defaults = PYTORCH_DEFAULTS[s.optimizer]
+    flags = {
+        "rho": "rho" in defaults,
+        "adagrad": "initial_accumulator_value" in defaults,
+        "epsilon": "epsilon" in defaults,
+        "momentum": s.optimizer in ("SGD", "RMSprop") and bool(s.momentum),
+        "nesterov": s.optimizer == "SGD" and s.nesterov,
+        "decay": bool(s.weight_decay or s.optimizer == "AdamW"),
+        "l2": bool(s.weight_decay and s.optimizer != "AdamW"),  # Keras decays as AdamW does
+        "clip": bool(s.grad_clip),  # one norm over all weights, as clip_grad_norm_
+    }
+    fill = {
+        "OPTIMIZER": s.optimizer,
+        **{name.upper(): defaults[name] for name in ("rho", "epsilon") if name in defaults},
+        "MOMENTUM": repr(s.momentum),
+        "WEIGHT_DECAY": repr(s.weight_decay),
+        **({"LEARNING_RATE": repr(s.lr), "GRAD_CLIP": repr(s.grad_clip)} if values else {}),
+    }
+    return function_lines("keras_main", "make_optimizer", flags, fill)
+
+
 def compile_fit_lines(s: TrainingSettings) -> list[str]:
-    """For the code view: ``compile_model`` with the project's loss, optimizer and metric, and how to fit."""
-    compile_args = [f"optimizer={optimizer_call(s, repr(s.lr), repr(s.grad_clip))}", f"loss={KERAS_LOSSES[s.loss]}"]
+    """For the code view: ``make_optimizer`` and ``compile_model`` with the project's loss and metric, and how to
+    fit."""
+    loss = KERAS_LOSSES[s.loss]
     return [
+        *optimizer_lines(s, values=True),
+        "",
+        "",
         "def compile_model(model: keras.Model) -> keras.Model:",
         '    """The loss, optimizer and metric of the project\'s training settings."""',
-        f"    # PyTorch: {s.loss}"
-        + (" (takes raw scores: from_logits=True)" if "from_logits" in compile_args[1] else ""),
-        *call_lines("    ", "model.compile", [*compile_args, f"metrics=[{metric_call(s)}]"]),
+        f"    # PyTorch: {s.loss}" + (" (takes raw scores: from_logits=True)" if "from_logits" in loss else ""),
+        *call_lines(
+            "    ", "model.compile", ["optimizer=make_optimizer()", f"loss={loss}", f"metrics=[{metric_call(s)}]"]
+        ),
         "    return model",
         "",
         "",
@@ -93,164 +118,75 @@ def compile_fit_lines(s: TrainingSettings) -> list[str]:
     ]
 
 
-def _optimizer_lines(s: TrainingSettings) -> list[str]:
-    note = []
-    if s.weight_decay and s.optimizer != "AdamW":
-        note = ["    # Keras decays weights directly (as AdamW); PyTorch's weight_decay adds an L2 gradient term."]
-    return [
-        "def make_optimizer() -> keras.optimizers.Optimizer:",
-        '    """The optimizer of the PyTorch script, with PyTorch\'s defaults where Keras\' differ."""',
-        *note,
-        *call_lines("    ", f"return keras.optimizers.{s.optimizer}", optimizer_args(s)),
-    ]
-
-
-def _schedule_lines(s: TrainingSettings) -> list[str]:
-    """``learning_rate(epoch, lr)``, the schedule PyTorch's scheduler follows, for LearningRateScheduler."""
-    if s.scheduler == "StepLR":
-        rule = f"LEARNING_RATE * {s.gamma!r} ** (epoch // {s.step_size})"
-    elif s.scheduler == "CosineAnnealingLR":
-        rule = "LEARNING_RATE * (1 + math.cos(math.pi * epoch / EPOCHS)) / 2"
-    else:
-        return []
-    return [
-        "def learning_rate(epoch: int, lr: float) -> float:",
-        f'    """The learning rate of each epoch (from 0), as PyTorch\'s {s.scheduler} sets it."""',
-        f"    return {rule}",
-    ]
-
-
-def _callback_lines(s: TrainingSettings) -> tuple[list[str], list[str]]:
-    """Lines building ``callbacks`` and comments for what Keras does not reproduce."""
-    items: list[str] = []
-    unsupported: list[str] = []
-    if _schedule_lines(s):
-        items.append("keras.callbacks.LearningRateScheduler(learning_rate)")
-    elif s.scheduler == "ReduceLROnPlateau":
-        args = f'monitor="{s.monitor}", factor={s.gamma!r}, patience={PLATEAU_PATIENCE}'
-        items.append(f"keras.callbacks.ReduceLROnPlateau({args})")
-    elif s.scheduler != "none":
-        unsupported.append(f"{s.scheduler} (Keras has no such schedule: the learning rate stays constant)")
-    if s.early_stopping:
-        items.append(f'keras.callbacks.EarlyStopping(monitor="{s.monitor}", patience=PATIENCE)')
-    if augments(s):
-        unsupported.append("augmentation (flips, rotations, shifts, crops and colour jitter are not applied)")
-    notes = [f"    # Not reproduced in Keras: {item}." for item in unsupported]
-    if not items:
-        return ["    callbacks = []"], notes
-    lines = ["    callbacks = ["]
-    for item in items:  # one per line (a trailing comma keeps ruff format from joining them)
-        lines += wrap("        ", "", item, ",")
-    return [*lines, "    ]"], notes
-
-
-# The end of main: fit, test, and what a run leaves behind (the same for every project).
-FIT_AND_SAVE = [
-    "    validation = (x_val, y_val) if len(x_val) else None",
-    "    start = time.perf_counter()",
-    "    history = model.fit(",
-    "        x_train,",
-    "        y_train,",
-    "        batch_size=BATCH_SIZE,",
-    "        epochs=EPOCHS,",
-    "        validation_data=validation,",
-    "        callbacks=callbacks,",
-    "        verbose=2,",
-    "    )",
-    "    seconds = time.perf_counter() - start",
-    "    test_loss, test_accuracy = model.evaluate(",
-    "        x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0",
-    "    )",
-    '    epochs = len(history.history["loss"])',
-    "    result = {",
-    '        "history": history.history,',
-    '        "test_loss": test_loss,',
-    '        "test_accuracy": test_accuracy,',
-    '        "seconds": seconds,',
-    '        "samples_per_second": len(x_train) * epochs / seconds,',
-    "    }",
-    "    print(",
-    '        f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f}, {seconds:.1f} s"',
-    "    )",
-    '    Path(HISTORY_FILE).write_text(json.dumps(result, indent=1), encoding="utf-8")',
-    "    model.save_weights(WEIGHTS_FILE)",
-]
-
-
-def _main_lines(s: TrainingSettings) -> list[str]:
-    """``main``; the settings Keras cannot reproduce are said at its top, where a reader starts."""
-    callbacks, notes = _callback_lines(s)
+def keras_functions(s: TrainingSettings, npz: bool) -> list[str]:
+    """``make_optimizer``, ``targets`` (a loss that is not a class loss), ``learning_rate`` (a schedule Keras
+    follows epoch by epoch) and ``main``, from ``core/code/templates/keras_main.py``; the settings Keras cannot
+    reproduce are said at the top of ``main``, where a reader starts (npz: the short ``.npz`` loader, whose errors
+    name the file)."""
     classes = s.loss in CLASS_LOSSES
-    metric = metric_call(s)
-    target = (
-        []
-        if classes
-        else [
-            "    y_train, y_val, y_test = (",
-            "        targets(y, model.output_shape) for y in (y_train, y_val, y_test)",
-            "    )",
-        ]
-    )
-    return [
-        "def main() -> None:",
-        *notes,
-        "    # Keras feeds the batches from a thread of its own: leave it a core, or both wait on each other.",
-        "    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))",
-        "    keras.utils.set_random_seed(SEED)",
-        "    data = load_data()",
-        '    x_train, y_train = data["x_train"].numpy(), data["y_train"].numpy()',
-        '    x_val, y_val = data["x_val"].numpy(), data["y_val"].numpy()',
-        '    x_test, y_test = data["x_test"].numpy(), data["y_test"].numpy()',
-        "    model = build_model()",
-        *target,
-        *call_lines("    ", "model.compile", ["optimizer=make_optimizer()", "loss=LOSS", f"metrics=[{metric}]"]),
-        *callbacks,
-        *FIT_AND_SAVE,
-    ]
-
-
-TARGETS = [
-    "def targets(y: np.ndarray, output_shape: tuple) -> np.ndarray:",
-    '    """What the loss compares with, as in the PyTorch script: one-hot rows for class labels when',
-    '    there is one output per class, else the labels as floats shaped like the outputs."""',
-    "    if y.dtype == np.int64 and output_shape[-1] > 1:",
-    '        return np.eye(output_shape[-1], dtype="float32")[y]',
-    '    return y.astype("float32").reshape(len(y), *output_shape[1:])',
-]
+    schedule = SCHEDULES.get(s.scheduler)
+    lines = optimizer_lines(s)
+    if not classes:
+        lines += ["", "", *function_lines("keras_main", "targets", {})]
+    if schedule:
+        flags = {"step": schedule == "step", "cosine": schedule == "cosine"}
+        fill = {"SCHEDULER": s.scheduler, "GAMMA": repr(s.gamma), "STEP_SIZE": str(s.step_size)}
+        lines += ["", "", *function_lines("keras_main", "learning_rate", flags, fill)]
+    flags = {
+        "unmatched": s.scheduler not in (*SCHEDULES, "ReduceLROnPlateau", "none"),
+        "augment": bool(augments(s)),
+        "npz": npz,
+        "classes": classes,
+        "schedule": bool(schedule),
+        "plateau": s.scheduler == "ReduceLROnPlateau",
+        "stops": bool(s.early_stopping),
+    }
+    plateau = f'monitor="{s.monitor}", factor={s.gamma!r}, patience={PLATEAU_PATIENCE}'
+    fill = {"SCHEDULER": s.scheduler, "METRIC": metric_call(s), "MONITOR": f'"{s.monitor}"', "*PLATEAU": plateau}
+    return [*lines, "", "", *function_lines("keras_main", "main", flags, fill)]
 
 
 def generate_keras_script(project: Project) -> str:
-    """The whole Keras training script; raises KerasExportError, CodegenError or DataError."""
+    """The whole Keras training script; raises KerasExportError, CodegenError or DataError. Its data half is the
+    PyTorch script's, with only the steps this data takes."""
     s = project.training
     code: KerasCode = generate_keras_model(project.graph, analyze(project.graph), project.name)
     shape = torch_script.input_shape_of(project)
     spec = parse_spec(s.dataset)
-    helpers, files, load_lines = loader(spec, s, shape, _reads_tokens(project, spec))
-    helpers = [*helpers, *prepare_helpers()]
-    helper_text = "\n".join("\n".join(source_lines(h)) for h in helpers)
-    constants = [*files, *_constant_lines(s, spec, shape)]
+    tokens = _reads_tokens(project, spec)
+    helpers, files, load_lines = loader(spec, s, shape, tokens)
+    flags = prepare_flags(spec, s, shape, tokens)
+    short = lean_loader(spec, s, shape, tokens)  # as core.code.script chooses it
+    if short is not None:
+        helpers, load_lines = short, lean_load_lines(spec)
+    else:
+        helpers, load_lines = [*helpers, *prepare_helpers(flags)], general_load_lines(load_lines)
     model_lines = code.source.splitlines()
     first_def = model_lines.index("def build_model() -> keras.Model:")
-    lines = [
-        *helper_constants(constants, helper_text),
-        "",
-        "",
+    tail = [
         *model_lines[first_def:],
-        *data_lines(helpers, load_lines),
+        *script_data_lines(helpers, load_lines, flags),
         "",
         "",
-        *_optimizer_lines(s),
+        *keras_functions(s, short is not None and spec.kind == "npz"),
         "",
         "",
+        'if __name__ == "__main__":',
+        "    main()",
     ]
-    if s.loss not in CLASS_LOSSES:
-        lines += [*TARGETS, "", ""]
-    if _schedule_lines(s):
-        lines += [*_schedule_lines(s), "", ""]
-    lines += [*_main_lines(s), "", "", 'if __name__ == "__main__":', "    main()"]
-    body = "\n".join(lines) + "\n"
-    imports = used_imports([*OWN_IMPORTS, *module_imports(helpers)], body, skip=frozenset({"os"}))
-    return "\n".join([*_preamble_lines(project.name), *imports, ""]) + "\n" + body
+    body = "\n".join(tail)
+    used = used_names(body)
+    constants = helper_constants([*files, *_constant_lines(s, spec, shape)], body)
+    constants = [line for c in constants if _bound_name(c) in used for line in c.split("\n")]  # those it reads
+    imports = used_imports(
+        [*KERAS_IMPORTS, *torch_script.SCRIPT_IMPORTS, *module_imports(helpers)], body, skip=frozenset({"os"})
+    )
+    return "\n".join([*_preamble_lines(project.name), *imports, "", *constants, "", "", *tail]) + "\n"
+
+
+def _bound_name(constant: str) -> str:
+    """The name a constant binds: a comment line may come before it, its value may take several lines."""
+    return constant.split(" = ")[0].split("\n")[-1]
 
 
 def _reads_tokens(project: Project, spec: DataSpec) -> bool:
@@ -275,8 +211,7 @@ def _constant_lines(s: TrainingSettings, spec: DataSpec, shape: tuple[int, ...])
         f"TEST_FRACTION = {s.test_fraction!r}",
         f"NORMALIZE = {s.normalization()!r}",  # True, False or pretrained weights' (mean, std)
         f"INPUT_SHAPE = {tuple(shape)!r}  # one sample, without the batch dimension",
-        f"# PyTorch: {s.loss}",
-        f"LOSS = {KERAS_LOSSES[s.loss]}",
+        f"# PyTorch: {s.loss}\nLOSS = {KERAS_LOSSES[s.loss]}",
     ]
     if s.resize and not SOURCES[spec.kind].sizes_itself:
         constants.append(f"IMAGE_SIZE = {tuple(s.resize)!r}")
@@ -304,14 +239,6 @@ def _preamble_lines(name: str) -> list[str]:
     ]
 
 
-# What the script's own lines use; the pasted helpers bring the imports of the modules they come from.
-OWN_IMPORTS = (
-    "import json",
-    "import math",
-    "import time",
-    "from pathlib import Path",
-    "import keras",
-    "import numpy as np",
-    "import torch",
-    "from keras import layers",
-)
+# What the script's own lines use beside what the PyTorch script's may (``SCRIPT_IMPORTS``: the data half is the
+# same); the pasted helpers bring the imports of the modules they come from.
+KERAS_IMPORTS = ("import keras", "from keras import layers")

@@ -1,0 +1,156 @@
+"""The Keras script's own functions (``core.code.keras_script`` picks the lines of a
+project's settings): the optimizer with PyTorch's defaults where Keras' differ, the
+targets of a loss that is not a class loss, the learning rate of a schedule, and
+``main``, which compiles, fits, tests and saves. The data half is the PyTorch
+script's (``core.code.script_data``).
+
+``keras`` is imported for the type checker only: importing it picks a backend, and
+the templates are read as text, never run.
+
+Flags of ``make_optimizer``: PyTorch's defaults Keras lacks (``rho``, ``adagrad``,
+``epsilon``), ``momentum``, ``nesterov``, weight ``decay`` (``l2``: PyTorch adds it to
+the gradient), ``clip``. ``learning_rate``: ``step`` or ``cosine``. ``main``:
+``classes`` a class loss, ``npz`` the short ``.npz`` loader, the callbacks
+(``schedule``, ``plateau``, ``stops``) and what Keras does not reproduce
+(``unmatched`` schedule, ``augment``). Placeholders: ``OPTIMIZER``, ``RHO``,
+``EPSILON``, ``MOMENTUM``, ``WEIGHT_DECAY``, ``GAMMA``, ``STEP_SIZE``, ``SCHEDULER``,
+``METRIC``, ``MONITOR``, ``*PLATEAU``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zipfile import BadZipFile
+
+import numpy as np
+import torch
+
+from core.code.templates.keras_names import (
+    EPSILON,
+    HISTORY_FILE,
+    LOSS,
+    METRIC,
+    MONITOR,
+    PLATEAU,
+    RHO,
+    WEIGHTS_FILE,
+    build_model,
+)
+from core.code.templates.script_names import (
+    BATCH_SIZE,
+    DATA_FILE,
+    EPOCHS,
+    EVAL_BATCH_SIZE,
+    GAMMA,
+    GRAD_CLIP,
+    LEARNING_RATE,
+    MOMENTUM,
+    PATIENCE,
+    SEED,
+    STEP_SIZE,
+    WEIGHT_DECAY,
+    load_data,
+)
+
+if TYPE_CHECKING:
+    import keras
+
+
+def make_optimizer() -> keras.optimizers.Optimizer:
+    """The optimizer of the PyTorch script, with PyTorch's defaults where Keras' differ."""
+    # [l2]
+    # Keras decays weights directly (as AdamW); PyTorch's weight_decay adds an L2 gradient term.
+    return keras.optimizers.OPTIMIZER(
+        learning_rate=LEARNING_RATE,
+        rho=RHO,  # [rho]
+        initial_accumulator_value=0.0,  # [adagrad]
+        epsilon=EPSILON,  # [epsilon]
+        momentum=MOMENTUM,  # [momentum]
+        nesterov=True,  # [nesterov]
+        weight_decay=WEIGHT_DECAY,  # [decay]
+        global_clipnorm=GRAD_CLIP,  # [clip]
+    )
+
+
+def targets(y: np.ndarray, output_shape: tuple) -> np.ndarray:
+    """What the loss compares with, as in the PyTorch script: one-hot rows for class labels when
+    there is one output per class, else the labels as floats shaped like the outputs."""
+    if y.dtype == np.int64 and output_shape[-1] > 1:
+        return np.eye(output_shape[-1], dtype="float32")[y]
+    return y.astype("float32").reshape(len(y), *output_shape[1:])
+
+
+def learning_rate(epoch: int, lr: float) -> float:
+    """The learning rate of each epoch (from 0), as PyTorch's SCHEDULER sets it."""
+    return LEARNING_RATE * GAMMA ** (epoch // STEP_SIZE)  # [step]
+    return LEARNING_RATE * (1 + math.cos(math.pi * epoch / EPOCHS)) / 2  # [cosine]
+
+
+def main() -> None:
+    # [unmatched]
+    # Not reproduced in Keras: SCHEDULER (Keras has no such schedule: the learning rate
+    # [unmatched]
+    # stays constant).
+    # [augment]
+    # Not reproduced in Keras: augmentation (flips, rotations, shifts, crops and colour jitter
+    # [augment]
+    # are not applied).
+    # Keras feeds the batches from a thread of its own: leave it a core, or both wait on each other.
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    keras.utils.set_random_seed(SEED)
+    try:  # [npz]
+        data = load_data()
+    except (OSError, EOFError, KeyError, TypeError, ValueError, BadZipFile) as error:
+        raise SystemExit(f"Cannot load {DATA_FILE}: {error}") from None
+    try:  # [!npz]
+        data = load_data()
+    except (OSError, KeyError, ValueError) as error:
+        raise SystemExit(f"Cannot load the data: {error}") from None
+    x_train, y_train, x_val, y_val, x_test, y_test = [t.numpy() for t in data]
+    model = build_model()
+    y_train, y_val, y_test = (  # [!classes]
+        targets(y, model.output_shape) for y in (y_train, y_val, y_test)
+    )
+    model.compile(
+        optimizer=make_optimizer(),
+        loss=LOSS,
+        metrics=[METRIC],
+    )
+    callbacks = [
+        keras.callbacks.LearningRateScheduler(learning_rate),  # [schedule]
+        keras.callbacks.ReduceLROnPlateau(*PLATEAU),  # [plateau]
+        keras.callbacks.EarlyStopping(monitor=MONITOR, patience=PATIENCE),  # [stops]
+    ]
+    validation = (x_val, y_val) if len(x_val) else None
+    start = time.perf_counter()
+    history = model.fit(
+        x_train,
+        y_train,
+        batch_size=BATCH_SIZE,
+        epochs=EPOCHS,
+        validation_data=validation,
+        callbacks=callbacks,
+        verbose=2,
+    )
+    seconds = time.perf_counter() - start
+    test_loss, test_accuracy = model.evaluate(
+        x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0
+    )
+    epochs = len(history.history["loss"])
+    result = {
+        "history": history.history,
+        "test_loss": test_loss,
+        "test_accuracy": test_accuracy,
+        "seconds": seconds,
+        "samples_per_second": len(x_train) * epochs / seconds,
+    }
+    print(
+        f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f}, {seconds:.1f} s"
+    )
+    Path(HISTORY_FILE).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    model.save_weights(WEIGHTS_FILE)
