@@ -25,13 +25,14 @@ from core.code.codegen_blocks import signature_memo
 from core.code.line_wrap import call_lines, with_comment
 from core.code.templates import function_lines
 from core.errors import TorchCanvasError
-from core.files.weights import find_weights
+from core.hub_files import weights_for_file
 from core.model.analysis import Analysis
 from core.model.blocks import BlockDef, dependency_order, instance_at
 from core.model.catalog import get_spec
 from core.model.graph import Graph
 from core.model.names import MODULE_ATTRIBUTES, NameAllocator, module_attribute
 from core.model.node import Node
+from core.weights_reading import final_weights
 
 if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
     from core.files.project import Project
@@ -139,11 +140,8 @@ def torchvision_weights(setting: str) -> str:
     if not re.search(r"-[0-9a-f]{8,}\.pth$", Path(setting).name):
         return ""
     try:
-        # here, not above: without torchvision (ImportError below) the script names the file itself
-        from core.pretrained.catalog import weights_for_file
-
         return weights_for_file(setting) or ""
-    except ImportError:  # no torchvision: the file itself
+    except ImportError:  # no torchvision: the script names the file itself
         return ""
 
 
@@ -157,7 +155,7 @@ def initial_file(setting: str) -> str:
     if not setting:
         return ""
     try:
-        return str(find_weights(setting)) if Path(setting).is_dir() else setting
+        return str(final_weights(setting)) if Path(setting).is_dir() else setting
     except (TorchCanvasError, OSError):
         return setting
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.datasets.info import DataInfo, loaded_shape
+from core.hub_files import weights_for_file
 from core.settings import TrainingSettings
 
 
@@ -110,8 +111,6 @@ def _preset(path: str) -> Any:
     try:
         # deferred: imports torchvision; the editor describes data without it
         from torchvision.models import get_weight
-
-        from core.pretrained.catalog import weights_for_file
     except ImportError:
         return None
     name = weights_for_file(path)

@@ -1,34 +1,31 @@
-"""Reading trained weights: a .pt file (``torch.load(weights_only=True)``: no code runs), a .safetensors file, or
-a run folder, where an empty or unreadable last.pt (a run killed while saving, a full disk) falls back to best.pt
-with a note. Every failure is an ExportError that names the file and what to do."""
+"""Reading trained weights, in files' words: a .pt file (``torch.load(weights_only=True)``: no code runs), a
+.safetensors file, or a run folder, where an empty or unreadable last.pt (a run killed while saving, a full disk)
+falls back to best.pt with a note. Every failure is an ExportError that names the file and what to do.
+
+The reading itself is ``core.weights_reading``'s, a floor below code (the exported script names the file a run
+folder's weights come from); here a file that cannot be opened is worded as every file read is
+(``explain_read_error``)."""
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import os
-import pickle
-import re
-import stat
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from core.errors import ExportError
 from core.files.fileread import explain_read_error
+from core.weights_reading import EXTRA_HINT, WEIGHT_FILES, LoadedWeights, optional_package
+from core.weights_reading import read_weights as read_with
 
-WEIGHT_FILES = ("last.pt", "best.pt", "model.pt", "weights.pt", "last.safetensors", "model.safetensors")
-EXTRA_HINT = 'install the export extra: pip install "torchcanvas[export]"'
-
-
-@dataclass
-class LoadedWeights:
-    state: dict[str, torch.Tensor]
-    file: Path
-    note: str = ""  # set when another file than the first choice was used, and why
+__all__ = [
+    "EXTRA_HINT",
+    "WEIGHT_FILES",
+    "LoadedWeights",
+    "find_weights",
+    "first_line",
+    "load_weights",
+    "optional_package",
+    "read_weights",
+]
 
 
 def find_weights(path: str | Path) -> Path:
@@ -36,152 +33,15 @@ def find_weights(path: str | Path) -> Path:
     return read_weights(path).file
 
 
-def _candidates(where: Path) -> list[Path]:
-    if where.is_dir():
-        named = [where / name for name in WEIGHT_FILES if (where / name).is_file()]
-        others = sorted(where.glob("*.pt")) + sorted(where.glob("*.safetensors"))
-        return named + [p for p in others if p not in named and p.is_file()]
-    if where.name == "last.pt" and (where.parent / "best.pt").is_file():  # a run folder's file: best.pt may stand in
-        return [where, where.parent / "best.pt"]
-    return [where]
-
-
 def read_weights(path: str | Path) -> LoadedWeights:
     """The state_dict of a weights file or run folder. In a run folder whose last.pt is empty or unreadable (a
     run killed while saving, a full disk) best.pt is used instead, and the note says so."""
-    where = Path(path)
-    if not where.exists():
-        raise ExportError(f"No weights file at {where}.")
-    candidates = _candidates(where)
-    if not candidates:
-        raise ExportError(
-            f"No weights (.pt or .safetensors) in the run folder {where}. Choose a run folder that saved weights "
-            "(a run that finished at least one epoch), or a weights file."
-        )
-    problems: list[str] = []
-    for file in candidates:
-        try:
-            state = _read_state(file)
-        except ExportError as exc:
-            if len(candidates) == 1:
-                raise
-            problems.append(str(exc))
-            continue
-        note = ""
-        if problems:
-            what = " (the weights of the best epoch, not the last)" if file.name == "best.pt" else ""
-            note = f"{' '.join(problems)} Used {file.name}{what} instead."
-        return LoadedWeights(state, file, note)
-    raise ExportError(" ".join(problems) + " Train again to get usable weights.")
+    return read_with(path, explain_read_error)
 
 
 def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
     """A state_dict from a .pt (read with weights_only=True: no code runs) or .safetensors file or run folder."""
     return read_weights(path).state
-
-
-_ZIP = b"PK\x03\x04"  # what torch.save writes since PyTorch 1.6: a zip archive
-_PICKLE = 0x80  # the first byte of a pickle (torch.save's older format, or any pickled Python object)
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-_CHOOSE = "Choose the .pt or .safetensors file the weights were saved in, or a run folder."
-
-
-def _refused(file: Path, why: str, then: str = _CHOOSE) -> ExportError:
-    return ExportError(f"Could not read the weights in {file}: {why}. {then}")
-
-
-def _read_state(file: Path) -> dict[str, torch.Tensor]:
-    """One weights file's state_dict. What is not a regular file (a FIFO would block, /dev/zero never ends) is
-    refused before reading; torch's and safetensors' own errors and warnings never reach the user: each cause
-    gets its own sentence, and none suggests loading the file in a way that could run code from it."""
-    try:
-        fd = os.open(file, _OPEN_FLAGS)  # a FIFO opened without blocking: its type is checked next
-    except OSError as exc:
-        raise _refused(file, explain_read_error(exc), "Give yourself read access, or choose other weights.") from None
-    with contextlib.ExitStack() as closing:
-        closing.callback(os.close, fd)
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise _refused(file, "that is a folder, not a weights file")
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else "a device or other special file"
-            raise _refused(file, f"that is {kind}, not a weights file")
-        if info.st_size == 0:
-            raise ExportError(
-                f"{file} is empty (0 bytes): it holds no weights (a run stopped while saving, or the disk was full). "
-                "Choose other weights, or train again."
-            )
-        head = os.pread(fd, 16, 0)
-        if file.suffix == ".safetensors":
-            state: Any = _read_safetensors(file)
-        else:
-            handle = closing.enter_context(os.fdopen(os.dup(fd), "rb"))
-            state = _read_pt(file, handle, head)
-    if isinstance(state, dict):
-        for key in ("state_dict", "model_state_dict", "model"):
-            if isinstance(state.get(key), dict):
-                state = state[key]
-                break
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        raise _refused(
-            file,
-            "it does not hold a state_dict (a mapping of layer names to tensors)",
-            "Save the weights with torch.save(model.state_dict(), PATH) and choose that file.",
-        )
-    return state
-
-
-def _read_pt(file: Path, handle: Any, head: bytes) -> Any:
-    """torch.load with weights_only=True: tensors and plain containers only, no code runs."""
-    try:
-        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": torch's words, not ours
-            warnings.simplefilter("ignore")
-            return torch.load(handle, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        text = str(exc)
-        if not head.startswith(_ZIP) and (not head or head[0] != _PICKLE):
-            raise _refused(
-                file, "it is not a PyTorch weights file (neither saved by torch.save nor .safetensors)"
-            ) from None
-        if isinstance(exc, pickle.UnpicklingError) or "weights only" in text.lower():
-            found = re.search(r"GLOBAL ([\w.]+)", text)
-            named = f" (it asks for {found.group(1)})" if found else ""
-            raise _refused(
-                file,
-                f"besides tensors it holds Python objects{named} that could run code when loaded, so TorchCanvas "
-                "does not load it: it reads only plain tensors",
-                "Use weights saved with torch.save(model.state_dict(), PATH) by a source you trust.",
-            ) from None
-        raise _refused(
-            file,
-            "the file is damaged or incomplete (cut short while copying, downloading or saving)",
-            "Copy or save it again, or choose other weights.",
-        ) from None
-
-
-def _read_safetensors(file: Path) -> Any:
-    safetensors_torch = optional_package("safetensors.torch", "read .safetensors weights")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return safetensors_torch.load_file(str(file))
-    except Exception:
-        raise _refused(
-            file,
-            "it is not a valid .safetensors file (damaged, incomplete or another kind of file)",
-            "Copy or save it again, or choose other weights.",
-        ) from None
-
-
-def optional_package(module: str, purpose: str) -> Any:
-    """The module, or an ExportError that names the package and how to install it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        top = module.split(".")[0]
-        raise ExportError(f"To {purpose}, the {top} package is needed: {EXTRA_HINT}") from None
 
 
 def first_line(exc: BaseException) -> str:

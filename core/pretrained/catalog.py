@@ -1,5 +1,6 @@
 """torchvision's classifiers with ImageNet weights, read from their weights enums (``ResNet18_Weights`` ...): what
-the gallery lists and the CLI names. Nothing here is typed in: a new torchvision brings its new networks."""
+the gallery lists and the CLI names. Nothing here is typed in: a new torchvision brings its new networks. Which
+weights a downloaded file is, which code and datasets ask too, is ``core.hub_files``' (a floor below them)."""
 
 from __future__ import annotations
 
@@ -104,15 +105,3 @@ def cache_dir() -> Path:
 def cache_path(url: str) -> Path:
     """The exact file torch.hub reads for ``url``: the cache folder and the URL's file name."""
     return cache_dir() / os.path.basename(urlparse(url).path)
-
-
-def weights_for_file(path: str | os.PathLike[str]) -> str | None:
-    """The torchvision weights a file is the download of, by its name (``resnet18-f37072fd.pth`` ->
-    ``"ResNet18_Weights.IMAGENET1K_V1"``), any weights of any classifier, not only the defaults; None for another
-    file. Lets generated code say ``ResNet18_Weights.IMAGENET1K_V1.get_state_dict()`` instead of a cache path."""
-    name = Path(path).name
-    for model in list_models(module=torchvision.models):
-        for weights in get_model_weights(model):
-            if os.path.basename(urlparse(weights.url).path) == name:
-                return f"{type(weights).__name__}.{weights.name}"
-    return None

@@ -47,7 +47,7 @@ def test_the_cache_is_torch_home_s(tmp_path: Path, monkeypatch):
 def test_a_cached_file_names_its_torchvision_weights(tmp_path: Path, monkeypatch):
     from torchvision.models import ResNet50_Weights
 
-    from core.pretrained.catalog import weights_for_file
+    from core.hub_files import weights_for_file  # a floor below code and datasets, which ask it too
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     assert weights_for_file(cache_path(ResNet18_Weights.DEFAULT.url)) == "ResNet18_Weights.IMAGENET1K_V1"
