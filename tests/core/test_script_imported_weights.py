@@ -128,3 +128,34 @@ def test_the_exported_script_and_the_runs_script_train_as_the_app_does(tmp_path,
     assert _first_loss(tmp_path / "exported" / "train.py", tmp_path / "cwd") == app
     assert result.run_dir is not None and (result.run_dir / "small.initial.pt").is_file()
     assert _first_loss(result.run_dir / "train.py", tmp_path / "cwd") == app
+
+
+def test_a_damaged_weights_file_stops_the_exported_script_with_a_sentence(tmp_path, capsys) -> None:
+    """A weights file cut short (a copy that stopped half-way) was torch's traceback from inside the script's
+    start_from_file; it is one sentence naming the file and the fix, as a missing file is."""
+    path, _ = _imported(tmp_path, capsys)
+    _export(path, tmp_path / "elsewhere" / "train.py", capsys)
+    weights = tmp_path / "elsewhere" / "small.initial.pt"
+    weights.write_bytes(weights.read_bytes()[:200])  # torch.save's zip, cut short
+    (tmp_path / "cwd").mkdir()
+    script = tmp_path / "elsewhere" / "train.py"
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path / "cwd", capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == (
+        f"Cannot start from the initial weights: {weights} is damaged or not a weights file. Export the script "
+        "again, or set INITIAL_WEIGHTS to a good file."
+    )
+
+
+def test_a_safetensors_file_that_is_not_one_is_refused_in_the_same_words(tmp_path, capsys) -> None:
+    path, _ = _imported(tmp_path, capsys)
+    project = load(path)
+    project.training.initial_weights = str(tmp_path / "start.safetensors")
+    save(project, path)
+    _export(path, tmp_path / "other" / "train.py", capsys)
+    (tmp_path / "start.safetensors").write_text("not weights\n")
+    module = _as_module(tmp_path / "other" / "train.py")
+    with pytest.raises(SystemExit, match=r"start\.safetensors is damaged or not a weights file\. Export the script"):
+        module.start_from_file(module.Net())

@@ -49,8 +49,15 @@ def start_from_file(model: nn.Module) -> None:
             f"Cannot start from the initial weights: there is no file {path}. Put it "
             "there, or set INITIAL_WEIGHTS to the file's path."
         )
-    state = load_file(path)  # [safetensors]
-    state = torch.load(path, weights_only=True)  # [!safetensors]
+    try:
+        state = load_file(path)  # [safetensors]
+        state = torch.load(path, weights_only=True)  # [!safetensors]
+    except Exception as exc:  # cut short, or not weights: a sentence, no traceback
+        raise SystemExit(
+            f"Cannot start from the initial weights: {path} is damaged or not a "
+            "weights file. Export the script again, or set INITIAL_WEIGHTS to "
+            "a good file."
+        ) from exc
     loaded, new = start_from(model, state)
     shown = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
     print(
