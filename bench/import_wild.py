@@ -61,8 +61,8 @@ ENTRIES = [
     Entry("pytorch_examples/mnist_main.py", "Net", [1, 28, 28]),
     Entry("pytorch_examples/super_resolution_model.py", "Net", [1, 32, 32], [3]),
     Entry("pytorch_examples/transformer_net.py", "TransformerNet", [3, 64, 64]),
-    Entry("pytorch_examples/word_language_model.py", "RNNModel", [12], ["LSTM", 50, 16, 16, 2]),
-    Entry("pytorch_examples/word_language_model.py", "TransformerModel", [12], [50, 16, 2, 32, 2]),
+    Entry("pytorch_examples/word_language_model.py", "RNNModel", [12], ["LSTM", 50, 16, 16, 2], tokens=50),
+    Entry("pytorch_examples/word_language_model.py", "TransformerModel", [12], [50, 16, 2, 32, 2], tokens=50),
     Entry("pytorch_examples/dcgan_main.py", "Generator", [100, 1, 1], [1], ["--dataset", "fake", "--niter", "0"]),
     Entry(
         "karpathy_nanogpt/model.py",
@@ -94,12 +94,24 @@ def one(entry: Entry) -> tuple[str, float]:
             x = torch.randint(0, entry.tokens, (2, *entry.shape), generator=generator)
         else:
             x = torch.randn(2, *entry.shape, generator=generator)
+        calling = result.calling  # a time-first model reads x transposed; a starting state: init_hidden's zeros
+        states = {name: _state(model, len(x)) for name in calling.zero_states}
         with torch.no_grad():
-            a, b = outputs(model(x)), outputs(built(x))
+            raw = model(*calling.original_inputs([x]), **states)
+            a = calling.drawn_outputs(raw, len(x))
+            b = outputs(built(x))
         if len(a) != len(b) or any(p.shape != q.shape for p, q in zip(a, b, strict=True)):
             return "differs: other outputs", time.perf_counter() - start
         diff = max(float((p - q).abs().max()) for p, q in zip(a, b, strict=True))
         skipped = f"; {len(left_out)} keys forward never uses left out" if left_out else ""
+        if any(calling.transposed):
+            skipped += "; time first, drawn batch first"
+        if calling.zero_states:
+            skipped += "; starting state of zeros"
+        if calling.kept is not None and len(calling.kept) < len(
+            outputs(model(*calling.original_inputs([x]), **states))
+        ):
+            skipped += "; final state not drawn"
         exact = all(torch.allclose(p, q, atol=1e-5) for p, q in zip(a, b, strict=True))
         verdict = f"exact (difference {diff:.1e}{skipped})" if exact else f"differs by {diff:.1e}"
     except ModelImportError as exc:
@@ -109,6 +121,12 @@ def one(entry: Entry) -> tuple[str, float]:
     finally:
         sys.argv = argv
     return verdict, time.perf_counter() - start
+
+
+def _state(model: torch.nn.Module, batch: int) -> object:
+    """The starting state the model's own code makes (word_language_model's init_hidden: zeros), else None."""
+    make = getattr(model, "init_hidden", None)
+    return make(batch) if callable(make) else None
 
 
 def outputs(value: object) -> list[torch.Tensor]:

@@ -26,6 +26,7 @@ from core.files.project import Project
 from core.fx_import.hierarchy import build
 from core.fx_import.items import flatten
 from core.fx_import.tied import tied_note
+from core.fx_import.time_major import Calling, relayout, time_major_inputs
 from core.fx_import.trace import ModelImportError, inputs_of, node_line, trace
 from core.fx_import.unused import never_called, note
 from core.fx_import.verify import verify
@@ -44,6 +45,7 @@ class ImportResult:
     called: set[str] = field(default_factory=set)  # the modules forward called (eval mode), by qualified name
     notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # the original's keys of layers never called (``unused``)
+    calling: Calling = field(default_factory=Calling)  # how the original is called and compared (``time_major``)
 
 
 def _shapes(gm: Any, samples: list[torch.Tensor]) -> None:
@@ -132,9 +134,6 @@ def _inputs(gm: Any, module: nn.Module, shapes: list[list[int]], dtype: str | No
     """Each input's dtype and, for token ids, how many ids there are (the smallest Embedding it feeds): an
     input that goes into an Embedding holds token ids (int64) unless ``dtype`` says otherwise."""
     placeholders = inputs_of(gm)
-    states = _state_inputs(gm, module, placeholders)
-    if states:
-        raise ModelImportError(states)
     if len(placeholders) != len(shapes):
         names = ", ".join(str(p.target) for p in placeholders)
         takes = f"{len(placeholders)} input{'s' if len(placeholders) != 1 else ''} ({names})"
@@ -156,26 +155,35 @@ def _inputs(gm: Any, module: nn.Module, shapes: list[list[int]], dtype: str | No
     return found
 
 
-def _state_inputs(gm: Any, module: nn.Module, placeholders: list[Any]) -> list[str]:
-    """An input of forward that is the starting state of a recurrent layer (word_language_model's ``hidden``,
-    built by ``init_hidden``): a drawing's LSTM takes only the sequence and starts from zeros. Said first, in
-    words: otherwise the user is asked for that input's shape, and then the LSTM fails on it."""
-    found = []
-    for placeholder in placeholders:
+def _state_inputs(gm: Any, module: nn.Module) -> tuple[list[str], list[str]]:
+    """The inputs of forward that are the starting state of a recurrent layer (word_language_model's ``hidden``,
+    built by ``init_hidden`` as zeros), and the notes saying so. A drawing's recurrent layer starts from zeros: the
+    model is traced with those inputs left out (None: torch's zeros), so it is the model called with a state of
+    zeros, and the check calls it so."""
+    names: list[str] = []
+    notes: list[str] = []
+    for placeholder in inputs_of(gm):
         for user in placeholder.users:
             if user.op != "call_module" or placeholder not in (*user.args[1:], *user.kwargs.values()):
                 continue
             layer = gm.get_submodule(str(user.target))
-            if not isinstance(layer, nn.RNNBase):
+            if not isinstance(layer, nn.RNNBase) or str(placeholder.target) in names:
                 continue
-            built = " (built by init_hidden)" if callable(getattr(module, "init_hidden", None)) else ""
-            found.append(
+            names.append(str(placeholder.target))
+            built = ", as init_hidden builds it" if callable(getattr(module, "init_hidden", None)) else ""
+            notes.append(
                 f"`{placeholder.target}`, an input of {type(module).__name__}.forward, is the starting state of "
-                f"`model.{user.target}` (an `nn.{type(layer).__name__}`){built}: a drawing's recurrent layers take "
-                "only the sequence, batch first, and start from zeros, so a state passed in cannot be drawn: call "
-                f"`self.{user.target}(x)` with the sequence alone."
+                f"`model.{user.target}` (an `nn.{type(layer).__name__}`): the drawing's {type(layer).__name__} "
+                f"starts from zeros{built}, so it has no input for it; a state carried over from the batch before "
+                "is not drawn."
             )
-    return found
+    return names, notes
+
+
+_TIME_FIRST = (
+    "The model reads its sequences time first ([steps, batch, ...]); the drawing reads them batch first, as every "
+    "drawing does, with the same layers and weights: give it the same data with the first two dimensions swapped."
+)
 
 
 def _layout(graph: Graph) -> None:
@@ -205,10 +213,23 @@ def import_model(
     try:
         if state is not None:
             _load_user_state(module, state)
-        gm = trace(module, [torch.zeros(1, *s, dtype=getattr(torch, input_dtype or "float32")) for s in shapes])
+        zeros = [torch.zeros(1, *s, dtype=getattr(torch, input_dtype or "float32")) for s in shapes]
+        gm = trace(module, zeros)
+        states, notes = _state_inputs(gm, module)
+        if states:
+            gm = trace(module, zeros, states)
         times["trace"] = time.perf_counter() - start
         kinds = _inputs(gm, module, shapes, input_dtype)
-        _shapes(gm, [torch.zeros(1, *s, dtype=getattr(torch, d)) for s, (d, _) in zip(shapes, kinds, strict=True)])
+        calling = Calling(zero_states=states)
+        major = time_major_inputs(gm)
+        calling.transposed = [p in major for p in inputs_of(gm)]
+        samples = [torch.zeros(1, *s, dtype=getattr(torch, d)) for s, (d, _) in zip(shapes, kinds, strict=True)]
+        _shapes(gm, calling.original_inputs(samples))
+        if major:
+            problems, more = relayout(gm, major, calling)
+            if problems:
+                raise ModelImportError(problems)
+            notes += [_TIME_FIRST, *more]
         flat = flatten(gm)
         if flat.problems:
             raise ModelImportError(flat.messages())
@@ -227,7 +248,8 @@ def import_model(
         skipped, uncalled = never_called(gm, module)
         left_out = set(skipped)
         own = {k: v.detach().clone() for k, v in module.state_dict().items() if k not in left_out}
-        result = ImportResult(project, own, seconds=times, notes=list(gm.meta.get("notes", [])), skipped=skipped)
+        notes = [*gm.meta.get("notes", []), *notes]
+        result = ImportResult(project, own, seconds=times, notes=notes, skipped=skipped, calling=calling)
         if uncalled:
             result.notes.append(note(uncalled, len(skipped)))
         tied = tied_note(module, set(own))

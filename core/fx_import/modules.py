@@ -48,7 +48,20 @@ def from_module(module: nn.Module, node: fx.Node) -> Layer:
     if layer_id == "MultiheadAttention" and (list(node.args[:3]) != [value] * 3 or node.kwargs.get("attn_mask")):
         raise Unsupported("only self-attention (query, key and value the same tensor, no mask) is a TorchCanvas layer")
     try:
-        params = MODULES[layer_id](module)
+        params = MODULES[layer_id](_BatchFirst(module) if node.meta.get("drawn_batch_first") else module)
     except NotImportable as exc:
         raise Unsupported(str(exc)) from None
     return Layer(layer_id, params, [value])
+
+
+class _BatchFirst:
+    """A time-first recurrent layer read as the batch-first one it is drawn as (``time_major``): the same weights and
+    settings, batch_first=True."""
+
+    batch_first = True
+
+    def __init__(self, module: nn.Module) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)

@@ -84,7 +84,7 @@ def _plan(node: fx.Node, module: Any, unpacking: set[fx.Node], lasts: list[fx.No
     output itself when the whole sequence is used: then True). Raises Unsupported with the sentence for the user."""
     kind = type(module).__name__
     attr = str(node.target)
-    if len(node.args) > 1 or node.kwargs:
+    if any(a is not None for a in (*node.args[1:], *node.kwargs.values())):  # None: zeros, as a drawing starts
         raise Unsupported(
             f"it is given a starting state{_at(node)}, while a drawing's {kind} starts from zeros: call it with the "
             f"sequence alone, `self.{attr}(x)`"

@@ -116,11 +116,14 @@ def _drop_settings(graph: fx.Graph, module: nn.Module, fixed: dict[str, Any]) ->
         graph.erase_node(node)
 
 
-def trace(module: nn.Module, samples: list[torch.Tensor] | None = None) -> fx.GraphModule:
+def trace(
+    module: nn.Module, samples: list[torch.Tensor] | None = None, states: tuple[str, ...] | list[str] = ()
+) -> fx.GraphModule:
     """The traced graph; a failure is a ModelImportError naming the module, the line and the fix. With
-    ``samples`` (one per input), a trace that fails is tried again knowing the shapes (``shape_trace``)."""
+    ``samples`` (one per input), a trace that fails is tried again knowing the shapes (``shape_trace``); the
+    inputs named in ``states`` (a recurrent layer's starting state) are traced as None (zeros)."""
     tracer = LeafTracer()
-    fixed = settings(module)
+    fixed = {**settings(module), **dict.fromkeys(states)}
     try:
         graph = tracer.trace(module, concrete_args=fixed or None)
     except ModelImportError:

@@ -57,13 +57,14 @@ def verify(result: ImportResult, module: nn.Module, samples: list[torch.Tensor])
                 [f"`{key}` has shape {list(value.shape)} in the original but {list(own[key].shape)} when imported."]
             )
     built.load_state_dict(result.state, assign=True)
+    calling = result.calling  # a time-first model reads its samples transposed; a starting state is None (zeros)
     with torch.no_grad():
-        expected = module(*samples)
+        expected = module(*calling.original_inputs(samples), **dict.fromkeys(calling.zero_states))
         got = built(*samples)
     if isinstance(expected, dict):  # a segmentation model's {"out": ...}: the drawing gives its 'out'
         expected = expected["out"]
-    expected_items = list(expected) if isinstance(expected, (tuple, list)) else [expected]
-    expected_items = [e for e in expected_items if e is not None]  # nanoGPT's (logits, None): the loss without targets
+    # the outputs the drawing gives, in its layout; a None (nanoGPT's loss without targets) is no output
+    expected_items = calling.drawn_outputs(expected, samples[0].shape[0])
     got_items = list(got) if isinstance(got, (tuple, list)) else [got]
     if len(expected_items) != len(got_items):
         raise ModelImportError(["The imported network has another number of outputs than the original."])

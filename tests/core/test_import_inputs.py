@@ -98,11 +98,13 @@ class Recurrent(nn.Module):
         return torch.zeros(1, bsz, 8), torch.zeros(1, bsz, 8)
 
 
-def test_a_recurrent_state_passed_to_forward_is_named_instead_of_asking_for_its_shape():
-    with pytest.raises(ModelImportError) as info:
-        import_model(Recurrent(), [12])
-    assert info.value.problems == [
-        "`hidden`, an input of Recurrent.forward, is the starting state of `model.rnn` (an `nn.LSTM`) (built by "
-        "init_hidden): a drawing's recurrent layers take only the sequence, batch first, and start from zeros, so a "
-        "state passed in cannot be drawn: call `self.rnn(x)` with the sequence alone."
-    ]
+def test_a_recurrent_state_passed_to_forward_starts_from_zeros_with_a_note_instead_of_asking_for_its_shape():
+    """Issue 23: the state init_hidden builds is zeros, where a drawing's LSTM starts: no input for it, a note."""
+    model = Recurrent().eval()
+    result = import_model(model, [12])
+    assert [n.name for n in result.project.graph.nodes_of_type("Input")] == ["x"]
+    assert (
+        "`hidden`, an input of Recurrent.forward, is the starting state of `model.rnn` (an `nn.LSTM`): the drawing's "
+        "LSTM starts from zeros, as init_hidden builds it, so it has no input for it" in " ".join(result.notes)
+    )
+    assert result.calling.zero_states == ["hidden"]
