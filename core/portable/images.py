@@ -46,7 +46,7 @@ def fit_image(image, size: tuple[int, int], crop: tuple | None = None):
     """A Pillow image at size (height, width); with crop (resize_size, crop_size),
     pretrained weights' own rule (torchvision's ``weights.transforms()`` on a
     Pillow image): the short side to resize_size, then the centre square."""
-    from PIL import Image
+    from PIL import Image  # here, as in convert_image: only image folders need Pillow
 
     if crop is None:
         return image.resize((size[1], size[0]))
