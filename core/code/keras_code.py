@@ -120,7 +120,7 @@ def header_lines(about: str) -> list[str]:
         "",
         "import os",
         "",
-        'os.environ.setdefault("KERAS_BACKEND", "torch")  # Keras 3 on PyTorch: no TensorFlow needed',
+        'os.environ.setdefault("KERAS_BACKEND", "torch")  # Keras 3 on PyTorch: no TensorFlow',
         "",
         "import keras",
         "from keras import layers",

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from core.code import script as torch_script
 from core.code.imports import module_imports, used_imports, used_names
 from core.code.keras_code import KerasCode, generate_keras_model
-from core.code.line_wrap import call_lines
 from core.code.script_data import (
     general_load_lines,
     helper_constants,
@@ -99,17 +98,12 @@ def compile_fit_lines(s: TrainingSettings) -> list[str]:
     """For the code view: ``make_optimizer`` and ``compile_model`` with the project's loss and metric, and how to
     fit."""
     loss = KERAS_LOSSES[s.loss]
+    fill = {"TORCH_LOSS": s.loss, "LOSS": loss, "METRIC": metric_call(s)}
     return [
         *optimizer_lines(s, values=True),
         "",
         "",
-        "def compile_model(model: keras.Model) -> keras.Model:",
-        '    """The loss, optimizer and metric of the project\'s training settings."""',
-        f"    # PyTorch: {s.loss}" + (" (takes raw scores: from_logits=True)" if "from_logits" in loss else ""),
-        *call_lines(
-            "    ", "model.compile", ["optimizer=make_optimizer()", f"loss={loss}", f"metrics=[{metric_call(s)}]"]
-        ),
-        "    return model",
+        *function_lines("keras_main", "compile_model", {"logits": "from_logits=True" in loss}, fill),
         "",
         "",
         "# Training (File > Export > Keras script writes it all, with the project's data split):",

@@ -7,16 +7,19 @@ from __future__ import annotations
 import ast
 import importlib.util
 import itertools
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from core.code.keras_code import KerasExportError, generate_keras_model
 from core.code.keras_script import compile_fit_lines, generate_keras_script
 from core.code.script import generate_script
 from core.code.templates import function_lines, picked, tags
 from core.files.project import Project
-from tests.core.train_fixtures import example, mlp_project, write_csv
+from tests.core.train_fixtures import EXAMPLES, example, mlp_project, write_csv
 
 KERAS_OWN = ("build_model", "make_optimizer", "targets", "learning_rate", "main")
 PLACEHOLDERS = ("OPTIMIZER", "RHO", "EPSILON", "METRIC", "MONITOR", "PLATEAU", "SCHEDULER", "STEP_SIZE", "GAMMA")
@@ -150,6 +153,31 @@ def test_the_code_views_optimizer_is_the_scripts_with_numbers_for_constants() ->
     numbers = script.replace("LEARNING_RATE", "0.01").replace("GRAD_CLIP", "0.5")
     assert _unparsed(view["make_optimizer"]) == _unparsed(numbers)
     assert "optimizer=make_optimizer()" in view["compile_model"]
+
+
+@pytest.mark.slow  # runs ruff on the Keras tab's text of every example: a second or two
+def test_the_keras_tabs_code_passes_ruff_for_every_example(tmp_path: Path) -> None:
+    """What the code view's Keras tab shows (and Copy copies): the model, then ``make_optimizer`` and
+    ``compile_model``; a reader pastes it into a file, so it is held to the exports' check."""
+    written = 0
+    for path in sorted(EXAMPLES.glob("*.json")):
+        project = example(path.stem)
+        try:
+            model = generate_keras_model(project.graph).source
+        except KerasExportError:
+            continue
+        text = model + "\n\n" + "\n".join(compile_fit_lines(project.training)) + "\n"
+        (tmp_path / f"{path.stem}_keras_tab.py").write_text(text, encoding="utf-8")
+        written += 1
+    assert written >= 5
+    for check in (["check"], ["format", "--check", "--diff"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *check, "--isolated", "--no-cache", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.slow  # imports keras and trains in a child process: seconds

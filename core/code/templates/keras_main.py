@@ -1,20 +1,22 @@
 """The Keras script's own functions (``core.code.keras_script`` picks the lines of a
 project's settings): the optimizer with PyTorch's defaults where Keras' differ, the
 targets of a loss that is not a class loss, the learning rate of a schedule, and
-``main``, which compiles, fits, tests and saves. The data half is the PyTorch
-script's (``core.code.script_data``).
+``main``, which compiles, fits, tests and saves. The code view shows the network with
+``make_optimizer`` and ``compile_model``, the compile step on its own. The data half is
+the PyTorch script's (``core.code.script_data``).
 
 ``keras`` is imported for the type checker only: importing it picks a backend, and
 the templates are read as text, never run.
 
 Flags of ``make_optimizer``: PyTorch's defaults Keras lacks (``rho``, ``adagrad``,
 ``epsilon``), ``momentum``, ``nesterov``, weight ``decay`` (``l2``: PyTorch adds it to
-the gradient), ``clip``. ``learning_rate``: ``step`` or ``cosine``. ``main``:
-``classes`` a class loss, ``npz`` the short ``.npz`` loader, the callbacks
-(``schedule``, ``plateau``, ``stops``) and what Keras does not reproduce
-(``unmatched`` schedule, ``augment``). Placeholders: ``OPTIMIZER``, ``RHO``,
-``EPSILON``, ``MOMENTUM``, ``WEIGHT_DECAY``, ``GAMMA``, ``STEP_SIZE``, ``SCHEDULER``,
-``METRIC``, ``MONITOR``, ``*PLATEAU``.
+the gradient), ``clip``. ``compile_model``: ``logits``, a loss on raw scores.
+``learning_rate``: ``step`` or ``cosine``. ``main``: ``classes`` a class loss, ``npz``
+the short ``.npz`` loader, the callbacks (``schedule``, ``plateau``, ``stops``) and
+what Keras does not reproduce (``unmatched`` schedule, ``augment``). Placeholders:
+``OPTIMIZER``, ``RHO``, ``EPSILON``, ``MOMENTUM``, ``WEIGHT_DECAY``, ``GAMMA``,
+``STEP_SIZE``, ``SCHEDULER``, ``METRIC``, ``MONITOR``, ``*PLATEAU`` and, in a comment,
+``TORCH_LOSS`` (the PyTorch loss's name).
 """
 
 from __future__ import annotations
@@ -75,6 +77,18 @@ def make_optimizer() -> keras.optimizers.Optimizer:
         weight_decay=WEIGHT_DECAY,  # [decay]
         global_clipnorm=GRAD_CLIP,  # [clip]
     )
+
+
+def compile_model(model: keras.Model) -> keras.Model:
+    """The loss, optimizer and metric of the project's training settings."""
+    # PyTorch: TORCH_LOSS (takes raw scores: from_logits=True)  # [logits]
+    # PyTorch: TORCH_LOSS  # [!logits]
+    model.compile(
+        optimizer=make_optimizer(),
+        loss=LOSS,
+        metrics=[METRIC],
+    )
+    return model
 
 
 def targets(y: np.ndarray, output_shape: tuple) -> np.ndarray:
