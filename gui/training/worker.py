@@ -29,6 +29,7 @@ from core.datasets import load_for_settings
 from core.errors import TorchCanvasError, plain_message
 from core.logs import append_traceback
 from core.training.events import TrainEvent, TrainResult
+from gui.training.cores import gui_thread_on_one_core, keep_gui_thread_on_one_core, torch_loaded, use_all_cores
 
 if TYPE_CHECKING:
     from core.datasets import Dataset
@@ -124,40 +125,6 @@ def _default_factory() -> TrainerFactory:
     from core.training import Trainer  # deferred for start-up: the trainer imports torch
 
     return Trainer
-
-
-_cores: list[int] = []
-
-
-def training_threads() -> int:
-    """How many threads torch uses for one op in a run: what it chose for this machine at start-up."""
-    if not _cores:
-        import torch  # deferred for start-up: an idle window imports no torch
-
-        _cores.append(torch.get_num_threads())
-    return _cores[0]
-
-
-def use_all_cores() -> None:
-    """In the worker thread: let torch ops use every core (a new thread starts with OpenMP's own default)."""
-    import torch  # deferred for start-up, as above
-
-    torch.set_num_threads(training_threads())
-
-
-_gui_one_core: list[bool] = []
-
-
-def keep_gui_thread_on_one_core() -> None:
-    """In the GUI thread: its own torch work (previews, predictions) runs on one core. Otherwise OpenMP keeps a
-    second team of threads for the GUI thread, and on a small machine that team and the training team slow each
-    other down: the MNIST MLP trained at 23k samples/s from the window against 42k with this, on 2 cores.
-    Called when a run's first events arrive (the run has imported torch by then), not when the dashboard docks."""
-    import torch  # deferred for start-up, as above
-
-    training_threads()
-    torch.set_num_threads(1)
-    _gui_one_core.append(True)
 
 
 GENERATED_PREFIX = "<torchcanvas-"  # core.training.setup.exec_source registers each run's script as <torchcanvas-…>
@@ -317,7 +284,7 @@ class TrainingRun(QObject):
 
     def _unpack(self, events: list[TrainEvent]) -> None:
         """On the GUI thread: one ``training_event`` per event of a group, in order."""
-        if not _gui_one_core and "torch" in sys.modules:  # the run imported torch before its first group
+        if not gui_thread_on_one_core() and torch_loaded():  # the run imported torch before its first group
             keep_gui_thread_on_one_core()
         for event in events:
             self.training_event.emit(event)
@@ -352,6 +319,8 @@ class TrainingRun(QObject):
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("a TrainingRun can be started once")
+        if torch_loaded():  # the GUI thread may have run torch ops on every core: see gui.training.cores
+            keep_gui_thread_on_one_core()
         thread = self._thread = _TrainThread(self)
         thread.setObjectName("torchcanvas-training")
         _track(self, thread)
