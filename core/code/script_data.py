@@ -5,21 +5,28 @@ Grey images read whole (an ``.npz`` file, torchvision's MNIST family) get the sh
 ``core.portable.lean``; every other source the general helpers and ``prepare``, pasted with only the steps its
 data takes: ``core.portable.steps`` tags those statements as ``core.code.templates`` does (``# [channels]``), and
 the app runs the whole function, whose other steps do nothing for that data.
+
+Each source's own reading lines are a function of ``core/code/templates/read_*.py``: the source's registry entry
+(``core.datasets.spec.ScriptLoad``) names it, the tags it keeps and its values, which go in as Python literals
+(``python_literal``), never as pasted text, as do the constants naming its files.
 """
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from core.code.imports import used_names
+from core.code.line_wrap import LINE_LENGTH, call_lines
 from core.code.templates import TAG, function_lines, picked
 from core.datasets.fit import weights_crop
 from core.datasets.info import dataset_info, loaded_shape
-from core.datasets.spec import SOURCES, DataSpec
-from core.portable import inference, lean, sources, steps
+from core.datasets.spec import SOURCES, Constant, DataSpec
+from core.model.pyparse import parse
+from core.portable import inference, lean, sources, steps, subsets
 from core.settings import TrainingSettings
 
 
@@ -69,17 +76,90 @@ def quoted(text: str) -> str:
 def loader(
     spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool = False
 ) -> tuple[list[Any], list[str], list[str]]:
-    """The helpers the data needs, constants naming its files, and the lines of ``load_data``, from the
-    source's registry entry (tokens: the Input takes int64 token ids, as ``core.datasets.wants_tokens`` decides)."""
+    """The helpers the data needs, constants naming its files, and the lines of ``load_data`` that read ``raw``:
+    the source's template (its registry entry says which, ``core/code/templates/read_*.py``), its images
+    resized when the settings ask, then a few-shot spec's classes kept (tokens: the Input takes int64 token ids, as
+    ``core.datasets.wants_tokens`` decides)."""
     load = SOURCES[spec.kind].script(spec, settings, shape, tokens)
-    if load.lines:
-        return load.helpers, load.constants, load.lines
-    if settings.resize and not tokens:
+    helpers, constants = list(load.helpers), [constant_line(c) for c in load.constants]
+    lines = read_lines(load.read, load.flags, load.values)
+    if load.resizes and settings.resize and not tokens:
         crop = weights_crop(settings, tuple(settings.resize))  # pretrained weights' resize-then-centre-crop
         sizes = {"CROP_RESIZE": str(crop[0]), "CROP_SIZE": str(crop[1])} if crop else {}
-        lines = body("resized_raw", {"crop": bool(crop)}, {**sizes, "LOAD": load.call})[:-1]  # all but return
-        return [*load.helpers, steps.resize_images, *([steps.resize_crop] if crop else [])], load.constants, lines
-    return load.helpers, load.constants, [f"raw = {load.call}"]
+        lines = body("resized_raw", {"crop": bool(crop)}, {**sizes, "LOAD": _call(lines, load.read)})[:-1]
+        helpers += [steps.resize_images, *([steps.resize_crop] if crop else [])]
+    if spec.keep_classes or spec.per_class:  # after the source's lines, as the app keeps them (keep_subset)
+        lines += read_lines("read_subset.kept", {}, {"SPEC": spec.text})
+        constants.append(constant_line(Constant("CLASSES", list(spec.keep_classes), "the classes kept ([]: all)")))
+        constants.append(constant_line(Constant("PER_CLASS", spec.per_class, "samples of each class (0: all)")))
+        helpers.append(subsets.keep_classes)
+    return helpers, constants, lines
+
+
+def _call(lines: list[str], read: str) -> str:
+    """The call of a template that gives images, to be resized: its one line ``raw = CALL``."""
+    if len(lines) != 1 or not lines[0].startswith("raw = "):
+        raise ValueError(f"the template {read} gives images to resize: its body must be one line, return CALL")
+    return lines[0].removeprefix("raw = ")
+
+
+def read_lines(read: str, flags: Mapping[str, bool], values: Mapping[str, Any]) -> list[str]:
+    """The body of the template function ``read`` ("module.function", in ``core/code/templates``) after its
+    docstring, unindented, with the statements ``flags`` keep and ``values`` as Python literals in place of its
+    placeholders; its ``return`` becomes ``raw = ``, which ``load_data`` splits."""
+    module, name = read.split(".")
+    lines = function_lines(module, name, None, {key: python_literal(value) for key, value in values.items()})
+    at = _docstring_end(lines) + 1
+    lines[at:] = [f"    raw = {line[11:]}" if line.startswith("    return ") else line for line in lines[at:]]
+    lines = picked(lines, flags)
+    return [wrapped for line in lines[_docstring_end(lines) + 1 :] for wrapped in _wrapped(line.removeprefix("    "))]
+
+
+def _docstring_end(lines: list[str]) -> int:
+    return next(i for i, line in enumerate(lines) if i and line.rstrip().endswith('"""'))
+
+
+def _wrapped(line: str) -> list[str]:
+    """A line of ``load_data`` that a long value made too long (a few-shot spec naming a long path), wrapped as
+    ruff format wraps a call: ``raw = call(...)`` only; any other line as it is."""
+    if len(line) + 4 <= LINE_LENGTH or not line.endswith(")"):  # + 4: load_data's indent
+        return [line]
+    statement = parse(line).body[0]
+    call = statement.value if isinstance(statement, ast.Assign) else None
+    if not isinstance(call, ast.Call) or ast.get_source_segment(line, statement) != line:  # a comment after it
+        return [line]
+    items: list[ast.expr | ast.keyword] = sorted([*call.args, *call.keywords], key=lambda item: item.col_offset)
+    args = [ast.get_source_segment(line, item) or "" for item in items]
+    return [part.removeprefix("    ") for part in call_lines("    ", line[: line.index("(")], args)]
+
+
+def python_literal(value: Any) -> str:
+    """Python source for a value a source names (a path, a column, a number, a tuple or list or dict of them):
+    what ``repr`` gives, strings quoted as ruff format quotes them (double quotes unless the text holds more double
+    than single quotes), so any text reads back exactly and the script passes ``ruff format --check``."""
+    if isinstance(value, str):
+        quote = "'" if value.count('"') > value.count("'") else '"'
+        body = ("\\" + ch if ch in (quote, "\\") else ch if ch.isprintable() else repr(ch)[1:-1] for ch in value)
+        return quote + "".join(body) + quote
+    if isinstance(value, tuple):
+        items = [python_literal(item) for item in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if isinstance(value, list):
+        return f"[{', '.join(python_literal(item) for item in value)}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items()) + "}"
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    raise TypeError(f"no Python literal for a value of type {type(value).__name__}")
+
+
+def constant_line(constant: Constant) -> str:
+    """``NAME = value  # comment``; a spread dict one item a line, the comment after its opening brace."""
+    comment = f"  # {constant.comment}" if constant.comment else ""
+    if constant.spread and isinstance(constant.value, dict) and constant.value:
+        items = [f"    {python_literal(key)}: {python_literal(value)}," for key, value in constant.value.items()]
+        return "\n".join([f"{constant.name} = {{{comment}", *items, "}"])
+    return f"{constant.name} = {python_literal(constant.value)}{comment}"
 
 
 def helper_constants(constants: list[str], helper_text: str) -> list[str]:
@@ -114,8 +194,7 @@ def body(name: str, flags: Mapping[str, bool] | None = None, fill: Mapping[str, 
     """The statements of the template ``core/code/templates/data.py``'s function ``name`` after its docstring,
     unindented: a form of ``load_data``'s body."""
     lines = function_lines("data", name, {} if flags is None else flags, fill)
-    end = next(i for i, line in enumerate(lines) if i and line.rstrip().endswith('"""'))
-    return [line.removeprefix("    ") for line in lines[end + 1 :]]
+    return [line.removeprefix("    ") for line in lines[_docstring_end(lines) + 1 :]]
 
 
 GREY_FAMILY = ("MNIST", "FashionMNIST", "KMNIST")  # torchvision's grey 28x28 digits and clothes

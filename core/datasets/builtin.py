@@ -12,7 +12,6 @@ from core.datasets.spec import (
     options,
     options_text,
     register,
-    script_string,
 )
 from core.errors import DataError
 from core.settings import TrainingSettings
@@ -40,10 +39,9 @@ def _table_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, 
     # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources
 
-    call = f"load_sklearn({script_string(spec.name)})"
-    if spec.name == "digits":  # images: a call the script resizes as the app does (training.resize)
-        return ScriptLoad([sources.load_sklearn], call=call)
-    return ScriptLoad([sources.load_sklearn], lines=[f"raw = {call}"])
+    # digits are images: the script resizes them as the app does (training.resize)
+    images = spec.name == "digits"
+    return ScriptLoad([sources.load_sklearn], "read_builtin.sklearn", values={"SET_NAME": spec.name}, resizes=images)
 
 
 register(
@@ -91,8 +89,8 @@ def _points_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int,
     from core.portable import sources
 
     o = spec.options
-    args = f'"{spec.name}", {o["samples"]}, {float(o["noise"])!r}, {o["classes"]}, SEED'
-    return ScriptLoad([sources.make_points], lines=[f"raw = make_points({args})"])
+    values = {"SET_NAME": spec.name, "SAMPLES": o["samples"], "NOISE": float(o["noise"]), "CLASS_COUNT": o["classes"]}
+    return ScriptLoad([sources.make_points], "read_builtin.points", values=values)
 
 
 def _describe_points(spec: DataSpec) -> DataInfo:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from core.datasets.info import describe_csv, describe_idx, describe_npz
-from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
+from core.datasets.spec import Constant, DataSpec, LoadRequest, ScriptLoad, Source, file_path, register
 from core.errors import DataError
 from core.settings import TrainingSettings
 
@@ -86,9 +86,8 @@ def _npz_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ..
 
     npz = [sources.tokens_to_tensor, sources.check_finite, sources.read_npz, sources.check_npz_member]
     npz += [sources.npz_inputs, sources.load_npz]
-    flag = ", tokens=True" if tokens else ""
-    constants = [f"DATA_FILE = {script_string(spec.paths[0])}"]
-    return ScriptLoad([*base_helpers(), *npz], constants, call=f"load_npz(DATA_FILE{flag})")
+    constants = [Constant("DATA_FILE", spec.paths[0])]
+    return ScriptLoad([*base_helpers(), *npz], "read_files.npz", constants, {"tokens": tokens}, resizes=True)
 
 
 register(
@@ -121,9 +120,9 @@ def _idx_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ..
     # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources
 
-    constants = [f"IMAGES_FILE = {script_string(spec.paths[0])}", f"LABELS_FILE = {script_string(spec.paths[1])}"]
+    constants = [Constant("IMAGES_FILE", spec.paths[0]), Constant("LABELS_FILE", spec.paths[1])]
     helpers = [*base_helpers(), sources.read_idx, sources.load_idx]
-    return ScriptLoad(helpers, constants, call="load_idx(IMAGES_FILE, LABELS_FILE)")
+    return ScriptLoad(helpers, "read_files.idx", constants, resizes=True)
 
 
 register(
@@ -154,11 +153,10 @@ def _csv_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ..
     # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources, tables
 
-    constants = [f"DATA_FILE = {script_string(spec.paths[0])}", f"LABEL_COLUMN = {script_string(spec.label_column)}"]
+    constants = [Constant("DATA_FILE", spec.paths[0]), Constant("LABEL_COLUMN", spec.label_column)]
     helpers = [sources.labels_to_tensor, sources.class_count, sources.check_file, tables.read_csv_rows]
     helpers += [tables.check_label_kinds, tables.is_number, tables.csv_samples, tables.csv_labels, tables.load_csv]
-    flag = ", tokens=True" if tokens else ""
-    return ScriptLoad(helpers, constants, call=f"load_csv(DATA_FILE, LABEL_COLUMN{flag})")
+    return ScriptLoad(helpers, "read_files.csv", constants, {"tokens": tokens}, resizes=True)
 
 
 register(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from core.datasets.fit import weights_crop
 from core.datasets.info import DataInfo
-from core.datasets.spec import DataSpec, LoadRequest, ScriptLoad, Source, file_path, register, script_string
+from core.datasets.spec import Constant, DataSpec, LoadRequest, ScriptLoad, Source, file_path, register
 from core.errors import DataError
 from core.portable.checks import IMAGE_SUFFIXES, check_class_folders
 from core.settings import Normalization, TrainingSettings
@@ -287,14 +287,14 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
 
     resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
     size, channels = image_geometry(shape, resize)
-    constants = [f"IMAGE_FOLDER = {script_string(spec.paths[0])}  # one sub-folder per class"]
+    constants = [Constant("IMAGE_FOLDER", spec.paths[0], "one sub-folder per class")]
     helpers = [sources.images_to_tensor, checks.check_class_folders, images.convert_image, images.fit_image]
     helpers.append(images.load_image_folder)
     crop = weights_crop(settings, size)
     if crop:  # the pretrained weights' own rule: resize the short side, then the centre square
-        constants.append(f"RESIZE_CROP = {crop!r}  # (resize_size, crop_size) of the weights' transforms()")
-    call = f"load_image_folder(IMAGE_FOLDER, {size!r}, {channels}{', RESIZE_CROP' if crop else ''})"
-    return ScriptLoad(helpers, constants, lines=[f"raw = {call}"])
+        constants.append(Constant("RESIZE_CROP", crop, "(resize_size, crop_size) of the weights' transforms()"))
+    values = {"SIZE": size, "CHANNELS": channels}
+    return ScriptLoad(helpers, "read_folder.folder", constants, {"crop": bool(crop)}, values)
 
 
 register(

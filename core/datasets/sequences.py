@@ -83,8 +83,8 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
     from core.portable import sources
 
     n = sequence_options(spec.options)
-    args = f"{n['samples']}, {n['length']}, {n['vocab']}, {n['classes']}, SEED"
-    return ScriptLoad([sources.make_sequences], lines=[f"raw = make_sequences({args})"])
+    values = {"SAMPLES": n["samples"], "LENGTH": n["length"], "VOCAB": n["vocab"], "CLASS_COUNT": n["classes"]}
+    return ScriptLoad([sources.make_sequences], "read_builtin.sequences", values=values)
 
 
 def _describe(spec: DataSpec) -> DataInfo:

@@ -64,7 +64,8 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
     from core.datasets.shapes_draw import make_shapes
 
     o = shapes_options(spec.options)
-    return ScriptLoad([make_shapes], lines=[f"raw = make_shapes({o['samples']}, {o['classes']}, SEED)"])
+    values = {"SAMPLES": o["samples"], "CLASS_COUNT": o["classes"]}
+    return ScriptLoad([make_shapes], "read_builtin.shapes", values=values)
 
 
 def _describe(spec: DataSpec) -> DataInfo:

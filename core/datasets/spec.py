@@ -62,14 +62,29 @@ class LoadRequest:
 
 
 @dataclass(frozen=True)
+class Constant:
+    """A constant at the top of the exported script that names what a source reads (``DATA_FILE``): ``value`` is
+    written as a Python literal, never pasted as text (``spread``: a dict, one item a line)."""
+
+    name: str
+    value: Any
+    comment: str = ""
+    spread: bool = False
+
+
+@dataclass(frozen=True)
 class ScriptLoad:
-    """How the exported script loads a source: the portable helpers it pastes in, constants naming its files,
-    and the lines of ``load_data`` before the split (``raw = ...``), or one call whose result may be resized."""
+    """How the exported script loads a source: the portable helpers it pastes in, the constants naming its files,
+    and which function of the templates ``core/code/templates/read_*.py`` reads it (``read``: "module.function"),
+    with the tags ``flags`` keep and ``values`` (written as Python literals) in place of its placeholders. The
+    function returns the five arrays; ``resizes``: they are images, resized (or cropped) when the settings ask."""
 
     helpers: list[Any]
-    constants: list[str] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)  # complete: set ``raw`` themselves
-    call: str = ""  # or an expression giving (x, y, x_test, y_test, class_names), resized when asked for
+    read: str
+    constants: list[Constant] = field(default_factory=list)
+    flags: dict[str, bool] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    resizes: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,32 +121,8 @@ SOURCES: dict[str, Source] = {}  # kind -> Source, filled as the source modules 
 
 
 def register(source: Source) -> Source:
-    SOURCES[source.kind] = replace(source, script=_with_subset(source.script))
+    SOURCES[source.kind] = source
     return source
-
-
-def _with_subset(script: Callable[..., ScriptLoad]) -> Callable[..., ScriptLoad]:
-    """A source's script loader plus, for a few-shot spec, ``keep_classes`` on its raw tensors (as the app does)."""
-
-    def load(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
-        made = script(spec, settings, shape, tokens)
-        if not (spec.keep_classes or spec.per_class):
-            return made
-        # deferred: core.portable.steps imports torch; the editor describes data without it
-        from core.portable import steps, subsets
-
-        helpers, lines = list(made.helpers), list(made.lines) or [f"raw = {made.call}"]
-        if made.call and settings.resize and not tokens:
-            lines = [f"x, y, x_test, y_test, class_names = {made.call}", "x = resize_images(x, IMAGE_SIZE)"]
-            lines += ["if x_test is not None:", "    x_test = resize_images(x_test, IMAGE_SIZE)"]
-            lines.append("raw = (x, y, x_test, y_test, class_names)")
-            helpers.append(steps.resize_images)
-        lines.append(f"raw = keep_classes(raw, CLASSES, PER_CLASS, SEED, {script_string(spec.text)})")
-        constants = [*made.constants, f"CLASSES = {list(spec.keep_classes)}  # the classes kept ([]: all)"]
-        constants.append(f"PER_CLASS = {spec.per_class}  # samples of each class (0: all)")
-        return ScriptLoad([*helpers, subsets.keep_classes], constants, lines)
-
-    return load
 
 
 def sources() -> list[Source]:
@@ -298,10 +289,3 @@ def question_mark_hint(item: str, text: str) -> str:
     if "=" in item or text.endswith("?"):
         return ""
     return f"; a path with '?' in it: end the spec with '?' ({text}?)"
-
-
-def script_string(text: str) -> str:
-    """A double-quoted Python literal for any text (paths), as ruff format writes it."""
-    import json
-
-    return json.dumps(text)

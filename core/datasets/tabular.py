@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote
 
 from core.datasets.info import DataInfo
 from core.datasets.spec import (
+    Constant,
     DataSpec,
     LoadRequest,
     ScriptLoad,
@@ -25,7 +26,6 @@ from core.datasets.spec import (
     file_path,
     question_mark_hint,
     register,
-    script_string,
 )
 from core.datasets.table_columns import (
     CATEGORY,
@@ -304,6 +304,9 @@ def _load(spec: DataSpec, request: LoadRequest) -> tuple:
     return torch.from_numpy(x), torch.from_numpy(y), None, None, class_names
 
 
+COLUMNS_COMMENT = "each feature column and its kind (a number, or a category: one-hot)"
+
+
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
     # deferred: core.portable.checks imports torch; the editor describes data without it
     from core.portable import checks, frames, tables
@@ -311,18 +314,15 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
     plan, problems = checked_plan(spec)
     if problems:
         raise DataError(problems[0])
-    kinds = [f"    {script_string(name)}: {script_string(kind)}," for name, kind in plan.feature_kinds().items()]
     constants = [
-        f"DATA_FILE = {script_string(spec.paths[0])}",
-        f"LABEL_COLUMN = {script_string(plan.label)}",
-        f'TASK = "{plan.task}"',
-        "\n".join(["COLUMNS = {  # each feature column and its kind (a number, or a category: one-hot)", *kinds, "}"]),
+        Constant("DATA_FILE", spec.paths[0]),
+        Constant("LABEL_COLUMN", plan.label),
+        Constant("TASK", plan.task),
+        Constant("COLUMNS", plan.feature_kinds(), COLUMNS_COMMENT, spread=True),
     ]
     helpers = [checks.check_file, frames.read_table, frames.delimiter, frames.has_pyarrow, frames.ragged_row]
     helpers += [tables.split_rows, frames.bad_number, frames.feature_matrix, frames.label_codes, tables.load_table]
-    lines = ["split = (VAL_FRACTION, TEST_FRACTION, SEED)  # medians from the training rows"]
-    lines.append("raw = load_table(DATA_FILE, LABEL_COLUMN, COLUMNS, TASK, split)")
-    return ScriptLoad(helpers, constants, lines=lines)
+    return ScriptLoad(helpers, "read_table.table", constants)
 
 
 DESCRIBE_BYTES = 64 * 1024 * 1024  # a bigger table is not read after every edit: the check waits for Train

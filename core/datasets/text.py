@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote
 
 from core.datasets.info import DataInfo
 from core.datasets.spec import (
+    Constant,
     DataSpec,
     LoadRequest,
     ScriptLoad,
@@ -27,7 +28,6 @@ from core.datasets.spec import (
     file_path,
     question_mark_hint,
     register,
-    script_string,
 )
 from core.errors import DataError
 from core.portable import checks, frames
@@ -234,25 +234,18 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
     # here, not above: at the top the module would be shadowed by the `text` arguments of this module
     from core.portable import text
 
-    constants = [f"DATA_FILE = {script_string(spec.paths[0])}"]
+    constants = [Constant("DATA_FILE", spec.paths[0])]
     if spec.options.get("next"):
-        constants.append(f"WINDOW = {int(spec.options['max_length'])}  # characters before the one to predict")
-        helpers = [text.read_utf8, text.next_char_tensors]
-        return ScriptLoad(
-            helpers, constants, lines=["raw = next_char_tensors(DATA_FILE, WINDOW)[:5]  # [5]: the vocabulary"]
-        )
+        constants.append(Constant("WINDOW", int(spec.options["max_length"]), "characters before the one to predict"))
+        return ScriptLoad([text.read_utf8, text.next_char_tensors], "read_text.next_char", constants)
     o = _options(spec)
-    constants.append(
-        f'TEXT_OPTIONS = {{"tokenizer": "{o["tokenizer"]}", "max_length": {o["max_length"]}, '
-        f'"max_vocab": {o["max_vocab"]}}}'
-    )
+    constants.append(Constant("TEXT_OPTIONS", {key: o[key] for key in ("tokenizer", "max_length", "max_vocab")}))
     helpers = [text.read_utf8, text.read_texts, text.is_header, text.tokens_of, text.build_vocab, text.encode]
     helpers.append(text.text_tensors)
-    read = "read_texts(DATA_FILE)"
     columns = dict(spec.column_kinds)
     if columns:
-        constants.append(f"TEXT_COLUMN = {script_string(columns['text'])}")
-        constants.append(f"LABEL_COLUMN = {script_string(columns['label'])}")
+        constants.append(Constant("TEXT_COLUMN", columns["text"]))
+        constants.append(Constant("LABEL_COLUMN", columns["label"]))
         helpers = [
             checks.check_file,
             frames.read_table,
@@ -262,13 +255,7 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
             frames.table_texts,
             *helpers[3:],
         ]
-        read = "table_texts(DATA_FILE, TEXT_COLUMN, LABEL_COLUMN)"
-    lines = [
-        f"texts, labels = {read}",
-        "split = (VAL_FRACTION, TEST_FRACTION, SEED)  # the vocabulary of the training rows",
-        "raw = text_tensors(texts, labels, TEXT_OPTIONS, split)[:5]  # [5]: vocabulary",
-    ]
-    return ScriptLoad(helpers, constants, lines=lines)
+    return ScriptLoad(helpers, "read_text.texts", constants, {"columns": bool(columns)})
 
 
 def _describe(spec: DataSpec) -> Any:

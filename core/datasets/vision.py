@@ -21,7 +21,7 @@ from urllib.request import urlopen
 import platformdirs
 
 from core.datasets.info import BUILTIN, named_as
-from core.datasets.spec import DataSpec, ScriptLoad, Source, named, register
+from core.datasets.spec import Constant, DataSpec, ScriptLoad, Source, named, register
 from core.errors import DataError
 from core.settings import TrainingSettings
 
@@ -160,9 +160,10 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
     # deferred: core.portable.sources imports torch; the editor describes data without it
     from core.portable import sources
 
-    constant = f'DATA_DIR = "{SCRIPT_DATA_DIR}"  # torchvision downloads the files here'
+    constant = Constant("DATA_DIR", SCRIPT_DATA_DIR, "torchvision downloads the files here")
     helpers = [sources.images_to_tensor, sources.load_torchvision]
-    return ScriptLoad(helpers, [constant], call=f'load_torchvision("{spec.name}", DATA_DIR)')
+    values = {"SET_NAME": spec.name}
+    return ScriptLoad(helpers, "read_builtin.torchvision", [constant], values=values, resizes=True)
 
 
 register(

@@ -54,7 +54,8 @@ def test_a_new_source_is_one_registry_entry(monkeypatch) -> None:
         return x, torch.arange(20) % 2, None, None, ["a", "b"]
 
     def script(spec: DataSpec, settings: object, shape: tuple, tokens: bool) -> ScriptLoad:
-        return ScriptLoad([portable.make_points], lines=['raw = make_points("xor", 20, 0.1, 2, SEED)'])
+        values = {"SET_NAME": "xor", "SAMPLES": 20, "NOISE": 0.1, "CLASS_COUNT": 2}  # its template's placeholders
+        return ScriptLoad([portable.make_points], "read_builtin.points", values=values)
 
     ramp = Source(
         kind="ramp",
