@@ -9,18 +9,20 @@ code runs, naming the layer whose ``inplace`` to turn off. The memory is followe
 their input's memory on (views such as Flatten, Identity: a kind's ``memory``), since overwriting a view overwrites
 what it views.
 
-A block instance counts as a layer with new memory: a conflict inside a definition is found when the instance's
-copy of it is analysed (``core.model.analysis`` reports it on the instance).
+Memory crosses a block's boundary as it is: a block's first layer may overwrite the block's input, which a skip
+connection outside also reads; a block may hand its input on as its output (Identity, Flatten) or end with a layer
+that keeps its output (Sigmoid). So the walk runs over the network with every instance opened up
+(``core.model.in_place_flat``). A conflict that stays inside one copy of an instance is the instance's own analysis'
+to tell (``core.model.analysis`` reports it on the instance); one that crosses the boundary is told here, on the
+instance when the layer that overwrites is inside it, else on that layer.
 """
 
 from __future__ import annotations
 
 from core.model.graph import Graph
-from core.model.kinds import memory
-from core.model.node import Edge, Node
-
-MEMORY = memory()  # layer id -> where its output lives, for the kinds whose output is not new memory to overwrite
-MEMORY_IN_PLACE = memory(in_place=True)  # the same with their inplace set
+from core.model.in_place_flat import MEMORY as MEMORY
+from core.model.in_place_flat import MEMORY_IN_PLACE as MEMORY_IN_PLACE
+from core.model.in_place_flat import Flat, Layer, flatten
 
 # why memory that nobody else reads still may not be overwritten, by ``Memory``
 REFUSED = {
@@ -33,76 +35,78 @@ REFUSED = {
 }
 
 
-def writes_in_place(node: Node) -> bool:
-    spec = node.spec
-    if spec is None or not spec.has_param("inplace"):
-        return False
-    return bool(node.params.get("inplace", spec.param("inplace").default))
-
-
 def in_place_problems(graph: Graph, used: set[str]) -> list[tuple[str, str]]:
     """(node id, message) for each in-place layer in the code (``used``) that overwrites memory which something
     else still reads. A network still being drawn, without an Output yet, is told too: all of it counts."""
     if not graph.nodes_of_type("Output"):
         used = {node.id for node in graph.nodes}
+    flat = flatten(graph, used)
     found: list[tuple[str, str]] = []
-    for node in graph.nodes:
-        if node.id in used and writes_in_place(node):
-            message = _conflict(graph, node, used)
-            if message:
-                found.append((node.id, message))
+    told: set[str] = set()  # an instance is told its first conflict, as the analysis tells one problem inside
+    for index, layer in enumerate(flat.layers):
+        if not layer.writes:
+            continue
+        where = layer.scope[0] if layer.scope else layer.node.id
+        if where in told:
+            continue
+        message = _conflict(flat, index)
+        if message:
+            found.append((where, message))
+            if layer.scope:
+                told.add(where)
     return found
 
 
-def _conflict(graph: Graph, node: Node, used: set[str]) -> str | None:
-    """Walks back from the node's input to the layer that made its memory, asking at each step whether anything
+def _conflict(flat: Flat, index: int) -> str | None:
+    """Walks back from the layer's input to the layer that made its memory, asking at each step whether anything
     else reads it. It stops at an earlier in-place layer (its ``memory_in_place``): what is above that one is its
-    own question, and turning its ``inplace`` off gives this one new memory."""
-    ports = graph.inputs_of(node.id)
-    edge = ports[0] if ports else None
-    through: list[str] = []  # the view layers between the node and the memory's maker
-    seen = {node.id}  # wires in a cycle (told as such by the analysis) are not followed round
-    while edge is not None and edge.src not in seen:
-        source = graph.node(edge.src)
-        seen.add(source.id)
-        readers = _other_readers(graph, edge, used)
-        if readers:
-            return _read_elsewhere(node, source, readers, through)
-        kind = (MEMORY_IN_PLACE if writes_in_place(source) else MEMORY).get(source.type, "new")
-        if kind in REFUSED:
-            return _refused(node, REFUSED[kind].format(source=source.name), through)
-        if kind != "input":
-            return None
-        through.append(source.name)
-        ports = graph.inputs_of(source.id)
-        edge = ports[0] if ports else None
+    own question, and turning its ``inplace`` off gives this one new memory.
+
+    From a layer inside an instance copy (its ``scope``), what the walk meets until it leaves the copy by one of
+    the copy's inputs is what the copy's own analysis met: told there (or cleared), not again here."""
+    layer = flat.layers[index]
+    value, reader = layer.inputs[0] if layer.inputs else None, (index, 0)
+    through: list[str] = []  # the view layers between the layer and the memory's maker
+    seen = {index}  # wires in a cycle (told as such by the analysis) are not followed round
+    scope = layer.scope
+    inside = scope is not None  # not yet out of the copy the layer is in
+    exported = flat.exported.get(scope, set()) if scope else set()  # what the copy's Outputs hand out
+    while value is not None and value[0] not in seen:
+        source = flat.layers[value[0]]
+        seen.add(value[0])
+        readers = [flat.layers[d] for d, port in flat.readers(value) if (d, port) != reader]
+        kind = flat.memory(source)
+        if inside and source.scope == scope:
+            if readers or value in exported or kind != "input":  # a second reader inside (or the copy's Output),
+                return None  # or the memory's maker inside: the copy's own analysis told it (or cleared it)
+        elif inside and (value in exported or any(r.scope == scope for r in readers)):
+            return None  # the copy's Input feeds a second layer inside (or its Output): the copy told it
+        else:
+            inside = False  # to the copy its Input was new memory: what lies beyond it is told here
+            if readers:
+                return _read_elsewhere(layer, source, readers, through)
+            if kind in REFUSED:
+                return _refused(layer, REFUSED[kind].format(source=source.label), through)
+            if kind != "input":
+                return None
+        through.append(source.label)
+        reader = (value[0], 0)
+        value = source.inputs[0] if source.inputs else None
     return None
-
-
-def _other_readers(graph: Graph, edge: Edge, used: set[str]) -> list[Node]:
-    """The layers in the code, besides ``edge``'s, that read the same output of ``edge``'s source."""
-    return [
-        graph.node(e.dst)
-        for e in graph.consumers(edge.src)
-        if e != edge and e.src_port == edge.src_port and e.dst in used
-    ]
 
 
 def _via(through: list[str]) -> str:
     return f" (through {', '.join(reversed(through))})" if through else ""  # in the order the data flows
 
 
-def _read_elsewhere(node: Node, source: Node, readers: list[Node], through: list[str]) -> str:
-    others = " and ".join(sorted({r.name for r in readers}))
-    what = f"the network's input {source.name}" if source.type == "Input" else f"{source.name}'s output"
+def _read_elsewhere(layer: Layer, source: Layer, readers: list[Layer], through: list[str]) -> str:
+    others = " and ".join(sorted({r.label for r in readers}))
+    what = f"the network's input {source.label}" if source.node.type == "Input" else f"{source.label}'s output"
     return (
-        f"{node.name} overwrites its input in place, but its input{_via(through)} is {what}, which also goes to "
-        f"{others}: {others} would read {node.name}'s result instead. Turn off inplace on {node.name}."
+        f"{layer.label} overwrites its input in place, but its input{_via(through)} is {what}, which also goes to "
+        f"{others}: {others} would read {layer.label}'s result instead. {layer.fix}."
     )
 
 
-def _refused(node: Node, what: str, through: list[str]) -> str:
-    return (
-        f"{node.name} overwrites its input in place, but its input{_via(through)} is {what}. "
-        f"Turn off inplace on {node.name}."
-    )
+def _refused(layer: Layer, what: str, through: list[str]) -> str:
+    return f"{layer.label} overwrites its input in place, but its input{_via(through)} is {what}. {layer.fix}."
