@@ -5,10 +5,13 @@ Computed with Captum, the PyTorch library for attributions, an optional extra: w
 ``InspectError`` saying ``pip install "torchcanvas[explain]"``. The model is the generated one (built from the
 project, or the trainer's); it is put in eval mode for the computation and back after.
 
-Grad-CAM reads the last convolution (the last ``Conv2d`` the network registers, inside a block too): its feature
-maps weighted by the gradient of the explained class, summed, ReLU'd and upsampled to the input size, a map of
-where the evidence for that class is. Integrated gradients sum the gradients along the straight path from an
-all-zero input (the mean sample, once normalised) to the sample: each input value's share of the output's change.
+Grad-CAM reads the node that holds the last convolution (the last ``Conv2d`` the network registers): a Conv2d node
+itself, or a block's output with the shortcut added, as Grad-CAM is used on a ResNet's last stage (the last Conv2d
+inside a block misses what the shortcut carries, and a stage of one ``BasicBlockDown`` registers its 1x1 shortcut
+projection last: that alone was read). A block that flattens its maps itself leaves the last Conv2d. The maps are
+weighted by the gradient of the explained class, summed, ReLU'd and upsampled (bilinear) to the input size: where
+the evidence for that class is. Integrated gradients sum the gradients along the straight path from an all-zero
+input (the mean sample, once normalised) to the sample: each input value's share of the output's change.
 Token inputs are explained at the Embedding's output, one number per token.
 """
 
@@ -69,9 +72,25 @@ class Explainer:
             model = build_model(project).module
         self.model = model
 
-    def last_conv(self) -> tuple[str, nn.Module] | None:
-        convs = [(name, m) for name, m in self.model.named_modules() if isinstance(m, nn.Conv2d)]
-        return convs[-1] if convs else None
+    def gradcam_layer(self, batch: torch.Tensor) -> tuple[str, nn.Module] | None:
+        """The module whose maps Grad-CAM reads for ``batch`` (None: no Conv2d): the network's node (top-level
+        module) that holds the last Conv2d when it still outputs maps [N, C, H, W], else that Conv2d."""
+        convs = [name for name, m in self.model.named_modules() if isinstance(m, nn.Conv2d)]
+        if not convs:
+            return None
+        last = (convs[-1], self.model.get_submodule(convs[-1]))
+        head = convs[-1].split(".")[0]
+        if head == convs[-1]:
+            return last
+        node = self.model.get_submodule(head)
+        dims: list[int] = []
+        hook = node.register_forward_hook(lambda _m, _i, out: dims.append(getattr(out, "ndim", 0)))
+        try:
+            with torch.no_grad():
+                self.model(batch)
+        finally:
+            hook.remove()
+        return (head, node) if dims == [4] else last
 
     def explain(
         self,
@@ -92,8 +111,8 @@ class Explainer:
                 output = self.model(batch)
             predicted = int(output.argmax(1)) if output.ndim == 2 and output.shape[1] > 1 else None
             target = predicted if target is None else target
-            conv = self.last_conv()
             image = sample.ndim == 3 and sample.is_floating_point()
+            conv = self.gradcam_layer(batch) if image else None
             if method == "gradcam" or (method == "auto" and conv is not None and image):
                 if conv is None or not image:
                     raise InspectError("Grad-CAM needs an image into a network with a Conv2d layer.")
