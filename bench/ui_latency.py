@@ -8,12 +8,23 @@ epoch (what training from the window costs on top of the loop: on 2 cores it is 
 threads), ending with ``p99_lag_ms=<value> gui_vs_cli=<ratio> gui_thread_cpu_s_per_epoch=<s>``. Targets: p99
 lag under 50 ms, ratio at least 0.95.
 
-Usage: ``python bench/ui_latency.py [--epochs 5] [--rounds 1] [--profile FILE]`` (rounds alternate GUI and CLI;
-``gui_vs_cli`` is the median of the rounds' own ratios, the best of each is shown as samples/s, every GUI round's
-lags count for the percentiles; ``--profile`` writes a
-cProfile of the GUI thread during the first GUI run to FILE and prints its top entries). The clock starts once
-the window is up, the Training dock is in front and the dashboard's background warm-up (torch's one-time
-imports) is done, as when a user opens the app and then presses Train in the dashboard.
+Usage: ``python bench/ui_latency.py [--epochs 5] [--rounds 1] [--views off|on] [--profile FILE]
+[--profile-training FILE]`` (rounds alternate GUI and CLI; ``gui_vs_cli`` is the median of the rounds' own ratios,
+printed in the order the rounds ran with the load average at each; the best of each is shown as samples/s, every
+GUI round's lags count for the percentiles). ``--views off`` (the default) unticks Layer health, the view that
+looks inside a run (the live plots stay: they are the dashboard), ``on`` leaves it on. ``--profile`` writes a
+cProfile of the GUI thread during the first GUI run to FILE, ``--profile-training`` one of the training thread,
+and each prints its top entries. The clock starts once the window is up, the Training dock is in front and the
+dashboard's background warm-up (torch's one-time imports) is done, as when a user opens the app and then presses
+Train in the dashboard.
+
+Both sides are timed alike: samples/s is the run's summary.json figure, the samples of the epochs over the seconds
+spent in their training loops (core.training.run_record), counted by the same trainer in the window's training
+thread and in the CLI's main thread; start-up, data loading, validation and testing are left out of both.
+
+On a loaded machine the CLI can be the slow one: with more runnable threads than cores, OpenMP's spin-waiting
+worker (torch's default, see gui.training.cores) loses its core between ops. Compare rounds only with the load
+average printed beside them.
 """
 
 from __future__ import annotations
@@ -27,7 +38,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +50,40 @@ PROJECT = ROOT / "resources/examples/mnist_mlp.json"
 TICK_MS = 10
 
 
-def gui_run(epochs: int, workdir: Path, profile: str | None = None) -> tuple[list[float], float, str, float]:
+def print_profile(profiler: cProfile.Profile, file: str, title: str) -> None:
+    profiler.dump_stats(file)
+    print(f"  {title} profile written to {file}")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(30)
+
+
+def profiled_trainer(file: str) -> Callable[..., Any]:
+    """A trainer factory whose trainer's ``run`` (the whole run, on the training thread) is profiled into FILE."""
+    from core.training import Trainer
+
+    def make(*args: Any, **kwargs: Any) -> Trainer:
+        trainer = Trainer(*args, **kwargs)
+        run = trainer.run
+
+        def run_profiled() -> Any:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            try:
+                return run()
+            finally:
+                profiler.disable()
+                print_profile(profiler, file, "training thread")
+
+        trainer.run = run_profiled  # type: ignore[method-assign]
+        return trainer
+
+    return make
+
+
+def gui_run(
+    epochs: int, workdir: Path, profile: str | None = None, views: bool = False, profile_training: str | None = None
+) -> tuple[list[float], float, str, float]:
     """Train from the real window; returns the event-loop lags (ms), the run's samples/s, its status and the CPU
     seconds the GUI thread used while the run trained (from its "start" to its "end" event)."""
     from PySide6.QtCore import QSettings, Qt, QTimer
@@ -51,6 +97,9 @@ def gui_run(epochs: int, workdir: Path, profile: str | None = None) -> tuple[lis
     window = MainWindow(settings=QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
     dashboard = window.install_training()
     dashboard.runs_root = workdir / "gui-runs"
+    dashboard.health.enabled.setChecked(views)
+    if profile_training:
+        dashboard.trainer_factory = profiled_trainer(profile_training)
     window.open_example(PROJECT)
     project = window.document.project
     project.training.dataset = f"npz:{NPZ}"
@@ -104,10 +153,7 @@ def gui_run(epochs: int, workdir: Path, profile: str | None = None) -> tuple[lis
     app.exec()
     timer.stop()
     if profiler is not None and profile:
-        profiler.dump_stats(profile)
-        stats = pstats.Stats(profiler)
-        stats.sort_stats("tottime").print_stats(25)
-        stats.sort_stats("cumulative").print_stats(30)
+        print_profile(profiler, profile, "GUI thread")
     cpu = clock.get("cpu_s", 0.0)
     wall = clock.get("wall_s", 0.0)
     print(f"  GUI thread while training: {cpu:.3f} s CPU in {wall:.1f} s ({1000 * cpu / max(wall, 1e-9):.1f} ms/s)")
@@ -146,18 +192,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--views", choices=("off", "on"), default="off", help="Layer health off (default) or on")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the GUI thread during the first GUI run")
+    parser.add_argument("--profile-training", metavar="FILE", help="cProfile the first GUI run's training thread")
     args = parser.parse_args()
     if not NPZ.exists():
         print(f"missing {NPZ}: the shared MNIST sample is needed", file=sys.stderr)
         return 2
     all_lags: list[float] = []
-    gui_rates, cli_rates, gui_cpu = [], [], []
+    gui_rates, cli_rates, gui_cpu, loads = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for round_ in range(1, args.rounds + 1):
-            print(f"round {round_}/{args.rounds}: {args.epochs} epochs of the MNIST MLP on {NPZ.name}")
-            lags, rate, _status, cpu = gui_run(args.epochs, workdir, args.profile if round_ == 1 else None)
+            print(f"round {round_}/{args.rounds}: {args.epochs} epochs of the MNIST MLP on {NPZ.name}", end=" ")
+            print(f"(views {args.views})")
+            first = round_ == 1
+            loads.append(os.getloadavg()[0])
+            lags, rate, _status, cpu = gui_run(
+                args.epochs,
+                workdir,
+                args.profile if first else None,
+                views=args.views == "on",
+                profile_training=args.profile_training if first else None,
+            )
             all_lags += lags
             gui_rates.append(rate)
             gui_cpu.append(cpu / args.epochs)
@@ -166,10 +223,14 @@ def main() -> int:
     # Each round's window run and CLI run follow each other, so their ratio compares the two at the same machine
     # speed; over several rounds the median of those ratios counts (this 2-core machine drifts by 10-20 % over
     # minutes, so the best window run and the best CLI run may come from different moments).
-    ratios = sorted(g / c for g, c in zip(gui_rates, cli_rates))
-    ratio = ratios[len(ratios) // 2]
+    ratios = [g / c for g, c in zip(gui_rates, cli_rates)]  # in the order the rounds ran, not sorted
+    ratio = sorted(ratios)[len(ratios) // 2]
     if len(ratios) > 1:
-        print(f"window/CLI per round: {', '.join(f'{r:.3f}' for r in ratios)} (median {ratio:.3f})")
+        each = ", ".join(
+            f"{r:.3f} ({g:,.0f}/{c:,.0f} samples/s, load {load:.1f})"
+            for r, g, c, load in zip(ratios, gui_rates, cli_rates, loads)
+        )
+        print(f"window/CLI per round, in order: {each}; median {ratio:.3f}")
     p50, p99, worst = percentile(all_lags, 50), percentile(all_lags, 99), max(all_lags, default=0.0)
     print(f"event-loop lag over {len(all_lags)} ticks of {TICK_MS} ms: p50 {p50:.1f} ms, p99 {p99:.1f} ms,", end=" ")
     print(f"max {worst:.1f} ms; the five worst: {', '.join(f'{v:.0f}' for v in sorted(all_lags)[-5:])} ms")
