@@ -166,9 +166,10 @@ def helper_constants(constants: list[str], helper_text: str) -> list[str]:
     """The constants, plus those the pasted helpers read."""
     constants, used = list(constants), used_names(helper_text)
     if "IMAGE_SUFFIXES" in used:
-        constants.append(f"IMAGE_SUFFIXES = {sources.IMAGE_SUFFIXES!r}".replace("'", '"'))
+        constants.append(constant_line(Constant("IMAGE_SUFFIXES", sources.IMAGE_SUFFIXES)))
     if "GREY" in used:
-        constants.append(f"GREY = {inference.GREY!r}  # the weights Pillow's convert('L') gives R, G, B")
+        grey = Constant("GREY", inference.GREY, "the weights Pillow's convert('L') gives R, G, B")
+        constants.append(constant_line(grey))
     if "MAX_CLASSES" in used:
         constants.append(f"MAX_CLASSES = {sources.MAX_CLASSES:_}  # a larger class label is taken for a mistake")
     return constants
