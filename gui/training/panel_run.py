@@ -20,11 +20,23 @@ def fitting(bar: QProgressBar, parts: list[str]) -> str:
     metrics = QFontMetrics(bar.font())
     room = bar.contentsRect().width() - 12
     kept = list(parts)
-    for unimportant in ("samples/s", "batch"):
+    for unimportant in ("samples/", "batch"):
         if metrics.horizontalAdvance(" · ".join(kept)) <= room:
             break
         kept = [p for p in kept if unimportant not in p]
     return " · ".join(kept)
+
+
+def speed_words(samples_per_s: float | None) -> str:
+    """The run's speed in words that stay true for a slow run: below one sample a second it is said per minute
+    (a big network on a CPU showed "0 samples/s" while it trained). '' when the trainer gave none."""
+    if not samples_per_s or samples_per_s < 0:
+        return ""
+    if samples_per_s >= 10:
+        return f"{samples_per_s:,.0f} samples/s"
+    if samples_per_s >= 1:
+        return f"{samples_per_s:.1f} samples/s"
+    return f"{samples_per_s * 60:.2g} samples/min"
 
 
 class RunReport:
@@ -75,10 +87,11 @@ class RunReport:
         if self.progress.maximum() != total:
             self.progress.setRange(0, total)
         self.progress.setValue(min(total, event.step or 0))
+        speed = speed_words(event.samples_per_s)
         parts = [
             f"Epoch {event.epoch}/{event.epochs}",
             f"batch {event.batch}/{event.batches}",
-            f"{(event.samples_per_s or 0):,.0f} samples/s",
+            *([speed] if speed else []),
             f"ETA {format_duration(event.eta_s)}",
         ]
         text = " · ".join(parts)
