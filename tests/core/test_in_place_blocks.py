@@ -75,7 +75,10 @@ def test_a_block_that_overwrites_its_input_which_a_skip_connection_also_reads_is
     right, wrong = the_faulty_model(graph, n["relu"], "Pre")  # the fix the message names
     x = torch.tensor([[1.0, -2.0, 3.0, -4.0]])
     with torch.no_grad():
-        assert not torch.allclose(right(x), wrong(x))  # the silent wrong sum
+        h = right.linear(x)
+        assert torch.allclose(right(x), right.pre1(h) + h)  # what the wires say
+        assert torch.allclose(wrong(x), right.pre1(h) + torch.relu(h))  # the silent wrong sum
+        assert not torch.allclose(right(x), wrong(x))
 
 
 def test_a_block_that_overwrites_its_input_which_a_second_block_reads_is_refused():
@@ -120,7 +123,9 @@ def test_a_block_output_that_views_its_input_then_an_in_place_layer_outside_is_r
     right, wrong = the_faulty_model(graph, relu)
     x = torch.tensor([[1.0, -2.0, 3.0, -4.0]])
     with torch.no_grad():
-        assert not torch.allclose(right(x), wrong(x))
+        h = right.linear(x)
+        assert torch.allclose(right(x), torch.relu(h) + h)
+        assert torch.allclose(wrong(x), 2 * torch.relu(h))  # relu(h) + relu(h)
 
 
 @pytest.mark.parametrize("last", ["Sigmoid", "ReLU"])
