@@ -26,7 +26,7 @@ from core.files.project import Project
 from core.fx_import.hierarchy import build
 from core.fx_import.items import flatten
 from core.fx_import.tied import tied_note
-from core.fx_import.time_major import Calling, relayout, time_major_inputs
+from core.fx_import.time_major import Calling, reads_time_first, relayout, time_major_inputs
 from core.fx_import.trace import ModelImportError, inputs_of, node_line, trace
 from core.fx_import.unused import never_called, note
 from core.fx_import.verify import verify
@@ -214,10 +214,13 @@ def import_model(
         if state is not None:
             _load_user_state(module, state)
         zeros = [torch.zeros(1, *s, dtype=getattr(torch, input_dtype or "float32")) for s in shapes]
-        gm = trace(module, zeros)
+        batch_dim = 1 if reads_time_first(module) else 0  # the batch is dimension 1 of what the model reads
+        if batch_dim:
+            zeros = [z.transpose(0, 1) for z in zeros]
+        gm = trace(module, zeros, batch_dim=batch_dim)
         states, notes = _state_inputs(gm, module)
         if states:
-            gm = trace(module, zeros, states)
+            gm = trace(module, zeros, states, batch_dim)
         times["trace"] = time.perf_counter() - start
         kinds = _inputs(gm, module, shapes, input_dtype)
         calling = Calling(zero_states=states)

@@ -16,6 +16,7 @@ from torch import fx, nn
 from core.fx_import import modules, ops
 from core.fx_import.fold import fold
 from core.fx_import.learned import Learned
+from core.fx_import.masks import Masks, causal_masks
 from core.fx_import.own_layers import own_layers
 from core.fx_import.patterns import channel_shuffles
 from core.fx_import.recurrent import Recurrent, recurrent_calls
@@ -155,7 +156,10 @@ def flatten(gm: fx.GraphModule) -> Flat:
     own = own_layers(gm, gm.meta.get("original", gm))  # nanoGPT's LayerNorm: F.layer_norm on its own tensors
     own_parts = {part for layer in own.values() for part in layer.parts}
     recurrent = recurrent_calls(gm)  # out, (h, c) = self.lstm(x); h[-1]: the LSTM's last step
+    masks = causal_masks(gm)  # a Transformer encoder given the causal mask: drawn causal
     for node in gm.graph.nodes:
+        if node in masks.parts:
+            continue
         if node in recurrent.alias:
             alias[node] = recurrent.alias[node]
             continue
@@ -194,7 +198,7 @@ def flatten(gm: fx.GraphModule) -> Flat:
                 f"model{'.' + owner if owner else ''}",
             )
         elif node.op == "call_module":
-            _module_item(gm, node, flat, alias, called, recurrent)
+            _module_item(gm, node, flat, alias, called, recurrent, masks)
         elif _is_meta(node):
             meta_only.add(node)
         else:
@@ -219,7 +223,7 @@ def flatten(gm: fx.GraphModule) -> Flat:
                 value: Any = node if i == len(steps) - 1 else _Step(node, i)
                 flat.items.append(Item(value, layer_id, params, node.name, inputs, chain))
                 inputs = [value]
-    _check_meta_uses(flat, meta_only, gm)
+    _check_meta_uses(flat, meta_only, gm, masks.parts)
     _unsupported_calls(calls, gm, flat)
     _lists_in_chains(flat, gm.meta.get("original", gm))
     return flat
@@ -302,11 +306,11 @@ def _is_meta(node: fx.Node) -> bool:
     return False
 
 
-def _check_meta_uses(flat: Flat, meta_only: set[fx.Node], root: nn.Module) -> None:
+def _check_meta_uses(flat: Flat, meta_only: set[fx.Node], root: nn.Module, drawn_as_nothing: set[fx.Node]) -> None:
     """x.size(0) / x.shape may only feed a reshape (where it means 'the batch size')."""
     for node in meta_only:
         for user in node.users:
-            if user in meta_only:
+            if user in meta_only or user in drawn_as_nothing:  # x.device moving a causal mask
                 continue
             if user.op == "call_method" and user.target in ("view", "reshape"):
                 continue
@@ -325,6 +329,7 @@ def _module_item(
     alias: dict[fx.Node, fx.Node],
     called: set[str],
     recurrent: Recurrent,
+    masks: Masks,
 ) -> None:
     target = str(node.target)
     module = gm.get_submodule(target)
@@ -336,6 +341,12 @@ def _module_item(
     if node in recurrent.problems:
         flat.add_problem(*_where(node, gm, recurrent.problems[node], leaf=True))
         return
+    if node in masks.causal:
+        why = masks.causal[node]
+        if why is not None:
+            flat.add_problem(*_where(node, gm, why, leaf=True))
+            return
+        layer.params["causal"] = True
     if LAYERS[layer.type].has_param("return_sequences"):  # LSTM, GRU, RNN: as forward uses the output
         layer.params["return_sequences"] = recurrent.sequences(node)
     if target in called and any(True for _ in module.parameters(recurse=False)):

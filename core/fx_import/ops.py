@@ -42,6 +42,9 @@ def _binary(layer_id: str) -> Callable[[fx.Node], Layer]:
         tensors = [v for v in values if isinstance(v, fx.Node)]
         if len(values) == 2 and len(tensors) == 1 and any(type(v) in (int, float) and v == neutral for v in values):
             return Layer("", {}, tensors)
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if layer_id == "Multiply" and len(values) == 2 and len(tensors) == 1 and len(numbers) == 1:
+            return Layer("Scale", {"factor": float(numbers[0])}, tensors)  # x * math.sqrt(d_model)
         if len(values) != 2 or not all(isinstance(v, fx.Node) for v in values) or node.kwargs.get("alpha", 1) != 1:
             raise Unsupported("only the sum or product of two tensors of the network is a TorchCanvas merge")
         return Layer(layer_id, {"num_inputs": 2}, values)  # type: ignore[arg-type]

@@ -1,5 +1,8 @@
 """A model's own class that is one torch layer written out, drawn as that catalog layer under the module's name.
 
+pytorch/examples' ``PositionalEncoding`` (``x + self.pe[:x.size(0), :]`` then dropout, time first, its buffer the
+sine and cosine table) is the catalog's PositionalEncoding, whose ``pe`` keeps the key ``pos_encoder.pe``.
+
 nanoGPT writes its ``LayerNorm`` as ``F.layer_norm(input, self.weight.shape, self.weight, self.bias, 1e-5)`` (so
 its bias can be left out); traced through, it is two tensors used directly in forward and a functional call, none
 of them a layer. When a module's whole forward is that one call on its own ``weight`` and ``bias``, it is the
@@ -8,6 +11,8 @@ catalog's LayerNorm named as the module (``ln_1``), so the keys ``ln_1.weight`` 
 
 from __future__ import annotations
 
+import math
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,9 +49,53 @@ def own_layers(gm: fx.GraphModule, root: nn.Module) -> dict[fx.Node, OwnLayer]:
     found: dict[fx.Node, OwnLayer] = {}
     for path, nodes in by_module.items():
         layer = None if path in impure or not path else _layer_norm(path, nodes, root)
+        if layer is None and path:
+            layer = _positional_encoding(gm, path, nodes, root)
         if layer is not None:
             found[layer.node] = layer
     return found
+
+
+def sine_table(max_len: int, dim: int) -> torch.Tensor:
+    """The sine and cosine table of the catalog's PositionalEncoding, [max_len, 1, dim]."""
+    position = torch.arange(max_len, dtype=torch.float).unsqueeze(1)
+    rate = torch.exp(torch.arange(0, dim, 2).float() * (-math.log(10000.0) / dim))
+    pe = torch.zeros(max_len, dim)
+    pe[:, 0::2] = torch.sin(position * rate)
+    pe[:, 1::2] = torch.cos(position * rate)
+    return pe.unsqueeze(1)
+
+
+def _positional_encoding(gm: fx.GraphModule, path: str, nodes: list[fx.Node], root: nn.Module) -> OwnLayer | None:
+    """``x + self.pe[:T]`` on a time-first x (``time_major`` marks it), then the module's own Dropout, if any."""
+    module = root.get_submodule(path)
+    state = module.state_dict()
+    pe = state.get("pe")
+    if set(state) != {"pe"} or pe is None or pe.dim() != 3 or pe.shape[1] != 1 or pe.shape[2] % 2:
+        return None
+    if not torch.allclose(pe, sine_table(int(pe.shape[0]), int(pe.shape[2])), atol=1e-6):
+        return None
+    adds = [n for n in nodes if n.op == "call_function" and n.target in (operator.add, torch.add)]
+    live = [n for n in nodes if n.users or n in adds]
+    if len(adds) != 1 or len(live) != 2:
+        return None
+    add = adds[0]
+    table = next((a for a in add.args if isinstance(a, fx.Node) and a.op == "get_attr"), None)
+    x = next((a for a in add.args if isinstance(a, fx.Node) and a is not table), None)
+    value = getattr(gm, str(table.target), None) if table is not None else None
+    if table is None or x is None or not x.meta.get("time_first") or not isinstance(value, torch.Tensor):
+        return None
+    if value.shape[0] > pe.shape[0] or not torch.equal(value, pe[: value.shape[0]]):
+        return None
+    out, p = add, 0.0
+    users = list(add.users)
+    if len(users) == 1 and users[0].op == "call_module":
+        dropout = root.get_submodule(str(users[0].target))
+        if isinstance(dropout, nn.Dropout) and str(users[0].target).rpartition(".")[0] == path:
+            out, p = users[0], float(dropout.p)
+    params = {"max_len": int(pe.shape[0]), "dropout": p}
+    gm.meta.setdefault("reads", set()).add(f"{path}.pe")  # read through the slice the trace copied: it is used
+    return OwnLayer(out, path, "PositionalEncoding", params, x, {table, add} - {out})
 
 
 def _arg(node: fx.Node, index: int, name: str, default: Any = None) -> Any:

@@ -25,13 +25,25 @@ class ShapeProxy(fx.Proxy):
             return self.tracer.create_proxy("call_method", "size", (self,) if dim is None else (self, dim), {})
         if dim is None:
             return self.shape
-        return self._batch() if dim % self.fake.dim() == 0 else int(self.fake.shape[dim])
+        return self._batch() if dim % self.fake.dim() == self._at() else int(self.fake.shape[dim])
 
     @property
     def shape(self) -> Any:
         if not isinstance(self.fake, torch.Tensor):
             return self.tracer.create_proxy("call_function", getattr, (self, "shape"), {})
-        return (self._batch(), *(int(d) for d in self.fake.shape[1:]))
+        dims: list[Any] = [int(d) for d in self.fake.shape]
+        if len(dims) > self._at():
+            dims[self._at()] = self._batch()
+        return tuple(dims)
+
+    def __len__(self) -> int:
+        """len(x): for a time-first model (``batch_dim`` 1) its steps, a number; else the batch (refused)."""
+        if isinstance(self.fake, torch.Tensor) and self._at() == 1:
+            return int(self.fake.shape[0])
+        return super().__len__()  # type: ignore[no-any-return]
+
+    def _at(self) -> int:
+        return int(getattr(self.tracer, "batch_dim", 0))
 
     def dim(self) -> Any:
         if not isinstance(self.fake, torch.Tensor):
@@ -61,11 +73,14 @@ class ShapeProxy(fx.Proxy):
         return value
 
     def _batch(self) -> Any:
-        return self.tracer.create_proxy("call_method", "size", (self, 0), {})
+        return self.tracer.create_proxy("call_method", "size", (self, self._at()), {})
 
 
-def shape_tracer(base: type[fx.Tracer], module: nn.Module, samples: list[torch.Tensor], fixed: set[str]) -> Any:
-    """A ``base`` tracer (the importer's, which keeps layers whole) whose values carry fake tensors."""
+def shape_tracer(
+    base: type[fx.Tracer], module: nn.Module, samples: list[torch.Tensor], fixed: set[str], batch_dim: int = 0
+) -> Any:
+    """A ``base`` tracer (the importer's, which keeps layers whole) whose values carry fake tensors; the batch is
+    dimension ``batch_dim`` (1 for a model that reads its sequences time first)."""
     names = [n for n in inspect.signature(module.forward).parameters]
 
     class ShapeTracer(base):  # type: ignore[valid-type, misc]
@@ -75,6 +90,7 @@ def shape_tracer(base: type[fx.Tracer], module: nn.Module, samples: list[torch.T
             self.seen = self.inputs = 0
             self.computing = False
             self.device_reads: set[str] = set()
+            self.batch_dim = batch_dim
 
         def getattr(self, attr: str, attr_val: Any, cache: dict[str, Any]) -> Any:
             if self.computing:  # a module's own weights while its fake output is computed, not traced ones
@@ -126,7 +142,10 @@ def shape_tracer(base: type[fx.Tracer], module: nn.Module, samples: list[torch.T
                 elif kind == "call_method":
                     out = getattr(args[0], target)(*args[1:], **kwargs)
                 elif kind == "call_module":  # torch's own Module.__call__: fx has replaced it while tracing
-                    out = _orig_module_call(self.root.get_submodule(target), *args, **kwargs)
+                    layer = self.root.get_submodule(target)
+                    if isinstance(layer, nn.Embedding) and args and args[0].is_floating_point():
+                        args = (args[0].long(), *args[1:])  # token ids traced before their dtype is known
+                    out = _orig_module_call(layer, *args, **kwargs)
                 elif kind == "get_attr":
                     owner, _, attr = str(target).rpartition(".")
                     out = self.mode.from_tensor(getattr(self.root.get_submodule(owner), attr))

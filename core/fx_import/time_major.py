@@ -66,14 +66,25 @@ def _as_drawn(value: torch.Tensor, layout: str, batch: int) -> torch.Tensor:
     return value
 
 
+def time_first(module: nn.Module) -> bool:
+    """A layer that reads [steps, batch, ...]: an LSTM/GRU/RNN or a Transformer encoder without batch_first."""
+    if isinstance(module, nn.RNNBase):
+        return not module.batch_first
+    if isinstance(module, nn.TransformerEncoder):
+        return not module.layers[0].self_attn.batch_first
+    if isinstance(module, nn.TransformerEncoderLayer):
+        return not module.self_attn.batch_first
+    return False
+
+
+def reads_time_first(module: nn.Module) -> bool:
+    return any(time_first(m) for m in module.modules())
+
+
 def time_major_layers(gm: fx.GraphModule) -> list[fx.Node]:
-    """Calls of recurrent layers built without batch_first=True."""
+    """Calls of the layers built time first."""
     return [
-        node
-        for node in gm.graph.nodes
-        if node.op == "call_module"
-        and isinstance(gm.get_submodule(str(node.target)), nn.RNNBase)
-        and not gm.get_submodule(str(node.target)).batch_first
+        node for node in gm.graph.nodes if node.op == "call_module" and time_first(gm.get_submodule(str(node.target)))
     ]
 
 
@@ -117,6 +128,11 @@ def relayout(gm: fx.GraphModule, inputs: list[fx.Node], calling: Calling) -> tup
             touched = [a for a in node.all_input_nodes if a in layout]
             if not touched:
                 continue
+            if node.op == "call_function" and node.target is getattr and node.args[1] == "device":
+                continue  # where the value lives: the same either way
+            if node.op == "call_method" and node.target == "size":
+                _move_dim(node, "swap", index=1)
+                continue
             if node.op == "output":
                 notes += _outputs(node, layout, calling)
                 continue
@@ -158,7 +174,7 @@ def _step(gm: fx.GraphModule, node: fx.Node, layout: dict[fx.Node, str], touched
         raise _refuse(node, "a value is combined with one of another layout")
     if node.op == "call_module":
         module = gm.get_submodule(str(node.target))
-        if isinstance(module, nn.RNNBase) and not module.batch_first and kind == "swap":
+        if time_first(module) and kind == "swap":
             node.meta["drawn_batch_first"] = True
             return "swap"
         if isinstance(module, _SAME_MODULES) and (not isinstance(module, nn.Linear) or _rank(node.args[0]) >= 3):
@@ -199,13 +215,12 @@ def _merges(node: fx.Node) -> bool:
     return len(shape) >= 3 and dims[:1] == [-1] and dims[1:] == shape[2:]
 
 
-def _move_dim(node: fx.Node, kind: str) -> None:
-    """softmax(x, dim) counted in the drawing's layout: [T, N] swaps dims 0 and 1; merged [T*N, ...] is [N, T, ...]
-    drawn, one dimension more."""
-    index = 1
+def _move_dim(node: fx.Node, kind: str, index: int = 1) -> None:
+    """softmax(x, dim) or x.size(dim) counted in the drawing's layout: [T, N] swaps dims 0 and 1; merged [T*N, ...]
+    is [N, T, ...] drawn, one dimension more."""
     dim = node.args[index] if len(node.args) > index else node.kwargs.get("dim")
     if not isinstance(dim, int):
-        raise _refuse(node, "a softmax without a fixed dim")
+        raise _refuse(node, f"`{node.name}` without a fixed dim")
     if dim >= 0:
         if kind == "swap":
             dim = {0: 1, 1: 0}.get(dim, dim)
@@ -218,6 +233,7 @@ def _move_dim(node: fx.Node, kind: str) -> None:
 
 
 def _swap_meta(node: fx.Node) -> None:
+    node.meta["time_first"] = True  # the original reads it time first (own_layers' PositionalEncoding asks)
     meta = node.meta.get("tensor_meta")
     if meta is None or not hasattr(meta, "shape") or len(meta.shape) < 2:
         return

@@ -117,11 +117,31 @@ def _drop_settings(graph: fx.Graph, module: nn.Module, fixed: dict[str, Any]) ->
 
 
 def trace(
-    module: nn.Module, samples: list[torch.Tensor] | None = None, states: tuple[str, ...] | list[str] = ()
+    module: nn.Module,
+    samples: list[torch.Tensor] | None = None,
+    states: tuple[str, ...] | list[str] = (),
+    batch_dim: int = 0,
 ) -> fx.GraphModule:
     """The traced graph; a failure is a ModelImportError naming the module, the line and the fix. With
-    ``samples`` (one per input), a trace that fails is tried again knowing the shapes (``shape_trace``); the
-    inputs named in ``states`` (a recurrent layer's starting state) are traced as None (zeros)."""
+    ``samples`` (one per input, as the model reads them: the batch is dimension ``batch_dim``), a trace that fails
+    is tried again knowing the shapes (``shape_trace``); the inputs named in ``states`` (a recurrent layer's
+    starting state) are traced as None (zeros). What forward writes on its modules while traced
+    (word_language_model's ``self.src_mask = mask``) is put back."""
+    kept = _attributes(module)
+    try:
+        return _trace(module, samples, states, batch_dim)
+    finally:
+        for owner, values in kept:
+            owner.__dict__.update(values)
+
+
+def _attributes(module: nn.Module) -> list[tuple[nn.Module, dict[str, Any]]]:
+    return [(m, {k: v for k, v in vars(m).items() if not k.startswith("_")}) for m in module.modules()]
+
+
+def _trace(
+    module: nn.Module, samples: list[torch.Tensor] | None, states: tuple[str, ...] | list[str], batch_dim: int
+) -> fx.GraphModule:
     tracer = LeafTracer()
     fixed = {**settings(module), **dict.fromkeys(states)}
     try:
@@ -130,7 +150,7 @@ def trace(
         raise
     except Exception as exc:
         message = _explain(exc, tracer, module)
-        tracer = _with_shapes(module, samples, set(fixed))  # type: ignore[assignment]
+        tracer = _with_shapes(module, samples, set(fixed), batch_dim)  # type: ignore[assignment]
         try:
             graph = tracer.trace(module, concrete_args=fixed or None) if tracer is not None else None
         except Exception:
@@ -140,6 +160,7 @@ def trace(
     assert graph is not None
     if fixed:
         _drop_settings(graph, module, fixed)
+    _drop_unused_reads(graph)
     gm = fx.GraphModule(tracer.root, graph, type(module).__name__)
     reads = sorted(getattr(tracer, "device_reads", ()))
     gm.meta["notes"] = (
@@ -151,10 +172,21 @@ def trace(
     return gm
 
 
-def _with_shapes(module: nn.Module, samples: list[torch.Tensor] | None, fixed: set[str]) -> fx.Tracer | None:
+def _drop_unused_reads(graph: fx.Graph) -> None:
+    """Values nothing uses that only read (a constant, its ``.to(device)``, a size): a shape trace leaves some
+    behind, each made again where Python evaluated it (word_language_model's mask is built once per check)."""
+    for node in reversed(list(graph.nodes)):
+        reads = node.op == "get_attr" or (node.op == "call_method" and node.target in ("to", "size", "dim"))
+        if not node.users and (reads or (node.op == "call_function" and node.target is getattr)):
+            graph.erase_node(node)
+
+
+def _with_shapes(
+    module: nn.Module, samples: list[torch.Tensor] | None, fixed: set[str], batch_dim: int
+) -> fx.Tracer | None:
     if not samples:
         return None
-    tracer: fx.Tracer = shape_tracer(LeafTracer, module, samples, fixed)
+    tracer: fx.Tracer = shape_tracer(LeafTracer, module, samples, fixed, batch_dim)
     return tracer
 
 

@@ -15,7 +15,7 @@ def _touched(gm: fx.GraphModule) -> tuple[set[str], set[str], set[str]]:
     it read itself (``get_attr``: a class token, a layer scale)."""
     through: set[str] = {""}
     whole: set[str] = set()
-    read: set[str] = set()
+    read: set[str] = set(gm.meta.get("reads", ()))  # tensors read through a copy the trace made (own_layers)
     for node in gm.graph.nodes:
         for path, _ in (node.meta.get("nn_module_stack") or {}).values():
             through.add(str(path))

@@ -88,3 +88,56 @@ def test_word_language_model_rnn_as_published_imports_exactly(cell: str, monkeyp
     notes = " ".join(result.notes)
     assert "starts from zeros" in notes and "final state" in notes and "time first" in notes
     check_exact(model, result, 40, 7)
+
+
+@pytest.mark.slow
+def test_word_language_model_transformer_as_published_imports_exactly(monkeypatch) -> None:
+    """len(src) is the steps of a time-first input; its causal mask, sqrt(d) scaling and sine table become the
+    encoder's ``causal``, a Scale and PositionalEncoding (key ``pos_encoder.pe``); the model is left as it was."""
+    monkeypatch.setattr(sys, "argv", ["model.py"])
+    torch.manual_seed(0)
+    source = f"{WILD / 'pytorch_examples' / 'word_language_model.py'}:TransformerModel"
+    model = load_source(source, [40, 16, 2, 32, 2], []).eval()
+    result = import_model(model, [9])
+    # what forward wrote on the model while traced (a traced value) is put back: the check's real call sets it
+    assert isinstance(model.src_mask, torch.Tensor) and not isinstance(model.src_mask, torch.fx.Proxy)
+    assert result.max_difference is not None and result.max_difference < 1e-5
+    assert set(result.state) == set(model.state_dict())
+    nodes = {n.type: n for n in result.project.graph.nodes}
+    assert nodes["TransformerEncoder"].params["causal"] is True and nodes["TransformerEncoder"].params["final_norm"]
+    assert nodes["Scale"].params["factor"] == 4.0 and nodes["PositionalEncoding"].name == "pos_encoder"
+    assert result.calling.layouts == ["swap"]
+    check_exact(model, result, 40, 9)
+
+
+class MaskedEncoder(nn.Module):
+    def __init__(self, causal: bool) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(30, 8)
+        layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0)
+        self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.causal = causal
+
+    def forward(self, src: torch.Tensor) -> torch.Tensor:
+        steps = len(src)
+        if self.causal:
+            mask = nn.Transformer.generate_square_subsequent_mask(steps)
+        else:  # each step sees only the steps after it
+            mask = torch.tril(torch.full((steps, steps), float("-inf")), diagonal=-1)
+        return self.encoder(self.embed(src), mask=mask)
+
+
+def test_a_time_first_encoder_with_a_causal_mask_is_drawn_causal() -> None:
+    torch.manual_seed(0)
+    model = MaskedEncoder(causal=True).eval()
+    result = import_model(model, [6])
+    (encoder,) = result.project.graph.nodes_of_type("TransformerEncoder")
+    assert encoder.params["causal"] is True and not encoder.params.get("final_norm", False)
+    check_exact(model, result, 30, 6)
+
+
+def test_another_mask_is_refused_in_words() -> None:
+    with pytest.raises(ModelImportError) as caught:
+        import_model(MaskedEncoder(causal=False).eval(), [6])
+    assert "an attention mask other than the causal one" in str(caught.value)
+    assert "`model.encoder`" in str(caught.value)

@@ -43,11 +43,33 @@ class PositionalEmbedding(nn.Module):
 
 TRANSFORMER_ENCODER = '''
 class TransformerEncoderStack(nn.TransformerEncoder):
-    """num_layers batch-first nn.TransformerEncoderLayer(d_model, nhead, **options)."""
+    """num_layers batch-first nn.TransformerEncoderLayer(d_model, nhead, **options);
+    final_norm: a LayerNorm after the last layer (as nn.Transformer's encoder has);
+    causal: each step attends only to itself and the steps before it."""
 
-    def __init__(self, d_model: int, nhead: int, num_layers: int, **options) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        num_layers: int,
+        final_norm: bool = False,
+        causal: bool = False,
+        **options,
+    ) -> None:
         layer = nn.TransformerEncoderLayer(d_model, nhead, batch_first=True, **options)
-        super().__init__(layer, num_layers, enable_nested_tensor=False)
+        norm = None
+        if final_norm:
+            eps = options.get("layer_norm_eps", 1e-5)
+            norm = nn.LayerNorm(d_model, eps=eps, bias=options.get("bias", True))
+        super().__init__(layer, num_layers, norm=norm, enable_nested_tensor=False)
+        self.causal = causal
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.causal:
+            return super().forward(x)
+        steps = x.size(1)
+        mask = nn.Transformer.generate_square_subsequent_mask(steps, device=x.device)
+        return super().forward(x, mask=mask, is_causal=True)
 '''
 
 _SEQUENCE_FIX = "add an Embedding before it (token ids), or set the Input shape to [steps, features]"
@@ -93,6 +115,39 @@ def encoder_layer_count(p: dict[str, Any]) -> int:
     return attention_count(d, bias) + linear + norms
 
 
+def _stack_count(p: dict[str, Any]) -> int:
+    norm = (2 * p["d_model"] if p["bias"] else p["d_model"]) if p["final_norm"] else 0
+    return int(p["num_layers"]) * encoder_layer_count(p) + norm
+
+
+def _stack_from_torch(m: Any) -> dict[str, Any]:
+    """An nn.TransformerEncoder of identical layers (nn.Transformer's encoder), read from its first layer; the
+    import reads a causal mask passed to it (``causal``)."""
+    layer = m.layers[0]
+    if not getattr(m, "batch_first", layer.self_attn.batch_first):
+        raise NotImportable("an nn.TransformerEncoder without batch_first=True (sequence first) is not supported")
+    bias = layer.linear1.bias is not None
+    norm = m.norm
+    if norm is not None and not (
+        type(norm).__name__ == "LayerNorm" and norm.eps == layer.norm1.eps and (norm.bias is not None) == bias
+    ):
+        raise NotImportable("its final norm is not a LayerNorm like those of its layers")
+    activation = {1: "relu", 2: "gelu"}.get(int(getattr(layer, "activation_relu_or_gelu", 0)))
+    if activation is None:
+        raise NotImportable("only the relu and gelu activations are supported")
+    return {
+        "nhead": int(layer.self_attn.num_heads),
+        "num_layers": len(m.layers),
+        "final_norm": norm is not None,
+        "dim_feedforward": int(layer.linear1.out_features),
+        "dropout": float(layer.dropout.p),
+        "activation": activation,
+        "layer_norm_eps": float(layer.norm1.eps),
+        "norm_first": bool(layer.norm_first),
+        "bias": bias,
+    }
+
+
 def _positional(ctx: RuleContext) -> Shape:
     x = ctx.need_rank((3,), "sequences [N, T, D]", _SEQUENCE_FIX)
     for key, size, what in (("seq_len", x[1], "steps"), ("dim", x[2], "features per token")):
@@ -109,6 +164,19 @@ def _positions(ctx: RuleContext) -> Shape:
     x = ctx.need_rank(tuple(range(2, 9)), "a sequence [N, T, ...]", "its dimension 1 holds the steps")
     ctx.dtype = "int64"  # indices for an Embedding, as torch.arange gives them
     return (x[0], x[1])
+
+
+def _encoding(ctx: RuleContext) -> Shape:
+    x = ctx.need_rank((3,), "sequences [N, T, D]", _SEQUENCE_FIX)
+    d = ctx.auto("dim", int(x[2]))  # type: ignore[arg-type]
+    if d != x[2] or d % 2:
+        fix = f"set dim to {x[2]}" if d != x[2] else "give it an even number of features"
+        raise ctx.fail(
+            f"{ctx.name} adds sines and cosines to {d} features (an even number) but receives {fmt(x)}: {fix}"
+        )
+    if int(x[1]) > ctx.params["max_len"]:  # type: ignore[arg-type]
+        raise ctx.fail(f"{ctx.name} holds {ctx.params['max_len']} positions but receives {fmt(x)}: raise max_len")
+    return x
 
 
 def _qkv(ctx: RuleContext) -> Shape:
@@ -139,6 +207,25 @@ def _attention_from_torch(m: Any) -> dict[str, Any]:
         raise NotImportable("kdim, vdim, add_bias_kv and add_zero_attn are not supported")
     return {"num_heads": int(m.num_heads), "dropout": float(m.dropout), "bias": m.in_proj_bias is not None}
 
+
+POSITIONAL_ENCODING = '''
+class PositionalEncoding(nn.Module):
+    """Adds fixed sine and cosine waves of each position to [N, T, D] (Attention Is
+    All You Need), then dropout. The table pe is [max_len, 1, D] (pytorch/examples)."""
+
+    def __init__(self, dim: int, max_len: int = 5000, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(p=dropout)
+        position = torch.arange(max_len, dtype=torch.float).unsqueeze(1)
+        rate = torch.exp(torch.arange(0, dim, 2).float() * (-9.210340371976184 / dim))
+        pe = torch.zeros(max_len, dim)  # -9.21...: -ln(10000)
+        pe[:, 0::2] = torch.sin(position * rate)
+        pe[:, 1::2] = torch.cos(position * rate)
+        self.register_buffer("pe", pe.unsqueeze(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(x + self.pe[: x.size(1)].transpose(0, 1))
+'''
 
 POSITIONS = '''
 class Positions(nn.Module):
@@ -208,9 +295,13 @@ KINDS = (
         "A stack of num_layers Transformer encoder layers on [N, T, D] (an nn.TransformerEncoder).",
         *_encoder_layer()[:2],
         P("num_layers", "int", 2, "How many encoder layers are stacked.", min=1, max=48, always=True),
+        P("final_norm", "bool", False, "A LayerNorm after the last layer (nn.Transformer's encoder has one)."),
+        P("causal", "bool", False, "Each step attends only to itself and earlier steps (a language model)."),
         *_encoder_layer()[2:],
         rule=_encoder,
-        count=lambda p: int(p["num_layers"]) * encoder_layer_count(p),
+        count=_stack_count,
+        from_torch=_stack_from_torch,
+        imports=("torch.nn.modules.transformer.TransformerEncoder",),  # drawn by the helper class below
         torch_class="TransformerEncoderStack",
         display="Transformer encoder",
         prefix="encoder",
@@ -230,6 +321,21 @@ KINDS = (
         prefix="pos_embedding",
         doc=f"{DOCS}torch.nn.parameter.Parameter.html",
         helper=POSITIONAL_EMBEDDING,
+    ),
+    kind(
+        "PositionalEncoding",
+        "Attention",
+        "Adds fixed sine and cosine waves per position to [N, T, D] (Attention Is All You Need), then dropout: "
+        "the order of the tokens without learning it.",
+        auto("dim", "Features per token D (filled from the input shape; even)."),
+        P("max_len", "int", 5000, "The most steps a sequence may have.", min=1, max=1_000_000),
+        P("dropout", "float", 0.1, "Dropout after adding, during training.", min=0.0, max=1.0),
+        rule=_encoding,
+        torch_class="PositionalEncoding",
+        display="Positional encoding",
+        prefix="pos_encoder",
+        doc=f"{DOCS}generated/torch.nn.Transformer.html",
+        helper=POSITIONAL_ENCODING,
     ),
     kind(
         "Positions",

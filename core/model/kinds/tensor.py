@@ -1,6 +1,6 @@
 """Tensor layers: what published models write as tensor code rather than as layers (a slice ``x[:, :, 2:30]``,
-``F.pad``, reflection and replication padding) and a tensor the network learns that is used directly in forward
-(ViT's class token and position embedding, ConvNeXt's layer scale).
+``F.pad``, reflection and replication padding, ``x * 4.0``) and a tensor the network learns that is used directly in
+forward (ViT's class token and position embedding, ConvNeXt's layer scale).
 
 The learned tensor is an ``nn.Parameter`` attribute of the class that holds it (the generated file defines a small
 ``LearnedTensor`` that makes it), so its ``state_dict`` key is the original's (``class_token``,
@@ -185,5 +185,15 @@ KINDS = (
         forward="{module}.expand({x}.shape[0], *{module}.shape[{start}:])",
         doc=f"{DOCS}torch.nn.parameter.Parameter.html",
         helper=LEARNED_TENSOR,
+    ),
+    kind(
+        "Scale",
+        "Shape",
+        "Multiplies by a fixed number, e.g. token embeddings by sqrt(d_model) before a Transformer (x * factor).",
+        P("factor", "float", 1.0, "The number every value is multiplied by.", always=True),
+        torch_class=None,
+        prefix="scale",
+        forward="{x} * {factor}",
+        doc="https://pytorch.org/docs/stable/generated/torch.mul.html",
     ),
 )
