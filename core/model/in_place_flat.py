@@ -31,15 +31,20 @@ Scope = tuple[str, int]  # an instance of the analysed graph (its node id) and t
 Value = tuple[int, int]  # one tensor: the index of the layer that made it and its output port
 
 
-@dataclass
+@dataclass(slots=True)
 class Layer:
     node: Node
-    label: str  # the path of names the user finds it by: "pre1.relu"
+    prefix: str  # the path of names above it: "pre1." (its label is "pre1.relu")
     scope: Scope | None  # None: a layer of the analysed graph itself
     inputs: list[Value | None]
     writes: bool  # it overwrites its input in place (an instance's argument may set that)
     block: BlockDef | None = None  # the definition it is in
     origin: tuple[str, str] | None = None  # the instance (label) and its argument that turn its inplace on
+
+    @property
+    def label(self) -> str:
+        """The path of names the user finds it by: "pre1.relu", "layer2.1.conv1"."""
+        return self.prefix + self.node.name
 
     @property
     def fix(self) -> str:
@@ -142,7 +147,7 @@ class _Plan:
     its output port): read from the wire list once per check, as the networkx order and ``inputs_of`` cost more
     than the whole walk."""
 
-    steps: list[tuple[Node, int, list[tuple[int, str, int]]]]  # node, how many input ports, the wires into it
+    steps: list[tuple[Node, str, int, list[tuple[int, str, int]]]]  # node, _what, input port count, wires into it
     inputs: dict[str, int]  # a definition's Input node -> its port
     outputs: list[str]  # its Output nodes, in port order
     bindings: list[tuple[str, str, str]]  # (node, parameter, argument) that may matter: inplace, an instance's
@@ -183,7 +188,8 @@ def _plan(graph: Graph, used: set[str] | None = None, defn: BlockDef | None = No
     steps = []
     for node_id in placed:
         wires = [(e.dst_port, e.src, e.src_port) for e in into[node_id]]
-        steps.append((graph.node(node_id), max((w[0] for w in wires), default=-1) + 1, wires))
+        node = graph.node(node_id)
+        steps.append((node, _what(node, defn is not None), max((w[0] for w in wires), default=-1) + 1, wires))
     inputs = {n.id: port for port, n in enumerate(n for n in nodes if n.type == "Input")}
     bindings = [
         (nid, param, arg)
@@ -193,31 +199,45 @@ def _plan(graph: Graph, used: set[str] | None = None, defn: BlockDef | None = No
     return _Plan(steps, inputs, outputs, bindings)
 
 
+def _what(node: Node, inside: bool) -> str:
+    """How ``_open`` treats the node: a definition's "input" or "output" port, a "block" instance, a layer that
+    "may_write" (it has ``inplace``) or any other "layer" (an Input or Output of the analysed graph too)."""
+    if inside and node.type in ("Input", "Output"):
+        return node.type.lower()
+    if node.block is not None:
+        return "block"
+    spec = node.spec
+    return "may_write" if spec is not None and spec.has_param("inplace") else "layer"
+
+
 def _open(flat: Flat, graph: Graph, plan: _Plan, ins: list[Value | None], level: _Level) -> list[Value | None]:
     """Adds the graph's layers; returns what its Outputs hand out (a definition's output ports, in order)."""
-    inside = level.defn is not None
     bound: dict[str, dict[str, Any]] = {}
     for nid, param, arg in plan.bindings:
         if arg in level.args:
             bound.setdefault(nid, {})[param] = level.args[arg]
     values: dict[tuple[str, int], Value | None] = {}
-    for node, count, wires in plan.steps:
+    for node, what, count, wires in plan.steps:
         inputs: list[Value | None] = [None] * count
         for port, src, src_port in wires:
             inputs[port] = values.get((src, src_port))
-        if inside and node.type == "Input":
+        if what == "layer":
+            index = flat.add(Layer(node, level.prefix, level.scope, inputs, False))
+            for port in range(node.output_count()):
+                values[(node.id, port)] = (index, port)
+        elif what == "input":
             port = plan.inputs[node.id]
             values[(node.id, 0)] = ins[port] if port < len(ins) else None
-        elif inside and node.type == "Output":
+        elif what == "output":
             values[(node.id, 0)] = inputs[0] if inputs else None
-        elif node.block is not None:
+        elif what == "block":
             if node.id in bound:
                 node = dataclasses.replace(node, params={**node.params, **bound[node.id]})
             for port, value in enumerate(_open_instance(flat, graph, node, inputs, level)):
                 values[(node.id, port)] = value
-        else:
+        else:  # a layer that may overwrite its input
             writes = writes_in_place(node, bound.get(node.id))
-            layer = Layer(node, level.prefix + node.name, level.scope, inputs, writes)
+            layer = Layer(node, level.prefix, level.scope, inputs, writes)
             if writes and level.defn is not None:
                 layer.block = level.defn
                 setter = level.defn.bindings.get((node.id, "inplace"))
@@ -241,7 +261,7 @@ def _open_instance(
         except TorchCanvasError:
             defn = None
         if defn is None or level.depth >= MAX_BLOCK_DEPTH:
-            opaque = Layer(node, label, level.scope, values, False)
+            opaque = Layer(node, level.prefix, level.scope, values, False)
             index = flat.add(opaque)
             return [(index, port) for port in range(node.output_count())]
         prefix = f"{label}.{copy}." if node.repeat > 1 else f"{label}."
