@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -148,8 +150,12 @@ def python_literal(value: Any) -> str:
         return f"[{', '.join(python_literal(item) for item in value)}]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items()) + "}"
-    if value is None or isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, bool):
         return repr(value)
+    if isinstance(value, numbers.Integral):  # numpy's too, whose repr would be np.int64(3)
+        return repr(int(value))
+    if isinstance(value, numbers.Real) and math.isfinite(value):  # inf and nan have no literal
+        return repr(float(value))
     raise TypeError(f"no Python literal for a value of type {type(value).__name__}")
 
 

@@ -119,6 +119,7 @@ def test_python_literal_reads_back_and_is_as_ruff_format_writes_it(tmp_path: Pat
     namespace: dict = {}
     exec(source, namespace)
     assert [namespace[f"V{i}"] for i in range(len(values))] == values
+    assert python_literal(np.int64(3)) == "3" and python_literal(np.float64(0.3)) == "0.3"  # not np.float64(0.3)
     (tmp_path / "literals.py").write_text(source, encoding="utf-8", errors="surrogatepass")
     fmt = _ruff("format", "--isolated", "--no-cache", "--check", "--diff", str(tmp_path))
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
