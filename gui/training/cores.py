@@ -6,8 +6,9 @@ its workers stop spin-waiting for the next op and sleep on a futex after about a
 ~300,000: each op of the run then waits for a worker to wake up. ``torchcanvas train`` has one team (its main
 thread's); the window had two as soon as the GUI thread had run one parallel op (loading a dataset, a preview), so
 the MNIST MLP trained at 0.6x the CLI on 2 cores, its OpenMP worker sleeping ~40 times per batch against none for
-the CLI (bench/ui_latency.py). The GUI thread therefore runs its torch work on one core and gives its team back
-before a run starts; the run's thread uses every core torch chose at start-up.
+the CLI (bench/ui_latency.py; 1.1x once the team is given back). The GUI thread therefore runs its torch work on
+one core and gives its team back before a run starts; the run's thread uses every core torch chose at start-up.
+Like the CLI, the run then spin-waits: on a machine whose cores are busy with other programs both slow down alike.
 """
 
 from __future__ import annotations
