@@ -122,12 +122,22 @@ def layer_findings(samples: list[HealthSample]) -> list[Finding]:
         name, norm, top_name, top = vanishing[-1]
         falling = " and falling" if _grad(recent[0], name) > norm else ""
         message = (
-            f"{name}'s gradients are {norm:.1g}{falling}, {norm / top:.1g} of {top_name}'s: vanishing gradients, "
-            f"so the layers near the input barely learn. Add BatchNorm between the layers or use ReLU instead of "
-            "Sigmoid/Tanh (or fewer layers)."
+            f"{name}'s gradients are {norm:.1g}{falling}, while {top_name}'s are {top:.1g}: {times(top / norm)} "
+            "smaller. These are vanishing gradients: the layers near the input barely learn. Add BatchNorm between "
+            "the layers or use ReLU instead of Sigmoid/Tanh (or fewer layers)."
         )
         found.append(("vanishing", last.step, name, message))
     return found
+
+
+def times(ratio: float) -> str:
+    """A large ratio as a reader says it: '300 times', '20 thousand times', '5 billion times' (a diagnosis read
+    '2e-10 of head's', which reads as a product, not a ratio)."""
+    rounded = float(f"{ratio:.2g}")
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+        if rounded >= size:
+            return f"{rounded / size:,g} {word} times"
+    return f"{rounded:,g} times"
 
 
 def _value(sample: HealthSample, name: str, kind: str) -> float:
