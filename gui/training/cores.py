@@ -42,9 +42,10 @@ def use_all_cores() -> None:
     torch.set_num_threads(training_threads())
 
 
-def openmp_runtime() -> ctypes.CDLL | None:
-    """The OpenMP library torch loaded, or None (not loaded yet, or a build without one). On Linux it is found
-    among the process's mapped files (torch's own copy in torch/lib, or the system's); elsewhere in torch/lib."""
+def openmp_runtimes() -> list[ctypes.CDLL]:
+    """The OpenMP libraries loaded in this process: torch's (its own copy in torch/lib, or the system's), and any
+    other a library brought (scikit-learn carries its own libgomp). On Linux they are found among the process's
+    mapped files; elsewhere in torch/lib."""
     paths: list[str] = []
     if sys.platform.startswith("linux"):
         try:
@@ -54,25 +55,26 @@ def openmp_runtime() -> ctypes.CDLL | None:
         paths = [parts[5] for parts in (line.split(None, 5) for line in maps) if len(parts) == 6]
     elif "torch" in sys.modules:
         paths = [str(p) for p in Path(sys.modules["torch"].__file__ or ".").parent.glob("lib/*omp*")]
-    for path in paths:
-        if Path(path).name.startswith(OPENMP_NAMES):
-            try:
-                return ctypes.CDLL(path)  # already loaded: the same library, not a second copy
-            except OSError:
-                return None
-    return None
+    runtimes = []
+    for path in dict.fromkeys(p for p in paths if Path(p).name.startswith(OPENMP_NAMES)):
+        try:
+            runtimes.append(ctypes.CDLL(path))  # already loaded: the same library, not a second copy
+        except OSError:
+            continue
+    return runtimes
 
 
 def give_back_openmp_team() -> bool:
-    """Free the calling thread's OpenMP worker threads (``omp_pause_resource_all``, OpenMP 5.0: only this
-    thread's team goes, other threads' teams are untouched); True when the runtime did it."""
-    runtime = openmp_runtime()
-    pause = getattr(runtime, "omp_pause_resource_all", None) if runtime is not None else None
-    if pause is None:
-        return False
-    pause.argtypes = [ctypes.c_int]
-    pause.restype = ctypes.c_int
-    return pause(OMP_PAUSE_SOFT) == 0
+    """Free the calling thread's OpenMP worker threads in every OpenMP library loaded (``omp_pause_resource_all``,
+    OpenMP 5.0: only this thread's team goes, other threads' teams are untouched); True when one did it."""
+    freed = False
+    for runtime in openmp_runtimes():
+        pause = getattr(runtime, "omp_pause_resource_all", None)
+        if pause is not None:
+            pause.argtypes = [ctypes.c_int]
+            pause.restype = ctypes.c_int
+            freed = pause(OMP_PAUSE_SOFT) == 0 or freed
+    return freed
 
 
 def torch_loaded() -> bool:
