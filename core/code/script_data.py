@@ -189,14 +189,6 @@ def pasted(helpers: list[Any], flags: Mapping[str, bool] | None = None) -> list[
     return lines
 
 
-def data_lines(helpers: list[Any], load_lines: list[str]) -> list[str]:
-    """The pasted loaders and ``load_data()``: the same text in the PyTorch and the Keras script, so both read
-    the same split."""
-    template = function_lines("data", "prepared_dict", {}, {"prepared_dict": "load_data"})
-    at = template.index("    raw = RAW")
-    return [*pasted(helpers), "", "", *template[:at], *[f"    {line}" for line in load_lines], *template[at + 1 :]]
-
-
 def body(name: str, flags: Mapping[str, bool] | None = None, fill: Mapping[str, str] | None = None) -> list[str]:
     """The statements of the template ``core/code/templates/data.py``'s function ``name`` after its docstring,
     unindented: a form of ``load_data``'s body."""

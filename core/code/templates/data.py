@@ -57,12 +57,6 @@ def prepared_data() -> list:
     return [data[name] for name in splits]
 
 
-def prepared_dict() -> dict:
-    """The dataset, split with the seed and normalised exactly as in TorchCanvas."""
-    raw = RAW
-    return prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)
-
-
 def resized_raw() -> tuple:
     """``RAW`` for images the settings resize: the source's arrays, then their images
     resized (crop: as the pretrained weights' own preprocessing does)."""
