@@ -18,13 +18,8 @@ from core.code import script as torch_script
 from core.code.imports import module_imports, used_imports, used_names
 from core.code.keras_code import KerasCode, generate_keras_model
 from core.code.script_data import (
-    general_load_lines,
+    data_half,
     helper_constants,
-    lean_load_lines,
-    lean_loader,
-    loader,
-    prepare_flags,
-    prepare_helpers,
     quoted,
     script_data_lines,
 )
@@ -148,13 +143,7 @@ def generate_keras_script(project: Project) -> str:
     shape = torch_script.input_shape_of(project)
     spec = parse_spec(s.dataset)
     tokens = _reads_tokens(project, spec)
-    helpers, files, load_lines = loader(spec, s, shape, tokens)
-    flags = prepare_flags(spec, s, shape, tokens)
-    short = lean_loader(spec, s, shape, tokens)  # as core.code.script chooses it
-    if short is not None:
-        helpers, load_lines = short, lean_load_lines(spec)
-    else:
-        helpers, load_lines = [*helpers, *prepare_helpers(flags)], general_load_lines(load_lines)
+    helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens)  # as core.code.script's
     model_lines = code.source.splitlines()
     first_def = model_lines.index("def build_model() -> keras.Model:")
     tail = [
@@ -162,7 +151,7 @@ def generate_keras_script(project: Project) -> str:
         *script_data_lines(helpers, load_lines, flags),
         "",
         "",
-        *keras_functions(s, short is not None and spec.kind == "npz"),
+        *keras_functions(s, npz),
         "",
         "",
         'if __name__ == "__main__":',

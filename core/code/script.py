@@ -16,13 +16,8 @@ from typing import TYPE_CHECKING, Any
 from core.code.codegen import GeneratedCode, attribute_names, check_ok, literal, model_lines
 from core.code.imports import module_imports, used_imports, used_names
 from core.code.script_data import (
-    general_load_lines,
+    data_half,
     helper_constants,
-    lean_load_lines,
-    lean_loader,
-    loader,
-    prepare_flags,
-    prepare_helpers,
     quoted,
     script_data_lines,
 )
@@ -198,13 +193,7 @@ def generate_script(project: Project) -> GeneratedCode:
     except DataError:  # the Input's dtype does not fit the data: training says so; export the data as it is
         tokens = SOURCES[spec.kind].tokens == "always"
     augmenting = bool(augments(s)) and len(shape) == 3 and not tokens
-    helpers, files, load_lines = loader(spec, s, shape, tokens)
-    short = lean_loader(spec, s, shape, tokens)
-    flags = prepare_flags(spec, s, shape, tokens)
-    if short is not None:
-        helpers, load_lines = short, lean_load_lines(spec)
-    else:
-        helpers, load_lines = [*helpers, *prepare_helpers(flags)], general_load_lines(load_lines)
+    helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens)
     helpers += [h for h in _loop_helpers(s, augmenting) if h not in helpers]
     transfer = transfer_plan(project, analysis, attribute_names(project.graph, analysis))
     tail = [
@@ -214,7 +203,7 @@ def generate_script(project: Project) -> GeneratedCode:
         *loop_functions(s, augmenting, transfer),
         "",
         "",
-        *main_lines(s, analysis.total_params, short is not None and spec.kind == "npz", transfer),
+        *main_lines(s, analysis.total_params, npz, transfer),
         "",
         "",
         'if __name__ == "__main__":',

@@ -19,7 +19,7 @@ import json
 import math
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.code.imports import used_names
 from core.code.line_wrap import LINE_LENGTH, call_lines
@@ -220,6 +220,27 @@ def lean_loader(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tok
 def lean_load_lines(spec: DataSpec) -> list[str]:
     """``load_data``'s body for the short split: read the arrays, then split them."""
     return body("npz_data") if spec.kind == "npz" else body("vision_data", fill={"DATASET": spec.name})
+
+
+class DataHalf(NamedTuple):
+    """What a script's data half is made of, chosen once for the PyTorch and the Keras script alike."""
+
+    helpers: list[Any]  # the loaders to paste: the short split's, or the source's and ``prepare`` with its steps
+    files: list[str]  # the constants naming the data's files
+    load_lines: list[str]  # ``load_data``'s body
+    flags: dict[str, bool]  # the tags ``prepare``'s steps are pasted by
+    npz: bool  # the short split reads an ``.npz`` file, whose errors ``main`` names
+
+
+def data_half(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> DataHalf:
+    """The short split of ``core.portable.lean`` for grey images read whole, else the source's own lines read
+    ``raw`` and ``prepare`` splits it."""
+    helpers, files, load_lines = loader(spec, s, shape, tokens)
+    flags = prepare_flags(spec, s, shape, tokens)
+    short = lean_loader(spec, s, shape, tokens)
+    if short is not None:
+        return DataHalf(short, files, lean_load_lines(spec), flags, spec.kind == "npz")
+    return DataHalf([*helpers, *prepare_helpers(flags)], files, general_load_lines(load_lines), flags, False)
 
 
 def script_data_lines(helpers: list[Any], load_lines: list[str], flags: Mapping[str, bool] | None = None) -> list[str]:
