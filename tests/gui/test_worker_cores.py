@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = r"""
 import json, os, sys, time
 import torch
+if sys.argv[2]:
+    __import__(sys.argv[2])  # a library with its own OpenMP, loaded after torch: mapped below it
 from PySide6.QtCore import QCoreApplication
 from core.files.project import load
 from gui.training.worker import TrainingRun
@@ -57,13 +59,17 @@ print(json.dumps({"default": default, "before": before, "with_team": with_team, 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: OpenMP makes no team")
-def test_the_gui_thread_gives_its_openmp_team_back_when_a_run_starts_and_the_run_keeps_every_core():
+@pytest.mark.parametrize("first", ["", "sklearn.linear_model"])
+def test_the_gui_thread_gives_its_openmp_team_back_when_a_run_starts_and_the_run_keeps_every_core(first):
     """Before, the GUI thread kept the team a dataset load or preview had made, so the run's OpenMP worker slept
     on a futex between ops instead of spinning (libgomp does so once its threads outnumber the cores): the MNIST
-    MLP trained at 0.6x ``torchcanvas train`` on 2 cores."""
+    MLP trained at 0.6x ``torchcanvas train`` on 2 cores. With scikit-learn loaded after torch, its own libgomp is
+    the first one in /proc/self/maps: torch's must be told too."""
+    if first:
+        pytest.importorskip(first)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(ROOT / "resources/examples/spirals.json")],
+        [sys.executable, "-c", SCRIPT, str(ROOT / "resources/examples/spirals.json"), first],
         cwd=ROOT,
         env=env,
         capture_output=True,
