@@ -22,7 +22,7 @@ from core.model.blocks import MAX_BLOCK_DEPTH, BlockDef, instance_at
 from core.model.graph import Graph
 from core.model.kinds import memory
 from core.model.kinds.kind import Memory
-from core.model.node import Edge, Node
+from core.model.node import Node
 
 MEMORY = memory()  # layer id -> where its output lives, for the kinds whose output is not new memory to overwrite
 MEMORY_IN_PLACE = memory(in_place=True)  # the same with their inplace set
@@ -117,8 +117,21 @@ def flatten(graph: Graph, used: set[str]) -> Flat:
     """The layers of ``graph`` that are in the code (``used``), every instance opened up; none where no layer in
     it may overwrite its input (most networks: nothing to walk)."""
     flat = Flat()
-    if _may_write(graph, None, {}, 0):
+    if not _may_write(graph, None, {}, 0):
+        return flat
+    if any(node.block is not None for node in graph.nodes):
         _open(flat, graph, _plan(graph, used), [], _Level("", None, None, {}, 0))
+        return flat
+    index: dict[str, int] = {}  # no instance to open: the graph's own layers, in any order (most checks, as
+    for node in graph.nodes:  # every copy of every instance is analysed on its own)
+        if node.id in used:
+            index[node.id] = len(flat.layers)
+            flat.layers.append(Layer(node, "", None, [None] * node.input_count(), writes_in_place(node)))
+    for edge in graph.edges:
+        dst, src = index.get(edge.dst), index.get(edge.src)
+        if dst is not None and src is not None and edge.dst_port < len(flat.layers[dst].inputs):
+            flat.layers[dst].inputs[edge.dst_port] = (src, edge.src_port)
+            flat.consumers.setdefault((src, edge.src_port), []).append((dst, edge.dst_port))
     return flat
 
 
@@ -156,47 +169,58 @@ class _Plan:
 def _plan(graph: Graph, used: set[str] | None = None, defn: BlockDef | None = None) -> _Plan:
     """``used`` None: a definition's (``defn``), whose layers in the code are those feeding one of its Outputs."""
     nodes = graph.nodes
-    into: dict[str, list[Edge]] = {n.id: [] for n in nodes}
-    out_of: dict[str, list[str]] = {n.id: [] for n in nodes}
+    position = {n.id: i for i, n in enumerate(nodes)}
+    into: dict[str, list[tuple[int, str, int]]] = {}
+    in_order = True  # the nodes were added after their inputs (usual): that order will do
     for edge in graph.edges:
-        if edge.src in into and edge.dst in into:
-            into[edge.dst].append(edge)
-            out_of[edge.src].append(edge.dst)
+        if edge.src in position and edge.dst in position:
+            into.setdefault(edge.dst, []).append((edge.dst_port, edge.src, edge.src_port))
+            in_order = in_order and position[edge.src] < position[edge.dst]
     outputs = [n.id for n in nodes if n.type == "Output"]
     if used is None:
-        used = set(outputs) or set(into)
+        used = set(outputs) or set(position)
         waiting = list(used)
         while waiting:
-            for edge in into[waiting.pop()]:
-                if edge.src not in used:
-                    used.add(edge.src)
-                    waiting.append(edge.src)
+            for _, src, _ in into.get(waiting.pop(), ()):
+                if src not in used:
+                    used.add(src)
+                    waiting.append(src)
     kept = [n for n in nodes if n.id in used]
-    needs = {n.id: len({e.src for e in into[n.id] if e.src in used}) for n in kept}
+    if not in_order:
+        kept = _sorted(kept, into)
+    inside = defn is not None
+    steps = []
+    for node in kept:
+        wires = into.get(node.id, [])
+        steps.append((node, _what(node, inside), max((w[0] for w in wires), default=-1) + 1, wires))
+    inputs = {n.id: port for port, n in enumerate(n for n in nodes if n.type == "Input")}
+    bindings = [
+        (nid, param, arg)
+        for (nid, param), arg in (defn.bindings.items() if defn else ())
+        if nid in position and (param == "inplace" or graph.node(nid).block is not None)
+    ]
+    return _Plan(steps, inputs, outputs, bindings)
+
+
+def _sorted(kept: list[Node], into: dict[str, list[tuple[int, str, int]]]) -> list[Node]:
+    """The nodes each after its inputs; those of a cycle (told by the analysis) last, their wires not followed."""
+    ids = {n.id: n for n in kept}
+    needs = {n.id: {src for _, src, _ in into.get(n.id, ()) if src in ids} for n in kept}
+    out_of: dict[str, list[str]] = {}
+    for dst, srcs in needs.items():
+        for src in srcs:
+            out_of.setdefault(src, []).append(dst)
     ready = deque(n.id for n in kept if not needs[n.id])
     placed: list[str] = []
     while ready:
         node_id = ready.popleft()
         placed.append(node_id)
-        for dst in dict.fromkeys(out_of[node_id]):
-            if dst in needs:
-                needs[dst] -= 1
-                if not needs[dst]:
-                    ready.append(dst)
+        for dst in out_of.get(node_id, ()):
+            needs[dst].discard(node_id)
+            if not needs[dst]:
+                ready.append(dst)
     done = set(placed)
-    placed += [n.id for n in kept if n.id not in done]  # a cycle (told by the analysis): its wires are not followed
-    steps = []
-    for node_id in placed:
-        wires = [(e.dst_port, e.src, e.src_port) for e in into[node_id]]
-        node = graph.node(node_id)
-        steps.append((node, _what(node, defn is not None), max((w[0] for w in wires), default=-1) + 1, wires))
-    inputs = {n.id: port for port, n in enumerate(n for n in nodes if n.type == "Input")}
-    bindings = [
-        (nid, param, arg)
-        for (nid, param), arg in (defn.bindings.items() if defn else ())
-        if nid in into and (param == "inplace" or graph.node(nid).block is not None)
-    ]
-    return _Plan(steps, inputs, outputs, bindings)
+    return [ids[nid] for nid in placed] + [n for n in kept if n.id not in done]
 
 
 def _what(node: Node, inside: bool) -> str:
