@@ -247,3 +247,17 @@ def test_torchvision_resnet_imports_with_in_place_relus_inside_its_blocks_and_is
     assert errors(graph) == []
     model = build(graph).train()
     model(torch.randn(2, 3, 32, 32)).sum().backward()  # torch agrees: training runs
+
+
+def test_the_conflict_is_found_whatever_order_the_layers_were_added_in():
+    """The walk puts each layer after its inputs itself: here the in-place relu was drawn first."""
+    graph = Graph()
+    relu = graph.add("ReLU", "relu", inplace=True)
+    inp, linear = graph.add("Input", shape=[4]), graph.add("Linear", "linear", out_features=4)
+    ident, add, out = graph.add("Identity", "ident"), graph.add("Add", "add"), graph.add("Output")
+    graph.chain([inp, linear, ident, relu, add, out])
+    graph.connect(Edge(linear.id, add.id, 1))
+    make_block(graph, [ident.id], "View")
+    [(node_id, message)] = errors(graph)
+    assert node_id == relu.id
+    assert "its input (through view1.ident) is linear's output, which also goes to add" in message
