@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib
 import os
 import sys
 import time
@@ -88,12 +90,106 @@ def _with_timeout(args: argparse.Namespace) -> int:
         return 1
 
 
+def module_classes(path: Path) -> list[str]:
+    """The nn.Module classes ``path`` defines at its top level, in file order, read from its text (the file is not
+    run: a file that loops or trains when run is listed all the same). A class counts when a base is torch.nn's
+    (``nn.Module``, ``torch.nn.Sequential``, ``from torch.nn import Module``), an nn.Module class of the file, or a
+    class from outside torch and the standard library (a repository's own ``BaseModel``: only running tells)."""
+    tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"), filename=str(path))
+    names: dict[str, str] = {}  # a name in the file -> the dotted name it stands for
+    modules: list[str] = []
+    statements: list[ast.stmt] = list(tree.body)
+    while statements:
+        statement = statements.pop(0)
+        if isinstance(statement, (ast.If, ast.Try, ast.With)):  # still the file's top level
+            inner = [*statement.body, *getattr(statement, "orelse", []), *getattr(statement, "finalbody", [])]
+            inner += [s for handler in getattr(statement, "handlers", []) for s in handler.body]
+            statements[:0] = inner
+        elif isinstance(statement, ast.Import):
+            for alias in statement.names:
+                top = alias.name.split(".")[0]
+                names[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+            for alias in statement.names:
+                names[alias.asname or alias.name] = f"{statement.module}.{alias.name}"
+        elif isinstance(statement, ast.ClassDef):
+            names.pop(statement.name, None)  # the file's own class, not an import of that name
+            if any(_is_module_base(b, names, modules) for b in statement.bases) and statement.name not in modules:
+                modules.append(statement.name)
+    return modules
+
+
+def _is_module_base(base: ast.expr, names: dict[str, str], modules: list[str]) -> bool:
+    parts: list[str] = []
+    node = base
+    while isinstance(node, ast.Attribute):
+        parts.insert(0, node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return False  # a call or subscript (``Generic[T]``): no model's base
+    if not parts and node.id in modules:
+        return True
+    if node.id not in names:
+        return False  # a builtin (object, Exception) or a class of the file that is no nn.Module
+    dotted = ".".join([names[node.id], *parts])
+    top = dotted.split(".")[0]
+    if top != "torch":
+        return top not in sys.stdlib_module_names  # another package's base class may be an nn.Module
+    module_name, _, attribute = dotted.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError):
+        return False
+    import torch.nn  # deferred with torch: --help answers without it
+
+    return isinstance(found, type) and issubclass(found, torch.nn.Module)
+
+
+def with_class(source: str) -> tuple[str, str]:
+    """``source`` with its class: ``file.py`` without ``:Class`` takes the file's one nn.Module class (and the
+    note that says so); with several, the message lists them. Other sources are returned as they are."""
+    from core.fx_import.trace import ModelImportError
+
+    if ":" in source.removeprefix(os.path.splitdrive(source)[0]) or not source.endswith(".py"):
+        return source, ""
+    path = Path(source)
+    if not path.is_file():
+        raise ModelImportError([f"There is no Python file {path}."])
+    try:
+        classes = module_classes(path)
+    except SyntaxError as exc:
+        where = f"{path}" + (f", line {exc.lineno}" if exc.lineno else "")
+        raise ModelImportError(
+            [f"{where}: SyntaxError: {exc.msg}. Fix the file and import it again (python FILE shows the same mistake)."]
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ModelImportError([f"{path} cannot be read as a Python file ({exc})."]) from None
+    if len(classes) == 1:
+        return f"{source}:{classes[0]}", (
+            f"Took {classes[0]}, the one nn.Module class in {path.name}; give {path.name}:ClassName to import another."
+        )
+    if not classes:
+        raise ModelImportError(
+            [
+                f"{path} defines no nn.Module class: give the model as {path}:ClassName (a class or a function that "
+                "builds it)."
+            ]
+        )
+    raise ModelImportError(
+        [
+            f"{path}: which class is the model? Its nn.Module classes: {', '.join(classes)}: give one as "
+            f"{path}:{classes[-1]}."
+        ]
+    )
+
+
 @command("import", _import_args)
 def run_import(args: argparse.Namespace) -> int:
     # Deferred for start-up: the importer loads torch; `torchcanvas import --help` answers without it.
     from core.files.initial_weights import save_with_weights, weights_file_for
     from core.fx_import import import_model
     from core.fx_import.source import DEFAULT_IMAGE_SHAPE, load_source, parse_args, parse_argv, parse_shapes, read_state
+    from core.weights_reading import unwrap_keys
 
     out = Path(args.out)
     if out.suffix != ".json":
@@ -109,9 +205,12 @@ def run_import(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         shapes = parse_shapes(args.input_shape) if args.input_shape else [list(DEFAULT_IMAGE_SHAPE)]
-        module = load_source(args.source, parse_args(args.args), parse_argv(args.argv))
-        state = read_state(args.weights) if args.weights else None
-        name = args.source.rsplit(":", 1)[-1]
+        source, took = with_class(args.source)
+        module = load_source(source, parse_args(args.args), parse_argv(args.argv))
+        state, unwrapped = (read_state(args.weights), "") if args.weights else (None, "")
+        if state is not None:  # a DataParallel checkpoint's `module.` keys
+            state, unwrapped = unwrap_keys(state, module.state_dict(), args.weights)
+        name = source.rsplit(":", 1)[-1]
         result = import_model(module, shapes, name=name, state=state, input_dtype=args.input_dtype)
         weights = save_with_weights(result.project, result.state, out, replace=args.force)
     except TorchCanvasError as exc:
@@ -121,9 +220,9 @@ def run_import(args: argparse.Namespace) -> int:
         return 1
     graph = result.project.graph
     blocks = ", ".join(sorted(graph.blocks)) or "none"
-    print(f"Imported {args.source}: {len(graph)} nodes, blocks: {blocks}")
+    print(f"Imported {source}: {len(graph)} nodes, blocks: {blocks}")
     print(f"Outputs equal the original's (largest difference {result.max_difference or 0.0:.1e}).")
-    for note in result.notes:
+    for note in [said for said in (took, unwrapped) if said] + result.notes:
         print(f"note: {note}")
     print(f"Wrote {out} and its initial weights {weights.name} ({time.perf_counter() - start:.1f} s).")
     return 0

@@ -13,12 +13,14 @@ import os
 import pickle
 import re
 import stat
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from core.errors import ExportError
@@ -134,10 +136,46 @@ def _read_state(file: Path, explain: Explain) -> dict[str, torch.Tensor]:
     return state
 
 
-def _read_pt(file: Path, handle: Any, head: bytes) -> Any:
-    """torch.load with weights_only=True: tensors and plain containers only, no code runs."""
+def _numpy_globals() -> list[Any]:
+    """What a checkpoint's numpy values ask for (``'best_acc': np.float64(0.9)`` beside the state_dict, as most
+    training repos save it; an np.ndarray of class counts): numpy's scalar and array rebuilders, ``np.dtype`` and
+    its classes, under numpy 2's names and numpy 1's (``numpy.core``). The allow-list torch's own message and
+    Hugging Face's trainer use: they make numbers and arrays, never call anything else, so no code runs."""
     try:
-        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": torch's words, not ours
+        multiarray: Any = importlib.import_module("numpy._core.multiarray")
+    except ImportError:  # numpy 1
+        multiarray = importlib.import_module("numpy.core.multiarray")
+    dtype_classes = [getattr(np.dtypes, name) for name in np.dtypes.__all__]
+    return [
+        multiarray.scalar,
+        multiarray._reconstruct,
+        (multiarray.scalar, "numpy.core.multiarray.scalar"),
+        (multiarray._reconstruct, "numpy.core.multiarray._reconstruct"),
+        np.ndarray,
+        np.dtype,
+        *dict.fromkeys(dtype_classes),
+    ]
+
+
+_NUMPY_LOCK = threading.Lock()  # torch's safe-globals list is one for the process: one reader changes it at a time
+
+
+@contextlib.contextmanager
+def _numpy_allowed() -> Iterator[None]:
+    """torch's weights_only loader, also allowing numpy's values, for this load only: the globals nobody else
+    allowed are added for it and taken away after (another user's own allow-list is left as it was)."""
+    with _NUMPY_LOCK:
+        already = set(torch.serialization.get_safe_globals())
+        added = [g for g in _numpy_globals() if g not in already]
+        with torch.serialization.safe_globals(added):
+            yield
+
+
+def _read_pt(file: Path, handle: Any, head: bytes) -> Any:
+    """torch.load with weights_only=True: tensors, plain containers and numpy's numbers and arrays only (a
+    checkpoint's ``best_acc``), no code runs."""
+    try:
+        with warnings.catch_warnings(), _numpy_allowed():  # e.g. "Detected pickle protocol 4": torch's words
             warnings.simplefilter("ignore")
             return torch.load(handle, map_location="cpu", weights_only=True)
     except Exception as exc:
@@ -183,3 +221,29 @@ def optional_package(module: str, purpose: str) -> Any:
     except ImportError:
         top = module.split(".")[0]
         raise ExportError(f"To {purpose}, the {top} package is needed: {EXTRA_HINT}") from None
+
+
+WRAPPERS = (
+    ("module.", "nn.DataParallel or DistributedDataParallel"),
+    ("_orig_mod.", "torch.compile"),
+)
+
+
+def unwrap_keys(
+    state: dict[str, torch.Tensor], wanted: Collection[str], file: str | Path
+) -> tuple[dict[str, torch.Tensor], str]:
+    """``state`` keyed as the model wants it, and a note when that took something. A model trained inside
+    nn.DataParallel (akamaster's CIFAR ResNets) or torch.compile saves every key with the wrapper's prefix
+    (``module.conv1.weight``); the prefix is taken off only when every key has it and what is left is exactly the
+    model's keys, so a file for another model still meets the fit check's plain refusal."""
+    keys = set(state)
+    if not keys or keys == set(wanted):
+        return state, ""
+    for prefix, wrapper in WRAPPERS:
+        if all(key.startswith(prefix) for key in keys) and {key[len(prefix) :] for key in keys} == set(wanted):
+            note = (
+                f"Every key in {Path(file).name} starts with `{prefix}` (weights saved from a model wrapped in "
+                f"{wrapper}): read without it."
+            )
+            return {key[len(prefix) :]: value for key, value in state.items()}, note
+    return state, ""
