@@ -25,9 +25,7 @@ from core.code.script_data import (
 )
 from core.code.script_loop import PLATEAU_PATIENCE, augments
 from core.code.templates import function_lines
-from core.datasets import wants_tokens
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
-from core.errors import DataError
 from core.model.analysis import analyze
 from core.settings import TrainingSettings
 
@@ -142,7 +140,7 @@ def generate_keras_script(project: Project) -> str:
     code: KerasCode = generate_keras_model(project.graph, analyze(project.graph), project.name)
     shape = torch_script.input_shape_of(project)
     spec = parse_spec(s.dataset)
-    tokens = _reads_tokens(project, spec)
+    tokens = torch_script.reads_tokens(project, spec)
     helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens)  # as core.code.script's
     model_lines = code.source.splitlines()
     first_def = model_lines.index("def build_model() -> keras.Model:")
@@ -170,15 +168,6 @@ def generate_keras_script(project: Project) -> str:
 def _bound_name(constant: str) -> str:
     """The name a constant binds: a comment line may come before it, its value may take several lines."""
     return constant.split(" = ")[0].split("\n")[-1]
-
-
-def _reads_tokens(project: Project, spec: DataSpec) -> bool:
-    """Whether the data are token ids. An Input whose dtype does not fit the data is training's error to report;
-    the script, like the PyTorch one, then reads the data as the source gives them."""
-    try:
-        return wants_tokens(spec, torch_script.input_dtype_of(project))
-    except DataError:
-        return SOURCES[spec.kind].tokens == "always"
 
 
 def _constant_lines(s: TrainingSettings, spec: DataSpec, shape: tuple[int, ...]) -> list[str]:

@@ -77,6 +77,15 @@ def input_dtype_of(project: Project) -> str:
     return str(inputs[0].params.get("dtype", "float32")) if inputs else "float32"
 
 
+def reads_tokens(project: Project, spec: DataSpec) -> bool:
+    """Whether the script reads the data as token ids (the PyTorch and the Keras one alike). An Input whose dtype
+    does not fit the data is training's error to report; the script then reads the data as the source gives them."""
+    try:
+        return wants_tokens(spec, input_dtype_of(project))
+    except DataError:
+        return SOURCES[spec.kind].tokens == "always"
+
+
 def _constants(project: Project, shape: tuple[int, ...], spec: DataSpec) -> list[str]:
     s = project.training
     lines = [
@@ -188,10 +197,7 @@ def generate_script(project: Project) -> GeneratedCode:
     check_ok(analysis)  # the network's problems first, before the data's
     shape = input_shape_of(project)
     spec = parse_spec(s.dataset)
-    try:
-        tokens = wants_tokens(spec, input_dtype_of(project))
-    except DataError:  # the Input's dtype does not fit the data: training says so; export the data as it is
-        tokens = SOURCES[spec.kind].tokens == "always"
+    tokens = reads_tokens(project, spec)
     augmenting = bool(augments(s)) and len(shape) == 3 and not tokens
     helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens)
     helpers += [h for h in _loop_helpers(s, augmenting) if h not in helpers]
