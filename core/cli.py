@@ -106,12 +106,17 @@ def run_check(args: argparse.Namespace) -> int:
     for problem in analysis.problems:
         tag = "error" if problem.severity == "error" else "warning"
         print(f"{tag}: {problem.message}", file=sys.stderr if tag == "error" else sys.stdout)
-    # Deferred for start-up: both import torch.
+    # Deferred for start-up: they import torch.
     from core.code.script import setup_problems
+    from core.training.precheck import memory_problems
     from core.training.setup import initial_weights_problems
 
     setup = setup_problems(project)  # train and export refuse these too (a dataset without a name, two Outputs)
     setup += initial_weights_problems(project.training.initial_weights)  # train refuses them in these words
+    too_big, big = memory_problems(project, analysis)  # train refuses (warns) in these words: what it would hold
+    setup += too_big
+    for message in big:
+        print(f"warning: {message}")
     if not project.training.dataset.strip():  # left unset (an imported model): a step still to take, not a fault
         setup = [message for message in setup if not message.startswith("No dataset given")]
         print(f"note: {NO_DATASET}")

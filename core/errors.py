@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -102,11 +103,9 @@ def _first_line(error: BaseException) -> str:
 
 def _training_advice(error: BaseException) -> str | None:
     lowered = str(error).lower()
-    if isinstance(error, MemoryError) or "out of memory" in lowered:
-        return (
-            "The computer ran out of memory during training. Try a smaller batch size, a smaller network, "
-            "or train on the CPU."
-        )
+    memory = out_of_memory_message(error)
+    if memory:
+        return memory
     if "cuda" in lowered and ("not available" in lowered or "no cuda" in lowered or "driver" in lowered):
         return "No usable CUDA GPU was found. Choose Auto or CPU as the device and train again."
     if isinstance(error, (FileNotFoundError, PermissionError)):
@@ -116,6 +115,54 @@ def _training_advice(error: BaseException) -> str | None:
             f"The network could not process the data: {_first_line(error)}. Check the Input shape and the layer sizes."
         )
     return None
+
+
+# What torch's allocators say when memory runs out: the CPU's ("[enforce fail at alloc_cpu.cpp:127] ...
+# DefaultCPUAllocator: can't allocate memory: you tried to allocate 12800000000 bytes"), CUDA's ("CUDA out of memory.
+# Tried to allocate 20.00 GiB"), Apple's ("MPS backend out of memory").
+_OUT_OF_MEMORY = ("can't allocate memory", "cannot allocate memory", "out of memory", "defaultcpuallocator")
+
+
+def out_of_memory_message(error: BaseException, layer: str = "") -> str | None:
+    """Plain words for an exception that says memory ran out (None for any other): the device whose memory it
+    was, how much was asked for at once, and the fix, instead of the allocator's text. ``layer``: the node whose
+    line raised it ("fc1 (Linear)"), when known."""
+    text = str(error)
+    lowered = text.lower()
+    oom_class = type(error).__name__ == "OutOfMemoryError"  # torch.cuda.OutOfMemoryError, no torch import here
+    if not (isinstance(error, MemoryError) or oom_class or any(marker in lowered for marker in _OUT_OF_MEMORY)):
+        return None
+    if oom_class or "cuda" in lowered:
+        device, other = "The GPU", " or train on the CPU (Device: CPU), which has the computer's memory"
+    elif "mps" in lowered:
+        device, other = "The Apple GPU", ""
+    else:
+        device, other = "The computer", ""
+    found = re.search(r"allocate (\d+) bytes", text)
+    amount = size_words(int(found.group(1))) if found else ""
+    if not found:
+        found = re.search(r"allocate ([\d.]+ [KMGT]i?B)", text)  # CUDA's and MPS's "Tried to allocate 20.00 GiB"
+        amount = found.group(1) if found else ""
+    detail = f", in {layer}" if layer else ""
+    if amount:
+        detail = f": {layer or 'it'} asked for {amount} at once"
+    return (
+        f"{device} ran out of memory during training{detail}. Lower the batch size, or make the biggest layers "
+        f"smaller (fewer out_features or channels){other}; torchcanvas check estimates what training needs."
+    )
+
+
+def size_words(count: int) -> str:
+    """Bytes as a person reads them: '13 GB', '1.6 GB', '820 MB' (powers of 1000, as disks and shops count); the
+    words of an out-of-memory error and of ``core.model.memory``'s estimate."""
+    value = float(count)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            break
+        value /= 1000
+    if unit == "bytes":
+        return f"{count} bytes"
+    return f"{value:.1f} {unit}" if value < 10 else f"{value:,.0f} {unit}"
 
 
 def _unexpected(error: BaseException, training: bool) -> str:

@@ -13,7 +13,7 @@ import torch
 
 from core.code.script import eval_batch_size
 from core.datasets import Dataset
-from core.errors import TrainingError
+from core.errors import TrainingError, out_of_memory_message
 from core.model.graph import Graph
 from core.model.shape_rules import fmt
 from core.portable.steps import classes_of, evaluate, shuffled_batches, to_target
@@ -171,8 +171,11 @@ def explain_runtime_error(exc: BaseException, filename: str, line_to_node: dict[
         if frame.filename == filename and frame.lineno in line_to_node:
             node_id = line_to_node[frame.lineno]
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if node_id is not None and node_id in graph:
-        node = graph.node(node_id)
+    node = graph.node(node_id) if node_id is not None and node_id in graph else None
+    memory = out_of_memory_message(exc, f"{node.name} ({node.type})" if node is not None else "")
+    if memory:  # the allocator's text ("DefaultCPUAllocator: can't allocate memory ...") in plain words
+        return memory
+    if node is not None:
         return (
             f"{node.name} ({node.type}) failed while training: {first}. Check its settings and the shapes "
             "shown in the editor."
