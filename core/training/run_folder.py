@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 METRIC_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 MAX_RUN_FILE_BYTES = 64 * 1024 * 1024  # summary, settings, metrics and project of one run: kilobytes in practice
 MAX_LISTED_FOLDERS = 2000
+INTERRUPTED = "interrupted"  # the status of a run folder without summary.json (the run never finished)
 
 
 def default_runs_dir() -> Path:
@@ -182,7 +183,10 @@ def read_run(folder: str | os.PathLike[str]) -> SavedRun:
     is missing, not JSON, or holds a value of the wrong type."""
     where = Path(folder)
     summary_file, settings_file = where / "summary.json", where / "hparams.json"
-    summary = _read_json(summary_file)
+    # A run writes summary.json last: a folder without one is a run that was killed (or one still training in
+    # another process), listed as such with the epochs its metrics.csv holds, not a damaged folder to warn about.
+    interrupted = not os.path.lexists(summary_file) and settings_file.is_file()
+    summary = {"status": INTERRUPTED} if interrupted else _read_json(summary_file)
     if not isinstance(summary, dict):
         raise RunReadError(f"{summary_file} should hold a JSON object, not {type(summary).__name__}")
     settings = _read_json(settings_file)
@@ -194,6 +198,8 @@ def read_run(folder: str | os.PathLike[str]) -> SavedRun:
     test_accuracy = _number(summary.get("test_accuracy"), summary_file, "test_accuracy")
     test_loss = _number(summary.get("test_loss"), summary_file, "test_loss")
     metrics = where / "metrics.csv"
+    if interrupted and not os.path.lexists(metrics):  # killed before its first epoch was written
+        return SavedRun(where, INTERRUPTED, settings)
     try:
         text = read_regular_file(metrics, MAX_RUN_FILE_BYTES, "run file").decode("utf-8")
     except FileReadError as exc:
