@@ -13,9 +13,11 @@ SHOWN = 12  # points of the curve printed
 
 def _args(p: argparse.ArgumentParser) -> None:
     p.description = (
-        "Find a learning rate: train a fresh copy of the network for up to STEPS batches with the rate rising "
+        "Find a learning rate: train a copy of the network for up to STEPS batches with the rate rising "
         "exponentially from START to END, stop when the loss diverges, and suggest the rate where the loss fell "
-        "fastest (fastai's lr_find). The project file is not changed."
+        "fastest (fastai's lr_find); no rate when the loss did not fall at any. The copy starts from the weights "
+        "training starts from (an imported or pretrained network's own, else random ones). The project file is "
+        "not changed."
     )
     p.add_argument("project", help="project file (.json)")
     p.add_argument("--data", metavar="SPEC", help=f"dataset instead of the project's ({HELP})")
@@ -36,7 +38,7 @@ def run_lr_find(args: argparse.Namespace) -> int:
     project = load(args.project)
     if args.data:
         project.training = TrainingSettings.from_dict({**project.training.to_dict(), "dataset": args.data})
-    curve = lr_find(project, start=args.start, end=args.end, steps=args.steps)
+    curve = lr_find(project, start=args.start, end=args.end, steps=args.steps, project_path=args.project)
     every = max(1, len(curve.rates) // SHOWN)
     print(f"{'rate':>10}  loss (smoothed)")
     for rate, loss in list(zip(curve.rates, curve.losses))[::every]:

@@ -4,13 +4,14 @@ the value range and the share of zeros.
 The numbers come from the generated model itself (the code the user reads): one forward pass of the sample with a
 forward hook on the node's submodule (``GeneratedCode.attr_names`` says which). A node with no submodule of its
 own (an Add, a Concat) is seen at the input of the first node after it that has one; the Input node is the sample,
-the Output node the model's output. Works on random weights (a freshly built model) as on the trainer's live one;
-``LivePreview`` refreshes them about once a second while a run trains.
+the Output node the model's output. Works on the weights training starts from (a freshly built model) as on the
+trainer's live one; ``LivePreview`` refreshes them about once a second while a run trains.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,9 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.files.built_model import build_model
 from core.files.project import Project
 from core.inspect.nodes import InspectError, NodeRef, module_nodes
+from core.inspect.start import Start, start_model
 from core.model.analysis import analyze
 from core.training.watch import Watcher
 
@@ -56,17 +57,22 @@ class NodeOutput:
 
 
 class LayerOutputs:
-    """Computes node outputs on a model built from the project (random weights from its seed) or on a model
-    handed in (the trainer's, between two batches: the model is put in eval mode for the pass and back after)."""
+    """Computes node outputs on a model built from the project or on a model handed in (the trainer's, between two
+    batches: the model is put in eval mode for the pass and back after). Built here, it holds the weights training
+    starts from (``core.inspect.start``: imported, pretrained or initial weights, else random ones from the seed;
+    ``start`` says which), read beside ``project_path``."""
 
-    def __init__(self, project: Project, model: nn.Module | None = None) -> None:
+    def __init__(
+        self, project: Project, model: nn.Module | None = None, project_path: str | os.PathLike[str] | None = None
+    ) -> None:
         self.project = project
         self.nodes = module_nodes(project.graph)
         self.by_id: dict[str, NodeRef] = {ref.node_id: ref for ref in self.nodes.values()}
         graph = project.graph
         self.input_ids = [n for n in analyze(graph).order if graph.node(n).type == "Input"]  # forward's order
+        self.start: Start | None = None  # which weights a model built here holds
         if model is None:
-            model = build_model(project).module
+            model, self.start = start_model(project, project_path)
         self.model = model
 
     def outputs(self, sample: torch.Tensor | tuple[torch.Tensor, ...], node_ids: list[str]) -> dict[str, NodeOutput]:

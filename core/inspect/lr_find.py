@@ -1,7 +1,8 @@
 """A learning-rate range test, as fastai's ``lr_find``: a short run with the rate rising exponentially each batch,
 loss against rate, and a suggested rate.
 
-It trains a fresh model (built from the project's seed, never the one the user trained) with the project's own
+It trains a fresh model (never the one the user trained), from the weights training starts from (random ones from
+the project's seed, or an imported or pretrained network's own: ``core.inspect.start``), with the project's own
 optimizer, loss and batches: ``RangeTest`` is a ``core.training.watch.Watcher`` on an ordinary ``Trainer`` run,
 so the loop is the exported script's. The rate goes from ``start`` to ``end`` over ``steps`` batches and the run
 stops early once the smoothed loss passes 4x its lowest (or turns NaN): past that point the curve says nothing.
@@ -11,12 +12,15 @@ point. Both are read from the raw losses averaged over a centred window, not fro
 ~100 batches that average lags by dozens of points, and a regression's batch losses jump 2x at random, so the
 plotted curve's steepest point was the noise of the first batches (3e-07 for a table that trains at 0.01). The
 first tenth of the points is skipped (fastai skips 10 of 100), and only a fall below the start by a tenth of the
-whole drop counts as a descent. Fewer than ``MIN_POINTS`` points suggest nothing.
+whole drop counts as a descent. Fewer than ``MIN_POINTS`` points suggest nothing, and neither does a curve whose
+lowest loss is not ``NO_FALL`` below its start: then no rate helps, and the message says to look at the health
+diagnoses instead.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +31,7 @@ import torch
 from core.datasets import Dataset
 from core.files.project import Project
 from core.inspect.nodes import InspectError
+from core.inspect.start import start_of
 from core.settings import TrainingSettings
 from core.training import Trainer
 from core.training.watch import Watcher
@@ -37,6 +42,11 @@ MIN_POINTS = 10  # fewer points than this: no suggestion to trust (and the fewes
 MAX_STEPS = 10_000
 SKIP = 0.1  # the share of the first points left out of the suggestion: the loss there is one noisy batch or two
 REAL_FALL = 0.1  # a descent must take the loss below its start by this share of the whole drop
+# The lowest (centred) loss must be at least this share below the loss at the start, or no rate helps: a network
+# that cannot learn (12 sigmoid layers: 2.31 to 2.37 from 1e-7 to 0.3) was sent to a rate read off the noise
+# (0.0034, after which it trained at chance). Every learning curve measured falls by far more (the digits MLP:
+# 2.32 to 1.7 smoothed; a regression table 16 to under 5), the flat one by 0.3 %.
+NO_FALL = 0.05
 
 
 @dataclass
@@ -47,14 +57,27 @@ class LrCurve:
     losses: list[float] = field(default_factory=list)
     raw: list[float] = field(default_factory=list)
     suggestion: float = math.nan
-    method: str = ""  # "steepest descent" or "minimum / 10"
+    method: str = ""  # "steepest descent", "minimum / 10", or "no fall" (no suggestion: no rate helps)
+    fall: tuple[float, float] = (math.nan, math.nan)  # the loss at the start and at its lowest (averaged)
     steepest: float | None = None
     minimum_tenth: float = math.nan  # the rate at the lowest smoothed loss, divided by 10
     stopped: str = ""  # why the test ended, in words
     optimizer: str = ""
     current: float = math.nan  # the project's learning rate now
+    start: str = ""  # the weights the test started from, training's: "imported weights (x.initial.pt)"
 
     def message(self) -> str:
+        return self._verdict() + (f" The test started from {self.start}, as training does." if self.start else "")
+
+    def _verdict(self) -> str:
+        if self.method == "no fall":
+            start, low = self.fall
+            return (
+                f"The loss did not fall at any rate from {self.rates[0]:.2g} to {self.rates[-1]:.2g} (it started at "
+                f"{start:.4g}, its lowest was {low:.4g}): the learning rate is not what stops this network, so no rate "
+                "is suggested. See the health diagnoses (train with Layer health on: vanishing gradients, dead or "
+                f"saturated units). The project uses {self.current:g} now. {self.stopped}"
+            )
         if not math.isfinite(self.suggestion):
             return (
                 f"Too few points ({len(self.rates)}) to suggest a learning rate: the test needs {MIN_POINTS} at "
@@ -156,6 +179,10 @@ def suggest(curve: LrCurve) -> LrCurve:
     skip = max(1, int(n * SKIP))
     lowest = min(range(skip, n), key=loss.__getitem__)
     curve.minimum_tenth = curve.rates[lowest] / 10
+    curve.fall = (loss[skip], loss[lowest])
+    if loss[skip] - loss[lowest] < NO_FALL * abs(loss[skip]):  # flat (or only rising): its "steepest" is noise
+        curve.suggestion, curve.method = math.nan, "no fall"
+        return curve
     logs = [math.log10(r) for r in curve.rates]
     below = loss[skip] - REAL_FALL * (loss[skip] - loss[lowest])
     slopes = {
@@ -187,10 +214,13 @@ def lr_find(
     end: float = 10.0,
     steps: int = 100,
     on_point: Callable[[float, float], None] | None = None,
+    project_path: str | os.PathLike[str] | None = None,
 ) -> LrCurve:
     """Run the range test on a fresh model of ``project`` and return the curve with its suggestion. Blocks for
     ``steps`` batches at most: call it from a worker thread in the window. ``on_point(rate, smoothed loss)``
-    is called after each batch (on that thread)."""
+    is called after each batch (on that thread). The model starts from the weights training starts from
+    (``core.inspect.start``: an imported network's own, beside ``project_path``, or pretrained ones), so a
+    fine-tuning rate is found for a trained network, not a from-scratch one (trial 5 J11)."""
     values = project.training.to_dict()
     # the rate is the test's to set: no schedule, no early stop, and epochs enough for every step
     values.update(scheduler="none", early_stopping=0, epochs=100_000, freeze_epochs=0)
@@ -203,12 +233,14 @@ def lr_find(
         trainer.stop()
 
     test = RangeTest(start, end, steps, stop, on_point)
-    trainer = Trainer(trial, data=data, save=False, data_dir=data_dir, watchers=[test])
+    weights = start_of(project, project_path)  # the trainer loads them itself, as a run does
+    imported = Path(weights.file) if weights.kind == "imported" else None
+    trainer = Trainer(trial, data=data, save=False, data_dir=data_dir, watchers=[test], initial_weights=imported)
     result = trainer.run()
     if result.status == "failed" and not test.curve.rates:
         raise InspectError(result.message)
     curve = suggest(test.curve)
-    curve.optimizer, curve.current = settings.optimizer, settings.lr
+    curve.optimizer, curve.current, curve.start = settings.optimizer, settings.lr, weights.words()
     if not curve.stopped:
         curve.stopped = f"The test ended after {len(curve.rates)} batches."
     return curve

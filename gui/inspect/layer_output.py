@@ -1,6 +1,7 @@
 """Layer output: select a node and see what it outputs for one chosen sample of the dataset (feature maps, bars,
-a heat map, its range and share of zeros), with random weights before training, live about once a second while
-the network trains, and the trained weights after a run of the network as it is drawn.
+a heat map, its range and share of zeros), with the weights training starts from before training (an imported or
+pretrained network's own, else random ones: ``core.inspect.start``, and the words say which), live about once a
+second while the network trains, and the trained weights after a run of the network as it is drawn.
 
 The numbers are ``core.inspect.activations`` (one forward pass of the generated model with a hook on the node).
 Before and after a run they are computed in a thread of this dock (the newest request replaces a waiting one:
@@ -133,9 +134,11 @@ class _Computer:
         self._cache: tuple[Any, Any] = (None, None)
         threading.Thread(target=self._loop, name="torchcanvas-layer-output", daemon=True).start()
 
-    def ask(self, key: Any, project: Any, model: Any, node_id: str, sample: Any, words: str) -> None:
+    def ask(self, key: Any, project: Any, model: Any, node_id: str, sample: Any, words: str, path: Any = None) -> None:
+        """``words`` "" for a model built here: it says which weights it starts from (``LayerOutputs.start``);
+        ``path`` the project file its imported weights lie beside."""
         with self._lock:
-            self._job = (key, project, model, node_id, sample, words)
+            self._job = (key, project, model, node_id, sample, words, path)
             self._lock.notify()
 
     def _loop(self) -> None:
@@ -144,14 +147,17 @@ class _Computer:
                 while self._job is None:
                     self._lock.wait()
                 job, self._job = self._job, None
-            key, project, model, node_id, sample, words = job
+            key, project, model, node_id, sample, words, path = job
             try:
                 # deferred: core.inspect.activations imports torch; the window paints and idles without it
                 from core.inspect.activations import LayerOutputs
 
                 if self._cache[0] != key:
-                    self._cache = (key, LayerOutputs(project, model))
-                output = light(self._cache[1].output(sample, node_id))
+                    self._cache = (key, LayerOutputs(project, model, path))
+                views = self._cache[1]
+                output = light(views.output(sample, node_id))
+                if not words and views.start is not None:
+                    words = start_words(views.start)
             except Exception as exc:  # said in the dock, in words (an InspectError names the node)
                 self.feed.arrived.emit(None, str(exc))
                 continue
@@ -255,16 +261,19 @@ class LayerOutputDock(QWidget):
         self.feed.request = (self.node_id, sample)
         if self.running:
             return  # the run's watcher answers within LIVE_S
-        trained = self.trained_source()
+        trained, path = self.trained_source(), None
         if trained is not None and _drawn(trained[0].graph) == _drawn(project.graph):
             key, model, words = ("trained", id(trained[1])), trained[1], "trained weights (the last run)"
             project = trained[0]
-        else:
-            key, model, words = ("random", self.version), None, "random weights (before training)"
+        else:  # the weights training starts from: imported, pretrained or initial ones, else random
+            path = getattr(self.document, "path", None)
+            s = project.training
+            start = (path, s.fine_tune, s.initial_weights, s.seed, project.extra.get("initial_weights"))
+            key, model, words = ("start", self.version, start), None, ""
             project = self.document.snapshot()
         if self._computer is None:
             self._computer = _Computer(self.feed)
-        self._computer.ask(key, project, model, self.node_id, sample, words)
+        self._computer.ask(key, project, model, self.node_id, sample, words, path)
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -303,6 +312,14 @@ class LayerOutputDock(QWidget):
                 f"zeros {output.zeros:.0%}<br><i>{words}</i>"
             )
         self.shown.emit()
+
+
+def start_words(start: Any) -> str:
+    """'random weights (before training)', 'imported weights (x.initial.pt), before training: training starts
+    from them' (``core.inspect.start.Start``)."""
+    if start.kind == "random":
+        return "random weights (before training)"
+    return f"{start.words()}, before training: training starts from them"
 
 
 def _drawn(graph: Any) -> Any:

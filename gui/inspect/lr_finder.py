@@ -26,11 +26,11 @@ STEPS = 100
 Runner = Callable[..., Any]  # lr_find(project, *, on_point) -> LrCurve
 
 
-def _default_runner(project: Any, *, on_point: Callable[[float, float], None]) -> Any:
+def _default_runner(project: Any, *, on_point: Callable[[float, float], None], project_path: Any = None) -> Any:
     # deferred: core.inspect.lr_find imports torch; the window paints and idles without it
     from core.inspect.lr_find import lr_find
 
-    return lr_find(project, steps=STEPS, on_point=on_point)
+    return lr_find(project, steps=STEPS, on_point=on_point, project_path=project_path)
 
 
 class _Signals(QObject):
@@ -49,6 +49,8 @@ class LrFinderView(QWidget):
         super().__init__(parent)
         self.context = context  # () -> (project, undo stack or None): what the suggestion is applied to
         self.snapshot: Callable[[], Any] = lambda: context()[0]  # the project the test trains (a copy)
+        # the project's file: its imported weights lie beside it, and the test starts from them as training does
+        self.project_path: Callable[[], Any] = lambda: None
         self.runner = runner or _default_runner
         self.curve: Any = None
         self.rates: list[float] = []
@@ -60,8 +62,9 @@ class LrFinderView(QWidget):
         self._signals.done.connect(self._done)
         self.find_button = QPushButton("Find a learning rate")
         self.find_button.setToolTip(
-            f"Trains a fresh copy of the network for up to {STEPS} batches with the rate rising from 1e-7 to 10, "
-            "and suggests the rate where the loss falls fastest (fastai's lr_find)."
+            f"Trains a copy of the network (from the weights training starts from) for up to {STEPS} batches with "
+            "the rate rising from 1e-7 to 10, and suggests the rate where the loss falls fastest (fastai's "
+            "lr_find); none when the loss does not fall at any rate."
         )
         self.find_button.clicked.connect(self.find_rate)
         self.use_button = QPushButton("Use it")
@@ -94,16 +97,18 @@ class LrFinderView(QWidget):
         if self.busy or self.training:
             return False
         project = self.snapshot()
+        path = self.project_path()
+        where = {"project_path": path} if path is not None else {}
         self.busy, self.curve, self.rates, self.losses = True, None, [], []
         self.line.setData([], [])
         self.mark.setVisible(False)
-        self.status.setText(f"Finding a learning rate: up to {STEPS} batches of a fresh copy of the network…")
+        self.status.setText(f"Finding a learning rate: up to {STEPS} batches of a copy of the network…")
         self._buttons()
         signals = self._signals
 
         def work() -> None:
             try:
-                curve = self.runner(project, on_point=lambda rate, loss: signals.point.emit(rate, loss))
+                curve = self.runner(project, on_point=lambda rate, loss: signals.point.emit(rate, loss), **where)
             except Exception as exc:  # the words of a TorchCanvasError, or one sentence for a bug
                 signals.done.emit(None, plain_message(exc))
                 return
@@ -165,5 +170,6 @@ def attach(dashboard: Any) -> LrFinderView:
     """The dashboard's "Find LR" tab, on its project and undo stack."""
     view = LrFinderView(lambda: (dashboard.project, dashboard.stack))
     view.snapshot = dashboard.snapshot
+    view.project_path = lambda: dashboard.document.path if dashboard.document is not None else None
     dashboard.running_changed.connect(view.set_training)
     return view

@@ -28,8 +28,9 @@ def test_the_suggestion_is_the_steepest_descent_or_the_minimum_over_ten() -> Non
     curve = suggest(LrCurve(rates=rates, losses=losses, raw=losses))
     assert curve.method == "steepest descent" and rates[8] <= curve.steepest <= rates[10]  # 1.9 -> 1.0
     assert curve.suggestion == curve.steepest and rates[11] / 10 <= curve.minimum_tenth <= rates[14] / 10
-    flat = suggest(LrCurve(rates=rates, losses=[2.0] * 20, raw=[2.0 + k * 1e-3 for k in range(20)]))  # only rises
-    assert flat.method == "minimum / 10" and flat.suggestion == flat.minimum_tenth
+    # a curve that only rises suggests nothing (trial 5 J5: it suggested its minimum's rate / 10, noise)
+    flat = suggest(LrCurve(rates=rates, losses=[2.0] * 20, raw=[2.0 + k * 1e-3 for k in range(20)]))
+    assert flat.method == "no fall" and math.isnan(flat.suggestion)
 
 
 def test_noise_in_the_first_batches_is_not_taken_for_the_steepest_descent() -> None:
