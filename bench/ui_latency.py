@@ -24,7 +24,9 @@ thread and in the CLI's main thread; start-up, data loading, validation and test
 
 On a loaded machine the CLI can be the slow one: with more runnable threads than cores, OpenMP's spin-waiting
 worker (torch's default, see gui.training.cores) loses its core between ops. Compare rounds only with the load
-average printed beside them.
+average printed beside them. A figure that depends less on the load: how many times the window run's OpenMP
+worker slept per batch (Linux, from /proc; under 1 on a quiet machine and ~11 at load 10 when it spin-waits as
+the CLI's does, 40-46 for this MLP when the process had a second OpenMP team and the worker slept between ops).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import pstats
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,9 +84,56 @@ def profiled_trainer(file: str) -> Callable[..., Any]:
     return make
 
 
+def sleeps_of_threads_but(skip: set[int]) -> int | None:
+    """How many times this process's threads, but those of ``skip``, have slept (voluntary context switches in
+    /proc; None where there is no /proc)."""
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():
+        return None
+    total = 0
+    for task in tasks.iterdir():
+        if int(task.name) in skip:
+            continue
+        try:
+            status = (task / "status").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        total += int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
+    return total
+
+
+class OpenMPSleeps:
+    """A watcher (core.training.watch) that counts how often the threads other than the GUI and the training
+    thread slept while the run trained: that is the run's OpenMP worker, which sleeps between ops when libgomp
+    counts more OpenMP threads than cores (gui.training.cores). A count that depends less on the machine's
+    load than timings: under 1 a batch on a quiet machine (~11 at load 10, batches being 100x longer) when the
+    worker spin-waits as the CLI's does, 40-46 for the MNIST MLP when it sleeps between ops."""
+
+    def __init__(self) -> None:
+        self.skip: set[int] = set()
+        self.start: int | None = None
+        self.sleeps: int | None = None
+        self.batches = 0
+
+    def attach(self, model: Any, optimizer: Any) -> None:
+        self.skip = {threading.main_thread().native_id or 0, threading.get_native_id()}
+        self.start = sleeps_of_threads_but(self.skip)
+
+    def after_batch(self, step: int, loss: float) -> None:
+        self.batches += 1
+
+    def detach(self) -> None:
+        now = sleeps_of_threads_but(self.skip)
+        if self.start is not None and now is not None:
+            self.sleeps = now - self.start
+
+    def per_batch(self) -> float | None:
+        return self.sleeps / self.batches if self.sleeps is not None and self.batches else None
+
+
 def gui_run(
     epochs: int, workdir: Path, profile: str | None = None, views: bool = False, profile_training: str | None = None
-) -> tuple[list[float], float, str, float]:
+) -> tuple[list[float], float, str, float, float | None]:
     """Train from the real window; returns the event-loop lags (ms), the run's samples/s, its status and the CPU
     seconds the GUI thread used while the run trained (from its "start" to its "end" event)."""
     from PySide6.QtCore import QSettings, Qt, QTimer
@@ -98,6 +148,8 @@ def gui_run(
     dashboard = window.install_training()
     dashboard.runs_root = workdir / "gui-runs"
     dashboard.health.enabled.setChecked(views)
+    sleeps = OpenMPSleeps()
+    dashboard.health.more.append(lambda project: [sleeps])  # handed to the run beside the views' watchers
     if profile_training:
         dashboard.trainer_factory = profiled_trainer(profile_training)
     window.open_example(PROJECT)
@@ -160,11 +212,14 @@ def gui_run(
     result = results[0]
     points = dashboard.plots.point_counts()["batch loss"]
     print(f"  GUI: {result.status}, {points} batch points plotted, test accuracy {result.test_accuracy:.4f}")
+    per_batch = sleeps.per_batch()
+    if per_batch is not None:
+        print(f"  the run's OpenMP worker (threads but the GUI's and the run's) slept {per_batch:.1f} times a batch")
     window.document.undo_stack.setClean()
     window.close()
     window.deleteLater()
     app.processEvents()
-    return lags, float(result.summary.get("samples_per_second", 0.0)), result.status, cpu
+    return lags, float(result.summary.get("samples_per_second", 0.0)), result.status, cpu, per_batch
 
 
 def cli_run(epochs: int, workdir: Path) -> float:
@@ -201,6 +256,7 @@ def main() -> int:
         return 2
     all_lags: list[float] = []
     gui_rates, cli_rates, gui_cpu, loads = [], [], [], []
+    worker_sleeps: list[float | None] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for round_ in range(1, args.rounds + 1):
@@ -208,7 +264,7 @@ def main() -> int:
             print(f"(views {args.views})")
             first = round_ == 1
             loads.append(os.getloadavg()[0])
-            lags, rate, _status, cpu = gui_run(
+            lags, rate, _status, cpu, sleeps = gui_run(
                 args.epochs,
                 workdir,
                 args.profile if first else None,
@@ -216,6 +272,7 @@ def main() -> int:
                 profile_training=args.profile_training if first else None,
             )
             all_lags += lags
+            worker_sleeps.append(sleeps)
             gui_rates.append(rate)
             gui_cpu.append(cpu / args.epochs)
             cli_rates.append(cli_run(args.epochs, workdir))
@@ -235,6 +292,9 @@ def main() -> int:
     print(f"event-loop lag over {len(all_lags)} ticks of {TICK_MS} ms: p50 {p50:.1f} ms, p99 {p99:.1f} ms,", end=" ")
     print(f"max {worst:.1f} ms; the five worst: {', '.join(f'{v:.0f}' for v in sorted(all_lags)[-5:])} ms")
     print(f"samples/s: window {gui:,.0f}, torchcanvas train {cli:,.0f}")
+    if any(n is not None for n in worker_sleeps):
+        each = ", ".join("?" if n is None else f"{n:.1f}" for n in worker_sleeps)
+        print(f"OpenMP worker sleeps per batch (window): {each} (each GUI round; few: it spin-waits as the CLI's)")
     cpu_text = ", ".join(f"{c:.3f}" for c in gui_cpu)
     print(f"GUI thread CPU per epoch: {cpu_text} s (each GUI round)")
     print(f"p99_lag_ms={p99:.1f} gui_vs_cli={ratio:.3f} gui_thread_cpu_s_per_epoch={min(gui_cpu):.3f}")
