@@ -8,7 +8,8 @@ said before the first epoch.
 
 The window runs it on the GUI thread when Train is pressed, before torch may have been imported (seconds on a
 small machine): the modules that import torch are imported only when the cheap look says they have something
-to say, so a project that is fine costs no torch here."""
+to say, so a project that is fine costs no torch here (the memory check asks torch about a GPU only for a network
+whose training needs SMALL_NEED or more)."""
 
 from __future__ import annotations
 
@@ -94,8 +95,8 @@ def memory_problems(
         return [], []
     has = f"{size_words(free)} free ({size_words(memory.total)} in all)" if memory.available is not None else ""
     has = has or size_words(memory.total)
-    cause = _cause(project.graph, analysis, need)
-    fix = _fix(project.graph, analysis, need, free)
+    fix, about_outputs = _fix(project.graph, analysis, need, free)
+    cause = _cause(need, outputs_first=about_outputs)
     if need.total > free:
         return [f"{cause}: training needs about {size_words(need.total)}, and {memory.where} has {has}: {fix}."], []
     return [], [
@@ -104,8 +105,9 @@ def memory_problems(
     ]
 
 
-def _cause(graph: Graph, analysis: Analysis, need: TrainingNeed) -> str:
-    """What takes the memory: the layer with the most parameters (or all of them), and the batch's outputs."""
+def _cause(need: TrainingNeed, outputs_first: bool) -> str:
+    """What takes the memory: the layer with the most parameters (or all of them), and the batch's outputs (said
+    first when the fix is about them)."""
     kept = ", ".join(part for part in ("the gradients", need.optimizer_words) if part)
     kept += " and the trainer's copy of the last good weights"
     most, total_params = need.most_params, need.weights // BYTES_PER_PARAMETER
@@ -126,24 +128,25 @@ def _cause(graph: Graph, analysis: Analysis, need: TrainingNeed) -> str:
         batch = need.batch_size
         outputs = f"a batch of {batch} keeps {size_words(need.outputs)} of layer outputs for the backward pass"
     outputs += f" ({biggest.name}'s {fmt(biggest.shape)}: {size_words(batch * biggest.amount)})"
-    return f"{weights}; {outputs}" if need.fixed >= need.outputs else f"{outputs}; {weights}"
+    return f"{outputs}; {weights}" if outputs_first else f"{weights}; {outputs}"
 
 
-def _fix(graph: Graph, analysis: Analysis, need: TrainingNeed, free: int) -> str:
-    """The change that helps most: a smaller batch when the outputs are the trouble and a smaller one fits,
-    else a smaller layer (the one holding the most parameters, or the one whose output is the biggest)."""
+def _fix(graph: Graph, analysis: Analysis, need: TrainingNeed, free: int) -> tuple[str, bool]:
+    """The change that helps most, and whether it is about the outputs: a smaller batch when the outputs are the
+    trouble and a smaller one fits, else a smaller layer (the one holding the most parameters, or the one whose
+    output is the biggest)."""
     biggest = need.biggest_output
     if need.fixed < need.outputs and biggest is not None:
         size = need.batch_size // 2
         while size >= 1:
             if need.fixed + outputs_held(size, need.per_sample, biggest.amount) <= WARN_SHARE * free:
-                return f"lower the batch size ({need.batch_size}) to {size}"
+                return f"lower the batch size ({need.batch_size}) to {size}", True
             size //= 2
         if need.fixed < WARN_SHARE * free:
-            return _shrink(graph, analysis, biggest.node_id, output=True)
+            return _shrink(graph, analysis, biggest.node_id, output=True), True
     if need.most_params is not None:
-        return _shrink(graph, analysis, need.most_params.node_id, output=False)
-    return "make the network smaller"
+        return _shrink(graph, analysis, need.most_params.node_id, output=False), False
+    return "make the network smaller", False
 
 
 def _shrink(graph: Graph, analysis: Analysis, node_id: str, output: bool) -> str:
