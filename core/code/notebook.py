@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from core.code.keras_code import generate_keras_model
 from core.code.line_wrap import LINE_LENGTH
 from core.code.script import check_trainable, generate_script
+from core.code.script_loop import uses_amp
 from core.errors import ExportError
 from core.model.analysis import analyze
 from core.model.pyparse import parse
@@ -25,6 +27,7 @@ from core.model.summary import summary_table
 
 if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
     from core.files.project import Project
+    from core.settings import TrainingSettings
 
 INSTALL = 'Exporting a notebook needs nbformat: pip install "torchcanvas[notebook]" (or pip install nbformat).'
 
@@ -146,9 +149,52 @@ def _keras_model(project: Project) -> str:
     try:
         source = generate_keras_model(project.graph, title=project.name).source.splitlines()
     except ExportError as exc:
-        return f"Keras has no version of this network: {str(exc).splitlines()[0]}"
+        return _no_keras(str(exc))
     body = source[source.index("def build_model() -> keras.Model:") :]
     return "In Keras the same network is built as\n\n```python\n" + "\n".join(body) + "\n```"
+
+
+def _no_keras(message: str) -> str:
+    """One sentence naming the layers the Keras export refuses, from its message's ``- name (Type): why``
+    lines, grouped by type: ``layer1 and layer2 (Block)``; a reason other than "Keras has no X layer" is kept."""
+    groups: dict[str, list[str]] = {}
+    for line in message.splitlines():
+        found = re.fullmatch(r"- (\S+) \((\w+)\): (.+)", line)
+        if found:
+            name, kind, why = found.groups()
+            label = kind if why == f"Keras has no {kind} layer" else f"{kind}: {why}"
+            groups.setdefault(label, []).append(f"`{name}`")
+    if not groups:
+        return f"TorchCanvas cannot write this network in Keras yet: {message.splitlines()[0]}"
+    named = [f"{_joined(names)} ({label})" for label, names in groups.items()]
+    return f"TorchCanvas cannot write this network in Keras yet: it has no Keras translation for {_joined(named)}."
+
+
+def _joined(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _loop_words(s: TrainingSettings) -> str:
+    """The loop's steps in the words of the cell below: the flags that choose its lines
+    (``core.code.script_loop``) choose the words, so they cannot part."""
+    amp = uses_amp(s)
+    steps = ["forward and loss under `torch.autocast`" if amp else "forward, loss", "`optimizer.zero_grad()`"]
+    steps.append("`scaler.scale(loss).backward()`" if amp else "`loss.backward()`")
+    if s.grad_clip:
+        steps += ["`scaler.unscale_(optimizer)`"] if amp else []
+        steps.append("`nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)`")
+    steps += ["`scaler.step(optimizer)`", "`scaler.update()`"] if amp else ["`optimizer.step()`"]
+    if s.scheduler == "OneCycleLR":
+        steps.append("`scheduler.step()`")
+    text = f"PyTorch writes the loop: for each batch, {', '.join(steps)}; after each epoch, the validation loss. "
+    if amp:
+        text += (
+            "With mixed precision on a CUDA GPU, the `GradScaler` multiplies the loss before `backward()` so that "
+            "small float16 gradients do not round to zero, and `scaler.step(optimizer)` divides them back before it "
+            "calls `optimizer.step()`; on a CPU the scaler is off and these lines are a plain `loss.backward()` and "
+            "`optimizer.step()`. "
+        )
+    return text + "The per-epoch losses are the app's."
 
 
 def steps(project: Project) -> list[Step]:
@@ -197,8 +243,7 @@ def steps(project: Project) -> list[Step]:
         Step(
             "Training loop",
             f"Where Keras calls `model.fit(x_train, y_train, epochs={s.epochs}, validation_data=(x_val, y_val))`, "
-            "PyTorch writes the loop: for each batch, forward, loss, `optimizer.zero_grad()`, `loss.backward()`, "
-            "`optimizer.step()`; after each epoch, the validation loss. The per-epoch losses are the app's.",
+            + _loop_words(s),
             [*_functions_in(training, functions), "\n".join(parts["train"])],
         ),
         Step(

@@ -73,7 +73,7 @@ def test_each_step_says_what_it_does_beside_keras(tmp_path: Path) -> None:
 def test_a_network_keras_lacks_still_exports_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "resnet.ipynb"
     export_notebook(example("resnet_small"), path)
-    assert "Keras has no version of this network" in "\n".join(_cells(path, "markdown"))
+    assert "TorchCanvas cannot write this network in Keras yet" in "\n".join(_cells(path, "markdown"))
 
 
 def test_without_nbformat_the_export_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
