@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.import_command import child_cli, frozen
+from core.import_command import child_cli, frozen, module_classes
 
 if TYPE_CHECKING:
     from gui.shell.mainwindow import MainWindow
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 WARNING = (
     "Importing a .py file runs it, like <code>python file.py</code> would: import only files you trust. "
     "torchvision models are built without downloading weights."
+)
+HINT_AFTER_S = 20  # an import of a small file takes seconds; one still running then may never end
+LOOP_HINT = (
+    "Still running after {seconds} s. A big model takes a while; but if the file loops, or trains, when it is run, "
+    'the import never ends: move that under <code>if __name__ == "__main__":</code> and import again, or Cancel.'
 )
 
 
@@ -68,6 +74,13 @@ class ImportDialog(QDialog):
         wrow.addWidget(self.weights)
         wrow.addWidget(pick)
         form.addRow("Weights:", wrow)
+        self.argv = QLineEdit()
+        self.argv.setPlaceholderText("optional: the file's own command line, e.g. --dataset fake")
+        self.argv.setToolTip(
+            "For a file that reads its command line when it is run (argparse): the arguments it is run with, as "
+            "in a terminal (the command line's --argv)."
+        )
+        form.addRow("Arguments:", self.argv)
         note = QLabel(WARNING)
         note.setWordWrap(True)
         form.addRow(note)
@@ -79,7 +92,7 @@ class ImportDialog(QDialog):
     def _browse_source(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Python file with the model", "", "Python (*.py)")
         if path:
-            self.source.setText(f"{path}:ClassName")
+            self.source.setText(source_for_file(path))
             self.source.setFocus()
 
     def _browse_weights(self) -> None:
@@ -95,16 +108,26 @@ class ImportJob(QObject):
 
     finished = Signal(bool)
 
-    def __init__(self, window: MainWindow, source: str, shape: str, weights: str, project_path: str | Path) -> None:
+    def __init__(
+        self,
+        window: MainWindow,
+        source: str,
+        shape: str,
+        weights: str,
+        project_path: str | Path,
+        argv: str = "",
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         super().__init__(window)
         self.window, self.source, self.path = window, source.strip(), Path(project_path)
         self.weights = weights.strip()
         self.done = self.ok = self.cancelled = False
         self.message = ""
-        self.started = time.perf_counter()
+        self.clock = clock  # the seconds the progress counts (a test's own clock)
+        self.started = clock()
         self.notes: list[str] = []  # what the importer noted (folded, skipped, defaults taken), shown when done
         self.process = QProcess(self)
-        command = import_command(self.source, shape, weights, self.path)
+        command = import_command(self.source, shape, weights, self.path, argv)
         self.process.setProgram(command[0])
         self.process.setArguments(command[1:])
         env = QProcessEnvironment.systemEnvironment()
@@ -132,8 +155,13 @@ class ImportJob(QObject):
             self.process.kill()
 
     def _tick(self) -> None:
-        seconds = time.perf_counter() - self.started
+        """The seconds so far; after HINT_AFTER_S, the hint the command line's --timeout gives, under the progress
+        (the import goes on: a big model may just be slow)."""
+        seconds = self.clock() - self.started
         self.progress.line.setText(f"Importing {self.source}… {seconds:.0f} s (the file runs in its own process)")
+        if seconds >= HINT_AFTER_S and not self.progress.hint.isVisibleTo(self.progress):
+            self.progress.hint.setText(LOOP_HINT.format(seconds=HINT_AFTER_S))
+            self.progress.hint.setVisible(True)
 
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
@@ -173,7 +201,7 @@ class ImportJob(QObject):
     def _imported(self) -> str:
         """Says what training will start from: without a weights file they are only the constructor's random
         starting values, which "fine-tuning" or "its weights" made sound trained (tester's D)."""
-        seconds = time.perf_counter() - self.started
+        seconds = self.clock() - self.started
         start = (
             f"training starts from the weights of {Path(self.weights).name}"
             if self.weights
@@ -193,6 +221,10 @@ class ImportProgress(QDialog):
         self.line = QLabel(f"Importing {source}…")
         self.line.setWordWrap(True)
         layout.addWidget(self.line)
+        self.hint = QLabel("")  # shown when the import runs long: the file may loop when it is run
+        self.hint.setWordWrap(True)
+        self.hint.setVisible(False)
+        layout.addWidget(self.hint)
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
         self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -205,6 +237,7 @@ class ImportProgress(QDialog):
         self.setWindowTitle("Imported a PyTorch model")
         self.setMinimumWidth(560)
         self.line.setText(heading)
+        self.hint.setVisible(False)
         self.notes.setText("\n".join(f"• {note}" for note in notes))
         self.notes.setVisible(True)
         self.cancel.setText("Close")
@@ -212,7 +245,7 @@ class ImportProgress(QDialog):
         self.show()
 
 
-def import_command(source: str, shape: str, weights: str, project_path: str | Path) -> list[str]:
+def import_command(source: str, shape: str, weights: str, project_path: str | Path, argv: str = "") -> list[str]:
     """The child's command line: ``python -m core import ...``, or in a frozen build the app itself, whose
     ``torchcanvas import`` is the same entry (core.import_command.child_cli, as its own --timeout child)."""
     command = [*child_cli(), "import", source.strip(), "-o", str(project_path), "--replace-project"]
@@ -220,7 +253,19 @@ def import_command(source: str, shape: str, weights: str, project_path: str | Pa
         command += ["--input-shape", shape.strip()]
     if weights.strip():
         command += ["--weights", weights.strip()]
+    if argv.strip():
+        command.append(f"--argv={argv.strip()}")  # one argument: the file's arguments may start with -
     return command
+
+
+def source_for_file(path: str) -> str:
+    """The Model field for a chosen .py file: ``path:Net`` for its last nn.Module class (a file's model comes
+    after its blocks; the importer lists them all when it is another), ``path:ClassName`` when none is found."""
+    try:
+        classes = module_classes(Path(path))
+    except (OSError, SyntaxError, ValueError):
+        classes = []  # the import says what is wrong with the file
+    return f"{path}:{classes[-1] if classes else 'ClassName'}"
 
 
 def child_notes(output: str) -> list[str]:
@@ -238,8 +283,10 @@ def child_message(errors: str) -> str:
     return "\n".join(said).strip()
 
 
-# The importer's advice names its command line's options; the window's dialog has fields for two of them.
+# The importer's advice names its command line's options; the window's dialog has fields for three of them.
 WINDOW_WORDS = (
+    (r"with --argv \(e\.g\. --argv ('[^']*')\)", r"in the dialog's Arguments field (e.g. \1)"),
+    (r"--argv", "the Arguments field"),
     (r"with --input-shape C,H,W", "in the dialog's Input shape field as C,H,W"),
     (r"\(--input-shape '([^']*)'\)", r"(Input shape field: \1)"),
     (r"--input-shape ('[^']*'):", r"Input shape \1:"),
@@ -248,7 +295,7 @@ WINDOW_WORDS = (
     (r"without --weights", "with the Weights field empty"),
     (r"--weights", "the Weights field"),
 )
-NO_FIELD = re.compile(r"--(args|argv)\b")
+NO_FIELD = re.compile(r"--(args)\b")
 
 
 def for_the_window(message: str) -> str:
@@ -266,10 +313,12 @@ def for_the_window(message: str) -> str:
     return message
 
 
-def import_into(window: MainWindow, source: str, shape: str, weights: str, project_path: str | Path) -> ImportJob:
+def import_into(
+    window: MainWindow, source: str, shape: str, weights: str, project_path: str | Path, argv: str = ""
+) -> ImportJob:
     """Start importing into ``project_path`` (the project and its initial weights) and open it when done; a
     message on failure. Returns the running job (``done``, ``ok``, ``finished``)."""
-    job = ImportJob(window, source, shape, weights, project_path)
+    job = ImportJob(window, source, shape, weights, project_path, argv)
     job.start()
     return job
 
@@ -280,7 +329,15 @@ def import_model_dialog(window: MainWindow) -> None:
     dialog = ImportDialog(window)
     if not dialog.exec():
         return
-    name = dialog.source.text().rsplit(":", 1)[-1] or "imported"
+    name = project_name(dialog.source.text())
     path, _ = QFileDialog.getSaveFileName(window, "Save the imported project as", f"{name}.json", "Project (*.json)")
     if path:
-        import_into(window, dialog.source.text(), dialog.shape.text(), dialog.weights.text(), path)
+        import_into(window, dialog.source.text(), dialog.shape.text(), dialog.weights.text(), path, dialog.argv.text())
+
+
+def project_name(source: str) -> str:
+    """The project's suggested name: the class, or the file's name for ``file.py`` (the importer takes its class)."""
+    text = source.strip()
+    if text.endswith(".py"):
+        return Path(text).stem or "imported"
+    return text.rsplit(":", 1)[-1] or "imported"
