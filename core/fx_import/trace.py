@@ -173,11 +173,12 @@ def _trace(
 
 
 def _drop_unused_reads(graph: fx.Graph) -> None:
-    """Values nothing uses that only read (a constant, its ``.to(device)``, a size): a shape trace leaves some
-    behind, each made again where Python evaluated it (word_language_model's mask is built once per check)."""
+    """Values nothing uses that only read or make a tensor (a constant, its ``.to(device)``, a size, a
+    ``torch.arange``): a shape trace leaves some behind, made again where Python evaluated it."""
     for node in reversed(list(graph.nodes)):
         reads = node.op == "get_attr" or (node.op == "call_method" and node.target in ("to", "size", "dim"))
-        if not node.users and (reads or (node.op == "call_function" and node.target is getattr)):
+        made = node.op == "call_function" and node.target in (getattr, torch.arange)  # nanoGPT's positions
+        if not node.users and (reads or made):
             graph.erase_node(node)
 
 
