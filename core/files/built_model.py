@@ -16,7 +16,7 @@ from torch import nn
 from core.code.codegen import CodegenError, GeneratedCode, generate_model
 from core.errors import ExportError
 from core.files.project import Project
-from core.files.weights import read_weights
+from core.files.weights import read_weights, unwrap_keys
 from core.model.analysis import Analysis, analyze
 from core.own_random import OwnGenerator, seeded
 
@@ -68,15 +68,16 @@ def build_model(project: Project, weights: str | Path | None = None) -> BuiltMod
     loaded = read_weights(weights)
     empty = _without_values(make)
     built = BuiltModel(empty if empty is not None else _seeded(make, seed), code, analysis, filename, names)
-    _check_fit(built, loaded.state)
-    if empty is None or not _take(empty, loaded.state):
+    state, unwrapped = unwrap_keys(loaded.state, built.module.state_dict(), loaded.file)  # DataParallel's `module.`
+    _check_fit(built, state)
+    if empty is None or not _take(empty, state):
         # A network the meta device cannot make as it is (its constructor computes with values, or keeps a tensor
         # no state_dict holds, or ties two layers' weights) is built with its seeded starting values and the
         # weights are copied in, as before, still without the global generator.
         built.module = _seeded(make, seed)
-        built.module.load_state_dict(loaded.state)
+        built.module.load_state_dict(state)
     built.module.eval()
-    built.weights, built.weights_note = loaded.file, loaded.note
+    built.weights, built.weights_note = loaded.file, " ".join(note for note in (loaded.note, unwrapped) if note)
     return built
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from core.files.fileread import explain_read_error
-from core.weights_reading import EXTRA_HINT, WEIGHT_FILES, LoadedWeights, optional_package
+from core.weights_reading import EXTRA_HINT, WEIGHT_FILES, LoadedWeights, optional_package, unwrap_keys
 from core.weights_reading import read_weights as read_with
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "load_weights",
     "optional_package",
     "read_weights",
+    "unwrap_keys",
 ]
 
 

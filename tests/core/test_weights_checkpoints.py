@@ -15,6 +15,8 @@ from torch import nn
 
 from core.cli import main
 from core.errors import ExportError
+from core.files.built_model import build_model
+from core.files.project import load
 from core.files.weights import read_weights
 from core.weights_reading import unwrap_keys
 
@@ -148,3 +150,17 @@ def test_reading_numpy_values_leaves_torch_s_allow_list_as_it_was(tmp_path: Path
     assert list(torch.serialization.get_safe_globals()) == before
     with pytest.raises(pickle.UnpicklingError):  # torch.load elsewhere in the process is as strict as before
         torch.load(weights, weights_only=True)
+
+
+def test_export_and_try_it_take_a_data_parallel_checkpoint_too(tmp_path: Path, capsys) -> None:
+    """The same reader serves export --weights and Try it (core.files.built_model): the prefix comes off there too."""
+    state = _state()
+    plain = tmp_path / "plain.pt"
+    torch.save(state, plain)
+    assert _import(tmp_path, plain) == 0, capsys.readouterr().err
+    parallel = tmp_path / "parallel.pth"
+    torch.save({"state_dict": {f"module.{k}": v for k, v in state.items()}}, parallel)
+    built = build_model(load(tmp_path / "net.json"), parallel)
+    assert "Every key in parallel.pth starts with `module.`" in built.weights_note, built.weights_note
+    own = built.module.state_dict()
+    assert set(own) == set(state) and all(torch.equal(own[k], state[k]) for k in state)
