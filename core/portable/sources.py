@@ -366,8 +366,15 @@ def load_torchvision(name: str, root: str) -> tuple:
     from torchvision import datasets  # here: seconds to import; only these need it
 
     kind = getattr(datasets, name)
-    train = kind(root, train=True, download=True)
-    test = kind(root, train=False, download=True)
+    try:
+        train = kind(root, train=True, download=True)
+        test = kind(root, train=False, download=True)
+    except RuntimeError:  # the download failed: an OSError, which callers tell in words
+        where = root if name == "CIFAR10" else f"{root}/{name}/raw"
+        fix = f"connect to the internet, or put its files in {where}"
+        raise OSError(
+            f"torchvision could not download {name} into {root}/: {fix}"
+        ) from None
     x = images_to_tensor(np.asarray(train.data))
     x_test = images_to_tensor(np.asarray(test.data))
     y = torch.as_tensor(np.asarray(train.targets), dtype=torch.int64)

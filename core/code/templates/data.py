@@ -43,8 +43,15 @@ def npz_data() -> list:
 
 def vision_data() -> list:
     """The six splits (train, validation, test), as TorchCanvas makes them."""
-    train = datasets.DATASET(DATA_DIR, train=True, download=True)
-    test = datasets.DATASET(DATA_DIR, train=False, download=True)
+    try:
+        train = datasets.DATASET(DATA_DIR, train=True, download=True)
+        test = datasets.DATASET(DATA_DIR, train=False, download=True)
+    except RuntimeError:  # the download failed: main tells an OSError in words
+        where = f"{DATA_DIR}/DATASET/raw"
+        fix = f"connect to the internet, or put its four files in {where}"
+        raise OSError(
+            f"torchvision could not download DATASET into {DATA_DIR}/: {fix}"
+        ) from None
     raw = (train.data / 255.0, train.targets, test.data / 255.0, test.targets)
     return split(*raw, VAL_FRACTION, TEST_FRACTION, SEED, INPUT_SHAPE, NORMALIZE)
 
