@@ -15,7 +15,11 @@ from core.errors import TorchCanvasError
 
 
 def _import_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("source", help="path/to/file.py:ClassName (the file is run) or torchvision:NAME")
+    p.add_argument(
+        "source",
+        help="path/to/file.py:ClassName (the file is run; :ClassName may be left out when the file has one "
+        "nn.Module class) or torchvision:NAME",
+    )
     p.add_argument("-o", "--out", required=True, help="the project file to write (.json)")
     p.add_argument(
         "--input-shape", help="one sample's shape, e.g. 3,224,224 (default) or 1,28,28; several inputs: '3,32,32;10'"
