@@ -136,7 +136,9 @@ def _train_one_epoch(s: TrainingSettings, augmenting: bool, norms: bool) -> list
         "norms": norms,
         "dist": s.distributed,  # the sums, added up over the processes first
     }
-    return function_lines("loop", "train_one_epoch", flags, {"*AUGMENT": ", ".join(augments(s))})
+    result = "tuple[float, int, int]" if s.distributed else "dict[str, float]"
+    fill = {"*AUGMENT": ", ".join(augments(s)), "EPOCH_RESULT": result}
+    return function_lines("loop", "train_one_epoch", flags, fill)
 
 
 def _end_of_epoch(s: TrainingSettings) -> list[str]:

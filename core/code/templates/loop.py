@@ -12,7 +12,8 @@ layers, ``dist`` distributed (the sums are added up over the processes first);
 ``end_of_epoch``: ``epochly`` a schedule stepped after each epoch, ``plateau``
 ReduceLROnPlateau, ``stops`` early stopping, ``scores`` either of those two, ``val`` a
 validation score watched (the training one is its ``FALLBACK``). Placeholders: the
-monitored ``MONITOR``, ``RETURNS`` (bool or None); ``max`` becomes min for a loss.
+monitored ``MONITOR``, ``RETURNS`` (bool or None); ``max`` becomes min for a loss;
+``EPOCH_RESULT``: what ``train_one_epoch`` returns (a dict, or the sums when distributed).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from torch import nn
 
 from core.code.templates.script_names import (
     AUGMENT,
+    EPOCH_RESULT,
     EPOCHS,
     GAMMA,
     GRAD_CLIP,
@@ -86,7 +88,7 @@ def train_one_epoch(
     scaler,  # [amp]
     scheduler,  # [onecycle]
     on_batch=None,
-) -> tuple:
+) -> EPOCH_RESULT:
     """One pass over the training batches; on_batch, if given, sees each one."""
     model.train()
     keep_frozen_norms_in_eval(model)  # [norms]
