@@ -8,6 +8,7 @@ The result carries a line -> node map so an error raised inside generated code c
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,6 +154,9 @@ def _emit_init(
     out.add("")
 
 
+NEUTRAL = re.compile(r"(x|out)\d*")  # the names of computed values, which a later value may take over
+
+
 class _Variables:
     """Forward's local variable names, one per (node, output port): a value's variable is reused once nothing
     else needs it."""
@@ -189,6 +193,11 @@ class _Variables:
             self.remaining[s] -= 1
         return args, [self.var_of[s] for s in sources if self.remaining[s] == 0]
 
+    def _reusable(self, dying: list[str]) -> list[str]:
+        """An argument's own name (``tokens``) names the input only: what a layer makes of it is another thing
+        (embeddings, then LSTM outputs, then class scores), named as every computed value is: x, x1, ... or out."""
+        return [name for name in dying if name not in self.arguments or NEUTRAL.fullmatch(name)]
+
     def target(self, key: tuple[str, int], dying: list[str], shortcut: bool = False) -> str:
         """The variable a node's result goes into: a dying input's, a spare one, or a fresh one. In a residual
         block the main path's variables come before the arguments (``out = out + x``), and a shortcut computed
@@ -200,9 +209,10 @@ class _Variables:
         if self.block and shortcut and dying and set(dying) <= self.arguments and "identity" not in self.temp:
             target = self.temp.allocate("identity")
             self.rank.setdefault(target, len(self.rank))
-            self.spare.extend(name for name in dying if name not in self.spare)
+            self.spare.extend(name for name in self._reusable(dying) if name not in self.spare)
             self.var_of[key] = target
             return target
+        dying = self._reusable(dying)
         if dying:
             target = dying[0]
         elif self.spare:
