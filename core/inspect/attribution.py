@@ -5,10 +5,14 @@ Computed with Captum, the PyTorch library for attributions, an optional extra: w
 ``InspectError`` saying ``pip install "torchcanvas[explain]"``. The model is the generated one (built from the
 project, or the trainer's); it is put in eval mode for the computation and back after.
 
-Grad-CAM reads the node that holds the last convolution (the last ``Conv2d`` the network registers): a Conv2d node
-itself, or a block's output with the shortcut added, as Grad-CAM is used on a ResNet's last stage (the last Conv2d
-inside a block misses what the shortcut carries, and a stage of one ``BasicBlockDown`` registers its 1x1 shortcut
-projection last: that alone was read). A block that flattens its maps itself leaves the last Conv2d. The maps are
+Grad-CAM reads the node that holds the last convolution (the last ``Conv2d`` the network registers), unless that
+convolution is the network's first layer or tokens follow it (a Vision Transformer's patch embedding: its maps are
+the pixels cut into patches, not the evidence; ``grad_cam_misfit``), where integrated gradients explain instead
+and ``Attribution.note`` says why. A network whose output is not one score per class (a U-Net's maps, a per-step
+RNN's scores) is refused in those words. Grad-CAM's layer is a Conv2d node itself, or a block's output with the
+shortcut added, as Grad-CAM is used on a ResNet's last stage (the last Conv2d inside a block misses what the
+shortcut carries, and a stage of one ``BasicBlockDown`` registers its 1x1 shortcut projection last: that alone was
+read). A block that flattens its maps itself leaves the last Conv2d. The maps are
 weighted by the gradient of the explained class, summed, ReLU'd and upsampled (bilinear) to the input size: where
 the evidence for that class is. Integrated gradients sum the gradients along the straight path from an all-zero
 input (the mean sample, once normalised) to the sample: each input value's share of the output's change.
@@ -43,6 +47,7 @@ class Attribution:
     map: np.ndarray
     layer: str | None = None  # Grad-CAM: the node (and inner layer) whose maps were used
     columns: list[str] | None = None
+    note: str = ""  # why integrated gradients explain an image into a network with convolutions ("" otherwise)
 
     def share_inside(self, mask: np.ndarray) -> float:
         """The share of the (non-negative) attribution that falls inside ``mask``: how much of where it looked
@@ -50,6 +55,18 @@ class Attribution:
         weights = np.clip(self.map, 0, None)
         total = float(weights.sum())
         return float(weights[mask].sum()) / total if total > 0 else 0.0
+
+
+def _not_one_score(output: Any) -> str:
+    """Why a network's output cannot be explained here: a map per pixel (a U-Net's [N, C, H, W]), a score per step
+    (a per-step RNN's [N, T, C]) or several outputs. Captum then failed with its own assertion, which the window
+    showed as "Something went wrong inside TorchCanvas" (trial 5 J6)."""
+    if isinstance(output, torch.Tensor):
+        shape = "[N, " + ", ".join(str(d) for d in output.shape[1:]) + "]"
+        what = f"this one outputs {shape} (scores for every pixel or step, not one answer per sample)"
+    else:
+        what = "this one has several outputs"
+    return f"Why explains a network that outputs one score per class (or one value): {what}."
 
 
 def _captum() -> Any:
@@ -109,19 +126,63 @@ class Explainer:
         try:
             with torch.no_grad():
                 output = self.model(batch)
+            if not isinstance(output, torch.Tensor) or output.ndim > 2:
+                raise InspectError(_not_one_score(output))
             predicted = int(output.argmax(1)) if output.ndim == 2 and output.shape[1] > 1 else None
             target = predicted if target is None else target
             image = sample.ndim == 3 and sample.is_floating_point()
             conv = self.gradcam_layer(batch) if image else None
-            if method == "gradcam" or (method == "auto" and conv is not None and image):
+            misfit = self.grad_cam_misfit(batch) if conv is not None and method == "auto" else ""
+            if method == "gradcam" or (method == "auto" and conv is not None and image and not misfit):
                 if conv is None or not image:
                     raise InspectError("Grad-CAM needs an image into a network with a Conv2d layer.")
                 return self._gradcam(batch, target, predicted, *conv)
             if method not in ("auto", "integrated"):
                 raise InspectError(f"Unknown explanation method {method!r}: auto, gradcam or integrated.")
-            return self._integrated(batch, target, predicted, columns)
+            explained = self._integrated(batch, target, predicted, columns)
+            explained.note = misfit
+            return explained
         finally:
             self.model.train(was_training)
+
+    def grad_cam_misfit(self, batch: torch.Tensor) -> str:
+        """Why Grad-CAM would not show the evidence, "" when it does: its last Conv2d is the network's first layer
+        (a Vision Transformer's patch embedding, a one-convolution stem: its maps are the pixels, barely
+        processed), or what follows it works on tokens, not on maps (attention, a Linear or LayerNorm over
+        [N, tokens, features]). Grad-CAM there drew the patch grid as "where the network found the evidence"."""
+        convs = [name for name, m in self.model.named_modules() if isinstance(m, nn.Conv2d)]
+        ran: list[tuple[str, nn.Module, int]] = []  # every module as it ran: name, module, its input's ndim
+        hooks = [
+            module.register_forward_hook(
+                lambda m, args, _out, name=name: ran.append((name, m, getattr(args[0], "ndim", 0) if args else 0))
+            )
+            for name, module in self.model.named_modules()
+            if name
+        ]
+        try:
+            with torch.no_grad():
+                self.model(batch)
+        finally:
+            for hook in hooks:
+                hook.remove()
+        order = [name for name, _, _ in ran]
+        if not convs or convs[-1] not in order:
+            return ""
+        where = order.index(convs[-1])  # hooks fire when a module ends: what ran before it is listed first
+        named = label(convs[-1], self.nodes)
+        if not any(any(True for _ in m.parameters(recurse=False)) for _, m, _ in ran[:where]):
+            return (
+                f"Integrated gradients, not Grad-CAM: the last convolution, {named}, is the network's first layer, "
+                "whose maps are the pixels barely processed, not where the network found the evidence."
+            )
+        tokens = (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)
+        for _, module, ndim in ran[where + 1 :]:
+            if isinstance(module, tokens) or (isinstance(module, (nn.Linear, nn.LayerNorm)) and ndim >= 3):
+                return (
+                    f"Integrated gradients, not Grad-CAM: after its last convolution, {named}, the network works on "
+                    "tokens (attention), not on maps, so those maps do not show where it found the evidence."
+                )
+        return ""
 
     def _gradcam(
         self, batch: torch.Tensor, target: int | None, predicted: int | None, name: str, conv: nn.Module

@@ -184,8 +184,9 @@ class WhyPanel(QWidget):
         if heat.ndim == 2:
             self.picture.setPixmap(overlay(picture, heat, self.side))
             self.pages.setCurrentWidget(self.picture)
+            note = f" {attribution.note}" if getattr(attribution, "note", "") else ""
             self.caption.setText(
-                f"{attribution.method}{where}: yellow is where the network found the evidence for {what}."
+                f"{attribution.method}{where}: yellow is where the network found the evidence for {what}.{note}"
             )
         else:
             parts = attribution.columns or [str(i) for i in range(heat.size)]
