@@ -5,7 +5,8 @@ The trainer executes the generated script and takes its ``Net``, ``make_optimize
 exported run reproduces the app's per-epoch losses exactly. The one hook is ``train_one_epoch``'s ``on_batch``:
 through it come the events, pause/resume/stop and a stop on a non-finite loss (a stop leaves the loop by raising
 ``_Stopped``). Around the loop: the run folder (``core.training.run_record``), the evaluation the dashboard shows,
-the per-epoch schedule and early stopping, which the script's ``main`` does in the same order.
+the per-epoch schedule and early stopping, which the script's ``main`` does in the same order
+(``core.training.epoch_end``: what a run does once an epoch's batches are done).
 """
 
 from __future__ import annotations
@@ -21,15 +22,8 @@ from typing import Any
 import torch
 
 from core.code.codegen import attribute_names
-from core.code.script import eval_batch_size, generate_script, input_dtype_of, input_shape_of
-from core.code.script_loop import (
-    classifies,
-    end_of_epoch_parameters,
-    single_thread,
-    train_epoch_parameters,
-    uses_amp,
-)
-from core.code.script_main import epochs_word
+from core.code.script import generate_script, input_dtype_of, input_shape_of
+from core.code.script_loop import single_thread, train_epoch_parameters, uses_amp
 from core.code.script_transfer import Transfer, transfer_plan
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
@@ -37,8 +31,9 @@ from core.files.project import Project
 from core.model.analysis import analyze
 from core.portable.steps import classes_of
 from core.settings import TrainingSettings
+from core.training.epoch_end import end_of_epoch, record_epoch, tell_epoch
 from core.training.events import Throttle, TrainEvent, TrainResult
-from core.training.loaders import Batches, check_fit, evaluate_split, explain_runtime_error
+from core.training.loaders import Batches, check_fit, explain_runtime_error
 from core.training.run_folder import RunFolder
 from core.training.run_record import EpochSums, Run, finish_run, open_run_folder
 from core.training.setup import make_loss, resolve_device, run_as_module, start_weights
@@ -250,23 +245,14 @@ class Trainer:
                 if run.status != "failed":
                     run.status, run.message = "stopped", f"Stopped by the user during epoch {epoch}."
                 break
-            row = self._record_epoch(run, epoch, sums, script)
-            self._tell_epoch(run, epoch, row)
-            if self._end_of_epoch(run, epoch, row, script):
+            row = record_epoch(run, epoch, sums, script, self.settings, self.device, self._emit)
+            tell_epoch(run, epoch, row, self._attached)
+            if end_of_epoch(run, epoch, row, script, self.settings, self._emit):
                 break
         result = finish_run(run, self.settings, self.device)
         last = run.history[-1] if run.history else {}
         self._emit("end", epoch=len(run.history), loss=last.get("loss"), message=run.message or "Training finished.")
         return result
-
-    def _tell_epoch(self, run: Run, epoch: int, row: dict[str, Any]) -> None:
-        """The watchers' ``after_epoch``: the epoch's figures and the number of classes chance is measured by."""
-        classes = run.data.num_classes if run.data.task == "classification" else None
-        metrics = {**row, "classes": classes}
-        for watcher in self._attached:
-            hook = optional_hook(watcher, "after_epoch")
-            if hook is not None:
-                hook(epoch, metrics)
 
     def _phase_two(self, run: Run, script: ModuleType, epoch: int) -> None:
         """What the script's ``main`` does at ``FREEZE_EPOCHS + 1``: its ``unfreeze`` gives a new optimizer over
@@ -367,78 +353,3 @@ class Trainer:
             samples_per_s=rate,
             eta_s=left / rate,
         )
-
-    def _validate(self, run: Run, script: ModuleType) -> tuple[float, float]:
-        """The validation loss and accuracy from the script's own ``evaluate``, as its ``main`` computes them;
-        data read from disk sample by sample goes through the app's loader instead."""
-        s = self.settings
-        if not run.data.in_memory:
-            loss, accuracy = evaluate_split(run.model, run.data, "val", run.tensors, run.loss_fn, s, self.device)
-            return loss, accuracy
-        x, y = run.tensors["x_val"], run.tensors["y_val"]
-        loss_name = () if classifies(s) else (s.loss,)
-        loss, accuracy = script.evaluate(run.model, x, y, run.loss_fn, *loss_name, eval_batch_size(s))[:2]
-        return loss, accuracy
-
-    def _record_epoch(self, run: Run, epoch: int, sums: EpochSums, script: ModuleType) -> dict[str, Any]:
-        """Validate, add the epoch's row to the history, report it and write it to the run folder."""
-        s, n_train, classify = self.settings, run.data.count("train"), run.data.task == "classification"
-        val_loss, val_accuracy = self._validate(run, script)
-        seconds = sums.seconds
-        row = {
-            "epoch": epoch,
-            "loss": sums.loss / n_train,
-            "accuracy": int(sums.hits) / n_train if classify else None,
-            "val_loss": val_loss,
-            "val_accuracy": val_accuracy if classify else None,
-            "lr": float(run.optimizer.param_groups[0]["lr"]),
-            "seconds": seconds,
-        }
-        run.history.append(row)
-        self._emit(
-            "epoch",
-            epoch=epoch,
-            batch=run.steps_per_epoch,
-            batches=run.steps_per_epoch,
-            step=run.step,
-            loss=row["loss"],
-            accuracy=row["accuracy"],
-            lr=row["lr"],
-            samples_per_s=n_train / max(seconds, 1e-9),
-            eta_s=(s.epochs - epoch) * seconds,
-            val_loss=val_loss,
-            val_accuracy=row["val_accuracy"],
-            seconds=seconds,
-        )
-        return row
-
-    def _end_of_epoch(self, run: Run, epoch: int, row: dict[str, Any], script: ModuleType) -> bool:
-        """The script's ``end_of_epoch`` (the per-epoch schedule and early stopping, as its ``main`` calls it),
-        then the run folder's weights; True to stop training."""
-        s = self.settings
-        stop = False
-        names = end_of_epoch_parameters(s)
-        if names:
-            history = [{k: math.nan if v is None else v for k, v in r.items()} for r in run.history]
-            given = {"history": history, "scheduler": run.scheduler}
-            stop = bool(script.end_of_epoch(*(given[name] for name in names)))
-        if run.folder is not None:
-            run.folder.log_epoch(row)
-            run.folder.save_weights("last.pt", run.model)
-            if self._improved(run, row):  # best.pt is the app's own: the script keeps only its last weights
-                run.folder.save_weights("best.pt", run.model)
-        if stop:
-            waited = f"{s.early_stopping} {epochs_word(s.early_stopping)}"
-            run.message = f"Early stopping: no better {run.monitor} for {waited}."
-            self._emit("notice", epoch=epoch, message=run.message)
-        return stop
-
-    def _improved(self, run: Run, row: dict[str, Any]) -> bool:
-        """Whether this epoch's monitored score is the best so far (for best.pt)."""
-        score = row[run.monitor]
-        if score is None or math.isnan(score):
-            return run.best is None
-        better = run.best is None or (score > run.best if run.monitor.endswith("accuracy") else score < run.best)
-        if better:
-            run.best = score
-        return better
