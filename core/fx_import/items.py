@@ -103,7 +103,12 @@ def _where(node: fx.Node, root: nn.Module, reason: str, leaf: bool = False) -> t
     path = module_path(node, leaf)
     line = node_line(node)
     at = f" (at {line})" if line else ""
-    return f"`{path}` is a `{_kind(node, root, path)}`: {reason}{at}.", path
+    return f"`{path}` is {_a(_kind(node, root, path))}: {reason}{at}.", path
+
+
+def _a(kind: str) -> str:
+    """The kind's name in backticks after its article: a `Down`, an `Up`."""
+    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} `{kind}`"
 
 
 def _unsupported_calls(calls: dict[str, list[tuple[fx.Node, str]]], root: nn.Module, flat: Flat) -> None:
@@ -123,7 +128,7 @@ def _unsupported_calls(calls: dict[str, list[tuple[fx.Node, str]]], root: nn.Mod
             "x.transpose, x.chunk"
         )
         flat.add_problem(
-            f"`{path}` is a `{kind}`: not a TorchCanvas layer: it uses {'; '.join(uses)}; supported: {supported}.",
+            f"`{path}` is {_a(kind)}: not a TorchCanvas layer: it uses {'; '.join(uses)}; supported: {supported}.",
             path,
         )
 
@@ -193,7 +198,7 @@ def flatten(gm: fx.GraphModule) -> Flat:
             kind = _kind(users[0], gm, f"model.{owner}") if users else "module"
             line = node_line(users[0]) if users else ""
             flat.add_problem(
-                f"`model{'.' + owner if owner else ''}` is a `{kind}`: it uses its tensor `{attr}` directly in "
+                f"`model{'.' + owner if owner else ''}` is {_a(kind)}: it uses its tensor `{attr}` directly in "
                 f"forward{f' (at {line})' if line else ''}; only TorchCanvas layers can hold weights.",
                 f"model{'.' + owner if owner else ''}",
             )

@@ -26,8 +26,8 @@ def interpolate(node: fx.Node) -> Layer:
         values[:2] = [None, _scale_for(tensor_arg(node), values[0])]
     try:
         return Layer("Upsample", upsample_params(*values), [tensor_arg(node)])
-    except NotImportable as exc:
-        raise Unsupported(str(exc)) from None
+    except NotImportable as exc:  # said after "it uses": the call, then its one cause in brackets
+        raise Unsupported(f"F.interpolate ({exc})") from None
 
 
 def _scale_for(x: fx.Node, size: Any) -> Any:

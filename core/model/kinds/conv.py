@@ -140,6 +140,10 @@ def _count(dims: int) -> Count:
 
 
 def _upsample(ctx: RuleContext) -> Shape:
+    if ctx.params.get("align_corners") and ctx.params["mode"] != "bilinear":
+        raise ctx.fail(
+            f"{ctx.name} aligns corners only in bilinear mode: choose mode bilinear, or untick align_corners"
+        )
     if ctx.params["mode"] == "bilinear":
         x = ctx.need_rank((4,), "images [N, C, H, W] for bilinear mode", "use mode nearest, or reshape first")
     else:
@@ -157,12 +161,16 @@ def upsample_params(size: Any, scale: Any, mode: Any, align_corners: Any, recomp
         raise NotImportable("an upsampling to a fixed size (size=...) is not supported: give scale_factor instead")
     if mode not in ("nearest", "bilinear"):
         raise NotImportable(f"upsampling mode {mode!r} is not supported (nearest, bilinear)")
-    if align_corners or recompute:
-        raise NotImportable("align_corners=True and recompute_scale_factor are not supported")
     scales = {float(s) for s in scale} if isinstance(scale, (tuple, list)) else {float(scale)}
     if len(scales) != 1:
         raise NotImportable(f"a different scale per dimension ({list(scale)}) is not supported")
-    return {"scale_factor": scales.pop(), "mode": mode}
+    factor = scales.pop()
+    if recompute and not factor.is_integer():  # a whole scale recomputed is the same scale: the same values
+        raise NotImportable(f"recompute_scale_factor=True with scale_factor {factor} is not supported")
+    params: dict[str, Any] = {"scale_factor": factor, "mode": mode}
+    if align_corners:
+        params["align_corners"] = True
+    return params
 
 
 def _pixel_shuffle(ctx: RuleContext) -> Shape:
@@ -257,6 +265,11 @@ def _keras_upsample(info: NodeInfo) -> list[KerasLayer]:
     scale = float(p.get("scale_factor", 2.0))
     if not scale.is_integer():
         raise NoEquivalent(f"scale_factor {scale} is not a whole number (Keras upsamples by whole factors)")
+    if p.get("align_corners"):
+        raise NoEquivalent(
+            "align_corners=True has no Keras equivalent: UpSampling2D's bilinear mode computes what "
+            "align_corners=False does. Untick align_corners to export, which changes the outputs a little"
+        )
     if rank(info) == 4:
         mode = f'interpolation="{p.get("mode", "nearest")}"'
         return [KerasLayer("layers.UpSampling2D", (str(int(scale)), mode, CF))]
@@ -307,6 +320,12 @@ KINDS = (
         "Enlarges images or sequences by a scale factor (no learned weights).",
         P("scale_factor", "float", 2.0, "How many times larger the output is.", min=0.1, max=64.0, always=True),
         P("mode", "choice", "nearest", "How new values are computed.", choices=("nearest", "bilinear")),
+        P(
+            "align_corners",
+            "bool",
+            False,
+            "Bilinear only: the corner pixels of input and output line up (as many U-Nets upsample).",
+        ),
         rule=_upsample,
         from_torch=lambda m: upsample_params(m.size, m.scale_factor, m.mode, m.align_corners, m.recompute_scale_factor),
         keras=_keras_upsample,
