@@ -8,7 +8,6 @@ The result carries a line -> node map so an error raised inside generated code c
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,7 @@ from core.code.block_classes import class_lines, layer_types, used_definitions
 from core.code.block_names import code_names
 from core.code.block_shortcut import optional_shortcuts, shortcuts
 from core.code.codegen_blocks import Context, instance_expr, signature_memo
+from core.code.forward_names import ForwardNames
 from core.code.line_wrap import assign_lines, call_lines, with_comment
 from core.errors import GraphError
 from core.model.analysis import Analysis, NodeInfo, analyze
@@ -154,76 +154,6 @@ def _emit_init(
     out.add("")
 
 
-NEUTRAL = re.compile(r"(x|out)\d*")  # the names of computed values, which a later value may take over
-
-
-class _Variables:
-    """Forward's local variable names, one per (node, output port): a value's variable is reused once nothing
-    else needs it."""
-
-    def __init__(
-        self, graph: Graph, order: list[str], nodes: dict[str, Node], inputs: list[str], block: bool = False
-    ) -> None:
-        local = NameAllocator({"self", "torch", "nn", "F"})
-        self.var_of: dict[tuple[str, int], str] = {(nid, 0): local.allocate(nodes[nid].name, "x") for nid in inputs}
-        self.remaining: dict[tuple[str, int], int] = {}
-        for nid in order:
-            for e in graph.consumers(nid):
-                if e.dst in nodes:
-                    key = (nid, e.src_port)
-                    self.remaining[key] = self.remaining.get(key, 0) + 1
-        self.temp = NameAllocator(set(self.var_of.values()) | {"self", "torch", "nn", "F"})
-        self.rank: dict[str, int] = {name: i for i, name in enumerate(self.var_of.values())}  # earlier: primary
-        self.spare: list[str] = []
-        # A residual (a value read twice, met again at an Add) has its main path in ``out``; a block's class is
-        # written as torchvision writes BasicBlock: a shortcut computed from the input alone in ``identity``, and
-        # ``out = out + identity``.
-        adds = any(nodes[nid].type == "Add" for nid in order)
-        self.residual = adds and any(count > 1 for count in self.remaining.values())
-        self.block = block and self.residual
-        self.arguments = set(self.var_of.values())
-
-    def used(self, key: tuple[str, int]) -> bool:
-        return self.remaining.get(key, 0) > 0
-
-    def consume(self, sources: list[tuple[str, int]]) -> tuple[list[str], list[str]]:
-        """The argument names for a node reading ``sources``, and those no later node needs any more."""
-        args = [self.var_of[s] for s in sources]
-        for s in sources:
-            self.remaining[s] -= 1
-        return args, [self.var_of[s] for s in sources if self.remaining[s] == 0]
-
-    def _reusable(self, dying: list[str]) -> list[str]:
-        """An argument's own name (``tokens``) names the input only: what a layer makes of it is another thing
-        (embeddings, then LSTM outputs, then class scores), named as every computed value is: x, x1, ... or out."""
-        return [name for name in dying if name not in self.arguments or NEUTRAL.fullmatch(name)]
-
-    def target(self, key: tuple[str, int], dying: list[str], shortcut: bool = False) -> str:
-        """The variable a node's result goes into: a dying input's, a spare one, or a fresh one. In a residual
-        block the main path's variables come before the arguments (``out = out + x``), and a shortcut computed
-        from an argument alone (``shortcut``: its one reader is an Add) goes into ``identity``."""
-        if self.block:
-            dying.sort(key=lambda name: (name in self.arguments, self.rank.setdefault(name, len(self.rank))))
-        else:
-            dying.sort(key=lambda name: self.rank.setdefault(name, len(self.rank)))
-        if self.block and shortcut and dying and set(dying) <= self.arguments and "identity" not in self.temp:
-            target = self.temp.allocate("identity")
-            self.rank.setdefault(target, len(self.rank))
-            self.spare.extend(name for name in self._reusable(dying) if name not in self.spare)
-            self.var_of[key] = target
-            return target
-        dying = self._reusable(dying)
-        if dying:
-            target = dying[0]
-        elif self.spare:
-            target = self.spare.pop(0)
-        else:
-            target = _fresh_temp(self.temp, self.rank, "out" if self.residual else "x")
-        self.spare.extend(name for name in dying[1:] if name not in self.spare)
-        self.var_of[key] = target
-        return target
-
-
 def _emit_layer_line(out: _Emitter, node: Node, target: str, expr: str, info: NodeInfo, comments: bool = True) -> None:
     """One node's forward line(s); a layer returning (output, state) keeps the output, or its last time step."""
     nid = node.id
@@ -297,47 +227,69 @@ def _emit_forward(
     port, an attribute): that input of the Add goes through ``self.<attribute>`` when the class was given one
     (torchvision's ``if self.downsample is not None: identity = self.downsample(x)``)."""
     inputs = [nid for nid in order if nodes[nid].type == "Input"]
-    names = _Variables(graph, order, nodes, inputs, block=not comments)
+    names = ForwardNames(graph, order, nodes, inputs, block=not comments)
     outputs = [nid for nid in order if nodes[nid].type == "Output"]
     ret = "torch.Tensor" if len(outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(outputs))}]"
     arguments = ["self", *(f"{names.var_of[(nid, 0)]}: torch.Tensor" for nid in inputs)]
     out.add(call_lines("    ", "def forward", arguments, f" -> {ret}:"))
     for nid in inputs if comments else []:
         out.add(f"        # {names.var_of[(nid, 0)]}: {fmt(analysis.shape(nid))}", nid)
+    for nid in inputs:
+        _keep_skip(out, names, graph, nodes, (nid, 0))
     returned: dict[str, str] = {}
     for nid in order:
         node = nodes[nid]
         if node.type == "Input":
             continue
-        args, dying = names.consume([(e.src, e.src_port) for e in graph.inputs_of(nid) if e is not None])
+        sources = [(e.src, e.src_port) for e in graph.inputs_of(nid) if e is not None]
+        args, dying = names.consume(sources, nid)
         if node.type == "Output":
             returned[nid] = args[0]
             continue
         readers = [e.dst for e in graph.consumers(nid) if e.dst in nodes]
         is_shortcut = len(readers) == 1 and nodes[readers[0]].type == "Add"
         if shortcut is not None and nid == shortcut[0]:
-            args = _optional_shortcut(out, names, args, shortcut)
+            args = _optional_shortcut(out, names, args, shortcut, names.var_of[sources[shortcut[1]]])
         target = _targets(names, node, dying, is_shortcut)
         info = analysis.nodes[nid]
         expr = _expression(node, attr_of.get(nid), args, info.params, (reads or {}).get(nid))
         _emit_layer_line(out, node, target, expr, info, comments)
+        for key in [key for key in names.var_of if key[0] == nid]:
+            _keep_skip(out, names, graph, nodes, key)
     # a block's forward returns in the order of its Output ports (the graph's node order), as its callers unpack
     ports = [n.id for n in graph.nodes_of_type("Output")] if not comments else outputs
     out.add(f"        return {', '.join(returned[nid] for nid in ports)}")
     return [names.var_of[(nid, 0)] for nid in inputs]
 
 
-def _optional_shortcut(out: _Emitter, names: _Variables, args: list[str], shortcut: tuple[str, int, str]) -> list[str]:
-    """``identity = x``, then through the optional shortcut layer when there is one; the Add reads ``identity``."""
+def _keep_skip(out: _Emitter, names: ForwardNames, graph: Graph, nodes: dict[str, Node], key: tuple[str, int]) -> None:
+    """A residual's skip, a value read by one Add and one other layer, is kept as ``identity = x`` where it is
+    made (a block's first line, as torchvision writes BasicBlock), so the main path reads on from ``x`` and the
+    Add says ``x + identity``."""
+    if not names.residual:
+        return
+    readers = [e.dst for e in graph.consumers(key[0]) if e.src_port == key[1] and e.dst in nodes]
+    adds = [r for r in readers if nodes[r].type == "Add"]
+    if len(readers) == 2 and len(adds) == 1:
+        out.add(f"        {names.skip(key, adds[0])} = {names.var_of[key]}")
+
+
+def _optional_shortcut(
+    out: _Emitter, names: ForwardNames, args: list[str], shortcut: tuple[str, int, str], source: str
+) -> list[str]:
+    """``identity = x`` (kept at the top when the block's input is the skip), then through the optional
+    shortcut layer when there is one; the Add reads ``identity``."""
     _, port, attr = shortcut
-    identity = names.temp.allocate("identity")
-    out.add(f"        {identity} = {args[port]}")
+    identity = args[port]
+    if identity == source:  # not kept as a skip above
+        identity = names.temp.allocate("identity")
+        out.add(f"        {identity} = {source}")
     out.add(f"        if self.{attr} is not None:")
-    out.add(f"            {identity} = self.{attr}({args[port]})")
+    out.add(f"            {identity} = self.{attr}({source})")
     return [*args[:port], identity, *args[port + 1 :]]
 
 
-def _targets(names: _Variables, node: Node, dying: list[str], shortcut: bool = False) -> str:
+def _targets(names: ForwardNames, node: Node, dying: list[str], shortcut: bool = False) -> str:
     """The variable(s) a node's result goes into; a block with several outputs is unpacked into one variable per
     used Output port (``a, _ = self.block(x)``)."""
     count = node.output_count() if node.block is not None else 1
@@ -349,17 +301,6 @@ def _targets(names: _Variables, node: Node, dying: list[str], shortcut: bool = F
         parts.append(names.target((node.id, k), dying) if k in used else "_")
         dying = []
     return ", ".join(parts)
-
-
-def _fresh_temp(temp: NameAllocator, rank: dict[str, int], base: str = "x") -> str:
-    """x, then x1, x2, ... (or out, out1, ...): the first not yet used in this forward."""
-    for k in range(len(rank) + 2):
-        candidate = base if k == 0 else f"{base}{k}"
-        if candidate not in temp:
-            temp.reserve(candidate)
-            rank.setdefault(candidate, len(rank))
-            return candidate
-    return temp.allocate(base)  # pragma: no cover
 
 
 def generate_model(

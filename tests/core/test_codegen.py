@@ -144,8 +144,9 @@ def test_mlp_reads_like_handwritten_code():
 
 def test_residual_uses_plain_addition():
     source = generate_model(load(EXAMPLES / "residual_cnn.json").graph).source
-    assert "out = self.conv2(x)  # [N, 16, 8, 8]" in source  # the main path, as torchvision names it
-    assert "x = out + x  # [N, 16, 8, 8]" in source
+    # the skip kept as identity where it is made, the main path in out, as torchvision names them (issue 24, R15)
+    assert "        identity = x\n        out = self.conv2(x)  # [N, 16, 8, 8]\n" in source
+    assert "x = out + identity  # [N, 16, 8, 8]" in source
 
 
 def test_residual_blocks_are_one_class_with_an_optional_downsample_as_torchvision_writes_it():
@@ -159,8 +160,9 @@ def test_residual_blocks_are_one_class_with_an_optional_downsample_as_torchvisio
     assert "downsample: nn.Module | None = None," in block and "self.downsample = downsample" in block
     forward = block[block.index("def forward") :]
     assert "out = self.conv1(x)" in forward and "out = self.bn2(out)" in forward and "x1" not in forward
-    expected = "identity = x\n        if self.downsample is not None:\n            identity = self.downsample(x)\n"
-    assert expected + "        out = out + identity\n" in forward
+    assert forward.splitlines()[1:3] == ["        identity = x", "        out = self.conv1(x)"]  # first, as torchvision
+    expected = "        if self.downsample is not None:\n            identity = self.downsample(x)\n"
+    assert "        out = self.bn2(out)\n" + expected + "        out = out + identity\n" in forward
     assert "downsample=nn.Sequential(" in source
     # the weights of the two drawings load strictly: the same keys, named as before
     namespace: dict = {}
