@@ -317,7 +317,10 @@ def chain_order(defn: BlockDef) -> list[str]:
         if current == end:
             break
         node = g.node(current)
-        if node.block is None and (node.spec is None or node.spec.torch_class is None or node.spec.returns_state):
+        spec = node.spec
+        # nn.Sequential calls each module on its input: a layer written through its template (a learned tensor's
+        # expand) or returning a state is no such module
+        if node.block is None and (spec is None or not spec.torch_class or spec.returns_state or spec.forward_template):
             return []
         if node.block is not None and (node.input_count(), node.output_count()) != (1, 1):
             return []
