@@ -22,6 +22,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from gui.inspect.output_pictures import OutputPicture
+from gui.widgets.thread_cores import one_core_in_this_thread
 
 LIVE_S = 1.0
 BUDGET = 0.02  # the live view's share of a run's time at most
@@ -152,6 +153,7 @@ class _Computer:
                 # deferred: core.inspect.activations imports torch; the window paints and idles without it
                 from core.inspect.activations import LayerOutputs
 
+                one_core_in_this_thread()  # this thread lives on: an OpenMP team of its own would slow a run
                 if self._cache[0] != key:
                     self._cache = (key, LayerOutputs(project, model, path))
                 views = self._cache[1]

@@ -18,21 +18,18 @@ import logging
 import sys
 from pathlib import Path
 
+from gui.widgets.thread_cores import default_threads
+
 log = logging.getLogger(__name__)
 
 OMP_PAUSE_SOFT = 1  # omp_pause_resource_t: free the threads, keep what is cheap to keep
 OPENMP_NAMES = ("libgomp", "libomp", "libiomp5")
 
-_cores: list[int] = []
-
 
 def training_threads() -> int:
-    """How many threads torch uses for one op in a run: what it chose for this machine at start-up."""
-    if not _cores:
-        import torch  # deferred for start-up: an idle window imports no torch
-
-        _cores.append(torch.get_num_threads())
-    return _cores[0]
+    """How many threads torch uses for one op in a run: what it chose for this machine at start-up (kept where the
+    helper threads that go on one core read it first: ``gui.widgets.thread_cores``)."""
+    return default_threads()
 
 
 def use_all_cores() -> None:

@@ -34,6 +34,7 @@ from core.files.project import from_dict
 from core.training.run_folder import default_runs_dir
 from gui.panels.wrapping import let_wrap
 from gui.training.runs import project_runs
+from gui.widgets.thread_cores import one_core_in_this_thread
 
 NO_WEIGHTS = "Fresh random weights"
 MATCHING = "Matching the weights to the network…"
@@ -230,6 +231,7 @@ class TransferBox(QGroupBox):
         number, snapshot = self._preview_request, from_dict(copy.deepcopy(project.to_dict()))
 
         def work() -> None:
+            one_core_in_this_thread()  # no OpenMP team beside a run's
             try:
                 text = will_load(snapshot, path)
             except Exception as exc:  # not plain words: say what failed, the log has the rest

@@ -9,6 +9,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from gui.widgets.thread_cores import one_core_in_this_thread
+
 
 class Background(QObject):
     """Runs one prediction at a time in a thread; a request made meanwhile waits, replacing an older one."""
@@ -32,6 +34,7 @@ class Background(QObject):
         thread.start()
 
     def _work(self, number: int, job: Callable[[], Any], kind: str) -> None:
+        one_core_in_this_thread()  # no OpenMP team beside a run's (every job here runs torch)
         while True:
             try:
                 result: Any = job()
