@@ -11,6 +11,7 @@ from torch import fx, nn
 
 from core.fx_import.calls import Layer, Unsupported, arg, const, rank, size, tensor_arg
 from core.fx_import.trace import shape_of
+from core.fx_import.training_values import training_value, unread_note
 from core.model.kinds.conv import upsample_params
 from core.model.kinds.kind import NotImportable
 
@@ -115,8 +116,9 @@ def index_text(items: list[Any]) -> str:
 
 
 def attention(node: fx.Node) -> Layer:
-    """F.scaled_dot_product_attention(q, k, v, is_causal=...): the Attention (q, k, v) layer. Its dropout is the
-    value traced in eval mode (0 when written ``p if self.training else 0``)."""
+    """F.scaled_dot_product_attention(q, k, v, is_causal=...): the Attention (q, k, v) layer. Its dropout is what
+    training uses, read from the line (``self.dropout if self.training else 0``: the module's ``dropout``), or the
+    value traced in eval mode with a note when the line's expression cannot be read so."""
     q, k, v = (arg(node, i, name, None) for i, name in enumerate(("query", "key", "value")))
     if not all(isinstance(t, fx.Node) for t in (q, k, v)):
         raise Unsupported("F.scaled_dot_product_attention of something else than tensors of the network")
@@ -125,6 +127,11 @@ def attention(node: fx.Node) -> Layer:
             raise Unsupported(f"F.scaled_dot_product_attention with {name}: only is_causal is a TorchCanvas setting")
     causal = bool(const(arg(node, 5, "is_causal", False), "is_causal"))
     dropout = float(const(arg(node, 4, "dropout_p", 0.0), "dropout_p"))
+    written = training_value(node, "scaled_dot_product_attention", "dropout_p", 4)
+    if written is not None and written.value is not None:
+        dropout = written.value  # ``self.dropout if self.training else 0``: the layer drops in training only
+    elif written is not None:
+        unread_note(node, "The attention's dropout_p", written.text, dropout)
     return Layer("ScaledDotProductAttention", {"is_causal": causal, "dropout": dropout}, [q, k, v])  # type: ignore[list-item]
 
 

@@ -62,6 +62,18 @@ def _short(path: str) -> str:
 
 def node_line(node: fx.Node) -> str:
     """The user's line that made a traced node, from the stack fx recorded."""
+    return user_frame(_frames(node))
+
+
+def node_place(node: fx.Node) -> tuple[str, int] | None:
+    """The file and line number of the user's line that made a traced node (its source read again), or None."""
+    for frame in reversed(_frames(node)):
+        if not frame.filename.startswith((_TORCH_DIR, _OWN_DIR, "<")):
+            return frame.filename, int(frame.lineno or 0)
+    return None
+
+
+def _frames(node: fx.Node) -> list[traceback.FrameSummary]:
     text = node.stack_trace or ""
     frames: list[traceback.FrameSummary] = []
     lines = text.splitlines()
@@ -73,7 +85,7 @@ def node_line(node: fx.Node) -> str:
             code = lines[i + 1].strip() if i + 1 < len(lines) else ""
             if number.isdigit():
                 frames.append(traceback.FrameSummary(name, int(number), "", line=code))
-    return user_frame(frames)
+    return frames
 
 
 def module_path(node: fx.Node, leaf: bool = False) -> str:
