@@ -134,10 +134,24 @@ def _cut(main: list[tuple[str, ast.stmt]]) -> dict[str, list[str]]:
             part = "train"
         if part == "test" and any(word in source for word in ("torch.save", "write_text", "json.dump")):
             part = "save"
-        parts[part].append(code)
+        parts[part].append(_unguarded(code, node))
         if part == "train" and isinstance(node, ast.For):
             part = "test"
     return parts
+
+
+def _unguarded(code: str, node: ast.stmt) -> str:
+    """A ``try`` whose every handler is ``raise SystemExit(...)``, without the guard: in a script it ends the run
+    with a sentence; in Jupyter a SystemExit reads as a crashed kernel ("An exception has occurred, use %tb"), so
+    the cell lets the error itself show (its last line says what went wrong)."""
+    exits = [
+        isinstance(h.body[-1], ast.Raise) and "SystemExit" in ast.unparse(h.body[-1])
+        for h in getattr(node, "handlers", [])
+    ]
+    if not isinstance(node, ast.Try) or not exits or not all(exits) or node.orelse or node.finalbody:
+        return code
+    body = code.splitlines()[1 : node.handlers[0].lineno - node.lineno]
+    return textwrap.dedent("\n".join(body))
 
 
 def _functions_in(names: set[str], functions: dict[str, tuple[str, ast.FunctionDef]]) -> list[str]:
@@ -248,8 +262,8 @@ def steps(project: Project) -> list[Step]:
         ),
         Step(
             "Curves",
-            "The loss and accuracy of every epoch, as Keras' `history.history` holds them. Plotting needs "
-            "matplotlib (`pip install matplotlib`); without it this cell prints the numbers.",
+            "The loss and accuracy of every epoch, as Keras' `history.history` holds them, plotted with "
+            "matplotlib (if it is missing: `%pip install matplotlib` in a cell, then run this one again).",
             [CURVES],
         ),
         Step(
@@ -268,19 +282,11 @@ def steps(project: Project) -> list[Step]:
 
 
 PARAMS = 'print(f"Total params: {sum(p.numel() for p in model.parameters()):,}")'
-CURVES = """try:
-    import matplotlib.pyplot as plt
-except ImportError:  # optional: pip install matplotlib
-    plt = None
+CURVES = """import matplotlib.pyplot as plt
 
 
 def plot_history(history: list) -> None:
-    \"\"\"Loss and accuracy per epoch, training beside validation (the numbers without matplotlib).\"\"\"
-    if plt is None:
-        print("matplotlib is not installed (pip install matplotlib): the numbers")
-        for row in history:
-            print(", ".join(f"{key} {value:.4g}" for key, value in row.items()))
-        return
+    \"\"\"Loss and accuracy per epoch, training beside validation.\"\"\"
     epochs = [row["epoch"] for row in history]
     names = [name for name in ("loss", "accuracy") if name in history[0]]
     figure, _ = plt.subplots(1, len(names), figsize=(5 * len(names), 3.5))

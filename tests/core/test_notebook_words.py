@@ -4,6 +4,7 @@ sentence naming its layers."""
 
 from __future__ import annotations
 
+import ast
 import re
 
 import pytest
@@ -70,3 +71,30 @@ def test_a_network_keras_lacks_is_told_in_one_sentence_naming_its_layers(name: s
     assert words.startswith("TorchCanvas cannot write this network in Keras yet:"), words
     assert words.endswith(sentence), words
     assert words.count("Keras") == 2 and not words.endswith(":")  # no repeated clause, no list-less colon
+
+
+def _top_level_exits(code: str) -> list[str]:
+    """``raise SystemExit`` run by the cell itself (not inside a function it defines)."""
+    found = []
+    for statement in ast.parse(code).body:
+        if isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
+            continue
+        found += [
+            ast.unparse(n) for n in ast.walk(statement) if isinstance(n, ast.Raise) and "SystemExit" in ast.unparse(n)
+        ]
+    return found
+
+
+@pytest.mark.parametrize("name", ["mnist_mlp", "digits_mlp", "sequence_lstm", "resnet_small"])
+def test_no_cell_ends_the_kernel_and_the_curves_import_matplotlib_plainly(name: str) -> None:
+    """In Jupyter a SystemExit reads as a crashed kernel ("An exception has occurred, use %tb"): the data cell lets
+    the loader's own error show; the curves cell imports matplotlib as every tutorial does, no second path."""
+    found = steps(example(name))
+    for step in found:
+        for code in step.code:
+            assert not _top_level_exits(code), (step.title, code)
+    data = "\n".join(_step(found, "Data").code)
+    assert "data = load_data()" in data
+    curves = "\n".join(_step(found, "Curves").code)
+    assert curves.startswith("import matplotlib.pyplot as plt\n") and "plt is None" not in curves
+    assert "%pip install matplotlib" in _step(found, "Curves").text
