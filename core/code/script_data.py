@@ -45,7 +45,10 @@ def prepare_flags(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], t
     """The tags ``prepare``'s steps are pasted by for this data: ``channels``, ``tokens`` (no normalisation of
     token ids), ``fixed`` (a pretrained network's own mean and std)."""
     fixed = isinstance(s.normalization(), (tuple, list))
-    return {"channels": changes_channels(spec, s, shape, tokens), "tokens": tokens, "fixed": fixed}
+    given_test = spec.kind == "vision"  # torchvision's sets come with their test split
+    channels = changes_channels(spec, s, shape, tokens)
+    # app: lines only the app runs (a helper's dispatch to another, fields only the app reads), never pasted
+    return {"channels": channels, "tokens": tokens, "fixed": fixed, "given_test": given_test, "app": False}
 
 
 def changes_channels(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> bool:
@@ -240,7 +243,7 @@ def data_half(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], token
     short = lean_loader(spec, s, shape, tokens)
     if short is not None:
         return DataHalf(short, files, lean_load_lines(spec), flags, spec.kind == "npz")
-    return DataHalf([*helpers, *prepare_helpers(flags)], files, general_load_lines(load_lines), flags, False)
+    return DataHalf([*helpers, *prepare_helpers(flags)], files, general_load_lines(load_lines, flags), flags, False)
 
 
 def script_data_lines(helpers: list[Any], load_lines: list[str], flags: Mapping[str, bool] | None = None) -> list[str]:
@@ -250,13 +253,14 @@ def script_data_lines(helpers: list[Any], load_lines: list[str], flags: Mapping[
         *pasted(helpers, flags),
         "",
         "",
-        *function_lines("data", "prepared_data", {}, {"prepared_data": "load_data"})[:2],  # def, docstring
+        *function_lines("data", "prepared_data", None, {"prepared_data": "load_data"})[:2],  # def, docstring
         *[f"    {line}" if line else "" for line in load_lines],
     ]
 
 
-def general_load_lines(load_lines: list[str]) -> list[str]:
-    """``load_data``'s body for every other source: its lines read ``raw``, ``prepare`` splits it."""
-    lines = body("prepared_data")
+def general_load_lines(load_lines: list[str], flags: Mapping[str, bool]) -> list[str]:
+    """``load_data``'s body for every other source: its lines read ``raw``, ``prepare`` splits it (with the
+    arguments ``flags`` keep)."""
+    lines = body("prepared_data", flags)
     at = lines.index("raw = RAW")
     return [*lines[:at], *load_lines, *lines[at + 1 :]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.datasets.info import BUILTIN, DataInfo, named_as
 from core.datasets.spec import (
+    Constant,
     DataSpec,
     LoadRequest,
     ScriptLoad,
@@ -40,8 +41,9 @@ def _table_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, 
     from core.portable import sources
 
     # digits are images: the script resizes them as the app does (training.resize)
-    images = spec.name == "digits"
-    return ScriptLoad([sources.load_sklearn], "read_builtin.sklearn", values={"SET_NAME": spec.name}, resizes=images)
+    if spec.name == "digits":
+        return ScriptLoad([sources.load_digits], "read_builtin.digits", resizes=True)
+    return ScriptLoad([sources.load_sklearn], "read_builtin.sklearn", values={"SET_NAME": spec.name})
 
 
 register(
@@ -89,8 +91,15 @@ def _points_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int,
     from core.portable import sources
 
     o = spec.options
-    values = {"SET_NAME": spec.name, "SAMPLES": o["samples"], "NOISE": float(o["noise"]), "CLASS_COUNT": o["classes"]}
-    return ScriptLoad([sources.make_points], "read_builtin.points", values=values)
+    constants = [
+        Constant("SAMPLES", o["samples"], "points drawn"),
+        Constant("NOISE", float(o["noise"]), "the spread of the noise"),
+    ]
+    if spec.name in ("spirals", "blobs"):  # the others have two classes
+        constants.append(Constant("CLASS_COUNT", o["classes"], "one class a set of points"))
+    make = {"spirals": sources.spiral_points, "moons": sources.moon_points, "circles": sources.circle_points}
+    make |= {"xor": sources.xor_points, "blobs": sources.blob_points}
+    return ScriptLoad([make[spec.name], sources.point_arrays], f"read_builtin.{spec.name}", constants)
 
 
 def _describe_points(spec: DataSpec) -> DataInfo:

@@ -27,15 +27,27 @@ def class_numbers(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(a.reshape(-1).astype(np.int64))
 
 
-def split(x, y, x_test, y_test, val_fraction, test_fraction, seed, shape, normalize):
+def split(
+    x,
+    y,
+    x_test,
+    y_test,
+    val_fraction,
+    test_fraction,  # [!given_test]
+    seed,
+    shape,
+    normalize,
+):
     """Shaped for the network, split with the seed, normalised by the train split."""
     x = x.reshape(len(x), *shape)
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    n_test = 0 if x_test is not None else round(len(x) * test_fraction)
+    n_test = 0 if x_test is not None else round(len(x) * test_fraction)  # [!given_test]
     n_val = round(len(x) * val_fraction)
-    if x_test is None:
+    if x_test is None:  # [!given_test]
         x_test, y_test = x[order[:n_test]], y[order[:n_test]]
+    # [!given_test]
     val, train = order[n_test : n_test + n_val], order[n_test + n_val :]
+    val, train = order[:n_val], order[n_val:]  # [given_test]
     xs = [x[train], x[val], x_test.reshape(len(x_test), *shape)]
     if normalize:
         mean = xs[0].mean(dim=(0, 2, 3), keepdim=True)

@@ -119,14 +119,23 @@ def class_count(*labels: torch.Tensor | None) -> int:
 
 
 def load_sklearn(name: str) -> tuple:
-    """scikit-learn's bundled tables: digits, iris, wine, breast_cancer."""
+    """scikit-learn's bundled tables: iris, wine, breast_cancer."""
+    if name == "digits":  # [app]
+        return load_digits()
     from sklearn import datasets  # here: a second to import; only these tables need it
 
     bunch = getattr(datasets, f"load_{name}")()
-    if name == "digits":
-        x = torch.tensor(bunch.images[:, None, :, :] / 16.0, dtype=torch.float32)
-    else:
-        x = torch.tensor(bunch.data, dtype=torch.float32)
+    x = torch.tensor(bunch.data, dtype=torch.float32)
+    y = torch.tensor(bunch.target, dtype=torch.int64)
+    return x, y, None, None, [str(name) for name in bunch.target_names]
+
+
+def load_digits() -> tuple:
+    """scikit-learn's 8x8 handwritten digits, as images (N, 1, 8, 8) in [0, 1]."""
+    from sklearn import datasets  # here: a second to import; only these tables need it
+
+    bunch = datasets.load_digits()
+    x = torch.tensor(bunch.images[:, None, :, :] / 16.0, dtype=torch.float32)
     y = torch.tensor(bunch.target, dtype=torch.int64)
     return x, y, None, None, [str(name) for name in bunch.target_names]
 
@@ -134,37 +143,75 @@ def load_sklearn(name: str) -> tuple:
 def make_points(
     kind: str, samples: int, noise: float, classes: int, seed: int
 ) -> tuple:
-    """Generated 2-D point sets: spirals, moons, circles, xor, blobs."""
+    """Generated 2-D point sets: spirals, moons, circles, xor, blobs (the
+    script pastes only its own set's function)."""
+    if kind == "spirals":
+        return spiral_points(samples, noise, classes, seed)
+    if kind == "blobs":
+        return blob_points(samples, noise, classes, seed)
+    two = {"moons": moon_points, "circles": circle_points, "xor": xor_points}
+    if kind not in two:
+        raise ValueError(f"unknown point set {kind!r}")
+    return two[kind](samples, noise, seed)
+
+
+def spiral_points(samples: int, noise: float, classes: int, seed: int) -> tuple:
+    """Interleaved spiral arms, one a class, drawn from the seed."""
     rng = np.random.default_rng(seed)
-    if kind in ("moons", "circles", "xor"):
-        classes = 2
     labels = np.arange(samples) % classes
     t = rng.random(samples)
-    if kind == "spirals":
-        angle = t * 4.0 + labels * (2 * math.pi / classes)
-        angle = angle + rng.normal(0.0, noise, samples)
-        points = np.stack([t * np.sin(angle), t * np.cos(angle)], axis=1)
-    elif kind == "moons":
-        angle = t * math.pi
-        upper = np.stack([np.cos(angle), np.sin(angle)], axis=1)
-        lower = np.stack([1 - np.cos(angle), 0.5 - np.sin(angle)], axis=1)
-        points = np.where(labels[:, None] == 0, upper, lower)
-        points = points + rng.normal(0.0, noise, (samples, 2))
-    elif kind == "circles":
-        angle = t * 2 * math.pi
-        radius = np.where(labels == 0, 1.0, 0.5)[:, None]
-        points = radius * np.stack([np.cos(angle), np.sin(angle)], axis=1)
-        points = points + rng.normal(0.0, noise, (samples, 2))
-    elif kind == "xor":
-        points = rng.uniform(-1.0, 1.0, (samples, 2))
-        labels = (points[:, 0] * points[:, 1] < 0).astype(np.int64)
-        points = points + rng.normal(0.0, noise, (samples, 2))
-    elif kind == "blobs":
-        angle = labels * (2 * math.pi / classes)
-        centres = 2.0 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
-        points = centres + rng.normal(0.0, 0.5 + noise, (samples, 2))
-    else:
-        raise ValueError(f"unknown point set {kind!r}")
+    angle = t * 4.0 + labels * (2 * math.pi / classes)
+    angle = angle + rng.normal(0.0, noise, samples)
+    points = np.stack([t * np.sin(angle), t * np.cos(angle)], axis=1)
+    return point_arrays(points, labels, classes)
+
+
+def moon_points(samples: int, noise: float, seed: int) -> tuple:
+    """Two interleaved half circles, drawn from the seed."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(samples) % 2
+    angle = rng.random(samples) * math.pi
+    upper = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    lower = np.stack([1 - np.cos(angle), 0.5 - np.sin(angle)], axis=1)
+    points = np.where(labels[:, None] == 0, upper, lower)
+    points = points + rng.normal(0.0, noise, (samples, 2))
+    return point_arrays(points, labels, 2)
+
+
+def circle_points(samples: int, noise: float, seed: int) -> tuple:
+    """A circle inside another, drawn from the seed."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(samples) % 2
+    angle = rng.random(samples) * 2 * math.pi
+    radius = np.where(labels == 0, 1.0, 0.5)[:, None]
+    points = radius * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    points = points + rng.normal(0.0, noise, (samples, 2))
+    return point_arrays(points, labels, 2)
+
+
+def xor_points(samples: int, noise: float, seed: int) -> tuple:
+    """Points in a square, the class the sign of x times y, drawn from the seed."""
+    rng = np.random.default_rng(seed)
+    rng.random(samples)  # a draw the other sets use: the same points as ever
+    points = rng.uniform(-1.0, 1.0, (samples, 2))
+    labels = (points[:, 0] * points[:, 1] < 0).astype(np.int64)
+    points = points + rng.normal(0.0, noise, (samples, 2))
+    return point_arrays(points, labels, 2)
+
+
+def blob_points(samples: int, noise: float, classes: int, seed: int) -> tuple:
+    """Round clouds of points around a circle, one a class, drawn from the seed."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(samples) % classes
+    rng.random(samples)  # a draw the other sets use: the same points as ever
+    angle = labels * (2 * math.pi / classes)
+    centres = 2.0 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    points = centres + rng.normal(0.0, 0.5 + noise, (samples, 2))
+    return point_arrays(points, labels, classes)
+
+
+def point_arrays(points: np.ndarray, labels: np.ndarray, classes: int) -> tuple:
+    """The five arrays of a point set: no test split of its own."""
     x = torch.tensor(points, dtype=torch.float32)
     y = torch.tensor(labels, dtype=torch.int64)
     return x, y, None, None, [f"class {k}" for k in range(classes)]

@@ -19,23 +19,24 @@ GREY = (0.299, 0.587, 0.114)  # the weights Pillow's convert("L") gives R, G, B
 def prepare(
     raw: tuple,
     val_fraction: float,
-    test_fraction: float,
+    test_fraction: float,  # [!given_test]
     seed: int,
-    normalize,
+    normalize,  # [!tokens]
     input_shape: tuple,
 ) -> dict:
     """Seeded split (test first when the source has none, then validation),
-    normalisation of the inputs (never of token ids), and every sample
-    reshaped to the network's input shape."""
+    normalisation of the inputs, and every sample reshaped to the network's
+    input shape."""
     x, y, x_test, y_test, _ = raw
     x, x_test = fit_channels(x, x_test, input_shape)  # [channels]
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    n_test = 0 if x_test is not None else round(len(x) * test_fraction)
+    n_test = 0 if x_test is not None else round(len(x) * test_fraction)  # [!given_test]
     n_val = round(len(x) * val_fraction)
-    if x_test is None:
+    if x_test is None:  # [!given_test]
         x_test, y_test = x[order[:n_test]], y[order[:n_test]]
-    val = order[n_test : n_test + n_val]
-    train = order[n_test + n_val :]
+    val, train = order[:n_val], order[n_val:]  # [given_test]
+    # [!given_test]
+    val, train = order[n_test : n_test + n_val], order[n_test + n_val :]
     data = {
         "x_train": x[train],
         "y_train": y[train],
@@ -43,14 +44,14 @@ def prepare(
         "y_val": y[val],
         "x_test": x_test,
         "y_test": y_test,
-        "mean": None,
-        "std": None,
+        "mean": None,  # [app]
+        "std": None,  # [app]
     }
     if normalize and data["x_train"].is_floating_point():  # [!tokens]
         mean, std = statistics(data["x_train"], normalize)
         for split in ("x_train", "x_val", "x_test"):
             data[split] = (data[split] - mean) / std
-        data["mean"], data["std"] = mean, std
+        data["mean"], data["std"] = mean, std  # [app]
     for split in ("x_train", "x_val", "x_test"):
         data[split] = data[split].reshape(len(data[split]), *input_shape)
     return data

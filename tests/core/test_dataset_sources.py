@@ -54,8 +54,8 @@ def test_a_new_source_is_one_registry_entry(monkeypatch) -> None:
         return x, torch.arange(20) % 2, None, None, ["a", "b"]
 
     def script(spec: DataSpec, settings: object, shape: tuple, tokens: bool) -> ScriptLoad:
-        values = {"SET_NAME": "xor", "SAMPLES": 20, "NOISE": 0.1, "CLASS_COUNT": 2}  # its template's placeholders
-        return ScriptLoad([portable.make_points], "read_builtin.points", values=values)
+        values = {"SAMPLES": 20, "NOISE": 0.1}  # its template's placeholders
+        return ScriptLoad([portable.xor_points, portable.point_arrays], "read_builtin.xor", values=values)
 
     ramp = Source(
         kind="ramp",
@@ -76,5 +76,5 @@ def test_a_new_source_is_one_registry_entry(monkeypatch) -> None:
     assert load_dataset("ramp", input_shape=(2,)).count("train") == 16
     assert dataset_info("ramp") == DataInfo("ramp", (2,), 2)
     script_text = generate_script(mlp_project([2], 4, 2, dataset="ramp")).source
-    assert 'raw = make_points("xor", 20, 0.1, 2, SEED)' in script_text
+    assert "raw = xor_points(20, 0.1, SEED)" in script_text
     assert [s.kind for s in sources() if s.ask == "list"] == ["table", "points", "ramp", "vision"]  # the panel's list

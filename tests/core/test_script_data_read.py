@@ -105,8 +105,10 @@ def test_a_template_variant_is_a_tag_and_a_value_a_literal() -> None:
     assert read_lines("read_files.npz", {"tokens": True}, {}) == ["raw = load_npz(DATA_FILE, tokens=True)"]
     folder = read_lines("read_folder.folder", {"crop": True}, {"SIZE": (224, 224), "CHANNELS": 3})
     assert folder == ["raw = load_image_folder(IMAGE_FOLDER, (224, 224), 3, RESIZE_CROP)"]
-    points = read_lines("read_builtin.points", {}, {"SET_NAME": HOSTILE, "SAMPLES": 9, "NOISE": 0.5, "CLASS_COUNT": 2})
-    assert points == [f"raw = make_points({python_literal(HOSTILE)}, 9, 0.5, 2, SEED)"]
+    points = read_lines("read_builtin.spirals", {}, {"SAMPLES": 9, "NOISE": 0.5, "CLASS_COUNT": 2})
+    assert points == ["raw = spiral_points(9, 0.5, 2, SEED)"]
+    table = read_lines("read_builtin.sklearn", {}, {"SET_NAME": HOSTILE})
+    assert table == [f"raw = load_sklearn({python_literal(HOSTILE)})"]
 
 
 @pytest.mark.slow  # runs ruff once over a file of literals

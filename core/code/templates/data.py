@@ -46,20 +46,24 @@ def vision_data() -> list:
     try:
         train = datasets.DATASET(DATA_DIR, train=True, download=True)
         test = datasets.DATASET(DATA_DIR, train=False, download=True)
-    except RuntimeError:  # the download failed: main tells an OSError in words
-        where = f"{DATA_DIR}/DATASET/raw"
-        fix = f"connect to the internet, or put its four files in {where}"
-        raise OSError(
-            f"torchvision could not download DATASET into {DATA_DIR}/: {fix}"
-        ) from None
+    except RuntimeError:  # no internet: main tells an OSError in words
+        fix = f"connect to the internet or put its files in {DATA_DIR}/DATASET/raw"
+        raise OSError(f"torchvision could not download DATASET: {fix}") from None
     raw = (train.data / 255.0, train.targets, test.data / 255.0, test.targets)
-    return split(*raw, VAL_FRACTION, TEST_FRACTION, SEED, INPUT_SHAPE, NORMALIZE)
+    return split(*raw, VAL_FRACTION, SEED, INPUT_SHAPE, NORMALIZE)  # its own test split
 
 
 def prepared_data() -> list:
     """The six splits (train, validation, test), as TorchCanvas makes them."""
     raw = RAW
-    data = prepare(raw, VAL_FRACTION, TEST_FRACTION, SEED, NORMALIZE, INPUT_SHAPE)
+    data = prepare(
+        raw,
+        VAL_FRACTION,
+        TEST_FRACTION,  # [!given_test]
+        SEED,
+        NORMALIZE,  # [!tokens]
+        INPUT_SHAPE,
+    )
     splits = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
     return [data[name] for name in splits]
 

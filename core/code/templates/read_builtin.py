@@ -10,10 +10,15 @@ from __future__ import annotations
 from core.code.templates.script_names import DATA_DIR, SEED
 from core.datasets.shapes_draw import make_shapes
 from core.portable.sources import (
+    blob_points,
+    circle_points,
+    load_digits,
     load_sklearn,
     load_torchvision,
-    make_points,
     make_sequences,
+    moon_points,
+    spiral_points,
+    xor_points,
 )
 
 # placeholders: the source's values, written as Python literals
@@ -23,13 +28,38 @@ LENGTH, VOCAB = 20, 30  # tokens a sequence, different tokens
 
 
 def sklearn() -> tuple:
-    """A table of scikit-learn (digits: 8x8 images)."""
+    """A table of scikit-learn."""
     return load_sklearn(SET_NAME)
 
 
-def points() -> tuple:
+def digits() -> tuple:
+    """scikit-learn's 8x8 handwritten digits."""
+    return load_digits()
+
+
+def spirals() -> tuple:
     """Points in the plane drawn from the seed: the app's points, exactly."""
-    return make_points(SET_NAME, SAMPLES, NOISE, CLASS_COUNT, SEED)
+    return spiral_points(SAMPLES, NOISE, CLASS_COUNT, SEED)
+
+
+def moons() -> tuple:
+    """Points in the plane drawn from the seed: the app's points, exactly."""
+    return moon_points(SAMPLES, NOISE, SEED)
+
+
+def circles() -> tuple:
+    """Points in the plane drawn from the seed: the app's points, exactly."""
+    return circle_points(SAMPLES, NOISE, SEED)
+
+
+def xor() -> tuple:
+    """Points in the plane drawn from the seed: the app's points, exactly."""
+    return xor_points(SAMPLES, NOISE, SEED)
+
+
+def blobs() -> tuple:
+    """Points in the plane drawn from the seed: the app's points, exactly."""
+    return blob_points(SAMPLES, NOISE, CLASS_COUNT, SEED)
 
 
 def sequences() -> tuple:
