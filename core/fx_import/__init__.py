@@ -247,6 +247,8 @@ def import_model(
         title = name or type(module).__name__
         project = Project(graph, title, f"Imported from the PyTorch model {type(module).__name__}.")
         project.training.dataset = ""  # no data fits a model known only by its code: the user chooses (check notes it)
+        if _ends_in_log_softmax(graph):  # pytorch/examples' MNIST net: CrossEntropyLoss would apply a second softmax
+            project.training.loss = "NLLLoss"
         times["build"] = time.perf_counter() - start
         skipped, uncalled = never_called(gm, module)
         left_out = set(skipped)
@@ -272,6 +274,13 @@ def import_model(
     finally:
         module.train(was_training)
     return result
+
+
+def _ends_in_log_softmax(graph: Graph) -> bool:
+    """Every output of the network is a LogSoftmax's (log-probabilities: NLLLoss is the loss that reads them)."""
+    outputs = [n for n in graph.nodes if n.type == "Output"]
+    sources = [edge.src for out in outputs for edge in graph.inputs_of(out.id) if edge is not None]
+    return bool(sources) and len(sources) == len(outputs) and all(graph.node(s).type == "LogSoftmax" for s in sources)
 
 
 def _shape_list(input_shape: list[int] | tuple[int, ...] | list[list[int]]) -> list[list[int]]:
