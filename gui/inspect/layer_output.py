@@ -264,6 +264,7 @@ class LayerOutputDock(QWidget):
         if self.running:
             return  # the run's watcher answers within LIVE_S
         trained, path = self.trained_source(), None
+        key: tuple[object, ...]  # what the computed outputs depend on, to reuse them
         if trained is not None and _drawn(trained[0].graph) == _drawn(project.graph):
             key, model, words = ("trained", id(trained[1])), trained[1], "trained weights (the last run)"
             project = trained[0]
