@@ -19,6 +19,7 @@ from core.model.graph import Graph
 from core.model.kinds import keeps_shape
 from core.model.node import Node
 from core.model.padding_check import max_length_advice, padding_notes
+from core.model.per_step import drop_per_step_advice
 from core.model.problem import Problem
 from core.model.shape_rules import RULES, Shape, fmt, numel
 from core.settings import TrainingSettings
@@ -33,6 +34,7 @@ def task_problems(
     graph: Graph, analysis: Analysis, training: TrainingSettings, info: DataInfo | None = None
 ) -> list[Problem]:
     """Problems of the network against ``training``'s dataset and loss (none when the dataset is not known)."""
+    drop_per_step_advice(graph, analysis)  # a per-step model's Linear on [N, T, H] is meant
     info = info or dataset_info(training.dataset)
     if info is None:
         return freeze_notes(graph, analysis, training)

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from core.model.analysis import NodeInfo
 
 
+LAST_AXIS_ONLY = "acts on its last axis only"  # the per-step check (core.model.per_step) finds the advice by it
+
+
 def _linear(ctx: RuleContext) -> Shape:
     x = ctx.need_rank(tuple(range(2, 9)), "[N, features]", "connect a layer that produces features")
     features = x[-1]
@@ -28,7 +31,7 @@ def _linear(ctx: RuleContext) -> Shape:
         raise ctx.fail(f"{ctx.name} expects {expected} features but receives {fmt(x)}: {fix}")
     if len(x) > 2:  # legal (Transformers do it on [N, T, D]) but for images it is the missing-Flatten slip
         ctx.warnings.append(
-            f"{ctx.name} receives {fmt(x)} and acts on its last axis only ({features} features, the other "
+            f"{ctx.name} receives {fmt(x)} and {LAST_AXIS_ONLY} ({features} features, the other "
             f"dimensions are kept): add a Flatten before it to use all {numel(x[1:])} values per sample"
         )
     return (*x[:-1], ctx.params["out_features"])
