@@ -55,8 +55,8 @@ def changes_channels(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...]
     """Whether ``fit_channels`` may make these grey images RGB or colour ones grey: only images of 1 channel
     going into a [3, H, W] Input or of 3 into a [1, H, W] one; data that cannot be looked at here (it may be
     where the script runs) keeps the step."""
-    if tokens or len(shape) != 3 or shape[0] not in (1, 3):
-        return False
+    if tokens or len(shape) != 3 or shape[0] not in (1, 3) or spec.kind == "folder":
+        return False  # a folder's pictures are read in the Input's channels (load_image_folder)
     info = dataset_info(spec)
     loaded = loaded_shape(info, shape, tuple(s.resize)) if info is not None else None
     return loaded is None or (len(loaded) == 3 and {loaded[0], shape[0]} == {1, 3})

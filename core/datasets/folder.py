@@ -283,12 +283,12 @@ def _load(spec: DataSpec, request: LoadRequest) -> tuple | Dataset:
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
     # deferred: core.portable.images and .sources import torch; the editor describes data without it
-    from core.portable import checks, images, sources
+    from core.portable import checks, images
 
     resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
     size, channels = image_geometry(shape, resize)
     constants = [Constant("IMAGE_FOLDER", spec.paths[0], "one sub-folder per class")]
-    helpers = [sources.images_to_tensor, checks.check_class_folders, images.convert_image, images.fit_image]
+    helpers = [checks.check_class_folders, images.convert_image, images.fit_image]
     helpers.append(images.load_image_folder)
     crop = weights_crop(settings, size)
     if crop:  # the pretrained weights' own rule: resize the short side, then the centre square

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 
 from core.portable.checks import IMAGE_SUFFIXES, check_class_folders
-from core.portable.sources import images_to_tensor
 
 
 def convert_image(image, mode: str):
@@ -69,11 +68,6 @@ def load_image_folder(
 
     root = Path(path)
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
-    if not classes:
-        raise ValueError(
-            f"{root}: no class sub-folders; put the images of each class in a "
-            "sub-folder named after the class (e.g. cats/, dogs/)"
-        )
     mode = "L" if channels == 1 else "RGB"
     pixels, labels = [], []
     for label, name in enumerate(classes):
@@ -95,6 +89,7 @@ def load_image_folder(
                     "replace the file"
                 ) from None
             labels.append(label)
-    check_class_folders(root, classes, labels)
-    x = images_to_tensor(np.stack(pixels))
+    check_class_folders(root, classes, labels)  # no class, an empty one, one alone
+    x = torch.from_numpy(np.stack(pixels)).float() / 255.0  # (N, H, W[, C]) bytes
+    x = x.unsqueeze(1) if channels == 1 else x.permute(0, 3, 1, 2).contiguous()
     return x, torch.tensor(labels, dtype=torch.int64), None, None, classes

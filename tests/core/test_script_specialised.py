@@ -12,7 +12,7 @@ import torch
 from core.code.script import generate_script
 from core.code.script_data import source_lines
 from core.portable import lean
-from tests.core.train_fixtures import example, mlp_project
+from tests.core.train_fixtures import example, mlp_project, write_images
 
 
 def _function(source: str, name: str) -> ast.FunctionDef:
@@ -91,3 +91,16 @@ def test_a_general_torchvision_script_makes_no_test_split() -> None:
     source = generate_script(mlp_project([1, 28, 28], 8, 2, dataset="fashion_mnist:classes=0-1,per_class=3")).source
     assert "x_test is None" not in source and "TEST_FRACTION" not in source
     assert "test_fraction" not in _parameters(source, "prepare")
+
+
+def test_an_image_folder_script_has_only_the_folder_path(tmp_path) -> None:
+    """R10: the folder script carried ``fit_channels`` and ``GREY`` (load_image_folder already gives the Input's
+    channels), the uint8/dimension checks of ``images_to_tensor`` meant for ``.npz`` arrays, and the same "no class
+    sub-folders" message raised twice."""
+    pictures = write_images(tmp_path / "pictures", {"a": 5, "b": 5})
+    elsewhere = tmp_path / "not here"  # the folder of the computer the script runs on (resnet18's imagenet/train)
+    for shape, folder in (([3, 6, 6], pictures), ([1, 6, 6], pictures), ([3, 6, 6], elsewhere), ([1, 6, 6], elsewhere)):
+        source = generate_script(mlp_project(shape, 8, 2, dataset=f"folder:{folder}")).source
+        assert "fit_channels" not in source and "GREY" not in source, shape
+        assert "images_to_tensor" not in source and "newbyteorder" not in source, shape
+        assert source.count("no class sub-folders") == 1, shape
