@@ -15,7 +15,7 @@ import torch
 from torch import fx
 from torch.fx.node import map_aggregate
 
-from core.fx_import.trace import shape_of
+from core.fx_import.trace import node_line, shape_of
 
 
 class _Batch:
@@ -89,16 +89,60 @@ def _value(node: fx.Node, known: dict[fx.Node, Any]) -> Any:
 
 
 def fold(gm: fx.GraphModule) -> set[fx.Node]:
-    """Replaces each foldable value by its number in its users' arguments; returns the folded nodes."""
+    """Replaces each foldable value by its number in its users' arguments; returns the folded nodes. A value
+    read from an image's height or width (U-Net's pad to the skip's size, ``F.avg_pool2d(x, x.size(3))``) holds
+    for the traced size only: the import's notes say so, naming each line."""
     known: dict[fx.Node, Any] = {}
+    spatial: dict[fx.Node, Any] = {}  # per folded value: read from a height or width (a tuple for a whole shape)
     for node in gm.graph.nodes:
         if node.op in ("call_method", "call_function"):
             value = _value(node, known)
             if value is not _UNKNOWN:
                 known[node] = value
+                spatial[node] = _spatial(node, spatial)
+    sized: list[fx.Node] = []
     for node in gm.graph.nodes:
         if node in known or not any(n in known for n in node.all_input_nodes):
             continue
+        if any(_any(spatial.get(n, False)) for n in node.all_input_nodes if n in known):
+            sized.append(node)
         node.args = map_aggregate(node.args, lambda a: known.get(a, a) if isinstance(a, fx.Node) else a)
         node.kwargs = map_aggregate(node.kwargs, lambda a: known.get(a, a) if isinstance(a, fx.Node) else a)
+    note = _sized_note(gm, sized) if sized else ""
+    if note and note not in gm.meta.setdefault("notes", []):
+        gm.meta["notes"].append(note)
     return set(known)
+
+
+def _spatial(node: fx.Node, spatial: dict[fx.Node, Any]) -> Any:
+    """Whether a folded value comes from a height, width or depth (dimensions 2 on of [N, C, H, W] or a volume);
+    a whole shape gives one flag per dimension, so ``x.size()[1]`` (the channels) is not one."""
+    if (node.op == "call_method" and node.target == "size") or (node.target is getattr and node.args[1] == "shape"):
+        dims = _dims(node.args[0]) or ()
+        flags = tuple(len(dims) >= 4 and i >= 2 for i in range(len(dims)))
+        index = node.args[1] if node.op == "call_method" and len(node.args) > 1 else node.kwargs.get("dim")
+        return flags if index is None or not isinstance(index, int) else flags[index]
+    if node.target is operator.getitem and isinstance(spatial.get(node.args[0]), tuple):  # type: ignore[arg-type]
+        picked = spatial[node.args[0]][node.args[1]]  # type: ignore[index]
+        return picked
+    return any(_any(spatial.get(a, False)) for a in node.all_input_nodes)
+
+
+def _any(flag: Any) -> bool:
+    return any(flag) if isinstance(flag, tuple) else bool(flag)
+
+
+def _sized_note(gm: fx.GraphModule, users: list[fx.Node]) -> str:
+    lines: list[str] = []
+    for node in users:
+        line = node_line(node)
+        if line and line not in lines:
+            lines.append(line)
+    first = next((shape_of(n) for n in gm.graph.nodes if n.op == "placeholder"), None)
+    size = "x".join(str(d) for d in first[2:]) if first is not None and len(first) >= 4 else ""
+    where = "; ".join(lines[:4]) + (f" and {len(lines) - 4} more" if len(lines) > 4 else "")
+    return (
+        f"Values computed from the input's height and width were fixed for the traced input"
+        f"{f' ({size})' if size else ''}: the drawing and its code are for that size"
+        f"{f' ({where})' if where else ''}. Other sizes may fail there: import again at the size you will use."
+    )
