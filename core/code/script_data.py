@@ -80,11 +80,11 @@ def quoted(text: str) -> str:
 
 def loader(
     spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool = False
-) -> tuple[list[Any], list[str], list[str]]:
+) -> tuple[list[Any], list[str], list[str], dict[str, bool]]:
     """The helpers the data needs, constants naming its files, and the lines of ``load_data`` that read ``raw``:
     the source's template (its registry entry says which, ``core/code/templates/read_*.py``), its images
     resized when the settings ask, then a few-shot spec's classes kept (tokens: the Input takes int64 token ids, as
-    ``core.datasets.wants_tokens`` decides)."""
+    ``core.datasets.wants_tokens`` decides); and the tags its helpers are pasted by."""
     load = SOURCES[spec.kind].script(spec, settings, shape, tokens)
     helpers, constants = list(load.helpers), [constant_line(c) for c in load.constants]
     lines = read_lines(load.read, load.flags, load.values)
@@ -98,7 +98,7 @@ def loader(
         constants.append(constant_line(Constant("CLASSES", list(spec.keep_classes), "the classes kept ([]: all)")))
         constants.append(constant_line(Constant("PER_CLASS", spec.per_class, "samples of each class (0: all)")))
         helpers.append(subsets.keep_classes)
-    return helpers, constants, lines
+    return helpers, constants, lines, load.flags
 
 
 def _call(lines: list[str], read: str) -> str:
@@ -238,8 +238,8 @@ class DataHalf(NamedTuple):
 def data_half(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> DataHalf:
     """The short split of ``core.portable.lean`` for grey images read whole, else the source's own lines read
     ``raw`` and ``prepare`` splits it."""
-    helpers, files, load_lines = loader(spec, s, shape, tokens)
-    flags = prepare_flags(spec, s, shape, tokens)
+    helpers, files, load_lines, load_flags = loader(spec, s, shape, tokens)
+    flags = {**load_flags, **prepare_flags(spec, s, shape, tokens)}  # the source's tags hold for its helpers too
     short = lean_loader(spec, s, shape, tokens)
     if short is not None:
         return DataHalf(short, files, lean_load_lines(spec), flags, spec.kind == "npz")

@@ -292,6 +292,7 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
     helpers.append(images.load_image_folder)
     crop = weights_crop(settings, size)
     if crop:  # the pretrained weights' own rule: resize the short side, then the centre square
+        helpers.insert(-1, images.crop_image)
         constants.append(Constant("RESIZE_CROP", crop, "(resize_size, crop_size) of the weights' transforms()"))
     values = {"SIZE": size, "CHANNELS": channels}
     return ScriptLoad(helpers, "read_folder.folder", constants, {"crop": bool(crop)}, values)

@@ -41,14 +41,22 @@ def convert_image(image, mode: str):
     return grey if mode == "L" else grey.convert(mode)
 
 
-def fit_image(image, size: tuple[int, int], crop: tuple | None = None):
-    """A Pillow image at size (height, width); with crop (resize_size, crop_size),
-    pretrained weights' own rule (torchvision's ``weights.transforms()`` on a
+def fit_image(
+    image,
+    size: tuple[int, int],
+    crop: tuple | None = None,  # [crop]
+):
+    """A Pillow image at size (height, width)."""
+    if crop is not None:  # (resize_size, crop_size): pretrained weights' rule  # [crop]
+        return crop_image(image, crop)
+    return image.resize((size[1], size[0]))
+
+
+def crop_image(image, crop: tuple):
+    """Pretrained weights' own rule (torchvision's ``weights.transforms()`` on a
     Pillow image): the short side to resize_size, then the centre square."""
     from PIL import Image  # here, as in convert_image: only image folders need Pillow
 
-    if crop is None:
-        return image.resize((size[1], size[0]))
     resize_size, crop_size = crop
     width, height = image.size
     long = int(resize_size * max(width, height) / min(width, height))
@@ -60,10 +68,12 @@ def fit_image(image, size: tuple[int, int], crop: tuple | None = None):
 
 
 def load_image_folder(
-    path: str, size: tuple[int, int], channels: int, crop: tuple | None = None
+    path: str,
+    size: tuple[int, int],
+    channels: int,
+    crop: tuple | None = None,  # [crop]
 ) -> tuple:
-    """One sub-folder per class; every image resized to size (height, width), or
-    resized and centre-cropped as pretrained weights ask (``fit_image``)."""
+    """One sub-folder per class; every image at size (height, width) (``fit_image``)."""
     from PIL import Image  # here: only image folders need Pillow
 
     root = Path(path)
@@ -81,7 +91,11 @@ def load_image_folder(
                 )
             try:
                 with Image.open(file) as opened:
-                    image = fit_image(convert_image(opened, mode), size, crop)
+                    image = fit_image(
+                        convert_image(opened, mode),
+                        size,
+                        crop,  # [crop]
+                    )
                     pixels.append(np.asarray(image, dtype=np.uint8))
             except (OSError, ValueError, Image.DecompressionBombError) as exc:
                 raise ValueError(

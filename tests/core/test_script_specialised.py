@@ -104,3 +104,12 @@ def test_an_image_folder_script_has_only_the_folder_path(tmp_path) -> None:
         assert "fit_channels" not in source and "GREY" not in source, shape
         assert "images_to_tensor" not in source and "newbyteorder" not in source, shape
         assert source.count("no class sub-folders") == 1, shape
+
+
+def test_an_image_folder_script_without_a_crop_has_no_crop_lines(tmp_path) -> None:
+    """R10: ``fit_image(..., crop=None)`` kept pretrained weights' resize-and-centre-crop lines in every folder
+    script, where ``load_image_folder(IMAGE_FOLDER, (224, 224), 3)`` never passes a crop."""
+    pictures = write_images(tmp_path / "pictures", {"a": 5, "b": 5})
+    source = generate_script(mlp_project([3, 6, 6], 8, 2, dataset=f"folder:{pictures}")).source
+    assert "crop" not in source
+    assert "return image.resize((size[1], size[0]))" in source
