@@ -92,7 +92,7 @@ def train_one_epoch(
     """One pass over the training batches; on_batch, if given, sees each one."""
     model.train()
     keep_frozen_norms_in_eval(model)  # [norms]
-    total_loss, correct, seen = 0.0, 0, 0  # correct: a tensor, read once at the end
+    total_loss, correct, seen = 0.0, 0, 0  # correct grows as a tensor: read at the end
     for inputs, labels in batches:
         inputs = augment(inputs, *AUGMENT)  # [augment]
         with torch.autocast(inputs.device.type, enabled=scaler.is_enabled()):  # [amp]

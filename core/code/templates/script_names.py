@@ -27,7 +27,7 @@ GAMMA = 0.1
 MODE = "min"
 PLATEAU_PATIENCE = 3
 RETURNS = bool  # a placeholder: end_of_epoch's bool, or None when it never stops
-EPOCH_RESULT = tuple  # a placeholder: train_one_epoch's dict[str, float], or its sums
+EPOCH_RESULT = tuple  # a placeholder: train_one_epoch's dict, or its sums' tuple
 
 
 def make_optimizer(
