@@ -48,7 +48,10 @@ def prepare(
         "std": None,  # [app]
     }
     if normalize and data["x_train"].is_floating_point():  # [!tokens]
-        mean, std = statistics(data["x_train"], normalize)
+        mean, std = statistics(
+            data["x_train"],
+            normalize,  # [fixed]
+        )
         for split in ("x_train", "x_val", "x_test"):
             data[split] = (data[split] - mean) / std
         data["mean"], data["std"] = mean, std  # [app]
@@ -70,7 +73,10 @@ def fit_channels(x: torch.Tensor, x_test, input_shape: tuple) -> tuple:
     return pair[0], pair[1] if len(pair) > 1 else None
 
 
-def statistics(x_train: torch.Tensor, normalize) -> tuple:
+def statistics(
+    x_train: torch.Tensor,
+    normalize,  # [fixed]
+) -> tuple:
     """The mean and std to normalise with, from the training split: per feature
     of a table (N, F), per channel of images (N, C, ...)."""
     if isinstance(normalize, (tuple, list)):  # [fixed]

@@ -113,3 +113,11 @@ def test_an_image_folder_script_without_a_crop_has_no_crop_lines(tmp_path) -> No
     source = generate_script(mlp_project([3, 6, 6], 8, 2, dataset=f"folder:{pictures}")).source
     assert "crop" not in source
     assert "return image.resize((size[1], size[0]))" in source
+
+
+def test_statistics_takes_no_argument_it_never_reads() -> None:
+    """R9: ``statistics(x_train, normalize)`` read ``normalize`` only for a pretrained network's fixed mean and std;
+    every other script passed it and never read it."""
+    source = generate_script(example("digits_mlp")).source
+    assert _parameters(source, "statistics") == ["x_train"]
+    assert 'mean, std = statistics(data["x_train"])' in source
