@@ -152,6 +152,7 @@ def _is_module_base(base: ast.expr, names: dict[str, str], modules: list[str]) -
 def with_class(source: str) -> tuple[str, str]:
     """``source`` with its class: ``file.py`` without ``:Class`` takes the file's one nn.Module class (and the
     note that says so); with several, the message lists them. Other sources are returned as they are."""
+    # Deferred for start-up: core.fx_import loads torch, which --help and the argument check do without.
     from core.fx_import.trace import ModelImportError
 
     if ":" in source.removeprefix(os.path.splitdrive(source)[0]) or not source.endswith(".py"):
