@@ -79,16 +79,16 @@ def _point_options(key: str, rest: str, text: str) -> DataSpec:
 
 def load_points(spec: DataSpec, request: LoadRequest) -> tuple:
     """The point set is drawn from the seed, so a run and its exported script see the same points."""
-    # deferred: core.portable.sources imports torch; the editor describes data without it
-    from core.portable.sources import make_points
+    # deferred: core.portable.points imports torch; the editor describes data without it
+    from core.portable.points import make_points
 
     opts = spec.options
     return make_points(spec.name, int(opts["samples"]), float(opts["noise"]), int(opts["classes"]), request.seed)
 
 
 def _points_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
-    # deferred: core.portable.sources imports torch; the editor describes data without it
-    from core.portable import sources
+    # deferred: core.portable.points imports torch; the editor describes data without it
+    from core.portable import points
 
     o = spec.options
     constants = [
@@ -97,9 +97,9 @@ def _points_script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int,
     ]
     if spec.name in ("spirals", "blobs"):  # the others have two classes
         constants.append(Constant("CLASS_COUNT", o["classes"], "one class a set of points"))
-    make = {"spirals": sources.spiral_points, "moons": sources.moon_points, "circles": sources.circle_points}
-    make |= {"xor": sources.xor_points, "blobs": sources.blob_points}
-    return ScriptLoad([make[spec.name], sources.point_arrays], f"read_builtin.{spec.name}", constants)
+    make = {"spirals": points.spiral_points, "moons": points.moon_points, "circles": points.circle_points}
+    make |= {"xor": points.xor_points, "blobs": points.blob_points}
+    return ScriptLoad([make[spec.name], points.point_arrays], f"read_builtin.{spec.name}", constants)
 
 
 def _describe_points(spec: DataSpec) -> DataInfo:

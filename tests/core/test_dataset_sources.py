@@ -13,7 +13,7 @@ from core.code.script import generate_script
 from core.datasets import load_dataset, parse_spec
 from core.datasets.info import DataInfo, dataset_info
 from core.datasets.spec import SOURCES, DataSpec, ScriptLoad, Source, named, sources
-from core.portable import sources as portable
+from core.portable import points
 from tests.core.train_fixtures import mlp_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def test_a_new_source_is_one_registry_entry(monkeypatch) -> None:
 
     def script(spec: DataSpec, settings: object, shape: tuple, tokens: bool) -> ScriptLoad:
         values = {"SAMPLES": 20, "NOISE": 0.1}  # its template's placeholders
-        return ScriptLoad([portable.xor_points, portable.point_arrays], "read_builtin.xor", values=values)
+        return ScriptLoad([points.xor_points, points.point_arrays], "read_builtin.xor", values=values)
 
     ramp = Source(
         kind="ramp",

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from core.code.templates.script_names import DATA_DIR, SEED
 from core.datasets.shapes_draw import make_shapes
-from core.portable.sources import (
+from core.portable.points import (
     blob_points,
     circle_points,
+    moon_points,
+    spiral_points,
+    xor_points,
+)
+from core.portable.sources import (
     load_digits,
     load_sklearn,
     load_torchvision,
     make_sequences,
-    moon_points,
-    spiral_points,
-    xor_points,
 )
 
 # placeholders: the source's values, written as Python literals
