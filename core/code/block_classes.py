@@ -10,16 +10,8 @@ from typing import Any
 
 from core.code.block_names import arg_names, class_name
 from core.code.block_shortcut import optional_argument
-from core.code.codegen_blocks import (
-    REQUIRED,
-    BlockCodeError,
-    Context,
-    class_context,
-    extra_value,
-    inline,
-    literal,
-    signature,
-)
+from core.code.block_signature import REQUIRED, class_context, inline, signature
+from core.code.codegen_blocks import BlockCodeError, Context, extra_value, literal
 from core.code.line_wrap import call_lines
 from core.model.blocks import BlockDef, dependency_order
 from core.model.graph import Graph

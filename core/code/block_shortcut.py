@@ -81,7 +81,7 @@ def _same_arguments(plain: BlockDef, variant: BlockDef, skip: str) -> bool:
 
 def _same_signature(plain: BlockDef, variant: BlockDef) -> bool:
     """The same constructor arguments, none of them an auto value of one layer (those name the layer)."""
-    from core.code.codegen_blocks import signature  # it imports this module
+    from core.code.block_signature import signature  # it imports core.code.codegen_blocks, which imports this module
 
     ours, theirs = signature(plain), signature(variant)
     return ours == theirs and all(kind != "extra" for kind, _, _ in ours)

@@ -14,7 +14,8 @@ from typing import Any
 from core.code.block_classes import class_lines, layer_types, used_definitions
 from core.code.block_names import code_names
 from core.code.block_shortcut import optional_shortcuts, shortcuts
-from core.code.codegen_blocks import Context, instance_expr, signature_memo
+from core.code.block_signature import signature_memo
+from core.code.codegen_blocks import Context, instance_expr
 from core.code.forward_names import ForwardNames
 from core.code.line_wrap import assign_lines, call_lines, with_comment
 from core.errors import GraphError

@@ -7,25 +7,23 @@ layer (``fc_in_features``). A block whose layers form a plain chain is written i
 numbered children (``downsample.0.weight``, as torchvision names it); a repeat ×N is ``nn.Sequential`` of N
 instances. Expressions are computed in a ``Context``: in ``Net`` every value is a literal from the analysis, in
 a class it is the name of an argument where one applies. The text of a class (``class_lines``) and which
-definitions need one are ``core.code.block_classes``; the names of classes and arguments ``core.code.block_names``.
+definitions need one are ``core.code.block_classes``; the names of classes and arguments ``core.code.block_names``;
+a class's arguments and whether a chain is written inline ``core.code.block_signature``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.code.block_names import IN_CHANNELS, arg_names, bound_names, class_name
 from core.code.block_shortcut import shortcut_of
+from core.code.block_signature import REQUIRED, chain_order, inline, signature
 from core.errors import GraphError
-from core.model.analysis import Analysis, analyze
-from core.model.blocks import BlockDef, concrete_graph, instance_at
+from core.model.analysis import Analysis
+from core.model.blocks import instance_at
 from core.model.catalog import LayerSpec, get_spec
 from core.model.graph import Graph
-from core.model.names import MODULE_ATTRIBUTES, NameAllocator, module_attribute
 from core.model.node import Node
 
 # parameters that set the channels (dim 1) a layer puts out
@@ -251,7 +249,6 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
     return f"{class_name(defn)}({', '.join(call)})"
 
 
-REQUIRED = object()
 ENTERING = "\1in"  # the key of an extra argument: the channels entering a nested block's port (``extra_value``)
 
 
@@ -298,59 +295,6 @@ def _entering_literal(ctx: Context, node: Node, port: int) -> str | None:
     return literal(shape[1]) if shape is not None and len(shape) > 1 and shape[1] is not None else None
 
 
-def is_chain(defn: BlockDef) -> bool:
-    """One Input, one Output, and the layers between them in a single line of modules."""
-    return bool(defn.ports == (1, 1) and chain_order(defn))
-
-
-def chain_order(defn: BlockDef) -> list[str]:
-    g = defn.graph
-    if defn.ports != (1, 1):
-        return []
-    current, end = defn.input_ids[0], defn.output_ids[0]
-    path: list[str] = []
-    while True:
-        consumers = g.consumers(current)
-        if len(consumers) != 1:
-            return []
-        current = consumers[0].dst
-        if current == end:
-            break
-        node = g.node(current)
-        spec = node.spec
-        # nn.Sequential calls each module on its input: a layer written through its template (a learned tensor's
-        # expand) or returning a state is no such module
-        if node.block is None and (spec is None or not spec.torch_class or spec.returns_state or spec.forward_template):
-            return []
-        if node.block is not None and (node.input_count(), node.output_count()) != (1, 1):
-            return []
-        path.append(current)
-    return path if path and len(path) == len(g) - 2 else []
-
-
-# --- classes ---------------------------------------------------------------------------------------------------
-# Signatures are remembered only during one generation (``signature_memo``), never across: a definition is edited
-# in place (a shape, a layer, an argument), and a signature kept from before the edit made the next code wrong (a
-# chain that gained an auto argument was still written inline, naming an argument nobody passed).
-# id(defn) -> (defn, its signature); holding defn keeps its id from being reused while the memo lives.
-_MEMO: ContextVar[dict[int, tuple[BlockDef, list[tuple[str, Any, Any]]]] | None] = ContextVar(
-    "codegen_blocks_signatures", default=None
-)
-
-
-@contextmanager
-def signature_memo() -> Iterator[None]:
-    """Remember signatures for the duration of one code generation (nested uses share the outer one)."""
-    if _MEMO.get() is not None:
-        yield
-        return
-    token = _MEMO.set({})
-    try:
-        yield
-    finally:
-        _MEMO.reset(token)
-
-
 def _free(ctx: Context, base: str) -> str:
     """``base``, or ``base2``, ``base3``, ... : a name no argument of the class and nothing in the file has yet."""
     taken = set(ctx.extra.values()) | set((ctx.args or {}).values()) | IN_CHANNELS | bound_names()
@@ -359,45 +303,3 @@ def _free(ctx: Context, base: str) -> str:
         n += 1
         name = f"{base}{n}"
     return name
-
-
-def class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
-    graph = concrete_graph(defn, {a.name: a.default for a in defn.args}, [], [])  # as its defaults make it
-    analysis = analyze(graph)
-    if not analysis.ok:
-        problems = "; ".join(p.message for p in analysis.errors[:3])
-        raise BlockCodeError(f"Block {defn.name} has problems to fix before code can be generated: {problems}")
-    count = len(defn.input_ids)
-    names: list[str | None] = ["in_channels" if count == 1 else f"in_channels{i + 1}" for i in range(count)]
-    ctx = Context(graph, analysis, arg_names(defn), names, defn.bindings)
-    attrs = NameAllocator(MODULE_ATTRIBUTES)
-    exprs: dict[str, str] = {}
-    for nid in analysis.order:
-        node = graph.node(nid)
-        if node.block is not None or get_spec(node.type).torch_class is not None:
-            exprs[module_attribute(attrs, node.name, node.key, "layer") + "\0" + nid] = module_expr(ctx, nid)
-    return ctx, exprs
-
-
-def signature(defn: BlockDef) -> list[tuple[str, Any, Any]]:
-    """The constructor's arguments in order: ("chan", port, REQUIRED), ("extra", (node, param), REQUIRED),
-    ("arg", name, default or REQUIRED)."""
-    memo = _MEMO.get()
-    cached = memo.get(id(defn)) if memo is not None else None
-    if cached is not None and cached[0] is defn:
-        return cached[1]
-    ctx, _ = class_context(defn)
-    sig: list[tuple[str, Any, Any]] = [("chan", i, REQUIRED) for i in sorted(ctx.used_chan)]
-    sig += [("extra", k, REQUIRED) for k in ctx.extra]
-    sig += [("arg", a.name, REQUIRED) for a in defn.args if not a.keyword]
-    sig += [("arg", a.name, a.default) for a in defn.args if a.keyword]
-    if memo is not None:
-        memo[id(defn)] = (defn, sig)
-    return sig
-
-
-def inline(defn: BlockDef) -> bool:
-    """Written as ``nn.Sequential(...)`` where used instead of as a class of its own."""
-    if defn.as_class:
-        return False
-    return is_chain(defn) and not any(kind == "extra" for kind, _, _ in signature(defn))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.code.block_names import code_names
-from core.code.codegen_blocks import signature_memo
+from core.code.block_signature import signature_memo
 from core.code.line_wrap import call_lines, with_comment
 from core.code.templates import function_lines
 from core.errors import TorchCanvasError
@@ -94,8 +94,8 @@ def _frozen_paths(
 
 def _inner_attributes(defn: BlockDef, graph: Graph, analysis: Analysis) -> dict[str, str]:
     """node id -> its attribute in the block's module: a chain written as nn.Sequential numbers its children,
-    a class names them as ``core.code.codegen_blocks.class_context`` does."""
-    from core.code.codegen_blocks import chain_order, inline  # it imports core.code.codegen
+    a class names them as ``core.code.block_signature.class_context`` does."""
+    from core.code.block_signature import chain_order, inline  # it imports core.code.codegen
 
     if inline(defn):
         return {nid: str(i) for i, nid in enumerate(chain_order(defn))}

@@ -17,7 +17,7 @@ from typing import Any
 
 from torch import fx, nn
 
-from core.code.codegen_blocks import inline
+from core.code.block_signature import inline
 from core.errors import TorchCanvasError
 from core.fx_import.items import Flat, Item
 from core.fx_import.trace import dtype_of, shape_of
