@@ -7,163 +7,22 @@ The numbers are ``core.inspect.activations`` (one forward pass of the generated 
 Before and after a run they are computed in a thread of this dock (the newest request replaces a waiting one:
 the GUI thread never runs torch). While a run trains, ``LiveOutputs`` (a ``core.training.watch`` Watcher) computes
 them on the training thread between two batches, never while the model trains, at most every ``LIVE_S``, and
-sends a copy without the full tensor. One "Sample" picker serves every node.
+sends a copy without the full tensor (both in ``gui.inspect.output_feed``). One "Sample" picker serves every
+node.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from gui.inspect.output_feed import LiveOutputs, OutputComputer, OutputFeed, sample_for
 from gui.inspect.output_pictures import OutputPicture
-from gui.widgets.thread_cores import one_core_in_this_thread
 
-LIVE_S = 1.0
-BUDGET = 0.02  # the live view's share of a run's time at most
 RETRY_MS = 1000  # while the dataset is still loading, look again this often
-
-
-def light(output: Any) -> Any:
-    """The summary without the whole output tensor (what crosses to the GUI thread)."""
-    return dataclasses.replace(output, tensor=None)
-
-
-def sample_for(data: Any, index: int, project: Any) -> Any:
-    """Test sample ``index`` as the network takes it: the previewed dataset holds samples in their natural shape
-    (the digits' 64 values), the Input may want them otherwise ([1, 8, 8]) with the same number of values."""
-    # deferred: imports torch (as core.code.script and core.inspect.activations do); the window paints without it
-    import torch
-
-    from core.code.script import input_dtype_of, input_shape_of
-    from core.inspect.activations import sample_of
-    from core.inspect.nodes import InspectError
-
-    sample = sample_of(data, index, "test")
-    shape = input_shape_of(project)
-    if tuple(sample.shape) != shape:
-        if sample.numel() != torch.Size(shape).numel():
-            raise InspectError(f"Sample {index} has shape {list(sample.shape)}, the Input takes {list(shape)}.")
-        sample = sample.reshape(shape)
-    return sample.long() if input_dtype_of(project) == "int64" else sample.float()
-
-
-class OutputFeed(QObject):
-    """What the dock asks (``request``: node id and sample, set on the GUI thread) and what comes back
-    (``arrived(summary or None, words)``, queued from whichever thread computed it)."""
-
-    arrived = Signal(object, str)
-    running = Signal(bool)  # a run's watcher attached (True) or detached (False)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._lock = threading.Lock()
-        self._request: tuple[str, Any] | None = None
-
-    @property
-    def request(self) -> tuple[str, Any] | None:
-        with self._lock:
-            return self._request
-
-    @request.setter
-    def request(self, value: tuple[str, Any] | None) -> None:
-        with self._lock:
-            self._request = value
-
-
-class LiveOutputs:
-    """The Watcher of a run: the asked node's output on the live model, between batches, every ``interval`` s, or
-    less often when one forward pass of the sample costs more than ``BUDGET`` of the time between two (a big
-    network on a CPU: the view must not slow the run)."""
-
-    def __init__(self, project: Any, feed: OutputFeed, interval: float = LIVE_S, clock=time.monotonic) -> None:
-        self.project, self.feed, self.interval, self.clock = project, feed, interval, clock
-        self.spacing = interval  # seconds between two computations now
-        self.outputs: Any = None  # the LayerOutputs of the live model while attached
-        self._last = -float("inf")
-        self.computed = 0
-
-    def attach(self, model: Any, optimizer: Any) -> None:
-        # deferred: core.inspect.activations imports torch; the window paints and idles without it
-        from core.inspect.activations import LayerOutputs
-        from core.inspect.nodes import InspectError
-
-        try:
-            self.outputs = LayerOutputs(self.project, model)
-        except InspectError:
-            self.outputs = None
-        self.feed.running.emit(True)
-
-    def after_batch(self, step: int, loss: float) -> None:
-        now = self.clock()
-        if self.outputs is not None and now - self._last >= self.spacing:
-            self._compute(f"live, while training (batch {step})")
-            self._last = self.clock()
-            self.spacing = max(self.interval, (self._last - now) / BUDGET)
-
-    def detach(self) -> None:
-        if self.outputs is not None:
-            self._compute("after the last batch of the run")
-        self.outputs = None  # the model goes with the run
-        self.feed.running.emit(False)
-
-    def _compute(self, words: str) -> None:
-        request = self.feed.request
-        if request is None:
-            return
-        try:
-            output = light(self.outputs.output(request[1], request[0]))
-        except Exception as exc:  # a view must never stop the run: say it instead
-            self.feed.arrived.emit(None, str(exc))
-            return
-        self.computed += 1
-        self.feed.arrived.emit(output, words)
-
-
-class _Computer:
-    """One daemon thread that computes the newest request (``LayerOutputs`` kept while the network is the same)."""
-
-    def __init__(self, feed: OutputFeed) -> None:
-        self.feed = feed
-        self._lock = threading.Condition()
-        self._job: tuple | None = None
-        self._cache: tuple[Any, Any] = (None, None)
-        threading.Thread(target=self._loop, name="torchcanvas-layer-output", daemon=True).start()
-
-    def ask(self, key: Any, project: Any, model: Any, node_id: str, sample: Any, words: str, path: Any = None) -> None:
-        """``words`` "" for a model built here: it says which weights it starts from (``LayerOutputs.start``);
-        ``path`` the project file its imported weights lie beside."""
-        with self._lock:
-            self._job = (key, project, model, node_id, sample, words, path)
-            self._lock.notify()
-
-    def _loop(self) -> None:
-        while True:
-            with self._lock:
-                while self._job is None:
-                    self._lock.wait()
-                job, self._job = self._job, None
-            key, project, model, node_id, sample, words, path = job
-            try:
-                # deferred: core.inspect.activations imports torch; the window paints and idles without it
-                from core.inspect.activations import LayerOutputs
-
-                one_core_in_this_thread()  # this thread lives on: an OpenMP team of its own would slow a run
-                if self._cache[0] != key:
-                    self._cache = (key, LayerOutputs(project, model, path))
-                views = self._cache[1]
-                output = light(views.output(sample, node_id))
-                if not words and views.start is not None:
-                    words = start_words(views.start)
-            except Exception as exc:  # said in the dock, in words (an InspectError names the node)
-                self.feed.arrived.emit(None, str(exc))
-                continue
-            self.feed.arrived.emit(output, words)
 
 
 class LayerOutputDock(QWidget):
@@ -185,7 +44,7 @@ class LayerOutputDock(QWidget):
         self.feed = OutputFeed(self)
         self.feed.arrived.connect(self._arrived)
         self.feed.running.connect(self.set_running)
-        self._computer: _Computer | None = None
+        self._computer: OutputComputer | None = None
         self._sizer: _FirstShow | None = None  # sizes the inspector/output split once, when installed
         self._stale = False  # a node was chosen while the dock was closed
         self.title = QLabel()
@@ -275,7 +134,7 @@ class LayerOutputDock(QWidget):
             key, model, words = ("start", self.version, start), None, ""
             project = self.document.snapshot()
         if self._computer is None:
-            self._computer = _Computer(self.feed)
+            self._computer = OutputComputer(self.feed)
         self._computer.ask(key, project, model, self.node_id, sample, words, path)
 
     def showEvent(self, event: Any) -> None:
@@ -315,14 +174,6 @@ class LayerOutputDock(QWidget):
                 f"zeros {output.zeros:.0%}<br><i>{words}</i>"
             )
         self.shown.emit()
-
-
-def start_words(start: Any) -> str:
-    """'random weights (before training)', 'imported weights (x.initial.pt), before training: training starts
-    from them' (``core.inspect.start.Start``)."""
-    if start.kind == "random":
-        return "random weights (before training)"
-    return f"{start.words()}, before training: training starts from them"
 
 
 def _drawn(graph: Any) -> Any:

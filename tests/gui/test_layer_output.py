@@ -9,9 +9,9 @@ import torch
 from core.datasets import load_dataset
 from core.files.built_model import build_model
 from core.inspect.health import Diagnosis, HealthSample, LayerHealth
-from gui.inspect import layer_output
+from gui.inspect import output_feed
 from gui.inspect.health_feed import point_of
-from gui.inspect.layer_output import LiveOutputs, OutputFeed, sample_for
+from gui.inspect.output_feed import LiveOutputs, OutputFeed, sample_for
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_a_slow_forward_pass_spaces_the_live_outputs_out(qtbot, window, digits) 
 
 @pytest.mark.slow
 def test_while_training_the_output_is_live_and_after_it_the_trained_one(qtbot, window, tmp_path, monkeypatch):
-    monkeypatch.setattr(layer_output, "LIVE_S", 0.0)
+    monkeypatch.setattr(output_feed, "LIVE_S", 0.0)
     dashboard = window.install_training()
     dashboard.runs_root = tmp_path / "runs"
     dock = window.layer_output
@@ -155,7 +155,7 @@ def test_an_output_of_only_zeros_is_said_in_words(qtbot, window) -> None:
     dock = window.layer_output
     relu = node_id(window, "relu1")
     window.scene.select_nodes([relu])
-    dead = layer_output.light(summarise(relu, "relu1", torch.zeros(128)))
+    dead = output_feed.light(summarise(relu, "relu1", torch.zeros(128)))
     dock.feed.arrived.emit(dead, "live, while training (batch 40)")
     assert dock.picture.blank.text() == "Every value is 0 for this sample: none of its units fires."
     assert "zeros 100%" in dock.numbers.text()

@@ -10,7 +10,7 @@ from torch import nn
 from core.datasets import load_dataset
 from core.files.initial_weights import save_with_weights
 from core.fx_import import import_model
-from gui.inspect.layer_output import sample_for
+from gui.inspect.output_feed import sample_for
 
 
 class Tiny(nn.Module):
