@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.code.block_classes import class_lines, layer_types, used_definitions
+from core.code.block_classes import class_lines, used_definitions
 from core.code.block_names import code_names
 from core.code.block_shortcut import optional_shortcuts, shortcuts
 from core.code.block_signature import signature_memo
@@ -20,6 +20,7 @@ from core.code.forward_names import ForwardNames
 from core.code.line_wrap import assign_lines, call_lines, with_comment
 from core.errors import GraphError
 from core.model.analysis import Analysis, NodeInfo, analyze
+from core.model.blocks import dependency_order
 from core.model.catalog import LayerSpec, get_spec, helper_lines
 from core.model.graph import Graph
 from core.model.literal import CodegenError, literal  # defined below core.code (the layer kinds use it)
@@ -169,6 +170,20 @@ def _emit_layer_line(out: _Emitter, node: Node, target: str, expr: str, info: No
         out.add(f"        {target} = {target}[:, -1, :]", nid, last)
 
 
+def _layer_uses(graph: Graph, order: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each layer type the code uses, inside blocks too (in first-use order), with what its nodes set: a helper
+    class holds only the options some node sets (a TransformerEncoderStack without causal has no masked forward)."""
+    top = [graph.node(nid) for nid in order]
+    direct = {name for node in top for name in (node.block, node.first_block) if name}
+    inner = [graph.blocks[name] for name in dependency_order(graph.blocks, direct)]
+    uses: dict[str, list[dict[str, Any]]] = {}
+    for nodes, bindings in [(top, {}), *((d.graph.nodes, d.bindings) for d in inner)]:
+        for node in (n for n in nodes if n.block is None):
+            bound = {param: arg for (nid, param), arg in bindings.items() if nid == node.id}  # set by the caller
+            uses.setdefault(node.type, []).append({**node.params, **bound})
+    return uses
+
+
 def model_lines(
     graph: Graph, analysis: Analysis, class_name: str = "Net", taken: set[str] | frozenset[str] = frozenset()
 ) -> tuple[_Emitter, GeneratedCode]:
@@ -180,7 +195,8 @@ def model_lines(
     nodes = {nid: graph.node(nid) for nid in order}
     attr_of = _module_attributes(order, nodes)
     out = _Emitter()
-    helpers = helper_lines(layer_types(graph, order))  # classes of layers torch has none for, blocks' too
+    uses = _layer_uses(graph, order)
+    helpers = helper_lines(uses, uses)  # classes of layers torch has none for, blocks' too, with the options set
     out.add(helpers)
     taken = {*taken, "torch", "nn", class_name, *module_level_names("\n".join(helpers))}
     # each definition's signature worked out once per generation, never kept after it; each class named for it

@@ -9,10 +9,12 @@ Keras mapping side by side); ``LAYERS`` is derived from that list, and the schem
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from core.errors import UnknownLayerError
 from core.model.kinds import layers
+from core.model.kinds.attention import SPECIALISED_HELPERS
 from core.model.kinds.spec import CATEGORIES, DOCS, LayerSpec, ParamKind, ParamSpec
 
 __all__ = [
@@ -37,11 +39,17 @@ def get_spec(layer_id: str) -> LayerSpec:
         raise UnknownLayerError(f"Unknown layer type {layer_id!r}") from None
 
 
-def helper_lines(layer_ids: Iterable[str]) -> list[str]:
-    """The helper classes a model using these layers needs, each followed by two blank lines (once each)."""
+def helper_lines(
+    layer_ids: Iterable[str], params: Mapping[str, Iterable[Mapping[str, Any]]] | None = None
+) -> list[str]:
+    """The helper classes a model using these layers needs, each followed by two blank lines (once each). A kind
+    whose class has lines only some options use (``SPECIALISED_HELPERS``) gets the class for what its nodes set
+    (``params``: the parameters of each layer id's nodes); without ``params``, the class that takes every option."""
     lines: list[str] = []
     for layer_id in dict.fromkeys(layer_ids):
         source = LAYERS[layer_id].helper if layer_id in LAYERS else ""
+        if source and params is not None and layer_id in SPECIALISED_HELPERS:
+            source = SPECIALISED_HELPERS[layer_id](params.get(layer_id, ()))
         if source:
             lines += [*source.strip("\n").splitlines(), "", ""]
     return lines
