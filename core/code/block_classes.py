@@ -18,15 +18,6 @@ from core.model.graph import Graph
 from core.model.names import MODULE_ATTRIBUTES, NameAllocator
 
 
-def layer_types(graph: Graph, order: list[str]) -> list[str]:
-    """Every layer type the code uses, inside blocks too (in first-use order)."""
-    types = [graph.node(nid).type for nid in order if graph.node(nid).block is None]
-    direct = {name for nid in order for name in (graph.node(nid).block, graph.node(nid).first_block) if name}
-    for name in dependency_order(graph.blocks, direct):
-        types += [n.type for n in graph.blocks[name].graph.nodes if n.block is None]
-    return list(dict.fromkeys(types))
-
-
 def used_definitions(graph: Graph, order: list[str]) -> list[BlockDef]:
     """The definitions that need a class for the nodes in ``order``, each after those it uses (chains written
     inline as ``nn.Sequential`` need none)."""
