@@ -33,7 +33,7 @@ CROP_RESIZE, CROP_SIZE = 256, 224  # placeholders: the weights' resize and crop 
 
 
 def npz_data() -> list:
-    """The six splits (train, validation, test), as TorchCanvas makes them."""
+    """Inputs and labels of the three splits (train, validation, test)."""
     with np.load(DATA_FILE, allow_pickle=False) as arrays:  # a pickle could run code
         raw = [pixels(arrays["x_train"]), class_numbers(arrays["y_train"]), None, None]
         if "x_test" in arrays and "y_test" in arrays:  # else a test split is made
@@ -42,7 +42,7 @@ def npz_data() -> list:
 
 
 def vision_data() -> list:
-    """The six splits (train, validation, test), as TorchCanvas makes them."""
+    """Inputs and labels of the three splits (train, validation, test)."""
     try:
         train = datasets.DATASET(DATA_DIR, train=True, download=True)
         test = datasets.DATASET(DATA_DIR, train=False, download=True)
@@ -54,7 +54,7 @@ def vision_data() -> list:
 
 
 def prepared_data() -> list:
-    """The six splits (train, validation, test), as TorchCanvas makes them."""
+    """Inputs and labels of the three splits (train, validation, test)."""
     raw = RAW
     data = prepare(
         raw,
