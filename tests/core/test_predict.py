@@ -38,7 +38,7 @@ def test_predict_on_a_raw_sample_gives_the_app_models_softmax(tmp_path) -> None:
         expected = torch.softmax(app_model(data.x_test[:10]), dim=1)
 
     script = _script(project)
-    x, _, _, _, _ = script["load_sklearn"]("digits")  # the raw samples, as the loader gives them
+    x, _, _, _, _ = script["load_digits"]()  # the raw samples, as the loader gives them
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(project.training.seed))
     test = order[: round(len(x) * project.training.test_fraction)]  # prepare's test split
     net = script["Net"]()
