@@ -130,6 +130,7 @@ def test_the_exported_script_and_the_runs_script_train_as_the_app_does(tmp_path,
     assert _first_loss(result.run_dir / "train.py", tmp_path / "cwd") == app
 
 
+@pytest.mark.slow  # runs the exported script in a subprocess
 def test_a_damaged_weights_file_stops_the_exported_script_with_a_sentence(tmp_path, capsys) -> None:
     """A weights file cut short (a copy that stopped half-way) was torch's traceback from inside the script's
     start_from_file; it is one sentence naming the file and the fix, as a missing file is."""
@@ -149,6 +150,7 @@ def test_a_damaged_weights_file_stops_the_exported_script_with_a_sentence(tmp_pa
     )
 
 
+@pytest.mark.slow  # runs the exported script in a subprocess
 def test_a_safetensors_file_that_is_not_one_is_refused_in_the_same_words(tmp_path, capsys) -> None:
     path, _ = _imported(tmp_path, capsys)
     project = load(path)

@@ -57,6 +57,7 @@ class Net(nn.Module):
 """
 
 
+@pytest.mark.slow  # a real looping child process
 def test_an_import_that_runs_long_says_the_file_may_loop_and_goes_on(window, qtbot, tmp_path: Path) -> None:
     source = tmp_path / "forever.py"
     source.write_text(FOREVER, encoding="utf-8")

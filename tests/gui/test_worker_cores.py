@@ -57,6 +57,7 @@ print(json.dumps({"default": default, "before": before, "with_team": with_team, 
 """
 
 
+@pytest.mark.slow  # a fresh interpreter that imports torch: seconds
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: OpenMP makes no team")
 @pytest.mark.parametrize("first", ["", "sklearn.linear_model"])
