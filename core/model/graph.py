@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -27,6 +27,9 @@ from core.model.node import Edge, Node, validate_params
 from core.model.param_rules import check_repeat, params_with
 from core.signals import Signal
 
+if TYPE_CHECKING:  # blocks.py builds on Graph: the definitions' type only, for the checker
+    from core.model.blocks import BlockDef
+
 
 class Graph:
     """Nodes and edges, with change signals and the connection rules.
@@ -43,7 +46,7 @@ class Graph:
         self._wires: dict[str, list[Edge]] = {}
         self._ids = itertools.count(1)
         # The project's block definitions (core.model.blocks.Library), shared with every definition's own graph.
-        self.blocks: dict[str, Any] = {}
+        self.blocks: dict[str, BlockDef] = {}
         self.node_added = Signal()  # (node)
         self.node_removed = Signal()  # (node)
         self.edge_added = Signal()  # (edge)
@@ -360,7 +363,7 @@ class Graph:
             ],
         }
 
-    def copy(self, library: dict[str, Any] | None = None) -> Graph:
+    def copy(self, library: dict[str, BlockDef] | None = None) -> Graph:
         """An independent copy, block library included: a trial edit on it leaves this graph and its library alone.
 
         With ``library`` the copy uses that library instead (a definition's graph copied for one instance shares
