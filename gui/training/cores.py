@@ -18,7 +18,7 @@ import logging
 import sys
 from pathlib import Path
 
-from gui.widgets.thread_cores import default_threads
+from gui.widgets.thread_cores import default_threads, one_core_in_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,7 @@ def keep_gui_thread_on_one_core() -> None:
     kept from earlier parallel ops is given back, so a run's team is the process's only one (see the module's
     docstring). Called when a run starts if torch is loaded then (``torch_loaded``), else when the run's first
     events arrive; never when the dashboard docks (an idle window imports no torch)."""
-    import torch  # deferred for start-up, as above
-
-    training_threads()
-    torch.set_num_threads(1)
+    one_core_in_this_thread()
     if not give_back_openmp_team():
         log.debug("no OpenMP runtime to give the GUI thread's team back to")
     if not _gui_one_core:
