@@ -3,32 +3,24 @@ thread lives as long as the window, and before, its first output left the window
 the run's OpenMP worker sleeping between ops instead of spinning (gui.training.cores says why). Try it and the why
 view's thread (gui.widgets.background) does the same while jobs keep coming.
 
-Checked in a fresh interpreter, counting the OS threads in /proc (Linux's), as tests/gui/test_worker_cores.py does.
+Checked in a fresh interpreter, counting the OS threads in /proc as test_worker_cores does: tests/gui/openmp_threads.py
+runs the script and gives it ``threads()``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.gui.openmp_threads import counts_teams, run_child
 
 SCRIPT = r"""
-import json, os, sys, threading, time
+import json, sys, threading, time
 import torch
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 from core.datasets import load_dataset
 from gui.training.cores import training_threads
 from tests.core.train_fixtures import mlp_project
-
-def threads():
-    return len(os.listdir("/proc/self/task"))
 
 def wait(condition):
     deadline = time.monotonic() + 60
@@ -84,22 +76,10 @@ print(json.dumps(found))
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: OpenMP makes no team")
+@counts_teams
 @pytest.mark.parametrize("thread", ["layer", "background"])
 def test_a_helper_thread_that_runs_torch_ops_makes_no_openmp_team_and_a_run_still_gets_every_core(thread):
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, thread],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = run_child(SCRIPT, thread, timeout=180)
     assert found["after"] == found["before"], f"the {thread} thread made an OpenMP team: {found}"
     # torch.set_num_threads(1) in the helper thread is also what every later thread starts with: the count a run
     # gets (training_threads) is still the one torch chose for the machine

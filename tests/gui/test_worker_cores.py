@@ -1,23 +1,17 @@
 """A run in the window has the process's only OpenMP team, as ``torchcanvas train`` has (gui.training.cores).
 
-Checked in a fresh interpreter: OpenMP's teams belong to the threads that ran parallel ops, and the test process's
-own main thread has run many. The OS threads are counted in /proc, so the check is Linux's.
+Checked in a fresh interpreter, counting the OS threads in /proc: tests/gui/openmp_threads.py runs the script, gives it
+``threads()`` and says why.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.gui.openmp_threads import ROOT, counts_teams, run_child
 
 SCRIPT = r"""
-import json, os, sys, time
+import json, sys, time
 import torch
 if sys.argv[2]:
     __import__(sys.argv[2])  # a library with its own OpenMP, loaded after torch: mapped below it
@@ -25,9 +19,6 @@ from PySide6.QtCore import QCoreApplication
 from core.files.project import load
 from gui.training.worker import TrainingRun
 from core.training.events import TrainResult
-
-def threads():
-    return len(os.listdir("/proc/self/task"))
 
 app = QCoreApplication([])
 default = torch.get_num_threads()
@@ -58,8 +49,7 @@ print(json.dumps({"default": default, "before": before, "with_team": with_team, 
 
 
 @pytest.mark.slow  # a fresh interpreter that imports torch: seconds
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: OpenMP makes no team")
+@counts_teams
 @pytest.mark.parametrize("first", ["", "sklearn.linear_model"])
 def test_the_gui_thread_gives_its_openmp_team_back_when_a_run_starts_and_the_run_keeps_every_core(first):
     """Before, the GUI thread kept the team a dataset load or preview had made, so the run's OpenMP worker slept
@@ -68,18 +58,7 @@ def test_the_gui_thread_gives_its_openmp_team_back_when_a_run_starts_and_the_run
     the first one in /proc/self/maps: torch's must be told too."""
     if first:
         pytest.importorskip(first)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(ROOT / "resources/examples/spirals.json"), first],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = run_child(SCRIPT, str(ROOT / "resources/examples/spirals.json"), first, timeout=120)
     if found["with_team"] == found["before"]:
         pytest.skip(f"torch made no OpenMP team here: {found}")
     assert found["after"] == found["before"], f"the GUI thread's OpenMP team is still there: {found}"
