@@ -16,6 +16,7 @@ from core.model.catalog import LAYERS
 from core.model.graph import Graph
 from tests.conftest import EXAMPLES
 from tests.core.graphs import hypothesis_draw, random_draw, random_graph
+from tests.core.mnist_net import Net
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
 
@@ -194,30 +195,7 @@ class HandMLP(nn.Module):
         return self.fc2(torch.relu(self.fc1(self.flatten(x))))
 
 
-class HandCNN(nn.Module):
-    """The PyTorch MNIST example network, written by hand."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout(0.25)
-        self.dropout2 = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = torch.relu(self.conv1(x))
-        x = torch.relu(self.conv2(x))
-        x = nn.functional.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = torch.flatten(x, 1)
-        x = torch.relu(self.fc1(x))
-        x = self.dropout2(x)
-        return nn.functional.log_softmax(self.fc2(x), dim=1)
-
-
-@pytest.mark.parametrize(("example", "hand"), [("mnist_mlp", HandMLP), ("mnist_cnn", HandCNN)])
+@pytest.mark.parametrize(("example", "hand"), [("mnist_mlp", HandMLP), ("mnist_cnn", Net)])
 def test_generated_equals_handwritten_with_copied_weights(example, hand):
     torch.manual_seed(0)
     reference = hand().eval()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,42 +21,11 @@ from core.files.project import load
 from core.fx_import import ModelImportError, import_model
 from core.fx_import.source import load_source
 from core.training import Trainer
+from tests.core import mnist_net
 from tests.core.import_fixtures import round_trip
 from tests.core.train_fixtures import MNIST, needs_mnist
 
-MNIST_CNN = '''
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
-
-class Net(nn.Module):
-    """The PyTorch examples' MNIST network (examples/mnist/main.py)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout(0.25)
-        self.dropout2 = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = F.relu(x)
-        x = self.conv2(x)
-        x = F.relu(x)
-        x = F.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = torch.flatten(x, 1)
-        x = self.fc1(x)
-        x = F.relu(x)
-        x = self.dropout2(x)
-        x = self.fc2(x)
-        output = F.log_softmax(x, dim=1)
-        return output
-'''
+MNIST_CNN = Path(mnist_net.__file__).read_text(encoding="utf-8")  # a user's file: pytorch/examples' Net
 
 
 @pytest.mark.slow
