@@ -1,34 +1,27 @@
-"""pytorch/examples' MNIST network (mnist/main.py), as published and in one place: test_codegen and test_import_loss
-build the class, test_fx_import gives this file's text to the import command as a user's file would be."""
+"""pytorch/examples' MNIST network as published, in one place: bench/wild keeps its mnist/main.py unchanged (for
+bench/import_wild.py), and the tests read it there instead of copying it. test_codegen and test_import_loss build
+the class; test_fx_import hands the file's text to the import command, as a user's file."""
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from torch import nn
+
+MNIST_MAIN = Path(__file__).resolve().parents[2] / "bench" / "wild" / "pytorch_examples" / "mnist_main.py"
 
 
-class Net(nn.Module):
-    """The PyTorch examples' MNIST network (examples/mnist/main.py)."""
+def _published_net() -> type[nn.Module]:
+    """``Net`` of the file, imported as a module of its own (its ``main()`` runs only as a script)."""
+    name = "pytorch_examples_mnist_main"
+    spec = importlib.util.spec_from_file_location(name, MNIST_MAIN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # so inspect finds the class's source, as for any imported class
+    spec.loader.exec_module(module)
+    return module.Net
 
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout(0.25)
-        self.dropout2 = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
 
-    def forward(self, x):
-        x = self.conv1(x)
-        x = F.relu(x)
-        x = self.conv2(x)
-        x = F.relu(x)
-        x = F.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = torch.flatten(x, 1)
-        x = self.fc1(x)
-        x = F.relu(x)
-        x = self.dropout2(x)
-        x = self.fc2(x)
-        output = F.log_softmax(x, dim=1)
-        return output
+Net = _published_net()

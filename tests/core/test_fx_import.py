@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import textwrap
-from pathlib import Path
 
 import pytest
 import torch
@@ -21,11 +20,11 @@ from core.files.project import load
 from core.fx_import import ModelImportError, import_model
 from core.fx_import.source import load_source
 from core.training import Trainer
-from tests.core import mnist_net
 from tests.core.import_fixtures import round_trip
+from tests.core.mnist_net import MNIST_MAIN
 from tests.core.train_fixtures import MNIST, needs_mnist
 
-MNIST_CNN = Path(mnist_net.__file__).read_text(encoding="utf-8")  # a user's file: pytorch/examples' Net
+MNIST_CNN = MNIST_MAIN.read_text(encoding="utf-8")  # a user's file: pytorch/examples' mnist/main.py
 
 
 @pytest.mark.slow
