@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from gui.inspect.output_feed import LiveOutputs, OutputComputer, OutputFeed, sample_for
+from gui.inspect.output_feed import LIVE_S, LiveOutputs, OutputComputer, OutputFeed, sample_for
 from gui.inspect.output_pictures import OutputPicture
 
 RETRY_MS = 1000  # while the dataset is still loading, look again this often
@@ -40,6 +40,7 @@ class LayerOutputDock(QWidget):
         self.output: Any = None
         self.words = ""
         self.running = False
+        self.live_interval = LIVE_S  # a run's watcher computes at most this often (s); read when a run starts
         self.version = 0  # counts analyses: the network may have changed, the random model is built again
         self.feed = OutputFeed(self)
         self.feed.arrived.connect(self._arrived)
@@ -121,7 +122,7 @@ class LayerOutputDock(QWidget):
         self.sample_note.setText(_label_words(data, self.sample.value(), count))
         self.feed.request = (self.node_id, sample)
         if self.running:
-            return  # the run's watcher answers within LIVE_S
+            return  # the run's watcher answers within live_interval
         trained, path = self.trained_source(), None
         key: tuple[object, ...]  # what the computed outputs depend on, to reuse them
         if trained is not None and _drawn(trained[0].graph) == _drawn(project.graph):
@@ -145,7 +146,7 @@ class LayerOutputDock(QWidget):
     # -- a run ---------------------------------------------------------------------------------------------
     def watchers_for(self, project: Any) -> list[Any]:
         """The live watcher for a run of ``project`` (the dashboard's health view hands it over)."""
-        return [LiveOutputs(project, self.feed)]
+        return [LiveOutputs(project, self.feed, interval=self.live_interval)]
 
     def set_running(self, running: bool) -> None:
         """While a run looks, its watcher answers; after it, the last live output stays until the dashboard has

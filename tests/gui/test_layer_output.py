@@ -116,21 +116,40 @@ def test_a_slow_forward_pass_spaces_the_live_outputs_out(qtbot, window, digits) 
     assert watcher.computed == 2
 
 
+def test_the_watcher_the_dock_hands_a_run_computes_at_most_once_its_live_interval(qtbot, window, digits) -> None:
+    dock = window.layer_output
+    dock.live_interval = 5.0
+    project = window.document.snapshot()
+    (watcher,) = dock.watchers_for(project)
+    now = [0.0]
+    watcher.clock = lambda: now[0]
+    watcher.attach(build_model(project).module, None)
+    dock.feed.request = (node_id(window, "fc1"), sample_for(digits, 0, project))
+    watcher.after_batch(1, 1.0)
+    now[0] = 2.0  # past output_feed.LIVE_S (1 s), within the dock's 5 s
+    watcher.after_batch(2, 1.0)
+    assert watcher.computed == 1
+    now[0] = 5.0
+    watcher.after_batch(3, 1.0)
+    assert watcher.computed == 2
+
+
 @pytest.mark.slow
-def test_while_training_the_output_is_live_and_after_it_the_trained_one(qtbot, window, tmp_path, monkeypatch):
-    monkeypatch.setattr(output_feed, "LIVE_S", 0.0)
+def test_while_training_the_output_is_live_and_after_it_the_trained_one(qtbot, window, tmp_path):
     dashboard = window.install_training()
     dashboard.runs_root = tmp_path / "runs"
     dock = window.layer_output
+    dock.live_interval = 0.0  # a live output as often as the budget allows (the first batch always has one)
     qtbot.waitUntil(lambda: dashboard.dataset is not None, timeout=60_000)
     random = select(qtbot, window, "fc1").vector.copy()
     window.document.project.training.epochs = 2
     seen = []
     dock.shown.connect(lambda: seen.append(dock.words))
     with qtbot.waitSignal(dashboard.run_finished, timeout=120_000):
-        dashboard.start_training()
+        run = dashboard.start_training()
     qtbot.waitUntil(lambda: "trained weights" in dock.words, timeout=30_000)
     assert any(words.startswith("live, while training") for words in seen), seen
+    assert [w.interval for w in run.watchers if isinstance(w, LiveOutputs)] == [0.0]  # the dock's, not LIVE_S
     assert not (dock.output.vector == random).all()
     model = dashboard.last_model
     sample = sample_for(dashboard.dataset, 0, window.document.project)
