@@ -11,6 +11,7 @@ What a column's values look like and the label's guess are ``core.datasets.table
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from core.datasets.table_columns import (
     rising_whole,
 )
 from core.errors import DataError
-from core.portable.frames import read_table
+from core.portable.frames import delimiter, read_table
 from core.settings import TrainingSettings
 
 ID_LABEL_ROWS = 20  # fewer rows, each with its own class: a toy table, not an id column
@@ -285,10 +286,11 @@ def plan_problems(frame: Any, plan: TablePlan) -> list[str]:
 
 
 def _load(spec: DataSpec, request: LoadRequest) -> tuple:
-    # deferred: imports torch; the editor describes data without it
+    # deferred: imports torch and pandas; the editor describes data without them
     import torch
 
-    from core.portable.frames import feature_matrix, label_codes
+    from core.portable.frames import label_codes
+    from core.portable.table_encoding import feature_matrix
     from core.portable.tables import split_rows
 
     frame = read_frame(spec.paths[0])
@@ -296,8 +298,8 @@ def _load(spec: DataSpec, request: LoadRequest) -> tuple:
     if problems:
         raise DataError(problems[0])
     rows = split_rows(plan.rows, request.val_fraction, request.test_fraction, request.seed)
-    try:
-        x = feature_matrix(frame, plan.feature_kinds(), rows, plan.path)
+    try:  # the problems above are what these would refuse: their words were said already
+        x = feature_matrix(frame, plan.feature_kinds(), rows)
         y, class_names = label_codes(frame, plan.label, plan.task, plan.path, MAX_TABLE_CLASSES)
     except ValueError as exc:
         raise DataError(str(exc)) from None
@@ -308,21 +310,34 @@ COLUMNS_COMMENT = "each feature column and its kind (a number, or a category: on
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
-    # deferred: core.portable.checks imports torch; the editor describes data without it
-    from core.portable import checks, frames, tables
+    """The script reads the file as ``read_table`` does, with only the lines this table takes: its separator or
+    Parquet, the median for gaps only when a number column has some, one kind of label."""
+    # deferred: core.portable.tables imports torch, table_encoding pandas; the editor describes data without them
+    from core.portable import table_encoding, tables
 
     plan, problems = checked_plan(spec)
     if problems:
         raise DataError(problems[0])
+    path = spec.paths[0]
     constants = [
-        Constant("DATA_FILE", spec.paths[0]),
+        Constant("DATA_FILE", path),
         Constant("LABEL_COLUMN", plan.label),
-        Constant("TASK", plan.task),
         Constant("COLUMNS", plan.feature_kinds(), COLUMNS_COMMENT, spread=True),
     ]
-    helpers = [checks.check_file, frames.read_table, frames.delimiter, frames.has_pyarrow, frames.ragged_row]
-    helpers += [tables.split_rows, frames.bad_number, frames.feature_matrix, frames.label_codes, tables.load_table]
-    return ScriptLoad(helpers, "read_table.table", constants)
+    parquet = Path(path).suffix.lower() in (".parquet", ".pq")
+    sep = "," if parquet else delimiter(path, _head(path))
+    gaps = any(c.kind == NUMBER and c.missing for c in plan.columns)
+    regression = plan.task == "regression"
+    helpers = [*([tables.split_rows] if gaps else []), table_encoding.feature_matrix]
+    helpers.append(table_encoding.target_values if regression else table_encoding.class_codes)
+    flags = {"sep": sep != ",", "parquet": parquet, "gaps": gaps, "regression": regression}
+    return ScriptLoad(helpers, "read_table.table", constants, flags, {"SEPARATOR": sep})
+
+
+def _head(path: str) -> str:
+    """The first lines of a text table, enough for ``delimiter``'s sniffing (its first 20 lines)."""
+    with Path(path).expanduser().open(encoding="utf-8-sig", errors="replace") as file:
+        return "".join(itertools.islice(file, 20))
 
 
 DESCRIBE_BYTES = 64 * 1024 * 1024  # a bigger table is not read after every edit: the check waits for Train

@@ -1,6 +1,10 @@
 """Tables without torch, pasted verbatim into exported scripts (core/portable): the
 CSV rows of ``csv:PATH:LABEL`` and the pandas tables of ``table:PATH`` (CSV, TSV,
 Parquet). The editor describes a table after an edit without importing torch.
+
+``read_table``, ``bad_number`` and ``label_codes`` are the app's reading and checks of
+a ``table:PATH`` file, each problem in words; the script exported for it reads the
+file with ``pd.read_csv`` and encodes it with ``core.portable.table_encoding``.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from core.portable.checks import check_file
 
 
 def read_table(path: str):
-    """A CSV, TSV or Parquet file as a pandas DataFrame (pyarrow reads it when
-    installed); ValueError naming the file and the row when it is not one table:
-    not UTF-8, a column named twice, a row with more or fewer values than the
-    header."""
+    """A CSV, TSV or Parquet file as a pandas DataFrame, read as the exported script
+    reads it (``pd.read_csv`` with the file's separator, or ``pd.read_parquet``), so
+    both have the same numbers; ValueError naming the file and the row when it is
+    not one table: not UTF-8, a column named twice, a row with more or fewer values
+    than the header."""
     import io
 
     check_file(path)
@@ -29,8 +34,7 @@ def read_table(path: str):
             f"{path}: tables are read with pandas, which is not installed; "
             "run: pip install pandas pyarrow"
         ) from None
-    suffix = Path(path).suffix.lower()
-    if suffix in (".parquet", ".pq"):
+    if Path(path).suffix.lower() in (".parquet", ".pq"):
         try:
             return pd.read_parquet(path)
         except ImportError:
@@ -49,7 +53,7 @@ def read_table(path: str):
             f"{path}, row {line}: the file is not UTF-8 text (byte "
             f"{data[exc.start]:#04x}); save it as UTF-8 (in Excel: 'CSV UTF-8')"
         ) from None
-    sep = "\t" if suffix in (".tsv", ".tab") else delimiter(text)
+    sep = delimiter(path, text)
     header = next(
         csv.reader(io.StringIO(text[: text.find("\n") + 1 or None]), delimiter=sep), []
     )
@@ -63,22 +67,22 @@ def read_table(path: str):
             f"{path}: the header names the column {twice[0]!r} twice; give every "
             "column its own name"
         )
-    engine = "pyarrow" if has_pyarrow() else "c"
-    ragged = "" if engine == "pyarrow" else ragged_row(path, text, sep, len(header))
+    ragged = ragged_row(path, text, sep, len(header))  # pandas fills a short row in
+    if ragged:
+        raise ValueError(ragged)
     try:
-        if not ragged:  # pyarrow refuses a ragged row; the C engine fills it in
-            return pd.read_csv(io.BytesIO(data), sep=sep, engine=engine)
+        return pd.read_csv(io.BytesIO(data), sep=sep)
     except (pd.errors.ParserError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        ragged = ragged_row(path, text, sep, len(header))
-        ragged = ragged or f"{path}: not a table pandas can read ({first})"
-    raise ValueError(ragged)
+        raise ValueError(f"{path}: not a table pandas can read ({first})") from None
 
 
-def delimiter(text: str) -> str:
-    """The CSV's separator: "," unless the header holds no comma but a ";", a
-    tab or a "|" (European Excel writes ";"), the one csv.Sniffer finds in the
-    first lines."""
+def delimiter(path: str, text: str) -> str:
+    """The file's separator: a tab in a .tsv or .tab file; in a CSV "," unless the
+    header holds no comma but a ";", a tab or a "|" (European Excel writes ";"),
+    the one csv.Sniffer finds in the first lines."""
+    if Path(path).suffix.lower() in (".tsv", ".tab"):
+        return "\t"
     head = "\n".join(text.splitlines()[:20])
     first = head.split("\n", 1)[0]
     if "," in first or not any(mark in first for mark in ";\t|"):
@@ -87,14 +91,6 @@ def delimiter(text: str) -> str:
         return csv.Sniffer().sniff(head, delimiters=";\t|").delimiter
     except csv.Error:
         return ","
-
-
-def has_pyarrow() -> bool:
-    try:
-        import pyarrow  # noqa: F401  # here: optional; asked only when a table is read
-    except ImportError:
-        return False
-    return True
 
 
 def ragged_row(path: str, text: str, sep: str, columns: int) -> str:
@@ -115,44 +111,6 @@ def ragged_row(path: str, text: str, sep: str, columns: int) -> str:
                 f"{columns} columns; give every row the same columns"
             )
     return ""
-
-
-def feature_matrix(frame, columns: dict, train_rows, path: str):
-    """The features, column by column: a number as it is, a missing number
-    replaced by the training split's median with a 0/1 column "NAME missing"
-    after it (for columns with a missing cell); a category one-hot over the
-    values of the whole file, sorted (a missing cell is the value "missing").
-    The usual normalisation then standardises every feature with the training
-    split's mean and std."""
-    import pandas as pd  # here: slow to import; only tables need it
-
-    parts = []
-    for name, kind in columns.items():
-        column = frame[name]
-        if kind == "number":
-            values = pd.to_numeric(column, errors="coerce").to_numpy("float64")
-            bad = bad_number(column, values, name, path)
-            if bad:
-                raise ValueError(bad)
-            missing = np.isnan(values)
-            if missing.any():
-                known = values[train_rows][~missing[train_rows]]
-                median = float(np.median(known)) if len(known) else 0.0
-                parts.append(np.stack([np.where(missing, median, values), missing], 1))
-            else:
-                parts.append(values[:, None])
-        elif kind == "category":
-            keys = column.astype(str).where(column.notna(), "missing")
-            codes, levels = pd.factorize(
-                keys, sort=True
-            )  # hashed: sorting 10**6 strings is slow
-            parts.append(codes[:, None] == np.arange(len(levels))[None, :])
-    if not parts:
-        raise ValueError(
-            f"{path}: no feature columns; give the table a number or category "
-            "column beside the label"
-        )
-    return np.concatenate([part.astype(np.float32) for part in parts], axis=1)
 
 
 def bad_number(column, values, name: str, path: str) -> str:
@@ -187,7 +145,10 @@ def bad_number(column, values, name: str, path: str) -> str:
 def label_codes(frame, label: str, task: str, path: str, max_classes: int = 1000):
     """The label column as class numbers and names (its values sorted) or as
     numbers to predict; ValueError naming the row of a missing or bad label."""
-    import pandas as pd  # here: slow to import; only tables need it
+    # here: pandas (table_encoding imports it) is slow to import; only tables need it
+    import pandas as pd
+
+    from core.portable.table_encoding import class_codes, target_values
 
     column = frame[label]
     missing = column.isna().to_numpy()
@@ -195,8 +156,7 @@ def label_codes(frame, label: str, task: str, path: str, max_classes: int = 1000
         raise ValueError(
             f"{path}, row {int(missing.nonzero()[0][0]) + 2}, column {label!r}: "
             f"the label is missing ({int(missing.sum()):,} of {len(column):,} rows); "
-            "fill it in or "
-            "delete the row"
+            "fill it in or delete the row"
         )
     if task == "regression":
         values = pd.to_numeric(column, errors="coerce").to_numpy("float64")
@@ -207,23 +167,21 @@ def label_codes(frame, label: str, task: str, path: str, max_classes: int = 1000
                 f"{path}, row {row + 2}, column {label!r}: {column.iloc[row]!r} is "
                 "not a number to predict; fix it, or predict classes instead"
             )
-        return values.astype(np.float32), []
-    numeric = pd.api.types.is_numeric_dtype(column)
-    codes, levels = pd.factorize(column if numeric else column.astype(str), sort=True)
-    if len(levels) > max_classes:
+        return target_values(column), []
+    codes, names = class_codes(column)
+    if len(names) > max_classes:
         raise ValueError(
-            f"{path}, column {label!r}: {len(levels):,} different labels in "
+            f"{path}, column {label!r}: {len(names):,} different labels in "
             f"{len(column):,} rows, more than the {max_classes:,} classes a "
             "label column may have; that looks like names or numbers, not "
             "classes: choose another label column, or predict it as a number"
         )
-    names = [f"{v:g}" if numeric else str(v) for v in levels]
     if len(names) == 1:
         raise ValueError(
             f"{path}, column {label!r}: only one class ({names[0]!r}); a "
             "classifier needs at least two"
         )
-    return codes.reshape(-1).astype(np.int64), names
+    return codes, names
 
 
 def read_csv_rows(path: str) -> list:

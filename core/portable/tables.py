@@ -14,11 +14,8 @@ import torch
 from core.portable.frames import (
     check_label_kinds,
     csv_samples,
-    feature_matrix,
     is_number,
-    label_codes,
     read_csv_rows,
-    read_table,
 )
 from core.portable.sources import MAX_CLASSES, class_count, labels_to_tensor
 
@@ -110,27 +107,3 @@ def split_rows(n: int, val_fraction: float, test_fraction: float, seed: int):
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     start = round(n * test_fraction) + round(n * val_fraction)
     return order[start:].numpy()
-
-
-def load_table(
-    path: str,
-    label: str,
-    columns: dict,
-    task: str,
-    split: tuple,
-) -> tuple:
-    """A table read by pandas: ``columns`` names each feature column's kind
-    (number or category), ``split`` is (val_fraction, test_fraction, seed)."""
-    frame = read_table(path)
-    for name in [label, *columns]:
-        if name not in frame.columns:
-            raise ValueError(
-                f"{path}: there is no column named {name!r}; the columns are "
-                f"{', '.join(map(str, frame.columns))}"
-            )
-    if len(frame) < 3:
-        raise ValueError(f"{path}: {len(frame)} rows; a table needs a row per sample")
-    train_rows = split_rows(len(frame), *split)
-    x = torch.from_numpy(feature_matrix(frame, columns, train_rows, path))
-    y, class_names = label_codes(frame, label, task, path)
-    return x, torch.from_numpy(y), None, None, class_names
