@@ -1,10 +1,10 @@
-"""Tables without torch, pasted verbatim into exported scripts (core/portable): the
-CSV rows of ``csv:PATH:LABEL`` and the pandas tables of ``table:PATH`` (CSV, TSV,
-Parquet). The editor describes a table after an edit without importing torch.
-
-``read_table``, ``bad_number`` and ``label_codes`` are the app's reading and checks of
-a ``table:PATH`` file, each problem in words; the script exported for it reads the
-file with ``pd.read_csv`` and encodes it with ``core.portable.table_encoding``.
+"""Tables without torch: the CSV rows of ``csv:PATH:LABEL``, pasted verbatim into its
+exported script (core/portable), and the app's reading and checks of a pandas table
+(``table:PATH``: CSV, TSV, Parquet): ``read_table`` (a text table's script pastes it
+too), ``bad_number`` and ``label_codes``, each problem in words. The script exported
+for ``table:PATH`` reads the file with the same pandas call and encodes it with
+``core.portable.table_encoding``. The editor describes a table after an edit without
+importing torch.
 """
 
 from __future__ import annotations

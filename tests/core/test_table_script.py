@@ -149,6 +149,22 @@ def test_the_script_reads_the_apps_tensors(tmp_path: Path, name: str) -> None:
         assert mine.dtype == theirs.dtype and torch.equal(mine, theirs), name
 
 
+def test_one_hot_columns_follow_the_sorted_values_try_it_names_them_by() -> None:
+    """``pd.get_dummies`` replaced a hand-made one-hot of ``pd.factorize(keys, sort=True)``, the order in which
+    Try it names the columns (gui.training.tryit_model.encoded_names) and saved runs were trained."""
+    import pandas as pd
+
+    from core.portable.table_encoding import feature_matrix
+
+    values = ["b", "a", "B", "10", "9", "é", "missing", " x", None, "Z", 3.5, "ä"] * 3
+    frame = pd.DataFrame({"c": values})
+    column = frame["c"]
+    keys = column.astype(str).where(column.notna(), "missing")
+    codes, levels = pd.factorize(keys, sort=True)
+    expected = (codes[:, None] == np.arange(len(levels))[None, :]).astype(np.float32)
+    assert np.array_equal(feature_matrix(frame, {"c": "category"}, np.arange(len(frame))), expected)
+
+
 def test_a_script_written_for_a_file_without_gaps_says_so_when_it_has_some(tmp_path: Path) -> None:
     path = _houses(tmp_path / "houses.csv")
     module, _ = run_as_module(_script(_project(path)))
