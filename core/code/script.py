@@ -32,7 +32,7 @@ from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError, ExportError
 from core.model.analysis import analyze
 from core.model.names import module_level_names
-from core.portable import lean, steps
+from core.portable import image_stream, lean, steps
 from core.settings import TrainingSettings
 
 if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
@@ -57,6 +57,7 @@ SCRIPT_IMPORTS = (
     "from safetensors.torch import load_file",  # initial weights in a .safetensors file
     "from torch import nn",
     "from torch.nn.parallel import DistributedDataParallel as DDP",
+    "from torch.utils.data import DistributedSampler",  # a big image folder's shard, distributed
     "from torchvision import datasets",
 )
 
@@ -109,14 +110,17 @@ def _constants(project: Project, shape: tuple[int, ...], spec: DataSpec) -> list
     return lines
 
 
-def _loop_helpers(s: TrainingSettings, augmenting: bool) -> list[Any]:
+def _loop_helpers(s: TrainingSettings, augmenting: bool, stream: bool = False) -> list[Any]:
     """What the loop needs beside the data: batches (with the torchrun shard only when distributed), the
-    target and predicted class for a loss that is not a class loss, augmentation, evaluation."""
-    helpers: list[Any] = [steps.shuffled_batches] if s.distributed else []
-    if not classifies(s):
+    target and predicted class for a loss that is not a class loss, augmentation, evaluation (of a big image
+    folder's DataLoader batches: stream)."""
+    helpers: list[Any] = [steps.shuffled_batches] if s.distributed and not stream else []
+    if not classifies(s) or stream:
         helpers += [steps.to_target, steps.classes_of]
     if augmenting:
         helpers.append(steps.augment)
+    if stream:
+        return [*helpers, image_stream.evaluate]
     return [*helpers, lean.evaluate if classifies(s) else steps.evaluate]
 
 
@@ -136,6 +140,8 @@ def data_words(spec: DataSpec) -> str:
     their names (not their folders: the line is for reading)."""
     if not SOURCES[spec.kind].user_files or not spec.paths:
         return spec.text
+    if spec.kind == "folder":  # the folder as IMAGE_FOLDER names it: imagenet/train, not train
+        return DATA_WORDS["folder"].format(spec.paths[0].rstrip("/"))
     names = " and ".join(Path(path).name or path for path in spec.paths)
     return DATA_WORDS.get(spec.kind, f"the {spec.kind} file {{}}").format(names)
 
@@ -199,8 +205,8 @@ def generate_script(project: Project) -> GeneratedCode:
     spec = parse_spec(s.dataset)
     tokens = reads_tokens(project, spec)
     augmenting = bool(augments(s)) and len(shape) == 3 and not tokens
-    helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens)
-    helpers += [h for h in _loop_helpers(s, augmenting) if h not in helpers]
+    helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens, stream=True)
+    helpers += [h for h in _loop_helpers(s, augmenting, flags["stream"]) if h not in helpers]
     transfer = transfer_plan(project, analysis, attribute_names(project.graph, analysis))
     tail = [
         *script_data_lines(helpers, load_lines, flags),
@@ -209,7 +215,7 @@ def generate_script(project: Project) -> GeneratedCode:
         *loop_functions(s, augmenting, transfer),
         "",
         "",
-        *main_lines(s, analysis.total_params, npz, transfer),
+        *main_lines(s, analysis.total_params, npz, transfer, flags["stream"]),
         "",
         "",
         'if __name__ == "__main__":',
@@ -225,7 +231,7 @@ def generate_script(project: Project) -> GeneratedCode:
     constants = [c for c in constants if c.split(" = ")[0].split("\n")[-1] in used]  # those the script reads
     constants = [line for constant in constants for line in constant.split("\n")]  # FROZEN may be several
     candidates = [*SCRIPT_IMPORTS, *module_imports(helpers), *transfer_imports(transfer)]
-    imports = used_imports(candidates, "\n".join(body.lines + tail))
+    imports = used_imports(candidates, "\n".join(body.lines + tail + constants))  # WORKERS reads os
     top = [*_script_docstring(project, spec), "", *imports, "", *constants, "", ""]
     code.line_to_node = {line + len(top): nid for line, nid in body.line_to_node.items()}
     code.source = "\n".join(top + body.lines + tail) + "\n"

@@ -25,6 +25,7 @@ from core.code.imports import used_names
 from core.code.line_wrap import LINE_LENGTH, call_lines
 from core.code.templates import TAG, function_lines, picked
 from core.datasets.fit import weights_crop
+from core.datasets.folder import script_load as folder_script
 from core.datasets.info import dataset_info, loaded_shape
 from core.datasets.spec import SOURCES, Constant, DataSpec
 from core.model.pyparse import parse
@@ -79,13 +80,16 @@ def quoted(text: str) -> str:
 
 
 def loader(
-    spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool = False
+    spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool = False, stream: bool = False
 ) -> tuple[list[Any], list[str], list[str], dict[str, bool]]:
     """The helpers the data needs, constants naming its files, and the lines of ``load_data`` that read ``raw``:
     the source's template (its registry entry says which, ``core/code/templates/read_*.py``), its images
     resized when the settings ask, then a few-shot spec's classes kept (tokens: the Input takes int64 token ids, as
-    ``core.datasets.wants_tokens`` decides); and the tags its helpers are pasted by."""
+    ``core.datasets.wants_tokens`` decides); and the tags its helpers are pasted by. ``stream``: the script may read
+    a big image folder batch by batch (``core.datasets.folder.streams``); the Keras script reads it whole."""
     load = SOURCES[spec.kind].script(spec, settings, shape, tokens)
+    if load.flags.get("stream") and not stream:
+        load = folder_script(spec, settings, shape, stream=False)
     helpers, constants = list(load.helpers), [constant_line(c) for c in load.constants]
     lines = read_lines(load.read, load.flags, load.values)
     if load.resizes and settings.resize and not tokens:
@@ -235,11 +239,22 @@ class DataHalf(NamedTuple):
     npz: bool  # the short split reads an ``.npz`` file, whose errors ``main`` names
 
 
-def data_half(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> DataHalf:
+# A big image folder's DataLoader workers, as many as the app's (core.training.loaders.make_loader)
+WORKERS = "WORKERS = min(4, (os.cpu_count() or 1) - 1)  # processes decoding pictures for training"
+
+
+def data_half(
+    spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool, stream: bool = False
+) -> DataHalf:
     """The short split of ``core.portable.lean`` for grey images read whole, else the source's own lines read
-    ``raw`` and ``prepare`` splits it."""
-    helpers, files, load_lines, load_flags = loader(spec, s, shape, tokens)
+    ``raw`` and ``prepare`` splits it; an image folder too big for memory (where ``stream`` allows it: the PyTorch
+    script) a Dataset per split, its flag ``stream`` on."""
+    helpers, files, load_lines, load_flags = loader(spec, s, shape, tokens, stream)
     flags = {**load_flags, **prepare_flags(spec, s, shape, tokens)}  # the source's tags hold for its helpers too
+    flags.setdefault("stream", False)
+    if flags["stream"]:  # load_data is the source's lines, returning the splits: no prepare
+        returned = [*load_lines[:-1], load_lines[-1].replace("raw = ", "return ", 1)]
+        return DataHalf(helpers, [*files, WORKERS], returned, flags, False)
     short = lean_loader(spec, s, shape, tokens)
     if short is not None:
         return DataHalf(short, files, lean_load_lines(spec), flags, spec.kind == "npz")
@@ -248,12 +263,14 @@ def data_half(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], token
 
 def script_data_lines(helpers: list[Any], load_lines: list[str], flags: Mapping[str, bool] | None = None) -> list[str]:
     """The pasted helpers (``prepare`` with the steps ``flags`` keep) and ``load_data()``, which gives the six
-    splits as a list."""
+    splits as a list (a big image folder's, ``stream``: a Dataset per split)."""
+    template = ("read_folder", "images") if flags and flags.get("stream") else ("data", "prepared_data")
+    head = function_lines(*template, None, {template[1]: "load_data"})
     return [
         *pasted(helpers, flags),
         "",
         "",
-        *function_lines("data", "prepared_data", None, {"prepared_data": "load_data"})[:2],  # def, docstring
+        *head[: _docstring_end(head) + 1],  # def, docstring
         *[f"    {line}" if line else "" for line in load_lines],
     ]
 

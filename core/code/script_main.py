@@ -17,10 +17,13 @@ from core.code.templates import function_lines
 from core.settings import TrainingSettings
 
 
-def main_lines(s: TrainingSettings, total_params: int, npz: bool, transfer: Transfer) -> list[str]:
+def main_lines(
+    s: TrainingSettings, total_params: int, npz: bool, transfer: Transfer, stream: bool = False
+) -> list[str]:
     """The script's ``main``: set up, train epoch by epoch with ``train_one_epoch``, validate with ``evaluate``,
     close the epoch with ``end_of_epoch``, test and save (npz: the data is read by the short ``np.load`` loader,
-    whose errors are named too)."""
+    whose errors are named too; stream: a big image folder, a Dataset per split read through DataLoaders, whose
+    labels are class numbers: no numeric-target lines)."""
     flags = {
         **{device: s.device == device for device in ("cpu", "cuda", "mps", "auto")},
         "dist": s.distributed,
@@ -31,7 +34,8 @@ def main_lines(s: TrainingSettings, total_params: int, npz: bool, transfer: Tran
         "safetensors": transfer.safetensors,
         "frozen": bool(transfer.frozen),
         "phases": transfer.phases,
-        "classes": classifies(s),
+        "classes": classifies(s) or stream,
+        "stream": stream,
         "sched": s.scheduler != "none",
         "epochly": s.scheduler in EPOCH_SCHEDULERS,
         "onecycle": s.scheduler == "OneCycleLR",
@@ -44,6 +48,8 @@ def main_lines(s: TrainingSettings, total_params: int, npz: bool, transfer: Tran
         "MONITOR": s.monitor,
         "EPOCH_WORD": epochs_word(s.early_stopping),
     }
+    if stream:  # steps_per_epoch counts the training Dataset
+        fill["x_train"] = "train_set"
     return function_lines("main", "main", flags, {key: text for key, text in fill.items() if text})
 
 

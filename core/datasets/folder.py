@@ -8,14 +8,13 @@ from its first paint on, so torch is imported when a folder is loaded.
 
 from __future__ import annotations
 
-import math
 import os
 import stat
 import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.datasets.fit import weights_crop
 from core.datasets.info import DataInfo
@@ -168,6 +167,28 @@ class UnreadableImage(DataError):
         super().__init__(message)
 
 
+def fits_memory(count: int, size: tuple[int, int], channels: int, max_bytes: int | None = None) -> bool:
+    """Whether ``count`` pictures fit in memory as float32 (``MAX_IN_MEMORY_BYTES``): then they are read once into
+    tensors, by the app and by the exported script; else both read them from disk batch by batch."""
+    limit = MAX_IN_MEMORY_BYTES if max_bytes is None else max_bytes
+    return count * channels * size[0] * size[1] * 4 <= limit
+
+
+def streams(spec: DataSpec, shape: tuple[int, ...], resize: tuple[int, int] | None) -> bool:
+    """Whether the exported script reads the folder batch by batch, as the app would: a folder too big for memory,
+    or one that cannot be looked at here (it may be where the script runs: the resnet18 example's imagenet/train).
+    A few-shot spec's few pictures are read whole, as the app reads them (``few_shot``)."""
+    if spec.keep_classes or spec.per_class:
+        return False
+    try:
+        files, _ = scan_images(Path(spec.paths[0]).expanduser())
+    except DataError:
+        return True
+    found = None if resize or len(shape) == 3 else image_headers([f for f, _ in files]).found
+    size, channels = image_geometry(shape, resize, found)
+    return not fits_memory(len(files), size, channels)
+
+
 def load_folder_raw(spec: DataSpec, size: tuple[int, int], channels: int, crop: tuple[int, int] | None = None) -> tuple:
     # deferred: core.portable.images imports torch; the editor describes data without it
     from core.portable.images import load_image_folder
@@ -193,36 +214,22 @@ def load_folder(
     """Raw tensors for a small folder (the caller finishes them); a lazy Dataset for a big one. ``crop``
     (resize_size, crop_size): each image resized and centre-cropped as pretrained weights ask."""
     # deferred: imports torch; the editor describes data without it
-    import torch
-
     from core.datasets.base import Dataset, fit_shape
     from core.datasets.folder_samples import FolderSamples
+    from core.portable.image_stream import normalize_splits, split_files
 
     files, classes = list_images(Path(spec.paths[0]).expanduser())
     found = None if resize or (input_shape and len(input_shape) == 3) else image_headers([f for f, _ in files]).found
     size, channels = image_geometry(input_shape, resize, found)
-    limit = MAX_IN_MEMORY_BYTES if max_bytes is None else max_bytes
-    if len(files) * channels * size[0] * size[1] * 4 <= limit:
+    if fits_memory(len(files), size, channels, max_bytes):
         return load_folder_raw(spec, size, channels, crop)
     sample_shape = (channels, *size)
     shape = fit_shape(sample_shape, input_shape, spec.text)
-    order = torch.randperm(len(files), generator=torch.Generator().manual_seed(seed)).tolist()
-    n_test, n_val = round(len(files) * test_fraction), round(len(files) * val_fraction)
-    parts = [order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]]
-    test_set, val_set, train_set = (
-        FolderSamples([files[i] for i in part], size, channels, shape, crop) for part in parts
-    )
-    mean = std = None
-    if isinstance(normalize, tuple):  # a pretrained network's own mean and std (prepare's rule)
-        mean, std = (torch.tensor(v, dtype=torch.float32).reshape(1, -1, 1, 1) for v in normalize)
-    elif normalize:
-        picks = [train_set.raw(i)[0] for i in range(0, len(train_set), max(1, math.ceil(len(train_set) / 500)))]
-        stack = torch.stack(picks)
-        mean = stack.mean(dim=(0, 2, 3), keepdim=True)
-        std = stack.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
-    if mean is not None:
-        for part in (train_set, val_set, test_set):
-            part.mean, part.std = mean, std
+    # the exported script's own lines (core/code/templates/read_folder.py: images), FolderSamples for ImageFiles
+    parts = split_files(files, val_fraction, test_fraction, seed)
+    train_set, val_set, test_set = (FolderSamples(part, size, channels, shape, crop) for part in parts)
+    normalize_splits([train_set, val_set, test_set], normalize)
+    mean, std = train_set.mean, train_set.std
     return Dataset(
         name=f"Image folder {spec.paths[0]}",
         spec=spec,
@@ -281,21 +288,38 @@ def _load(spec: DataSpec, request: LoadRequest) -> tuple | Dataset:
     )
 
 
-def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+def script_load(
+    spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], stream: bool | None = None
+) -> ScriptLoad:
+    """The folder read whole into tensors (``read_folder.folder``), or, where the app would read it batch by batch
+    (``streams``; ``stream`` says so instead when given), a Dataset per split, of which ``main`` makes DataLoaders
+    (``read_folder.images``)."""
     # deferred: core.portable.images and .sources import torch; the editor describes data without it
-    from core.portable import checks, images
+    from core.portable import checks, image_stream, images
 
     resize = (settings.resize[0], settings.resize[1]) if settings.resize else None
-    size, channels = image_geometry(shape, resize)
+    stream = streams(spec, shape, resize) if stream is None else stream
+    found = None
+    if stream and not resize and len(shape) != 3:  # the size the app reads it at (load_folder)
+        found = image_headers([f for f, _ in scan_images(Path(spec.paths[0]).expanduser())[0]]).found
+    size, channels = image_geometry(shape, resize, found)
     constants = [Constant("IMAGE_FOLDER", spec.paths[0], "one sub-folder per class")]
-    helpers = [checks.check_class_folders, images.convert_image, images.fit_image]
-    helpers.append(images.load_image_folder)
+    helpers: list[Any] = [checks.check_class_folders, images.convert_image, images.fit_image, images.image_files]
+    helpers.append(images.read_image)
     crop = weights_crop(settings, size)
     if crop:  # the pretrained weights' own rule: resize the short side, then the centre square
-        helpers.insert(-1, images.crop_image)
+        helpers.insert(-2, images.crop_image)
         constants.append(Constant("RESIZE_CROP", crop, "(resize_size, crop_size) of the weights' transforms()"))
     values = {"SIZE": size, "CHANNELS": channels}
-    return ScriptLoad(helpers, "read_folder.folder", constants, {"crop": bool(crop)}, values)
+    flags = {"crop": bool(crop), "stream": stream}
+    if not stream:
+        return ScriptLoad([*helpers, images.load_image_folder], "read_folder.folder", constants, flags, values)
+    helpers += [image_stream.ImageFiles, image_stream.split_files, image_stream.normalize_splits]
+    return ScriptLoad(helpers, "read_folder.images", constants, flags, values)
+
+
+def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
+    return script_load(spec, settings, shape)  # pictures are never token ids
 
 
 register(

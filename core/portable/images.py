@@ -67,19 +67,11 @@ def crop_image(image, crop: tuple):
     return image.crop((left, top, left + crop_size, top + crop_size))
 
 
-def load_image_folder(
-    path: str,
-    size: tuple[int, int],
-    channels: int,
-    crop: tuple | None = None,  # [crop]
-) -> tuple:
-    """One sub-folder per class; every image at size (height, width) (``fit_image``)."""
-    from PIL import Image  # here: only image folders need Pillow
-
+def image_files(path: str) -> tuple[list, list]:
+    """Every picture with its class number (a sub-folder per class), and the classes."""
     root = Path(path)
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
-    mode = "L" if channels == 1 else "RGB"
-    pixels, labels = [], []
+    files = []
     for label, name in enumerate(classes):
         for file in sorted((root / name).iterdir()):
             if file.suffix.lower() not in IMAGE_SUFFIXES:
@@ -89,21 +81,53 @@ def load_image_folder(
                     f"{file}: not a regular file; an image folder must hold "
                     "image files only: remove it"
                 )
-            try:
-                with Image.open(file) as opened:
-                    image = fit_image(
-                        convert_image(opened, mode),
-                        size,
-                        crop,  # [crop]
-                    )
-                    pixels.append(np.asarray(image, dtype=np.uint8))
-            except (OSError, ValueError, Image.DecompressionBombError) as exc:
-                raise ValueError(
-                    f"{file}: this image cannot be read ({exc}); delete or "
-                    "replace the file"
-                ) from None
-            labels.append(label)
-    check_class_folders(root, classes, labels)  # no class, an empty one, one alone
+            files.append((file, label))
+    check_class_folders(root, classes, [label for _, label in files])
+    return files, classes
+
+
+def read_image(
+    file: Path,
+    size: tuple[int, int],
+    channels: int,
+    crop: tuple | None = None,  # [crop]
+) -> np.ndarray:
+    """One picture's bytes, (H, W) or (H, W, 3), at size (height, width) (fit_image)."""
+    from PIL import Image  # here: only image folders need Pillow
+
+    try:
+        with Image.open(file) as opened:
+            image = convert_image(opened, "L" if channels == 1 else "RGB")
+            image = fit_image(
+                image,
+                size,
+                crop,  # [crop]
+            )
+            return np.array(image, dtype=np.uint8)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValueError(
+            f"{file}: this image cannot be read ({exc}); delete or replace the file"
+        ) from None
+
+
+def load_image_folder(
+    path: str,
+    size: tuple[int, int],
+    channels: int,
+    crop: tuple | None = None,  # [crop]
+) -> tuple:
+    """One sub-folder per class; every image at size (height, width), all in memory."""
+    files, classes = image_files(path)
+    pixels = []
+    for file, _ in files:
+        image = read_image(
+            file,
+            size,
+            channels,
+            crop,  # [crop]
+        )
+        pixels.append(image)
     x = torch.from_numpy(np.stack(pixels)).float() / 255.0  # (N, H, W[, C]) bytes
     x = x.unsqueeze(1) if channels == 1 else x.permute(0, 3, 1, 2).contiguous()
-    return x, torch.tensor(labels, dtype=torch.int64), None, None, classes
+    labels = torch.tensor([label for _, label in files], dtype=torch.int64)
+    return x, labels, None, None, classes

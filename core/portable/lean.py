@@ -60,9 +60,9 @@ def split(
 def evaluate(model: nn.Module, x, y, loss_fn: nn.Module, batch_size: int) -> tuple:
     """Mean loss and accuracy over a whole split, in eval mode (no dropout)."""
     model.eval()
-    total, correct, n = 0.0, 0, len(x) or float("nan")  # nan: a split without samples
+    total, correct, n = 0.0, 0, len(x)
     for inputs, labels in zip(x.split(batch_size), y.split(batch_size)):
         outputs = model(inputs).float()
         total += loss_fn(outputs, labels).item() * len(labels)
         correct += int((outputs.argmax(1) == labels).sum())
-    return total / n, correct / n
+    return (total / n, correct / n) if n else (float("nan"), float("nan"))  # no samples

@@ -16,7 +16,8 @@ from core.datasets import Dataset
 from core.errors import TrainingError, out_of_memory_message
 from core.model.graph import Graph
 from core.model.shape_rules import fmt
-from core.portable.steps import classes_of, evaluate, shuffled_batches, to_target
+from core.portable.image_stream import evaluate as evaluate_batches
+from core.portable.steps import evaluate, shuffled_batches
 from core.settings import TrainingSettings
 from core.training.events import TrainResult
 
@@ -36,9 +37,8 @@ class Batches:
     ) -> None:
         self.data, self.tensors, self.settings, self.shuffle, self.device = data, tensors, settings, shuffle, device
         self.loader: Any = None
-        if not data.in_memory:
-            sampler = torch.utils.data.RandomSampler(data.train_set, generator=shuffle)
-            self.loader = make_loader(data.train_set, settings.batch_size, device, sampler=sampler)
+        if not data.in_memory:  # the exported script's DataLoader: the same order from the same generator
+            self.loader = make_loader(data.train_set, settings.batch_size, device, shuffle=shuffle)
 
     def epoch(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if self.loader is not None:
@@ -50,16 +50,21 @@ class Batches:
         )
 
 
-def make_loader(dataset: Any, batch_size: int, device: torch.device, sampler: Any = None) -> Any:
-    """A DataLoader with a few worker processes, for data that is read from disk sample by sample."""
+def make_loader(
+    dataset: Any, batch_size: int, device: torch.device, shuffle: torch.Generator | None = None
+) -> torch.utils.data.DataLoader:
+    """A DataLoader with a few worker processes, for data that is read from disk sample by sample; shuffled by
+    ``shuffle`` as the exported script's is (``core/code/templates/main.py``). Its workers are not kept between
+    epochs, as the script's are not: a loader that keeps them draws its seed from the generator once, not every
+    epoch, and the order of the second epoch on would differ from the script's."""
     workers = max(0, min(4, (os.cpu_count() or 1) - 1))
     return torch.utils.data.DataLoader(
         dataset,
         batch_size=batch_size,
-        sampler=sampler,
+        shuffle=shuffle is not None,
+        generator=shuffle,
         num_workers=workers,
         pin_memory=device.type == "cuda",
-        persistent_workers=workers > 0,
     )
 
 
@@ -86,34 +91,13 @@ def evaluate_split(
         assert x is not None and y is not None
         loss, accuracy, predictions = evaluate(model, x, y, loss_fn, settings.loss, size)
         labels = y
-    else:
-        loss, accuracy, predictions, labels = _evaluate_loader(model, data, split, loss_fn, settings, device)
+    else:  # the exported script's evaluate of a big image folder, with the predictions it keeps for the app
+        batches = make_loader(getattr(data, f"{split}_set"), size, device)
+        loss, accuracy, kept = evaluate_batches(model, batches, loss_fn, settings.loss, device)
+        predictions, labels = (torch.cat(part) for part in zip(*kept, strict=True))
     if keep:
         return loss, accuracy, predictions.cpu(), labels.cpu()
     return loss, accuracy
-
-
-@torch.no_grad()
-def _evaluate_loader(
-    model: torch.nn.Module,
-    data: Dataset,
-    split: str,
-    loss_fn: torch.nn.Module,
-    settings: TrainingSettings,
-    device: torch.device,
-) -> tuple[float, float, torch.Tensor, torch.Tensor]:
-    model.eval()
-    total, correct, predictions, all_labels = 0.0, 0, [], []
-    for inputs, labels in make_loader(getattr(data, f"{split}_set"), eval_batch_size(settings), device):
-        inputs, labels = inputs.to(device), labels.to(device)
-        outputs = model(inputs).float()
-        total += loss_fn(outputs, to_target(outputs, labels, settings.loss)).item() * len(labels)
-        predicted = classes_of(outputs, settings.loss)
-        correct += int((predicted == labels).sum())
-        predictions.append(predicted)
-        all_labels.append(labels)
-    n = data.count(split)
-    return total / n, correct / n, torch.cat(predictions), torch.cat(all_labels)
 
 
 def check_fit(outputs: list[Any], data: Dataset, loss: str) -> None:

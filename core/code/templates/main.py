@@ -7,7 +7,9 @@ under torchrun (the lines marked "distributed"), ``small`` a model fastest on on
 thread, ``npz`` the short .npz loader, ``initial`` earlier weights (``torchvision``
 ones, or a file: ``start_from_file``), ``frozen`` parts, ``phases`` fine-tuning's phase two,
 ``classes`` a class loss, ``sched`` a schedule (``epochly``: stepped after each epoch,
-``onecycle``: after each batch), ``amp`` mixed precision, ``stops`` early stopping.
+``onecycle``: after each batch), ``amp`` mixed precision, ``stops`` early stopping,
+``stream`` an image folder too big for memory: a Dataset per split, read through
+DataLoaders (``core.portable.image_stream``).
 Placeholders: ``LOSS_FN``, ``TORCHVISION_WEIGHTS``, and in the early stopping message
 ``MONITOR`` and ``EPOCH_WORD``.
 """
@@ -23,6 +25,7 @@ from zipfile import BadZipFile
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader, DistributedSampler
 
 from core.code.templates.loop import regression_figures
 from core.code.templates.script_names import (
@@ -38,6 +41,7 @@ from core.code.templates.script_names import (
     SEED,
     TORCHVISION_WEIGHTS,
     UNFREEZE_LR_FACTOR,
+    WORKERS,
     Net,
     end_of_epoch,
     evaluate,
@@ -79,7 +83,10 @@ def main() -> None:
         data = load_data()
     except (OSError, KeyError, ValueError) as error:
         raise SystemExit(f"Cannot load the data: {error}") from None
+    # [!stream]
     x_train, y_train, x_val, y_val, x_test, y_test = [t.to(device) for t in data]
+    # [stream]
+    train_set, val_set, test_set = data  # Datasets: pictures read when needed
     model = Net().to(device)  # [!initial]
     model = Net()  # [initial]
     weights = TORCHVISION_WEIGHTS  # [torchvision]
@@ -104,7 +111,24 @@ def main() -> None:
     scheduler = make_scheduler(optimizer, steps_per_epoch)  # [sched]
     # [amp]
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")  # GPU only
+    # [!stream]
     shuffle = torch.Generator().manual_seed(SEED)  # the order of the batches
+    # [stream !dist]
+    train_loader = DataLoader(
+        train_set,
+        batch_size=BATCH_SIZE,
+        shuffle=True,  # a new order every epoch, drawn from SEED
+        generator=torch.Generator().manual_seed(SEED),
+        num_workers=WORKERS,
+    )
+    # [stream dist]
+    shard: DistributedSampler = DistributedSampler(train_set, world, rank, seed=SEED)
+    # [stream dist]
+    train_loader = DataLoader(
+        train_set, batch_size=batch_size, sampler=shard, num_workers=WORKERS
+    )
+    val_loader = DataLoader(val_set, EVAL_BATCH_SIZE, num_workers=WORKERS)  # [stream]
+    test_loader = DataLoader(test_set, EVAL_BATCH_SIZE, num_workers=WORKERS)  # [stream]
     history = []
     for epoch in range(1, EPOCHS + 1):
         if epoch == FREEZE_EPOCHS + 1:  # phase two: every layer trains now  # [phases]
@@ -119,10 +143,15 @@ def main() -> None:
             print(  # [!dist]
                 f"Phase two: every layer trains, at {LEARNING_RATE * UNFREEZE_LR_FACTOR:g}",
             )
-        # [dist]
+        # [dist !stream]
         batches = shuffled_batches(x_train, y_train, batch_size, shuffle, rank, world)
-        order = torch.randperm(len(x_train), generator=shuffle).to(device)  # [!dist]
-        batches = ((x_train[b], y_train[b]) for b in order.split(BATCH_SIZE))  # [!dist]
+        # [!dist !stream]
+        order = torch.randperm(len(x_train), generator=shuffle).to(device)
+        # [!dist !stream]
+        batches = ((x_train[b], y_train[b]) for b in order.split(BATCH_SIZE))
+        shard.set_epoch(epoch)  # distributed: a new order every epoch  # [stream dist]
+        # [stream]
+        batches = ((x.to(device), y.to(device)) for x, y in train_loader)
         total_loss, correct, seen = train_one_epoch(  # [dist]
             model,
             batches,
@@ -145,8 +174,10 @@ def main() -> None:
             dist.all_reduce(sums)
             total_loss, correct, seen = sums.tolist()
         metrics = {"loss": total_loss / seen, "accuracy": correct / seen}  # [dist]
-        # [classes]
+        # [classes !stream]
         val_loss, val_accuracy = evaluate(model, x_val, y_val, loss_fn, EVAL_BATCH_SIZE)
+        # [stream]
+        val_loss, val_accuracy = evaluate(model, val_loader, loss_fn, LOSS, device)
         # [!classes]
         val_loss, val_accuracy, _ = evaluate(
             model, x_val, y_val, loss_fn, LOSS, EVAL_BATCH_SIZE
@@ -175,8 +206,10 @@ def main() -> None:
             # [!dist]
             print(f"Early stopping: no better MONITOR for {PATIENCE} EPOCH_WORD.")
             break
-    # [classes]
+    # [classes !stream]
     test_loss, test_accuracy = evaluate(model, x_test, y_test, loss_fn, EVAL_BATCH_SIZE)
+    # [stream]
+    test_loss, test_accuracy = evaluate(model, test_loader, loss_fn, LOSS, device)
     # [!classes]
     test_loss, test_accuracy, _ = evaluate(
         model, x_test, y_test, loss_fn, LOSS, EVAL_BATCH_SIZE

@@ -56,6 +56,7 @@ TEST_FRACTION = 0.1
 INPUT_SHAPE = (1, 28, 28)
 NORMALIZE: Any = True  # "auto", a bool or a pretrained network's (mean, std)
 IMAGE_SIZE = (28, 28)
+WORKERS = 4  # a big image folder's DataLoader processes (core.code.script_data)
 # torchvision.datasets, which the script imports; its DATASET is a placeholder
 datasets: Any = None
 # core.portable.lean's split, pasted: mypy counts a list's items as too many for it
