@@ -167,12 +167,21 @@ def python_literal(value: Any) -> str:
 
 
 def constant_line(constant: Constant) -> str:
-    """``NAME = value  # comment``; a spread dict one item a line, the comment after its opening brace."""
+    """``NAME = value  # comment``; a spread dict one item a line, the comment after its opening brace. A line
+    too long (a path deep in folders) as ruff format writes it: the comment above, a text in parentheses when
+    that makes it fit."""
     comment = f"  # {constant.comment}" if constant.comment else ""
     if constant.spread and isinstance(constant.value, dict) and constant.value:
         items = [f"    {python_literal(key)}: {python_literal(value)}," for key, value in constant.value.items()]
         return "\n".join([f"{constant.name} = {{{comment}", *items, "}"])
-    return f"{constant.name} = {python_literal(constant.value)}{comment}"
+    value = python_literal(constant.value)
+    line = f"{constant.name} = {value}"
+    if len(line + comment) <= LINE_LENGTH:
+        return line + comment
+    above = f"# {constant.comment}\n" if comment else ""
+    if isinstance(constant.value, str) and len(line) > LINE_LENGTH >= len(value) + 4:  # as ruff format wraps it
+        return f"{above}{constant.name} = (\n    {value}\n)"
+    return above + line
 
 
 def helper_constants(constants: list[str], helper_text: str) -> list[str]:
