@@ -173,3 +173,30 @@ def test_the_in_memory_evaluate_says_nan_for_an_empty_split_in_plain_code() -> N
     model = torch.nn.Linear(2, 2)
     empty = lean.evaluate(model, torch.zeros(0, 2), torch.zeros(0, dtype=torch.int64), torch.nn.CrossEntropyLoss(), 4)
     assert all(math.isnan(value) for value in empty)
+
+
+@pytest.mark.slow
+def test_the_streamed_distributed_script_runs_alone_and_on_two_processes(tmp_path, monkeypatch) -> None:
+    """Under torchrun each process reads its shard through a DistributedSampler. 25 training pictures do not divide
+    by 2: without drop_last one process took a 13th picture, a 4th batch, and OneCycleLR, sized for 3 steps, stopped
+    the job ("Tried to step 7 times")."""
+    _too_big(monkeypatch)
+    pictures = write_images(tmp_path / "pictures", {"dark": 16, "light": 15})  # 25 train, 3 val, 3 test
+    settings = {"epochs": 2, "batch_size": 8, "scheduler": "OneCycleLR", "optimizer": "SGD", "momentum": 0.9}
+    project = mlp_project([3, 6, 6], 16, 2, dataset=f"folder:{pictures}", distributed=True, **settings)
+    histories = []
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
+    for name, launch in (("one", [sys.executable]), ("two", [*TORCHRUN, "--standalone", "--nproc_per_node=2"])):
+        run = tmp_path / name
+        run.mkdir()
+        (run / "train.py").write_text(generate_script(project).source)
+        done = subprocess.run(
+            [*launch, "train.py"], cwd=run, capture_output=True, text=True, env=env, timeout=300, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        histories.append(json.loads((run / "history.json").read_text()))
+    assert [len(history) for history in histories] == [2, 2]
+    assert all(math.isfinite(row["val_loss"]) for history in histories for row in history)
+
+
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run"]

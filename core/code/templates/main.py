@@ -122,7 +122,9 @@ def main() -> None:
         num_workers=WORKERS,
     )
     # [stream dist]
-    shard: DistributedSampler = DistributedSampler(train_set, world, rank, seed=SEED)
+    shard: DistributedSampler = DistributedSampler(
+        train_set, world, rank, seed=SEED, drop_last=True
+    )
     # [stream dist]
     train_loader = DataLoader(
         train_set, batch_size=batch_size, sampler=shard, num_workers=WORKERS
