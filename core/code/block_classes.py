@@ -6,11 +6,12 @@ The expressions inside (channels that follow the input, arguments) come from ``c
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from core.code.block_names import arg_names, class_name
 from core.code.block_shortcut import optional_argument
-from core.code.block_signature import REQUIRED, class_context, inline, signature
+from core.code.block_signature import REQUIRED, class_context, inline, is_chain, signature
 from core.code.codegen_blocks import BlockCodeError, Context, extra_value, literal
 from core.code.line_wrap import call_lines
 from core.model.blocks import BlockDef, dependency_order
@@ -55,19 +56,24 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
             params.append(f"{names[key]}: {_hint(defn.arg(key).default)}")  # type: ignore[union-attr]
         else:
             params.append(f"{names[key]}: {_hint(default)} = {literal(default)}")
-    lines = [f"class {class_name(defn)}(nn.Module):"]
-    about = f'    """{defn.description}"""'
-    plain = defn.description.isprintable() and '"' not in defn.description and "\\" not in defn.description
-    if defn.description and plain and len(about) <= 88:
-        lines += [about, ""]
     shortcut = optional_argument(defn)  # a variant passes its shortcut layer in (torchvision's downsample)
+    # (attribute, node id, expression), in the order they are registered
+    registered = [(key.split("\0")[0], key.split("\0")[1], expr) for key, expr in exprs.items()]
+    base = _numbered_base(defn, ctx, registered) if shortcut is None else None
+    lines = [f"class {class_name(defn)}({base or 'nn.Module'}):"]
+    lines += _docstring(defn.description)
     if shortcut is not None:
         params.append(f"{shortcut.attr}: nn.Module | None = None")
     lines += call_lines("    ", "def __init__", params, " -> None:")
+    if base == "nn.Sequential":  # its own forward calls the layers in turn, as torchvision's MLPBlock
+        return [*lines, *call_lines("        ", "super().__init__", [expr for _, _, expr in registered])]
     lines.append("        super().__init__()")
     attr_of: dict[str, str] = {}
-    for key, expr in exprs.items():
-        attr, nid = key.split("\0")
+    for attr, nid, expr in sorted(registered, key=lambda r: not r[0].isdigit()) if base else registered:
+        if base is not None and attr.isdigit():  # an nn.ModuleList's numbered layers: self[0], as it numbers them
+            attr_of[nid] = f"[{attr}]"
+            lines += call_lines("        ", "self.append", [expr])
+            continue
         attr_of[nid] = attr
         lines += register_lines(attr, expr)
     if shortcut is not None:
@@ -79,6 +85,32 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
     where = (add, shortcut.port, shortcut.attr) if shortcut is not None and add is not None else None
     lines += forward(ctx.graph, ctx.analysis, attr_of, reads, where)
     return lines
+
+
+# a list's own methods, which an attribute of its subclass would hide
+_LIST_METHODS = frozenset({"append", "extend", "insert", "pop", "index"})
+
+
+def _numbered_base(defn: BlockDef, ctx: Context, registered: list[tuple[str, str, str]]) -> str | None:
+    """The container an imported class with numbered layers (``mlp.0.weight``, an nn.Sequential or nn.ModuleList
+    in the original) subclasses so that its code need not spell ``getattr(self, "0")``: ``nn.Sequential`` when
+    they are all its layers, in a chain; ``nn.ModuleList`` (``self[0](x)`` in forward) when the other layers
+    are stateless ones registered between them (a Tanh between a list's Linears) or come after them, so the
+    state_dict keeps its order. None: a plain nn.Module."""
+    attrs = [attr for attr, _, _ in registered]
+    numbered = [attr for attr in attrs if attr.isdigit()]
+    if not numbered or numbered != [str(i) for i in range(len(numbered))] or _LIST_METHODS & set(attrs):
+        return None
+    if len(numbered) == len(attrs) and is_chain(defn):
+        return "nn.Sequential"
+    last = attrs.index(numbered[-1])
+    for attr, nid, _ in registered[:last]:
+        node, info = ctx.graph.node(nid), ctx.analysis.nodes[nid]
+        spec = node.spec if node.block is None else None
+        stateless = spec is not None and spec.category in ("Activation", "Dropout", "Pooling") and not info.param_count
+        if not attr.isdigit() and not stateless:
+            return None
+    return "nn.ModuleList"
 
 
 def forward_arguments(ctx: Context, taken: set[str]) -> tuple[list[str], dict[str, dict[str, str]]]:
@@ -106,6 +138,17 @@ def forward_arguments(ctx: Context, taken: set[str]) -> tuple[list[str], dict[st
             many = isinstance(ctx.analysis.nodes[nid].params[param.name], (list, tuple))  # a list reads as items
             reads.setdefault(nid, {})[param.name] = f"{'*' if many else ''}self.{attr_of[name]}"
     return lines, reads
+
+
+def _docstring(text: str) -> list[str]:
+    """The class's docstring, wrapped to the 88 columns ruff checks (with the blank line after it); none for a
+    description that is empty, cannot be written between quotes, or holds a word too long for a line."""
+    if not text or not text.isprintable() or '"' in text or "\\" in text:
+        return []
+    lines = textwrap.wrap(f'"""{text}"""', width=84, break_long_words=False, break_on_hyphens=False)
+    if any(len(line) > 84 for line in lines):
+        return []
+    return [f"    {line}" for line in lines] + [""]
 
 
 def _hint(value: Any) -> str:

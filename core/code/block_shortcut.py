@@ -80,11 +80,14 @@ def _same_arguments(plain: BlockDef, variant: BlockDef, skip: str) -> bool:
 
 
 def _same_signature(plain: BlockDef, variant: BlockDef) -> bool:
-    """The same constructor arguments, none of them an auto value of one layer (those name the layer)."""
-    from core.code.block_signature import signature  # it imports core.code.codegen_blocks, which imports this module
+    """The same constructor arguments, none of them an auto value of one layer (those name the layer), and no auto
+    value written as the number the plain class's instances agree on (the variant's might differ)."""
+    # it imports core.code.codegen_blocks, which imports this module
+    from core.code.block_signature import has_fixed_values, signature
 
     ours, theirs = signature(plain), signature(variant)
-    return ours == theirs and all(kind != "extra" for kind, _, _ in ours)
+    fixed = has_fixed_values(plain) or has_fixed_values(variant)
+    return ours == theirs and all(kind != "extra" for kind, _, _ in ours) and not fixed
 
 
 def optional_shortcuts(definitions: list[BlockDef]) -> dict[str, Shortcut]:

@@ -6,6 +6,7 @@ class's text (``core.code.block_classes``) too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -57,10 +58,10 @@ def chain_order(defn: BlockDef) -> list[str]:
 # Signatures are remembered only during one generation (``signature_memo``), never across: a definition is edited
 # in place (a shape, a layer, an argument), and a signature kept from before the edit made the next code wrong (a
 # chain that gained an auto argument was still written inline, naming an argument nobody passed).
-# id(defn) -> (defn, its signature); holding defn keeps its id from being reused while the memo lives.
-_MEMO: ContextVar[dict[int, tuple[BlockDef, list[tuple[str, Any, Any]]]] | None] = ContextVar(
-    "codegen_blocks_signatures", default=None
-)
+# id(defn) -> (defn, its signature, its auto values' argument names, whether some auto value is written as the one
+# number every instance takes); holding defn keeps its id from being reused while the memo lives.
+_Found = tuple[list[tuple[str, Any, Any]], dict[Any, str], bool]
+_MEMO: ContextVar[dict[int, tuple[BlockDef, _Found]] | None] = ContextVar("codegen_blocks_signatures", default=None)
 
 
 @contextmanager
@@ -89,7 +90,7 @@ def class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
         raise BlockCodeError(f"Block {defn.name} has problems to fix before code can be generated: {problems}")
     count = len(defn.input_ids)
     names: list[str | None] = ["in_channels" if count == 1 else f"in_channels{i + 1}" for i in range(count)]
-    ctx = Context(graph, analysis, arg_names(defn), names, defn.bindings)
+    ctx = Context(graph, analysis, arg_names(defn), names, defn.bindings, block=defn.name)
     attrs = NameAllocator(MODULE_ATTRIBUTES)
     exprs: dict[str, str] = {}
     for nid in analysis.order:
@@ -100,24 +101,47 @@ def class_context(defn: BlockDef) -> tuple[Context, dict[str, str]]:
 
 
 def signature(defn: BlockDef) -> list[tuple[str, Any, Any]]:
-    """The constructor's arguments in order: ("chan", port, REQUIRED), ("extra", (node, param), REQUIRED),
-    ("arg", name, default or REQUIRED)."""
+    """The constructor's arguments in order: ("chan", port, REQUIRED), ("arg", name, REQUIRED), ("extra", (node,
+    param), REQUIRED), ("arg", name, default). An instance passes the extras by name (``extra_names``): what
+    ``fc_in_features=120`` sets is read where the block is used."""
+    return _found(defn)[0]
+
+
+def extra_names(defn: BlockDef) -> dict[Any, str]:
+    """The argument name of each ("extra", key) of ``signature``."""
+    return _found(defn)[1]
+
+
+def has_fixed_values(defn: BlockDef) -> bool:
+    """Whether the class writes an auto value as the one number all its instances take (``core.code.block_values``):
+    another definition's instances, given this class, might not take it."""
+    return _found(defn)[2]
+
+
+def _found(defn: BlockDef) -> _Found:
     memo = _MEMO.get()
     cached = memo.get(id(defn)) if memo is not None else None
     if cached is not None and cached[0] is defn:
         return cached[1]
-    ctx, _ = class_context(defn)
-    sig: list[tuple[str, Any, Any]] = [("chan", i, REQUIRED) for i in sorted(ctx.used_chan)]
-    sig += [("extra", k, REQUIRED) for k in ctx.extra]
+    ctx, exprs = class_context(defn)
+    text = "\n".join(exprs.values())  # an input's channels are an argument only where a layer reads them
+    used = [i for i, name in enumerate(ctx.in_chan) if name and re.search(rf"(?<![\w.]){name}\b(?!=)", text)]
+    sig: list[tuple[str, Any, Any]] = [("chan", i, REQUIRED) for i in used]
     sig += [("arg", a.name, REQUIRED) for a in defn.args if not a.keyword]
+    sig += [("extra", k, REQUIRED) for k in ctx.extra]
     sig += [("arg", a.name, a.default) for a in defn.args if a.keyword]
+    found: _Found = (sig, dict(ctx.extra), bool(ctx.fixed))
     if memo is not None:
-        memo[id(defn)] = (defn, sig)
-    return sig
+        memo[id(defn)] = (defn, found)
+    return found
 
 
 def inline(defn: BlockDef) -> bool:
     """Written as ``nn.Sequential(...)`` where used instead of as a class of its own."""
-    if defn.as_class:
+    if defn.as_class or not is_chain(defn):
         return False
-    return is_chain(defn) and not any(kind == "extra" for kind, _, _ in signature(defn))
+    # nn.Sequential numbers its children: an imported chain whose keys say otherwise keeps its class
+    keys = [defn.graph.node(nid).key for nid in chain_order(defn)]
+    if any(key is not None and key != str(i) for i, key in enumerate(keys)):
+        return False
+    return not any(kind == "extra" for kind, _, _ in signature(defn))

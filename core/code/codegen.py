@@ -15,6 +15,7 @@ from core.code.block_classes import class_lines, used_definitions
 from core.code.block_names import code_names
 from core.code.block_shortcut import optional_shortcuts, shortcuts
 from core.code.block_signature import signature_memo
+from core.code.block_values import instance_values
 from core.code.codegen_blocks import Context, instance_expr
 from core.code.forward_names import ForwardNames
 from core.code.line_wrap import assign_lines, call_lines, with_comment
@@ -84,22 +85,28 @@ def _template_value(value: Any) -> str:
     return literal(value)
 
 
+def _module(attr: str) -> str:
+    """``self.conv1``; ``self[0]`` for a numbered layer of a class that is an nn.ModuleList (``[0]``: see
+    ``core.code.block_classes``)."""
+    return f"self{attr}" if attr.startswith("[") else module_ref(attr)
+
+
 def _expression(
     node: Node, attr: str | None, args: list[str], params: dict[str, Any], reads: dict[str, str] | None = None
 ) -> str:
     """The right-hand side of a node's forward line: its module call, or its catalog ``forward_template``
     (``reads``: parameters that a block's class takes from ``self`` instead of writing their number)."""
     if node.block is not None:  # a block's forward takes every input and returns a tuple if it has several outputs
-        return f"{module_ref(str(attr))}({', '.join(args)})"
+        return f"{_module(str(attr))}({', '.join(args)})"
     template = get_spec(node.type).forward_template  # a module's template calls it as {module} (attention)
     if attr is not None and not template:
-        return f"{module_ref(attr)}({args[0]})"
+        return f"{_module(attr)}({args[0]})"
     if not template:
         raise CodegenError(f"No code template for layer type {node.type}.", node.id)  # pragma: no cover
     values = {name: _template_value(value) for name, value in params.items()}
     values.update(reads or {})
     values.update(
-        x=args[0], args=", ".join(args), sum=" + ".join(args), product=" * ".join(args), module=module_ref(str(attr))
+        x=args[0], args=", ".join(args), sum=" + ".join(args), product=" * ".join(args), module=_module(str(attr))
     )
     return template.format(**values)
 
@@ -139,21 +146,31 @@ def _emit_init(
     analysis: Analysis,
     graph: Graph,
 ) -> None:
-    out.add(f"class {class_name}(nn.Module):")
+    listed = _numbered(attr_of)
+    out.add(f"class {class_name}({'nn.ModuleList' if listed else 'nn.Module'}):")
     out.add("    def __init__(self) -> None:")
     out.add("        super().__init__()")
     for nid, attr in attr_of.items():
         if nodes[nid].block is not None:
             expr = instance_expr(Context(graph, analysis), nodes[nid])
-            out.add(register_lines(attr, expr), nid)
+            out.add(call_lines("        ", "self.append", [expr]) if listed else register_lines(attr, expr), nid)
             continue
         spec = get_spec(nodes[nid].type)
         args = constructor_args(spec, analysis.nodes[nid].params)
+        if listed:
+            out.add(call_lines("        ", "self.append", [f"{spec.torch_class}({', '.join(args)})"]), nid)
+            continue
         if not attr.isidentifier():
             out.add(register_lines(attr, f"{spec.torch_class}({', '.join(args)})"), nid)
             continue
         out.add(call_lines("        ", f"self.{attr} = {spec.torch_class}", args), nid)
     out.add("")
+
+
+def _numbered(attr_of: dict[str, str]) -> bool:
+    """Net's layers are all numbered ``0``, ``1``, ... (an imported nn.Sequential): Net is then an nn.ModuleList,
+    whose ``self[0]`` reads them, with the same state_dict keys (no ``getattr(self, "0")``)."""
+    return bool(attr_of) and list(attr_of.values()) == [str(i) for i in range(len(attr_of))]
 
 
 def _emit_layer_line(out: _Emitter, node: Node, target: str, expr: str, info: NodeInfo, comments: bool = True) -> None:
@@ -199,8 +216,9 @@ def model_lines(
     helpers = helper_lines(uses, uses)  # classes of layers torch has none for, blocks' too, with the options set
     out.add(helpers)
     taken = {*taken, "torch", "nn", class_name, *module_level_names("\n".join(helpers))}
-    # each definition's signature worked out once per generation, never kept after it; each class named for it
-    with signature_memo(), code_names(graph.blocks, taken):
+    # each definition's signature worked out once per generation, never kept after it; each class named for it; an
+    # auto value all instances of a class agree on written as its number
+    with signature_memo(), code_names(graph.blocks, taken), instance_values(graph, analysis):
         try:
             definitions = used_definitions(graph, order)
             variants = optional_shortcuts(definitions)  # written through the plain class: downsample=...
@@ -211,7 +229,8 @@ def model_lines(
                 _emit_init(out, class_name, nodes, attr_of, analysis, graph)
         except GraphError as exc:
             raise CodegenError(str(exc)) from None
-        inputs = _emit_forward(out, graph, analysis, order, nodes, attr_of, True)
+        refs = {nid: f"[{attr}]" for nid, attr in attr_of.items()} if _numbered(attr_of) else attr_of
+        inputs = _emit_forward(out, graph, analysis, order, nodes, refs, True)
     return out, GeneratedCode("", class_name, {}, attr_of, inputs)
 
 
@@ -260,6 +279,8 @@ def _emit_forward(
             continue
         sources = [(e.src, e.src_port) for e in graph.inputs_of(nid) if e is not None]
         args, dying = names.consume(sources, nid)
+        if node.type == "Add" and len(args) == 2 and args[0] in names.free_skips and args[1] not in names.free_skips:
+            args = [args[1], args[0]]  # ``out + identity``, as torchvision writes it (two terms add alike either way)
         if node.type == "Output":
             returned[nid] = args[0]
             continue
@@ -287,8 +308,17 @@ def _keep_skip(out: _Emitter, names: ForwardNames, graph: Graph, nodes: dict[str
         return
     readers = [e.dst for e in graph.consumers(key[0]) if e.src_port == key[1] and e.dst in nodes]
     adds = [r for r in readers if nodes[r].type == "Add"]
-    if len(readers) == 2 and len(adds) == 1:
+    sizes = [r for r in readers if _reads_batch_size_only(nodes[r])]  # a learned tensor: x = x + pos_embedding
+    if len(readers) == 2 and len(adds) == 1 and not sizes:
         out.add(f"        {names.skip(key, adds[0])} = {names.var_of[key]}")
+
+
+def _reads_batch_size_only(node: Node) -> bool:
+    """A layer that reads its input only for the batch size (a learned tensor's ``expand(x.shape[0], ...)``):
+    the value it reads is no skip kept beside a main path."""
+    spec = node.spec if node.block is None else None
+    template = spec.forward_template if spec is not None else ""
+    return "{x}.shape[0]" in template and "{x}" not in template.replace("{x}.shape[0]", "")
 
 
 def _optional_shortcut(

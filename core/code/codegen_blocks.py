@@ -18,7 +18,8 @@ from typing import Any
 
 from core.code.block_names import IN_CHANNELS, arg_names, bound_names, class_name
 from core.code.block_shortcut import shortcut_of
-from core.code.block_signature import REQUIRED, chain_order, inline, signature
+from core.code.block_signature import REQUIRED, chain_order, extra_names, inline, signature
+from core.code.block_values import ENTERING, NOT_ONE, extra_value, one_value
 from core.errors import GraphError
 from core.model.analysis import Analysis
 from core.model.blocks import instance_at
@@ -46,8 +47,9 @@ class Context:
     in_chan: list[str | None] = field(default_factory=list)  # channel expression of each Input port
     bindings: dict[tuple[str, str], str] = field(default_factory=dict)
     extra: dict[tuple[str, str], str] = field(default_factory=dict)  # auto values that became arguments
-    used_chan: set[int] = field(default_factory=set)
     memo: dict[tuple[str, int], str | None] = field(default_factory=dict)
+    block: str | None = None  # the definition whose class this is (None: Net)
+    fixed: set[tuple[str, str]] = field(default_factory=set)  # auto values written as the one number all take
 
     @property
     def symbolic(self) -> bool:
@@ -78,7 +80,6 @@ def _chan(ctx: Context, nid: str, port: int) -> str | None:
     if node.type == "Input":
         index = [n.id for n in ctx.graph.nodes_of_type("Input")].index(nid)
         if index < len(ctx.in_chan) and ctx.in_chan[index] is not None:
-            ctx.used_chan.add(index)
             return ctx.in_chan[index]
         return None
     if node.block is not None:  # through the definition of its last copy, else its out_channels argument
@@ -126,8 +127,21 @@ def param_expr(ctx: Context, nid: str, param: str) -> str | None:
             return found
     name = ctx.extra.get((nid, param))
     if name is None:
-        name = ctx.extra[(nid, param)] = _free(ctx, f"{ctx.graph.node(nid).name}_{param}")
+        same = _one(ctx, nid, param)
+        if same is not None:
+            return same
+        name = ctx.extra[(nid, param)] = _free(ctx, f"{_label(ctx.graph.node(nid))}_{param}")
     return name
+
+
+def _one(ctx: Context, nid: str, param: str) -> str | None:
+    """The number every instance of the class takes for an auto value, written as it is (``core.code.block_values``);
+    None where they differ: then it is an argument."""
+    value = one_value(ctx.block, nid, param)
+    if value is NOT_ONE:
+        return None
+    ctx.fixed.add((nid, param))
+    return literal(value)
 
 
 def layer_args(spec: LayerSpec, params: dict[str, Any], exprs: dict[str, str]) -> list[str]:
@@ -202,7 +216,8 @@ def _leaving(ctx: Context, node: Node, index: int) -> str | None:
     """The channels leaving copy ``index`` (its first output), worked out through its definition; None: unknown."""
     defn, _ = instance_at(ctx.graph, node, index)
     inner_graph, inner = ctx.analysis.nodes[node.id].inner[index]
-    child = Context(inner_graph, inner, _copy_args(ctx, node, index), _entering(ctx, node, index), defn.bindings)
+    args, entering = _copy_args(ctx, node, index), _entering(ctx, node, index)
+    child = Context(inner_graph, inner, args, entering, defn.bindings, block=defn.name)
     if not ctx.symbolic:
         child.args = None
     wire = inner_graph.inputs_of(defn.output_ids[0])[0]
@@ -217,12 +232,13 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
     args = _copy_args(ctx, node, index)
     if inline(defn):  # an unknown number stays this instance's own: an inline chain has no arguments to pass it
         known = [c if c is not None or index else _entering_literal(ctx, node, port) for port, c in enumerate(in_chan)]
-        child = Context(inner_graph, inner, args, known, defn.bindings)
+        child = Context(inner_graph, inner, args, known, defn.bindings, block=defn.name)
         children = [module_expr(child, nid) for nid in chain_order(defn)]
         return f"nn.Sequential({', '.join(children)})"
     sig = signature(defn)
     keywords = arg_names(defn)
     call: list[str] = []
+    named: list[str] = []  # an auto value's argument is passed by its name, after the others: what it sets is read
     shortcut = shortcut_of(defn)
     for kind, key, default in sig:
         if kind == "chan":
@@ -235,21 +251,19 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
                 raise BlockCodeError(f"{node.name}: the channels entering block {defn.name} are not known.", node.id)
             call.append(value)
         elif kind == "extra":
-            call.append(_extra_call(ctx, node, index, key, inner_graph, inner))
+            named.append(f"{extra_names(defn)[key]}={_extra_call(ctx, node, index, key, inner_graph, inner)}")
         else:
             expr = args[key]
             if default is REQUIRED:
                 call.append(expr)
             elif expr != literal(default):
                 call.append(f"{keywords[key]}={expr}")
+    call += named
     if shortcut is not None:  # the plain class, given this variant's shortcut layer (torchvision's downsample)
-        child = Context(inner_graph, inner, args, in_chan, defn.bindings)
+        child = Context(inner_graph, inner, args, in_chan, defn.bindings, block=defn.name)
         call.append(f"{shortcut.attr}={module_expr(child, shortcut.node_id)}")
         return f"{class_name(shortcut.plain)}({', '.join(call)})"
     return f"{class_name(defn)}({', '.join(call)})"
-
-
-ENTERING = "\1in"  # the key of an extra argument: the channels entering a nested block's port (``extra_value``)
 
 
 def _entering_arg(ctx: Context, node: Node, port: int) -> str:
@@ -257,8 +271,11 @@ def _entering_arg(ctx: Context, node: Node, port: int) -> str:
     the class it sits in, as a plain layer's auto value does (``param_expr``): the first instance's number would
     be wrong for the others (a U-Net's up-blocks)."""
     key = (node.id, f"{ENTERING}{port}")
+    same = _one(ctx, *key) if key not in ctx.extra else None
+    if same is not None:
+        return same
     if key not in ctx.extra:
-        ctx.extra[key] = _free(ctx, f"{node.name}_in_channels")
+        ctx.extra[key] = _free(ctx, f"{_label(node)}_in_channels")
     return ctx.extra[key]
 
 
@@ -269,22 +286,15 @@ def _extra_call(ctx: Context, node: Node, index: int, key: tuple[str, str], inne
         return literal(extra_value(inner, *key))
     inner_id, param = key
     path = (node.id, f"\0{index}\0{inner_id}\0{param}")
+    same = _one(ctx, *path) if path not in ctx.extra else None
+    if same is not None:
+        return same
     if path not in ctx.extra:
         word = param.rsplit(chr(0), 1)[-1]
-        base = f"{node.name}_{inner_graph.node(inner_id).name}_{'in_channels' if word.startswith(ENTERING) else word}"
+        inner_name = _label(inner_graph.node(inner_id))
+        base = f"{_label(node)}_{inner_name}_{'in_channels' if word.startswith(ENTERING) else word}"
         ctx.extra[path] = _free(ctx, base)
     return ctx.extra[path]
-
-
-def extra_value(analysis: Analysis, nid: str, param: str) -> Any:
-    """An auto argument's number for one instance; ``param`` "\0copy\0inner node\0param" looks inside a block."""
-    if param.startswith("\0"):
-        _, index, inner_id, rest = param.split("\0", 3)
-        return extra_value(analysis.nodes[nid].inner[int(index)][1], inner_id, rest)
-    if param.startswith(ENTERING):
-        shape = analysis.nodes[nid].in_shapes[int(param[len(ENTERING) :])]
-        return shape[1] if shape is not None else None
-    return analysis.nodes[nid].params[param]
 
 
 def _entering_literal(ctx: Context, node: Node, port: int) -> str | None:
@@ -293,6 +303,11 @@ def _entering_literal(ctx: Context, node: Node, port: int) -> str | None:
     info = ctx.analysis.nodes.get(wire.src) if wire is not None else None
     shape = info.port_shape(wire.src_port) if info is not None and wire is not None else None
     return literal(shape[1]) if shape is not None and len(shape) > 1 and shape[1] is not None else None
+
+
+def _label(node: Node) -> str:
+    """A layer's name in an argument's: ``layer0`` for an imported nn.Sequential's ``0`` (its node is ``m_0``)."""
+    return f"layer{node.key}" if node.key is not None and node.key.isdigit() else node.name
 
 
 def _free(ctx: Context, base: str) -> str:

@@ -48,7 +48,9 @@ class ForwardNames:
         name = self.free_skips.pop(0) if self.free_skips else fresh_temp(self.temp, self.rank, "identity")
         self.skips[(key, add)] = name
         self.remaining[key] -= 1
-        self.parked[add] = self.var_of[key]  # the main path meanwhile is ``out``: ``x = out + identity``
+        if not self.block:  # the main path meanwhile is ``out``: ``x = out + identity``
+            self.parked[add] = self.var_of[key]
+        # in a block's class the main path goes on in the name it had: ``identity = out``, ``out = self.ln_2(out)``
         return name
 
     def _live(self, name: str) -> bool:

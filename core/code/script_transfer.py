@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from core.code.block_names import code_names
 from core.code.block_signature import signature_memo
+from core.code.block_values import instance_values
 from core.code.line_wrap import call_lines, with_comment
 from core.code.templates import function_lines
 from core.errors import TorchCanvasError
@@ -113,7 +114,7 @@ def transfer_plan(project: Project, analysis: Analysis, attr_names: dict[str, st
     is frozen in every copy) and fine-tuning settings. A frozen node without weights (a ReLU) changes nothing
     and is left out."""
     s = project.training
-    with signature_memo(), code_names(project.graph.blocks, set()):
+    with signature_memo(), code_names(project.graph.blocks, set()), instance_values(project.graph, analysis):
         frozen = _frozen_paths(project.graph, analysis, attr_names)
     return Transfer(
         frozen=tuple(path for path, _ in frozen),

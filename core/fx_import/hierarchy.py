@@ -10,9 +10,12 @@ attribute (``layer1``, ``downsample``), so the generated code has the original's
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from torch import fx, nn
@@ -20,6 +23,7 @@ from torch import fx, nn
 from core.code.block_signature import inline
 from core.errors import TorchCanvasError
 from core.fx_import.items import Flat, Item
+from core.fx_import.source import IMPORTED_MODULE
 from core.fx_import.trace import dtype_of, shape_of
 from core.model.blocks import BLOCK_TYPE, MAX_REPEAT, BlockArg, BlockDef, Library, keyword_name
 from core.model.graph import Graph
@@ -288,6 +292,29 @@ def _class_name(scope: Scope, types: dict[str, type], library: Library) -> str:
     return name
 
 
+def _about(scopes: list[Scope], cls: Any, name: str) -> str:
+    """What the class's docstring says the block is: the first paragraph of the original class's docstring
+    ("Transformer encoder block.") and where it came from (``torchvision.models.vision_transformer.EncoderBlock``,
+    ``tiny_vit.py:Block``: the file, never the name it was run under); a torch container by the attribute it was
+    in (``The model's encoder.layers: an nn.Sequential in the original.``)."""
+    if cls in (nn.Sequential, nn.ModuleList, nn.ModuleDict):
+        paths = [s.path for s in scopes]
+        where = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        text = f"The model's {where}: an nn.{cls.__name__} in the original."
+    else:
+        module, qualname = str(getattr(cls, "__module__", "")), str(getattr(cls, "__qualname__", name))
+        origin = f"{module}.{qualname}"
+        if module.startswith(IMPORTED_MODULE):
+            file = getattr(sys.modules.get(module), "__file__", None)
+            origin = f"{Path(file).name}:{qualname}" if isinstance(file, str) else qualname
+        doc = getattr(cls, "__doc__", None) if isinstance(cls, type) else None  # its own, not nn.Module's
+        first = " ".join(inspect.cleandoc(doc).split("\n\n")[0].split()) if isinstance(doc, str) else ""
+        first = first if 0 < len(first) <= 120 else ""
+        text = f"{first}{' ' if first and first[-1] in '.!?' else '. ' if first else ''}Imported from {origin}."
+    text = "".join(c for c in text if c.isprintable() and c not in '"\\')
+    return text[:200]
+
+
 def _out_channels(scope: Scope) -> int | None:
     shape = shape_of(scope.outputs[0]) if len(scope.outputs) == 1 else None
     return shape[1] if shape is not None and len(shape) > 1 else None
@@ -329,8 +356,7 @@ def _one_definition(scopes: list[Scope], types: dict[str, type], library: Librar
         n.name == _free_name(Graph(), str(i), set())
         for i, n in enumerate(x for x in graph.nodes if x.type not in ("Input", "Output"))
     )
-    about = f"Imported: {getattr(cls, '__module__', '')}.{getattr(cls, '__qualname__', name)}".replace('"', "")
-    library[name] = BlockDef(name, graph, args, bindings, about[:200], as_class=not plain_numbers)
+    library[name] = BlockDef(name, graph, args, bindings, _about(scopes, cls, name), as_class=not plain_numbers)
     for scope, own in zip(scopes, values, strict=True):
         node = _parent_node(scope)
         node.block = name

@@ -24,6 +24,9 @@ from core.files.weights import read_weights
 from core.fx_import.python_args import PythonArgs, build_args, parse_python_args
 from core.fx_import.trace import ModelImportError, user_frame
 
+# the name a model file is run under (a name of its own: two files may both be model.py); the file is its __file__
+IMPORTED_MODULE = "torchcanvas_import_"
+
 Args = list[Any] | dict[str, Any] | PythonArgs
 
 DEFAULT_IMAGE_SHAPE = [3, 224, 224]
@@ -162,7 +165,7 @@ def _torchvision(name: str, args: list[Any] | dict[str, Any], segmentation: bool
 def _from_file(path: Path, class_name: str, given: Args, argv: list[str]) -> nn.Module:
     if not path.is_file():
         raise ModelImportError([f"There is no Python file {path}."])
-    module_name = f"torchcanvas_import_{abs(hash(str(path.resolve())))}"
+    module_name = f"{IMPORTED_MODULE}{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise ModelImportError([f"{path} cannot be read as a Python file."])

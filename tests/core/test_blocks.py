@@ -173,15 +173,26 @@ def test_a_shape_error_inside_a_block_names_the_instance_the_block_and_the_layer
     assert any("stage" in m and "inside block BasicBlockDown" in m and "conv1" in m for m in problems), problems
 
 
-def test_an_auto_value_that_does_not_follow_the_channels_becomes_an_argument():
+def test_an_auto_value_that_does_not_follow_the_channels_becomes_an_argument_where_instances_differ():
+    """A Linear after a Flatten reads a size no channel count gives: an argument of the class, passed by its
+    name, where the instances take different sizes; a class used where every instance takes the same one writes
+    the number (a person's ``nn.Linear(144, 7)``, not ``Head(144)``)."""
     g = Graph()
     x = g.add("Input", "x", shape=[4, 6, 6])
     flat, fc = g.add("Flatten", "flatten"), g.add("Linear", "fc", out_features=7)
     g.chain([x, flat, fc, g.add("Output", "output")])
-    make_block(g, [flat.id, fc.id], "Head")
-    code = check_forward_matches_inference(g)
-    assert "def __init__(self, fc_in_features: int) -> None:" in code.source
-    assert "self.head1 = Head(144)" in code.source
+    edit = make_block(g, [flat.id, fc.id], "Head")
+    one = check_forward_matches_inference(g).source
+    assert "self.head1 = nn.Sequential(nn.Flatten(), nn.Linear(144, 7))" in one, one
+    out = g.nodes_of_type("Output")[0]
+    wire = g.inputs_of(out.id)[0]
+    g.disconnect(wire)
+    unflatten = g.add("Unflatten", "unflatten", dim=1, unflattened_size=[7, 1, 1])
+    second = g.add_node(new_instance(g, edit.definition, name="second"))
+    g.chain([g.node(wire.src), unflatten, second, out])
+    code = check_forward_matches_inference(g).source
+    assert "def __init__(self, fc_in_features: int) -> None:" in code, code
+    assert "self.head1 = Head(fc_in_features=144)" in code and "self.second = Head(fc_in_features=7)" in code
 
 
 @pytest.mark.slow
@@ -452,19 +463,26 @@ def test_an_auto_argument_two_blocks_deep_follows_each_instance():
 def test_code_after_a_definition_is_edited_in_place_is_the_code_of_the_edited_definition():
     """Generated code is a function of the graph only: nothing of an earlier generation is kept. A chain written
     inline (LayerNorm over [N, 8] reads the channels) whose definition is edited to take [N, 4, 8] gains an auto
-    argument (the last dimension): it becomes a class, exactly as a fresh process writes it."""
+    argument (the last dimension, 8 in one instance, 6 in the other): it becomes a class, exactly as a fresh
+    process writes it."""
     g = Graph()
     x, norm, out = g.add("Input", "x", shape=[8]), g.add("LayerNorm", "norm"), g.add("Output", "output")
     g.chain([x, norm, out])
     edit = make_block(g, [norm.id], "Part")
-    assert "nn.Sequential(nn.LayerNorm(8))" in check_forward_matches_inference(g).source
+    wire = g.inputs_of(out.id)[0]
+    g.disconnect(wire)
+    fc, second = g.add("Linear", "fc", out_features=6), g.add_node(new_instance(g, edit.definition, name="second"))
+    g.chain([g.node(wire.src), fc, second, out])
+    before = check_forward_matches_inference(g).source
+    assert "nn.Sequential(nn.LayerNorm(8))" in before and "nn.Sequential(nn.LayerNorm(6))" in before, before
     for graph in (g, edit.definition.graph):  # the same objects, edited
         first = graph.nodes_of_type("Input")[0]
         graph.node(first.id).params = {**first.params, "shape": [4, 8]}
     code = check_forward_matches_inference(g).source
     fresh = generate_model(loads(dumps(Project(graph=g))).graph).source  # new objects: nothing to remember
     assert code == fresh
-    assert "class Part(nn.Module)" in code and "Part(8)" in code
+    assert "class Part(nn.Module)" in code and "Part(norm_normalized_shape=8)" in code, code
+    assert "Part(norm_normalized_shape=6)" in code
 
 
 def _state(graph: Graph) -> tuple[dict, list]:

@@ -77,8 +77,9 @@ def _same(model: nn.Module, shape: list[int]) -> str:
 
 def test_a_pooling_between_a_lists_members_is_drawn_inside_the_lists_block():
     source = _same(Encoder(), [3, 16, 16])
-    between = 'x = getattr(self, "0")(x)\n        x = self.max_pool2d(x)\n        x = getattr(self, "1")(x)\n'
-    assert between in source  # in the list's class; the pooling after the last member stays in Net
+    between = "x = self[0](x)\n        x = self.max_pool2d(x)\n        x = self[1](x)\n"
+    assert between in source  # in the list's class (an nn.ModuleList); the pooling after the last member in Net
+    assert "class Down(nn.ModuleList):" in source
     assert "self.down = Down(3)" in source  # the list's class is named after it, never ModuleList (torch's own)
 
 
@@ -86,7 +87,7 @@ def test_a_unet_whose_encoder_pools_between_list_members_and_whose_up_blocks_con
     source = _same(UNet(), [1, 16, 16])
     # each up-block's inner block is given its own entering channels (8 + 8, then 4 + 4), not the first one's
     assert "conv_block_in_channels" in source
-    assert "class DownPath(nn.Module):" in source and "class UpPath(nn.Module):" in source
+    assert "class DownPath(nn.ModuleList):" in source and "class UpPath(nn.ModuleList):" in source
 
 
 def test_a_saved_and_reopened_import_keeps_the_keys_of_a_lists_layers() -> None:

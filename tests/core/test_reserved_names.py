@@ -14,7 +14,7 @@ from core.code.script import generate_script
 from core.errors import GraphError, TorchCanvasError
 from core.files.project import Project, dumps, load, loads
 from core.model.block_edits import expose_arg, make_block
-from core.model.blocks import BlockDef
+from core.model.blocks import BlockDef, new_instance
 from core.model.graph import Graph
 from core.model.names import CODE_NAMES
 from tests.conftest import EXAMPLES
@@ -136,14 +136,19 @@ def test_a_block_named_like_a_script_function_is_kept_in_the_model_file_and_rena
 
 
 def test_an_argument_named_like_an_automatic_one_gets_its_own_name():
-    """A Linear after a Flatten inside a block takes its in_features as an argument of its own (fc_in_features); an
-    exposed argument of that name made two parameters with one name (a SyntaxError)."""
+    """A Linear after a Flatten inside a block takes its in_features as an argument of its own (fc_in_features)
+    where its instances take different sizes (32 and 5 here); an exposed argument of that name made two
+    parameters with one name (a SyntaxError)."""
     graph = Graph()
     x, flat = graph.add("Input", "x", shape=[2, 4, 4]), graph.add("Flatten", "flatten")
     fc, out = graph.add("Linear", "fc", out_features=5), graph.add("Output", "output")
-    graph.chain([x, flat, fc, out])
-    defn = make_block(graph, [flat.id, fc.id], "Head").definition
+    unflatten = graph.add("Unflatten", "unflatten", dim=1, unflattened_size=[5, 1, 1])
+    graph.chain([x, flat, fc, unflatten, out])
+    edit = make_block(graph, [flat.id, fc.id], "Head")
+    defn = edit.definition
     assert defn is not None
+    graph.disconnect(graph.inputs_of(out.id)[0])
+    graph.chain([unflatten, graph.add_node(new_instance(graph, defn, name="second")), out])
     defn.as_class = True
     expose_arg(defn, defn.graph.by_name("fc").id, "out_features", "fc_in_features")
     source = generate_model(graph).source
