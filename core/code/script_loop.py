@@ -1,9 +1,10 @@
 """The training loop of the exported script, written once: the script contains it and the app runs it.
 
 ``loop_functions`` emits ``make_optimizer``, ``make_scheduler`` (when there is one), the transfer-learning
-helpers the project uses (``core.code.script_transfer``), ``train_one_epoch`` and ``end_of_epoch`` (when there
-is a per-epoch schedule or early stopping), specialised to the settings so a beginner reads only the lines that
-apply (no gradient clipping line without clipping, no mixed precision on a CPU-only project). Their text is
+helpers the project uses (``core.code.script_transfer``), ``train_one_epoch`` and ``end_of_epoch`` (when it
+decides something: ReduceLROnPlateau's step on a score, or early stopping), specialised to the settings so a
+beginner reads only the lines that apply (no gradient clipping line without clipping, no mixed precision on a
+CPU-only project, no ``steps_per_epoch`` for a schedule that does not count batches). Their text is
 ``core/code/templates/loop.py``; this module says which of its tagged lines the settings keep.
 ``train_one_epoch`` takes ``on_batch=None``: the script leaves it out; the trainer (``core.training.trainer``)
 passes a callback that draws the live curves and pauses or stops between batches, so the app runs this very
@@ -23,7 +24,9 @@ NO_MOMENTUM = ("Adadelta", "Adagrad")  # OneCycleLR cannot cycle their momentum
 # Below this many parameters a model trains fastest on one CPU thread: the threads of a bigger pool mostly
 # wait for each other, and slow down badly when other programs keep the cores busy.
 SMALL_MODEL_PARAMS = 200_000
-EPOCH_SCHEDULERS = ("StepLR", "CosineAnnealingLR", "ReduceLROnPlateau")  # stepped once per epoch
+# Stepped once per epoch by ``scheduler.step()`` in ``main``, after validation, as PyTorch's docs write it
+# (ReduceLROnPlateau is stepped once per epoch too, with a score: in ``end_of_epoch``).
+STEPPED_IN_MAIN = ("StepLR", "CosineAnnealingLR")
 
 
 def single_thread(total_params: int) -> bool:
@@ -61,12 +64,19 @@ def train_epoch_parameters(s: TrainingSettings) -> list[str]:
     return names
 
 
+def scheduler_parameters(s: TrainingSettings) -> list[str]:
+    """The arguments of the script's ``make_scheduler`` (the trainer passes the same ones): only OneCycleLR,
+    which counts batches, needs the number of batches an epoch has."""
+    return ["optimizer", "steps_per_epoch"] if s.scheduler == "OneCycleLR" else ["optimizer"]
+
+
 def end_of_epoch_parameters(s: TrainingSettings) -> list[str]:
     """The arguments of the script's ``end_of_epoch`` (the trainer passes the same ones); [] when the script
-    has none: no per-epoch schedule and no early stopping."""
-    if not s.early_stopping and s.scheduler not in EPOCH_SCHEDULERS:
+    has none: neither ReduceLROnPlateau (stepped with a score) nor early stopping. A plain per-epoch schedule is
+    no reason for one: ``main`` calls ``scheduler.step()`` itself (``STEPPED_IN_MAIN``)."""
+    if not s.early_stopping and s.scheduler != "ReduceLROnPlateau":
         return []
-    return ["history", "scheduler"] if s.scheduler in EPOCH_SCHEDULERS else ["history"]
+    return ["history", "scheduler"] if s.scheduler == "ReduceLROnPlateau" else ["history"]
 
 
 def loop_functions(s: TrainingSettings, augmenting: bool, transfer: Transfer) -> list[str]:
@@ -142,14 +152,13 @@ def _train_one_epoch(s: TrainingSettings, augmenting: bool, norms: bool) -> list
 
 
 def _end_of_epoch(s: TrainingSettings) -> list[str]:
-    """``end_of_epoch(history[, scheduler])``: the per-epoch schedule and early stopping, after validation.
-    Early stopping reads the history (no state to keep): it stops once the best score is PATIENCE epochs old."""
+    """``end_of_epoch(history[, scheduler])``: ReduceLROnPlateau's step on the monitored score and early stopping,
+    after validation. Early stopping reads the history (no state to keep): it stops once the best score is
+    PATIENCE epochs old."""
     stops = bool(s.early_stopping)
     flags = {
-        "epochly": s.scheduler in EPOCH_SCHEDULERS,
         "plateau": s.scheduler == "ReduceLROnPlateau",
         "stops": stops,
-        "scores": stops or s.scheduler == "ReduceLROnPlateau",
         "val": s.monitor.startswith("val_"),  # without validation data, the training score is watched
     }
     fill = {

@@ -11,7 +11,7 @@ The text is ``core/code/templates/main.py``: this module says which of its tagge
 
 from __future__ import annotations
 
-from core.code.script_loop import EPOCH_SCHEDULERS, classifies, single_thread, uses_amp
+from core.code.script_loop import STEPPED_IN_MAIN, classifies, single_thread, uses_amp
 from core.code.script_transfer import Transfer
 from core.code.templates import function_lines
 from core.settings import TrainingSettings
@@ -37,8 +37,9 @@ def main_lines(
         "classes": classifies(s) or stream,
         "stream": stream,
         "sched": s.scheduler != "none",
-        "epochly": s.scheduler in EPOCH_SCHEDULERS,
-        "onecycle": s.scheduler == "OneCycleLR",
+        "epochly": s.scheduler in STEPPED_IN_MAIN,  # scheduler.step() after validation
+        "onecycle": s.scheduler == "OneCycleLR",  # the only one given steps_per_epoch
+        "plateau": s.scheduler == "ReduceLROnPlateau",  # stepped with a score in end_of_epoch
         "amp": uses_amp(s),
         "stops": bool(s.early_stopping),
     }

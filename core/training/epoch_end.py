@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import torch
 
 from core.code.script import eval_batch_size
-from core.code.script_loop import classifies, end_of_epoch_parameters
+from core.code.script_loop import STEPPED_IN_MAIN, classifies, end_of_epoch_parameters
 from core.code.script_main import epochs_word
 from core.settings import TrainingSettings
 from core.training.loaders import evaluate_split
@@ -97,10 +97,13 @@ def tell_epoch(run: Run, epoch: int, row: dict[str, Any], watchers: Sequence[Wat
 def end_of_epoch(
     run: Run, epoch: int, row: dict[str, Any], script: ModuleType, settings: TrainingSettings, emit: Emit
 ) -> bool:
-    """The script's ``end_of_epoch`` (the per-epoch schedule and early stopping, as its ``main`` calls it),
-    then the run folder's weights; True to stop training."""
+    """What the script's ``main`` does after validation: ``scheduler.step()`` for a plain per-epoch schedule,
+    then its ``end_of_epoch`` (ReduceLROnPlateau's step, early stopping) where it has one; then the run folder's
+    weights; True to stop training."""
     s = settings
     stop = False
+    if s.scheduler in STEPPED_IN_MAIN:
+        run.scheduler.step()
     names = end_of_epoch_parameters(s)
     if names:
         history = [{k: math.nan if v is None else v for k, v in r.items()} for r in run.history]

@@ -23,7 +23,7 @@ import torch
 
 from core.code.codegen import attribute_names
 from core.code.script import generate_script, input_dtype_of, input_shape_of
-from core.code.script_loop import single_thread, train_epoch_parameters, uses_amp
+from core.code.script_loop import scheduler_parameters, single_thread, train_epoch_parameters, uses_amp
 from core.code.script_transfer import Transfer, transfer_plan
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
@@ -40,6 +40,15 @@ from core.training.setup import make_loss, resolve_device, run_as_module, start_
 from core.training.watch import Watcher, optional_hook
 
 HELD = 64  # batches of outputs held before their hits are counted (bounds the memory they keep)
+
+
+def make_scheduler(script: ModuleType, s: TrainingSettings, optimizer: Any, steps_per_epoch: int) -> Any:
+    """The script's ``make_scheduler`` given what it takes (``steps_per_epoch`` only for OneCycleLR), as its
+    ``main`` calls it; None without a schedule."""
+    if s.scheduler == "none":
+        return None
+    given = {"optimizer": optimizer, "steps_per_epoch": steps_per_epoch}
+    return script.make_scheduler(*(given[name] for name in scheduler_parameters(s)))
 
 
 class _Stopped(Exception):
@@ -186,7 +195,7 @@ class Trainer:
             script.freeze(model)
         optimizer = script.make_optimizer(model)
         steps_per_epoch = math.ceil(data.count("train") / s.batch_size)
-        scheduler = script.make_scheduler(optimizer, steps_per_epoch) if s.scheduler != "none" else None
+        scheduler = make_scheduler(script, s, optimizer, steps_per_epoch)
         scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and uses_amp(s))
         shuffle = torch.Generator().manual_seed(s.seed)
         tensors = {}
@@ -259,7 +268,7 @@ class Trainer:
         every weight at the lower learning rate, and the schedule starts again on it."""
         run.optimizer = script.unfreeze(run.model)
         if run.scheduler is not None:
-            run.scheduler = script.make_scheduler(run.optimizer, run.steps_per_epoch)
+            run.scheduler = make_scheduler(script, self.settings, run.optimizer, run.steps_per_epoch)
         for name, value in (("optimizer", run.optimizer), ("scheduler", run.scheduler)):
             if name in run.epoch_args:
                 run.epoch_args[name] = value

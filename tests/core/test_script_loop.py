@@ -51,16 +51,72 @@ def test_the_app_stops_when_the_script_s_end_of_epoch_says_so(monkeypatch) -> No
     assert len(result.history) == 1 and result.message.startswith("Early stopping")
 
 
-def test_the_app_steps_the_schedule_through_the_script_s_end_of_epoch(monkeypatch) -> None:
+def _main(source: str) -> str:
+    return source[source.index("def main() -> None:") :]
+
+
+def test_a_plain_per_epoch_schedule_is_stepped_in_main_without_wrappers() -> None:
+    """Review 5 R12: resnet_small's script built its CosineAnnealingLR with ``make_scheduler(optimizer,
+    steps_per_epoch)`` (unused; ``import math`` and the count only for it) and stepped it through
+    ``end_of_epoch(history, scheduler)``, whose only line was ``scheduler.step()``. Now main calls
+    ``scheduler.step()`` after validation, as PyTorch's docs write it."""
+    source = generate_script(example("resnet_small")).source
+    assert "def make_scheduler(optimizer: torch.optim.Optimizer):" in source
+    assert "steps_per_epoch" not in source and "import math" not in source
+    assert "end_of_epoch" not in source
+    main = _main(source)
+    stepped = main.index("        scheduler.step()")
+    assert main.index("evaluate(model, x_val") < stepped < main.index("evaluate(model, x_test")
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "early_stopping", "end_of_epoch", "counts_steps"),
+    [
+        ("StepLR", 0, None, False),
+        ("StepLR", 2, "def end_of_epoch(history: list) -> bool:", False),
+        ("ReduceLROnPlateau", 0, "def end_of_epoch(history: list, scheduler) -> None:", False),
+        ("ReduceLROnPlateau", 2, "def end_of_epoch(history: list, scheduler) -> bool:", False),
+        ("OneCycleLR", 2, "def end_of_epoch(history: list) -> bool:", True),
+        ("none", 0, None, False),
+    ],
+)
+def test_each_schedule_carries_only_what_it_needs(scheduler, early_stopping, end_of_epoch, counts_steps) -> None:
+    """``end_of_epoch`` only where it decides something (a score for ReduceLROnPlateau, early stopping);
+    ``steps_per_epoch`` only for OneCycleLR, which counts batches."""
+    project = example("digits_mlp", scheduler=scheduler, early_stopping=early_stopping, monitor="val_loss")
+    source = generate_script(project).source
+    assert (end_of_epoch in source) if end_of_epoch else "end_of_epoch" not in source
+    assert ("steps_per_epoch" in source) == counts_steps
+    assert ("\n        scheduler.step()" in _main(source)) == (scheduler == "StepLR")
+    if scheduler == "ReduceLROnPlateau":
+        assert "scheduler.step(scores[-1])" in source
+    script, _ = run_as_module(source)  # the functions the trainer calls exist with the arguments it passes
+    if scheduler != "none":
+        optimizer = script.make_optimizer(script.Net())
+        script.make_scheduler(optimizer, *([5] if counts_steps else []))
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "patched", "halved_at"),
+    [("StepLR", False, [2, 3, 4, 5, 6]), ("ReduceLROnPlateau", False, [6]), ("ReduceLROnPlateau", True, [])],
+)
+def test_the_app_steps_the_schedule_as_the_script_s_main_does(monkeypatch, scheduler, patched, halved_at) -> None:
+    """A plain schedule is stepped after validation as ``main`` does (StepLR halves the rate every epoch);
+    ReduceLROnPlateau through the script's own ``end_of_epoch`` (a rate too small to improve the loss: lowered
+    after 3 epochs of patience), so with that step taken out of the script the rate never moves."""
     import core.training.trainer as trainer_module
 
-    project = mlp_project([64], 16, 10, dataset="digits", epochs=3, scheduler="StepLR", step_size=1, gamma=0.5)
+    settings = {"scheduler": scheduler, "step_size": 1, "gamma": 0.5, "epochs": 6, "lr": 1e-6, "optimizer": "SGD"}
+    project = mlp_project([64], 16, 10, dataset="digits", **settings)
     code = generate_script(project)
-    assert "def end_of_epoch(history: list, scheduler) -> None:" in code.source
-    code.source = code.source.replace("    scheduler.step()\n\n\ndef main", "    pass\n\n\ndef main")
+    if patched:
+        assert "    scheduler.step(scores[-1])\n" in code.source
+        code.source = code.source.replace("    scheduler.step(scores[-1])\n", "    pass\n")
     monkeypatch.setattr(trainer_module, "generate_script", lambda _project: code)
     result = Trainer(project, save=False).run()
-    assert [row["lr"] for row in result.history] == [project.training.lr] * 3  # never stepped
+    assert result.status == "finished", result.message
+    halvings = [sum(1 for epoch in halved_at if epoch <= row["epoch"]) for row in result.history]
+    assert [row["lr"] for row in result.history] == [1e-6 * 0.5**n for n in halvings]
 
 
 @pytest.mark.parametrize("amp", [False, True])

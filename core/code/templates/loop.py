@@ -4,16 +4,17 @@
 ``make_optimizer`` and ``make_scheduler`` take the settings' classes and numbers
 (``OPTIMIZER``, ``LR``, ``SCHEDULER``, ...: placeholders); their flags: ``frozen``
 parts, two ``phases``, ``momentum`` (for OneCycleLR: the optimizer has one),
-``nesterov``, weight ``decay``, and the schedule (``step``, ``cosine``, ``onecycle``,
-``plateau``).
+``nesterov``, weight ``decay``, and the schedule (``step``, ``cosine``, ``onecycle``:
+the only one that needs ``steps_per_epoch``, ``plateau``).
 Flags of the loop: ``amp`` mixed precision, ``clip`` gradient clipping, ``onecycle`` a schedule
 stepped every batch, ``classes`` a class loss, ``augment``, ``norms`` frozen BatchNorm
-layers, ``dist`` distributed (the sums are added up over the processes first);
-``end_of_epoch``: ``epochly`` a schedule stepped after each epoch, ``plateau``
-ReduceLROnPlateau, ``stops`` early stopping, ``scores`` either of those two, ``val`` a
-validation score watched (the training one is its ``FALLBACK``). Placeholders: the
-monitored ``MONITOR``, ``RETURNS`` (bool or None); ``max`` becomes min for a loss;
-``EPOCH_RESULT``: what ``train_one_epoch`` returns (a dict, or the sums when distributed).
+layers, ``dist`` distributed (the sums are added up over the processes first).
+``end_of_epoch`` exists only where it decides something (``main`` steps StepLR and
+CosineAnnealingLR itself): ``plateau`` ReduceLROnPlateau, which reads the score,
+``stops`` early stopping, ``val`` a validation score watched (the training one is its
+``FALLBACK``). Placeholders: the monitored ``MONITOR``, ``RETURNS`` (bool or None);
+``max`` becomes min for a loss; ``EPOCH_RESULT``: what ``train_one_epoch`` returns (a
+dict, or the sums when distributed).
 """
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ def make_optimizer(
     )
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, steps_per_epoch: int):
+def make_scheduler(
+    optimizer: torch.optim.Optimizer,
+    steps_per_epoch: int,  # [onecycle]
+):
     """How the learning rate changes during training."""
     return SCHEDULER(
         optimizer,
@@ -92,7 +96,7 @@ def train_one_epoch(
     """One pass over the training batches; on_batch, if given, sees each one."""
     model.train()
     keep_frozen_norms_in_eval(model)  # [norms]
-    total_loss, correct, seen = 0.0, 0, 0  # correct grows as a tensor: read at the end
+    total_loss, correct, seen = 0.0, 0, 0  # correct becomes a tensor, read at the end
     for inputs, labels in batches:
         inputs = augment(inputs, *AUGMENT)  # [augment]
         with torch.autocast(inputs.device.type, enabled=scaler.is_enabled()):  # [amp]
@@ -138,22 +142,20 @@ def regression_figures(model: nn.Module, x, y, batch_size: int) -> str:
 
 def end_of_epoch(
     history: list,
-    scheduler,  # [epochly]
+    scheduler,  # [plateau]
 ) -> RETURNS:
-    # [epochly stops]
-    """After validation: the learning rate's per-epoch step, and early stopping:
-    True once MONITOR has not improved for PATIENCE epochs."""
-    # [!epochly stops]
+    # [plateau stops]
+    """After validation: the learning rate lowered when MONITOR stalls, and early
+    stopping: True once MONITOR has not improved for PATIENCE epochs."""
+    # [!plateau stops]
     """After validation: early stopping:
     True once MONITOR has not improved for PATIENCE epochs."""
-    """After validation: the learning rate's per-epoch step."""  # [!stops]
-    scores = [row["MONITOR"] for row in history]  # [scores]
-    # [scores val]
+    """After validation: the learning rate lowered when MONITOR stalls."""  # [!stops]
+    scores = [row["MONITOR"] for row in history]
+    # [val]
     if math.isnan(scores[-1]):  # no validation data: watch the training FALLBACK
         scores = [row["FALLBACK"] for row in history]
-    # [plateau]
-    scheduler.step(scores[-1])  # lowers the learning rate when the score stalls
-    scheduler.step()  # [epochly !plateau]
+    scheduler.step(scores[-1])  # [plateau]
     # [stops]
     best = scores.index(max(scores))  # the first epoch with it: a tie is no improvement
     return len(scores) - 1 - best >= PATIENCE  # [stops]

@@ -6,10 +6,11 @@ Flags: the device (``cpu``, ``cuda``, ``mps``, ``auto``: one of them), ``dist`` 
 under torchrun (the lines marked "distributed"), ``small`` a model fastest on one CPU
 thread, ``npz`` the short .npz loader, ``initial`` earlier weights (``torchvision``
 ones, or a file: ``start_from_file``), ``frozen`` parts, ``phases`` fine-tuning's phase two,
-``classes`` a class loss, ``sched`` a schedule (``epochly``: stepped after each epoch,
-``onecycle``: after each batch), ``amp`` mixed precision, ``stops`` early stopping,
-``stream`` an image folder too big for memory: a Dataset per split, read through
-DataLoaders (``core.portable.image_stream``).
+``classes`` a class loss, ``sched`` a schedule (``epochly``: ``scheduler.step()`` after
+validation, ``plateau``: stepped with a score in ``end_of_epoch``, ``onecycle``: after
+each batch, built with ``steps_per_epoch``), ``amp`` mixed precision, ``stops`` early
+stopping, ``stream`` an image folder too big for memory: a Dataset per split, read
+through DataLoaders (``core.portable.image_stream``).
 Placeholders: ``LOSS_FN``, ``TORCHVISION_WEIGHTS``, and in the early stopping message
 ``MONITOR`` and ``EPOCH_WORD``.
 """
@@ -105,10 +106,11 @@ def main() -> None:
     batch_size = max(BATCH_SIZE // world, 1)  # distributed: a share of each batch
     loss_fn = LOSS_FN()
     optimizer = make_optimizer(model)
-    # [sched dist]
+    # [onecycle dist]
     steps_per_epoch = math.ceil((len(x_train) // world) / batch_size)
-    steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)  # [sched !dist]
-    scheduler = make_scheduler(optimizer, steps_per_epoch)  # [sched]
+    steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)  # [onecycle !dist]
+    scheduler = make_scheduler(optimizer, steps_per_epoch)  # [onecycle]
+    scheduler = make_scheduler(optimizer)  # [sched !onecycle]
     # [amp]
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")  # GPU only
     # [!stream]
@@ -137,7 +139,8 @@ def main() -> None:
             optimizer = unfreeze(model)
             if distributed:  # distributed: DDP learns which weights train now  # [dist]
                 model = DDP(model.module)
-            scheduler = make_scheduler(optimizer, steps_per_epoch)  # [sched]
+            scheduler = make_scheduler(optimizer, steps_per_epoch)  # [onecycle]
+            scheduler = make_scheduler(optimizer)  # [sched !onecycle]
             if main_process:  # [dist]
                 print(
                     f"Phase two: every layer trains, at {LEARNING_RATE * UNFREEZE_LR_FACTOR:g}",
@@ -198,10 +201,11 @@ def main() -> None:
             )
             # [!classes]
             print(f"Epoch {epoch}/{EPOCHS}", {k: round(v, 4) for k, v in kept.items()})
-        end_of_epoch(history, scheduler)  # [epochly !stops]
+        scheduler.step()  # the next epoch's learning rate  # [epochly]
+        end_of_epoch(history, scheduler)  # [plateau !stops]
         if end_of_epoch(  # [stops]
             history,
-            scheduler,  # [epochly]
+            scheduler,  # [plateau]
         ):
             if main_process:  # [dist]
                 print(f"Early stopping: no better MONITOR for {PATIENCE} EPOCH_WORD.")
