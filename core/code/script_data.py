@@ -101,7 +101,7 @@ def loader(
         lines += read_lines("read_subset.kept", {}, {"SPEC": spec.text})
         constants.append(constant_line(Constant("CLASSES", list(spec.keep_classes), "the classes kept ([]: all)")))
         constants.append(constant_line(Constant("PER_CLASS", spec.per_class, "samples of each class (0: all)")))
-        helpers.append(subsets.keep_classes)
+        helpers += [subsets.keep_classes, subsets.few_shot]
     return helpers, constants, lines, load.flags
 
 
@@ -218,8 +218,9 @@ GREY_FAMILY = ("MNIST", "FashionMNIST", "KMNIST")  # torchvision's grey 28x28 di
 def lean_loader(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> list[Any] | None:
     """The short split's helpers for grey images read whole (an ``.npz`` file, torchvision's MNIST family):
     no NHWC, token or byte-order branches; None for any other data, which keeps the general helpers."""
-    if tokens or s.resize or s.mean or len(shape) != 3 or shape[0] != 1 or spec.keep_classes or spec.per_class:
-        return None  # a few-shot spec keeps the general loader, which keeps its classes (keep_classes)
+    if tokens or s.resize or s.mean or len(shape) != 3 or shape[0] != 1:
+        return None
+    subset = [subsets.few_shot] if spec.keep_classes or spec.per_class else []  # on the tensors (lean_load_lines)
     if spec.kind == "npz":
         # The short split has no colour-to-grey step (prepare has one): it serves arrays known to be grey, and a
         # file that is here but cannot be read (None), which the script then names. A missing file may hold colour
@@ -227,15 +228,19 @@ def lean_loader(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tok
         info = dataset_info(spec.text)
         if info is not None and (not info.sample_shape or info.sample_shape[0] != 1):
             return None
-        return [lean.pixels, lean.class_numbers, lean.split]
-    if spec.kind == "vision" and spec.name in GREY_FAMILY:
+        return [lean.pixels, lean.class_numbers, *subset, lean.split]
+    if spec.kind == "vision" and spec.name in GREY_FAMILY and not subset:  # its subset: the general loader's
         return [lean.split]
     return None
 
 
 def lean_load_lines(spec: DataSpec) -> list[str]:
-    """``load_data``'s body for the short split: read the arrays, then split them."""
-    return body("npz_data") if spec.kind == "npz" else body("vision_data", fill={"DATASET": spec.name})
+    """``load_data``'s body for the short split: read the arrays, keep a few-shot spec's samples of them (the
+    app's ``few_shot``), then split them."""
+    lines = body("npz_data") if spec.kind == "npz" else body("vision_data", fill={"DATASET": spec.name})
+    if spec.keep_classes or spec.per_class:
+        lines[-1:-1] = read_lines("read_subset.lean_kept", {}, {})
+    return lines
 
 
 class DataHalf(NamedTuple):

@@ -1,5 +1,7 @@
 """Few-shot subsets (``SPEC:classes=5-9,per_class=20``), pasted verbatim into exported
-scripts (core/portable): the app and the script keep the same samples."""
+scripts (core/portable): the app and the script keep the same samples. ``few_shot``
+works on the four tensors any loader gives, so a script with the short ``.npz``
+loader (core.portable.lean) pastes it alone; ``keep_classes`` is the app's call."""
 
 from __future__ import annotations
 
@@ -9,47 +11,48 @@ import torch
 def keep_classes(
     raw: tuple, classes: list, per_class: int, seed: int, where: str
 ) -> tuple:
-    """A few-shot subset: the samples of ``classes`` only (all when empty), numbered
-    0, 1, ... in that order, and ``per_class`` samples of each (0: all) drawn with
-    the seed, before the split; a test split of the source keeps every sample of
-    the kept classes."""
+    """``few_shot`` of a source's five arrays, class names included; the classes
+    (all when empty) are checked against the source's names too."""
     x, y, x_test, y_test, names = raw
     if y.is_floating_point():
         raise ValueError(
             f"{where}: classes= and per_class= pick classes, but the labels are "
             "numbers to predict (regression)"
         )
-    count = max(len(names), int(y.max()) + 1 if len(y) else 0)
-    wanted = list(classes) or list(range(count))
-    outside = [c for c in wanted if not 0 <= c < count]
-    if outside:
-        raise ValueError(
-            f"{where}: there is no class {outside[0]}; the classes are numbered 0 "
-            f"to {count - 1}"
-        )
-    generator = torch.Generator().manual_seed(seed)
-    renumber = torch.full((count,), -1, dtype=torch.int64)
-    renumber[torch.tensor(wanted)] = torch.arange(len(wanted))
-
-    def rows_of(labels: torch.Tensor, limit: int) -> torch.Tensor:
-        rows = []
-        for c in wanted:
-            found = (labels == c).nonzero().flatten()
-            if limit and len(found) < limit:
-                name = names[c] if c < len(names) else c
-                raise ValueError(
-                    f"{where}: class {name} has {len(found)} samples, fewer than "
-                    f"per_class={limit}"
-                )
-            if limit:
-                found = found[torch.randperm(len(found), generator=generator)[:limit]]
-            rows.append(found)
-        return torch.cat(rows).sort().values
-
-    keep = rows_of(y, per_class)
-    x, y = x[keep], renumber[y[keep]]
-    if x_test is not None and y_test is not None:
-        keep = rows_of(y_test, 0)
-        x_test, y_test = x_test[keep], renumber[y_test[keep]]
+    wanted = list(classes) or list(range(max(len(names), int(y.max()) + 1)))
+    x, y, x_test, y_test = few_shot(
+        x, y, x_test, y_test, wanted, per_class, seed, where
+    )
     names = [names[c] if c < len(names) else str(c) for c in wanted]
     return x, y, x_test, y_test, names
+
+
+def few_shot(x, y, x_test, y_test, classes, per_class, seed, where) -> tuple:
+    """Only the samples of ``classes`` (all when empty), numbered 0, 1, ... in that
+    order, and ``per_class`` samples of each (0: all) drawn with the seed, before
+    the split; a test split of the source keeps every sample of those classes."""
+    classes = list(classes) or list(range(int(y.max()) + 1))
+    generator = torch.Generator().manual_seed(seed)
+    rows = []
+    for c in classes:
+        found = (y == c).nonzero().flatten()
+        if not len(found):
+            raise ValueError(
+                f"{where}: there is no class {c}; the classes are numbered 0 to "
+                f"{int(y.max())}"
+            )
+        if len(found) < per_class:
+            raise ValueError(
+                f"{where}: class {c} has {len(found)} samples, fewer than the "
+                f"{per_class} to keep of each class"
+            )
+        if per_class:
+            found = found[torch.randperm(len(found), generator=generator)[:per_class]]
+        rows.append(found)
+    keep = torch.cat(rows).sort().values
+    number = torch.full((int(y.max()) + 1,), -1)  # each kept class's new number
+    number[torch.tensor(classes)] = torch.arange(len(classes))
+    if x_test is not None and y_test is not None:
+        test = torch.isin(y_test, torch.tensor(classes))
+        x_test, y_test = x_test[test], number[y_test[test]]
+    return x[keep], number[y[keep]], x_test, y_test

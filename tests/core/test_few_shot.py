@@ -65,7 +65,7 @@ def test_specs_read_back() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("digits:per_class=500", r"digits:per_class=500: class 0 has 178 samples, fewer than per_class=500"),
+        ("digits:per_class=500", r"digits:per_class=500: class 0 has 178 samples, fewer than the 500 to keep"),
         ("digits:classes=8-12", r"digits:classes=8-12: there is no class 10; the classes are numbered 0 to 9"),
         ("digits:classes=x", r"classes are class numbers like classes=5-9"),
         ("digits:per_class=0", r"per_class must be a whole number of samples from 1"),
@@ -77,7 +77,7 @@ def test_impossible_subsets_are_one_line(spec: str, message: str) -> None:
 
 
 def test_the_exported_script_keeps_the_same_samples(tmp_path: Path) -> None:
-    """The grey-image npz would get the short loader: a few-shot spec keeps the general one, with keep_classes."""
+    """A grey-image npz keeps the short loader, the app's few_shot applied to its tensors (test_subset_script)."""
     spec = f"npz:{_npz(tmp_path / 'a.npz')}:classes=5-9,per_class=20"
     project = mlp_project([1, 6, 6], 8, 5, dataset=spec)
     module, _ = run_as_module(generate_script(project).source)
