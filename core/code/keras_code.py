@@ -2,7 +2,8 @@
 
 A chain becomes ``keras.Sequential``, anything with a merge or several inputs/outputs the functional API. Each
 layer is named as its PyTorch attribute (``fc1``), so the two models' summaries line up, and a comment says
-where Keras differs. Layers Keras cannot express are all named in one ``KerasExportError``: nothing is dropped.
+where Keras differs. Layers TorchCanvas cannot translate are all named in one ``KerasExportError``, each with
+its reason (a kind without a translation, or a parameter value Keras lacks): nothing is dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from core.code.keras_layers import KERAS_LAYERS, KerasLayer, NoEquivalent
 from core.code.line_wrap import call_lines, with_comment
 from core.errors import ExportError
 from core.model.analysis import Analysis, analyze
+from core.model.blocks import BLOCK_TYPE
 from core.model.graph import Graph
 from core.model.names import NameAllocator
 from core.model.node import Node
@@ -23,7 +25,7 @@ PYTHON_NAMES = {"keras", "layers", "os", "np", "model", "build_model", "inputs",
 
 
 class KerasExportError(ExportError):
-    """Some layers have no Keras equivalent; the message lists every one of them and why."""
+    """Some layers have no Keras translation; the message lists every one of them and why."""
 
 
 @dataclass
@@ -49,7 +51,7 @@ def _check(graph: Graph, analysis: Analysis) -> dict[str, list[KerasLayer]]:
             continue
         mapper = KERAS_LAYERS.get(node.type)
         if mapper is None:
-            missing.append(f"- {node.name} ({node.type}): Keras has no {node.type} layer")
+            missing.append(f"- {node.name} ({node.type}): {untranslated(node.type)}")
             continue
         try:
             mapped[nid] = mapper(analysis.nodes[nid])
@@ -58,11 +60,22 @@ def _check(graph: Graph, analysis: Analysis) -> dict[str, list[KerasLayer]]:
     if missing:
         raise KerasExportError(
             f"{len(missing)} layer{'s' if len(missing) > 1 else ''} ha{'ve' if len(missing) > 1 else 's'} no Keras "
-            "equivalent, so there is no Keras version of this network:\n"
+            "translation, so TorchCanvas cannot write this network in Keras yet:\n"
             + "\n".join(missing)
-            + "\nReplace or remove them (the PyTorch code and export are unaffected)."
+            + "\n(The PyTorch code and exports are unaffected.)"
         )
     return mapped
+
+
+def untranslated(kind: str) -> str:
+    """Why a node of a kind with no Keras mapping is refused: a gap in TorchCanvas, not in Keras (a block is
+    an ``nn.Sequential`` or a class of the user's, which Keras would nest; its layers may all translate)."""
+    if kind == BLOCK_TYPE:
+        return (
+            "TorchCanvas does not translate blocks to Keras yet; Ungroup it (Edit menu), and any block inside it, "
+            "to export its layers"
+        )
+    return f"TorchCanvas does not translate {kind} layers to Keras yet"
 
 
 def _is_chain(graph: Graph, analysis: Analysis) -> bool:

@@ -16,7 +16,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.code.keras_code import generate_keras_model
+from core.code.keras_code import generate_keras_model, untranslated
 from core.code.line_wrap import LINE_LENGTH
 from core.code.script import check_trainable, generate_script
 from core.code.script_loop import uses_amp
@@ -170,13 +170,13 @@ def _keras_model(project: Project) -> str:
 
 def _no_keras(message: str) -> str:
     """One sentence naming the layers the Keras export refuses, from its message's ``- name (Type): why``
-    lines, grouped by type: ``layer1 and layer2 (Block)``; a reason other than "Keras has no X layer" is kept."""
+    lines, grouped by type: ``layer1 and layer2 (Block)``; a reason other than the kind's ``untranslated`` is kept."""
     groups: dict[str, list[str]] = {}
     for line in message.splitlines():
         found = re.fullmatch(r"- (\S+) \((\w+)\): (.+)", line)
         if found:
             name, kind, why = found.groups()
-            label = kind if why == f"Keras has no {kind} layer" else f"{kind}: {why}"
+            label = kind if why == untranslated(kind) else f"{kind}: {why}"
             groups.setdefault(label, []).append(f"`{name}`")
     if not groups:
         return f"TorchCanvas cannot write this network in Keras yet: {message.splitlines()[0]}"

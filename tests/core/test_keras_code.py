@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before keras is imported anywhere in this process
 keras = pytest.importorskip("keras", reason="keras is not installed (pip install -e '.[keras]')")
 
-from core.code.keras_code import KerasExportError, generate_keras_model  # noqa: E402
+from core.code.keras_code import KerasExportError, generate_keras_model, untranslated  # noqa: E402
 from core.code.keras_layers import KERAS_LAYERS  # noqa: E402
 from core.files.export_formats import EXPORT_FORMATS  # noqa: E402
 from core.files.project import Project, load  # noqa: E402
@@ -72,7 +72,7 @@ def test_every_example_has_the_same_parameter_count_in_keras_or_names_what_keras
         unknown = [n for n in project.graph.nodes if n.type not in KERAS_LAYERS and n.type not in ("Input", "Output")]
         assert unknown or "padding" in str(caught.value)
         for node in unknown:
-            assert f"- {node.name} ({node.type}): Keras has no {node.type} layer" in str(caught.value)
+            assert f"- {node.name} ({node.type}): {untranslated(node.type)}" in str(caught.value)
         return
     code = generate_keras_model(project.graph, title=project.name)
     _check_same_network(project.graph)
@@ -148,7 +148,7 @@ def test_layers_without_an_equivalent_are_named_in_one_message() -> None:
     with pytest.raises(KerasExportError) as caught:
         generate_keras_model(graph)
     message = str(caught.value)
-    assert message.startswith("2 layers have no Keras equivalent")
+    assert message.startswith("2 layers have no Keras translation")
     assert "- pool1 (MaxPool2d): padding > 0" in message
     assert "- gelu1 (GELU): the tanh approximation" in message
     assert "conv" not in message.split("\n", 1)[1].split("- ")[0]  # the expressible layers are not listed
@@ -159,7 +159,9 @@ def test_an_unknown_layer_id_is_named_too(monkeypatch: pytest.MonkeyPatch) -> No
 
     graph = _chain(("Linear", {"out_features": 2}), shape=[4])
     monkeypatch.delitem(keras_layers.KERAS_LAYERS, "Linear")
-    with pytest.raises(KerasExportError, match=r"1 layer has no Keras equivalent.*\n- fc1 \(Linear\): Keras has no"):
+    with pytest.raises(
+        KerasExportError, match=r"1 layer has no Keras translation.*\n- fc1 \(Linear\): TorchCanvas does not"
+    ):
         generate_keras_model(graph)
 
 
@@ -217,7 +219,7 @@ def test_cli_exports_keras_or_names_the_missing_layers_without_a_traceback(
     refused = tmp_path / "resnet18_keras.py"
     assert main(["export", "-f", "keras", str(examples / "resnet18.json"), "-o", str(refused)]) != 0
     err = capsys.readouterr().err
-    assert "have no Keras equivalent" in err and "- layer1 (Block)" in err and "Traceback" not in err
+    assert "have no Keras translation" in err and "- layer1 (Block)" in err and "Traceback" not in err
     assert not refused.exists()
 
 

@@ -62,7 +62,7 @@ def test_every_examples_loop_words_match_its_cell(name: str) -> None:
     ("name", "sentence"),
     [
         ("resnet_small", "it has no Keras translation for `layer1` and `layer2` (Block)."),
-        ("sequence_transformer", "(PositionalEmbedding), `encoder` (TransformerEncoder) and `mean` (Mean)."),
+        ("sequence_transformer", "for `positions` (PositionalEmbedding) and `encoder` (TransformerEncoder)."),
     ],
 )
 def test_a_network_keras_lacks_is_told_in_one_sentence_naming_its_layers(name: str, sentence: str) -> None:

@@ -64,5 +64,5 @@ def test_compare_with_keras_names_the_layers_keras_lacks_and_starts_nothing(qtbo
     dash = _dashboard(qtbot, tmp_path, "resnet18.json")
     assert not dash.runs.keras.start(dash.runs.project)
     assert dash.runs.keras.thread_ is None and dash.runs.keras.button.isEnabled()
-    assert "5 layers have no Keras equivalent" in dash.runs.keras.status.text()
+    assert "5 layers have no Keras translation" in dash.runs.keras.status.text()
     assert "layer1 (Block)" in dash.runs.keras.status.toolTip()

@@ -34,8 +34,8 @@ def test_keras_tab_names_the_layers_keras_lacks_in_one_message(window):
     code = window.code_view
     code.tabs.setCurrentIndex(code.KERAS)
     text = code.keras_text()
-    assert text.startswith("# 5 layers have no Keras equivalent")
-    assert "- layer1 (Block): Keras has no Block layer" in text
+    assert text.startswith("# 5 layers have no Keras translation")
+    assert "- layer1 (Block): TorchCanvas does not translate blocks to Keras yet" in text
     assert "no Keras equivalent" in code.status.text()
     assert not code.copy_button.isEnabled() and not code.export_button.isEnabled()
     code.tabs.setCurrentIndex(code.PYTORCH)  # the PyTorch code is unaffected

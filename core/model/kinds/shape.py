@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from core.model.kinds.keras import KerasLayer, reshape, simple
+from core.model.kinds.keras import KerasLayer, axis, rank, reshape, simple
 from core.model.kinds.kind import P, kind, size, torch_size
 from core.model.kinds.shapes import RuleContext, Shape, as_tuple, fmt, norm_dim, numel, rank_fix
 from core.model.kinds.spec import DOCS
@@ -114,6 +114,18 @@ def _mean(ctx: RuleContext) -> Shape:
     x = ctx.need_rank(tuple(range(3, 9)), "[N, T, D] or more dimensions", "it averages one dimension away")
     d = norm_dim(ctx, ctx.params["dim"], len(x), "dim")
     return (*x[:d], *x[d + 1 :])
+
+
+def _mean_keras(info: NodeInfo) -> list[KerasLayer]:
+    """The time-step mean of [N, T, C] is Keras' own text-classifier pooling, GlobalAveragePooling1D: a sum over
+    all T steps divided by T, padding included, as ``x.mean(dim=1)`` (with no mask: our Embedding sets no
+    ``mask_zero``, which would leave padding out of the average). Any other dimension is ``keras.ops.mean``."""
+    d = axis(info)
+    if rank(info) == 3 and d == 1:
+        return [KerasLayer("layers.GlobalAveragePooling1D", (), "the mean over all steps, padding included")]
+    if rank(info) == 3 and d == 2:
+        return [KerasLayer("layers.GlobalAveragePooling1D", ('data_format="channels_first"',), "the mean over dim 2")]
+    return [KerasLayer("layers.Lambda", (f"lambda x: keras.ops.mean(x, axis={d})",), f"the mean over dim {d}")]
 
 
 def _take_token(ctx: RuleContext) -> Shape:
@@ -230,6 +242,7 @@ KINDS = (
         "Averages over one dimension, e.g. over the time steps of [N, T, D] -> [N, D] (before a Transformer's head).",
         P("dim", "int", 1, "Dimension to average over (1: the time steps or tokens).", min=-8, max=8),
         rule=_mean,
+        keras=_mean_keras,
         torch_class=None,
         prefix="mean",
         forward="{x}.mean(dim={dim})",
