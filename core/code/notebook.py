@@ -10,16 +10,20 @@ does and what Keras writes in its place. Written with nbformat (Jupyter's own li
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import re
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from core.code.imports import used_imports
 from core.code.keras_code import generate_keras_model, untranslated
 from core.code.line_wrap import LINE_LENGTH
+from core.code.notebook_words import ONE_PROCESS, phase_two_words, transfer_words
 from core.code.script import check_trainable, generate_script
 from core.code.script_loop import uses_amp
+from core.code.templates import FOLDER
 from core.errors import ExportError
 from core.model.analysis import analyze
 from core.model.pyparse import parse
@@ -46,12 +50,11 @@ class _Script:
     """The generated script, sorted by what each top-level statement is."""
 
     doc: str
-    imports: list[ast.stmt]  # the first and the last import
+    imports: list[str]  # one name a line (``from x import a``): the cells keep those they read
     settings: list[str]
     classes: list[str]
     functions: dict[str, tuple[str, ast.FunctionDef]]
     main: list[tuple[str, ast.stmt]]  # main's statements, dedented, with their syntax
-    import_text: str = ""
 
 
 def _split(source: str) -> _Script:
@@ -65,9 +68,10 @@ def _split(source: str) -> _Script:
     doc = ast.get_docstring(tree) or ""
     script = _Script(doc, [], [], [], {}, [])
     for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):  # the block as it is: grouped and sorted
-            first = script.imports[0] if script.imports else node
-            script.imports = [first, node]
+        if isinstance(node, ast.Import):
+            script.imports += [ast.unparse(ast.Import(names=[alias])) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            script.imports += [f"from {node.module} import {ast.unparse(alias)}" for alias in node.names]
         elif isinstance(node, ast.ClassDef):
             script.classes.append(text(node))
         elif isinstance(node, ast.FunctionDef) and node.name == "main":
@@ -78,8 +82,6 @@ def _split(source: str) -> _Script:
             continue
         elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):  # the docstring
             script.settings.append(text(node))
-    if script.imports:
-        script.import_text = "\n".join(lines[script.imports[0].lineno - 1 : script.imports[-1].end_lineno])
     return script
 
 
@@ -122,16 +124,22 @@ def _reachable(start: str, functions: dict[str, tuple[str, ast.FunctionDef]]) ->
 
 
 def _cut(main: list[tuple[str, ast.stmt]]) -> dict[str, list[str]]:
-    """``main`` in parts: up to the model, the statement that builds the model, the training (up to the end of
-    the epochs loop), the test, and the saving (from the first statement that writes a file)."""
-    parts: dict[str, list[str]] = {"data": [], "model": [], "train": [], "test": [], "save": []}
+    """``main`` in parts: up to the model, the statement that builds the model, the start of transfer learning
+    (to the last call that loads weights or freezes, and what reads its names or moves the model), the training
+    (up to the end of the epochs loop), the test, and the saving (from the first statement that writes a file)."""
+    parts: dict[str, list[str]] = {"data": [], "model": [], "start": [], "train": [], "test": [], "save": []}
+    last = max((i for i, (_, node) in enumerate(main) if _called(node) & STARTS), default=-1)
+    bound: set[str] = set()  # what the start binds (``loaded, new = start_from(...)``): its print is the start's
     part = "data"
-    for code, node in main:
+    for i, (code, node) in enumerate(main):
         source = ast.unparse(node)
+        stored = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if part == "data" and "Net(" in source:
             part = "model"
-        elif part == "model":
-            part = "train"
+        elif part in ("model", "start"):
+            starting = i <= last or _called(node) & bound or stored == {"model"}  # model = model.to(device)
+            part = "start" if starting else "train"
+            bound |= stored - {"model"} if starting else set()
         if part == "test" and any(word in source for word in ("torch.save", "write_text", "json.dump")):
             part = "save"
         parts[part].append(_unguarded(code, node))
@@ -152,6 +160,16 @@ def _unguarded(code: str, node: ast.stmt) -> str:
         return code
     body = code.splitlines()[1 : node.handlers[0].lineno - node.lineno]
     return textwrap.dedent("\n".join(body))
+
+
+STARTS = frozenset({"start_from", "start_from_file", "freeze"})  # main's transfer-learning calls before training
+
+
+@functools.cache
+def _transfer_functions() -> frozenset[str]:
+    """The functions of transfer learning (``core/code/templates/transfer.py``): a cell of their own."""
+    tree = parse((FOLDER / "transfer.py").read_text(encoding="utf-8"))
+    return frozenset(node.name for node in tree.body if isinstance(node, ast.FunctionDef))
 
 
 def _functions_in(names: set[str], functions: dict[str, tuple[str, ast.FunctionDef]]) -> list[str]:
@@ -212,22 +230,25 @@ def _loop_words(s: TrainingSettings) -> str:
 
 
 def steps(project: Project) -> list[Step]:
-    """The notebook's steps, from the generated training script."""
+    """The notebook's steps, from the generated training script: the script of one process (a Jupyter kernel is
+    never started by torchrun, so the DistributedDataParallel lines would never run), its imports those the cells
+    read."""
     check_trainable(project, "notebook")
-    script = _split(generate_script(project).source)
+    s = replace(project.training, distributed=False)
+    script = _split(generate_script(replace(project, training=s)).source)
     parts = _cut(script.main)
     functions = script.functions
     data_names = set().union(*(_reachable(n, functions) for n in functions if n.startswith("load")))
     measuring = {n for n, (code, _) in functions.items() if "no_grad" in code and n not in data_names}
-    training = set(functions) - data_names - measuring
-    s = project.training
+    transfer = set(functions) & _transfer_functions()
+    training = set(functions) - data_names - measuring - transfer
     table = summary_table(project.graph, analyze(project.graph), project.name)
-    return [
+    found = [
         Step(
             "Settings",
             "The imports and every setting of the run as a constant. Keras takes the same numbers as arguments: "
             "`model.compile(optimizer=..., loss=...)` and `model.fit(x, y, batch_size=BATCH_SIZE, epochs=EPOCHS)`.",
-            ["\n\n".join(part for part in (script.import_text, "\n".join(script.settings)) if part)],
+            ["\n".join(script.settings)],
         ),
         Step(
             "Data",
@@ -257,7 +278,9 @@ def steps(project: Project) -> list[Step]:
         Step(
             "Training loop",
             f"Where Keras calls `model.fit(x_train, y_train, epochs={s.epochs}, validation_data=(x_val, y_val))`, "
-            + _loop_words(s),
+            + _loop_words(s)
+            + phase_two_words(s, set(functions))
+            + (ONE_PROCESS if project.training.distributed else ""),
             [*_functions_in(training, functions), "\n".join(parts["train"])],
         ),
         Step(
@@ -279,6 +302,13 @@ def steps(project: Project) -> list[Step]:
             ["\n".join(parts["save"])],
         ),
     ]
+    if transfer:  # after the model: the weights it starts from, the layers that stay as they are
+        cell = [*_functions_in(transfer, functions), "\n".join(parts["start"])]
+        found.insert(3, Step(*transfer_words(s, transfer), cell))
+    code = "\n\n".join(part for step in found for part in step.code)
+    imports = "\n".join(used_imports(script.imports, code))  # where a name is read: no BadZipFile without its try
+    found[0].code = ["\n\n".join(part for part in (imports, found[0].code[0]) if part)]
+    return found
 
 
 PARAMS = 'print(f"Total params: {sum(p.numel() for p in model.parameters()):,}")'

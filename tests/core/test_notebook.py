@@ -10,13 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from core.cli import main
 from core.code.notebook import INSTALL
 from core.code.script import generate_script
 from core.errors import ExportError
 from core.files.export_text import export_notebook
-from core.files.project import save
+from core.files.project import Project, save
+from core.training.setup import run_as_module
+from core.training.trainer import Trainer
 from tests.core.train_fixtures import EXAMPLES, example
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install -e '.[dev]')")
@@ -26,13 +29,25 @@ def _cells(path: Path, kind: str) -> list[str]:
     return [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == kind]
 
 
+def _fine_tuned(tmp_path: Path) -> Project:
+    """Transfer learning under the torchrun setting: weights from a file, fc1 frozen for one epoch, then phase two;
+    the notebook has its own cell for the start and the freezing (S15) and none of the DDP lines (S14)."""
+    project = example("digits_mlp", epochs=2, distributed=True, freeze_epochs=1, initial_weights=str(tmp_path / "w.pt"))
+    project.graph.set_trainable(project.graph.by_name("fc1").id, False)
+    script, _ = run_as_module(generate_script(project).source)
+    torch.manual_seed(1)  # weights the script's own seed would not draw
+    torch.save(script.Net().state_dict(), tmp_path / "w.pt")
+    return project
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("case", ["plain", "fine_tuned"])
 def test_the_notebook_runs_top_to_bottom_and_gets_the_apps_losses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
 ) -> None:
     nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (pip install -e '.[dev]')")
     pytest.importorskip("ipykernel", reason="ipykernel is not installed (pip install -e '.[dev]')")
-    project = example("digits_mlp", epochs=2)
+    project = example("digits_mlp", epochs=2) if case == "plain" else _fine_tuned(tmp_path)
     path = tmp_path / "digits.ipynb"
     export_notebook(project, path)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # the kernel inherits it: CPU, as the app's run below
@@ -50,11 +65,19 @@ def test_the_notebook_runs_top_to_bottom_and_gets_the_apps_losses(
     run = subprocess.run([sys.executable, "train.py"], cwd=script, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     expected = json.loads((script / "history.json").read_text())
-    assert len(history) == len(expected) == 2
-    for mine, theirs in zip(history, expected, strict=True):
+    app = Trainer(project, save=False).run()  # and the app's own run, phase two included
+    assert app.status == "finished", app.message
+    assert len(history) == len(expected) == len(app.history) == 2
+    for mine, theirs, apps in zip(history, expected, app.history, strict=True):
         for key in ("loss", "val_loss"):
             assert abs(mine[key] - theirs[key]) <= 1e-6, (mine["epoch"], key, mine[key], theirs[key])
+            assert abs(mine[key] - apps[key]) <= 1e-6, (mine["epoch"], key, mine[key], apps[key])
         assert mine["accuracy"] == pytest.approx(theirs["accuracy"], abs=1e-9)
+        assert mine["lr"] == pytest.approx(apps["lr"], rel=1e-12)
+    if case == "fine_tuned":  # the weights file was read, and phase two ran in the loop's cell
+        assert "From w.pt: 4 tensors loaded, 0 new" in outputs and "Phase two: every layer trains" in outputs
+        assert "DDP" not in "\n".join(_cells(path, "code"))
+        assert "## Start from pretrained weights and freeze some layers" in "\n".join(_cells(path, "markdown"))
 
 
 def test_each_step_says_what_it_does_beside_keras(tmp_path: Path) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 import pytest
 
 from core.code.notebook import Step, steps
+from core.files.project import Project
 from tests.core.train_fixtures import EXAMPLES, example
 
 NAMES = sorted(path.stem for path in EXAMPLES.glob("*.json"))
@@ -98,3 +100,97 @@ def test_no_cell_ends_the_kernel_and_the_curves_import_matplotlib_plainly(name: 
     curves = "\n".join(_step(found, "Curves").code)
     assert curves.startswith("import matplotlib.pyplot as plt\n") and "plt is None" not in curves
     assert "%pip install matplotlib" in _step(found, "Curves").text
+
+
+def _frozen(project: Project, *names: str) -> Project:
+    for name in names:
+        project.graph.set_trainable(project.graph.by_name(name).id, False)
+    return project
+
+
+DISTRIBUTED = re.compile(r"\b(dist|DDP|WORLD_SIZE|world|rank|main_process|distributed|torchrun)\b")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"scheduler": "OneCycleLR", "epochs": 4, "freeze_epochs": 2},  # phase two rebuilds DDP in the script
+    ],
+)
+def test_a_distributed_projects_notebook_is_the_one_process_code_and_points_to_torchrun(settings: dict) -> None:
+    """S14 (review 6): a Jupyter kernel is never started by torchrun, so the DDP lines could never run there."""
+    found = steps(_frozen(example("mnist_cnn", distributed=True, **settings), "conv1"))
+    alone = steps(_frozen(example("mnist_cnn", distributed=False, **settings), "conv1"))
+    code = "\n".join(part for step in found for part in step.code)
+    assert not DISTRIBUTED.findall(code), sorted(set(DISTRIBUTED.findall(code)))
+    assert [step.code for step in found] == [step.code for step in alone]  # the very cells of one process
+    loop = _step(found, "Training loop").text
+    assert "export the script and run it with torchrun" in loop and "the README's torchrun section" in loop
+    assert "torchrun" not in _step(alone, "Training loop").text
+
+
+def _transfer(tmp_path: Path, **settings: object) -> Project:
+    """Transfer learning as the lint matrix has it: initial weights, a frozen start, two phases."""
+    training = {"epochs": 4, "freeze_epochs": 2, "unfreeze_lr_factor": 0.05, "initial_weights": str(tmp_path / "w.pt")}
+    return _frozen(example("resnet_small", **{**training, **settings}), "conv1", "bn1", "layer1")
+
+
+def _defined(code: list[str]) -> set[str]:
+    return {n.name for part in code for n in ast.parse(part).body if isinstance(n, ast.FunctionDef)}
+
+
+def _run_here(code: list[str]) -> list[str]:
+    """The statements a cell runs itself (not the functions it defines)."""
+    return [ast.unparse(n) for part in code for n in ast.parse(part).body if not isinstance(n, ast.FunctionDef)]
+
+
+def test_the_transfer_notebook_starts_and_freezes_in_a_cell_of_its_own_beside_keras(tmp_path: Path) -> None:
+    """S15 (review 6): the loading, freezing and unfreezing were 5 functions inside a 126-line "Training loop" cell
+    whose markdown never said freeze; now a cell of their own, the Keras guide's pair beside it, and the loop's
+    markdown says what happens after FREEZE_EPOCHS."""
+    found = steps(_transfer(tmp_path))
+    titles = [step.title for step in found]
+    title = "Start from pretrained weights and freeze some layers"
+    assert titles.index("Model") + 1 == titles.index(title) < titles.index("Training loop"), titles
+    start, loop = _step(found, title), _step(found, "Training loop")
+    transfer = {"start_from", "start_from_file", "freeze", "keep_frozen_norms_in_eval", "unfreeze"}
+    assert _defined(start.code) == transfer
+    assert _run_here(start.code) == ["start_from_file(model)", "model = model.to(device)", "freeze(model)"]
+    assert not _defined(loop.code) & transfer and "freeze(model)" not in _run_here(loop.code)
+    assert "unfreeze(model)" in "\n".join(loop.code)  # phase two stays in the loop, where it happens
+    for name in re.findall(r"`(\w+)`", start.text):  # each function the words name is the cell's
+        assert name in transfer | {"make_optimizer", "train_one_epoch", "FROZEN", "INITIAL_WEIGHTS", "FREEZE_EPOCHS"}
+    keras = start.text.split("```python\n")[1]
+    lines = [line.split("  #")[0] for line in keras.splitlines() if not line.startswith("#")]
+    assert lines[0] == "base_model.trainable = False" and lines[3] == "base_model.trainable = True", lines
+    assert [line.split("(")[0] for line in lines[1:3] + lines[4:6]] == ["model.compile", "model.fit"] * 2
+    assert "LEARNING_RATE * UNFREEZE_LR_FACTOR" in lines[4] and "EPOCHS - FREEZE_EPOCHS" in lines[5]
+    assert "`freeze`" in start.text and "`unfreeze`" in start.text and "`keep_frozen_norms_in_eval`" in start.text
+    assert "After `FREEZE_EPOCHS` (2) epochs, phase two: `unfreeze(model)`" in loop.text
+    assert "`LEARNING_RATE * UNFREEZE_LR_FACTOR` (0.0001)" in loop.text and "base_model.trainable = True" in loop.text
+
+
+@pytest.mark.parametrize(
+    ("settings", "title", "runs"),
+    [
+        (  # torchvision's weights: the print of what was loaded goes with the loading
+            {"initial_weights": "/tmp/resnet18-f37072fd.pth"},
+            "Start from pretrained weights",
+            ["weights = ResNet18_Weights.IMAGENET1K_V1", "loaded, new = start_from(", "print(f'From {weights}"],
+        ),
+        ({"freeze_epochs": 0, "initial_weights": ""}, "Freeze some layers", ["freeze(model)"]),
+    ],
+)
+def test_the_transfer_cell_says_only_what_it_holds(settings: dict, title: str, runs: list[str]) -> None:
+    if settings.get("initial_weights"):
+        pytest.importorskip("torchvision", reason="the script names torchvision's weights enum")
+        project = example("resnet18", **settings)
+    else:
+        project = _frozen(example("resnet_small", **settings), "conv1")
+    found = steps(project)
+    start = _step(found, title)
+    ran = _run_here(start.code)
+    assert [line[: len(want)] for line, want in zip(ran, runs, strict=False)] == runs, ran
+    assert ("base_model.trainable = False" in start.text) is ("freeze" in _defined(start.code))
+    assert "unfreeze" not in start.text and "FREEZE_EPOCHS" not in _step(found, "Training loop").text
