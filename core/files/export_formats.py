@@ -34,6 +34,7 @@ class ExportFormat:
     dialog_suffix: str = ""  # end of the name a save dialog suggests, when it differs from ``suffix``
     run_button: bool = True  # offered among a finished run's buttons (all are in File > Export)
     module: str = "core.files.export"  # where ``writer`` lives
+    holds_weights: bool = True  # the file holds the weights it uses (untrained ones get a note); predict.py loads them
 
     @property
     def suggested_suffix(self) -> str:
@@ -100,6 +101,18 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
             "The trained model as a torch.export program (.pt2), loadable with torch.export.load.",
             "export_pt2",
             weights="optional",
+        ),
+        ExportFormat(
+            "predict",
+            "prediction script",
+            "_predict.py",
+            "Python (*.py)",
+            "predict.py: the trained network on one image file or sentence, prepared as training prepared its data "
+            "(python predict.py INPUT prints the class and its probability).",
+            "export_predict",
+            weights="optional",
+            module="core.files.export_text",
+            holds_weights=False,
         ),
         ExportFormat(
             "keras",

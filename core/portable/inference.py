@@ -1,8 +1,9 @@
 """Use a trained network on one sample: pasted verbatim into exported scripts.
 
-The app's Try it panel and the script's ``predict`` are this code, and its steps
-are the training's own: ``resize_images`` and the normalisation of ``prepare``
-(core/portable/steps.py), so a sample is seen as the training saw it.
+The app's Try it panel runs this code, and its steps are the training's own:
+``resize_images`` and the normalisation of ``prepare`` (core/portable/steps.py), so
+a sample is seen as the training saw it. predict.py (``torchcanvas export -f
+predict``, core/code/predict_script.py) pastes the steps of its one kind of input.
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ def export_as(
                 parent, f"Export {fmt.label}", "Train the network first: there are no trained weights yet.", error=True
             )
         return None
-    why = untrained_because(result) if fmt.uses_weights else ""
+    why = untrained_because(result) if fmt.uses_weights and fmt.holds_weights else ""
 
     def write(path: str) -> ExportResult:
         from core.files.export import check_output  # deferred for start-up: the exporter imports torch
