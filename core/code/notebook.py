@@ -14,6 +14,7 @@ import functools
 import importlib
 import re
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -52,8 +53,7 @@ class _Script:
     doc: str
     imports: list[str]  # one name a line (``from x import a``): the cells keep those they read
     settings: list[str]
-    classes: list[str]
-    functions: dict[str, tuple[str, ast.FunctionDef]]
+    definitions: dict[str, tuple[str, ast.stmt]]  # its functions and classes, in its order
     main: list[tuple[str, ast.stmt]]  # main's statements, dedented, with their syntax
 
 
@@ -66,18 +66,16 @@ def _split(source: str) -> _Script:
         return "\n".join(lines[start - 1 : node.end_lineno])
 
     doc = ast.get_docstring(tree) or ""
-    script = _Script(doc, [], [], [], {}, [])
+    script = _Script(doc, [], [], {}, [])
     for node in tree.body:
         if isinstance(node, ast.Import):
             script.imports += [ast.unparse(ast.Import(names=[alias])) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             script.imports += [f"from {node.module} import {ast.unparse(alias)}" for alias in node.names]
-        elif isinstance(node, ast.ClassDef):
-            script.classes.append(text(node))
         elif isinstance(node, ast.FunctionDef) and node.name == "main":
             script.main = [(_dedent(text(s)), s) for s in node.body]
-        elif isinstance(node, ast.FunctionDef):
-            script.functions[node.name] = (text(node), node)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            script.definitions[node.name] = (text(node), node)
         elif isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
             continue
         elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):  # the docstring
@@ -112,7 +110,7 @@ def _called(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _reachable(start: str, functions: dict[str, tuple[str, ast.FunctionDef]]) -> set[str]:
+def _reachable(start: str, functions: Mapping[str, tuple[str, ast.stmt]]) -> set[str]:
     seen, todo = set(), [start]
     while todo:
         name = todo.pop()
@@ -172,7 +170,7 @@ def _transfer_functions() -> frozenset[str]:
     return frozenset(node.name for node in tree.body if isinstance(node, ast.FunctionDef))
 
 
-def _functions_in(names: set[str], functions: dict[str, tuple[str, ast.FunctionDef]]) -> list[str]:
+def _functions_in(names: set[str], functions: Mapping[str, tuple[str, ast.stmt]]) -> list[str]:
     return [code for name, (code, _) in functions.items() if name in names]
 
 
@@ -237,8 +235,10 @@ def steps(project: Project) -> list[Step]:
     s = replace(project.training, distributed=False)
     script = _split(generate_script(replace(project, training=s)).source)
     parts = _cut(script.main)
-    functions = script.functions
-    data_names = set().union(*(_reachable(n, functions) for n in functions if n.startswith("load")))
+    defined = script.definitions  # what loading reads goes to the data cell, a Dataset class (ImageFiles) too
+    data_names = set().union(*(_reachable(n, defined) for n in defined if n.startswith("load")))
+    functions = {n: d for n, d in defined.items() if isinstance(d[1], ast.FunctionDef)}
+    classes = [code for n, (code, node) in defined.items() if isinstance(node, ast.ClassDef) and n not in data_names]
     measuring = {n for n, (code, _) in functions.items() if "no_grad" in code and n not in data_names}
     transfer = set(functions) & _transfer_functions()
     training = set(functions) - data_names - measuring - transfer
@@ -254,7 +254,7 @@ def steps(project: Project) -> list[Step]:
             "Data",
             "Load the dataset, split it with the seed and normalise it exactly as TorchCanvas does. Tensors, not "
             "a `tf.data` pipeline: in Keras you would pass the same arrays to `model.fit(x_train, y_train, ...)`.",
-            [*_functions_in(data_names, functions), "\n".join(parts["data"])],
+            [*_functions_in(data_names, defined), "\n".join(parts["data"])],
         ),
         Step(
             "Model",
@@ -264,7 +264,7 @@ def steps(project: Project) -> list[Step]:
             + "\n```\n\n"
             + _keras_model(project),
             [
-                *script.classes,
+                *classes,
                 "\n".join([*parts["model"], "print(model)", PARAMS]),
             ],
         ),

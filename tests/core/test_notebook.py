@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import core.datasets.folder as folder_module
 from core.cli import main
 from core.code.notebook import INSTALL
 from core.code.script import generate_script
@@ -20,7 +21,7 @@ from core.files.export_text import export_notebook
 from core.files.project import Project, save
 from core.training.setup import run_as_module
 from core.training.trainer import Trainer
-from tests.core.train_fixtures import EXAMPLES, example
+from tests.core.train_fixtures import EXAMPLES, example, mlp_project, write_images
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install -e '.[dev]')")
 
@@ -40,14 +41,25 @@ def _fine_tuned(tmp_path: Path) -> Project:
     return project
 
 
+def _streamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """An image folder read batch by batch, as one too big for memory is: its Dataset class (ImageFiles) and
+    what it reads must be defined before the data cell makes one."""
+    monkeypatch.setattr(folder_module, "MAX_IN_MEMORY_BYTES", 100)
+    pictures = write_images(tmp_path / "pictures", {"dark": 14, "light": 14})
+    return mlp_project([3, 6, 6], 16, 2, dataset=f"folder:{pictures}", epochs=2)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("case", ["plain", "fine_tuned"])
+@pytest.mark.parametrize(("case", "params"), [("plain", "9,610"), ("fine_tuned", "9,610"), ("streamed", "1,778")])
 def test_the_notebook_runs_top_to_bottom_and_gets_the_apps_losses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, params: str
 ) -> None:
     nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (pip install -e '.[dev]')")
     pytest.importorskip("ipykernel", reason="ipykernel is not installed (pip install -e '.[dev]')")
-    project = example("digits_mlp", epochs=2) if case == "plain" else _fine_tuned(tmp_path)
+    if case == "plain":
+        project = example("digits_mlp", epochs=2)
+    else:
+        project = _fine_tuned(tmp_path) if case == "fine_tuned" else _streamed(tmp_path, monkeypatch)
     path = tmp_path / "digits.ipynb"
     export_notebook(project, path)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # the kernel inherits it: CPU, as the app's run below
@@ -56,7 +68,7 @@ def test_the_notebook_runs_top_to_bottom_and_gets_the_apps_losses(
         notebook, timeout=240, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
     ).execute()
     outputs = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
-    assert "Test loss:" in outputs and "Total params: 9,610" in outputs
+    assert "Test loss:" in outputs and f"Total params: {params}" in outputs
     history = json.loads((tmp_path / "history.json").read_text())
     assert (tmp_path / "model_weights.pt").exists()
     script = tmp_path / "script"  # the exported script, which tests/core/test_script.py holds to the app's run

@@ -194,3 +194,36 @@ def test_the_transfer_cell_says_only_what_it_holds(settings: dict, title: str, r
     assert [line[: len(want)] for line, want in zip(ran, runs, strict=False)] == runs, ran
     assert ("base_model.trainable = False" in start.text) is ("freeze" in _defined(start.code))
     assert "unfreeze" not in start.text and "FREEZE_EPOCHS" not in _step(found, "Training loop").text
+
+
+def _run_before_defined(found: list[Step]) -> list[tuple[str, str]]:
+    """(step, name): a function or class that a cell's own statements reach, directly or through the functions
+    they call, but that only a later cell defines: running the notebook top to bottom stops there (NameError)."""
+    where: dict[str, int] = {}
+    bodies: dict[str, ast.stmt] = {}
+    for i, step in enumerate(found):
+        for node in (n for part in step.code for n in ast.parse(part).body):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                where[node.name], bodies[node.name] = i, node
+    late = []
+    for i, step in enumerate(found):
+        run = [n for part in step.code for n in ast.parse(part).body if not isinstance(n, ast.FunctionDef)]
+        todo = [n.id for node in run for n in ast.walk(node) if isinstance(n, ast.Name)]
+        seen: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in where:
+                continue
+            seen.add(name)
+            if where[name] > i:
+                late.append((step.title, name))
+            todo += [n.id for n in ast.walk(bodies[name]) if isinstance(n, ast.Name)]
+    return late
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_cell_runs_what_a_later_cell_defines(name: str) -> None:
+    """The resnet18 example reads its folder batch by batch (streamed: imagenet/train is not here): load_data, in
+    the Data cell, made an ImageFiles, a class the Model cell defined, whose read_image the Training loop cell
+    defined. A Dataset class and what it reads now go to the Data cell."""
+    assert _run_before_defined(steps(example(name))) == []
