@@ -19,6 +19,7 @@ from core.code.imports import module_imports, used_imports, used_names
 from core.code.keras_code import KerasCode, generate_keras_model
 from core.code.script_data import (
     data_half,
+    embedding_rows,
     helper_constants,
     quoted,
     script_data_lines,
@@ -141,7 +142,8 @@ def generate_keras_script(project: Project) -> str:
     shape = torch_script.input_shape_of(project)
     spec = parse_spec(s.dataset)
     tokens = torch_script.reads_tokens(project, spec)
-    helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens)  # as core.code.script's
+    rows = embedding_rows(project.graph)
+    helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens, vocab_rows=rows)  # as script's
     model_lines = code.source.splitlines()
     first_def = model_lines.index("def build_model() -> keras.Model:")
     tail = [

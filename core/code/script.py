@@ -17,6 +17,7 @@ from core.code.codegen import GeneratedCode, attribute_names, check_ok, literal,
 from core.code.imports import module_imports, used_imports, used_names
 from core.code.script_data import (
     data_half,
+    embedding_rows,
     helper_constants,
     quoted,
     script_data_lines,
@@ -205,7 +206,8 @@ def generate_script(project: Project) -> GeneratedCode:
     spec = parse_spec(s.dataset)
     tokens = reads_tokens(project, spec)
     augmenting = bool(augments(s)) and len(shape) == 3 and not tokens
-    helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens, stream=True)
+    rows = embedding_rows(project.graph)  # a text's vocabulary is sized to them
+    helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens, stream=True, vocab_rows=rows)
     helpers += [h for h in _loop_helpers(s, augmenting, flags["stream"]) if h not in helpers]
     transfer = transfer_plan(project, analysis, attribute_names(project.graph, analysis))
     tail = [

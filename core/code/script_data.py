@@ -28,6 +28,7 @@ from core.datasets.fit import weights_crop
 from core.datasets.folder import script_load as folder_script
 from core.datasets.info import dataset_info, loaded_shape
 from core.datasets.spec import SOURCES, Constant, DataSpec
+from core.model.graph import Graph
 from core.model.pyparse import parse
 from core.portable import inference, lean, sources, steps, subsets
 from core.settings import TrainingSettings
@@ -80,17 +81,23 @@ def quoted(text: str) -> str:
 
 
 def loader(
-    spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool = False, stream: bool = False
+    spec: DataSpec,
+    settings: TrainingSettings,
+    shape: tuple[int, ...],
+    tokens: bool = False,
+    stream: bool = False,
+    vocab_rows: int | None = None,
 ) -> tuple[list[Any], list[str], list[str], dict[str, bool]]:
     """The helpers the data needs, constants naming its files, and the lines of ``load_data`` that read ``raw``:
     the source's template (its registry entry says which, ``core/code/templates/read_*.py``), its images
     resized when the settings ask, then a few-shot spec's classes kept (tokens: the Input takes int64 token ids, as
     ``core.datasets.wants_tokens`` decides); and the tags its helpers are pasted by. ``stream``: the script may read
-    a big image folder batch by batch (``core.datasets.folder.streams``); the Keras script reads it whole."""
+    a big image folder batch by batch (``core.datasets.folder.streams``); the Keras script reads it whole.
+    ``vocab_rows``: the network's Embedding rows, which a text's vocabulary is sized to (``sized_vocab``)."""
     load = SOURCES[spec.kind].script(spec, settings, shape, tokens)
     if load.flags.get("stream") and not stream:
         load = folder_script(spec, settings, shape, stream=False)
-    helpers, constants = list(load.helpers), [constant_line(c) for c in load.constants]
+    helpers, constants = list(load.helpers), [constant_line(sized_vocab(c, vocab_rows)) for c in load.constants]
     lines = read_lines(load.read, load.flags, load.values)
     if load.resizes and settings.resize and not tokens:
         crop = weights_crop(settings, tuple(settings.resize))  # pretrained weights' resize-then-centre-crop
@@ -103,6 +110,23 @@ def loader(
         constants.append(constant_line(Constant("PER_CLASS", spec.per_class, "samples of each class (0: all)")))
         helpers += [subsets.keep_classes, subsets.few_shot]
     return helpers, constants, lines, load.flags
+
+
+def embedding_rows(graph: Graph) -> int | None:
+    """The rows (num_embeddings) of the network's Embeddings, the fewest when there are several: a token id past
+    them cannot be looked up. None without an Embedding."""
+    rows = [node.params.get("num_embeddings") for node in graph.nodes_of_type("Embedding")]
+    return min((int(r) for r in rows if isinstance(r, int) and not isinstance(r, bool)), default=None)
+
+
+def sized_vocab(constant: Constant, rows: int | None) -> Constant:
+    """A text's ``MAX_VOCAB`` no larger than the Embedding's rows: a file grown after the export then gives its
+    rarer words the unknown id 1, where token ids past the rows stopped the script with an IndexError. The app
+    refuses such a file before training (``core.model.task_check``), so every vocabulary it trains on fits and
+    the script's is the same."""
+    if constant.name != "MAX_VOCAB" or rows is None or rows >= int(constant.value):
+        return constant
+    return Constant("MAX_VOCAB", rows, "the Embedding's rows (num_embeddings); other tokens are 1")
 
 
 def _call(lines: list[str], read: str) -> str:
@@ -258,12 +282,17 @@ WORKERS = "WORKERS = min(4, (os.cpu_count() or 1) - 1)  # processes decoding pic
 
 
 def data_half(
-    spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tokens: bool, stream: bool = False
+    spec: DataSpec,
+    s: TrainingSettings,
+    shape: tuple[int, ...],
+    tokens: bool,
+    stream: bool = False,
+    vocab_rows: int | None = None,
 ) -> DataHalf:
     """The short split of ``core.portable.lean`` for grey images read whole, else the source's own lines read
     ``raw`` and ``prepare`` splits it; an image folder too big for memory (where ``stream`` allows it: the PyTorch
-    script) a Dataset per split, its flag ``stream`` on."""
-    helpers, files, load_lines, load_flags = loader(spec, s, shape, tokens, stream)
+    script) a Dataset per split, its flag ``stream`` on; ``vocab_rows`` sizes a text's vocabulary (``loader``)."""
+    helpers, files, load_lines, load_flags = loader(spec, s, shape, tokens, stream, vocab_rows)
     flags = {**load_flags, **prepare_flags(spec, s, shape, tokens)}  # the source's tags hold for its helpers too
     flags.setdefault("stream", False)
     if flags["stream"]:  # load_data is the source's lines, returning the splits: no prepare

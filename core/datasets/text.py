@@ -198,7 +198,8 @@ def raw_samples(spec: DataSpec, request: LoadRequest) -> tuple[tuple, list[str]]
     if problem:
         raise DataError(problem)
     split = (request.val_fraction, request.test_fraction, request.seed)
-    *raw, vocab = text_tensors(texts, labels, _options(spec), split)
+    o = _options(spec)
+    *raw, vocab = text_tensors(texts, labels, o["tokenizer"], o["max_length"], o["max_vocab"], split)
     return tuple(raw), vocab
 
 
@@ -239,9 +240,11 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
         constants.append(Constant("WINDOW", int(spec.options["max_length"]), "characters before the one to predict"))
         return ScriptLoad([text.read_utf8, text.next_char_tensors], "read_text.next_char", constants)
     o = _options(spec)
-    constants.append(Constant("TEXT_OPTIONS", {key: o[key] for key in ("tokenizer", "max_length", "max_vocab")}))
+    constants.append(Constant("TOKENIZER", o["tokenizer"], "word (punctuation marks apart) or char"))
+    constants.append(Constant("MAX_LENGTH", o["max_length"], "token ids a text: longer cut, shorter padded with 0"))
+    constants.append(Constant("MAX_VOCAB", o["max_vocab"], "the most frequent tokens get ids, the others 1"))
     helpers = [text.read_utf8, text.read_texts, text.is_header, text.tokens_of, text.build_vocab, text.encode]
-    helpers.append(text.text_tensors)
+    helpers += [text.class_names, text.text_tensors]
     columns = dict(spec.column_kinds)
     if columns:
         constants.append(Constant("TEXT_COLUMN", columns["text"]))

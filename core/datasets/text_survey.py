@@ -22,7 +22,7 @@ from core.datasets.text import (
     tokenizer_of,
     with_max_length,
 )
-from core.portable.text import tokens_of
+from core.portable.text import class_names, tokens_of
 
 
 def survey_text(spec: DataSpec, fractions: tuple[float, float]) -> Any:
@@ -50,7 +50,7 @@ def survey_text(spec: DataSpec, fractions: tuple[float, float]) -> Any:
             notes=said,
         )
     texts, labels = texts_and_labels(spec)
-    names = sorted(set(labels))
+    names = class_names(labels)  # the loader's order: number labels by value
     counts = Counter(labels)
     classes = tuple(ClassCount(name, counts[name]) for name in names)
     lengths = sorted(len(tokens_of(text, tokenizer_of(spec))) for text in texts)

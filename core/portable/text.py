@@ -5,11 +5,14 @@ sub-folder per class of ``.txt`` files, one sample each. The vocabulary is built
 from the training split only (the most frequent tokens first), with id 0 for
 padding and id 1 for a token it does not hold; every sample is cut or padded to
 ``max_length`` ids. The app, Try it and the exported script call these same
-functions, so they tokenise identically.
+functions, so they tokenise identically. The app imports torch inside the two
+functions that need it (the editor reads texts without it); the script has it at
+the top, so those imports are the app's lines (``# [app]``), not pasted.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 PAD_TOKEN, UNKNOWN_TOKEN = "<pad>", "<unk>"  # ids 0 and 1 (spelt out in the code)
@@ -81,8 +84,6 @@ def is_header(label: str, text: str, labels: list) -> bool:
 
 def tokens_of(text: str, tokenizer: str) -> list:
     """Words (lower case, punctuation marks apart) or characters."""
-    import re
-
     if tokenizer == "char":
         return list(text)
     return re.findall(r"\w+|[^\w\s]", text.lower())
@@ -105,31 +106,40 @@ def encode(text: str, index: dict, tokenizer: str, max_length: int) -> list:
     return ids + [0] * (max_length - len(ids))
 
 
-def text_tensors(texts: list, labels: list, options: dict, split: tuple) -> tuple:
-    """(x, y, None, None, class_names, vocab): the vocabulary from the rows of
-    the training split (``split``: val_fraction, test_fraction, seed, as in
-    prepare()), classes named in sorted order."""
-    import torch  # here, not above: reading and tokenising need no torch
+def class_names(labels: list) -> list:
+    """The classes of the labels in their order: whole numbers by value (2 before
+    10, as a table's number labels), any other text alphabetically."""
+    names = set(labels)
+    if all(re.fullmatch(r"-?[0-9]+", name) for name in names):
+        return sorted(names, key=lambda name: (int(name), name))
+    return sorted(names)
 
-    order = torch.randperm(
-        len(texts), generator=torch.Generator().manual_seed(split[2])
-    )
-    start = round(len(texts) * split[1]) + round(len(texts) * split[0])
-    train = [texts[i] for i in order[start:].tolist()]
-    tokenizer, length = options["tokenizer"], options["max_length"]
-    vocab = build_vocab(train, tokenizer, options["max_vocab"])
+
+def text_tensors(texts, labels, tokenizer, max_length, max_vocab, split) -> tuple:
+    """(x, y, None, None, class_names, vocab): each text as ``max_length`` token
+    ids of a vocabulary of at most ``max_vocab`` tokens, built from the texts
+    prepare() trains on (``split``: its val_fraction, test_fraction and seed; it
+    holds out the test rows, then the validation rows, of a seeded order)."""
+    val_fraction, test_fraction, seed = split
+    import torch  # [app]
+
+    order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(seed))
+    held_out = round(len(texts) * test_fraction) + round(len(texts) * val_fraction)
+    train = [texts[i] for i in order[held_out:].tolist()]
+    vocab = build_vocab(train, tokenizer, max_vocab)
     index = {token: k for k, token in enumerate(vocab)}
-    x = torch.tensor([encode(text, index, tokenizer, length) for text in texts])
-    names = sorted(set(labels))
-    y = torch.tensor([names.index(label) for label in labels], dtype=torch.int64)
-    return x.reshape(len(texts), length), y, None, None, names, vocab
+    x = torch.tensor([encode(text, index, tokenizer, max_length) for text in texts])
+    names = class_names(labels)
+    number = {name: k for k, name in enumerate(names)}
+    y = torch.tensor([number[label] for label in labels], dtype=torch.int64)
+    return x.reshape(len(texts), max_length), y, None, None, names, vocab
 
 
 def next_char_tensors(path: str, length: int) -> tuple:
     """Windows of ``length`` characters of one text file, each labelled with the
     character after it; the vocabulary (and the classes) is every character of
     the file, so a class is a character."""
-    import torch  # here, not above: reading a text needs no torch
+    import torch  # [app]
 
     text = read_utf8(Path(path))
     if len(text) < length + 3:

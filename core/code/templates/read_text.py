@@ -17,7 +17,7 @@ from core.portable.frames import table_texts
 from core.portable.text import next_char_tensors, read_texts, text_tensors
 
 # the script's constants (core.datasets.text writes them)
-TEXT_OPTIONS = {"tokenizer": "word", "max_length": 50, "max_vocab": 20000}
+TOKENIZER, MAX_LENGTH, MAX_VOCAB = "word", 50, 20000
 TEXT_COLUMN, LABEL_COLUMN = "text", "label"
 WINDOW = 40  # characters before the one to predict
 
@@ -27,7 +27,7 @@ def texts() -> tuple:
     texts, labels = read_texts(DATA_FILE)  # [!columns]
     texts, labels = table_texts(DATA_FILE, TEXT_COLUMN, LABEL_COLUMN)  # [columns]
     split = (VAL_FRACTION, TEST_FRACTION, SEED)  # the vocabulary of the training rows
-    return text_tensors(texts, labels, TEXT_OPTIONS, split)[:5]  # [5]: vocabulary
+    return text_tensors(texts, labels, TOKENIZER, MAX_LENGTH, MAX_VOCAB, split)[:5]
 
 
 def next_char() -> tuple:
