@@ -35,15 +35,15 @@ if TYPE_CHECKING:
 
 WEIGHTS_FILE = "model_weights.pt"  # what the training script saves
 PREDICT_IMPORTS = ("import argparse", "from PIL import Image", *SCRIPT_IMPORTS)
-FUNCTIONS = ("load_model", "read_image", "vocabulary", "read_text", "probabilities", "main")
-TEXT_ONLY = ("vocabulary", "read_text")
+FUNCTIONS = ("load_model", "read_image", "read_row", "vocabulary", "read_text", "probabilities", "main")
+ONLY = {"read_image": "image", "read_row": "table", "vocabulary": "text", "read_text": "text"}  # the data they read
 
 
 @dataclass(frozen=True)
 class PredictFacts:
     """What prediction needs from training: the classes, how an input is brought to the network, the loss."""
 
-    kind: str  # "image" or "text"
+    kind: str  # "image", "table" or "text"
     classes: list[str]
     input_shape: tuple[int, ...]
     loss: str
@@ -53,6 +53,7 @@ class PredictFacts:
     crop: tuple[int, int] | None = None
     mean: list[float] | None = None  # per channel; None: the training did not normalise
     std: list[float] | None = None
+    columns: dict[str, list[str]] | None = None  # a table's feature columns: [] a number, else a category's values
     tokens: tuple[str, ...] = ()
     tokenizer: str = "word"
     max_length: int = 0
@@ -69,7 +70,7 @@ class PredictFacts:
         except DataError as exc:
             raise ExportError(
                 "Cannot export the prediction script: it takes the class names (and an image's mean and std, a "
-                f"text's vocabulary) from the training data, which cannot be read here: {exc}"
+                f"text's vocabulary) from the training data, which could not be loaded: {exc}"
             ) from None
         analysis = analyze(project.graph, project.training)
         check_ok(analysis)
@@ -88,6 +89,9 @@ class PredictFacts:
         floats = data.x_test is None or bool(data.x_test.is_floating_point())
         if floats and len(sample) == 3 and sample[0] in (1, 3) and min(sample[1:]) >= 4:
             return cls("image", outputs=outputs, **common, **_image_facts(data, sample))
+        kind = parse_spec(project.training.dataset).kind
+        if kind == "tabular" and floats and len(sample) == 1:
+            return cls("table", outputs=outputs, **common, **_table_facts(project, data, sample[0]))
         vocab = (read_vocab(run_dir) if run_dir else None) or data.extra.get("vocab")
         if not floats and vocab is not None and list(vocab.tokens) != list(data.class_names):
             _check_tokens(vocab.tokens, vocab.tokenizer)
@@ -99,7 +103,6 @@ class PredictFacts:
                 tokenizer=vocab.tokenizer,
                 max_length=vocab.max_length,
             )
-        kind = parse_spec(project.training.dataset).kind
         what = "next-character text" if vocab is not None else f"samples of shape {list(sample)}"
         what = "rows of a table" if kind in ("tabular", "csv") else what
         raise ExportError(
@@ -129,6 +132,35 @@ def _outputs(shapes: list[Any]) -> int:
     return count
 
 
+def _table_facts(project: Project, data: Any, width: int) -> dict[str, Any]:
+    """A table's feature columns as the loader encodes them (``core.portable.table_encoding.feature_matrix``): a
+    number as it is, a category one-hot over its sorted values; the training rows' mean and std per feature."""
+    from core.datasets.tabular import checked_plan, read_frame  # deferred: pandas
+
+    spec = parse_spec(project.training.dataset)
+    frame = read_frame(spec.paths[0])
+    columns: dict[str, list[str]] = {}
+    for name, kind in checked_plan(spec, frame)[0].feature_kinds().items():
+        column = frame[name]
+        if kind == "category":
+            keys = column.astype(str).where(column.notna(), "missing")
+            columns[str(name)] = sorted(str(level) for level in set(keys))
+        elif column.isna().any():
+            raise ExportError(
+                f"predict.py takes a complete row; the column {name} has empty cells, which training fills with "
+                "the training rows' median: use Try it in the app for this table."
+            )
+        else:
+            columns[str(name)] = []
+    if sum(len(levels) or 1 for levels in columns.values()) != width:
+        raise ExportError("predict.py could not match this table's columns with the network's input: use Try it.")
+    facts: dict[str, Any] = {"columns": columns}
+    if data.mean is not None and data.std is not None:
+        facts["mean"] = [float(v) for v in data.mean.reshape(-1).tolist()]
+        facts["std"] = [float(v) for v in data.std.reshape(-1).tolist()]
+    return facts
+
+
 def _image_facts(data: Any, sample: tuple[int, ...]) -> dict[str, Any]:
     """How Try it brings a new picture to the network: the training images' channels and size, the crop of
     pretrained weights, the training split's mean and std per channel."""
@@ -152,6 +184,7 @@ def flags_of(facts: PredictFacts) -> dict[str, bool]:
     return {
         "image": facts.kind == "image",
         "text": facts.kind == "text",
+        "table": facts.kind == "table",
         "word": facts.tokenizer != "char",
         "grey": facts.kind == "image" and facts.channels == 1,
         "crop": facts.crop is not None,
@@ -172,6 +205,14 @@ def list_lines(name: str, values: list[Any] | tuple[Any, ...], comment: str = ""
     if len(lines) == 1 and len(lines[0]) + len(comment) + 4 <= LINE_LENGTH:
         return [f"{lines[0]}  # {comment}" if comment else lines[0]]
     return [*([f"# {comment}"] if comment else []), *lines]
+
+
+def column_lines(columns: dict[str, list[str]]) -> list[str]:
+    """``COLUMNS = {...}``, one column a line: [] for a number, a category's values in one-hot order."""
+    lines = ["COLUMNS = {  # each feature column: [] a number, else a category's values (one-hot)"]
+    for name, levels in columns.items():
+        lines += call_lines("    ", f"{python_literal(name)}: ", [python_literal(v) for v in levels], ",", "[]")
+    return [*lines, "}"]
 
 
 def vocabulary_lines(facts: PredictFacts) -> list[str]:
@@ -198,7 +239,12 @@ def constants(facts: PredictFacts) -> list[str]:
         *list_lines("CLASSES", facts.classes, "the class of each output"),
         f"INPUT_SHAPE = {literal(list(facts.input_shape))}  # one sample, without the batch dimension",
     ]
-    if facts.kind == "image":
+    if facts.kind == "table":
+        lines += column_lines(facts.columns or {})
+        if facts.mean is not None and facts.std is not None:
+            lines += list_lines("MEAN", facts.mean, "the training rows' mean, per feature")
+            lines += list_lines("STD", facts.std, "the training rows' standard deviation, per feature")
+    elif facts.kind == "image":
         lines.append(f"IMAGE_SIZE = {literal(facts.image_size)}  # (height, width) of the training images")
         if facts.crop is not None:
             lines.append(f"CROP = {literal(facts.crop)}  # the short side resized to [0], the centre [1] kept")
@@ -214,6 +260,8 @@ def constants(facts: PredictFacts) -> list[str]:
 
 def helpers_of(facts: PredictFacts) -> list[Any]:
     """The functions of ``core.portable`` the script pastes: Try it's own steps."""
+    if facts.kind == "table":
+        return []
     if facts.kind == "text":
         return [text.tokens_of, text.encode]
     crop = [steps.resize_crop] if facts.crop else []
@@ -222,12 +270,18 @@ def helpers_of(facts: PredictFacts) -> list[Any]:
 
 def _docstring(project: Project, facts: PredictFacts) -> list[str]:
     title = quoted(project.name if project.name.isprintable() else "a project")[1:-1]
-    usage = "python predict.py IMAGE_FILE" if facts.kind == "image" else 'python predict.py "a sentence"'
+    usage = {
+        "image": "python predict.py IMAGE_FILE",
+        "table": "python predict.py " + " ".join([f"{quoted(n)[1:-1]}=..." for n in list(facts.columns or {})[:3]]),
+        "text": 'python predict.py "a sentence"',
+    }[facts.kind] + (" ..." if len(facts.columns or {}) > 3 else "")
     return [
         f'"""{title}: the trained network on one input, generated by TorchCanvas.',
         "",
-        f"`{usage}` prints the class and its probability. The weights are",
-        f"{WEIGHTS_FILE}, which train.py saves (or TorchCanvas's Export weights).",
+        f"    {usage}",
+        "",
+        f"prints the class and its probability. The weights are {WEIGHTS_FILE},",
+        "which train.py saves (or TorchCanvas's Export weights).",
         '"""',
     ]
 
@@ -237,7 +291,7 @@ def generate_predict(project: Project, facts: PredictFacts) -> str:
     flags = flags_of(facts)
     functions: list[str] = []
     for name in FUNCTIONS:
-        if (name == "read_image" and not flags["image"]) or (name in TEXT_ONLY and not flags["text"]):
+        if not flags[ONLY.get(name, facts.kind)]:
             continue
         functions += ["", "", *function_lines("predict", name, flags)]
     helpers = helpers_of(facts)

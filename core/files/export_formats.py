@@ -107,8 +107,8 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
             "prediction script",
             "_predict.py",
             "Python (*.py)",
-            "predict.py: the trained network on one image file or sentence, prepared as training prepared its data "
-            "(python predict.py INPUT prints the class and its probability).",
+            "predict.py: the trained network on one image file, table row or sentence, prepared as training prepared "
+            "its data (python predict.py INPUT prints the class and its probability).",
             "export_predict",
             weights="optional",
             module="core.files.export_text",

@@ -31,7 +31,7 @@ from core.portable import inference
 from core.portable.images import convert_image
 from core.training import Trainer
 from tests.core.test_text import embedding_project
-from tests.core.train_fixtures import EXAMPLES, MNIST, mlp_project, needs_mnist
+from tests.core.train_fixtures import EXAMPLES, MNIST, mlp_project, needs_mnist, write_csv
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 PRINTED = re.compile(r"^(.+) \(probability (\d\.\d{6})\)$")
@@ -167,6 +167,46 @@ def test_predict_py_of_a_text_run_gives_try_its_class_and_probability(tmp_path: 
     assert found[1] == module.CLASSES[int(expected.argmax())] and abs(float(found[2]) - float(expected.max())) < 1e-5
 
 
+def _colour_table(path: Path) -> Path:
+    """write_csv's three-class table with a category column of its own (two values, one-hot)."""
+    lines = write_csv(path).read_text().splitlines()
+    rows = [f"{line},{['red', 'blue'][k % 2]}" for k, line in enumerate(lines[1:])]
+    path.write_text("\n".join([f"{lines[0]},colour", *rows]) + "\n")
+    return path
+
+
+def test_predict_py_of_a_table_run_gives_try_its_class_and_probability(tmp_path: Path) -> None:
+    """A row as NAME=VALUE pairs, encoded as the loader encodes the table (a category one-hot over its sorted
+    values), standardised with the training rows' statistics: Try it's table page gives the encoded row."""
+    project = mlp_project([5], 16, 3, dataset=f"table:{_colour_table(tmp_path / 'flowers.csv')}?label=species")
+    run_dir = _trained(project, tmp_path)
+    script = _exported(project, run_dir, tmp_path / "out")
+    _ruff_clean(script)
+    module = _module(script)
+    assert module.COLUMNS == {"a": [], "b": [], "c": [], "colour": ["blue", "red"]}
+    data = load_for_settings(project.training, (5,))
+    model = build_model(project, run_dir).module.cpu().eval()
+    for a, b, c, colour in ((0.1, -0.2, 0.05, "red"), (1.2, 0.9, 1.1, "blue"), (2.3, 1.8, 2.05, "red")):
+        encoded = np.array([a, b, c, colour == "blue", colour == "red"], dtype=np.float32)  # Try it's feature table
+        expected = inference.predict(model, encoded, data.mean, data.std, (5,), project.training.loss).numpy()
+        row = [f"a={a}", f"b={b}", f"c={c}", f"colour={colour}"]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(script.parent)
+            got = module.probabilities(module.load_model(), module.read_row(row)).numpy()
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+    done = _run(script, *row)
+    found = PRINTED.match(done.stdout.strip())
+    assert done.returncode == 0 and found is not None, done.stdout + done.stderr
+    assert found[1] == data.class_names[int(expected.argmax())] and abs(float(found[2]) - expected.max()) < 1e-5
+    for args, words in (
+        (["a=1", "b=2", "colour=red"], "Give every column as NAME=VALUE; missing: c."),
+        (["a=1", "b=2", "c=x", "colour=red"], "c=x: c takes a number."),
+        (["a=1", "b=2", "c=3", "colour=green"], "colour=green: it takes blue, red."),
+    ):
+        done = _run(script, *args)
+        assert done.returncode == 1 and done.stderr.strip() == words, done.stderr
+
+
 def test_a_wrong_input_or_missing_weights_is_one_sentence(tmp_path: Path) -> None:
     project = mlp_project([1, 8, 8], 16, 10, dataset="digits")
     run_dir = _trained(project, tmp_path)
@@ -210,6 +250,14 @@ def test_the_cli_writes_predict_py_and_refuses_data_it_cannot_read(tmp_path: Pat
     with pytest.raises(ExportError, match=r"predict\.py reads an image file or a sentence"):
         export(table, "predict", tmp_path / "t.py")
     assert not (tmp_path / "t.py").exists()
+    flowers = _colour_table(tmp_path / "flowers.csv")
+    regression = mlp_project([7], 8, 1, dataset=f"table:{flowers}?label=c", loss="MSELoss")
+    with pytest.raises(ExportError, match="written for classifiers: this project predicts numbers"):
+        export(regression, "predict", tmp_path / "t.py")
+    lines = flowers.read_text().splitlines()
+    flowers.write_text("\n".join([lines[0], "," + lines[1].split(",", 1)[1], *lines[2:]]))  # a gap in column a
+    with pytest.raises(ExportError, match="the column a has empty cells"):
+        export(mlp_project([6], 8, 3, dataset=f"table:{flowers}?label=species"), "predict", tmp_path / "t.py")
 
 
 def test_a_colour_network_keeps_the_colours_and_its_mean_per_channel(tmp_path: Path) -> None:

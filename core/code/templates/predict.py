@@ -34,6 +34,7 @@ IMAGE_SIZE: tuple[int, int] = (28, 28)
 CROP: tuple[int, int] = (256, 224)
 MEAN: list[float] = []
 STD: list[float] = []
+COLUMNS: dict[str, list[str]] = {}
 WORDS = "the a"
 CHARACTERS = "ab"
 TOKENIZER = "word"
@@ -95,6 +96,33 @@ def read_text(text: str) -> torch.Tensor:
     return torch.tensor(ids).reshape(1, *INPUT_SHAPE)
 
 
+def read_row(pairs: list[str]) -> torch.Tensor:
+    """A row given as NAME=VALUE pairs, encoded as the training encoded the table:
+    a number as it is, a category one-hot over its values in the file; then
+    standardised with the training rows' mean and std."""
+    row = dict(pair.partition("=")[::2] for pair in pairs)
+    missing = [name for name in COLUMNS if not row.get(name, "").strip()]
+    if missing:
+        raise SystemExit(
+            f"Give every column as NAME=VALUE; missing: {', '.join(missing)}."
+        )
+    features = []
+    for name, levels in COLUMNS.items():
+        value = row[name].strip()
+        if levels and value not in levels:
+            raise SystemExit(f"{name}={value}: it takes {', '.join(levels)}.")
+        if levels:
+            features += [float(value == level) for level in levels]
+            continue
+        try:
+            features.append(float(value))
+        except ValueError:
+            raise SystemExit(f"{name}={value}: {name} takes a number.") from None
+    x = torch.tensor([features])
+    x = (x - torch.tensor(MEAN)) / torch.tensor(STD)  # [normalize]
+    return x.reshape(1, *INPUT_SHAPE)
+
+
 def vocabulary() -> list[str]:
     """The tokens training gave ids to, in id order: 0 is padding, 1 a token it
     never saw."""
@@ -119,10 +147,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("image", help="an image file (PNG, JPEG, ...)")  # [image]
     parser.add_argument("text", nargs="+", help="the text to classify")  # [text]
+    parser.add_argument("row", nargs="+", help="NAME=VALUE for each column")  # [table]
     args = parser.parse_args()
     model = load_model()
     x = read_image(args.image)  # [image]
     x = read_text(" ".join(args.text))  # [text]
+    x = read_row(args.row)  # [table]
     probs = probabilities(model, x)
     best = int(probs.argmax())
     print(f"{CLASSES[best]} (probability {float(probs[best]):.6f})")
