@@ -11,8 +11,8 @@ import torch
 def keep_classes(
     raw: tuple, classes: list, per_class: int, seed: int, where: str
 ) -> tuple:
-    """``few_shot`` of a source's five arrays, class names included; the classes
-    (all when empty) are checked against the source's names too."""
+    """``few_shot`` of a source's five arrays, the names of the kept classes with
+    them; no classes keeps every class the names or the labels count."""
     x, y, x_test, y_test, names = raw
     if y.is_floating_point():
         raise ValueError(
