@@ -58,4 +58,4 @@ def export_predict(project: Project, out: str | Path, weights: str | Path | None
     except (CodegenError, DataError) as exc:
         raise ExportError(f"Cannot export the prediction script: {exc}", getattr(exc, "node_id", None)) from None
     target = atomic_write_text(out, text)
-    return ExportResult(target, "predict", f"{len(text.splitlines())} lines; it loads model_weights.pt beside it")
+    return ExportResult(target, "predict", f"{len(text.splitlines())} lines; run it in the folder of model_weights.pt")
