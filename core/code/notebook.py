@@ -79,8 +79,13 @@ def _split(source: str) -> _Script:
         elif isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
             continue
         elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):  # the docstring
-            script.settings.append(text(node))
+            script.settings.append(NOTEBOOK_WORKERS if text(node).startswith("WORKERS =") else text(node))
     return script
+
+
+# A streamed folder's DataLoader in a notebook reads in the kernel: a worker process started by spawn (macOS,
+# Windows) cannot find a Dataset class defined in a cell. The same batches either way (the order is drawn here).
+NOTEBOOK_WORKERS = "WORKERS = 0  # in a notebook: the kernel reads the pictures itself"
 
 
 def _dedent(code: str) -> str:

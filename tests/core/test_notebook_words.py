@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.code.notebook import Step, steps
+from core.code.script import generate_script
 from core.files.project import Project
 from tests.core.train_fixtures import EXAMPLES, example
 
@@ -227,3 +228,11 @@ def test_no_cell_runs_what_a_later_cell_defines(name: str) -> None:
     the Data cell, made an ImageFiles, a class the Model cell defined, whose read_image the Training loop cell
     defined. A Dataset class and what it reads now go to the Data cell."""
     assert _run_before_defined(steps(example(name))) == []
+
+
+def test_a_streamed_folders_notebook_reads_its_pictures_in_the_kernel() -> None:
+    """DataLoader workers started by spawn (macOS, Windows) cannot load ImageFiles, a class defined in a cell: the
+    resnet18 example's notebook failed there at its first batch. The script keeps its workers."""
+    settings = steps(example("resnet18"))[0].code[0]
+    assert "WORKERS = 0" in settings and "os.cpu_count" not in settings
+    assert "WORKERS = min(4, (os.cpu_count() or 1) - 1)" in generate_script(example("resnet18")).source
