@@ -2,8 +2,10 @@
 
 A chain becomes ``keras.Sequential``, anything with a merge or several inputs/outputs the functional API. Each
 layer is named as its PyTorch attribute (``fc1``), so the two models' summaries line up, and a comment says
-where Keras differs. Layers TorchCanvas cannot translate are all named in one ``KerasExportError``, each with
-its reason (a kind without a translation, or a parameter value Keras lacks): nothing is dropped.
+where Keras differs. A class Keras lacks (``keras_layers.HELPERS``: padding_idx's constraint) is defined after
+``build_model``, from which on the script and the notebook take the model. Layers TorchCanvas cannot translate
+are all named in one ``KerasExportError``, each with its reason (a kind without a translation, or a parameter
+value Keras lacks): nothing is dropped.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.code.codegen import CodegenError, literal
-from core.code.keras_layers import KERAS_LAYERS, KerasLayer, NoEquivalent
+from core.code.imports import used_names
+from core.code.keras_layers import HELPERS, KERAS_LAYERS, KerasLayer, NoEquivalent
 from core.code.line_wrap import call_lines, with_comment
 from core.errors import ExportError
 from core.model.analysis import Analysis, analyze
@@ -25,7 +28,12 @@ PYTHON_NAMES = {"keras", "layers", "os", "np", "model", "build_model", "inputs",
 
 
 class KerasExportError(ExportError):
-    """Some layers have no Keras translation; the message lists every one of them and why."""
+    """Some layers have no Keras translation; the message lists every one of them and why, ``count`` says how
+    many (the code view's status line)."""
+
+    def __init__(self, message: str, count: int) -> None:
+        super().__init__(message)
+        self.count = count
 
 
 @dataclass
@@ -62,7 +70,8 @@ def _check(graph: Graph, analysis: Analysis) -> dict[str, list[KerasLayer]]:
             f"{len(missing)} layer{'s' if len(missing) > 1 else ''} ha{'ve' if len(missing) > 1 else 's'} no Keras "
             "translation, so TorchCanvas cannot write this network in Keras yet:\n"
             + "\n".join(missing)
-            + "\n(The PyTorch code and exports are unaffected.)"
+            + "\n(The PyTorch code and exports are unaffected.)",
+            len(missing),
         )
     return mapped
 
@@ -117,10 +126,22 @@ def generate_keras_model(graph: Graph, analysis: Analysis | None = None, title: 
     layer_names = {nid: names.allocate(graph.node(nid).name, "layer") for nid in analysis.order}
     sequential = _is_chain(graph, analysis)
     body = (_sequential if sequential else _functional)(graph, analysis, mapped, layer_names)
+    body += _helper_lines("\n".join(body))
     about = f" for {title!r}" if title and title.isprintable() and '"' not in title and "\\" not in title else ""
     source = "\n".join([*header_lines(about), "", "", *body]) + "\n"
     fewer = sum(layer.fewer_params for layers in mapped.values() for layer in layers)
     return KerasCode(source, sequential, fewer, layer_names)
+
+
+def _helper_lines(body: str) -> list[str]:
+    """The classes of ``HELPERS`` the body reads (and those they read), each after two blank lines."""
+    chosen: list[str] = []
+    while True:
+        used = used_names("\n\n".join([body, *(HELPERS[name] for name in chosen)]))
+        more = [name for name in HELPERS if name in used and name not in chosen]
+        if not more:
+            return [line for name in HELPERS if name in chosen for line in ("", "", *HELPERS[name].splitlines())]
+        chosen += more
 
 
 def header_lines(about: str) -> list[str]:

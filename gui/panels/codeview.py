@@ -136,7 +136,9 @@ class CodeView(QWidget):
                 source += "\n\n" + "\n".join(compile_fit_lines(training)) + "\n"
         except KerasExportError as exc:
             self.keras_source = None
-            self._status[self.KERAS] = "<span style='color:#d93025'>Some layers have no Keras equivalent.</span>"
+            layers = f"{exc.count} layer{'s' if exc.count > 1 else ''}"
+            words = f"TorchCanvas does not translate {layers} of this network to Keras yet."
+            self._status[self.KERAS] = f"<span style='color:#d93025'>{words}</span>"
             self._set_text(self.keras_editor, _as_comment(str(exc)))
         except CodegenError as exc:
             self.keras_source = None

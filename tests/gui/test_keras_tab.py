@@ -1,5 +1,5 @@
 """The code view's Keras tab: the same network as Keras 3 code beside the PyTorch code, the one message when
-layers have no Keras equivalent, and Copy/Export acting on the tab shown."""
+TorchCanvas does not translate some layers to Keras, and Copy/Export acting on the tab shown."""
 
 from pathlib import Path
 
@@ -36,7 +36,7 @@ def test_keras_tab_names_the_layers_keras_lacks_in_one_message(window):
     text = code.keras_text()
     assert text.startswith("# 5 layers have no Keras translation")
     assert "- layer1 (Block): TorchCanvas does not translate blocks to Keras yet" in text
-    assert "no Keras equivalent" in code.status.text()
+    assert "TorchCanvas does not translate 5 layers of this network to Keras yet." in code.status.text()
     assert not code.copy_button.isEnabled() and not code.export_button.isEnabled()
     code.tabs.setCurrentIndex(code.PYTORCH)  # the PyTorch code is unaffected
     assert code.export_button.isEnabled() and "class Net(nn.Module)" in code.text()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.model.kinds.keras import KerasLayer, NoEquivalent, bias
+from core.model.kinds.keras import KerasLayer, bias
 from core.model.kinds.kind import P, auto, kind
 from core.model.kinds.shapes import RuleContext, Shape, fmt, numel
 from core.model.literal import literal
@@ -69,10 +69,18 @@ def _embedding_from_torch(m: Any) -> dict[str, Any]:
 
 
 def _embedding_keras(info: NodeInfo) -> list[KerasLayer]:
+    """padding_idx, which Keras lacks, is a row that starts at zero and gets no gradient: here it starts at zero
+    (``UniformPaddingZero``) and is set back to zero after every update (``KeepPaddingZero``, classes the code
+    defines: ``core.code.keras_layers.HELPERS``). Adam's or momentum's state for that row moves only that row,
+    so the rest trains as in PyTorch; a global gradient norm is what still sees its Keras gradient."""
     p = info.params
-    if p.get("padding_idx") is not None:
-        raise NoEquivalent("padding_idx (a row kept at zero) has no Keras equivalent; clear it")
-    return [KerasLayer("layers.Embedding", (literal(p["num_embeddings"]), literal(p["embedding_dim"])))]
+    sizes = (literal(p["num_embeddings"]), literal(p["embedding_dim"]))
+    pad = p.get("padding_idx")
+    if pad is None:
+        return [KerasLayer("layers.Embedding", sizes)]
+    keep = (f"embeddings_initializer=UniformPaddingZero({pad})", f"embeddings_constraint=KeepPaddingZero({pad})")
+    note = f"unlike PyTorch, row {pad} has a gradient: a global_clipnorm counts it"
+    return [KerasLayer("layers.Embedding", (*sizes, *keep), note)]
 
 
 LINEAR = kind(
