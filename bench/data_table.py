@@ -132,9 +132,7 @@ def main() -> int:
 
         # the trainer (and the exported script) train a model this small on one CPU thread; the hand-written loop
         # is timed on one thread (the same footing) and on torch's default threads
-        threads = (
-            1 if single_thread(features * HIDDEN + HIDDEN + HIDDEN * classes + classes) else torch.get_num_threads()
-        )
+        threads = 1 if single_thread(features * HIDDEN + HIDDEN * classes, BATCH) else torch.get_num_threads()
         trainer, hand, default = [], [], []
         for _ in range(args.rounds):
             trainer.append(run_trainer(found.spec, data, features, classes))

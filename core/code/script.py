@@ -32,6 +32,7 @@ from core.datasets.info import missing_data
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.errors import DataError, ExportError
 from core.model.analysis import analyze
+from core.model.compute import multiply_adds
 from core.model.names import module_level_names
 from core.portable import image_stream, lean, steps
 from core.settings import TrainingSettings
@@ -217,7 +218,7 @@ def generate_script(project: Project) -> GeneratedCode:
         *loop_functions(s, augmenting, transfer),
         "",
         "",
-        *main_lines(s, analysis.total_params, npz, transfer, flags["stream"]),
+        *main_lines(s, multiply_adds(project.graph, analysis), npz, transfer, flags["stream"]),
         "",
         "",
         'if __name__ == "__main__":',

@@ -21,17 +21,25 @@ from core.settings import TrainingSettings
 
 PLATEAU_PATIENCE = 3
 NO_MOMENTUM = ("Adadelta", "Adagrad")  # OneCycleLR cannot cycle their momentum
-# Below this many parameters a model trains fastest on one CPU thread: the threads of a bigger pool mostly
-# wait for each other, and slow down badly when other programs keep the cores busy.
-SMALL_MODEL_PARAMS = 200_000
+# Below this many multiply-adds a batch (a sample's, ``core.model.compute``, times the batch size) training runs on
+# one CPU thread. Measured with bench/thread_rule.py (2 shared cores, load 4): one thread beat the default two at
+# every size tried, MLPs and convolutions of 0.4 million to 660 million a batch, 1.7 to 42 times (ResNet-18 at
+# batch 4, 7 billion: 6 times); and under about 20 million a batch, one thread's step of the convolutions tried
+# did under half the multiply-adds a second of the bigger ones (4 to 8 billion a second against 12 to 36): the
+# rest is per-operation overhead, which more threads cannot share on any machine. Above it the script keeps
+# PyTorch's default threads, as tutorials do: on an idle machine a convolution over pictures gains from free
+# cores (not measurable here; on this one it loses: resnet_small's epoch took 4 times as long on two threads).
+SMALL_BATCH_MACS = 20_000_000
 # Stepped once per epoch by ``scheduler.step()`` in ``main``, after validation, as PyTorch's docs write it
 # (ReduceLROnPlateau is stepped once per epoch too, with a score: in ``end_of_epoch``).
 STEPPED_IN_MAIN = ("StepLR", "CosineAnnealingLR")
 
 
-def single_thread(total_params: int) -> bool:
-    """Whether CPU training uses one thread (the app and the script decide alike, so their sums match)."""
-    return total_params < SMALL_MODEL_PARAMS
+def single_thread(multiply_adds: int, batch_size: int) -> bool:
+    """Whether CPU training uses one thread, from a batch's multiply-adds (a sample's forward pass,
+    ``core.model.compute.multiply_adds``, times the batch), not the parameters: a small convolution over a picture
+    is much arithmetic with few weights. The app and the script decide alike, so their sums match."""
+    return multiply_adds * batch_size < SMALL_BATCH_MACS
 
 
 def uses_amp(s: TrainingSettings) -> bool:

@@ -18,16 +18,16 @@ from core.settings import TrainingSettings
 
 
 def main_lines(
-    s: TrainingSettings, total_params: int, npz: bool, transfer: Transfer, stream: bool = False
+    s: TrainingSettings, multiply_adds: int, npz: bool, transfer: Transfer, stream: bool = False
 ) -> list[str]:
     """The script's ``main``: set up, train epoch by epoch with ``train_one_epoch``, validate with ``evaluate``,
-    close the epoch with ``end_of_epoch``, test and save (npz: the data is read by the short ``np.load`` loader,
-    whose errors are named too; stream: a big image folder, a Dataset per split read through DataLoaders, whose
-    labels are class numbers: no numeric-target lines)."""
+    close the epoch with ``end_of_epoch``, test and save (multiply_adds: a sample's, which decide one CPU thread;
+    npz: the data is read by the short ``np.load`` loader, whose errors are named too; stream: a big image folder,
+    a Dataset per split read through DataLoaders, whose labels are class numbers: no numeric-target lines)."""
     flags = {
         **{device: s.device == device for device in ("cpu", "cuda", "mps", "auto")},
         "dist": s.distributed,
-        "small": single_thread(total_params),
+        "small": single_thread(multiply_adds, s.batch_size),
         "npz": npz,
         "initial": bool(transfer.file or transfer.torchvision),
         "torchvision": bool(transfer.torchvision),  # downloaded once into torch's cache, its hash checked

@@ -29,6 +29,7 @@ from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
 from core.files.project import Project
 from core.model.analysis import analyze
+from core.model.compute import multiply_adds
 from core.portable.steps import classes_of
 from core.settings import TrainingSettings
 from core.training.epoch_end import end_of_epoch, record_epoch, tell_epoch
@@ -161,7 +162,7 @@ class Trainer:
         if not analysis.ok:
             listing = "\n".join(f"- {p.message}" for p in analysis.errors)
             raise TrainingError(f"The network has problems to fix before training:\n{listing}")
-        if self.device.type == "cpu" and single_thread(analysis.total_params):
+        if self.device.type == "cpu" and single_thread(multiply_adds(self.project.graph, analysis), s.batch_size):
             torch.set_num_threads(1)  # as the exported script does, before it loads the data
         code = generate_script(self.project)
         self._transfer = transfer_plan(self.project, analysis, attribute_names(self.project.graph, analysis))

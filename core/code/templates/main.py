@@ -3,9 +3,10 @@
 the lines of a project's settings; the trainer runs the same functions in this order).
 
 Flags: the device (``cpu``, ``cuda``, ``mps``, ``auto``: one of them), ``dist`` run
-under torchrun (the lines marked "distributed"), ``small`` a model fastest on one CPU
-thread, ``npz`` the short .npz loader, ``initial`` earlier weights (``torchvision``
-ones, or a file: ``start_from_file``), ``frozen`` parts, ``phases`` fine-tuning's phase two,
+under torchrun (the lines marked "distributed"), ``small`` few multiply-adds a batch:
+one CPU thread (``core.code.script_loop.single_thread``), ``npz`` the short .npz
+loader, ``initial`` earlier weights (``torchvision`` ones, or a file:
+``start_from_file``), ``frozen`` parts, ``phases`` fine-tuning's phase two,
 ``classes`` a class loss, ``sched`` a schedule (``epochly``: ``scheduler.step()`` after
 validation, ``plateau``: stepped with a score in ``end_of_epoch``, ``onecycle``: after
 each batch, built with ``steps_per_epoch``), ``amp`` mixed precision, ``stops`` early
@@ -75,7 +76,7 @@ def main() -> None:
             device = torch.device("cpu")
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     if device.type == "cpu":  # [small]
-        torch.set_num_threads(1)  # a model this small is fastest on one thread
+        torch.set_num_threads(1)  # few multiply-adds a batch: one thread is fastest
     try:  # [npz]
         data = load_data()
     except (OSError, EOFError, KeyError, TypeError, ValueError, BadZipFile) as error:
