@@ -253,8 +253,8 @@ def lean_loader(spec: DataSpec, s: TrainingSettings, shape: tuple[int, ...], tok
         if info is not None and (not info.sample_shape or info.sample_shape[0] != 1):
             return None
         return [lean.pixels, lean.class_numbers, *subset, lean.split]
-    if spec.kind == "vision" and spec.name in GREY_FAMILY and not subset:  # its subset: the general loader's
-        return [lean.split]
+    if spec.kind == "vision" and spec.name in GREY_FAMILY:
+        return [*subset, lean.split]
     return None
 
 

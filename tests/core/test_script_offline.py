@@ -48,10 +48,12 @@ def test_an_mnist_script_offline_says_to_connect_or_place_the_files(tmp_path: Pa
 
 
 def test_a_general_torchvision_script_offline_says_so_too(tmp_path: Path) -> None:
-    """The general loader (a few-shot spec keeps it): ``load_torchvision``."""
-    project = mlp_project([1, 28, 28], 8, 2, dataset="fashion_mnist:classes=0-1,per_class=3")
-    result = _run_offline(generate_script(project).source, tmp_path / "few")
-    _says_what_to_do(result, "FashionMNIST", "data/FashionMNIST/raw")
+    """The general loader (resized images; the MNIST family's short one, a few-shot spec's too, is above):
+    ``load_torchvision``."""
+    spec = "fashion_mnist:classes=0-1,per_class=3"
+    source = generate_script(mlp_project([1, 32, 32], 8, 2, dataset=spec, resize=[32, 32])).source
+    assert "load_torchvision(" in source
+    _says_what_to_do(_run_offline(source, tmp_path / "few"), "FashionMNIST", "data/FashionMNIST/raw")
 
 
 def _has_keras() -> bool:

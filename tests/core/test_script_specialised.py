@@ -88,7 +88,8 @@ def test_prepare_keeps_no_field_the_script_never_reads() -> None:
 
 def test_a_general_torchvision_script_makes_no_test_split() -> None:
     """R9: torchvision's sets come with their test split; ``prepare``'s ``x_test is None`` lines never ran."""
-    source = generate_script(mlp_project([1, 28, 28], 8, 2, dataset="fashion_mnist:classes=0-1,per_class=3")).source
+    source = generate_script(mlp_project([3, 32, 32], 8, 2, dataset="cifar10:classes=0-1,per_class=3")).source
+    assert "def prepare(" in source  # the general loader (a grey MNIST-family set takes the short one)
     assert "x_test is None" not in source and "TEST_FRACTION" not in source
     assert "test_fraction" not in _parameters(source, "prepare")
 

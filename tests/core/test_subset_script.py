@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -22,7 +23,7 @@ from core.datasets import load_dataset
 from core.portable import subsets
 from core.training import Trainer
 from core.training.setup import run_as_module
-from tests.core.train_fixtures import mlp_project
+from tests.core.train_fixtures import mlp_project, write_idx
 
 MNIST = Path("/work/shared/data/mnist/mnist_10k.npz")  # real data, never copied into the repo
 SUBSETS = (":classes=5-9,per_class=20", ":per_class=20", ":classes=3+1")
@@ -66,6 +67,38 @@ def test_the_script_keeps_the_apps_samples_of_real_mnist(subset: str) -> None:
         assert mine.shape == theirs.shape and torch.allclose(mine, theirs, atol=1e-6), (subset, name)
         if name.startswith("y"):
             assert torch.equal(mine, theirs), (subset, name)
+
+
+def _mnist_files(root: Path) -> Path:
+    """torchvision's MNIST files placed by hand (unpacked: torchvision then downloads nothing)."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    write_idx(raw / "train-images-idx3-ubyte", rng.integers(0, 255, (200, 28, 28)))
+    write_idx(raw / "train-labels-idx1-ubyte", np.arange(200) % 10)
+    write_idx(raw / "t10k-images-idx3-ubyte", rng.integers(0, 255, (50, 28, 28)))
+    write_idx(raw / "t10k-labels-idx1-ubyte", np.arange(50) % 10)
+    return root
+
+
+def test_torchvision_mnist_with_a_subset_keeps_the_short_loader(tmp_path: Path) -> None:
+    """The same step for torchvision's MNIST family: the short loader, few_shot on its tensors, the app's samples.
+    Fails before (the general loader: images_to_tensor, keep_classes with the spec text)."""
+    root = _mnist_files(tmp_path / "data")
+    spec = "mnist:classes=7+2+4,per_class=8"
+    project = mlp_project([1, 28, 28], 16, 3, dataset=spec)
+    source = generate_script(project).source
+    assert "datasets.MNIST(DATA_DIR, train=True, download=True)" in source and "few_shot(*raw" in source
+    assert [name for name in GENERAL if name in source] == [] and spec not in source
+    module, _ = run_as_module(source)
+    module.DATA_DIR = str(root)
+    s = project.training
+    data = load_dataset(spec, data_dir=root, val_fraction=s.val_fraction, test_fraction=s.test_fraction)
+    assert data.class_names[0].startswith("2") and data.count("test") == 15  # 2, 4, 7: five test samples each
+    for name, mine in zip(SPLITS, module.load_data(), strict=True):
+        theirs = getattr(data, name)
+        assert mine.shape == theirs.shape and torch.allclose(mine.float(), theirs.float(), atol=1e-6), name
+        assert mine.dtype == theirs.dtype, name
 
 
 def test_few_shot_is_what_keep_classes_did() -> None:
