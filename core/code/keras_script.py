@@ -24,10 +24,11 @@ from core.code.script_data import (
     quoted,
     script_data_lines,
 )
-from core.code.script_loop import PLATEAU_PATIENCE, augments
+from core.code.script_loop import PLATEAU_PATIENCE, augments, single_thread
 from core.code.templates import function_lines
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.model.analysis import analyze
+from core.model.compute import multiply_adds
 from core.settings import TrainingSettings
 
 if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
@@ -54,6 +55,17 @@ PYTORCH_DEFAULTS = {
     "Adagrad": {"initial_accumulator_value": "0.0", "epsilon": "1e-10"},
 }
 SCHEDULES = {"StepLR": "step", "CosineAnnealingLR": "cosine"}  # those learning_rate(epoch) follows
+
+
+def loss_words(s: TrainingSettings) -> str:
+    """The PyTorch loss the Keras loss stands for, said beside it: ``from_logits=True`` where the loss takes raw
+    scores, and for NLLLoss why the same words are right on log_softmax outputs (it reads as a mismatch
+    otherwise)."""
+    if s.loss == "NLLLoss":
+        return "NLLLoss of log_softmax; softmax(log p) = p, so from_logits=True is exact"
+    if "from_logits=True" in KERAS_LOSSES[s.loss]:
+        return f"{s.loss} (takes raw scores: from_logits=True)"
+    return s.loss
 
 
 def metric_call(s: TrainingSettings) -> str:
@@ -92,12 +104,12 @@ def compile_fit_lines(s: TrainingSettings) -> list[str]:
     """For the code view: ``make_optimizer`` and ``compile_model`` with the project's loss and metric, and how to
     fit."""
     loss = KERAS_LOSSES[s.loss]
-    fill = {"TORCH_LOSS": s.loss, "LOSS": loss, "METRIC": metric_call(s)}
+    fill = {"TORCH_LOSS": loss_words(s), "LOSS": loss, "METRIC": metric_call(s)}
     return [
         *optimizer_lines(s, values=True),
         "",
         "",
-        *function_lines("keras_main", "compile_model", {"logits": "from_logits=True" in loss}, fill),
+        *function_lines("keras_main", "compile_model", {}, fill),
         "",
         "",
         "# Training (File > Export > Keras script writes it all, with the project's data split):",
@@ -106,11 +118,11 @@ def compile_fit_lines(s: TrainingSettings) -> list[str]:
     ]
 
 
-def keras_functions(s: TrainingSettings, npz: bool) -> list[str]:
+def keras_functions(s: TrainingSettings, npz: bool, small: bool = False) -> list[str]:
     """``make_optimizer``, ``targets`` (a loss that is not a class loss), ``learning_rate`` (a schedule Keras
     follows epoch by epoch) and ``main``, from ``core/code/templates/keras_main.py``; the settings Keras cannot
     reproduce are said at the top of ``main``, where a reader starts (npz: the short ``.npz`` loader, whose errors
-    name the file)."""
+    name the file; small: one CPU thread, as the PyTorch script decides it, so the two train alike)."""
     classes = s.loss in CLASS_LOSSES
     schedule = SCHEDULES.get(s.scheduler)
     lines = optimizer_lines(s)
@@ -123,14 +135,23 @@ def keras_functions(s: TrainingSettings, npz: bool) -> list[str]:
     flags = {
         "unmatched": s.scheduler not in (*SCHEDULES, "ReduceLROnPlateau", "none"),
         "augment": bool(augments(s)),
+        "small": small,
         "npz": npz,
         "classes": classes,
+        "callbacks": bool(schedule) or s.scheduler == "ReduceLROnPlateau" or bool(s.early_stopping),
         "schedule": bool(schedule),
         "plateau": s.scheduler == "ReduceLROnPlateau",
         "stops": bool(s.early_stopping),
     }
     plateau = f'monitor="{s.monitor}", factor={s.gamma!r}, patience={PLATEAU_PATIENCE}'
-    fill = {"SCHEDULER": s.scheduler, "METRIC": metric_call(s), "MONITOR": f'"{s.monitor}"', "*PLATEAU": plateau}
+    fill = {
+        "SCHEDULER": s.scheduler,
+        "METRIC": metric_call(s),
+        "MONITOR": f'"{s.monitor}"',
+        "*PLATEAU": plateau,
+        # a split of VAL_FRACTION > 0 is never empty here; with none, Keras is given None, not an empty split
+        "VALIDATION": "(x_val, y_val)" if s.val_fraction > 0 else "(x_val, y_val) if len(x_val) else None",
+    }
     return [*lines, "", "", *function_lines("keras_main", "main", flags, fill)]
 
 
@@ -138,7 +159,8 @@ def generate_keras_script(project: Project) -> str:
     """The whole Keras training script; raises KerasExportError, CodegenError or DataError. Its data half is the
     PyTorch script's, with only the steps this data takes."""
     s = project.training
-    code: KerasCode = generate_keras_model(project.graph, analyze(project.graph), project.name)
+    analysis = analyze(project.graph)
+    code: KerasCode = generate_keras_model(project.graph, analysis, project.name)
     shape = torch_script.input_shape_of(project)
     spec = parse_spec(s.dataset)
     tokens = torch_script.reads_tokens(project, spec)
@@ -151,7 +173,7 @@ def generate_keras_script(project: Project) -> str:
         *script_data_lines(helpers, load_lines, flags),
         "",
         "",
-        *keras_functions(s, npz),
+        *keras_functions(s, npz, single_thread(multiply_adds(project.graph, analysis), s.batch_size)),
         "",
         "",
         'if __name__ == "__main__":',
@@ -169,7 +191,8 @@ def generate_keras_script(project: Project) -> str:
 
 def _bound_name(constant: str) -> str:
     """The name a constant binds: a comment line may come before it, its value may take several lines."""
-    return constant.split(" = ")[0].split("\n")[-1]
+    code = next(line for line in constant.split("\n") if not line.startswith("#"))  # a comment may hold " = "
+    return code.split(" = ")[0]
 
 
 def _constant_lines(s: TrainingSettings, spec: DataSpec, shape: tuple[int, ...]) -> list[str]:
@@ -185,7 +208,7 @@ def _constant_lines(s: TrainingSettings, spec: DataSpec, shape: tuple[int, ...])
         f"TEST_FRACTION = {s.test_fraction!r}",
         f"NORMALIZE = {s.normalization()!r}",  # True, False or pretrained weights' (mean, std)
         f"INPUT_SHAPE = {tuple(shape)!r}  # one sample, without the batch dimension",
-        f"# PyTorch: {s.loss}\nLOSS = {KERAS_LOSSES[s.loss]}",
+        f"# PyTorch: {loss_words(s)}\nLOSS = {KERAS_LOSSES[s.loss]}",
     ]
     if s.resize and not SOURCES[spec.kind].sizes_itself:
         constants.append(f"IMAGE_SIZE = {tuple(s.resize)!r}")
@@ -202,7 +225,8 @@ def _preamble_lines(name: str) -> list[str]:
     return [
         f'"""Keras 3 training script generated by TorchCanvas for {quoted(title)[1:-1]}.',
         "",
-        "The same network, data split and settings as the PyTorch script, trained with compile/fit.",
+        "The same layers, data split and settings as the PyTorch script, trained with compile/fit;",
+        "its own initial weights and batch order, so its numbers differ a little from PyTorch's.",
         "Run it with `python this_file.py` (pip install keras; it uses the torch backend, no TensorFlow).",
         '"""',
         "",

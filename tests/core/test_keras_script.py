@@ -22,7 +22,18 @@ from core.files.project import Project
 from tests.core.train_fixtures import EXAMPLES, example, mlp_project, write_csv
 
 KERAS_OWN = ("build_model", "make_optimizer", "targets", "learning_rate", "main")
-PLACEHOLDERS = ("OPTIMIZER", "RHO", "EPSILON", "METRIC", "MONITOR", "PLATEAU", "SCHEDULER", "STEP_SIZE", "GAMMA")
+PLACEHOLDERS = (
+    "OPTIMIZER",
+    "RHO",
+    "EPSILON",
+    "METRIC",
+    "MONITOR",
+    "PLATEAU",
+    "SCHEDULER",
+    "STEP_SIZE",
+    "GAMMA",
+    "VALIDATION",
+)
 
 
 def _functions(source: str) -> dict[str, str]:
@@ -192,3 +203,49 @@ def test_a_keras_script_with_targets_a_schedule_and_early_stopping_runs(tmp_path
     assert [row["epoch"] for row in result.history] == [1, 2]
     assert result.history[1]["learning_rate"] == pytest.approx(0.0001)  # StepLR's gamma 0.1 after one epoch
     assert result.test_loss is not None and np.isfinite(result.test_loss)
+
+
+def _main_of(source: str) -> str:
+    return _functions(source)["main"]
+
+
+def test_main_has_no_empty_callbacks_and_no_empty_split_test_it_cannot_need() -> None:
+    """Review 5 R18: every example's ``main`` had ``callbacks = []`` passed to ``fit`` and ``(x_val, y_val) if
+    len(x_val) else None`` though its VAL_FRACTION makes a validation split."""
+    plain = _main_of(generate_keras_script(example("digits_mlp")))
+    assert "callbacks" not in plain and "len(x_val)" not in plain
+    assert "validation_data=(x_val, y_val)," in plain
+    stopping = _main_of(generate_keras_script(example("digits_mlp", early_stopping=2)))
+    assert "keras.callbacks.EarlyStopping(" in stopping and "callbacks=callbacks," in stopping
+    without = _main_of(generate_keras_script(example("digits_mlp", val_fraction=0.0)))
+    assert "validation_data=(x_val, y_val) if len(x_val) else None," in without
+
+
+def test_the_keras_script_uses_the_pytorch_scripts_thread_rule_and_words() -> None:
+    """It set ``torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))`` "Keras feeds the batches from a
+    thread of its own: leave it a core": Keras 3 on the torch backend feeds numpy arrays from the fitting
+    thread itself (one Python thread during fit, measured). Now it takes the PyTorch script's line, where that
+    script has it, so the two train on as many threads."""
+    for name, one in (("digits_mlp", True), ("mnist_cnn", False)):
+        keras_source = generate_keras_script(example(name))
+        torch_lines = [line.strip() for line in generate_script(example(name)).source.splitlines()]
+        assert "cpu_count" not in keras_source
+        threads = [line.strip() for line in keras_source.splitlines() if "set_num_threads" in line]
+        assert threads == ([line for line in torch_lines if "set_num_threads" in line] if one else []), name
+        assert bool(threads) == one, name
+
+
+def test_the_keras_loss_of_log_softmax_outputs_says_why_from_logits_is_right() -> None:
+    source = generate_keras_script(example("mnist_cnn"))  # LogSoftmax, then NLLLoss
+    lines = source.splitlines()
+    at = lines.index("LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)")
+    assert lines[at - 1].startswith("# PyTorch: NLLLoss of log_softmax") and "from_logits=True" in lines[at - 1]
+    view = "\n".join(compile_fit_lines(example("mnist_cnn").training))
+    assert lines[at - 1].removeprefix("# ") in view
+
+
+def test_the_keras_docstring_claims_no_same_numbers_and_main_says_whose_split() -> None:
+    source = generate_keras_script(example("digits_mlp"))
+    docstring = ast.get_docstring(ast.parse(source)) or ""
+    assert "The same network" not in docstring and "its own initial weights" in docstring
+    assert "the same split as the PyTorch script" in _main_of(source)

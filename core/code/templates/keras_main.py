@@ -10,20 +10,21 @@ the templates are read as text, never run.
 
 Flags of ``make_optimizer``: PyTorch's defaults Keras lacks (``rho``, ``adagrad``,
 ``epsilon``), ``momentum``, ``nesterov``, weight ``decay`` (``l2``: PyTorch adds it to
-the gradient), ``clip``. ``compile_model``: ``logits``, a loss on raw scores.
-``learning_rate``: ``step`` or ``cosine``. ``main``: ``classes`` a class loss, ``npz``
-the short ``.npz`` loader, the callbacks (``schedule``, ``plateau``, ``stops``) and
-what Keras does not reproduce (``unmatched`` schedule, ``augment``). Placeholders:
+the gradient), ``clip``. ``learning_rate``: ``step`` or ``cosine``.
+``main``: ``small`` one CPU thread, as the PyTorch script (``core.code.script_loop``
+``single_thread``), ``classes`` a class loss, ``npz`` the short ``.npz`` loader, the
+callbacks (``callbacks``: any of ``schedule``, ``plateau``, ``stops``) and what Keras
+does not reproduce (``unmatched`` schedule, ``augment``). Placeholders: ``VALIDATION``
+(the validation split, None when it may be empty: ``VAL_FRACTION = 0``),
 ``OPTIMIZER``, ``RHO``, ``EPSILON``, ``MOMENTUM``, ``WEIGHT_DECAY``, ``GAMMA``,
 ``STEP_SIZE``, ``SCHEDULER``, ``METRIC``, ``MONITOR``, ``*PLATEAU`` and, in a comment,
-``TORCH_LOSS`` (the PyTorch loss's name).
+``TORCH_LOSS`` (the PyTorch loss's name, and why ``from_logits=True`` where it is set).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +41,7 @@ from core.code.templates.keras_names import (
     MONITOR,
     PLATEAU,
     RHO,
+    VALIDATION,
     WEIGHTS_FILE,
     build_model,
 )
@@ -81,8 +83,7 @@ def make_optimizer() -> keras.optimizers.Optimizer:
 
 def compile_model(model: keras.Model) -> keras.Model:
     """The loss, optimizer and metric of the project's training settings."""
-    # PyTorch: TORCH_LOSS (takes raw scores: from_logits=True)  # [logits]
-    # PyTorch: TORCH_LOSS  # [!logits]
+    # PyTorch: TORCH_LOSS
     model.compile(
         optimizer=make_optimizer(),
         loss=LOSS,
@@ -114,15 +115,15 @@ def main() -> None:
     # Not reproduced in Keras: augmentation (flips, rotations, shifts, crops and colour jitter
     # [augment]
     # are not applied).
-    # Keras feeds the batches from a thread of its own: leave it a core, or both wait on each other.
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    # [small]
+    torch.set_num_threads(1)  # few multiply-adds a batch: one thread is fastest
     keras.utils.set_random_seed(SEED)
     try:  # [npz]
-        data = load_data()
+        data = load_data()  # split by torch: the same split as the PyTorch script
     except (OSError, EOFError, KeyError, TypeError, ValueError, BadZipFile) as error:
         raise SystemExit(f"Cannot load {DATA_FILE}: {error}") from None
     try:  # [!npz]
-        data = load_data()
+        data = load_data()  # split by torch: the same split as the PyTorch script
     except (OSError, KeyError, ValueError) as error:
         raise SystemExit(f"Cannot load the data: {error}") from None
     x_train, y_train, x_val, y_val, x_test, y_test = [t.numpy() for t in data]
@@ -135,20 +136,19 @@ def main() -> None:
         loss=LOSS,
         metrics=[METRIC],
     )
-    callbacks = [
+    callbacks = [  # [callbacks]
         keras.callbacks.LearningRateScheduler(learning_rate),  # [schedule]
         keras.callbacks.ReduceLROnPlateau(*PLATEAU),  # [plateau]
         keras.callbacks.EarlyStopping(monitor=MONITOR, patience=PATIENCE),  # [stops]
     ]
-    validation = (x_val, y_val) if len(x_val) else None
     start = time.perf_counter()
     history = model.fit(
         x_train,
         y_train,
         batch_size=BATCH_SIZE,
         epochs=EPOCHS,
-        validation_data=validation,
-        callbacks=callbacks,
+        validation_data=VALIDATION,
+        callbacks=callbacks,  # [callbacks]
         verbose=2,
     )
     seconds = time.perf_counter() - start

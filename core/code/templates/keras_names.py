@@ -18,6 +18,7 @@ EPSILON = 1e-8
 METRIC: Any = None
 MONITOR = "val_loss"
 PLATEAU: tuple = ()
+VALIDATION: Any = None  # the validation split given to fit
 
 
 def build_model() -> Any:
