@@ -138,10 +138,13 @@ def _found(defn: BlockDef) -> _Found:
 
 def inline(defn: BlockDef) -> bool:
     """Written as ``nn.Sequential(...)`` where used instead of as a class of its own."""
-    if defn.as_class or not is_chain(defn):
+    if not is_chain(defn):
         return False
-    # nn.Sequential numbers its children: an imported chain whose keys say otherwise keeps its class
+    # nn.Sequential numbers its children: an imported chain whose keys say otherwise keeps its class; one whose
+    # keys are those numbers (an nn.ModuleList called in turn: ``h.0.attn``) needs none
     keys = [defn.graph.node(nid).key for nid in chain_order(defn)]
     if any(key is not None and key != str(i) for i, key in enumerate(keys)):
+        return False
+    if defn.as_class and any(key is None for key in keys):
         return False
     return not any(kind == "extra" for kind, _, _ in signature(defn))

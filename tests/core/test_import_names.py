@@ -75,7 +75,8 @@ def test_a_model_that_is_an_nn_sequential_of_layers_keeps_their_numbers_as_keys(
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)).eval()
     result = import_model(model, [4])
     source = generate_model(result.project.graph).source
-    assert 'self.add_module("0", nn.Linear(4, 8))' in source and 'getattr(self, "2")(x)' in source, source
+    assert "class Net(nn.ModuleList):" in source, source  # self[2](x), not getattr(self, "2")(x)
+    assert "self.append(nn.Linear(4, 8))" in source and "x = self[2](x)" in source, source
     net = _net(source).eval()
     net.load_state_dict(model.state_dict(), strict=True)
     assert list(net.state_dict()) == list(model.state_dict())

@@ -200,3 +200,32 @@ def test_an_imported_nn_sequential_is_a_net_that_indexes_its_layers():
     assert "        self.append(nn.Conv2d(3, 4, kernel_size=3))\n" in source
     assert "        x = self[0](x)  # [N, 4, 6, 6]\n" in source
     assert "getattr(self" not in source and "add_module" not in source
+
+
+class _Stack(nn.Module):
+    """An nn.ModuleList of blocks called one after another, as nanoGPT's ``transformer.h``."""
+
+    class Blk(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ln = nn.LayerNorm(8)
+            self.fc = nn.Linear(8, 8)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x + self.fc(self.ln(x))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.h = nn.ModuleList([self.Blk(), self.Blk()])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.h:
+            x = block(x)
+        return x
+
+
+def test_a_module_list_called_in_turn_is_an_inline_nn_sequential():
+    torch.manual_seed(0)
+    source = generated_code(round_trip(_Stack(), [4, 8]))[0].source
+    assert "self.h = nn.Sequential(Blk(), Blk())" in source, source
+    assert "class H(" not in source
