@@ -59,7 +59,7 @@ def test_a_small_folder_keeps_the_in_memory_script(tmp_path) -> None:
     pictures = write_images(tmp_path / "pictures", {"dark": 12, "light": 12})
     project = mlp_project([3, 6, 6], 16, 2, dataset=f"folder:{pictures}")
     source = generate_script(project).source
-    assert not _streams(source) and "DataLoader" not in source and "ImageFiles" not in source
+    assert not _streams(source) and "import DataLoader" not in source and "ImageFiles" not in source
     assert "raw = load_image_folder(IMAGE_FOLDER, (6, 6), 3)" in source and WHOLE_FOLDER in source
     assert Trainer(project, save=False)._load_data().in_memory  # as the app reads it
 

@@ -115,7 +115,7 @@ def main() -> None:
     # [amp]
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")  # GPU only
     # [!stream]
-    shuffle = torch.Generator().manual_seed(SEED)  # the order of the batches
+    shuffle = torch.Generator().manual_seed(SEED)  # DataLoader(shuffle=True), by hand
     # [stream !dist]
     train_loader = DataLoader(
         train_set,
