@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,11 +48,13 @@ DESCRIBE_BYTES = 16 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """What a run tokenised with: ``tokens[i]`` is id i (0 padding, 1 unknown)."""
+    """What a run tokenised with: ``tokens[i]`` is id i (0 padding, 1 unknown); ``classes[k]``: what output k of
+    its network means (None for a run saved before it was kept: ``run_classes``)."""
 
     tokenizer: str
     max_length: int
     tokens: tuple[str, ...]
+    classes: tuple[str, ...] | None = None
 
     def encode(self, text: str) -> list[int]:
         """Token ids of a typed sentence, cut or padded to ``max_length``: what Try it gives the network."""
@@ -59,14 +62,25 @@ class Vocabulary:
 
     def to_json(self) -> str:
         data = {"tokenizer": self.tokenizer, "max_length": self.max_length, "pad": 0, "unknown": 1}
-        return json.dumps({**data, "tokens": list(self.tokens)}, ensure_ascii=False, indent=1) + "\n"
+        classes = {} if self.classes is None else {"classes": list(self.classes)}
+        return json.dumps({**data, **classes, "tokens": list(self.tokens)}, ensure_ascii=False, indent=1) + "\n"
+
+    def run_classes(self, class_names: list[str]) -> list[str]:
+        """The class names in the order of the run's outputs, for the names the data has now: an older run's
+        whole-number labels were in text order ("10" before "2"), any other labels in the order they have now."""
+        if self.classes is not None:
+            return list(self.classes)
+        numbers = all(re.fullmatch(r"-?[0-9]+", name) for name in class_names)
+        return sorted(class_names) if numbers else list(class_names)
 
 
 def read_vocab(run_dir: str | Path) -> Vocabulary | None:
     """The vocabulary a run saved (``vocab.json``), or None when the run has none or it cannot be read."""
     try:
         data = json.loads((Path(run_dir) / "vocab.json").read_text(encoding="utf-8"))
-        return Vocabulary(str(data["tokenizer"]), int(data["max_length"]), tuple(str(t) for t in data["tokens"]))
+        classes = tuple(str(c) for c in data["classes"]) if "classes" in data else None
+        tokens = tuple(str(t) for t in data["tokens"])
+        return Vocabulary(str(data["tokenizer"]), int(data["max_length"]), tokens, classes)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -224,7 +238,7 @@ def _load(spec: DataSpec, request: LoadRequest) -> Dataset:
         normalize=request.normalize,
         input_shape=request.input_shape,
     )
-    vocab = Vocabulary(tokenizer_of(spec), int(spec.options["max_length"]), tuple(tokens))
+    vocab = Vocabulary(tokenizer_of(spec), int(spec.options["max_length"]), tuple(tokens), tuple(data.class_names))
     data.vocab_size = len(tokens)
     data.extra["vocab"] = vocab
     data.extra["run_files"] = {"vocab.json": vocab.to_json()}

@@ -67,20 +67,22 @@ class TrySource:
             kind = "text"
         else:
             kind = "samples"
+        vocabulary = _run_vocabulary(run_dir) or vocabulary_of(data)
+        class_names, y_test = _in_run_order(vocabulary, list(data.class_names), data.y_test)
         return cls(
             project,
             Path(run_dir),
             project.training.loss,
             data.x_test,
-            data.y_test,
+            y_test,
             data.mean,
             data.std,
             sample_shape,
             tuple(data.input_shape),
-            list(data.class_names),
+            class_names,
             data.task == "regression",
             kind,
-            _run_vocabulary(run_dir) or vocabulary_of(data),
+            vocabulary,
             getattr(data, "vocab_size", None),
             _crop_of(data) if kind == "image" else None,
         )
@@ -121,6 +123,19 @@ def _crop_of(data: Any) -> tuple[int, int] | None:
     """The (resize_size, crop_size) the loader recorded for images that feed torchvision weights, else None."""
     crop = getattr(data, "extra", {}).get("crop")
     return (int(crop[0]), int(crop[1])) if crop else None
+
+
+def _in_run_order(vocabulary: Any, class_names: list[str], y_test: Any) -> tuple[list[str], Any]:
+    """The class names as the run's outputs are numbered, and the test labels renumbered to them: a text run
+    saved before whole-number labels were sorted by value learned "10" as class 2."""
+    run_classes = getattr(vocabulary, "run_classes", None)
+    names = run_classes(class_names) if run_classes is not None else class_names
+    if names == class_names or sorted(names) != sorted(class_names) or y_test is None:
+        return class_names, y_test
+    import torch  # deferred for start-up: only a run being tried gets here
+
+    where = torch.tensor([names.index(name) for name in class_names], dtype=torch.int64)
+    return names, where[y_test.long()]
 
 
 def _run_vocabulary(run_dir: str | Path) -> Any:

@@ -45,6 +45,7 @@ def test_whole_number_labels_are_classes_in_number_order(tmp_path: Path) -> None
     encoded = {tuple(x.tolist()): int(y) for x, y in zip(data.x_train, data.y_train, strict=True)}
     assert encoded[tuple(data.extra["vocab"].encode("a note on films number 2"))] == 9  # row 9: label 9
     assert [c.name for c in survey(spec).classes] == data.class_names  # `torchcanvas data` says the same order
+    assert json.loads(data.extra["run_files"]["vocab.json"])["classes"] == data.class_names  # the run keeps it
     module, _ = run_as_module(generate_script(embedding_project(spec, 8, 64, 12)).source)
     for name, mine in zip(SPLITS, module.load_data(), strict=True):
         assert torch.equal(mine, getattr(data, name)), name
