@@ -176,7 +176,9 @@ def _export_args(p: argparse.ArgumentParser) -> None:
         "Export a project: the training script (script), the nn.Module only (model), trained weights as a "
         "state_dict (weights: .pt, or .safetensors when OUT ends so), ONNX (onnx: one self-contained file, checked "
         'with onnx.checker and onnxruntime; needs pip install "torchcanvas[export]"), a torch.export program (pt2), '
-        'or the same network and training as a Keras 3 script (keras; it runs with pip install "torchcanvas[keras]").'
+        'the same network and training as a Keras 3 script (keras; it runs with pip install "torchcanvas[keras]"), '
+        'a Jupyter notebook of the script in cells (notebook; pip install "torchcanvas[notebook]") or predict.py, '
+        "which gives one new input's class and probability as Try it does (predict; --weights RUN_DIR)."
     )
     p.add_argument("project", help="project file (.json)")
     p.add_argument("-f", "--format", choices=FORMATS, help="what to export (default: script)")
