@@ -22,13 +22,13 @@ from core.settings import TrainingSettings
 PLATEAU_PATIENCE = 3
 NO_MOMENTUM = ("Adadelta", "Adagrad")  # OneCycleLR cannot cycle their momentum
 # Below this many multiply-adds a batch (a sample's, ``core.model.compute``, times the batch size) training runs on
-# one CPU thread. Measured with bench/thread_rule.py (2 shared cores, load 4): one thread beat the default two at
-# every size tried, MLPs and convolutions of 0.4 million to 660 million a batch, 1.7 to 42 times (ResNet-18 at
-# batch 4, 7 billion: 6 times); and under about 20 million a batch, one thread's step of the convolutions tried
-# did under half the multiply-adds a second of the bigger ones (4 to 8 billion a second against 12 to 36): the
-# rest is per-operation overhead, which more threads cannot share on any machine. Above it the script keeps
-# PyTorch's default threads, as tutorials do: on an idle machine a convolution over pictures gains from free
-# cores (not measurable here; on this one it loses: resnet_small's epoch took 4 times as long on two threads).
+# one CPU thread. Measured with bench/thread_rule.py and the examples, one thread against the default two, on 2
+# shared cores: with a core free (load 1.3), two threads were level (0.94 to 1.07 times as fast) up to 11 million
+# a batch, every example under the limit among them, and 1.3 to 2.1 times as fast from 13 million (mnist_mlp, 52
+# million: 1.7; resnet_small, 1.2 billion: 1.75); with both cores busy (load 4), one thread won at every size,
+# 1.7 to 42 times (ResNet-18: 6). Under the limit one thread costs nothing on a quiet machine and wins on a busy
+# one; from 13 to 20 million it loses 1.3 times on a quiet one and wins over 2 times on a busy one. Above it the
+# script keeps PyTorch's default threads, as tutorials do.
 SMALL_BATCH_MACS = 20_000_000
 # Stepped once per epoch by ``scheduler.step()`` in ``main``, after validation, as PyTorch's docs write it
 # (ReduceLROnPlateau is stepped once per epoch too, with a score: in ``end_of_epoch``).
