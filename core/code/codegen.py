@@ -13,7 +13,7 @@ from typing import Any
 
 from core.code.block_classes import class_lines, used_definitions
 from core.code.block_names import code_names
-from core.code.block_shortcut import optional_shortcuts, shortcuts
+from core.code.block_shortcut import aligned_variants, optional_shortcuts, shortcuts
 from core.code.block_signature import signature_memo
 from core.code.block_values import instance_values
 from core.code.codegen_blocks import Context, instance_expr
@@ -208,6 +208,24 @@ def model_lines(
     blocks it uses come first. ``taken``: the names the rest of the file binds at module level (a block's class
     named like one of them is renamed)."""
     check_ok(analysis)
+    aligned = aligned_variants(graph, analysis.order)  # an imported ResNet's two BasicBlocks: one class
+    if aligned is not None:
+        same_net = analyze(aligned[0])
+        if same_net.ok:
+            try:
+                return _model_lines(aligned[0], same_net, class_name, taken, aligned[1])
+            except (_NotMerged, CodegenError):  # as drawn, then: two classes, or the error the drawing has
+                pass
+    return _model_lines(graph, analysis, class_name, taken, set())
+
+
+class _NotMerged(Exception):
+    """A variant given its plain class's signature is still not written through it: write the graph as it is."""
+
+
+def _model_lines(
+    graph: Graph, analysis: Analysis, class_name: str, taken: set[str] | frozenset[str], merged: set[str]
+) -> tuple[_Emitter, GeneratedCode]:
     order = analysis.order
     nodes = {nid: graph.node(nid) for nid in order}
     attr_of = _module_attributes(order, nodes)
@@ -222,6 +240,8 @@ def model_lines(
         try:
             definitions = used_definitions(graph, order)
             variants = optional_shortcuts(definitions)  # written through the plain class: downsample=...
+            if not merged <= set(variants):
+                raise _NotMerged
             with shortcuts(variants):
                 for defn in definitions:
                     if defn.name not in variants:

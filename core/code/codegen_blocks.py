@@ -254,6 +254,8 @@ def _copy_expr(ctx: Context, node: Node, index: int) -> str:
             named.append(f"{extra_names(defn)[key]}={_extra_call(ctx, node, index, key, inner_graph, inner)}")
         else:
             expr = args[key]
+            if shortcut is not None and default is not REQUIRED:  # what the plain class it calls takes
+                default = shortcut.plain.arg(key).default  # type: ignore[union-attr]
             if default is REQUIRED:
                 call.append(expr)
             elif expr != literal(default):
