@@ -24,7 +24,9 @@ from core.code.block_names import code_names
 from core.code.block_signature import signature_memo
 from core.code.block_values import instance_values
 from core.code.line_wrap import call_lines, with_comment
+from core.code.script_data import constant_line
 from core.code.templates import function_lines
+from core.datasets.spec import Constant
 from core.errors import TorchCanvasError
 from core.hub_files import weights_for_file
 from core.model.analysis import Analysis
@@ -175,7 +177,8 @@ def constants(t: Transfer, unfreeze_lr_factor: float, freeze_epochs: int) -> lis
         ]
     if t.file and not t.torchvision:
         where = "beside this script" if t.imported else "beside this script, or a full path"
-        lines.append(f"INITIAL_WEIGHTS = {json.dumps(t.file)}  # the weights training starts from, {where}")
+        said = f"the weights training starts from, {where}"  # above the line where it is past 88 columns
+        lines.append(constant_line(Constant("INITIAL_WEIGHTS", t.file, said)))
     return lines
 
 

@@ -139,17 +139,13 @@ NOTEBOOK_CASES = [
     "transfer",
     "transfer_frozen_inside",
 ]
-LEAD_FIXES = pytest.mark.xfail(reason="script_transfer INITIAL_WEIGHTS line: lead fixes", strict=True)
 
 
 @pytest.mark.parametrize(
     ("case", "tool"),
     [
         *[(case, "check") for case in NOTEBOOK_CASES],
-        *[
-            pytest.param(case, "format", marks=LEAD_FIXES if case == "imported_long_name" else ())
-            for case in NOTEBOOK_CASES
-        ],
+        *[(case, "format") for case in NOTEBOOK_CASES],
     ],
 )
 def test_the_notebook_of_a_user_projects_source_and_setting_passes_ruff(tmp_path: Path, case: str, tool: str) -> None:
