@@ -113,6 +113,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
             weights="optional",
             module="core.files.export_text",
             holds_weights=False,
+            run_button=False,  # File > Export: one more button would widen a run's row past a 1280-pixel window
         ),
         ExportFormat(
             "keras",

@@ -35,4 +35,4 @@ def test_the_comment_on_correct_says_what_it_holds() -> None:
     """Review 5 R16: the comment said ``correct`` was a tensor on the line that sets it to the int 0."""
     source = generate_script(example("digits_mlp")).source
     line = next(line for line in source.splitlines() if "total_loss, correct, seen = 0.0, 0, 0" in line)
-    assert "grows as a tensor" in line and "# correct: a tensor" not in line
+    assert "correct becomes a tensor" in line and "# correct: a tensor" not in line
