@@ -192,7 +192,7 @@ def functions(t: Transfer) -> list[str]:
         "keep_frozen_norms_in_eval": t.norms,
         "unfreeze": t.phases,
     }
-    flags = {"imported": bool(t.imported and not t.initial), "safetensors": t.safetensors}
+    flags = {"imported": bool(t.imported and not t.initial), "frozen": bool(t.frozen), "safetensors": t.safetensors}
     lines: list[str] = []
     for name in (name for name, wanted in used.items() if wanted):
         lines += [*function_lines("transfer", name, flags), "", ""]

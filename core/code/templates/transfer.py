@@ -3,7 +3,9 @@
 BatchNorm layers kept in eval mode, phase two.
 
 Flags of ``start_from_file``: ``imported`` (the imported network's own weights, which
-the app skips with a notice when they are missing), ``safetensors`` (the file's kind)."""
+the app skips with a notice when they are missing), ``frozen`` (FROZEN has layers: a
+missing file stops the script, whose frozen layers would otherwise keep random values),
+``safetensors`` (the file's kind)."""
 
 from __future__ import annotations
 
@@ -38,12 +40,18 @@ def start_from_file(model: nn.Module) -> None:
     # a notebook has no __file__: it runs in its own folder
     here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
     path = here / INITIAL_WEIGHTS  # a full path stays itself
-    if not path.is_file():  # [imported]
+    if not path.is_file():  # [imported !frozen]
         print(
             f"The initial weights {INITIAL_WEIGHTS} are not beside this script: this "
             "run starts from fresh random weights (as the app does)."
         )
         return
+    if not path.is_file():  # [imported frozen]
+        raise SystemExit(
+            f"Cannot fine-tune: the initial weights {path} are missing, so the layers "
+            "in FROZEN would keep random values; put the file there (exporting the "
+            "script again writes it beside the script)."
+        )
     if not path.is_file():  # [!imported]
         raise SystemExit(
             f"Cannot start from the initial weights: there is no file {path}. Put it "
