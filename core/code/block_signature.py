@@ -147,4 +147,9 @@ def inline(defn: BlockDef) -> bool:
         return False
     if defn.as_class and any(key is None for key in keys):
         return False
+    # a chain drawn in the app whose auto numbers all its instances share keeps the class it had while they were
+    # arguments: inline, its state_dict keys would change (``part1.encoder1`` -> ``part1.0``) and a run's weights
+    # would no longer load into the project's code
+    if has_fixed_values(defn) and any(key is None for key in keys):
+        return False
     return not any(kind == "extra" for kind, _, _ in signature(defn))

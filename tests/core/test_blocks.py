@@ -176,14 +176,15 @@ def test_a_shape_error_inside_a_block_names_the_instance_the_block_and_the_layer
 def test_an_auto_value_that_does_not_follow_the_channels_becomes_an_argument_where_instances_differ():
     """A Linear after a Flatten reads a size no channel count gives: an argument of the class, passed by its
     name, where the instances take different sizes; a class used where every instance takes the same one writes
-    the number (a person's ``nn.Linear(144, 7)``, not ``Head(144)``)."""
+    the number (a person's ``nn.Linear(144, 7)``, not ``Head(144)``). Either way the class stays, so a second
+    instance does not rename the first one's weights (``head1.fc.weight``, never ``head1.1.weight``)."""
     g = Graph()
     x = g.add("Input", "x", shape=[4, 6, 6])
     flat, fc = g.add("Flatten", "flatten"), g.add("Linear", "fc", out_features=7)
     g.chain([x, flat, fc, g.add("Output", "output")])
     edit = make_block(g, [flat.id, fc.id], "Head")
     one = check_forward_matches_inference(g).source
-    assert "self.head1 = nn.Sequential(nn.Flatten(), nn.Linear(144, 7))" in one, one
+    assert "self.head1 = Head()" in one and "self.fc = nn.Linear(144, 7)" in one, one
     out = g.nodes_of_type("Output")[0]
     wire = g.inputs_of(out.id)[0]
     g.disconnect(wire)
@@ -193,6 +194,14 @@ def test_an_auto_value_that_does_not_follow_the_channels_becomes_an_argument_whe
     code = check_forward_matches_inference(g).source
     assert "def __init__(self, fc_in_features: int) -> None:" in code, code
     assert "self.head1 = Head(fc_in_features=144)" in code and "self.second = Head(fc_in_features=7)" in code
+    keys = [generated_keys(source) for source in (one, code)]
+    assert "head1.fc.weight" in keys[0] and set(keys[0]) <= set(keys[1])
+
+
+def generated_keys(source: str) -> list[str]:
+    namespace: dict = {}
+    exec(compile(source, "<generated>", "exec"), namespace)
+    return list(namespace["Net"]().state_dict())
 
 
 @pytest.mark.slow
