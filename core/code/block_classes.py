@@ -6,6 +6,7 @@ The expressions inside (channels that follow the input, arguments) come from ``c
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -69,13 +70,15 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
         return [*lines, *call_lines("        ", "super().__init__", [expr for _, _, expr in registered])]
     lines.append("        super().__init__()")
     attr_of: dict[str, str] = {}
+    reused = {} if base else _called_again(ctx, registered)
     for attr, nid, expr in sorted(registered, key=lambda r: not r[0].isdigit()) if base else registered:
         if base is not None and attr.isdigit():  # an nn.ModuleList's numbered layers: self[0], as it numbers them
             attr_of[nid] = f"[{attr}]"
             lines += call_lines("        ", "self.append", [expr])
             continue
-        attr_of[nid] = attr
-        lines += register_lines(attr, expr)
+        attr_of[nid] = reused.get(nid, attr)
+        if nid not in reused:
+            lines += register_lines(attr, expr)
     if shortcut is not None:
         lines.append(f"        self.{shortcut.attr} = {shortcut.attr}")
     stored, reads = forward_arguments(ctx, set(attr_of.values()))
@@ -85,6 +88,22 @@ def class_lines(defn: BlockDef, forward: Any) -> list[str]:
     where = (add, shortcut.port, shortcut.attr) if shortcut is not None and add is not None else None
     lines += forward(ctx.graph, ctx.analysis, attr_of, reads, where)
     return lines
+
+
+def _called_again(ctx: Context, registered: list[tuple[str, str, str]]) -> dict[str, str]:
+    """node id -> the attribute it calls instead of its own: an activation the import found called a second time
+    (torch.fx names the call ``relu_1``, the module being ``relu``) is that module again, as torchvision's
+    BasicBlock calls ``self.relu`` twice. It holds no weights, so the state_dict is the same either way."""
+    exprs = {attr: expr for attr, _, expr in registered}
+    found: dict[str, str] = {}
+    for attr, nid, expr in registered:
+        first = re.fullmatch(r"(\w+?)_\d+", attr)
+        node = ctx.graph.node(nid)
+        spec = node.spec if node.block is None else None
+        stateless = spec is not None and spec.category == "Activation" and not ctx.analysis.nodes[nid].param_count
+        if first and stateless and exprs.get(first[1]) == expr:
+            found[nid] = first[1]
+    return found
 
 
 # a list's own methods, which an attribute of its subclass would hide

@@ -161,15 +161,22 @@ def optional_argument(plain: BlockDef) -> Shortcut | None:
 # (its first instance's). ``aligned_variants`` writes such a pair the way the shortcut merge above needs it.
 
 
+# parameters whose argument is a count of channels: no default in the class (torchvision's ``planes`` has none)
+_CHANNELS = frozenset({"out_channels", "out_features", "embedding_dim", "hidden_size"})
+
+
 @dataclass
 class _Plan:
-    """What a variant and its plain definition are given: new arguments (name -> the plain value, the variant's
-    and the (plain node, variant node, parameter) each sets) and the arguments that lose their default."""
+    """The signature a plain definition and its variant take: each argument with the plain default, the
+    variant's and whether it is a keyword; the bindings each side gains (side, node, parameter, argument); and
+    per side the arguments it gains, with the number its layers had fixed (its default: its instances keep it)."""
 
     plain: str
     variant: str
-    new_args: dict[str, tuple[Any, Any, list[tuple[str, str, str]]]] = field(default_factory=dict)
-    required: set[str] = field(default_factory=set)
+    args: dict[str, tuple[Any, Any, bool]] = field(default_factory=dict)
+    bind: list[tuple[int, str, str, str]] = field(default_factory=list)
+    added: tuple[dict[str, Any], dict[str, Any]] = field(default_factory=lambda: ({}, {}))
+    made: dict[str, str] = field(default_factory=dict)  # an argument neither had -> the parameter it sets
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -177,48 +184,65 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _plan(plain: BlockDef, variant: BlockDef, skip: str) -> _Plan | None:
-    """How ``variant`` (``plain`` plus the shortcut ``skip``, drawn alike) and ``plain`` take one signature; None
-    where a difference is not a number of a layer (a binding to another argument, a nested block's first copy)."""
-    p_args, v_args = {a.name: a for a in plain.args}, {a.name: a for a in variant.args}
-    if list(p_args) != list(v_args):
-        return None
+    """How ``variant`` (``plain`` plus the shortcut ``skip``, drawn alike) and ``plain`` take one signature: a
+    number one side fixes where the other reads an argument becomes that argument there too, one both fix
+    differently a new argument. None where nothing changes, or where a difference is no number of a layer (two
+    arguments for one parameter, a nested block's first copy)."""
+    sides = (plain, variant)
+    have = [{a.name: a for a in d.args} for d in sides]
     plan = _Plan(plain.name, variant.name)
-    for name, arg in p_args.items():
-        other = v_args[name]
-        if not _same(arg.default, other.default) or not (arg.keyword and other.keyword):
-            plan.required.add(name)
     p_id = {n.name: n.id for n in plain.graph.nodes}
+    taken = set(have[0]) | set(have[1]) | {n.name for n in plain.graph.nodes}
     for v_node in variant.graph.nodes:
         if v_node.id == skip or v_node.type in ("Input", "Output"):
             continue
         p_node = plain.graph.node(p_id[v_node.name])
         if not _same(p_node.first_params, v_node.first_params):
             return None
-        for param in sorted(v_node.params):
-            bound = plain.bindings.get((p_node.id, param))
-            if bound != variant.bindings.get((v_node.id, param)):
-                return None
-            a, b = p_node.params.get(param), v_node.params.get(param)
-            if bound is not None or _same(a, b):
-                continue
-            name = _new_arg(
-                plan, param, a, b, f"{v_node.name}_{param}", set(p_args) | {n.name for n in plain.graph.nodes}
-            )
-            plan.new_args[name][2].append((p_node.id, v_node.id, param))
-    return plan if plan.new_args or plan.required else None
+        ids = (p_node.id, v_node.id)
+        for param in sorted(set(p_node.params) | set(v_node.params)):
+            bound = [sides[s].bindings.get((ids[s], param)) for s in (0, 1)]
+            values = (p_node.params.get(param), v_node.params.get(param))
+            if bound[0] is not None and bound[1] is not None:
+                if bound[0] != bound[1]:
+                    return None
+            elif bound[0] is None and bound[1] is None:
+                if not _same(*values):
+                    name = _new_arg(plan, param, values, f"{v_node.name}_{param}", taken)
+                    plan.bind += [(0, ids[0], param, name), (1, ids[1], param, name)]
+            else:
+                side = 0 if bound[0] is None else 1  # the side with a number here
+                name = str(bound[1 - side])
+                if name in have[side] or not _same(plan.added[side].get(name, values[side]), values[side]):
+                    return None
+                plan.added[side][name] = values[side]
+                plan.bind.append((side, ids[side], param, name))
+    if set(have[0]) | set(plan.added[0]) != set(have[1]) | set(plan.added[1]):
+        return None
+    bound_to = {arg for d in sides for (_, param), arg in d.bindings.items() if param in _CHANNELS}
+    bound_to |= {arg for _, _, param, arg in plan.bind if param in _CHANNELS}
+    changed = any(plan.added)
+    for name in [*have[0], *(n for n in have[1] if n not in have[0]), *plan.made]:
+        defaults = [have[s][name].default if name in have[s] else plan.added[s][name] for s in (0, 1)]
+        keyword = all(have[s][name].keyword for s in (0, 1) if name in have[s])
+        keyword = keyword and name not in bound_to  # a default that differs: the variant's call passes its own
+        changed = changed or any(name in have[s] and have[s][name].keyword != keyword for s in (0, 1))
+        plan.args[name] = (defaults[0], defaults[1], keyword)
+    return plan if changed else None
 
 
-def _new_arg(plan: _Plan, param: str, a: Any, b: Any, longer: str, taken: set[str]) -> str:
-    """The argument a parameter that differs (``a`` plain, ``b`` in the variant) becomes: one other layers whose
-    ``param`` differs alike share, else ``param`` (``stride``) or, where that is taken, ``longer``."""
-    for name, (x, y, places) in plan.new_args.items():
-        if places[0][2] == param and _same((x, y), (a, b)):
+def _new_arg(plan: _Plan, param: str, values: tuple[Any, Any], longer: str, taken: set[str]) -> str:
+    """The argument a parameter both sides fix differently becomes: one other layers whose ``param`` differs
+    alike share, else ``param`` (``stride``) or, where that is taken, ``longer``."""
+    for name, made in plan.made.items():
+        if made == param and _same((plan.added[0][name], plan.added[1][name]), values):
             return name
-    taken = taken | set(plan.new_args)
+    taken = taken | set(plan.made)
     name = param if param not in taken and not keyword_name(param) else longer
     while name in taken or keyword_name(name):
         name += "_"
-    plan.new_args[name] = (a, b, [])
+    plan.made[name] = param
+    plan.added[0][name], plan.added[1][name] = values
     return name
 
 
@@ -248,58 +272,40 @@ def _plans(graph: Graph, order: list[str]) -> list[tuple[_Plan, str]]:
 
 def aligned_variants(graph: Graph, order: list[str]) -> tuple[Graph, set[str]] | None:
     """A copy of ``graph`` in which each variant that differs from its plain definition by numbers fixed in its
-    layers or by its arguments' defaults, not only by its shortcut, takes one signature with it: a fixed number
-    becomes an argument of both (``stride``, the plain value its default) and an argument whose default differs
-    has none (``out_channels``: torchvision's ``planes`` has none). Every instance keeps its numbers, so the
-    layers, their weights' names and the outputs are the same. With the names of those variants; None: none."""
+    layers or by its arguments' defaults, not only by its shortcut, takes one signature with it: a number fixed
+    differently becomes an argument of both (``stride``, the plain value its default), and an argument whose
+    default differs, or that sets a count of channels, has none (``out_channels``: the first instance's number is
+    no default; torchvision's ``planes`` has none). Every instance keeps its numbers, so the layers, their
+    weights' names and the outputs are the same. The merged class takes the shorter name of the two
+    (``Bottleneck``, not ``Bottleneck2``). With the names of the variants written through it; None: none."""
     plans = _plans(graph, order)
     if not plans:
         return None
     new = graph.copy()
     for plan, skip in plans:
-        plain, variant = new.blocks[plan.plain], new.blocks[plan.variant]
-        for defn, own in ((plain, 0), (variant, 1)):  # the same arguments; each its own defaults, to be drawn as is
-            args = [BlockArg(a.name, a.default, a.keyword and a.name not in plan.required) for a in defn.args]
-            args += [BlockArg(name, found[own], True) for name, found in plan.new_args.items()]
-            defn.args = copy.deepcopy(args)
-        for name, (_, _, places) in plan.new_args.items():
-            for p_id, v_id, param in places:
-                plain.bindings[(p_id, param)] = variant.bindings[(v_id, param)] = name
-        p_nodes = {n.name: n for n in plain.graph.nodes}
-        for v_node in variant.graph.nodes:  # as drawn, the plain definition's numbers (an instance sets its own)
+        sides = (new.blocks[plan.plain], new.blocks[plan.variant])
+        for side, defn in enumerate(sides):  # each its own defaults: its drawing stays valid as it is
+            defn.args = [BlockArg(n, copy.deepcopy(found[side]), found[2]) for n, found in plan.args.items()]
+        for side, nid, param, name in plan.bind:
+            sides[side].bindings[(nid, param)] = name
+        p_nodes = {n.name: n for n in sides[0].graph.nodes}
+        for v_node in sides[1].graph.nodes:  # drawn alike: the bound numbers are set by each instance
             if v_node.id != skip and v_node.type != "Output":
                 v_node.params = copy.deepcopy(p_nodes[v_node.name].params)
-        for old_graph, new_graph in _graphs(graph, new):
-            _instances(old_graph, new_graph, plan)
     if not all(_kept(graph, new, plan) for plan, _ in plans):
         return None
-    return new, {plan.variant for plan, _ in plans}
-
-
-def _instances(old_graph: Graph, new_graph: Graph, plan: _Plan) -> None:
-    """The variant's instances in ``new_graph`` given the new arguments' values, explicitly where a default
-    would now say otherwise."""
-    variant = new_graph.blocks[plan.variant]
-    defaults = {a.name: a.default for a in variant.args}
-    for node in old_graph.nodes:
-        if plan.variant not in (node.block, node.first_block):
-            continue
-        fresh = new_graph.node(node.id)
-        extra = {name: b for name, (_, b, _) in plan.new_args.items()}
-        if node.block == plan.variant:
-            _, later = instance_at(old_graph, node, min(1, node.repeat - 1))
-            values = {**later, **extra}
-            fresh.params = {k: v for k, v in values.items() if k in node.params or not _same(v, defaults[k])}
-        if node.first_block == plan.variant or (node.block == plan.variant and not node.first_block):
-            _, first = instance_at(old_graph, node, 0)
-            values = {**first, **extra}
-            given = {k: fresh.params.get(k, defaults[k]) for k in defaults}
-            fresh.first_params = {k: v for k, v in values.items() if k in node.first_params or not _same(v, given[k])}
+    variants = set()
+    for plan, _ in plans:
+        if len(plan.variant) < len(plan.plain):
+            _swap_names(new, plan.plain, plan.variant)
+            variants.add(plan.plain)
+        else:
+            variants.add(plan.variant)
+    return new, variants
 
 
 def _kept(old: Graph, new: Graph, plan: _Plan) -> bool:
-    """Whether every instance in ``new`` takes the numbers it took in ``old`` (a variant's new arguments its own,
-    the plain one's their defaults)."""
+    """Whether every instance in ``new`` takes the numbers it took in ``old``, and those its side gained."""
     for old_graph, new_graph in _graphs(old, new):
         for node in old_graph.nodes:
             if node.block is None:
@@ -307,11 +313,23 @@ def _kept(old: Graph, new: Graph, plan: _Plan) -> bool:
             for index in range(min(node.repeat, 2)):
                 defn, values = instance_at(old_graph, node, index)
                 if defn.name in (plan.plain, plan.variant):
-                    own = 1 if defn.name == plan.variant else 0
-                    values = {**values, **{name: found[own] for name, found in plan.new_args.items()}}
+                    values = {**values, **plan.added[defn.name == plan.variant]}
                 if not _same(instance_at(new_graph, new_graph.node(node.id), index)[1], values):
                     return False
     return True
+
+
+def _swap_names(graph: Graph, a: str, b: str) -> None:
+    """Definitions ``a`` and ``b`` trade names, in the library and in every instance."""
+    swap = {a: b, b: a}
+    library = graph.blocks
+    first, second = library.pop(a), library.pop(b)
+    first.name, second.name = b, a
+    library[b], library[a] = first, second
+    for g in [graph, *(d.graph for d in library.values())]:
+        for node in g.nodes:
+            node.block = swap.get(node.block, node.block) if node.block else node.block
+            node.first_block = swap.get(node.first_block, node.first_block) if node.first_block else node.first_block
 
 
 def _graphs(old: Graph, new: Graph) -> list[tuple[Graph, Graph]]:

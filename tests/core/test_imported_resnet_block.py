@@ -58,6 +58,8 @@ def test_an_imported_resnet18_has_one_basic_block_class_with_torchvisions_argume
     )
     forward = next(f for f in classes["BasicBlock"].body if isinstance(f, ast.FunctionDef) and f.name == "forward")
     assert ast.unparse(forward.body[0]) == "identity = x"  # as torchvision's first line
+    # torchvision's one ReLU, called twice (torch.fx names the second call relu_1): one module, not two
+    assert "relu_1" not in ast.unparse(classes["BasicBlock"]) and ast.unparse(forward).count("self.relu(out)") == 2
     assert len(project.graph.blocks) == 3  # the code is written from a copy: the project is not edited
 
 
@@ -83,3 +85,32 @@ def test_the_one_class_is_ruff_clean(imported, tmp_path: Path):
     for args in (["check", "--isolated"], ["format", "--isolated", "--check"]):
         run = subprocess.run([ruff, *args, str(path)], capture_output=True, text=True)
         assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_an_imported_bottleneck_resnet_has_one_bottleneck_class_under_its_own_name():
+    """ResNet-50's blocks: the stage's first (with the shortcut) is met first, so the import names the plain one
+    Bottleneck2; its stride is an argument of the first only. One class, named Bottleneck, strides and shortcut
+    passed where a stage starts; channel counts have no default."""
+    torch.manual_seed(0)
+    model = torchvision.models.resnet.ResNet(torchvision.models.resnet.Bottleneck, [2, 2, 1, 1], num_classes=10)
+    project = round_trip(model, [3, 64, 64])
+    source = generated_code(project)[0].source
+    classes = _classes(source)
+    assert sorted(classes) == ["Bottleneck", "Net"], source
+    init = _init(classes["Bottleneck"])
+    assert [a.arg for a in init.args.args][-2:] == ["stride", "downsample"]
+    assert [ast.unparse(d) for d in init.args.defaults] == ["1", "None"]
+    net = {
+        ast.unparse(n.targets[0]): ast.unparse(n.value)
+        for n in ast.walk(_init(classes["Net"]))
+        if isinstance(n, ast.Assign)
+    }
+    assert net["self.layer2"].startswith("nn.Sequential(Bottleneck(256, 128, 128, 512, stride=2, downsample=nn.Seq")
+    assert net["self.layer2"].endswith("Bottleneck(512, 128, 128, 512))")
+    namespace: dict = {}
+    exec(compile(source, "model.py", "exec"), namespace)
+    net_module = namespace["Net"]().eval()
+    net_module.load_state_dict(model.state_dict(), strict=True)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(net_module(x), model.eval()(x))
