@@ -53,8 +53,9 @@ def fit_image(
 
 
 def crop_image(image, crop: tuple):
-    """Pretrained weights' own rule (torchvision's ``weights.transforms()`` on a
-    Pillow image): the short side to resize_size, then the centre square."""
+    """Pretrained weights' own rule: the short side to resize_size, then the centre
+    square; the very pixels weights.transforms() gives a Pillow image, written out
+    as the app reads every picture with this function, so both get the same numbers."""
     from PIL import Image  # here, as in convert_image: only image folders need Pillow
 
     resize_size, crop_size = crop
