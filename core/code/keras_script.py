@@ -22,9 +22,10 @@ from core.code.script_data import (
     embedding_rows,
     helper_constants,
     quoted,
+    saves_vocab,
     script_data_lines,
 )
-from core.code.script_loop import PLATEAU_PATIENCE, augments, single_thread
+from core.code.script_loop import PLATEAU_PATIENCE, augments, regresses, single_thread
 from core.code.templates import function_lines
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.model.analysis import analyze
@@ -69,7 +70,10 @@ def loss_words(s: TrainingSettings) -> str:
 
 
 def metric_call(s: TrainingSettings) -> str:
-    """The accuracy our runs report, as a Keras metric (class indices, or a threshold on one output)."""
+    """The accuracy our runs report, as a Keras metric (class indices, or a threshold on one output); numbers to
+    predict have none: their mean absolute error, as a Keras author writes it."""
+    if regresses(s):
+        return '"mae"'
     if s.loss in CLASS_LOSSES:
         return 'keras.metrics.SparseCategoricalAccuracy(name="accuracy")'
     threshold = "0.0" if s.loss == "BCEWithLogitsLoss" else "0.5"
@@ -118,15 +122,16 @@ def compile_fit_lines(s: TrainingSettings) -> list[str]:
     ]
 
 
-def keras_functions(s: TrainingSettings, npz: bool, small: bool = False) -> list[str]:
+def keras_functions(s: TrainingSettings, npz: bool, small: bool = False, vocab: bool = False) -> list[str]:
     """``make_optimizer``, ``targets`` (a loss that is not a class loss), ``learning_rate`` (a schedule Keras
     follows epoch by epoch) and ``main``, from ``core/code/templates/keras_main.py``; the settings Keras cannot
     reproduce are said at the top of ``main``, where a reader starts (npz: the short ``.npz`` loader, whose errors
-    name the file; small: one CPU thread, as the PyTorch script decides it, so the two train alike)."""
-    classes = s.loss in CLASS_LOSSES
+    name the file; small: one CPU thread, as the PyTorch script decides it, so the two train alike; vocab: a text's
+    ``load_data`` gives its vocabulary after the splits, saved as vocab.json beside the weights)."""
+    classes, regression = s.loss in CLASS_LOSSES, regresses(s)
     schedule = SCHEDULES.get(s.scheduler)
     lines = optimizer_lines(s)
-    if not classes:
+    if not classes and not regression:  # Keras compares numbers with the outputs itself
         lines += ["", "", *function_lines("keras_main", "targets", {})]
     if schedule:
         flags = {"step": schedule == "step", "cosine": schedule == "cosine"}
@@ -137,7 +142,9 @@ def keras_functions(s: TrainingSettings, npz: bool, small: bool = False) -> list
         "augment": bool(augments(s)),
         "small": small,
         "npz": npz,
+        "vocab": vocab,
         "classes": classes,
+        "regression": regression,
         "callbacks": bool(schedule) or s.scheduler == "ReduceLROnPlateau" or bool(s.early_stopping),
         "schedule": bool(schedule),
         "plateau": s.scheduler == "ReduceLROnPlateau",
@@ -173,7 +180,9 @@ def generate_keras_script(project: Project) -> str:
         *script_data_lines(helpers, load_lines, flags),
         "",
         "",
-        *keras_functions(s, npz, single_thread(multiply_adds(project.graph, analysis), s.batch_size)),
+        *keras_functions(
+            s, npz, single_thread(multiply_adds(project.graph, analysis), s.batch_size), saves_vocab(spec)
+        ),
         "",
         "",
         'if __name__ == "__main__":',

@@ -22,7 +22,7 @@ from core.code.script_data import (
     quoted,
     script_data_lines,
 )
-from core.code.script_loop import augments, classifies, loop_functions
+from core.code.script_loop import augments, classifies, loop_functions, regresses
 from core.code.script_main import main_lines
 from core.code.script_transfer import constants as transfer_constants
 from core.code.script_transfer import imports as transfer_imports
@@ -117,12 +117,15 @@ def _loop_helpers(s: TrainingSettings, augmenting: bool, stream: bool = False) -
     target and predicted class for a loss that is not a class loss, augmentation, evaluation (of a big image
     folder's DataLoader batches: stream)."""
     helpers: list[Any] = [steps.shuffled_batches] if s.distributed and not stream else []
-    if not classifies(s) or stream:
+    numbers = regresses(s) and not stream  # numbers to predict: the loop's own evaluate (script_loop)
+    if not (classifies(s) or numbers) or stream:
         helpers += [steps.to_target, steps.classes_of]
     if augmenting:
         helpers.append(steps.augment)
     if stream:
         return [*helpers, image_stream.evaluate]
+    if numbers:
+        return helpers  # evaluate is the loop's own: the loss alone
     return [*helpers, lean.evaluate if classifies(s) else steps.evaluate]
 
 

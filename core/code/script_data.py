@@ -139,11 +139,13 @@ def _call(lines: list[str], read: str) -> str:
 def read_lines(read: str, flags: Mapping[str, bool], values: Mapping[str, Any]) -> list[str]:
     """The body of the template function ``read`` ("module.function", in ``core/code/templates``) after its
     docstring, unindented, with the statements ``flags`` keep and ``values`` as Python literals in place of its
-    placeholders; its ``return`` becomes ``raw = ``, which ``load_data`` splits."""
+    placeholders; its ``return`` becomes ``raw = `` (``return raw``, a body that binds it, is dropped), which
+    ``load_data`` splits."""
     module, name = read.split(".")
     lines = function_lines(module, name, None, {key: python_literal(value) for key, value in values.items()})
     at = _docstring_end(lines) + 1
     lines[at:] = [f"    raw = {line[11:]}" if line.startswith("    return ") else line for line in lines[at:]]
+    lines = [line for line in lines if line != "    raw = raw"]  # ``return raw``: the body bound it
     lines = picked(lines, flags)
     return [wrapped for line in lines[_docstring_end(lines) + 1 :] for wrapped in _wrapped(line.removeprefix("    "))]
 
@@ -301,7 +303,26 @@ def data_half(
     short = lean_loader(spec, s, shape, tokens)
     if short is not None:
         return DataHalf(short, files, lean_load_lines(spec), flags, spec.kind == "npz")
-    return DataHalf([*helpers, *prepare_helpers(flags)], files, general_load_lines(load_lines, flags), flags, False)
+    lines = general_load_lines(load_lines, flags)
+    if saves_vocab(spec):  # the splits, then vocab.json's content, instead of the splits alone
+        flags["vocab"] = True
+        lines = [*lines[:-2], *vocab_end_lines(spec)]
+    return DataHalf([*helpers, *prepare_helpers(flags)], files, lines, flags, False)
+
+
+def saves_vocab(spec: DataSpec) -> bool:
+    """Whether the scripts save ``vocab.json`` beside the weights, as a run folder keeps it
+    (``core.datasets.text.Vocabulary.to_json``): the token ids and class names a new text needs. ``load_data``
+    gives it after the splits."""
+    return spec.kind == "text"
+
+
+def vocab_end_lines(spec: DataSpec) -> list[str]:
+    """The end of a text's ``load_data`` (``core/code/templates/read_text.py``'s ``vocab_end``): the splits and
+    vocab.json's content; a next-character text's tokenizer is "char", its length the window."""
+    fill = {"TOKENIZER": '"char"', "MAX_LENGTH": "WINDOW"} if spec.options.get("next") else {}
+    lines = function_lines("read_text", "vocab_end", None, fill)
+    return [line.removeprefix("    ") for line in lines[_docstring_end(lines) + 1 :]]
 
 
 def script_data_lines(helpers: list[Any], load_lines: list[str], flags: Mapping[str, bool] | None = None) -> list[str]:
@@ -309,11 +330,15 @@ def script_data_lines(helpers: list[Any], load_lines: list[str], flags: Mapping[
     splits as a list (a big image folder's, ``stream``: a Dataset per split)."""
     template = ("read_folder", "images") if flags and flags.get("stream") else ("data", "prepared_data")
     head = function_lines(*template, None, {template[1]: "load_data"})
+    head = head[: _docstring_end(head) + 1]  # def, docstring
+    if flags and flags.get("vocab"):  # the docstring says what comes after the splits
+        end = function_lines("read_text", "vocab_end")
+        head = [head[0], *end[1 : _docstring_end(end) + 1]]
     return [
         *pasted(helpers, flags),
         "",
         "",
-        *head[: _docstring_end(head) + 1],  # def, docstring
+        *head,
         *[f"    {line}" if line else "" for line in load_lines],
     ]
 

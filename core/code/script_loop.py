@@ -16,6 +16,7 @@ from __future__ import annotations
 from core.code import script_transfer
 from core.code.script_transfer import Transfer
 from core.code.templates import function_lines
+from core.datasets.info import dataset_info
 from core.portable import steps
 from core.settings import TrainingSettings
 
@@ -50,6 +51,20 @@ def uses_amp(s: TrainingSettings) -> bool:
 def classifies(s: TrainingSettings) -> bool:
     """A class loss: labels are class numbers and the predicted class is the largest output."""
     return s.loss in steps.CLASS_LOSSES
+
+
+REGRESSION_LOSSES = ("MSELoss", "L1Loss", "SmoothL1Loss")
+
+
+def regresses(s: TrainingSettings) -> bool:
+    """Numbers to predict (a regression): the script then has no accuracy lines, and judges the test split by MAE,
+    RMSE and R² as the app does. The data says so (``dataset_info``: a table's number label, a CSV of numeric
+    labels); where it cannot be looked at here (a file elsewhere, a table too big to read after every edit), the
+    loss does. MSELoss on class labels (one-hot rows) stays a classifier."""
+    if s.loss not in REGRESSION_LOSSES:
+        return False
+    info = dataset_info(s.dataset)
+    return info.task == "regression" if info is not None and info.task is not None else True
 
 
 def augments(s: TrainingSettings) -> list[str]:
@@ -96,8 +111,8 @@ def loop_functions(s: TrainingSettings, augmenting: bool, transfer: Transfer) ->
     if script_transfer.functions(transfer):
         lines += ["", "", *script_transfer.functions(transfer)]
     lines += ["", "", *_train_one_epoch(s, augmenting, transfer.norms)]
-    if not classifies(s):  # numeric targets are possible: judged as the app judges them
-        lines += ["", "", *function_lines("loop", "regression_figures")]
+    if regresses(s):  # numbers to predict: the loss of a split, and the test judged as the app judges it
+        lines += ["", "", *function_lines("loop", "evaluate"), "", "", *function_lines("loop", "regression_figures")]
     if end_of_epoch_parameters(s):
         lines += ["", "", *_end_of_epoch(s)]
     return lines
@@ -150,6 +165,7 @@ def _train_one_epoch(s: TrainingSettings, augmenting: bool, norms: bool) -> list
         "clip": bool(s.grad_clip),
         "onecycle": s.scheduler == "OneCycleLR",
         "classes": classifies(s),
+        "regression": regresses(s),  # no count of right answers: numbers have no accuracy
         "augment": augmenting,
         "norms": norms,
         "dist": s.distributed,  # the sums, added up over the processes first

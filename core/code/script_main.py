@@ -11,9 +11,11 @@ The text is ``core/code/templates/main.py``: this module says which of its tagge
 
 from __future__ import annotations
 
-from core.code.script_loop import STEPPED_IN_MAIN, classifies, single_thread, uses_amp
+from core.code.script_data import saves_vocab
+from core.code.script_loop import STEPPED_IN_MAIN, classifies, regresses, single_thread, uses_amp
 from core.code.script_transfer import Transfer
 from core.code.templates import function_lines
+from core.datasets.spec import parse_spec
 from core.settings import TrainingSettings
 
 
@@ -35,6 +37,7 @@ def main_lines(
         "frozen": bool(transfer.frozen),
         "phases": transfer.phases,
         "classes": classifies(s) or stream,
+        "regression": regresses(s) and not stream,  # numbers to predict: no accuracy
         "stream": stream,
         "sched": s.scheduler != "none",
         "epochly": s.scheduler in STEPPED_IN_MAIN,  # scheduler.step() after validation
@@ -42,6 +45,7 @@ def main_lines(
         "plateau": s.scheduler == "ReduceLROnPlateau",  # stepped with a score in end_of_epoch
         "amp": uses_amp(s),
         "stops": bool(s.early_stopping),
+        "vocab": saves_vocab(parse_spec(s.dataset)),  # load_data gives it after the splits: saved with the weights
     }
     fill = {
         "LOSS_FN": f"nn.{s.loss}",
@@ -51,6 +55,8 @@ def main_lines(
     }
     if stream:  # steps_per_epoch counts the training Dataset
         fill["x_train"] = "train_set"
+    if flags["regression"]:  # distributed: the sums without a count of right answers
+        fill["total_loss, correct, seen"] = "total_loss, seen"
     return function_lines("main", "main", flags, {key: text for key, text in fill.items() if text})
 
 

@@ -47,7 +47,7 @@ def test_whole_number_labels_are_classes_in_number_order(tmp_path: Path) -> None
     assert [c.name for c in survey(spec).classes] == data.class_names  # `torchcanvas data` says the same order
     assert json.loads(data.extra["run_files"]["vocab.json"])["classes"] == data.class_names  # the run keeps it
     module, _ = run_as_module(generate_script(embedding_project(spec, 8, 64, 12)).source)
-    for name, mine in zip(SPLITS, module.load_data(), strict=True):
+    for name, mine in zip(SPLITS, module.load_data()[:6], strict=True):  # then vocab.json's content
         assert torch.equal(mine, getattr(data, name)), name
 
 

@@ -12,7 +12,9 @@ Flags of ``make_optimizer``: PyTorch's defaults Keras lacks (``rho``, ``adagrad`
 ``epsilon``), ``momentum``, ``nesterov``, weight ``decay`` (``l2``: PyTorch adds it to
 the gradient), ``clip``. ``learning_rate``: ``step`` or ``cosine``.
 ``main``: ``small`` one CPU thread, as the PyTorch script (``core.code.script_loop``
-``single_thread``), ``classes`` a class loss, ``npz`` the short ``.npz`` loader, the
+``single_thread``), ``classes`` a class loss, ``regression`` numbers to predict
+(``metrics=["mae"]``: no accuracy), ``npz`` the short ``.npz`` loader, ``vocab`` a
+text's vocabulary, saved beside the weights as the PyTorch script saves it, the
 callbacks (``callbacks``: any of ``schedule``, ``plateau``, ``stops``) and what Keras
 does not reproduce (``unmatched`` schedule, ``augment``). Placeholders: ``VALIDATION``
 (the validation split, None when it may be empty: ``VAL_FRACTION = 0``),
@@ -123,12 +125,15 @@ def main() -> None:
     except (OSError, EOFError, KeyError, TypeError, ValueError, BadZipFile) as error:
         raise SystemExit(f"Cannot load {DATA_FILE}: {error}") from None
     try:  # [!npz]
+        # [!vocab]
         data = load_data()  # split by torch: the same split as the PyTorch script
+        # [vocab]
+        *data, vocab = load_data()  # split as the PyTorch script does; the vocabulary
     except (OSError, KeyError, ValueError) as error:
         raise SystemExit(f"Cannot load the data: {error}") from None
     x_train, y_train, x_val, y_val, x_test, y_test = [t.numpy() for t in data]
     model = build_model()
-    y_train, y_val, y_test = (  # [!classes]
+    y_train, y_val, y_test = (  # [!classes !regression]
         targets(y, model.output_shape) for y in (y_train, y_val, y_test)
     )
     model.compile(
@@ -152,19 +157,30 @@ def main() -> None:
         verbose=2,
     )
     seconds = time.perf_counter() - start
-    test_loss, test_accuracy = model.evaluate(
+    test_loss, test_accuracy = model.evaluate(  # [!regression]
+        x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0
+    )
+    test_loss, test_mae = model.evaluate(  # [regression]
         x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0
     )
     epochs = len(history.history["loss"])
     result = {
         "history": history.history,
         "test_loss": test_loss,
-        "test_accuracy": test_accuracy,
+        "test_accuracy": test_accuracy,  # [!regression]
+        "test_mae": test_mae,  # [regression]
         "seconds": seconds,
         "samples_per_second": len(x_train) * epochs / seconds,
     }
-    print(
+    print(  # [!regression]
         f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f}, {seconds:.1f} s"
     )
+    # [regression]
+    print(f"test MAE {test_mae:.4f}, test loss {test_loss:.4f}, {seconds:.1f} s")
     Path(HISTORY_FILE).write_text(json.dumps(result, indent=1), encoding="utf-8")
     model.save_weights(WEIGHTS_FILE)
+    # what a new text needs beside the weights: its token ids, the class names  # [vocab]
+    # [vocab]
+    Path("vocab.json").write_text(
+        json.dumps(vocab, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )

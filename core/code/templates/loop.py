@@ -7,7 +7,9 @@ parts, two ``phases``, ``momentum`` (for OneCycleLR: the optimizer has one),
 ``nesterov``, weight ``decay``, and the schedule (``step``, ``cosine``, ``onecycle``:
 the only one that needs ``steps_per_epoch``, ``plateau``).
 Flags of the loop: ``amp`` mixed precision, ``clip`` gradient clipping, ``onecycle`` a schedule
-stepped every batch, ``classes`` a class loss, ``augment``, ``norms`` frozen BatchNorm
+stepped every batch, ``classes`` a class loss, ``regression`` numbers to predict (no
+accuracy: ``evaluate`` gives the loss, ``regression_figures`` the test's MAE, RMSE and
+R²), ``augment``, ``norms`` frozen BatchNorm
 layers, ``dist`` distributed (the sums are added up over the processes first).
 ``end_of_epoch`` exists only where it decides something (``main`` steps StepLR and
 CosineAnnealingLR itself): ``plateau`` ReduceLROnPlateau, which reads the score,
@@ -96,16 +98,22 @@ def train_one_epoch(
     """One pass over the training batches; on_batch, if given, sees each one."""
     model.train()
     keep_frozen_norms_in_eval(model)  # [norms]
+    # [!regression]
     total_loss, correct, seen = 0.0, 0, 0  # correct becomes a tensor, read at the end
+    total_loss, seen = 0.0, 0  # [regression]
     for inputs, labels in batches:
         inputs = augment(inputs, *AUGMENT)  # [augment]
         with torch.autocast(inputs.device.type, enabled=scaler.is_enabled()):  # [amp]
             outputs = model(inputs)
             loss = loss_fn(outputs, labels)  # [classes]
-            loss = loss_fn(outputs, to_target(outputs, labels, LOSS))  # [!classes]
+            # [!classes !regression]
+            loss = loss_fn(outputs, to_target(outputs, labels, LOSS))
+            loss = loss_fn(outputs, labels.view_as(outputs))  # [regression]
         outputs = model(inputs)  # [!amp]
         loss = loss_fn(outputs, labels)  # [!amp classes]
-        loss = loss_fn(outputs, to_target(outputs, labels, LOSS))  # [!amp !classes]
+        # [!amp !classes !regression]
+        loss = loss_fn(outputs, to_target(outputs, labels, LOSS))
+        loss = loss_fn(outputs, labels.view_as(outputs))  # [!amp regression]
         optimizer.zero_grad()
         scaler.scale(loss).backward()  # [amp]
         loss.backward()  # [!amp]
@@ -117,14 +125,29 @@ def train_one_epoch(
         scheduler.step()  # [onecycle]
         total_loss += loss.item() * len(labels)
         correct += (outputs.argmax(1) == labels).sum()  # [classes]
-        correct += (classes_of(outputs, LOSS) == labels).sum()  # [!classes]
+        correct += (classes_of(outputs, LOSS) == labels).sum()  # [!classes !regression]
         seen += len(labels)
         if on_batch is not None:
             on_batch(outputs, labels, loss.item())
         if not torch.isfinite(loss):  # nan or inf: no later step can recover
             raise SystemExit(f"The loss became {loss.item()}: lower LEARNING_RATE.")
-    return total_loss, int(correct), seen  # [dist]
-    return {"loss": total_loss / seen, "accuracy": int(correct) / seen}  # [!dist]
+    return total_loss, int(correct), seen  # [dist !regression]
+    return total_loss, seen  # [dist regression]
+    # [!dist !regression]
+    return {"loss": total_loss / seen, "accuracy": int(correct) / seen}
+    return {"loss": total_loss / seen}  # [!dist regression]
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x, y, loss_fn: nn.Module, batch_size: int) -> float:
+    """Mean loss over a whole split, in eval mode (no dropout), of numbers to predict
+    (``regression_figures`` gives the test split's MAE, RMSE and R²)."""
+    model.eval()
+    total = 0.0
+    for inputs, targets in zip(x.split(batch_size), y.split(batch_size)):
+        outputs = model(inputs).float()
+        total += loss_fn(outputs, targets.view_as(outputs)).item() * len(targets)
+    return total / len(x) if len(x) else float("nan")  # no samples
 
 
 def regression_figures(model: nn.Module, x, y, batch_size: int) -> str:

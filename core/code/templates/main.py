@@ -7,11 +7,13 @@ under torchrun (the lines marked "distributed"), ``small`` few multiply-adds a b
 one CPU thread (``core.code.script_loop.single_thread``), ``npz`` the short .npz
 loader, ``initial`` earlier weights (``torchvision`` ones, or a file:
 ``start_from_file``), ``frozen`` parts, ``phases`` fine-tuning's phase two,
-``classes`` a class loss, ``sched`` a schedule (``epochly``: ``scheduler.step()`` after
-validation, ``plateau``: stepped with a score in ``end_of_epoch``, ``onecycle``: after
-each batch, built with ``steps_per_epoch``), ``amp`` mixed precision, ``stops`` early
-stopping, ``stream`` an image folder too big for memory: a Dataset per split, read
-through DataLoaders (``core.portable.image_stream``).
+``classes`` a class loss, ``regression`` numbers to predict (no accuracy; with
+``dist``, ``total_loss, correct, seen`` loses ``correct``), ``sched`` a schedule
+(``epochly``: ``scheduler.step()`` after validation, ``plateau``: stepped with a
+score in ``end_of_epoch``, ``onecycle``: after each batch, built with
+``steps_per_epoch``), ``amp`` mixed precision, ``stops`` early stopping, ``stream`` an
+image folder too big for memory: a Dataset per split, read through DataLoaders
+(``core.portable.image_stream``).
 Placeholders: ``LOSS_FN``, ``TORCHVISION_WEIGHTS``, and in the early stopping message
 ``MONITOR`` and ``EPOCH_WORD``.
 """
@@ -82,7 +84,8 @@ def main() -> None:
     except (OSError, EOFError, KeyError, TypeError, ValueError, BadZipFile) as error:
         raise SystemExit(f"Cannot load {DATA_FILE}: {error}") from None
     try:  # [!npz]
-        data = load_data()
+        data = load_data()  # [!vocab]
+        *data, vocab = load_data()  # the splits, then the vocabulary  # [vocab]
     except (OSError, KeyError, ValueError) as error:
         raise SystemExit(f"Cannot load the data: {error}") from None
     # [!stream]
@@ -99,8 +102,6 @@ def main() -> None:
     start_from_file(model)  # [initial !torchvision]
     model = model.to(device)  # [initial]
     freeze(model)  # [frozen]
-    # [!classes]
-    regression = y_train.is_floating_point()  # numeric targets: no accuracy
     if distributed:  # distributed: gradients are averaged over the processes  # [dist]
         model = DDP(model)
     # [dist]
@@ -179,29 +180,27 @@ def main() -> None:
             sums = sums.to(device)  # nccl adds up GPU tensors
             dist.all_reduce(sums)
             total_loss, correct, seen = sums.tolist()
-        metrics = {"loss": total_loss / seen, "accuracy": correct / seen}  # [dist]
+        # [dist !regression]
+        metrics = {"loss": total_loss / seen, "accuracy": correct / seen}
+        metrics = {"loss": total_loss / seen}  # [dist regression]
         # [classes !stream]
         val_loss, val_accuracy = evaluate(model, x_val, y_val, loss_fn, EVAL_BATCH_SIZE)
         # [stream]
         val_loss, val_accuracy = evaluate(model, val_loader, loss_fn, LOSS, device)
-        # [!classes]
+        # [!classes !regression]
         val_loss, val_accuracy, _ = evaluate(
             model, x_val, y_val, loss_fn, LOSS, EVAL_BATCH_SIZE
         )
-        metrics.update(val_loss=val_loss, val_accuracy=val_accuracy)
+        metrics.update(val_loss=val_loss, val_accuracy=val_accuracy)  # [!regression]
+        # [regression]
+        metrics["val_loss"] = evaluate(model, x_val, y_val, loss_fn, EVAL_BATCH_SIZE)
         history.append(dict(epoch=epoch, **metrics, lr=optimizer.param_groups[0]["lr"]))
-        # [!classes]
-        kept = {k: v for k, v in metrics.items() if not (regression and "acc" in k)}
-        # [classes !dist]
+        # [!dist]
         print(f"Epoch {epoch}/{EPOCHS}", {k: round(v, 4) for k, v in metrics.items()})
-        # [!classes !dist]
-        print(f"Epoch {epoch}/{EPOCHS}", {k: round(v, 4) for k, v in kept.items()})
         if main_process:  # distributed: only the first process prints  # [dist]
-            print(  # [classes]
+            print(
                 f"Epoch {epoch}/{EPOCHS}", {k: round(v, 4) for k, v in metrics.items()}
             )
-            # [!classes]
-            print(f"Epoch {epoch}/{EPOCHS}", {k: round(v, 4) for k, v in kept.items()})
         scheduler.step()  # the next epoch's learning rate  # [epochly]
         end_of_epoch(history, scheduler)  # [plateau !stops]
         if end_of_epoch(  # [stops]
@@ -217,34 +216,44 @@ def main() -> None:
     test_loss, test_accuracy = evaluate(model, x_test, y_test, loss_fn, EVAL_BATCH_SIZE)
     # [stream]
     test_loss, test_accuracy = evaluate(model, test_loader, loss_fn, LOSS, device)
-    # [!classes]
+    # [!classes !regression]
     test_loss, test_accuracy, _ = evaluate(
         model, x_test, y_test, loss_fn, LOSS, EVAL_BATCH_SIZE
     )
+    # [regression]
+    test_loss = evaluate(model, x_test, y_test, loss_fn, EVAL_BATCH_SIZE)
     if distributed:  # distributed: done together; keep the Net inside DDP  # [dist]
         dist.barrier()  # every process has finished before the group closes
         dist.destroy_process_group()
         model = model.module
     if main_process:  # distributed: only the first process prints and saves  # [dist]
-        if regression:  # [!classes]
-            print(f"Test loss: {test_loss:.4f}")
-            if len(y_test):
-                print(regression_figures(model, x_test, y_test, EVAL_BATCH_SIZE))
-        else:
-            print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")
-        # [classes]
+        # [!regression]
         print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")
-        torch.save(model.state_dict(), "model_weights.pt")
-        Path("history.json").write_text(json.dumps(history, indent=2))
-        print(f"Saved model_weights.pt and history.json in {Path.cwd()}")
-    if regression:  # [!dist !classes]
-        print(f"Test loss: {test_loss:.4f}")
-        if len(y_test):
+        print(f"Test loss: {test_loss:.4f}")  # [regression]
+        if len(y_test):  # numbers: judged as the app judges them  # [regression]
             print(regression_figures(model, x_test, y_test, EVAL_BATCH_SIZE))
-    else:
-        print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")
-    # [!dist classes]
+        torch.save(model.state_dict(), "model_weights.pt")
+        # what a new text needs beside the weights: its token ids, the class names  # [vocab]
+        # [vocab]
+        Path("vocab.json").write_text(
+            json.dumps(vocab, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
+        Path("history.json").write_text(json.dumps(history, indent=2))
+        print(f"Saved model_weights.pt and history.json in {Path.cwd()}")  # [!vocab]
+        # [vocab]
+        print(f"Saved model_weights.pt, vocab.json and history.json in {Path.cwd()}")
+    # [!dist !regression]
     print(f"Test loss: {test_loss:.4f} - test accuracy: {test_accuracy:.4f}")
+    print(f"Test loss: {test_loss:.4f}")  # [!dist regression]
+    if len(y_test):  # numbers: judged as the app judges them  # [!dist regression]
+        print(regression_figures(model, x_test, y_test, EVAL_BATCH_SIZE))
     torch.save(model.state_dict(), "model_weights.pt")  # [!dist]
+    # what a new text needs beside the weights: its token ids, the class names  # [!dist vocab]
+    # [!dist vocab]
+    Path("vocab.json").write_text(
+        json.dumps(vocab, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     Path("history.json").write_text(json.dumps(history, indent=2))  # [!dist]
-    print(f"Saved model_weights.pt and history.json in {Path.cwd()}")  # [!dist]
+    print(f"Saved model_weights.pt and history.json in {Path.cwd()}")  # [!dist !vocab]
+    # [!dist vocab]
+    print(f"Saved model_weights.pt, vocab.json and history.json in {Path.cwd()}")

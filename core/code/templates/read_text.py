@@ -1,8 +1,10 @@
 """How the generated script reads text: labelled texts made into token ids with the
 vocabulary of the training rows, or one long text whose next character is the class.
-``core.code.script_data`` pastes a body into ``load_data``, its ``return`` giving
-``raw`` (the vocabulary, a sixth item, stays behind). ``# [columns]``: the texts and
-labels are two columns of a table.
+``core.code.script_data`` pastes a body into ``load_data``, its ``raw`` going to
+``prepare`` and its ``tokens`` (the vocabulary) to ``load_data``'s end, ``vocab_end``
+(its docstring is ``load_data``'s; ``MAX_LENGTH`` is ``WINDOW`` for the next character):
+the splits, then what ``vocab.json`` holds, which ``main`` saves beside the weights.
+``# [columns]``: the texts and labels are two columns of a table.
 """
 
 from __future__ import annotations
@@ -22,14 +24,25 @@ TEXT_COLUMN, LABEL_COLUMN = "text", "label"
 WINDOW = 40  # characters before the one to predict
 
 
-def texts() -> tuple:
+def texts() -> list:
     """Texts and their labels, as token ids of the same length."""
     texts, labels = read_texts(DATA_FILE)  # [!columns]
     texts, labels = table_texts(DATA_FILE, TEXT_COLUMN, LABEL_COLUMN)  # [columns]
     split = (VAL_FRACTION, TEST_FRACTION, SEED)  # the vocabulary of the training rows
-    return text_tensors(texts, labels, TOKENIZER, MAX_LENGTH, MAX_VOCAB, split)[:5]
+    *raw, tokens = text_tensors(texts, labels, TOKENIZER, MAX_LENGTH, MAX_VOCAB, split)
+    return raw
 
 
-def next_char() -> tuple:
+def next_char() -> list:
     """Every WINDOW characters of the text, the class the character after them."""
-    return next_char_tensors(DATA_FILE, WINDOW)[:5]  # [5]: the vocabulary
+    *raw, tokens = next_char_tensors(DATA_FILE, WINDOW)  # tokens: every character
+    return raw
+
+
+def vocab_end(raw: list, tokens: list, data: dict) -> list:
+    """Inputs and labels of the three splits (train, validation, test), then what
+    vocab.json holds (as TorchCanvas writes it): each token's id, each output's class."""
+    splits = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+    vocab = {"tokenizer": TOKENIZER, "max_length": MAX_LENGTH, "pad": 0, "unknown": 1}
+    vocab.update(classes=raw[4], tokens=tokens)  # output k is classes[k], token i id i
+    return [*(data[name] for name in splits), vocab]
