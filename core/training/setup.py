@@ -68,7 +68,8 @@ def start_weights(
     ``initial`` (the initial weights setting, a file) goes through the script's own ``start_from``, as the
     exported script loads it: matched by name and shape, the rest stays new. Else ``imported`` (an imported
     project's own weights while fine-tuning), matched the same way. ``missing``: the project names imported
-    weights that are not beside it."""
+    weights that are not beside it: a notice, or a refusal when the script freezes layers (they would stay random,
+    as the exported script refuses them)."""
     if initial:
         loaded, new = start_by_name(model, script, initial, "the initial weights")
         return f"Initial weights {Path(initial).name}: {_loaded_words(script, loaded, new)}"
@@ -80,6 +81,13 @@ def start_weights(
         return (
             f"Starting from the imported network's weights {Path(imported).name} (without a weights file at "
             f"import, its random starting values): {_loaded_words(script, loaded, new)}"
+        )
+    frozen = getattr(script, "FROZEN", None)
+    if missing is not None and frozen:  # frozen random layers would learn nothing
+        raise TrainingError(
+            f"Fine-tuning is on and {', '.join(frozen)} are frozen, but the initial weights {missing} are "
+            "not beside the project file: the frozen layers would keep random values. Put the file beside the "
+            "project, or train from scratch (torchcanvas train --from-scratch, or unfreeze those layers)."
         )
     if missing is not None:
         return (

@@ -213,6 +213,23 @@ def test_fine_tuning_without_its_weights_file_says_it_starts_from_scratch(tmp_pa
     assert any("tiny.initial.pt are not beside the project file" in n and "fresh random weights" in n for n in notices)
 
 
+def test_fine_tuning_frozen_layers_without_their_weights_file_is_refused_in_words(tmp_path) -> None:
+    """Review 6 S4: with a frozen layer the run trained on, the frozen layer at random values (the exported script
+    refuses it too)."""
+    from core.files.initial_weights import initial_weights, save_with_weights
+
+    result = import_model(Tiny(), [2], name="tiny")
+    path = tmp_path / "tiny.json"
+    save_with_weights(result.project, result.state, path)
+    (tmp_path / "tiny.initial.pt").unlink()
+    project = load(path)
+    project.training.dataset, project.training.epochs = "spirals", 1
+    next(n for n in project.graph.nodes if n.name == "hidden").trainable = False
+    run = Trainer(project, save=False, initial_weights=initial_weights(project, path)).run()
+    assert run.status == "failed" and "hidden are frozen" in run.message and "tiny.initial.pt" in run.message
+    assert "Traceback" not in run.message and run.history == []
+
+
 class WithUnused(nn.Module):
     def __init__(self) -> None:
         super().__init__()
