@@ -23,7 +23,7 @@ from core.code.keras_code import generate_keras_model, untranslated
 from core.code.line_wrap import LINE_LENGTH
 from core.code.notebook_words import ONE_PROCESS, phase_two_words, transfer_words
 from core.code.script import check_trainable, generate_script
-from core.code.script_loop import uses_amp
+from core.code.script_loop import regresses, uses_amp
 from core.code.templates import FOLDER
 from core.errors import ExportError
 from core.model.analysis import analyze
@@ -290,8 +290,9 @@ def steps(project: Project) -> list[Step]:
         ),
         Step(
             "Curves",
-            "The loss and accuracy of every epoch, as Keras' `history.history` holds them, plotted with "
-            "matplotlib (if it is missing: `%pip install matplotlib` in a cell, then run this one again).",
+            f"The {'loss' if regresses(s) else 'loss and accuracy'} of every epoch, as Keras' `history.history` "
+            "holds them, plotted with matplotlib (if it is missing: `%pip install matplotlib` in a cell, then run "
+            "this one again).",
             [CURVES],
         ),
         Step(

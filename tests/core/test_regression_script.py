@@ -87,6 +87,8 @@ def test_the_regression_notebook_has_no_accuracy(tmp_path: Path) -> None:
     code = "\n".join(part for step in cells if step.title != "Curves" for part in step.code)
     assert _words(code) == []
     assert "regression_figures(model, x_test, y_test, EVAL_BATCH_SIZE)" in code
+    curves = next(step for step in cells if step.title == "Curves")
+    assert curves.text.startswith("The loss of every epoch"), curves.text  # it said "loss and accuracy"
 
 
 def _run(folder: Path, name: str, source: str, *command: str) -> str:
