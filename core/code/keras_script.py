@@ -25,7 +25,7 @@ from core.code.script_data import (
     saves_vocab,
     script_data_lines,
 )
-from core.code.script_loop import PLATEAU_PATIENCE, augments, regresses, single_thread
+from core.code.script_loop import augments, plateau_constant, regresses, single_thread
 from core.code.templates import function_lines
 from core.datasets.spec import SOURCES, DataSpec, parse_spec
 from core.model.analysis import analyze
@@ -150,7 +150,7 @@ def keras_functions(s: TrainingSettings, npz: bool, small: bool = False, vocab: 
         "plateau": s.scheduler == "ReduceLROnPlateau",
         "stops": bool(s.early_stopping),
     }
-    plateau = f'monitor="{s.monitor}", factor={s.gamma!r}, patience={PLATEAU_PATIENCE}'
+    plateau = f'monitor="{s.monitor}", factor={s.gamma!r}, patience=PLATEAU_PATIENCE + 1'
     fill = {
         "SCHEDULER": s.scheduler,
         "METRIC": metric_call(s),
@@ -225,6 +225,7 @@ def _constant_lines(s: TrainingSettings, spec: DataSpec, shape: tuple[int, ...])
         constants.append(f"GRAD_CLIP = {s.grad_clip!r}")
     if s.early_stopping:
         constants.append(f"PATIENCE = {s.early_stopping}")
+    constants += plateau_constant(s, keras=True)
     return [*constants, 'HISTORY_FILE = "keras_history.json"', 'WEIGHTS_FILE = "keras_model.weights.h5"']
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.code.script_loop import SPANNED
+
 if TYPE_CHECKING:
     from core.settings import TrainingSettings
 
@@ -81,6 +83,8 @@ def phase_two_words(s: TrainingSettings, functions: set[str]) -> str:
     if "unfreeze" not in functions:
         return ""
     schedule = " and a new schedule" if "make_scheduler" in functions else ""
+    if schedule and s.scheduler in SPANNED:  # laid over epochs: phase one's covered FREEZE_EPOCHS
+        schedule += " over the epochs left (`EPOCHS - FREEZE_EPOCHS`)"
     rate = s.lr * s.unfreeze_lr_factor
     return (
         f" After `FREEZE_EPOCHS` ({s.freeze_epochs}) epochs, phase two: `unfreeze(model)` makes every layer "

@@ -22,7 +22,7 @@ from core.code.script_data import (
     quoted,
     script_data_lines,
 )
-from core.code.script_loop import augments, classifies, loop_functions, regresses
+from core.code.script_loop import augments, classifies, loop_functions, plateau_constant, regresses
 from core.code.script_main import main_lines
 from core.code.script_transfer import constants as transfer_constants
 from core.code.script_transfer import imports as transfer_imports
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # only a type here: code generation reads a project, files lo
 
 # What the script's own lines may use; those whose name the finished script reads are imported.
 SCRIPT_IMPORTS = (
+    "import copy",  # early stopping's copy of the best weights
     "import csv",
     "import gzip",
     "import json",
@@ -109,7 +110,7 @@ def _constants(project: Project, shape: tuple[int, ...], spec: DataSpec) -> list
         lines.append(f"GRAD_CLIP = {s.grad_clip!r}  # largest allowed gradient norm")
     if s.early_stopping:
         lines.append(f"PATIENCE = {s.early_stopping}  # epochs without improvement before stopping")
-    return lines
+    return [*lines, *plateau_constant(s)]
 
 
 def _loop_helpers(s: TrainingSettings, augmenting: bool, stream: bool = False) -> list[Any]:
@@ -158,8 +159,10 @@ def _script_docstring(project: Project, spec: DataSpec) -> list[str]:
     if project.training.distributed:
         doc += [
             "",
-            "On N processes (GPUs, or CPU processes) of one machine or several, run it with",
-            "`torchrun --nproc_per_node=N this_file.py` (TorchCanvas's docs/SCALING.md).",
+            "On N processes (GPUs, or CPU processes) of one machine, run it with",
+            "`torchrun --nproc_per_node=N this_file.py`; on M machines, on each of them",
+            "`torchrun --nnodes=M --nproc_per_node=N --rdzv-backend=c10d --rdzv-endpoint=HOST:29500",
+            "this_file.py`, HOST the first machine's address (TorchCanvas's docs/SCALING.md).",
         ]
     doc = [line.replace('"""', "'''") if i > 0 else line for i, line in enumerate(doc)]
     return [doc[0] + '"""'] if len(doc) == 1 else [*doc, '"""']

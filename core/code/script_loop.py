@@ -20,6 +20,8 @@ from core.datasets.info import dataset_info
 from core.portable import steps
 from core.settings import TrainingSettings
 
+# ReduceLROnPlateau's patience (PyTorch's count: the rate is lowered after PLATEAU_PATIENCE + 1 epochs without
+# improvement); with early stopping it is derived from PATIENCE instead (``plateau_constant``).
 PLATEAU_PATIENCE = 3
 NO_MOMENTUM = ("Adadelta", "Adagrad")  # OneCycleLR cannot cycle their momentum
 # Below this many multiply-adds a batch (a sample's, ``core.model.compute``, times the batch size) training runs on
@@ -34,6 +36,7 @@ SMALL_BATCH_MACS = 20_000_000
 # Stepped once per epoch by ``scheduler.step()`` in ``main``, after validation, as PyTorch's docs write it
 # (ReduceLROnPlateau is stepped once per epoch too, with a score: in ``end_of_epoch``).
 STEPPED_IN_MAIN = ("StepLR", "CosineAnnealingLR")
+SPANNED = ("CosineAnnealingLR", "OneCycleLR")  # laid over a number of epochs (T_max, total_steps)
 
 
 def single_thread(multiply_adds: int, batch_size: int) -> bool:
@@ -87,10 +90,45 @@ def train_epoch_parameters(s: TrainingSettings) -> list[str]:
     return names
 
 
-def scheduler_parameters(s: TrainingSettings) -> list[str]:
+def spans_phases(s: TrainingSettings, phases: bool) -> bool:
+    """Whether ``make_scheduler`` takes the epochs it covers: a schedule laid over a number of epochs (``SPANNED``)
+    in a two-phase run is made once per phase, over that phase's epochs (fastai's ``fine_tune`` fits one cycle
+    per phase too); over all EPOCHS, phase two's cosine never reached its low end and OneCycleLR was cut off."""
+    return phases and s.scheduler in SPANNED
+
+
+def scheduler_parameters(s: TrainingSettings, phases: bool = False) -> list[str]:
     """The arguments of the script's ``make_scheduler`` (the trainer passes the same ones): only OneCycleLR,
-    which counts batches, needs the number of batches an epoch has."""
-    return ["optimizer", "steps_per_epoch"] if s.scheduler == "OneCycleLR" else ["optimizer"]
+    which counts batches, needs the number of batches an epoch has; in a two-phase run a ``SPANNED`` schedule
+    takes the epochs of its phase."""
+    names = ["optimizer", "steps_per_epoch"] if s.scheduler == "OneCycleLR" else ["optimizer"]
+    return [*names, "epochs"] if spans_phases(s, phases) else names
+
+
+def plateau_constant(s: TrainingSettings, keras: bool = False) -> list[str]:
+    """``PLATEAU_PATIENCE``, the script's named constant (one item, its comment lines first), where
+    ReduceLROnPlateau is the schedule. With early stopping a fixed 3 never acted: the rate is lowered after 4
+    epochs without improvement and a PATIENCE up to 4 ends the run first. So it is derived from PATIENCE, the
+    rate lowered after half of it, rounded up: ``check`` could only warn about a patience the user cannot set.
+    keras: the Keras script's comment says why its callback gets one more (Keras lowers the rate after
+    ``patience`` epochs without improvement, PyTorch after ``patience + 1``)."""
+    if s.scheduler != "ReduceLROnPlateau":
+        return []
+    value = "(PATIENCE - 1) // 2" if s.early_stopping else str(PLATEAU_PATIENCE)
+    lowered = "the rate is lowered after PLATEAU_PATIENCE + 1 epochs without improvement"
+    if keras:
+        half = " (half of PATIENCE, rounded up)" if s.early_stopping else ""
+        why = (
+            f"# As in the PyTorch script{half}: the rate is lowered after\n"
+            "# PLATEAU_PATIENCE + 1 epochs without improvement, Keras' patience=PLATEAU_PATIENCE + 1"
+        )
+    elif s.early_stopping > 1:
+        why = f"# ReduceLROnPlateau: {lowered}:\n# half of PATIENCE, rounded up, so before early stopping ends the run"
+    elif s.early_stopping:
+        why = f"# ReduceLROnPlateau: {lowered}\n# (PATIENCE 1 ends the run first)"
+    else:
+        why = f"# ReduceLROnPlateau: {lowered}"
+    return [f"{why}\nPLATEAU_PATIENCE = {value}"]
 
 
 def end_of_epoch_parameters(s: TrainingSettings) -> list[str]:
@@ -107,7 +145,7 @@ def loop_functions(s: TrainingSettings, augmenting: bool, transfer: Transfer) ->
     uses, ``train_one_epoch`` and ``end_of_epoch`` (when there is one), separated by blank lines."""
     lines = _make_optimizer(s, transfer)
     if s.scheduler != "none":
-        lines += ["", "", *_make_scheduler(s)]
+        lines += ["", "", *_make_scheduler(s, transfer.phases)]
     if script_transfer.functions(transfer):
         lines += ["", "", *script_transfer.functions(transfer)]
     lines += ["", "", *_train_one_epoch(s, augmenting, transfer.norms)]
@@ -137,22 +175,38 @@ def _make_optimizer(s: TrainingSettings, transfer: Transfer) -> list[str]:
     return function_lines("loop", "make_optimizer", flags, fill)
 
 
-def _make_scheduler(s: TrainingSettings) -> list[str]:
+def _make_scheduler(s: TrainingSettings, phases: bool) -> list[str]:
+    """``make_scheduler``: with two phases a ``SPANNED`` schedule covers the epochs it is given, from the rate the
+    phase's optimizer starts at (phase two's is lower: OneCycleLR's ``max_lr=LEARNING_RATE`` undid it)."""
+    span = spans_phases(s, phases)
     flags = {
         "step": s.scheduler == "StepLR",
         "cosine": s.scheduler == "CosineAnnealingLR",
         "onecycle": s.scheduler == "OneCycleLR",
         "momentum": s.optimizer not in NO_MOMENTUM,
         "plateau": s.scheduler == "ReduceLROnPlateau",
+        "span": span,
     }
     fill = {
         "SCHEDULER": f"torch.optim.lr_scheduler.{s.scheduler}",
         "STEP_SIZE": str(s.step_size),
         "GAMMA": repr(s.gamma),
         "MODE": '"max"' if s.monitor.endswith("accuracy") else '"min"',
-        "PLATEAU_PATIENCE": str(PLATEAU_PATIENCE),
+        "CYCLED_MOMENTUM": cycled_momentum(s),
+        **({"EPOCHS": "epochs", "LEARNING_RATE": 'optimizer.param_groups[0]["lr"]'} if span else {}),
     }
     return function_lines("loop", "make_scheduler", flags, fill)
+
+
+def cycled_momentum(s: TrainingSettings) -> str:
+    """What OneCycleLR's ``cycle_momentum`` (on by default) does to the optimizer, which its code does not show:
+    it moves the momentum (Adam's beta1) between 0.95 and 0.85, so the value ``make_optimizer`` sets is never used,
+    and plain SGD gets momentum it was not given."""
+    if s.optimizer in ("Adam", "AdamW"):
+        return f"{s.optimizer}'s beta1 between 0.95 and 0.85, replacing 0.9"
+    if s.momentum:
+        return f"the momentum between 0.95 and 0.85, replacing momentum={s.momentum!r}"
+    return "the momentum between 0.95 and 0.85: it turns momentum on"
 
 
 def _train_one_epoch(s: TrainingSettings, augmenting: bool, norms: bool) -> list[str]:
@@ -176,9 +230,9 @@ def _train_one_epoch(s: TrainingSettings, augmenting: bool, norms: bool) -> list
 
 
 def _end_of_epoch(s: TrainingSettings) -> list[str]:
-    """``end_of_epoch(history[, scheduler])``: ReduceLROnPlateau's step on the monitored score and early stopping,
-    after validation. Early stopping reads the history (no state to keep): it stops once the best score is
-    PATIENCE epochs old."""
+    """``end_of_epoch(history[, scheduler])``: ReduceLROnPlateau's step on the monitored score and, for early
+    stopping, the epochs since the best score (read from the history: no state to keep). ``main`` keeps the best
+    epoch's weights when it is 0 and stops once it reaches PATIENCE (the trainer does the same)."""
     stops = bool(s.early_stopping)
     flags = {
         "plateau": s.scheduler == "ReduceLROnPlateau",
@@ -186,7 +240,7 @@ def _end_of_epoch(s: TrainingSettings) -> list[str]:
         "val": s.monitor.startswith("val_"),  # without validation data, the training score is watched
     }
     fill = {
-        "RETURNS": "bool" if stops else "None",
+        "RETURNS": "int" if stops else "None",
         "MONITOR": s.monitor,
         "FALLBACK": s.monitor.removeprefix("val_"),
         "max": "max" if s.monitor.endswith("accuracy") else "min",

@@ -12,7 +12,14 @@ The text is ``core/code/templates/main.py``: this module says which of its tagge
 from __future__ import annotations
 
 from core.code.script_data import saves_vocab
-from core.code.script_loop import STEPPED_IN_MAIN, classifies, regresses, single_thread, uses_amp
+from core.code.script_loop import (
+    STEPPED_IN_MAIN,
+    classifies,
+    regresses,
+    single_thread,
+    spans_phases,
+    uses_amp,
+)
 from core.code.script_transfer import Transfer
 from core.code.templates import function_lines
 from core.datasets.spec import parse_spec
@@ -42,6 +49,7 @@ def main_lines(
         "sched": s.scheduler != "none",
         "epochly": s.scheduler in STEPPED_IN_MAIN,  # scheduler.step() after validation
         "onecycle": s.scheduler == "OneCycleLR",  # the only one given steps_per_epoch
+        "span": spans_phases(s, transfer.phases),  # one schedule per phase, over its epochs
         "plateau": s.scheduler == "ReduceLROnPlateau",  # stepped with a score in end_of_epoch
         "amp": uses_amp(s),
         "stops": bool(s.early_stopping),

@@ -8,6 +8,7 @@ themselves are the trainer's (``core.training.trainer``); a change to what an ep
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from types import ModuleType
@@ -100,8 +101,9 @@ def end_of_epoch(
     run: Run, epoch: int, row: dict[str, Any], script: ModuleType, settings: TrainingSettings, emit: Emit
 ) -> bool:
     """What the script's ``main`` does after validation: ``scheduler.step()`` for a plain per-epoch schedule,
-    then its ``end_of_epoch`` (ReduceLROnPlateau's step, early stopping) where it has one; then the run folder's
-    weights; True to stop training."""
+    then its ``end_of_epoch`` (ReduceLROnPlateau's step, early stopping's epochs since the best) where it has one,
+    keeping the best epoch's weights for early stopping (``run.best_weights``: the trainer tests them, as ``main``
+    does); then the run folder's weights; True to stop training."""
     s = settings
     stop = False
     if s.scheduler in STEPPED_IN_MAIN:
@@ -110,11 +112,15 @@ def end_of_epoch(
     if names:
         history = [{k: math.nan if v is None else v for k, v in r.items()} for r in run.history]
         given = {"history": history, "scheduler": run.scheduler}
-        stop = bool(script.end_of_epoch(*(given[name] for name in names)))
+        since_best = script.end_of_epoch(*(given[name] for name in names))
+        if s.early_stopping:  # as main: a copy of the best epoch's weights, a stop after PATIENCE epochs without
+            if since_best == 0:
+                run.best_weights = copy.deepcopy(run.model.state_dict())
+            stop = since_best >= s.early_stopping
     if run.folder is not None:
         run.folder.log_epoch(row)
         run.folder.save_weights("last.pt", run.model)
-        if improved(run, row):  # best.pt is the app's own: the script keeps only its last weights
+        if improved(run, row):  # with early stopping these are best_weights, which the run tests, as main does
             run.folder.save_weights("best.pt", run.model)
     if stop:
         waited = f"{s.early_stopping} {epochs_word(s.early_stopping)}"

@@ -59,6 +59,7 @@ class Run:
     train_seconds: float = 0.0
     best: float | None = None
     waited: int = 0
+    best_weights: dict[str, Any] | None = None  # early stopping's best epoch, tested at the end as main does
 
 
 def open_run_folder(

@@ -43,13 +43,16 @@ from core.training.watch import Watcher, optional_hook
 HELD = 64  # batches of outputs held before their hits are counted (bounds the memory they keep)
 
 
-def make_scheduler(script: ModuleType, s: TrainingSettings, optimizer: Any, steps_per_epoch: int) -> Any:
-    """The script's ``make_scheduler`` given what it takes (``steps_per_epoch`` only for OneCycleLR), as its
-    ``main`` calls it; None without a schedule."""
+def make_scheduler(
+    script: ModuleType, s: TrainingSettings, optimizer: Any, steps_per_epoch: int, phases: bool, epochs: int
+) -> Any:
+    """The script's ``make_scheduler`` given what it takes (``steps_per_epoch`` only for OneCycleLR; with two
+    phases a schedule laid over epochs takes the phase's ``epochs``), as its ``main`` calls it; None without a
+    schedule."""
     if s.scheduler == "none":
         return None
-    given = {"optimizer": optimizer, "steps_per_epoch": steps_per_epoch}
-    return script.make_scheduler(*(given[name] for name in scheduler_parameters(s)))
+    given = {"optimizer": optimizer, "steps_per_epoch": steps_per_epoch, "epochs": epochs}
+    return script.make_scheduler(*(given[name] for name in scheduler_parameters(s, phases)))
 
 
 class _Stopped(Exception):
@@ -196,7 +199,8 @@ class Trainer:
             script.freeze(model)
         optimizer = script.make_optimizer(model)
         steps_per_epoch = math.ceil(data.count("train") / s.batch_size)
-        scheduler = make_scheduler(script, s, optimizer, steps_per_epoch)
+        phases = self._transfer.phases  # then phase one's schedule covers FREEZE_EPOCHS
+        scheduler = make_scheduler(script, s, optimizer, steps_per_epoch, phases, s.freeze_epochs)
         scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and uses_amp(s))
         shuffle = torch.Generator().manual_seed(s.seed)
         tensors = {}
@@ -259,6 +263,8 @@ class Trainer:
             tell_epoch(run, epoch, row, self._attached)
             if end_of_epoch(run, epoch, row, script, self.settings, self._emit):
                 break
+        if run.best_weights is not None and run.status != "failed":  # early stopping: main tests the best epoch
+            run.model.load_state_dict(run.best_weights)
         result = finish_run(run, self.settings, self.device)
         last = run.history[-1] if run.history else {}
         self._emit("end", epoch=len(run.history), loss=last.get("loss"), message=run.message or "Training finished.")
@@ -269,7 +275,8 @@ class Trainer:
         every weight at the lower learning rate, and the schedule starts again on it."""
         run.optimizer = script.unfreeze(run.model)
         if run.scheduler is not None:
-            run.scheduler = make_scheduler(script, self.settings, run.optimizer, run.steps_per_epoch)
+            s, steps = self.settings, run.steps_per_epoch  # phase two's schedule: the epochs left
+            run.scheduler = make_scheduler(script, s, run.optimizer, steps, True, s.epochs - s.freeze_epochs)
         for name, value in (("optimizer", run.optimizer), ("scheduler", run.scheduler)):
             if name in run.epoch_args:
                 run.epoch_args[name] = value

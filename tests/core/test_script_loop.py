@@ -38,13 +38,14 @@ def test_the_short_evaluate_gives_nan_for_a_split_without_samples(tmp_path) -> N
 
 def test_the_app_stops_when_the_script_s_end_of_epoch_says_so(monkeypatch) -> None:
     """The trainer used its own copy of early stopping; now it calls the script's ``end_of_epoch``, so a script
-    whose ``end_of_epoch`` stops at once stops the app's run after one epoch."""
+    whose ``end_of_epoch`` stops at once (more epochs since the best than PATIENCE) stops the app's run after one
+    epoch."""
     import core.training.trainer as trainer_module
 
     project = mlp_project([64], 16, 10, dataset="digits", epochs=4, early_stopping=3)
     code = generate_script(project)
-    assert "return len(scores) - 1 - best >= PATIENCE" in code.source
-    code.source = code.source.replace("return len(scores) - 1 - best >= PATIENCE", "return True")
+    assert "return len(scores) - 1 - best\n" in code.source  # the epochs since the best: 0 at the first epoch
+    code.source = code.source.replace("return len(scores) - 1 - best\n", "return 100\n")
     monkeypatch.setattr(trainer_module, "generate_script", lambda _project: code)
     result = Trainer(project, save=False).run()
     assert result.status == "finished", result.message
@@ -73,10 +74,10 @@ def test_a_plain_per_epoch_schedule_is_stepped_in_main_without_wrappers() -> Non
     ("scheduler", "early_stopping", "end_of_epoch", "counts_steps"),
     [
         ("StepLR", 0, None, False),
-        ("StepLR", 2, "def end_of_epoch(history: list) -> bool:", False),
+        ("StepLR", 2, "def end_of_epoch(history: list) -> int:", False),
         ("ReduceLROnPlateau", 0, "def end_of_epoch(history: list, scheduler) -> None:", False),
-        ("ReduceLROnPlateau", 2, "def end_of_epoch(history: list, scheduler) -> bool:", False),
-        ("OneCycleLR", 2, "def end_of_epoch(history: list) -> bool:", True),
+        ("ReduceLROnPlateau", 2, "def end_of_epoch(history: list, scheduler) -> int:", False),
+        ("OneCycleLR", 2, "def end_of_epoch(history: list) -> int:", True),
         ("none", 0, None, False),
     ],
 )

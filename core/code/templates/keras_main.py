@@ -141,10 +141,13 @@ def main() -> None:
         loss=LOSS,
         metrics=[METRIC],
     )
+    stop_early = keras.callbacks.EarlyStopping(  # [stops]
+        monitor=MONITOR, patience=PATIENCE, restore_best_weights=True
+    )
     callbacks = [  # [callbacks]
         keras.callbacks.LearningRateScheduler(learning_rate),  # [schedule]
         keras.callbacks.ReduceLROnPlateau(*PLATEAU),  # [plateau]
-        keras.callbacks.EarlyStopping(monitor=MONITOR, patience=PATIENCE),  # [stops]
+        stop_early,  # [stops]
     ]
     start = time.perf_counter()
     history = model.fit(

@@ -3,9 +3,12 @@
 
 ``make_optimizer`` and ``make_scheduler`` take the settings' classes and numbers
 (``OPTIMIZER``, ``LR``, ``SCHEDULER``, ...: placeholders); their flags: ``frozen``
-parts, two ``phases``, ``momentum`` (for OneCycleLR: the optimizer has one),
-``nesterov``, weight ``decay``, and the schedule (``step``, ``cosine``, ``onecycle``:
-the only one that needs ``steps_per_epoch``, ``plateau``).
+parts, two ``phases``, ``momentum`` (for OneCycleLR: the optimizer has one, which it
+cycles: ``CYCLED_MOMENTUM`` says what), ``nesterov``, weight ``decay``, and the
+schedule (``step``, ``cosine``, ``onecycle``: the only one that needs
+``steps_per_epoch``, ``plateau``); ``span``: two phases and a schedule over a number of
+epochs, made once per phase over that phase's ``epochs`` (``EPOCHS`` becomes them), up
+to the rate its optimizer starts at (``LEARNING_RATE`` becomes it).
 Flags of the loop: ``amp`` mixed precision, ``clip`` gradient clipping, ``onecycle`` a schedule
 stepped every batch, ``classes`` a class loss, ``regression`` numbers to predict (no
 accuracy: ``evaluate`` gives the loss, ``regression_figures`` the test's MAE, RMSE and
@@ -14,7 +17,7 @@ layers, ``dist`` distributed (the sums are added up over the processes first).
 ``end_of_epoch`` exists only where it decides something (``main`` steps StepLR and
 CosineAnnealingLR itself): ``plateau`` ReduceLROnPlateau, which reads the score,
 ``stops`` early stopping, ``val`` a validation score watched (the training one is its
-``FALLBACK``). Placeholders: the monitored ``MONITOR``, ``RETURNS`` (bool or None);
+``FALLBACK``). Placeholders: the monitored ``MONITOR``, ``RETURNS`` (int or None);
 ``max`` becomes min for a loss; ``EPOCH_RESULT``: what ``train_one_epoch`` returns (a
 dict, or the sums when distributed).
 """
@@ -38,7 +41,6 @@ from core.code.templates.script_names import (
     MODE,
     MOMENTUM,
     OPTIMIZER,
-    PATIENCE,
     PLATEAU_PATIENCE,
     RETURNS,
     SCHEDULER,
@@ -70,8 +72,13 @@ def make_optimizer(
 def make_scheduler(
     optimizer: torch.optim.Optimizer,
     steps_per_epoch: int,  # [onecycle]
+    epochs: int,  # [span]
 ):
-    """How the learning rate changes during training."""
+    """How the learning rate changes during training."""  # [!span]
+    # [span]
+    """How the learning rate changes during one phase of training, over its epochs."""
+    # [onecycle momentum]
+    # OneCycleLR also cycles CYCLED_MOMENTUM
     return SCHEDULER(
         optimizer,
         step_size=STEP_SIZE,  # [step]
@@ -168,11 +175,11 @@ def end_of_epoch(
     scheduler,  # [plateau]
 ) -> RETURNS:
     # [plateau stops]
-    """After validation: the learning rate lowered when MONITOR stalls, and early
-    stopping: True once MONITOR has not improved for PATIENCE epochs."""
+    """After validation: the learning rate lowered when MONITOR stalls, and for early
+    stopping the epochs since the best MONITOR so far (0: this one)."""
     # [!plateau stops]
-    """After validation: early stopping:
-    True once MONITOR has not improved for PATIENCE epochs."""
+    """After validation, for early stopping: the epochs since the best MONITOR so far
+    (0: this one)."""
     """After validation: the learning rate lowered when MONITOR stalls."""  # [!stops]
     scores = [row["MONITOR"] for row in history]
     # [val]
@@ -181,4 +188,4 @@ def end_of_epoch(
     scheduler.step(scores[-1])  # [plateau]
     # [stops]
     best = scores.index(max(scores))  # the first epoch with it: a tie is no improvement
-    return len(scores) - 1 - best >= PATIENCE  # [stops]
+    return len(scores) - 1 - best  # [stops]

@@ -11,15 +11,16 @@ loader, ``initial`` earlier weights (``torchvision`` ones, or a file:
 ``dist``, ``total_loss, correct, seen`` loses ``correct``), ``sched`` a schedule
 (``epochly``: ``scheduler.step()`` after validation, ``plateau``: stepped with a
 score in ``end_of_epoch``, ``onecycle``: after each batch, built with
-``steps_per_epoch``), ``amp`` mixed precision, ``stops`` early stopping, ``stream`` an
-image folder too big for memory: a Dataset per split, read through DataLoaders
-(``core.portable.image_stream``).
+``steps_per_epoch``; ``span``: made for each phase's epochs), ``amp`` mixed
+precision, ``stops`` early stopping, ``stream`` an image folder too big for memory: a
+Dataset per split, read through DataLoaders (``core.portable.image_stream``).
 Placeholders: ``LOSS_FN``, ``TORCHVISION_WEIGHTS``, and in the early stopping message
 ``MONITOR`` and ``EPOCH_WORD``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -104,15 +105,19 @@ def main() -> None:
     freeze(model)  # [frozen]
     if distributed:  # distributed: gradients are averaged over the processes  # [dist]
         model = DDP(model)
-    # [dist]
-    batch_size = max(BATCH_SIZE // world, 1)  # distributed: a share of each batch
+    # distributed: each process takes a share of the batch and DDP averages their  # [dist]
+    # gradients, so a step learns from BATCH_SIZE samples (if world divides it)  # [dist]
+    batch_size = max(BATCH_SIZE // world, 1)  # [dist]
     loss_fn = LOSS_FN()
     optimizer = make_optimizer(model)
-    # [onecycle dist]
-    steps_per_epoch = math.ceil((len(x_train) // world) / batch_size)
+    share = len(x_train) // world  # each process's samples  # [onecycle dist]
+    steps_per_epoch = math.ceil(share / batch_size)  # [onecycle dist]
     steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)  # [onecycle !dist]
-    scheduler = make_scheduler(optimizer, steps_per_epoch)  # [onecycle]
-    scheduler = make_scheduler(optimizer)  # [sched !onecycle]
+    scheduler = make_scheduler(  # [sched]
+        optimizer,
+        steps_per_epoch,  # [onecycle]
+        FREEZE_EPOCHS,  # [span]
+    )
     # [amp]
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")  # GPU only
     # [!stream]
@@ -141,14 +146,19 @@ def main() -> None:
             optimizer = unfreeze(model)
             if distributed:  # distributed: DDP learns which weights train now  # [dist]
                 model = DDP(model.module)
-            scheduler = make_scheduler(optimizer, steps_per_epoch)  # [onecycle]
-            scheduler = make_scheduler(optimizer)  # [sched !onecycle]
+            scheduler = make_scheduler(  # [sched]
+                optimizer,
+                steps_per_epoch,  # [onecycle]
+                EPOCHS - FREEZE_EPOCHS,  # [span]
+            )
             if main_process:  # [dist]
                 print(
-                    f"Phase two: every layer trains, at {LEARNING_RATE * UNFREEZE_LR_FACTOR:g}",
+                    "Phase two: every layer trains now, at learning rate "
+                    f"{LEARNING_RATE * UNFREEZE_LR_FACTOR:g}"
                 )
             print(  # [!dist]
-                f"Phase two: every layer trains, at {LEARNING_RATE * UNFREEZE_LR_FACTOR:g}",
+                "Phase two: every layer trains now, at learning rate "
+                f"{LEARNING_RATE * UNFREEZE_LR_FACTOR:g}"
             )
         # [dist !stream]
         batches = shuffled_batches(x_train, y_train, batch_size, shuffle, rank, world)
@@ -203,15 +213,19 @@ def main() -> None:
             )
         scheduler.step()  # the next epoch's learning rate  # [epochly]
         end_of_epoch(history, scheduler)  # [plateau !stops]
-        if end_of_epoch(  # [stops]
+        since_best = end_of_epoch(  # [stops]
             history,
             scheduler,  # [plateau]
-        ):
+        )
+        if since_best == 0:  # the best MONITOR so far: keep a copy  # [stops]
+            best_weights = copy.deepcopy(model.state_dict())
+        elif since_best >= PATIENCE:
             if main_process:  # [dist]
                 print(f"Early stopping: no better MONITOR for {PATIENCE} EPOCH_WORD.")
             # [!dist]
             print(f"Early stopping: no better MONITOR for {PATIENCE} EPOCH_WORD.")
             break
+    model.load_state_dict(best_weights)  # the best epoch's: tested and saved  # [stops]
     # [classes !stream]
     test_loss, test_accuracy = evaluate(model, x_test, y_test, loss_fn, EVAL_BATCH_SIZE)
     # [stream]

@@ -26,7 +26,7 @@ STEP_SIZE = 10
 GAMMA = 0.1
 MODE = "min"
 PLATEAU_PATIENCE = 3
-RETURNS = bool  # a placeholder: end_of_epoch's bool, or None when it never stops
+RETURNS = int  # a placeholder: end_of_epoch's epochs since the best, or None without early stopping
 EPOCH_RESULT = tuple  # a placeholder: train_one_epoch's dict, or its sums' tuple
 
 
