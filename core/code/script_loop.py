@@ -17,6 +17,8 @@ from core.code import script_transfer
 from core.code.script_transfer import Transfer
 from core.code.templates import function_lines
 from core.datasets.info import dataset_info
+from core.datasets.spec import parse_spec
+from core.errors import DataError
 from core.portable import steps
 from core.settings import TrainingSettings
 
@@ -67,7 +69,12 @@ def regresses(s: TrainingSettings) -> bool:
     if s.loss not in REGRESSION_LOSSES:
         return False
     info = dataset_info(s.dataset)
-    return info.task == "regression" if info is not None and info.task is not None else True
+    if info is not None and info.task is not None:
+        return info.task == "regression"
+    try:  # a folder's labels are its class sub-folders, even where it cannot be looked at (resnet18's ImageNet)
+        return parse_spec(s.dataset).kind != "folder"
+    except DataError:
+        return True
 
 
 def augments(s: TrainingSettings) -> list[str]:

@@ -169,3 +169,13 @@ def test_every_export_of_a_regression_passes_ruff(tmp_path: Path) -> None:
         (out / f"keras{i}.py").write_text(generate_keras_script(project))
         (out / f"notebook{i}.ipynb").write_text(notebook_text(project))
     _ruff_clean(out)
+
+
+def test_a_folder_is_classes_even_where_it_cannot_be_looked_at() -> None:
+    """resnet18's imagenet/train with MSELoss was taken for a regression: its streamed script then had two
+    ``evaluate`` functions (ruff F811), and its labels are class sub-folders whatever the loss."""
+    from core.code.script_loop import regresses
+    from core.settings import TrainingSettings
+
+    assert not regresses(TrainingSettings(dataset="folder:no/such/folder", loss="MSELoss"))
+    assert regresses(TrainingSettings(dataset="csv:no/such/file.csv:price", loss="MSELoss"))
