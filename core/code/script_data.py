@@ -31,6 +31,7 @@ from core.datasets.spec import SOURCES, Constant, DataSpec
 from core.model.graph import Graph
 from core.model.pyparse import parse
 from core.portable import inference, lean, sources, steps, subsets
+from core.portable.text import MAX_WINDOWS
 from core.settings import TrainingSettings
 
 
@@ -218,6 +219,8 @@ def helper_constants(constants: list[str], helper_text: str) -> list[str]:
     if "GREY" in used:
         grey = Constant("GREY", inference.GREY, "the weights Pillow's convert('L') gives R, G, B")
         constants.append(constant_line(grey))
+    if "MAX_WINDOWS" in used:
+        constants.append(f"MAX_WINDOWS = {MAX_WINDOWS:_}  # every step-th window of a longer text")
     if "MAX_CLASSES" in used:
         constants.append(f"MAX_CLASSES = {sources.MAX_CLASSES:_}  # a larger class label is taken for a mistake")
     return constants
@@ -293,12 +296,16 @@ def data_half(
 ) -> DataHalf:
     """The short split of ``core.portable.lean`` for grey images read whole, else the source's own lines read
     ``raw`` and ``prepare`` splits it; an image folder too big for memory (where ``stream`` allows it: the PyTorch
-    script) a Dataset per split, its flag ``stream`` on; ``vocab_rows`` sizes a text's vocabulary (``loader``)."""
+    script) a Dataset per split, its flag ``stream`` on; a next-character text's own lines split it by position
+    (flag ``splits``, ``core.portable.text.next_char_tensors``); ``vocab_rows`` sizes a text's vocabulary."""
     helpers, files, load_lines, load_flags = loader(spec, s, shape, tokens, stream, vocab_rows)
     flags = {**load_flags, **prepare_flags(spec, s, shape, tokens)}  # the source's tags hold for its helpers too
     flags.setdefault("stream", False)
-    if flags["stream"]:  # load_data is the source's lines, returning the splits: no prepare
+    if flags["stream"] or flags.get("splits"):  # load_data is the source's lines, returning the splits: no prepare
         returned = [*load_lines[:-1], load_lines[-1].replace("raw = ", "return ", 1)]
+        if flags.get("splits"):  # a next-character text, split by position; its vocabulary after the splits
+            flags["vocab"] = saves_vocab(spec)
+            return DataHalf(helpers, files, returned, flags, False)
         return DataHalf(helpers, [*files, WORKERS], returned, flags, False)
     short = lean_loader(spec, s, shape, tokens)
     if short is not None:
@@ -319,9 +326,8 @@ def saves_vocab(spec: DataSpec) -> bool:
 
 def vocab_end_lines(spec: DataSpec) -> list[str]:
     """The end of a text's ``load_data`` (``core/code/templates/read_text.py``'s ``vocab_end``): the splits and
-    vocab.json's content; a next-character text's tokenizer is "char", its length the window."""
-    fill = {"TOKENIZER": '"char"', "MAX_LENGTH": "WINDOW"} if spec.options.get("next") else {}
-    lines = function_lines("read_text", "vocab_end", None, fill)
+    vocab.json's content (a next-character text's ``load_data`` ends with its own: ``data_half``)."""
+    lines = function_lines("read_text", "vocab_end", None)
     return [line.removeprefix("    ") for line in lines[_docstring_end(lines) + 1 :]]
 
 

@@ -197,13 +197,7 @@ def empty_samples(spec: DataSpec, texts: list[str]) -> tuple[str | None, str | N
 
 
 def raw_samples(spec: DataSpec, request: LoadRequest) -> tuple[tuple, list[str]]:
-    """The samples as tensors and the vocabulary built from the training split (the loader's and the survey's)."""
-    if spec.options.get("next"):
-        try:
-            *raw, vocab = next_char_tensors(str(Path(spec.paths[0]).expanduser()), int(spec.options["max_length"]))
-        except (ValueError, OSError) as exc:
-            raise DataError(str(exc)) from None
-        return tuple(raw), vocab
+    """The labelled samples as tensors and the vocabulary built from the training split."""
     texts, labels = texts_and_labels(spec)
     names = sorted(set(labels))
     if len(names) < 2:
@@ -222,6 +216,8 @@ def _load(spec: DataSpec, request: LoadRequest) -> Dataset:
     # deferred: core.datasets.base imports torch; the editor describes data without it
     from core.datasets.base import finish
 
+    if spec.options.get("next"):
+        return _next_char(spec, request)
     raw, tokens = raw_samples(spec, request)
     if spec.keep_classes or spec.per_class:  # after the split and the vocabulary, as the exported script does
         # here, not above: the core.datasets package imports this module (cycle)
@@ -245,14 +241,69 @@ def _load(spec: DataSpec, request: LoadRequest) -> Dataset:
     return data
 
 
+def next_char_splits(spec: DataSpec, request: LoadRequest) -> tuple[tuple, list[str]]:
+    """The six splits of a next-character text, each cut from its own part of the text, and its characters."""
+    no_subset(spec)
+    length = int(spec.options["max_length"])
+    fractions = (request.val_fraction, request.test_fraction)
+    try:
+        *splits, vocab = next_char_tensors(str(Path(spec.paths[0]).expanduser()), length, *fractions)
+    except (ValueError, OSError) as exc:
+        raise DataError(str(exc)) from None
+    return tuple(splits), vocab
+
+
+def no_subset(spec: DataSpec) -> None:
+    """A next-character text keeps every window: its samples are places in one text, not samples of classes."""
+    if spec.keep_classes or spec.per_class:
+        raise DataError(
+            f"{spec.text}: classes= and per_class= keep samples of some classes; a next-character text is split "
+            "by where its characters are, every character a class: leave them out"
+        )
+
+
+def _next_char(spec: DataSpec, request: LoadRequest) -> Dataset:
+    """A next-character text's Dataset, split by position (``next_char_tensors`` says why) without ``prepare``,
+    which would split its windows at random; its classes are its characters, for Try it to continue a text."""
+    from core.datasets.base import Dataset
+
+    (x_train, y_train, x_val, y_val, x_test, y_test), tokens = next_char_splits(spec, request)
+    length = int(spec.options["max_length"])
+    if request.input_shape is not None and tuple(request.input_shape) != (length,):
+        raise DataError(
+            f"The windows of {spec.paths[0]} are {length} characters but the Input node expects "
+            f"{list(request.input_shape)}; set the Input shape to [{length}]"
+        )
+    vocab = Vocabulary("char", length, tuple(tokens), tuple(tokens))
+    return Dataset(
+        name=f"Text {Path(spec.paths[0]).name}",
+        spec=spec,
+        input_shape=(length,),
+        num_classes=len(tokens),
+        class_names=list(tokens),
+        x_train=x_train,
+        y_train=y_train,
+        x_val=x_val,
+        y_val=y_val,
+        x_test=x_test,
+        y_test=y_test,
+        sample_shape=(length,),
+        input_dtype="int64",
+        vocab_size=len(tokens),
+        extra={"vocab": vocab, "run_files": {"vocab.json": vocab.to_json()}},
+    )
+
+
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
     # here, not above: at the top the module would be shadowed by the `text` arguments of this module
     from core.portable import text
 
     constants = [Constant("DATA_FILE", spec.paths[0])]
     if spec.options.get("next"):
+        no_subset(spec)
         constants.append(Constant("WINDOW", int(spec.options["max_length"]), "characters before the one to predict"))
-        return ScriptLoad([text.read_utf8, text.next_char_tensors], "read_text.next_char", constants)
+        # its load_data gives the splits by position, without prepare (next_char_splits)
+        return ScriptLoad([text.read_utf8, text.next_char_tensors], "read_text.next_char", constants, {"splits": True})
     o = _options(spec)
     constants.append(Constant("TOKENIZER", o["tokenizer"], "word (punctuation marks apart) or char"))
     constants.append(Constant("MAX_LENGTH", o["max_length"], "token ids a text: longer cut, shorter padded with 0"))

@@ -16,8 +16,8 @@ from core.datasets.spec import DataSpec, LoadRequest
 from core.datasets.text import (
     empty_samples,
     header_line,
+    next_char_splits,
     percentile_95,
-    raw_samples,
     texts_and_labels,
     tokenizer_of,
     with_max_length,
@@ -28,12 +28,12 @@ from core.portable.text import class_names, tokens_of
 def survey_text(spec: DataSpec, fractions: tuple[float, float]) -> Any:
     """The survey of a text source: classes, lengths in tokens and how many a max_length cuts."""
     # here, not above: core.datasets.survey imports this module (cycle)
-    from core.datasets.survey import ClassCount, Survey, imbalance_words, split_sizes
+    from core.datasets.survey import ClassCount, Splits, Survey, imbalance_words, split_sizes
 
     length = int(spec.options["max_length"])
     if spec.options.get("next"):
-        raw, vocab = raw_samples(spec, LoadRequest())
-        samples = len(raw[0])
+        splits, vocab = next_char_splits(spec, LoadRequest(val_fraction=fractions[0], test_fraction=fractions[1]))
+        train, val, test = (len(x) for x in splits[0::2])  # by position: next_char_tensors
         said = (
             f"Windows of {length} characters, each followed by the character to predict; "
             f"{len(vocab) - 2} different characters.",
@@ -41,11 +41,11 @@ def survey_text(spec: DataSpec, fractions: tuple[float, float]) -> Any:
         return Survey(
             spec.text,
             "text",
-            samples,
+            train + val + test,
             "classification",
             (),
             "",
-            split_sizes(samples, None, *fractions),
+            Splits(train, val, test, False),
             (length,),
             notes=said,
         )

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 PAD_TOKEN, UNKNOWN_TOKEN = "<pad>", "<unk>"  # ids 0 and 1 (spelt out in the code)
+MAX_WINDOWS = 100_000  # every step-th window of a longer text
 
 
 def read_utf8(path: Path) -> str:
@@ -135,23 +136,38 @@ def text_tensors(texts, labels, tokenizer, max_length, max_vocab, split) -> tupl
     return x.reshape(len(texts), max_length), y, None, None, names, vocab
 
 
-def next_char_tensors(path: str, length: int) -> tuple:
-    """Windows of ``length`` characters of one text file, each labelled with the
-    character after it; the vocabulary (and the classes) is every character of
-    the file, so a class is a character."""
+def next_char_tensors(path: str, length: int, val_fraction, test_fraction) -> tuple:
+    """(x_train, y_train, x_val, y_val, x_test, y_test, vocab): windows of
+    ``length`` characters, each labelled with the character after it, cut from
+    three parts of the text: its last test_fraction is the test text, the
+    val_fraction before it the validation text, the rest the training text (as
+    char-rnn does). Windows overlap by all but one character, so splitting the
+    windows at random (prepare's way, which can be given a test split but
+    not a validation one) put every held-out character in the training windows
+    beside it; cut from parts of their own, the held-out windows are text the
+    network never read, and no prepare is needed: token ids get no
+    normalisation and the training loop draws its own order. The vocabulary
+    (the classes too) is every character of the file, so a character only the
+    held-out text has still has an output (never learnt: a miss)."""
     import torch  # [app]
 
     text = read_utf8(Path(path))
-    if len(text) < length + 3:
-        raise ValueError(
-            f"{path}: {len(text)} characters; next-character training needs more "
-            f"than the window of {length}"
-        )
     vocab = ["<pad>", "<unk>", *sorted(set(text))]
     index = {char: k for k, char in enumerate(vocab)}
-    ids = torch.tensor([index[char] for char in text])
-    step = max(1, (len(text) - length) // 100_000)
-    starts = torch.arange(0, len(text) - length, step)
-    x = ids[starts[:, None] + torch.arange(length)]
-    y = ids[starts + length]
-    return x, y, None, None, vocab, vocab
+    ids = torch.tensor([index[char] for char in text], dtype=torch.int64)
+    test_start = len(ids) - round(len(ids) * test_fraction)
+    val_start = test_start - round(len(ids) * val_fraction)
+    sizes = (val_start, test_start - val_start, len(ids) - test_start)
+    if sizes[0] <= length or any(0 < size <= length for size in sizes):
+        raise ValueError(
+            f"{path}: {len(ids)} characters, {sizes[0]} for training, {sizes[1]} for "
+            f"validation and {sizes[2]} for test; each part needs more than the "
+            f"window of {length}: use a longer text or a shorter window"
+        )
+    windows = len(ids) - length
+    step = max(1, -(-windows // MAX_WINDOWS))  # rounded up: MAX_WINDOWS at most
+    splits = []
+    for part in (ids[:val_start], ids[val_start:test_start], ids[test_start:]):
+        starts = torch.arange(0, max(len(part) - length, 0), step)
+        splits += [part[starts[:, None] + torch.arange(length)], part[starts + length]]
+    return *splits, vocab

@@ -2,8 +2,9 @@
 vocabulary of the training rows, or one long text whose next character is the class.
 ``core.code.script_data`` pastes a body into ``load_data``, its ``raw`` going to
 ``prepare`` and its ``tokens`` (the vocabulary) to ``load_data``'s end, ``vocab_end``
-(its docstring is ``load_data``'s; ``MAX_LENGTH`` is ``WINDOW`` for the next character):
-the splits, then what ``vocab.json`` holds, which ``main`` saves beside the weights.
+(its docstring is ``load_data``'s): the splits, then what ``vocab.json`` holds, which
+``main`` saves beside the weights. The next character's body is ``load_data`` whole:
+its text is split by position, not by ``prepare`` (``next_char_tensors`` says why).
 ``# [columns]``: the texts and labels are two columns of a table.
 """
 
@@ -34,9 +35,12 @@ def texts() -> list:
 
 
 def next_char() -> list:
-    """Every WINDOW characters of the text, the class the character after them."""
-    *raw, tokens = next_char_tensors(DATA_FILE, WINDOW)  # tokens: every character
-    return raw
+    """Inputs and labels of the three splits (train, validation, test), each cut from
+    its own part of the text, then what vocab.json holds (as TorchCanvas writes it)."""
+    *splits, tokens = next_char_tensors(DATA_FILE, WINDOW, VAL_FRACTION, TEST_FRACTION)
+    vocab = {"tokenizer": "char", "max_length": WINDOW, "pad": 0, "unknown": 1}
+    vocab.update(classes=tokens, tokens=tokens)  # output k and token id k: tokens[k]
+    return [*splits, vocab]
 
 
 def vocab_end(raw: list, tokens: list, data: dict) -> list:
