@@ -22,6 +22,7 @@ import core.portable.text as portable_text
 from core.code.script import generate_script
 from core.datasets import load_dataset
 from core.datasets.survey import survey
+from core.errors import DataError
 from core.training import Trainer
 from core.training.setup import run_as_module
 from tests.core.test_regression_script import _ruff_clean
@@ -77,6 +78,16 @@ def test_the_cap_is_named_and_applied_and_the_script_passes_ruff(tmp_path: Path,
     data = load_dataset(f"text:{book}?task=next&max_length={WINDOW}", input_dtype="int64", val_fraction=0.2)
     kept = sum(data.count(split) for split in ("train", "val", "test"))
     assert 90 <= kept <= 100
+
+
+def test_an_input_of_another_shape_is_refused_in_words(tmp_path: Path) -> None:
+    """The windows are given as the text cut them (no prepare reshapes them): an Input of [1, 10] is named with the
+    fix. Fails before: prepare reshaped the windows to [1, 10] in silence."""
+    spec = f"text:{_book(tmp_path / 'book.txt')}?task=next&max_length={WINDOW}"
+    with pytest.raises(DataError, match=r"book.txt are 10 characters but the Input node expects \[1, 10\]; set the"):
+        load_dataset(spec, input_dtype="int64", input_shape=(1, WINDOW))
+    with pytest.raises(DataError, match=r"classes= and per_class= keep samples of some classes; .* leave them out"):
+        load_dataset(f"{spec}:classes=2+3", input_dtype="int64")
 
 
 def _project(spec: str, **training: object):
