@@ -214,7 +214,9 @@ def export(
         raise ExportError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
     if not overwrite:
         check_output(out, project_path)
-    if weights is None and EXPORT_FORMATS[fmt].weights != "none":  # an untrained imported model: its own weights
+    # an untrained imported model: its own weights, for the formats that hold them. predict.py loads the
+    # model_weights.pt train.py saves when it runs: ImageNet weights for a new head are not its weights to check
+    if weights is None and EXPORT_FORMATS[fmt].weights != "none" and EXPORT_FORMATS[fmt].holds_weights:
         weights = initial_weights(project, project_path)
     try:
         if fmt in SCRIPT_FORMATS:

@@ -306,3 +306,27 @@ def test_a_long_vocabulary_is_wrapped_as_ruff_formats_it(tmp_path: Path) -> None
         _ruff_clean(script)
         assert max(len(line) for line in script.read_text().splitlines()) <= 88
         assert tuple(_module(script).vocabulary()) == facts.tokens
+
+
+def test_an_imported_network_with_a_new_head_exports_predict_py_before_any_run(tmp_path: Path) -> None:
+    """T1 (review 7): an imported network (its ImageNet weights beside the project) whose head was set to this
+    data's classes. predict.py loads model_weights.pt when it runs, so the imported weights, made for 1000 classes,
+    are not checked against the new head (the export was refused: "Was the layer changed after training?")."""
+    import torch
+
+    from core.files.initial_weights import KEY
+    from core.files.project import save
+
+    project = load(EXAMPLES / "resnet_small.json")  # its head: fc, 5 classes of 32 features
+    imported = build_model(project).module.state_dict()
+    imported["fc.weight"], imported["fc.bias"] = torch.zeros(1000, 32), torch.zeros(1000)  # the imported head
+    torch.save(imported, tmp_path / "net.initial.pt")
+    project.extra[KEY] = "net.initial.pt"
+    save(project, tmp_path / "net.json")
+    result = export(project, "predict", tmp_path / "predict.py", project_path=tmp_path / "net.json")
+    _ruff_clean(result.path)
+    classes = load_for_settings(project.training, (3, 32, 32)).class_names
+    assert list(map(str, classes)) == _module(result.path).CLASSES
+    assert cli_main(["export", str(tmp_path / "net.json"), "-f", "predict", "-o", str(tmp_path / "p.py")]) == 0
+    with pytest.raises(ExportError, match="Was the layer changed after training"):  # a run's weights still checked
+        export(project, "predict", tmp_path / "q.py", tmp_path / "net.initial.pt", project_path=tmp_path / "net.json")
