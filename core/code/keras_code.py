@@ -81,7 +81,7 @@ def untranslated(kind: str) -> str:
     an ``nn.Sequential`` or a class of the user's, which Keras would nest; its layers may all translate)."""
     if kind == BLOCK_TYPE:
         return (
-            "TorchCanvas does not translate blocks to Keras yet; Ungroup it (Edit menu), and any block inside it, "
+            "TorchCanvas does not translate blocks to Keras yet; Ungroup it (Block menu), and any block inside it, "
             "to export its layers"
         )
     return f"TorchCanvas does not translate {kind} layers to Keras yet"

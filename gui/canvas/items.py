@@ -115,7 +115,7 @@ class NodeItem(QGraphicsObject):
         self.help = spec.help if spec else "This layer type is unknown to this version of TorchCanvas."
         if node.block is not None:
             self.category = "Block"
-            self.help = "A block: double-click to open its definition; Ungroup (Edit menu) puts its layers here."
+            self.help = "A block: double-click to open its definition; Ungroup (Block menu) puts its layers here."
         self.lines: list[str] = []
         self.shape_text = ""
         self.error: str | None = None

@@ -130,6 +130,8 @@ def test_a_block_is_refused_as_a_block_with_the_way_out() -> None:
     message = str(caught.value)
     assert "- layer1 (Block): TorchCanvas does not translate blocks to Keras yet; Ungroup it" in message
     assert "Keras has no Block layer" not in message
+    # the menu that holds Ungroup (gui/shell/mainwindow.py's &Block, gui/canvas/canvas_tabs.py): it said Edit
+    assert "Ungroup it (Block menu)" in message
 
 
 def _write_reviews(path: Path, rows: int = 40) -> Path:
