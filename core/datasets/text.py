@@ -31,7 +31,7 @@ from core.datasets.spec import (
     register,
 )
 from core.errors import DataError
-from core.portable import checks, frames
+from core.portable import frames
 from core.portable.frames import table_texts
 from core.portable.text import encode, is_header, next_char_tensors, read_texts, read_utf8, text_tensors, tokens_of
 from core.settings import TrainingSettings
@@ -205,9 +205,12 @@ def raw_samples(spec: DataSpec, request: LoadRequest) -> tuple[tuple, list[str]]
     problem, _ = empty_samples(spec, texts)
     if problem:
         raise DataError(problem)
-    split = (request.val_fraction, request.test_fraction, request.seed)
+    # deferred: core.portable.tables imports torch; the editor describes data without it
+    from core.portable.tables import split_rows
+
+    rows = split_rows(len(texts), request.val_fraction, request.test_fraction, request.seed)  # prepare's training rows
     o = _options(spec)
-    *raw, vocab = text_tensors(texts, labels, o["tokenizer"], o["max_length"], o["max_vocab"], split)
+    *raw, vocab = text_tensors(texts, labels, o["tokenizer"], o["max_length"], o["max_vocab"], rows)
     return tuple(raw), vocab
 
 
@@ -295,8 +298,9 @@ def _next_char(spec: DataSpec, request: LoadRequest) -> Dataset:
 
 
 def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], tokens: bool) -> ScriptLoad:
-    # here, not above: at the top the module would be shadowed by the `text` arguments of this module
-    from core.portable import text
+    # here, not above: at the top the module would be shadowed by the `text` arguments of this module;
+    # tables imports torch, text_table pandas: the editor describes data without them
+    from core.portable import tables, text, text_table
 
     constants = [Constant("DATA_FILE", spec.paths[0])]
     if spec.options.get("next"):
@@ -309,20 +313,19 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
     constants.append(Constant("MAX_LENGTH", o["max_length"], "token ids a text: longer cut, shorter padded with 0"))
     constants.append(Constant("MAX_VOCAB", o["max_vocab"], "the most frequent tokens get ids, the others 1"))
     helpers = [text.read_utf8, text.read_texts, text.is_header, text.tokens_of, text.build_vocab, text.encode]
-    helpers += [text.class_names, text.text_tensors]
+    helpers += [text.class_names, tables.split_rows, text.text_tensors]
     columns = dict(spec.column_kinds)
-    if columns:
-        constants.append(Constant("TEXT_COLUMN", columns["text"]))
-        constants.append(Constant("LABEL_COLUMN", columns["label"]))
-        helpers = [
-            checks.check_file,
-            frames.read_table,
-            frames.delimiter,
-            frames.ragged_row,
-            frames.table_texts,
-            *helpers[3:],
-        ]
-    return ScriptLoad(helpers, "read_text.texts", constants, {"columns": bool(columns)})
+    if not columns:
+        return ScriptLoad(helpers, "read_text.texts", constants, {"columns": False, "sep": False, "parquet": False})
+    # a table: read with the one pandas call read_table makes for this file, its checks the app's (texts_and_labels)
+    path = spec.paths[0]
+    parquet = Path(path).suffix.lower() in (".parquet", ".pq")
+    sep = "," if parquet else frames.table_separator(path)
+    constants.append(Constant("TEXT_COLUMN", columns["text"]))
+    constants.append(Constant("LABEL_COLUMN", columns["label"]))
+    helpers = [text_table.column_texts, *helpers[3:]]
+    flags = {"columns": True, "sep": sep != ",", "parquet": parquet}
+    return ScriptLoad(helpers, "read_text.texts", constants, flags, {"SEPARATOR": sep})
 
 
 def _describe(spec: DataSpec) -> Any:

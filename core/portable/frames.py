@@ -1,9 +1,10 @@
 """Tables without torch: the CSV rows of ``csv:PATH:LABEL``, pasted verbatim into its
 exported script (core/portable), and the app's reading and checks of a pandas table
-(``table:PATH``: CSV, TSV, Parquet): ``read_table`` (a text table's script pastes it
-too), ``bad_number`` and ``label_codes``, each problem in words. The script exported
-for ``table:PATH`` reads the file with the same pandas call and encodes it with
-``core.portable.table_encoding``. The editor describes a table after an edit without
+(``table:PATH``: CSV, TSV, Parquet): ``read_table``, ``bad_number``, ``label_codes``
+and ``table_texts``, each problem in words. The script exported for ``table:PATH``
+reads the file with the same pandas call and encodes it with
+``core.portable.table_encoding``; a text table's takes its texts with
+``core.portable.text_table``. The editor describes a table after an edit without
 importing torch.
 """
 
@@ -91,6 +92,13 @@ def delimiter(path: str, text: str) -> str:
         return csv.Sniffer().sniff(head, delimiters=";\t|").delimiter
     except csv.Error:
         return ","
+
+
+def table_separator(path: str) -> str:
+    """The separator ``read_table`` gives ``pd.read_csv`` for this file, from its first
+    20 lines: what an exported script is written with (it does not sniff)."""
+    with Path(path).expanduser().open(encoding="utf-8-sig", errors="replace") as file:
+        return delimiter(path, "".join(line for _, line in zip(range(20), file)))
 
 
 def ragged_row(path: str, text: str, sep: str, columns: int) -> str:
@@ -278,8 +286,10 @@ def csv_samples(
 
 
 def table_texts(path: str, text_column: str, label_column: str) -> tuple:
-    """(texts, labels) of a table's text column and label column (an empty text
-    is ""; a missing label is an error naming its row)."""
+    """(texts, labels) of a table's text column and label column, read and checked
+    in words (a column it lacks, a missing label named by its row); the script
+    exported for it reads the file with one pandas call and takes the same texts
+    (``core.portable.text_table``)."""
     frame = read_table(path)
     for name in (text_column, label_column):
         if name not in frame.columns:
@@ -293,5 +303,7 @@ def table_texts(path: str, text_column: str, label_column: str) -> tuple:
             f"{path}, row {int(missing.nonzero()[0][0]) + 2}, column "
             f"{label_column!r}: the label is missing; fill it in or delete the row"
         )
-    texts = frame[text_column].fillna("").astype(str).tolist()
-    return texts, frame[label_column].astype(str).tolist()
+    # here: text_table imports pandas at its top, which the editor does without
+    from core.portable.text_table import column_texts
+
+    return column_texts(frame, text_column, label_column)

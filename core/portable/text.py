@@ -116,18 +116,14 @@ def class_names(labels: list) -> list:
     return sorted(names)
 
 
-def text_tensors(texts, labels, tokenizer, max_length, max_vocab, split) -> tuple:
+def text_tensors(texts, labels, tokenizer, max_length, max_vocab, train_rows) -> tuple:
     """(x, y, None, None, class_names, vocab): each text as ``max_length`` token
-    ids of a vocabulary of at most ``max_vocab`` tokens, built from the texts
-    prepare() trains on (``split``: its val_fraction, test_fraction and seed; it
-    holds out the test rows, then the validation rows, of a seeded order)."""
-    val_fraction, test_fraction, seed = split
+    ids of a vocabulary of at most ``max_vocab`` tokens, built from the texts of
+    ``train_rows``: those prepare() trains on (``split_rows``), so no validation or
+    test word gets an id of its own."""
     import torch  # [app]
 
-    order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(seed))
-    held_out = round(len(texts) * test_fraction) + round(len(texts) * val_fraction)
-    train = [texts[i] for i in order[held_out:].tolist()]
-    vocab = build_vocab(train, tokenizer, max_vocab)
+    vocab = build_vocab([texts[i] for i in train_rows], tokenizer, max_vocab)
     index = {token: k for k, token in enumerate(vocab)}
     x = torch.tensor([encode(text, index, tokenizer, max_length) for text in texts])
     names = class_names(labels)
