@@ -28,7 +28,7 @@ from core.datasets.spec import parse_spec
 from core.errors import DataError, ExportError
 from core.model.analysis import analyze
 from core.model.names import module_level_names
-from core.portable import images, steps, text
+from core.portable import images, text
 
 if TYPE_CHECKING:
     from core.files.project import Project
@@ -264,8 +264,8 @@ def helpers_of(facts: PredictFacts) -> list[Any]:
         return []
     if facts.kind == "text":
         return [text.tokens_of, text.encode]
-    crop = [steps.resize_crop] if facts.crop else []
-    return [images.convert_image, *crop, steps.resize_images]
+    crop = [images.crop_image] if facts.crop else []
+    return [images.convert_image, images.fit_image, *crop]
 
 
 def _docstring(project: Project, facts: PredictFacts) -> list[str]:
@@ -286,6 +286,19 @@ def _docstring(project: Project, facts: PredictFacts) -> list[str]:
     ]
 
 
+def _one_pillow_import(lines: list[str]) -> list[str]:
+    """The pasted helpers without their own ``from PIL import Image`` (the app imports Pillow only for image
+    folders, and says so): predict.py imports it once, at the top, with its other imports."""
+    kept: list[str] = []
+    for line in lines:
+        if line.strip().startswith("from PIL import Image"):
+            continue
+        if not line and kept and kept[-1].startswith("    ") and kept[-1].strip().endswith('"""'):
+            continue  # the blank line that followed the import, after the docstring
+        kept.append(line)
+    return kept
+
+
 def generate_predict(project: Project, facts: PredictFacts) -> str:
     """predict.py's text for ``project`` with the numbers its training computed (``facts``)."""
     flags = flags_of(facts)
@@ -295,7 +308,14 @@ def generate_predict(project: Project, facts: PredictFacts) -> str:
             continue
         functions += ["", "", *function_lines("predict", name, flags)]
     helpers = helpers_of(facts)
-    tail = [*pasted(helpers, {**flags, "app": False}), *functions, "", "", 'if __name__ == "__main__":', "    main()"]
+    tail = [
+        *_one_pillow_import(pasted(helpers, {**flags, "app": False})),
+        *functions,
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    main()",
+    ]
     code = "\n".join(tail)
     top_constants = helper_constants(constants(facts), code)
     taken = module_level_names("\n".join([*PREDICT_IMPORTS, *top_constants, *tail]))

@@ -1,9 +1,13 @@
-"""Use a trained network on one sample: pasted verbatim into exported scripts.
+"""Use a trained network on one sample: what the app's Try it panel runs.
 
-The app's Try it panel runs this code, and its steps are the training's own:
-``resize_images`` and the normalisation of ``prepare`` (core/portable/steps.py), so
-a sample is seen as the training saw it. predict.py (``torchcanvas export -f
-predict``, core/code/predict_script.py) pastes the steps of its one kind of input.
+An image FILE is read as the training read an image folder (``read_image_file``:
+Pillow's colour mode and resize, ``core.portable.images.read_image``), so its pixels
+are the training's own. An array without a Pillow image (the drawing pad, a test
+sample) is resized with ``resize_images`` (torch, bilinear), as the array loaders
+(npz, MNIST) resize theirs; its pixels are not the ones Pillow would give (on photos
+they differ by up to ~0.09 in 0..1). Then the normalisation of ``prepare``
+(core/portable/steps.py). predict.py (``torchcanvas export -f predict``,
+core/code/predict_script.py) reads a file by the same steps.
 """
 
 from __future__ import annotations
@@ -13,7 +17,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.portable.images import read_image
 from core.portable.steps import GREY, resize_crop, resize_images
+
+
+def read_image_file(
+    path, image_size: tuple, channels: int, crop: tuple | None = None
+) -> np.ndarray:
+    """An image file as the training read an image folder: [C, H, W] in [0, 1], at
+    ``image_size`` (or cut by ``crop``, pretrained weights' rule) with Pillow's resize
+    and colour mode (``read_image``), then divided by 255 as the loader divides. Given
+    to ``preprocess`` it is already at the Input size: only normalised there."""
+    pixels = torch.from_numpy(read_image(path, tuple(image_size), channels, crop))
+    x = pixels.float() / 255.0
+    x = x[None] if x.dim() == 2 else x.permute(2, 0, 1)
+    return x.contiguous().numpy()
 
 
 def preprocess(

@@ -310,13 +310,13 @@ class TryItView(QWidget):
         if self.source is None or self.model is None or self.source.kind != "image":
             return
         self.true_label.setText(f"reading {Path(path).name}…")
-        self.image_page.read_file(path)
+        self.image_page.read_file(path, self.source.image_file)  # the file resized as the training resized its
 
-    def _image_read(self, path: str, picture: np.ndarray) -> None:
+    def _image_read(self, path: str, picture: np.ndarray, sample: np.ndarray | None = None) -> None:
         if self.model is not None and self.source is not None:
             self.image_page.show_array(picture)
             self.true_label.setText(Path(path).name)
-            self.predict(self.source.new_image(channels_first(picture)))
+            self.predict(self.source.new_image(channels_first(picture)) if sample is None else sample)
 
     def _image_failed(self, message: str) -> None:
         self.true_label.setText("")  # not the previous file's name under a picture that failed

@@ -8,6 +8,7 @@ file counts, and ``forget_file`` drops one still being read when the user tried 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,13 @@ log = logging.getLogger(__name__)
 
 class ImagePage(QWidget):
     """Draw on the pad, or drop or open an image file. ``drawn`` when the drawing changed, ``image_chosen(path)``
-    for a file the user gave; once ``read_file`` has read it, ``file_read(path, picture)`` with the [H, W, 3]
-    picture in [0, 1], or ``file_failed(message)`` naming the file."""
+    for a file the user gave; once ``read_file`` has read it, ``file_read(path, picture, sample)`` with the
+    [H, W, 3] picture in [0, 1] (for the pad) and what ``fit`` made of the file (the network's sample, or None),
+    or ``file_failed(message)`` naming the file."""
 
     drawn = Signal()
     image_chosen = Signal(str)
-    file_read = Signal(str, object)
+    file_read = Signal(str, object, object)
     file_failed = Signal(str)
 
     def __init__(self) -> None:
@@ -65,12 +67,12 @@ class ImagePage(QWidget):
         if path:
             self.image_chosen.emit(path)
 
-    def read_file(self, path: str) -> None:
-        """Read ``path`` in a background thread; ``file_read`` or ``file_failed`` follows unless a newer file or
-        ``forget_file`` came first."""
+    def read_file(self, path: str, fit: Callable[[str], np.ndarray] | None = None) -> None:
+        """Read ``path`` (and ``fit(path)``: the file as the training reads one) in a background thread;
+        ``file_read`` or ``file_failed`` follows unless a newer file or ``forget_file`` came first."""
         self._requests += 1
         self._reading = (self._requests, path)
-        self.reader.submit(self._requests, lambda: read_image_file(path))
+        self.reader.submit(self._requests, lambda: (read_image_file(path), fit(path) if fit else None))
 
     def forget_file(self) -> None:
         self._reading = None
@@ -85,7 +87,7 @@ class ImagePage(QWidget):
             log.error("Try it could not read %s", path, exc_info=result)
             self.file_failed.emit(f"{Path(path).name} could not be read as an image ({result}).")
         else:
-            self.file_read.emit(path, result)
+            self.file_read.emit(path, *result)
 
     def show_array(self, picture: np.ndarray) -> None:
         """Show a test sample or a file's picture on the pad (not a drawing: no ``drawn``)."""

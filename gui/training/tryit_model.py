@@ -109,6 +109,14 @@ class TrySource:
         fitted = preprocess(picture, None, None, self.sample_shape, self.image_size, self.layout, self.crop)
         return fitted[0].numpy()
 
+    def image_file(self, path: str) -> np.ndarray:
+        """An image file as the training read its image files ([C, H, W] at the Input size): Pillow's colour mode
+        and resize, or the weights' crop (``core.portable.inference.read_image_file``); ``new_image`` resizes with
+        torch, whose pixels differ from Pillow's by up to ~0.09 (review 7, T3), so a file never goes there."""
+        from core.portable.inference import read_image_file  # deferred for start-up: it imports torch
+
+        return read_image_file(path, self.sample_shape[-2:], self.sample_shape[0], self.crop)
+
     @property
     def layout(self) -> str | None:
         """Every image Try it predicts is [C, H, W] (test samples, and pad or file pictures once turned)."""

@@ -28,7 +28,6 @@ from core.files.export import export
 from core.files.project import Project, load
 from core.files.text_examples import write_sentiment
 from core.portable import inference
-from core.portable.images import convert_image
 from core.training import Trainer
 from tests.core.test_text import embedding_project
 from tests.core.train_fixtures import EXAMPLES, MNIST, mlp_project, needs_mnist, write_csv
@@ -77,15 +76,14 @@ def _ruff_clean(path: Path) -> None:
 
 
 def _try_it_image(project: Project, run_dir: Path, picture: Path) -> np.ndarray:
-    """What Try it gives an image file: read as gui.training.drawpad.read_image_file reads it ([H, W, 3] in
-    [0, 1]), turned channels-first, then ``inference.predict`` with the run's data's mean, std and sizes."""
+    """What Try it gives an image file (gui.training.tryit_model.TrySource.image_file): read as the training reads
+    an image file (``inference.read_image_file``: Pillow), then ``inference.predict`` with the run's data's mean,
+    std and sizes."""
     shape = tuple(project.graph.nodes_of_type("Input")[0].params["shape"])
     data = load_for_settings(project.training, shape)
-    with Image.open(picture) as image:
-        rgb = np.asarray(convert_image(image, "RGB"), dtype=np.float32) / 255.0
-    sample = np.ascontiguousarray(np.transpose(rgb, (2, 0, 1)))
-    model = build_model(project, run_dir).module.cpu().eval()
     sizes = tuple(data.sample_shape[-2:])
+    sample = inference.read_image_file(picture, sizes, data.sample_shape[0])
+    model = build_model(project, run_dir).module.cpu().eval()
     probs = inference.predict(model, sample, data.mean, data.std, data.input_shape, project.training.loss, sizes, "chw")
     return probs.numpy()
 
@@ -270,10 +268,8 @@ def test_a_colour_network_keeps_the_colours_and_its_mean_per_channel(tmp_path: P
     torch_model = build_model(project).module.eval()  # untrained: the steps are what is compared
     picture = tmp_path / "red.png"
     Image.new("RGB", (45, 30), (200, 30, 10)).save(picture)
-    with Image.open(picture) as image:
-        rgb = np.asarray(convert_image(image, "RGB"), dtype=np.float32) / 255.0
     data = load_for_settings(project.training, module.INPUT_SHAPE)
-    sample = np.ascontiguousarray(np.transpose(rgb, (2, 0, 1)))
+    sample = inference.read_image_file(picture, (32, 32), 3)  # Try it's file path
     expected = inference.preprocess(sample, data.mean, data.std, data.input_shape, (32, 32), "chw")
     np.testing.assert_allclose(module.read_image(str(picture)).numpy(), expected.numpy(), atol=1e-6)
     got = module.probabilities(torch_model, module.read_image(str(picture)))

@@ -13,8 +13,6 @@ from PIL import Image, ImageDraw
 
 from core.files.project import load
 from gui.training import actions, tryit_model
-from gui.training.drawpad import read_image_file
-from gui.training.tryit_image import channels_first
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.slow]  # it trains
@@ -64,7 +62,7 @@ def test_file_export_prediction_script_gives_try_its_answer(window, qtbot, tmp_p
     strokes = ([(30, 6), (30, 46)], [(12, 10), (48, 10), (20, 46)], [(10, 26), (50, 26)])
     for k, stroke in enumerate(strokes):
         picture = _picture(tmp_path / f"p{k}.png", stroke)
-        sample = view.source.new_image(channels_first(read_image_file(picture)))  # what a dropped file becomes
+        sample = view.source.image_file(str(picture))  # what an opened or dropped file becomes (Pillow's resize)
         expected = tryit_model.probabilities(view.model, view.source, sample)
         got = module.probabilities(model, module.read_image(str(picture))).numpy()
         np.testing.assert_allclose(got, expected, atol=1e-6)

@@ -2,12 +2,13 @@
 
 ``core.code.predict_script`` pastes them with the lines this project's data takes:
 ``# [image]`` or ``# [text]`` (how one input becomes a batch of one), ``# [grey]``
-(colour files made grey as the training images were), ``# [crop]`` (pretrained
-weights' resize-then-centre-crop), ``# [normalize]`` (the training split's mean and
-std), and how outputs become probabilities (``# [softmax]``, ``# [nll]``: the network
-ends in log_softmax, ``# [single]``: one output, ``# [sigmoid]``: its logit). The
-steps are the app's Try it steps (``core.portable.inference``), so predict.py and Try
-it give the same probabilities for the same file or sentence.
+(files made grey as the training images were), ``# [crop]`` (pretrained weights'
+resize-then-centre-crop), ``# [normalize]`` (the training split's mean and std), and
+how outputs become probabilities (``# [softmax]``, ``# [nll]``: the network ends in
+log_softmax, ``# [single]``: one output, ``# [sigmoid]``: its logit). The steps are
+the app's Try it steps (``core.portable.inference``; an image file is resized with
+Pillow, as the training read its image files), so predict.py and Try it give the same
+probabilities for the same file or sentence.
 
 Nothing outside the functions is copied: the names below stand for what the script
 binds itself (its constants, ``Net``, the helpers pasted from ``core.portable``).
@@ -23,8 +24,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from core.portable.images import convert_image
-from core.portable.steps import GREY, resize_crop, resize_images
+from core.portable.images import convert_image, fit_image
 from core.portable.text import encode
 
 WEIGHTS_FILE = "model_weights.pt"
@@ -68,18 +68,21 @@ def load_model() -> nn.Module:
 
 
 def read_image(path: str) -> torch.Tensor:
-    """The picture in ``path`` as the training images were: its channels, resized
-    to the network's input, normalised with the training split's mean and std."""
+    """The picture in ``path`` as the training reads an image file: Pillow's
+    colour mode and resize (``fit_image``), divided by 255; then normalised with
+    the training split's mean and std."""
     try:
-        with Image.open(path) as image:
-            rgb = convert_image(image, "RGB")
+        with Image.open(path) as opened:
+            image = convert_image(opened, "L")  # [grey]
+            image = convert_image(opened, "RGB")  # [!grey]
+            image = fit_image(image, IMAGE_SIZE, CROP)  # [crop]
+            image = fit_image(image, IMAGE_SIZE)  # [!crop]
     except Exception as exc:  # not a picture, no such file: a sentence, no traceback
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise SystemExit(f"{path} could not be read as an image ({reason}).") from exc
-    x = torch.tensor(np.asarray(rgb, dtype=np.float32) / 255.0).permute(2, 0, 1)
-    x = sum(w * c for w, c in zip(GREY, x))[None]  # [grey]
-    x = resize_crop(x[None], *CROP)  # [crop]
-    x = resize_images(x[None], IMAGE_SIZE)  # [!crop]
+    x = torch.tensor(np.asarray(image, dtype=np.float32) / 255.0)
+    x = x[None]  # [grey]
+    x = x.permute(2, 0, 1)  # [!grey]
     mean = torch.tensor(MEAN).reshape(-1, 1, 1)  # [normalize]
     std = torch.tensor(STD).reshape(-1, 1, 1)  # [normalize]
     x = (x - mean) / std  # [normalize]
