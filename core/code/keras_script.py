@@ -122,17 +122,23 @@ def compile_fit_lines(s: TrainingSettings) -> list[str]:
     ]
 
 
-def keras_functions(s: TrainingSettings, npz: bool, small: bool = False, vocab: bool = False) -> list[str]:
+def keras_functions(
+    s: TrainingSettings, npz: bool, small: bool = False, vocab: bool = False, stream: bool = False
+) -> list[str]:
     """``make_optimizer``, ``targets`` (a loss that is not a class loss), ``learning_rate`` (a schedule Keras
     follows epoch by epoch) and ``main``, from ``core/code/templates/keras_main.py``; the settings Keras cannot
     reproduce are said at the top of ``main``, where a reader starts (npz: the short ``.npz`` loader, whose errors
     name the file; small: one CPU thread, as the PyTorch script decides it, so the two train alike; vocab: a text's
-    ``load_data`` gives its vocabulary after the splits, saved as vocab.json beside the weights)."""
+    ``load_data`` gives its vocabulary after the splits, saved as vocab.json beside the weights; stream: an image
+    folder too big for memory, a Dataset per split that ``fit`` and ``evaluate`` read through DataLoaders, as the
+    PyTorch script does, with ``target_batch`` making each batch's targets where the loss is not a class loss)."""
     classes, regression = s.loss in CLASS_LOSSES, regresses(s)
     schedule = SCHEDULES.get(s.scheduler)
     lines = optimizer_lines(s)
     if not classes and not regression:  # Keras compares numbers with the outputs itself
         lines += ["", "", *function_lines("keras_main", "targets", {})]
+        if stream:  # the folder's labels, batch by batch
+            lines += ["", "", *function_lines("keras_main", "target_batch", {})]
     if schedule:
         flags = {"step": schedule == "step", "cosine": schedule == "cosine"}
         fill = {"SCHEDULER": s.scheduler, "GAMMA": repr(s.gamma), "STEP_SIZE": str(s.step_size)}
@@ -149,6 +155,7 @@ def keras_functions(s: TrainingSettings, npz: bool, small: bool = False, vocab: 
         "schedule": bool(schedule),
         "plateau": s.scheduler == "ReduceLROnPlateau",
         "stops": bool(s.early_stopping),
+        "stream": stream,
     }
     plateau = f'monitor="{s.monitor}", factor={s.gamma!r}, patience=PLATEAU_PATIENCE + 1'
     fill = {
@@ -156,15 +163,24 @@ def keras_functions(s: TrainingSettings, npz: bool, small: bool = False, vocab: 
         "METRIC": metric_call(s),
         "MONITOR": f'"{s.monitor}"',
         "*PLATEAU": plateau,
-        # a split of VAL_FRACTION > 0 is never empty here; with none, Keras is given None, not an empty split
-        "VALIDATION": "(x_val, y_val)" if s.val_fraction > 0 else "(x_val, y_val) if len(x_val) else None",
+        "VALIDATION": _validation(s, stream),
+        "TRAINING_SAMPLES": "len(train_set)" if stream else "len(x_train)",
     }
     return [*lines, "", "", *function_lines("keras_main", "main", flags, fill)]
 
 
+def _validation(s: TrainingSettings, stream: bool) -> str:
+    """What ``fit`` is given to validate on: the validation split, or None where it may be empty (Keras warns that
+    an empty DataLoader "ran out of data" and keeps no validation numbers)."""
+    split, size = ("val_loader", "len(val_set)") if stream else ("(x_val, y_val)", "len(x_val)")
+    # a split of VAL_FRACTION > 0 is never empty here; with none, Keras is given None, not an empty split
+    return split if s.val_fraction > 0 else f"{split} if {size} else None"
+
+
 def generate_keras_script(project: Project) -> str:
     """The whole Keras training script; raises KerasExportError, CodegenError or DataError. Its data half is the
-    PyTorch script's, with only the steps this data takes."""
+    PyTorch script's, with only the steps this data takes: an image folder too big for memory is read batch by
+    batch as there (``core.datasets.folder.streams`` decides)."""
     s = project.training
     analysis = analyze(project.graph)
     code: KerasCode = generate_keras_model(project.graph, analysis, project.name)
@@ -172,7 +188,7 @@ def generate_keras_script(project: Project) -> str:
     spec = parse_spec(s.dataset)
     tokens = torch_script.reads_tokens(project, spec)
     rows = embedding_rows(project.graph)
-    helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens, vocab_rows=rows)  # as script's
+    helpers, files, load_lines, flags, npz = data_half(spec, s, shape, tokens, stream=True, vocab_rows=rows)
     model_lines = code.source.splitlines()
     first_def = model_lines.index("def build_model() -> keras.Model:")
     tail = [
@@ -181,7 +197,11 @@ def generate_keras_script(project: Project) -> str:
         "",
         "",
         *keras_functions(
-            s, npz, single_thread(multiply_adds(project.graph, analysis), s.batch_size), saves_vocab(spec)
+            s,
+            npz,
+            single_thread(multiply_adds(project.graph, analysis), s.batch_size),
+            saves_vocab(spec),
+            flags["stream"],
         ),
         "",
         "",
@@ -249,4 +269,10 @@ def _preamble_lines(name: str) -> list[str]:
 
 # What the script's own lines use beside what the PyTorch script's may (``SCRIPT_IMPORTS``: the data half is the
 # same); the pasted helpers bring the imports of the modules they come from.
-KERAS_IMPORTS = ("import keras", "from keras import layers")
+KERAS_IMPORTS = (
+    "import functools",  # a streamed folder's targets, made by the DataLoaders
+    "import keras",
+    "from keras import layers",
+    "from torch.utils.data import DataLoader",
+    "from torch.utils.data import default_collate",
+)

@@ -34,6 +34,7 @@ PLACEHOLDERS = (
     "STEP_SIZE",
     "GAMMA",
     "VALIDATION",
+    "TRAINING_SAMPLES",
 )
 
 

@@ -16,8 +16,12 @@ the gradient), ``clip``. ``learning_rate``: ``step`` or ``cosine``.
 (``metrics=["mae"]``: no accuracy), ``npz`` the short ``.npz`` loader, ``vocab`` a
 text's vocabulary, saved beside the weights as the PyTorch script saves it, the
 callbacks (``callbacks``: any of ``schedule``, ``plateau``, ``stops``) and what Keras
-does not reproduce (``unmatched`` schedule, ``augment``). Placeholders: ``VALIDATION``
+does not reproduce (``unmatched`` schedule, ``augment``); ``stream`` an image folder
+too big for memory: a Dataset per split, read through DataLoaders as in the PyTorch
+script (``core.portable.image_stream``), whose labels ``target_batch`` turns into
+``targets`` batch by batch where the loss is not a class loss. Placeholders: ``VALIDATION``
 (the validation split, None when it may be empty: ``VAL_FRACTION = 0``),
+``TRAINING_SAMPLES`` (how many: ``len(x_train)``, or the streamed ``len(train_set)``),
 ``OPTIMIZER``, ``RHO``, ``EPSILON``, ``MOMENTUM``, ``WEIGHT_DECAY``, ``GAMMA``,
 ``STEP_SIZE``, ``SCHEDULER``, ``METRIC``, ``MONITOR``, ``*PLATEAU`` and, in a comment,
 ``TORCH_LOSS`` (the PyTorch loss's name, and why ``from_logits=True`` where it is set).
@@ -25,6 +29,7 @@ does not reproduce (``unmatched`` schedule, ``augment``). Placeholders: ``VALIDA
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -34,6 +39,7 @@ from zipfile import BadZipFile
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, default_collate
 
 from core.code.templates.keras_names import (
     EPSILON,
@@ -43,6 +49,7 @@ from core.code.templates.keras_names import (
     MONITOR,
     PLATEAU,
     RHO,
+    TRAINING_SAMPLES,
     VALIDATION,
     WEIGHTS_FILE,
     build_model,
@@ -60,6 +67,7 @@ from core.code.templates.script_names import (
     SEED,
     STEP_SIZE,
     WEIGHT_DECAY,
+    WORKERS,
     load_data,
 )
 
@@ -102,6 +110,13 @@ def targets(y: np.ndarray, output_shape: tuple) -> np.ndarray:
     return y.astype("float32").reshape(len(y), *output_shape[1:])
 
 
+def target_batch(samples: list, output_shape: tuple) -> tuple:
+    """A batch of pictures and what the loss compares with (``targets``), made as the
+    DataLoader gathers the batch: the folder is read batch by batch."""
+    x, y = default_collate(samples)
+    return x, torch.from_numpy(targets(y.numpy(), output_shape))
+
+
 def learning_rate(epoch: int, lr: float) -> float:
     """The learning rate of each epoch (from 0), as PyTorch's SCHEDULER sets it."""
     return LEARNING_RATE * GAMMA ** (epoch // STEP_SIZE)  # [step]
@@ -131,10 +146,34 @@ def main() -> None:
         *data, vocab = load_data()  # split as the PyTorch script does; the vocabulary
     except (OSError, KeyError, ValueError) as error:
         raise SystemExit(f"Cannot load the data: {error}") from None
+    # [!stream]
     x_train, y_train, x_val, y_val, x_test, y_test = [t.numpy() for t in data]
+    # [stream]
+    train_set, val_set, test_set = data  # Datasets: pictures read when needed
     model = build_model()
-    y_train, y_val, y_test = (  # [!classes !regression]
+    y_train, y_val, y_test = (  # [!classes !regression !stream]
         targets(y, model.output_shape) for y in (y_train, y_val, y_test)
+    )
+    # the labels as the loss wants them, batch by batch  # [stream !classes]
+    # [stream !classes]
+    collate = functools.partial(target_batch, output_shape=model.output_shape)
+    # [stream]
+    train_loader = DataLoader(
+        train_set,
+        batch_size=BATCH_SIZE,
+        shuffle=True,  # a new order every epoch, drawn from SEED
+        generator=torch.Generator().manual_seed(SEED),
+        num_workers=WORKERS,
+        collate_fn=collate,  # [!classes]
+    )
+    val_loader, test_loader = (  # [stream]
+        DataLoader(
+            part,
+            EVAL_BATCH_SIZE,
+            num_workers=WORKERS,
+            collate_fn=collate,  # [!classes]
+        )
+        for part in (val_set, test_set)
     )
     model.compile(
         optimizer=make_optimizer(),
@@ -151,18 +190,21 @@ def main() -> None:
     ]
     start = time.perf_counter()
     history = model.fit(
-        x_train,
-        y_train,
-        batch_size=BATCH_SIZE,
+        train_loader,  # [stream]
+        x_train,  # [!stream]
+        y_train,  # [!stream]
+        batch_size=BATCH_SIZE,  # [!stream]
+        shuffle=False,  # train_loader shuffles  # [stream]
         epochs=EPOCHS,
         validation_data=VALIDATION,
         callbacks=callbacks,  # [callbacks]
         verbose=2,
     )
     seconds = time.perf_counter() - start
-    test_loss, test_accuracy = model.evaluate(  # [!regression]
+    test_loss, test_accuracy = model.evaluate(  # [!regression !stream]
         x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0
     )
+    test_loss, test_accuracy = model.evaluate(test_loader, verbose=0)  # [stream]
     test_loss, test_mae = model.evaluate(  # [regression]
         x_test, y_test, batch_size=EVAL_BATCH_SIZE, verbose=0
     )
@@ -173,7 +215,7 @@ def main() -> None:
         "test_accuracy": test_accuracy,  # [!regression]
         "test_mae": test_mae,  # [regression]
         "seconds": seconds,
-        "samples_per_second": len(x_train) * epochs / seconds,
+        "samples_per_second": TRAINING_SAMPLES * epochs / seconds,
     }
     print(  # [!regression]
         f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f}, {seconds:.1f} s"

@@ -19,6 +19,7 @@ METRIC: Any = None
 MONITOR = "val_loss"
 PLATEAU: tuple = ()
 VALIDATION: Any = None  # the validation split given to fit
+TRAINING_SAMPLES = 1  # the arrays' samples, or the streamed Dataset's
 
 
 def build_model() -> Any:
