@@ -93,7 +93,7 @@ def loader(
     the source's template (its registry entry says which, ``core/code/templates/read_*.py``), its images
     resized when the settings ask, then a few-shot spec's classes kept (tokens: the Input takes int64 token ids, as
     ``core.datasets.wants_tokens`` decides); and the tags its helpers are pasted by. ``stream``: the script may read
-    a big image folder batch by batch (``core.datasets.folder.streams``); the Keras script reads it whole.
+    a big image folder batch by batch (``core.datasets.folder.streams``), as the PyTorch and Keras scripts do.
     ``vocab_rows``: the network's Embedding rows, which a text's vocabulary is sized to (``sized_vocab``)."""
     load = SOURCES[spec.kind].script(spec, settings, shape, tokens)
     if load.flags.get("stream") and not stream:
@@ -295,8 +295,8 @@ def data_half(
     vocab_rows: int | None = None,
 ) -> DataHalf:
     """The short split of ``core.portable.lean`` for grey images read whole, else the source's own lines read
-    ``raw`` and ``prepare`` splits it; an image folder too big for memory (where ``stream`` allows it: the PyTorch
-    script) a Dataset per split, its flag ``stream`` on; a next-character text's own lines split it by position
+    ``raw`` and ``prepare`` splits it; an image folder too big for memory (where ``stream`` allows it: both
+    scripts) a Dataset per split, its flag ``stream`` on; a next-character text's own lines split it by position
     (flag ``splits``, ``core.portable.text.next_char_tensors``); ``vocab_rows`` sizes a text's vocabulary."""
     helpers, files, load_lines, load_flags = loader(spec, s, shape, tokens, stream, vocab_rows)
     flags = {**load_flags, **prepare_flags(spec, s, shape, tokens)}  # the source's tags hold for its helpers too
