@@ -34,7 +34,7 @@ from core.errors import DataError, ExportError
 from core.model.analysis import analyze
 from core.model.compute import multiply_adds
 from core.model.names import module_level_names
-from core.portable import image_stream, lean, steps
+from core.portable import image_stream, lean, lean_batches, steps
 from core.settings import TrainingSettings
 
 if TYPE_CHECKING:  # only a type here: code generation reads a project, files loads and saves it
@@ -119,12 +119,12 @@ def _loop_helpers(s: TrainingSettings, augmenting: bool, stream: bool = False) -
     folder's DataLoader batches: stream)."""
     helpers: list[Any] = [steps.shuffled_batches] if s.distributed and not stream else []
     numbers = regresses(s) and not stream  # numbers to predict: the loop's own evaluate (script_loop)
-    if not (classifies(s) or numbers) or stream:
+    if not (classifies(s) or numbers):  # a big image folder's labels are classes: a class loss takes them as they are
         helpers += [steps.to_target, steps.classes_of]
     if augmenting:
         helpers.append(steps.augment)
     if stream:
-        return [*helpers, image_stream.evaluate]
+        return [*helpers, lean_batches.evaluate if classifies(s) else image_stream.evaluate]
     if numbers:
         return helpers  # evaluate is the loop's own: the loss alone
     return [*helpers, lean.evaluate if classifies(s) else steps.evaluate]

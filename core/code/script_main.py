@@ -44,6 +44,7 @@ def main_lines(
         "frozen": bool(transfer.frozen),
         "phases": transfer.phases,
         "classes": classifies(s) or stream,
+        "class_loss": classifies(s),  # a big image folder's evaluate takes no loss name
         "regression": regresses(s) and not stream,  # numbers to predict: no accuracy
         "stream": stream,
         "sched": s.scheduler != "none",

@@ -71,20 +71,29 @@ def split_files(
 
 
 def normalize_splits(splits: list, normalize) -> None:
-    """Every split normalised alike: with the mean and std per channel of the training
+    # [fixed]
+    """Every split normalised alike with a pretrained network's own (mean, std) per
+    channel: its weights expect the statistics of the pictures they learnt from, not
+    those of the new ones. Anything but a (mean, std) pair leaves the pictures as they
+    are."""
+    # [!fixed]
+    """Every split normalised alike with the mean and std per channel of the training
     pictures (at most 500 of them, evenly spaced: reading them all would take an
-    epoch), or with a pretrained network's own (mean, std)."""
-    if not normalize:
-        return
+    epoch); a false normalize leaves the pictures as they are."""
     if isinstance(normalize, (tuple, list)):  # [fixed]
         mean, std = (torch.tensor(v).reshape(1, -1, 1, 1) for v in normalize)
-    if normalize is True:  # [!fixed]
-        train = splits[0]
-        every = max(1, math.ceil(len(train) / 500))
-        picks = torch.stack([train.raw(i)[0] for i in range(0, len(train), every)])
-        mean = picks.mean(dim=(0, 2, 3), keepdim=True)
-        std = picks.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
-    for split in splits:
+        for split in splits:
+            split.mean, split.std = mean, std
+        return  # the app's: below, the training pictures' statistics  # [app]
+    if not normalize:  # [!fixed]
+        return
+    train = splits[0]  # [!fixed]
+    every = max(1, math.ceil(len(train) / 500))  # [!fixed]
+    # [!fixed]
+    picks = torch.stack([train.raw(i)[0] for i in range(0, len(train), every)])
+    mean = picks.mean(dim=(0, 2, 3), keepdim=True)  # [!fixed]
+    std = picks.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)  # [!fixed]
+    for split in splits:  # [!fixed]
         split.mean, split.std = mean, std
 
 
@@ -105,7 +114,7 @@ def evaluate(
     kept = []  # predictions and labels: the app's confusion matrix  # [app]
     for inputs, labels in batches:
         inputs, labels = inputs.to(device), labels.to(device)
-        outputs = model(inputs).float()
+        outputs = model(inputs)
         loss = loss_fn(outputs, to_target(outputs, labels, loss_name))
         predicted = classes_of(outputs, loss_name)
         total += loss.item() * len(labels)

@@ -62,7 +62,7 @@ def evaluate(model: nn.Module, x, y, loss_fn: nn.Module, batch_size: int) -> tup
     model.eval()
     total, correct, n = 0.0, 0, len(x)
     for inputs, labels in zip(x.split(batch_size), y.split(batch_size)):
-        outputs = model(inputs).float()
+        outputs = model(inputs)
         total += loss_fn(outputs, labels).item() * len(labels)
         correct += int((outputs.argmax(1) == labels).sum())
     return (total / n, correct / n) if n else (float("nan"), float("nan"))  # no samples

@@ -77,14 +77,19 @@ def statistics(
     x_train: torch.Tensor,
     normalize,  # [fixed]
 ) -> tuple:
+    # [fixed]
+    """The mean and std to normalise with: a pretrained network's own, per channel
+    (normalize), not those of the training split."""
+    # [!fixed]
     """The mean and std to normalise with, from the training split: per feature
     of a table (N, F), per channel of images (N, C, ...)."""
-    if isinstance(normalize, (tuple, list)):  # [fixed]
+    if isinstance(normalize, (tuple, list)):  # [app]
         return weights_statistics(x_train, normalize)
-    dims = [0, *range(2, x_train.dim())]
-    mean = x_train.mean(dim=dims, keepdim=True)
-    std = x_train.std(dim=dims, keepdim=True).clamp_min(1e-6)
-    return mean, std
+    dims = [0, *range(2, x_train.dim())]  # [!fixed]
+    mean = x_train.mean(dim=dims, keepdim=True)  # [!fixed]
+    std = x_train.std(dim=dims, keepdim=True).clamp_min(1e-6)  # [!fixed]
+    return mean, std  # [!fixed]
+    return weights_statistics(x_train, normalize)  # [fixed]
 
 
 def weights_statistics(x_train: torch.Tensor, normalize) -> tuple:
@@ -211,7 +216,7 @@ def evaluate(
     total, correct, predictions = 0.0, 0, []
     for first in range(0, len(x), batch_size):
         inputs, labels = x[first : first + batch_size], y[first : first + batch_size]
-        outputs = model(inputs).float()
+        outputs = model(inputs)
         total += loss_fn(outputs, to_target(outputs, labels, loss_name)).item() * len(
             labels
         )

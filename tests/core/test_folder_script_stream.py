@@ -49,7 +49,7 @@ def test_a_big_folder_script_reads_pictures_batch_by_batch(tmp_path, monkeypatch
     assert _streams(source)
     assert "shuffle=True" in source and "generator=torch.Generator().manual_seed(SEED)" in source
     assert "val_loader = DataLoader(val_set" in source and "test_loader = DataLoader(test_set" in source
-    assert "evaluate(model, val_loader, loss_fn, LOSS, device)" in source
+    assert "evaluate(model, val_loader, loss_fn, device)" in source  # a class loss: no loss name
     assert "batches = ((x.to(device), y.to(device)) for x, y in train_loader)" in source
     for whole in ("np.stack", "load_image_folder", "def prepare(", WHOLE_FOLDER, ".to(device) for t in"):
         assert whole not in source, whole

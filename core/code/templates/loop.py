@@ -152,7 +152,7 @@ def evaluate(model: nn.Module, x, y, loss_fn: nn.Module, batch_size: int) -> flo
     model.eval()
     total = 0.0
     for inputs, targets in zip(x.split(batch_size), y.split(batch_size)):
-        outputs = model(inputs).float()
+        outputs = model(inputs)
         total += loss_fn(outputs, targets.view_as(outputs)).item() * len(targets)
     return total / len(x) if len(x) else float("nan")  # no samples
 
@@ -161,7 +161,7 @@ def regression_figures(model: nn.Module, x, y, batch_size: int) -> str:
     """MAE, RMSE and R² over a split: how the app judges numeric targets."""
     model.eval()
     with torch.no_grad():
-        outputs = [model(inputs).float() for inputs in x.split(batch_size)]
+        outputs = [model(inputs) for inputs in x.split(batch_size)]
     true = y.double().reshape(len(y), -1)
     diff = torch.cat(outputs).double().reshape(len(y), -1) - true
     mae, rmse = diff.abs().mean().item(), diff.pow(2).mean().sqrt().item()

@@ -195,7 +195,9 @@ def main() -> None:
         metrics = {"loss": total_loss / seen}  # [dist regression]
         # [classes !stream]
         val_loss, val_accuracy = evaluate(model, x_val, y_val, loss_fn, EVAL_BATCH_SIZE)
-        # [stream]
+        # [stream class_loss]
+        val_loss, val_accuracy = evaluate(model, val_loader, loss_fn, device)
+        # [stream !class_loss]
         val_loss, val_accuracy = evaluate(model, val_loader, loss_fn, LOSS, device)
         # [!classes !regression]
         val_loss, val_accuracy, _ = evaluate(
@@ -228,7 +230,9 @@ def main() -> None:
     model.load_state_dict(best_weights)  # the best epoch's: tested and saved  # [stops]
     # [classes !stream]
     test_loss, test_accuracy = evaluate(model, x_test, y_test, loss_fn, EVAL_BATCH_SIZE)
-    # [stream]
+    # [stream class_loss]
+    test_loss, test_accuracy = evaluate(model, test_loader, loss_fn, device)
+    # [stream !class_loss]
     test_loss, test_accuracy = evaluate(model, test_loader, loss_fn, LOSS, device)
     # [!classes !regression]
     test_loss, test_accuracy, _ = evaluate(
