@@ -220,7 +220,10 @@ def vocabulary_lines(facts: PredictFacts) -> list[str]:
     holds one), characters as one text; wrapped at the line length as implicitly joined texts."""
     words = facts.tokenizer != "char"
     name, joiner = ("WORDS", " ") if words else ("CHARACTERS", "")
-    comment = f"# the {'words' if words else 'characters'} of the training texts, most frequent first (ids 2, 3, ...)"
+    comment = [
+        f"# the {'words' if words else 'characters'} of the training texts when predict.py was written, most",
+        "# frequent first (ids 2, 3, ...): the vocabulary when there is no vocab.json",
+    ]
     chunks: list[str] = []
     for token in facts.tokens[2:]:
         if chunks and len(python_literal(chunks[-1] + joiner + token)) <= LINE_LENGTH - 4:
@@ -229,8 +232,8 @@ def vocabulary_lines(facts: PredictFacts) -> list[str]:
             chunks.append(token if not chunks else joiner + token)
     one = f"{name} = {python_literal(''.join(chunks))}"
     if len(chunks) <= 1 and len(one) <= LINE_LENGTH:
-        return [comment, one]
-    return [comment, f"{name} = (", *(f"    {python_literal(c)}" for c in chunks), ")"]
+        return [*comment, one]
+    return [*comment, f"{name} = (", *(f"    {python_literal(c)}" for c in chunks), ")"]
 
 
 def constants(facts: PredictFacts) -> list[str]:
@@ -252,6 +255,7 @@ def constants(facts: PredictFacts) -> list[str]:
             lines += list_lines("MEAN", facts.mean, "the training split's mean, per channel")
             lines += list_lines("STD", facts.std, "the training split's standard deviation, per channel")
     else:
+        lines.append('VOCAB_FILE = "vocab.json"  # what train.py saves beside the weights: its vocabulary')
         lines.append(f'TOKENIZER = "{facts.tokenizer}"')
         lines.append(f"MAX_LENGTH = {facts.max_length}  # token ids per text")
         lines += vocabulary_lines(facts)
@@ -282,6 +286,14 @@ def _docstring(project: Project, facts: PredictFacts) -> list[str]:
         "",
         f"prints the class and its probability. The weights are {WEIGHTS_FILE},",
         "which train.py saves (or TorchCanvas's Export weights).",
+        *(
+            [
+                "A sentence's token ids come from vocab.json beside them (train.py saves it),",
+                "else from the vocabulary written below.",
+            ]
+            if facts.kind == "text"
+            else []
+        ),
         '"""',
     ]
 

@@ -326,3 +326,28 @@ def test_an_imported_network_with_a_new_head_exports_predict_py_before_any_run(t
     assert cli_main(["export", str(tmp_path / "net.json"), "-f", "predict", "-o", str(tmp_path / "p.py")]) == 0
     with pytest.raises(ExportError, match="Was the layer changed after training"):  # a run's weights still checked
         export(project, "predict", tmp_path / "q.py", tmp_path / "net.initial.pt", project_path=tmp_path / "net.json")
+
+
+def test_predict_py_reads_the_vocabulary_train_py_saved_beside_the_weights(tmp_path: Path) -> None:
+    """T10 (review 7): predict.py held only the vocabulary of the texts when it was exported, while train.py saves
+    its own in vocab.json: a CSV grown in between gave words other ids in silence. vocab.json is read when there."""
+    import json
+
+    from core.code.predict_script import PredictFacts, generate_predict
+
+    facts = PredictFacts(
+        "text", ["neg", "pos"], (6,), "CrossEntropyLoss", 2, tokens=("<pad>", "<unk>", "film", "good"), max_length=6
+    )
+    script = tmp_path / "predict.py"
+    script.write_text(generate_predict(mlp_project([6], 4, 2), facts))
+    _ruff_clean(script)
+    module = _module(script)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        assert module.read_text("good film bad").tolist() == [[3, 2, 1, 0, 0, 0]]  # no vocab.json: the constants
+        saved = {"tokenizer": "word", "max_length": 6, "tokens": ["<pad>", "<unk>", "bad", "good", "film"]}
+        (tmp_path / "vocab.json").write_text(json.dumps(saved))
+        assert module.read_text("good film bad").tolist() == [[3, 4, 2, 0, 0, 0]]  # train.py's ids
+        (tmp_path / "vocab.json").write_text("{")
+        with pytest.raises(SystemExit, match=r"vocab\.json is damaged"):
+            module.read_text("good film")

@@ -17,6 +17,8 @@ binds itself (its constants, ``Net``, the helpers pasted from ``core.portable``)
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -28,6 +30,7 @@ from core.portable.images import convert_image, fit_image
 from core.portable.text import encode
 
 WEIGHTS_FILE = "model_weights.pt"
+VOCAB_FILE = "vocab.json"
 CLASSES: list[str] = []
 INPUT_SHAPE: list[int] = []
 IMAGE_SIZE: tuple[int, int] = (28, 28)
@@ -127,8 +130,16 @@ def read_row(pairs: list[str]) -> torch.Tensor:
 
 
 def vocabulary() -> list[str]:
-    """The tokens training gave ids to, in id order: 0 is padding, 1 a token it
-    never saw."""
+    """The tokens training gave ids to, in id order (0 is padding, 1 a token it
+    never saw): those of vocab.json, which train.py saves beside the weights, else
+    the training texts' when predict.py was written (its constants)."""
+    try:
+        saved = json.loads(Path(VOCAB_FILE).read_text(encoding="utf-8"))
+        return [str(token) for token in saved["tokens"]]
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"{VOCAB_FILE} is damaged: run train.py again.") from exc
     tokens = WORDS.split()  # [word]
     tokens = list(CHARACTERS)  # [!word]
     return ["<pad>", "<unk>", *tokens]
