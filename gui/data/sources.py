@@ -2,13 +2,17 @@
 class sub-folders (images, or text files), a table (CSV, TSV, Parquet), a text file, a NumPy .npz, an IDX pair.
 The dialog once built ``npz:`` + the path for whatever was picked, so a CSV was read as NumPy and failed with
 "pickled (object) data"; ``spec_for_path`` asks ``core.datasets.survey.guess_spec`` instead, and pairs an IDX
-images file with its labels file."""
+images file with its labels file. A table whose feature is one column of sentences is read as text: its spec is
+``text:PATH?column=NAME&label=LABEL`` (``column_text_spec``), which the window has nowhere else to write."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from core.datasets.spec import parse_spec
 from core.datasets.survey import guess_spec
 from core.errors import DataError
 
@@ -81,3 +85,37 @@ def spec_path(spec: str) -> str:
     if spec.startswith(("table:", "text:")) and "?" in rest:
         rest = rest.rsplit("?", 1)[0]
     return rest.split(",")[0]
+
+
+def column_text_spec(path: str, column: str, label: str, tokenizer: str = "word", max_length: int | None = None) -> str:
+    """A table's text column read as text, written by the text source itself (its quoting of the names)."""
+    options = ["tokenizer=char"] if tokenizer == "char" else []
+    options += [f"max_length={max_length}"] if max_length else []
+    spec = parse_spec(f"text:{path}?{'&'.join(options)}")  # the last '?' ends the path: a '?' in it stays
+    return replace(spec, column_kinds=(("text", column), ("label", label))).text
+
+
+def text_columns(survey: Any) -> tuple[list[str], list[str]]:
+    """A table's columns used as text, and its other features (numbers, categories)."""
+    text = [c.name for c in survey.columns if c.kind == "text"]
+    return text, [c.name for c in survey.columns if c.kind in ("number", "category")]
+
+
+def _quoted(names: list[str]) -> str:
+    quoted = [repr(n) for n in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def text_problem(survey: Any) -> str:
+    """Why a table's text column cannot be read with the others, as a step in this wizard (not a spec)."""
+    text, others = text_columns(survey)
+    if len(text) > 1:
+        return (
+            f"{_quoted(text)} hold text, and one text column is read at a time: under 'Used as', set all but one "
+            f"of them to ignore{' and also ' + _quoted(others) if others else ''}; the one left is read as text"
+        )
+    return (
+        f"{text[0]!r} holds text, which the network reads on its own (token ids for an Embedding), not beside number "
+        f"or category columns: under 'Used as', set {_quoted(others)} to ignore to read {text[0]!r} as text, or set "
+        f"{text[0]!r} to ignore to use the other columns"
+    )

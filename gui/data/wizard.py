@@ -1,7 +1,9 @@
 """The data wizard: what was found in the user's file or folder, before anything trains. Classes with their
 counts and how unequal they are, sample pictures (or a table's first rows), the split sizes, the image sizes found
 and the one used, and for a table each column with the kind it is used as (the user may change it) and the label
-column. "Use this data" hands the spec with those choices to the form, whose one undoable edit sets it.
+column. "Use this data" hands the spec with those choices to the form, whose one undoable edit sets it. A table
+whose one feature is a column of sentences is read as text (``text:PATH?column=NAME&label=LABEL``): the window has
+nowhere else to write that spec, so the wizard switches to it and shows the Text box, the columns kept to change.
 
 Everything shown comes from ``core.datasets.survey`` (read in a thread: ``gui.data.surveyor``); the wizard decides
 nothing about the data itself. It is opened with ``open()`` (never ``exec()``), so nothing waits on it."""
@@ -11,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -29,7 +31,7 @@ from PySide6.QtWidgets import (
 from core.datasets.folder import wxh
 from core.datasets.spec import parse_spec
 from core.errors import TorchCanvasError
-from gui.data.sources import source_words, spec_path
+from gui.data.sources import column_text_spec, source_words, spec_path, text_columns, text_problem
 from gui.data.surveyor import Found, Request, Surveyor
 from gui.data.wizard_parts import ClassTable, ColumnTable, HeadTable
 from gui.panels.wrapping import WrappingScroll, let_wrap
@@ -114,6 +116,8 @@ class DataWizard(QDialog):
         self.settings = settings
         self.label_column: str | None = None
         self.kinds: dict[str, str] = {}
+        self.table_spec: str | None = None  # the table, while its text column is read as text
+        self.text_column = ""
         self.found: Found | None = None
         self.surveyor = Surveyor(self)
         self.surveyor.done.connect(self._found)
@@ -238,10 +242,11 @@ class DataWizard(QDialog):
     # -- the survey ------------------------------------------------------------------------------------------
     def request(self) -> Request:
         s = self.settings
-        kinds = dict(self.kinds) or None
+        table = self.table_spec is None  # a table read as text: the spec names its two columns
+        kinds = (dict(self.kinds) or None) if table else None
         return Request(
             self.base_spec,
-            label_column=self.label_column,
+            label_column=self.label_column if table else None,
             column_kinds=kinds,
             val_fraction=s.val_fraction if s is not None else 0.2,
             test_fraction=s.test_fraction if s is not None else 0.1,
@@ -263,7 +268,28 @@ class DataWizard(QDialog):
             _say(self.status, f"<span style='color:#b00020'>{_escape(_plain(result))}</span>")
             return
         self.found = result
+        if self._read_as_text(result.survey):
+            return
         self._show(result)
+
+    def _read_as_text(self, survey: Any) -> bool:
+        """A table whose one feature is text: survey it as the text source (the Text box shows), columns kept."""
+        text, others = text_columns(survey)
+        if survey.source != "table" or len(text) != 1 or others or not survey.label_column:
+            return False
+        self._show_columns(survey)
+        self.table_spec, self.text_column = self.base_spec, text[0]
+        self.label_column = survey.label_column
+        self.base_spec = column_text_spec(spec_path(survey.spec), text[0], survey.label_column)
+        self.found = None
+        self._show_text_options(self.base_spec)
+        QTimer.singleShot(0, self, self.look)  # after this answer's slot, not inside it
+        return True
+
+    def _back_to_table(self) -> None:
+        """A choice in the Columns box: the table is surveyed again (and read as text again if it still is)."""
+        if self.table_spec is not None:
+            self.base_spec, self.table_spec = self.table_spec, None
 
     def _show(self, found: Found) -> None:
         survey = found.survey
@@ -284,11 +310,19 @@ class DataWizard(QDialog):
         self.grid.set_items([(image, caption, None) for image, caption in found.images])
         rows = (len(found.images) + 7) // 8
         self.grid.setFixedHeight(min(rows, 2) * self.grid.gridSize().height() + 8 if found.images else 0)
-        problems = [f"• {_escape(p)}" for p in survey.problems]
+        words = text_problem(survey) if survey.source == "table" and text_columns(survey)[0] else ""
+        problems = [f"• {_escape(words if words and 'holds text' in p else p)}" for p in survey.problems]
         if problems:
             problems.insert(0, "<b>Training would refuse this data:</b>")
         self.problems.setText("<br>".join(problems))
-        self.notes.setText("<br>".join(f"• {_escape(n)}" for n in survey.notes))
+        notes = list(survey.notes)
+        if self.table_spec is not None:
+            notes.insert(
+                0,
+                f"{self.text_column!r} is read as text: token ids for an Embedding, labelled by {self.label_column!r}"
+                f" (set {self.text_column!r} to ignore or category under 'Used as' to read the table instead)",
+            )
+        self.notes.setText("<br>".join(f"• {_escape(n)}" for n in notes))
         self.use_button.setEnabled(not survey.problems)
         self.use_button.setToolTip("Fix the problems listed first" if survey.problems else "Train on this data")
 
@@ -296,7 +330,11 @@ class DataWizard(QDialog):
         """Only the parts that say something about this source take room. When a choice made the source
         unreadable, a table's columns stay (as last read), so that the choice can be taken back."""
         table = bool(survey.columns) if survey is not None else self.columns.rowCount() > 0
-        self.table_box.setVisible(table)
+        self.table_box.setVisible(table or (self.table_spec is not None and self.columns.rowCount() > 0))
+        self.text_box.setVisible(self.base_spec.startswith("text:"))
+        self.predict_combo.setEnabled(self.table_spec is None)  # text is read as classes
+        if self.table_spec is not None:
+            self.learn_combo.setEnabled(False)  # a table's column: the class of each sample
         self.classes_box.setVisible(bool(survey is not None and survey.classes))
         images = bool(self.found is not None and self.found.images and survey is not None)
         head = bool(self.found is not None and self.found.head and survey is not None)
@@ -324,6 +362,7 @@ class DataWizard(QDialog):
             return
         self.label_column = name
         self.kinds.pop(name, None)
+        self._back_to_table()
         self.look()
 
     def choose_predict(self, kind: str | None) -> None:
@@ -336,6 +375,7 @@ class DataWizard(QDialog):
             self.kinds.pop(label, None)
         else:
             self.kinds[label] = kind
+        self._back_to_table()
         self.look()
 
     def choose_text(self) -> None:
@@ -344,13 +384,18 @@ class DataWizard(QDialog):
         was_char = "tokenizer=char" in self.base_spec or "task=next" in self.base_spec
         switched = (learn == "next") != ("task=next" in self.base_spec) or (tokenizer == "char") != was_char
         length = None if switched else self.length_spin.value()  # other tokens start from their own length
-        spec = text_spec(spec_path(self.base_spec), learn, tokenizer, length)
+        path = spec_path(self.base_spec)
+        if self.table_spec is not None:
+            spec = column_text_spec(path, self.text_column, self.label_column or "", tokenizer, length)
+        else:
+            spec = text_spec(path, learn, tokenizer, length)
         if spec != self.base_spec:
             self.base_spec = spec
             self.look()
 
     def choose_kind(self, column: str, kind: str) -> None:
         self.kinds[column] = kind
+        self._back_to_table()
         self.look()
 
     # -- the answer ----------------------------------------------------------------------------------------

@@ -285,3 +285,53 @@ def test_image_sizes_are_said_width_by_height_as_image_viewers_say_them() -> Non
     )
     words = size_words(found)
     assert "20x40 (5 images)" in words and "Used:</b> 20x40" in words
+
+
+def write_reviews(path: Path, extra: str = "") -> Path:
+    """80 different short reviews (``sentence,label``), the trial's reviews2.csv; ``extra``: one more column."""
+    good, bad = ["wonderful", "lovely", "great", "moving"], ["dull", "boring", "awful", "slow"]
+    rows = ["sentence,label" + (f",{extra}" if extra else "")]
+    for i in range(80):
+        word, label = (good, "positive") if i % 2 else (bad, "negative")
+        rows.append(f"the {['ending', 'film', 'story', 'acting', 'music'][i % 5]} was {i} times {word[i % 4]},{label}")
+        rows[-1] += f",{i % 3}.5" if extra else ""
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_a_csv_of_sentences_is_used_as_text_from_the_wizard(qtbot, data_window, monkeypatch, tmp_path) -> None:
+    """Trial 7 U7: 'Used as: text' refused the table with a spec to type, and the window has nowhere to type it;
+    now the wizard reads the column as text (the Text box shows) and Use this data gives token ids."""
+    window = data_window
+    path = write_reviews(tmp_path / "reviews2.csv")
+    wizard = opened_wizard(qtbot, window, monkeypatch, path)
+    qtbot.waitUntil(lambda: wizard.found is not None and wizard.found.survey.source == "text", timeout=SURVEY_MS)
+    assert wizard.spec() == f"text:{path}?column=sentence&label=label"
+    assert wizard.text_box.isVisible() and wizard.table_box.isVisible() and not wizard.problems.text()
+    assert "'sentence' is read as text: token ids for an Embedding" in wizard.notes.text()
+    assert wizard.classes.counts() == {"negative": 40, "positive": 40}
+    with qtbot.waitSignal(wizard.surveyor.done, timeout=SURVEY_MS):  # the Text box works on the column
+        wizard.length_spin.setValue(12)
+        wizard.length_spin.editingFinished.emit()
+    assert wizard.spec() == f"text:{path}?max_length=12&column=sentence&label=label"
+    spec = use(qtbot, window, wizard)
+    x = window.training_dashboard.dataset.x_train  # loaded by core.datasets, as a run loads it
+    assert spec == window.document.project.training.dataset and tuple(x.shape[1:]) == (12,)
+    assert str(x.dtype) == "torch.int64" and int(x.max()) > 1  # token ids (0 padding, 1 unknown)
+
+
+def test_a_text_column_beside_other_features_is_refused_with_a_step_in_the_wizard(
+    qtbot, data_window, monkeypatch, tmp_path
+) -> None:
+    window = data_window
+    path = write_reviews(tmp_path / "rated.csv", extra="stars")
+    wizard = opened_wizard(qtbot, window, monkeypatch, path)
+    assert wizard.found.survey.source == "table" and not wizard.use_button.isEnabled()
+    problems = wizard.problems.text()
+    assert "set 'stars' to ignore to read 'sentence' as text" in problems and "?column=" not in problems
+    combo = wizard.columns.combos["stars"]  # the step it names: then the column is read as text
+    with qtbot.waitSignal(wizard.surveyor.done, timeout=SURVEY_MS):
+        combo.setCurrentIndex(combo.findData("ignore"))
+        combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(lambda: wizard.found is not None and wizard.found.survey.source == "text", timeout=SURVEY_MS)
+    assert wizard.spec() == f"text:{path}?column=sentence&label=label" and wizard.use_button.isEnabled()
