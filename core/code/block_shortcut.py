@@ -161,6 +161,9 @@ def optional_argument(plain: BlockDef) -> Shortcut | None:
 # (its first instance's). ``aligned_variants`` writes such a pair the way the shortcut merge above needs it.
 
 
+# numbers the two may fix differently and still be one class: a stage's first block strides (torchvision's
+# ``stride``); a kernel size or padding edited in one definition makes two blocks, as the user drew them
+_MERGED_NUMBERS = frozenset({"stride"})
 # parameters whose argument is a count of channels: no default in the class (torchvision's ``planes`` has none)
 _CHANNELS = frozenset({"out_channels", "out_features", "embedding_dim", "hidden_size"})
 
@@ -207,6 +210,8 @@ def _plan(plain: BlockDef, variant: BlockDef, skip: str) -> _Plan | None:
                 if bound[0] != bound[1]:
                     return None
             elif bound[0] is None and bound[1] is None:
+                if not _same(*values) and param not in _MERGED_NUMBERS:  # another layer: two blocks, as drawn
+                    return None
                 if not _same(*values):
                     name = _new_arg(plan, param, values, f"{v_node.name}_{param}", taken)
                     plan.bind += [(0, ids[0], param, name), (1, ids[1], param, name)]

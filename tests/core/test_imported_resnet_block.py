@@ -114,3 +114,19 @@ def test_an_imported_bottleneck_resnet_has_one_bottleneck_class_under_its_own_na
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         assert torch.equal(net_module(x), model.eval()(x))
+
+
+def test_a_kernel_edited_in_one_drawn_definition_keeps_two_blocks() -> None:
+    """The merge takes only a stage's stride as a number the two fix differently: an edit of BasicBlock's conv2
+    (kernel 5, padding 2) gave the merged class kernel_size and padding arguments with the edited values as their
+    defaults, where the user drew two blocks (tests/gui/test_blocks.py caught it)."""
+    from pathlib import Path
+
+    from core.code.codegen import generate_model
+    from core.files.project import load
+
+    project = load(Path(__file__).resolve().parents[2] / "resources" / "examples" / "resnet18.json")
+    conv2 = project.graph.blocks["BasicBlock"].graph.by_name("conv2")
+    conv2.params.update(kernel_size=5, padding=2)
+    source = generate_model(project.graph).source
+    assert "kernel_size=5" in source and "kernel_size: int" not in source
