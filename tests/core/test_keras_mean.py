@@ -145,6 +145,7 @@ def _write_reviews(path: Path, rows: int = 40) -> Path:
     return path
 
 
+@pytest.mark.slow  # the Keras script trains in a child process: seconds
 def test_a_text_projects_keras_script_passes_ruff_and_trains(tmp_path: Path) -> None:
     """The whole exported script of a text project with a Mean: ruff-clean, and one epoch runs end to end."""
     data = _write_reviews(tmp_path / "reviews.csv")

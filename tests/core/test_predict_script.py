@@ -101,6 +101,7 @@ MNIST_NPZ = f"npz:{MNIST / 'mnist_10k.npz'}:per_class=12"
 
 
 @needs_mnist
+@pytest.mark.slow  # python predict.py runs in a child process: seconds
 @pytest.mark.parametrize("example", ["mnist_mlp.json", "mnist_cnn.json"])  # softmax, and log_softmax (NLLLoss)
 def test_predict_py_of_an_npz_image_run_gives_try_its_class_and_probability(tmp_path: Path, example: str) -> None:
     project = load(EXAMPLES / example)
@@ -140,6 +141,7 @@ def _sentiment_run(tmp_path: Path, **spec_options: str) -> tuple[Project, Path]:
     return project, _trained(project, tmp_path)
 
 
+@pytest.mark.slow  # python predict.py runs in a child process: seconds
 @pytest.mark.parametrize("tokenizer", ["word", "char"])
 def test_predict_py_of_a_text_run_gives_try_its_class_and_probability(tmp_path: Path, tokenizer: str) -> None:
     options = {"tokenizer": "char", "max_length": "60"} if tokenizer == "char" else {}
@@ -173,6 +175,7 @@ def _colour_table(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # python predict.py runs in a child process: seconds
 def test_predict_py_of_a_table_run_gives_try_its_class_and_probability(tmp_path: Path) -> None:
     """A row as NAME=VALUE pairs, encoded as the loader encodes the table (a category one-hot over its sorted
     values), standardised with the training rows' statistics: Try it's table page gives the encoded row."""
@@ -205,6 +208,7 @@ def test_predict_py_of_a_table_run_gives_try_its_class_and_probability(tmp_path:
         assert done.returncode == 1 and done.stderr.strip() == words, done.stderr
 
 
+@pytest.mark.slow  # python predict.py runs in a child process: seconds
 def test_a_wrong_input_or_missing_weights_is_one_sentence(tmp_path: Path) -> None:
     project = mlp_project([1, 8, 8], 16, 10, dataset="digits")
     run_dir = _trained(project, tmp_path)
@@ -258,6 +262,7 @@ def test_the_cli_writes_predict_py_and_refuses_data_it_cannot_read(tmp_path: Pat
         export(mlp_project([6], 8, 3, dataset=f"table:{flowers}?label=species"), "predict", tmp_path / "t.py")
 
 
+@pytest.mark.slow  # python predict.py runs in a child process: seconds
 def test_a_colour_network_keeps_the_colours_and_its_mean_per_channel(tmp_path: Path) -> None:
     """The resnet_small example (3-channel shapes): no grey step, a mean and std of three values, block classes."""
     project = load(EXAMPLES / "resnet_small.json")
@@ -304,6 +309,7 @@ def test_a_long_vocabulary_is_wrapped_as_ruff_formats_it(tmp_path: Path) -> None
         assert tuple(_module(script).vocabulary()) == facts.tokens
 
 
+@pytest.mark.slow  # python predict.py runs in a child process: seconds
 def test_an_imported_network_with_a_new_head_exports_predict_py_before_any_run(tmp_path: Path) -> None:
     """T1 (review 7): an imported network (its ImageNet weights beside the project) whose head was set to this
     data's classes. predict.py loads model_weights.pt when it runs, so the imported weights, made for 1000 classes,
