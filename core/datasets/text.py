@@ -268,7 +268,7 @@ def no_subset(spec: DataSpec) -> None:
 def _next_char(spec: DataSpec, request: LoadRequest) -> Dataset:
     """A next-character text's Dataset, split by position (``next_char_tensors`` says why) without ``prepare``,
     which would split its windows at random; its classes are its characters, for Try it to continue a text."""
-    from core.datasets.base import Dataset
+    from core.datasets.base import Dataset  # deferred: core.datasets.base imports torch; describing text needs none
 
     (x_train, y_train, x_val, y_val, x_test, y_test), tokens = next_char_splits(spec, request)
     length = int(spec.options["max_length"])
