@@ -7,9 +7,6 @@ applied to the short loader's tensors; its errors name CLASSES and PER_CLASS, ``
 from __future__ import annotations
 
 import inspect
-import json
-import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +20,7 @@ from core.datasets import load_dataset
 from core.portable import subsets
 from core.training import Trainer
 from core.training.setup import run_as_module
-from tests.core.train_fixtures import mlp_project, write_idx
+from tests.core.train_fixtures import assert_script_history_is_the_apps, mlp_project, run_script, write_idx
 
 MNIST = Path("/work/shared/data/mnist/mnist_10k.npz")  # real data, never copied into the repo
 SUBSETS = (":classes=5-9,per_class=20", ":per_class=20", ":classes=3+1")
@@ -135,30 +132,16 @@ def test_the_apps_subset_errors_stay_one_line() -> None:
         subsets.keep_classes(raw, [], 2, 0, "spec")
 
 
-def _run(folder: Path, source: str) -> subprocess.CompletedProcess[str]:
-    folder.mkdir()
-    (folder / "train.py").write_text(source)
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    return subprocess.run(
-        [sys.executable, "train.py"], cwd=folder, capture_output=True, text=True, env=env, timeout=300, check=False
-    )
-
-
 @needs_mnist
 @pytest.mark.slow  # trains in a subprocess
 def test_the_few_shot_npz_script_gives_the_app_numbers(tmp_path: Path) -> None:
     """Run as its own process (CPU), the script's per-epoch losses are the app's within 1e-6."""
     project = _project(SUBSETS[0], epochs=2, batch_size=16, val_fraction=0.2)
-    done = _run(tmp_path / "run", generate_script(project).source)
+    done = run_script(tmp_path / "run", generate_script(project).source)
     assert done.returncode == 0, done.stdout + done.stderr
     app = Trainer(project, save=False).run()
     assert app.status == "finished", app.message
-    script = json.loads((tmp_path / "run" / "history.json").read_text())
-    assert len(script) == len(app.history) == 2
-    for mine, theirs in zip(app.history, script, strict=True):
-        for key in ("loss", "val_loss"):
-            assert not math.isnan(mine[key]) and abs(mine[key] - theirs[key]) <= 1e-6, (key, mine, theirs)
-        assert mine["accuracy"] == pytest.approx(theirs["accuracy"], abs=1e-9)
+    assert_script_history_is_the_apps(tmp_path / "run", app.history, 2)
 
 
 @needs_mnist
@@ -172,7 +155,7 @@ def test_an_edited_subset_is_refused_in_words(tmp_path: Path) -> None:
             ("PER_CLASS = 20", "PER_CLASS = 5000", "CLASSES, PER_CLASS: class 5 has"),
         )
     ):
-        done = _run(tmp_path / f"run{i}", source.replace(old, new, 1))
+        done = run_script(tmp_path / f"run{i}", source.replace(old, new, 1))
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
         assert f"Cannot load {MNIST}: {words}" in done.stderr, done.stderr
         assert f"npz:{MNIST}" not in done.stderr

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import ast
 import json
-import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +23,7 @@ from core.portable.text import class_names
 from core.training import Trainer
 from core.training.setup import run_as_module
 from tests.core.test_text import embedding_project
+from tests.core.train_fixtures import assert_script_history_is_the_apps, run_script
 
 SPLITS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 TOPICS = ("sport", "music", "food", "rain", "money", "cars", "books", "space", "games", "films", "birds", "ships")
@@ -103,30 +102,16 @@ def test_the_vocabulary_is_sized_to_the_embedding(tmp_path: Path) -> None:
     assert "MAX_VOCAB = 40  # the most frequent" in generate_script(bigger).source  # the spec's, when smaller
 
 
-def _run(folder: Path, source: str) -> subprocess.CompletedProcess[str]:
-    folder.mkdir()
-    (folder / "train.py").write_text(source)
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    return subprocess.run(
-        [sys.executable, "train.py"], cwd=folder, capture_output=True, text=True, env=env, timeout=300, check=False
-    )
-
-
 @pytest.mark.slow  # trains in a subprocess
 def test_the_text_script_gives_the_app_numbers(tmp_path: Path) -> None:
     """Run as its own process (CPU), the script's per-epoch losses are the app's within 1e-6 on number labels."""
     spec = f"text:{_topics(tmp_path / 'topics.csv')}?column=text&label=label&max_length=8"
     project = embedding_project(spec, 8, 64, 12, hidden=16, epochs=2)
-    done = _run(tmp_path / "run", generate_script(project).source)
+    done = run_script(tmp_path / "run", generate_script(project).source)
     assert done.returncode == 0, done.stdout + done.stderr
     app = Trainer(project, save=False).run()
     assert app.status == "finished", app.message
-    script = json.loads((tmp_path / "run" / "history.json").read_text())
-    assert len(script) == len(app.history) == 2
-    for mine, theirs in zip(app.history, script, strict=True):
-        for key in ("loss", "val_loss"):
-            assert not math.isnan(mine[key]) and abs(mine[key] - theirs[key]) <= 1e-6, (key, mine, theirs)
-        assert mine["accuracy"] == pytest.approx(theirs["accuracy"], abs=1e-9)
+    assert_script_history_is_the_apps(tmp_path / "run", app.history, 2)
 
 
 @pytest.mark.slow  # runs the script and ruff in subprocesses
@@ -135,7 +120,7 @@ def test_the_grown_file_trains_and_every_text_script_passes_ruff(tmp_path: Path)
     project = embedding_project(f"text:{path}?column=text&label=label&max_length=8", 8, 64, 12, epochs=1)
     source = generate_script(project).source
     _grown(path, 300)
-    done = _run(tmp_path / "run", source)
+    done = run_script(tmp_path / "run", source)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     (tmp_path / "lint").mkdir()
     (tmp_path / "lint" / "table.py").write_text(source)

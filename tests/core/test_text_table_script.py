@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import ast
 import json
-import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +30,7 @@ from core.files.project import Project
 from core.training import Trainer
 from core.training.setup import run_as_module
 from tests.core.test_text import embedding_project
+from tests.core.train_fixtures import assert_script_history_is_the_apps, run_script
 
 SPLITS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 WORDS = ("good", "bad", "fine", "poor", "great", "awful")
@@ -160,28 +159,14 @@ def test_the_app_keeps_its_checks_in_words_and_the_script_its_one(tmp_path: Path
         module.load_data()
 
 
-def _run(folder: Path, source: str) -> subprocess.CompletedProcess[str]:
-    folder.mkdir()
-    (folder / "train.py").write_text(source)
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    return subprocess.run(
-        [sys.executable, "train.py"], cwd=folder, capture_output=True, text=True, env=env, timeout=300, check=False
-    )
-
-
 @pytest.mark.slow  # trains in a subprocess
 def test_the_text_csv_script_gives_the_app_losses(tmp_path: Path) -> None:
     """Run as its own process (CPU), the script's per-epoch losses are the app's within 1e-6."""
     project = _project(_reviews(tmp_path / "reviews.csv"), hidden=16, epochs=2)
-    done = _run(tmp_path / "run", generate_script(project).source)
+    done = run_script(tmp_path / "run", generate_script(project).source)
     assert done.returncode == 0, done.stdout + done.stderr
     app = Trainer(project, save=False).run()
     assert app.status == "finished", app.message
-    script = json.loads((tmp_path / "run" / "history.json").read_text())
-    assert len(script) == len(app.history) == 2
-    for mine, theirs in zip(app.history, script, strict=True):
-        for key in ("loss", "val_loss"):
-            assert not math.isnan(mine[key]) and abs(mine[key] - theirs[key]) <= 1e-6, (key, mine, theirs)
-        assert mine["accuracy"] == pytest.approx(theirs["accuracy"], abs=1e-9)
+    assert_script_history_is_the_apps(tmp_path / "run", app.history, 2)
     saved = json.loads((tmp_path / "run" / "vocab.json").read_text(encoding="utf-8"))
     assert saved["classes"] == ["neg", "pos"] and saved["tokens"][:2] == ["<pad>", "<unk>"]

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import json
+import math
 import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +87,24 @@ def write_csv(path: Path, rows: int = 60, seed: int = 0, label: str = "species")
         lines.append(f"{a:.4f},{b:.4f},{['setosa', 'versicolor', 'virginica'][k]},{c:.4f}")
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def run_script(folder: Path, source: str) -> subprocess.CompletedProcess[str]:
+    """``source`` run as ``folder/train.py``, in its own process, on the CPU."""
+    folder.mkdir()
+    (folder / "train.py").write_text(source)
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    return subprocess.run(
+        [sys.executable, "train.py"], cwd=folder, capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+
+
+def assert_script_history_is_the_apps(folder: Path, app_history: list[dict[str, Any]], epochs: int) -> None:
+    """The script's history.json in ``folder`` against the app's run: every epoch's loss and val_loss within
+    1e-6, its accuracy equal."""
+    script = json.loads((folder / "history.json").read_text())
+    assert len(script) == len(app_history) == epochs
+    for mine, theirs in zip(app_history, script, strict=True):
+        for key in ("loss", "val_loss"):
+            assert not math.isnan(mine[key]) and abs(mine[key] - theirs[key]) <= 1e-6, (key, mine, theirs)
+        assert mine["accuracy"] == pytest.approx(theirs["accuracy"], abs=1e-9)
