@@ -11,7 +11,6 @@ What a column's values look like and the label's guess are ``core.datasets.table
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ from core.datasets.table_columns import (
     rising_whole,
 )
 from core.errors import DataError
-from core.portable.frames import delimiter, read_table
+from core.portable.frames import read_table, table_separator
 from core.settings import TrainingSettings
 
 ID_LABEL_ROWS = 20  # fewer rows, each with its own class: a toy table, not an id column
@@ -325,19 +324,13 @@ def _script(spec: DataSpec, settings: TrainingSettings, shape: tuple[int, ...], 
         Constant("COLUMNS", plan.feature_kinds(), COLUMNS_COMMENT, spread=True),
     ]
     parquet = Path(path).suffix.lower() in (".parquet", ".pq")
-    sep = "," if parquet else delimiter(path, _head(path))
+    sep = "," if parquet else table_separator(path)
     gaps = any(c.kind == NUMBER and c.missing for c in plan.columns)
     regression = plan.task == "regression"
     helpers = [*([tables.split_rows] if gaps else []), table_encoding.feature_matrix]
     helpers.append(table_encoding.target_values if regression else table_encoding.class_codes)
     flags = {"sep": sep != ",", "parquet": parquet, "gaps": gaps, "regression": regression}
     return ScriptLoad(helpers, "read_table.table", constants, flags, {"SEPARATOR": sep})
-
-
-def _head(path: str) -> str:
-    """The first lines of a text table, enough for ``delimiter``'s sniffing (its first 20 lines)."""
-    with Path(path).expanduser().open(encoding="utf-8-sig", errors="replace") as file:
-        return "".join(itertools.islice(file, 20))
 
 
 DESCRIBE_BYTES = 64 * 1024 * 1024  # a bigger table is not read after every edit: the check waits for Train
