@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import torch
 
 from core.code.script import eval_batch_size
-from core.code.script_loop import STEPPED_IN_MAIN, classifies, end_of_epoch_parameters, regresses
+from core.code.script_loop import STEPPED_IN_MAIN, classifies, end_of_epoch_parameters
 from core.code.script_main import epochs_word
 from core.settings import TrainingSettings
 from core.training.loaders import evaluate_split
@@ -39,7 +39,7 @@ def validate(run: Run, script: ModuleType, settings: TrainingSettings, device: t
         loss, accuracy = evaluate_split(run.model, run.data, "val", run.tensors, run.loss_fn, s, device)
         return loss, accuracy
     x, y = run.tensors["x_val"], run.tensors["y_val"]
-    if regresses(s):  # numbers to predict: the script's evaluate gives the loss alone
+    if run.regression:  # numbers to predict: the script's evaluate gives the loss alone
         return script.evaluate(run.model, x, y, run.loss_fn, eval_batch_size(s)), math.nan
     loss_name = () if classifies(s) else (s.loss,)
     loss, accuracy = script.evaluate(run.model, x, y, run.loss_fn, *loss_name, eval_batch_size(s))[:2]

@@ -60,6 +60,7 @@ class Run:
     best: float | None = None
     waited: int = 0
     best_weights: dict[str, Any] | None = None  # early stopping's best epoch, tested at the end as main does
+    regression: bool = False  # the script was written for numbers to predict (decided with it, once a run)
 
 
 def open_run_folder(

@@ -23,7 +23,7 @@ import torch
 
 from core.code.codegen import attribute_names
 from core.code.script import generate_script, input_dtype_of, input_shape_of
-from core.code.script_loop import scheduler_parameters, single_thread, train_epoch_parameters, uses_amp
+from core.code.script_loop import regresses, scheduler_parameters, single_thread, train_epoch_parameters, uses_amp
 from core.code.script_transfer import Transfer, transfer_plan
 from core.datasets import Dataset, load_for_settings
 from core.errors import TorchCanvasError, TrainingError
@@ -224,6 +224,7 @@ class Trainer:
             steps_per_epoch=steps_per_epoch,
             throttle=Throttle(self.event_interval),
             monitor=s.monitor if data.count("val") else s.monitor.removeprefix("val_"),
+            regression=regresses(s),
         )
 
     def _imported(self) -> Path | None:
