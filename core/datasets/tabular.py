@@ -177,7 +177,7 @@ def _encoding(kind: str, missing: int, distinct: int, task: str) -> tuple[str, i
     if kind == LABEL:
         return ("the number to predict" if task == "regression" else f"{distinct} classes, numbered in sorted order"), 0
     if kind == TEXT:
-        return "text: a table cannot use it; read it with text:PATH?column=NAME&label=LABEL", 0
+        return "text: read on its own as token ids (text:PATH?column=NAME&label=LABEL), not beside other features", 0
     return "not used", 0
 
 

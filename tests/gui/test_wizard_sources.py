@@ -309,6 +309,7 @@ def test_a_csv_of_sentences_is_used_as_text_from_the_wizard(qtbot, data_window, 
     assert wizard.spec() == f"text:{path}?column=sentence&label=label"
     assert wizard.text_box.isVisible() and wizard.table_box.isVisible() and not wizard.problems.text()
     assert "'sentence' is read as text: token ids for an Embedding" in wizard.notes.text()
+    assert "read on its own as token ids" in wizard.columns.item(0, 5).text()  # it said "a table cannot use it"
     assert wizard.classes.counts() == {"negative": 40, "positive": 40}
     with qtbot.waitSignal(wizard.surveyor.done, timeout=SURVEY_MS):  # the Text box works on the column
         wizard.length_spin.setValue(12)
